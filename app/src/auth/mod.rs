@@ -1,0 +1,3 @@
+//! Credential handling on the server: hashing and verifying passwords and API secret keys.
+
+pub mod secrets;

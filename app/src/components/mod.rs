@@ -1,0 +1,6 @@
+//! Reusable UI pieces: the shell layout, the theme switch, icons and small building blocks.
+
+pub mod http_status;
+pub mod icons;
+pub mod layout;
+pub mod theme;

@@ -1,0 +1,8 @@
+//! Domain types shared by the server and the browser. Plain serde types only: no database or
+//! HTTP dependencies, so they build for wasm without `ssr`.
+
+pub mod role;
+pub mod system;
+
+pub use role::Role;
+pub use system::SystemStatus;

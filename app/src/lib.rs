@@ -1,0 +1,87 @@
+//! Loupe's isomorphic application crate.
+//!
+//! Everything here compiles twice: with `ssr` into the server binary and with `hydrate` into the
+//! browser bundle. Domain types (`domain`) are plain serde types shared by both; database access
+//! (`store`), credential hashing (`auth`) and the server state (`state`) exist only with `ssr`.
+//! Pages call server functions (`api`), which call `store`. Nothing in this crate knows HTTP wire
+//! formats of the public API; that lives in `server/`.
+
+pub mod api;
+pub mod components;
+pub mod domain;
+pub mod error;
+pub mod pages;
+pub mod sections;
+
+#[cfg(feature = "ssr")]
+pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod state;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+use crate::components::layout::AppLayout;
+use crate::pages::{coming_soon::ComingSoon, home::HomePage, not_found::NotFound};
+use crate::sections::Section;
+
+/// Sets the `dark` class on `<html>` before first paint so a dark-theme user never sees a flash
+/// of the light theme. Kept tiny and dependency-free because it runs before the wasm bundle loads.
+const THEME_BOOT_SCRIPT: &str = r#"(function(){try{var t=localStorage.getItem('loupe-theme');var d=t==='dark'||(t!=='light'&&window.matchMedia('(prefers-color-scheme: dark)').matches);document.documentElement.classList.toggle('dark',d);}catch(e){}})();"#;
+
+/// The HTML document every page is rendered into (server side only).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <script inner_html=THEME_BOOT_SCRIPT></script>
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="h-full">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The root component: the router, the shell layout and every route.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    view! {
+        <Stylesheet id="loupe" href="/pkg/loupe.css" />
+        <Title formatter=|title: String| {
+            if title.is_empty() { "Loupe".to_string() } else { format!("{title} · Loupe") }
+        } />
+        <Router>
+            <AppLayout>
+                <Routes fallback=|| view! { <NotFound /> }>
+                    <Route path=path!("/") view=HomePage />
+                    <Route path=path!("/traces") view=|| view! { <ComingSoon section=Section::Traces /> } />
+                    <Route path=path!("/sessions") view=|| view! { <ComingSoon section=Section::Sessions /> } />
+                    <Route path=path!("/users") view=|| view! { <ComingSoon section=Section::Users /> } />
+                    <Route path=path!("/prompts") view=|| view! { <ComingSoon section=Section::Prompts /> } />
+                    <Route path=path!("/playground") view=|| view! { <ComingSoon section=Section::Playground /> } />
+                    <Route path=path!("/scores") view=|| view! { <ComingSoon section=Section::Scores /> } />
+                    <Route path=path!("/annotation-queues") view=|| view! { <ComingSoon section=Section::AnnotationQueues /> } />
+                    <Route path=path!("/datasets") view=|| view! { <ComingSoon section=Section::Datasets /> } />
+                    <Route path=path!("/evaluators") view=|| view! { <ComingSoon section=Section::Evaluators /> } />
+                    <Route path=path!("/dashboards") view=|| view! { <ComingSoon section=Section::Dashboards /> } />
+                    <Route path=path!("/settings") view=|| view! { <ComingSoon section=Section::Settings /> } />
+                </Routes>
+            </AppLayout>
+        </Router>
+    }
+}

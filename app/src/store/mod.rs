@@ -1,0 +1,28 @@
+//! Database access, one module per table family. Every function takes the pool (or a
+//! transaction) explicitly; functions over project data take the `project_id` and filter by it.
+//! Queries are runtime-checked (`sqlx::query`), so the build needs no database; the integration
+//! tests in `server/tests` run each of them against a real Postgres.
+
+pub mod api_keys;
+pub mod memberships;
+pub mod organizations;
+pub mod projects;
+pub mod system;
+pub mod users;
+
+/// Outcome of an idempotent "create if missing" write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upsert {
+    Created,
+    AlreadyExisted,
+}
+
+impl Upsert {
+    pub(crate) fn from_rows_affected(rows: u64) -> Self {
+        if rows > 0 {
+            Upsert::Created
+        } else {
+            Upsert::AlreadyExisted
+        }
+    }
+}

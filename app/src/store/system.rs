@@ -1,0 +1,27 @@
+use sqlx::PgPool;
+
+use crate::domain::system::{DatabaseMode, SystemStatus};
+
+pub async fn load_status(pool: &PgPool, database_mode: DatabaseMode) -> Result<SystemStatus, sqlx::Error> {
+    let (postgres_version, n_migrations, n_organizations, n_projects, n_users, checked_at) =
+        sqlx::query_as(
+            "SELECT current_setting('server_version'),
+                    (SELECT count(*) FROM _sqlx_migrations WHERE success),
+                    (SELECT count(*) FROM organizations),
+                    (SELECT count(*) FROM projects WHERE deleted_at IS NULL),
+                    (SELECT count(*) FROM users),
+                    now()",
+        )
+        .fetch_one(pool)
+        .await?;
+    Ok(SystemStatus {
+        loupe_version: env!("CARGO_PKG_VERSION").to_string(),
+        postgres_version,
+        database_mode,
+        n_migrations,
+        n_organizations,
+        n_projects,
+        n_users,
+        checked_at,
+    })
+}

@@ -1,0 +1,46 @@
+use sqlx::PgConnection;
+
+use super::Upsert;
+
+/// Creates a user with an already hashed password unless one with this email exists (emails are
+/// unique case-insensitively). Returns the user's id either way; an existing user's name and
+/// password are left as they are, so a password changed in the UI survives restarts.
+pub async fn create_if_missing(
+    conn: &mut PgConnection,
+    email: &str,
+    name: Option<&str>,
+    password_hash: &str,
+) -> Result<(String, Upsert), sqlx::Error> {
+    let new_id = uuid::Uuid::new_v4().to_string();
+    let inserted: Option<String> = sqlx::query_scalar(
+        "INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2, $3, $4)
+         ON CONFLICT ((lower(email))) DO NOTHING RETURNING id",
+    )
+    .bind(&new_id)
+    .bind(email)
+    .bind(name)
+    .bind(password_hash)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(id) = inserted {
+        return Ok((id, Upsert::Created));
+    }
+    let id = sqlx::query_scalar("SELECT id FROM users WHERE lower(email) = lower($1)")
+        .bind(email)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok((id, Upsert::AlreadyExisted))
+}
+
+/// Makes the user an instance administrator if no administrator exists yet (the first user of a
+/// fresh instance administers it). Returns whether this user became one.
+pub async fn promote_if_first_admin(conn: &mut PgConnection, user_id: &str) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE users SET is_instance_admin = true, updated_at = now()
+         WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM users WHERE is_instance_admin)",
+    )
+    .bind(user_id)
+    .execute(conn)
+    .await?;
+    Ok(result.rows_affected() > 0)
+}

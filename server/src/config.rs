@@ -1,0 +1,338 @@
+//! Every setting Loupe reads, in one place: each is a `--flag` and an environment variable, with
+//! its default and meaning in `loupe --help`. Nothing else in the server reads the environment.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use url::Url;
+
+use crate::logging::LogConfig;
+
+const ABOUT: &str = "Loupe: open-source LLM engineering platform (tracing, prompts, evaluation), \
+compatible with the Langfuse SDKs. One binary and Postgres.";
+
+const AFTER_HELP: &str = "\
+Without DATABASE_URL, Loupe runs its own PostgreSQL under <DATA_DIR>/postgres (unix socket only; \
+PostgreSQL server binaries must be installed, e.g. `apt-get install postgresql`).
+
+Headless initialization (compatible with Langfuse self-hosting): LANGFUSE_INIT_ORG_ID, \
+LANGFUSE_INIT_ORG_NAME, LANGFUSE_INIT_PROJECT_ID, LANGFUSE_INIT_PROJECT_NAME, \
+LANGFUSE_INIT_PROJECT_PUBLIC_KEY, LANGFUSE_INIT_PROJECT_SECRET_KEY, LANGFUSE_INIT_USER_EMAIL, \
+LANGFUSE_INIT_USER_NAME and LANGFUSE_INIT_USER_PASSWORD create that organization, project, API key \
+pair and owner at start if they do not exist yet.";
+
+#[derive(Debug, Clone, Parser)]
+#[command(name = "loupe", version, about = ABOUT, after_help = AFTER_HELP)]
+pub struct Config {
+    /// Address (host:port) the HTTP server listens on.
+    #[arg(long, env = "LOUPE_ADDR", value_name = "HOST:PORT", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+
+    /// Directory for Loupe's own state: the embedded Postgres cluster, the generated secret and
+    /// the lock that keeps a second Loupe away from the same data.
+    #[arg(long, env = "LOUPE_DATA_DIR", value_name = "DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Postgres connection URL. When set, Loupe uses this database and starts no Postgres of its own.
+    #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// The URL people and SDKs use to reach Loupe (for links and SDK snippets). Defaults to
+    /// http://<addr>.
+    #[arg(long, env = "LOUPE_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<Url>,
+
+    /// Log filter and format: tracing directives plus an optional `json` or `text` token,
+    /// e.g. `info`, `debug,sqlx=warn`, `info,json`.
+    #[arg(long = "log", env = "LOUPE_LOG", value_name = "SPEC", default_value = "info", value_parser = LogConfig::parse)]
+    pub log: LogConfig,
+
+    /// Secret for sessions and encryption at rest (at least 32 characters). Generated on first run
+    /// and kept in <DATA_DIR>/secret when not given.
+    #[arg(long, env = "LOUPE_SECRET", value_name = "SECRET", hide_env_values = true)]
+    pub secret: Option<String>,
+
+    /// Directory holding the browser assets (pkg/loupe.js, pkg/loupe_bg.wasm, pkg/loupe.css).
+    /// Defaults to `site/` next to the executable, or `../site` from it (cargo's target layout).
+    #[arg(long, env = "LOUPE_SITE_ROOT", value_name = "DIR")]
+    pub site_root: Option<PathBuf>,
+
+    /// How long to keep retrying the database at start before giving up, in seconds.
+    #[arg(long, env = "LOUPE_DB_CONNECT_TIMEOUT", value_name = "SECONDS", default_value = "30",
+          value_parser = parse_seconds)]
+    pub db_connect_timeout: Duration,
+
+    /// Embedded Postgres only: trade crash safety for speed (fsync off). For throw-away test
+    /// instances; never for data you want to keep.
+    #[arg(long, env = "LOUPE_PG_UNSAFE_FAST", hide = true)]
+    pub pg_unsafe_fast: bool,
+
+    #[command(flatten)]
+    pub init: HeadlessInit,
+}
+
+/// Langfuse-compatible headless initialization (`LANGFUSE_INIT_*`).
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Headless initialization")]
+pub struct HeadlessInit {
+    /// Organization to create at start.
+    #[arg(long = "init-org-id", env = "LANGFUSE_INIT_ORG_ID", value_name = "ID")]
+    pub org_id: Option<String>,
+    /// Its name (defaults to the id).
+    #[arg(long = "init-org-name", env = "LANGFUSE_INIT_ORG_NAME", value_name = "NAME")]
+    pub org_name: Option<String>,
+    /// Project to create in that organization.
+    #[arg(long = "init-project-id", env = "LANGFUSE_INIT_PROJECT_ID", value_name = "ID")]
+    pub project_id: Option<String>,
+    /// Its name (defaults to the id).
+    #[arg(long = "init-project-name", env = "LANGFUSE_INIT_PROJECT_NAME", value_name = "NAME")]
+    pub project_name: Option<String>,
+    /// Public API key (pk-lf-...) to create for that project.
+    #[arg(long = "init-project-public-key", env = "LANGFUSE_INIT_PROJECT_PUBLIC_KEY", value_name = "KEY")]
+    pub project_public_key: Option<String>,
+    /// Its secret key (sk-lf-...); stored only as a hash.
+    #[arg(long = "init-project-secret-key", env = "LANGFUSE_INIT_PROJECT_SECRET_KEY", value_name = "KEY", hide_env_values = true)]
+    pub project_secret_key: Option<String>,
+    /// Email of the owner to create in the organization.
+    #[arg(long = "init-user-email", env = "LANGFUSE_INIT_USER_EMAIL", value_name = "EMAIL")]
+    pub user_email: Option<String>,
+    /// The owner's display name.
+    #[arg(long = "init-user-name", env = "LANGFUSE_INIT_USER_NAME", value_name = "NAME")]
+    pub user_name: Option<String>,
+    /// The owner's password; stored only as a hash.
+    #[arg(long = "init-user-password", env = "LANGFUSE_INIT_USER_PASSWORD", value_name = "PASSWORD", hide_env_values = true)]
+    pub user_password: Option<String>,
+}
+
+/// A setting that parsed but does not make sense; reported like clap's own errors (exit code 2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid value for {setting}: {message}")]
+pub struct ConfigError {
+    /// The flag and variable, e.g. `--secret / LOUPE_SECRET`.
+    pub setting: &'static str,
+    pub message: String,
+}
+
+fn parse_seconds(value: &str) -> Result<Duration, String> {
+    let seconds: u64 = value.trim().parse().map_err(|_| format!("{value:?} is not a whole number of seconds"))?;
+    Ok(Duration::from_secs(seconds))
+}
+
+fn non_blank(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+impl Config {
+    /// Checks relations between settings that clap cannot express.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(secret) = &self.secret {
+            if secret.chars().count() < 32 {
+                return Err(ConfigError {
+                    setting: "--secret / LOUPE_SECRET",
+                    message: "must be at least 32 characters (e.g. `openssl rand -hex 32`)".into(),
+                });
+            }
+        }
+        if let Some(url) = &self.database_url {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(ConfigError {
+                    setting: "--database-url / DATABASE_URL",
+                    message: "must be a postgres:// or postgresql:// URL".into(),
+                });
+            }
+        }
+        if let Some(url) = &self.public_url {
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(ConfigError {
+                    setting: "--public-url / LOUPE_PUBLIC_URL",
+                    message: format!("must be an http:// or https:// URL, got {url}"),
+                });
+            }
+        }
+        self.init.validate()
+    }
+
+    /// The base URL for links: `LOUPE_PUBLIC_URL`, else derived from the listen address.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.as_str().trim_end_matches('/').to_string(),
+            None => format!("http://{}", self.addr),
+        }
+    }
+}
+
+/// What headless initialization should create, after validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitPlan {
+    pub org_id: String,
+    pub org_name: String,
+    pub project: Option<InitProject>,
+    pub user: Option<InitUser>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitProject {
+    pub id: String,
+    pub name: String,
+    pub key_pair: Option<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitUser {
+    pub email: String,
+    pub name: Option<String>,
+    pub password: String,
+}
+
+impl HeadlessInit {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.plan().map(|_| ())
+    }
+
+    /// Turns the variables into what to create; `None` when no initialization was asked for.
+    /// Each resource needs its parent: a project needs an organization, keys need a project, a
+    /// user needs an organization to own.
+    pub fn plan(&self) -> Result<Option<InitPlan>, ConfigError> {
+        let err = |setting: &'static str, message: &str| ConfigError { setting, message: message.to_string() };
+        let org_id = non_blank(&self.org_id);
+        let project_id = non_blank(&self.project_id);
+        let public_key = non_blank(&self.project_public_key);
+        let secret_key = non_blank(&self.project_secret_key);
+        let email = non_blank(&self.user_email);
+        let password = non_blank(&self.user_password);
+
+        let Some(org_id) = org_id else {
+            if project_id.is_some() {
+                return Err(err("--init-project-id / LANGFUSE_INIT_PROJECT_ID", "needs LANGFUSE_INIT_ORG_ID: a project belongs to an organization"));
+            }
+            if email.is_some() {
+                return Err(err("--init-user-email / LANGFUSE_INIT_USER_EMAIL", "needs LANGFUSE_INIT_ORG_ID: the user is created as that organization's owner"));
+            }
+            if public_key.is_some() || secret_key.is_some() {
+                return Err(err("--init-project-public-key / LANGFUSE_INIT_PROJECT_PUBLIC_KEY", "needs LANGFUSE_INIT_ORG_ID and LANGFUSE_INIT_PROJECT_ID"));
+            }
+            return Ok(None);
+        };
+
+        let key_pair = match (public_key, secret_key) {
+            (Some(pk), Some(sk)) => {
+                if project_id.is_none() {
+                    return Err(err("--init-project-public-key / LANGFUSE_INIT_PROJECT_PUBLIC_KEY", "needs LANGFUSE_INIT_PROJECT_ID: keys belong to a project"));
+                }
+                if pk == sk {
+                    return Err(err("--init-project-secret-key / LANGFUSE_INIT_PROJECT_SECRET_KEY", "must differ from the public key"));
+                }
+                Some((pk.to_string(), sk.to_string()))
+            }
+            (Some(_), None) => return Err(err("--init-project-secret-key / LANGFUSE_INIT_PROJECT_SECRET_KEY", "is required when LANGFUSE_INIT_PROJECT_PUBLIC_KEY is set")),
+            (None, Some(_)) => return Err(err("--init-project-public-key / LANGFUSE_INIT_PROJECT_PUBLIC_KEY", "is required when LANGFUSE_INIT_PROJECT_SECRET_KEY is set")),
+            (None, None) => None,
+        };
+
+        let user = match (email, password) {
+            (Some(email), Some(password)) => {
+                if !email.contains('@') {
+                    return Err(err("--init-user-email / LANGFUSE_INIT_USER_EMAIL", "is not an email address"));
+                }
+                Some(InitUser {
+                    email: email.to_string(),
+                    name: non_blank(&self.user_name).map(str::to_string),
+                    password: password.to_string(),
+                })
+            }
+            (Some(_), None) => return Err(err("--init-user-password / LANGFUSE_INIT_USER_PASSWORD", "is required when LANGFUSE_INIT_USER_EMAIL is set")),
+            (None, Some(_)) => return Err(err("--init-user-email / LANGFUSE_INIT_USER_EMAIL", "is required when LANGFUSE_INIT_USER_PASSWORD is set")),
+            (None, None) => None,
+        };
+
+        Ok(Some(InitPlan {
+            org_id: org_id.to_string(),
+            org_name: non_blank(&self.org_name).unwrap_or(org_id).to_string(),
+            project: project_id.map(|id| InitProject {
+                id: id.to_string(),
+                name: non_blank(&self.project_name).unwrap_or(id).to_string(),
+                key_pair,
+            }),
+            user,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Config, clap::Error> {
+        Config::try_parse_from(std::iter::once("loupe").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn defaults_match_the_documented_ones() {
+        let config = parse(&[]).unwrap();
+        assert_eq!(config.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.data_dir, PathBuf::from("./data"));
+        assert_eq!(config.public_url(), "http://127.0.0.1:3000");
+        assert_eq!(config.db_connect_timeout, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn unknown_flags_and_bad_values_name_the_flag() {
+        let error = parse(&["--nope"]).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        assert!(error.to_string().contains("--nope"), "{error}");
+        let error = parse(&["--addr", "localhost"]).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        assert!(error.to_string().contains("--addr"), "{error}");
+        let error = parse(&["--log", "info,,=?"]).unwrap_err();
+        assert!(error.to_string().contains("--log"), "{error}");
+    }
+
+    #[test]
+    fn short_secret_is_rejected() {
+        let config = parse(&["--secret", "short"]).unwrap();
+        assert_eq!(config.validate().unwrap_err().setting, "--secret / LOUPE_SECRET");
+        assert!(parse(&["--secret", &"x".repeat(32)]).unwrap().validate().is_ok());
+    }
+
+    #[test]
+    fn public_url_loses_trailing_slash() {
+        let config = parse(&["--public-url", "https://loupe.example.com/"]).unwrap();
+        assert_eq!(config.public_url(), "https://loupe.example.com");
+        assert!(parse(&["--public-url", "ftp://x"]).unwrap().validate().is_err());
+    }
+
+    #[test]
+    fn init_plan_requires_parents() {
+        let project_without_org = parse(&["--init-project-id", "p"]).unwrap();
+        assert!(project_without_org.init.plan().unwrap_err().message.contains("LANGFUSE_INIT_ORG_ID"));
+
+        let keys_without_project = parse(&["--init-org-id", "o", "--init-project-public-key", "pk", "--init-project-secret-key", "sk"]).unwrap();
+        assert!(keys_without_project.init.plan().unwrap_err().message.contains("LANGFUSE_INIT_PROJECT_ID"));
+
+        let half_key = parse(&["--init-org-id", "o", "--init-project-id", "p", "--init-project-public-key", "pk"]).unwrap();
+        assert!(half_key.init.plan().unwrap_err().setting.contains("SECRET_KEY"));
+
+        let user_without_password = parse(&["--init-org-id", "o", "--init-user-email", "a@b.c"]).unwrap();
+        assert!(user_without_password.init.plan().unwrap_err().setting.contains("PASSWORD"));
+
+        assert_eq!(parse(&[]).unwrap().init.plan().unwrap(), None);
+    }
+
+    #[test]
+    fn init_plan_fills_names_from_ids() {
+        let config = parse(&[
+            "--init-org-id", "org-1", "--init-project-id", "proj-1",
+            "--init-project-public-key", "pk-lf-1", "--init-project-secret-key", "sk-lf-1",
+            "--init-user-email", "a@example.com", "--init-user-password", "password123",
+        ])
+        .unwrap();
+        let plan = config.init.plan().unwrap().unwrap();
+        assert_eq!(plan.org_name, "org-1");
+        let project = plan.project.unwrap();
+        assert_eq!(project.name, "proj-1");
+        assert_eq!(project.key_pair, Some(("pk-lf-1".into(), "sk-lf-1".into())));
+        assert_eq!(plan.user.unwrap().email, "a@example.com");
+    }
+}

@@ -1,0 +1,179 @@
+//! The Loupe server: configuration, the embedded Postgres, the database, headless
+//! initialization and the HTTP surface, put together by [`run`].
+
+pub mod bootstrap;
+pub mod config;
+pub mod data_dir;
+pub mod database;
+pub mod embedded_postgres;
+pub mod http;
+pub mod logging;
+pub mod shutdown;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use leptos::prelude::LeptosOptions;
+use loupe_app::domain::system::DatabaseMode;
+use loupe_app::state::AppState;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::PgPool;
+
+use crate::config::{Config, ConfigError};
+use crate::data_dir::{DataDir, DataDirError};
+use crate::database::DatabaseError;
+use crate::embedded_postgres::{EmbeddedPostgres, LaunchError, PostgresSettings};
+
+/// How long in-flight requests get to finish after a stop signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Everything that can stop Loupe from starting, each with a message a person can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("cannot listen on {addr}: port {} is already in use by another program; stop it or choose another address with --addr / LOUPE_ADDR", addr.port())]
+    PortInUse { addr: SocketAddr },
+    #[error("cannot listen on {addr}: {source}; choose another address with --addr / LOUPE_ADDR")]
+    Listen { addr: SocketAddr, source: std::io::Error },
+    #[error(transparent)]
+    DataDir(#[from] DataDirError),
+    #[error(transparent)]
+    EmbeddedPostgres(#[from] LaunchError),
+    #[error(transparent)]
+    Database(#[from] DatabaseError),
+    #[error("invalid DATABASE_URL: {0}")]
+    DatabaseUrl(sqlx::Error),
+    #[error(transparent)]
+    Bootstrap(#[from] bootstrap::BootstrapError),
+    #[error("the HTTP server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+impl StartupError {
+    /// 2 for configuration mistakes (like clap's usage errors), 1 for everything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            StartupError::Config(_) | StartupError::DatabaseUrl(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// Binds the listen address first, so a port clash is reported before anything is started.
+pub fn bind(addr: SocketAddr) -> Result<std::net::TcpListener, StartupError> {
+    let listener = std::net::TcpListener::bind(addr).map_err(|source| match source.kind() {
+        std::io::ErrorKind::AddrInUse => StartupError::PortInUse { addr },
+        _ => StartupError::Listen { addr, source },
+    })?;
+    listener.set_nonblocking(true).map_err(|source| StartupError::Listen { addr, source })?;
+    Ok(listener)
+}
+
+/// Where the browser assets are: the configured directory, else `site/` beside the executable
+/// (a deployed layout), else `../site` from it (cargo's `target/<profile>/loupe`).
+pub fn resolve_site_root(configured: Option<&PathBuf>) -> PathBuf {
+    if let Some(dir) = configured {
+        return dir.clone();
+    }
+    let exe_dir = std::env::current_exe().ok().and_then(|exe| exe.parent().map(PathBuf::from));
+    if let Some(exe_dir) = exe_dir {
+        for candidate in [exe_dir.join("site"), exe_dir.join("../site")] {
+            if candidate.join("pkg").is_dir() {
+                return candidate.canonicalize().unwrap_or(candidate);
+            }
+        }
+    }
+    PathBuf::from("target/site")
+}
+
+pub fn leptos_options(site_root: &std::path::Path, addr: SocketAddr) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("loupe")
+        .site_root(site_root.to_string_lossy().into_owned())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build()
+}
+
+/// Starts Loupe and serves until a stop signal; then drains requests, closes the pool and stops
+/// the embedded Postgres, in that order.
+pub async fn run(config: Config) -> Result<(), StartupError> {
+    config.validate()?;
+    let listener = bind(config.addr)?;
+    let data_dir = DataDir::open(&config.data_dir)?;
+    let _secret = data_dir.secret(config.secret.as_deref())?;
+
+    let site_root = resolve_site_root(config.site_root.as_ref());
+    if !site_root.join("pkg").join("loupe.js").is_file() {
+        tracing::warn!(site_root = %site_root.display(), "browser assets not found: pages will render but not become interactive; build them with `scripts/build` or pass --site-root");
+    }
+
+    let (pool, postgres, database_mode) = match &config.database_url {
+        Some(url) => {
+            let options: PgConnectOptions = url.parse().map_err(StartupError::DatabaseUrl)?;
+            tracing::info!(target = %database::describe_target(&options), "using the database from DATABASE_URL");
+            let pool = database::connect_with_retry(options, 20, config.db_connect_timeout).await?;
+            (pool, None, DatabaseMode::External)
+        }
+        None => {
+            let settings = PostgresSettings {
+                data_dir: data_dir.postgres_dir(),
+                socket_dir: data_dir.socket_dir(),
+                unsafe_fast: config.pg_unsafe_fast,
+            };
+            let postgres = EmbeddedPostgres::start(&settings).await?;
+            match database::connect_with_retry(postgres.connect_options(), 20, config.db_connect_timeout).await {
+                Ok(pool) => (pool, Some(postgres), DatabaseMode::Embedded),
+                Err(error) => {
+                    postgres.stop().await;
+                    return Err(error.into());
+                }
+            }
+        }
+    };
+
+    let result = serve(&config, listener, pool.clone(), database_mode, &site_root).await;
+    pool.close().await;
+    if let Some(postgres) = postgres {
+        postgres.stop().await;
+    }
+    drop(data_dir);
+    result
+}
+
+async fn serve(
+    config: &Config,
+    listener: std::net::TcpListener,
+    pool: PgPool,
+    database_mode: DatabaseMode,
+    site_root: &std::path::Path,
+) -> Result<(), StartupError> {
+    database::migrate(&pool).await?;
+    if let Some(plan) = config.init.plan()? {
+        bootstrap::apply(&pool, &plan).await?;
+    }
+
+    let state = AppState { leptos_options: leptos_options(site_root, config.addr), pool, database_mode };
+    let app = http::router(state);
+    let listener = tokio::net::TcpListener::from_std(listener).map_err(StartupError::Serve)?;
+    let local_addr = listener.local_addr().map_err(StartupError::Serve)?;
+    tracing::info!(public_url = %config.public_url(), "Loupe is ready at http://{local_addr}");
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let mut stop_rx = stop_rx;
+        let _ = stop_rx.wait_for(|stop| *stop).await;
+    });
+    let mut server = std::pin::pin!(std::future::IntoFuture::into_future(server));
+    tokio::select! {
+        result = &mut server => return result.map_err(StartupError::Serve),
+        _ = shutdown::signal() => {}
+    }
+    let _ = stop_tx.send(true);
+    if tokio::time::timeout(SHUTDOWN_GRACE, &mut server).await.is_err() {
+        tracing::warn!("requests still running after {}s; closing them", SHUTDOWN_GRACE.as_secs());
+    }
+    Ok(())
+}

@@ -1,0 +1,61 @@
+//! Build helper, so the README commands need neither cargo-leptos nor wasm-bindgen-cli:
+//!
+//! - `cargo run -p xtask -- css <site-root>`: writes `<site-root>/pkg/loupe.css` from `app/src`.
+//! - `cargo run -p xtask -- site <site-root> <frontend.wasm> [--release]`: the stylesheet plus
+//!   the wasm-bindgen glue (`pkg/loupe.js`, `pkg/loupe_bg.wasm`).
+//!
+//! wasm-bindgen runs as a library pinned to the same version as the `wasm-bindgen` crate in
+//! Cargo.lock (a mismatch makes the glue and the module disagree).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+/// The name Leptos loads: `pkg/loupe.js` and `pkg/loupe_bg.wasm` (`LeptosOptions::output_name`).
+const OUTPUT_NAME: &str = "loupe";
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+fn write_css(site_root: &Path) -> Result<()> {
+    let css = loupe_style::generate_for_dir(&workspace_root().join("app/src")).context("generating the stylesheet")?;
+    let pkg = site_root.join("pkg");
+    fs::create_dir_all(&pkg).with_context(|| format!("creating {}", pkg.display()))?;
+    let out = pkg.join(format!("{OUTPUT_NAME}.css"));
+    fs::write(&out, css).with_context(|| format!("writing {}", out.display()))?;
+    println!("wrote {}", out.display());
+    Ok(())
+}
+
+fn write_bindgen(site_root: &Path, wasm: &Path, release: bool) -> Result<()> {
+    if !wasm.is_file() {
+        bail!("{} does not exist; build the frontend for wasm32-unknown-unknown first", wasm.display());
+    }
+    let pkg = site_root.join("pkg");
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(wasm)
+        .web(true)?
+        .out_name(OUTPUT_NAME)
+        .debug(!release)
+        .typescript(false)
+        .generate(&pkg)
+        .with_context(|| format!("running wasm-bindgen on {}", wasm.display()))?;
+    println!("wrote {}/{OUTPUT_NAME}.js and {OUTPUT_NAME}_bg.wasm", pkg.display());
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let positional: Vec<&str> = args.iter().map(String::as_str).filter(|a| !a.starts_with("--")).collect();
+    let release = args.iter().any(|a| a == "--release");
+    match positional.as_slice() {
+        ["css", site_root] => write_css(Path::new(site_root)),
+        ["site", site_root, wasm] => {
+            write_css(Path::new(site_root))?;
+            write_bindgen(Path::new(site_root), Path::new(wasm), release)
+        }
+        _ => bail!("usage: xtask css <site-root> | xtask site <site-root> <frontend.wasm> [--release]"),
+    }
+}
