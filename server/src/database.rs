@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions, PgPool};
+use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
 
 /// The schema, from `migrations/`, embedded in the binary.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
@@ -34,13 +34,23 @@ pub async fn connect_with_retry(options: PgConnectOptions, max_connections: u32,
     let mut delay = Duration::from_millis(250);
     let mut attempt = 1u32;
     loop {
-        let result = PgPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options.clone())
-            .await;
-        match result {
-            Ok(pool) => return Ok(pool),
+        // Probe with one plain connection: a pool would retry internally until its own acquire
+        // timeout, hiding both the attempts and the underlying error (e.g. connection refused).
+        let probe = match tokio::time::timeout(Duration::from_secs(5), PgConnection::connect_with(&options)).await {
+            Ok(result) => result,
+            Err(_) => Err(sqlx::Error::PoolTimedOut),
+        };
+        match probe {
+            Ok(connection) => {
+                let _ = connection.close().await;
+                let pool = PgPoolOptions::new()
+                    .max_connections(max_connections)
+                    .acquire_timeout(Duration::from_secs(5))
+                    .connect_with(options)
+                    .await
+                    .map_err(|source| DatabaseError::Unreachable { target, timeout, source })?;
+                return Ok(pool);
+            }
             Err(source) => {
                 let remaining = deadline.saturating_duration_since(Instant::now());
                 if remaining.is_zero() {

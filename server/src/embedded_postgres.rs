@@ -249,8 +249,18 @@ fn check_dev_null() -> Result<(), LaunchError> {
 /// Candidate directories, newest version first; a directory matching an existing cluster's
 /// version wins.
 fn find_bin_dir(preferred_version: Option<&str>) -> Result<PathBuf, LaunchError> {
+    let mut fallbacks = vec![PathBuf::from("/usr/local/pgsql/bin")];
+    if let Some(path) = std::env::var_os("PATH") {
+        fallbacks.extend(std::env::split_paths(&path));
+    }
+    find_bin_dir_in(Path::new("/usr/lib/postgresql"), fallbacks, preferred_version)
+}
+
+/// `versioned_root` holds `<major>/bin` directories (Debian's layout); `fallbacks` are tried
+/// after them, in order.
+fn find_bin_dir_in(versioned_root: &Path, fallbacks: Vec<PathBuf>, preferred_version: Option<&str>) -> Result<PathBuf, LaunchError> {
     let mut candidates: Vec<(u32, PathBuf)> = Vec::new();
-    if let Ok(entries) = fs::read_dir("/usr/lib/postgresql") {
+    if let Ok(entries) = fs::read_dir(versioned_root) {
         for entry in entries.flatten() {
             if let Some(version) = entry.file_name().to_str().and_then(|v| v.parse::<u32>().ok()) {
                 candidates.push((version, entry.path().join("bin")));
@@ -262,14 +272,11 @@ fn find_bin_dir(preferred_version: Option<&str>) -> Result<PathBuf, LaunchError>
         candidates.sort_by_key(|(version, _)| *version != preferred);
     }
     let mut dirs: Vec<PathBuf> = candidates.into_iter().map(|(_, dir)| dir).collect();
-    dirs.push(PathBuf::from("/usr/local/pgsql/bin"));
-    if let Some(path) = std::env::var_os("PATH") {
-        dirs.extend(std::env::split_paths(&path));
-    }
+    dirs.extend(fallbacks);
     let found = dirs.iter().find(|dir| dir.join("postgres").is_file() && dir.join("initdb").is_file());
     match found {
         Some(dir) => Ok(dir.clone()),
-        None => Err(LaunchError::BinariesNotFound { searched: "/usr/lib/postgresql/*/bin, /usr/local/pgsql/bin and PATH".into() }),
+        None => Err(LaunchError::BinariesNotFound { searched: format!("{}/*/bin, /usr/local/pgsql/bin and PATH", versioned_root.display()) }),
     }
 }
 
@@ -510,6 +517,34 @@ mod tests {
         assert_eq!(parse_major_version("postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)\n").as_deref(), Some("15"));
         assert_eq!(parse_major_version("postgres (PostgreSQL) 17devel").as_deref(), Some("17devel"));
         assert_eq!(parse_major_version("garbage"), None);
+    }
+
+    fn fake_bin_dir(root: &Path, version: &str) -> PathBuf {
+        let bin = root.join(version).join("bin");
+        fs::create_dir_all(&bin).unwrap();
+        fs::write(bin.join("postgres"), "").unwrap();
+        fs::write(bin.join("initdb"), "").unwrap();
+        bin
+    }
+
+    #[test]
+    fn missing_binaries_name_both_fixes() {
+        let empty = tempfile::tempdir().unwrap();
+        let error = find_bin_dir_in(empty.path(), vec![empty.path().to_path_buf()], None).unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("install PostgreSQL"), "{message}");
+        assert!(message.contains("DATABASE_URL"), "{message}");
+    }
+
+    #[test]
+    fn newest_version_wins_unless_the_cluster_needs_another() {
+        let root = tempfile::tempdir().unwrap();
+        let v9 = fake_bin_dir(root.path(), "9");
+        let v15 = fake_bin_dir(root.path(), "15");
+        let v16 = fake_bin_dir(root.path(), "16");
+        assert_eq!(find_bin_dir_in(root.path(), vec![], None).unwrap(), v16);
+        assert_eq!(find_bin_dir_in(root.path(), vec![], Some("15")).unwrap(), v15);
+        assert_eq!(find_bin_dir_in(root.path(), vec![], Some("9")).unwrap(), v9);
     }
 
     #[test]

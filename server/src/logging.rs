@@ -46,7 +46,9 @@ pub fn init(config: &LogConfig) {
     filter_spec.push(',');
     filter_spec.push_str(&config.directives);
     let filter = EnvFilter::from_str(&filter_spec).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colors only for a person at a terminal; pipes and files get plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr);
     // A second init (tests) is harmless; ignore the "already set" error.
     let _ = match config.format {
         LogFormat::Text => builder.try_init(),

@@ -1,7 +1,8 @@
 //! The Langfuse-compatible public API (`/api/public/*`). Errors are JSON `{ "message": ... }`
 //! with a status the SDKs understand.
 
-use axum::http::{Method, StatusCode, Uri};
+use axum::extract::OriginalUri;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -17,7 +18,7 @@ pub fn router() -> Router<AppState> {
         .fallback(not_found)
 }
 
-async fn not_found(method: Method, uri: Uri) -> Response {
+async fn not_found(method: Method, OriginalUri(uri): OriginalUri) -> Response {
     (
         StatusCode::NOT_FOUND,
         Json(json!({ "message": format!("no public API route for {method} {}", uri.path()), "error": "NotFound" })),

@@ -1,0 +1,250 @@
+//! The real `loupe` binary: flags, errors a person can act on, and the lifecycle of the process
+//! with its embedded Postgres (start, refuse a second instance, stop on SIGTERM/SIGINT, survive
+//! SIGKILL, keep data across restarts).
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+
+const BIN: &str = env!("CARGO_BIN_EXE_loupe");
+
+/// A command with a clean environment: nothing from the developer's shell leaks in.
+fn loupe() -> Command {
+    let mut command = Command::new(BIN);
+    command.env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default()).env("LOUPE_LOG", "info");
+    command
+}
+
+fn run_to_end(command: &mut Command) -> (ExitStatus, String) {
+    let output = command.stdin(Stdio::null()).output().unwrap();
+    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&output.stderr));
+    (output.status, text)
+}
+
+struct Running {
+    child: Child,
+    log: Arc<Mutex<String>>,
+    addr: SocketAddr,
+}
+
+impl Running {
+    fn start(command: &mut Command) -> Running {
+        let mut child = command.arg("--addr").arg("127.0.0.1:0").stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        let log_for_reader = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("Loupe is ready at http://").nth(1) {
+                    let addr = rest.split_whitespace().next().unwrap().parse::<SocketAddr>().unwrap();
+                    let _ = addr_tx.send(addr);
+                }
+                let mut log = log_for_reader.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let addr = addr_rx.recv_timeout(Duration::from_secs(120)).unwrap_or_else(|_| panic!("loupe did not become ready:\n{}", log.lock().unwrap()));
+        Running { child, log, addr }
+    }
+
+    fn signal(&self, signal: Signal) {
+        kill(Pid::from_raw(self.child.id() as i32), signal).unwrap();
+    }
+
+    fn wait(mut self, limit: Duration) -> (ExitStatus, String) {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                std::thread::sleep(Duration::from_millis(100)); // let the reader drain
+                return (status, self.log.lock().unwrap().clone());
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("loupe did not exit within {limit:?}:\n{}", self.log.lock().unwrap());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// A minimal HTTP/1.1 exchange, enough for health checks and a server function.
+fn http(addr: SocketAddr, method: &str, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: application/json\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, response)
+}
+
+fn wait_until(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if condition() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    condition()
+}
+
+fn postmaster_running(data_dir: &Path) -> bool {
+    data_dir.join("postgres/postmaster.pid").exists()
+}
+
+#[test]
+fn help_documents_every_setting() {
+    let (status, text) = run_to_end(loupe().arg("--help"));
+    assert!(status.success(), "{text}");
+    for name in [
+        "LOUPE_ADDR", "LOUPE_DATA_DIR", "DATABASE_URL", "LOUPE_PUBLIC_URL", "LOUPE_LOG", "LOUPE_SECRET",
+        "LANGFUSE_INIT_ORG_ID", "LANGFUSE_INIT_ORG_NAME", "LANGFUSE_INIT_PROJECT_ID", "LANGFUSE_INIT_PROJECT_NAME",
+        "LANGFUSE_INIT_PROJECT_PUBLIC_KEY", "LANGFUSE_INIT_PROJECT_SECRET_KEY", "LANGFUSE_INIT_USER_EMAIL",
+        "LANGFUSE_INIT_USER_NAME", "LANGFUSE_INIT_USER_PASSWORD",
+    ] {
+        assert!(text.contains(name), "--help does not mention {name}");
+    }
+    assert!(text.contains("127.0.0.1:3000") && text.contains("./data"), "defaults are documented");
+}
+
+#[test]
+fn usage_errors_exit_2_and_name_the_flag() {
+    let (status, text) = run_to_end(loupe().arg("--bogus-flag"));
+    assert_eq!(status.code(), Some(2), "{text}");
+    assert!(text.contains("--bogus-flag"), "{text}");
+
+    let (status, text) = run_to_end(loupe().env("LOUPE_ADDR", "not-an-address"));
+    assert_eq!(status.code(), Some(2), "{text}");
+    assert!(text.contains("--addr"), "{text}");
+
+    let (status, text) = run_to_end(loupe().env("LOUPE_SECRET", "too-short"));
+    assert_eq!(status.code(), Some(2), "{text}");
+    assert!(text.contains("LOUPE_SECRET") && text.contains("32"), "{text}");
+
+    let (status, text) = run_to_end(loupe().env("LANGFUSE_INIT_PROJECT_ID", "p"));
+    assert_eq!(status.code(), Some(2), "{text}");
+    assert!(text.contains("LANGFUSE_INIT_ORG_ID"), "{text}");
+}
+
+#[test]
+fn port_in_use_is_named() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let data = common::traversable_temp_dir();
+    let (status, text) = run_to_end(loupe().arg("--addr").arg(format!("127.0.0.1:{port}")).arg("--data-dir").arg(data.path()));
+    assert_eq!(status.code(), Some(1), "{text}");
+    assert!(text.contains(&format!("port {port} is already in use")), "{text}");
+    assert!(!data.path().join("postgres").exists(), "nothing was started before the port check");
+}
+
+#[test]
+fn unreachable_database_is_retried_then_reported() {
+    let data = common::traversable_temp_dir();
+    let started = Instant::now();
+    let (status, text) = run_to_end(
+        loupe()
+            .env("DATABASE_URL", "postgres://loupe:hunter2@127.0.0.1:9/loupe")
+            .env("LOUPE_DB_CONNECT_TIMEOUT", "2")
+            .arg("--addr").arg("127.0.0.1:0")
+            .arg("--data-dir").arg(data.path()),
+    );
+    assert_eq!(status.code(), Some(1), "{text}");
+    assert!(text.contains("retrying"), "each retry is logged:\n{text}");
+    assert!(text.contains("could not reach the database at 127.0.0.1:9"), "{text}");
+    assert!(!text.contains("hunter2"), "the password never reaches the log");
+    assert!(started.elapsed() >= Duration::from_secs(2), "it kept trying for the configured time");
+}
+
+#[test]
+fn lifecycle_with_embedded_postgres() {
+    let data = common::traversable_temp_dir();
+    let data_dir = data.path().join("data");
+    let with_data_dir = |command: &mut Command| {
+        command.arg("--data-dir").arg(&data_dir).env("LOUPE_PG_UNSAFE_FAST", "false");
+    };
+
+    // First start: creates the cluster and, through headless init, one organization.
+    let mut command = loupe();
+    with_data_dir(&mut command);
+    command.env("LANGFUSE_INIT_ORG_ID", "org-lifecycle");
+    let first = Running::start(&mut command);
+    let (status, body) = http(first.addr, "GET", "/api/public/health");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(r#""status":"OK""#), "{body}");
+    assert!(postmaster_running(&data_dir));
+
+    // A second Loupe on the same data directory is refused before it touches anything.
+    let mut second = loupe();
+    with_data_dir(&mut second);
+    let (status, text) = run_to_end(second.arg("--addr").arg("127.0.0.1:0"));
+    assert_eq!(status.code(), Some(1), "{text}");
+    assert!(text.contains("already in use by another Loupe process"), "{text}");
+    assert!(text.contains(&first.child.id().to_string()), "names the pid holding it: {text}");
+
+    // SIGTERM: a clean stop, Postgres included.
+    first.signal(Signal::SIGTERM);
+    let (status, log) = first.wait(Duration::from_secs(60));
+    assert!(status.success(), "{log}");
+    assert!(log.contains("embedded postgres stopped"), "{log}");
+    assert!(!postmaster_running(&data_dir), "postgres is gone after a clean stop");
+
+    // Restart without init: the organization is still there.
+    let mut command = loupe();
+    with_data_dir(&mut command);
+    let second_run = Running::start(&mut command);
+    let (status, body) = http(second_run.addr, "POST", "/api/ui/system_status");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(r#""n_organizations":1"#), "data survived the restart: {body}");
+
+    // SIGKILL gives Loupe no chance to clean up: Postgres must stop on its own.
+    second_run.signal(Signal::SIGKILL);
+    let (_, log) = second_run.wait(Duration::from_secs(10));
+    assert!(wait_until(Duration::from_secs(30), || !postmaster_running(&data_dir)), "postgres outlived a killed Loupe:\n{log}");
+
+    // And the next start recovers; Ctrl-C (SIGINT) stops it cleanly too.
+    let mut command = loupe();
+    with_data_dir(&mut command);
+    let third = Running::start(&mut command);
+    let (status, body) = http(third.addr, "POST", "/api/ui/system_status");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(r#""n_organizations":1"#), "{body}");
+    third.signal(Signal::SIGINT);
+    let (status, log) = third.wait(Duration::from_secs(60));
+    assert!(status.success(), "{log}");
+    assert!(!postmaster_running(&data_dir));
+}
+
+#[test]
+fn database_url_mode_starts_no_postgres() {
+    let data = common::traversable_temp_dir();
+    // The harness's own cluster plays the external database, reached through its socket.
+    let options = common::cluster_options("postgres");
+    let socket = options.get_socket().unwrap().display().to_string();
+    let database_url = format!("postgres://postgres@localhost/postgres?host={socket}");
+    let mut command = loupe();
+    command.env("DATABASE_URL", &database_url).arg("--data-dir").arg(data.path());
+    let running = Running::start(&mut command);
+    let (status, body) = http(running.addr, "POST", "/api/ui/system_status");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(r#""database_mode":"External""#), "{body}");
+    assert!(!data.path().join("postgres").exists(), "no embedded cluster with DATABASE_URL");
+    running.signal(Signal::SIGTERM);
+    let (status, log) = running.wait(Duration::from_secs(30));
+    assert!(status.success(), "{log}");
+}
