@@ -1,8 +1,8 @@
 //! Build helper, so the README commands need neither cargo-leptos nor wasm-bindgen-cli:
 //!
 //! - `cargo run -p xtask -- css <site-root>`: writes `<site-root>/pkg/loupe.css` from `app/src`.
-//! - `cargo run -p xtask -- site <site-root> <frontend.wasm> [--release]`: the stylesheet plus
-//!   the wasm-bindgen glue (`pkg/loupe.js`, `pkg/loupe_bg.wasm`).
+//! - `cargo run -p xtask -- site <site-root> <frontend.wasm> [--release]`: the stylesheet, the
+//!   files of `public/`, and the wasm-bindgen glue (`pkg/loupe.js`, `pkg/loupe_bg.wasm`).
 //!
 //! wasm-bindgen runs as a library pinned to the same version as the `wasm-bindgen` crate in
 //! Cargo.lock (a mismatch makes the glue and the module disagree).
@@ -26,6 +26,19 @@ fn write_css(site_root: &Path) -> Result<()> {
     let out = pkg.join(format!("{OUTPUT_NAME}.css"));
     fs::write(&out, css).with_context(|| format!("writing {}", out.display()))?;
     println!("wrote {}", out.display());
+    Ok(())
+}
+
+/// Copies the static files in `public/` (favicon and friends) to the site root.
+fn copy_public(site_root: &Path) -> Result<()> {
+    let public = workspace_root().join("public");
+    for entry in fs::read_dir(&public).with_context(|| format!("reading {}", public.display()))? {
+        let path = entry?.path();
+        if path.is_file() {
+            let target = site_root.join(path.file_name().expect("a file has a name"));
+            fs::copy(&path, &target).with_context(|| format!("copying {} to {}", path.display(), target.display()))?;
+        }
+    }
     Ok(())
 }
 
@@ -54,6 +67,7 @@ fn main() -> Result<()> {
         ["css", site_root] => write_css(Path::new(site_root)),
         ["site", site_root, wasm] => {
             write_css(Path::new(site_root))?;
+            copy_public(Path::new(site_root))?;
             write_bindgen(Path::new(site_root), Path::new(wasm), release)
         }
         _ => bail!("usage: xtask css <site-root> | xtask site <site-root> <frontend.wasm> [--release]"),

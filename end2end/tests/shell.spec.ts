@@ -1,0 +1,79 @@
+import { expect, test } from "@playwright/test";
+import { openHydrated } from "./fixtures";
+
+test("home reads the instance status from Postgres through a server function", async ({ page }) => {
+  const { errors } = await openHydrated(page, "/");
+  await expect(page).toHaveTitle("Home · Loupe");
+  // Headless initialization (playwright.config.ts) created one organization, project and user.
+  await expect(page.getByTestId("contents")).toHaveText("1 organization, 1 project, 1 user");
+  await expect(page.getByTestId("database-mode")).toHaveText("embedded (started by Loupe)");
+  await expect(page.getByTestId("database")).toContainText("PostgreSQL");
+
+  // "Check again" calls the server function from the browser; the database clock moves on.
+  const checkedAt = page.getByTestId("checked-at");
+  const before = await checkedAt.textContent();
+  const call = page.waitForResponse((r) => r.url().endsWith("/api/ui/system_status") && r.status() === 200);
+  await page.getByTestId("recheck").click();
+  await call;
+  await expect(checkedAt).not.toHaveText(before ?? "");
+  expect(errors).toEqual([]);
+});
+
+test("navigation routes client-side and marks the current section", async ({ page }) => {
+  await openHydrated(page, "/");
+  const nav = page.getByRole("navigation", { name: "Main" });
+  await nav.getByRole("link", { name: "Annotation queues" }).click();
+  await expect(page).toHaveURL(/\/annotation-queues$/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Annotation queues");
+  await expect(page.getByTestId("not-built")).toContainText("Annotation queues is not built yet");
+  await expect(nav.getByRole("link", { name: "Annotation queues" })).toHaveAttribute("aria-current", "page");
+  // Still the same document: the router navigated without a reload.
+  await expect(page.locator("body[data-hydrated=true]")).toBeAttached();
+
+  await page.goBack();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Welcome to Loupe");
+});
+
+test("every section in the navigation has a page", async ({ page }) => {
+  await openHydrated(page, "/");
+  const links = page.getByRole("navigation", { name: "Main" }).getByRole("listitem").getByRole("link");
+  const names = await links.allTextContents();
+  expect(names).toEqual([
+    "Home", "Traces", "Sessions", "Users", "Prompts", "Playground", "Scores",
+    "Annotation queues", "Datasets", "Evaluators", "Dashboards", "Settings",
+  ]);
+  for (const name of names.slice(1)) {
+    await links.filter({ hasText: name }).first().click();
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText(name);
+  }
+});
+
+test("theme choice applies at once and survives a reload", async ({ page }) => {
+  await openHydrated(page, "/");
+  const html = page.locator("html");
+  await page.getByRole("button", { name: "Dark" }).click();
+  await expect(html).toHaveClass(/\bdark\b/);
+  await expect(page.getByRole("button", { name: "Dark" })).toHaveAttribute("aria-pressed", "true");
+
+  await openHydrated(page, "/traces");
+  await expect(html).toHaveClass(/\bdark\b/);
+  await expect(page.getByRole("button", { name: "Dark" })).toHaveAttribute("aria-pressed", "true");
+
+  await page.getByRole("button", { name: "Light" }).click();
+  await expect(html).not.toHaveClass(/\bdark\b/);
+});
+
+test("unknown pages get a 404 status and a way back", async ({ page }) => {
+  const { response } = await openHydrated(page, "/this/does/not/exist");
+  expect(response?.status()).toBe(404);
+  await expect(page.getByTestId("not-found")).toContainText("/this/does/not/exist");
+  await page.getByRole("link", { name: "Back to home" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Welcome to Loupe");
+});
+
+test("health endpoint answers like Langfuse's", async ({ request }) => {
+  const response = await request.get("/api/public/health");
+  expect(response.status()).toBe(200);
+  expect(await response.json()).toEqual({ status: "OK", version: expect.any(String) });
+});
