@@ -175,24 +175,21 @@ fn unreachable_database_is_retried_then_reported() {
 fn lifecycle_with_embedded_postgres() {
     let data = common::traversable_temp_dir();
     let data_dir = data.path().join("data");
-    let with_data_dir = |command: &mut Command| {
+    let on_data_dir = || {
+        let mut command = loupe();
         command.arg("--data-dir").arg(&data_dir).env("LOUPE_PG_UNSAFE_FAST", "false");
+        command
     };
 
     // First start: creates the cluster and, through headless init, one organization.
-    let mut command = loupe();
-    with_data_dir(&mut command);
-    command.env("LANGFUSE_INIT_ORG_ID", "org-lifecycle");
-    let first = Running::start(&mut command);
+    let first = Running::start(on_data_dir().env("LANGFUSE_INIT_ORG_ID", "org-lifecycle"));
     let (status, body) = http(first.addr, "GET", "/api/public/health");
     assert_eq!(status, 200, "{body}");
     assert!(body.contains(r#""status":"OK""#), "{body}");
     assert!(postmaster_running(&data_dir));
 
     // A second Loupe on the same data directory is refused before it touches anything.
-    let mut second = loupe();
-    with_data_dir(&mut second);
-    let (status, text) = run_to_end(second.arg("--addr").arg("127.0.0.1:0"));
+    let (status, text) = run_to_end(on_data_dir().arg("--addr").arg("127.0.0.1:0"));
     assert_eq!(status.code(), Some(1), "{text}");
     assert!(text.contains("already in use by another Loupe process"), "{text}");
     assert!(text.contains(&first.child.id().to_string()), "names the pid holding it: {text}");
@@ -205,9 +202,7 @@ fn lifecycle_with_embedded_postgres() {
     assert!(!postmaster_running(&data_dir), "postgres is gone after a clean stop");
 
     // Restart without init: the organization is still there.
-    let mut command = loupe();
-    with_data_dir(&mut command);
-    let second_run = Running::start(&mut command);
+    let second_run = Running::start(&mut on_data_dir());
     let (status, body) = http(second_run.addr, "POST", "/api/ui/system_status");
     assert_eq!(status, 200, "{body}");
     assert!(body.contains(r#""n_organizations":1"#), "data survived the restart: {body}");
@@ -218,9 +213,7 @@ fn lifecycle_with_embedded_postgres() {
     assert!(wait_until(Duration::from_secs(30), || !postmaster_running(&data_dir)), "postgres outlived a killed Loupe:\n{log}");
 
     // And the next start recovers; Ctrl-C (SIGINT) stops it cleanly too.
-    let mut command = loupe();
-    with_data_dir(&mut command);
-    let third = Running::start(&mut command);
+    let third = Running::start(&mut on_data_dir());
     let (status, body) = http(third.addr, "POST", "/api/ui/system_status");
     assert_eq!(status, 200, "{body}");
     assert!(body.contains(r#""n_organizations":1"#), "{body}");
