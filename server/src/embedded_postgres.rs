@@ -267,7 +267,7 @@ fn find_bin_dir_in(versioned_root: &Path, fallbacks: Vec<PathBuf>, preferred_ver
             }
         }
     }
-    candidates.sort_by(|a, b| b.0.cmp(&a.0));
+    candidates.sort_by_key(|(version, _)| std::cmp::Reverse(*version));
     if let Some(preferred) = preferred_version.and_then(|v| v.parse::<u32>().ok()) {
         candidates.sort_by_key(|(version, _)| *version != preferred);
     }
