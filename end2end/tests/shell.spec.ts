@@ -16,6 +16,8 @@ test("home reads the instance status from Postgres through a server function", a
   await page.getByTestId("recheck").click();
   await call;
   await expect(checkedAt).not.toHaveText(before ?? "");
+  await expect(page.getByTestId("recheck")).toHaveText("Check again");
+  await expect(page.getByTestId("recheck")).toBeEnabled();
   expect(errors).toEqual([]);
 });
 

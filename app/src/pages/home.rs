@@ -12,6 +12,8 @@ pub fn HomePage() -> impl IntoView {
     // Bumped by "Check again"; the resource refetches through the server function.
     let refresh = RwSignal::new(0u32);
     let status = Resource::new(move || refresh.get(), |_| get_system_status());
+    // True while a re-check is in flight: the old values stay visible, the button says so.
+    let checking = RwSignal::new(false);
 
     view! {
         <Title text="Home" />
@@ -28,12 +30,14 @@ pub fn HomePage() -> impl IntoView {
                         type="button"
                         data-testid="recheck"
                         class="rounded-md border border-zinc-200 px-2.5 py-1 text-xs font-medium hover:bg-zinc-50 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 disabled:opacity-50 dark:border-zinc-700 dark:hover:bg-zinc-800"
+                        disabled=move || checking.get()
+                        aria-busy=move || checking.get().to_string()
                         on:click=move |_| refresh.update(|n| *n += 1)
                     >
-                        "Check again"
+                        {move || if checking.get() { "Checking…" } else { "Check again" }}
                     </button>
                 </div>
-                <Transition fallback=StatusSkeleton>
+                <Transition fallback=StatusSkeleton set_pending=checking>
                     {move || Suspend::new(async move {
                         match status.await {
                             Ok(status) => view! { <StatusTable status /> }.into_any(),
