@@ -7,7 +7,9 @@ pub mod data_dir;
 pub mod database;
 pub mod embedded_postgres;
 pub mod http;
+pub mod ingest;
 pub mod logging;
+pub mod pricing;
 pub mod shutdown;
 
 use std::net::SocketAddr;

@@ -3,6 +3,8 @@
 
 pub mod role;
 pub mod system;
+pub mod tracing;
 
 pub use role::Role;
 pub use system::SystemStatus;
+pub use tracing::{ObservationLevel, ObservationType, ScoreDataType, ScoreSource};

@@ -22,7 +22,7 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
     Router::new()
-        .nest("/api/public", public_api::router())
+        .nest("/api/public", public_api::router_for(&state))
         .leptos_routes_with_context(&state, routes, || {}, move || shell(leptos_options.clone()))
         // Static files from the site root, and the app's 404 page for anything else.
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))

@@ -1,0 +1,251 @@
+//! API-key authentication for `/api/public/*` (LANGFUSE_COMPAT.md §1).
+//!
+//! `Authorization: Basic base64(publicKey:secretKey)` gives full project access;
+//! `Authorization: Bearer <publicKey>` gives the `scores` level, accepted only where a route asks
+//! for [`ScoreAccess`] (browser feedback widgets). Secrets are stored as argon2id hashes, which
+//! take tens of milliseconds to verify; a verified pair is remembered for [`CACHE_TTL`] under the
+//! SHA-256 of the pair (never the secret itself), so the ingestion path pays that cost once a
+//! minute per key rather than per request. Revoking a key takes effect within the TTL.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use loupe_app::auth::secrets::SecretHash;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use tokio::sync::Semaphore;
+
+use super::error::ApiError;
+use super::PublicState;
+
+pub const CACHE_TTL: Duration = Duration::from_secs(60);
+/// Failed pairs are remembered briefly too, so a client with a wrong key cannot make the server
+/// hash on every request.
+const NEGATIVE_TTL: Duration = Duration::from_secs(5);
+const MAX_CACHED: usize = 10_000;
+
+/// Which key authenticated the request and for which project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectKey {
+    pub project_id: String,
+    pub api_key_id: String,
+    pub public_key: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessLevel {
+    /// Basic auth with the secret key.
+    Project,
+    /// Bearer public key only: may create scores, nothing else.
+    Scores,
+}
+
+/// Extractor for routes that need the secret key (all but score creation).
+#[derive(Debug, Clone)]
+pub struct ProjectAccess(pub ProjectKey);
+
+/// Extractor for routes that also accept a public key alone (score creation).
+#[derive(Debug, Clone)]
+pub struct ScoreAccess {
+    pub key: ProjectKey,
+    pub level: AccessLevel,
+}
+
+#[derive(Clone)]
+enum Cached {
+    Valid(ProjectKey, Option<DateTime<Utc>>),
+    Invalid,
+}
+
+/// Verified credentials, keyed by the SHA-256 of `public:secret`.
+pub struct KeyCache {
+    entries: Mutex<HashMap<[u8; 32], (Instant, Cached)>>,
+    /// argon2 is CPU-bound: at most two verifications at a time, off the async workers.
+    hashing: Semaphore,
+}
+
+impl Default for KeyCache {
+    fn default() -> Self {
+        KeyCache { entries: Mutex::new(HashMap::new()), hashing: Semaphore::new(2) }
+    }
+}
+
+impl KeyCache {
+    fn get(&self, digest: &[u8; 32]) -> Option<Cached> {
+        let entries = self.entries.lock().expect("key cache lock");
+        let (at, cached) = entries.get(digest)?;
+        let ttl = match cached {
+            Cached::Valid(..) => CACHE_TTL,
+            Cached::Invalid => NEGATIVE_TTL,
+        };
+        (at.elapsed() < ttl).then(|| cached.clone())
+    }
+
+    fn put(&self, digest: [u8; 32], cached: Cached) {
+        let mut entries = self.entries.lock().expect("key cache lock");
+        if entries.len() >= MAX_CACHED {
+            entries.retain(|_, (at, _)| at.elapsed() < CACHE_TTL);
+            if entries.len() >= MAX_CACHED {
+                entries.clear();
+            }
+        }
+        entries.insert(digest, (Instant::now(), cached));
+    }
+
+    /// Forget every cached verification (after a key is revoked in this process).
+    pub fn clear(&self) {
+        self.entries.lock().expect("key cache lock").clear();
+    }
+}
+
+fn unauthorized(message: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "UnauthorizedError", message)
+}
+
+const INVALID_CREDENTIALS: &str = "Invalid credentials. Confirm that you've configured the correct host.";
+
+enum Credentials {
+    Basic { public_key: String, secret_key: String },
+    Bearer { public_key: String },
+}
+
+fn parse_header(parts: &Parts) -> Result<Credentials, ApiError> {
+    let header = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .ok_or_else(|| unauthorized("No authorization header"))?;
+    let header = header.to_str().map_err(|_| unauthorized("Invalid authorization header"))?.trim();
+    if let Some(encoded) = header.strip_prefix("Basic ") {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .map_err(|_| unauthorized("Invalid authorization header: Basic credentials are not valid base64"))?;
+        let decoded = String::from_utf8(decoded).map_err(|_| unauthorized(INVALID_CREDENTIALS))?;
+        let mut split = decoded.splitn(3, ':');
+        let public_key = split.next().unwrap_or_default().to_string();
+        let secret_key = split.next().unwrap_or_default().to_string();
+        if public_key.is_empty() || secret_key.is_empty() {
+            return Err(unauthorized(INVALID_CREDENTIALS));
+        }
+        Ok(Credentials::Basic { public_key, secret_key })
+    } else if let Some(token) = header.strip_prefix("Bearer ") {
+        let public_key = token.trim().to_string();
+        if public_key.is_empty() {
+            return Err(unauthorized(INVALID_CREDENTIALS));
+        }
+        Ok(Credentials::Bearer { public_key })
+    } else {
+        Err(unauthorized("Invalid authorization header"))
+    }
+}
+
+type KeyRow = (String, String, String, Option<DateTime<Utc>>);
+
+async fn find_key(pool: &PgPool, public_key: &str) -> Result<Option<KeyRow>, ApiError> {
+    sqlx::query_as(
+        "SELECT k.id, k.project_id, k.secret_hash, k.expires_at
+         FROM api_keys k JOIN projects p ON p.id = k.project_id
+         WHERE k.public_key = $1 AND p.deleted_at IS NULL",
+    )
+    .bind(public_key)
+    .fetch_optional(pool)
+    .await
+    .map_err(|error| {
+        tracing::warn!(%error, "API key lookup failed");
+        ApiError::unavailable("Service Unavailable", 2)
+    })
+}
+
+fn not_expired(expires_at: Option<DateTime<Utc>>) -> bool {
+    expires_at.is_none_or(|at| at > Utc::now())
+}
+
+async fn touch_last_used(pool: &PgPool, api_key_id: &str) {
+    // Best effort: a failure here must not fail the request.
+    if let Err(error) = sqlx::query("UPDATE api_keys SET last_used_at = now() WHERE id = $1")
+        .bind(api_key_id)
+        .execute(pool)
+        .await
+    {
+        tracing::debug!(%error, "could not record API key use");
+    }
+}
+
+async fn verify_basic(state: &PublicState, public_key: String, secret_key: String) -> Result<ProjectKey, ApiError> {
+    let digest: [u8; 32] = {
+        let mut hasher = Sha256::new();
+        hasher.update(public_key.as_bytes());
+        hasher.update([0u8]);
+        hasher.update(secret_key.as_bytes());
+        hasher.finalize().into()
+    };
+    match state.keys.get(&digest) {
+        Some(Cached::Valid(key, expires_at)) if not_expired(expires_at) => return Ok(key),
+        Some(Cached::Valid(..)) | Some(Cached::Invalid) => return Err(unauthorized(INVALID_CREDENTIALS)),
+        None => {}
+    }
+    let Some((api_key_id, project_id, secret_hash, expires_at)) = find_key(&state.pool, &public_key).await? else {
+        state.keys.put(digest, Cached::Invalid);
+        return Err(unauthorized(INVALID_CREDENTIALS));
+    };
+    let permit = state.keys.hashing.acquire().await.map_err(|_| ApiError::internal())?;
+    let verified = tokio::task::spawn_blocking(move || SecretHash(secret_hash).verify(&secret_key))
+        .await
+        .map_err(|_| ApiError::internal())?;
+    drop(permit);
+    if !verified || !not_expired(expires_at) {
+        state.keys.put(digest, Cached::Invalid);
+        return Err(unauthorized(INVALID_CREDENTIALS));
+    }
+    let key = ProjectKey { project_id, api_key_id, public_key };
+    state.keys.put(digest, Cached::Valid(key.clone(), expires_at));
+    touch_last_used(&state.pool, &key.api_key_id).await;
+    Ok(key)
+}
+
+async fn verify_bearer(state: &PublicState, public_key: String) -> Result<ProjectKey, ApiError> {
+    match find_key(&state.pool, &public_key).await? {
+        Some((api_key_id, project_id, _, expires_at)) if not_expired(expires_at) => {
+            Ok(ProjectKey { project_id, api_key_id, public_key })
+        }
+        _ => Err(unauthorized(INVALID_CREDENTIALS)),
+    }
+}
+
+impl FromRequestParts<PublicState> for ProjectAccess {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &PublicState) -> Result<Self, Self::Rejection> {
+        match parse_header(parts)? {
+            Credentials::Basic { public_key, secret_key } => Ok(ProjectAccess(verify_basic(state, public_key, secret_key).await?)),
+            Credentials::Bearer { .. } => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "ForbiddenError",
+                "Access denied - insufficient permissions for this endpoint: use Basic auth with the public and secret key",
+            )),
+        }
+    }
+}
+
+impl FromRequestParts<PublicState> for ScoreAccess {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &PublicState) -> Result<Self, Self::Rejection> {
+        match parse_header(parts)? {
+            Credentials::Basic { public_key, secret_key } => {
+                Ok(ScoreAccess { key: verify_basic(state, public_key, secret_key).await?, level: AccessLevel::Project })
+            }
+            Credentials::Bearer { public_key } => {
+                Ok(ScoreAccess { key: verify_bearer(state, public_key).await?, level: AccessLevel::Scores })
+            }
+        }
+    }
+}
+
+/// Shared by the two extractors' users.
+pub type Keys = Arc<KeyCache>;

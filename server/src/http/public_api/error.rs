@@ -1,0 +1,84 @@
+//! Errors of the public API, as Langfuse shapes them: a status and `{"message", "error"}`. The
+//! message says what was wrong and where, so a person reading an SDK log can fix the call.
+
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+    /// Langfuse's error name (`UnauthorizedError`, `InvalidRequestError`, ...) or details.
+    pub error: Value,
+    /// Seconds for a `Retry-After` header (429/503).
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, error: &str, message: impl Into<String>) -> Self {
+        ApiError { status, message: message.into(), error: Value::String(error.to_string()), retry_after: None }
+    }
+
+    /// 400 for a request that cannot be read; the message names the field or position.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, "InvalidRequestError", message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, "LangfuseNotFoundError", message)
+    }
+
+    pub fn payload_too_large(limit: usize) -> Self {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PayloadTooLargeError",
+            format!("request body exceeds the limit of {limit} bytes; send smaller batches"),
+        )
+    }
+
+    /// 503 with `Retry-After`: the server is overloaded or the database is unreachable; the SDKs
+    /// retry these.
+    pub fn unavailable(message: impl Into<String>, retry_after: u64) -> Self {
+        ApiError { retry_after: Some(retry_after), ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailableError", message) }
+    }
+
+    /// 429 with `Retry-After`.
+    pub fn too_many_requests(message: impl Into<String>, retry_after: u64) -> Self {
+        ApiError { retry_after: Some(retry_after), ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message) }
+    }
+
+    pub fn internal() -> Self {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", "Internal Server Error")
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    /// A database failure is the server's problem: 503 (retryable) when the database is
+    /// unreachable or overloaded, 500 otherwise. Details go to the log, not to the client.
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                tracing::warn!(%error, "database unavailable");
+                ApiError::unavailable("Service Unavailable: the database is not reachable, retry later", 2)
+            }
+            _ => {
+                tracing::error!(%error, "database error");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(json!({ "message": self.message, "error": self.error }))).into_response();
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

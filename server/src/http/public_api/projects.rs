@@ -1,0 +1,10 @@
+//! TODO: being built.
+
+use super::error::ApiResult;
+use axum::Json;
+use serde_json::Value;
+
+pub async fn list() -> ApiResult<Json<Value>> {
+    Err(super::not_built("projects::list"))
+}
+

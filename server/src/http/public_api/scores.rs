@@ -1,0 +1,9 @@
+//! TODO
+
+use super::error::ApiResult;
+use axum::Json;
+use serde_json::Value;
+
+pub async fn create() -> ApiResult<Json<Value>> {
+    Err(super::not_built("scores"))
+}

@@ -1,0 +1,22 @@
+//! TODO: being built.
+
+use super::error::ApiResult;
+use axum::Json;
+use serde_json::Value;
+
+pub async fn list() -> ApiResult<Json<Value>> {
+    Err(super::not_built("traces::list"))
+}
+
+pub async fn delete_many() -> ApiResult<Json<Value>> {
+    Err(super::not_built("traces::delete_many"))
+}
+
+pub async fn get() -> ApiResult<Json<Value>> {
+    Err(super::not_built("traces::get"))
+}
+
+pub async fn delete() -> ApiResult<Json<Value>> {
+    Err(super::not_built("traces::delete"))
+}
+
