@@ -80,3 +80,94 @@ pub async fn fresh_database() -> PgPool {
     loupe_server::database::migrate(&pool).await.unwrap();
     pool
 }
+
+/// An app over a fresh database with one organization, project and API key, for driving the
+/// public API in-process.
+pub struct TestApi {
+    pub pool: PgPool,
+    pub project_id: String,
+    pub public_key: String,
+    pub secret_key: String,
+}
+
+pub struct TestResponse {
+    pub status: axum::http::StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: bytes::Bytes,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+impl TestApi {
+    /// Fresh database, project `proj-a` in org `org-a`, key `pk-lf-a` / `sk-lf-a`.
+    pub async fn new() -> TestApi {
+        let pool = fresh_database().await;
+        let api = TestApi { pool, project_id: String::new(), public_key: String::new(), secret_key: String::new() };
+        api.with_project("proj-a", "pk-lf-a", "sk-lf-a").await
+    }
+
+    /// Another project (and key) in the same database, e.g. to prove isolation.
+    pub async fn with_project(&self, project_id: &str, public_key: &str, secret_key: &str) -> TestApi {
+        let mut tx = self.pool.begin().await.unwrap();
+        let org_id = format!("org-of-{project_id}");
+        loupe_app::store::organizations::create_if_missing(&mut tx, &org_id, "Test org").await.unwrap();
+        loupe_app::store::projects::create_if_missing(&mut tx, &org_id, project_id, "Test project").await.unwrap();
+        loupe_app::store::api_keys::create_if_missing(&mut tx, project_id, public_key, secret_key, "test").await.unwrap();
+        tx.commit().await.unwrap();
+        TestApi {
+            pool: self.pool.clone(),
+            project_id: project_id.to_string(),
+            public_key: public_key.to_string(),
+            secret_key: secret_key.to_string(),
+        }
+    }
+
+    pub fn router(&self) -> axum::Router {
+        let site_root = std::env::temp_dir();
+        let state = loupe_app::state::AppState {
+            leptos_options: loupe_server::leptos_options(&site_root, "127.0.0.1:3000".parse().unwrap()),
+            pool: self.pool.clone(),
+            database_mode: loupe_app::domain::system::DatabaseMode::Embedded,
+        };
+        loupe_server::http::router(state)
+    }
+
+    pub fn basic_auth(&self) -> String {
+        use base64::Engine;
+        let pair = format!("{}:{}", self.public_key, self.secret_key);
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
+    }
+
+    /// Sends one request with this project's Basic auth. `body` is sent as JSON when given.
+    pub async fn call(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> TestResponse {
+        let mut builder = axum::http::Request::builder().method(method).uri(path).header("authorization", self.basic_auth());
+        let body = match body {
+            Some(json) => {
+                builder = builder.header("content-type", "application/json");
+                axum::body::Body::from(serde_json::to_vec(&json).unwrap())
+            }
+            None => axum::body::Body::empty(),
+        };
+        self.send(builder.body(body).unwrap()).await
+    }
+
+    /// Sends a request as built (headers and all) to a fresh router over this database.
+    pub async fn send(&self, request: axum::http::Request<axum::body::Body>) -> TestResponse {
+        use http_body_util::BodyExt;
+        use tower::ServiceExt;
+        let response = self.router().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        TestResponse { status, headers, body }
+    }
+}

@@ -4,11 +4,11 @@ use super::error::ApiResult;
 use axum::Json;
 use serde_json::Value;
 
-pub async fn list() -> ApiResult<Json<Value>> {
+pub async fn list(_auth: super::auth::ProjectAccess) -> ApiResult<Json<Value>> {
     Err(super::not_built("sessions::list"))
 }
 
-pub async fn get() -> ApiResult<Json<Value>> {
+pub async fn get(_auth: super::auth::ProjectAccess) -> ApiResult<Json<Value>> {
     Err(super::not_built("sessions::get"))
 }
 
