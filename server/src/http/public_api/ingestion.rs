@@ -1,9 +1,73 @@
-//! TODO
+//! `POST /api/public/ingestion` (LANGFUSE_COMPAT.md §3): the batch API of Python SDK 2.x (all
+//! tracing) and of later SDKs (scores). Always 207 once the batch parses, with one entry per
+//! event in `successes` or `errors`; invalid events never keep the valid ones from being stored.
 
-use super::error::ApiResult;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::Value;
+use serde_json::{json, Value};
 
-pub async fn batch(_auth: super::auth::ProjectAccess) -> ApiResult<Json<Value>> {
-    Err(super::not_built("ingestion"))
+use super::auth::{AccessLevel, ScoreAccess};
+use super::body::read_limited;
+use super::error::{ApiError, ApiResult};
+use super::PublicState;
+use crate::ingest::{self, legacy, scores};
+
+/// Langfuse's limit (Next.js body parser).
+pub const MAX_BODY_BYTES: usize = 4_500_000;
+
+pub async fn batch(State(state): State<PublicState>, access: ScoreAccess, body: Body) -> ApiResult<Response> {
+    let _slot = state.admission.enter()?;
+    let bytes = read_limited(body, MAX_BODY_BYTES).await?;
+    let request: Value = serde_json::from_slice(&bytes).map_err(|error| {
+        ApiError { error: json!(format!("body is not valid JSON: {error}")), ..ApiError::invalid("Invalid request data") }
+    })?;
+    let events = match request.get("batch") {
+        Some(Value::Array(events)) => events,
+        _ => {
+            return Err(ApiError {
+                error: json!("batch: expected an array of events, e.g. {\"batch\": [{\"id\", \"type\", \"timestamp\", \"body\"}]}"),
+                ..ApiError::invalid("Invalid request data")
+            })
+        }
+    };
+    let scope = match access.level {
+        AccessLevel::Project => legacy::Scope::All,
+        AccessLevel::Scores => legacy::Scope::ScoresOnly,
+    };
+    let project_id = access.key.project_id;
+    let mut parsed = legacy::parse_batch(events, scope);
+
+    let config_ids: Vec<String> = parsed.score_drafts.iter().filter_map(|(_, d)| d.record.config_id.clone()).collect();
+    let configs = scores::load_configs(&state.pool, &project_id, &config_ids).await?;
+    for (envelope_id, draft) in std::mem::take(&mut parsed.score_drafts) {
+        match scores::apply_config(draft, &configs, "body") {
+            Ok(record) => {
+                parsed.batch.scores.push(record);
+                parsed.successes.push(envelope_id);
+            }
+            Err(message) => parsed.errors.push(legacy::EventError {
+                id: envelope_id,
+                status: if message.contains("does not match a valid config") { 404 } else { 400 },
+                message: "Invalid request data".into(),
+                error: message,
+            }),
+        }
+    }
+
+    let permit = state.admission.writer().await?;
+    let started = std::time::Instant::now();
+    let summary = ingest::store(&state.pool, &state.pricing, &project_id, parsed.batch).await?;
+    drop(permit);
+    tracing::debug!(?summary, elapsed_ms = started.elapsed().as_millis() as u64, "ingestion batch stored");
+
+    let successes: Vec<Value> = parsed.successes.iter().map(|id| json!({ "id": id, "status": 201 })).collect();
+    let errors: Vec<Value> = parsed
+        .errors
+        .iter()
+        .map(|e| json!({ "id": e.id, "status": e.status, "message": e.message, "error": e.error }))
+        .collect();
+    Ok((StatusCode::MULTI_STATUS, Json(json!({ "successes": successes, "errors": errors }))).into_response())
 }

@@ -1,9 +1,73 @@
-//! TODO
+//! `POST /api/public/scores` (LANGFUSE_COMPAT.md §6.1): one score object (200 `{"id"}`) or, as
+//! Python SDK 5.x sends them, an array (202 when all are stored, 207 with counts and per-score
+//! errors otherwise; the valid scores of the array are stored either way). Public-key Bearer auth
+//! is accepted here for browser feedback widgets.
 
-use super::error::ApiResult;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::Value;
+use chrono::Utc;
+use serde_json::{json, Value};
 
-pub async fn create(_auth: super::auth::ScoreAccess) -> ApiResult<Json<Value>> {
-    Err(super::not_built("scores"))
+use super::auth::ScoreAccess;
+use super::body::read_limited;
+use super::error::{ApiError, ApiResult};
+use super::PublicState;
+use crate::ingest::model::IngestBatch;
+use crate::ingest::{self, scores};
+
+pub const MAX_BODY_BYTES: usize = 4_500_000;
+
+pub async fn create(State(state): State<PublicState>, access: ScoreAccess, body: Body) -> ApiResult<Response> {
+    let _slot = state.admission.enter()?;
+    let bytes = read_limited(body, MAX_BODY_BYTES).await?;
+    let request: Value = serde_json::from_slice(&bytes)
+        .map_err(|error| ApiError::invalid(format!("Invalid request data: body is not valid JSON: {error}")))?;
+    let project_id = access.key.project_id;
+    let now = Utc::now();
+
+    let (items, is_array) = match &request {
+        Value::Array(items) => (items.iter().collect::<Vec<_>>(), true),
+        object => (vec![object], false),
+    };
+    let mut drafts = Vec::with_capacity(items.len());
+    let mut errors = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let path = if is_array { format!("[{index}]") } else { "body".to_string() };
+        match scores::parse(item, &path, now) {
+            Ok(draft) => drafts.push((path, draft)),
+            Err(message) => errors.push(message),
+        }
+    }
+    let config_ids: Vec<String> = drafts.iter().filter_map(|(_, d)| d.record.config_id.clone()).collect();
+    let configs = scores::load_configs(&state.pool, &project_id, &config_ids).await?;
+    let mut batch = IngestBatch::default();
+    for (path, draft) in drafts {
+        match scores::apply_config(draft, &configs, &path) {
+            Ok(record) => batch.scores.push(record),
+            Err(message) => errors.push(message),
+        }
+    }
+    if !is_array {
+        if let Some(message) = errors.first().cloned() {
+            let status = if message.contains("does not match a valid config") { StatusCode::NOT_FOUND } else { StatusCode::BAD_REQUEST };
+            return Err(ApiError::new(status, "InvalidRequestError", message));
+        }
+    }
+    let ids: Vec<String> = batch.scores.iter().map(|s| s.id.clone()).collect();
+    let accepted = ids.len();
+    let permit = state.admission.writer().await?;
+    ingest::store(&state.pool, &state.pricing, &project_id, batch).await?;
+    drop(permit);
+
+    Ok(if !is_array {
+        (StatusCode::OK, Json(json!({ "id": ids[0] }))).into_response()
+    } else if errors.is_empty() {
+        (StatusCode::ACCEPTED, Json(json!({ "message": "Accepted" }))).into_response()
+    } else {
+        let errors: Vec<Value> = errors.into_iter().map(|message| json!({ "message": message })).collect();
+        (StatusCode::MULTI_STATUS, Json(json!({ "accepted": accepted, "rejected": errors.len(), "errors": errors }))).into_response()
+    })
 }

@@ -1,0 +1,601 @@
+//! Stores one request's [`IngestBatch`] in a single transaction: the caller acknowledges the
+//! request only after [`write`] returns, so a success response means the data is committed.
+//!
+//! Rows are written in bulk (one statement per table, arrays bound with `UNNEST`), sorted by id so
+//! concurrent requests lock rows in the same order and cannot deadlock. Each table is written in
+//! two steps: `INSERT … ON CONFLICT DO NOTHING` creates the new rows, then an `UPDATE … FROM
+//! UNNEST` merges the patches of rows that already existed. Unlike `ON CONFLICT DO UPDATE`, the
+//! update sees the patch's own nulls, so "absent" keeps the stored value while values fill it:
+//! - scalar fields: the later non-null value wins (COALESCE);
+//! - `metadata`: deep-merged (`loupe_jsonb_merge`); `tags`: sorted union;
+//! - trace `timestamp`: the earliest; observation `start_time`, `trace_id`, `environment` and
+//!   trace `environment`: the first stored value (immutable, as in Langfuse);
+//! - provided usage / cost: replaced by a later non-empty map.
+//!
+//! OTel spans (complete, usually new) take only the insert step; the legacy batch API's
+//! create-then-update events take both. Generation-like observations are priced in Rust
+//! (`pricing`) from their merged values: before the insert for new rows, and from the update's
+//! `RETURNING` for merged ones.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use loupe_app::domain::ObservationType;
+use serde_json::{json, Value};
+use sqlx::{PgConnection, Postgres, Transaction};
+
+use super::environment;
+use super::fold::fold_by_id;
+use super::model::{IngestBatch, ObservationPatch, ScoreRecord, TracePatch};
+use super::usage::{self, NormalizedUsage};
+use crate::pricing::{Priced, PricingInput, ProjectPrices};
+
+/// What a write changed, for logs and benchmarks.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct WriteSummary {
+    pub traces_created: usize,
+    pub traces_updated: usize,
+    pub observations_created: usize,
+    pub observations_updated: usize,
+    pub scores_written: usize,
+}
+
+/// Writes the batch for `project_id` inside `tx` (the caller commits).
+pub async fn write(
+    tx: &mut Transaction<'_, Postgres>,
+    project_id: &str,
+    batch: IngestBatch,
+    prices: &ProjectPrices,
+    received_at: DateTime<Utc>,
+) -> Result<WriteSummary, sqlx::Error> {
+    let mut summary = WriteSummary::default();
+    let traces = fold_by_id(batch.traces, |p| &p.id, TracePatch::absorb);
+    let observations = fold_by_id(batch.observations, |p| &p.id, ObservationPatch::absorb);
+    let scores = fold_by_id(batch.scores, |s| &s.id, |a, b| *a = b);
+
+    if !traces.is_empty() {
+        let (created, updated) = write_traces(tx, project_id, traces, received_at).await?;
+        summary.traces_created = created;
+        summary.traces_updated = updated;
+    }
+    if !observations.is_empty() {
+        let (created, updated) = write_observations(tx, project_id, observations, prices, received_at).await?;
+        summary.observations_created = created;
+        summary.observations_updated = updated;
+    }
+    if !scores.is_empty() {
+        summary.scores_written = write_scores(tx, project_id, scores).await?;
+    }
+    Ok(summary)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Traces
+
+#[derive(Default)]
+struct TraceColumns {
+    id: Vec<String>,
+    timestamp: Vec<DateTime<Utc>>,
+    shallow: Vec<bool>,
+    name: Vec<Option<String>>,
+    user_id: Vec<Option<String>>,
+    session_id: Vec<Option<String>>,
+    release: Vec<Option<String>>,
+    version: Vec<Option<String>>,
+    input: Vec<Option<Value>>,
+    output: Vec<Option<Value>>,
+    metadata: Vec<Option<Value>>,
+    tags: Vec<Value>,
+    public: Vec<Option<bool>>,
+    environment: Vec<String>,
+}
+
+impl TraceColumns {
+    fn from_patches(mut patches: Vec<TracePatch>, received_at: DateTime<Utc>) -> Self {
+        patches.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut c = TraceColumns::default();
+        for p in patches {
+            c.shallow.push(p.is_shallow());
+            c.id.push(p.id);
+            c.timestamp.push(p.timestamp.unwrap_or(received_at));
+            c.name.push(p.name);
+            c.user_id.push(p.user_id);
+            c.session_id.push(p.session_id);
+            c.release.push(p.release);
+            c.version.push(p.version);
+            c.input.push(p.input);
+            c.output.push(p.output);
+            c.metadata.push(p.metadata.map(object_or_wrapped));
+            c.tags.push(Value::from(p.tags));
+            c.public.push(p.public);
+            c.environment.push(p.environment.unwrap_or_else(|| environment::DEFAULT.to_string()));
+        }
+        c
+    }
+}
+
+/// Metadata is always an object; anything else is kept under `"metadata"` (as Langfuse does).
+fn object_or_wrapped(value: Value) -> Value {
+    if value.is_object() {
+        value
+    } else {
+        json!({ "metadata": value })
+    }
+}
+
+const TRACE_SOURCE: &str = "UNNEST($2::text[], $3::timestamptz[], $4::bool[], $5::text[], $6::text[], $7::text[], $8::text[], \
+     $9::text[], $10::jsonb[], $11::jsonb[], $12::jsonb[], $13::jsonb[], $14::bool[], $15::text[]) \
+     AS u(id, ts, shallow, name, user_id, session_id, release, version, input, output, metadata, tags, public, environment)";
+
+async fn write_traces(
+    tx: &mut PgConnection,
+    project_id: &str,
+    patches: Vec<TracePatch>,
+    received_at: DateTime<Utc>,
+) -> Result<(usize, usize), sqlx::Error> {
+    let c = TraceColumns::from_patches(patches, received_at);
+    let bind = |sql: &'static str| -> sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments> {
+        sqlx::query(sql)
+            .bind(project_id)
+            .bind(&c.id)
+            .bind(&c.timestamp)
+            .bind(&c.shallow)
+            .bind(&c.name)
+            .bind(&c.user_id)
+            .bind(&c.session_id)
+            .bind(&c.release)
+            .bind(&c.version)
+            .bind(&c.input)
+            .bind(&c.output)
+            .bind(&c.metadata)
+            .bind(&c.tags)
+            .bind(&c.public)
+            .bind(&c.environment)
+    };
+    static INSERT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let insert = INSERT.get_or_init(|| {
+        format!(
+            "INSERT INTO traces (project_id, id, timestamp, name, user_id, session_id, release, version, input, output,
+                                 metadata, tags, public, environment)
+             SELECT $1, u.id, u.ts, u.name, u.user_id, u.session_id, u.release, u.version, u.input, u.output,
+                    coalesce(u.metadata, '{{}}'), ARRAY(SELECT jsonb_array_elements_text(u.tags) ORDER BY 1),
+                    coalesce(u.public, false), u.environment
+             FROM {TRACE_SOURCE}
+             ON CONFLICT (project_id, id) DO NOTHING
+             RETURNING id"
+        )
+    });
+    let insert: &'static str = insert.as_str();
+    let created: Vec<String> = bind(insert).fetch_all(&mut *tx).await?.into_iter().map(|row| sqlx::Row::get(&row, 0)).collect();
+    static UPDATE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let update = UPDATE.get_or_init(|| {
+        format!(
+            "UPDATE traces AS t SET
+                timestamp = LEAST(t.timestamp, u.ts),
+                name = coalesce(u.name, t.name),
+                user_id = coalesce(u.user_id, t.user_id),
+                session_id = coalesce(u.session_id, t.session_id),
+                release = coalesce(u.release, t.release),
+                version = coalesce(u.version, t.version),
+                input = coalesce(u.input, t.input),
+                output = coalesce(u.output, t.output),
+                metadata = CASE WHEN u.metadata IS NULL THEN t.metadata ELSE loupe_jsonb_merge(t.metadata, u.metadata) END,
+                tags = CASE WHEN jsonb_array_length(u.tags) = 0 THEN t.tags
+                            ELSE loupe_tags_union(t.tags, ARRAY(SELECT jsonb_array_elements_text(u.tags))) END,
+                public = coalesce(u.public, t.public),
+                updated_at = now()
+             FROM {TRACE_SOURCE}
+             WHERE t.project_id = $1 AND t.id = u.id AND u.id <> ALL($16::text[])
+               AND NOT (u.shallow AND t.timestamp <= u.ts)"
+        )
+    });
+    let update: &'static str = update.as_str();
+    let updated = if created.len() < c.id.len() {
+        bind(update).bind(&created).execute(&mut *tx).await?.rows_affected() as usize
+    } else {
+        0
+    };
+    // Sessions of traces that name one.
+    let sessions: Vec<(String, String)> = {
+        let mut seen = HashSet::new();
+        c.session_id
+            .iter()
+            .zip(&c.environment)
+            .filter_map(|(s, e)| s.as_ref().map(|s| (s.clone(), e.clone())))
+            .filter(|(s, _)| seen.insert(s.clone()))
+            .collect()
+    };
+    if !sessions.is_empty() {
+        upsert_sessions(tx, project_id, sessions).await?;
+    }
+    Ok((created.len(), updated))
+}
+
+async fn upsert_sessions(tx: &mut PgConnection, project_id: &str, mut sessions: Vec<(String, String)>) -> Result<(), sqlx::Error> {
+    sessions.sort();
+    let (ids, environments): (Vec<String>, Vec<String>) = sessions.into_iter().unzip();
+    sqlx::query(
+        "INSERT INTO trace_sessions (project_id, id, environment)
+         SELECT $1, id, environment FROM UNNEST($2::text[], $3::text[]) AS u(id, environment)
+         ON CONFLICT (project_id, id) DO NOTHING",
+    )
+    .bind(project_id)
+    .bind(&ids)
+    .bind(&environments)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Observations
+
+/// An observation patch with its usage normalized and (when it is generation-like) priced as if
+/// it were the whole row.
+struct Prepared {
+    patch: ObservationPatch,
+    usage: NormalizedUsage,
+    priced: Option<Priced>,
+}
+
+fn prepare(patch: ObservationPatch, prices: &ProjectPrices) -> Prepared {
+    let usage = usage::normalize(&patch.usage, patch.cost.as_ref());
+    let priced = patch.r#type.is_generation_like().then(|| {
+        prices.price(&PricingInput {
+            r#type: patch.r#type,
+            level: patch.level.unwrap_or(loupe_app::domain::ObservationLevel::Default),
+            model: patch.model.as_deref(),
+            provided_usage: &usage.usage,
+            provided_cost: &usage.cost,
+            model_parameters: patch.model_parameters.as_ref(),
+            metadata: patch.metadata.as_ref(),
+            input: patch.input.as_ref(),
+            output: patch.output.as_ref(),
+        })
+    });
+    Prepared { patch, usage, priced }
+}
+
+#[derive(Default)]
+struct ObservationColumns {
+    id: Vec<String>,
+    trace_id: Vec<String>,
+    parent: Vec<Option<String>>,
+    r#type: Vec<&'static str>,
+    name: Vec<Option<String>>,
+    start_time: Vec<DateTime<Utc>>,
+    end_time: Vec<Option<DateTime<Utc>>>,
+    completion_start_time: Vec<Option<DateTime<Utc>>>,
+    model: Vec<Option<String>>,
+    model_parameters: Vec<Option<Value>>,
+    input: Vec<Option<Value>>,
+    output: Vec<Option<Value>>,
+    metadata: Vec<Option<Value>>,
+    level: Vec<Option<&'static str>>,
+    status_message: Vec<Option<String>>,
+    version: Vec<Option<String>>,
+    environment: Vec<String>,
+    provided_usage: Vec<Value>,
+    provided_cost: Vec<Value>,
+    usage_unit: Vec<Option<String>>,
+    usage_details: Vec<Value>,
+    cost_details: Vec<Value>,
+    total_cost: Vec<Option<f64>>,
+    internal_model_id: Vec<Option<String>>,
+    tier_id: Vec<Option<String>>,
+    tier_name: Vec<Option<String>>,
+    prompt_name: Vec<Option<String>>,
+    prompt_version: Vec<Option<i32>>,
+    otel_attributes: Vec<Option<Value>>,
+}
+
+fn map_json<V: serde::Serialize>(map: &BTreeMap<String, V>) -> Value {
+    serde_json::to_value(map).unwrap_or_else(|_| json!({}))
+}
+
+impl ObservationColumns {
+    fn from_prepared(mut rows: Vec<Prepared>, received_at: DateTime<Utc>) -> Self {
+        rows.sort_by(|a, b| a.patch.id.cmp(&b.patch.id));
+        let mut c = ObservationColumns::default();
+        for Prepared { patch: p, usage, priced } in rows {
+            let start = p.start_time.unwrap_or(received_at);
+            c.id.push(p.id);
+            c.trace_id.push(p.trace_id);
+            c.parent.push(p.parent_observation_id);
+            c.r#type.push(p.r#type.as_str());
+            c.name.push(p.name);
+            c.start_time.push(start);
+            c.end_time.push(p.end_time);
+            c.completion_start_time.push(p.completion_start_time);
+            c.model.push(p.model);
+            c.model_parameters.push(p.model_parameters);
+            c.input.push(p.input);
+            c.output.push(p.output);
+            c.metadata.push(p.metadata.map(object_or_wrapped));
+            c.level.push(p.level.map(|l| l.as_str()));
+            c.status_message.push(p.status_message);
+            c.version.push(p.version);
+            c.environment.push(p.environment.unwrap_or_else(|| environment::DEFAULT.to_string()));
+            c.provided_usage.push(map_json(&usage.usage));
+            c.provided_cost.push(map_json(&usage.cost));
+            c.usage_unit.push(usage.unit);
+            let priced = priced.unwrap_or_default();
+            c.usage_details.push(map_json(&priced.usage_details));
+            c.cost_details.push(map_json(&priced.cost_details));
+            c.total_cost.push(priced.total_cost);
+            c.internal_model_id.push(priced.internal_model_id);
+            c.tier_id.push(priced.tier_id);
+            c.tier_name.push(priced.tier_name);
+            c.prompt_name.push(p.prompt_name);
+            c.prompt_version.push(p.prompt_version);
+            c.otel_attributes.push(p.otel_attributes);
+        }
+        c
+    }
+}
+
+const OBSERVATION_SOURCE: &str = "UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], \
+     $8::timestamptz[], $9::timestamptz[], $10::text[], $11::jsonb[], $12::jsonb[], $13::jsonb[], $14::jsonb[], $15::text[], \
+     $16::text[], $17::text[], $18::text[], $19::jsonb[], $20::jsonb[], $21::text[], $22::jsonb[], $23::jsonb[], \
+     $24::float8[], $25::text[], $26::text[], $27::text[], $28::text[], $29::int4[], $30::jsonb[]) \
+     AS u(id, trace_id, parent, type, name, start_time, end_time, completion_start_time, model, model_parameters, \
+          input, output, metadata, level, status_message, version, environment, provided_usage, provided_cost, usage_unit, \
+          usage_details, cost_details, total_cost, internal_model_id, tier_id, tier_name, prompt_name, prompt_version, \
+          otel_attributes)";
+
+async fn write_observations(
+    tx: &mut PgConnection,
+    project_id: &str,
+    patches: Vec<ObservationPatch>,
+    prices: &ProjectPrices,
+    received_at: DateTime<Utc>,
+) -> Result<(usize, usize), sqlx::Error> {
+    let prepared: Vec<Prepared> = patches.into_iter().map(|p| prepare(p, prices)).collect();
+    let c = ObservationColumns::from_prepared(prepared, received_at);
+    let bind = |sql: &'static str| -> sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments> {
+        sqlx::query(sql)
+            .bind(project_id)
+            .bind(&c.id)
+            .bind(&c.trace_id)
+            .bind(&c.parent)
+            .bind(&c.r#type)
+            .bind(&c.name)
+            .bind(&c.start_time)
+            .bind(&c.end_time)
+            .bind(&c.completion_start_time)
+            .bind(&c.model)
+            .bind(&c.model_parameters)
+            .bind(&c.input)
+            .bind(&c.output)
+            .bind(&c.metadata)
+            .bind(&c.level)
+            .bind(&c.status_message)
+            .bind(&c.version)
+            .bind(&c.environment)
+            .bind(&c.provided_usage)
+            .bind(&c.provided_cost)
+            .bind(&c.usage_unit)
+            .bind(&c.usage_details)
+            .bind(&c.cost_details)
+            .bind(&c.total_cost)
+            .bind(&c.internal_model_id)
+            .bind(&c.tier_id)
+            .bind(&c.tier_name)
+            .bind(&c.prompt_name)
+            .bind(&c.prompt_version)
+            .bind(&c.otel_attributes)
+    };
+    static INSERT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let insert: &'static str = INSERT.get_or_init(|| {
+        format!(
+            "INSERT INTO observations (project_id, id, trace_id, parent_observation_id, type, name, start_time, end_time,
+                 completion_start_time, model, model_parameters, input, output, metadata, level, status_message, version,
+                 environment, provided_usage_details, provided_cost_details, usage_unit, usage_details, cost_details,
+                 total_cost, internal_model_id, usage_pricing_tier_id, usage_pricing_tier_name, prompt_name,
+                 prompt_version, otel_attributes)
+             SELECT $1, u.id, u.trace_id, u.parent, u.type, u.name, u.start_time, CASE WHEN u.end_time IS NOT NULL THEN GREATEST(u.end_time, u.start_time) END,
+                    u.completion_start_time,
+                    u.model, u.model_parameters, u.input, u.output, coalesce(u.metadata, '{{}}'), coalesce(u.level, 'DEFAULT'),
+                    u.status_message, u.version, u.environment, u.provided_usage, u.provided_cost, u.usage_unit,
+                    u.usage_details, u.cost_details, u.total_cost, u.internal_model_id, u.tier_id, u.tier_name,
+                    u.prompt_name, u.prompt_version, u.otel_attributes
+             FROM {OBSERVATION_SOURCE}
+             ON CONFLICT (project_id, id) DO NOTHING
+             RETURNING id"
+        )
+    });
+    let created: Vec<String> = bind(insert).fetch_all(&mut *tx).await?.into_iter().map(|row| sqlx::Row::get(&row, 0)).collect();
+    if created.len() == c.id.len() {
+        return Ok((created.len(), 0));
+    }
+    static UPDATE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let update: &'static str = UPDATE.get_or_init(|| {
+        format!(
+            "UPDATE observations AS t SET
+                type = u.type,
+                parent_observation_id = coalesce(u.parent, t.parent_observation_id),
+                name = coalesce(u.name, t.name),
+                -- An end before the start is clamped to the start (clock skew between processes).
+                end_time = CASE WHEN coalesce(u.end_time, t.end_time) IS NOT NULL
+                                THEN GREATEST(coalesce(u.end_time, t.end_time), t.start_time) END,
+                completion_start_time = coalesce(u.completion_start_time, t.completion_start_time),
+                model = coalesce(u.model, t.model),
+                model_parameters = coalesce(u.model_parameters, t.model_parameters),
+                input = coalesce(u.input, t.input),
+                output = coalesce(u.output, t.output),
+                metadata = CASE WHEN u.metadata IS NULL THEN t.metadata ELSE loupe_jsonb_merge(t.metadata, u.metadata) END,
+                level = coalesce(u.level, t.level),
+                status_message = coalesce(u.status_message, t.status_message),
+                version = coalesce(u.version, t.version),
+                provided_usage_details = CASE WHEN u.provided_usage = '{{}}' THEN t.provided_usage_details ELSE u.provided_usage END,
+                provided_cost_details = CASE WHEN u.provided_cost = '{{}}' THEN t.provided_cost_details ELSE u.provided_cost END,
+                usage_unit = coalesce(u.usage_unit, t.usage_unit),
+                prompt_name = coalesce(u.prompt_name, t.prompt_name),
+                prompt_version = coalesce(u.prompt_version, t.prompt_version),
+                otel_attributes = coalesce(u.otel_attributes, t.otel_attributes),
+                updated_at = now()
+             FROM {OBSERVATION_SOURCE}
+             WHERE t.project_id = $1 AND t.id = u.id AND u.id <> ALL($31::text[])
+             RETURNING t.id, t.type, t.level, t.model, t.provided_usage_details, t.provided_cost_details,
+                       t.model_parameters, t.metadata,
+                       CASE WHEN t.provided_usage_details = '{{}}' THEN t.input END,
+                       CASE WHEN t.provided_usage_details = '{{}}' THEN t.output END"
+        )
+    });
+    let merged = bind(update).bind(&created).fetch_all(&mut *tx).await?;
+    let updated = merged.len();
+    reprice(tx, project_id, merged, prices).await?;
+    Ok((created.len(), updated))
+}
+
+type MergedRow = (String, String, String, Option<String>, Value, Value, Option<Value>, Value, Option<Value>, Option<Value>);
+
+/// Prices merged generation-like rows from their stored values and writes the results.
+async fn reprice(
+    tx: &mut PgConnection,
+    project_id: &str,
+    merged: Vec<sqlx::postgres::PgRow>,
+    prices: &ProjectPrices,
+) -> Result<(), sqlx::Error> {
+    use sqlx::FromRow;
+    let mut ids = Vec::new();
+    let mut usage_details = Vec::new();
+    let mut cost_details = Vec::new();
+    let mut total_cost = Vec::new();
+    let mut model_id = Vec::new();
+    let mut tier_id = Vec::new();
+    let mut tier_name = Vec::new();
+    for row in &merged {
+        let (id, r#type, level, model, provided_usage, provided_cost, model_parameters, metadata, input, output) =
+            MergedRow::from_row(row)?;
+        let Ok(r#type) = r#type.parse::<ObservationType>() else { continue };
+        if !r#type.is_generation_like() {
+            continue;
+        }
+        let provided_usage: BTreeMap<String, i64> = serde_json::from_value(provided_usage).unwrap_or_default();
+        let provided_cost: BTreeMap<String, f64> = serde_json::from_value(provided_cost).unwrap_or_default();
+        let priced = prices.price(&PricingInput {
+            r#type,
+            level: level.parse().unwrap_or(loupe_app::domain::ObservationLevel::Default),
+            model: model.as_deref(),
+            provided_usage: &provided_usage,
+            provided_cost: &provided_cost,
+            model_parameters: model_parameters.as_ref(),
+            metadata: Some(&metadata),
+            input: input.as_ref(),
+            output: output.as_ref(),
+        });
+        ids.push(id);
+        usage_details.push(map_json(&priced.usage_details));
+        cost_details.push(map_json(&priced.cost_details));
+        total_cost.push(priced.total_cost);
+        model_id.push(priced.internal_model_id);
+        tier_id.push(priced.tier_id);
+        tier_name.push(priced.tier_name);
+    }
+    if ids.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "UPDATE observations AS t SET usage_details = u.usage_details, cost_details = u.cost_details,
+                total_cost = u.total_cost, internal_model_id = u.model_id, usage_pricing_tier_id = u.tier_id,
+                usage_pricing_tier_name = u.tier_name
+         FROM UNNEST($2::text[], $3::jsonb[], $4::jsonb[], $5::float8[], $6::text[], $7::text[], $8::text[])
+              AS u(id, usage_details, cost_details, total_cost, model_id, tier_id, tier_name)
+         WHERE t.project_id = $1 AND t.id = u.id",
+    )
+    .bind(project_id)
+    .bind(&ids)
+    .bind(&usage_details)
+    .bind(&cost_details)
+    .bind(&total_cost)
+    .bind(&model_id)
+    .bind(&tier_id)
+    .bind(&tier_name)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scores
+
+/// Scores are whole records: the same id replaces the stored score (idempotent retries, score
+/// corrections), except its timestamp, target, environment and creation time.
+async fn write_scores(tx: &mut PgConnection, project_id: &str, mut scores: Vec<ScoreRecord>) -> Result<usize, sqlx::Error> {
+    scores.sort_by(|a, b| a.id.cmp(&b.id));
+    let n = scores.len();
+    let mut id = Vec::with_capacity(n);
+    let mut timestamp = Vec::with_capacity(n);
+    let mut name = Vec::with_capacity(n);
+    let mut value = Vec::with_capacity(n);
+    let mut string_value = Vec::with_capacity(n);
+    let mut data_type = Vec::with_capacity(n);
+    let mut source = Vec::with_capacity(n);
+    let mut trace_id = Vec::with_capacity(n);
+    let mut observation_id = Vec::with_capacity(n);
+    let mut session_id = Vec::with_capacity(n);
+    let mut dataset_run_id = Vec::with_capacity(n);
+    let mut comment = Vec::with_capacity(n);
+    let mut metadata = Vec::with_capacity(n);
+    let mut config_id = Vec::with_capacity(n);
+    let mut queue_id = Vec::with_capacity(n);
+    let mut execution_trace_id = Vec::with_capacity(n);
+    let mut environment = Vec::with_capacity(n);
+    for s in scores {
+        id.push(s.id);
+        timestamp.push(s.timestamp);
+        name.push(s.name);
+        value.push(s.value);
+        string_value.push(s.string_value);
+        data_type.push(s.data_type.as_str());
+        source.push(s.source.as_str());
+        trace_id.push(s.trace_id);
+        observation_id.push(s.observation_id);
+        session_id.push(s.session_id);
+        dataset_run_id.push(s.dataset_run_id);
+        comment.push(s.comment);
+        metadata.push(object_or_wrapped(s.metadata));
+        config_id.push(s.config_id);
+        queue_id.push(s.queue_id);
+        execution_trace_id.push(s.execution_trace_id);
+        environment.push(s.environment);
+    }
+    let written = sqlx::query(
+        "INSERT INTO scores AS t (project_id, id, timestamp, name, value, string_value, data_type, source, trace_id,
+                                  observation_id, session_id, dataset_run_id, comment, metadata, config_id, queue_id,
+                                  execution_trace_id, environment)
+         SELECT $1, * FROM UNNEST($2::text[], $3::timestamptz[], $4::text[], $5::float8[], $6::text[], $7::text[],
+                                  $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
+                                  $14::jsonb[], $15::text[], $16::text[], $17::text[], $18::text[])
+         ON CONFLICT (project_id, id) DO UPDATE SET
+            name = excluded.name, value = excluded.value, string_value = excluded.string_value,
+            data_type = excluded.data_type, source = excluded.source,
+            observation_id = CASE WHEN t.trace_id IS NOT DISTINCT FROM excluded.trace_id
+                                  THEN excluded.observation_id ELSE t.observation_id END,
+            comment = excluded.comment, metadata = excluded.metadata, config_id = excluded.config_id,
+            queue_id = excluded.queue_id, execution_trace_id = excluded.execution_trace_id, updated_at = now()",
+    )
+    .bind(project_id)
+    .bind(&id)
+    .bind(&timestamp)
+    .bind(&name)
+    .bind(&value)
+    .bind(&string_value)
+    .bind(&data_type)
+    .bind(&source)
+    .bind(&trace_id)
+    .bind(&observation_id)
+    .bind(&session_id)
+    .bind(&dataset_run_id)
+    .bind(&comment)
+    .bind(&metadata)
+    .bind(&config_id)
+    .bind(&queue_id)
+    .bind(&execution_trace_id)
+    .bind(&environment)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    Ok(written as usize)
+}
