@@ -43,7 +43,7 @@ pub struct ParsedBatch {
 
 enum Parsed {
     Trace(TracePatch),
-    Observation(ObservationPatch, TracePatch),
+    Observation(Box<(ObservationPatch, TracePatch)>),
     Score(ScoreDraft),
     /// Accepted and dropped (`sdk-log`).
     Ignored,
@@ -105,7 +105,7 @@ pub fn parse_batch(events: &[Value], scope: Scope) -> ParsedBatch {
     }
     // Langfuse's order: updates last, then by time; the sort is stable so equal keys keep the
     // order they were sent in.
-    envelopes.sort_by(|a, b| (is_update(&a.r#type), a.timestamp).cmp(&(is_update(&b.r#type), b.timestamp)));
+    envelopes.sort_by_key(|e| (is_update(&e.r#type), e.timestamp));
     for envelope in envelopes {
         if scope == Scope::ScoresOnly && !matches!(envelope.r#type.as_str(), "score-create" | "sdk-log") {
             out.errors.push(EventError {
@@ -118,7 +118,8 @@ pub fn parse_batch(events: &[Value], scope: Scope) -> ParsedBatch {
         }
         match parse_event(&envelope) {
             Ok(Parsed::Trace(patch)) => out.batch.traces.push(patch),
-            Ok(Parsed::Observation(patch, trace)) => {
+            Ok(Parsed::Observation(parsed)) => {
+                let (patch, trace) = *parsed;
                 out.batch.traces.push(trace);
                 out.batch.observations.push(patch);
             }
@@ -265,7 +266,7 @@ fn parse_observation(body: &Fields<'_>, r#type: ObservationType, envelope_time: 
         environment: patch.environment.clone(),
         ..TracePatch::new(trace_id)
     };
-    Ok(Parsed::Observation(patch, trace))
+    Ok(Parsed::Observation(Box::new((patch, trace))))
 }
 
 #[cfg(test)]

@@ -150,7 +150,8 @@ pub async fn load_configs(pool: &PgPool, project_id: &str, ids: &[String]) -> Re
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<(String, String, String, bool, Option<f64>, Option<f64>, Option<Value>)> = sqlx::query_as(
+    type ConfigRow = (String, String, String, bool, Option<f64>, Option<f64>, Option<Value>);
+    let rows: Vec<ConfigRow> = sqlx::query_as(
         "SELECT id, name, data_type, is_archived, min_value, max_value, categories
          FROM score_configs WHERE project_id = $1 AND id = ANY($2)",
     )
