@@ -4,94 +4,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
+use nix::sys::signal::Signal;
 
-const BIN: &str = env!("CARGO_BIN_EXE_loupe");
-
-/// A command with a clean environment: nothing from the developer's shell leaks in.
-fn loupe() -> Command {
-    let mut command = Command::new(BIN);
-    command.env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default()).env("LOUPE_LOG", "info");
-    command
-}
-
-fn run_to_end(command: &mut Command) -> (ExitStatus, String) {
-    let output = command.stdin(Stdio::null()).output().unwrap();
-    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
-    text.push_str(&String::from_utf8_lossy(&output.stderr));
-    (output.status, text)
-}
-
-struct Running {
-    child: Child,
-    log: Arc<Mutex<String>>,
-    addr: SocketAddr,
-}
-
-impl Running {
-    fn start(command: &mut Command) -> Running {
-        let mut child = command.arg("--addr").arg("127.0.0.1:0").stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let stderr = child.stderr.take().unwrap();
-        let log_for_reader = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("Loupe is ready at http://").nth(1) {
-                    let addr = rest.split_whitespace().next().unwrap().parse::<SocketAddr>().unwrap();
-                    let _ = addr_tx.send(addr);
-                }
-                let mut log = log_for_reader.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
-        let addr = addr_rx.recv_timeout(Duration::from_secs(120)).unwrap_or_else(|_| panic!("loupe did not become ready:\n{}", log.lock().unwrap()));
-        Running { child, log, addr }
-    }
-
-    fn signal(&self, signal: Signal) {
-        kill(Pid::from_raw(self.child.id() as i32), signal).unwrap();
-    }
-
-    fn wait(mut self, limit: Duration) -> (ExitStatus, String) {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                std::thread::sleep(Duration::from_millis(100)); // let the reader drain
-                return (status, self.log.lock().unwrap().clone());
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!("loupe did not exit within {limit:?}:\n{}", self.log.lock().unwrap());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-/// A minimal HTTP/1.1 exchange, enough for health checks and a server function.
-fn http(addr: SocketAddr, method: &str, path: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: application/json\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    (status, response)
-}
+use common::process::{http, loupe, run_to_end, Running};
 
 fn wait_until(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + limit;
