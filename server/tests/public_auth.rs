@@ -71,3 +71,19 @@ async fn a_valid_key_is_accepted_and_its_use_recorded() {
         sqlx::query_scalar("SELECT last_used_at FROM api_keys WHERE public_key = 'pk-lf-a'").fetch_one(&api.pool).await.unwrap();
     assert!(last_used.is_some());
 }
+
+#[tokio::test]
+async fn cors_preflight_is_answered_for_browser_feedback() {
+    let api = TestApi::new().await;
+    let request = Request::builder()
+        .method("OPTIONS")
+        .uri("/api/public/scores")
+        .header("origin", "https://shop.example")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "authorization,content-type")
+        .body(Body::empty())
+        .unwrap();
+    let response = api.send(request).await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(response.headers["access-control-allow-origin"], "*");
+}

@@ -46,3 +46,28 @@ impl Default for Admission {
         Admission::new(256, 16, Duration::from_secs(10))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+
+    #[tokio::test]
+    async fn full_slots_answer_429_and_503_with_retry_after() {
+        let admission = Admission::new(1, 1, Duration::from_millis(20));
+        let slot = admission.enter().unwrap();
+        let refused = admission.enter().unwrap_err().into_response();
+        assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(refused.headers()["retry-after"], "1");
+        drop(slot);
+        assert!(admission.enter().is_ok(), "a freed slot is reusable");
+
+        let writer = admission.writer().await.unwrap();
+        let busy = admission.writer().await.unwrap_err().into_response();
+        assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(busy.headers()["retry-after"], "2");
+        drop(writer);
+        assert!(admission.writer().await.is_ok());
+    }
+}

@@ -27,6 +27,7 @@ use axum::{Json, Router};
 use loupe_app::state::AppState;
 use serde_json::json;
 use sqlx::PgPool;
+use tower_http::cors::{Any, CorsLayer};
 
 use super::health;
 use crate::pricing::Pricing;
@@ -82,6 +83,14 @@ pub fn router<S>(state: PublicState) -> Router<S> {
         .route("/models", get(models::list).post(models::create))
         .route("/models/{id}", get(models::get).delete(models::delete))
         .fallback(not_found)
+        // Browser feedback widgets post scores with the public key from any origin.
+        .layer(
+            CorsLayer::new()
+                .allow_origin(Any)
+                .allow_methods(Any)
+                .allow_headers(Any)
+                .max_age(std::time::Duration::from_secs(86400)),
+        )
         .with_state(state)
 }
 
