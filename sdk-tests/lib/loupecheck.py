@@ -382,7 +382,9 @@ class _Check:
             reason = str(exc)
         elif isinstance(exc, KeyboardInterrupt):
             return False
-        else:  # a bug in the scenario or an unexpected shape: show where
+        elif hasattr(exc, "status_code") and hasattr(exc, "body"):  # the SDK's REST client (Fern ApiError)
+            reason = f"the SDK's REST client got {exc.status_code}: {short(exc.body, 500)}"
+        else:  # a bug in the scenario, an unexpected shape or an SDK parsing error: show where
             reason = f"{type(exc).__name__}: {exc}\n" + "".join(traceback.format_tb(tb)[-3:])
         self.suite.failed.append({"check": self.title, "reason": reason})
         print(f"  FAIL  {label} ({dt:.1f}s)\n        " + reason.replace("\n", "\n        "), flush=True)

@@ -7,7 +7,8 @@ Forwards every request unchanged and appends one JSON line per exchange to --log
 {method, path, status, request content type/encoding, request bytes, sdk headers, response body
 (for non-2xx answers and for ingestion/score answers, which carry per-item errors)}. The
 scenarios point the SDKs at this proxy so a rejected write shows up as a failed check with
-Loupe's answer (`Suite.check_writes`), instead of as silently missing data.
+Loupe's answer (`Suite.check_writes`), instead of as silently missing data. With SDK_PROXY_BODIES=1
+each request body is also saved beside the log (`<log>.<n>.body`; see lib/dump_otlp.py).
 """
 
 import argparse
@@ -63,7 +64,7 @@ class Proxy(BaseHTTPRequestHandler):
             status, reason, resp_headers, resp_body = 502, "Bad Gateway", [("Content-Type", "text/plain")], f"proxy: {err}".encode()
         self.send_response(status, reason)
         for k, v in resp_headers:
-            if k.lower() not in HOP_BY_HOP:
+            if k.lower() not in HOP_BY_HOP and k.lower() not in ("date", "server"):  # send_response adds both
                 self.send_header(k, v)
         self.send_header("Content-Length", str(len(resp_body)))
         self.end_headers()
@@ -89,8 +90,15 @@ class Proxy(BaseHTTPRequestHandler):
             entry["response"] = resp_body[:4000].decode("utf-8", "replace")
         if status >= 300 and "json" in (entry["content_type"] or ""):
             entry["request"] = req_body[:4000].decode("utf-8", "replace")
-        with self.log_lock, open(self.log_path, "a") as f:
-            f.write(json.dumps(entry) + "\n")
+        with self.log_lock:
+            if os.environ.get("SDK_PROXY_BODIES") and req_body:
+                # Debugging aid: every request body, numbered, next to the log.
+                n = sum(1 for _ in open(self.log_path))
+                entry["body_file"] = f"{self.log_path}.{n:04d}.body"
+                with open(entry["body_file"], "wb") as f:
+                    f.write(req_body)
+            with open(self.log_path, "a") as f:
+                f.write(json.dumps(entry) + "\n")
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _forward
 

@@ -359,4 +359,18 @@ with suite.check("langfuse.openai trace: name, output and total cost"):
     eq(t.get("output"), "Hello from the fake OpenAI server.", "trace.output (decorated function's return)")
     approx(t.get("totalCost"), 2 * 5.25e-6, "trace.totalCost", rel=1e-3)
 
+# ---- the SDK's own REST client on the same data (its pydantic models parse Loupe's answers) -----
+
+with suite.check("SDK REST client: fetch_trace (GET /api/public/traces/{id})"):
+    t = lf.fetch_trace(ids["low_trace"]).data
+    eq([t.id, t.name, t.user_id, t.session_id], [ids["low_trace"], "py2-lowlevel", LOW_USER, LOW_SESSION], "id, name, user, session")
+    same_set([o.id for o in t.observations], [ids["span"], ids["low_gen"], ids["gen2"], ids["event"]], "observation ids")
+    approx(t.total_cost, 3 * 1.5e-7 + 4 * 6e-7 + 0.003, "total_cost", rel=1e-3)
+
+with suite.check("SDK REST client: fetch_observations(trace_id) and fetch_observation(id) (GET /api/public/observations)"):
+    obs = lf.fetch_observations(trace_id=ids["low_trace"], limit=50).data
+    same_set([o.id for o in obs], [ids["span"], ids["low_gen"], ids["gen2"], ids["event"]], "observation ids")
+    g = lf.fetch_observation(ids["low_gen"]).data
+    eq([g.type, g.name, g.parent_observation_id, g.model], ["GENERATION", "py2-gen", ids["span"], "gpt-4o-mini"], "type, name, parent, model")
+
 sys.exit(suite.finish())

@@ -426,5 +426,33 @@ with suite.check("GET /traces/{id} lists the trace's scores"):
     names = sorted(s.get("name") for s in t.get("scores") or [])
     eq(names, ["py5-accuracy", "py5-category", "py5-correct", "py5-idem", "py5-span-score"], "trace.scores names")
 
+# ---- the SDK's own REST client on the same data (its pydantic models parse Loupe's answers) -----
+
+with suite.check("SDK REST client: auth_check() (GET /api/public/projects)"):
+    eq(langfuse.auth_check(), True, "langfuse.auth_check()")
+
+with suite.check("SDK REST client: api.observations.get_many(trace_id) (GET /api/public/v2/observations)"):
+    resp = langfuse.api.observations.get_many(trace_id=ids["trace"], fields="core,basic,model,usage", limit=50,
+                                             request_options={"max_retries": 0})
+    got = {o.id: o for o in resp.data}
+    same_set(list(got), [ids["outer"], ids["inner"], ids["gen"], ids["private"]], "observation ids")
+    gen = got[ids["gen"]]
+    eq([gen.type, gen.name, gen.parent_observation_id, gen.trace_id], ["GENERATION", "manual-llm-call", ids["outer"], ids["trace"]],
+       "generation type, name, parent, trace")
+    eq(gen.model, "gpt-4o-mini", "generation model")
+    eq(gen.usage_details, {"input": 11, "output": 5, "total": 16}, "generation usage_details")
+    approx(gen.total_cost, 0.0003, "generation total_cost")
+    eq(got[ids["outer"]].level, "WARNING", "outer level")
+
+with suite.check("SDK REST client: api.scores.get_many(trace_id) (GET /api/public/v3/scores)"):
+    resp = langfuse.api.scores.get_many(trace_id=ids["trace"], limit=100, request_options={"max_retries": 0})
+    got = {s.name: s for s in resp.data}
+    eq(sorted(got), ["py5-accuracy", "py5-category", "py5-correct", "py5-idem", "py5-span-score"], "score names")
+    approx(got["py5-idem"].value, 0.75, "py5-idem value")
+    eq(got["py5-category"].value, "great", "py5-category value (v3: the category string)")
+    eq(got["py5-span-score"].subject.kind, "observation", "py5-span-score subject.kind")
+    eq(got["py5-span-score"].subject.id, ids["inner"], "py5-span-score subject.id")
+    eq(got["py5-accuracy"].subject.kind, "trace", "py5-accuracy subject.kind")
+
 langfuse.shutdown()
 sys.exit(suite.finish())
