@@ -249,6 +249,8 @@ def text_of(output):
         for key in ("content", "text", "output"):
             if isinstance(output.get(key), str):
                 return output[key]
+        if isinstance(output.get("content"), list):  # Responses API message: [{type: output_text, text}]
+            return "".join(p.get("text", "") for p in output["content"] if isinstance(p, dict)) or None
         if isinstance(output.get("choices"), list) and output["choices"]:
             return text_of(output["choices"][0].get("message"))
     if isinstance(output, list) and output:

@@ -152,6 +152,7 @@ with langfuse.start_as_current_observation(name="py5-openai-root") as root:
     )
     streamed = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
     client.embeddings.create(model="text-embedding-3-small", input=["first", "second"])
+    responses_text = client.responses.create(name="openai-responses", model="gpt-4o-mini", input="Hi there").output_text
 
 # ---- 6. scores (POST /api/public/scores, a JSON array) -----------------------------------------
 
@@ -183,6 +184,7 @@ suite.check_writes({
 with suite.check("SDK ran: streamed text and LangChain result"):
     eq(streamed, "Hello from the fake OpenAI server.", "streamed text")
     eq(lc_result.content, "Hello from the fake OpenAI server.", "LangChain result")
+    eq(responses_text, "Hello from the fake OpenAI server.", "Responses API output_text")
     truthy(ids.get("lc_trace"), "CallbackHandler.last_trace_id")
 
 
@@ -344,7 +346,8 @@ with suite.check("LangChain CallbackHandler: chain → prompt + ChatOpenAI gener
 
 
 def openai_trace():
-    return api.trace(ids["openai_trace"], min_observations=4, names=["py5-openai-root", "openai-nonstream", "openai-stream", "OpenAI-embedding"])
+    return api.trace(ids["openai_trace"], min_observations=5,
+                     names=["py5-openai-root", "openai-nonstream", "openai-stream", "OpenAI-embedding", "openai-responses"])
 
 
 with suite.check("langfuse.openai non-streaming: generation with input, output, parameters, usage, cost"):
@@ -375,8 +378,15 @@ with suite.check("langfuse.openai embeddings: EMBEDDING observation with usage a
     approx(emb.get("calculatedTotalCost"), 5 * 2e-8, "calculatedTotalCost (5 tokens × 2e-8)", rel=1e-3)
     eq(emb.get("parentObservationId"), ids["openai_root"], "parentObservationId")
 
-with suite.check("openai trace totalCost = two chat calls + one embedding"):
-    approx(openai_trace().get("totalCost"), 2 * 5.25e-6 + 1e-7, "trace.totalCost", rel=1e-3)
+with suite.check("langfuse.openai Responses API: usage normalized from input_tokens/output_tokens details"):
+    gen = find(openai_trace()["observations"], "openai-responses", name="openai-responses")
+    check_openai_generation(gen, "openai-responses")
+    eq(gen.get("input"), "Hi there", "input")
+    eq(text_of(gen.get("output")), "Hello from the fake OpenAI server.", "output text")
+    eq(gen.get("parentObservationId"), ids["openai_root"], "parentObservationId")
+
+with suite.check("openai trace totalCost = three LLM calls + one embedding"):
+    approx(openai_trace().get("totalCost"), 3 * 5.25e-6 + 1e-7, "trace.totalCost", rel=1e-3)
 
 
 def trace_scores():
