@@ -82,11 +82,13 @@ class Api:
     def describe(self, path, params):
         return path + ("?" + urllib.parse.urlencode(params, doseq=True) if params else "")
 
-    def poll(self, path, params=None, until=None, what=None):
+    def poll(self, path, params=None, until=None, what=None, partial=False):
         """GET `path` until it answers 200 and `until(body)` holds (or SDK_POLL_TIMEOUT passes).
 
         `until` returns True/False, or a string describing what is still missing. Returns the body;
-        raises CheckFailed naming the request, the last status and body, and what was missing.
+        raises CheckFailed naming the request, the last status and body, and what was missing —
+        except with `partial=True`, where a 200 body that never satisfied `until` is returned
+        anyway (with a note), so each check reports precisely what it finds missing or wrong.
         """
         deadline = time.monotonic() + self.timeout
         delay = 0.1
@@ -101,6 +103,10 @@ class Api:
             elif status not in _RETRY_STATUSES or time.monotonic() >= deadline:
                 raise CheckFailed(f"GET {self.describe(path, params)} -> {status}: {short(body, 400)}")
             if time.monotonic() >= deadline:
+                if partial:
+                    print(f"  note  GET {self.describe(path, params)}: after {self.timeout:g}s still missing {missing}; "
+                          "checking what is there", flush=True)
+                    return body
                 raise CheckFailed(
                     f"GET {self.describe(path, params)} -> 200 but after {self.timeout:g}s still missing "
                     f"{missing}; last body: {short(body)}"
@@ -142,7 +148,14 @@ class Api:
                 return f"{min_observations} observations (have {len(obs)}: {sorted(map(str, have))})"
             return True
 
-        return self._memoized(("trace", trace_id), lambda: self.poll(f"/api/public/traces/{q(trace_id)}", until=until))
+        return self._memoized(("trace", trace_id), lambda: self._partial_trace(trace_id, until))
+
+    def _partial_trace(self, trace_id, until):
+        body = self.poll(f"/api/public/traces/{q(trace_id)}", until=until, partial=True)
+        verdict = until(body)
+        if verdict is not True and not isinstance(body.get("observations") if isinstance(body, dict) else None, list):
+            raise CheckFailed(f"GET /api/public/traces/{trace_id} -> 200 but not {verdict}: {short(body)}")
+        return body
 
     def observation(self, obs_id):
         return self._memoized(("obs", obs_id), lambda: self.poll(f"/api/public/observations/{q(obs_id)}"))
@@ -154,7 +167,12 @@ class Api:
             if len(body["traces"]) < min_traces:
                 return f"{min_traces} traces (have {len(body['traces'])})"
             return True
-        return self._memoized(("session", session_id), lambda: self.poll(f"/api/public/sessions/{q(session_id)}", until=until))
+        def fetch():
+            body = self.poll(f"/api/public/sessions/{q(session_id)}", until=until, partial=True)
+            if not isinstance(body, dict) or not isinstance(body.get("traces"), list):
+                raise CheckFailed(f"GET /api/public/sessions/{session_id} -> 200 but not a session with a `traces` array: {short(body)}")
+            return body
+        return self._memoized(("session", session_id), fetch)
 
     def scores(self, min_count=1, **params):
         """`GET /api/public/v2/scores?…` → the `data` list, waiting for at least min_count items."""
@@ -165,7 +183,12 @@ class Api:
                 return f"{min_count} scores (have {len(body['data'])}: {short([s.get('name') for s in body['data']])})"
             return True
         key = ("scores", tuple(sorted(params.items())))
-        return self._memoized(key, lambda: self.poll("/api/public/v2/scores", params=dict(params, limit=100), until=until)["data"])
+        def fetch():
+            body = self.poll("/api/public/v2/scores", params=dict(params, limit=100), until=until, partial=True)
+            if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+                raise CheckFailed(f"GET /api/public/v2/scores?{params} -> 200 but not a `{{data: [...]}}` list: {short(body)}")
+            return body["data"]
+        return self._memoized(key, fetch)
 
 
 def q(segment):
