@@ -367,6 +367,12 @@ with suite.check("SDK REST client: fetch_trace (GET /api/public/traces/{id})"):
     same_set([o.id for o in t.observations], [ids["span"], ids["low_gen"], ids["gen2"], ids["event"]], "observation ids")
     approx(t.total_cost, 3 * 1.5e-7 + 4 * 6e-7 + 0.003, "total_cost", rel=1e-3)
 
+with suite.check("SDK REST client: fetch_traces(user_id, tags) (GET /api/public/traces?userId=&tags=)"):
+    page = lf.fetch_traces(user_id=LOW_USER, tags=["low"], limit=10)
+    eq([t.id for t in page.data], [ids["low_trace"]], "trace ids for that user and tag")
+    eq(page.meta.total_items, 1, "meta.totalItems")
+    eq(lf.fetch_traces(user_id=LOW_USER, tags=["no-such-tag"]).data, [], "traces with a tag nobody has")
+
 with suite.check("SDK REST client: fetch_observations(trace_id) and fetch_observation(id) (GET /api/public/observations)"):
     obs = lf.fetch_observations(trace_id=ids["low_trace"], limit=50).data
     same_set([o.id for o in obs], [ids["span"], ids["low_gen"], ids["gen2"], ids["event"]], "observation ids")
