@@ -54,6 +54,7 @@ class Api:
         self.auth = f"Basic {token}"
         self.timeout = float(os.environ.get("SDK_POLL_TIMEOUT", "10"))
         self._memo = {}
+        self.waited_out = False
 
     def request(self, method, path, params=None, body=None):
         """One HTTP call; returns (status, parsed JSON or text)."""
@@ -90,7 +91,10 @@ class Api:
         except with `partial=True`, where a 200 body that never satisfied `until` is returned
         anyway (with a note), so each check reports precisely what it finds missing or wrong.
         """
-        deadline = time.monotonic() + self.timeout
+        # Everything was flushed before the checks began, so once one wait has run out the data
+        # is not coming: later waits are short, keeping a broken server's run brief.
+        started = time.monotonic()
+        deadline = started + (min(self.timeout, 2.0) if self.waited_out else self.timeout)
         delay = 0.1
         while True:
             status, body = self.request("GET", path, params)
@@ -101,14 +105,16 @@ class Api:
                     return body
                 missing = verdict if isinstance(verdict, str) else (what or "the expected content")
             elif status not in _RETRY_STATUSES or time.monotonic() >= deadline:
+                self.waited_out = self.waited_out or status in _RETRY_STATUSES
                 raise CheckFailed(f"GET {self.describe(path, params)} -> {status}: {short(body, 400)}")
             if time.monotonic() >= deadline:
+                self.waited_out = True
                 if partial:
-                    print(f"  note  GET {self.describe(path, params)}: after {self.timeout:g}s still missing {missing}; "
+                    print(f"  note  GET {self.describe(path, params)}: after {time.monotonic() - started:.0f}s still missing {missing}; "
                           "checking what is there", flush=True)
                     return body
                 raise CheckFailed(
-                    f"GET {self.describe(path, params)} -> 200 but after {self.timeout:g}s still missing "
+                    f"GET {self.describe(path, params)} -> 200 but after {time.monotonic() - started:.0f}s still missing "
                     f"{missing}; last body: {short(body)}"
                 )
             time.sleep(delay)

@@ -454,8 +454,9 @@ with suite.check("SDK REST client: api.observations.get_many(trace_id) (GET /api
     approx(gen.total_cost, 0.0003, "generation total_cost")
     eq(got[ids["outer"]].level, "WARNING", "outer level")
 
-with suite.check("SDK REST client: api.scores.get_many(trace_id) (GET /api/public/v3/scores)"):
-    resp = langfuse.api.scores.get_many(trace_id=ids["trace"], limit=100, request_options={"max_retries": 0})
+with suite.check("SDK REST client: api.scores.get_many(trace_id, fields=core,subject) (GET /api/public/v3/scores)"):
+    resp = langfuse.api.scores.get_many(trace_id=ids["trace"], limit=100, fields="core,subject",
+                                        request_options={"max_retries": 0})
     got = {s.name: s for s in resp.data}
     eq(sorted(got), ["py5-accuracy", "py5-category", "py5-correct", "py5-idem", "py5-span-score"], "score names")
     approx(got["py5-idem"].value, 0.75, "py5-idem value")
