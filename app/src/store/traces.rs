@@ -167,11 +167,23 @@ pub async fn list(
     page: Page,
     with_io: bool,
 ) -> Result<Vec<Trace>, sqlx::Error> {
+    let mut qb = list_query(project_id, filter, order, page, with_io);
+    qb.build().fetch_all(pool).await?.iter().map(trace_from_row).collect()
+}
+
+/// The query [`list`] runs, exposed so tests can `EXPLAIN` it and prove it walks the index.
+pub fn list_query(
+    project_id: &str,
+    filter: &TraceFilter,
+    order: TraceOrder,
+    page: Page,
+    with_io: bool,
+) -> QueryBuilder<'static, Postgres> {
     let mut qb = QueryBuilder::new(select(with_io));
     push_filter(&mut qb, project_id, filter);
     qb.push(order.sql());
     page.push(&mut qb);
-    qb.build().fetch_all(pool).await?.iter().map(trace_from_row).collect()
+    qb
 }
 
 /// How many traces match the filter.
