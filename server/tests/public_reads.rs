@@ -20,11 +20,13 @@ async fn insert(api: &TestApi, table: &str, mut row: Value) {
     object.entry("project_id").or_insert_with(|| json!(api.project_id));
     let columns: Vec<String> = object.keys().cloned().collect();
     let columns = columns.join(", ");
-    sqlx::query(&format!("INSERT INTO {table} ({columns}) SELECT {columns} FROM jsonb_populate_record(NULL::{table}, $1)"))
-        .bind(&row)
-        .execute(&api.pool)
-        .await
-        .unwrap_or_else(|e| panic!("insert into {table} {row}: {e}"));
+    sqlx::query(&format!(
+        "INSERT INTO {table} ({columns}) SELECT {columns} FROM jsonb_populate_record(NULL::{table}, $1)"
+    ))
+    .bind(&row)
+    .execute(&api.pool)
+    .await
+    .unwrap_or_else(|e| panic!("insert into {table} {row}: {e}"));
 }
 
 async fn trace(api: &TestApi, id: &str, timestamp: &str, extra: Value) {
@@ -67,7 +69,12 @@ async fn get(api: &TestApi, path: &str) -> Value {
 /// The `id`s of a list response's `data`, in order.
 async fn ids(api: &TestApi, path: &str) -> Vec<String> {
     let body = get(api, path).await;
-    body["data"].as_array().unwrap_or_else(|| panic!("{path}: {body}")).iter().map(|i| i["id"].as_str().unwrap().to_string()).collect()
+    body["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{path}: {body}"))
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect()
 }
 
 /// Asserts a 400 whose message mentions `needle` (the parameter's name, usually).
@@ -93,8 +100,24 @@ fn set(items: &[&str]) -> BTreeSet<String> {
 }
 
 const TRACE_KEYS: &[&str] = &[
-    "id", "projectId", "timestamp", "name", "userId", "sessionId", "release", "version", "input", "output", "metadata",
-    "tags", "public", "bookmarked", "environment", "externalId", "createdAt", "updatedAt",
+    "id",
+    "projectId",
+    "timestamp",
+    "name",
+    "userId",
+    "sessionId",
+    "release",
+    "version",
+    "input",
+    "output",
+    "metadata",
+    "tags",
+    "public",
+    "bookmarked",
+    "environment",
+    "externalId",
+    "createdAt",
+    "updatedAt",
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -105,7 +128,10 @@ async fn projects_lists_exactly_the_keys_project() {
     let api = TestApi::new().await;
     let other = api.with_project("proj-b", "pk-lf-b", "sk-lf-b").await;
     let body = get(&api, "/api/public/projects").await;
-    assert_eq!(body, json!({"data": [{"id": "proj-a", "name": "Test project", "organization": {"id": "org-of-proj-a", "name": "Test org"}, "metadata": {}}]}));
+    assert_eq!(
+        body,
+        json!({"data": [{"id": "proj-a", "name": "Test project", "organization": {"id": "org-of-proj-a", "name": "Test org"}, "metadata": {}}]})
+    );
     let body = get(&other, "/api/public/projects").await;
     assert_eq!(body["data"].as_array().unwrap().len(), 1);
     assert_eq!(body["data"][0]["id"], "proj-b");
@@ -119,10 +145,30 @@ async fn trace_list_items_have_langfuse_fields_and_page_aggregates() {
     let api = TestApi::new().await;
     trace(&api, "t1", "2026-01-01T10:00:00Z", json!({"name": "chat", "user_id": "u1", "session_id": "s1", "release": "r1",
         "version": "v1", "input": {"q": "hi"}, "output": "hello", "metadata": {"k": "v"}, "tags": ["a", "b"], "public": true})).await;
-    observation(&api, "o-late", "t1", "2026-01-01T10:00:01Z", json!({"end_time": "2026-01-01T10:00:03.5Z", "total_cost": 0.25})).await;
-    observation(&api, "o-early", "t1", "2026-01-01T10:00:00Z", json!({"end_time": "2026-01-01T10:00:02Z", "total_cost": 0.5})).await;
+    observation(
+        &api,
+        "o-late",
+        "t1",
+        "2026-01-01T10:00:01Z",
+        json!({"end_time": "2026-01-01T10:00:03.5Z", "total_cost": 0.25}),
+    )
+    .await;
+    observation(
+        &api,
+        "o-early",
+        "t1",
+        "2026-01-01T10:00:00Z",
+        json!({"end_time": "2026-01-01T10:00:02Z", "total_cost": 0.5}),
+    )
+    .await;
     score(&api, "s-num", "2026-01-01T10:00:05Z", json!({"trace_id": "t1"})).await;
-    score(&api, "s-corr", "2026-01-01T10:00:06Z", json!({"trace_id": "t1", "data_type": "CORRECTION", "value": 0, "string_value": "fixed"})).await;
+    score(
+        &api,
+        "s-corr",
+        "2026-01-01T10:00:06Z",
+        json!({"trace_id": "t1", "data_type": "CORRECTION", "value": 0, "string_value": "fixed"}),
+    )
+    .await;
     trace(&api, "t2", "2026-01-01T09:00:00Z", json!({})).await;
 
     let body = get(&api, "/api/public/traces").await;
@@ -166,7 +212,13 @@ async fn trace_list_filters_each_narrow_the_result() {
     let api = TestApi::new().await;
     trace(&api, "t1", "2026-01-01T10:00:00Z", json!({"name": "chat", "user_id": "u1", "session_id": "s1", "release": "r1", "version": "v1", "tags": ["a", "b"], "environment": "prod"})).await;
     trace(&api, "t2", "2026-01-02T10:00:00Z", json!({"name": "search", "user_id": "u2", "session_id": "s2", "release": "r2", "version": "v2", "tags": ["a"], "environment": "dev"})).await;
-    trace(&api, "t3", "2026-01-03T10:00:00Z", json!({"name": "chat", "user_id": "u1", "tags": ["b", "c"], "environment": "staging"})).await;
+    trace(
+        &api,
+        "t3",
+        "2026-01-03T10:00:00Z",
+        json!({"name": "chat", "user_id": "u1", "tags": ["b", "c"], "environment": "staging"}),
+    )
+    .await;
 
     let cases: &[(&str, &[&str])] = &[
         ("", &["t3", "t2", "t1"]),
@@ -257,16 +309,35 @@ async fn bad_parameters_are_400s_that_name_the_parameter() {
 async fn trace_detail_has_observation_views_and_v1_scores() {
     let api = TestApi::new().await;
     trace(&api, "t1", "2026-01-01T10:00:00Z", json!({"name": "chat", "metadata": {"k": 1}})).await;
-    observation(&api, "gen", "t1", "2026-01-01T10:00:01Z", json!({
+    observation(
+        &api,
+        "gen",
+        "t1",
+        "2026-01-01T10:00:01Z",
+        json!({
         "type": "GENERATION", "parent_observation_id": "root", "end_time": "2026-01-01T10:00:03Z",
         "completion_start_time": "2026-01-01T10:00:01.5Z", "model": "gpt-4o", "model_parameters": {"temperature": 0.2},
         "input": [{"role": "user", "content": "hi"}], "output": "hello", "level": "WARNING", "status_message": "slow",
         "usage_details": {"input": 10, "input_cached_tokens": 2, "output": 5, "total": 17},
         "cost_details": {"input": 0.001, "output": 0.002, "total": 0.003}, "total_cost": 0.003,
-        "internal_model_id": "model-1", "prompt_name": "p", "prompt_version": 3, "environment": "prod"})).await;
+        "internal_model_id": "model-1", "prompt_name": "p", "prompt_version": 3, "environment": "prod"}),
+    )
+    .await;
     observation(&api, "root", "t1", "2026-01-01T10:00:00Z", json!({})).await;
-    score(&api, "s-text", "2026-01-01T10:00:05Z", json!({"trace_id": "t1", "data_type": "TEXT", "value": null, "string_value": "nice", "comment": "c"})).await;
-    score(&api, "s-bool", "2026-01-01T10:00:04Z", json!({"trace_id": "t1", "observation_id": "gen", "data_type": "BOOLEAN", "value": 1, "string_value": "True"})).await;
+    score(
+        &api,
+        "s-text",
+        "2026-01-01T10:00:05Z",
+        json!({"trace_id": "t1", "data_type": "TEXT", "value": null, "string_value": "nice", "comment": "c"}),
+    )
+    .await;
+    score(
+        &api,
+        "s-bool",
+        "2026-01-01T10:00:04Z",
+        json!({"trace_id": "t1", "observation_id": "gen", "data_type": "BOOLEAN", "value": 1, "string_value": "True"}),
+    )
+    .await;
 
     let body = get(&api, "/api/public/traces/t1").await;
     let mut expected = set(TRACE_KEYS);
@@ -281,12 +352,47 @@ async fn trace_detail_has_observation_views_and_v1_scores() {
     assert_eq!(
         keys(gen),
         set(&[
-            "id", "projectId", "traceId", "parentObservationId", "type", "name", "startTime", "endTime", "completionStartTime",
-            "model", "modelParameters", "input", "output", "metadata", "level", "statusMessage", "version", "environment",
-            "createdAt", "updatedAt", "usage", "usageDetails", "costDetails", "unit", "promptTokens", "completionTokens",
-            "totalTokens", "usagePricingTierId", "usagePricingTierName", "promptId", "promptName", "promptVersion", "modelId",
-            "inputPrice", "outputPrice", "totalPrice", "calculatedInputCost", "calculatedOutputCost", "calculatedTotalCost",
-            "latency", "timeToFirstToken",
+            "id",
+            "projectId",
+            "traceId",
+            "parentObservationId",
+            "type",
+            "name",
+            "startTime",
+            "endTime",
+            "completionStartTime",
+            "model",
+            "modelParameters",
+            "input",
+            "output",
+            "metadata",
+            "level",
+            "statusMessage",
+            "version",
+            "environment",
+            "createdAt",
+            "updatedAt",
+            "usage",
+            "usageDetails",
+            "costDetails",
+            "unit",
+            "promptTokens",
+            "completionTokens",
+            "totalTokens",
+            "usagePricingTierId",
+            "usagePricingTierName",
+            "promptId",
+            "promptName",
+            "promptVersion",
+            "modelId",
+            "inputPrice",
+            "outputPrice",
+            "totalPrice",
+            "calculatedInputCost",
+            "calculatedOutputCost",
+            "calculatedTotalCost",
+            "latency",
+            "timeToFirstToken",
         ])
     );
     assert_eq!(gen["type"], "GENERATION");
@@ -302,7 +408,10 @@ async fn trace_detail_has_observation_views_and_v1_scores() {
     assert_eq!(gen["level"], "WARNING");
     assert_eq!(gen["modelParameters"], json!({"temperature": 0.2}));
     // The span without end or completion start.
-    assert_eq!((observations[0]["latency"].clone(), observations[0]["timeToFirstToken"].clone()), (Value::Null, Value::Null));
+    assert_eq!(
+        (observations[0]["latency"].clone(), observations[0]["timeToFirstToken"].clone()),
+        (Value::Null, Value::Null)
+    );
 
     let scores = body["scores"].as_array().unwrap();
     assert_eq!(scores.iter().map(|s| s["id"].as_str().unwrap()).collect::<Vec<_>>(), ["s-bool", "s-text"]);
@@ -333,14 +442,22 @@ async fn deleting_traces_removes_their_observations_and_scores() {
     assert_eq!(count(&api, "SELECT count(*) FROM scores WHERE trace_id = 't1'").await, 0);
     assert_not_found(&api.call("DELETE", "/api/public/traces/t1", None).await, "second delete");
 
-    let response = api.call("DELETE", "/api/public/traces", Some(json!({"traceIds": ["t2", "t3", "never-existed"]}))).await;
+    let response =
+        api.call("DELETE", "/api/public/traces", Some(json!({"traceIds": ["t2", "t3", "never-existed"]}))).await;
     assert_eq!(response.status, StatusCode::OK, "{}", response.text());
     assert_eq!(response.json(), json!({"message": "Traces deleted successfully"}));
     assert_eq!(ids(&api, "/api/public/traces").await, ["keep"]);
     assert_eq!(count(&api, "SELECT count(*) FROM observations").await, 1);
     assert_eq!(count(&api, "SELECT count(*) FROM scores").await, 1);
 
-    bad_request(&api, "DELETE", "/api/public/traces", Some(json!({"traceIds": []})), "traceIds must contain between 1 and 1000").await;
+    bad_request(
+        &api,
+        "DELETE",
+        "/api/public/traces",
+        Some(json!({"traceIds": []})),
+        "traceIds must contain between 1 and 1000",
+    )
+    .await;
     let too_many: Vec<String> = (0..1001).map(|i| format!("t{i}")).collect();
     bad_request(&api, "DELETE", "/api/public/traces", Some(json!({"traceIds": too_many})), "got 1001").await;
     bad_request(&api, "DELETE", "/api/public/traces", Some(json!({"ids": ["keep"]})), "traceIds").await;
@@ -391,10 +508,31 @@ async fn the_default_trace_list_walks_the_time_index() {
 async fn seed_observation_filters(api: &TestApi) {
     trace(api, "t1", "2026-01-01T10:00:00Z", json!({"user_id": "u1", "session_id": "s1"})).await;
     trace(api, "t2", "2026-01-01T10:00:00Z", json!({"user_id": "u2"})).await;
-    observation(api, "o1", "t1", "2026-01-01T10:00:01Z", json!({"name": "root", "environment": "prod", "version": "v1"})).await;
+    observation(
+        api,
+        "o1",
+        "t1",
+        "2026-01-01T10:00:01Z",
+        json!({"name": "root", "environment": "prod", "version": "v1"}),
+    )
+    .await;
     observation(api, "o2", "t1", "2026-01-01T10:00:02Z", json!({"name": "llm", "type": "GENERATION", "parent_observation_id": "o1", "level": "ERROR", "environment": "prod"})).await;
-    observation(api, "o3", "t2", "2026-01-01T10:00:03Z", json!({"name": "llm", "type": "GENERATION", "environment": "dev", "version": "v2"})).await;
-    observation(api, "o4", "t2", "2026-01-01T10:00:04Z", json!({"name": "tool", "type": "TOOL", "parent_observation_id": "o3", "level": "DEBUG"})).await;
+    observation(
+        api,
+        "o3",
+        "t2",
+        "2026-01-01T10:00:03Z",
+        json!({"name": "llm", "type": "GENERATION", "environment": "dev", "version": "v2"}),
+    )
+    .await;
+    observation(
+        api,
+        "o4",
+        "t2",
+        "2026-01-01T10:00:04Z",
+        json!({"name": "tool", "type": "TOOL", "parent_observation_id": "o3", "level": "DEBUG"}),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -426,7 +564,10 @@ async fn observations_v1_list_filters_paginates_and_gets() {
     assert_eq!(body["data"][0]["usage"], json!({"input": 0, "output": 0, "total": 0, "unit": "TOKENS"}));
 
     let one = get(&api, "/api/public/observations/o2").await;
-    assert_eq!((one["id"].clone(), one["traceId"].clone(), one["parentObservationId"].clone()), (json!("o2"), json!("t1"), json!("o1")));
+    assert_eq!(
+        (one["id"].clone(), one["traceId"].clone(), one["parentObservationId"].clone()),
+        (json!("o2"), json!("t1"), json!("o1"))
+    );
     assert_eq!(one["calculatedTotalCost"], 0.0);
     assert_not_found(&api.call("GET", "/api/public/observations/nope", None).await, "missing observation");
 }
@@ -449,7 +590,13 @@ async fn observations_v2_filters_and_field_groups() {
     }
 
     let long = "m".repeat(300);
-    trace(&api, "t3", "2026-01-02T00:00:00Z", json!({"name": "the-trace", "tags": ["x"], "release": "r9", "user_id": "u3", "bookmarked": true})).await;
+    trace(
+        &api,
+        "t3",
+        "2026-01-02T00:00:00Z",
+        json!({"name": "the-trace", "tags": ["x"], "release": "r9", "user_id": "u3", "bookmarked": true}),
+    )
+    .await;
     observation(&api, "rich", "t3", "2026-01-02T00:00:00Z", json!({
         "type": "GENERATION", "input": {"messages": ["hi"]}, "output": "plain text", "end_time": "2026-01-02T00:00:01Z",
         "metadata": {"long": long, "full": long, "short": "s"}, "model": "gpt-4o", "internal_model_id": "m1",
@@ -460,12 +607,33 @@ async fn observations_v2_filters_and_field_groups() {
     assert_eq!(
         keys(item),
         set(&[
-            "id", "traceId", "startTime", "endTime", "projectId", "parentObservationId", "type", "isRootObservation", "name",
-            "level", "statusMessage", "version", "environment", "bookmarked", "public", "userId", "sessionId", "modelId",
-            "inputPrice", "outputPrice", "totalPrice",
+            "id",
+            "traceId",
+            "startTime",
+            "endTime",
+            "projectId",
+            "parentObservationId",
+            "type",
+            "isRootObservation",
+            "name",
+            "level",
+            "statusMessage",
+            "version",
+            "environment",
+            "bookmarked",
+            "public",
+            "userId",
+            "sessionId",
+            "modelId",
+            "inputPrice",
+            "outputPrice",
+            "totalPrice",
         ])
     );
-    assert_eq!((item["userId"].clone(), item["bookmarked"].clone(), item["modelId"].clone()), (json!("u3"), json!(true), Value::Null));
+    assert_eq!(
+        (item["userId"].clone(), item["bookmarked"].clone(), item["modelId"].clone()),
+        (json!("u3"), json!(true), Value::Null)
+    );
     assert_eq!(body["meta"], json!({}));
 
     let body = get(&api, "/api/public/v2/observations?traceId=t3&fields=core,io,metadata,model,usage,prompt,metrics,trace_context,time&expandMetadata=full").await;
@@ -475,11 +643,17 @@ async fn observations_v2_filters_and_field_groups() {
     assert_eq!(item["output"], "plain text");
     assert_eq!(item["metadata"]["long"].as_str().unwrap().len(), 200);
     assert_eq!(item["metadata"]["full"].as_str().unwrap().len(), 300);
-    assert_eq!((item["providedModelName"].clone(), item["internalModelId"].clone(), item["modelId"].clone()), (json!("gpt-4o"), json!("m1"), json!("m1")));
+    assert_eq!(
+        (item["providedModelName"].clone(), item["internalModelId"].clone(), item["modelId"].clone()),
+        (json!("gpt-4o"), json!("m1"), json!("m1"))
+    );
     assert_eq!((item["usageDetails"].clone(), item["totalCost"].clone()), (json!({"input": 3}), json!(0.5)));
     assert_eq!((item["promptName"].clone(), item["promptVersion"].clone()), (json!("p"), json!(1)));
     assert_eq!((item["latency"].clone(), item["timeToFirstToken"].clone()), (json!(1.0), Value::Null));
-    assert_eq!((item["traceName"].clone(), item["tags"].clone(), item["release"].clone()), (json!("the-trace"), json!(["x"]), json!("r9")));
+    assert_eq!(
+        (item["traceName"].clone(), item["tags"].clone(), item["release"].clone()),
+        (json!("the-trace"), json!(["x"]), json!("r9"))
+    );
     assert!(item.get("createdAt").is_some() && item.get("completionStartTime").is_some());
 }
 
@@ -531,16 +705,21 @@ async fn observations_v2_cursor_walks_every_row_exactly_once() {
 #[tokio::test]
 async fn sessions_list_filters_and_detail() {
     let api = TestApi::new().await;
-    insert(&api, "trace_sessions", json!({"id": "s1", "created_at": "2026-01-01T10:00:00Z", "environment": "prod"})).await;
+    insert(&api, "trace_sessions", json!({"id": "s1", "created_at": "2026-01-01T10:00:00Z", "environment": "prod"}))
+        .await;
     insert(&api, "trace_sessions", json!({"id": "s2", "created_at": "2026-01-02T10:00:00Z"})).await;
-    insert(&api, "trace_sessions", json!({"id": "s3", "created_at": "2026-01-03T10:00:00Z", "environment": "dev"})).await;
+    insert(&api, "trace_sessions", json!({"id": "s3", "created_at": "2026-01-03T10:00:00Z", "environment": "dev"}))
+        .await;
     trace(&api, "late", "2026-01-01T11:00:00Z", json!({"session_id": "s1"})).await;
     trace(&api, "early", "2026-01-01T10:00:00Z", json!({"session_id": "s1"})).await;
     trace(&api, "other", "2026-01-01T10:00:00Z", json!({"session_id": "s2"})).await;
 
     let body = get(&api, "/api/public/sessions").await;
     assert_eq!(body["meta"], json!({"page": 1, "limit": 50, "totalItems": 3, "totalPages": 1}));
-    assert_eq!(body["data"][2], json!({"id": "s1", "createdAt": "2026-01-01T10:00:00Z", "projectId": "proj-a", "environment": "prod"}));
+    assert_eq!(
+        body["data"][2],
+        json!({"id": "s1", "createdAt": "2026-01-01T10:00:00Z", "projectId": "proj-a", "environment": "prod"})
+    );
     let cases: &[(&str, &[&str])] = &[
         ("", &["s3", "s2", "s1"]),
         ("fromTimestamp=2026-01-02T10:00:00Z", &["s3", "s2"]),
@@ -564,12 +743,30 @@ async fn sessions_list_filters_and_detail() {
 // Scores
 
 async fn seed_scores(api: &TestApi) {
-    trace(api, "t1", "2026-01-01T00:00:00Z", json!({"user_id": "u1", "tags": ["a", "b"], "environment": "prod", "session_id": "sess"})).await;
+    trace(
+        api,
+        "t1",
+        "2026-01-01T00:00:00Z",
+        json!({"user_id": "u1", "tags": ["a", "b"], "environment": "prod", "session_id": "sess"}),
+    )
+    .await;
     trace(api, "t2", "2026-01-01T00:00:00Z", json!({"user_id": "u2", "tags": ["a"]})).await;
-    score(api, "num", "2026-01-01T10:00:01Z", json!({"trace_id": "t1", "value": 0.9, "config_id": "cfg", "comment": "good", "metadata": {"m": 1}})).await;
+    score(
+        api,
+        "num",
+        "2026-01-01T10:00:01Z",
+        json!({"trace_id": "t1", "value": 0.9, "config_id": "cfg", "comment": "good", "metadata": {"m": 1}}),
+    )
+    .await;
     score(api, "bool", "2026-01-01T10:00:02Z", json!({"trace_id": "t1", "observation_id": "o1", "name": "correct", "data_type": "BOOLEAN", "value": 1, "string_value": "True", "source": "EVAL"})).await;
     score(api, "cat", "2026-01-01T10:00:03Z", json!({"trace_id": "t2", "name": "tone", "data_type": "CATEGORICAL", "value": 0, "string_value": "friendly", "queue_id": "q1", "author_user_id": "user-9", "source": "ANNOTATION", "environment": "dev"})).await;
-    score(api, "text", "2026-01-01T10:00:04Z", json!({"trace_id": "t2", "name": "note", "data_type": "TEXT", "value": null, "string_value": "fine"})).await;
+    score(
+        api,
+        "text",
+        "2026-01-01T10:00:04Z",
+        json!({"trace_id": "t2", "name": "note", "data_type": "TEXT", "value": null, "string_value": "fine"}),
+    )
+    .await;
     score(api, "corr", "2026-01-01T10:00:05Z", json!({"trace_id": "t1", "name": "output", "data_type": "CORRECTION", "value": 0, "string_value": "better answer"})).await;
     score(api, "sess", "2026-01-01T10:00:06Z", json!({"session_id": "sess", "value": 0.1})).await;
     score(api, "run", "2026-01-01T10:00:07Z", json!({"dataset_run_id": "run-1", "value": 0.2})).await;
@@ -587,13 +784,35 @@ async fn scores_v1_lists_trace_scores_with_trace_attributes() {
     assert_eq!(
         keys(num),
         set(&[
-            "id", "projectId", "name", "value", "stringValue", "dataType", "source", "traceId", "observationId", "sessionId",
-            "datasetRunId", "timestamp", "createdAt", "updatedAt", "authorUserId", "comment", "metadata", "configId", "queueId",
-            "executionTraceId", "environment", "trace",
+            "id",
+            "projectId",
+            "name",
+            "value",
+            "stringValue",
+            "dataType",
+            "source",
+            "traceId",
+            "observationId",
+            "sessionId",
+            "datasetRunId",
+            "timestamp",
+            "createdAt",
+            "updatedAt",
+            "authorUserId",
+            "comment",
+            "metadata",
+            "configId",
+            "queueId",
+            "executionTraceId",
+            "environment",
+            "trace",
         ])
     );
     assert_eq!(num["trace"], json!({"userId": "u1", "tags": ["a", "b"], "environment": "prod", "sessionId": "sess"}));
-    assert_eq!((num["value"].clone(), num["stringValue"].clone(), num["metadata"].clone()), (json!(0.9), Value::Null, json!({"m": 1})));
+    assert_eq!(
+        (num["value"].clone(), num["stringValue"].clone(), num["metadata"].clone()),
+        (json!(0.9), Value::Null, json!({"m": 1}))
+    );
     assert!(data[0].get("value").is_none(), "TEXT without value");
 
     let cases: &[(&str, &[&str])] = &[
@@ -677,7 +896,18 @@ async fn scores_v3_types_values_groups_and_walks_the_cursor() {
     let num = find(data, "num");
     assert_eq!(
         keys(&num),
-        set(&["id", "projectId", "name", "dataType", "value", "source", "timestamp", "environment", "createdAt", "updatedAt"])
+        set(&[
+            "id",
+            "projectId",
+            "name",
+            "dataType",
+            "value",
+            "source",
+            "timestamp",
+            "environment",
+            "createdAt",
+            "updatedAt"
+        ])
     );
     assert_eq!(num["value"], 0.9);
     assert_eq!(find(data, "bool")["value"], true);
@@ -692,7 +922,10 @@ async fn scores_v3_types_values_groups_and_walks_the_cursor() {
     assert_eq!(find(data, "sess")["subject"], json!({"kind": "session", "id": "sess"}));
     assert_eq!(find(data, "run")["subject"], json!({"kind": "experiment", "id": "run-1"}));
     let num = find(data, "num");
-    assert_eq!((num["comment"].clone(), num["configId"].clone(), num["metadata"].clone()), (json!("good"), json!("cfg"), json!({"m": 1})));
+    assert_eq!(
+        (num["comment"].clone(), num["configId"].clone(), num["metadata"].clone()),
+        (json!("good"), json!("cfg"), json!({"m": 1}))
+    );
     let cat = find(data, "cat");
     assert_eq!((cat["authorUserId"].clone(), cat["queueId"].clone()), (json!("user-9"), json!("q1")));
 
@@ -747,13 +980,31 @@ async fn score_configs_create_list_get_and_patch_with_validation() {
     let numeric = created.json();
     assert_eq!(
         keys(&numeric),
-        set(&["id", "projectId", "name", "dataType", "isArchived", "minValue", "maxValue", "categories", "description", "createdAt", "updatedAt"])
+        set(&[
+            "id",
+            "projectId",
+            "name",
+            "dataType",
+            "isArchived",
+            "minValue",
+            "maxValue",
+            "categories",
+            "description",
+            "createdAt",
+            "updatedAt"
+        ])
     );
-    assert_eq!((numeric["minValue"].clone(), numeric["maxValue"].clone(), numeric["isArchived"].clone()), (json!(0.0), json!(1.0), json!(false)));
+    assert_eq!(
+        (numeric["minValue"].clone(), numeric["maxValue"].clone(), numeric["isArchived"].clone()),
+        (json!(0.0), json!(1.0), json!(false))
+    );
     assert_eq!(numeric["projectId"], "proj-a");
     let id = numeric["id"].as_str().unwrap().to_string();
 
-    let boolean = api.call("POST", "/api/public/score-configs", Some(json!({"name": "correct", "dataType": "BOOLEAN"}))).await.json();
+    let boolean = api
+        .call("POST", "/api/public/score-configs", Some(json!({"name": "correct", "dataType": "BOOLEAN"})))
+        .await
+        .json();
     assert_eq!(boolean["categories"], json!([{"label": "True", "value": 1.0}, {"label": "False", "value": 0.0}]));
     let categorical = api
         .call("POST", "/api/public/score-configs", Some(json!({"name": "tone", "dataType": "CATEGORICAL", "categories": [{"label": "kind", "value": 1}, {"label": "rude", "value": 0}]})))
@@ -767,12 +1018,24 @@ async fn score_configs_create_list_get_and_patch_with_validation() {
         (json!({"name": "x".repeat(36), "dataType": "TEXT"}), "name: must be 1 to 35 characters"),
         (json!({"name": "a/b", "dataType": "TEXT"}), "name: '/' is not allowed"),
         (json!({"name": "x", "dataType": "CATEGORICAL"}), "categories"),
-        (json!({"name": "x", "dataType": "CATEGORICAL", "categories": [{"label": "a", "value": 1}, {"label": "a", "value": 2}]}), "duplicate label"),
-        (json!({"name": "x", "dataType": "CATEGORICAL", "categories": [{"label": "a", "value": "1"}]}), "categories[0].value: expected a number"),
-        (json!({"name": "x", "dataType": "CATEGORICAL", "categories": [{"label": "a", "value": 1}], "minValue": 0}), "only NUMERIC"),
+        (
+            json!({"name": "x", "dataType": "CATEGORICAL", "categories": [{"label": "a", "value": 1}, {"label": "a", "value": 2}]}),
+            "duplicate label",
+        ),
+        (
+            json!({"name": "x", "dataType": "CATEGORICAL", "categories": [{"label": "a", "value": "1"}]}),
+            "categories[0].value: expected a number",
+        ),
+        (
+            json!({"name": "x", "dataType": "CATEGORICAL", "categories": [{"label": "a", "value": 1}], "minValue": 0}),
+            "only NUMERIC",
+        ),
         (json!({"name": "x", "dataType": "TEXT", "maxValue": 3}), "only NUMERIC"),
         (json!({"name": "x", "dataType": "BOOLEAN", "categories": [{"label": "Yes", "value": 1}]}), "automatically"),
-        (json!({"name": "x", "dataType": "NUMERIC", "minValue": 5, "maxValue": 1}), "maxValue (1) must be greater than minValue (5)"),
+        (
+            json!({"name": "x", "dataType": "NUMERIC", "minValue": 5, "maxValue": 1}),
+            "maxValue (1) must be greater than minValue (5)",
+        ),
         (json!({"name": "x", "dataType": "NUMERIC", "minValue": "low"}), "minValue: expected a number"),
         (json!(["not", "an", "object"]), "JSON object"),
     ];
@@ -786,22 +1049,37 @@ async fn score_configs_create_list_get_and_patch_with_validation() {
     assert_not_found(&api.call("GET", "/api/public/score-configs/nope", None).await, "missing config");
 
     let path = format!("/api/public/score-configs/{id}");
-    let patched = api.call("PATCH", &path, Some(json!({"name": "accuracy v2", "isArchived": true, "maxValue": null}))).await;
+    let patched =
+        api.call("PATCH", &path, Some(json!({"name": "accuracy v2", "isArchived": true, "maxValue": null}))).await;
     assert_eq!(patched.status, StatusCode::OK, "{}", patched.text());
     let patched = patched.json();
-    assert_eq!((patched["name"].clone(), patched["isArchived"].clone(), patched["maxValue"].clone()), (json!("accuracy v2"), json!(true), Value::Null));
+    assert_eq!(
+        (patched["name"].clone(), patched["isArchived"].clone(), patched["maxValue"].clone()),
+        (json!("accuracy v2"), json!(true), Value::Null)
+    );
     assert_eq!(patched["minValue"], 0.0);
     assert_eq!(patched["createdAt"], numeric["createdAt"]);
 
     bad_request(&api, "PATCH", &path, Some(json!({})), "Request body cannot be empty").await;
     bad_request(&api, "PATCH", &path, Some(json!({"unknown": 1})), "Request body cannot be empty").await;
-    bad_request(&api, "PATCH", &path, Some(json!({"maxValue": -1})), "maxValue (-1) must be greater than minValue (0)").await;
-    bad_request(&api, "PATCH", &path, Some(json!({"categories": [{"label": "a", "value": 1}]})), "only CATEGORICAL and BOOLEAN").await;
+    bad_request(&api, "PATCH", &path, Some(json!({"maxValue": -1})), "maxValue (-1) must be greater than minValue (0)")
+        .await;
+    bad_request(
+        &api,
+        "PATCH",
+        &path,
+        Some(json!({"categories": [{"label": "a", "value": 1}]})),
+        "only CATEGORICAL and BOOLEAN",
+    )
+    .await;
     bad_request(&api, "PATCH", &path, Some(json!({"isArchived": "yes"})), "isArchived: expected true or false").await;
     bad_request(&api, "PATCH", &path, Some(json!({"name": null})), "name: expected a string").await;
     // Failed patches changed nothing.
     assert_eq!(get(&api, &path).await, patched);
-    assert_not_found(&api.call("PATCH", "/api/public/score-configs/nope", Some(json!({"name": "y"}))).await, "patch missing config");
+    assert_not_found(
+        &api.call("PATCH", "/api/public/score-configs/nope", Some(json!({"name": "y"}))).await,
+        "patch missing config",
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -816,7 +1094,8 @@ async fn another_projects_key_sees_and_deletes_nothing_of_this_project() {
     score(&a, "sc1", "2026-01-01T00:00:00Z", json!({"trace_id": "t1"})).await;
     score(&a, "sc2", "2026-01-01T00:00:00Z", json!({"session_id": "s1"})).await;
     insert(&a, "trace_sessions", json!({"id": "s1"})).await;
-    let config = a.call("POST", "/api/public/score-configs", Some(json!({"name": "q", "dataType": "NUMERIC"}))).await.json();
+    let config =
+        a.call("POST", "/api/public/score-configs", Some(json!({"name": "q", "dataType": "NUMERIC"}))).await.json();
     let config_id = config["id"].as_str().unwrap().to_string();
 
     for path in [
@@ -848,7 +1127,10 @@ async fn another_projects_key_sees_and_deletes_nothing_of_this_project() {
     ] {
         assert_not_found(&b.call("GET", &path, None).await, &path);
     }
-    assert_not_found(&b.call("PATCH", &format!("/api/public/score-configs/{config_id}"), Some(json!({"name": "hijacked"}))).await, "patch");
+    assert_not_found(
+        &b.call("PATCH", &format!("/api/public/score-configs/{config_id}"), Some(json!({"name": "hijacked"}))).await,
+        "patch",
+    );
     assert_not_found(&b.call("DELETE", "/api/public/traces/t1", None).await, "delete trace");
     assert_not_found(&b.call("DELETE", "/api/public/scores/sc1", None).await, "delete score");
     let response = b.call("DELETE", "/api/public/traces", Some(json!({"traceIds": ["t1"]}))).await;

@@ -128,9 +128,7 @@ pub fn validate_score_config(config: &ScoreConfigShape<'_>) -> Result<(), String
         }
         ScoreDataType::Boolean => {
             if config.categories.is_some_and(|given| given != boolean_categories().as_slice()) {
-                return Err(
-                    "categories: BOOLEAN configs always have the categories True = 1 and False = 0".into(),
-                );
+                return Err("categories: BOOLEAN configs always have the categories True = 1 and False = 0".into());
             }
         }
         ScoreDataType::Text => {
@@ -217,9 +215,13 @@ mod tests {
     fn categorical_needs_unique_categories_and_no_range() {
         assert!(validate_score_config(&shape(ScoreDataType::Categorical, None)).unwrap_err().contains("at least one"));
         let dup_label = [cat("good", 1.0), cat("good", 2.0)];
-        assert!(validate_score_config(&shape(ScoreDataType::Categorical, Some(&dup_label))).unwrap_err().contains("duplicate label"));
+        assert!(validate_score_config(&shape(ScoreDataType::Categorical, Some(&dup_label)))
+            .unwrap_err()
+            .contains("duplicate label"));
         let dup_value = [cat("good", 1.0), cat("bad", 1.0)];
-        assert!(validate_score_config(&shape(ScoreDataType::Categorical, Some(&dup_value))).unwrap_err().contains("duplicate value"));
+        assert!(validate_score_config(&shape(ScoreDataType::Categorical, Some(&dup_value)))
+            .unwrap_err()
+            .contains("duplicate value"));
         let ok = [cat("good", 1.0), cat("bad", 0.0)];
         assert!(validate_score_config(&shape(ScoreDataType::Categorical, Some(&ok))).is_ok());
         let mut ranged = shape(ScoreDataType::Categorical, Some(&ok));

@@ -377,10 +377,16 @@ mod tests {
             status_message: None,
             version: None,
             environment: "default".into(),
-            usage_details: [("input", 10), ("input_cached_tokens", 2), ("output", 6), ("output_reasoning", 1), ("total", 19)]
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
+            usage_details: [
+                ("input", 10),
+                ("input_cached_tokens", 2),
+                ("output", 6),
+                ("output_reasoning", 1),
+                ("total", 19),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
             cost_details: [("input", 0.5), ("output", 0.25)].into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
             total_cost: Some(0.75),
             usage_unit: None,
@@ -435,10 +441,31 @@ mod tests {
     fn observation_view_serializes_langfuse_field_names() {
         let json = serde_json::to_value(ObservationView::from(observation())).unwrap();
         for key in [
-            "id", "traceId", "type", "startTime", "endTime", "completionStartTime", "modelParameters", "usageDetails",
-            "costDetails", "statusMessage", "parentObservationId", "promptId", "promptName", "promptVersion", "modelId",
-            "inputPrice", "outputPrice", "totalPrice", "calculatedInputCost", "calculatedOutputCost",
-            "calculatedTotalCost", "latency", "timeToFirstToken", "environment", "usage",
+            "id",
+            "traceId",
+            "type",
+            "startTime",
+            "endTime",
+            "completionStartTime",
+            "modelParameters",
+            "usageDetails",
+            "costDetails",
+            "statusMessage",
+            "parentObservationId",
+            "promptId",
+            "promptName",
+            "promptVersion",
+            "modelId",
+            "inputPrice",
+            "outputPrice",
+            "totalPrice",
+            "calculatedInputCost",
+            "calculatedOutputCost",
+            "calculatedTotalCost",
+            "latency",
+            "timeToFirstToken",
+            "environment",
+            "usage",
         ] {
             assert!(json.get(key).is_some(), "missing {key}: {json}");
         }

@@ -186,7 +186,11 @@ pub async fn list_after(
     );
     push_filter(&mut qb, project_id, filter);
     if let Some(key) = after {
-        qb.push(" AND (o.start_time, o.id) < (").push_bind(key.start_time).push(", ").push_bind(key.id.clone()).push(")");
+        qb.push(" AND (o.start_time, o.id) < (")
+            .push_bind(key.start_time)
+            .push(", ")
+            .push_bind(key.id.clone())
+            .push(")");
     }
     qb.push(" ORDER BY o.start_time DESC, o.id DESC LIMIT ").push_bind(limit);
     qb.build()

@@ -91,7 +91,9 @@ pub(crate) fn count_map(value: Option<Value>) -> BTreeMap<String, i64> {
     map.into_iter()
         .filter_map(|(k, v)| {
             let n = match &v {
-                Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f.round() as i64)),
+                Value::Number(n) => {
+                    n.as_i64().or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f.round() as i64))
+                }
                 Value::String(s) => s.trim().parse().ok(),
                 _ => None,
             }?;
@@ -119,7 +121,10 @@ mod tests {
     #[test]
     fn json_maps_keep_numbers_only() {
         let counts = count_map(Some(json!({"input": 3, "output": 2.0, "total": "5", "bad": "x", "nested": {}})));
-        assert_eq!(counts, [("input", 3), ("output", 2), ("total", 5)].into_iter().map(|(k, v)| (k.to_string(), v)).collect());
+        assert_eq!(
+            counts,
+            [("input", 3), ("output", 2), ("total", 5)].into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+        );
         let amounts = amount_map(Some(json!({"input": 0.5, "note": "x"})));
         assert_eq!(amounts.len(), 1);
         assert!(count_map(Some(json!([1, 2]))).is_empty());

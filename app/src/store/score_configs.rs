@@ -83,7 +83,10 @@ pub async fn list(pool: &PgPool, project_id: &str, page: Page) -> Result<Vec<Sco
 }
 
 pub async fn count(pool: &PgPool, project_id: &str) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM score_configs WHERE project_id = $1").bind(project_id).fetch_one(pool).await
+    sqlx::query_scalar("SELECT count(*) FROM score_configs WHERE project_id = $1")
+        .bind(project_id)
+        .fetch_one(pool)
+        .await
 }
 
 pub async fn get(pool: &PgPool, project_id: &str, id: &str) -> Result<Option<ScoreConfig>, sqlx::Error> {
@@ -98,7 +101,11 @@ pub async fn get(pool: &PgPool, project_id: &str, id: &str) -> Result<Option<Sco
 }
 
 /// Reads a config and locks its row until the transaction ends.
-pub async fn get_for_update(conn: &mut PgConnection, project_id: &str, id: &str) -> Result<Option<ScoreConfig>, sqlx::Error> {
+pub async fn get_for_update(
+    conn: &mut PgConnection,
+    project_id: &str,
+    id: &str,
+) -> Result<Option<ScoreConfig>, sqlx::Error> {
     sqlx::query(&format!("SELECT {COLUMNS} FROM score_configs WHERE project_id = $1 AND id = $2 FOR UPDATE"))
         .bind(project_id)
         .bind(id)
@@ -111,7 +118,11 @@ pub async fn get_for_update(conn: &mut PgConnection, project_id: &str, id: &str)
 
 /// Writes the editable fields of the project's config `config.id` (name, archived flag, range, categories,
 /// description) and returns the stored row.
-pub async fn update(conn: &mut PgConnection, project_id: &str, config: &ScoreConfig) -> Result<ScoreConfig, sqlx::Error> {
+pub async fn update(
+    conn: &mut PgConnection,
+    project_id: &str,
+    config: &ScoreConfig,
+) -> Result<ScoreConfig, sqlx::Error> {
     let row = sqlx::query(&format!(
         "UPDATE score_configs
          SET name = $3, is_archived = $4, min_value = $5, max_value = $6, categories = $7, description = $8,

@@ -194,7 +194,12 @@ pub async fn list(
         .collect()
 }
 
-pub async fn count(pool: &PgPool, project_id: &str, scope: ScoreScope, filter: &ScoreFilter) -> Result<i64, sqlx::Error> {
+pub async fn count(
+    pool: &PgPool,
+    project_id: &str,
+    scope: ScoreScope,
+    filter: &ScoreFilter,
+) -> Result<i64, sqlx::Error> {
     // The join is only needed when a filter looks at the trace.
     let needs_trace = filter.user_id.is_some() || !filter.trace_tags.is_empty();
     let from = if needs_trace { FROM_WITH_TRACE } else { " FROM scores s" };

@@ -37,7 +37,12 @@ fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, project_id: &str, filter: &S
     push_any(qb, "s.environment", &filter.environments);
 }
 
-pub async fn list(pool: &PgPool, project_id: &str, filter: &SessionFilter, page: Page) -> Result<Vec<Session>, sqlx::Error> {
+pub async fn list(
+    pool: &PgPool,
+    project_id: &str,
+    filter: &SessionFilter,
+    page: Page,
+) -> Result<Vec<Session>, sqlx::Error> {
     let mut qb = QueryBuilder::new("SELECT s.id, s.created_at, s.project_id, s.environment FROM trace_sessions s");
     push_filter(&mut qb, project_id, filter);
     qb.push(" ORDER BY s.created_at DESC, s.id DESC");

@@ -111,7 +111,11 @@ const CORE_COLUMNS: &str = "t.id, t.project_id, t.timestamp, t.name, t.user_id, 
      t.tags, t.public, t.bookmarked, t.environment, t.created_at, t.updated_at";
 
 fn select(with_io: bool) -> String {
-    let io = if with_io { "t.input, t.output, t.metadata" } else { "NULL::jsonb AS input, NULL::jsonb AS output, NULL::jsonb AS metadata" };
+    let io = if with_io {
+        "t.input, t.output, t.metadata"
+    } else {
+        "NULL::jsonb AS input, NULL::jsonb AS output, NULL::jsonb AS metadata"
+    };
     format!("SELECT {CORE_COLUMNS}, {io} FROM traces t")
 }
 

@@ -82,7 +82,9 @@ impl Params {
         let Some(raw) = self.raw(name)?.filter(|v| !v.is_empty()) else { return Ok(default) };
         match raw.trim().parse::<i64>() {
             Ok(n) if (min..=max).contains(&n) => Ok(n),
-            _ if max == i64::MAX => Err(ApiError::invalid(format!("{name} must be an integer ≥ {min}, got {}", shown(raw)))),
+            _ if max == i64::MAX => {
+                Err(ApiError::invalid(format!("{name} must be an integer ≥ {min}, got {}", shown(raw))))
+            }
             _ => Err(ApiError::invalid(format!("{name} must be between {min} and {max}, got {}", shown(raw)))),
         }
     }
@@ -112,7 +114,9 @@ impl Params {
         let Some(raw) = self.raw(name)?.filter(|v| !v.is_empty()) else { return Ok(None) };
         let text = raw.trim();
         DateTime::parse_from_rfc3339(text)
-            .or_else(|e| if text.contains(' ') { DateTime::parse_from_rfc3339(&text.replace(' ', "+")) } else { Err(e) })
+            .or_else(
+                |e| if text.contains(' ') { DateTime::parse_from_rfc3339(&text.replace(' ', "+")) } else { Err(e) },
+            )
             .map(|t| Some(t.with_timezone(&Utc)))
             .map_err(|_| {
                 ApiError::invalid(format!(
@@ -123,10 +127,11 @@ impl Params {
     }
 
     /// One of a wire enum's values (exact spelling); the error lists the allowed values.
-    pub fn one_of<T: FromStr + Copy>(&self, name: &str, allowed: &[T]) -> Result<Option<T>, ApiError>
-    where
-        T: std::fmt::Display,
-    {
+    pub fn one_of<T: FromStr + Copy + std::fmt::Display>(
+        &self,
+        name: &str,
+        allowed: &[T],
+    ) -> Result<Option<T>, ApiError> {
         let Some(raw) = self.raw(name)?.filter(|v| !v.is_empty()) else { return Ok(None) };
         raw.parse::<T>().map(Some).map_err(|_| invalid_choice(name, raw, allowed))
     }
@@ -187,12 +192,17 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
 }
 
 /// Reads a JSON request body (at most `limit` bytes) into `T`; errors say what was expected.
-pub async fn json_body<T: DeserializeOwned>(body: axum::body::Body, limit: usize, expected: &str) -> Result<T, ApiError> {
+pub async fn json_body<T: DeserializeOwned>(
+    body: axum::body::Body,
+    limit: usize,
+    expected: &str,
+) -> Result<T, ApiError> {
     let bytes = super::body::read_limited(body, limit).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::invalid(format!("the request body is empty; send JSON {expected}")));
     }
-    serde_json::from_slice(&bytes).map_err(|e| ApiError::invalid(format!("the request body must be JSON {expected}: {e}")))
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::invalid(format!("the request body must be JSON {expected}: {e}")))
 }
 
 /// A validated `page`/`limit` pair.

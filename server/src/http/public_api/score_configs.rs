@@ -110,7 +110,9 @@ impl JsonFields<'_> {
 }
 
 fn object(value: &Value) -> ApiResult<&Map<String, Value>> {
-    value.as_object().ok_or_else(|| ApiError::invalid(format!("the request body must be a JSON object, got {}", type_name(value))))
+    value
+        .as_object()
+        .ok_or_else(|| ApiError::invalid(format!("the request body must be a JSON object, got {}", type_name(value))))
 }
 
 fn check(config: &ScoreConfigShape<'_>) -> ApiResult<()> {
@@ -122,7 +124,8 @@ pub async fn create(
     State(state): State<PublicState>,
     body: Body,
 ) -> ApiResult<Json<ScoreConfig>> {
-    let value: Value = json_body(body, BODY_LIMIT, r#"{"name": ..., "dataType": "NUMERIC|CATEGORICAL|BOOLEAN|TEXT", ...}"#).await?;
+    let value: Value =
+        json_body(body, BODY_LIMIT, r#"{"name": ..., "dataType": "NUMERIC|CATEGORICAL|BOOLEAN|TEXT", ...}"#).await?;
     let body = JsonFields(object(&value)?);
     let name = body.string("name", false)?.flatten().ok_or_else(|| ApiError::invalid("name: missing"))?;
     let data_type = match body.string("dataType", false)?.flatten() {
@@ -183,7 +186,8 @@ pub async fn get(
     State(state): State<PublicState>,
     PathId(id): PathId,
 ) -> ApiResult<Json<ScoreConfig>> {
-    let config = store::score_configs::get(&state.pool, &key.project_id, &id).await?.ok_or_else(|| config_not_found(&id))?;
+    let config =
+        store::score_configs::get(&state.pool, &key.project_id, &id).await?.ok_or_else(|| config_not_found(&id))?;
     Ok(Json(config))
 }
 
@@ -196,7 +200,12 @@ pub async fn update(
     PathId(id): PathId,
     body: Body,
 ) -> ApiResult<Json<ScoreConfig>> {
-    let value: Value = json_body(body, BODY_LIMIT, r#"{"name"?, "isArchived"?, "categories"?, "minValue"?, "maxValue"?, "description"?}"#).await?;
+    let value: Value = json_body(
+        body,
+        BODY_LIMIT,
+        r#"{"name"?, "isArchived"?, "categories"?, "minValue"?, "maxValue"?, "description"?}"#,
+    )
+    .await?;
     let body = JsonFields(object(&value)?);
     if !PATCH_FIELDS.iter().any(|f| body.present(f)) {
         return Err(ApiError::invalid(format!(

@@ -158,9 +158,28 @@ pub async fn delete(
 // v3
 
 const V3_PARAMS: &[&str] = &[
-    "limit", "cursor", "fields", "id", "name", "source", "dataType", "environment", "configId", "queueId",
-    "authorUserId", "value", "valueMin", "valueMax", "traceId", "sessionId", "observationId", "experimentId",
-    "fromTimestamp", "toTimestamp", "userId", "traceTags",
+    "limit",
+    "cursor",
+    "fields",
+    "id",
+    "name",
+    "source",
+    "dataType",
+    "environment",
+    "configId",
+    "queueId",
+    "authorUserId",
+    "value",
+    "valueMin",
+    "valueMax",
+    "traceId",
+    "sessionId",
+    "observationId",
+    "experimentId",
+    "fromTimestamp",
+    "toTimestamp",
+    "userId",
+    "traceTags",
 ];
 const V3_GROUPS: &[&str] = &["core", "details", "subject", "annotation"];
 
@@ -243,11 +262,9 @@ fn v3_request(params: &Params) -> ApiResult<(ScoreListFilter, V3Groups)> {
                 for v in &values {
                     match v.parse::<f64>() {
                         Ok(n) if n.is_finite() => filter.values.push(n),
-                        _ => {
-                            return Err(ApiError::invalid(format!(
-                                "value filter with dataType=NUMERIC requires each value to be a finite number (got {v:?})"
-                            )))
-                        }
+                        _ => return Err(ApiError::invalid(format!(
+                            "value filter with dataType=NUMERIC requires each value to be a finite number (got {v:?})"
+                        ))),
                     }
                 }
             }
@@ -281,9 +298,7 @@ fn v3_request(params: &Params) -> ApiResult<(ScoreListFilter, V3Groups)> {
         return Err(ApiError::invalid("valueMin and valueMax require dataType=NUMERIC as a single value"));
     }
     if !filter.observation_ids.is_empty() && filter.trace_ids.is_empty() {
-        return Err(ApiError::invalid(
-            "observationId filter requires traceId — observation IDs are scoped to a trace",
-        ));
+        return Err(ApiError::invalid("observationId filter requires traceId — observation IDs are scoped to a trace"));
     }
     let targets = [&filter.trace_ids, &filter.session_ids, &filter.dataset_run_ids];
     if targets.iter().filter(|ids| !ids.is_empty()).count() > 1 {
@@ -391,7 +406,8 @@ pub async fn list_v3(
         .map(|raw| decode_cursor::<V3Cursor>(&raw))
         .transpose()?
         .map(|c| ScoreKey { timestamp: c.timestamp, id: c.id });
-    let mut scores = store::scores::list_after(&state.pool, &key.project_id, &filter, after.as_ref(), limit + 1).await?;
+    let mut scores =
+        store::scores::list_after(&state.pool, &key.project_id, &filter, after.as_ref(), limit + 1).await?;
     let more = scores.len() as i64 > limit;
     scores.truncate(limit as usize);
     let cursor = match scores.last() {
@@ -424,7 +440,8 @@ mod tests {
         assert!(err("traceId=t&sessionId=s").contains("At most one of"));
         assert!(err("source=robot").contains("source must be one of API, EVAL, ANNOTATION"));
 
-        let (filter, groups) = v3_request(&Params::parse("dataType=boolean&value=true,false&fields=subject&source=api")).unwrap();
+        let (filter, groups) =
+            v3_request(&Params::parse("dataType=boolean&value=true,false&fields=subject&source=api")).unwrap();
         assert_eq!(filter.values, [1.0, 0.0]);
         assert_eq!(filter.data_types, [ScoreDataType::Boolean]);
         assert_eq!(filter.sources, [ScoreSource::Api]);

@@ -198,7 +198,10 @@ pub async fn delete(
     if deleted.nothing() {
         return Err(trace_not_found(&id));
     }
-    tracing::info!(project_id = %key.project_id, trace_id = %id, observations = deleted.observations, scores = deleted.scores, "trace deleted");
+    tracing::info!(
+        project_id = %key.project_id, trace_id = %id, observations = deleted.observations, scores = deleted.scores,
+        "trace deleted"
+    );
     Ok(Json(Deleted { message: "Trace deleted successfully" }))
 }
 
@@ -218,7 +221,9 @@ pub async fn delete_many(
     let request: DeleteTraces = json_body(body, DELETE_BODY_LIMIT, r#"{"traceIds": ["<trace id>", ...]}"#).await?;
     let n = request.trace_ids.len();
     if n == 0 || n > MAX_DELETE_IDS {
-        return Err(ApiError::invalid(format!("traceIds must contain between 1 and {MAX_DELETE_IDS} trace ids, got {n}")));
+        return Err(ApiError::invalid(format!(
+            "traceIds must contain between 1 and {MAX_DELETE_IDS} trace ids, got {n}"
+        )));
     }
     let deleted = store::traces::delete(&state.pool, &key.project_id, &request.trace_ids).await?;
     tracing::info!(
