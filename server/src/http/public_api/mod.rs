@@ -109,8 +109,3 @@ async fn not_found(method: Method, OriginalUri(uri): OriginalUri) -> Response {
     )
         .into_response()
 }
-
-/// Placeholder answer of a route whose module is still being built.
-pub(crate) fn not_built(what: &str) -> error::ApiError {
-    error::ApiError::new(StatusCode::NOT_IMPLEMENTED, "NotImplemented", format!("{what} is not available yet"))
-}
