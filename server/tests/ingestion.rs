@@ -103,6 +103,11 @@ async fn python_2x_decorator_batch_is_stored_and_merged() {
     assert_eq!(generation["output"], "generated text");
     assert_eq!(generation["metadata"], json!({"gen_meta": "x"}));
     assert_eq!(generation["level"], "DEFAULT");
+    // Usage from the legacy `usage` object, priced with the built-in gpt-4o-mini prices after the
+    // create and update events were merged.
+    assert_eq!(generation["usage_details"], json!({"input": 11, "output": 5, "total": 16}));
+    let cost = generation["total_cost"].as_f64().unwrap();
+    assert!((cost - (11.0 * 1.5e-7 + 5.0 * 6e-7)).abs() < 1e-12, "{generation}");
 
     let score: (String, f64, String) = sqlx::query_as("SELECT name, value, data_type FROM scores WHERE id = 'score-1'")
         .fetch_one(&api.pool)
@@ -325,4 +330,28 @@ async fn writes_are_scoped_to_the_key_project() {
     ingest(&b, vec![event("1", "trace-create", "2026-01-01T00:00:00Z", json!({"id": "same-id", "name": "from-b"}))]).await;
     assert_eq!(trace_row(&a, "same-id").await["name"], "from-a");
     assert_eq!(trace_row(&b, "same-id").await["name"], "from-b");
+}
+
+#[tokio::test]
+async fn usage_sent_in_a_later_request_is_priced_with_the_stored_model() {
+    let api = TestApi::new().await;
+    ingest(&api, vec![event("a", "generation-create", "2026-01-01T00:00:00Z", json!({"id": "g", "traceId": "t", "model": "gpt-4o-mini"}))]).await;
+    assert_eq!(observation_row(&api, "g").await["total_cost"], Value::Null, "no usage yet, no cost");
+    // The OpenAI usage object of LANGFUSE_COMPAT.md §3.6's worked example.
+    ingest(&api, vec![event("b", "generation-update", "2026-01-01T00:00:01Z", json!({"id": "g", "traceId": "t",
+        "usageDetails": {"prompt_tokens": 12, "completion_tokens": 7, "total_tokens": 19,
+            "prompt_tokens_details": {"cached_tokens": 2, "audio_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": 1, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0}}}))])
+    .await;
+    let generation = observation_row(&api, "g").await;
+    assert_eq!(generation["usage_details"]["input"], 10);
+    assert_eq!(generation["usage_details"]["input_cached_tokens"], 2);
+    assert_eq!(generation["usage_details"]["output"], 6);
+    assert_eq!(generation["usage_details"]["output_reasoning_tokens"], 1);
+    let cost = generation["total_cost"].as_f64().unwrap();
+    assert!((cost - 5.25e-6).abs() < 1e-12, "§8.3 example: {generation}");
+
+    // A provided cost wins over the price table.
+    ingest(&api, vec![event("c", "generation-update", "2026-01-01T00:00:02Z", json!({"id": "g", "traceId": "t", "costDetails": {"total": 0.5}}))]).await;
+    assert_eq!(observation_row(&api, "g").await["total_cost"], 0.5);
 }

@@ -1,8 +1,11 @@
 //! Domain types shared by the server and the browser. Plain serde types only: no database or
 //! HTTP dependencies, so they build for wasm without `ssr`.
 
+pub mod project;
 pub mod role;
+pub mod score_views;
 pub mod system;
+pub mod trace_views;
 pub mod tracing;
 
 pub use role::Role;

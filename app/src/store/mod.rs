@@ -5,9 +5,15 @@
 
 pub mod api_keys;
 pub mod memberships;
+pub mod observations;
 pub mod organizations;
 pub mod projects;
+pub mod query;
+pub mod score_configs;
+pub mod scores;
+pub mod sessions;
 pub mod system;
+pub mod traces;
 pub mod users;
 
 /// Outcome of an idempotent "create if missing" write.

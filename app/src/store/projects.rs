@@ -40,3 +40,26 @@ pub async fn create_if_missing(
     }
     Ok(Upsert::AlreadyExisted)
 }
+
+/// The project with its organization, as `GET /api/public/projects` shows it to the project's
+/// API key; `None` when the project does not exist or is deleted.
+pub async fn summary(
+    pool: &sqlx::PgPool,
+    project_id: &str,
+) -> Result<Option<crate::domain::project::ProjectSummary>, sqlx::Error> {
+    use crate::domain::project::{OrganizationRef, ProjectSummary};
+    let row: Option<(String, String, String, String)> = sqlx::query_as(
+        "SELECT p.id, p.name, o.id, o.name FROM projects p JOIN organizations o ON o.id = p.org_id
+         WHERE p.id = $1 AND p.deleted_at IS NULL",
+    )
+    .bind(project_id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|(id, name, org_id, org_name)| ProjectSummary {
+        id,
+        name,
+        organization: OrganizationRef { id: org_id, name: org_name },
+        metadata: Default::default(),
+        retention_days: None,
+    }))
+}

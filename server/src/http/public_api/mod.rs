@@ -11,7 +11,9 @@ pub mod models;
 pub mod observations;
 pub mod openapi;
 pub mod otel;
+pub mod params;
 pub mod projects;
+pub mod score_configs;
 pub mod score_reads;
 pub mod scores;
 pub mod sessions;
@@ -78,8 +80,10 @@ pub fn router<S>(state: PublicState) -> Router<S> {
         .route("/sessions", get(sessions::list))
         .route("/sessions/{id}", get(sessions::get))
         .route("/v2/scores", get(score_reads::list_v2))
-        .route("/v2/scores/{id}", get(score_reads::get_v1))
+        .route("/v2/scores/{id}", get(score_reads::get_v2))
         .route("/v3/scores", get(score_reads::list_v3))
+        .route("/score-configs", get(score_configs::list).post(score_configs::create))
+        .route("/score-configs/{id}", get(score_configs::get).patch(score_configs::update))
         .route("/models", get(models::list).post(models::create))
         .route("/models/{id}", get(models::get).delete(models::delete))
         .fallback(not_found)
@@ -104,9 +108,4 @@ async fn not_found(method: Method, OriginalUri(uri): OriginalUri) -> Response {
         Json(json!({ "message": format!("no public API route for {method} {}", uri.path()), "error": "NotFound" })),
     )
         .into_response()
-}
-
-/// Placeholder answer of a route whose module is still being built.
-pub(crate) fn not_built(what: &str) -> error::ApiError {
-    error::ApiError::new(StatusCode::NOT_IMPLEMENTED, "NotImplemented", format!("{what} is not available yet"))
 }

@@ -1,0 +1,233 @@
+//! Observations: filtered pages (newest first), keyset pages for cursor pagination, a trace's
+//! observations in start order, single observations.
+//!
+//! Every list walks `observations_time_idx` `(project_id, start_time DESC, id DESC)`; keyset
+//! pages continue strictly after the last `(start_time, id)` seen, so a cursor walk returns each
+//! row exactly once even while new observations arrive. Filters on trace attributes (user,
+//! session) look the trace ids up through the traces indexes.
+
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgRow;
+use sqlx::{PgPool, Postgres, QueryBuilder, Row};
+
+use super::query::{amount_map, count_map, enum_column, object_or_empty, push_any, push_eq, Page};
+use crate::domain::trace_views::{Observation, TraceContext};
+use crate::domain::{ObservationLevel, ObservationType};
+
+/// Which observations a list returns. Every set field narrows the result.
+#[derive(Debug, Clone, Default)]
+pub struct ObservationFilter {
+    pub name: Option<String>,
+    /// The observation's trace has this user.
+    pub user_id: Option<String>,
+    /// The observation's trace belongs to this session.
+    pub session_id: Option<String>,
+    pub kind: Option<ObservationType>,
+    pub trace_id: Option<String>,
+    pub level: Option<ObservationLevel>,
+    /// `Some("")` matches observations without a parent.
+    pub parent_observation_id: Option<String>,
+    /// `true`: only observations without a parent; `false`: only those with one.
+    pub is_root: Option<bool>,
+    pub environments: Vec<String>,
+    /// Inclusive.
+    pub from_start_time: Option<DateTime<Utc>>,
+    /// Exclusive.
+    pub to_start_time: Option<DateTime<Utc>>,
+    pub version: Option<String>,
+}
+
+/// A position in the newest-first order: the last row of the previous page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservationKey {
+    pub start_time: DateTime<Utc>,
+    pub id: String,
+}
+
+/// Which large columns to load; readers that do not show them skip the I/O.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Load {
+    pub io: bool,
+    pub metadata: bool,
+}
+
+impl Load {
+    pub const ALL: Load = Load { io: true, metadata: true };
+}
+
+const COLUMNS: &str = "o.id, o.project_id, o.trace_id, o.parent_observation_id, o.type, o.name, o.start_time, \
+     o.end_time, o.completion_start_time, o.model, o.model_parameters, o.level, o.status_message, o.version, \
+     o.environment, o.usage_details, o.cost_details, o.total_cost, o.usage_unit, o.internal_model_id, \
+     o.usage_pricing_tier_id, o.usage_pricing_tier_name, o.prompt_name, o.prompt_version, o.created_at, o.updated_at";
+
+fn select(load: Load) -> String {
+    let io = if load.io { "o.input, o.output" } else { "NULL::jsonb AS input, NULL::jsonb AS output" };
+    let metadata = if load.metadata { "o.metadata" } else { "NULL::jsonb AS metadata" };
+    format!("SELECT {COLUMNS}, {io}, {metadata}")
+}
+
+fn observation_from_row(row: &PgRow) -> Result<Observation, sqlx::Error> {
+    Ok(Observation {
+        id: row.try_get("id")?,
+        project_id: row.try_get("project_id")?,
+        trace_id: row.try_get("trace_id")?,
+        parent_observation_id: row.try_get("parent_observation_id")?,
+        kind: enum_column(row, "type")?,
+        name: row.try_get("name")?,
+        start_time: row.try_get("start_time")?,
+        end_time: row.try_get("end_time")?,
+        completion_start_time: row.try_get("completion_start_time")?,
+        model: row.try_get("model")?,
+        model_parameters: row.try_get("model_parameters")?,
+        input: row.try_get("input")?,
+        output: row.try_get("output")?,
+        metadata: object_or_empty(row.try_get("metadata")?),
+        level: enum_column(row, "level")?,
+        status_message: row.try_get("status_message")?,
+        version: row.try_get("version")?,
+        environment: row.try_get("environment")?,
+        usage_details: count_map(row.try_get("usage_details")?),
+        cost_details: amount_map(row.try_get("cost_details")?),
+        total_cost: row.try_get("total_cost")?,
+        usage_unit: row.try_get("usage_unit")?,
+        internal_model_id: row.try_get("internal_model_id")?,
+        usage_pricing_tier_id: row.try_get("usage_pricing_tier_id")?,
+        usage_pricing_tier_name: row.try_get("usage_pricing_tier_name")?,
+        prompt_name: row.try_get("prompt_name")?,
+        prompt_version: row.try_get("prompt_version")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, project_id: &str, filter: &ObservationFilter) {
+    qb.push(" WHERE o.project_id = ").push_bind(project_id.to_string());
+    push_eq(qb, "o.name", &filter.name);
+    push_eq(qb, "o.trace_id", &filter.trace_id);
+    push_eq(qb, "o.version", &filter.version);
+    push_any(qb, "o.environment", &filter.environments);
+    if let Some(kind) = filter.kind {
+        qb.push(" AND o.type = ").push_bind(kind.as_str());
+    }
+    if let Some(level) = filter.level {
+        qb.push(" AND o.level = ").push_bind(level.as_str());
+    }
+    match filter.parent_observation_id.as_deref() {
+        Some("") => {
+            qb.push(" AND o.parent_observation_id IS NULL");
+        }
+        Some(parent) => {
+            qb.push(" AND o.parent_observation_id = ").push_bind(parent.to_string());
+        }
+        None => {}
+    }
+    match filter.is_root {
+        Some(true) => {
+            qb.push(" AND o.parent_observation_id IS NULL");
+        }
+        Some(false) => {
+            qb.push(" AND o.parent_observation_id IS NOT NULL");
+        }
+        None => {}
+    }
+    if let Some(from) = filter.from_start_time {
+        qb.push(" AND o.start_time >= ").push_bind(from);
+    }
+    if let Some(to) = filter.to_start_time {
+        qb.push(" AND o.start_time < ").push_bind(to);
+    }
+    for (column, value) in [("user_id", &filter.user_id), ("session_id", &filter.session_id)] {
+        if let Some(value) = value {
+            qb.push(" AND o.trace_id IN (SELECT t.id FROM traces t WHERE t.project_id = ")
+                .push_bind(project_id.to_string())
+                .push(format_args!(" AND t.{column} = "))
+                .push_bind(value.clone())
+                .push(")");
+        }
+    }
+}
+
+/// One page of the project's observations, newest first.
+pub async fn list(
+    pool: &PgPool,
+    project_id: &str,
+    filter: &ObservationFilter,
+    page: Page,
+) -> Result<Vec<Observation>, sqlx::Error> {
+    let mut qb = QueryBuilder::new(select(Load::ALL));
+    qb.push(" FROM observations o");
+    push_filter(&mut qb, project_id, filter);
+    qb.push(" ORDER BY o.start_time DESC, o.id DESC");
+    page.push(&mut qb);
+    qb.build().fetch_all(pool).await?.iter().map(observation_from_row).collect()
+}
+
+pub async fn count(pool: &PgPool, project_id: &str, filter: &ObservationFilter) -> Result<i64, sqlx::Error> {
+    let mut qb = QueryBuilder::new("SELECT count(*) FROM observations o");
+    push_filter(&mut qb, project_id, filter);
+    qb.build_query_scalar().fetch_one(pool).await
+}
+
+/// Up to `limit` observations strictly after `after` in newest-first order, each with its
+/// trace's attributes (default values when the trace has not arrived yet).
+pub async fn list_after(
+    pool: &PgPool,
+    project_id: &str,
+    filter: &ObservationFilter,
+    after: Option<&ObservationKey>,
+    limit: i64,
+    load: Load,
+) -> Result<Vec<(Observation, TraceContext)>, sqlx::Error> {
+    let mut qb = QueryBuilder::new(select(load));
+    qb.push(
+        ", t.user_id AS trace_user_id, t.session_id AS trace_session_id, t.name AS trace_name, t.tags AS trace_tags, \
+         t.release AS trace_release, t.public AS trace_public, t.bookmarked AS trace_bookmarked \
+         FROM observations o LEFT JOIN traces t ON t.project_id = o.project_id AND t.id = o.trace_id",
+    );
+    push_filter(&mut qb, project_id, filter);
+    if let Some(key) = after {
+        qb.push(" AND (o.start_time, o.id) < (")
+            .push_bind(key.start_time)
+            .push(", ")
+            .push_bind(key.id.clone())
+            .push(")");
+    }
+    qb.push(" ORDER BY o.start_time DESC, o.id DESC LIMIT ").push_bind(limit);
+    qb.build()
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|row| {
+            let context = TraceContext {
+                user_id: row.try_get("trace_user_id")?,
+                session_id: row.try_get("trace_session_id")?,
+                trace_name: row.try_get("trace_name")?,
+                tags: row.try_get("trace_tags")?,
+                release: row.try_get("trace_release")?,
+                public: row.try_get::<Option<bool>, _>("trace_public")?.unwrap_or(false),
+                bookmarked: row.try_get::<Option<bool>, _>("trace_bookmarked")?.unwrap_or(false),
+            };
+            Ok((observation_from_row(row)?, context))
+        })
+        .collect()
+}
+
+pub async fn get(pool: &PgPool, project_id: &str, id: &str) -> Result<Option<Observation>, sqlx::Error> {
+    let mut qb = QueryBuilder::new(select(Load::ALL));
+    qb.push(" FROM observations o WHERE o.project_id = ")
+        .push_bind(project_id.to_string())
+        .push(" AND o.id = ")
+        .push_bind(id.to_string());
+    qb.build().fetch_optional(pool).await?.as_ref().map(observation_from_row).transpose()
+}
+
+/// A trace's observations in start order (the order of `observations_trace_idx`).
+pub async fn for_trace(pool: &PgPool, project_id: &str, trace_id: &str) -> Result<Vec<Observation>, sqlx::Error> {
+    let mut qb = QueryBuilder::new(select(Load::ALL));
+    qb.push(" FROM observations o WHERE o.project_id = ")
+        .push_bind(project_id.to_string())
+        .push(" AND o.trace_id = ")
+        .push_bind(trace_id.to_string())
+        .push(" ORDER BY o.start_time, o.id");
+    qb.build().fetch_all(pool).await?.iter().map(observation_from_row).collect()
+}

@@ -1,0 +1,302 @@
+//! Traces: filtered, sorted pages; single traces; the per-trace aggregates of their observations
+//! and scores; deletion of a trace with everything attached to it.
+//!
+//! Lists are built for volume: the default order (timestamp, id, newest first) walks the
+//! `traces_time_idx` index, and the aggregates (latency, cost, observation and score ids) are
+//! computed afterwards for the page's traces only, in one grouped query.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgRow;
+use sqlx::{PgPool, Postgres, QueryBuilder, Row};
+
+use super::query::{object_or_empty, push_any, push_eq, Page};
+use crate::domain::trace_views::{Trace, TraceMetrics};
+
+/// Which traces a list returns. Every set field narrows the result.
+#[derive(Debug, Clone, Default)]
+pub struct TraceFilter {
+    pub user_id: Option<String>,
+    pub name: Option<String>,
+    pub session_id: Option<String>,
+    /// Inclusive.
+    pub from_timestamp: Option<DateTime<Utc>>,
+    /// Exclusive.
+    pub to_timestamp: Option<DateTime<Utc>>,
+    /// The trace must carry all of these tags.
+    pub tags: Vec<String>,
+    pub version: Option<String>,
+    pub release: Option<String>,
+    /// The trace's environment must be one of these.
+    pub environments: Vec<String>,
+}
+
+/// Columns a trace list can be sorted by (Langfuse's `orderBy` names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceOrderColumn {
+    Id,
+    Timestamp,
+    Name,
+    UserId,
+    Release,
+    Version,
+    Public,
+    Bookmarked,
+    SessionId,
+}
+
+impl TraceOrderColumn {
+    pub const NAMES: &'static [&'static str] =
+        &["id", "timestamp", "name", "userId", "release", "version", "public", "bookmarked", "sessionId"];
+
+    pub fn parse(name: &str) -> Option<Self> {
+        use TraceOrderColumn::*;
+        Some(match name {
+            "id" => Id,
+            "timestamp" => Timestamp,
+            "name" => Name,
+            "userId" => UserId,
+            "release" => Release,
+            "version" => Version,
+            "public" => Public,
+            "bookmarked" => Bookmarked,
+            "sessionId" => SessionId,
+            _ => return None,
+        })
+    }
+
+    fn column(self) -> &'static str {
+        use TraceOrderColumn::*;
+        match self {
+            Id => "t.id",
+            Timestamp => "t.timestamp",
+            Name => "t.name",
+            UserId => "t.user_id",
+            Release => "t.release",
+            Version => "t.version",
+            Public => "t.public",
+            Bookmarked => "t.bookmarked",
+            SessionId => "t.session_id",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TraceOrder {
+    pub column: TraceOrderColumn,
+    pub descending: bool,
+}
+
+impl Default for TraceOrder {
+    /// Newest first, the order of the `(project_id, timestamp DESC, id DESC)` index.
+    fn default() -> Self {
+        TraceOrder { column: TraceOrderColumn::Timestamp, descending: true }
+    }
+}
+
+impl TraceOrder {
+    /// The ORDER BY clause; ties are broken by timestamp and id so pages never overlap.
+    fn sql(self) -> String {
+        let dir = if self.descending { "DESC" } else { "ASC" };
+        match self.column {
+            TraceOrderColumn::Timestamp => format!(" ORDER BY t.timestamp {dir}, t.id {dir}"),
+            TraceOrderColumn::Id => format!(" ORDER BY t.id {dir}"),
+            other => format!(" ORDER BY {} {dir} NULLS LAST, t.timestamp DESC, t.id DESC", other.column()),
+        }
+    }
+}
+
+const CORE_COLUMNS: &str = "t.id, t.project_id, t.timestamp, t.name, t.user_id, t.session_id, t.release, t.version, \
+     t.tags, t.public, t.bookmarked, t.environment, t.created_at, t.updated_at";
+
+fn select(with_io: bool) -> String {
+    let io = if with_io {
+        "t.input, t.output, t.metadata"
+    } else {
+        "NULL::jsonb AS input, NULL::jsonb AS output, NULL::jsonb AS metadata"
+    };
+    format!("SELECT {CORE_COLUMNS}, {io} FROM traces t")
+}
+
+pub(crate) fn trace_from_row(row: &PgRow) -> Result<Trace, sqlx::Error> {
+    Ok(Trace {
+        id: row.try_get("id")?,
+        project_id: row.try_get("project_id")?,
+        timestamp: row.try_get("timestamp")?,
+        name: row.try_get("name")?,
+        user_id: row.try_get("user_id")?,
+        session_id: row.try_get("session_id")?,
+        release: row.try_get("release")?,
+        version: row.try_get("version")?,
+        input: row.try_get("input")?,
+        output: row.try_get("output")?,
+        metadata: object_or_empty(row.try_get("metadata")?),
+        tags: row.try_get("tags")?,
+        public: row.try_get("public")?,
+        bookmarked: row.try_get("bookmarked")?,
+        environment: row.try_get("environment")?,
+        external_id: None,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, project_id: &str, filter: &TraceFilter) {
+    qb.push(" WHERE t.project_id = ").push_bind(project_id.to_string());
+    push_eq(qb, "t.user_id", &filter.user_id);
+    push_eq(qb, "t.name", &filter.name);
+    push_eq(qb, "t.session_id", &filter.session_id);
+    push_eq(qb, "t.version", &filter.version);
+    push_eq(qb, "t.release", &filter.release);
+    push_any(qb, "t.environment", &filter.environments);
+    if let Some(from) = filter.from_timestamp {
+        qb.push(" AND t.timestamp >= ").push_bind(from);
+    }
+    if let Some(to) = filter.to_timestamp {
+        qb.push(" AND t.timestamp < ").push_bind(to);
+    }
+    if !filter.tags.is_empty() {
+        qb.push(" AND t.tags @> ").push_bind(filter.tags.clone());
+    }
+}
+
+/// One page of the project's traces. `with_io: false` leaves input, output and metadata
+/// unloaded (null / `{}`), which keeps large pages cheap.
+pub async fn list(
+    pool: &PgPool,
+    project_id: &str,
+    filter: &TraceFilter,
+    order: TraceOrder,
+    page: Page,
+    with_io: bool,
+) -> Result<Vec<Trace>, sqlx::Error> {
+    let mut qb = list_query(project_id, filter, order, page, with_io);
+    qb.build().fetch_all(pool).await?.iter().map(trace_from_row).collect()
+}
+
+/// The query [`list`] runs, exposed so tests can `EXPLAIN` it and prove it walks the index.
+pub fn list_query(
+    project_id: &str,
+    filter: &TraceFilter,
+    order: TraceOrder,
+    page: Page,
+    with_io: bool,
+) -> QueryBuilder<'static, Postgres> {
+    let mut qb = QueryBuilder::new(select(with_io));
+    push_filter(&mut qb, project_id, filter);
+    qb.push(order.sql());
+    page.push(&mut qb);
+    qb
+}
+
+/// How many traces match the filter.
+pub async fn count(pool: &PgPool, project_id: &str, filter: &TraceFilter) -> Result<i64, sqlx::Error> {
+    let mut qb = QueryBuilder::new("SELECT count(*) FROM traces t");
+    push_filter(&mut qb, project_id, filter);
+    qb.build_query_scalar().fetch_one(pool).await
+}
+
+pub async fn get(pool: &PgPool, project_id: &str, id: &str) -> Result<Option<Trace>, sqlx::Error> {
+    let mut qb = QueryBuilder::new(select(true));
+    qb.push(" WHERE t.project_id = ").push_bind(project_id.to_string()).push(" AND t.id = ").push_bind(id.to_string());
+    qb.build().fetch_optional(pool).await?.as_ref().map(trace_from_row).transpose()
+}
+
+/// The traces of a session, oldest first.
+pub async fn for_session(pool: &PgPool, project_id: &str, session_id: &str) -> Result<Vec<Trace>, sqlx::Error> {
+    let mut qb = QueryBuilder::new(select(true));
+    qb.push(" WHERE t.project_id = ")
+        .push_bind(project_id.to_string())
+        .push(" AND t.session_id = ")
+        .push_bind(session_id.to_string())
+        .push(" ORDER BY t.timestamp, t.id");
+    qb.build().fetch_all(pool).await?.iter().map(trace_from_row).collect()
+}
+
+/// Latency, cost, observation ids and score ids of the given traces, in one query grouped by
+/// trace (index lookups by `(project_id, trace_id)`). Traces without observations or scores
+/// get zeros and empty lists.
+pub async fn metrics(
+    pool: &PgPool,
+    project_id: &str,
+    trace_ids: &[String],
+) -> Result<HashMap<String, TraceMetrics>, sqlx::Error> {
+    let mut metrics: HashMap<String, TraceMetrics> =
+        trace_ids.iter().map(|id| (id.clone(), TraceMetrics::default())).collect();
+    if trace_ids.is_empty() {
+        return Ok(metrics);
+    }
+    let rows = sqlx::query(
+        "WITH o AS (
+             SELECT trace_id,
+                    extract(epoch FROM greatest(max(start_time), max(end_time))
+                                     - least(min(start_time), min(end_time)))::float8 AS latency,
+                    sum(total_cost) AS total_cost,
+                    array_agg(id ORDER BY start_time, id) AS observation_ids
+             FROM observations
+             WHERE project_id = $1 AND trace_id = ANY($2)
+             GROUP BY trace_id
+         ), s AS (
+             SELECT trace_id, array_agg(id ORDER BY timestamp, id) AS score_ids
+             FROM scores
+             WHERE project_id = $1 AND trace_id = ANY($2) AND data_type <> 'CORRECTION'
+             GROUP BY trace_id
+         )
+         SELECT coalesce(o.trace_id, s.trace_id) AS trace_id, o.latency, o.total_cost, o.observation_ids, s.score_ids
+         FROM o FULL JOIN s ON s.trace_id = o.trace_id",
+    )
+    .bind(project_id)
+    .bind(trace_ids)
+    .fetch_all(pool)
+    .await?;
+    for row in rows {
+        let trace_id: String = row.try_get("trace_id")?;
+        let entry = metrics.entry(trace_id).or_default();
+        entry.latency = row.try_get::<Option<f64>, _>("latency")?.unwrap_or(0.0);
+        entry.total_cost = row.try_get::<Option<f64>, _>("total_cost")?.unwrap_or(0.0);
+        entry.observation_ids = row.try_get::<Option<Vec<String>>, _>("observation_ids")?.unwrap_or_default();
+        entry.score_ids = row.try_get::<Option<Vec<String>>, _>("score_ids")?.unwrap_or_default();
+    }
+    Ok(metrics)
+}
+
+/// What a trace deletion removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Deleted {
+    pub traces: u64,
+    pub observations: u64,
+    pub scores: u64,
+}
+
+impl Deleted {
+    pub fn nothing(&self) -> bool {
+        self.traces == 0 && self.observations == 0 && self.scores == 0
+    }
+}
+
+/// Deletes the traces with these ids and every observation and score attached to them, in one
+/// transaction: a reader sees either all of it or none of it gone.
+pub async fn delete(pool: &PgPool, project_id: &str, trace_ids: &[String]) -> Result<Deleted, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let scores = sqlx::query("DELETE FROM scores WHERE project_id = $1 AND trace_id = ANY($2)")
+        .bind(project_id)
+        .bind(trace_ids)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    let observations = sqlx::query("DELETE FROM observations WHERE project_id = $1 AND trace_id = ANY($2)")
+        .bind(project_id)
+        .bind(trace_ids)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    let traces = sqlx::query("DELETE FROM traces WHERE project_id = $1 AND id = ANY($2)")
+        .bind(project_id)
+        .bind(trace_ids)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    Ok(Deleted { traces, observations, scores })
+}

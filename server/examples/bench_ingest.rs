@@ -1,0 +1,313 @@
+//! Ingestion benchmark (run by `scripts/bench-ingest`, results in docs/BENCHMARKS.md).
+//!
+//! Sends OTLP/protobuf exports, gzip-compressed like Python SDK 5.x (≈1.4 KB per span, 10 spans
+//! per trace: one root and nine children, the middle one a generation with usage), from several
+//! concurrent connections for a fixed time, and reports acknowledged spans/s and the latency of
+//! each acknowledgement (p50/p99). With `--database-url` it then counts the spans visible in the
+//! database and measures a raw `COPY` of the same rows into a table shaped like `observations`
+//! (same columns and indexes), the ceiling any Postgres-backed ingestion can reach here.
+//!
+//! Usage: bench_ingest --url http://127.0.0.1:3000 --public-key pk --secret-key sk
+//!        [--connections 8] [--seconds 30] [--traces-per-request 10] [--database-url URL] [--project-id ID]
+
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use flate2::write::GzEncoder;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, InstrumentationScope, KeyValue};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use prost::Message;
+
+const SPANS_PER_TRACE: usize = 10;
+
+struct Args {
+    url: String,
+    public_key: String,
+    secret_key: String,
+    connections: usize,
+    seconds: u64,
+    traces_per_request: usize,
+    database_url: Option<String>,
+    project_id: String,
+}
+
+fn parse_args() -> Args {
+    let mut args = Args {
+        url: "http://127.0.0.1:3000".into(),
+        public_key: "pk-lf-bench".into(),
+        secret_key: "sk-lf-bench".into(),
+        connections: 8,
+        seconds: 30,
+        traces_per_request: 10,
+        database_url: None,
+        project_id: "bench".into(),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        match flag.as_str() {
+            "--url" => args.url = value(),
+            "--public-key" => args.public_key = value(),
+            "--secret-key" => args.secret_key = value(),
+            "--connections" => args.connections = value().parse().expect("--connections: a number"),
+            "--seconds" => args.seconds = value().parse().expect("--seconds: a number"),
+            "--traces-per-request" => args.traces_per_request = value().parse().expect("--traces-per-request: a number"),
+            "--database-url" => args.database_url = Some(value()),
+            "--project-id" => args.project_id = value(),
+            other => panic!("unknown flag {other}"),
+        }
+    }
+    args
+}
+
+fn kv(key: &str, value: &str) -> KeyValue {
+    KeyValue { key: key.into(), value: Some(AnyValue { value: Some(any_value::Value::StringValue(value.into())) }), ..Default::default() }
+}
+
+/// A random-looking but deterministic hex id.
+fn hex_id(seed: u64, bytes: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
+    (0..bytes)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x & 0xff) as u8
+        })
+        .collect()
+}
+
+/// The attributes of one span as the Python SDK sends them: JSON-encoded input/output, metadata,
+/// propagated trace attributes; about 1.4 KB per span once encoded.
+fn span(trace: u64, index: usize, start_ns: u64) -> Span {
+    let trace_id = hex_id(trace, 16);
+    let span_id = hex_id(trace * 100 + index as u64 + 1, 8);
+    let parent = if index == 0 { vec![] } else { hex_id(trace * 100 + 1, 8) };
+    let question = format!("{{\"args\": [\"Summarise ticket {trace} for the support team, keeping the customer's tone and all order numbers\"], \"kwargs\": {{\"temperature\": 0.2}}}}");
+    let answer = format!("\"{}\"", "The customer reports that order 1234 arrived damaged and asks for a replacement. ".repeat(6));
+    let mut attributes = vec![
+        kv("langfuse.observation.type", if index == 5 { "generation" } else { "span" }),
+        kv("langfuse.observation.input", &question),
+        kv("langfuse.observation.output", &answer),
+        kv("langfuse.observation.metadata.tenant", "\"acme\""),
+        kv("langfuse.observation.metadata.step", &format!("\"step-{index}\"")),
+        kv("user.id", &format!("user-{}", trace % 1000)),
+        kv("session.id", &format!("session-{}", trace % 5000)),
+        kv("langfuse.trace.name", "support-summary"),
+        kv("langfuse.environment", "production"),
+        kv("langfuse.release", "2026.11.26"),
+    ];
+    if index == 5 {
+        attributes.push(kv("langfuse.observation.model.name", "gpt-4o-mini-2024-07-18"));
+        attributes.push(kv("langfuse.observation.model.parameters", "{\"temperature\": 0.2, \"max_tokens\": 300}"));
+        attributes.push(kv(
+            "langfuse.observation.usage_details",
+            "{\"prompt_tokens\": 412, \"completion_tokens\": 96, \"total_tokens\": 508, \"prompt_tokens_details\": {\"cached_tokens\": 128}}",
+        ));
+    }
+    let offset = index as u64 * 2_000_000;
+    Span {
+        trace_id,
+        span_id,
+        parent_span_id: parent,
+        name: if index == 0 { "support-summary".into() } else { format!("step-{index}") },
+        kind: 1,
+        start_time_unix_nano: start_ns + offset,
+        end_time_unix_nano: start_ns + offset + if index == 0 { 30_000_000 } else { 1_500_000 },
+        attributes,
+        ..Default::default()
+    }
+}
+
+fn export(first_trace: u64, traces: usize) -> Vec<u8> {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
+    let spans = (0..traces as u64)
+        .flat_map(|t| (0..SPANS_PER_TRACE).map(move |i| span(first_trace + t, i, now)))
+        .collect();
+    let request = ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![kv("service.name", "unknown_service:python"), kv("telemetry.sdk.language", "python")],
+                ..Default::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                scope: Some(InstrumentationScope { name: "langfuse-sdk".into(), version: "5.0.4".into(), ..Default::default() }),
+                spans,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    };
+    request.encode_to_vec()
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+#[tokio::main]
+async fn main() {
+    let args = parse_args();
+    let auth = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", args.public_key, args.secret_key))
+    );
+    let sample = export(0, args.traces_per_request);
+    println!(
+        "export: {} traces x {SPANS_PER_TRACE} spans = {} spans, {} bytes protobuf ({:.0} B/span), {} bytes gzip",
+        args.traces_per_request,
+        args.traces_per_request * SPANS_PER_TRACE,
+        sample.len(),
+        sample.len() as f64 / (args.traces_per_request * SPANS_PER_TRACE) as f64,
+        gzip(&sample).len()
+    );
+
+    let client = reqwest::Client::builder().pool_max_idle_per_host(args.connections).build().unwrap();
+    let endpoint = format!("{}/api/public/otel/v1/traces", args.url.trim_end_matches('/'));
+    let stop = Arc::new(AtomicBool::new(false));
+    let next_trace = Arc::new(AtomicU64::new(1));
+    let latencies = Arc::new(Mutex::new(Vec::<f64>::new()));
+    let acked_spans = Arc::new(AtomicU64::new(0));
+    let refused = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..args.connections)
+        .map(|_| {
+            let (client, endpoint, auth) = (client.clone(), endpoint.clone(), auth.clone());
+            let (stop, next_trace, latencies) = (stop.clone(), next_trace.clone(), latencies.clone());
+            let (acked_spans, refused, failed) = (acked_spans.clone(), refused.clone(), failed.clone());
+            let traces = args.traces_per_request;
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    let first = next_trace.fetch_add(traces as u64, Ordering::Relaxed);
+                    let body = tokio::task::spawn_blocking(move || gzip(&export(first, traces))).await.unwrap();
+                    let sent = Instant::now();
+                    let response = client
+                        .post(&endpoint)
+                        .header("authorization", &auth)
+                        .header("content-type", "application/x-protobuf")
+                        .header("content-encoding", "gzip")
+                        .header("x-langfuse-ingestion-version", "4")
+                        .body(body)
+                        .send()
+                        .await;
+                    let elapsed = sent.elapsed().as_secs_f64() * 1000.0;
+                    match response.map(|r| r.status().as_u16()) {
+                        Ok(200) => {
+                            acked_spans.fetch_add((traces * SPANS_PER_TRACE) as u64, Ordering::Relaxed);
+                            latencies.lock().unwrap().push(elapsed);
+                        }
+                        Ok(429 | 503) => {
+                            refused.fetch_add(1, Ordering::Relaxed);
+                            tokio::time::sleep(Duration::from_millis(200)).await;
+                        }
+                        Ok(status) => {
+                            failed.fetch_add(1, Ordering::Relaxed);
+                            eprintln!("unexpected status {status}");
+                        }
+                        Err(error) => {
+                            failed.fetch_add(1, Ordering::Relaxed);
+                            eprintln!("request failed: {error}");
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_secs(args.seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    for worker in workers {
+        let _ = worker.await;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let mut latencies = latencies.lock().unwrap().clone();
+    latencies.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let acked = acked_spans.load(Ordering::Relaxed);
+    println!("connections: {}, duration: {elapsed:.1} s", args.connections);
+    println!(
+        "acknowledged: {acked} spans, {:.0} spans/s; requests ok {}, refused (429/503) {}, failed {}",
+        acked as f64 / elapsed,
+        latencies.len(),
+        refused.load(Ordering::Relaxed),
+        failed.load(Ordering::Relaxed)
+    );
+    println!(
+        "ack latency ms: p50 {:.1}, p90 {:.1}, p99 {:.1}, max {:.1}",
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.9),
+        percentile(&latencies, 0.99),
+        latencies.last().copied().unwrap_or(f64::NAN)
+    );
+
+    if let Some(database_url) = args.database_url {
+        let pool = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect(&database_url).await.unwrap();
+        let visible: i64 = sqlx::query_scalar("SELECT count(*) FROM observations WHERE project_id = $1")
+            .bind(&args.project_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        println!("visible in the database right after the run: {visible} spans ({:.0} spans/s)", visible as f64 / elapsed);
+        copy_baseline(&pool, &args.project_id, acked.min(200_000) as usize).await;
+    }
+}
+
+/// COPY of rows shaped like what ingestion stores (same JSON sizes) into a scratch copy of the
+/// observations table with the same indexes.
+async fn copy_baseline(pool: &sqlx::PgPool, project_id: &str, rows: usize) {
+    let rows = rows.max(50_000);
+    sqlx::query("DROP TABLE IF EXISTS bench_copy_observations").execute(pool).await.unwrap();
+    sqlx::query("CREATE TABLE bench_copy_observations (LIKE observations INCLUDING ALL)").execute(pool).await.unwrap();
+    // Reuse a stored row's JSON values so the rows are the same size as real ones.
+    let (input, output, metadata, attributes): (String, String, String, String) = sqlx::query_as(
+        "SELECT coalesce(input::text, 'null'), coalesce(output::text, 'null'), metadata::text, coalesce(otel_attributes::text, '{}')
+         FROM observations WHERE project_id = $1 LIMIT 1",
+    )
+    .bind(project_id)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let escape = |s: &str| s.replace('\\', "\\\\").replace('\t', "\\t").replace('\n', "\\n");
+    let (input, output, metadata, attributes) = (escape(&input), escape(&output), escape(&metadata), escape(&attributes));
+    let mut text = String::with_capacity(rows * 2048);
+    for i in 0..rows {
+        let trace = i / SPANS_PER_TRACE;
+        text.push_str(&format!(
+            "{project_id}\tcopy-{i:016x}\tcopy-trace-{trace:032x}\tcopy-{:016x}\tSPAN\tstep\t2026-11-26T10:00:00Z\t2026-11-26T10:00:01Z\t{input}\t{output}\t{metadata}\tDEFAULT\tproduction\t{attributes}\n",
+            trace * SPANS_PER_TRACE
+        ));
+    }
+    let mut connection = pool.acquire().await.unwrap();
+    let started = Instant::now();
+    let mut copy = connection
+        .copy_in_raw(
+            "COPY bench_copy_observations (project_id, id, trace_id, parent_observation_id, type, name, start_time, end_time,
+                                           input, output, metadata, level, environment, otel_attributes) FROM STDIN",
+        )
+        .await
+        .unwrap();
+    copy.send(text.as_bytes()).await.unwrap();
+    copy.finish().await.unwrap();
+    let seconds = started.elapsed().as_secs_f64();
+    drop(connection);
+    sqlx::query("DROP TABLE bench_copy_observations").execute(pool).await.unwrap();
+    println!(
+        "raw COPY of {rows} observation rows ({} bytes of text, {} B/row): {:.0} rows/s",
+        text.len(),
+        text.len() / rows,
+        rows as f64 / seconds
+    );
+}
