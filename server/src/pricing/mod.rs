@@ -298,7 +298,7 @@ mod tests {
         observation.model_parameters = Some(json!({"temperature": "0.2", "service_tier": "priority"}));
         let priced = observation.price(&ProjectPrices::builtin_only());
         assert_eq!(priced.tier_name.as_deref(), Some("Fast mode"));
-        assert_eq!(priced.total_cost, Some(1000.0 * 2.5e-7 + 100.0 * 1e-6));
+        assert_eq!(priced.total_cost, Some(0.00035), "1000 × 2.5e-7 + 100 × 1e-6");
         assert_eq!(priced.usage_details["total"], 1100, "a missing total is the sum of the provided usage");
     }
 
