@@ -123,7 +123,10 @@ async fn built_in_models_can_be_read_but_not_deleted() {
     assert_eq!(model["isLangfuseManaged"], json!(true));
     assert_eq!(model["inputPrice"], json!(1.5e-7));
     assert_eq!(model["prices"]["input_cached_tokens"], json!({"price": 7.5e-8}));
-    assert_eq!(model["pricingTiers"][1]["conditions"][0], json!({"source": "model_parameters", "key": "service_tier", "operator": "in", "values": ["fast", "priority"]}));
+    assert_eq!(
+        model["pricingTiers"][1]["conditions"][0],
+        json!({"source": "model_parameters", "key": "service_tier", "operator": "in", "values": ["fast", "priority"]})
+    );
     assert_eq!(model["tokenizerConfig"]["tokenizerModel"], "gpt-4o");
 
     let response = api.call("DELETE", "/api/public/models/clyrjp56f0000t0mzapoocd7u", None).await;
@@ -145,7 +148,11 @@ async fn models_with_pricing_tiers_round_trip() {
          "conditions": [{"source": "metadata", "key": "tier", "operator": "in", "values": ["flex"]}],
          "prices": {"input": 0.5, "output": 1.0}}
     ]);
-    let created = create(&api, json!({"modelName": "tiered", "matchPattern": "^tiered$", "pricingTiers": tiers, "startDate": "2024-01-01T00:00:00Z"})).await;
+    let created = create(
+        &api,
+        json!({"modelName": "tiered", "matchPattern": "^tiered$", "pricingTiers": tiers, "startDate": "2024-01-01T00:00:00Z"}),
+    )
+    .await;
     assert_eq!(created["startDate"], "2024-01-01T00:00:00Z");
     assert_eq!(created["inputPrice"], json!(1.0), "flat prices mirror the default tier");
     assert_eq!(created["totalPrice"], json!(null));
@@ -262,7 +269,11 @@ async fn a_project_model_overrides_a_built_in_after_invalidation() {
     assert_eq!(before.internal_model_id.as_deref(), Some(builtin_id.as_str()));
     assert_eq!(before.total_cost, Some(0.00021), "1000 × 1.5e-7 + 100 × 6e-7, exactly");
 
-    let created = create(&api, json!({"modelName": "gpt-4o-mini", "matchPattern": "(?i)^(openai/)?gpt-4o-mini$", "inputPrice": 1.0, "outputPrice": 10.0})).await;
+    let created = create(
+        &api,
+        json!({"modelName": "gpt-4o-mini", "matchPattern": "(?i)^(openai/)?gpt-4o-mini$", "inputPrice": 1.0, "outputPrice": 10.0}),
+    )
+    .await;
 
     // Within the cache lifetime this replica still prices with what it loaded ...
     let cached = price(&pricing.project(&api.project_id).await.unwrap(), "gpt-4o-mini", usage.clone());
@@ -291,7 +302,13 @@ async fn the_cache_expires_on_its_own_and_future_models_wait_for_their_start_dat
     let pricing = Pricing::with_ttl(api.pool.clone(), std::time::Duration::from_millis(50));
     assert!(price(&pricing.project(&api.project_id).await.unwrap(), "my-gpt", json!({"input": 1})).internal_model_id.is_none());
     create(&api, flat_model()).await;
-    create(&api, { let mut m = flat_model(); m["startDate"] = json!("2999-01-01T00:00:00Z"); m["inputPrice"] = json!(5.0); m }).await;
+    create(&api, {
+        let mut m = flat_model();
+        m["startDate"] = json!("2999-01-01T00:00:00Z");
+        m["inputPrice"] = json!(5.0);
+        m
+    })
+    .await;
     tokio::time::sleep(std::time::Duration::from_millis(60)).await;
     // Another replica (no invalidation) sees the model once its entry expired; the definition
     // starting in 2999 does not apply yet.

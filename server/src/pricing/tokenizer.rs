@@ -54,10 +54,11 @@ impl ModelTokenizer {
                 let config = config?.as_object()?;
                 let model = config.get("tokenizerModel")?.as_str()?;
                 let encoding = get_tokenizer(model).unwrap_or(Tokenizer::Cl100kBase);
-                let chat = match (config.get("tokensPerMessage").and_then(Value::as_i64), config.get("tokensPerName").and_then(Value::as_i64)) {
-                    (Some(tokens_per_message), Some(tokens_per_name)) => Some(ChatOverhead { tokens_per_message, tokens_per_name }),
-                    _ => None,
-                };
+                let chat =
+                    match (config.get("tokensPerMessage").and_then(Value::as_i64), config.get("tokensPerName").and_then(Value::as_i64)) {
+                        (Some(tokens_per_message), Some(tokens_per_name)) => Some(ChatOverhead { tokens_per_message, tokens_per_name }),
+                        _ => None,
+                    };
                 Some(ModelTokenizer { encoding, chat })
             }
             "claude" => Some(ModelTokenizer { encoding: Tokenizer::Cl100kBase, chat: None }),
@@ -177,13 +178,16 @@ mod tests {
     use serde_json::json;
 
     fn gpt4o() -> ModelTokenizer {
-        ModelTokenizer::resolve(Some("openai"), Some(&json!({"tokenizerModel": "gpt-4o", "tokensPerMessage": 3, "tokensPerName": 1}))).unwrap()
+        ModelTokenizer::resolve(Some("openai"), Some(&json!({"tokenizerModel": "gpt-4o", "tokensPerMessage": 3, "tokensPerName": 1})))
+            .unwrap()
     }
 
     #[test]
     fn resolves_encodings_from_the_config() {
         assert_eq!(gpt4o().encoding, Tokenizer::O200kBase);
-        let gpt4 = ModelTokenizer::resolve(Some("openai"), Some(&json!({"tokenizerModel": "gpt-4", "tokensPerMessage": 3, "tokensPerName": 1}))).unwrap();
+        let gpt4 =
+            ModelTokenizer::resolve(Some("openai"), Some(&json!({"tokenizerModel": "gpt-4", "tokensPerMessage": 3, "tokensPerName": 1})))
+                .unwrap();
         assert_eq!(gpt4.encoding, Tokenizer::Cl100kBase);
         let davinci = ModelTokenizer::resolve(Some("openai"), Some(&json!({"tokenizerModel": "text-davinci-003"}))).unwrap();
         assert_eq!(davinci, ModelTokenizer { encoding: Tokenizer::P50kBase, chat: None });
