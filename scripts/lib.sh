@@ -62,6 +62,18 @@ ensure_e2e_deps() {
   fi
 }
 
+# The pinned Langfuse SDK environments that sdk-tests/run uses (Python venvs, node_modules), cached
+# under ~/.cache/loupe/sdk/<hash of the lock files>: installed on the first run and whenever a pin
+# changes, reused otherwise (see sdk-tests/setup).
+ensure_sdk_deps() {
+  if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    say "installing Python's venv module for the SDK tests (apt-get install python3-venv)"
+    apt_install python3-venv
+  fi
+  SDK_ENV_DIR="$(sdk-tests/setup)"
+  export SDK_ENV_DIR
+}
+
 # Shrinks the release wasm with wasm-opt from npm's binaryen (about 2.3x smaller; Debian's older
 # binaryen produces a bundle that fails in the browser). Optional: without npm, the unoptimized
 # bundle is kept and still works.
