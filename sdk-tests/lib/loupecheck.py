@@ -319,10 +319,10 @@ OPENAI_USAGE = {"input": 10, "input_cached_tokens": 2, "output": 6, "output_reas
 OPENAI_COST = 5.25e-6
 
 
-def check_openai_generation(obs, what, usage=OPENAI_USAGE):
+def check_openai_generation(obs, what, usage=OPENAI_USAGE, model="gpt-4o-mini-2024-07-18"):
     """Model, usage and cost of a generation recorded from the fake OpenAI server's answer."""
     eq(obs.get("type"), "GENERATION", f"{what} type")
-    eq(obs.get("model"), "gpt-4o-mini-2024-07-18", f"{what} model")
+    eq(obs.get("model"), model, f"{what} model")
     eq(obs.get("usageDetails"), usage, f"{what} usageDetails")
     cost = obs.get("costDetails") or {}
     approx(cost.get("total"), OPENAI_COST, f"{what} costDetails.total", rel=1e-3)
