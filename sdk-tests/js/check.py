@@ -127,7 +127,8 @@ with suite.check("observeOpenAI non-streaming: generation with usage, cost, inpu
 
 with suite.check("observeOpenAI streaming: usage from the last chunk and completionStartTime"):
     gen = find(openai_trace()["observations"], "js-openai-stream", name="js-openai-stream")
-    # For streams the JS SDK records the requested model (same prices as the dated one).
+    # @langfuse/openai 5.11 takes the response model only from Responses-API stream events; for a
+    # chat completion stream it keeps the requested model name (both price the same).
     check_openai_generation(gen, "js-openai-stream", model="gpt-4o-mini")
     eq(text_of(gen.get("output")), "Hello from the fake OpenAI server.", "output text")
     start, end = timestamp(gen.get("startTime"), "startTime"), timestamp(gen.get("endTime"), "endTime")

@@ -320,8 +320,7 @@ OPENAI_COST = 5.25e-6
 
 
 def check_openai_generation(obs, what, usage=OPENAI_USAGE, model="gpt-4o-mini-2024-07-18"):
-    """Model, usage and cost of a generation recorded from the fake OpenAI server's answer
-    (`model`: the answer's model, or the requested one where the SDK records that)."""
+    """Model, usage and cost of a generation recorded from the fake OpenAI server's answer."""
     eq(obs.get("type"), "GENERATION", f"{what} type")
     eq(obs.get("model"), model, f"{what} model")
     eq(obs.get("usageDetails"), usage, f"{what} usageDetails")

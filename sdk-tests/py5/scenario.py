@@ -449,8 +449,7 @@ with suite.check("SDK REST client: api.observations.get_many(trace_id) (GET /api
     gen = got[ids["gen"]]
     eq([gen.type, gen.name, gen.parent_observation_id, gen.trace_id], ["GENERATION", "manual-llm-call", ids["outer"], ids["trace"]],
        "generation type, name, parent, trace")
-    # Langfuse answers `providedModelName` (the SDK's typed `model` stays empty there too); accept either.
-    eq(gen.model or (gen.model_extra or {}).get("providedModelName"), "gpt-4o-mini", "generation model / providedModelName")
+    eq(gen.model, "gpt-4o-mini", "generation model (ObservationV2.model)")
     eq(gen.usage_details, {"input": 11, "output": 5, "total": 16}, "generation usage_details")
     approx(gen.total_cost, 0.0003, "generation total_cost")
     eq(got[ids["outer"]].level, "WARNING", "outer level")

@@ -644,7 +644,7 @@ async fn observations_v2_filters_and_field_groups() {
     assert_eq!(item["metadata"]["long"].as_str().unwrap().len(), 200);
     assert_eq!(item["metadata"]["full"].as_str().unwrap().len(), 300);
     assert_eq!(
-        (item["providedModelName"].clone(), item["internalModelId"].clone(), item["modelId"].clone()),
+        (item["model"].clone(), item["internalModelId"].clone(), item["modelId"].clone()),
         (json!("gpt-4o"), json!("m1"), json!("m1"))
     );
     assert_eq!((item["usageDetails"].clone(), item["totalCost"].clone()), (json!({"input": 3}), json!(0.5)));

@@ -36,7 +36,7 @@ const UNITS: [&str; 6] = ["CHARACTERS", "TOKENS", "MILLISECONDS", "SECONDS", "IM
 /// details (`usageDetails`, or else the OTel GenAI counts); `usage.*Cost` as
 /// `{input, output, total}`, overlaid by `cost` (`costDetails`).
 pub fn normalize(usage: &UsageInput, cost: Option<&Value>) -> NormalizedUsage {
-    let legacy = usage.legacy.as_ref().and_then(|value| as_object(value)).map(|object| legacy_usage(&object));
+    let legacy = usage.legacy.as_ref().and_then(as_object).map(|object| legacy_usage(&object));
     let mut details = usage.details.as_ref().map(usage_details).unwrap_or_default();
     if details.is_empty() {
         details = gen_ai_usage(&usage.gen_ai);
@@ -110,11 +110,7 @@ fn legacy_usage(object: &Map<String, Value>) -> LegacyUsage {
         input: count_of("input"),
         output: count_of("output"),
         total: count_of("total"),
-        unit: object
-            .get("unit")
-            .and_then(Value::as_str)
-            .map(str::to_ascii_uppercase)
-            .filter(|unit| UNITS.contains(&unit.as_str())),
+        unit: object.get("unit").and_then(Value::as_str).map(str::to_ascii_uppercase).filter(|unit| UNITS.contains(&unit.as_str())),
         input_cost: cost_of("inputCost"),
         output_cost: cost_of("outputCost"),
         total_cost: cost_of("totalCost"),
@@ -250,7 +246,8 @@ fn gen_ai_usage(counts: &BTreeMap<String, f64>) -> BTreeMap<String, i64> {
             usage.insert(key.to_string(), value);
         }
     }
-    let consumed = [INPUT_KEYS, OUTPUT_KEYS, TOTAL_KEYS, CACHE_READ_KEYS, CACHE_CREATION_KEYS, REASONING_KEYS, AUDIO_OUTPUT_KEYS, NOT_USAGE_KEYS];
+    let consumed =
+        [INPUT_KEYS, OUTPUT_KEYS, TOTAL_KEYS, CACHE_READ_KEYS, CACHE_CREATION_KEYS, REASONING_KEYS, AUDIO_OUTPUT_KEYS, NOT_USAGE_KEYS];
     for (key, value) in counts {
         if consumed.iter().any(|keys| keys.contains(&key.as_str())) {
             continue;
@@ -350,7 +347,9 @@ mod tests {
         let normalized = normalize(&usage(None, Some(json!(text))), None);
         assert_eq!(
             normalized.usage,
-            counts(json!({"input": 10, "input_audio_tokens": 0, "input_cached_tokens": 2, "output": 6, "output_reasoning_tokens": 1, "total": 19}))
+            counts(
+                json!({"input": 10, "input_audio_tokens": 0, "input_cached_tokens": 2, "output": 6, "output_reasoning_tokens": 1, "total": 19})
+            )
         );
     }
 
@@ -392,10 +391,7 @@ mod tests {
             "input": 5, "output": "3", "cached": 2.0, "fraction": 1.5, "negative": -1, "text": "many",
             "nested": {"a": 1}, "flag": true, "nothing": null, "padded": " 7 "
         });
-        assert_eq!(
-            normalize(&usage(None, Some(details)), None).usage,
-            counts(json!({"input": 5, "output": 3, "cached": 2, "padded": 7}))
-        );
+        assert_eq!(normalize(&usage(None, Some(details)), None).usage, counts(json!({"input": 5, "output": 3, "cached": 2, "padded": 7})));
     }
 
     #[test]

@@ -61,9 +61,9 @@ fn parse_entry(entry: &Value) -> Result<ModelDefinition, String> {
     let date = |key: &str| -> Result<Option<DateTime<Utc>>, String> {
         match entry.get(key) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::String(value)) => DateTime::parse_from_rfc3339(value)
-                .map(|date| Some(date.with_timezone(&Utc)))
-                .map_err(|e| format!("{key}: {e}")),
+            Some(Value::String(value)) => {
+                DateTime::parse_from_rfc3339(value).map(|date| Some(date.with_timezone(&Utc))).map_err(|e| format!("{key}: {e}"))
+            }
             Some(_) => Err(format!("{key}: not a date")),
         }
     };

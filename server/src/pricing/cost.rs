@@ -58,10 +58,7 @@ pub fn computed(prices: &BTreeMap<String, f64>, usage: &BTreeMap<String, i64>) -
             total
         }
     };
-    Cost {
-        details: entries.iter().filter_map(|(k, v)| Some((k.clone(), v.to_f64()?))).collect(),
-        total: total.to_f64(),
-    }
+    Cost { details: entries.iter().filter_map(|(k, v)| Some((k.clone(), v.to_f64()?))).collect(), total: total.to_f64() }
 }
 
 /// Sum of dollar amounts, decimal where they convert (always, for finite values).
@@ -87,7 +84,9 @@ mod tests {
     #[test]
     fn gpt_4o_mini_worked_example() {
         // LANGFUSE_COMPAT.md §8.3: default tier of gpt-4o-mini.
-        let prices = map(json!({"input": 1.5e-07, "output": 6e-07, "input_cached_tokens": 7.5e-08, "input_cache_read": 7.5e-08, "cache_read_input_tokens": 7.5e-08}));
+        let prices = map(
+            json!({"input": 1.5e-07, "output": 6e-07, "input_cached_tokens": 7.5e-08, "input_cache_read": 7.5e-08, "cache_read_input_tokens": 7.5e-08}),
+        );
         let usage = map(json!({"input": 10, "input_cached_tokens": 2, "output": 6, "output_reasoning_tokens": 1, "total": 19}));
         let cost = computed(&prices, &usage);
         assert_eq!(cost.details, map(json!({"input": 1.5e-6, "input_cached_tokens": 1.5e-7, "output": 3.6e-6, "total": 5.25e-6})));

@@ -100,11 +100,8 @@ impl ModelDefinition {
     pub fn to_api_json(&self) -> Value {
         let default_prices = self.default_tier().map(|tier| &tier.prices);
         let flat = |usage_type: &str| default_prices.and_then(|prices| prices.get(usage_type)).copied();
-        let prices: Map<String, Value> = default_prices
-            .into_iter()
-            .flatten()
-            .map(|(usage_type, price)| (usage_type.clone(), json!({ "price": price })))
-            .collect();
+        let prices: Map<String, Value> =
+            default_prices.into_iter().flatten().map(|(usage_type, price)| (usage_type.clone(), json!({ "price": price }))).collect();
         // Listed in the API the way they were defined: by priority, default (priority 0) first.
         let mut tiers: Vec<&PricingTier> = self.pricing_tiers.iter().collect();
         tiers.sort_by_key(|tier| (tier.priority, !tier.is_default));
@@ -252,11 +249,7 @@ impl AttributeSource {
 /// `id` get one from `new_id` (API input); stored and built-in tiers always carry theirs.
 pub fn parse_tiers(value: &Value, path: &str, mut new_id: impl FnMut(usize) -> String) -> Result<Vec<PricingTier>, String> {
     let items = value.as_array().ok_or_else(|| format!("{path}: must be an array of pricing tiers"))?;
-    items
-        .iter()
-        .enumerate()
-        .map(|(idx, item)| parse_tier(item, &format!("{path}[{idx}]"), || new_id(idx)))
-        .collect()
+    items.iter().enumerate().map(|(idx, item)| parse_tier(item, &format!("{path}[{idx}]"), || new_id(idx))).collect()
 }
 
 fn parse_tier(value: &Value, path: &str, new_id: impl FnOnce() -> String) -> Result<PricingTier, String> {
@@ -312,13 +305,13 @@ fn parse_condition(value: &Value, path: &str) -> Result<TierCondition, String> {
     let object = value.as_object().ok_or_else(|| format!("{path}: must be an object"))?;
     let operator = object.get("operator").and_then(Value::as_str);
     if let Some(pattern) = object.get("usageDetailPattern") {
-        let pattern = pattern
-            .as_str()
-            .filter(|p| !p.is_empty() && p.chars().count() <= MAX_USAGE_PATTERN_CHARS)
-            .ok_or_else(|| format!("{path}.usageDetailPattern: must be a non-empty string of at most {MAX_USAGE_PATTERN_CHARS} characters"))?;
-        let operator = Comparison::ALL.into_iter().find(|op| Some(op.as_str()) == operator).ok_or_else(|| {
-            format!("{path}.operator: must be one of gt, gte, lt, lte, eq, neq for a usage condition")
+        let pattern = pattern.as_str().filter(|p| !p.is_empty() && p.chars().count() <= MAX_USAGE_PATTERN_CHARS).ok_or_else(|| {
+            format!("{path}.usageDetailPattern: must be a non-empty string of at most {MAX_USAGE_PATTERN_CHARS} characters")
         })?;
+        let operator = Comparison::ALL
+            .into_iter()
+            .find(|op| Some(op.as_str()) == operator)
+            .ok_or_else(|| format!("{path}.operator: must be one of gt, gte, lt, lte, eq, neq for a usage condition"))?;
         let value = object
             .get("value")
             .and_then(Value::as_f64)
@@ -431,8 +424,14 @@ mod tests {
         validate_tier_set(&parsed, "pricingTiers").unwrap();
         assert_eq!(parsed[1].id, "new-1");
         let written: Vec<Value> = parsed.iter().map(PricingTier::to_json).collect();
-        assert_eq!(written[1]["conditions"][0], json!({"usageDetailPattern": "(input|prompt)", "operator": "gt", "value": 200000.0, "caseSensitive": false}));
-        assert_eq!(written[2]["conditions"][0], json!({"source": "model_parameters", "key": "service_tier", "operator": "in", "values": ["flex"]}));
+        assert_eq!(
+            written[1]["conditions"][0],
+            json!({"usageDetailPattern": "(input|prompt)", "operator": "gt", "value": 200000.0, "caseSensitive": false})
+        );
+        assert_eq!(
+            written[2]["conditions"][0],
+            json!({"source": "model_parameters", "key": "service_tier", "operator": "in", "values": ["flex"]})
+        );
         assert_eq!(written[2]["isDefault"], json!(false));
         let again = tiers(Value::Array(written.clone())).unwrap();
         assert_eq!(again.iter().map(PricingTier::to_json).collect::<Vec<_>>(), written);
@@ -468,7 +467,10 @@ mod tests {
                 json!([{"name": "a", "priority": 1, "prices": {"x": 1}, "conditions": [{"source": "metadata", "key": "k", "operator": "eq", "values": ["v"]}]}]),
                 "pricingTiers[0].conditions[0].operator: must be \"in\"",
             ),
-            (json!([{"name": "a", "priority": 1, "prices": {"x": 1}, "conditions": [{"foo": 1}]}]), "pricingTiers[0].conditions[0]: must be a usage condition"),
+            (
+                json!([{"name": "a", "priority": 1, "prices": {"x": 1}, "conditions": [{"foo": 1}]}]),
+                "pricingTiers[0].conditions[0]: must be a usage condition",
+            ),
         ];
         for (input, expected) in cases {
             let error = tiers(input.clone()).unwrap_err();
@@ -478,9 +480,7 @@ mod tests {
 
     #[test]
     fn tier_set_rules() {
-        let tier = |name: &str, is_default: bool, priority: i64, conditions: Value, prices: Value| {
-            json!({"name": name, "isDefault": is_default, "priority": priority, "conditions": conditions, "prices": prices})
-        };
+        let tier = |name: &str, is_default: bool, priority: i64, conditions: Value, prices: Value| json!({"name": name, "isDefault": is_default, "priority": priority, "conditions": conditions, "prices": prices});
         let cond = json!([{"source": "metadata", "key": "k", "operator": "in", "values": ["v"]}]);
         let price = json!({"input": 1});
         let cases = [
@@ -489,11 +489,23 @@ mod tests {
             (json!([tier("a", true, 0, json!([]), price.clone()), tier("b", true, 1, json!([]), price.clone())]), "found 2"),
             (json!([tier("a", true, 1, json!([]), price.clone())]), "must have priority 0"),
             (json!([tier("a", true, 0, cond.clone(), price.clone())]), "must have an empty conditions array"),
-            (json!([tier("a", true, 0, json!([]), price.clone()), tier("b", false, 1, json!([]), price.clone())]), "\"b\" must have at least one condition"),
-            (json!([tier("a", true, 0, json!([]), price.clone()), tier("b", false, 0, cond.clone(), price.clone())]), "priorities must be unique"),
-            (json!([tier("a", true, 0, json!([]), price.clone()), tier("a", false, 1, cond.clone(), price.clone())]), "names must be unique"),
+            (
+                json!([tier("a", true, 0, json!([]), price.clone()), tier("b", false, 1, json!([]), price.clone())]),
+                "\"b\" must have at least one condition",
+            ),
+            (
+                json!([tier("a", true, 0, json!([]), price.clone()), tier("b", false, 0, cond.clone(), price.clone())]),
+                "priorities must be unique",
+            ),
+            (
+                json!([tier("a", true, 0, json!([]), price.clone()), tier("a", false, 1, cond.clone(), price.clone())]),
+                "names must be unique",
+            ),
             (json!([tier("a", true, 0, json!([]), json!({}))]), "\"a\" must have at least one price"),
-            (json!([tier("a", true, 0, json!([]), price.clone()), tier("b", false, 1000, cond.clone(), price.clone())]), "between 0 and 999"),
+            (
+                json!([tier("a", true, 0, json!([]), price.clone()), tier("b", false, 1000, cond.clone(), price.clone())]),
+                "between 0 and 999",
+            ),
         ];
         for (input, expected) in cases {
             let parsed = tiers(input.clone()).unwrap();

@@ -15,12 +15,7 @@ use super::definition::ModelDefinition;
 /// Orders a group for matching: newest `startDate` first (none last), then the newest
 /// definition, then by id so the order is total.
 pub fn sort_for_matching(models: &mut [ModelDefinition]) {
-    models.sort_by(|a, b| {
-        b.start_date
-            .cmp(&a.start_date)
-            .then_with(|| b.created_at.cmp(&a.created_at))
-            .then_with(|| a.id.cmp(&b.id))
-    });
+    models.sort_by(|a, b| b.start_date.cmp(&a.start_date).then_with(|| b.created_at.cmp(&a.created_at)).then_with(|| a.id.cmp(&b.id)));
 }
 
 /// The first definition covering `model` that is in effect at `now`, searching `groups` in
@@ -29,9 +24,9 @@ pub fn find<'a>(groups: &[&'a [ModelDefinition]], model: &str, now: DateTime<Utc
     if model.is_empty() {
         return None;
     }
-    groups
-        .iter()
-        .find_map(|group| group.iter().find(|definition| definition.start_date.is_none_or(|start| start <= now) && definition.matches(model)))
+    groups.iter().find_map(|group| {
+        group.iter().find(|definition| definition.start_date.is_none_or(|start| start <= now) && definition.matches(model))
+    })
 }
 
 #[cfg(test)]

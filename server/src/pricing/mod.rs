@@ -25,6 +25,7 @@ pub mod tiers;
 pub mod tokenizer;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -44,15 +45,11 @@ const SWEEP_ABOVE: usize = 1_000;
 pub struct Pricing {
     pool: PgPool,
     ttl: Duration,
-    cache: Mutex<HashMap<String, Slot>>,
-}
-
-#[derive(Default)]
-struct Slot {
-    /// Bumped by [`Pricing::invalidate`], so a load that started before an invalidation does
-    /// not store what it read.
-    generation: u64,
-    cached: Option<(Instant, Arc<ProjectPrices>)>,
+    cache: Mutex<HashMap<String, (Instant, Arc<ProjectPrices>)>>,
+    /// Bumped (under the cache lock) by every [`Pricing::invalidate`]: a load that started
+    /// before an invalidation does not cache what it read, whichever project it was for.
+    /// Invalidations are rare (a model created or deleted), so the lost caching costs nothing.
+    invalidations: AtomicU64,
 }
 
 impl Pricing {
@@ -61,32 +58,30 @@ impl Pricing {
     }
 
     pub fn with_ttl(pool: PgPool, ttl: Duration) -> Self {
-        Pricing { pool, ttl, cache: Mutex::new(HashMap::new()) }
+        Pricing { pool, ttl, cache: Mutex::new(HashMap::new()), invalidations: AtomicU64::new(0) }
     }
 
     /// The models a project's generations are priced with (project models first).
     pub async fn project(&self, project_id: &str) -> Result<Arc<ProjectPrices>, sqlx::Error> {
-        let generation = {
-            let mut cache = self.lock();
-            let slot = cache.entry(project_id.to_string()).or_default();
-            if let Some((loaded_at, prices)) = &slot.cached {
+        let invalidations = {
+            let cache = self.lock();
+            if let Some((loaded_at, prices)) = cache.get(project_id) {
                 if loaded_at.elapsed() < self.ttl {
                     return Ok(Arc::clone(prices));
                 }
             }
-            slot.generation
+            self.invalidations.load(Ordering::SeqCst)
         };
         let mut models = store::load_project(&self.pool, project_id).await?;
         matching::sort_for_matching(&mut models);
         let prices = Arc::new(ProjectPrices { project: models, builtin: builtin::models() });
         let mut cache = self.lock();
-        if cache.len() > SWEEP_ABOVE {
-            let ttl = self.ttl;
-            cache.retain(|_, slot| slot.cached.as_ref().is_some_and(|(at, _)| at.elapsed() < ttl));
-        }
-        let slot = cache.entry(project_id.to_string()).or_default();
-        if slot.generation == generation {
-            slot.cached = Some((Instant::now(), Arc::clone(&prices)));
+        if self.invalidations.load(Ordering::SeqCst) == invalidations {
+            if cache.len() >= SWEEP_ABOVE {
+                let ttl = self.ttl;
+                cache.retain(|_, (loaded_at, _)| loaded_at.elapsed() < ttl);
+            }
+            cache.insert(project_id.to_string(), (Instant::now(), Arc::clone(&prices)));
         }
         Ok(prices)
     }
@@ -94,13 +89,13 @@ impl Pricing {
     /// Forget a project's cached models (after a model is created or deleted).
     pub fn invalidate(&self, project_id: &str) {
         let mut cache = self.lock();
-        let slot = cache.entry(project_id.to_string()).or_default();
-        slot.generation += 1;
-        slot.cached = None;
+        self.invalidations.fetch_add(1, Ordering::SeqCst);
+        cache.remove(project_id);
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, Slot>> {
-        // The map stays consistent even if a holder panicked: every write is a single insert.
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, (Instant, Arc<ProjectPrices>)>> {
+        // The map stays consistent even if a holder panicked: every write is a single insert
+        // or removal.
         self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
@@ -115,6 +110,7 @@ pub struct ProjectPrices {
 /// One observation as stored after merging, with what is needed to price it.
 #[derive(Debug, Clone, Copy)]
 pub struct PricingInput<'a> {
+    /// Informational: any type is priced the same way (the writer prices generation-like ones).
     pub r#type: ObservationType,
     pub level: ObservationLevel,
     pub model: Option<&'a str>,
@@ -190,7 +186,8 @@ impl ProjectPrices {
 /// provided — no usage, no cost, not an error, and the model has a tokenizer — the tokenizer's
 /// counts of input and output.
 fn usage_details(input: &PricingInput<'_>, model: Option<&ModelDefinition>) -> BTreeMap<String, i64> {
-    let mut usage: BTreeMap<String, i64> = input.provided_usage.iter().filter(|(_, count)| **count >= 0).map(|(k, v)| (k.clone(), *v)).collect();
+    let mut usage: BTreeMap<String, i64> =
+        input.provided_usage.iter().filter(|(_, count)| **count >= 0).map(|(k, v)| (k.clone(), *v)).collect();
     if !usage.is_empty() {
         if !usage.contains_key("total") {
             let total = usage.values().fold(0i64, |acc, count| acc.saturating_add(*count));
@@ -298,7 +295,7 @@ mod tests {
         observation.model_parameters = Some(json!({"temperature": "0.2", "service_tier": "priority"}));
         let priced = observation.price(&ProjectPrices::builtin_only());
         assert_eq!(priced.tier_name.as_deref(), Some("Fast mode"));
-        assert_eq!(priced.total_cost, Some(1000.0 * 2.5e-7 + 100.0 * 1e-6));
+        assert_eq!(priced.total_cost, Some(0.00035), "1000 × 2.5e-7 + 100 × 1e-6");
         assert_eq!(priced.usage_details["total"], 1100, "a missing total is the sum of the provided usage");
     }
 

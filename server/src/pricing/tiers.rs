@@ -159,7 +159,14 @@ mod tests {
     #[test]
     fn comparison_operators() {
         use crate::pricing::definition::Comparison::*;
-        for (op, below, at, above) in [(Gt, false, false, true), (Gte, false, true, true), (Lt, true, false, false), (Lte, true, true, false), (Eq, false, true, false), (Neq, true, false, true)] {
+        for (op, below, at, above) in [
+            (Gt, false, false, true),
+            (Gte, false, true, true),
+            (Lt, true, false, false),
+            (Lte, true, true, false),
+            (Eq, false, true, false),
+            (Neq, true, false, true),
+        ] {
             assert_eq!([op.holds(1.0, 2.0), op.holds(2.0, 2.0), op.holds(3.0, 2.0)], [below, at, above], "{op:?}");
         }
     }

@@ -31,7 +31,11 @@ const UNITS: [&str; 6] = ["TOKENS", "CHARACTERS", "MILLISECONDS", "SECONDS", "RE
 const TOKENIZERS: [&str; 2] = ["openai", "claude"];
 const NOT_FOUND: &str = "No model with this id found.";
 
-pub async fn list(State(state): State<PublicState>, ProjectAccess(key): ProjectAccess, RawQuery(query): RawQuery) -> ApiResult<Json<Value>> {
+pub async fn list(
+    State(state): State<PublicState>,
+    ProjectAccess(key): ProjectAccess,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<Value>> {
     let (page, limit) = pagination(query.as_deref())?;
     let offset = (page - 1).saturating_mul(limit);
     let (project_models, n_project) = store::page(&state.pool, &key.project_id, offset, limit).await?;
@@ -51,8 +55,7 @@ pub async fn list(State(state): State<PublicState>, ProjectAccess(key): ProjectA
 
 pub async fn create(State(state): State<PublicState>, ProjectAccess(key): ProjectAccess, body: Body) -> ApiResult<Json<Value>> {
     let bytes = read_limited(body, MAX_BODY_BYTES).await?;
-    let request: Value =
-        serde_json::from_slice(&bytes).map_err(|error| invalid(format!("the body is not valid JSON: {error}")))?;
+    let request: Value = serde_json::from_slice(&bytes).map_err(|error| invalid(format!("the body is not valid JSON: {error}")))?;
     let id = uuid::Uuid::new_v4().to_string();
     let model = new_model(&request, &key.project_id, &id).map_err(invalid)?;
     let stored = store::insert(&state.pool, model).await.map_err(|error| match error {
@@ -85,9 +88,7 @@ pub async fn delete(State(state): State<PublicState>, ProjectAccess(key): Projec
             model.model_name
         )));
     }
-    Err(ApiError::not_found(format!(
-        "{NOT_FOUND} Note: You cannot delete built-in models, override them with a model with the same name."
-    )))
+    Err(ApiError::not_found(format!("{NOT_FOUND} Note: You cannot delete built-in models, override them with a model with the same name.")))
 }
 
 fn invalid(detail: impl std::fmt::Display) -> ApiError {
@@ -101,14 +102,18 @@ fn pagination(query: Option<&str>) -> ApiResult<(i64, i64)> {
     for (key, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
         match key.as_ref() {
             "page" => {
-                page = value.parse::<i64>().ok().filter(|p| *p >= 1 && *p <= 1_000_000).ok_or_else(|| {
-                    invalid(format!("page: must be a positive integer, got {value:?}"))
-                })?;
+                page = value
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|p| *p >= 1 && *p <= 1_000_000)
+                    .ok_or_else(|| invalid(format!("page: must be a positive integer, got {value:?}")))?;
             }
             "limit" => {
-                limit = value.parse::<i64>().ok().filter(|l| (1..=MAX_LIMIT).contains(l)).ok_or_else(|| {
-                    invalid(format!("limit: must be an integer between 1 and {MAX_LIMIT}, got {value:?}"))
-                })?;
+                limit = value
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|l| (1..=MAX_LIMIT).contains(l))
+                    .ok_or_else(|| invalid(format!("limit: must be an integer between 1 and {MAX_LIMIT}, got {value:?}")))?;
             }
             _ => {}
         }
@@ -164,9 +169,7 @@ fn new_model(request: &Value, project_id: &str, id: &str) -> Result<store::NewMo
     let has_flat_prices = input_price.is_some() || output_price.is_some() || total_price.is_some();
     let has_tiers = tier_values.is_some_and(|tiers| !tiers.is_empty());
     let pricing_tiers = match (has_flat_prices, has_tiers) {
-        (true, true) => {
-            return Err("provide either flat prices (inputPrice/outputPrice/totalPrice) or pricingTiers, not both".into())
-        }
+        (true, true) => return Err("provide either flat prices (inputPrice/outputPrice/totalPrice) or pricingTiers, not both".into()),
         (false, false) => return Err("provide either flat prices (inputPrice/outputPrice/totalPrice) or pricingTiers".into()),
         (true, false) => {
             if total_price.is_some() && (input_price.is_some() || output_price.is_some()) {
@@ -191,7 +194,9 @@ fn new_model(request: &Value, project_id: &str, id: &str) -> Result<store::NewMo
                 .into_iter()
                 .flatten()
                 .map(|tier| match tier {
-                    Value::Object(object) => Value::Object(object.iter().filter(|(k, _)| *k != "id").map(|(k, v)| (k.clone(), v.clone())).collect()),
+                    Value::Object(object) => {
+                        Value::Object(object.iter().filter(|(k, _)| *k != "id").map(|(k, v)| (k.clone(), v.clone())).collect())
+                    }
                     other => other.clone(),
                 })
                 .collect();

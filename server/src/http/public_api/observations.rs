@@ -256,7 +256,8 @@ fn v2_item(o: Observation, trace: TraceContext, groups: Groups, expand: &[String
         put("metadata", truncated_metadata(o.metadata, expand));
     }
     if groups.model {
-        put("providedModelName", json!(o.model));
+        // `model` as the SDK 5.x `ObservationV2` type names it (`providedModelName` is only a filter alias).
+        put("model", json!(o.model));
         put("internalModelId", json!(o.internal_model_id));
         put("modelParameters", json!(o.model_parameters));
     }

@@ -1,0 +1,434 @@
+//! Spans → patches (§4.2). Every span becomes one observation; what it says about its trace
+//! depends on where it sits:
+//! - a root span (no parent, or `langfuse.internal.as_root`) describes the trace in full: name,
+//!   input/output fall back to the span's own;
+//! - a child carrying trace attributes (Langfuse SDKs ≥ 4 propagate `user.id`, `session.id`,
+//!   `langfuse.trace.*` onto every span) updates the trace with those attributes only;
+//! - any other child only says the trace exists (`{id, timestamp, environment}`), so children
+//!   exported before their root (the usual order: spans are exported when they end) still have a
+//!   trace to belong to. One such "shallow" patch per trace and export, and none if the export
+//!   describes the trace anyway. Langfuse additionally skips shallow patches for traces seen in
+//!   the last ten minutes (Redis); the writer's merge makes that unnecessary here.
+//!
+//! Each span's attributes are decoded once and moved, at the end, into `otel_attributes`; the
+//! rules in the sibling modules only borrow them.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, SecondsFormat, Timelike, Utc};
+use loupe_app::domain::{ObservationLevel, ObservationType};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::Span;
+use serde_json::{json, Map, Value};
+
+use super::attributes::{json_or_string, to_text, unquote, Attributes, SpanEvent};
+use super::io_extraction::{self, InputOutput};
+use super::metadata::{self, Domain};
+use super::types::{self, SpanOrigin};
+use super::{generation, trace_fields};
+use crate::ingest::model::{IngestBatch, ObservationPatch, TracePatch};
+
+pub fn map_export(request: ExportTraceServiceRequest, received_at: DateTime<Utc>) -> IngestBatch {
+    let span_count = request.resource_spans.iter().flat_map(|r| &r.scope_spans).map(|s| s.spans.len()).sum();
+    let mut batch = BatchBuilder::with_capacity(span_count);
+    for resource_spans in request.resource_spans {
+        let resource = ResourceContext::new(resource_spans.resource);
+        for scope_spans in resource_spans.scope_spans {
+            let scope = ScopeContext::new(scope_spans.scope);
+            for span in scope_spans.spans {
+                let (observation, trace) = map_span(span, &resource, &scope, received_at);
+                batch.push(observation, trace);
+            }
+        }
+    }
+    batch.finish()
+}
+
+/// What every span of one resource shares.
+struct ResourceContext {
+    attrs: Attributes,
+    /// Stored with each observation in `otel_attributes.resource`.
+    json: Value,
+    /// `langfuse.trace.metadata*` set on the resource applies to every trace and observation.
+    trace_metadata: Map<String, Value>,
+}
+
+impl ResourceContext {
+    fn new(resource: Option<Resource>) -> Self {
+        let attrs = Attributes::decode(resource.map(|r| r.attributes).unwrap_or_default());
+        let trace_metadata = metadata::extract(&attrs, Domain::Trace);
+        ResourceContext { json: attrs.to_json(), attrs, trace_metadata }
+    }
+}
+
+/// What every span of one instrumentation scope shares.
+struct ScopeContext {
+    name: String,
+    version: String,
+    /// Spans from the Langfuse SDKs carry only Langfuse attributes: no `metadata.attributes` copy.
+    is_langfuse_sdk: bool,
+    /// Stored with each observation in `otel_attributes.scope`.
+    json: Value,
+}
+
+impl ScopeContext {
+    fn new(scope: Option<InstrumentationScope>) -> Self {
+        let scope = scope.unwrap_or_default();
+        let attrs = Attributes::decode(scope.attributes);
+        ScopeContext {
+            is_langfuse_sdk: scope.name.starts_with("langfuse-sdk"),
+            json: json!({ "name": scope.name, "version": scope.version, "attributes": attrs.into_json() }),
+            name: scope.name,
+            version: scope.version,
+        }
+    }
+}
+
+/// What one span says about its trace.
+enum TraceContribution {
+    /// A full (root) or partial (trace attributes) description.
+    Describes(TracePatch),
+    /// Only that the trace exists.
+    Mentions { id: String, timestamp: DateTime<Utc>, environment: String },
+}
+
+struct BatchBuilder {
+    batch: IngestBatch,
+    described: HashSet<String>,
+    /// Shallow patches, one per trace, in first-seen order.
+    mentioned: Vec<TracePatch>,
+    mentioned_index: HashMap<String, usize>,
+}
+
+impl BatchBuilder {
+    fn with_capacity(spans: usize) -> Self {
+        BatchBuilder {
+            batch: IngestBatch { observations: Vec::with_capacity(spans), ..Default::default() },
+            described: HashSet::new(),
+            mentioned: Vec::new(),
+            mentioned_index: HashMap::new(),
+        }
+    }
+
+    fn push(&mut self, observation: ObservationPatch, trace: TraceContribution) {
+        self.batch.observations.push(observation);
+        match trace {
+            TraceContribution::Describes(patch) => {
+                if !self.described.contains(&patch.id) {
+                    self.described.insert(patch.id.clone());
+                }
+                self.batch.traces.push(patch);
+            }
+            TraceContribution::Mentions { id, timestamp, environment } => match self.mentioned_index.get(&id) {
+                Some(&i) => {
+                    let patch = &mut self.mentioned[i];
+                    patch.timestamp = patch.timestamp.min(Some(timestamp));
+                }
+                None => {
+                    self.mentioned_index.insert(id.clone(), self.mentioned.len());
+                    self.mentioned.push(TracePatch {
+                        timestamp: Some(timestamp),
+                        environment: Some(environment),
+                        ..TracePatch::new(id)
+                    });
+                }
+            },
+        }
+    }
+
+    fn finish(mut self) -> IngestBatch {
+        let described = self.described;
+        self.batch.traces.extend(self.mentioned.into_iter().filter(|patch| !described.contains(&patch.id)));
+        self.batch
+    }
+}
+
+fn map_span(span: Span, resource: &ResourceContext, scope: &ScopeContext, received_at: DateTime<Utc>) -> (ObservationPatch, TraceContribution) {
+    let Span { trace_id, span_id, parent_span_id, name: span_name, kind, start_time_unix_nano, end_time_unix_nano, attributes, events, status, .. } =
+        span;
+    let trace_id = hex::encode(trace_id);
+    let parent = parent_span_id.iter().any(|b| *b != 0).then(|| hex::encode(&parent_span_id));
+    let attrs = Attributes::decode(attributes);
+    let events: Vec<SpanEvent> = events.into_iter().map(SpanEvent::decode).collect();
+    let (status_code, status_message) = status.map(|s| (s.code, s.message)).unwrap_or_default();
+    let (start_time, end_time) = span_times(start_time_unix_nano, end_time_unix_nano, received_at);
+
+    let origin = SpanOrigin { resource: &resource.attrs, scope_name: &scope.name, scope_version: &scope.version, span_name: &span_name };
+    let r#type = types::infer(&attrs, &origin);
+    let name = observation_name(&span_name, &attrs);
+    let InputOutput { input, output } = io_extraction::extract(&attrs, &events, &scope.name);
+    let environment = trace_fields::environment(&attrs, &resource.attrs);
+    let version = trace_fields::version(&attrs, &resource.attrs);
+    let observation_metadata = metadata::extract(&attrs, Domain::Observation);
+    let unmapped = if scope.is_langfuse_sdk { Map::new() } else { unmapped_attributes(&attrs) };
+
+    let trace = if trace_fields::is_root(parent.is_some(), &attrs) {
+        let mut metadata = resource.trace_metadata.clone();
+        metadata.extend(metadata::extract(&attrs, Domain::Trace));
+        metadata.extend(observation_metadata.iter().map(|(k, v)| (k.clone(), v.clone())));
+        if !unmapped.is_empty() {
+            metadata.insert("attributes".into(), Value::Object(unmapped.clone()));
+        }
+        TraceContribution::Describes(TracePatch {
+            name: attrs.get("langfuse.trace.name").map(to_text).or_else(|| name.clone()),
+            input: attrs.get("langfuse.trace.input").map(json_or_string).or_else(|| input.clone()),
+            output: attrs.get("langfuse.trace.output").map(json_or_string).or_else(|| output.clone()),
+            metadata: non_empty(metadata),
+            ..trace_attributes(&trace_id, start_time, &environment, &version, &attrs, resource)
+        })
+    } else if trace_fields::has_trace_updates(&attrs) {
+        let mut metadata = resource.trace_metadata.clone();
+        metadata.extend(metadata::extract(&attrs, Domain::Trace));
+        TraceContribution::Describes(TracePatch {
+            name: attrs.get("langfuse.trace.name").map(to_text),
+            input: attrs.get("langfuse.trace.input").map(json_or_string),
+            output: attrs.get("langfuse.trace.output").map(json_or_string),
+            metadata: non_empty(metadata),
+            ..trace_attributes(&trace_id, start_time, &environment, &version, &attrs, resource)
+        })
+    } else {
+        TraceContribution::Mentions { id: trace_id.clone(), timestamp: start_time, environment: environment.clone() }
+    };
+
+    let mut observation_metadata_all = resource.trace_metadata.clone();
+    observation_metadata_all.extend(observation_metadata);
+    if !unmapped.is_empty() {
+        observation_metadata_all.insert("attributes".into(), Value::Object(unmapped));
+    }
+
+    let mut observation = ObservationPatch::new(hex::encode(span_id), trace_id, r#type);
+    observation.parent_observation_id = parent;
+    observation.name = name;
+    observation.start_time = Some(start_time);
+    observation.end_time = Some(end_time);
+    observation.input = input;
+    observation.output = output;
+    observation.metadata = non_empty(observation_metadata_all);
+    observation.level = Some(level(&attrs, status_code, &scope.name, &span_name));
+    observation.status_message = attrs
+        .get("langfuse.observation.status_message")
+        .map(to_text)
+        .or_else(|| (!status_message.is_empty()).then(|| status_message.clone()));
+    observation.version = version;
+    observation.environment = Some(environment);
+    if r#type.is_generation_like() {
+        observation.model_parameters = generation::model_parameters(&attrs, &scope.name);
+        observation.completion_start_time = generation::completion_start_time(&attrs, start_time);
+        // Vercel AI SDK agent spans repeat the usage of the model calls beneath them.
+        if !generation::is_agent_operation(&attrs) {
+            observation.model = generation::model(&attrs);
+            observation.usage = generation::usage(&attrs, &scope.name);
+            observation.cost = generation::cost(&attrs);
+        }
+        if r#type == ObservationType::Generation {
+            if let Some((name, version)) = generation::prompt(&attrs) {
+                observation.prompt_name = Some(name);
+                observation.prompt_version = Some(version);
+            }
+        }
+    }
+    observation.otel_attributes = Some(json!({
+        "span": attrs.into_json(),
+        "resource": resource.json.clone(),
+        "scope": scope.json.clone(),
+        "kind": kind,
+        "status": { "code": status_code, "message": status_message },
+        "events": events.into_iter().map(|e| json!({
+            "name": e.name,
+            "time": time_from_nanos(e.time_unix_nano).map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+            "attributes": e.attributes.into_json(),
+        })).collect::<Vec<_>>(),
+    }));
+    (observation, trace)
+}
+
+/// The trace fields full and partial descriptions share.
+fn trace_attributes(
+    trace_id: &str,
+    start_time: DateTime<Utc>,
+    environment: &str,
+    version: &Option<String>,
+    attrs: &Attributes,
+    resource: &ResourceContext,
+) -> TracePatch {
+    TracePatch {
+        timestamp: Some(start_time),
+        user_id: trace_fields::user_id(attrs),
+        session_id: trace_fields::session_id(attrs),
+        release: trace_fields::release(attrs, &resource.attrs),
+        version: version.clone(),
+        tags: trace_fields::tags(attrs),
+        public: trace_fields::public(attrs),
+        environment: Some(environment.to_string()),
+        ..TracePatch::new(trace_id)
+    }
+}
+
+fn non_empty(map: Map<String, Value>) -> Option<Value> {
+    (!map.is_empty()).then_some(Value::Object(map))
+}
+
+/// A third-party span's attributes that no rule consumed as input, output or metadata, kept in
+/// `metadata.attributes` so they can be searched and shown like Langfuse shows them.
+fn unmapped_attributes(attrs: &Attributes) -> Map<String, Value> {
+    attrs.iter().filter(|(k, _)| !io_extraction::is_consumed_key(k)).map(|(k, v)| (k.to_string(), v.clone())).collect()
+}
+
+/// §4.3 "observation name": tool names and framework-specific names win over the span name.
+fn observation_name(span_name: &str, attrs: &Attributes) -> Option<String> {
+    if let Some(tool) = attrs.truthy("gen_ai.tool.name") {
+        return Some(to_text(tool));
+    }
+    if attrs.contains("genkit:name") {
+        return attrs.get("genkit:name").map(to_text);
+    }
+    if let Some(message) = attrs.truthy("logfire.msg") {
+        return Some(to_text(message));
+    }
+    if attrs.contains("ai.toolCall.name") {
+        return attrs.get("ai.toolCall.name").map(to_text);
+    }
+    if let Some(operation) = attrs.get("ai.operationId") {
+        let function = attrs.truthy("ai.telemetry.functionId").map(|f| format!("{}:", to_text(f))).unwrap_or_default();
+        return Some(format!("{function}{}", to_text(operation)));
+    }
+    (!span_name.is_empty()).then(|| span_name.to_string())
+}
+
+/// LiveKit's internal steps, shown at DEBUG level.
+const LIVEKIT_DEBUG_SPANS: [&str; 14] = [
+    "user_speaking",
+    "eou_detection",
+    "llm_request_run",
+    "tts_node",
+    "tts_request",
+    "tts_request_run",
+    "tts_stream_adapter",
+    "agent_speaking",
+    "drain_agent_activity",
+    "on_exit",
+    "on_enter",
+    "llm_fallback_adapter",
+    "tts_fallback_adapter",
+    "start_agent_activity",
+];
+
+/// `langfuse.observation.level` (foreign vocabularies accepted), else ERROR for an error status.
+fn level(attrs: &Attributes, status_code: i32, scope_name: &str, span_name: &str) -> ObservationLevel {
+    if let Some(level) = attrs.str("langfuse.observation.level").and_then(parse_level) {
+        return level;
+    }
+    if status_code == 2 {
+        ObservationLevel::Error
+    } else if scope_name == "livekit-agents" && LIVEKIT_DEBUG_SPANS.contains(&span_name) {
+        ObservationLevel::Debug
+    } else {
+        ObservationLevel::Default
+    }
+}
+
+fn parse_level(text: &str) -> Option<ObservationLevel> {
+    Some(match unquote(text.trim()).to_ascii_uppercase().as_str() {
+        "DEBUG" | "TRACE" | "VERBOSE" => ObservationLevel::Debug,
+        "DEFAULT" | "INFO" | "LOG" | "NOTICE" | "OK" | "SUCCESS" => ObservationLevel::Default,
+        "WARNING" | "WARN" => ObservationLevel::Warning,
+        "ERROR" | "FATAL" | "CRITICAL" => ObservationLevel::Error,
+        _ => return None,
+    })
+}
+
+/// Unix nanoseconds (0 = not set) at the database's microsecond precision.
+fn time_from_nanos(nanos: u64) -> Option<DateTime<Utc>> {
+    if nanos == 0 {
+        return None;
+    }
+    let time = DateTime::from_timestamp_nanos(i64::try_from(nanos).ok()?);
+    time.with_nanosecond(time.nanosecond() / 1_000 * 1_000)
+}
+
+/// Start and end; a missing one is the other, both missing is `received_at`, and an end before
+/// the start is the start.
+fn span_times(start: u64, end: u64, received_at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let (start, end) = (time_from_nanos(start), time_from_nanos(end));
+    let start = start.or(end).unwrap_or(received_at);
+    (start, end.unwrap_or(start).max(start))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn times_from_nanos() {
+        let received = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
+        let (start, end) = span_times(1_795_715_850_282_000_000, 1_795_715_850_289_984_752, received);
+        assert_eq!(start.to_rfc3339_opts(SecondsFormat::AutoSi, true), "2026-11-26T17:57:30.282Z");
+        assert_eq!(end.to_rfc3339_opts(SecondsFormat::AutoSi, true), "2026-11-26T17:57:30.289984Z");
+    }
+
+    #[test]
+    fn a_missing_time_is_the_other_and_both_missing_is_now() {
+        let received = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
+        let t = 1_795_715_850_282_000_000;
+        assert_eq!(span_times(t, 0, received).0, span_times(t, 0, received).1);
+        assert_eq!(span_times(0, t, received).0, time_from_nanos(t).unwrap());
+        assert_eq!(span_times(0, 0, received), (received, received));
+        // Beyond i64 nanoseconds (year 2262): not a time.
+        assert_eq!(span_times(u64::MAX, 0, received), (received, received));
+    }
+
+    #[test]
+    fn end_before_start_is_clamped() {
+        let received = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
+        let (start, end) = span_times(2_000_000_000, 1_000_000_000, received);
+        assert_eq!(start, end);
+    }
+
+    #[test]
+    fn level_aliases() {
+        for (raw, expected) in [
+            ("WARNING", ObservationLevel::Warning),
+            ("warn", ObservationLevel::Warning),
+            ("Info", ObservationLevel::Default),
+            ("success", ObservationLevel::Default),
+            ("TRACE", ObservationLevel::Debug),
+            ("verbose", ObservationLevel::Debug),
+            ("fatal", ObservationLevel::Error),
+            (" CRITICAL ", ObservationLevel::Error),
+            ("\"ERROR\"", ObservationLevel::Error),
+        ] {
+            assert_eq!(parse_level(raw), Some(expected), "{raw}");
+        }
+        assert_eq!(parse_level("loud"), None);
+    }
+
+    #[test]
+    fn level_falls_back_to_status_then_default() {
+        let none = Attributes::default();
+        assert_eq!(level(&none, 2, "", "s"), ObservationLevel::Error);
+        assert_eq!(level(&none, 1, "", "s"), ObservationLevel::Default);
+        assert_eq!(level(&none, 0, "livekit-agents", "tts_node"), ObservationLevel::Debug);
+        let unknown = Attributes::from_pairs([("langfuse.observation.level", json!("loud"))]);
+        assert_eq!(level(&unknown, 2, "", "s"), ObservationLevel::Error);
+        let explicit = Attributes::from_pairs([("langfuse.observation.level", json!("DEBUG"))]);
+        assert_eq!(level(&explicit, 2, "", "s"), ObservationLevel::Debug);
+    }
+
+    #[test]
+    fn observation_names() {
+        assert_eq!(observation_name("chat gpt-4o", &Attributes::default()).as_deref(), Some("chat gpt-4o"));
+        assert_eq!(observation_name("", &Attributes::default()), None);
+        let attrs = Attributes::from_pairs([("gen_ai.tool.name", json!("search")), ("logfire.msg", json!("m"))]);
+        assert_eq!(observation_name("execute_tool", &attrs).as_deref(), Some("search"));
+        let attrs = Attributes::from_pairs([("logfire.msg", json!("running agent"))]);
+        assert_eq!(observation_name("agent run", &attrs).as_deref(), Some("running agent"));
+        let attrs = Attributes::from_pairs([("ai.operationId", json!("ai.generateText")), ("ai.telemetry.functionId", json!("my-fn"))]);
+        assert_eq!(observation_name("ai.generateText my-fn", &attrs).as_deref(), Some("my-fn:ai.generateText"));
+        let attrs = Attributes::from_pairs([("ai.operationId", json!("ai.toolCall")), ("ai.toolCall.name", json!("weather"))]);
+        assert_eq!(observation_name("ai.toolCall", &attrs).as_deref(), Some("weather"));
+    }
+}

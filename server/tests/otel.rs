@@ -1,0 +1,184 @@
+//! `POST /api/public/otel/v1/traces` end to end on a real Postgres: OTLP/JSON as the JS SDK sends
+//! it, OTLP/protobuf + gzip as Python SDK 5.x sends it, spans arriving child-first across
+//! requests, and the transport errors.
+
+mod common;
+
+use std::io::Write;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::TestApi;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, InstrumentationScope, KeyValue};
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use prost::Message;
+use serde_json::{json, Value};
+
+fn post(api: &TestApi, content_type: &str, encoding: Option<&str>, body: Vec<u8>) -> Request<Body> {
+    let mut request = Request::post("/api/public/otel/v1/traces")
+        .header("authorization", api.basic_auth())
+        .header("content-type", content_type);
+    if let Some(encoding) = encoding {
+        request = request.header("content-encoding", encoding);
+    }
+    request.body(Body::from(body)).unwrap()
+}
+
+async fn observation(api: &TestApi, id: &str) -> Value {
+    sqlx::query_scalar("SELECT to_jsonb(o) FROM observations o WHERE project_id = $1 AND id = $2")
+        .bind(&api.project_id)
+        .bind(id)
+        .fetch_one(&api.pool)
+        .await
+        .unwrap()
+}
+
+async fn trace(api: &TestApi, id: &str) -> Value {
+    sqlx::query_scalar("SELECT to_jsonb(t) FROM traces t WHERE project_id = $1 AND id = $2")
+        .bind(&api.project_id)
+        .bind(id)
+        .fetch_one(&api.pool)
+        .await
+        .unwrap()
+}
+
+/// The JS SDK 5.11.1 body of LANGFUSE_COMPAT.md §10.6, with a root span added.
+fn js_export() -> Value {
+    json!({"resourceSpans": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "unknown_service:node"}}]},
+      "scopeSpans": [{"scope": {"name": "langfuse-sdk", "version": "5.11.1"}, "spans": [
+        {"traceId": "526c787fe04cfac04b73dff2f5d124bd", "spanId": "bfb8b2d2d25906e4", "name": "js-root", "kind": 1,
+         "startTimeUnixNano": "1795715850280000000", "endTimeUnixNano": "1795715850295000000",
+         "attributes": [{"key": "langfuse.trace.name", "value": {"stringValue": "js-trace"}},
+                        {"key": "user.id", "value": {"stringValue": "js-user"}},
+                        {"key": "langfuse.observation.input", "value": {"stringValue": "{\"q\":\"hi\"}"}}],
+         "status": {"code": 0}},
+        {"traceId": "526c787fe04cfac04b73dff2f5d124bd", "spanId": "bca098040b692884", "parentSpanId": "bfb8b2d2d25906e4",
+         "name": "js-gen", "kind": 1, "startTimeUnixNano": "1795715850282000000", "endTimeUnixNano": "1795715850289984752",
+         "attributes": [{"key": "langfuse.environment", "value": {"stringValue": "js-env"}},
+                        {"key": "user.id", "value": {"stringValue": "js-user"}},
+                        {"key": "langfuse.trace.tags", "value": {"arrayValue": {"values": [{"stringValue": "js"}]}}},
+                        {"key": "langfuse.observation.type", "value": {"stringValue": "generation"}},
+                        {"key": "langfuse.observation.model.name", "value": {"stringValue": "gpt-4o-mini"}},
+                        {"key": "langfuse.observation.usage_details", "value": {"stringValue": "{\"input\":5,\"output\":3}"}},
+                        {"key": "langfuse.observation.completion_start_time", "value": {"stringValue": "\"2026-11-26T17:57:30.284Z\""}}],
+         "events": [], "status": {"code": 0}, "links": [], "flags": 257}]}]}]})
+}
+
+#[tokio::test]
+async fn otlp_json_from_the_js_sdk_is_stored() {
+    let api = TestApi::new().await;
+    let response = api.send(post(&api, "application/json", None, serde_json::to_vec(&js_export()).unwrap())).await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+    assert_eq!(response.text(), "{}");
+
+    let root = trace(&api, "526c787fe04cfac04b73dff2f5d124bd").await;
+    assert_eq!(root["name"], "js-trace");
+    assert_eq!(root["user_id"], "js-user");
+    assert_eq!(root["tags"], json!(["js"]));
+    assert_eq!(root["input"], json!({"q": "hi"}));
+
+    let generation = observation(&api, "bca098040b692884").await;
+    assert_eq!(generation["type"], "GENERATION");
+    assert_eq!(generation["parent_observation_id"], "bfb8b2d2d25906e4");
+    assert_eq!(generation["trace_id"], "526c787fe04cfac04b73dff2f5d124bd");
+    assert_eq!(generation["environment"], "js-env");
+    assert_eq!(generation["usage_details"]["input"], 5);
+    assert_eq!(generation["usage_details"]["output"], 3);
+    assert!(generation["total_cost"].as_f64().unwrap() > 0.0, "priced from the built-in table: {generation}");
+    assert!(generation["completion_start_time"].as_str().unwrap().starts_with("2026-11-26T17:57:30.284"));
+    assert_eq!(generation["otel_attributes"]["span"]["langfuse.observation.type"], "generation", "raw attributes kept");
+}
+
+fn kv(key: &str, value: &str) -> KeyValue {
+    KeyValue { key: key.into(), value: Some(AnyValue { value: Some(any_value::Value::StringValue(value.into())) }), ..Default::default() }
+}
+
+fn python_span(span_id: &str, parent: Option<&str>, name: &str, attributes: Vec<KeyValue>) -> Span {
+    Span {
+        trace_id: hex::decode("473af3938bc967232a9dd883ba86df77").unwrap(),
+        span_id: hex::decode(span_id).unwrap(),
+        parent_span_id: parent.map(|p| hex::decode(p).unwrap()).unwrap_or_default(),
+        name: name.into(),
+        kind: 1,
+        start_time_unix_nano: 1_795_714_740_732_000_000,
+        end_time_unix_nano: 1_795_714_740_932_000_000,
+        attributes,
+        ..Default::default()
+    }
+}
+
+fn protobuf_gzip(spans: Vec<Span>) -> Vec<u8> {
+    let request = ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            scope_spans: vec![ScopeSpans {
+                scope: Some(InstrumentationScope { name: "langfuse-sdk".into(), version: "5.0.4".into(), ..Default::default() }),
+                spans,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    };
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(&request.encode_to_vec()).unwrap();
+    encoder.finish().unwrap()
+}
+
+#[tokio::test]
+async fn python_protobuf_gzip_children_first_across_requests() {
+    let api = TestApi::new().await;
+    // OTel exports children when they end, usually before their parent.
+    let child = python_span(
+        "eba43762fbc4da8b",
+        Some("81cb000000000001"),
+        "inner",
+        vec![kv("langfuse.observation.type", "tool"), kv("session.id", "s-1"), kv("langfuse.observation.metadata.tenant", "\"acme\"")],
+    );
+    let response = api.send(post(&api, "application/x-protobuf", Some("gzip"), protobuf_gzip(vec![child]))).await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+    assert_eq!(response.headers["content-type"], "application/x-protobuf");
+    let early = trace(&api, "473af3938bc967232a9dd883ba86df77").await;
+    assert_eq!(early["session_id"], "s-1", "a child's trace attributes create the trace");
+
+    let root = python_span("81cb000000000001", None, "outer", vec![kv("langfuse.trace.name", "py-trace"), kv("langfuse.observation.input", "{\"args\": [1]}")]);
+    let response = api.send(post(&api, "application/x-protobuf", Some("gzip"), protobuf_gzip(vec![root]))).await;
+    assert_eq!(response.status, StatusCode::OK);
+    let full = trace(&api, "473af3938bc967232a9dd883ba86df77").await;
+    assert_eq!(full["name"], "py-trace");
+    assert_eq!(full["session_id"], "s-1", "the later root keeps what the child said");
+    assert_eq!(full["input"], json!({"args": [1]}));
+    let tool = observation(&api, "eba43762fbc4da8b").await;
+    assert_eq!(tool["type"], "TOOL");
+    assert_eq!(tool["metadata"]["tenant"], "acme", "Python 5's JSON-quoted strings are decoded");
+
+    // Resending the same export (an exporter retry) changes nothing and duplicates nothing.
+    let root = python_span("81cb000000000001", None, "outer", vec![kv("langfuse.trace.name", "py-trace")]);
+    let response = api.send(post(&api, "application/x-protobuf", Some("gzip"), protobuf_gzip(vec![root]))).await;
+    assert_eq!(response.status, StatusCode::OK);
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM observations").fetch_one(&api.pool).await.unwrap();
+    assert_eq!(count, 2);
+}
+
+#[tokio::test]
+async fn transport_errors_are_clear_4xx_and_store_nothing() {
+    let api = TestApi::new().await;
+    let cases: Vec<(&str, Option<&str>, Vec<u8>, StatusCode, &str)> = vec![
+        ("text/plain", None, b"hello".to_vec(), StatusCode::BAD_REQUEST, "content type"),
+        ("application/x-protobuf", Some("gzip"), b"not gzip".to_vec(), StatusCode::BAD_REQUEST, "gzip"),
+        ("application/x-protobuf", None, vec![0x0a, 0xff, 0xff, 0x01], StatusCode::BAD_REQUEST, "OTLP"),
+        ("application/json", None, b"{\"resourceSpans\": 5}".to_vec(), StatusCode::BAD_REQUEST, "resourceSpans"),
+        ("application/json", None, b"{broken".to_vec(), StatusCode::BAD_REQUEST, "OTLP"),
+    ];
+    for (content_type, encoding, body, status, needle) in cases {
+        let response = api.send(post(&api, content_type, encoding, body)).await;
+        assert_eq!(response.status, status, "{content_type}: {}", response.text());
+        assert!(response.text().contains(needle), "{content_type}: {}", response.text());
+    }
+    let mut request = post(&api, "application/json", None, b"{}".to_vec());
+    request.headers_mut().insert("x-langfuse-ingestion-version", "9".parse().unwrap());
+    let response = api.send(request).await;
+    assert_eq!(response.status, StatusCode::BAD_REQUEST);
+    assert!(response.text().contains("x-langfuse-ingestion-version"));
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM observations").fetch_one(&api.pool).await.unwrap();
+    assert_eq!(count, 0);
+}
