@@ -6,7 +6,7 @@ import os
 import sys
 
 from loupecheck import (
-    OPENAI_USAGE, Suite, approx, by_id, check_openai_generation, eq, find, is_none, params_match,
+    OPENAI_USAGE, Suite, approx, by_id, check_openai_generation, check_stream_timing, eq, find, is_none, params_match,
     same_set, text_of, timestamp,
 )
 
@@ -131,10 +131,7 @@ with suite.check("observeOpenAI streaming: usage from the last chunk and complet
     # chat completion stream it keeps the requested model name (both price the same).
     check_openai_generation(gen, "js-openai-stream", model="gpt-4o-mini")
     eq(text_of(gen.get("output")), "Hello from the fake OpenAI server.", "output text")
-    start, end = timestamp(gen.get("startTime"), "startTime"), timestamp(gen.get("endTime"), "endTime")
-    first = timestamp(gen.get("completionStartTime"), "completionStartTime")
-    if not (start <= first <= end):
-        eq(gen.get("completionStartTime"), f"between {gen.get('startTime')} and {gen.get('endTime')}", "completionStartTime")
+    check_stream_timing(gen, "stream")
 
 with suite.check("scores: numeric, categorical on an observation, boolean, idempotent id"):
     scores = api.scores(min_count=4, traceId=ids["trace"])

@@ -287,6 +287,17 @@ def text_of(output):
     return None
 
 
+def check_stream_timing(obs, what):
+    """completionStartTime lies between start and end; timeToFirstToken and latency agree with them."""
+    start, end = timestamp(obs.get("startTime"), f"{what} startTime"), timestamp(obs.get("endTime"), f"{what} endTime")
+    first = timestamp(obs.get("completionStartTime"), f"{what} completionStartTime")
+    if not (start <= first <= end):
+        fail(f"{what} completionStartTime: expected between {obs.get('startTime')} and {obs.get('endTime')}, "
+             f"got {obs.get('completionStartTime')}")
+    approx(obs.get("timeToFirstToken"), first - start, f"{what} timeToFirstToken (seconds)", rel=1e-2)
+    approx(obs.get("latency"), end - start, f"{what} latency (seconds)", rel=1e-2)
+
+
 def timestamp(value, what):
     """Parses an ISO-8601 timestamp from the API into epoch seconds."""
     from datetime import datetime
@@ -317,6 +328,7 @@ def by_id(observations, obs_id, what):
 OPENAI_USAGE = {"input": 10, "input_cached_tokens": 2, "output": 6, "output_reasoning_tokens": 1, "total": 19}
 # gpt-4o-mini(-2024-07-18) default prices: 10×1.5e-7 + 2×7.5e-8 + 6×6e-7 (reasoning tokens have no price).
 OPENAI_COST = 5.25e-6
+OPENAI_COST_DETAILS = {"input": 10 * 1.5e-7, "input_cached_tokens": 2 * 7.5e-8, "output": 6 * 6e-7}
 
 
 def check_openai_generation(obs, what, usage=OPENAI_USAGE, model="gpt-4o-mini-2024-07-18"):
@@ -325,7 +337,15 @@ def check_openai_generation(obs, what, usage=OPENAI_USAGE, model="gpt-4o-mini-20
     eq(obs.get("model"), model, f"{what} model")
     eq(obs.get("usageDetails"), usage, f"{what} usageDetails")
     cost = obs.get("costDetails") or {}
+    # One entry per priced usage type (price × units); reasoning tokens have no price.
+    for key, expected in OPENAI_COST_DETAILS.items():
+        approx(cost.get(key), expected, f"{what} costDetails.{key}", rel=1e-3)
     approx(cost.get("total"), OPENAI_COST, f"{what} costDetails.total", rel=1e-3)
+    # The v1 summaries add up every usage/cost type containing input / output.
+    legacy = obs.get("usage") or {}
+    eq([legacy.get("input"), legacy.get("output"), legacy.get("total")], [12, 7, 19], f"{what} usage {{input, output, total}}")
+    approx(obs.get("calculatedInputCost"), 1.5e-6 + 1.5e-7, f"{what} calculatedInputCost", rel=1e-3)
+    approx(obs.get("calculatedOutputCost"), 3.6e-6, f"{what} calculatedOutputCost", rel=1e-3)
     approx(obs.get("calculatedTotalCost"), OPENAI_COST, f"{what} calculatedTotalCost", rel=1e-3)
 
 

@@ -18,7 +18,7 @@ from langfuse.decorators import langfuse_context, observe  # noqa: E402
 from langfuse.version import __version__ as sdk_version  # noqa: E402
 
 from loupecheck import (  # noqa: E402
-    OPENAI_USAGE, Suite, approx, check_openai_generation, eq, find, is_none, params_match, same_set,
+    OPENAI_USAGE, Suite, approx, check_openai_generation, check_stream_timing, eq, find, is_none, params_match, same_set,
     subset, text_of, timestamp, truthy,
 )
 
@@ -347,11 +347,7 @@ with suite.check("langfuse.openai streaming: usage, output and completionStartTi
     gen = find(openai_trace()["observations"], "py2-openai-stream", name="py2-openai-stream")
     check_openai_generation(gen, "py2-openai-stream")
     eq(text_of(gen.get("output")), "Hello from the fake OpenAI server.", "output text")
-    start = timestamp(gen.get("startTime"), "startTime")
-    end = timestamp(gen.get("endTime"), "endTime")
-    first = timestamp(gen.get("completionStartTime"), "completionStartTime")
-    if not (start <= first <= end):
-        eq(gen.get("completionStartTime"), f"between {gen.get('startTime')} and {gen.get('endTime')}", "completionStartTime")
+    check_stream_timing(gen, "stream")
 
 with suite.check("langfuse.openai trace: name, output and total cost"):
     t = openai_trace()

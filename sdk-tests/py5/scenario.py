@@ -18,7 +18,7 @@ from langfuse import get_client, observe, propagate_attributes  # noqa: E402
 from langfuse import __version__ as sdk_version  # noqa: E402
 
 from loupecheck import (  # noqa: E402
-    OPENAI_USAGE, Suite, approx, by_id, check_openai_generation, eq, find, is_none, params_match,
+    OPENAI_USAGE, Suite, approx, by_id, check_openai_generation, check_stream_timing, eq, find, is_none, params_match,
     same_set, subset, text_of, timestamp, truthy,
 )
 
@@ -364,11 +364,7 @@ with suite.check("langfuse.openai streaming: usage from the final chunk, complet
     gen = find(openai_trace()["observations"], "openai-stream", name="openai-stream")
     check_openai_generation(gen, "openai-stream")
     eq(text_of(gen.get("output")), "Hello from the fake OpenAI server.", "output text")
-    start = timestamp(gen.get("startTime"), "startTime")
-    end = timestamp(gen.get("endTime"), "endTime")
-    first = timestamp(gen.get("completionStartTime"), "completionStartTime")
-    if not (start <= first <= end):
-        eq(gen.get("completionStartTime"), f"between {gen.get('startTime')} and {gen.get('endTime')}", "completionStartTime")
+    check_stream_timing(gen, "stream")
 
 with suite.check("langfuse.openai embeddings: EMBEDDING observation with usage and cost"):
     emb = find(openai_trace()["observations"], "OpenAI-embedding", name="OpenAI-embedding")
