@@ -94,6 +94,14 @@ with propagate_attributes(user_id=USER, session_id=SESSION):
         ids["event"] = event.id
         agent.update(output="plan done")
 
+# ---- 2b. a trace id derived from an external id, written by two separate root spans ------------
+
+ids["seeded_trace"] = langfuse.create_trace_id(seed=f"py5-external-{RUN}")
+for part in (1, 2):
+    with langfuse.start_as_current_observation(name=f"py5-external-part-{part}", trace_context={"trace_id": ids["seeded_trace"]}) as p:
+        ids[f"part{part}"] = p.id
+        p.update(output=f"part {part}")
+
 # ---- 3. an exception inside an observed function ----------------------------------------------
 
 
@@ -302,6 +310,14 @@ with suite.check("session groups the traces that share its id"):
     same_set([tr.get("id") for tr in s["traces"]], [ids["trace"], ids["types_trace"]], "session trace ids")
     for tr in s["traces"]:
         eq(tr.get("userId"), USER, f"trace {tr.get('id')} userId")
+
+with suite.check("trace_context with create_trace_id(seed): two separately written parts form one trace"):
+    eq(langfuse.create_trace_id(seed=f"py5-external-{RUN}"), ids["seeded_trace"], "create_trace_id(seed) is deterministic")
+    t = api.trace(ids["seeded_trace"], min_observations=2, names=["py5-external-part-1", "py5-external-part-2"])
+    eq(t.get("id"), ids["seeded_trace"], "trace.id")
+    for part in (1, 2):
+        o = by_id(t["observations"], ids[f"part{part}"], f"py5-external-part-{part}")
+        eq([o.get("name"), o.get("output")], [f"py5-external-part-{part}", f"part {part}"], f"part {part} name, output")
 
 with suite.check("exception in @observe: level ERROR with the message, parent unaffected"):
     obs = api.trace(ids["error_trace"], min_observations=2, names=["py5-error-root", "py5-failing-step"])["observations"]
