@@ -90,8 +90,8 @@ impl ScopeContext {
 enum TraceContribution {
     /// A full (root) or partial (trace attributes) description.
     Describes(TracePatch),
-    /// Only that the trace exists.
-    Mentions { id: String, timestamp: DateTime<Utc>, environment: String },
+    /// Only that the trace exists: `{id, timestamp, environment}`.
+    Mentions(TracePatch),
 }
 
 struct BatchBuilder {
@@ -121,18 +121,14 @@ impl BatchBuilder {
                 }
                 self.batch.traces.push(patch);
             }
-            TraceContribution::Mentions { id, timestamp, environment } => match self.mentioned_index.get(&id) {
+            TraceContribution::Mentions(patch) => match self.mentioned_index.get(&patch.id) {
                 Some(&i) => {
-                    let patch = &mut self.mentioned[i];
-                    patch.timestamp = patch.timestamp.min(Some(timestamp));
+                    let earliest = &mut self.mentioned[i].timestamp;
+                    *earliest = (*earliest).min(patch.timestamp);
                 }
                 None => {
-                    self.mentioned_index.insert(id.clone(), self.mentioned.len());
-                    self.mentioned.push(TracePatch {
-                        timestamp: Some(timestamp),
-                        environment: Some(environment),
-                        ..TracePatch::new(id)
-                    });
+                    self.mentioned_index.insert(patch.id.clone(), self.mentioned.len());
+                    self.mentioned.push(patch);
                 }
             },
         }
@@ -189,7 +185,11 @@ fn map_span(span: Span, resource: &ResourceContext, scope: &ScopeContext, receiv
             ..trace_attributes(&trace_id, start_time, &environment, &version, &attrs, resource)
         })
     } else {
-        TraceContribution::Mentions { id: trace_id.clone(), timestamp: start_time, environment: environment.clone() }
+        TraceContribution::Mentions(TracePatch {
+            timestamp: Some(start_time),
+            environment: Some(environment.clone()),
+            ..TracePatch::new(trace_id.clone())
+        })
     };
 
     let mut observation_metadata_all = resource.trace_metadata.clone();
