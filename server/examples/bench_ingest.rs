@@ -89,7 +89,7 @@ fn span(trace: u64, index: usize, start_ns: u64) -> Span {
     let span_id = hex_id(trace * 100 + index as u64 + 1, 8);
     let parent = if index == 0 { vec![] } else { hex_id(trace * 100 + 1, 8) };
     let question = format!("{{\"args\": [\"Summarise ticket {trace} for the support team, keeping the customer's tone and all order numbers\"], \"kwargs\": {{\"temperature\": 0.2}}}}");
-    let answer = format!("\"{}\"", "The customer reports that order 1234 arrived damaged and asks for a replacement. ".repeat(6));
+    let answer = format!("\"{}\"", "The customer reports that order 1234 arrived damaged and asks for a replacement. ".repeat(10));
     let mut attributes = vec![
         kv("langfuse.observation.type", if index == 5 { "generation" } else { "span" }),
         kv("langfuse.observation.input", &question),

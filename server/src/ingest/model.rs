@@ -88,8 +88,8 @@ pub struct ObservationPatch {
     pub cost: Option<Value>,
     pub prompt_name: Option<String>,
     pub prompt_version: Option<i32>,
-    /// OTel only: `{"span": {...}, "resource": {...}, "scope": {"name", "version", "attributes"}}`
-    /// with attribute values decoded to JSON.
+    /// OTel only: `{"span": {...}, "resource": {...}, "scope": {"name", "version", "attributes"},
+    /// "kind", "status", "events"}` with attribute values decoded to JSON.
     pub otel_attributes: Option<Value>,
 }
 

@@ -238,7 +238,7 @@ fn message_events(events: &[SpanEvent]) -> Option<Found<'_>> {
     if messages.is_empty() && choices.is_empty() {
         return None;
     }
-    let input = (!messages.is_empty()).then(|| Picked::Built(Value::Array(messages)));
+    let input = (!messages.is_empty()).then_some(Picked::Built(Value::Array(messages)));
     let output = match choices.len() {
         0 => None,
         1 => choices.pop().map(Picked::Built),
@@ -300,7 +300,7 @@ fn logfire_events(attrs: &Attributes) -> Option<Found<'_>> {
         return None;
     }
     let output = (!choices.is_empty()).then(|| Picked::Built(choices.swap_remove(0)));
-    let input = (!inputs.is_empty()).then(|| Picked::Built(Value::Array(inputs)));
+    let input = (!inputs.is_empty()).then_some(Picked::Built(Value::Array(inputs)));
     Some((input, output))
 }
 

@@ -348,7 +348,8 @@ impl<'de> Deserialize<'de> for EnumNumber {
 
 /// `AnyValue`: an object with one of `stringValue`, `boolValue`, `intValue` (number or decimal
 /// string), `doubleValue` (number, or `"NaN"`/`"Infinity"`/`"-Infinity"`), `arrayValue`,
-/// `kvlistValue`, `bytesValue` (base64). No known key (or `{}`) is an empty value.
+/// `kvlistValue`, `bytesValue` (base64). No known key (or `{}`) is an empty value. A bare JSON
+/// scalar (`"value": "x"`, as hand-rolled exporters write) is read as the matching value.
 struct AnyValueJson(AnyValue);
 
 #[derive(Deserialize)]
@@ -379,6 +380,29 @@ impl<'de> Deserialize<'de> for AnyValueJson {
             type Value = AnyValueJson;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("an OTLP AnyValue object such as {\"stringValue\": \"...\"}")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<AnyValueJson, E> {
+                self.visit_string(v.to_owned())
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<AnyValueJson, E> {
+                Ok(AnyValueJson(AnyValue { value: Some(any_value::Value::StringValue(v)) }))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<AnyValueJson, E> {
+                Ok(AnyValueJson(AnyValue { value: Some(any_value::Value::BoolValue(v)) }))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<AnyValueJson, E> {
+                Ok(AnyValueJson(AnyValue { value: Some(any_value::Value::IntValue(v)) }))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<AnyValueJson, E> {
+                Ok(AnyValueJson(AnyValue {
+                    value: Some(match i64::try_from(v) {
+                        Ok(i) => any_value::Value::IntValue(i),
+                        Err(_) => any_value::Value::DoubleValue(v as f64),
+                    }),
+                }))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<AnyValueJson, E> {
+                Ok(AnyValueJson(AnyValue { value: Some(any_value::Value::DoubleValue(v)) }))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<AnyValueJson, A::Error> {
                 use any_value::Value as V;
@@ -415,7 +439,7 @@ impl<'de> Deserialize<'de> for AnyValueJson {
                 Ok(AnyValueJson(AnyValue { value }))
             }
         }
-        deserializer.deserialize_map(AnyValueVisitor)
+        deserializer.deserialize_any(AnyValueVisitor)
     }
 }
 
@@ -576,6 +600,12 @@ mod tests {
         assert_eq!(attribute(r#"{}"#), None);
         assert_eq!(attribute(r#"{"somethingNew":1}"#), None);
         assert_eq!(attribute(r#"{"stringValue":null}"#), None);
+        // Bare scalars from hand-rolled exporters.
+        assert_eq!(attribute(r#""plain""#), Some(V::StringValue("plain".into())));
+        assert_eq!(attribute("7"), Some(V::IntValue(7)));
+        assert_eq!(attribute("0.5"), Some(V::DoubleValue(0.5)));
+        assert_eq!(attribute("false"), Some(V::BoolValue(false)));
+        assert_eq!(attribute("null"), None);
     }
 
     #[test]

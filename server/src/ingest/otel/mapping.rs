@@ -90,8 +90,8 @@ impl ScopeContext {
 enum TraceContribution {
     /// A full (root) or partial (trace attributes) description.
     Describes(TracePatch),
-    /// Only that the trace exists.
-    Mentions { id: String, timestamp: DateTime<Utc>, environment: String },
+    /// Only that the trace exists: `{id, timestamp, environment}`.
+    Mentions(TracePatch),
 }
 
 struct BatchBuilder {
@@ -121,18 +121,14 @@ impl BatchBuilder {
                 }
                 self.batch.traces.push(patch);
             }
-            TraceContribution::Mentions { id, timestamp, environment } => match self.mentioned_index.get(&id) {
+            TraceContribution::Mentions(patch) => match self.mentioned_index.get(&patch.id) {
                 Some(&i) => {
-                    let patch = &mut self.mentioned[i];
-                    patch.timestamp = patch.timestamp.min(Some(timestamp));
+                    let earliest = &mut self.mentioned[i].timestamp;
+                    *earliest = (*earliest).min(patch.timestamp);
                 }
                 None => {
-                    self.mentioned_index.insert(id.clone(), self.mentioned.len());
-                    self.mentioned.push(TracePatch {
-                        timestamp: Some(timestamp),
-                        environment: Some(environment),
-                        ..TracePatch::new(id)
-                    });
+                    self.mentioned_index.insert(patch.id.clone(), self.mentioned.len());
+                    self.mentioned.push(patch);
                 }
             },
         }
@@ -148,7 +144,6 @@ impl BatchBuilder {
 fn map_span(span: Span, resource: &ResourceContext, scope: &ScopeContext, received_at: DateTime<Utc>) -> (ObservationPatch, TraceContribution) {
     let Span { trace_id, span_id, parent_span_id, name: span_name, kind, start_time_unix_nano, end_time_unix_nano, attributes, events, status, .. } =
         span;
-    let trace_id = hex::encode(trace_id);
     let parent = parent_span_id.iter().any(|b| *b != 0).then(|| hex::encode(&parent_span_id));
     let attrs = Attributes::decode(attributes);
     let events: Vec<SpanEvent> = events.into_iter().map(SpanEvent::decode).collect();
@@ -156,78 +151,53 @@ fn map_span(span: Span, resource: &ResourceContext, scope: &ScopeContext, receiv
     let (start_time, end_time) = span_times(start_time_unix_nano, end_time_unix_nano, received_at);
 
     let origin = SpanOrigin { resource: &resource.attrs, scope_name: &scope.name, scope_version: &scope.version, span_name: &span_name };
-    let r#type = types::infer(&attrs, &origin);
-    let name = observation_name(&span_name, &attrs);
     let InputOutput { input, output } = io_extraction::extract(&attrs, &events, &scope.name);
-    let environment = trace_fields::environment(&attrs, &resource.attrs);
-    let version = trace_fields::version(&attrs, &resource.attrs);
-    let observation_metadata = metadata::extract(&attrs, Domain::Observation);
-    let unmapped = if scope.is_langfuse_sdk { Map::new() } else { unmapped_attributes(&attrs) };
-
+    let facts = SpanFacts {
+        trace_id: hex::encode(trace_id),
+        start_time,
+        name: observation_name(&span_name, &attrs),
+        input,
+        output,
+        environment: trace_fields::environment(&attrs, &resource.attrs),
+        version: trace_fields::version(&attrs, &resource.attrs),
+        metadata: metadata::extract(&attrs, Domain::Observation),
+        unmapped: if scope.is_langfuse_sdk { Map::new() } else { unmapped_attributes(&attrs) },
+    };
     let trace = if trace_fields::is_root(parent.is_some(), &attrs) {
-        let mut metadata = resource.trace_metadata.clone();
-        metadata.extend(metadata::extract(&attrs, Domain::Trace));
-        metadata.extend(observation_metadata.iter().map(|(k, v)| (k.clone(), v.clone())));
-        if !unmapped.is_empty() {
-            metadata.insert("attributes".into(), Value::Object(unmapped.clone()));
-        }
-        TraceContribution::Describes(TracePatch {
-            name: attrs.get("langfuse.trace.name").map(to_text).or_else(|| name.clone()),
-            input: attrs.get("langfuse.trace.input").map(json_or_string).or_else(|| input.clone()),
-            output: attrs.get("langfuse.trace.output").map(json_or_string).or_else(|| output.clone()),
-            metadata: non_empty(metadata),
-            ..trace_attributes(&trace_id, start_time, &environment, &version, &attrs, resource)
-        })
+        TraceContribution::Describes(full_trace(&facts, &attrs, resource))
     } else if trace_fields::has_trace_updates(&attrs) {
-        let mut metadata = resource.trace_metadata.clone();
-        metadata.extend(metadata::extract(&attrs, Domain::Trace));
-        TraceContribution::Describes(TracePatch {
-            name: attrs.get("langfuse.trace.name").map(to_text),
-            input: attrs.get("langfuse.trace.input").map(json_or_string),
-            output: attrs.get("langfuse.trace.output").map(json_or_string),
-            metadata: non_empty(metadata),
-            ..trace_attributes(&trace_id, start_time, &environment, &version, &attrs, resource)
-        })
+        TraceContribution::Describes(partial_trace(&facts, &attrs, resource))
     } else {
-        TraceContribution::Mentions { id: trace_id.clone(), timestamp: start_time, environment: environment.clone() }
+        TraceContribution::Mentions(TracePatch {
+            timestamp: Some(start_time),
+            environment: Some(facts.environment.clone()),
+            ..TracePatch::new(facts.trace_id.clone())
+        })
     };
 
-    let mut observation_metadata_all = resource.trace_metadata.clone();
-    observation_metadata_all.extend(observation_metadata);
-    if !unmapped.is_empty() {
-        observation_metadata_all.insert("attributes".into(), Value::Object(unmapped));
+    let r#type = types::infer(&attrs, &origin);
+    let mut metadata = resource.trace_metadata.clone();
+    metadata.extend(facts.metadata);
+    if !facts.unmapped.is_empty() {
+        metadata.insert("attributes".into(), Value::Object(facts.unmapped));
     }
-
-    let mut observation = ObservationPatch::new(hex::encode(span_id), trace_id, r#type);
+    let mut observation = ObservationPatch::new(hex::encode(span_id), facts.trace_id, r#type);
     observation.parent_observation_id = parent;
-    observation.name = name;
+    observation.name = facts.name;
     observation.start_time = Some(start_time);
     observation.end_time = Some(end_time);
-    observation.input = input;
-    observation.output = output;
-    observation.metadata = non_empty(observation_metadata_all);
+    observation.input = facts.input;
+    observation.output = facts.output;
+    observation.metadata = non_empty(metadata);
     observation.level = Some(level(&attrs, status_code, &scope.name, &span_name));
     observation.status_message = attrs
         .get("langfuse.observation.status_message")
         .map(to_text)
         .or_else(|| (!status_message.is_empty()).then(|| status_message.clone()));
-    observation.version = version;
-    observation.environment = Some(environment);
+    observation.version = facts.version;
+    observation.environment = Some(facts.environment);
     if r#type.is_generation_like() {
-        observation.model_parameters = generation::model_parameters(&attrs, &scope.name);
-        observation.completion_start_time = generation::completion_start_time(&attrs, start_time);
-        // Vercel AI SDK agent spans repeat the usage of the model calls beneath them.
-        if !generation::is_agent_operation(&attrs) {
-            observation.model = generation::model(&attrs);
-            observation.usage = generation::usage(&attrs, &scope.name);
-            observation.cost = generation::cost(&attrs);
-        }
-        if r#type == ObservationType::Generation {
-            if let Some((name, version)) = generation::prompt(&attrs) {
-                observation.prompt_name = Some(name);
-                observation.prompt_version = Some(version);
-            }
-        }
+        add_generation_fields(&mut observation, &attrs, &scope.name);
     }
     observation.otel_attributes = Some(json!({
         "span": attrs.into_json(),
@@ -244,25 +214,84 @@ fn map_span(span: Span, resource: &ResourceContext, scope: &ScopeContext, receiv
     (observation, trace)
 }
 
-/// The trace fields full and partial descriptions share.
-fn trace_attributes(
-    trace_id: &str,
+/// What the rules derived from one span that both its observation and its trace use.
+struct SpanFacts {
+    trace_id: String,
     start_time: DateTime<Utc>,
-    environment: &str,
-    version: &Option<String>,
-    attrs: &Attributes,
-    resource: &ResourceContext,
-) -> TracePatch {
+    name: Option<String>,
+    input: Option<Value>,
+    output: Option<Value>,
+    environment: String,
+    version: Option<String>,
+    /// The span's own observation metadata.
+    metadata: Map<String, Value>,
+    /// `metadata.attributes` of third-party spans (empty for the Langfuse SDKs).
+    unmapped: Map<String, Value>,
+}
+
+/// A root span's description of its trace: trace attributes, else the span's own name and I/O;
+/// metadata from the resource, the trace attributes and the span.
+fn full_trace(facts: &SpanFacts, attrs: &Attributes, resource: &ResourceContext) -> TracePatch {
+    let mut metadata = resource.trace_metadata.clone();
+    metadata.extend(metadata::extract(attrs, Domain::Trace));
+    metadata.extend(facts.metadata.iter().map(|(k, v)| (k.clone(), v.clone())));
+    if !facts.unmapped.is_empty() {
+        metadata.insert("attributes".into(), Value::Object(facts.unmapped.clone()));
+    }
     TracePatch {
-        timestamp: Some(start_time),
+        name: attrs.get("langfuse.trace.name").map(to_text).or_else(|| facts.name.clone()),
+        input: attrs.get("langfuse.trace.input").map(json_or_string).or_else(|| facts.input.clone()),
+        output: attrs.get("langfuse.trace.output").map(json_or_string).or_else(|| facts.output.clone()),
+        metadata: non_empty(metadata),
+        ..trace_attributes(facts, attrs, resource)
+    }
+}
+
+/// A child span's update of its trace: only what the trace attributes say.
+fn partial_trace(facts: &SpanFacts, attrs: &Attributes, resource: &ResourceContext) -> TracePatch {
+    let mut metadata = resource.trace_metadata.clone();
+    metadata.extend(metadata::extract(attrs, Domain::Trace));
+    TracePatch {
+        name: attrs.get("langfuse.trace.name").map(to_text),
+        input: attrs.get("langfuse.trace.input").map(json_or_string),
+        output: attrs.get("langfuse.trace.output").map(json_or_string),
+        metadata: non_empty(metadata),
+        ..trace_attributes(facts, attrs, resource)
+    }
+}
+
+/// Model, parameters, usage, cost, first-token time and (generations only) the prompt link.
+fn add_generation_fields(observation: &mut ObservationPatch, attrs: &Attributes, scope_name: &str) {
+    observation.model_parameters = generation::model_parameters(attrs, scope_name);
+    if let Some(start_time) = observation.start_time {
+        observation.completion_start_time = generation::completion_start_time(attrs, start_time);
+    }
+    // Vercel AI SDK agent spans repeat the usage of the model calls beneath them.
+    if !generation::is_agent_operation(attrs) {
+        observation.model = generation::model(attrs);
+        observation.usage = generation::usage(attrs, scope_name);
+        observation.cost = generation::cost(attrs);
+    }
+    if observation.r#type == ObservationType::Generation {
+        if let Some((name, version)) = generation::prompt(attrs) {
+            observation.prompt_name = Some(name);
+            observation.prompt_version = Some(version);
+        }
+    }
+}
+
+/// The trace fields full and partial descriptions share.
+fn trace_attributes(facts: &SpanFacts, attrs: &Attributes, resource: &ResourceContext) -> TracePatch {
+    TracePatch {
+        timestamp: Some(facts.start_time),
         user_id: trace_fields::user_id(attrs),
         session_id: trace_fields::session_id(attrs),
         release: trace_fields::release(attrs, &resource.attrs),
-        version: version.clone(),
+        version: facts.version.clone(),
         tags: trace_fields::tags(attrs),
         public: trace_fields::public(attrs),
-        environment: Some(environment.to_string()),
-        ..TracePatch::new(trace_id)
+        environment: Some(facts.environment.clone()),
+        ..TracePatch::new(facts.trace_id.clone())
     }
 }
 
