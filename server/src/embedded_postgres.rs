@@ -498,10 +498,17 @@ fn spawn_postmaster(bin_dir: &Path, settings: &PostgresSettings, socket_dir: &Pa
     })
 }
 
+/// FATAL lines Postgres writes in normal operation: connections probing while it starts, and
+/// connections closed by its own shutdown. Logged at debug so an operator's log shows only news.
+const EXPECTED_FATAL: [&str; 2] = ["the database system is starting up", "terminating connection due to administrator command"];
+
 /// Postgres's own log lines, at a level matching their severity.
 fn forward_log_line(line: &str) {
     let severity = line.split(':').next().unwrap_or_default().trim();
     match severity {
+        "FATAL" if EXPECTED_FATAL.iter().any(|expected| line.contains(expected)) => {
+            tracing::debug!(target: "postgres", "{line}")
+        }
         "PANIC" | "FATAL" | "ERROR" => tracing::error!(target: "postgres", "{line}"),
         "WARNING" => tracing::warn!(target: "postgres", "{line}"),
         _ => tracing::debug!(target: "postgres", "{line}"),

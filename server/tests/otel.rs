@@ -162,7 +162,9 @@ async fn python_protobuf_gzip_children_first_across_requests() {
 #[tokio::test]
 async fn transport_errors_are_clear_4xx_and_store_nothing() {
     let api = TestApi::new().await;
-    let cases: Vec<(&str, Option<&str>, Vec<u8>, StatusCode, &str)> = vec![
+    // (content type, content encoding, body, status, text the answer must contain)
+    type Case = (&'static str, Option<&'static str>, Vec<u8>, StatusCode, &'static str);
+    let cases: Vec<Case> = vec![
         ("text/plain", None, b"hello".to_vec(), StatusCode::BAD_REQUEST, "content type"),
         ("application/x-protobuf", Some("gzip"), b"not gzip".to_vec(), StatusCode::BAD_REQUEST, "gzip"),
         ("application/x-protobuf", None, vec![0x0a, 0xff, 0xff, 0x01], StatusCode::BAD_REQUEST, "OTLP"),

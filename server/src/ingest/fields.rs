@@ -26,6 +26,7 @@ fn kind(value: &Value) -> &'static str {
 /// Parses an ISO-8601 datetime; an offset or `Z` is expected but a naive time is read as UTC
 /// (some SDKs drop the suffix).
 pub fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
     if let Ok(parsed) = DateTime::parse_from_rfc3339(text) {
         return Some(parsed.with_timezone(&Utc));
     }

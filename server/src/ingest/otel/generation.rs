@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Map, Value};
 
 use super::attributes::{as_f64, is_truthy, json_object, json_or_string, parse_json, to_text, unquote, Attributes};
@@ -312,14 +312,7 @@ pub fn completion_start_time(attrs: &Attributes, start_time: DateTime<Utc>) -> O
     start_time.checked_add_signed(TimeDelta::milliseconds(ms as i64))
 }
 
-/// ISO-8601 with an offset, or without one (read as UTC).
-pub fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
-    let text = text.trim();
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .ok()
-        .or_else(|| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").ok().map(|t| t.and_utc()))
-}
+use crate::ingest::fields::parse_datetime;
 
 // --- prompt link ---
 
