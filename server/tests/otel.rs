@@ -88,6 +88,17 @@ async fn otlp_json_from_the_js_sdk_is_stored() {
     assert!(generation["total_cost"].as_f64().unwrap() > 0.0, "priced from the built-in table: {generation}");
     assert!(generation["completion_start_time"].as_str().unwrap().starts_with("2026-11-26T17:57:30.284"));
     assert_eq!(generation["otel_attributes"]["span"]["langfuse.observation.type"], "generation", "raw attributes kept");
+
+    // Read back through the public API, with the matched model's unit prices.
+    let view = api.call("GET", "/api/public/observations/bca098040b692884", None).await.json();
+    assert_eq!(view["model"], "gpt-4o-mini");
+    assert_eq!(view["usage"]["input"], 5);
+    assert_eq!(view["inputPrice"], 1.5e-7, "{view}");
+    assert_eq!(view["outputPrice"], 6e-7);
+    let trace = api.call("GET", "/api/public/traces/526c787fe04cfac04b73dff2f5d124bd", None).await.json();
+    let listed = trace["observations"].as_array().unwrap().iter().find(|o| o["id"] == "bca098040b692884").unwrap().clone();
+    assert_eq!(listed["inputPrice"], 1.5e-7);
+    assert_eq!(trace["observations"].as_array().unwrap().len(), 2);
 }
 
 fn kv(key: &str, value: &str) -> KeyValue {

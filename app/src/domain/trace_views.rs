@@ -252,7 +252,8 @@ pub struct ObservationView {
     pub prompt_version: Option<i32>,
     /// The matched model definition (`internal_model_id`).
     pub model_id: Option<String>,
-    /// Unit prices of the matched model; not resolved by this read path (null).
+    /// Unit prices (USD per unit) of the matched model's default tier; the store leaves them empty and
+    /// the public API fills them from the price book (`pricing::ProjectPrices::unit_prices`).
     pub input_price: Option<f64>,
     pub output_price: Option<f64>,
     pub total_price: Option<f64>,

@@ -176,6 +176,20 @@ impl ProjectPrices {
         priced
     }
 
+    /// A definition by id (the `internal_model_id` stored on observations).
+    pub fn model_by_id(&self, id: &str) -> Option<&ModelDefinition> {
+        self.project.iter().chain(self.builtin.iter()).find(|model| model.id == id)
+    }
+
+    /// `(input, output, total)` unit prices of a model's default tier, as the observation views
+    /// report them.
+    pub fn unit_prices(&self, id: &str) -> (Option<f64>, Option<f64>, Option<f64>) {
+        let Some(tier) = self.model_by_id(id).and_then(|m| m.pricing_tiers.iter().find(|t| t.is_default)) else {
+            return (None, None, None);
+        };
+        (tier.prices.get("input").copied(), tier.prices.get("output").copied(), tier.prices.get("total").copied())
+    }
+
     /// The definition covering a model name at `now`: the project's first, then built-ins.
     pub fn find_model(&self, model: &str, now: DateTime<Utc>) -> Option<&ModelDefinition> {
         matching::find(&[&self.project, self.builtin], model, now)

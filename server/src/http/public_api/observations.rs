@@ -57,7 +57,24 @@ pub async fn list_v1(
         store::observations::list(&state.pool, &key.project_id, &filter, page.window()),
         store::observations::count(&state.pool, &key.project_id, &filter),
     )?;
-    Ok(Json(Paginated { data: observations.into_iter().map(ObservationView::from).collect(), meta: page.meta(total) }))
+    let mut data: Vec<ObservationView> = observations.into_iter().map(ObservationView::from).collect();
+    with_unit_prices(&state, &key.project_id, &mut data).await?;
+    Ok(Json(Paginated { data, meta: page.meta(total) }))
+}
+
+/// Fills the matched model's unit prices (`inputPrice`, `outputPrice`, `totalPrice`) from the
+/// project's price book; the store knows only the model id.
+pub(super) async fn with_unit_prices(state: &PublicState, project_id: &str, views: &mut [ObservationView]) -> ApiResult<()> {
+    if views.iter().all(|v| v.model_id.is_none()) {
+        return Ok(());
+    }
+    let prices = state.pricing.project(project_id).await?;
+    for view in views.iter_mut() {
+        if let Some(model_id) = &view.model_id {
+            (view.input_price, view.output_price, view.total_price) = prices.unit_prices(model_id);
+        }
+    }
+    Ok(())
 }
 
 pub async fn get_v1(
@@ -68,7 +85,10 @@ pub async fn get_v1(
     let observation = store::observations::get(&state.pool, &key.project_id, &id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("Observation {id} not found within authorized project")))?;
-    Ok(Json(observation.into()))
+    let mut views = [ObservationView::from(observation)];
+    with_unit_prices(&state, &key.project_id, &mut views).await?;
+    let [view] = views;
+    Ok(Json(view))
 }
 
 /// The v2 field groups a request asked for.

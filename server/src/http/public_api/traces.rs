@@ -174,11 +174,13 @@ pub async fn get(
         },
     )?;
     let m = metrics.remove(&id).unwrap_or_default();
+    let mut observations: Vec<ObservationView> = observations.into_iter().map(ObservationView::from).collect();
+    super::observations::with_unit_prices(&state, project_id, &mut observations).await?;
     Ok(Json(TraceWithFullDetails {
         html_path: trace.html_path(),
         latency: if fields.metrics { m.latency } else { -1.0 },
         total_cost: if fields.metrics { m.total_cost } else { -1.0 },
-        observations: observations.into_iter().map(ObservationView::from).collect(),
+        observations,
         scores,
         trace,
     }))
