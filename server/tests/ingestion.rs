@@ -355,3 +355,45 @@ async fn usage_sent_in_a_later_request_is_priced_with_the_stored_model() {
     ingest(&api, vec![event("c", "generation-update", "2026-01-01T00:00:02Z", json!({"id": "g", "traceId": "t", "costDetails": {"total": 0.5}}))]).await;
     assert_eq!(observation_row(&api, "g").await["total_cost"], 0.5);
 }
+
+#[tokio::test]
+async fn any_value_in_any_field_is_a_per_event_answer_never_a_server_error() {
+    // Type confusion over every field the batch API reads: each event either succeeds or gets a
+    // 4xx naming its problem; the request is always a 207 and the server never fails.
+    let api = TestApi::new().await;
+    let fields = [
+        "id", "traceId", "name", "startTime", "endTime", "completionStartTime", "timestamp", "userId", "sessionId", "input",
+        "output", "metadata", "tags", "public", "level", "statusMessage", "parentObservationId", "version", "release",
+        "environment", "model", "modelParameters", "usage", "usageDetails", "costDetails", "promptName", "promptVersion",
+        "value", "dataType", "source", "observationId", "configId", "comment", "type",
+    ];
+    let values = [json!(null), json!(1), json!(-1.5e300), json!("x"), json!(""), json!([]), json!([1, "a"]), json!({}), json!({"a": {"b": []}}), json!(true)];
+    let types = ["trace-create", "span-create", "span-update", "generation-create", "generation-update", "event-create", "tool-create", "score-create", "observation-create", "sdk-log"];
+    let mut batch = Vec::new();
+    let mut n = 0;
+    for event_type in types {
+        for field in fields {
+            for value in &values {
+                let mut body = json!({"id": format!("e{n}"), "traceId": "t", "name": "n", "value": 1});
+                body[field] = value.clone();
+                batch.push(event(&format!("ev{n}"), event_type, "2026-01-01T00:00:00Z", body));
+                n += 1;
+            }
+        }
+    }
+    for chunk in batch.chunks(500) {
+        let response = ingest(&api, chunk.to_vec()).await;
+        let answered = response["successes"].as_array().unwrap().len() + response["errors"].as_array().unwrap().len();
+        assert_eq!(answered, chunk.len(), "every event gets an answer");
+        for error in response["errors"].as_array().unwrap() {
+            let status = error["status"].as_u64().unwrap();
+            assert!((400..500).contains(&status), "{error}");
+            assert!(!error["error"].as_str().unwrap_or_default().is_empty(), "{error}");
+        }
+    }
+    // The envelope itself, too.
+    let envelopes = vec![json!(null), json!(1), json!({"id": 1, "type": "trace-create"}), json!({"id": "a", "type": 5, "timestamp": "2026-01-01T00:00:00Z", "body": {}}),
+        json!({"id": "b", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z", "body": []})];
+    let response = ingest(&api, envelopes).await;
+    assert_eq!(response["errors"].as_array().unwrap().len(), 5);
+}
