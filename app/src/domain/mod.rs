@@ -2,12 +2,14 @@
 //! HTTP dependencies, so they build for wasm without `ssr`.
 
 pub mod project;
+pub mod permissions;
 pub mod role;
 pub mod score_views;
 pub mod system;
 pub mod trace_views;
 pub mod tracing;
 
+pub use permissions::Action;
 pub use role::Role;
 pub use system::SystemStatus;
 pub use tracing::{ObservationLevel, ObservationType, ScoreDataType, ScoreSource};
