@@ -4,6 +4,7 @@
 //! tests in `server/tests` run each of them against a real Postgres.
 
 pub mod api_keys;
+pub mod audit_log;
 pub mod memberships;
 pub mod observations;
 pub mod organizations;
@@ -14,6 +15,7 @@ pub mod scores;
 pub mod sessions;
 pub mod system;
 pub mod traces;
+pub mod user_sessions;
 pub mod users;
 
 /// Outcome of an idempotent "create if missing" write.
