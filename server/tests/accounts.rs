@@ -95,3 +95,48 @@ async fn one_open_invitation_per_person_and_organization() {
     sqlx::query("UPDATE invitations SET accepted_at = now() WHERE id = 'i1'").execute(&pool).await.unwrap();
     invite("i3", "bob@example.com", "t3").execute(&pool).await.unwrap();
 }
+
+mod sign_up_and_in {
+    use loupe_app::auth::accounts::{self, AccountError};
+
+    #[tokio::test]
+    async fn sign_up_sign_in_and_change_password() {
+        let pool = super::common::fresh_database().await;
+        let mut tx = pool.begin().await.unwrap();
+        let alice = accounts::sign_up(&mut tx, "Alice@Example.com", Some("Alice"), "correct horse battery", true).await.unwrap();
+        tx.commit().await.unwrap();
+        let admin: bool = sqlx::query_scalar("SELECT is_instance_admin FROM users WHERE id = $1").bind(&alice).fetch_one(&pool).await.unwrap();
+        assert!(admin, "the first account administers the instance");
+        let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1").bind(&alice).fetch_one(&pool).await.unwrap();
+        assert!(stored.starts_with("$argon2id$") && !stored.contains("horse"));
+
+        let mut conn = pool.acquire().await.unwrap();
+        let bob = accounts::sign_up(&mut conn, "bob@example.com", None, "another long password", true).await.unwrap();
+        let bob_admin: bool = sqlx::query_scalar("SELECT is_instance_admin FROM users WHERE id = $1").bind(&bob).fetch_one(&pool).await.unwrap();
+        assert!(!bob_admin);
+
+        // Bad input says what is wrong and creates nothing.
+        assert_eq!(accounts::sign_up(&mut conn, "alice@example.com", None, "yet another password", true).await, Err(AccountError::EmailTaken));
+        assert_eq!(accounts::sign_up(&mut conn, "not-an-email", None, "yet another password", true).await, Err(AccountError::InvalidEmail));
+        let weak = accounts::sign_up(&mut conn, "carol@example.com", None, "short", true).await.unwrap_err();
+        assert_eq!(weak.to_string(), "Use at least 8 characters.");
+        assert_eq!(accounts::sign_up(&mut conn, "carol@example.com", None, "a fine password", false).await, Err(AccountError::SignUpDisabled));
+        let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&pool).await.unwrap();
+        assert_eq!(users, 2);
+
+        // Sign-in: case-insensitive email; one message for unknown email and wrong password.
+        assert_eq!(accounts::verify_credentials(&mut conn, "ALICE@example.com", "correct horse battery").await.unwrap(), alice);
+        assert_eq!(accounts::verify_credentials(&mut conn, "alice@example.com", "wrong password").await, Err(AccountError::WrongCredentials));
+        assert_eq!(accounts::verify_credentials(&mut conn, "nobody@example.com", "wrong password").await, Err(AccountError::WrongCredentials));
+
+        // Password change: needs the current password, ends other sessions, keeps this one.
+        let this = loupe_app::store::user_sessions::create(&mut conn, &alice, None, None).await.unwrap();
+        let other = loupe_app::store::user_sessions::create(&mut conn, &alice, None, None).await.unwrap();
+        assert_eq!(accounts::change_password(&mut conn, &alice, "wrong", "a new long password", Some(&this)).await, Err(AccountError::WrongCredentials));
+        assert!(matches!(accounts::change_password(&mut conn, &alice, "correct horse battery", "short", Some(&this)).await, Err(AccountError::WeakPassword(_))));
+        accounts::change_password(&mut conn, &alice, "correct horse battery", "a new long password", Some(&this)).await.unwrap();
+        assert_eq!(accounts::verify_credentials(&mut conn, "alice@example.com", "a new long password").await.unwrap(), alice);
+        assert!(loupe_app::store::user_sessions::user_for(&pool, &this).await.unwrap().is_some());
+        assert!(loupe_app::store::user_sessions::user_for(&pool, &other).await.unwrap().is_none());
+    }
+}
