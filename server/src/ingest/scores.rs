@@ -174,14 +174,57 @@ pub async fn load_configs(pool: &PgPool, project_id: &str, ids: &[String]) -> Re
         .collect())
 }
 
+/// Why a score that parsed was still refused by its config.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConfigRejection {
+    /// The `configId` names no config of the project (404, as Langfuse).
+    UnknownConfig(String),
+    /// The value or type does not fit the config (400).
+    Invalid(String),
+}
+
+impl ConfigRejection {
+    pub fn status(&self) -> u16 {
+        match self {
+            ConfigRejection::UnknownConfig(_) => 404,
+            ConfigRejection::Invalid(_) => 400,
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        match self {
+            ConfigRejection::UnknownConfig(m) | ConfigRejection::Invalid(m) => m,
+        }
+    }
+}
+
+/// Checks every draft against its project's configs (one query for all of them), in order. The
+/// shared last step of `POST /scores` and the batch API's `score-create` events.
+pub async fn resolve_configs<K>(
+    pool: &PgPool,
+    project_id: &str,
+    drafts: Vec<(K, String, ScoreDraft)>,
+) -> Result<Vec<(K, Result<ScoreRecord, ConfigRejection>)>, sqlx::Error> {
+    let ids: Vec<String> = drafts.iter().filter_map(|(_, _, d)| d.record.config_id.clone()).collect();
+    let configs = load_configs(pool, project_id, &ids).await?;
+    Ok(drafts.into_iter().map(|(key, path, draft)| (key, apply_config(draft, &configs, &path))).collect())
+}
+
 /// Checks a draft against its config (if any) and returns the record to store: the config's name
 /// and data type apply, the value must fit its range or categories.
-pub fn apply_config(draft: ScoreDraft, configs: &HashMap<String, ConfigRule>, path: &str) -> Result<ScoreRecord, String> {
-    let ScoreDraft { mut record, raw_value, explicit_type } = draft;
-    let Some(config_id) = record.config_id.clone() else { return Ok(record) };
-    let config = configs
-        .get(&config_id)
-        .ok_or_else(|| format!("{path}.configId: The configId you provided does not match a valid config in this project"))?;
+pub fn apply_config(draft: ScoreDraft, configs: &HashMap<String, ConfigRule>, path: &str) -> Result<ScoreRecord, ConfigRejection> {
+    let ScoreDraft { record, raw_value, explicit_type } = draft;
+    let Some(config_id) = record.config_id.as_deref() else { return Ok(record) };
+    let config = configs.get(config_id).ok_or_else(|| {
+        ConfigRejection::UnknownConfig(format!(
+            "{path}.configId: The configId you provided does not match a valid config in this project"
+        ))
+    })?;
+    check_against(record, config, &raw_value, explicit_type, path).map_err(ConfigRejection::Invalid)
+}
+
+fn check_against(mut record: ScoreRecord, config: &ConfigRule, raw_value: &Value, explicit_type: bool, path: &str) -> Result<ScoreRecord, String> {
+    let config_id = record.config_id.clone().unwrap_or_default();
     if config.is_archived {
         return Err(format!("{path}.configId: config {config_id:?} is archived"));
     }
@@ -207,7 +250,7 @@ pub fn apply_config(draft: ScoreDraft, configs: &HashMap<String, ConfigRule>, pa
             record.string_value = None;
         }
         ScoreDataType::Categorical | ScoreDataType::Boolean => {
-            let category = match &raw_value {
+            let category = match raw_value {
                 Value::String(label) => config.categories.iter().find(|(l, _)| l == label),
                 Value::Number(n) => config.categories.iter().find(|(_, v)| Some(*v) == n.as_f64()),
                 _ => None,
@@ -298,13 +341,15 @@ mod tests {
         let draft = parse(&json!({"traceId": "t", "name": "x", "value": 0.5, "configId": "c1"}), "s", now()).unwrap();
         assert_eq!(apply_config(draft, &configs, "s").unwrap().name, "quality");
         let draft = parse(&json!({"traceId": "t", "name": "x", "value": 1.5, "configId": "c1"}), "s", now()).unwrap();
-        assert!(apply_config(draft, &configs, "s").unwrap_err().contains("outside"));
+        assert!(apply_config(draft, &configs, "s").unwrap_err().message().contains("outside"));
         let draft = parse(&json!({"traceId": "t", "name": "x", "value": "good", "configId": "c2"}), "s", now()).unwrap();
         let record = apply_config(draft, &configs, "s").unwrap();
         assert_eq!((record.value, record.string_value.as_deref()), (Some(1.0), Some("good")));
         let draft = parse(&json!({"traceId": "t", "name": "x", "value": "meh", "configId": "c2"}), "s", now()).unwrap();
-        assert!(apply_config(draft, &configs, "s").unwrap_err().contains("not a category"));
+        assert!(apply_config(draft, &configs, "s").unwrap_err().message().contains("not a category"));
         let draft = parse(&json!({"traceId": "t", "name": "x", "value": 1, "configId": "nope"}), "s", now()).unwrap();
-        assert!(apply_config(draft, &configs, "s").unwrap_err().contains("does not match a valid config"));
+        let rejection = apply_config(draft, &configs, "s").unwrap_err();
+        assert!(rejection.message().contains("does not match a valid config"));
+        assert_eq!(rejection.status(), 404);
     }
 }

@@ -40,19 +40,18 @@ pub async fn batch(State(state): State<PublicState>, access: ScoreAccess, body: 
     let project_id = access.key.project_id;
     let mut parsed = legacy::parse_batch(events, scope);
 
-    let config_ids: Vec<String> = parsed.score_drafts.iter().filter_map(|(_, d)| d.record.config_id.clone()).collect();
-    let configs = scores::load_configs(&state.pool, &project_id, &config_ids).await?;
-    for (envelope_id, draft) in std::mem::take(&mut parsed.score_drafts) {
-        match scores::apply_config(draft, &configs, "body") {
+    let drafts = std::mem::take(&mut parsed.score_drafts).into_iter().map(|(id, draft)| (id, "body".to_string(), draft)).collect();
+    for (envelope_id, outcome) in scores::resolve_configs(&state.pool, &project_id, drafts).await? {
+        match outcome {
             Ok(record) => {
                 parsed.batch.scores.push(record);
                 parsed.successes.push(envelope_id);
             }
-            Err(message) => parsed.errors.push(legacy::EventError {
+            Err(rejection) => parsed.errors.push(legacy::EventError {
                 id: envelope_id,
-                status: if message.contains("does not match a valid config") { 404 } else { 400 },
+                status: rejection.status(),
                 message: "Invalid request data".into(),
-                error: message,
+                error: rejection.message().to_string(),
             }),
         }
     }

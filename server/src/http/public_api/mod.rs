@@ -34,6 +34,12 @@ use tower_http::cors::{Any, CorsLayer};
 use super::health;
 use crate::pricing::Pricing;
 
+/// A confirmation body, `{"message": "..."}` (Langfuse's answer to deletions).
+#[derive(Debug, serde::Serialize)]
+pub struct Message {
+    pub message: &'static str,
+}
+
 /// State of the public API routes.
 #[derive(Clone)]
 pub struct PublicState {

@@ -24,7 +24,7 @@ use serde_json::{json, Value};
 use super::auth::ProjectAccess;
 use super::error::{ApiError, ApiResult};
 use super::params::{decode_cursor, encode_cursor, invalid_choice, Params, PathId};
-use super::PublicState;
+use super::{Message, PublicState};
 
 fn filter(params: &Params, v2: bool) -> ApiResult<ScoreFilter> {
     let value = params.number("value")?;
@@ -138,20 +138,15 @@ pub async fn get_v2(
     Ok(Json(score))
 }
 
-#[derive(Serialize)]
-pub struct Deleted {
-    message: &'static str,
-}
-
 pub async fn delete(
     ProjectAccess(key): ProjectAccess,
     State(state): State<PublicState>,
     PathId(id): PathId,
-) -> ApiResult<Json<Deleted>> {
+) -> ApiResult<Json<Message>> {
     if !store::scores::delete(&state.pool, &key.project_id, &id).await? {
         return Err(score_not_found(&id));
     }
-    Ok(Json(Deleted { message: "Score deleted successfully" }))
+    Ok(Json(Message { message: "Score deleted successfully" }))
 }
 
 // ---------------------------------------------------------------------------------------------

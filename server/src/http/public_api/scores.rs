@@ -32,29 +32,29 @@ pub async fn create(State(state): State<PublicState>, access: ScoreAccess, body:
         Value::Array(items) => (items.iter().collect::<Vec<_>>(), true),
         object => (vec![object], false),
     };
+    // Body checks first, then one config lookup for every score that passed them.
     let mut drafts = Vec::with_capacity(items.len());
-    let mut errors = Vec::new();
+    let mut errors: Vec<(StatusCode, String)> = Vec::new();
     for (index, item) in items.iter().enumerate() {
         let path = if is_array { format!("[{index}]") } else { "body".to_string() };
         match scores::parse(item, &path, now) {
-            Ok(draft) => drafts.push((path, draft)),
-            Err(message) => errors.push(message),
+            Ok(draft) => drafts.push(((), path, draft)),
+            Err(message) => errors.push((StatusCode::BAD_REQUEST, message)),
         }
     }
-    let config_ids: Vec<String> = drafts.iter().filter_map(|(_, d)| d.record.config_id.clone()).collect();
-    let configs = scores::load_configs(&state.pool, &project_id, &config_ids).await?;
     let mut batch = IngestBatch::default();
-    for (path, draft) in drafts {
-        match scores::apply_config(draft, &configs, &path) {
+    for ((), outcome) in scores::resolve_configs(&state.pool, &project_id, drafts).await? {
+        match outcome {
             Ok(record) => batch.scores.push(record),
-            Err(message) => errors.push(message),
+            Err(rejection) => errors.push((
+                StatusCode::from_u16(rejection.status()).unwrap_or(StatusCode::BAD_REQUEST),
+                rejection.message().to_string(),
+            )),
         }
     }
-    if !is_array {
-        if let Some(message) = errors.first().cloned() {
-            let status = if message.contains("does not match a valid config") { StatusCode::NOT_FOUND } else { StatusCode::BAD_REQUEST };
-            return Err(ApiError::new(status, "InvalidRequestError", message));
-        }
+    if !is_array && !errors.is_empty() {
+        let (status, message) = errors.swap_remove(0);
+        return Err(ApiError::new(status, "InvalidRequestError", message));
     }
     let ids: Vec<String> = batch.scores.iter().map(|s| s.id.clone()).collect();
     let accepted = ids.len();
@@ -67,7 +67,7 @@ pub async fn create(State(state): State<PublicState>, access: ScoreAccess, body:
     } else if errors.is_empty() {
         (StatusCode::ACCEPTED, Json(json!({ "message": "Accepted" }))).into_response()
     } else {
-        let errors: Vec<Value> = errors.into_iter().map(|message| json!({ "message": message })).collect();
+        let errors: Vec<Value> = errors.into_iter().map(|(_, message)| json!({ "message": message })).collect();
         (StatusCode::MULTI_STATUS, Json(json!({ "accepted": accepted, "rejected": errors.len(), "errors": errors }))).into_response()
     })
 }

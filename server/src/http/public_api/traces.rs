@@ -14,12 +14,12 @@ use axum::extract::State;
 use axum::Json;
 use loupe_app::domain::trace_views::{ObservationView, Paginated, TraceWithDetails, TraceWithFullDetails};
 use loupe_app::store::traces::{TraceFilter, TraceOrder, TraceOrderColumn};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::auth::ProjectAccess;
 use super::error::{ApiError, ApiResult};
 use super::params::{json_body, Params, PathId};
-use super::PublicState;
+use super::{Message, PublicState};
 use loupe_app::store;
 
 /// At most this many ids per bulk delete (Langfuse's limit).
@@ -186,16 +186,11 @@ pub async fn get(
     }))
 }
 
-#[derive(Serialize)]
-pub struct Deleted {
-    message: &'static str,
-}
-
 pub async fn delete(
     ProjectAccess(key): ProjectAccess,
     State(state): State<PublicState>,
     PathId(id): PathId,
-) -> ApiResult<Json<Deleted>> {
+) -> ApiResult<Json<Message>> {
     let deleted = store::traces::delete(&state.pool, &key.project_id, std::slice::from_ref(&id)).await?;
     if deleted.nothing() {
         return Err(trace_not_found(&id));
@@ -204,7 +199,7 @@ pub async fn delete(
         project_id = %key.project_id, trace_id = %id, observations = deleted.observations, scores = deleted.scores,
         "trace deleted"
     );
-    Ok(Json(Deleted { message: "Trace deleted successfully" }))
+    Ok(Json(Message { message: "Trace deleted successfully" }))
 }
 
 #[derive(Deserialize)]
@@ -219,7 +214,7 @@ pub async fn delete_many(
     ProjectAccess(key): ProjectAccess,
     State(state): State<PublicState>,
     body: Body,
-) -> ApiResult<Json<Deleted>> {
+) -> ApiResult<Json<Message>> {
     let request: DeleteTraces = json_body(body, DELETE_BODY_LIMIT, r#"{"traceIds": ["<trace id>", ...]}"#).await?;
     let n = request.trace_ids.len();
     if n == 0 || n > MAX_DELETE_IDS {
@@ -232,7 +227,7 @@ pub async fn delete_many(
         project_id = %key.project_id, requested = n, traces = deleted.traces, observations = deleted.observations,
         scores = deleted.scores, "traces deleted"
     );
-    Ok(Json(Deleted { message: "Traces deleted successfully" }))
+    Ok(Json(Message { message: "Traces deleted successfully" }))
 }
 
 #[cfg(test)]
