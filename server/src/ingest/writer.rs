@@ -123,9 +123,14 @@ fn object_or_wrapped(value: Value) -> Value {
     }
 }
 
-const TRACE_SOURCE: &str = "UNNEST($2::text[], $3::timestamptz[], $4::bool[], $5::text[], $6::text[], $7::text[], $8::text[], \
+/// The patch rows bound as arrays (a macro so the statements below can be `concat!`ed constants).
+macro_rules! trace_source {
+    () => {
+        "UNNEST($2::text[], $3::timestamptz[], $4::bool[], $5::text[], $6::text[], $7::text[], $8::text[], \
      $9::text[], $10::jsonb[], $11::jsonb[], $12::jsonb[], $13::jsonb[], $14::bool[], $15::text[]) \
-     AS u(id, ts, shallow, name, user_id, session_id, release, version, input, output, metadata, tags, public, environment)";
+     AS u(id, ts, shallow, name, user_id, session_id, release, version, input, output, metadata, tags, public, environment)"
+    };
+}
 
 async fn write_traces(
     tx: &mut PgConnection,
@@ -152,25 +157,21 @@ async fn write_traces(
             .bind(&c.public)
             .bind(&c.environment)
     };
-    static INSERT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let insert = INSERT.get_or_init(|| {
-        format!(
-            "INSERT INTO traces (project_id, id, timestamp, name, user_id, session_id, release, version, input, output,
+    const INSERT: &str = concat!(
+        "INSERT INTO traces (project_id, id, timestamp, name, user_id, session_id, release, version, input, output,
                                  metadata, tags, public, environment)
              SELECT $1, u.id, u.ts, u.name, u.user_id, u.session_id, u.release, u.version, u.input, u.output,
-                    coalesce(u.metadata, '{{}}'), ARRAY(SELECT jsonb_array_elements_text(u.tags) ORDER BY 1),
+                    coalesce(u.metadata, '{}'), ARRAY(SELECT jsonb_array_elements_text(u.tags) ORDER BY 1),
                     coalesce(u.public, false), u.environment
-             FROM {TRACE_SOURCE}
+             FROM ",
+        trace_source!(),
+        "
              ON CONFLICT (project_id, id) DO NOTHING
              RETURNING id"
-        )
-    });
-    let insert: &'static str = insert.as_str();
-    let created: Vec<String> = bind(insert).fetch_all(&mut *tx).await?.into_iter().map(|row| sqlx::Row::get(&row, 0)).collect();
-    static UPDATE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let update = UPDATE.get_or_init(|| {
-        format!(
-            "UPDATE traces AS t SET
+    );
+    let created: Vec<String> = bind(INSERT).fetch_all(&mut *tx).await?.into_iter().map(|row| sqlx::Row::get(&row, 0)).collect();
+    const UPDATE: &str = concat!(
+        "UPDATE traces AS t SET
                 timestamp = LEAST(t.timestamp, u.ts),
                 name = coalesce(u.name, t.name),
                 user_id = coalesce(u.user_id, t.user_id),
@@ -184,14 +185,14 @@ async fn write_traces(
                             ELSE loupe_tags_union(t.tags, ARRAY(SELECT jsonb_array_elements_text(u.tags))) END,
                 public = coalesce(u.public, t.public),
                 updated_at = now()
-             FROM {TRACE_SOURCE}
+             FROM ",
+        trace_source!(),
+        "
              WHERE t.project_id = $1 AND t.id = u.id AND u.id <> ALL($16::text[])
                AND NOT (u.shallow AND t.timestamp <= u.ts)"
-        )
-    });
-    let update: &'static str = update.as_str();
+    );
     let updated = if created.len() < c.id.len() {
-        bind(update).bind(&created).execute(&mut *tx).await?.rows_affected() as usize
+        bind(UPDATE).bind(&created).execute(&mut *tx).await?.rows_affected() as usize
     } else {
         0
     };
@@ -334,14 +335,19 @@ impl ObservationColumns {
     }
 }
 
-const OBSERVATION_SOURCE: &str = "UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], \
+/// The patch rows bound as arrays (a macro so the statements below can be `concat!`ed constants).
+macro_rules! observation_source {
+    () => {
+        "UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], \
      $8::timestamptz[], $9::timestamptz[], $10::text[], $11::jsonb[], $12::jsonb[], $13::jsonb[], $14::jsonb[], $15::text[], \
      $16::text[], $17::text[], $18::text[], $19::jsonb[], $20::jsonb[], $21::text[], $22::jsonb[], $23::jsonb[], \
      $24::float8[], $25::text[], $26::text[], $27::text[], $28::text[], $29::int4[], $30::jsonb[]) \
      AS u(id, trace_id, parent, type, name, start_time, end_time, completion_start_time, model, model_parameters, \
           input, output, metadata, level, status_message, version, environment, provided_usage, provided_cost, usage_unit, \
           usage_details, cost_details, total_cost, internal_model_id, tier_id, tier_name, prompt_name, prompt_version, \
-          otel_attributes)";
+          otel_attributes)"
+    };
+}
 
 async fn write_observations(
     tx: &mut PgConnection,
@@ -385,33 +391,30 @@ async fn write_observations(
             .bind(&c.prompt_version)
             .bind(&c.otel_attributes)
     };
-    static INSERT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let insert: &'static str = INSERT.get_or_init(|| {
-        format!(
-            "INSERT INTO observations (project_id, id, trace_id, parent_observation_id, type, name, start_time, end_time,
+    const INSERT: &str = concat!(
+        "INSERT INTO observations (project_id, id, trace_id, parent_observation_id, type, name, start_time, end_time,
                  completion_start_time, model, model_parameters, input, output, metadata, level, status_message, version,
                  environment, provided_usage_details, provided_cost_details, usage_unit, usage_details, cost_details,
                  total_cost, internal_model_id, usage_pricing_tier_id, usage_pricing_tier_name, prompt_name,
                  prompt_version, otel_attributes)
              SELECT $1, u.id, u.trace_id, u.parent, u.type, u.name, u.start_time, CASE WHEN u.end_time IS NOT NULL THEN GREATEST(u.end_time, u.start_time) END,
                     u.completion_start_time,
-                    u.model, u.model_parameters, u.input, u.output, coalesce(u.metadata, '{{}}'), coalesce(u.level, 'DEFAULT'),
+                    u.model, u.model_parameters, u.input, u.output, coalesce(u.metadata, '{}'), coalesce(u.level, 'DEFAULT'),
                     u.status_message, u.version, u.environment, u.provided_usage, u.provided_cost, u.usage_unit,
                     u.usage_details, u.cost_details, u.total_cost, u.internal_model_id, u.tier_id, u.tier_name,
                     u.prompt_name, u.prompt_version, u.otel_attributes
-             FROM {OBSERVATION_SOURCE}
+             FROM ",
+        observation_source!(),
+        "
              ON CONFLICT (project_id, id) DO NOTHING
              RETURNING id"
-        )
-    });
-    let created: Vec<String> = bind(insert).fetch_all(&mut *tx).await?.into_iter().map(|row| sqlx::Row::get(&row, 0)).collect();
+    );
+    let created: Vec<String> = bind(INSERT).fetch_all(&mut *tx).await?.into_iter().map(|row| sqlx::Row::get(&row, 0)).collect();
     if created.len() == c.id.len() {
         return Ok((created.len(), 0));
     }
-    static UPDATE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let update: &'static str = UPDATE.get_or_init(|| {
-        format!(
-            "UPDATE observations AS t SET
+    const UPDATE: &str = concat!(
+        "UPDATE observations AS t SET
                 type = u.type,
                 parent_observation_id = coalesce(u.parent, t.parent_observation_id),
                 name = coalesce(u.name, t.name),
@@ -427,22 +430,23 @@ async fn write_observations(
                 level = coalesce(u.level, t.level),
                 status_message = coalesce(u.status_message, t.status_message),
                 version = coalesce(u.version, t.version),
-                provided_usage_details = CASE WHEN u.provided_usage = '{{}}' THEN t.provided_usage_details ELSE u.provided_usage END,
-                provided_cost_details = CASE WHEN u.provided_cost = '{{}}' THEN t.provided_cost_details ELSE u.provided_cost END,
+                provided_usage_details = CASE WHEN u.provided_usage = '{}' THEN t.provided_usage_details ELSE u.provided_usage END,
+                provided_cost_details = CASE WHEN u.provided_cost = '{}' THEN t.provided_cost_details ELSE u.provided_cost END,
                 usage_unit = coalesce(u.usage_unit, t.usage_unit),
                 prompt_name = coalesce(u.prompt_name, t.prompt_name),
                 prompt_version = coalesce(u.prompt_version, t.prompt_version),
                 otel_attributes = coalesce(u.otel_attributes, t.otel_attributes),
                 updated_at = now()
-             FROM {OBSERVATION_SOURCE}
+             FROM ",
+        observation_source!(),
+        "
              WHERE t.project_id = $1 AND t.id = u.id AND u.id <> ALL($31::text[])
              RETURNING t.id, t.type, t.level, t.model, t.provided_usage_details, t.provided_cost_details,
                        t.model_parameters, t.metadata,
-                       CASE WHEN t.provided_usage_details = '{{}}' THEN t.input END,
-                       CASE WHEN t.provided_usage_details = '{{}}' THEN t.output END"
-        )
-    });
-    let merged = bind(update).bind(&created).fetch_all(&mut *tx).await?;
+                       CASE WHEN t.provided_usage_details = '{}' THEN t.input END,
+                       CASE WHEN t.provided_usage_details = '{}' THEN t.output END"
+    );
+    let merged = bind(UPDATE).bind(&created).fetch_all(&mut *tx).await?;
     let updated = merged.len();
     reprice(tx, project_id, merged, prices).await?;
     Ok((created.len(), updated))
