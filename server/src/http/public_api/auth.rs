@@ -8,7 +8,7 @@
 //! minute per key rather than per request. Revoking a key takes effect within the TTL.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::extract::FromRequestParts;
@@ -246,6 +246,3 @@ impl FromRequestParts<PublicState> for ScoreAccess {
         }
     }
 }
-
-/// Shared by the two extractors' users.
-pub type Keys = Arc<KeyCache>;
