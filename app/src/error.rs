@@ -11,6 +11,15 @@ pub enum AppError {
     NotFound(String),
     #[error("invalid {field}: {message}")]
     Invalid { field: String, message: String },
+    /// No session, or it ended: the page offers to sign in again.
+    #[error("You are not signed in, or your session has ended. Sign in again to continue.")]
+    SignInRequired,
+    /// The person's role does not allow the action; the message says who may.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many attempts (e.g. failed sign-ins); the message says when to try again.
+    #[error("{0}")]
+    TooManyAttempts(String),
     #[error("the database is not available right now; try again in a moment")]
     Unavailable,
     #[error("something went wrong on the server; the details are in the server log")]
@@ -18,6 +27,41 @@ pub enum AppError {
     /// Transport-level failures (network, encoding) reported by the server function machinery.
     #[error("could not reach the server: {0}")]
     Transport(String),
+}
+
+impl AppError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> AppError {
+        AppError::Invalid { field: field.to_string(), message: message.into() }
+    }
+
+    /// The HTTP status the server function answers with, so clients other than the UI (and the
+    /// isolation tests) see a 4xx for a refusal rather than a 500.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Invalid { .. } => 400,
+            AppError::SignInRequired => 401,
+            AppError::Forbidden(_) => 403,
+            AppError::NotFound(_) => 404,
+            AppError::TooManyAttempts(_) => 429,
+            AppError::Unavailable => 503,
+            AppError::Internal | AppError::Transport(_) => 500,
+        }
+    }
+
+    /// The message for a form: for `Invalid`, without the field name (the form shows it beside
+    /// the field).
+    pub fn message(&self) -> String {
+        match self {
+            AppError::Invalid { message, .. } => message.clone(),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl From<crate::domain::permissions::Forbidden> for AppError {
+    fn from(value: crate::domain::permissions::Forbidden) -> Self {
+        AppError::Forbidden(value.to_string())
+    }
 }
 
 impl FromServerFnError for AppError {

@@ -6,6 +6,8 @@
 //! Pages call server functions (`api`), which call `store`. Nothing in this crate knows HTTP wire
 //! formats of the public API; that lives in `server/`.
 
+#![recursion_limit = "512"]
+
 pub mod api;
 pub mod components;
 pub mod domain;
@@ -28,7 +30,14 @@ use leptos_router::{
 };
 
 use crate::components::layout::AppLayout;
-use crate::pages::{coming_soon::ComingSoon, home::HomePage, not_found::NotFound};
+use crate::pages::account::AccountPage;
+use crate::pages::auth::{SignInPage, SignUpPage};
+use crate::pages::home::HomePage;
+use crate::pages::invite::InvitePage;
+use crate::pages::not_found::NotFound;
+use crate::pages::organization::{OrgTab, OrganizationPage};
+use crate::pages::project::{ProjectIndex, ProjectSection};
+use crate::pages::project_settings::ProjectSettingsPage;
 use crate::sections::Section;
 
 /// Sets the `dark` class on `<html>` before first paint so a dark-theme user never sees a flash
@@ -70,17 +79,26 @@ pub fn App() -> impl IntoView {
             <AppLayout>
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/") view=HomePage />
-                    <Route path=path!("/traces") view=|| view! { <ComingSoon section=Section::Traces /> } />
-                    <Route path=path!("/sessions") view=|| view! { <ComingSoon section=Section::Sessions /> } />
-                    <Route path=path!("/users") view=|| view! { <ComingSoon section=Section::Users /> } />
-                    <Route path=path!("/prompts") view=|| view! { <ComingSoon section=Section::Prompts /> } />
-                    <Route path=path!("/playground") view=|| view! { <ComingSoon section=Section::Playground /> } />
-                    <Route path=path!("/scores") view=|| view! { <ComingSoon section=Section::Scores /> } />
-                    <Route path=path!("/annotation-queues") view=|| view! { <ComingSoon section=Section::AnnotationQueues /> } />
-                    <Route path=path!("/datasets") view=|| view! { <ComingSoon section=Section::Datasets /> } />
-                    <Route path=path!("/evaluators") view=|| view! { <ComingSoon section=Section::Evaluators /> } />
-                    <Route path=path!("/dashboards") view=|| view! { <ComingSoon section=Section::Dashboards /> } />
-                    <Route path=path!("/settings") view=|| view! { <ComingSoon section=Section::Settings /> } />
+                    <Route path=path!("/sign-in") view=SignInPage />
+                    <Route path=path!("/sign-up") view=SignUpPage />
+                    <Route path=path!("/invite/:token") view=InvitePage />
+                    <Route path=path!("/account") view=AccountPage />
+                    <Route path=path!("/organization/:org_id") view=|| view! { <OrganizationPage tab=OrgTab::Projects /> } />
+                    <Route path=path!("/organization/:org_id/members") view=|| view! { <OrganizationPage tab=OrgTab::Members /> } />
+                    <Route path=path!("/organization/:org_id/audit-log") view=|| view! { <OrganizationPage tab=OrgTab::AuditLog /> } />
+                    <Route path=path!("/organization/:org_id/settings") view=|| view! { <OrganizationPage tab=OrgTab::Settings /> } />
+                    <Route path=path!("/project/:project_id") view=ProjectIndex />
+                    <Route path=path!("/project/:project_id/traces") view=|| view! { <ProjectSection section=Section::Traces /> } />
+                    <Route path=path!("/project/:project_id/sessions") view=|| view! { <ProjectSection section=Section::Sessions /> } />
+                    <Route path=path!("/project/:project_id/users") view=|| view! { <ProjectSection section=Section::Users /> } />
+                    <Route path=path!("/project/:project_id/prompts") view=|| view! { <ProjectSection section=Section::Prompts /> } />
+                    <Route path=path!("/project/:project_id/playground") view=|| view! { <ProjectSection section=Section::Playground /> } />
+                    <Route path=path!("/project/:project_id/scores") view=|| view! { <ProjectSection section=Section::Scores /> } />
+                    <Route path=path!("/project/:project_id/annotation-queues") view=|| view! { <ProjectSection section=Section::AnnotationQueues /> } />
+                    <Route path=path!("/project/:project_id/datasets") view=|| view! { <ProjectSection section=Section::Datasets /> } />
+                    <Route path=path!("/project/:project_id/evaluators") view=|| view! { <ProjectSection section=Section::Evaluators /> } />
+                    <Route path=path!("/project/:project_id/dashboards") view=|| view! { <ProjectSection section=Section::Dashboards /> } />
+                    <Route path=path!("/project/:project_id/settings") view=ProjectSettingsPage />
                 </Routes>
             </AppLayout>
         </Router>

@@ -85,7 +85,7 @@ impl Section {
         }
     }
 
-    /// The URL path of the section. Sections move under `/project/{id}/` once accounts exist.
+    /// The section's path inside a project (`/project/{id}` + this); Home is `/`.
     pub fn path(self) -> &'static str {
         match self {
             Section::Home => "/",
@@ -100,6 +100,15 @@ impl Section {
             Section::Evaluators => "/evaluators",
             Section::Dashboards => "/dashboards",
             Section::Settings => "/settings",
+        }
+    }
+
+    /// The link to the section: inside the given project, or home when there is none (every
+    /// section but Home shows one project's data).
+    pub fn href(self, project_id: Option<&str>) -> String {
+        match (self, project_id) {
+            (Section::Home, _) | (_, None) => "/".to_string(),
+            (section, Some(project)) => format!("/project/{project}{}", section.path()),
         }
     }
 
@@ -140,14 +149,22 @@ impl Section {
         if path == "/" {
             return Some(Section::Home);
         }
+        let rest = project_from_path(path).map(|(_, rest)| rest)?;
         Section::ALL.into_iter().filter(|s| *s != Section::Home).find(|s| {
             let section_path = s.path();
-            path == section_path
-                || path
-                    .strip_prefix(section_path)
-                    .is_some_and(|rest| rest.starts_with('/'))
+            rest == section_path || rest.strip_prefix(section_path).is_some_and(|r| r.starts_with('/'))
         })
     }
+}
+
+/// `/project/{id}/rest…` → `(id, "/rest…")`; `None` outside a project.
+pub fn project_from_path(path: &str) -> Option<(&str, &str)> {
+    let rest = path.strip_prefix("/project/")?;
+    let (id, rest) = match rest.find('/') {
+        Some(slash) => (&rest[..slash], &rest[slash..]),
+        None => (rest, ""),
+    };
+    (!id.is_empty()).then_some((id, rest))
 }
 
 #[cfg(test)]
@@ -173,10 +190,21 @@ mod tests {
     #[test]
     fn for_path_matches_prefixes_on_segment_boundaries() {
         assert_eq!(Section::for_path("/"), Some(Section::Home));
-        assert_eq!(Section::for_path("/traces"), Some(Section::Traces));
-        assert_eq!(Section::for_path("/traces/abc"), Some(Section::Traces));
-        assert_eq!(Section::for_path("/tracesx"), None);
-        assert_eq!(Section::for_path("/annotation-queues"), Some(Section::AnnotationQueues));
-        assert_eq!(Section::for_path("/nope"), None);
+        assert_eq!(Section::for_path("/project/p1/traces"), Some(Section::Traces));
+        assert_eq!(Section::for_path("/project/p1/traces/abc"), Some(Section::Traces));
+        assert_eq!(Section::for_path("/project/p1/tracesx"), None);
+        assert_eq!(Section::for_path("/project/p1/annotation-queues"), Some(Section::AnnotationQueues));
+        assert_eq!(Section::for_path("/traces"), None, "sections live inside a project");
+        assert_eq!(Section::for_path("/project/p1/nope"), None);
+    }
+
+    #[test]
+    fn links_carry_the_project() {
+        assert_eq!(Section::Traces.href(Some("p1")), "/project/p1/traces");
+        assert_eq!(Section::Settings.href(Some("p1")), "/project/p1/settings");
+        assert_eq!(Section::Home.href(Some("p1")), "/");
+        assert_eq!(project_from_path("/project/p1/traces/x"), Some(("p1", "/traces/x")));
+        assert_eq!(project_from_path("/project/p1"), Some(("p1", "")));
+        assert_eq!(project_from_path("/organization/o1"), None);
     }
 }

@@ -12,6 +12,25 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub pool: PgPool,
     pub database_mode: DatabaseMode,
+    pub settings: InstanceSettings,
+}
+
+/// Instance-wide settings from the configuration that the UI's server functions need.
+#[derive(Debug, Clone)]
+pub struct InstanceSettings {
+    /// The configured external URL (`LOUPE_PUBLIC_URL`), without a trailing slash; when absent,
+    /// links (invitations, `LANGFUSE_HOST`) are built from the request's `Host`.
+    pub public_url: Option<String>,
+    /// `false` with `AUTH_DISABLE_SIGNUP=true`: only invited people can create an account.
+    pub sign_up_enabled: bool,
+    /// Mark the session cookie `Secure` (the public URL is https).
+    pub secure_cookies: bool,
+}
+
+impl Default for InstanceSettings {
+    fn default() -> Self {
+        InstanceSettings { public_url: None, sign_up_enabled: true, secure_cookies: false }
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -69,6 +69,11 @@ pub struct Config {
     #[arg(long, env = "LOUPE_PG_UNSAFE_FAST", hide = true)]
     pub pg_unsafe_fast: bool,
 
+    /// Refuse new accounts except for people holding an invitation (as Langfuse's
+    /// AUTH_DISABLE_SIGNUP). Headless initialization still creates its user.
+    #[arg(long = "disable-signup", env = "AUTH_DISABLE_SIGNUP")]
+    pub disable_signup: bool,
+
     #[command(flatten)]
     pub init: HeadlessInit,
 }

@@ -9,6 +9,7 @@ pub mod embedded_postgres;
 pub mod http;
 pub mod ingest;
 pub mod logging;
+pub mod maintenance;
 pub mod pricing;
 pub mod shutdown;
 
@@ -18,7 +19,7 @@ use std::time::Duration;
 
 use leptos::prelude::LeptosOptions;
 use loupe_app::domain::system::DatabaseMode;
-use loupe_app::state::AppState;
+use loupe_app::state::{AppState, InstanceSettings};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::PgPool;
 
@@ -157,13 +158,20 @@ async fn serve(
         bootstrap::apply(&pool, &plan).await?;
     }
 
-    let state = AppState { leptos_options: leptos_options(site_root, config.addr), pool, database_mode };
+    let settings = InstanceSettings {
+        public_url: config.public_url.as_ref().map(|url| url.as_str().trim_end_matches('/').to_string()),
+        sign_up_enabled: !config.disable_signup,
+        secure_cookies: config.public_url.as_ref().is_some_and(|url| url.scheme() == "https"),
+    };
+    let state = AppState { leptos_options: leptos_options(site_root, config.addr), pool, database_mode, settings };
+    let maintenance = tokio::spawn(maintenance::run(state.pool.clone()));
     let app = http::router(state);
     let listener = tokio::net::TcpListener::from_std(listener).map_err(StartupError::Serve)?;
     let local_addr = listener.local_addr().map_err(StartupError::Serve)?;
     tracing::info!(public_url = %config.public_url(), "Loupe is ready at http://{local_addr}");
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         let mut stop_rx = stop_rx;
         let _ = stop_rx.wait_for(|stop| *stop).await;
@@ -177,5 +185,6 @@ async fn serve(
     if tokio::time::timeout(SHUTDOWN_GRACE, &mut server).await.is_err() {
         tracing::warn!("requests still running after {}s; closing them", SHUTDOWN_GRACE.as_secs());
     }
+    maintenance.abort();
     Ok(())
 }

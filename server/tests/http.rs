@@ -16,6 +16,7 @@ fn state(pool: PgPool) -> AppState {
         leptos_options: loupe_server::leptos_options(&site_root, "127.0.0.1:3000".parse().unwrap()),
         pool,
         database_mode: DatabaseMode::Embedded,
+        settings: Default::default(),
     }
 }
 

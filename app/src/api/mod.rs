@@ -1,4 +1,91 @@
-//! Server functions: the UI's only way to the server. Each is thin: take the `AppState` from
-//! context, call one `store` function, map the error.
+//! Server functions: the UI's only way to the server, all under `/api/ui`. Each is thin: check who
+//! is asking and what they may do (`auth::access`, the permission matrix), call `store` in one
+//! transaction, record the change in the audit log in that same transaction, map the error.
+//! Errors answer with their 4xx/5xx status (`AppError::status`) as well as the JSON body.
 
+pub mod account;
+pub mod api_keys;
+pub mod audit;
+pub mod invitations;
+pub mod members;
+pub mod organizations;
+pub mod projects;
 pub mod system;
+
+#[cfg(feature = "ssr")]
+pub(crate) mod support {
+    use axum::http::request::Parts;
+    use axum::http::StatusCode;
+    use leptos::prelude::{expect_context, use_context};
+    use serde_json::Value;
+    use sqlx::PgConnection;
+
+    use crate::error::AppError;
+    use crate::state::AppState;
+    use crate::store::audit_log::{self, Actor, Entry};
+
+    pub fn state() -> AppState {
+        expect_context::<AppState>()
+    }
+
+    /// Sets the response status from the error, then passes the result on.
+    pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+        if let Err(error) = &result {
+            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                response.set_status(StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+            }
+        }
+        result
+    }
+
+    /// The URL people and SDKs reach this instance at: the configured public URL, else the
+    /// request's host (behind a proxy, `X-Forwarded-Proto` gives the scheme).
+    pub fn base_url(state: &AppState) -> String {
+        if let Some(url) = &state.settings.public_url {
+            return url.clone();
+        }
+        let parts = use_context::<Parts>();
+        let header = |name: &str| {
+            parts.as_ref().and_then(|p| p.headers.get(name)).and_then(|v| v.to_str().ok()).map(str::to_string)
+        };
+        let host = header("host").unwrap_or_else(|| "localhost".to_string());
+        let scheme = header("x-forwarded-proto").filter(|p| p == "https").unwrap_or_else(|| "http".to_string());
+        format!("{scheme}://{host}")
+    }
+
+    /// A trimmed, non-empty name of at most 255 characters.
+    pub fn name(field: &str, value: &str) -> Result<String, AppError> {
+        let value = value.trim();
+        if value.is_empty() {
+            return Err(AppError::invalid(field, "Enter a name."));
+        }
+        if value.chars().count() > 255 {
+            return Err(AppError::invalid(field, "Use at most 255 characters."));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(AppError::invalid(field, "Names cannot contain control characters."));
+        }
+        Ok(value.to_string())
+    }
+
+    /// Records one change by the signed-in person, in the caller's transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn audit(
+        conn: &mut PgConnection,
+        user_id: &str,
+        org_id: &str,
+        project_id: Option<&str>,
+        action: &str,
+        resource_type: &str,
+        resource_id: &str,
+        before: Option<Value>,
+        after: Option<Value>,
+    ) -> Result<(), AppError> {
+        audit_log::record(
+            conn,
+            Entry { org_id, project_id, actor: Actor::User(user_id.to_string()), action, resource_type, resource_id, before, after },
+        )
+        .await?;
+        Ok(())
+    }
+}

@@ -3,10 +3,19 @@ use leptos::prelude::*;
 use crate::domain::SystemStatus;
 use crate::error::AppError;
 
-/// Reads the instance overview shown on the home page.
+/// Reads the instance overview shown on the home page (instance administrators only: it counts
+/// every organization and user of the instance).
 #[server(prefix = "/api/ui", endpoint = "system_status")]
 pub async fn get_system_status() -> Result<SystemStatus, AppError> {
-    let state = expect_context::<crate::state::AppState>();
-    let status = crate::store::system::load_status(&state.pool, state.database_mode).await?;
-    Ok(status)
+    use crate::api::support::{respond, state};
+    respond(async {
+        let state = state();
+        let user = crate::auth::access::signed_in()?;
+        let summary = crate::store::users::summary(&state.pool, &user.user_id).await?.ok_or(AppError::SignInRequired)?;
+        if !summary.is_instance_admin {
+            return Err(AppError::Forbidden("Only instance administrators see the instance status".to_string()));
+        }
+        Ok(crate::store::system::load_status(&state.pool, state.database_mode).await?)
+    }
+    .await)
 }

@@ -1,20 +1,45 @@
-//! The shell every page lives in: left navigation, top bar, content area.
+//! The shell every page lives in: left navigation (the current project's sections), top bar
+//! (project switcher, theme, account menu), content area. The sign-in, sign-up and invitation
+//! pages render bare, without the shell.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_location;
 
+use crate::api::account::SignOut;
 use crate::components::icons::{LoupeMark, SectionIcon};
+use crate::components::session::{provide_session, use_session};
 use crate::components::theme::ThemeSwitch;
-use crate::sections::{NavGroup, Section};
+use crate::components::ui::full_navigation;
+use crate::domain::account::SessionInfo;
+use crate::domain::Action;
+use crate::sections::{project_from_path, NavGroup, Section};
+
+/// Pages shown without the shell (signed-out pages).
+pub fn is_bare_path(path: &str) -> bool {
+    matches!(path, "/sign-in" | "/sign-up") || path.starts_with("/invite/")
+}
+
+/// The project in the current URL, if any.
+pub fn current_project_id() -> Memo<Option<String>> {
+    let location = use_location();
+    Memo::new(move |_| location.pathname.with(|path| project_from_path(path).map(|(id, _)| id.to_string())))
+}
 
 #[component]
 pub fn AppLayout(children: Children) -> impl IntoView {
+    provide_session();
+    let location = use_location();
+    let bare = Memo::new(move |_| location.pathname.with(|p| is_bare_path(p)));
     view! {
         <div class="flex h-screen bg-white text-zinc-900 dark:bg-zinc-950 dark:text-zinc-100">
-            <Sidebar />
+            <Show when=move || !bare.get()>
+                <Sidebar />
+            </Show>
             <div class="flex min-w-0 flex-1 flex-col">
-                <TopBar />
+                <Show when=move || !bare.get()>
+                    <TopBar />
+                </Show>
                 <main id="main" class="flex-1 overflow-auto">
                     {children()}
                 </main>
@@ -27,6 +52,7 @@ pub fn AppLayout(children: Children) -> impl IntoView {
 fn Sidebar() -> impl IntoView {
     let location = use_location();
     let current = Memo::new(move |_| Section::for_path(&location.pathname.get()));
+    let project = current_project_id();
 
     view! {
         <nav aria-label="Main" class="flex w-56 shrink-0 flex-col border-r border-zinc-200 bg-zinc-50 dark:border-zinc-800 dark:bg-zinc-900">
@@ -35,24 +61,39 @@ fn Sidebar() -> impl IntoView {
                 <span>"Loupe"</span>
             </a>
             <div class="flex-1 overflow-y-auto px-2 py-3">
-                {NavGroup::ALL
-                    .into_iter()
-                    .map(|group| {
-                        let sections: Vec<Section> = Section::ALL.into_iter().filter(|s| s.group() == group).collect();
-                        view! {
-                            <div class="mb-3">
-                                {group.heading().map(|heading| view! {
-                                    <p class="px-2 pb-1 text-[11px] font-semibold uppercase tracking-wider text-zinc-400 dark:text-zinc-500">{heading}</p>
-                                })}
-                                <ul class="space-y-0.5">
-                                    {sections.into_iter().map(|section| view! {
-                                        <li><NavLink section current /></li>
-                                    }).collect_view()}
-                                </ul>
-                            </div>
-                        }
-                    })
-                    .collect_view()}
+                {move || {
+                    let project = project.get();
+                    NavGroup::ALL
+                        .into_iter()
+                        .map(|group| {
+                            let sections: Vec<Section> = Section::ALL
+                                .into_iter()
+                                .filter(|s| s.group() == group)
+                                // Outside a project only Home has somewhere to go.
+                                .filter(|s| project.is_some() || *s == Section::Home)
+                                .collect();
+                            let project = project.clone();
+                            (!sections.is_empty()).then(|| view! {
+                                <div class="mb-3">
+                                    {group.heading().map(|heading| view! {
+                                        <p class="px-2 pb-1 text-[11px] font-semibold uppercase tracking-wider text-zinc-400 dark:text-zinc-500">{heading}</p>
+                                    })}
+                                    <ul class="space-y-0.5">
+                                        {sections.into_iter().map(|section| {
+                                            let href = section.href(project.as_deref());
+                                            view! { <li><NavLink section href current /></li> }
+                                        }).collect_view()}
+                                    </ul>
+                                </div>
+                            })
+                        })
+                        .collect_view()
+                }}
+                <Show when=move || project.get().is_none()>
+                    <p class="px-2 pt-2 text-xs text-zinc-500 dark:text-zinc-400" data-testid="choose-project">
+                        "Choose a project to see its traces, prompts and evaluations."
+                    </p>
+                </Show>
             </div>
             <p class="border-t border-zinc-200 px-4 py-2 text-[11px] text-zinc-400 dark:border-zinc-800 dark:text-zinc-500">
                 {concat!("Loupe v", env!("CARGO_PKG_VERSION"))}
@@ -62,7 +103,7 @@ fn Sidebar() -> impl IntoView {
 }
 
 #[component]
-fn NavLink(section: Section, current: Memo<Option<Section>>) -> impl IntoView {
+fn NavLink(section: Section, href: String, current: Memo<Option<Section>>) -> impl IntoView {
     let class = move || {
         let base = "flex items-center gap-2 rounded-md px-2 py-1.5 text-sm focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500";
         if current.get() == Some(section) {
@@ -72,7 +113,7 @@ fn NavLink(section: Section, current: Memo<Option<Section>>) -> impl IntoView {
         }
     };
     view! {
-        <A href=section.path() attr:class=class>
+        <A href=href attr:class=class>
             <SectionIcon section />
             <span>{section.label()}</span>
         </A>
@@ -81,26 +122,148 @@ fn NavLink(section: Section, current: Memo<Option<Section>>) -> impl IntoView {
 
 #[component]
 fn TopBar() -> impl IntoView {
+    let session = use_session();
     view! {
         <header class="flex h-12 shrink-0 items-center justify-between border-b border-zinc-200 px-4 dark:border-zinc-800">
-            <ProjectSwitcher />
-            <ThemeSwitch />
+            <Transition fallback=|| view! { <span class="h-4 w-40 animate-pulse rounded bg-zinc-200 dark:bg-zinc-800"></span> }>
+                {move || Suspend::new(async move {
+                    match session.info.await {
+                        Ok(Some(info)) => view! { <ProjectSwitcher info /> }.into_any(),
+                        _ => view! { <span class="text-sm text-zinc-500">"Not signed in"</span> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <div class="flex items-center gap-3">
+                <ThemeSwitch />
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        session.info.await.ok().flatten().map(|info| view! { <UserMenu info /> })
+                    })}
+                </Transition>
+            </div>
         </header>
     }
 }
 
-/// Placeholder until accounts exist: there is no signed-in person yet, so no projects to list.
+/// Closes a dropdown whenever the URL changes (a link inside it was followed).
+fn close_on_navigation(open: RwSignal<bool>) {
+    let location = use_location();
+    Effect::new(move |_| {
+        location.pathname.track();
+        open.set(false);
+    });
+}
+
+const MENU: &str = "absolute z-20 mt-1 rounded-md border border-zinc-200 bg-white py-1 text-sm shadow-lg dark:border-zinc-700 dark:bg-zinc-900";
+const MENU_ITEM: &str = "block px-3 py-1.5 hover:bg-zinc-100 dark:hover:bg-zinc-800";
+
+/// Organization and project switcher: keeps the current section when switching projects.
 #[component]
-fn ProjectSwitcher() -> impl IntoView {
+fn ProjectSwitcher(info: SessionInfo) -> impl IntoView {
+    let open = RwSignal::new(false);
+    close_on_navigation(open);
+    let location = use_location();
+    let project = current_project_id();
+    let info = StoredValue::new(info);
+    let label = move || {
+        let project = project.get();
+        info.with_value(|info| match project.as_deref().and_then(|p| info.project(p)) {
+            Some((org, project)) => format!("{} / {}", org.name, project.name),
+            None => "Choose a project".to_string(),
+        })
+    };
+    // The same section in another project ("/project/a/traces" → "/project/b/traces").
+    let link_to = move |project_id: &str| {
+        let rest = location.pathname.with_untracked(|p| project_from_path(p).map(|(_, rest)| rest.to_string()));
+        match rest.filter(|r| !r.is_empty()) {
+            Some(rest) if !rest.starts_with("/settings/") => format!("/project/{project_id}{rest}"),
+            _ => format!("/project/{project_id}/traces"),
+        }
+    };
     view! {
-        <button
-            type="button"
-            disabled=true
-            title="Switching projects arrives with sign-in and organizations"
-            class="inline-flex items-center gap-2 rounded-md border border-dashed border-zinc-300 px-3 py-1 text-sm text-zinc-500 disabled:cursor-not-allowed dark:border-zinc-700 dark:text-zinc-400"
-        >
-            <span>"No project selected"</span>
-            <svg class="h-3 w-3" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" aria-hidden="true"><path d="M6 9l6 6 6-6" /></svg>
-        </button>
+        <div class="relative">
+            <button
+                type="button"
+                data-testid="project-switcher"
+                aria-haspopup="true"
+                aria-expanded=move || open.get().to_string()
+                on:click=move |_| open.update(|o| *o = !*o)
+                class="inline-flex items-center gap-2 rounded-md border border-zinc-200 px-3 py-1 text-sm hover:bg-zinc-50 dark:border-zinc-700 dark:hover:bg-zinc-800"
+            >
+                <span data-testid="current-project">{label}</span>
+                <svg class="h-3 w-3" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" aria-hidden="true"><path d="M6 9l6 6 6-6" /></svg>
+            </button>
+            <Show when=move || open.get()>
+                <div class=format!("{MENU} left-0 w-72") role="menu" data-testid="project-menu">
+                    {info.with_value(|info| {
+                        if info.organizations.is_empty() {
+                            return view! { <p class="px-3 py-2 text-zinc-500">"You are not in any organization yet."</p> }.into_any();
+                        }
+                        info.organizations.iter().map(|org| {
+                            let org_id = org.id.clone();
+                            let can_create = org.can(Action::CreateProjects);
+                            view! {
+                                <div class="border-b border-zinc-100 pb-1 last:border-b-0 dark:border-zinc-800">
+                                    <div class="flex items-center justify-between px-3 pt-2 pb-1">
+                                        <span class="text-xs font-semibold uppercase tracking-wide text-zinc-500">{org.name.clone()}</span>
+                                        <a class="text-xs text-indigo-600 hover:underline dark:text-indigo-400" href=format!("/organization/{org_id}")>"Settings"</a>
+                                    </div>
+                                    {org.projects.iter().map(|p| {
+                                        let href = link_to(&p.id);
+                                        view! { <a role="menuitem" class=MENU_ITEM href=href>{p.name.clone()}<span class="ml-2 text-xs text-zinc-400">{p.role.label()}</span></a> }
+                                    }).collect_view()}
+                                    {can_create.then(|| view! {
+                                        <a role="menuitem" class=format!("{MENU_ITEM} text-indigo-600 dark:text-indigo-400") href=format!("/organization/{org_id}?new=project")>"+ New project"</a>
+                                    })}
+                                </div>
+                            }
+                        }).collect_view().into_any()
+                    })}
+                    <a role="menuitem" class=format!("{MENU_ITEM} border-t border-zinc-100 dark:border-zinc-800") href="/?new=organization">"+ New organization"</a>
+                </div>
+            </Show>
+        </div>
+    }
+}
+
+#[component]
+fn UserMenu(info: SessionInfo) -> impl IntoView {
+    let open = RwSignal::new(false);
+    close_on_navigation(open);
+    let sign_out = ServerAction::<SignOut>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = sign_out.value().get() {
+            full_navigation("/sign-in");
+        }
+    });
+    let name = info.user.display_name().to_string();
+    let email = info.user.email.clone();
+    view! {
+        <div class="relative">
+            <button
+                type="button"
+                data-testid="user-menu"
+                aria-haspopup="true"
+                aria-expanded=move || open.get().to_string()
+                on:click=move |_| open.update(|o| *o = !*o)
+                class="inline-flex h-7 w-7 items-center justify-center rounded-full bg-indigo-600 text-xs font-semibold uppercase text-white"
+                title=email.clone()
+            >
+                {name.chars().next().unwrap_or('?').to_string()}
+            </button>
+            <Show when=move || open.get()>
+                <div class=format!("{MENU} right-0 w-60") role="menu">
+                    <div class="border-b border-zinc-100 px-3 py-2 dark:border-zinc-800">
+                        <p class="font-medium">{name.clone()}</p>
+                        <p class="truncate text-xs text-zinc-500" data-testid="signed-in-as">{email.clone()}</p>
+                    </div>
+                    <a role="menuitem" class=MENU_ITEM href="/account">"Account"</a>
+                    <button role="menuitem" type="button" class=format!("{MENU_ITEM} w-full text-left") data-testid="sign-out"
+                        on:click=move |_| { sign_out.dispatch(SignOut {}); }>
+                        "Sign out"
+                    </button>
+                </div>
+            </Show>
+        </div>
     }
 }

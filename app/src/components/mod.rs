@@ -3,4 +3,6 @@
 pub mod http_status;
 pub mod icons;
 pub mod layout;
+pub mod session;
 pub mod theme;
+pub mod ui;

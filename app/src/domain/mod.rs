@@ -1,6 +1,7 @@
 //! Domain types shared by the server and the browser. Plain serde types only: no database or
 //! HTTP dependencies, so they build for wasm without `ssr`.
 
+pub mod account;
 pub mod project;
 pub mod password_policy;
 pub mod permissions;

@@ -1,19 +1,132 @@
-//! Home: what this instance is and whether its database is healthy, read live from Postgres.
+//! Home: the signed-in person's organizations and projects (or, for a newcomer, creating the
+//! first one), and the instance's status read live from Postgres.
 
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_query_map};
 
+use crate::api::organizations::CreateOrganization;
 use crate::api::system::get_system_status;
-use crate::domain::SystemStatus;
+use crate::components::session::use_session;
+use crate::components::ui::{action_error, ErrorAlert, BUTTON_PRIMARY, BUTTON_SECONDARY, CARD, INPUT, LABEL};
+use crate::domain::account::OrganizationRef;
+use crate::domain::{Action, SystemStatus};
 use crate::error::AppError;
+
+/// The person's organizations with their projects, or the first-organization form.
+#[component]
+fn Organizations() -> impl IntoView {
+    let session = use_session();
+    let query = use_query_map();
+    let show_form = RwSignal::new(query.with_untracked(|q| q.get("new").as_deref() == Some("organization")));
+    view! {
+        <Transition fallback=|| view! { <div class=CARD><crate::components::ui::Skeleton label="Loading your projects" /></div> }>
+            {move || Suspend::new(async move {
+                let organizations = session.info.await.ok().flatten().map(|i| i.organizations).unwrap_or_default();
+                if organizations.is_empty() {
+                    return view! {
+                        <section class=format!("{CARD} px-6 py-6") data-testid="onboarding">
+                            <h2 class="text-base font-semibold">"Create your organization"</h2>
+                            <p class="mt-1 text-sm text-zinc-500 dark:text-zinc-400">
+                                "Organizations hold projects and the people who work on them. Each project has its own traces, prompts, scores and API keys. "
+                                "If a teammate already uses Loupe, ask them for an invitation instead."
+                            </p>
+                            <NewOrganizationForm />
+                        </section>
+                    }.into_any();
+                }
+                view! {
+                    <div class="space-y-4" data-testid="organizations">
+                        {organizations.into_iter().map(|org| view! { <OrganizationCard org /> }).collect_view()}
+                    </div>
+                    <div class="mt-4">
+                        <Show when=move || show_form.get() fallback=move || view! {
+                            <button type="button" class=BUTTON_SECONDARY data-testid="new-organization" on:click=move |_| show_form.set(true)>"+ New organization"</button>
+                        }>
+                            <section class=format!("{CARD} px-6 py-5")>
+                                <h2 class="text-base font-semibold">"New organization"</h2>
+                                <NewOrganizationForm />
+                            </section>
+                        </Show>
+                    </div>
+                }.into_any()
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn OrganizationCard(org: OrganizationRef) -> impl IntoView {
+    let can_create = org.can(Action::CreateProjects);
+    let settings = format!("/organization/{}", org.id);
+    let new_project = format!("/organization/{}?new=project", org.id);
+    view! {
+        <section class=CARD data-testid="organization-card">
+            <div class="flex items-center justify-between border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">
+                <div>
+                    <h2 class="text-sm font-semibold">{org.name.clone()}</h2>
+                    <p class="text-xs text-zinc-500 dark:text-zinc-400">{format!("Your role: {}", org.role.label())}</p>
+                </div>
+                <div class="flex items-center gap-3 text-sm">
+                    {can_create.then(|| view! { <a class="text-indigo-600 hover:underline dark:text-indigo-400" href=new_project>"+ New project"</a> })}
+                    <a class="text-indigo-600 hover:underline dark:text-indigo-400" href=settings>"Organization settings"</a>
+                </div>
+            </div>
+            {if org.projects.is_empty() {
+                view! { <p class="px-4 py-4 text-sm text-zinc-500 dark:text-zinc-400">"No projects you can see in this organization yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="divide-y divide-zinc-100 dark:divide-zinc-800">
+                        {org.projects.into_iter().map(|p| view! {
+                            <li>
+                                <a class="flex items-center justify-between px-4 py-2.5 text-sm hover:bg-zinc-50 dark:hover:bg-zinc-900" href=format!("/project/{}/traces", p.id) data-testid="project-link">
+                                    <span class="font-medium">{p.name.clone()}</span>
+                                    <span class="text-xs text-zinc-500 dark:text-zinc-400">{p.role.label()}</span>
+                                </a>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn NewOrganizationForm() -> impl IntoView {
+    let action = ServerAction::<CreateOrganization>::new();
+    let navigate = use_navigate();
+    let session = use_session();
+    Effect::new(move |_| {
+        if let Some(Ok(project_id)) = action.value().get() {
+            session.refresh();
+            navigate(&format!("/project/{project_id}/settings?created=1"), Default::default());
+        }
+    });
+    view! {
+        <ActionForm action attr:class="mt-4 grid max-w-xl gap-3 sm:grid-cols-2" attr:data-testid="new-organization-form">
+            <div>
+                <label class=LABEL for="org-name">"Organization name"</label>
+                <input id="org-name" name="name" required placeholder="Acme" class=format!("{INPUT} mt-1") />
+            </div>
+            <div>
+                <label class=LABEL for="project-name">"First project"</label>
+                <input id="project-name" name="project_name" required placeholder="Chatbot" class=format!("{INPUT} mt-1") />
+            </div>
+            <div class="sm:col-span-2"><ErrorAlert error=action_error(action) /></div>
+            <div class="sm:col-span-2">
+                <button type="submit" class=BUTTON_PRIMARY disabled=move || action.pending().get()>
+                    {move || if action.pending().get() { "Creating…" } else { "Create organization and project" }}
+                </button>
+            </div>
+        </ActionForm>
+    }
+}
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    // Bumped by "Check again"; the resource refetches through the server function.
-    let refresh = RwSignal::new(0u32);
-    let status = Resource::new(move || refresh.get(), |_| get_system_status());
-    // True while a re-check is in flight: the old values stay visible, the button says so.
-    let checking = RwSignal::new(false);
+    let session = use_session();
 
     view! {
         <Title text="Home" />
@@ -23,38 +136,24 @@ pub fn HomePage() -> impl IntoView {
                 "Open-source LLM engineering: tracing, prompt management and evaluation, compatible with the Langfuse SDKs. One binary and Postgres."
             </p>
 
-            <section class="mt-8 rounded-lg border border-zinc-200 dark:border-zinc-800" aria-labelledby="status-heading">
-                <div class="flex items-center justify-between border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">
-                    <h2 id="status-heading" class="text-sm font-semibold">"Instance status"</h2>
-                    <button
-                        type="button"
-                        data-testid="recheck"
-                        class="rounded-md border border-zinc-200 px-2.5 py-1 text-xs font-medium hover:bg-zinc-50 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 disabled:opacity-50 dark:border-zinc-700 dark:hover:bg-zinc-800"
-                        disabled=move || checking.get()
-                        aria-busy=move || checking.get().to_string()
-                        on:click=move |_| refresh.update(|n| *n += 1)
-                    >
-                        {move || if checking.get() { "Checking…" } else { "Check again" }}
-                    </button>
-                </div>
-                <Transition fallback=StatusSkeleton set_pending=checking>
-                    {move || Suspend::new(async move {
-                        match status.await {
-                            Ok(status) => view! { <StatusTable status /> }.into_any(),
-                            Err(error) => view! { <StatusError error /> }.into_any(),
-                        }
-                    })}
-                </Transition>
-            </section>
+            <div class="mt-8">
+                <Organizations />
+            </div>
+
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let admin = session.info.await.ok().flatten().is_some_and(|i| i.user.is_instance_admin);
+                    admin.then(|| view! { <InstanceStatus /> })
+                })}
+            </Transition>
 
             <section class="mt-6 rounded-lg border border-zinc-200 px-4 py-4 text-sm dark:border-zinc-800">
                 <h2 class="font-semibold">"Sending data"</h2>
                 <p class="mt-1 text-zinc-500 dark:text-zinc-400">
-                    "Point the Langfuse SDKs at this instance by setting "
+                    "Create an API key in a project's settings, then point the Langfuse SDKs at this instance with "
                     <code class="font-mono text-xs">"LANGFUSE_HOST"</code>
                     " (JS: "<code class="font-mono text-xs">"LANGFUSE_BASE_URL"</code>")"
-                    ". Ingestion endpoints and the trace explorer are not built yet; API keys can be created at start-up with the "
-                    <code class="font-mono text-xs">"LANGFUSE_INIT_*"</code>" variables (see the README)."
+                    ". The settings page shows a ready-to-paste snippet."
                 </p>
             </section>
         </div>
@@ -119,5 +218,40 @@ fn StatusError(error: AppError) -> impl IntoView {
             <p class="font-medium">"Could not read the instance status"</p>
             <p class="mt-1">{error.to_string()}</p>
         </div>
+    }
+}
+
+/// The instance's status, for instance administrators.
+#[component]
+fn InstanceStatus() -> impl IntoView {
+    // Bumped by "Check again"; the resource refetches through the server function.
+    let refresh = RwSignal::new(0u32);
+    let status = Resource::new(move || refresh.get(), |_| get_system_status());
+    // True while a re-check is in flight: the old values stay visible, the button says so.
+    let checking = RwSignal::new(false);
+    view! {
+        <section class="mt-8 rounded-lg border border-zinc-200 dark:border-zinc-800" aria-labelledby="status-heading">
+                <div class="flex items-center justify-between border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">
+                    <h2 id="status-heading" class="text-sm font-semibold">"Instance status"</h2>
+                    <button
+                        type="button"
+                        data-testid="recheck"
+                        class="rounded-md border border-zinc-200 px-2.5 py-1 text-xs font-medium hover:bg-zinc-50 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 disabled:opacity-50 dark:border-zinc-700 dark:hover:bg-zinc-800"
+                        disabled=move || checking.get()
+                        aria-busy=move || checking.get().to_string()
+                        on:click=move |_| refresh.update(|n| *n += 1)
+                    >
+                        {move || if checking.get() { "Checking…" } else { "Check again" }}
+                    </button>
+                </div>
+                <Transition fallback=StatusSkeleton set_pending=checking>
+                    {move || Suspend::new(async move {
+                        match status.await {
+                            Ok(status) => view! { <StatusTable status /> }.into_any(),
+                            Err(error) => view! { <StatusError error /> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </section>
     }
 }

@@ -1,5 +1,11 @@
-//! One module per route.
+//! One module per route (or family of routes).
 
+pub mod account;
+pub mod auth;
 pub mod coming_soon;
 pub mod home;
+pub mod invite;
 pub mod not_found;
+pub mod organization;
+pub mod project;
+pub mod project_settings;

@@ -1,6 +1,7 @@
 use sqlx::PgConnection;
 
 use crate::auth::secrets::{self, SecretHash};
+use crate::domain::account::ApiKeyView;
 
 /// What happened to a key given by configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,4 +64,81 @@ pub async fn create_if_missing(
     .execute(&mut *conn)
     .await?;
     Ok(ConfiguredKey::Created)
+}
+
+/// Creates a key pair for the project in Langfuse's format (`pk-lf-<uuid>`, `sk-lf-<uuid>`);
+/// returns the listed form and the secret, which is not stored and never shown again.
+pub async fn create(conn: &mut PgConnection, project_id: &str, note: Option<&str>) -> Result<(ApiKeyView, String), sqlx::Error> {
+    let public_key = format!("pk-lf-{}", uuid::Uuid::new_v4());
+    let secret_key = format!("sk-lf-{}", uuid::Uuid::new_v4());
+    let secret = secret_key.clone();
+    let secret_hash = tokio::task::spawn_blocking(move || SecretHash::of(&secret).0)
+        .await
+        .map_err(|e| sqlx::Error::Protocol(format!("hashing failed: {e}")))?;
+    let view: ApiKeyView = sqlx::query_as(
+        "INSERT INTO api_keys (id, project_id, public_key, secret_hash, display_secret_key, note)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         RETURNING id, public_key, display_secret_key, note, created_at, last_used_at, expires_at",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(project_id)
+    .bind(&public_key)
+    .bind(&secret_hash)
+    .bind(secrets::display_form(&secret_key))
+    .bind(note)
+    .fetch_one(conn)
+    .await
+    .map(|row: ApiKeyRow| row.into())?;
+    Ok((view, secret_key))
+}
+
+#[derive(sqlx::FromRow)]
+struct ApiKeyRow {
+    id: String,
+    public_key: String,
+    display_secret_key: String,
+    note: Option<String>,
+    created_at: chrono::DateTime<chrono::Utc>,
+    last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl From<ApiKeyRow> for ApiKeyView {
+    fn from(row: ApiKeyRow) -> Self {
+        ApiKeyView {
+            id: row.id,
+            public_key: row.public_key,
+            display_secret_key: row.display_secret_key,
+            note: row.note,
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+            expires_at: row.expires_at,
+        }
+    }
+}
+
+/// The project's keys, newest first.
+pub async fn list(pool: &sqlx::PgPool, project_id: &str) -> Result<Vec<ApiKeyView>, sqlx::Error> {
+    let rows: Vec<ApiKeyRow> = sqlx::query_as(
+        "SELECT id, public_key, display_secret_key, note, created_at, last_used_at, expires_at
+         FROM api_keys WHERE project_id = $1 ORDER BY created_at DESC, id",
+    )
+    .bind(project_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+/// Deletes a key of this project; the public API refuses it from the next request on (the
+/// request path checks that a cached key still exists). Returns the deleted key's listed form.
+pub async fn revoke(conn: &mut PgConnection, project_id: &str, key_id: &str) -> Result<Option<ApiKeyView>, sqlx::Error> {
+    let row: Option<ApiKeyRow> = sqlx::query_as(
+        "DELETE FROM api_keys WHERE id = $1 AND project_id = $2
+         RETURNING id, public_key, display_secret_key, note, created_at, last_used_at, expires_at",
+    )
+    .bind(key_id)
+    .bind(project_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(Into::into))
 }

@@ -7,6 +7,8 @@ use serde::Serialize;
 use serde_json::Value;
 use sqlx::PgConnection;
 
+use crate::domain::account::{AuditEntryView, AuditFilter, AuditPage};
+
 /// Who made a change: a signed-in person or an API key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
@@ -86,4 +88,51 @@ pub async fn list(
     .bind(limit)
     .fetch_all(conn)
     .await
+}
+
+/// A page of the audit log for the UI, newest first, with actor and project names resolved.
+pub async fn page(pool: &sqlx::PgPool, org_id: &str, filter: &AuditFilter, limit: i64) -> Result<AuditPage, sqlx::Error> {
+    type Row = (i64, chrono::DateTime<chrono::Utc>, Option<String>, Option<String>, Option<String>, String, String, String, Option<String>, Option<String>, Option<Value>, Option<Value>);
+    let non_empty = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT a.id, a.created_at, u.email, a.actor_user_id, k.public_key, a.action, a.resource_type, a.resource_id,
+                a.project_id, p.name, a.before, a.after
+         FROM audit_log a
+         LEFT JOIN users u ON u.id = a.actor_user_id
+         LEFT JOIN api_keys k ON k.id = a.actor_api_key_id
+         LEFT JOIN projects p ON p.id = a.project_id
+         WHERE a.org_id = $1
+           AND ($2::text IS NULL OR a.action = $2)
+           AND ($3::text IS NULL OR u.email ILIKE '%' || $3 || '%')
+           AND ($4::text IS NULL OR a.project_id = $4)
+           AND ($5::bigint IS NULL OR a.id < $5)
+         ORDER BY a.id DESC LIMIT $6",
+    )
+    .bind(org_id)
+    .bind(non_empty(&filter.action))
+    .bind(non_empty(&filter.actor).map(|a| a.replace('%', "\\%").replace('_', "\\_")))
+    .bind(non_empty(&filter.project_id))
+    .bind(filter.before_id)
+    .bind(limit + 1)
+    .fetch_all(pool)
+    .await?;
+    let more = rows.len() as i64 > limit;
+    let entries: Vec<AuditEntryView> = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(|(id, created_at, email, user_id, public_key, action, resource_type, resource_id, project_id, project_name, before, after)| {
+            let actor = match (email, user_id, public_key) {
+                (Some(email), _, _) => email,
+                (None, _, Some(key)) => format!("API key {key}"),
+                (None, Some(_), None) | (None, None, None) => "a deleted user or key".to_string(),
+            };
+            AuditEntryView { id, created_at, actor, action, resource_type, resource_id, project_id, project_name, before, after }
+        })
+        .collect();
+    let next_before_id = if more { entries.last().map(|e| e.id) } else { None };
+    let actions = sqlx::query_scalar("SELECT DISTINCT action FROM audit_log WHERE org_id = $1 ORDER BY action")
+        .bind(org_id)
+        .fetch_all(pool)
+        .await?;
+    Ok(AuditPage { entries, next_before_id, actions })
 }

@@ -1,6 +1,10 @@
-use sqlx::PgConnection;
+//! Organization memberships and per-project role overrides.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
 
 use super::Upsert;
+use crate::domain::account::{MemberView, ProjectRoleOverride};
 use crate::domain::Role;
 
 /// Adds the user to the organization with `role` unless they are already a member (an existing
@@ -16,4 +20,125 @@ pub async fn add_if_missing(conn: &mut PgConnection, org_id: &str, user_id: &str
     .execute(conn)
     .await?;
     Ok(Upsert::from_rows_affected(result.rows_affected()))
+}
+
+/// The user's role in the organization, `None` when not a member.
+pub async fn role_in_org(conn: &mut PgConnection, org_id: &str, user_id: &str) -> Result<Option<Role>, sqlx::Error> {
+    let role: Option<String> = sqlx::query_scalar("SELECT role FROM organization_memberships WHERE org_id = $1 AND user_id = $2")
+        .bind(org_id)
+        .bind(user_id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(role.and_then(|r| r.parse().ok()))
+}
+
+/// The organization's Owners, locked until the transaction ends, so two concurrent demotions
+/// cannot both pass the last-owner check.
+pub async fn lock_owners(conn: &mut PgConnection, org_id: &str) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT user_id FROM organization_memberships WHERE org_id = $1 AND role = 'OWNER' ORDER BY user_id FOR UPDATE",
+    )
+    .bind(org_id)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn set_role(conn: &mut PgConnection, org_id: &str, user_id: &str, role: Role) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE organization_memberships SET role = $3, updated_at = now() WHERE org_id = $1 AND user_id = $2",
+    )
+    .bind(org_id)
+    .bind(user_id)
+    .bind(role.as_str())
+    .execute(conn)
+    .await?;
+    Ok(result.rows_affected() > 0)
+}
+
+/// Removes the member from the organization and from its projects' overrides.
+pub async fn remove(conn: &mut PgConnection, org_id: &str, user_id: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query(
+        "DELETE FROM project_memberships WHERE user_id = $2 AND project_id IN (SELECT id FROM projects WHERE org_id = $1)",
+    )
+    .bind(org_id)
+    .bind(user_id)
+    .execute(&mut *conn)
+    .await?;
+    let result = sqlx::query("DELETE FROM organization_memberships WHERE org_id = $1 AND user_id = $2")
+        .bind(org_id)
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(result.rows_affected() > 0)
+}
+
+/// Sets (`Some`) or clears (`None`) a member's role override in one project; returns the
+/// previous override.
+pub async fn set_project_role(
+    conn: &mut PgConnection,
+    project_id: &str,
+    user_id: &str,
+    role: Option<Role>,
+) -> Result<Option<Role>, sqlx::Error> {
+    let previous: Option<String> =
+        sqlx::query_scalar("SELECT role FROM project_memberships WHERE project_id = $1 AND user_id = $2 FOR UPDATE")
+            .bind(project_id)
+            .bind(user_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    match role {
+        Some(role) => {
+            sqlx::query(
+                "INSERT INTO project_memberships (project_id, user_id, role) VALUES ($1, $2, $3)
+                 ON CONFLICT (project_id, user_id) DO UPDATE SET role = EXCLUDED.role, updated_at = now()",
+            )
+            .bind(project_id)
+            .bind(user_id)
+            .bind(role.as_str())
+            .execute(conn)
+            .await?;
+        }
+        None => {
+            sqlx::query("DELETE FROM project_memberships WHERE project_id = $1 AND user_id = $2")
+                .bind(project_id)
+                .bind(user_id)
+                .execute(conn)
+                .await?;
+        }
+    }
+    Ok(previous.and_then(|r| r.parse().ok()))
+}
+
+/// The organization's members with their overrides, Owners first, then by email.
+pub async fn list(pool: &PgPool, org_id: &str) -> Result<Vec<MemberView>, sqlx::Error> {
+    let members: Vec<(String, String, Option<String>, String, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT u.id, u.email, u.name, m.role, m.created_at
+         FROM organization_memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.org_id = $1
+         ORDER BY CASE m.role WHEN 'OWNER' THEN 0 WHEN 'ADMIN' THEN 1 WHEN 'MEMBER' THEN 2 ELSE 3 END, lower(u.email)",
+    )
+    .bind(org_id)
+    .fetch_all(pool)
+    .await?;
+    let overrides: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT pm.user_id, p.id, p.name, pm.role
+         FROM project_memberships pm JOIN projects p ON p.id = pm.project_id
+         WHERE p.org_id = $1 AND p.deleted_at IS NULL ORDER BY lower(p.name)",
+    )
+    .bind(org_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(members
+        .into_iter()
+        .map(|(user_id, email, name, role, joined_at)| {
+            let project_roles = overrides
+                .iter()
+                .filter(|(uid, ..)| *uid == user_id)
+                .filter_map(|(_, project_id, project_name, role)| {
+                    Some(ProjectRoleOverride { project_id: project_id.clone(), project_name: project_name.clone(), role: role.parse().ok()? })
+                })
+                .collect();
+            MemberView { user_id, email, name, role: role.parse().unwrap_or(Role::Viewer), joined_at, project_roles }
+        })
+        .collect())
 }

@@ -5,6 +5,7 @@
 
 pub mod api_keys;
 pub mod audit_log;
+pub mod invitations;
 pub mod memberships;
 pub mod observations;
 pub mod organizations;
@@ -33,4 +34,9 @@ impl Upsert {
             Upsert::AlreadyExisted
         }
     }
+}
+
+/// A new random identifier for organizations, projects and invitations (32 hex characters).
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
 }

@@ -1,6 +1,10 @@
-use sqlx::PgConnection;
+//! Projects: creation (by headless init and in the UI), renaming, soft deletion (the data is
+//! purged in the background), listing for an organization.
+
+use sqlx::{PgConnection, PgPool};
 
 use super::Upsert;
+use crate::domain::account::ProjectListItem;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CreateProjectError {
@@ -41,6 +45,66 @@ pub async fn create_if_missing(
     Ok(Upsert::AlreadyExisted)
 }
 
+/// Creates a project with a generated id.
+pub async fn create(conn: &mut PgConnection, org_id: &str, name: &str) -> Result<String, sqlx::Error> {
+    let id = super::new_id();
+    sqlx::query("INSERT INTO projects (id, org_id, name) VALUES ($1, $2, $3)")
+        .bind(&id)
+        .bind(org_id)
+        .bind(name)
+        .execute(conn)
+        .await?;
+    Ok(id)
+}
+
+/// Whether a live project of this organization already has this name (case-insensitively).
+pub async fn name_taken(conn: &mut PgConnection, org_id: &str, name: &str, except_id: Option<&str>) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM projects WHERE org_id = $1 AND lower(name) = lower($2)
+                        AND deleted_at IS NULL AND id IS DISTINCT FROM $3)",
+    )
+    .bind(org_id)
+    .bind(name)
+    .bind(except_id)
+    .fetch_one(conn)
+    .await
+}
+
+/// Renames a live project; returns the previous name.
+pub async fn rename(conn: &mut PgConnection, project_id: &str, name: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE projects p SET name = $2, updated_at = now()
+         FROM (SELECT id, name FROM projects WHERE id = $1 AND deleted_at IS NULL FOR UPDATE) old
+         WHERE p.id = old.id RETURNING old.name",
+    )
+    .bind(project_id)
+    .bind(name)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Marks a project deleted: from this moment its API keys stop working and nobody sees it; the
+/// maintenance task removes its data in batches and then the row. Returns whether it was live.
+pub async fn soft_delete(conn: &mut PgConnection, project_id: &str) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query("UPDATE projects SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL")
+        .bind(project_id)
+        .execute(conn)
+        .await?;
+    Ok(result.rows_affected() > 0)
+}
+
+/// The organization's live projects, by name.
+pub async fn list_for_org(pool: &PgPool, org_id: &str) -> Result<Vec<ProjectListItem>, sqlx::Error> {
+    let rows: Vec<(String, String, chrono::DateTime<chrono::Utc>, i64)> = sqlx::query_as(
+        "SELECT p.id, p.name, p.created_at, (SELECT count(*) FROM api_keys k WHERE k.project_id = p.id)
+         FROM projects p WHERE p.org_id = $1 AND p.deleted_at IS NULL ORDER BY lower(p.name), p.id",
+    )
+    .bind(org_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|(id, name, created_at, api_keys)| ProjectListItem { id, name, created_at, api_keys }).collect())
+}
+
 /// The project with its organization, as `GET /api/public/projects` shows it to the project's
 /// API key; `None` when the project does not exist or is deleted.
 pub async fn summary(
@@ -62,4 +126,29 @@ pub async fn summary(
         metadata: Default::default(),
         retention_days: None,
     }))
+}
+
+/// One batch of the purge of deleted projects: removes up to `batch` rows of one table family
+/// for one deleted project, or the project row itself once its data is gone. Returns the rows
+/// removed (0 when nothing is left to purge). Batches keep each transaction short, so purging a
+/// project with millions of observations never blocks ingestion for long.
+pub async fn purge_deleted_batch(pool: &PgPool, batch: i64) -> Result<u64, sqlx::Error> {
+    let Some(project_id): Option<String> =
+        sqlx::query_scalar("SELECT id FROM projects WHERE deleted_at IS NOT NULL ORDER BY deleted_at LIMIT 1")
+            .fetch_optional(pool)
+            .await?
+    else {
+        return Ok(0);
+    };
+    for table in ["observations", "scores", "traces", "trace_sessions"] {
+        let sql = format!(
+            "DELETE FROM {table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM {table} WHERE project_id = $1 LIMIT $2))"
+        );
+        let removed = sqlx::query(&sql).bind(&project_id).bind(batch).execute(pool).await?.rows_affected();
+        if removed > 0 {
+            return Ok(removed);
+        }
+    }
+    // The rest (keys, models, memberships, score configs) is small and goes by cascade.
+    Ok(sqlx::query("DELETE FROM projects WHERE id = $1 AND deleted_at IS NOT NULL").bind(&project_id).execute(pool).await?.rows_affected())
 }

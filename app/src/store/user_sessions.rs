@@ -26,17 +26,27 @@ pub async fn create(conn: &mut PgConnection, user_id: &str, user_agent: Option<&
     Ok(token)
 }
 
-/// The user of a live session, extending it; `None` for unknown or expired tokens.
+/// The user of a live session, extending it; `None` for unknown or expired tokens. The expiry
+/// moves at most every few minutes, so a page's burst of requests costs one read, not a write
+/// each.
 pub async fn user_for(pool: &PgPool, token: &str) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "UPDATE user_sessions SET last_seen_at = now(), expires_at = now() + $2
-         WHERE token_hash = $1 AND expires_at > now()
-         RETURNING user_id",
+    let digest = tokens::digest(token);
+    let row: Option<(String, bool)> = sqlx::query_as(
+        "SELECT user_id, last_seen_at < now() - interval '5 minutes'
+         FROM user_sessions WHERE token_hash = $1 AND expires_at > now()",
     )
-    .bind(tokens::digest(token))
-    .bind(IDLE_LIFETIME)
+    .bind(&digest)
     .fetch_optional(pool)
-    .await
+    .await?;
+    let Some((user_id, stale)) = row else { return Ok(None) };
+    if stale {
+        sqlx::query("UPDATE user_sessions SET last_seen_at = now(), expires_at = now() + $2 WHERE token_hash = $1")
+            .bind(&digest)
+            .bind(IDLE_LIFETIME)
+            .execute(pool)
+            .await?;
+    }
+    Ok(Some(user_id))
 }
 
 /// Ends one session (sign out).

@@ -4,6 +4,7 @@
 pub mod health;
 pub mod public_api;
 pub mod request_log;
+pub mod session;
 
 use std::time::Duration;
 
@@ -30,6 +31,7 @@ pub fn router(state: AppState) -> Router {
             axum::http::header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), session::layer))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(60)))
         .layer(axum::middleware::from_fn(request_log::log_request))

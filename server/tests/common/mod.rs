@@ -139,6 +139,7 @@ impl TestApi {
             leptos_options: loupe_server::leptos_options(&site_root, "127.0.0.1:3000".parse().unwrap()),
             pool: self.pool.clone(),
             database_mode: loupe_app::domain::system::DatabaseMode::Embedded,
+            settings: Default::default(),
         };
         loupe_server::http::router(state)
     }

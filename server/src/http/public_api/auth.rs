@@ -5,7 +5,8 @@
 //! for [`ScoreAccess`] (browser feedback widgets). Secrets are stored as argon2id hashes, which
 //! take tens of milliseconds to verify; a verified pair is remembered for [`CACHE_TTL`] under the
 //! SHA-256 of the pair (never the secret itself), so the ingestion path pays that cost once a
-//! minute per key rather than per request. Revoking a key takes effect within the TTL.
+//! minute per key rather than per request. Each request still checks that the key exists (a
+//! primary-key probe), so revoking a key or deleting its project takes effect at once.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -161,6 +162,21 @@ async fn find_key(pool: &PgPool, public_key: &str) -> Result<Option<KeyRow>, Api
     })
 }
 
+/// Whether the key still exists and its project is not deleted (a primary-key probe).
+async fn key_is_live(pool: &PgPool, api_key_id: &str) -> Result<bool, ApiError> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM api_keys k JOIN projects p ON p.id = k.project_id
+                        WHERE k.id = $1 AND p.deleted_at IS NULL)",
+    )
+    .bind(api_key_id)
+    .fetch_one(pool)
+    .await
+    .map_err(|error| {
+        tracing::warn!(%error, "API key lookup failed");
+        ApiError::unavailable("Service Unavailable", 2)
+    })
+}
+
 fn not_expired(expires_at: Option<DateTime<Utc>>) -> bool {
     expires_at.is_none_or(|at| at > Utc::now())
 }
@@ -185,7 +201,15 @@ async fn verify_basic(state: &PublicState, public_key: String, secret_key: Strin
         hasher.finalize().into()
     };
     match state.keys.get(&digest) {
-        Some(Cached::Valid(key, expires_at)) if not_expired(expires_at) => return Ok(key),
+        Some(Cached::Valid(key, expires_at)) if not_expired(expires_at) => {
+            // The cache saves the argon2 work, not the existence check: a revoked key or a
+            // deleted project is refused from the next request on, on every replica.
+            if key_is_live(&state.pool, &key.api_key_id).await? {
+                return Ok(key);
+            }
+            state.keys.put(digest, Cached::Invalid);
+            return Err(unauthorized(INVALID_CREDENTIALS));
+        }
         Some(Cached::Valid(..)) | Some(Cached::Invalid) => return Err(unauthorized(INVALID_CREDENTIALS)),
         None => {}
     }

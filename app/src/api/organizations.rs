@@ -1,0 +1,115 @@
+//! Organizations: create (with a first project), rename, delete; their project list.
+
+use leptos::prelude::*;
+
+use crate::domain::account::ProjectListItem;
+use crate::error::AppError;
+
+/// Creates an organization owned by the signed-in person, with its first project; returns the
+/// project's id (the page to open next).
+#[server(prefix = "/api/ui", endpoint = "create_organization")]
+pub async fn create_organization(name: String, project_name: String) -> Result<String, AppError> {
+    use crate::api::support::{audit, name as valid_name, respond, state};
+    respond(async {
+        let state = state();
+        let user = crate::auth::access::signed_in()?;
+        let name = valid_name("name", &name)?;
+        let project_name = valid_name("project_name", &project_name)?;
+        let mut tx = state.pool.begin().await?;
+        let org_id = crate::store::organizations::create(&mut tx, &name, &user.user_id).await?;
+        let project_id = crate::store::projects::create(&mut tx, &org_id, &project_name).await?;
+        audit(&mut tx, &user.user_id, &org_id, None, "organization.create", "organization", &org_id, None,
+            Some(serde_json::json!({"name": name}))).await?;
+        audit(&mut tx, &user.user_id, &org_id, Some(&project_id), "project.create", "project", &project_id, None,
+            Some(serde_json::json!({"name": project_name}))).await?;
+        tx.commit().await?;
+        Ok(project_id)
+    }
+    .await)
+}
+
+#[server(prefix = "/api/ui", endpoint = "rename_organization")]
+pub async fn rename_organization(org_id: String, name: String) -> Result<(), AppError> {
+    use crate::api::support::{audit, name as valid_name, respond, state};
+    respond(async {
+        let state = state();
+        let user = crate::auth::access::signed_in()?;
+        crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::ManageOrganization).await?;
+        let name = valid_name("name", &name)?;
+        let mut tx = state.pool.begin().await?;
+        let before = crate::store::organizations::rename(&mut tx, &org_id, &name)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("organization {org_id}")))?;
+        audit(&mut tx, &user.user_id, &org_id, None, "organization.rename", "organization", &org_id,
+            Some(serde_json::json!({"name": before})), Some(serde_json::json!({"name": name}))).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    .await)
+}
+
+/// Deletes the organization with all its projects and data (Owners only); `confirm_name` must be
+/// the organization's name, typed by the person.
+#[server(prefix = "/api/ui", endpoint = "delete_organization")]
+pub async fn delete_organization(org_id: String, confirm_name: String) -> Result<(), AppError> {
+    use crate::api::support::{respond, state};
+    respond(async {
+        let state = state();
+        let user = crate::auth::access::signed_in()?;
+        crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::DeleteOrganization).await?;
+        let mut tx = state.pool.begin().await?;
+        let name: String = sqlx::query_scalar("SELECT name FROM organizations WHERE id = $1 FOR UPDATE")
+            .bind(&org_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if confirm_name.trim() != name {
+            return Err(AppError::invalid("confirm_name", format!("Type the organization's name, {name}, to confirm.")));
+        }
+        // Projects first (soft), so their API keys stop at once; the cascade takes the rest.
+        sqlx::query("UPDATE projects SET deleted_at = now() WHERE org_id = $1 AND deleted_at IS NULL")
+            .bind(&org_id)
+            .execute(&mut *tx)
+            .await?;
+        crate::store::organizations::delete(&mut tx, &org_id).await?;
+        tx.commit().await?;
+        // The organization's audit log goes with it; the server log keeps the fact.
+        tracing::info!(org_id = %org_id, org_name = %name, user_id = %user.user_id, "organization deleted");
+        Ok(())
+    }
+    .await)
+}
+
+/// The organization's projects (any member).
+#[server(prefix = "/api/ui", endpoint = "list_projects")]
+pub async fn list_projects(org_id: String) -> Result<Vec<ProjectListItem>, AppError> {
+    use crate::api::support::{respond, state};
+    respond(async {
+        let state = state();
+        let user = crate::auth::access::signed_in()?;
+        crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::ReadProjectData).await?;
+        Ok(crate::store::projects::list_for_org(&state.pool, &org_id).await?)
+    }
+    .await)
+}
+
+/// Creates a project in the organization (Admins and Owners); returns its id.
+#[server(prefix = "/api/ui", endpoint = "create_project")]
+pub async fn create_project(org_id: String, name: String) -> Result<String, AppError> {
+    use crate::api::support::{audit, name as valid_name, respond, state};
+    respond(async {
+        let state = state();
+        let user = crate::auth::access::signed_in()?;
+        crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::CreateProjects).await?;
+        let name = valid_name("name", &name)?;
+        let mut tx = state.pool.begin().await?;
+        if crate::store::projects::name_taken(&mut tx, &org_id, &name, None).await? {
+            return Err(AppError::invalid("name", format!("A project named {name} already exists in this organization.")));
+        }
+        let project_id = crate::store::projects::create(&mut tx, &org_id, &name).await?;
+        audit(&mut tx, &user.user_id, &org_id, Some(&project_id), "project.create", "project", &project_id, None,
+            Some(serde_json::json!({"name": name}))).await?;
+        tx.commit().await?;
+        Ok(project_id)
+    }
+    .await)
+}

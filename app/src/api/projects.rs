@@ -1,0 +1,57 @@
+//! Project settings: rename and delete.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+#[server(prefix = "/api/ui", endpoint = "rename_project")]
+pub async fn rename_project(project_id: String, name: String) -> Result<(), AppError> {
+    use crate::api::support::{audit, name as valid_name, respond, state};
+    respond(async {
+        let state = state();
+        let user = crate::auth::access::signed_in()?;
+        let scope =
+            crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ManageProjectSettings).await?;
+        let name = valid_name("name", &name)?;
+        let mut tx = state.pool.begin().await?;
+        if crate::store::projects::name_taken(&mut tx, &scope.org_id, &name, Some(&project_id)).await? {
+            return Err(AppError::invalid("name", format!("A project named {name} already exists in this organization.")));
+        }
+        let before = crate::store::projects::rename(&mut tx, &project_id, &name)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("project {project_id}")))?;
+        audit(&mut tx, &user.user_id, &scope.org_id, Some(&project_id), "project.rename", "project", &project_id,
+            Some(serde_json::json!({"name": before})), Some(serde_json::json!({"name": name}))).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    .await)
+}
+
+/// Deletes the project; `confirm_name` must be its name, typed by the person. Its API keys stop
+/// working at once; its traces, observations and scores are purged in the background.
+#[server(prefix = "/api/ui", endpoint = "delete_project")]
+pub async fn delete_project(project_id: String, confirm_name: String) -> Result<(), AppError> {
+    use crate::api::support::{audit, respond, state};
+    respond(async {
+        let state = state();
+        let user = crate::auth::access::signed_in()?;
+        let scope =
+            crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ManageProjectSettings).await?;
+        if confirm_name.trim() != scope.project_name {
+            return Err(AppError::invalid(
+                "confirm_name",
+                format!("Type the project's name, {}, to confirm.", scope.project_name),
+            ));
+        }
+        let mut tx = state.pool.begin().await?;
+        if !crate::store::projects::soft_delete(&mut tx, &project_id).await? {
+            return Err(AppError::NotFound(format!("project {project_id}")));
+        }
+        audit(&mut tx, &user.user_id, &scope.org_id, Some(&project_id), "project.delete", "project", &project_id,
+            Some(serde_json::json!({"name": scope.project_name})), None).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    .await)
+}

@@ -1,0 +1,88 @@
+//! Who is asking, and may they? Every server function starts here: [`signed_in`] for the person,
+//! then [`project`] or [`organization`] with the [`Action`] it is about to take. Roles are looked
+//! up per call (one indexed query), so a role change or removal applies to the very next request.
+//!
+//! A project or organization the person does not belong to is reported as *not found*, exactly
+//! like one that does not exist: membership is never revealed to outsiders.
+
+use axum::http::request::Parts;
+use leptos::prelude::use_context;
+use sqlx::PgPool;
+
+use super::session::{ClientIp, CurrentUser};
+use crate::domain::permissions::{effective_role, require};
+use crate::domain::{Action, Role};
+use crate::error::AppError;
+
+/// The signed-in person of the current request, if any.
+pub fn current_user() -> Option<CurrentUser> {
+    use_context::<Parts>().and_then(|parts| parts.extensions.get::<CurrentUser>().cloned())
+}
+
+/// The signed-in person, or `SignInRequired`.
+pub fn signed_in() -> Result<CurrentUser, AppError> {
+    current_user().ok_or(AppError::SignInRequired)
+}
+
+/// The client's address (for throttling); "unknown" when the server did not record one.
+pub fn client_ip() -> String {
+    use_context::<Parts>()
+        .and_then(|parts| parts.extensions.get::<ClientIp>().map(|ip| ip.0.clone()))
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// A person's standing in one project.
+#[derive(Debug, Clone)]
+pub struct ProjectScope {
+    pub user_id: String,
+    pub org_id: String,
+    pub project_id: String,
+    pub project_name: String,
+    pub role: Role,
+}
+
+/// A person's standing in one organization.
+#[derive(Debug, Clone)]
+pub struct OrgScope {
+    pub user_id: String,
+    pub org_id: String,
+    pub role: Role,
+}
+
+/// The person's effective role in the project (the project override, else the organization
+/// role), checked against `action`.
+pub async fn project(pool: &PgPool, user: &CurrentUser, project_id: &str, action: Action) -> Result<ProjectScope, AppError> {
+    let row: Option<(String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT p.org_id, p.name, m.role, pm.role
+         FROM projects p
+         JOIN organization_memberships m ON m.org_id = p.org_id AND m.user_id = $2
+         LEFT JOIN project_memberships pm ON pm.project_id = p.id AND pm.user_id = $2
+         WHERE p.id = $1 AND p.deleted_at IS NULL",
+    )
+    .bind(project_id)
+    .bind(&user.user_id)
+    .fetch_optional(pool)
+    .await?;
+    let Some((org_id, project_name, org_role, project_role)) = row else {
+        return Err(AppError::NotFound(format!("project {project_id}")));
+    };
+    let org_role: Role = org_role.parse().map_err(|_| AppError::Internal)?;
+    let role = effective_role(org_role, project_role.and_then(|r| r.parse().ok()));
+    require(role, action)?;
+    Ok(ProjectScope { user_id: user.user_id.clone(), org_id, project_id: project_id.to_string(), project_name, role })
+}
+
+/// The person's role in the organization, checked against `action`.
+pub async fn organization(pool: &PgPool, user: &CurrentUser, org_id: &str, action: Action) -> Result<OrgScope, AppError> {
+    let role: Option<String> = sqlx::query_scalar("SELECT role FROM organization_memberships WHERE org_id = $1 AND user_id = $2")
+        .bind(org_id)
+        .bind(&user.user_id)
+        .fetch_optional(pool)
+        .await?;
+    let Some(role) = role else {
+        return Err(AppError::NotFound(format!("organization {org_id}")));
+    };
+    let role: Role = role.parse().map_err(|_| AppError::Internal)?;
+    require(role, action)?;
+    Ok(OrgScope { user_id: user.user_id.clone(), org_id: org_id.to_string(), role })
+}

@@ -1,0 +1,79 @@
+//! The session cookie: its name and attributes, reading it from a request, and the signed-in
+//! person the server's session middleware attaches to each request.
+//!
+//! The cookie is `HttpOnly` (no script can read it), `SameSite=Lax` (not sent on cross-site
+//! POSTs — the first CSRF defence; the Origin check in the middleware is the second) and
+//! `Secure` when Loupe is served over https.
+
+use axum::http::{header, HeaderMap, HeaderValue};
+
+pub const COOKIE_NAME: &str = "loupe_session";
+
+/// The signed-in person of a request, put into the request's extensions by the server's session
+/// middleware after checking the cookie against `user_sessions`. Server functions read it from
+/// the request parts (see `auth::access`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrentUser {
+    pub user_id: String,
+    /// The cookie's token, so a password change can keep this session and end the others.
+    pub token: String,
+}
+
+/// The client's address as the session middleware saw it (for sign-in throttling).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientIp(pub String);
+
+/// `Set-Cookie` for a new session.
+pub fn session_cookie(token: &str, secure: bool) -> HeaderValue {
+    let max_age = crate::store::user_sessions::IDLE_LIFETIME.num_seconds();
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!("{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"))
+        .expect("tokens are base64url")
+}
+
+/// `Set-Cookie` that removes the session cookie.
+pub fn clear_cookie(secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!("{COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")).expect("ascii")
+}
+
+/// The session token from the request's `Cookie` headers, if any.
+pub fn token_from(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE_NAME)
+        .map(|(_, value)| value.trim().to_string())
+        .filter(|token| !token.is_empty() && token.len() <= 128)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookie_attributes() {
+        let cookie = session_cookie("abc", false);
+        assert_eq!(cookie, "loupe_session=abc; Path=/; HttpOnly; SameSite=Lax; Max-Age=2592000");
+        assert!(session_cookie("abc", true).to_str().unwrap().ends_with("; Secure"));
+        assert!(clear_cookie(false).to_str().unwrap().contains("Max-Age=0"));
+    }
+
+    #[test]
+    fn reads_the_token_among_other_cookies() {
+        let mut headers = HeaderMap::new();
+        headers.append(header::COOKIE, HeaderValue::from_static("theme=dark; loupe_session=tok123 ; other=1"));
+        assert_eq!(token_from(&headers).as_deref(), Some("tok123"));
+        let mut headers = HeaderMap::new();
+        headers.append(header::COOKIE, HeaderValue::from_static("a=1"));
+        headers.append(header::COOKIE, HeaderValue::from_static("loupe_session=x"));
+        assert_eq!(token_from(&headers).as_deref(), Some("x"));
+        assert_eq!(token_from(&HeaderMap::new()), None);
+        let mut headers = HeaderMap::new();
+        headers.append(header::COOKIE, HeaderValue::from_static("loupe_session="));
+        assert_eq!(token_from(&headers), None);
+    }
+}

@@ -1,0 +1,138 @@
+//! Small building blocks shared by the forms and tables: class names for inputs and buttons, an
+//! error alert, a copy button, a page header, and the full-page navigation used after signing in
+//! or out (so the shell reloads with the new session).
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+pub const INPUT: &str = "block w-full rounded-md border border-zinc-300 bg-white px-3 py-1.5 text-sm shadow-sm placeholder:text-zinc-400 focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500/30 disabled:opacity-60 dark:border-zinc-700 dark:bg-zinc-900";
+pub const SELECT: &str = "rounded-md border border-zinc-300 bg-white px-2 py-1.5 text-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500/30 disabled:opacity-60 dark:border-zinc-700 dark:bg-zinc-900";
+pub const LABEL: &str = "block text-sm font-medium text-zinc-700 dark:text-zinc-300";
+pub const HINT: &str = "mt-1 text-xs text-zinc-500 dark:text-zinc-400";
+pub const BUTTON_PRIMARY: &str = "inline-flex items-center justify-center gap-2 rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white shadow-sm hover:bg-indigo-500 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2 disabled:cursor-not-allowed disabled:opacity-50 dark:focus-visible:ring-offset-zinc-950";
+pub const BUTTON_SECONDARY: &str = "inline-flex items-center justify-center gap-2 rounded-md border border-zinc-300 bg-white px-3 py-1.5 text-sm font-medium hover:bg-zinc-50 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 disabled:cursor-not-allowed disabled:opacity-50 dark:border-zinc-700 dark:bg-zinc-900 dark:hover:bg-zinc-800";
+pub const BUTTON_DANGER: &str = "inline-flex items-center justify-center gap-2 rounded-md bg-red-600 px-3 py-1.5 text-sm font-medium text-white shadow-sm hover:bg-red-500 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-red-500 focus-visible:ring-offset-2 disabled:cursor-not-allowed disabled:opacity-50";
+pub const BUTTON_LINK: &str = "text-sm font-medium text-indigo-600 hover:underline disabled:opacity-50 dark:text-indigo-400";
+pub const CARD: &str = "rounded-lg border border-zinc-200 dark:border-zinc-800";
+pub const TABLE: &str = "w-full text-left text-sm";
+pub const TH: &str = "px-4 py-2 text-xs font-semibold uppercase tracking-wide text-zinc-500 dark:text-zinc-400";
+pub const TD: &str = "px-4 py-2 align-top";
+
+/// A red alert with the error's message; nothing when there is no error.
+#[component]
+pub fn ErrorAlert(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    move || {
+        error.get().map(|error| {
+            let (title, hint) = match &error {
+                AppError::SignInRequired => ("Signed out", Some(view! { <a class="underline" href="/sign-in">"Sign in again"</a> })),
+                AppError::Forbidden(_) => ("Not allowed", None),
+                AppError::TooManyAttempts(_) => ("Too many attempts", None),
+                AppError::NotFound(_) => ("Not found", None),
+                _ => ("Could not complete this", None),
+            };
+            view! {
+                <div role="alert" data-testid="form-error" class="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-900 dark:bg-red-950 dark:text-red-300">
+                    <p class="font-medium">{title}</p>
+                    <p class="mt-0.5">{error.message()}</p>
+                    {hint}
+                </div>
+            }
+        })
+    }
+}
+
+/// The error of the latest dispatch of a server action, if it failed.
+pub fn action_error<S>(action: ServerAction<S>) -> Signal<Option<AppError>>
+where
+    S: leptos::server_fn::ServerFn<Error = AppError> + Send + Sync + Clone + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || action.value().get().and_then(|result| result.err()))
+}
+
+/// A button that copies `text` to the clipboard and says so for a moment.
+#[component]
+pub fn CopyButton(#[prop(into)] text: String, #[prop(optional, into)] label: Option<String>, #[prop(optional, into)] test_id: Option<String>) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let label = label.unwrap_or_else(|| "Copy".to_string());
+    let on_click = move |_| {
+        copy_to_clipboard(&text);
+        copied.set(true);
+        set_timeout(move || copied.set(false), std::time::Duration::from_millis(1500));
+    };
+    view! {
+        <button type="button" class=BUTTON_SECONDARY on:click=on_click data-testid=test_id>
+            {move || if copied.get() { "Copied".to_string() } else { label.clone() }}
+        </button>
+    }
+}
+
+fn copy_to_clipboard(_text: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(window) = web_sys::window() {
+        let _ = window.navigator().clipboard().write_text(_text);
+    }
+}
+
+/// Loads `path` as a new document: after signing in or out, so everything reloads with the new
+/// session (the shell, the switcher, cached resources).
+pub fn full_navigation(_path: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().assign(_path);
+    }
+}
+
+/// The title row of a page.
+#[component]
+pub fn PageHeader(#[prop(into)] title: Signal<String>, #[prop(optional, into)] subtitle: Option<Signal<String>>, #[prop(optional)] children: Option<Children>) -> impl IntoView {
+    view! {
+        <div class="flex flex-wrap items-start justify-between gap-4">
+            <div>
+                <h1 class="text-xl font-semibold tracking-tight">{move || title.get()}</h1>
+                {subtitle.map(|s| view! { <p class="mt-1 text-sm text-zinc-500 dark:text-zinc-400">{move || s.get()}</p> })}
+            </div>
+            {children.map(|c| c())}
+        </div>
+    }
+}
+
+/// A loading placeholder for a card or table.
+#[component]
+pub fn Skeleton(#[prop(optional, into)] label: Option<&'static str>) -> impl IntoView {
+    view! {
+        <div class="space-y-3 px-4 py-4" aria-busy="true" aria-label=label.unwrap_or("Loading")>
+            <div class="h-3 w-1/3 animate-pulse rounded bg-zinc-200 dark:bg-zinc-800"></div>
+            <div class="h-3 w-1/2 animate-pulse rounded bg-zinc-200 dark:bg-zinc-800"></div>
+            <div class="h-3 w-1/4 animate-pulse rounded bg-zinc-200 dark:bg-zinc-800"></div>
+        </div>
+    }
+}
+
+/// "3 minutes ago"-style time for lists; the full timestamp goes in the title attribute.
+pub fn relative_time(at: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> String {
+    let seconds = (now - at).num_seconds();
+    match seconds {
+        s if s < 60 => "just now".to_string(),
+        s if s < 3600 => format!("{} min ago", s / 60),
+        s if s < 86_400 => format!("{} h ago", s / 3600),
+        s if s < 30 * 86_400 => format!("{} d ago", s / 86_400),
+        _ => at.format("%Y-%m-%d").to_string(),
+    }
+}
+
+pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+/// Percent-encodes a value for a URL query.
+pub fn encode_query(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}

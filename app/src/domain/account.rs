@@ -1,0 +1,226 @@
+//! What the UI shows about people, organizations, projects, invitations, API keys and the audit
+//! log: one definition each, filled by `store` on the server and rendered by `pages` in the
+//! browser.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::permissions::Action;
+use super::role::Role;
+
+/// The signed-in person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserSummary {
+    pub id: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub is_instance_admin: bool,
+}
+
+impl UserSummary {
+    /// The name when there is one, else the email.
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().filter(|n| !n.is_empty()).unwrap_or(&self.email)
+    }
+}
+
+/// A project as the person sees it: with their effective role there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectRef {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+}
+
+impl ProjectRef {
+    pub fn can(&self, action: Action) -> bool {
+        self.role.can(action)
+    }
+}
+
+/// An organization the person belongs to, with the projects in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganizationRef {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub projects: Vec<ProjectRef>,
+}
+
+impl OrganizationRef {
+    pub fn can(&self, action: Action) -> bool {
+        self.role.can(action)
+    }
+}
+
+/// Everything the shell needs about the signed-in person: who they are and where they belong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub user: UserSummary,
+    pub organizations: Vec<OrganizationRef>,
+    pub sign_up_enabled: bool,
+}
+
+impl SessionInfo {
+    pub fn project(&self, project_id: &str) -> Option<(&OrganizationRef, &ProjectRef)> {
+        self.organizations
+            .iter()
+            .find_map(|org| org.projects.iter().find(|p| p.id == project_id).map(|p| (org, p)))
+    }
+
+    pub fn organization(&self, org_id: &str) -> Option<&OrganizationRef> {
+        self.organizations.iter().find(|org| org.id == org_id)
+    }
+}
+
+/// A member of an organization, with any per-project role overrides.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberView {
+    pub user_id: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub role: Role,
+    pub joined_at: DateTime<Utc>,
+    /// `(project id, project name, role)` where the member's role differs from `role`.
+    pub project_roles: Vec<ProjectRoleOverride>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectRoleOverride {
+    pub project_id: String,
+    pub project_name: String,
+    pub role: Role,
+}
+
+/// An invitation that has not been accepted or revoked yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationView {
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    pub project_id: Option<String>,
+    pub project_name: Option<String>,
+    pub project_role: Option<Role>,
+    pub invited_by: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A freshly created invitation: the link is shown once to the person who invited.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedInvitation {
+    pub invitation: InvitationView,
+    pub link: String,
+    /// Whether the link was also sent by email (only when SMTP is configured).
+    pub emailed: bool,
+}
+
+/// What someone holding an invitation link sees before accepting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationPreview {
+    pub organization_name: String,
+    pub email: String,
+    pub role: Role,
+    pub invited_by: Option<String>,
+    pub state: InvitationState,
+    /// Whether an account with the invited email exists (sign in) or not (sign up).
+    pub has_account: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InvitationState {
+    Open,
+    Accepted,
+    Revoked,
+    Expired,
+}
+
+impl InvitationState {
+    /// Why an invitation that is not open cannot be used, for the page and the API error.
+    pub fn problem(self) -> Option<&'static str> {
+        match self {
+            InvitationState::Open => None,
+            InvitationState::Accepted => Some("This invitation has already been used. Ask for a new one if you still need access."),
+            InvitationState::Revoked => Some("This invitation was withdrawn. Ask an Admin of the organization for a new one."),
+            InvitationState::Expired => Some("This invitation has expired. Ask an Admin of the organization for a new one."),
+        }
+    }
+}
+
+/// A project in the organization's project list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectListItem {
+    pub id: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub api_keys: i64,
+}
+
+/// An API key as listed: the secret only in its masked form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyView {
+    pub id: String,
+    pub public_key: String,
+    /// `sk-lf-...abcd`.
+    pub display_secret_key: String,
+    pub note: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A key just created: the only time the secret is ever shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedApiKey {
+    pub key: ApiKeyView,
+    pub secret_key: String,
+    /// The URL the SDKs should use (`LANGFUSE_HOST`).
+    pub host: String,
+}
+
+impl CreatedApiKey {
+    /// A ready-to-paste `.env` snippet for the Langfuse SDKs.
+    pub fn env_snippet(&self) -> String {
+        format!(
+            "LANGFUSE_PUBLIC_KEY=\"{}\"\nLANGFUSE_SECRET_KEY=\"{}\"\nLANGFUSE_HOST=\"{}\"\n",
+            self.key.public_key, self.secret_key, self.host
+        )
+    }
+}
+
+/// One recorded change, with names resolved for display.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntryView {
+    pub id: i64,
+    pub created_at: DateTime<Utc>,
+    /// The person's email, `API key pk-lf-…`, or `a deleted user`.
+    pub actor: String,
+    pub action: String,
+    pub resource_type: String,
+    pub resource_id: String,
+    pub project_id: Option<String>,
+    pub project_name: Option<String>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// Filters of the audit log page; empty strings mean "any".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFilter {
+    pub action: String,
+    pub actor: String,
+    pub project_id: String,
+    /// Continue after this entry id (entries are newest first).
+    pub before_id: Option<i64>,
+}
+
+/// A page of the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntryView>,
+    /// Pass as `before_id` for the next page; `None` at the end.
+    pub next_before_id: Option<i64>,
+    /// Distinct actions recorded in this organization, for the filter's choices.
+    pub actions: Vec<String>,
+}

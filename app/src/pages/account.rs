@@ -1,0 +1,64 @@
+//! The signed-in person's account: who they are, changing the password, signing out.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::account::{ChangePassword, SignOut};
+use crate::components::session::use_session;
+use crate::components::ui::{action_error, full_navigation, ErrorAlert, PageHeader, BUTTON_PRIMARY, BUTTON_SECONDARY, CARD, HINT, INPUT, LABEL};
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let session = use_session();
+    let change = ServerAction::<ChangePassword>::new();
+    let sign_out = ServerAction::<SignOut>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = sign_out.value().get() {
+            full_navigation("/sign-in");
+        }
+    });
+    let changed = move || matches!(change.value().get(), Some(Ok(())));
+    view! {
+        <Title text="Account" />
+        <div class="max-w-3xl space-y-6 px-8 py-6">
+            <PageHeader title="Account" />
+            <section class=format!("{CARD} px-4 py-4")>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        session.info.await.ok().flatten().map(|info| view! {
+                            <dl class="grid grid-cols-3 gap-2 text-sm">
+                                <dt class="text-zinc-500">"Email"</dt><dd class="col-span-2" data-testid="account-email">{info.user.email.clone()}</dd>
+                                <dt class="text-zinc-500">"Name"</dt><dd class="col-span-2">{info.user.name.clone().unwrap_or_else(|| "—".into())}</dd>
+                                <dt class="text-zinc-500">"Instance administrator"</dt><dd class="col-span-2">{if info.user.is_instance_admin { "Yes" } else { "No" }}</dd>
+                            </dl>
+                        })
+                    })}
+                </Transition>
+            </section>
+            <section class=format!("{CARD} px-4 py-4")>
+                <h2 class="text-sm font-semibold">"Change password"</h2>
+                <p class=HINT>"Changing your password signs you out everywhere else."</p>
+                <ActionForm action=change attr:class="mt-3 max-w-sm space-y-3">
+                    <div>
+                        <label class=LABEL for="current">"Current password"</label>
+                        <input id="current" name="current" type="password" autocomplete="current-password" required class=format!("{INPUT} mt-1") />
+                    </div>
+                    <div>
+                        <label class=LABEL for="new">"New password"</label>
+                        <input id="new" name="new" type="password" autocomplete="new-password" required class=format!("{INPUT} mt-1") />
+                    </div>
+                    <ErrorAlert error=action_error(change) />
+                    <Show when=changed>
+                        <p role="status" class="text-sm text-green-700 dark:text-green-400">"Password changed. Your other sessions were signed out."</p>
+                    </Show>
+                    <button type="submit" class=BUTTON_PRIMARY disabled=move || change.pending().get()>"Change password"</button>
+                </ActionForm>
+            </section>
+            <section class=format!("{CARD} px-4 py-4")>
+                <h2 class="text-sm font-semibold">"Sign out"</h2>
+                <button type="button" class=format!("{BUTTON_SECONDARY} mt-3") on:click=move |_| { sign_out.dispatch(SignOut {}); }>"Sign out of this browser"</button>
+            </section>
+        </div>
+    }
+}

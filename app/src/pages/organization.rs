@@ -1,0 +1,516 @@
+//! Organization settings: projects, members and invitations, the audit log, and the
+//! organization itself (rename, delete). What a person sees and may press follows their role
+//! (the server checks again on every call).
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+
+use crate::api::audit::list_audit_log;
+use crate::api::invitations::{list_invitations, CreateInvitation, RevokeInvitation};
+use crate::api::members::{list_members, ChangeMemberRole, RemoveMember};
+use crate::api::organizations::{list_projects, CreateProject, DeleteOrganization, RenameOrganization};
+use crate::components::session::use_session;
+use crate::components::ui::*;
+use crate::domain::account::{AuditFilter, OrganizationRef};
+use crate::domain::{Action, Role};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrgTab {
+    Projects,
+    Members,
+    AuditLog,
+    Settings,
+}
+
+impl OrgTab {
+    const ALL: [OrgTab; 4] = [OrgTab::Projects, OrgTab::Members, OrgTab::AuditLog, OrgTab::Settings];
+
+    fn label(self) -> &'static str {
+        match self {
+            OrgTab::Projects => "Projects",
+            OrgTab::Members => "Members",
+            OrgTab::AuditLog => "Audit log",
+            OrgTab::Settings => "Settings",
+        }
+    }
+
+    fn suffix(self) -> &'static str {
+        match self {
+            OrgTab::Projects => "",
+            OrgTab::Members => "/members",
+            OrgTab::AuditLog => "/audit-log",
+            OrgTab::Settings => "/settings",
+        }
+    }
+}
+
+#[component]
+pub fn OrganizationPage(tab: OrgTab) -> impl IntoView {
+    let params = use_params_map();
+    let org_id = Memo::new(move |_| params.with(|p| p.get("org_id").unwrap_or_default()));
+    let session = use_session();
+    view! {
+        <Title text=tab.label() />
+        <div class="max-w-5xl px-8 py-6">
+            <Transition fallback=|| view! { <Skeleton /> }>
+                {move || Suspend::new(async move {
+                    let info = session.info.await.ok().flatten();
+                    let Some(org) = info.and_then(|i| i.organization(&org_id.get()).cloned()) else {
+                        return view! { <NoAccess what="organization" /> }.into_any();
+                    };
+                    let org = StoredValue::new(org);
+                    view! {
+                        <PageHeader title=org.with_value(|o| o.name.clone()) subtitle=org.with_value(|o| format!("Organization · your role: {}", o.role.label())) />
+                        <nav class="mt-4 flex gap-1 border-b border-zinc-200 dark:border-zinc-800" aria-label="Organization">
+                            {OrgTab::ALL.into_iter().filter(|t| *t != OrgTab::AuditLog || org.with_value(|o| o.can(Action::ReadAuditLog))).map(|t| {
+                                let active = t == tab;
+                                let class = if active {
+                                    "-mb-px border-b-2 border-indigo-600 px-3 py-2 text-sm font-medium"
+                                } else {
+                                    "-mb-px border-b-2 border-transparent px-3 py-2 text-sm text-zinc-500 hover:text-zinc-900 dark:hover:text-zinc-100"
+                                };
+                                view! { <a class=class aria-current=active.then_some("page") href=format!("/organization/{}{}", org_id.get(), t.suffix())>{t.label()}</a> }
+                            }).collect_view()}
+                        </nav>
+                        <div class="mt-6">
+                            {match tab {
+                                OrgTab::Projects => view! { <ProjectsTab org /> }.into_any(),
+                                OrgTab::Members => view! { <MembersTab org /> }.into_any(),
+                                OrgTab::AuditLog => view! { <AuditLogTab org /> }.into_any(),
+                                OrgTab::Settings => view! { <SettingsTab org /> }.into_any(),
+                            }}
+                        </div>
+                    }.into_any()
+                })}
+            </Transition>
+        </div>
+    }
+}
+
+/// Shown for an organization or project that does not exist or that the person is not in (the
+/// two are deliberately indistinguishable).
+#[component]
+pub fn NoAccess(what: &'static str) -> impl IntoView {
+    crate::components::http_status::set_http_status(404);
+    view! {
+        <div class="mx-auto max-w-xl py-16 text-center" data-testid="no-access">
+            <h1 class="text-lg font-semibold">{format!("This {what} was not found")}</h1>
+            <p class="mt-2 text-sm text-zinc-500 dark:text-zinc-400">
+                {format!("It may have been deleted, or you are not a member of it. Ask an Admin of its organization to invite you, or choose another {what}.")}
+            </p>
+            <a class=format!("{BUTTON_SECONDARY} mt-6") href="/">"Go to your projects"</a>
+        </div>
+    }
+}
+
+#[component]
+fn ProjectsTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
+    let org_id = org.with_value(|o| o.id.clone());
+    let create = ServerAction::<CreateProject>::new();
+    let projects = Resource::new(move || create.version().get(), {
+        let org_id = org_id.clone();
+        move |_| list_projects(org_id.clone())
+    });
+    let navigate = use_navigate();
+    let session = use_session();
+    Effect::new(move |_| {
+        if let Some(Ok(project_id)) = create.value().get() {
+            session.refresh();
+            navigate(&format!("/project/{project_id}/settings?created=1"), Default::default());
+        }
+    });
+    let query = use_query_map();
+    let focus_new = query.with_untracked(|q| q.get("new").as_deref() == Some("project"));
+    let can_create = org.with_value(|o| o.can(Action::CreateProjects));
+    view! {
+        {can_create.then(|| view! {
+            <section class=format!("{CARD} mb-6 px-4 py-4")>
+                <h2 class="text-sm font-semibold">"New project"</h2>
+                <ActionForm action=create attr:class="mt-3 flex max-w-lg items-end gap-2" attr:data-testid="new-project-form">
+                    <input type="hidden" name="org_id" value=org_id.clone() />
+                    <div class="flex-1">
+                        <label class=LABEL for="new-project-name">"Name"</label>
+                        <input id="new-project-name" name="name" required autofocus=focus_new placeholder="e.g. support-bot" class=format!("{INPUT} mt-1") />
+                    </div>
+                    <button type="submit" class=BUTTON_PRIMARY disabled=move || create.pending().get()>"Create project"</button>
+                </ActionForm>
+                <div class="mt-2 max-w-lg"><ErrorAlert error=action_error(create) /></div>
+            </section>
+        })}
+        <section class=CARD>
+            <Transition fallback=|| view! { <Skeleton /> }>
+                {move || Suspend::new(async move {
+                    match projects.await {
+                        Err(error) => view! { <div class="p-4"><ErrorAlert error=Signal::derive(move || Some(error.clone())) /></div> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <p class="px-4 py-6 text-sm text-zinc-500">"No projects yet."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <table class=TABLE data-testid="projects-table">
+                                <thead class="border-b border-zinc-200 dark:border-zinc-800"><tr><th class=TH>"Project"</th><th class=TH>"API keys"</th><th class=TH>"Created"</th><th class=TH></th></tr></thead>
+                                <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
+                                    {list.into_iter().map(|p| view! {
+                                        <tr>
+                                            <td class=TD><a class="font-medium hover:underline" href=format!("/project/{}/traces", p.id)>{p.name.clone()}</a></td>
+                                            <td class=TD>{p.api_keys}</td>
+                                            <td class=TD title=timestamp(p.created_at)>{p.created_at.format("%Y-%m-%d").to_string()}</td>
+                                            <td class=format!("{TD} text-right")><a class=BUTTON_LINK href=format!("/project/{}/settings", p.id)>"Settings"</a></td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+fn role_options(selected: Role, assignable: impl Fn(Role) -> bool) -> impl IntoView {
+    Role::ALL
+        .into_iter()
+        .filter(|r| assignable(*r) || *r == selected)
+        .map(|r| view! { <option value=r.as_str() selected=r == selected>{r.label()}</option> })
+        .collect_view()
+}
+
+#[component]
+fn MembersTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
+    let org_id = org.with_value(|o| o.id.clone());
+    let my_role = org.with_value(|o| o.role);
+    let can_manage = my_role.can(Action::ManageMembers);
+    let session = use_session();
+    let my_id = Memo::new(move |_| session.info.get().and_then(|r| r.ok().flatten()).map(|i| i.user.id));
+    let change = ServerAction::<ChangeMemberRole>::new();
+    let remove = ServerAction::<RemoveMember>::new();
+    let invite = ServerAction::<CreateInvitation>::new();
+    let revoke = ServerAction::<RevokeInvitation>::new();
+    let members = Resource::new(move || (change.version().get(), remove.version().get()), {
+        let org_id = org_id.clone();
+        move |_| list_members(org_id.clone())
+    });
+    let invitations = Resource::new(move || (invite.version().get(), revoke.version().get()), {
+        let org_id = org_id.clone();
+        move |_| { let org_id = org_id.clone(); async move { if can_manage { list_invitations(org_id).await.map(Some) } else { Ok(None) } } }
+    });
+    let projects = org.with_value(|o| o.projects.clone());
+    // Invitation form state.
+    let email = RwSignal::new(String::new());
+    let role = RwSignal::new(Role::Member);
+    let project = RwSignal::new(String::new());
+    let project_role = RwSignal::new(Role::Viewer);
+    let org_for_invite = org_id.clone();
+    let on_invite = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let project_id = Some(project.get()).filter(|p| !p.is_empty());
+        invite.dispatch(CreateInvitation {
+            org_id: org_for_invite.clone(),
+            email: email.get(),
+            role: role.get(),
+            project_role: project_id.as_ref().map(|_| project_role.get()),
+            project_id,
+        });
+    };
+    let first_error = Signal::derive(move || {
+        action_error(change).get().or_else(|| action_error(remove).get()).or_else(|| action_error(revoke).get())
+    });
+    view! {
+        {can_manage.then(move || view! {
+            <section class=format!("{CARD} mb-6 px-4 py-4")>
+                <h2 class="text-sm font-semibold">"Invite someone"</h2>
+                <p class=HINT>"They get a link to join with this role. Optionally give them a different role in one project."</p>
+                <form class="mt-3 grid gap-3 sm:grid-cols-6" on:submit=on_invite data-testid="invite-form">
+                    <div class="sm:col-span-2">
+                        <label class=LABEL for="invite-email">"Email"</label>
+                        <input id="invite-email" type="email" required class=format!("{INPUT} mt-1") prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev)) />
+                    </div>
+                    <div>
+                        <label class=LABEL for="invite-role">"Role"</label>
+                        <select id="invite-role" class=format!("{SELECT} mt-1 w-full") on:change=move |ev| { if let Ok(r) = event_target_value(&ev).parse() { role.set(r) } }>
+                            {role_options(Role::Member, move |r| my_role.can_assign(r))}
+                        </select>
+                    </div>
+                    <div class="sm:col-span-2">
+                        <label class=LABEL for="invite-project">"Project role (optional)"</label>
+                        <div class="mt-1 flex gap-1">
+                            <select id="invite-project" class=format!("{SELECT} min-w-0 flex-1") on:change=move |ev| project.set(event_target_value(&ev))>
+                                <option value="">"— none —"</option>
+                                {projects.iter().map(|p| view! { <option value=p.id.clone()>{p.name.clone()}</option> }).collect_view()}
+                            </select>
+                            <select aria-label="Role in that project" class=SELECT disabled=move || project.get().is_empty() on:change=move |ev| { if let Ok(r) = event_target_value(&ev).parse() { project_role.set(r) } }>
+                                {role_options(Role::Viewer, move |r| my_role.can_assign(r))}
+                            </select>
+                        </div>
+                    </div>
+                    <div class="flex items-end">
+                        <button type="submit" class=format!("{BUTTON_PRIMARY} w-full") disabled=move || invite.pending().get()>"Invite"</button>
+                    </div>
+                </form>
+                <div class="mt-3"><ErrorAlert error=action_error(invite) /></div>
+                {move || invite.value().get().and_then(|r| r.ok()).map(|created| view! {
+                    <div class="mt-3 rounded-md border border-green-200 bg-green-50 px-3 py-3 text-sm dark:border-green-900 dark:bg-green-950" data-testid="invitation-created">
+                        <p class="font-medium">{format!("Invitation for {} created.", created.invitation.email)}</p>
+                        <p class="mt-1 text-zinc-600 dark:text-zinc-300">"Send them this link (valid for 7 days). It is shown only now."</p>
+                        <div class="mt-2 flex items-center gap-2">
+                            <code class="min-w-0 flex-1 truncate rounded bg-white px-2 py-1 font-mono text-xs dark:bg-zinc-900" data-testid="invitation-link">{created.link.clone()}</code>
+                            <CopyButton text=created.link.clone() label="Copy link" />
+                        </div>
+                    </div>
+                })}
+            </section>
+        })}
+        <ErrorAlert error=first_error />
+        <section class=format!("{CARD} mt-2")>
+            <h2 class="border-b border-zinc-200 px-4 py-3 text-sm font-semibold dark:border-zinc-800">"Members"</h2>
+            <Transition fallback=|| view! { <Skeleton /> }>
+                {move || Suspend::new(async move {
+                    let members = match members.await {
+                        Ok(m) => m,
+                        Err(error) => return view! { <div class="p-4"><ErrorAlert error=Signal::derive(move || Some(error.clone())) /></div> }.into_any(),
+                    };
+                    let org_id = org.with_value(|o| o.id.clone());
+                    view! {
+                        <table class=TABLE data-testid="members-table">
+                            <thead class="border-b border-zinc-200 dark:border-zinc-800"><tr><th class=TH>"Member"</th><th class=TH>"Role"</th><th class=TH>"Project roles"</th><th class=TH></th></tr></thead>
+                            <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
+                                {members.into_iter().map(|m| {
+                                    let is_me = my_id.get_untracked().as_deref() == Some(m.user_id.as_str());
+                                    let may_change = can_manage && my_role <= m.role;
+                                    let (org_a, org_b, uid_a, uid_b) = (org_id.clone(), org_id.clone(), m.user_id.clone(), m.user_id.clone());
+                                    let member_role = m.role;
+                                    view! {
+                                        <tr data-testid="member-row" data-email=m.email.clone()>
+                                            <td class=TD>
+                                                <p class="font-medium">{m.name.clone().unwrap_or_else(|| m.email.clone())}{is_me.then_some(" (you)")}</p>
+                                                <p class="text-xs text-zinc-500">{m.email.clone()}</p>
+                                            </td>
+                                            <td class=TD>
+                                                {if may_change {
+                                                    view! {
+                                                        <select class=SELECT aria-label=format!("Role of {}", m.email) data-testid="member-role"
+                                                            on:change=move |ev| {
+                                                                if let Ok(role) = event_target_value(&ev).parse::<Role>() {
+                                                                    change.dispatch(ChangeMemberRole { org_id: org_a.clone(), user_id: uid_a.clone(), role });
+                                                                }
+                                                            }>
+                                                            {role_options(member_role, move |r| my_role.can_assign(r))}
+                                                        </select>
+                                                    }.into_any()
+                                                } else {
+                                                    view! { <span data-testid="member-role-label">{member_role.label()}</span> }.into_any()
+                                                }}
+                                            </td>
+                                            <td class=format!("{TD} text-xs text-zinc-500")>
+                                                {if m.project_roles.is_empty() { "—".to_string() } else {
+                                                    m.project_roles.iter().map(|o| format!("{}: {}", o.project_name, o.role.label())).collect::<Vec<_>>().join(", ")
+                                                }}
+                                            </td>
+                                            <td class=format!("{TD} text-right")>
+                                                {(may_change || is_me).then(|| {
+                                                    let label = if is_me { "Leave" } else { "Remove" };
+                                                    let email = m.email.clone();
+                                                    view! {
+                                                        <button type="button" class="text-sm text-red-600 hover:underline dark:text-red-400"
+                                                            on:click=move |_| {
+                                                                if confirm(&format!("{label} {email} from this organization?")) {
+                                                                    remove.dispatch(RemoveMember { org_id: org_b.clone(), user_id: uid_b.clone() });
+                                                                }
+                                                            }>{label}</button>
+                                                    }
+                                                })}
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any()
+                })}
+            </Transition>
+        </section>
+        {can_manage.then(|| view! {
+            <section class=format!("{CARD} mt-6")>
+                <h2 class="border-b border-zinc-200 px-4 py-3 text-sm font-semibold dark:border-zinc-800">"Pending invitations"</h2>
+                <Transition fallback=|| view! { <Skeleton /> }>
+                    {move || Suspend::new(async move {
+                        match invitations.await {
+                            Ok(Some(list)) if !list.is_empty() => {
+                                let now = chrono::Utc::now();
+                                view! {
+                                    <ul class="divide-y divide-zinc-100 dark:divide-zinc-800" data-testid="invitations">
+                                        {list.into_iter().map(|i| {
+                                            let expired = i.expires_at <= now;
+                                            let org_id = org.with_value(|o| o.id.clone());
+                                            let id = i.id.clone();
+                                            view! {
+                                                <li class="flex items-center justify-between px-4 py-2 text-sm">
+                                                    <span>
+                                                        <span class="font-medium">{i.email.clone()}</span>
+                                                        <span class="ml-2 text-zinc-500">{i.role.label()}</span>
+                                                        {i.project_name.clone().zip(i.project_role).map(|(p, r)| view! { <span class="ml-2 text-xs text-zinc-500">{format!("({p}: {})", r.label())}</span> })}
+                                                        {expired.then(|| view! { <span class="ml-2 rounded bg-amber-100 px-1.5 text-xs text-amber-800">"expired"</span> })}
+                                                    </span>
+                                                    <button type="button" class="text-sm text-red-600 hover:underline dark:text-red-400"
+                                                        on:click=move |_| { revoke.dispatch(RevokeInvitation { org_id: org_id.clone(), invitation_id: id.clone() }); }>"Revoke"</button>
+                                                </li>
+                                            }
+                                        }).collect_view()}
+                                    </ul>
+                                }.into_any()
+                            }
+                            Ok(_) => view! { <p class="px-4 py-4 text-sm text-zinc-500">"No pending invitations."</p> }.into_any(),
+                            Err(error) => view! { <div class="p-4"><ErrorAlert error=Signal::derive(move || Some(error.clone())) /></div> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </section>
+        })}
+    }
+}
+
+/// `window.confirm` in the browser; on the server (never clicked there) false.
+pub fn confirm(_message: &str) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        return web_sys::window().and_then(|w| w.confirm_with_message(_message).ok()).unwrap_or(false);
+    }
+    #[allow(unreachable_code)]
+    false
+}
+
+#[component]
+fn AuditLogTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
+    let org_id = org.with_value(|o| o.id.clone());
+    let projects = org.with_value(|o| o.projects.clone());
+    let filter = RwSignal::new(AuditFilter::default());
+    let page = Resource::new(move || filter.get(), {
+        let org_id = org_id.clone();
+        move |filter| list_audit_log(org_id.clone(), filter)
+    });
+    view! {
+        <div class="mb-4 flex flex-wrap items-end gap-3" data-testid="audit-filters">
+            <div>
+                <label class=LABEL for="audit-action">"Action"</label>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let actions = page.await.map(|p| p.actions).unwrap_or_default();
+                        view! {
+                            <select id="audit-action" class=format!("{SELECT} mt-1") on:change=move |ev| filter.update(|f| { f.action = event_target_value(&ev); f.before_id = None; })>
+                                <option value="">"Any action"</option>
+                                {actions.into_iter().map(|a| { let selected = filter.with_untracked(|f| f.action == a); view! { <option value=a.clone() selected=selected>{a.clone()}</option> } }).collect_view()}
+                            </select>
+                        }
+                    })}
+                </Transition>
+            </div>
+            <div>
+                <label class=LABEL for="audit-actor">"Who"</label>
+                <input id="audit-actor" type="search" placeholder="email contains…" class=format!("{INPUT} mt-1")
+                    on:change=move |ev| filter.update(|f| { f.actor = event_target_value(&ev); f.before_id = None; }) />
+            </div>
+            <div>
+                <label class=LABEL for="audit-project">"Project"</label>
+                <select id="audit-project" class=format!("{SELECT} mt-1") on:change=move |ev| filter.update(|f| { f.project_id = event_target_value(&ev); f.before_id = None; })>
+                    <option value="">"Any project"</option>
+                    {projects.into_iter().map(|p| view! { <option value=p.id.clone()>{p.name.clone()}</option> }).collect_view()}
+                </select>
+            </div>
+        </div>
+        <section class=CARD>
+            <Transition fallback=|| view! { <Skeleton /> }>
+                {move || Suspend::new(async move {
+                    let page = match page.await {
+                        Ok(page) => page,
+                        Err(error) => return view! { <div class="p-4"><ErrorAlert error=Signal::derive(move || Some(error.clone())) /></div> }.into_any(),
+                    };
+                    if page.entries.is_empty() {
+                        return view! { <p class="px-4 py-6 text-sm text-zinc-500" data-testid="audit-empty">"No changes match these filters."</p> }.into_any();
+                    }
+                    let next = page.next_before_id;
+                    view! {
+                        <table class=TABLE data-testid="audit-table">
+                            <thead class="border-b border-zinc-200 dark:border-zinc-800"><tr><th class=TH>"When"</th><th class=TH>"Who"</th><th class=TH>"What"</th><th class=TH>"Before → after"</th></tr></thead>
+                            <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
+                                {page.entries.into_iter().map(|e| view! {
+                                    <tr data-testid="audit-row">
+                                        <td class=format!("{TD} whitespace-nowrap text-xs") title=timestamp(e.created_at)>{e.created_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+                                        <td class=format!("{TD} text-xs")>{e.actor.clone()}</td>
+                                        <td class=TD>
+                                            <p class="font-mono text-xs font-medium">{e.action.clone()}</p>
+                                            <p class="text-xs text-zinc-500">{format!("{} {}", e.resource_type, e.resource_id)}{e.project_name.clone().map(|p| format!(" · {p}"))}</p>
+                                        </td>
+                                        <td class=format!("{TD} font-mono text-xs text-zinc-600 dark:text-zinc-300")>
+                                            {e.before.as_ref().map(|v| v.to_string()).unwrap_or_else(|| "—".into())}
+                                            " → "
+                                            {e.after.as_ref().map(|v| v.to_string()).unwrap_or_else(|| "—".into())}
+                                        </td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                        {next.map(|id| view! {
+                            <div class="border-t border-zinc-200 px-4 py-2 dark:border-zinc-800">
+                                <button type="button" class=BUTTON_LINK on:click=move |_| filter.update(|f| f.before_id = Some(id))>"Older entries →"</button>
+                            </div>
+                        })}
+                    }.into_any()
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn SettingsTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
+    let (org_id, name, role) = org.with_value(|o| (o.id.clone(), o.name.clone(), o.role));
+    let rename = ServerAction::<RenameOrganization>::new();
+    let delete = ServerAction::<DeleteOrganization>::new();
+    let session = use_session();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = rename.value().get() {
+            session.refresh();
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = delete.value().get() {
+            full_navigation("/");
+        }
+    });
+    let confirm_text = RwSignal::new(String::new());
+    let name_for_check = name.clone();
+    let (org_id_rename, name_rename) = (org_id.clone(), name.clone());
+    view! {
+        <section class=format!("{CARD} px-4 py-4")>
+            <h2 class="text-sm font-semibold">"Organization name"</h2>
+            {if role.can(Action::ManageOrganization) {
+                view! {
+                    <ActionForm action=rename attr:class="mt-3 flex max-w-lg items-end gap-2">
+                        <input type="hidden" name="org_id" value=org_id_rename />
+                        <input name="name" required value=name_rename aria-label="Organization name" class=INPUT />
+                        <button type="submit" class=BUTTON_PRIMARY disabled=move || rename.pending().get()>"Save"</button>
+                    </ActionForm>
+                    <div class="mt-2 max-w-lg"><ErrorAlert error=action_error(rename) /></div>
+                    <Show when=move || matches!(rename.value().get(), Some(Ok(())))><p class="mt-2 text-sm text-green-700">"Saved."</p></Show>
+                }.into_any()
+            } else {
+                view! { <p class="mt-2 text-sm">{name.clone()}</p><p class=HINT>"Only Admins and Owners can rename the organization."</p> }.into_any()
+            }}
+        </section>
+        {role.can(Action::DeleteOrganization).then(|| view! {
+            <section class="mt-6 rounded-lg border border-red-200 px-4 py-4 dark:border-red-900">
+                <h2 class="text-sm font-semibold text-red-700 dark:text-red-400">"Delete organization"</h2>
+                <p class=HINT>"Deletes every project in it with all traces, prompts, scores, API keys and the audit log. This cannot be undone."</p>
+                <ActionForm action=delete attr:class="mt-3 flex max-w-lg items-end gap-2">
+                    <input type="hidden" name="org_id" value=org_id.clone() />
+                    <div class="flex-1">
+                        <label class=LABEL for="confirm-org">{format!("Type {name} to confirm")}</label>
+                        <input id="confirm-org" name="confirm_name" autocomplete="off" class=format!("{INPUT} mt-1") on:input=move |ev| confirm_text.set(event_target_value(&ev)) />
+                    </div>
+                    <button type="submit" class=BUTTON_DANGER disabled=move || confirm_text.get() != name_for_check || delete.pending().get()>"Delete"</button>
+                </ActionForm>
+                <div class="mt-2 max-w-lg"><ErrorAlert error=action_error(delete) /></div>
+            </section>
+        })}
+    }
+}

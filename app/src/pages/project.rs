@@ -1,0 +1,53 @@
+//! Pages inside a project (`/project/{id}/…`): the project must be one of the person's, else the
+//! page says it was not found (the same for "does not exist" and "not yours").
+
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::use_params_map;
+
+use crate::components::session::use_session;
+use crate::components::ui::Skeleton;
+use crate::domain::account::{OrganizationRef, ProjectRef};
+use crate::pages::coming_soon::ComingSoon;
+use crate::pages::organization::NoAccess;
+use crate::sections::Section;
+
+/// Renders `children` with the project (and its organization) from the session, or the
+/// not-found page.
+#[component]
+pub fn InProject<F, V>(children: F) -> impl IntoView
+where
+    F: Fn(OrganizationRef, ProjectRef) -> V + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    let params = use_params_map();
+    let project_id = Memo::new(move |_| params.with(|p| p.get("project_id").unwrap_or_default()));
+    let session = use_session();
+    let children = StoredValue::new(children);
+    view! {
+        <Transition fallback=|| view! { <div class="px-8 py-6"><Skeleton /></div> }>
+            {move || Suspend::new(async move {
+                let info = session.info.await.ok().flatten();
+                let found = info.as_ref().and_then(|i| i.project(&project_id.get())).map(|(o, p)| (o.clone(), p.clone()));
+                match found {
+                    Some((org, project)) => children.with_value(|c| c(org, project)).into_any(),
+                    None => view! { <div class="px-8"><NoAccess what="project" /></div> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// A section of a project.
+#[component]
+pub fn ProjectSection(section: Section) -> impl IntoView {
+    view! { <InProject children=move |_, _| view! { <ComingSoon section /> } /> }
+}
+
+/// `/project/{id}`: the traces are the project's front page.
+#[component]
+pub fn ProjectIndex() -> impl IntoView {
+    let params = use_params_map();
+    let project_id = params.with_untracked(|p| p.get("project_id").unwrap_or_default());
+    view! { <Redirect path=format!("/project/{project_id}/traces") /> }
+}

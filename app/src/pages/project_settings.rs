@@ -1,0 +1,294 @@
+//! Project settings: name, API keys (the secret shown once, with a ready-to-paste `.env`), member
+//! roles in this project, and deletion (type the name to confirm).
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::api_keys::{list_api_keys, CreateApiKey, RevokeApiKey};
+use crate::api::members::{list_members, SetProjectRole};
+use crate::api::projects::{DeleteProject, RenameProject};
+use crate::components::session::use_session;
+use crate::components::ui::*;
+use crate::domain::account::{OrganizationRef, ProjectRef};
+use crate::domain::{Action, Role};
+use crate::pages::organization::confirm;
+use crate::pages::project::InProject;
+
+#[component]
+pub fn ProjectSettingsPage() -> impl IntoView {
+    view! {
+        <Title text="Project settings" />
+        <InProject children=|org, project| view! { <Settings org project /> } />
+    }
+}
+
+#[component]
+fn Settings(org: OrganizationRef, project: ProjectRef) -> impl IntoView {
+    let query = use_query_map();
+    let created = query.with_untracked(|q| q.get("created").is_some());
+    let role = project.role;
+    view! {
+        <div class="max-w-4xl space-y-6 px-8 py-6">
+            <PageHeader title=format!("{} settings", project.name) subtitle=format!("Project in {} · your role here: {}", org.name, role.label()) />
+            {created.then(|| view! {
+                <p role="status" class="rounded-md border border-indigo-200 bg-indigo-50 px-3 py-2 text-sm text-indigo-900 dark:border-indigo-900 dark:bg-indigo-950 dark:text-indigo-200">
+                    "Project created. Create an API key below, then point a Langfuse SDK at Loupe to send your first trace."
+                </p>
+            })}
+            <General project=project.clone() />
+            <ApiKeys project=project.clone() />
+            <ProjectMembers org=org.clone() project=project.clone() />
+            {role.can(Action::ManageProjectSettings).then(|| view! { <DangerZone project=project.clone() /> })}
+        </div>
+    }
+}
+
+#[component]
+fn General(project: ProjectRef) -> impl IntoView {
+    let rename = ServerAction::<RenameProject>::new();
+    let session = use_session();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = rename.value().get() {
+            session.refresh();
+        }
+    });
+    let can = project.can(Action::ManageProjectSettings);
+    view! {
+        <section class=format!("{CARD} px-4 py-4")>
+            <h2 class="text-sm font-semibold">"Name"</h2>
+            <p class=HINT>"Project id: "<code class="font-mono" data-testid="project-id">{project.id.clone()}</code></p>
+            {if can {
+                view! {
+                    <ActionForm action=rename attr:class="mt-3 flex max-w-lg items-end gap-2" attr:data-testid="rename-project-form">
+                        <input type="hidden" name="project_id" value=project.id.clone() />
+                        <input name="name" required value=project.name.clone() aria-label="Project name" class=INPUT />
+                        <button type="submit" class=BUTTON_PRIMARY disabled=move || rename.pending().get()>"Save"</button>
+                    </ActionForm>
+                    <div class="mt-2 max-w-lg"><ErrorAlert error=action_error(rename) /></div>
+                }.into_any()
+            } else {
+                view! { <p class="mt-2 text-sm">{project.name.clone()}</p> }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn ApiKeys(project: ProjectRef) -> impl IntoView {
+    if !project.can(Action::ManageApiKeys) {
+        return view! {
+            <section class=format!("{CARD} px-4 py-4") data-testid="api-keys">
+                <h2 class="text-sm font-semibold">"API keys"</h2>
+                <p class="mt-2 text-sm text-zinc-500 dark:text-zinc-400" data-testid="api-keys-not-allowed">
+                    {format!("Your role ({}) may not manage API keys; ask an Admin or Owner of the organization.", project.role.label())}
+                </p>
+            </section>
+        }
+        .into_any();
+    }
+    let project_id = project.id.clone();
+    let create = ServerAction::<CreateApiKey>::new();
+    let revoke = ServerAction::<RevokeApiKey>::new();
+    let keys = Resource::new(move || (create.version().get(), revoke.version().get()), {
+        let project_id = project_id.clone();
+        move |_| list_api_keys(project_id.clone())
+    });
+    // The created key is shown until dismissed; its secret never comes back from the server.
+    let shown = RwSignal::new(None);
+    Effect::new(move |_| {
+        if let Some(Ok(created)) = create.value().get() {
+            shown.set(Some(created));
+        }
+    });
+    let note = RwSignal::new(String::new());
+    let pid = project_id.clone();
+    view! {
+        <section class=CARD data-testid="api-keys">
+            <div class="flex items-center justify-between border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">
+                <div>
+                    <h2 class="text-sm font-semibold">"API keys"</h2>
+                    <p class=HINT>"The Langfuse SDKs authenticate with a public and a secret key."</p>
+                </div>
+                <form class="flex items-center gap-2" on:submit=move |ev| {
+                    ev.prevent_default();
+                    create.dispatch(CreateApiKey { project_id: pid.clone(), note: Some(note.get()) });
+                }>
+                    <input type="text" placeholder="Note (optional)" aria-label="Note" class=format!("{INPUT} w-44") prop:value=move || note.get() on:input=move |ev| note.set(event_target_value(&ev)) />
+                    <button type="submit" class=BUTTON_PRIMARY data-testid="create-api-key" disabled=move || create.pending().get()>"Create new API key"</button>
+                </form>
+            </div>
+            <div class="px-4"><ErrorAlert error=action_error(create) /><ErrorAlert error=action_error(revoke) /></div>
+            {move || shown.get().map(|created| {
+                let snippet = created.env_snippet();
+                view! {
+                    <div class="m-4 rounded-md border border-amber-300 bg-amber-50 p-4 text-sm dark:border-amber-800 dark:bg-amber-950" data-testid="new-api-key">
+                        <p class="font-semibold">"Save your secret key now: it is shown only this once."</p>
+                        <p class="mt-1 text-zinc-600 dark:text-zinc-300">"Loupe keeps only a hash of it. If you lose it, create a new key and revoke this one."</p>
+                        <dl class="mt-3 space-y-2">
+                            <div class="flex items-center gap-2">
+                                <dt class="w-24 shrink-0 text-zinc-500">"Public key"</dt>
+                                <dd class="min-w-0 flex-1"><code class="block truncate font-mono text-xs" data-testid="new-public-key">{created.key.public_key.clone()}</code></dd>
+                                <CopyButton text=created.key.public_key.clone() />
+                            </div>
+                            <div class="flex items-center gap-2">
+                                <dt class="w-24 shrink-0 text-zinc-500">"Secret key"</dt>
+                                <dd class="min-w-0 flex-1"><code class="block truncate font-mono text-xs" data-testid="new-secret-key">{created.secret_key.clone()}</code></dd>
+                                <CopyButton text=created.secret_key.clone() />
+                            </div>
+                            <div class="flex items-center gap-2">
+                                <dt class="w-24 shrink-0 text-zinc-500">"Host"</dt>
+                                <dd class="min-w-0 flex-1"><code class="block truncate font-mono text-xs" data-testid="new-host">{created.host.clone()}</code></dd>
+                                <CopyButton text=created.host.clone() />
+                            </div>
+                        </dl>
+                        <p class="mt-3 text-zinc-600 dark:text-zinc-300">".env for the Langfuse SDKs:"</p>
+                        <pre class="mt-1 overflow-x-auto rounded bg-white p-2 font-mono text-xs dark:bg-zinc-900" data-testid="env-snippet">{snippet.clone()}</pre>
+                        <div class="mt-3 flex gap-2">
+                            <CopyButton text=snippet label="Copy .env" test_id="copy-env" />
+                            <button type="button" class=BUTTON_PRIMARY data-testid="dismiss-api-key" on:click=move |_| shown.set(None)>"I have saved it"</button>
+                        </div>
+                    </div>
+                }
+            })}
+            <Transition fallback=|| view! { <Skeleton /> }>
+                {move || { let project_id = project_id.clone(); Suspend::new(async move {
+                    let list = match keys.await {
+                        Ok(list) => list,
+                        Err(error) => return view! { <div class="p-4"><ErrorAlert error=Signal::derive(move || Some(error.clone())) /></div> }.into_any(),
+                    };
+                    if list.is_empty() {
+                        return view! { <p class="px-4 py-6 text-sm text-zinc-500" data-testid="no-api-keys">"No API keys yet. Create one to start sending traces."</p> }.into_any();
+                    }
+                    let now = chrono::Utc::now();
+                    view! {
+                        <table class=TABLE data-testid="api-keys-table">
+                            <thead class="border-b border-zinc-200 dark:border-zinc-800"><tr><th class=TH>"Public key"</th><th class=TH>"Secret key"</th><th class=TH>"Note"</th><th class=TH>"Created"</th><th class=TH>"Last used"</th><th class=TH></th></tr></thead>
+                            <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
+                                {list.into_iter().map(|k| {
+                                    let (project_id, key_id, public_key) = (project_id.clone(), k.id.clone(), k.public_key.clone());
+                                    view! {
+                                        <tr data-testid="api-key-row">
+                                            <td class=format!("{TD} font-mono text-xs")>{k.public_key.clone()}</td>
+                                            <td class=format!("{TD} font-mono text-xs") data-testid="masked-secret">{k.display_secret_key.clone()}</td>
+                                            <td class=format!("{TD} text-xs")>{k.note.clone().unwrap_or_default()}</td>
+                                            <td class=format!("{TD} text-xs") title=timestamp(k.created_at)>{relative_time(k.created_at, now)}</td>
+                                            <td class=format!("{TD} text-xs")>{k.last_used_at.map(|t| relative_time(t, now)).unwrap_or_else(|| "never".into())}</td>
+                                            <td class=format!("{TD} text-right")>
+                                                <button type="button" class="text-sm text-red-600 hover:underline dark:text-red-400" data-testid="revoke-api-key"
+                                                    on:click=move |_| {
+                                                        if confirm(&format!("Revoke {public_key}? SDKs using it stop working at once.")) {
+                                                            revoke.dispatch(RevokeApiKey { project_id: project_id.clone(), key_id: key_id.clone() });
+                                                        }
+                                                    }>"Revoke"</button>
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any()
+                })}}
+            </Transition>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn ProjectMembers(org: OrganizationRef, project: ProjectRef) -> impl IntoView {
+    let set_role = ServerAction::<SetProjectRole>::new();
+    let members = Resource::new(move || set_role.version().get(), {
+        let org_id = org.id.clone();
+        move |_| list_members(org_id.clone())
+    });
+    let my_org_role = org.role;
+    let can_manage = my_org_role.can(Action::ManageMembers);
+    let project_id = project.id.clone();
+    view! {
+        <section class=CARD data-testid="project-members">
+            <div class="border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">
+                <h2 class="text-sm font-semibold">"Members"</h2>
+                <p class=HINT>
+                    "Everyone in the organization has their organization role here unless you set a project role. "
+                    <a class="text-indigo-600 hover:underline dark:text-indigo-400" href=format!("/organization/{}/members", org.id)>"Invite people"</a>
+                </p>
+            </div>
+            <div class="px-4"><ErrorAlert error=action_error(set_role) /></div>
+            <Transition fallback=|| view! { <Skeleton /> }>
+                {move || { let project_id = project_id.clone(); Suspend::new(async move {
+                    let members = match members.await {
+                        Ok(m) => m,
+                        Err(error) => return view! { <div class="p-4"><ErrorAlert error=Signal::derive(move || Some(error.clone())) /></div> }.into_any(),
+                    };
+                    view! {
+                        <table class=TABLE>
+                            <thead class="border-b border-zinc-200 dark:border-zinc-800"><tr><th class=TH>"Member"</th><th class=TH>"Organization role"</th><th class=TH>"Role in this project"</th></tr></thead>
+                            <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
+                                {members.into_iter().map(|m| {
+                                    let here = m.project_roles.iter().find(|o| o.project_id == project_id).map(|o| o.role);
+                                    let may = can_manage && my_org_role <= m.role;
+                                    let (pid, uid) = (project_id.clone(), m.user_id.clone());
+                                    view! {
+                                        <tr data-testid="project-member-row" data-email=m.email.clone()>
+                                            <td class=TD>{m.email.clone()}</td>
+                                            <td class=TD>{m.role.label()}</td>
+                                            <td class=TD>
+                                                {if may {
+                                                    view! {
+                                                        <select class=SELECT aria-label=format!("Role of {} in this project", m.email)
+                                                            on:change=move |ev| {
+                                                                let value = event_target_value(&ev);
+                                                                let role = if value.is_empty() { None } else { value.parse::<Role>().ok() };
+                                                                set_role.dispatch(SetProjectRole { project_id: pid.clone(), user_id: uid.clone(), role });
+                                                            }>
+                                                            <option value="" selected=here.is_none()>{format!("Same as organization ({})", m.role.label())}</option>
+                                                            {Role::ALL.into_iter().filter(|r| my_org_role.can_assign(*r) || Some(*r) == here).map(|r| view! {
+                                                                <option value=r.as_str() selected=Some(r) == here>{r.label()}</option>
+                                                            }).collect_view()}
+                                                        </select>
+                                                    }.into_any()
+                                                } else {
+                                                    view! { <span>{here.map(|r| r.label()).unwrap_or("Same as organization")}</span> }.into_any()
+                                                }}
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any()
+                })}}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn DangerZone(project: ProjectRef) -> impl IntoView {
+    let delete = ServerAction::<DeleteProject>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = delete.value().get() {
+            full_navigation("/");
+        }
+    });
+    let typed = RwSignal::new(String::new());
+    let name = project.name.clone();
+    let name_check = name.clone();
+    view! {
+        <section class="rounded-lg border border-red-200 px-4 py-4 dark:border-red-900">
+            <h2 class="text-sm font-semibold text-red-700 dark:text-red-400">"Delete project"</h2>
+            <p class=HINT>"Deletes the project with its traces, observations, scores, prompts and API keys. SDKs using its keys stop working at once. This cannot be undone."</p>
+            <ActionForm action=delete attr:class="mt-3 flex max-w-lg items-end gap-2" attr:data-testid="delete-project-form">
+                <input type="hidden" name="project_id" value=project.id.clone() />
+                <div class="flex-1">
+                    <label class=LABEL for="confirm-project">{format!("Type {name} to confirm")}</label>
+                    <input id="confirm-project" name="confirm_name" autocomplete="off" class=format!("{INPUT} mt-1") on:input=move |ev| typed.set(event_target_value(&ev)) />
+                </div>
+                <button type="submit" class=BUTTON_DANGER disabled=move || typed.get() != name_check || delete.pending().get()>"Delete project"</button>
+            </ActionForm>
+            <div class="mt-2 max-w-lg"><ErrorAlert error=action_error(delete) /></div>
+        </section>
+    }
+}

@@ -1,0 +1,142 @@
+//! The browser side of authentication, as one middleware in front of pages and server
+//! functions (the public API has its own key auth and skips it):
+//!
+//! 1. **CSRF.** A state-changing request (anything but GET/HEAD/OPTIONS) must come from this
+//!    site: its `Origin` must be this host (or the configured public URL); without an `Origin`,
+//!    `Sec-Fetch-Site` must not say `cross-site`. Browsers always send one of the two on
+//!    cross-site requests, so a forged form or fetch from another site gets a 403 before any
+//!    server function runs. (The `SameSite=Lax` cookie is the second line: it is not sent on
+//!    cross-site POSTs at all.)
+//! 2. **Session.** The `loupe_session` cookie is checked against `user_sessions`; a live session
+//!    puts [`CurrentUser`] into the request's extensions, where server functions find it
+//!    (`loupe_app::auth::access`). A dead cookie is cleared.
+//! 3. **Pages need a session.** A page request without one is redirected to
+//!    `/sign-in?next=<page>`, except the sign-in, sign-up and invitation pages themselves.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use loupe_app::auth::session::{self, ClientIp, CurrentUser};
+use loupe_app::state::AppState;
+
+/// Pages anyone may open signed out.
+fn is_public_page(path: &str) -> bool {
+    matches!(path, "/sign-in" | "/sign-up") || path.starts_with("/invite/")
+}
+
+/// Page navigations (as opposed to server functions, the public API and static files).
+fn is_page(path: &str) -> bool {
+    !path.starts_with("/api/") && !path.starts_with("/pkg/") && !path.rsplit('/').next().unwrap_or("").contains('.')
+}
+
+/// `scheme://host[:port]` of a URL-ish string, lowercased.
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split('/').next()?;
+    Some(format!("{}://{}", scheme.to_ascii_lowercase(), host.to_ascii_lowercase()))
+}
+
+fn same_site(request: &Request, state: &AppState) -> bool {
+    let headers = request.headers();
+    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        Some(origin) => {
+            let Some(origin) = origin_of(origin) else { return false };
+            let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).map(str::to_ascii_lowercase);
+            let host_matches = host.is_some_and(|host| origin.split_once("://").is_some_and(|(_, o)| o == host));
+            let public_matches = state.settings.public_url.as_deref().and_then(origin_of).is_some_and(|p| p == origin);
+            host_matches || public_matches
+        }
+        // No Origin: a same-origin GET-like navigation or a non-browser client; browsers mark
+        // cross-site requests with Sec-Fetch-Site.
+        None => headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) != Some("cross-site"),
+    }
+}
+
+fn forbidden_cross_site() -> Response {
+    let body = serde_json::json!({
+        "Forbidden": "This request came from another site (its Origin does not match this Loupe instance), so it was refused to protect your account. If Loupe is behind a proxy, set LOUPE_PUBLIC_URL to the URL people use."
+    });
+    (StatusCode::FORBIDDEN, axum::Json(body)).into_response()
+}
+
+pub async fn layer(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_string();
+    if path.starts_with("/api/public") || path.starts_with("/pkg/") {
+        return next.run(request).await;
+    }
+    if let Some(ConnectInfo(addr)) = request.extensions().get::<ConnectInfo<SocketAddr>>().cloned() {
+        request.extensions_mut().insert(ClientIp(addr.ip().to_string()));
+    }
+    let method = request.method().clone();
+    if !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS) && !same_site(&request, &state) {
+        tracing::warn!(%path, "cross-site request refused");
+        return forbidden_cross_site();
+    }
+
+    let mut clear_cookie = false;
+    let mut user = None;
+    if let Some(token) = session::token_from(request.headers()) {
+        match loupe_app::store::user_sessions::user_for(&state.pool, &token).await {
+            Ok(Some(user_id)) => user = Some(CurrentUser { user_id, token }),
+            Ok(None) => clear_cookie = true,
+            Err(error) => {
+                tracing::warn!(%error, "session lookup failed");
+                return (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "2")], "The database is not available right now; try again in a moment.").into_response();
+            }
+        }
+    }
+    let signed_in = user.is_some();
+    if let Some(user) = user {
+        request.extensions_mut().insert(user);
+    }
+
+    let mut response = if method == Method::GET && is_page(&path) && !signed_in && !is_public_page(&path) {
+        let target = request.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
+        let location = if target == "/" { "/sign-in".to_string() } else { format!("/sign-in?next={}", urlencoding(target)) };
+        (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
+    } else {
+        next.run(request).await
+    };
+    if clear_cookie {
+        response.headers_mut().append(header::SET_COOKIE, session::clear_cookie(state.settings.secure_cookies));
+    }
+    response.headers_mut().entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Percent-encodes a path-and-query for use as a query value.
+fn urlencoding(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_and_public_pages() {
+        assert!(is_page("/"));
+        assert!(is_page("/project/abc/traces"));
+        assert!(!is_page("/api/ui/session"));
+        assert!(!is_page("/favicon.svg"));
+        assert!(is_public_page("/invite/tok"));
+        assert!(!is_public_page("/invite"));
+        assert!(!is_public_page("/account"));
+    }
+
+    #[test]
+    fn origins() {
+        assert_eq!(origin_of("HTTP://Example.com:3000/x").as_deref(), Some("http://example.com:3000"));
+        assert_eq!(origin_of("null"), None);
+        assert_eq!(urlencoding("/project/a b?x=1&y=2"), "/project/a%20b%3Fx%3D1%26y%3D2");
+    }
+}
