@@ -68,7 +68,13 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Transport(value.to_string())
+        match value {
+            // The request's arguments did not decode: the caller's mistake, said as such.
+            ServerFnErrorErr::Args(message) | ServerFnErrorErr::MissingArg(message) => {
+                AppError::Invalid { field: "arguments".to_string(), message }
+            }
+            other => AppError::Transport(other.to_string()),
+        }
     }
 }
 

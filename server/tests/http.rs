@@ -58,26 +58,42 @@ async fn unknown_public_api_route_is_a_json_404() {
     assert_eq!(json["message"], "no public API route for GET /api/public/nothing-here");
 }
 
+/// A page as a signed-in browser loads it.
+async fn page(browser: &common::ui::Browser<'_>, path: &str) -> (StatusCode, String) {
+    let request = Request::get(path).header("cookie", browser.cookie.clone().unwrap()).body(Body::empty()).unwrap();
+    let response = browser.send(request).await;
+    (response.status, response.text())
+}
+
 #[tokio::test]
 async fn pages_render_on_the_server() {
-    let pool = common::fresh_database().await;
-    let (status, body) = send(&pool, get("/")).await;
+    let api = common::TestApi::new().await;
+    let mut browser = common::ui::Browser::sign_up(&api, "alice@example.com", "correct horse battery").await;
+    let (_, project) = browser.create_org("Acme", "Chatbot").await;
+    let (status, body) = page(&browser, "/").await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("Welcome to Loupe"));
     assert!(body.contains("/pkg/loupe.css"));
+
+    let (status, body) = page(&browser, &format!("/project/{project}/datasets")).await;
+    assert_eq!(status, StatusCode::OK);
     for label in ["Traces", "Sessions", "Users", "Prompts", "Playground", "Scores", "Annotation queues", "Datasets", "Evaluators", "Dashboards", "Settings"] {
         assert!(body.contains(&format!("<span>{label}</span>")), "navigation lacks {label}");
     }
-
-    let (status, body) = send(&pool, get("/datasets")).await;
-    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains(&format!("href=\"/project/{project}/traces\"")), "links stay in the project");
     assert!(body.contains("Datasets is not built yet"), "{body}");
+
+    // Someone else's (or no) project: not found, whichever it is.
+    let (status, body) = page(&browser, "/project/proj-a/datasets").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.contains("This project was not found"), "{body}");
 }
 
 #[tokio::test]
 async fn unknown_pages_are_404_with_the_app_shell() {
-    let pool = common::fresh_database().await;
-    let (status, body) = send(&pool, get("/no/such/page")).await;
+    let api = common::TestApi::new().await;
+    let browser = common::ui::Browser::sign_up(&api, "alice@example.com", "correct horse battery").await;
+    let (status, body) = page(&browser, "/no/such/page").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(body.contains("Page not found"));
     assert!(body.contains("aria-label=\"Main\""), "the 404 page keeps the navigation");
@@ -85,20 +101,19 @@ async fn unknown_pages_are_404_with_the_app_shell() {
 
 #[tokio::test]
 async fn system_status_server_function_reads_postgres() {
-    let pool = common::fresh_database().await;
+    let api = common::TestApi::new().await;
+    let pool = api.pool.clone();
     sqlx::query("INSERT INTO organizations (id, name) VALUES ('o1', 'One'), ('o2', 'Two')").execute(&pool).await.unwrap();
     sqlx::query("INSERT INTO projects (id, org_id, name) VALUES ('p1', 'o1', 'P')").execute(&pool).await.unwrap();
-    let request = Request::post("/api/ui/system_status")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("accept", "application/json")
-        .body(Body::empty())
-        .unwrap();
-    let (status, body) = send(&pool, request).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(json["n_organizations"], 2);
-    assert_eq!(json["n_projects"], 1);
-    assert_eq!(json["n_users"], 0);
+    // Signed out: refused; the instance's first account administers it and may read it.
+    assert_eq!(common::ui::Browser::new(&api).call("system_status", &[]).await.status, 401);
+    let mut admin = common::ui::Browser::sign_up(&api, "admin@example.com", "correct horse battery").await;
+    let json = admin.ok("system_status", &[]).await;
+    assert_eq!(json["n_organizations"], 3, "org-a of the harness and two here");
+    assert_eq!(json["n_projects"], 2);
+    assert_eq!(json["n_users"], 1);
+    let mut other = common::ui::Browser::sign_up(&api, "bob@example.com", "correct horse battery").await;
+    assert_eq!(other.call("system_status", &[]).await.status, 403, "other people do not see instance-wide counts");
     assert_eq!(json["database_mode"], "Embedded");
     assert!(json["postgres_version"].as_str().unwrap().starts_with(char::is_numeric));
 }

@@ -97,6 +97,8 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
         let target = request.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
         let location = if target == "/" { "/sign-in".to_string() } else { format!("/sign-in?next={}", urlencoding(target)) };
         (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
+    } else if path.starts_with("/api/ui/") {
+        with_error_status(next.run(request).await).await
     } else {
         next.run(request).await
     };
@@ -105,6 +107,24 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
     }
     response.headers_mut().entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     response
+}
+
+/// Server functions answer errors the framework raises itself (arguments that do not decode)
+/// with a 500; when the body is an [`AppError`] that means a 4xx, the status is corrected so
+/// clients see the caller's mistake as one. (Errors from the functions' own code already carry
+/// their status.)
+async fn with_error_status(response: Response) -> Response {
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "error body too large").into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<loupe_app::error::AppError>(&bytes) {
+        parts.status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// Percent-encodes a path-and-query for use as a query value.

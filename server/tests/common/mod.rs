@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod process;
+pub mod ui;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -134,12 +135,16 @@ impl TestApi {
     }
 
     pub fn router(&self) -> axum::Router {
+        self.router_with(Default::default())
+    }
+
+    pub fn router_with(&self, settings: loupe_app::state::InstanceSettings) -> axum::Router {
         let site_root = std::env::temp_dir();
         let state = loupe_app::state::AppState {
             leptos_options: loupe_server::leptos_options(&site_root, "127.0.0.1:3000".parse().unwrap()),
             pool: self.pool.clone(),
             database_mode: loupe_app::domain::system::DatabaseMode::Embedded,
-            settings: Default::default(),
+            settings,
         };
         loupe_server::http::router(state)
     }

@@ -1,0 +1,78 @@
+//! A signed-in (or not) browser for the UI's server functions, in-process: form-encoded POSTs
+//! to `/api/ui/<endpoint>` with the session cookie the server set, as the Leptos client sends
+//! them.
+
+use axum::body::Body;
+use axum::http::Request;
+use serde_json::Value;
+
+use super::{TestApi, TestResponse};
+
+pub struct Browser<'a> {
+    pub api: &'a TestApi,
+    pub cookie: Option<String>,
+    pub settings: loupe_app::state::InstanceSettings,
+}
+
+impl<'a> Browser<'a> {
+    pub fn new(api: &'a TestApi) -> Browser<'a> {
+        Browser { api, cookie: None, settings: Default::default() }
+    }
+
+    /// Calls a server function with form fields; keeps the session cookie it sets or clears.
+    pub async fn call(&mut self, endpoint: &str, form: &[(&str, &str)]) -> TestResponse {
+        let body = serde_urlencoded::to_string(form).unwrap();
+        let mut request = Request::builder()
+            .method("POST")
+            .uri(format!("/api/ui/{endpoint}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("host", "loupe.test")
+            .header("origin", "http://loupe.test");
+        if let Some(cookie) = &self.cookie {
+            request = request.header("cookie", cookie.as_str());
+        }
+        let response = self.send(request.body(Body::from(body)).unwrap()).await;
+        for value in response.headers.get_all("set-cookie") {
+            let value = value.to_str().unwrap();
+            let pair = value.split(';').next().unwrap().to_string();
+            self.cookie = if pair.ends_with('=') { None } else { Some(pair) };
+        }
+        response
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+        use http_body_util::BodyExt;
+        use tower::ServiceExt;
+        let response = self.api.router_with(self.settings.clone()).oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        TestResponse { status, headers, body }
+    }
+
+    /// Calls and expects 200; returns the JSON result.
+    pub async fn ok(&mut self, endpoint: &str, form: &[(&str, &str)]) -> Value {
+        let response = self.call(endpoint, form).await;
+        assert_eq!(response.status, 200, "{endpoint} {form:?}: {}", response.text());
+        response.json()
+    }
+
+    pub async fn sign_up(api: &'a TestApi, email: &str, password: &str) -> Browser<'a> {
+        let mut browser = Browser::new(api);
+        browser.ok("sign_up", &[("email", email), ("password", password)]).await;
+        assert!(browser.cookie.is_some(), "sign-up sets the session cookie");
+        browser
+    }
+
+    /// Creates an organization with a first project; returns (org id, project id).
+    pub async fn create_org(&mut self, name: &str, project: &str) -> (String, String) {
+        let project_id = self.ok("create_organization", &[("name", name), ("project_name", project)]).await;
+        let project_id = project_id.as_str().unwrap().to_string();
+        let org_id: String = sqlx::query_scalar("SELECT org_id FROM projects WHERE id = $1")
+            .bind(&project_id)
+            .fetch_one(&self.api.pool)
+            .await
+            .unwrap();
+        (org_id, project_id)
+    }
+}

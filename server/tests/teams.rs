@@ -1,0 +1,432 @@
+//! Accounts and teams through the UI's server functions, in-process on a real Postgres: sign-up
+//! and sign-in (cookies, throttling, CSRF), organizations, projects, API keys, invitations, roles
+//! and the last-owner rule, the audit log — and the isolation table: a member of one organization
+//! can read or change nothing of another through any server function or public API route.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::Request;
+use common::ui::Browser;
+use common::TestApi;
+use serde_json::{json, Value};
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn count(api: &TestApi, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(&api.pool).await.unwrap()
+}
+
+#[tokio::test]
+async fn sign_up_sign_in_and_sign_out_with_a_session_cookie() {
+    let api = TestApi::new().await;
+    let mut browser = Browser::new(&api);
+    // Not signed in: pages redirect to sign-in (keeping where the person wanted to go).
+    let page = browser.send(Request::get("/project/p1/traces?x=1").body(Body::empty()).unwrap()).await;
+    assert_eq!(page.status, 303);
+    assert_eq!(page.headers["location"], "/sign-in?next=/project/p1/traces%3Fx%3D1");
+    let page = browser.send(Request::get("/sign-in").body(Body::empty()).unwrap()).await;
+    assert_eq!(page.status, 200);
+    assert_eq!(browser.call("session", &[]).await.json(), Value::Null, "no session yet");
+
+    // Bad input says what is wrong.
+    let weak = browser.call("sign_up", &[("email", "alice@example.com"), ("password", "short")]).await;
+    assert_eq!(weak.status, 400);
+    assert_eq!(weak.json(), json!({"Invalid": {"field": "password", "message": "Use at least 8 characters."}}));
+    let bad_email = browser.call("sign_up", &[("email", "alice"), ("password", PASSWORD)]).await;
+    assert_eq!(bad_email.status, 400);
+    assert_eq!(bad_email.json()["Invalid"]["field"], "email");
+
+    let response = browser.call("sign_up", &[("email", "alice@example.com"), ("name", "Alice"), ("password", PASSWORD)]).await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    let cookie = response.headers["set-cookie"].to_str().unwrap();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain http: no Secure flag");
+    let session = browser.ok("session", &[]).await;
+    assert_eq!(session["user"]["email"], "alice@example.com");
+    assert_eq!(session["user"]["is_instance_admin"], true, "the first account administers the instance");
+    assert_eq!(session["organizations"], json!([]));
+
+    let duplicate = Browser::new(&api).call("sign_up", &[("email", "ALICE@example.com"), ("password", PASSWORD)]).await;
+    assert_eq!(duplicate.status, 400);
+    assert!(duplicate.text().contains("already exists"), "{}", duplicate.text());
+    assert_eq!(count(&api, "SELECT count(*) FROM users").await, 1, "nothing half-done");
+
+    browser.ok("sign_out", &[]).await;
+    assert!(browser.cookie.is_none(), "sign-out clears the cookie");
+    assert_eq!(count(&api, "SELECT count(*) FROM user_sessions").await, 0);
+
+    let wrong = browser.call("sign_in", &[("email", "alice@example.com"), ("password", "not it at all")]).await;
+    assert_eq!(wrong.status, 400);
+    assert!(wrong.text().contains("Wrong email or password"));
+    let unknown = browser.call("sign_in", &[("email", "nobody@example.com"), ("password", "not it at all")]).await;
+    assert_eq!(unknown.text(), wrong.text(), "an unknown email looks like a wrong password");
+    let next = browser.ok("sign_in", &[("email", "alice@example.com"), ("password", PASSWORD), ("next", "//evil.example")]).await;
+    assert_eq!(next, "/", "only local redirects");
+    assert_eq!(browser.ok("session", &[]).await["user"]["name"], "Alice");
+
+    // A Secure cookie when served over https; sign-up can be turned off (invitations still work).
+    let mut https = Browser::new(&api);
+    https.settings.secure_cookies = true;
+    https.settings.sign_up_enabled = false;
+    let refused = https.call("sign_up", &[("email", "carol@example.com"), ("password", PASSWORD)]).await;
+    assert_eq!(refused.status, 403);
+    assert!(refused.text().contains("Sign-up is disabled"));
+    let response = https.call("sign_in", &[("email", "alice@example.com"), ("password", PASSWORD)]).await;
+    assert!(response.headers["set-cookie"].to_str().unwrap().ends_with("; Secure"));
+}
+
+#[tokio::test]
+async fn sign_in_is_throttled_per_account_and_address() {
+    let api = TestApi::new().await;
+    Browser::sign_up(&api, "alice@example.com", PASSWORD).await;
+    let mut browser = Browser::new(&api);
+    for _ in 0..loupe_app::auth::throttle::PER_ACCOUNT_AND_IP {
+        let response = browser.call("sign_in", &[("email", "alice@example.com"), ("password", "wrong password!")]).await;
+        assert_eq!(response.status, 400);
+    }
+    let throttled = browser.call("sign_in", &[("email", "Alice@Example.com"), ("password", PASSWORD)]).await;
+    assert_eq!(throttled.status, 429, "even the right password waits");
+    assert!(throttled.text().contains("Too many failed sign-in attempts") && throttled.text().contains("minutes"), "{}", throttled.text());
+    // Other accounts are not affected.
+    Browser::sign_up(&api, "bob@example.com", PASSWORD).await;
+    browser.ok("sign_in", &[("email", "bob@example.com"), ("password", PASSWORD)]).await;
+    // Once the window has passed, Alice can sign in again.
+    sqlx::query("UPDATE sign_in_failures SET failed_at = failed_at - interval '16 minutes'").execute(&api.pool).await.unwrap();
+    browser.ok("sign_in", &[("email", "alice@example.com"), ("password", PASSWORD)]).await;
+}
+
+#[tokio::test]
+async fn cross_site_requests_are_refused() {
+    let api = TestApi::new().await;
+    let browser = Browser::sign_up(&api, "alice@example.com", PASSWORD).await;
+    let forged = |origin: Option<&str>, fetch_site: Option<&str>| {
+        let mut request = Request::post("/api/ui/create_organization")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("host", "loupe.test")
+            .header("cookie", browser.cookie.clone().unwrap());
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        if let Some(site) = fetch_site {
+            request = request.header("sec-fetch-site", site);
+        }
+        request.body(Body::from("name=Evil&project_name=Evil")).unwrap()
+    };
+    for (origin, site) in [(Some("https://evil.example"), None), (Some("null"), None), (None, Some("cross-site"))] {
+        let response = browser.send(forged(origin, site)).await;
+        assert_eq!(response.status, 403, "{origin:?} {site:?}");
+    }
+    assert_eq!(count(&api, "SELECT count(*) FROM organizations WHERE name = 'Evil'").await, 0);
+    let response = browser.send(forged(Some("http://loupe.test"), Some("same-origin"))).await;
+    assert_eq!(response.status, 200, "{}", response.text());
+}
+
+#[tokio::test]
+async fn organizations_projects_api_keys_and_the_audit_log() {
+    let api = TestApi::new().await;
+    let mut alice = Browser::sign_up(&api, "alice@example.com", PASSWORD).await;
+    let empty = alice.call("create_organization", &[("name", "  "), ("project_name", "p")]).await;
+    assert_eq!(empty.status, 400);
+    let (org, project) = alice.create_org("Acme", "Chatbot").await;
+    let session = alice.ok("session", &[]).await;
+    assert_eq!(session["organizations"][0]["role"], "OWNER");
+    assert_eq!(session["organizations"][0]["projects"][0]["name"], "Chatbot");
+
+    let second = alice.ok("create_project", &[("org_id", &org), ("name", "Search")]).await;
+    let taken = alice.call("create_project", &[("org_id", &org), ("name", "search")]).await;
+    assert_eq!(taken.status, 400, "project names are unique in an organization");
+
+    // A key: the secret comes back once, the list masks it, the public API accepts it.
+    let created = alice.ok("create_api_key", &[("project_id", &project), ("note", "ci")]).await;
+    let secret = created["secret_key"].as_str().unwrap().to_string();
+    let public = created["key"]["public_key"].as_str().unwrap().to_string();
+    assert!(public.starts_with("pk-lf-") && secret.starts_with("sk-lf-"));
+    assert_eq!(created["host"], "http://loupe.test");
+    let listed = alice.ok("list_api_keys", &[("project_id", &project)]).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["display_secret_key"], format!("sk-lf-...{}", &secret[secret.len() - 4..]));
+    assert!(!listed.to_string().contains(&secret), "the secret is never listed");
+    let stored: String = sqlx::query_scalar("SELECT secret_hash FROM api_keys WHERE public_key = $1").bind(&public).fetch_one(&api.pool).await.unwrap();
+    assert!(stored.starts_with("$argon2id$"), "only a hash is stored");
+    let with_key = |public: &str, secret: &str| {
+        use base64::Engine;
+        let auth = base64::engine::general_purpose::STANDARD.encode(format!("{public}:{secret}"));
+        Request::get("/api/public/projects").header("authorization", format!("Basic {auth}")).body(Body::empty()).unwrap()
+    };
+    let projects = alice.send(with_key(&public, &secret)).await;
+    assert_eq!(projects.status, 200);
+    assert_eq!(projects.json()["data"][0]["id"], project);
+
+    // Revoking takes effect at once, even though the key's verification is cached.
+    let key_id = listed[0]["id"].as_str().unwrap().to_string();
+    alice.ok("revoke_api_key", &[("project_id", &project), ("key_id", &key_id)]).await;
+    assert_eq!(alice.send(with_key(&public, &secret)).await.status, 401);
+
+    // Rename and delete (type the name to confirm).
+    alice.ok("rename_project", &[("project_id", &project), ("name", "Chatbot v2")]).await;
+    let created = alice.ok("create_api_key", &[("project_id", &project)]).await;
+    let (public, secret) = (created["key"]["public_key"].as_str().unwrap().to_string(), created["secret_key"].as_str().unwrap().to_string());
+    assert_eq!(alice.send(with_key(&public, &secret)).await.status, 200);
+    let wrong = alice.call("delete_project", &[("project_id", &project), ("confirm_name", "Chatbot")]).await;
+    assert_eq!(wrong.status, 400);
+    assert!(wrong.text().contains("Chatbot v2"), "says what to type: {}", wrong.text());
+    alice.ok("delete_project", &[("project_id", &project), ("confirm_name", "Chatbot v2")]).await;
+    assert_eq!(alice.send(with_key(&public, &secret)).await.status, 401, "a deleted project's keys stop at once");
+    let gone = alice.call("delete_project", &[("project_id", &project), ("confirm_name", "Chatbot v2")]).await;
+    assert_eq!(gone.status, 404);
+    assert_eq!(alice.ok("session", &[]).await["organizations"][0]["projects"].as_array().unwrap().len(), 1);
+    // The purge removes the project's rows in the background.
+    while loupe_server::maintenance::purge_deleted_projects(&api.pool).await > 0 {}
+    assert_eq!(count(&api, &format!("SELECT count(*) FROM projects WHERE id = '{project}'")).await, 0);
+
+    // Every change is in the audit log, newest first, with before and after; filters work.
+    let log = alice.ok("list_audit_log", &[("org_id", &org), ("filter[action]", ""), ("filter[actor]", ""), ("filter[project_id]", "")]).await;
+    let actions: Vec<&str> = log["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["project.delete", "api_key.create", "project.rename", "api_key.revoke", "api_key.create", "project.create", "project.create", "organization.create"]);
+    let rename = &log["entries"][2];
+    assert_eq!((rename["before"]["name"].as_str(), rename["after"]["name"].as_str()), (Some("Chatbot"), Some("Chatbot v2")));
+    assert_eq!(rename["actor"], "alice@example.com");
+    let keys_only = alice.ok("list_audit_log", &[("org_id", &org), ("filter[action]", "api_key.create"), ("filter[actor]", "alice"), ("filter[project_id]", "")]).await;
+    assert_eq!(keys_only["entries"].as_array().unwrap().len(), 2);
+    let other_project = alice.ok("list_audit_log", &[("org_id", &org), ("filter[action]", ""), ("filter[actor]", ""), ("filter[project_id]", second.as_str().unwrap())]).await;
+    assert_eq!(other_project["entries"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn invitations_roles_and_the_last_owner() {
+    let api = TestApi::new().await;
+    let mut alice = Browser::sign_up(&api, "alice@example.com", PASSWORD).await;
+    let (org, project) = alice.create_org("Acme", "Chatbot").await;
+    let invite = |email: &'static str, role: &'static str| [("org_id", org.clone()), ("email", email.to_string()), ("role", role.to_string())];
+
+    let created = alice.ok("create_invitation", &invite("bob@example.com", "VIEWER").each_ref().map(|(k, v)| (*k, v.as_str()))).await;
+    let link = created["link"].as_str().unwrap().to_string();
+    let token = link.rsplit('/').next().unwrap().to_string();
+    assert!(link.starts_with("http://loupe.test/invite/"));
+    let again = alice.call("create_invitation", &invite("BOB@example.com", "MEMBER").each_ref().map(|(k, v)| (*k, v.as_str()))).await;
+    assert_eq!(again.status, 400, "one open invitation per person");
+
+    // Anyone with the link sees what it offers; Bob signs up through it and joins as Viewer.
+    let mut bob = Browser::new(&api);
+    let preview = bob.ok("preview_invitation", &[("token", &token)]).await;
+    assert_eq!((preview["organization_name"].as_str(), preview["role"].as_str(), preview["state"].as_str()), (Some("Acme"), Some("VIEWER"), Some("Open")));
+    let mallory = bob.call("sign_up", &[("email", "mallory@example.com"), ("password", PASSWORD), ("invite", &token)]).await;
+    assert_eq!(mallory.status, 400, "an invitation is for its email only");
+    assert_eq!(count(&api, "SELECT count(*) FROM users WHERE email = 'mallory@example.com'").await, 0, "nothing half-done");
+    let next = bob.ok("sign_up", &[("email", "bob@example.com"), ("password", PASSWORD), ("invite", &token)]).await;
+    assert_eq!(next, "/");
+    let session = bob.ok("session", &[]).await;
+    assert_eq!(session["organizations"][0]["role"], "VIEWER");
+    assert_eq!(session["organizations"][0]["projects"][0]["role"], "VIEWER");
+    let reused = bob.call("accept_invitation", &[("token", &token)]).await;
+    assert_eq!(reused.status, 400);
+    assert!(reused.text().contains("already been used"));
+
+    // Viewers read but may not manage keys, members or settings.
+    let refused = bob.call("create_api_key", &[("project_id", &project)]).await;
+    assert_eq!(refused.status, 403);
+    assert_eq!(refused.json()["Forbidden"], "Your role (Viewer) may not manage API keys; ask an Admin or Owner of the organization");
+    assert_eq!(bob.call("list_api_keys", &[("project_id", &project)]).await.status, 403);
+    assert_eq!(bob.call("rename_project", &[("project_id", &project), ("name", "x")]).await.status, 403);
+    let missing = bob.call("list_audit_log", &[("org_id", &org)]).await;
+    assert_eq!(missing.status, 400, "arguments that do not decode are the caller's mistake: {}", missing.text());
+    assert_eq!(missing.json()["Invalid"]["field"], "arguments");
+    let audit = bob.call("list_audit_log", &[("org_id", &org), ("filter[action]", ""), ("filter[actor]", ""), ("filter[project_id]", "")]).await;
+    assert_eq!(audit.status, 403);
+    assert_eq!(bob.ok("list_members", &[("org_id", &org)]).await.as_array().unwrap().len(), 2);
+
+    // A project role override: Bob is Admin in this project only.
+    let bob_id = session["user"]["id"].as_str().unwrap().to_string();
+    alice.ok("set_project_role", &[("project_id", &project), ("user_id", &bob_id), ("role", "ADMIN")]).await;
+    bob.ok("create_api_key", &[("project_id", &project)]).await;
+    assert_eq!(bob.call("create_project", &[("org_id", &org), ("name", "x")]).await.status, 403, "still a Viewer of the organization");
+    alice.ok("set_project_role", &[("project_id", &project), ("user_id", &bob_id)]).await;
+    assert_eq!(bob.call("create_api_key", &[("project_id", &project)]).await.status, 403, "override cleared");
+
+    // Roles: Admins cannot make Owners; the last Owner can neither leave nor be demoted.
+    alice.ok("change_member_role", &[("org_id", &org), ("user_id", &bob_id), ("role", "ADMIN")]).await;
+    let promote = bob.call("change_member_role", &[("org_id", &org), ("user_id", &bob_id), ("role", "OWNER")]).await;
+    assert_eq!(promote.status, 403);
+    let alice_id = alice.ok("session", &[]).await["user"]["id"].as_str().unwrap().to_string();
+    let demote_owner = bob.call("change_member_role", &[("org_id", &org), ("user_id", &alice_id), ("role", "VIEWER")]).await;
+    assert_eq!(demote_owner.status, 403, "an Admin cannot change an Owner");
+    let leave = alice.call("remove_member", &[("org_id", &org), ("user_id", &alice_id)]).await;
+    assert_eq!(leave.status, 400);
+    assert!(leave.text().contains("at least one Owner"), "{}", leave.text());
+    let demote = alice.call("change_member_role", &[("org_id", &org), ("user_id", &alice_id), ("role", "ADMIN")]).await;
+    assert_eq!(demote.status, 400);
+    alice.ok("change_member_role", &[("org_id", &org), ("user_id", &bob_id), ("role", "OWNER")]).await;
+    alice.ok("remove_member", &[("org_id", &org), ("user_id", &alice_id)]).await;
+    assert_eq!(alice.ok("session", &[]).await["organizations"], json!([]), "Alice left");
+
+    // Expired and revoked invitations say so.
+    let created = bob.ok("create_invitation", &[("org_id", &org), ("email", "carol@example.com"), ("role", "MEMBER")]).await;
+    let carol_token = created["link"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+    sqlx::query("UPDATE invitations SET expires_at = now() - interval '1 minute' WHERE lower(email) = 'carol@example.com'").execute(&api.pool).await.unwrap();
+    let expired = Browser::new(&api).call("sign_up", &[("email", "carol@example.com"), ("password", PASSWORD), ("invite", &carol_token)]).await;
+    assert_eq!(expired.status, 400);
+    assert!(expired.text().contains("expired"));
+    let id = created["invitation"]["id"].as_str().unwrap();
+    bob.ok("revoke_invitation", &[("org_id", &org), ("invitation_id", id)]).await;
+    let preview = Browser::new(&api).ok("preview_invitation", &[("token", &carol_token)]).await;
+    assert_eq!(preview["state"], "Revoked");
+
+    let log = bob.ok("list_audit_log", &[("org_id", &org), ("filter[action]", ""), ("filter[actor]", ""), ("filter[project_id]", "")]).await;
+    let actions: Vec<&str> = log["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    for expected in ["invitation.create", "member.join", "member.project_role_change", "member.role_change", "member.leave", "invitation.revoke", "api_key.create"] {
+        assert!(actions.contains(&expected), "{expected} missing from {actions:?}");
+    }
+}
+
+/// Server functions that act on no existing organization or project of the caller's choosing
+/// (the session, signing in and out, an invitation link whose token is the credential, creating
+/// a new organization, the instance status, which needs an instance administrator); every other
+/// one is in the isolation table below.
+const NOT_SCOPED: [&str; 10] = [
+    "session", "sign_up_enabled", "sign_in", "sign_up", "sign_out", "change_password",
+    "preview_invitation", "accept_invitation", "create_organization", "system_status",
+];
+
+#[tokio::test]
+async fn a_member_of_one_organization_can_reach_nothing_of_another() {
+    let api = TestApi::new().await;
+    let mut victim = Browser::sign_up(&api, "victim@example.com", PASSWORD).await;
+    let (org_b, project_b) = victim.create_org("Victim Org", "Victim Project").await;
+    let key_b = victim.ok("create_api_key", &[("project_id", &project_b)]).await["key"]["id"].as_str().unwrap().to_string();
+    let invitation_b = victim.ok("create_invitation", &[("org_id", &org_b), ("email", "friend@example.com"), ("role", "MEMBER")]).await["invitation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let victim_id = victim.ok("session", &[]).await["user"]["id"].as_str().unwrap().to_string();
+
+    let mut attacker = Browser::sign_up(&api, "attacker@example.com", PASSWORD).await;
+    let (org_a, project_a) = attacker.create_org("Attacker Org", "Attacker Project").await;
+    let snapshot = || async {
+        sqlx::query_scalar::<_, String>(
+            "SELECT concat_ws('|',
+                (SELECT string_agg(id || name || coalesce(deleted_at::text, ''), ',' ORDER BY id) FROM projects WHERE org_id = $1),
+                (SELECT string_agg(name, ',') FROM organizations WHERE id = $1),
+                (SELECT string_agg(id, ',' ORDER BY id) FROM api_keys WHERE project_id = $2),
+                (SELECT string_agg(user_id || role, ',' ORDER BY user_id) FROM organization_memberships WHERE org_id = $1),
+                (SELECT string_agg(user_id || role, ',' ORDER BY user_id) FROM project_memberships WHERE project_id = $2),
+                (SELECT string_agg(id || coalesce(revoked_at::text, ''), ',' ORDER BY id) FROM invitations WHERE org_id = $1),
+                (SELECT count(*)::text FROM audit_log WHERE org_id = $1))",
+        )
+        .bind(&org_b)
+        .bind(&project_b)
+        .fetch_one(&api.pool)
+        .await
+        .unwrap()
+    };
+    let before = snapshot().await;
+
+    // Every scoped server function, aimed at the other organization's ids.
+    let table: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        ("list_projects", vec![("org_id", &org_b)]),
+        ("create_project", vec![("org_id", &org_b), ("name", "Planted")]),
+        ("rename_organization", vec![("org_id", &org_b), ("name", "Owned")]),
+        ("delete_organization", vec![("org_id", &org_b), ("confirm_name", "Victim Org")]),
+        ("rename_project", vec![("project_id", &project_b), ("name", "Owned")]),
+        ("delete_project", vec![("project_id", &project_b), ("confirm_name", "Victim Project")]),
+        ("list_api_keys", vec![("project_id", &project_b)]),
+        ("create_api_key", vec![("project_id", &project_b)]),
+        ("revoke_api_key", vec![("project_id", &project_b), ("key_id", &key_b)]),
+        ("revoke_api_key", vec![("project_id", &project_a), ("key_id", &key_b)]),
+        ("list_members", vec![("org_id", &org_b)]),
+        ("change_member_role", vec![("org_id", &org_b), ("user_id", &victim_id), ("role", "VIEWER")]),
+        ("remove_member", vec![("org_id", &org_b), ("user_id", &victim_id)]),
+        ("set_project_role", vec![("project_id", &project_b), ("user_id", &victim_id), ("role", "VIEWER")]),
+        ("list_invitations", vec![("org_id", &org_b)]),
+        ("create_invitation", vec![("org_id", &org_b), ("email", "spy@example.com"), ("role", "OWNER")]),
+        ("create_invitation", vec![("org_id", &org_a), ("email", "spy@example.com"), ("role", "MEMBER"), ("project_id", &project_b), ("project_role", "ADMIN")]),
+        ("revoke_invitation", vec![("org_id", &org_b), ("invitation_id", &invitation_b)]),
+        ("revoke_invitation", vec![("org_id", &org_a), ("invitation_id", &invitation_b)]),
+        ("list_audit_log", vec![("org_id", &org_b), ("filter[action]", ""), ("filter[actor]", ""), ("filter[project_id]", "")]),
+        ("list_audit_log", vec![("org_id", &org_a), ("filter[action]", ""), ("filter[actor]", ""), ("filter[project_id]", &project_b)]),
+    ];
+    let mut covered: Vec<&str> = table.iter().map(|(endpoint, _)| *endpoint).collect();
+    for (endpoint, form) in &table {
+        let response = attacker.call(endpoint, form).await;
+        let text = response.text();
+        assert!(
+            matches!(response.status.as_u16(), 403 | 404) || (endpoint == &"list_audit_log" && response.status == 200),
+            "{endpoint} {form:?} answered {}: {text}",
+            response.status
+        );
+        let echoed = form.iter().any(|(_, v)| *v == key_b);
+        assert!(!text.contains("Victim") && (echoed || !text.contains(&key_b)) && !text.contains("victim@"), "{endpoint} leaked: {text}");
+    }
+    assert_eq!(snapshot().await, before, "nothing of the other organization changed");
+
+    // The table covers every server function there is (a new one must be added here).
+    covered.extend(NOT_SCOPED);
+    for (path, _) in leptos::server_fn::axum::server_fn_paths() {
+        let endpoint = path.trim_start_matches("/api/ui/");
+        assert!(covered.contains(&endpoint), "server function {path} is missing from the isolation table");
+    }
+}
+
+#[tokio::test]
+async fn an_api_key_reaches_nothing_of_another_project_through_any_route() {
+    // Project A has data; project B's key tries every route of the public API on A's ids.
+    let a = TestApi::new().await;
+    let b = a.with_project("proj-b", "pk-lf-b", "sk-lf-b").await;
+    let batch = json!({"batch": [
+        {"id": "e1", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "trace-a", "name": "secret-of-a", "sessionId": "session-a"}},
+        {"id": "e2", "type": "generation-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "obs-a", "traceId": "trace-a", "name": "secret-of-a", "model": "gpt-4o"}},
+        {"id": "e3", "type": "score-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "score-a", "traceId": "trace-a", "name": "secret-of-a", "value": 1}}
+    ]});
+    assert_eq!(a.call("POST", "/api/public/ingestion", Some(batch)).await.status, 207);
+    let config = a.call("POST", "/api/public/score-configs", Some(json!({"name": "secret-of-a", "dataType": "NUMERIC"}))).await.json();
+    let model = a.call("POST", "/api/public/models", Some(json!({"modelName": "secret-of-a", "matchPattern": "(?i)^secret$", "unit": "TOKENS", "inputPrice": 1.0}))).await.json();
+    let ids = [("{id}", "trace-a")];
+    let snapshot = || async {
+        sqlx::query_scalar::<_, String>(
+            "SELECT concat_ws('|', (SELECT count(*) FROM traces WHERE project_id = 'proj-a'), (SELECT count(*) FROM observations WHERE project_id = 'proj-a'),
+                    (SELECT count(*) FROM scores WHERE project_id = 'proj-a'), (SELECT count(*) FROM score_configs WHERE project_id = 'proj-a'),
+                    (SELECT count(*) FROM models WHERE project_id = 'proj-a'), (SELECT string_agg(name, ',') FROM traces WHERE project_id = 'proj-a'))",
+        )
+        .fetch_one(&a.pool)
+        .await
+        .unwrap()
+    };
+    let before = snapshot().await;
+
+    let spec: Value = serde_json::from_str(include_str!("../src/http/public_api/openapi.json")).unwrap();
+    let mut tried = 0;
+    for (path, operations) in spec["paths"].as_object().unwrap() {
+        for method in operations.as_object().unwrap().keys() {
+            // Each route's id parameter filled with project A's id of that resource.
+            let id = match path.as_str() {
+                p if p.contains("/scores/") => "score-a",
+                p if p.contains("/observations/") => "obs-a",
+                p if p.contains("/sessions/") => "session-a",
+                p if p.contains("/score-configs/") => config["id"].as_str().unwrap(),
+                p if p.contains("/models/") => model["id"].as_str().unwrap(),
+                _ => ids[0].1,
+            };
+            let uri = path.replace("{id}", id);
+            let uri = if method == "delete" && path == "/api/public/traces" { uri } else { uri };
+            let body = match (method.as_str(), path.as_str()) {
+                ("delete", "/api/public/traces") => Some(json!({"traceIds": ["trace-a"]})),
+                ("patch", _) => Some(json!({"description": "owned"})),
+                ("post", "/api/public/scores") => Some(json!({"traceId": "trace-a", "name": "planted", "value": 1})),
+                ("post", "/api/public/ingestion") => Some(json!({"batch": [{"id": "x", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "trace-a", "name": "overwritten"}}]})),
+                ("post", "/api/public/score-configs") => Some(json!({"name": "planted", "dataType": "NUMERIC"})),
+                ("post", "/api/public/models") => Some(json!({"modelName": "planted", "matchPattern": "planted", "unit": "TOKENS"})),
+                ("post", "/api/public/otel/v1/traces") => Some(json!({"resourceSpans": []})),
+                _ => None,
+            };
+            let response = b.call(&method.to_uppercase(), &uri, body).await;
+            let text = response.text();
+            assert!(!text.contains("secret-of-a"), "{method} {uri} leaked project A's data: {text}");
+            if path.contains("{id}") && method != "patch" {
+                assert_eq!(response.status, 404, "{method} {uri}: {text}");
+            }
+            tried += 1;
+        }
+    }
+    assert!(tried >= 30, "every route was tried ({tried})");
+    assert_eq!(snapshot().await, before, "nothing of project A changed");
+}
