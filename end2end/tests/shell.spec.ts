@@ -1,11 +1,16 @@
 import { expect, test } from "@playwright/test";
-import { openHydrated } from "./fixtures";
+import { OWNER, PROJECT, openHydrated, signIn } from "./fixtures";
+
+test.beforeEach(async ({ page }) => {
+  await signIn(page, OWNER.email, OWNER.password);
+});
 
 test("home reads the instance status from Postgres through a server function", async ({ page }) => {
   const { errors } = await openHydrated(page, "/");
   await expect(page).toHaveTitle("Home · Loupe");
-  // Headless initialization (playwright.config.ts) created one organization, project and user.
-  await expect(page.getByTestId("contents")).toHaveText("1 organization, 1 project, 1 user");
+  // Headless initialization (playwright.config.ts) created an organization, project and user;
+  // other spec files may add more.
+  await expect(page.getByTestId("contents")).toHaveText(/^\d+ organizations?, \d+ projects?, \d+ users?$/);
   await expect(page.getByTestId("database-mode")).toHaveText("embedded (started by Loupe)");
   await expect(page.getByTestId("database")).toContainText("PostgreSQL");
 
@@ -22,10 +27,10 @@ test("home reads the instance status from Postgres through a server function", a
 });
 
 test("navigation routes client-side and marks the current section", async ({ page }) => {
-  await openHydrated(page, "/");
+  await openHydrated(page, `/project/${PROJECT}/traces`);
   const nav = page.getByRole("navigation", { name: "Main" });
   await nav.getByRole("link", { name: "Annotation queues" }).click();
-  await expect(page).toHaveURL(/\/annotation-queues$/);
+  await expect(page).toHaveURL(new RegExp(`/project/${PROJECT}/annotation-queues$`));
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Annotation queues");
   await expect(page.getByTestId("not-built")).toContainText("Annotation queues is not built yet");
   await expect(nav.getByRole("link", { name: "Annotation queues" })).toHaveAttribute("aria-current", "page");
@@ -33,12 +38,12 @@ test("navigation routes client-side and marks the current section", async ({ pag
   await expect(page.locator("body[data-hydrated=true]")).toBeAttached();
 
   await page.goBack();
-  await expect(page).toHaveURL(/\/$/);
-  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Welcome to Loupe");
+  await expect(page).toHaveURL(new RegExp(`/project/${PROJECT}/traces$`));
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Traces");
 });
 
 test("every section in the navigation has a page", async ({ page }) => {
-  await openHydrated(page, "/");
+  await openHydrated(page, `/project/${PROJECT}/traces`);
   const links = page.getByRole("navigation", { name: "Main" }).getByRole("listitem").getByRole("link");
   const names = await links.allTextContents();
   expect(names).toEqual([
@@ -47,7 +52,9 @@ test("every section in the navigation has a page", async ({ page }) => {
   ]);
   for (const name of names.slice(1)) {
     await links.filter({ hasText: name }).first().click();
-    await expect(page.getByRole("heading", { level: 1 })).toHaveText(name);
+    // Settings is the project's settings page; the others name their section.
+    const heading = name === "Settings" ? "E2E Project settings" : name;
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText(heading);
   }
 });
 
@@ -58,7 +65,7 @@ test("theme choice applies at once and survives a reload", async ({ page }) => {
   await expect(html).toHaveClass(/\bdark\b/);
   await expect(page.getByRole("button", { name: "Dark" })).toHaveAttribute("aria-pressed", "true");
 
-  await openHydrated(page, "/traces");
+  await openHydrated(page, `/project/${PROJECT}/traces`);
   await expect(html).toHaveClass(/\bdark\b/);
   await expect(page.getByRole("button", { name: "Dark" })).toHaveAttribute("aria-pressed", "true");
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 
-use common::process::{http, loupe, run_to_end, Running};
+use common::process::{http, loupe, run_to_end, status_as, Running};
 
 fn wait_until(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + limit;
@@ -100,7 +100,12 @@ fn lifecycle_with_embedded_postgres() {
     };
 
     // First start: creates the cluster and, through headless init, one organization.
-    let first = Running::start(on_data_dir().env("LANGFUSE_INIT_ORG_ID", "org-lifecycle"));
+    let first = Running::start(
+        on_data_dir()
+            .env("LANGFUSE_INIT_ORG_ID", "org-lifecycle")
+            .env("LANGFUSE_INIT_USER_EMAIL", "admin@example.com")
+            .env("LANGFUSE_INIT_USER_PASSWORD", "admin-password"),
+    );
     let (status, body) = http(first.addr, "GET", "/api/public/health");
     assert_eq!(status, 200, "{body}");
     assert!(body.contains(r#""status":"OK""#), "{body}");
@@ -121,7 +126,7 @@ fn lifecycle_with_embedded_postgres() {
 
     // Restart without init: the organization is still there.
     let second_run = Running::start(&mut on_data_dir());
-    let (status, body) = http(second_run.addr, "POST", "/api/ui/system_status");
+    let (status, body) = status_as(second_run.addr, "admin@example.com", "admin-password");
     assert_eq!(status, 200, "{body}");
     assert!(body.contains(r#""n_organizations":1"#), "data survived the restart: {body}");
 
@@ -132,7 +137,7 @@ fn lifecycle_with_embedded_postgres() {
 
     // And the next start recovers; Ctrl-C (SIGINT) stops it cleanly too.
     let third = Running::start(&mut on_data_dir());
-    let (status, body) = http(third.addr, "POST", "/api/ui/system_status");
+    let (status, body) = status_as(third.addr, "admin@example.com", "admin-password");
     assert_eq!(status, 200, "{body}");
     assert!(body.contains(r#""n_organizations":1"#), "{body}");
     third.signal(Signal::SIGINT);
@@ -149,9 +154,15 @@ fn database_url_mode_starts_no_postgres() {
     let socket = options.get_socket().unwrap().display().to_string();
     let database_url = format!("postgres://postgres@localhost/postgres?host={socket}");
     let mut command = loupe();
-    command.env("DATABASE_URL", &database_url).arg("--data-dir").arg(data.path());
+    command
+        .env("DATABASE_URL", &database_url)
+        .env("LANGFUSE_INIT_ORG_ID", "org-external")
+        .env("LANGFUSE_INIT_USER_EMAIL", "external@example.com")
+        .env("LANGFUSE_INIT_USER_PASSWORD", "admin-password")
+        .arg("--data-dir")
+        .arg(data.path());
     let running = Running::start(&mut command);
-    let (status, body) = http(running.addr, "POST", "/api/ui/system_status");
+    let (status, body) = status_as(running.addr, "external@example.com", "admin-password");
     assert_eq!(status, 200, "{body}");
     assert!(body.contains(r#""database_mode":"External""#), "{body}");
     assert!(!data.path().join("postgres").exists(), "no embedded cluster with DATABASE_URL");

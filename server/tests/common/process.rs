@@ -111,3 +111,24 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &st
     let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
     Some((status, body))
 }
+
+/// Signs in through the UI's server function and reads the instance status with the session
+/// cookie (the status is for instance administrators, such as the headless-init user).
+pub fn status_as(addr: SocketAddr, email: &str, password: &str) -> (u16, String) {
+    let form = format!("email={}&password={}", email.replace('@', "%40"), password);
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        stream,
+        "POST /api/ui/sign_in HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
+        form.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let cookie = response
+        .lines()
+        .find_map(|line| line.to_ascii_lowercase().starts_with("set-cookie:").then(|| line[11..].trim().split(';').next().unwrap().to_string()))
+        .unwrap_or_else(|| panic!("sign-in set no cookie: {response}"));
+    request(addr, "POST", "/api/ui/system_status", &[("Cookie", &cookie), ("Content-Type", "application/x-www-form-urlencoded")], b"").unwrap()
+}
