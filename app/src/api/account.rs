@@ -53,7 +53,7 @@ mod server {
 pub async fn get_session() -> Result<Option<SessionInfo>, AppError> {
     use crate::api::support::{respond, state};
     respond(async {
-        let state = state();
+        let state = state()?;
         let Some(user) = crate::auth::access::current_user() else { return Ok(None) };
         let Some(summary) = crate::store::users::summary(&state.pool, &user.user_id).await? else { return Ok(None) };
         let organizations = crate::store::organizations::for_user(&state.pool, &user.user_id).await?;
@@ -65,7 +65,7 @@ pub async fn get_session() -> Result<Option<SessionInfo>, AppError> {
 /// Whether the sign-up form should be offered (false with `AUTH_DISABLE_SIGNUP`).
 #[server(prefix = "/api/ui", endpoint = "sign_up_enabled")]
 pub async fn sign_up_enabled() -> Result<bool, AppError> {
-    Ok(crate::api::support::state().settings.sign_up_enabled)
+    Ok(crate::api::support::state()?.settings.sign_up_enabled)
 }
 
 /// Signs in; returns where to go next.
@@ -74,7 +74,7 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
     use crate::api::support::{respond, state};
     use crate::auth::{accounts, throttle};
     respond(async {
-        let state = state();
+        let state = state()?;
         if email.trim().is_empty() {
             return Err(AppError::invalid("email", "Enter your email address."));
         }
@@ -111,7 +111,7 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
 pub async fn sign_up(email: String, name: Option<String>, password: String, invite: Option<String>) -> Result<String, AppError> {
     use crate::api::support::{respond, state};
     respond(async {
-        let state = state();
+        let state = state()?;
         let mut tx = state.pool.begin().await?;
         let invitation = match invite.as_deref().filter(|t| !t.is_empty()) {
             Some(token) => Some(crate::api::invitations::open_invitation(&mut tx, token, &email).await?),
@@ -137,7 +137,7 @@ pub async fn sign_up(email: String, name: Option<String>, password: String, invi
 pub async fn sign_out() -> Result<(), AppError> {
     use crate::api::support::{respond, state};
     respond(async {
-        let state = state();
+        let state = state()?;
         if let Some(user) = crate::auth::access::current_user() {
             crate::store::user_sessions::delete(&state.pool, &user.token).await?;
         }
@@ -157,7 +157,7 @@ pub async fn sign_out() -> Result<(), AppError> {
 pub async fn change_password(current: String, new: String) -> Result<(), AppError> {
     use crate::api::support::{respond, state};
     respond(async {
-        let state = state();
+        let state = state()?;
         let user = crate::auth::access::signed_in()?;
         let mut tx = state.pool.begin().await?;
         crate::auth::accounts::change_password(&mut tx, &user.user_id, &current, &new, Some(&user.token))

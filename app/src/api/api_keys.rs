@@ -10,7 +10,7 @@ use crate::error::AppError;
 pub async fn list_api_keys(project_id: String) -> Result<Vec<ApiKeyView>, AppError> {
     use crate::api::support::{respond, state};
     respond(async {
-        let state = state();
+        let state = state()?;
         let user = crate::auth::access::signed_in()?;
         crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ManageApiKeys).await?;
         Ok(crate::store::api_keys::list(&state.pool, &project_id).await?)
@@ -22,7 +22,7 @@ pub async fn list_api_keys(project_id: String) -> Result<Vec<ApiKeyView>, AppErr
 pub async fn create_api_key(project_id: String, note: Option<String>) -> Result<CreatedApiKey, AppError> {
     use crate::api::support::{audit, base_url, respond, state};
     respond(async {
-        let state = state();
+        let state = state()?;
         let user = crate::auth::access::signed_in()?;
         let scope = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ManageApiKeys).await?;
         let note = note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
@@ -44,7 +44,7 @@ pub async fn create_api_key(project_id: String, note: Option<String>) -> Result<
 pub async fn revoke_api_key(project_id: String, key_id: String) -> Result<(), AppError> {
     use crate::api::support::{audit, respond, state};
     respond(async {
-        let state = state();
+        let state = state()?;
         let user = crate::auth::access::signed_in()?;
         let scope = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ManageApiKeys).await?;
         let mut tx = state.pool.begin().await?;

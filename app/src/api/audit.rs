@@ -11,7 +11,7 @@ pub const PAGE_SIZE: i64 = 50;
 pub async fn list_audit_log(org_id: String, filter: AuditFilter) -> Result<AuditPage, AppError> {
     use crate::api::support::{respond, state};
     respond(async {
-        let state = state();
+        let state = state()?;
         let user = crate::auth::access::signed_in()?;
         crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::ReadAuditLog).await?;
         Ok(crate::store::audit_log::page(&state.pool, &org_id, &filter, PAGE_SIZE).await?)

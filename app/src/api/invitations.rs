@@ -74,7 +74,7 @@ mod server {
 pub async fn list_invitations(org_id: String) -> Result<Vec<InvitationView>, AppError> {
     use crate::api::support::{respond, state};
     respond(async {
-        let state = state();
+        let state = state()?;
         let user = crate::auth::access::signed_in()?;
         crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::ManageMembers).await?;
         Ok(crate::store::invitations::open_for_org(&state.pool, &org_id).await?)
@@ -96,7 +96,7 @@ pub async fn create_invitation(
     use crate::domain::Action;
     use crate::store::invitations::{self, InviteError, NewInvitation};
     respond(async {
-        let state = state();
+        let state = state()?;
         let user = crate::auth::access::signed_in()?;
         let scope = crate::auth::access::organization(&state.pool, &user, &org_id, Action::ManageMembers).await?;
         let email = email.trim().to_string();
@@ -163,7 +163,7 @@ pub async fn create_invitation(
 pub async fn revoke_invitation(org_id: String, invitation_id: String) -> Result<(), AppError> {
     use crate::api::support::{audit, respond, state};
     respond(async {
-        let state = state();
+        let state = state()?;
         let user = crate::auth::access::signed_in()?;
         crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::ManageMembers).await?;
         let mut tx = state.pool.begin().await?;
@@ -183,7 +183,7 @@ pub async fn revoke_invitation(org_id: String, invitation_id: String) -> Result<
 pub async fn preview_invitation(token: String) -> Result<InvitationPreview, AppError> {
     use crate::api::support::{respond, state};
     respond(async {
-        let state = state();
+        let state = state()?;
         let mut conn = state.pool.acquire().await?;
         let found = crate::store::invitations::find_by_token(&mut conn, &token, false)
             .await?
@@ -198,7 +198,7 @@ pub async fn preview_invitation(token: String) -> Result<InvitationPreview, AppE
 pub async fn accept_invitation(token: String) -> Result<String, AppError> {
     use crate::api::support::{respond, state};
     respond(async {
-        let state = state();
+        let state = state()?;
         let user = crate::auth::access::signed_in()?;
         let summary = crate::store::users::summary(&state.pool, &user.user_id).await?.ok_or(AppError::SignInRequired)?;
         let mut tx = state.pool.begin().await?;

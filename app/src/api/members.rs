@@ -62,7 +62,7 @@ mod server {
 pub async fn list_members(org_id: String) -> Result<Vec<MemberView>, AppError> {
     use crate::api::support::{respond, state};
     respond(async {
-        let state = state();
+        let state = state()?;
         let user = crate::auth::access::signed_in()?;
         crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::ReadProjectData).await?;
         Ok(crate::store::memberships::list(&state.pool, &org_id).await?)
@@ -74,7 +74,7 @@ pub async fn list_members(org_id: String) -> Result<Vec<MemberView>, AppError> {
 pub async fn change_member_role(org_id: String, user_id: String, role: Role) -> Result<(), AppError> {
     use crate::api::support::{audit, respond, state};
     respond(async {
-        let state = state();
+        let state = state()?;
         let user = crate::auth::access::signed_in()?;
         let scope = crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::ManageMembers).await?;
         let mut tx = state.pool.begin().await?;
@@ -99,7 +99,7 @@ pub async fn remove_member(org_id: String, user_id: String) -> Result<(), AppErr
     use crate::api::support::{audit, respond, state};
     use crate::domain::Action;
     respond(async {
-        let state = state();
+        let state = state()?;
         let user = crate::auth::access::signed_in()?;
         let leaving = user.user_id == user_id;
         let needed = if leaving { Action::ReadProjectData } else { Action::ManageMembers };
@@ -128,7 +128,7 @@ pub async fn set_project_role(project_id: String, user_id: String, role: Option<
     use crate::api::support::{audit, respond, state};
     use crate::domain::Action;
     respond(async {
-        let state = state();
+        let state = state()?;
         let user = crate::auth::access::signed_in()?;
         let project = crate::auth::access::project(&state.pool, &user, &project_id, Action::ReadProjectData).await?;
         let scope = crate::auth::access::organization(&state.pool, &user, &project.org_id, Action::ManageMembers).await?;

@@ -16,7 +16,7 @@ pub mod system;
 pub(crate) mod support {
     use axum::http::request::Parts;
     use axum::http::StatusCode;
-    use leptos::prelude::{expect_context, use_context};
+    use leptos::prelude::use_context;
     use serde_json::Value;
     use sqlx::PgConnection;
 
@@ -24,8 +24,11 @@ pub(crate) mod support {
     use crate::state::AppState;
     use crate::store::audit_log::{self, Actor, Entry};
 
-    pub fn state() -> AppState {
-        expect_context::<AppState>()
+    /// The server state. Absent only when the app is rendered outside a request — as
+    /// `generate_route_list` does once to discover the routes, which also creates the shell's
+    /// resources — so that case is an error, not a panic.
+    pub fn state() -> Result<AppState, AppError> {
+        use_context::<AppState>().ok_or(AppError::Internal)
     }
 
     /// Sets the response status from the error, then passes the result on.

@@ -11,7 +11,7 @@ use crate::error::AppError;
 pub async fn create_organization(name: String, project_name: String) -> Result<String, AppError> {
     use crate::api::support::{audit, name as valid_name, respond, state};
     respond(async {
-        let state = state();
+        let state = state()?;
         let user = crate::auth::access::signed_in()?;
         let name = valid_name("name", &name)?;
         let project_name = valid_name("project_name", &project_name)?;
@@ -32,7 +32,7 @@ pub async fn create_organization(name: String, project_name: String) -> Result<S
 pub async fn rename_organization(org_id: String, name: String) -> Result<(), AppError> {
     use crate::api::support::{audit, name as valid_name, respond, state};
     respond(async {
-        let state = state();
+        let state = state()?;
         let user = crate::auth::access::signed_in()?;
         crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::ManageOrganization).await?;
         let name = valid_name("name", &name)?;
@@ -54,7 +54,7 @@ pub async fn rename_organization(org_id: String, name: String) -> Result<(), App
 pub async fn delete_organization(org_id: String, confirm_name: String) -> Result<(), AppError> {
     use crate::api::support::{respond, state};
     respond(async {
-        let state = state();
+        let state = state()?;
         let user = crate::auth::access::signed_in()?;
         crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::DeleteOrganization).await?;
         let mut tx = state.pool.begin().await?;
@@ -84,7 +84,7 @@ pub async fn delete_organization(org_id: String, confirm_name: String) -> Result
 pub async fn list_projects(org_id: String) -> Result<Vec<ProjectListItem>, AppError> {
     use crate::api::support::{respond, state};
     respond(async {
-        let state = state();
+        let state = state()?;
         let user = crate::auth::access::signed_in()?;
         crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::ReadProjectData).await?;
         Ok(crate::store::projects::list_for_org(&state.pool, &org_id).await?)
@@ -97,7 +97,7 @@ pub async fn list_projects(org_id: String) -> Result<Vec<ProjectListItem>, AppEr
 pub async fn create_project(org_id: String, name: String) -> Result<String, AppError> {
     use crate::api::support::{audit, name as valid_name, respond, state};
     respond(async {
-        let state = state();
+        let state = state()?;
         let user = crate::auth::access::signed_in()?;
         crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::CreateProjects).await?;
         let name = valid_name("name", &name)?;

@@ -8,7 +8,7 @@ use crate::error::AppError;
 pub async fn rename_project(project_id: String, name: String) -> Result<(), AppError> {
     use crate::api::support::{audit, name as valid_name, respond, state};
     respond(async {
-        let state = state();
+        let state = state()?;
         let user = crate::auth::access::signed_in()?;
         let scope =
             crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ManageProjectSettings).await?;
@@ -34,7 +34,7 @@ pub async fn rename_project(project_id: String, name: String) -> Result<(), AppE
 pub async fn delete_project(project_id: String, confirm_name: String) -> Result<(), AppError> {
     use crate::api::support::{audit, respond, state};
     respond(async {
-        let state = state();
+        let state = state()?;
         let user = crate::auth::access::signed_in()?;
         let scope =
             crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ManageProjectSettings).await?;

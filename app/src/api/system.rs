@@ -9,7 +9,7 @@ use crate::error::AppError;
 pub async fn get_system_status() -> Result<SystemStatus, AppError> {
     use crate::api::support::{respond, state};
     respond(async {
-        let state = state();
+        let state = state()?;
         let user = crate::auth::access::signed_in()?;
         let summary = crate::store::users::summary(&state.pool, &user.user_id).await?.ok_or(AppError::SignInRequired)?;
         if !summary.is_instance_admin {

@@ -93,7 +93,8 @@ pub fn OrganizationPage(tab: OrgTab) -> impl IntoView {
 /// two are deliberately indistinguishable).
 #[component]
 pub fn NoAccess(what: &'static str) -> impl IntoView {
-    crate::components::http_status::set_http_status(404);
+    // No 404 status here: this renders inside a suspense boundary, after the streamed response
+    // has started, so the status could not be set reliably.
     view! {
         <div class="mx-auto max-w-xl py-16 text-center" data-testid="no-access">
             <h1 class="text-lg font-semibold">{format!("This {what} was not found")}</h1>

@@ -112,9 +112,8 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &st
     Some((status, body))
 }
 
-/// Signs in through the UI's server function and reads the instance status with the session
-/// cookie (the status is for instance administrators, such as the headless-init user).
-pub fn status_as(addr: SocketAddr, email: &str, password: &str) -> (u16, String) {
+/// Signs in through the UI's server function; returns the session cookie (`name=value`).
+pub fn sign_in_cookie(addr: SocketAddr, email: &str, password: &str) -> String {
     let form = format!("email={}&password={}", email.replace('@', "%40"), password);
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
@@ -126,9 +125,15 @@ pub fn status_as(addr: SocketAddr, email: &str, password: &str) -> (u16, String)
     .unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
-    let cookie = response
+    response
         .lines()
         .find_map(|line| line.to_ascii_lowercase().starts_with("set-cookie:").then(|| line[11..].trim().split(';').next().unwrap().to_string()))
-        .unwrap_or_else(|| panic!("sign-in set no cookie: {response}"));
+        .unwrap_or_else(|| panic!("sign-in set no cookie: {response}"))
+}
+
+/// Signs in and reads the instance status with the session cookie (the status is for instance
+/// administrators, such as the headless-init user).
+pub fn status_as(addr: SocketAddr, email: &str, password: &str) -> (u16, String) {
+    let cookie = sign_in_cookie(addr, email, password);
     request(addr, "POST", "/api/ui/system_status", &[("Cookie", &cookie), ("Content-Type", "application/x-www-form-urlencoded")], b"").unwrap()
 }

@@ -11,12 +11,15 @@ use super::{TestApi, TestResponse};
 pub struct Browser<'a> {
     pub api: &'a TestApi,
     pub cookie: Option<String>,
+    /// Read when the first request builds the router; set before that.
     pub settings: loupe_app::state::InstanceSettings,
+    /// One router per browser, built on first use, as the server builds one at start.
+    router: std::sync::OnceLock<axum::Router>,
 }
 
 impl<'a> Browser<'a> {
     pub fn new(api: &'a TestApi) -> Browser<'a> {
-        Browser { api, cookie: None, settings: Default::default() }
+        Browser { api, cookie: None, settings: Default::default(), router: std::sync::OnceLock::new() }
     }
 
     /// Calls a server function with form fields; keeps the session cookie it sets or clears.
@@ -43,7 +46,8 @@ impl<'a> Browser<'a> {
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
         use http_body_util::BodyExt;
         use tower::ServiceExt;
-        let response = self.api.router_with(self.settings.clone()).oneshot(request).await.unwrap();
+        let router = self.router.get_or_init(|| self.api.router_with(self.settings.clone())).clone();
+        let response = router.oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
         let body = response.into_body().collect().await.unwrap().to_bytes();
