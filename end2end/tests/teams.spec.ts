@@ -57,6 +57,7 @@ test("sign up, create an organization and project, and an API key shown once", a
   await expect(page.getByTestId("new-api-key")).toHaveCount(0);
   await expect(page.getByTestId("masked-secret")).toHaveText(`sk-lf-...${secret.slice(-4)}`);
   await page.reload();
+  await expect(page.locator("body[data-hydrated=true]")).toBeAttached({ timeout: 20_000 });
   await expect(page.getByTestId("api-key-row")).toHaveCount(1);
   expect(await page.content()).not.toContain(secret);
 
@@ -119,6 +120,7 @@ test("an invited person joins in another browser with the role they were given",
 
   // The owner sees the new member, with the role given.
   await page.reload();
+  await expect(page.locator("body[data-hydrated=true]")).toBeAttached({ timeout: 20_000 });
   await expect(page.getByTestId("member-row").filter({ hasText: invitee })).toContainText("Vera Viewer");
   await expect(page.getByTestId("invitations").filter({ hasText: invitee })).toHaveCount(0);
 

@@ -116,7 +116,7 @@ fn ApiKeys(project: ProjectRef) -> impl IntoView {
                     create.dispatch(CreateApiKey { project_id: pid.clone(), note: Some(note.get()) });
                 }>
                     <input type="text" placeholder="Note (optional)" aria-label="Note" class=format!("{INPUT} w-44") prop:value=move || note.get() on:input=move |ev| note.set(event_target_value(&ev)) />
-                    <button type="submit" class=BUTTON_PRIMARY data-testid="create-api-key" disabled=move || create.pending().get()>"Create new API key"</button>
+                    <button type="submit" class=format!("{BUTTON_PRIMARY} whitespace-nowrap") data-testid="create-api-key" disabled=move || create.pending().get()>"Create new API key"</button>
                 </form>
             </div>
             <div class="px-4"><ErrorAlert error=action_error(create) /><ErrorAlert error=action_error(revoke) /></div>
