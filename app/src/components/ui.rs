@@ -42,6 +42,22 @@ pub fn ErrorAlert(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoVie
     }
 }
 
+/// A table's header row; an empty name leaves a column (e.g. for row actions) unlabelled.
+#[component]
+pub fn TableHead(columns: &'static [&'static str]) -> impl IntoView {
+    view! {
+        <thead class="border-b border-zinc-200 dark:border-zinc-800">
+            <tr>{columns.iter().map(|c| view! { <th class=TH>{*c}</th> }).collect_view()}</tr>
+        </thead>
+    }
+}
+
+/// A failed load, in place of what could not be loaded.
+#[component]
+pub fn LoadError(error: AppError) -> impl IntoView {
+    view! { <div class="p-4"><ErrorAlert error=Signal::derive(move || Some(error.clone())) /></div> }
+}
+
 /// The error of the latest dispatch of a server action, if it failed.
 pub fn action_error<S>(action: ServerAction<S>) -> Signal<Option<AppError>>
 where

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_params_map;
 use crate::api::account::SignOut;
 use crate::api::invitations::{preview_invitation, AcceptInvitation};
 use crate::components::session::use_session;
-use crate::components::ui::{action_error, encode_query, full_navigation, ErrorAlert, BUTTON_PRIMARY, BUTTON_SECONDARY};
+use crate::components::ui::{action_error, encode_query, full_navigation, ErrorAlert, LoadError, BUTTON_PRIMARY, BUTTON_SECONDARY};
 use crate::pages::auth::AuthCard;
 
 #[component]
@@ -36,7 +36,7 @@ pub fn InvitePage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     let preview = match preview.await {
                         Ok(preview) => preview,
-                        Err(error) => return view! { <ErrorAlert error=Signal::derive(move || Some(error.clone())) /> }.into_any(),
+                        Err(error) => return view! { <LoadError error /> }.into_any(),
                     };
                     if let Some(problem) = preview.state.problem() {
                         return view! { <p role="alert" data-testid="invitation-problem" class="text-sm text-red-700 dark:text-red-400">{problem}</p> }.into_any();

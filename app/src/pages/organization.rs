@@ -144,11 +144,11 @@ fn ProjectsTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
             <Transition fallback=|| view! { <Skeleton /> }>
                 {move || Suspend::new(async move {
                     match projects.await {
-                        Err(error) => view! { <div class="p-4"><ErrorAlert error=Signal::derive(move || Some(error.clone())) /></div> }.into_any(),
+                        Err(error) => view! { <LoadError error /> }.into_any(),
                         Ok(list) if list.is_empty() => view! { <p class="px-4 py-6 text-sm text-zinc-500">"No projects yet."</p> }.into_any(),
                         Ok(list) => view! {
                             <table class=TABLE data-testid="projects-table">
-                                <thead class="border-b border-zinc-200 dark:border-zinc-800"><tr><th class=TH>"Project"</th><th class=TH>"API keys"</th><th class=TH>"Created"</th><th class=TH></th></tr></thead>
+                                <TableHead columns=&["Project", "API keys", "Created", ""] />
                                 <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
                                     {list.into_iter().map(|p| view! {
                                         <tr>
@@ -268,12 +268,12 @@ fn MembersTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                 {move || Suspend::new(async move {
                     let members = match members.await {
                         Ok(m) => m,
-                        Err(error) => return view! { <div class="p-4"><ErrorAlert error=Signal::derive(move || Some(error.clone())) /></div> }.into_any(),
+                        Err(error) => return view! { <LoadError error /> }.into_any(),
                     };
                     let org_id = org.with_value(|o| o.id.clone());
                     view! {
                         <table class=TABLE data-testid="members-table">
-                            <thead class="border-b border-zinc-200 dark:border-zinc-800"><tr><th class=TH>"Member"</th><th class=TH>"Role"</th><th class=TH>"Project roles"</th><th class=TH></th></tr></thead>
+                            <TableHead columns=&["Member", "Role", "Project roles", ""] />
                             <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
                                 {members.into_iter().map(|m| {
                                     let is_me = my_id.get_untracked().as_deref() == Some(m.user_id.as_str());
@@ -361,7 +361,7 @@ fn MembersTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                                 }.into_any()
                             }
                             Ok(_) => view! { <p class="px-4 py-4 text-sm text-zinc-500">"No pending invitations."</p> }.into_any(),
-                            Err(error) => view! { <div class="p-4"><ErrorAlert error=Signal::derive(move || Some(error.clone())) /></div> }.into_any(),
+                            Err(error) => view! { <LoadError error /> }.into_any(),
                         }
                     })}
                 </Transition>
@@ -423,7 +423,7 @@ fn AuditLogTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                 {move || Suspend::new(async move {
                     let page = match page.await {
                         Ok(page) => page,
-                        Err(error) => return view! { <div class="p-4"><ErrorAlert error=Signal::derive(move || Some(error.clone())) /></div> }.into_any(),
+                        Err(error) => return view! { <LoadError error /> }.into_any(),
                     };
                     if page.entries.is_empty() {
                         return view! { <p class="px-4 py-6 text-sm text-zinc-500" data-testid="audit-empty">"No changes match these filters."</p> }.into_any();
@@ -431,7 +431,7 @@ fn AuditLogTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                     let next = page.next_before_id;
                     view! {
                         <table class=TABLE data-testid="audit-table">
-                            <thead class="border-b border-zinc-200 dark:border-zinc-800"><tr><th class=TH>"When"</th><th class=TH>"Who"</th><th class=TH>"What"</th><th class=TH>"Before → after"</th></tr></thead>
+                            <TableHead columns=&["When", "Who", "What", "Before → after"] />
                             <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
                                 {page.entries.into_iter().map(|e| view! {
                                     <tr data-testid="audit-row">

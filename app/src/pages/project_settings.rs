@@ -156,7 +156,7 @@ fn ApiKeys(project: ProjectRef) -> impl IntoView {
                 {move || { let project_id = project_id.clone(); Suspend::new(async move {
                     let list = match keys.await {
                         Ok(list) => list,
-                        Err(error) => return view! { <div class="p-4"><ErrorAlert error=Signal::derive(move || Some(error.clone())) /></div> }.into_any(),
+                        Err(error) => return view! { <LoadError error /> }.into_any(),
                     };
                     if list.is_empty() {
                         return view! { <p class="px-4 py-6 text-sm text-zinc-500" data-testid="no-api-keys">"No API keys yet. Create one to start sending traces."</p> }.into_any();
@@ -164,7 +164,7 @@ fn ApiKeys(project: ProjectRef) -> impl IntoView {
                     let now = chrono::Utc::now();
                     view! {
                         <table class=TABLE data-testid="api-keys-table">
-                            <thead class="border-b border-zinc-200 dark:border-zinc-800"><tr><th class=TH>"Public key"</th><th class=TH>"Secret key"</th><th class=TH>"Note"</th><th class=TH>"Created"</th><th class=TH>"Last used"</th><th class=TH></th></tr></thead>
+                            <TableHead columns=&["Public key", "Secret key", "Note", "Created", "Last used", ""] />
                             <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
                                 {list.into_iter().map(|k| {
                                     let (project_id, key_id, public_key) = (project_id.clone(), k.id.clone(), k.public_key.clone());
@@ -220,11 +220,11 @@ fn ProjectMembers(org: OrganizationRef, project: ProjectRef) -> impl IntoView {
                 {move || { let project_id = project_id.clone(); Suspend::new(async move {
                     let members = match members.await {
                         Ok(m) => m,
-                        Err(error) => return view! { <div class="p-4"><ErrorAlert error=Signal::derive(move || Some(error.clone())) /></div> }.into_any(),
+                        Err(error) => return view! { <LoadError error /> }.into_any(),
                     };
                     view! {
                         <table class=TABLE>
-                            <thead class="border-b border-zinc-200 dark:border-zinc-800"><tr><th class=TH>"Member"</th><th class=TH>"Organization role"</th><th class=TH>"Role in this project"</th></tr></thead>
+                            <TableHead columns=&["Member", "Organization role", "Role in this project"] />
                             <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
                                 {members.into_iter().map(|m| {
                                     let here = m.project_roles.iter().find(|o| o.project_id == project_id).map(|o| o.role);
