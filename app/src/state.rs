@@ -25,11 +25,13 @@ pub struct InstanceSettings {
     pub sign_up_enabled: bool,
     /// Mark the session cookie `Secure` (the public URL is https).
     pub secure_cookies: bool,
+    /// Email for invitations, when SMTP is configured.
+    pub mailer: Option<std::sync::Arc<crate::mail::Mailer>>,
 }
 
 impl Default for InstanceSettings {
     fn default() -> Self {
-        InstanceSettings { public_url: None, sign_up_enabled: true, secure_cookies: false }
+        InstanceSettings { public_url: None, sign_up_enabled: true, secure_cookies: false, mailer: None }
     }
 }
 

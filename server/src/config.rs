@@ -74,6 +74,16 @@ pub struct Config {
     #[arg(long = "disable-signup", env = "AUTH_DISABLE_SIGNUP")]
     pub disable_signup: bool,
 
+    /// SMTP server for invitation emails, e.g. smtps://user:pass@smtp.example.com:465 or
+    /// smtp://localhost:25 (as Langfuse's SMTP_CONNECTION_URL). Without it, invitation links are
+    /// only shown in the UI.
+    #[arg(long = "smtp-url", env = "SMTP_CONNECTION_URL", value_name = "URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// Sender of Loupe's emails, e.g. "Loupe <loupe@example.com>" (EMAIL_FROM_ADDRESS).
+    #[arg(long = "email-from", env = "EMAIL_FROM_ADDRESS", value_name = "ADDRESS")]
+    pub email_from: Option<String>,
+
     #[command(flatten)]
     pub init: HeadlessInit,
 }
@@ -156,10 +166,29 @@ impl Config {
                 });
             }
         }
+        self.mailer()?;
         self.init.validate()
     }
 
     /// The base URL for links: `LOUPE_PUBLIC_URL`, else derived from the listen address.
+    /// The invitation mailer, when SMTP is configured; both settings or neither.
+    pub fn mailer(&self) -> Result<Option<loupe_app::mail::Mailer>, ConfigError> {
+        match (&self.smtp_url, &self.email_from) {
+            (None, None) => Ok(None),
+            (Some(url), Some(from)) => loupe_app::mail::Mailer::new(url, from)
+                .map(Some)
+                .map_err(|message| ConfigError { setting: "--smtp-url / SMTP_CONNECTION_URL", message }),
+            (Some(_), None) => Err(ConfigError {
+                setting: "--email-from / EMAIL_FROM_ADDRESS",
+                message: "is needed with SMTP_CONNECTION_URL: the sender of invitation emails".into(),
+            }),
+            (None, Some(_)) => Err(ConfigError {
+                setting: "--smtp-url / SMTP_CONNECTION_URL",
+                message: "is needed with EMAIL_FROM_ADDRESS: the SMTP server to send through".into(),
+            }),
+        }
+    }
+
     pub fn public_url(&self) -> String {
         match &self.public_url {
             Some(url) => url.as_str().trim_end_matches('/').to_string(),
@@ -271,6 +300,20 @@ mod tests {
 
     fn parse(args: &[&str]) -> Result<Config, clap::Error> {
         Config::try_parse_from(std::iter::once("loupe").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn smtp_needs_both_settings_and_a_usable_url() {
+        let error = parse(&["--email-from", "loupe@example.com"]).unwrap().validate().unwrap_err();
+        assert_eq!(error.setting, "--smtp-url / SMTP_CONNECTION_URL");
+        let error = parse(&["--smtp-url", "smtp://localhost:25"]).unwrap().validate().unwrap_err();
+        assert_eq!(error.setting, "--email-from / EMAIL_FROM_ADDRESS");
+        let error = parse(&["--smtp-url", "ftp://x", "--email-from", "loupe@example.com"]).unwrap().validate().unwrap_err();
+        assert!(error.message.contains("SMTP_CONNECTION_URL is not usable"), "{}", error.message);
+        let error = parse(&["--smtp-url", "smtp://localhost:25", "--email-from", "not an address"]).unwrap().validate().unwrap_err();
+        assert!(error.message.contains("is not an email address"), "{}", error.message);
+        let config = parse(&["--smtp-url", "smtp://localhost:25", "--email-from", "Loupe <loupe@example.com>"]).unwrap();
+        assert!(config.validate().is_ok());
     }
 
     #[test]

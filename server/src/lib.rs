@@ -162,6 +162,7 @@ async fn serve(
         public_url: config.public_url.as_ref().map(|url| url.as_str().trim_end_matches('/').to_string()),
         sign_up_enabled: !config.disable_signup,
         secure_cookies: config.public_url.as_ref().is_some_and(|url| url.scheme() == "https"),
+        mailer: config.mailer()?.map(std::sync::Arc::new),
     };
     let state = AppState { leptos_options: leptos_options(site_root, config.addr), pool, database_mode, settings };
     let maintenance = tokio::spawn(maintenance::run(state.pool.clone()));

@@ -428,3 +428,78 @@ async fn an_api_key_reaches_nothing_of_another_project_through_any_route() {
     assert!(tried >= 30, "every route was tried ({tried})");
     assert_eq!(snapshot().await, before, "nothing of project A changed");
 }
+
+/// A minimal SMTP server: accepts one message per connection and hands over its DATA.
+async fn fake_smtp() -> (u16, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 fake ESMTP\r\n").await.unwrap();
+                let mut data: Option<String> = None;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(body) = data.as_mut() {
+                        if line == "." {
+                            tx.send(data.take().unwrap()).unwrap();
+                            write.write_all(b"250 queued\r\n").await.unwrap();
+                        } else {
+                            body.push_str(&line);
+                            body.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250 fake\r\n",
+                        "DATA" => {
+                            data = Some(String::new());
+                            b"354 go ahead\r\n"
+                        }
+                        "QUIT" => {
+                            write.write_all(b"221 bye\r\n").await.unwrap();
+                            break;
+                        }
+                        _ => b"250 OK\r\n",
+                    };
+                    write.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (port, rx)
+}
+
+#[tokio::test]
+async fn invitations_are_emailed_when_smtp_is_configured() {
+    let api = TestApi::new().await;
+    let (port, mut inbox) = fake_smtp().await;
+    let mut alice = Browser::new(&api);
+    alice.settings.mailer = Some(std::sync::Arc::new(
+        loupe_app::mail::Mailer::new(&format!("smtp://127.0.0.1:{port}"), "Loupe <loupe@example.com>").unwrap(),
+    ));
+    alice.ok("sign_up", &[("email", "alice@example.com"), ("name", "Alice"), ("password", PASSWORD)]).await;
+    let (org, _) = alice.create_org("Acme", "Chatbot").await;
+    let created = alice.ok("create_invitation", &[("org_id", &org), ("email", "bob@example.com"), ("role", "MEMBER")]).await;
+    assert_eq!(created["emailed"], true, "{created}");
+    let link = created["link"].as_str().unwrap();
+    let message = tokio::time::timeout(std::time::Duration::from_secs(10), inbox.recv()).await.unwrap().unwrap();
+    assert!(message.contains("To: bob@example.com"), "{message}");
+    assert!(message.contains("Subject: You are invited to Acme on Loupe"), "{message}");
+    assert!(message.contains("Alice invited you to join Acme on Loupe as Member."), "{message}");
+    assert!(message.contains(link), "the email carries the link: {message}");
+
+    // An SMTP server that is down: the invitation stands, and the page says to share the link.
+    let mut carol = Browser::new(&api);
+    carol.cookie = alice.cookie.clone();
+    carol.settings.mailer = Some(std::sync::Arc::new(loupe_app::mail::Mailer::new("smtp://127.0.0.1:9", "loupe@example.com").unwrap()));
+    let created = carol.ok("create_invitation", &[("org_id", &org), ("email", "dave@example.com"), ("role", "VIEWER")]).await;
+    assert_eq!(created["emailed"], false);
+    assert!(created["email_error"].as_str().is_some_and(|e| !e.is_empty()), "{created}");
+    assert_eq!(count(&api, "SELECT count(*) FROM invitations WHERE email = 'dave@example.com'").await, 1);
+}

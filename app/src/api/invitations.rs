@@ -153,7 +153,30 @@ pub async fn create_invitation(
         )
         .await?;
         tx.commit().await?;
-        Ok(CreatedInvitation { invitation, link: format!("{}/invite/{token}", base_url(&state)), emailed: false })
+        let link = format!("{}/invite/{token}", base_url(&state));
+        // Email after the commit: the invitation exists whether or not the mail goes out, and
+        // the link is shown either way.
+        let (emailed, email_error) = match &state.settings.mailer {
+            None => (false, None),
+            Some(mailer) => {
+                let names: (String, Option<String>, String) = sqlx::query_as(
+                    "SELECT o.name, u.name, u.email FROM organizations o, users u WHERE o.id = $1 AND u.id = $2",
+                )
+                .bind(&org_id)
+                .bind(&user.user_id)
+                .fetch_one(&state.pool)
+                .await?;
+                let inviter = names.1.filter(|n| !n.is_empty()).unwrap_or(names.2);
+                match mailer.send_invitation(&email, &names.0, &inviter, role, &link).await {
+                    Ok(()) => (true, None),
+                    Err(error) => {
+                        tracing::warn!(%error, "could not email an invitation");
+                        (false, Some(error))
+                    }
+                }
+            }
+        };
+        Ok(CreatedInvitation { invitation, link, emailed, email_error })
     }
     .await)
 }

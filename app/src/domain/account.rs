@@ -114,6 +114,8 @@ pub struct CreatedInvitation {
     pub link: String,
     /// Whether the link was also sent by email (only when SMTP is configured).
     pub emailed: bool,
+    /// Why sending the email failed, when SMTP is configured and it did.
+    pub email_error: Option<String>,
 }
 
 /// What someone holding an invitation link sees before accepting.

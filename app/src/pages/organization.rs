@@ -252,7 +252,13 @@ fn MembersTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                 {move || invite.value().get().and_then(|r| r.ok()).map(|created| view! {
                     <div class="mt-3 rounded-md border border-green-200 bg-green-50 px-3 py-3 text-sm dark:border-green-900 dark:bg-green-950" data-testid="invitation-created">
                         <p class="font-medium">{format!("Invitation for {} created.", created.invitation.email)}</p>
-                        <p class="mt-1 text-zinc-600 dark:text-zinc-300">"Send them this link (valid for 7 days). It is shown only now."</p>
+                        <p class="mt-1 text-zinc-600 dark:text-zinc-300" data-testid="invitation-delivery">
+                            {match (created.emailed, created.email_error.clone()) {
+                                (true, _) => "We emailed them this link (valid for 7 days). You can also share it yourself; it is shown only now.".to_string(),
+                                (false, Some(error)) => format!("The email could not be sent ({error}). Send them this link yourself (valid for 7 days); it is shown only now."),
+                                (false, None) => "Send them this link (valid for 7 days). It is shown only now.".to_string(),
+                            }}
+                        </p>
                         <div class="mt-2 flex items-center gap-2">
                             <code class="min-w-0 flex-1 truncate rounded bg-white px-2 py-1 font-mono text-xs dark:bg-zinc-900" data-testid="invitation-link">{created.link.clone()}</code>
                             <CopyButton text=created.link.clone() label="Copy link" />
