@@ -42,6 +42,9 @@ async fn sign_up_sign_in_and_sign_out_with_a_session_cookie() {
     assert!(!cookie.contains("Secure"), "plain http: no Secure flag");
     let session = browser.ok("session", &[]).await;
     assert_eq!(session["user"]["email"], "alice@example.com");
+    let signed_in_page = Request::get("/sign-in").header("cookie", browser.cookie.clone().unwrap()).body(Body::empty()).unwrap();
+    let page = browser.send(signed_in_page).await;
+    assert_eq!((page.status.as_u16(), page.headers["location"].to_str().unwrap()), (303, "/"), "signed in: sign-in leads home");
     assert_eq!(session["user"]["is_instance_admin"], true, "the first account administers the instance");
     assert_eq!(session["organizations"], json!([]));
 

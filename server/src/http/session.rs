@@ -11,7 +11,8 @@
 //!    puts [`CurrentUser`] into the request's extensions, where server functions find it
 //!    (`loupe_app::auth::access`). A dead cookie is cleared.
 //! 3. **Pages need a session.** A page request without one is redirected to
-//!    `/sign-in?next=<page>`, except the sign-in, sign-up and invitation pages themselves.
+//!    `/sign-in?next=<page>`, except the sign-in, sign-up and invitation pages themselves; with
+//!    one, the sign-in and sign-up pages lead home.
 
 use std::net::SocketAddr;
 
@@ -64,7 +65,8 @@ fn forbidden_cross_site() -> Response {
 
 pub async fn layer(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
-    if path.starts_with("/api/public") || path.starts_with("/pkg/") {
+    let static_file = !path.starts_with("/api/") && !is_page(&path);
+    if path.starts_with("/api/public") || path.starts_with("/pkg/") || static_file {
         return next.run(request).await;
     }
     if let Some(ConnectInfo(addr)) = request.extensions().get::<ConnectInfo<SocketAddr>>().cloned() {
@@ -93,7 +95,10 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
         request.extensions_mut().insert(user);
     }
 
-    let mut response = if method == Method::GET && is_page(&path) && !signed_in && !is_public_page(&path) {
+    let mut response = if method == Method::GET && signed_in && matches!(path.as_str(), "/sign-in" | "/sign-up") {
+        // Already signed in: nothing to do on these pages.
+        (StatusCode::SEE_OTHER, [(header::LOCATION, "/".to_string())]).into_response()
+    } else if method == Method::GET && is_page(&path) && !signed_in && !is_public_page(&path) {
         let target = request.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
         let location = if target == "/" { "/sign-in".to_string() } else { format!("/sign-in?next={}", urlencoding(target)) };
         (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
