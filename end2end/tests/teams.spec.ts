@@ -26,7 +26,9 @@ test("sign up, create an organization and project, and an API key shown once", a
 
   await signUp(page, email, "Founder");
   await expect(page).toHaveURL(/\/$/);
+  // A new document after signing up: wait for it to hydrate before using its forms.
   await expect(page.getByTestId("onboarding")).toBeVisible();
+  await expect(page.locator("body[data-hydrated=true]")).toBeAttached({ timeout: 20_000 });
   await page.getByLabel("Organization name").fill("Founders Inc");
   await page.getByLabel("First project").fill("Support Bot");
   await page.getByRole("button", { name: "Create organization and project" }).click();
@@ -123,6 +125,10 @@ test("an invited person joins in another browser with the role they were given",
   await expect(page.locator("body[data-hydrated=true]")).toBeAttached({ timeout: 20_000 });
   await expect(page.getByTestId("member-row").filter({ hasText: invitee })).toContainText("Vera Viewer");
   await expect(page.getByTestId("invitations").filter({ hasText: invitee })).toHaveCount(0);
+  // The only Owner cannot leave; the page says so before the server would.
+  const leave = page.getByTestId("member-row").filter({ hasText: OWNER.email }).getByRole("button", { name: "Leave" });
+  await expect(leave).toBeDisabled();
+  await expect(leave).toHaveAttribute("title", /last Owner/);
 
   // The link is used up.
   const third = await browser.newContext();

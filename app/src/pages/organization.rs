@@ -213,6 +213,13 @@ fn MembersTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
             project_id,
         });
     };
+    // Leaving the organization: once done, nothing here is ours to see; go home.
+    let left = RwSignal::new(false);
+    Effect::new(move |_| {
+        if left.get() && matches!(remove.value().get(), Some(Ok(()))) {
+            full_navigation("/");
+        }
+    });
     let first_error = Signal::derive(move || {
         action_error(change).get().or_else(|| action_error(remove).get()).or_else(|| action_error(revoke).get())
     });
@@ -277,6 +284,7 @@ fn MembersTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                         Err(error) => return view! { <LoadError error /> }.into_any(),
                     };
                     let org_id = org.with_value(|o| o.id.clone());
+                    let owners = members.iter().filter(|m| m.role == Role::Owner).count();
                     view! {
                         <table class=TABLE data-testid="members-table">
                             <TableHead columns=&["Member", "Role", "Project roles", ""] />
@@ -317,10 +325,15 @@ fn MembersTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                                                 {(may_change || is_me).then(|| {
                                                     let label = if is_me { "Leave" } else { "Remove" };
                                                     let email = m.email.clone();
+                                                    // The server refuses it too; the page says why up front.
+                                                    let last_owner = member_role == Role::Owner && owners == 1;
                                                     view! {
-                                                        <button type="button" class="text-sm text-red-600 hover:underline dark:text-red-400"
+                                                        <button type="button" class="text-sm text-red-600 hover:underline disabled:cursor-not-allowed disabled:text-zinc-400 disabled:no-underline dark:text-red-400"
+                                                            disabled=last_owner
+                                                            title=last_owner.then_some("The last Owner cannot leave or be removed: make another member Owner first")
                                                             on:click=move |_| {
                                                                 if confirm(&format!("{label} {email} from this organization?")) {
+                                                                    left.set(is_me);
                                                                     remove.dispatch(RemoveMember { org_id: org_b.clone(), user_id: uid_b.clone() });
                                                                 }
                                                             }>{label}</button>
