@@ -40,6 +40,7 @@ use crate::pages::not_found::NotFound;
 use crate::pages::organization::{OrgTab, OrganizationPage};
 use crate::pages::project::{ProjectIndex, ProjectSection};
 use crate::pages::project_settings::ProjectSettingsPage;
+use crate::pages::traces::TracesPage;
 use crate::sections::Section;
 
 /// Sets the `dark` class on `<html>` before first paint so a dark-theme user never sees a flash
@@ -90,7 +91,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/organization/:org_id/audit-log") view=|| view! { <OrganizationPage tab=OrgTab::AuditLog /> } />
                     <Route path=path!("/organization/:org_id/settings") view=|| view! { <OrganizationPage tab=OrgTab::Settings /> } />
                     <Route path=path!("/project/:project_id") view=ProjectIndex />
-                    <Route path=path!("/project/:project_id/traces") view=|| view! { <ProjectSection section=Section::Traces /> } />
+                    <Route path=path!("/project/:project_id/traces") view=TracesPage />
                     <Route path=path!("/project/:project_id/sessions") view=|| view! { <ProjectSection section=Section::Sessions /> } />
                     <Route path=path!("/project/:project_id/users") view=|| view! { <ProjectSection section=Section::Users /> } />
                     <Route path=path!("/project/:project_id/prompts") view=|| view! { <ProjectSection section=Section::Prompts /> } />

@@ -9,3 +9,4 @@ pub mod not_found;
 pub mod organization;
 pub mod project;
 pub mod project_settings;
+pub mod traces;

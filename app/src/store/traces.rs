@@ -190,6 +190,31 @@ pub fn list_query(
     qb
 }
 
+/// The next page of the explorer's list: traces older than `before` (timestamp, then id, both
+/// descending — the order of `traces_time_idx`, so the database walks the index from the cursor
+/// instead of counting past an offset).
+pub async fn older_than(
+    pool: &PgPool,
+    project_id: &str,
+    filter: &TraceFilter,
+    before: Option<(DateTime<Utc>, String)>,
+    limit: i64,
+) -> Result<Vec<Trace>, sqlx::Error> {
+    let mut qb = QueryBuilder::new(select(false));
+    push_filter(&mut qb, project_id, filter);
+    if let Some((timestamp, id)) = before {
+        qb.push(" AND (t.timestamp, t.id) < (").push_bind(timestamp).push(", ").push_bind(id).push(")");
+    }
+    qb.push(TraceOrder::default().sql());
+    qb.push(" LIMIT ").push_bind(limit);
+    qb.build().fetch_all(pool).await?.iter().map(trace_from_row).collect()
+}
+
+/// Whether the project has any trace at all (the list's empty state).
+pub async fn any(pool: &PgPool, project_id: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM traces WHERE project_id = $1)").bind(project_id).fetch_one(pool).await
+}
+
 /// How many traces match the filter.
 pub async fn count(pool: &PgPool, project_id: &str, filter: &TraceFilter) -> Result<i64, sqlx::Error> {
     let mut qb = QueryBuilder::new("SELECT count(*) FROM traces t");

@@ -111,7 +111,7 @@ impl TestResponse {
 }
 
 impl TestApi {
-    /// Fresh database, project `proj-a` in org `org-a`, key `pk-lf-a` / `sk-lf-a`.
+    /// Fresh database, project `proj-a` in org `org-of-proj-a`, key `pk-lf-a` / `sk-lf-a`.
     pub async fn new() -> TestApi {
         let pool = fresh_database().await;
         let api = TestApi { pool, project_id: String::new(), public_key: String::new(), secret_key: String::new() };

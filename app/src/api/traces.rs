@@ -1,0 +1,70 @@
+//! The trace explorer's reads.
+
+use leptos::prelude::*;
+
+use crate::domain::trace_list::{TraceListPage, TraceListQuery};
+use crate::error::AppError;
+
+pub const PAGE_SIZE: i64 = 50;
+
+/// One page of the project's traces, newest first, narrowed by the query's filters.
+#[server(prefix = "/api/ui", endpoint = "list_traces")]
+pub async fn list_traces(project_id: String, #[server(default)] query: TraceListQuery) -> Result<TraceListPage, AppError> {
+    use crate::api::support::{base_url, respond, state};
+    use crate::domain::trace_list::{cursor_of, parse_cursor, SetupHint, TraceListRow};
+    use crate::store::traces::{self, TraceFilter};
+    respond(async {
+        let state = state()?;
+        let user = crate::auth::access::signed_in()?;
+        crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?;
+        let before = match query.before.as_str() {
+            "" => None,
+            cursor => Some(parse_cursor(cursor).ok_or_else(|| {
+                AppError::invalid("before", "This page link is damaged; start again from the newest traces.")
+            })?),
+        };
+        let some = |v: &str| (!v.is_empty()).then(|| v.to_string());
+        let filter = TraceFilter {
+            name: some(&query.name),
+            user_id: some(&query.user),
+            session_id: some(&query.session),
+            tags: some(&query.tag).into_iter().collect(),
+            environments: some(&query.environment).into_iter().collect(),
+            ..Default::default()
+        };
+        // One more than a page tells whether an older page exists.
+        let mut found = traces::older_than(&state.pool, &project_id, &filter, before, PAGE_SIZE + 1).await?;
+        let next_before = (found.len() as i64 > PAGE_SIZE).then(|| {
+            found.truncate(PAGE_SIZE as usize);
+            let last = found.last().expect("a full page");
+            cursor_of(last.timestamp, &last.id)
+        });
+        let ids: Vec<String> = found.iter().map(|t| t.id.clone()).collect();
+        let mut metrics = traces::metrics(&state.pool, &project_id, &ids).await?;
+        let rows = found
+            .into_iter()
+            .map(|trace| {
+                let m = metrics.remove(&trace.id).unwrap_or_default();
+                TraceListRow {
+                    latency: m.latency,
+                    total_cost: m.total_cost,
+                    observation_count: m.observation_ids.len(),
+                    score_count: m.score_ids.len(),
+                    trace,
+                }
+            })
+            .collect::<Vec<_>>();
+        let setup = if rows.is_empty() && !query.is_filtered() && query.before.is_empty() && !traces::any(&state.pool, &project_id).await? {
+            let public_key: Option<String> =
+                sqlx::query_scalar("SELECT public_key FROM api_keys WHERE project_id = $1 ORDER BY created_at DESC LIMIT 1")
+                    .bind(&project_id)
+                    .fetch_optional(&state.pool)
+                    .await?;
+            Some(SetupHint { host: base_url(&state), public_key })
+        } else {
+            None
+        };
+        Ok(TraceListPage { rows, next_before, setup })
+    }
+    .await)
+}

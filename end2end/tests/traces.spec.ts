@@ -1,0 +1,63 @@
+import { expect, test } from "@playwright/test";
+import { OWNER, PROJECT, openHydrated, signIn } from "./fixtures";
+
+// The traces list: the empty state, rows from the public API, filters that live in the URL,
+// back/forward, and SDK values rendered as text (never as HTML).
+const AUTH = `Basic ${Buffer.from("pk-lf-e2e:sk-lf-e2e-secret").toString("base64")}`;
+
+test("traces: first-trace hint, rows, URL filters, history and untrusted text", async ({ page, request }) => {
+  await signIn(page, OWNER.email, OWNER.password);
+  await openHydrated(page, `/project/${PROJECT}/traces`);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Traces");
+  await expect(page.getByTestId("first-trace-snippet")).toContainText('LANGFUSE_PUBLIC_KEY="pk-lf-e2e"');
+
+  const xss = `<img src=x onerror="window.__pwned=1">`;
+  const batch = [
+    { user: "ada", tags: ["vip"], name: "checkout" },
+    { user: "bob", tags: [], name: "search" },
+    { user: "ada", tags: [], name: xss },
+  ].map((t, i) => ({
+    id: `e2e-event-${i}`,
+    type: "trace-create",
+    timestamp: new Date().toISOString(),
+    body: { id: `e2e-trace-${i}`, name: t.name, userId: t.user, tags: t.tags, timestamp: new Date(Date.now() - (3 - i) * 1000).toISOString() },
+  }));
+  const response = await request.post("/api/public/ingestion", { headers: { Authorization: AUTH }, data: { batch } });
+  expect(response.status()).toBe(207);
+
+  await page.reload();
+  await expect(page.locator("body[data-hydrated=true]")).toBeAttached({ timeout: 20_000 });
+  const rows = page.getByTestId("trace-row");
+  await expect(rows).toHaveCount(3);
+  // Newest first; the hostile name is shown as text and ran nothing.
+  await expect(rows.first()).toContainText(xss);
+  expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+  await expect(page.locator("#main img")).toHaveCount(0);
+
+  // Filter by user through the form: the URL carries it.
+  await page.getByLabel("User").fill("ada");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await expect(page).toHaveURL(new RegExp(`/project/${PROJECT}/traces\\?user=ada$`));
+  await expect(rows).toHaveCount(2);
+  // Clicking a tag narrows further.
+  await page.getByTestId("trace-tag").filter({ hasText: "vip" }).click();
+  await expect(page).toHaveURL(/\?user=ada&tag=vip$/);
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText("checkout");
+  await expect(page.getByLabel("Tag")).toHaveValue("vip");
+
+  // Back and forward restore the filters and the rows.
+  await page.goBack();
+  await expect(page).toHaveURL(/\?user=ada$/);
+  await expect(rows).toHaveCount(2);
+  await expect(page.getByLabel("Tag")).toHaveValue("");
+  await page.goForward();
+  await expect(rows).toHaveCount(1);
+
+  // A shared link opens the same view.
+  await openHydrated(page, `/project/${PROJECT}/traces?user=bob`);
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText("search");
+  await openHydrated(page, `/project/${PROJECT}/traces?user=nobody`);
+  await expect(page.getByTestId("no-matching-traces")).toBeVisible();
+});
