@@ -40,6 +40,7 @@ use crate::pages::not_found::NotFound;
 use crate::pages::organization::{OrgTab, OrganizationPage};
 use crate::pages::project::{ProjectIndex, ProjectSection};
 use crate::pages::project_settings::ProjectSettingsPage;
+use crate::pages::trace_detail::TraceDetailPage;
 use crate::pages::traces::TracesPage;
 use crate::sections::Section;
 
@@ -92,6 +93,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/organization/:org_id/settings") view=|| view! { <OrganizationPage tab=OrgTab::Settings /> } />
                     <Route path=path!("/project/:project_id") view=ProjectIndex />
                     <Route path=path!("/project/:project_id/traces") view=TracesPage />
+                    <Route path=path!("/project/:project_id/traces/:trace_id") view=TraceDetailPage />
                     <Route path=path!("/project/:project_id/sessions") view=|| view! { <ProjectSection section=Section::Sessions /> } />
                     <Route path=path!("/project/:project_id/users") view=|| view! { <ProjectSection section=Section::Users /> } />
                     <Route path=path!("/project/:project_id/prompts") view=|| view! { <ProjectSection section=Section::Prompts /> } />

@@ -61,3 +61,38 @@ test("traces: first-trace hint, rows, URL filters, history and untrusted text", 
   await openHydrated(page, `/project/${PROJECT}/traces?user=nobody`);
   await expect(page.getByTestId("no-matching-traces")).toBeVisible();
 });
+
+test("a trace opens as a waterfall; a generation shows its input and cost", async ({ page, request }) => {
+  const now = Date.now();
+  const at = (ms: number) => new Date(now - 10_000 + ms).toISOString();
+  const batch = [
+    { id: "w1", type: "trace-create", timestamp: at(0), body: { id: "e2e-waterfall", name: "support answer", userId: "carol", timestamp: at(0) } },
+    { id: "w2", type: "span-create", timestamp: at(0), body: { id: "w-root", traceId: "e2e-waterfall", name: "retrieve-and-answer", startTime: at(0), endTime: at(2000) } },
+    { id: "w3", type: "span-create", timestamp: at(0), body: { id: "w-retrieve", traceId: "e2e-waterfall", parentObservationId: "w-root", name: "retrieve", startTime: at(100), endTime: at(600) } },
+    { id: "w4", type: "generation-create", timestamp: at(0), body: {
+      id: "w-gen", traceId: "e2e-waterfall", parentObservationId: "w-root", name: "answer", model: "gpt-4o",
+      startTime: at(700), completionStartTime: at(900), endTime: at(1900),
+      input: [{ role: "user", content: "How do I reset my password?" }], output: "Open Account, then Change password.",
+      usage: { input: 1200, output: 80 } } },
+  ];
+  const response = await request.post("/api/public/ingestion", { headers: { Authorization: AUTH }, data: { batch } });
+  expect(response.status()).toBe(207);
+
+  await signIn(page, OWNER.email, OWNER.password);
+  await openHydrated(page, `/project/${PROJECT}/traces?user=carol`);
+  await page.getByTestId("trace-link").filter({ hasText: "support answer" }).click();
+  await expect(page).toHaveURL(new RegExp(`/project/${PROJECT}/traces/e2e-waterfall$`));
+  await expect(page.getByTestId("trace-name")).toHaveText("support answer");
+  const rows = page.getByTestId("waterfall-row");
+  // Tree order: the root, then its children by start time.
+  await expect(rows).toHaveCount(3);
+  await expect(rows.nth(0)).toContainText("retrieve-and-answer");
+  await expect(rows.nth(1)).toContainText("retrieve");
+  await expect(rows.nth(2)).toContainText("answer");
+  await rows.nth(2).click();
+  await expect(page.getByTestId("observation-name")).toHaveText("answer");
+  await expect(page.getByTestId("observation-input")).toContainText("How do I reset my password?");
+  await expect(page.getByTestId("observation-output")).toHaveText("Open Account, then Change password.");
+  await expect(page.getByTestId("observation-cost")).toHaveText(/^\$0\.00\d+$/);
+  await expect(page.getByTestId("observation-usage")).toContainText("input");
+});

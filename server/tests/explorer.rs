@@ -107,3 +107,29 @@ async fn deep_pages_walk_the_index_from_the_cursor() {
     // And the store function returns what the plan promises.
     assert!(loupe_app::store::traces::older_than(&api.pool, "proj-a", &filter, before, 51).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_trace_with_its_observations_for_members_only() {
+    let api = TestApi::new().await;
+    let mut browser = viewer(&api).await;
+    let batch = json!({"batch": [
+        {"id": "e1", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "t1", "name": "chat", "input": {"q": "<script>alert(1)</script>"}}},
+        {"id": "e2", "type": "span-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "root", "traceId": "t1", "startTime": "2026-01-01T00:00:00Z", "endTime": "2026-01-01T00:00:02Z"}},
+        {"id": "e3", "type": "generation-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "gen", "traceId": "t1", "parentObservationId": "root", "model": "gpt-4o",
+            "startTime": "2026-01-01T00:00:00.500Z", "endTime": "2026-01-01T00:00:01.500Z", "usage": {"input": 1000, "output": 100}}}
+    ]});
+    assert_eq!(api.call("POST", "/api/public/ingestion", Some(batch)).await.status, 207);
+    let detail = browser.ok("get_trace", &[("project_id", "proj-a"), ("trace_id", "t1")]).await;
+    assert_eq!(detail["trace"]["input"]["q"], "<script>alert(1)</script>", "stored and returned as data");
+    let ids: Vec<&str> = detail["observations"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["root", "gen"]);
+    assert!((detail["latency"].as_f64().unwrap() - 2.0).abs() < 1e-9);
+    assert!(detail["total_cost"].as_f64().unwrap() > 0.0, "priced from the model table: {detail}");
+    let missing = browser.call("get_trace", &[("project_id", "proj-a"), ("trace_id", "nope")]).await;
+    assert_eq!(missing.status, 404);
+    // Another project's member cannot read it, even knowing both ids.
+    let mut outsider = Browser::sign_up(&api, "outsider@example.com", PASSWORD).await;
+    let (_, own_project) = outsider.create_org("Elsewhere", "Mine").await;
+    assert_eq!(outsider.call("get_trace", &[("project_id", "proj-a"), ("trace_id", "t1")]).await.status, 404);
+    assert_eq!(outsider.call("get_trace", &[("project_id", &own_project), ("trace_id", "t1")]).await.status, 404);
+}

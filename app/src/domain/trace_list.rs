@@ -153,3 +153,13 @@ mod tests {
         assert_eq!(parse_cursor("2026-01-02T03:04:05Z|"), None);
     }
 }
+
+/// One trace with all its observations, for the trace page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TraceDetail {
+    pub trace: Trace,
+    /// In start order; `waterfall::rows` arranges them as a tree.
+    pub observations: Vec<super::trace_views::Observation>,
+    pub latency: f64,
+    pub total_cost: f64,
+}

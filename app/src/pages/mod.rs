@@ -9,4 +9,5 @@ pub mod not_found;
 pub mod organization;
 pub mod project;
 pub mod project_settings;
+pub mod trace_detail;
 pub mod traces;

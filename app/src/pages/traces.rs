@@ -125,7 +125,9 @@ where
     view! {
         <tr data-testid="trace-row" data-trace-id=t.id.clone()>
             <td class=format!("{TD} whitespace-nowrap font-mono text-xs") title=timestamp(t.timestamp)>{t.timestamp.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
-            <td class=format!("{TD} max-w-xs truncate font-medium")>{t.name.clone().unwrap_or_else(|| "—".into())}</td>
+            <td class=format!("{TD} max-w-xs truncate font-medium")>
+                <a class="hover:underline" href=format!("/project/{}/traces/{}", t.project_id, encode_query(&t.id)) data-testid="trace-link">{t.name.clone().unwrap_or_else(|| "Unnamed trace".into())}</a>
+            </td>
             <td class=format!("{TD} text-xs")>{t.user_id.clone().map(|u| view! { <a class="hover:underline" href=filter_link("user", &u) data-testid="trace-user">{u.clone()}</a> })}</td>
             <td class=format!("{TD} max-w-[10rem] truncate font-mono text-xs")>{t.session_id.clone().map(|s| view! { <a class="hover:underline" href=filter_link("session", &s)>{s.clone()}</a> })}</td>
             <td class=TD>
