@@ -10,6 +10,7 @@ pub mod score_views;
 pub mod system;
 pub mod trace_list;
 pub mod trace_views;
+pub mod url;
 pub mod waterfall;
 pub mod tracing;
 

@@ -46,7 +46,7 @@ impl TraceListQuery {
         ]
         .into_iter()
         .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .map(|(k, v)| format!("{k}={}", super::url::encode_query(v)))
         .collect();
         if pairs.is_empty() { String::new() } else { format!("?{}", pairs.join("&")) }
     }
@@ -86,16 +86,6 @@ pub fn parse_cursor(cursor: &str) -> Option<(DateTime<Utc>, String)> {
     let (timestamp, id) = cursor.split_once('|')?;
     let timestamp = DateTime::parse_from_rfc3339(timestamp).ok()?.with_timezone(&Utc);
     (!id.is_empty()).then(|| (timestamp, id.to_string()))
-}
-
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
 
 /// One row of the list: the trace and what its observations and scores add up to.
