@@ -58,6 +58,11 @@ test("traces: first-trace hint, rows, URL filters, history and untrusted text", 
   await openHydrated(page, `/project/${PROJECT}/traces?user=bob`);
   await expect(rows).toHaveCount(1);
   await expect(rows.first()).toContainText("search");
+  // A time range joins the other filters in the URL.
+  await page.getByLabel("Time").selectOption("1h");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await expect(page).toHaveURL(/\?user=bob&range=1h$/);
+  await expect(rows).toHaveCount(1);
   await openHydrated(page, `/project/${PROJECT}/traces?user=nobody`);
   await expect(page.getByTestId("no-matching-traces")).toBeVisible();
 });

@@ -133,3 +133,24 @@ async fn a_trace_with_its_observations_for_members_only() {
     assert_eq!(outsider.call("get_trace", &[("project_id", "proj-a"), ("trace_id", "t1")]).await.status, 404);
     assert_eq!(outsider.call("get_trace", &[("project_id", &own_project), ("trace_id", "t1")]).await.status, 404);
 }
+
+#[tokio::test]
+async fn time_range_release_and_version_filters() {
+    let api = TestApi::new().await;
+    let mut browser = viewer(&api).await;
+    let ago = |minutes: i64| (chrono::Utc::now() - chrono::Duration::minutes(minutes)).to_rfc3339();
+    let batch = json!({"batch": [
+        {"id": "e1", "type": "trace-create", "timestamp": ago(0), "body": {"id": "recent", "timestamp": ago(30), "release": "v2", "version": "a"}},
+        {"id": "e2", "type": "trace-create", "timestamp": ago(0), "body": {"id": "yesterday", "timestamp": ago(60 * 20), "release": "v1", "version": "a"}},
+        {"id": "e3", "type": "trace-create", "timestamp": ago(0), "body": {"id": "old", "timestamp": ago(60 * 24 * 3), "release": "v1", "version": "b"}}
+    ]});
+    assert_eq!(api.call("POST", "/api/public/ingestion", Some(batch)).await.status, 207);
+    assert_eq!(ids(&list(&mut browser, &[("range", "1h")]).await), ["recent"]);
+    assert_eq!(ids(&list(&mut browser, &[("range", "24h")]).await), ["recent", "yesterday"]);
+    assert_eq!(ids(&list(&mut browser, &[("range", "7d")]).await), ["recent", "yesterday", "old"]);
+    assert_eq!(ids(&list(&mut browser, &[("release", "v1")]).await), ["yesterday", "old"]);
+    assert_eq!(ids(&list(&mut browser, &[("release", "v1"), ("version", "b")]).await), ["old"]);
+    let bad = browser.call("list_traces", &[("project_id", "proj-a"), ("query[range]", "2w")]).await;
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.json()["Invalid"]["field"], "range");
+}

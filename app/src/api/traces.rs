@@ -23,6 +23,15 @@ pub async fn list_traces(project_id: String, #[server(default)] query: TraceList
                 AppError::invalid("before", "This page link is damaged; start again from the newest traces.")
             })?),
         };
+        let from_timestamp = match query.range.as_str() {
+            "" => None,
+            range => Some(
+                chrono::Utc::now()
+                    - crate::domain::trace_list::range_length(range).ok_or_else(|| {
+                        AppError::invalid("range", format!("Unknown time range {range:?}: use 1h, 24h, 7d or 30d."))
+                    })?,
+            ),
+        };
         let some = |v: &str| (!v.is_empty()).then(|| v.to_string());
         let filter = TraceFilter {
             name: some(&query.name),
@@ -30,6 +39,9 @@ pub async fn list_traces(project_id: String, #[server(default)] query: TraceList
             session_id: some(&query.session),
             tags: some(&query.tag).into_iter().collect(),
             environments: some(&query.environment).into_iter().collect(),
+            release: some(&query.release),
+            version: some(&query.version),
+            from_timestamp,
             ..Default::default()
         };
         // One more than a page tells whether an older page exists.

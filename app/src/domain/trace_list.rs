@@ -16,6 +16,10 @@ pub struct TraceListQuery {
     pub session: String,
     pub tag: String,
     pub environment: String,
+    pub release: String,
+    pub version: String,
+    /// A time range preset (`1h`, `24h`, `7d`, `30d`, see [`RANGES`]); empty = all time.
+    pub range: String,
     /// Cursor: only traces older than this one (`<RFC 3339 timestamp>|<trace id>`).
     pub before: String,
 }
@@ -30,6 +34,9 @@ impl TraceListQuery {
             session: read("session"),
             tag: read("tag"),
             environment: read("environment"),
+            release: read("release"),
+            version: read("version"),
+            range: read("range"),
             before: read("before"),
         }
     }
@@ -42,6 +49,9 @@ impl TraceListQuery {
             ("session", &self.session),
             ("tag", &self.tag),
             ("environment", &self.environment),
+            ("release", &self.release),
+            ("version", &self.version),
+            ("range", &self.range),
             ("before", &self.before),
         ]
         .into_iter()
@@ -53,7 +63,9 @@ impl TraceListQuery {
 
     /// Whether any filter (not the cursor) is set.
     pub fn is_filtered(&self) -> bool {
-        [&self.name, &self.user, &self.session, &self.tag, &self.environment].iter().any(|v| !v.is_empty())
+        [&self.name, &self.user, &self.session, &self.tag, &self.environment, &self.release, &self.version, &self.range]
+            .iter()
+            .any(|v| !v.is_empty())
     }
 
     /// The same filters from the newest trace on.
@@ -69,11 +81,27 @@ impl TraceListQuery {
             "user" => &mut next.user,
             "session" => &mut next.session,
             "tag" => &mut next.tag,
+            "release" => &mut next.release,
+            "version" => &mut next.version,
+            "range" => &mut next.range,
             _ => &mut next.environment,
         };
         *field = value.to_string();
         next
     }
+}
+
+/// The time range presets: URL value, label, length.
+pub const RANGES: [(&str, &str, chrono::Duration); 4] = [
+    ("1h", "Last hour", chrono::Duration::hours(1)),
+    ("24h", "Last 24 hours", chrono::Duration::hours(24)),
+    ("7d", "Last 7 days", chrono::Duration::days(7)),
+    ("30d", "Last 30 days", chrono::Duration::days(30)),
+];
+
+/// The length of a range preset; `None` for an unknown one.
+pub fn range_length(range: &str) -> Option<chrono::Duration> {
+    RANGES.iter().find(|(value, _, _)| *value == range).map(|(_, _, length)| *length)
 }
 
 /// A cursor for "older than this trace".
@@ -131,6 +159,9 @@ mod tests {
         assert_eq!(TraceListQuery::default().to_search(), "");
         assert!(query.is_filtered());
         assert_eq!(query.with("session", "s1").to_search(), "?user=ada%20lovelace&session=s1&tag=a%26b");
+        assert_eq!(query.with("range", "24h").to_search(), "?user=ada%20lovelace&tag=a%26b&range=24h");
+        assert_eq!(range_length("7d"), Some(chrono::Duration::days(7)));
+        assert_eq!(range_length("2w"), None);
     }
 
     #[test]

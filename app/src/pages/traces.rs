@@ -7,7 +7,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::traces::list_traces;
 use crate::components::ui::*;
-use crate::domain::trace_list::{SetupHint, TraceListQuery, TraceListRow};
+use crate::domain::trace_list::{SetupHint, TraceListQuery, TraceListRow, RANGES};
 use crate::pages::project::InProject;
 
 #[component]
@@ -78,19 +78,23 @@ fn TraceList(project_id: String) -> impl IntoView {
 #[component]
 fn FilterBar(query: Memo<TraceListQuery>, base: String) -> impl IntoView {
     let navigate = use_navigate();
-    let fields: [(&'static str, &'static str, &'static str); 5] = [
+    let fields: [(&'static str, &'static str, &'static str); 7] = [
         ("name", "Name", "trace name"),
         ("user", "User", "user id"),
         ("session", "Session", "session id"),
         ("tag", "Tag", "tag"),
         ("environment", "Environment", "e.g. production"),
+        ("release", "Release", "release"),
+        ("version", "Version", "version"),
     ];
     let values: Vec<RwSignal<String>> = fields.iter().map(|_| RwSignal::new(String::new())).collect();
+    let range = RwSignal::new(String::new());
     // Keep the inputs in step with the URL (back/forward, clicked filters).
     let synced = values.clone();
     Effect::new(move |_| {
         let q = query.get();
-        for (signal, value) in synced.iter().zip([q.name, q.user, q.session, q.tag, q.environment]) {
+        range.set(q.range.clone());
+        for (signal, value) in synced.iter().zip([q.name, q.user, q.session, q.tag, q.environment, q.release, q.version]) {
             signal.set(value);
         }
     });
@@ -98,7 +102,17 @@ fn FilterBar(query: Memo<TraceListQuery>, base: String) -> impl IntoView {
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let get = |i: usize| submitted[i].get_untracked().trim().to_string();
-        let q = TraceListQuery { name: get(0), user: get(1), session: get(2), tag: get(3), environment: get(4), before: String::new() };
+        let q = TraceListQuery {
+            name: get(0),
+            user: get(1),
+            session: get(2),
+            tag: get(3),
+            environment: get(4),
+            release: get(5),
+            version: get(6),
+            range: range.get_untracked(),
+            before: String::new(),
+        };
         navigate(&format!("{base}{}", q.to_search()), Default::default());
     };
     view! {
@@ -110,6 +124,15 @@ fn FilterBar(query: Memo<TraceListQuery>, base: String) -> impl IntoView {
                         prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev)) />
                 </div>
             }).collect_view()}
+            <div>
+                <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="filter-range">"Time"</label>
+                <select id="filter-range" class=format!("{SELECT} mt-1") on:change=move |ev| range.set(event_target_value(&ev))>
+                    <option value="" selected=move || range.get().is_empty()>"All time"</option>
+                    {RANGES.into_iter().map(|(value, label, _)| view! {
+                        <option value=value selected=move || range.get() == value>{label}</option>
+                    }).collect_view()}
+                </select>
+            </div>
             <button type="submit" class=BUTTON_PRIMARY>"Apply"</button>
         </form>
     }
