@@ -42,6 +42,7 @@ use crate::pages::project::{ProjectIndex, ProjectSection};
 use crate::pages::project_settings::ProjectSettingsPage;
 use crate::pages::trace_detail::TraceDetailPage;
 use crate::pages::traces::TracesPage;
+use crate::pages::users::UsersPage;
 use crate::sections::Section;
 
 /// Sets the `dark` class on `<html>` before first paint so a dark-theme user never sees a flash
@@ -95,7 +96,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/project/:project_id/traces") view=TracesPage />
                     <Route path=path!("/project/:project_id/traces/:trace_id") view=TraceDetailPage />
                     <Route path=path!("/project/:project_id/sessions") view=|| view! { <ProjectSection section=Section::Sessions /> } />
-                    <Route path=path!("/project/:project_id/users") view=|| view! { <ProjectSection section=Section::Users /> } />
+                    <Route path=path!("/project/:project_id/users") view=UsersPage />
                     <Route path=path!("/project/:project_id/prompts") view=|| view! { <ProjectSection section=Section::Prompts /> } />
                     <Route path=path!("/project/:project_id/playground") view=|| view! { <ProjectSection section=Section::Playground /> } />
                     <Route path=path!("/project/:project_id/scores") view=|| view! { <ProjectSection section=Section::Scores /> } />

@@ -100,4 +100,12 @@ test("a trace opens as a waterfall; a generation shows its input and cost", asyn
   await expect(page.getByTestId("observation-output")).toHaveText("Open Account, then Change password.");
   await expect(page.getByTestId("observation-cost")).toHaveText(/^\$0\.00\d+$/);
   await expect(page.getByTestId("observation-usage")).toContainText("input");
+
+  // The users page lists carol with her trace and cost, and leads to her traces.
+  await openHydrated(page, `/project/${PROJECT}/users`);
+  const carol = page.getByTestId("user-row").filter({ hasText: "carol" });
+  await expect(carol).toContainText("$0.00");
+  await carol.getByRole("link", { name: "carol" }).click();
+  await expect(page).toHaveURL(new RegExp(`/project/${PROJECT}/traces\\?user=carol$`));
+  await expect(page.getByTestId("trace-row")).toHaveCount(1);
 });

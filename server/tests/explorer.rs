@@ -154,3 +154,32 @@ async fn time_range_release_and_version_filters() {
     assert_eq!(bad.status, 400);
     assert_eq!(bad.json()["Invalid"]["field"], "range");
 }
+
+#[tokio::test]
+async fn users_with_their_traces_tokens_and_cost() {
+    let api = TestApi::new().await;
+    let mut browser = viewer(&api).await;
+    let empty = browser.ok("list_trace_users", &[("project_id", "proj-a")]).await;
+    assert_eq!(empty, json!({"rows": [], "next_page": null}));
+    let batch = json!({"batch": [
+        {"id": "e1", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "t1", "userId": "ada", "timestamp": "2026-01-01T00:00:00Z"}},
+        {"id": "e2", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "t2", "userId": "ada", "timestamp": "2026-01-03T00:00:00Z"}},
+        {"id": "e3", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "t3", "userId": "bob", "timestamp": "2026-01-02T00:00:00Z"}},
+        {"id": "e4", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "t4", "timestamp": "2026-01-04T00:00:00Z"}},
+        {"id": "e5", "type": "generation-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "g1", "traceId": "t1", "startTime": "2026-01-01T00:00:00Z",
+            "usage": {"input": 10, "output": 5, "total": 15}, "costDetails": {"total": 0.5}}},
+        {"id": "e6", "type": "generation-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "g2", "traceId": "t2", "startTime": "2026-01-03T00:00:00Z",
+            "usage": {"input": 1, "output": 1, "total": 2}, "costDetails": {"total": 0.25}}}
+    ]});
+    assert_eq!(api.call("POST", "/api/public/ingestion", Some(batch)).await.status, 207);
+    let page = browser.ok("list_trace_users", &[("project_id", "proj-a"), ("page", "0")]).await;
+    let rows = page["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "traces without a user are not a user");
+    assert_eq!(rows[0]["user_id"], "ada", "most recently active first");
+    assert_eq!((rows[0]["traces"].as_i64(), rows[0]["total_tokens"].as_i64()), (Some(2), Some(17)));
+    assert!((rows[0]["total_cost"].as_f64().unwrap() - 0.75).abs() < 1e-9, "{page}");
+    assert_eq!(rows[0]["first_seen"], "2026-01-01T00:00:00Z");
+    assert_eq!((rows[1]["user_id"].as_str(), rows[1]["traces"].as_i64(), rows[1]["total_cost"].as_f64()), (Some("bob"), Some(1), Some(0.0)));
+    assert_eq!(page["next_page"], Value::Null);
+    assert_eq!(browser.call("list_trace_users", &[("project_id", "proj-a"), ("page", "-1")]).await.status, 400);
+}

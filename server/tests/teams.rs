@@ -347,6 +347,7 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
         ("list_audit_log", vec![("org_id", &org_a), ("filter[action]", ""), ("filter[actor]", ""), ("filter[project_id]", &project_b)]),
         ("list_traces", vec![("project_id", &project_b)]),
         ("get_trace", vec![("project_id", &project_b), ("trace_id", "any")]),
+        ("list_trace_users", vec![("project_id", &project_b)]),
     ];
     let mut covered: Vec<&str> = table.iter().map(|(endpoint, _)| *endpoint).collect();
     for (endpoint, form) in &table {

@@ -101,3 +101,22 @@ pub async fn get_trace(project_id: String, trace_id: String) -> Result<crate::do
     }
     .await)
 }
+
+pub const USERS_PAGE_SIZE: i64 = 50;
+
+/// The application's end users (`userId` of traces), most recently active first.
+#[server(prefix = "/api/ui", endpoint = "list_trace_users")]
+pub async fn list_trace_users(project_id: String, #[server(default)] page: i64) -> Result<crate::domain::trace_list::TraceUserPage, AppError> {
+    use crate::api::support::{respond, state};
+    respond(async {
+        let state = state()?;
+        let user = crate::auth::access::signed_in()?;
+        crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?;
+        if !(0..=100_000).contains(&page) {
+            return Err(AppError::invalid("page", "Pages start at 0."));
+        }
+        let (rows, more) = crate::store::trace_users::page(&state.pool, &project_id, USERS_PAGE_SIZE, page * USERS_PAGE_SIZE).await?;
+        Ok(crate::domain::trace_list::TraceUserPage { rows, next_page: more.then_some(page + 1) })
+    }
+    .await)
+}

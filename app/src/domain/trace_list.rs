@@ -184,3 +184,23 @@ pub struct TraceDetail {
     pub latency: f64,
     pub total_cost: f64,
 }
+
+/// One end user of the traced application, as the users page lists them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TraceUserRow {
+    pub user_id: String,
+    pub traces: i64,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    /// The `total` usage of their observations.
+    pub total_tokens: i64,
+    /// USD.
+    pub total_cost: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TraceUserPage {
+    pub rows: Vec<TraceUserRow>,
+    /// The `page` to ask for next; `None` at the end.
+    pub next_page: Option<i64>,
+}

@@ -11,3 +11,4 @@ pub mod project;
 pub mod project_settings;
 pub mod trace_detail;
 pub mod traces;
+pub mod users;

@@ -15,6 +15,7 @@ pub mod score_configs;
 pub mod scores;
 pub mod sessions;
 pub mod system;
+pub mod trace_users;
 pub mod traces;
 pub mod user_sessions;
 pub mod users;

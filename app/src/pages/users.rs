@@ -1,0 +1,76 @@
+//! The traced application's end users: who used it most recently, how much, at what cost. Each
+//! user links to their traces.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::traces::list_trace_users;
+use crate::components::ui::*;
+use crate::pages::project::InProject;
+
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    view! {
+        <Title text="Users" />
+        <InProject children=|_, project| view! { <UserList project_id=project.id.clone() /> } />
+    }
+}
+
+#[component]
+fn UserList(project_id: String) -> impl IntoView {
+    let query = use_query_map();
+    let page_number = Memo::new(move |_| query.with(|q| q.get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(0)));
+    let pid = project_id.clone();
+    let page = Resource::new(move || page_number.get(), move |n| list_trace_users(pid.clone(), n));
+    let base = StoredValue::new(format!("/project/{project_id}"));
+    view! {
+        <div class="px-8 py-6">
+            <PageHeader title="Users" subtitle="The people using your application, as your traces name them (userId), most recently active first." />
+            <section class=format!("{CARD} mt-4 overflow-x-auto")>
+                <Transition fallback=|| view! { <Skeleton label="Loading users" /> }>
+                    {move || Suspend::new(async move {
+                        let page = match page.await {
+                            Ok(page) => page,
+                            Err(error) => return view! { <LoadError error /> }.into_any(),
+                        };
+                        if page.rows.is_empty() {
+                            return view! {
+                                <div class="px-6 py-8 text-sm text-zinc-500 dark:text-zinc-400" data-testid="no-users">
+                                    <p class="font-medium text-zinc-900 dark:text-zinc-100">"No users yet"</p>
+                                    <p class="mt-1">"Set a user id on your traces and they appear here, e.g. in Python: "
+                                        <code class="font-mono text-xs">"langfuse.update_current_trace(user_id=\"user-123\")"</code></p>
+                                </div>
+                            }.into_any();
+                        }
+                        let now = chrono::Utc::now();
+                        let current = page_number.get_untracked();
+                        view! {
+                            <table class=TABLE data-testid="users-table">
+                                <TableHead columns=&["User", "Traces", "Total tokens", "Total cost", "First seen", "Last seen"] />
+                                <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
+                                    {page.rows.into_iter().map(|u| view! {
+                                        <tr data-testid="user-row">
+                                            <td class=TD>
+                                                <a class="font-medium hover:underline" href=format!("{}/traces?user={}", base.get_value(), encode_query(&u.user_id))>{u.user_id.clone()}</a>
+                                            </td>
+                                            <td class=format!("{TD} text-right font-mono text-xs")>{u.traces}</td>
+                                            <td class=format!("{TD} text-right font-mono text-xs")>{u.total_tokens}</td>
+                                            <td class=format!("{TD} text-right font-mono text-xs")>{format!("${:.6}", u.total_cost)}</td>
+                                            <td class=format!("{TD} text-xs") title=timestamp(u.first_seen)>{relative_time(u.first_seen, now)}</td>
+                                            <td class=format!("{TD} text-xs") title=timestamp(u.last_seen)>{relative_time(u.last_seen, now)}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            <div class="flex items-center justify-between border-t border-zinc-200 px-4 py-2 text-sm dark:border-zinc-800">
+                                <span>{(current > 0).then(|| view! { <a class=BUTTON_LINK href=format!("{}/users?page={}", base.get_value(), current - 1)>"← Previous"</a> })}</span>
+                                <span>{page.next_page.map(|n| view! { <a class=BUTTON_LINK href=format!("{}/users?page={n}", base.get_value())>"Next →"</a> })}</span>
+                            </div>
+                        }.into_any()
+                    })}
+                </Transition>
+            </section>
+        </div>
+    }
+}

@@ -1,0 +1,49 @@
+//! The people using an application, as its traces name them (`userId`): how much each did and
+//! what it cost. Aggregated on read from `traces_user_idx` and the observations of each user's
+//! traces; a page is the most recently active users.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+
+use crate::domain::trace_list::TraceUserRow;
+
+/// The most recently active users, `limit` of them after `offset`, and whether more follow.
+pub async fn page(pool: &PgPool, project_id: &str, limit: i64, offset: i64) -> Result<(Vec<TraceUserRow>, bool), sqlx::Error> {
+    type Row = (String, i64, DateTime<Utc>, DateTime<Utc>, i64, f64);
+    let rows: Vec<Row> = sqlx::query_as(
+        "WITH u AS (
+             SELECT user_id, count(*) AS traces, min(timestamp) AS first_seen, max(timestamp) AS last_seen
+             FROM traces WHERE project_id = $1 AND user_id IS NOT NULL
+             GROUP BY user_id
+             ORDER BY max(timestamp) DESC, user_id
+             LIMIT $2 OFFSET $3
+         )
+         SELECT u.user_id, u.traces, u.first_seen, u.last_seen,
+                coalesce(sum((o.usage_details ->> 'total')::bigint), 0)::bigint,
+                coalesce(sum(o.total_cost), 0)::float8
+         FROM u
+         LEFT JOIN traces t ON t.project_id = $1 AND t.user_id = u.user_id
+         LEFT JOIN observations o ON o.project_id = $1 AND o.trace_id = t.id
+         GROUP BY u.user_id, u.traces, u.first_seen, u.last_seen
+         ORDER BY u.last_seen DESC, u.user_id",
+    )
+    .bind(project_id)
+    .bind(limit + 1)
+    .bind(offset)
+    .fetch_all(pool)
+    .await?;
+    let more = rows.len() as i64 > limit;
+    let rows = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(|(user_id, traces, first_seen, last_seen, total_tokens, total_cost)| TraceUserRow {
+            user_id,
+            traces,
+            first_seen,
+            last_seen,
+            total_tokens,
+            total_cost,
+        })
+        .collect();
+    Ok((rows, more))
+}
