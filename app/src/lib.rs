@@ -41,6 +41,7 @@ use crate::pages::organization::{OrgTab, OrganizationPage};
 use crate::pages::project::{ProjectIndex, ProjectSection};
 use crate::pages::project_settings::ProjectSettingsPage;
 use crate::pages::trace_detail::TraceDetailPage;
+use crate::pages::sessions::{SessionPage, SessionsPage};
 use crate::pages::traces::TracesPage;
 use crate::pages::users::UsersPage;
 use crate::sections::Section;
@@ -95,7 +96,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/project/:project_id") view=ProjectIndex />
                     <Route path=path!("/project/:project_id/traces") view=TracesPage />
                     <Route path=path!("/project/:project_id/traces/:trace_id") view=TraceDetailPage />
-                    <Route path=path!("/project/:project_id/sessions") view=|| view! { <ProjectSection section=Section::Sessions /> } />
+                    <Route path=path!("/project/:project_id/sessions") view=SessionsPage />
+                    <Route path=path!("/project/:project_id/sessions/:session_id") view=SessionPage />
                     <Route path=path!("/project/:project_id/users") view=UsersPage />
                     <Route path=path!("/project/:project_id/prompts") view=|| view! { <ProjectSection section=Section::Prompts /> } />
                     <Route path=path!("/project/:project_id/playground") view=|| view! { <ProjectSection section=Section::Playground /> } />

@@ -109,3 +109,26 @@ test("a trace opens as a waterfall; a generation shows its input and cost", asyn
   await expect(page).toHaveURL(new RegExp(`/project/${PROJECT}/traces\\?user=carol$`));
   await expect(page.getByTestId("trace-row")).toHaveCount(1);
 });
+
+test("a session replays its traces as one conversation", async ({ page, request }) => {
+  const at = (s: number) => new Date(Date.now() - 60_000 + s * 1000).toISOString();
+  const batch = [
+    { id: "s-e1", type: "trace-create", timestamp: at(0), body: { id: "e2e-turn-1", name: "turn", sessionId: "e2e-chat", userId: "dora", timestamp: at(0), input: "Where is my order?", output: "It ships tomorrow." } },
+    { id: "s-e2", type: "trace-create", timestamp: at(0), body: { id: "e2e-turn-2", name: "turn", sessionId: "e2e-chat", userId: "dora", timestamp: at(20), input: "Thanks!", output: "You're welcome." } },
+  ];
+  expect((await request.post("/api/public/ingestion", { headers: { Authorization: AUTH }, data: { batch } })).status()).toBe(207);
+
+  await signIn(page, OWNER.email, OWNER.password);
+  await openHydrated(page, `/project/${PROJECT}/sessions`);
+  const row = page.getByTestId("session-row").filter({ hasText: "e2e-chat" });
+  await expect(row).toContainText("dora");
+  await row.getByRole("link", { name: "e2e-chat" }).click();
+  await expect(page).toHaveURL(new RegExp(`/project/${PROJECT}/sessions/e2e-chat$`));
+  const turns = page.getByTestId("session-turn");
+  await expect(turns).toHaveCount(2);
+  await expect(turns.nth(0).getByTestId("turn-input")).toHaveText("Where is my order?");
+  await expect(turns.nth(1).getByTestId("turn-output")).toHaveText("You're welcome.");
+  await turns.nth(1).getByRole("link", { name: /Open turn/ }).click();
+  await expect(page).toHaveURL(new RegExp(`/project/${PROJECT}/traces/e2e-turn-2$`));
+  await expect(page.getByTestId("trace-name")).toHaveText("turn");
+});

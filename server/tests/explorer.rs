@@ -183,3 +183,29 @@ async fn users_with_their_traces_tokens_and_cost() {
     assert_eq!(page["next_page"], Value::Null);
     assert_eq!(browser.call("list_trace_users", &[("project_id", "proj-a"), ("page", "-1")]).await.status, 400);
 }
+
+#[tokio::test]
+async fn sessions_and_their_conversation() {
+    let api = TestApi::new().await;
+    let mut browser = viewer(&api).await;
+    assert_eq!(browser.ok("list_trace_sessions", &[("project_id", "proj-a")]).await, json!({"rows": [], "next_page": null}));
+    let batch = json!({"batch": [
+        {"id": "e1", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "t1", "sessionId": "chat-1", "userId": "ada", "timestamp": "2026-01-01T00:00:00Z", "input": "hello", "output": "hi!"}},
+        {"id": "e2", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "t2", "sessionId": "chat-1", "userId": "ada", "timestamp": "2026-01-01T00:00:30Z", "input": {"q": "and?"}}},
+        {"id": "e3", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "t3", "sessionId": "chat-2", "timestamp": "2026-01-02T00:00:00Z"}},
+        {"id": "e4", "type": "generation-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "g1", "traceId": "t2", "startTime": "2026-01-01T00:00:30Z", "costDetails": {"total": 0.5}}}
+    ]});
+    assert_eq!(api.call("POST", "/api/public/ingestion", Some(batch)).await.status, 207);
+    let page = browser.ok("list_trace_sessions", &[("project_id", "proj-a")]).await;
+    let rows = page["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["session_id"], "chat-2", "most recently active first");
+    assert_eq!(rows[1]["session_id"], "chat-1");
+    assert_eq!((rows[1]["traces"].as_i64(), rows[1]["users"].clone()), (Some(2), json!(["ada"])));
+    assert!((rows[1]["total_cost"].as_f64().unwrap() - 0.5).abs() < 1e-9);
+    let turns = browser.ok("get_trace_session", &[("project_id", "proj-a"), ("session_id", "chat-1")]).await;
+    let ids: Vec<&str> = turns.as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["t1", "t2"], "oldest first");
+    assert_eq!(turns[0]["output"], "hi!");
+    assert_eq!(browser.call("get_trace_session", &[("project_id", "proj-a"), ("session_id", "nope")]).await.status, 404);
+}

@@ -348,6 +348,8 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
         ("list_traces", vec![("project_id", &project_b)]),
         ("get_trace", vec![("project_id", &project_b), ("trace_id", "any")]),
         ("list_trace_users", vec![("project_id", &project_b)]),
+        ("list_trace_sessions", vec![("project_id", &project_b)]),
+        ("get_trace_session", vec![("project_id", &project_b), ("session_id", "any")]),
     ];
     let mut covered: Vec<&str> = table.iter().map(|(endpoint, _)| *endpoint).collect();
     for (endpoint, form) in &table {

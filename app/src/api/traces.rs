@@ -120,3 +120,38 @@ pub async fn list_trace_users(project_id: String, #[server(default)] page: i64) 
     }
     .await)
 }
+
+/// The project's sessions, most recently active first.
+#[server(prefix = "/api/ui", endpoint = "list_trace_sessions")]
+pub async fn list_trace_sessions(project_id: String, #[server(default)] page: i64) -> Result<crate::domain::trace_list::TraceSessionPage, AppError> {
+    use crate::api::support::{respond, state};
+    respond(async {
+        let state = state()?;
+        let user = crate::auth::access::signed_in()?;
+        crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?;
+        if !(0..=100_000).contains(&page) {
+            return Err(AppError::invalid("page", "Pages start at 0."));
+        }
+        let (rows, more) =
+            crate::store::trace_users::sessions_page(&state.pool, &project_id, USERS_PAGE_SIZE, page * USERS_PAGE_SIZE).await?;
+        Ok(crate::domain::trace_list::TraceSessionPage { rows, next_page: more.then_some(page + 1) })
+    }
+    .await)
+}
+
+/// A session's traces, oldest first, with their input and output: the conversation.
+#[server(prefix = "/api/ui", endpoint = "get_trace_session")]
+pub async fn get_trace_session(project_id: String, session_id: String) -> Result<Vec<crate::domain::trace_views::Trace>, AppError> {
+    use crate::api::support::{respond, state};
+    respond(async {
+        let state = state()?;
+        let user = crate::auth::access::signed_in()?;
+        crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?;
+        let traces = crate::store::traces::for_session(&state.pool, &project_id, &session_id).await?;
+        if traces.is_empty() {
+            return Err(AppError::NotFound(format!("session {session_id}")));
+        }
+        Ok(traces)
+    }
+    .await)
+}

@@ -204,3 +204,29 @@ pub struct TraceUserPage {
     /// The `page` to ask for next; `None` at the end.
     pub next_page: Option<i64>,
 }
+
+/// One session (a conversation: the traces sharing a `sessionId`), as the sessions page lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TraceSessionRow {
+    pub session_id: String,
+    pub traces: i64,
+    /// Distinct user ids of its traces.
+    pub users: Vec<String>,
+    pub first_trace: DateTime<Utc>,
+    pub last_trace: DateTime<Utc>,
+    /// USD.
+    pub total_cost: f64,
+}
+
+impl TraceSessionRow {
+    /// Seconds from the first trace to the last.
+    pub fn duration(&self) -> f64 {
+        (self.last_trace - self.first_trace).num_milliseconds() as f64 / 1000.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TraceSessionPage {
+    pub rows: Vec<TraceSessionRow>,
+    pub next_page: Option<i64>,
+}

@@ -1,6 +1,6 @@
-//! The people using an application, as its traces name them (`userId`): how much each did and
-//! what it cost. Aggregated on read from `traces_user_idx` and the observations of each user's
-//! traces; a page is the most recently active users.
+//! The people and the conversations of an application, as its traces name them (`userId`,
+//! `sessionId`): how much each did and what it cost. Aggregated on read from the partial
+//! `traces_user_idx` / `traces_session_idx` indexes and the observations of their traces.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -42,6 +42,54 @@ pub async fn page(pool: &PgPool, project_id: &str, limit: i64, offset: i64) -> R
             first_seen,
             last_seen,
             total_tokens,
+            total_cost,
+        })
+        .collect();
+    Ok((rows, more))
+}
+
+/// The most recently active sessions (`sessionId` of traces), `limit` after `offset`, and
+/// whether more follow: traces, distinct users, first and last trace, cost.
+pub async fn sessions_page(
+    pool: &PgPool,
+    project_id: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<crate::domain::trace_list::TraceSessionRow>, bool), sqlx::Error> {
+    type Row = (String, i64, Vec<String>, DateTime<Utc>, DateTime<Utc>, f64);
+    let rows: Vec<Row> = sqlx::query_as(
+        "WITH s AS (
+             SELECT session_id, count(*) AS traces,
+                    array_remove(array_agg(DISTINCT user_id), NULL) AS users,
+                    min(timestamp) AS first_trace, max(timestamp) AS last_trace
+             FROM traces WHERE project_id = $1 AND session_id IS NOT NULL
+             GROUP BY session_id
+             ORDER BY max(timestamp) DESC, session_id
+             LIMIT $2 OFFSET $3
+         )
+         SELECT s.session_id, s.traces, s.users, s.first_trace, s.last_trace,
+                coalesce(sum(o.total_cost), 0)::float8
+         FROM s
+         LEFT JOIN traces t ON t.project_id = $1 AND t.session_id = s.session_id
+         LEFT JOIN observations o ON o.project_id = $1 AND o.trace_id = t.id
+         GROUP BY s.session_id, s.traces, s.users, s.first_trace, s.last_trace
+         ORDER BY s.last_trace DESC, s.session_id",
+    )
+    .bind(project_id)
+    .bind(limit + 1)
+    .bind(offset)
+    .fetch_all(pool)
+    .await?;
+    let more = rows.len() as i64 > limit;
+    let rows = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(|(session_id, traces, users, first_trace, last_trace, total_cost)| crate::domain::trace_list::TraceSessionRow {
+            session_id,
+            traces,
+            users,
+            first_trace,
+            last_trace,
             total_cost,
         })
         .collect();

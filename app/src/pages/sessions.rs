@@ -1,0 +1,137 @@
+//! Sessions: the conversations of the traced application (traces sharing a `sessionId`). The
+//! list shows each one's size, people, duration and cost; a session's page replays its traces
+//! in order as one conversation, each turn opening into its waterfall.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::api::traces::{get_trace_session, list_trace_sessions};
+use crate::components::ui::*;
+use crate::pages::project::InProject;
+
+#[component]
+pub fn SessionsPage() -> impl IntoView {
+    view! {
+        <Title text="Sessions" />
+        <InProject children=|_, project| view! { <SessionList project_id=project.id.clone() /> } />
+    }
+}
+
+#[component]
+fn SessionList(project_id: String) -> impl IntoView {
+    let query = use_query_map();
+    let page_number = Memo::new(move |_| query.with(|q| q.get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(0)));
+    let pid = project_id.clone();
+    let page = Resource::new(move || page_number.get(), move |n| list_trace_sessions(pid.clone(), n));
+    let base = StoredValue::new(format!("/project/{project_id}"));
+    view! {
+        <div class="px-8 py-6">
+            <PageHeader title="Sessions" subtitle="Conversations: the traces that share a session id, most recently active first." />
+            <section class=format!("{CARD} mt-4 overflow-x-auto")>
+                <Transition fallback=|| view! { <Skeleton label="Loading sessions" /> }>
+                    {move || Suspend::new(async move {
+                        let page = match page.await {
+                            Ok(page) => page,
+                            Err(error) => return view! { <LoadError error /> }.into_any(),
+                        };
+                        if page.rows.is_empty() {
+                            return view! {
+                                <div class="px-6 py-8 text-sm text-zinc-500 dark:text-zinc-400" data-testid="no-sessions">
+                                    <p class="font-medium text-zinc-900 dark:text-zinc-100">"No sessions yet"</p>
+                                    <p class="mt-1">"Give the traces of one conversation the same session id and they appear here, e.g. in Python: "
+                                        <code class="font-mono text-xs">"langfuse.update_current_trace(session_id=\"chat-42\")"</code></p>
+                                </div>
+                            }.into_any();
+                        }
+                        let now = chrono::Utc::now();
+                        let current = page_number.get_untracked();
+                        view! {
+                            <table class=TABLE data-testid="sessions-table">
+                                <TableHead columns=&["Session", "Traces", "Users", "Duration", "Total cost", "Last trace"] />
+                                <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
+                                    {page.rows.into_iter().map(|s| view! {
+                                        <tr data-testid="session-row">
+                                            <td class=format!("{TD} font-mono text-xs")>
+                                                <a class="font-medium hover:underline" href=format!("{}/sessions/{}", base.get_value(), encode_query(&s.session_id))>{s.session_id.clone()}</a>
+                                            </td>
+                                            <td class=format!("{TD} text-right font-mono text-xs")>{s.traces}</td>
+                                            <td class=format!("{TD} text-xs")>{s.users.join(", ")}</td>
+                                            <td class=format!("{TD} text-right font-mono text-xs")>{format!("{:.1} s", s.duration())}</td>
+                                            <td class=format!("{TD} text-right font-mono text-xs")>{format!("${:.6}", s.total_cost)}</td>
+                                            <td class=format!("{TD} text-xs") title=timestamp(s.last_trace)>{relative_time(s.last_trace, now)}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            <div class="flex items-center justify-between border-t border-zinc-200 px-4 py-2 text-sm dark:border-zinc-800">
+                                <span>{(current > 0).then(|| view! { <a class=BUTTON_LINK href=format!("{}/sessions?page={}", base.get_value(), current - 1)>"← Previous"</a> })}</span>
+                                <span>{page.next_page.map(|n| view! { <a class=BUTTON_LINK href=format!("{}/sessions?page={n}", base.get_value())>"Next →"</a> })}</span>
+                            </div>
+                        }.into_any()
+                    })}
+                </Transition>
+            </section>
+        </div>
+    }
+}
+
+#[component]
+pub fn SessionPage() -> impl IntoView {
+    view! {
+        <Title text="Session" />
+        <InProject children=|_, project| view! { <Conversation project_id=project.id.clone() /> } />
+    }
+}
+
+/// Text for a trace's input or output: strings as they are, anything else as pretty JSON.
+fn as_text(value: &Option<serde_json::Value>) -> Option<String> {
+    match value {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        Some(other) => serde_json::to_string_pretty(other).ok(),
+    }
+}
+
+#[component]
+fn Conversation(project_id: String) -> impl IntoView {
+    let params = use_params_map();
+    let session_id = Memo::new(move |_| params.with(|p| p.get("session_id").unwrap_or_default()));
+    let pid = project_id.clone();
+    let traces = Resource::new(move || session_id.get(), move |session| get_trace_session(pid.clone(), session));
+    let base = StoredValue::new(format!("/project/{project_id}"));
+    view! {
+        <div class="max-w-4xl px-8 py-6">
+            <a class=BUTTON_LINK href=format!("/project/{project_id}/sessions")>"← Sessions"</a>
+            <h1 class="mt-3 text-xl font-semibold tracking-tight">"Session "<span class="font-mono" data-testid="session-id">{move || session_id.get()}</span></h1>
+            <Transition fallback=|| view! { <Skeleton label="Loading the session" /> }>
+                {move || Suspend::new(async move {
+                    let traces = match traces.await {
+                        Ok(traces) => traces,
+                        Err(error) => return view! { <div class="mt-4"><LoadError error /></div> }.into_any(),
+                    };
+                    view! {
+                        <ol class="mt-6 space-y-4" data-testid="conversation">
+                            {traces.into_iter().enumerate().map(|(turn, t)| view! {
+                                <li class=CARD data-testid="session-turn">
+                                    <div class="flex items-center justify-between border-b border-zinc-200 px-4 py-2 text-xs text-zinc-500 dark:border-zinc-800">
+                                        <span>{format!("Turn {} · {}", turn + 1, t.timestamp.format("%Y-%m-%d %H:%M:%S"))}{t.user_id.clone().map(|u| format!(" · {u}"))}</span>
+                                        <a class=BUTTON_LINK href=format!("{}/traces/{}", base.get_value(), encode_query(&t.id))>{format!("Open {} →", t.name.clone().unwrap_or_else(|| "trace".into()))}</a>
+                                    </div>
+                                    <div class="space-y-2 px-4 py-3 text-sm">
+                                        {as_text(&t.input).map(|text| view! {
+                                            <div><p class="text-xs font-semibold text-zinc-500">"Input"</p><pre class="mt-1 whitespace-pre-wrap break-words font-sans" data-testid="turn-input">{text}</pre></div>
+                                        })}
+                                        {as_text(&t.output).map(|text| view! {
+                                            <div><p class="text-xs font-semibold text-zinc-500">"Output"</p><pre class="mt-1 whitespace-pre-wrap break-words font-sans" data-testid="turn-output">{text}</pre></div>
+                                        })}
+                                    </div>
+                                </li>
+                            }).collect_view()}
+                        </ol>
+                    }.into_any()
+                })}
+            </Transition>
+        </div>
+    }
+}
