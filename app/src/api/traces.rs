@@ -104,6 +104,13 @@ pub async fn get_trace(project_id: String, trace_id: String) -> Result<crate::do
 
 pub const USERS_PAGE_SIZE: i64 = 50;
 
+/// Offset pages (users, sessions) are for browsing recent activity; deep paging is the traces
+/// list's cursor's job.
+#[cfg(feature = "ssr")]
+fn check_page(page: i64) -> Result<(), AppError> {
+    if (0..=100_000).contains(&page) { Ok(()) } else { Err(AppError::invalid("page", "Pages start at 0.")) }
+}
+
 /// The application's end users (`userId` of traces), most recently active first.
 #[server(prefix = "/api/ui", endpoint = "list_trace_users")]
 pub async fn list_trace_users(project_id: String, #[server(default)] page: i64) -> Result<crate::domain::trace_list::TraceUserPage, AppError> {
@@ -112,9 +119,7 @@ pub async fn list_trace_users(project_id: String, #[server(default)] page: i64) 
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
         crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?;
-        if !(0..=100_000).contains(&page) {
-            return Err(AppError::invalid("page", "Pages start at 0."));
-        }
+        check_page(page)?;
         let (rows, more) = crate::store::trace_users::page(&state.pool, &project_id, USERS_PAGE_SIZE, page * USERS_PAGE_SIZE).await?;
         Ok(crate::domain::trace_list::TraceUserPage { rows, next_page: more.then_some(page + 1) })
     }
@@ -129,9 +134,7 @@ pub async fn list_trace_sessions(project_id: String, #[server(default)] page: i6
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
         crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?;
-        if !(0..=100_000).contains(&page) {
-            return Err(AppError::invalid("page", "Pages start at 0."));
-        }
+        check_page(page)?;
         let (rows, more) =
             crate::store::trace_users::sessions_page(&state.pool, &project_id, USERS_PAGE_SIZE, page * USERS_PAGE_SIZE).await?;
         Ok(crate::domain::trace_list::TraceSessionPage { rows, next_page: more.then_some(page + 1) })

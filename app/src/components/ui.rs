@@ -52,6 +52,25 @@ pub fn TableHead(columns: &'static [&'static str]) -> impl IntoView {
     }
 }
 
+/// The `?page=N` of the URL (0 when absent or not a number), for offset-paged lists.
+pub fn page_number() -> Memo<i64> {
+    let query = leptos_router::hooks::use_query_map();
+    Memo::new(move |_| query.with(|q| q.get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(0)))
+}
+
+/// "← Previous" / "Next →" links under a paged table (`href` is the list's path).
+#[component]
+pub fn Pager(href: String, current: i64, next: Option<i64>) -> impl IntoView {
+    let previous = (current > 0).then(|| format!("{href}?page={}", current - 1));
+    let next = next.map(|n| format!("{href}?page={n}"));
+    view! {
+        <div class="flex items-center justify-between border-t border-zinc-200 px-4 py-2 text-sm dark:border-zinc-800">
+            <span>{previous.map(|href| view! { <a class=BUTTON_LINK href=href>"← Previous"</a> })}</span>
+            <span>{next.map(|href| view! { <a class=BUTTON_LINK href=href>"Next →"</a> })}</span>
+        </div>
+    }
+}
+
 /// A failed load, in place of what could not be loaded.
 #[component]
 pub fn LoadError(error: AppError) -> impl IntoView {

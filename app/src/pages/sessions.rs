@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_params_map;
 
 use crate::api::traces::{get_trace_session, list_trace_sessions};
 use crate::components::ui::*;
@@ -20,8 +20,7 @@ pub fn SessionsPage() -> impl IntoView {
 
 #[component]
 fn SessionList(project_id: String) -> impl IntoView {
-    let query = use_query_map();
-    let page_number = Memo::new(move |_| query.with(|q| q.get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(0)));
+    let page_number = page_number();
     let pid = project_id.clone();
     let page = Resource::new(move || page_number.get(), move |n| list_trace_sessions(pid.clone(), n));
     let base = StoredValue::new(format!("/project/{project_id}"));
@@ -64,10 +63,7 @@ fn SessionList(project_id: String) -> impl IntoView {
                                     }).collect_view()}
                                 </tbody>
                             </table>
-                            <div class="flex items-center justify-between border-t border-zinc-200 px-4 py-2 text-sm dark:border-zinc-800">
-                                <span>{(current > 0).then(|| view! { <a class=BUTTON_LINK href=format!("{}/sessions?page={}", base.get_value(), current - 1)>"← Previous"</a> })}</span>
-                                <span>{page.next_page.map(|n| view! { <a class=BUTTON_LINK href=format!("{}/sessions?page={n}", base.get_value())>"Next →"</a> })}</span>
-                            </div>
+                            <Pager href=format!("{}/sessions", base.get_value()) current next=page.next_page />
                         }.into_any()
                     })}
                 </Transition>

@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 use crate::api::traces::list_trace_users;
 use crate::components::ui::*;
@@ -19,8 +18,7 @@ pub fn UsersPage() -> impl IntoView {
 
 #[component]
 fn UserList(project_id: String) -> impl IntoView {
-    let query = use_query_map();
-    let page_number = Memo::new(move |_| query.with(|q| q.get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(0)));
+    let page_number = page_number();
     let pid = project_id.clone();
     let page = Resource::new(move || page_number.get(), move |n| list_trace_users(pid.clone(), n));
     let base = StoredValue::new(format!("/project/{project_id}"));
@@ -63,10 +61,7 @@ fn UserList(project_id: String) -> impl IntoView {
                                     }).collect_view()}
                                 </tbody>
                             </table>
-                            <div class="flex items-center justify-between border-t border-zinc-200 px-4 py-2 text-sm dark:border-zinc-800">
-                                <span>{(current > 0).then(|| view! { <a class=BUTTON_LINK href=format!("{}/users?page={}", base.get_value(), current - 1)>"← Previous"</a> })}</span>
-                                <span>{page.next_page.map(|n| view! { <a class=BUTTON_LINK href=format!("{}/users?page={n}", base.get_value())>"Next →"</a> })}</span>
-                            </div>
+                            <Pager href=format!("{}/users", base.get_value()) current next=page.next_page />
                         }.into_any()
                     })}
                 </Transition>
