@@ -34,6 +34,14 @@ test("navigation routes client-side and marks the current section", async ({ pag
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Annotation queues");
   await expect(page.getByTestId("not-built")).toContainText("Annotation queues is not built yet");
   await expect(nav.getByRole("link", { name: "Annotation queues" })).toHaveAttribute("aria-current", "page");
+  // The project switcher closes on Escape and on a click outside it.
+  await page.getByTestId("project-switcher").click();
+  await expect(page.getByTestId("project-menu")).toBeVisible();
+  await page.keyboard.press("Escape");
+  await expect(page.getByTestId("project-menu")).toHaveCount(0);
+  await page.getByTestId("project-switcher").click();
+  await page.mouse.click(700, 500);
+  await expect(page.getByTestId("project-menu")).toHaveCount(0);
   // Still the same document: the router navigated without a reload.
   await expect(page.locator("body[data-hydrated=true]")).toBeAttached();
 

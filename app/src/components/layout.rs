@@ -157,11 +157,52 @@ fn close_on_navigation(open: RwSignal<bool>) {
 const MENU: &str = "absolute z-20 mt-1 rounded-md border border-zinc-200 bg-white py-1 text-sm shadow-lg dark:border-zinc-700 dark:bg-zinc-900";
 const MENU_ITEM: &str = "block px-3 py-1.5 hover:bg-zinc-100 dark:hover:bg-zinc-800";
 
+/// A button that opens a menu below it. The menu closes again when the button is pressed, on
+/// Escape, on a click anywhere outside it, and when a link inside it is followed.
+#[component]
+fn Dropdown(
+    /// `data-testid` of the button.
+    test_id: &'static str,
+    button_class: &'static str,
+    /// Position and width of the menu, e.g. `left-0 w-72`.
+    menu_class: &'static str,
+    #[prop(optional)] menu_test_id: Option<&'static str>,
+    #[prop(optional, into)] title: Option<String>,
+    /// What the button shows.
+    #[prop(into)]
+    trigger: ViewFn,
+    children: ChildrenFn,
+) -> impl IntoView {
+    let open = RwSignal::new(false);
+    close_on_navigation(open);
+    let children = StoredValue::new(children);
+    view! {
+        <div class="relative" on:keydown=move |ev| if ev.key() == "Escape" { open.set(false) }>
+            <button
+                type="button"
+                data-testid=test_id
+                aria-haspopup="true"
+                aria-expanded=move || open.get().to_string()
+                on:click=move |_| open.update(|o| *o = !*o)
+                class=button_class
+                title=title
+            >
+                {trigger.run()}
+            </button>
+            <Show when=move || open.get()>
+                // Transparent backdrop under the menu: a click outside closes it.
+                <div class="fixed inset-0 z-10" aria-hidden="true" on:click=move |_| open.set(false)></div>
+                <div class=format!("{MENU} {menu_class}") role="menu" data-testid=menu_test_id>
+                    {children.with_value(|c| c())}
+                </div>
+            </Show>
+        </div>
+    }
+}
+
 /// Organization and project switcher: keeps the current section when switching projects.
 #[component]
 fn ProjectSwitcher(info: SessionInfo) -> impl IntoView {
-    let open = RwSignal::new(false);
-    close_on_navigation(open);
     let location = use_location();
     let project = current_project_id();
     let info = StoredValue::new(info);
@@ -181,55 +222,47 @@ fn ProjectSwitcher(info: SessionInfo) -> impl IntoView {
         }
     };
     view! {
-        <div class="relative">
-            <button
-                type="button"
-                data-testid="project-switcher"
-                aria-haspopup="true"
-                aria-expanded=move || open.get().to_string()
-                on:click=move |_| open.update(|o| *o = !*o)
-                class="inline-flex items-center gap-2 rounded-md border border-zinc-200 px-3 py-1 text-sm hover:bg-zinc-50 dark:border-zinc-700 dark:hover:bg-zinc-800"
-            >
+        <Dropdown
+            test_id="project-switcher"
+            button_class="inline-flex items-center gap-2 rounded-md border border-zinc-200 px-3 py-1 text-sm hover:bg-zinc-50 dark:border-zinc-700 dark:hover:bg-zinc-800"
+            menu_class="left-0 w-72"
+            menu_test_id="project-menu"
+            trigger=move || view! {
                 <span data-testid="current-project">{label}</span>
                 <svg class="h-3 w-3" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" aria-hidden="true"><path d="M6 9l6 6 6-6" /></svg>
-            </button>
-            <Show when=move || open.get()>
-                <div class=format!("{MENU} left-0 w-72") role="menu" data-testid="project-menu">
-                    {info.with_value(|info| {
-                        if info.organizations.is_empty() {
-                            return view! { <p class="px-3 py-2 text-zinc-500">"You are not in any organization yet."</p> }.into_any();
-                        }
-                        info.organizations.iter().map(|org| {
-                            let org_id = org.id.clone();
-                            let can_create = org.can(Action::CreateProjects);
-                            view! {
-                                <div class="border-b border-zinc-100 pb-1 last:border-b-0 dark:border-zinc-800">
-                                    <div class="flex items-center justify-between px-3 pt-2 pb-1">
-                                        <span class="text-xs font-semibold uppercase tracking-wide text-zinc-500">{org.name.clone()}</span>
-                                        <a class="text-xs text-indigo-600 hover:underline dark:text-indigo-400" href=format!("/organization/{org_id}")>"Settings"</a>
-                                    </div>
-                                    {org.projects.iter().map(|p| {
-                                        let href = link_to(&p.id);
-                                        view! { <a role="menuitem" class=MENU_ITEM href=href>{p.name.clone()}<span class="ml-2 text-xs text-zinc-400">{p.role.label()}</span></a> }
-                                    }).collect_view()}
-                                    {can_create.then(|| view! {
-                                        <a role="menuitem" class=format!("{MENU_ITEM} text-indigo-600 dark:text-indigo-400") href=format!("/organization/{org_id}?new=project")>"+ New project"</a>
-                                    })}
-                                </div>
-                            }
-                        }).collect_view().into_any()
-                    })}
-                    <a role="menuitem" class=format!("{MENU_ITEM} border-t border-zinc-100 dark:border-zinc-800") href="/?new=organization">"+ New organization"</a>
-                </div>
-            </Show>
-        </div>
+            }
+        >
+            {info.with_value(|info| {
+                if info.organizations.is_empty() {
+                    return view! { <p class="px-3 py-2 text-zinc-500">"You are not in any organization yet."</p> }.into_any();
+                }
+                info.organizations.iter().map(|org| {
+                    let org_id = org.id.clone();
+                    let can_create = org.can(Action::CreateProjects);
+                    view! {
+                        <div class="border-b border-zinc-100 pb-1 last:border-b-0 dark:border-zinc-800">
+                            <div class="flex items-center justify-between px-3 pt-2 pb-1">
+                                <span class="text-xs font-semibold uppercase tracking-wide text-zinc-500">{org.name.clone()}</span>
+                                <a class="text-xs text-indigo-600 hover:underline dark:text-indigo-400" href=format!("/organization/{org_id}")>"Settings"</a>
+                            </div>
+                            {org.projects.iter().map(|p| {
+                                let href = link_to(&p.id);
+                                view! { <a role="menuitem" class=MENU_ITEM href=href>{p.name.clone()}<span class="ml-2 text-xs text-zinc-400">{p.role.label()}</span></a> }
+                            }).collect_view()}
+                            {can_create.then(|| view! {
+                                <a role="menuitem" class=format!("{MENU_ITEM} text-indigo-600 dark:text-indigo-400") href=format!("/organization/{org_id}?new=project")>"+ New project"</a>
+                            })}
+                        </div>
+                    }
+                }).collect_view().into_any()
+            })}
+            <a role="menuitem" class=format!("{MENU_ITEM} border-t border-zinc-100 dark:border-zinc-800") href="/?new=organization">"+ New organization"</a>
+        </Dropdown>
     }
 }
 
 #[component]
 fn UserMenu(info: SessionInfo) -> impl IntoView {
-    let open = RwSignal::new(false);
-    close_on_navigation(open);
     let sign_out = ServerAction::<SignOut>::new();
     Effect::new(move |_| {
         if let Some(Ok(())) = sign_out.value().get() {
@@ -238,32 +271,24 @@ fn UserMenu(info: SessionInfo) -> impl IntoView {
     });
     let name = info.user.display_name().to_string();
     let email = info.user.email.clone();
+    let initial = name.chars().next().unwrap_or('?').to_string();
     view! {
-        <div class="relative">
-            <button
-                type="button"
-                data-testid="user-menu"
-                aria-haspopup="true"
-                aria-expanded=move || open.get().to_string()
-                on:click=move |_| open.update(|o| *o = !*o)
-                class="inline-flex h-7 w-7 items-center justify-center rounded-full bg-indigo-600 text-xs font-semibold uppercase text-white"
-                title=email.clone()
-            >
-                {name.chars().next().unwrap_or('?').to_string()}
+        <Dropdown
+            test_id="user-menu"
+            button_class="inline-flex h-7 w-7 items-center justify-center rounded-full bg-indigo-600 text-xs font-semibold uppercase text-white"
+            menu_class="right-0 w-60"
+            title=email.clone()
+            trigger=move || initial.clone()
+        >
+            <div class="border-b border-zinc-100 px-3 py-2 dark:border-zinc-800">
+                <p class="font-medium">{name.clone()}</p>
+                <p class="truncate text-xs text-zinc-500" data-testid="signed-in-as">{email.clone()}</p>
+            </div>
+            <a role="menuitem" class=MENU_ITEM href="/account">"Account"</a>
+            <button role="menuitem" type="button" class=format!("{MENU_ITEM} w-full text-left") data-testid="sign-out"
+                on:click=move |_| { sign_out.dispatch(SignOut {}); }>
+                "Sign out"
             </button>
-            <Show when=move || open.get()>
-                <div class=format!("{MENU} right-0 w-60") role="menu">
-                    <div class="border-b border-zinc-100 px-3 py-2 dark:border-zinc-800">
-                        <p class="font-medium">{name.clone()}</p>
-                        <p class="truncate text-xs text-zinc-500" data-testid="signed-in-as">{email.clone()}</p>
-                    </div>
-                    <a role="menuitem" class=MENU_ITEM href="/account">"Account"</a>
-                    <button role="menuitem" type="button" class=format!("{MENU_ITEM} w-full text-left") data-testid="sign-out"
-                        on:click=move |_| { sign_out.dispatch(SignOut {}); }>
-                        "Sign out"
-                    </button>
-                </div>
-            </Show>
-        </div>
+        </Dropdown>
     }
 }

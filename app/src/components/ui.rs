@@ -71,6 +71,17 @@ pub fn Pager(href: String, current: i64, next: Option<i64>) -> impl IntoView {
     }
 }
 
+/// An empty list's message: what would be here and how to get it there.
+#[component]
+pub fn EmptyHint(title: &'static str, test_id: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <div class="px-6 py-8 text-sm text-zinc-500 dark:text-zinc-400" data-testid=test_id>
+            <p class="font-medium text-zinc-900 dark:text-zinc-100">{title}</p>
+            <p class="mt-1">{children()}</p>
+        </div>
+    }
+}
+
 /// A failed load, in place of what could not be loaded.
 #[component]
 pub fn LoadError(error: AppError) -> impl IntoView {

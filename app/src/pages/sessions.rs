@@ -36,11 +36,8 @@ fn SessionList(project_id: String) -> impl IntoView {
                         };
                         if page.rows.is_empty() {
                             return view! {
-                                <div class="px-6 py-8 text-sm text-zinc-500 dark:text-zinc-400" data-testid="no-sessions">
-                                    <p class="font-medium text-zinc-900 dark:text-zinc-100">"No sessions yet"</p>
-                                    <p class="mt-1">"Give the traces of one conversation the same session id and they appear here, e.g. in Python: "
-                                        <code class="font-mono text-xs">"langfuse.update_current_trace(session_id=\"chat-42\")"</code></p>
-                                </div>
+                                <EmptyHint title="No sessions yet" test_id="no-sessions">"Give the traces of one conversation the same session id and they appear here, e.g. in Python: "
+                                        <code class="font-mono text-xs">"langfuse.update_current_trace(session_id=\"chat-42\")"</code></EmptyHint>
                             }.into_any();
                         }
                         let now = chrono::Utc::now();

@@ -34,11 +34,8 @@ fn UserList(project_id: String) -> impl IntoView {
                         };
                         if page.rows.is_empty() {
                             return view! {
-                                <div class="px-6 py-8 text-sm text-zinc-500 dark:text-zinc-400" data-testid="no-users">
-                                    <p class="font-medium text-zinc-900 dark:text-zinc-100">"No users yet"</p>
-                                    <p class="mt-1">"Set a user id on your traces and they appear here, e.g. in Python: "
-                                        <code class="font-mono text-xs">"langfuse.update_current_trace(user_id=\"user-123\")"</code></p>
-                                </div>
+                                <EmptyHint title="No users yet" test_id="no-users">"Set a user id on your traces and they appear here, e.g. in Python: "
+                                        <code class="font-mono text-xs">"langfuse.update_current_trace(user_id=\"user-123\")"</code></EmptyHint>
                             }.into_any();
                         }
                         let now = chrono::Utc::now();
