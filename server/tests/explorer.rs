@@ -109,29 +109,84 @@ async fn deep_pages_walk_the_index_from_the_cursor() {
 }
 
 #[tokio::test]
-async fn a_trace_with_its_observations_for_members_only() {
+async fn a_trace_its_tree_and_one_observation_for_members_only() {
     let api = TestApi::new().await;
     let mut browser = viewer(&api).await;
     let batch = json!({"batch": [
         {"id": "e1", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "t1", "name": "chat", "input": {"q": "<script>alert(1)</script>"}}},
-        {"id": "e2", "type": "span-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "root", "traceId": "t1", "startTime": "2026-01-01T00:00:00Z", "endTime": "2026-01-01T00:00:02Z"}},
-        {"id": "e3", "type": "generation-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "gen", "traceId": "t1", "parentObservationId": "root", "model": "gpt-4o",
-            "startTime": "2026-01-01T00:00:00.500Z", "endTime": "2026-01-01T00:00:01.500Z", "usage": {"input": 1000, "output": 100}}}
+        {"id": "e2", "type": "span-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "root", "traceId": "t1", "name": "agent", "startTime": "2026-01-01T00:00:00Z", "endTime": "2026-01-01T00:00:02Z"}},
+        {"id": "e3", "type": "generation-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "gen", "traceId": "t1", "parentObservationId": "root", "name": "llm", "model": "gpt-4o",
+            "startTime": "2026-01-01T00:00:00.500Z", "completionStartTime": "2026-01-01T00:00:00.750Z", "endTime": "2026-01-01T00:00:01.500Z",
+            "input": [{"role": "user", "content": "Hi"}], "output": {"role": "assistant", "content": "Hello"}, "usage": {"input": 1000, "output": 100}}},
+        // Started before its sibling `gen` but after it in id order: siblings go by start time.
+        {"id": "e4", "type": "event-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "a-event", "traceId": "t1", "parentObservationId": "root", "name": "note",
+            "startTime": "2026-01-01T00:00:01.800Z", "level": "ERROR", "statusMessage": "boom"}},
+        {"id": "e5", "type": "span-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "orphan", "traceId": "t1", "parentObservationId": "not-arrived", "startTime": "2026-01-01T00:00:00.100Z"}},
+        {"id": "e6", "type": "score-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "s1", "traceId": "t1", "observationId": "gen", "name": "helpful", "value": 0.9, "comment": "good <b>answer</b>"}},
+        {"id": "e7", "type": "score-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "s2", "traceId": "t1", "name": "user-feedback", "value": 1}}
     ]});
     assert_eq!(api.call("POST", "/api/public/ingestion", Some(batch)).await.status, 207);
+
+    // The header: the trace with its input, totals and every score of the trace.
     let detail = browser.ok("get_trace", &[("project_id", "proj-a"), ("trace_id", "t1")]).await;
     assert_eq!(detail["trace"]["input"]["q"], "<script>alert(1)</script>", "stored and returned as data");
-    let ids: Vec<&str> = detail["observations"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["root", "gen"]);
     assert!((detail["latency"].as_f64().unwrap() - 2.0).abs() < 1e-9);
     assert!(detail["total_cost"].as_f64().unwrap() > 0.0, "priced from the model table: {detail}");
-    let missing = browser.call("get_trace", &[("project_id", "proj-a"), ("trace_id", "nope")]).await;
-    assert_eq!(missing.status, 404);
-    // Another project's member cannot read it, even knowing both ids.
+    assert_eq!(detail["total_tokens"], 1100);
+    assert_eq!(detail["observation_count"], 4);
+    let score_names: Vec<&str> = detail["scores"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(score_names.len(), 2, "{detail}");
+
+    // The tree: tree order, depths, parents, interned names, microsecond offsets; no input.
+    let tree = browser.ok("get_trace_tree", &[("project_id", "proj-a"), ("trace_id", "t1")]).await;
+    let ids: Vec<&str> = tree["id"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert_eq!(ids, ["root", "gen", "a-event", "orphan"]);
+    assert_eq!(tree["depth"], json!([0, 1, 1, 0]));
+    assert_eq!(tree["parent"], json!([-1, 0, 0, -1]));
+    assert_eq!(tree["start"], json!([0, 500_000, 1_800_000, 100_000]));
+    assert_eq!(tree["end"], json!([2_000_000, 1_500_000, 1_800_000, -1]), "an event ends where it starts; the orphan runs");
+    assert_eq!(tree["first_token"][1], 750_000);
+    assert_eq!(tree["tokens"][1], 1100);
+    assert_eq!(tree["duration_us"], 2_000_000);
+    let tree: loupe_app::domain::waterfall::TraceTree = serde_json::from_value(tree).unwrap();
+    assert_eq!(tree.name(1), Some("llm"));
+    assert_eq!(tree.model(1), Some("gpt-4o"));
+    assert_eq!(tree.level(2), loupe_app::domain::ObservationLevel::Error);
+    assert!(!serde_json::to_string(&tree).unwrap().contains("Hello"), "no input or output in the tree");
+
+    // One observation: everything it carries, and its scores with their comments.
+    let gen = browser.ok("get_observation", &[("project_id", "proj-a"), ("trace_id", "t1"), ("observation_id", "gen")]).await;
+    assert_eq!(gen["observation"]["output"]["content"], "Hello");
+    assert_eq!(gen["observation"]["usageDetails"]["input"], 1000);
+    assert!(gen["observation"]["totalCost"].as_f64().unwrap() > 0.0);
+    assert_eq!(gen["scores"][0]["comment"], "good <b>answer</b>");
+    assert_eq!(gen["scores"].as_array().unwrap().len(), 1, "only this observation's scores");
+    // The observation must belong to the trace in the URL.
+    let elsewhere = browser.call("get_observation", &[("project_id", "proj-a"), ("trace_id", "other"), ("observation_id", "gen")]).await;
+    assert_eq!(elsewhere.status, 404);
+
+    for (endpoint, form) in [
+        ("get_trace", vec![("project_id", "proj-a"), ("trace_id", "nope")]),
+        ("get_trace_tree", vec![("project_id", "proj-a"), ("trace_id", "nope")]),
+        ("get_observation", vec![("project_id", "proj-a"), ("trace_id", "t1"), ("observation_id", "nope")]),
+    ] {
+        assert_eq!(browser.call(endpoint, &form).await.status, 404, "{endpoint}");
+    }
+    // Another project's member cannot read any of it, even knowing every id, through their own
+    // project either.
     let mut outsider = Browser::sign_up(&api, "outsider@example.com", PASSWORD).await;
     let (_, own_project) = outsider.create_org("Elsewhere", "Mine").await;
-    assert_eq!(outsider.call("get_trace", &[("project_id", "proj-a"), ("trace_id", "t1")]).await.status, 404);
-    assert_eq!(outsider.call("get_trace", &[("project_id", &own_project), ("trace_id", "t1")]).await.status, 404);
+    for project in ["proj-a", own_project.as_str()] {
+        for (endpoint, form) in [
+            ("get_trace", vec![("project_id", project), ("trace_id", "t1")]),
+            ("get_trace_tree", vec![("project_id", project), ("trace_id", "t1")]),
+            ("get_observation", vec![("project_id", project), ("trace_id", "t1"), ("observation_id", "gen")]),
+        ] {
+            let response = outsider.call(endpoint, &form).await;
+            assert_eq!(response.status, 404, "{endpoint} {project}");
+            assert!(!response.text().contains("Hello") && !response.text().contains("llm"), "{endpoint} {project}");
+        }
+    }
 }
 
 #[tokio::test]

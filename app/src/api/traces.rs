@@ -81,27 +81,6 @@ pub async fn list_traces(project_id: String, #[server(default)] query: TraceList
     .await)
 }
 
-/// A trace with its observations (input, output and metadata included).
-#[server(prefix = "/api/ui", endpoint = "get_trace")]
-pub async fn get_trace(project_id: String, trace_id: String) -> Result<crate::domain::trace_list::TraceDetail, AppError> {
-    use crate::api::support::{respond, state};
-    respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?;
-        let trace = crate::store::traces::get(&state.pool, &project_id, &trace_id)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("trace {trace_id}")))?;
-        let observations = crate::store::observations::for_trace(&state.pool, &project_id, &trace_id).await?;
-        let metrics = crate::store::traces::metrics(&state.pool, &project_id, std::slice::from_ref(&trace_id))
-            .await?
-            .remove(&trace_id)
-            .unwrap_or_default();
-        Ok(crate::domain::trace_list::TraceDetail { trace, observations, latency: metrics.latency, total_cost: metrics.total_cost })
-    }
-    .await)
-}
-
 pub const USERS_PAGE_SIZE: i64 = 50;
 
 /// Offset pages (users, sessions) are for browsing recent activity; deep paging is the traces

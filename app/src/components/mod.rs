@@ -6,3 +6,4 @@ pub mod layout;
 pub mod session;
 pub mod theme;
 pub mod ui;
+pub mod waterfall;

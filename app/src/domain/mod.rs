@@ -8,6 +8,7 @@ pub mod permissions;
 pub mod role;
 pub mod score_views;
 pub mod system;
+pub mod trace_detail;
 pub mod trace_list;
 pub mod trace_views;
 pub mod url;

@@ -175,16 +175,6 @@ mod tests {
     }
 }
 
-/// One trace with all its observations, for the trace page.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TraceDetail {
-    pub trace: Trace,
-    /// In start order; `waterfall::rows` arranges them as a tree.
-    pub observations: Vec<super::trace_views::Observation>,
-    pub latency: f64,
-    pub total_cost: f64,
-}
-
 /// One end user of the traced application, as the users page lists them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TraceUserRow {

@@ -1,17 +1,25 @@
-//! One trace: its header, the waterfall of its observations (tree order, bars on a shared time
-//! axis, time to first token marked) and the selected observation's details. Everything from
-//! the SDKs is rendered as text; JSON is pretty-printed, never interpreted.
+//! One trace: its header (totals, user, session, tags, scores, the trace's own input and
+//! output), the waterfall of its observations and the selected observation's panel.
+//!
+//! Three reads, sized to what they carry (see `api::trace_detail`): the header is rendered on
+//! the server; the tree (every observation, light) and the selected observation (heavy, one at
+//! a time) load in the browser. The selected observation is in the URL (`?observation=`), so a
+//! link opens the trace at that observation.
+
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::traces::get_trace;
+use crate::api::trace_detail::{get_observation, get_trace, get_trace_tree};
 use crate::components::ui::*;
-use crate::domain::trace_list::{TraceDetail, TraceListQuery};
-use crate::domain::trace_views::Observation;
-use crate::domain::waterfall;
-use crate::domain::ObservationType;
+use crate::components::waterfall::{format_cost, type_badge, type_label, Waterfall};
+use crate::domain::score_views::Score;
+use crate::domain::trace_detail::{ObservationDetail, TraceDetail};
+use crate::domain::trace_list::TraceListQuery;
+use crate::domain::url::encode_query;
+use crate::domain::waterfall::format_duration_us;
 use crate::pages::project::InProject;
 
 #[component]
@@ -25,10 +33,25 @@ pub fn TraceDetailPage() -> impl IntoView {
 #[component]
 fn TraceView(project_id: String) -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
     let trace_id = Memo::new(move |_| params.with(|p| p.get("trace_id").unwrap_or_default()));
+    let selected = RwSignal::new(query.with_untracked(|q| q.get("observation")).filter(|o| !o.is_empty()));
+    // Keep the selection in the URL without a router navigation (which would re-run the page's
+    // reads): replace the history entry's query in place.
+    Effect::new(move |previous: Option<Option<String>>| {
+        let current = selected.get();
+        if previous.is_some() && previous.as_ref() != Some(&current) {
+            replace_observation_in_url(current.as_deref());
+        }
+        current
+    });
+
     let pid = project_id.clone();
     let detail = Resource::new(move || trace_id.get(), move |trace_id| get_trace(pid.clone(), trace_id));
+    let pid = project_id.clone();
+    let tree = LocalResource::new(move || get_trace_tree(pid.clone(), trace_id.get()));
     let list = format!("/project/{project_id}/traces");
+    let project = StoredValue::new(project_id.clone());
     view! {
         <div class="px-8 py-6">
             <a class=BUTTON_LINK href=list.clone()>"← Traces"</a>
@@ -37,163 +60,267 @@ fn TraceView(project_id: String) -> impl IntoView {
                     let list = list.clone();
                     Suspend::new(async move {
                         match detail.await {
-                            Ok(detail) => view! { <Loaded detail list /> }.into_any(),
+                            Ok(detail) => view! { <Header detail list /> }.into_any(),
                             Err(error) => view! { <div class="mt-4"><LoadError error /></div> }.into_any(),
                         }
                     })
                 }}
             </Transition>
+            <div class="mt-6 grid gap-4 xl:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
+                <section class=CARD aria-label="Waterfall">
+                    <Suspense fallback=|| view! { <Skeleton label="Loading the observations" /> }>
+                        {move || Suspend::new(async move {
+                            match tree.await {
+                                Ok(tree) if tree.is_empty() => view! {
+                                    <p class="px-4 py-6 text-sm text-zinc-500" data-testid="no-observations">"This trace has no observations yet."</p>
+                                }.into_any(),
+                                Ok(tree) => view! { <Waterfall tree=Arc::new(tree) selected /> }.into_any(),
+                                Err(error) => view! { <div class="p-4"><LoadError error /></div> }.into_any(),
+                            }
+                        })}
+                    </Suspense>
+                </section>
+                <section class=format!("{CARD} self-start") aria-label="Observation" data-testid="observation-panel">
+                    <ObservationPanel project_id=project.get_value() trace_id selected />
+                </section>
+            </div>
         </div>
     }
 }
 
+#[cfg(feature = "hydrate")]
+fn replace_observation_in_url(observation: Option<&str>) {
+    let Some(window) = web_sys::window() else { return };
+    let Ok(path) = window.location().pathname() else { return };
+    let url = match observation {
+        Some(id) => format!("{path}?observation={}", encode_query(id)),
+        None => path,
+    };
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&leptos::wasm_bindgen::JsValue::NULL, "", Some(&url));
+    }
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn replace_observation_in_url(_observation: Option<&str>) {}
+
 #[component]
-fn Loaded(detail: TraceDetail, list: String) -> impl IntoView {
+fn Header(detail: TraceDetail, list: String) -> impl IntoView {
     let t = detail.trace.clone();
     let link = move |key: &str, value: &str| format!("{list}{}", TraceListQuery::default().with(key, value).to_search());
-    let observations = StoredValue::new(detail.observations.clone());
-    let rows = waterfall::rows(&detail.observations);
-    let selected = RwSignal::new(rows.first().map(|r| r.index));
-    let total = waterfall::span(&detail.observations).map(|(a, b)| (b - a).num_milliseconds()).unwrap_or(0);
+    let has_io = t.input.is_some() || t.output.is_some();
     view! {
         <div class="mt-3 flex flex-wrap items-start justify-between gap-4">
-            <div>
-                <h1 class="text-xl font-semibold tracking-tight" data-testid="trace-name">{t.name.clone().unwrap_or_else(|| "Unnamed trace".into())}</h1>
+            <div class="min-w-0">
+                <h1 class="truncate text-xl font-semibold tracking-tight" data-testid="trace-name">{t.name.clone().unwrap_or_else(|| "Unnamed trace".into())}</h1>
                 <p class="mt-1 flex items-center gap-2 font-mono text-xs text-zinc-500">
                     <span data-testid="trace-id">{t.id.clone()}</span>
                     <CopyButton text=t.id.clone() label="Copy id" />
                 </p>
+                {(!t.tags.is_empty()).then(|| view! {
+                    <div class="mt-2 flex flex-wrap gap-1">
+                        {t.tags.iter().map(|tag| view! {
+                            <a href=link("tag", tag) class="rounded bg-zinc-100 px-1.5 py-0.5 text-xs hover:bg-zinc-200 dark:bg-zinc-800 dark:hover:bg-zinc-700">{tag.clone()}</a>
+                        }).collect_view()}
+                    </div>
+                })}
             </div>
             <dl class="grid grid-cols-2 gap-x-6 gap-y-1 text-sm sm:grid-cols-4" data-testid="trace-summary">
                 <dt class="text-zinc-500">"Time"</dt><dd title=timestamp(t.timestamp)>{t.timestamp.format("%Y-%m-%d %H:%M:%S").to_string()}</dd>
-                <dt class="text-zinc-500">"Latency"</dt><dd>{format!("{:.2} s", detail.latency)}</dd>
+                <dt class="text-zinc-500">"Latency"</dt><dd data-testid="trace-latency">{format_duration_us((detail.latency * 1e6) as i64)}</dd>
                 <dt class="text-zinc-500">"Cost"</dt><dd data-testid="trace-cost">{format!("${:.6}", detail.total_cost)}</dd>
-                <dt class="text-zinc-500">"Environment"</dt><dd>{t.environment.clone()}</dd>
+                <dt class="text-zinc-500">"Tokens"</dt><dd data-testid="trace-tokens">{detail.total_tokens}</dd>
                 <dt class="text-zinc-500">"User"</dt>
                 <dd>{t.user_id.clone().map(|u| view! { <a class=BUTTON_LINK href=link("user", &u)>{u.clone()}</a> })}</dd>
                 <dt class="text-zinc-500">"Session"</dt>
                 <dd>{t.session_id.clone().map(|s| view! { <a class=BUTTON_LINK href=link("session", &s)>{s.clone()}</a> })}</dd>
+                <dt class="text-zinc-500">"Environment"</dt><dd>{t.environment.clone()}</dd>
+                <dt class="text-zinc-500">"Release"</dt>
+                <dd>{[t.release.clone(), t.version.clone().map(|v| format!("v {v}"))].into_iter().flatten().collect::<Vec<_>>().join(" · ")}</dd>
             </dl>
         </div>
-        {(!t.tags.is_empty()).then(|| view! {
-            <div class="mt-2 flex flex-wrap gap-1">{t.tags.iter().map(|tag| view! { <span class="rounded bg-zinc-100 px-1.5 py-0.5 text-xs dark:bg-zinc-800">{tag.clone()}</span> }).collect_view()}</div>
+        {(!detail.scores.is_empty()).then(|| view! {
+            <div class="mt-3 flex flex-wrap items-center gap-1" data-testid="trace-scores">
+                <span class="mr-1 text-xs text-zinc-500">"Scores"</span>
+                {detail.scores.iter().map(|s| view! { <ScoreChip score=s.clone() /> }).collect_view()}
+            </div>
         })}
-        <div class="mt-6 grid gap-4 lg:grid-cols-2">
-            <section class=CARD aria-label="Waterfall">
-                <div class="flex items-center justify-between border-b border-zinc-200 px-3 py-2 text-xs text-zinc-500 dark:border-zinc-800">
-                    <span>{format!("{} observations", rows.len())}</span>
-                    <span>{format!("{total} ms")}</span>
+        {has_io.then(|| view! {
+            <details class=format!("{CARD} mt-4") data-testid="trace-io">
+                <summary class="cursor-pointer px-4 py-2 text-sm font-medium">"Trace input and output"</summary>
+                <div class="grid gap-4 border-t border-zinc-200 p-4 md:grid-cols-2 dark:border-zinc-800">
+                    <Field label="Input"><Json value=t.input.clone() test_id="trace-input" /></Field>
+                    <Field label="Output"><Json value=t.output.clone() test_id="trace-output" /></Field>
                 </div>
-                {if rows.is_empty() {
-                    view! { <p class="px-4 py-6 text-sm text-zinc-500">"This trace has no observations yet."</p> }.into_any()
+            </details>
+        })}
+    }
+}
+
+fn score_value(score: &Score) -> String {
+    match (&score.string_value, score.value) {
+        (Some(text), _) => text.clone(),
+        (None, Some(v)) if v.fract() == 0.0 => format!("{v:.0}"),
+        (None, Some(v)) => format!("{v:.3}"),
+        (None, None) => "—".into(),
+    }
+}
+
+#[component]
+fn ScoreChip(score: Score) -> impl IntoView {
+    let title = score.comment.clone().unwrap_or_default();
+    view! {
+        <span class="inline-flex items-center gap-1 rounded border border-zinc-200 px-1.5 py-0.5 text-xs dark:border-zinc-700"
+            data-testid="score-chip" title=title>
+            <span class="text-zinc-500">{score.name.clone()}</span>
+            <span class="font-mono font-medium">{score_value(&score)}</span>
+        </span>
+    }
+}
+
+#[component]
+fn Field(label: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <div>
+            <h3 class="text-xs font-semibold uppercase tracking-wide text-zinc-500">{label}</h3>
+            <div class="mt-1">{children()}</div>
+        </div>
+    }
+}
+
+/// JSON as text (strings as themselves), never interpreted.
+#[component]
+fn Json(value: Option<serde_json::Value>, test_id: &'static str) -> impl IntoView {
+    let text = match value {
+        None | Some(serde_json::Value::Null) => "—".to_string(),
+        Some(serde_json::Value::String(s)) => s,
+        Some(other) => serde_json::to_string_pretty(&other).unwrap_or_default(),
+    };
+    view! {
+        <pre class="max-h-80 overflow-auto whitespace-pre-wrap break-words rounded bg-zinc-50 p-2 font-mono text-xs dark:bg-zinc-900" data-testid=test_id>{text}</pre>
+    }
+}
+
+/// The selected observation's details, loaded when it is selected. One resource follows the
+/// selection, so the previous observation stays on screen while the next loads and moving
+/// through the tree with the keyboard does not flash.
+#[component]
+fn ObservationPanel(project_id: String, trace_id: Memo<String>, selected: RwSignal<Option<String>>) -> impl IntoView {
+    let detail = LocalResource::new(move || {
+        let (project_id, trace_id, selected) = (project_id.clone(), trace_id.get(), selected.get());
+        async move {
+            match selected {
+                Some(id) => get_observation(project_id, trace_id, id).await.map(Some),
+                None => Ok(None),
+            }
+        }
+    });
+    view! {
+        <Transition fallback=|| view! { <Skeleton label="Loading the observation" /> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(Some(detail)) => view! { <ObservationBody detail /> }.into_any(),
+                    Ok(None) => view! { <p class="px-4 py-6 text-sm text-zinc-500">"Select an observation to see its details."</p> }.into_any(),
+                    Err(error) => view! { <div class="p-4"><LoadError error /></div> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ObservationBody(detail: ObservationDetail) -> impl IntoView {
+    let o = detail.observation;
+    let project = o.project_id.clone();
+    let usage: Vec<(String, i64, Option<f64>)> =
+        o.usage_details.iter().map(|(k, v)| (k.clone(), *v, o.cost_details.get(k).copied())).collect();
+    let costs_only: Vec<(String, f64)> =
+        o.cost_details.iter().filter(|(k, _)| !o.usage_details.contains_key(*k)).map(|(k, v)| (k.clone(), *v)).collect();
+    let parameters = o.model_parameters.clone().filter(|p| p.as_object().is_some_and(|m| !m.is_empty()));
+    let prompt = o.prompt_name.clone().map(|name| {
+        let version = o.prompt_version;
+        let href = format!("/project/{project}/prompts/{}{}", encode_query(&name), version.map(|v| format!("?version={v}")).unwrap_or_default());
+        (format!("{name}{}", version.map(|v| format!(" v{v}")).unwrap_or_default()), href)
+    });
+    let kind = o.kind;
+    view! {
+        <div class="border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">
+            <p class="flex items-center gap-2 text-sm font-semibold">
+                <span class=format!("rounded px-1 font-mono text-[10px] {}", type_badge(kind))>{type_label(kind)}</span>
+                <span class="truncate" data-testid="observation-name">{o.name.clone().unwrap_or_else(|| "—".into())}</span>
+            </p>
+            <p class="mt-1 flex items-center gap-2 font-mono text-[11px] text-zinc-500">
+                <span>{o.id.clone()}</span><CopyButton text=o.id.clone() label="Copy id" />
+            </p>
+            <dl class="mt-2 grid grid-cols-2 gap-x-4 gap-y-0.5 text-xs sm:grid-cols-3" data-testid="observation-facts">
+                <div><dt class="text-zinc-500">"Start"</dt><dd title=timestamp(o.start_time)>{o.start_time.format("%H:%M:%S%.3f").to_string()}</dd></div>
+                <div><dt class="text-zinc-500">"Latency"</dt>
+                    <dd data-testid="observation-latency">{o.latency().map(|l| format_duration_us((l * 1e6) as i64)).unwrap_or_else(|| "running".into())}</dd></div>
+                {o.time_to_first_token().map(|t| view! {
+                    <div><dt class="text-zinc-500">"First token"</dt><dd data-testid="observation-ttft">{format_duration_us((t * 1e6) as i64)}</dd></div>
+                })}
+                {o.model.clone().map(|m| view! { <div><dt class="text-zinc-500">"Model"</dt><dd class="font-mono" data-testid="observation-model">{m}</dd></div> })}
+                {prompt.map(|(label, href)| view! {
+                    <div><dt class="text-zinc-500">"Prompt"</dt><dd><a class=BUTTON_LINK href=href data-testid="observation-prompt">{label}</a></dd></div>
+                })}
+                <div><dt class="text-zinc-500">"Level"</dt><dd data-testid="observation-level">{o.level.to_string()}</dd></div>
+            </dl>
+            {o.status_message.clone().map(|m| view! {
+                <p class=format!("mt-2 rounded px-2 py-1 text-xs {}", match o.level {
+                    crate::domain::ObservationLevel::Error => "bg-red-50 text-red-800 dark:bg-red-950 dark:text-red-300",
+                    crate::domain::ObservationLevel::Warning => "bg-amber-50 text-amber-800 dark:bg-amber-950 dark:text-amber-300",
+                    _ => "bg-zinc-50 text-zinc-700 dark:bg-zinc-900 dark:text-zinc-300",
+                }) data-testid="observation-status">{m}</p>
+            })}
+        </div>
+        <div class="space-y-4 px-4 py-3 text-sm">
+            <Field label="Input"><Json value=o.input.clone() test_id="observation-input" /></Field>
+            <Field label="Output"><Json value=o.output.clone() test_id="observation-output" /></Field>
+            {(!usage.is_empty() || !costs_only.is_empty() || o.total_cost.is_some()).then(|| view! {
+                <Field label="Usage and cost">
+                    <table class="w-full text-xs" data-testid="observation-usage">
+                        <thead><tr class="text-left text-zinc-500"><th class="font-normal">"Type"</th><th class="text-right font-normal">"Units"</th><th class="text-right font-normal">"Cost"</th></tr></thead>
+                        <tbody class="font-mono">
+                            {usage.into_iter().map(|(k, units, cost)| view! {
+                                <tr><td class="font-sans">{k}</td><td class="text-right">{units}</td><td class="text-right">{cost.map(format_cost).unwrap_or_default()}</td></tr>
+                            }).collect_view()}
+                            {costs_only.into_iter().map(|(k, cost)| view! {
+                                <tr><td class="font-sans">{k}</td><td></td><td class="text-right">{format_cost(cost)}</td></tr>
+                            }).collect_view()}
+                            {o.total_cost.map(|c| view! {
+                                <tr class="border-t border-zinc-200 dark:border-zinc-800"><td class="font-sans font-medium">"total cost"</td><td></td>
+                                    <td class="text-right font-medium" data-testid="observation-cost">{format!("${c:.6}")}</td></tr>
+                            })}
+                        </tbody>
+                    </table>
+                    {o.usage_pricing_tier_name.clone().map(|tier| view! { <p class=HINT>{format!("Priced with tier “{tier}”")}</p> })}
+                </Field>
+            })}
+            {parameters.map(|p| view! { <Field label="Model parameters"><Json value=Some(p) test_id="observation-parameters" /></Field> })}
+            {(o.metadata.as_object().is_some_and(|m| !m.is_empty())).then(|| view! {
+                <Field label="Metadata"><Json value=Some(o.metadata.clone()) test_id="observation-metadata" /></Field>
+            })}
+            <Field label="Scores">
+                {if detail.scores.is_empty() {
+                    view! { <p class="text-xs text-zinc-500" data-testid="observation-no-scores">"No scores on this observation."</p> }.into_any()
                 } else {
                     view! {
-                        <ul class="max-h-[70vh] overflow-auto py-1" role="tree" data-testid="waterfall">
-                            {rows.into_iter().map(|row| {
-                                let o = observations.with_value(|list| list[row.index].clone());
-                                let index = row.index;
-                                let is_selected = move || selected.get() == Some(index);
+                        <ul class="space-y-1" data-testid="observation-scores">
+                            {detail.scores.into_iter().map(|s| {
+                                let comment = s.comment.clone();
+                                let source = s.source.to_string();
                                 view! {
-                                    <li role="treeitem" aria-selected=move || is_selected().to_string()>
-                                        <button type="button" data-testid="waterfall-row" data-observation-id=o.id.clone()
-                                            class=move || format!("grid w-full grid-cols-2 items-center gap-2 px-3 py-1 text-left text-xs {}", if is_selected() { "bg-indigo-50 dark:bg-indigo-950" } else { "hover:bg-zinc-50 dark:hover:bg-zinc-900" })
-                                            on:click=move |_| selected.set(Some(index))>
-                                            <span class="truncate" style=format!("padding-left: {}rem", row.depth as f64 * 0.75)>
-                                                <span class=format!("mr-1 rounded px-1 font-mono text-[10px] {}", type_class(o.kind))>{type_label(o.kind)}</span>
-                                                {o.name.clone().unwrap_or_else(|| "—".into())}
-                                            </span>
-                                            <span class="relative h-3 rounded bg-zinc-100 dark:bg-zinc-800">
-                                                <span class=format!("absolute top-0 h-3 rounded {}", bar_class(o.kind))
-                                                    style=format!("left: {:.3}%; width: max({:.3}%, 2px)", row.offset * 100.0, row.width * 100.0)>
-                                                    {row.first_token.map(|f| view! { <span class="absolute top-0 h-3 w-px bg-zinc-900 dark:bg-white" title="First token" style=format!("left: {:.1}%", f * 100.0)></span> })}
-                                                </span>
-                                            </span>
-                                        </button>
+                                    <li class="text-xs">
+                                        <ScoreChip score=s />
+                                        <span class="ml-2 text-zinc-500">{source}</span>
+                                        {comment.map(|c| view! { <p class="mt-0.5 whitespace-pre-wrap text-zinc-600 dark:text-zinc-400" data-testid="score-comment">{c}</p> })}
                                     </li>
                                 }
                             }).collect_view()}
                         </ul>
                     }.into_any()
                 }}
-            </section>
-            <section class=CARD aria-label="Observation" data-testid="observation-panel">
-                {move || selected.get().map(|i| view! { <ObservationPanel o=observations.with_value(|list| list[i].clone()) /> })}
-            </section>
-        </div>
-    }
-}
-
-fn type_label(kind: ObservationType) -> &'static str {
-    match kind {
-        ObservationType::Generation => "GEN",
-        ObservationType::Event => "EVT",
-        ObservationType::Span => "SPAN",
-        _ => "OBS",
-    }
-}
-
-fn type_class(kind: ObservationType) -> &'static str {
-    match kind {
-        ObservationType::Generation => "bg-violet-100 text-violet-800 dark:bg-violet-950 dark:text-violet-300",
-        ObservationType::Event => "bg-amber-100 text-amber-800 dark:bg-amber-950 dark:text-amber-300",
-        _ => "bg-sky-100 text-sky-800 dark:bg-sky-950 dark:text-sky-300",
-    }
-}
-
-fn bar_class(kind: ObservationType) -> &'static str {
-    match kind {
-        ObservationType::Generation => "bg-violet-400",
-        ObservationType::Event => "bg-amber-400",
-        _ => "bg-sky-400",
-    }
-}
-
-fn pretty(value: &Option<serde_json::Value>) -> String {
-    match value {
-        None | Some(serde_json::Value::Null) => "—".to_string(),
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(other) => serde_json::to_string_pretty(other).unwrap_or_default(),
-    }
-}
-
-#[component]
-fn ObservationPanel(o: Observation) -> impl IntoView {
-    let usage: Vec<(String, i64)> = o.usage_details.iter().map(|(k, v)| (k.clone(), *v)).collect();
-    view! {
-        <div class="border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">
-            <p class="text-sm font-semibold" data-testid="observation-name">{o.name.clone().unwrap_or_else(|| "—".into())}</p>
-            <p class="mt-0.5 text-xs text-zinc-500">
-                {format!("{:?}", o.kind)}
-                {o.model.clone().map(|m| format!(" · {m}"))}
-                {o.latency().map(|l| format!(" · {l:.3} s"))}
-                {o.time_to_first_token().map(|t| format!(" · first token after {t:.3} s"))}
-            </p>
-            {o.status_message.clone().map(|m| view! { <p class="mt-1 text-xs text-red-700 dark:text-red-400">{format!("{:?}: {m}", o.level)}</p> })}
-        </div>
-        <div class="space-y-3 px-4 py-3 text-sm">
-            <div>
-                <h3 class="text-xs font-semibold uppercase tracking-wide text-zinc-500">"Input"</h3>
-                <pre class="mt-1 max-h-64 overflow-auto whitespace-pre-wrap break-words rounded bg-zinc-50 p-2 font-mono text-xs dark:bg-zinc-900" data-testid="observation-input">{pretty(&o.input)}</pre>
-            </div>
-            <div>
-                <h3 class="text-xs font-semibold uppercase tracking-wide text-zinc-500">"Output"</h3>
-                <pre class="mt-1 max-h-64 overflow-auto whitespace-pre-wrap break-words rounded bg-zinc-50 p-2 font-mono text-xs dark:bg-zinc-900" data-testid="observation-output">{pretty(&o.output)}</pre>
-            </div>
-            {(!usage.is_empty() || o.total_cost.is_some()).then(|| view! {
-                <div data-testid="observation-usage">
-                    <h3 class="text-xs font-semibold uppercase tracking-wide text-zinc-500">"Usage and cost"</h3>
-                    <dl class="mt-1 grid grid-cols-2 gap-x-4 text-xs">
-                        {usage.into_iter().map(|(k, v)| view! { <dt class="text-zinc-500">{k}</dt><dd class="font-mono">{v}</dd> }).collect_view()}
-                        {o.total_cost.map(|c| view! { <dt class="text-zinc-500">"total cost"</dt><dd class="font-mono" data-testid="observation-cost">{format!("${c:.6}")}</dd> })}
-                    </dl>
-                </div>
-            })}
-            {(o.metadata.as_object().is_some_and(|m| !m.is_empty())).then(|| view! {
-                <div>
-                    <h3 class="text-xs font-semibold uppercase tracking-wide text-zinc-500">"Metadata"</h3>
-                    <pre class="mt-1 max-h-48 overflow-auto rounded bg-zinc-50 p-2 font-mono text-xs dark:bg-zinc-900">{serde_json::to_string_pretty(&o.metadata).unwrap_or_default()}</pre>
-                </div>
-            })}
+            </Field>
         </div>
     }
 }

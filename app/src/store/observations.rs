@@ -231,3 +231,51 @@ pub async fn for_trace(pool: &PgPool, project_id: &str, trace_id: &str) -> Resul
         .push(" ORDER BY o.start_time, o.id");
     qb.build().fetch_all(pool).await?.iter().map(observation_from_row).collect()
 }
+
+/// A trace's observations as its waterfall needs them: no input, output or metadata, so a trace
+/// of 100,000 observations is one light index-driven scan (`observations_trace_idx`).
+pub async fn tree_inputs(
+    pool: &PgPool,
+    project_id: &str,
+    trace_id: &str,
+) -> Result<Vec<crate::domain::waterfall::TreeInput>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, parent_observation_id, type, level, name, start_time, end_time, completion_start_time,
+                model, total_cost, (usage_details ->> 'total')::bigint AS tokens
+         FROM observations WHERE project_id = $1 AND trace_id = $2",
+    )
+    .bind(project_id)
+    .bind(trace_id)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(crate::domain::waterfall::TreeInput {
+                id: row.try_get("id")?,
+                parent_id: row.try_get("parent_observation_id")?,
+                // The table's CHECK constraints admit only known spellings.
+                kind: row.try_get::<&str, _>("type")?.parse().unwrap_or(ObservationType::Span),
+                level: row.try_get::<&str, _>("level")?.parse().unwrap_or(ObservationLevel::Default),
+                name: row.try_get("name")?,
+                start: row.try_get("start_time")?,
+                end: row.try_get("end_time")?,
+                first_token: row.try_get("completion_start_time")?,
+                model: row.try_get("model")?,
+                cost: row.try_get("total_cost")?,
+                tokens: row.try_get("tokens")?,
+            })
+        })
+        .collect()
+}
+
+/// One observation of one trace (the panel's read: the trace in the URL must be its trace).
+pub async fn get_in_trace(pool: &PgPool, project_id: &str, trace_id: &str, id: &str) -> Result<Option<Observation>, sqlx::Error> {
+    let mut qb = QueryBuilder::new(select(Load::ALL));
+    qb.push(" FROM observations o WHERE o.project_id = ")
+        .push_bind(project_id.to_string())
+        .push(" AND o.trace_id = ")
+        .push_bind(trace_id.to_string())
+        .push(" AND o.id = ")
+        .push_bind(id.to_string());
+    qb.build().fetch_optional(pool).await?.as_ref().map(observation_from_row).transpose()
+}

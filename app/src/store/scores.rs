@@ -291,3 +291,20 @@ pub async fn delete(pool: &PgPool, project_id: &str, id: &str) -> Result<bool, s
         .await?;
     Ok(result.rows_affected() > 0)
 }
+
+/// The listable scores of one observation, oldest first.
+pub async fn for_observation(pool: &PgPool, project_id: &str, trace_id: &str, observation_id: &str) -> Result<Vec<Score>, sqlx::Error> {
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM scores s
+         WHERE s.project_id = $1 AND s.trace_id = $2 AND s.observation_id = $3 AND s.data_type <> 'CORRECTION'
+         ORDER BY s.timestamp, s.id"
+    ))
+    .bind(project_id)
+    .bind(trace_id)
+    .bind(observation_id)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(score_from_row)
+    .collect()
+}

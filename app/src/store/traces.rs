@@ -325,3 +325,44 @@ pub async fn delete(pool: &PgPool, project_id: &str, trace_ids: &[String]) -> Re
     tx.commit().await?;
     Ok(Deleted { traces, observations, scores })
 }
+
+/// One trace's totals for its page: latency, cost, tokens and observation count, aggregated
+/// over `observations_trace_idx` without materialising anything per observation.
+pub async fn totals(pool: &PgPool, project_id: &str, trace_id: &str) -> Result<TraceTotals, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT coalesce(extract(epoch FROM greatest(max(start_time), max(end_time))
+                                         - least(min(start_time), min(end_time)))::float8, 0) AS latency,
+                coalesce(sum(total_cost), 0)::float8 AS total_cost,
+                coalesce(sum((usage_details ->> 'total')::bigint), 0)::bigint AS total_tokens,
+                count(*) AS observation_count
+         FROM observations WHERE project_id = $1 AND trace_id = $2",
+    )
+    .bind(project_id)
+    .bind(trace_id)
+    .fetch_one(pool)
+    .await?;
+    Ok(TraceTotals {
+        latency: row.try_get("latency")?,
+        total_cost: row.try_get("total_cost")?,
+        total_tokens: row.try_get("total_tokens")?,
+        observation_count: row.try_get("observation_count")?,
+    })
+}
+
+/// See [`totals`].
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TraceTotals {
+    pub latency: f64,
+    pub total_cost: f64,
+    pub total_tokens: i64,
+    pub observation_count: i64,
+}
+
+/// Whether the project has this trace (a primary-key probe).
+pub async fn exists(pool: &PgPool, project_id: &str, id: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM traces WHERE project_id = $1 AND id = $2)")
+        .bind(project_id)
+        .bind(id)
+        .fetch_one(pool)
+        .await
+}

@@ -1,0 +1,75 @@
+//! The trace page's reads, split by size: the header (`get_trace`), the waterfall's tree
+//! (`get_trace_tree`: every observation, but only what a row shows) and one observation's
+//! details (`get_observation`, when it is selected). A trace of 100,000 observations thus
+//! never ships 100,000 inputs and outputs to the browser.
+
+use leptos::prelude::*;
+
+use crate::domain::trace_detail::{ObservationDetail, TraceDetail};
+use crate::domain::waterfall::TraceTree;
+use crate::error::AppError;
+
+/// The trace with its input, output and metadata, its totals and its scores.
+#[server(prefix = "/api/ui", endpoint = "get_trace")]
+pub async fn get_trace(project_id: String, trace_id: String) -> Result<TraceDetail, AppError> {
+    use crate::api::support::{respond, state};
+    respond(async {
+        let state = state()?;
+        let user = crate::auth::access::signed_in()?;
+        crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?;
+        let trace = crate::store::traces::get(&state.pool, &project_id, &trace_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("trace {trace_id}")))?;
+        let totals = crate::store::traces::totals(&state.pool, &project_id, &trace_id).await?;
+        let scores = crate::store::scores::for_trace(&state.pool, &project_id, &trace_id).await?;
+        Ok(TraceDetail {
+            trace,
+            latency: totals.latency,
+            total_cost: totals.total_cost,
+            total_tokens: totals.total_tokens,
+            observation_count: totals.observation_count,
+            scores,
+        })
+    }
+    .await)
+}
+
+/// The waterfall: every observation of the trace in tree order, without input or output.
+#[server(prefix = "/api/ui", endpoint = "get_trace_tree")]
+pub async fn get_trace_tree(project_id: String, trace_id: String) -> Result<TraceTree, AppError> {
+    use crate::api::support::{respond, state};
+    respond(async {
+        let state = state()?;
+        let user = crate::auth::access::signed_in()?;
+        crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?;
+        let inputs = crate::store::observations::tree_inputs(&state.pool, &project_id, &trace_id).await?;
+        if inputs.is_empty() && !crate::store::traces::exists(&state.pool, &project_id, &trace_id).await? {
+            return Err(AppError::NotFound(format!("trace {trace_id}")));
+        }
+        // Ordering 100,000 rows is CPU work: keep it off the async workers.
+        tokio::task::spawn_blocking(move || TraceTree::build(inputs))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "building a trace tree failed");
+                AppError::Internal
+            })
+    }
+    .await)
+}
+
+/// One observation of the trace, with everything it carries and its scores.
+#[server(prefix = "/api/ui", endpoint = "get_observation")]
+pub async fn get_observation(project_id: String, trace_id: String, observation_id: String) -> Result<ObservationDetail, AppError> {
+    use crate::api::support::{respond, state};
+    respond(async {
+        let state = state()?;
+        let user = crate::auth::access::signed_in()?;
+        crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?;
+        let observation = crate::store::observations::get_in_trace(&state.pool, &project_id, &trace_id, &observation_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("observation {observation_id}")))?;
+        let scores = crate::store::scores::for_observation(&state.pool, &project_id, &trace_id, &observation_id).await?;
+        Ok(ObservationDetail { observation, scores })
+    }
+    .await)
+}

@@ -1,0 +1,34 @@
+//! What the trace page shows: the trace's header (with its totals and scores) and, once an
+//! observation is selected, that observation's details. The waterfall itself is
+//! [`super::waterfall::TraceTree`], fetched separately because it is the one part that grows
+//! with the trace.
+
+use serde::{Deserialize, Serialize};
+
+use super::score_views::Score;
+use super::trace_views::{Observation, Trace};
+
+/// The trace page's header.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TraceDetail {
+    /// With input, output and metadata.
+    pub trace: Trace,
+    /// Seconds from the first observation's start to the last one's end.
+    pub latency: f64,
+    /// USD, summed over the observations.
+    pub total_cost: f64,
+    /// The `total` usage, summed over the observations.
+    pub total_tokens: i64,
+    pub observation_count: i64,
+    /// Scores of the trace itself and of its observations, oldest first.
+    pub scores: Vec<Score>,
+}
+
+/// One observation as its panel shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ObservationDetail {
+    /// With input, output, metadata, usage and cost.
+    pub observation: Observation,
+    /// Scores given to this observation (with their comments), oldest first.
+    pub scores: Vec<Score>,
+}
