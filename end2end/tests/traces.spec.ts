@@ -86,7 +86,7 @@ test("a trace opens as a waterfall; a generation shows its input and cost", asyn
   await signIn(page, OWNER.email, OWNER.password);
   await openHydrated(page, `/project/${PROJECT}/traces?user=carol`);
   await page.getByTestId("trace-link").filter({ hasText: "support answer" }).click();
-  await expect(page).toHaveURL(new RegExp(`/project/${PROJECT}/traces/e2e-waterfall$`));
+  await expect(page).toHaveURL(new RegExp(`/project/${PROJECT}/traces/e2e-waterfall(\\?observation=w-root)?$`));
   await expect(page.getByTestId("trace-name")).toHaveText("support answer");
   const rows = page.getByTestId("waterfall-row");
   // Tree order: the root, then its children by start time.
@@ -94,12 +94,53 @@ test("a trace opens as a waterfall; a generation shows its input and cost", asyn
   await expect(rows.nth(0)).toContainText("retrieve-and-answer");
   await expect(rows.nth(1)).toContainText("retrieve");
   await expect(rows.nth(2)).toContainText("answer");
-  await rows.nth(2).click();
+  // The first row is selected, and the selection is in the URL.
+  await expect(rows.nth(0)).toHaveAttribute("aria-selected", "true");
+  await expect(page).toHaveURL(/\?observation=w-root$/);
+
+  // Collapse and expand: the root's toggle, then collapse-all / expand-all.
+  await rows.nth(0).getByTestId("toggle-row").click();
+  await expect(rows).toHaveCount(1);
+  await expect(page.getByTestId("waterfall-count")).toHaveText("1 of 3 observations shown");
+  await page.getByTestId("expand-all").click();
+  await expect(rows).toHaveCount(3);
+  await page.getByTestId("collapse-all").click();
+  await expect(rows).toHaveCount(1);
+  await page.getByTestId("expand-all").click();
+
+  // Keyboard: down twice selects the generation, whose panel shows its input, output and cost;
+  // left steps out to the parent, left again collapses it, right expands it.
+  await page.getByTestId("waterfall").focus();
+  await page.keyboard.press("ArrowDown");
+  await expect(page.getByTestId("observation-name")).toHaveText("retrieve");
+  await page.keyboard.press("ArrowDown");
+  await expect(rows.nth(2)).toHaveAttribute("aria-selected", "true");
   await expect(page.getByTestId("observation-name")).toHaveText("answer");
   await expect(page.getByTestId("observation-input")).toContainText("How do I reset my password?");
   await expect(page.getByTestId("observation-output")).toHaveText("Open Account, then Change password.");
   await expect(page.getByTestId("observation-cost")).toHaveText(/^\$0\.00\d+$/);
   await expect(page.getByTestId("observation-usage")).toContainText("input");
+  await expect(page.getByTestId("observation-ttft")).toHaveText("200.0 ms");
+  await expect(page).toHaveURL(/\?observation=w-gen$/);
+  await page.keyboard.press("ArrowLeft");
+  await expect(page.getByTestId("observation-name")).toHaveText("retrieve-and-answer");
+  await page.keyboard.press("ArrowLeft");
+  await expect(rows).toHaveCount(1);
+  await page.keyboard.press("ArrowRight");
+  await expect(rows).toHaveCount(3);
+
+  // The generation's bar carries its first-token mark; the tree view shows its cost instead.
+  await expect(rows.nth(2).getByTestId("first-token")).toBeAttached();
+  await page.getByTestId("zoom-in").click();
+  await expect(page.getByTestId("zoom-reset")).toBeEnabled();
+  await page.getByTestId("mode-tree").click();
+  await expect(rows.nth(2)).toContainText(/\$0\.00\d+/);
+  await expect(rows.nth(2)).toContainText("1280");
+
+  // A link with ?observation= opens the trace at that observation.
+  await openHydrated(page, `/project/${PROJECT}/traces/e2e-waterfall?observation=w-retrieve`);
+  await expect(page.getByTestId("observation-name")).toHaveText("retrieve");
+  await expect(rows.nth(1)).toHaveAttribute("aria-selected", "true");
 
   // The users page lists carol with her trace and cost, and leads to her traces.
   await openHydrated(page, `/project/${PROJECT}/users`);

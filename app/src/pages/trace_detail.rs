@@ -68,17 +68,16 @@ fn TraceView(project_id: String) -> impl IntoView {
             </Transition>
             <div class="mt-6 grid gap-4 xl:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
                 <section class=CARD aria-label="Waterfall">
-                    <Suspense fallback=|| view! { <Skeleton label="Loading the observations" /> }>
-                        {move || Suspend::new(async move {
-                            match tree.await {
-                                Ok(tree) if tree.is_empty() => view! {
-                                    <p class="px-4 py-6 text-sm text-zinc-500" data-testid="no-observations">"This trace has no observations yet."</p>
-                                }.into_any(),
-                                Ok(tree) => view! { <Waterfall tree=Arc::new(tree) selected /> }.into_any(),
-                                Err(error) => view! { <div class="p-4"><LoadError error /></div> }.into_any(),
-                            }
-                        })}
-                    </Suspense>
+                    // Read directly rather than through <Suspense>: the server never loads a
+                    // local resource, and a boundary it renders without loading cannot hydrate.
+                    {move || match tree.get() {
+                        None => view! { <Skeleton label="Loading the observations" /> }.into_any(),
+                        Some(Ok(tree)) if tree.is_empty() => view! {
+                            <p class="px-4 py-6 text-sm text-zinc-500" data-testid="no-observations">"This trace has no observations yet."</p>
+                        }.into_any(),
+                        Some(Ok(tree)) => view! { <Waterfall tree=Arc::new(tree) selected /> }.into_any(),
+                        Some(Err(error)) => view! { <div class="p-4"><LoadError error /></div> }.into_any(),
+                    }}
                 </section>
                 <section class=format!("{CARD} self-start") aria-label="Observation" data-testid="observation-panel">
                     <ObservationPanel project_id=project.get_value() trace_id selected />
@@ -215,16 +214,12 @@ fn ObservationPanel(project_id: String, trace_id: Memo<String>, selected: RwSign
             }
         }
     });
-    view! {
-        <Transition fallback=|| view! { <Skeleton label="Loading the observation" /> }>
-            {move || Suspend::new(async move {
-                match detail.await {
-                    Ok(Some(detail)) => view! { <ObservationBody detail /> }.into_any(),
-                    Ok(None) => view! { <p class="px-4 py-6 text-sm text-zinc-500">"Select an observation to see its details."</p> }.into_any(),
-                    Err(error) => view! { <div class="p-4"><LoadError error /></div> }.into_any(),
-                }
-            })}
-        </Transition>
+    // While the next observation loads, the resource still holds the previous one.
+    move || match detail.get() {
+        None => view! { <Skeleton label="Loading the observation" /> }.into_any(),
+        Some(Ok(Some(detail))) => view! { <ObservationBody detail /> }.into_any(),
+        Some(Ok(None)) => view! { <p class="px-4 py-6 text-sm text-zinc-500">"Select an observation to see its details."</p> }.into_any(),
+        Some(Err(error)) => view! { <div class="p-4"><LoadError error /></div> }.into_any(),
     }
 }
 
