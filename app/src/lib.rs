@@ -43,7 +43,7 @@ use crate::pages::project_settings::ProjectSettingsPage;
 use crate::pages::trace_detail::TraceDetailPage;
 use crate::pages::sessions::{SessionPage, SessionsPage};
 use crate::pages::traces::TracesPage;
-use crate::pages::users::UsersPage;
+use crate::pages::users::{UserPage, UsersPage};
 use crate::sections::Section;
 
 /// Sets the `dark` class on `<html>` before first paint so a dark-theme user never sees a flash
@@ -99,6 +99,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/project/:project_id/sessions") view=SessionsPage />
                     <Route path=path!("/project/:project_id/sessions/:session_id") view=SessionPage />
                     <Route path=path!("/project/:project_id/users") view=UsersPage />
+                    <Route path=path!("/project/:project_id/users/:user_id") view=UserPage />
                     <Route path=path!("/project/:project_id/prompts") view=|| view! { <ProjectSection section=Section::Prompts /> } />
                     <Route path=path!("/project/:project_id/playground") view=|| view! { <ProjectSection section=Section::Playground /> } />
                     <Route path=path!("/project/:project_id/scores") view=|| view! { <ProjectSection section=Section::Scores /> } />

@@ -147,6 +147,11 @@ test("a trace opens as a waterfall; a generation shows its input and cost", asyn
   const carol = page.getByTestId("user-row").filter({ hasText: "carol" });
   await expect(carol).toContainText("$0.00");
   await carol.getByRole("link", { name: "carol" }).click();
+  await expect(page).toHaveURL(new RegExp(`/project/${PROJECT}/users/carol$`));
+  await expect(page.getByTestId("user-traces")).toHaveText("1");
+  await expect(page.getByTestId("user-recent-traces")).toContainText("support answer");
+  await expect(page.getByTestId("user-no-sessions")).toBeVisible();
+  await page.getByTestId("user-all-traces").click();
   await expect(page).toHaveURL(new RegExp(`/project/${PROJECT}/traces\\?user=carol$`));
   await expect(page.getByTestId("trace-row")).toHaveCount(1);
 });
@@ -156,6 +161,7 @@ test("a session replays its traces as one conversation", async ({ page, request 
   const batch = [
     { id: "s-e1", type: "trace-create", timestamp: at(0), body: { id: "e2e-turn-1", name: "turn", sessionId: "e2e-chat", userId: "dora", timestamp: at(0), input: "Where is my order?", output: "It ships tomorrow." } },
     { id: "s-e2", type: "trace-create", timestamp: at(0), body: { id: "e2e-turn-2", name: "turn", sessionId: "e2e-chat", userId: "dora", timestamp: at(20), input: "Thanks!", output: "You're welcome." } },
+    { id: "s-e3", type: "span-create", timestamp: at(0), body: { id: "e2e-turn-1-lookup", traceId: "e2e-turn-1", name: "order lookup", startTime: at(1), endTime: at(2), output: { status: "shipping" } } },
   ];
   expect((await request.post("/api/public/ingestion", { headers: { Authorization: AUTH }, data: { batch } })).status()).toBe(207);
 
@@ -169,6 +175,14 @@ test("a session replays its traces as one conversation", async ({ page, request 
   await expect(turns).toHaveCount(2);
   await expect(turns.nth(0).getByTestId("turn-input")).toHaveText("Where is my order?");
   await expect(turns.nth(1).getByTestId("turn-output")).toHaveText("You're welcome.");
+  // A turn opens into its waterfall in place, with the observation's panel.
+  await turns.nth(0).getByTestId("turn-expand").click();
+  const inline = turns.nth(0).getByTestId("turn-waterfall");
+  await expect(inline.getByTestId("waterfall-row")).toHaveCount(1);
+  await expect(inline.getByTestId("observation-name")).toHaveText("order lookup");
+  await expect(inline.getByTestId("observation-output")).toContainText("shipping");
+  await turns.nth(0).getByTestId("turn-expand").click();
+  await expect(inline).toHaveCount(0);
   await turns.nth(1).getByRole("link", { name: /Open turn/ }).click();
   await expect(page).toHaveURL(new RegExp(`/project/${PROJECT}/traces/e2e-turn-2$`));
   await expect(page.getByTestId("trace-name")).toHaveText("turn");

@@ -237,6 +237,24 @@ async fn users_with_their_traces_tokens_and_cost() {
     assert_eq!((rows[1]["user_id"].as_str(), rows[1]["traces"].as_i64(), rows[1]["total_cost"].as_f64()), (Some("bob"), Some(1), Some(0.0)));
     assert_eq!(page["next_page"], Value::Null);
     assert_eq!(browser.call("list_trace_users", &[("project_id", "proj-a"), ("page", "-1")]).await.status, 400);
+
+    // One user's page: the same totals, their sessions (with everyone in them) and latest traces.
+    let more = json!({"batch": [
+        {"id": "e7", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "t5", "userId": "ada", "sessionId": "chat-9", "timestamp": "2026-01-05T00:00:00Z"}},
+        {"id": "e8", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "t6", "userId": "bob", "sessionId": "chat-9", "timestamp": "2026-01-06T00:00:00Z"}},
+        {"id": "e9", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "t7", "userId": "bob", "sessionId": "chat-bob", "timestamp": "2026-01-07T00:00:00Z"}}
+    ]});
+    assert_eq!(api.call("POST", "/api/public/ingestion", Some(more)).await.status, 207);
+    let ada = browser.ok("get_trace_user", &[("project_id", "proj-a"), ("user_id", "ada")]).await;
+    assert_eq!((ada["user"]["traces"].as_i64(), ada["user"]["total_tokens"].as_i64()), (Some(3), Some(17)));
+    assert!((ada["user"]["total_cost"].as_f64().unwrap() - 0.75).abs() < 1e-9, "{ada}");
+    let sessions: Vec<&str> = ada["sessions"].as_array().unwrap().iter().map(|s| s["session_id"].as_str().unwrap()).collect();
+    assert_eq!(sessions, ["chat-9"], "only sessions ada took part in");
+    assert_eq!(ada["sessions"][0]["traces"], 2, "the whole session, bob's turn included");
+    assert_eq!(ada["sessions"][0]["users"], json!(["ada", "bob"]));
+    let recent: Vec<&str> = ada["recent_traces"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    assert_eq!(recent, ["t5", "t2", "t1"], "newest first, only ada's");
+    assert_eq!(browser.call("get_trace_user", &[("project_id", "proj-a"), ("user_id", "nobody")]).await.status, 404);
 }
 
 #[tokio::test]

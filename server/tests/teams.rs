@@ -350,6 +350,7 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
         ("get_trace_tree", vec![("project_id", &project_b), ("trace_id", "any")]),
         ("get_observation", vec![("project_id", &project_b), ("trace_id", "any"), ("observation_id", "any")]),
         ("list_trace_users", vec![("project_id", &project_b)]),
+        ("get_trace_user", vec![("project_id", &project_b), ("user_id", "any")]),
         ("list_trace_sessions", vec![("project_id", &project_b)]),
         ("get_trace_session", vec![("project_id", &project_b), ("session_id", "any")]),
     ];

@@ -137,3 +137,22 @@ pub async fn get_trace_session(project_id: String, session_id: String) -> Result
     }
     .await)
 }
+
+/// One end user: their totals, sessions and latest traces.
+#[server(prefix = "/api/ui", endpoint = "get_trace_user")]
+pub async fn get_trace_user(project_id: String, user_id: String) -> Result<crate::domain::trace_list::TraceUserDetail, AppError> {
+    use crate::api::support::{respond, state};
+    respond(async {
+        let state = state()?;
+        let user = crate::auth::access::signed_in()?;
+        crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?;
+        let summary = crate::store::trace_users::summary(&state.pool, &project_id, &user_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("user {user_id}")))?;
+        let sessions = crate::store::trace_users::sessions_of_user(&state.pool, &project_id, &user_id, 20).await?;
+        let filter = crate::store::traces::TraceFilter { user_id: Some(user_id.clone()), ..Default::default() };
+        let recent_traces = crate::store::traces::older_than(&state.pool, &project_id, &filter, None, 20).await?;
+        Ok(crate::domain::trace_list::TraceUserDetail { user: summary, sessions, recent_traces })
+    }
+    .await)
+}

@@ -119,7 +119,12 @@ pub fn format_cost(usd: f64) -> String {
 /// The waterfall of a loaded tree. `selected` holds the selected observation's id; the
 /// component selects the first row when nothing valid is selected.
 #[component]
-pub fn Waterfall(tree: Arc<TraceTree>, selected: RwSignal<Option<String>>) -> impl IntoView {
+pub fn Waterfall(
+    tree: Arc<TraceTree>,
+    selected: RwSignal<Option<String>>,
+    /// Height of the scroll box, a utility class such as `h-[65vh]`.
+    height: &'static str,
+) -> impl IntoView {
     let count = tree.len();
     let ends = Arc::new(tree.subtree_ends());
     let parents = Arc::new(tree.parents(&ends));
@@ -326,7 +331,7 @@ pub fn Waterfall(tree: Arc<TraceTree>, selected: RwSignal<Option<String>>) -> im
                 }.into_any(),
             }}
         </div>
-        <div node_ref=scroller class="relative h-[65vh] overflow-auto outline-none focus-visible:ring-2 focus-visible:ring-inset focus-visible:ring-indigo-500"
+        <div node_ref=scroller class=format!("relative {height} overflow-auto outline-none focus-visible:ring-2 focus-visible:ring-inset focus-visible:ring-indigo-500")
             tabindex="0" role="tree" aria-label="Observations" data-testid="waterfall"
             aria-activedescendant=move || selected_row.get().map(|r| format!("obs-row-{r}"))
             on:scroll=move |_| {

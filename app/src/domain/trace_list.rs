@@ -195,6 +195,16 @@ pub struct TraceUserPage {
     pub next_page: Option<i64>,
 }
 
+/// One end user's page: their totals, their sessions and their latest traces.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TraceUserDetail {
+    pub user: TraceUserRow,
+    /// Their most recently active sessions.
+    pub sessions: Vec<TraceSessionRow>,
+    /// Their latest traces (without input or output), newest first.
+    pub recent_traces: Vec<Trace>,
+}
+
 /// One session (a conversation: the traces sharing a `sessionId`), as the sessions page lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TraceSessionRow {

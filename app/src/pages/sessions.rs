@@ -9,6 +9,7 @@ use leptos_router::hooks::use_params_map;
 use crate::api::traces::{get_trace_session, list_trace_sessions};
 use crate::components::ui::*;
 use crate::pages::project::InProject;
+use crate::pages::trace_detail::TraceExplorer;
 
 #[component]
 pub fn SessionsPage() -> impl IntoView {
@@ -93,8 +94,9 @@ fn Conversation(project_id: String) -> impl IntoView {
     let pid = project_id.clone();
     let traces = Resource::new(move || session_id.get(), move |session| get_trace_session(pid.clone(), session));
     let base = StoredValue::new(format!("/project/{project_id}"));
+    let base_project = StoredValue::new(project_id.clone());
     view! {
-        <div class="max-w-4xl px-8 py-6">
+        <div class="max-w-5xl px-8 py-6">
             <a class=BUTTON_LINK href=format!("/project/{project_id}/sessions")>"← Sessions"</a>
             <h1 class="mt-3 text-xl font-semibold tracking-tight">"Session "<span class="font-mono" data-testid="session-id">{move || session_id.get()}</span></h1>
             <Transition fallback=|| view! { <Skeleton label="Loading the session" /> }>
@@ -105,7 +107,11 @@ fn Conversation(project_id: String) -> impl IntoView {
                     };
                     view! {
                         <ol class="mt-6 space-y-4" data-testid="conversation">
-                            {traces.into_iter().enumerate().map(|(turn, t)| view! {
+                            {traces.into_iter().enumerate().map(|(turn, t)| {
+                                let expanded = RwSignal::new(false);
+                                let selected = RwSignal::new(None::<String>);
+                                let trace_id = t.id.clone();
+                                view! {
                                 <li class=CARD data-testid="session-turn">
                                     <div class="flex items-center justify-between border-b border-zinc-200 px-4 py-2 text-xs text-zinc-500 dark:border-zinc-800">
                                         <span>{format!("Turn {} · {}", turn + 1, t.timestamp.format("%Y-%m-%d %H:%M:%S"))}{t.user_id.clone().map(|u| format!(" · {u}"))}</span>
@@ -118,9 +124,20 @@ fn Conversation(project_id: String) -> impl IntoView {
                                         {as_text(&t.output).map(|text| view! {
                                             <div><p class="text-xs font-semibold text-zinc-500">"Output"</p><pre class="mt-1 whitespace-pre-wrap break-words font-sans" data-testid="turn-output">{text}</pre></div>
                                         })}
+                                        <button type="button" class=BUTTON_LINK data-testid="turn-expand" aria-expanded=move || expanded.get().to_string()
+                                            on:click=move |_| expanded.update(|e| *e = !*e)>
+                                            {move || if expanded.get() { "Hide waterfall" } else { "Show waterfall" }}
+                                        </button>
                                     </div>
+                                    // Mounted only when opened: a long session does not load every
+                                    // turn's tree up front.
+                                    {move || expanded.get().then(|| view! {
+                                        <div class="border-t border-zinc-200 p-3 dark:border-zinc-800" data-testid="turn-waterfall">
+                                            <TraceExplorer project_id=base_project.get_value() trace_id=Signal::stored(trace_id.clone()) selected height="h-80" />
+                                        </div>
+                                    })}
                                 </li>
-                            }).collect_view()}
+                            }}).collect_view()}
                         </ol>
                     }.into_any()
                 })}

@@ -48,10 +48,7 @@ fn TraceView(project_id: String) -> impl IntoView {
 
     let pid = project_id.clone();
     let detail = Resource::new(move || trace_id.get(), move |trace_id| get_trace(pid.clone(), trace_id));
-    let pid = project_id.clone();
-    let tree = LocalResource::new(move || get_trace_tree(pid.clone(), trace_id.get()));
     let list = format!("/project/{project_id}/traces");
-    let project = StoredValue::new(project_id.clone());
     view! {
         <div class="px-8 py-6">
             <a class=BUTTON_LINK href=list.clone()>"← Traces"</a>
@@ -66,23 +63,42 @@ fn TraceView(project_id: String) -> impl IntoView {
                     })
                 }}
             </Transition>
-            <div class="mt-6 grid gap-4 xl:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
-                <section class=CARD aria-label="Waterfall">
-                    // Read directly rather than through <Suspense>: the server never loads a
-                    // local resource, and a boundary it renders without loading cannot hydrate.
-                    {move || match tree.get() {
-                        None => view! { <Skeleton label="Loading the observations" /> }.into_any(),
-                        Some(Ok(tree)) if tree.is_empty() => view! {
-                            <p class="px-4 py-6 text-sm text-zinc-500" data-testid="no-observations">"This trace has no observations yet."</p>
-                        }.into_any(),
-                        Some(Ok(tree)) => view! { <Waterfall tree=Arc::new(tree) selected /> }.into_any(),
-                        Some(Err(error)) => view! { <div class="p-4"><LoadError error /></div> }.into_any(),
-                    }}
-                </section>
-                <section class=format!("{CARD} self-start") aria-label="Observation" data-testid="observation-panel">
-                    <ObservationPanel project_id=project.get_value() trace_id selected />
-                </section>
-            </div>
+            <div class="mt-6"><TraceExplorer project_id=project_id.clone() trace_id=Signal::from(trace_id) selected /></div>
+        </div>
+    }
+}
+
+/// The waterfall and the selected observation's panel, side by side on wide screens. Used by the
+/// trace page and, in place, by each turn of a session.
+#[component]
+pub fn TraceExplorer(
+    project_id: String,
+    trace_id: Signal<String>,
+    selected: RwSignal<Option<String>>,
+    /// Height of the waterfall's scroll box (a utility class).
+    #[prop(optional)]
+    height: Option<&'static str>,
+) -> impl IntoView {
+    let pid = project_id.clone();
+    let tree = LocalResource::new(move || get_trace_tree(pid.clone(), trace_id.get()));
+    let height = height.unwrap_or("h-[65vh]");
+    view! {
+        <div class="grid gap-4 xl:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
+            <section class=CARD aria-label="Waterfall">
+                // Read directly rather than through <Suspense>: the server never loads a
+                // local resource, and a boundary it renders without loading cannot hydrate.
+                {move || match tree.get() {
+                    None => view! { <Skeleton label="Loading the observations" /> }.into_any(),
+                    Some(Ok(tree)) if tree.is_empty() => view! {
+                        <p class="px-4 py-6 text-sm text-zinc-500" data-testid="no-observations">"This trace has no observations yet."</p>
+                    }.into_any(),
+                    Some(Ok(tree)) => view! { <Waterfall tree=Arc::new(tree) selected height /> }.into_any(),
+                    Some(Err(error)) => view! { <div class="p-4"><LoadError error /></div> }.into_any(),
+                }}
+            </section>
+            <section class=format!("{CARD} self-start") aria-label="Observation" data-testid="observation-panel">
+                <ObservationPanel project_id trace_id selected />
+            </section>
         </div>
     }
 }
@@ -204,7 +220,7 @@ fn Json(value: Option<serde_json::Value>, test_id: &'static str) -> impl IntoVie
 /// selection, so the previous observation stays on screen while the next loads and moving
 /// through the tree with the keyboard does not flash.
 #[component]
-fn ObservationPanel(project_id: String, trace_id: Memo<String>, selected: RwSignal<Option<String>>) -> impl IntoView {
+fn ObservationPanel(project_id: String, trace_id: Signal<String>, selected: RwSignal<Option<String>>) -> impl IntoView {
     let detail = LocalResource::new(move || {
         let (project_id, trace_id, selected) = (project_id.clone(), trace_id.get(), selected.get());
         async move {

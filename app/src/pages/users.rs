@@ -1,10 +1,12 @@
-//! The traced application's end users: who used it most recently, how much, at what cost. Each
-//! user links to their traces.
+//! The traced application's end users: who used it most recently, how much, at what cost; and
+//! one user's page with their totals, sessions and latest traces.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::traces::list_trace_users;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::traces::{get_trace_user, list_trace_users};
 use crate::components::ui::*;
 use crate::pages::project::InProject;
 
@@ -47,7 +49,7 @@ fn UserList(project_id: String) -> impl IntoView {
                                     {page.rows.into_iter().map(|u| view! {
                                         <tr data-testid="user-row">
                                             <td class=TD>
-                                                <a class="font-medium hover:underline" href=format!("{}/traces?user={}", base.get_value(), encode_query(&u.user_id))>{u.user_id.clone()}</a>
+                                                <a class="font-medium hover:underline" href=format!("{}/users/{}", base.get_value(), encode_query(&u.user_id))>{u.user_id.clone()}</a>
                                             </td>
                                             <td class=format!("{TD} text-right font-mono text-xs")>{u.traces}</td>
                                             <td class=format!("{TD} text-right font-mono text-xs")>{u.total_tokens}</td>
@@ -63,6 +65,84 @@ fn UserList(project_id: String) -> impl IntoView {
                     })}
                 </Transition>
             </section>
+        </div>
+    }
+}
+
+#[component]
+pub fn UserPage() -> impl IntoView {
+    view! {
+        <Title text="User" />
+        <InProject children=|_, project| view! { <UserDetail project_id=project.id.clone() /> } />
+    }
+}
+
+#[component]
+fn UserDetail(project_id: String) -> impl IntoView {
+    let params = use_params_map();
+    let user_id = Memo::new(move |_| params.with(|p| p.get("user_id").unwrap_or_default()));
+    let pid = project_id.clone();
+    let detail = Resource::new(move || user_id.get(), move |user| get_trace_user(pid.clone(), user));
+    let base = StoredValue::new(format!("/project/{project_id}"));
+    view! {
+        <div class="px-8 py-6">
+            <a class=BUTTON_LINK href=format!("{}/users", base.get_value())>"← Users"</a>
+            <h1 class="mt-3 text-xl font-semibold tracking-tight">"User "<span class="font-mono" data-testid="user-id">{move || user_id.get()}</span></h1>
+            <Transition fallback=|| view! { <Skeleton label="Loading the user" /> }>
+                {move || Suspend::new(async move {
+                    let detail = match detail.await {
+                        Ok(detail) => detail,
+                        Err(error) => return view! { <div class="mt-4"><LoadError error /></div> }.into_any(),
+                    };
+                    let now = chrono::Utc::now();
+                    let u = detail.user;
+                    let all_traces = format!("{}/traces?user={}", base.get_value(), encode_query(&u.user_id));
+                    view! {
+                        <dl class="mt-4 grid max-w-3xl grid-cols-2 gap-4 sm:grid-cols-5" data-testid="user-summary">
+                            <div class=format!("{CARD} px-3 py-2")><dt class="text-xs text-zinc-500">"Traces"</dt><dd class="font-mono" data-testid="user-traces">{u.traces}</dd></div>
+                            <div class=format!("{CARD} px-3 py-2")><dt class="text-xs text-zinc-500">"Total tokens"</dt><dd class="font-mono" data-testid="user-tokens">{u.total_tokens}</dd></div>
+                            <div class=format!("{CARD} px-3 py-2")><dt class="text-xs text-zinc-500">"Total cost"</dt><dd class="font-mono" data-testid="user-cost">{format!("${:.6}", u.total_cost)}</dd></div>
+                            <div class=format!("{CARD} px-3 py-2")><dt class="text-xs text-zinc-500">"First seen"</dt><dd class="text-sm" title=timestamp(u.first_seen)>{relative_time(u.first_seen, now)}</dd></div>
+                            <div class=format!("{CARD} px-3 py-2")><dt class="text-xs text-zinc-500">"Last seen"</dt><dd class="text-sm" title=timestamp(u.last_seen)>{relative_time(u.last_seen, now)}</dd></div>
+                        </dl>
+                        <div class="mt-6 grid gap-6 lg:grid-cols-2">
+                            <section class=CARD>
+                                <div class="flex items-center justify-between border-b border-zinc-200 px-4 py-2 dark:border-zinc-800">
+                                    <h2 class="text-sm font-semibold">"Latest traces"</h2>
+                                    <a class=BUTTON_LINK href=all_traces data-testid="user-all-traces">"All their traces →"</a>
+                                </div>
+                                <ul class="divide-y divide-zinc-100 text-sm dark:divide-zinc-800" data-testid="user-recent-traces">
+                                    {detail.recent_traces.into_iter().map(|t| view! {
+                                        <li class="flex items-center justify-between gap-2 px-4 py-2">
+                                            <a class="truncate font-medium hover:underline" href=format!("{}/traces/{}", base.get_value(), encode_query(&t.id))>
+                                                {t.name.clone().unwrap_or_else(|| t.id.clone())}
+                                            </a>
+                                            <span class="shrink-0 text-xs text-zinc-500" title=timestamp(t.timestamp)>{relative_time(t.timestamp, now)}</span>
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                            </section>
+                            <section class=CARD>
+                                <h2 class="border-b border-zinc-200 px-4 py-2 text-sm font-semibold dark:border-zinc-800">"Sessions"</h2>
+                                {if detail.sessions.is_empty() {
+                                    view! { <p class="px-4 py-4 text-sm text-zinc-500" data-testid="user-no-sessions">"None of their traces has a session id."</p> }.into_any()
+                                } else {
+                                    view! {
+                                        <ul class="divide-y divide-zinc-100 text-sm dark:divide-zinc-800" data-testid="user-sessions">
+                                            {detail.sessions.into_iter().map(|s| view! {
+                                                <li class="flex items-center justify-between gap-2 px-4 py-2">
+                                                    <a class="truncate font-mono text-xs hover:underline" href=format!("{}/sessions/{}", base.get_value(), encode_query(&s.session_id))>{s.session_id.clone()}</a>
+                                                    <span class="shrink-0 text-xs text-zinc-500">{format!("{} traces · ${:.6}", s.traces, s.total_cost)}</span>
+                                                </li>
+                                            }).collect_view()}
+                                        </ul>
+                                    }.into_any()
+                                }}
+                            </section>
+                        </div>
+                    }.into_any()
+                })}
+            </Transition>
         </div>
     }
 }

@@ -95,3 +95,71 @@ pub async fn sessions_page(
         .collect();
     Ok((rows, more))
 }
+
+/// One user's totals; `None` when no trace of the project names them.
+pub async fn summary(pool: &PgPool, project_id: &str, user_id: &str) -> Result<Option<TraceUserRow>, sqlx::Error> {
+    type Row = (i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>, i64, f64);
+    let (traces, first_seen, last_seen, total_tokens, total_cost): Row = sqlx::query_as(
+        "WITH t AS (SELECT id, timestamp FROM traces WHERE project_id = $1 AND user_id = $2)
+         SELECT (SELECT count(*) FROM t), (SELECT min(timestamp) FROM t), (SELECT max(timestamp) FROM t),
+                coalesce(sum((o.usage_details ->> 'total')::bigint), 0)::bigint,
+                coalesce(sum(o.total_cost), 0)::float8
+         FROM t JOIN observations o ON o.project_id = $1 AND o.trace_id = t.id",
+    )
+    .bind(project_id)
+    .bind(user_id)
+    .fetch_one(pool)
+    .await?;
+    Ok(match (first_seen, last_seen) {
+        (Some(first_seen), Some(last_seen)) if traces > 0 => {
+            Some(TraceUserRow { user_id: user_id.to_string(), traces, first_seen, last_seen, total_tokens, total_cost })
+        }
+        _ => None,
+    })
+}
+
+/// The sessions one user took part in, most recently active first (at most `limit`).
+pub async fn sessions_of_user(
+    pool: &PgPool,
+    project_id: &str,
+    user_id: &str,
+    limit: i64,
+) -> Result<Vec<crate::domain::trace_list::TraceSessionRow>, sqlx::Error> {
+    type Row = (String, i64, Vec<String>, DateTime<Utc>, DateTime<Utc>, f64);
+    let rows: Vec<Row> = sqlx::query_as(
+        "WITH mine AS (
+             SELECT DISTINCT session_id FROM traces
+             WHERE project_id = $1 AND user_id = $2 AND session_id IS NOT NULL
+         ), s AS (
+             SELECT t.session_id, count(*) AS traces,
+                    array_remove(array_agg(DISTINCT t.user_id), NULL) AS users,
+                    min(t.timestamp) AS first_trace, max(t.timestamp) AS last_trace,
+                    array_agg(t.id) AS trace_ids
+             FROM traces t JOIN mine USING (session_id)
+             WHERE t.project_id = $1
+             GROUP BY t.session_id
+             ORDER BY max(t.timestamp) DESC, t.session_id
+             LIMIT $3
+         )
+         SELECT s.session_id, s.traces, s.users, s.first_trace, s.last_trace,
+                coalesce((SELECT sum(o.total_cost) FROM observations o
+                          WHERE o.project_id = $1 AND o.trace_id = ANY(s.trace_ids)), 0)::float8
+         FROM s ORDER BY s.last_trace DESC, s.session_id",
+    )
+    .bind(project_id)
+    .bind(user_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(session_id, traces, users, first_trace, last_trace, total_cost)| crate::domain::trace_list::TraceSessionRow {
+            session_id,
+            traces,
+            users,
+            first_trace,
+            last_trace,
+            total_cost,
+        })
+        .collect())
+}
