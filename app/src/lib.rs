@@ -40,7 +40,7 @@ use crate::pages::not_found::NotFound;
 use crate::pages::organization::{OrgTab, OrganizationPage};
 use crate::pages::project::{ProjectIndex, ProjectSection};
 use crate::pages::project_settings::ProjectSettingsPage;
-use crate::pages::trace_detail::TraceDetailPage;
+use crate::pages::trace_detail::{SharedTracePage, TraceDetailPage};
 use crate::pages::sessions::{SessionPage, SessionsPage};
 use crate::pages::traces::TracesPage;
 use crate::pages::users::{UserPage, UsersPage};
@@ -96,6 +96,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/project/:project_id") view=ProjectIndex />
                     <Route path=path!("/project/:project_id/traces") view=TracesPage />
                     <Route path=path!("/project/:project_id/traces/:trace_id") view=TraceDetailPage />
+                    <Route path=path!("/share/traces/:project_id/:trace_id") view=SharedTracePage />
                     <Route path=path!("/project/:project_id/sessions") view=SessionsPage />
                     <Route path=path!("/project/:project_id/sessions/:session_id") view=SessionPage />
                     <Route path=path!("/project/:project_id/users") view=UsersPage />

@@ -8,6 +8,8 @@ const traces = (process.env.BENCH_TRACES ?? "").split(",").filter(Boolean).map((
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 
 test("waterfall", async ({ page }) => {
+  page.on("pageerror", (error) => console.log(`page error: ${error.message}`));
+  page.on("console", (message) => message.type() === "error" && console.log(`console error: ${message.text().slice(0, 500)}`));
   await page.goto("/sign-in");
   await expect(page.locator("body[data-hydrated=true]")).toBeAttached({ timeout: 60_000 });
   await page.getByLabel("Email").fill(process.env.BENCH_EMAIL!);

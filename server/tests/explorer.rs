@@ -282,3 +282,80 @@ async fn sessions_and_their_conversation() {
     assert_eq!(turns[0]["output"], "hi!");
     assert_eq!(browser.call("get_trace_session", &[("project_id", "proj-a"), ("session_id", "nope")]).await.status, 404);
 }
+
+#[tokio::test]
+async fn a_public_trace_is_readable_by_link_and_only_while_public() {
+    let api = TestApi::new().await;
+    let mut viewer = viewer(&api).await;
+    let mut member = Browser::sign_up(&api, "member@example.com", PASSWORD).await;
+    sqlx::query("INSERT INTO organization_memberships (org_id, user_id, role) SELECT 'org-of-proj-a', id, 'MEMBER' FROM users WHERE email = 'member@example.com'")
+        .execute(&api.pool)
+        .await
+        .unwrap();
+    let batch = json!({"batch": [
+        {"id": "e1", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "t1", "name": "shared answer"}},
+        {"id": "e2", "type": "span-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "o1", "traceId": "t1", "startTime": "2026-01-01T00:00:00Z", "output": "visible"}},
+        {"id": "e3", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "t2", "name": "private"}},
+        {"id": "e4", "type": "span-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "o2", "traceId": "t2", "startTime": "2026-01-01T00:00:00Z", "output": "secret"}}
+    ]});
+    assert_eq!(api.call("POST", "/api/public/ingestion", Some(batch)).await.status, 207);
+    let mut anonymous = Browser::new(&api);
+    let mut outsider = Browser::sign_up(&api, "outsider@example.com", PASSWORD).await;
+    let reads = |trace: &'static str, observation: &'static str| {
+        vec![
+            ("get_trace", vec![("project_id", "proj-a"), ("trace_id", trace)]),
+            ("get_trace_tree", vec![("project_id", "proj-a"), ("trace_id", trace)]),
+            ("get_observation", vec![("project_id", "proj-a"), ("trace_id", trace), ("observation_id", observation)]),
+        ]
+    };
+    // Private: only members read it; everyone else gets "not found".
+    for (endpoint, form) in reads("t1", "o1") {
+        assert_eq!(anonymous.call(endpoint, &form).await.status, 404, "{endpoint}");
+        assert_eq!(outsider.call(endpoint, &form).await.status, 404, "{endpoint}");
+        assert_eq!(viewer.call(endpoint, &form).await.status, 200, "{endpoint}");
+    }
+    // Viewers may not share; Members may.
+    let share = [("project_id", "proj-a"), ("trace_id", "t1"), ("public", "true")];
+    assert_eq!(viewer.call("set_trace_public", &share).await.status, 403);
+    assert_eq!(member.ok("set_trace_public", &share).await, json!(true));
+    assert_eq!(member.call("set_trace_public", &[("project_id", "proj-a"), ("trace_id", "nope"), ("public", "true")]).await.status, 404);
+    let detail = member.ok("get_trace", &[("project_id", "proj-a"), ("trace_id", "t1")]).await;
+    assert!(detail["share_url"].as_str().unwrap().ends_with("/share/traces/proj-a/t1"), "{detail}");
+    // Public: anyone reads this trace and its observations, nothing else of the project.
+    for (endpoint, form) in reads("t1", "o1") {
+        let response = anonymous.call(endpoint, &form).await;
+        assert_eq!(response.status, 200, "{endpoint}: {}", response.text());
+        assert_eq!(outsider.call(endpoint, &form).await.status, 200, "{endpoint}");
+    }
+    assert_eq!(anonymous.ok("get_observation", &reads("t1", "o1")[2].1).await["observation"]["output"], "visible");
+    for (endpoint, form) in reads("t2", "o2").into_iter().chain([
+        // Another trace's observation through the public trace's id.
+        ("get_observation", vec![("project_id", "proj-a"), ("trace_id", "t1"), ("observation_id", "o2")]),
+        ("list_traces", vec![("project_id", "proj-a")]),
+    ]) {
+        let response = anonymous.call(endpoint, &form).await;
+        assert!(matches!(response.status.as_u16(), 401 | 404), "{endpoint} {form:?}: {}", response.status);
+        assert!(!response.text().contains("secret"));
+    }
+    // Audited once per change, with before and after.
+    let unshare = [("project_id", "proj-a"), ("trace_id", "t1"), ("public", "false")];
+    member.ok("set_trace_public", &share).await;
+    member.ok("set_trace_public", &unshare).await;
+    let actions: Vec<(String, serde_json::Value, serde_json::Value)> = sqlx::query_as(
+        "SELECT action, before, after FROM audit_log WHERE resource_type = 'trace' AND resource_id = 't1' ORDER BY created_at, id",
+    )
+    .fetch_all(&api.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        actions,
+        [
+            ("trace.publish".to_string(), json!({"public": false}), json!({"public": true})),
+            ("trace.unpublish".to_string(), json!({"public": true}), json!({"public": false})),
+        ]
+    );
+    // Private again: the link stops working at once.
+    for (endpoint, form) in reads("t1", "o1") {
+        assert_eq!(anonymous.call(endpoint, &form).await.status, 404, "{endpoint}");
+    }
+}

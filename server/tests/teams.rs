@@ -348,6 +348,7 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
         ("list_traces", vec![("project_id", &project_b)]),
         ("get_trace", vec![("project_id", &project_b), ("trace_id", "any")]),
         ("get_trace_tree", vec![("project_id", &project_b), ("trace_id", "any")]),
+        ("set_trace_public", vec![("project_id", &project_b), ("trace_id", "any"), ("public", "true")]),
         ("get_observation", vec![("project_id", &project_b), ("trace_id", "any"), ("observation_id", "any")]),
         ("list_trace_users", vec![("project_id", &project_b)]),
         ("get_trace_user", vec![("project_id", &project_b), ("user_id", "any")]),

@@ -2,6 +2,9 @@
 //! (`get_trace_tree`: every observation, but only what a row shows) and one observation's
 //! details (`get_observation`, when it is selected). A trace of 100,000 observations thus
 //! never ships 100,000 inputs and outputs to the browser.
+//!
+//! The reads serve the project's members and, for a public trace, anyone with its share link
+//! (`auth::access::trace_reader`).
 
 use leptos::prelude::*;
 
@@ -12,11 +15,10 @@ use crate::error::AppError;
 /// The trace with its input, output and metadata, its totals and its scores.
 #[server(prefix = "/api/ui", endpoint = "get_trace")]
 pub async fn get_trace(project_id: String, trace_id: String) -> Result<TraceDetail, AppError> {
-    use crate::api::support::{respond, state};
+    use crate::api::support::{base_url, respond, state};
     respond(async {
         let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?;
+        crate::auth::access::trace_reader(&state.pool, &project_id, &trace_id).await?;
         let trace = crate::store::traces::get(&state.pool, &project_id, &trace_id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("trace {trace_id}")))?;
@@ -29,6 +31,7 @@ pub async fn get_trace(project_id: String, trace_id: String) -> Result<TraceDeta
             total_tokens: totals.total_tokens,
             observation_count: totals.observation_count,
             scores,
+            share_url: format!("{}{}", base_url(&state), crate::domain::trace_detail::share_path(&project_id, &trace_id)),
         })
     }
     .await)
@@ -40,8 +43,7 @@ pub async fn get_trace_tree(project_id: String, trace_id: String) -> Result<Trac
     use crate::api::support::{respond, state};
     respond(async {
         let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?;
+        crate::auth::access::trace_reader(&state.pool, &project_id, &trace_id).await?;
         let inputs = crate::store::observations::tree_inputs(&state.pool, &project_id, &trace_id).await?;
         if inputs.is_empty() && !crate::store::traces::exists(&state.pool, &project_id, &trace_id).await? {
             return Err(AppError::NotFound(format!("trace {trace_id}")));
@@ -63,13 +65,35 @@ pub async fn get_observation(project_id: String, trace_id: String, observation_i
     use crate::api::support::{respond, state};
     respond(async {
         let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?;
+        crate::auth::access::trace_reader(&state.pool, &project_id, &trace_id).await?;
         let observation = crate::store::observations::get_in_trace(&state.pool, &project_id, &trace_id, &observation_id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("observation {observation_id}")))?;
         let scores = crate::store::scores::for_observation(&state.pool, &project_id, &trace_id, &observation_id).await?;
         Ok(ObservationDetail { observation, scores })
+    }
+    .await)
+}
+
+/// Shares a trace by link (public) or stops sharing it. Members and up; audited.
+#[server(prefix = "/api/ui", endpoint = "set_trace_public")]
+pub async fn set_trace_public(project_id: String, trace_id: String, public: bool) -> Result<bool, AppError> {
+    use crate::api::support::{audit, respond, state};
+    respond(async {
+        let state = state()?;
+        let user = crate::auth::access::signed_in()?;
+        let scope = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::WriteTraces).await?;
+        let mut tx = state.pool.begin().await?;
+        let before = crate::store::traces::set_public(&mut tx, &project_id, &trace_id, public)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("trace {trace_id}")))?;
+        if before != public {
+            let action = if public { "trace.publish" } else { "trace.unpublish" };
+            audit(&mut tx, &user.user_id, &scope.org_id, Some(&project_id), action, "trace", &trace_id,
+                Some(serde_json::json!({ "public": before })), Some(serde_json::json!({ "public": public }))).await?;
+        }
+        tx.commit().await?;
+        Ok(public)
     }
     .await)
 }

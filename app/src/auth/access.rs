@@ -86,3 +86,19 @@ pub async fn organization(pool: &PgPool, user: &CurrentUser, org_id: &str, actio
     require(role, action)?;
     Ok(OrgScope { user_id: user.user_id.clone(), org_id: org_id.to_string(), role })
 }
+
+/// Read access to one trace: the project's members (any role), or anyone at all when the trace
+/// is public (its share link). Everyone else gets "not found", whether or not the trace exists,
+/// so a share link of a private trace reveals nothing.
+pub async fn trace_reader(pool: &PgPool, project_id: &str, trace_id: &str) -> Result<(), AppError> {
+    let member = match current_user() {
+        Some(user) => project(pool, &user, project_id, Action::ReadProjectData).await.map(|_| ()),
+        None => Err(AppError::NotFound(format!("trace {trace_id}"))),
+    };
+    match member {
+        Ok(()) => Ok(()),
+        Err(AppError::NotFound(_)) if crate::store::traces::is_public(pool, project_id, trace_id).await? => Ok(()),
+        Err(AppError::NotFound(_)) => Err(AppError::NotFound(format!("trace {trace_id}"))),
+        Err(other) => Err(other),
+    }
+}

@@ -1,6 +1,6 @@
 //! The shell every page lives in: left navigation (the current project's sections), top bar
-//! (project switcher, theme, account menu), content area. The sign-in, sign-up and invitation
-//! pages render bare, without the shell.
+//! (project switcher, theme, account menu), content area. The sign-in, sign-up, invitation
+//! and share-link pages render bare, without the shell.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -17,7 +17,7 @@ use crate::sections::{project_from_path, NavGroup, Section};
 
 /// Pages shown without the shell (signed-out pages).
 pub fn is_bare_path(path: &str) -> bool {
-    matches!(path, "/sign-in" | "/sign-up") || path.starts_with("/invite/")
+    matches!(path, "/sign-in" | "/sign-up") || path.starts_with("/invite/") || path.starts_with("/share/")
 }
 
 /// The project in the current URL, if any.

@@ -22,6 +22,13 @@ pub struct TraceDetail {
     pub observation_count: i64,
     /// Scores of the trace itself and of its observations, oldest first.
     pub scores: Vec<Score>,
+    /// The absolute link that shows the trace to anyone while it is public.
+    pub share_url: String,
+}
+
+/// The path of a trace's share link (read-only, no sign-in needed while the trace is public).
+pub fn share_path(project_id: &str, trace_id: &str) -> String {
+    format!("/share/traces/{}/{}", super::url::encode_query(project_id), super::url::encode_query(trace_id))
 }
 
 /// One observation as its panel shows it.

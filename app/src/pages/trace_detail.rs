@@ -12,12 +12,13 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::trace_detail::{get_observation, get_trace, get_trace_tree};
+use crate::api::trace_detail::{get_observation, get_trace, get_trace_tree, SetTracePublic};
 use crate::components::ui::*;
 use crate::components::waterfall::{format_cost, type_badge, type_label, Waterfall};
 use crate::domain::score_views::Score;
 use crate::domain::trace_detail::{ObservationDetail, TraceDetail};
 use crate::domain::trace_list::TraceListQuery;
+use crate::domain::Action;
 use crate::domain::url::encode_query;
 use crate::domain::waterfall::format_duration_us;
 use crate::pages::project::InProject;
@@ -26,12 +27,12 @@ use crate::pages::project::InProject;
 pub fn TraceDetailPage() -> impl IntoView {
     view! {
         <Title text="Trace" />
-        <InProject children=|_, project| view! { <TraceView project_id=project.id.clone() /> } />
+        <InProject children=|_, project| view! { <TraceView project_id=project.id.clone() can_share=project.can(Action::WriteTraces) /> } />
     }
 }
 
 #[component]
-fn TraceView(project_id: String) -> impl IntoView {
+fn TraceView(project_id: String, can_share: bool) -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let trace_id = Memo::new(move |_| params.with(|p| p.get("trace_id").unwrap_or_default()));
@@ -57,7 +58,7 @@ fn TraceView(project_id: String) -> impl IntoView {
                     let list = list.clone();
                     Suspend::new(async move {
                         match detail.await {
-                            Ok(detail) => view! { <Header detail list /> }.into_any(),
+                            Ok(detail) => view! { <Header detail list=Some(list) can_share /> }.into_any(),
                             Err(error) => view! { <div class="mt-4"><LoadError error /></div> }.into_any(),
                         }
                     })
@@ -119,10 +120,14 @@ fn replace_observation_in_url(observation: Option<&str>) {
 #[cfg(not(feature = "hydrate"))]
 fn replace_observation_in_url(_observation: Option<&str>) {}
 
+/// The trace's header. `list` (the project's traces list) makes user, session and tags links
+/// into it; the share page, open to non-members, passes `None` and shows them as text.
 #[component]
-fn Header(detail: TraceDetail, list: String) -> impl IntoView {
+fn Header(detail: TraceDetail, list: Option<String>, can_share: bool) -> impl IntoView {
     let t = detail.trace.clone();
-    let link = move |key: &str, value: &str| format!("{list}{}", TraceListQuery::default().with(key, value).to_search());
+    let link = move |key: &str, value: &str| {
+        list.as_ref().map(|list| format!("{list}{}", TraceListQuery::default().with(key, value).to_search()))
+    };
     let has_io = t.input.is_some() || t.output.is_some();
     view! {
         <div class="mt-3 flex flex-wrap items-start justify-between gap-4">
@@ -132,6 +137,7 @@ fn Header(detail: TraceDetail, list: String) -> impl IntoView {
                     <span data-testid="trace-id">{t.id.clone()}</span>
                     <CopyButton text=t.id.clone() label="Copy id" />
                 </p>
+                {can_share.then(|| view! { <ShareToggle project_id=t.project_id.clone() trace_id=t.id.clone() public=t.public share_url=detail.share_url.clone() /> })}
                 {(!t.tags.is_empty()).then(|| view! {
                     <div class="mt-2 flex flex-wrap gap-1">
                         {t.tags.iter().map(|tag| view! {
@@ -146,9 +152,15 @@ fn Header(detail: TraceDetail, list: String) -> impl IntoView {
                 <dt class="text-zinc-500">"Cost"</dt><dd data-testid="trace-cost">{format!("${:.6}", detail.total_cost)}</dd>
                 <dt class="text-zinc-500">"Tokens"</dt><dd data-testid="trace-tokens">{detail.total_tokens}</dd>
                 <dt class="text-zinc-500">"User"</dt>
-                <dd>{t.user_id.clone().map(|u| view! { <a class=BUTTON_LINK href=link("user", &u)>{u.clone()}</a> })}</dd>
+                <dd>{t.user_id.clone().map(|u| match link("user", &u) {
+                    Some(href) => view! { <a class=BUTTON_LINK href=href>{u.clone()}</a> }.into_any(),
+                    None => view! { <span>{u.clone()}</span> }.into_any(),
+                })}</dd>
                 <dt class="text-zinc-500">"Session"</dt>
-                <dd>{t.session_id.clone().map(|s| view! { <a class=BUTTON_LINK href=link("session", &s)>{s.clone()}</a> })}</dd>
+                <dd>{t.session_id.clone().map(|s| match link("session", &s) {
+                    Some(href) => view! { <a class=BUTTON_LINK href=href>{s.clone()}</a> }.into_any(),
+                    None => view! { <span>{s.clone()}</span> }.into_any(),
+                })}</dd>
                 <dt class="text-zinc-500">"Environment"</dt><dd>{t.environment.clone()}</dd>
                 <dt class="text-zinc-500">"Release"</dt>
                 <dd>{[t.release.clone(), t.version.clone().map(|v| format!("v {v}"))].into_iter().flatten().collect::<Vec<_>>().join(" · ")}</dd>
@@ -169,6 +181,78 @@ fn Header(detail: TraceDetail, list: String) -> impl IntoView {
                 </div>
             </details>
         })}
+    }
+}
+
+/// Public/private switch; while public, the share link with a copy button.
+#[component]
+fn ShareToggle(project_id: String, trace_id: String, public: bool, share_url: String) -> impl IntoView {
+    let set_public = ServerAction::<SetTracePublic>::new();
+    let is_public = Signal::derive(move || match set_public.value().get() {
+        Some(Ok(now)) => now,
+        _ => public,
+    });
+    let error = action_error(set_public);
+    view! {
+        <div class="mt-2 flex flex-wrap items-center gap-2 text-xs" data-testid="share">
+            <button type="button" role="switch" data-testid="share-toggle"
+                aria-checked=move || is_public.get().to_string()
+                disabled=move || set_public.pending().get()
+                class=move || format!("inline-flex items-center gap-1.5 rounded-full border px-2 py-0.5 {}", if is_public.get() {
+                    "border-emerald-300 bg-emerald-50 text-emerald-800 dark:border-emerald-800 dark:bg-emerald-950 dark:text-emerald-300"
+                } else {
+                    "border-zinc-300 text-zinc-600 hover:bg-zinc-50 dark:border-zinc-700 dark:text-zinc-400 dark:hover:bg-zinc-900"
+                })
+                on:click=move |_| {
+                    set_public.dispatch(SetTracePublic { project_id: project_id.clone(), trace_id: trace_id.clone(), public: !is_public.get_untracked() });
+                }>
+                <span class=move || format!("h-2 w-2 rounded-full {}", if is_public.get() { "bg-emerald-500" } else { "bg-zinc-400" })></span>
+                {move || if is_public.get() { "Public: anyone with the link can view" } else { "Private" }}
+            </button>
+            <Show when=move || is_public.get()>
+                <a class="font-mono text-indigo-600 hover:underline dark:text-indigo-400" href=share_url.clone() data-testid="share-url">{share_url.clone()}</a>
+                <CopyButton text=share_url.clone() label="Copy link" />
+            </Show>
+            <ErrorAlert error />
+        </div>
+    }
+}
+
+/// `/share/traces/{project}/{trace}`: a public trace, read-only, for anyone with the link (no
+/// sign-in, no project shell). A private or unknown trace reads "not found".
+#[component]
+pub fn SharedTracePage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let project_id = Memo::new(move |_| params.with(|p| p.get("project_id").unwrap_or_default()));
+    let trace_id = Memo::new(move |_| params.with(|p| p.get("trace_id").unwrap_or_default()));
+    let selected = RwSignal::new(query.with_untracked(|q| q.get("observation")).filter(|o| !o.is_empty()));
+    let detail = Resource::new(move || (project_id.get(), trace_id.get()), |(project, trace)| get_trace(project, trace));
+    view! {
+        <Title text="Shared trace" />
+        <div class="min-h-screen px-8 py-6">
+            <p class="flex items-center gap-2 text-xs text-zinc-500">
+                <a href="/" class="font-semibold text-zinc-900 dark:text-zinc-100">"Loupe"</a>
+                <span>"· Shared trace (read-only)"</span>
+            </p>
+            <Transition fallback=|| view! { <Skeleton label="Loading the trace" /> }>
+                {move || Suspend::new(async move {
+                    match detail.await {
+                        Ok(detail) => view! {
+                            <Header detail list=None can_share=false />
+                            <div class="mt-6"><TraceExplorer project_id=project_id.get_untracked() trace_id=Signal::from(trace_id) selected /></div>
+                        }.into_any(),
+                        Err(_) => view! {
+                            <div class="mt-8 max-w-lg" data-testid="share-not-found">
+                                <h1 class="text-lg font-semibold">"This trace is not shared"</h1>
+                                <p class="mt-1 text-sm text-zinc-500">"It does not exist, or its owners made it private. If you are a member of its project, sign in and open it from there."</p>
+                                <a class=format!("{BUTTON_SECONDARY} mt-4") href="/sign-in">"Sign in"</a>
+                            </div>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </div>
     }
 }
 

@@ -366,3 +366,34 @@ pub async fn exists(pool: &PgPool, project_id: &str, id: &str) -> Result<bool, s
         .fetch_one(pool)
         .await
 }
+
+/// Whether the trace exists and is public (shared by link). Only live projects share.
+pub async fn is_public(pool: &PgPool, project_id: &str, id: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM traces t JOIN projects p ON p.id = t.project_id
+                        WHERE t.project_id = $1 AND t.id = $2 AND t.public AND p.deleted_at IS NULL)",
+    )
+    .bind(project_id)
+    .bind(id)
+    .fetch_one(pool)
+    .await
+}
+
+/// Makes a trace public or private; its previous setting, `None` when there is no such trace.
+/// Run it in the transaction that records the change (the row stays locked until then).
+pub async fn set_public(conn: &mut sqlx::PgConnection, project_id: &str, id: &str, public: bool) -> Result<Option<bool>, sqlx::Error> {
+    let before: Option<bool> = sqlx::query_scalar("SELECT public FROM traces WHERE project_id = $1 AND id = $2 FOR UPDATE")
+        .bind(project_id)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if before.is_some() {
+        sqlx::query("UPDATE traces SET public = $3, updated_at = now() WHERE project_id = $1 AND id = $2")
+            .bind(project_id)
+            .bind(id)
+            .bind(public)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(before)
+}

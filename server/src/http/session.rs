@@ -25,7 +25,9 @@ use loupe_app::state::AppState;
 
 /// Pages anyone may open signed out.
 fn is_public_page(path: &str) -> bool {
-    matches!(path, "/sign-in" | "/sign-up") || path.starts_with("/invite/")
+    // Share links of public traces are for anyone; their server functions check that the trace
+    // is public (`auth::access::trace_reader`).
+    matches!(path, "/sign-in" | "/sign-up") || path.starts_with("/invite/") || path.starts_with("/share/")
 }
 
 /// Page navigations (as opposed to server functions, the public API and static files).
@@ -156,6 +158,7 @@ mod tests {
         assert!(is_public_page("/invite/tok"));
         assert!(!is_public_page("/invite"));
         assert!(!is_public_page("/account"));
+        assert!(is_public_page("/share/traces/p/t"));
     }
 
     #[test]
