@@ -1,5 +1,6 @@
 //! Reusable UI pieces: the shell layout, the theme switch, icons and small building blocks.
 
+pub mod content;
 pub mod http_status;
 pub mod icons;
 pub mod layout;
