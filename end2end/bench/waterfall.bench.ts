@@ -55,7 +55,11 @@ test("waterfall", async ({ page }) => {
       frames.sort((a, b) => a - b);
       const pct = (p: number) => frames[Math.min(frames.length - 1, Math.floor(frames.length * p))];
 
-      // Select the row in the middle of the viewport and time its panel.
+      // Back to the top, then select a row in the viewport and time its panel.
+      await page.evaluate(async () => {
+        (document.querySelector("[data-testid=waterfall]") as HTMLElement).scrollTop = 0;
+        await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(null))));
+      });
       const rows = page.getByTestId("waterfall-row");
       const target = rows.nth(10);
       const name = await target.getAttribute("data-observation-id");
