@@ -117,7 +117,8 @@ test("a trace opens as a waterfall; a generation shows its input and cost", asyn
   await expect(rows.nth(2)).toHaveAttribute("aria-selected", "true");
   await expect(page.getByTestId("observation-name")).toHaveText("answer");
   await expect(page.getByTestId("observation-input")).toContainText("How do I reset my password?");
-  await expect(page.getByTestId("observation-output")).toHaveText("Open Account, then Change password.");
+  await expect(page.getByTestId("observation-input").getByTestId("chat-message")).toHaveAttribute("data-role", "user");
+  await expect(page.getByTestId("observation-output").getByTestId("markdown")).toHaveText("Open Account, then Change password.");
   await expect(page.getByTestId("observation-cost")).toHaveText(/^\$0\.00\d+$/);
   await expect(page.getByTestId("observation-usage")).toContainText("input");
   await expect(page.getByTestId("observation-ttft")).toHaveText("200.0 ms");
@@ -186,4 +187,65 @@ test("a session replays its traces as one conversation", async ({ page, request 
   await turns.nth(1).getByRole("link", { name: /Open turn/ }).click();
   await expect(page).toHaveURL(new RegExp(`/project/${PROJECT}/traces/e2e-turn-2$`));
   await expect(page.getByTestId("trace-name")).toHaveText("turn");
+});
+
+test("LLM output is shown by shape and never executed; a public trace opens by its link", async ({ page, request, browser }) => {
+  const at = (ms: number) => new Date(Date.now() - 30_000 + ms).toISOString();
+  const hostile = "# Answer\n\n<script>window.__xss = 'script'</script>\n\n<img src=x onerror=\"window.__xss = 'img'\">\n\n"
+    + "[click me](javascript:window.__xss='link') and [docs](https://example.com/docs)\n\n- one\n- two";
+  const batch = [
+    { id: "x1", type: "trace-create", timestamp: at(0), body: { id: "e2e-hostile", name: "hostile output", timestamp: at(0) } },
+    { id: "x2", type: "generation-create", timestamp: at(0), body: {
+      id: "x-gen", traceId: "e2e-hostile", name: "answer", model: "gpt-4o", startTime: at(0), endTime: at(500),
+      input: [
+        { role: "system", content: "You are <b onmouseover=\"window.__xss='b'\">helpful</b>." },
+        { role: "user", content: "What's the weather?" },
+        { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: "{\"city\":\"<img src=y onerror=alert(1)>\"}" } }] },
+        { role: "tool", tool_call_id: "call_1", content: "sunny" },
+      ],
+      output: hostile } },
+  ];
+  expect((await request.post("/api/public/ingestion", { headers: { Authorization: AUTH }, data: { batch } })).status()).toBe(207);
+
+  await signIn(page, OWNER.email, OWNER.password);
+  await openHydrated(page, `/project/${PROJECT}/traces/e2e-hostile?observation=x-gen`);
+  const input = page.getByTestId("observation-input");
+  const output = page.getByTestId("observation-output");
+  // Chat messages by role, the tool call with its arguments, the tool's result.
+  await expect(input.getByTestId("chat-message")).toHaveCount(4);
+  await expect(input.getByTestId("chat-message").nth(0)).toHaveAttribute("data-role", "system");
+  await expect(input.getByTestId("tool-call")).toContainText("get_weather");
+  await expect(input.getByTestId("tool-call")).toContainText("<img src=y onerror=alert(1)>");
+  // Markdown rendered: a heading, a list and a safe link; the hostile parts are text.
+  await expect(output.locator("h1")).toHaveText("Answer");
+  await expect(output.locator("li")).toHaveCount(2);
+  await expect(output.getByRole("link", { name: "docs" })).toHaveAttribute("href", "https://example.com/docs");
+  await expect(output.getByRole("link", { name: "click me" })).toHaveCount(0);
+  await expect(output).toContainText("<script>window.__xss = 'script'</script>");
+  await expect(page.locator("img[src=x], img[src=y], script:text('__xss')")).toHaveCount(0);
+  await input.getByTestId("chat-message").nth(0).hover();
+  // The raw view shows the JSON as text.
+  await output.getByTestId("content-raw-toggle").click();
+  await expect(output.getByTestId("content-raw")).toContainText("onerror");
+  expect(await page.evaluate(() => (window as any).__xss)).toBeUndefined();
+
+  // Sharing: the owner makes the trace public; a signed-out visitor opens the link.
+  await page.getByTestId("share-toggle").click();
+  await expect(page.getByTestId("share-toggle")).toHaveAttribute("aria-checked", "true");
+  const link = (await page.getByTestId("share-url").textContent())!;
+  expect(link).toContain("/share/traces/e2e-project/e2e-hostile");
+  const visitor = await browser.newContext();
+  const visitorPage = await visitor.newPage();
+  await openHydrated(visitorPage, link);
+  await expect(visitorPage.getByTestId("trace-name")).toHaveText("hostile output");
+  await expect(visitorPage.getByTestId("waterfall-row")).toHaveCount(1);
+  await expect(visitorPage.getByTestId("observation-output").locator("h1")).toHaveText("Answer");
+  await expect(visitorPage.getByTestId("share-toggle")).toHaveCount(0);
+  // Private again: the same link shows nothing.
+  await page.getByTestId("share-toggle").click();
+  await expect(page.getByTestId("share-toggle")).toHaveAttribute("aria-checked", "false");
+  await openHydrated(visitorPage, link);
+  await expect(visitorPage.getByTestId("share-not-found")).toBeVisible();
+  await expect(visitorPage.getByTestId("trace-name")).toHaveCount(0);
+  await visitor.close();
 });

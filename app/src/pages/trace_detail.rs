@@ -1,5 +1,7 @@
 //! One trace: its header (totals, user, session, tags, scores, the trace's own input and
-//! output), the waterfall of its observations and the selected observation's panel.
+//! output), the waterfall of its observations and the selected observation's panel. Input and
+//! output are shown by shape (chat, tool calls, markdown, JSON tree: `components::content`),
+//! always as untrusted text.
 //!
 //! Three reads, sized to what they carry (see `api::trace_detail`): the header is rendered on
 //! the server; the tree (every observation, light) and the selected observation (heavy, one at
@@ -13,6 +15,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::trace_detail::{get_observation, get_trace, get_trace_tree, SetTracePublic};
+use crate::components::content::ContentView;
 use crate::components::ui::*;
 use crate::components::waterfall::{format_cost, type_badge, type_label, Waterfall};
 use crate::domain::score_views::Score;
@@ -176,8 +179,8 @@ fn Header(detail: TraceDetail, list: Option<String>, can_share: bool) -> impl In
             <details class=format!("{CARD} mt-4") data-testid="trace-io">
                 <summary class="cursor-pointer px-4 py-2 text-sm font-medium">"Trace input and output"</summary>
                 <div class="grid gap-4 border-t border-zinc-200 p-4 md:grid-cols-2 dark:border-zinc-800">
-                    <Field label="Input"><Json value=t.input.clone() test_id="trace-input" /></Field>
-                    <Field label="Output"><Json value=t.output.clone() test_id="trace-output" /></Field>
+                    <Field label="Input"><ContentView value=t.input.clone() testid="trace-input" /></Field>
+                    <Field label="Output"><ContentView value=t.output.clone() testid="trace-output" /></Field>
                 </div>
             </details>
         })}
@@ -287,19 +290,6 @@ fn Field(label: &'static str, children: Children) -> impl IntoView {
     }
 }
 
-/// JSON as text (strings as themselves), never interpreted.
-#[component]
-fn Json(value: Option<serde_json::Value>, test_id: &'static str) -> impl IntoView {
-    let text = match value {
-        None | Some(serde_json::Value::Null) => "—".to_string(),
-        Some(serde_json::Value::String(s)) => s,
-        Some(other) => serde_json::to_string_pretty(&other).unwrap_or_default(),
-    };
-    view! {
-        <pre class="max-h-80 overflow-auto whitespace-pre-wrap break-words rounded bg-zinc-50 p-2 font-mono text-xs dark:bg-zinc-900" data-testid=test_id>{text}</pre>
-    }
-}
-
 /// The selected observation's details, loaded when it is selected. One resource follows the
 /// selection, so the previous observation stays on screen while the next loads and moving
 /// through the tree with the keyboard does not flash.
@@ -369,8 +359,8 @@ fn ObservationBody(detail: ObservationDetail) -> impl IntoView {
             })}
         </div>
         <div class="space-y-4 px-4 py-3 text-sm">
-            <Field label="Input"><Json value=o.input.clone() test_id="observation-input" /></Field>
-            <Field label="Output"><Json value=o.output.clone() test_id="observation-output" /></Field>
+            <Field label="Input"><ContentView value=o.input.clone() testid="observation-input" /></Field>
+            <Field label="Output"><ContentView value=o.output.clone() testid="observation-output" /></Field>
             {(!usage.is_empty() || !costs_only.is_empty() || o.total_cost.is_some()).then(|| view! {
                 <Field label="Usage and cost">
                     <table class="w-full text-xs" data-testid="observation-usage">
@@ -391,9 +381,9 @@ fn ObservationBody(detail: ObservationDetail) -> impl IntoView {
                     {o.usage_pricing_tier_name.clone().map(|tier| view! { <p class=HINT>{format!("Priced with tier “{tier}”")}</p> })}
                 </Field>
             })}
-            {parameters.map(|p| view! { <Field label="Model parameters"><Json value=Some(p) test_id="observation-parameters" /></Field> })}
+            {parameters.map(|p| view! { <Field label="Model parameters"><ContentView value=Some(p) testid="observation-parameters" /></Field> })}
             {(o.metadata.as_object().is_some_and(|m| !m.is_empty())).then(|| view! {
-                <Field label="Metadata"><Json value=Some(o.metadata.clone()) test_id="observation-metadata" /></Field>
+                <Field label="Metadata"><ContentView value=Some(o.metadata.clone()) testid="observation-metadata" /></Field>
             })}
             <Field label="Scores">
                 {if detail.scores.is_empty() {
