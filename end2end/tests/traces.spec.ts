@@ -130,6 +130,14 @@ test("a trace opens as a waterfall; a generation shows its input and cost", asyn
   await page.keyboard.press("ArrowRight");
   await expect(rows).toHaveCount(3);
 
+  // Find by name: both rows whose name contains "answer"; Enter steps to the next one.
+  await page.getByTestId("waterfall-find").fill("answer");
+  await expect(page.getByTestId("waterfall-matches")).toHaveText("1 of 2");
+  await page.getByTestId("waterfall-find").press("Enter");
+  await expect(page.getByTestId("waterfall-matches")).toHaveText("2 of 2");
+  await expect(page.getByTestId("observation-name")).toHaveText("answer");
+  await page.getByTestId("waterfall-find").fill("");
+
   // The generation's bar carries its first-token mark; the tree view shows its cost instead.
   await expect(rows.nth(2).getByTestId("first-token")).toBeAttached();
   await page.getByTestId("zoom-in").click();

@@ -276,6 +276,47 @@ pub fn Waterfall(
     };
     let duration_us = tree.with_value(|t| t.duration_us);
 
+    // Find by name (or id, or model): the matching rows in tree order; Enter / the arrows step
+    // through them, selecting each (which expands its ancestors and scrolls to it).
+    let find = RwSignal::new(String::new());
+    let matches = Memo::new(move |_| {
+        let needle = find.get().trim().to_lowercase();
+        if needle.is_empty() {
+            return Vec::new();
+        }
+        tree.with_value(|t| {
+            (0..t.len())
+                .filter(|&r| {
+                    t.name(r).is_some_and(|n| n.to_lowercase().contains(&needle))
+                        || t.model(r).is_some_and(|m| m.to_lowercase().contains(&needle))
+                        || t.id[r].to_lowercase() == needle
+                })
+                .map(|r| r as u32)
+                .collect::<Vec<_>>()
+        })
+    });
+    let step_match = move |forward: bool| {
+        let found = matches.get_untracked();
+        if found.is_empty() {
+            return;
+        }
+        let current = selected_row.get_untracked().map(|r| r as u32);
+        let next = match (current, forward) {
+            (Some(c), true) => found.iter().copied().find(|&r| r > c).unwrap_or(found[0]),
+            (Some(c), false) => found.iter().rev().copied().find(|&r| r < c).unwrap_or(found[found.len() - 1]),
+            (None, _) => found[0],
+        };
+        selected.set(Some(tree.with_value(|t| t.id[next as usize].clone())));
+    };
+    let match_position = move || {
+        let found = matches.get();
+        let current = selected_row.get().map(|r| r as u32);
+        match current.and_then(|c| found.binary_search(&c).ok()) {
+            Some(i) => format!("{} of {}", i + 1, found.len()),
+            None => format!("{} found", found.len()),
+        }
+    };
+
     view! {
         <div class="flex flex-wrap items-center gap-2 border-b border-zinc-200 px-3 py-2 text-xs dark:border-zinc-800">
             <span class="text-zinc-500" data-testid="waterfall-count">
@@ -284,6 +325,22 @@ pub fn Waterfall(
                     if shown == count { format!("{count} observations") } else { format!("{shown} of {count} observations shown") }
                 }}
             </span>
+            <div class="flex items-center gap-1">
+                <input type="search" placeholder="Find by name or model" aria-label="Find observations" data-testid="waterfall-find"
+                    class="w-44 rounded border border-zinc-300 bg-white px-2 py-0.5 text-xs dark:border-zinc-700 dark:bg-zinc-900"
+                    prop:value=move || find.get()
+                    on:input=move |ev| find.set(event_target_value(&ev))
+                    on:keydown=move |ev| match ev.key().as_str() {
+                        "Enter" | "ArrowDown" => { ev.prevent_default(); step_match(!ev.shift_key()); }
+                        "ArrowUp" => { ev.prevent_default(); step_match(false); }
+                        _ => {}
+                    } />
+                <Show when=move || !find.with(|f| f.trim().is_empty())>
+                    <span class="whitespace-nowrap text-zinc-500" data-testid="waterfall-matches">{match_position}</span>
+                    <button type="button" class=TOOL aria-label="Previous match" on:click=move |_| step_match(false)>"↑"</button>
+                    <button type="button" class=TOOL aria-label="Next match" data-testid="waterfall-next-match" on:click=move |_| step_match(true)>"↓"</button>
+                </Show>
+            </div>
             <div class="ml-auto flex items-center gap-1">
                 <div class="mr-2 inline-flex overflow-hidden rounded-md border border-zinc-300 dark:border-zinc-700" role="group" aria-label="View">
                     <button type="button" data-testid="mode-timeline"
@@ -365,8 +422,9 @@ pub fn Waterfall(
                                 aria-selected=move || is_selected().to_string()
                                 title=title
                                 class=move || format!(
-                                    "absolute inset-x-0 grid cursor-pointer grid-cols-[minmax(0,1fr)_minmax(0,1fr)] items-center text-xs {}",
+                                    "absolute inset-x-0 grid cursor-pointer grid-cols-[minmax(0,1fr)_minmax(0,1fr)] items-center border-l-2 text-xs {} {}",
                                     if is_selected() { "bg-indigo-50 dark:bg-indigo-950" } else { "hover:bg-zinc-50 dark:hover:bg-zinc-900" },
+                                    if matches.with(|m| m.binary_search(&(row as u32)).is_ok()) { "border-amber-400" } else { "border-transparent" },
                                 )
                                 style=format!("top: {}px; height: {ROW_HEIGHT}px", pos as f64 * ROW_HEIGHT)
                                 on:click=move |_| selected.set(Some(select_id.clone()))>
