@@ -15,7 +15,7 @@
 //! strings are the only per-attribute allocations, and only for mapped attributes.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
@@ -110,14 +110,9 @@ impl Recorder {
         match field {
             None => uses.truncate(mark),
             Some(field) => {
-                let mut i = mark;
-                while i < uses.len() {
-                    if uses[i].field == field {
-                        uses.remove(i);
-                    } else {
-                        i += 1;
-                    }
-                }
+                let at = mark.min(uses.len());
+                let tail = uses.split_off(at);
+                uses.extend(tail.into_iter().filter(|u| u.field != field));
             }
         }
     }
@@ -188,54 +183,60 @@ impl Produced for crate::ingest::model::UsageInput {
 /// resource and from the span), the later one wins, as it does in the mapped value. The same
 /// holds within each list (a rule's later source overrides an earlier one). `usage_types` turns
 /// GenAI count names (`input_tokens`) into the usage types they end up as (`input`); counts that
-/// end up nowhere are dropped.
+/// end up nowhere are dropped. Linear in the number of uses (a span may carry thousands of
+/// metadata keys).
 pub fn to_json(span: (&Attributes, Vec<Use>), resource: (&Attributes, Vec<Use>), usage_types: &BTreeMap<String, (i64, &str)>) -> Value {
-    #[derive(Clone, Copy, PartialEq)]
-    enum Side {
-        Span,
-        Resource,
-    }
-    let mut resolved: Vec<(Side, u32, String, bool)> = Vec::with_capacity(span.1.len() + resource.1.len());
-    for (side, (attrs, uses)) in [(Side::Resource, &resource), (Side::Span, &span)] {
+    const SIDES: [&str; 2] = ["resource", "span"];
+    let usage_type_of: HashMap<&str, &str> = usage_types.iter().map(|(usage_type, (_, count))| (*count, usage_type.as_str())).collect();
+    // (side, entry index, field, object entry); `None` once a later source replaced it. Names are
+    // borrowed until the output is built.
+    type Resolved<'a> = (usize, u32, &'static str, Option<&'a str>);
+    let mut resolved: Vec<Option<Resolved>> = Vec::with_capacity(span.1.len() + resource.1.len());
+    let mut seen: HashSet<Resolved> = HashSet::new();
+    let mut entry_source: HashMap<(&'static str, &str), usize> = HashMap::new();
+    for (side, (attrs, uses)) in [&resource, &span].into_iter().enumerate() {
         for u in uses {
             let Some(key) = attrs.key_at(u.index as usize) else { continue };
-            let entry_name = match u.entry {
+            let entry = match u.entry {
                 Entry::Whole => None,
                 Entry::KeySuffix(start) => key.get(usize::from(start)..).filter(|s| !s.is_empty()),
                 Entry::Named(name) => Some(name),
             };
-            let name = match (u.field, entry_name) {
-                (_, None) => u.field.to_string(),
-                (field::USAGE_DETAILS, Some(count)) => {
-                    match usage_types.iter().find(|(_, (_, source))| *source == count) {
-                        Some((usage_type, _)) => format!("{}.{usage_type}", field::USAGE_DETAILS),
-                        None => continue,
-                    }
-                }
-                (field, Some(entry)) => format!("{field}.{entry}"),
+            let entry = match (u.field, entry) {
+                (field::USAGE_DETAILS, Some(count)) => match usage_type_of.get(count) {
+                    Some(usage_type) => Some(*usage_type),
+                    None => continue,
+                },
+                (_, entry) => entry,
             };
-            let is_entry = entry_name.is_some();
-            // A later source of the same object entry replaces the earlier one.
-            if is_entry {
-                resolved.retain(|(_, _, n, e)| !(*e && *n == name));
+            let use_ = (side, u.index, u.field, entry);
+            if !seen.insert(use_) {
+                continue;
             }
-            if !resolved.iter().any(|(s, i, n, _)| *s == side && *i == u.index && *n == name) {
-                resolved.push((side, u.index, name, is_entry));
+            if let Some(entry) = entry {
+                // A later source of the same object entry replaces the earlier one.
+                if let Some(earlier) = entry_source.insert((u.field, entry), resolved.len()) {
+                    resolved[earlier] = None;
+                }
             }
+            resolved.push(Some(use_));
         }
     }
     let mut out = [Map::new(), Map::new()];
-    for (side, index, name, _) in resolved {
-        let attrs = if side == Side::Span { span.0 } else { resource.0 };
+    for (side, index, field, entry) in resolved.into_iter().flatten() {
+        let attrs = if side == 0 { resource.0 } else { span.0 };
         let Some(key) = attrs.key_at(index as usize) else { continue };
-        let fields = out[side as usize].entry(key.to_string()).or_insert_with(|| Value::Array(Vec::new()));
-        if let Value::Array(fields) = fields {
+        let name = match entry {
+            None => field.to_string(),
+            Some(entry) => format!("{field}.{entry}"),
+        };
+        if let Value::Array(fields) = out[side].entry(key.to_string()).or_insert_with(|| Value::Array(Vec::new())) {
             fields.push(Value::String(name));
         }
     }
-    let [span, resource] = out;
     let mut mapped = Map::new();
-    mapped.insert("span".into(), Value::Object(span));
-    mapped.insert("resource".into(), Value::Object(resource));
+    for (side, fields) in SIDES.into_iter().zip(out) {
+        mapped.insert(side.into(), Value::Object(fields));
+    }
     Value::Object(mapped)
 }
