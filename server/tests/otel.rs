@@ -195,3 +195,72 @@ async fn transport_errors_are_clear_4xx_and_store_nothing() {
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM observations").fetch_one(&api.pool).await.unwrap();
     assert_eq!(count, 0);
 }
+
+/// The mapping inspector's data: the raw attributes and, recorded by the mapper at ingestion,
+/// which of them fed which field, read back through the store function the trace page uses.
+#[tokio::test]
+async fn the_mapping_is_stored_with_the_raw_attributes() {
+    let api = TestApi::new().await;
+    let body = json!({"resourceSpans": [{
+        "resource": {"attributes": [
+            {"key": "service.name", "value": {"stringValue": "chat-svc"}},
+            {"key": "deployment.environment", "value": {"stringValue": "prod"}}]},
+        "scopeSpans": [{"scope": {"name": "opentelemetry.instrumentation.openai_v2", "version": "2.1b0",
+                                  "attributes": [{"key": "lib.flavour", "value": {"stringValue": "v2"}}]},
+            "spans": [{"traceId": "5b8aa5a2d2c872e8321cf37308d69df2", "spanId": "051581bf3cb55c13", "name": "chat gpt-4o",
+                "kind": 3, "startTimeUnixNano": "1795715850282000000", "endTimeUnixNano": "1795715850289984752",
+                "attributes": [
+                    {"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}},
+                    {"key": "gen_ai.request.model", "value": {"stringValue": "gpt-4o"}},
+                    {"key": "gen_ai.response.model", "value": {"stringValue": "gpt-4o-2024-08-06"}},
+                    {"key": "gen_ai.request.temperature", "value": {"doubleValue": 0.5}},
+                    {"key": "gen_ai.usage.input_tokens", "value": {"intValue": "42"}},
+                    {"key": "gen_ai.usage.output_tokens", "value": {"intValue": "9"}},
+                    {"key": "gen_ai.input.messages", "value": {"stringValue": "[{\"role\":\"user\",\"content\":\"Hi\"}]"}},
+                    {"key": "langfuse.trace.metadata.tenant", "value": {"stringValue": "acme"}},
+                    {"key": "http.route", "value": {"stringValue": "/chat"}}],
+                "status": {"code": 0}}]}]}]});
+    let response = api.send(post(&api, "application/json", None, serde_json::to_vec(&body).unwrap())).await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+
+    let (attributes, mapping) = loupe_app::store::observations::otel_attributes(&api.pool, &api.project_id, "051581bf3cb55c13")
+        .await
+        .unwrap()
+        .expect("an OTLP observation has attributes");
+    assert_eq!(attributes["span"]["gen_ai.request.model"], "gpt-4o", "raw values as sent");
+    assert_eq!(attributes.get("mapped"), None, "the mapping comes apart from the attributes");
+    assert_eq!(mapping["span"]["gen_ai.response.model"], json!(["model"]));
+    assert_eq!(mapping["span"].get("gen_ai.request.model"), None, "the losing fallback is not recorded");
+    assert_eq!(mapping["span"]["gen_ai.operation.name"], json!(["type"]));
+    assert_eq!(mapping["span"]["gen_ai.request.temperature"], json!(["modelParameters.temperature"]));
+    assert_eq!(mapping["span"]["gen_ai.usage.input_tokens"], json!(["usageDetails.input"]));
+    assert_eq!(mapping["span"]["gen_ai.input.messages"], json!(["input", "trace.input"]));
+    assert_eq!(mapping["span"]["langfuse.trace.metadata.tenant"], json!(["trace.metadata.tenant"]));
+    assert_eq!(mapping["resource"]["deployment.environment"], json!(["environment"]));
+
+    // The stored fields agree with what the record says fed them.
+    let stored = observation(&api, "051581bf3cb55c13").await;
+    assert_eq!(stored["model"], "gpt-4o-2024-08-06");
+    assert_eq!(stored["usage_details"]["input"], 42);
+    assert_eq!(stored["environment"], "prod");
+
+    // The inspector's rows: per scope, mapped first.
+    use loupe_app::domain::otel_inspector::{rows, AttrScope};
+    let rows = rows(&attributes, &mapping);
+    let span_rows: Vec<_> = rows.iter().filter(|r| r.scope == AttrScope::Span).collect();
+    assert_eq!(span_rows.len(), 9);
+    assert!(span_rows[..7].iter().all(|r| r.is_mapped()), "{span_rows:#?}");
+    assert_eq!(span_rows[7].key, "gen_ai.request.model");
+    assert_eq!(span_rows[8].key, "http.route");
+    assert!(rows.iter().any(|r| r.scope == AttrScope::Scope && r.key == "lib.flavour" && !r.is_mapped()));
+    assert!(rows.iter().any(|r| r.scope == AttrScope::Resource && r.key == "service.name" && !r.is_mapped()));
+
+    // Project-scoped, and nothing for observations that did not come over OTLP.
+    assert_eq!(loupe_app::store::observations::otel_attributes(&api.pool, "another-project", "051581bf3cb55c13").await.unwrap(), None);
+    let batch = json!({"batch": [{"id": "e1", "type": "span-create", "timestamp": "2026-11-26T17:57:30.282Z",
+        "body": {"id": "batch-span", "traceId": "t-batch", "name": "s", "startTime": "2026-11-26T17:57:30.282Z"}}]});
+    let response = api.call("POST", "/api/public/ingestion", Some(batch)).await;
+    assert_eq!(response.status, StatusCode::MULTI_STATUS, "{}", response.text());
+    assert!(observation(&api, "batch-span").await.is_object());
+    assert_eq!(loupe_app::store::observations::otel_attributes(&api.pool, &api.project_id, "batch-span").await.unwrap(), None);
+}

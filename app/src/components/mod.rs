@@ -4,6 +4,7 @@ pub mod content;
 pub mod http_status;
 pub mod icons;
 pub mod layout;
+pub mod otel_inspector;
 pub mod session;
 pub mod theme;
 pub mod ui;

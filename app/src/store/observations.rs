@@ -279,3 +279,23 @@ pub async fn get_in_trace(pool: &PgPool, project_id: &str, trace_id: &str, id: &
         .push_bind(id.to_string());
     qb.build().fetch_optional(pool).await?.as_ref().map(observation_from_row).transpose()
 }
+
+/// The raw OTel attributes of an observation (`otel_attributes` without `mapped`) and the
+/// mapper's record of which attribute fed which field (`otel_attributes.mapped`, null when none
+/// was recorded), for the mapping inspector (`domain::otel_inspector::rows`). `None` when the
+/// observation does not exist in this project or did not arrive over OTLP.
+pub async fn otel_attributes(
+    pool: &PgPool,
+    project_id: &str,
+    observation_id: &str,
+) -> Result<Option<(serde_json::Value, serde_json::Value)>, sqlx::Error> {
+    let row: Option<(serde_json::Value, Option<serde_json::Value>)> = sqlx::query_as(
+        "SELECT otel_attributes - 'mapped', otel_attributes -> 'mapped' FROM observations \
+         WHERE project_id = $1 AND id = $2 AND jsonb_typeof(otel_attributes) = 'object'",
+    )
+    .bind(project_id)
+    .bind(observation_id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|(attributes, mapping)| (attributes, mapping.unwrap_or(serde_json::Value::Null))))
+}

@@ -89,7 +89,10 @@ pub struct ObservationPatch {
     pub prompt_name: Option<String>,
     pub prompt_version: Option<i32>,
     /// OTel only: `{"span": {...}, "resource": {...}, "scope": {"name", "version", "attributes"},
-    /// "kind", "status", "events"}` with attribute values decoded to JSON.
+    /// "kind", "status", "events", "mapped"}` with attribute values decoded to JSON; `mapped` is
+    /// the mapper's own record of which attribute fed which field (`{"span": {key: [field, ...]},
+    /// "resource": {...}}`, see `otel::provenance`), kept in the same value so the two are always
+    /// replaced together.
     pub otel_attributes: Option<Value>,
 }
 

@@ -222,18 +222,27 @@ const NOT_USAGE_KEYS: &[&str] = &["cost"];
 /// audio, each of those as its own usage type, every other count kept under its own name (a
 /// `details.` prefix stripped).
 fn gen_ai_usage(counts: &BTreeMap<String, f64>) -> BTreeMap<String, i64> {
-    let first = |keys: &[&str]| keys.iter().find_map(|key| counts.get(*key).and_then(|value| float_count(*value)));
+    gen_ai_usage_sources(counts).into_iter().map(|(usage_type, (count, _))| (usage_type, count)).collect()
+}
+
+/// [`gen_ai_usage`] with, for each usage type, the GenAI count it was read from (the OTel mapping
+/// inspector shows `gen_ai.usage.input_tokens → usageDetails.input`).
+pub fn gen_ai_usage_sources(counts: &BTreeMap<String, f64>) -> BTreeMap<String, (i64, &str)> {
+    let first = |keys: &[&str]| {
+        keys.iter().find_map(|key| counts.get_key_value(*key).and_then(|(name, value)| Some((float_count(*value)?, name.as_str()))))
+    };
+    let count = |found: Option<(i64, &str)>| found.map_or(0, |(n, _)| n);
     let cache_read = first(CACHE_READ_KEYS);
     let cache_creation = first(CACHE_CREATION_KEYS);
     let reasoning = first(REASONING_KEYS);
     let audio_output = first(AUDIO_OUTPUT_KEYS);
 
     let mut usage = BTreeMap::new();
-    if let Some(input) = first(INPUT_KEYS) {
-        usage.insert("input".to_string(), (input - cache_read.unwrap_or(0) - cache_creation.unwrap_or(0)).max(0));
+    if let Some((input, source)) = first(INPUT_KEYS) {
+        usage.insert("input".to_string(), ((input - count(cache_read) - count(cache_creation)).max(0), source));
     }
-    if let Some(output) = first(OUTPUT_KEYS) {
-        usage.insert("output".to_string(), (output - reasoning.unwrap_or(0) - audio_output.unwrap_or(0)).max(0));
+    if let Some((output, source)) = first(OUTPUT_KEYS) {
+        usage.insert("output".to_string(), ((output - count(reasoning) - count(audio_output)).max(0), source));
     }
     for (key, value) in [
         ("total", first(TOTAL_KEYS)),
@@ -253,8 +262,8 @@ fn gen_ai_usage(counts: &BTreeMap<String, f64>) -> BTreeMap<String, i64> {
             continue;
         }
         let Some(value) = float_count(*value) else { continue };
-        let key = key.strip_prefix("details.").unwrap_or(key);
-        usage.entry(key.to_string()).or_insert(value);
+        let usage_type = key.strip_prefix("details.").unwrap_or(key);
+        usage.entry(usage_type.to_string()).or_insert((value, key.as_str()));
     }
     usage
 }

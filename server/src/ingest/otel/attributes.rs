@@ -4,56 +4,102 @@
 //! of key → JSON value with Langfuse's rules (§4.3): strings, booleans, integers and finite doubles
 //! become their JSON counterparts, arrays are decoded element-wise, non-finite doubles stay strings
 //! (`"NaN"`, `"Infinity"`), and `kvlistValue`/`bytesValue` are not decoded: the raw `AnyValue` is
-//! JSON-stringified, as Langfuse does. The mapping rules then look keys up by name (sorted map, so
-//! prefix scans are range queries) and the map itself is moved, not copied, into the stored
-//! `otel_attributes`.
+//! JSON-stringified, as Langfuse does. The mapping rules then look keys up by name (entries sorted by
+//! key: lookups are binary searches, prefix scans are ranges, and an entry's position names it for
+//! the provenance record without copying the key) and the entries are moved, not copied, into the
+//! stored `otel_attributes`.
 //!
 //! The helpers at the bottom encode the JavaScript semantics the reference relies on (`||`
 //! truthiness, `Number(x)`, `String(x)`), so each rule reads like its source.
-
-use std::collections::BTreeMap;
-use std::ops::Bound;
 
 use base64::Engine;
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use serde_json::{json, Map, Number, Value};
 
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct Attributes(BTreeMap<String, Value>);
+use super::provenance::{Entry, Produced, Recorder, Use};
+
+/// Decoded attributes, sorted by key (unique), with the [`Recorder`] of which values the mapping
+/// rules used (see [`super::provenance`]).
+#[derive(Debug, Default, Clone)]
+pub struct Attributes {
+    entries: Vec<(String, Value)>,
+    recorder: Recorder,
+}
+
+impl PartialEq for Attributes {
+    fn eq(&self, other: &Self) -> bool {
+        self.entries == other.entries
+    }
+}
 
 impl Attributes {
     /// Decodes a key/value list, moving strings out of it. A repeated key keeps its last value.
     pub fn decode(list: Vec<KeyValue>) -> Self {
-        Attributes(list.into_iter().map(|kv| (kv.key, decode_value(kv.value))).collect())
+        Self::from_entries(list.into_iter().map(|kv| (kv.key, decode_value(kv.value))).collect())
+    }
+
+    fn from_entries(mut entries: Vec<(String, Value)>) -> Self {
+        // Reversed, then a stable sort: of equal keys the last sent comes first, and stays.
+        entries.reverse();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries.dedup_by(|later, earlier| later.0 == earlier.0);
+        Attributes { entries, recorder: Recorder::default() }
     }
 
     #[cfg(test)]
     pub fn from_pairs<const N: usize>(pairs: [(&str, Value); N]) -> Self {
-        Attributes(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+        Self::from_entries(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+    }
+
+    fn position(&self, key: &str) -> Option<usize> {
+        self.entries.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok()
+    }
+
+    /// The entry, if present and not null; not recorded.
+    fn lookup(&self, key: &str) -> Option<(usize, &Value)> {
+        let index = self.position(key)?;
+        let value = &self.entries[index].1;
+        (!value.is_null()).then_some((index, value))
+    }
+
+    fn used<'a>(&self, (index, value): (usize, &'a Value)) -> &'a Value {
+        self.recorder.record(index, Entry::Whole);
+        value
     }
 
     /// The value, if present and not null.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.0.get(key).filter(|v| !v.is_null())
+        self.lookup(key).map(|found| self.used(found))
+    }
+
+    /// Like [`get`](Self::get), for a lookup that decides whether a rule applies rather than
+    /// providing a value: not recorded as provenance.
+    pub fn peek(&self, key: &str) -> Option<&Value> {
+        self.lookup(key).map(|(_, value)| value)
     }
 
     /// Whether the key is present at all (JavaScript's `key in attributes`).
     pub fn contains(&self, key: &str) -> bool {
-        self.0.contains_key(key)
+        self.position(key).is_some()
     }
 
     pub fn str(&self, key: &str) -> Option<&str> {
-        self.get(key).and_then(Value::as_str)
+        self.lookup(key).filter(|(_, v)| v.is_string()).map(|found| self.used(found)).and_then(Value::as_str)
+    }
+
+    /// [`str`](Self::str), not recorded (see [`peek`](Self::peek)).
+    pub fn peek_str(&self, key: &str) -> Option<&str> {
+        self.peek(key).and_then(Value::as_str)
     }
 
     /// The value if it is truthy in JavaScript's sense (`attributes[key] || ...`).
     pub fn truthy(&self, key: &str) -> Option<&Value> {
-        self.get(key).filter(|v| is_truthy(v))
+        self.lookup(key).filter(|(_, v)| is_truthy(v)).map(|found| self.used(found))
     }
 
     /// The value if it is "meaningful": not null, not `""`, not an empty array or object.
     pub fn meaningful(&self, key: &str) -> Option<&Value> {
-        self.get(key).filter(|v| is_meaningful(v))
+        self.lookup(key).filter(|(_, v)| is_meaningful(v)).map(|found| self.used(found))
     }
 
     /// The first truthy value among `keys`, as text.
@@ -61,12 +107,11 @@ impl Attributes {
         keys.iter().find_map(|k| self.truthy(k)).map(to_text)
     }
 
-    /// Entries whose key starts with `prefix`, in key order.
+    /// Entries whose key starts with `prefix`, in key order. Not recorded: a rule records the
+    /// entries it keeps with [`use_entry`](Self::use_entry).
     pub fn with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, &'a Value)> + 'a {
-        self.0
-            .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
-            .take_while(move |(k, _)| k.starts_with(prefix))
-            .map(|(k, v)| (k.as_str(), v))
+        let start = self.entries.partition_point(|(k, _)| k.as_str() < prefix);
+        self.entries[start..].iter().take_while(move |(k, _)| k.starts_with(prefix)).map(|(k, v)| (k.as_str(), v))
     }
 
     /// Whether any key starts with `prefix`.
@@ -75,16 +120,70 @@ impl Attributes {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v))
+        self.entries.iter().map(|(k, v)| (k.as_str(), v))
     }
 
     /// The attributes as a JSON object (moved, not copied).
     pub fn into_json(self) -> Value {
-        Value::Object(self.0.into_iter().collect())
+        Value::Object(self.entries.into_iter().collect())
     }
 
     pub fn to_json(&self) -> Value {
-        Value::Object(self.0.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        Value::Object(self.entries.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+    }
+
+    // --- provenance (see `super::provenance`) ---
+
+    /// Runs `rule` as the computation of `field`: the values it uses are recorded as feeding
+    /// `field`, unless it produces nothing.
+    pub fn mapping<T: Produced>(&self, field: &'static str, rule: impl FnOnce() -> T) -> T {
+        let previous = self.recorder.enter(field);
+        let mark = self.recorder.mark();
+        let value = rule();
+        self.recorder.leave(previous);
+        if !value.produced() {
+            self.recorder.forget_since(mark, None);
+        }
+        value
+    }
+
+    /// Runs a step that may read a value and then reject it: if it yields nothing, what it read
+    /// is forgotten.
+    pub fn attempt<T>(&self, step: impl FnOnce() -> Option<T>) -> Option<T> {
+        let mark = self.recorder.mark();
+        let value = step();
+        if value.is_none() {
+            self.recorder.forget_since(mark, None);
+        }
+        value
+    }
+
+    /// A prefix scan's entry that the rule keeps, recorded for the current field.
+    pub fn use_entry(&self, key: &str, entry: Entry) {
+        if let Some(index) = self.position(key) {
+            self.recorder.record(index, entry);
+        }
+    }
+
+    /// A value used for `field`, recorded outside [`mapping`](Self::mapping) (one read feeding
+    /// two fields).
+    pub fn use_for(&self, key: &str, field: &'static str) {
+        if let Some(index) = self.position(key) {
+            self.recorder.record_as(index, field, Entry::Whole);
+        }
+    }
+
+    pub fn recorder(&self) -> &Recorder {
+        &self.recorder
+    }
+
+    /// The uses recorded so far, leaving none.
+    pub fn take_uses(&self) -> Vec<Use> {
+        self.recorder.take()
+    }
+
+    pub fn key_at(&self, index: usize) -> Option<&str> {
+        self.entries.get(index).map(|(k, _)| k.as_str())
     }
 }
 

@@ -14,6 +14,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Map, Value};
 
 use super::attributes::{as_f64, is_truthy, json_object, json_or_string, parse_json, to_text, unquote, Attributes};
+use super::provenance::{field, Entry};
 use crate::ingest::model::UsageInput;
 
 // --- model ---
@@ -34,13 +35,13 @@ pub fn model(attrs: &Attributes) -> Option<String> {
         return None;
     }
     attrs.first_text(&KEYS).or_else(|| {
-        (attrs.str("genkit:metadata:subtype") == Some("model")).then(|| attrs.first_text(&["genkit:name"])).flatten()
+        (attrs.peek_str("genkit:metadata:subtype") == Some("model")).then(|| attrs.first_text(&["genkit:name"])).flatten()
     })
 }
 
 /// `gen_ai.operation.name` of an agent (Vercel AI SDK `invoke_agent` / `agent_step` spans).
 pub fn is_agent_operation(attrs: &Attributes) -> bool {
-    matches!(attrs.str("gen_ai.operation.name"), Some("invoke_agent" | "agent_step"))
+    matches!(attrs.peek_str("gen_ai.operation.name"), Some("invoke_agent" | "agent_step"))
 }
 
 // --- model parameters ---
@@ -48,7 +49,7 @@ pub fn is_agent_operation(attrs: &Attributes) -> bool {
 /// Parameters as a JSON object of name → string or number (other values JSON-encoded, as
 /// Langfuse's schema wants). `None` when the span has none.
 pub fn model_parameters(attrs: &Attributes, scope_name: &str) -> Option<Value> {
-    let explicit = attrs.truthy("langfuse.observation.model.parameters").and_then(json_object).map(sanitize);
+    let explicit = attrs.attempt(|| attrs.truthy("langfuse.observation.model.parameters").and_then(json_object)).map(sanitize);
     let parameters = if scope_name == "ai" {
         let mut parameters = vercel_parameters(attrs);
         parameters.extend(explicit.unwrap_or_default());
@@ -57,9 +58,9 @@ pub fn model_parameters(attrs: &Attributes, scope_name: &str) -> Option<Value> {
         explicit
     } else if let Some(genkit) = (scope_name == "genkit-tracer").then(|| genkit_config(attrs)).flatten() {
         genkit
-    } else if let Some(invocation) = attrs.truthy("llm.invocation_parameters").and_then(json_object) {
+    } else if let Some(invocation) = attrs.attempt(|| attrs.truthy("llm.invocation_parameters").and_then(json_object)) {
         sanitize(invocation)
-    } else if let Some(config) = attrs.truthy("model_config").and_then(json_object) {
+    } else if let Some(config) = attrs.attempt(|| attrs.truthy("model_config").and_then(json_object)) {
         sanitize(config)
     } else {
         let mut parameters = Map::new();
@@ -68,6 +69,7 @@ pub fn model_parameters(attrs: &Attributes, scope_name: &str) -> Option<Value> {
                 let name = &key[prefix.len()..];
                 if name != "model" && !name.is_empty() {
                     parameters.insert(name.to_string(), value.clone());
+                    attrs.use_entry(key, Entry::KeySuffix(prefix.len() as u16));
                 }
             }
         }
@@ -87,9 +89,10 @@ fn sanitize(parameters: Map<String, Value>) -> Map<String, Value> {
 }
 
 fn genkit_config(attrs: &Attributes) -> Option<Map<String, Value>> {
-    let from_input = attrs.get("genkit:input").map(json_or_string).and_then(|v| v.get("config").cloned());
-    let from_output =
-        || attrs.get("genkit:output").map(json_or_string).and_then(|v| v.get("request").and_then(|r| r.get("config")).cloned());
+    let from_input = attrs.attempt(|| attrs.get("genkit:input").map(json_or_string).and_then(|v| v.get("config").cloned()));
+    let from_output = || {
+        attrs.attempt(|| attrs.get("genkit:output").map(json_or_string).and_then(|v| v.get("request").and_then(|r| r.get("config")).cloned()))
+    };
     match from_input.or_else(from_output) {
         Some(Value::Object(config)) => Some(sanitize(config)),
         _ => None,
@@ -98,28 +101,46 @@ fn genkit_config(attrs: &Attributes) -> Option<Map<String, Value>> {
 
 /// The Vercel AI SDK spreads its settings over several attributes; all values become strings.
 fn vercel_parameters(attrs: &Attributes) -> Map<String, Value> {
-    let text = |key: &str| attrs.get(key).map(|v| Value::String(to_text(v)));
-    let service_tier = provider_metadata(attrs)
-        .and_then(|m| m.get("openai").and_then(|o| o.get("serviceTier")).and_then(Value::as_str).map(|s| Value::String(s.into())))
-        .or_else(|| text("gen_ai.request.service_tier"));
+    // The first of `keys` present, recorded as the parameter `name`.
+    let text = |name: &'static str, keys: &[&str]| {
+        keys.iter().find_map(|key| {
+            let value = attrs.peek(key)?;
+            attrs.use_entry(key, Entry::Named(name));
+            Some(Value::String(to_text(value)))
+        })
+    };
+    let service_tier = || {
+        let tier = provider_metadata(attrs)
+            .and_then(|m| m.get("openai").and_then(|o| o.get("serviceTier")).and_then(Value::as_str).map(|s| Value::String(s.into())));
+        match tier {
+            Some(tier) => {
+                attrs.use_entry(PROVIDER_METADATA, Entry::Named("service_tier"));
+                Some(tier)
+            }
+            None => text("service_tier", &["gen_ai.request.service_tier"]),
+        }
+    };
     [
-        ("maxSteps", text("ai.settings.maxSteps")),
-        ("toolChoice", text("ai.prompt.toolChoice")),
-        ("maxTokens", text("gen_ai.request.max_tokens")),
-        ("finishReason", text("gen_ai.response.finish_reasons").or_else(|| text("gen_ai.finishReason"))),
-        ("system", text("gen_ai.system").or_else(|| text("ai.model.provider"))),
-        ("maxRetries", text("ai.settings.maxRetries")),
-        ("mode", text("ai.settings.mode")),
-        ("temperature", text("gen_ai.request.temperature")),
-        ("service_tier", service_tier),
+        ("maxSteps", text("maxSteps", &["ai.settings.maxSteps"])),
+        ("toolChoice", text("toolChoice", &["ai.prompt.toolChoice"])),
+        ("maxTokens", text("maxTokens", &["gen_ai.request.max_tokens"])),
+        ("finishReason", text("finishReason", &["gen_ai.response.finish_reasons", "gen_ai.finishReason"])),
+        ("system", text("system", &["gen_ai.system", "ai.model.provider"])),
+        ("maxRetries", text("maxRetries", &["ai.settings.maxRetries"])),
+        ("mode", text("mode", &["ai.settings.mode"])),
+        ("temperature", text("temperature", &["gen_ai.request.temperature"])),
+        ("service_tier", service_tier()),
     ]
     .into_iter()
     .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
     .collect()
 }
 
+const PROVIDER_METADATA: &str = "ai.response.providerMetadata";
+
+/// The Vercel AI SDK's provider metadata object; not recorded (callers record what they use).
 fn provider_metadata(attrs: &Attributes) -> Option<Value> {
-    attrs.truthy("ai.response.providerMetadata").map(json_or_string).filter(Value::is_object)
+    attrs.peek(PROVIDER_METADATA).filter(|v| is_truthy(v)).map(json_or_string).filter(Value::is_object)
 }
 
 // --- usage ---
@@ -127,20 +148,21 @@ fn provider_metadata(attrs: &Attributes) -> Option<Value> {
 /// What was said about usage, in the first form found: the Langfuse SDKs' usage object, Genkit's,
 /// the Vercel AI SDK's counts, or GenAI / OpenInference counts.
 pub fn usage(attrs: &Attributes, scope_name: &str) -> UsageInput {
+    let mark = attrs.recorder().mark();
     match attrs.truthy("langfuse.observation.usage_details") {
         Some(Value::String(text)) => match parse_json(text) {
             Some(details @ Value::Object(_)) => return UsageInput { details: Some(details), ..Default::default() },
             // Valid JSON but not an object: Langfuse records no usage (and tries nothing else).
             Some(_) => return UsageInput::default(),
             // Unparsable: try the other conventions.
-            None => {}
+            None => attrs.recorder().forget_since(mark, None),
         },
         Some(details @ Value::Object(_)) => return UsageInput { details: Some(details.clone()), ..Default::default() },
         Some(_) => return UsageInput::default(),
         None => {}
     }
     if scope_name == "genkit-tracer" {
-        if let Some(details) = genkit_usage(attrs) {
+        if let Some(details) = attrs.attempt(|| genkit_usage(attrs)) {
             return UsageInput { details: Some(details), ..Default::default() };
         }
     }
@@ -192,6 +214,7 @@ fn gen_ai_usage(attrs: &Attributes) -> BTreeMap<String, f64> {
             }
             if let Some(count) = as_f64(value) {
                 counts.insert(name.to_string(), count);
+                attrs.use_entry(key, Entry::KeySuffix(prefix.len() as u16));
             }
         }
     }
@@ -202,19 +225,21 @@ fn gen_ai_usage(attrs: &Attributes) -> BTreeMap<String, f64> {
 /// tokens and its output count reasoning tokens, exactly like `prompt_tokens` /
 /// `completion_tokens` with `cache_read_input_tokens` / `reasoning.output_tokens` there.
 fn vercel_usage(attrs: &Attributes) -> BTreeMap<String, f64> {
-    let first = |keys: &[&str]| keys.iter().find_map(|k| attrs.get(k).and_then(as_f64));
+    // Each count with the attribute it came from, recorded when the count is kept.
+    let first = |keys: &[&'static str]| keys.iter().find_map(|k| attrs.peek(k).and_then(as_f64).map(|n| (n, *k)));
     let metadata = provider_metadata(attrs);
     let provider = |path: &[&str]| {
         let mut node = metadata.as_ref()?;
         for segment in path {
             node = node.get(segment)?;
         }
-        as_f64(node)
+        as_f64(node).map(|n| (n, PROVIDER_METADATA))
     };
     let mut counts = BTreeMap::new();
-    let mut put = |key: &str, value: Option<f64>| {
-        if let Some(value) = value {
-            counts.insert(key.to_string(), value);
+    let mut put = |name: &'static str, value: Option<(f64, &str)>| {
+        if let Some((value, source)) = value {
+            counts.insert(name.to_string(), value);
+            attrs.use_entry(source, Entry::Named(name));
         }
     };
     put(
@@ -236,7 +261,7 @@ fn vercel_usage(attrs: &Attributes) -> BTreeMap<String, f64> {
     put(
         "cache_creation_input_tokens",
         provider(&["anthropic", "usage", "cache_creation_input_tokens"])
-            .or_else(|| provider(&["bedrock", "usage", "cacheWriteInputTokens"]).filter(|n| *n > 0.0))
+            .or_else(|| provider(&["bedrock", "usage", "cacheWriteInputTokens"]).filter(|(n, _)| *n > 0.0))
             .or_else(|| provider(&["bedrock", "usage", "cacheCreationInputTokens"])),
     );
     put("reasoning.output_tokens", first(&["ai.usage.reasoningTokens"]).or_else(|| provider(&["openai", "reasoningTokens"])));
@@ -259,13 +284,15 @@ fn add_vertex_cached_tokens(attrs: &Attributes, counts: &mut BTreeMap<String, f6
     if CACHE_READ_KEYS.iter().any(|k| counts.contains_key(*k)) {
         return;
     }
+    const RESPONSE: &str = "gcp.vertex.agent.llm_response";
     let cached = attrs
-        .get("gcp.vertex.agent.llm_response")
+        .peek(RESPONSE)
         .map(json_or_string)
         .and_then(|r| r.get("usage_metadata").and_then(|u| u.get("cached_content_token_count")).and_then(Value::as_f64))
         .filter(|n| *n > 0.0);
     if let Some(cached) = cached {
         counts.insert("cache_read_input_tokens".into(), cached);
+        attrs.use_entry(RESPONSE, Entry::Named("cache_read_input_tokens"));
     }
 }
 
@@ -274,11 +301,12 @@ fn add_vertex_cached_tokens(attrs: &Attributes, counts: &mut BTreeMap<String, f6
 /// Cost in USD by usage type: `langfuse.observation.cost_details`, else a total from
 /// `gen_ai.usage.cost` or OpenInference's `llm.cost.total`.
 pub fn cost(attrs: &Attributes) -> Option<Value> {
+    let mark = attrs.recorder().mark();
     match attrs.truthy("langfuse.observation.cost_details") {
         Some(Value::String(text)) => match parse_json(text) {
             Some(cost @ Value::Object(_)) => return non_empty(cost),
             Some(_) => return None,
-            None => {}
+            None => attrs.recorder().forget_since(mark, None),
         },
         Some(cost @ Value::Object(_)) => return non_empty(cost.clone()),
         Some(_) => return None,
@@ -286,7 +314,11 @@ pub fn cost(attrs: &Attributes) -> Option<Value> {
     }
     ["gen_ai.usage.cost", "llm.cost.total"]
         .iter()
-        .find_map(|k| attrs.get(k).and_then(as_f64))
+        .find_map(|k| {
+            let total = attrs.peek(k).and_then(as_f64)?;
+            attrs.use_entry(k, Entry::Named("total"));
+            Some(total)
+        })
         .map(|total| serde_json::json!({ "total": total }))
 }
 
@@ -299,10 +331,12 @@ fn non_empty(object: Value) -> Option<Value> {
 /// When the first token arrived: an ISO timestamp (the Python and JS SDKs JSON-quote it), or the
 /// Vercel AI SDK's milliseconds to first chunk added to the start time.
 pub fn completion_start_time(attrs: &Attributes, start_time: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    if let Some(text) = attrs.str("langfuse.observation.completion_start_time") {
-        if let Some(time) = parse_datetime(text).or_else(|| parse_datetime(&unquote(text))) {
-            return Some(time);
-        }
+    let explicit = attrs.attempt(|| {
+        let text = attrs.str("langfuse.observation.completion_start_time")?;
+        parse_datetime(text).or_else(|| parse_datetime(&unquote(text)))
+    });
+    if explicit.is_some() {
+        return explicit;
     }
     let ms = ["ai.response.msToFirstChunk", "ai.stream.msToFirstChunk"].iter().find_map(|k| attrs.truthy(k)).and_then(as_f64)?;
     let ms = ms.ceil();
@@ -316,24 +350,37 @@ use crate::ingest::fields::parse_datetime;
 
 // --- prompt link ---
 
-/// `(name, version)` of the Langfuse prompt used, when both are given.
+/// `(name, version)` of the Langfuse prompt used, when both are given; records `promptName` and
+/// `promptVersion` (the Vercel AI SDK's `langfusePrompt` object feeds both).
 pub fn prompt(attrs: &Attributes) -> Option<(String, i32)> {
-    let vercel = attrs.truthy("ai.telemetry.metadata.langfusePrompt").map(json_or_string).filter(Value::is_object);
-    let name = ["langfuse.observation.prompt.name", "langfuse.prompt.name"]
-        .iter()
-        .find_map(|k| attrs.truthy(k))
-        .or_else(|| vercel.as_ref().and_then(|v| v.get("name")).filter(|v| is_truthy(v)))
-        .map(|v| match v {
-            Value::String(s) => unquote(s),
-            other => to_text(other),
+    const VERCEL: &str = "ai.telemetry.metadata.langfusePrompt";
+    let vercel = attrs.peek(VERCEL).filter(|v| is_truthy(v)).map(json_or_string).filter(Value::is_object);
+    let from_vercel = |name: &str, field: &'static str| {
+        let value = vercel.as_ref()?.get(name)?;
+        attrs.use_for(VERCEL, field);
+        Some(value)
+    };
+    attrs.attempt(|| {
+        let name = attrs.mapping(field::PROMPT_NAME, || {
+            ["langfuse.observation.prompt.name", "langfuse.prompt.name"]
+                .iter()
+                .find_map(|k| attrs.truthy(k))
+                .or_else(|| from_vercel("name", field::PROMPT_NAME).filter(|v| is_truthy(v)))
+                .map(|v| match v {
+                    Value::String(s) => unquote(s),
+                    other => to_text(other),
+                })
         })?;
-    let version = ["langfuse.observation.prompt.version", "langfuse.prompt.version"]
-        .iter()
-        .find_map(|k| attrs.get(k))
-        .or_else(|| vercel.as_ref().and_then(|v| v.get("version")))
-        .and_then(as_f64)
-        .filter(|v| v.fract() == 0.0 && *v >= 1.0 && *v <= f64::from(i32::MAX))?;
-    Some((name, version as i32))
+        let version = attrs.mapping(field::PROMPT_VERSION, || {
+            ["langfuse.observation.prompt.version", "langfuse.prompt.version"]
+                .iter()
+                .find_map(|k| attrs.get(k))
+                .or_else(|| from_vercel("version", field::PROMPT_VERSION))
+                .and_then(as_f64)
+                .filter(|v| v.fract() == 0.0 && *v >= 1.0 && *v <= f64::from(i32::MAX))
+        })?;
+        Some((name, version as i32))
+    })
 }
 
 #[cfg(test)]

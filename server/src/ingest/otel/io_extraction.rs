@@ -10,6 +10,8 @@
 use serde_json::{json, Map, Value};
 
 use super::attributes::{is_truthy, json_or_string, parse_json, to_text, Attributes, SpanEvent};
+use super::provenance::field::{INPUT, OUTPUT};
+use super::provenance::{Entry, Produced};
 
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct InputOutput {
@@ -34,6 +36,12 @@ impl Picked<'_> {
 
 type Found<'a> = (Option<Picked<'a>>, Option<Picked<'a>>);
 
+impl Produced for Picked<'_> {
+    fn produced(&self) -> bool {
+        true
+    }
+}
+
 /// Array slots that rebuilding flattened `gen_ai.prompt.N.*` keys may allocate; `N` comes from the
 /// sender, so without a bound `gen_ai.prompt.99999999.content` would allocate that many nulls.
 const MAX_REBUILT_ARRAY_SLOTS: usize = 10_001;
@@ -43,15 +51,18 @@ pub fn extract(attrs: &Attributes, events: &[SpanEvent], scope_name: &str) -> In
     InputOutput { input: input.map(Picked::finish), output: output.map(Picked::finish) }
 }
 
+/// Each side's reads are recorded as `input` / `output` (provenance); a rule that yields nothing
+/// used nothing, so what it read is forgotten.
 fn find<'a>(attrs: &'a Attributes, events: &'a [SpanEvent], scope_name: &str) -> Option<Found<'a>> {
-    if let Some(found) = langfuse(attrs) {
+    let tried = |rule: &dyn Fn() -> Option<Found<'a>>| attrs.attempt(rule);
+    if let Some(found) = tried(&|| langfuse(attrs)) {
         return Some(found);
     }
     match scope_name {
         "genkit-tracer" => return Some(genkit(attrs)),
         "ai" => return Some(vercel_ai(attrs)),
         "@flue/opentelemetry" => {
-            if let Some(found) = flue(attrs) {
+            if let Some(found) = tried(&|| flue(attrs)) {
                 return Some(found);
             }
         }
@@ -60,19 +71,19 @@ fn find<'a>(attrs: &'a Attributes, events: &'a [SpanEvent], scope_name: &str) ->
     operation_details_event(events)
         .or_else(|| message_events(events))
         .or_else(|| semantic_kernel_events(events, scope_name))
-        .or_else(|| google_adk(attrs))
-        .or_else(|| pair(attrs, "prompt", "all_messages_events"))
-        .or_else(|| livekit(attrs))
-        .or_else(|| logfire_events(attrs))
-        .or_else(|| pair(attrs, "mlflow.spanInputs", "mlflow.spanOutputs"))
-        .or_else(|| pair(attrs, "traceloop.entity.input", "traceloop.entity.output"))
-        .or_else(|| pair(attrs, "input.value", "output.value"))
-        .or_else(|| pair(attrs, "input", "output"))
-        .or_else(|| if scope_name == "pydantic-ai" { pydantic_ai(attrs) } else { None })
-        .or_else(|| pair(attrs, "tool_arguments", "tool_response"))
-        .or_else(|| flattened(attrs, "gen_ai.prompt", "gen_ai.completion"))
-        .or_else(|| flattened(attrs, "llm.input_messages", "llm.output_messages"))
-        .or_else(|| gen_ai_messages(attrs))
+        .or_else(|| tried(&|| google_adk(attrs)))
+        .or_else(|| tried(&|| pair(attrs, "prompt", "all_messages_events")))
+        .or_else(|| tried(&|| livekit(attrs)))
+        .or_else(|| tried(&|| logfire_events(attrs)))
+        .or_else(|| tried(&|| pair(attrs, "mlflow.spanInputs", "mlflow.spanOutputs")))
+        .or_else(|| tried(&|| pair(attrs, "traceloop.entity.input", "traceloop.entity.output")))
+        .or_else(|| tried(&|| pair(attrs, "input.value", "output.value")))
+        .or_else(|| tried(&|| pair(attrs, "input", "output")))
+        .or_else(|| if scope_name == "pydantic-ai" { tried(&|| pydantic_ai(attrs)) } else { None })
+        .or_else(|| tried(&|| pair(attrs, "tool_arguments", "tool_response")))
+        .or_else(|| tried(&|| flattened(attrs, "gen_ai.prompt", "gen_ai.completion")))
+        .or_else(|| tried(&|| flattened(attrs, "llm.input_messages", "llm.output_messages")))
+        .or_else(|| tried(&|| gen_ai_messages(attrs)))
 }
 
 /// Whether an attribute was (or could have been) consumed as input/output or metadata, and so
@@ -147,15 +158,15 @@ pub fn is_consumed_key(key: &str) -> bool {
 
 /// Both sides from two attributes, if either is truthy.
 fn pair<'a>(attrs: &'a Attributes, input_key: &str, output_key: &str) -> Option<Found<'a>> {
-    let input = attrs.truthy(input_key);
-    let output = attrs.truthy(output_key);
+    let input = attrs.mapping(INPUT, || attrs.truthy(input_key));
+    let output = attrs.mapping(OUTPUT, || attrs.truthy(output_key));
     (input.is_some() || output.is_some()).then(|| (input.map(Picked::Raw), output.map(Picked::Raw)))
 }
 
 /// Rule 1: the Langfuse SDKs (present, even if empty).
 fn langfuse(attrs: &Attributes) -> Option<Found<'_>> {
-    let input = attrs.get("langfuse.observation.input");
-    let output = attrs.get("langfuse.observation.output");
+    let input = attrs.mapping(INPUT, || attrs.get("langfuse.observation.input"));
+    let output = attrs.mapping(OUTPUT, || attrs.get("langfuse.observation.output"));
     (input.is_some() || output.is_some()).then(|| (input.map(Picked::Raw), output.map(Picked::Raw)))
 }
 
@@ -167,32 +178,44 @@ fn genkit(attrs: &Attributes) -> Found<'_> {
             other => other,
         })
     };
-    (unwrap("genkit:input", "messages").map(Picked::Built), unwrap("genkit:output", "message").map(Picked::Built))
+    (
+        attrs.mapping(INPUT, || unwrap("genkit:input", "messages").map(Picked::Built)),
+        attrs.mapping(OUTPUT, || unwrap("genkit:output", "message").map(Picked::Built)),
+    )
 }
 
 /// Rule 3: the Vercel AI SDK (scope `ai`), then GenAI messages for what is still missing.
 fn vercel_ai(attrs: &Attributes) -> Found<'_> {
-    let input = ["ai.prompt.messages", "ai.prompt", "ai.toolCall.args"]
-        .iter()
-        .find(|k| attrs.contains(k))
-        .and_then(|k| attrs.get(k))
-        .map(Picked::Raw);
-    let output = match (attrs.get("ai.response.text"), attrs.get("ai.response.toolCalls")) {
-        (Some(text), Some(tool_calls)) => {
+    let input = attrs.mapping(INPUT, || {
+        ["ai.prompt.messages", "ai.prompt", "ai.toolCall.args"].iter().find(|k| attrs.contains(k)).and_then(|k| attrs.get(k)).map(Picked::Raw)
+    });
+    let output = attrs.mapping(OUTPUT, || match (attrs.peek("ai.response.text"), attrs.peek("ai.response.toolCalls")) {
+        (Some(_), Some(_)) => {
+            let (text, tool_calls) = (attrs.get("ai.response.text")?, attrs.get("ai.response.toolCalls")?);
             Some(Picked::Built(json!({ "role": "assistant", "content": text, "tool_calls": json_or_string(tool_calls) })))
         }
-        _ => attrs.truthy("ai.response.text").or_else(|| {
-            ["ai.result.text", "ai.toolCall.result", "ai.response.object", "ai.result.object", "ai.response.toolCalls", "ai.result.toolCalls"]
-                .iter()
-                .find(|k| attrs.contains(k))
-                .and_then(|k| attrs.get(k))
-        })
-        .map(Picked::Raw),
-    };
+        _ => attrs
+            .truthy("ai.response.text")
+            .or_else(|| {
+                ["ai.result.text", "ai.toolCall.result", "ai.response.object", "ai.result.object", "ai.response.toolCalls", "ai.result.toolCalls"]
+                    .iter()
+                    .find(|k| attrs.contains(k))
+                    .and_then(|k| attrs.get(k))
+            })
+            .map(Picked::Raw),
+    });
     match (input, output) {
         (Some(input), Some(output)) => (Some(input), Some(output)),
         (input, output) => {
+            let mark = attrs.recorder().mark();
             let (gen_ai_input, gen_ai_output) = gen_ai_messages(attrs).unwrap_or((None, None));
+            // Only the missing side is taken from the GenAI messages.
+            if input.is_some() {
+                attrs.recorder().forget_since(mark, Some(INPUT));
+            }
+            if output.is_some() {
+                attrs.recorder().forget_since(mark, Some(OUTPUT));
+            }
             (input.or(gen_ai_input), output.or(gen_ai_output))
         }
     }
@@ -200,9 +223,9 @@ fn vercel_ai(attrs: &Attributes) -> Found<'_> {
 
 /// Rule 4: Flue, whose attribute names differ by span kind.
 fn flue(attrs: &Attributes) -> Option<Found<'_>> {
-    let first = |keys: &[&str]| keys.iter().find_map(|k| attrs.get(k)).map(Picked::Raw);
-    let input = first(&["flue.turn.input", "flue.tool.arguments", "flue.task.prompt", "flue.workflow.payload"]);
-    let output = first(&["flue.turn.output", "flue.tool.result", "flue.task.result", "flue.operation.result", "flue.workflow.result"]);
+    let first = |side: &'static str, keys: &[&str]| attrs.mapping(side, || keys.iter().find_map(|k| attrs.get(k)).map(Picked::Raw));
+    let input = first(INPUT, &["flue.turn.input", "flue.tool.arguments", "flue.task.prompt", "flue.workflow.payload"]);
+    let output = first(OUTPUT, &["flue.turn.output", "flue.tool.result", "flue.task.result", "flue.operation.result", "flue.workflow.result"]);
     (input.is_some() || output.is_some()).then_some((input, output))
 }
 
@@ -268,25 +291,29 @@ fn semantic_kernel_events<'a>(events: &'a [SpanEvent], scope_name: &str) -> Opti
 
 /// Rule 8: Google ADK; tool spans set the request/response to `"{}"` and use the tool keys.
 fn google_adk(attrs: &Attributes) -> Option<Found<'_>> {
-    let side = |main: &str, tool: &str| {
-        attrs.truthy(main).filter(|v| v.as_str() != Some("{}")).or_else(|| attrs.truthy(tool)).map(Picked::Raw)
+    let side = |side: &'static str, main: &str, tool: &str| {
+        attrs.mapping(side, || {
+            attrs.attempt(|| attrs.truthy(main).filter(|v| v.as_str() != Some("{}"))).or_else(|| attrs.truthy(tool)).map(Picked::Raw)
+        })
     };
-    let input = side("gcp.vertex.agent.llm_request", "gcp.vertex.agent.tool_call_args");
-    let output = side("gcp.vertex.agent.llm_response", "gcp.vertex.agent.tool_response");
+    let input = side(INPUT, "gcp.vertex.agent.llm_request", "gcp.vertex.agent.tool_call_args");
+    let output = side(OUTPUT, "gcp.vertex.agent.llm_response", "gcp.vertex.agent.tool_response");
     (input.is_some() || output.is_some()).then_some((input, output))
 }
 
 /// Rule 10: LiveKit Agents.
 fn livekit(attrs: &Attributes) -> Option<Found<'_>> {
-    let input = ["lk.input_text", "lk.user_transcript", "lk.chat_ctx"].iter().find_map(|k| attrs.get(k)).filter(|v| is_truthy(v));
-    let output = attrs.truthy("lk.function_tool.output").or_else(|| attrs.truthy("lk.response.text"));
+    let input = attrs.mapping(INPUT, || {
+        ["lk.input_text", "lk.user_transcript", "lk.chat_ctx"].iter().find_map(|k| attrs.get(k)).filter(|v| is_truthy(v))
+    });
+    let output = attrs.mapping(OUTPUT, || attrs.truthy("lk.function_tool.output").or_else(|| attrs.truthy("lk.response.text")));
     (input.is_some() || output.is_some()).then(|| (input.map(Picked::Raw), output.map(Picked::Raw)))
 }
 
 /// Rule 11: Logfire's single `events` array (JSON): the `gen_ai.choice` entry is the output, the
 /// rest the input.
 fn logfire_events(attrs: &Attributes) -> Option<Found<'_>> {
-    let events = match attrs.get("events")? {
+    let events = match attrs.peek("events")? {
         Value::String(text) => match parse_json(text) {
             Some(Value::Array(events)) => events,
             _ => return None,
@@ -301,18 +328,18 @@ fn logfire_events(attrs: &Attributes) -> Option<Found<'_>> {
     }
     let output = (!choices.is_empty()).then(|| Picked::Built(choices.swap_remove(0)));
     let input = (!inputs.is_empty()).then_some(Picked::Built(Value::Array(inputs)));
+    for (side, used) in [(INPUT, input.is_some()), (OUTPUT, output.is_some())] {
+        if used {
+            attrs.use_for("events", side);
+        }
+    }
     Some((input, output))
 }
 
 /// Rule 16: Pydantic AI agent spans.
 fn pydantic_ai(attrs: &Attributes) -> Option<Found<'_>> {
-    let input = attrs.get("pydantic_ai.all_messages").map(|messages| {
-        match attrs.truthy("gen_ai.system_instructions").and_then(|si| prepend_system_instructions(messages, si)) {
-            Some(with_system) => Picked::Built(with_system),
-            None => Picked::Raw(messages),
-        }
-    });
-    let output = attrs.get("final_result");
+    let input = attrs.mapping(INPUT, || attrs.get("pydantic_ai.all_messages").map(|messages| with_system_instructions(attrs, messages)));
+    let output = attrs.mapping(OUTPUT, || attrs.get("final_result"));
     let truthy_input = match &input {
         Some(Picked::Raw(v)) => is_truthy(v),
         Some(Picked::Built(_)) => true,
@@ -324,18 +351,20 @@ fn pydantic_ai(attrs: &Attributes) -> Option<Found<'_>> {
 /// Rule 20: GenAI `gen_ai.input.messages` / `gen_ai.output.messages` (system instructions
 /// prepended as a system message), else the tool call arguments and result.
 fn gen_ai_messages(attrs: &Attributes) -> Option<Found<'_>> {
-    let input = attrs.truthy("gen_ai.input.messages");
-    let output = attrs.truthy("gen_ai.output.messages");
+    let input = attrs.mapping(INPUT, || attrs.truthy("gen_ai.input.messages").map(|messages| with_system_instructions(attrs, messages)));
+    let output = attrs.mapping(OUTPUT, || attrs.truthy("gen_ai.output.messages"));
     if input.is_some() || output.is_some() {
-        let input = input.map(|messages| {
-            match attrs.truthy("gen_ai.system_instructions").and_then(|si| prepend_system_instructions(messages, si)) {
-                Some(with_system) => Picked::Built(with_system),
-                None => Picked::Raw(messages),
-            }
-        });
         return Some((input, output.map(Picked::Raw)));
     }
     pair(attrs, "gen_ai.tool.call.arguments", "gen_ai.tool.call.result")
+}
+
+/// The messages with `gen_ai.system_instructions` prepended when that applies, else as sent.
+fn with_system_instructions<'a>(attrs: &'a Attributes, messages: &'a Value) -> Picked<'a> {
+    match attrs.attempt(|| attrs.truthy("gen_ai.system_instructions").and_then(|si| prepend_system_instructions(messages, si))) {
+        Some(with_system) => Picked::Built(with_system),
+        None => Picked::Raw(messages),
+    }
 }
 
 /// `[{role: "system", content}, ...messages]`, unless the messages are not a list or already have
@@ -376,7 +405,7 @@ fn flattened<'a>(attrs: &'a Attributes, input_prefix: &str, output_prefix: &str)
     if !attrs.has_prefix(input_prefix) && !attrs.has_prefix(output_prefix) {
         return None;
     }
-    Some((rebuild(attrs, input_prefix), rebuild(attrs, output_prefix)))
+    Some((attrs.mapping(INPUT, || rebuild(attrs, input_prefix)), attrs.mapping(OUTPUT, || rebuild(attrs, output_prefix))))
 }
 
 fn is_index(segment: &str) -> bool {
@@ -389,34 +418,37 @@ fn rebuild<'a>(attrs: &'a Attributes, prefix: &str) -> Option<Picked<'a>> {
         return Some(Picked::Raw(whole));
     }
     let dotted = format!("{prefix}.");
-    let leaves: Vec<(&str, &Value)> =
-        attrs.with_prefix(&dotted).map(|(k, v)| (&k[dotted.len()..], v)).filter(|(path, _)| !path.is_empty()).collect();
+    let leaves: Vec<(&str, &str, &Value)> =
+        attrs.with_prefix(&dotted).map(|(k, v)| (k, &k[dotted.len()..], v)).filter(|(_, path, _)| !path.is_empty()).collect();
     if leaves.is_empty() {
         return None;
     }
-    let as_array = leaves.iter().any(|(path, _)| path.split_once('.').is_some_and(|(first, _)| is_index(first)));
+    let as_array = leaves.iter().any(|(_, path, _)| path.split_once('.').is_some_and(|(first, _)| is_index(first)));
     let mut root = if as_array { Value::Array(Vec::new()) } else { Value::Object(Map::new()) };
     let mut slots_left = MAX_REBUILT_ARRAY_SLOTS;
-    for (path, value) in leaves {
+    for (key, path, value) in leaves {
         let segments: Vec<&str> = path.split('.').collect();
-        insert_at(&mut root, &segments, value, &mut slots_left);
+        if insert_at(&mut root, &segments, value, &mut slots_left) {
+            attrs.use_entry(key, Entry::Whole);
+        }
     }
     Some(Picked::Built(root))
 }
 
 /// Sets `root[segments...] = value`, creating arrays for numeric segments and objects otherwise.
-/// Leaves that collide with an existing scalar, or would exceed the slot budget, are dropped.
-fn insert_at(root: &mut Value, segments: &[&str], value: &Value, slots_left: &mut usize) {
+/// Leaves that collide with an existing value, or would exceed the slot budget, are dropped
+/// (`false`).
+fn insert_at(root: &mut Value, segments: &[&str], value: &Value, slots_left: &mut usize) -> bool {
     let mut node = root;
     for (i, segment) in segments.iter().enumerate() {
         node = match node {
             Value::Array(items) => {
-                let Ok(index) = segment.parse::<usize>() else { return };
+                let Ok(index) = segment.parse::<usize>() else { return false };
                 if index >= items.len() {
-                    let Some(new_len) = index.checked_add(1) else { return };
+                    let Some(new_len) = index.checked_add(1) else { return false };
                     let grow = new_len - items.len();
                     if grow > *slots_left {
-                        return;
+                        return false;
                     }
                     *slots_left -= grow;
                     items.resize(new_len, Value::Null);
@@ -424,14 +456,15 @@ fn insert_at(root: &mut Value, segments: &[&str], value: &Value, slots_left: &mu
                 &mut items[index]
             }
             Value::Object(map) => map.entry(segment.to_string()).or_insert(Value::Null),
-            _ => return,
+            _ => return false,
         };
         match segments.get(i + 1) {
             None => {
                 if node.is_null() {
                     *node = value.clone();
+                    return true;
                 }
-                return;
+                return false;
             }
             Some(next) if node.is_null() => {
                 *node = if is_index(next) { Value::Array(Vec::new()) } else { Value::Object(Map::new()) };
@@ -439,6 +472,7 @@ fn insert_at(root: &mut Value, segments: &[&str], value: &Value, slots_left: &mu
             Some(_) => {}
         }
     }
+    false
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@ use serde_json::{json, Map, Value};
 use super::attributes::{json_or_string, to_text, unquote, Attributes, SpanEvent};
 use super::io_extraction::{self, InputOutput};
 use super::metadata::{self, Domain};
+use super::provenance::{self, field, Produced, Use};
 use super::types::{self, SpanOrigin};
 use super::{generation, trace_fields};
 use crate::ingest::model::{IngestBatch, ObservationPatch, TracePatch};
@@ -53,13 +54,21 @@ struct ResourceContext {
     json: Value,
     /// `langfuse.trace.metadata*` set on the resource applies to every trace and observation.
     trace_metadata: Map<String, Value>,
+    /// Which resource attributes fed `trace_metadata` (as `trace.metadata` uses).
+    trace_metadata_uses: Vec<Use>,
 }
 
 impl ResourceContext {
     fn new(resource: Option<Resource>) -> Self {
         let attrs = Attributes::decode(resource.map(|r| r.attributes).unwrap_or_default());
-        let trace_metadata = metadata::extract(&attrs, Domain::Trace);
-        ResourceContext { json: attrs.to_json(), attrs, trace_metadata }
+        let trace_metadata = attrs.mapping(field::TRACE_METADATA, || metadata::extract(&attrs, Domain::Trace));
+        let trace_metadata_uses = attrs.take_uses();
+        ResourceContext { json: attrs.to_json(), attrs, trace_metadata, trace_metadata_uses }
+    }
+
+    /// The span's and resource's rules for `field` both read: recorded on both.
+    fn mapping<T: Produced>(&self, attrs: &Attributes, field: &'static str, rule: impl FnOnce() -> T) -> T {
+        attrs.mapping(field, || self.attrs.mapping(field, rule))
     }
 }
 
@@ -155,12 +164,12 @@ fn map_span(span: Span, resource: &ResourceContext, scope: &ScopeContext, receiv
     let facts = SpanFacts {
         trace_id: hex::encode(trace_id),
         start_time,
-        name: observation_name(&span_name, &attrs),
+        name: attrs.mapping(field::NAME, || observation_name(&span_name, &attrs)),
         input,
         output,
-        environment: trace_fields::environment(&attrs, &resource.attrs),
-        version: trace_fields::version(&attrs, &resource.attrs),
-        metadata: metadata::extract(&attrs, Domain::Observation),
+        environment: resource.mapping(&attrs, field::ENVIRONMENT, || trace_fields::environment(&attrs, &resource.attrs)),
+        version: resource.mapping(&attrs, field::VERSION, || trace_fields::version(&attrs, &resource.attrs)),
+        metadata: attrs.mapping(field::METADATA, || metadata::extract(&attrs, Domain::Observation)),
         unmapped: if scope.is_langfuse_sdk { Map::new() } else { unmapped_attributes(&attrs) },
     };
     let trace = if trace_fields::is_root(parent.is_some(), &attrs) {
@@ -175,7 +184,8 @@ fn map_span(span: Span, resource: &ResourceContext, scope: &ScopeContext, receiv
         })
     };
 
-    let r#type = types::infer(&attrs, &origin);
+    let describes_trace = matches!(trace, TraceContribution::Describes(_));
+    let r#type = attrs.mapping(field::TYPE, || types::infer(&attrs, &origin));
     let mut metadata = resource.trace_metadata.clone();
     metadata.extend(facts.metadata);
     if !facts.unmapped.is_empty() {
@@ -189,16 +199,16 @@ fn map_span(span: Span, resource: &ResourceContext, scope: &ScopeContext, receiv
     observation.input = facts.input;
     observation.output = facts.output;
     observation.metadata = non_empty(metadata);
-    observation.level = Some(level(&attrs, status_code, &scope.name, &span_name));
+    observation.level = Some(attrs.mapping(field::LEVEL, || level(&attrs, status_code, &scope.name, &span_name)));
     observation.status_message = attrs
-        .get("langfuse.observation.status_message")
-        .map(to_text)
+        .mapping(field::STATUS_MESSAGE, || attrs.get("langfuse.observation.status_message").map(to_text))
         .or_else(|| (!status_message.is_empty()).then(|| status_message.clone()));
     observation.version = facts.version;
     observation.environment = Some(facts.environment);
     if r#type.is_generation_like() {
         add_generation_fields(&mut observation, &attrs, &scope.name);
     }
+    let mapped = record_mapping(&attrs, resource, describes_trace, &observation);
     observation.otel_attributes = Some(json!({
         "span": attrs.into_json(),
         "resource": resource.json.clone(),
@@ -210,8 +220,23 @@ fn map_span(span: Span, resource: &ResourceContext, scope: &ScopeContext, receiv
             "time": time_from_nanos(e.time_unix_nano).map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
             "attributes": e.attributes.into_json(),
         })).collect::<Vec<_>>(),
+        "mapped": mapped,
     }));
     (observation, trace)
+}
+
+/// `otel_attributes.mapped`: which span and resource attributes fed which fields.
+fn record_mapping(attrs: &Attributes, resource: &ResourceContext, describes_trace: bool, observation: &ObservationPatch) -> Value {
+    // The resource's trace metadata is the base of the observation's metadata, and of the
+    // trace's when this span describes it; the span's own entries override it.
+    let mut resource_uses: Vec<Use> =
+        resource.trace_metadata_uses.iter().map(|u| Use { field: field::METADATA, ..*u }).collect();
+    if describes_trace {
+        resource_uses.extend(resource.trace_metadata_uses.iter().copied());
+    }
+    resource_uses.extend(resource.attrs.take_uses());
+    let usage_types = crate::ingest::usage::gen_ai_usage_sources(&observation.usage.gen_ai);
+    provenance::to_json((attrs, attrs.take_uses()), (&resource.attrs, resource_uses), &usage_types)
 }
 
 /// What the rules derived from one span that both its observation and its trace use.
@@ -233,15 +258,29 @@ struct SpanFacts {
 /// metadata from the resource, the trace attributes and the span.
 fn full_trace(facts: &SpanFacts, attrs: &Attributes, resource: &ResourceContext) -> TracePatch {
     let mut metadata = resource.trace_metadata.clone();
-    metadata.extend(metadata::extract(attrs, Domain::Trace));
+    metadata.extend(attrs.mapping(field::TRACE_METADATA, || metadata::extract(attrs, Domain::Trace)));
     metadata.extend(facts.metadata.iter().map(|(k, v)| (k.clone(), v.clone())));
+    attrs.recorder().alias(field::METADATA, field::TRACE_METADATA);
     if !facts.unmapped.is_empty() {
         metadata.insert("attributes".into(), Value::Object(facts.unmapped.clone()));
     }
+    // Name, input and output fall back to the observation's, and so do their sources.
+    let or_observation = |value: Option<Value>, own: &Option<Value>, from: &'static str, to: &'static str| {
+        value.or_else(|| {
+            attrs.recorder().alias(from, to);
+            own.clone()
+        })
+    };
+    let name = attrs.mapping(field::TRACE_NAME, || attrs.get("langfuse.trace.name").map(to_text)).or_else(|| {
+        attrs.recorder().alias(field::NAME, field::TRACE_NAME);
+        facts.name.clone()
+    });
+    let input = attrs.mapping(field::TRACE_INPUT, || attrs.get("langfuse.trace.input").map(json_or_string));
+    let output = attrs.mapping(field::TRACE_OUTPUT, || attrs.get("langfuse.trace.output").map(json_or_string));
     TracePatch {
-        name: attrs.get("langfuse.trace.name").map(to_text).or_else(|| facts.name.clone()),
-        input: attrs.get("langfuse.trace.input").map(json_or_string).or_else(|| facts.input.clone()),
-        output: attrs.get("langfuse.trace.output").map(json_or_string).or_else(|| facts.output.clone()),
+        name,
+        input: or_observation(input, &facts.input, field::INPUT, field::TRACE_INPUT),
+        output: or_observation(output, &facts.output, field::OUTPUT, field::TRACE_OUTPUT),
         metadata: non_empty(metadata),
         ..trace_attributes(facts, attrs, resource)
     }
@@ -250,11 +289,11 @@ fn full_trace(facts: &SpanFacts, attrs: &Attributes, resource: &ResourceContext)
 /// A child span's update of its trace: only what the trace attributes say.
 fn partial_trace(facts: &SpanFacts, attrs: &Attributes, resource: &ResourceContext) -> TracePatch {
     let mut metadata = resource.trace_metadata.clone();
-    metadata.extend(metadata::extract(attrs, Domain::Trace));
+    metadata.extend(attrs.mapping(field::TRACE_METADATA, || metadata::extract(attrs, Domain::Trace)));
     TracePatch {
-        name: attrs.get("langfuse.trace.name").map(to_text),
-        input: attrs.get("langfuse.trace.input").map(json_or_string),
-        output: attrs.get("langfuse.trace.output").map(json_or_string),
+        name: attrs.mapping(field::TRACE_NAME, || attrs.get("langfuse.trace.name").map(to_text)),
+        input: attrs.mapping(field::TRACE_INPUT, || attrs.get("langfuse.trace.input").map(json_or_string)),
+        output: attrs.mapping(field::TRACE_OUTPUT, || attrs.get("langfuse.trace.output").map(json_or_string)),
         metadata: non_empty(metadata),
         ..trace_attributes(facts, attrs, resource)
     }
@@ -262,17 +301,19 @@ fn partial_trace(facts: &SpanFacts, attrs: &Attributes, resource: &ResourceConte
 
 /// Model, parameters, usage, cost, first-token time and (generations only) the prompt link.
 fn add_generation_fields(observation: &mut ObservationPatch, attrs: &Attributes, scope_name: &str) {
-    observation.model_parameters = generation::model_parameters(attrs, scope_name);
+    observation.model_parameters = attrs.mapping(field::MODEL_PARAMETERS, || generation::model_parameters(attrs, scope_name));
     if let Some(start_time) = observation.start_time {
-        observation.completion_start_time = generation::completion_start_time(attrs, start_time);
+        observation.completion_start_time =
+            attrs.mapping(field::COMPLETION_START_TIME, || generation::completion_start_time(attrs, start_time));
     }
     // Vercel AI SDK agent spans repeat the usage of the model calls beneath them.
     if !generation::is_agent_operation(attrs) {
-        observation.model = generation::model(attrs);
-        observation.usage = generation::usage(attrs, scope_name);
-        observation.cost = generation::cost(attrs);
+        observation.model = attrs.mapping(field::MODEL, || generation::model(attrs));
+        observation.usage = attrs.mapping(field::USAGE_DETAILS, || generation::usage(attrs, scope_name));
+        observation.cost = attrs.mapping(field::COST_DETAILS, || generation::cost(attrs));
     }
     if observation.r#type == ObservationType::Generation {
+        // The rule records its two fields itself (one attribute may carry both).
         if let Some((name, version)) = generation::prompt(attrs) {
             observation.prompt_name = Some(name);
             observation.prompt_version = Some(version);
@@ -284,12 +325,12 @@ fn add_generation_fields(observation: &mut ObservationPatch, attrs: &Attributes,
 fn trace_attributes(facts: &SpanFacts, attrs: &Attributes, resource: &ResourceContext) -> TracePatch {
     TracePatch {
         timestamp: Some(facts.start_time),
-        user_id: trace_fields::user_id(attrs),
-        session_id: trace_fields::session_id(attrs),
-        release: trace_fields::release(attrs, &resource.attrs),
+        user_id: attrs.mapping(field::TRACE_USER_ID, || trace_fields::user_id(attrs)),
+        session_id: attrs.mapping(field::TRACE_SESSION_ID, || trace_fields::session_id(attrs)),
+        release: resource.mapping(attrs, field::RELEASE, || trace_fields::release(attrs, &resource.attrs)),
         version: facts.version.clone(),
-        tags: trace_fields::tags(attrs),
-        public: trace_fields::public(attrs),
+        tags: attrs.mapping(field::TRACE_TAGS, || trace_fields::tags(attrs)),
+        public: attrs.mapping(field::TRACE_PUBLIC, || trace_fields::public(attrs)),
         environment: Some(facts.environment.clone()),
         ..TracePatch::new(facts.trace_id.clone())
     }
@@ -346,7 +387,7 @@ const LIVEKIT_DEBUG_SPANS: [&str; 14] = [
 
 /// `langfuse.observation.level` (foreign vocabularies accepted), else ERROR for an error status.
 fn level(attrs: &Attributes, status_code: i32, scope_name: &str, span_name: &str) -> ObservationLevel {
-    if let Some(level) = attrs.str("langfuse.observation.level").and_then(parse_level) {
+    if let Some(level) = attrs.attempt(|| attrs.str("langfuse.observation.level").and_then(parse_level)) {
         return level;
     }
     if status_code == 2 {

@@ -10,6 +10,7 @@
 use serde_json::{Map, Value};
 
 use super::attributes::{json_object, json_or_string, Attributes};
+use super::provenance::Entry;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Domain {
@@ -38,8 +39,8 @@ const NOT_METADATA: [&str; 4] =
     ["ai.telemetry.metadata.userId", "ai.telemetry.metadata.sessionId", "ai.telemetry.metadata.tags", "ai.telemetry.metadata.langfusePrompt"];
 
 pub fn extract(attrs: &Attributes, domain: Domain) -> Map<String, Value> {
-    let whole = attrs.truthy(domain.key()).or_else(|| attrs.truthy("langfuse.metadata"));
-    let mut metadata = whole.and_then(json_object).unwrap_or_default();
+    let whole = attrs.attempt(|| attrs.truthy(domain.key()).or_else(|| attrs.truthy("langfuse.metadata")).and_then(json_object));
+    let mut metadata = whole.unwrap_or_default();
     for prefix in ["ai.telemetry.metadata.", "langfuse.metadata.", domain.key_prefix()] {
         for (key, value) in attrs.with_prefix(prefix) {
             let name = &key[prefix.len()..];
@@ -47,6 +48,7 @@ pub fn extract(attrs: &Attributes, domain: Domain) -> Map<String, Value> {
                 continue;
             }
             metadata.insert(name.to_string(), json_or_string(value));
+            attrs.use_entry(key, Entry::KeySuffix(prefix.len() as u16));
         }
     }
     metadata

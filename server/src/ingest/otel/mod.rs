@@ -17,6 +17,8 @@
 //!    in [`attributes`] (value decoding, lookups), [`types`] (observation type inference),
 //!    [`io_extraction`] (input/output), [`metadata`], [`trace_fields`] (user, session, tags,
 //!    environment, ...) and [`generation`] (model, parameters, usage, cost, prompt).
+//!    While mapping, the rules record which attribute fed which field ([`provenance`]); the record
+//!    is stored with the raw attributes (`otel_attributes.mapped`) for the mapping inspector.
 //! 4. The caller stores the batch; nothing here touches the database, so all of it is unit-tested
 //!    without one.
 //!
@@ -30,6 +32,7 @@ mod io_extraction;
 mod json;
 mod mapping;
 mod metadata;
+mod provenance;
 mod trace_fields;
 mod transport;
 mod types;

@@ -575,6 +575,232 @@ fn vercel_agent_spans_have_no_model_or_usage() {
     assert_eq!((o.model.as_ref(), o.usage.is_empty()), (None, true));
 }
 
+// --- the mapping inspector's record (otel_attributes.mapped) ---
+
+/// The fields `key` fed according to `otel_attributes.mapped.<side>` (empty when unmapped).
+fn fed(o: &ObservationPatch, side: &str, key: &str) -> Vec<String> {
+    let mapped = &o.otel_attributes.as_ref().expect("otel attributes")["mapped"][side];
+    assert!(mapped.is_object(), "mapped.{side} is an object: {mapped}");
+    mapped.get(key).map(|f| serde_json::from_value(f.clone()).expect("a list of field names")).unwrap_or_default()
+}
+
+fn span_fed(o: &ObservationPatch, key: &str) -> Vec<String> {
+    fed(o, "span", key)
+}
+
+#[test]
+fn mapped_langfuse_sdk_keys_name_their_fields() {
+    let batch = ingest_protobuf(&python5_observe_export());
+    let generation = observation(&batch, "5d7c1b2a3e4f5a6b");
+    for (key, expected) in [
+        ("langfuse.observation.type", vec!["type"]),
+        ("langfuse.observation.model.name", vec!["model"]),
+        ("langfuse.observation.usage_details", vec!["usageDetails"]),
+        ("langfuse.observation.cost_details", vec!["costDetails"]),
+        ("langfuse.observation.model.parameters", vec!["modelParameters"]),
+        ("langfuse.observation.metadata.gen_meta", vec!["metadata.gen_meta"]),
+        ("langfuse.observation.output", vec!["output"]),
+        ("langfuse.version", vec!["version"]),
+        // A child with propagated trace attributes updates its trace with them.
+        ("user.id", vec!["trace.userId"]),
+        ("session.id", vec!["trace.sessionId"]),
+        ("langfuse.trace.tags", vec!["trace.tags"]),
+        ("langfuse.trace.name", vec!["trace.name"]),
+        ("langfuse.trace.metadata.tenant", vec!["trace.metadata.tenant"]),
+    ] {
+        assert_eq!(span_fed(generation, key), expected, "{key}");
+    }
+
+    let root = observation(&batch, "20a75874f2487804");
+    assert_eq!(span_fed(root, "langfuse.observation.level"), ["level"]);
+    assert_eq!(span_fed(root, "langfuse.observation.status_message"), ["statusMessage"]);
+    // The root's own metadata is the trace's too.
+    assert_eq!(span_fed(root, "langfuse.observation.metadata.outer_meta"), ["metadata.outer_meta", "trace.metadata.outer_meta"]);
+    // Read by no rule: kept only in the raw attributes (Langfuse SDK spans get no metadata copy).
+    assert!(span_fed(root, "langfuse.internal.is_app_root").is_empty());
+    assert!(fed(root, "resource", "service.name").is_empty());
+    assert!(fed(root, "resource", "telemetry.sdk.language").is_empty(), "a condition of a type rule, not a value");
+
+    let mapped = &root.otel_attributes.as_ref().unwrap()["mapped"]["span"];
+    let keys: Vec<&String> = mapped.as_object().unwrap().keys().collect();
+    assert!(!keys.iter().any(|k| k.as_str() == "langfuse.internal.is_app_root"), "unmapped keys have no entry: {keys:?}");
+}
+
+#[test]
+fn mapped_root_io_feeds_the_trace_too() {
+    let root = span(
+        "20a75874f2487804",
+        None,
+        "root",
+        0,
+        vec![text("langfuse.observation.input", "{\"q\": 1}"), text("langfuse.trace.output", "\"final\""), text("langfuse.observation.output", "x")],
+    );
+    let batch = ingest_protobuf(&export(vec![], vec![scope("langfuse-sdk", "5.0.4", vec![], vec![root])]));
+    let o = &batch.observations[0];
+    // No langfuse.trace.input: the trace takes the observation's input, and its source with it.
+    assert_eq!(span_fed(o, "langfuse.observation.input"), ["input", "trace.input"]);
+    assert_eq!(span_fed(o, "langfuse.trace.output"), ["trace.output"]);
+    assert_eq!(span_fed(o, "langfuse.observation.output"), ["output"]);
+}
+
+#[test]
+fn mapped_gen_ai_keys_and_the_model_fallback_chain() {
+    let chat = span(
+        "1111111111111111",
+        Some("2222222222222222"),
+        "chat gpt-4o",
+        0,
+        vec![
+            text("gen_ai.operation.name", "chat"),
+            text("gen_ai.system", "openai"),
+            text("gen_ai.request.model", "gpt-4o"),
+            text("gen_ai.response.model", "gpt-4o-2024-08-06"),
+            double("gen_ai.request.temperature", 0.5),
+            int("gen_ai.request.max_tokens", 100),
+            int("gen_ai.usage.input_tokens", 42),
+            int("gen_ai.usage.output_tokens", 9),
+            int("gen_ai.usage.cache_read_input_tokens", 2),
+            text("gen_ai.usage.cost", "0.0012"),
+            text("gen_ai.input.messages", "[{\"role\":\"user\",\"parts\":[{\"type\":\"text\",\"content\":\"Hi\"}]}]"),
+            text("gen_ai.output.messages", "[{\"role\":\"assistant\",\"parts\":[]}]"),
+            text("gen_ai.conversation.id", "conv-1"),
+        ],
+    );
+    let batch = ingest_protobuf(&export(vec![], vec![scope("opentelemetry.instrumentation.openai_v2", "2.1b0", vec![], vec![chat])]));
+    let o = &batch.observations[0];
+    assert_eq!(o.model.as_deref(), Some("gpt-4o-2024-08-06"));
+    assert_eq!(span_fed(o, "gen_ai.response.model"), ["model"]);
+    // Lower in the fallback chain and not a parameter: read for nothing.
+    assert!(span_fed(o, "gen_ai.request.model").is_empty());
+    assert_eq!(span_fed(o, "gen_ai.operation.name"), ["type"]);
+    assert_eq!(span_fed(o, "gen_ai.request.temperature"), ["modelParameters.temperature"]);
+    assert_eq!(span_fed(o, "gen_ai.request.max_tokens"), ["modelParameters.max_tokens"]);
+    // Usage types as priced: GenAI counts normalized (§4.6).
+    assert_eq!(span_fed(o, "gen_ai.usage.input_tokens"), ["usageDetails.input"]);
+    assert_eq!(span_fed(o, "gen_ai.usage.output_tokens"), ["usageDetails.output"]);
+    assert_eq!(span_fed(o, "gen_ai.usage.cache_read_input_tokens"), ["usageDetails.input_cached_tokens"]);
+    assert_eq!(span_fed(o, "gen_ai.usage.cost"), ["costDetails.total"]);
+    assert_eq!(span_fed(o, "gen_ai.input.messages"), ["input"]);
+    assert_eq!(span_fed(o, "gen_ai.output.messages"), ["output"]);
+    // Only the Vercel AI SDK reads gen_ai.system as a parameter; a child without trace-update
+    // attributes says nothing about its trace, so its conversation id goes nowhere.
+    assert!(span_fed(o, "gen_ai.system").is_empty());
+    assert!(span_fed(o, "gen_ai.conversation.id").is_empty());
+}
+
+#[test]
+fn mapped_openinference_and_flattened_messages() {
+    let llm = span(
+        "1111111111111111",
+        None,
+        "ChatCompletion",
+        0,
+        vec![
+            text("openinference.span.kind", "LLM"),
+            text("llm.model_name", "gpt-4o-mini"),
+            int("llm.token_count.prompt", 12),
+            int("llm.token_count.completion", 7),
+            int("llm.token_count.total", 19),
+            text("llm.invocation_parameters", "{\"temperature\": 0.1}"),
+            text("input.mime_type", "application/json"),
+            text("llm.input_messages.0.message.role", "user"),
+            text("llm.input_messages.0.message.content", "Hi"),
+            text("llm.output_messages.0.message.content", "Hello"),
+        ],
+    );
+    let batch = ingest_protobuf(&export(vec![], vec![scope("openinference.instrumentation.openai", "0.1.30", vec![], vec![llm])]));
+    let o = &batch.observations[0];
+    assert_eq!(o.input, Some(json!([{"message": {"role": "user", "content": "Hi"}}])));
+    assert_eq!(span_fed(o, "openinference.span.kind"), ["type"]);
+    assert_eq!(span_fed(o, "llm.model_name"), ["model"]);
+    assert_eq!(span_fed(o, "llm.token_count.prompt"), ["usageDetails.input"]);
+    assert_eq!(span_fed(o, "llm.token_count.completion"), ["usageDetails.output"]);
+    assert_eq!(span_fed(o, "llm.token_count.total"), ["usageDetails.total"]);
+    assert_eq!(span_fed(o, "llm.invocation_parameters"), ["modelParameters"]);
+    // Flattened messages: every leaf feeds the rebuilt list (and the root's trace).
+    assert_eq!(span_fed(o, "llm.input_messages.0.message.role"), ["input", "trace.input"]);
+    assert_eq!(span_fed(o, "llm.input_messages.0.message.content"), ["input", "trace.input"]);
+    assert_eq!(span_fed(o, "llm.output_messages.0.message.content"), ["output", "trace.output"]);
+    // Kept as raw, and in metadata.attributes for a third-party span, but not mapped to a field.
+    assert!(span_fed(o, "input.mime_type").is_empty());
+    assert_eq!(o.metadata.as_ref().unwrap()["attributes"]["input.mime_type"], json!("application/json"));
+}
+
+#[test]
+fn mapped_vercel_ai_sdk_names_parameters_usage_and_trace_fields() {
+    let generate = span(
+        "1111111111111111",
+        Some("2222222222222222"),
+        "ai.generateText.doGenerate",
+        1,
+        vec![
+            text("operation.name", "ai.generateText.doGenerate weather-bot"),
+            text("ai.operationId", "ai.generateText.doGenerate"),
+            text("ai.telemetry.functionId", "weather-bot"),
+            text("ai.telemetry.metadata.userId", "vercel-user"),
+            text("ai.telemetry.metadata.feature", "weather"),
+            text("ai.model.id", "gpt-4o"),
+            text("gen_ai.system", "openai.chat"),
+            int("gen_ai.request.max_tokens", 64),
+            text("ai.prompt.messages", "[{\"role\":\"user\",\"content\":\"Weather?\"}]"),
+            text("ai.response.text", "Sunny."),
+            int("ai.usage.promptTokens", 10),
+            int("gen_ai.usage.output_tokens", 3),
+            double("ai.response.msToFirstChunk", 250.4),
+        ],
+    );
+    let batch = ingest_protobuf(&export(vec![], vec![scope("ai", "", vec![], vec![generate])]));
+    let o = &batch.observations[0];
+    assert_eq!(span_fed(o, "ai.model.id"), ["type", "model"]);
+    assert_eq!(span_fed(o, "operation.name"), ["type"]);
+    assert_eq!(span_fed(o, "ai.operationId"), ["name"]);
+    assert_eq!(span_fed(o, "ai.telemetry.functionId"), ["name"]);
+    assert_eq!(span_fed(o, "gen_ai.system"), ["modelParameters.system"]);
+    assert_eq!(span_fed(o, "gen_ai.request.max_tokens"), ["modelParameters.maxTokens"]);
+    assert_eq!(span_fed(o, "ai.usage.promptTokens"), ["usageDetails.input"]);
+    assert_eq!(span_fed(o, "gen_ai.usage.output_tokens"), ["usageDetails.output"]);
+    assert_eq!(span_fed(o, "ai.response.msToFirstChunk"), ["completionStartTime"]);
+    assert_eq!(span_fed(o, "ai.prompt.messages"), ["input"]);
+    assert_eq!(span_fed(o, "ai.response.text"), ["output"]);
+    assert_eq!(span_fed(o, "ai.telemetry.metadata.userId"), ["trace.userId"]);
+    // Vercel telemetry metadata is read for both domains, and this span updates its trace.
+    assert_eq!(span_fed(o, "ai.telemetry.metadata.feature"), ["metadata.feature", "trace.metadata.feature"]);
+    assert_eq!(batch.traces[0].metadata, Some(json!({"feature": "weather"})));
+}
+
+#[test]
+fn mapped_metadata_records_only_the_winning_source() {
+    let root = span(
+        "20a75874f2487804",
+        Some("1111111111111111"),
+        "child",
+        0,
+        vec![
+            text("ai.telemetry.metadata.k", "vercel"),
+            text("langfuse.metadata.k", "neutral"),
+            text("langfuse.observation.metadata.k", "specific"),
+            text("langfuse.observation.level", "loud"),
+        ],
+    );
+    let mut resource = vec![text("langfuse.trace.metadata.k", "resource"), text("langfuse.trace.metadata.r", "only-resource")];
+    resource.push(text("deployment.environment", "Prod"));
+    resource.push(text("service.version", "1.2.3"));
+    let batch = ingest_protobuf(&export(resource, vec![scope("langfuse-sdk", "5.0.4", vec![], vec![root])]));
+    let o = &batch.observations[0];
+    assert_eq!(o.metadata.as_ref().unwrap()["k"], json!("specific"));
+    assert_eq!(span_fed(o, "langfuse.observation.metadata.k"), ["metadata.k"]);
+    assert!(span_fed(o, "langfuse.metadata.k").is_empty());
+    assert!(span_fed(o, "ai.telemetry.metadata.k").is_empty());
+    assert!(fed(o, "resource", "langfuse.trace.metadata.k").is_empty(), "overridden by the span");
+    // A child that does not describe its trace: the resource's trace metadata reaches only the
+    // observation.
+    assert_eq!(fed(o, "resource", "langfuse.trace.metadata.r"), ["metadata.r"]);
+    assert_eq!(fed(o, "resource", "deployment.environment"), ["environment"]);
+    assert_eq!(fed(o, "resource", "service.version"), ["version"]);
+    // An unknown level is read and rejected: the level comes from the status instead.
+    assert!(span_fed(o, "langfuse.observation.level").is_empty());
+}
+
 // --- malformed input ---
 
 #[test]

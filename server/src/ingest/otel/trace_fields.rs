@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::attributes::{to_text, unquote, Attributes};
+use super::attributes::{is_truthy, to_text, unquote, Attributes};
 use crate::ingest::environment;
 
 /// `(key, is_metadata)`: values of metadata-style keys may be JSON-quoted by the Python SDK 5.
@@ -120,21 +120,25 @@ fn non_empty_text(value: Option<&Value>) -> Option<String> {
 }
 
 pub fn release(attrs: &Attributes, resource: &Attributes) -> Option<String> {
-    non_empty_text(attrs.get("langfuse.release")).or_else(|| non_empty_text(resource.get("langfuse.release")))
+    attrs
+        .attempt(|| non_empty_text(attrs.get("langfuse.release")))
+        .or_else(|| resource.attempt(|| non_empty_text(resource.get("langfuse.release"))))
 }
 
 pub fn version(attrs: &Attributes, resource: &Attributes) -> Option<String> {
-    non_empty_text(attrs.get("langfuse.version")).or_else(|| non_empty_text(resource.get("service.version")))
+    attrs
+        .attempt(|| non_empty_text(attrs.get("langfuse.version")))
+        .or_else(|| resource.attempt(|| non_empty_text(resource.get("service.version"))))
 }
 
 pub fn has_trace_updates(attrs: &Attributes) -> bool {
-    TRACE_UPDATE_KEYS.iter().any(|k| attrs.truthy(k).is_some()) || attrs.has_prefix("langfuse.trace.metadata")
+    TRACE_UPDATE_KEYS.iter().any(|k| attrs.peek(k).is_some_and(is_truthy)) || attrs.has_prefix("langfuse.trace.metadata")
 }
 
 /// A root span describes its trace: it has no parent, or the SDK marked it as the root.
 pub fn is_root(has_parent: bool, attrs: &Attributes) -> bool {
     !has_parent
-        || match attrs.get("langfuse.internal.as_root") {
+        || match attrs.peek("langfuse.internal.as_root") {
             Some(Value::Bool(b)) => *b,
             Some(Value::String(s)) => s == "true",
             _ => false,

@@ -34,7 +34,8 @@ pub fn infer(attrs: &Attributes, origin: &SpanOrigin) -> ObservationType {
         &|| livekit(origin),
         &|| model_fallback(attrs),
     ];
-    rules.iter().find_map(|rule| rule()).unwrap_or(ObservationType::Span)
+    // A rule that read a value and then found no type in it used nothing.
+    rules.iter().find_map(|rule| attrs.attempt(rule)).unwrap_or(ObservationType::Span)
 }
 
 /// The string value of a meaningful attribute.

@@ -1,0 +1,242 @@
+//! Which attribute fed which field: the mapping inspector's record, made by the mapper itself so it
+//! cannot drift from what ingestion does.
+//!
+//! Every [`Attributes`] carries a [`Recorder`]. The mapping code names the field it is computing
+//! (`attrs.mapping(field::MODEL, || generation::model(attrs))`); while the rule runs, each lookup
+//! that hands it a value (`get`, `str`, `truthy`, `meaningful`, `first_text`) records the key, and
+//! prefix scans record the entries they keep (`use_entry`). A field that comes out empty forgets
+//! the reads made for it (the rule looked but used nothing), and so does a failed
+//! [`Attributes::attempt`] inside a rule (a value read, then rejected). Lookups that only decide
+//! *whether* a rule applies use [`Attributes::peek`], which records nothing; lookups outside any
+//! field (trace-update triggers, the root check) record nothing either.
+//!
+//! The cost is one small vector of `(entry index, field)` per span, and the stored
+//! `otel_attributes.mapped` object (`{"span": {key: [field, ...]}, "resource": {...}}`), whose
+//! strings are the only per-attribute allocations, and only for mapped attributes.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde_json::{Map, Value};
+
+use super::attributes::Attributes;
+
+/// Field names in the UI's (Langfuse's) vocabulary.
+pub mod field {
+    pub const TYPE: &str = "type";
+    pub const NAME: &str = "name";
+    pub const INPUT: &str = "input";
+    pub const OUTPUT: &str = "output";
+    pub const METADATA: &str = "metadata";
+    pub const LEVEL: &str = "level";
+    pub const STATUS_MESSAGE: &str = "statusMessage";
+    pub const VERSION: &str = "version";
+    pub const ENVIRONMENT: &str = "environment";
+    pub const MODEL: &str = "model";
+    pub const MODEL_PARAMETERS: &str = "modelParameters";
+    pub const USAGE_DETAILS: &str = "usageDetails";
+    pub const COST_DETAILS: &str = "costDetails";
+    pub const COMPLETION_START_TIME: &str = "completionStartTime";
+    pub const PROMPT_NAME: &str = "promptName";
+    pub const PROMPT_VERSION: &str = "promptVersion";
+    pub const TRACE_NAME: &str = "trace.name";
+    pub const TRACE_INPUT: &str = "trace.input";
+    pub const TRACE_OUTPUT: &str = "trace.output";
+    pub const TRACE_USER_ID: &str = "trace.userId";
+    pub const TRACE_SESSION_ID: &str = "trace.sessionId";
+    pub const TRACE_TAGS: &str = "trace.tags";
+    pub const TRACE_PUBLIC: &str = "trace.public";
+    pub const TRACE_METADATA: &str = "trace.metadata";
+    pub const RELEASE: &str = "release";
+}
+
+/// Which part of a field a value went to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// The field itself (`model`), or all of an object field (`metadata` from a JSON object).
+    Whole,
+    /// One entry of an object field, named by the attribute key from this byte on
+    /// (`langfuse.observation.metadata.tenant` → `metadata.tenant`).
+    KeySuffix(u16),
+    /// One entry of an object field, under a name of the rule's (`modelParameters.maxTokens`).
+    Named(&'static str),
+}
+
+/// One value a rule used: the attribute (by its position in the sorted attributes) and where it
+/// went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Use {
+    pub index: u32,
+    pub field: &'static str,
+    pub entry: Entry,
+}
+
+/// The field being computed and the values used so far (see the module docs).
+#[derive(Debug, Default, Clone)]
+pub struct Recorder {
+    field: Cell<Option<&'static str>>,
+    uses: RefCell<Vec<Use>>,
+}
+
+impl Recorder {
+    pub fn record(&self, index: usize, entry: Entry) {
+        if let Some(field) = self.field.get() {
+            self.record_as(index, field, entry);
+        }
+    }
+
+    pub fn record_as(&self, index: usize, field: &'static str, entry: Entry) {
+        // Attribute lists beyond u32::MAX entries cannot be decoded (the body is capped at 64 MiB).
+        if let Ok(index) = u32::try_from(index) {
+            self.uses.borrow_mut().push(Use { index, field, entry });
+        }
+    }
+
+    pub fn enter(&self, field: &'static str) -> Option<&'static str> {
+        self.field.replace(Some(field))
+    }
+
+    pub fn leave(&self, previous: Option<&'static str>) {
+        self.field.set(previous);
+    }
+
+    pub fn mark(&self) -> usize {
+        self.uses.borrow().len()
+    }
+
+    /// Forgets the uses recorded since `mark`, all of them or only those of one field.
+    pub fn forget_since(&self, mark: usize, field: Option<&'static str>) {
+        let mut uses = self.uses.borrow_mut();
+        match field {
+            None => uses.truncate(mark),
+            Some(field) => {
+                let at = mark.min(uses.len());
+                let tail = uses.split_off(at);
+                uses.extend(tail.into_iter().filter(|u| u.field != field));
+            }
+        }
+    }
+
+    /// Records every use of `from` once more as a use of `to` (a trace field that takes the
+    /// observation's value).
+    pub fn alias(&self, from: &'static str, to: &'static str) {
+        let mut uses = self.uses.borrow_mut();
+        let copies: Vec<Use> = uses.iter().filter(|u| u.field == from).map(|u| Use { field: to, ..*u }).collect();
+        uses.extend(copies);
+    }
+
+    pub fn take(&self) -> Vec<Use> {
+        std::mem::take(&mut *self.uses.borrow_mut())
+    }
+}
+
+/// Whether a rule's result is a value for its field (if not, the reads made for it are forgotten).
+pub trait Produced {
+    fn produced(&self) -> bool;
+}
+
+impl<T> Produced for Option<T> {
+    fn produced(&self) -> bool {
+        self.is_some()
+    }
+}
+
+impl<T> Produced for Vec<T> {
+    fn produced(&self) -> bool {
+        !self.is_empty()
+    }
+}
+
+impl Produced for Map<String, Value> {
+    fn produced(&self) -> bool {
+        !self.is_empty()
+    }
+}
+
+impl Produced for String {
+    fn produced(&self) -> bool {
+        true
+    }
+}
+
+impl Produced for loupe_app::domain::ObservationType {
+    fn produced(&self) -> bool {
+        true
+    }
+}
+
+impl Produced for loupe_app::domain::ObservationLevel {
+    fn produced(&self) -> bool {
+        true
+    }
+}
+
+impl Produced for crate::ingest::model::UsageInput {
+    fn produced(&self) -> bool {
+        !self.is_empty()
+    }
+}
+
+/// The stored form: `{"span": {key: [field, ...]}, "resource": {key: [field, ...]}}`.
+///
+/// `resource` uses come first: where both fill the same object entry (`metadata.tenant` from the
+/// resource and from the span), the later one wins, as it does in the mapped value. The same
+/// holds within each list (a rule's later source overrides an earlier one). `usage_types` turns
+/// GenAI count names (`input_tokens`) into the usage types they end up as (`input`); counts that
+/// end up nowhere are dropped. Linear in the number of uses (a span may carry thousands of
+/// metadata keys).
+pub fn to_json(span: (&Attributes, Vec<Use>), resource: (&Attributes, Vec<Use>), usage_types: &BTreeMap<String, (i64, &str)>) -> Value {
+    const SIDES: [&str; 2] = ["resource", "span"];
+    let usage_type_of: HashMap<&str, &str> = usage_types.iter().map(|(usage_type, (_, count))| (*count, usage_type.as_str())).collect();
+    // (side, entry index, field, object entry); `None` once a later source replaced it. Names are
+    // borrowed until the output is built.
+    type Resolved<'a> = (usize, u32, &'static str, Option<&'a str>);
+    let mut resolved: Vec<Option<Resolved>> = Vec::with_capacity(span.1.len() + resource.1.len());
+    let mut seen: HashSet<Resolved> = HashSet::new();
+    let mut entry_source: HashMap<(&'static str, &str), usize> = HashMap::new();
+    for (side, (attrs, uses)) in [&resource, &span].into_iter().enumerate() {
+        for u in uses {
+            let Some(key) = attrs.key_at(u.index as usize) else { continue };
+            let entry = match u.entry {
+                Entry::Whole => None,
+                Entry::KeySuffix(start) => key.get(usize::from(start)..).filter(|s| !s.is_empty()),
+                Entry::Named(name) => Some(name),
+            };
+            let entry = match (u.field, entry) {
+                (field::USAGE_DETAILS, Some(count)) => match usage_type_of.get(count) {
+                    Some(usage_type) => Some(*usage_type),
+                    None => continue,
+                },
+                (_, entry) => entry,
+            };
+            let use_ = (side, u.index, u.field, entry);
+            if !seen.insert(use_) {
+                continue;
+            }
+            if let Some(entry) = entry {
+                // A later source of the same object entry replaces the earlier one.
+                if let Some(earlier) = entry_source.insert((u.field, entry), resolved.len()) {
+                    resolved[earlier] = None;
+                }
+            }
+            resolved.push(Some(use_));
+        }
+    }
+    let mut out = [Map::new(), Map::new()];
+    for (side, index, field, entry) in resolved.into_iter().flatten() {
+        let attrs = if side == 0 { resource.0 } else { span.0 };
+        let Some(key) = attrs.key_at(index as usize) else { continue };
+        let name = match entry {
+            None => field.to_string(),
+            Some(entry) => format!("{field}.{entry}"),
+        };
+        if let Value::Array(fields) = out[side].entry(key.to_string()).or_insert_with(|| Value::Array(Vec::new())) {
+            fields.push(Value::String(name));
+        }
+    }
+    let mut mapped = Map::new();
+    for (side, fields) in SIDES.into_iter().zip(out) {
+        mapped.insert(side.into(), Value::Object(fields));
+    }
+    Value::Object(mapped)
+}
