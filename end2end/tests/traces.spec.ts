@@ -257,3 +257,29 @@ test("LLM output is shown by shape and never executed; a public trace opens by i
   await expect(visitorPage.getByTestId("trace-name")).toHaveCount(0);
   await visitor.close();
 });
+
+test("an OTel span's panel shows its raw attributes next to the fields they became", async ({ page, request }) => {
+  const start = BigInt(Date.now() - 20_000) * 1_000_000n;
+  const body = { resourceSpans: [{
+    resource: { attributes: [{ key: "service.name", value: { stringValue: "chat-svc" } }] },
+    scopeSpans: [{ scope: { name: "opentelemetry.instrumentation.openai_v2" }, spans: [{
+      traceId: "5b8aa5a2d2c872e8321cf37308d69df9", spanId: "051581bf3cb55c19", name: "chat gpt-4o", kind: 3,
+      startTimeUnixNano: start.toString(), endTimeUnixNano: (start + 800_000_000n).toString(),
+      attributes: [
+        { key: "gen_ai.operation.name", value: { stringValue: "chat" } },
+        { key: "gen_ai.request.model", value: { stringValue: "gpt-4o" } },
+        { key: "gen_ai.usage.input_tokens", value: { intValue: "42" } },
+        { key: "http.route", value: { stringValue: "/chat" } },
+      ] }] }] }] };
+  const response = await request.post("/api/public/otel/v1/traces", { headers: { Authorization: AUTH, "Content-Type": "application/json" }, data: body });
+  expect(response.status()).toBe(200);
+
+  await signIn(page, OWNER.email, OWNER.password);
+  await openHydrated(page, `/project/${PROJECT}/traces/5b8aa5a2d2c872e8321cf37308d69df9?observation=051581bf3cb55c19`);
+  await expect(page.getByTestId("observation-model")).toHaveText("gpt-4o");
+  const inspector = page.getByTestId("mapping-inspector");
+  await inspector.locator("summary").click();
+  await expect(inspector.locator('[data-testid=otel-attribute][data-key="gen_ai.request.model"]')).toHaveAttribute("data-mapped-to", "model");
+  await expect(inspector.locator('[data-testid=otel-attribute][data-key="gen_ai.usage.input_tokens"]')).toHaveAttribute("data-mapped-to", "usageDetails.input");
+  await expect(inspector.locator('[data-testid=otel-attribute][data-key="http.route"]')).toContainText("not mapped");
+});

@@ -161,6 +161,7 @@ async fn a_trace_its_tree_and_one_observation_for_members_only() {
     assert!(gen["observation"]["totalCost"].as_f64().unwrap() > 0.0);
     assert_eq!(gen["scores"][0]["comment"], "good <b>answer</b>");
     assert_eq!(gen["scores"].as_array().unwrap().len(), 1, "only this observation's scores");
+    assert_eq!(gen["attributes"], json!([]), "no OTel attributes for a batch-API observation");
     // The observation must belong to the trace in the URL.
     let elsewhere = browser.call("get_observation", &[("project_id", "proj-a"), ("trace_id", "other"), ("observation_id", "gen")]).await;
     assert_eq!(elsewhere.status, 404);

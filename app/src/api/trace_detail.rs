@@ -70,7 +70,11 @@ pub async fn get_observation(project_id: String, trace_id: String, observation_i
             .await?
             .ok_or_else(|| AppError::NotFound(format!("observation {observation_id}")))?;
         let scores = crate::store::scores::for_observation(&state.pool, &project_id, &trace_id, &observation_id).await?;
-        Ok(ObservationDetail { observation, scores })
+        let attributes = crate::store::observations::otel_attributes(&state.pool, &project_id, &observation_id)
+            .await?
+            .map(|(attributes, mapping)| crate::domain::otel_inspector::rows(&attributes, &mapping))
+            .unwrap_or_default();
+        Ok(ObservationDetail { observation, scores, attributes })
     }
     .await)
 }

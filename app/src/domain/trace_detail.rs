@@ -38,4 +38,7 @@ pub struct ObservationDetail {
     pub observation: Observation,
     /// Scores given to this observation (with their comments), oldest first.
     pub scores: Vec<Score>,
+    /// The raw OTel attributes with the fields each one fed (the mapping inspector); empty for
+    /// observations that did not arrive over OTLP.
+    pub attributes: Vec<super::otel_inspector::AttributeRow>,
 }

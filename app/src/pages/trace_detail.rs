@@ -16,6 +16,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::trace_detail::{get_observation, get_trace, get_trace_tree, SetTracePublic};
 use crate::components::content::ContentView;
+use crate::components::otel_inspector::OtelInspector;
 use crate::components::ui::*;
 use crate::components::waterfall::{format_cost, type_badge, type_label, Waterfall};
 use crate::domain::score_views::Score;
@@ -384,6 +385,17 @@ fn ObservationBody(detail: ObservationDetail) -> impl IntoView {
             {parameters.map(|p| view! { <Field label="Model parameters"><ContentView value=Some(p) testid="observation-parameters" /></Field> })}
             {(o.metadata.as_object().is_some_and(|m| !m.is_empty())).then(|| view! {
                 <Field label="Metadata"><ContentView value=Some(o.metadata.clone()) testid="observation-metadata" /></Field>
+            })}
+            {(!detail.attributes.is_empty()).then(|| {
+                let rows = detail.attributes.clone();
+                view! {
+                    <details class="rounded border border-zinc-200 dark:border-zinc-800" data-testid="mapping-inspector">
+                        <summary class="cursor-pointer px-3 py-2 text-xs font-semibold uppercase tracking-wide text-zinc-500">
+                            {format!("OpenTelemetry attributes ({}) and what they became", rows.len())}
+                        </summary>
+                        <div class="border-t border-zinc-200 p-2 dark:border-zinc-800"><OtelInspector rows /></div>
+                    </details>
+                }
             })}
             <Field label="Scores">
                 {if detail.scores.is_empty() {
