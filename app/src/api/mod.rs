@@ -11,6 +11,7 @@ pub mod members;
 pub mod organizations;
 pub mod projects;
 pub mod system;
+pub mod trace_list;
 pub mod traces;
 
 #[cfg(feature = "ssr")]

@@ -111,7 +111,7 @@ fn FilterBar(query: Memo<TraceListQuery>, base: String) -> impl IntoView {
             release: get(5),
             version: get(6),
             range: range.get_untracked(),
-            before: String::new(),
+            ..query.get_untracked()
         };
         navigate(&format!("{base}{}", q.to_search()), Default::default());
     };
