@@ -94,6 +94,13 @@ impl TraceListQuery {
         })
     }
 
+    /// Sets the field of a URL key (an unknown key changes nothing).
+    pub fn set(&mut self, key: &str, value: &str) {
+        if let Some(field) = self.field_mut(key) {
+            *field = value.to_string();
+        }
+    }
+
     /// The value of a URL key ("" for an unknown key).
     pub fn get(&self, key: &str) -> String {
         self.clone().field_mut(key).map(|v| v.clone()).unwrap_or_default()
