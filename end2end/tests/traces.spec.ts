@@ -282,4 +282,91 @@ test("an OTel span's panel shows its raw attributes next to the fields they beca
   await expect(inspector.locator('[data-testid=otel-attribute][data-key="gen_ai.request.model"]')).toHaveAttribute("data-mapped-to", "model");
   await expect(inspector.locator('[data-testid=otel-attribute][data-key="gen_ai.usage.input_tokens"]')).toHaveAttribute("data-mapped-to", "usageDetails.input");
   await expect(inspector.locator('[data-testid=otel-attribute][data-key="http.route"]')).toContainText("not mapped");
+
+test("traces list: CJK search, sort by cost, a hidden column stays hidden, saved views, bulk delete", async ({ page, request }) => {
+  const at = (s: number) => new Date(Date.now() - 120_000 + s * 1000).toISOString();
+  const traces = [
+    { id: "e2e-list-1", input: "作为一个影评人，我推荐这部电影", cost: 0.3 },
+    { id: "e2e-list-2", input: "Hello from the list test", cost: 0.1 },
+    { id: "e2e-list-3", input: "影视新闻", cost: 0.2 },
+    { id: "e2e-list-4", input: "another english trace", cost: 0.05 },
+  ];
+  const batch = traces.flatMap((t, i) => [
+    { id: `${t.id}-e`, type: "trace-create", timestamp: at(i), body: { id: t.id, name: `list ${i + 1}`, userId: "e2e-list", timestamp: at(i), input: t.input } },
+    { id: `${t.id}-g`, type: "generation-create", timestamp: at(i), body: { id: `${t.id}-gen`, traceId: t.id, startTime: at(i), endTime: at(i + 1), costDetails: { total: t.cost } } },
+  ]);
+  expect((await request.post("/api/public/ingestion", { headers: { Authorization: AUTH }, data: { batch } })).status()).toBe(207);
+
+  await signIn(page, OWNER.email, OWNER.password);
+  await openHydrated(page, `/project/${PROJECT}/traces?user=e2e-list`);
+  const rows = page.getByTestId("trace-row");
+  await expect(rows).toHaveCount(4);
+
+  // A Chinese phrase through the search box: only the matching trace.
+  await page.getByTestId("trace-search").fill("作为一个");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await expect(page).toHaveURL(/search=%E4%BD%9C%E4%B8%BA%E4%B8%80%E4%B8%AA/);
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toHaveAttribute("data-trace-id", "e2e-list-1");
+  await expect(rows.first().getByTestId("trace-input")).toHaveText("作为一个影评人，我推荐这部电影");
+  // Its chip's × removes the search again.
+  await page.getByTestId("filter-chip").filter({ hasText: "Search" }).click();
+  await expect(rows).toHaveCount(4);
+
+  // A bad number is named beside the form and never reaches the URL.
+  await page.getByTestId("more-filters").click();
+  await page.getByLabel("Cost ≥ ($)").fill("cheap");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await expect(page.getByTestId("filter-error")).toContainText("Cost ≥ ($)");
+  await expect(page).toHaveURL(/\?user=e2e-list$/);
+  await page.getByLabel("Cost ≥ ($)").fill("");
+
+  // Sort by cost (largest first), by clicking the column header.
+  await page.getByTestId("sort-cost").click();
+  await expect(page).toHaveURL(/\?user=e2e-list&sort=cost$/);
+  await expect(rows.first()).toHaveAttribute("data-trace-id", "e2e-list-1");
+  const order = await rows.evaluateAll((els) => els.map((e) => e.getAttribute("data-trace-id")));
+  expect(order).toEqual(["e2e-list-1", "e2e-list-3", "e2e-list-2", "e2e-list-4"]);
+  await page.getByTestId("sort-cost").click();
+  await expect(page).toHaveURL(/sort=cost&dir=asc$/);
+  await expect(rows.first()).toHaveAttribute("data-trace-id", "e2e-list-4");
+  await page.getByTestId("sort-cost").click();
+  await expect(rows.first()).toHaveAttribute("data-trace-id", "e2e-list-1");
+
+  // Hide the Environment column; it stays hidden after a reload.
+  const headers = page.getByTestId("traces-table").locator("thead th");
+  await expect(headers.filter({ hasText: "Environment" })).toHaveCount(1);
+  await page.getByTestId("columns-button").click();
+  await page.getByTestId("column-toggle-environment").uncheck();
+  await expect(headers.filter({ hasText: "Environment" })).toHaveCount(0);
+  await page.getByTestId("column-up-cost").click();
+  await page.getByTestId("columns-button").click();
+  await page.reload();
+  await expect(page.locator("body[data-hydrated=true]")).toBeAttached({ timeout: 20_000 });
+  await expect(rows).toHaveCount(4);
+  await expect(headers.filter({ hasText: "Environment" })).toHaveCount(0);
+
+  // Save this view, go elsewhere, apply it.
+  await page.getByTestId("views-button").click();
+  await page.getByTestId("view-name").fill("Costly e2e traces");
+  await page.getByTestId("save-view").click();
+  await expect(page.getByTestId("saved-view").filter({ hasText: "Costly e2e traces" })).toBeVisible();
+  await openHydrated(page, `/project/${PROJECT}/traces`);
+  await page.getByTestId("views-button").click();
+  await page.getByTestId("saved-view").filter({ hasText: "Costly e2e traces" }).click();
+  await expect(page).toHaveURL(/\?user=e2e-list&sort=cost$/);
+  await expect(rows).toHaveCount(4);
+  await expect(rows.first()).toHaveAttribute("data-trace-id", "e2e-list-1");
+
+  // Bulk delete two traces.
+  await page.locator('tr[data-trace-id="e2e-list-2"]').getByTestId("select-trace").check();
+  await page.locator('tr[data-trace-id="e2e-list-4"]').getByTestId("select-trace").check();
+  await page.getByTestId("bulk-delete").click();
+  await expect(page.getByTestId("bulk-bar")).toContainText("Delete 2 traces with their observations and scores?");
+  await page.getByTestId("confirm-delete").click();
+  await expect(rows).toHaveCount(2);
+  const left = await rows.evaluateAll((els) => els.map((e) => e.getAttribute("data-trace-id")));
+  expect(left).toEqual(["e2e-list-1", "e2e-list-3"]);
+  await page.reload();
+  await expect(rows).toHaveCount(2);
 });

@@ -92,20 +92,21 @@ async fn the_list_pages_by_cursor_and_filters() {
 #[tokio::test]
 async fn deep_pages_walk_the_index_from_the_cursor() {
     let api = TestApi::new().await;
-    let filter = loupe_app::store::traces::TraceFilter::default();
-    let before = Some((chrono::Utc::now(), "t".to_string()));
-    // The same query the server function runs, explained: an index scan from the cursor, no sort.
-    let mut qb = sqlx::QueryBuilder::<sqlx::Postgres>::new("EXPLAIN ");
-    qb.push("SELECT t.id FROM traces t WHERE t.project_id = ").push_bind("proj-a");
-    qb.push(" AND (t.timestamp, t.id) < (").push_bind(before.as_ref().unwrap().0).push(", ").push_bind("t").push(")");
-    qb.push(" ORDER BY t.timestamp DESC, t.id DESC LIMIT 51");
-    sqlx::query("SET enable_seqscan = off").execute(&api.pool).await.unwrap();
-    let plan: Vec<String> = qb.build_query_scalar().fetch_all(&api.pool).await.unwrap();
+    let query = loupe_app::domain::trace_list::TraceListQuery {
+        before: loupe_app::domain::trace_list::cursor_of(None, chrono::Utc::now(), "t"),
+        ..Default::default()
+    };
+    let spec = query.parse(chrono::Utc::now()).unwrap();
+    // The query the server function runs, explained: an index scan from the cursor, no sort.
+    let mut conn = api.pool.acquire().await.unwrap();
+    sqlx::query("SET enable_seqscan = off").execute(&mut *conn).await.unwrap();
+    let mut explain = loupe_app::store::trace_list::page_query_with_prefix("EXPLAIN ", "proj-a", &spec, 51);
+    let plan: Vec<String> = explain.build_query_scalar().persistent(false).fetch_all(&mut *conn).await.unwrap();
     let plan = plan.join("\n");
     assert!(plan.contains("traces_time_idx"), "{plan}");
     assert!(!plan.contains("Sort"), "{plan}");
     // And the store function returns what the plan promises.
-    assert!(loupe_app::store::traces::older_than(&api.pool, "proj-a", &filter, before, 51).await.unwrap().is_empty());
+    assert!(loupe_app::store::trace_list::page(&api.pool, "proj-a", &spec, 51).await.unwrap().is_empty());
 }
 
 #[tokio::test]

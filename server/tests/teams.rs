@@ -300,6 +300,7 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
         .unwrap()
         .to_string();
     let victim_id = victim.ok("session", &[]).await["user"]["id"].as_str().unwrap().to_string();
+    let view_b = victim.ok("create_saved_view", &[("project_id", &project_b), ("name", "Victim view")]).await["id"].as_str().unwrap().to_string();
 
     let mut attacker = Browser::sign_up(&api, "attacker@example.com", PASSWORD).await;
     let (org_a, project_a) = attacker.create_org("Attacker Org", "Attacker Project").await;
@@ -312,6 +313,7 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
                 (SELECT string_agg(user_id || role, ',' ORDER BY user_id) FROM organization_memberships WHERE org_id = $1),
                 (SELECT string_agg(user_id || role, ',' ORDER BY user_id) FROM project_memberships WHERE project_id = $2),
                 (SELECT string_agg(id || coalesce(revoked_at::text, ''), ',' ORDER BY id) FROM invitations WHERE org_id = $1),
+                (SELECT string_agg(id || name, ',' ORDER BY id) FROM saved_views WHERE project_id = $2),
                 (SELECT count(*)::text FROM audit_log WHERE org_id = $1))",
         )
         .bind(&org_b)
@@ -354,6 +356,11 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
         ("get_trace_user", vec![("project_id", &project_b), ("user_id", "any")]),
         ("list_trace_sessions", vec![("project_id", &project_b)]),
         ("get_trace_session", vec![("project_id", &project_b), ("session_id", "any")]),
+        ("bulk_traces", vec![("project_id", &project_b), ("action", "Delete"), ("trace_ids[0]", "any")]),
+        ("list_saved_views", vec![("project_id", &project_b)]),
+        ("create_saved_view", vec![("project_id", &project_b), ("name", "Planted")]),
+        ("delete_saved_view", vec![("project_id", &project_b), ("view_id", &view_b)]),
+        ("delete_saved_view", vec![("project_id", &project_a), ("view_id", &view_b)]),
     ];
     let mut covered: Vec<&str> = table.iter().map(|(endpoint, _)| *endpoint).collect();
     for (endpoint, form) in &table {

@@ -12,6 +12,7 @@ pub mod organizations;
 pub mod projects;
 pub mod system;
 pub mod trace_detail;
+pub mod trace_list;
 pub mod traces;
 
 #[cfg(feature = "ssr")]

@@ -7,62 +7,46 @@ use crate::error::AppError;
 
 pub const PAGE_SIZE: i64 = 50;
 
-/// One page of the project's traces, newest first, narrowed by the query's filters.
+/// One page of the project's traces: filtered, sorted (time, latency or cost; newest / largest
+/// first by default) and continued after the query's cursor. Aggregates come from
+/// `trace_metrics` (kept by ingestion), scores from one query over the page's traces.
 #[server(prefix = "/api/ui", endpoint = "list_traces")]
 pub async fn list_traces(project_id: String, #[server(default)] query: TraceListQuery) -> Result<TraceListPage, AppError> {
     use crate::api::support::{base_url, respond, state};
-    use crate::domain::trace_list::{cursor_of, parse_cursor, SetupHint, TraceListRow};
-    use crate::store::traces::{self, TraceFilter};
+    use crate::domain::trace_list::{cursor_of, SetupHint, TraceListRow};
+    use crate::store::{trace_list, traces};
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
         crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?;
-        let before = match query.before.as_str() {
-            "" => None,
-            cursor => Some(parse_cursor(cursor).ok_or_else(|| {
-                AppError::invalid("before", "This page link is damaged; start again from the newest traces.")
-            })?),
-        };
-        let from_timestamp = match query.range.as_str() {
-            "" => None,
-            range => Some(
-                chrono::Utc::now()
-                    - crate::domain::trace_list::range_length(range).ok_or_else(|| {
-                        AppError::invalid("range", format!("Unknown time range {range:?}: use 1h, 24h, 7d or 30d."))
-                    })?,
-            ),
-        };
-        let some = |v: &str| (!v.is_empty()).then(|| v.to_string());
-        let filter = TraceFilter {
-            name: some(&query.name),
-            user_id: some(&query.user),
-            session_id: some(&query.session),
-            tags: some(&query.tag).into_iter().collect(),
-            environments: some(&query.environment).into_iter().collect(),
-            release: some(&query.release),
-            version: some(&query.version),
-            from_timestamp,
-            ..Default::default()
-        };
-        // One more than a page tells whether an older page exists.
-        let mut found = traces::older_than(&state.pool, &project_id, &filter, before, PAGE_SIZE + 1).await?;
+        let spec = query.parse(chrono::Utc::now()).map_err(|(field, message)| AppError::invalid(field, message))?;
+        // One more than a page tells whether another page follows.
+        let mut found = trace_list::page(&state.pool, &project_id, &spec, PAGE_SIZE + 1).await?;
         let next_before = (found.len() as i64 > PAGE_SIZE).then(|| {
             found.truncate(PAGE_SIZE as usize);
             let last = found.last().expect("a full page");
-            cursor_of(last.timestamp, &last.id)
+            cursor_of(last.sort_value(spec.sort), last.trace.timestamp, &last.trace.id)
         });
-        let ids: Vec<String> = found.iter().map(|t| t.id.clone()).collect();
-        let mut metrics = traces::metrics(&state.pool, &project_id, &ids).await?;
+        let ids: Vec<String> = found.iter().map(|t| t.trace.id.clone()).collect();
+        let mut scores = trace_list::scores(&state.pool, &project_id, &ids).await?;
         let rows = found
             .into_iter()
-            .map(|trace| {
-                let m = metrics.remove(&trace.id).unwrap_or_default();
+            .map(|t| {
+                let (score_count, scores) = scores.remove(&t.trace.id).unwrap_or_default();
                 TraceListRow {
-                    latency: m.latency,
-                    total_cost: m.total_cost,
-                    observation_count: m.observation_ids.len(),
-                    score_count: m.score_ids.len(),
-                    trace,
+                    latency: t.latency,
+                    total_cost: t.total_cost,
+                    total_tokens: t.total_tokens,
+                    observation_count: t.observation_count.max(0) as usize,
+                    level: t.level.clamp(0, 3) as u8,
+                    error_count: t.error_count,
+                    warning_count: t.warning_count,
+                    models: t.models,
+                    input_preview: t.input_preview,
+                    output_preview: t.output_preview,
+                    score_count,
+                    scores,
+                    trace: t.trace,
                 }
             })
             .collect::<Vec<_>>();
@@ -151,7 +135,15 @@ pub async fn get_trace_user(project_id: String, user_id: String) -> Result<crate
             .ok_or_else(|| AppError::NotFound(format!("user {user_id}")))?;
         let sessions = crate::store::trace_users::sessions_of_user(&state.pool, &project_id, &user_id, 20).await?;
         let filter = crate::store::traces::TraceFilter { user_id: Some(user_id.clone()), ..Default::default() };
-        let recent_traces = crate::store::traces::older_than(&state.pool, &project_id, &filter, None, 20).await?;
+        let recent_traces = crate::store::traces::list(
+            &state.pool,
+            &project_id,
+            &filter,
+            crate::store::traces::TraceOrder::default(),
+            crate::store::query::Page { limit: 20, offset: 0 },
+            false,
+        )
+        .await?;
         Ok(crate::domain::trace_list::TraceUserDetail { user: summary, sessions, recent_traces })
     }
     .await)

@@ -24,6 +24,9 @@ pub enum Action {
     WritePrompts,
     /// Work annotation queues.
     WriteAnnotations,
+    /// Save views of the traces list and delete one's own (an Admin deletes anyone's, through
+    /// `ManageProjectSettings`).
+    SaveViews,
     /// Move protected prompt labels (e.g. `production`).
     MoveProtectedPromptLabels,
     /// Create and revoke API keys.
@@ -45,12 +48,13 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Action::ReadProjectData,
         Action::WriteTraces,
         Action::WriteScores,
         Action::WritePrompts,
         Action::WriteAnnotations,
+        Action::SaveViews,
         Action::MoveProtectedPromptLabels,
         Action::ManageApiKeys,
         Action::ManageProjectSettings,
@@ -67,7 +71,11 @@ impl Action {
     pub fn minimum_role(self) -> Role {
         match self {
             Action::ReadProjectData => Role::Viewer,
-            Action::WriteTraces | Action::WriteScores | Action::WritePrompts | Action::WriteAnnotations => Role::Member,
+            Action::WriteTraces
+            | Action::WriteScores
+            | Action::WritePrompts
+            | Action::WriteAnnotations
+            | Action::SaveViews => Role::Member,
             Action::MoveProtectedPromptLabels
             | Action::ManageApiKeys
             | Action::ManageProjectSettings
@@ -87,6 +95,7 @@ impl Action {
             Action::WriteScores => "add or change scores",
             Action::WritePrompts => "change prompts",
             Action::WriteAnnotations => "annotate",
+            Action::SaveViews => "save views",
             Action::MoveProtectedPromptLabels => "move protected prompt labels",
             Action::ManageApiKeys => "manage API keys",
             Action::ManageProjectSettings => "change project settings",
@@ -179,6 +188,7 @@ mod tests {
         WriteScores                Y Y Y .
         WritePrompts               Y Y Y .
         WriteAnnotations           Y Y Y .
+        SaveViews                  Y Y Y .
         MoveProtectedPromptLabels  Y Y . .
         ManageApiKeys              Y Y . .
         ManageProjectSettings      Y Y . .

@@ -140,7 +140,7 @@ pub async fn purge_deleted_batch(pool: &PgPool, batch: i64) -> Result<u64, sqlx:
     else {
         return Ok(0);
     };
-    for table in ["observations", "scores", "traces", "trace_sessions"] {
+    for table in ["observations", "scores", "traces", "trace_metrics", "trace_sessions", "saved_views"] {
         let sql = format!(
             "DELETE FROM {table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM {table} WHERE project_id = $1 LIMIT $2))"
         );

@@ -2,8 +2,9 @@
 //! and scores; deletion of a trace with everything attached to it.
 //!
 //! Lists are built for volume: the default order (timestamp, id, newest first) walks the
-//! `traces_time_idx` index, and the aggregates (latency, cost, observation and score ids) are
-//! computed afterwards for the page's traces only, in one grouped query.
+//! `traces_time_idx` index. The explorer's list (filters on aggregates, sorts by latency and
+//! cost) is `trace_list.rs`, over the aggregates ingestion keeps in `trace_metrics`; `metrics`
+//! here computes a few traces' aggregates from their observations (the trace page).
 
 use std::collections::HashMap;
 
@@ -190,26 +191,6 @@ pub fn list_query(
     qb
 }
 
-/// The next page of the explorer's list: traces older than `before` (timestamp, then id, both
-/// descending — the order of `traces_time_idx`, so the database walks the index from the cursor
-/// instead of counting past an offset).
-pub async fn older_than(
-    pool: &PgPool,
-    project_id: &str,
-    filter: &TraceFilter,
-    before: Option<(DateTime<Utc>, String)>,
-    limit: i64,
-) -> Result<Vec<Trace>, sqlx::Error> {
-    let mut qb = QueryBuilder::new(select(false));
-    push_filter(&mut qb, project_id, filter);
-    if let Some((timestamp, id)) = before {
-        qb.push(" AND (t.timestamp, t.id) < (").push_bind(timestamp).push(", ").push_bind(id).push(")");
-    }
-    qb.push(TraceOrder::default().sql());
-    qb.push(" LIMIT ").push_bind(limit);
-    qb.build().fetch_all(pool).await?.iter().map(trace_from_row).collect()
-}
-
 /// Whether the project has any trace at all (the list's empty state).
 pub async fn any(pool: &PgPool, project_id: &str) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM traces WHERE project_id = $1)").bind(project_id).fetch_one(pool).await
@@ -304,25 +285,36 @@ impl Deleted {
 /// transaction: a reader sees either all of it or none of it gone.
 pub async fn delete(pool: &PgPool, project_id: &str, trace_ids: &[String]) -> Result<Deleted, sqlx::Error> {
     let mut tx = pool.begin().await?;
+    let deleted = delete_in(&mut tx, project_id, trace_ids).await?;
+    tx.commit().await?;
+    Ok(deleted)
+}
+
+/// [`delete`] inside the caller's transaction (which also records the audit entry).
+pub async fn delete_in(conn: &mut sqlx::PgConnection, project_id: &str, trace_ids: &[String]) -> Result<Deleted, sqlx::Error> {
     let scores = sqlx::query("DELETE FROM scores WHERE project_id = $1 AND trace_id = ANY($2)")
         .bind(project_id)
         .bind(trace_ids)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?
         .rows_affected();
     let observations = sqlx::query("DELETE FROM observations WHERE project_id = $1 AND trace_id = ANY($2)")
         .bind(project_id)
         .bind(trace_ids)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?
         .rows_affected();
+    sqlx::query("DELETE FROM trace_metrics WHERE project_id = $1 AND trace_id = ANY($2)")
+        .bind(project_id)
+        .bind(trace_ids)
+        .execute(&mut *conn)
+        .await?;
     let traces = sqlx::query("DELETE FROM traces WHERE project_id = $1 AND id = ANY($2)")
         .bind(project_id)
         .bind(trace_ids)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?
         .rows_affected();
-    tx.commit().await?;
     Ok(Deleted { traces, observations, scores })
 }
 

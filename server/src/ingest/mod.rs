@@ -9,6 +9,7 @@ pub mod legacy;
 pub mod model;
 pub mod otel;
 pub mod scores;
+pub mod trace_metrics;
 pub mod usage;
 pub mod writer;
 

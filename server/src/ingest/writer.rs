@@ -52,20 +52,31 @@ pub async fn write(
     let traces = fold_by_id(batch.traces, |p| &p.id, TracePatch::absorb);
     let observations = fold_by_id(batch.observations, |p| &p.id, ObservationPatch::absorb);
     let scores = fold_by_id(batch.scores, |s| &s.id, |a, b| *a = b);
+    // Kept for the trace aggregates below: which traces this request wrote.
+    let trace_ids: Vec<String> = traces.iter().map(|p| p.id.clone()).collect();
 
     if !traces.is_empty() {
         let (created, updated) = write_traces(tx, project_id, traces, received_at).await?;
         summary.traces_created = created;
         summary.traces_updated = updated;
     }
+    // ... and which observations.
+    let observation_ids: Vec<String> = observations.iter().map(|p| p.id.clone()).collect();
+    let mut created_observations = Vec::new();
     if !observations.is_empty() {
         let (created, updated) = write_observations(tx, project_id, observations, prices, received_at).await?;
-        summary.observations_created = created;
+        summary.observations_created = created.len();
         summary.observations_updated = updated;
+        created_observations = created;
     }
     if !scores.is_empty() {
         summary.scores_written = write_scores(tx, project_id, scores).await?;
     }
+
+    // ---- Trace aggregates (latency, cost, tokens, level, models) for the traces list ----------
+    // In the same transaction, after the rows they are computed from (see trace_metrics.rs).
+    super::trace_metrics::refresh(tx, project_id, &trace_ids, &observation_ids, &created_observations).await?;
+    // ---- end of trace aggregates ---------------------------------------------------------------
     Ok(summary)
 }
 
@@ -355,7 +366,7 @@ async fn write_observations(
     patches: Vec<ObservationPatch>,
     prices: &ProjectPrices,
     received_at: DateTime<Utc>,
-) -> Result<(usize, usize), sqlx::Error> {
+) -> Result<(Vec<String>, usize), sqlx::Error> {
     let prepared: Vec<Prepared> = patches.into_iter().map(|p| prepare(p, prices)).collect();
     let c = ObservationColumns::from_prepared(prepared, received_at);
     let bind = |sql: &'static str| -> sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments> {
@@ -411,7 +422,7 @@ async fn write_observations(
     );
     let created: Vec<String> = bind(INSERT).fetch_all(&mut *tx).await?.into_iter().map(|row| sqlx::Row::get(&row, 0)).collect();
     if created.len() == c.id.len() {
-        return Ok((created.len(), 0));
+        return Ok((created, 0));
     }
     const UPDATE: &str = concat!(
         "UPDATE observations AS t SET
@@ -449,7 +460,7 @@ async fn write_observations(
     let merged = bind(UPDATE).bind(&created).fetch_all(&mut *tx).await?;
     let updated = merged.len();
     reprice(tx, project_id, merged, prices).await?;
-    Ok((created.len(), updated))
+    Ok((created, updated))
 }
 
 type MergedRow = (String, String, String, Option<String>, Value, Value, Option<Value>, Value, Option<Value>, Option<Value>);

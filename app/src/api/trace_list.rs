@@ -1,0 +1,130 @@
+//! The traces list's actions beside reading it: bulk actions on selected traces and the
+//! project's saved views.
+
+use leptos::prelude::*;
+
+use crate::domain::trace_list::{BulkAction, SavedView, TraceListQuery};
+use crate::error::AppError;
+
+/// At most this many traces per bulk action (a page holds 50).
+pub const BULK_LIMIT: usize = 1000;
+
+/// Applies a bulk action to the selected traces of the project; returns how many traces it
+/// changed. Ids of other projects' traces change nothing: every statement is scoped by project.
+#[server(prefix = "/api/ui", endpoint = "bulk_traces")]
+pub async fn bulk_traces(project_id: String, action: BulkAction, #[server(default)] trace_ids: Vec<String>) -> Result<u64, AppError> {
+    use crate::api::support::{audit, respond, state};
+    respond(async {
+        let state = state()?;
+        let user = crate::auth::access::signed_in()?;
+        let permission = match action {
+            BulkAction::Delete => crate::domain::Action::WriteTraces,
+        };
+        let scope = crate::auth::access::project(&state.pool, &user, &project_id, permission).await?;
+        if trace_ids.is_empty() {
+            return Err(AppError::invalid("trace_ids", "Select at least one trace."));
+        }
+        if trace_ids.len() > BULK_LIMIT {
+            return Err(AppError::invalid("trace_ids", format!("Select at most {BULK_LIMIT} traces at a time.")));
+        }
+        match action {
+            BulkAction::Delete => {
+                let mut tx = state.pool.begin().await?;
+                let deleted = crate::store::traces::delete_in(&mut tx, &project_id, &trace_ids).await?;
+                audit(
+                    &mut tx,
+                    &user.user_id,
+                    &scope.org_id,
+                    Some(&project_id),
+                    "trace.bulk_delete",
+                    "trace",
+                    &format!("{} traces", deleted.traces),
+                    Some(serde_json::json!({"traces": deleted.traces, "observations": deleted.observations, "scores": deleted.scores,
+                                            "traceIds": trace_ids})),
+                    None,
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(deleted.traces)
+            }
+        }
+    }
+    .await)
+}
+
+/// The project's saved views, by name; `deletable` says which the caller may delete.
+#[server(prefix = "/api/ui", endpoint = "list_saved_views")]
+pub async fn list_saved_views(project_id: String) -> Result<Vec<SavedView>, AppError> {
+    use crate::api::support::{respond, state};
+    respond(async {
+        let state = state()?;
+        let user = crate::auth::access::signed_in()?;
+        let scope = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?;
+        let mut views = crate::store::saved_views::list(&state.pool, &project_id).await?;
+        for view in &mut views {
+            view.deletable = may_delete(&scope, view);
+        }
+        Ok(views)
+    }
+    .await)
+}
+
+#[cfg(feature = "ssr")]
+fn may_delete(scope: &crate::auth::access::ProjectScope, view: &SavedView) -> bool {
+    use crate::domain::Action;
+    (scope.role.can(Action::SaveViews) && view.created_by.as_deref() == Some(scope.user_id.as_str()))
+        || scope.role.can(Action::ManageProjectSettings)
+}
+
+/// Saves the list query under a name (unique in the project).
+#[server(prefix = "/api/ui", endpoint = "create_saved_view")]
+pub async fn create_saved_view(project_id: String, name: String, #[server(default)] query: TraceListQuery) -> Result<SavedView, AppError> {
+    use crate::api::support::{audit, respond, state};
+    respond(async {
+        let state = state()?;
+        let user = crate::auth::access::signed_in()?;
+        let scope = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::SaveViews).await?;
+        let name = crate::api::support::name("name", &name)?;
+        // A view is filters and sort (not a position): saved without the cursor, and only when
+        // it reads back.
+        let query = query.first_page();
+        query.parse(chrono::Utc::now()).map_err(|(field, message)| AppError::invalid(field, message))?;
+        let query = query.to_search();
+        if query.len() > 4000 {
+            return Err(AppError::invalid("query", "This view's filters are too long to save."));
+        }
+        let mut tx = state.pool.begin().await?;
+        let view = crate::store::saved_views::create(&mut tx, &project_id, &name, &query, &user.user_id)
+            .await?
+            .ok_or_else(|| AppError::invalid("name", format!("A view named {name:?} exists already; choose another name.")))?;
+        audit(&mut tx, &user.user_id, &scope.org_id, Some(&project_id), "saved_view.create", "saved_view", &view.id, None,
+            Some(serde_json::json!({"name": view.name, "query": view.query}))).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+    .await)
+}
+
+/// Deletes a saved view: its creator (a Member or above) or an Admin.
+#[server(prefix = "/api/ui", endpoint = "delete_saved_view")]
+pub async fn delete_saved_view(project_id: String, view_id: String) -> Result<(), AppError> {
+    use crate::api::support::{audit, respond, state};
+    respond(async {
+        let state = state()?;
+        let user = crate::auth::access::signed_in()?;
+        let scope = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::SaveViews).await?;
+        let mut tx = state.pool.begin().await?;
+        let view = crate::store::saved_views::get(&mut tx, &project_id, &view_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("saved view {view_id}")))?;
+        if !may_delete(&scope, &view) {
+            return Err(crate::domain::permissions::Forbidden { role: scope.role, action: crate::domain::Action::ManageProjectSettings }.into());
+        }
+        crate::store::saved_views::delete(&mut tx, &project_id, &view_id).await?;
+        audit(&mut tx, &user.user_id, &scope.org_id, Some(&project_id), "saved_view.delete", "saved_view", &view.id,
+            Some(serde_json::json!({"name": view.name, "query": view.query})), None).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    .await)
+}
