@@ -2,6 +2,7 @@
 //! HTTP dependencies, so they build for wasm without `ssr`.
 
 pub mod account;
+pub mod live;
 pub mod project;
 pub mod password_policy;
 pub mod permissions;
