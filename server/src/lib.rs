@@ -8,6 +8,7 @@ pub mod database;
 pub mod embedded_postgres;
 pub mod http;
 pub mod ingest;
+pub mod live;
 pub mod logging;
 pub mod maintenance;
 pub mod pricing;
@@ -166,7 +167,10 @@ async fn serve(
     };
     let state = AppState { leptos_options: leptos_options(site_root, config.addr), pool, database_mode, settings };
     let maintenance = tokio::spawn(maintenance::run(state.pool.clone()));
-    let app = http::router(state);
+    // Listening from the start: a database that refuses LISTEN shows in the log at once.
+    let live = live::Live::new(state.pool.clone());
+    live.start();
+    let app = http::router_with_live(state, live.clone());
     let listener = tokio::net::TcpListener::from_std(listener).map_err(StartupError::Serve)?;
     let local_addr = listener.local_addr().map_err(StartupError::Serve)?;
     tracing::info!(public_url = %config.public_url(), "Loupe is ready at http://{local_addr}");
@@ -183,6 +187,8 @@ async fn serve(
         _ = shutdown::signal() => {}
     }
     let _ = stop_tx.send(true);
+    // Open event streams would otherwise hold the drain until the grace period ends.
+    live.shutdown();
     if tokio::time::timeout(SHUTDOWN_GRACE, &mut server).await.is_err() {
         tracing::warn!("requests still running after {}s; closing them", SHUTDOWN_GRACE.as_secs());
     }

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod content;
 pub mod otel_inspector;
+pub mod live;
 pub mod project;
 pub mod password_policy;
 pub mod permissions;

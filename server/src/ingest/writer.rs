@@ -16,8 +16,11 @@
 //! create-then-update events take both. Generation-like observations are priced in Rust
 //! (`pricing`) from their merged values: before the insert for new rows, and from the update's
 //! `RETURNING` for merged ones.
+//!
+//! Last, still inside the transaction, the traces the request touched are announced with
+//! `NOTIFY` for live updates ([`crate::live::notice`]); Postgres delivers it only on commit.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use chrono::{DateTime, Utc};
 use loupe_app::domain::ObservationType;
@@ -54,6 +57,10 @@ pub async fn write(
     let scores = fold_by_id(batch.scores, |s| &s.id, |a, b| *a = b);
     // Kept for the trace aggregates below: which traces this request wrote.
     let trace_ids: Vec<String> = traces.iter().map(|p| p.id.clone()).collect();
+    // The traces this request touches, for live updates: traces written, the traces of the
+    // observations (the stored trace for merged ones: it is immutable) and of scores.
+    let mut touched: BTreeSet<String> = traces.iter().map(|t| t.id.clone()).collect();
+    touched.extend(scores.iter().filter_map(|s| s.trace_id.clone()));
 
     if !traces.is_empty() {
         let (created, updated) = write_traces(tx, project_id, traces, received_at).await?;
@@ -64,7 +71,7 @@ pub async fn write(
     let observation_ids: Vec<String> = observations.iter().map(|p| p.id.clone()).collect();
     let mut created_observations = Vec::new();
     if !observations.is_empty() {
-        let (created, updated) = write_observations(tx, project_id, observations, prices, received_at).await?;
+        let (created, updated) = write_observations(tx, project_id, observations, prices, received_at, &mut touched).await?;
         summary.observations_created = created.len();
         summary.observations_updated = updated;
         created_observations = created;
@@ -77,6 +84,8 @@ pub async fn write(
     // In the same transaction, after the rows they are computed from (see trace_metrics.rs).
     super::trace_metrics::refresh(tx, project_id, &trace_ids, &observation_ids, &created_observations).await?;
     // ---- end of trace aggregates ---------------------------------------------------------------
+    // After every row: the notification goes out with the commit, never without it.
+    crate::live::notice::send(&mut **tx, project_id, &touched).await?;
     Ok(summary)
 }
 
@@ -366,6 +375,7 @@ async fn write_observations(
     patches: Vec<ObservationPatch>,
     prices: &ProjectPrices,
     received_at: DateTime<Utc>,
+    touched_traces: &mut BTreeSet<String>,
 ) -> Result<(Vec<String>, usize), sqlx::Error> {
     let prepared: Vec<Prepared> = patches.into_iter().map(|p| prepare(p, prices)).collect();
     let c = ObservationColumns::from_prepared(prepared, received_at);
@@ -418,9 +428,13 @@ async fn write_observations(
         observation_source!(),
         "
              ON CONFLICT (project_id, id) DO NOTHING
-             RETURNING id"
+             RETURNING id, trace_id"
     );
-    let created: Vec<String> = bind(INSERT).fetch_all(&mut *tx).await?.into_iter().map(|row| sqlx::Row::get(&row, 0)).collect();
+    let mut created: Vec<String> = Vec::new();
+    for row in bind(INSERT).fetch_all(&mut *tx).await? {
+        created.push(sqlx::Row::get(&row, 0));
+        touched_traces.insert(sqlx::Row::get(&row, 1));
+    }
     if created.len() == c.id.len() {
         return Ok((created, 0));
     }
@@ -455,10 +469,14 @@ async fn write_observations(
              RETURNING t.id, t.type, t.level, t.model, t.provided_usage_details, t.provided_cost_details,
                        t.model_parameters, t.metadata,
                        CASE WHEN t.provided_usage_details = '{}' THEN t.input END,
-                       CASE WHEN t.provided_usage_details = '{}' THEN t.output END"
+                       CASE WHEN t.provided_usage_details = '{}' THEN t.output END,
+                       t.trace_id"
     );
     let merged = bind(UPDATE).bind(&created).fetch_all(&mut *tx).await?;
     let updated = merged.len();
+    // Column 10 (after the ones `reprice` reads): the stored trace, which a patch without a
+    // trace id (an update event) does not name.
+    touched_traces.extend(merged.iter().map(|row| sqlx::Row::get::<String, _>(row, 10)));
     reprice(tx, project_id, merged, prices).await?;
     Ok((created, updated))
 }

@@ -195,6 +195,7 @@ pub async fn delete(
     if deleted.nothing() {
         return Err(trace_not_found(&id));
     }
+    announce_deleted(&state, &key.project_id, std::iter::once(id.clone())).await;
     tracing::info!(
         project_id = %key.project_id, trace_id = %id, observations = deleted.observations, scores = deleted.scores,
         "trace deleted"
@@ -223,11 +224,23 @@ pub async fn delete_many(
         )));
     }
     let deleted = store::traces::delete(&state.pool, &key.project_id, &request.trace_ids).await?;
+    if !deleted.nothing() {
+        announce_deleted(&state, &key.project_id, request.trace_ids.iter().cloned()).await;
+    }
     tracing::info!(
         project_id = %key.project_id, requested = n, traces = deleted.traces, observations = deleted.observations,
         scores = deleted.scores, "traces deleted"
     );
     Ok(Json(Message { message: "Traces deleted successfully" }))
+}
+
+/// Tells open views (live updates) that these traces changed. After the deletion's commit, so
+/// never before it is durable; a failure only costs the live update, not the deletion.
+async fn announce_deleted(state: &PublicState, project_id: &str, trace_ids: impl Iterator<Item = String>) {
+    let trace_ids = trace_ids.collect();
+    if let Err(error) = crate::live::notice::send(&state.pool, project_id, &trace_ids).await {
+        tracing::warn!(%error, project_id, "could not announce deleted traces to live views");
+    }
 }
 
 #[cfg(test)]
