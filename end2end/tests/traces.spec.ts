@@ -282,6 +282,7 @@ test("an OTel span's panel shows its raw attributes next to the fields they beca
   await expect(inspector.locator('[data-testid=otel-attribute][data-key="gen_ai.request.model"]')).toHaveAttribute("data-mapped-to", "model");
   await expect(inspector.locator('[data-testid=otel-attribute][data-key="gen_ai.usage.input_tokens"]')).toHaveAttribute("data-mapped-to", "usageDetails.input");
   await expect(inspector.locator('[data-testid=otel-attribute][data-key="http.route"]')).toContainText("not mapped");
+});
 
 test("traces list: CJK search, sort by cost, a hidden column stays hidden, saved views, bulk delete", async ({ page, request }) => {
   const at = (s: number) => new Date(Date.now() - 120_000 + s * 1000).toISOString();
@@ -369,4 +370,33 @@ test("traces list: CJK search, sort by cost, a hidden column stays hidden, saved
   expect(left).toEqual(["e2e-list-1", "e2e-list-3"]);
   await page.reload();
   await expect(rows).toHaveCount(2);
+});
+
+test("live: a new span appears in the open trace, and the list offers the new trace", async ({ page, request }) => {
+  const at = (ms: number) => new Date(Date.now() - 5_000 + ms).toISOString();
+  const send = async (batch: object[]) =>
+    expect((await request.post("/api/public/ingestion", { headers: { Authorization: AUTH }, data: { batch } })).status()).toBe(207);
+  await send([
+    { id: "l1", type: "trace-create", timestamp: at(0), body: { id: "e2e-live", name: "live trace", timestamp: at(0) } },
+    { id: "l2", type: "span-create", timestamp: at(0), body: { id: "e2e-live-root", traceId: "e2e-live", name: "root", startTime: at(0), endTime: at(1000) } },
+  ]);
+
+  await signIn(page, OWNER.email, OWNER.password);
+  await openHydrated(page, `/project/${PROJECT}/traces/e2e-live`);
+  const rows = page.getByTestId("waterfall-row");
+  await expect(rows).toHaveCount(1);
+  await expect(page.getByTestId("live-indicator")).toHaveAttribute("data-connected", "true");
+  await send([{ id: "l3", type: "span-create", timestamp: at(0), body: { id: "e2e-live-child", traceId: "e2e-live", parentObservationId: "e2e-live-root", name: "arrived live", startTime: at(200), endTime: at(400) } }]);
+  await expect(rows).toHaveCount(2);
+  await expect(rows.nth(1)).toContainText("arrived live");
+  await expect(page).toHaveURL(/\/traces\/e2e-live(\?observation=e2e-live-root)?$/);
+
+  await openHydrated(page, `/project/${PROJECT}/traces`);
+  await expect(page.getByTestId("live-indicator")).toHaveAttribute("data-connected", "true");
+  await expect(page.getByTestId("trace-row").filter({ hasText: "brand new" })).toHaveCount(0);
+  await send([{ id: "l4", type: "trace-create", timestamp: at(0), body: { id: "e2e-live-2", name: "brand new", timestamp: at(4000) } }]);
+  await expect(page.getByTestId("new-traces")).toHaveText("1 new trace: show");
+  await page.getByTestId("new-traces").click();
+  await expect(page.getByTestId("trace-row").filter({ hasText: "brand new" })).toHaveCount(1);
+  await expect(page.getByTestId("new-traces")).toHaveCount(0);
 });

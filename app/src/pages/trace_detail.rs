@@ -17,7 +17,9 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::api::trace_detail::{get_observation, get_trace, get_trace_tree, SetTracePublic};
 use crate::components::content::ContentView;
 use crate::components::otel_inspector::OtelInspector;
+use crate::components::live::{use_live, LiveIndicator};
 use crate::components::ui::*;
+use crate::domain::live::trace_url;
 use crate::components::waterfall::{format_cost, type_badge, type_label, Waterfall};
 use crate::domain::score_views::Score;
 use crate::domain::trace_detail::{ObservationDetail, TraceDetail};
@@ -68,10 +70,16 @@ fn TraceView(project_id: String, can_share: bool) -> impl IntoView {
                     })
                 }}
             </Transition>
-            <div class="mt-6"><TraceExplorer project_id=project_id.clone() trace_id=Signal::from(trace_id) selected /></div>
+            <div class="mt-6">
+                <TraceExplorer project_id=project_id.clone() trace_id=Signal::from(trace_id) selected live=true
+                    on_change=Callback::new(move |_| detail.refetch()) />
+            </div>
         </div>
     }
 }
+
+/// Above this many observations, live changes offer a reload instead of reloading the tree.
+const LIVE_RELOAD_LIMIT: usize = 20_000;
 
 /// The waterfall and the selected observation's panel, side by side on wide screens. Used by the
 /// trace page and, in place, by each turn of a session.
@@ -83,11 +91,42 @@ pub fn TraceExplorer(
     /// Height of the waterfall's scroll box (a utility class).
     #[prop(optional)]
     height: Option<&'static str>,
+    /// Follow the trace live (members only: the stream needs a session).
+    #[prop(optional)]
+    live: bool,
+    /// Called when the live stream reports a change (e.g. to reload the header's totals).
+    #[prop(optional)]
+    on_change: Option<Callback<()>>,
 ) -> impl IntoView {
     let pid = project_id.clone();
     let tree = LocalResource::new(move || get_trace_tree(pid.clone(), trace_id.get()));
     let height = height.unwrap_or("h-[65vh]");
+    let pid = project_id.clone();
+    let updates = use_live(Signal::derive(move || if live { trace_url(&pid, &trace_id.get()) } else { String::new() }));
+    // New observations reload the tree, which is cheap for ordinary traces; past
+    // LIVE_RELOAD_LIMIT rows a button offers the reload instead of doing it on every change.
+    let waiting = RwSignal::new(false);
+    updates.on_change(move || {
+        let big = tree.with_untracked(|t| t.as_ref().and_then(|r| r.as_ref().ok()).is_some_and(|t| t.len() > LIVE_RELOAD_LIMIT));
+        if big {
+            waiting.set(true);
+        } else {
+            tree.refetch();
+        }
+        if let Some(callback) = on_change {
+            callback.run(());
+        }
+    });
     view! {
+        {live.then(|| view! {
+            <div class="mb-2 flex items-center justify-end gap-2">
+                <Show when=move || waiting.get()>
+                    <button type="button" class=BUTTON_LINK data-testid="reload-tree"
+                        on:click=move |_| { waiting.set(false); tree.refetch(); }>"New observations: reload"</button>
+                </Show>
+                <LiveIndicator live=updates />
+            </div>
+        })}
         <div class="grid gap-4 xl:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
             <section class=CARD aria-label="Waterfall">
                 // Read directly rather than through <Suspense>: the server never loads a

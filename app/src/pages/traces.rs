@@ -11,7 +11,9 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::trace_list::{BulkTraces, CreateSavedView, DeleteSavedView};
 use crate::api::traces::list_traces;
+use crate::components::live::{use_live, LiveIndicator};
 use crate::components::ui::*;
+use crate::domain::live::project_traces_url;
 use crate::domain::account::ProjectRef;
 use crate::domain::trace_list::{BulkAction, SetupHint, SortBy, TraceListQuery, TraceListRow, FILTER_LABELS, RANGES, SCORE_OPS};
 use crate::domain::Action;
@@ -180,10 +182,30 @@ fn TraceList(project: ProjectRef) -> impl IntoView {
     let params = use_query_map();
     let query = Memo::new(move |_| params.with(|p| TraceListQuery::from_params(|k| p.get(k))));
     let bulk = ServerAction::<BulkTraces>::new();
-    let page = Resource::new(move || (query.get(), bulk.version().get()), {
+    // Live: changes to the project's traces are gathered, not applied, so the page a person is
+    // reading does not move under them; "N new traces" reloads it on demand.
+    let live = use_live(Signal::stored(project_traces_url(&project_id)));
+    let reload = RwSignal::new(0u64);
+    let page = Resource::new(move || (query.get(), bulk.version().get(), reload.get()), {
         let project_id = project_id.clone();
-        move |(query, _)| list_traces(project_id.clone(), query)
+        move |(query, _, _)| list_traces(project_id.clone(), query)
     });
+    let fresh = move || {
+        live.with_changed(|changed| {
+            if changed.is_empty() {
+                return None;
+            }
+            let shown: BTreeSet<String> = page
+                .with(|p| p.as_ref().and_then(|r| r.as_ref().ok()).map(|pg| pg.rows.iter().map(|r| r.trace.id.clone()).collect()))
+                .unwrap_or_default();
+            Some(match changed.count_not_in(|id| shown.contains(id)) {
+                Some(0) => "Traces on this page changed: refresh".to_string(),
+                Some(1) => "1 new trace: show".to_string(),
+                Some(n) => format!("{n} new traces: show"),
+                None => "New traces: show".to_string(),
+            })
+        })
+    };
     let selected = RwSignal::new(BTreeSet::<String>::new());
     // A new query (or a finished bulk action) starts with nothing selected.
     Effect::new(move |_| {
@@ -207,6 +229,14 @@ fn TraceList(project: ProjectRef) -> impl IntoView {
         <div class="px-8 py-6">
             <PageHeader title="Traces" subtitle="Every trace your application sends.">
                 <div class="flex items-center gap-2">
+                    {move || fresh().map(|label| view! {
+                        <button type="button" data-testid="new-traces"
+                            class="rounded-full bg-indigo-600 px-3 py-1 text-xs font-medium text-white shadow-sm hover:bg-indigo-500"
+                            on:click=move |_| { live.clear(); reload.update(|n| *n += 1); }>
+                            {label}
+                        </button>
+                    })}
+                    <LiveIndicator live />
                     <SavedViews project_id=views_project can_save query />
                     <ColumnChooser project_id=columns_project columns />
                 </div>
