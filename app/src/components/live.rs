@@ -18,6 +18,10 @@
 //! let new_count = move || live.with_changed(|c| c.count_not_in(|id| shown_ids.contains(id)));
 //! // on "Show new traces": rows.refetch(); live.clear();
 //! ```
+//!
+//! Changes between the page's load and the stream's first `ready` (about the time hydration
+//! takes) are not reported; a page that must not miss them (a trace still running) can reload
+//! once when `connected()` first turns true. After a reconnect they are reported, as "many".
 
 use leptos::prelude::*;
 
