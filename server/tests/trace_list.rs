@@ -475,6 +475,7 @@ async fn list_queries_use_indexes() {
         (vec![("sort", "cost"), ("dir", "asc"), ("before", "0.05|2026-01-01T00:00:02Z|t2")], &["trace_metrics_cost_idx"]),
         (vec![("level", "error")], &["trace_metrics_errors_idx"]),
         (vec![("level", "warning")], &["trace_metrics_warnings_idx"]),
+        (vec![("cost_min", "0.4")], &["trace_metrics_cost_idx", "trace_metrics_time_idx"]),
         (vec![("search", "hello world")], &["traces_search_trgm_idx"]),
         (vec![("search", "作为一个")], &["traces_search_cjk_idx"]),
         (vec![("metadata", "tier=pro")], &["traces_metadata_idx"]),

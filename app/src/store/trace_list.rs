@@ -8,7 +8,9 @@
 //!   `trace_metrics_cost_idx` on `(project_id, value, timestamp, trace_id)`), each row joined to
 //!   its trace;
 //! - sorted by time with a level or has-error filter: `trace_metrics` in `(timestamp, trace_id)`
-//!   order, through the partial indexes `trace_metrics_errors_idx` / `trace_metrics_warnings_idx`.
+//!   order, through the partial indexes `trace_metrics_errors_idx` / `trace_metrics_warnings_idx`;
+//! - sorted by time with a latency or cost range: `trace_metrics`, where the planner picks between
+//!   `trace_metrics_time_idx` (a wide range) and the value index plus a sort (a narrow one).
 //!
 //! The keyset (sort value, timestamp, id) is a total order (ids are unique per project), so a
 //! page starts strictly after the previous page's last row: no duplicates, no gaps, whatever
@@ -101,7 +103,10 @@ pub fn contains_pattern(phrase: &str) -> String {
 
 /// Whether the scan starts from `trace_metrics` (see the module comment).
 fn driven_by_metrics(spec: &ListSpec) -> bool {
-    spec.sort != SortBy::Time || spec.level.is_some() || spec.has_error == Some(true)
+    spec.sort != SortBy::Time
+        || spec.level.is_some()
+        || spec.has_error == Some(true)
+        || [spec.latency_min, spec.latency_max, spec.cost_min, spec.cost_max].iter().any(Option::is_some)
 }
 
 /// The query [`page`] runs.
