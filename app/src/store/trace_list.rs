@@ -346,7 +346,7 @@ mod tests {
         assert_eq!(cjk_bigrams("作为一个"), ["一个", "为一", "作为"]);
         assert_eq!(cjk_bigrams("影评 人"), ["影评"], "a one-character run has no bigram");
         assert_eq!(cjk_bigrams("hello 世界!"), ["世界"]);
-        assert_eq!(cjk_bigrams("カタカナ"), ["カナ", "カタ", "タカ"]);
+        assert_eq!(cjk_bigrams("カタカナ"), ["カタ", "カナ", "タカ"], "sorted by code point, repeats once");
         assert!(cjk_bigrams("hello").is_empty());
         assert!(cjk_bigrams("影").is_empty());
     }
