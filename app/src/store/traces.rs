@@ -304,17 +304,18 @@ pub async fn delete_in(conn: &mut sqlx::PgConnection, project_id: &str, trace_id
         .execute(&mut *conn)
         .await?
         .rows_affected();
-    sqlx::query("DELETE FROM trace_metrics WHERE project_id = $1 AND trace_id = ANY($2)")
-        .bind(project_id)
-        .bind(trace_ids)
-        .execute(&mut *conn)
-        .await?;
     let traces = sqlx::query("DELETE FROM traces WHERE project_id = $1 AND id = ANY($2)")
         .bind(project_id)
         .bind(trace_ids)
         .execute(&mut *conn)
         .await?
         .rows_affected();
+    // Last, as in ingestion (which locks these rows after the traces and observations they sum).
+    sqlx::query("DELETE FROM trace_metrics WHERE project_id = $1 AND trace_id = ANY($2)")
+        .bind(project_id)
+        .bind(trace_ids)
+        .execute(&mut *conn)
+        .await?;
     Ok(Deleted { traces, observations, scores })
 }
 

@@ -13,7 +13,7 @@
 //!   values are gone, so adding is impossible.
 //!
 //! Concurrency (READ COMMITTED): the first statement creates or locks every touched
-//! `trace_metrics` row, in one statement sorted by trace id (one lock order, so two requests
+//! `trace_metrics` row (and adds the new observations), in one statement sorted by trace id (one lock order, so two requests
 //! cannot deadlock, and the locks come after the writer's trace and observation rows, as in every
 //! request). A recompute runs as a later statement, so its snapshot includes every transaction
 //! that changed those rows before us; a transaction that adds to them after us waits for our
@@ -48,62 +48,61 @@ pub async fn refresh(
         return Ok(());
     }
     let conn: &mut PgConnection = tx;
-    // Create or lock the rows of every touched trace; fill in the trace's timestamp.
-    sqlx::query(
+    // One statement creates or locks the row of every touched trace, fills in the trace's
+    // timestamp and adds the created observations (for a new row: its first values). For the
+    // usual request (new spans) this is the only statement and each row is written once.
+    let sql = format!(
         "WITH touched AS (
              SELECT unnest($2::text[]) AS trace_id
              UNION
              SELECT trace_id FROM observations WHERE project_id = $1 AND id = ANY($3)
+         ), delta AS (
+             SELECT trace_id, {AGGREGATES}
+             FROM observations WHERE project_id = $1 AND id = ANY($4)
+             GROUP BY trace_id
          )
-         INSERT INTO trace_metrics AS m (project_id, trace_id, timestamp)
-         SELECT $1, touched.trace_id, t.timestamp
-         FROM touched LEFT JOIN traces t ON t.project_id = $1 AND t.id = touched.trace_id
+         INSERT INTO trace_metrics AS m (project_id, trace_id, timestamp, observation_count, start_time, end_time, total_cost,
+                                         total_tokens, level, error_count, warning_count, models)
+         SELECT $1, touched.trace_id, t.timestamp, coalesce(d.observation_count, 0), d.start_time, d.end_time,
+                coalesce(d.total_cost, 0), coalesce(d.total_tokens, 0), coalesce(d.level, 0), coalesce(d.error_count, 0),
+                coalesce(d.warning_count, 0), coalesce(d.models, '{{}}')
+         FROM touched
+         LEFT JOIN traces t ON t.project_id = $1 AND t.id = touched.trace_id
+         LEFT JOIN delta d ON d.trace_id = touched.trace_id
          ORDER BY touched.trace_id
-         ON CONFLICT (project_id, trace_id) DO UPDATE SET timestamp = coalesce(excluded.timestamp, m.timestamp)",
-    )
-    .bind(project_id)
-    .bind(trace_ids)
-    .bind(observation_ids)
-    .execute(&mut *conn)
-    .await?;
-    if observation_ids.is_empty() {
-        return Ok(());
-    }
+         ON CONFLICT (project_id, trace_id) DO UPDATE SET
+             timestamp = coalesce(excluded.timestamp, m.timestamp),
+             observation_count = m.observation_count + excluded.observation_count,
+             start_time = least(m.start_time, excluded.start_time),
+             end_time = greatest(m.end_time, excluded.end_time),
+             total_cost = m.total_cost + excluded.total_cost,
+             total_tokens = m.total_tokens + excluded.total_tokens,
+             level = greatest(m.level, excluded.level),
+             error_count = m.error_count + excluded.error_count,
+             warning_count = m.warning_count + excluded.warning_count,
+             models = CASE WHEN excluded.models = '{{}}' THEN m.models ELSE loupe_tags_union(m.models, excluded.models) END"
+    );
+    sqlx::query(&sql)
+        .bind(project_id)
+        .bind(trace_ids)
+        .bind(observation_ids)
+        .bind(created_observations)
+        .execute(&mut *conn)
+        .await?;
 
-    // Traces with an updated observation: recomputed from all their observations.
+    // Traces with an updated observation: recomputed from all their observations (which
+    // overwrites what the statement above added to them).
     let created: std::collections::HashSet<&str> = created_observations.iter().map(String::as_str).collect();
     let updated: Vec<&str> = observation_ids.iter().map(String::as_str).filter(|id| !created.contains(id)).collect();
-    let recompute: Vec<String> = if updated.is_empty() {
-        Vec::new()
-    } else {
+    if updated.is_empty() {
+        return Ok(());
+    }
+    let recompute: Vec<String> =
         sqlx::query_scalar("SELECT DISTINCT trace_id FROM observations WHERE project_id = $1 AND id = ANY($2)")
             .bind(project_id)
             .bind(&updated)
             .fetch_all(&mut *conn)
-            .await?
-    };
-
-    if !created_observations.is_empty() {
-        let sql = format!(
-            "UPDATE trace_metrics AS m SET
-                 observation_count = m.observation_count + d.observation_count,
-                 start_time = least(m.start_time, d.start_time),
-                 end_time = greatest(m.end_time, d.end_time),
-                 total_cost = m.total_cost + d.total_cost,
-                 total_tokens = m.total_tokens + d.total_tokens,
-                 level = greatest(m.level, d.level),
-                 error_count = m.error_count + d.error_count,
-                 warning_count = m.warning_count + d.warning_count,
-                 models = CASE WHEN d.models = '{{}}' THEN m.models ELSE loupe_tags_union(m.models, d.models) END
-             FROM (SELECT trace_id, {AGGREGATES}
-                   FROM observations
-                   WHERE project_id = $1 AND id = ANY($2) AND trace_id <> ALL($3)
-                   GROUP BY trace_id) AS d
-             WHERE m.project_id = $1 AND m.trace_id = d.trace_id"
-        );
-        sqlx::query(&sql).bind(project_id).bind(created_observations).bind(&recompute).execute(&mut *conn).await?;
-    }
-
+            .await?;
     if !recompute.is_empty() {
         let sql = format!(
             "UPDATE trace_metrics AS m SET
