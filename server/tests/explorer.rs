@@ -11,23 +11,15 @@ const PASSWORD: &str = "correct horse battery";
 
 /// A signed-in Viewer of the harness's organization (`org-of-proj-a`, project `proj-a`).
 async fn viewer(api: &TestApi) -> Browser<'_> {
-    let browser = Browser::sign_up(api, "viewer@example.com", PASSWORD).await;
-    sqlx::query("INSERT INTO organization_memberships (org_id, user_id, role) SELECT 'org-of-proj-a', id, 'VIEWER' FROM users WHERE email = 'viewer@example.com'")
-        .execute(&api.pool)
-        .await
-        .unwrap();
-    browser
+    Browser::member_of_proj_a(api, "viewer@example.com", PASSWORD, "VIEWER").await
 }
 
 async fn list(browser: &mut Browser<'_>, query: &[(&str, &str)]) -> Value {
-    let mut form = vec![("project_id", "proj-a")];
-    let keys: Vec<String> = query.iter().map(|(k, _)| format!("query[{k}]")).collect();
-    form.extend(keys.iter().map(String::as_str).zip(query.iter().map(|(_, v)| *v)));
-    browser.ok("list_traces", &form).await
+    browser.list_traces(query).await
 }
 
 fn ids(page: &Value) -> Vec<String> {
-    page["rows"].as_array().unwrap().iter().map(|r| r["trace"]["id"].as_str().unwrap().to_string()).collect()
+    common::ui::listed_trace_ids(page)
 }
 
 #[tokio::test]
@@ -289,11 +281,7 @@ async fn sessions_and_their_conversation() {
 async fn a_public_trace_is_readable_by_link_and_only_while_public() {
     let api = TestApi::new().await;
     let mut viewer = viewer(&api).await;
-    let mut member = Browser::sign_up(&api, "member@example.com", PASSWORD).await;
-    sqlx::query("INSERT INTO organization_memberships (org_id, user_id, role) SELECT 'org-of-proj-a', id, 'MEMBER' FROM users WHERE email = 'member@example.com'")
-        .execute(&api.pool)
-        .await
-        .unwrap();
+    let mut member = Browser::member_of_proj_a(&api, "member@example.com", PASSWORD, "MEMBER").await;
     let batch = json!({"batch": [
         {"id": "e1", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "t1", "name": "shared answer"}},
         {"id": "e2", "type": "span-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "o1", "traceId": "t1", "startTime": "2026-01-01T00:00:00Z", "output": "visible"}},

@@ -14,25 +14,15 @@ const PASSWORD: &str = "correct horse battery";
 
 /// A signed-in member of the harness's organization with the given role.
 async fn member<'a>(api: &'a TestApi, email: &str, role: &str) -> Browser<'a> {
-    let browser = Browser::sign_up(api, email, PASSWORD).await;
-    sqlx::query("INSERT INTO organization_memberships (org_id, user_id, role) SELECT 'org-of-proj-a', id, $2 FROM users WHERE email = $1")
-        .bind(email)
-        .bind(role)
-        .execute(&api.pool)
-        .await
-        .unwrap();
-    browser
+    Browser::member_of_proj_a(api, email, PASSWORD, role).await
 }
 
 async fn list(browser: &mut Browser<'_>, query: &[(&str, &str)]) -> Value {
-    let mut form = vec![("project_id", "proj-a")];
-    let keys: Vec<String> = query.iter().map(|(k, _)| format!("query[{k}]")).collect();
-    form.extend(keys.iter().map(String::as_str).zip(query.iter().map(|(_, v)| *v)));
-    browser.ok("list_traces", &form).await
+    browser.list_traces(query).await
 }
 
 fn ids(page: &Value) -> Vec<String> {
-    page["rows"].as_array().unwrap().iter().map(|r| r["trace"]["id"].as_str().unwrap().to_string()).collect()
+    common::ui::listed_trace_ids(page)
 }
 
 async fn ingest(api: &TestApi, events: Vec<Value>) {

@@ -68,6 +68,27 @@ impl<'a> Browser<'a> {
         browser
     }
 
+    /// Signs up and joins the harness's organization (`org-of-proj-a`, project `proj-a`) with
+    /// `role` (`VIEWER`, `MEMBER`, `ADMIN`, `OWNER`).
+    pub async fn member_of_proj_a(api: &'a TestApi, email: &str, password: &str, role: &str) -> Browser<'a> {
+        let browser = Browser::sign_up(api, email, password).await;
+        sqlx::query("INSERT INTO organization_memberships (org_id, user_id, role) SELECT 'org-of-proj-a', id, $2 FROM users WHERE email = $1")
+            .bind(email)
+            .bind(role)
+            .execute(&api.pool)
+            .await
+            .unwrap();
+        browser
+    }
+
+    /// `list_traces` for `proj-a` with the given `TraceListQuery` fields; expects 200.
+    pub async fn list_traces(&mut self, query: &[(&str, &str)]) -> Value {
+        let mut form = vec![("project_id", "proj-a")];
+        let keys: Vec<String> = query.iter().map(|(k, _)| format!("query[{k}]")).collect();
+        form.extend(keys.iter().map(String::as_str).zip(query.iter().map(|(_, v)| *v)));
+        self.ok("list_traces", &form).await
+    }
+
     /// Creates an organization with a first project; returns (org id, project id).
     pub async fn create_org(&mut self, name: &str, project: &str) -> (String, String) {
         let project_id = self.ok("create_organization", &[("name", name), ("project_name", project)]).await;
@@ -79,4 +100,9 @@ impl<'a> Browser<'a> {
             .unwrap();
         (org_id, project_id)
     }
+}
+
+/// The trace ids of a `list_traces` page, in order.
+pub fn listed_trace_ids(page: &Value) -> Vec<String> {
+    page["rows"].as_array().unwrap().iter().map(|r| r["trace"]["id"].as_str().unwrap().to_string()).collect()
 }
