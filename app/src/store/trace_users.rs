@@ -56,8 +56,7 @@ pub async fn sessions_page(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<crate::domain::trace_list::TraceSessionRow>, bool), sqlx::Error> {
-    type Row = (String, i64, Vec<String>, DateTime<Utc>, DateTime<Utc>, f64);
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows: Vec<SessionRow> = sqlx::query_as(
         "WITH s AS (
              SELECT session_id, count(*) AS traces,
                     array_remove(array_agg(DISTINCT user_id), NULL) AS users,
@@ -84,14 +83,7 @@ pub async fn sessions_page(
     let rows = rows
         .into_iter()
         .take(limit as usize)
-        .map(|(session_id, traces, users, first_trace, last_trace, total_cost)| crate::domain::trace_list::TraceSessionRow {
-            session_id,
-            traces,
-            users,
-            first_trace,
-            last_trace,
-            total_cost,
-        })
+        .map(session_row)
         .collect();
     Ok((rows, more))
 }
@@ -125,8 +117,7 @@ pub async fn sessions_of_user(
     user_id: &str,
     limit: i64,
 ) -> Result<Vec<crate::domain::trace_list::TraceSessionRow>, sqlx::Error> {
-    type Row = (String, i64, Vec<String>, DateTime<Utc>, DateTime<Utc>, f64);
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows: Vec<SessionRow> = sqlx::query_as(
         "WITH mine AS (
              SELECT DISTINCT session_id FROM traces
              WHERE project_id = $1 AND user_id = $2 AND session_id IS NOT NULL
@@ -153,13 +144,13 @@ pub async fn sessions_of_user(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(session_id, traces, users, first_trace, last_trace, total_cost)| crate::domain::trace_list::TraceSessionRow {
-            session_id,
-            traces,
-            users,
-            first_trace,
-            last_trace,
-            total_cost,
-        })
+        .map(session_row)
         .collect())
+}
+
+/// A session as the session queries select it: id, traces, users, first and last trace, cost.
+type SessionRow = (String, i64, Vec<String>, DateTime<Utc>, DateTime<Utc>, f64);
+
+fn session_row((session_id, traces, users, first_trace, last_trace, total_cost): SessionRow) -> crate::domain::trace_list::TraceSessionRow {
+    crate::domain::trace_list::TraceSessionRow { session_id, traces, users, first_trace, last_trace, total_cost }
 }
