@@ -10,6 +10,7 @@ pub mod invitations;
 pub mod members;
 pub mod organizations;
 pub mod projects;
+pub mod prompts;
 pub mod system;
 pub mod trace_detail;
 pub mod trace_list;

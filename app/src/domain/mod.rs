@@ -6,6 +6,8 @@ pub mod content;
 pub mod otel_inspector;
 pub mod live;
 pub mod project;
+pub mod prompt_diff;
+pub mod prompts;
 pub mod password_policy;
 pub mod permissions;
 pub mod role;

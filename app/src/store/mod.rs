@@ -10,6 +10,8 @@ pub mod memberships;
 pub mod observations;
 pub mod organizations;
 pub mod projects;
+pub mod prompt_graph;
+pub mod prompts;
 pub mod query;
 pub mod score_configs;
 pub mod scores;
