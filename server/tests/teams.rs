@@ -301,6 +301,10 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
         .to_string();
     let victim_id = victim.ok("session", &[]).await["user"]["id"].as_str().unwrap().to_string();
     let view_b = victim.ok("create_saved_view", &[("project_id", &project_b), ("name", "Victim view")]).await["id"].as_str().unwrap().to_string();
+    let created = victim
+        .call_json("create_prompt_version", &json!({"project_id": project_b, "prompt": {"name": "victim-prompt", "prompt": "Victim secret"}}))
+        .await;
+    assert_eq!(created.status, 200, "{}", created.text());
 
     let mut attacker = Browser::sign_up(&api, "attacker@example.com", PASSWORD).await;
     let (org_a, project_a) = attacker.create_org("Attacker Org", "Attacker Project").await;
@@ -314,6 +318,8 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
                 (SELECT string_agg(user_id || role, ',' ORDER BY user_id) FROM project_memberships WHERE project_id = $2),
                 (SELECT string_agg(id || coalesce(revoked_at::text, ''), ',' ORDER BY id) FROM invitations WHERE org_id = $1),
                 (SELECT string_agg(id || name, ',' ORDER BY id) FROM saved_views WHERE project_id = $2),
+                (SELECT string_agg(name || version || array_to_string(labels, ';'), ',' ORDER BY name, version) FROM prompts WHERE project_id = $2),
+                (SELECT string_agg(label, ',' ORDER BY label) FROM prompt_protected_labels WHERE project_id = $2),
                 (SELECT count(*)::text FROM audit_log WHERE org_id = $1))",
         )
         .bind(&org_b)
@@ -324,6 +330,7 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
     };
     let before = snapshot().await;
 
+    let planted_prompt = json!({"project_id": project_b, "prompt": {"name": "victim-prompt", "prompt": "planted"}}).to_string();
     // Every scoped server function, aimed at the other organization's ids.
     let table: Vec<(&str, Vec<(&str, &str)>)> = vec![
         ("list_projects", vec![("org_id", &org_b)]),
@@ -361,10 +368,22 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
         ("create_saved_view", vec![("project_id", &project_b), ("name", "Planted")]),
         ("delete_saved_view", vec![("project_id", &project_b), ("view_id", &view_b)]),
         ("delete_saved_view", vec![("project_id", &project_a), ("view_id", &view_b)]),
+        ("list_prompts", vec![("project_id", &project_b)]),
+        ("get_prompt_history", vec![("project_id", &project_b), ("name", "victim-prompt")]),
+        ("resolve_prompt_version", vec![("project_id", &project_b), ("name", "victim-prompt"), ("version", "1")]),
+        ("get_prompt_metrics", vec![("project_id", &project_b), ("name", "victim-prompt")]),
+        ("set_prompt_label", vec![("project_id", &project_b), ("name", "victim-prompt"), ("version", "1"), ("label", "production")]),
+        ("delete_prompt", vec![("project_id", &project_b), ("name", "victim-prompt")]),
+        ("set_protected_prompt_labels", vec![("project_id", &project_b), ("labels[0]", "production")]),
+        // JSON-encoded: the form's one field is the body.
+        ("create_prompt_version", vec![("json", &planted_prompt)]),
     ];
     let mut covered: Vec<&str> = table.iter().map(|(endpoint, _)| *endpoint).collect();
     for (endpoint, form) in &table {
-        let response = attacker.call(endpoint, form).await;
+        let response = match form.as_slice() {
+            [("json", body)] => attacker.call_json(endpoint, &serde_json::from_str(body).unwrap()).await,
+            _ => attacker.call(endpoint, form).await,
+        };
         let text = response.text();
         assert!(
             matches!(response.status.as_u16(), 403 | 404) || (endpoint == &"list_audit_log" && response.status == 200),
@@ -397,12 +416,15 @@ async fn an_api_key_reaches_nothing_of_another_project_through_any_route() {
     assert_eq!(a.call("POST", "/api/public/ingestion", Some(batch)).await.status, 207);
     let config = a.call("POST", "/api/public/score-configs", Some(json!({"name": "secret-of-a", "dataType": "NUMERIC"}))).await.json();
     let model = a.call("POST", "/api/public/models", Some(json!({"modelName": "secret-of-a", "matchPattern": "(?i)^secret$", "unit": "TOKENS", "inputPrice": 1.0}))).await.json();
+    let prompt = a.call("POST", "/api/public/v2/prompts", Some(json!({"name": "prompt-of-a", "prompt": "secret-of-a", "labels": ["production"]}))).await;
+    assert_eq!(prompt.status, 201, "{}", prompt.text());
     let ids = [("{id}", "trace-a")];
     let snapshot = || async {
         sqlx::query_scalar::<_, String>(
             "SELECT concat_ws('|', (SELECT count(*) FROM traces WHERE project_id = 'proj-a'), (SELECT count(*) FROM observations WHERE project_id = 'proj-a'),
                     (SELECT count(*) FROM scores WHERE project_id = 'proj-a'), (SELECT count(*) FROM score_configs WHERE project_id = 'proj-a'),
-                    (SELECT count(*) FROM models WHERE project_id = 'proj-a'), (SELECT string_agg(name, ',') FROM traces WHERE project_id = 'proj-a'))",
+                    (SELECT count(*) FROM models WHERE project_id = 'proj-a'), (SELECT string_agg(name, ',') FROM traces WHERE project_id = 'proj-a'),
+                    (SELECT string_agg(name || version || array_to_string(labels, ';'), ',') FROM prompts WHERE project_id = 'proj-a'))",
         )
         .fetch_one(&a.pool)
         .await
@@ -423,10 +445,11 @@ async fn an_api_key_reaches_nothing_of_another_project_through_any_route() {
                 p if p.contains("/models/") => model["id"].as_str().unwrap(),
                 _ => ids[0].1,
             };
-            let uri = path.replace("{id}", id);
+            let uri = path.replace("{id}", id).replace("{name}", "prompt-of-a").replace("{version}", "1");
             let uri = if method == "delete" && path == "/api/public/traces" { uri } else { uri };
             let body = match (method.as_str(), path.as_str()) {
                 ("delete", "/api/public/traces") => Some(json!({"traceIds": ["trace-a"]})),
+                ("patch", p) if p.contains("/prompts/") => Some(json!({"newLabels": ["owned"]})),
                 ("patch", _) => Some(json!({"description": "owned"})),
                 ("post", "/api/public/scores") => Some(json!({"traceId": "trace-a", "name": "planted", "value": 1})),
                 ("post", "/api/public/ingestion") => Some(json!({"batch": [{"id": "x", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "trace-a", "name": "overwritten"}}]})),
@@ -435,10 +458,12 @@ async fn an_api_key_reaches_nothing_of_another_project_through_any_route() {
                 ("post", "/api/public/otel/v1/traces") => Some(json!({"resourceSpans": []})),
                 _ => None,
             };
+            let uri = if path == "/api/public/prompts" && method == "get" { format!("{uri}?name=prompt-of-a") } else { uri };
             let response = b.call(&method.to_uppercase(), &uri, body).await;
             let text = response.text();
             assert!(!text.contains("secret-of-a"), "{method} {uri} leaked project A's data: {text}");
-            if path.contains("{id}") && method != "patch" {
+            let by_name = path.contains("{name}") || (path == "/api/public/prompts" && method == "get");
+            if (path.contains("{id}") && method != "patch") || by_name {
                 assert_eq!(response.status, 404, "{method} {uri}: {text}");
             }
             tried += 1;

@@ -148,6 +148,8 @@ pub struct Observation {
     pub usage_pricing_tier_name: Option<String>,
     pub prompt_name: Option<String>,
     pub prompt_version: Option<i32>,
+    /// The linked prompt version's id (by name and version), when it exists.
+    pub prompt_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -246,7 +248,7 @@ pub struct ObservationView {
     pub total_tokens: i64,
     pub usage_pricing_tier_id: Option<String>,
     pub usage_pricing_tier_name: Option<String>,
-    /// Loupe links prompts by name and version; there is no separate prompt id yet.
+    /// The prompt version named by `promptName` + `promptVersion`, when it exists.
     pub prompt_id: Option<String>,
     pub prompt_name: Option<String>,
     pub prompt_version: Option<i32>,
@@ -304,7 +306,7 @@ impl From<Observation> for ObservationView {
             cost_details: o.cost_details,
             usage_pricing_tier_id: o.usage_pricing_tier_id,
             usage_pricing_tier_name: o.usage_pricing_tier_name,
-            prompt_id: None,
+            prompt_id: o.prompt_id,
             prompt_name: o.prompt_name,
             prompt_version: o.prompt_version,
             model_id: o.internal_model_id,
@@ -396,6 +398,7 @@ mod tests {
             usage_pricing_tier_name: None,
             prompt_name: None,
             prompt_version: None,
+            prompt_id: None,
             created_at: start,
             updated_at: start,
         }

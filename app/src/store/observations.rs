@@ -58,7 +58,9 @@ impl Load {
 const COLUMNS: &str = "o.id, o.project_id, o.trace_id, o.parent_observation_id, o.type, o.name, o.start_time, \
      o.end_time, o.completion_start_time, o.model, o.model_parameters, o.level, o.status_message, o.version, \
      o.environment, o.usage_details, o.cost_details, o.total_cost, o.usage_unit, o.internal_model_id, \
-     o.usage_pricing_tier_id, o.usage_pricing_tier_name, o.prompt_name, o.prompt_version, o.created_at, o.updated_at";
+     o.usage_pricing_tier_id, o.usage_pricing_tier_name, o.prompt_name, o.prompt_version, o.created_at, o.updated_at, \
+     CASE WHEN o.prompt_name IS NOT NULL THEN (SELECT p.id FROM prompts p WHERE p.project_id = o.project_id \
+         AND p.name = o.prompt_name AND p.version = o.prompt_version) END AS prompt_id";
 
 fn select(load: Load) -> String {
     let io = if load.io { "o.input, o.output" } else { "NULL::jsonb AS input, NULL::jsonb AS output" };
@@ -95,6 +97,7 @@ fn observation_from_row(row: &PgRow) -> Result<Observation, sqlx::Error> {
         usage_pricing_tier_name: row.try_get("usage_pricing_tier_name")?,
         prompt_name: row.try_get("prompt_name")?,
         prompt_version: row.try_get("prompt_version")?,
+        prompt_id: row.try_get("prompt_id")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })

@@ -43,6 +43,20 @@ impl<'a> Browser<'a> {
         response
     }
 
+    /// Calls a JSON-encoded server function (`input = Json`) with `body`.
+    pub async fn call_json(&mut self, endpoint: &str, body: &Value) -> TestResponse {
+        let mut request = Request::builder()
+            .method("POST")
+            .uri(format!("/api/ui/{endpoint}"))
+            .header("content-type", "application/json")
+            .header("host", "loupe.test")
+            .header("origin", "http://loupe.test");
+        if let Some(cookie) = &self.cookie {
+            request = request.header("cookie", cookie.as_str());
+        }
+        self.send(request.body(Body::from(serde_json::to_vec(body).unwrap())).unwrap()).await
+    }
+
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
         use http_body_util::BodyExt;
         use tower::ServiceExt;

@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod otel;
 pub mod params;
 pub mod projects;
+pub mod prompts;
 pub mod score_configs;
 pub mod score_reads;
 pub mod scores;
@@ -92,6 +93,10 @@ pub fn router<S>(state: PublicState) -> Router<S> {
         .route("/score-configs/{id}", get(score_configs::get).patch(score_configs::update))
         .route("/models", get(models::list).post(models::create))
         .route("/models/{id}", get(models::get).delete(models::delete))
+        .route("/v2/prompts", get(prompts::list).post(prompts::create))
+        .route("/v2/prompts/{name}", get(prompts::get).delete(prompts::delete))
+        .route("/v2/prompts/{name}/versions/{version}", axum::routing::patch(prompts::update_labels))
+        .route("/prompts", get(prompts::get_v1).post(prompts::create_v1))
         .fallback(not_found)
         // Browser feedback widgets post scores with the public key from any origin.
         .layer(
