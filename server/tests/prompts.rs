@@ -325,9 +325,16 @@ async fn list_filters_folders_pagination_and_deletion() {
     assert_eq!(patched.status, StatusCode::OK);
     assert_eq!(get_ok(&api, "team%2Freviewer").await["prompt"], "v2");
 
+    // ... and unencoded, as the 2.x Python SDK sends them.
+    assert_eq!(get_ok(&api, "team/reviewer?version=1").await["prompt"], "v1");
+    let patched = api.call("PATCH", "/api/public/v2/prompts/team/reviewer/versions/1", Some(json!({"newLabels": ["staging"]}))).await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.text());
+    assert_eq!(get_ok(&api, "team/reviewer?label=staging").await["version"], 1);
+    assert_not_found(&get(&api, "team/nobody").await, "Prompt not found: 'team/nobody' with label 'production'");
+
     // Deleting the newest version moves `latest` back; deleting all → 404 afterwards.
     assert_eq!(api.call("DELETE", "/api/public/v2/prompts/team%2Freviewer?version=2", None).await.status, StatusCode::NO_CONTENT);
-    assert_eq!(versions(&api, "team/reviewer").await, vec![(1, vec!["latest".to_string()])]);
+    assert_eq!(versions(&api, "team/reviewer").await, vec![(1, vec!["latest".to_string(), "staging".to_string()])]);
     assert_not_found(&api.call("DELETE", "/api/public/v2/prompts/team%2Freviewer?version=2", None).await, "Prompt not found: 'team/reviewer' with version 2");
     assert_eq!(api.call("DELETE", "/api/public/v2/prompts/team%2Freviewer", None).await.status, StatusCode::NO_CONTENT);
     assert_not_found(&get(&api, "team%2Freviewer?label=latest").await, "Prompt not found: 'team/reviewer' with label 'latest'");

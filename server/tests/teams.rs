@@ -445,7 +445,7 @@ async fn an_api_key_reaches_nothing_of_another_project_through_any_route() {
                 p if p.contains("/models/") => model["id"].as_str().unwrap(),
                 _ => ids[0].1,
             };
-            let uri = path.replace("{id}", id).replace("{name}", "prompt-of-a").replace("{version}", "1");
+            let uri = path.replace("{id}", id).replace("{name}", "prompt-of-a").replace("{version}", "1").replace("{rest}", "x");
             let uri = if method == "delete" && path == "/api/public/traces" { uri } else { uri };
             let body = match (method.as_str(), path.as_str()) {
                 ("delete", "/api/public/traces") => Some(json!({"traceIds": ["trace-a"]})),

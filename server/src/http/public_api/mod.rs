@@ -96,6 +96,7 @@ pub fn router<S>(state: PublicState) -> Router<S> {
         .route("/v2/prompts", get(prompts::list).post(prompts::create))
         .route("/v2/prompts/{name}", get(prompts::get).delete(prompts::delete))
         .route("/v2/prompts/{name}/versions/{version}", axum::routing::patch(prompts::update_labels))
+        .route("/v2/prompts/{name}/{*rest}", get(prompts::nested).delete(prompts::nested).patch(prompts::nested))
         .route("/prompts", get(prompts::get_v1).post(prompts::create_v1))
         .fallback(not_found)
         // Browser feedback widgets post scores with the public key from any origin.

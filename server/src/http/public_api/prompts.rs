@@ -105,7 +105,37 @@ pub async fn get(
     Path(name): Path<String>,
     params: Params,
 ) -> ApiResult<Json<PromptResponse>> {
-    let selector = selector(&params)?.unwrap_or_else(|| PromptSelector::Label(PRODUCTION.to_string()));
+    get_named(&state, &key, &name, &params).await
+}
+
+/// A folder name sent without encoding (`/v2/prompts/team/reviewer`, as the 2.x Python SDK
+/// does): the segments after `/v2/prompts/` are the name. PATCH's `/versions/{n}` suffix is
+/// split off.
+pub async fn nested(
+    ProjectAccess(key): ProjectAccess,
+    State(state): State<PublicState>,
+    method: axum::http::Method,
+    Path((first, rest)): Path<(String, String)>,
+    params: Params,
+    body: Body,
+) -> ApiResult<Response> {
+    let name = format!("{first}/{rest}");
+    match method {
+        axum::http::Method::GET => Ok(get_named(&state, &key, &name, &params).await?.into_response()),
+        axum::http::Method::DELETE => Ok(delete_named(&state, &key, &name, &params).await?.into_response()),
+        axum::http::Method::PATCH => {
+            let (name, version) = name
+                .rsplit_once("/versions/")
+                .ok_or_else(|| ApiError::not_found(format!("no public API route for PATCH /api/public/v2/prompts/{name}")))?;
+            Ok(update_named(&state, &key, name, version, body).await?.into_response())
+        }
+        other => Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", format!("{other} is not allowed here"))),
+    }
+}
+
+async fn get_named(state: &PublicState, key: &ProjectKey, name: &str, params: &Params) -> ApiResult<Json<PromptResponse>> {
+    let name = name.to_string();
+    let selector = selector(params)?.unwrap_or_else(|| PromptSelector::Label(PRODUCTION.to_string()));
     let resolve = params.boolean("resolve")?.unwrap_or(true);
     let mut conn = state.pool.acquire().await?;
     let version = store::get(&mut conn, &key.project_id, &name, &selector)
@@ -243,6 +273,11 @@ pub async fn update_labels(
     Path((name, version)): Path<(String, String)>,
     body: Body,
 ) -> ApiResult<Json<PromptResponse>> {
+    update_named(&state, &key, &name, &version, body).await
+}
+
+async fn update_named(state: &PublicState, key: &ProjectKey, name: &str, version: &str, body: Body) -> ApiResult<Json<PromptResponse>> {
+    let name = name.to_string();
     let version: i32 = version
         .parse()
         .ok()
@@ -272,7 +307,7 @@ pub async fn update_labels(
     let updated = store::add_labels(&mut tx, &key.project_id, &name, version, &labels).await.map_err(write_error)?;
     audit(
         &mut tx,
-        &key,
+        key,
         "prompt.label_move",
         &updated.id,
         Some(json!({"name": name, "heldBy": before})),
@@ -290,7 +325,12 @@ pub async fn delete(
     Path(name): Path<String>,
     params: Params,
 ) -> ApiResult<StatusCode> {
-    let selector = selector(&params)?;
+    delete_named(&state, &key, &name, &params).await
+}
+
+async fn delete_named(state: &PublicState, key: &ProjectKey, name: &str, params: &Params) -> ApiResult<StatusCode> {
+    let name = name.to_string();
+    let selector = selector(params)?;
     let mut tx = state.pool.begin().await?;
     let deleted = store::delete(&mut tx, &key.project_id, &name, selector.as_ref()).await.map_err(write_error)?;
     if deleted.is_empty() {
@@ -299,7 +339,7 @@ pub async fn delete(
             None => format!("Prompt not found: '{name}'"),
         }));
     }
-    audit(&mut tx, &key, "prompt.delete", &name, Some(json!({"name": name, "versions": deleted})), None).await?;
+    audit(&mut tx, key, "prompt.delete", &name, Some(json!({"name": name, "versions": deleted})), None).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
