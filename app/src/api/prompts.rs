@@ -149,8 +149,10 @@ pub async fn get_prompt_metrics(project_id: String, name: String) -> Result<Vec<
 }
 
 /// Creates a prompt, or a new version of one (Members and up). Labels on protected labels need
-/// an Admin or Owner.
-#[server(prefix = "/api/ui", endpoint = "create_prompt_version")]
+/// an Admin or Owner. JSON in, unlike the other server functions: a config is any JSON object,
+/// and a URL-encoded form would turn its numbers and booleans into strings and could not tell
+/// "leave the tags unchanged" (`tags` absent) from "no tags" (`tags: []`).
+#[server(prefix = "/api/ui", endpoint = "create_prompt_version", input = leptos::server_fn::codec::Json)]
 pub async fn create_prompt_version(project_id: String, prompt: NewPrompt) -> Result<PromptVersion, AppError> {
     use crate::api::support::{audit, respond, state};
     use crate::domain::Action;
