@@ -226,7 +226,14 @@ pub fn PromptEditor(project_id: String, initial: PromptDraft, mode: EditorMode) 
                                 </label>
                             }).collect_view()}
                         </div>
+                        <Problem message=Signal::derive(move || problem_at(DraftField::Type)) test_id="error-type" />
                     </fieldset>
+                })}
+                {(!new_prompt).then(|| view! {
+                    <p class="text-sm text-zinc-600 dark:text-zinc-300" data-testid="fixed-type">
+                        {format!("A {} prompt: every version of a prompt has the same type.", initial.prompt_type.as_str())}
+                    </p>
+                    <Problem message=Signal::derive(move || problem_at(DraftField::Type)) test_id="error-type" />
                 })}
                 <div>
                     {move || match prompt_type.get() {
@@ -384,7 +391,7 @@ fn ChatEditor(rows: RwSignal<Vec<Row>>, add_row: Callback<ChatItem>, problem_at:
                                     <option value="other" selected=move || other_role.get()>"other…"</option>
                                 </select>
                                 <Show when=move || other_role.get()>
-                                    <input id=format!("chat-{id}-role") class=format!("{INPUT} w-40 font-mono") data-testid="message-other-role"
+                                    <input id=format!("chat-{id}-role") class=format!("{} font-mono", INPUT.replace("w-full", "w-48")) data-testid="message-other-role"
                                         autocomplete="off" placeholder="e.g. tool"
                                         aria-label=move || format!("Other role of message {}", index.get() + 1)
                                         prop:value=move || role.get()
@@ -415,7 +422,7 @@ fn ChatEditor(rows: RwSignal<Vec<Row>>, add_row: Callback<ChatItem>, problem_at:
                         <li class=format!("{CARD} px-3 py-3") data-testid="chat-item" data-kind=kind
                             data-invalid=move || problem.with(Option::is_some).to_string()>
                             <div class="mb-2 flex items-center justify-between gap-2 text-xs text-zinc-500">
-                                <span>{move || format!("{} {}", index.get() + 1, what)}</span>
+                                <span class="font-medium">{move || format!("{} {}", if what == "message" { "Message" } else { "Placeholder" }, index.get() + 1)}</span>
                                 <div class="flex items-center gap-1">
                                     <button type="button" id=format!("chat-{id}-up") class=ICON_BUTTON data-testid="move-up"
                                         aria-label=move || format!("Move {what} {} up", index.get() + 1)

@@ -80,7 +80,9 @@ fn version_from(row: Row) -> Result<PromptVersion, sqlx::Error> {
 
 /// Serializes writers to one prompt name (see the module comment).
 pub async fn lock_name(conn: &mut PgConnection, project_id: &str, name: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('prompt' || chr(0) || $1 || chr(0) || $2, 0))")
+    // `|` as separator: Postgres refuses chr(0) in text ("null character not permitted"), and
+    // a hash collision only means two names wait for each other.
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('prompt|' || $1 || '|' || $2, 0))")
         .bind(project_id)
         .bind(name)
         .execute(conn)
