@@ -40,6 +40,7 @@ use crate::pages::not_found::NotFound;
 use crate::pages::organization::{OrgTab, OrganizationPage};
 use crate::pages::project::{ProjectIndex, ProjectSection};
 use crate::pages::project_settings::ProjectSettingsPage;
+use crate::pages::prompt_new::PromptNewPage;
 use crate::pages::trace_detail::{SharedTracePage, TraceDetailPage};
 use crate::pages::sessions::{SessionPage, SessionsPage};
 use crate::pages::traces::TracesPage;
@@ -102,6 +103,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/project/:project_id/users") view=UsersPage />
                     <Route path=path!("/project/:project_id/users/:user_id") view=UserPage />
                     <Route path=path!("/project/:project_id/prompts") view=|| view! { <ProjectSection section=Section::Prompts /> } />
+                    <Route path=path!("/project/:project_id/prompts/new") view=PromptNewPage />
                     <Route path=path!("/project/:project_id/playground") view=|| view! { <ProjectSection section=Section::Playground /> } />
                     <Route path=path!("/project/:project_id/scores") view=|| view! { <ProjectSection section=Section::Scores /> } />
                     <Route path=path!("/project/:project_id/annotation-queues") view=|| view! { <ProjectSection section=Section::AnnotationQueues /> } />

@@ -5,6 +5,7 @@ pub mod http_status;
 pub mod icons;
 pub mod layout;
 pub mod otel_inspector;
+pub mod prompt_editor;
 pub mod live;
 pub mod session;
 pub mod theme;

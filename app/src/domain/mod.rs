@@ -7,6 +7,7 @@ pub mod otel_inspector;
 pub mod live;
 pub mod project;
 pub mod prompt_diff;
+pub mod prompt_draft;
 pub mod prompts;
 pub mod password_policy;
 pub mod permissions;

@@ -9,6 +9,7 @@ pub mod not_found;
 pub mod organization;
 pub mod project;
 pub mod project_settings;
+pub mod prompt_new;
 pub mod sessions;
 pub mod trace_detail;
 pub mod traces;

@@ -1,0 +1,550 @@
+//! The prompt editor: a text prompt, or chat messages and placeholders (add, remove, reorder
+//! with buttons), the variables and references found as one types, a JSON config, labels, tags
+//! and a commit message. The form's state is a `PromptDraft` (domain::prompt_draft); its
+//! problems are shown under the field they name before anything is sent, and a refusal from the
+//! server is shown the same way. Ctrl/Cmd+Enter submits.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+
+use crate::api::prompts::CreatePromptVersion;
+use crate::components::ui::*;
+use crate::domain::prompt_draft::{format_config, prompt_path, DraftField, PromptDraft, ROLES, STAGING};
+use crate::domain::prompts::{ChatItem, PromptBody, PromptType, MAX_COMMIT_MESSAGE, PRODUCTION};
+use crate::error::AppError;
+
+/// What the editor creates.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EditorMode {
+    /// A new prompt (blank, or a duplicate of another's version): name and type are free.
+    New,
+    /// Version `latest + 1` of an existing prompt: name and type are fixed.
+    NewVersion {
+        latest: i32,
+        /// The tags on the prompt now (tags belong to the name, not to a version).
+        current_tags: Vec<String>,
+        /// Protected labels the person may not set (empty for Admins and Owners).
+        locked_labels: Vec<String>,
+    },
+}
+
+/// One chat entry in the form: its own signals, so typing in one message re-renders nothing
+/// else, and a stable id so reordering moves the row's elements instead of rebuilding them.
+#[derive(Clone, Copy)]
+struct Row {
+    id: u32,
+    kind: RowKind,
+}
+
+#[derive(Clone, Copy)]
+enum RowKind {
+    Message { role: RwSignal<String>, other_role: RwSignal<bool>, content: RwSignal<String> },
+    Placeholder { name: RwSignal<String> },
+}
+
+impl Row {
+    fn new(id: u32, item: &ChatItem) -> Row {
+        let kind = match item {
+            ChatItem::Message { role, content } => RowKind::Message {
+                role: RwSignal::new(role.clone()),
+                other_role: RwSignal::new(!ROLES.contains(&role.as_str())),
+                content: RwSignal::new(content.clone()),
+            },
+            ChatItem::Placeholder { name } => RowKind::Placeholder { name: RwSignal::new(name.clone()) },
+        };
+        Row { id, kind }
+    }
+
+    fn item(&self) -> ChatItem {
+        match self.kind {
+            RowKind::Message { role, content, .. } => ChatItem::Message { role: role.get(), content: content.get() },
+            RowKind::Placeholder { name } => ChatItem::Placeholder { name: name.get() },
+        }
+    }
+}
+
+#[component]
+pub fn PromptEditor(project_id: String, initial: PromptDraft, mode: EditorMode) -> impl IntoView {
+    let new_prompt = mode == EditorMode::New;
+    let (latest, current_tags, locked_labels) = match &mode {
+        EditorMode::NewVersion { latest, current_tags, locked_labels } => (Some(*latest), current_tags.clone(), locked_labels.clone()),
+        EditorMode::New => (None, Vec::new(), Vec::new()),
+    };
+    let project_id = StoredValue::new(project_id);
+
+    let name = RwSignal::new(initial.name.clone());
+    let prompt_type = RwSignal::new(initial.prompt_type);
+    let text = RwSignal::new(initial.text.clone());
+    // Rows made later (by "Add message") belong to the editor, not to the click handler.
+    let owner = Owner::current();
+    let next_id = StoredValue::new(0u32);
+    let make_row = move |item: &ChatItem| {
+        let id = next_id.get_value();
+        next_id.set_value(id + 1);
+        match &owner {
+            Some(owner) => owner.with(|| Row::new(id, item)),
+            None => Row::new(id, item),
+        }
+    };
+    let first_items = if initial.messages.is_empty() {
+        vec![ChatItem::Message { role: "system".into(), content: String::new() }]
+    } else {
+        initial.messages.clone()
+    };
+    let rows = RwSignal::new(first_items.iter().map(&make_row).collect::<Vec<Row>>());
+    let config = RwSignal::new(initial.config.clone());
+    let production = RwSignal::new(initial.production);
+    let staging = RwSignal::new(initial.staging);
+    let custom_labels = RwSignal::new(initial.custom_labels.clone());
+    let keep_tags = RwSignal::new(initial.keep_tags);
+    let tags = RwSignal::new(initial.tags.clone());
+    let commit_message = RwSignal::new(initial.commit_message.clone());
+
+    let draft = Memo::new(move |_| PromptDraft {
+        name: name.get(),
+        prompt_type: prompt_type.get(),
+        text: text.get(),
+        messages: rows.with(|rows| rows.iter().map(Row::item).collect()),
+        config: config.get(),
+        production: production.get(),
+        staging: staging.get(),
+        custom_labels: custom_labels.get(),
+        keep_tags: keep_tags.get(),
+        tags: tags.get(),
+        commit_message: commit_message.get(),
+    });
+    let body = Memo::new(move |_| draft.with(PromptDraft::body));
+    let problems = Memo::new(move |_| draft.with(PromptDraft::problems));
+
+    let create = ServerAction::<CreatePromptVersion>::new();
+    // The server's refusal, until the draft changes.
+    let server_error = RwSignal::new(None::<AppError>);
+    Effect::new(move |_| {
+        if let Some(Err(error)) = create.value().get() {
+            server_error.set(Some(error));
+        }
+    });
+    Effect::new(move |previous: Option<()>| {
+        draft.track();
+        if previous.is_some() {
+            server_error.set(None);
+        }
+    });
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(created)) = create.value().get() {
+            let path = prompt_path(&project_id.get_value(), &created.name);
+            navigate(&format!("{path}?version={}", created.version), Default::default());
+        }
+    });
+
+    // An empty name is not called out before the person has been to the field or tried to save.
+    let name_touched = RwSignal::new(false);
+    let tried = RwSignal::new(false);
+    let problem_at = move |target: DraftField| -> Option<String> {
+        if target == DraftField::Name && !name_touched.get() && !tried.get() && name.with(String::is_empty) {
+            return None;
+        }
+        problems
+            .with(|problems| problems.iter().find(|p| DraftField::of(&p.field) == target).map(|p| p.message.clone()))
+            .or_else(|| {
+                server_error.with(|e| match e {
+                    Some(AppError::Invalid { field, message }) if DraftField::of(field) == target => Some(message.clone()),
+                    _ => None,
+                })
+            })
+    };
+    // Refusals no field shows (not allowed, not found, the server unreachable) go in an alert.
+    let general_error = Signal::derive(move || {
+        server_error.get().filter(|e| !matches!(e, AppError::Invalid { field, .. } if DraftField::of(field) != DraftField::Other))
+    });
+    // Why the button is disabled, in one line beside it.
+    let blocking = move || {
+        problems.with(|problems| problems.first().map(|p| format!("{}: {}", DraftField::of(&p.field).label(), p.message)))
+    };
+
+    let submit = move || {
+        tried.set(true);
+        if create.pending().get_untracked() || !problems.with_untracked(Vec::is_empty) {
+            return;
+        }
+        match draft.with_untracked(PromptDraft::to_new_prompt) {
+            Ok(prompt) => {
+                create.dispatch(CreatePromptVersion { project_id: project_id.get_value(), prompt });
+            }
+            Err(e) => server_error.set(Some(AppError::invalid(&e.field, e.message))),
+        }
+    };
+
+    let add_row = Callback::new(move |item: ChatItem| {
+        let row = make_row(&item);
+        rows.update(|rows| rows.push(row));
+        let target = match item {
+            ChatItem::Message { .. } => format!("chat-{}-content", row.id),
+            ChatItem::Placeholder { .. } => format!("chat-{}-name", row.id),
+        };
+        focus_soon(vec![target]);
+    });
+    let problem_in = Callback::new(move |target| problem_at(target));
+
+    let submit_label = match latest {
+        Some(latest) => format!("Create version {}", latest + 1),
+        None => "Create prompt".to_string(),
+    };
+
+    view! {
+        <form class="grid gap-6 lg:grid-cols-[minmax(0,2fr)_minmax(0,1fr)]" data-testid="prompt-editor"
+            on:submit=move |ev| { ev.prevent_default(); submit(); }
+            on:keydown=move |ev| {
+                if ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
+                    ev.prevent_default();
+                    submit();
+                }
+            }>
+            <div class="min-w-0 space-y-5">
+                {new_prompt.then(|| view! {
+                    <div>
+                        <label class=LABEL for="prompt-name">"Name"</label>
+                        <input id="prompt-name" class=format!("{INPUT} mt-1 font-mono") data-testid="prompt-name" autocomplete="off"
+                            aria-describedby="prompt-name-hint"
+                            aria-invalid=move || problem_at(DraftField::Name).is_some().to_string()
+                            prop:value=move || name.get()
+                            on:input=move |ev| name.set(event_target_value(&ev))
+                            on:blur=move |_| name_touched.set(true) />
+                        <p id="prompt-name-hint" class=HINT>"Use / for folders, e.g. support/greeting."</p>
+                        <Problem message=Signal::derive(move || problem_at(DraftField::Name)) test_id="error-name" />
+                    </div>
+                    <fieldset>
+                        <legend class=LABEL>"Type"</legend>
+                        <div class="mt-1 flex gap-4 text-sm">
+                            {[PromptType::Text, PromptType::Chat].into_iter().map(|t| view! {
+                                <label class="flex items-center gap-1.5">
+                                    <input type="radio" name="prompt-type" value=t.as_str() data-testid=format!("type-{}", t.as_str())
+                                        prop:checked=move || prompt_type.get() == t
+                                        on:change=move |_| prompt_type.set(t) />
+                                    {match t { PromptType::Text => "Text", PromptType::Chat => "Chat" }}
+                                </label>
+                            }).collect_view()}
+                        </div>
+                        <Problem message=Signal::derive(move || problem_at(DraftField::Type)) test_id="error-type" />
+                    </fieldset>
+                })}
+                {(!new_prompt).then(|| view! {
+                    <p class="text-sm text-zinc-600 dark:text-zinc-300" data-testid="fixed-type">
+                        {format!("A {} prompt: every version of a prompt has the same type.", initial.prompt_type.as_str())}
+                    </p>
+                    <Problem message=Signal::derive(move || problem_at(DraftField::Type)) test_id="error-type" />
+                })}
+                <div>
+                    {move || match prompt_type.get() {
+                        PromptType::Text => view! {
+                            <label class=LABEL for="prompt-text">"Prompt"</label>
+                            <textarea id="prompt-text" data-testid="prompt-text" spellcheck="false"
+                                class=format!("{INPUT} mt-1 min-h-[14rem] font-mono")
+                                rows=move || text.with(|t| t.lines().count().clamp(10, 40))
+                                placeholder="Write the prompt; {{variable}} marks a value filled in by compile()."
+                                prop:value=move || text.get()
+                                on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+                        }.into_any(),
+                        PromptType::Chat => view! {
+                            <ChatEditor rows add_row problem_at=problem_in />
+                        }.into_any(),
+                    }}
+                    <Problem message=Signal::derive(move || problem_at(DraftField::Prompt)) test_id="error-prompt" />
+                </div>
+                <Detected body />
+            </div>
+
+            <div class="min-w-0 space-y-5">
+                <ConfigEditor config problem=Signal::derive(move || problem_at(DraftField::Config)) />
+
+                <fieldset>
+                    <legend class=LABEL>"Labels"</legend>
+                    <div class="mt-1 flex flex-wrap gap-4 text-sm">
+                        {[(PRODUCTION, production), (STAGING, staging)].into_iter().map(|(label, checked)| {
+                            let locked = locked_labels.iter().any(|l| l == label);
+                            view! {
+                                <label class="flex items-center gap-1.5" title=locked.then_some("Protected: only Admins and Owners may set it")>
+                                    <input type="checkbox" data-testid=format!("label-{label}") disabled=locked
+                                        prop:checked=move || checked.get()
+                                        on:change=move |ev| checked.set(event_target_checked(&ev)) />
+                                    <span class="font-mono">{label}</span>
+                                    {locked.then_some(view! { <span class="text-xs text-zinc-500">"(protected)"</span> })}
+                                </label>
+                            }
+                        }).collect_view()}
+                    </div>
+                    <input class=format!("{INPUT} mt-2 font-mono") data-testid="prompt-custom-labels" autocomplete="off"
+                        aria-label="Other labels" placeholder="Other labels, e.g. canary, eu-west"
+                        prop:value=move || custom_labels.get()
+                        on:input=move |ev| custom_labels.set(event_target_value(&ev)) />
+                    <p class=HINT>"A label points at one version of the prompt; putting it here moves it from the version that has it. "<span class="font-mono">"latest"</span>" follows the newest version by itself."</p>
+                    <Problem message=Signal::derive(move || problem_at(DraftField::Labels)) test_id="error-labels" />
+                </fieldset>
+
+                <div>
+                    <label class=LABEL for="prompt-tags">"Tags"</label>
+                    {latest.map(|_| {
+                        let current = if current_tags.is_empty() { "none".to_string() } else { current_tags.join(", ") };
+                        view! {
+                            <label class="mt-1 flex items-center gap-1.5 text-sm">
+                                <input type="checkbox" data-testid="keep-tags"
+                                    prop:checked=move || keep_tags.get()
+                                    on:change=move |ev| keep_tags.set(event_target_checked(&ev)) />
+                                "Leave unchanged (now: "<span data-testid="current-tags">{current}</span>")"
+                            </label>
+                        }
+                    })}
+                    <Show when=move || !keep_tags.get()>
+                        <input id="prompt-tags" class=format!("{INPUT} mt-1") data-testid="prompt-tags" autocomplete="off"
+                            placeholder="Comma-separated, e.g. movies, cjk"
+                            prop:value=move || tags.get()
+                            on:input=move |ev| tags.set(event_target_value(&ev)) />
+                    </Show>
+                    <p class=HINT>"Tags belong to the prompt: they replace the tags of every version."</p>
+                    <Problem message=Signal::derive(move || problem_at(DraftField::Tags)) test_id="error-tags" />
+                </div>
+
+                <div>
+                    <div class="flex items-baseline justify-between">
+                        <label class=LABEL for="prompt-commit">"Commit message"</label>
+                        <span data-testid="commit-count"
+                            class=move || { if commit_message.with(|m| m.chars().count()) > MAX_COMMIT_MESSAGE { "text-xs text-red-600 dark:text-red-400" } else { "text-xs text-zinc-500" } }>
+                            {move || format!("{}/{MAX_COMMIT_MESSAGE}", commit_message.with(|m| m.chars().count()))}
+                        </span>
+                    </div>
+                    <textarea id="prompt-commit" data-testid="prompt-commit" rows="2" class=format!("{INPUT} mt-1")
+                        placeholder="What changed, and why (optional)"
+                        prop:value=move || commit_message.get()
+                        on:input=move |ev| commit_message.set(event_target_value(&ev))></textarea>
+                    <Problem message=Signal::derive(move || problem_at(DraftField::CommitMessage)) test_id="error-commit" />
+                </div>
+
+                <ErrorAlert error=general_error />
+                <div class="flex flex-wrap items-center gap-3">
+                    <button type="submit" class=BUTTON_PRIMARY data-testid="submit-prompt"
+                        disabled=move || create.pending().get() || !problems.with(Vec::is_empty)>
+                        {move || if create.pending().get() { "Saving…".to_string() } else { submit_label.clone() }}
+                    </button>
+                    <span class="text-xs text-zinc-500">"Ctrl/⌘ + Enter"</span>
+                </div>
+                {move || blocking().map(|reason| view! {
+                    <p class="text-xs text-zinc-500 dark:text-zinc-400" data-testid="submit-blocked">{reason}</p>
+                })}
+            </div>
+        </form>
+    }
+}
+
+/// A problem with a field, under it (nothing while there is none).
+#[component]
+fn Problem(message: Signal<Option<String>>, test_id: &'static str) -> impl IntoView {
+    move || {
+        message.get().map(|m| view! { <p class="mt-1 text-xs text-red-600 dark:text-red-400" data-testid=test_id>{m}</p> })
+    }
+}
+
+/// The chat messages and placeholders, each with its controls.
+#[component]
+fn ChatEditor(rows: RwSignal<Vec<Row>>, add_row: Callback<ChatItem>, problem_at: Callback<DraftField, Option<String>>) -> impl IntoView {
+    let move_row = move |id: u32, up: bool| {
+        rows.update(|rows| {
+            let Some(i) = rows.iter().position(|r| r.id == id) else { return };
+            let j = if up { i.checked_sub(1) } else { Some(i + 1).filter(|j| *j < rows.len()) };
+            if let Some(j) = j {
+                rows.swap(i, j);
+            }
+        });
+        // The row's elements moved: keep the keyboard where it was (or on the other arrow at
+        // the ends).
+        let (same, other) = if up { ("up", "down") } else { ("down", "up") };
+        focus_soon(vec![format!("chat-{id}-{same}"), format!("chat-{id}-{other}")]);
+    };
+    let remove_row = move |id: u32| rows.update(|rows| rows.retain(|r| r.id != id));
+    view! {
+        <div>
+            <span class=LABEL>"Messages"</span>
+            <ol class="mt-1 space-y-3" data-testid="chat-items">
+                <For each=move || rows.get() key=|row| row.id children=move |row: Row| {
+                    let id = row.id;
+                    let index = Memo::new(move |_| rows.with(|rows| rows.iter().position(|r| r.id == id).unwrap_or(0)));
+                    let count = Memo::new(move |_| rows.with(Vec::len));
+                    let problem = Signal::derive(move || problem_at.run(DraftField::Item(index.get())));
+                    let (kind, content) = match row.kind {
+                        RowKind::Message { role, other_role, content } => ("message", view! {
+                            <div class="flex flex-wrap items-center gap-2">
+                                <select class=SELECT data-testid="message-role"
+                                    aria-label=move || format!("Role of message {}", index.get() + 1)
+                                    prop:value=move || if other_role.get() { "other".to_string() } else { role.get() }
+                                    on:change=move |ev| {
+                                        let value = event_target_value(&ev);
+                                        if value == "other" {
+                                            other_role.set(true);
+                                            role.set(String::new());
+                                            focus_soon(vec![format!("chat-{id}-role")]);
+                                        } else {
+                                            other_role.set(false);
+                                            role.set(value);
+                                        }
+                                    }>
+                                    {ROLES.into_iter().map(|r| view! { <option value=r selected=move || !other_role.get() && role.with(|x| x == r)>{r}</option> }).collect_view()}
+                                    <option value="other" selected=move || other_role.get()>"other…"</option>
+                                </select>
+                                <Show when=move || other_role.get()>
+                                    <input id=format!("chat-{id}-role") class=format!("{} font-mono", INPUT.replace("w-full", "w-48")) data-testid="message-other-role"
+                                        autocomplete="off" placeholder="e.g. tool"
+                                        aria-label=move || format!("Other role of message {}", index.get() + 1)
+                                        prop:value=move || role.get()
+                                        on:input=move |ev| role.set(event_target_value(&ev)) />
+                                </Show>
+                            </div>
+                            <textarea id=format!("chat-{id}-content") data-testid="message-content" spellcheck="false"
+                                class=format!("{INPUT} mt-2 font-mono")
+                                aria-label=move || format!("Content of message {}", index.get() + 1)
+                                rows=move || content.with(|c| c.lines().count().clamp(2, 30))
+                                prop:value=move || content.get()
+                                on:input=move |ev| content.set(event_target_value(&ev))></textarea>
+                        }.into_any()),
+                        RowKind::Placeholder { name } => ("placeholder", view! {
+                            <div class="flex items-center gap-2">
+                                <span class="rounded bg-amber-100 px-1.5 py-0.5 text-xs font-medium text-amber-900 dark:bg-amber-950 dark:text-amber-200">"placeholder"</span>
+                                <input id=format!("chat-{id}-name") class=format!("{INPUT} font-mono") data-testid="placeholder-name" autocomplete="off"
+                                    placeholder="e.g. history"
+                                    aria-label=move || format!("Placeholder name (item {})", index.get() + 1)
+                                    prop:value=move || name.get()
+                                    on:input=move |ev| name.set(event_target_value(&ev)) />
+                            </div>
+                            <p class=HINT>"compile() puts a list of messages here, e.g. the conversation so far."</p>
+                        }.into_any()),
+                    };
+                    let what = if kind == "message" { "message" } else { "placeholder" };
+                    view! {
+                        <li class=format!("{CARD} px-3 py-3") data-testid="chat-item" data-kind=kind
+                            data-invalid=move || problem.with(Option::is_some).to_string()>
+                            <div class="mb-2 flex items-center justify-between gap-2 text-xs text-zinc-500">
+                                <span class="font-medium">{move || format!("{} {}", if what == "message" { "Message" } else { "Placeholder" }, index.get() + 1)}</span>
+                                <div class="flex items-center gap-1">
+                                    <button type="button" id=format!("chat-{id}-up") class=ICON_BUTTON data-testid="move-up"
+                                        aria-label=move || format!("Move {what} {} up", index.get() + 1)
+                                        disabled=move || index.get() == 0
+                                        on:click=move |_| move_row(id, true)>"↑"</button>
+                                    <button type="button" id=format!("chat-{id}-down") class=ICON_BUTTON data-testid="move-down"
+                                        aria-label=move || format!("Move {what} {} down", index.get() + 1)
+                                        disabled=move || { index.get() + 1 >= count.get() }
+                                        on:click=move |_| move_row(id, false)>"↓"</button>
+                                    <button type="button" class=format!("{ICON_BUTTON} text-red-600 dark:text-red-400") data-testid="remove-item"
+                                        aria-label=move || format!("Remove {what} {}", index.get() + 1)
+                                        on:click=move |_| remove_row(id)>"Remove"</button>
+                                </div>
+                            </div>
+                            {content}
+                            <Problem message=problem test_id="error-item" />
+                        </li>
+                    }
+                } />
+            </ol>
+            <div class="mt-3 flex gap-2">
+                <button type="button" class=BUTTON_SECONDARY data-testid="add-message"
+                    on:click=move |_| {
+                        let role = if rows.with(Vec::is_empty) { "system" } else { "user" };
+                        add_row.run(ChatItem::Message { role: role.into(), content: String::new() });
+                    }>"+ Message"</button>
+                <button type="button" class=BUTTON_SECONDARY data-testid="add-placeholder"
+                    on:click=move |_| add_row.run(ChatItem::Placeholder { name: String::new() })>"+ Placeholder"</button>
+            </div>
+        </div>
+    }
+}
+
+const ICON_BUTTON: &str = "rounded px-1.5 py-0.5 text-xs hover:bg-zinc-100 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 disabled:cursor-not-allowed disabled:opacity-40 dark:hover:bg-zinc-800";
+const CHIP: &str = "rounded bg-zinc-100 px-1.5 py-0.5 font-mono text-xs dark:bg-zinc-800";
+
+/// What `compile()` will ask for, found as one types: variables, placeholders and references
+/// to other prompts.
+#[component]
+fn Detected(body: Memo<PromptBody>) -> impl IntoView {
+    let variables = Memo::new(move |_| body.with(PromptBody::variables));
+    let placeholders = Memo::new(move |_| body.with(|b| b.placeholders().into_iter().map(String::from).collect::<Vec<_>>()));
+    let references = Memo::new(move |_| body.with(|b| b.references().iter().map(ToString::to_string).collect::<Vec<_>>()));
+    view! {
+        <section class=format!("{CARD} space-y-2 px-4 py-3 text-sm") aria-label="Detected in the prompt" data-testid="detected">
+            <div class="flex flex-wrap items-center gap-1.5" data-testid="variables">
+                <span class="mr-1 text-zinc-500">"Variables"</span>
+                {move || {
+                    let variables = variables.get();
+                    if variables.is_empty() {
+                        view! { <span class="text-xs text-zinc-500">"none yet: write "<code class="font-mono">"{{name}}"</code></span> }.into_any()
+                    } else {
+                        variables.into_iter().map(|v| view! {
+                            <span class=format!("{CHIP} text-indigo-700 dark:text-indigo-300") data-testid="variable-chip">{v}</span>
+                        }).collect_view().into_any()
+                    }
+                }}
+            </div>
+            <Show when=move || !placeholders.with(Vec::is_empty)>
+                <div class="flex flex-wrap items-center gap-1.5" data-testid="placeholders">
+                    <span class="mr-1 text-zinc-500">"Placeholders"</span>
+                    {move || placeholders.get().into_iter().map(|p| view! {
+                        <span class=format!("{CHIP} text-amber-800 dark:text-amber-300") data-testid="placeholder-chip">{p}</span>
+                    }).collect_view()}
+                </div>
+            </Show>
+            <Show when=move || !references.with(Vec::is_empty)>
+                <div data-testid="references">
+                    <span class="text-zinc-500">"Includes other prompts"</span>
+                    <ul class="mt-1 list-inside list-disc text-xs">
+                        {move || references.get().into_iter().map(|r| view! { <li class="font-mono" data-testid="reference">{r}</li> }).collect_view()}
+                    </ul>
+                </div>
+            </Show>
+        </section>
+    }
+}
+
+/// The config as JSON text, checked as one types, with a Format button.
+#[component]
+fn ConfigEditor(config: RwSignal<String>, problem: Signal<Option<String>>) -> impl IntoView {
+    let formatted = Memo::new(move |_| config.with(|c| format_config(c)));
+    view! {
+        <div>
+            <div class="flex items-baseline justify-between">
+                <label class=LABEL for="prompt-config">"Config (JSON)"</label>
+                <button type="button" class=BUTTON_LINK data-testid="format-config"
+                    disabled=move || formatted.with(Option::is_none)
+                    on:click=move |_| {
+                        if let Some(pretty) = formatted.get_untracked() {
+                            config.set(pretty);
+                        }
+                    }>"Format"</button>
+            </div>
+            <textarea id="prompt-config" data-testid="prompt-config" spellcheck="false"
+                class=format!("{INPUT} mt-1 font-mono text-xs")
+                rows=move || config.with(|c| c.lines().count().clamp(4, 24))
+                placeholder="{\"model\": \"gpt-4o\", \"temperature\": 0.7}"
+                aria-invalid=move || problem.with(Option::is_some).to_string()
+                prop:value=move || config.get()
+                on:input=move |ev| config.set(event_target_value(&ev))></textarea>
+            <p class=HINT>"Model parameters and anything else the application reads from prompt.config. Empty means {}."</p>
+            <Problem message=problem test_id="error-config" />
+        </div>
+    }
+}
+
+/// Focuses the first of `ids` that exists and is enabled, after the DOM has caught up.
+fn focus_soon(_ids: Vec<String>) {
+    #[cfg(feature = "hydrate")]
+    request_animation_frame(move || {
+        use leptos::wasm_bindgen::JsCast;
+        let document = document();
+        for id in &_ids {
+            let Some(element) = document.get_element_by_id(id) else { continue };
+            if element.has_attribute("disabled") {
+                continue;
+            }
+            if let Ok(element) = element.dyn_into::<web_sys::HtmlElement>() {
+                let _ = element.focus();
+                return;
+            }
+        }
+    });
+}

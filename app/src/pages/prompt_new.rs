@@ -1,0 +1,167 @@
+//! `/project/{id}/prompts/new`: the editor for a new prompt; `?name=<name>` for a new version
+//! of one (prefilled from its latest version, or `&version=N`); `?from=<name>&version=N` for a
+//! duplicate under a new name. The source version is read with `get_prompt_history`, on the
+//! server, so the prefilled form arrives with the page.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+use leptos_router::params::ParamsMap;
+
+use crate::api::prompts::get_prompt_history;
+use crate::components::prompt_editor::{EditorMode, PromptEditor};
+use crate::components::ui::*;
+use crate::domain::account::ProjectRef;
+use crate::domain::prompt_draft::{prompt_path, PromptDraft};
+use crate::domain::prompts::{PromptHistory, PromptVersion};
+use crate::domain::Action;
+use crate::error::AppError;
+use crate::pages::project::InProject;
+
+#[component]
+pub fn PromptNewPage() -> impl IntoView {
+    view! {
+        <Title text="New prompt" />
+        <InProject children=|_, project| view! { <NewPromptView project /> } />
+    }
+}
+
+/// What the form starts from, as the URL says.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+enum Source {
+    Blank,
+    /// A new version of `name`, based on `version` (the latest when absent).
+    NextVersion { name: String, version: Option<i32> },
+    /// A new prompt with the content of `from`'s `version` (the latest when absent).
+    Duplicate { from: String, version: Option<i32> },
+}
+
+impl Source {
+    fn of(query: &ParamsMap) -> Source {
+        let get = |key: &str| query.get(key).filter(|v| !v.is_empty());
+        let version = get("version").and_then(|v| v.parse().ok());
+        match (get("name"), get("from")) {
+            (Some(name), _) => Source::NextVersion { name, version },
+            (None, Some(from)) => Source::Duplicate { from, version },
+            (None, None) => Source::Blank,
+        }
+    }
+
+    fn prompt_name(&self) -> Option<&str> {
+        match self {
+            Source::Blank => None,
+            Source::NextVersion { name, .. } => Some(name),
+            Source::Duplicate { from, .. } => Some(from),
+        }
+    }
+
+    fn version(&self) -> Option<i32> {
+        match self {
+            Source::Blank => None,
+            Source::NextVersion { version, .. } | Source::Duplicate { version, .. } => *version,
+        }
+    }
+}
+
+#[component]
+fn NewPromptView(project: ProjectRef) -> impl IntoView {
+    let list = format!("/project/{}/prompts", project.id);
+    if !project.can(Action::WritePrompts) {
+        return view! {
+            <div class="max-w-3xl space-y-4 px-8 py-6">
+                <a class=BUTTON_LINK href=list>"← Prompts"</a>
+                <PageHeader title="New prompt" />
+                <p class="text-sm text-zinc-600 dark:text-zinc-300" data-testid="editor-not-allowed">
+                    {format!("Your role here ({}) may read prompts but not change them; ask a Member, Admin or Owner.", project.role.label())}
+                </p>
+            </div>
+        }
+        .into_any();
+    }
+    let query = use_query_map();
+    let source = Memo::new(move |_| query.with(Source::of));
+    let project_id = project.id.clone();
+    let loaded = Resource::new(move || source.get(), move |source| {
+        let project_id = project_id.clone();
+        async move {
+            let history = match source.prompt_name() {
+                Some(name) => Some(get_prompt_history(project_id, name.to_string()).await?),
+                None => None,
+            };
+            Ok::<_, AppError>((source, history))
+        }
+    });
+    let project_id = project.id.clone();
+    view! {
+        <div class="max-w-6xl space-y-4 px-8 py-6">
+            <a class=BUTTON_LINK href=list>"← Prompts"</a>
+            <Transition fallback=|| view! { <Skeleton label="Loading the prompt" /> }>
+                {move || {
+                    let project_id = project_id.clone();
+                    Suspend::new(async move {
+                        match loaded.await {
+                            Ok((source, history)) => editor(project_id, source, history),
+                            Err(error) => view! { <LoadError error /> }.into_any(),
+                        }
+                    })
+                }}
+            </Transition>
+        </div>
+    }
+    .into_any()
+}
+
+/// The header and the editor for what the URL asks, or why it cannot be shown.
+fn editor(project_id: String, source: Source, history: Option<PromptHistory>) -> AnyView {
+    let Some(history) = history else {
+        return view! {
+            <PageHeader title="New prompt" subtitle="A text or chat prompt; its first version is version 1." />
+            <PromptEditor project_id initial=PromptDraft::default() mode=EditorMode::New />
+        }
+        .into_any();
+    };
+    let Some(base) = base_version(&history, source.version()) else {
+        let error = AppError::NotFound(format!("version {} of the prompt {:?}", source.version().unwrap_or_default(), history.name));
+        return view! { <LoadError error /> }.into_any();
+    };
+    let page = prompt_path(&project_id, &history.name);
+    match source {
+        Source::NextVersion { .. } => {
+            let latest = history.versions.first().map_or(0, |v| v.version);
+            let mut initial = PromptDraft::from_version(history.name.clone(), base);
+            initial.keep_tags = true;
+            let mode = EditorMode::NewVersion {
+                latest,
+                current_tags: history.versions.first().map(|v| v.tags.clone()).unwrap_or_default(),
+                locked_labels: if history.can_move_protected { Vec::new() } else { history.protected_labels.clone() },
+            };
+            let title = format!("New version of {}", history.name);
+            let subtitle = format!("Creating version {} of {}, starting from version {}.", latest + 1, history.name, base.version);
+            view! {
+                <PageHeader title subtitle>
+                    <a class=BUTTON_SECONDARY href=page data-testid="back-to-prompt">"Back to the prompt"</a>
+                </PageHeader>
+                <PromptEditor project_id initial mode />
+            }
+            .into_any()
+        }
+        Source::Duplicate { .. } | Source::Blank => {
+            let initial = PromptDraft::from_version(format!("{}-copy", history.name), base);
+            let title = format!("Duplicate {}", history.name);
+            let subtitle = format!("A new prompt with the content of version {} of {}.", base.version, history.name);
+            view! {
+                <PageHeader title subtitle />
+                <PromptEditor project_id initial mode=EditorMode::New />
+            }
+            .into_any()
+        }
+    }
+}
+
+/// The version to start from: the one asked for, else the newest.
+fn base_version(history: &PromptHistory, version: Option<i32>) -> Option<&PromptVersion> {
+    match version {
+        Some(version) => history.version(version),
+        None => history.versions.first(),
+    }
+}
