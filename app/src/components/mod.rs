@@ -5,6 +5,8 @@ pub mod http_status;
 pub mod icons;
 pub mod layout;
 pub mod otel_inspector;
+pub mod prompt_diff;
+pub mod prompt_view;
 pub mod live;
 pub mod session;
 pub mod theme;

@@ -9,6 +9,8 @@ pub mod not_found;
 pub mod organization;
 pub mod project;
 pub mod project_settings;
+pub mod prompt_detail;
+pub mod prompts;
 pub mod sessions;
 pub mod trace_detail;
 pub mod traces;
