@@ -149,8 +149,9 @@ pub async fn get_prompt_metrics(project_id: String, name: String) -> Result<Vec<
 }
 
 /// Creates a prompt, or a new version of one (Members and up). Labels on protected labels need
-/// an Admin or Owner.
-#[server(prefix = "/api/ui", endpoint = "create_prompt_version")]
+/// an Admin or Owner. JSON-encoded: the prompt's config is arbitrary JSON, which a form encoding
+/// would flatten to strings.
+#[server(prefix = "/api/ui", endpoint = "create_prompt_version", input = leptos::server_fn::codec::Json)]
 pub async fn create_prompt_version(project_id: String, prompt: NewPrompt) -> Result<PromptVersion, AppError> {
     use crate::api::support::{audit, respond, state};
     use crate::domain::Action;

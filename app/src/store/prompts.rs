@@ -80,7 +80,8 @@ fn version_from(row: Row) -> Result<PromptVersion, sqlx::Error> {
 
 /// Serializes writers to one prompt name (see the module comment).
 pub async fn lock_name(conn: &mut PgConnection, project_id: &str, name: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('prompt' || chr(0) || $1 || chr(0) || $2, 0))")
+    // Length-prefixed, so no (project, name) pair hashes the same text as another.
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('prompt:' || length($1) || ':' || $1 || $2, 0))")
         .bind(project_id)
         .bind(name)
         .execute(conn)
