@@ -15,6 +15,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use crate::api::prompts::{get_prompt_history, get_prompt_metrics, resolve_prompt_version, DeletePrompt, SetPromptLabel, SetProtectedPromptLabels};
+use crate::components::icons::LockIcon;
 use crate::components::prompt_diff::PromptDiffView;
 use crate::components::prompt_view::{prompt_href, PromptBodyView, VARIABLE};
 use crate::components::ui::*;
@@ -531,7 +532,7 @@ fn Labels(project_id: String, history: StoredValue<PromptHistory>, version: Prom
     let chips = version.labels.iter().map(|label| {
         let label = label.clone();
         let removable = can_write && label != LATEST;
-        let lock = is_protected(&label).then(|| view! { <span title="protected label" aria-label="protected">"🔒"</span> });
+        let lock = is_protected(&label).then(|| view! { <span title="Protected label" data-testid="lock"><LockIcon /><span class="sr-only">"protected"</span></span> });
         let remove = removable.then(|| {
             let l = label.clone();
             let disabled = locked(&label);
@@ -547,7 +548,7 @@ fn Labels(project_id: String, history: StoredValue<PromptHistory>, version: Prom
             }
         });
         view! {
-            <li class="inline-flex items-center rounded-full border border-zinc-300 px-2 py-0.5 text-xs dark:border-zinc-700" data-testid="version-label" data-label=label.clone()>
+            <li class="inline-flex items-center gap-0.5 rounded-full border border-zinc-300 px-2 py-0.5 text-xs dark:border-zinc-700" data-testid="version-label" data-label=label.clone()>
                 {lock}<span class="ml-0.5">{label.clone()}</span>{remove}
             </li>
         }
@@ -622,7 +623,8 @@ fn MoveLabel(
                     on:change=move |ev| choice.set(event_target_value(&ev))>
                     {choices.into_iter().map(|l| {
                         let disabled = locked.run(l.clone());
-                        let shown = if is_protected.run(l.clone()) { format!("🔒 {l}") } else { l.clone() };
+                        // An <option> holds text only: the lock is spelled out.
+                        let shown = if is_protected.run(l.clone()) { format!("{l} (protected)") } else { l.clone() };
                         view! {
                             <option value=l.clone() disabled=disabled title=disabled.then_some("Only Admins and Owners may move protected labels")
                                 selected=move || choice.get() == l>{shown}</option>
@@ -693,7 +695,9 @@ fn ProtectedLabels(project_id: String, protected: Vec<String>, can_edit: bool, a
     let shown = if protected.is_empty() { "none".to_string() } else { protected.join(", ") };
     view! {
         <details class="mt-3 text-sm" data-testid="protected-labels">
-            <summary class="cursor-pointer text-xs text-zinc-500">{format!("🔒 Protected labels in this project: {shown}")}</summary>
+            <summary class="cursor-pointer text-xs text-zinc-500">
+                <span class="inline-flex items-center gap-1"><LockIcon />{format!("Protected labels in this project: {shown}")}</span>
+            </summary>
             <p class=HINT>"Protected labels can be moved or removed only by Admins and Owners, so a Member cannot change what production serves."</p>
             {if can_edit {
                 view! {

@@ -8,6 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::prompts::list_prompts;
+use crate::components::icons::FolderIcon;
 use crate::components::prompt_view::prompt_href;
 use crate::components::ui::*;
 use crate::domain::account::ProjectRef;
@@ -241,7 +242,7 @@ fn Table(page: PromptListPage, place: ListPlace, base: String, project_id: Strin
                     <tr data-testid="folder-row" data-folder=path.clone() class="hover:bg-zinc-50 dark:hover:bg-zinc-900">
                         <td class=TD colspan="7">
                             <a class="flex items-center gap-2 font-medium hover:underline" href=href>
-                                <span aria-hidden="true">"📁"</span>
+                                <FolderIcon />
                                 <span>{shown}</span>
                                 <span class="text-xs font-normal text-zinc-500">{format!("{prompts} prompt{}", if prompts == 1 { "" } else { "s" })}</span>
                             </a>
