@@ -41,6 +41,8 @@ use crate::pages::organization::{OrgTab, OrganizationPage};
 use crate::pages::project::{ProjectIndex, ProjectSection};
 use crate::pages::project_settings::ProjectSettingsPage;
 use crate::pages::prompt_new::PromptNewPage;
+use crate::pages::prompt_detail::PromptPage;
+use crate::pages::prompts::PromptsPage;
 use crate::pages::trace_detail::{SharedTracePage, TraceDetailPage};
 use crate::pages::sessions::{SessionPage, SessionsPage};
 use crate::pages::traces::TracesPage;
@@ -102,8 +104,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/project/:project_id/sessions/:session_id") view=SessionPage />
                     <Route path=path!("/project/:project_id/users") view=UsersPage />
                     <Route path=path!("/project/:project_id/users/:user_id") view=UserPage />
-                    <Route path=path!("/project/:project_id/prompts") view=|| view! { <ProjectSection section=Section::Prompts /> } />
+                    <Route path=path!("/project/:project_id/prompts") view=PromptsPage />
+                    // Routes match in order: `/prompts/new` (the editor) must stay above the wildcard.
                     <Route path=path!("/project/:project_id/prompts/new") view=PromptNewPage />
+                    <Route path=path!("/project/:project_id/prompts/*name") view=PromptPage />
                     <Route path=path!("/project/:project_id/playground") view=|| view! { <ProjectSection section=Section::Playground /> } />
                     <Route path=path!("/project/:project_id/scores") view=|| view! { <ProjectSection section=Section::Scores /> } />
                     <Route path=path!("/project/:project_id/annotation-queues") view=|| view! { <ProjectSection section=Section::AnnotationQueues /> } />

@@ -12,6 +12,9 @@ mod chat;
 mod json_tree;
 mod markdown;
 
+/// The role badge's colours, shared with the prompt views so a role looks the same everywhere.
+pub(crate) use chat::role_badge;
+
 use leptos::prelude::*;
 use serde_json::Value;
 

@@ -49,3 +49,23 @@ pub fn LoupeMark() -> impl IntoView {
         </svg>
     }
 }
+
+fn line_icon(paths: &'static [&'static str], class: &'static str) -> impl IntoView {
+    view! {
+        <svg class=class viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">
+            {paths.iter().map(|d| view! { <path d=*d /> }).collect_view()}
+        </svg>
+    }
+}
+
+/// A padlock: a protected prompt label.
+#[component]
+pub fn LockIcon(#[prop(optional)] class: Option<&'static str>) -> impl IntoView {
+    line_icon(&["M6 11h12v9H6z", "M8.5 11V8a3.5 3.5 0 0 1 7 0v3"], class.unwrap_or("h-3 w-3 shrink-0"))
+}
+
+/// A folder: a prompt folder (names split at `/`).
+#[component]
+pub fn FolderIcon(#[prop(optional)] class: Option<&'static str>) -> impl IntoView {
+    line_icon(&["M3 6.5h6l2 2h10V19H3z"], class.unwrap_or("h-4 w-4 shrink-0 text-zinc-500"))
+}

@@ -11,3 +11,21 @@ pub fn encode_query(value: &str) -> String {
         })
         .collect()
 }
+
+/// Percent-encodes a path that may span segments (a prompt name with folders, `team/reviewer`):
+/// each `/`-separated part as [`encode_query`] does, the `/` kept, so the URL reads like the name.
+pub fn encode_path(value: &str) -> String {
+    value.split('/').map(encode_query).collect::<Vec<_>>().join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_keep_their_slashes() {
+        assert_eq!(encode_path("team/reviewer"), "team/reviewer");
+        assert_eq!(encode_path("a b/影?#"), "a%20b/%E5%BD%B1%3F%23");
+        assert_eq!(encode_query("a/b"), "a%2Fb");
+    }
+}

@@ -25,7 +25,6 @@ use crate::domain::score_views::Score;
 use crate::domain::trace_detail::{ObservationDetail, TraceDetail};
 use crate::domain::trace_list::TraceListQuery;
 use crate::domain::Action;
-use crate::domain::url::encode_query;
 use crate::domain::waterfall::format_duration_us;
 use crate::pages::project::InProject;
 
@@ -364,7 +363,7 @@ fn ObservationBody(detail: ObservationDetail) -> impl IntoView {
     let parameters = o.model_parameters.clone().filter(|p| p.as_object().is_some_and(|m| !m.is_empty()));
     let prompt = o.prompt_name.clone().map(|name| {
         let version = o.prompt_version;
-        let href = format!("/project/{project}/prompts/{}{}", encode_query(&name), version.map(|v| format!("?version={v}")).unwrap_or_default());
+        let href = crate::components::prompt_view::prompt_href(&project, &name, version.map(crate::domain::prompts::PromptTarget::Version).as_ref());
         (format!("{name}{}", version.map(|v| format!(" v{v}")).unwrap_or_default()), href)
     });
     let kind = o.kind;

@@ -13,7 +13,7 @@ use crate::domain::content::{Chat, ChatMessage, Part, ToolCall};
 const MUTED: &str = "text-xs text-zinc-500 dark:text-zinc-400";
 const LINK: &str = "text-indigo-600 underline hover:text-indigo-500 dark:text-indigo-400";
 
-fn role_badge(role: &str) -> &'static str {
+pub(crate) fn role_badge(role: &str) -> &'static str {
     match role {
         "system" | "developer" => "bg-amber-100 text-amber-800 dark:bg-amber-900/40 dark:text-amber-300",
         "user" => "bg-sky-100 text-sky-800 dark:bg-sky-900/40 dark:text-sky-300",
