@@ -24,6 +24,11 @@
 //! after us waits for our commit and adds on top (the deltas are relative, never a snapshot of
 //! the row). Observations that arrive before their trace get a row with a NULL timestamp, which
 //! the trace fills in when it arrives; the list joins `traces`, so such rows are never listed.
+//!
+//! The trace's timestamp comes from the writer too: the stored value its `INSERT`/`UPDATE …
+//! RETURNING` gave for every trace row the request created or changed. A trace the request did
+//! not change keeps the row's timestamp, which is already the trace's: only the writer writes
+//! `traces`, and it sets the timestamp here every time (bulk delete removes both rows).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -60,6 +65,8 @@ pub struct NewObservation<'a> {
 /// What the created observations add to one trace; zero for a trace the request only touched.
 #[derive(Debug, Default, Clone, PartialEq)]
 struct Delta {
+    /// The trace's stored timestamp, when the request created or changed the trace row.
+    timestamp: Option<DateTime<Utc>>,
     observation_count: i32,
     start_time: Option<DateTime<Utc>>,
     end_time: Option<DateTime<Utc>>,
@@ -91,11 +98,17 @@ fn level_rank(level: &str) -> i16 {
 }
 
 impl Changes {
-    /// A trace the request wrote (its row must exist and carry the trace's timestamp).
+    /// A trace the request wrote (its row must exist).
     pub fn touch(&mut self, trace_id: &str) {
         if !self.traces.contains_key(trace_id) {
             self.traces.insert(trace_id.to_owned(), Delta::default());
         }
+    }
+
+    /// The timestamp a trace row has after the request created or changed it (`RETURNING`).
+    pub fn trace_timestamp(&mut self, trace_id: &str, timestamp: DateTime<Utc>) {
+        self.touch(trace_id);
+        self.traces.get_mut(trace_id).expect("touched above").timestamp = Some(timestamp);
     }
 
     /// An observation the request created: added to its trace's delta as [`AGGREGATES`] would
@@ -143,6 +156,7 @@ pub async fn refresh(tx: &mut Transaction<'_, Postgres>, project_id: &str, chang
     let conn: &mut PgConnection = tx;
     let n = changes.traces.len();
     let mut trace_id = Vec::with_capacity(n);
+    let mut timestamp = Vec::with_capacity(n);
     let mut observation_count = Vec::with_capacity(n);
     let mut start_time = Vec::with_capacity(n);
     let mut end_time = Vec::with_capacity(n);
@@ -161,6 +175,7 @@ pub async fn refresh(tx: &mut Transaction<'_, Postgres>, project_id: &str, chang
             model.push(m);
         }
         trace_id.push(id);
+        timestamp.push(d.timestamp);
         observation_count.push(d.observation_count);
         start_time.push(d.start_time);
         end_time.push(d.end_time);
@@ -170,26 +185,27 @@ pub async fn refresh(tx: &mut Transaction<'_, Postgres>, project_id: &str, chang
         error_count.push(d.error_count);
         warning_count.push(d.warning_count);
     }
-    // One statement creates or locks the row of every touched trace, fills in the trace's
-    // timestamp and adds the created observations (for a new row: its first values). For the
-    // usual request (new spans) this is the only statement and each row is written once.
+    // One statement creates or locks the row of every touched trace, sets the trace's timestamp
+    // when the request wrote the trace row, and adds the created observations (for a new row: its
+    // first values). For the usual request (new spans) this is the only statement and each row
+    // is written once. It reads no other table: a join to `traces` for the timestamp was planned,
+    // on a young table with stale statistics, as a scan of the project's every trace per request.
     sqlx::query(
         "WITH d AS (
-             SELECT * FROM UNNEST($2::text[], $3::int4[], $4::timestamptz[], $5::timestamptz[], $6::float8[], $7::int8[],
-                                  $8::int2[], $9::int4[], $10::int4[])
-                 AS d(trace_id, observation_count, start_time, end_time, total_cost, total_tokens, level, error_count,
-                      warning_count)
+             SELECT * FROM UNNEST($2::text[], $3::timestamptz[], $4::int4[], $5::timestamptz[], $6::timestamptz[],
+                                  $7::float8[], $8::int8[], $9::int2[], $10::int4[], $11::int4[])
+                 AS d(trace_id, timestamp, observation_count, start_time, end_time, total_cost, total_tokens, level,
+                      error_count, warning_count)
          ), dm AS (
              SELECT trace_id, array_agg(model ORDER BY model) AS models
-             FROM UNNEST($11::text[], $12::text[]) AS x(trace_id, model)
+             FROM UNNEST($12::text[], $13::text[]) AS x(trace_id, model)
              GROUP BY trace_id
          )
          INSERT INTO trace_metrics AS m (project_id, trace_id, timestamp, observation_count, start_time, end_time, total_cost,
                                          total_tokens, level, error_count, warning_count, models)
-         SELECT $1, d.trace_id, t.timestamp, d.observation_count, d.start_time, d.end_time, d.total_cost, d.total_tokens,
+         SELECT $1, d.trace_id, d.timestamp, d.observation_count, d.start_time, d.end_time, d.total_cost, d.total_tokens,
                 d.level, d.error_count, d.warning_count, coalesce(dm.models, '{}')
          FROM d
-         LEFT JOIN traces t ON t.project_id = $1 AND t.id = d.trace_id
          LEFT JOIN dm ON dm.trace_id = d.trace_id
          ORDER BY d.trace_id
          ON CONFLICT (project_id, trace_id) DO UPDATE SET
@@ -206,6 +222,7 @@ pub async fn refresh(tx: &mut Transaction<'_, Postgres>, project_id: &str, chang
     )
     .bind(project_id)
     .bind(&trace_id)
+    .bind(&timestamp)
     .bind(&observation_count)
     .bind(&start_time)
     .bind(&end_time)

@@ -68,7 +68,7 @@ pub async fn write(
     touched.extend(scores.iter().filter_map(|s| s.trace_id.clone()));
 
     if !traces.is_empty() {
-        let (created, updated) = write_traces(tx, project_id, traces, received_at).await?;
+        let (created, updated) = write_traces(tx, project_id, traces, received_at, &mut metrics).await?;
         summary.traces_created = created;
         summary.traces_updated = updated;
     }
@@ -159,6 +159,7 @@ async fn write_traces(
     project_id: &str,
     patches: Vec<TracePatch>,
     received_at: DateTime<Utc>,
+    metrics: &mut Changes,
 ) -> Result<(usize, usize), sqlx::Error> {
     let c = TraceColumns::from_patches(patches, received_at);
     let bind = |sql: &'static str| -> sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments> {
@@ -189,9 +190,16 @@ async fn write_traces(
         trace_source!(),
         "
              ON CONFLICT (project_id, id) DO NOTHING
-             RETURNING id"
+             RETURNING id, timestamp"
     );
-    let created: Vec<String> = bind(INSERT).fetch_all(&mut *tx).await?.into_iter().map(|row| sqlx::Row::get(&row, 0)).collect();
+    // The stored timestamp of every trace row created or changed goes to the aggregates' row
+    // (the list's keyset), so trace_metrics need not read `traces` back.
+    let mut created: Vec<String> = Vec::new();
+    for row in bind(INSERT).fetch_all(&mut *tx).await? {
+        let id: String = sqlx::Row::get(&row, 0);
+        metrics.trace_timestamp(&id, sqlx::Row::get(&row, 1));
+        created.push(id);
+    }
     const UPDATE: &str = concat!(
         "UPDATE traces AS t SET
                 timestamp = LEAST(t.timestamp, u.ts),
@@ -211,13 +219,16 @@ async fn write_traces(
         trace_source!(),
         "
              WHERE t.project_id = $1 AND t.id = u.id AND u.id <> ALL($16::text[])
-               AND NOT (u.shallow AND t.timestamp <= u.ts)"
+               AND NOT (u.shallow AND t.timestamp <= u.ts)
+             RETURNING t.id, t.timestamp"
     );
-    let updated = if created.len() < c.id.len() {
-        bind(UPDATE).bind(&created).execute(&mut *tx).await?.rows_affected() as usize
-    } else {
-        0
-    };
+    let mut updated = 0;
+    if created.len() < c.id.len() {
+        for row in bind(UPDATE).bind(&created).fetch_all(&mut *tx).await? {
+            metrics.trace_timestamp(sqlx::Row::get(&row, 0), sqlx::Row::get(&row, 1));
+            updated += 1;
+        }
+    }
     // Sessions of traces that name one.
     let sessions: Vec<(String, String)> = {
         let mut seen = HashSet::new();
