@@ -147,6 +147,128 @@ async fn aggregates_are_kept_at_ingestion() {
     assert_eq!(drift, 0);
 }
 
+/// One random legacy-API event for the aggregates test: trace creates (sometimes after their
+/// observations, sometimes twice), observation creates of every kind with random levels, models,
+/// usage, provided or computed costs, missing or inverted times, and updates of earlier ids.
+fn random_event(rng: &mut rand::rngs::StdRng, n: &mut u32, known: &mut Vec<(String, &'static str)>) -> Value {
+    use rand::Rng;
+    let trace = format!("rt{}", rng.gen_range(0..14));
+    let time = |rng: &mut rand::rngs::StdRng| format!("2026-02-01T00:{:02}:{:02}.{:03}Z", rng.gen_range(0..60), rng.gen_range(0..60), rng.gen_range(0..1000));
+    let pick = rng.gen_range(0..100);
+    // No trace before the 60th event: the first observations of every trace arrive before it.
+    if pick < 12 && *n >= 60 {
+        return event(n, "trace-create", json!({"id": trace, "name": "random", "timestamp": time(rng)}));
+    }
+    let levels = [None, Some("DEBUG"), Some("DEFAULT"), Some("WARNING"), Some("ERROR")];
+    let level = levels[rng.gen_range(0..levels.len())];
+    let models = [None, Some("gpt-4o"), Some("gpt-4o-mini"), Some("claude-3-haiku"), Some("no-such-model")];
+    let model = models[rng.gen_range(0..models.len())];
+    let mut body = json!({"traceId": trace});
+    if rng.gen_bool(0.9) {
+        body["startTime"] = json!(time(rng));
+    }
+    if rng.gen_bool(0.7) {
+        // Sometimes before the start: stored clamped to it.
+        body["endTime"] = json!(time(rng));
+    }
+    if let Some(level) = level {
+        body["level"] = json!(level);
+    }
+    if pick < 30 && !known.is_empty() {
+        // An update of an earlier observation (maybe of this very batch, then folded into its create).
+        let (id, kind) = known[rng.gen_range(0..known.len())].clone();
+        body["id"] = json!(id);
+        if kind == "generation" {
+            if let Some(model) = model {
+                body["model"] = json!(model);
+            }
+            if rng.gen_bool(0.5) {
+                body["costDetails"] = json!({"total": rng.gen_range(0..64) as f64 / 16.0});
+            }
+        }
+        return event(n, &format!("{kind}-update"), body);
+    }
+    let kind = ["span", "event", "generation", "generation"][rng.gen_range(0..4)];
+    let id = format!("ro{}", *n);
+    body["id"] = json!(id);
+    if kind == "generation" {
+        if let Some(model) = model {
+            body["model"] = json!(model);
+        }
+        let (input, output) = (rng.gen_range(0..5000), rng.gen_range(0..2000));
+        body["usage"] = if rng.gen_bool(0.5) { json!({"input": input, "output": output}) } else { json!({"input": input, "output": output, "total": input + output}) };
+        if rng.gen_bool(0.3) {
+            body["costDetails"] = json!({"total": rng.gen_range(0..1000) as f64 / 7.0});
+        }
+    }
+    if kind != "event" {
+        // (there are no event-update events)
+        known.push((id, kind));
+    }
+    event(n, &format!("{kind}-create"), body)
+}
+
+#[tokio::test]
+async fn aggregates_built_at_ingestion_equal_a_full_recompute() {
+    use rand::{Rng, SeedableRng};
+    let api = TestApi::new().await;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x7ace);
+    let (mut n, mut known) = (0, Vec::new());
+    // 30 rounds of 4 concurrent requests over the same 14 traces: the deltas of concurrent
+    // requests add up, and rows are locked in one order (a deadlock would fail a request).
+    for _ in 0..30 {
+        let batches: Vec<Vec<Value>> =
+            (0..4).map(|_| (0..rng.gen_range(1..12)).map(|_| random_event(&mut rng, &mut n, &mut known)).collect()).collect();
+        futures_util::future::join_all(batches.into_iter().map(|batch| ingest(&api, batch))).await;
+    }
+    // What the run went through, so the comparison below is not vacuous.
+    let (observations, updated, errors, models, priced): (i64, i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM observations),
+                (SELECT count(*) FROM observations WHERE updated_at > created_at),
+                (SELECT count(*) FROM observations WHERE level = 'ERROR'),
+                (SELECT count(DISTINCT model) FROM observations),
+                (SELECT count(*) FROM observations WHERE total_cost > 0 AND cost_details ? 'input')",
+    )
+    .fetch_one(&api.pool)
+    .await
+    .unwrap();
+    assert!(observations > 300 && updated > 10 && errors > 10 && models == 4 && priced > 10, "{observations} {updated} {errors} {models} {priced}");
+
+    // Every column, for every trace id with a trace or observations, against the aggregates
+    // recomputed from the stored rows (costs up to float summation order).
+    let drift: Vec<String> = sqlx::query_scalar(
+        "SELECT coalesce(m.trace_id, o.trace_id, t.id) || ': stored ' || coalesce(to_jsonb(m)::text, 'none')
+                || ' recomputed ' || coalesce(to_jsonb(o)::text, 'none') || ' trace time ' || coalesce(t.timestamp::text, 'none')
+         FROM trace_metrics m
+         FULL JOIN (SELECT trace_id, count(*)::int AS observation_count, min(start_time) AS start_time,
+                           max(greatest(start_time, end_time)) AS end_time, coalesce(sum(total_cost), 0)::float8 AS total_cost,
+                           coalesce(sum((usage_details ->> 'total')::bigint), 0)::bigint AS total_tokens,
+                           max(CASE level WHEN 'ERROR' THEN 3 WHEN 'WARNING' THEN 2 WHEN 'DEFAULT' THEN 1 ELSE 0 END)::smallint AS level,
+                           count(*) FILTER (WHERE level = 'ERROR')::int AS error_count,
+                           count(*) FILTER (WHERE level = 'WARNING')::int AS warning_count,
+                           coalesce(array_agg(DISTINCT model ORDER BY model) FILTER (WHERE model IS NOT NULL), '{}') AS models
+                    FROM observations WHERE project_id = 'proj-a' GROUP BY trace_id) o ON o.trace_id = m.trace_id
+         FULL JOIN traces t ON t.id = coalesce(m.trace_id, o.trace_id)
+         WHERE m.trace_id IS NULL
+            OR m.timestamp IS DISTINCT FROM t.timestamp
+            OR m.observation_count <> coalesce(o.observation_count, 0)
+            OR m.start_time IS DISTINCT FROM o.start_time
+            OR m.end_time IS DISTINCT FROM o.end_time
+            OR abs(m.total_cost - coalesce(o.total_cost, 0)) > 1e-9 * greatest(1, abs(o.total_cost))
+            OR m.total_tokens <> coalesce(o.total_tokens, 0)
+            OR m.level <> coalesce(o.level, 0)
+            OR m.error_count <> coalesce(o.error_count, 0)
+            OR m.warning_count <> coalesce(o.warning_count, 0)
+            OR m.models <> coalesce(o.models, '{}')",
+    )
+    .fetch_all(&api.pool)
+    .await
+    .unwrap();
+    assert!(drift.is_empty(), "aggregates drifted from a recompute:\n{}", drift.join("\n"));
+    let traces: i64 = sqlx::query_scalar("SELECT count(*) FROM trace_metrics WHERE observation_count > 5").fetch_one(&api.pool).await.unwrap();
+    assert!(traces >= 10, "most traces got many observations across requests");
+}
+
 #[tokio::test]
 async fn every_filter_narrows_and_combines() {
     let api = TestApi::new().await;

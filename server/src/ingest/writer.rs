@@ -23,13 +23,14 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use chrono::{DateTime, Utc};
-use loupe_app::domain::ObservationType;
+use loupe_app::domain::{ObservationLevel, ObservationType};
 use serde_json::{json, Value};
 use sqlx::{PgConnection, Postgres, Transaction};
 
 use super::environment;
 use super::fold::fold_by_id;
 use super::model::{IngestBatch, ObservationPatch, ScoreRecord, TracePatch};
+use super::trace_metrics::{Changes, NewObservation};
 use super::usage::{self, NormalizedUsage};
 use crate::pricing::{Priced, PricingInput, ProjectPrices};
 
@@ -55,26 +56,27 @@ pub async fn write(
     let traces = fold_by_id(batch.traces, |p| &p.id, TracePatch::absorb);
     let observations = fold_by_id(batch.observations, |p| &p.id, ObservationPatch::absorb);
     let scores = fold_by_id(batch.scores, |s| &s.id, |a, b| *a = b);
-    // Kept for the trace aggregates below: which traces this request wrote.
-    let trace_ids: Vec<String> = traces.iter().map(|p| p.id.clone()).collect();
+    // For the trace aggregates below: the traces this request wrote, what its new observations
+    // add to them, and which ones an updated observation makes recompute.
+    let mut metrics = Changes::default();
+    for trace in &traces {
+        metrics.touch(&trace.id);
+    }
     // The traces this request touches, for live updates: traces written, the traces of the
     // observations (the stored trace for merged ones: it is immutable) and of scores.
     let mut touched: BTreeSet<String> = traces.iter().map(|t| t.id.clone()).collect();
     touched.extend(scores.iter().filter_map(|s| s.trace_id.clone()));
 
     if !traces.is_empty() {
-        let (created, updated) = write_traces(tx, project_id, traces, received_at).await?;
+        let (created, updated) = write_traces(tx, project_id, traces, received_at, &mut metrics).await?;
         summary.traces_created = created;
         summary.traces_updated = updated;
     }
-    // ... and which observations.
-    let observation_ids: Vec<String> = observations.iter().map(|p| p.id.clone()).collect();
-    let mut created_observations = Vec::new();
     if !observations.is_empty() {
-        let (created, updated) = write_observations(tx, project_id, observations, prices, received_at, &mut touched).await?;
-        summary.observations_created = created.len();
+        let (created, updated) =
+            write_observations(tx, project_id, observations, prices, received_at, &mut touched, &mut metrics).await?;
+        summary.observations_created = created;
         summary.observations_updated = updated;
-        created_observations = created;
     }
     if !scores.is_empty() {
         summary.scores_written = write_scores(tx, project_id, scores).await?;
@@ -82,7 +84,7 @@ pub async fn write(
 
     // ---- Trace aggregates (latency, cost, tokens, level, models) for the traces list ----------
     // In the same transaction, after the rows they are computed from (see trace_metrics.rs).
-    super::trace_metrics::refresh(tx, project_id, &trace_ids, &observation_ids, &created_observations).await?;
+    super::trace_metrics::refresh(tx, project_id, metrics).await?;
     // ---- end of trace aggregates ---------------------------------------------------------------
     // After every row: the notification goes out with the commit, never without it.
     crate::live::notice::send(&mut **tx, project_id, &touched).await?;
@@ -157,6 +159,7 @@ async fn write_traces(
     project_id: &str,
     patches: Vec<TracePatch>,
     received_at: DateTime<Utc>,
+    metrics: &mut Changes,
 ) -> Result<(usize, usize), sqlx::Error> {
     let c = TraceColumns::from_patches(patches, received_at);
     let bind = |sql: &'static str| -> sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments> {
@@ -187,9 +190,16 @@ async fn write_traces(
         trace_source!(),
         "
              ON CONFLICT (project_id, id) DO NOTHING
-             RETURNING id"
+             RETURNING id, timestamp"
     );
-    let created: Vec<String> = bind(INSERT).fetch_all(&mut *tx).await?.into_iter().map(|row| sqlx::Row::get(&row, 0)).collect();
+    // The stored timestamp of every trace row created or changed goes to the aggregates' row
+    // (the list's keyset), so trace_metrics need not read `traces` back.
+    let mut created: Vec<String> = Vec::new();
+    for row in bind(INSERT).fetch_all(&mut *tx).await? {
+        let id: String = sqlx::Row::get(&row, 0);
+        metrics.trace_timestamp(&id, sqlx::Row::get(&row, 1));
+        created.push(id);
+    }
     const UPDATE: &str = concat!(
         "UPDATE traces AS t SET
                 timestamp = LEAST(t.timestamp, u.ts),
@@ -209,13 +219,16 @@ async fn write_traces(
         trace_source!(),
         "
              WHERE t.project_id = $1 AND t.id = u.id AND u.id <> ALL($16::text[])
-               AND NOT (u.shallow AND t.timestamp <= u.ts)"
+               AND NOT (u.shallow AND t.timestamp <= u.ts)
+             RETURNING t.id, t.timestamp"
     );
-    let updated = if created.len() < c.id.len() {
-        bind(UPDATE).bind(&created).execute(&mut *tx).await?.rows_affected() as usize
-    } else {
-        0
-    };
+    let mut updated = 0;
+    if created.len() < c.id.len() {
+        for row in bind(UPDATE).bind(&created).fetch_all(&mut *tx).await? {
+            metrics.trace_timestamp(sqlx::Row::get(&row, 0), sqlx::Row::get(&row, 1));
+            updated += 1;
+        }
+    }
     // Sessions of traces that name one.
     let sessions: Vec<(String, String)> = {
         let mut seen = HashSet::new();
@@ -376,7 +389,8 @@ async fn write_observations(
     prices: &ProjectPrices,
     received_at: DateTime<Utc>,
     touched_traces: &mut BTreeSet<String>,
-) -> Result<(Vec<String>, usize), sqlx::Error> {
+    metrics: &mut Changes,
+) -> Result<(usize, usize), sqlx::Error> {
     let prepared: Vec<Prepared> = patches.into_iter().map(|p| prepare(p, prices)).collect();
     let c = ObservationColumns::from_prepared(prepared, received_at);
     let bind = |sql: &'static str| -> sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments> {
@@ -435,8 +449,29 @@ async fn write_observations(
         created.push(sqlx::Row::get(&row, 0));
         touched_traces.insert(sqlx::Row::get(&row, 1));
     }
+    // The new rows' share of their traces' aggregates, from the values just inserted (in id
+    // order, the order of `c`).
+    let mut is_new = vec![created.len() == c.id.len(); c.id.len()];
+    if created.len() < c.id.len() {
+        for id in &created {
+            if let Ok(i) = c.id.binary_search(id) {
+                is_new[i] = true;
+            }
+        }
+    }
+    for i in (0..c.id.len()).filter(|&i| is_new[i]) {
+        metrics.add(NewObservation {
+            trace_id: &c.trace_id[i],
+            start_time: c.start_time[i],
+            end_time: c.end_time[i].map(|end| end.max(c.start_time[i])),
+            total_cost: c.total_cost[i],
+            total_tokens: c.usage_details[i].get("total").and_then(Value::as_i64),
+            level: c.level[i].unwrap_or(ObservationLevel::Default.as_str()),
+            model: c.model[i].as_deref(),
+        });
+    }
     if created.len() == c.id.len() {
-        return Ok((created, 0));
+        return Ok((created.len(), 0));
     }
     const UPDATE: &str = concat!(
         "UPDATE observations AS t SET
@@ -476,9 +511,13 @@ async fn write_observations(
     let updated = merged.len();
     // Column 10 (after the ones `reprice` reads): the stored trace, which a patch without a
     // trace id (an update event) does not name.
-    touched_traces.extend(merged.iter().map(|row| sqlx::Row::get::<String, _>(row, 10)));
+    for row in &merged {
+        let trace_id: String = sqlx::Row::get(row, 10);
+        metrics.recompute(&trace_id);
+        touched_traces.insert(trace_id);
+    }
     reprice(tx, project_id, merged, prices).await?;
-    Ok((created, updated))
+    Ok((created.len(), updated))
 }
 
 type MergedRow = (String, String, String, Option<String>, Value, Value, Option<Value>, Value, Option<Value>, Option<Value>);
