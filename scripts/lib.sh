@@ -56,9 +56,10 @@ ensure_chromium() {
 }
 
 ensure_e2e_deps() {
-  if [ ! -x end2end/node_modules/.bin/playwright ]; then
+  # Reinstalled when the lock file changed since the last install (a copy is kept beside them).
+  if [ ! -x end2end/node_modules/.bin/playwright ] || ! cmp -s end2end/package-lock.json end2end/node_modules/.loupe-package-lock.json; then
     say "installing the browser-test dependencies (npm ci)"
-    (cd end2end && npm ci --no-audit --no-fund)
+    (cd end2end && npm ci --no-audit --no-fund && cp package-lock.json node_modules/.loupe-package-lock.json)
   fi
 }
 

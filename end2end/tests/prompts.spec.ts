@@ -1,13 +1,16 @@
 import { expect, test, type Page } from "@playwright/test";
-import { OWNER, PROJECT, openHydrated, signIn } from "./fixtures";
+import { OWNER, openHydrated, signIn } from "./fixtures";
 
 // Prompt management's pages: the list (empty state, folders, search), a prompt's page (versions,
 // variables and placeholders highlighted, compare, label moves confirmed with a diff, references,
 // deletion refused while referenced, metrics of linked generations), the trace page's prompt
 // link, and prompt content rendered as text. Prompts are seeded through the UI's server function
 // `create_prompt_version`, generations through the public ingestion API.
-const AUTH = `Basic ${Buffer.from("pk-lf-e2e:sk-lf-e2e-secret").toString("base64")}`;
-const LIST = `/project/${PROJECT}/prompts`;
+// A project of its own (made by the first test), so the empty state is real whatever other spec
+// files created in the shared server's main project.
+let PROJECT = "";
+let AUTH = "";
+let LIST = "";
 const HOSTILE = `<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script> Hello {{name}}`;
 
 /** A server function called as the Leptos client calls it: form-encoded flat arguments. */
@@ -38,6 +41,10 @@ const chat = (content: string) => [
 test.describe.serial("prompts", () => {
   test("list: empty state, folders and search", async ({ page }) => {
     await signIn(page, OWNER.email, OWNER.password);
+    PROJECT = await serverFn(page, "create_project", { org_id: "e2e-org", name: `Prompts ${Date.now()}` });
+    const key = await serverFn(page, "create_api_key", { project_id: PROJECT });
+    AUTH = `Basic ${Buffer.from(`${key.key.public_key}:${key.secret_key}`).toString("base64")}`;
+    LIST = `/project/${PROJECT}/prompts`;
     await openHydrated(page, LIST);
     await expect(page.getByRole("heading", { level: 1 })).toHaveText("Prompts");
     await expect(page.getByTestId("no-prompts")).toBeVisible();
@@ -175,13 +182,10 @@ test.describe.serial("prompts", () => {
     const history = await serverFn(page, "get_prompt_history", { project_id: PROJECT, name: "movie-critic" });
     const holders = history.versions.filter((v: { labels: string[] }) => v.labels.includes("production")).map((v: { version: number }) => v.version);
     expect(holders).toEqual([3]);
-    // And so do the SDKs, once the public prompts API is in this build (until then the route is missing).
+    // And so does the public API the SDKs read.
     const sdk = await page.request.get("/api/public/v2/prompts/movie-critic", { headers: { Authorization: AUTH } });
-    const sdkBody = await sdk.json();
-    if (!(sdk.status() === 404 && String(sdkBody.message).startsWith("no public API route"))) {
-      expect(sdk.status()).toBe(200);
-      expect(sdkBody.version).toBe(3);
-    }
+    expect(sdk.status()).toBe(200);
+    expect((await sdk.json()).version).toBe(3);
 
     // A label on another version is removed from it (after a confirmation).
     await page.getByTestId("move-label-select").selectOption("__new");

@@ -32,9 +32,34 @@ use crate::pages::prompts::{label_chip, tag_chip, type_badge, ListPlace};
 
 #[component]
 pub fn PromptPage() -> impl IntoView {
+    // The history resource is created here, at the top of the route, not inside the project's
+    // Transition: a resource first created while the server streams an out-of-order chunk was
+    // now and then rendered as its fallback for good (about one load in six), and the hydrating
+    // client, which has the data, then failed to hydrate.
+    let params = use_params_map();
+    let project_id = Memo::new(move |_| params.with(|p| p.get("project_id").unwrap_or_default()));
+    let name = Memo::new(move |_| params.with(|p| p.get("name").unwrap_or_default().trim_matches('/').to_string()));
+    // Every change made on this page reloads the history (labels, versions, protected labels).
+    let set_label = ServerAction::<SetPromptLabel>::new();
+    let delete = ServerAction::<DeletePrompt>::new();
+    let protect = ServerAction::<SetProtectedPromptLabels>::new();
+    let history = Resource::new(
+        move || (project_id.get(), name.get(), set_label.version().get(), delete.version().get(), protect.version().get()),
+        move |(project_id, name, _, _, _)| get_prompt_history(project_id, name),
+    );
+    // The metrics tab's numbers, loaded only while it is open (same reason to live up here).
+    let query = use_query_map();
+    let metrics_open = Memo::new(move |_| query.with(|q| q.get_str("tab") == Some("metrics")));
+    let metrics = Resource::new(
+        move || (project_id.get(), name.get(), metrics_open.get()),
+        |(project_id, name, open)| async move {
+            if open { get_prompt_metrics(project_id, name).await.map(Some) } else { Ok(None) }
+        },
+    );
+    let actions = Actions { set_label, delete, protect, metrics };
     view! {
         <Title text="Prompt" />
-        <InProject children=|_, project| view! { <PromptDetail project /> } />
+        <InProject children=move |_, project| view! { <PromptDetail project name history actions /> } />
     }
 }
 
@@ -74,23 +99,14 @@ impl View {
 }
 
 #[component]
-fn PromptDetail(project: ProjectRef) -> impl IntoView {
-    let params = use_params_map();
-    let name = Memo::new(move |_| params.with(|p| p.get("name").unwrap_or_default().trim_matches('/').to_string()));
+fn PromptDetail(
+    project: ProjectRef,
+    name: Memo<String>,
+    history: Resource<Result<PromptHistory, AppError>>,
+    actions: Actions,
+) -> impl IntoView {
     let project_id = project.id.clone();
-    // Every change made on this page reloads the history (labels, versions, protected labels).
-    let set_label = ServerAction::<SetPromptLabel>::new();
-    let delete = ServerAction::<DeletePrompt>::new();
-    let protect = ServerAction::<SetProtectedPromptLabels>::new();
-    let history = Resource::new(
-        move || (name.get(), set_label.version().get(), delete.version().get(), protect.version().get()),
-        {
-            let project_id = project_id.clone();
-            move |(name, _, _, _)| get_prompt_history(project_id.clone(), name)
-        },
-    );
     let list = format!("/project/{project_id}/prompts");
-    let actions = Actions { set_label, delete, protect };
     let can_write = project.can(Action::WritePrompts);
     view! {
         <div class="px-8 py-6">
@@ -122,6 +138,8 @@ struct Actions {
     set_label: ServerAction<SetPromptLabel>,
     delete: ServerAction<DeletePrompt>,
     protect: ServerAction<SetProtectedPromptLabels>,
+    /// The metrics tab's data (`None` while the tab is closed).
+    metrics: Resource<Result<Option<Vec<PromptVersionMetrics>>, AppError>>,
 }
 
 /// "Prompts / team / reviewer": the folders of the name link to the list at that folder.
@@ -208,7 +226,7 @@ fn Loaded(history: PromptHistory, project_id: String, actions: Actions, can_writ
                 class=move || tab_class(metrics_tab.get())>"Metrics"</a>
         </nav>
         {move || if metrics_tab.get() {
-            view! { <MetricsTab project_id=pid.get_value() name=history.with_value(|h| h.name.clone()) /> }.into_any()
+            view! { <MetricsTab metrics=actions.metrics /> }.into_any()
         } else {
             view! {
                 <div class="mt-4 grid gap-6 lg:grid-cols-[18rem_minmax(0,1fr)]">
@@ -753,22 +771,22 @@ fn cost_per_generation(m: &PromptVersionMetrics) -> Option<f64> {
 /// Per-version numbers of the linked generations, each compared with the previous version that
 /// has any.
 #[component]
-fn MetricsTab(project_id: String, name: String) -> impl IntoView {
-    let metrics = LocalResource::new(move || get_prompt_metrics(project_id.clone(), name.clone()));
+fn MetricsTab(metrics: Resource<Result<Option<Vec<PromptVersionMetrics>>, AppError>>) -> impl IntoView {
     view! {
         <section class=format!("{CARD} mt-4 overflow-x-auto") data-testid="metrics">
-            {move || match metrics.get() {
-                None => view! { <Skeleton label="Loading metrics" /> }.into_any(),
-                Some(Err(error)) => view! { <LoadError error /> }.into_any(),
-                Some(Ok(rows)) if rows.iter().all(|m| m.generations == 0) => view! {
+            <Suspense fallback=|| view! { <Skeleton label="Loading metrics" /> }>
+            {move || Suspend::new(async move { match metrics.await.map(Option::unwrap_or_default) {
+                Err(error) => view! { <LoadError error /> }.into_any(),
+                Ok(rows) if rows.iter().all(|m| m.generations == 0) => view! {
                     <EmptyHint title="No generations linked to this prompt yet" test_id="no-metrics">
                         "Pass the prompt you fetched to the generation that uses it, and its numbers appear here per version. With the OpenAI integration: "
                         <code class="font-mono text-xs">"openai.chat.completions.create(..., langfuse_prompt=prompt)"</code>
                         "; with the SDK: "<code class="font-mono text-xs">"langfuse.start_generation(name=\"…\", prompt=prompt)"</code>"."
                     </EmptyHint>
                 }.into_any(),
-                Some(Ok(rows)) => metrics_table(rows).into_any(),
-            }}
+                Ok(rows) => metrics_table(rows).into_any(),
+            }})}
+            </Suspense>
         </section>
     }
 }

@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 use leptos_router::params::ParamsMap;
 
 use crate::api::prompts::get_prompt_history;
@@ -20,9 +20,22 @@ use crate::pages::project::InProject;
 
 #[component]
 pub fn PromptNewPage() -> impl IntoView {
+    // The prompt the form starts from is loaded by a resource made here, at the top of the route,
+    // not inside the project's Transition (see `prompt_detail::PromptPage` for why).
+    let params = use_params_map();
+    let project_id = Memo::new(move |_| params.with(|p| p.get("project_id").unwrap_or_default()));
+    let query = use_query_map();
+    let source = Memo::new(move |_| query.with(Source::of));
+    let loaded = Resource::new(move || (project_id.get(), source.get()), move |(project_id, source)| async move {
+        let history = match source.prompt_name() {
+            Some(name) => Some(get_prompt_history(project_id, name.to_string()).await?),
+            None => None,
+        };
+        Ok::<_, AppError>((source, history))
+    });
     view! {
         <Title text="New prompt" />
-        <InProject children=|_, project| view! { <NewPromptView project /> } />
+        <InProject children=move |_, project| view! { <NewPromptView project loaded /> } />
     }
 }
 
@@ -64,7 +77,7 @@ impl Source {
 }
 
 #[component]
-fn NewPromptView(project: ProjectRef) -> impl IntoView {
+fn NewPromptView(project: ProjectRef, loaded: Resource<Result<(Source, Option<PromptHistory>), AppError>>) -> impl IntoView {
     let list = format!("/project/{}/prompts", project.id);
     if !project.can(Action::WritePrompts) {
         return view! {
@@ -78,19 +91,6 @@ fn NewPromptView(project: ProjectRef) -> impl IntoView {
         }
         .into_any();
     }
-    let query = use_query_map();
-    let source = Memo::new(move |_| query.with(Source::of));
-    let project_id = project.id.clone();
-    let loaded = Resource::new(move || source.get(), move |source| {
-        let project_id = project_id.clone();
-        async move {
-            let history = match source.prompt_name() {
-                Some(name) => Some(get_prompt_history(project_id, name.to_string()).await?),
-                None => None,
-            };
-            Ok::<_, AppError>((source, history))
-        }
-    });
     let project_id = project.id.clone();
     view! {
         <div class="max-w-6xl space-y-4 px-8 py-6">

@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use crate::api::prompts::list_prompts;
 use crate::components::icons::FolderIcon;
@@ -13,14 +13,31 @@ use crate::components::prompt_view::prompt_href;
 use crate::components::ui::*;
 use crate::domain::account::ProjectRef;
 use crate::domain::prompts::{PromptListEntry, PromptListPage, PromptSummary, PRODUCTION};
+use crate::error::AppError;
 use crate::domain::Action;
 use crate::pages::project::InProject;
 
 #[component]
 pub fn PromptsPage() -> impl IntoView {
+    // The list's resource lives at the top of the route, not inside the project's Transition
+    // (see `prompt_detail::PromptPage`: a resource first created while an out-of-order chunk
+    // streams was sometimes left as its fallback, and hydration then failed).
+    let params = use_params_map();
+    let project_id = Memo::new(move |_| params.with(|p| p.get("project_id").unwrap_or_default()));
+    let query = use_query_map();
+    let place = Memo::new(move |_| {
+        query.with(|q| ListPlace {
+            folder: q.get("folder").unwrap_or_default().trim_matches('/').to_string(),
+            search: q.get("search").unwrap_or_default().trim().to_string(),
+            page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1).max(1),
+        })
+    });
+    let page = Resource::new(move || (project_id.get(), place.get()), |(project_id, p): (String, ListPlace)| {
+        list_prompts(project_id, p.folder, p.search, p.page)
+    });
     view! {
         <Title text="Prompts" />
-        <InProject children=|_, project| view! { <PromptList project /> } />
+        <InProject children=move |_, project| view! { <PromptList project place page /> } />
     }
 }
 
@@ -86,21 +103,9 @@ langfuse.create_prompt(
 )"#;
 
 #[component]
-fn PromptList(project: ProjectRef) -> impl IntoView {
+fn PromptList(project: ProjectRef, place: Memo<ListPlace>, page: Resource<Result<PromptListPage, AppError>>) -> impl IntoView {
     let project_id = project.id.clone();
     let can_write = project.can(Action::WritePrompts);
-    let query = use_query_map();
-    let place = Memo::new(move |_| {
-        query.with(|q| ListPlace {
-            folder: q.get("folder").unwrap_or_default().trim_matches('/').to_string(),
-            search: q.get("search").unwrap_or_default().trim().to_string(),
-            page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1).max(1),
-        })
-    });
-    let page = Resource::new(move || place.get(), {
-        let project_id = project_id.clone();
-        move |p: ListPlace| list_prompts(project_id.clone(), p.folder, p.search, p.page)
-    });
     let base = StoredValue::new(format!("/project/{project_id}/prompts"));
     let project_id = project.id.clone();
     let new_href = format!("{}/new", base.get_value());
