@@ -291,7 +291,8 @@ pub fn PromptEditor(project_id: String, initial: PromptDraft, mode: EditorMode) 
                                 <input type="checkbox" data-testid="keep-tags"
                                     prop:checked=move || keep_tags.get()
                                     on:change=move |ev| keep_tags.set(event_target_checked(&ev)) />
-                                "Leave unchanged (now: "<span data-testid="current-tags">{current}</span>")"
+                                // One span for the sentence, so the label's flex gap does not split it.
+                                <span>"Leave unchanged (now: "<span data-testid="current-tags">{current}</span>")"</span>
                             </label>
                         }
                     })}
