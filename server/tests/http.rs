@@ -100,10 +100,16 @@ fn pages_render_on_the_server() {
     assert!(body.contains("href=\"/project/proj-pages/traces\""), "links stay in the project");
     assert!(body.contains("Datasets is not built yet"), "{body}");
 
-    // Someone else's (or no) project: not found, whichever it is.
-    let (_, body) = get("/project/proj-elsewhere/datasets", Some(&cookie));
+    // Someone else's (or no) project or organization: not found, whichever it is, with a 404.
+    let (status, body) = get("/project/proj-elsewhere/datasets", Some(&cookie));
+    assert_eq!(status, 404);
     assert!(body.contains("This project was not found"), "{body}");
     assert!(!body.contains("Datasets is not built yet"), "{body}");
+    let (status, body) = get("/organization/org-elsewhere/members", Some(&cookie));
+    assert_eq!(status, 404);
+    assert!(body.contains("was not found"), "{body}");
+    assert_eq!(get("/organization/org-pages", Some(&cookie)).0, 200);
+    assert_eq!(get("/project/proj-pages/prompts", Some(&cookie)).0, 200);
 
     // Unknown pages: a 404 in the app shell.
     let (status, body) = get("/no/such/page", Some(&cookie));

@@ -13,6 +13,9 @@
 //! 3. **Pages need a session.** A page request without one is redirected to
 //!    `/sign-in?next=<page>`, except the sign-in, sign-up and invitation pages themselves; with
 //!    one, the sign-in and sign-up pages lead home.
+//! 4. **Outsiders get a 404.** A project or organization page of one the person is not in (or
+//!    that does not exist) answers 404, decided here because the page itself only knows once
+//!    its streamed response has started.
 
 use std::net::SocketAddr;
 
@@ -93,6 +96,7 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
         }
     }
     let signed_in = user.is_some();
+    let user_for_check = user.clone();
     if let Some(user) = user {
         request.extensions_mut().insert(user);
     }
@@ -107,13 +111,42 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
     } else if path.starts_with("/api/ui/") {
         with_error_status(next.run(request).await).await
     } else {
-        next.run(request).await
+        let hidden = match (&user_for_check, method == Method::GET) {
+            (Some(user), true) => hidden_from(&state, user, &path).await,
+            _ => false,
+        };
+        let mut response = next.run(request).await;
+        if hidden && response.status() == StatusCode::OK {
+            // The page renders its "not found" body in a streamed suspense boundary, too late
+            // to set the status itself; the status is decided here, before streaming starts.
+            *response.status_mut() = StatusCode::NOT_FOUND;
+        }
+        response
     };
     if clear_cookie {
         response.headers_mut().append(header::SET_COOKIE, session::clear_cookie(state.settings.secure_cookies));
     }
     response.headers_mut().entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     response
+}
+
+/// Whether `path` is a project or organization page the signed-in person is not a member of
+/// (or that does not exist): such pages answer 404, like the server functions behind them.
+async fn hidden_from(state: &AppState, user: &CurrentUser, path: &str) -> bool {
+    use loupe_app::auth::access;
+    use loupe_app::domain::Action;
+    use loupe_app::error::AppError;
+    let mut segments = path.trim_start_matches('/').split('/');
+    let (Some(kind), Some(id)) = (segments.next(), segments.next()) else { return false };
+    if id.is_empty() {
+        return false;
+    }
+    let outcome = match kind {
+        "project" => access::project(&state.pool, user, id, Action::ReadProjectData).await.map(|_| ()),
+        "organization" => access::organization(&state.pool, user, id, Action::ReadProjectData).await.map(|_| ()),
+        _ => return false,
+    };
+    matches!(outcome, Err(AppError::NotFound(_)))
 }
 
 /// Server functions answer errors the framework raises itself (arguments that do not decode)
