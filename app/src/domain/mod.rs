@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod content;
+pub mod json;
 pub mod otel_inspector;
 pub mod live;
 pub mod project;

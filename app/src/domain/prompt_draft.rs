@@ -4,6 +4,7 @@
 //! are plain functions with unit tests, and are the server's rules (`domain::prompts`).
 
 use serde_json::Value;
+use super::json;
 
 use crate::domain::prompts::{
     check_assignable_labels, check_body, check_name, check_tags, ChatItem, FieldError, NewPrompt, PromptBody, PromptType,
@@ -186,7 +187,7 @@ pub fn parse_config(text: &str) -> Result<Value, FieldError> {
         Ok(value @ Value::Object(_)) => Ok(value),
         Ok(other) => Err(FieldError::new(
             "config",
-            format!("config must be a JSON object such as {{\"temperature\": 0.7}}, not {}", kind(&other)),
+            format!("config must be a JSON object such as {{\"temperature\": 0.7}}, not {}", json::kind(&other)),
         )),
         Err(e) => {
             // serde_json says "<what> at line L column C"; the position goes first here.
@@ -201,17 +202,6 @@ pub fn parse_config(text: &str) -> Result<Value, FieldError> {
 pub fn format_config(text: &str) -> Option<String> {
     let value = parse_config(text).ok()?;
     Some(serde_json::to_string_pretty(&value).unwrap_or_default())
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// The prompt page's path for a name whose `/`s are folders (each segment percent-encoded).

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use super::json;
 
 /// `latest` always points at a name's newest version; nobody sets it by hand.
 pub const LATEST: &str = "latest";
@@ -150,7 +151,7 @@ impl PromptBody {
             (PromptType::Text, Value::String(text)) => Ok(PromptBody::Text(text.clone())),
             (PromptType::Text, other) => Err(FieldError::new(
                 "prompt",
-                format!("a text prompt is a string, got {}; send \"type\": \"chat\" for a list of messages", json_kind(other)),
+                format!("a text prompt is a string, got {}; send \"type\": \"chat\" for a list of messages", json::kind(other)),
             )),
             (PromptType::Chat, Value::Array(items)) => items
                 .iter()
@@ -160,20 +161,9 @@ impl PromptBody {
                 .map(PromptBody::Chat),
             (PromptType::Chat, other) => Err(FieldError::new(
                 "prompt",
-                format!("a chat prompt is an array of {{role, content}} messages, got {}", json_kind(other)),
+                format!("a chat prompt is an array of {{role, content}} messages, got {}", json::kind(other)),
             )),
         }
-    }
-}
-
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 
@@ -181,13 +171,13 @@ fn json_kind(value: &Value) -> &'static str {
 /// accepted and dropped) or `{"type": "placeholder", "name"}`.
 fn chat_item(value: &Value, path: &str) -> Result<ChatItem, FieldError> {
     let Value::Object(map) = value else {
-        return Err(FieldError::new(path, format!("expected a {{role, content}} message, got {}", json_kind(value))));
+        return Err(FieldError::new(path, format!("expected a {{role, content}} message, got {}", json::kind(value))));
     };
     let string = |key: &str| -> Result<Option<String>, FieldError> {
         match map.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(other) => Err(FieldError::new(format!("{path}.{key}"), format!("expected a string, got {}", json_kind(other)))),
+            Some(other) => Err(FieldError::new(format!("{path}.{key}"), format!("expected a string, got {}", json::kind(other)))),
         }
     };
     match string("type")?.as_deref() {
@@ -433,7 +423,7 @@ impl NewPrompt {
             Value::Null => self.config = Value::Object(Default::default()),
             Value::Object(_) => {}
             other => {
-                return Err(FieldError::new("config", format!("config is a JSON object, got {}", json_kind(other))));
+                return Err(FieldError::new("config", format!("config is a JSON object, got {}", json::kind(other))));
             }
         }
         if let Some(message) = &self.commit_message {

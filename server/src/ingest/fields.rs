@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
+use loupe_app::domain::json;
 
 pub struct Fields<'a> {
     map: &'a Map<String, Value>,
@@ -11,17 +12,6 @@ pub struct Fields<'a> {
 }
 
 pub type FieldResult<T> = Result<T, String>;
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
 
 /// Parses an ISO-8601 datetime; an offset or `Z` is expected but a naive time is read as UTC
 /// (some SDKs drop the suffix).
@@ -38,7 +28,7 @@ impl<'a> Fields<'a> {
         let path = path.into();
         match value {
             Value::Object(map) => Ok(Fields { map, path }),
-            other => Err(format!("{path}: expected an object, got {}", kind(other))),
+            other => Err(format!("{path}: expected an object, got {}", json::kind(other))),
         }
     }
 
@@ -51,7 +41,7 @@ impl<'a> Fields<'a> {
     }
 
     fn type_error(&self, key: &str, expected: &str, got: &Value) -> String {
-        format!("{}: expected {expected}, got {}", self.path(key), kind(got))
+        format!("{}: expected {expected}, got {}", self.path(key), json::kind(got))
     }
 
     /// The raw value; JSON `null` counts as absent (a later write with null keeps what is stored).
@@ -136,7 +126,7 @@ impl<'a> Fields<'a> {
                 .enumerate()
                 .map(|(i, item)| match item {
                     Value::String(s) => Ok(s.clone()),
-                    other => Err(format!("{}[{i}]: expected a string, got {}", self.path(key), kind(other))),
+                    other => Err(format!("{}[{i}]: expected a string, got {}", self.path(key), json::kind(other))),
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map(Some),

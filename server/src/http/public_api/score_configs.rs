@@ -18,6 +18,7 @@ use loupe_app::domain::ScoreDataType;
 use loupe_app::store;
 use loupe_app::store::score_configs::NewScoreConfig;
 use serde_json::{Map, Value};
+use loupe_app::domain::json;
 
 use super::auth::ProjectAccess;
 use super::error::{ApiError, ApiResult};
@@ -28,19 +29,8 @@ const BODY_LIMIT: usize = 256 * 1024;
 const CONFIG_TYPES: &[ScoreDataType] =
     &[ScoreDataType::Numeric, ScoreDataType::Categorical, ScoreDataType::Boolean, ScoreDataType::Text];
 
-fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 fn expected(field: &str, what: &str, got: &Value) -> ApiError {
-    ApiError::invalid(format!("{field}: expected {what}, got {}", type_name(got)))
+    ApiError::invalid(format!("{field}: expected {what}, got {}", json::kind(got)))
 }
 
 /// A field of the body: absent → `None`, present (maybe null) → `Some(value)`.
@@ -112,7 +102,7 @@ impl JsonFields<'_> {
 fn object(value: &Value) -> ApiResult<&Map<String, Value>> {
     value
         .as_object()
-        .ok_or_else(|| ApiError::invalid(format!("the request body must be a JSON object, got {}", type_name(value))))
+        .ok_or_else(|| ApiError::invalid(format!("the request body must be a JSON object, got {}", json::kind(value))))
 }
 
 fn check(config: &ScoreConfigShape<'_>) -> ApiResult<()> {
