@@ -13,7 +13,7 @@ use std::pin::Pin;
 use sqlx::PgConnection;
 
 use crate::domain::prompts::{
-    references, FieldError, GraphNode, PromptBody, PromptReference, PromptSelector, PromptType, PromptVersion,
+    references, ChatItem, FieldError, GraphNode, PromptBody, PromptReference, PromptSelector, PromptType, PromptVersion,
     ResolutionGraph, MAX_DEPTH,
 };
 
@@ -87,7 +87,7 @@ async fn resolve_body(
             let mut out = Vec::with_capacity(items.len());
             for item in items {
                 out.push(match item {
-                    crate::domain::prompts::ChatItem::Message { role, content } => crate::domain::prompts::ChatItem::Message {
+                    ChatItem::Message { role, content } => ChatItem::Message {
                         role: role.clone(),
                         content: resolve_text(conn, project_id, parent_id, content, path, graph).await?,
                     },

@@ -350,29 +350,21 @@ pub async fn delete(
     selector: Option<&PromptSelector>,
 ) -> Result<Vec<i32>, WriteError> {
     lock_name(conn, project_id, name).await?;
-    let doomed: Vec<(i32, Vec<String>)> = match selector {
-        None => sqlx::query_as("SELECT version, labels FROM prompts WHERE project_id = $1 AND name = $2")
-            .bind(project_id)
-            .bind(name)
-            .fetch_all(&mut *conn)
-            .await?,
-        Some(PromptSelector::Version(v)) => {
-            sqlx::query_as("SELECT version, labels FROM prompts WHERE project_id = $1 AND name = $2 AND version = $3")
-                .bind(project_id)
-                .bind(name)
-                .bind(v)
-                .fetch_all(&mut *conn)
-                .await?
-        }
-        Some(PromptSelector::Label(l)) => {
-            sqlx::query_as("SELECT version, labels FROM prompts WHERE project_id = $1 AND name = $2 AND $3 = ANY(labels)")
-                .bind(project_id)
-                .bind(name)
-                .bind(l)
-                .fetch_all(&mut *conn)
-                .await?
-        }
+    let (version, label) = match selector {
+        None => (None, None),
+        Some(PromptSelector::Version(v)) => (Some(*v), None),
+        Some(PromptSelector::Label(l)) => (None, Some(l.as_str())),
     };
+    let doomed: Vec<(i32, Vec<String>)> = sqlx::query_as(
+        "SELECT version, labels FROM prompts
+         WHERE project_id = $1 AND name = $2 AND ($3::int IS NULL OR version = $3) AND ($4::text IS NULL OR $4 = ANY(labels))",
+    )
+    .bind(project_id)
+    .bind(name)
+    .bind(version)
+    .bind(label)
+    .fetch_all(&mut *conn)
+    .await?;
     if doomed.is_empty() {
         return Ok(Vec::new());
     }
