@@ -125,10 +125,7 @@ pub async fn resolve_prompt_version(project_id: String, name: String, version: i
         let mut found = crate::store::prompts::get(&mut conn, &project_id, &name, &selector)
             .await?
             .ok_or_else(|| AppError::NotFound(selector.not_found(&name)))?;
-        let resolved = crate::store::prompt_graph::resolve(&mut conn, &found).await.map_err(|e| match e.into_field(&name) {
-            Ok(field) => invalid(field),
-            Err(db) => db.into(),
-        })?;
+        let resolved = crate::store::prompt_graph::resolve(&mut conn, &found).await?;
         found.prompt = resolved.prompt;
         Ok(found)
     }

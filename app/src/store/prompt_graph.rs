@@ -12,6 +12,8 @@ use std::pin::Pin;
 
 use sqlx::PgConnection;
 
+use super::prompts::WriteError;
+
 use crate::domain::prompts::{
     references, ChatItem, FieldError, GraphNode, PromptBody, PromptReference, PromptSelector, PromptType, PromptVersion,
     ResolutionGraph, MAX_DEPTH,
@@ -33,10 +35,11 @@ pub enum GraphError {
 }
 
 impl GraphError {
-    pub fn into_field(self, name: &str) -> Result<FieldError, sqlx::Error> {
+    /// As a refused write or read of the prompt `name`: its `prompt` field is at fault.
+    fn about(self, name: &str) -> WriteError {
         match self {
-            GraphError::Database(e) => Err(e),
-            other => Ok(FieldError::new("prompt", format!("{name:?} {other}"))),
+            GraphError::Database(e) => WriteError::Database(e),
+            other => WriteError::Invalid(FieldError::new("prompt", format!("{name:?} {other}"))),
         }
     }
 }
@@ -49,28 +52,27 @@ pub struct Resolved {
 }
 
 /// Resolves a stored version's references.
-pub async fn resolve(conn: &mut PgConnection, version: &PromptVersion) -> Result<Resolved, GraphError> {
+pub async fn resolve(conn: &mut PgConnection, version: &PromptVersion) -> Result<Resolved, WriteError> {
     if version.prompt.references().is_empty() {
         return Ok(Resolved { prompt: version.prompt.clone(), graph: None });
     }
     let root = GraphNode { id: version.id.clone(), name: version.name.clone(), version: version.version };
     let mut graph = ResolutionGraph { root: Some(root), dependencies: Default::default() };
     let mut path = vec![version.name.clone()];
-    let prompt = resolve_body(conn, &version.project_id, &version.id, &version.prompt, &mut path, &mut graph).await?;
+    let prompt = resolve_body(conn, &version.project_id, &version.id, &version.prompt, &mut path, &mut graph)
+        .await
+        .map_err(|e| e.about(&version.name))?;
     Ok(Resolved { prompt, graph: Some(graph) })
 }
 
 /// Checks a version about to be created under `name` (see the module comment).
-pub async fn check_new(conn: &mut PgConnection, project_id: &str, name: &str, body: &PromptBody) -> Result<(), super::prompts::WriteError> {
+pub async fn check_new(conn: &mut PgConnection, project_id: &str, name: &str, body: &PromptBody) -> Result<(), WriteError> {
     if body.references().is_empty() {
         return Ok(());
     }
     let mut graph = ResolutionGraph::default();
     let mut path = vec![name.to_string()];
-    match resolve_body(conn, project_id, "new", body, &mut path, &mut graph).await {
-        Ok(_) => Ok(()),
-        Err(e) => Err(e.into_field(name)?.into()),
-    }
+    resolve_body(conn, project_id, "new", body, &mut path, &mut graph).await.map(|_| ()).map_err(|e| e.about(name))
 }
 
 async fn resolve_body(

@@ -148,11 +148,7 @@ async fn read_response(conn: &mut PgConnection, mut version: PromptVersion, reso
     if !resolve {
         return Ok(response(version, None));
     }
-    let name = version.name.clone();
-    let resolved = prompt_graph::resolve(conn, &version).await.map_err(|e| match e.into_field(&name) {
-        Ok(field) => field_error(field),
-        Err(db) => db.into(),
-    })?;
+    let resolved = prompt_graph::resolve(conn, &version).await.map_err(write_error)?;
     version.prompt = resolved.prompt;
     Ok(response(version, resolved.graph))
 }
