@@ -9,7 +9,8 @@ use leptos_router::hooks::use_navigate;
 
 use crate::api::prompts::CreatePromptVersion;
 use crate::components::ui::*;
-use crate::domain::prompt_draft::{format_config, prompt_path, DraftField, PromptDraft, ROLES, STAGING};
+use crate::domain::prompt_draft::{format_config, DraftField, PromptDraft, ROLES, STAGING};
+use crate::domain::prompts::{prompt_href, PromptTarget};
 use crate::domain::prompts::{ChatItem, PromptBody, PromptType, MAX_COMMIT_MESSAGE, PRODUCTION};
 use crate::error::AppError;
 
@@ -133,8 +134,8 @@ pub fn PromptEditor(project_id: String, initial: PromptDraft, mode: EditorMode) 
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(created)) = create.value().get() {
-            let path = prompt_path(&project_id.get_value(), &created.name);
-            navigate(&format!("{path}?version={}", created.version), Default::default());
+            let page = prompt_href(&project_id.get_value(), &created.name, Some(&PromptTarget::Version(created.version)));
+            navigate(&page, Default::default());
         }
     });
 

@@ -9,8 +9,7 @@ use std::ops::Range;
 use leptos::prelude::*;
 
 use crate::components::content::role_badge;
-use crate::domain::prompts::{references, variable_spans, ChatItem, PromptBody, PromptReference, PromptTarget};
-use crate::domain::url::{encode_path, encode_query};
+use crate::domain::prompts::{prompt_href, references, variable_spans, ChatItem, PromptBody, PromptReference};
 
 /// A run of a prompt text, as highlighted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,16 +50,6 @@ pub fn pieces(text: &str) -> Vec<Piece<'_>> {
         out.push(Piece::Text(&text[at..]));
     }
     out
-}
-
-/// The prompt page of a prompt, at the version or label a reference names.
-pub fn prompt_href(project_id: &str, name: &str, target: Option<&PromptTarget>) -> String {
-    let query = match target {
-        Some(PromptTarget::Version(v)) => format!("?version={v}"),
-        Some(PromptTarget::Label(label)) => format!("?label={}", encode_query(label)),
-        None => String::new(),
-    };
-    format!("/project/{project_id}/prompts/{}{query}", encode_path(name))
 }
 
 pub const VARIABLE: &str = "rounded bg-amber-100 px-0.5 font-semibold text-amber-900 dark:bg-amber-900/50 dark:text-amber-200";
@@ -155,12 +144,5 @@ mod tests {
         assert!(matches!(pieces(text).as_slice(), [Piece::Reference { .. }]));
         let plain: String = pieces("no marks <b>").iter().map(|p| match p { Piece::Text(t) => *t, _ => "?" }).collect();
         assert_eq!(plain, "no marks <b>");
-    }
-
-    #[test]
-    fn links_keep_folders_readable() {
-        let label = PromptTarget::Label("staging".into());
-        assert_eq!(prompt_href("p1", "team/reviewer", Some(&label)), "/project/p1/prompts/team/reviewer?label=staging");
-        assert_eq!(prompt_href("p1", "a b", Some(&PromptTarget::Version(3))), "/project/p1/prompts/a%20b?version=3");
     }
 }

@@ -204,12 +204,6 @@ pub fn format_config(text: &str) -> Option<String> {
     Some(serde_json::to_string_pretty(&value).unwrap_or_default())
 }
 
-/// The prompt page's path for a name whose `/`s are folders (each segment percent-encoded).
-pub fn prompt_path(project_id: &str, name: &str) -> String {
-    let segments: Vec<String> = name.split('/').map(crate::domain::url::encode_query).collect();
-    format!("/project/{}/prompts/{}", crate::domain::url::encode_query(project_id), segments.join("/"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,8 +321,4 @@ mod tests {
         assert_eq!(d.to_new_prompt().unwrap().prompt, version.prompt);
     }
 
-    #[test]
-    fn prompt_paths_keep_folders() {
-        assert_eq!(prompt_path("p1", "team/a b/影"), "/project/p1/prompts/team/a%20b/%E5%BD%B1");
-    }
 }

@@ -636,6 +636,16 @@ pub struct ScoreAverage {
     pub count: i64,
 }
 
+/// The prompt page of a prompt, at the version or label a reference names.
+pub fn prompt_href(project_id: &str, name: &str, target: Option<&PromptTarget>) -> String {
+    let query = match target {
+        Some(PromptTarget::Version(v)) => format!("?version={v}"),
+        Some(PromptTarget::Label(label)) => format!("?label={}", super::url::encode_query(label)),
+        None => String::new(),
+    };
+    format!("/project/{project_id}/prompts/{}{query}", super::url::encode_path(name))
+}
+
 /// The label order of the UI: `production`, `latest`, `staging`, then the rest by name.
 pub fn sort_labels(labels: &mut [String]) {
     fn rank(label: &str) -> u8 {
@@ -759,5 +769,13 @@ mod tests {
         let mut labels: Vec<String> = ["zeta", "staging", "latest", "alpha", "production"].map(String::from).to_vec();
         sort_labels(&mut labels);
         assert_eq!(labels, ["production", "latest", "staging", "alpha", "zeta"]);
+    }
+
+    #[test]
+    fn links_keep_folders_readable() {
+        let label = PromptTarget::Label("staging".into());
+        assert_eq!(prompt_href("p1", "team/reviewer", Some(&label)), "/project/p1/prompts/team/reviewer?label=staging");
+        assert_eq!(prompt_href("p1", "team/a b/影", None), "/project/p1/prompts/team/a%20b/%E5%BD%B1");
+        assert_eq!(prompt_href("p1", "a b", Some(&PromptTarget::Version(3))), "/project/p1/prompts/a%20b?version=3");
     }
 }

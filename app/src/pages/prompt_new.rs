@@ -12,7 +12,8 @@ use crate::api::prompts::get_prompt_history;
 use crate::components::prompt_editor::{EditorMode, PromptEditor};
 use crate::components::ui::*;
 use crate::domain::account::ProjectRef;
-use crate::domain::prompt_draft::{prompt_path, PromptDraft};
+use crate::domain::prompt_draft::PromptDraft;
+use crate::domain::prompts::prompt_href;
 use crate::domain::prompts::{PromptHistory, PromptVersion};
 use crate::domain::Action;
 use crate::error::AppError;
@@ -124,7 +125,7 @@ fn editor(project_id: String, source: Source, history: Option<PromptHistory>) ->
         let error = AppError::NotFound(format!("version {} of the prompt {:?}", source.version().unwrap_or_default(), history.name));
         return view! { <LoadError error /> }.into_any();
     };
-    let page = prompt_path(&project_id, &history.name);
+    let page = prompt_href(&project_id, &history.name, None);
     match source {
         Source::NextVersion { .. } => {
             let latest = history.versions.first().map_or(0, |v| v.version);

@@ -9,7 +9,7 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use crate::api::prompts::list_prompts;
 use crate::components::icons::FolderIcon;
-use crate::components::prompt_view::prompt_href;
+use crate::domain::prompts::prompt_href;
 use crate::components::ui::*;
 use crate::domain::account::ProjectRef;
 use crate::domain::prompts::{PromptListEntry, PromptListPage, PromptSummary, PRODUCTION};

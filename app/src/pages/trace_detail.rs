@@ -363,7 +363,7 @@ fn ObservationBody(detail: ObservationDetail) -> impl IntoView {
     let parameters = o.model_parameters.clone().filter(|p| p.as_object().is_some_and(|m| !m.is_empty()));
     let prompt = o.prompt_name.clone().map(|name| {
         let version = o.prompt_version;
-        let href = crate::components::prompt_view::prompt_href(&project, &name, version.map(crate::domain::prompts::PromptTarget::Version).as_ref());
+        let href = crate::domain::prompts::prompt_href(&project, &name, version.map(crate::domain::prompts::PromptTarget::Version).as_ref());
         (format!("{name}{}", version.map(|v| format!(" v{v}")).unwrap_or_default()), href)
     });
     let kind = o.kind;
