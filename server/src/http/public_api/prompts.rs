@@ -26,6 +26,7 @@ use serde_json::{json, Map, Value};
 use sqlx::PgConnection;
 
 use super::auth::{ProjectAccess, ProjectKey};
+use crate::ingest::fields::Fields;
 use super::error::{ApiError, ApiResult};
 use super::params::{json_body, Params};
 use super::PublicState;
@@ -153,57 +154,32 @@ async fn read_response(conn: &mut PgConnection, mut version: PromptVersion, reso
     Ok(response(version, resolved.graph))
 }
 
-/// Reads a create body. Fields are checked one by one so that a wrong one is named.
+/// Reads a create body with ingestion's field reader, so a wrong field is named with its type.
 fn new_prompt(body: &Value, legacy: bool) -> ApiResult<NewPrompt> {
-    let Value::Object(map) = body else {
-        return Err(ApiError::invalid("the request body must be a JSON object {name, prompt, type?, labels?, config?, ...}"));
-    };
-    let name = match map.get("name") {
-        Some(Value::String(s)) => s.clone(),
-        Some(_) => return Err(ApiError::invalid("name: expected a string")),
-        None => return Err(ApiError::invalid("name: missing")),
-    };
-    let prompt_type = match map.get("type") {
-        // Langfuse's default. A list of messages without `type` is refused with a message that
-        // says to send "type": "chat", as Langfuse refuses it.
-        None | Some(Value::Null) => PromptType::Text,
-        Some(Value::String(raw)) => PromptType::parse(raw)
+    let fields = Fields::of(body, "").map_err(|_| {
+        ApiError::invalid("the request body must be a JSON object {name, prompt, type?, labels?, config?, ...}")
+    })?;
+    let name = fields.string("name").map_err(ApiError::invalid)?.ok_or_else(|| ApiError::invalid("name: missing"))?;
+    // Text is Langfuse's default. A list of messages without `type` is refused with a message
+    // that says to send "type": "chat", as Langfuse refuses it.
+    let prompt_type = match fields.string("type").map_err(|_| ApiError::invalid("type: expected \"text\" or \"chat\""))? {
+        None => PromptType::Text,
+        Some(raw) => PromptType::parse(&raw)
             .ok_or_else(|| ApiError::invalid(format!("type: expected \"text\" or \"chat\", got {raw:?}")))?,
-        Some(_) => return Err(ApiError::invalid("type: expected \"text\" or \"chat\"")),
     };
-    let prompt = map.get("prompt").ok_or_else(|| ApiError::invalid("prompt: missing"))?;
+    let prompt = fields.any("prompt").ok_or_else(|| ApiError::invalid("prompt: missing"))?;
     let prompt = PromptBody::from_json(prompt_type, prompt).map_err(field_error)?;
-    let strings = |field: &str| -> ApiResult<Option<Vec<String>>> {
-        match map.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Array(items)) => items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| match item {
-                    Value::String(s) => Ok(s.clone()),
-                    _ => Err(ApiError::invalid(format!("{field}[{i}]: expected a string"))),
-                })
-                .collect::<ApiResult<Vec<_>>>()
-                .map(Some),
-            Some(_) => Err(ApiError::invalid(format!("{field}: expected an array of strings"))),
-        }
-    };
-    let mut labels = strings("labels")?.unwrap_or_default();
-    if legacy && map.get("isActive") == Some(&Value::Bool(true)) {
+    let mut labels = fields.string_array("labels").map_err(ApiError::invalid)?.unwrap_or_default();
+    if legacy && fields.boolean("isActive").map_err(ApiError::invalid)? == Some(true) {
         labels.push(PRODUCTION.to_string());
     }
-    let commit_message = match map.get("commitMessage") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => return Err(ApiError::invalid("commitMessage: expected a string")),
-    };
     NewPrompt {
         name,
         prompt,
-        config: map.get("config").cloned().unwrap_or(Value::Null),
+        config: fields.any("config").cloned().unwrap_or(Value::Null),
         labels,
-        tags: strings("tags")?,
-        commit_message,
+        tags: fields.string_array("tags").map_err(ApiError::invalid)?,
+        commit_message: fields.string("commitMessage").map_err(ApiError::invalid)?,
     }
     .normalize()
     .map_err(field_error)
