@@ -25,8 +25,9 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 use sqlx::PgConnection;
 
-use super::auth::{ProjectAccess, ProjectKey};
 use crate::ingest::fields::Fields;
+
+use super::auth::{ProjectAccess, ProjectKey};
 use super::error::{ApiError, ApiResult};
 use super::params::{json_body, Params};
 use super::PublicState;
