@@ -30,17 +30,28 @@ use crate::pages::project::InProject;
 
 #[component]
 pub fn TraceDetailPage() -> impl IntoView {
+    // The header's resource is made here, outside `InProject`'s Transition (ARCHITECTURE.md:
+    // made inside, the streamed page sometimes failed to hydrate).
+    let params = use_params_map();
+    let project_id = Memo::new(move |_| params.with(|p| p.get("project_id").unwrap_or_default()));
+    let trace_id = Memo::new(move |_| params.with(|p| p.get("trace_id").unwrap_or_default()));
+    let detail = Resource::new(move || (project_id.get(), trace_id.get()), |(project, trace)| get_trace(project, trace));
     view! {
         <Title text="Trace" />
-        <InProject children=|_, project| view! { <TraceView project_id=project.id.clone() can_share=project.can(Action::WriteTraces) /> } />
+        <InProject children=move |_, project| view! {
+            <TraceView project_id=project.id.clone() can_share=project.can(Action::WriteTraces) trace_id detail />
+        } />
     }
 }
 
 #[component]
-fn TraceView(project_id: String, can_share: bool) -> impl IntoView {
-    let params = use_params_map();
+fn TraceView(
+    project_id: String,
+    can_share: bool,
+    trace_id: Memo<String>,
+    detail: Resource<Result<TraceDetail, crate::error::AppError>>,
+) -> impl IntoView {
     let query = use_query_map();
-    let trace_id = Memo::new(move |_| params.with(|p| p.get("trace_id").unwrap_or_default()));
     let selected = RwSignal::new(query.with_untracked(|q| q.get("observation")).filter(|o| !o.is_empty()));
     // Keep the selection in the URL without a router navigation (which would re-run the page's
     // reads): replace the history entry's query in place.
@@ -52,8 +63,6 @@ fn TraceView(project_id: String, can_share: bool) -> impl IntoView {
         current
     });
 
-    let pid = project_id.clone();
-    let detail = Resource::new(move || trace_id.get(), move |trace_id| get_trace(pid.clone(), trace_id));
     let list = format!("/project/{project_id}/traces");
     view! {
         <div class="px-8 py-6">
