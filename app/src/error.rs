@@ -81,14 +81,23 @@ impl FromServerFnError for AppError {
 #[cfg(feature = "ssr")]
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
-        match error {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+        use crate::store::fault::{fault, Fault};
+        if let sqlx::Error::RowNotFound = error {
+            return AppError::NotFound("the requested record".to_string());
+        }
+        match fault(&error) {
+            Fault::Outage => {
                 tracing::warn!(%error, "database unavailable");
                 AppError::Unavailable
             }
-            sqlx::Error::RowNotFound => AppError::NotFound("the requested record".to_string()),
-            other => {
-                tracing::error!(error = %other, "database error");
+            // The database refused a value the person sent (a NUL character, an over-long
+            // value): their mistake, said as such, never a 500.
+            Fault::BadValue(message) => {
+                tracing::debug!(%error, "value refused by the database");
+                AppError::Invalid { field: "value".to_string(), message }
+            }
+            Fault::Other => {
+                tracing::error!(%error, "database error");
                 AppError::Internal
             }
         }

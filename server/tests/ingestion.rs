@@ -173,7 +173,7 @@ async fn invalid_events_are_reported_and_valid_neighbours_stored() {
             event("bad-type", "frobnicate", "2026-01-01T00:00:00Z", json!({"id": "x"})),
             event("bad-field", "span-create", "2026-01-01T00:00:00Z", json!({"id": "s", "traceId": "t1", "startTime": 5})),
             event("bad-score", "score-create", "2026-01-01T00:00:00Z", json!({"traceId": "t1", "name": "s", "value": 7, "dataType": "BOOLEAN"})),
-            event("long-id", "trace-create", "2026-01-01T00:00:00Z", json!({"id": "x".repeat(801)})),
+            event("long-id", "trace-create", "2026-01-01T00:00:00Z", json!({"id": "x".repeat(1001)})),
             event("ok-2", "span-create", "2026-01-01T00:00:00Z", json!({"id": "s2", "traceId": "t1"})),
         ],
     )
@@ -190,7 +190,7 @@ async fn invalid_events_are_reported_and_valid_neighbours_stored() {
     assert!(error_of("bad-type").contains("unknown event type"));
     assert!(error_of("bad-field").contains("batch[2].body.startTime"));
     assert!(error_of("bad-score").contains("BOOLEAN"));
-    assert!(error_of("long-id").contains("batch[4].body.id: at most 800"));
+    assert!(error_of("long-id").contains("batch[4].body.id: 1001 bytes"), "{}", error_of("long-id"));
     assert_eq!(count(&api, "traces").await, 1);
     assert_eq!(count(&api, "observations").await, 1);
 }

@@ -32,6 +32,7 @@ mod server {
             AccountError::WrongCredentials => AppError::invalid("password", error.to_string()),
             AccountError::SignUpDisabled => AppError::Forbidden(error.to_string()),
             AccountError::Database(_) => AppError::Unavailable,
+            AccountError::Refused(_) => AppError::invalid("value", error.to_string()),
         }
     }
 

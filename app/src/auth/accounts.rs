@@ -23,12 +23,21 @@ pub enum AccountError {
     WrongCredentials,
     #[error("The database is not available right now; try again in a moment.")]
     Database(String),
+    /// The database refused a value the person typed (a NUL character, say): their mistake.
+    #[error("{0}")]
+    Refused(String),
 }
 
 impl From<sqlx::Error> for AccountError {
     fn from(error: sqlx::Error) -> Self {
-        tracing::error!(%error, "account storage failed");
-        AccountError::Database(error.to_string())
+        use crate::store::fault::{fault, Fault};
+        match fault(&error) {
+            Fault::BadValue(message) => AccountError::Refused(message),
+            _ => {
+                tracing::error!(%error, "account storage failed");
+                AccountError::Database(error.to_string())
+            }
+        }
     }
 }
 
@@ -42,7 +51,7 @@ pub fn valid_email(email: &str) -> bool {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains('@')
-        && !email.chars().any(char::is_whitespace)
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
         && email.len() <= 254
 }
 

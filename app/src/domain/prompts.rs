@@ -409,6 +409,7 @@ impl NewPrompt {
     /// roles and placeholder names, variables not colliding with placeholders. `latest` in the
     /// labels is accepted (it goes on the new version anyway) and dropped.
     pub fn normalize(mut self) -> Result<NewPrompt, FieldError> {
+        self.check_no_nul()?;
         check_name(&self.name)?;
         self.labels.retain(|l| l != LATEST);
         check_assignable_labels(&self.labels)?;
@@ -436,6 +437,27 @@ impl NewPrompt {
         }
         check_body(&self.prompt)?;
         Ok(self)
+    }
+}
+
+impl NewPrompt {
+    /// Postgres stores no NUL character (`\u0000`) in text or JSON: name the field that has one.
+    fn check_no_nul(&self) -> Result<(), FieldError> {
+        fn has_nul<T: Serialize>(value: &T) -> bool {
+            serde_json::to_string(value).is_ok_and(|json| json.contains("\\u0000"))
+        }
+        let fields = [
+            ("name", has_nul(&self.name)),
+            ("prompt", has_nul(&self.prompt)),
+            ("config", has_nul(&self.config)),
+            ("labels", has_nul(&self.labels)),
+            ("tags", has_nul(&self.tags)),
+            ("commitMessage", has_nul(&self.commit_message)),
+        ];
+        match fields.into_iter().find(|(_, nul)| *nul) {
+            Some((field, _)) => Err(FieldError::new(field, "contains a NUL character (\\u0000), which cannot be stored; remove it")),
+            None => Ok(()),
+        }
     }
 }
 
@@ -663,6 +685,21 @@ pub fn sort_labels(labels: &mut [String]) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_nul_character_is_refused_by_field() {
+        let prompt = |text: &str, config: Value| NewPrompt {
+            name: "p".into(),
+            prompt: PromptBody::Text(text.into()),
+            config,
+            labels: vec![],
+            tags: None,
+            commit_message: None,
+        };
+        assert_eq!(prompt("a\u{0}b", Value::Null).normalize().unwrap_err().field, "prompt");
+        assert_eq!(prompt("ok", serde_json::json!({"k\u{0}": 1})).normalize().unwrap_err().field, "config");
+        assert!(prompt("ok", Value::Null).normalize().is_ok());
+    }
 
     #[test]
     fn variables_follow_the_sdk_rules() {

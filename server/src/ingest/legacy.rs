@@ -11,8 +11,8 @@ use super::environment;
 use super::fields::{parse_datetime, Fields};
 use super::model::{IngestBatch, ObservationPatch, TracePatch, UsageInput};
 use super::scores::{self, ScoreDraft};
-
-const MAX_ID_LEN: usize = 800;
+use super::storable::{self, MAX_KEY_BYTES};
+use super::{Unit, Unstored};
 
 /// The outcome of one event, reported in the 207 body.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,6 +22,14 @@ pub struct EventError {
     pub status: u16,
     pub message: String,
     pub error: String,
+}
+
+/// An event that passed validation, and the unit its data belongs to (none for `sdk-log`), so a
+/// unit the database refuses can be reported against the events that made it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Accepted {
+    pub id: String,
+    pub unit: Option<Unit>,
 }
 
 /// Whether the caller may write everything or only scores (public-key Bearer auth).
@@ -37,8 +45,30 @@ pub enum Scope {
 pub struct ParsedBatch {
     pub batch: IngestBatch,
     pub score_drafts: Vec<(String, ScoreDraft)>,
-    pub successes: Vec<String>,
+    pub successes: Vec<Accepted>,
     pub errors: Vec<EventError>,
+}
+
+impl ParsedBatch {
+    /// Moves the events whose unit the database refused from `successes` to `errors`.
+    pub fn refuse(&mut self, unstored: &[Unstored]) {
+        if unstored.is_empty() {
+            return;
+        }
+        let (refused, kept): (Vec<Accepted>, Vec<Accepted>) = std::mem::take(&mut self.successes)
+            .into_iter()
+            .partition(|a| a.unit.as_ref().is_some_and(|unit| unstored.iter().any(|u| &u.unit == unit)));
+        self.successes = kept;
+        for accepted in refused {
+            let failure = unstored.iter().find(|u| Some(&u.unit) == accepted.unit.as_ref()).expect("partitioned by it");
+            self.errors.push(EventError {
+                id: accepted.id,
+                status: failure.status,
+                message: "Could not store the event".into(),
+                error: failure.message.clone(),
+            });
+        }
+    }
 }
 
 enum Parsed {
@@ -68,9 +98,10 @@ fn read_envelope(index: usize, event: &Value) -> Result<Envelope<'_>, EventError
         return Err(fail("unknown".into(), format!("{path}: expected an event object")));
     };
     let id = match map.get("id") {
-        Some(Value::String(id)) if !id.is_empty() && id.chars().count() <= MAX_ID_LEN && !id.contains('\r') => id.clone(),
+        // The envelope id is only echoed in the response, but a client must be able to match it.
+        Some(Value::String(id)) if !id.is_empty() && id.len() <= MAX_KEY_BYTES && !id.contains('\r') => id.clone(),
         Some(Value::String(id)) if !id.is_empty() => {
-            return Err(fail("unknown".into(), format!("{path}.id: at most {MAX_ID_LEN} characters without carriage returns")))
+            return Err(fail("unknown".into(), format!("{path}.id: at most {MAX_KEY_BYTES} bytes without carriage returns")))
         }
         _ => return Err(fail("unknown".into(), format!("{path}.id: a non-empty string event id is required"))),
     };
@@ -116,24 +147,30 @@ pub fn parse_batch(events: &[Value], scope: Scope) -> ParsedBatch {
             });
             continue;
         }
-        match parse_event(&envelope) {
-            Ok(Parsed::Trace(patch)) => out.batch.traces.push(patch),
+        let unit = match parse_event(&envelope) {
+            Ok(Parsed::Trace(patch)) => {
+                let unit = Unit::Trace(patch.id.clone());
+                out.batch.traces.push(patch);
+                Some(unit)
+            }
             Ok(Parsed::Observation(parsed)) => {
                 let (patch, trace) = *parsed;
+                let unit = Unit::Trace(patch.trace_id.clone());
                 out.batch.traces.push(trace);
                 out.batch.observations.push(patch);
+                Some(unit)
             }
             Ok(Parsed::Score(draft)) => {
                 out.score_drafts.push((envelope.id.clone(), draft));
                 continue; // success is decided after the config check
             }
-            Ok(Parsed::Ignored) => {}
+            Ok(Parsed::Ignored) => None,
             Err(message) => {
                 out.errors.push(EventError { id: envelope.id, status: 400, message: "Invalid request data".into(), error: message });
                 continue;
             }
-        }
-        out.successes.push(envelope.id);
+        };
+        out.successes.push(Accepted { id: envelope.id, unit });
     }
     out
 }
@@ -187,17 +224,22 @@ fn parse_event(envelope: &Envelope<'_>) -> Result<Parsed, String> {
 }
 
 fn required_id(body: &Fields<'_>) -> Result<String, String> {
-    match body.bounded_string("id", MAX_ID_LEN)? {
+    match body.string("id")? {
         Some(id) if !id.is_empty() => Ok(id),
         _ => Err(format!("{}: a non-empty id is required", body.path("id"))),
     }
 }
 
+/// `storable`'s refusal, located in the body (`batch[3].body.userId: ...`).
+fn located(body: &Fields<'_>, refusal: storable::Refusal) -> String {
+    body.path(&refusal.to_string())
+}
+
 fn parse_trace(body: &Fields<'_>, envelope_time: DateTime<Utc>) -> Result<TracePatch, String> {
-    Ok(TracePatch {
+    let mut patch = TracePatch {
         id: required_id(body)?,
         timestamp: Some(body.datetime("timestamp")?.unwrap_or(envelope_time)),
-        name: body.bounded_string("name", 1000)?,
+        name: body.string("name")?,
         user_id: body.lenient_string("userId")?,
         session_id: body.lenient_string("sessionId")?,
         release: body.lenient_string("release")?,
@@ -208,7 +250,9 @@ fn parse_trace(body: &Fields<'_>, envelope_time: DateTime<Utc>) -> Result<TraceP
         tags: body.string_array("tags")?.unwrap_or_default(),
         public: body.boolean("public")?,
         environment: body.string("environment")?.map(|e| environment::normalize(Some(&e))),
-    })
+    };
+    storable::trace(&mut patch).map_err(|refusal| located(body, refusal))?;
+    Ok(patch)
 }
 
 fn parse_level(body: &Fields<'_>) -> Result<Option<ObservationLevel>, String> {
@@ -224,12 +268,12 @@ fn parse_level(body: &Fields<'_>) -> Result<Option<ObservationLevel>, String> {
 fn parse_observation(body: &Fields<'_>, r#type: ObservationType, envelope_time: DateTime<Utc>) -> Result<Parsed, String> {
     let id = required_id(body)?;
     // Very old SDKs sent observations without a trace: they get a trace of their own.
-    let trace_id = body.bounded_string("traceId", MAX_ID_LEN)?.filter(|t| !t.is_empty()).unwrap_or_else(|| id.clone());
+    let trace_id = body.string("traceId")?.filter(|t| !t.is_empty()).unwrap_or_else(|| id.clone());
     let mut patch = ObservationPatch::new(id, trace_id.clone(), r#type);
     patch.name = body.bounded_string("name", 1000)?;
     patch.start_time = body.datetime("startTime")?;
     patch.end_time = if r#type == ObservationType::Event { patch.start_time } else { body.datetime("endTime")? };
-    patch.parent_observation_id = body.bounded_string("parentObservationId", MAX_ID_LEN)?.filter(|p| !p.is_empty());
+    patch.parent_observation_id = body.string("parentObservationId")?.filter(|p| !p.is_empty());
     patch.input = body.any("input").cloned();
     patch.output = body.any("output").cloned();
     patch.metadata = body.any("metadata").cloned();
@@ -261,10 +305,11 @@ fn parse_observation(body: &Fields<'_>, r#type: ObservationType, envelope_time: 
     }
     // The trace must exist for the observation to be found; a shallow patch creates it if no
     // trace event does (and changes nothing when it exists).
+    storable::observation(&mut patch).map_err(|refusal| located(body, refusal))?;
     let trace = TracePatch {
         timestamp: Some(patch.start_time.unwrap_or(envelope_time)),
         environment: patch.environment.clone(),
-        ..TracePatch::new(trace_id)
+        ..TracePatch::new(patch.trace_id.clone())
     };
     Ok(Parsed::Observation(Box::new((patch, trace))))
 }
@@ -290,7 +335,8 @@ mod tests {
             event("e7", "trace-create", "2026-01-01T00:00:00Z", json!({"id": "t2", "tags": "not-an-array"})),
         ];
         let parsed = parse_batch(&events, Scope::All);
-        assert_eq!(parsed.successes, vec!["e1", "e6"]);
+        let accepted: Vec<&str> = parsed.successes.iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(accepted, vec!["e1", "e6"]);
         let errors: Vec<(&str, &str)> = parsed.errors.iter().map(|e| (e.id.as_str(), e.error.as_str())).collect();
         assert_eq!(errors.len(), 5, "{errors:?}");
         assert!(errors.iter().any(|(id, e)| *id == "unknown" && e.contains("batch[3].id")));

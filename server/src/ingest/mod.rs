@@ -9,25 +9,183 @@ pub mod legacy;
 pub mod model;
 pub mod otel;
 pub mod scores;
+pub mod storable;
 pub mod trace_metrics;
 pub mod usage;
 pub mod writer;
 
 use chrono::Utc;
+use loupe_app::store::fault::{fault, Fault};
 use sqlx::PgPool;
 
-use crate::pricing::Pricing;
+use crate::pricing::{Pricing, ProjectPrices};
 use model::IngestBatch;
 use writer::WriteSummary;
 
-/// Stores a batch for a project and commits. Returns only once the data is durable.
-pub async fn store(pool: &PgPool, pricing: &Pricing, project_id: &str, batch: IngestBatch) -> Result<WriteSummary, sqlx::Error> {
+/// What a batch's write touches together: a trace with every observation and score that names
+/// it, or a score of a session or dataset run. Units are independent, so one can be stored
+/// without another.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Unit {
+    Trace(String),
+    Score(String),
+}
+
+impl std::fmt::Display for Unit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unit::Trace(id) => write!(f, "trace {id:?}"),
+            Unit::Score(id) => write!(f, "score {id:?}"),
+        }
+    }
+}
+
+/// A unit the database refused even on its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unstored {
+    pub unit: Unit,
+    /// 400 when the database refused a value, 500 for anything else.
+    pub status: u16,
+    pub message: String,
+}
+
+/// The outcome of [`store`]: everything but `unstored` is committed.
+#[derive(Debug, Default)]
+pub struct Stored {
+    pub summary: WriteSummary,
+    pub unstored: Vec<Unstored>,
+}
+
+/// Stores a batch for a project and commits; returns only once the data is durable.
+///
+/// The whole batch is one transaction. Should the database still refuse something (the values
+/// are made storable per event before this, so that is a bug or a limit nobody foresaw), the
+/// batch is retried in halves by [`Unit`], down to single units, so its good units are stored
+/// and the bad one is named in [`Stored::unstored`]. Only an outage is an `Err` (the caller
+/// answers 503 and the client retries the whole request; every write merges idempotently).
+pub async fn store(pool: &PgPool, pricing: &Pricing, project_id: &str, batch: IngestBatch) -> Result<Stored, sqlx::Error> {
     if batch.is_empty() {
-        return Ok(WriteSummary::default());
+        return Ok(Stored::default());
     }
     let prices = pricing.project(project_id).await?;
+    // The copy the fallback splits: the first attempt consumes the batch.
+    let fallback = batch.clone();
+    let error = match write_once(pool, &prices, project_id, batch).await {
+        Ok(summary) => return Ok(Stored { summary, unstored: Vec::new() }),
+        Err(error) => error,
+    };
+    if fault(&error) == Fault::Outage {
+        return Err(error);
+    }
+    tracing::warn!(%error, "a batch failed to store; retrying it unit by unit");
+    let mut stored = Stored::default();
+    // A stack of groups, the first half on top, so units keep their order.
+    let mut pending = vec![units(fallback)];
+    while let Some(mut group) = pending.pop() {
+        let mut merged = IngestBatch::default();
+        for (_, batch) in &group {
+            merged.extend(batch.clone());
+        }
+        match write_once(pool, &prices, project_id, merged).await {
+            Ok(summary) => stored.summary.add(summary),
+            Err(error) => match fault(&error) {
+                Fault::Outage => return Err(error),
+                kind if group.len() == 1 => {
+                    let (status, message) = match kind {
+                        Fault::BadValue(message) => (400, message),
+                        _ => {
+                            tracing::error!(%error, unit = %group[0].0, "a unit failed to store on its own");
+                            (500, "could not be stored because of a server error; the details are in the server log".to_string())
+                        }
+                    };
+                    let unit = group.pop().expect("one unit").0;
+                    stored.unstored.push(Unstored { message: format!("{unit}: {message}"), unit, status });
+                }
+                _ => {
+                    let second = group.split_off(group.len() / 2);
+                    pending.push(second);
+                    pending.push(group);
+                }
+            },
+        }
+    }
+    Ok(stored)
+}
+
+async fn write_once(pool: &PgPool, prices: &ProjectPrices, project_id: &str, batch: IngestBatch) -> Result<WriteSummary, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let summary = writer::write(&mut tx, project_id, batch, &prices, Utc::now()).await?;
+    let summary = writer::write(&mut tx, project_id, batch, prices, Utc::now()).await?;
     tx.commit().await?;
     Ok(summary)
+}
+
+/// Which unit a score belongs to.
+pub fn score_unit(score: &model::ScoreRecord) -> Unit {
+    match &score.trace_id {
+        Some(trace_id) => Unit::Trace(trace_id.clone()),
+        None => Unit::Score(score.id.clone()),
+    }
+}
+
+/// The batch split into units, in first-seen order, each keeping its patches' order.
+fn units(batch: IngestBatch) -> Vec<(Unit, IngestBatch)> {
+    let mut index: std::collections::HashMap<Unit, usize> = std::collections::HashMap::new();
+    let mut out: Vec<(Unit, IngestBatch)> = Vec::new();
+    let mut slot = |unit: Unit| -> usize {
+        *index.entry(unit.clone()).or_insert_with(|| {
+            out.push((unit, IngestBatch::default()));
+            out.len() - 1
+        })
+    };
+    let IngestBatch { traces, observations, scores } = batch;
+    let mut placed: Vec<(usize, Placed)> = Vec::with_capacity(traces.len() + observations.len() + scores.len());
+    for trace in traces {
+        placed.push((slot(Unit::Trace(trace.id.clone())), Placed::Trace(trace)));
+    }
+    for observation in observations {
+        placed.push((slot(Unit::Trace(observation.trace_id.clone())), Placed::Observation(Box::new(observation))));
+    }
+    for score in scores {
+        placed.push((slot(score_unit(&score)), Placed::Score(Box::new(score))));
+    }
+    for (i, item) in placed {
+        let batch = &mut out[i].1;
+        match item {
+            Placed::Trace(t) => batch.traces.push(t),
+            Placed::Observation(o) => batch.observations.push(*o),
+            Placed::Score(s) => batch.scores.push(*s),
+        }
+    }
+    out
+}
+
+enum Placed {
+    Trace(model::TracePatch),
+    Observation(Box<model::ObservationPatch>),
+    Score(Box<model::ScoreRecord>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use loupe_app::domain::ObservationType;
+    use model::{ObservationPatch, TracePatch};
+
+    #[test]
+    fn units_group_by_trace_and_keep_order() {
+        let batch = IngestBatch {
+            traces: vec![TracePatch::new("b"), TracePatch::new("a"), TracePatch { name: Some("2".into()), ..TracePatch::new("b") }],
+            observations: vec![
+                ObservationPatch::new("o1", "a", ObservationType::Span),
+                ObservationPatch::new("o2", "c", ObservationType::Span),
+            ],
+            scores: vec![],
+        };
+        let units = units(batch);
+        let names: Vec<String> = units.iter().map(|(u, _)| u.to_string()).collect();
+        assert_eq!(names, vec!["trace \"b\"", "trace \"a\"", "trace \"c\""]);
+        assert_eq!(units[0].1.traces.len(), 2);
+        assert_eq!(units[0].1.traces[1].name.as_deref(), Some("2"));
+        assert_eq!(units[1].1.observations[0].id, "o1");
+    }
 }

@@ -13,8 +13,8 @@ use sqlx::PgPool;
 use super::environment;
 use super::fields::Fields;
 use super::model::ScoreRecord;
+use super::storable;
 
-const MAX_ID_LEN: usize = 800;
 const MAX_TEXT_LEN: usize = 500;
 
 /// A score whose body is valid; `config_id`, when set, still has to be checked.
@@ -30,11 +30,11 @@ pub struct ScoreDraft {
 /// Validates a score body. `default_timestamp` applies when the body has none.
 pub fn parse(body: &Value, path: &str, default_timestamp: DateTime<Utc>) -> Result<ScoreDraft, String> {
     let f = Fields::of(body, path)?;
-    let id = match f.bounded_string("id", MAX_ID_LEN)? {
+    let id = match f.string("id")? {
         Some(id) if !id.is_empty() => id,
         _ => uuid::Uuid::new_v4().to_string(),
     };
-    let name = f.bounded_string("name", 1000)?.unwrap_or_default();
+    let name = f.string("name")?.unwrap_or_default();
     if name.trim().is_empty() {
         return Err(format!("{}: a non-empty name is required", f.path("name")));
     }
@@ -60,10 +60,10 @@ pub fn parse(body: &Value, path: &str, default_timestamp: DateTime<Utc>) -> Resu
             Err(_) => return Err(format!("{}: expected API or ANNOTATION, got {s:?}", f.path("source"))),
         },
     };
-    let trace_id = f.bounded_string("traceId", MAX_ID_LEN)?.filter(|s| !s.is_empty());
-    let observation_id = f.bounded_string("observationId", MAX_ID_LEN)?.filter(|s| !s.is_empty());
-    let session_id = f.bounded_string("sessionId", MAX_ID_LEN)?.filter(|s| !s.is_empty());
-    let dataset_run_id = f.bounded_string("datasetRunId", MAX_ID_LEN)?.filter(|s| !s.is_empty());
+    let trace_id = f.string("traceId")?.filter(|s| !s.is_empty());
+    let observation_id = f.string("observationId")?.filter(|s| !s.is_empty());
+    let session_id = f.string("sessionId")?.filter(|s| !s.is_empty());
+    let dataset_run_id = f.string("datasetRunId")?.filter(|s| !s.is_empty());
     let targets = [&trace_id, &session_id, &dataset_run_id].iter().filter(|t| t.is_some()).count();
     if targets != 1 {
         return Err(format!(
@@ -86,7 +86,7 @@ pub fn parse(body: &Value, path: &str, default_timestamp: DateTime<Utc>) -> Resu
             return Err(format!("{}: CORRECTION scores cannot use a score config", f.path("configId")));
         }
     }
-    let record = ScoreRecord {
+    let mut record = ScoreRecord {
         id,
         timestamp: f.datetime("timestamp")?.unwrap_or(default_timestamp),
         name,
@@ -105,6 +105,7 @@ pub fn parse(body: &Value, path: &str, default_timestamp: DateTime<Utc>) -> Resu
         execution_trace_id: f.string("executionTraceId")?,
         environment: environment::normalize(f.string("environment")?.as_deref()),
     };
+    storable::score(&mut record).map_err(|refusal| f.path(&refusal.to_string()))?;
     Ok(ScoreDraft { record, raw_value, explicit_type })
 }
 

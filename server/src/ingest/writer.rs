@@ -44,6 +44,16 @@ pub struct WriteSummary {
     pub scores_written: usize,
 }
 
+impl WriteSummary {
+    pub fn add(&mut self, other: WriteSummary) {
+        self.traces_created += other.traces_created;
+        self.traces_updated += other.traces_updated;
+        self.observations_created += other.observations_created;
+        self.observations_updated += other.observations_updated;
+        self.scores_written += other.scores_written;
+    }
+}
+
 /// Writes the batch for `project_id` inside `tx` (the caller commits).
 pub async fn write(
     tx: &mut Transaction<'_, Postgres>,

@@ -4,6 +4,7 @@
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use loupe_app::store::fault::{fault, Fault};
 use serde_json::{json, Value};
 
 #[derive(Debug)]
@@ -55,15 +56,20 @@ impl ApiError {
 }
 
 impl From<sqlx::Error> for ApiError {
-    /// A database failure is the server's problem: 503 (retryable) when the database is
-    /// unreachable or overloaded, 500 otherwise. Details go to the log, not to the client.
+    /// An outage is retryable (503 with `Retry-After`), a value the database refuses is the
+    /// client's mistake (400 saying which kind of value), anything else a 500 with the details in
+    /// the log only (`store::fault` decides).
     fn from(error: sqlx::Error) -> Self {
-        match &error {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+        match fault(&error) {
+            Fault::Outage => {
                 tracing::warn!(%error, "database unavailable");
                 ApiError::unavailable("Service Unavailable: the database is not reachable, retry later", 2)
             }
-            _ => {
+            Fault::BadValue(message) => {
+                tracing::debug!(%error, "value refused by the database");
+                ApiError::invalid(message)
+            }
+            Fault::Other => {
                 tracing::error!(%error, "database error");
                 ApiError::internal()
             }

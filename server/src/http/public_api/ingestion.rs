@@ -44,8 +44,8 @@ pub async fn batch(State(state): State<PublicState>, access: ScoreAccess, body: 
     for (envelope_id, outcome) in scores::resolve_configs(&state.pool, &project_id, drafts).await? {
         match outcome {
             Ok(record) => {
+                parsed.successes.push(legacy::Accepted { id: envelope_id, unit: Some(ingest::score_unit(&record)) });
                 parsed.batch.scores.push(record);
-                parsed.successes.push(envelope_id);
             }
             Err(rejection) => parsed.errors.push(legacy::EventError {
                 id: envelope_id,
@@ -58,11 +58,13 @@ pub async fn batch(State(state): State<PublicState>, access: ScoreAccess, body: 
 
     let permit = state.admission.writer().await?;
     let started = std::time::Instant::now();
-    let summary = ingest::store(&state.pool, &state.pricing, &project_id, parsed.batch).await?;
+    let batch = std::mem::take(&mut parsed.batch);
+    let stored = ingest::store(&state.pool, &state.pricing, &project_id, batch).await?;
     drop(permit);
-    tracing::debug!(?summary, elapsed_ms = started.elapsed().as_millis() as u64, "ingestion batch stored");
+    tracing::debug!(summary = ?stored.summary, elapsed_ms = started.elapsed().as_millis() as u64, "ingestion batch stored");
+    parsed.refuse(&stored.unstored);
 
-    let successes: Vec<Value> = parsed.successes.iter().map(|id| json!({ "id": id, "status": 201 })).collect();
+    let successes: Vec<Value> = parsed.successes.iter().map(|a| json!({ "id": a.id, "status": 201 })).collect();
     let errors: Vec<Value> = parsed
         .errors
         .iter()

@@ -12,7 +12,13 @@ use super::auth::ProjectAccess;
 use super::body::read_limited;
 use super::error::{ApiError, ApiResult};
 use super::PublicState;
-use crate::ingest::otel::{self, OtelRequestError};
+use std::collections::HashMap;
+
+use opentelemetry_proto::tonic::collector::trace::v1::{ExportTracePartialSuccess, ExportTraceServiceResponse};
+use prost::Message;
+use serde_json::json;
+
+use crate::ingest::otel::{self, MappedExport, OtelRequestError};
 use crate::ingest;
 
 /// Compressed bodies are bounded here, decompressed ones by `otel::MAX_DECODED_BYTES`.
@@ -45,18 +51,52 @@ pub async fn export(
     })
     .await
     .map_err(|_| ApiError::internal())?;
-    let batch = mapped.map_err(|error| match error {
+    let MappedExport { batch, mut rejected_spans } = mapped.map_err(|error| match error {
         OtelRequestError::TooLarge => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLargeError", error.to_string()),
         OtelRequestError::UnsupportedContentType(_) => ApiError::new(StatusCode::BAD_REQUEST, "Invalid content type", error.to_string()),
         other => ApiError::invalid(other.to_string()),
     })?;
+    let spans = batch.observations.len();
+    let mut spans_per_trace: HashMap<String, usize> = HashMap::new();
+    for observation in &batch.observations {
+        *spans_per_trace.entry(observation.trace_id.clone()).or_default() += 1;
+    }
     let permit = state.admission.writer().await?;
-    ingest::store(&state.pool, &state.pricing, &key.project_id, batch).await?;
+    let stored = ingest::store(&state.pool, &state.pricing, &key.project_id, batch).await?;
     drop(permit);
-    // An empty ExportTraceServiceResponse: zero bytes in protobuf, `{}` in JSON.
-    Ok(if is_protobuf {
-        (StatusCode::OK, [(header::CONTENT_TYPE, "application/x-protobuf")], Vec::<u8>::new()).into_response()
+    let refused_when_mapped = rejected_spans.len();
+    let mut unstored_spans = 0;
+    for unstored in stored.unstored {
+        if let ingest::Unit::Trace(trace_id) = &unstored.unit {
+            unstored_spans += spans_per_trace.get(trace_id).copied().unwrap_or(0);
+        }
+        rejected_spans.push(unstored.message);
+    }
+    if rejected_spans.is_empty() {
+        return Ok(response(is_protobuf, None));
+    }
+    let message = rejected_spans.join("; ");
+    if unstored_spans == spans {
+        // Nothing of the export was stored: a 400 the exporter reports and does not retry.
+        return Err(ApiError::invalid(format!("Invalid OTLP trace export: {message}")));
+    }
+    let rejected = (refused_when_mapped + unstored_spans) as i64;
+    Ok(response(is_protobuf, Some(ExportTracePartialSuccess { rejected_spans: rejected, error_message: message })))
+}
+
+/// An `ExportTraceServiceResponse`: empty (zero bytes in protobuf, `{}` in JSON) when every span
+/// was stored, else with `partialSuccess` counting the refused spans and saying why, which OTLP
+/// exporters log and do not retry.
+fn response(is_protobuf: bool, partial_success: Option<ExportTracePartialSuccess>) -> Response {
+    if is_protobuf {
+        let body = ExportTraceServiceResponse { partial_success }.encode_to_vec();
+        (StatusCode::OK, [(header::CONTENT_TYPE, "application/x-protobuf")], body).into_response()
     } else {
-        (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], "{}").into_response()
-    })
+        // proto3 JSON: int64 as a decimal string.
+        let body = match partial_success {
+            None => json!({}),
+            Some(p) => json!({ "partialSuccess": { "rejectedSpans": p.rejected_spans.to_string(), "errorMessage": p.error_message } }),
+        };
+        (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    }
 }

@@ -57,10 +57,20 @@ pub async fn create(State(state): State<PublicState>, access: ScoreAccess, body:
         return Err(ApiError::new(status, "InvalidRequestError", message));
     }
     let ids: Vec<String> = batch.scores.iter().map(|s| s.id.clone()).collect();
-    let accepted = ids.len();
+    let units: Vec<ingest::Unit> = batch.scores.iter().map(ingest::score_unit).collect();
+    let mut accepted = ids.len();
     let permit = state.admission.writer().await?;
-    ingest::store(&state.pool, &state.pricing, &project_id, batch).await?;
+    let stored = ingest::store(&state.pool, &state.pricing, &project_id, batch).await?;
     drop(permit);
+    // Only a score the database refused on its own lands here (one unit per score's trace).
+    for unstored in stored.unstored {
+        let status = StatusCode::from_u16(unstored.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if !is_array {
+            return Err(ApiError::new(status, "InvalidRequestError", unstored.message));
+        }
+        accepted -= units.iter().filter(|unit| **unit == unstored.unit).count();
+        errors.push((status, unstored.message));
+    }
 
     Ok(if !is_array {
         (StatusCode::OK, Json(json!({ "id": ids[0] }))).into_response()
@@ -68,6 +78,6 @@ pub async fn create(State(state): State<PublicState>, access: ScoreAccess, body:
         (StatusCode::ACCEPTED, Json(json!({ "message": "Accepted" }))).into_response()
     } else {
         let errors: Vec<Value> = errors.into_iter().map(|(_, message)| json!({ "message": message })).collect();
-        (StatusCode::MULTI_STATUS, Json(json!({ "accepted": accepted, "rejected": errors.len(), "errors": errors }))).into_response()
+        (StatusCode::MULTI_STATUS, Json(json!({ "accepted": accepted, "rejected": items.len() - accepted, "errors": errors }))).into_response()
     })
 }

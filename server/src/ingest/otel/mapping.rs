@@ -29,22 +29,36 @@ use super::metadata::{self, Domain};
 use super::provenance::{self, field, Produced, Use};
 use super::types::{self, SpanOrigin};
 use super::{generation, trace_fields};
+use super::MappedExport;
 use crate::ingest::model::{IngestBatch, ObservationPatch, TracePatch};
+use crate::ingest::storable;
 
-pub fn map_export(request: ExportTraceServiceRequest, received_at: DateTime<Utc>) -> IngestBatch {
+pub fn map_export(request: ExportTraceServiceRequest, received_at: DateTime<Utc>) -> MappedExport {
     let span_count = request.resource_spans.iter().flat_map(|r| &r.scope_spans).map(|s| s.spans.len()).sum();
     let mut batch = BatchBuilder::with_capacity(span_count);
-    for resource_spans in request.resource_spans {
+    let mut rejected_spans = Vec::new();
+    for (r, resource_spans) in request.resource_spans.into_iter().enumerate() {
         let resource = ResourceContext::new(resource_spans.resource);
-        for scope_spans in resource_spans.scope_spans {
+        for (s, scope_spans) in resource_spans.scope_spans.into_iter().enumerate() {
             let scope = ScopeContext::new(scope_spans.scope);
-            for span in scope_spans.spans {
-                let (observation, trace) = map_span(span, &resource, &scope, received_at);
-                batch.push(observation, trace);
+            for (i, span) in scope_spans.spans.into_iter().enumerate() {
+                let (mut observation, mut trace) = map_span(span, &resource, &scope, received_at);
+                // A value the database cannot index refuses this span alone (OTLP partial success).
+                match storable(&mut observation, &mut trace) {
+                    Ok(()) => batch.push(observation, trace),
+                    Err(refusal) => rejected_spans.push(format!("resourceSpans[{r}].scopeSpans[{s}].spans[{i}]: {refusal}")),
+                }
             }
         }
     }
-    batch.finish()
+    MappedExport { batch: batch.finish(), rejected_spans }
+}
+
+/// `storable`'s rules for a span's observation and its trace contribution (named `trace.*`).
+fn storable(observation: &mut ObservationPatch, trace: &mut TraceContribution) -> Result<(), storable::Refusal> {
+    storable::observation(observation)?;
+    let (TraceContribution::Describes(patch) | TraceContribution::Mentions(patch)) = trace;
+    storable::trace(patch).map_err(|refusal| storable::Refusal { field: format!("trace.{}", refusal.field), ..refusal })
 }
 
 /// What every span of one resource shares.

@@ -68,13 +68,21 @@ pub enum OtelRequestError {
     Malformed(String),
 }
 
+/// One export, mapped: what to store, and the spans refused one by one (with their location and
+/// the reason), which the response reports as OTLP partial success.
+#[derive(Debug, Default, PartialEq)]
+pub struct MappedExport {
+    pub batch: IngestBatch,
+    pub rejected_spans: Vec<String>,
+}
+
 /// Decodes one export request and maps every span. `received_at` stands in for missing times.
 pub fn ingest_export(
     body: Bytes,
     content_type: Option<&str>,
     content_encoding: Option<&str>,
     received_at: DateTime<Utc>,
-) -> Result<IngestBatch, OtelRequestError> {
+) -> Result<MappedExport, OtelRequestError> {
     let format = transport::format(content_type)?;
     let body = transport::decompress(body, content_encoding)?;
     let request = decode::decode(&body, format)?;

@@ -18,18 +18,18 @@ fn received_at() -> DateTime<Utc> {
 }
 
 fn ingest_protobuf(request: &ExportTraceServiceRequest) -> IngestBatch {
-    ingest_export(protobuf(request), Some("application/x-protobuf"), None, received_at()).expect("valid export")
+    ingest_export(protobuf(request), Some("application/x-protobuf"), None, received_at()).expect("valid export").batch
 }
 
 fn ingest_json(body: &str) -> IngestBatch {
-    ingest_export(Bytes::copy_from_slice(body.as_bytes()), Some("application/json"), None, received_at()).expect("valid export")
+    ingest_export(Bytes::copy_from_slice(body.as_bytes()), Some("application/json"), None, received_at()).expect("valid export").batch
 }
 
 fn observation<'a>(batch: &'a IngestBatch, id: &str) -> &'a ObservationPatch {
     batch.observations.iter().find(|o| o.id == id).unwrap_or_else(|| panic!("no observation {id}"))
 }
 
-fn malformed(result: Result<IngestBatch, OtelRequestError>) -> String {
+fn malformed(result: Result<super::MappedExport, OtelRequestError>) -> String {
     match result {
         Err(OtelRequestError::Malformed(message)) => message,
         other => panic!("expected Malformed, got {other:?}"),
@@ -45,7 +45,7 @@ fn time(rfc3339: &str) -> DateTime<Utc> {
 #[test]
 fn python5_observe_gzip_protobuf() {
     let body = Bytes::from(gzip(&protobuf(&python5_observe_export())));
-    let batch = ingest_export(body, Some("application/x-protobuf"), Some("gzip"), received_at()).unwrap();
+    let batch = ingest_export(body, Some("application/x-protobuf"), Some("gzip"), received_at()).unwrap().batch;
     assert_eq!(batch.observations.len(), 3);
     assert!(batch.scores.is_empty());
 
@@ -807,7 +807,7 @@ fn mapped_metadata_records_only_the_winning_source() {
 fn empty_export_is_an_empty_batch() {
     assert!(ingest_json("{}").is_empty());
     assert!(ingest_json(r#"{"resourceSpans":[]}"#).is_empty());
-    assert!(ingest_export(Bytes::new(), Some("application/x-protobuf"), None, received_at()).unwrap().is_empty());
+    assert!(ingest_export(Bytes::new(), Some("application/x-protobuf"), None, received_at()).unwrap().batch.is_empty());
     let scope_only = export(python_resource(), vec![scope("langfuse-sdk", "5.0.4", vec![], vec![])]);
     assert!(ingest_protobuf(&scope_only).is_empty());
 }
@@ -958,7 +958,7 @@ fn maps_a_thousand_span_export() {
     let body = protobuf(&request);
     let per_span = body.len() / 1_000;
     assert!((1_000..2_000).contains(&per_span), "fixture drifted: {per_span} bytes per span");
-    let batch = ingest_export(Bytes::from(gzip(&body)), Some("application/x-protobuf"), Some("gzip"), received_at()).unwrap();
+    let batch = ingest_export(Bytes::from(gzip(&body)), Some("application/x-protobuf"), Some("gzip"), received_at()).unwrap().batch;
     assert_eq!(batch.observations.len(), 1_000);
     // One full patch from the root, partial ones from the 999 children (propagated attributes).
     assert_eq!(batch.traces.len(), 1_000);
@@ -977,7 +977,7 @@ fn throughput() {
     let runs = 5;
     let started = std::time::Instant::now();
     for _ in 0..runs {
-        let batch = ingest_export(body.clone(), Some("application/x-protobuf"), Some("gzip"), received_at()).unwrap();
+        let batch = ingest_export(body.clone(), Some("application/x-protobuf"), Some("gzip"), received_at()).unwrap().batch;
         assert_eq!(batch.observations.len(), 10_000);
     }
     let per_span = started.elapsed() / (runs * 10_000);

@@ -1,0 +1,52 @@
+//! What a database error means for the caller, decided in one place from its SQLSTATE, so the
+//! public API, the server functions and ingestion agree: an outage is retryable (503), a value the
+//! database refuses is the client's mistake (400, never 500), anything else is the server's.
+
+/// The caller-relevant kind of a failed query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// The database is unreachable or overloaded: retry later.
+    Outage,
+    /// A value sent by the client cannot be stored or compared (a NUL character, a value too
+    /// long for an index, a number out of range): a message a person can act on.
+    BadValue(String),
+    /// Anything else: a bug or an unexpected state, kept in the server log.
+    Other,
+}
+
+/// Classifies `error`. Connection-level failures and Postgres's "cannot connect now" / "too many
+/// connections" / admin shutdown codes are outages; class 22 (data exception), 54000 (program
+/// limit exceeded: index row size) and 23514 (check violation) are bad values.
+pub fn fault(error: &sqlx::Error) -> Fault {
+    match error {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed => Fault::Outage,
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            match code.as_ref() {
+                // admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections
+                "57P01" | "57P02" | "57P03" | "53300" => Fault::Outage,
+                // character_not_in_repertoire: NUL in text; untranslatable_character: \u0000 in jsonb
+                "22021" | "22P05" => Fault::BadValue(
+                    "a value contains a NUL character (\\u0000), which cannot be stored or searched; remove it".into(),
+                ),
+                "54000" => Fault::BadValue(format!("a value is too long to be indexed: {}", db.message())),
+                c if c.starts_with("22") || c == "23514" => Fault::BadValue(format!("a value was refused: {}", db.message())),
+                c if c.starts_with("08") => Fault::Outage,
+                _ => Fault::Other,
+            }
+        }
+        _ => Fault::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_failures_are_outages() {
+        assert_eq!(fault(&sqlx::Error::PoolTimedOut), Fault::Outage);
+        assert_eq!(fault(&sqlx::Error::Io(std::io::Error::other("reset"))), Fault::Outage);
+        assert_eq!(fault(&sqlx::Error::RowNotFound), Fault::Other);
+    }
+}
