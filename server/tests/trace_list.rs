@@ -236,34 +236,7 @@ async fn aggregates_built_at_ingestion_equal_a_full_recompute() {
 
     // Every column, for every trace id with a trace or observations, against the aggregates
     // recomputed from the stored rows (costs up to float summation order).
-    let drift: Vec<String> = sqlx::query_scalar(
-        "SELECT coalesce(m.trace_id, o.trace_id, t.id) || ': stored ' || coalesce(to_jsonb(m)::text, 'none')
-                || ' recomputed ' || coalesce(to_jsonb(o)::text, 'none') || ' trace time ' || coalesce(t.timestamp::text, 'none')
-         FROM trace_metrics m
-         FULL JOIN (SELECT trace_id, count(*)::int AS observation_count, min(start_time) AS start_time,
-                           max(greatest(start_time, end_time)) AS end_time, coalesce(sum(total_cost), 0)::float8 AS total_cost,
-                           coalesce(sum((usage_details ->> 'total')::bigint), 0)::bigint AS total_tokens,
-                           max(CASE level WHEN 'ERROR' THEN 3 WHEN 'WARNING' THEN 2 WHEN 'DEFAULT' THEN 1 ELSE 0 END)::smallint AS level,
-                           count(*) FILTER (WHERE level = 'ERROR')::int AS error_count,
-                           count(*) FILTER (WHERE level = 'WARNING')::int AS warning_count,
-                           coalesce(array_agg(DISTINCT model ORDER BY model) FILTER (WHERE model IS NOT NULL), '{}') AS models
-                    FROM observations WHERE project_id = 'proj-a' GROUP BY trace_id) o ON o.trace_id = m.trace_id
-         FULL JOIN traces t ON t.id = coalesce(m.trace_id, o.trace_id)
-         WHERE m.trace_id IS NULL
-            OR m.timestamp IS DISTINCT FROM t.timestamp
-            OR m.observation_count <> coalesce(o.observation_count, 0)
-            OR m.start_time IS DISTINCT FROM o.start_time
-            OR m.end_time IS DISTINCT FROM o.end_time
-            OR abs(m.total_cost - coalesce(o.total_cost, 0)) > 1e-9 * greatest(1, abs(o.total_cost))
-            OR m.total_tokens <> coalesce(o.total_tokens, 0)
-            OR m.level <> coalesce(o.level, 0)
-            OR m.error_count <> coalesce(o.error_count, 0)
-            OR m.warning_count <> coalesce(o.warning_count, 0)
-            OR m.models <> coalesce(o.models, '{}')",
-    )
-    .fetch_all(&api.pool)
-    .await
-    .unwrap();
+    let drift = common::trace_metrics_drift(&api.pool, "proj-a").await;
     assert!(drift.is_empty(), "aggregates drifted from a recompute:\n{}", drift.join("\n"));
     let traces: i64 = sqlx::query_scalar("SELECT count(*) FROM trace_metrics WHERE observation_count > 5").fetch_one(&api.pool).await.unwrap();
     assert!(traces >= 10, "most traces got many observations across requests");

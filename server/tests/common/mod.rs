@@ -179,3 +179,39 @@ impl TestApi {
         TestResponse { status, headers, body }
     }
 }
+
+/// Every trace of `project_id` whose `trace_metrics` row disagrees with its aggregates recomputed
+/// from the stored `observations` (every column; costs up to float summation order) or with its
+/// trace's timestamp, or that has no row: one line each, stored against recomputed. Empty when
+/// ingestion kept the aggregates exact (a delta applied twice shows here).
+pub async fn trace_metrics_drift(pool: &PgPool, project_id: &str) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT coalesce(m.trace_id, o.trace_id, t.id) || ': stored ' || coalesce(to_jsonb(m)::text, 'none')
+                || ' recomputed ' || coalesce(to_jsonb(o)::text, 'none') || ' trace time ' || coalesce(t.timestamp::text, 'none')
+         FROM (SELECT * FROM trace_metrics WHERE project_id = $1) m
+         FULL JOIN (SELECT trace_id, count(*)::int AS observation_count, min(start_time) AS start_time,
+                           max(greatest(start_time, end_time)) AS end_time, coalesce(sum(total_cost), 0)::float8 AS total_cost,
+                           coalesce(sum((usage_details ->> 'total')::bigint), 0)::bigint AS total_tokens,
+                           max(CASE level WHEN 'ERROR' THEN 3 WHEN 'WARNING' THEN 2 WHEN 'DEFAULT' THEN 1 ELSE 0 END)::smallint AS level,
+                           count(*) FILTER (WHERE level = 'ERROR')::int AS error_count,
+                           count(*) FILTER (WHERE level = 'WARNING')::int AS warning_count,
+                           coalesce(array_agg(DISTINCT model ORDER BY model) FILTER (WHERE model IS NOT NULL), '{}') AS models
+                    FROM observations WHERE project_id = $1 GROUP BY trace_id) o ON o.trace_id = m.trace_id
+         FULL JOIN (SELECT id, timestamp FROM traces WHERE project_id = $1) t ON t.id = coalesce(m.trace_id, o.trace_id)
+         WHERE m.trace_id IS NULL
+            OR m.timestamp IS DISTINCT FROM t.timestamp
+            OR m.observation_count <> coalesce(o.observation_count, 0)
+            OR m.start_time IS DISTINCT FROM o.start_time
+            OR m.end_time IS DISTINCT FROM o.end_time
+            OR abs(m.total_cost - coalesce(o.total_cost, 0)) > 1e-9 * greatest(1, abs(o.total_cost))
+            OR m.total_tokens <> coalesce(o.total_tokens, 0)
+            OR m.level <> coalesce(o.level, 0)
+            OR m.error_count <> coalesce(o.error_count, 0)
+            OR m.warning_count <> coalesce(o.warning_count, 0)
+            OR m.models <> coalesce(o.models, '{}')",
+    )
+    .bind(project_id)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
