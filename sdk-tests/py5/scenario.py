@@ -5,6 +5,7 @@ an exception, the OpenAI and LangChain integrations and scores; flushes; then ch
 through Loupe's public read API (sdk-tests/lib/loupecheck.py). Run by sdk-tests/run.
 """
 
+import json
 import os
 import sys
 import uuid
@@ -79,6 +80,34 @@ def outer(question):
 
 
 outer("what is 2+2?")
+
+# ---- 1b. a trace name set on a nested child only (issue #14.1) and an empty generator (#14.3) --
+
+
+@observe(name="py5-named-child")
+def named_child():
+    # Sets langfuse.trace.name on this child span only; the root span ends (and is exported) later.
+    with propagate_attributes(trace_name="py5-wanted-name"):
+        ids["named_trace"] = langfuse.get_current_trace_id()
+        return "child"
+
+
+@observe(name="py5-root-span")
+def named_root():
+    return named_child()
+
+
+named_root()
+
+
+@observe(name="py5-empty-generator")
+def empty_generator():
+    yield from ()  # the SDK joins no items into output ""
+
+
+with langfuse.start_as_current_observation(name="py5-empty-root"):
+    ids["empty_trace"] = langfuse.get_current_trace_id()
+    list(empty_generator())
 
 # ---- 2. manual observations of every type, in the same session --------------------------------
 
@@ -211,6 +240,15 @@ with suite.check("@observe: trace-level fields from propagate_attributes"):
     eq(t.get("release"), "rel-py5", "trace.release")
     eq(t.get("environment"), "sdk-py5", "trace.environment")
     eq(t.get("public"), True, "trace.public (set_current_trace_as_public)")
+
+with suite.check("a trace name set by propagate_attributes on a child wins over the root span's name"):
+    t = api.trace(ids["named_trace"], min_observations=2, names=["py5-root-span", "py5-named-child"])
+    eq(t.get("name"), "py5-wanted-name", "trace.name")
+
+with suite.check("an empty generator's output (\"\") reads back as null"):
+    t = api.trace(ids["empty_trace"], min_observations=2, names=["py5-empty-root", "py5-empty-generator"])
+    empty = next(o for o in t["observations"] if o.get("name") == "py5-empty-generator")
+    eq(empty.get("output"), None, "observation.output")
 
 with suite.check("@observe: trace input/output come from the root observation"):
     t = observe_trace()
@@ -465,6 +503,11 @@ with suite.check("SDK REST client: api.observations.get_many(trace_id) (GET /api
     eq(gen.usage_details, {"input": 11, "output": 5, "total": 16}, "generation usage_details")
     approx(gen.total_cost, 0.0003, "generation total_cost")
     eq(got[ids["outer"]].level, "WARNING", "outer level")
+
+with suite.check("SDK REST client: api.observations.get_many(filter=…) (Langfuse's JSON filter on /v2/observations)"):
+    only = json.dumps([{"type": "stringOptions", "column": "name", "operator": "any of", "value": ["inner_tool", "manual-llm-call"]}])
+    resp = langfuse.api.observations.get_many(trace_id=ids["trace"], filter=only, limit=50, request_options={"max_retries": 0})
+    same_set([o.id for o in resp.data], [ids["inner"], ids["gen"]], "observation ids matching the filter")
 
 with suite.check("SDK REST client: api.scores.get_many(trace_id, fields=core,subject) (GET /api/public/v3/scores)"):
     resp = langfuse.api.scores.get_many(trace_id=ids["trace"], limit=100, fields="core,subject",

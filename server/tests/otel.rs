@@ -264,3 +264,69 @@ async fn the_mapping_is_stored_with_the_raw_attributes() {
     assert!(observation(&api, "batch-span").await.is_object());
     assert_eq!(loupe_app::store::observations::otel_attributes(&api.pool, &api.project_id, "batch-span").await.unwrap(), None);
 }
+
+/// A span of trace `trace_id` as OTLP/JSON; `parent` makes it a child.
+fn json_span(trace_id: &str, span_id: &str, parent: Option<&str>, name: &str, attributes: Value) -> Value {
+    let mut span = json!({"traceId": trace_id, "spanId": span_id, "name": name, "attributes": attributes,
+                          "startTimeUnixNano": "1795715850280000000", "endTimeUnixNano": "1795715850295000000"});
+    if let Some(parent) = parent {
+        span["parentSpanId"] = json!(parent);
+    }
+    span
+}
+
+async fn export_json(api: &TestApi, spans: Vec<Value>) {
+    let body = json!({"resourceSpans": [{"scopeSpans": [{"scope": {"name": "langfuse-sdk"}, "spans": spans}]}]});
+    let response = api.send(post(api, "application/json", None, body.to_string().into_bytes())).await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+}
+
+/// Issue #14.1: `propagate_attributes(trace_name=…)` inside a nested `@observe` puts the trace
+/// name on the child only; the root span's own name and I/O are defaults that never replace an
+/// explicit trace attribute, whatever the order of arrival.
+#[tokio::test]
+async fn a_trace_name_set_on_a_child_wins_over_the_root_span_name_in_every_order() {
+    let api = TestApi::new().await;
+    let attr = |key: &str, value: &str| json!({"key": key, "value": {"stringValue": value}});
+    let child = |trace_id: &str| {
+        json_span(trace_id, "c000000000000001", Some("a000000000000001"), "child",
+                  json!([attr("langfuse.trace.name", "wanted"), attr("langfuse.trace.output", "\"explicit out\"")]))
+    };
+    let root = |trace_id: &str| {
+        json_span(trace_id, "a000000000000001", None, "root-span",
+                  json!([attr("langfuse.observation.input", "\"root in\""), attr("langfuse.observation.output", "\"root out\"")]))
+    };
+    let orders: [(&str, Vec<Vec<Value>>); 4] = [
+        ("11111111111111111111111111111111", vec![vec![child("11111111111111111111111111111111")], vec![root("11111111111111111111111111111111")]]),
+        ("22222222222222222222222222222222", vec![vec![root("22222222222222222222222222222222")], vec![child("22222222222222222222222222222222")]]),
+        ("33333333333333333333333333333333", vec![vec![child("33333333333333333333333333333333"), root("33333333333333333333333333333333")]]),
+        ("44444444444444444444444444444444", vec![vec![root("44444444444444444444444444444444"), child("44444444444444444444444444444444")]]),
+    ];
+    for (trace_id, exports) in orders {
+        for spans in exports {
+            export_json(&api, spans).await;
+        }
+        let stored = trace(&api, trace_id).await;
+        assert_eq!(stored["name"], "wanted", "{trace_id}");
+        assert_eq!(stored["output"], "explicit out", "{trace_id}: the explicit output wins");
+        assert_eq!(stored["input"], "root in", "{trace_id}: the root's input is the default");
+    }
+
+    // Without an explicit name the root span's name is the trace's, as before.
+    export_json(&api, vec![json_span("55555555555555555555555555555555", "a000000000000005", None, "only-root", json!([]))]).await;
+    assert_eq!(trace(&api, "55555555555555555555555555555555").await["name"], "only-root");
+}
+
+/// Issue #14.3: an empty generator makes the SDK send `langfuse.observation.output = ""`;
+/// Langfuse reads it back as null.
+#[tokio::test]
+async fn empty_string_input_and_output_are_null() {
+    let api = TestApi::new().await;
+    let attr = |key: &str, value: &str| json!({"key": key, "value": {"stringValue": value}});
+    export_json(&api, vec![json_span("66666666666666666666666666666666", "a000000000000006", None, "empty",
+        json!([attr("langfuse.observation.input", "\"q\""), attr("langfuse.observation.output", ""), attr("langfuse.trace.output", "")]))]).await;
+    let stored = observation(&api, "a000000000000006").await;
+    assert_eq!(stored["input"], "q");
+    assert_eq!(stored["output"], Value::Null);
+    assert_eq!(trace(&api, "66666666666666666666666666666666").await["output"], Value::Null);
+}

@@ -276,7 +276,9 @@ async fn bad_parameters_are_400s_that_name_the_parameter() {
         ("/api/public/traces?orderBy=cost.asc", "orderBy must be <column>.<asc|desc>"),
         ("/api/public/traces?orderBy=name.sideways", "orderBy"),
         ("/api/public/traces?userId=a&userId=b", "userId must be given at most once"),
-        ("/api/public/traces?filter=%5B%5D", "filter"),
+        ("/api/public/traces?filter=nope", "filter: not valid JSON"),
+        ("/api/public/traces?filter=%5B%7B%22type%22%3A%22string%22%2C%22column%22%3A%22color%22%2C%22operator%22%3A%22%3D%22%2C%22value%22%3A%22x%22%7D%5D", "filter[0].column: unknown column \"color\""),
+        ("/api/public/observations?filter=%5B%7B%22type%22%3A%22string%22%2C%22column%22%3A%22name%22%2C%22operator%22%3A%22~%22%2C%22value%22%3A%22x%22%7D%5D", "filter[0].operator"),
         ("/api/public/observations?limit=101", "limit"),
         ("/api/public/observations?type=span", "type must be one of SPAN, GENERATION"),
         ("/api/public/observations?level=LOUD", "level must be one of DEBUG"),
@@ -1157,4 +1159,63 @@ async fn openapi_document_is_served_without_auth() {
     assert_eq!(doc["openapi"], "3.1.0");
     assert!(doc["paths"]["/api/public/traces"]["get"].is_object());
     assert!(doc["paths"]["/api/public/score-configs/{id}"]["patch"].is_object());
+}
+
+/// `?filter=` with the given filter objects, URL-encoded.
+fn with_filter(path: &str, filters: Value) -> String {
+    let encoded: String = url::form_urlencoded::byte_serialize(filters.to_string().as_bytes()).collect();
+    format!("{path}{}filter={encoded}", if path.contains('?') { "&" } else { "?" })
+}
+
+/// Issue #14.2: Langfuse's JSON `filter` on the trace and observation lists, every filter type,
+/// combined with the ordinary query parameters.
+#[tokio::test]
+async fn the_json_filter_parameter_selects_traces_and_observations() {
+    let api = TestApi::new().await;
+    trace(&api, "a", "2026-01-01T00:00:00Z", json!({"name": "chat", "user_id": "alice", "tags": ["x", "prod"], "metadata": {"tenant": "acme", "n": 3, "vip": true}, "public": true})).await;
+    trace(&api, "b", "2026-01-02T00:00:00Z", json!({"name": "chat-v2", "user_id": "bob", "session_id": "s1", "tags": ["y"], "metadata": {"tenant": "globex", "n": 10}})).await;
+    trace(&api, "c", "2026-01-03T00:00:00Z", json!({"name": "batch", "tags": ["x"], "environment": "dev"})).await;
+    insert(&api, "trace_metrics", json!({"trace_id": "a", "timestamp": "2026-01-01T00:00:00Z", "start_time": "2026-01-01T00:00:00Z", "end_time": "2026-01-01T00:00:05Z", "total_cost": 0.5})).await;
+    insert(&api, "trace_metrics", json!({"trace_id": "b", "timestamp": "2026-01-02T00:00:00Z", "start_time": "2026-01-02T00:00:00Z", "end_time": "2026-01-02T00:00:01Z", "total_cost": 2.0})).await;
+    observation(&api, "o1", "a", "2026-01-01T00:00:00Z", json!({"name": "llm", "type": "GENERATION", "model": "gpt-4o", "metadata": {"k": "v"}})).await;
+    observation(&api, "o2", "b", "2026-01-02T00:00:00Z", json!({"name": "tool", "level": "ERROR"})).await;
+
+    let cases: Vec<(Value, Vec<&str>)> = vec![
+        (json!([{"type": "arrayOptions", "column": "tags", "operator": "any of", "value": ["x"]}]), vec!["c", "a"]),
+        (json!([{"type": "arrayOptions", "column": "Tags", "operator": "all of", "value": ["x", "prod"]}]), vec!["a"]),
+        (json!([{"type": "arrayOptions", "column": "tags", "operator": "none of", "value": ["x"]}]), vec!["b"]),
+        (json!([{"type": "datetime", "column": "timestamp", "operator": ">=", "value": "2026-01-02T00:00:00Z"}]), vec!["c", "b"]),
+        (json!([{"type": "string", "column": "name", "operator": "starts with", "value": "chat"}]), vec!["b", "a"]),
+        (json!([{"type": "string", "column": "name", "operator": "does not contain", "value": "v2"}]), vec!["c", "a"]),
+        (json!([{"type": "string", "column": "name", "operator": "contains", "value": "%"}]), vec![]),
+        (json!([{"type": "stringOptions", "column": "User ID", "operator": "any of", "value": ["alice", "bob"]}]), vec!["b", "a"]),
+        (json!([{"type": "stringOptions", "column": "environment", "operator": "none of", "value": ["dev"]}]), vec!["b", "a"]),
+        (json!([{"type": "number", "column": "latency", "operator": ">", "value": 2}]), vec!["a"]),
+        (json!([{"type": "number", "column": "totalCost", "operator": ">=", "value": 1}]), vec!["b"]),
+        (json!([{"type": "stringObject", "column": "metadata", "key": "tenant", "operator": "=", "value": "acme"}]), vec!["a"]),
+        (json!([{"type": "numberObject", "column": "metadata", "key": "n", "operator": ">", "value": 5}]), vec!["b"]),
+        (json!([{"type": "booleanObject", "column": "metadata", "key": "vip", "operator": "=", "value": true}]), vec!["a"]),
+        (json!([{"type": "boolean", "column": "public", "operator": "=", "value": true}]), vec!["a"]),
+        (json!([{"type": "null", "column": "sessionId", "operator": "is null", "value": ""}]), vec!["c", "a"]),
+        (json!([{"type": "null", "column": "sessionId", "operator": "is not null", "value": ""},
+                {"type": "arrayOptions", "column": "tags", "operator": "any of", "value": ["y"]}]), vec!["b"]),
+    ];
+    for (filters, expected) in cases {
+        assert_eq!(ids(&api, &with_filter("/api/public/traces", filters.clone())).await, expected, "{filters}");
+    }
+    // Combined with the query parameters, and counted the same way.
+    let path = with_filter("/api/public/traces?userId=alice", json!([{"type": "arrayOptions", "column": "tags", "operator": "any of", "value": ["y"]}]));
+    assert_eq!(get(&api, &path).await["meta"]["totalItems"], 0);
+
+    let observation_cases: Vec<(Value, Vec<&str>)> = vec![
+        (json!([{"type": "stringOptions", "column": "type", "operator": "any of", "value": ["GENERATION"]}]), vec!["o1"]),
+        (json!([{"type": "string", "column": "userId", "operator": "=", "value": "bob"}]), vec!["o2"]),
+        (json!([{"type": "stringOptions", "column": "level", "operator": "any of", "value": ["ERROR"]}]), vec!["o2"]),
+        (json!([{"type": "stringObject", "column": "metadata", "key": "k", "operator": "=", "value": "v"}]), vec!["o1"]),
+        (json!([{"type": "arrayOptions", "column": "tags", "operator": "any of", "value": ["prod"]}]), vec!["o1"]),
+    ];
+    for (filters, expected) in observation_cases {
+        assert_eq!(ids(&api, &with_filter("/api/public/observations", filters.clone())).await, expected, "v1 {filters}");
+        assert_eq!(ids(&api, &with_filter("/api/public/v2/observations", filters.clone())).await, expected, "v2 {filters}");
+    }
 }

@@ -5,6 +5,7 @@
 
 pub mod api_keys;
 pub mod audit_log;
+pub mod conditions;
 pub mod fault;
 pub mod invitations;
 pub mod memberships;

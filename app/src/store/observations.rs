@@ -35,6 +35,8 @@ pub struct ObservationFilter {
     /// Exclusive.
     pub to_start_time: Option<DateTime<Utc>>,
     pub version: Option<String>,
+    /// The public API's JSON `filter` conditions, all of which must hold.
+    pub conditions: Vec<super::conditions::Condition>,
 }
 
 /// A position in the newest-first order: the last row of the previous page.
@@ -148,6 +150,7 @@ fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, project_id: &str, filter: &O
                 .push(")");
         }
     }
+    super::conditions::push(qb, &filter.conditions);
 }
 
 /// One page of the project's observations, newest first.

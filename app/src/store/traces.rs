@@ -31,6 +31,8 @@ pub struct TraceFilter {
     pub release: Option<String>,
     /// The trace's environment must be one of these.
     pub environments: Vec<String>,
+    /// The public API's JSON `filter` conditions, all of which must hold.
+    pub conditions: Vec<super::conditions::Condition>,
 }
 
 /// Columns a trace list can be sorted by (Langfuse's `orderBy` names).
@@ -160,6 +162,7 @@ fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, project_id: &str, filter: &T
     if !filter.tags.is_empty() {
         qb.push(" AND t.tags @> ").push_bind(filter.tags.clone());
     }
+    super::conditions::push(qb, &filter.conditions);
 }
 
 /// One page of the project's traces. `with_io: false` leaves input, output and metadata

@@ -49,8 +49,22 @@ pub fn union_tags(tags: &mut Vec<String>, new: Vec<String>) {
 impl TracePatch {
     /// Folds a later patch for the same trace into this one.
     pub fn absorb(&mut self, later_patch: TracePatch) {
-        let TracePatch { id: _, timestamp, name, user_id, session_id, release, version, input, output, metadata, tags, public, environment } =
-            later_patch;
+        let TracePatch {
+            id: _,
+            timestamp,
+            name,
+            user_id,
+            session_id,
+            release,
+            version,
+            input,
+            output,
+            metadata,
+            tags,
+            public,
+            environment,
+            fallback,
+        } = later_patch;
         self.timestamp = match (self.timestamp, timestamp) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -66,6 +80,9 @@ impl TracePatch {
         union_tags(&mut self.tags, tags);
         later(&mut self.public, public);
         first(&mut self.environment, environment);
+        later(&mut self.fallback.name, fallback.name);
+        later(&mut self.fallback.input, fallback.input);
+        later(&mut self.fallback.output, fallback.output);
     }
 
     /// Only says the trace exists (what OTel children say about a trace they do not describe).
@@ -80,6 +97,7 @@ impl TracePatch {
             && self.metadata.is_none()
             && self.tags.is_empty()
             && self.public.is_none()
+            && self.fallback.is_empty()
     }
 }
 

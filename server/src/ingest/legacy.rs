@@ -250,6 +250,8 @@ fn parse_trace(body: &Fields<'_>, envelope_time: DateTime<Utc>) -> Result<TraceP
         tags: body.string_array("tags")?.unwrap_or_default(),
         public: body.boolean("public")?,
         environment: body.string("environment")?.map(|e| environment::normalize(Some(&e))),
+        // The batch API says what the trace is, never what it is only by default.
+        fallback: Default::default(),
     };
     storable::trace(&mut patch).map_err(|refusal| located(body, refusal))?;
     Ok(patch)

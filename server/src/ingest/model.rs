@@ -49,6 +49,24 @@ pub struct TracePatch {
     pub public: Option<bool>,
     /// Already normalized (`environment::normalize`). Immutable once stored.
     pub environment: Option<String>,
+    /// What the trace is called and holds only by default (a root span's own name, input and
+    /// output): applied only where nothing is stored, so a value set explicitly by any span wins
+    /// whatever the order the spans arrive in (as in Langfuse).
+    pub fallback: TraceFallback,
+}
+
+/// A trace's defaults, see [`TracePatch::fallback`].
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct TraceFallback {
+    pub name: Option<String>,
+    pub input: Option<Value>,
+    pub output: Option<Value>,
+}
+
+impl TraceFallback {
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none() && self.input.is_none() && self.output.is_none()
+    }
 }
 
 impl TracePatch {

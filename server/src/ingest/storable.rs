@@ -113,10 +113,27 @@ fn tags(tags: &mut [String]) -> Result<(), Refusal> {
 
 /// Makes a trace patch storable, or names the value that cannot be.
 pub fn trace(patch: &mut TracePatch) -> Result<(), Refusal> {
-    let TracePatch { id, timestamp: _, name, user_id, session_id, release, version, input, output, metadata, tags: t, public: _, environment } =
-        patch;
+    let TracePatch {
+        id,
+        timestamp: _,
+        name,
+        user_id,
+        session_id,
+        release,
+        version,
+        input,
+        output,
+        metadata,
+        tags: t,
+        public: _,
+        environment,
+        fallback,
+    } = patch;
     key("id", id)?;
     opt_key("name", name)?;
+    opt_key("name", &mut fallback.name)?;
+    opt_json(&mut fallback.input);
+    opt_json(&mut fallback.output);
     opt_key("userId", user_id)?;
     opt_key("sessionId", session_id)?;
     tags(t)?;

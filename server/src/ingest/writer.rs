@@ -120,6 +120,9 @@ struct TraceColumns {
     tags: Vec<Value>,
     public: Vec<Option<bool>>,
     environment: Vec<String>,
+    fallback_name: Vec<Option<String>>,
+    fallback_input: Vec<Option<Value>>,
+    fallback_output: Vec<Option<Value>>,
 }
 
 impl TraceColumns {
@@ -141,6 +144,9 @@ impl TraceColumns {
             c.tags.push(Value::from(p.tags));
             c.public.push(p.public);
             c.environment.push(p.environment.unwrap_or_else(|| environment::DEFAULT.to_string()));
+            c.fallback_name.push(p.fallback.name);
+            c.fallback_input.push(p.fallback.input);
+            c.fallback_output.push(p.fallback.output);
         }
         c
     }
@@ -159,8 +165,10 @@ fn object_or_wrapped(value: Value) -> Value {
 macro_rules! trace_source {
     () => {
         "UNNEST($2::text[], $3::timestamptz[], $4::bool[], $5::text[], $6::text[], $7::text[], $8::text[], \
-     $9::text[], $10::jsonb[], $11::jsonb[], $12::jsonb[], $13::jsonb[], $14::bool[], $15::text[]) \
-     AS u(id, ts, shallow, name, user_id, session_id, release, version, input, output, metadata, tags, public, environment)"
+     $9::text[], $10::jsonb[], $11::jsonb[], $12::jsonb[], $13::jsonb[], $14::bool[], $15::text[], $16::text[], \
+     $17::jsonb[], $18::jsonb[]) \
+     AS u(id, ts, shallow, name, user_id, session_id, release, version, input, output, metadata, tags, public, environment, \
+          fallback_name, fallback_input, fallback_output)"
     };
 }
 
@@ -189,11 +197,15 @@ async fn write_traces(
             .bind(&c.tags)
             .bind(&c.public)
             .bind(&c.environment)
+            .bind(&c.fallback_name)
+            .bind(&c.fallback_input)
+            .bind(&c.fallback_output)
     };
     const INSERT: &str = concat!(
         "INSERT INTO traces (project_id, id, timestamp, name, user_id, session_id, release, version, input, output,
                                  metadata, tags, public, environment)
-             SELECT $1, u.id, u.ts, u.name, u.user_id, u.session_id, u.release, u.version, u.input, u.output,
+             SELECT $1, u.id, u.ts, coalesce(u.name, u.fallback_name), u.user_id, u.session_id, u.release, u.version,
+                    coalesce(u.input, u.fallback_input), coalesce(u.output, u.fallback_output),
                     coalesce(u.metadata, '{}'), ARRAY(SELECT jsonb_array_elements_text(u.tags) ORDER BY 1),
                     coalesce(u.public, false), u.environment
              FROM ",
@@ -213,13 +225,13 @@ async fn write_traces(
     const UPDATE: &str = concat!(
         "UPDATE traces AS t SET
                 timestamp = LEAST(t.timestamp, u.ts),
-                name = coalesce(u.name, t.name),
+                name = coalesce(u.name, t.name, u.fallback_name),
                 user_id = coalesce(u.user_id, t.user_id),
                 session_id = coalesce(u.session_id, t.session_id),
                 release = coalesce(u.release, t.release),
                 version = coalesce(u.version, t.version),
-                input = coalesce(u.input, t.input),
-                output = coalesce(u.output, t.output),
+                input = coalesce(u.input, t.input, u.fallback_input),
+                output = coalesce(u.output, t.output, u.fallback_output),
                 metadata = CASE WHEN u.metadata IS NULL THEN t.metadata ELSE loupe_jsonb_merge(t.metadata, u.metadata) END,
                 tags = CASE WHEN jsonb_array_length(u.tags) = 0 THEN t.tags
                             ELSE loupe_tags_union(t.tags, ARRAY(SELECT jsonb_array_elements_text(u.tags))) END,
@@ -228,7 +240,7 @@ async fn write_traces(
              FROM ",
         trace_source!(),
         "
-             WHERE t.project_id = $1 AND t.id = u.id AND u.id <> ALL($16::text[])
+             WHERE t.project_id = $1 AND t.id = u.id AND u.id <> ALL($19::text[])
                AND NOT (u.shallow AND t.timestamp <= u.ts)
              RETURNING t.id, t.timestamp"
     );

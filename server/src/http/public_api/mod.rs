@@ -6,6 +6,7 @@ pub mod admission;
 pub mod auth;
 pub mod body;
 pub mod error;
+pub mod filter;
 pub mod ingestion;
 pub mod models;
 pub mod observations;

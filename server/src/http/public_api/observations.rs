@@ -14,12 +14,14 @@ use chrono::{DateTime, Utc};
 use loupe_app::domain::trace_views::{Observation, ObservationView, Paginated, TraceContext};
 use loupe_app::domain::{ObservationLevel, ObservationType};
 use loupe_app::store;
+use loupe_app::store::conditions::OBSERVATION_COLUMNS;
 use loupe_app::store::observations::{Load, ObservationFilter, ObservationKey};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::auth::ProjectAccess;
 use super::error::{ApiError, ApiResult};
+use super::filter;
 use super::params::{decode_cursor, encode_cursor, Params, PathId};
 use super::PublicState;
 
@@ -42,6 +44,7 @@ fn filter(params: &Params, v2: bool) -> ApiResult<ObservationFilter> {
         from_start_time: params.datetime("fromStartTime")?,
         to_start_time: params.datetime("toStartTime")?,
         version: params.string("version")?,
+        conditions: filter::parse(params.raw("filter")?, OBSERVATION_COLUMNS)?,
     })
 }
 
@@ -50,7 +53,6 @@ pub async fn list_v1(
     State(state): State<PublicState>,
     params: Params,
 ) -> ApiResult<Json<Paginated<ObservationView>>> {
-    params.refuse_advanced_filter()?;
     let page = params.page(100)?;
     let filter = filter(&params, false)?;
     let (observations, total) = tokio::try_join!(
@@ -163,7 +165,6 @@ pub async fn list_v2(
     State(state): State<PublicState>,
     params: Params,
 ) -> ApiResult<Json<V2Page>> {
-    params.refuse_advanced_filter()?;
     if params.boolean("parseIoAsJson")? == Some(true) {
         return Err(ApiError::invalid(
             "parseIoAsJson=true is no longer supported on the v2 observations endpoint. Input/output fields are always \

@@ -18,7 +18,9 @@ use serde::Deserialize;
 
 use super::auth::ProjectAccess;
 use super::error::{ApiError, ApiResult};
+use super::filter;
 use super::params::{json_body, Params, PathId};
+use loupe_app::store::conditions::TRACE_COLUMNS;
 use super::{Message, PublicState};
 use loupe_app::store;
 
@@ -89,6 +91,7 @@ fn filter(params: &Params) -> ApiResult<TraceFilter> {
         version: params.string("version")?,
         release: params.string("release")?,
         environments: params.all("environment"),
+        conditions: filter::parse(params.raw("filter")?, TRACE_COLUMNS)?,
     })
 }
 
@@ -97,7 +100,6 @@ pub async fn list(
     State(state): State<PublicState>,
     params: Params,
 ) -> ApiResult<Json<Paginated<TraceWithDetails>>> {
-    params.refuse_advanced_filter()?;
     let page = params.page(100)?;
     let filter = filter(&params)?;
     let order = parse_order(params.raw("orderBy")?)?;

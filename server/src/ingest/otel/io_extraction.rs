@@ -163,10 +163,16 @@ fn pair<'a>(attrs: &'a Attributes, input_key: &str, output_key: &str) -> Option<
     (input.is_some() || output.is_some()).then(|| (input.map(Picked::Raw), output.map(Picked::Raw)))
 }
 
-/// Rule 1: the Langfuse SDKs (present, even if empty).
+/// Rule 1: the Langfuse SDKs (present, even if empty). An empty string is no value, as in
+/// Langfuse (an empty generator makes the SDK send `langfuse.observation.output = ""`), but its
+/// presence still decides that this rule, not a later one, describes the span.
 fn langfuse(attrs: &Attributes) -> Option<Found<'_>> {
-    let input = attrs.mapping(INPUT, || attrs.get("langfuse.observation.input"));
-    let output = attrs.mapping(OUTPUT, || attrs.get("langfuse.observation.output"));
+    let non_empty = |value: &&Value| value.as_str() != Some("");
+    let input = attrs.mapping(INPUT, || attrs.get("langfuse.observation.input").filter(non_empty));
+    let output = attrs.mapping(OUTPUT, || attrs.get("langfuse.observation.output").filter(non_empty));
+    if input.is_none() && output.is_none() && (attrs.contains("langfuse.observation.input") || attrs.contains("langfuse.observation.output")) {
+        return Some((None, None));
+    }
     (input.is_some() || output.is_some()).then(|| (input.map(Picked::Raw), output.map(Picked::Raw)))
 }
 

@@ -30,7 +30,7 @@ use super::provenance::{self, field, Produced, Use};
 use super::types::{self, SpanOrigin};
 use super::{generation, trace_fields};
 use super::MappedExport;
-use crate::ingest::model::{IngestBatch, ObservationPatch, TracePatch};
+use crate::ingest::model::{IngestBatch, ObservationPatch, TraceFallback, TracePatch};
 use crate::ingest::storable;
 
 pub fn map_export(request: ExportTraceServiceRequest, received_at: DateTime<Utc>) -> MappedExport {
@@ -278,26 +278,41 @@ fn full_trace(facts: &SpanFacts, attrs: &Attributes, resource: &ResourceContext)
     if !facts.unmapped.is_empty() {
         metadata.insert("attributes".into(), Value::Object(facts.unmapped.clone()));
     }
-    // Name, input and output fall back to the observation's, and so do their sources.
-    let or_observation = |value: Option<Value>, own: &Option<Value>, from: &'static str, to: &'static str| {
-        value.or_else(|| {
-            attrs.recorder().alias(from, to);
-            own.clone()
-        })
+    // Name, input and output default to the observation's (and so do their sources), but only
+    // as a fallback: a trace attribute set by any span, before or after this one, wins.
+    let fallback = |explicit: &Option<Value>, own: &Option<Value>, from: &'static str, to: &'static str| {
+        if explicit.is_some() {
+            return None;
+        }
+        attrs.recorder().alias(from, to);
+        own.clone()
     };
-    let name = attrs.mapping(field::TRACE_NAME, || attrs.get("langfuse.trace.name").map(to_text)).or_else(|| {
+    let name = attrs.mapping(field::TRACE_NAME, || attrs.get("langfuse.trace.name").map(to_text));
+    let fallback_name = if name.is_some() {
+        None
+    } else {
         attrs.recorder().alias(field::NAME, field::TRACE_NAME);
         facts.name.clone()
-    });
-    let input = attrs.mapping(field::TRACE_INPUT, || attrs.get("langfuse.trace.input").map(json_or_string));
-    let output = attrs.mapping(field::TRACE_OUTPUT, || attrs.get("langfuse.trace.output").map(json_or_string));
+    };
+    let input = trace_io(attrs, field::TRACE_INPUT, "langfuse.trace.input");
+    let output = trace_io(attrs, field::TRACE_OUTPUT, "langfuse.trace.output");
     TracePatch {
+        fallback: TraceFallback {
+            name: fallback_name,
+            input: fallback(&input, &facts.input, field::INPUT, field::TRACE_INPUT),
+            output: fallback(&output, &facts.output, field::OUTPUT, field::TRACE_OUTPUT),
+        },
         name,
-        input: or_observation(input, &facts.input, field::INPUT, field::TRACE_INPUT),
-        output: or_observation(output, &facts.output, field::OUTPUT, field::TRACE_OUTPUT),
+        input,
+        output,
         metadata: non_empty(metadata),
         ..trace_attributes(facts, attrs, resource)
     }
+}
+
+/// `langfuse.trace.input` / `.output`; an empty string is no value, as in Langfuse.
+fn trace_io(attrs: &Attributes, field: &'static str, key: &str) -> Option<Value> {
+    attrs.mapping(field, || attrs.get(key).map(json_or_string)).filter(|value| value.as_str() != Some(""))
 }
 
 /// A child span's update of its trace: only what the trace attributes say.
@@ -306,8 +321,8 @@ fn partial_trace(facts: &SpanFacts, attrs: &Attributes, resource: &ResourceConte
     metadata.extend(attrs.mapping(field::TRACE_METADATA, || metadata::extract(attrs, Domain::Trace)));
     TracePatch {
         name: attrs.mapping(field::TRACE_NAME, || attrs.get("langfuse.trace.name").map(to_text)),
-        input: attrs.mapping(field::TRACE_INPUT, || attrs.get("langfuse.trace.input").map(json_or_string)),
-        output: attrs.mapping(field::TRACE_OUTPUT, || attrs.get("langfuse.trace.output").map(json_or_string)),
+        input: trace_io(attrs, field::TRACE_INPUT, "langfuse.trace.input"),
+        output: trace_io(attrs, field::TRACE_OUTPUT, "langfuse.trace.output"),
         metadata: non_empty(metadata),
         ..trace_attributes(facts, attrs, resource)
     }

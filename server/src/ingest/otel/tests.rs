@@ -104,6 +104,7 @@ fn python5_observe_gzip_protobuf() {
             tags: vec!["tag-a".into(), "tag-b".into()],
             public: None,
             environment: Some("default".into()),
+            fallback: Default::default(),
         }
     );
 }
@@ -300,9 +301,11 @@ fn openinference_llm_span() {
     assert_eq!(attributes["input.mime_type"], json!("application/json"));
     assert_eq!(attributes.get("input.value"), None);
     assert_eq!(attributes.get("llm.input_messages.0.message.role"), None);
-    // The root span describes the trace with the observation's input and output.
-    assert_eq!(batch.traces[0].name.as_deref(), Some("ChatCompletion"));
-    assert_eq!(batch.traces[0].output, Some(json!("Hello!")));
+    // The root span describes the trace with the observation's name, input and output, as
+    // defaults that an explicit trace attribute from any span replaces.
+    assert_eq!(batch.traces[0].name, None);
+    assert_eq!(batch.traces[0].fallback.name.as_deref(), Some("ChatCompletion"));
+    assert_eq!(batch.traces[0].fallback.output, Some(json!("Hello!")));
     assert_eq!(batch.traces[0].metadata.as_ref().unwrap()["attributes"]["llm.model_name"], json!("gpt-4o-mini-2024-07-18"));
 }
 
@@ -439,9 +442,10 @@ fn root_span_gives_a_full_trace_with_its_io() {
     );
     let traces = trace_patches(vec![root]);
     assert_eq!(traces.len(), 1);
-    assert_eq!(traces[0].name.as_deref(), Some("handler"));
-    assert_eq!(traces[0].input, Some(json!("q")));
-    assert_eq!(traces[0].output, Some(json!("final")));
+    assert_eq!(traces[0].fallback.name.as_deref(), Some("handler"));
+    assert_eq!(traces[0].fallback.input, Some(json!("q")), "the span's own input, as a default");
+    assert_eq!(traces[0].output, Some(json!("final")), "langfuse.trace.output, explicitly");
+    assert_eq!(traces[0].fallback.output, None, "no default where an explicit value is given");
     assert_eq!(traces[0].timestamp, Some(time("2026-11-26T17:39:00.732Z")));
 }
 
@@ -450,7 +454,7 @@ fn as_root_child_gives_a_full_trace() {
     let child = span("1111111111111111", Some("2222222222222222"), "sub-app", 3, vec![text("langfuse.internal.as_root", "true")]);
     let traces = trace_patches(vec![child]);
     assert_eq!(traces.len(), 1);
-    assert_eq!(traces[0].name.as_deref(), Some("sub-app"));
+    assert_eq!(traces[0].fallback.name.as_deref(), Some("sub-app"));
 }
 
 #[test]
@@ -474,7 +478,7 @@ fn no_shallow_trace_next_to_a_fuller_one() {
     let root = span("20a75874f2487804", None, "root", 0, vec![]);
     let traces = trace_patches(vec![child, root]);
     assert_eq!(traces.len(), 1);
-    assert_eq!(traces[0].name.as_deref(), Some("root"));
+    assert_eq!(traces[0].fallback.name.as_deref(), Some("root"));
 
     let updating = span("1111111111111111", Some("20a75874f2487804"), "child", 1, vec![text("session.id", "s1")]);
     let plain = span("3333333333333333", Some("20a75874f2487804"), "other", 2, vec![]);
@@ -1058,4 +1062,15 @@ fn random_exports_map_without_panicking() {
     }
     let batch = ingest_protobuf(&export(vec![], vec![scope("ai", "", vec![], spans)]));
     assert_eq!(batch.observations.len(), 300);
+}
+
+#[test]
+fn empty_string_input_and_output_are_no_value() {
+    let root = span("1111111111111111", None, "gen", 0, vec![text("langfuse.observation.input", "\"q\""), text("langfuse.observation.output", "")]);
+    let batch = ingest_protobuf(&export(vec![], vec![scope("langfuse-sdk", "5.0.4", vec![], vec![root])]));
+    assert_eq!(batch.observations[0].input, Some(json!("q")));
+    assert_eq!(batch.observations[0].output, None, "Langfuse reads an empty output back as null");
+    let only_empty = span("1111111111111111", None, "gen", 0, vec![text("langfuse.observation.output", "")]);
+    let batch = ingest_protobuf(&export(vec![], vec![scope("langfuse-sdk", "5.0.4", vec![], vec![only_empty])]));
+    assert_eq!((batch.observations[0].input.clone(), batch.observations[0].output.clone()), (None, None));
 }
