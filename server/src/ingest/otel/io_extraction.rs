@@ -6,6 +6,10 @@
 //! Values taken straight from an attribute are read with [`json_or_string`] (SDKs JSON-encode
 //! structured values into strings); values this module assembles (message lists from events,
 //! arrays rebuilt from flattened keys) are built as JSON directly.
+//!
+//! Empty values, as in Langfuse: an empty string in `langfuse.observation.input`/`output` (and
+//! `langfuse.trace.input`/`output`, see `mapping.rs`) is null; the other rules already skip empty
+//! strings (`truthy`). An empty array or object is a value and is kept.
 
 use serde_json::{json, Map, Value};
 
