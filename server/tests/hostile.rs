@@ -116,7 +116,7 @@ async fn over_long_keys_refuse_their_event_only() {
             event("long-model", "generation-create", json!({"id": "g1", "traceId": "ok", "model": long})),
             event("long-score-name", "score-create", json!({"traceId": "ok", "name": long, "value": 1})),
             event("long-text", "trace-create", json!({"id": "ok", "name": "ok", "input": incompressible(200_000)})),
-            event("cjk-id", "trace-create", json!({"id": "长".repeat(300)})),
+            event("cjk-id", "trace-create", json!({"id": "长".repeat(250)})),
         ],
     )
     .await;
@@ -132,11 +132,11 @@ async fn over_long_keys_refuse_their_event_only() {
     for (id, expected) in cases {
         let (status, message) = error_of(&response, id);
         assert_eq!(status, 400, "{id}");
-        assert!(message.contains(expected) && message.contains("1000 bytes"), "{id}: {message}");
+        assert!(message.contains(expected) && message.contains("800 bytes"), "{id}: {message}");
     }
     let stored = trace(&api, "ok").await.expect("long free text is stored");
     assert_eq!(stored["input"].as_str().unwrap().len(), 200_000, "never truncated");
-    assert!(trace(&api, &"长".repeat(300)).await.is_some(), "900 bytes of CJK is within the limit");
+    assert!(trace(&api, &"长".repeat(250)).await.is_some(), "750 bytes of CJK is within the limit");
     assert!(trace(&api, "t1").await.is_none() && trace(&api, "t3").await.is_none());
 }
 

@@ -10,7 +10,8 @@
 //!   NUL answers 400, from `store::fault`: the stored id has U+FFFD in its place.)
 //! - **Keys** — ids, user and session ids, trace and score names, tags, model and prompt names:
 //!   the values that are indexed — are at most [`MAX_KEY_BYTES`] bytes of UTF-8 (a btree index
-//!   row holds at most 2,704 bytes, with the project id beside the key). A longer one refuses the
+//!   row holds at most 2,704 bytes, with the project id beside the key; the tables also check ids
+//!   are at most 800 characters). A longer one refuses the
 //!   event with its field and the limit; nothing is truncated.
 //! - Free text (input, output, metadata, status messages, comments, versions) is kept whole.
 
@@ -19,7 +20,7 @@ use serde_json::Value;
 use super::model::{ObservationPatch, ScoreRecord, TracePatch};
 
 /// Upper bound, in UTF-8 bytes, on every indexed value (ids, names, tags, user and session ids).
-pub const MAX_KEY_BYTES: usize = 1000;
+pub const MAX_KEY_BYTES: usize = 800;
 
 /// What the replacement of a NUL character is.
 pub const NUL_REPLACEMENT: char = '\u{FFFD}';
@@ -274,12 +275,12 @@ mod tests {
 
     #[test]
     fn keys_are_limited_in_bytes_and_named() {
-        let mut patch = TracePatch { user_id: Some("é".repeat(501)), ..TracePatch::new("t") };
+        let mut patch = TracePatch { user_id: Some("é".repeat(401)), ..TracePatch::new("t") };
         let refusal = trace(&mut patch).unwrap_err();
-        assert_eq!(refusal, Refusal { field: "userId".into(), bytes: 1002 });
-        assert!(refusal.to_string().contains("1000 bytes"), "{refusal}");
+        assert_eq!(refusal, Refusal { field: "userId".into(), bytes: 802 });
+        assert!(refusal.to_string().contains("800 bytes"), "{refusal}");
 
-        let mut patch = TracePatch { tags: vec!["ok".into(), "x".repeat(1001)], ..TracePatch::new("t") };
+        let mut patch = TracePatch { tags: vec!["ok".into(), "x".repeat(801)], ..TracePatch::new("t") };
         assert_eq!(trace(&mut patch).unwrap_err().field, "tags[1]");
 
         let mut at_limit = TracePatch { session_id: Some("s".repeat(MAX_KEY_BYTES)), ..TracePatch::new("t") };
