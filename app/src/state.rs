@@ -27,11 +27,27 @@ pub struct InstanceSettings {
     pub secure_cookies: bool,
     /// Email for invitations, when SMTP is configured.
     pub mailer: Option<std::sync::Arc<crate::mail::Mailer>>,
+    /// Where media attachments are kept and the secret their URLs are signed with; `None` (tests
+    /// that do not need media) answers the media routes with 503.
+    pub media: Option<MediaSettings>,
+}
+
+/// Media storage: files under `dir`, URLs signed with a key derived from `secret`.
+#[derive(Clone)]
+pub struct MediaSettings {
+    pub dir: std::path::PathBuf,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for MediaSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MediaSettings").field("dir", &self.dir).finish_non_exhaustive()
+    }
 }
 
 impl Default for InstanceSettings {
     fn default() -> Self {
-        InstanceSettings { public_url: None, sign_up_enabled: true, secure_cookies: false, mailer: None }
+        InstanceSettings { public_url: None, sign_up_enabled: true, secure_cookies: false, mailer: None, media: None }
     }
 }
 

@@ -84,6 +84,11 @@ impl DataDir {
     }
 
     /// The configured secret if any, else the one stored in `secret`, created on first use.
+    /// Media attachments' files (`media::MediaStore`).
+    pub fn media_dir(&self) -> PathBuf {
+        self.root.join("media")
+    }
+
     pub fn secret(&self, configured: Option<&str>) -> Result<String, DataDirError> {
         if let Some(secret) = configured {
             return Ok(secret.to_string());

@@ -11,6 +11,7 @@ pub mod ingest;
 pub mod live;
 pub mod logging;
 pub mod maintenance;
+pub mod media;
 pub mod pricing;
 pub mod shutdown;
 
@@ -107,7 +108,8 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     config.validate()?;
     let listener = bind(config.addr)?;
     let data_dir = DataDir::open(&config.data_dir)?;
-    let _secret = data_dir.secret(config.secret.as_deref())?;
+    let secret = data_dir.secret(config.secret.as_deref())?;
+    let media = loupe_app::state::MediaSettings { dir: data_dir.media_dir(), secret };
 
     let site_root = resolve_site_root(config.site_root.as_ref());
     if !site_root.join("pkg").join("loupe.js").is_file() {
@@ -138,7 +140,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         }
     };
 
-    let result = serve(&config, listener, pool.clone(), database_mode, &site_root).await;
+    let result = serve(&config, listener, pool.clone(), database_mode, &site_root, media).await;
     pool.close().await;
     if let Some(postgres) = postgres {
         postgres.stop().await;
@@ -153,6 +155,7 @@ async fn serve(
     pool: PgPool,
     database_mode: DatabaseMode,
     site_root: &std::path::Path,
+    media: loupe_app::state::MediaSettings,
 ) -> Result<(), StartupError> {
     database::migrate(&pool).await?;
     if let Some(plan) = config.init.plan()? {
@@ -164,9 +167,11 @@ async fn serve(
         sign_up_enabled: !config.disable_signup,
         secure_cookies: config.public_url.as_ref().is_some_and(|url| url.scheme() == "https"),
         mailer: config.mailer()?.map(std::sync::Arc::new),
+        media: Some(media.clone()),
     };
     let state = AppState { leptos_options: leptos_options(site_root, config.addr), pool, database_mode, settings };
-    let maintenance = tokio::spawn(maintenance::run(state.pool.clone()));
+    let media_store = media::MediaStore::new(media.dir, &media.secret);
+    let maintenance = tokio::spawn(maintenance::run(state.pool.clone(), media_store));
     // Listening from the start: a database that refuses LISTEN shows in the log at once.
     let live = live::Live::new(state.pool.clone());
     live.start();

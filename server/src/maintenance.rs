@@ -1,5 +1,6 @@
 //! Background upkeep, one loop in the server process: purge the data of deleted projects in
-//! small batches, remove expired sign-in sessions and old sign-in failures. Every step is
+//! small batches, remove expired sign-in sessions and old sign-in failures, and media files no
+//! project names any more (deleted traces and projects). Every step is
 //! idempotent and safe to run from several replicas at once (each only deletes what is already
 //! dead), so no leader election is needed.
 
@@ -12,7 +13,7 @@ const IDLE_INTERVAL: Duration = Duration::from_secs(60);
 /// Rows per purge batch: big enough to make progress, small enough to keep each statement short.
 const PURGE_BATCH: i64 = 5_000;
 
-pub async fn run(pool: PgPool) {
+pub async fn run(pool: PgPool, media: crate::media::MediaStore) {
     loop {
         let purged = purge_deleted_projects(&pool).await;
         if let Err(error) = loupe_app::store::user_sessions::delete_expired(&pool, chrono::Utc::now()).await {
@@ -20,6 +21,11 @@ pub async fn run(pool: PgPool) {
         }
         if let Err(error) = loupe_app::auth::throttle::prune(&pool).await {
             tracing::debug!(%error, "could not prune sign-in failures");
+        }
+        match media.remove_orphans(&pool).await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(files = removed, "removed media files no project uses"),
+            Err(error) => tracing::debug!(%error, "could not look for unused media files"),
         }
         // Keep going at once while a purge is in progress; otherwise idle.
         let pause = if purged > 0 { Duration::from_millis(50) } else { IDLE_INTERVAL };

@@ -8,6 +8,7 @@ pub mod audit_log;
 pub mod conditions;
 pub mod fault;
 pub mod invitations;
+pub mod media;
 pub mod memberships;
 pub mod observations;
 pub mod organizations;

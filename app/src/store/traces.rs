@@ -313,6 +313,7 @@ pub async fn delete_in(conn: &mut sqlx::PgConnection, project_id: &str, trace_id
         .execute(&mut *conn)
         .await?
         .rows_affected();
+    super::media::delete_for_traces(&mut *conn, project_id, trace_ids).await?;
     // Last, as in ingestion (which locks these rows after the traces and observations they sum).
     sqlx::query("DELETE FROM trace_metrics WHERE project_id = $1 AND trace_id = ANY($2)")
         .bind(project_id)

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod body;
 pub mod error;
 pub mod filter;
+pub mod media;
 pub mod ingestion;
 pub mod models;
 pub mod observations;
@@ -49,6 +50,10 @@ pub struct PublicState {
     pub keys: Arc<auth::KeyCache>,
     pub admission: Arc<admission::Admission>,
     pub pricing: Arc<Pricing>,
+    /// Media attachments' files and URL signing; `None` answers the media routes with 503.
+    pub media: Option<Arc<crate::media::MediaStore>>,
+    /// `LOUPE_PUBLIC_URL`, for the URLs handed to SDKs (else the request's `Host`).
+    pub public_url: Option<String>,
 }
 
 impl PublicState {
@@ -58,6 +63,8 @@ impl PublicState {
             pool,
             keys: Arc::default(),
             admission: Arc::default(),
+            media: None,
+            public_url: None,
         }
     }
 }
@@ -99,6 +106,10 @@ pub fn router<S>(state: PublicState) -> Router<S> {
         .route("/v2/prompts/{name}/versions/{version}", axum::routing::patch(prompts::update_labels))
         .route("/v2/prompts/{name}/{*rest}", get(prompts::nested).delete(prompts::nested).patch(prompts::nested))
         .route("/prompts", get(prompts::get_v1).post(prompts::create_v1))
+        .route("/media", post(media::create))
+        .route("/media/{id}", get(media::get).patch(media::report))
+        .route("/media/upload/{project}/{id}", axum::routing::put(media::upload))
+        .route("/media/download/{project}/{id}", get(media::download))
         .fallback(not_found)
         // Browser feedback widgets post scores with the public key from any origin.
         .layer(
@@ -112,7 +123,8 @@ pub fn router<S>(state: PublicState) -> Router<S> {
 }
 
 pub fn router_for(app: &AppState) -> Router<AppState> {
-    router(PublicState::new(app.pool.clone()))
+    let media = app.settings.media.as_ref().map(|m| Arc::new(crate::media::MediaStore::new(m.dir.clone(), &m.secret)));
+    router(PublicState { media, public_url: app.settings.public_url.clone(), ..PublicState::new(app.pool.clone()) })
 }
 
 async fn not_found(method: Method, OriginalUri(uri): OriginalUri) -> Response {

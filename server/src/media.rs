@@ -1,0 +1,209 @@
+//! Media attachments' bytes: files under `<data dir>/media/<2 hex>/<sha256 hex>`, needing no
+//! service beside Postgres. Content-addressed, so the same bytes are kept once whichever project
+//! sent them (a project reaches a file only through its own `media` row); written to a temporary
+//! file, synced and renamed, so a file under its hash is always complete. Upload and download URLs
+//! are Loupe URLs signed with HMAC-SHA256 under a key derived from `LOUPE_SECRET`, with an expiry:
+//! the SDKs PUT to and GET from them without credentials, as they do with S3's presigned URLs.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+
+/// The largest attachment accepted (Langfuse's self-hosted default is 1 GB; one request body must
+/// also arrive within the request timeout, so Loupe keeps it smaller).
+pub const MAX_BYTES: i64 = 50 * 1024 * 1024;
+
+/// How long a signed upload or download URL is valid.
+pub const URL_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// Files younger than this are never removed as orphans: an upload may be between its file and
+/// its row.
+const ORPHAN_GRACE: Duration = Duration::from_secs(3600);
+
+/// The MIME types the SDKs may declare (Langfuse's `MediaContentType`).
+pub const CONTENT_TYPES: &[&str] = &[
+    "image/png", "image/jpeg", "image/jpg", "image/webp", "image/gif", "image/svg+xml", "image/tiff", "image/bmp", "image/avif",
+    "image/heic", "audio/mpeg", "audio/mp3", "audio/wav", "audio/ogg", "audio/oga", "audio/aac", "audio/mp4", "audio/flac",
+    "audio/opus", "audio/webm", "video/mp4", "video/webm", "video/ogg", "video/mpeg", "video/quicktime", "video/x-msvideo",
+    "video/x-matroska", "text/plain", "text/html", "text/css", "text/csv", "text/markdown", "text/x-python",
+    "application/javascript", "text/x-typescript", "application/x-yaml", "application/pdf", "application/msword",
+    "application/vnd.ms-excel", "application/zip", "application/json", "application/xml", "application/octet-stream",
+    "application/rtf", "application/x-ndjson", "application/vnd.apache.parquet", "application/gzip", "application/x-tar",
+    "application/x-7z-compressed",
+];
+
+/// Whether a download may be shown in the browser as what it is. Images (but SVG, which can
+/// carry script), audio, video and plain text are inert; everything else (HTML, SVG, scripts,
+/// XML, PDF, archives) is served as `application/octet-stream` and as an attachment.
+pub fn is_inert(content_type: &str) -> bool {
+    (content_type.starts_with("image/") && content_type != "image/svg+xml")
+        || content_type.starts_with("audio/")
+        || content_type.starts_with("video/")
+        || content_type == "text/plain"
+}
+
+/// The id every SDK computes for the bytes: the first 22 characters of base64url(SHA-256).
+pub fn media_id(sha256: &[u8]) -> String {
+    let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha256);
+    encoded[..22].to_string()
+}
+
+/// What a signed URL allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Upload,
+    Download,
+}
+
+impl Access {
+    fn as_str(self) -> &'static str {
+        match self {
+            Access::Upload => "upload",
+            Access::Download => "download",
+        }
+    }
+}
+
+pub struct MediaStore {
+    dir: PathBuf,
+    key: [u8; 32],
+}
+
+impl MediaStore {
+    pub fn new(dir: PathBuf, secret: &str) -> MediaStore {
+        // A key of its own, so a signature here is worth nothing anywhere else the secret is used.
+        let key: [u8; 32] = Sha256::new().chain_update(b"loupe media urls v1\0").chain_update(secret.as_bytes()).finalize().into();
+        MediaStore { dir, key }
+    }
+
+    fn path(&self, sha256_hex: &str) -> PathBuf {
+        self.dir.join(&sha256_hex[..2]).join(sha256_hex)
+    }
+
+    fn mac(&self, access: Access, project_id: &str, media_id: &str, expires: i64) -> Hmac<Sha256> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
+        for part in [access.as_str(), project_id, media_id, &expires.to_string()] {
+            mac.update(part.as_bytes());
+            mac.update(b"\0");
+        }
+        mac
+    }
+
+    /// `(expires, signature)` for a URL valid for [`URL_LIFETIME`].
+    pub fn sign(&self, access: Access, project_id: &str, media_id: &str) -> (i64, String) {
+        let expires = unix_now() + URL_LIFETIME.as_secs() as i64;
+        let signature = hex::encode(self.mac(access, project_id, media_id, expires).finalize().into_bytes());
+        (expires, signature)
+    }
+
+    /// Whether a URL's signature is ours and has not expired (compared in constant time).
+    pub fn verify(&self, access: Access, project_id: &str, media_id: &str, expires: i64, signature: &str) -> bool {
+        let Ok(signature) = hex::decode(signature) else { return false };
+        expires >= unix_now() && self.mac(access, project_id, media_id, expires).verify_slice(&signature).is_ok()
+    }
+
+    pub fn exists(&self, sha256_hex: &str) -> bool {
+        self.path(sha256_hex).is_file()
+    }
+
+    /// Stores `bytes` under their hash (already checked by the caller); a no-op when present.
+    pub async fn write(&self, sha256_hex: &str, bytes: bytes::Bytes) -> std::io::Result<()> {
+        let path = self.path(sha256_hex);
+        if path.is_file() {
+            return Ok(());
+        }
+        let parent = path.parent().expect("a hash directory").to_path_buf();
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            use std::io::Write;
+            std::fs::create_dir_all(&parent)?;
+            let mut file = tempfile::NamedTempFile::new_in(&parent)?;
+            file.write_all(&bytes)?;
+            file.as_file().sync_all()?;
+            file.persist(&path).map_err(|e| e.error)?;
+            Ok(())
+        })
+        .await
+        .map_err(std::io::Error::other)?
+    }
+
+    pub async fn read(&self, sha256_hex: &str) -> std::io::Result<Vec<u8>> {
+        tokio::fs::read(self.path(sha256_hex)).await
+    }
+
+    /// Removes files no project names any more (trace or project deleted, retention) once they are
+    /// older than an hour; returns how many.
+    pub async fn remove_orphans(&self, pool: &PgPool) -> Result<usize, sqlx::Error> {
+        let files = list_files(&self.dir);
+        if files.is_empty() {
+            return Ok(0);
+        }
+        let hashes: Vec<String> = files.iter().map(|(hash, _)| hash.clone()).collect();
+        let in_use = loupe_app::store::media::hashes_in_use(pool, &hashes).await?;
+        let mut removed = 0;
+        for (hash, path) in files {
+            if !in_use.contains(&hash) && std::fs::remove_file(&path).is_ok() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
+
+/// The files old enough to be judged, with their hash.
+fn list_files(dir: &Path) -> Vec<(String, PathBuf)> {
+    let cutoff = SystemTime::now() - ORPHAN_GRACE;
+    let mut files = Vec::new();
+    let Ok(shards) = std::fs::read_dir(dir) else { return files };
+    for shard in shards.flatten() {
+        let Ok(entries) = std::fs::read_dir(shard.path()) else { continue };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let old = entry.metadata().and_then(|m| m.modified()).is_ok_and(|t| t < cutoff);
+            if name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit()) && old {
+                files.push((name, entry.path()));
+            }
+        }
+    }
+    files
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_what_the_sdks_compute() {
+        // LANGFUSE_COMPAT §7.5, captured from Python 5.x: sha256Hash UVjM3rk6U5f+FNcL7eVtgEq3ais8zarqQlBskT4Cu6o=.
+        let hash = base64::engine::general_purpose::STANDARD.decode("UVjM3rk6U5f+FNcL7eVtgEq3ais8zarqQlBskT4Cu6o=").unwrap();
+        assert_eq!(media_id(&hash), "UVjM3rk6U5f-FNcL7eVtgE");
+    }
+
+    #[test]
+    fn signatures_bind_access_project_media_and_expiry() {
+        let store = MediaStore::new(PathBuf::from("/nonexistent"), "a secret of at least thirty-two chars");
+        let (expires, signature) = store.sign(Access::Upload, "p", "m");
+        assert!(store.verify(Access::Upload, "p", "m", expires, &signature));
+        assert!(!store.verify(Access::Download, "p", "m", expires, &signature), "an upload URL is no download URL");
+        assert!(!store.verify(Access::Upload, "q", "m", expires, &signature), "nor another project's");
+        assert!(!store.verify(Access::Upload, "p", "n", expires, &signature));
+        assert!(!store.verify(Access::Upload, "p", "m", expires + 1, &signature), "the expiry is signed");
+        assert!(!store.verify(Access::Upload, "p", "m", 1, &signature), "expired");
+        assert!(!store.verify(Access::Upload, "p", "m", expires, "zz"));
+        let other = MediaStore::new(PathBuf::from("/nonexistent"), "another secret of thirty-two chars!!");
+        assert!(!other.verify(Access::Upload, "p", "m", expires, &signature), "another secret");
+    }
+
+    #[test]
+    fn only_inert_types_are_shown_inline() {
+        assert!(is_inert("image/png") && is_inert("audio/mpeg") && is_inert("text/plain"));
+        assert!(!is_inert("image/svg+xml") && !is_inert("text/html") && !is_inert("application/javascript") && !is_inert("application/pdf"));
+    }
+}
