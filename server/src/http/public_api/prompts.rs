@@ -156,7 +156,8 @@ async fn read_response(conn: &mut PgConnection, mut version: PromptVersion, reso
 }
 
 /// Reads a create body with ingestion's field reader, so a wrong field is named with its type.
-fn new_prompt(body: &Value, legacy: bool) -> ApiResult<NewPrompt> {
+/// `pub` for the fuzz harness (`fuzz/harness`), which checks this reader without a database.
+pub fn new_prompt(body: &Value, legacy: bool) -> ApiResult<NewPrompt> {
     let fields = Fields::of(body, "").map_err(|_| {
         ApiError::invalid("the request body must be a JSON object {name, prompt, type?, labels?, config?, ...}")
     })?;
