@@ -84,17 +84,64 @@ fn json_or(data: &[u8], decoder: &str, generate: fn(&mut Gen<'_>) -> Value) -> V
     }
 }
 
-fn check_otlp(result: Result<loupe_server::ingest::model::IngestBatch, OtelRequestError>, decoder: &str) {
+fn check_otlp(result: Result<loupe_server::ingest::otel::MappedExport, OtelRequestError>, decoder: &str) {
     match result {
-        Ok(batch) => {
-            for o in &batch.observations {
+        Ok(mapped) => {
+            for o in &mapped.batch.observations {
                 assert!(!o.id.is_empty() && !o.trace_id.is_empty(), "{decoder}: observation without ids: {o:?}");
+            }
+            // What reaches SQL went through `ingest::storable`: no NUL anywhere, keys within limit.
+            assert_storable(&mapped.batch, decoder);
+            for rejected in &mapped.rejected_spans {
+                assert!(rejected.starts_with("resourceSpans["), "{decoder}: a refused span without its location: {rejected}");
             }
         }
         Err(OtelRequestError::Malformed(message)) => located(&message, decoder),
         Err(OtelRequestError::BadGzip(message)) => assert!(!message.is_empty(), "{decoder}: empty gzip error"),
         Err(OtelRequestError::TooLarge | OtelRequestError::UnsupportedEncoding(_) | OtelRequestError::UnsupportedContentType(_)) => {}
     }
+}
+
+/// Every string a batch would store is free of NUL characters (text and JSON alike) and every
+/// indexed value is within `storable::MAX_KEY_BYTES`.
+fn assert_storable(batch: &loupe_server::ingest::model::IngestBatch, decoder: &str) {
+    use loupe_server::ingest::storable::MAX_KEY_BYTES;
+    let json_ok = |v: &Option<serde_json::Value>| v.as_ref().is_none_or(|v| !has_nul(v));
+    let key_ok = |s: &str| !s.contains('\0') && s.len() <= MAX_KEY_BYTES;
+    for o in &batch.observations {
+        let keys = [Some(&o.id), Some(&o.trace_id), o.parent_observation_id.as_ref(), o.model.as_ref(), o.prompt_name.as_ref()];
+        assert!(keys.into_iter().flatten().all(|k| key_ok(k)), "{decoder}: an unstorable key in {o:?}");
+        assert!(o.name.as_deref().is_none_or(|n| !n.contains('\0')), "{decoder}: NUL in a name");
+        for v in [&o.input, &o.output, &o.metadata, &o.model_parameters, &o.otel_attributes, &o.cost] {
+            assert!(json_ok(v), "{decoder}: NUL in stored JSON of {}", o.id);
+        }
+    }
+    for t in &batch.traces {
+        let keys = [Some(&t.id), t.name.as_ref(), t.user_id.as_ref(), t.session_id.as_ref()];
+        assert!(keys.into_iter().flatten().all(|k| key_ok(k)) && t.tags.iter().all(|k| key_ok(k)), "{decoder}: an unstorable trace key {t:?}");
+        for v in [&t.input, &t.output, &t.metadata] {
+            assert!(json_ok(v), "{decoder}: NUL in stored trace JSON of {}", t.id);
+        }
+    }
+}
+
+/// Whether a NUL character is in any string or key of `value` (iteratively: any depth).
+fn has_nul(value: &Value) -> bool {
+    let mut stack = vec![value];
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::String(s) if s.contains('\0') => return true,
+            Value::Array(items) => stack.extend(items),
+            Value::Object(map) => {
+                if map.keys().any(|k| k.contains('\0')) {
+                    return true;
+                }
+                stack.extend(map.values());
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 /// The body is gzip-encoded when it starts with gzip's magic bytes, so the corpus can hold
@@ -140,6 +187,7 @@ pub fn batch(data: &[u8]) {
         let parsed = legacy::parse_batch(events, scope);
         let outcomes = parsed.successes.len() + parsed.errors.len() + parsed.score_drafts.len();
         assert_eq!(outcomes, events.len(), "batch: {outcomes} outcomes for {} events", events.len());
+        assert_storable(&parsed.batch, "batch");
         for error in &parsed.errors {
             assert!(error.error.starts_with("batch["), "batch: error not naming its event: {error:?}");
             located(&error.error, "batch");
