@@ -109,6 +109,20 @@ with langfuse.start_as_current_observation(name="py5-empty-root"):
     ids["empty_trace"] = langfuse.get_current_trace_id()
     list(empty_generator())
 
+# ---- 1c. a generation with a base64 image in its input (issue #14.4: /api/public/media) --------
+
+# A 1×1 PNG. The SDK uploads it (POST /media, PUT to the signed URL, PATCH /media/{id}) and
+# exports a @@@langfuseMedia:…@@@ reference in its place.
+PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+with langfuse.start_as_current_observation(
+    as_type="generation", name="py5-vision", model="gpt-4o-mini",
+    input=[{"role": "user", "content": [{"type": "text", "text": "What is in this image?"},
+                                        {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG_B64}"}}]}],
+) as vision:
+    ids["media_trace"] = langfuse.get_current_trace_id()
+    ids["vision"] = vision.id
+    vision.update(output="a single pixel")
+
 # ---- 2. manual observations of every type, in the same session --------------------------------
 
 with propagate_attributes(user_id=USER, session_id=SESSION):
@@ -214,6 +228,7 @@ print(f"python langfuse {sdk_version}; run {RUN}; trace ids {ids['trace']} {ids[
 suite.check_writes({
     "/api/public/otel/v1/traces": ("spans as OTLP protobuf, gzip (POST /api/public/otel/v1/traces)",
                                    lambda e: "x-protobuf" in (e["content_type"] or "") and e["content_encoding"] == "gzip"),
+    "/api/public/media": ("a media upload URL requested (POST /api/public/media)", lambda e: e["status"] == 200),
     "/api/public/scores": ("scores as a JSON array (POST /api/public/scores)",
                            lambda e: "json" in (e["content_type"] or "") and e["status"] in (200, 202)),
 })
@@ -249,6 +264,24 @@ with suite.check("an empty generator's output (\"\") reads back as null"):
     t = api.trace(ids["empty_trace"], min_observations=2, names=["py5-empty-root", "py5-empty-generator"])
     empty = next(o for o in t["observations"] if o.get("name") == "py5-empty-generator")
     eq(empty.get("output"), None, "observation.output")
+
+with suite.check("media: a base64 image in a generation's input is uploaded and referenced"):
+    import base64
+    import hashlib
+    import re
+    t = api.trace(ids["media_trace"], min_observations=1, names=["py5-vision"])
+    vision = next(o for o in t["observations"] if o.get("name") == "py5-vision")
+    text = json.dumps(vision.get("input"))
+    found = re.search(r"@@@langfuseMedia:type=image/png\|id=([A-Za-z0-9_-]{22})\|source=base64_data_uri@@@", text)
+    truthy(found, f"a media reference in the input: {text[:300]}")
+    png = base64.b64decode(PNG_B64)
+    expected_id = base64.urlsafe_b64encode(hashlib.sha256(png).digest()).decode()[:22]
+    eq(found.group(1), expected_id, "media id")
+    media = api.poll(f"/api/public/media/{expected_id}")
+    eq([media.get("contentType"), media.get("contentLength")], ["image/png", len(png)], "GET /media/{id}")
+    import urllib.request
+    with urllib.request.urlopen(media["url"], timeout=10) as response:
+        eq(response.read(), png, "the signed download URL returns the uploaded bytes")
 
 with suite.check("@observe: trace input/output come from the root observation"):
     t = observe_trace()
