@@ -8,15 +8,11 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 
+use super::admission::Route;
 use super::auth::ProjectAccess;
-use super::body::read_limited;
 use super::error::{ApiError, ApiResult};
 use super::PublicState;
 use crate::ingest::otel::{self, OtelRequestError};
-use crate::ingest;
-
-/// Compressed bodies are bounded here, decompressed ones by `otel::MAX_DECODED_BYTES`.
-pub const MAX_BODY_BYTES: usize = otel::MAX_DECODED_BYTES;
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
@@ -34,8 +30,8 @@ pub async fn export(
             _ => return Err(ApiError::invalid(format!("x-langfuse-ingestion-version: unsupported value {version:?}; at most 4"))),
         }
     }
-    let _slot = state.admission.enter()?;
-    let bytes = read_limited(body, MAX_BODY_BYTES).await?;
+    // Compressed bodies are bounded by the admission policy, decompressed ones by `otel::MAX_DECODED_BYTES`.
+    let (admitted, bytes) = state.admission.admit(&key, body, Route::Otel).await?;
     let content_type = header_str(&headers, header::CONTENT_TYPE.as_str()).map(str::to_owned);
     let content_encoding = header_str(&headers, header::CONTENT_ENCODING.as_str()).map(str::to_owned);
     let is_protobuf = content_type.as_deref().is_some_and(|c| c.contains("application/x-protobuf"));
@@ -50,9 +46,7 @@ pub async fn export(
         OtelRequestError::UnsupportedContentType(_) => ApiError::new(StatusCode::BAD_REQUEST, "Invalid content type", error.to_string()),
         other => ApiError::invalid(other.to_string()),
     })?;
-    let permit = state.admission.writer().await?;
-    ingest::store(&state.pool, &state.pricing, &key.project_id, batch).await?;
-    drop(permit);
+    admitted.store(&state, &key.project_id, batch).await?;
     // An empty ExportTraceServiceResponse: zero bytes in protobuf, `{}` in JSON.
     Ok(if is_protobuf {
         (StatusCode::OK, [(header::CONTENT_TYPE, "application/x-protobuf")], Vec::<u8>::new()).into_response()
