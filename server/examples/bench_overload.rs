@@ -15,6 +15,8 @@
 //!
 //! Usage: bench_overload --url http://127.0.0.1:3000 [--public-key pk] [--secret-key sk]
 //!        [--clients 80] [--rounds 3] [--baseline-seconds 10] [--pid PID] [--settle 15]
+//!        bench_overload --single-spans N [--gzip]: time one export of N spans (how long the
+//!        largest allowed body takes, to choose the limits)
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -40,6 +42,9 @@ struct Args {
     baseline_seconds: u64,
     pid: Option<u32>,
     settle: u64,
+    /// Only time one export of this many spans (for choosing the body limit).
+    single_spans: Option<usize>,
+    gzip: bool,
 }
 
 fn parse_args() -> Args {
@@ -52,6 +57,8 @@ fn parse_args() -> Args {
         baseline_seconds: 10,
         pid: None,
         settle: 15,
+        single_spans: None,
+        gzip: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -65,6 +72,8 @@ fn parse_args() -> Args {
             "--baseline-seconds" => args.baseline_seconds = value().parse().expect("--baseline-seconds: a number"),
             "--pid" => args.pid = Some(value().parse().expect("--pid: a number")),
             "--settle" => args.settle = value().parse().expect("--settle: a number"),
+            "--single-spans" => args.single_spans = Some(value().parse().expect("--single-spans: a number")),
+            "--gzip" => args.gzip = true,
             other => panic!("unknown flag {other}"),
         }
     }
@@ -216,18 +225,34 @@ async fn main() {
     let client = reqwest::Client::builder().timeout(Duration::from_secs(150)).build().unwrap();
     let rss = |field| args.pid.and_then(|pid| rss_kib(pid, field));
     println!("server RSS at start: {}", mib(rss("VmRSS:")));
+    if let Some(spans) = args.single_spans {
+        let raw = otlp(99, spans);
+        let body = if args.gzip { gzip(&raw) } else { raw.clone() };
+        let sent = Instant::now();
+        let outcome = send(&client, &otel_url, &auth, "application/x-protobuf", args.gzip, Bytes::from(body.clone())).await;
+        println!(
+            "one export of {spans} spans ({} bytes protobuf, {} bytes sent): {outcome:?} in {:.1} s; peak RSS {}",
+            raw.len(),
+            body.len(),
+            sent.elapsed().as_secs_f64(),
+            mib(rss("VmHWM:"))
+        );
+        return;
+    }
 
-    // Phase 1: bench-ingest's load.
-    let small = Bytes::from(gzip(&otlp(1, 100)));
+    // Phase 1: bench-ingest's load, a new export (new ids) per request.
+    let seeds = Arc::new(std::sync::atomic::AtomicU64::new(1_000));
     let baseline = Arc::new(Mutex::new(Tally::default()));
     let until = Instant::now() + Duration::from_secs(args.baseline_seconds);
     let workers: Vec<_> = (0..8)
         .map(|_| {
-            let (client, url, auth, body, tally) = (client.clone(), otel_url.clone(), auth.clone(), small.clone(), baseline.clone());
+            let (client, url, auth, seeds, tally) = (client.clone(), otel_url.clone(), auth.clone(), seeds.clone(), baseline.clone());
             tokio::spawn(async move {
                 while Instant::now() < until {
+                    let seed = seeds.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let body = Bytes::from(tokio::task::spawn_blocking(move || gzip(&otlp(seed, 100))).await.unwrap());
                     let sent = Instant::now();
-                    let outcome = send(&client, &url, &auth, "application/x-protobuf", true, body.clone()).await;
+                    let outcome = send(&client, &url, &auth, "application/x-protobuf", true, body).await;
                     tally.lock().unwrap().record("otlp-100-spans", outcome, sent.elapsed().as_secs_f64());
                 }
             })
@@ -247,8 +272,8 @@ async fn main() {
 
     // Phase 2: the burst.
     let bodies: Vec<(&str, String, &str, Bytes)> = vec![
-        ("otlp-12MB", otel_url.clone(), "application/x-protobuf", Bytes::from(otlp(2, 8_600))),
-        ("otlp-40MB", otel_url.clone(), "application/x-protobuf", Bytes::from(otlp(3, 28_600))),
+        ("otlp-12MB", otel_url.clone(), "application/x-protobuf", Bytes::from(otlp(2, 11_000))),
+        ("otlp-40MB", otel_url.clone(), "application/x-protobuf", Bytes::from(otlp(3, 37_000))),
         ("batch-4MB", batch_url.clone(), "application/json", Bytes::from(batch(4, 4_300_000))),
     ];
     for (kind, _, _, body) in &bodies {

@@ -132,9 +132,10 @@ pub struct Limits {
     pub ingest_max_requests_per_project: usize,
 
     /// Request body bytes of ingestion held in memory at once, all projects together (e.g.
-    /// `256MiB`); past it `503` with `Retry-After`. One project may hold a quarter of it (at
-    /// least one largest body).
-    #[arg(long, env = "LOUPE_INGEST_MAX_BYTES_IN_FLIGHT", value_name = "SIZE", default_value = "256MiB", value_parser = parse_size)]
+    /// `128MiB`; compressed OTLP bytes weigh 8 times, up to the decoded limit); past it `503`
+    /// with `Retry-After`. One project may hold a quarter of it (at least one largest body).
+    /// Parsing takes several times a body's size, so peak memory is a multiple of this.
+    #[arg(long, env = "LOUPE_INGEST_MAX_BYTES_IN_FLIGHT", value_name = "SIZE", default_value = "128MiB", value_parser = parse_size)]
     pub ingest_max_bytes_in_flight: usize,
 
     /// Largest OTLP request body (`POST /api/public/otel/v1/traces`), compressed as sent;
@@ -164,7 +165,7 @@ impl Default for Limits {
             body_timeout: Duration::from_secs(20),
             ingest_max_requests: 256,
             ingest_max_requests_per_project: 64,
-            ingest_max_bytes_in_flight: 256 * MIB,
+            ingest_max_bytes_in_flight: 128 * MIB,
             otel_max_body: 16 * MIB,
             batch_max_body: 4_500_000,
             ui_max_body: 2 * MIB,

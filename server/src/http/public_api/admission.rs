@@ -38,6 +38,9 @@ use crate::ingest::{self, writer::WriteSummary};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
     Otel,
+    /// OTLP with a `Content-Encoding`: its bytes weigh [`GZIP_WEIGHT`] times as much in the
+    /// budget, since the decoded export is what takes the memory.
+    OtelCompressed,
     /// `/ingestion` and `/scores`.
     Batch,
 }
@@ -103,6 +106,11 @@ fn units(bytes: usize) -> usize {
 /// A body without a known length reserves in steps of this many bytes.
 const STEP: usize = 256 * 1024;
 
+/// How much a compressed OTLP byte weighs: the export is decoded in memory (up to
+/// `otel::MAX_DECODED_BYTES`), and OTLP compresses about 5–10× (28× for repetitive spans).
+const GZIP_WEIGHT: usize = 8;
+use crate::ingest::otel::MAX_DECODED_BYTES;
+
 #[derive(Default)]
 struct Usage {
     requests: usize,
@@ -138,15 +146,37 @@ impl Admission {
         self.tenants.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The body bytes one project may hold: a quarter of the budget, at least one largest body.
+    /// The most one request may reserve: its body, compressed OTLP weighed up to its decoded
+    /// size, never more than the whole budget (so a largest request always fits when alone).
+    fn ceiling(&self, limit: usize, weight: usize) -> usize {
+        let decoded = if weight > 1 { MAX_DECODED_BYTES.min(limit.saturating_mul(weight)) } else { 0 };
+        limit.max(decoded).min(self.policy.max_bytes_in_flight)
+    }
+
+    /// The body bytes one project may hold: a quarter of the budget, at least one largest request.
     fn project_bytes(&self) -> usize {
-        (self.policy.max_bytes_in_flight / 4).max(self.policy.otel_max_body.max(self.policy.batch_max_body))
+        let largest = self.ceiling(self.policy.otel_max_body, GZIP_WEIGHT).max(self.ceiling(self.policy.batch_max_body, 1));
+        (self.policy.max_bytes_in_flight / 4).max(largest)
     }
 
     /// Steps 1–3 of the policy (module docs): the body, and what holds its place until the
     /// response is built.
     pub async fn admit(&self, tenant: impl Into<Tenant>, body: Body, route: Route) -> Result<(Admitted<'_>, Bytes), ApiError> {
-        let tenant = tenant.into();
+        let mut body = body;
+        match self.admit_body(tenant.into(), &mut body, route).await {
+            Ok(admitted) => Ok(admitted),
+            Err((error, unread)) => {
+                if unread {
+                    drain(&mut body).await;
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// [`Self::admit`] itself; on refusal, whether the body is still there to be drained.
+    async fn admit_body(&self, tenant: Tenant, body: &mut Body, route: Route) -> Result<(Admitted<'_>, Bytes), (ApiError, bool)> {
+        let compressed = matches!(route, Route::OtelCompressed);
         let mut keys = vec![(format!("p:{}", tenant.project_id), self.policy.per_project)];
         if let Some(key_id) = &tenant.public_key_only {
             keys.push((format!("k:{key_id}"), self.policy.per_project.div_ceil(4)));
@@ -154,10 +184,8 @@ impl Admission {
         {
             let mut tenants = self.tenants();
             if let Some((_, limit)) = keys.iter().find(|(key, limit)| tenants.get(key).is_some_and(|u| u.requests >= *limit)) {
-                return Err(ApiError::too_many_requests(
-                    format!("this project already has {limit} ingestion requests in progress; retry after the delay in Retry-After"),
-                    1,
-                ));
+                let message = format!("this project already has {limit} ingestion requests in progress; retry after the delay in Retry-After");
+                return Err((ApiError::too_many_requests(message, 1), true));
             }
             for (key, _) in &keys {
                 tenants.entry(key.clone()).or_default().requests += 1;
@@ -166,38 +194,66 @@ impl Admission {
         let mut admitted = Admitted { admission: self, keys: keys.into_iter().map(|(key, _)| key).collect(), bytes: 0, byte_permits: None, slot: None };
 
         let limit = match route {
-            Route::Otel => self.policy.otel_max_body,
+            Route::Otel | Route::OtelCompressed => self.policy.otel_max_body,
             Route::Batch => self.policy.batch_max_body,
         };
-        let known_length = axum::body::HttpBody::size_hint(&body).exact().and_then(|n| usize::try_from(n).ok());
+        let known_length = axum::body::HttpBody::size_hint(&*body).exact().and_then(|n| usize::try_from(n).ok());
         if known_length.is_some_and(|length| length > limit) {
-            return Err(ApiError::payload_too_large(limit));
+            return Err((ApiError::payload_too_large(limit), true));
         }
+        let weight = if compressed { GZIP_WEIGHT } else { 1 };
+        let ceiling = self.ceiling(limit, weight);
         if let Some(length) = known_length {
-            admitted.reserve(length)?;
+            admitted.reserve(length.saturating_mul(weight).min(ceiling)).map_err(|error| (error, true))?;
         }
-        let bytes = match tokio::time::timeout(self.policy.body_timeout, read_body(body, limit, known_length, &mut admitted)).await {
-            Ok(read) => read?,
+        let read = read_body(body, limit, known_length, (weight, ceiling), &mut admitted);
+        let bytes = match tokio::time::timeout(self.policy.body_timeout, read).await {
+            // A body refused midway is drained too, so its client reads the answer.
+            Ok(read) => read.map_err(|error| (error, true))?,
             Err(_) => {
-                return Err(ApiError::new(
+                return Err((ApiError::new(
                     StatusCode::REQUEST_TIMEOUT,
                     "RequestTimeoutError",
                     format!(
                         "the request body did not arrive within {} s; send smaller batches or check the connection",
                         self.policy.body_timeout.as_secs()
                     ),
-                ))
+                ), false))
             }
         };
         admitted.slot = Some(self.in_flight.try_acquire().map_err(|_| {
-            ApiError::too_many_requests("Too many ingestion requests in flight; retry after the delay in Retry-After", 1)
+            (ApiError::too_many_requests("Too many ingestion requests in flight; retry after the delay in Retry-After", 1), false)
         })?);
         Ok((admitted, bytes))
     }
 }
 
-async fn read_body(body: Body, limit: usize, known_length: Option<usize>, admitted: &mut Admitted<'_>) -> Result<Bytes, ApiError> {
-    let mut body = body;
+/// Reads and discards what is left of a refused body — bounded in bytes and time, holding no
+/// share or budget — so that the client, which reads the answer only once it has sent its
+/// body, gets the 413/429/503 rather than a connection reset.
+async fn drain(body: &mut Body) {
+    const MAX_DRAIN: usize = 64 * 1024 * 1024;
+    let discard = async {
+        let mut drained = 0;
+        while let Some(Ok(frame)) = body.frame().await {
+            drained += frame.data_ref().map_or(0, |data| data.len());
+            if drained > MAX_DRAIN {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(5), discard).await;
+}
+
+/// Reads the body up to `limit` bytes, growing the reservation as it arrives: each byte weighs
+/// `weight`, the reservation stays under `ceiling`.
+async fn read_body(
+    body: &mut Body,
+    limit: usize,
+    known_length: Option<usize>,
+    (weight, ceiling): (usize, usize),
+    admitted: &mut Admitted<'_>,
+) -> Result<Bytes, ApiError> {
     let mut buffer = BytesMut::with_capacity(known_length.unwrap_or(0).min(limit));
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|error| ApiError::invalid(format!("could not read the request body: {error}")))?;
@@ -206,8 +262,9 @@ async fn read_body(body: Body, limit: usize, known_length: Option<usize>, admitt
         if total > limit {
             return Err(ApiError::payload_too_large(limit));
         }
-        if total > admitted.bytes {
-            admitted.reserve((total + STEP).min(limit))?;
+        let weighed = total.saturating_mul(weight).min(ceiling);
+        if weighed > admitted.bytes {
+            admitted.reserve((weighed + STEP).min(ceiling))?;
         }
         buffer.extend_from_slice(&data);
     }

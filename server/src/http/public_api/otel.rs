@@ -31,9 +31,10 @@ pub async fn export(
         }
     }
     // Compressed bodies are bounded by the admission policy, decompressed ones by `otel::MAX_DECODED_BYTES`.
-    let (admitted, bytes) = state.admission.admit(&key, body, Route::Otel).await?;
     let content_type = header_str(&headers, header::CONTENT_TYPE.as_str()).map(str::to_owned);
     let content_encoding = header_str(&headers, header::CONTENT_ENCODING.as_str()).map(str::to_owned);
+    let route = if content_encoding.is_some() { Route::OtelCompressed } else { Route::Otel };
+    let (admitted, bytes) = state.admission.admit(&key, body, route).await?;
     let is_protobuf = content_type.as_deref().is_some_and(|c| c.contains("application/x-protobuf"));
     let received_at = Utc::now();
     let mapped = tokio::task::spawn_blocking(move || {
