@@ -86,6 +86,122 @@ pub struct Config {
 
     #[command(flatten)]
     pub init: HeadlessInit,
+
+    #[command(flatten)]
+    pub limits: Limits,
+}
+
+/// Connection, request and ingestion limits: what one client or one tenant can hold of the
+/// server. The defaults fit the largest allowed body inside the request timeout on a 2-core
+/// machine (docs/BENCHMARKS.md, "Overload") and bound the memory of bodies in flight.
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+#[command(next_help_heading = "Limits")]
+pub struct Limits {
+    /// Most open client connections. Past it a new connection is answered `503` with
+    /// `Retry-After` and closed (so clients back off instead of hanging in the accept queue).
+    #[arg(long, env = "LOUPE_MAX_CONNECTIONS", value_name = "N", default_value = "1024", value_parser = parse_count)]
+    pub max_connections: usize,
+
+    /// Seconds a client has to send a request's headers once it started sending them.
+    #[arg(long, env = "LOUPE_HEADER_TIMEOUT", value_name = "SECONDS", default_value = "10", value_parser = parse_positive_seconds)]
+    pub header_timeout: Duration,
+
+    /// Seconds a connection may stay open with no request in progress (keep-alive idle, or a
+    /// new connection sending nothing). Responses still streaming (live updates) are requests
+    /// in progress.
+    #[arg(long, env = "LOUPE_IDLE_TIMEOUT", value_name = "SECONDS", default_value = "60", value_parser = parse_positive_seconds)]
+    pub idle_timeout: Duration,
+
+    /// Seconds a request may take until its response starts; then `408` with a JSON body.
+    #[arg(long, env = "LOUPE_REQUEST_TIMEOUT", value_name = "SECONDS", default_value = "60", value_parser = parse_positive_seconds)]
+    pub request_timeout: Duration,
+
+    /// Seconds an ingestion request's whole body has to arrive in; then `408` with a JSON body.
+    #[arg(long, env = "LOUPE_BODY_TIMEOUT", value_name = "SECONDS", default_value = "20", value_parser = parse_positive_seconds)]
+    pub body_timeout: Duration,
+
+    /// Ingestion requests (OTLP, batch, scores) being parsed and stored at once, all projects
+    /// together; past it `429` with `Retry-After`. Bodies still arriving do not count.
+    #[arg(long, env = "LOUPE_INGEST_MAX_REQUESTS", value_name = "N", default_value = "256", value_parser = parse_count)]
+    pub ingest_max_requests: usize,
+
+    /// Ingestion requests one project may have in progress (body arriving included); past it
+    /// `429`. Requests authenticated by a public key alone (browser score widgets) get a
+    /// quarter of it.
+    #[arg(long, env = "LOUPE_INGEST_MAX_REQUESTS_PER_PROJECT", value_name = "N", default_value = "64", value_parser = parse_count)]
+    pub ingest_max_requests_per_project: usize,
+
+    /// Request body bytes of ingestion held in memory at once, all projects together (e.g.
+    /// `128MiB`; compressed OTLP bytes weigh 8 times, up to the decoded limit); past it `503`
+    /// with `Retry-After`. One project may hold a quarter of it (at least one largest body).
+    /// Parsing takes several times a body's size, so peak memory is a multiple of this.
+    #[arg(long, env = "LOUPE_INGEST_MAX_BYTES_IN_FLIGHT", value_name = "SIZE", default_value = "128MiB", value_parser = parse_size)]
+    pub ingest_max_bytes_in_flight: usize,
+
+    /// Largest OTLP request body (`POST /api/public/otel/v1/traces`), compressed as sent;
+    /// larger ones get `413`.
+    #[arg(long, env = "LOUPE_OTEL_MAX_BODY", value_name = "SIZE", default_value = "16MiB", value_parser = parse_size)]
+    pub otel_max_body: usize,
+
+    /// Largest batch ingestion or score request body (`/api/public/ingestion`,
+    /// `/api/public/scores`); Langfuse's own limit is 4.5 MB.
+    #[arg(long, env = "LOUPE_BATCH_MAX_BODY", value_name = "SIZE", default_value = "4.5MB", value_parser = parse_size)]
+    pub batch_max_body: usize,
+
+    /// Largest request body of the UI's server functions (`/api/ui/*`); larger ones get `413`.
+    #[arg(long, env = "LOUPE_UI_MAX_BODY", value_name = "SIZE", default_value = "2MiB", value_parser = parse_size)]
+    pub ui_max_body: usize,
+}
+
+impl Default for Limits {
+    /// The documented defaults (a unit test holds them equal to the flags' defaults).
+    fn default() -> Self {
+        const MIB: usize = 1024 * 1024;
+        Limits {
+            max_connections: 1024,
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(60),
+            body_timeout: Duration::from_secs(20),
+            ingest_max_requests: 256,
+            ingest_max_requests_per_project: 64,
+            ingest_max_bytes_in_flight: 128 * MIB,
+            otel_max_body: 16 * MIB,
+            batch_max_body: 4_500_000,
+            ui_max_body: 2 * MIB,
+        }
+    }
+}
+
+impl Limits {
+    /// Relations between the limits; each error names the flag to change.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let err = |setting: &'static str, message: String| Err(ConfigError { setting, message });
+        if self.ingest_max_requests_per_project > self.ingest_max_requests {
+            return err(
+                "--ingest-max-requests-per-project / LOUPE_INGEST_MAX_REQUESTS_PER_PROJECT",
+                format!("{} is more than --ingest-max-requests ({})", self.ingest_max_requests_per_project, self.ingest_max_requests),
+            );
+        }
+        let largest = self.otel_max_body.max(self.batch_max_body);
+        if self.ingest_max_bytes_in_flight < largest {
+            return err(
+                "--ingest-max-bytes-in-flight / LOUPE_INGEST_MAX_BYTES_IN_FLIGHT",
+                format!("{} bytes cannot hold one largest allowed body ({largest} bytes)", self.ingest_max_bytes_in_flight),
+            );
+        }
+        // Counted in KiB by a semaphore of at most u32::MAX >> 3 permits.
+        if self.ingest_max_bytes_in_flight > 64 * 1024 * 1024 * 1024 {
+            return err("--ingest-max-bytes-in-flight / LOUPE_INGEST_MAX_BYTES_IN_FLIGHT", "is more than 64GiB".into());
+        }
+        if self.body_timeout >= self.request_timeout {
+            return err(
+                "--body-timeout / LOUPE_BODY_TIMEOUT",
+                format!("must be shorter than --request-timeout ({} s), which would answer first", self.request_timeout.as_secs()),
+            );
+        }
+        Ok(())
+    }
 }
 
 /// Langfuse-compatible headless initialization (`LANGFUSE_INIT_*`).
@@ -135,6 +251,47 @@ fn parse_seconds(value: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(seconds))
 }
 
+fn parse_positive_seconds(value: &str) -> Result<Duration, String> {
+    match parse_seconds(value)? {
+        d if d.is_zero() => Err("must be at least 1 second".into()),
+        d if d > Duration::from_secs(24 * 3600) => Err("must be at most 86400 seconds".into()),
+        d => Ok(d),
+    }
+}
+
+fn parse_count(value: &str) -> Result<usize, String> {
+    match value.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) if n > 1_000_000 => Err("must be at most 1000000".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{value:?} is not a whole number")),
+    }
+}
+
+/// A size in bytes: `4500000`, `4.5MB` (decimal units kB, MB, GB) or `16MiB` (binary KiB,
+/// MiB, GiB); at least 1 KiB.
+fn parse_size(value: &str) -> Result<usize, String> {
+    let text = value.trim();
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let multiplier: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" | "k" => 1e3,
+        "mb" | "m" => 1e6,
+        "gb" | "g" => 1e9,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(format!("{value:?}: unknown unit; use bytes, kB, MB, GB, KiB, MiB or GiB")),
+    };
+    let number: f64 = number.parse().map_err(|_| format!("{value:?} is not a size such as 4.5MB or 16MiB"))?;
+    let bytes = (number * multiplier).round();
+    if !(1024.0..=1024.0_f64.powi(4)).contains(&bytes) {
+        return Err(format!("{value:?} must be between 1KiB and 1TiB"));
+    }
+    Ok(bytes as usize)
+}
+
 fn non_blank(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
@@ -167,6 +324,7 @@ impl Config {
             }
         }
         self.mailer()?;
+        self.limits.validate()?;
         self.init.validate()
     }
 
@@ -335,6 +493,33 @@ mod tests {
         assert!(error.to_string().contains("--addr"), "{error}");
         let error = parse(&["--log", "info,,=?"]).unwrap_err();
         assert!(error.to_string().contains("--log"), "{error}");
+    }
+
+    #[test]
+    fn limits_default_to_the_documented_values_and_are_checked() {
+        assert_eq!(parse(&[]).unwrap().limits, Limits::default());
+        assert!(parse(&[]).unwrap().validate().is_ok());
+        let config = parse(&["--otel-max-body", "8MiB", "--batch-max-body", "4.5MB", "--header-timeout", "2"]).unwrap();
+        assert_eq!(config.limits.otel_max_body, 8 * 1024 * 1024);
+        assert_eq!(config.limits.batch_max_body, 4_500_000);
+        assert_eq!(config.limits.header_timeout, Duration::from_secs(2));
+        for bad in [
+            &["--max-connections", "0"][..],
+            &["--header-timeout", "0"],
+            &["--idle-timeout", "x"],
+            &["--otel-max-body", "12 parsecs"],
+            &["--otel-max-body", "10"],
+        ] {
+            let error = parse(bad).unwrap_err();
+            assert_eq!(error.exit_code(), 2, "{bad:?}");
+            assert!(error.to_string().contains(bad[0]), "{error}");
+        }
+        let error = parse(&["--ingest-max-bytes-in-flight", "1MiB"]).unwrap().validate().unwrap_err();
+        assert!(error.setting.contains("LOUPE_INGEST_MAX_BYTES_IN_FLIGHT"), "{error}");
+        let error = parse(&["--body-timeout", "60"]).unwrap().validate().unwrap_err();
+        assert!(error.setting.contains("LOUPE_BODY_TIMEOUT"), "{error}");
+        let error = parse(&["--ingest-max-requests", "4"]).unwrap().validate().unwrap_err();
+        assert!(error.setting.contains("PER_PROJECT"), "{error}");
     }
 
     #[test]

@@ -175,28 +175,18 @@ async fn serve(
     // Listening from the start: a database that refuses LISTEN shows in the log at once.
     let live = live::Live::new(state.pool.clone());
     live.start();
-    let app = http::router_with_live(state, live.clone());
+    let app = http::router_with_limits(state, live.clone(), &config.limits);
     let listener = tokio::net::TcpListener::from_std(listener).map_err(StartupError::Serve)?;
     let local_addr = listener.local_addr().map_err(StartupError::Serve)?;
     tracing::info!(public_url = %config.public_url(), "Loupe is ready at http://{local_addr}");
 
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let app = app.into_make_service_with_connect_info::<SocketAddr>();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        let mut stop_rx = stop_rx;
-        let _ = stop_rx.wait_for(|stop| *stop).await;
-    });
-    let mut server = std::pin::pin!(std::future::IntoFuture::into_future(server));
-    tokio::select! {
-        result = &mut server => return result.map_err(StartupError::Serve),
-        _ = shutdown::signal() => {}
-    }
-    let _ = stop_tx.send(true);
-    // Open event streams would otherwise hold the drain until the grace period ends.
-    live.shutdown();
-    if tokio::time::timeout(SHUTDOWN_GRACE, &mut server).await.is_err() {
-        tracing::warn!("requests still running after {}s; closing them", SHUTDOWN_GRACE.as_secs());
-    }
+    let stopping = live.clone();
+    let stop = async move {
+        shutdown::signal().await;
+        // Open event streams would otherwise hold the drain until the grace period ends.
+        stopping.shutdown();
+    };
+    http::serve::run(listener, app, (&config.limits).into(), stop, SHUTDOWN_GRACE).await.map_err(StartupError::Serve)?;
     maintenance.abort();
     Ok(())
 }

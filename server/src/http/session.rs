@@ -38,11 +38,29 @@ fn is_page(path: &str) -> bool {
     !path.starts_with("/api/") && !path.starts_with("/pkg/") && !path.rsplit('/').next().unwrap_or("").contains('.')
 }
 
-/// `scheme://host[:port]` of a URL-ish string, lowercased.
-fn origin_of(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    let host = rest.split('/').next()?;
-    Some(format!("{}://{}", scheme.to_ascii_lowercase(), host.to_ascii_lowercase()))
+/// An origin as (scheme, host, port), the port made explicit (`http://h` = `http://h:80`), so
+/// origins compare by all three: `https://host` is not `http://host`.
+type Origin = (String, String, u16);
+
+fn origin_of(url: &str) -> Option<Origin> {
+    let url = url::Url::parse(url).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    Some((url.scheme().to_string(), url.host_str()?.to_ascii_lowercase(), url.port_or_known_default()?))
+}
+
+/// The request's own origin: its `Host` with the scheme the instance is served with — the
+/// public URL's when one is configured (behind a TLS-terminating proxy that is `https` while
+/// Loupe itself hears plain HTTP), else `http`, the only scheme Loupe serves itself.
+fn own_origin(request: &Request, state: &AppState) -> Option<Origin> {
+    let host = request.headers().get(header::HOST).and_then(|v| v.to_str().ok())?;
+    if host.contains(['/', '@', '?', '#', '\\']) {
+        return None;
+    }
+    let public = state.settings.public_url.as_deref().and_then(|url| url::Url::parse(url).ok());
+    let scheme = public.as_ref().map_or("http", |url| url.scheme());
+    origin_of(&format!("{scheme}://{host}"))
 }
 
 fn same_site(request: &Request, state: &AppState) -> bool {
@@ -50,14 +68,39 @@ fn same_site(request: &Request, state: &AppState) -> bool {
     match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         Some(origin) => {
             let Some(origin) = origin_of(origin) else { return false };
-            let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).map(str::to_ascii_lowercase);
-            let host_matches = host.is_some_and(|host| origin.split_once("://").is_some_and(|(_, o)| o == host));
-            let public_matches = state.settings.public_url.as_deref().and_then(origin_of).is_some_and(|p| p == origin);
-            host_matches || public_matches
+            let own = own_origin(request, state).is_some_and(|own| own == origin);
+            let public = state.settings.public_url.as_deref().and_then(origin_of).is_some_and(|p| p == origin);
+            own || public
         }
         // No Origin: a same-origin GET-like navigation or a non-browser client; browsers mark
         // cross-site requests with Sec-Fetch-Site.
         None => headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) != Some("cross-site"),
+    }
+}
+
+/// Server functions read their whole body; one over `limit` gets a 413 with an `AppError` body
+/// (the UI shows its message) instead of the framework's 500. Bodies are buffered here, at most
+/// `limit` bytes, and handed on.
+pub async fn limit_ui_body(State(limit): State<usize>, request: Request, next: Next) -> Response {
+    if !request.uri().path().starts_with("/api/ui/") {
+        return next.run(request).await;
+    }
+    let too_large = || {
+        let error = loupe_app::error::AppError::invalid(
+            "request",
+            format!("the request body exceeds the limit of {limit} bytes"),
+        );
+        (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(error)).into_response()
+    };
+    let length = axum::body::HttpBody::size_hint(request.body()).exact();
+    if length.is_some_and(|length| length > limit as u64) {
+        return too_large();
+    }
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await,
+        Err(error) if std::error::Error::source(&error).is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) => too_large(),
+        Err(_) => (StatusCode::BAD_REQUEST, "could not read the request body").into_response(),
     }
 }
 
@@ -196,7 +239,9 @@ mod tests {
 
     #[test]
     fn origins() {
-        assert_eq!(origin_of("HTTP://Example.com:3000/x").as_deref(), Some("http://example.com:3000"));
+        assert_eq!(origin_of("HTTP://Example.com:3000/x"), Some(("http".into(), "example.com".into(), 3000)));
+        assert_eq!(origin_of("http://example.com"), origin_of("http://example.com:80"));
+        assert_ne!(origin_of("https://example.com:3000"), origin_of("http://example.com:3000"));
         assert_eq!(origin_of("null"), None);
         assert_eq!(urlencoding("/project/a b?x=1&y=2"), "/project/a%20b%3Fx%3D1%26y%3D2");
     }

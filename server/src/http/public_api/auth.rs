@@ -9,6 +9,7 @@
 //! primary-key probe), so revoking a key or deleting its project takes effect at once.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -69,12 +70,22 @@ pub struct KeyCache {
     entries: Mutex<HashMap<[u8; 32], (Instant, Cached)>>,
     /// argon2 is CPU-bound: at most two verifications at a time, off the async workers.
     hashing: Semaphore,
+    /// argon2 verifications run (known and unknown keys alike), for tests.
+    verifications: AtomicU64,
 }
 
 impl Default for KeyCache {
     fn default() -> Self {
-        KeyCache { entries: Mutex::new(HashMap::new()), hashing: Semaphore::new(2) }
+        KeyCache { entries: Mutex::new(HashMap::new()), hashing: Semaphore::new(2), verifications: AtomicU64::new(0) }
     }
+}
+
+/// A hash of a random secret with the same parameters as stored keys: an unknown public key is
+/// verified against it, so it costs as much as a wrong secret for a known one and the answer's
+/// timing does not tell which public keys exist (as sign-in does with `accounts::decoy_hash`).
+fn decoy_hash() -> &'static SecretHash {
+    static DECOY: std::sync::OnceLock<SecretHash> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| SecretHash::of(&uuid::Uuid::new_v4().to_string()))
 }
 
 impl KeyCache {
@@ -103,6 +114,23 @@ impl KeyCache {
     pub fn clear(&self) {
         self.entries.lock().expect("key cache lock").clear();
     }
+
+    /// How many argon2 verifications this cache has run.
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
+    }
+
+    /// The one verification path: `secret` against the stored hash, or against the decoy when
+    /// the public key is unknown (which then never verifies). Same work either way.
+    async fn verify_secret(&self, stored: Option<String>, secret: String) -> Result<bool, ApiError> {
+        let permit = self.hashing.acquire().await.map_err(|_| ApiError::internal())?;
+        self.verifications.fetch_add(1, Ordering::Relaxed);
+        let known = stored.is_some();
+        let hash = stored.map(SecretHash).unwrap_or_else(|| decoy_hash().clone());
+        let verified = tokio::task::spawn_blocking(move || hash.verify(&secret)).await.map_err(|_| ApiError::internal())?;
+        drop(permit);
+        Ok(known && verified)
+    }
 }
 
 fn unauthorized(message: &str) -> ApiError {
@@ -130,13 +158,13 @@ fn parse_header(parts: &Parts) -> Result<Credentials, ApiError> {
         let mut split = decoded.splitn(3, ':');
         let public_key = split.next().unwrap_or_default().to_string();
         let secret_key = split.next().unwrap_or_default().to_string();
-        if public_key.is_empty() || secret_key.is_empty() {
+        if !plausible_key(&public_key) || !plausible_key(&secret_key) {
             return Err(unauthorized(INVALID_CREDENTIALS));
         }
         Ok(Credentials::Basic { public_key, secret_key })
     } else if let Some(token) = header.strip_prefix("Bearer ") {
         let public_key = token.trim().to_string();
-        if public_key.is_empty() {
+        if !plausible_key(&public_key) {
             return Err(unauthorized(INVALID_CREDENTIALS));
         }
         Ok(Credentials::Bearer { public_key })
@@ -144,6 +172,16 @@ fn parse_header(parts: &Parts) -> Result<Credentials, ApiError> {
         Err(unauthorized("Invalid authorization header"))
     }
 }
+
+/// Keys are checked before any query: Postgres refuses a NUL in a text parameter (which made a
+/// typo'd key a retryable 503 on every route), and no key holds control characters or runs to
+/// kilobytes. Such credentials are simply wrong: 401.
+fn plausible_key(key: &str) -> bool {
+    !key.is_empty() && key.len() <= MAX_KEY_BYTES && !key.chars().any(char::is_control)
+}
+
+/// Longer than any key Loupe issues (or an operator would choose) by far.
+const MAX_KEY_BYTES: usize = 1024;
 
 type KeyRow = (String, String, String, Option<DateTime<Utc>>);
 
@@ -213,19 +251,12 @@ async fn verify_basic(state: &PublicState, public_key: String, secret_key: Strin
         Some(Cached::Valid(..)) | Some(Cached::Invalid) => return Err(unauthorized(INVALID_CREDENTIALS)),
         None => {}
     }
-    let Some((api_key_id, project_id, secret_hash, expires_at)) = find_key(&state.pool, &public_key).await? else {
+    let row = find_key(&state.pool, &public_key).await?;
+    let verified = state.keys.verify_secret(row.as_ref().map(|(_, _, hash, _)| hash.clone()), secret_key).await?;
+    let Some((api_key_id, project_id, _, expires_at)) = row.filter(|(.., expires_at)| verified && not_expired(*expires_at)) else {
         state.keys.put(digest, Cached::Invalid);
         return Err(unauthorized(INVALID_CREDENTIALS));
     };
-    let permit = state.keys.hashing.acquire().await.map_err(|_| ApiError::internal())?;
-    let verified = tokio::task::spawn_blocking(move || SecretHash(secret_hash).verify(&secret_key))
-        .await
-        .map_err(|_| ApiError::internal())?;
-    drop(permit);
-    if !verified || !not_expired(expires_at) {
-        state.keys.put(digest, Cached::Invalid);
-        return Err(unauthorized(INVALID_CREDENTIALS));
-    }
     let key = ProjectKey { project_id, api_key_id, public_key };
     state.keys.put(digest, Cached::Valid(key.clone(), expires_at));
     touch_last_used(&state.pool, &key.api_key_id).await;
@@ -268,5 +299,33 @@ impl FromRequestParts<PublicState> for ScoreAccess {
                 Ok(ScoreAccess { key: verify_bearer(state, public_key).await?, level: AccessLevel::Scores })
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn unknown_keys_and_wrong_secrets_take_the_same_verification() {
+        let cache = KeyCache::default();
+        let stored = SecretHash::of("sk-lf-right").0;
+        assert!(!cache.verify_secret(None, "sk-lf-right".into()).await.unwrap(), "an unknown key never verifies");
+        assert_eq!(cache.verifications(), 1, "an unknown key is hashed like a known one");
+        assert!(!cache.verify_secret(Some(stored.clone()), "sk-lf-wrong".into()).await.unwrap());
+        assert_eq!(cache.verifications(), 2);
+        assert!(cache.verify_secret(Some(stored), "sk-lf-right".into()).await.unwrap());
+        // The decoy has the stored keys' parameters, so it costs the same to check.
+        let decoy = decoy_hash().0.split('$').nth(3).map(str::to_owned);
+        assert_eq!(decoy, SecretHash::of("x").0.split('$').nth(3).map(str::to_owned));
+    }
+
+    #[test]
+    fn implausible_keys_are_refused_before_any_query() {
+        assert!(plausible_key("pk-lf-1234"));
+        assert!(!plausible_key(""));
+        assert!(!plausible_key("pk-lf\0"));
+        assert!(!plausible_key("pk\u{7f}"));
+        assert!(!plausible_key(&"k".repeat(MAX_KEY_BYTES + 1)));
     }
 }

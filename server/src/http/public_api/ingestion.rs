@@ -10,17 +10,17 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::auth::{AccessLevel, ScoreAccess};
-use super::body::read_limited;
+use super::admission::Route;
 use super::error::{ApiError, ApiResult};
 use super::PublicState;
-use crate::ingest::{self, legacy, scores};
+use crate::ingest::{legacy, scores};
 
-/// Langfuse's limit (Next.js body parser).
+/// Langfuse's limit (Next.js body parser): the default of `--batch-max-body`, applied by the
+/// admission policy.
 pub const MAX_BODY_BYTES: usize = 4_500_000;
 
 pub async fn batch(State(state): State<PublicState>, access: ScoreAccess, body: Body) -> ApiResult<Response> {
-    let _slot = state.admission.enter()?;
-    let bytes = read_limited(body, MAX_BODY_BYTES).await?;
+    let (admitted, bytes) = state.admission.admit(&access, body, Route::Batch).await?;
     let request: Value = serde_json::from_slice(&bytes).map_err(|error| {
         ApiError { error: json!(format!("body is not valid JSON: {error}")), ..ApiError::invalid("Invalid request data") }
     })?;
@@ -56,11 +56,9 @@ pub async fn batch(State(state): State<PublicState>, access: ScoreAccess, body: 
         }
     }
 
-    let permit = state.admission.writer().await?;
     let started = std::time::Instant::now();
     let batch = std::mem::take(&mut parsed.batch);
-    let stored = ingest::store(&state.pool, &state.pricing, &project_id, batch).await?;
-    drop(permit);
+    let stored = admitted.store(&state, &project_id, batch).await?;
     tracing::debug!(summary = ?stored.summary, elapsed_ms = started.elapsed().as_millis() as u64, "ingestion batch stored");
     parsed.refuse(&stored.unstored);
 

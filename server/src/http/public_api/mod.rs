@@ -35,6 +35,7 @@ use sqlx::PgPool;
 use tower_http::cors::{Any, CorsLayer};
 
 use super::health;
+use crate::config::Limits;
 use crate::pricing::Pricing;
 
 /// A confirmation body, `{"message": "..."}` (Langfuse's answer to deletions).
@@ -58,11 +59,15 @@ pub struct PublicState {
 
 impl PublicState {
     pub fn new(pool: PgPool) -> Self {
+        PublicState::with_limits(pool, &Limits::default())
+    }
+
+    pub fn with_limits(pool: PgPool, limits: &Limits) -> Self {
         PublicState {
             pricing: Arc::new(Pricing::new(pool.clone())),
             pool,
             keys: Arc::default(),
-            admission: Arc::default(),
+            admission: Arc::new(admission::Admission::new(limits.into())),
             media: None,
             public_url: None,
         }
@@ -123,8 +128,12 @@ pub fn router<S>(state: PublicState) -> Router<S> {
 }
 
 pub fn router_for(app: &AppState) -> Router<AppState> {
+    router_with_limits(app, &Limits::default())
+}
+
+pub fn router_with_limits(app: &AppState, limits: &Limits) -> Router<AppState> {
     let media = app.settings.media.as_ref().map(|m| Arc::new(crate::media::MediaStore::new(m.dir.clone(), &m.secret)));
-    router(PublicState { media, public_url: app.settings.public_url.clone(), ..PublicState::new(app.pool.clone()) })
+    router(PublicState { media, public_url: app.settings.public_url.clone(), ..PublicState::with_limits(app.pool.clone(), limits) })
 }
 
 async fn not_found(method: Method, OriginalUri(uri): OriginalUri) -> Response {

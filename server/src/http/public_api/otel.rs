@@ -8,8 +8,8 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 
+use super::admission::Route;
 use super::auth::ProjectAccess;
-use super::body::read_limited;
 use super::error::{ApiError, ApiResult};
 use super::PublicState;
 use std::collections::HashMap;
@@ -18,11 +18,8 @@ use opentelemetry_proto::tonic::collector::trace::v1::{ExportTracePartialSuccess
 use prost::Message;
 use serde_json::json;
 
-use crate::ingest::otel::{self, MappedExport, OtelRequestError};
 use crate::ingest;
-
-/// Compressed bodies are bounded here, decompressed ones by `otel::MAX_DECODED_BYTES`.
-pub const MAX_BODY_BYTES: usize = otel::MAX_DECODED_BYTES;
+use crate::ingest::otel::{self, MappedExport, OtelRequestError};
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
@@ -40,10 +37,11 @@ pub async fn export(
             _ => return Err(ApiError::invalid(format!("x-langfuse-ingestion-version: unsupported value {version:?}; at most 4"))),
         }
     }
-    let _slot = state.admission.enter()?;
-    let bytes = read_limited(body, MAX_BODY_BYTES).await?;
+    // Compressed bodies are bounded by the admission policy, decompressed ones by `otel::MAX_DECODED_BYTES`.
     let content_type = header_str(&headers, header::CONTENT_TYPE.as_str()).map(str::to_owned);
     let content_encoding = header_str(&headers, header::CONTENT_ENCODING.as_str()).map(str::to_owned);
+    let route = if content_encoding.is_some() { Route::OtelCompressed } else { Route::Otel };
+    let (admitted, bytes) = state.admission.admit(&key, body, route).await?;
     let is_protobuf = content_type.as_deref().is_some_and(|c| c.contains("application/x-protobuf"));
     let received_at = Utc::now();
     let mapped = tokio::task::spawn_blocking(move || {
@@ -61,9 +59,7 @@ pub async fn export(
     for observation in &batch.observations {
         *spans_per_trace.entry(observation.trace_id.clone()).or_default() += 1;
     }
-    let permit = state.admission.writer().await?;
-    let stored = ingest::store(&state.pool, &state.pricing, &key.project_id, batch).await?;
-    drop(permit);
+    let stored = admitted.store(&state, &key.project_id, batch).await?;
     let refused_when_mapped = rejected_spans.len();
     let mut unstored_spans = 0;
     for unstored in stored.unstored {

@@ -12,17 +12,17 @@ use chrono::Utc;
 use serde_json::{json, Value};
 
 use super::auth::ScoreAccess;
-use super::body::read_limited;
+use super::admission::Route;
 use super::error::{ApiError, ApiResult};
 use super::PublicState;
 use crate::ingest::model::IngestBatch;
 use crate::ingest::{self, scores};
 
+/// The default limit (`--batch-max-body`; the admission policy applies it).
 pub const MAX_BODY_BYTES: usize = 4_500_000;
 
 pub async fn create(State(state): State<PublicState>, access: ScoreAccess, body: Body) -> ApiResult<Response> {
-    let _slot = state.admission.enter()?;
-    let bytes = read_limited(body, MAX_BODY_BYTES).await?;
+    let (admitted, bytes) = state.admission.admit(&access, body, Route::Batch).await?;
     let request: Value = serde_json::from_slice(&bytes)
         .map_err(|error| ApiError::invalid(format!("Invalid request data: body is not valid JSON: {error}")))?;
     let project_id = access.key.project_id;
@@ -59,9 +59,7 @@ pub async fn create(State(state): State<PublicState>, access: ScoreAccess, body:
     let ids: Vec<String> = batch.scores.iter().map(|s| s.id.clone()).collect();
     let units: Vec<ingest::Unit> = batch.scores.iter().map(ingest::score_unit).collect();
     let mut accepted = ids.len();
-    let permit = state.admission.writer().await?;
-    let stored = ingest::store(&state.pool, &state.pricing, &project_id, batch).await?;
-    drop(permit);
+    let stored = admitted.store(&state, &project_id, batch).await?;
     // Only a score the database refused on its own lands here (one unit per score's trace).
     for unstored in stored.unstored {
         let status = StatusCode::from_u16(unstored.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

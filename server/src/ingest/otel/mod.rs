@@ -48,8 +48,11 @@ use chrono::{DateTime, Utc};
 
 use super::model::IngestBatch;
 
-/// Upper bound on a decompressed export (the Python SDK caps its batches at 64 MiB).
-pub const MAX_DECODED_BYTES: usize = 64 * 1024 * 1024;
+/// Upper bound on a decompressed export. The Python SDK caps its batches at 64 MiB, but a 43 MB
+/// export could not be stored within the 60 s request timeout (a retrying exporter then never
+/// got it in); 32 MiB (≈ 29,000 spans of 1.1 KB) took 34 s in a debug build on 2 busy cores
+/// (docs/BENCHMARKS.md, "Overload"), so larger exports get a 413 the exporter does not retry.
+pub const MAX_DECODED_BYTES: usize = 32 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum OtelRequestError {
