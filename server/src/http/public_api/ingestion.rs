@@ -13,7 +13,7 @@ use super::auth::{AccessLevel, ScoreAccess};
 use super::admission::Route;
 use super::error::{ApiError, ApiResult};
 use super::PublicState;
-use crate::ingest::{legacy, scores};
+use crate::ingest::{self, legacy, scores};
 
 /// Langfuse's limit (Next.js body parser): the default of `--batch-max-body`, applied by the
 /// admission policy.
