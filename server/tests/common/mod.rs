@@ -134,8 +134,14 @@ impl TestApi {
         }
     }
 
+    /// The router as `loupe` serves it, media storage included (under a directory of this test
+    /// process, so the media routes are real in every test).
     pub fn router(&self) -> axum::Router {
-        self.router_with(Default::default())
+        let media = loupe_app::state::MediaSettings {
+            dir: std::env::temp_dir().join(format!("loupe-test-media-{}", std::process::id())),
+            secret: "the test process's secret, 32+ chars".into(),
+        };
+        self.router_with(loupe_app::state::InstanceSettings { media: Some(media), ..Default::default() })
     }
 
     pub fn router_with(&self, settings: loupe_app::state::InstanceSettings) -> axum::Router {
