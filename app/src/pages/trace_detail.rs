@@ -352,8 +352,10 @@ fn ObservationPanel(project_id: String, trace_id: Signal<String>, selected: RwSi
             }
         }
     });
-    // While the next observation loads, the resource still holds the previous one.
-    move || match detail.get() {
+    // While the next observation loads, the resource still holds the previous one. `try_get`:
+    // when the page is torn down mid-render (a client that leaves during SSR streaming) the
+    // resource is already disposed, and `get` would panic the render thread.
+    move || match detail.try_get().flatten() {
         None => view! { <Skeleton label="Loading the observation" /> }.into_any(),
         Some(Ok(Some(detail))) => view! { <ObservationBody detail /> }.into_any(),
         Some(Ok(None)) => view! { <p class="px-4 py-6 text-sm text-zinc-500">"Select an observation to see its details."</p> }.into_any(),
