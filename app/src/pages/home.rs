@@ -229,6 +229,9 @@ fn InstanceStatus() -> impl IntoView {
     let status = Resource::new(move || refresh.get(), |_| get_system_status());
     // True while a re-check is in flight: the old values stay visible, the button says so.
     let checking = RwSignal::new(false);
+    // `try_get`: a client that leaves while the page streams disposes the signal before the last
+    // render effects run; `get` would then panic the server's render thread.
+    let is_checking = move || checking.try_get().unwrap_or(false);
     view! {
         <section class="mt-8 rounded-lg border border-zinc-200 dark:border-zinc-800" aria-labelledby="status-heading">
                 <div class="flex items-center justify-between border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">
@@ -237,11 +240,11 @@ fn InstanceStatus() -> impl IntoView {
                         type="button"
                         data-testid="recheck"
                         class="rounded-md border border-zinc-200 px-2.5 py-1 text-xs font-medium hover:bg-zinc-50 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 disabled:opacity-50 dark:border-zinc-700 dark:hover:bg-zinc-800"
-                        disabled=move || checking.get()
-                        aria-busy=move || checking.get().to_string()
+                        disabled=is_checking
+                        aria-busy=move || is_checking().to_string()
                         on:click=move |_| refresh.update(|n| *n += 1)
                     >
-                        {move || if checking.get() { "Checking…" } else { "Check again" }}
+                        {move || if is_checking() { "Checking…" } else { "Check again" }}
                     </button>
                 </div>
                 <Transition fallback=StatusSkeleton set_pending=checking>
