@@ -13,9 +13,10 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
-/// The largest attachment accepted (Langfuse's self-hosted default is 1 GB; one request body must
-/// also arrive within the request timeout, so Loupe keeps it smaller).
-pub const MAX_BYTES: i64 = 50 * 1024 * 1024;
+/// The largest attachment accepted (Langfuse's self-hosted default is 1 GB). An upload is a
+/// request body like any other: it must arrive within the body timeout and fit one project's
+/// share of the bodies held in memory (`admission`, at least 32 MiB), so Loupe keeps it there.
+pub const MAX_BYTES: i64 = 32 * 1024 * 1024;
 
 /// How long a signed upload or download URL is valid.
 pub const URL_LIFETIME: Duration = Duration::from_secs(3600);

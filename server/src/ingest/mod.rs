@@ -47,6 +47,9 @@ pub struct Unstored {
     /// 400 when the database refused a value, 500 for anything else.
     pub status: u16,
     pub message: String,
+    /// How many observations and scores the unit held (the spans and scores to report refused).
+    pub observations: usize,
+    pub scores: usize,
 }
 
 /// The outcome of [`store`]: everything but `unstored` is committed.
@@ -98,8 +101,14 @@ pub async fn store(pool: &PgPool, pricing: &Pricing, project_id: &str, batch: In
                             (500, "could not be stored because of a server error; the details are in the server log".to_string())
                         }
                     };
-                    let unit = group.pop().expect("one unit").0;
-                    stored.unstored.push(Unstored { message: format!("{unit}: {message}"), unit, status });
+                    let (unit, batch) = group.pop().expect("one unit");
+                    stored.unstored.push(Unstored {
+                        message: format!("{unit}: {message}"),
+                        unit,
+                        status,
+                        observations: batch.observations.len(),
+                        scores: batch.scores.len(),
+                    });
                 }
                 _ => {
                     let second = group.split_off(group.len() / 2);
@@ -131,38 +140,30 @@ pub fn score_unit(score: &model::ScoreRecord) -> Unit {
 fn units(batch: IngestBatch) -> Vec<(Unit, IngestBatch)> {
     let mut index: std::collections::HashMap<Unit, usize> = std::collections::HashMap::new();
     let mut out: Vec<(Unit, IngestBatch)> = Vec::new();
-    let mut slot = |unit: Unit| -> usize {
-        *index.entry(unit.clone()).or_insert_with(|| {
-            out.push((unit, IngestBatch::default()));
-            out.len() - 1
-        })
-    };
     let IngestBatch { traces, observations, scores } = batch;
-    let mut placed: Vec<(usize, Placed)> = Vec::with_capacity(traces.len() + observations.len() + scores.len());
     for trace in traces {
-        placed.push((slot(Unit::Trace(trace.id.clone())), Placed::Trace(trace)));
+        unit_of(&mut index, &mut out, Unit::Trace(trace.id.clone())).traces.push(trace);
     }
     for observation in observations {
-        placed.push((slot(Unit::Trace(observation.trace_id.clone())), Placed::Observation(Box::new(observation))));
+        unit_of(&mut index, &mut out, Unit::Trace(observation.trace_id.clone())).observations.push(observation);
     }
     for score in scores {
-        placed.push((slot(score_unit(&score)), Placed::Score(Box::new(score))));
-    }
-    for (i, item) in placed {
-        let batch = &mut out[i].1;
-        match item {
-            Placed::Trace(t) => batch.traces.push(t),
-            Placed::Observation(o) => batch.observations.push(*o),
-            Placed::Score(s) => batch.scores.push(*s),
-        }
+        unit_of(&mut index, &mut out, score_unit(&score)).scores.push(score);
     }
     out
 }
 
-enum Placed {
-    Trace(model::TracePatch),
-    Observation(Box<model::ObservationPatch>),
-    Score(Box<model::ScoreRecord>),
+/// The batch of `unit` in `out`, appended when new.
+fn unit_of<'a>(
+    index: &mut std::collections::HashMap<Unit, usize>,
+    out: &'a mut Vec<(Unit, IngestBatch)>,
+    unit: Unit,
+) -> &'a mut IngestBatch {
+    let i = *index.entry(unit.clone()).or_insert_with(|| {
+        out.push((unit, IngestBatch::default()));
+        out.len() - 1
+    });
+    &mut out[i].1
 }
 
 #[cfg(test)]

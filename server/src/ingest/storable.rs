@@ -191,15 +191,10 @@ pub fn observation(patch: &mut ObservationPatch) -> Result<(), Refusal> {
     opt_json(&mut usage.legacy);
     opt_json(&mut usage.details);
     if usage.gen_ai.keys().any(|k| k.contains('\0')) {
-        usage.gen_ai = std::mem::take(&mut usage.gen_ai).into_iter().map(|(mut k, v)| (text_in(&mut k), v)).collect();
+        usage.gen_ai = std::mem::take(&mut usage.gen_ai).into_iter().map(|(k, v)| (k.replace('\0', "\u{FFFD}"), v)).collect();
     }
     opt_json(otel_attributes);
     Ok(())
-}
-
-fn text_in(s: &mut String) -> String {
-    text(s);
-    std::mem::take(s)
 }
 
 /// Makes a score storable, or names the value that cannot be.

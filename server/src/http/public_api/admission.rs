@@ -43,6 +43,9 @@ pub enum Route {
     OtelCompressed,
     /// `/ingestion` and `/scores`.
     Batch,
+    /// The bytes of a media attachment, to its signed upload URL (at most `media::MAX_BYTES`,
+    /// which stays within one project's share of the budget).
+    Media,
 }
 
 /// Who sends: the project, and the public key when it authenticated alone.
@@ -196,6 +199,7 @@ impl Admission {
         let limit = match route {
             Route::Otel | Route::OtelCompressed => self.policy.otel_max_body,
             Route::Batch => self.policy.batch_max_body,
+            Route::Media => crate::media::MAX_BYTES as usize,
         };
         let known_length = axum::body::HttpBody::size_hint(&*body).exact().and_then(|n| usize::try_from(n).ok());
         if known_length.is_some_and(|length| length > limit) {

@@ -19,8 +19,8 @@ use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use super::admission::{Route, Tenant};
 use super::auth::ProjectAccess;
-use super::body::read_limited;
 use super::error::{ApiError, ApiResult};
 use super::params::{json_body, PathId};
 use super::PublicState;
@@ -52,7 +52,7 @@ fn signed_url(store: &MediaStore, base: &str, access: Access, project_id: &str, 
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct UploadRequest {
     trace_id: Option<String>,
     observation_id: Option<String>,
@@ -125,7 +125,9 @@ fn forbidden() -> ApiError {
     ApiError::new(StatusCode::FORBIDDEN, "AccessDenied", "the media URL's signature is invalid or has expired; ask for a new one")
 }
 
-/// The bytes, to a signed upload URL: checked against the declared length and hash.
+/// The bytes, to a signed upload URL: admitted like every ingestion body (per-project share and
+/// the process's budget of bodies in memory, body timeout), then checked against the declared
+/// length and hash.
 pub async fn upload(
     State(state): State<PublicState>,
     Path((project_id, media_id)): Path<(String, String)>,
@@ -138,7 +140,11 @@ pub async fn upload(
         return Err(forbidden());
     }
     let media = store::media::get(&state.pool, &project_id, &media_id).await?.ok_or_else(|| ApiError::not_found("media not found"))?;
-    let bytes = read_limited(body, media.content_length as usize).await?;
+    let tenant = Tenant { project_id: project_id.clone(), public_key_only: None };
+    let (_admitted, bytes) = state.admission.admit(tenant, body, Route::Media).await?;
+    if bytes.len() as i64 > media.content_length {
+        return Err(ApiError::payload_too_large(media.content_length as usize));
+    }
     if bytes.len() as i64 != media.content_length {
         return Err(ApiError::invalid(format!("the body has {} bytes; {} were declared", bytes.len(), media.content_length)));
     }

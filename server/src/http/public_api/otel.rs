@@ -12,13 +12,10 @@ use super::admission::Route;
 use super::auth::ProjectAccess;
 use super::error::{ApiError, ApiResult};
 use super::PublicState;
-use std::collections::HashMap;
-
 use opentelemetry_proto::tonic::collector::trace::v1::{ExportTracePartialSuccess, ExportTraceServiceResponse};
 use prost::Message;
 use serde_json::json;
 
-use crate::ingest;
 use crate::ingest::otel::{self, MappedExport, OtelRequestError};
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -55,17 +52,11 @@ pub async fn export(
         other => ApiError::invalid(other.to_string()),
     })?;
     let spans = batch.observations.len();
-    let mut spans_per_trace: HashMap<String, usize> = HashMap::new();
-    for observation in &batch.observations {
-        *spans_per_trace.entry(observation.trace_id.clone()).or_default() += 1;
-    }
     let stored = admitted.store(&state, &key.project_id, batch).await?;
     let refused_when_mapped = rejected_spans.len();
     let mut unstored_spans = 0;
     for unstored in stored.unstored {
-        if let ingest::Unit::Trace(trace_id) = &unstored.unit {
-            unstored_spans += spans_per_trace.get(trace_id).copied().unwrap_or(0);
-        }
+        unstored_spans += unstored.observations;
         rejected_spans.push(unstored.message);
     }
     if rejected_spans.is_empty() {

@@ -16,7 +16,7 @@ use super::admission::Route;
 use super::error::{ApiError, ApiResult};
 use super::PublicState;
 use crate::ingest::model::IngestBatch;
-use crate::ingest::{self, scores};
+use crate::ingest::scores;
 
 /// The default limit (`--batch-max-body`; the admission policy applies it).
 pub const MAX_BODY_BYTES: usize = 4_500_000;
@@ -57,7 +57,6 @@ pub async fn create(State(state): State<PublicState>, access: ScoreAccess, body:
         return Err(ApiError::new(status, "InvalidRequestError", message));
     }
     let ids: Vec<String> = batch.scores.iter().map(|s| s.id.clone()).collect();
-    let units: Vec<ingest::Unit> = batch.scores.iter().map(ingest::score_unit).collect();
     let mut accepted = ids.len();
     let stored = admitted.store(&state, &project_id, batch).await?;
     // Only a score the database refused on its own lands here (one unit per score's trace).
@@ -66,7 +65,7 @@ pub async fn create(State(state): State<PublicState>, access: ScoreAccess, body:
         if !is_array {
             return Err(ApiError::new(status, "InvalidRequestError", unstored.message));
         }
-        accepted -= units.iter().filter(|unit| **unit == unstored.unit).count();
+        accepted -= unstored.scores;
         errors.push((status, unstored.message));
     }
 
