@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use axum::body::{Body, Bytes};
 use axum::http::Request;
 use base64::Engine;
-use common::process::{loupe, sign_in_cookie, Running};
+use common::process::{loupe_on, sign_in_cookie, Running};
 use common::{TestApi, TestResponse};
 use http_body_util::BodyExt;
 use loupe_server::config::Limits;
@@ -280,18 +280,9 @@ async fn unknown_keys_and_wrong_secrets_are_answered_alike() {
 
 async fn start(args: &[&str]) -> (Running, TestApi, tempfile::TempDir) {
     let pool = common::fresh_database().await;
-    let database = pool.connect_options().get_database().unwrap().to_string();
-    let socket = pool.connect_options().get_socket().unwrap().display().to_string();
     let data = common::traversable_temp_dir();
-    let mut command = loupe();
+    let mut command = loupe_on(&pool, "conn");
     command
-        .env("DATABASE_URL", format!("postgres://postgres@localhost/{database}?host={socket}"))
-        .env("LANGFUSE_INIT_ORG_ID", "org-conn")
-        .env("LANGFUSE_INIT_PROJECT_ID", "proj-conn")
-        .env("LANGFUSE_INIT_PROJECT_PUBLIC_KEY", "pk-lf-conn")
-        .env("LANGFUSE_INIT_PROJECT_SECRET_KEY", "sk-lf-conn")
-        .env("LANGFUSE_INIT_USER_EMAIL", "conn@example.com")
-        .env("LANGFUSE_INIT_USER_PASSWORD", "admin-password")
         .arg("--data-dir")
         .arg(data.path())
         .args(args);

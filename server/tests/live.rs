@@ -393,22 +393,13 @@ async fn only_committed_writes_are_announced() {
 /// misses a change nor holds up a graceful stop.
 #[tokio::test]
 async fn the_server_streams_changes_and_stops_with_streams_open() {
-    use common::process::{loupe, sign_in_cookie, Running};
+    use common::process::{loupe_on, sign_in_cookie, Running};
     use nix::sys::signal::Signal;
 
     let pool = common::fresh_database().await;
-    let database = pool.connect_options().get_database().unwrap().to_string();
-    let socket = pool.connect_options().get_socket().unwrap().display().to_string();
     let data = common::traversable_temp_dir();
-    let mut command = loupe();
+    let mut command = loupe_on(&pool, "live");
     command
-        .env("DATABASE_URL", format!("postgres://postgres@localhost/{database}?host={socket}"))
-        .env("LANGFUSE_INIT_ORG_ID", "org-live")
-        .env("LANGFUSE_INIT_PROJECT_ID", "proj-live")
-        .env("LANGFUSE_INIT_PROJECT_PUBLIC_KEY", "pk-lf-live")
-        .env("LANGFUSE_INIT_PROJECT_SECRET_KEY", "sk-lf-live")
-        .env("LANGFUSE_INIT_USER_EMAIL", "live@example.com")
-        .env("LANGFUSE_INIT_USER_PASSWORD", "admin-password")
         .arg("--data-dir")
         .arg(data.path());
     let running = tokio::task::spawn_blocking(move || Running::start(&mut command)).await.unwrap();

@@ -21,6 +21,25 @@ pub fn loupe() -> Command {
     command
 }
 
+/// `loupe` on the test's own database (`DATABASE_URL`), with headless initialization of project
+/// `proj-{name}` (keys `pk-lf-{name}` / `sk-lf-{name}`) and its owner `{name}@example.com` /
+/// `admin-password`.
+pub fn loupe_on(pool: &sqlx::PgPool, name: &str) -> Command {
+    let options = pool.connect_options();
+    let database = options.get_database().unwrap().to_string();
+    let socket = options.get_socket().unwrap().display().to_string();
+    let mut command = loupe();
+    command
+        .env("DATABASE_URL", format!("postgres://postgres@localhost/{database}?host={socket}"))
+        .env("LANGFUSE_INIT_ORG_ID", format!("org-{name}"))
+        .env("LANGFUSE_INIT_PROJECT_ID", format!("proj-{name}"))
+        .env("LANGFUSE_INIT_PROJECT_PUBLIC_KEY", format!("pk-lf-{name}"))
+        .env("LANGFUSE_INIT_PROJECT_SECRET_KEY", format!("sk-lf-{name}"))
+        .env("LANGFUSE_INIT_USER_EMAIL", format!("{name}@example.com"))
+        .env("LANGFUSE_INIT_USER_PASSWORD", "admin-password");
+    command
+}
+
 pub fn run_to_end(command: &mut Command) -> (ExitStatus, String) {
     let output = command.stdin(Stdio::null()).output().unwrap();
     let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
