@@ -32,17 +32,31 @@ pub struct InstanceSettings {
     pub media: Option<MediaSettings>,
 }
 
-/// Media storage: files under `dir`, URLs signed with a key derived from `secret`.
+/// Media storage: files under `dir` (or in `bucket` when one is configured), URLs signed with a
+/// key derived from `secret`.
 #[derive(Clone)]
 pub struct MediaSettings {
     pub dir: std::path::PathBuf,
     pub secret: String,
+    pub bucket: Option<MediaBucket>,
 }
 
 impl std::fmt::Debug for MediaSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MediaSettings").field("dir", &self.dir).finish_non_exhaustive()
+        f.debug_struct("MediaSettings").field("dir", &self.dir).field("bucket", &self.bucket.as_ref().map(|b| &b.name)).finish_non_exhaustive()
     }
+}
+
+/// An S3-compatible bucket for media files.
+#[derive(Clone)]
+pub struct MediaBucket {
+    pub endpoint: String,
+    pub name: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub path_style: bool,
+    pub prefix: String,
 }
 
 impl Default for InstanceSettings {

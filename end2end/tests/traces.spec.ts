@@ -400,3 +400,68 @@ test("live: a new span appears in the open trace, and the list offers the new tr
   await expect(page.getByTestId("trace-row").filter({ hasText: "brand new" })).toHaveCount(1);
   await expect(page.getByTestId("new-traces")).toHaveCount(0);
 });
+
+test("media attachments: an uploaded image inline, audio with a player, a PDF as a download, also by share link", async ({ page, request, browser }) => {
+  const { createHash } = await import("node:crypto");
+  const at = (ms: number) => new Date(Date.now() - 30_000 + ms).toISOString();
+  // Uploaded as the SDKs do: POST /media, PUT the bytes to the signed URL; the data becomes a reference.
+  async function upload(bytes: Buffer, contentType: string, field: string): Promise<string> {
+    const sha = createHash("sha256").update(bytes).digest();
+    const created = await request.post("/api/public/media", { headers: { Authorization: AUTH }, data: {
+      traceId: "e2e-media", observationId: "m-gen", contentType, contentLength: bytes.length, sha256Hash: sha.toString("base64"), field } });
+    expect(created.status()).toBe(200);
+    const { mediaId, uploadUrl } = await created.json();
+    expect(mediaId).toBe(sha.toString("base64url").slice(0, 22));
+    if (uploadUrl) expect((await request.put(uploadUrl, { headers: { "Content-Type": contentType }, data: bytes })).status()).toBe(200);
+    return `@@@langfuseMedia:type=${contentType}|id=${mediaId}|source=base64_data_uri@@@`;
+  }
+  const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==", "base64");
+  const wav = Buffer.alloc(44 + 800);
+  wav.write("RIFF", 0); wav.writeUInt32LE(36 + 800, 4); wav.write("WAVEfmt ", 8); wav.writeUInt32LE(16, 16); wav.writeUInt16LE(1, 20);
+  wav.writeUInt16LE(1, 22); wav.writeUInt32LE(8000, 24); wav.writeUInt32LE(8000, 28); wav.writeUInt16LE(1, 32); wav.writeUInt16LE(8, 34);
+  wav.write("data", 36); wav.writeUInt32LE(800, 40);
+  const pdf = Buffer.from("%PDF-1.4\n% a report the model wrote\n%%EOF\n");
+  const image = await upload(png, "image/png", "input");
+  const audio = await upload(wav, "audio/wav", "input");
+  const report = await upload(pdf, "application/pdf", "output");
+  const batch = [
+    { id: "m1", type: "trace-create", timestamp: at(0), body: { id: "e2e-media", name: "with media", timestamp: at(0) } },
+    { id: "m2", type: "generation-create", timestamp: at(0), body: {
+      id: "m-gen", traceId: "e2e-media", name: "describe", model: "gpt-4o", startTime: at(0), endTime: at(400),
+      input: [{ role: "user", content: [
+        { type: "text", text: "What is in this picture and this recording?" },
+        { type: "image_url", image_url: { url: image } },
+        { type: "input_audio", input_audio: { data: audio, format: "wav" } },
+      ] }],
+      output: report } },
+  ];
+  expect((await request.post("/api/public/ingestion", { headers: { Authorization: AUTH }, data: { batch } })).status()).toBe(207);
+
+  await signIn(page, OWNER.email, OWNER.password);
+  await openHydrated(page, `/project/${PROJECT}/traces/e2e-media?observation=m-gen`);
+  const input = page.getByTestId("observation-input");
+  const shown = input.locator('[data-testid="media"][data-kind="image"] img');
+  await expect(shown).toHaveAttribute("src", new RegExp(`^/api/media/${PROJECT}/`));
+  // The image really loaded (same origin, session cookie): the browser decoded it.
+  await expect.poll(() => shown.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(1);
+  await expect(input.locator('[data-testid="media"][data-kind="audio"] audio')).toHaveAttribute("controls", "");
+  const download = page.getByTestId("observation-output").locator('[data-testid="media"][data-kind="file"] a');
+  await expect(download).toContainText("application/pdf");
+  const served = await page.request.get((await download.getAttribute("href"))!);
+  expect(served.status()).toBe(200);
+  expect(served.headers()["content-type"]).toBe("application/octet-stream");
+  expect(served.headers()["content-disposition"]).toMatch(/^attachment/);
+  // Nothing on the page loads from elsewhere.
+  expect(await page.locator("img").evaluateAll((imgs) => imgs.filter((i) => !(i as HTMLImageElement).src.startsWith(location.origin + "/")).length)).toBe(0);
+
+  // Shared by link: a signed-out visitor sees the image too.
+  await page.getByTestId("share-toggle").click();
+  await expect(page.getByTestId("share-toggle")).toHaveAttribute("aria-checked", "true");
+  const link = (await page.getByTestId("share-url").textContent())!;
+  const visitor = await browser.newContext();
+  const visitorPage = await visitor.newPage();
+  await openHydrated(visitorPage, `${link}?observation=m-gen`);
+  const visitorImage = visitorPage.getByTestId("observation-input").locator('[data-testid="media"][data-kind="image"] img');
+  await expect.poll(() => visitorImage.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(1);
+  await visitor.close();
+});

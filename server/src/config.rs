@@ -85,6 +85,9 @@ pub struct Config {
     pub email_from: Option<String>,
 
     #[command(flatten)]
+    pub media_bucket: MediaBucketConfig,
+
+    #[command(flatten)]
     pub init: HeadlessInit,
 
     #[command(flatten)]
@@ -324,6 +327,7 @@ impl Config {
             }
         }
         self.mailer()?;
+        self.media_bucket.settings()?;
         self.limits.validate()?;
         self.init.validate()
     }
@@ -567,5 +571,62 @@ mod tests {
         assert_eq!(project.name, "proj-1");
         assert_eq!(project.key_pair, Some(("pk-lf-1".into(), "sk-lf-1".into())));
         assert_eq!(plan.user.unwrap().email, "a@example.com");
+    }
+}
+
+/// An S3-compatible bucket for media attachments instead of the data directory (the variables are
+/// Langfuse's, so a Langfuse configuration carries over). Needed when several replicas share one
+/// database: each can then read what another received.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct MediaBucketConfig {
+    /// Bucket name. Setting it moves media from <DATA_DIR>/media to the bucket.
+    #[arg(long = "media-bucket", env = "LANGFUSE_S3_MEDIA_UPLOAD_BUCKET", value_name = "NAME")]
+    pub bucket: Option<String>,
+    /// The S3 API's URL, e.g. https://s3.eu-central-1.amazonaws.com or http://minio:9000.
+    #[arg(long = "media-bucket-endpoint", env = "LANGFUSE_S3_MEDIA_UPLOAD_ENDPOINT", value_name = "URL")]
+    pub endpoint: Option<Url>,
+    #[arg(long = "media-bucket-region", env = "LANGFUSE_S3_MEDIA_UPLOAD_REGION", value_name = "REGION", default_value = "us-east-1")]
+    pub region: String,
+    #[arg(long = "media-bucket-access-key-id", env = "LANGFUSE_S3_MEDIA_UPLOAD_ACCESS_KEY_ID", value_name = "ID", hide_env_values = true)]
+    pub access_key_id: Option<String>,
+    #[arg(long = "media-bucket-secret-access-key", env = "LANGFUSE_S3_MEDIA_UPLOAD_SECRET_ACCESS_KEY", value_name = "KEY", hide_env_values = true)]
+    pub secret_access_key: Option<String>,
+    /// Address the bucket as <endpoint>/<bucket> (MinIO and most self-hosted stores) rather than
+    /// <bucket>.<endpoint> (AWS).
+    #[arg(long = "media-bucket-path-style", env = "LANGFUSE_S3_MEDIA_UPLOAD_FORCE_PATH_STYLE", value_name = "BOOL", default_value = "false",
+          action = clap::ArgAction::Set)]
+    pub path_style: bool,
+    /// Key prefix inside the bucket, e.g. `loupe/`.
+    #[arg(long = "media-bucket-prefix", env = "LANGFUSE_S3_MEDIA_UPLOAD_PREFIX", value_name = "PREFIX", default_value = "")]
+    pub prefix: String,
+}
+
+impl MediaBucketConfig {
+    /// The bucket's settings when one is configured; every setting it needs, or an error naming
+    /// the missing one.
+    pub fn settings(&self) -> Result<Option<loupe_app::state::MediaBucket>, ConfigError> {
+        let Some(name) = &self.bucket else {
+            return Ok(None);
+        };
+        let missing = |setting: &'static str| ConfigError { setting, message: "is needed with LANGFUSE_S3_MEDIA_UPLOAD_BUCKET".into() };
+        let endpoint = self.endpoint.clone().ok_or_else(|| missing("--media-bucket-endpoint / LANGFUSE_S3_MEDIA_UPLOAD_ENDPOINT"))?;
+        if !matches!(endpoint.scheme(), "http" | "https") || endpoint.host_str().is_none() {
+            return Err(ConfigError {
+                setting: "--media-bucket-endpoint / LANGFUSE_S3_MEDIA_UPLOAD_ENDPOINT",
+                message: format!("must be an http:// or https:// URL with a host, got {endpoint}"),
+            });
+        }
+        let access_key_id = self.access_key_id.clone().ok_or_else(|| missing("--media-bucket-access-key-id / LANGFUSE_S3_MEDIA_UPLOAD_ACCESS_KEY_ID"))?;
+        let secret_access_key =
+            self.secret_access_key.clone().ok_or_else(|| missing("--media-bucket-secret-access-key / LANGFUSE_S3_MEDIA_UPLOAD_SECRET_ACCESS_KEY"))?;
+        Ok(Some(loupe_app::state::MediaBucket {
+            endpoint: endpoint.to_string(),
+            name: name.clone(),
+            region: self.region.clone(),
+            access_key_id,
+            secret_access_key,
+            path_style: self.path_style,
+            prefix: self.prefix.clone(),
+        }))
     }
 }

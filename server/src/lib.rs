@@ -109,7 +109,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     let listener = bind(config.addr)?;
     let data_dir = DataDir::open(&config.data_dir)?;
     let secret = data_dir.secret(config.secret.as_deref())?;
-    let media = loupe_app::state::MediaSettings { dir: data_dir.media_dir(), secret };
+    let media = loupe_app::state::MediaSettings { dir: data_dir.media_dir(), secret, bucket: config.media_bucket.settings()? };
 
     let site_root = resolve_site_root(config.site_root.as_ref());
     if !site_root.join("pkg").join("loupe.js").is_file() {
@@ -170,7 +170,7 @@ async fn serve(
         media: Some(media.clone()),
     };
     let state = AppState { leptos_options: leptos_options(site_root, config.addr), pool, database_mode, settings };
-    let media_store = media::MediaStore::new(media.dir, &media.secret);
+    let media_store = media::MediaStore::from_settings(&state.settings);
     let maintenance = tokio::spawn(maintenance::run(state.pool.clone(), media_store));
     // Listening from the start: a database that refuses LISTEN shows in the log at once.
     let live = live::Live::new(state.pool.clone());

@@ -13,7 +13,7 @@ const IDLE_INTERVAL: Duration = Duration::from_secs(60);
 /// Rows per purge batch: big enough to make progress, small enough to keep each statement short.
 const PURGE_BATCH: i64 = 5_000;
 
-pub async fn run(pool: PgPool, media: crate::media::MediaStore) {
+pub async fn run(pool: PgPool, media: Option<std::sync::Arc<crate::media::MediaStore>>) {
     loop {
         let purged = purge_deleted_projects(&pool).await;
         if let Err(error) = loupe_app::store::user_sessions::delete_expired(&pool, chrono::Utc::now()).await {
@@ -22,10 +22,12 @@ pub async fn run(pool: PgPool, media: crate::media::MediaStore) {
         if let Err(error) = loupe_app::auth::throttle::prune(&pool).await {
             tracing::debug!(%error, "could not prune sign-in failures");
         }
-        match media.remove_orphans(&pool).await {
-            Ok(0) => {}
-            Ok(removed) => tracing::info!(files = removed, "removed media files no project uses"),
-            Err(error) => tracing::debug!(%error, "could not look for unused media files"),
+        if let Some(media) = &media {
+            match media.remove_orphans(&pool).await {
+                Ok(0) => {}
+                Ok(removed) => tracing::info!(files = removed, "removed media files no project uses"),
+                Err(error) => tracing::debug!(%error, "could not look for unused media files"),
+            }
         }
         // Keep going at once while a purge is in progress; otherwise idle.
         let pause = if purged > 0 { Duration::from_millis(50) } else { IDLE_INTERVAL };

@@ -1,5 +1,6 @@
 //! Media attachments' bytes: files under `<data dir>/media/<2 hex>/<sha256 hex>`, needing no
-//! service beside Postgres. Content-addressed, so the same bytes are kept once whichever project
+//! service beside Postgres, or objects in an S3-compatible bucket when one is configured
+//! (`bucket`). Content-addressed, so the same bytes are kept once whichever project
 //! sent them (a project reaches a file only through its own `media` row); written to a temporary
 //! file, synced and renamed, so a file under its hash is always complete. Upload and download URLs
 //! are Loupe URLs signed with HMAC-SHA256 under a key derived from `LOUPE_SECRET`, with an expiry:
@@ -12,6 +13,8 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
+
+mod bucket;
 
 /// The largest attachment accepted (Langfuse's self-hosted default is 1 GB). An upload is a
 /// request body like any other: it must arrive within the body timeout and fit one project's
@@ -70,19 +73,40 @@ impl Access {
 }
 
 pub struct MediaStore {
-    dir: PathBuf,
+    files: Files,
     key: [u8; 32],
 }
 
+/// Where the bytes are.
+enum Files {
+    /// `<dir>/<2 hex>/<sha256 hex>`.
+    Dir(PathBuf),
+    /// `<prefix>media/<sha256 hex>` in an S3-compatible bucket.
+    Bucket(Box<bucket::MediaBucket>),
+}
+
 impl MediaStore {
+    /// Files under `dir`.
     pub fn new(dir: PathBuf, secret: &str) -> MediaStore {
-        // A key of its own, so a signature here is worth nothing anywhere else the secret is used.
-        let key: [u8; 32] = Sha256::new().chain_update(b"loupe media urls v1\0").chain_update(secret.as_bytes()).finalize().into();
-        MediaStore { dir, key }
+        MediaStore { files: Files::Dir(dir), key: url_key(secret) }
     }
 
-    fn path(&self, sha256_hex: &str) -> PathBuf {
-        self.dir.join(&sha256_hex[..2]).join(sha256_hex)
+    /// The store the instance's settings describe, if media are configured: the bucket when one
+    /// is, else the directory. A bucket whose settings cannot make a URL (checked at start by
+    /// `Config::validate`) leaves media unconfigured rather than writing elsewhere.
+    pub fn from_settings(settings: &loupe_app::state::InstanceSettings) -> Option<std::sync::Arc<MediaStore>> {
+        let media = settings.media.as_ref()?;
+        let files = match &media.bucket {
+            None => Files::Dir(media.dir.clone()),
+            Some(bucket) => match bucket::MediaBucket::new(bucket) {
+                Ok(bucket) => Files::Bucket(Box::new(bucket)),
+                Err(error) => {
+                    tracing::error!(%error, "the media bucket's settings are unusable; media routes answer 503");
+                    return None;
+                }
+            },
+        };
+        Some(std::sync::Arc::new(MediaStore { files, key: url_key(&media.secret) }))
     }
 
     fn mac(&self, access: Access, project_id: &str, media_id: &str, expires: i64) -> Hmac<Sha256> {
@@ -107,13 +131,22 @@ impl MediaStore {
         expires >= unix_now() && self.mac(access, project_id, media_id, expires).verify_slice(&signature).is_ok()
     }
 
-    pub fn exists(&self, sha256_hex: &str) -> bool {
-        self.path(sha256_hex).is_file()
+    /// Whether the bytes with this hash are stored.
+    pub async fn exists(&self, sha256_hex: &str) -> bool {
+        match &self.files {
+            Files::Dir(dir) => file_path(dir, sha256_hex).is_file(),
+            Files::Bucket(bucket) => bucket.exists(sha256_hex).await.unwrap_or(false),
+        }
     }
 
     /// Stores `bytes` under their hash (already checked by the caller); a no-op when present.
     pub async fn write(&self, sha256_hex: &str, bytes: bytes::Bytes) -> std::io::Result<()> {
-        let path = self.path(sha256_hex);
+        let dir = match &self.files {
+            Files::Dir(dir) => dir,
+            // A PUT replaces an object whole: readers see the old bytes or the new, never part.
+            Files::Bucket(bucket) => return bucket.put(sha256_hex, bytes).await,
+        };
+        let path = file_path(dir, sha256_hex);
         if path.is_file() {
             return Ok(());
         }
@@ -131,14 +164,21 @@ impl MediaStore {
         .map_err(std::io::Error::other)?
     }
 
+    /// The bytes with this hash; `NotFound` when there are none.
     pub async fn read(&self, sha256_hex: &str) -> std::io::Result<Vec<u8>> {
-        tokio::fs::read(self.path(sha256_hex)).await
+        match &self.files {
+            Files::Dir(dir) => tokio::fs::read(file_path(dir, sha256_hex)).await,
+            Files::Bucket(bucket) => bucket.get(sha256_hex).await,
+        }
     }
 
     /// Removes files no project names any more (trace or project deleted, retention) once they are
     /// older than an hour; returns how many.
-    pub async fn remove_orphans(&self, pool: &PgPool) -> Result<usize, sqlx::Error> {
-        let files = list_files(&self.dir);
+    pub async fn remove_orphans(&self, pool: &PgPool) -> Result<usize, OrphanError> {
+        let files = match &self.files {
+            Files::Dir(dir) => list_files(dir),
+            Files::Bucket(bucket) => bucket.list_older_than(SystemTime::now() - ORPHAN_GRACE).await?,
+        };
         if files.is_empty() {
             return Ok(0);
         }
@@ -146,12 +186,35 @@ impl MediaStore {
         let in_use = loupe_app::store::media::hashes_in_use(pool, &hashes).await?;
         let mut removed = 0;
         for (hash, path) in files {
-            if !in_use.contains(&hash) && std::fs::remove_file(&path).is_ok() {
-                removed += 1;
+            if in_use.contains(&hash) {
+                continue;
             }
+            let gone = match &self.files {
+                Files::Dir(_) => std::fs::remove_file(&path).is_ok(),
+                Files::Bucket(bucket) => bucket.delete(&hash).await.is_ok(),
+            };
+            removed += usize::from(gone);
         }
         Ok(removed)
     }
+}
+
+/// Why the orphan sweep stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum OrphanError {
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error("listing the media bucket: {0}")]
+    Bucket(#[from] std::io::Error),
+}
+
+fn url_key(secret: &str) -> [u8; 32] {
+    // A key of its own, so a signature here is worth nothing anywhere else the secret is used.
+    Sha256::new().chain_update(b"loupe media urls v1\0").chain_update(secret.as_bytes()).finalize().into()
+}
+
+fn file_path(dir: &Path, sha256_hex: &str) -> PathBuf {
+    dir.join(&sha256_hex[..2]).join(sha256_hex)
 }
 
 /// The files old enough to be judged, with their hash.

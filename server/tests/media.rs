@@ -26,7 +26,7 @@ struct Media<'a> {
 impl<'a> Media<'a> {
     fn new(api: &'a TestApi) -> Media<'a> {
         let dir = tempfile::tempdir().unwrap();
-        let settings = InstanceSettings { media: Some(MediaSettings { dir: dir.path().to_path_buf(), secret: SECRET.into() }), ..Default::default() };
+        let settings = InstanceSettings { media: Some(MediaSettings { dir: dir.path().to_path_buf(), secret: SECRET.into(), bucket: None }), ..Default::default() };
         Media { api, router: api.router_with(settings), dir }
     }
 
@@ -184,4 +184,69 @@ async fn deleting_the_trace_deletes_its_media_and_the_file_goes_when_unused() {
     std::fs::File::options().write(true).open(&path).unwrap().set_modified(old).unwrap();
     assert_eq!(store.remove_orphans(&api.pool).await.unwrap(), 1);
     assert!(!path.exists());
+}
+
+/// The trace page's `<img>`/`<audio>`/download links: `/api/media/{project}/{id}` by session,
+/// or by anyone for media of a public trace.
+#[tokio::test]
+async fn the_trace_page_reads_media_by_session_or_by_public_trace() {
+    use common::ui::Browser;
+    let api = TestApi::new().await;
+    let media = Media::new(&api);
+    let settings = InstanceSettings { media: Some(MediaSettings { dir: media.dir.path().to_path_buf(), secret: SECRET.into(), bucket: None }), ..Default::default() };
+    let trace = json!({"batch": [{"id": "e", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "with-image"}}]});
+    assert_eq!(api.call("POST", "/api/public/ingestion", Some(trace)).await.status, StatusCode::MULTI_STATUS);
+    let png = b"\x89PNG\r\n\x1a\n the trace page's image".to_vec();
+    let created = media.call("POST", "/api/public/media", Some(request_for(&png, "image/png", "with-image"))).await.json();
+    assert_eq!(media.put(created["uploadUrl"].as_str().unwrap(), &png).await.status, StatusCode::OK);
+    let path = format!("/api/media/proj-a/{}", sdk_media_id(&png));
+    let get = |browser: &Browser, path: &str| {
+        let mut request = Request::get(path);
+        if let Some(cookie) = &browser.cookie {
+            request = request.header("cookie", cookie.as_str());
+        }
+        request.body(Body::empty()).unwrap()
+    };
+
+    // Each browser's router is built on its first request: the settings go in before sign-up.
+    let browser = |email: Option<&str>| {
+        let (api, settings) = (&api, settings.clone());
+        let email = email.map(str::to_string);
+        async move {
+            let mut b = Browser::new(api);
+            b.settings = settings;
+            if let Some(email) = email {
+                b.ok("sign_up", &[("email", &email), ("password", "a long enough password")]).await;
+            }
+            b
+        }
+    };
+    let member = browser(Some("reader@example.com")).await;
+    sqlx::query("INSERT INTO organization_memberships (org_id, user_id, role) SELECT 'org-of-proj-a', id, 'VIEWER' FROM users WHERE email = 'reader@example.com'")
+        .execute(&api.pool)
+        .await
+        .unwrap();
+    let shown = member.send(get(&member, &path)).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.text());
+    assert_eq!(shown.body.as_ref(), png.as_slice());
+    assert_eq!(shown.headers["content-type"], "image/png");
+    assert!(shown.headers["content-security-policy"].to_str().unwrap().contains("sandbox"));
+    assert_eq!(member.send(get(&member, "/api/media/proj-a/not-a-media-id")).await.status, StatusCode::NOT_FOUND);
+
+    let anonymous = browser(None).await;
+    assert_eq!(anonymous.send(get(&anonymous, &path)).await.status, StatusCode::UNAUTHORIZED);
+    let outsider = browser(Some("outsider@example.com")).await;
+    assert_eq!(outsider.send(get(&outsider, &path)).await.status, StatusCode::NOT_FOUND, "not in the project: as if it did not exist");
+
+    // Shared by link: the trace's media are visible to anyone, other media of the project are not.
+    sqlx::query("UPDATE traces SET public = true WHERE project_id = 'proj-a' AND id = 'with-image'").execute(&api.pool).await.unwrap();
+    assert_eq!(anonymous.send(get(&anonymous, &path)).await.status, StatusCode::OK);
+    assert_eq!(outsider.send(get(&outsider, &path)).await.status, StatusCode::OK);
+    let other = b"another image, on no public trace".to_vec();
+    let created = media.call("POST", "/api/public/media", Some(request_for(&other, "image/png", "private-trace"))).await.json();
+    assert_eq!(media.put(created["uploadUrl"].as_str().unwrap(), &other).await.status, StatusCode::OK);
+    assert_eq!(anonymous.send(get(&anonymous, &format!("/api/media/proj-a/{}", sdk_media_id(&other)))).await.status, StatusCode::UNAUTHORIZED);
+    // The project in the path scopes the media id.
+    api.with_project("proj-b", "pk-lf-b", "sk-lf-b").await;
+    assert_eq!(anonymous.send(get(&anonymous, &format!("/api/media/proj-b/{}", sdk_media_id(&png)))).await.status, StatusCode::UNAUTHORIZED);
 }

@@ -6,11 +6,15 @@
 //! only — no `inner_html` anywhere — so markup in the data is shown, escaped, never interpreted.
 //! Links are `<a>` only for `http:`/`https:`/`mailto:` and open in a new tab without a referrer;
 //! nothing from the data makes the browser load anything (remote images are links; only inline
-//! base64 `data:` images of common raster types are shown).
+//! base64 `data:` images of common raster types and media attachments uploaded to this server
+//! are shown).
 
 mod chat;
 mod json_tree;
 mod markdown;
+mod media;
+
+pub use media::MediaScope;
 
 /// The role badge's colours, shared with the prompt views so a role looks the same everywhere.
 pub(crate) use chat::role_badge;
@@ -18,7 +22,7 @@ pub(crate) use chat::role_badge;
 use leptos::prelude::*;
 use serde_json::Value;
 
-use crate::domain::content::{classify, pretty_json, Content};
+use crate::domain::content::{classify, pretty_json, Content, MediaReference};
 
 /// Text longer than this (bytes) shows its beginning and a "show all" button.
 const TEXT_LIMIT: usize = 200 * 1024;
@@ -66,7 +70,10 @@ pub fn ContentView(value: Option<Value>, #[prop(into)] testid: String) -> impl I
 fn pretty_view(content: &Content, anchors: &str) -> AnyView {
     match content {
         Content::Empty => view! { <p class="text-zinc-400">"—"</p> }.into_any(),
-        Content::Text(text) => view! { <div class="pr-12">{clipped(text.clone(), markdown::markdown)}</div> }.into_any(),
+        Content::Text(text) => match MediaReference::parse(text) {
+            Some(reference) => view! { <div class="pr-12">{media::media(&reference)}</div> }.into_any(),
+            None => view! { <div class="pr-12">{clipped(text.clone(), markdown::markdown)}</div> }.into_any(),
+        },
         Content::Json(value) => view! { <div class="pr-12">{json_tree::json_tree(value)}</div> }.into_any(),
         Content::Chat(chat) => chat::chat(chat, anchors),
     }

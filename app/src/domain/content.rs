@@ -50,8 +50,9 @@ pub enum Part {
     Text(String),
     /// An image by URL (possibly a `data:` URL); the UI decides what it may load.
     Image { url: String },
-    /// Audio input; the data itself is not kept for display.
-    Audio { format: Option<String> },
+    /// Audio input. The data itself is not kept for display, except when the SDK uploaded it
+    /// as a media attachment: then `media` is the reference to it.
+    Audio { format: Option<String>, media: Option<MediaReference> },
     /// A model's reasoning (Anthropic `thinking` blocks).
     Thinking(String),
     /// Anthropic `tool_result`: the answer to the tool call `call_id`.
@@ -68,6 +69,77 @@ pub struct ToolCall {
     /// The arguments: parsed when the SDK sent them as a JSON string (OpenAI), else the string
     /// as it was (a model may produce invalid JSON), or the object (Anthropic, LangChain).
     pub arguments: Value,
+}
+
+/// A media attachment in place of the content it replaced. The SDKs upload base64 data URIs and
+/// `LangfuseMedia` objects found in input, output and metadata (`POST /api/public/media`) and put
+/// this token where they were: `@@@langfuseMedia:type=image/png|id=<22 chars>|source=base64_data_uri@@@`.
+/// Only a string that is exactly one token is a reference (that is what the SDKs write).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaReference {
+    /// The declared MIME type, e.g. `image/png`.
+    pub content_type: String,
+    /// The media id: base64url characters only, so it is safe in a URL path.
+    pub id: String,
+    /// Where the SDK found it: `base64_data_uri`, `bytes`, `file`.
+    pub source: String,
+}
+
+/// How a media attachment is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MediaKind {
+    /// Shown inline (raster images only: SVG is a document that can carry scripts).
+    Image,
+    /// With a player.
+    Audio,
+    Video,
+    /// Anything else: a download link.
+    File,
+}
+
+impl MediaReference {
+    const PREFIX: &'static str = "@@@langfuseMedia:";
+    const SUFFIX: &'static str = "@@@";
+
+    /// The reference `text` is, if it is exactly one well-formed token.
+    pub fn parse(text: &str) -> Option<MediaReference> {
+        let body = text.strip_prefix(Self::PREFIX)?.strip_suffix(Self::SUFFIX)?;
+        let (mut content_type, mut id, mut source) = (None, None, None);
+        for field in body.split('|') {
+            let (key, value) = field.split_once('=')?;
+            let slot = match key {
+                "type" => &mut content_type,
+                "id" => &mut id,
+                "source" => &mut source,
+                _ => return None,
+            };
+            *slot = Some(value.to_string());
+        }
+        let content_type = content_type.filter(|t| is_mime_type(t))?;
+        let id = id.filter(|i| (1..=64).contains(&i.len()) && i.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))?;
+        Some(MediaReference { content_type, id, source: source.unwrap_or_default() })
+    }
+
+    pub fn kind(&self) -> MediaKind {
+        match self.content_type.split('/').next() {
+            Some("image") if self.content_type != "image/svg+xml" => MediaKind::Image,
+            Some("audio") => MediaKind::Audio,
+            Some("video") => MediaKind::Video,
+            _ => MediaKind::File,
+        }
+    }
+
+    /// Where a signed-in member (or anyone, for media of a public trace) reads the bytes: the
+    /// server's `/api/media` route, on this origin, so the page loads nothing from elsewhere.
+    pub fn url(&self, project_id: &str) -> String {
+        format!("/api/media/{}/{}", crate::domain::url::encode_query(project_id), self.id)
+    }
+}
+
+/// `type/subtype` made of token characters only (no quotes, spaces or separators).
+fn is_mime_type(text: &str) -> bool {
+    let token = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b));
+    text.len() <= 100 && text.split_once('/').is_some_and(|(kind, sub)| token(kind) && token(sub))
 }
 
 /// The shape of `value`. Shallow: inspects the top level, the messages and their parts.
@@ -224,7 +296,13 @@ fn part(value: &Value, block: &Map<String, Value>, nested: bool) -> Part {
                 _ => other(),
             }
         }
-        Some("input_audio") => Part::Audio { format: block.get("input_audio").and_then(|a| a.get("format")).and_then(Value::as_str).map(str::to_string) },
+        Some("input_audio") => {
+            let audio = block.get("input_audio");
+            Part::Audio {
+                format: audio.and_then(|a| a.get("format")).and_then(Value::as_str).map(str::to_string),
+                media: audio.and_then(|a| a.get("data")).and_then(Value::as_str).and_then(MediaReference::parse),
+            }
+        }
         Some("tool_result") if nested => {
             let Some(call_id) = text("tool_use_id") else { return other() };
             let parts = match block.get("content") {
@@ -437,7 +515,7 @@ mod tests {
         assert_eq!(c.messages[1].name.as_deref(), Some("ana"));
         assert_eq!(
             c.messages[1].parts,
-            vec![text("What is this?"), Part::Image { url: "https://example.com/cat.png".into() }, Part::Audio { format: Some("wav".into()) }]
+            vec![text("What is this?"), Part::Image { url: "https://example.com/cat.png".into() }, Part::Audio { format: Some("wav".into()), media: None }]
         );
         assert!(c.other.is_empty());
     }
@@ -640,5 +718,38 @@ mod tests {
         ] {
             assert_eq!(pretty_json(&value, usize::MAX), (serde_json::to_string_pretty(&value).unwrap(), false), "{value}");
         }
+    }
+
+    #[test]
+    fn media_references_are_parsed_only_when_exact() {
+        let image = MediaReference::parse("@@@langfuseMedia:type=image/png|id=UVjM3rk6U5f-FNcL7eVtgE|source=base64_data_uri@@@").unwrap();
+        assert_eq!(image, MediaReference { content_type: "image/png".into(), id: "UVjM3rk6U5f-FNcL7eVtgE".into(), source: "base64_data_uri".into() });
+        assert_eq!(image.kind(), MediaKind::Image);
+        assert_eq!(image.url("p 1"), "/api/media/p%201/UVjM3rk6U5f-FNcL7eVtgE");
+        let kind = |t: &str| MediaReference::parse(&format!("@@@langfuseMedia:type={t}|id=abc|source=bytes@@@")).map(|r| r.kind());
+        assert_eq!(kind("audio/wav"), Some(MediaKind::Audio));
+        assert_eq!(kind("video/mp4"), Some(MediaKind::Video));
+        assert_eq!(kind("image/svg+xml"), Some(MediaKind::File), "SVG can carry script: a download, never inline");
+        assert_eq!(kind("application/pdf"), Some(MediaKind::File));
+        for bad in [
+            "see @@@langfuseMedia:type=image/png|id=abc|source=bytes@@@",
+            "@@@langfuseMedia:type=image/png|id=abc|source=bytes@@@ and more",
+            "@@@langfuseMedia:type=image/png|id=../../x|source=bytes@@@",
+            "@@@langfuseMedia:type=image/png|id=|source=bytes@@@",
+            "@@@langfuseMedia:type=text/html\"><script>|id=abc@@@",
+            "@@@langfuseMedia:type=image/png|id=abc|evil=1@@@",
+            "@@@langfuseMedia:id=abc@@@",
+        ] {
+            assert_eq!(MediaReference::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn uploaded_audio_keeps_its_reference() {
+        let c = chat(json!([{"role": "user", "content": [
+            {"type": "input_audio", "input_audio": {"data": "@@@langfuseMedia:type=audio/wav|id=abc|source=base64_data_uri@@@", "format": "wav"}}
+        ]}]));
+        let media = MediaReference { content_type: "audio/wav".into(), id: "abc".into(), source: "base64_data_uri".into() };
+        assert_eq!(c.messages[0].parts, vec![Part::Audio { format: Some("wav".into()), media: Some(media) }]);
     }
 }

@@ -15,7 +15,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::trace_detail::{get_observation, get_trace, get_trace_tree, SetTracePublic};
-use crate::components::content::ContentView;
+use crate::components::content::{ContentView, MediaScope};
 use crate::components::otel_inspector::OtelInspector;
 use crate::components::live::{use_live, LiveIndicator};
 use crate::components::ui::*;
@@ -106,6 +106,7 @@ pub fn TraceExplorer(
     #[prop(optional)]
     on_change: Option<Callback<()>>,
 ) -> impl IntoView {
+    provide_context(MediaScope { project_id: project_id.clone() });
     let pid = project_id.clone();
     let tree = LocalResource::new(move || get_trace_tree(pid.clone(), trace_id.get()));
     let height = height.unwrap_or("h-[65vh]");
@@ -176,6 +177,7 @@ fn replace_observation_in_url(_observation: Option<&str>) {}
 #[component]
 fn Header(detail: TraceDetail, list: Option<String>, can_share: bool) -> impl IntoView {
     let t = detail.trace.clone();
+    provide_context(MediaScope { project_id: t.project_id.clone() });
     let link = move |key: &str, value: &str| {
         list.as_ref().map(|list| format!("{list}{}", TraceListQuery::default().with(key, value).to_search()))
     };

@@ -124,3 +124,18 @@ pub async fn delete_for_traces(conn: &mut PgConnection, project_id: &str, trace_
 pub async fn hashes_in_use(pool: &PgPool, hashes: &[String]) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT DISTINCT sha256 FROM media WHERE sha256 = ANY($1)").bind(hashes).fetch_all(pool).await
 }
+
+/// Whether a public trace of a live project uses this media item (anyone with the trace's share
+/// link may then see it).
+pub async fn used_by_public_trace(pool: &PgPool, project_id: &str, id: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM media_references r
+                          JOIN traces t ON t.project_id = r.project_id AND t.id = r.trace_id
+                          JOIN projects p ON p.id = r.project_id
+                        WHERE r.project_id = $1 AND r.media_id = $2 AND t.public AND p.deleted_at IS NULL)",
+    )
+    .bind(project_id)
+    .bind(id)
+    .fetch_one(pool)
+    .await
+}

@@ -1,9 +1,11 @@
 //! The HTTP surface: the public API under `/api/public`, the UI's server functions under
-//! `/api/ui`, live-update event streams under `/api/live`, server-rendered pages, and static
+//! `/api/ui`, live-update event streams under `/api/live`, media attachments for the browser under
+//! `/api/media`, server-rendered pages, and static
 //! assets under `/pkg`.
 
 pub mod health;
 pub mod live;
+pub mod media;
 pub mod public_api;
 pub mod request_log;
 pub mod serve;
@@ -44,6 +46,7 @@ pub fn router_with_limits(state: AppState, live: crate::live::Live, limits: &Lim
     Router::new()
         .nest("/api/public", public_api::router_with_limits(&state, limits))
         .nest("/api/live", live::router(live::LiveState::new(state.pool.clone(), live)))
+        .nest("/api/media", media::router(media::MediaViewState { pool: state.pool.clone(), media: crate::media::MediaStore::from_settings(&state.settings) }))
         .leptos_routes_with_context(&state, routes, || {}, move || shell(leptos_options.clone()))
         // Static files from the site root, and the app's 404 page for anything else.
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))

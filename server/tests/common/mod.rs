@@ -140,6 +140,7 @@ impl TestApi {
         let media = loupe_app::state::MediaSettings {
             dir: std::env::temp_dir().join(format!("loupe-test-media-{}", std::process::id())),
             secret: "the test process's secret, 32+ chars".into(),
+            bucket: None,
         };
         self.router_with(loupe_app::state::InstanceSettings { media: Some(media), ..Default::default() })
     }

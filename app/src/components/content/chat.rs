@@ -7,8 +7,9 @@ use leptos::prelude::*;
 
 use super::json_tree::{json_entries, json_tree};
 use super::markdown::markdown;
+use super::media::media;
 use super::{clipped, safe_data_image, safe_href};
-use crate::domain::content::{Chat, ChatMessage, Part, ToolCall};
+use crate::domain::content::{Chat, ChatMessage, MediaReference, Part, ToolCall};
 
 const MUTED: &str = "text-xs text-zinc-500 dark:text-zinc-400";
 const LINK: &str = "text-indigo-600 underline hover:text-indigo-500 dark:text-indigo-400";
@@ -93,9 +94,16 @@ fn result_of(id: &str, anchors: &Anchors) -> AnyView {
 
 fn render_part(part: &Part, anchors: &Anchors) -> AnyView {
     match part {
-        Part::Text(text) => clipped(text.clone(), markdown),
-        Part::Image { url } => image(url),
-        Part::Audio { format } => view! { <p class=MUTED>{format!("audio{}", format.as_ref().map(|f| format!(" ({f})")).unwrap_or_default())}</p> }.into_any(),
+        Part::Text(text) => match MediaReference::parse(text) {
+            Some(reference) => media(&reference),
+            None => clipped(text.clone(), markdown),
+        },
+        Part::Image { url } => match MediaReference::parse(url) {
+            Some(reference) => media(&reference),
+            None => image(url),
+        },
+        Part::Audio { media: Some(reference), .. } => media(reference),
+        Part::Audio { format, media: None } => view! { <p class=MUTED>{format!("audio{}", format.as_ref().map(|f| format!(" ({f})")).unwrap_or_default())}</p> }.into_any(),
         Part::Thinking(text) => view! {
             <details class="rounded bg-zinc-50 px-2 py-1 dark:bg-zinc-900">
                 <summary class=format!("{MUTED} cursor-pointer select-none")>"Thinking"</summary>

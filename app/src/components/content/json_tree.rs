@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use serde_json::{Map, Value};
 
 use super::clipped;
-use crate::domain::content::clone_value;
+use crate::domain::content::{clone_value, MediaReference};
 
 /// Children shown before a "show more" button.
 const FIRST_CHILDREN: usize = 100;
@@ -50,6 +50,9 @@ pub fn json_entries(entries: &Map<String, Value>) -> AnyView {
 fn scalar(value: &Value) -> AnyView {
     match value {
         Value::String(text) => {
+            if let Some(reference) = MediaReference::parse(text) {
+                return super::media::media(&reference);
+            }
             let body = clipped(text.clone(), |text| view! { <span>{text.to_string()}</span> }.into_any());
             view! { <span class="whitespace-pre-wrap break-words text-emerald-700 dark:text-emerald-400">"\""{body}"\""</span> }.into_any()
         }

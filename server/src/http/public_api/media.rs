@@ -102,7 +102,7 @@ pub async fn create(
         field: &request.field,
     };
     let stored = store::media::register(&state.pool, &key.project_id, &new).await?;
-    let upload_url = if stored.uploaded_at.is_some() && store.exists(&stored.sha256) {
+    let upload_url = if stored.uploaded_at.is_some() && store.exists(&stored.sha256).await {
         None
     } else {
         Some(signed_url(store, &base_url(&state, &headers), Access::Upload, &key.project_id, &media_id).0)

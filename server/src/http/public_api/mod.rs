@@ -132,7 +132,7 @@ pub fn router_for(app: &AppState) -> Router<AppState> {
 }
 
 pub fn router_with_limits(app: &AppState, limits: &Limits) -> Router<AppState> {
-    let media = app.settings.media.as_ref().map(|m| Arc::new(crate::media::MediaStore::new(m.dir.clone(), &m.secret)));
+    let media = crate::media::MediaStore::from_settings(&app.settings);
     router(PublicState { media, public_url: app.settings.public_url.clone(), ..PublicState::with_limits(app.pool.clone(), limits) })
 }
 
