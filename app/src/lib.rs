@@ -10,7 +10,7 @@
 
 pub mod api;
 pub mod components;
-pub mod domain;
+pub use loupe_domain as domain;
 pub mod error;
 pub mod pages;
 pub mod sections;

@@ -13,6 +13,9 @@ test("home reads the instance status from Postgres through a server function", a
   await expect(page.getByTestId("contents")).toHaveText(/^\d+ organizations?, \d+ projects?, \d+ users?$/);
   await expect(page.getByTestId("database-mode")).toHaveText("embedded (started by Loupe)");
   await expect(page.getByTestId("database")).toContainText("PostgreSQL");
+  // The server's upkeep runs as background jobs, listed per kind.
+  await expect(page.getByTestId("jobs")).toBeVisible();
+  await expect(page.locator('[data-testid="job-kind"][data-kind="projects.purge_deleted"]')).toBeVisible();
 
   // "Check again" calls the server function from the browser; the database clock moves on.
   const checkedAt = page.getByTestId("checked-at");

@@ -171,7 +171,7 @@ async fn serve(
     };
     let state = AppState { leptos_options: leptos_options(site_root, config.addr), pool, database_mode, settings };
     let media_store = media::MediaStore::from_settings(&state.settings);
-    let maintenance = tokio::spawn(maintenance::run(state.pool.clone(), media_store));
+    let jobs = loupe_core::jobs::Runner::start(state.pool.clone(), maintenance::kinds(&state.pool, media_store), Default::default());
     // Listening from the start: a database that refuses LISTEN shows in the log at once.
     let live = live::Live::new(state.pool.clone());
     live.start();
@@ -186,7 +186,8 @@ async fn serve(
         // Open event streams would otherwise hold the drain until the grace period ends.
         stopping.shutdown();
     };
-    http::serve::run(listener, app, (&config.limits).into(), stop, SHUTDOWN_GRACE).await.map_err(StartupError::Serve)?;
-    maintenance.abort();
-    Ok(())
+    let served = http::serve::run(listener, app, (&config.limits).into(), stop, SHUTDOWN_GRACE).await.map_err(StartupError::Serve);
+    // Running jobs get their grace period; what is cut off is handed back for another replica.
+    jobs.stop().await;
+    served
 }

@@ -135,4 +135,20 @@ async fn system_status_server_function_reads_postgres() {
     assert_eq!(other.call("system_status", &[]).await.status, 403, "other people do not see instance-wide counts");
     assert_eq!(json["database_mode"], "Embedded");
     assert!(json["postgres_version"].as_str().unwrap().starts_with(char::is_numeric));
+    assert_eq!(json["jobs"], serde_json::json!([]));
+
+    // The background jobs: per kind, and the failed one with its error.
+    sqlx::query(
+        "INSERT INTO jobs (kind, state, attempts, max_attempts, last_error, finished_at) VALUES
+           ('media.remove_orphans', 'succeeded', 1, 5, NULL, now()),
+           ('media.remove_orphans', 'failed', 5, 5, 'listing the media bucket: HTTP 403', now())",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let json = admin.ok("system_status", &[]).await;
+    assert_eq!(json["jobs"][0]["kind"], "media.remove_orphans");
+    assert_eq!((json["jobs"][0]["succeeded"].as_i64(), json["jobs"][0]["failed"].as_i64()), (Some(1), Some(1)));
+    assert_eq!(json["troubled_jobs"].as_array().unwrap().len(), 1);
+    assert_eq!(json["troubled_jobs"][0]["last_error"], "listing the media bucket: HTTP 403");
 }

@@ -178,7 +178,7 @@ async fn organizations_projects_api_keys_and_the_audit_log() {
     assert_eq!(gone.status, 404);
     assert_eq!(alice.ok("session", &[]).await["organizations"][0]["projects"].as_array().unwrap().len(), 1);
     // The purge removes the project's rows in the background.
-    while loupe_server::maintenance::purge_deleted_projects(&api.pool).await > 0 {}
+    while loupe_server::maintenance::purge_deleted_projects(&api.pool).await.unwrap() > 0 {}
     assert_eq!(count(&api, &format!("SELECT count(*) FROM projects WHERE id = '{project}'")).await, 0);
 
     // Every change is in the audit log, newest first, with before and after; filters work.

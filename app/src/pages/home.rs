@@ -11,6 +11,7 @@ use crate::api::system::get_system_status;
 use crate::components::session::use_session;
 use crate::components::ui::{action_error, ErrorAlert, BUTTON_PRIMARY, BUTTON_SECONDARY, CARD, INPUT, LABEL};
 use crate::domain::account::OrganizationRef;
+use crate::domain::jobs::{Job, JobState, JobSummary};
 use crate::domain::{Action, SystemStatus};
 use crate::error::AppError;
 
@@ -211,6 +212,75 @@ fn StatusTable(status: SystemStatus) -> impl IntoView {
     }
 }
 
+/// Background jobs by kind, and the ones that need a look (failed, retrying, running).
+#[component]
+fn JobsTable(jobs: Vec<JobSummary>, troubled: Vec<Job>) -> impl IntoView {
+    const CELL: &str = "px-4 py-1.5";
+    let kinds = jobs
+        .into_iter()
+        .map(|k| {
+            let last = k.last_finished_at.map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string()).unwrap_or_else(|| "—".into());
+            view! {
+                <tr data-testid="job-kind" data-kind=k.kind.clone()>
+                    <td class=format!("{CELL} font-mono text-xs")>{k.kind.clone()}</td>
+                    <td class=CELL>{k.queued}</td>
+                    <td class=CELL>{k.running}</td>
+                    <td class=CELL>{k.succeeded}</td>
+                    <td class=format!("{CELL} {}", if k.failed > 0 { "font-medium text-red-700 dark:text-red-400" } else { "" })>{k.failed}</td>
+                    <td class=format!("{CELL} hidden text-xs text-zinc-500 sm:table-cell dark:text-zinc-400")>{last}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let troubled = (!troubled.is_empty()).then(|| {
+        let rows = troubled
+            .into_iter()
+            .map(|job| {
+                let state = match job.state {
+                    JobState::Queued => format!("retrying (attempt {} of {})", job.attempts + 1, job.max_attempts),
+                    JobState::Running => format!("running (attempt {} of {})", job.attempts, job.max_attempts),
+                    JobState::Failed => format!("failed after {} attempts", job.attempts),
+                    JobState::Succeeded => "succeeded".to_string(),
+                };
+                view! {
+                    <li class="px-4 py-2" data-testid="troubled-job">
+                        <div class="flex flex-wrap items-baseline gap-2">
+                            <span class="font-mono text-xs">{job.kind.clone()}</span>
+                            <span class="text-xs text-zinc-500 dark:text-zinc-400">{state}</span>
+                        </div>
+                        {job.last_error.map(|e| view! { <p class="mt-1 break-words font-mono text-xs text-red-700 dark:text-red-400">{e}</p> })}
+                    </li>
+                }
+            })
+            .collect_view();
+        view! {
+            <h3 class="border-t border-zinc-100 px-4 pt-3 text-xs font-semibold uppercase tracking-wide text-zinc-500 dark:border-zinc-800 dark:text-zinc-400">"Needs a look"</h3>
+            <ul class="divide-y divide-zinc-100 dark:divide-zinc-800">{rows}</ul>
+        }
+    });
+    view! {
+        <div class="border-t border-zinc-200 dark:border-zinc-800" data-testid="jobs">
+            <h3 class="px-4 pt-3 text-xs font-semibold uppercase tracking-wide text-zinc-500 dark:text-zinc-400">"Background jobs"</h3>
+            <div class="overflow-x-auto">
+                <table class="w-full text-left text-sm">
+                    <thead class="text-xs text-zinc-500 dark:text-zinc-400">
+                        <tr>
+                            <th class=CELL scope="col">"Kind"</th>
+                            <th class=CELL scope="col">"Queued"</th>
+                            <th class=CELL scope="col">"Running"</th>
+                            <th class=CELL scope="col">"Done"</th>
+                            <th class=CELL scope="col">"Failed"</th>
+                            <th class=format!("{CELL} hidden sm:table-cell") scope="col">"Last finished"</th>
+                        </tr>
+                    </thead>
+                    <tbody>{kinds}</tbody>
+                </table>
+            </div>
+            {troubled}
+        </div>
+    }
+}
+
 #[component]
 fn StatusError(error: AppError) -> impl IntoView {
     view! {
@@ -250,7 +320,10 @@ fn InstanceStatus() -> impl IntoView {
                 <Transition fallback=StatusSkeleton set_pending=checking>
                     {move || Suspend::new(async move {
                         match status.await {
-                            Ok(status) => view! { <StatusTable status /> }.into_any(),
+                            Ok(status) => {
+                                let (jobs, troubled) = (status.jobs.clone(), status.troubled_jobs.clone());
+                                view! { <StatusTable status /><JobsTable jobs troubled /> }.into_any()
+                            }
                             Err(error) => view! { <StatusError error /> }.into_any(),
                         }
                     })}

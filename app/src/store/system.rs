@@ -23,5 +23,7 @@ pub async fn load_status(pool: &PgPool, database_mode: DatabaseMode) -> Result<S
         n_projects,
         n_users,
         checked_at,
+        jobs: loupe_core::jobs::queue::summary(pool).await?,
+        troubled_jobs: loupe_core::jobs::queue::troubled(pool, 10).await?,
     })
 }

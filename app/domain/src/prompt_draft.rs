@@ -6,7 +6,7 @@
 use serde_json::Value;
 use super::json;
 
-use crate::domain::prompts::{
+use crate::prompts::{
     check_assignable_labels, check_body, check_name, check_tags, ChatItem, FieldError, NewPrompt, PromptBody, PromptType,
     PromptVersion, MAX_COMMIT_MESSAGE, PRODUCTION,
 };

@@ -1,8 +1,11 @@
 //! Domain types shared by the server and the browser. Plain serde types only: no database or
-//! HTTP dependencies, so they build for wasm without `ssr`.
+//! HTTP dependencies, so they build for wasm. A crate of its own (`loupe-domain`, inside `app/`
+//! because these are the app's types) so that `loupe-core`, which `app` depends on for its
+//! server functions, can use them too; `app` re-exports it as `loupe_app::domain`.
 
 pub mod account;
 pub mod content;
+pub mod jobs;
 pub mod json;
 pub mod otel_inspector;
 pub mod live;

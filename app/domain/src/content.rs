@@ -132,7 +132,7 @@ impl MediaReference {
     /// Where a signed-in member (or anyone, for media of a public trace) reads the bytes: the
     /// server's `/api/media` route, on this origin, so the page loads nothing from elsewhere.
     pub fn url(&self, project_id: &str) -> String {
-        format!("/api/media/{}/{}", crate::domain::url::encode_query(project_id), self.id)
+        format!("/api/media/{}/{}", crate::url::encode_query(project_id), self.id)
     }
 }
 

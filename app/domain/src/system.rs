@@ -18,6 +18,10 @@ pub struct SystemStatus {
     pub n_users: i64,
     /// The database's clock when the snapshot was taken.
     pub checked_at: DateTime<Utc>,
+    /// Background jobs by kind.
+    pub jobs: Vec<crate::jobs::JobSummary>,
+    /// The latest jobs that failed, are retrying or are running, newest first.
+    pub troubled_jobs: Vec<crate::jobs::Job>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
