@@ -40,7 +40,8 @@ pub fn rust_sources(dir: &Path) -> io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(current) = pending.pop() {
-        for entry in fs::read_dir(&current)? {
+        let entries = fs::read_dir(&current).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", current.display())))?;
+        for entry in entries {
             let path = entry?.path();
             if path.is_dir() {
                 pending.push(path);
@@ -55,10 +56,15 @@ pub fn rust_sources(dir: &Path) -> io::Result<Vec<PathBuf>> {
 
 /// CSS for every class used in the Rust sources under `dir` (normally `app/src`).
 pub fn generate_for_dir(dir: &Path) -> io::Result<String> {
-    let texts = rust_sources(dir)?
-        .iter()
-        .map(fs::read_to_string)
-        .collect::<io::Result<Vec<_>>>()?;
+    let mut texts = Vec::new();
+    for path in rust_sources(dir)? {
+        match fs::read_to_string(&path) {
+            Ok(text) => texts.push(text),
+            // Gone since the listing (an editor's or a tool's temporary file): nothing to style.
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+            Err(error) => return Err(io::Error::new(error.kind(), format!("{}: {error}", path.display()))),
+        }
+    }
     Ok(generate_from_sources(texts.iter().map(String::as_str)))
 }
 

@@ -194,7 +194,9 @@ fn openai_usage(object: &Map<String, Value>, schema: OpenAiSchema) -> Option<BTr
 const INPUT_KEYS: &[&str] = &["prompt_tokens", "input_tokens", "prompt", "promptTokens", "inputTokens"];
 const OUTPUT_KEYS: &[&str] = &["completion_tokens", "output_tokens", "completion", "completionTokens", "outputTokens"];
 const TOTAL_KEYS: &[&str] = &["total_tokens", "total", "totalTokens", "tokens"];
-const CACHE_READ_KEYS: &[&str] = &[
+/// Every name a cache-read count goes by (also how the OTel mapping tells that a span reported
+/// one, so there is one list).
+pub(crate) const CACHE_READ_KEYS: &[&str] = &[
     "cache_read.input_tokens",
     "cache_read_input_tokens",
     "cache_read_tokens",

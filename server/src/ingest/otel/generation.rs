@@ -272,16 +272,7 @@ fn vercel_usage(attrs: &Attributes) -> BTreeMap<String, f64> {
 
 /// Google ADK: prompt counts include cached tokens, which only the response blob reports.
 fn add_vertex_cached_tokens(attrs: &Attributes, counts: &mut BTreeMap<String, f64>) {
-    const CACHE_READ_KEYS: [&str; 7] = [
-        "cache_read.input_tokens",
-        "cache_read_input_tokens",
-        "cache_read_tokens",
-        "details.cache_read_tokens",
-        "details.cache_read_input_tokens",
-        "prompt_details.cache_read",
-        "input_cached_tokens",
-    ];
-    if CACHE_READ_KEYS.iter().any(|k| counts.contains_key(*k)) {
+    if crate::ingest::usage::CACHE_READ_KEYS.iter().any(|k| counts.contains_key(*k)) {
         return;
     }
     const RESPONSE: &str = "gcp.vertex.agent.llm_response";
@@ -556,6 +547,18 @@ mod tests {
             ("gcp.vertex.agent.llm_response", json!("{\"usage_metadata\":{\"cached_content_token_count\":20}}")),
         ]);
         assert_eq!(usage(&attrs, "gcp.vertex.agent").gen_ai, gen_ai_map(&[("input_tokens", 50.0), ("cache_read_input_tokens", 20.0)]));
+    }
+
+    #[test]
+    fn a_cache_read_count_under_any_of_its_names_is_not_added_twice() {
+        // One list of names for the usage normalizer and this check (they had drifted:
+        // `cachedInputTokens` was counted by one and not seen by the other).
+        let attrs = Attributes::from_pairs([("gcp.vertex.agent.llm_response", json!("{\"usage_metadata\":{\"cached_content_token_count\":20}}"))]);
+        for key in crate::ingest::usage::CACHE_READ_KEYS {
+            let mut counts = gen_ai_map(&[("input_tokens", 50.0), (key, 7.0)]);
+            add_vertex_cached_tokens(&attrs, &mut counts);
+            assert_eq!(counts, gen_ai_map(&[("input_tokens", 50.0), (key, 7.0)]), "{key}");
+        }
     }
 
     #[test]
