@@ -1,10 +1,12 @@
 //! Loupe's isomorphic application crate.
 //!
 //! Everything here compiles twice: with `ssr` into the server binary and with `hydrate` into the
-//! browser bundle. Domain types (`domain`) are plain serde types shared by both; database access
-//! (`store`), credential hashing (`auth`) and the server state (`state`) exist only with `ssr`.
-//! Pages call server functions (`api`), which call `store`. Nothing in this crate knows HTTP wire
-//! formats of the public API; that lives in `server/`.
+//! browser bundle. Domain types (`domain`, the crate `loupe-domain`) are plain serde types shared
+//! by both; the server state (`state`), the session cookie and access checks (`auth`) exist only
+//! with `ssr`, as do the store (all SQL), credential handling and mail, which live in
+//! `loupe-core` and are re-exported here (`store`, `auth::{accounts, …}`, `mail`). Pages call
+//! server functions (`api`), which call `store`. Nothing in this crate knows HTTP wire formats
+//! of the public API; that lives in `server/`.
 
 #![recursion_limit = "512"]
 
@@ -18,11 +20,11 @@ pub mod sections;
 #[cfg(feature = "ssr")]
 pub mod auth;
 #[cfg(feature = "ssr")]
-pub mod mail;
+pub use loupe_core::mail;
 #[cfg(feature = "ssr")]
 pub mod state;
 #[cfg(feature = "ssr")]
-pub mod store;
+pub use loupe_core::store;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

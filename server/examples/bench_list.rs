@@ -196,7 +196,7 @@ async fn main() {
             let query = TraceListQuery::from_params(|k| params.iter().find(|(key, _)| *key == k).map(|(_, v)| v.to_string()));
             let spec = query.parse(chrono::Utc::now()).expect("valid query");
             let mut explain =
-                loupe_app::store::trace_list::page_query_with_prefix("EXPLAIN (ANALYZE, BUFFERS) ", &args.project_id, &spec, 51);
+                loupe_core::store::trace_list::page_query_with_prefix("EXPLAIN (ANALYZE, BUFFERS) ", &args.project_id, &spec, 51);
             let plan: Vec<String> = explain.build_query_scalar().persistent(false).fetch_all(&pool).await.expect("explain");
             println!("\n### {label}\n```");
             for line in plan.iter().filter(|l| l.contains("Scan") || l.contains("Execution Time") || l.contains("Sort Key") || l.contains("Limit")) {

@@ -2,9 +2,9 @@
 //! API key pair and owner if they are missing, in one transaction, at every start. Existing
 //! resources are never modified, so changes made in the UI survive restarts.
 
-use loupe_app::auth::secrets::SecretHash;
+use loupe_core::auth::secrets::SecretHash;
 use loupe_app::domain::Role;
-use loupe_app::store::{self, api_keys::ConfiguredKey, Upsert};
+use loupe_core::store::{self, api_keys::ConfiguredKey, Upsert};
 use sqlx::PgPool;
 
 use crate::config::InitPlan;

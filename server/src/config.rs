@@ -334,10 +334,10 @@ impl Config {
 
     /// The base URL for links: `LOUPE_PUBLIC_URL`, else derived from the listen address.
     /// The invitation mailer, when SMTP is configured; both settings or neither.
-    pub fn mailer(&self) -> Result<Option<loupe_app::mail::Mailer>, ConfigError> {
+    pub fn mailer(&self) -> Result<Option<loupe_core::mail::Mailer>, ConfigError> {
         match (&self.smtp_url, &self.email_from) {
             (None, None) => Ok(None),
-            (Some(url), Some(from)) => loupe_app::mail::Mailer::new(url, from)
+            (Some(url), Some(from)) => loupe_core::mail::Mailer::new(url, from)
                 .map(Some)
                 .map_err(|message| ConfigError { setting: "--smtp-url / SMTP_CONNECTION_URL", message }),
             (Some(_), None) => Err(ConfigError {

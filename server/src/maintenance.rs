@@ -37,7 +37,7 @@ pub fn kinds(pool: &PgPool, media: Option<Arc<MediaStore>>) -> Vec<Kind> {
             Kind::new("sign_in.expire_sessions", move |_| {
                 let pool = pool.clone();
                 async move {
-                    loupe_app::store::user_sessions::delete_expired(&pool, chrono::Utc::now()).await?;
+                    loupe_core::store::user_sessions::delete_expired(&pool, chrono::Utc::now()).await?;
                     Ok(Outcome::Done)
                 }
             })
@@ -48,7 +48,7 @@ pub fn kinds(pool: &PgPool, media: Option<Arc<MediaStore>>) -> Vec<Kind> {
             Kind::new("sign_in.prune_failures", move |_| {
                 let pool = pool.clone();
                 async move {
-                    loupe_app::auth::throttle::prune(&pool).await?;
+                    loupe_core::auth::throttle::prune(&pool).await?;
                     Ok(Outcome::Done)
                 }
             })
@@ -90,7 +90,7 @@ pub async fn purge_deleted_projects(pool: &PgPool) -> Result<u64, sqlx::Error> {
     let started = std::time::Instant::now();
     let mut total = 0;
     while started.elapsed() < Duration::from_secs(1) {
-        match loupe_app::store::projects::purge_deleted_batch(pool, PURGE_BATCH).await? {
+        match loupe_core::store::projects::purge_deleted_batch(pool, PURGE_BATCH).await? {
             0 => break,
             removed => total += removed,
         }

@@ -183,7 +183,7 @@ impl MediaStore {
             return Ok(0);
         }
         let hashes: Vec<String> = files.iter().map(|(hash, _)| hash.clone()).collect();
-        let in_use = loupe_app::store::media::hashes_in_use(pool, &hashes).await?;
+        let in_use = loupe_core::store::media::hashes_in_use(pool, &hashes).await?;
         let mut removed = 0;
         for (hash, path) in files {
             if in_use.contains(&hash) {

@@ -3,13 +3,13 @@
 
 mod common;
 
-use loupe_app::store::audit_log::{self, Actor, Entry};
-use loupe_app::store::user_sessions;
+use loupe_core::store::audit_log::{self, Actor, Entry};
+use loupe_core::store::user_sessions;
 use serde_json::json;
 
 async fn user(pool: &sqlx::PgPool, email: &str) -> String {
     let mut conn = pool.acquire().await.unwrap();
-    let (id, _) = loupe_app::store::users::create_if_missing(&mut conn, email, None, "$argon2id$x").await.unwrap();
+    let (id, _) = loupe_core::store::users::create_if_missing(&mut conn, email, None, "$argon2id$x").await.unwrap();
     id
 }
 
@@ -42,7 +42,7 @@ async fn audit_entries_commit_and_roll_back_with_their_change() {
     let pool = common::fresh_database().await;
     let alice = user(&pool, "alice@example.com").await;
     let mut tx = pool.begin().await.unwrap();
-    loupe_app::store::organizations::create_if_missing(&mut tx, "org-1", "Org").await.unwrap();
+    loupe_core::store::organizations::create_if_missing(&mut tx, "org-1", "Org").await.unwrap();
     tx.commit().await.unwrap();
 
     let entry = |action: &'static str, resource_type: &'static str| Entry {
@@ -80,7 +80,7 @@ async fn audit_entries_commit_and_roll_back_with_their_change() {
 async fn one_open_invitation_per_person_and_organization() {
     let pool = common::fresh_database().await;
     let mut tx = pool.begin().await.unwrap();
-    loupe_app::store::organizations::create_if_missing(&mut tx, "org-1", "Org").await.unwrap();
+    loupe_core::store::organizations::create_if_missing(&mut tx, "org-1", "Org").await.unwrap();
     tx.commit().await.unwrap();
     let invite = |id: &str, email: &str, token: &str| {
         sqlx::query(
@@ -88,7 +88,7 @@ async fn one_open_invitation_per_person_and_organization() {
         )
         .bind(id.to_string())
         .bind(email.to_string())
-        .bind(loupe_app::auth::tokens::digest(token))
+        .bind(loupe_core::auth::tokens::digest(token))
     };
     invite("i1", "bob@example.com", "t1").execute(&pool).await.unwrap();
     assert!(invite("i2", "Bob@Example.com", "t2").execute(&pool).await.is_err(), "same person, case-insensitive");
@@ -97,7 +97,7 @@ async fn one_open_invitation_per_person_and_organization() {
 }
 
 mod sign_up_and_in {
-    use loupe_app::auth::accounts::{self, AccountError};
+    use loupe_core::auth::accounts::{self, AccountError};
 
     #[tokio::test]
     async fn sign_up_sign_in_and_change_password() {
@@ -130,13 +130,13 @@ mod sign_up_and_in {
         assert_eq!(accounts::verify_credentials(&mut conn, "nobody@example.com", "wrong password").await, Err(AccountError::WrongCredentials));
 
         // Password change: needs the current password, ends other sessions, keeps this one.
-        let this = loupe_app::store::user_sessions::create(&mut conn, &alice, None, None).await.unwrap();
-        let other = loupe_app::store::user_sessions::create(&mut conn, &alice, None, None).await.unwrap();
+        let this = loupe_core::store::user_sessions::create(&mut conn, &alice, None, None).await.unwrap();
+        let other = loupe_core::store::user_sessions::create(&mut conn, &alice, None, None).await.unwrap();
         assert_eq!(accounts::change_password(&mut conn, &alice, "wrong", "a new long password", Some(&this)).await, Err(AccountError::WrongCredentials));
         assert!(matches!(accounts::change_password(&mut conn, &alice, "correct horse battery", "short", Some(&this)).await, Err(AccountError::WeakPassword(_))));
         accounts::change_password(&mut conn, &alice, "correct horse battery", "a new long password", Some(&this)).await.unwrap();
         assert_eq!(accounts::verify_credentials(&mut conn, "alice@example.com", "a new long password").await.unwrap(), alice);
-        assert!(loupe_app::store::user_sessions::user_for(&pool, &this).await.unwrap().is_some());
-        assert!(loupe_app::store::user_sessions::user_for(&pool, &other).await.unwrap().is_none());
+        assert!(loupe_core::store::user_sessions::user_for(&pool, &this).await.unwrap().is_some());
+        assert!(loupe_core::store::user_sessions::user_for(&pool, &other).await.unwrap().is_none());
     }
 }

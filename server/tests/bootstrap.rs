@@ -3,7 +3,7 @@
 mod common;
 
 use clap::Parser;
-use loupe_app::auth::secrets::SecretHash;
+use loupe_core::auth::secrets::SecretHash;
 use loupe_server::bootstrap::{self, BootstrapError};
 use loupe_server::config::{Config, InitPlan};
 use sqlx::PgPool;

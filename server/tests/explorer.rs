@@ -92,13 +92,13 @@ async fn deep_pages_walk_the_index_from_the_cursor() {
     // The query the server function runs, explained: an index scan from the cursor, no sort.
     let mut conn = api.pool.acquire().await.unwrap();
     sqlx::query("SET enable_seqscan = off").execute(&mut *conn).await.unwrap();
-    let mut explain = loupe_app::store::trace_list::page_query_with_prefix("EXPLAIN ", "proj-a", &spec, 51);
+    let mut explain = loupe_core::store::trace_list::page_query_with_prefix("EXPLAIN ", "proj-a", &spec, 51);
     let plan: Vec<String> = explain.build_query_scalar().persistent(false).fetch_all(&mut *conn).await.unwrap();
     let plan = plan.join("\n");
     assert!(plan.contains("traces_time_idx"), "{plan}");
     assert!(!plan.contains("Sort"), "{plan}");
     // And the store function returns what the plan promises.
-    assert!(loupe_app::store::trace_list::page(&api.pool, "proj-a", &spec, 51).await.unwrap().is_empty());
+    assert!(loupe_core::store::trace_list::page(&api.pool, "proj-a", &spec, 51).await.unwrap().is_empty());
 }
 
 #[tokio::test]

@@ -402,7 +402,7 @@ async fn generations_link_to_their_prompt_version_and_feed_its_metrics() {
     assert_eq!(observation["promptName"], "linked");
     assert_eq!(api.call("GET", "/api/public/observations/g3", None).await.json()["promptId"], v2["id"]);
 
-    let metrics = loupe_app::store::prompts::metrics(&api.pool, "proj-a", "linked").await.unwrap();
+    let metrics = loupe_core::store::prompts::metrics(&api.pool, "proj-a", "linked").await.unwrap();
     assert_eq!(metrics.iter().map(|m| (m.version, m.generations)).collect::<Vec<_>>(), vec![(2, 1), (1, 2)]);
     let m1 = &metrics[1];
     assert_eq!((m1.latency_p50, m1.input_tokens, m1.output_tokens, m1.total_tokens), (Some(2.0), 30, 30, 60));
@@ -413,7 +413,7 @@ async fn generations_link_to_their_prompt_version_and_feed_its_metrics() {
     assert_eq!(m2.scores.iter().map(|s| (s.name.as_str(), s.level.as_str(), s.average)).collect::<Vec<_>>(), vec![("thumbs", "trace", 0.0)]);
     assert!(metrics.iter().all(|m| m.total_cost > 0.0), "gpt-4o is priced: {metrics:?}");
     // Usage counts per name for the list.
-    let usage = loupe_app::store::prompts::usage(&api.pool, "proj-a", &["linked".to_string(), "other".to_string()]).await.unwrap();
+    let usage = loupe_core::store::prompts::usage(&api.pool, "proj-a", &["linked".to_string(), "other".to_string()]).await.unwrap();
     assert_eq!(usage.get("linked"), Some(&3));
     assert_eq!(usage.get("other"), None);
 }

@@ -82,7 +82,7 @@ async fn sign_in_is_throttled_per_account_and_address() {
     let api = TestApi::new().await;
     Browser::sign_up(&api, "alice@example.com", PASSWORD).await;
     let mut browser = Browser::new(&api);
-    for _ in 0..loupe_app::auth::throttle::PER_ACCOUNT_AND_IP {
+    for _ in 0..loupe_core::auth::throttle::PER_ACCOUNT_AND_IP {
         let response = browser.call("sign_in", &[("email", "alice@example.com"), ("password", "wrong password!")]).await;
         assert_eq!(response.status, 400);
     }
@@ -528,7 +528,7 @@ async fn invitations_are_emailed_when_smtp_is_configured() {
     let (port, mut inbox) = fake_smtp().await;
     let mut alice = Browser::new(&api);
     alice.settings.mailer = Some(std::sync::Arc::new(
-        loupe_app::mail::Mailer::new(&format!("smtp://127.0.0.1:{port}"), "Loupe <loupe@example.com>").unwrap(),
+        loupe_core::mail::Mailer::new(&format!("smtp://127.0.0.1:{port}"), "Loupe <loupe@example.com>").unwrap(),
     ));
     alice.ok("sign_up", &[("email", "alice@example.com"), ("name", "Alice"), ("password", PASSWORD)]).await;
     let (org, _) = alice.create_org("Acme", "Chatbot").await;
@@ -544,7 +544,7 @@ async fn invitations_are_emailed_when_smtp_is_configured() {
     // An SMTP server that is down: the invitation stands, and the page says to share the link.
     let mut carol = Browser::new(&api);
     carol.cookie = alice.cookie.clone();
-    carol.settings.mailer = Some(std::sync::Arc::new(loupe_app::mail::Mailer::new("smtp://127.0.0.1:9", "loupe@example.com").unwrap()));
+    carol.settings.mailer = Some(std::sync::Arc::new(loupe_core::mail::Mailer::new("smtp://127.0.0.1:9", "loupe@example.com").unwrap()));
     let created = carol.ok("create_invitation", &[("org_id", &org), ("email", "dave@example.com"), ("role", "VIEWER")]).await;
     assert_eq!(created["emailed"], false);
     assert!(created["email_error"].as_str().is_some_and(|e| !e.is_empty()), "{created}");

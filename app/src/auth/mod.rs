@@ -1,11 +1,8 @@
-//! Credential handling on the server: hashing and verifying passwords and API secret keys, the
-//! random tokens behind session cookies and invitation links, the account rules (sign-up,
-//! sign-in, password change), the session cookie, sign-in throttling, and the access checks every
-//! server function starts with.
+//! The request side of authentication: the session cookie (`session`) and the access checks
+//! every server function starts with (`access`). Credential hashing, tokens, the account rules
+//! and throttling are in `loupe_core::auth`, re-exported here so both read as `auth::…`.
 
 pub mod access;
-pub mod accounts;
-pub mod secrets;
 pub mod session;
-pub mod throttle;
-pub mod tokens;
+
+pub use loupe_core::auth::{accounts, secrets, throttle, tokens};

@@ -15,7 +15,7 @@ use axum::{Extension, Json, Router};
 use loupe_app::auth::session::CurrentUser;
 use loupe_app::domain::Action;
 use loupe_app::error::AppError;
-use loupe_app::store;
+use loupe_core::store;
 use sqlx::PgPool;
 
 use super::public_api::media::served;

@@ -15,7 +15,7 @@ pub mod usage;
 pub mod writer;
 
 use chrono::Utc;
-use loupe_app::store::fault::{fault, Fault};
+use loupe_core::store::fault::{fault, Fault};
 use sqlx::PgPool;
 
 use crate::pricing::{Pricing, ProjectPrices};

@@ -122,9 +122,9 @@ impl TestApi {
     pub async fn with_project(&self, project_id: &str, public_key: &str, secret_key: &str) -> TestApi {
         let mut tx = self.pool.begin().await.unwrap();
         let org_id = format!("org-of-{project_id}");
-        loupe_app::store::organizations::create_if_missing(&mut tx, &org_id, "Test org").await.unwrap();
-        loupe_app::store::projects::create_if_missing(&mut tx, &org_id, project_id, "Test project").await.unwrap();
-        loupe_app::store::api_keys::create_if_missing(&mut tx, project_id, public_key, secret_key, "test").await.unwrap();
+        loupe_core::store::organizations::create_if_missing(&mut tx, &org_id, "Test org").await.unwrap();
+        loupe_core::store::projects::create_if_missing(&mut tx, &org_id, project_id, "Test project").await.unwrap();
+        loupe_core::store::api_keys::create_if_missing(&mut tx, project_id, public_key, secret_key, "test").await.unwrap();
         tx.commit().await.unwrap();
         TestApi {
             pool: self.pool.clone(),

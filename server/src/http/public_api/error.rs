@@ -4,7 +4,7 @@
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use loupe_app::store::fault::{fault, Fault};
+use loupe_core::store::fault::{fault, Fault};
 use serde_json::{json, Value};
 
 #[derive(Debug)]

@@ -19,7 +19,7 @@
 
 use chrono::{DateTime, Utc};
 use loupe_app::domain::json;
-use loupe_app::store::conditions::{Column, ColumnKind, Condition, Op, Operand};
+use loupe_core::store::conditions::{Column, ColumnKind, Condition, Op, Operand};
 use serde_json::Value;
 
 use super::error::ApiError;
@@ -149,7 +149,7 @@ const NULL_OPS: &[(&str, Op)] = &[("is null", Op::IsNull), ("is not null", Op::I
 #[cfg(test)]
 mod tests {
     use super::*;
-    use loupe_app::store::conditions::TRACE_COLUMNS;
+    use loupe_core::store::conditions::TRACE_COLUMNS;
 
     fn error(raw: &str) -> String {
         parse(Some(raw), TRACE_COLUMNS).unwrap_err().message

@@ -13,9 +13,9 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use loupe_app::domain::trace_views::{Observation, ObservationView, Paginated, TraceContext};
 use loupe_app::domain::{ObservationLevel, ObservationType};
-use loupe_app::store;
-use loupe_app::store::conditions::OBSERVATION_COLUMNS;
-use loupe_app::store::observations::{Load, ObservationFilter, ObservationKey};
+use loupe_core::store;
+use loupe_core::store::conditions::OBSERVATION_COLUMNS;
+use loupe_core::store::observations::{Load, ObservationFilter, ObservationKey};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 

@@ -13,7 +13,7 @@ use axum::http::request::Parts;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use loupe_app::domain::trace_views::PageMeta;
-use loupe_app::store::query::Page;
+use loupe_core::store::query::Page;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 

@@ -17,6 +17,6 @@ pub struct Projects {
 }
 
 pub async fn list(ProjectAccess(key): ProjectAccess, State(state): State<PublicState>) -> ApiResult<Json<Projects>> {
-    let project = loupe_app::store::projects::summary(&state.pool, &key.project_id).await?;
+    let project = loupe_core::store::projects::summary(&state.pool, &key.project_id).await?;
     Ok(Json(Projects { data: project.into_iter().collect() }))
 }

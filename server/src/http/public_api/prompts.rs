@@ -3,7 +3,7 @@
 //! (`GET/POST /prompts`).
 //!
 //! The rules live in `loupe_app::domain::prompts` (what needs no database) and
-//! `loupe_app::store::prompts` (versions, labels, references, under a per-name lock), shared with
+//! `loupe_core::store::prompts` (versions, labels, references, under a per-name lock), shared with
 //! the UI. Names arrive URL-encoded (`team%2Freviewer`); axum decodes the path segment, so folder
 //! names work. Every change is written to the audit log (actor: the API key) in its transaction.
 //! The 404 body for a missing prompt is what drives the SDKs' `fallback`.
@@ -18,9 +18,9 @@ use loupe_app::domain::prompts::{
     PRODUCTION,
 };
 use loupe_app::domain::trace_views::PageMeta;
-use loupe_app::store::audit_log::{self, Actor, Entry};
-use loupe_app::store::prompts::{self as store, MetaFilter, PromptMeta, WriteError};
-use loupe_app::store::prompt_graph;
+use loupe_core::store::audit_log::{self, Actor, Entry};
+use loupe_core::store::prompts::{self as store, MetaFilter, PromptMeta, WriteError};
+use loupe_core::store::prompt_graph;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use sqlx::PgConnection;

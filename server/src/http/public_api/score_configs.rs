@@ -15,8 +15,8 @@ use loupe_app::domain::score_views::{
 };
 use loupe_app::domain::trace_views::Paginated;
 use loupe_app::domain::ScoreDataType;
-use loupe_app::store;
-use loupe_app::store::score_configs::NewScoreConfig;
+use loupe_core::store;
+use loupe_core::store::score_configs::NewScoreConfig;
 use serde_json::{Map, Value};
 use loupe_app::domain::json;
 

@@ -15,9 +15,9 @@ use chrono::{DateTime, Utc};
 use loupe_app::domain::score_views::{Score, ScoreWithTrace};
 use loupe_app::domain::trace_views::Paginated;
 use loupe_app::domain::{ScoreDataType, ScoreSource};
-use loupe_app::store;
-use loupe_app::store::query::Compare;
-use loupe_app::store::scores::{ScoreFilter, ScoreKey, ScoreListFilter, ScoreScope};
+use loupe_core::store;
+use loupe_core::store::query::Compare;
+use loupe_core::store::scores::{ScoreFilter, ScoreKey, ScoreListFilter, ScoreScope};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 

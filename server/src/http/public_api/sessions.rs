@@ -5,8 +5,8 @@
 use axum::extract::State;
 use axum::Json;
 use loupe_app::domain::trace_views::{Paginated, Session, SessionWithTraces};
-use loupe_app::store;
-use loupe_app::store::sessions::SessionFilter;
+use loupe_core::store;
+use loupe_core::store::sessions::SessionFilter;
 
 use super::auth::ProjectAccess;
 use super::error::{ApiError, ApiResult};

@@ -13,16 +13,16 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::Json;
 use loupe_app::domain::trace_views::{ObservationView, Paginated, TraceWithDetails, TraceWithFullDetails};
-use loupe_app::store::traces::{TraceFilter, TraceOrder, TraceOrderColumn};
+use loupe_core::store::traces::{TraceFilter, TraceOrder, TraceOrderColumn};
 use serde::Deserialize;
 
 use super::auth::ProjectAccess;
 use super::error::{ApiError, ApiResult};
 use super::filter;
 use super::params::{json_body, Params, PathId};
-use loupe_app::store::conditions::TRACE_COLUMNS;
+use loupe_core::store::conditions::TRACE_COLUMNS;
 use super::{Message, PublicState};
-use loupe_app::store;
+use loupe_core::store;
 
 /// At most this many ids per bulk delete (Langfuse's limit).
 const MAX_DELETE_IDS: usize = 1000;

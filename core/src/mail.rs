@@ -8,7 +8,7 @@
 use lettre::message::{header::ContentType, Mailbox};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::domain::Role;
+use loupe_domain::Role;
 
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 
 use super::Upsert;
-use crate::domain::account::{MemberView, ProjectRoleOverride};
-use crate::domain::Role;
+use loupe_domain::account::{MemberView, ProjectRoleOverride};
+use loupe_domain::Role;
 
 /// Adds the user to the organization with `role` unless they are already a member (an existing
 /// membership keeps its role: roles changed in the UI survive restarts).

@@ -11,8 +11,8 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 
 use super::query::{amount_map, count_map, enum_column, object_or_empty, push_any, push_eq, Page};
-use crate::domain::trace_views::{Observation, TraceContext};
-use crate::domain::{ObservationLevel, ObservationType};
+use loupe_domain::trace_views::{Observation, TraceContext};
+use loupe_domain::{ObservationLevel, ObservationType};
 
 /// Which observations a list returns. Every set field narrows the result.
 #[derive(Debug, Clone, Default)]
@@ -244,7 +244,7 @@ pub async fn tree_inputs(
     pool: &PgPool,
     project_id: &str,
     trace_id: &str,
-) -> Result<Vec<crate::domain::waterfall::TreeInput>, sqlx::Error> {
+) -> Result<Vec<loupe_domain::waterfall::TreeInput>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT id, parent_observation_id, type, level, name, start_time, end_time, completion_start_time,
                 model, total_cost, (usage_details ->> 'total')::bigint AS tokens
@@ -256,7 +256,7 @@ pub async fn tree_inputs(
     .await?;
     rows.iter()
         .map(|row| {
-            Ok(crate::domain::waterfall::TreeInput {
+            Ok(loupe_domain::waterfall::TreeInput {
                 id: row.try_get("id")?,
                 parent_id: row.try_get("parent_observation_id")?,
                 // The table's CHECK constraints admit only known spellings.

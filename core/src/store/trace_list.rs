@@ -30,8 +30,8 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 
 use super::traces::trace_from_row;
-use crate::domain::trace_list::{LevelFilter, ListSpec, ScoreChip, ScoreValue, SortBy};
-use crate::domain::trace_views::Trace;
+use loupe_domain::trace_list::{LevelFilter, ListSpec, ScoreChip, ScoreValue, SortBy};
+use loupe_domain::trace_views::Trace;
 
 /// One listed trace with its stored aggregates.
 #[derive(Debug, Clone)]

@@ -13,7 +13,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 
 use super::query::{object_or_empty, push_any, push_eq, Page};
-use crate::domain::trace_views::{Trace, TraceMetrics};
+use loupe_domain::trace_views::{Trace, TraceMetrics};
 
 /// Which traces a list returns. Every set field narrows the result.
 #[derive(Debug, Clone, Default)]

@@ -6,8 +6,8 @@ use chrono::{DateTime, Duration, Utc};
 use sqlx::{PgConnection, PgPool};
 
 use crate::auth::tokens;
-use crate::domain::account::{InvitationPreview, InvitationState, InvitationView};
-use crate::domain::Role;
+use loupe_domain::account::{InvitationPreview, InvitationState, InvitationView};
+use loupe_domain::Role;
 
 /// How long a link stays valid.
 pub const LIFETIME: Duration = Duration::days(7);

@@ -2,7 +2,7 @@
 
 use sqlx::{PgConnection, PgPool};
 
-use crate::domain::trace_list::SavedView;
+use loupe_domain::trace_list::SavedView;
 
 type Row = (String, String, String, Option<String>, Option<String>, chrono::DateTime<chrono::Utc>);
 

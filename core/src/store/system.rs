@@ -1,6 +1,6 @@
 use sqlx::PgPool;
 
-use crate::domain::system::{DatabaseMode, SystemStatus};
+use loupe_domain::system::{DatabaseMode, SystemStatus};
 
 pub async fn load_status(pool: &PgPool, database_mode: DatabaseMode) -> Result<SystemStatus, sqlx::Error> {
     let (postgres_version, n_migrations, n_organizations, n_projects, n_users, checked_at) =
@@ -23,7 +23,7 @@ pub async fn load_status(pool: &PgPool, database_mode: DatabaseMode) -> Result<S
         n_projects,
         n_users,
         checked_at,
-        jobs: loupe_core::jobs::queue::summary(pool).await?,
-        troubled_jobs: loupe_core::jobs::queue::troubled(pool, 10).await?,
+        jobs: crate::jobs::queue::summary(pool).await?,
+        troubled_jobs: crate::jobs::queue::troubled(pool, 10).await?,
     })
 }

@@ -4,7 +4,7 @@
 use sqlx::{PgConnection, PgPool};
 
 use super::Upsert;
-use crate::domain::account::ProjectListItem;
+use loupe_domain::account::ProjectListItem;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CreateProjectError {
@@ -110,8 +110,8 @@ pub async fn list_for_org(pool: &PgPool, org_id: &str) -> Result<Vec<ProjectList
 pub async fn summary(
     pool: &sqlx::PgPool,
     project_id: &str,
-) -> Result<Option<crate::domain::project::ProjectSummary>, sqlx::Error> {
-    use crate::domain::project::{OrganizationRef, ProjectSummary};
+) -> Result<Option<loupe_domain::project::ProjectSummary>, sqlx::Error> {
+    use loupe_domain::project::{OrganizationRef, ProjectSummary};
     let row: Option<(String, String, String, String)> = sqlx::query_as(
         "SELECT p.id, p.name, o.id, o.name FROM projects p JOIN organizations o ON o.id = p.org_id
          WHERE p.id = $1 AND p.deleted_at IS NULL",

@@ -4,9 +4,9 @@
 use sqlx::{PgConnection, PgPool};
 
 use super::Upsert;
-use crate::domain::account::{OrganizationRef, ProjectRef};
-use crate::domain::permissions::effective_role;
-use crate::domain::Role;
+use loupe_domain::account::{OrganizationRef, ProjectRef};
+use loupe_domain::permissions::effective_role;
+use loupe_domain::Role;
 
 /// Creates the organization unless one with this id exists (its name is then left as is).
 pub async fn create_if_missing(conn: &mut PgConnection, id: &str, name: &str) -> Result<Upsert, sqlx::Error> {

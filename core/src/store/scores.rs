@@ -10,8 +10,8 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 
 use super::query::{enum_column, object_or_empty, push_any, push_eq, Compare, Page};
-use crate::domain::score_views::{Score, ScoreTraceContext, ScoreWithTrace};
-use crate::domain::{ScoreDataType, ScoreSource};
+use loupe_domain::score_views::{Score, ScoreTraceContext, ScoreWithTrace};
+use loupe_domain::{ScoreDataType, ScoreSource};
 
 /// Which scores a v1/v2 list considers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 
-use crate::domain::prompts::{
+use loupe_domain::prompts::{
     sort_labels, FieldError, NewPrompt, PromptBody, PromptDependent, PromptSelector, PromptSummary, PromptTarget,
     PromptType, PromptVersion, PromptVersionMetrics, ScoreAverage, LATEST,
 };

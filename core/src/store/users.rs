@@ -46,11 +46,11 @@ pub async fn promote_if_first_admin(conn: &mut PgConnection, user_id: &str) -> R
 }
 
 /// The signed-in person's summary.
-pub async fn summary(pool: &sqlx::PgPool, user_id: &str) -> Result<Option<crate::domain::account::UserSummary>, sqlx::Error> {
+pub async fn summary(pool: &sqlx::PgPool, user_id: &str) -> Result<Option<loupe_domain::account::UserSummary>, sqlx::Error> {
     let row: Option<(String, String, Option<String>, bool)> =
         sqlx::query_as("SELECT id, email, name, is_instance_admin FROM users WHERE id = $1")
             .bind(user_id)
             .fetch_optional(pool)
             .await?;
-    Ok(row.map(|(id, email, name, is_instance_admin)| crate::domain::account::UserSummary { id, email, name, is_instance_admin }))
+    Ok(row.map(|(id, email, name, is_instance_admin)| loupe_domain::account::UserSummary { id, email, name, is_instance_admin }))
 }

@@ -6,7 +6,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 
 use super::query::{push_any, Page};
-use crate::domain::trace_views::Session;
+use loupe_domain::trace_views::Session;
 
 #[derive(Debug, Clone, Default)]
 pub struct SessionFilter {

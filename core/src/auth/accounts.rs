@@ -5,7 +5,7 @@
 use sqlx::PgConnection;
 
 use super::secrets::SecretHash;
-use crate::domain::password_policy;
+use loupe_domain::password_policy;
 use crate::store::{user_sessions, users, Upsert};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -14,7 +14,7 @@ use sqlx::PgConnection;
 
 use super::prompts::WriteError;
 
-use crate::domain::prompts::{
+use loupe_domain::prompts::{
     references, ChatItem, FieldError, GraphNode, PromptBody, PromptReference, PromptSelector, PromptType, PromptVersion,
     ResolutionGraph, MAX_DEPTH,
 };

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use crate::domain::trace_list::TraceUserRow;
+use loupe_domain::trace_list::TraceUserRow;
 
 /// The most recently active users, `limit` of them after `offset`, and whether more follow.
 pub async fn page(pool: &PgPool, project_id: &str, limit: i64, offset: i64) -> Result<(Vec<TraceUserRow>, bool), sqlx::Error> {
@@ -55,7 +55,7 @@ pub async fn sessions_page(
     project_id: &str,
     limit: i64,
     offset: i64,
-) -> Result<(Vec<crate::domain::trace_list::TraceSessionRow>, bool), sqlx::Error> {
+) -> Result<(Vec<loupe_domain::trace_list::TraceSessionRow>, bool), sqlx::Error> {
     let rows: Vec<SessionRow> = sqlx::query_as(
         "WITH s AS (
              SELECT session_id, count(*) AS traces,
@@ -116,7 +116,7 @@ pub async fn sessions_of_user(
     project_id: &str,
     user_id: &str,
     limit: i64,
-) -> Result<Vec<crate::domain::trace_list::TraceSessionRow>, sqlx::Error> {
+) -> Result<Vec<loupe_domain::trace_list::TraceSessionRow>, sqlx::Error> {
     let rows: Vec<SessionRow> = sqlx::query_as(
         "WITH mine AS (
              SELECT DISTINCT session_id FROM traces
@@ -151,6 +151,6 @@ pub async fn sessions_of_user(
 /// A session as the session queries select it: id, traces, users, first and last trace, cost.
 type SessionRow = (String, i64, Vec<String>, DateTime<Utc>, DateTime<Utc>, f64);
 
-fn session_row((session_id, traces, users, first_trace, last_trace, total_cost): SessionRow) -> crate::domain::trace_list::TraceSessionRow {
-    crate::domain::trace_list::TraceSessionRow { session_id, traces, users, first_trace, last_trace, total_cost }
+fn session_row((session_id, traces, users, first_trace, last_trace, total_cost): SessionRow) -> loupe_domain::trace_list::TraceSessionRow {
+    loupe_domain::trace_list::TraceSessionRow { session_id, traces, users, first_trace, last_trace, total_cost }
 }

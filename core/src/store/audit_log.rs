@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 use sqlx::PgConnection;
 
-use crate::domain::account::{AuditEntryView, AuditFilter, AuditPage};
+use loupe_domain::account::{AuditEntryView, AuditFilter, AuditPage};
 
 /// Who made a change: a signed-in person or an API key.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,8 +5,8 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
 
 use super::query::{enum_column, Page};
-use crate::domain::score_views::{ConfigCategory, ScoreConfig};
-use crate::domain::ScoreDataType;
+use loupe_domain::score_views::{ConfigCategory, ScoreConfig};
+use loupe_domain::ScoreDataType;
 
 const COLUMNS: &str =
     "id, project_id, name, data_type, is_archived, min_value, max_value, categories, description, created_at, updated_at";

@@ -1,7 +1,7 @@
 use sqlx::PgConnection;
 
 use crate::auth::secrets::{self, SecretHash};
-use crate::domain::account::ApiKeyView;
+use loupe_domain::account::ApiKeyView;
 
 /// What happened to a key given by configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
