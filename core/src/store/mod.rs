@@ -27,6 +27,8 @@ pub mod traces;
 pub mod user_sessions;
 pub mod users;
 
+pub use fault::StoreError;
+
 /// Outcome of an idempotent "create if missing" write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Upsert {
