@@ -17,6 +17,9 @@ pub enum AppError {
     /// The person's role does not allow the action; the message says who may.
     #[error("{0}")]
     Forbidden(String),
+    /// Something with the same identity already exists (a duplicate name or id).
+    #[error("{0}")]
+    Conflict(String),
     /// Too many attempts (e.g. failed sign-ins); the message says when to try again.
     #[error("{0}")]
     TooManyAttempts(String),
@@ -42,6 +45,7 @@ impl AppError {
             AppError::SignInRequired => 401,
             AppError::Forbidden(_) => 403,
             AppError::NotFound(_) => 404,
+            AppError::Conflict(_) => 409,
             AppError::TooManyAttempts(_) => 429,
             AppError::Unavailable => 503,
             AppError::Internal | AppError::Transport(_) => 500,
@@ -81,22 +85,31 @@ impl FromServerFnError for AppError {
 #[cfg(feature = "ssr")]
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
-        use crate::store::fault::{fault, Fault};
-        if let sqlx::Error::RowNotFound = error {
-            return AppError::NotFound("the requested record".to_string());
-        }
-        match fault(&error) {
-            Fault::Outage => {
+        AppError::from(crate::store::StoreError::from(error))
+    }
+}
+
+/// Every store failure, by its kind (`store::fault` classifies): an outage is a 503, a missing
+/// row a 404, a duplicate a 409, a refused value a 400 saying which kind of value, anything else
+/// a 500 with the details in the log only.
+#[cfg(feature = "ssr")]
+impl From<crate::store::StoreError> for AppError {
+    fn from(error: crate::store::StoreError) -> Self {
+        use crate::store::StoreError;
+        match error {
+            StoreError::Unavailable(error) => {
                 tracing::warn!(%error, "database unavailable");
                 AppError::Unavailable
             }
+            StoreError::NotFound => AppError::NotFound("the requested record".to_string()),
+            StoreError::Conflict { constraint } => {
+                tracing::debug!(%constraint, "conflict");
+                AppError::Conflict("something with the same name or id already exists; choose another".to_string())
+            }
             // The database refused a value the person sent (a NUL character, an over-long
             // value): their mistake, said as such, never a 500.
-            Fault::BadValue(message) => {
-                tracing::debug!(%error, "value refused by the database");
-                AppError::Invalid { field: "value".to_string(), message }
-            }
-            Fault::Other => {
+            StoreError::BadValue(message) => AppError::Invalid { field: "value".to_string(), message },
+            StoreError::Other(error) => {
                 tracing::error!(%error, "database error");
                 AppError::Internal
             }

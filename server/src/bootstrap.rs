@@ -14,7 +14,13 @@ pub enum BootstrapError {
     #[error("headless initialization: {0}")]
     Conflict(String),
     #[error("headless initialization failed: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(#[from] loupe_core::store::StoreError),
+}
+
+impl From<sqlx::Error> for BootstrapError {
+    fn from(error: sqlx::Error) -> Self {
+        BootstrapError::Database(error.into())
+    }
 }
 
 fn log_upsert(what: &str, id: &str, outcome: Upsert) {

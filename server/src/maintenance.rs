@@ -86,7 +86,7 @@ pub fn kinds(pool: &PgPool, media: Option<Arc<MediaStore>>) -> Vec<Kind> {
 }
 
 /// Runs purge batches for up to a second; returns the rows removed.
-pub async fn purge_deleted_projects(pool: &PgPool) -> Result<u64, sqlx::Error> {
+pub async fn purge_deleted_projects(pool: &PgPool) -> Result<u64, loupe_core::store::StoreError> {
     let started = std::time::Instant::now();
     let mut total = 0;
     while started.elapsed() < Duration::from_secs(1) {

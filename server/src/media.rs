@@ -203,7 +203,7 @@ impl MediaStore {
 #[derive(Debug, thiserror::Error)]
 pub enum OrphanError {
     #[error(transparent)]
-    Database(#[from] sqlx::Error),
+    Database(#[from] loupe_core::store::StoreError),
     #[error("listing the media bucket: {0}")]
     Bucket(#[from] std::io::Error),
 }

@@ -30,10 +30,15 @@ pub enum AccountError {
 
 impl From<sqlx::Error> for AccountError {
     fn from(error: sqlx::Error) -> Self {
-        use crate::store::fault::{fault, Fault};
-        match fault(&error) {
-            Fault::BadValue(message) => AccountError::Refused(message),
-            _ => {
+        AccountError::from(crate::store::StoreError::from(error))
+    }
+}
+
+impl From<crate::store::StoreError> for AccountError {
+    fn from(error: crate::store::StoreError) -> Self {
+        match error {
+            crate::store::StoreError::BadValue(message) => AccountError::Refused(message),
+            error => {
                 tracing::error!(%error, "account storage failed");
                 AccountError::Database(error.to_string())
             }

@@ -55,6 +55,12 @@ impl From<sqlx::Error> for JobError {
     }
 }
 
+impl From<crate::store::StoreError> for JobError {
+    fn from(error: crate::store::StoreError) -> JobError {
+        JobError::new(error)
+    }
+}
+
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<Outcome, JobError>> + Send>>;
 type Handler = Arc<dyn Fn(Job) -> HandlerFuture + Send + Sync>;
 

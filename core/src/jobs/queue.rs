@@ -8,9 +8,11 @@ use chrono::{DateTime, Utc};
 use loupe_domain::jobs::{Job, JobState, JobSummary};
 use sqlx::PgPool;
 
+use crate::store::StoreError;
+
 const JOB_COLUMNS: &str = "id, kind, payload, state, attempts, max_attempts, run_at, last_error, created_at, finished_at";
 
-fn job(row: &sqlx::postgres::PgRow) -> Result<Job, sqlx::Error> {
+fn job(row: &sqlx::postgres::PgRow) -> Result<Job, StoreError> {
     use sqlx::Row;
     Ok(Job {
         id: row.try_get("id")?,
@@ -32,7 +34,7 @@ fn interval(duration: Duration) -> f64 {
 
 /// Queues a job, due now. With a `dedupe_key`, nothing is queued while an unfinished job of the
 /// kind has that key: `None`.
-pub async fn enqueue(pool: &PgPool, kind: &str, payload: &serde_json::Value, dedupe_key: Option<&str>, max_attempts: i32) -> Result<Option<i64>, sqlx::Error> {
+pub async fn enqueue(pool: &PgPool, kind: &str, payload: &serde_json::Value, dedupe_key: Option<&str>, max_attempts: i32) -> Result<Option<i64>, StoreError> {
     sqlx::query_scalar(
         "INSERT INTO jobs (kind, payload, dedupe_key, max_attempts) VALUES ($1, $2, $3, $4)
          ON CONFLICT (kind, dedupe_key) WHERE dedupe_key IS NOT NULL AND state IN ('queued', 'running') DO NOTHING
@@ -43,13 +45,13 @@ pub async fn enqueue(pool: &PgPool, kind: &str, payload: &serde_json::Value, ded
     .bind(dedupe_key)
     .bind(max_attempts)
     .fetch_optional(pool)
-    .await
+    .await.map_err(StoreError::from)
 }
 
 /// Queues the next run of a periodic kind unless one is unfinished or the last finished less
 /// than `every` ago; whether it queued one. Safe from several replicas at once (the unique index
 /// keeps one unfinished run).
-pub async fn enqueue_if_due(pool: &PgPool, kind: &str, every: Duration, max_attempts: i32) -> Result<bool, sqlx::Error> {
+pub async fn enqueue_if_due(pool: &PgPool, kind: &str, every: Duration, max_attempts: i32) -> Result<bool, StoreError> {
     let queued = sqlx::query(
         "INSERT INTO jobs (kind, dedupe_key, max_attempts)
          SELECT $1, 'periodic', $3
@@ -67,7 +69,7 @@ pub async fn enqueue_if_due(pool: &PgPool, kind: &str, every: Duration, max_atte
 }
 
 /// Jobs whose worker stopped extending the lease on their last attempt: failed, not run again.
-pub async fn fail_abandoned(pool: &PgPool) -> Result<u64, sqlx::Error> {
+pub async fn fail_abandoned(pool: &PgPool) -> Result<u64, StoreError> {
     Ok(sqlx::query(
         "UPDATE jobs SET state = 'failed', finished_at = now(), updated_at = now(), lease_until = NULL,
                 last_error = coalesce(last_error || E'\\n', '') || 'the worker stopped during the last attempt (its lease ended)'
@@ -81,7 +83,7 @@ pub async fn fail_abandoned(pool: &PgPool) -> Result<u64, sqlx::Error> {
 /// Claims up to `limit` due jobs of `kind` for `worker`: queued ones whose time has come, and
 /// running ones whose lease ended (their worker died). Rows other workers are claiming are
 /// skipped, not waited for.
-pub async fn claim(pool: &PgPool, kind: &str, limit: usize, worker: &str, lease: Duration) -> Result<Vec<Job>, sqlx::Error> {
+pub async fn claim(pool: &PgPool, kind: &str, limit: usize, worker: &str, lease: Duration) -> Result<Vec<Job>, StoreError> {
     let rows = sqlx::query(&format!(
         "UPDATE jobs SET state = 'running', attempts = attempts + 1, worker = $3, updated_at = now(),
                 lease_until = now() + make_interval(secs => $4)
@@ -104,7 +106,7 @@ pub async fn claim(pool: &PgPool, kind: &str, limit: usize, worker: &str, lease:
 }
 
 /// Extends `worker`'s lease; `false` when the job is no longer its own.
-pub async fn extend(pool: &PgPool, id: i64, worker: &str, lease: Duration) -> Result<bool, sqlx::Error> {
+pub async fn extend(pool: &PgPool, id: i64, worker: &str, lease: Duration) -> Result<bool, StoreError> {
     let updated = sqlx::query(
         "UPDATE jobs SET lease_until = now() + make_interval(secs => $3), updated_at = now()
          WHERE id = $1 AND worker = $2 AND state = 'running'",
@@ -119,17 +121,17 @@ pub async fn extend(pool: &PgPool, id: i64, worker: &str, lease: Duration) -> Re
 }
 
 /// The run succeeded.
-pub async fn succeed(pool: &PgPool, id: i64, worker: &str) -> Result<bool, sqlx::Error> {
+pub async fn succeed(pool: &PgPool, id: i64, worker: &str) -> Result<bool, StoreError> {
     finish(pool, id, worker, "state = 'succeeded', finished_at = now(), lease_until = NULL", None, None).await
 }
 
 /// The run succeeded and more is waiting: due again now, attempts reset.
-pub async fn again(pool: &PgPool, id: i64, worker: &str) -> Result<bool, sqlx::Error> {
+pub async fn again(pool: &PgPool, id: i64, worker: &str) -> Result<bool, StoreError> {
     finish(pool, id, worker, "state = 'queued', attempts = 0, run_at = now(), lease_until = NULL, last_error = NULL", None, None).await
 }
 
 /// The run failed: queued again at `retry_at`, or `failed` for good when there is none.
-pub async fn fail(pool: &PgPool, id: i64, worker: &str, error: &str, retry_at: Option<DateTime<Utc>>) -> Result<bool, sqlx::Error> {
+pub async fn fail(pool: &PgPool, id: i64, worker: &str, error: &str, retry_at: Option<DateTime<Utc>>) -> Result<bool, StoreError> {
     match retry_at {
         Some(at) => finish(pool, id, worker, "state = 'queued', run_at = $4, lease_until = NULL, last_error = $3", Some(error), Some(at)).await,
         None => finish(pool, id, worker, "state = 'failed', finished_at = now(), lease_until = NULL, last_error = $3", Some(error), None).await,
@@ -138,7 +140,7 @@ pub async fn fail(pool: &PgPool, id: i64, worker: &str, error: &str, retry_at: O
 
 /// Hands jobs cut off by a stopping worker back at once: queued, due now, the interrupted run
 /// not counted.
-pub async fn release(pool: &PgPool, ids: &[i64], worker: &str) -> Result<u64, sqlx::Error> {
+pub async fn release(pool: &PgPool, ids: &[i64], worker: &str) -> Result<u64, StoreError> {
     Ok(sqlx::query(
         "UPDATE jobs SET state = 'queued', run_at = now(), lease_until = NULL, attempts = greatest(attempts - 1, 0), updated_at = now()
          WHERE id = ANY($1) AND worker = $2 AND state = 'running'",
@@ -150,7 +152,7 @@ pub async fn release(pool: &PgPool, ids: &[i64], worker: &str) -> Result<u64, sq
     .rows_affected())
 }
 
-async fn finish(pool: &PgPool, id: i64, worker: &str, set: &str, error: Option<&str>, at: Option<DateTime<Utc>>) -> Result<bool, sqlx::Error> {
+async fn finish(pool: &PgPool, id: i64, worker: &str, set: &str, error: Option<&str>, at: Option<DateTime<Utc>>) -> Result<bool, StoreError> {
     let updated = sqlx::query(&format!("UPDATE jobs SET {set}, updated_at = now() WHERE id = $1 AND worker = $2 AND state = 'running'"))
         .bind(id)
         .bind(worker)
@@ -164,7 +166,7 @@ async fn finish(pool: &PgPool, id: i64, worker: &str, set: &str, error: Option<&
 
 /// Removes finished jobs older than `age` (the newest finished run of each kind stays: the
 /// schedule of periodic kinds reads it).
-pub async fn prune(pool: &PgPool, age: Duration) -> Result<u64, sqlx::Error> {
+pub async fn prune(pool: &PgPool, age: Duration) -> Result<u64, StoreError> {
     Ok(sqlx::query(
         "DELETE FROM jobs j WHERE finished_at < now() - make_interval(secs => $1)
            AND finished_at < (SELECT max(finished_at) FROM jobs k WHERE k.kind = j.kind)",
@@ -175,7 +177,7 @@ pub async fn prune(pool: &PgPool, age: Duration) -> Result<u64, sqlx::Error> {
     .rows_affected())
 }
 
-pub async fn summary(pool: &PgPool) -> Result<Vec<JobSummary>, sqlx::Error> {
+pub async fn summary(pool: &PgPool) -> Result<Vec<JobSummary>, StoreError> {
     let rows: Vec<(String, i64, i64, i64, i64, Option<DateTime<Utc>>)> = sqlx::query_as(
         "SELECT kind,
                 count(*) FILTER (WHERE state = 'queued'), count(*) FILTER (WHERE state = 'running'),
@@ -193,7 +195,7 @@ pub async fn summary(pool: &PgPool) -> Result<Vec<JobSummary>, sqlx::Error> {
 
 /// The most recent jobs that are not plain successes (running, waiting to retry, failed), newest
 /// first: what an administrator looks at.
-pub async fn troubled(pool: &PgPool, limit: i64) -> Result<Vec<Job>, sqlx::Error> {
+pub async fn troubled(pool: &PgPool, limit: i64) -> Result<Vec<Job>, StoreError> {
     let rows = sqlx::query(&format!(
         "SELECT {JOB_COLUMNS} FROM jobs
          WHERE state = 'failed' OR state = 'running' OR (state = 'queued' AND attempts > 0)

@@ -129,7 +129,7 @@ async fn tick(
     tasks: &mut JoinSet<()>,
     running: &mut HashMap<tokio::task::Id, Running>,
     busy: &mut HashMap<&'static str, usize>,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), crate::store::StoreError> {
     let failed = queue::fail_abandoned(pool).await?;
     if failed > 0 {
         tracing::warn!(jobs = failed, "jobs failed: their worker stopped during the last attempt");

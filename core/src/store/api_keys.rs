@@ -1,3 +1,4 @@
+use super::StoreError;
 use sqlx::PgConnection;
 
 use crate::auth::secrets::{self, SecretHash};
@@ -19,7 +20,7 @@ pub enum ConfiguredKeyError {
     #[error("public key {public_key} already belongs to project {existing_project_id}, not to {requested_project_id}")]
     InOtherProject { public_key: String, existing_project_id: String, requested_project_id: String },
     #[error(transparent)]
-    Database(#[from] sqlx::Error),
+    Database(#[from] StoreError),
 }
 
 /// Stores the key pair for the project unless the public key exists. Only a hash of the secret
@@ -68,7 +69,7 @@ pub async fn create_if_missing(
 
 /// Creates a key pair for the project in Langfuse's format (`pk-lf-<uuid>`, `sk-lf-<uuid>`);
 /// returns the listed form and the secret, which is not stored and never shown again.
-pub async fn create(conn: &mut PgConnection, project_id: &str, note: Option<&str>) -> Result<(ApiKeyView, String), sqlx::Error> {
+pub async fn create(conn: &mut PgConnection, project_id: &str, note: Option<&str>) -> Result<(ApiKeyView, String), StoreError> {
     let public_key = format!("pk-lf-{}", uuid::Uuid::new_v4());
     let secret_key = format!("sk-lf-{}", uuid::Uuid::new_v4());
     let secret = secret_key.clone();
@@ -118,7 +119,7 @@ impl From<ApiKeyRow> for ApiKeyView {
 }
 
 /// The project's keys, newest first.
-pub async fn list(pool: &sqlx::PgPool, project_id: &str) -> Result<Vec<ApiKeyView>, sqlx::Error> {
+pub async fn list(pool: &sqlx::PgPool, project_id: &str) -> Result<Vec<ApiKeyView>, StoreError> {
     let rows: Vec<ApiKeyRow> = sqlx::query_as(
         "SELECT id, public_key, display_secret_key, note, created_at, last_used_at, expires_at
          FROM api_keys WHERE project_id = $1 ORDER BY created_at DESC, id",
@@ -131,7 +132,7 @@ pub async fn list(pool: &sqlx::PgPool, project_id: &str) -> Result<Vec<ApiKeyVie
 
 /// Deletes a key of this project; the public API refuses it from the next request on (the
 /// request path checks that a cached key still exists). Returns the deleted key's listed form.
-pub async fn revoke(conn: &mut PgConnection, project_id: &str, key_id: &str) -> Result<Option<ApiKeyView>, sqlx::Error> {
+pub async fn revoke(conn: &mut PgConnection, project_id: &str, key_id: &str) -> Result<Option<ApiKeyView>, StoreError> {
     let row: Option<ApiKeyRow> = sqlx::query_as(
         "DELETE FROM api_keys WHERE id = $1 AND project_id = $2
          RETURNING id, public_key, display_secret_key, note, created_at, last_used_at, expires_at",
@@ -141,4 +142,10 @@ pub async fn revoke(conn: &mut PgConnection, project_id: &str, key_id: &str) -> 
     .fetch_optional(conn)
     .await?;
     Ok(row.map(Into::into))
+}
+
+impl From<sqlx::Error> for ConfiguredKeyError {
+    fn from(error: sqlx::Error) -> Self {
+        ConfiguredKeyError::Database(error.into())
+    }
 }

@@ -3,6 +3,7 @@
 //! leaves no entry, and a committed one always has one). Append-only: there is no update or
 //! delete here.
 
+use super::StoreError;
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::PgConnection;
@@ -30,7 +31,7 @@ pub struct Entry<'a> {
     pub after: Option<Value>,
 }
 
-pub async fn record(conn: &mut PgConnection, entry: Entry<'_>) -> Result<(), sqlx::Error> {
+pub async fn record(conn: &mut PgConnection, entry: Entry<'_>) -> Result<(), StoreError> {
     let (user, key) = match &entry.actor {
         Actor::User(id) => (Some(id.as_str()), None),
         Actor::ApiKey(id) => (None, Some(id.as_str())),
@@ -75,7 +76,7 @@ pub async fn list(
     resource_type: Option<&str>,
     before_id: Option<i64>,
     limit: i64,
-) -> Result<Vec<Recorded>, sqlx::Error> {
+) -> Result<Vec<Recorded>, StoreError> {
     sqlx::query_as(
         "SELECT id, project_id, actor_user_id, actor_api_key_id, action, resource_type, resource_id, before, after, created_at
          FROM audit_log
@@ -87,11 +88,11 @@ pub async fn list(
     .bind(before_id)
     .bind(limit)
     .fetch_all(conn)
-    .await
+    .await.map_err(StoreError::from)
 }
 
 /// A page of the audit log for the UI, newest first, with actor and project names resolved.
-pub async fn page(pool: &sqlx::PgPool, org_id: &str, filter: &AuditFilter, limit: i64) -> Result<AuditPage, sqlx::Error> {
+pub async fn page(pool: &sqlx::PgPool, org_id: &str, filter: &AuditFilter, limit: i64) -> Result<AuditPage, StoreError> {
     type Row = (i64, chrono::DateTime<chrono::Utc>, Option<String>, Option<String>, Option<String>, String, String, String, Option<String>, Option<String>, Option<Value>, Option<Value>);
     let non_empty = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
     let rows: Vec<Row> = sqlx::query_as(

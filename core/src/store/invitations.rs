@@ -2,6 +2,7 @@
 //! optional project role, an expiry. One open invitation per person and organization (a unique
 //! index); accepting or revoking closes it for good.
 
+use super::StoreError;
 use chrono::{DateTime, Duration, Utc};
 use sqlx::{PgConnection, PgPool};
 
@@ -27,7 +28,7 @@ pub enum InviteError {
     #[error("{0} is already a member of this organization")]
     AlreadyMember(String),
     #[error(transparent)]
-    Database(#[from] sqlx::Error),
+    Database(#[from] StoreError),
 }
 
 /// Creates an invitation; returns it with the link token (shown once).
@@ -68,7 +69,7 @@ pub async fn create(conn: &mut PgConnection, new: NewInvitation<'_>) -> Result<(
     Ok((view, token))
 }
 
-async fn open_for_org_where(conn: &mut PgConnection, org_id: &str, id: Option<&str>) -> Result<Vec<InvitationView>, sqlx::Error> {
+async fn open_for_org_where(conn: &mut PgConnection, org_id: &str, id: Option<&str>) -> Result<Vec<InvitationView>, StoreError> {
     type Row = (String, String, String, Option<String>, Option<String>, Option<String>, Option<String>, DateTime<Utc>, DateTime<Utc>);
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT i.id, i.email, i.role, i.project_id, p.name, i.project_role, u.email, i.created_at, i.expires_at
@@ -99,13 +100,13 @@ async fn open_for_org_where(conn: &mut PgConnection, org_id: &str, id: Option<&s
 }
 
 /// Open invitations (expired ones included, so they can be revoked and re-sent).
-pub async fn open_for_org(pool: &PgPool, org_id: &str) -> Result<Vec<InvitationView>, sqlx::Error> {
+pub async fn open_for_org(pool: &PgPool, org_id: &str) -> Result<Vec<InvitationView>, StoreError> {
     let mut conn = pool.acquire().await?;
     open_for_org_where(&mut conn, org_id, None).await
 }
 
 /// Revokes an open invitation of this organization; returns its email.
-pub async fn revoke(conn: &mut PgConnection, org_id: &str, invitation_id: &str) -> Result<Option<String>, sqlx::Error> {
+pub async fn revoke(conn: &mut PgConnection, org_id: &str, invitation_id: &str) -> Result<Option<String>, StoreError> {
     sqlx::query_scalar(
         "UPDATE invitations SET revoked_at = now()
          WHERE id = $1 AND org_id = $2 AND accepted_at IS NULL AND revoked_at IS NULL RETURNING email",
@@ -113,7 +114,7 @@ pub async fn revoke(conn: &mut PgConnection, org_id: &str, invitation_id: &str) 
     .bind(invitation_id)
     .bind(org_id)
     .fetch_optional(conn)
-    .await
+    .await.map_err(StoreError::from)
 }
 
 /// An invitation found by its link token.
@@ -130,7 +131,7 @@ pub struct Found {
 
 /// Looks an invitation up by its token; with `lock`, the row stays locked until the transaction
 /// ends (acceptance), so a link cannot be used twice concurrently.
-pub async fn find_by_token(conn: &mut PgConnection, token: &str, lock: bool) -> Result<Option<Found>, sqlx::Error> {
+pub async fn find_by_token(conn: &mut PgConnection, token: &str, lock: bool) -> Result<Option<Found>, StoreError> {
     type Row = (String, String, String, String, Option<String>, Option<String>, DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
     let sql = if lock {
         "SELECT id, org_id, email, role, project_id, project_role, expires_at, accepted_at, revoked_at
@@ -176,11 +177,17 @@ pub async fn find_by_token(conn: &mut PgConnection, token: &str, lock: bool) -> 
 }
 
 /// Marks the invitation used by `user_id`.
-pub async fn mark_accepted(conn: &mut PgConnection, invitation_id: &str, user_id: &str) -> Result<(), sqlx::Error> {
+pub async fn mark_accepted(conn: &mut PgConnection, invitation_id: &str, user_id: &str) -> Result<(), StoreError> {
     sqlx::query("UPDATE invitations SET accepted_at = now(), accepted_by_user_id = $2 WHERE id = $1")
         .bind(invitation_id)
         .bind(user_id)
         .execute(conn)
         .await?;
     Ok(())
+}
+
+impl From<sqlx::Error> for InviteError {
+    fn from(error: sqlx::Error) -> Self {
+        InviteError::Database(error.into())
+    }
 }

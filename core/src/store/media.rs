@@ -1,6 +1,7 @@
 //! Media attachments: one row per project and content, and where each is used. The bytes are
 //! kept by the server (`server/src/media.rs`), named by their SHA-256.
 
+use super::StoreError;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 
@@ -28,7 +29,7 @@ pub struct NewMedia<'a> {
 
 /// Records the media item (once per project and content) and its use by a trace field; returns
 /// the stored item, whose `uploaded_at` says whether the bytes are already there.
-pub async fn register(pool: &PgPool, project_id: &str, new: &NewMedia<'_>) -> Result<Media, sqlx::Error> {
+pub async fn register(pool: &PgPool, project_id: &str, new: &NewMedia<'_>) -> Result<Media, StoreError> {
     let mut tx = pool.begin().await?;
     sqlx::query(
         "INSERT INTO media (project_id, id, sha256, content_type, content_length) VALUES ($1, $2, $3, $4, $5)
@@ -57,23 +58,23 @@ pub async fn register(pool: &PgPool, project_id: &str, new: &NewMedia<'_>) -> Re
     Ok(media)
 }
 
-async fn get_in(conn: &mut PgConnection, project_id: &str, id: &str) -> Result<Option<Media>, sqlx::Error> {
+async fn get_in(conn: &mut PgConnection, project_id: &str, id: &str) -> Result<Option<Media>, StoreError> {
     sqlx::query_as(
         "SELECT id, sha256, content_type, content_length, uploaded_at FROM media WHERE project_id = $1 AND id = $2",
     )
     .bind(project_id)
     .bind(id)
     .fetch_optional(conn)
-    .await
+    .await.map_err(StoreError::from)
 }
 
-pub async fn get(pool: &PgPool, project_id: &str, id: &str) -> Result<Option<Media>, sqlx::Error> {
+pub async fn get(pool: &PgPool, project_id: &str, id: &str) -> Result<Option<Media>, StoreError> {
     let mut conn = pool.acquire().await?;
     get_in(&mut conn, project_id, id).await
 }
 
 /// The bytes arrived and matched: the item is usable.
-pub async fn mark_uploaded(pool: &PgPool, project_id: &str, id: &str) -> Result<(), sqlx::Error> {
+pub async fn mark_uploaded(pool: &PgPool, project_id: &str, id: &str) -> Result<(), StoreError> {
     sqlx::query("UPDATE media SET uploaded_at = coalesce(uploaded_at, now()) WHERE project_id = $1 AND id = $2")
         .bind(project_id)
         .bind(id)
@@ -89,7 +90,7 @@ pub async fn record_upload_report(
     id: &str,
     status: Option<i32>,
     error: Option<&str>,
-) -> Result<bool, sqlx::Error> {
+) -> Result<bool, StoreError> {
     let updated = sqlx::query("UPDATE media SET upload_http_status = $3, upload_http_error = $4 WHERE project_id = $1 AND id = $2")
         .bind(project_id)
         .bind(id)
@@ -103,7 +104,7 @@ pub async fn record_upload_report(
 
 /// Removes the uses of media by these traces, and the media no longer used by anything (inside
 /// the caller's transaction: trace deletion).
-pub async fn delete_for_traces(conn: &mut PgConnection, project_id: &str, trace_ids: &[String]) -> Result<u64, sqlx::Error> {
+pub async fn delete_for_traces(conn: &mut PgConnection, project_id: &str, trace_ids: &[String]) -> Result<u64, StoreError> {
     sqlx::query("DELETE FROM media_references WHERE project_id = $1 AND trace_id = ANY($2)")
         .bind(project_id)
         .bind(trace_ids)
@@ -121,13 +122,13 @@ pub async fn delete_for_traces(conn: &mut PgConnection, project_id: &str, trace_
 }
 
 /// Which of these content hashes some project still names (the rest may be removed from disk).
-pub async fn hashes_in_use(pool: &PgPool, hashes: &[String]) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT DISTINCT sha256 FROM media WHERE sha256 = ANY($1)").bind(hashes).fetch_all(pool).await
+pub async fn hashes_in_use(pool: &PgPool, hashes: &[String]) -> Result<Vec<String>, StoreError> {
+    sqlx::query_scalar("SELECT DISTINCT sha256 FROM media WHERE sha256 = ANY($1)").bind(hashes).fetch_all(pool).await.map_err(StoreError::from)
 }
 
 /// Whether a public trace of a live project uses this media item (anyone with the trace's share
 /// link may then see it).
-pub async fn used_by_public_trace(pool: &PgPool, project_id: &str, id: &str) -> Result<bool, sqlx::Error> {
+pub async fn used_by_public_trace(pool: &PgPool, project_id: &str, id: &str) -> Result<bool, StoreError> {
     sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM media_references r
                           JOIN traces t ON t.project_id = r.project_id AND t.id = r.trace_id
@@ -137,5 +138,5 @@ pub async fn used_by_public_trace(pool: &PgPool, project_id: &str, id: &str) -> 
     .bind(project_id)
     .bind(id)
     .fetch_one(pool)
-    .await
+    .await.map_err(StoreError::from)
 }

@@ -1,5 +1,6 @@
 //! Organization memberships and per-project role overrides.
 
+use super::StoreError;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 
@@ -9,7 +10,7 @@ use loupe_domain::Role;
 
 /// Adds the user to the organization with `role` unless they are already a member (an existing
 /// membership keeps its role: roles changed in the UI survive restarts).
-pub async fn add_if_missing(conn: &mut PgConnection, org_id: &str, user_id: &str, role: Role) -> Result<Upsert, sqlx::Error> {
+pub async fn add_if_missing(conn: &mut PgConnection, org_id: &str, user_id: &str, role: Role) -> Result<Upsert, StoreError> {
     let result = sqlx::query(
         "INSERT INTO organization_memberships (org_id, user_id, role) VALUES ($1, $2, $3)
          ON CONFLICT (org_id, user_id) DO NOTHING",
@@ -23,7 +24,7 @@ pub async fn add_if_missing(conn: &mut PgConnection, org_id: &str, user_id: &str
 }
 
 /// The user's role in the organization, `None` when not a member.
-pub async fn role_in_org(conn: &mut PgConnection, org_id: &str, user_id: &str) -> Result<Option<Role>, sqlx::Error> {
+pub async fn role_in_org(conn: &mut PgConnection, org_id: &str, user_id: &str) -> Result<Option<Role>, StoreError> {
     let role: Option<String> = sqlx::query_scalar("SELECT role FROM organization_memberships WHERE org_id = $1 AND user_id = $2")
         .bind(org_id)
         .bind(user_id)
@@ -34,16 +35,16 @@ pub async fn role_in_org(conn: &mut PgConnection, org_id: &str, user_id: &str) -
 
 /// The organization's Owners, locked until the transaction ends, so two concurrent demotions
 /// cannot both pass the last-owner check.
-pub async fn lock_owners(conn: &mut PgConnection, org_id: &str) -> Result<Vec<String>, sqlx::Error> {
+pub async fn lock_owners(conn: &mut PgConnection, org_id: &str) -> Result<Vec<String>, StoreError> {
     sqlx::query_scalar(
         "SELECT user_id FROM organization_memberships WHERE org_id = $1 AND role = 'OWNER' ORDER BY user_id FOR UPDATE",
     )
     .bind(org_id)
     .fetch_all(conn)
-    .await
+    .await.map_err(StoreError::from)
 }
 
-pub async fn set_role(conn: &mut PgConnection, org_id: &str, user_id: &str, role: Role) -> Result<bool, sqlx::Error> {
+pub async fn set_role(conn: &mut PgConnection, org_id: &str, user_id: &str, role: Role) -> Result<bool, StoreError> {
     let result = sqlx::query(
         "UPDATE organization_memberships SET role = $3, updated_at = now() WHERE org_id = $1 AND user_id = $2",
     )
@@ -56,7 +57,7 @@ pub async fn set_role(conn: &mut PgConnection, org_id: &str, user_id: &str, role
 }
 
 /// Removes the member from the organization and from its projects' overrides.
-pub async fn remove(conn: &mut PgConnection, org_id: &str, user_id: &str) -> Result<bool, sqlx::Error> {
+pub async fn remove(conn: &mut PgConnection, org_id: &str, user_id: &str) -> Result<bool, StoreError> {
     sqlx::query(
         "DELETE FROM project_memberships WHERE user_id = $2 AND project_id IN (SELECT id FROM projects WHERE org_id = $1)",
     )
@@ -79,7 +80,7 @@ pub async fn set_project_role(
     project_id: &str,
     user_id: &str,
     role: Option<Role>,
-) -> Result<Option<Role>, sqlx::Error> {
+) -> Result<Option<Role>, StoreError> {
     let previous: Option<String> =
         sqlx::query_scalar("SELECT role FROM project_memberships WHERE project_id = $1 AND user_id = $2 FOR UPDATE")
             .bind(project_id)
@@ -110,7 +111,7 @@ pub async fn set_project_role(
 }
 
 /// The organization's members with their overrides, Owners first, then by email.
-pub async fn list(pool: &PgPool, org_id: &str) -> Result<Vec<MemberView>, sqlx::Error> {
+pub async fn list(pool: &PgPool, org_id: &str) -> Result<Vec<MemberView>, StoreError> {
     let members: Vec<(String, String, Option<String>, String, DateTime<Utc>)> = sqlx::query_as(
         "SELECT u.id, u.email, u.name, m.role, m.created_at
          FROM organization_memberships m JOIN users u ON u.id = m.user_id

@@ -6,6 +6,7 @@
 //! row exactly once even while new observations arrive. Filters on trace attributes (user,
 //! session) look the trace ids up through the traces indexes.
 
+use super::StoreError;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
@@ -70,7 +71,7 @@ fn select(load: Load) -> String {
     format!("SELECT {COLUMNS}, {io}, {metadata}")
 }
 
-fn observation_from_row(row: &PgRow) -> Result<Observation, sqlx::Error> {
+fn observation_from_row(row: &PgRow) -> Result<Observation, StoreError> {
     Ok(Observation {
         id: row.try_get("id")?,
         project_id: row.try_get("project_id")?,
@@ -159,7 +160,7 @@ pub async fn list(
     project_id: &str,
     filter: &ObservationFilter,
     page: Page,
-) -> Result<Vec<Observation>, sqlx::Error> {
+) -> Result<Vec<Observation>, StoreError> {
     let mut qb = QueryBuilder::new(select(Load::ALL));
     qb.push(" FROM observations o");
     push_filter(&mut qb, project_id, filter);
@@ -168,10 +169,10 @@ pub async fn list(
     qb.build().fetch_all(pool).await?.iter().map(observation_from_row).collect()
 }
 
-pub async fn count(pool: &PgPool, project_id: &str, filter: &ObservationFilter) -> Result<i64, sqlx::Error> {
+pub async fn count(pool: &PgPool, project_id: &str, filter: &ObservationFilter) -> Result<i64, StoreError> {
     let mut qb = QueryBuilder::new("SELECT count(*) FROM observations o");
     push_filter(&mut qb, project_id, filter);
-    qb.build_query_scalar().fetch_one(pool).await
+    qb.build_query_scalar().fetch_one(pool).await.map_err(StoreError::from)
 }
 
 /// Up to `limit` observations strictly after `after` in newest-first order, each with its
@@ -183,7 +184,7 @@ pub async fn list_after(
     after: Option<&ObservationKey>,
     limit: i64,
     load: Load,
-) -> Result<Vec<(Observation, TraceContext)>, sqlx::Error> {
+) -> Result<Vec<(Observation, TraceContext)>, StoreError> {
     let mut qb = QueryBuilder::new(select(load));
     qb.push(
         ", t.user_id AS trace_user_id, t.session_id AS trace_session_id, t.name AS trace_name, t.tags AS trace_tags, \
@@ -218,7 +219,7 @@ pub async fn list_after(
         .collect()
 }
 
-pub async fn get(pool: &PgPool, project_id: &str, id: &str) -> Result<Option<Observation>, sqlx::Error> {
+pub async fn get(pool: &PgPool, project_id: &str, id: &str) -> Result<Option<Observation>, StoreError> {
     let mut qb = QueryBuilder::new(select(Load::ALL));
     qb.push(" FROM observations o WHERE o.project_id = ")
         .push_bind(project_id.to_string())
@@ -228,7 +229,7 @@ pub async fn get(pool: &PgPool, project_id: &str, id: &str) -> Result<Option<Obs
 }
 
 /// A trace's observations in start order (the order of `observations_trace_idx`).
-pub async fn for_trace(pool: &PgPool, project_id: &str, trace_id: &str) -> Result<Vec<Observation>, sqlx::Error> {
+pub async fn for_trace(pool: &PgPool, project_id: &str, trace_id: &str) -> Result<Vec<Observation>, StoreError> {
     let mut qb = QueryBuilder::new(select(Load::ALL));
     qb.push(" FROM observations o WHERE o.project_id = ")
         .push_bind(project_id.to_string())
@@ -244,7 +245,7 @@ pub async fn tree_inputs(
     pool: &PgPool,
     project_id: &str,
     trace_id: &str,
-) -> Result<Vec<loupe_domain::waterfall::TreeInput>, sqlx::Error> {
+) -> Result<Vec<loupe_domain::waterfall::TreeInput>, StoreError> {
     let rows = sqlx::query(
         "SELECT id, parent_observation_id, type, level, name, start_time, end_time, completion_start_time,
                 model, total_cost, (usage_details ->> 'total')::bigint AS tokens
@@ -275,7 +276,7 @@ pub async fn tree_inputs(
 }
 
 /// One observation of one trace (the panel's read: the trace in the URL must be its trace).
-pub async fn get_in_trace(pool: &PgPool, project_id: &str, trace_id: &str, id: &str) -> Result<Option<Observation>, sqlx::Error> {
+pub async fn get_in_trace(pool: &PgPool, project_id: &str, trace_id: &str, id: &str) -> Result<Option<Observation>, StoreError> {
     let mut qb = QueryBuilder::new(select(Load::ALL));
     qb.push(" FROM observations o WHERE o.project_id = ")
         .push_bind(project_id.to_string())
@@ -294,7 +295,7 @@ pub async fn otel_attributes(
     pool: &PgPool,
     project_id: &str,
     observation_id: &str,
-) -> Result<Option<(serde_json::Value, serde_json::Value)>, sqlx::Error> {
+) -> Result<Option<(serde_json::Value, serde_json::Value)>, StoreError> {
     let row: Option<(serde_json::Value, Option<serde_json::Value>)> = sqlx::query_as(
         "SELECT otel_attributes - 'mapped', otel_attributes -> 'mapped' FROM observations \
          WHERE project_id = $1 AND id = $2 AND jsonb_typeof(otel_attributes) = 'object'",

@@ -1,6 +1,7 @@
 //! Organizations and what hangs off them for the UI: the signed-in person's organizations with
 //! their projects and roles, creation, renaming and deletion.
 
+use super::StoreError;
 use sqlx::{PgConnection, PgPool};
 
 use super::Upsert;
@@ -9,7 +10,7 @@ use loupe_domain::permissions::effective_role;
 use loupe_domain::Role;
 
 /// Creates the organization unless one with this id exists (its name is then left as is).
-pub async fn create_if_missing(conn: &mut PgConnection, id: &str, name: &str) -> Result<Upsert, sqlx::Error> {
+pub async fn create_if_missing(conn: &mut PgConnection, id: &str, name: &str) -> Result<Upsert, StoreError> {
     let result = sqlx::query("INSERT INTO organizations (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING")
         .bind(id)
         .bind(name)
@@ -19,7 +20,7 @@ pub async fn create_if_missing(conn: &mut PgConnection, id: &str, name: &str) ->
 }
 
 /// Creates an organization with a generated id and makes `owner_user_id` its Owner.
-pub async fn create(conn: &mut PgConnection, name: &str, owner_user_id: &str) -> Result<String, sqlx::Error> {
+pub async fn create(conn: &mut PgConnection, name: &str, owner_user_id: &str) -> Result<String, StoreError> {
     let id = super::new_id();
     sqlx::query("INSERT INTO organizations (id, name) VALUES ($1, $2)").bind(&id).bind(name).execute(&mut *conn).await?;
     sqlx::query("INSERT INTO organization_memberships (org_id, user_id, role) VALUES ($1, $2, 'OWNER')")
@@ -31,7 +32,7 @@ pub async fn create(conn: &mut PgConnection, name: &str, owner_user_id: &str) ->
 }
 
 /// Renames; returns the previous name (`None` when the organization does not exist).
-pub async fn rename(conn: &mut PgConnection, org_id: &str, name: &str) -> Result<Option<String>, sqlx::Error> {
+pub async fn rename(conn: &mut PgConnection, org_id: &str, name: &str) -> Result<Option<String>, StoreError> {
     sqlx::query_scalar(
         "UPDATE organizations o SET name = $2, updated_at = now()
          FROM (SELECT id, name FROM organizations WHERE id = $1 FOR UPDATE) old
@@ -40,18 +41,18 @@ pub async fn rename(conn: &mut PgConnection, org_id: &str, name: &str) -> Result
     .bind(org_id)
     .bind(name)
     .fetch_optional(conn)
-    .await
+    .await.map_err(StoreError::from)
 }
 
 /// Deletes the organization and, by cascade, its projects, their data, memberships,
 /// invitations and audit log.
-pub async fn delete(conn: &mut PgConnection, org_id: &str) -> Result<bool, sqlx::Error> {
+pub async fn delete(conn: &mut PgConnection, org_id: &str) -> Result<bool, StoreError> {
     Ok(sqlx::query("DELETE FROM organizations WHERE id = $1").bind(org_id).execute(conn).await?.rows_affected() > 0)
 }
 
 /// The person's organizations, each with its live projects and the person's effective role in
 /// each; ordered by name so the switcher is stable.
-pub async fn for_user(pool: &PgPool, user_id: &str) -> Result<Vec<OrganizationRef>, sqlx::Error> {
+pub async fn for_user(pool: &PgPool, user_id: &str) -> Result<Vec<OrganizationRef>, StoreError> {
     let rows: Vec<(String, String, String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
         "SELECT o.id, o.name, m.role, p.id, p.name, pm.role
          FROM organization_memberships m

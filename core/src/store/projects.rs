@@ -1,6 +1,7 @@
 //! Projects: creation (by headless init and in the UI), renaming, soft deletion (the data is
 //! purged in the background), listing for an organization.
 
+use super::StoreError;
 use sqlx::{PgConnection, PgPool};
 
 use super::Upsert;
@@ -11,7 +12,7 @@ pub enum CreateProjectError {
     #[error("project {project_id} already exists in organization {existing_org_id}, not in {requested_org_id}")]
     InOtherOrganization { project_id: String, existing_org_id: String, requested_org_id: String },
     #[error(transparent)]
-    Database(#[from] sqlx::Error),
+    Database(#[from] StoreError),
 }
 
 /// Creates the project in `org_id` unless one with this id exists. A project id is global, so an
@@ -46,7 +47,7 @@ pub async fn create_if_missing(
 }
 
 /// Creates a project with a generated id.
-pub async fn create(conn: &mut PgConnection, org_id: &str, name: &str) -> Result<String, sqlx::Error> {
+pub async fn create(conn: &mut PgConnection, org_id: &str, name: &str) -> Result<String, StoreError> {
     let id = super::new_id();
     sqlx::query("INSERT INTO projects (id, org_id, name) VALUES ($1, $2, $3)")
         .bind(&id)
@@ -58,7 +59,7 @@ pub async fn create(conn: &mut PgConnection, org_id: &str, name: &str) -> Result
 }
 
 /// Whether a live project of this organization already has this name (case-insensitively).
-pub async fn name_taken(conn: &mut PgConnection, org_id: &str, name: &str, except_id: Option<&str>) -> Result<bool, sqlx::Error> {
+pub async fn name_taken(conn: &mut PgConnection, org_id: &str, name: &str, except_id: Option<&str>) -> Result<bool, StoreError> {
     sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM projects WHERE org_id = $1 AND lower(name) = lower($2)
                         AND deleted_at IS NULL AND id IS DISTINCT FROM $3)",
@@ -67,11 +68,11 @@ pub async fn name_taken(conn: &mut PgConnection, org_id: &str, name: &str, excep
     .bind(name)
     .bind(except_id)
     .fetch_one(conn)
-    .await
+    .await.map_err(StoreError::from)
 }
 
 /// Renames a live project; returns the previous name.
-pub async fn rename(conn: &mut PgConnection, project_id: &str, name: &str) -> Result<Option<String>, sqlx::Error> {
+pub async fn rename(conn: &mut PgConnection, project_id: &str, name: &str) -> Result<Option<String>, StoreError> {
     sqlx::query_scalar(
         "UPDATE projects p SET name = $2, updated_at = now()
          FROM (SELECT id, name FROM projects WHERE id = $1 AND deleted_at IS NULL FOR UPDATE) old
@@ -80,12 +81,12 @@ pub async fn rename(conn: &mut PgConnection, project_id: &str, name: &str) -> Re
     .bind(project_id)
     .bind(name)
     .fetch_optional(conn)
-    .await
+    .await.map_err(StoreError::from)
 }
 
 /// Marks a project deleted: from this moment its API keys stop working and nobody sees it; the
 /// maintenance task removes its data in batches and then the row. Returns whether it was live.
-pub async fn soft_delete(conn: &mut PgConnection, project_id: &str) -> Result<bool, sqlx::Error> {
+pub async fn soft_delete(conn: &mut PgConnection, project_id: &str) -> Result<bool, StoreError> {
     let result = sqlx::query("UPDATE projects SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL")
         .bind(project_id)
         .execute(conn)
@@ -94,7 +95,7 @@ pub async fn soft_delete(conn: &mut PgConnection, project_id: &str) -> Result<bo
 }
 
 /// The organization's live projects, by name.
-pub async fn list_for_org(pool: &PgPool, org_id: &str) -> Result<Vec<ProjectListItem>, sqlx::Error> {
+pub async fn list_for_org(pool: &PgPool, org_id: &str) -> Result<Vec<ProjectListItem>, StoreError> {
     let rows: Vec<(String, String, chrono::DateTime<chrono::Utc>, i64)> = sqlx::query_as(
         "SELECT p.id, p.name, p.created_at, (SELECT count(*) FROM api_keys k WHERE k.project_id = p.id)
          FROM projects p WHERE p.org_id = $1 AND p.deleted_at IS NULL ORDER BY lower(p.name), p.id",
@@ -110,7 +111,7 @@ pub async fn list_for_org(pool: &PgPool, org_id: &str) -> Result<Vec<ProjectList
 pub async fn summary(
     pool: &sqlx::PgPool,
     project_id: &str,
-) -> Result<Option<loupe_domain::project::ProjectSummary>, sqlx::Error> {
+) -> Result<Option<loupe_domain::project::ProjectSummary>, StoreError> {
     use loupe_domain::project::{OrganizationRef, ProjectSummary};
     let row: Option<(String, String, String, String)> = sqlx::query_as(
         "SELECT p.id, p.name, o.id, o.name FROM projects p JOIN organizations o ON o.id = p.org_id
@@ -132,7 +133,7 @@ pub async fn summary(
 /// for one deleted project, or the project row itself once its data is gone. Returns the rows
 /// removed (0 when nothing is left to purge). Batches keep each transaction short, so purging a
 /// project with millions of observations never blocks ingestion for long.
-pub async fn purge_deleted_batch(pool: &PgPool, batch: i64) -> Result<u64, sqlx::Error> {
+pub async fn purge_deleted_batch(pool: &PgPool, batch: i64) -> Result<u64, StoreError> {
     let Some(project_id): Option<String> =
         sqlx::query_scalar("SELECT id FROM projects WHERE deleted_at IS NOT NULL ORDER BY deleted_at LIMIT 1")
             .fetch_optional(pool)
@@ -151,4 +152,10 @@ pub async fn purge_deleted_batch(pool: &PgPool, batch: i64) -> Result<u64, sqlx:
     }
     // The rest (keys, models, memberships, score configs) is small and goes by cascade.
     Ok(sqlx::query("DELETE FROM projects WHERE id = $1 AND deleted_at IS NOT NULL").bind(&project_id).execute(pool).await?.rows_affected())
+}
+
+impl From<sqlx::Error> for CreateProjectError {
+    fn from(error: sqlx::Error) -> Self {
+        CreateProjectError::Database(error.into())
+    }
 }

@@ -7,6 +7,7 @@
 //! a cycle however it is reached); at most [`MAX_DEPTH`] levels of nesting. Recursion is bounded
 //! by that depth, so a hostile chain cannot exhaust the stack.
 
+use super::StoreError;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -31,7 +32,7 @@ pub enum GraphError {
     #[error("nests prompt references more than {MAX_DEPTH} levels deep (at {0})")]
     TooDeep(PromptReference),
     #[error(transparent)]
-    Database(#[from] sqlx::Error),
+    Database(#[from] StoreError),
 }
 
 impl GraphError {
@@ -147,4 +148,10 @@ fn resolve_text<'a>(
         out.push_str(&text[last..]);
         Ok(out)
     })
+}
+
+impl From<sqlx::Error> for GraphError {
+    fn from(error: sqlx::Error) -> Self {
+        GraphError::Database(error.into())
+    }
 }

@@ -6,6 +6,7 @@
 //! different names do not wait for each other. The callers (the public API and the server
 //! functions) run these in their transaction together with the audit entry.
 
+use super::StoreError;
 use std::collections::BTreeMap;
 
 use serde_json::Value;
@@ -24,7 +25,7 @@ pub enum WriteError {
     #[error("{0}")]
     NotFound(String),
     #[error(transparent)]
-    Database(#[from] sqlx::Error),
+    Database(#[from] StoreError),
 }
 
 impl From<FieldError> for WriteError {
@@ -54,7 +55,7 @@ type Row = (
     Option<String>,
 );
 
-fn version_from(row: Row) -> Result<PromptVersion, sqlx::Error> {
+fn version_from(row: Row) -> Result<PromptVersion, StoreError> {
     let (id, project_id, name, version, kind, prompt, config, mut labels, tags, commit_message, created_by, created_at, updated_at, author) =
         row;
     let prompt_type = PromptType::parse(&kind).ok_or_else(|| sqlx::Error::Decode(format!("prompt type {kind:?}").into()))?;
@@ -79,7 +80,7 @@ fn version_from(row: Row) -> Result<PromptVersion, sqlx::Error> {
 }
 
 /// Serializes writers to one prompt name (see the module comment).
-pub async fn lock_name(conn: &mut PgConnection, project_id: &str, name: &str) -> Result<(), sqlx::Error> {
+pub async fn lock_name(conn: &mut PgConnection, project_id: &str, name: &str) -> Result<(), StoreError> {
     // Length-prefixed, so no (project, name) pair hashes the same text as another.
     sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('prompt:' || length($1) || ':' || $1 || $2, 0))")
         .bind(project_id)
@@ -95,7 +96,7 @@ pub async fn get(
     project_id: &str,
     name: &str,
     selector: &PromptSelector,
-) -> Result<Option<PromptVersion>, sqlx::Error> {
+) -> Result<Option<PromptVersion>, StoreError> {
     let row: Option<Row> = match selector {
         PromptSelector::Version(version) => {
             sqlx::query_as(&format!("SELECT {COLUMNS} FROM {FROM} WHERE p.project_id = $1 AND p.name = $2 AND p.version = $3"))
@@ -121,7 +122,7 @@ pub async fn get(
 }
 
 /// Every version of a name, newest first.
-pub async fn versions(conn: &mut PgConnection, project_id: &str, name: &str) -> Result<Vec<PromptVersion>, sqlx::Error> {
+pub async fn versions(conn: &mut PgConnection, project_id: &str, name: &str) -> Result<Vec<PromptVersion>, StoreError> {
     let rows: Vec<Row> =
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM {FROM} WHERE p.project_id = $1 AND p.name = $2 ORDER BY p.version DESC"))
             .bind(project_id)
@@ -241,7 +242,7 @@ pub async fn create_version(
 }
 
 /// Removes `labels` from every version of the name that holds one of them.
-async fn take_labels(conn: &mut PgConnection, project_id: &str, name: &str, labels: &[String]) -> Result<(), sqlx::Error> {
+async fn take_labels(conn: &mut PgConnection, project_id: &str, name: &str, labels: &[String]) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE prompts SET labels = ARRAY(SELECT l FROM unnest(labels) AS l WHERE l <> ALL($3)), updated_at = now()
          WHERE project_id = $1 AND name = $2 AND labels && $3",
@@ -431,7 +432,7 @@ pub async fn list_meta(
     filter: &MetaFilter,
     limit: i64,
     offset: i64,
-) -> Result<(Vec<PromptMeta>, i64), sqlx::Error> {
+) -> Result<(Vec<PromptMeta>, i64), StoreError> {
     macro_rules! bind_filter {
         ($q:expr) => {
             $q.bind(project_id)
@@ -493,7 +494,7 @@ pub async fn list_meta(
 /// Every prompt name of the project with its summary (usage left 0: see [`usage`]), by name.
 /// The UI's folder view and search work on this list; a project has names in the thousands, not
 /// millions, and the query reads one index-ordered pass of the versions.
-pub async fn summaries(pool: &PgPool, project_id: &str, search: Option<&str>) -> Result<Vec<PromptSummary>, sqlx::Error> {
+pub async fn summaries(pool: &PgPool, project_id: &str, search: Option<&str>) -> Result<Vec<PromptSummary>, StoreError> {
     let rows: Vec<(String, String, i64, i32, Vec<String>, Vec<String>, chrono::DateTime<chrono::Utc>, Option<String>)> =
         sqlx::query_as(
             "SELECT p.name, p.type, g.versions, p.version,
@@ -532,7 +533,7 @@ pub async fn summaries(pool: &PgPool, project_id: &str, search: Option<&str>) ->
 
 /// Generations linked to each of `names` (any version), from the partial
 /// `observations_prompt_idx`.
-pub async fn usage(pool: &PgPool, project_id: &str, names: &[String]) -> Result<BTreeMap<String, i64>, sqlx::Error> {
+pub async fn usage(pool: &PgPool, project_id: &str, names: &[String]) -> Result<BTreeMap<String, i64>, StoreError> {
     let rows: Vec<(String, i64)> = sqlx::query_as(
         "SELECT prompt_name, count(*) FROM observations WHERE project_id = $1 AND prompt_name = ANY($2) GROUP BY prompt_name",
     )
@@ -544,7 +545,7 @@ pub async fn usage(pool: &PgPool, project_id: &str, names: &[String]) -> Result<
 }
 
 /// Versions of other prompts whose tags reference `name`.
-pub async fn dependents(conn: &mut PgConnection, project_id: &str, name: &str) -> Result<Vec<PromptDependent>, sqlx::Error> {
+pub async fn dependents(conn: &mut PgConnection, project_id: &str, name: &str) -> Result<Vec<PromptDependent>, StoreError> {
     let rows: Vec<(String, i32, Option<String>, Option<i32>)> = sqlx::query_as(
         "SELECT p.name, p.version, d.child_label, d.child_version FROM prompt_dependencies d
          JOIN prompts p ON p.project_id = d.project_id AND p.id = d.parent_id
@@ -567,15 +568,15 @@ pub async fn dependents(conn: &mut PgConnection, project_id: &str, name: &str) -
         .collect())
 }
 
-pub async fn protected_labels(conn: &mut PgConnection, project_id: &str) -> Result<Vec<String>, sqlx::Error> {
+pub async fn protected_labels(conn: &mut PgConnection, project_id: &str) -> Result<Vec<String>, StoreError> {
     sqlx::query_scalar("SELECT label FROM prompt_protected_labels WHERE project_id = $1 ORDER BY label")
         .bind(project_id)
         .fetch_all(conn)
-        .await
+        .await.map_err(StoreError::from)
 }
 
 /// Replaces the project's protected labels; returns the previous set.
-pub async fn set_protected_labels(conn: &mut PgConnection, project_id: &str, labels: &[String]) -> Result<Vec<String>, sqlx::Error> {
+pub async fn set_protected_labels(conn: &mut PgConnection, project_id: &str, labels: &[String]) -> Result<Vec<String>, StoreError> {
     let before = protected_labels(conn, project_id).await?;
     sqlx::query("DELETE FROM prompt_protected_labels WHERE project_id = $1").bind(project_id).execute(&mut *conn).await?;
     sqlx::query("INSERT INTO prompt_protected_labels (project_id, label) SELECT $1, l FROM unnest($2::text[]) AS l ON CONFLICT DO NOTHING")
@@ -589,7 +590,7 @@ pub async fn set_protected_labels(conn: &mut PgConnection, project_id: &str, lab
 /// Per-version numbers of the generations linked to `name`: count, latency percentiles, tokens,
 /// cost, first and last use, and the averages of numeric and boolean scores on the generations
 /// and on their traces.
-pub async fn metrics(pool: &PgPool, project_id: &str, name: &str) -> Result<Vec<PromptVersionMetrics>, sqlx::Error> {
+pub async fn metrics(pool: &PgPool, project_id: &str, name: &str) -> Result<Vec<PromptVersionMetrics>, StoreError> {
     type MetricsRow = (
         i32,
         i64,
@@ -669,6 +670,12 @@ pub async fn metrics(pool: &PgPool, project_id: &str, name: &str) -> Result<Vec<
 }
 
 /// The organization of a project (for audit entries written by API keys).
-pub async fn org_of(conn: &mut PgConnection, project_id: &str) -> Result<String, sqlx::Error> {
-    sqlx::query_scalar("SELECT org_id FROM projects WHERE id = $1").bind(project_id).fetch_one(conn).await
+pub async fn org_of(conn: &mut PgConnection, project_id: &str) -> Result<String, StoreError> {
+    sqlx::query_scalar("SELECT org_id FROM projects WHERE id = $1").bind(project_id).fetch_one(conn).await.map_err(StoreError::from)
+}
+
+impl From<sqlx::Error> for WriteError {
+    fn from(error: sqlx::Error) -> Self {
+        WriteError::Database(error.into())
+    }
 }

@@ -2,6 +2,7 @@
 //! modules push into a `QueryBuilder`, and decoding of the columns Postgres cannot type for us
 //! (text enums, JSON maps).
 
+use super::StoreError;
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
@@ -75,13 +76,13 @@ pub(crate) fn push_any(qb: &mut QueryBuilder<'_, Postgres>, column: &str, values
 }
 
 /// A text column holding one of our wire enums.
-pub(crate) fn enum_column<T>(row: &PgRow, column: &str) -> Result<T, sqlx::Error>
+pub(crate) fn enum_column<T>(row: &PgRow, column: &str) -> Result<T, StoreError>
 where
     T: FromStr,
     T::Err: std::error::Error + Send + Sync + 'static,
 {
     let text: String = row.try_get(column)?;
-    text.parse().map_err(|e| sqlx::Error::ColumnDecode { index: column.to_string(), source: Box::new(e) })
+    text.parse().map_err(|e| sqlx::Error::ColumnDecode { index: column.to_string(), source: Box::new(e) }).map_err(StoreError::from)
 }
 
 /// `{usage type: count}`: integers kept, whole floats and numeric strings converted, anything

@@ -1,5 +1,6 @@
 //! Saved views of the traces list (`saved_views`): a project's named list queries.
 
+use super::StoreError;
 use sqlx::{PgConnection, PgPool};
 
 use loupe_domain::trace_list::SavedView;
@@ -11,7 +12,7 @@ fn view((id, name, query, created_by, created_by_email, created_at): Row) -> Sav
 }
 
 /// The project's views, by name.
-pub async fn list(pool: &PgPool, project_id: &str) -> Result<Vec<SavedView>, sqlx::Error> {
+pub async fn list(pool: &PgPool, project_id: &str) -> Result<Vec<SavedView>, StoreError> {
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT v.id, v.name, v.query, v.created_by, u.email, v.created_at
          FROM saved_views v LEFT JOIN users u ON u.id = v.created_by
@@ -23,7 +24,7 @@ pub async fn list(pool: &PgPool, project_id: &str) -> Result<Vec<SavedView>, sql
     Ok(rows.into_iter().map(view).collect())
 }
 
-pub async fn get(conn: &mut PgConnection, project_id: &str, id: &str) -> Result<Option<SavedView>, sqlx::Error> {
+pub async fn get(conn: &mut PgConnection, project_id: &str, id: &str) -> Result<Option<SavedView>, StoreError> {
     let row: Option<Row> = sqlx::query_as(
         "SELECT v.id, v.name, v.query, v.created_by, u.email, v.created_at
          FROM saved_views v LEFT JOIN users u ON u.id = v.created_by
@@ -43,7 +44,7 @@ pub async fn create(
     name: &str,
     query: &str,
     created_by: &str,
-) -> Result<Option<SavedView>, sqlx::Error> {
+) -> Result<Option<SavedView>, StoreError> {
     let row: Option<(String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
         "INSERT INTO saved_views (project_id, id, name, query, created_by) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (project_id, name) DO NOTHING RETURNING id, created_at",
@@ -66,7 +67,7 @@ pub async fn create(
     }))
 }
 
-pub async fn delete(conn: &mut PgConnection, project_id: &str, id: &str) -> Result<bool, sqlx::Error> {
+pub async fn delete(conn: &mut PgConnection, project_id: &str, id: &str) -> Result<bool, StoreError> {
     let result = sqlx::query("DELETE FROM saved_views WHERE project_id = $1 AND id = $2")
         .bind(project_id)
         .bind(id)

@@ -1,6 +1,7 @@
 //! Score configs: create, list, read, and read-for-update + write (the caller merges and
 //! validates a change between the two, inside one transaction, so concurrent edits serialize).
 
+use super::StoreError;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
 
@@ -11,7 +12,7 @@ use loupe_domain::ScoreDataType;
 const COLUMNS: &str =
     "id, project_id, name, data_type, is_archived, min_value, max_value, categories, description, created_at, updated_at";
 
-fn config_from_row(row: &PgRow) -> Result<ScoreConfig, sqlx::Error> {
+fn config_from_row(row: &PgRow) -> Result<ScoreConfig, StoreError> {
     let categories: Option<serde_json::Value> = row.try_get("categories")?;
     let categories = categories
         .filter(|value| !value.is_null())
@@ -49,7 +50,7 @@ pub struct NewScoreConfig {
     pub description: Option<String>,
 }
 
-pub async fn create(pool: &PgPool, project_id: &str, config: &NewScoreConfig) -> Result<ScoreConfig, sqlx::Error> {
+pub async fn create(pool: &PgPool, project_id: &str, config: &NewScoreConfig) -> Result<ScoreConfig, StoreError> {
     let row = sqlx::query(&format!(
         "INSERT INTO score_configs (project_id, id, name, data_type, min_value, max_value, categories, description)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
@@ -68,7 +69,7 @@ pub async fn create(pool: &PgPool, project_id: &str, config: &NewScoreConfig) ->
 }
 
 /// Newest first (ties by id), as Langfuse lists them.
-pub async fn list(pool: &PgPool, project_id: &str, page: Page) -> Result<Vec<ScoreConfig>, sqlx::Error> {
+pub async fn list(pool: &PgPool, project_id: &str, page: Page) -> Result<Vec<ScoreConfig>, StoreError> {
     sqlx::query(&format!(
         "SELECT {COLUMNS} FROM score_configs WHERE project_id = $1 ORDER BY created_at DESC, id LIMIT $2 OFFSET $3"
     ))
@@ -82,14 +83,14 @@ pub async fn list(pool: &PgPool, project_id: &str, page: Page) -> Result<Vec<Sco
     .collect()
 }
 
-pub async fn count(pool: &PgPool, project_id: &str) -> Result<i64, sqlx::Error> {
+pub async fn count(pool: &PgPool, project_id: &str) -> Result<i64, StoreError> {
     sqlx::query_scalar("SELECT count(*) FROM score_configs WHERE project_id = $1")
         .bind(project_id)
         .fetch_one(pool)
-        .await
+        .await.map_err(StoreError::from)
 }
 
-pub async fn get(pool: &PgPool, project_id: &str, id: &str) -> Result<Option<ScoreConfig>, sqlx::Error> {
+pub async fn get(pool: &PgPool, project_id: &str, id: &str) -> Result<Option<ScoreConfig>, StoreError> {
     sqlx::query(&format!("SELECT {COLUMNS} FROM score_configs WHERE project_id = $1 AND id = $2"))
         .bind(project_id)
         .bind(id)
@@ -105,7 +106,7 @@ pub async fn get_for_update(
     conn: &mut PgConnection,
     project_id: &str,
     id: &str,
-) -> Result<Option<ScoreConfig>, sqlx::Error> {
+) -> Result<Option<ScoreConfig>, StoreError> {
     sqlx::query(&format!("SELECT {COLUMNS} FROM score_configs WHERE project_id = $1 AND id = $2 FOR UPDATE"))
         .bind(project_id)
         .bind(id)
@@ -122,7 +123,7 @@ pub async fn update(
     conn: &mut PgConnection,
     project_id: &str,
     config: &ScoreConfig,
-) -> Result<ScoreConfig, sqlx::Error> {
+) -> Result<ScoreConfig, StoreError> {
     let row = sqlx::query(&format!(
         "UPDATE score_configs
          SET name = $3, is_archived = $4, min_value = $5, max_value = $6, categories = $7, description = $8,

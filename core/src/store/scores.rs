@@ -5,6 +5,7 @@
 //! attributes come from a LEFT JOIN on the traces primary key, so a score whose trace has not
 //! arrived yet is still listed (with empty trace attributes).
 
+use super::StoreError;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
@@ -89,7 +90,7 @@ const COLUMNS: &str = "s.id, s.project_id, s.name, s.value, s.string_value, s.da
      s.observation_id, s.session_id, s.dataset_run_id, s.timestamp, s.created_at, s.updated_at, s.author_user_id, \
      s.comment, s.metadata, s.config_id, s.queue_id, s.execution_trace_id, s.environment";
 
-fn score_from_row(row: &PgRow) -> Result<Score, sqlx::Error> {
+fn score_from_row(row: &PgRow) -> Result<Score, StoreError> {
     let data_type: ScoreDataType = enum_column(row, "data_type")?;
     let value: Option<f64> = row.try_get("value")?;
     Ok(Score {
@@ -166,7 +167,7 @@ pub async fn list(
     scope: ScoreScope,
     filter: &ScoreFilter,
     page: Page,
-) -> Result<Vec<ScoreWithTrace>, sqlx::Error> {
+) -> Result<Vec<ScoreWithTrace>, StoreError> {
     let mut qb = QueryBuilder::new(format!(
         "SELECT {COLUMNS}, t.user_id AS trace_user_id, t.tags AS trace_tags, t.environment AS trace_environment, \
          t.session_id AS trace_session_id{FROM_WITH_TRACE}"
@@ -199,13 +200,13 @@ pub async fn count(
     project_id: &str,
     scope: ScoreScope,
     filter: &ScoreFilter,
-) -> Result<i64, sqlx::Error> {
+) -> Result<i64, StoreError> {
     // The join is only needed when a filter looks at the trace.
     let needs_trace = filter.user_id.is_some() || !filter.trace_tags.is_empty();
     let from = if needs_trace { FROM_WITH_TRACE } else { " FROM scores s" };
     let mut qb = QueryBuilder::new(format!("SELECT count(*){from}"));
     push_filter(&mut qb, project_id, scope, filter);
-    qb.build_query_scalar().fetch_one(pool).await
+    qb.build_query_scalar().fetch_one(pool).await.map_err(StoreError::from)
 }
 
 /// Up to `limit` scores strictly after `after` in newest-first order (v3 cursor pages).
@@ -215,7 +216,7 @@ pub async fn list_after(
     filter: &ScoreListFilter,
     after: Option<&ScoreKey>,
     limit: i64,
-) -> Result<Vec<Score>, sqlx::Error> {
+) -> Result<Vec<Score>, StoreError> {
     let mut qb = QueryBuilder::new(format!("SELECT {COLUMNS} FROM scores s WHERE s.project_id = "));
     qb.push_bind(project_id.to_string());
     push_any(&mut qb, "s.id", &filter.ids);
@@ -255,7 +256,7 @@ pub async fn list_after(
     qb.build().fetch_all(pool).await?.iter().map(score_from_row).collect()
 }
 
-pub async fn get(pool: &PgPool, project_id: &str, id: &str) -> Result<Option<Score>, sqlx::Error> {
+pub async fn get(pool: &PgPool, project_id: &str, id: &str) -> Result<Option<Score>, StoreError> {
     sqlx::query(&format!("SELECT {COLUMNS} FROM scores s WHERE s.project_id = $1 AND s.id = $2"))
         .bind(project_id)
         .bind(id)
@@ -267,7 +268,7 @@ pub async fn get(pool: &PgPool, project_id: &str, id: &str) -> Result<Option<Sco
 }
 
 /// A trace's listable scores (every type but CORRECTION), oldest first.
-pub async fn for_trace(pool: &PgPool, project_id: &str, trace_id: &str) -> Result<Vec<Score>, sqlx::Error> {
+pub async fn for_trace(pool: &PgPool, project_id: &str, trace_id: &str) -> Result<Vec<Score>, StoreError> {
     sqlx::query(&format!(
         "SELECT {COLUMNS} FROM scores s
          WHERE s.project_id = $1 AND s.trace_id = $2 AND s.data_type <> 'CORRECTION'
@@ -283,7 +284,7 @@ pub async fn for_trace(pool: &PgPool, project_id: &str, trace_id: &str) -> Resul
 }
 
 /// Deletes one score; `false` when the project has no score with this id.
-pub async fn delete(pool: &PgPool, project_id: &str, id: &str) -> Result<bool, sqlx::Error> {
+pub async fn delete(pool: &PgPool, project_id: &str, id: &str) -> Result<bool, StoreError> {
     let result = sqlx::query("DELETE FROM scores WHERE project_id = $1 AND id = $2")
         .bind(project_id)
         .bind(id)
@@ -293,7 +294,7 @@ pub async fn delete(pool: &PgPool, project_id: &str, id: &str) -> Result<bool, s
 }
 
 /// The listable scores of one observation, oldest first.
-pub async fn for_observation(pool: &PgPool, project_id: &str, trace_id: &str, observation_id: &str) -> Result<Vec<Score>, sqlx::Error> {
+pub async fn for_observation(pool: &PgPool, project_id: &str, trace_id: &str, observation_id: &str) -> Result<Vec<Score>, StoreError> {
     sqlx::query(&format!(
         "SELECT {COLUMNS} FROM scores s
          WHERE s.project_id = $1 AND s.trace_id = $2 AND s.observation_id = $3 AND s.data_type <> 'CORRECTION'

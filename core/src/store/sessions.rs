@@ -1,6 +1,7 @@
 //! Sessions: the `trace_sessions` rows ingestion creates for every `sessionId` it sees. Listed
 //! newest first on `trace_sessions_time_idx`; a session's traces are read by `traces`.
 
+use super::StoreError;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
@@ -17,7 +18,7 @@ pub struct SessionFilter {
     pub environments: Vec<String>,
 }
 
-fn session_from_row(row: &PgRow) -> Result<Session, sqlx::Error> {
+fn session_from_row(row: &PgRow) -> Result<Session, StoreError> {
     Ok(Session {
         id: row.try_get("id")?,
         created_at: row.try_get("created_at")?,
@@ -42,7 +43,7 @@ pub async fn list(
     project_id: &str,
     filter: &SessionFilter,
     page: Page,
-) -> Result<Vec<Session>, sqlx::Error> {
+) -> Result<Vec<Session>, StoreError> {
     let mut qb = QueryBuilder::new("SELECT s.id, s.created_at, s.project_id, s.environment FROM trace_sessions s");
     push_filter(&mut qb, project_id, filter);
     qb.push(" ORDER BY s.created_at DESC, s.id DESC");
@@ -50,13 +51,13 @@ pub async fn list(
     qb.build().fetch_all(pool).await?.iter().map(session_from_row).collect()
 }
 
-pub async fn count(pool: &PgPool, project_id: &str, filter: &SessionFilter) -> Result<i64, sqlx::Error> {
+pub async fn count(pool: &PgPool, project_id: &str, filter: &SessionFilter) -> Result<i64, StoreError> {
     let mut qb = QueryBuilder::new("SELECT count(*) FROM trace_sessions s");
     push_filter(&mut qb, project_id, filter);
-    qb.build_query_scalar().fetch_one(pool).await
+    qb.build_query_scalar().fetch_one(pool).await.map_err(StoreError::from)
 }
 
-pub async fn get(pool: &PgPool, project_id: &str, id: &str) -> Result<Option<Session>, sqlx::Error> {
+pub async fn get(pool: &PgPool, project_id: &str, id: &str) -> Result<Option<Session>, StoreError> {
     sqlx::query("SELECT s.id, s.created_at, s.project_id, s.environment FROM trace_sessions s WHERE s.project_id = $1 AND s.id = $2")
         .bind(project_id)
         .bind(id)

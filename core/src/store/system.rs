@@ -1,8 +1,9 @@
+use super::StoreError;
 use sqlx::PgPool;
 
 use loupe_domain::system::{DatabaseMode, SystemStatus};
 
-pub async fn load_status(pool: &PgPool, database_mode: DatabaseMode) -> Result<SystemStatus, sqlx::Error> {
+pub async fn load_status(pool: &PgPool, database_mode: DatabaseMode) -> Result<SystemStatus, StoreError> {
     let (postgres_version, n_migrations, n_organizations, n_projects, n_users, checked_at) =
         sqlx::query_as(
             "SELECT current_setting('server_version'),

@@ -24,6 +24,7 @@
 //! actual values, which matters here — whether walking the time index or collecting a search's
 //! candidates is cheaper depends on the phrase and filters.
 
+use super::StoreError;
 use std::collections::BTreeMap;
 
 use sqlx::postgres::PgRow;
@@ -263,7 +264,7 @@ pub fn page_query_with_prefix(prefix: &str, project_id: &str, spec: &ListSpec, l
     qb
 }
 
-fn listed_from_row(row: &PgRow) -> Result<ListedTrace, sqlx::Error> {
+fn listed_from_row(row: &PgRow) -> Result<ListedTrace, StoreError> {
     Ok(ListedTrace {
         trace: trace_from_row(row)?,
         latency: row.try_get("latency")?,
@@ -280,7 +281,7 @@ fn listed_from_row(row: &PgRow) -> Result<ListedTrace, sqlx::Error> {
 }
 
 /// Up to `limit` traces matching `spec`, in its order, after its cursor.
-pub async fn page(pool: &PgPool, project_id: &str, spec: &ListSpec, limit: i64) -> Result<Vec<ListedTrace>, sqlx::Error> {
+pub async fn page(pool: &PgPool, project_id: &str, spec: &ListSpec, limit: i64) -> Result<Vec<ListedTrace>, StoreError> {
     let mut qb = page_query(project_id, spec, limit);
     qb.build().persistent(false).fetch_all(pool).await?.iter().map(listed_from_row).collect()
 }
@@ -291,7 +292,7 @@ pub async fn scores(
     pool: &PgPool,
     project_id: &str,
     trace_ids: &[String],
-) -> Result<BTreeMap<String, (usize, Vec<ScoreChip>)>, sqlx::Error> {
+) -> Result<BTreeMap<String, (usize, Vec<ScoreChip>)>, StoreError> {
     let rows: Vec<(String, String, Option<f64>, Option<String>, String)> = sqlx::query_as(
         "SELECT trace_id, name, value, string_value, data_type FROM scores
          WHERE project_id = $1 AND trace_id = ANY($2) AND data_type <> 'CORRECTION'

@@ -2,13 +2,14 @@
 //! `sessionId`): how much each did and what it cost. Aggregated on read from the partial
 //! `traces_user_idx` / `traces_session_idx` indexes and the observations of their traces.
 
+use super::StoreError;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use loupe_domain::trace_list::TraceUserRow;
 
 /// The most recently active users, `limit` of them after `offset`, and whether more follow.
-pub async fn page(pool: &PgPool, project_id: &str, limit: i64, offset: i64) -> Result<(Vec<TraceUserRow>, bool), sqlx::Error> {
+pub async fn page(pool: &PgPool, project_id: &str, limit: i64, offset: i64) -> Result<(Vec<TraceUserRow>, bool), StoreError> {
     type Row = (String, i64, DateTime<Utc>, DateTime<Utc>, i64, f64);
     let rows: Vec<Row> = sqlx::query_as(
         "WITH u AS (
@@ -55,7 +56,7 @@ pub async fn sessions_page(
     project_id: &str,
     limit: i64,
     offset: i64,
-) -> Result<(Vec<loupe_domain::trace_list::TraceSessionRow>, bool), sqlx::Error> {
+) -> Result<(Vec<loupe_domain::trace_list::TraceSessionRow>, bool), StoreError> {
     let rows: Vec<SessionRow> = sqlx::query_as(
         "WITH s AS (
              SELECT session_id, count(*) AS traces,
@@ -89,7 +90,7 @@ pub async fn sessions_page(
 }
 
 /// One user's totals; `None` when no trace of the project names them.
-pub async fn summary(pool: &PgPool, project_id: &str, user_id: &str) -> Result<Option<TraceUserRow>, sqlx::Error> {
+pub async fn summary(pool: &PgPool, project_id: &str, user_id: &str) -> Result<Option<TraceUserRow>, StoreError> {
     type Row = (i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>, i64, f64);
     let (traces, first_seen, last_seen, total_tokens, total_cost): Row = sqlx::query_as(
         "WITH t AS (SELECT id, timestamp FROM traces WHERE project_id = $1 AND user_id = $2)
@@ -116,7 +117,7 @@ pub async fn sessions_of_user(
     project_id: &str,
     user_id: &str,
     limit: i64,
-) -> Result<Vec<loupe_domain::trace_list::TraceSessionRow>, sqlx::Error> {
+) -> Result<Vec<loupe_domain::trace_list::TraceSessionRow>, StoreError> {
     let rows: Vec<SessionRow> = sqlx::query_as(
         "WITH mine AS (
              SELECT DISTINCT session_id FROM traces

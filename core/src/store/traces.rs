@@ -6,6 +6,7 @@
 //! cost) is `trace_list.rs`, over the aggregates ingestion keeps in `trace_metrics`; `metrics`
 //! here computes a few traces' aggregates from their observations (the trace page).
 
+use super::StoreError;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -122,7 +123,7 @@ fn select(with_io: bool) -> String {
     format!("SELECT {CORE_COLUMNS}, {io} FROM traces t")
 }
 
-pub(crate) fn trace_from_row(row: &PgRow) -> Result<Trace, sqlx::Error> {
+pub(crate) fn trace_from_row(row: &PgRow) -> Result<Trace, StoreError> {
     Ok(Trace {
         id: row.try_get("id")?,
         project_id: row.try_get("project_id")?,
@@ -174,7 +175,7 @@ pub async fn list(
     order: TraceOrder,
     page: Page,
     with_io: bool,
-) -> Result<Vec<Trace>, sqlx::Error> {
+) -> Result<Vec<Trace>, StoreError> {
     let mut qb = list_query(project_id, filter, order, page, with_io);
     qb.build().fetch_all(pool).await?.iter().map(trace_from_row).collect()
 }
@@ -195,25 +196,25 @@ pub fn list_query(
 }
 
 /// Whether the project has any trace at all (the list's empty state).
-pub async fn any(pool: &PgPool, project_id: &str) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM traces WHERE project_id = $1)").bind(project_id).fetch_one(pool).await
+pub async fn any(pool: &PgPool, project_id: &str) -> Result<bool, StoreError> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM traces WHERE project_id = $1)").bind(project_id).fetch_one(pool).await.map_err(StoreError::from)
 }
 
 /// How many traces match the filter.
-pub async fn count(pool: &PgPool, project_id: &str, filter: &TraceFilter) -> Result<i64, sqlx::Error> {
+pub async fn count(pool: &PgPool, project_id: &str, filter: &TraceFilter) -> Result<i64, StoreError> {
     let mut qb = QueryBuilder::new("SELECT count(*) FROM traces t");
     push_filter(&mut qb, project_id, filter);
-    qb.build_query_scalar().fetch_one(pool).await
+    qb.build_query_scalar().fetch_one(pool).await.map_err(StoreError::from)
 }
 
-pub async fn get(pool: &PgPool, project_id: &str, id: &str) -> Result<Option<Trace>, sqlx::Error> {
+pub async fn get(pool: &PgPool, project_id: &str, id: &str) -> Result<Option<Trace>, StoreError> {
     let mut qb = QueryBuilder::new(select(true));
     qb.push(" WHERE t.project_id = ").push_bind(project_id.to_string()).push(" AND t.id = ").push_bind(id.to_string());
     qb.build().fetch_optional(pool).await?.as_ref().map(trace_from_row).transpose()
 }
 
 /// The traces of a session, oldest first.
-pub async fn for_session(pool: &PgPool, project_id: &str, session_id: &str) -> Result<Vec<Trace>, sqlx::Error> {
+pub async fn for_session(pool: &PgPool, project_id: &str, session_id: &str) -> Result<Vec<Trace>, StoreError> {
     let mut qb = QueryBuilder::new(select(true));
     qb.push(" WHERE t.project_id = ")
         .push_bind(project_id.to_string())
@@ -230,7 +231,7 @@ pub async fn metrics(
     pool: &PgPool,
     project_id: &str,
     trace_ids: &[String],
-) -> Result<HashMap<String, TraceMetrics>, sqlx::Error> {
+) -> Result<HashMap<String, TraceMetrics>, StoreError> {
     let mut metrics: HashMap<String, TraceMetrics> =
         trace_ids.iter().map(|id| (id.clone(), TraceMetrics::default())).collect();
     if trace_ids.is_empty() {
@@ -286,7 +287,7 @@ impl Deleted {
 
 /// Deletes the traces with these ids and every observation and score attached to them, in one
 /// transaction: a reader sees either all of it or none of it gone.
-pub async fn delete(pool: &PgPool, project_id: &str, trace_ids: &[String]) -> Result<Deleted, sqlx::Error> {
+pub async fn delete(pool: &PgPool, project_id: &str, trace_ids: &[String]) -> Result<Deleted, StoreError> {
     let mut tx = pool.begin().await?;
     let deleted = delete_in(&mut tx, project_id, trace_ids).await?;
     tx.commit().await?;
@@ -294,7 +295,7 @@ pub async fn delete(pool: &PgPool, project_id: &str, trace_ids: &[String]) -> Re
 }
 
 /// [`delete`] inside the caller's transaction (which also records the audit entry).
-pub async fn delete_in(conn: &mut sqlx::PgConnection, project_id: &str, trace_ids: &[String]) -> Result<Deleted, sqlx::Error> {
+pub async fn delete_in(conn: &mut sqlx::PgConnection, project_id: &str, trace_ids: &[String]) -> Result<Deleted, StoreError> {
     let scores = sqlx::query("DELETE FROM scores WHERE project_id = $1 AND trace_id = ANY($2)")
         .bind(project_id)
         .bind(trace_ids)
@@ -325,7 +326,7 @@ pub async fn delete_in(conn: &mut sqlx::PgConnection, project_id: &str, trace_id
 
 /// One trace's totals for its page: latency, cost, tokens and observation count, aggregated
 /// over `observations_trace_idx` without materialising anything per observation.
-pub async fn totals(pool: &PgPool, project_id: &str, trace_id: &str) -> Result<TraceTotals, sqlx::Error> {
+pub async fn totals(pool: &PgPool, project_id: &str, trace_id: &str) -> Result<TraceTotals, StoreError> {
     let row = sqlx::query(
         "SELECT coalesce(extract(epoch FROM greatest(max(start_time), max(end_time))
                                          - least(min(start_time), min(end_time)))::float8, 0) AS latency,
@@ -356,16 +357,16 @@ pub struct TraceTotals {
 }
 
 /// Whether the project has this trace (a primary-key probe).
-pub async fn exists(pool: &PgPool, project_id: &str, id: &str) -> Result<bool, sqlx::Error> {
+pub async fn exists(pool: &PgPool, project_id: &str, id: &str) -> Result<bool, StoreError> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM traces WHERE project_id = $1 AND id = $2)")
         .bind(project_id)
         .bind(id)
         .fetch_one(pool)
-        .await
+        .await.map_err(StoreError::from)
 }
 
 /// Whether the trace exists and is public (shared by link). Only live projects share.
-pub async fn is_public(pool: &PgPool, project_id: &str, id: &str) -> Result<bool, sqlx::Error> {
+pub async fn is_public(pool: &PgPool, project_id: &str, id: &str) -> Result<bool, StoreError> {
     sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM traces t JOIN projects p ON p.id = t.project_id
                         WHERE t.project_id = $1 AND t.id = $2 AND t.public AND p.deleted_at IS NULL)",
@@ -373,12 +374,12 @@ pub async fn is_public(pool: &PgPool, project_id: &str, id: &str) -> Result<bool
     .bind(project_id)
     .bind(id)
     .fetch_one(pool)
-    .await
+    .await.map_err(StoreError::from)
 }
 
 /// Makes a trace public or private; its previous setting, `None` when there is no such trace.
 /// Run it in the transaction that records the change (the row stays locked until then).
-pub async fn set_public(conn: &mut sqlx::PgConnection, project_id: &str, id: &str, public: bool) -> Result<Option<bool>, sqlx::Error> {
+pub async fn set_public(conn: &mut sqlx::PgConnection, project_id: &str, id: &str, public: bool) -> Result<Option<bool>, StoreError> {
     let before: Option<bool> = sqlx::query_scalar("SELECT public FROM traces WHERE project_id = $1 AND id = $2 FOR UPDATE")
         .bind(project_id)
         .bind(id)

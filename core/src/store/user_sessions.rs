@@ -2,6 +2,7 @@
 //! digest, the user and the expiry. Expired sessions never authenticate, whether or not the
 //! clean-up has removed them yet.
 
+use super::StoreError;
 use chrono::{DateTime, Duration, Utc};
 use sqlx::{PgConnection, PgPool};
 
@@ -11,7 +12,7 @@ use crate::auth::tokens;
 pub const IDLE_LIFETIME: Duration = Duration::days(30);
 
 /// Starts a session for the user and returns the token for the cookie.
-pub async fn create(conn: &mut PgConnection, user_id: &str, user_agent: Option<&str>, ip: Option<&str>) -> Result<String, sqlx::Error> {
+pub async fn create(conn: &mut PgConnection, user_id: &str, user_agent: Option<&str>, ip: Option<&str>) -> Result<String, StoreError> {
     let (token, hash) = tokens::new_token();
     sqlx::query(
         "INSERT INTO user_sessions (token_hash, user_id, expires_at, user_agent, ip) VALUES ($1, $2, now() + $3, $4, $5)",
@@ -29,7 +30,7 @@ pub async fn create(conn: &mut PgConnection, user_id: &str, user_agent: Option<&
 /// The user of a live session, extending it; `None` for unknown or expired tokens. The expiry
 /// moves at most every few minutes, so a page's burst of requests costs one read, not a write
 /// each.
-pub async fn user_for(pool: &PgPool, token: &str) -> Result<Option<String>, sqlx::Error> {
+pub async fn user_for(pool: &PgPool, token: &str) -> Result<Option<String>, StoreError> {
     let digest = tokens::digest(token);
     let row: Option<(String, bool)> = sqlx::query_as(
         "SELECT user_id, last_seen_at < now() - interval '5 minutes'
@@ -50,13 +51,13 @@ pub async fn user_for(pool: &PgPool, token: &str) -> Result<Option<String>, sqlx
 }
 
 /// Ends one session (sign out).
-pub async fn delete(pool: &PgPool, token: &str) -> Result<bool, sqlx::Error> {
+pub async fn delete(pool: &PgPool, token: &str) -> Result<bool, StoreError> {
     let result = sqlx::query("DELETE FROM user_sessions WHERE token_hash = $1").bind(tokens::digest(token)).execute(pool).await?;
     Ok(result.rows_affected() > 0)
 }
 
 /// Ends every session of a user except, optionally, the current one (after a password change).
-pub async fn delete_all_for_user(conn: &mut PgConnection, user_id: &str, keep_token: Option<&str>) -> Result<u64, sqlx::Error> {
+pub async fn delete_all_for_user(conn: &mut PgConnection, user_id: &str, keep_token: Option<&str>) -> Result<u64, StoreError> {
     let keep = keep_token.map(tokens::digest);
     let result = sqlx::query("DELETE FROM user_sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2")
         .bind(user_id)
@@ -67,6 +68,6 @@ pub async fn delete_all_for_user(conn: &mut PgConnection, user_id: &str, keep_to
 }
 
 /// Removes sessions that expired before `now`.
-pub async fn delete_expired(pool: &PgPool, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+pub async fn delete_expired(pool: &PgPool, now: DateTime<Utc>) -> Result<u64, StoreError> {
     Ok(sqlx::query("DELETE FROM user_sessions WHERE expires_at <= $1").bind(now).execute(pool).await?.rows_affected())
 }

@@ -1,3 +1,4 @@
+use super::StoreError;
 use sqlx::PgConnection;
 
 use super::Upsert;
@@ -10,7 +11,7 @@ pub async fn create_if_missing(
     email: &str,
     name: Option<&str>,
     password_hash: &str,
-) -> Result<(String, Upsert), sqlx::Error> {
+) -> Result<(String, Upsert), StoreError> {
     let new_id = uuid::Uuid::new_v4().to_string();
     let inserted: Option<String> = sqlx::query_scalar(
         "INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2, $3, $4)
@@ -34,7 +35,7 @@ pub async fn create_if_missing(
 
 /// Makes the user an instance administrator if no administrator exists yet (the first user of a
 /// fresh instance administers it). Returns whether this user became one.
-pub async fn promote_if_first_admin(conn: &mut PgConnection, user_id: &str) -> Result<bool, sqlx::Error> {
+pub async fn promote_if_first_admin(conn: &mut PgConnection, user_id: &str) -> Result<bool, StoreError> {
     let result = sqlx::query(
         "UPDATE users SET is_instance_admin = true, updated_at = now()
          WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM users WHERE is_instance_admin)",
@@ -46,7 +47,7 @@ pub async fn promote_if_first_admin(conn: &mut PgConnection, user_id: &str) -> R
 }
 
 /// The signed-in person's summary.
-pub async fn summary(pool: &sqlx::PgPool, user_id: &str) -> Result<Option<loupe_domain::account::UserSummary>, sqlx::Error> {
+pub async fn summary(pool: &sqlx::PgPool, user_id: &str) -> Result<Option<loupe_domain::account::UserSummary>, StoreError> {
     let row: Option<(String, String, Option<String>, bool)> =
         sqlx::query_as("SELECT id, email, name, is_instance_admin FROM users WHERE id = $1")
             .bind(user_id)

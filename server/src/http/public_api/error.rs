@@ -4,7 +4,7 @@
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use loupe_core::store::fault::{fault, Fault};
+use loupe_core::store::StoreError;
 use serde_json::{json, Value};
 
 #[derive(Debug)]
@@ -56,20 +56,28 @@ impl ApiError {
 }
 
 impl From<sqlx::Error> for ApiError {
-    /// An outage is retryable (503 with `Retry-After`), a value the database refuses is the
-    /// client's mistake (400 saying which kind of value), anything else a 500 with the details in
-    /// the log only (`store::fault` decides).
     fn from(error: sqlx::Error) -> Self {
-        match fault(&error) {
-            Fault::Outage => {
+        ApiError::from(StoreError::from(error))
+    }
+}
+
+impl From<StoreError> for ApiError {
+    /// An outage is retryable (503 with `Retry-After`), a missing row a 404, a duplicate a 409, a
+    /// value the database refuses the client's mistake (400 saying which kind of value), anything
+    /// else a 500 with the details in the log only (`store::fault` classifies).
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(error) => {
                 tracing::warn!(%error, "database unavailable");
                 ApiError::unavailable("Service Unavailable: the database is not reachable, retry later", 2)
             }
-            Fault::BadValue(message) => {
-                tracing::debug!(%error, "value refused by the database");
-                ApiError::invalid(message)
+            StoreError::NotFound => ApiError::not_found("the requested resource was not found"),
+            StoreError::Conflict { constraint } => {
+                tracing::debug!(%constraint, "conflict");
+                ApiError::new(StatusCode::CONFLICT, "ConflictError", "a resource with the same identity already exists")
             }
-            Fault::Other => {
+            StoreError::BadValue(message) => ApiError::invalid(message),
+            StoreError::Other(error) => {
                 tracing::error!(%error, "database error");
                 ApiError::internal()
             }
