@@ -6,10 +6,14 @@
 //! - [`auth`]: credentials — password and key hashing, tokens, account rules, throttling.
 //! - [`mail`]: invitation emails over SMTP.
 //! - [`jobs`]: background jobs in Postgres.
-//!
-//! Pricing, the live hub and the storing half of ingestion move here next (issue #15).
+//! - [`ingest`]: the storing half of ingestion (normalized batches → one transaction).
+//! - [`pricing`]: model prices, tiers, tokenizers and cost.
+//! - [`live`]: the live-update hub (Postgres `LISTEN`/`NOTIFY` → subscribers).
 
 pub mod auth;
+pub mod ingest;
 pub mod jobs;
+pub mod live;
 pub mod mail;
+pub mod pricing;
 pub mod store;

@@ -8,11 +8,13 @@ pub mod database;
 pub mod embedded_postgres;
 pub mod http;
 pub mod ingest;
-pub mod live;
+/// The live-update hub (in `loupe-core`, so server functions can reach it too).
+pub use loupe_core::live;
 pub mod logging;
 pub mod maintenance;
 pub mod media;
-pub mod pricing;
+/// Model prices and cost (in `loupe-core`).
+pub use loupe_core::pricing;
 pub mod shutdown;
 
 use std::net::SocketAddr;

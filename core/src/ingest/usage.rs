@@ -196,7 +196,7 @@ const OUTPUT_KEYS: &[&str] = &["completion_tokens", "output_tokens", "completion
 const TOTAL_KEYS: &[&str] = &["total_tokens", "total", "totalTokens", "tokens"];
 /// Every name a cache-read count goes by (also how the OTel mapping tells that a span reported
 /// one, so there is one list).
-pub(crate) const CACHE_READ_KEYS: &[&str] = &[
+pub const CACHE_READ_KEYS: &[&str] = &[
     "cache_read.input_tokens",
     "cache_read_input_tokens",
     "cache_read_tokens",

@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use loupe_app::domain::{ObservationLevel, ObservationType};
+use loupe_domain::{ObservationLevel, ObservationType};
 use serde_json::Value;
 use sqlx::PgPool;
 

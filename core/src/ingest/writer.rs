@@ -23,7 +23,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use chrono::{DateTime, Utc};
-use loupe_app::domain::{ObservationLevel, ObservationType};
+use loupe_domain::{ObservationLevel, ObservationType};
 use serde_json::{json, Value};
 use sqlx::{PgConnection, Postgres, Transaction};
 
@@ -299,7 +299,7 @@ fn prepare(patch: ObservationPatch, prices: &ProjectPrices) -> Prepared {
     let priced = patch.r#type.is_generation_like().then(|| {
         prices.price(&PricingInput {
             r#type: patch.r#type,
-            level: patch.level.unwrap_or(loupe_app::domain::ObservationLevel::Default),
+            level: patch.level.unwrap_or(loupe_domain::ObservationLevel::Default),
             model: patch.model.as_deref(),
             provided_usage: &usage.usage,
             provided_cost: &usage.cost,
@@ -570,7 +570,7 @@ async fn reprice(
         let provided_cost: BTreeMap<String, f64> = serde_json::from_value(provided_cost).unwrap_or_default();
         let priced = prices.price(&PricingInput {
             r#type,
-            level: level.parse().unwrap_or(loupe_app::domain::ObservationLevel::Default),
+            level: level.parse().unwrap_or(loupe_domain::ObservationLevel::Default),
             model: model.as_deref(),
             provided_usage: &provided_usage,
             provided_cost: &provided_cost,

@@ -177,7 +177,7 @@ pub fn fold_by_id<P>(patches: Vec<P>, id: impl Fn(&P) -> &str, absorb: impl Fn(&
 mod tests {
     use super::*;
     use chrono::{TimeZone, Utc};
-    use loupe_app::domain::{ObservationLevel, ObservationType};
+    use loupe_domain::{ObservationLevel, ObservationType};
     use serde_json::json;
 
     #[test]

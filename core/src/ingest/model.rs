@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use loupe_app::domain::{ObservationLevel, ObservationType, ScoreDataType, ScoreSource};
+use loupe_domain::{ObservationLevel, ObservationType, ScoreDataType, ScoreSource};
 use serde_json::Value;
 
 /// What one request contributes, in arrival order. Several patches may name the same id; the

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use loupe_app::domain::live::{ChangedTraces, TracesChanged};
+use loupe_domain::live::{ChangedTraces, TracesChanged};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::{broadcast, watch};
 use tokio::time::Instant;

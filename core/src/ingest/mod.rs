@@ -1,0 +1,188 @@
+//! The storing half of ingestion: every write path (OTLP spans, batch events, score posts) is
+//! decoded by the server (`loupe_server::ingest`) into an [`model::IngestBatch`], which
+//! [`store`] writes through [`writer`] in one transaction per request, so a success response
+//! means the data is committed. Data flows one way: decode → map → normalize → store.
+
+pub mod environment;
+pub mod fold;
+pub mod model;
+pub mod trace_metrics;
+pub mod usage;
+pub mod writer;
+
+use chrono::Utc;
+use crate::store::fault::{fault, Fault};
+use sqlx::PgPool;
+
+use crate::pricing::{Pricing, ProjectPrices};
+use model::IngestBatch;
+use writer::WriteSummary;
+
+/// What a batch's write touches together: a trace with every observation and score that names
+/// it, or a score of a session or dataset run. Units are independent, so one can be stored
+/// without another.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Unit {
+    Trace(String),
+    Score(String),
+}
+
+impl std::fmt::Display for Unit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unit::Trace(id) => write!(f, "trace {id:?}"),
+            Unit::Score(id) => write!(f, "score {id:?}"),
+        }
+    }
+}
+
+/// A unit the database refused even on its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unstored {
+    pub unit: Unit,
+    /// 400 when the database refused a value, 500 for anything else.
+    pub status: u16,
+    pub message: String,
+    /// How many observations and scores the unit held (the spans and scores to report refused).
+    pub observations: usize,
+    pub scores: usize,
+}
+
+/// The outcome of [`store`]: everything but `unstored` is committed.
+#[derive(Debug, Default)]
+pub struct Stored {
+    pub summary: WriteSummary,
+    pub unstored: Vec<Unstored>,
+}
+
+/// Stores a batch for a project and commits; returns only once the data is durable.
+///
+/// The whole batch is one transaction. Should the database still refuse something (the values
+/// are made storable per event before this, so that is a bug or a limit nobody foresaw), the
+/// batch is retried in halves by [`Unit`], down to single units, so its good units are stored
+/// and the bad one is named in [`Stored::unstored`]. Only an outage is an `Err` (the caller
+/// answers 503 and the client retries the whole request; every write merges idempotently).
+pub async fn store(pool: &PgPool, pricing: &Pricing, project_id: &str, batch: IngestBatch) -> Result<Stored, sqlx::Error> {
+    if batch.is_empty() {
+        return Ok(Stored::default());
+    }
+    let prices = pricing.project(project_id).await?;
+    // The copy the fallback splits: the first attempt consumes the batch.
+    let fallback = batch.clone();
+    let error = match write_once(pool, &prices, project_id, batch).await {
+        Ok(summary) => return Ok(Stored { summary, unstored: Vec::new() }),
+        Err(error) => error,
+    };
+    if fault(&error) == Fault::Outage {
+        return Err(error);
+    }
+    tracing::warn!(%error, "a batch failed to store; retrying it unit by unit");
+    let mut stored = Stored::default();
+    // A stack of groups, the first half on top, so units keep their order.
+    let mut pending = vec![units(fallback)];
+    while let Some(mut group) = pending.pop() {
+        let mut merged = IngestBatch::default();
+        for (_, batch) in &group {
+            merged.extend(batch.clone());
+        }
+        match write_once(pool, &prices, project_id, merged).await {
+            Ok(summary) => stored.summary.add(summary),
+            Err(error) => match fault(&error) {
+                Fault::Outage => return Err(error),
+                kind if group.len() == 1 => {
+                    let (status, message) = match kind {
+                        Fault::BadValue(message) => (400, message),
+                        _ => {
+                            tracing::error!(%error, unit = %group[0].0, "a unit failed to store on its own");
+                            (500, "could not be stored because of a server error; the details are in the server log".to_string())
+                        }
+                    };
+                    let (unit, batch) = group.pop().expect("one unit");
+                    stored.unstored.push(Unstored {
+                        message: format!("{unit}: {message}"),
+                        unit,
+                        status,
+                        observations: batch.observations.len(),
+                        scores: batch.scores.len(),
+                    });
+                }
+                _ => {
+                    let second = group.split_off(group.len() / 2);
+                    pending.push(second);
+                    pending.push(group);
+                }
+            },
+        }
+    }
+    Ok(stored)
+}
+
+async fn write_once(pool: &PgPool, prices: &ProjectPrices, project_id: &str, batch: IngestBatch) -> Result<WriteSummary, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let summary = writer::write(&mut tx, project_id, batch, prices, Utc::now()).await?;
+    tx.commit().await?;
+    Ok(summary)
+}
+
+/// Which unit a score belongs to.
+pub fn score_unit(score: &model::ScoreRecord) -> Unit {
+    match &score.trace_id {
+        Some(trace_id) => Unit::Trace(trace_id.clone()),
+        None => Unit::Score(score.id.clone()),
+    }
+}
+
+/// The batch split into units, in first-seen order, each keeping its patches' order.
+fn units(batch: IngestBatch) -> Vec<(Unit, IngestBatch)> {
+    let mut index: std::collections::HashMap<Unit, usize> = std::collections::HashMap::new();
+    let mut out: Vec<(Unit, IngestBatch)> = Vec::new();
+    let IngestBatch { traces, observations, scores } = batch;
+    for trace in traces {
+        unit_of(&mut index, &mut out, Unit::Trace(trace.id.clone())).traces.push(trace);
+    }
+    for observation in observations {
+        unit_of(&mut index, &mut out, Unit::Trace(observation.trace_id.clone())).observations.push(observation);
+    }
+    for score in scores {
+        unit_of(&mut index, &mut out, score_unit(&score)).scores.push(score);
+    }
+    out
+}
+
+/// The batch of `unit` in `out`, appended when new.
+fn unit_of<'a>(
+    index: &mut std::collections::HashMap<Unit, usize>,
+    out: &'a mut Vec<(Unit, IngestBatch)>,
+    unit: Unit,
+) -> &'a mut IngestBatch {
+    let i = *index.entry(unit.clone()).or_insert_with(|| {
+        out.push((unit, IngestBatch::default()));
+        out.len() - 1
+    });
+    &mut out[i].1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use loupe_domain::ObservationType;
+    use model::{ObservationPatch, TracePatch};
+
+    #[test]
+    fn units_group_by_trace_and_keep_order() {
+        let batch = IngestBatch {
+            traces: vec![TracePatch::new("b"), TracePatch::new("a"), TracePatch { name: Some("2".into()), ..TracePatch::new("b") }],
+            observations: vec![
+                ObservationPatch::new("o1", "a", ObservationType::Span),
+                ObservationPatch::new("o2", "c", ObservationType::Span),
+            ],
+            scores: vec![],
+        };
+        let units = units(batch);
+        let names: Vec<String> = units.iter().map(|(u, _)| u.to_string()).collect();
+        assert_eq!(names, vec!["trace \"b\"", "trace \"a\"", "trace \"c\""]);
+        assert_eq!(units[0].1.traces.len(), 2);
+        assert_eq!(units[0].1.traces[1].name.as_deref(), Some("2"));
+        assert_eq!(units[1].1.observations[0].id, "o1");
+    }
+}
