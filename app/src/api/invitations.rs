@@ -115,14 +115,7 @@ pub async fn create_invitation(
         let project_id = project_id.filter(|p| !p.is_empty());
         let project = match (&project_id, project_role) {
             (Some(project_id), Some(project_role)) => {
-                let in_org: bool = sqlx::query_scalar(
-                    "SELECT EXISTS (SELECT 1 FROM projects WHERE id = $1 AND org_id = $2 AND deleted_at IS NULL)",
-                )
-                .bind(project_id)
-                .bind(&org_id)
-                .fetch_one(&state.pool)
-                .await?;
-                if !in_org {
+                if !crate::store::projects::in_organization(&state.pool, project_id, &org_id).await? {
                     return Err(AppError::NotFound(format!("project {project_id}")));
                 }
                 Some((project_id.as_str(), project_role))
@@ -159,15 +152,8 @@ pub async fn create_invitation(
         let (emailed, email_error) = match &state.settings.mailer {
             None => (false, None),
             Some(mailer) => {
-                let names: (String, Option<String>, String) = sqlx::query_as(
-                    "SELECT o.name, u.name, u.email FROM organizations o, users u WHERE o.id = $1 AND u.id = $2",
-                )
-                .bind(&org_id)
-                .bind(&user.user_id)
-                .fetch_one(&state.pool)
-                .await?;
-                let inviter = names.1.filter(|n| !n.is_empty()).unwrap_or(names.2);
-                match mailer.send_invitation(&email, &names.0, &inviter, role, &link).await {
+                let (org_name, inviter) = crate::store::invitations::sender(&state.pool, &org_id, &user.user_id).await?;
+                match mailer.send_invitation(&email, &org_name, &inviter, role, &link).await {
                     Ok(()) => (true, None),
                     Err(error) => {
                         tracing::warn!(%error, "could not email an invitation");

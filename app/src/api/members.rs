@@ -110,7 +110,7 @@ pub async fn remove_member(org_id: String, user_id: String) -> Result<(), AppErr
             server::may_change(&scope, current, None)?;
         }
         server::check_owners(&mut tx, &org_id, current, None).await?;
-        let email: Option<String> = sqlx::query_scalar("SELECT email FROM users WHERE id = $1").bind(&user_id).fetch_optional(&mut *tx).await?;
+        let email = crate::store::users::email(&mut tx, &user_id).await?;
         crate::store::memberships::remove(&mut tx, &org_id, &user_id).await?;
         let action = if leaving { "member.leave" } else { "member.remove" };
         audit(&mut tx, &user.user_id, &org_id, None, action, "member", &user_id,

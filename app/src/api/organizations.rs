@@ -58,18 +58,12 @@ pub async fn delete_organization(org_id: String, confirm_name: String) -> Result
         let user = crate::auth::access::signed_in()?;
         crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::DeleteOrganization).await?;
         let mut tx = state.pool.begin().await?;
-        let name: String = sqlx::query_scalar("SELECT name FROM organizations WHERE id = $1 FOR UPDATE")
-            .bind(&org_id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let name = crate::store::organizations::lock_name(&mut tx, &org_id).await?;
         if confirm_name.trim() != name {
             return Err(AppError::invalid("confirm_name", format!("Type the organization's name, {name}, to confirm.")));
         }
         // Projects first (soft), so their API keys stop at once; the cascade takes the rest.
-        sqlx::query("UPDATE projects SET deleted_at = now() WHERE org_id = $1 AND deleted_at IS NULL")
-            .bind(&org_id)
-            .execute(&mut *tx)
-            .await?;
+        crate::store::projects::soft_delete_all_in_org(&mut tx, &org_id).await?;
         crate::store::organizations::delete(&mut tx, &org_id).await?;
         tx.commit().await?;
         // The organization's audit log goes with it; the server log keeps the fact.

@@ -51,11 +51,7 @@ pub async fn list_traces(project_id: String, #[server(default)] query: TraceList
             })
             .collect::<Vec<_>>();
         let setup = if rows.is_empty() && !query.is_filtered() && query.before.is_empty() && !traces::any(&state.pool, &project_id).await? {
-            let public_key: Option<String> =
-                sqlx::query_scalar("SELECT public_key FROM api_keys WHERE project_id = $1 ORDER BY created_at DESC LIMIT 1")
-                    .bind(&project_id)
-                    .fetch_optional(&state.pool)
-                    .await?;
+            let public_key = crate::store::api_keys::newest_public_key(&state.pool, &project_id).await?;
             Some(SetupHint { host: base_url(&state), public_key })
         } else {
             None

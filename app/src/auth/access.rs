@@ -52,20 +52,10 @@ pub struct OrgScope {
 /// The person's effective role in the project (the project override, else the organization
 /// role), checked against `action`.
 pub async fn project(pool: &PgPool, user: &CurrentUser, project_id: &str, action: Action) -> Result<ProjectScope, AppError> {
-    let row: Option<(String, String, String, Option<String>)> = sqlx::query_as(
-        "SELECT p.org_id, p.name, m.role, pm.role
-         FROM projects p
-         JOIN organization_memberships m ON m.org_id = p.org_id AND m.user_id = $2
-         LEFT JOIN project_memberships pm ON pm.project_id = p.id AND pm.user_id = $2
-         WHERE p.id = $1 AND p.deleted_at IS NULL",
-    )
-    .bind(project_id)
-    .bind(&user.user_id)
-    .fetch_optional(pool)
-    .await?;
-    let Some((org_id, project_name, org_role, project_role)) = row else {
+    let Some(standing) = crate::store::memberships::project_standing(pool, project_id, &user.user_id).await? else {
         return Err(AppError::NotFound(format!("project {project_id}")));
     };
+    let crate::store::memberships::ProjectStanding { org_id, project_name, org_role, project_role } = standing;
     let org_role: Role = org_role.parse().map_err(|_| AppError::Internal)?;
     let role = effective_role(org_role, project_role.and_then(|r| r.parse().ok()));
     require(role, action)?;
@@ -74,12 +64,7 @@ pub async fn project(pool: &PgPool, user: &CurrentUser, project_id: &str, action
 
 /// The person's role in the organization, checked against `action`.
 pub async fn organization(pool: &PgPool, user: &CurrentUser, org_id: &str, action: Action) -> Result<OrgScope, AppError> {
-    let role: Option<String> = sqlx::query_scalar("SELECT role FROM organization_memberships WHERE org_id = $1 AND user_id = $2")
-        .bind(org_id)
-        .bind(&user.user_id)
-        .fetch_optional(pool)
-        .await?;
-    let Some(role) = role else {
+    let Some(role) = crate::store::memberships::org_role(pool, org_id, &user.user_id).await? else {
         return Err(AppError::NotFound(format!("organization {org_id}")));
     };
     let role: Role = role.parse().map_err(|_| AppError::Internal)?;

@@ -149,3 +149,47 @@ impl From<sqlx::Error> for ConfiguredKeyError {
         ConfiguredKeyError::Database(error.into())
     }
 }
+
+/// The project's newest public key (for the SDK snippet of an empty project).
+pub async fn newest_public_key(pool: &sqlx::PgPool, project_id: &str) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT public_key FROM api_keys WHERE project_id = $1 ORDER BY created_at DESC LIMIT 1")
+        .bind(project_id)
+        .fetch_optional(pool)
+        .await?)
+}
+
+/// A key as the public API's authentication reads it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct StoredKey {
+    pub id: String,
+    pub project_id: String,
+    pub secret_hash: String,
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The key with this public key, if its project is live.
+pub async fn find_by_public_key(pool: &sqlx::PgPool, public_key: &str) -> Result<Option<StoredKey>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT k.id, k.project_id, k.secret_hash, k.expires_at
+         FROM api_keys k JOIN projects p ON p.id = k.project_id
+         WHERE k.public_key = $1 AND p.deleted_at IS NULL",
+    )
+    .bind(public_key)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// Whether the key still exists and its project is not deleted (a primary-key probe).
+pub async fn is_live(pool: &sqlx::PgPool, key_id: &str) -> Result<bool, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM api_keys k JOIN projects p ON p.id = k.project_id WHERE k.id = $1 AND p.deleted_at IS NULL)",
+    )
+    .bind(key_id)
+    .fetch_one(pool)
+    .await?)
+}
+
+pub async fn touch_last_used(pool: &sqlx::PgPool, key_id: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE api_keys SET last_used_at = now() WHERE id = $1").bind(key_id).execute(pool).await?;
+    Ok(())
+}

@@ -191,3 +191,15 @@ impl From<sqlx::Error> for InviteError {
         InviteError::Database(error.into())
     }
 }
+
+/// What an invitation email says of its sender: the organization's name and the inviter's name
+/// (their email when they have none).
+pub async fn sender(pool: &sqlx::PgPool, org_id: &str, inviter_user_id: &str) -> Result<(String, String), StoreError> {
+    let (org_name, name, email): (String, Option<String>, String) =
+        sqlx::query_as("SELECT o.name, u.name, u.email FROM organizations o, users u WHERE o.id = $1 AND u.id = $2")
+            .bind(org_id)
+            .bind(inviter_user_id)
+            .fetch_one(pool)
+            .await?;
+    Ok((org_name, name.filter(|n| !n.is_empty()).unwrap_or(email)))
+}

@@ -143,3 +143,37 @@ pub async fn list(pool: &PgPool, org_id: &str) -> Result<Vec<MemberView>, StoreE
         })
         .collect())
 }
+
+/// A person's standing in a live project: its organization and name, their organization role
+/// and their project override (roles as stored; the access check parses them).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ProjectStanding {
+    pub org_id: String,
+    pub project_name: String,
+    pub org_role: String,
+    pub project_role: Option<String>,
+}
+
+/// `None` when the project does not exist, is deleted, or the person is not in its organization.
+pub async fn project_standing(pool: &PgPool, project_id: &str, user_id: &str) -> Result<Option<ProjectStanding>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT p.org_id, p.name AS project_name, m.role AS org_role, pm.role AS project_role
+         FROM projects p
+         JOIN organization_memberships m ON m.org_id = p.org_id AND m.user_id = $2
+         LEFT JOIN project_memberships pm ON pm.project_id = p.id AND pm.user_id = $2
+         WHERE p.id = $1 AND p.deleted_at IS NULL",
+    )
+    .bind(project_id)
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// The person's organization role as stored, `None` when they are not a member.
+pub async fn org_role(pool: &PgPool, org_id: &str, user_id: &str) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT role FROM organization_memberships WHERE org_id = $1 AND user_id = $2")
+        .bind(org_id)
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await?)
+}

@@ -78,3 +78,9 @@ pub async fn for_user(pool: &PgPool, user_id: &str) -> Result<Vec<OrganizationRe
     }
     Ok(organizations)
 }
+
+/// The organization's name, its row locked until the transaction ends (deletion checks the
+/// typed name against it). `NotFound` when there is no such organization.
+pub async fn lock_name(conn: &mut PgConnection, org_id: &str) -> Result<String, StoreError> {
+    Ok(sqlx::query_scalar("SELECT name FROM organizations WHERE id = $1 FOR UPDATE").bind(org_id).fetch_one(conn).await?)
+}

@@ -159,3 +159,22 @@ impl From<sqlx::Error> for CreateProjectError {
         CreateProjectError::Database(error.into())
     }
 }
+
+/// Whether the live project belongs to the organization.
+pub async fn in_organization(pool: &PgPool, project_id: &str, org_id: &str) -> Result<bool, StoreError> {
+    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM projects WHERE id = $1 AND org_id = $2 AND deleted_at IS NULL)")
+        .bind(project_id)
+        .bind(org_id)
+        .fetch_one(pool)
+        .await?)
+}
+
+/// Soft-deletes every live project of the organization (their API keys stop at once; the purge
+/// job removes the data); how many.
+pub async fn soft_delete_all_in_org(conn: &mut PgConnection, org_id: &str) -> Result<u64, StoreError> {
+    Ok(sqlx::query("UPDATE projects SET deleted_at = now() WHERE org_id = $1 AND deleted_at IS NULL")
+        .bind(org_id)
+        .execute(conn)
+        .await?
+        .rows_affected())
+}

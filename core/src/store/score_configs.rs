@@ -143,3 +143,15 @@ pub async fn update(
     .await?;
     config_from_row(&row)
 }
+
+/// The project's configs among `ids` (one query; unknown ids are simply absent).
+pub async fn get_many(pool: &PgPool, project_id: &str, ids: &[String]) -> Result<Vec<ScoreConfig>, StoreError> {
+    sqlx::query(&format!("SELECT {COLUMNS} FROM score_configs WHERE project_id = $1 AND id = ANY($2)"))
+        .bind(project_id)
+        .bind(ids)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(config_from_row)
+        .collect()
+}

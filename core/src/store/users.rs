@@ -55,3 +55,8 @@ pub async fn summary(pool: &sqlx::PgPool, user_id: &str) -> Result<Option<loupe_
             .await?;
     Ok(row.map(|(id, email, name, is_instance_admin)| loupe_domain::account::UserSummary { id, email, name, is_instance_admin }))
 }
+
+/// The account's email, `None` when there is no such account.
+pub async fn email(conn: &mut PgConnection, user_id: &str) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT email FROM users WHERE id = $1").bind(user_id).fetch_optional(conn).await?)
+}

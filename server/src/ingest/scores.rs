@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use loupe_app::domain::{ScoreDataType, ScoreSource};
 use serde_json::Value;
+use loupe_core::store::StoreError;
 use sqlx::PgPool;
 
 use super::environment;
@@ -147,30 +148,17 @@ pub struct ConfigRule {
     pub categories: Vec<(String, f64)>,
 }
 
-pub async fn load_configs(pool: &PgPool, project_id: &str, ids: &[String]) -> Result<HashMap<String, ConfigRule>, sqlx::Error> {
+pub async fn load_configs(pool: &PgPool, project_id: &str, ids: &[String]) -> Result<HashMap<String, ConfigRule>, StoreError> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    type ConfigRow = (String, String, String, bool, Option<f64>, Option<f64>, Option<Value>);
-    let rows: Vec<ConfigRow> = sqlx::query_as(
-        "SELECT id, name, data_type, is_archived, min_value, max_value, categories
-         FROM score_configs WHERE project_id = $1 AND id = ANY($2)",
-    )
-    .bind(project_id)
-    .bind(ids)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
+    let configs = loupe_core::store::score_configs::get_many(pool, project_id, ids).await?;
+    Ok(configs
         .into_iter()
-        .filter_map(|(id, name, data_type, is_archived, min_value, max_value, categories)| {
-            let data_type = data_type.parse().ok()?;
-            let categories = categories
-                .and_then(|c| c.as_array().cloned())
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|c| Some((c.get("label")?.as_str()?.to_string(), c.get("value")?.as_f64()?)))
-                .collect();
-            Some((id, ConfigRule { name, data_type, is_archived, min_value, max_value, categories }))
+        .map(|c| {
+            let categories = c.categories.unwrap_or_default().into_iter().map(|k| (k.label, k.value)).collect();
+            let rule = ConfigRule { name: c.name, data_type: c.data_type, is_archived: c.is_archived, min_value: c.min_value, max_value: c.max_value, categories };
+            (c.id, rule)
         })
         .collect())
 }
@@ -205,7 +193,7 @@ pub async fn resolve_configs<K>(
     pool: &PgPool,
     project_id: &str,
     drafts: Vec<(K, String, ScoreDraft)>,
-) -> Result<Vec<(K, Result<ScoreRecord, ConfigRejection>)>, sqlx::Error> {
+) -> Result<Vec<(K, Result<ScoreRecord, ConfigRejection>)>, StoreError> {
     let ids: Vec<String> = drafts.iter().filter_map(|(_, _, d)| d.record.config_id.clone()).collect();
     let configs = load_configs(pool, project_id, &ids).await?;
     Ok(drafts.into_iter().map(|(key, path, draft)| (key, apply_config(draft, &configs, &path))).collect())

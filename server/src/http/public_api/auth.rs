@@ -185,34 +185,20 @@ const MAX_KEY_BYTES: usize = 1024;
 
 type KeyRow = (String, String, String, Option<DateTime<Utc>>);
 
+/// A failed key lookup is never the caller's fault: 503, so the SDK retries.
+fn lookup_failed(error: loupe_core::store::StoreError) -> ApiError {
+    tracing::warn!(%error, "API key lookup failed");
+    ApiError::unavailable("Service Unavailable", 2)
+}
+
 async fn find_key(pool: &PgPool, public_key: &str) -> Result<Option<KeyRow>, ApiError> {
-    sqlx::query_as(
-        "SELECT k.id, k.project_id, k.secret_hash, k.expires_at
-         FROM api_keys k JOIN projects p ON p.id = k.project_id
-         WHERE k.public_key = $1 AND p.deleted_at IS NULL",
-    )
-    .bind(public_key)
-    .fetch_optional(pool)
-    .await
-    .map_err(|error| {
-        tracing::warn!(%error, "API key lookup failed");
-        ApiError::unavailable("Service Unavailable", 2)
-    })
+    let key = loupe_core::store::api_keys::find_by_public_key(pool, public_key).await.map_err(lookup_failed)?;
+    Ok(key.map(|k| (k.id, k.project_id, k.secret_hash, k.expires_at)))
 }
 
 /// Whether the key still exists and its project is not deleted (a primary-key probe).
 async fn key_is_live(pool: &PgPool, api_key_id: &str) -> Result<bool, ApiError> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM api_keys k JOIN projects p ON p.id = k.project_id
-                        WHERE k.id = $1 AND p.deleted_at IS NULL)",
-    )
-    .bind(api_key_id)
-    .fetch_one(pool)
-    .await
-    .map_err(|error| {
-        tracing::warn!(%error, "API key lookup failed");
-        ApiError::unavailable("Service Unavailable", 2)
-    })
+    loupe_core::store::api_keys::is_live(pool, api_key_id).await.map_err(lookup_failed)
 }
 
 fn not_expired(expires_at: Option<DateTime<Utc>>) -> bool {
@@ -221,11 +207,7 @@ fn not_expired(expires_at: Option<DateTime<Utc>>) -> bool {
 
 async fn touch_last_used(pool: &PgPool, api_key_id: &str) {
     // Best effort: a failure here must not fail the request.
-    if let Err(error) = sqlx::query("UPDATE api_keys SET last_used_at = now() WHERE id = $1")
-        .bind(api_key_id)
-        .execute(pool)
-        .await
-    {
+    if let Err(error) = loupe_core::store::api_keys::touch_last_used(pool, api_key_id).await {
         tracing::debug!(%error, "could not record API key use");
     }
 }
