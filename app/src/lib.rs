@@ -10,7 +10,7 @@
 
 #![recursion_limit = "512"]
 
-pub mod api;
+pub mod server_fns;
 pub mod components;
 pub use loupe_domain as domain;
 pub mod error;

@@ -68,13 +68,13 @@ pub async fn apply(pool: &PgPool, plan: &InitPlan) -> Result<(), BootstrapError>
         let password_hash = tokio::task::spawn_blocking(move || SecretHash::of(&password))
             .await
             .expect("hashing does not panic");
-        let (user_id, outcome) = store::users::create_if_missing(&mut tx, &user.email, user.name.as_deref(), &password_hash.0).await?;
+        let (user_id, outcome) = store::accounts::create_if_missing(&mut tx, &user.email, user.name.as_deref(), &password_hash.0).await?;
         log_upsert("user", &user.email, outcome);
         let membership = store::memberships::add_if_missing(&mut tx, &plan.org_id, &user_id, Role::Owner).await?;
         if membership == Upsert::Created {
             tracing::info!(email = %user.email, org_id = %plan.org_id, "made user an owner of the organization");
         }
-        if store::users::promote_if_first_admin(&mut tx, &user_id).await? {
+        if store::accounts::promote_if_first_admin(&mut tx, &user_id).await? {
             tracing::info!(email = %user.email, "first user of this instance: made instance administrator");
         }
     }

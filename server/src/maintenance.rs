@@ -37,7 +37,7 @@ pub fn kinds(pool: &PgPool, media: Option<Arc<MediaStore>>) -> Vec<Kind> {
             Kind::new("sign_in.expire_sessions", move |_| {
                 let pool = pool.clone();
                 async move {
-                    loupe_core::store::user_sessions::delete_expired(&pool, chrono::Utc::now()).await?;
+                    loupe_core::store::sign_in_sessions::delete_expired(&pool, chrono::Utc::now()).await?;
                     Ok(Outcome::Done)
                 }
             })

@@ -4,12 +4,12 @@
 mod common;
 
 use loupe_core::store::audit_log::{self, Actor, Entry};
-use loupe_core::store::user_sessions;
+use loupe_core::store::sign_in_sessions;
 use serde_json::json;
 
 async fn user(pool: &sqlx::PgPool, email: &str) -> String {
     let mut conn = pool.acquire().await.unwrap();
-    let (id, _) = loupe_core::store::users::create_if_missing(&mut conn, email, None, "$argon2id$x").await.unwrap();
+    let (id, _) = loupe_core::store::accounts::create_if_missing(&mut conn, email, None, "$argon2id$x").await.unwrap();
     id
 }
 
@@ -18,23 +18,23 @@ async fn sessions_authenticate_until_they_expire_or_end() {
     let pool = common::fresh_database().await;
     let alice = user(&pool, "alice@example.com").await;
     let mut conn = pool.acquire().await.unwrap();
-    let token = user_sessions::create(&mut conn, &alice, Some("test-agent"), Some("127.0.0.1")).await.unwrap();
+    let token = sign_in_sessions::create(&mut conn, &alice, Some("test-agent"), Some("127.0.0.1")).await.unwrap();
     let stored: String = sqlx::query_scalar("SELECT token_hash FROM user_sessions").fetch_one(&pool).await.unwrap();
     assert_ne!(stored, token, "only the digest is stored");
-    assert_eq!(user_sessions::user_for(&pool, &token).await.unwrap().as_deref(), Some(alice.as_str()));
-    assert_eq!(user_sessions::user_for(&pool, "forged-token").await.unwrap(), None);
+    assert_eq!(sign_in_sessions::user_for(&pool, &token).await.unwrap().as_deref(), Some(alice.as_str()));
+    assert_eq!(sign_in_sessions::user_for(&pool, "forged-token").await.unwrap(), None);
 
     sqlx::query("UPDATE user_sessions SET expires_at = now() - interval '1 second'").execute(&pool).await.unwrap();
-    assert_eq!(user_sessions::user_for(&pool, &token).await.unwrap(), None, "an expired session does not authenticate");
-    assert_eq!(user_sessions::delete_expired(&pool, chrono::Utc::now()).await.unwrap(), 1);
+    assert_eq!(sign_in_sessions::user_for(&pool, &token).await.unwrap(), None, "an expired session does not authenticate");
+    assert_eq!(sign_in_sessions::delete_expired(&pool, chrono::Utc::now()).await.unwrap(), 1);
 
-    let first = user_sessions::create(&mut conn, &alice, None, None).await.unwrap();
-    let second = user_sessions::create(&mut conn, &alice, None, None).await.unwrap();
-    assert_eq!(user_sessions::delete_all_for_user(&mut conn, &alice, Some(&second)).await.unwrap(), 1);
-    assert_eq!(user_sessions::user_for(&pool, &first).await.unwrap(), None);
-    assert!(user_sessions::user_for(&pool, &second).await.unwrap().is_some(), "the current session survives");
-    assert!(user_sessions::delete(&pool, &second).await.unwrap());
-    assert_eq!(user_sessions::user_for(&pool, &second).await.unwrap(), None);
+    let first = sign_in_sessions::create(&mut conn, &alice, None, None).await.unwrap();
+    let second = sign_in_sessions::create(&mut conn, &alice, None, None).await.unwrap();
+    assert_eq!(sign_in_sessions::delete_all_for_user(&mut conn, &alice, Some(&second)).await.unwrap(), 1);
+    assert_eq!(sign_in_sessions::user_for(&pool, &first).await.unwrap(), None);
+    assert!(sign_in_sessions::user_for(&pool, &second).await.unwrap().is_some(), "the current session survives");
+    assert!(sign_in_sessions::delete(&pool, &second).await.unwrap());
+    assert_eq!(sign_in_sessions::user_for(&pool, &second).await.unwrap(), None);
 }
 
 #[tokio::test]
@@ -130,13 +130,13 @@ mod sign_up_and_in {
         assert_eq!(accounts::verify_credentials(&mut conn, "nobody@example.com", "wrong password").await, Err(AccountError::WrongCredentials));
 
         // Password change: needs the current password, ends other sessions, keeps this one.
-        let this = loupe_core::store::user_sessions::create(&mut conn, &alice, None, None).await.unwrap();
-        let other = loupe_core::store::user_sessions::create(&mut conn, &alice, None, None).await.unwrap();
+        let this = loupe_core::store::sign_in_sessions::create(&mut conn, &alice, None, None).await.unwrap();
+        let other = loupe_core::store::sign_in_sessions::create(&mut conn, &alice, None, None).await.unwrap();
         assert_eq!(accounts::change_password(&mut conn, &alice, "wrong", "a new long password", Some(&this)).await, Err(AccountError::WrongCredentials));
         assert!(matches!(accounts::change_password(&mut conn, &alice, "correct horse battery", "short", Some(&this)).await, Err(AccountError::WeakPassword(_))));
         accounts::change_password(&mut conn, &alice, "correct horse battery", "a new long password", Some(&this)).await.unwrap();
         assert_eq!(accounts::verify_credentials(&mut conn, "alice@example.com", "a new long password").await.unwrap(), alice);
-        assert!(loupe_core::store::user_sessions::user_for(&pool, &this).await.unwrap().is_some());
-        assert!(loupe_core::store::user_sessions::user_for(&pool, &other).await.unwrap().is_none());
+        assert!(loupe_core::store::sign_in_sessions::user_for(&pool, &this).await.unwrap().is_some());
+        assert!(loupe_core::store::sign_in_sessions::user_for(&pool, &other).await.unwrap().is_none());
     }
 }

@@ -25,7 +25,7 @@ pub struct ClientIp(pub String);
 
 /// `Set-Cookie` for a new session.
 pub fn session_cookie(token: &str, secure: bool) -> HeaderValue {
-    let max_age = crate::store::user_sessions::IDLE_LIFETIME.num_seconds();
+    let max_age = crate::store::sign_in_sessions::IDLE_LIFETIME.num_seconds();
     let secure = if secure { "; Secure" } else { "" };
     HeaderValue::from_str(&format!("{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"))
         .expect("tokens are base64url")

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_location;
 
-use crate::api::account::SignOut;
+use crate::server_fns::account::SignOut;
 use crate::components::icons::{LoupeMark, SectionIcon};
 use crate::components::session::{provide_session, use_session};
 use crate::components::theme::ThemeSwitch;

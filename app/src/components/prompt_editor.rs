@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
-use crate::api::prompts::CreatePromptVersion;
+use crate::server_fns::prompts::CreatePromptVersion;
 use crate::components::ui::*;
 use crate::domain::prompt_draft::{format_config, DraftField, PromptDraft, ROLES, STAGING};
 use crate::domain::prompts::{prompt_href, PromptTarget};

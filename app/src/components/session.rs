@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::account::get_session;
+use crate::server_fns::account::get_session;
 use crate::domain::account::SessionInfo;
 use crate::error::AppError;
 

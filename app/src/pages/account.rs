@@ -4,7 +4,7 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::account::{ChangePassword, SignOut};
+use crate::server_fns::account::{ChangePassword, SignOut};
 use crate::components::session::use_session;
 use crate::components::ui::{action_error, full_navigation, ErrorAlert, PageHeader, BUTTON_PRIMARY, BUTTON_SECONDARY, CARD, HINT, INPUT, LABEL};
 

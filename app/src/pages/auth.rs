@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::account::{sign_up_enabled, SignIn, SignUp};
+use crate::server_fns::account::{sign_up_enabled, SignIn, SignUp};
 use crate::components::icons::LoupeMark;
 use crate::components::ui::{action_error, full_navigation, ErrorAlert, BUTTON_PRIMARY, HINT, INPUT, LABEL};
 use crate::domain::password_policy;

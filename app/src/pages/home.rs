@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::api::organizations::CreateOrganization;
-use crate::api::system::get_system_status;
+use crate::server_fns::organizations::CreateOrganization;
+use crate::server_fns::system::get_system_status;
 use crate::components::session::use_session;
 use crate::components::ui::{action_error, ErrorAlert, BUTTON_PRIMARY, BUTTON_SECONDARY, CARD, INPUT, LABEL};
 use crate::domain::account::OrganizationRef;

@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::account::SignOut;
-use crate::api::invitations::{preview_invitation, AcceptInvitation};
+use crate::server_fns::account::SignOut;
+use crate::server_fns::invitations::{preview_invitation, AcceptInvitation};
 use crate::components::session::use_session;
 use crate::components::ui::{action_error, encode_query, full_navigation, ErrorAlert, LoadError, BUTTON_PRIMARY, BUTTON_SECONDARY};
 use crate::pages::auth::AuthCard;

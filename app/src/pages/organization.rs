@@ -7,10 +7,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
-use crate::api::audit::list_audit_log;
-use crate::api::invitations::{list_invitations, CreateInvitation, RevokeInvitation};
-use crate::api::members::{list_members, ChangeMemberRole, RemoveMember};
-use crate::api::organizations::{list_projects, CreateProject, DeleteOrganization, RenameOrganization};
+use crate::server_fns::audit::list_audit_log;
+use crate::server_fns::invitations::{list_invitations, CreateInvitation, RevokeInvitation};
+use crate::server_fns::members::{list_members, ChangeMemberRole, RemoveMember};
+use crate::server_fns::organizations::{list_projects, CreateProject, DeleteOrganization, RenameOrganization};
 use crate::components::session::use_session;
 use crate::components::ui::*;
 use crate::domain::account::{AuditFilter, OrganizationRef};

@@ -6,9 +6,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::api_keys::{list_api_keys, CreateApiKey, RevokeApiKey};
-use crate::api::members::{list_members, SetProjectRole};
-use crate::api::projects::{DeleteProject, RenameProject};
+use crate::server_fns::api_keys::{list_api_keys, CreateApiKey, RevokeApiKey};
+use crate::server_fns::members::{list_members, SetProjectRole};
+use crate::server_fns::projects::{DeleteProject, RenameProject};
 use crate::components::session::use_session;
 use crate::components::ui::*;
 use crate::domain::account::{OrganizationRef, ProjectRef};

@@ -14,7 +14,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
-use crate::api::prompts::{get_prompt_history, get_prompt_metrics, resolve_prompt_version, DeletePrompt, SetPromptLabel, SetProtectedPromptLabels};
+use crate::server_fns::prompts::{get_prompt_history, get_prompt_metrics, resolve_prompt_version, DeletePrompt, SetPromptLabel, SetProtectedPromptLabels};
 use crate::components::icons::LockIcon;
 use crate::components::prompt_diff::PromptDiffView;
 use crate::components::prompt_view::{PromptBodyView, VARIABLE};

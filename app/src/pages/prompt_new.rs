@@ -8,7 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use leptos_router::params::ParamsMap;
 
-use crate::api::prompts::get_prompt_history;
+use crate::server_fns::prompts::get_prompt_history;
 use crate::components::prompt_editor::{EditorMode, PromptEditor};
 use crate::components::ui::*;
 use crate::domain::account::ProjectRef;

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
-use crate::api::prompts::list_prompts;
+use crate::server_fns::prompts::list_prompts;
 use crate::components::icons::FolderIcon;
 use crate::domain::prompts::prompt_href;
 use crate::components::ui::*;

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::traces::{get_trace_session, list_trace_sessions};
+use crate::server_fns::traces::{get_trace_session, list_trace_sessions};
 use crate::components::ui::*;
 use crate::pages::project::InProject;
 use crate::pages::trace_detail::TraceExplorer;

@@ -3,7 +3,7 @@
 //! output are shown by shape (chat, tool calls, markdown, JSON tree: `components::content`),
 //! always as untrusted text.
 //!
-//! Three reads, sized to what they carry (see `api::trace_detail`): the header is rendered on
+//! Three reads, sized to what they carry (see `server_fns::trace_detail`): the header is rendered on
 //! the server; the tree (every observation, light) and the selected observation (heavy, one at
 //! a time) load in the browser. The selected observation is in the URL (`?observation=`), so a
 //! link opens the trace at that observation.
@@ -14,7 +14,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::trace_detail::{get_observation, get_trace, get_trace_tree, SetTracePublic};
+use crate::server_fns::trace_detail::{get_observation, get_trace, get_trace_tree, SetTracePublic};
 use crate::components::content::{ContentView, MediaScope};
 use crate::components::otel_inspector::OtelInspector;
 use crate::components::live::{use_live, LiveIndicator};

@@ -9,8 +9,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::api::trace_list::{BulkTraces, CreateSavedView, DeleteSavedView};
-use crate::api::traces::list_traces;
+use crate::server_fns::trace_list::{BulkTraces, CreateSavedView, DeleteSavedView};
+use crate::server_fns::traces::list_traces;
 use crate::components::live::{use_live, LiveIndicator};
 use crate::components::ui::*;
 use crate::domain::live::project_traces_url;
@@ -586,7 +586,7 @@ fn SavedViews(project_id: String, can_save: bool, query: Memo<TraceListQuery>) -
     let delete = ServerAction::<DeleteSavedView>::new();
     let views = Resource::new(move || (create.version().get(), delete.version().get()), {
         let project_id = project_id.clone();
-        move |_| crate::api::trace_list::list_saved_views(project_id.clone())
+        move |_| crate::server_fns::trace_list::list_saved_views(project_id.clone())
     });
     Effect::new(move |_| {
         if matches!(create.value().get(), Some(Ok(_))) {

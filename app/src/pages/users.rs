@@ -6,7 +6,7 @@ use leptos_meta::Title;
 
 use leptos_router::hooks::use_params_map;
 
-use crate::api::traces::{get_trace_user, list_trace_users};
+use crate::server_fns::traces::{get_trace_user, list_trace_users};
 use crate::components::ui::*;
 use crate::pages::project::InProject;
 

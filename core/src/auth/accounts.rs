@@ -6,7 +6,7 @@ use sqlx::PgConnection;
 
 use super::secrets::SecretHash;
 use loupe_domain::password_policy;
-use crate::store::{user_sessions, users, Upsert};
+use crate::store::{accounts, sign_in_sessions, Upsert};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AccountError {
@@ -83,11 +83,11 @@ pub async fn sign_up(
     let hash = tokio::task::spawn_blocking(move || SecretHash::of(&password).0)
         .await
         .map_err(|e| AccountError::Database(e.to_string()))?;
-    let (user_id, outcome) = users::create_if_missing(conn, email, name.map(str::trim).filter(|n| !n.is_empty()), &hash).await?;
+    let (user_id, outcome) = accounts::create_if_missing(conn, email, name.map(str::trim).filter(|n| !n.is_empty()), &hash).await?;
     if outcome == Upsert::AlreadyExisted {
         return Err(AccountError::EmailTaken);
     }
-    users::promote_if_first_admin(conn, &user_id).await?;
+    accounts::promote_if_first_admin(conn, &user_id).await?;
     Ok(user_id)
 }
 
@@ -150,7 +150,7 @@ pub async fn change_password(
         .bind(&hash)
         .execute(&mut *conn)
         .await?;
-    user_sessions::delete_all_for_user(conn, user_id, current_session_token).await?;
+    sign_in_sessions::delete_all_for_user(conn, user_id, current_session_token).await?;
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 //! Queries are runtime-checked (`sqlx::query`), so the build needs no database; the integration
 //! tests in `server/tests` run each of them against a real Postgres.
 
+pub mod accounts;
 pub mod api_keys;
 pub mod audit_log;
 pub mod conditions;
@@ -22,9 +23,8 @@ pub mod saved_views;
 pub mod sessions;
 pub mod system;
 pub mod trace_list;
-pub mod trace_users;
 pub mod traces;
-pub mod user_sessions;
+pub mod sign_in_sessions;
 pub mod users;
 
 pub use fault::StoreError;

@@ -1,5 +1,7 @@
-//! Sessions: the `trace_sessions` rows ingestion creates for every `sessionId` it sees. Listed
-//! newest first on `trace_sessions_time_idx`; a session's traces are read by `traces`.
+//! Sessions: the conversations of an application (`sessionId` of traces). `list`/`count`/`get`
+//! read the `trace_sessions` rows ingestion creates for every `sessionId` it sees (newest first
+//! on `trace_sessions_time_idx`; a session's traces are read by `traces`); `activity_page`
+//! aggregates the traces of each (the Sessions page). Sign-in sessions are `sign_in_sessions`.
 
 use super::StoreError;
 use chrono::{DateTime, Utc};
@@ -7,6 +9,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 
 use super::query::{push_any, Page};
+use super::users::{session_row, SessionRow};
 use loupe_domain::trace_views::Session;
 
 #[derive(Debug, Clone, Default)]
@@ -66,4 +69,44 @@ pub async fn get(pool: &PgPool, project_id: &str, id: &str) -> Result<Option<Ses
         .as_ref()
         .map(session_from_row)
         .transpose()
+}
+
+/// The most recently active sessions (`sessionId` of traces), `limit` after `offset`, and
+/// whether more follow: traces, distinct users, first and last trace, cost.
+pub async fn activity_page(
+    pool: &PgPool,
+    project_id: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<loupe_domain::trace_list::TraceSessionRow>, bool), StoreError> {
+    let rows: Vec<SessionRow> = sqlx::query_as(
+        "WITH s AS (
+             SELECT session_id, count(*) AS traces,
+                    array_remove(array_agg(DISTINCT user_id), NULL) AS users,
+                    min(timestamp) AS first_trace, max(timestamp) AS last_trace
+             FROM traces WHERE project_id = $1 AND session_id IS NOT NULL
+             GROUP BY session_id
+             ORDER BY max(timestamp) DESC, session_id
+             LIMIT $2 OFFSET $3
+         )
+         SELECT s.session_id, s.traces, s.users, s.first_trace, s.last_trace,
+                coalesce(sum(o.total_cost), 0)::float8
+         FROM s
+         LEFT JOIN traces t ON t.project_id = $1 AND t.session_id = s.session_id
+         LEFT JOIN observations o ON o.project_id = $1 AND o.trace_id = t.id
+         GROUP BY s.session_id, s.traces, s.users, s.first_trace, s.last_trace
+         ORDER BY s.last_trace DESC, s.session_id",
+    )
+    .bind(project_id)
+    .bind(limit + 1)
+    .bind(offset)
+    .fetch_all(pool)
+    .await?;
+    let more = rows.len() as i64 > limit;
+    let rows = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(session_row)
+        .collect();
+    Ok((rows, more))
 }

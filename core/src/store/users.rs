@@ -1,62 +1,118 @@
+//! Users: the people of an application, as its traces name them (`userId`), with how much each
+//! did and what it cost, and the sessions each took part in. Aggregated on read from the partial
+//! `traces_user_idx` index and the observations of their traces. (The accounts that sign in to
+//! Loupe are `accounts`.)
+
 use super::StoreError;
-use sqlx::PgConnection;
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
 
-use super::Upsert;
+use loupe_domain::trace_list::TraceUserRow;
 
-/// Creates a user with an already hashed password unless one with this email exists (emails are
-/// unique case-insensitively). Returns the user's id either way; an existing user's name and
-/// password are left as they are, so a password changed in the UI survives restarts.
-pub async fn create_if_missing(
-    conn: &mut PgConnection,
-    email: &str,
-    name: Option<&str>,
-    password_hash: &str,
-) -> Result<(String, Upsert), StoreError> {
-    let new_id = uuid::Uuid::new_v4().to_string();
-    let inserted: Option<String> = sqlx::query_scalar(
-        "INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2, $3, $4)
-         ON CONFLICT ((lower(email))) DO NOTHING RETURNING id",
+/// The most recently active users, `limit` of them after `offset`, and whether more follow.
+pub async fn page(pool: &PgPool, project_id: &str, limit: i64, offset: i64) -> Result<(Vec<TraceUserRow>, bool), StoreError> {
+    type Row = (String, i64, DateTime<Utc>, DateTime<Utc>, i64, f64);
+    let rows: Vec<Row> = sqlx::query_as(
+        "WITH u AS (
+             SELECT user_id, count(*) AS traces, min(timestamp) AS first_seen, max(timestamp) AS last_seen
+             FROM traces WHERE project_id = $1 AND user_id IS NOT NULL
+             GROUP BY user_id
+             ORDER BY max(timestamp) DESC, user_id
+             LIMIT $2 OFFSET $3
+         )
+         SELECT u.user_id, u.traces, u.first_seen, u.last_seen,
+                coalesce(sum((o.usage_details ->> 'total')::bigint), 0)::bigint,
+                coalesce(sum(o.total_cost), 0)::float8
+         FROM u
+         LEFT JOIN traces t ON t.project_id = $1 AND t.user_id = u.user_id
+         LEFT JOIN observations o ON o.project_id = $1 AND o.trace_id = t.id
+         GROUP BY u.user_id, u.traces, u.first_seen, u.last_seen
+         ORDER BY u.last_seen DESC, u.user_id",
     )
-    .bind(&new_id)
-    .bind(email)
-    .bind(name)
-    .bind(password_hash)
-    .fetch_optional(&mut *conn)
+    .bind(project_id)
+    .bind(limit + 1)
+    .bind(offset)
+    .fetch_all(pool)
     .await?;
-    if let Some(id) = inserted {
-        return Ok((id, Upsert::Created));
-    }
-    let id = sqlx::query_scalar("SELECT id FROM users WHERE lower(email) = lower($1)")
-        .bind(email)
-        .fetch_one(&mut *conn)
-        .await?;
-    Ok((id, Upsert::AlreadyExisted))
+    let more = rows.len() as i64 > limit;
+    let rows = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(|(user_id, traces, first_seen, last_seen, total_tokens, total_cost)| TraceUserRow {
+            user_id,
+            traces,
+            first_seen,
+            last_seen,
+            total_tokens,
+            total_cost,
+        })
+        .collect();
+    Ok((rows, more))
 }
 
-/// Makes the user an instance administrator if no administrator exists yet (the first user of a
-/// fresh instance administers it). Returns whether this user became one.
-pub async fn promote_if_first_admin(conn: &mut PgConnection, user_id: &str) -> Result<bool, StoreError> {
-    let result = sqlx::query(
-        "UPDATE users SET is_instance_admin = true, updated_at = now()
-         WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM users WHERE is_instance_admin)",
+/// One user's totals; `None` when no trace of the project names them.
+pub async fn summary(pool: &PgPool, project_id: &str, user_id: &str) -> Result<Option<TraceUserRow>, StoreError> {
+    type Row = (i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>, i64, f64);
+    let (traces, first_seen, last_seen, total_tokens, total_cost): Row = sqlx::query_as(
+        "WITH t AS (SELECT id, timestamp FROM traces WHERE project_id = $1 AND user_id = $2)
+         SELECT (SELECT count(*) FROM t), (SELECT min(timestamp) FROM t), (SELECT max(timestamp) FROM t),
+                coalesce(sum((o.usage_details ->> 'total')::bigint), 0)::bigint,
+                coalesce(sum(o.total_cost), 0)::float8
+         FROM t JOIN observations o ON o.project_id = $1 AND o.trace_id = t.id",
     )
+    .bind(project_id)
     .bind(user_id)
-    .execute(conn)
+    .fetch_one(pool)
     .await?;
-    Ok(result.rows_affected() > 0)
+    Ok(match (first_seen, last_seen) {
+        (Some(first_seen), Some(last_seen)) if traces > 0 => {
+            Some(TraceUserRow { user_id: user_id.to_string(), traces, first_seen, last_seen, total_tokens, total_cost })
+        }
+        _ => None,
+    })
 }
 
-/// The signed-in person's summary.
-pub async fn summary(pool: &sqlx::PgPool, user_id: &str) -> Result<Option<loupe_domain::account::UserSummary>, StoreError> {
-    let row: Option<(String, String, Option<String>, bool)> =
-        sqlx::query_as("SELECT id, email, name, is_instance_admin FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_optional(pool)
-            .await?;
-    Ok(row.map(|(id, email, name, is_instance_admin)| loupe_domain::account::UserSummary { id, email, name, is_instance_admin }))
+/// The sessions one user took part in, most recently active first (at most `limit`).
+pub async fn sessions_of_user(
+    pool: &PgPool,
+    project_id: &str,
+    user_id: &str,
+    limit: i64,
+) -> Result<Vec<loupe_domain::trace_list::TraceSessionRow>, StoreError> {
+    let rows: Vec<SessionRow> = sqlx::query_as(
+        "WITH mine AS (
+             SELECT DISTINCT session_id FROM traces
+             WHERE project_id = $1 AND user_id = $2 AND session_id IS NOT NULL
+         ), s AS (
+             SELECT t.session_id, count(*) AS traces,
+                    array_remove(array_agg(DISTINCT t.user_id), NULL) AS users,
+                    min(t.timestamp) AS first_trace, max(t.timestamp) AS last_trace,
+                    array_agg(t.id) AS trace_ids
+             FROM traces t JOIN mine USING (session_id)
+             WHERE t.project_id = $1
+             GROUP BY t.session_id
+             ORDER BY max(t.timestamp) DESC, t.session_id
+             LIMIT $3
+         )
+         SELECT s.session_id, s.traces, s.users, s.first_trace, s.last_trace,
+                coalesce((SELECT sum(o.total_cost) FROM observations o
+                          WHERE o.project_id = $1 AND o.trace_id = ANY(s.trace_ids)), 0)::float8
+         FROM s ORDER BY s.last_trace DESC, s.session_id",
+    )
+    .bind(project_id)
+    .bind(user_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(session_row)
+        .collect())
 }
 
-/// The account's email, `None` when there is no such account.
-pub async fn email(conn: &mut PgConnection, user_id: &str) -> Result<Option<String>, StoreError> {
-    Ok(sqlx::query_scalar("SELECT email FROM users WHERE id = $1").bind(user_id).fetch_optional(conn).await?)
+/// A session as the session queries select it: id, traces, users, first and last trace, cost.
+pub(super) type SessionRow = (String, i64, Vec<String>, DateTime<Utc>, DateTime<Utc>, f64);
+
+pub(super) fn session_row((session_id, traces, users, first_trace, last_trace, total_cost): SessionRow) -> loupe_domain::trace_list::TraceSessionRow {
+    loupe_domain::trace_list::TraceSessionRow { session_id, traces, users, first_trace, last_trace, total_cost }
 }

@@ -97,7 +97,7 @@ async fn authorize(pool: &PgPool, user: Option<Extension<CurrentUser>>, project_
 
 /// Whether the session is still live and the person still a reader of the project.
 async fn still_allowed(pool: &PgPool, user: &CurrentUser, project_id: &str) -> bool {
-    match loupe_core::store::user_sessions::user_for(pool, &user.token).await {
+    match loupe_core::store::sign_in_sessions::user_for(pool, &user.token).await {
         Ok(Some(user_id)) if user_id == user.user_id => {}
         Ok(_) => return false,
         // The database is away: keep the stream (it carries no data, only ids) and ask later.

@@ -129,7 +129,7 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
     let mut clear_cookie = false;
     let mut user = None;
     if let Some(token) = session::token_from(request.headers()) {
-        match loupe_core::store::user_sessions::user_for(&state.pool, &token).await {
+        match loupe_core::store::sign_in_sessions::user_for(&state.pool, &token).await {
             Ok(Some(user_id)) => user = Some(CurrentUser { user_id, token }),
             Ok(None) => clear_cookie = true,
             Err(error) => {

@@ -16,7 +16,7 @@ mod server {
     use serde_json::json;
     use sqlx::PgConnection;
 
-    use crate::api::support::audit;
+    use crate::server_fns::support::audit;
     use crate::domain::account::InvitationState;
     use crate::error::AppError;
     use crate::store::invitations::{self, Found};
@@ -72,7 +72,7 @@ mod server {
 /// Open invitations of the organization (Admins and Owners).
 #[server(prefix = "/api/ui", endpoint = "list_invitations")]
 pub async fn list_invitations(org_id: String) -> Result<Vec<InvitationView>, AppError> {
-    use crate::api::support::{respond, state};
+    use crate::server_fns::support::{respond, state};
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
@@ -92,7 +92,7 @@ pub async fn create_invitation(
     project_id: Option<String>,
     project_role: Option<Role>,
 ) -> Result<CreatedInvitation, AppError> {
-    use crate::api::support::{audit, base_url, respond, state};
+    use crate::server_fns::support::{audit, base_url, respond, state};
     use crate::domain::Action;
     use crate::store::invitations::{self, InviteError, NewInvitation};
     respond(async {
@@ -170,7 +170,7 @@ pub async fn create_invitation(
 /// Withdraws an open invitation; its link stops working.
 #[server(prefix = "/api/ui", endpoint = "revoke_invitation")]
 pub async fn revoke_invitation(org_id: String, invitation_id: String) -> Result<(), AppError> {
-    use crate::api::support::{audit, respond, state};
+    use crate::server_fns::support::{audit, respond, state};
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
@@ -190,7 +190,7 @@ pub async fn revoke_invitation(org_id: String, invitation_id: String) -> Result<
 /// What an invitation link offers; needs no sign-in (the link is the credential).
 #[server(prefix = "/api/ui", endpoint = "preview_invitation")]
 pub async fn preview_invitation(token: String) -> Result<InvitationPreview, AppError> {
-    use crate::api::support::{respond, state};
+    use crate::server_fns::support::{respond, state};
     respond(async {
         let state = state()?;
         let mut conn = state.pool.acquire().await?;
@@ -205,11 +205,11 @@ pub async fn preview_invitation(token: String) -> Result<InvitationPreview, AppE
 /// Accepts an invitation as the signed-in person; returns the page to open.
 #[server(prefix = "/api/ui", endpoint = "accept_invitation")]
 pub async fn accept_invitation(token: String) -> Result<String, AppError> {
-    use crate::api::support::{respond, state};
+    use crate::server_fns::support::{respond, state};
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
-        let summary = crate::store::users::summary(&state.pool, &user.user_id).await?.ok_or(AppError::SignInRequired)?;
+        let summary = crate::store::accounts::summary(&state.pool, &user.user_id).await?.ok_or(AppError::SignInRequired)?;
         let mut tx = state.pool.begin().await?;
         let found = open_invitation(&mut tx, &token, &summary.email).await?;
         let next = join(&mut tx, &found, &user.user_id).await?;

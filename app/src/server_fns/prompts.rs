@@ -36,7 +36,7 @@ pub async fn list_prompts(
     #[server(default)] search: String,
     #[server(default)] page: u32,
 ) -> Result<PromptListPage, AppError> {
-    use crate::api::support::{respond, state};
+    use crate::server_fns::support::{respond, state};
     use crate::domain::prompts::PromptListEntry;
     respond(async {
         let state = state()?;
@@ -88,7 +88,7 @@ pub async fn list_prompts(
 /// and the prompts that reference this one.
 #[server(prefix = "/api/ui", endpoint = "get_prompt_history")]
 pub async fn get_prompt_history(project_id: String, name: String) -> Result<PromptHistory, AppError> {
-    use crate::api::support::{respond, state};
+    use crate::server_fns::support::{respond, state};
     use crate::domain::Action;
     respond(async {
         let state = state()?;
@@ -114,7 +114,7 @@ pub async fn get_prompt_history(project_id: String, name: String) -> Result<Prom
 /// The version with its prompt references resolved (the text the SDKs receive).
 #[server(prefix = "/api/ui", endpoint = "resolve_prompt_version")]
 pub async fn resolve_prompt_version(project_id: String, name: String, version: i32) -> Result<PromptVersion, AppError> {
-    use crate::api::support::{respond, state};
+    use crate::server_fns::support::{respond, state};
     use crate::domain::prompts::PromptSelector;
     respond(async {
         let state = state()?;
@@ -135,7 +135,7 @@ pub async fn resolve_prompt_version(project_id: String, name: String, version: i
 /// Per-version numbers of the generations linked to the prompt, newest version first.
 #[server(prefix = "/api/ui", endpoint = "get_prompt_metrics")]
 pub async fn get_prompt_metrics(project_id: String, name: String) -> Result<Vec<PromptVersionMetrics>, AppError> {
-    use crate::api::support::{respond, state};
+    use crate::server_fns::support::{respond, state};
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
@@ -150,7 +150,7 @@ pub async fn get_prompt_metrics(project_id: String, name: String) -> Result<Vec<
 /// would flatten to strings.
 #[server(prefix = "/api/ui", endpoint = "create_prompt_version", input = leptos::server_fn::codec::Json)]
 pub async fn create_prompt_version(project_id: String, prompt: NewPrompt) -> Result<PromptVersion, AppError> {
-    use crate::api::support::{audit, respond, state};
+    use crate::server_fns::support::{audit, respond, state};
     use crate::domain::Action;
     respond(async {
         let state = state()?;
@@ -210,7 +210,7 @@ pub async fn set_prompt_label(
     label: String,
     #[server(default)] remove: bool,
 ) -> Result<PromptVersion, AppError> {
-    use crate::api::support::{audit, respond, state};
+    use crate::server_fns::support::{audit, respond, state};
     use crate::domain::prompts::{check_assignable_labels, PromptSelector};
     use crate::domain::Action;
     respond(async {
@@ -251,7 +251,7 @@ pub async fn set_prompt_label(
 /// references what would go.
 #[server(prefix = "/api/ui", endpoint = "delete_prompt")]
 pub async fn delete_prompt(project_id: String, name: String, #[server(default)] version: Option<i32>) -> Result<u64, AppError> {
-    use crate::api::support::{audit, respond, state};
+    use crate::server_fns::support::{audit, respond, state};
     use crate::domain::prompts::PromptSelector;
     use crate::domain::Action;
     respond(async {
@@ -294,7 +294,7 @@ pub async fn delete_prompt(project_id: String, name: String, #[server(default)] 
 /// Replaces the project's protected labels (Admins and Owners).
 #[server(prefix = "/api/ui", endpoint = "set_protected_prompt_labels")]
 pub async fn set_protected_prompt_labels(project_id: String, #[server(default)] labels: Vec<String>) -> Result<Vec<String>, AppError> {
-    use crate::api::support::{audit, respond, state};
+    use crate::server_fns::support::{audit, respond, state};
     use crate::domain::prompts::check_assignable_labels;
     use crate::domain::Action;
     respond(async {

@@ -9,7 +9,7 @@ use crate::error::AppError;
 /// project's id (the page to open next).
 #[server(prefix = "/api/ui", endpoint = "create_organization")]
 pub async fn create_organization(name: String, project_name: String) -> Result<String, AppError> {
-    use crate::api::support::{audit, name as valid_name, respond, state};
+    use crate::server_fns::support::{audit, name as valid_name, respond, state};
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
@@ -30,7 +30,7 @@ pub async fn create_organization(name: String, project_name: String) -> Result<S
 
 #[server(prefix = "/api/ui", endpoint = "rename_organization")]
 pub async fn rename_organization(org_id: String, name: String) -> Result<(), AppError> {
-    use crate::api::support::{audit, name as valid_name, respond, state};
+    use crate::server_fns::support::{audit, name as valid_name, respond, state};
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
@@ -52,7 +52,7 @@ pub async fn rename_organization(org_id: String, name: String) -> Result<(), App
 /// the organization's name, typed by the person.
 #[server(prefix = "/api/ui", endpoint = "delete_organization")]
 pub async fn delete_organization(org_id: String, confirm_name: String) -> Result<(), AppError> {
-    use crate::api::support::{respond, state};
+    use crate::server_fns::support::{respond, state};
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
@@ -76,7 +76,7 @@ pub async fn delete_organization(org_id: String, confirm_name: String) -> Result
 /// The organization's projects (any member).
 #[server(prefix = "/api/ui", endpoint = "list_projects")]
 pub async fn list_projects(org_id: String) -> Result<Vec<ProjectListItem>, AppError> {
-    use crate::api::support::{respond, state};
+    use crate::server_fns::support::{respond, state};
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
@@ -89,7 +89,7 @@ pub async fn list_projects(org_id: String) -> Result<Vec<ProjectListItem>, AppEr
 /// Creates a project in the organization (Admins and Owners); returns its id.
 #[server(prefix = "/api/ui", endpoint = "create_project")]
 pub async fn create_project(org_id: String, name: String) -> Result<String, AppError> {
-    use crate::api::support::{audit, name as valid_name, respond, state};
+    use crate::server_fns::support::{audit, name as valid_name, respond, state};
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;

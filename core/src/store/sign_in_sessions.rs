@@ -1,4 +1,4 @@
-//! Sign-in sessions. The cookie carries a random token (`auth::tokens`); this table keeps its
+//! Sign-in sessions (table `user_sessions`). The cookie carries a random token (`auth::tokens`); this table keeps its
 //! digest, the user and the expiry. Expired sessions never authenticate, whether or not the
 //! clean-up has removed them yet.
 

@@ -7,11 +7,11 @@ use crate::error::AppError;
 /// every organization and user of the instance).
 #[server(prefix = "/api/ui", endpoint = "system_status")]
 pub async fn get_system_status() -> Result<SystemStatus, AppError> {
-    use crate::api::support::{respond, state};
+    use crate::server_fns::support::{respond, state};
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
-        let summary = crate::store::users::summary(&state.pool, &user.user_id).await?.ok_or(AppError::SignInRequired)?;
+        let summary = crate::store::accounts::summary(&state.pool, &user.user_id).await?.ok_or(AppError::SignInRequired)?;
         if !summary.is_instance_admin {
             return Err(AppError::Forbidden("Only instance administrators see the instance status".to_string()));
         }

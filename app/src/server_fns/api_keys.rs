@@ -8,7 +8,7 @@ use crate::error::AppError;
 
 #[server(prefix = "/api/ui", endpoint = "list_api_keys")]
 pub async fn list_api_keys(project_id: String) -> Result<Vec<ApiKeyView>, AppError> {
-    use crate::api::support::{respond, state};
+    use crate::server_fns::support::{respond, state};
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
@@ -20,7 +20,7 @@ pub async fn list_api_keys(project_id: String) -> Result<Vec<ApiKeyView>, AppErr
 
 #[server(prefix = "/api/ui", endpoint = "create_api_key")]
 pub async fn create_api_key(project_id: String, note: Option<String>) -> Result<CreatedApiKey, AppError> {
-    use crate::api::support::{audit, base_url, respond, state};
+    use crate::server_fns::support::{audit, base_url, respond, state};
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
@@ -42,7 +42,7 @@ pub async fn create_api_key(project_id: String, note: Option<String>) -> Result<
 /// Deletes the key; the public API refuses it from the next request on.
 #[server(prefix = "/api/ui", endpoint = "revoke_api_key")]
 pub async fn revoke_api_key(project_id: String, key_id: String) -> Result<(), AppError> {
-    use crate::api::support::{audit, respond, state};
+    use crate::server_fns::support::{audit, respond, state};
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;

@@ -1,4 +1,5 @@
-//! Server functions: the UI's only way to the server, all under `/api/ui`. Each is thin: check who
+//! Server functions (`server_fns`, the name used in every layer; the public API is the
+//! server's `public_api`): the UI's only way to the server, all under `/api/ui`. Each is thin: check who
 //! is asking and what they may do (`auth::access`, the permission matrix), call `store` in one
 //! transaction, record the change in the audit log in that same transaction, map the error.
 //! Errors answer with their 4xx/5xx status (`AppError::status`) as well as the JSON body.

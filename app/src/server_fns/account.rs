@@ -22,7 +22,7 @@ mod server {
     use crate::auth::session;
     use crate::error::AppError;
     use crate::state::AppState;
-    use crate::store::user_sessions;
+    use crate::store::sign_in_sessions;
 
     pub fn account_error(error: AccountError) -> AppError {
         match error {
@@ -41,7 +41,7 @@ mod server {
         let parts = use_context::<axum::http::request::Parts>();
         let agent = parts.as_ref().and_then(|p| p.headers.get("user-agent")).and_then(|v| v.to_str().ok());
         let ip = crate::auth::access::client_ip();
-        let token = user_sessions::create(conn, user_id, agent, Some(&ip)).await?;
+        let token = sign_in_sessions::create(conn, user_id, agent, Some(&ip)).await?;
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
             response.append_header(SET_COOKIE, session::session_cookie(&token, state.settings.secure_cookies));
         }
@@ -52,11 +52,11 @@ mod server {
 /// The signed-in person with their organizations and projects; `None` when signed out.
 #[server(prefix = "/api/ui", endpoint = "session")]
 pub async fn get_session() -> Result<Option<SessionInfo>, AppError> {
-    use crate::api::support::{respond, state};
+    use crate::server_fns::support::{respond, state};
     respond(async {
         let state = state()?;
         let Some(user) = crate::auth::access::current_user() else { return Ok(None) };
-        let Some(summary) = crate::store::users::summary(&state.pool, &user.user_id).await? else { return Ok(None) };
+        let Some(summary) = crate::store::accounts::summary(&state.pool, &user.user_id).await? else { return Ok(None) };
         let organizations = crate::store::organizations::for_user(&state.pool, &user.user_id).await?;
         Ok(Some(SessionInfo { user: summary, organizations, sign_up_enabled: state.settings.sign_up_enabled }))
     }
@@ -66,13 +66,13 @@ pub async fn get_session() -> Result<Option<SessionInfo>, AppError> {
 /// Whether the sign-up form should be offered (false with `AUTH_DISABLE_SIGNUP`).
 #[server(prefix = "/api/ui", endpoint = "sign_up_enabled")]
 pub async fn sign_up_enabled() -> Result<bool, AppError> {
-    Ok(crate::api::support::state()?.settings.sign_up_enabled)
+    Ok(crate::server_fns::support::state()?.settings.sign_up_enabled)
 }
 
 /// Signs in; returns where to go next.
 #[server(prefix = "/api/ui", endpoint = "sign_in")]
 pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<String, AppError> {
-    use crate::api::support::{respond, state};
+    use crate::server_fns::support::{respond, state};
     use crate::auth::{accounts, throttle};
     respond(async {
         let state = state()?;
@@ -110,12 +110,12 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
 /// where to go next.
 #[server(prefix = "/api/ui", endpoint = "sign_up")]
 pub async fn sign_up(email: String, name: Option<String>, password: String, invite: Option<String>) -> Result<String, AppError> {
-    use crate::api::support::{respond, state};
+    use crate::server_fns::support::{respond, state};
     respond(async {
         let state = state()?;
         let mut tx = state.pool.begin().await?;
         let invitation = match invite.as_deref().filter(|t| !t.is_empty()) {
-            Some(token) => Some(crate::api::invitations::open_invitation(&mut tx, token, &email).await?),
+            Some(token) => Some(crate::server_fns::invitations::open_invitation(&mut tx, token, &email).await?),
             None => None,
         };
         let enabled = state.settings.sign_up_enabled || invitation.is_some();
@@ -123,7 +123,7 @@ pub async fn sign_up(email: String, name: Option<String>, password: String, invi
             .await
             .map_err(server::account_error)?;
         let next = match invitation {
-            Some(found) => crate::api::invitations::join(&mut tx, &found, &user_id).await?,
+            Some(found) => crate::server_fns::invitations::join(&mut tx, &found, &user_id).await?,
             None => "/".to_string(),
         };
         server::start_session(&mut tx, &state, &user_id).await?;
@@ -136,11 +136,11 @@ pub async fn sign_up(email: String, name: Option<String>, password: String, invi
 /// Ends this session and removes the cookie.
 #[server(prefix = "/api/ui", endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
-    use crate::api::support::{respond, state};
+    use crate::server_fns::support::{respond, state};
     respond(async {
         let state = state()?;
         if let Some(user) = crate::auth::access::current_user() {
-            crate::store::user_sessions::delete(&state.pool, &user.token).await?;
+            crate::store::sign_in_sessions::delete(&state.pool, &user.token).await?;
         }
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
             response.append_header(
@@ -156,7 +156,7 @@ pub async fn sign_out() -> Result<(), AppError> {
 /// Changes the password after checking the current one; signs out every other session.
 #[server(prefix = "/api/ui", endpoint = "change_password")]
 pub async fn change_password(current: String, new: String) -> Result<(), AppError> {
-    use crate::api::support::{respond, state};
+    use crate::server_fns::support::{respond, state};
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;

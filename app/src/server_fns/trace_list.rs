@@ -13,7 +13,7 @@ pub const BULK_LIMIT: usize = 1000;
 /// changed. Ids of other projects' traces change nothing: every statement is scoped by project.
 #[server(prefix = "/api/ui", endpoint = "bulk_traces")]
 pub async fn bulk_traces(project_id: String, action: BulkAction, #[server(default)] trace_ids: Vec<String>) -> Result<u64, AppError> {
-    use crate::api::support::{audit, respond, state};
+    use crate::server_fns::support::{audit, respond, state};
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
@@ -55,7 +55,7 @@ pub async fn bulk_traces(project_id: String, action: BulkAction, #[server(defaul
 /// The project's saved views, by name; `deletable` says which the caller may delete.
 #[server(prefix = "/api/ui", endpoint = "list_saved_views")]
 pub async fn list_saved_views(project_id: String) -> Result<Vec<SavedView>, AppError> {
-    use crate::api::support::{respond, state};
+    use crate::server_fns::support::{respond, state};
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
@@ -79,12 +79,12 @@ fn may_delete(scope: &crate::auth::access::ProjectScope, view: &SavedView) -> bo
 /// Saves the list query under a name (unique in the project).
 #[server(prefix = "/api/ui", endpoint = "create_saved_view")]
 pub async fn create_saved_view(project_id: String, name: String, #[server(default)] query: TraceListQuery) -> Result<SavedView, AppError> {
-    use crate::api::support::{audit, respond, state};
+    use crate::server_fns::support::{audit, respond, state};
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
         let scope = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::SaveViews).await?;
-        let name = crate::api::support::name("name", &name)?;
+        let name = crate::server_fns::support::name("name", &name)?;
         // A view is filters and sort (not a position): saved without the cursor, and only when
         // it reads back.
         let query = query.first_page();
@@ -108,7 +108,7 @@ pub async fn create_saved_view(project_id: String, name: String, #[server(defaul
 /// Deletes a saved view: its creator (a Member or above) or an Admin.
 #[server(prefix = "/api/ui", endpoint = "delete_saved_view")]
 pub async fn delete_saved_view(project_id: String, view_id: String) -> Result<(), AppError> {
-    use crate::api::support::{audit, respond, state};
+    use crate::server_fns::support::{audit, respond, state};
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;

@@ -9,7 +9,7 @@ pub const PAGE_SIZE: i64 = 50;
 
 #[server(prefix = "/api/ui", endpoint = "list_audit_log")]
 pub async fn list_audit_log(org_id: String, filter: AuditFilter) -> Result<AuditPage, AppError> {
-    use crate::api::support::{respond, state};
+    use crate::server_fns::support::{respond, state};
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;

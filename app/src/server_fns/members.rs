@@ -60,7 +60,7 @@ mod server {
 /// The organization's members (any member may see who is in it).
 #[server(prefix = "/api/ui", endpoint = "list_members")]
 pub async fn list_members(org_id: String) -> Result<Vec<MemberView>, AppError> {
-    use crate::api::support::{respond, state};
+    use crate::server_fns::support::{respond, state};
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
@@ -72,7 +72,7 @@ pub async fn list_members(org_id: String) -> Result<Vec<MemberView>, AppError> {
 
 #[server(prefix = "/api/ui", endpoint = "change_member_role")]
 pub async fn change_member_role(org_id: String, user_id: String, role: Role) -> Result<(), AppError> {
-    use crate::api::support::{audit, respond, state};
+    use crate::server_fns::support::{audit, respond, state};
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
@@ -96,7 +96,7 @@ pub async fn change_member_role(org_id: String, user_id: String, role: Role) -> 
 /// Removes a member; anyone may remove themselves (leave), except the last Owner.
 #[server(prefix = "/api/ui", endpoint = "remove_member")]
 pub async fn remove_member(org_id: String, user_id: String) -> Result<(), AppError> {
-    use crate::api::support::{audit, respond, state};
+    use crate::server_fns::support::{audit, respond, state};
     use crate::domain::Action;
     respond(async {
         let state = state()?;
@@ -110,7 +110,7 @@ pub async fn remove_member(org_id: String, user_id: String) -> Result<(), AppErr
             server::may_change(&scope, current, None)?;
         }
         server::check_owners(&mut tx, &org_id, current, None).await?;
-        let email = crate::store::users::email(&mut tx, &user_id).await?;
+        let email = crate::store::accounts::email(&mut tx, &user_id).await?;
         crate::store::memberships::remove(&mut tx, &org_id, &user_id).await?;
         let action = if leaving { "member.leave" } else { "member.remove" };
         audit(&mut tx, &user.user_id, &org_id, None, action, "member", &user_id,
@@ -125,7 +125,7 @@ pub async fn remove_member(org_id: String, user_id: String) -> Result<(), AppErr
 /// role there.
 #[server(prefix = "/api/ui", endpoint = "set_project_role")]
 pub async fn set_project_role(project_id: String, user_id: String, role: Option<Role>) -> Result<(), AppError> {
-    use crate::api::support::{audit, respond, state};
+    use crate::server_fns::support::{audit, respond, state};
     use crate::domain::Action;
     respond(async {
         let state = state()?;

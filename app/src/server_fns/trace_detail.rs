@@ -15,7 +15,7 @@ use crate::error::AppError;
 /// The trace with its input, output and metadata, its totals and its scores.
 #[server(prefix = "/api/ui", endpoint = "get_trace")]
 pub async fn get_trace(project_id: String, trace_id: String) -> Result<TraceDetail, AppError> {
-    use crate::api::support::{base_url, respond, state};
+    use crate::server_fns::support::{base_url, respond, state};
     respond(async {
         let state = state()?;
         crate::auth::access::trace_reader(&state.pool, &project_id, &trace_id).await?;
@@ -40,7 +40,7 @@ pub async fn get_trace(project_id: String, trace_id: String) -> Result<TraceDeta
 /// The waterfall: every observation of the trace in tree order, without input or output.
 #[server(prefix = "/api/ui", endpoint = "get_trace_tree")]
 pub async fn get_trace_tree(project_id: String, trace_id: String) -> Result<TraceTree, AppError> {
-    use crate::api::support::{respond, state};
+    use crate::server_fns::support::{respond, state};
     respond(async {
         let state = state()?;
         crate::auth::access::trace_reader(&state.pool, &project_id, &trace_id).await?;
@@ -62,7 +62,7 @@ pub async fn get_trace_tree(project_id: String, trace_id: String) -> Result<Trac
 /// One observation of the trace, with everything it carries and its scores.
 #[server(prefix = "/api/ui", endpoint = "get_observation")]
 pub async fn get_observation(project_id: String, trace_id: String, observation_id: String) -> Result<ObservationDetail, AppError> {
-    use crate::api::support::{respond, state};
+    use crate::server_fns::support::{respond, state};
     respond(async {
         let state = state()?;
         crate::auth::access::trace_reader(&state.pool, &project_id, &trace_id).await?;
@@ -82,7 +82,7 @@ pub async fn get_observation(project_id: String, trace_id: String, observation_i
 /// Shares a trace by link (public) or stops sharing it. Members and up; audited.
 #[server(prefix = "/api/ui", endpoint = "set_trace_public")]
 pub async fn set_trace_public(project_id: String, trace_id: String, public: bool) -> Result<bool, AppError> {
-    use crate::api::support::{audit, respond, state};
+    use crate::server_fns::support::{audit, respond, state};
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;

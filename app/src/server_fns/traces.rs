@@ -12,7 +12,7 @@ pub const PAGE_SIZE: i64 = 50;
 /// `trace_metrics` (kept by ingestion), scores from one query over the page's traces.
 #[server(prefix = "/api/ui", endpoint = "list_traces")]
 pub async fn list_traces(project_id: String, #[server(default)] query: TraceListQuery) -> Result<TraceListPage, AppError> {
-    use crate::api::support::{base_url, respond, state};
+    use crate::server_fns::support::{base_url, respond, state};
     use crate::domain::trace_list::{cursor_of, SetupHint, TraceListRow};
     use crate::store::{trace_list, traces};
     respond(async {
@@ -73,13 +73,13 @@ fn check_page(page: i64) -> Result<(), AppError> {
 /// The application's end users (`userId` of traces), most recently active first.
 #[server(prefix = "/api/ui", endpoint = "list_trace_users")]
 pub async fn list_trace_users(project_id: String, #[server(default)] page: i64) -> Result<crate::domain::trace_list::TraceUserPage, AppError> {
-    use crate::api::support::{respond, state};
+    use crate::server_fns::support::{respond, state};
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
         crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?;
         check_page(page)?;
-        let (rows, more) = crate::store::trace_users::page(&state.pool, &project_id, USERS_PAGE_SIZE, page * USERS_PAGE_SIZE).await?;
+        let (rows, more) = crate::store::users::page(&state.pool, &project_id, USERS_PAGE_SIZE, page * USERS_PAGE_SIZE).await?;
         Ok(crate::domain::trace_list::TraceUserPage { rows, next_page: more.then_some(page + 1) })
     }
     .await)
@@ -88,14 +88,14 @@ pub async fn list_trace_users(project_id: String, #[server(default)] page: i64) 
 /// The project's sessions, most recently active first.
 #[server(prefix = "/api/ui", endpoint = "list_trace_sessions")]
 pub async fn list_trace_sessions(project_id: String, #[server(default)] page: i64) -> Result<crate::domain::trace_list::TraceSessionPage, AppError> {
-    use crate::api::support::{respond, state};
+    use crate::server_fns::support::{respond, state};
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
         crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?;
         check_page(page)?;
         let (rows, more) =
-            crate::store::trace_users::sessions_page(&state.pool, &project_id, USERS_PAGE_SIZE, page * USERS_PAGE_SIZE).await?;
+            crate::store::sessions::activity_page(&state.pool, &project_id, USERS_PAGE_SIZE, page * USERS_PAGE_SIZE).await?;
         Ok(crate::domain::trace_list::TraceSessionPage { rows, next_page: more.then_some(page + 1) })
     }
     .await)
@@ -104,7 +104,7 @@ pub async fn list_trace_sessions(project_id: String, #[server(default)] page: i6
 /// A session's traces, oldest first, with their input and output: the conversation.
 #[server(prefix = "/api/ui", endpoint = "get_trace_session")]
 pub async fn get_trace_session(project_id: String, session_id: String) -> Result<Vec<crate::domain::trace_views::Trace>, AppError> {
-    use crate::api::support::{respond, state};
+    use crate::server_fns::support::{respond, state};
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
@@ -121,15 +121,15 @@ pub async fn get_trace_session(project_id: String, session_id: String) -> Result
 /// One end user: their totals, sessions and latest traces.
 #[server(prefix = "/api/ui", endpoint = "get_trace_user")]
 pub async fn get_trace_user(project_id: String, user_id: String) -> Result<crate::domain::trace_list::TraceUserDetail, AppError> {
-    use crate::api::support::{respond, state};
+    use crate::server_fns::support::{respond, state};
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
         crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?;
-        let summary = crate::store::trace_users::summary(&state.pool, &project_id, &user_id)
+        let summary = crate::store::users::summary(&state.pool, &project_id, &user_id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("user {user_id}")))?;
-        let sessions = crate::store::trace_users::sessions_of_user(&state.pool, &project_id, &user_id, 20).await?;
+        let sessions = crate::store::users::sessions_of_user(&state.pool, &project_id, &user_id, 20).await?;
         let filter = crate::store::traces::TraceFilter { user_id: Some(user_id.clone()), ..Default::default() };
         let recent_traces = crate::store::traces::list(
             &state.pool,

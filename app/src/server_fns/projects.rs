@@ -6,7 +6,7 @@ use crate::error::AppError;
 
 #[server(prefix = "/api/ui", endpoint = "rename_project")]
 pub async fn rename_project(project_id: String, name: String) -> Result<(), AppError> {
-    use crate::api::support::{audit, name as valid_name, respond, state};
+    use crate::server_fns::support::{audit, name as valid_name, respond, state};
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
@@ -32,7 +32,7 @@ pub async fn rename_project(project_id: String, name: String) -> Result<(), AppE
 /// working at once; its traces, observations and scores are purged in the background.
 #[server(prefix = "/api/ui", endpoint = "delete_project")]
 pub async fn delete_project(project_id: String, confirm_name: String) -> Result<(), AppError> {
-    use crate::api::support::{audit, respond, state};
+    use crate::server_fns::support::{audit, respond, state};
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
