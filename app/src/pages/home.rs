@@ -302,6 +302,11 @@ fn InstanceStatus() -> impl IntoView {
     // `try_get`: a client that leaves while the page streams disposes the signal before the last
     // render effects run; `get` would then panic the server's render thread.
     let is_checking = move || checking.try_get().unwrap_or(false);
+    // Likewise the Transition's own writes: it reports "pending" from effects that can run after
+    // the page (and the signal) went away, where `set` panicked the render thread.
+    let set_checking = SignalSetter::map(move |pending| {
+        checking.try_set(pending);
+    });
     view! {
         <section class="mt-8 rounded-lg border border-zinc-200 dark:border-zinc-800" aria-labelledby="status-heading">
                 <div class="flex items-center justify-between border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">
@@ -317,7 +322,7 @@ fn InstanceStatus() -> impl IntoView {
                         {move || if is_checking() { "Checking…" } else { "Check again" }}
                     </button>
                 </div>
-                <Transition fallback=StatusSkeleton set_pending=checking>
+                <Transition fallback=StatusSkeleton set_pending=set_checking>
                     {move || Suspend::new(async move {
                         match status.await {
                             Ok(status) => {
