@@ -4,26 +4,28 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 
 use crate::server_fns::traces::{get_trace_session, list_trace_sessions};
 use crate::components::ui::*;
+use crate::error::AppError;
 use crate::pages::project::InProject;
 use crate::pages::trace_detail::TraceExplorer;
 
+type SessionsResource = Resource<Result<crate::domain::trace_list::TraceSessionPage, AppError>>;
+
 #[component]
 pub fn SessionsPage() -> impl IntoView {
+    let project_id = route_param("project_id");
+    let page_number = page_number();
+    let page = Resource::new(move || (project_id.get(), page_number.get()), |(project, n)| list_trace_sessions(project, n));
     view! {
         <Title text="Sessions" />
-        <InProject children=|_, project| view! { <SessionList project_id=project.id.clone() /> } />
+        <InProject children=move |_, project| view! { <SessionList project_id=project.id.clone() page page_number /> } />
     }
 }
 
 #[component]
-fn SessionList(project_id: String) -> impl IntoView {
-    let page_number = page_number();
-    let pid = project_id.clone();
-    let page = Resource::new(move || page_number.get(), move |n| list_trace_sessions(pid.clone(), n));
+fn SessionList(project_id: String, page: SessionsResource, page_number: Memo<i64>) -> impl IntoView {
     let base = StoredValue::new(format!("/project/{project_id}"));
     view! {
         <div class="px-8 py-6">
@@ -72,9 +74,12 @@ fn SessionList(project_id: String) -> impl IntoView {
 
 #[component]
 pub fn SessionPage() -> impl IntoView {
+    let project_id = route_param("project_id");
+    let session_id = route_param("session_id");
+    let traces = Resource::new(move || (project_id.get(), session_id.get()), |(project, session)| get_trace_session(project, session));
     view! {
         <Title text="Session" />
-        <InProject children=|_, project| view! { <Conversation project_id=project.id.clone() /> } />
+        <InProject children=move |_, project| view! { <Conversation project_id=project.id.clone() session_id traces /> } />
     }
 }
 
@@ -88,11 +93,11 @@ fn as_text(value: &Option<serde_json::Value>) -> Option<String> {
 }
 
 #[component]
-fn Conversation(project_id: String) -> impl IntoView {
-    let params = use_params_map();
-    let session_id = Memo::new(move |_| params.with(|p| p.get("session_id").unwrap_or_default()));
-    let pid = project_id.clone();
-    let traces = Resource::new(move || session_id.get(), move |session| get_trace_session(pid.clone(), session));
+fn Conversation(
+    project_id: String,
+    session_id: Memo<String>,
+    traces: Resource<Result<Vec<crate::domain::trace_views::Trace>, AppError>>,
+) -> impl IntoView {
     let base = StoredValue::new(format!("/project/{project_id}"));
     let base_project = StoredValue::new(project_id.clone());
     view! {

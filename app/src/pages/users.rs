@@ -4,25 +4,26 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use leptos_router::hooks::use_params_map;
-
 use crate::server_fns::traces::{get_trace_user, list_trace_users};
 use crate::components::ui::*;
+use crate::error::AppError;
 use crate::pages::project::InProject;
+
+type UsersResource = Resource<Result<crate::domain::trace_list::TraceUserPage, AppError>>;
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
+    let project_id = route_param("project_id");
+    let page_number = page_number();
+    let page = Resource::new(move || (project_id.get(), page_number.get()), |(project, n)| list_trace_users(project, n));
     view! {
         <Title text="Users" />
-        <InProject children=|_, project| view! { <UserList project_id=project.id.clone() /> } />
+        <InProject children=move |_, project| view! { <UserList project_id=project.id.clone() page page_number /> } />
     }
 }
 
 #[component]
-fn UserList(project_id: String) -> impl IntoView {
-    let page_number = page_number();
-    let pid = project_id.clone();
-    let page = Resource::new(move || page_number.get(), move |n| list_trace_users(pid.clone(), n));
+fn UserList(project_id: String, page: UsersResource, page_number: Memo<i64>) -> impl IntoView {
     let base = StoredValue::new(format!("/project/{project_id}"));
     view! {
         <div class="px-8 py-6">
@@ -71,18 +72,21 @@ fn UserList(project_id: String) -> impl IntoView {
 
 #[component]
 pub fn UserPage() -> impl IntoView {
+    let project_id = route_param("project_id");
+    let user_id = route_param("user_id");
+    let detail = Resource::new(move || (project_id.get(), user_id.get()), |(project, user)| get_trace_user(project, user));
     view! {
         <Title text="User" />
-        <InProject children=|_, project| view! { <UserDetail project_id=project.id.clone() /> } />
+        <InProject children=move |_, project| view! { <UserDetail project_id=project.id.clone() user_id detail /> } />
     }
 }
 
 #[component]
-fn UserDetail(project_id: String) -> impl IntoView {
-    let params = use_params_map();
-    let user_id = Memo::new(move |_| params.with(|p| p.get("user_id").unwrap_or_default()));
-    let pid = project_id.clone();
-    let detail = Resource::new(move || user_id.get(), move |user| get_trace_user(pid.clone(), user));
+fn UserDetail(
+    project_id: String,
+    user_id: Memo<String>,
+    detail: Resource<Result<crate::domain::trace_list::TraceUserDetail, AppError>>,
+) -> impl IntoView {
     let base = StoredValue::new(format!("/project/{project_id}"));
     view! {
         <div class="px-8 py-6">
