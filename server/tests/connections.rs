@@ -13,10 +13,8 @@ use axum::http::Request;
 use base64::Engine;
 use common::process::{loupe_on, sign_in_cookie, Running};
 use common::{TestApi, TestResponse};
-use http_body_util::BodyExt;
 use loupe_server::config::Limits;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 fn router(api: &TestApi, limits: &Limits, settings: loupe_app::state::InstanceSettings) -> axum::Router {
     let state = loupe_app::state::AppState {
@@ -29,13 +27,7 @@ fn router(api: &TestApi, limits: &Limits, settings: loupe_app::state::InstanceSe
     loupe_server::http::router_with_limits(state, live, limits)
 }
 
-async fn send(router: &axum::Router, request: Request<Body>) -> TestResponse {
-    let response = router.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    TestResponse { status, headers, body }
-}
+use common::send;
 
 /// A body that sends `first` and then nothing until the sender is dropped.
 fn trickle(first: &'static [u8]) -> (Body, tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>) {

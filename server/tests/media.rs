@@ -9,11 +9,9 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use base64::Engine;
 use common::{TestApi, TestResponse};
-use http_body_util::BodyExt;
 use loupe_app::state::{InstanceSettings, MediaSettings};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use tower::ServiceExt;
 
 const SECRET: &str = "a test secret that is long enough!!";
 
@@ -31,11 +29,7 @@ impl<'a> Media<'a> {
     }
 
     async fn send(&self, request: Request<Body>) -> TestResponse {
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        TestResponse { status, headers, body }
+        common::send(&self.router, request).await
     }
 
     async fn call(&self, method: &str, path: &str, body: Option<Value>) -> TestResponse {

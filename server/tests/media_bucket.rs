@@ -11,11 +11,9 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use base64::Engine;
 use common::{TestApi, TestResponse};
-use http_body_util::BodyExt;
 use loupe_app::state::{InstanceSettings, MediaBucket, MediaSettings};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use tower::ServiceExt;
 
 const BUCKET: &str = "loupe-media";
 const ACCESS_KEY: &str = "loupe-test-access";
@@ -52,13 +50,7 @@ fn settings(dir: &Path, s3: SocketAddr, secret_key: &str) -> InstanceSettings {
     InstanceSettings { media: Some(MediaSettings { dir: dir.to_path_buf(), secret: "a test secret that is long enough!!".into(), bucket: Some(bucket) }), ..Default::default() }
 }
 
-async fn send(router: &axum::Router, request: Request<Body>) -> TestResponse {
-    let response = router.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    TestResponse { status, headers, body }
-}
+use common::send;
 
 async fn api_call(api: &TestApi, router: &axum::Router, method: &str, path: &str, body: serde_json::Value) -> TestResponse {
     let request = Request::builder()

@@ -117,10 +117,9 @@ pub async fn page(pool: &sqlx::PgPool, org_id: &str, filter: &AuditFilter, limit
     .bind(limit + 1)
     .fetch_all(pool)
     .await?;
-    let more = rows.len() as i64 > limit;
+    let (rows, more) = super::query::split_page(rows, limit);
     let entries: Vec<AuditEntryView> = rows
         .into_iter()
-        .take(limit as usize)
         .map(|(id, created_at, email, user_id, public_key, action, resource_type, resource_id, project_id, project_name, before, after)| {
             let actor = match (email, user_id, public_key) {
                 (Some(email), _, _) => email,

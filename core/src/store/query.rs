@@ -10,6 +10,14 @@ use serde_json::Value;
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
 
+/// The first `limit` of `rows` fetched with `LIMIT limit + 1`, and whether more follow.
+pub fn split_page<T>(mut rows: Vec<T>, limit: i64) -> (Vec<T>, bool) {
+    let limit = usize::try_from(limit).unwrap_or(0);
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    (rows, more)
+}
+
 /// Which rows of a sorted result a page-paginated list returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Page {

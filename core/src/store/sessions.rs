@@ -102,11 +102,6 @@ pub async fn activity_page(
     .bind(offset)
     .fetch_all(pool)
     .await?;
-    let more = rows.len() as i64 > limit;
-    let rows = rows
-        .into_iter()
-        .take(limit as usize)
-        .map(session_row)
-        .collect();
-    Ok((rows, more))
+    let (rows, more) = super::query::split_page(rows, limit);
+    Ok((rows.into_iter().map(session_row).collect(), more))
 }

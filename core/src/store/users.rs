@@ -34,10 +34,9 @@ pub async fn page(pool: &PgPool, project_id: &str, limit: i64, offset: i64) -> R
     .bind(offset)
     .fetch_all(pool)
     .await?;
-    let more = rows.len() as i64 > limit;
+    let (rows, more) = super::query::split_page(rows, limit);
     let rows = rows
         .into_iter()
-        .take(limit as usize)
         .map(|(user_id, traces, first_seen, last_seen, total_tokens, total_cost)| TraceUserRow {
             user_id,
             traces,

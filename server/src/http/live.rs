@@ -16,11 +16,11 @@ use std::time::Duration;
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Extension, Json, Router};
+use axum::{Extension, Router};
 use loupe_app::auth::session::CurrentUser;
 use loupe_app::domain::live::{READY_EVENT, TRACES_EVENT, TRACE_EVENT};
 use loupe_app::domain::Action;
@@ -110,10 +110,7 @@ async fn still_allowed(pool: &PgPool, user: &CurrentUser, project_id: &str) -> b
     }
 }
 
-fn error(error: AppError) -> Response {
-    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, Json(error)).into_response()
-}
+use super::app_error as error;
 
 struct Open {
     pool: PgPool,

@@ -8,10 +8,9 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
-use axum::{Extension, Json, Router};
+use axum::{Extension, Router};
 use loupe_app::auth::session::CurrentUser;
 use loupe_app::domain::Action;
 use loupe_app::error::AppError;
@@ -68,7 +67,4 @@ async fn allowed(pool: &PgPool, user: Option<Extension<CurrentUser>>, project_id
     Err(if user.is_some() { AppError::NotFound(format!("media {media_id}")) } else { AppError::SignInRequired })
 }
 
-fn error(error: AppError) -> Response {
-    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, Json(error)).into_response()
-}
+use super::app_error as error;

@@ -62,6 +62,13 @@ pub fn router_with_limits(state: AppState, live: crate::live::Live, limits: &Lim
         .with_state(state)
 }
 
+/// An `AppError` as the browser-facing routes outside server functions (live streams, media)
+/// answer it: its status and the JSON body server functions send.
+pub(crate) fn app_error(error: loupe_app::error::AppError) -> Response {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, axum::Json(error)).into_response()
+}
+
 /// Bounds the time until a response starts (streamed bodies, such as live updates, are not
 /// bounded once started). The answer is the public API's JSON error shape on every route, pages
 /// included: one shape is simpler for clients and a browser shows the message as text.

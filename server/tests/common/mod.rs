@@ -177,14 +177,19 @@ impl TestApi {
 
     /// Sends a request as built (headers and all) to a fresh router over this database.
     pub async fn send(&self, request: axum::http::Request<axum::body::Body>) -> TestResponse {
-        use http_body_util::BodyExt;
-        use tower::ServiceExt;
-        let response = self.router().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        TestResponse { status, headers, body }
+        send(&self.router(), request).await
     }
+}
+
+/// Sends one request to `router` and reads the whole response.
+pub async fn send(router: &axum::Router, request: axum::http::Request<axum::body::Body>) -> TestResponse {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    TestResponse { status, headers, body }
 }
 
 /// Every trace of `project_id` whose `trace_metrics` row disagrees with its aggregates recomputed

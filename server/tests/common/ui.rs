@@ -58,14 +58,7 @@ impl<'a> Browser<'a> {
     }
 
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
-        use http_body_util::BodyExt;
-        use tower::ServiceExt;
-        let router = self.router.get_or_init(|| self.api.router_with(self.settings.clone())).clone();
-        let response = router.oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        TestResponse { status, headers, body }
+        super::send(self.router.get_or_init(|| self.api.router_with(self.settings.clone())), request).await
     }
 
     /// Calls and expects 200; returns the JSON result.
