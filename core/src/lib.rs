@@ -9,6 +9,7 @@
 //! - [`ingest`]: the storing half of ingestion (normalized batches → one transaction).
 //! - [`pricing`]: model prices, tiers, tokenizers and cost.
 //! - [`live`]: the live-update hub (Postgres `LISTEN`/`NOTIFY` → subscribers).
+//! - [`scope`]: `ProjectId` and `OrganizationId`, which only the access checks mint.
 
 pub mod auth;
 pub mod ingest;
@@ -16,4 +17,5 @@ pub mod jobs;
 pub mod live;
 pub mod mail;
 pub mod pricing;
+pub mod scope;
 pub mod store;

@@ -192,11 +192,18 @@ async fn main() {
 
     if let Some(url) = args.database_url {
         let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(&url).await.expect("database");
+        // The same person and project the HTTP calls use, through the same access check.
+        let mut conn = pool.acquire().await.expect("connection");
+        let user_id = loupe_core::auth::accounts::verify_credentials(&mut conn, &args.email, &args.password).await.expect("credentials");
+        drop(conn);
+        let project = loupe_core::auth::access::project(&pool, &user_id, &args.project_id, loupe_app::domain::Action::ReadProjectData)
+            .await
+            .expect("project access");
         for (label, params) in queries() {
             let query = TraceListQuery::from_params(|k| params.iter().find(|(key, _)| *key == k).map(|(_, v)| v.to_string()));
             let spec = query.parse(chrono::Utc::now()).expect("valid query");
             let mut explain =
-                loupe_core::store::trace_list::page_query_with_prefix("EXPLAIN (ANALYZE, BUFFERS) ", &args.project_id, &spec, 51);
+                loupe_core::store::trace_list::page_query_with_prefix("EXPLAIN (ANALYZE, BUFFERS) ", &project.project_id, &spec, 51);
             let plan: Vec<String> = explain.build_query_scalar().persistent(false).fetch_all(&pool).await.expect("explain");
             println!("\n### {label}\n```");
             for line in plan.iter().filter(|l| l.contains("Scan") || l.contains("Execution Time") || l.contains("Sort Key") || l.contains("Limit")) {

@@ -33,11 +33,11 @@ fn log_upsert(what: &str, id: &str, outcome: Upsert) {
 pub async fn apply(pool: &PgPool, plan: &InitPlan) -> Result<(), BootstrapError> {
     let mut tx = pool.begin().await?;
 
-    let outcome = store::organizations::create_if_missing(&mut tx, &plan.org_id, &plan.org_name).await?;
+    let (outcome, org_id) = store::organizations::create_if_missing(&mut tx, &plan.org_id, &plan.org_name).await?;
     log_upsert("organization", &plan.org_id, outcome);
 
     if let Some(project) = &plan.project {
-        let outcome = store::projects::create_if_missing(&mut tx, &plan.org_id, &project.id, &project.name)
+        let (outcome, project_id) = store::projects::create_if_missing(&mut tx, &plan.org_id, &project.id, &project.name)
             .await
             .map_err(|e| match e {
                 store::projects::CreateProjectError::Database(e) => BootstrapError::Database(e),
@@ -46,7 +46,7 @@ pub async fn apply(pool: &PgPool, plan: &InitPlan) -> Result<(), BootstrapError>
         log_upsert("project", &project.id, outcome);
 
         if let Some((public_key, secret_key)) = &project.key_pair {
-            let outcome = store::api_keys::create_if_missing(&mut tx, &project.id, public_key, secret_key, "Created by headless initialization")
+            let outcome = store::api_keys::create_if_missing(&mut tx, &project_id, public_key, secret_key, "Created by headless initialization")
                 .await
                 .map_err(|e| match e {
                     store::api_keys::ConfiguredKeyError::Database(e) => BootstrapError::Database(e),
@@ -70,7 +70,7 @@ pub async fn apply(pool: &PgPool, plan: &InitPlan) -> Result<(), BootstrapError>
             .expect("hashing does not panic");
         let (user_id, outcome) = store::accounts::create_if_missing(&mut tx, &user.email, user.name.as_deref(), &password_hash.0).await?;
         log_upsert("user", &user.email, outcome);
-        let membership = store::memberships::add_if_missing(&mut tx, &plan.org_id, &user_id, Role::Owner).await?;
+        let membership = store::memberships::add_if_missing(&mut tx, &org_id, &user_id, Role::Owner).await?;
         if membership == Upsert::Created {
             tracing::info!(email = %user.email, org_id = %plan.org_id, "made user an owner of the organization");
         }

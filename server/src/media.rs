@@ -10,8 +10,6 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use base64::Engine;
-use hmac::{Hmac, Mac};
-use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
 mod bucket;
@@ -21,8 +19,9 @@ mod bucket;
 /// share of the bodies held in memory (`admission`, at least 32 MiB), so Loupe keeps it there.
 pub const MAX_BYTES: i64 = 32 * 1024 * 1024;
 
-/// How long a signed upload or download URL is valid.
-pub const URL_LIFETIME: Duration = Duration::from_secs(3600);
+pub use loupe_core::auth::signed_urls::{Access, URL_LIFETIME};
+use loupe_core::auth::signed_urls::UrlSigner;
+use loupe_core::scope::ProjectId;
 
 /// Files younger than this are never removed as orphans: an upload may be between its file and
 /// its row.
@@ -57,24 +56,9 @@ pub fn media_id(sha256: &[u8]) -> String {
 }
 
 /// What a signed URL allows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    Upload,
-    Download,
-}
-
-impl Access {
-    fn as_str(self) -> &'static str {
-        match self {
-            Access::Upload => "upload",
-            Access::Download => "download",
-        }
-    }
-}
-
 pub struct MediaStore {
     files: Files,
-    key: [u8; 32],
+    signer: UrlSigner,
 }
 
 /// Where the bytes are.
@@ -88,7 +72,7 @@ enum Files {
 impl MediaStore {
     /// Files under `dir`.
     pub fn new(dir: PathBuf, secret: &str) -> MediaStore {
-        MediaStore { files: Files::Dir(dir), key: url_key(secret) }
+        MediaStore { files: Files::Dir(dir), signer: UrlSigner::new(secret) }
     }
 
     /// The store the instance's settings describe, if media are configured: the bucket when one
@@ -106,29 +90,17 @@ impl MediaStore {
                 }
             },
         };
-        Some(std::sync::Arc::new(MediaStore { files, key: url_key(&media.secret) }))
-    }
-
-    fn mac(&self, access: Access, project_id: &str, media_id: &str, expires: i64) -> Hmac<Sha256> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
-        for part in [access.as_str(), project_id, media_id, &expires.to_string()] {
-            mac.update(part.as_bytes());
-            mac.update(b"\0");
-        }
-        mac
+        Some(std::sync::Arc::new(MediaStore { files, signer: UrlSigner::new(&media.secret) }))
     }
 
     /// `(expires, signature)` for a URL valid for [`URL_LIFETIME`].
-    pub fn sign(&self, access: Access, project_id: &str, media_id: &str) -> (i64, String) {
-        let expires = unix_now() + URL_LIFETIME.as_secs() as i64;
-        let signature = hex::encode(self.mac(access, project_id, media_id, expires).finalize().into_bytes());
-        (expires, signature)
+    pub fn sign(&self, access: Access, project_id: &ProjectId, media_id: &str) -> (i64, String) {
+        self.signer.sign(access, project_id, media_id)
     }
 
-    /// Whether a URL's signature is ours and has not expired (compared in constant time).
-    pub fn verify(&self, access: Access, project_id: &str, media_id: &str, expires: i64, signature: &str) -> bool {
-        let Ok(signature) = hex::decode(signature) else { return false };
-        expires >= unix_now() && self.mac(access, project_id, media_id, expires).verify_slice(&signature).is_ok()
+    /// The URL's project when its signature is ours and has not expired.
+    pub fn verify(&self, access: Access, project_id: &str, media_id: &str, expires: i64, signature: &str) -> Option<ProjectId> {
+        self.signer.verify(access, project_id, media_id, expires, signature)
     }
 
     /// Whether the bytes with this hash are stored.
@@ -208,11 +180,6 @@ pub enum OrphanError {
     Bucket(#[from] std::io::Error),
 }
 
-fn url_key(secret: &str) -> [u8; 32] {
-    // A key of its own, so a signature here is worth nothing anywhere else the secret is used.
-    Sha256::new().chain_update(b"loupe media urls v1\0").chain_update(secret.as_bytes()).finalize().into()
-}
-
 fn file_path(dir: &Path, sha256_hex: &str) -> PathBuf {
     dir.join(&sha256_hex[..2]).join(sha256_hex)
 }
@@ -235,10 +202,6 @@ fn list_files(dir: &Path) -> Vec<(String, PathBuf)> {
     files
 }
 
-fn unix_now() -> i64 {
-    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,21 +211,6 @@ mod tests {
         // LANGFUSE_COMPAT §7.5, captured from Python 5.x: sha256Hash UVjM3rk6U5f+FNcL7eVtgEq3ais8zarqQlBskT4Cu6o=.
         let hash = base64::engine::general_purpose::STANDARD.decode("UVjM3rk6U5f+FNcL7eVtgEq3ais8zarqQlBskT4Cu6o=").unwrap();
         assert_eq!(media_id(&hash), "UVjM3rk6U5f-FNcL7eVtgE");
-    }
-
-    #[test]
-    fn signatures_bind_access_project_media_and_expiry() {
-        let store = MediaStore::new(PathBuf::from("/nonexistent"), "a secret of at least thirty-two chars");
-        let (expires, signature) = store.sign(Access::Upload, "p", "m");
-        assert!(store.verify(Access::Upload, "p", "m", expires, &signature));
-        assert!(!store.verify(Access::Download, "p", "m", expires, &signature), "an upload URL is no download URL");
-        assert!(!store.verify(Access::Upload, "q", "m", expires, &signature), "nor another project's");
-        assert!(!store.verify(Access::Upload, "p", "n", expires, &signature));
-        assert!(!store.verify(Access::Upload, "p", "m", expires + 1, &signature), "the expiry is signed");
-        assert!(!store.verify(Access::Upload, "p", "m", 1, &signature), "expired");
-        assert!(!store.verify(Access::Upload, "p", "m", expires, "zz"));
-        let other = MediaStore::new(PathBuf::from("/nonexistent"), "another secret of thirty-two chars!!");
-        assert!(!other.verify(Access::Upload, "p", "m", expires, &signature), "another secret");
     }
 
     #[test]

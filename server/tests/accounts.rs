@@ -19,12 +19,12 @@ async fn sessions_authenticate_until_they_expire_or_end() {
     let alice = user(&pool, "alice@example.com").await;
     let mut conn = pool.acquire().await.unwrap();
     let token = sign_in_sessions::create(&mut conn, &alice, Some("test-agent"), Some("127.0.0.1")).await.unwrap();
-    let stored: String = sqlx::query_scalar("SELECT token_hash FROM user_sessions").fetch_one(&pool).await.unwrap();
+    let stored: String = sqlx::query_scalar("SELECT token_hash FROM sign_in_sessions").fetch_one(&pool).await.unwrap();
     assert_ne!(stored, token, "only the digest is stored");
     assert_eq!(sign_in_sessions::user_for(&pool, &token).await.unwrap().as_deref(), Some(alice.as_str()));
     assert_eq!(sign_in_sessions::user_for(&pool, "forged-token").await.unwrap(), None);
 
-    sqlx::query("UPDATE user_sessions SET expires_at = now() - interval '1 second'").execute(&pool).await.unwrap();
+    sqlx::query("UPDATE sign_in_sessions SET expires_at = now() - interval '1 second'").execute(&pool).await.unwrap();
     assert_eq!(sign_in_sessions::user_for(&pool, &token).await.unwrap(), None, "an expired session does not authenticate");
     assert_eq!(sign_in_sessions::delete_expired(&pool, chrono::Utc::now()).await.unwrap(), 1);
 
@@ -42,11 +42,12 @@ async fn audit_entries_commit_and_roll_back_with_their_change() {
     let pool = common::fresh_database().await;
     let alice = user(&pool, "alice@example.com").await;
     let mut tx = pool.begin().await.unwrap();
-    loupe_core::store::organizations::create_if_missing(&mut tx, "org-1", "Org").await.unwrap();
+    let (_, org) = loupe_core::store::organizations::create_if_missing(&mut tx, "org-1", "Org").await.unwrap();
+    let (_, other) = loupe_core::store::organizations::create_if_missing(&mut tx, "org-other", "Other").await.unwrap();
     tx.commit().await.unwrap();
 
     let entry = |action: &'static str, resource_type: &'static str| Entry {
-        org_id: "org-1",
+        org_id: &org,
         project_id: None,
         actor: Actor::User(alice.clone()),
         action,
@@ -59,21 +60,21 @@ async fn audit_entries_commit_and_roll_back_with_their_change() {
     audit_log::record(&mut tx, entry("member.role_change", "member")).await.unwrap();
     tx.rollback().await.unwrap();
     let mut conn = pool.acquire().await.unwrap();
-    assert!(audit_log::list(&mut conn, "org-1", None, None, 10).await.unwrap().is_empty(), "a rolled-back change leaves no entry");
+    assert!(audit_log::list(&mut conn, &org, None, None, 10).await.unwrap().is_empty(), "a rolled-back change leaves no entry");
 
     let mut tx = pool.begin().await.unwrap();
     audit_log::record(&mut tx, entry("member.role_change", "member")).await.unwrap();
     audit_log::record(&mut tx, Entry { actor: Actor::ApiKey("key-1".into()), ..entry("api_key.create", "api_key") }).await.unwrap();
     tx.commit().await.unwrap();
-    let all = audit_log::list(&mut conn, "org-1", None, None, 10).await.unwrap();
+    let all = audit_log::list(&mut conn, &org, None, None, 10).await.unwrap();
     assert_eq!(all.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), vec!["api_key.create", "member.role_change"]);
     assert_eq!(all[1].before, Some(json!({"role": "VIEWER"})));
     assert_eq!(all[0].actor_api_key_id.as_deref(), Some("key-1"));
-    let members = audit_log::list(&mut conn, "org-1", Some("member"), None, 10).await.unwrap();
+    let members = audit_log::list(&mut conn, &org, Some("member"), None, 10).await.unwrap();
     assert_eq!(members.len(), 1);
-    let older = audit_log::list(&mut conn, "org-1", None, Some(all[0].id), 10).await.unwrap();
+    let older = audit_log::list(&mut conn, &org, None, Some(all[0].id), 10).await.unwrap();
     assert_eq!(older.len(), 1);
-    assert!(audit_log::list(&mut conn, "org-other", None, None, 10).await.unwrap().is_empty());
+    assert!(audit_log::list(&mut conn, &other, None, None, 10).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -105,14 +106,14 @@ mod sign_up_and_in {
         let mut tx = pool.begin().await.unwrap();
         let alice = accounts::sign_up(&mut tx, "Alice@Example.com", Some("Alice"), "correct horse battery", true).await.unwrap();
         tx.commit().await.unwrap();
-        let admin: bool = sqlx::query_scalar("SELECT is_instance_admin FROM users WHERE id = $1").bind(&alice).fetch_one(&pool).await.unwrap();
+        let admin: bool = sqlx::query_scalar("SELECT is_instance_admin FROM accounts WHERE id = $1").bind(&alice).fetch_one(&pool).await.unwrap();
         assert!(admin, "the first account administers the instance");
-        let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1").bind(&alice).fetch_one(&pool).await.unwrap();
+        let stored: String = sqlx::query_scalar("SELECT password_hash FROM accounts WHERE id = $1").bind(&alice).fetch_one(&pool).await.unwrap();
         assert!(stored.starts_with("$argon2id$") && !stored.contains("horse"));
 
         let mut conn = pool.acquire().await.unwrap();
         let bob = accounts::sign_up(&mut conn, "bob@example.com", None, "another long password", true).await.unwrap();
-        let bob_admin: bool = sqlx::query_scalar("SELECT is_instance_admin FROM users WHERE id = $1").bind(&bob).fetch_one(&pool).await.unwrap();
+        let bob_admin: bool = sqlx::query_scalar("SELECT is_instance_admin FROM accounts WHERE id = $1").bind(&bob).fetch_one(&pool).await.unwrap();
         assert!(!bob_admin);
 
         // Bad input says what is wrong and creates nothing.
@@ -121,7 +122,7 @@ mod sign_up_and_in {
         let weak = accounts::sign_up(&mut conn, "carol@example.com", None, "short", true).await.unwrap_err();
         assert_eq!(weak.to_string(), "Use at least 8 characters.");
         assert_eq!(accounts::sign_up(&mut conn, "carol@example.com", None, "a fine password", false).await, Err(AccountError::SignUpDisabled));
-        let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&pool).await.unwrap();
+        let users: i64 = sqlx::query_scalar("SELECT count(*) FROM accounts").fetch_one(&pool).await.unwrap();
         assert_eq!(users, 2);
 
         // Sign-in: case-insensitive email; one message for unknown email and wrong password.

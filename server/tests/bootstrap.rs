@@ -33,7 +33,7 @@ async fn creates_everything_once() {
     bootstrap::apply(&pool, &plan).await.unwrap();
     bootstrap::apply(&pool, &plan).await.unwrap();
 
-    for table in ["organizations", "projects", "api_keys", "users", "organization_memberships"] {
+    for table in ["organizations", "projects", "api_keys", "accounts", "organization_memberships"] {
         assert_eq!(count(&pool, table).await, 1, "{table}");
     }
     let (org_name, project_name, project_org): (String, String, String) = sqlx::query_as(
@@ -45,7 +45,7 @@ async fn creates_everything_once() {
     assert_eq!((org_name.as_str(), project_name.as_str(), project_org.as_str()), ("Acme", "Chatbot", "org-1"));
 
     let (role, is_admin, name): (String, bool, Option<String>) = sqlx::query_as(
-        "SELECT m.role, u.is_instance_admin, u.name FROM organization_memberships m JOIN users u ON u.id = m.user_id",
+        "SELECT m.role, u.is_instance_admin, u.name FROM organization_memberships m JOIN accounts u ON u.id = m.user_id",
     )
     .fetch_one(&pool)
     .await
@@ -69,14 +69,14 @@ async fn secrets_and_passwords_are_stored_only_as_hashes() {
     assert!(SecretHash(secret_hash).verify("sk-lf-secret-value"));
     assert_eq!(display, "sk-lf-...alue");
 
-    let password_hash: String = sqlx::query_scalar("SELECT password_hash FROM users").fetch_one(&pool).await.unwrap();
+    let password_hash: String = sqlx::query_scalar("SELECT password_hash FROM accounts").fetch_one(&pool).await.unwrap();
     assert!(password_hash.starts_with("$argon2id$"));
     assert!(SecretHash(password_hash).verify("correct horse"));
 
     // Nothing anywhere in the database holds the clear secrets.
     let dump: String = sqlx::query_scalar(
         "SELECT string_agg(t::text, ' ') FROM (
-            SELECT row_to_json(a)::text AS t FROM api_keys a UNION ALL SELECT row_to_json(u)::text FROM users u) rows",
+            SELECT row_to_json(a)::text AS t FROM api_keys a UNION ALL SELECT row_to_json(u)::text FROM accounts u) rows",
     )
     .fetch_one(&pool)
     .await
@@ -103,8 +103,8 @@ async fn existing_resources_are_not_overwritten() {
     assert!(SecretHash(secret_hash.clone()).verify("sk-lf-secret-value"), "the stored key is kept");
     assert!(!SecretHash(secret_hash).verify("sk-lf-rotated"));
     // The email matched case-insensitively: still one user, with the original password.
-    assert_eq!(count(&pool, "users").await, 1);
-    let password_hash: String = sqlx::query_scalar("SELECT password_hash FROM users").fetch_one(&pool).await.unwrap();
+    assert_eq!(count(&pool, "accounts").await, 1);
+    let password_hash: String = sqlx::query_scalar("SELECT password_hash FROM accounts").fetch_one(&pool).await.unwrap();
     assert!(SecretHash(password_hash).verify("correct horse"));
 }
 
@@ -136,7 +136,7 @@ async fn only_the_first_user_becomes_instance_admin() {
     bootstrap::apply(&pool, &full_plan()).await.unwrap();
     let second = plan(&["--init-org-id", "org-1", "--init-user-email", "second@example.com", "--init-user-password", "pw-second"]);
     bootstrap::apply(&pool, &second).await.unwrap();
-    let admins: Vec<String> = sqlx::query_scalar("SELECT email FROM users WHERE is_instance_admin").fetch_all(&pool).await.unwrap();
+    let admins: Vec<String> = sqlx::query_scalar("SELECT email FROM accounts WHERE is_instance_admin").fetch_all(&pool).await.unwrap();
     assert_eq!(admins, vec!["Owner@Example.com".to_string()]);
 }
 
@@ -146,7 +146,7 @@ async fn schema_rejects_invalid_rows() {
     bootstrap::apply(&pool, &full_plan()).await.unwrap();
     let bad_role = sqlx::query("UPDATE organization_memberships SET role = 'SUPERUSER'").execute(&pool).await;
     assert!(bad_role.is_err());
-    let duplicate_email = sqlx::query("INSERT INTO users (id, email) VALUES ('u2', 'OWNER@example.COM')").execute(&pool).await;
+    let duplicate_email = sqlx::query("INSERT INTO accounts (id, email) VALUES ('u2', 'OWNER@example.COM')").execute(&pool).await;
     assert!(duplicate_email.is_err(), "emails are unique case-insensitively");
     let empty_org = sqlx::query("INSERT INTO organizations (id, name) VALUES ('', 'x')").execute(&pool).await;
     assert!(empty_org.is_err());

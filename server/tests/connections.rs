@@ -279,7 +279,7 @@ async fn start(args: &[&str]) -> (Running, TestApi, tempfile::TempDir) {
         .arg(data.path())
         .args(args);
     let running = tokio::task::spawn_blocking(move || Running::start(&mut command)).await.unwrap();
-    let api = TestApi { pool, project_id: "proj-conn".into(), public_key: "pk-lf-conn".into(), secret_key: "sk-lf-conn".into() };
+    let api = TestApi::existing(pool, "pk-lf-conn", "sk-lf-conn").await;
     (running, api, data)
 }
 

@@ -92,13 +92,13 @@ async fn deep_pages_walk_the_index_from_the_cursor() {
     // The query the server function runs, explained: an index scan from the cursor, no sort.
     let mut conn = api.pool.acquire().await.unwrap();
     sqlx::query("SET enable_seqscan = off").execute(&mut *conn).await.unwrap();
-    let mut explain = loupe_core::store::trace_list::page_query_with_prefix("EXPLAIN ", "proj-a", &spec, 51);
+    let mut explain = loupe_core::store::trace_list::page_query_with_prefix("EXPLAIN ", &api.project, &spec, 51);
     let plan: Vec<String> = explain.build_query_scalar().persistent(false).fetch_all(&mut *conn).await.unwrap();
     let plan = plan.join("\n");
     assert!(plan.contains("traces_time_idx"), "{plan}");
     assert!(!plan.contains("Sort"), "{plan}");
     // And the store function returns what the plan promises.
-    assert!(loupe_core::store::trace_list::page(&api.pool, "proj-a", &spec, 51).await.unwrap().is_empty());
+    assert!(loupe_core::store::trace_list::page(&api.pool, &api.project, &spec, 51).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -208,7 +208,7 @@ async fn time_range_release_and_version_filters() {
 async fn users_with_their_traces_tokens_and_cost() {
     let api = TestApi::new().await;
     let mut browser = viewer(&api).await;
-    let empty = browser.ok("list_trace_users", &[("project_id", "proj-a")]).await;
+    let empty = browser.ok("list_users", &[("project_id", "proj-a")]).await;
     assert_eq!(empty, json!({"rows": [], "next_page": null}));
     let batch = json!({"batch": [
         {"id": "e1", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "t1", "userId": "ada", "timestamp": "2026-01-01T00:00:00Z"}},
@@ -221,7 +221,7 @@ async fn users_with_their_traces_tokens_and_cost() {
             "usage": {"input": 1, "output": 1, "total": 2}, "costDetails": {"total": 0.25}}}
     ]});
     assert_eq!(api.call("POST", "/api/public/ingestion", Some(batch)).await.status, 207);
-    let page = browser.ok("list_trace_users", &[("project_id", "proj-a"), ("page", "0")]).await;
+    let page = browser.ok("list_users", &[("project_id", "proj-a"), ("page", "0")]).await;
     let rows = page["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 2, "traces without a user are not a user");
     assert_eq!(rows[0]["user_id"], "ada", "most recently active first");
@@ -230,7 +230,7 @@ async fn users_with_their_traces_tokens_and_cost() {
     assert_eq!(rows[0]["first_seen"], "2026-01-01T00:00:00Z");
     assert_eq!((rows[1]["user_id"].as_str(), rows[1]["traces"].as_i64(), rows[1]["total_cost"].as_f64()), (Some("bob"), Some(1), Some(0.0)));
     assert_eq!(page["next_page"], Value::Null);
-    assert_eq!(browser.call("list_trace_users", &[("project_id", "proj-a"), ("page", "-1")]).await.status, 400);
+    assert_eq!(browser.call("list_users", &[("project_id", "proj-a"), ("page", "-1")]).await.status, 400);
 
     // One user's page: the same totals, their sessions (with everyone in them) and latest traces.
     let more = json!({"batch": [
@@ -239,7 +239,7 @@ async fn users_with_their_traces_tokens_and_cost() {
         {"id": "e9", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "t7", "userId": "bob", "sessionId": "chat-bob", "timestamp": "2026-01-07T00:00:00Z"}}
     ]});
     assert_eq!(api.call("POST", "/api/public/ingestion", Some(more)).await.status, 207);
-    let ada = browser.ok("get_trace_user", &[("project_id", "proj-a"), ("user_id", "ada")]).await;
+    let ada = browser.ok("get_user", &[("project_id", "proj-a"), ("user_id", "ada")]).await;
     assert_eq!((ada["user"]["traces"].as_i64(), ada["user"]["total_tokens"].as_i64()), (Some(3), Some(17)));
     assert!((ada["user"]["total_cost"].as_f64().unwrap() - 0.75).abs() < 1e-9, "{ada}");
     let sessions: Vec<&str> = ada["sessions"].as_array().unwrap().iter().map(|s| s["session_id"].as_str().unwrap()).collect();
@@ -248,14 +248,14 @@ async fn users_with_their_traces_tokens_and_cost() {
     assert_eq!(ada["sessions"][0]["users"], json!(["ada", "bob"]));
     let recent: Vec<&str> = ada["recent_traces"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
     assert_eq!(recent, ["t5", "t2", "t1"], "newest first, only ada's");
-    assert_eq!(browser.call("get_trace_user", &[("project_id", "proj-a"), ("user_id", "nobody")]).await.status, 404);
+    assert_eq!(browser.call("get_user", &[("project_id", "proj-a"), ("user_id", "nobody")]).await.status, 404);
 }
 
 #[tokio::test]
 async fn sessions_and_their_conversation() {
     let api = TestApi::new().await;
     let mut browser = viewer(&api).await;
-    assert_eq!(browser.ok("list_trace_sessions", &[("project_id", "proj-a")]).await, json!({"rows": [], "next_page": null}));
+    assert_eq!(browser.ok("list_sessions", &[("project_id", "proj-a")]).await, json!({"rows": [], "next_page": null}));
     let batch = json!({"batch": [
         {"id": "e1", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "t1", "sessionId": "chat-1", "userId": "ada", "timestamp": "2026-01-01T00:00:00Z", "input": "hello", "output": "hi!"}},
         {"id": "e2", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "t2", "sessionId": "chat-1", "userId": "ada", "timestamp": "2026-01-01T00:00:30Z", "input": {"q": "and?"}}},
@@ -263,18 +263,18 @@ async fn sessions_and_their_conversation() {
         {"id": "e4", "type": "generation-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "g1", "traceId": "t2", "startTime": "2026-01-01T00:00:30Z", "costDetails": {"total": 0.5}}}
     ]});
     assert_eq!(api.call("POST", "/api/public/ingestion", Some(batch)).await.status, 207);
-    let page = browser.ok("list_trace_sessions", &[("project_id", "proj-a")]).await;
+    let page = browser.ok("list_sessions", &[("project_id", "proj-a")]).await;
     let rows = page["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0]["session_id"], "chat-2", "most recently active first");
     assert_eq!(rows[1]["session_id"], "chat-1");
     assert_eq!((rows[1]["traces"].as_i64(), rows[1]["users"].clone()), (Some(2), json!(["ada"])));
     assert!((rows[1]["total_cost"].as_f64().unwrap() - 0.5).abs() < 1e-9);
-    let turns = browser.ok("get_trace_session", &[("project_id", "proj-a"), ("session_id", "chat-1")]).await;
+    let turns = browser.ok("get_session", &[("project_id", "proj-a"), ("session_id", "chat-1")]).await;
     let ids: Vec<&str> = turns.as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["t1", "t2"], "oldest first");
     assert_eq!(turns[0]["output"], "hi!");
-    assert_eq!(browser.call("get_trace_session", &[("project_id", "proj-a"), ("session_id", "nope")]).await.status, 404);
+    assert_eq!(browser.call("get_session", &[("project_id", "proj-a"), ("session_id", "nope")]).await.status, 404);
 }
 
 #[tokio::test]

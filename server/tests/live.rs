@@ -62,7 +62,7 @@ async fn separate_pool(api: &TestApi) -> sqlx::PgPool {
 /// Signs up `email` and makes them a Viewer of `org_id`; returns the session cookie.
 async fn viewer_of(api: &TestApi, email: &str, org_id: &str) -> String {
     let browser = Browser::sign_up(api, email, PASSWORD).await;
-    sqlx::query("INSERT INTO organization_memberships (org_id, user_id, role) SELECT $1, id, 'VIEWER' FROM users WHERE email = $2")
+    sqlx::query("INSERT INTO organization_memberships (org_id, user_id, role) SELECT $1, id, 'VIEWER' FROM accounts WHERE email = $2")
         .bind(org_id)
         .bind(email)
         .execute(&api.pool)
@@ -356,7 +356,7 @@ async fn an_open_stream_ends_when_access_ends() {
 
     let bea = viewer_of(&api, "bea@example.com", "org-of-proj-a").await;
     let mut stream = subscribe(addr, &project_traces_url("proj-a"), &bea).await;
-    sqlx::query("DELETE FROM user_sessions").execute(&api.pool).await.unwrap();
+    sqlx::query("DELETE FROM sign_in_sessions").execute(&api.pool).await.unwrap();
     assert_eq!(stream.rest().await, vec![], "signed out: the stream ends");
     assert_eq!(get(addr, &project_traces_url("proj-a"), Some(&bea)).await.status(), 401);
 }
@@ -368,18 +368,18 @@ async fn only_committed_writes_are_announced() {
     let server = replica(api.pool.clone()).await;
     let mut stream = subscribe(server.addr, &project_traces_url("proj-a"), &cookie).await;
     let pricing = loupe_server::pricing::Pricing::new(api.pool.clone());
-    let prices = pricing.project("proj-a").await.unwrap();
+    let prices = pricing.project(&api.project).await.unwrap();
     let write = |trace_id: &str| IngestBatch { traces: vec![TracePatch::new(trace_id)], ..Default::default() };
 
     // Written but not committed yet, and written then rolled back.
     let mut open = api.pool.begin().await.unwrap();
-    loupe_server::ingest::writer::write(&mut open, "proj-a", write("committed-later"), &prices, chrono::Utc::now()).await.unwrap();
+    loupe_server::ingest::writer::write(&mut open, &api.project, write("committed-later"), &prices, chrono::Utc::now()).await.unwrap();
     let mut undone = api.pool.begin().await.unwrap();
-    loupe_server::ingest::writer::write(&mut undone, "proj-a", write("rolled-back"), &prices, chrono::Utc::now()).await.unwrap();
+    loupe_server::ingest::writer::write(&mut undone, &api.project, write("rolled-back"), &prices, chrono::Utc::now()).await.unwrap();
     undone.rollback().await.unwrap();
     // A committed write after both is the first thing the stream hears.
     let mut done = api.pool.begin().await.unwrap();
-    loupe_server::ingest::writer::write(&mut done, "proj-a", write("committed"), &prices, chrono::Utc::now()).await.unwrap();
+    loupe_server::ingest::writer::write(&mut done, &api.project, write("committed"), &prices, chrono::Utc::now()).await.unwrap();
     done.commit().await.unwrap();
     assert_eq!(stream.expect_change("traces").await, ids(&["committed"]));
     // The open one is heard when it commits.
@@ -408,7 +408,7 @@ async fn the_server_streams_changes_and_stops_with_streams_open() {
     let mut project = subscribe(addr, &project_traces_url("proj-live"), &cookie).await;
     let mut one = subscribe(addr, &trace_url("proj-live", "t-real"), &cookie).await;
 
-    let api = TestApi { pool, project_id: "proj-live".into(), public_key: "pk-lf-live".into(), secret_key: "sk-lf-live".into() };
+    let api = TestApi::existing(pool, "pk-lf-live", "sk-lf-live").await;
     assert_eq!(ingest(addr, &api.basic_auth(), "/api/public/ingestion", batch(vec![trace_event("e1", "t-real")])).await.0, 207);
     assert_eq!(project.expect_change("traces").await, ids(&["t-real"]));
     assert_eq!(one.expect_change("trace").await, ids(&["t-real"]));

@@ -216,7 +216,7 @@ async fn the_trace_page_reads_media_by_session_or_by_public_trace() {
         }
     };
     let member = browser(Some("reader@example.com")).await;
-    sqlx::query("INSERT INTO organization_memberships (org_id, user_id, role) SELECT 'org-of-proj-a', id, 'VIEWER' FROM users WHERE email = 'reader@example.com'")
+    sqlx::query("INSERT INTO organization_memberships (org_id, user_id, role) SELECT 'org-of-proj-a', id, 'VIEWER' FROM accounts WHERE email = 'reader@example.com'")
         .execute(&api.pool)
         .await
         .unwrap();

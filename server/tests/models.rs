@@ -162,7 +162,7 @@ async fn models_with_pricing_tiers_round_trip() {
     assert_eq!(created["pricingTiers"][1]["conditions"][0]["usageDetailPattern"], "(input|prompt)");
 
     let pricing = Pricing::new(api.pool.clone());
-    let prices = pricing.project(&api.project_id).await.unwrap();
+    let prices = pricing.project(&api.project).await.unwrap();
     let small = price(&prices, "tiered", json!({"input": 10, "output": 1}));
     assert_eq!((small.tier_name.as_deref(), small.total_cost), (Some("Standard"), Some(12.0)));
     let large = price(&prices, "tiered", json!({"input": 2000, "output": 1}));
@@ -251,8 +251,8 @@ async fn projects_cannot_see_or_delete_each_others_models() {
 
     // Pricing follows the same boundary.
     let pricing = Pricing::new(a.pool.clone());
-    let for_a = price(&pricing.project("proj-a").await.unwrap(), "my-gpt", json!({"input": 1000}));
-    let for_b = price(&pricing.project("proj-b").await.unwrap(), "my-gpt", json!({"input": 1000}));
+    let for_a = price(&pricing.project(&a.project).await.unwrap(), "my-gpt", json!({"input": 1000}));
+    let for_b = price(&pricing.project(&b.project).await.unwrap(), "my-gpt", json!({"input": 1000}));
     assert_eq!(for_a.internal_model_id.as_deref(), Some(id));
     assert_eq!(for_a.total_cost, Some(0.001));
     assert_eq!((for_b.internal_model_id, for_b.total_cost), (None, None));
@@ -264,7 +264,7 @@ async fn a_project_model_overrides_a_built_in_after_invalidation() {
     let pricing = Pricing::new(api.pool.clone());
     let usage = json!({"input": 1000, "output": 100});
 
-    let before = price(&pricing.project(&api.project_id).await.unwrap(), "gpt-4o-mini", usage.clone());
+    let before = price(&pricing.project(&api.project).await.unwrap(), "gpt-4o-mini", usage.clone());
     let builtin_id = builtin::models().iter().find(|m| m.model_name == "gpt-4o-mini").unwrap().id.clone();
     assert_eq!(before.internal_model_id.as_deref(), Some(builtin_id.as_str()));
     assert_eq!(before.total_cost, Some(0.00021), "1000 × 1.5e-7 + 100 × 6e-7, exactly");
@@ -276,23 +276,23 @@ async fn a_project_model_overrides_a_built_in_after_invalidation() {
     .await;
 
     // Within the cache lifetime this replica still prices with what it loaded ...
-    let cached = price(&pricing.project(&api.project_id).await.unwrap(), "gpt-4o-mini", usage.clone());
+    let cached = price(&pricing.project(&api.project).await.unwrap(), "gpt-4o-mini", usage.clone());
     assert_eq!(cached.internal_model_id.as_deref(), Some(builtin_id.as_str()));
     // ... and with the entry invalidated, the project model wins.
-    pricing.invalidate(&api.project_id);
-    let after = price(&pricing.project(&api.project_id).await.unwrap(), "gpt-4o-mini", usage.clone());
+    pricing.invalidate(&api.project);
+    let after = price(&pricing.project(&api.project).await.unwrap(), "gpt-4o-mini", usage.clone());
     assert_eq!(after.internal_model_id.as_deref(), created["id"].as_str());
     assert_eq!(after.total_cost, Some(2000.0));
     assert_eq!(after.tier_name.as_deref(), Some("Standard"));
     // Names only the built-in covers stay with the built-in.
-    let other = price(&pricing.project(&api.project_id).await.unwrap(), "gpt-4o-mini-2024-07-18", usage.clone());
+    let other = price(&pricing.project(&api.project).await.unwrap(), "gpt-4o-mini-2024-07-18", usage.clone());
     assert_ne!(other.internal_model_id.as_deref(), created["id"].as_str());
 
     // Deleting the override brings the built-in back.
     let id = created["id"].as_str().unwrap();
     assert_eq!(api.call("DELETE", &format!("/api/public/models/{id}"), None).await.status, StatusCode::OK);
-    pricing.invalidate(&api.project_id);
-    let restored = price(&pricing.project(&api.project_id).await.unwrap(), "gpt-4o-mini", usage);
+    pricing.invalidate(&api.project);
+    let restored = price(&pricing.project(&api.project).await.unwrap(), "gpt-4o-mini", usage);
     assert_eq!(restored.internal_model_id.as_deref(), Some(builtin_id.as_str()));
 }
 
@@ -300,7 +300,7 @@ async fn a_project_model_overrides_a_built_in_after_invalidation() {
 async fn the_cache_expires_on_its_own_and_future_models_wait_for_their_start_date() {
     let api = TestApi::new().await;
     let pricing = Pricing::with_ttl(api.pool.clone(), std::time::Duration::from_millis(50));
-    assert!(price(&pricing.project(&api.project_id).await.unwrap(), "my-gpt", json!({"input": 1})).internal_model_id.is_none());
+    assert!(price(&pricing.project(&api.project).await.unwrap(), "my-gpt", json!({"input": 1})).internal_model_id.is_none());
     create(&api, flat_model()).await;
     create(&api, {
         let mut m = flat_model();
@@ -312,7 +312,7 @@ async fn the_cache_expires_on_its_own_and_future_models_wait_for_their_start_dat
     tokio::time::sleep(std::time::Duration::from_millis(60)).await;
     // Another replica (no invalidation) sees the model once its entry expired; the definition
     // starting in 2999 does not apply yet.
-    let priced = price(&pricing.project(&api.project_id).await.unwrap(), "acme/my-gpt", json!({"input": 1000}));
+    let priced = price(&pricing.project(&api.project).await.unwrap(), "acme/my-gpt", json!({"input": 1000}));
     assert_eq!(priced.total_cost, Some(0.001));
 }
 
@@ -321,7 +321,7 @@ async fn stored_tokenizers_count_missing_usage() {
     let api = TestApi::new().await;
     create(&api, flat_model()).await;
     let pricing = Pricing::new(api.pool.clone());
-    let prices = pricing.project(&api.project_id).await.unwrap();
+    let prices = pricing.project(&api.project).await.unwrap();
     let empty = BTreeMap::new();
     let input = json!([{"role": "user", "content": "How many tokens is this sentence?"}]);
     let priced = prices.price(&PricingInput {

@@ -359,7 +359,7 @@ async fn concurrent_versions_of_one_name_are_numbered_without_gaps() {
     let api = TestApi::new().await;
     let mut tasks = Vec::new();
     for i in 0..12 {
-        let api = TestApi { pool: api.pool.clone(), project_id: api.project_id.clone(), public_key: api.public_key.clone(), secret_key: api.secret_key.clone() };
+        let api = TestApi { pool: api.pool.clone(), project_id: api.project_id.clone(), project: api.project.clone(), public_key: api.public_key.clone(), secret_key: api.secret_key.clone() };
         tasks.push(tokio::spawn(async move {
             let labels = if i % 3 == 0 { json!(["production"]) } else { json!([]) };
             api.call("POST", "/api/public/v2/prompts", Some(json!({"name": "busy", "prompt": format!("v{i}"), "labels": labels}))).await.status
@@ -402,7 +402,7 @@ async fn generations_link_to_their_prompt_version_and_feed_its_metrics() {
     assert_eq!(observation["promptName"], "linked");
     assert_eq!(api.call("GET", "/api/public/observations/g3", None).await.json()["promptId"], v2["id"]);
 
-    let metrics = loupe_core::store::prompts::metrics(&api.pool, "proj-a", "linked").await.unwrap();
+    let metrics = loupe_core::store::prompts::metrics(&api.pool, &api.project, "linked").await.unwrap();
     assert_eq!(metrics.iter().map(|m| (m.version, m.generations)).collect::<Vec<_>>(), vec![(2, 1), (1, 2)]);
     let m1 = &metrics[1];
     assert_eq!((m1.latency_p50, m1.input_tokens, m1.output_tokens, m1.total_tokens), (Some(2.0), 30, 30, 60));
@@ -413,7 +413,7 @@ async fn generations_link_to_their_prompt_version_and_feed_its_metrics() {
     assert_eq!(m2.scores.iter().map(|s| (s.name.as_str(), s.level.as_str(), s.average)).collect::<Vec<_>>(), vec![("thumbs", "trace", 0.0)]);
     assert!(metrics.iter().all(|m| m.total_cost > 0.0), "gpt-4o is priced: {metrics:?}");
     // Usage counts per name for the list.
-    let usage = loupe_core::store::prompts::usage(&api.pool, "proj-a", &["linked".to_string(), "other".to_string()]).await.unwrap();
+    let usage = loupe_core::store::prompts::usage(&api.pool, &api.project, &["linked".to_string(), "other".to_string()]).await.unwrap();
     assert_eq!(usage.get("linked"), Some(&3));
     assert_eq!(usage.get("other"), None);
 }

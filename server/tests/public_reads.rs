@@ -487,7 +487,7 @@ async fn the_default_trace_list_walks_the_time_index() {
     sqlx::query("ANALYZE traces").execute(&api.pool).await.unwrap();
     use loupe_core::store::query::Page;
     use loupe_core::store::traces::{list_query, TraceFilter, TraceOrder};
-    let qb = list_query("proj-a", &TraceFilter::default(), TraceOrder::default(), Page { limit: 50, offset: 0 }, true);
+    let qb = list_query(&api.project, &TraceFilter::default(), TraceOrder::default(), Page { limit: 50, offset: 0 }, true);
     let plan: Value = sqlx::query_scalar(&format!("EXPLAIN (FORMAT JSON) {}", qb.sql()))
         .bind("proj-a")
         .bind(50i64)

@@ -51,11 +51,11 @@ async fn sign_up_sign_in_and_sign_out_with_a_session_cookie() {
     let duplicate = Browser::new(&api).call("sign_up", &[("email", "ALICE@example.com"), ("password", PASSWORD)]).await;
     assert_eq!(duplicate.status, 400);
     assert!(duplicate.text().contains("already exists"), "{}", duplicate.text());
-    assert_eq!(count(&api, "SELECT count(*) FROM users").await, 1, "nothing half-done");
+    assert_eq!(count(&api, "SELECT count(*) FROM accounts").await, 1, "nothing half-done");
 
     browser.ok("sign_out", &[]).await;
     assert!(browser.cookie.is_none(), "sign-out clears the cookie");
-    assert_eq!(count(&api, "SELECT count(*) FROM user_sessions").await, 0);
+    assert_eq!(count(&api, "SELECT count(*) FROM sign_in_sessions").await, 0);
 
     let wrong = browser.call("sign_in", &[("email", "alice@example.com"), ("password", "not it at all")]).await;
     assert_eq!(wrong.status, 400);
@@ -214,7 +214,7 @@ async fn invitations_roles_and_the_last_owner() {
     assert_eq!((preview["organization_name"].as_str(), preview["role"].as_str(), preview["state"].as_str()), (Some("Acme"), Some("VIEWER"), Some("Open")));
     let mallory = bob.call("sign_up", &[("email", "mallory@example.com"), ("password", PASSWORD), ("invite", &token)]).await;
     assert_eq!(mallory.status, 400, "an invitation is for its email only");
-    assert_eq!(count(&api, "SELECT count(*) FROM users WHERE email = 'mallory@example.com'").await, 0, "nothing half-done");
+    assert_eq!(count(&api, "SELECT count(*) FROM accounts WHERE email = 'mallory@example.com'").await, 0, "nothing half-done");
     let next = bob.ok("sign_up", &[("email", "bob@example.com"), ("password", PASSWORD), ("invite", &token)]).await;
     assert_eq!(next, "/");
     let session = bob.ok("session", &[]).await;
@@ -359,10 +359,10 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
         ("get_trace_tree", vec![("project_id", &project_b), ("trace_id", "any")]),
         ("set_trace_public", vec![("project_id", &project_b), ("trace_id", "any"), ("public", "true")]),
         ("get_observation", vec![("project_id", &project_b), ("trace_id", "any"), ("observation_id", "any")]),
-        ("list_trace_users", vec![("project_id", &project_b)]),
-        ("get_trace_user", vec![("project_id", &project_b), ("user_id", "any")]),
-        ("list_trace_sessions", vec![("project_id", &project_b)]),
-        ("get_trace_session", vec![("project_id", &project_b), ("session_id", "any")]),
+        ("list_users", vec![("project_id", &project_b)]),
+        ("get_user", vec![("project_id", &project_b), ("user_id", "any")]),
+        ("list_sessions", vec![("project_id", &project_b)]),
+        ("get_session", vec![("project_id", &project_b), ("session_id", "any")]),
         ("bulk_traces", vec![("project_id", &project_b), ("action", "Delete"), ("trace_ids[0]", "any")]),
         ("list_saved_views", vec![("project_id", &project_b)]),
         ("create_saved_view", vec![("project_id", &project_b), ("name", "Planted")]),

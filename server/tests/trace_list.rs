@@ -524,7 +524,7 @@ async fn plan(api: &TestApi, query: &[(&str, &str)]) -> String {
     let mut conn = api.pool.acquire().await.unwrap();
     sqlx::query("SET enable_seqscan = off").execute(&mut *conn).await.unwrap();
     // Unprepared, as the server sends it: planned with the actual values.
-    let mut explain = loupe_core::store::trace_list::page_query_with_prefix("EXPLAIN ", "proj-a", &spec, 51);
+    let mut explain = loupe_core::store::trace_list::page_query_with_prefix("EXPLAIN ", &api.project, &spec, 51);
     let rows: Vec<String> = explain.build_query_scalar().persistent(false).fetch_all(&mut *conn).await.unwrap();
     rows.join("\n")
 }

@@ -10,8 +10,7 @@ use leptos::prelude::use_context;
 use sqlx::PgPool;
 
 use super::session::{ClientIp, CurrentUser};
-use crate::domain::permissions::{effective_role, require};
-use crate::domain::{Action, Role};
+use crate::domain::Action;
 use crate::error::AppError;
 
 /// The signed-in person of the current request, if any.
@@ -31,59 +30,46 @@ pub fn client_ip() -> String {
         .unwrap_or_else(|| "unknown".to_string())
 }
 
-/// A person's standing in one project.
-#[derive(Debug, Clone)]
-pub struct ProjectScope {
-    pub user_id: String,
-    pub org_id: String,
-    pub project_id: String,
-    pub project_name: String,
-    pub role: Role,
-}
+pub use loupe_core::auth::access::{OrgScope, ProjectScope};
+use loupe_core::auth::access::Denied;
+use loupe_core::scope::ProjectId;
 
-/// A person's standing in one organization.
-#[derive(Debug, Clone)]
-pub struct OrgScope {
-    pub user_id: String,
-    pub org_id: String,
-    pub role: Role,
+fn refused(denied: Denied, what: impl FnOnce() -> String) -> AppError {
+    match denied {
+        Denied::NotFound => AppError::NotFound(what()),
+        Denied::Forbidden(forbidden) => forbidden.into(),
+        Denied::Store(error) => error.into(),
+    }
 }
 
 /// The person's effective role in the project (the project override, else the organization
-/// role), checked against `action`.
+/// role), checked against `action`: the only way a server function gets a [`ProjectId`].
 pub async fn project(pool: &PgPool, user: &CurrentUser, project_id: &str, action: Action) -> Result<ProjectScope, AppError> {
-    let Some(standing) = crate::store::memberships::project_standing(pool, project_id, &user.user_id).await? else {
-        return Err(AppError::NotFound(format!("project {project_id}")));
-    };
-    let crate::store::memberships::ProjectStanding { org_id, project_name, org_role, project_role } = standing;
-    let org_role: Role = org_role.parse().map_err(|_| AppError::Internal)?;
-    let role = effective_role(org_role, project_role.and_then(|r| r.parse().ok()));
-    require(role, action)?;
-    Ok(ProjectScope { user_id: user.user_id.clone(), org_id, project_id: project_id.to_string(), project_name, role })
+    loupe_core::auth::access::project(pool, &user.user_id, project_id, action)
+        .await
+        .map_err(|denied| refused(denied, || format!("project {project_id}")))
 }
 
 /// The person's role in the organization, checked against `action`.
 pub async fn organization(pool: &PgPool, user: &CurrentUser, org_id: &str, action: Action) -> Result<OrgScope, AppError> {
-    let Some(role) = crate::store::memberships::org_role(pool, org_id, &user.user_id).await? else {
-        return Err(AppError::NotFound(format!("organization {org_id}")));
-    };
-    let role: Role = role.parse().map_err(|_| AppError::Internal)?;
-    require(role, action)?;
-    Ok(OrgScope { user_id: user.user_id.clone(), org_id: org_id.to_string(), role })
+    loupe_core::auth::access::organization(pool, &user.user_id, org_id, action)
+        .await
+        .map_err(|denied| refused(denied, || format!("organization {org_id}")))
 }
 
 /// Read access to one trace: the project's members (any role), or anyone at all when the trace
 /// is public (its share link). Everyone else gets "not found", whether or not the trace exists,
 /// so a share link of a private trace reveals nothing.
-pub async fn trace_reader(pool: &PgPool, project_id: &str, trace_id: &str) -> Result<(), AppError> {
+pub async fn trace_reader(pool: &PgPool, project_id: &str, trace_id: &str) -> Result<ProjectId, AppError> {
     let member = match current_user() {
-        Some(user) => project(pool, &user, project_id, Action::ReadProjectData).await.map(|_| ()),
+        Some(user) => project(pool, &user, project_id, Action::ReadProjectData).await.map(|scope| scope.project_id),
         None => Err(AppError::NotFound(format!("trace {trace_id}"))),
     };
     match member {
-        Ok(()) => Ok(()),
-        Err(AppError::NotFound(_)) if crate::store::traces::is_public(pool, project_id, trace_id).await? => Ok(()),
-        Err(AppError::NotFound(_)) => Err(AppError::NotFound(format!("trace {trace_id}"))),
+        Ok(project) => Ok(project),
+        Err(AppError::NotFound(_)) => crate::store::traces::public_project(pool, project_id, trace_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("trace {trace_id}"))),
         Err(other) => Err(other),
     }
 }

@@ -10,7 +10,7 @@ use axum::http::{header, HeaderMap, HeaderValue};
 pub const COOKIE_NAME: &str = "loupe_session";
 
 /// The signed-in person of a request, put into the request's extensions by the server's session
-/// middleware after checking the cookie against `user_sessions`. Server functions read it from
+/// middleware after checking the cookie against `sign_in_sessions`. Server functions read it from
 /// the request parts (see `auth::access`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CurrentUser {

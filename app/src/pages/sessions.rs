@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::server_fns::traces::{get_trace_session, list_trace_sessions};
+use crate::server_fns::sessions::{get_session, list_sessions};
 use crate::components::ui::*;
 use crate::error::AppError;
 use crate::pages::project::InProject;
@@ -17,7 +17,7 @@ type SessionsResource = Resource<Result<crate::domain::trace_list::TraceSessionP
 pub fn SessionsPage() -> impl IntoView {
     let project_id = route_param("project_id");
     let page_number = page_number();
-    let page = Resource::new(move || (project_id.get(), page_number.get()), |(project, n)| list_trace_sessions(project, n));
+    let page = Resource::new(move || (project_id.get(), page_number.get()), |(project, n)| list_sessions(project, n));
     view! {
         <Title text="Sessions" />
         <InProject children=move |_, project| view! { <SessionList project_id=project.id.clone() page page_number /> } />
@@ -76,7 +76,7 @@ fn SessionList(project_id: String, page: SessionsResource, page_number: Memo<i64
 pub fn SessionPage() -> impl IntoView {
     let project_id = route_param("project_id");
     let session_id = route_param("session_id");
-    let traces = Resource::new(move || (project_id.get(), session_id.get()), |(project, session)| get_trace_session(project, session));
+    let traces = Resource::new(move || (project_id.get(), session_id.get()), |(project, session)| get_session(project, session));
     view! {
         <Title text="Session" />
         <InProject children=move |_, project| view! { <Conversation project_id=project.id.clone() session_id traces /> } />

@@ -10,7 +10,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::server_fns::trace_list::{BulkTraces, CreateSavedView, DeleteSavedView};
-use crate::server_fns::traces::list_traces;
+use crate::server_fns::trace_list::list_traces;
 use crate::components::live::{use_live, LiveIndicator};
 use crate::components::ui::*;
 use crate::domain::live::project_traces_url;

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::server_fns::traces::{get_trace_user, list_trace_users};
+use crate::server_fns::users::{get_user, list_users};
 use crate::components::ui::*;
 use crate::error::AppError;
 use crate::pages::project::InProject;
@@ -15,7 +15,7 @@ type UsersResource = Resource<Result<crate::domain::trace_list::TraceUserPage, A
 pub fn UsersPage() -> impl IntoView {
     let project_id = route_param("project_id");
     let page_number = page_number();
-    let page = Resource::new(move || (project_id.get(), page_number.get()), |(project, n)| list_trace_users(project, n));
+    let page = Resource::new(move || (project_id.get(), page_number.get()), |(project, n)| list_users(project, n));
     view! {
         <Title text="Users" />
         <InProject children=move |_, project| view! { <UserList project_id=project.id.clone() page page_number /> } />
@@ -74,7 +74,7 @@ fn UserList(project_id: String, page: UsersResource, page_number: Memo<i64>) -> 
 pub fn UserPage() -> impl IntoView {
     let project_id = route_param("project_id");
     let user_id = route_param("user_id");
-    let detail = Resource::new(move || (project_id.get(), user_id.get()), |(project, user)| get_trace_user(project, user));
+    let detail = Resource::new(move || (project_id.get(), user_id.get()), |(project, user)| get_user(project, user));
     view! {
         <Title text="User" />
         <InProject children=move |_, project| view! { <UserDetail project_id=project.id.clone() user_id detail /> } />

@@ -12,7 +12,7 @@ pub async fn list_api_keys(project_id: String) -> Result<Vec<ApiKeyView>, AppErr
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
-        crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ManageApiKeys).await?;
+        let project_id = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ManageApiKeys).await?.project_id;
         Ok(crate::store::api_keys::list(&state.pool, &project_id).await?)
     }
     .await)
@@ -25,6 +25,7 @@ pub async fn create_api_key(project_id: String, note: Option<String>) -> Result<
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
         let scope = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ManageApiKeys).await?;
+        let project_id = scope.project_id.clone();
         let note = note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
         if note.as_ref().is_some_and(|n| n.chars().count() > 255) {
             return Err(AppError::invalid("note", "Use at most 255 characters."));
@@ -47,6 +48,7 @@ pub async fn revoke_api_key(project_id: String, key_id: String) -> Result<(), Ap
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
         let scope = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ManageApiKeys).await?;
+        let project_id = scope.project_id.clone();
         let mut tx = state.pool.begin().await?;
         let key = crate::store::api_keys::revoke(&mut tx, &project_id, &key_id)
             .await?

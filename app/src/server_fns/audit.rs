@@ -13,7 +13,7 @@ pub async fn list_audit_log(org_id: String, filter: AuditFilter) -> Result<Audit
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
-        crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::ReadAuditLog).await?;
+        let org_id = crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::ReadAuditLog).await?.org_id;
         Ok(crate::store::audit_log::page(&state.pool, &org_id, &filter, PAGE_SIZE).await?)
     }
     .await)

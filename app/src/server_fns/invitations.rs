@@ -53,7 +53,7 @@ mod server {
             conn,
             user_id,
             &found.org_id,
-            found.project.as_ref().map(|(p, _)| p.as_str()),
+            found.project.as_ref().map(|(p, _)| p),
             "member.join",
             "member",
             user_id,
@@ -76,7 +76,7 @@ pub async fn list_invitations(org_id: String) -> Result<Vec<InvitationView>, App
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
-        crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::ManageMembers).await?;
+        let org_id = crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::ManageMembers).await?.org_id;
         Ok(crate::store::invitations::open_for_org(&state.pool, &org_id).await?)
     }
     .await)
@@ -99,6 +99,7 @@ pub async fn create_invitation(
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
         let scope = crate::auth::access::organization(&state.pool, &user, &org_id, Action::ManageMembers).await?;
+        let org_id = scope.org_id.clone();
         let email = email.trim().to_string();
         if !crate::auth::accounts::valid_email(&email) {
             return Err(AppError::invalid("email", "Enter a valid email address, like name@example.com."));
@@ -115,10 +116,10 @@ pub async fn create_invitation(
         let project_id = project_id.filter(|p| !p.is_empty());
         let project = match (&project_id, project_role) {
             (Some(project_id), Some(project_role)) => {
-                if !crate::store::projects::in_organization(&state.pool, project_id, &org_id).await? {
+                let Some(project) = crate::store::projects::in_organization(&state.pool, project_id, &org_id).await? else {
                     return Err(AppError::NotFound(format!("project {project_id}")));
-                }
-                Some((project_id.as_str(), project_role))
+                };
+                Some((project, project_role))
             }
             (None, None) => None,
             _ => return Err(AppError::invalid("project_role", "Choose both a project and its role, or neither.")),
@@ -126,7 +127,7 @@ pub async fn create_invitation(
         let mut tx = state.pool.begin().await?;
         let (invitation, token) = invitations::create(
             &mut tx,
-            NewInvitation { org_id: &org_id, email: &email, role, project, invited_by: &user.user_id },
+            NewInvitation { org_id: &org_id, email: &email, role, project: project.as_ref().map(|(p, r)| (p, *r)), invited_by: &user.user_id },
         )
         .await
         .map_err(|error| match error {
@@ -137,12 +138,12 @@ pub async fn create_invitation(
             &mut tx,
             &user.user_id,
             &org_id,
-            project.map(|(p, _)| p),
+            project.as_ref().map(|(p, _)| p),
             "invitation.create",
             "invitation",
             &invitation.id,
             None,
-            Some(serde_json::json!({"email": email, "role": role, "projectId": project.map(|(p, _)| p), "projectRole": project_role})),
+            Some(serde_json::json!({"email": email, "role": role, "projectId": project.as_ref().map(|(p, _)| p.as_str()), "projectRole": project_role})),
         )
         .await?;
         tx.commit().await?;
@@ -174,7 +175,7 @@ pub async fn revoke_invitation(org_id: String, invitation_id: String) -> Result<
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
-        crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::ManageMembers).await?;
+        let org_id = crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::ManageMembers).await?.org_id;
         let mut tx = state.pool.begin().await?;
         let email = crate::store::invitations::revoke(&mut tx, &org_id, &invitation_id)
             .await?

@@ -12,12 +12,13 @@ use crate::error::AppError;
 #[cfg(feature = "ssr")]
 mod server {
     use crate::auth::access::OrgScope;
+    use loupe_core::scope::OrganizationId;
     use crate::domain::permissions::keeps_an_owner;
     use crate::domain::Role;
     use crate::error::AppError;
 
     /// The target member's current role; they must be a member of the organization.
-    pub async fn target_role(conn: &mut sqlx::PgConnection, org_id: &str, user_id: &str) -> Result<Role, AppError> {
+    pub async fn target_role(conn: &mut sqlx::PgConnection, org_id: &OrganizationId, user_id: &str) -> Result<Role, AppError> {
         crate::store::memberships::role_in_org(conn, org_id, user_id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("member {user_id}")))
@@ -48,7 +49,7 @@ mod server {
     /// The last-owner rule, with the Owners locked for the rest of the transaction.
     pub async fn check_owners(
         conn: &mut sqlx::PgConnection,
-        org_id: &str,
+        org_id: &OrganizationId,
         target: Role,
         new_role: Option<Role>,
     ) -> Result<(), AppError> {
@@ -64,7 +65,7 @@ pub async fn list_members(org_id: String) -> Result<Vec<MemberView>, AppError> {
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
-        crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::ReadProjectData).await?;
+        let org_id = crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::ReadProjectData).await?.org_id;
         Ok(crate::store::memberships::list(&state.pool, &org_id).await?)
     }
     .await)
@@ -77,6 +78,7 @@ pub async fn change_member_role(org_id: String, user_id: String, role: Role) -> 
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
         let scope = crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::ManageMembers).await?;
+        let org_id = scope.org_id.clone();
         let mut tx = state.pool.begin().await?;
         let current = server::target_role(&mut tx, &org_id, &user_id).await?;
         server::may_change(&scope, current, Some(role))?;
@@ -104,6 +106,7 @@ pub async fn remove_member(org_id: String, user_id: String) -> Result<(), AppErr
         let leaving = user.user_id == user_id;
         let needed = if leaving { Action::ReadProjectData } else { Action::ManageMembers };
         let scope = crate::auth::access::organization(&state.pool, &user, &org_id, needed).await?;
+        let org_id = scope.org_id.clone();
         let mut tx = state.pool.begin().await?;
         let current = server::target_role(&mut tx, &org_id, &user_id).await?;
         if !leaving {
@@ -131,7 +134,8 @@ pub async fn set_project_role(project_id: String, user_id: String, role: Option<
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
         let project = crate::auth::access::project(&state.pool, &user, &project_id, Action::ReadProjectData).await?;
-        let scope = crate::auth::access::organization(&state.pool, &user, &project.org_id, Action::ManageMembers).await?;
+        let scope = crate::auth::access::organization(&state.pool, &user, project.org_id.as_str(), Action::ManageMembers).await?;
+        let project_id = project.project_id;
         let mut tx = state.pool.begin().await?;
         let current = server::target_role(&mut tx, &project.org_id, &user_id).await?;
         server::may_change(&scope, current, role)?;

@@ -13,9 +13,10 @@ pub mod organizations;
 pub mod projects;
 pub mod prompts;
 pub mod system;
+pub mod sessions;
 pub mod trace_detail;
 pub mod trace_list;
-pub mod traces;
+pub mod users;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod support {
@@ -28,6 +29,7 @@ pub(crate) mod support {
     use crate::error::AppError;
     use crate::state::AppState;
     use crate::store::audit_log::{self, Actor, Entry};
+    use loupe_core::scope::{OrganizationId, ProjectId};
 
     /// The server state. Absent only when the app is rendered outside a request — as
     /// `generate_route_list` does once to discover the routes, which also creates the shell's
@@ -81,8 +83,8 @@ pub(crate) mod support {
     pub async fn audit(
         conn: &mut PgConnection,
         user_id: &str,
-        org_id: &str,
-        project_id: Option<&str>,
+        org_id: &OrganizationId,
+        project_id: Option<&ProjectId>,
         action: &str,
         resource_type: &str,
         resource_id: &str,

@@ -18,12 +18,12 @@ pub async fn create_organization(name: String, project_name: String) -> Result<S
         let mut tx = state.pool.begin().await?;
         let org_id = crate::store::organizations::create(&mut tx, &name, &user.user_id).await?;
         let project_id = crate::store::projects::create(&mut tx, &org_id, &project_name).await?;
-        audit(&mut tx, &user.user_id, &org_id, None, "organization.create", "organization", &org_id, None,
+        audit(&mut tx, &user.user_id, &org_id, None, "organization.create", "organization", org_id.as_str(), None,
             Some(serde_json::json!({"name": name}))).await?;
-        audit(&mut tx, &user.user_id, &org_id, Some(&project_id), "project.create", "project", &project_id, None,
+        audit(&mut tx, &user.user_id, &org_id, Some(&project_id), "project.create", "project", project_id.as_str(), None,
             Some(serde_json::json!({"name": project_name}))).await?;
         tx.commit().await?;
-        Ok(project_id)
+        Ok(project_id.into_string())
     }
     .await)
 }
@@ -34,13 +34,13 @@ pub async fn rename_organization(org_id: String, name: String) -> Result<(), App
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
-        crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::ManageOrganization).await?;
+        let org_id = crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::ManageOrganization).await?.org_id;
         let name = valid_name("name", &name)?;
         let mut tx = state.pool.begin().await?;
         let before = crate::store::organizations::rename(&mut tx, &org_id, &name)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("organization {org_id}")))?;
-        audit(&mut tx, &user.user_id, &org_id, None, "organization.rename", "organization", &org_id,
+        audit(&mut tx, &user.user_id, &org_id, None, "organization.rename", "organization", org_id.as_str(),
             Some(serde_json::json!({"name": before})), Some(serde_json::json!({"name": name}))).await?;
         tx.commit().await?;
         Ok(())
@@ -56,7 +56,7 @@ pub async fn delete_organization(org_id: String, confirm_name: String) -> Result
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
-        crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::DeleteOrganization).await?;
+        let org_id = crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::DeleteOrganization).await?.org_id;
         let mut tx = state.pool.begin().await?;
         let name = crate::store::organizations::lock_name(&mut tx, &org_id).await?;
         if confirm_name.trim() != name {
@@ -80,7 +80,7 @@ pub async fn list_projects(org_id: String) -> Result<Vec<ProjectListItem>, AppEr
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
-        crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::ReadProjectData).await?;
+        let org_id = crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::ReadProjectData).await?.org_id;
         Ok(crate::store::projects::list_for_org(&state.pool, &org_id).await?)
     }
     .await)
@@ -93,17 +93,17 @@ pub async fn create_project(org_id: String, name: String) -> Result<String, AppE
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
-        crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::CreateProjects).await?;
+        let org_id = crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::CreateProjects).await?.org_id;
         let name = valid_name("name", &name)?;
         let mut tx = state.pool.begin().await?;
         if crate::store::projects::name_taken(&mut tx, &org_id, &name, None).await? {
             return Err(AppError::invalid("name", format!("A project named {name} already exists in this organization.")));
         }
         let project_id = crate::store::projects::create(&mut tx, &org_id, &name).await?;
-        audit(&mut tx, &user.user_id, &org_id, Some(&project_id), "project.create", "project", &project_id, None,
+        audit(&mut tx, &user.user_id, &org_id, Some(&project_id), "project.create", "project", project_id.as_str(), None,
             Some(serde_json::json!({"name": name}))).await?;
         tx.commit().await?;
-        Ok(project_id)
+        Ok(project_id.into_string())
     }
     .await)
 }

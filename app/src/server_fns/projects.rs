@@ -10,17 +10,17 @@ pub async fn rename_project(project_id: String, name: String) -> Result<(), AppE
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
-        let scope =
-            crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ManageProjectSettings).await?;
+        let scope = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ManageProjectSettings).await?;
+        let project_id = scope.project_id.clone();
         let name = valid_name("name", &name)?;
         let mut tx = state.pool.begin().await?;
-        if crate::store::projects::name_taken(&mut tx, &scope.org_id, &name, Some(&project_id)).await? {
+        if crate::store::projects::name_taken(&mut tx, &scope.org_id, &name, Some(project_id.as_str())).await? {
             return Err(AppError::invalid("name", format!("A project named {name} already exists in this organization.")));
         }
         let before = crate::store::projects::rename(&mut tx, &project_id, &name)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("project {project_id}")))?;
-        audit(&mut tx, &user.user_id, &scope.org_id, Some(&project_id), "project.rename", "project", &project_id,
+        audit(&mut tx, &user.user_id, &scope.org_id, Some(&project_id), "project.rename", "project", project_id.as_str(),
             Some(serde_json::json!({"name": before})), Some(serde_json::json!({"name": name}))).await?;
         tx.commit().await?;
         Ok(())
@@ -36,8 +36,8 @@ pub async fn delete_project(project_id: String, confirm_name: String) -> Result<
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
-        let scope =
-            crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ManageProjectSettings).await?;
+        let scope = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ManageProjectSettings).await?;
+        let project_id = scope.project_id.clone();
         if confirm_name.trim() != scope.project_name {
             return Err(AppError::invalid(
                 "confirm_name",
@@ -48,7 +48,7 @@ pub async fn delete_project(project_id: String, confirm_name: String) -> Result<
         if !crate::store::projects::soft_delete(&mut tx, &project_id).await? {
             return Err(AppError::NotFound(format!("project {project_id}")));
         }
-        audit(&mut tx, &user.user_id, &scope.org_id, Some(&project_id), "project.delete", "project", &project_id,
+        audit(&mut tx, &user.user_id, &scope.org_id, Some(&project_id), "project.delete", "project", project_id.as_str(),
             Some(serde_json::json!({"name": scope.project_name})), None).await?;
         tx.commit().await?;
         Ok(())

@@ -41,7 +41,7 @@ pub async fn list_prompts(
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
-        crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?;
+        let project_id = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?.project_id;
         let folder = folder.trim_matches('/').to_string();
         let search = search.trim();
         let summaries = crate::store::prompts::summaries(&state.pool, &project_id, (!search.is_empty()).then_some(search)).await?;
@@ -94,6 +94,7 @@ pub async fn get_prompt_history(project_id: String, name: String) -> Result<Prom
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
         let scope = crate::auth::access::project(&state.pool, &user, &project_id, Action::ReadProjectData).await?;
+        let project_id = scope.project_id.clone();
         let mut conn = state.pool.acquire().await?;
         let versions = crate::store::prompts::versions(&mut conn, &project_id, &name).await?;
         if versions.is_empty() {
@@ -119,13 +120,13 @@ pub async fn resolve_prompt_version(project_id: String, name: String, version: i
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
-        crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?;
+        let project_id = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?.project_id;
         let mut conn = state.pool.acquire().await?;
         let selector = PromptSelector::Version(version);
         let mut found = crate::store::prompts::get(&mut conn, &project_id, &name, &selector)
             .await?
             .ok_or_else(|| AppError::NotFound(selector.not_found(&name)))?;
-        let resolved = crate::store::prompt_graph::resolve(&mut conn, &found).await?;
+        let resolved = crate::store::prompt_graph::resolve(&mut conn, &project_id, &found).await?;
         found.prompt = resolved.prompt;
         Ok(found)
     }
@@ -139,7 +140,7 @@ pub async fn get_prompt_metrics(project_id: String, name: String) -> Result<Vec<
     respond(async {
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
-        crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?;
+        let project_id = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?.project_id;
         Ok(crate::store::prompts::metrics(&state.pool, &project_id, &name).await?)
     }
     .await)
@@ -156,6 +157,7 @@ pub async fn create_prompt_version(project_id: String, prompt: NewPrompt) -> Res
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
         let scope = crate::auth::access::project(&state.pool, &user, &project_id, Action::WritePrompts).await?;
+        let project_id = scope.project_id.clone();
         let prompt = prompt.normalize().map_err(invalid)?;
         let mut tx = state.pool.begin().await?;
         check_protected(&mut tx, &scope, &project_id, &prompt.labels).await?;
@@ -184,7 +186,7 @@ pub async fn create_prompt_version(project_id: String, prompt: NewPrompt) -> Res
 async fn check_protected(
     conn: &mut sqlx::PgConnection,
     scope: &crate::auth::access::ProjectScope,
-    project_id: &str,
+    project_id: &loupe_core::scope::ProjectId,
     labels: &[String],
 ) -> Result<(), AppError> {
     use crate::domain::Action;
@@ -217,6 +219,7 @@ pub async fn set_prompt_label(
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
         let scope = crate::auth::access::project(&state.pool, &user, &project_id, Action::WritePrompts).await?;
+        let project_id = scope.project_id.clone();
         check_assignable_labels(std::slice::from_ref(&label)).map_err(|mut e| {
             e.field = "label".into();
             invalid(e)
@@ -258,6 +261,7 @@ pub async fn delete_prompt(project_id: String, name: String, #[server(default)] 
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
         let scope = crate::auth::access::project(&state.pool, &user, &project_id, Action::WritePrompts).await?;
+        let project_id = scope.project_id.clone();
         let mut tx = state.pool.begin().await?;
         let selector = version.map(PromptSelector::Version);
         // Deleting the version that holds a protected label moves that label away: the same rule.
@@ -301,6 +305,7 @@ pub async fn set_protected_prompt_labels(project_id: String, #[server(default)] 
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
         let scope = crate::auth::access::project(&state.pool, &user, &project_id, Action::MoveProtectedPromptLabels).await?;
+        let project_id = scope.project_id.clone();
         let mut labels: Vec<String> = labels.into_iter().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect();
         check_assignable_labels(&labels).map_err(invalid)?;
         labels.sort();
@@ -314,7 +319,7 @@ pub async fn set_protected_prompt_labels(project_id: String, #[server(default)] 
             Some(&project_id),
             "prompt.protected_labels",
             "project",
-            &project_id,
+            project_id.as_str(),
             Some(serde_json::json!({"labels": before})),
             Some(serde_json::json!({"labels": labels})),
         )

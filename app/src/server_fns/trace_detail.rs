@@ -18,7 +18,7 @@ pub async fn get_trace(project_id: String, trace_id: String) -> Result<TraceDeta
     use crate::server_fns::support::{base_url, respond, state};
     respond(async {
         let state = state()?;
-        crate::auth::access::trace_reader(&state.pool, &project_id, &trace_id).await?;
+        let project_id = crate::auth::access::trace_reader(&state.pool, &project_id, &trace_id).await?;
         let trace = crate::store::traces::get(&state.pool, &project_id, &trace_id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("trace {trace_id}")))?;
@@ -31,7 +31,7 @@ pub async fn get_trace(project_id: String, trace_id: String) -> Result<TraceDeta
             total_tokens: totals.total_tokens,
             observation_count: totals.observation_count,
             scores,
-            share_url: format!("{}{}", base_url(&state), crate::domain::trace_detail::share_path(&project_id, &trace_id)),
+            share_url: format!("{}{}", base_url(&state), crate::domain::trace_detail::share_path(project_id.as_str(), &trace_id)),
         })
     }
     .await)
@@ -43,7 +43,7 @@ pub async fn get_trace_tree(project_id: String, trace_id: String) -> Result<Trac
     use crate::server_fns::support::{respond, state};
     respond(async {
         let state = state()?;
-        crate::auth::access::trace_reader(&state.pool, &project_id, &trace_id).await?;
+        let project_id = crate::auth::access::trace_reader(&state.pool, &project_id, &trace_id).await?;
         let inputs = crate::store::observations::tree_inputs(&state.pool, &project_id, &trace_id).await?;
         if inputs.is_empty() && !crate::store::traces::exists(&state.pool, &project_id, &trace_id).await? {
             return Err(AppError::NotFound(format!("trace {trace_id}")));
@@ -65,7 +65,7 @@ pub async fn get_observation(project_id: String, trace_id: String, observation_i
     use crate::server_fns::support::{respond, state};
     respond(async {
         let state = state()?;
-        crate::auth::access::trace_reader(&state.pool, &project_id, &trace_id).await?;
+        let project_id = crate::auth::access::trace_reader(&state.pool, &project_id, &trace_id).await?;
         let observation = crate::store::observations::get_in_trace(&state.pool, &project_id, &trace_id, &observation_id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("observation {observation_id}")))?;
@@ -87,6 +87,7 @@ pub async fn set_trace_public(project_id: String, trace_id: String, public: bool
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
         let scope = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::WriteTraces).await?;
+        let project_id = scope.project_id.clone();
         let mut tx = state.pool.begin().await?;
         let before = crate::store::traces::set_public(&mut tx, &project_id, &trace_id, public)
             .await?

@@ -1,10 +1,66 @@
-//! The traces list's actions beside reading it: bulk actions on selected traces and the
-//! project's saved views.
+//! The traces list: its pages (filtered, sorted, cursor-paged), bulk actions on selected traces
+//! and the project's saved views.
 
 use leptos::prelude::*;
 
-use crate::domain::trace_list::{BulkAction, SavedView, TraceListQuery};
+use crate::domain::trace_list::{BulkAction, SavedView, TraceListPage, TraceListQuery};
 use crate::error::AppError;
+
+pub const PAGE_SIZE: i64 = 50;
+
+/// One page of the project's traces: filtered, sorted (time, latency or cost; newest / largest
+/// first by default) and continued after the query's cursor. Aggregates come from
+/// `trace_metrics` (kept by ingestion), scores from one query over the page's traces.
+#[server(prefix = "/api/ui", endpoint = "list_traces")]
+pub async fn list_traces(project_id: String, #[server(default)] query: TraceListQuery) -> Result<TraceListPage, AppError> {
+    use crate::server_fns::support::{base_url, respond, state};
+    use crate::domain::trace_list::{cursor_of, SetupHint, TraceListRow};
+    use crate::store::{trace_list, traces};
+    respond(async {
+        let state = state()?;
+        let user = crate::auth::access::signed_in()?;
+        let project_id = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?.project_id;
+        let spec = query.parse(chrono::Utc::now()).map_err(|(field, message)| AppError::invalid(field, message))?;
+        // One more than a page tells whether another page follows.
+        let mut found = trace_list::page(&state.pool, &project_id, &spec, PAGE_SIZE + 1).await?;
+        let next_before = (found.len() as i64 > PAGE_SIZE).then(|| {
+            found.truncate(PAGE_SIZE as usize);
+            let last = found.last().expect("a full page");
+            cursor_of(last.sort_value(spec.sort), last.trace.timestamp, &last.trace.id)
+        });
+        let ids: Vec<String> = found.iter().map(|t| t.trace.id.clone()).collect();
+        let mut scores = trace_list::scores(&state.pool, &project_id, &ids).await?;
+        let rows = found
+            .into_iter()
+            .map(|t| {
+                let (score_count, scores) = scores.remove(&t.trace.id).unwrap_or_default();
+                TraceListRow {
+                    latency: t.latency,
+                    total_cost: t.total_cost,
+                    total_tokens: t.total_tokens,
+                    observation_count: t.observation_count.max(0) as usize,
+                    level: t.level.clamp(0, 3) as u8,
+                    error_count: t.error_count,
+                    warning_count: t.warning_count,
+                    models: t.models,
+                    input_preview: t.input_preview,
+                    output_preview: t.output_preview,
+                    score_count,
+                    scores,
+                    trace: t.trace,
+                }
+            })
+            .collect::<Vec<_>>();
+        let setup = if rows.is_empty() && !query.is_filtered() && query.before.is_empty() && !traces::any(&state.pool, &project_id).await? {
+            let public_key = crate::store::api_keys::newest_public_key(&state.pool, &project_id).await?;
+            Some(SetupHint { host: base_url(&state), public_key })
+        } else {
+            None
+        };
+        Ok(TraceListPage { rows, next_before, setup })
+    }
+    .await)
+}
 
 /// At most this many traces per bulk action (a page holds 50).
 pub const BULK_LIMIT: usize = 1000;
@@ -21,6 +77,7 @@ pub async fn bulk_traces(project_id: String, action: BulkAction, #[server(defaul
             BulkAction::Delete => crate::domain::Action::WriteTraces,
         };
         let scope = crate::auth::access::project(&state.pool, &user, &project_id, permission).await?;
+        let project_id = scope.project_id.clone();
         if trace_ids.is_empty() {
             return Err(AppError::invalid("trace_ids", "Select at least one trace."));
         }
@@ -60,6 +117,7 @@ pub async fn list_saved_views(project_id: String) -> Result<Vec<SavedView>, AppE
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
         let scope = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?;
+        let project_id = scope.project_id.clone();
         let mut views = crate::store::saved_views::list(&state.pool, &project_id).await?;
         for view in &mut views {
             view.deletable = may_delete(&scope, view);
@@ -84,6 +142,7 @@ pub async fn create_saved_view(project_id: String, name: String, #[server(defaul
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
         let scope = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::SaveViews).await?;
+        let project_id = scope.project_id.clone();
         let name = crate::server_fns::support::name("name", &name)?;
         // A view is filters and sort (not a position): saved without the cursor, and only when
         // it reads back.
@@ -113,6 +172,7 @@ pub async fn delete_saved_view(project_id: String, view_id: String) -> Result<()
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
         let scope = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::SaveViews).await?;
+        let project_id = scope.project_id.clone();
         let mut tx = state.pool.begin().await?;
         let view = crate::store::saved_views::get(&mut tx, &project_id, &view_id)
             .await?

@@ -101,7 +101,7 @@ fn decoy_hash() -> &'static SecretHash {
 /// Checks an email and password; returns the user id.
 pub async fn verify_credentials(conn: &mut PgConnection, email: &str, password: &str) -> Result<String, AccountError> {
     let row: Option<(String, Option<String>)> =
-        sqlx::query_as("SELECT id, password_hash FROM users WHERE lower(email) = lower($1)")
+        sqlx::query_as("SELECT id, password_hash FROM accounts WHERE lower(email) = lower($1)")
             .bind(email.trim())
             .fetch_optional(&mut *conn)
             .await?;
@@ -129,7 +129,7 @@ pub async fn change_password(
     current_session_token: Option<&str>,
 ) -> Result<(), AccountError> {
     let (email, hash): (String, Option<String>) =
-        sqlx::query_as("SELECT email, password_hash FROM users WHERE id = $1").bind(user_id).fetch_one(&mut *conn).await?;
+        sqlx::query_as("SELECT email, password_hash FROM accounts WHERE id = $1").bind(user_id).fetch_one(&mut *conn).await?;
     let (current, new_password) = (current.to_string(), new.to_string());
     let stored = SecretHash(hash.unwrap_or_default());
     let verified = tokio::task::spawn_blocking(move || stored.verify(&current))
@@ -145,7 +145,7 @@ pub async fn change_password(
     let hash = tokio::task::spawn_blocking(move || SecretHash::of(&new_password).0)
         .await
         .map_err(|e| AccountError::Database(e.to_string()))?;
-    sqlx::query("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1")
+    sqlx::query("UPDATE accounts SET password_hash = $2, updated_at = now() WHERE id = $1")
         .bind(user_id)
         .bind(&hash)
         .execute(&mut *conn)

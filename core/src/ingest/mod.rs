@@ -10,6 +10,7 @@ pub mod trace_metrics;
 pub mod usage;
 pub mod writer;
 
+use crate::scope::ProjectId;
 use chrono::Utc;
 use crate::store::fault::{fault, Fault};
 use sqlx::PgPool;
@@ -62,7 +63,7 @@ pub struct Stored {
 /// batch is retried in halves by [`Unit`], down to single units, so its good units are stored
 /// and the bad one is named in [`Stored::unstored`]. Only an outage is an `Err` (the caller
 /// answers 503 and the client retries the whole request; every write merges idempotently).
-pub async fn store(pool: &PgPool, pricing: &Pricing, project_id: &str, batch: IngestBatch) -> Result<Stored, sqlx::Error> {
+pub async fn store(pool: &PgPool, pricing: &Pricing, project_id: &ProjectId, batch: IngestBatch) -> Result<Stored, sqlx::Error> {
     if batch.is_empty() {
         return Ok(Stored::default());
     }
@@ -117,7 +118,7 @@ pub async fn store(pool: &PgPool, pricing: &Pricing, project_id: &str, batch: In
     Ok(stored)
 }
 
-async fn write_once(pool: &PgPool, prices: &ProjectPrices, project_id: &str, batch: IngestBatch) -> Result<WriteSummary, sqlx::Error> {
+async fn write_once(pool: &PgPool, prices: &ProjectPrices, project_id: &ProjectId, batch: IngestBatch) -> Result<WriteSummary, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let summary = writer::write(&mut tx, project_id, batch, prices, Utc::now()).await?;
     tx.commit().await?;

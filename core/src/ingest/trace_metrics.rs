@@ -30,6 +30,7 @@
 //! not change keeps the row's timestamp, which is already the trace's: only the writer writes
 //! `traces`, and it sets the timestamp here every time (bulk delete removes both rows).
 
+use crate::scope::ProjectId;
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
@@ -149,7 +150,7 @@ impl Changes {
 }
 
 /// Writes the request's [`Changes`] to `trace_metrics`.
-pub async fn refresh(tx: &mut Transaction<'_, Postgres>, project_id: &str, changes: Changes) -> Result<(), sqlx::Error> {
+pub async fn refresh(tx: &mut Transaction<'_, Postgres>, project_id: &ProjectId, changes: Changes) -> Result<(), sqlx::Error> {
     if changes.traces.is_empty() {
         return Ok(());
     }

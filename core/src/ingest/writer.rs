@@ -20,6 +20,7 @@
 //! Last, still inside the transaction, the traces the request touched are announced with
 //! `NOTIFY` for live updates ([`crate::live::notice`]); Postgres delivers it only on commit.
 
+use crate::scope::ProjectId;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use chrono::{DateTime, Utc};
@@ -57,7 +58,7 @@ impl WriteSummary {
 /// Writes the batch for `project_id` inside `tx` (the caller commits).
 pub async fn write(
     tx: &mut Transaction<'_, Postgres>,
-    project_id: &str,
+    project_id: &ProjectId,
     batch: IngestBatch,
     prices: &ProjectPrices,
     received_at: DateTime<Utc>,
@@ -174,7 +175,7 @@ macro_rules! trace_source {
 
 async fn write_traces(
     tx: &mut PgConnection,
-    project_id: &str,
+    project_id: &ProjectId,
     patches: Vec<TracePatch>,
     received_at: DateTime<Utc>,
     metrics: &mut Changes,
@@ -267,7 +268,7 @@ async fn write_traces(
     Ok((created.len(), updated))
 }
 
-async fn upsert_sessions(tx: &mut PgConnection, project_id: &str, mut sessions: Vec<(String, String)>) -> Result<(), sqlx::Error> {
+async fn upsert_sessions(tx: &mut PgConnection, project_id: &ProjectId, mut sessions: Vec<(String, String)>) -> Result<(), sqlx::Error> {
     sessions.sort();
     let (ids, environments): (Vec<String>, Vec<String>) = sessions.into_iter().unzip();
     sqlx::query(
@@ -406,7 +407,7 @@ macro_rules! observation_source {
 
 async fn write_observations(
     tx: &mut PgConnection,
-    project_id: &str,
+    project_id: &ProjectId,
     patches: Vec<ObservationPatch>,
     prices: &ProjectPrices,
     received_at: DateTime<Utc>,
@@ -547,7 +548,7 @@ type MergedRow = (String, String, String, Option<String>, Value, Value, Option<V
 /// Prices merged generation-like rows from their stored values and writes the results.
 async fn reprice(
     tx: &mut PgConnection,
-    project_id: &str,
+    project_id: &ProjectId,
     merged: Vec<sqlx::postgres::PgRow>,
     prices: &ProjectPrices,
 ) -> Result<(), sqlx::Error> {
@@ -616,7 +617,7 @@ async fn reprice(
 
 /// Scores are whole records: the same id replaces the stored score (idempotent retries, score
 /// corrections), except its timestamp, target, environment and creation time.
-async fn write_scores(tx: &mut PgConnection, project_id: &str, mut scores: Vec<ScoreRecord>) -> Result<usize, sqlx::Error> {
+async fn write_scores(tx: &mut PgConnection, project_id: &ProjectId, mut scores: Vec<ScoreRecord>) -> Result<usize, sqlx::Error> {
     scores.sort_by(|a, b| a.id.cmp(&b.id));
     let n = scores.len();
     let mut id = Vec::with_capacity(n);

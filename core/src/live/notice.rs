@@ -6,6 +6,7 @@
 //! several notifications; past [`MAX_NOTICES`] of them one "many" notice replaces the lot, which
 //! keeps a bulk request's cost to one statement with a handful of rows.
 
+use crate::scope::ProjectId;
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
@@ -32,7 +33,7 @@ pub struct Notice {
 
 /// The payloads announcing that `trace_ids` of `project_id` changed: the ids in as few
 /// notifications as fit, or one "many" notice. Empty when there is nothing to announce.
-pub fn payloads(project_id: &str, trace_ids: &BTreeSet<String>) -> Vec<String> {
+pub fn payloads(project_id: &ProjectId, trace_ids: &BTreeSet<String>) -> Vec<String> {
     if trace_ids.is_empty() {
         return Vec::new();
     }
@@ -42,7 +43,7 @@ pub fn payloads(project_id: &str, trace_ids: &BTreeSet<String>) -> Vec<String> {
         // A project id is short (validated where projects are made); if one ever is not, say
         // nothing rather than fail the write: live updates are a convenience, the data is stored.
         if payload.len() > PAYLOAD_LIMIT {
-            tracing::warn!(project_id, "project id too long for a live-update notification");
+            tracing::warn!(%project_id, "project id too long for a live-update notification");
             return Vec::new();
         }
         vec![payload]
@@ -76,7 +77,7 @@ pub fn payloads(project_id: &str, trace_ids: &BTreeSet<String>) -> Vec<String> {
 /// a notification only when its transaction commits (and drops it on rollback), so listeners
 /// never hear of data that is not durable, and hear of it only once it is readable. (Given a
 /// pool, it runs on its own after a commit, as for deletions.)
-pub async fn send<'c>(conn: impl PgExecutor<'c>, project_id: &str, trace_ids: &BTreeSet<String>) -> Result<(), sqlx::Error> {
+pub async fn send<'c>(conn: impl PgExecutor<'c>, project_id: &ProjectId, trace_ids: &BTreeSet<String>) -> Result<(), sqlx::Error> {
     let payloads = payloads(project_id, trace_ids);
     if payloads.is_empty() {
         return Ok(());
@@ -106,18 +107,18 @@ mod tests {
     #[test]
     fn a_few_ids_fit_one_notice() {
         let ids = set(["b".to_string(), "a".to_string(), "quote\"d".to_string()]);
-        let payloads = payloads("proj", &ids);
+        let payloads = payloads(&ProjectId::vouched("proj"), &ids);
         assert_eq!(payloads.len(), 1);
         let notice = parse(&payloads[0]).unwrap();
         assert_eq!(notice, Notice { p: "proj".into(), t: Some(vec!["a".into(), "b".into(), "quote\"d".into()]), n: None });
-        assert!(super::payloads("proj", &BTreeSet::new()).is_empty());
+        assert!(super::payloads(&ProjectId::vouched("proj"), &BTreeSet::new()).is_empty());
     }
 
     #[test]
     fn many_ids_are_split_under_the_limit_and_all_named() {
         // 32-hex trace ids as OTel sends them: ~35 bytes each, so ~220 per notice.
         let ids = set((0..1000).map(|i| format!("{i:032x}")));
-        let payloads = payloads("proj", &ids);
+        let payloads = payloads(&ProjectId::vouched("proj"), &ids);
         assert!(payloads.len() > 1 && payloads.len() <= MAX_NOTICES, "{}", payloads.len());
         let mut named = BTreeSet::new();
         for payload in &payloads {
@@ -132,12 +133,12 @@ mod tests {
     #[test]
     fn too_many_ids_or_a_huge_one_say_many() {
         let ids = set((0..5000).map(|i| format!("{i:032x}")));
-        let payloads = payloads("proj", &ids);
+        let payloads = payloads(&ProjectId::vouched("proj"), &ids);
         assert_eq!(payloads.len(), 1);
         assert_eq!(parse(&payloads[0]).unwrap(), Notice { p: "proj".into(), t: None, n: Some(5000) });
 
         let huge = set(["x".repeat(10_000), "small".to_string()]);
-        let payloads = super::payloads("proj", &huge);
+        let payloads = super::payloads(&ProjectId::vouched("proj"), &huge);
         assert_eq!(parse(&payloads[0]).unwrap().t, None);
     }
 
@@ -145,7 +146,7 @@ mod tests {
     fn multi_byte_ids_are_measured_in_bytes() {
         // 3 bytes per character in UTF-8: a chunk counted in characters would overflow.
         let ids = set((0..400).map(|i| format!("{i}-{}", "€".repeat(20))));
-        for payload in payloads("proj", &ids) {
+        for payload in payloads(&ProjectId::vouched("proj"), &ids) {
             assert!(payload.len() <= PAYLOAD_LIMIT, "{}", payload.len());
         }
     }

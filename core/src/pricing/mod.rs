@@ -24,6 +24,7 @@ pub mod store;
 pub mod tiers;
 pub mod tokenizer;
 
+use crate::scope::ProjectId;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -62,10 +63,10 @@ impl Pricing {
     }
 
     /// The models a project's generations are priced with (project models first).
-    pub async fn project(&self, project_id: &str) -> Result<Arc<ProjectPrices>, sqlx::Error> {
+    pub async fn project(&self, project_id: &ProjectId) -> Result<Arc<ProjectPrices>, sqlx::Error> {
         let invalidations = {
             let cache = self.lock();
-            if let Some((loaded_at, prices)) = cache.get(project_id) {
+            if let Some((loaded_at, prices)) = cache.get(project_id.as_str()) {
                 if loaded_at.elapsed() < self.ttl {
                     return Ok(Arc::clone(prices));
                 }
@@ -87,10 +88,10 @@ impl Pricing {
     }
 
     /// Forget a project's cached models (after a model is created or deleted).
-    pub fn invalidate(&self, project_id: &str) {
+    pub fn invalidate(&self, project_id: &ProjectId) {
         let mut cache = self.lock();
         self.invalidations.fetch_add(1, Ordering::SeqCst);
-        cache.remove(project_id);
+        cache.remove(project_id.as_str());
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, (Instant, Arc<ProjectPrices>)>> {

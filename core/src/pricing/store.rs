@@ -5,6 +5,7 @@
 //! A stored row that no longer compiles (a pattern this version of the regex crate refuses) is
 //! logged and skipped when loading for pricing, so it cannot stop ingestion.
 
+use crate::scope::ProjectId;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::postgres::PgRow;
@@ -38,13 +39,13 @@ pub enum InsertError {
 }
 
 /// All models of a project, for pricing (any order; the caller sorts for matching).
-pub async fn load_project(pool: &PgPool, project_id: &str) -> Result<Vec<ModelDefinition>, sqlx::Error> {
+pub async fn load_project(pool: &PgPool, project_id: &ProjectId) -> Result<Vec<ModelDefinition>, sqlx::Error> {
     let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM models WHERE project_id = $1")).bind(project_id).fetch_all(pool).await?;
     Ok(rows.iter().filter_map(definition_or_log).collect())
 }
 
 /// One page of a project's models, by name then newest start date, with the project's count.
-pub async fn page(pool: &PgPool, project_id: &str, offset: i64, limit: i64) -> Result<(Vec<ModelDefinition>, i64), sqlx::Error> {
+pub async fn page(pool: &PgPool, project_id: &ProjectId, offset: i64, limit: i64) -> Result<(Vec<ModelDefinition>, i64), sqlx::Error> {
     let total: i64 = sqlx::query_scalar("SELECT count(*) FROM models WHERE project_id = $1").bind(project_id).fetch_one(pool).await?;
     if limit <= 0 || offset >= total {
         return Ok((Vec::new(), total));
@@ -61,7 +62,7 @@ pub async fn page(pool: &PgPool, project_id: &str, offset: i64, limit: i64) -> R
     Ok((rows.iter().filter_map(definition_or_log).collect(), total))
 }
 
-pub async fn get(pool: &PgPool, project_id: &str, id: &str) -> Result<Option<ModelDefinition>, sqlx::Error> {
+pub async fn get(pool: &PgPool, project_id: &ProjectId, id: &str) -> Result<Option<ModelDefinition>, sqlx::Error> {
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM models WHERE project_id = $1 AND id = $2"))
         .bind(project_id)
         .bind(id)
@@ -99,7 +100,7 @@ pub async fn insert(pool: &PgPool, model: NewModel) -> Result<ModelDefinition, I
 }
 
 /// Deletes a project model; `false` when the project has no model with this id.
-pub async fn delete(pool: &PgPool, project_id: &str, id: &str) -> Result<bool, sqlx::Error> {
+pub async fn delete(pool: &PgPool, project_id: &ProjectId, id: &str) -> Result<bool, sqlx::Error> {
     let result = sqlx::query("DELETE FROM models WHERE project_id = $1 AND id = $2").bind(project_id).bind(id).execute(pool).await?;
     Ok(result.rows_affected() > 0)
 }

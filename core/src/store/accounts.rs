@@ -17,7 +17,7 @@ pub async fn create_if_missing(
 ) -> Result<(String, Upsert), StoreError> {
     let new_id = uuid::Uuid::new_v4().to_string();
     let inserted: Option<String> = sqlx::query_scalar(
-        "INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2, $3, $4)
+        "INSERT INTO accounts (id, email, name, password_hash) VALUES ($1, $2, $3, $4)
          ON CONFLICT ((lower(email))) DO NOTHING RETURNING id",
     )
     .bind(&new_id)
@@ -29,7 +29,7 @@ pub async fn create_if_missing(
     if let Some(id) = inserted {
         return Ok((id, Upsert::Created));
     }
-    let id = sqlx::query_scalar("SELECT id FROM users WHERE lower(email) = lower($1)")
+    let id = sqlx::query_scalar("SELECT id FROM accounts WHERE lower(email) = lower($1)")
         .bind(email)
         .fetch_one(&mut *conn)
         .await?;
@@ -40,8 +40,8 @@ pub async fn create_if_missing(
 /// fresh instance administers it). Returns whether this user became one.
 pub async fn promote_if_first_admin(conn: &mut PgConnection, user_id: &str) -> Result<bool, StoreError> {
     let result = sqlx::query(
-        "UPDATE users SET is_instance_admin = true, updated_at = now()
-         WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM users WHERE is_instance_admin)",
+        "UPDATE accounts SET is_instance_admin = true, updated_at = now()
+         WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM accounts WHERE is_instance_admin)",
     )
     .bind(user_id)
     .execute(conn)
@@ -52,7 +52,7 @@ pub async fn promote_if_first_admin(conn: &mut PgConnection, user_id: &str) -> R
 /// The signed-in person's summary.
 pub async fn summary(pool: &sqlx::PgPool, user_id: &str) -> Result<Option<loupe_domain::account::UserSummary>, StoreError> {
     let row: Option<(String, String, Option<String>, bool)> =
-        sqlx::query_as("SELECT id, email, name, is_instance_admin FROM users WHERE id = $1")
+        sqlx::query_as("SELECT id, email, name, is_instance_admin FROM accounts WHERE id = $1")
             .bind(user_id)
             .fetch_optional(pool)
             .await?;
@@ -61,5 +61,5 @@ pub async fn summary(pool: &sqlx::PgPool, user_id: &str) -> Result<Option<loupe_
 
 /// The account's email, `None` when there is no such account.
 pub async fn email(conn: &mut PgConnection, user_id: &str) -> Result<Option<String>, StoreError> {
-    Ok(sqlx::query_scalar("SELECT email FROM users WHERE id = $1").bind(user_id).fetch_optional(conn).await?)
+    Ok(sqlx::query_scalar("SELECT email FROM accounts WHERE id = $1").bind(user_id).fetch_optional(conn).await?)
 }

@@ -1,3 +1,4 @@
+use crate::scope::ProjectId;
 use super::StoreError;
 use sqlx::PgConnection;
 
@@ -27,7 +28,7 @@ pub enum ConfiguredKeyError {
 /// is stored, plus its last four characters for display (`sk-lf-...abcd`).
 pub async fn create_if_missing(
     conn: &mut PgConnection,
-    project_id: &str,
+    project_id: &ProjectId,
     public_key: &str,
     secret_key: &str,
     note: &str,
@@ -38,7 +39,7 @@ pub async fn create_if_missing(
             .fetch_optional(&mut *conn)
             .await?;
     if let Some((existing_project_id, stored_hash)) = existing {
-        if existing_project_id != project_id {
+        if *project_id != existing_project_id {
             return Err(ConfiguredKeyError::InOtherProject {
                 public_key: public_key.to_string(),
                 existing_project_id,
@@ -69,7 +70,7 @@ pub async fn create_if_missing(
 
 /// Creates a key pair for the project in Langfuse's format (`pk-lf-<uuid>`, `sk-lf-<uuid>`);
 /// returns the listed form and the secret, which is not stored and never shown again.
-pub async fn create(conn: &mut PgConnection, project_id: &str, note: Option<&str>) -> Result<(ApiKeyView, String), StoreError> {
+pub async fn create(conn: &mut PgConnection, project_id: &ProjectId, note: Option<&str>) -> Result<(ApiKeyView, String), StoreError> {
     let public_key = format!("pk-lf-{}", uuid::Uuid::new_v4());
     let secret_key = format!("sk-lf-{}", uuid::Uuid::new_v4());
     let secret = secret_key.clone();
@@ -119,7 +120,7 @@ impl From<ApiKeyRow> for ApiKeyView {
 }
 
 /// The project's keys, newest first.
-pub async fn list(pool: &sqlx::PgPool, project_id: &str) -> Result<Vec<ApiKeyView>, StoreError> {
+pub async fn list(pool: &sqlx::PgPool, project_id: &ProjectId) -> Result<Vec<ApiKeyView>, StoreError> {
     let rows: Vec<ApiKeyRow> = sqlx::query_as(
         "SELECT id, public_key, display_secret_key, note, created_at, last_used_at, expires_at
          FROM api_keys WHERE project_id = $1 ORDER BY created_at DESC, id",
@@ -132,7 +133,7 @@ pub async fn list(pool: &sqlx::PgPool, project_id: &str) -> Result<Vec<ApiKeyVie
 
 /// Deletes a key of this project; the public API refuses it from the next request on (the
 /// request path checks that a cached key still exists). Returns the deleted key's listed form.
-pub async fn revoke(conn: &mut PgConnection, project_id: &str, key_id: &str) -> Result<Option<ApiKeyView>, StoreError> {
+pub async fn revoke(conn: &mut PgConnection, project_id: &ProjectId, key_id: &str) -> Result<Option<ApiKeyView>, StoreError> {
     let row: Option<ApiKeyRow> = sqlx::query_as(
         "DELETE FROM api_keys WHERE id = $1 AND project_id = $2
          RETURNING id, public_key, display_secret_key, note, created_at, last_used_at, expires_at",
@@ -151,32 +152,40 @@ impl From<sqlx::Error> for ConfiguredKeyError {
 }
 
 /// The project's newest public key (for the SDK snippet of an empty project).
-pub async fn newest_public_key(pool: &sqlx::PgPool, project_id: &str) -> Result<Option<String>, StoreError> {
+pub async fn newest_public_key(pool: &sqlx::PgPool, project_id: &ProjectId) -> Result<Option<String>, StoreError> {
     Ok(sqlx::query_scalar("SELECT public_key FROM api_keys WHERE project_id = $1 ORDER BY created_at DESC LIMIT 1")
         .bind(project_id)
         .fetch_optional(pool)
         .await?)
 }
 
-/// A key as the public API's authentication reads it.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+/// A key as the public API's authentication reads it. Its project is the scope of every request
+/// the key makes, once the server has verified the secret against `secret_hash` (or, for the
+/// public-key-only score route, found the key at all).
+#[derive(Debug, Clone, PartialEq)]
 pub struct StoredKey {
     pub id: String,
-    pub project_id: String,
+    pub project_id: ProjectId,
     pub secret_hash: String,
     pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The key with this public key, if its project is live.
 pub async fn find_by_public_key(pool: &sqlx::PgPool, public_key: &str) -> Result<Option<StoredKey>, StoreError> {
-    Ok(sqlx::query_as(
+    let row: Option<(String, String, String, Option<chrono::DateTime<chrono::Utc>>)> = sqlx::query_as(
         "SELECT k.id, k.project_id, k.secret_hash, k.expires_at
          FROM api_keys k JOIN projects p ON p.id = k.project_id
          WHERE k.public_key = $1 AND p.deleted_at IS NULL",
     )
     .bind(public_key)
     .fetch_optional(pool)
-    .await?)
+    .await?;
+    Ok(row.map(|(id, project_id, secret_hash, expires_at)| StoredKey {
+        id,
+        project_id: ProjectId::vouched(project_id),
+        secret_hash,
+        expires_at,
+    }))
 }
 
 /// Whether the key still exists and its project is not deleted (a primary-key probe).

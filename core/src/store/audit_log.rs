@@ -3,6 +3,7 @@
 //! leaves no entry, and a committed one always has one). Append-only: there is no update or
 //! delete here.
 
+use crate::scope::{OrganizationId, ProjectId};
 use super::StoreError;
 use serde::Serialize;
 use serde_json::Value;
@@ -20,8 +21,8 @@ pub enum Actor {
 /// One change to record.
 #[derive(Debug, Clone)]
 pub struct Entry<'a> {
-    pub org_id: &'a str,
-    pub project_id: Option<&'a str>,
+    pub org_id: &'a OrganizationId,
+    pub project_id: Option<&'a ProjectId>,
     pub actor: Actor,
     /// `<resource>.<verb>`, e.g. `api_key.create`, `member.role_change`.
     pub action: &'a str,
@@ -72,7 +73,7 @@ pub struct Recorded {
 /// Newest first, optionally narrowed to one resource type; `before_id` continues a page.
 pub async fn list(
     conn: &mut PgConnection,
-    org_id: &str,
+    org_id: &OrganizationId,
     resource_type: Option<&str>,
     before_id: Option<i64>,
     limit: i64,
@@ -92,14 +93,14 @@ pub async fn list(
 }
 
 /// A page of the audit log for the UI, newest first, with actor and project names resolved.
-pub async fn page(pool: &sqlx::PgPool, org_id: &str, filter: &AuditFilter, limit: i64) -> Result<AuditPage, StoreError> {
+pub async fn page(pool: &sqlx::PgPool, org_id: &OrganizationId, filter: &AuditFilter, limit: i64) -> Result<AuditPage, StoreError> {
     type Row = (i64, chrono::DateTime<chrono::Utc>, Option<String>, Option<String>, Option<String>, String, String, String, Option<String>, Option<String>, Option<Value>, Option<Value>);
     let non_empty = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT a.id, a.created_at, u.email, a.actor_user_id, k.public_key, a.action, a.resource_type, a.resource_id,
                 a.project_id, p.name, a.before, a.after
          FROM audit_log a
-         LEFT JOIN users u ON u.id = a.actor_user_id
+         LEFT JOIN accounts u ON u.id = a.actor_user_id
          LEFT JOIN api_keys k ON k.id = a.actor_api_key_id
          LEFT JOIN projects p ON p.id = a.project_id
          WHERE a.org_id = $1

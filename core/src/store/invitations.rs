@@ -2,6 +2,7 @@
 //! optional project role, an expiry. One open invitation per person and organization (a unique
 //! index); accepting or revoking closes it for good.
 
+use crate::scope::{OrganizationId, ProjectId};
 use super::StoreError;
 use chrono::{DateTime, Duration, Utc};
 use sqlx::{PgConnection, PgPool};
@@ -14,10 +15,10 @@ use loupe_domain::Role;
 pub const LIFETIME: Duration = Duration::days(7);
 
 pub struct NewInvitation<'a> {
-    pub org_id: &'a str,
+    pub org_id: &'a OrganizationId,
     pub email: &'a str,
     pub role: Role,
-    pub project: Option<(&'a str, Role)>,
+    pub project: Option<(&'a ProjectId, Role)>,
     pub invited_by: &'a str,
 }
 
@@ -34,7 +35,7 @@ pub enum InviteError {
 /// Creates an invitation; returns it with the link token (shown once).
 pub async fn create(conn: &mut PgConnection, new: NewInvitation<'_>) -> Result<(InvitationView, String), InviteError> {
     let is_member: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM organization_memberships m JOIN users u ON u.id = m.user_id
+        "SELECT EXISTS (SELECT 1 FROM organization_memberships m JOIN accounts u ON u.id = m.user_id
                         WHERE m.org_id = $1 AND lower(u.email) = lower($2))",
     )
     .bind(new.org_id)
@@ -69,13 +70,13 @@ pub async fn create(conn: &mut PgConnection, new: NewInvitation<'_>) -> Result<(
     Ok((view, token))
 }
 
-async fn open_for_org_where(conn: &mut PgConnection, org_id: &str, id: Option<&str>) -> Result<Vec<InvitationView>, StoreError> {
+async fn open_for_org_where(conn: &mut PgConnection, org_id: &OrganizationId, id: Option<&str>) -> Result<Vec<InvitationView>, StoreError> {
     type Row = (String, String, String, Option<String>, Option<String>, Option<String>, Option<String>, DateTime<Utc>, DateTime<Utc>);
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT i.id, i.email, i.role, i.project_id, p.name, i.project_role, u.email, i.created_at, i.expires_at
          FROM invitations i
          LEFT JOIN projects p ON p.id = i.project_id
-         LEFT JOIN users u ON u.id = i.invited_by_user_id
+         LEFT JOIN accounts u ON u.id = i.invited_by_user_id
          WHERE i.org_id = $1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND ($2::text IS NULL OR i.id = $2)
          ORDER BY i.created_at DESC",
     )
@@ -100,13 +101,13 @@ async fn open_for_org_where(conn: &mut PgConnection, org_id: &str, id: Option<&s
 }
 
 /// Open invitations (expired ones included, so they can be revoked and re-sent).
-pub async fn open_for_org(pool: &PgPool, org_id: &str) -> Result<Vec<InvitationView>, StoreError> {
+pub async fn open_for_org(pool: &PgPool, org_id: &OrganizationId) -> Result<Vec<InvitationView>, StoreError> {
     let mut conn = pool.acquire().await?;
     open_for_org_where(&mut conn, org_id, None).await
 }
 
 /// Revokes an open invitation of this organization; returns its email.
-pub async fn revoke(conn: &mut PgConnection, org_id: &str, invitation_id: &str) -> Result<Option<String>, StoreError> {
+pub async fn revoke(conn: &mut PgConnection, org_id: &OrganizationId, invitation_id: &str) -> Result<Option<String>, StoreError> {
     sqlx::query_scalar(
         "UPDATE invitations SET revoked_at = now()
          WHERE id = $1 AND org_id = $2 AND accepted_at IS NULL AND revoked_at IS NULL RETURNING email",
@@ -117,14 +118,15 @@ pub async fn revoke(conn: &mut PgConnection, org_id: &str, invitation_id: &str) 
     .await.map_err(StoreError::from)
 }
 
-/// An invitation found by its link token.
+/// An invitation found by its link token. Its organization and project are scopes: holding the
+/// link (as the invited email, which the caller checks) is the right to join them.
 #[derive(Debug, Clone)]
 pub struct Found {
     pub id: String,
-    pub org_id: String,
+    pub org_id: OrganizationId,
     pub email: String,
     pub role: Role,
-    pub project: Option<(String, Role)>,
+    pub project: Option<(ProjectId, Role)>,
     pub state: InvitationState,
     pub preview: InvitationPreview,
 }
@@ -154,8 +156,8 @@ pub async fn find_by_token(conn: &mut PgConnection, token: &str, lock: bool) -> 
         InvitationState::Open
     };
     let (organization_name, invited_by, has_account): (String, Option<String>, bool) = sqlx::query_as(
-        "SELECT o.name, (SELECT coalesce(u.name, u.email) FROM users u JOIN invitations i ON i.invited_by_user_id = u.id WHERE i.id = $2),
-                EXISTS (SELECT 1 FROM users WHERE lower(email) = lower($3) AND password_hash IS NOT NULL)
+        "SELECT o.name, (SELECT coalesce(u.name, u.email) FROM accounts u JOIN invitations i ON i.invited_by_user_id = u.id WHERE i.id = $2),
+                EXISTS (SELECT 1 FROM accounts WHERE lower(email) = lower($3) AND password_hash IS NOT NULL)
          FROM organizations o WHERE o.id = $1",
     )
     .bind(&org_id)
@@ -164,11 +166,11 @@ pub async fn find_by_token(conn: &mut PgConnection, token: &str, lock: bool) -> 
     .fetch_one(&mut *conn)
     .await?;
     let role: Role = role.parse().unwrap_or(Role::Viewer);
-    let project = project_id.zip(project_role.and_then(|r| r.parse().ok()));
+    let project = project_id.map(ProjectId::vouched).zip(project_role.and_then(|r| r.parse().ok()));
     Ok(Some(Found {
         preview: InvitationPreview { organization_name, email: email.clone(), role, invited_by, state, has_account },
         id,
-        org_id,
+        org_id: OrganizationId::vouched(org_id),
         email,
         role,
         project,
@@ -194,9 +196,9 @@ impl From<sqlx::Error> for InviteError {
 
 /// What an invitation email says of its sender: the organization's name and the inviter's name
 /// (their email when they have none).
-pub async fn sender(pool: &sqlx::PgPool, org_id: &str, inviter_user_id: &str) -> Result<(String, String), StoreError> {
+pub async fn sender(pool: &sqlx::PgPool, org_id: &OrganizationId, inviter_user_id: &str) -> Result<(String, String), StoreError> {
     let (org_name, name, email): (String, Option<String>, String) =
-        sqlx::query_as("SELECT o.name, u.name, u.email FROM organizations o, users u WHERE o.id = $1 AND u.id = $2")
+        sqlx::query_as("SELECT o.name, u.name, u.email FROM organizations o, accounts u WHERE o.id = $1 AND u.id = $2")
             .bind(org_id)
             .bind(inviter_user_id)
             .fetch_one(pool)

@@ -1,6 +1,7 @@
 //! Media attachments: one row per project and content, and where each is used. The bytes are
 //! kept by the server (`server/src/media.rs`), named by their SHA-256.
 
+use crate::scope::ProjectId;
 use super::StoreError;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
@@ -29,7 +30,7 @@ pub struct NewMedia<'a> {
 
 /// Records the media item (once per project and content) and its use by a trace field; returns
 /// the stored item, whose `uploaded_at` says whether the bytes are already there.
-pub async fn register(pool: &PgPool, project_id: &str, new: &NewMedia<'_>) -> Result<Media, StoreError> {
+pub async fn register(pool: &PgPool, project_id: &ProjectId, new: &NewMedia<'_>) -> Result<Media, StoreError> {
     let mut tx = pool.begin().await?;
     sqlx::query(
         "INSERT INTO media (project_id, id, sha256, content_type, content_length) VALUES ($1, $2, $3, $4, $5)
@@ -58,7 +59,7 @@ pub async fn register(pool: &PgPool, project_id: &str, new: &NewMedia<'_>) -> Re
     Ok(media)
 }
 
-async fn get_in(conn: &mut PgConnection, project_id: &str, id: &str) -> Result<Option<Media>, StoreError> {
+async fn get_in(conn: &mut PgConnection, project_id: &ProjectId, id: &str) -> Result<Option<Media>, StoreError> {
     sqlx::query_as(
         "SELECT id, sha256, content_type, content_length, uploaded_at FROM media WHERE project_id = $1 AND id = $2",
     )
@@ -68,13 +69,13 @@ async fn get_in(conn: &mut PgConnection, project_id: &str, id: &str) -> Result<O
     .await.map_err(StoreError::from)
 }
 
-pub async fn get(pool: &PgPool, project_id: &str, id: &str) -> Result<Option<Media>, StoreError> {
+pub async fn get(pool: &PgPool, project_id: &ProjectId, id: &str) -> Result<Option<Media>, StoreError> {
     let mut conn = pool.acquire().await?;
     get_in(&mut conn, project_id, id).await
 }
 
 /// The bytes arrived and matched: the item is usable.
-pub async fn mark_uploaded(pool: &PgPool, project_id: &str, id: &str) -> Result<(), StoreError> {
+pub async fn mark_uploaded(pool: &PgPool, project_id: &ProjectId, id: &str) -> Result<(), StoreError> {
     sqlx::query("UPDATE media SET uploaded_at = coalesce(uploaded_at, now()) WHERE project_id = $1 AND id = $2")
         .bind(project_id)
         .bind(id)
@@ -86,7 +87,7 @@ pub async fn mark_uploaded(pool: &PgPool, project_id: &str, id: &str) -> Result<
 /// The SDK's report of its upload; `false` when the item does not exist.
 pub async fn record_upload_report(
     pool: &PgPool,
-    project_id: &str,
+    project_id: &ProjectId,
     id: &str,
     status: Option<i32>,
     error: Option<&str>,
@@ -104,7 +105,7 @@ pub async fn record_upload_report(
 
 /// Removes the uses of media by these traces, and the media no longer used by anything (inside
 /// the caller's transaction: trace deletion).
-pub async fn delete_for_traces(conn: &mut PgConnection, project_id: &str, trace_ids: &[String]) -> Result<u64, StoreError> {
+pub async fn delete_for_traces(conn: &mut PgConnection, project_id: &ProjectId, trace_ids: &[String]) -> Result<u64, StoreError> {
     sqlx::query("DELETE FROM media_references WHERE project_id = $1 AND trace_id = ANY($2)")
         .bind(project_id)
         .bind(trace_ids)
@@ -126,10 +127,10 @@ pub async fn hashes_in_use(pool: &PgPool, hashes: &[String]) -> Result<Vec<Strin
     sqlx::query_scalar("SELECT DISTINCT sha256 FROM media WHERE sha256 = ANY($1)").bind(hashes).fetch_all(pool).await.map_err(StoreError::from)
 }
 
-/// Whether a public trace of a live project uses this media item (anyone with the trace's share
-/// link may then see it).
-pub async fn used_by_public_trace(pool: &PgPool, project_id: &str, id: &str) -> Result<bool, StoreError> {
-    sqlx::query_scalar(
+/// The project, as a scope, when a public trace of this live project uses this media item
+/// (anyone with the trace's share link may then see it).
+pub async fn public_project(pool: &PgPool, project_id: &str, id: &str) -> Result<Option<ProjectId>, StoreError> {
+    let public: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM media_references r
                           JOIN traces t ON t.project_id = r.project_id AND t.id = r.trace_id
                           JOIN projects p ON p.id = r.project_id
@@ -138,5 +139,6 @@ pub async fn used_by_public_trace(pool: &PgPool, project_id: &str, id: &str) -> 
     .bind(project_id)
     .bind(id)
     .fetch_one(pool)
-    .await.map_err(StoreError::from)
+    .await?;
+    Ok(public.then(|| ProjectId::vouched(project_id)))
 }

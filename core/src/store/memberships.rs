@@ -1,5 +1,6 @@
 //! Organization memberships and per-project role overrides.
 
+use crate::scope::{ProjectId, OrganizationId};
 use super::StoreError;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
@@ -10,7 +11,7 @@ use loupe_domain::Role;
 
 /// Adds the user to the organization with `role` unless they are already a member (an existing
 /// membership keeps its role: roles changed in the UI survive restarts).
-pub async fn add_if_missing(conn: &mut PgConnection, org_id: &str, user_id: &str, role: Role) -> Result<Upsert, StoreError> {
+pub async fn add_if_missing(conn: &mut PgConnection, org_id: &OrganizationId, user_id: &str, role: Role) -> Result<Upsert, StoreError> {
     let result = sqlx::query(
         "INSERT INTO organization_memberships (org_id, user_id, role) VALUES ($1, $2, $3)
          ON CONFLICT (org_id, user_id) DO NOTHING",
@@ -24,7 +25,7 @@ pub async fn add_if_missing(conn: &mut PgConnection, org_id: &str, user_id: &str
 }
 
 /// The user's role in the organization, `None` when not a member.
-pub async fn role_in_org(conn: &mut PgConnection, org_id: &str, user_id: &str) -> Result<Option<Role>, StoreError> {
+pub async fn role_in_org(conn: &mut PgConnection, org_id: &OrganizationId, user_id: &str) -> Result<Option<Role>, StoreError> {
     let role: Option<String> = sqlx::query_scalar("SELECT role FROM organization_memberships WHERE org_id = $1 AND user_id = $2")
         .bind(org_id)
         .bind(user_id)
@@ -35,7 +36,7 @@ pub async fn role_in_org(conn: &mut PgConnection, org_id: &str, user_id: &str) -
 
 /// The organization's Owners, locked until the transaction ends, so two concurrent demotions
 /// cannot both pass the last-owner check.
-pub async fn lock_owners(conn: &mut PgConnection, org_id: &str) -> Result<Vec<String>, StoreError> {
+pub async fn lock_owners(conn: &mut PgConnection, org_id: &OrganizationId) -> Result<Vec<String>, StoreError> {
     sqlx::query_scalar(
         "SELECT user_id FROM organization_memberships WHERE org_id = $1 AND role = 'OWNER' ORDER BY user_id FOR UPDATE",
     )
@@ -44,7 +45,7 @@ pub async fn lock_owners(conn: &mut PgConnection, org_id: &str) -> Result<Vec<St
     .await.map_err(StoreError::from)
 }
 
-pub async fn set_role(conn: &mut PgConnection, org_id: &str, user_id: &str, role: Role) -> Result<bool, StoreError> {
+pub async fn set_role(conn: &mut PgConnection, org_id: &OrganizationId, user_id: &str, role: Role) -> Result<bool, StoreError> {
     let result = sqlx::query(
         "UPDATE organization_memberships SET role = $3, updated_at = now() WHERE org_id = $1 AND user_id = $2",
     )
@@ -57,7 +58,7 @@ pub async fn set_role(conn: &mut PgConnection, org_id: &str, user_id: &str, role
 }
 
 /// Removes the member from the organization and from its projects' overrides.
-pub async fn remove(conn: &mut PgConnection, org_id: &str, user_id: &str) -> Result<bool, StoreError> {
+pub async fn remove(conn: &mut PgConnection, org_id: &OrganizationId, user_id: &str) -> Result<bool, StoreError> {
     sqlx::query(
         "DELETE FROM project_memberships WHERE user_id = $2 AND project_id IN (SELECT id FROM projects WHERE org_id = $1)",
     )
@@ -77,7 +78,7 @@ pub async fn remove(conn: &mut PgConnection, org_id: &str, user_id: &str) -> Res
 /// previous override.
 pub async fn set_project_role(
     conn: &mut PgConnection,
-    project_id: &str,
+    project_id: &ProjectId,
     user_id: &str,
     role: Option<Role>,
 ) -> Result<Option<Role>, StoreError> {
@@ -111,10 +112,10 @@ pub async fn set_project_role(
 }
 
 /// The organization's members with their overrides, Owners first, then by email.
-pub async fn list(pool: &PgPool, org_id: &str) -> Result<Vec<MemberView>, StoreError> {
+pub async fn list(pool: &PgPool, org_id: &OrganizationId) -> Result<Vec<MemberView>, StoreError> {
     let members: Vec<(String, String, Option<String>, String, DateTime<Utc>)> = sqlx::query_as(
         "SELECT u.id, u.email, u.name, m.role, m.created_at
-         FROM organization_memberships m JOIN users u ON u.id = m.user_id
+         FROM organization_memberships m JOIN accounts u ON u.id = m.user_id
          WHERE m.org_id = $1
          ORDER BY CASE m.role WHEN 'OWNER' THEN 0 WHEN 'ADMIN' THEN 1 WHEN 'MEMBER' THEN 2 ELSE 3 END, lower(u.email)",
     )

@@ -6,6 +6,7 @@
 //! row exactly once even while new observations arrive. Filters on trace attributes (user,
 //! session) look the trace ids up through the traces indexes.
 
+use crate::scope::ProjectId;
 use super::StoreError;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
@@ -106,7 +107,7 @@ fn observation_from_row(row: &PgRow) -> Result<Observation, StoreError> {
     })
 }
 
-fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, project_id: &str, filter: &ObservationFilter) {
+fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, project_id: &ProjectId, filter: &ObservationFilter) {
     qb.push(" WHERE o.project_id = ").push_bind(project_id.to_string());
     push_eq(qb, "o.name", &filter.name);
     push_eq(qb, "o.trace_id", &filter.trace_id);
@@ -157,7 +158,7 @@ fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, project_id: &str, filter: &O
 /// One page of the project's observations, newest first.
 pub async fn list(
     pool: &PgPool,
-    project_id: &str,
+    project_id: &ProjectId,
     filter: &ObservationFilter,
     page: Page,
 ) -> Result<Vec<Observation>, StoreError> {
@@ -169,7 +170,7 @@ pub async fn list(
     qb.build().fetch_all(pool).await?.iter().map(observation_from_row).collect()
 }
 
-pub async fn count(pool: &PgPool, project_id: &str, filter: &ObservationFilter) -> Result<i64, StoreError> {
+pub async fn count(pool: &PgPool, project_id: &ProjectId, filter: &ObservationFilter) -> Result<i64, StoreError> {
     let mut qb = QueryBuilder::new("SELECT count(*) FROM observations o");
     push_filter(&mut qb, project_id, filter);
     qb.build_query_scalar().fetch_one(pool).await.map_err(StoreError::from)
@@ -179,7 +180,7 @@ pub async fn count(pool: &PgPool, project_id: &str, filter: &ObservationFilter) 
 /// trace's attributes (default values when the trace has not arrived yet).
 pub async fn list_after(
     pool: &PgPool,
-    project_id: &str,
+    project_id: &ProjectId,
     filter: &ObservationFilter,
     after: Option<&ObservationKey>,
     limit: i64,
@@ -219,7 +220,7 @@ pub async fn list_after(
         .collect()
 }
 
-pub async fn get(pool: &PgPool, project_id: &str, id: &str) -> Result<Option<Observation>, StoreError> {
+pub async fn get(pool: &PgPool, project_id: &ProjectId, id: &str) -> Result<Option<Observation>, StoreError> {
     let mut qb = QueryBuilder::new(select(Load::ALL));
     qb.push(" FROM observations o WHERE o.project_id = ")
         .push_bind(project_id.to_string())
@@ -229,7 +230,7 @@ pub async fn get(pool: &PgPool, project_id: &str, id: &str) -> Result<Option<Obs
 }
 
 /// A trace's observations in start order (the order of `observations_trace_idx`).
-pub async fn for_trace(pool: &PgPool, project_id: &str, trace_id: &str) -> Result<Vec<Observation>, StoreError> {
+pub async fn for_trace(pool: &PgPool, project_id: &ProjectId, trace_id: &str) -> Result<Vec<Observation>, StoreError> {
     let mut qb = QueryBuilder::new(select(Load::ALL));
     qb.push(" FROM observations o WHERE o.project_id = ")
         .push_bind(project_id.to_string())
@@ -243,7 +244,7 @@ pub async fn for_trace(pool: &PgPool, project_id: &str, trace_id: &str) -> Resul
 /// of 100,000 observations is one light index-driven scan (`observations_trace_idx`).
 pub async fn tree_inputs(
     pool: &PgPool,
-    project_id: &str,
+    project_id: &ProjectId,
     trace_id: &str,
 ) -> Result<Vec<loupe_domain::waterfall::TreeInput>, StoreError> {
     let rows = sqlx::query(
@@ -276,7 +277,7 @@ pub async fn tree_inputs(
 }
 
 /// One observation of one trace (the panel's read: the trace in the URL must be its trace).
-pub async fn get_in_trace(pool: &PgPool, project_id: &str, trace_id: &str, id: &str) -> Result<Option<Observation>, StoreError> {
+pub async fn get_in_trace(pool: &PgPool, project_id: &ProjectId, trace_id: &str, id: &str) -> Result<Option<Observation>, StoreError> {
     let mut qb = QueryBuilder::new(select(Load::ALL));
     qb.push(" FROM observations o WHERE o.project_id = ")
         .push_bind(project_id.to_string())
@@ -293,7 +294,7 @@ pub async fn get_in_trace(pool: &PgPool, project_id: &str, trace_id: &str, id: &
 /// observation does not exist in this project or did not arrive over OTLP.
 pub async fn otel_attributes(
     pool: &PgPool,
-    project_id: &str,
+    project_id: &ProjectId,
     observation_id: &str,
 ) -> Result<Option<(serde_json::Value, serde_json::Value)>, StoreError> {
     let row: Option<(serde_json::Value, Option<serde_json::Value>)> = sqlx::query_as(

@@ -1,6 +1,7 @@
 //! Organizations and what hangs off them for the UI: the signed-in person's organizations with
 //! their projects and roles, creation, renaming and deletion.
 
+use crate::scope::OrganizationId;
 use super::StoreError;
 use sqlx::{PgConnection, PgPool};
 
@@ -10,17 +11,17 @@ use loupe_domain::permissions::effective_role;
 use loupe_domain::Role;
 
 /// Creates the organization unless one with this id exists (its name is then left as is).
-pub async fn create_if_missing(conn: &mut PgConnection, id: &str, name: &str) -> Result<Upsert, StoreError> {
+pub async fn create_if_missing(conn: &mut PgConnection, id: &str, name: &str) -> Result<(Upsert, OrganizationId), StoreError> {
     let result = sqlx::query("INSERT INTO organizations (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING")
         .bind(id)
         .bind(name)
         .execute(conn)
         .await?;
-    Ok(Upsert::from_rows_affected(result.rows_affected()))
+    Ok((Upsert::from_rows_affected(result.rows_affected()), OrganizationId::vouched(id)))
 }
 
 /// Creates an organization with a generated id and makes `owner_user_id` its Owner.
-pub async fn create(conn: &mut PgConnection, name: &str, owner_user_id: &str) -> Result<String, StoreError> {
+pub async fn create(conn: &mut PgConnection, name: &str, owner_user_id: &str) -> Result<OrganizationId, StoreError> {
     let id = super::new_id();
     sqlx::query("INSERT INTO organizations (id, name) VALUES ($1, $2)").bind(&id).bind(name).execute(&mut *conn).await?;
     sqlx::query("INSERT INTO organization_memberships (org_id, user_id, role) VALUES ($1, $2, 'OWNER')")
@@ -28,11 +29,11 @@ pub async fn create(conn: &mut PgConnection, name: &str, owner_user_id: &str) ->
         .bind(owner_user_id)
         .execute(&mut *conn)
         .await?;
-    Ok(id)
+    Ok(OrganizationId::vouched(id))
 }
 
 /// Renames; returns the previous name (`None` when the organization does not exist).
-pub async fn rename(conn: &mut PgConnection, org_id: &str, name: &str) -> Result<Option<String>, StoreError> {
+pub async fn rename(conn: &mut PgConnection, org_id: &OrganizationId, name: &str) -> Result<Option<String>, StoreError> {
     sqlx::query_scalar(
         "UPDATE organizations o SET name = $2, updated_at = now()
          FROM (SELECT id, name FROM organizations WHERE id = $1 FOR UPDATE) old
@@ -46,7 +47,7 @@ pub async fn rename(conn: &mut PgConnection, org_id: &str, name: &str) -> Result
 
 /// Deletes the organization and, by cascade, its projects, their data, memberships,
 /// invitations and audit log.
-pub async fn delete(conn: &mut PgConnection, org_id: &str) -> Result<bool, StoreError> {
+pub async fn delete(conn: &mut PgConnection, org_id: &OrganizationId) -> Result<bool, StoreError> {
     Ok(sqlx::query("DELETE FROM organizations WHERE id = $1").bind(org_id).execute(conn).await?.rows_affected() > 0)
 }
 
@@ -81,6 +82,6 @@ pub async fn for_user(pool: &PgPool, user_id: &str) -> Result<Vec<OrganizationRe
 
 /// The organization's name, its row locked until the transaction ends (deletion checks the
 /// typed name against it). `NotFound` when there is no such organization.
-pub async fn lock_name(conn: &mut PgConnection, org_id: &str) -> Result<String, StoreError> {
+pub async fn lock_name(conn: &mut PgConnection, org_id: &OrganizationId) -> Result<String, StoreError> {
     Ok(sqlx::query_scalar("SELECT name FROM organizations WHERE id = $1 FOR UPDATE").bind(org_id).fetch_one(conn).await?)
 }

@@ -1,6 +1,7 @@
 //! Projects: creation (by headless init and in the UI), renaming, soft deletion (the data is
 //! purged in the background), listing for an organization.
 
+use crate::scope::{ProjectId, OrganizationId};
 use super::StoreError;
 use sqlx::{PgConnection, PgPool};
 
@@ -15,14 +16,15 @@ pub enum CreateProjectError {
     Database(#[from] StoreError),
 }
 
-/// Creates the project in `org_id` unless one with this id exists. A project id is global, so an
-/// existing project in a different organization is an error rather than silently reused.
+/// Creates the project in `org_id` unless one with this id exists (headless init: the operator's
+/// configuration, hence plain ids). A project id is global, so an existing project in a different
+/// organization is an error rather than silently reused.
 pub async fn create_if_missing(
     conn: &mut PgConnection,
     org_id: &str,
     id: &str,
     name: &str,
-) -> Result<Upsert, CreateProjectError> {
+) -> Result<(Upsert, ProjectId), CreateProjectError> {
     let result = sqlx::query("INSERT INTO projects (id, org_id, name) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
         .bind(id)
         .bind(org_id)
@@ -30,7 +32,7 @@ pub async fn create_if_missing(
         .execute(&mut *conn)
         .await?;
     if result.rows_affected() > 0 {
-        return Ok(Upsert::Created);
+        return Ok((Upsert::Created, ProjectId::vouched(id)));
     }
     let existing_org_id: String = sqlx::query_scalar("SELECT org_id FROM projects WHERE id = $1")
         .bind(id)
@@ -43,11 +45,11 @@ pub async fn create_if_missing(
             requested_org_id: org_id.to_string(),
         });
     }
-    Ok(Upsert::AlreadyExisted)
+    Ok((Upsert::AlreadyExisted, ProjectId::vouched(id)))
 }
 
 /// Creates a project with a generated id.
-pub async fn create(conn: &mut PgConnection, org_id: &str, name: &str) -> Result<String, StoreError> {
+pub async fn create(conn: &mut PgConnection, org_id: &OrganizationId, name: &str) -> Result<ProjectId, StoreError> {
     let id = super::new_id();
     sqlx::query("INSERT INTO projects (id, org_id, name) VALUES ($1, $2, $3)")
         .bind(&id)
@@ -55,11 +57,11 @@ pub async fn create(conn: &mut PgConnection, org_id: &str, name: &str) -> Result
         .bind(name)
         .execute(conn)
         .await?;
-    Ok(id)
+    Ok(ProjectId::vouched(id))
 }
 
 /// Whether a live project of this organization already has this name (case-insensitively).
-pub async fn name_taken(conn: &mut PgConnection, org_id: &str, name: &str, except_id: Option<&str>) -> Result<bool, StoreError> {
+pub async fn name_taken(conn: &mut PgConnection, org_id: &OrganizationId, name: &str, except_id: Option<&str>) -> Result<bool, StoreError> {
     sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM projects WHERE org_id = $1 AND lower(name) = lower($2)
                         AND deleted_at IS NULL AND id IS DISTINCT FROM $3)",
@@ -72,7 +74,7 @@ pub async fn name_taken(conn: &mut PgConnection, org_id: &str, name: &str, excep
 }
 
 /// Renames a live project; returns the previous name.
-pub async fn rename(conn: &mut PgConnection, project_id: &str, name: &str) -> Result<Option<String>, StoreError> {
+pub async fn rename(conn: &mut PgConnection, project_id: &ProjectId, name: &str) -> Result<Option<String>, StoreError> {
     sqlx::query_scalar(
         "UPDATE projects p SET name = $2, updated_at = now()
          FROM (SELECT id, name FROM projects WHERE id = $1 AND deleted_at IS NULL FOR UPDATE) old
@@ -86,7 +88,7 @@ pub async fn rename(conn: &mut PgConnection, project_id: &str, name: &str) -> Re
 
 /// Marks a project deleted: from this moment its API keys stop working and nobody sees it; the
 /// maintenance task removes its data in batches and then the row. Returns whether it was live.
-pub async fn soft_delete(conn: &mut PgConnection, project_id: &str) -> Result<bool, StoreError> {
+pub async fn soft_delete(conn: &mut PgConnection, project_id: &ProjectId) -> Result<bool, StoreError> {
     let result = sqlx::query("UPDATE projects SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL")
         .bind(project_id)
         .execute(conn)
@@ -95,7 +97,7 @@ pub async fn soft_delete(conn: &mut PgConnection, project_id: &str) -> Result<bo
 }
 
 /// The organization's live projects, by name.
-pub async fn list_for_org(pool: &PgPool, org_id: &str) -> Result<Vec<ProjectListItem>, StoreError> {
+pub async fn list_for_org(pool: &PgPool, org_id: &OrganizationId) -> Result<Vec<ProjectListItem>, StoreError> {
     let rows: Vec<(String, String, chrono::DateTime<chrono::Utc>, i64)> = sqlx::query_as(
         "SELECT p.id, p.name, p.created_at, (SELECT count(*) FROM api_keys k WHERE k.project_id = p.id)
          FROM projects p WHERE p.org_id = $1 AND p.deleted_at IS NULL ORDER BY lower(p.name), p.id",
@@ -110,7 +112,7 @@ pub async fn list_for_org(pool: &PgPool, org_id: &str) -> Result<Vec<ProjectList
 /// API key; `None` when the project does not exist or is deleted.
 pub async fn summary(
     pool: &sqlx::PgPool,
-    project_id: &str,
+    project_id: &ProjectId,
 ) -> Result<Option<loupe_domain::project::ProjectSummary>, StoreError> {
     use loupe_domain::project::{OrganizationRef, ProjectSummary};
     let row: Option<(String, String, String, String)> = sqlx::query_as(
@@ -134,6 +136,7 @@ pub async fn summary(
 /// removed (0 when nothing is left to purge). Batches keep each transaction short, so purging a
 /// project with millions of observations never blocks ingestion for long.
 pub async fn purge_deleted_batch(pool: &PgPool, batch: i64) -> Result<u64, StoreError> {
+    // Purging is the job's own business: no person's scope involved, hence a plain id.
     let Some(project_id): Option<String> =
         sqlx::query_scalar("SELECT id FROM projects WHERE deleted_at IS NOT NULL ORDER BY deleted_at LIMIT 1")
             .fetch_optional(pool)
@@ -160,18 +163,20 @@ impl From<sqlx::Error> for CreateProjectError {
     }
 }
 
-/// Whether the live project belongs to the organization.
-pub async fn in_organization(pool: &PgPool, project_id: &str, org_id: &str) -> Result<bool, StoreError> {
-    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM projects WHERE id = $1 AND org_id = $2 AND deleted_at IS NULL)")
+/// The organization's live project with this id, as a scope: whoever may act in the
+/// organization may name its projects (an invitation to one of them, say).
+pub async fn in_organization(pool: &PgPool, project_id: &str, org_id: &OrganizationId) -> Result<Option<ProjectId>, StoreError> {
+    let found: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM projects WHERE id = $1 AND org_id = $2 AND deleted_at IS NULL)")
         .bind(project_id)
         .bind(org_id)
         .fetch_one(pool)
-        .await?)
+        .await?;
+    Ok(found.then(|| ProjectId::vouched(project_id)))
 }
 
 /// Soft-deletes every live project of the organization (their API keys stop at once; the purge
 /// job removes the data); how many.
-pub async fn soft_delete_all_in_org(conn: &mut PgConnection, org_id: &str) -> Result<u64, StoreError> {
+pub async fn soft_delete_all_in_org(conn: &mut PgConnection, org_id: &OrganizationId) -> Result<u64, StoreError> {
     Ok(sqlx::query("UPDATE projects SET deleted_at = now() WHERE org_id = $1 AND deleted_at IS NULL")
         .bind(org_id)
         .execute(conn)

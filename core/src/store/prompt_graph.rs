@@ -7,6 +7,7 @@
 //! a cycle however it is reached); at most [`MAX_DEPTH`] levels of nesting. Recursion is bounded
 //! by that depth, so a hostile chain cannot exhaust the stack.
 
+use crate::scope::ProjectId;
 use super::StoreError;
 use std::future::Future;
 use std::pin::Pin;
@@ -52,22 +53,22 @@ pub struct Resolved {
     pub graph: Option<ResolutionGraph>,
 }
 
-/// Resolves a stored version's references.
-pub async fn resolve(conn: &mut PgConnection, version: &PromptVersion) -> Result<Resolved, WriteError> {
+/// Resolves a stored version's references (within its project, `project_id`).
+pub async fn resolve(conn: &mut PgConnection, project_id: &ProjectId, version: &PromptVersion) -> Result<Resolved, WriteError> {
     if version.prompt.references().is_empty() {
         return Ok(Resolved { prompt: version.prompt.clone(), graph: None });
     }
     let root = GraphNode { id: version.id.clone(), name: version.name.clone(), version: version.version };
     let mut graph = ResolutionGraph { root: Some(root), dependencies: Default::default() };
     let mut path = vec![version.name.clone()];
-    let prompt = resolve_body(conn, &version.project_id, &version.id, &version.prompt, &mut path, &mut graph)
+    let prompt = resolve_body(conn, project_id, &version.id, &version.prompt, &mut path, &mut graph)
         .await
         .map_err(|e| e.about(&version.name))?;
     Ok(Resolved { prompt, graph: Some(graph) })
 }
 
 /// Checks a version about to be created under `name` (see the module comment).
-pub async fn check_new(conn: &mut PgConnection, project_id: &str, name: &str, body: &PromptBody) -> Result<(), WriteError> {
+pub async fn check_new(conn: &mut PgConnection, project_id: &ProjectId, name: &str, body: &PromptBody) -> Result<(), WriteError> {
     if body.references().is_empty() {
         return Ok(());
     }
@@ -78,7 +79,7 @@ pub async fn check_new(conn: &mut PgConnection, project_id: &str, name: &str, bo
 
 async fn resolve_body(
     conn: &mut PgConnection,
-    project_id: &str,
+    project_id: &ProjectId,
     parent_id: &str,
     body: &PromptBody,
     path: &mut Vec<String>,
@@ -105,7 +106,7 @@ async fn resolve_body(
 /// Boxed because it recurses (at most `MAX_DEPTH` deep).
 fn resolve_text<'a>(
     conn: &'a mut PgConnection,
-    project_id: &'a str,
+    project_id: &'a ProjectId,
     parent_id: &'a str,
     text: &'a str,
     path: &'a mut Vec<String>,

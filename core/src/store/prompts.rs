@@ -6,6 +6,7 @@
 //! different names do not wait for each other. The callers (the public API and the server
 //! functions) run these in their transaction together with the audit entry.
 
+use crate::scope::{OrganizationId, ProjectId};
 use super::StoreError;
 use std::collections::BTreeMap;
 
@@ -36,7 +37,7 @@ impl From<FieldError> for WriteError {
 
 const COLUMNS: &str = "p.id, p.project_id, p.name, p.version, p.type, p.prompt, p.config, p.labels, p.tags, \
                        p.commit_message, p.created_by, p.created_at, p.updated_at, coalesce(u.name, u.email)";
-const FROM: &str = "prompts p LEFT JOIN users u ON u.id = p.created_by_user";
+const FROM: &str = "prompts p LEFT JOIN accounts u ON u.id = p.created_by_user";
 
 type Row = (
     String,
@@ -80,7 +81,7 @@ fn version_from(row: Row) -> Result<PromptVersion, StoreError> {
 }
 
 /// Serializes writers to one prompt name (see the module comment).
-pub async fn lock_name(conn: &mut PgConnection, project_id: &str, name: &str) -> Result<(), StoreError> {
+pub async fn lock_name(conn: &mut PgConnection, project_id: &ProjectId, name: &str) -> Result<(), StoreError> {
     // Length-prefixed, so no (project, name) pair hashes the same text as another.
     sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('prompt:' || length($1) || ':' || $1 || $2, 0))")
         .bind(project_id)
@@ -93,7 +94,7 @@ pub async fn lock_name(conn: &mut PgConnection, project_id: &str, name: &str) ->
 /// One version by label or number.
 pub async fn get(
     conn: &mut PgConnection,
-    project_id: &str,
+    project_id: &ProjectId,
     name: &str,
     selector: &PromptSelector,
 ) -> Result<Option<PromptVersion>, StoreError> {
@@ -122,7 +123,7 @@ pub async fn get(
 }
 
 /// Every version of a name, newest first.
-pub async fn versions(conn: &mut PgConnection, project_id: &str, name: &str) -> Result<Vec<PromptVersion>, StoreError> {
+pub async fn versions(conn: &mut PgConnection, project_id: &ProjectId, name: &str) -> Result<Vec<PromptVersion>, StoreError> {
     let rows: Vec<Row> =
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM {FROM} WHERE p.project_id = $1 AND p.name = $2 ORDER BY p.version DESC"))
             .bind(project_id)
@@ -138,7 +139,7 @@ pub async fn versions(conn: &mut PgConnection, project_id: &str, name: &str) -> 
 /// prompt, no cycle, at most 5 deep).
 pub async fn create_version(
     conn: &mut PgConnection,
-    project_id: &str,
+    project_id: &ProjectId,
     new: &NewPrompt,
     created_by: &str,
     created_by_user: Option<&str>,
@@ -242,7 +243,7 @@ pub async fn create_version(
 }
 
 /// Removes `labels` from every version of the name that holds one of them.
-async fn take_labels(conn: &mut PgConnection, project_id: &str, name: &str, labels: &[String]) -> Result<(), StoreError> {
+async fn take_labels(conn: &mut PgConnection, project_id: &ProjectId, name: &str, labels: &[String]) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE prompts SET labels = ARRAY(SELECT l FROM unnest(labels) AS l WHERE l <> ALL($3)), updated_at = now()
          WHERE project_id = $1 AND name = $2 AND labels && $3",
@@ -259,7 +260,7 @@ async fn take_labels(conn: &mut PgConnection, project_id: &str, name: &str, labe
 /// that held them (Langfuse's PATCH: labels are added, never replaced). Returns the version.
 pub async fn add_labels(
     conn: &mut PgConnection,
-    project_id: &str,
+    project_id: &ProjectId,
     name: &str,
     version: i32,
     labels: &[String],
@@ -290,7 +291,7 @@ pub async fn add_labels(
 /// the name by that label.
 pub async fn remove_label(
     conn: &mut PgConnection,
-    project_id: &str,
+    project_id: &ProjectId,
     name: &str,
     version: i32,
     label: &str,
@@ -313,7 +314,7 @@ pub async fn remove_label(
 /// `versions`) pointing at nothing.
 async fn refuse_if_referenced(
     conn: &mut PgConnection,
-    project_id: &str,
+    project_id: &ProjectId,
     name: &str,
     labels: &[String],
     versions: &[i32],
@@ -346,7 +347,7 @@ async fn refuse_if_referenced(
 /// the newest version left. Returns the deleted versions' numbers (empty: nothing matched).
 pub async fn delete(
     conn: &mut PgConnection,
-    project_id: &str,
+    project_id: &ProjectId,
     name: &str,
     selector: Option<&PromptSelector>,
 ) -> Result<Vec<i32>, WriteError> {
@@ -428,7 +429,7 @@ const META_WHERE: &str = "project_id = $1 AND ($2::text IS NULL OR name = $2) AN
 /// A page of names (by name) and the number of names matching.
 pub async fn list_meta(
     pool: &PgPool,
-    project_id: &str,
+    project_id: &ProjectId,
     filter: &MetaFilter,
     limit: i64,
     offset: i64,
@@ -494,7 +495,7 @@ pub async fn list_meta(
 /// Every prompt name of the project with its summary (usage left 0: see [`usage`]), by name.
 /// The UI's folder view and search work on this list; a project has names in the thousands, not
 /// millions, and the query reads one index-ordered pass of the versions.
-pub async fn summaries(pool: &PgPool, project_id: &str, search: Option<&str>) -> Result<Vec<PromptSummary>, StoreError> {
+pub async fn summaries(pool: &PgPool, project_id: &ProjectId, search: Option<&str>) -> Result<Vec<PromptSummary>, StoreError> {
     let rows: Vec<(String, String, i64, i32, Vec<String>, Vec<String>, chrono::DateTime<chrono::Utc>, Option<String>)> =
         sqlx::query_as(
             "SELECT p.name, p.type, g.versions, p.version,
@@ -505,7 +506,7 @@ pub async fn summaries(pool: &PgPool, project_id: &str, search: Option<&str>) ->
                    WHERE project_id = $1 AND ($2::text IS NULL OR strpos(lower(name), lower($2)) > 0 OR $2 = ANY(tags))
                    GROUP BY name) g
              JOIN prompts p ON p.project_id = $1 AND p.name = g.name AND p.version = g.latest
-             LEFT JOIN users u ON u.id = p.created_by_user
+             LEFT JOIN accounts u ON u.id = p.created_by_user
              ORDER BY p.name",
         )
         .bind(project_id)
@@ -533,7 +534,7 @@ pub async fn summaries(pool: &PgPool, project_id: &str, search: Option<&str>) ->
 
 /// Generations linked to each of `names` (any version), from the partial
 /// `observations_prompt_idx`.
-pub async fn usage(pool: &PgPool, project_id: &str, names: &[String]) -> Result<BTreeMap<String, i64>, StoreError> {
+pub async fn usage(pool: &PgPool, project_id: &ProjectId, names: &[String]) -> Result<BTreeMap<String, i64>, StoreError> {
     let rows: Vec<(String, i64)> = sqlx::query_as(
         "SELECT prompt_name, count(*) FROM observations WHERE project_id = $1 AND prompt_name = ANY($2) GROUP BY prompt_name",
     )
@@ -545,7 +546,7 @@ pub async fn usage(pool: &PgPool, project_id: &str, names: &[String]) -> Result<
 }
 
 /// Versions of other prompts whose tags reference `name`.
-pub async fn dependents(conn: &mut PgConnection, project_id: &str, name: &str) -> Result<Vec<PromptDependent>, StoreError> {
+pub async fn dependents(conn: &mut PgConnection, project_id: &ProjectId, name: &str) -> Result<Vec<PromptDependent>, StoreError> {
     let rows: Vec<(String, i32, Option<String>, Option<i32>)> = sqlx::query_as(
         "SELECT p.name, p.version, d.child_label, d.child_version FROM prompt_dependencies d
          JOIN prompts p ON p.project_id = d.project_id AND p.id = d.parent_id
@@ -568,7 +569,7 @@ pub async fn dependents(conn: &mut PgConnection, project_id: &str, name: &str) -
         .collect())
 }
 
-pub async fn protected_labels(conn: &mut PgConnection, project_id: &str) -> Result<Vec<String>, StoreError> {
+pub async fn protected_labels(conn: &mut PgConnection, project_id: &ProjectId) -> Result<Vec<String>, StoreError> {
     sqlx::query_scalar("SELECT label FROM prompt_protected_labels WHERE project_id = $1 ORDER BY label")
         .bind(project_id)
         .fetch_all(conn)
@@ -576,7 +577,7 @@ pub async fn protected_labels(conn: &mut PgConnection, project_id: &str) -> Resu
 }
 
 /// Replaces the project's protected labels; returns the previous set.
-pub async fn set_protected_labels(conn: &mut PgConnection, project_id: &str, labels: &[String]) -> Result<Vec<String>, StoreError> {
+pub async fn set_protected_labels(conn: &mut PgConnection, project_id: &ProjectId, labels: &[String]) -> Result<Vec<String>, StoreError> {
     let before = protected_labels(conn, project_id).await?;
     sqlx::query("DELETE FROM prompt_protected_labels WHERE project_id = $1").bind(project_id).execute(&mut *conn).await?;
     sqlx::query("INSERT INTO prompt_protected_labels (project_id, label) SELECT $1, l FROM unnest($2::text[]) AS l ON CONFLICT DO NOTHING")
@@ -590,7 +591,7 @@ pub async fn set_protected_labels(conn: &mut PgConnection, project_id: &str, lab
 /// Per-version numbers of the generations linked to `name`: count, latency percentiles, tokens,
 /// cost, first and last use, and the averages of numeric and boolean scores on the generations
 /// and on their traces.
-pub async fn metrics(pool: &PgPool, project_id: &str, name: &str) -> Result<Vec<PromptVersionMetrics>, StoreError> {
+pub async fn metrics(pool: &PgPool, project_id: &ProjectId, name: &str) -> Result<Vec<PromptVersionMetrics>, StoreError> {
     type MetricsRow = (
         i32,
         i64,
@@ -670,8 +671,9 @@ pub async fn metrics(pool: &PgPool, project_id: &str, name: &str) -> Result<Vec<
 }
 
 /// The organization of a project (for audit entries written by API keys).
-pub async fn org_of(conn: &mut PgConnection, project_id: &str) -> Result<String, StoreError> {
-    sqlx::query_scalar("SELECT org_id FROM projects WHERE id = $1").bind(project_id).fetch_one(conn).await.map_err(StoreError::from)
+pub async fn org_of(conn: &mut PgConnection, project_id: &ProjectId) -> Result<OrganizationId, StoreError> {
+    let org_id: String = sqlx::query_scalar("SELECT org_id FROM projects WHERE id = $1").bind(project_id).fetch_one(conn).await?;
+    Ok(OrganizationId::vouched(org_id))
 }
 
 impl From<sqlx::Error> for WriteError {

@@ -1,5 +1,6 @@
 //! Saved views of the traces list (`saved_views`): a project's named list queries.
 
+use crate::scope::ProjectId;
 use super::StoreError;
 use sqlx::{PgConnection, PgPool};
 
@@ -12,10 +13,10 @@ fn view((id, name, query, created_by, created_by_email, created_at): Row) -> Sav
 }
 
 /// The project's views, by name.
-pub async fn list(pool: &PgPool, project_id: &str) -> Result<Vec<SavedView>, StoreError> {
+pub async fn list(pool: &PgPool, project_id: &ProjectId) -> Result<Vec<SavedView>, StoreError> {
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT v.id, v.name, v.query, v.created_by, u.email, v.created_at
-         FROM saved_views v LEFT JOIN users u ON u.id = v.created_by
+         FROM saved_views v LEFT JOIN accounts u ON u.id = v.created_by
          WHERE v.project_id = $1 ORDER BY lower(v.name), v.name",
     )
     .bind(project_id)
@@ -24,10 +25,10 @@ pub async fn list(pool: &PgPool, project_id: &str) -> Result<Vec<SavedView>, Sto
     Ok(rows.into_iter().map(view).collect())
 }
 
-pub async fn get(conn: &mut PgConnection, project_id: &str, id: &str) -> Result<Option<SavedView>, StoreError> {
+pub async fn get(conn: &mut PgConnection, project_id: &ProjectId, id: &str) -> Result<Option<SavedView>, StoreError> {
     let row: Option<Row> = sqlx::query_as(
         "SELECT v.id, v.name, v.query, v.created_by, u.email, v.created_at
-         FROM saved_views v LEFT JOIN users u ON u.id = v.created_by
+         FROM saved_views v LEFT JOIN accounts u ON u.id = v.created_by
          WHERE v.project_id = $1 AND v.id = $2 FOR UPDATE OF v",
     )
     .bind(project_id)
@@ -40,7 +41,7 @@ pub async fn get(conn: &mut PgConnection, project_id: &str, id: &str) -> Result<
 /// Creates the view; `None` when the project already has a view of that name.
 pub async fn create(
     conn: &mut PgConnection,
-    project_id: &str,
+    project_id: &ProjectId,
     name: &str,
     query: &str,
     created_by: &str,
@@ -67,7 +68,7 @@ pub async fn create(
     }))
 }
 
-pub async fn delete(conn: &mut PgConnection, project_id: &str, id: &str) -> Result<bool, StoreError> {
+pub async fn delete(conn: &mut PgConnection, project_id: &ProjectId, id: &str) -> Result<bool, StoreError> {
     let result = sqlx::query("DELETE FROM saved_views WHERE project_id = $1 AND id = $2")
         .bind(project_id)
         .bind(id)

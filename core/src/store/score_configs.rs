@@ -1,6 +1,7 @@
 //! Score configs: create, list, read, and read-for-update + write (the caller merges and
 //! validates a change between the two, inside one transaction, so concurrent edits serialize).
 
+use crate::scope::ProjectId;
 use super::StoreError;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
@@ -50,7 +51,7 @@ pub struct NewScoreConfig {
     pub description: Option<String>,
 }
 
-pub async fn create(pool: &PgPool, project_id: &str, config: &NewScoreConfig) -> Result<ScoreConfig, StoreError> {
+pub async fn create(pool: &PgPool, project_id: &ProjectId, config: &NewScoreConfig) -> Result<ScoreConfig, StoreError> {
     let row = sqlx::query(&format!(
         "INSERT INTO score_configs (project_id, id, name, data_type, min_value, max_value, categories, description)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
@@ -69,7 +70,7 @@ pub async fn create(pool: &PgPool, project_id: &str, config: &NewScoreConfig) ->
 }
 
 /// Newest first (ties by id), as Langfuse lists them.
-pub async fn list(pool: &PgPool, project_id: &str, page: Page) -> Result<Vec<ScoreConfig>, StoreError> {
+pub async fn list(pool: &PgPool, project_id: &ProjectId, page: Page) -> Result<Vec<ScoreConfig>, StoreError> {
     sqlx::query(&format!(
         "SELECT {COLUMNS} FROM score_configs WHERE project_id = $1 ORDER BY created_at DESC, id LIMIT $2 OFFSET $3"
     ))
@@ -83,14 +84,14 @@ pub async fn list(pool: &PgPool, project_id: &str, page: Page) -> Result<Vec<Sco
     .collect()
 }
 
-pub async fn count(pool: &PgPool, project_id: &str) -> Result<i64, StoreError> {
+pub async fn count(pool: &PgPool, project_id: &ProjectId) -> Result<i64, StoreError> {
     sqlx::query_scalar("SELECT count(*) FROM score_configs WHERE project_id = $1")
         .bind(project_id)
         .fetch_one(pool)
         .await.map_err(StoreError::from)
 }
 
-pub async fn get(pool: &PgPool, project_id: &str, id: &str) -> Result<Option<ScoreConfig>, StoreError> {
+pub async fn get(pool: &PgPool, project_id: &ProjectId, id: &str) -> Result<Option<ScoreConfig>, StoreError> {
     sqlx::query(&format!("SELECT {COLUMNS} FROM score_configs WHERE project_id = $1 AND id = $2"))
         .bind(project_id)
         .bind(id)
@@ -104,7 +105,7 @@ pub async fn get(pool: &PgPool, project_id: &str, id: &str) -> Result<Option<Sco
 /// Reads a config and locks its row until the transaction ends.
 pub async fn get_for_update(
     conn: &mut PgConnection,
-    project_id: &str,
+    project_id: &ProjectId,
     id: &str,
 ) -> Result<Option<ScoreConfig>, StoreError> {
     sqlx::query(&format!("SELECT {COLUMNS} FROM score_configs WHERE project_id = $1 AND id = $2 FOR UPDATE"))
@@ -121,7 +122,7 @@ pub async fn get_for_update(
 /// description) and returns the stored row.
 pub async fn update(
     conn: &mut PgConnection,
-    project_id: &str,
+    project_id: &ProjectId,
     config: &ScoreConfig,
 ) -> Result<ScoreConfig, StoreError> {
     let row = sqlx::query(&format!(
@@ -145,7 +146,7 @@ pub async fn update(
 }
 
 /// The project's configs among `ids` (one query; unknown ids are simply absent).
-pub async fn get_many(pool: &PgPool, project_id: &str, ids: &[String]) -> Result<Vec<ScoreConfig>, StoreError> {
+pub async fn get_many(pool: &PgPool, project_id: &ProjectId, ids: &[String]) -> Result<Vec<ScoreConfig>, StoreError> {
     sqlx::query(&format!("SELECT {COLUMNS} FROM score_configs WHERE project_id = $1 AND id = ANY($2)"))
         .bind(project_id)
         .bind(ids)

@@ -5,6 +5,7 @@
 //! attributes come from a LEFT JOIN on the traces primary key, so a score whose trace has not
 //! arrived yet is still listed (with empty trace attributes).
 
+use crate::scope::ProjectId;
 use super::StoreError;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
@@ -122,7 +123,7 @@ fn score_from_row(row: &PgRow) -> Result<Score, StoreError> {
     })
 }
 
-fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, project_id: &str, scope: ScoreScope, filter: &ScoreFilter) {
+fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, project_id: &ProjectId, scope: ScoreScope, filter: &ScoreFilter) {
     qb.push(" WHERE s.project_id = ").push_bind(project_id.to_string());
     if scope == ScoreScope::TraceScores {
         qb.push(" AND s.trace_id IS NOT NULL AND s.data_type <> 'CORRECTION'");
@@ -163,7 +164,7 @@ const FROM_WITH_TRACE: &str = " FROM scores s LEFT JOIN traces t ON t.project_id
 /// dataset-run scores).
 pub async fn list(
     pool: &PgPool,
-    project_id: &str,
+    project_id: &ProjectId,
     scope: ScoreScope,
     filter: &ScoreFilter,
     page: Page,
@@ -197,7 +198,7 @@ pub async fn list(
 
 pub async fn count(
     pool: &PgPool,
-    project_id: &str,
+    project_id: &ProjectId,
     scope: ScoreScope,
     filter: &ScoreFilter,
 ) -> Result<i64, StoreError> {
@@ -212,7 +213,7 @@ pub async fn count(
 /// Up to `limit` scores strictly after `after` in newest-first order (v3 cursor pages).
 pub async fn list_after(
     pool: &PgPool,
-    project_id: &str,
+    project_id: &ProjectId,
     filter: &ScoreListFilter,
     after: Option<&ScoreKey>,
     limit: i64,
@@ -256,7 +257,7 @@ pub async fn list_after(
     qb.build().fetch_all(pool).await?.iter().map(score_from_row).collect()
 }
 
-pub async fn get(pool: &PgPool, project_id: &str, id: &str) -> Result<Option<Score>, StoreError> {
+pub async fn get(pool: &PgPool, project_id: &ProjectId, id: &str) -> Result<Option<Score>, StoreError> {
     sqlx::query(&format!("SELECT {COLUMNS} FROM scores s WHERE s.project_id = $1 AND s.id = $2"))
         .bind(project_id)
         .bind(id)
@@ -268,7 +269,7 @@ pub async fn get(pool: &PgPool, project_id: &str, id: &str) -> Result<Option<Sco
 }
 
 /// A trace's listable scores (every type but CORRECTION), oldest first.
-pub async fn for_trace(pool: &PgPool, project_id: &str, trace_id: &str) -> Result<Vec<Score>, StoreError> {
+pub async fn for_trace(pool: &PgPool, project_id: &ProjectId, trace_id: &str) -> Result<Vec<Score>, StoreError> {
     sqlx::query(&format!(
         "SELECT {COLUMNS} FROM scores s
          WHERE s.project_id = $1 AND s.trace_id = $2 AND s.data_type <> 'CORRECTION'
@@ -284,7 +285,7 @@ pub async fn for_trace(pool: &PgPool, project_id: &str, trace_id: &str) -> Resul
 }
 
 /// Deletes one score; `false` when the project has no score with this id.
-pub async fn delete(pool: &PgPool, project_id: &str, id: &str) -> Result<bool, StoreError> {
+pub async fn delete(pool: &PgPool, project_id: &ProjectId, id: &str) -> Result<bool, StoreError> {
     let result = sqlx::query("DELETE FROM scores WHERE project_id = $1 AND id = $2")
         .bind(project_id)
         .bind(id)
@@ -294,7 +295,7 @@ pub async fn delete(pool: &PgPool, project_id: &str, id: &str) -> Result<bool, S
 }
 
 /// The listable scores of one observation, oldest first.
-pub async fn for_observation(pool: &PgPool, project_id: &str, trace_id: &str, observation_id: &str) -> Result<Vec<Score>, StoreError> {
+pub async fn for_observation(pool: &PgPool, project_id: &ProjectId, trace_id: &str, observation_id: &str) -> Result<Vec<Score>, StoreError> {
     sqlx::query(&format!(
         "SELECT {COLUMNS} FROM scores s
          WHERE s.project_id = $1 AND s.trace_id = $2 AND s.observation_id = $3 AND s.data_type <> 'CORRECTION'

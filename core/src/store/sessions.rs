@@ -3,6 +3,7 @@
 //! on `trace_sessions_time_idx`; a session's traces are read by `traces`); `activity_page`
 //! aggregates the traces of each (the Sessions page). Sign-in sessions are `sign_in_sessions`.
 
+use crate::scope::ProjectId;
 use super::StoreError;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
@@ -30,7 +31,7 @@ fn session_from_row(row: &PgRow) -> Result<Session, StoreError> {
     })
 }
 
-fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, project_id: &str, filter: &SessionFilter) {
+fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, project_id: &ProjectId, filter: &SessionFilter) {
     qb.push(" WHERE s.project_id = ").push_bind(project_id.to_string());
     if let Some(from) = filter.from_timestamp {
         qb.push(" AND s.created_at >= ").push_bind(from);
@@ -43,7 +44,7 @@ fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, project_id: &str, filter: &S
 
 pub async fn list(
     pool: &PgPool,
-    project_id: &str,
+    project_id: &ProjectId,
     filter: &SessionFilter,
     page: Page,
 ) -> Result<Vec<Session>, StoreError> {
@@ -54,13 +55,13 @@ pub async fn list(
     qb.build().fetch_all(pool).await?.iter().map(session_from_row).collect()
 }
 
-pub async fn count(pool: &PgPool, project_id: &str, filter: &SessionFilter) -> Result<i64, StoreError> {
+pub async fn count(pool: &PgPool, project_id: &ProjectId, filter: &SessionFilter) -> Result<i64, StoreError> {
     let mut qb = QueryBuilder::new("SELECT count(*) FROM trace_sessions s");
     push_filter(&mut qb, project_id, filter);
     qb.build_query_scalar().fetch_one(pool).await.map_err(StoreError::from)
 }
 
-pub async fn get(pool: &PgPool, project_id: &str, id: &str) -> Result<Option<Session>, StoreError> {
+pub async fn get(pool: &PgPool, project_id: &ProjectId, id: &str) -> Result<Option<Session>, StoreError> {
     sqlx::query("SELECT s.id, s.created_at, s.project_id, s.environment FROM trace_sessions s WHERE s.project_id = $1 AND s.id = $2")
         .bind(project_id)
         .bind(id)
@@ -75,7 +76,7 @@ pub async fn get(pool: &PgPool, project_id: &str, id: &str) -> Result<Option<Ses
 /// whether more follow: traces, distinct users, first and last trace, cost.
 pub async fn activity_page(
     pool: &PgPool,
-    project_id: &str,
+    project_id: &ProjectId,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<loupe_domain::trace_list::TraceSessionRow>, bool), StoreError> {

@@ -1,4 +1,4 @@
-//! Sign-in sessions (table `user_sessions`). The cookie carries a random token (`auth::tokens`); this table keeps its
+//! Sign-in sessions (table `sign_in_sessions`). The cookie carries a random token (`auth::tokens`); this table keeps its
 //! digest, the user and the expiry. Expired sessions never authenticate, whether or not the
 //! clean-up has removed them yet.
 
@@ -15,7 +15,7 @@ pub const IDLE_LIFETIME: Duration = Duration::days(30);
 pub async fn create(conn: &mut PgConnection, user_id: &str, user_agent: Option<&str>, ip: Option<&str>) -> Result<String, StoreError> {
     let (token, hash) = tokens::new_token();
     sqlx::query(
-        "INSERT INTO user_sessions (token_hash, user_id, expires_at, user_agent, ip) VALUES ($1, $2, now() + $3, $4, $5)",
+        "INSERT INTO sign_in_sessions (token_hash, user_id, expires_at, user_agent, ip) VALUES ($1, $2, now() + $3, $4, $5)",
     )
     .bind(&hash)
     .bind(user_id)
@@ -34,14 +34,14 @@ pub async fn user_for(pool: &PgPool, token: &str) -> Result<Option<String>, Stor
     let digest = tokens::digest(token);
     let row: Option<(String, bool)> = sqlx::query_as(
         "SELECT user_id, last_seen_at < now() - interval '5 minutes'
-         FROM user_sessions WHERE token_hash = $1 AND expires_at > now()",
+         FROM sign_in_sessions WHERE token_hash = $1 AND expires_at > now()",
     )
     .bind(&digest)
     .fetch_optional(pool)
     .await?;
     let Some((user_id, stale)) = row else { return Ok(None) };
     if stale {
-        sqlx::query("UPDATE user_sessions SET last_seen_at = now(), expires_at = now() + $2 WHERE token_hash = $1")
+        sqlx::query("UPDATE sign_in_sessions SET last_seen_at = now(), expires_at = now() + $2 WHERE token_hash = $1")
             .bind(&digest)
             .bind(IDLE_LIFETIME)
             .execute(pool)
@@ -52,14 +52,14 @@ pub async fn user_for(pool: &PgPool, token: &str) -> Result<Option<String>, Stor
 
 /// Ends one session (sign out).
 pub async fn delete(pool: &PgPool, token: &str) -> Result<bool, StoreError> {
-    let result = sqlx::query("DELETE FROM user_sessions WHERE token_hash = $1").bind(tokens::digest(token)).execute(pool).await?;
+    let result = sqlx::query("DELETE FROM sign_in_sessions WHERE token_hash = $1").bind(tokens::digest(token)).execute(pool).await?;
     Ok(result.rows_affected() > 0)
 }
 
 /// Ends every session of a user except, optionally, the current one (after a password change).
 pub async fn delete_all_for_user(conn: &mut PgConnection, user_id: &str, keep_token: Option<&str>) -> Result<u64, StoreError> {
     let keep = keep_token.map(tokens::digest);
-    let result = sqlx::query("DELETE FROM user_sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2")
+    let result = sqlx::query("DELETE FROM sign_in_sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2")
         .bind(user_id)
         .bind(keep)
         .execute(conn)
@@ -69,5 +69,5 @@ pub async fn delete_all_for_user(conn: &mut PgConnection, user_id: &str, keep_to
 
 /// Removes sessions that expired before `now`.
 pub async fn delete_expired(pool: &PgPool, now: DateTime<Utc>) -> Result<u64, StoreError> {
-    Ok(sqlx::query("DELETE FROM user_sessions WHERE expires_at <= $1").bind(now).execute(pool).await?.rows_affected())
+    Ok(sqlx::query("DELETE FROM sign_in_sessions WHERE expires_at <= $1").bind(now).execute(pool).await?.rows_affected())
 }

@@ -10,7 +10,7 @@ pub async fn load_status(pool: &PgPool, database_mode: DatabaseMode) -> Result<S
                     (SELECT count(*) FROM _sqlx_migrations WHERE success),
                     (SELECT count(*) FROM organizations),
                     (SELECT count(*) FROM projects WHERE deleted_at IS NULL),
-                    (SELECT count(*) FROM users),
+                    (SELECT count(*) FROM accounts),
                     now()",
         )
         .fetch_one(pool)

@@ -24,6 +24,7 @@
 //! actual values, which matters here — whether walking the time index or collecting a search's
 //! candidates is cheaper depends on the phrase and filters.
 
+use crate::scope::ProjectId;
 use super::StoreError;
 use std::collections::BTreeMap;
 
@@ -111,12 +112,12 @@ fn driven_by_metrics(spec: &ListSpec) -> bool {
 }
 
 /// The query [`page`] runs.
-pub fn page_query(project_id: &str, spec: &ListSpec, limit: i64) -> QueryBuilder<'static, Postgres> {
+pub fn page_query(project_id: &ProjectId, spec: &ListSpec, limit: i64) -> QueryBuilder<'static, Postgres> {
     page_query_with_prefix("", project_id, spec, limit)
 }
 
 /// [`page_query`] after `prefix` (tests and the benchmark put `EXPLAIN` there).
-pub fn page_query_with_prefix(prefix: &str, project_id: &str, spec: &ListSpec, limit: i64) -> QueryBuilder<'static, Postgres> {
+pub fn page_query_with_prefix(prefix: &str, project_id: &ProjectId, spec: &ListSpec, limit: i64) -> QueryBuilder<'static, Postgres> {
     let by_metrics = driven_by_metrics(spec);
     let mut qb = QueryBuilder::new(prefix.to_string());
     qb.push(
@@ -281,7 +282,7 @@ fn listed_from_row(row: &PgRow) -> Result<ListedTrace, StoreError> {
 }
 
 /// Up to `limit` traces matching `spec`, in its order, after its cursor.
-pub async fn page(pool: &PgPool, project_id: &str, spec: &ListSpec, limit: i64) -> Result<Vec<ListedTrace>, StoreError> {
+pub async fn page(pool: &PgPool, project_id: &ProjectId, spec: &ListSpec, limit: i64) -> Result<Vec<ListedTrace>, StoreError> {
     let mut qb = page_query(project_id, spec, limit);
     qb.build().persistent(false).fetch_all(pool).await?.iter().map(listed_from_row).collect()
 }
@@ -290,7 +291,7 @@ pub async fn page(pool: &PgPool, project_id: &str, spec: &ListSpec, limit: i64) 
 /// averaged, categories and text listed), and how many scores it has.
 pub async fn scores(
     pool: &PgPool,
-    project_id: &str,
+    project_id: &ProjectId,
     trace_ids: &[String],
 ) -> Result<BTreeMap<String, (usize, Vec<ScoreChip>)>, StoreError> {
     let rows: Vec<(String, String, Option<f64>, Option<String>, String)> = sqlx::query_as(

@@ -6,6 +6,7 @@
 //! cost) is `trace_list.rs`, over the aggregates ingestion keeps in `trace_metrics`; `metrics`
 //! here computes a few traces' aggregates from their observations (the trace page).
 
+use crate::scope::ProjectId;
 use super::StoreError;
 use std::collections::HashMap;
 
@@ -146,7 +147,7 @@ pub(crate) fn trace_from_row(row: &PgRow) -> Result<Trace, StoreError> {
     })
 }
 
-fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, project_id: &str, filter: &TraceFilter) {
+fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, project_id: &ProjectId, filter: &TraceFilter) {
     qb.push(" WHERE t.project_id = ").push_bind(project_id.to_string());
     push_eq(qb, "t.user_id", &filter.user_id);
     push_eq(qb, "t.name", &filter.name);
@@ -170,7 +171,7 @@ fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, project_id: &str, filter: &T
 /// unloaded (null / `{}`), which keeps large pages cheap.
 pub async fn list(
     pool: &PgPool,
-    project_id: &str,
+    project_id: &ProjectId,
     filter: &TraceFilter,
     order: TraceOrder,
     page: Page,
@@ -182,7 +183,7 @@ pub async fn list(
 
 /// The query [`list`] runs, exposed so tests can `EXPLAIN` it and prove it walks the index.
 pub fn list_query(
-    project_id: &str,
+    project_id: &ProjectId,
     filter: &TraceFilter,
     order: TraceOrder,
     page: Page,
@@ -196,25 +197,25 @@ pub fn list_query(
 }
 
 /// Whether the project has any trace at all (the list's empty state).
-pub async fn any(pool: &PgPool, project_id: &str) -> Result<bool, StoreError> {
+pub async fn any(pool: &PgPool, project_id: &ProjectId) -> Result<bool, StoreError> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM traces WHERE project_id = $1)").bind(project_id).fetch_one(pool).await.map_err(StoreError::from)
 }
 
 /// How many traces match the filter.
-pub async fn count(pool: &PgPool, project_id: &str, filter: &TraceFilter) -> Result<i64, StoreError> {
+pub async fn count(pool: &PgPool, project_id: &ProjectId, filter: &TraceFilter) -> Result<i64, StoreError> {
     let mut qb = QueryBuilder::new("SELECT count(*) FROM traces t");
     push_filter(&mut qb, project_id, filter);
     qb.build_query_scalar().fetch_one(pool).await.map_err(StoreError::from)
 }
 
-pub async fn get(pool: &PgPool, project_id: &str, id: &str) -> Result<Option<Trace>, StoreError> {
+pub async fn get(pool: &PgPool, project_id: &ProjectId, id: &str) -> Result<Option<Trace>, StoreError> {
     let mut qb = QueryBuilder::new(select(true));
     qb.push(" WHERE t.project_id = ").push_bind(project_id.to_string()).push(" AND t.id = ").push_bind(id.to_string());
     qb.build().fetch_optional(pool).await?.as_ref().map(trace_from_row).transpose()
 }
 
 /// The traces of a session, oldest first.
-pub async fn for_session(pool: &PgPool, project_id: &str, session_id: &str) -> Result<Vec<Trace>, StoreError> {
+pub async fn for_session(pool: &PgPool, project_id: &ProjectId, session_id: &str) -> Result<Vec<Trace>, StoreError> {
     let mut qb = QueryBuilder::new(select(true));
     qb.push(" WHERE t.project_id = ")
         .push_bind(project_id.to_string())
@@ -229,7 +230,7 @@ pub async fn for_session(pool: &PgPool, project_id: &str, session_id: &str) -> R
 /// get zeros and empty lists.
 pub async fn metrics(
     pool: &PgPool,
-    project_id: &str,
+    project_id: &ProjectId,
     trace_ids: &[String],
 ) -> Result<HashMap<String, TraceMetrics>, StoreError> {
     let mut metrics: HashMap<String, TraceMetrics> =
@@ -287,7 +288,7 @@ impl Deleted {
 
 /// Deletes the traces with these ids and every observation and score attached to them, in one
 /// transaction: a reader sees either all of it or none of it gone.
-pub async fn delete(pool: &PgPool, project_id: &str, trace_ids: &[String]) -> Result<Deleted, StoreError> {
+pub async fn delete(pool: &PgPool, project_id: &ProjectId, trace_ids: &[String]) -> Result<Deleted, StoreError> {
     let mut tx = pool.begin().await?;
     let deleted = delete_in(&mut tx, project_id, trace_ids).await?;
     tx.commit().await?;
@@ -295,7 +296,7 @@ pub async fn delete(pool: &PgPool, project_id: &str, trace_ids: &[String]) -> Re
 }
 
 /// [`delete`] inside the caller's transaction (which also records the audit entry).
-pub async fn delete_in(conn: &mut sqlx::PgConnection, project_id: &str, trace_ids: &[String]) -> Result<Deleted, StoreError> {
+pub async fn delete_in(conn: &mut sqlx::PgConnection, project_id: &ProjectId, trace_ids: &[String]) -> Result<Deleted, StoreError> {
     let scores = sqlx::query("DELETE FROM scores WHERE project_id = $1 AND trace_id = ANY($2)")
         .bind(project_id)
         .bind(trace_ids)
@@ -326,7 +327,7 @@ pub async fn delete_in(conn: &mut sqlx::PgConnection, project_id: &str, trace_id
 
 /// One trace's totals for its page: latency, cost, tokens and observation count, aggregated
 /// over `observations_trace_idx` without materialising anything per observation.
-pub async fn totals(pool: &PgPool, project_id: &str, trace_id: &str) -> Result<TraceTotals, StoreError> {
+pub async fn totals(pool: &PgPool, project_id: &ProjectId, trace_id: &str) -> Result<TraceTotals, StoreError> {
     let row = sqlx::query(
         "SELECT coalesce(extract(epoch FROM greatest(max(start_time), max(end_time))
                                          - least(min(start_time), min(end_time)))::float8, 0) AS latency,
@@ -357,7 +358,7 @@ pub struct TraceTotals {
 }
 
 /// Whether the project has this trace (a primary-key probe).
-pub async fn exists(pool: &PgPool, project_id: &str, id: &str) -> Result<bool, StoreError> {
+pub async fn exists(pool: &PgPool, project_id: &ProjectId, id: &str) -> Result<bool, StoreError> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM traces WHERE project_id = $1 AND id = $2)")
         .bind(project_id)
         .bind(id)
@@ -365,21 +366,23 @@ pub async fn exists(pool: &PgPool, project_id: &str, id: &str) -> Result<bool, S
         .await.map_err(StoreError::from)
 }
 
-/// Whether the trace exists and is public (shared by link). Only live projects share.
-pub async fn is_public(pool: &PgPool, project_id: &str, id: &str) -> Result<bool, StoreError> {
-    sqlx::query_scalar(
+/// The trace's project when the trace exists and is public (shared by link), so anyone may read
+/// it: a share link's scope. Only live projects share.
+pub async fn public_project(pool: &PgPool, project_id: &str, id: &str) -> Result<Option<ProjectId>, StoreError> {
+    let public: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM traces t JOIN projects p ON p.id = t.project_id
                         WHERE t.project_id = $1 AND t.id = $2 AND t.public AND p.deleted_at IS NULL)",
     )
     .bind(project_id)
     .bind(id)
     .fetch_one(pool)
-    .await.map_err(StoreError::from)
+    .await?;
+    Ok(public.then(|| ProjectId::vouched(project_id)))
 }
 
 /// Makes a trace public or private; its previous setting, `None` when there is no such trace.
 /// Run it in the transaction that records the change (the row stays locked until then).
-pub async fn set_public(conn: &mut sqlx::PgConnection, project_id: &str, id: &str, public: bool) -> Result<Option<bool>, StoreError> {
+pub async fn set_public(conn: &mut sqlx::PgConnection, project_id: &ProjectId, id: &str, public: bool) -> Result<Option<bool>, StoreError> {
     let before: Option<bool> = sqlx::query_scalar("SELECT public FROM traces WHERE project_id = $1 AND id = $2 FOR UPDATE")
         .bind(project_id)
         .bind(id)

@@ -3,6 +3,7 @@
 //! `traces_user_idx` index and the observations of their traces. (The accounts that sign in to
 //! Loupe are `accounts`.)
 
+use crate::scope::ProjectId;
 use super::StoreError;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -10,7 +11,7 @@ use sqlx::PgPool;
 use loupe_domain::trace_list::TraceUserRow;
 
 /// The most recently active users, `limit` of them after `offset`, and whether more follow.
-pub async fn page(pool: &PgPool, project_id: &str, limit: i64, offset: i64) -> Result<(Vec<TraceUserRow>, bool), StoreError> {
+pub async fn page(pool: &PgPool, project_id: &ProjectId, limit: i64, offset: i64) -> Result<(Vec<TraceUserRow>, bool), StoreError> {
     type Row = (String, i64, DateTime<Utc>, DateTime<Utc>, i64, f64);
     let rows: Vec<Row> = sqlx::query_as(
         "WITH u AS (
@@ -50,7 +51,7 @@ pub async fn page(pool: &PgPool, project_id: &str, limit: i64, offset: i64) -> R
 }
 
 /// One user's totals; `None` when no trace of the project names them.
-pub async fn summary(pool: &PgPool, project_id: &str, user_id: &str) -> Result<Option<TraceUserRow>, StoreError> {
+pub async fn summary(pool: &PgPool, project_id: &ProjectId, user_id: &str) -> Result<Option<TraceUserRow>, StoreError> {
     type Row = (i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>, i64, f64);
     let (traces, first_seen, last_seen, total_tokens, total_cost): Row = sqlx::query_as(
         "WITH t AS (SELECT id, timestamp FROM traces WHERE project_id = $1 AND user_id = $2)
@@ -74,7 +75,7 @@ pub async fn summary(pool: &PgPool, project_id: &str, user_id: &str) -> Result<O
 /// The sessions one user took part in, most recently active first (at most `limit`).
 pub async fn sessions_of_user(
     pool: &PgPool,
-    project_id: &str,
+    project_id: &ProjectId,
     user_id: &str,
     limit: i64,
 ) -> Result<Vec<loupe_domain::trace_list::TraceSessionRow>, StoreError> {

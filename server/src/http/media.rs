@@ -14,6 +14,7 @@ use axum::{Extension, Router};
 use loupe_app::auth::session::CurrentUser;
 use loupe_app::domain::Action;
 use loupe_app::error::AppError;
+use loupe_core::scope::ProjectId;
 use loupe_core::store;
 use sqlx::PgPool;
 
@@ -35,10 +36,10 @@ pub fn router<S>(state: MediaViewState) -> Router<S> {
 }
 
 async fn read(State(state): State<MediaViewState>, user: Option<Extension<CurrentUser>>, Path((project_id, media_id)): Path<(String, String)>) -> Response {
-    match allowed(&state.pool, user, &project_id, &media_id).await {
-        Ok(()) => {}
+    let project_id = match allowed(&state.pool, user, &project_id, &media_id).await {
+        Ok(project) => project,
         Err(e) => return error(e),
-    }
+    };
     let not_found = || error(AppError::NotFound(format!("media {media_id}")));
     let Some(files) = &state.media else { return not_found() };
     let media = match store::media::get(&state.pool, &project_id, &media_id).await {
@@ -53,16 +54,16 @@ async fn read(State(state): State<MediaViewState>, user: Option<Extension<Curren
 }
 
 /// A reader of the project, or media of one of its public traces.
-async fn allowed(pool: &PgPool, user: Option<Extension<CurrentUser>>, project_id: &str, media_id: &str) -> Result<(), AppError> {
+async fn allowed(pool: &PgPool, user: Option<Extension<CurrentUser>>, project_id: &str, media_id: &str) -> Result<ProjectId, AppError> {
     if let Some(Extension(user)) = &user {
         match loupe_app::auth::access::project(pool, user, project_id, Action::ReadProjectData).await {
-            Ok(_) => return Ok(()),
+            Ok(scope) => return Ok(scope.project_id),
             Err(AppError::NotFound(_) | AppError::Forbidden(_)) => {}
             Err(e) => return Err(e),
         }
     }
-    if store::media::used_by_public_trace(pool, project_id, media_id).await? {
-        return Ok(());
+    if let Some(project) = store::media::public_project(pool, project_id, media_id).await? {
+        return Ok(project);
     }
     Err(if user.is_some() { AppError::NotFound(format!("media {media_id}")) } else { AppError::SignInRequired })
 }

@@ -7,7 +7,7 @@
 //!    cross-site requests, so a forged form or fetch from another site gets a 403 before any
 //!    server function runs. (The `SameSite=Lax` cookie is the second line: it is not sent on
 //!    cross-site POSTs at all.)
-//! 2. **Session.** The `loupe_session` cookie is checked against `user_sessions`; a live session
+//! 2. **Session.** The `loupe_session` cookie is checked against `sign_in_sessions`; a live session
 //!    puts [`CurrentUser`] into the request's extensions, where server functions find it
 //!    (`loupe_app::auth::access`). A dead cookie is cleared.
 //! 3. **Pages need a session.** A page request without one is redirected to

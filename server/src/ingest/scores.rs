@@ -3,6 +3,7 @@
 //! body alone ([`parse`]), then against the project's score configs ([`apply_configs`], one query
 //! for the whole request).
 
+use loupe_core::scope::ProjectId;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -148,7 +149,7 @@ pub struct ConfigRule {
     pub categories: Vec<(String, f64)>,
 }
 
-pub async fn load_configs(pool: &PgPool, project_id: &str, ids: &[String]) -> Result<HashMap<String, ConfigRule>, StoreError> {
+pub async fn load_configs(pool: &PgPool, project_id: &ProjectId, ids: &[String]) -> Result<HashMap<String, ConfigRule>, StoreError> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -191,7 +192,7 @@ impl ConfigRejection {
 /// shared last step of `POST /scores` and the batch API's `score-create` events.
 pub async fn resolve_configs<K>(
     pool: &PgPool,
-    project_id: &str,
+    project_id: &ProjectId,
     drafts: Vec<(K, String, ScoreDraft)>,
 ) -> Result<Vec<(K, Result<ScoreRecord, ConfigRejection>)>, StoreError> {
     let ids: Vec<String> = drafts.iter().filter_map(|(_, _, d)| d.record.config_id.clone()).collect();

@@ -89,6 +89,8 @@ pub async fn fresh_database() -> PgPool {
 pub struct TestApi {
     pub pool: PgPool,
     pub project_id: String,
+    /// The same project as a store scope, for calling the store directly.
+    pub project: loupe_core::scope::ProjectId,
     pub public_key: String,
     pub secret_key: String,
 }
@@ -113,22 +115,37 @@ impl TestResponse {
 impl TestApi {
     /// Fresh database, project `proj-a` in org `org-of-proj-a`, key `pk-lf-a` / `sk-lf-a`.
     pub async fn new() -> TestApi {
-        let pool = fresh_database().await;
-        let api = TestApi { pool, project_id: String::new(), public_key: String::new(), secret_key: String::new() };
-        api.with_project("proj-a", "pk-lf-a", "sk-lf-a").await
+        TestApi::in_database(fresh_database().await, "proj-a", "pk-lf-a", "sk-lf-a").await
     }
 
     /// Another project (and key) in the same database, e.g. to prove isolation.
     pub async fn with_project(&self, project_id: &str, public_key: &str, secret_key: &str) -> TestApi {
-        let mut tx = self.pool.begin().await.unwrap();
+        TestApi::in_database(self.pool.clone(), project_id, public_key, secret_key).await
+    }
+
+    /// A project someone else created (the binary's headless init), reached through its key.
+    pub async fn existing(pool: PgPool, public_key: &str, secret_key: &str) -> TestApi {
+        let key = loupe_core::store::api_keys::find_by_public_key(&pool, public_key).await.unwrap().expect("the key exists");
+        TestApi {
+            pool,
+            project_id: key.project_id.to_string(),
+            project: key.project_id,
+            public_key: public_key.to_string(),
+            secret_key: secret_key.to_string(),
+        }
+    }
+
+    async fn in_database(pool: PgPool, project_id: &str, public_key: &str, secret_key: &str) -> TestApi {
+        let mut tx = pool.begin().await.unwrap();
         let org_id = format!("org-of-{project_id}");
         loupe_core::store::organizations::create_if_missing(&mut tx, &org_id, "Test org").await.unwrap();
-        loupe_core::store::projects::create_if_missing(&mut tx, &org_id, project_id, "Test project").await.unwrap();
-        loupe_core::store::api_keys::create_if_missing(&mut tx, project_id, public_key, secret_key, "test").await.unwrap();
+        let (_, project) = loupe_core::store::projects::create_if_missing(&mut tx, &org_id, project_id, "Test project").await.unwrap();
+        loupe_core::store::api_keys::create_if_missing(&mut tx, &project, public_key, secret_key, "test").await.unwrap();
         tx.commit().await.unwrap();
         TestApi {
-            pool: self.pool.clone(),
+            pool,
             project_id: project_id.to_string(),
+            project,
             public_key: public_key.to_string(),
             secret_key: secret_key.to_string(),
         }

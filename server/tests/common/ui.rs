@@ -79,7 +79,7 @@ impl<'a> Browser<'a> {
     /// `role` (`VIEWER`, `MEMBER`, `ADMIN`, `OWNER`).
     pub async fn member_of_proj_a(api: &'a TestApi, email: &str, password: &str, role: &str) -> Browser<'a> {
         let browser = Browser::sign_up(api, email, password).await;
-        sqlx::query("INSERT INTO organization_memberships (org_id, user_id, role) SELECT 'org-of-proj-a', id, $2 FROM users WHERE email = $1")
+        sqlx::query("INSERT INTO organization_memberships (org_id, user_id, role) SELECT 'org-of-proj-a', id, $2 FROM accounts WHERE email = $1")
             .bind(email)
             .bind(role)
             .execute(&api.pool)

@@ -57,14 +57,14 @@ pub struct Tenant {
 
 impl From<&ProjectKey> for Tenant {
     fn from(key: &ProjectKey) -> Self {
-        Tenant { project_id: key.project_id.clone(), public_key_only: None }
+        Tenant { project_id: key.project_id.to_string(), public_key_only: None }
     }
 }
 
 impl From<&ScoreAccess> for Tenant {
     fn from(access: &ScoreAccess) -> Self {
         Tenant {
-            project_id: access.key.project_id.clone(),
+            project_id: access.key.project_id.to_string(),
             public_key_only: (access.level == AccessLevel::Scores).then(|| access.key.api_key_id.clone()),
         }
     }
@@ -330,7 +330,7 @@ impl<'a> Admitted<'a> {
 
     /// Step 4: a database writer slot (503 when none frees up in time), the store, the release.
     /// What the database refused unit by unit is in `Stored::unstored` (see `ingest::store`).
-    pub async fn store(&self, state: &PublicState, project_id: &str, batch: ingest::model::IngestBatch) -> Result<ingest::Stored, ApiError> {
+    pub async fn store(&self, state: &PublicState, project_id: &loupe_core::scope::ProjectId, batch: ingest::model::IngestBatch) -> Result<ingest::Stored, ApiError> {
         let permit = match tokio::time::timeout(self.admission.policy.writer_wait, self.admission.writers.acquire()).await {
             Ok(Ok(permit)) => permit,
             _ => {

@@ -35,7 +35,7 @@ const MAX_CACHED: usize = 10_000;
 /// Which key authenticated the request and for which project.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProjectKey {
-    pub project_id: String,
+    pub project_id: loupe_core::scope::ProjectId,
     pub api_key_id: String,
     pub public_key: String,
 }
@@ -183,7 +183,7 @@ fn plausible_key(key: &str) -> bool {
 /// Longer than any key Loupe issues (or an operator would choose) by far.
 const MAX_KEY_BYTES: usize = 1024;
 
-type KeyRow = (String, String, String, Option<DateTime<Utc>>);
+type KeyRow = (String, loupe_core::scope::ProjectId, String, Option<DateTime<Utc>>);
 
 /// A failed key lookup is never the caller's fault: 503, so the SDK retries.
 fn lookup_failed(error: loupe_core::store::StoreError) -> ApiError {

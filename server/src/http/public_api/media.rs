@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine;
 use chrono::{DateTime, Utc};
+use loupe_core::scope::ProjectId;
 use loupe_core::store;
 use loupe_core::store::media::NewMedia;
 use serde::Deserialize;
@@ -41,13 +42,10 @@ fn base_url(state: &PublicState, headers: &HeaderMap) -> String {
     format!("http://{host}")
 }
 
-fn signed_url(store: &MediaStore, base: &str, access: Access, project_id: &str, media_id: &str) -> (String, i64) {
+fn signed_url(store: &MediaStore, base: &str, access: Access, project_id: &ProjectId, media_id: &str) -> (String, i64) {
     let (expires, signature) = store.sign(access, project_id, media_id);
-    let verb = match access {
-        Access::Upload => "upload",
-        Access::Download => "download",
-    };
-    let project: String = url::form_urlencoded::byte_serialize(project_id.as_bytes()).collect();
+    let verb = access.as_str();
+    let project: String = url::form_urlencoded::byte_serialize(project_id.as_str().as_bytes()).collect();
     (format!("{base}/api/public/media/{verb}/{project}/{media_id}?expires={expires}&signature={signature}"), expires)
 }
 
@@ -136,11 +134,11 @@ pub async fn upload(
 ) -> ApiResult<StatusCode> {
     let store = store_of(&state)?;
     let Signed { expires, signature } = signed(query)?;
-    if !store.verify(Access::Upload, &project_id, &media_id, expires, &signature) {
+    let Some(project_id) = store.verify(Access::Upload, &project_id, &media_id, expires, &signature) else {
         return Err(forbidden());
-    }
+    };
     let media = store::media::get(&state.pool, &project_id, &media_id).await?.ok_or_else(|| ApiError::not_found("media not found"))?;
-    let tenant = Tenant { project_id: project_id.clone(), public_key_only: None };
+    let tenant = Tenant { project_id: project_id.to_string(), public_key_only: None };
     let (_admitted, bytes) = state.admission.admit(tenant, body, Route::Media).await?;
     if bytes.len() as i64 > media.content_length {
         return Err(ApiError::payload_too_large(media.content_length as usize));
@@ -205,9 +203,9 @@ pub async fn download(
 ) -> ApiResult<Response> {
     let store = store_of(&state)?;
     let Signed { expires, signature } = signed(query)?;
-    if !store.verify(Access::Download, &project_id, &media_id, expires, &signature) {
+    let Some(project_id) = store.verify(Access::Download, &project_id, &media_id, expires, &signature) else {
         return Err(forbidden());
-    }
+    };
     let media = store::media::get(&state.pool, &project_id, &media_id)
         .await?
         .filter(|m| m.uploaded_at.is_some())

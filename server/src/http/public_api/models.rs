@@ -57,7 +57,7 @@ pub async fn create(State(state): State<PublicState>, ProjectAccess(key): Projec
     let bytes = read_limited(body, MAX_BODY_BYTES).await?;
     let request: Value = serde_json::from_slice(&bytes).map_err(|error| invalid(format!("the body is not valid JSON: {error}")))?;
     let id = uuid::Uuid::new_v4().to_string();
-    let model = new_model(&request, &key.project_id, &id).map_err(invalid)?;
+    let model = new_model(&request, key.project_id.as_str(), &id).map_err(invalid)?;
     let stored = store::insert(&state.pool, model).await.map_err(|error| match error {
         duplicate @ store::InsertError::Duplicate { .. } => invalid(duplicate.to_string()),
         store::InsertError::Database(error) => ApiError::from(error),

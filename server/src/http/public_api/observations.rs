@@ -8,6 +8,7 @@
 //! and `meta.cursor` absent on the last page. The cursor is an opaque keyset position
 //! `(start_time, id)`, so walking it returns every row exactly once.
 
+use loupe_core::scope::ProjectId;
 use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
@@ -66,7 +67,7 @@ pub async fn list_v1(
 
 /// Fills the matched model's unit prices (`inputPrice`, `outputPrice`, `totalPrice`) from the
 /// project's price book; the store knows only the model id.
-pub(super) async fn with_unit_prices(state: &PublicState, project_id: &str, views: &mut [ObservationView]) -> ApiResult<()> {
+pub(super) async fn with_unit_prices(state: &PublicState, project_id: &ProjectId, views: &mut [ObservationView]) -> ApiResult<()> {
     if views.iter().all(|v| v.model_id.is_none()) {
         return Ok(());
     }

@@ -8,6 +8,7 @@
 //! names work. Every change is written to the audit log (actor: the API key) in its transaction.
 //! The 404 body for a missing prompt is what drives the SDKs' `fallback`.
 
+use loupe_core::scope::ProjectId;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -143,14 +144,14 @@ async fn get_named(state: &PublicState, key: &ProjectKey, name: &str, params: &P
     let version = store::get(&mut conn, &key.project_id, &name, &selector)
         .await?
         .ok_or_else(|| ApiError::not_found(selector.not_found(&name)))?;
-    read_response(&mut conn, version, resolve).await.map(Json)
+    read_response(&mut conn, &key.project_id, version, resolve).await.map(Json)
 }
 
-async fn read_response(conn: &mut PgConnection, mut version: PromptVersion, resolve: bool) -> ApiResult<PromptResponse> {
+async fn read_response(conn: &mut PgConnection, project_id: &ProjectId, mut version: PromptVersion, resolve: bool) -> ApiResult<PromptResponse> {
     if !resolve {
         return Ok(response(version, None));
     }
-    let resolved = prompt_graph::resolve(conn, &version).await.map_err(write_error)?;
+    let resolved = prompt_graph::resolve(conn, project_id, &version).await.map_err(write_error)?;
     version.prompt = resolved.prompt;
     Ok(response(version, resolved.graph))
 }
@@ -326,7 +327,7 @@ pub async fn get_v1(ProjectAccess(key): ProjectAccess, State(state): State<Publi
     let version = store::get(&mut conn, &key.project_id, &name, &selector)
         .await?
         .ok_or_else(|| ApiError::not_found(selector.not_found(&name)))?;
-    read_response(&mut conn, version, true).await.map(Json)
+    read_response(&mut conn, &key.project_id, version, true).await.map(Json)
 }
 
 /// v1 `POST /prompts`: as v2, with `isActive: true` meaning the `production` label.

@@ -9,6 +9,7 @@
 //!   `annotation`). Like Langfuse's, its query schema is strict: unknown parameters are a 400.
 //! * `DELETE /scores/{id}`: synchronous, 404 when the project has no such score.
 
+use loupe_core::scope::ProjectId;
 use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
@@ -63,7 +64,7 @@ fn filter(params: &Params, v2: bool) -> ApiResult<ScoreFilter> {
 
 async fn list(
     state: &PublicState,
-    project_id: &str,
+    project_id: &ProjectId,
     scope: ScoreScope,
     filter: &ScoreFilter,
     params: &Params,

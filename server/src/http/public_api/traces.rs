@@ -7,6 +7,7 @@
 //! not even read, without `metrics` latency and cost are -1, without `observations`/`scores`
 //! those lists are empty. Deletion is synchronous and transactional, so a 200 means it is gone.
 
+use loupe_core::scope::ProjectId;
 use std::collections::HashMap;
 
 use axum::body::Body;
@@ -105,7 +106,7 @@ pub async fn list(
     let order = parse_order(params.raw("orderBy")?)?;
     let fields = Fields::parse(&params)?;
     let pool = &state.pool;
-    let project_id = key.project_id.as_str();
+    let project_id = &key.project_id;
     let (traces, total) = tokio::try_join!(
         store::traces::list(pool, project_id, &filter, order, page.window(), fields.io),
         store::traces::count(pool, project_id, &filter),
@@ -145,7 +146,7 @@ pub async fn get(
 ) -> ApiResult<Json<TraceWithFullDetails>> {
     let fields = Fields::parse(&params)?;
     let pool = &state.pool;
-    let project_id = key.project_id.as_str();
+    let project_id = &key.project_id;
     let mut trace = store::traces::get(pool, project_id, &id).await?.ok_or_else(|| trace_not_found(&id))?;
     if !fields.io {
         trace.input = None;
@@ -238,10 +239,10 @@ pub async fn delete_many(
 
 /// Tells open views (live updates) that these traces changed. After the deletion's commit, so
 /// never before it is durable; a failure only costs the live update, not the deletion.
-async fn announce_deleted(state: &PublicState, project_id: &str, trace_ids: impl Iterator<Item = String>) {
+async fn announce_deleted(state: &PublicState, project_id: &ProjectId, trace_ids: impl Iterator<Item = String>) {
     let trace_ids = trace_ids.collect();
     if let Err(error) = crate::live::notice::send(&state.pool, project_id, &trace_ids).await {
-        tracing::warn!(%error, project_id, "could not announce deleted traces to live views");
+        tracing::warn!(%error, %project_id, "could not announce deleted traces to live views");
     }
 }
 

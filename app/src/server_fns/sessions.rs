@@ -1,0 +1,39 @@
+//! Trace sessions (`sessionId` of traces): the Sessions page's reads.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::server_fns::users::PAGE_SIZE;
+
+/// The project's sessions, most recently active first.
+#[server(prefix = "/api/ui", endpoint = "list_sessions")]
+pub async fn list_sessions(project_id: String, #[server(default)] page: i64) -> Result<crate::domain::trace_list::TraceSessionPage, AppError> {
+    use crate::server_fns::support::{respond, state};
+    respond(async {
+        let state = state()?;
+        let user = crate::auth::access::signed_in()?;
+        let project_id = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?.project_id;
+        crate::server_fns::users::check_page(page)?;
+        let (rows, more) =
+            crate::store::sessions::activity_page(&state.pool, &project_id, PAGE_SIZE, page * PAGE_SIZE).await?;
+        Ok(crate::domain::trace_list::TraceSessionPage { rows, next_page: more.then_some(page + 1) })
+    }
+    .await)
+}
+
+/// A session's traces, oldest first, with their input and output: the conversation.
+#[server(prefix = "/api/ui", endpoint = "get_session")]
+pub async fn get_session(project_id: String, session_id: String) -> Result<Vec<crate::domain::trace_views::Trace>, AppError> {
+    use crate::server_fns::support::{respond, state};
+    respond(async {
+        let state = state()?;
+        let user = crate::auth::access::signed_in()?;
+        let project_id = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?.project_id;
+        let traces = crate::store::traces::for_session(&state.pool, &project_id, &session_id).await?;
+        if traces.is_empty() {
+            return Err(AppError::NotFound(format!("session {session_id}")));
+        }
+        Ok(traces)
+    }
+    .await)
+}

@@ -1,0 +1,56 @@
+//! The application's end users (`userId` of traces): the Users page's reads.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+pub const PAGE_SIZE: i64 = 50;
+
+/// Offset pages (users, sessions) are for browsing recent activity; deep paging is the traces
+/// list's cursor's job.
+#[cfg(feature = "ssr")]
+pub(crate) fn check_page(page: i64) -> Result<(), AppError> {
+    if (0..=100_000).contains(&page) { Ok(()) } else { Err(AppError::invalid("page", "Pages start at 0.")) }
+}
+
+/// The application's end users (`userId` of traces), most recently active first.
+#[server(prefix = "/api/ui", endpoint = "list_users")]
+pub async fn list_users(project_id: String, #[server(default)] page: i64) -> Result<crate::domain::trace_list::TraceUserPage, AppError> {
+    use crate::server_fns::support::{respond, state};
+    respond(async {
+        let state = state()?;
+        let user = crate::auth::access::signed_in()?;
+        let project_id = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?.project_id;
+        check_page(page)?;
+        let (rows, more) = crate::store::users::page(&state.pool, &project_id, PAGE_SIZE, page * PAGE_SIZE).await?;
+        Ok(crate::domain::trace_list::TraceUserPage { rows, next_page: more.then_some(page + 1) })
+    }
+    .await)
+}
+
+/// One end user: their totals, sessions and latest traces.
+#[server(prefix = "/api/ui", endpoint = "get_user")]
+pub async fn get_user(project_id: String, user_id: String) -> Result<crate::domain::trace_list::TraceUserDetail, AppError> {
+    use crate::server_fns::support::{respond, state};
+    respond(async {
+        let state = state()?;
+        let user = crate::auth::access::signed_in()?;
+        let project_id = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?.project_id;
+        let summary = crate::store::users::summary(&state.pool, &project_id, &user_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("user {user_id}")))?;
+        let sessions = crate::store::users::sessions_of_user(&state.pool, &project_id, &user_id, 20).await?;
+        let filter = crate::store::traces::TraceFilter { user_id: Some(user_id.clone()), ..Default::default() };
+        let recent_traces = crate::store::traces::list(
+            &state.pool,
+            &project_id,
+            &filter,
+            crate::store::traces::TraceOrder::default(),
+            crate::store::query::Page { limit: 20, offset: 0 },
+            false,
+        )
+        .await?;
+        Ok(crate::domain::trace_list::TraceUserDetail { user: summary, sessions, recent_traces })
+    }
+    .await)
+}
