@@ -1,4 +1,4 @@
-"""Python SDK 2.x prompt management against Loupe (LANGFUSE_COMPAT.md §5).
+"""Python SDK 2.x prompt management against Loupe (docs/COMPATIBILITY.md §5).
 
 The seed workflow (create, get by label / version / latest, compile, config, fallback), a label
 move with update_prompt, a chat prompt (2.x has no placeholders: its chat model needs a role and

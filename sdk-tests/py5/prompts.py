@@ -1,4 +1,4 @@
-"""Python SDK 5.x prompt management against Loupe (LANGFUSE_COMPAT.md §5).
+"""Python SDK 5.x prompt management against Loupe (docs/COMPATIBILITY.md §5).
 
 The issue's seed workflow as written (create_prompt with a Chinese template, labels and config;
 get_prompt by label, by version and `latest`; compile; config; a fallback for a missing prompt),

@@ -208,7 +208,7 @@ mod tests {
 
     #[test]
     fn ids_are_what_the_sdks_compute() {
-        // LANGFUSE_COMPAT §7.5, captured from Python 5.x: sha256Hash UVjM3rk6U5f+FNcL7eVtgEq3ais8zarqQlBskT4Cu6o=.
+        // COMPATIBILITY.md §7.5, captured from Python 5.x: sha256Hash UVjM3rk6U5f+FNcL7eVtgEq3ais8zarqQlBskT4Cu6o=.
         let hash = base64::engine::general_purpose::STANDARD.decode("UVjM3rk6U5f+FNcL7eVtgEq3ais8zarqQlBskT4Cu6o=").unwrap();
         assert_eq!(media_id(&hash), "UVjM3rk6U5f-FNcL7eVtgE");
     }

@@ -52,7 +52,7 @@ async fn count(api: &TestApi, table: &str) -> i64 {
 
 #[tokio::test]
 async fn python_2x_decorator_batch_is_stored_and_merged() {
-    // The captured Python 2.60.10 batch of LANGFUSE_COMPAT.md §10.4, trimmed.
+    // The captured Python 2.60.10 batch of docs/COMPATIBILITY.md §10.4, trimmed.
     let api = TestApi::new().await;
     let t = "21e51acf-a237-454d-9047-b63cd14d0720";
     let response = ingest(
@@ -232,7 +232,7 @@ async fn scores_endpoint_accepts_objects_and_python_5_arrays() {
     let id = response.json()["id"].as_str().unwrap().to_string();
     assert!(!id.is_empty());
 
-    // The Python 5.x shape (LANGFUSE_COMPAT.md §6.1).
+    // The Python 5.x shape (docs/COMPATIBILITY.md §6.1).
     let batch = json!([
         {"id": "633a0cc943f22abd", "traceId": "473af3938bc967232a9dd883ba86df77", "name": "accuracy", "value": 0.9,
          "comment": "numeric", "timestamp": "2026-11-26T17:37:17.009702Z", "metadata": {"m": 1}},
@@ -337,7 +337,7 @@ async fn usage_sent_in_a_later_request_is_priced_with_the_stored_model() {
     let api = TestApi::new().await;
     ingest(&api, vec![event("a", "generation-create", "2026-01-01T00:00:00Z", json!({"id": "g", "traceId": "t", "model": "gpt-4o-mini"}))]).await;
     assert_eq!(observation_row(&api, "g").await["total_cost"], Value::Null, "no usage yet, no cost");
-    // The OpenAI usage object of LANGFUSE_COMPAT.md §3.6's worked example.
+    // The OpenAI usage object of docs/COMPATIBILITY.md §3.6's worked example.
     ingest(&api, vec![event("b", "generation-update", "2026-01-01T00:00:01Z", json!({"id": "g", "traceId": "t",
         "usageDetails": {"prompt_tokens": 12, "completion_tokens": 7, "total_tokens": 19,
             "prompt_tokens_details": {"cached_tokens": 2, "audio_tokens": 0},

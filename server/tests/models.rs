@@ -1,4 +1,4 @@
-//! The models API (LANGFUSE_COMPAT.md §7.3) and project model prices on Postgres: create, list,
+//! The models API (docs/COMPATIBILITY.md §7.3) and project model prices on Postgres: create, list,
 //! get and delete; validation messages; project isolation; a project model overriding a
 //! built-in one in `ProjectPrices::price` once the cache entry is invalidated.
 

@@ -43,7 +43,7 @@ async fn trace(api: &TestApi, id: &str) -> Value {
         .unwrap()
 }
 
-/// The JS SDK 5.11.1 body of LANGFUSE_COMPAT.md §10.6, with a root span added.
+/// The JS SDK 5.11.1 body of docs/COMPATIBILITY.md §10.6, with a root span added.
 fn js_export() -> Value {
     json!({"resourceSpans": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "unknown_service:node"}}]},
       "scopeSpans": [{"scope": {"name": "langfuse-sdk", "version": "5.11.1"}, "spans": [

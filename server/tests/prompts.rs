@@ -1,4 +1,4 @@
-//! Prompt management (LANGFUSE_COMPAT.md §5) on a real Postgres: versions, labels, tags, chat
+//! Prompt management (docs/COMPATIBILITY.md §5) on a real Postgres: versions, labels, tags, chat
 //! prompts, composability, the list, deletion, bad input (nothing partially saved), linking of
 //! generations, per-version metrics, the audit log, concurrency, and the UI's server functions
 //! (protected labels, roles).

@@ -1,4 +1,4 @@
-//! API-key authentication of `/api/public/*` (LANGFUSE_COMPAT.md §1).
+//! API-key authentication of `/api/public/*` (docs/COMPATIBILITY.md §1).
 
 mod common;
 

@@ -1,5 +1,5 @@
 //! The public read API, trace and score deletion, score configs and the OpenAPI document
-//! (LANGFUSE_COMPAT.md §2, §6, §7.1, §7.7), driven through the router against a real Postgres.
+//! (docs/COMPATIBILITY.md §2, §6, §7.1, §7.7), driven through the router against a real Postgres.
 //! Rows are seeded with plain SQL so these tests do not depend on the ingestion path.
 
 mod common;

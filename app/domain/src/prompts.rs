@@ -1,4 +1,4 @@
-//! Prompts (LANGFUSE_COMPAT.md §5): versions of a named text or chat prompt, their labels, the
+//! Prompts (docs/COMPATIBILITY.md §5): versions of a named text or chat prompt, their labels, the
 //! rules a new version must satisfy, the variables and placeholders in it, and the composability
 //! tags (`@@@langfusePrompt:name=…|label=…@@@`) it references. The one definition used by the
 //! public API, the server functions and the browser's editor, so the editor flags exactly what the

@@ -100,7 +100,7 @@ pub struct ScoreConfigShape<'a> {
     pub categories: Option<&'a [ConfigCategory]>,
 }
 
-/// Checks a config against Langfuse's rules (LANGFUSE_COMPAT.md §6.4); the error names the field
+/// Checks a config against Langfuse's rules (docs/COMPATIBILITY.md §6.4); the error names the field
 /// and what is wrong with it.
 pub fn validate_score_config(config: &ScoreConfigShape<'_>) -> Result<(), String> {
     validate_config_name(config.name)?;

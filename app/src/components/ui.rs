@@ -52,16 +52,17 @@ pub fn TableHead(columns: &'static [&'static str]) -> impl IntoView {
     }
 }
 
-/// The `?page=N` of the URL (0 when absent or not a number), for offset-paged lists.
 /// A route parameter as a memo (`""` when absent). The rule every route follows: its component
 /// reads its parameters with this and creates its server resources from them at the top, outside
 /// `InProject`'s Transition, handing them down (ARCHITECTURE.md, invariants) — a resource first
-/// created inside a streamed chunk sometimes failed to hydrate.
+/// created inside a streamed chunk sometimes failed to hydrate. A resource only some roles may
+/// load is made with `pages::project::permitted_resource`.
 pub fn route_param(name: &'static str) -> Memo<String> {
     let params = leptos_router::hooks::use_params_map();
     Memo::new(move |_| params.with(|p| p.get(name).unwrap_or_default()))
 }
 
+/// The `?page=N` of the URL (0 when absent or not a number), for offset-paged lists.
 pub fn page_number() -> Memo<i64> {
     let query = leptos_router::hooks::use_query_map();
     Memo::new(move |_| query.with(|q| q.get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(0)))

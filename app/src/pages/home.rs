@@ -298,15 +298,23 @@ fn InstanceStatus() -> impl IntoView {
     let refresh = RwSignal::new(0u32);
     let status = Resource::new(move || refresh.get(), |_| get_system_status());
     // True while a re-check is in flight: the old values stay visible, the button says so.
-    let checking = RwSignal::new(false);
-    // `try_get`: a client that leaves while the page streams disposes the signal before the last
-    // render effects run; `get` would then panic the server's render thread.
-    let is_checking = move || checking.try_get().unwrap_or(false);
-    // Likewise the Transition's own writes: it reports "pending" from effects that can run after
-    // the page (and the signal) went away, where `set` panicked the render thread.
-    let set_checking = SignalSetter::map(move |pending| {
-        checking.try_set(pending);
+    //
+    // Reference-counted, not arena-stored, for two reasons found on the server. The Transition
+    // reports "pending" from effects that can run after the page went away, when an arena
+    // signal is disposed and `set` panicked the render thread. And a mapped `SignalSetter` is
+    // itself called under the reactive arena's read lock: writing an arena signal from it takes
+    // that lock again, and when another request's owner was being dropped (a writer waiting) the
+    // two threads deadlocked and the whole server stopped answering. An `ArcRwSignal` touches
+    // no arena.
+    let checking = ArcRwSignal::new(false);
+    // `try_get`: a client that leaves while the page streams disposes the derived signal before
+    // the last render effects run; `get` would then panic the server's render thread.
+    let checking_now = Signal::derive({
+        let checking = checking.clone();
+        move || checking.get()
     });
+    let is_checking = move || checking_now.try_get().unwrap_or(false);
+    let set_checking = SignalSetter::map(move |pending| checking.set(pending));
     view! {
         <section class="mt-8 rounded-lg border border-zinc-200 dark:border-zinc-800" aria-labelledby="status-heading">
                 <div class="flex items-center justify-between border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">

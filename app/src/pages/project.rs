@@ -6,7 +6,9 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::session::use_session;
-use crate::components::ui::Skeleton;
+use crate::components::ui::{route_param, Skeleton};
+use crate::domain::Action;
+use crate::error::AppError;
 use crate::domain::account::{OrganizationRef, ProjectRef};
 use crate::pages::coming_soon::ComingSoon;
 use crate::pages::organization::NoAccess;
@@ -36,6 +38,35 @@ where
             })}
         </Transition>
     }
+}
+
+/// A route's resource that only some roles may load, made at the top of the route like every
+/// resource (`components::ui::route_param`). It waits for the session and, when the person's role
+/// in the route's project does not allow `action`, answers `Ok(None)` without asking the server:
+/// a refused server function during server rendering would set the whole page's HTTP status.
+pub fn permitted_resource<S, T, Fut>(
+    action: Action,
+    source: impl Fn() -> S + Send + Sync + 'static,
+    fetch: impl Fn(OrganizationRef, ProjectRef, S) -> Fut + Send + Sync + Clone + 'static,
+) -> Resource<Result<Option<T>, AppError>>
+where
+    S: PartialEq + Clone + Send + Sync + 'static,
+    T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<T, AppError>> + Send + 'static,
+{
+    let project_id = route_param("project_id");
+    let session = use_session();
+    Resource::new(move || (project_id.get(), source()), move |(project_id, source)| {
+        let fetch = fetch.clone();
+        async move {
+            let info = session.info.await?;
+            let found = info.as_ref().and_then(|i| i.project(&project_id)).map(|(o, p)| (o.clone(), p.clone()));
+            match found {
+                Some((org, project)) if project.can(action) => fetch(org, project, source).await.map(Some),
+                _ => Ok(None),
+            }
+        }
+    })
 }
 
 /// A section of a project.

@@ -14,18 +14,41 @@ use crate::components::ui::*;
 use crate::domain::account::{OrganizationRef, ProjectRef};
 use crate::domain::{Action, Role};
 use crate::pages::organization::confirm;
-use crate::pages::project::InProject;
+use crate::error::AppError;
+use crate::pages::project::{permitted_resource, InProject};
 
+type KeysResource = Resource<Result<Option<Vec<crate::domain::account::ApiKeyView>>, AppError>>;
+type MembersResource = Resource<Result<Option<Vec<crate::domain::account::MemberView>>, AppError>>;
+
+/// The route: its actions and resources are made here, outside `InProject`'s Transition
+/// (`components::ui::route_param`); the keys are loaded only for roles that manage them.
 #[component]
 pub fn ProjectSettingsPage() -> impl IntoView {
+    let create = ServerAction::<CreateApiKey>::new();
+    let revoke = ServerAction::<RevokeApiKey>::new();
+    let set_role = ServerAction::<SetProjectRole>::new();
+    let keys = permitted_resource(
+        Action::ManageApiKeys,
+        move || (create.version().get(), revoke.version().get()),
+        |_, project, _| list_api_keys(project.id),
+    );
+    let members = permitted_resource(Action::ReadProjectData, move || set_role.version().get(), |org, _, _| list_members(org.id));
     view! {
         <Title text="Project settings" />
-        <InProject children=|org, project| view! { <Settings org project /> } />
+        <InProject children=move |org, project| view! { <Settings org project create revoke keys set_role members /> } />
     }
 }
 
 #[component]
-fn Settings(org: OrganizationRef, project: ProjectRef) -> impl IntoView {
+fn Settings(
+    org: OrganizationRef,
+    project: ProjectRef,
+    create: ServerAction<CreateApiKey>,
+    revoke: ServerAction<RevokeApiKey>,
+    keys: KeysResource,
+    set_role: ServerAction<SetProjectRole>,
+    members: MembersResource,
+) -> impl IntoView {
     let query = use_query_map();
     let created = query.with_untracked(|q| q.get("created").is_some());
     let role = project.role;
@@ -38,8 +61,8 @@ fn Settings(org: OrganizationRef, project: ProjectRef) -> impl IntoView {
                 </p>
             })}
             <General project=project.clone() />
-            <ApiKeys project=project.clone() />
-            <ProjectMembers org=org.clone() project=project.clone() />
+            <ApiKeys project=project.clone() create revoke keys />
+            <ProjectMembers org=org.clone() project=project.clone() set_role members />
             {role.can(Action::ManageProjectSettings).then(|| view! { <DangerZone project=project.clone() /> })}
         </div>
     }
@@ -76,7 +99,7 @@ fn General(project: ProjectRef) -> impl IntoView {
 }
 
 #[component]
-fn ApiKeys(project: ProjectRef) -> impl IntoView {
+fn ApiKeys(project: ProjectRef, create: ServerAction<CreateApiKey>, revoke: ServerAction<RevokeApiKey>, keys: KeysResource) -> impl IntoView {
     if !project.can(Action::ManageApiKeys) {
         return view! {
             <section class=format!("{CARD} px-4 py-4") data-testid="api-keys">
@@ -89,12 +112,6 @@ fn ApiKeys(project: ProjectRef) -> impl IntoView {
         .into_any();
     }
     let project_id = project.id.clone();
-    let create = ServerAction::<CreateApiKey>::new();
-    let revoke = ServerAction::<RevokeApiKey>::new();
-    let keys = Resource::new(move || (create.version().get(), revoke.version().get()), {
-        let project_id = project_id.clone();
-        move |_| list_api_keys(project_id.clone())
-    });
     // The created key is shown until dismissed; its secret never comes back from the server.
     let shown = RwSignal::new(None);
     Effect::new(move |_| {
@@ -155,7 +172,7 @@ fn ApiKeys(project: ProjectRef) -> impl IntoView {
             <Transition fallback=|| view! { <Skeleton /> }>
                 {move || { let project_id = project_id.clone(); Suspend::new(async move {
                     let list = match keys.await {
-                        Ok(list) => list,
+                        Ok(list) => list.unwrap_or_default(),
                         Err(error) => return view! { <LoadError error /> }.into_any(),
                     };
                     if list.is_empty() {
@@ -197,12 +214,7 @@ fn ApiKeys(project: ProjectRef) -> impl IntoView {
 }
 
 #[component]
-fn ProjectMembers(org: OrganizationRef, project: ProjectRef) -> impl IntoView {
-    let set_role = ServerAction::<SetProjectRole>::new();
-    let members = Resource::new(move || set_role.version().get(), {
-        let org_id = org.id.clone();
-        move |_| list_members(org_id.clone())
-    });
+fn ProjectMembers(org: OrganizationRef, project: ProjectRef, set_role: ServerAction<SetProjectRole>, members: MembersResource) -> impl IntoView {
     let my_org_role = org.role;
     let can_manage = my_org_role.can(Action::ManageMembers);
     let project_id = project.id.clone();
@@ -219,7 +231,7 @@ fn ProjectMembers(org: OrganizationRef, project: ProjectRef) -> impl IntoView {
             <Transition fallback=|| view! { <Skeleton /> }>
                 {move || { let project_id = project_id.clone(); Suspend::new(async move {
                     let members = match members.await {
-                        Ok(m) => m,
+                        Ok(m) => m.unwrap_or_default(),
                         Err(error) => return view! { <LoadError error /> }.into_any(),
                     };
                     view! {

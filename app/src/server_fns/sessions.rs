@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
 use crate::server_fns::users::PAGE_SIZE;
 
 /// The project's sessions, most recently active first.

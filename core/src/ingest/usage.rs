@@ -1,4 +1,4 @@
-//! Usage normalization, one place for every ingestion path (LANGFUSE_COMPAT.md §3.6 and §4.6).
+//! Usage normalization, one place for every ingestion path (docs/COMPATIBILITY.md §3.6 and §4.6).
 //!
 //! SDKs report token counts in half a dozen shapes: the batch API's legacy `usage` object, raw
 //! OpenAI Chat Completions or Responses usage objects (the Python OpenAI integration forwards
@@ -330,7 +330,7 @@ mod tests {
 
     #[test]
     fn openai_chat_completions_usage_is_split_into_details_worked_example() {
-        // LANGFUSE_COMPAT.md §3.6, verbatim.
+        // docs/COMPATIBILITY.md §3.6, verbatim.
         let details = json!({
             "prompt_tokens": 12, "completion_tokens": 7, "total_tokens": 19,
             "prompt_tokens_details": {"cached_tokens": 2, "audio_tokens": 0},

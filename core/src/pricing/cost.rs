@@ -1,4 +1,4 @@
-//! Cost of one observation (Langfuse's `calculateUsageCosts`, LANGFUSE_COMPAT.md §8.3).
+//! Cost of one observation (Langfuse's `calculateUsageCosts`, docs/COMPATIBILITY.md §8.3).
 //!
 //! - Provided costs are authoritative: nothing is computed. The total is the provided `total`,
 //!   else `input + output` when those are the only provided entries; it is added to the details.
@@ -83,7 +83,7 @@ mod tests {
 
     #[test]
     fn gpt_4o_mini_worked_example() {
-        // LANGFUSE_COMPAT.md §8.3: default tier of gpt-4o-mini.
+        // docs/COMPATIBILITY.md §8.3: default tier of gpt-4o-mini.
         let prices = map(
             json!({"input": 1.5e-07, "output": 6e-07, "input_cached_tokens": 7.5e-08, "input_cache_read": 7.5e-08, "cache_read_input_tokens": 7.5e-08}),
         );

@@ -94,7 +94,7 @@ impl ModelDefinition {
         self.pricing_tiers.iter().find(|tier| tier.is_default)
     }
 
-    /// The Model JSON of the public API (LANGFUSE_COMPAT.md §7.3). The flat `inputPrice`,
+    /// The Model JSON of the public API (docs/COMPATIBILITY.md §7.3). The flat `inputPrice`,
     /// `outputPrice`, `totalPrice` and `prices` are read from the default tier, as Langfuse does
     /// for backward compatibility.
     pub fn to_api_json(&self) -> Value {

@@ -1,4 +1,4 @@
-//! Which model definition prices an observation (Langfuse's `findModel`, LANGFUSE_COMPAT.md
+//! Which model definition prices an observation (Langfuse's `findModel`, docs/COMPATIBILITY.md
 //! §8.2): the observation's `model` string is tested against every definition's
 //! `matchPattern`, project definitions before built-in ones, so a project can override any
 //! built-in price by defining a model whose pattern covers the same names.
@@ -58,7 +58,7 @@ mod tests {
 
     #[test]
     fn built_in_examples_of_the_spec() {
-        // LANGFUSE_COMPAT.md §8.2, verified there with Python `re`.
+        // docs/COMPATIBILITY.md §8.2, verified there with Python `re`.
         assert_eq!(builtin_name("gpt-4o-mini-2024-07-18"), Some("gpt-4o-mini-2024-07-18"));
         assert_eq!(builtin_name("openai/gpt-4o"), Some("gpt-4o"));
         assert_eq!(builtin_name("GPT-4O"), Some("gpt-4o"));

@@ -1,4 +1,4 @@
-//! Model prices and cost calculation (LANGFUSE_COMPAT.md §8): Langfuse's default price table
+//! Model prices and cost calculation (docs/COMPATIBILITY.md §8): Langfuse's default price table
 //! built in, project models overriding it, pricing tiers with conditions, provided costs
 //! winning, and tokenizer counts for generations that report no usage.
 //!

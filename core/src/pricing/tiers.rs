@@ -1,5 +1,5 @@
 //! Which pricing tier of a model applies to one observation (Langfuse's `matchPricingTier`,
-//! LANGFUSE_COMPAT.md §8.3 step 2): the first non-default tier, by ascending priority, all of
+//! docs/COMPATIBILITY.md §8.3 step 2): the first non-default tier, by ascending priority, all of
 //! whose conditions hold; else the default tier.
 //!
 //! - A usage condition sums the usage types whose name matches its pattern (search semantics,

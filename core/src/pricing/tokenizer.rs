@@ -1,5 +1,5 @@
 //! Token counts for generations that report no usage, so they still get a cost (Langfuse's
-//! `tokenCount`, LANGFUSE_COMPAT.md §3.6 step 5).
+//! `tokenCount`, docs/COMPATIBILITY.md §3.6 step 5).
 //!
 //! - `openai`: tiktoken (`tiktoken-rs`), the encoding chosen from
 //!   `tokenizerConfig.tokenizerModel` (`gpt-4o` → o200k_base, `gpt-4` → cl100k_base, ...; an

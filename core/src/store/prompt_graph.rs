@@ -1,4 +1,4 @@
-//! Prompt composability (LANGFUSE_COMPAT.md §5.3): a prompt's `@@@langfusePrompt:…@@@` tags
+//! Prompt composability (docs/COMPATIBILITY.md §5.3): a prompt's `@@@langfusePrompt:…@@@` tags
 //! replaced by the (recursively resolved) text of the versions they name.
 //!
 //! The rules, checked when a version is created and again on every resolving read (labels move

@@ -1,4 +1,4 @@
-//! The batch API's events (`POST /api/public/ingestion`, LANGFUSE_COMPAT.md §3): each event is
+//! The batch API's events (`POST /api/public/ingestion`, docs/COMPATIBILITY.md §3): each event is
 //! validated on its own, so one bad event gets its own error in the 207 response while the good
 //! events beside it are stored. Events are applied in Langfuse's order: by envelope timestamp,
 //! creates before updates, and all update events after the other events of the batch.

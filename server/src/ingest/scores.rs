@@ -1,4 +1,4 @@
-//! Score validation (LANGFUSE_COMPAT.md §3.4 ScoreBody, §6.1, §6.2), shared by `POST
+//! Score validation (docs/COMPATIBILITY.md §3.4 ScoreBody, §6.1, §6.2), shared by `POST
 //! /api/public/scores` and the batch API's `score-create` events. Checking is in two steps: the
 //! body alone ([`parse`]), then against the project's score configs ([`apply_configs`], one query
 //! for the whole request).

@@ -1,4 +1,4 @@
-//! API-key authentication for `/api/public/*` (LANGFUSE_COMPAT.md §1).
+//! API-key authentication for `/api/public/*` (docs/COMPATIBILITY.md §1).
 //!
 //! `Authorization: Basic base64(publicKey:secretKey)` gives full project access;
 //! `Authorization: Bearer <publicKey>` gives the `scores` level, accepted only where a route asks

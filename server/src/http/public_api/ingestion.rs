@@ -1,4 +1,4 @@
-//! `POST /api/public/ingestion` (LANGFUSE_COMPAT.md §3): the batch API of Python SDK 2.x (all
+//! `POST /api/public/ingestion` (docs/COMPATIBILITY.md §3): the batch API of Python SDK 2.x (all
 //! tracing) and of later SDKs (scores). Always 207 once the batch parses, with one entry per
 //! event in `successes` or `errors`; invalid events never keep the valid ones from being stored.
 

@@ -1,4 +1,4 @@
-//! Media attachments (LANGFUSE_COMPAT.md §7.5), as the SDKs upload them: `POST /media` with the
+//! Media attachments (docs/COMPATIBILITY.md §7.5), as the SDKs upload them: `POST /media` with the
 //! trace field, content type, length and SHA-256 → `{mediaId, uploadUrl}` (`uploadUrl: null` when
 //! the bytes are already here); an HTTP `PUT` of the bytes to that URL; `PATCH /media/{id}` with
 //! the upload's outcome; `GET /media/{id}` → a download URL. Upload and download URLs are this

@@ -1,4 +1,4 @@
-//! The Langfuse-compatible public API (`/api/public/*`, LANGFUSE_COMPAT.md). Errors are JSON
+//! The Langfuse-compatible public API (`/api/public/*`, docs/COMPATIBILITY.md). Errors are JSON
 //! `{ "message": ..., "error": ... }` with the statuses the SDKs understand. One module per
 //! resource; authentication in `auth`, backpressure in `admission`.
 

@@ -1,4 +1,4 @@
-//! `/api/public/models` (LANGFUSE_COMPAT.md §7.3): a project's own model definitions (prices,
+//! `/api/public/models` (docs/COMPATIBILITY.md §7.3): a project's own model definitions (prices,
 //! match pattern, tokenizer) next to Langfuse's built-in ones.
 //!
 //! - `GET /models?page&limit` lists the project's models, then the built-in ones

@@ -1,4 +1,4 @@
-//! Observation reads (LANGFUSE_COMPAT.md §7.1): the v1 list and single observation
+//! Observation reads (docs/COMPATIBILITY.md §7.1): the v1 list and single observation
 //! (`ObservationsView`, page pagination) and the v2 list (cursor pagination, field groups),
 //! which Python SDK 5 uses instead of the trace endpoints.
 //!

@@ -1,4 +1,4 @@
-//! `POST /api/public/otel/v1/traces` (LANGFUSE_COMPAT.md §4.1): OTLP over HTTP, protobuf or
+//! `POST /api/public/otel/v1/traces` (docs/COMPATIBILITY.md §4.1): OTLP over HTTP, protobuf or
 //! JSON, optionally gzip. Decoding and mapping run on the blocking pool (CPU work); the batch is
 //! committed before the 200, so the exporter's retry covers anything not acknowledged.
 

@@ -1,4 +1,4 @@
-//! Prompts (LANGFUSE_COMPAT.md §5): `GET/POST /v2/prompts`, `GET/DELETE /v2/prompts/{name}`,
+//! Prompts (docs/COMPATIBILITY.md §5): `GET/POST /v2/prompts`, `GET/DELETE /v2/prompts/{name}`,
 //! `PATCH /v2/prompts/{name}/versions/{version}`, and the v1 routes older SDKs use
 //! (`GET/POST /prompts`).
 //!

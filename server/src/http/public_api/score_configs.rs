@@ -1,4 +1,4 @@
-//! Score configs (LANGFUSE_COMPAT.md §6.4): `POST/GET /score-configs`,
+//! Score configs (docs/COMPATIBILITY.md §6.4): `POST/GET /score-configs`,
 //! `GET/PATCH /score-configs/{id}`. A config fixes a score name's data type and allowed values;
 //! ingestion checks scores that reference one.
 //!

@@ -1,4 +1,4 @@
-//! Score reads and deletion (LANGFUSE_COMPAT.md §6.2–6.3).
+//! Score reads and deletion (docs/COMPATIBILITY.md §6.2–6.3).
 //!
 //! * v1 `GET /scores`, `GET /scores/{id}`: trace and observation scores of the listable types
 //!   (no CORRECTION), page-paginated; list items carry the trace's `userId, tags, environment`.

@@ -1,4 +1,4 @@
-//! `POST /api/public/scores` (LANGFUSE_COMPAT.md §6.1): one score object (200 `{"id"}`) or, as
+//! `POST /api/public/scores` (docs/COMPATIBILITY.md §6.1): one score object (200 `{"id"}`) or, as
 //! Python SDK 5.x sends them, an array (202 when all are stored, 207 with counts and per-score
 //! errors otherwise; the valid scores of the array are stored either way). Public-key Bearer auth
 //! is accepted here for browser feedback widgets.

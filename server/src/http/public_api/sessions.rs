@@ -1,4 +1,4 @@
-//! Session reads (LANGFUSE_COMPAT.md §7.1): `GET /sessions` (newest first, page-paginated,
+//! Session reads (docs/COMPATIBILITY.md §7.1): `GET /sessions` (newest first, page-paginated,
 //! filtered by creation time and environment) and `GET /sessions/{id}` (the session with all
 //! its traces, oldest first — not paginated, as in Langfuse).
 

@@ -1,4 +1,4 @@
-//! Trace reads and deletes (LANGFUSE_COMPAT.md §7.1): `GET /traces` (page-paginated, filtered,
+//! Trace reads and deletes (docs/COMPATIBILITY.md §7.1): `GET /traces` (page-paginated, filtered,
 //! sortable), `GET /traces/{id}` (with observations and scores), `DELETE /traces/{id}` and
 //! `DELETE /traces` (`{traceIds}`).
 //!

@@ -1,4 +1,4 @@
-//! Test builders for OTLP requests, mirroring what the SDKs send (LANGFUSE_COMPAT.md §10).
+//! Test builders for OTLP requests, mirroring what the SDKs send (docs/COMPATIBILITY.md §10).
 
 use std::io::Write;
 

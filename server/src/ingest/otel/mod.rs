@@ -1,4 +1,4 @@
-//! OTLP trace ingestion (`POST /api/public/otel/v1/traces`, LANGFUSE_COMPAT.md §4): the Langfuse
+//! OTLP trace ingestion (`POST /api/public/otel/v1/traces`, docs/COMPATIBILITY.md §4): the Langfuse
 //! SDKs from Python 3.x and JS 4.x on, and any OpenTelemetry instrumentation (OpenInference,
 //! GenAI semantic conventions, Vercel AI SDK, Traceloop, MLflow, ...), export spans here instead of
 //! calling the batch API.

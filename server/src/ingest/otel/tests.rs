@@ -1,5 +1,5 @@
 //! End-to-end tests of `ingest_export` on the payloads real SDKs and instrumentations send
-//! (LANGFUSE_COMPAT.md §10), plus malformed input. Per-rule tests live next to each rule.
+//! (docs/COMPATIBILITY.md §10), plus malformed input. Per-rule tests live next to each rule.
 
 use bytes::Bytes;
 use chrono::{DateTime, TimeZone, Utc};

@@ -1,0 +1,107 @@
+//! The virtualized rows: a scroll box `visible rows × ROW_HEIGHT` tall holding only the rows in
+//! the viewport (± `OVERSCAN`), absolutely placed; and one row (its name cell, and a bar on the
+//! time axis or the tree view's numbers).
+
+use leptos::prelude::*;
+
+use super::state::WaterfallState;
+use super::{bar_color, format_cost, level_marker, type_badge, type_label, WaterfallMode, MAX_INDENT, ROW_HEIGHT};
+use crate::domain::waterfall::format_duration_us;
+
+#[component]
+pub(super) fn Rows(state: WaterfallState, height: &'static str) -> impl IntoView {
+    view! {
+        <div node_ref=state.scroller class=format!("relative {height} overflow-auto outline-none focus-visible:ring-2 focus-visible:ring-inset focus-visible:ring-indigo-500")
+            tabindex="0" role="tree" aria-label="Observations" data-testid="waterfall"
+            aria-activedescendant=move || state.selected_row.get().map(|r| format!("obs-row-{r}"))
+            on:scroll=move |_| {
+                if let Some(el) = state.scroller.get_untracked() {
+                    state.scroll_top.set(f64::from(el.scroll_top()));
+                }
+            }
+            on:keydown=move |ev| state.on_key(ev)>
+            <div class="relative" style=move || format!("height: {}px", state.visible.with(Vec::len) as f64 * ROW_HEIGHT)>
+                <For each=move || state.rendered.get() key=|item| *item children=move |(pos, row)| view! { <Row state pos row=row as usize /> } />
+            </div>
+        </div>
+    }
+}
+
+/// One observation's row, at visible position `pos`.
+#[component]
+fn Row(state: WaterfallState, pos: usize, row: usize) -> impl IntoView {
+        let (id, depth, kind, level, name, model, latency, tokens, cost, first_token) = state.tree.with_value(|t| (
+        t.id[row].clone(), t.depth[row], t.kind(row), t.level(row), t.name(row).map(str::to_string),
+        t.model(row).map(str::to_string), t.latency_us(row), t.tokens(row), t.cost[row], t.first_token_at(row),
+    ));
+    let has_children = state.has_children(row as u32);
+    let is_selected = move || state.selected_row.get() == Some(row);
+    let is_collapsed = move || state.collapsed.with(|c| c.contains(&(row as u32)));
+    let indent = depth.min(MAX_INDENT) as f64 * 0.75;
+    let title = format!(
+        "{} · {}{}",
+        name.clone().unwrap_or_else(|| "unnamed".into()),
+        latency.map(format_duration_us).unwrap_or_else(|| "running".into()),
+        model.clone().map(|m| format!(" · {m}")).unwrap_or_default(),
+    );
+    let select_id = id.clone();
+    view! {
+        <div id=format!("obs-row-{row}") role="treeitem" data-testid="waterfall-row" data-observation-id=id.clone()
+            data-depth=depth attr:aria-level=depth + 1
+            aria-expanded=has_children.then(|| move || (!is_collapsed()).to_string())
+            aria-selected=move || is_selected().to_string()
+            title=title
+            class=move || format!(
+                "absolute inset-x-0 grid cursor-pointer grid-cols-[minmax(0,1fr)_minmax(0,1fr)] items-center border-l-2 text-xs {} {}",
+                if is_selected() { "bg-indigo-50 dark:bg-indigo-950" } else { "hover:bg-zinc-50 dark:hover:bg-zinc-900" },
+                if state.matches.with(|m| m.binary_search(&(row as u32)).is_ok()) { "border-amber-400" } else { "border-transparent" },
+            )
+            style=format!("top: {}px; height: {ROW_HEIGHT}px", pos as f64 * ROW_HEIGHT)
+            on:click=move |_| state.selected.set(Some(select_id.clone()))>
+            <span class="flex min-w-0 items-center gap-1 pr-2" style=format!("padding-left: calc(0.5rem + {indent}rem)")>
+                {if has_children {
+                    view! {
+                        <button type="button" tabindex="-1" data-testid="toggle-row"
+                            class="w-4 shrink-0 text-zinc-400 hover:text-zinc-900 dark:hover:text-zinc-100"
+                            aria-label=move || if is_collapsed() { "Expand" } else { "Collapse" }
+                            on:click=move |ev| { ev.stop_propagation(); state.toggle(row as u32); }>
+                            {move || if is_collapsed() { "▸" } else { "▾" }}
+                        </button>
+                    }.into_any()
+                } else {
+                    view! { <span class="w-4 shrink-0"></span> }.into_any()
+                }}
+                {(depth > MAX_INDENT).then(|| view! { <span class="shrink-0 font-mono text-[10px] text-zinc-400">{format!("L{depth}")}</span> })}
+                <span class=format!("shrink-0 rounded px-1 font-mono text-[10px] {}", type_badge(kind))>{type_label(kind)}</span>
+                {level_marker(level).map(|(color, label)| view! {
+                    <span class=format!("h-2 w-2 shrink-0 rounded-full {color}") title=label aria-label=label data-testid="level-marker"></span>
+                })}
+                <span class="truncate" data-testid="row-name">{name.clone().unwrap_or_else(|| "—".into())}</span>
+            </span>
+            {move || match state.mode.get() {
+                WaterfallMode::Timeline => {
+                    let w = state.window.get();
+                    let (left, width) = state.tree.with_value(|t| t.bar(row, w.from, w.to));
+                    view! {
+                        <span class="relative mr-3 h-3 overflow-hidden rounded bg-zinc-100 dark:bg-zinc-800">
+                            <span class=format!("absolute top-0 h-3 rounded {}", bar_color(kind)) data-testid="row-bar"
+                                style=format!("left: {:.4}%; width: max({:.4}%, 2px)", left * 100.0, width * 100.0)>
+                                {first_token.map(|f| view! {
+                                    <span class="absolute top-0 h-3 w-px bg-zinc-900 dark:bg-white" title="First token" data-testid="first-token"
+                                        style=format!("left: {:.1}%", f * 100.0)></span>
+                                })}
+                            </span>
+                        </span>
+                    }.into_any()
+                }
+                WaterfallMode::Tree => view! {
+                    <span class="grid grid-cols-3 px-3 text-right font-mono text-[11px] text-zinc-600 dark:text-zinc-400">
+                        <span>{latency.map(format_duration_us).unwrap_or_else(|| "—".into())}</span>
+                        <span>{tokens.map(|t| t.to_string()).unwrap_or_else(|| "—".into())}</span>
+                        <span>{cost.map(format_cost).unwrap_or_else(|| "—".into())}</span>
+                    </span>
+                }.into_any(),
+            }}
+        </div>
+    }
+}

@@ -1,0 +1,257 @@
+//! The traces list: filters, search and sort in the URL (shareable; back/forward works), chips
+//! for the active filters, cursor pages, a column chooser remembered per project, saved views,
+//! bulk delete, and — for a project without traces — how to send the first one. Every value
+//! from the SDKs is rendered as text.
+
+use std::collections::BTreeSet;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use crate::server_fns::trace_list::{BulkTraces, CreateSavedView, DeleteSavedView};
+use crate::server_fns::trace_list::list_traces;
+use crate::components::live::{use_live, LiveIndicator};
+use crate::components::ui::*;
+use crate::domain::live::project_traces_url;
+use crate::domain::account::ProjectRef;
+use crate::domain::trace_list::{BulkAction, SetupHint, SortBy, TraceListQuery, TraceListRow, FILTER_LABELS, RANGES, SCORE_OPS};
+use crate::domain::Action;
+use crate::error::AppError;
+use crate::pages::project::InProject;
+
+pub mod columns;
+mod filters;
+mod actions;
+mod row;
+use columns::*;
+use filters::*;
+use actions::*;
+use row::*;
+
+type PageResource = Resource<Result<crate::domain::trace_list::TraceListPage, AppError>>;
+
+/// The route: its query, the bulk action and the page resource are made here, outside
+/// `InProject`'s Transition (see `components::ui::route_param`).
+#[component]
+pub fn TracesPage() -> impl IntoView {
+    let project_id = route_param("project_id");
+    let params = use_query_map();
+    let query = Memo::new(move |_| params.with(|p| TraceListQuery::from_params(|k| p.get(k))));
+    let bulk = ServerAction::<BulkTraces>::new();
+    // "N new traces" reloads on demand (live changes are gathered, not applied).
+    let reload = RwSignal::new(0u64);
+    let page = Resource::new(
+        move || (project_id.get(), query.get(), bulk.version().get(), reload.get()),
+        |(project, query, _, _)| list_traces(project, query),
+    );
+    view! {
+        <Title text="Traces" />
+        <InProject children=move |_, project| view! { <TraceList project query bulk reload page /> } />
+    }
+}
+
+#[component]
+fn TraceList(
+    project: ProjectRef,
+    query: Memo<TraceListQuery>,
+    bulk: ServerAction<BulkTraces>,
+    reload: RwSignal<u64>,
+    page: PageResource,
+) -> impl IntoView {
+    let project_id = project.id.clone();
+    let can_delete = project.can(Action::WriteTraces);
+    let can_save = project.can(Action::SaveViews);
+    // Live: changes to the project's traces are gathered, not applied, so the page a person is
+    // reading does not move under them; "N new traces" reloads it on demand.
+    let live = use_live(Signal::stored(project_traces_url(&project_id)));
+    let fresh = move || {
+        live.with_changed(|changed| {
+            if changed.is_empty() {
+                return None;
+            }
+            let shown: BTreeSet<String> = page
+                .with(|p| p.as_ref().and_then(|r| r.as_ref().ok()).map(|pg| pg.rows.iter().map(|r| r.trace.id.clone()).collect()))
+                .unwrap_or_default();
+            Some(match changed.count_not_in(|id| shown.contains(id)) {
+                Some(0) => "Traces on this page changed: refresh".to_string(),
+                Some(1) => "1 new trace: show".to_string(),
+                Some(n) => format!("{n} new traces: show"),
+                None => "New traces: show".to_string(),
+            })
+        })
+    };
+    let selected = RwSignal::new(BTreeSet::<String>::new());
+    // A new query (or a finished bulk action) starts with nothing selected.
+    Effect::new(move |_| {
+        query.track();
+        bulk.version().track();
+        selected.set(BTreeSet::new());
+    });
+    let columns = RwSignal::new(default_columns());
+    Effect::new({
+        let project_id = project_id.clone();
+        move |_| {
+            if let Some(stored) = load_columns(&project_id) {
+                columns.set(stored);
+            }
+        }
+    });
+    let base = StoredValue::new(format!("/project/{project_id}/traces"));
+    let (views_project, columns_project, bulk_project) = (project_id.clone(), project_id.clone(), project_id.clone());
+    let link = move |q: TraceListQuery| format!("{}{}", base.get_value(), q.to_search());
+    view! {
+        <div class="px-8 py-6">
+            <PageHeader title="Traces" subtitle="Every trace your application sends.">
+                <div class="flex items-center gap-2">
+                    {move || fresh().map(|label| view! {
+                        <button type="button" data-testid="new-traces"
+                            class="rounded-full bg-indigo-600 px-3 py-1 text-xs font-medium text-white shadow-sm hover:bg-indigo-500"
+                            on:click=move |_| { live.clear(); reload.update(|n| *n += 1); }>
+                            {label}
+                        </button>
+                    })}
+                    <LiveIndicator live />
+                    <SavedViews project_id=views_project can_save query />
+                    <ColumnChooser project_id=columns_project columns />
+                </div>
+            </PageHeader>
+            <FilterBar query base=base.get_value() />
+            <FilterChips query link />
+            {can_delete.then(move || view! { <BulkBar project_id=bulk_project selected bulk /> })}
+            <section class=format!("{CARD} mt-3 overflow-x-auto")>
+                <Transition fallback=|| view! { <Skeleton label="Loading traces" /> }>
+                    {move || Suspend::new(async move {
+                        let page = match page.await {
+                            Ok(page) => page,
+                            Err(AppError::Invalid { field, message }) => {
+                                let label = FILTER_LABELS.iter().find(|(k, _)| *k == field).map_or(field.clone(), |(_, l)| l.to_string());
+                                return view! {
+                                    <div class="p-4" role="alert" data-testid="filter-error">
+                                        <p class="text-sm text-red-700 dark:text-red-400">{format!("{label}: {message}")}</p>
+                                        <a class=format!("{BUTTON_LINK} mt-2 inline-block") href=link(query.get_untracked().without(&field))>"Remove this filter"</a>
+                                    </div>
+                                }.into_any();
+                            }
+                            Err(error) => return view! { <LoadError error /> }.into_any(),
+                        };
+                        if let Some(setup) = page.setup {
+                            return view! { <FirstTrace setup /> }.into_any();
+                        }
+                        let q = query.get_untracked();
+                        if page.rows.is_empty() {
+                            return view! {
+                                <div class="px-4 py-10 text-center text-sm text-zinc-500 dark:text-zinc-400" data-testid="no-matching-traces">
+                                    <p>"No traces match these filters."</p>
+                                    <a class=format!("{BUTTON_LINK} mt-2 inline-block") href=link(q.cleared()) data-testid="clear-filters">"Clear filters"</a>
+                                </div>
+                            }.into_any();
+                        }
+                        let newer = (!q.before.is_empty()).then(|| link(q.first_page()));
+                        let older = page.next_before.map(|before| link(TraceListQuery { before, ..q.clone() }));
+                        let ids: Vec<String> = page.rows.iter().map(|r| r.trace.id.clone()).collect();
+                        let all_selected = {
+                            let ids = ids.clone();
+                            move || selected.with(|s| ids.iter().all(|id| s.contains(id)))
+                        };
+                        let all_selected_view = all_selected.clone();
+                        let toggle_all = move |_| {
+                            let select = !all_selected();
+                            selected.update(|s| for id in &ids {
+                                if select { s.insert(id.clone()); } else { s.remove(id); }
+                            });
+                        };
+                        let rows = page.rows;
+                        let head_query = q.clone();
+                        view! {
+                            <table class=TABLE data-testid="traces-table">
+                                <thead class="border-b border-zinc-200 dark:border-zinc-800">
+                                    <tr>
+                                        {can_delete.then(|| view! {
+                                            <th class="w-8 px-3 py-2">
+                                                <input type="checkbox" aria-label="Select all traces on this page" data-testid="select-all"
+                                                    prop:checked=move || all_selected_view() on:change=toggle_all.clone() />
+                                            </th>
+                                        })}
+                                        {move || {
+                                            let q = head_query.clone();
+                                            columns.get().into_iter().filter(|(_, shown)| *shown).map(|(column, _)| {
+                                                let align = if column.numeric() { "text-right" } else { "" };
+                                                match column.sort() {
+                                                    Some(sort) => {
+                                                        let current = SortBy::parse(&q.sort).unwrap_or(SortBy::Time) == sort;
+                                                        let arrow = match (current, q.dir == "asc") {
+                                                            (false, _) => "",
+                                                            (true, true) => " ↑",
+                                                            (true, false) => " ↓",
+                                                        };
+                                                        view! {
+                                                            <th class=format!("{TH} whitespace-nowrap {align}") aria-sort=if current { if q.dir == "asc" { "ascending" } else { "descending" } } else { "none" }>
+                                                                <a class="hover:text-zinc-900 dark:hover:text-zinc-100" href=link(q.sorted_by(sort)) data-testid=format!("sort-{}", column.id())>{format!("{}{arrow}", column.label())}</a>
+                                                            </th>
+                                                        }.into_any()
+                                                    }
+                                                    None => view! { <th class=format!("{TH} whitespace-nowrap {align}")>{column.label()}</th> }.into_any(),
+                                                }
+                                            }).collect_view()
+                                        }}
+                                    </tr>
+                                </thead>
+                                <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
+                                    {rows.into_iter().map(|row| view! { <Row row query=q.clone() link columns selected can_delete /> }).collect_view()}
+                                </tbody>
+                            </table>
+                            <div class="flex items-center justify-between border-t border-zinc-200 px-4 py-2 text-sm dark:border-zinc-800">
+                                <span>{newer.map(|href| view! { <a class=BUTTON_LINK href=href data-testid="newest-traces">"← First page"</a> })}</span>
+                                <span>{older.map(|href| view! { <a class=BUTTON_LINK href=href data-testid="older-traces">"Next page →"</a> })}</span>
+                            </div>
+                        }.into_any()
+                    })}
+                </Transition>
+            </section>
+        </div>
+    }
+}
+
+/// The empty state of a project without traces: how to send the first one.
+#[component]
+fn FirstTrace(setup: SetupHint) -> impl IntoView {
+    let public_key = setup.public_key.clone().unwrap_or_else(|| "pk-lf-...".to_string());
+    let snippet = format!(
+        "pip install langfuse\n\nexport LANGFUSE_HOST=\"{}\"\nexport LANGFUSE_PUBLIC_KEY=\"{public_key}\"\nexport LANGFUSE_SECRET_KEY=\"sk-lf-...\"   # shown once when the key was created\n\npython -c '\nfrom langfuse import get_client\nlangfuse = get_client()\nwith langfuse.start_as_current_span(name=\"hello-loupe\") as span:\n    span.update(input=\"ping\", output=\"pong\")\nlangfuse.flush()\n'",
+        setup.host
+    );
+    let has_key = setup.public_key.is_some();
+    view! {
+        <div class="px-6 py-8" data-testid="first-trace">
+            <h2 class="text-base font-semibold">"No traces yet"</h2>
+            <p class="mt-1 max-w-2xl text-sm text-zinc-500 dark:text-zinc-400">
+                "Point any Langfuse SDK at this Loupe: only the host changes. Traces appear here as soon as they are stored."
+                {(!has_key).then(|| " First create an API key in the project settings.")}
+            </p>
+            <pre class="mt-4 max-w-3xl overflow-x-auto rounded-md bg-zinc-50 p-3 font-mono text-xs dark:bg-zinc-900" data-testid="first-trace-snippet">{snippet.clone()}</pre>
+            <div class="mt-2"><CopyButton text=snippet label="Copy" /></div>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_column_choice_round_trips_and_survives_new_columns() {
+        let mut columns = default_columns();
+        columns.swap(0, 1);
+        columns[2].1 = false;
+        let stored = encode_columns(&columns);
+        assert!(stored.starts_with("name,time,!input,"), "{stored}");
+        assert_eq!(decode_columns(&stored), columns);
+        // Unknown and repeated ids are dropped; columns it does not name are appended, shown.
+        let read = decode_columns("!cost,bogus,cost,time");
+        assert_eq!(read[0], (Column::Cost, false));
+        assert_eq!(read[1], (Column::Time, true));
+        assert_eq!(read.len(), Column::ALL.len());
+        assert!(read[2..].iter().all(|(_, shown)| *shown));
+    }
+}
