@@ -78,6 +78,17 @@ pub(crate) mod support {
         Ok(value.to_string())
     }
 
+    /// `(limit, offset)` of page `page` (from 0) of an offset-paged list (users, sessions): those
+    /// are for browsing recent activity, deep paging is the traces list's cursor's job.
+    pub fn activity_page(page: i64) -> Result<(i64, i64), AppError> {
+        const PAGE_SIZE: i64 = 50;
+        if (0..=100_000).contains(&page) {
+            Ok((PAGE_SIZE, page * PAGE_SIZE))
+        } else {
+            Err(AppError::invalid("page", "Pages start at 0."))
+        }
+    }
+
     /// Records one change by the signed-in person, in the caller's transaction.
     #[allow(clippy::too_many_arguments)]
     pub async fn audit(

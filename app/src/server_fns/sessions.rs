@@ -3,8 +3,6 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-#[cfg(feature = "ssr")]
-use crate::server_fns::users::PAGE_SIZE;
 
 /// The project's sessions, most recently active first.
 #[server(prefix = "/api/ui", endpoint = "list_sessions")]
@@ -14,9 +12,9 @@ pub async fn list_sessions(project_id: String, #[server(default)] page: i64) -> 
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
         let project_id = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?.project_id;
-        crate::server_fns::users::check_page(page)?;
+        let (limit, offset) = crate::server_fns::support::activity_page(page)?;
         let (rows, more) =
-            crate::store::sessions::activity_page(&state.pool, &project_id, PAGE_SIZE, page * PAGE_SIZE).await?;
+            crate::store::sessions::activity_page(&state.pool, &project_id, limit, offset).await?;
         Ok(crate::domain::trace_list::TraceSessionPage { rows, next_page: more.then_some(page + 1) })
     }
     .await)

@@ -4,15 +4,6 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 
-pub const PAGE_SIZE: i64 = 50;
-
-/// Offset pages (users, sessions) are for browsing recent activity; deep paging is the traces
-/// list's cursor's job.
-#[cfg(feature = "ssr")]
-pub(crate) fn check_page(page: i64) -> Result<(), AppError> {
-    if (0..=100_000).contains(&page) { Ok(()) } else { Err(AppError::invalid("page", "Pages start at 0.")) }
-}
-
 /// The application's end users (`userId` of traces), most recently active first.
 #[server(prefix = "/api/ui", endpoint = "list_users")]
 pub async fn list_users(project_id: String, #[server(default)] page: i64) -> Result<crate::domain::trace_list::TraceUserPage, AppError> {
@@ -21,8 +12,8 @@ pub async fn list_users(project_id: String, #[server(default)] page: i64) -> Res
         let state = state()?;
         let user = crate::auth::access::signed_in()?;
         let project_id = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?.project_id;
-        check_page(page)?;
-        let (rows, more) = crate::store::users::page(&state.pool, &project_id, PAGE_SIZE, page * PAGE_SIZE).await?;
+        let (limit, offset) = crate::server_fns::support::activity_page(page)?;
+        let (rows, more) = crate::store::users::page(&state.pool, &project_id, limit, offset).await?;
         Ok(crate::domain::trace_list::TraceUserPage { rows, next_page: more.then_some(page + 1) })
     }
     .await)
