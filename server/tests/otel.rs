@@ -223,7 +223,7 @@ async fn the_mapping_is_stored_with_the_raw_attributes() {
     let response = api.send(post(&api, "application/json", None, serde_json::to_vec(&body).unwrap())).await;
     assert_eq!(response.status, StatusCode::OK, "{}", response.text());
 
-    let (attributes, mapping) = loupe_core::store::observations::otel_attributes(&api.pool, &api.project, "051581bf3cb55c13")
+    let (attributes, mapping) = loupe_core::store::observations::otel_attributes(&api.pool, &api.project, &loupe_app::domain::ObservationId::new("051581bf3cb55c13"))
         .await
         .unwrap()
         .expect("an OTLP observation has attributes");
@@ -257,13 +257,13 @@ async fn the_mapping_is_stored_with_the_raw_attributes() {
 
     // Project-scoped, and nothing for observations that did not come over OTLP.
     let other = api.with_project("another-project", "pk-lf-other", "sk-lf-other").await;
-    assert_eq!(loupe_core::store::observations::otel_attributes(&api.pool, &other.project, "051581bf3cb55c13").await.unwrap(), None);
+    assert_eq!(loupe_core::store::observations::otel_attributes(&api.pool, &other.project, &loupe_app::domain::ObservationId::new("051581bf3cb55c13")).await.unwrap(), None);
     let batch = json!({"batch": [{"id": "e1", "type": "span-create", "timestamp": "2026-11-26T17:57:30.282Z",
         "body": {"id": "batch-span", "traceId": "t-batch", "name": "s", "startTime": "2026-11-26T17:57:30.282Z"}}]});
     let response = api.call("POST", "/api/public/ingestion", Some(batch)).await;
     assert_eq!(response.status, StatusCode::MULTI_STATUS, "{}", response.text());
     assert!(observation(&api, "batch-span").await.is_object());
-    assert_eq!(loupe_core::store::observations::otel_attributes(&api.pool, &api.project, "batch-span").await.unwrap(), None);
+    assert_eq!(loupe_core::store::observations::otel_attributes(&api.pool, &api.project, &loupe_app::domain::ObservationId::new("batch-span")).await.unwrap(), None);
 }
 
 /// A span of trace `trace_id` as OTLP/JSON; `parent` makes it a child.

@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod content;
+pub mod ids;
 pub mod jobs;
 pub mod json;
 pub mod otel_inspector;
@@ -25,6 +26,7 @@ pub mod url;
 pub mod waterfall;
 pub mod tracing;
 
+pub use ids::{ObservationId, TraceId};
 pub use permissions::Action;
 pub use role::Role;
 pub use system::SystemStatus;

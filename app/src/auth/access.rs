@@ -10,7 +10,7 @@ use leptos::prelude::use_context;
 use sqlx::PgPool;
 
 use super::session::{ClientIp, CurrentUser};
-use crate::domain::Action;
+use crate::domain::{Action, TraceId};
 use crate::error::AppError;
 
 /// The signed-in person of the current request, if any.
@@ -60,7 +60,7 @@ pub async fn organization(pool: &PgPool, user: &CurrentUser, org_id: &str, actio
 /// Read access to one trace: the project's members (any role), or anyone at all when the trace
 /// is public (its share link). Everyone else gets "not found", whether or not the trace exists,
 /// so a share link of a private trace reveals nothing.
-pub async fn trace_reader(pool: &PgPool, project_id: &str, trace_id: &str) -> Result<ProjectId, AppError> {
+pub async fn trace_reader(pool: &PgPool, project_id: &str, trace_id: &TraceId) -> Result<ProjectId, AppError> {
     let member = match current_user() {
         Some(user) => project(pool, &user, project_id, Action::ReadProjectData).await.map(|scope| scope.project_id),
         None => Err(AppError::NotFound(format!("trace {trace_id}"))),

@@ -24,7 +24,7 @@ use crate::components::waterfall::{format_cost, type_badge, type_label, Waterfal
 use crate::domain::score_views::Score;
 use crate::domain::trace_detail::{ObservationDetail, TraceDetail};
 use crate::domain::trace_list::TraceListQuery;
-use crate::domain::Action;
+use crate::domain::{Action, ObservationId, TraceId};
 use crate::domain::waterfall::format_duration_us;
 use crate::pages::project::InProject;
 
@@ -35,7 +35,7 @@ pub fn TraceDetailPage() -> impl IntoView {
     let params = use_params_map();
     let project_id = Memo::new(move |_| params.with(|p| p.get("project_id").unwrap_or_default()));
     let trace_id = Memo::new(move |_| params.with(|p| p.get("trace_id").unwrap_or_default()));
-    let detail = Resource::new(move || (project_id.get(), trace_id.get()), |(project, trace)| get_trace(project, trace));
+    let detail = Resource::new(move || (project_id.get(), trace_id.get()), |(project, trace)| get_trace(project, TraceId::new(trace)));
     view! {
         <Title text="Trace" />
         <InProject children=move |_, project| view! {
@@ -108,7 +108,7 @@ pub fn TraceExplorer(
 ) -> impl IntoView {
     provide_context(MediaScope { project_id: project_id.clone() });
     let pid = project_id.clone();
-    let tree = LocalResource::new(move || get_trace_tree(pid.clone(), trace_id.get()));
+    let tree = LocalResource::new(move || get_trace_tree(pid.clone(), TraceId::new(trace_id.get())));
     let height = height.unwrap_or("h-[65vh]");
     let pid = project_id.clone();
     let updates = use_live(Signal::derive(move || if live { trace_url(&pid, &trace_id.get()) } else { String::new() }));
@@ -257,7 +257,7 @@ fn ShareToggle(project_id: String, trace_id: String, public: bool, share_url: St
                     "border-zinc-300 text-zinc-600 hover:bg-zinc-50 dark:border-zinc-700 dark:text-zinc-400 dark:hover:bg-zinc-900"
                 })
                 on:click=move |_| {
-                    set_public.dispatch(SetTracePublic { project_id: project_id.clone(), trace_id: trace_id.clone(), public: !is_public.get_untracked() });
+                    set_public.dispatch(SetTracePublic { project_id: project_id.clone(), trace_id: TraceId::new(trace_id.clone()), public: !is_public.get_untracked() });
                 }>
                 <span class=move || format!("h-2 w-2 rounded-full {}", if is_public.get() { "bg-emerald-500" } else { "bg-zinc-400" })></span>
                 {move || if is_public.get() { "Public: anyone with the link can view" } else { "Private" }}
@@ -280,7 +280,7 @@ pub fn SharedTracePage() -> impl IntoView {
     let project_id = Memo::new(move |_| params.with(|p| p.get("project_id").unwrap_or_default()));
     let trace_id = Memo::new(move |_| params.with(|p| p.get("trace_id").unwrap_or_default()));
     let selected = RwSignal::new(query.with_untracked(|q| q.get("observation")).filter(|o| !o.is_empty()));
-    let detail = Resource::new(move || (project_id.get(), trace_id.get()), |(project, trace)| get_trace(project, trace));
+    let detail = Resource::new(move || (project_id.get(), trace_id.get()), |(project, trace)| get_trace(project, TraceId::new(trace)));
     view! {
         <Title text="Shared trace" />
         <div class="min-h-screen px-8 py-6">
@@ -349,7 +349,7 @@ fn ObservationPanel(project_id: String, trace_id: Signal<String>, selected: RwSi
         let (project_id, trace_id, selected) = (project_id.clone(), trace_id.get(), selected.get());
         async move {
             match selected {
-                Some(id) => get_observation(project_id, trace_id, id).await.map(Some),
+                Some(id) => get_observation(project_id, TraceId::new(trace_id), ObservationId::new(id)).await.map(Some),
                 None => Ok(None),
             }
         }

@@ -8,11 +8,10 @@ use crate::error::AppError;
 
 #[server(prefix = "/api/ui", endpoint = "list_api_keys")]
 pub async fn list_api_keys(project_id: String) -> Result<Vec<ApiKeyView>, AppError> {
-    use crate::server_fns::support::{respond, state};
+    use crate::server_fns::support::{project_call, respond, ProjectCall};
     respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        let project_id = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ManageApiKeys).await?.project_id;
+        let ProjectCall { state, scope, .. } = project_call(&project_id, crate::domain::Action::ManageApiKeys).await?;
+        let project_id = scope.project_id;
         Ok(crate::store::api_keys::list(&state.pool, &project_id).await?)
     }
     .await)
@@ -20,11 +19,9 @@ pub async fn list_api_keys(project_id: String) -> Result<Vec<ApiKeyView>, AppErr
 
 #[server(prefix = "/api/ui", endpoint = "create_api_key")]
 pub async fn create_api_key(project_id: String, note: Option<String>) -> Result<CreatedApiKey, AppError> {
-    use crate::server_fns::support::{audit, base_url, respond, state};
+    use crate::server_fns::support::{audit, base_url, project_call, respond, ProjectCall};
     respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        let scope = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ManageApiKeys).await?;
+        let ProjectCall { state, user, scope } = project_call(&project_id, crate::domain::Action::ManageApiKeys).await?;
         let project_id = scope.project_id.clone();
         let note = note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
         if note.as_ref().is_some_and(|n| n.chars().count() > 255) {
@@ -43,11 +40,9 @@ pub async fn create_api_key(project_id: String, note: Option<String>) -> Result<
 /// Deletes the key; the public API refuses it from the next request on.
 #[server(prefix = "/api/ui", endpoint = "revoke_api_key")]
 pub async fn revoke_api_key(project_id: String, key_id: String) -> Result<(), AppError> {
-    use crate::server_fns::support::{audit, respond, state};
+    use crate::server_fns::support::{audit, project_call, respond, ProjectCall};
     respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        let scope = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ManageApiKeys).await?;
+        let ProjectCall { state, user, scope } = project_call(&project_id, crate::domain::Action::ManageApiKeys).await?;
         let project_id = scope.project_id.clone();
         let mut tx = state.pool.begin().await?;
         let key = crate::store::api_keys::revoke(&mut tx, &project_id, &key_id)

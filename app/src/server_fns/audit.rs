@@ -9,11 +9,10 @@ pub const PAGE_SIZE: i64 = 50;
 
 #[server(prefix = "/api/ui", endpoint = "list_audit_log")]
 pub async fn list_audit_log(org_id: String, filter: AuditFilter) -> Result<AuditPage, AppError> {
-    use crate::server_fns::support::{respond, state};
+    use crate::server_fns::support::{org_call, respond, OrgCall};
     respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        let org_id = crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::ReadAuditLog).await?.org_id;
+        let OrgCall { state, scope, .. } = org_call(&org_id, crate::domain::Action::ReadAuditLog).await?;
+        let org_id = scope.org_id;
         Ok(crate::store::audit_log::page(&state.pool, &org_id, &filter, PAGE_SIZE).await?)
     }
     .await)

@@ -72,11 +72,10 @@ mod server {
 /// Open invitations of the organization (Admins and Owners).
 #[server(prefix = "/api/ui", endpoint = "list_invitations")]
 pub async fn list_invitations(org_id: String) -> Result<Vec<InvitationView>, AppError> {
-    use crate::server_fns::support::{respond, state};
+    use crate::server_fns::support::{org_call, respond, OrgCall};
     respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        let org_id = crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::ManageMembers).await?.org_id;
+        let OrgCall { state, scope, .. } = org_call(&org_id, crate::domain::Action::ManageMembers).await?;
+        let org_id = scope.org_id;
         Ok(crate::store::invitations::open_for_org(&state.pool, &org_id).await?)
     }
     .await)
@@ -92,13 +91,11 @@ pub async fn create_invitation(
     project_id: Option<String>,
     project_role: Option<Role>,
 ) -> Result<CreatedInvitation, AppError> {
-    use crate::server_fns::support::{audit, base_url, respond, state};
+    use crate::server_fns::support::{audit, base_url, org_call, respond, OrgCall};
     use crate::domain::Action;
     use crate::store::invitations::{self, InviteError, NewInvitation};
     respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        let scope = crate::auth::access::organization(&state.pool, &user, &org_id, Action::ManageMembers).await?;
+        let OrgCall { state, user, scope } = org_call(&org_id, Action::ManageMembers).await?;
         let org_id = scope.org_id.clone();
         let email = email.trim().to_string();
         if !crate::auth::accounts::valid_email(&email) {
@@ -171,11 +168,10 @@ pub async fn create_invitation(
 /// Withdraws an open invitation; its link stops working.
 #[server(prefix = "/api/ui", endpoint = "revoke_invitation")]
 pub async fn revoke_invitation(org_id: String, invitation_id: String) -> Result<(), AppError> {
-    use crate::server_fns::support::{audit, respond, state};
+    use crate::server_fns::support::{audit, org_call, respond, OrgCall};
     respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        let org_id = crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::ManageMembers).await?.org_id;
+        let OrgCall { state, user, scope } = org_call(&org_id, crate::domain::Action::ManageMembers).await?;
+        let org_id = scope.org_id;
         let mut tx = state.pool.begin().await?;
         let email = crate::store::invitations::revoke(&mut tx, &org_id, &invitation_id)
             .await?

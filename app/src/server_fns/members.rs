@@ -61,11 +61,10 @@ mod server {
 /// The organization's members (any member may see who is in it).
 #[server(prefix = "/api/ui", endpoint = "list_members")]
 pub async fn list_members(org_id: String) -> Result<Vec<MemberView>, AppError> {
-    use crate::server_fns::support::{respond, state};
+    use crate::server_fns::support::{org_call, respond, OrgCall};
     respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        let org_id = crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::ReadProjectData).await?.org_id;
+        let OrgCall { state, scope, .. } = org_call(&org_id, crate::domain::Action::ReadProjectData).await?;
+        let org_id = scope.org_id;
         Ok(crate::store::memberships::list(&state.pool, &org_id).await?)
     }
     .await)
@@ -73,11 +72,9 @@ pub async fn list_members(org_id: String) -> Result<Vec<MemberView>, AppError> {
 
 #[server(prefix = "/api/ui", endpoint = "change_member_role")]
 pub async fn change_member_role(org_id: String, user_id: String, role: Role) -> Result<(), AppError> {
-    use crate::server_fns::support::{audit, respond, state};
+    use crate::server_fns::support::{audit, org_call, respond, OrgCall};
     respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        let scope = crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::ManageMembers).await?;
+        let OrgCall { state, user, scope } = org_call(&org_id, crate::domain::Action::ManageMembers).await?;
         let org_id = scope.org_id.clone();
         let mut tx = state.pool.begin().await?;
         let current = server::target_role(&mut tx, &org_id, &user_id).await?;
@@ -128,12 +125,10 @@ pub async fn remove_member(org_id: String, user_id: String) -> Result<(), AppErr
 /// role there.
 #[server(prefix = "/api/ui", endpoint = "set_project_role")]
 pub async fn set_project_role(project_id: String, user_id: String, role: Option<Role>) -> Result<(), AppError> {
-    use crate::server_fns::support::{audit, respond, state};
+    use crate::server_fns::support::{audit, project_call, respond, ProjectCall};
     use crate::domain::Action;
     respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        let project = crate::auth::access::project(&state.pool, &user, &project_id, Action::ReadProjectData).await?;
+        let ProjectCall { state, user, scope: project } = project_call(&project_id, Action::ReadProjectData).await?;
         let scope = crate::auth::access::organization(&state.pool, &user, project.org_id.as_str(), Action::ManageMembers).await?;
         let project_id = project.project_id;
         let mut tx = state.pool.begin().await?;

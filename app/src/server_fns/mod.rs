@@ -26,6 +26,9 @@ pub(crate) mod support {
     use serde_json::Value;
     use sqlx::PgConnection;
 
+    use crate::auth::access::{self, OrgScope, ProjectScope};
+    use crate::auth::session::CurrentUser;
+    use crate::domain::Action;
     use crate::error::AppError;
     use crate::state::AppState;
     use crate::store::audit_log::{self, Actor, Entry};
@@ -36,6 +39,37 @@ pub(crate) mod support {
     /// resources — so that case is an error, not a panic.
     pub fn state() -> Result<AppState, AppError> {
         use_context::<AppState>().ok_or(AppError::Internal)
+    }
+
+    /// A signed-in person's call on one project, checked for the action it is about to take:
+    /// what every project-scoped server function starts with, so none can forget the check.
+    pub struct ProjectCall {
+        pub state: AppState,
+        pub user: CurrentUser,
+        pub scope: ProjectScope,
+    }
+
+    /// The server state, the signed-in person and their right to `action` in `project_id`.
+    pub async fn project_call(project_id: &str, action: Action) -> Result<ProjectCall, AppError> {
+        let state = state()?;
+        let user = access::signed_in()?;
+        let scope = access::project(&state.pool, &user, project_id, action).await?;
+        Ok(ProjectCall { state, user, scope })
+    }
+
+    /// [`ProjectCall`] for an organization.
+    pub struct OrgCall {
+        pub state: AppState,
+        pub user: CurrentUser,
+        pub scope: OrgScope,
+    }
+
+    /// The server state, the signed-in person and their right to `action` in `org_id`.
+    pub async fn org_call(org_id: &str, action: Action) -> Result<OrgCall, AppError> {
+        let state = state()?;
+        let user = access::signed_in()?;
+        let scope = access::organization(&state.pool, &user, org_id, action).await?;
+        Ok(OrgCall { state, user, scope })
     }
 
     /// Sets the response status from the error, then passes the result on.

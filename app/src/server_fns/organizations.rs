@@ -30,11 +30,10 @@ pub async fn create_organization(name: String, project_name: String) -> Result<S
 
 #[server(prefix = "/api/ui", endpoint = "rename_organization")]
 pub async fn rename_organization(org_id: String, name: String) -> Result<(), AppError> {
-    use crate::server_fns::support::{audit, name as valid_name, respond, state};
+    use crate::server_fns::support::{audit, name as valid_name, org_call, respond, OrgCall};
     respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        let org_id = crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::ManageOrganization).await?.org_id;
+        let OrgCall { state, user, scope } = org_call(&org_id, crate::domain::Action::ManageOrganization).await?;
+        let org_id = scope.org_id;
         let name = valid_name("name", &name)?;
         let mut tx = state.pool.begin().await?;
         let before = crate::store::organizations::rename(&mut tx, &org_id, &name)
@@ -52,11 +51,10 @@ pub async fn rename_organization(org_id: String, name: String) -> Result<(), App
 /// the organization's name, typed by the person.
 #[server(prefix = "/api/ui", endpoint = "delete_organization")]
 pub async fn delete_organization(org_id: String, confirm_name: String) -> Result<(), AppError> {
-    use crate::server_fns::support::{respond, state};
+    use crate::server_fns::support::{org_call, respond, OrgCall};
     respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        let org_id = crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::DeleteOrganization).await?.org_id;
+        let OrgCall { state, user, scope } = org_call(&org_id, crate::domain::Action::DeleteOrganization).await?;
+        let org_id = scope.org_id;
         let mut tx = state.pool.begin().await?;
         let name = crate::store::organizations::lock_name(&mut tx, &org_id).await?;
         if confirm_name.trim() != name {
@@ -76,11 +74,10 @@ pub async fn delete_organization(org_id: String, confirm_name: String) -> Result
 /// The organization's projects (any member).
 #[server(prefix = "/api/ui", endpoint = "list_projects")]
 pub async fn list_projects(org_id: String) -> Result<Vec<ProjectListItem>, AppError> {
-    use crate::server_fns::support::{respond, state};
+    use crate::server_fns::support::{org_call, respond, OrgCall};
     respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        let org_id = crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::ReadProjectData).await?.org_id;
+        let OrgCall { state, scope, .. } = org_call(&org_id, crate::domain::Action::ReadProjectData).await?;
+        let org_id = scope.org_id;
         Ok(crate::store::projects::list_for_org(&state.pool, &org_id).await?)
     }
     .await)
@@ -89,11 +86,10 @@ pub async fn list_projects(org_id: String) -> Result<Vec<ProjectListItem>, AppEr
 /// Creates a project in the organization (Admins and Owners); returns its id.
 #[server(prefix = "/api/ui", endpoint = "create_project")]
 pub async fn create_project(org_id: String, name: String) -> Result<String, AppError> {
-    use crate::server_fns::support::{audit, name as valid_name, respond, state};
+    use crate::server_fns::support::{audit, name as valid_name, org_call, respond, OrgCall};
     respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        let org_id = crate::auth::access::organization(&state.pool, &user, &org_id, crate::domain::Action::CreateProjects).await?.org_id;
+        let OrgCall { state, user, scope } = org_call(&org_id, crate::domain::Action::CreateProjects).await?;
+        let org_id = scope.org_id;
         let name = valid_name("name", &name)?;
         let mut tx = state.pool.begin().await?;
         if crate::store::projects::name_taken(&mut tx, &org_id, &name, None).await? {

@@ -6,11 +6,9 @@ use crate::error::AppError;
 
 #[server(prefix = "/api/ui", endpoint = "rename_project")]
 pub async fn rename_project(project_id: String, name: String) -> Result<(), AppError> {
-    use crate::server_fns::support::{audit, name as valid_name, respond, state};
+    use crate::server_fns::support::{audit, name as valid_name, project_call, respond, ProjectCall};
     respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        let scope = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ManageProjectSettings).await?;
+        let ProjectCall { state, user, scope } = project_call(&project_id, crate::domain::Action::ManageProjectSettings).await?;
         let project_id = scope.project_id.clone();
         let name = valid_name("name", &name)?;
         let mut tx = state.pool.begin().await?;
@@ -32,11 +30,9 @@ pub async fn rename_project(project_id: String, name: String) -> Result<(), AppE
 /// working at once; its traces, observations and scores are purged in the background.
 #[server(prefix = "/api/ui", endpoint = "delete_project")]
 pub async fn delete_project(project_id: String, confirm_name: String) -> Result<(), AppError> {
-    use crate::server_fns::support::{audit, respond, state};
+    use crate::server_fns::support::{audit, project_call, respond, ProjectCall};
     respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        let scope = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ManageProjectSettings).await?;
+        let ProjectCall { state, user, scope } = project_call(&project_id, crate::domain::Action::ManageProjectSettings).await?;
         let project_id = scope.project_id.clone();
         if confirm_name.trim() != scope.project_name {
             return Err(AppError::invalid(

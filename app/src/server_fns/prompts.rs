@@ -36,12 +36,11 @@ pub async fn list_prompts(
     #[server(default)] search: String,
     #[server(default)] page: u32,
 ) -> Result<PromptListPage, AppError> {
-    use crate::server_fns::support::{respond, state};
+    use crate::server_fns::support::{project_call, respond, ProjectCall};
     use crate::domain::prompts::PromptListEntry;
     respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        let project_id = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?.project_id;
+        let ProjectCall { state, scope, .. } = project_call(&project_id, crate::domain::Action::ReadProjectData).await?;
+        let project_id = scope.project_id;
         let folder = folder.trim_matches('/').to_string();
         let search = search.trim();
         let summaries = crate::store::prompts::summaries(&state.pool, &project_id, (!search.is_empty()).then_some(search)).await?;
@@ -88,12 +87,10 @@ pub async fn list_prompts(
 /// and the prompts that reference this one.
 #[server(prefix = "/api/ui", endpoint = "get_prompt_history")]
 pub async fn get_prompt_history(project_id: String, name: String) -> Result<PromptHistory, AppError> {
-    use crate::server_fns::support::{respond, state};
+    use crate::server_fns::support::{project_call, respond, ProjectCall};
     use crate::domain::Action;
     respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        let scope = crate::auth::access::project(&state.pool, &user, &project_id, Action::ReadProjectData).await?;
+        let ProjectCall { state, scope, .. } = project_call(&project_id, Action::ReadProjectData).await?;
         let project_id = scope.project_id.clone();
         let mut conn = state.pool.acquire().await?;
         let versions = crate::store::prompts::versions(&mut conn, &project_id, &name).await?;
@@ -115,12 +112,11 @@ pub async fn get_prompt_history(project_id: String, name: String) -> Result<Prom
 /// The version with its prompt references resolved (the text the SDKs receive).
 #[server(prefix = "/api/ui", endpoint = "resolve_prompt_version")]
 pub async fn resolve_prompt_version(project_id: String, name: String, version: i32) -> Result<PromptVersion, AppError> {
-    use crate::server_fns::support::{respond, state};
+    use crate::server_fns::support::{project_call, respond, ProjectCall};
     use crate::domain::prompts::PromptSelector;
     respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        let project_id = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?.project_id;
+        let ProjectCall { state, scope, .. } = project_call(&project_id, crate::domain::Action::ReadProjectData).await?;
+        let project_id = scope.project_id;
         let mut conn = state.pool.acquire().await?;
         let selector = PromptSelector::Version(version);
         let mut found = crate::store::prompts::get(&mut conn, &project_id, &name, &selector)
@@ -136,11 +132,10 @@ pub async fn resolve_prompt_version(project_id: String, name: String, version: i
 /// Per-version numbers of the generations linked to the prompt, newest version first.
 #[server(prefix = "/api/ui", endpoint = "get_prompt_metrics")]
 pub async fn get_prompt_metrics(project_id: String, name: String) -> Result<Vec<PromptVersionMetrics>, AppError> {
-    use crate::server_fns::support::{respond, state};
+    use crate::server_fns::support::{project_call, respond, ProjectCall};
     respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        let project_id = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?.project_id;
+        let ProjectCall { state, scope, .. } = project_call(&project_id, crate::domain::Action::ReadProjectData).await?;
+        let project_id = scope.project_id;
         Ok(crate::store::prompts::metrics(&state.pool, &project_id, &name).await?)
     }
     .await)
@@ -151,12 +146,10 @@ pub async fn get_prompt_metrics(project_id: String, name: String) -> Result<Vec<
 /// would flatten to strings.
 #[server(prefix = "/api/ui", endpoint = "create_prompt_version", input = leptos::server_fn::codec::Json)]
 pub async fn create_prompt_version(project_id: String, prompt: NewPrompt) -> Result<PromptVersion, AppError> {
-    use crate::server_fns::support::{audit, respond, state};
+    use crate::server_fns::support::{audit, project_call, respond, ProjectCall};
     use crate::domain::Action;
     respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        let scope = crate::auth::access::project(&state.pool, &user, &project_id, Action::WritePrompts).await?;
+        let ProjectCall { state, user, scope } = project_call(&project_id, Action::WritePrompts).await?;
         let project_id = scope.project_id.clone();
         let prompt = prompt.normalize().map_err(invalid)?;
         let mut tx = state.pool.begin().await?;
@@ -212,13 +205,11 @@ pub async fn set_prompt_label(
     label: String,
     #[server(default)] remove: bool,
 ) -> Result<PromptVersion, AppError> {
-    use crate::server_fns::support::{audit, respond, state};
+    use crate::server_fns::support::{audit, project_call, respond, ProjectCall};
     use crate::domain::prompts::{check_assignable_labels, PromptSelector};
     use crate::domain::Action;
     respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        let scope = crate::auth::access::project(&state.pool, &user, &project_id, Action::WritePrompts).await?;
+        let ProjectCall { state, user, scope } = project_call(&project_id, Action::WritePrompts).await?;
         let project_id = scope.project_id.clone();
         check_assignable_labels(std::slice::from_ref(&label)).map_err(|mut e| {
             e.field = "label".into();
@@ -254,13 +245,11 @@ pub async fn set_prompt_label(
 /// references what would go.
 #[server(prefix = "/api/ui", endpoint = "delete_prompt")]
 pub async fn delete_prompt(project_id: String, name: String, #[server(default)] version: Option<i32>) -> Result<u64, AppError> {
-    use crate::server_fns::support::{audit, respond, state};
+    use crate::server_fns::support::{audit, project_call, respond, ProjectCall};
     use crate::domain::prompts::PromptSelector;
     use crate::domain::Action;
     respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        let scope = crate::auth::access::project(&state.pool, &user, &project_id, Action::WritePrompts).await?;
+        let ProjectCall { state, user, scope } = project_call(&project_id, Action::WritePrompts).await?;
         let project_id = scope.project_id.clone();
         let mut tx = state.pool.begin().await?;
         let selector = version.map(PromptSelector::Version);
@@ -298,13 +287,11 @@ pub async fn delete_prompt(project_id: String, name: String, #[server(default)] 
 /// Replaces the project's protected labels (Admins and Owners).
 #[server(prefix = "/api/ui", endpoint = "set_protected_prompt_labels")]
 pub async fn set_protected_prompt_labels(project_id: String, #[server(default)] labels: Vec<String>) -> Result<Vec<String>, AppError> {
-    use crate::server_fns::support::{audit, respond, state};
+    use crate::server_fns::support::{audit, project_call, respond, ProjectCall};
     use crate::domain::prompts::check_assignable_labels;
     use crate::domain::Action;
     respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        let scope = crate::auth::access::project(&state.pool, &user, &project_id, Action::MoveProtectedPromptLabels).await?;
+        let ProjectCall { state, user, scope } = project_call(&project_id, Action::MoveProtectedPromptLabels).await?;
         let project_id = scope.project_id.clone();
         let mut labels: Vec<String> = labels.into_iter().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect();
         check_assignable_labels(&labels).map_err(invalid)?;

@@ -7,11 +7,10 @@ use crate::error::AppError;
 /// The project's sessions, most recently active first.
 #[server(prefix = "/api/ui", endpoint = "list_sessions")]
 pub async fn list_sessions(project_id: String, #[server(default)] page: i64) -> Result<crate::domain::trace_list::TraceSessionPage, AppError> {
-    use crate::server_fns::support::{respond, state};
+    use crate::server_fns::support::{project_call, respond, ProjectCall};
     respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        let project_id = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?.project_id;
+        let ProjectCall { state, scope, .. } = project_call(&project_id, crate::domain::Action::ReadProjectData).await?;
+        let project_id = scope.project_id;
         let (limit, offset) = crate::server_fns::support::activity_page(page)?;
         let (rows, more) =
             crate::store::sessions::activity_page(&state.pool, &project_id, limit, offset).await?;
@@ -23,11 +22,10 @@ pub async fn list_sessions(project_id: String, #[server(default)] page: i64) -> 
 /// A session's traces, oldest first, with their input and output: the conversation.
 #[server(prefix = "/api/ui", endpoint = "get_session")]
 pub async fn get_session(project_id: String, session_id: String) -> Result<Vec<crate::domain::trace_views::Trace>, AppError> {
-    use crate::server_fns::support::{respond, state};
+    use crate::server_fns::support::{project_call, respond, ProjectCall};
     respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        let project_id = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?.project_id;
+        let ProjectCall { state, scope, .. } = project_call(&project_id, crate::domain::Action::ReadProjectData).await?;
+        let project_id = scope.project_id;
         let traces = crate::store::traces::for_session(&state.pool, &project_id, &session_id).await?;
         if traces.is_empty() {
             return Err(AppError::NotFound(format!("session {session_id}")));

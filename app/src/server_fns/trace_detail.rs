@@ -10,11 +10,12 @@ use leptos::prelude::*;
 
 use crate::domain::trace_detail::{ObservationDetail, TraceDetail};
 use crate::domain::waterfall::TraceTree;
+use crate::domain::{ObservationId, TraceId};
 use crate::error::AppError;
 
 /// The trace with its input, output and metadata, its totals and its scores.
 #[server(prefix = "/api/ui", endpoint = "get_trace")]
-pub async fn get_trace(project_id: String, trace_id: String) -> Result<TraceDetail, AppError> {
+pub async fn get_trace(project_id: String, trace_id: TraceId) -> Result<TraceDetail, AppError> {
     use crate::server_fns::support::{base_url, respond, state};
     respond(async {
         let state = state()?;
@@ -31,7 +32,7 @@ pub async fn get_trace(project_id: String, trace_id: String) -> Result<TraceDeta
             total_tokens: totals.total_tokens,
             observation_count: totals.observation_count,
             scores,
-            share_url: format!("{}{}", base_url(&state), crate::domain::trace_detail::share_path(project_id.as_str(), &trace_id)),
+            share_url: format!("{}{}", base_url(&state), crate::domain::trace_detail::share_path(project_id.as_str(), trace_id.as_str())),
         })
     }
     .await)
@@ -39,7 +40,7 @@ pub async fn get_trace(project_id: String, trace_id: String) -> Result<TraceDeta
 
 /// The waterfall: every observation of the trace in tree order, without input or output.
 #[server(prefix = "/api/ui", endpoint = "get_trace_tree")]
-pub async fn get_trace_tree(project_id: String, trace_id: String) -> Result<TraceTree, AppError> {
+pub async fn get_trace_tree(project_id: String, trace_id: TraceId) -> Result<TraceTree, AppError> {
     use crate::server_fns::support::{respond, state};
     respond(async {
         let state = state()?;
@@ -61,7 +62,7 @@ pub async fn get_trace_tree(project_id: String, trace_id: String) -> Result<Trac
 
 /// One observation of the trace, with everything it carries and its scores.
 #[server(prefix = "/api/ui", endpoint = "get_observation")]
-pub async fn get_observation(project_id: String, trace_id: String, observation_id: String) -> Result<ObservationDetail, AppError> {
+pub async fn get_observation(project_id: String, trace_id: TraceId, observation_id: ObservationId) -> Result<ObservationDetail, AppError> {
     use crate::server_fns::support::{respond, state};
     respond(async {
         let state = state()?;
@@ -81,12 +82,10 @@ pub async fn get_observation(project_id: String, trace_id: String, observation_i
 
 /// Shares a trace by link (public) or stops sharing it. Members and up; audited.
 #[server(prefix = "/api/ui", endpoint = "set_trace_public")]
-pub async fn set_trace_public(project_id: String, trace_id: String, public: bool) -> Result<bool, AppError> {
-    use crate::server_fns::support::{audit, respond, state};
+pub async fn set_trace_public(project_id: String, trace_id: TraceId, public: bool) -> Result<bool, AppError> {
+    use crate::server_fns::support::{audit, project_call, respond, ProjectCall};
     respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        let scope = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::WriteTraces).await?;
+        let ProjectCall { state, user, scope } = project_call(&project_id, crate::domain::Action::WriteTraces).await?;
         let project_id = scope.project_id.clone();
         let mut tx = state.pool.begin().await?;
         let before = crate::store::traces::set_public(&mut tx, &project_id, &trace_id, public)
@@ -94,7 +93,7 @@ pub async fn set_trace_public(project_id: String, trace_id: String, public: bool
             .ok_or_else(|| AppError::NotFound(format!("trace {trace_id}")))?;
         if before != public {
             let action = if public { "trace.publish" } else { "trace.unpublish" };
-            audit(&mut tx, &user.user_id, &scope.org_id, Some(&project_id), action, "trace", &trace_id,
+            audit(&mut tx, &user.user_id, &scope.org_id, Some(&project_id), action, "trace", trace_id.as_str(),
                 Some(serde_json::json!({ "public": before })), Some(serde_json::json!({ "public": public }))).await?;
         }
         tx.commit().await?;

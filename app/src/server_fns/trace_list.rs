@@ -13,13 +13,12 @@ pub const PAGE_SIZE: i64 = 50;
 /// `trace_metrics` (kept by ingestion), scores from one query over the page's traces.
 #[server(prefix = "/api/ui", endpoint = "list_traces")]
 pub async fn list_traces(project_id: String, #[server(default)] query: TraceListQuery) -> Result<TraceListPage, AppError> {
-    use crate::server_fns::support::{base_url, respond, state};
+    use crate::server_fns::support::{base_url, project_call, respond, ProjectCall};
     use crate::domain::trace_list::{cursor_of, SetupHint, TraceListRow};
     use crate::store::{trace_list, traces};
     respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        let project_id = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?.project_id;
+        let ProjectCall { state, scope, .. } = project_call(&project_id, crate::domain::Action::ReadProjectData).await?;
+        let project_id = scope.project_id;
         let spec = query.parse(chrono::Utc::now()).map_err(|(field, message)| AppError::invalid(field, message))?;
         // One more than a page tells whether another page follows.
         let mut found = trace_list::page(&state.pool, &project_id, &spec, PAGE_SIZE + 1).await?;
@@ -69,14 +68,12 @@ pub const BULK_LIMIT: usize = 1000;
 /// changed. Ids of other projects' traces change nothing: every statement is scoped by project.
 #[server(prefix = "/api/ui", endpoint = "bulk_traces")]
 pub async fn bulk_traces(project_id: String, action: BulkAction, #[server(default)] trace_ids: Vec<String>) -> Result<u64, AppError> {
-    use crate::server_fns::support::{audit, respond, state};
+    use crate::server_fns::support::{audit, project_call, respond, ProjectCall};
     respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
         let permission = match action {
             BulkAction::Delete => crate::domain::Action::WriteTraces,
         };
-        let scope = crate::auth::access::project(&state.pool, &user, &project_id, permission).await?;
+        let ProjectCall { state, user, scope } = project_call(&project_id, permission).await?;
         let project_id = scope.project_id.clone();
         if trace_ids.is_empty() {
             return Err(AppError::invalid("trace_ids", "Select at least one trace."));
@@ -112,11 +109,9 @@ pub async fn bulk_traces(project_id: String, action: BulkAction, #[server(defaul
 /// The project's saved views, by name; `deletable` says which the caller may delete.
 #[server(prefix = "/api/ui", endpoint = "list_saved_views")]
 pub async fn list_saved_views(project_id: String) -> Result<Vec<SavedView>, AppError> {
-    use crate::server_fns::support::{respond, state};
+    use crate::server_fns::support::{project_call, respond, ProjectCall};
     respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        let scope = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?;
+        let ProjectCall { state, scope, .. } = project_call(&project_id, crate::domain::Action::ReadProjectData).await?;
         let project_id = scope.project_id.clone();
         let mut views = crate::store::saved_views::list(&state.pool, &project_id).await?;
         for view in &mut views {
@@ -137,11 +132,9 @@ fn may_delete(scope: &crate::auth::access::ProjectScope, view: &SavedView) -> bo
 /// Saves the list query under a name (unique in the project).
 #[server(prefix = "/api/ui", endpoint = "create_saved_view")]
 pub async fn create_saved_view(project_id: String, name: String, #[server(default)] query: TraceListQuery) -> Result<SavedView, AppError> {
-    use crate::server_fns::support::{audit, respond, state};
+    use crate::server_fns::support::{audit, project_call, respond, ProjectCall};
     respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        let scope = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::SaveViews).await?;
+        let ProjectCall { state, user, scope } = project_call(&project_id, crate::domain::Action::SaveViews).await?;
         let project_id = scope.project_id.clone();
         let name = crate::server_fns::support::name("name", &name)?;
         // A view is filters and sort (not a position): saved without the cursor, and only when
@@ -167,11 +160,9 @@ pub async fn create_saved_view(project_id: String, name: String, #[server(defaul
 /// Deletes a saved view: its creator (a Member or above) or an Admin.
 #[server(prefix = "/api/ui", endpoint = "delete_saved_view")]
 pub async fn delete_saved_view(project_id: String, view_id: String) -> Result<(), AppError> {
-    use crate::server_fns::support::{audit, respond, state};
+    use crate::server_fns::support::{audit, project_call, respond, ProjectCall};
     respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        let scope = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::SaveViews).await?;
+        let ProjectCall { state, user, scope } = project_call(&project_id, crate::domain::Action::SaveViews).await?;
         let project_id = scope.project_id.clone();
         let mut tx = state.pool.begin().await?;
         let view = crate::store::saved_views::get(&mut tx, &project_id, &view_id)

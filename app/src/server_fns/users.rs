@@ -7,11 +7,10 @@ use crate::error::AppError;
 /// The application's end users (`userId` of traces), most recently active first.
 #[server(prefix = "/api/ui", endpoint = "list_users")]
 pub async fn list_users(project_id: String, #[server(default)] page: i64) -> Result<crate::domain::trace_list::TraceUserPage, AppError> {
-    use crate::server_fns::support::{respond, state};
+    use crate::server_fns::support::{project_call, respond, ProjectCall};
     respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        let project_id = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?.project_id;
+        let ProjectCall { state, scope, .. } = project_call(&project_id, crate::domain::Action::ReadProjectData).await?;
+        let project_id = scope.project_id;
         let (limit, offset) = crate::server_fns::support::activity_page(page)?;
         let (rows, more) = crate::store::users::page(&state.pool, &project_id, limit, offset).await?;
         Ok(crate::domain::trace_list::TraceUserPage { rows, next_page: more.then_some(page + 1) })
@@ -22,11 +21,10 @@ pub async fn list_users(project_id: String, #[server(default)] page: i64) -> Res
 /// One end user: their totals, sessions and latest traces.
 #[server(prefix = "/api/ui", endpoint = "get_user")]
 pub async fn get_user(project_id: String, user_id: String) -> Result<crate::domain::trace_list::TraceUserDetail, AppError> {
-    use crate::server_fns::support::{respond, state};
+    use crate::server_fns::support::{project_call, respond, ProjectCall};
     respond(async {
-        let state = state()?;
-        let user = crate::auth::access::signed_in()?;
-        let project_id = crate::auth::access::project(&state.pool, &user, &project_id, crate::domain::Action::ReadProjectData).await?.project_id;
+        let ProjectCall { state, scope, .. } = project_call(&project_id, crate::domain::Action::ReadProjectData).await?;
+        let project_id = scope.project_id;
         let summary = crate::store::users::summary(&state.pool, &project_id, &user_id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("user {user_id}")))?;

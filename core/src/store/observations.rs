@@ -14,7 +14,7 @@ use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 
 use super::query::{amount_map, count_map, enum_column, object_or_empty, push_any, push_eq, Page};
 use loupe_domain::trace_views::{Observation, TraceContext};
-use loupe_domain::{ObservationLevel, ObservationType};
+use loupe_domain::{ObservationId, ObservationLevel, ObservationType, TraceId};
 
 /// Which observations a list returns. Every set field narrows the result.
 #[derive(Debug, Clone, Default)]
@@ -220,7 +220,7 @@ pub async fn list_after(
         .collect()
 }
 
-pub async fn get(pool: &PgPool, project_id: &ProjectId, id: &str) -> Result<Option<Observation>, StoreError> {
+pub async fn get(pool: &PgPool, project_id: &ProjectId, id: &ObservationId) -> Result<Option<Observation>, StoreError> {
     let mut qb = QueryBuilder::new(select(Load::ALL));
     qb.push(" FROM observations o WHERE o.project_id = ")
         .push_bind(project_id.to_string())
@@ -230,7 +230,7 @@ pub async fn get(pool: &PgPool, project_id: &ProjectId, id: &str) -> Result<Opti
 }
 
 /// A trace's observations in start order (the order of `observations_trace_idx`).
-pub async fn for_trace(pool: &PgPool, project_id: &ProjectId, trace_id: &str) -> Result<Vec<Observation>, StoreError> {
+pub async fn for_trace(pool: &PgPool, project_id: &ProjectId, trace_id: &TraceId) -> Result<Vec<Observation>, StoreError> {
     let mut qb = QueryBuilder::new(select(Load::ALL));
     qb.push(" FROM observations o WHERE o.project_id = ")
         .push_bind(project_id.to_string())
@@ -245,7 +245,7 @@ pub async fn for_trace(pool: &PgPool, project_id: &ProjectId, trace_id: &str) ->
 pub async fn tree_inputs(
     pool: &PgPool,
     project_id: &ProjectId,
-    trace_id: &str,
+    trace_id: &TraceId,
 ) -> Result<Vec<loupe_domain::waterfall::TreeInput>, StoreError> {
     let rows = sqlx::query(
         "SELECT id, parent_observation_id, type, level, name, start_time, end_time, completion_start_time,
@@ -253,7 +253,7 @@ pub async fn tree_inputs(
          FROM observations WHERE project_id = $1 AND trace_id = $2",
     )
     .bind(project_id)
-    .bind(trace_id)
+    .bind(trace_id.as_str())
     .fetch_all(pool)
     .await?;
     rows.iter()
@@ -277,7 +277,7 @@ pub async fn tree_inputs(
 }
 
 /// One observation of one trace (the panel's read: the trace in the URL must be its trace).
-pub async fn get_in_trace(pool: &PgPool, project_id: &ProjectId, trace_id: &str, id: &str) -> Result<Option<Observation>, StoreError> {
+pub async fn get_in_trace(pool: &PgPool, project_id: &ProjectId, trace_id: &TraceId, id: &ObservationId) -> Result<Option<Observation>, StoreError> {
     let mut qb = QueryBuilder::new(select(Load::ALL));
     qb.push(" FROM observations o WHERE o.project_id = ")
         .push_bind(project_id.to_string())
@@ -295,14 +295,14 @@ pub async fn get_in_trace(pool: &PgPool, project_id: &ProjectId, trace_id: &str,
 pub async fn otel_attributes(
     pool: &PgPool,
     project_id: &ProjectId,
-    observation_id: &str,
+    observation_id: &ObservationId,
 ) -> Result<Option<(serde_json::Value, serde_json::Value)>, StoreError> {
     let row: Option<(serde_json::Value, Option<serde_json::Value>)> = sqlx::query_as(
         "SELECT otel_attributes - 'mapped', otel_attributes -> 'mapped' FROM observations \
          WHERE project_id = $1 AND id = $2 AND jsonb_typeof(otel_attributes) = 'object'",
     )
     .bind(project_id)
-    .bind(observation_id)
+    .bind(observation_id.as_str())
     .fetch_optional(pool)
     .await?;
     Ok(row.map(|(attributes, mapping)| (attributes, mapping.unwrap_or(serde_json::Value::Null))))

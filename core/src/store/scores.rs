@@ -13,7 +13,7 @@ use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 
 use super::query::{enum_column, object_or_empty, push_any, push_eq, Compare, Page};
 use loupe_domain::score_views::{Score, ScoreTraceContext, ScoreWithTrace};
-use loupe_domain::{ScoreDataType, ScoreSource};
+use loupe_domain::{ObservationId, ScoreDataType, ScoreSource, TraceId};
 
 /// Which scores a v1/v2 list considers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -269,14 +269,14 @@ pub async fn get(pool: &PgPool, project_id: &ProjectId, id: &str) -> Result<Opti
 }
 
 /// A trace's listable scores (every type but CORRECTION), oldest first.
-pub async fn for_trace(pool: &PgPool, project_id: &ProjectId, trace_id: &str) -> Result<Vec<Score>, StoreError> {
+pub async fn for_trace(pool: &PgPool, project_id: &ProjectId, trace_id: &TraceId) -> Result<Vec<Score>, StoreError> {
     sqlx::query(&format!(
         "SELECT {COLUMNS} FROM scores s
          WHERE s.project_id = $1 AND s.trace_id = $2 AND s.data_type <> 'CORRECTION'
          ORDER BY s.timestamp, s.id"
     ))
     .bind(project_id)
-    .bind(trace_id)
+    .bind(trace_id.as_str())
     .fetch_all(pool)
     .await?
     .iter()
@@ -295,15 +295,15 @@ pub async fn delete(pool: &PgPool, project_id: &ProjectId, id: &str) -> Result<b
 }
 
 /// The listable scores of one observation, oldest first.
-pub async fn for_observation(pool: &PgPool, project_id: &ProjectId, trace_id: &str, observation_id: &str) -> Result<Vec<Score>, StoreError> {
+pub async fn for_observation(pool: &PgPool, project_id: &ProjectId, trace_id: &TraceId, observation_id: &ObservationId) -> Result<Vec<Score>, StoreError> {
     sqlx::query(&format!(
         "SELECT {COLUMNS} FROM scores s
          WHERE s.project_id = $1 AND s.trace_id = $2 AND s.observation_id = $3 AND s.data_type <> 'CORRECTION'
          ORDER BY s.timestamp, s.id"
     ))
     .bind(project_id)
-    .bind(trace_id)
-    .bind(observation_id)
+    .bind(trace_id.as_str())
+    .bind(observation_id.as_str())
     .fetch_all(pool)
     .await?
     .iter()

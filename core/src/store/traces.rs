@@ -16,6 +16,7 @@ use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 
 use super::query::{object_or_empty, push_any, push_eq, Page};
 use loupe_domain::trace_views::{Trace, TraceMetrics};
+use loupe_domain::TraceId;
 
 /// Which traces a list returns. Every set field narrows the result.
 #[derive(Debug, Clone, Default)]
@@ -208,7 +209,7 @@ pub async fn count(pool: &PgPool, project_id: &ProjectId, filter: &TraceFilter) 
     qb.build_query_scalar().fetch_one(pool).await.map_err(StoreError::from)
 }
 
-pub async fn get(pool: &PgPool, project_id: &ProjectId, id: &str) -> Result<Option<Trace>, StoreError> {
+pub async fn get(pool: &PgPool, project_id: &ProjectId, id: &TraceId) -> Result<Option<Trace>, StoreError> {
     let mut qb = QueryBuilder::new(select(true));
     qb.push(" WHERE t.project_id = ").push_bind(project_id.to_string()).push(" AND t.id = ").push_bind(id.to_string());
     qb.build().fetch_optional(pool).await?.as_ref().map(trace_from_row).transpose()
@@ -327,7 +328,7 @@ pub async fn delete_in(conn: &mut sqlx::PgConnection, project_id: &ProjectId, tr
 
 /// One trace's totals for its page: latency, cost, tokens and observation count, aggregated
 /// over `observations_trace_idx` without materialising anything per observation.
-pub async fn totals(pool: &PgPool, project_id: &ProjectId, trace_id: &str) -> Result<TraceTotals, StoreError> {
+pub async fn totals(pool: &PgPool, project_id: &ProjectId, trace_id: &TraceId) -> Result<TraceTotals, StoreError> {
     let row = sqlx::query(
         "SELECT coalesce(extract(epoch FROM greatest(max(start_time), max(end_time))
                                          - least(min(start_time), min(end_time)))::float8, 0) AS latency,
@@ -337,7 +338,7 @@ pub async fn totals(pool: &PgPool, project_id: &ProjectId, trace_id: &str) -> Re
          FROM observations WHERE project_id = $1 AND trace_id = $2",
     )
     .bind(project_id)
-    .bind(trace_id)
+    .bind(trace_id.as_str())
     .fetch_one(pool)
     .await?;
     Ok(TraceTotals {
@@ -358,23 +359,23 @@ pub struct TraceTotals {
 }
 
 /// Whether the project has this trace (a primary-key probe).
-pub async fn exists(pool: &PgPool, project_id: &ProjectId, id: &str) -> Result<bool, StoreError> {
+pub async fn exists(pool: &PgPool, project_id: &ProjectId, id: &TraceId) -> Result<bool, StoreError> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM traces WHERE project_id = $1 AND id = $2)")
         .bind(project_id)
-        .bind(id)
+        .bind(id.as_str())
         .fetch_one(pool)
         .await.map_err(StoreError::from)
 }
 
 /// The trace's project when the trace exists and is public (shared by link), so anyone may read
 /// it: a share link's scope. Only live projects share.
-pub async fn public_project(pool: &PgPool, project_id: &str, id: &str) -> Result<Option<ProjectId>, StoreError> {
+pub async fn public_project(pool: &PgPool, project_id: &str, id: &TraceId) -> Result<Option<ProjectId>, StoreError> {
     let public: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM traces t JOIN projects p ON p.id = t.project_id
                         WHERE t.project_id = $1 AND t.id = $2 AND t.public AND p.deleted_at IS NULL)",
     )
     .bind(project_id)
-    .bind(id)
+    .bind(id.as_str())
     .fetch_one(pool)
     .await?;
     Ok(public.then(|| ProjectId::vouched(project_id)))
@@ -382,16 +383,16 @@ pub async fn public_project(pool: &PgPool, project_id: &str, id: &str) -> Result
 
 /// Makes a trace public or private; its previous setting, `None` when there is no such trace.
 /// Run it in the transaction that records the change (the row stays locked until then).
-pub async fn set_public(conn: &mut sqlx::PgConnection, project_id: &ProjectId, id: &str, public: bool) -> Result<Option<bool>, StoreError> {
+pub async fn set_public(conn: &mut sqlx::PgConnection, project_id: &ProjectId, id: &TraceId, public: bool) -> Result<Option<bool>, StoreError> {
     let before: Option<bool> = sqlx::query_scalar("SELECT public FROM traces WHERE project_id = $1 AND id = $2 FOR UPDATE")
         .bind(project_id)
-        .bind(id)
+        .bind(id.as_str())
         .fetch_optional(&mut *conn)
         .await?;
     if before.is_some() {
         sqlx::query("UPDATE traces SET public = $3, updated_at = now() WHERE project_id = $1 AND id = $2")
             .bind(project_id)
-            .bind(id)
+            .bind(id.as_str())
             .bind(public)
             .execute(&mut *conn)
             .await?;

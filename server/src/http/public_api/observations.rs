@@ -85,7 +85,7 @@ pub async fn get_v1(
     State(state): State<PublicState>,
     PathId(id): PathId,
 ) -> ApiResult<Json<ObservationView>> {
-    let observation = store::observations::get(&state.pool, &key.project_id, &id)
+    let observation = store::observations::get(&state.pool, &key.project_id, &loupe_app::domain::ObservationId::new(id.as_str()))
         .await?
         .ok_or_else(|| ApiError::not_found(format!("Observation {id} not found within authorized project")))?;
     let mut views = [ObservationView::from(observation)];

@@ -147,7 +147,8 @@ pub async fn get(
     let fields = Fields::parse(&params)?;
     let pool = &state.pool;
     let project_id = &key.project_id;
-    let mut trace = store::traces::get(pool, project_id, &id).await?.ok_or_else(|| trace_not_found(&id))?;
+    let trace_id = loupe_app::domain::TraceId::new(id.as_str());
+    let mut trace = store::traces::get(pool, project_id, &trace_id).await?.ok_or_else(|| trace_not_found(&id))?;
     if !fields.io {
         trace.input = None;
         trace.output = None;
@@ -156,14 +157,14 @@ pub async fn get(
     let (observations, scores, mut metrics) = tokio::try_join!(
         async {
             if fields.observations {
-                store::observations::for_trace(pool, project_id, &id).await
+                store::observations::for_trace(pool, project_id, &trace_id).await
             } else {
                 Ok(Vec::new())
             }
         },
         async {
             if fields.scores {
-                store::scores::for_trace(pool, project_id, &id).await
+                store::scores::for_trace(pool, project_id, &trace_id).await
             } else {
                 Ok(Vec::new())
             }
