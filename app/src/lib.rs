@@ -27,7 +27,7 @@ pub mod state;
 pub use loupe_core::store;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path,
@@ -55,8 +55,14 @@ use crate::sections::Section;
 /// of the light theme. Kept tiny and dependency-free because it runs before the wasm bundle loads.
 const THEME_BOOT_SCRIPT: &str = r#"(function(){try{var t=localStorage.getItem('loupe-theme');var d=t==='dark'||(t!=='light'&&window.matchMedia('(prefers-color-scheme: dark)').matches);document.documentElement.classList.toggle('dark',d);}catch(e){}})();"#;
 
-/// The HTML document every page is rendered into (server side only).
+/// The HTML document every page is rendered into (server side only). The stylesheet is linked
+/// here rather than from `App`: its URL carries the build's content hash (`state::stylesheet_href`),
+/// which only the server knows, and the shell is not hydrated.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let stylesheet = state::stylesheet_href(&options);
+    #[cfg(not(feature = "ssr"))]
+    let stylesheet = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -66,6 +72,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
                 <script inner_html=THEME_BOOT_SCRIPT></script>
+                <link rel="stylesheet" id="loupe" href=stylesheet />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -82,7 +89,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
 
     view! {
-        <Stylesheet id="loupe" href="/pkg/loupe.css" />
         <Title formatter=|title: String| {
             if title.is_empty() { "Loupe".to_string() } else { format!("{title} · Loupe") }
         } />

@@ -35,7 +35,7 @@ test("navigation routes client-side and marks the current section", async ({ pag
   await nav.getByRole("link", { name: "Annotation queues" }).click();
   await expect(page).toHaveURL(new RegExp(`/project/${PROJECT}/annotation-queues$`));
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Annotation queues");
-  await expect(page.getByTestId("not-built")).toContainText("Annotation queues is not built yet");
+  await expect(page.getByTestId("not-built")).toContainText("Annotation queues is coming soon");
   await expect(nav.getByRole("link", { name: "Annotation queues" })).toHaveAttribute("aria-current", "page");
   // The project switcher closes on Escape and on a click outside it.
   await page.getByTestId("project-switcher").click();

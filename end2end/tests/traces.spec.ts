@@ -121,7 +121,7 @@ test("a trace opens as a waterfall; a generation shows its input and cost", asyn
   await expect(page.getByTestId("observation-output").getByTestId("markdown")).toHaveText("Open Account, then Change password.");
   await expect(page.getByTestId("observation-cost")).toHaveText(/^\$0\.00\d+$/);
   await expect(page.getByTestId("observation-usage")).toContainText("input");
-  await expect(page.getByTestId("observation-ttft")).toHaveText("200.0 ms");
+  await expect(page.getByTestId("observation-ttft")).toHaveText("200 ms");
   await expect(page).toHaveURL(/\?observation=w-gen$/);
   await page.keyboard.press("ArrowLeft");
   await expect(page.getByTestId("observation-name")).toHaveText("retrieve-and-answer");
@@ -155,6 +155,11 @@ test("a trace opens as a waterfall; a generation shows its input and cost", asyn
   await openHydrated(page, `/project/${PROJECT}/users`);
   const carol = page.getByTestId("user-row").filter({ hasText: "carol" });
   await expect(carol).toContainText("$0.00");
+  // Searching keeps only the users whose id contains the text.
+  await page.getByTestId("users-search").fill("CAR");
+  await expect(page).toHaveURL(/\?q=CAR$/);
+  await expect(page.getByTestId("user-row")).toHaveCount(1);
+  await expect(carol).toBeVisible();
   await carol.getByRole("link", { name: "carol" }).click();
   await expect(page).toHaveURL(new RegExp(`/project/${PROJECT}/users/carol$`));
   await expect(page.getByTestId("user-traces")).toHaveText("1");
@@ -178,8 +183,19 @@ test("a session replays its traces as one conversation", async ({ page, request 
   await openHydrated(page, `/project/${PROJECT}/sessions`);
   const row = page.getByTestId("session-row").filter({ hasText: "e2e-chat" });
   await expect(row).toContainText("dora");
+  // The search narrows the list as one types (by session or user id), and lives in the URL.
+  await page.getByTestId("sessions-search").fill("dor");
+  await expect(page).toHaveURL(/\?q=dor$/);
+  await expect(page.getByTestId("session-row")).toHaveCount(1);
+  await page.getByTestId("sessions-search").fill("no-such-session");
+  await expect(page.getByTestId("no-matching-sessions")).toBeVisible();
+  await page.getByTestId("sessions-search").fill("e2e-chat");
   await row.getByRole("link", { name: "e2e-chat" }).click();
   await expect(page).toHaveURL(new RegExp(`/project/${PROJECT}/sessions/e2e-chat$`));
+  // The session's summary: its traces, people and length.
+  await expect(page.getByTestId("session-traces")).toHaveText("2");
+  await expect(page.getByTestId("session-users")).toHaveText("dora");
+  await expect(page.getByTestId("session-duration")).toHaveText("20.0 s");
   const turns = page.getByTestId("session-turn");
   await expect(turns).toHaveCount(2);
   await expect(turns.nth(0).getByTestId("turn-input")).toHaveText("Where is my order?");
@@ -198,6 +214,7 @@ test("a session replays its traces as one conversation", async ({ page, request 
 });
 
 test("LLM output is shown by shape and never executed; a public trace opens by its link", async ({ page, request, browser }) => {
+  test.setTimeout(60_000);
   const at = (ms: number) => new Date(Date.now() - 30_000 + ms).toISOString();
   const hostile = "# Answer\n\n<script>window.__xss = 'script'</script>\n\n<img src=x onerror=\"window.__xss = 'img'\">\n\n"
     + "[click me](javascript:window.__xss='link') and [docs](https://example.com/docs)\n\n- one\n- two";
@@ -249,12 +266,19 @@ test("LLM output is shown by shape and never executed; a public trace opens by i
   await expect(visitorPage.getByTestId("waterfall-row")).toHaveCount(1);
   await expect(visitorPage.getByTestId("observation-output").locator("h1")).toHaveText("Answer");
   await expect(visitorPage.getByTestId("share-toggle")).toHaveCount(0);
+  // The URL the SDKs hand out (`get_trace_url()`) leads the visitor there too.
+  const canonical = await visitor.newPage();
+  await openHydrated(canonical, `/project/${PROJECT}/traces/e2e-hostile`);
+  await expect(canonical).toHaveURL(/\/share\/traces\/e2e-project\/e2e-hostile$/);
+  await expect(canonical.getByTestId("trace-name")).toHaveText("hostile output");
   // Private again: the same link shows nothing.
   await page.getByTestId("share-toggle").click();
   await expect(page.getByTestId("share-toggle")).toHaveAttribute("aria-checked", "false");
   await openHydrated(visitorPage, link);
   await expect(visitorPage.getByTestId("share-not-found")).toBeVisible();
   await expect(visitorPage.getByTestId("trace-name")).toHaveCount(0);
+  await openHydrated(canonical, `/project/${PROJECT}/traces/e2e-hostile`);
+  await expect(canonical).toHaveURL(/\/sign-in\?next=/);
   await visitor.close();
 });
 
@@ -334,18 +358,36 @@ test("traces list: CJK search, sort by cost, a hidden column stays hidden, saved
   await page.getByTestId("sort-cost").click();
   await expect(rows.first()).toHaveAttribute("data-trace-id", "e2e-list-1");
 
-  // Hide the Environment column; it stays hidden after a reload.
+  // Environment is off by default (the defaults fit a laptop screen); show it, hide Tags; the
+  // choice stays after a reload.
   const headers = page.getByTestId("traces-table").locator("thead th");
-  await expect(headers.filter({ hasText: "Environment" })).toHaveCount(1);
-  await page.getByTestId("columns-button").click();
-  await page.getByTestId("column-toggle-environment").uncheck();
   await expect(headers.filter({ hasText: "Environment" })).toHaveCount(0);
+  await expect(headers.filter({ hasText: "Tags" })).toHaveCount(1);
+  await page.getByTestId("columns-button").click();
+  await page.getByTestId("column-toggle-environment").check();
+  await page.getByTestId("column-toggle-tags").uncheck();
+  await expect(headers.filter({ hasText: "Environment" })).toHaveCount(1);
+  await expect(headers.filter({ hasText: "Tags" })).toHaveCount(0);
   await page.getByTestId("column-up-cost").click();
   await page.getByTestId("columns-button").click();
   await page.reload();
   await expect(page.locator("body[data-hydrated=true]")).toBeAttached({ timeout: 20_000 });
   await expect(rows).toHaveCount(4);
-  await expect(headers.filter({ hasText: "Environment" })).toHaveCount(0);
+  await expect(headers.filter({ hasText: "Environment" })).toHaveCount(1);
+  await expect(headers.filter({ hasText: "Tags" })).toHaveCount(0);
+
+  // The popovers close on Escape and on a click outside, and never stay open together.
+  await page.getByTestId("columns-button").click();
+  await expect(page.getByTestId("columns-panel")).toBeVisible();
+  await page.keyboard.press("Escape");
+  await expect(page.getByTestId("columns-panel")).toHaveCount(0);
+  await page.getByTestId("columns-button").click();
+  await page.getByRole("heading", { level: 1 }).click({ force: true });
+  await expect(page.getByTestId("columns-panel")).toHaveCount(0);
+  await page.getByTestId("columns-button").click();
+  await page.getByTestId("views-button").click({ force: true });
+  await expect(page.getByTestId("columns-panel")).toHaveCount(0);
+  await expect(page.getByTestId("views-panel")).toHaveCount(0);
 
   // Save this view, go elsewhere, apply it.
   await page.getByTestId("views-button").click();

@@ -127,6 +127,7 @@ async fn a_trace_its_tree_and_one_observation_for_members_only() {
     assert!(detail["total_cost"].as_f64().unwrap() > 0.0, "priced from the model table: {detail}");
     assert_eq!(detail["total_tokens"], 1100);
     assert_eq!(detail["observation_count"], 4);
+    assert_eq!((detail["error_count"].as_i64(), detail["warning_count"].as_i64()), (Some(1), Some(0)), "the header's badges: {detail}");
     let score_names: Vec<&str> = detail["scores"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
     assert_eq!(score_names.len(), 2, "{detail}");
 
@@ -231,6 +232,12 @@ async fn users_with_their_traces_tokens_and_cost() {
     assert_eq!((rows[1]["user_id"].as_str(), rows[1]["traces"].as_i64(), rows[1]["total_cost"].as_f64()), (Some("bob"), Some(1), Some(0.0)));
     assert_eq!(page["next_page"], Value::Null);
     assert_eq!(browser.call("list_users", &[("project_id", "proj-a"), ("page", "-1")]).await.status, 400);
+    // The search keeps users whose id contains the text, in any case; `%` and `_` are literal.
+    let found = |page: Value| page["rows"].as_array().unwrap().iter().map(|r| r["user_id"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    assert_eq!(found(browser.ok("list_users", &[("project_id", "proj-a"), ("search", "AD")]).await), ["ada"]);
+    assert_eq!(found(browser.ok("list_users", &[("project_id", "proj-a"), ("search", " ")]).await), ["ada", "bob"]);
+    assert!(found(browser.ok("list_users", &[("project_id", "proj-a"), ("search", "%")]).await).is_empty());
+    assert!(found(browser.ok("list_users", &[("project_id", "proj-a"), ("search", "_")]).await).is_empty());
 
     // One user's page: the same totals, their sessions (with everyone in them) and latest traces.
     let more = json!({"batch": [
@@ -260,7 +267,9 @@ async fn sessions_and_their_conversation() {
         {"id": "e1", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "t1", "sessionId": "chat-1", "userId": "ada", "timestamp": "2026-01-01T00:00:00Z", "input": "hello", "output": "hi!"}},
         {"id": "e2", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "t2", "sessionId": "chat-1", "userId": "ada", "timestamp": "2026-01-01T00:00:30Z", "input": {"q": "and?"}}},
         {"id": "e3", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "t3", "sessionId": "chat-2", "timestamp": "2026-01-02T00:00:00Z"}},
-        {"id": "e4", "type": "generation-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "g1", "traceId": "t2", "startTime": "2026-01-01T00:00:30Z", "costDetails": {"total": 0.5}}}
+        {"id": "e4", "type": "generation-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "g1", "traceId": "t2", "startTime": "2026-01-01T00:00:30Z", "costDetails": {"total": 0.5},
+            "usage": {"input": 7, "output": 3, "total": 10}}},
+        {"id": "e5", "type": "score-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "s1", "sessionId": "chat-1", "name": "resolved", "value": 1}}
     ]});
     assert_eq!(api.call("POST", "/api/public/ingestion", Some(batch)).await.status, 207);
     let page = browser.ok("list_sessions", &[("project_id", "proj-a")]).await;
@@ -270,10 +279,19 @@ async fn sessions_and_their_conversation() {
     assert_eq!(rows[1]["session_id"], "chat-1");
     assert_eq!((rows[1]["traces"].as_i64(), rows[1]["users"].clone()), (Some(2), json!(["ada"])));
     assert!((rows[1]["total_cost"].as_f64().unwrap() - 0.5).abs() < 1e-9);
-    let turns = browser.ok("get_session", &[("project_id", "proj-a"), ("session_id", "chat-1")]).await;
-    let ids: Vec<&str> = turns.as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    assert_eq!(rows[1]["total_tokens"], 10);
+    // Search by session id or by one of its users.
+    let found = |page: Value| page["rows"].as_array().unwrap().iter().map(|r| r["session_id"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    assert_eq!(found(browser.ok("list_sessions", &[("project_id", "proj-a"), ("search", "CHAT-2")]).await), ["chat-2"]);
+    assert_eq!(found(browser.ok("list_sessions", &[("project_id", "proj-a"), ("search", "ada")]).await), ["chat-1"]);
+    assert!(found(browser.ok("list_sessions", &[("project_id", "proj-a"), ("search", "zzz")]).await).is_empty());
+    let detail = browser.ok("get_session", &[("project_id", "proj-a"), ("session_id", "chat-1")]).await;
+    let ids: Vec<&str> = detail["traces"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["t1", "t2"], "oldest first");
-    assert_eq!(turns[0]["output"], "hi!");
+    assert_eq!(detail["traces"][0]["output"], "hi!");
+    assert_eq!((detail["total_tokens"].as_i64(), detail["total_cost"].as_f64()), (Some(10), Some(0.5)), "{detail}");
+    let scores: Vec<&str> = detail["scores"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(scores, ["resolved"], "the session's own scores");
     assert_eq!(browser.call("get_session", &[("project_id", "proj-a"), ("session_id", "nope")]).await.status, 404);
 }
 
@@ -318,6 +336,19 @@ async fn a_public_trace_is_readable_by_link_and_only_while_public() {
         assert_eq!(outsider.call(endpoint, &form).await.status, 200, "{endpoint}");
     }
     assert_eq!(anonymous.ok("get_observation", &reads("t1", "o1")[2].1).await["observation"]["output"], "visible");
+    // The URL the SDKs hand out (`get_trace_url()`) leads a signed-out visitor of a public trace
+    // to its share page; of a private or missing one, to sign-in, the same for both.
+    let page = |path: &str| {
+        axum::http::Request::builder().uri(path).header("host", "loupe.test").body(axum::body::Body::empty()).unwrap()
+    };
+    let public = anonymous.send(page("/project/proj-a/traces/t1?observation=o1")).await;
+    assert_eq!(public.status, 303);
+    assert_eq!(public.headers["location"], "/share/traces/proj-a/t1?observation=o1");
+    for private in ["/project/proj-a/traces/t2", "/project/proj-a/traces/nope", "/project/proj-b/traces/t1"] {
+        let response = anonymous.send(page(private)).await;
+        assert_eq!(response.status, 303, "{private}");
+        assert!(response.headers["location"].to_str().unwrap().starts_with("/sign-in?next="), "{private}");
+    }
     for (endpoint, form) in reads("t2", "o2").into_iter().chain([
         // Another trace's observation through the public trace's id.
         ("get_observation", vec![("project_id", "proj-a"), ("trace_id", "t1"), ("observation_id", "o2")]),

@@ -90,7 +90,8 @@ fn pages_render_on_the_server() {
     let (status, body) = get("/", Some(&cookie));
     assert_eq!(status, 200);
     assert!(body.contains("Welcome to Loupe"));
-    assert!(body.contains("/pkg/loupe.css"));
+    // The stylesheet, by its content-hashed name once a site build wrote pkg/hash.txt.
+    assert!(body.contains("rel=\"stylesheet\" id=\"loupe\" href=\"/pkg/loupe."), "{body}");
 
     let (status, body) = get("/project/proj-pages/datasets", Some(&cookie));
     assert_eq!(status, 200);
@@ -98,18 +99,43 @@ fn pages_render_on_the_server() {
         assert!(body.contains(&format!("<span>{label}</span>")), "navigation lacks {label}");
     }
     assert!(body.contains("href=\"/project/proj-pages/traces\""), "links stay in the project");
-    assert!(body.contains("Datasets is not built yet"), "{body}");
+    assert!(body.contains("Datasets is coming soon"), "{body}");
 
     // Someone else's (or no) project or organization: not found, whichever it is, with a 404.
     let (status, body) = get("/project/proj-elsewhere/datasets", Some(&cookie));
     assert_eq!(status, 404);
     assert!(body.contains("This project was not found"), "{body}");
-    assert!(!body.contains("Datasets is not built yet"), "{body}");
+    assert!(!body.contains("Datasets is coming soon"), "{body}");
     let (status, body) = get("/organization/org-elsewhere/members", Some(&cookie));
     assert_eq!(status, 404);
     assert!(body.contains("was not found"), "{body}");
     assert_eq!(get("/organization/org-pages", Some(&cookie)).0, 200);
     assert_eq!(get("/project/proj-pages/prompts", Some(&cookie)).0, 200);
+
+    // Ids with dots, percent-encoding, CJK and emoji are pages like any other: signed out they
+    // lead to sign-in, signed in they render for the person (a dot once made them "static files"
+    // that skipped the session). The site root's real files stay public.
+    for path in [
+        "/project/proj-pages/users/carol%40globex.com",
+        "/project/proj-pages/users/%E5%BC%A0%E4%B8%89",
+        "/project/proj-pages/sessions/sess.1",
+        "/project/proj-pages/sessions/%F0%9F%A6%80.chat",
+        "/project/proj-pages/prompts/foo.bar",
+        "/project/proj-pages/prompts/%E5%AE%A2%E6%9C%8D.v2",
+        "/project/proj-pages/traces/abc.def",
+    ] {
+        let (status, _) = get(path, None);
+        assert_eq!(status, 303, "{path} signed out");
+        // Nothing by these ids exists: the page says so (404, as a missing session or trace
+        // answers), inside the project, to the signed-in person.
+        let (status, body) = get(path, Some(&cookie));
+        assert!(matches!(status, 200 | 404), "{path}: {status} {body}");
+        assert!(body.contains("href=\"/project/proj-pages/traces\""), "{path} renders in the project: {body}");
+        assert!(!body.contains("Not signed in") && !body.contains("This project was not found"), "{path}: {body}");
+    }
+    let (status, body) = get("/favicon.svg", None);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("<svg"), "{body}");
 
     // Unknown pages: a 404 in the app shell.
     let (status, body) = get("/no/such/page", Some(&cookie));

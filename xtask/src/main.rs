@@ -15,8 +15,12 @@ use anyhow::{bail, Context, Result};
 /// The name Leptos loads: `pkg/loupe.js` and `pkg/loupe_bg.wasm` (`LeptosOptions::output_name`).
 const OUTPUT_NAME: &str = "loupe";
 
+/// The checkout xtask runs from: `cargo run` sets `CARGO_MANIFEST_DIR` at run time, which wins
+/// over the path compiled in, because a target directory shared by several checkouts can hold a
+/// binary built in another one (which may be gone by now).
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir.parent().expect("xtask lives in the workspace").to_path_buf()
 }
 
 fn write_css(site_root: &Path) -> Result<()> {

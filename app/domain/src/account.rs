@@ -207,6 +207,36 @@ pub struct AuditEntryView {
     pub after: Option<Value>,
 }
 
+impl AuditEntryView {
+    /// What changed, one line per field: `(field, before, after)`, values as people read them
+    /// (strings without quotes, `—` for absent). Objects are compared key by key and only
+    /// differing keys are listed; anything else is one line with an empty field name.
+    pub fn changes(&self) -> Vec<(String, String, String)> {
+        fn show(value: Option<&Value>) -> String {
+            match value {
+                None | Some(Value::Null) => "—".to_string(),
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+            }
+        }
+        match (self.before.as_ref(), self.after.as_ref()) {
+            (before @ (None | Some(Value::Object(_))), after @ (None | Some(Value::Object(_)))) if before.is_some() || after.is_some() => {
+                let empty = serde_json::Map::new();
+                let b = before.and_then(Value::as_object).unwrap_or(&empty);
+                let a = after.and_then(Value::as_object).unwrap_or(&empty);
+                let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
+                keys.sort();
+                keys.dedup();
+                keys.into_iter()
+                    .filter(|k| b.get(*k) != a.get(*k))
+                    .map(|k| (k.clone(), show(b.get(k)), show(a.get(k))))
+                    .collect()
+            }
+            (before, after) => vec![(String::new(), show(before), show(after))],
+        }
+    }
+}
+
 /// Filters of the audit log page; empty strings mean "any".
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditFilter {
@@ -225,4 +255,23 @@ pub struct AuditPage {
     pub next_before_id: Option<i64>,
     /// Distinct actions recorded in this organization, for the filter's choices.
     pub actions: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audit_changes_read_per_field() {
+        let entry = |before: Option<Value>, after: Option<Value>| AuditEntryView {
+            id: 1, created_at: Utc::now(), actor: "a".into(), action: "x".into(), resource_type: "member".into(),
+            resource_id: "u".into(), project_id: None, project_name: None, before, after,
+        };
+        let role = entry(Some(serde_json::json!({"role": "MEMBER", "email": "a@b"})), Some(serde_json::json!({"role": "ADMIN", "email": "a@b"})));
+        assert_eq!(role.changes(), vec![("role".to_string(), "MEMBER".to_string(), "ADMIN".to_string())]);
+        let created = entry(None, Some(serde_json::json!({"name": "Shop", "public": true})));
+        assert_eq!(created.changes(), vec![("name".into(), "—".into(), "Shop".into()), ("public".into(), "—".into(), "true".into())]);
+        assert_eq!(entry(Some(serde_json::json!(3)), None).changes(), vec![(String::new(), "3".into(), "—".into())]);
+        assert!(entry(None, None).changes().len() == 1);
+    }
 }

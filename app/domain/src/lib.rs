@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod content;
+pub mod format;
 pub mod ids;
 pub mod jobs;
 pub mod json;

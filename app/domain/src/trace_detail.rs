@@ -20,6 +20,11 @@ pub struct TraceDetail {
     /// The `total` usage, summed over the observations.
     pub total_tokens: i64,
     pub observation_count: i64,
+    /// Observations at level ERROR and WARNING: the header's badges.
+    #[serde(default)]
+    pub error_count: i64,
+    #[serde(default)]
+    pub warning_count: i64,
     /// Scores of the trace itself and of its observations, oldest first.
     pub scores: Vec<Score>,
     /// The absolute link that shows the trace to anyone while it is public.

@@ -714,12 +714,48 @@ pub struct TraceSessionRow {
     pub last_trace: DateTime<Utc>,
     /// USD.
     pub total_cost: f64,
+    /// The `total` usage of its observations.
+    #[serde(default)]
+    pub total_tokens: i64,
 }
 
 impl TraceSessionRow {
     /// Seconds from the first trace to the last.
     pub fn duration(&self) -> f64 {
         (self.last_trace - self.first_trace).num_milliseconds() as f64 / 1000.0
+    }
+}
+
+/// A session's page: its traces in order (the conversation), its totals and its own scores
+/// (scores given to the session rather than to one of its traces).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionDetail {
+    /// Oldest first, with input and output.
+    pub traces: Vec<Trace>,
+    /// USD, over every observation of its traces.
+    pub total_cost: f64,
+    pub total_tokens: i64,
+    pub scores: Vec<crate::score_views::Score>,
+}
+
+impl SessionDetail {
+    /// Distinct user ids of its traces, in order of first appearance.
+    pub fn users(&self) -> Vec<String> {
+        let mut users: Vec<String> = Vec::new();
+        for user in self.traces.iter().filter_map(|t| t.user_id.clone()) {
+            if !users.contains(&user) {
+                users.push(user);
+            }
+        }
+        users
+    }
+
+    /// Seconds from its first trace to its last.
+    pub fn duration(&self) -> f64 {
+        match (self.traces.first(), self.traces.last()) {
+            (Some(first), Some(last)) => (last.timestamp - first.timestamp).num_milliseconds() as f64 / 1000.0,
+            _ => 0.0,
+        }
     }
 }
 

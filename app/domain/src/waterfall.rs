@@ -248,18 +248,9 @@ impl TraceTree {
     }
 }
 
-/// "0.42 s", "1.3 ms", "850 µs": short durations for the rows and the time axis.
+/// Durations for the rows and the time axis: [`crate::format::duration_us`].
 pub fn format_duration_us(us: i64) -> String {
-    let us = us.max(0) as f64;
-    if us >= 60_000_000.0 {
-        format!("{:.1} min", us / 60_000_000.0)
-    } else if us >= 1_000_000.0 {
-        format!("{:.2} s", us / 1_000_000.0)
-    } else if us >= 1_000.0 {
-        format!("{:.1} ms", us / 1_000.0)
-    } else {
-        format!("{us:.0} µs")
-    }
+    crate::format::duration_us(us)
 }
 
 #[cfg(test)]
@@ -358,8 +349,8 @@ mod tests {
     #[test]
     fn durations_read_naturally() {
         assert_eq!(format_duration_us(850), "850 µs");
-        assert_eq!(format_duration_us(1_300), "1.3 ms");
-        assert_eq!(format_duration_us(420_000), "420.0 ms");
+        assert_eq!(format_duration_us(1_300), "1.30 ms");
+        assert_eq!(format_duration_us(420_000), "420 ms");
         assert_eq!(format_duration_us(2_500_000), "2.50 s");
         assert_eq!(format_duration_us(90_000_000), "1.5 min");
     }

@@ -10,7 +10,7 @@ use crate::server_fns::account::SignOut;
 use crate::components::icons::{LoupeMark, SectionIcon};
 use crate::components::session::{provide_session, use_session};
 use crate::components::theme::ThemeSwitch;
-use crate::components::ui::full_navigation;
+use crate::components::ui::{full_navigation, Dropdown, MENU_ITEM};
 use crate::domain::account::SessionInfo;
 use crate::domain::Action;
 use crate::sections::{project_from_path, NavGroup, Section};
@@ -26,14 +26,31 @@ pub fn current_project_id() -> Memo<Option<String>> {
     Memo::new(move |_| location.pathname.with(|path| project_from_path(path).map(|(id, _)| id.to_string())))
 }
 
+/// Whether the navigation drawer is open: on a phone the sidebar is a drawer behind the top
+/// bar's menu button; from `md` (768 px) up it is always shown and this is ignored.
+#[derive(Clone, Copy)]
+struct NavDrawer(RwSignal<bool>);
+
 #[component]
 pub fn AppLayout(children: Children) -> impl IntoView {
     provide_session();
     let location = use_location();
     let bare = Memo::new(move |_| location.pathname.with(|p| is_bare_path(p)));
+    let drawer = RwSignal::new(false);
+    provide_context(NavDrawer(drawer));
+    // Following a link in the drawer closes it.
+    Effect::new(move |_| {
+        location.pathname.track();
+        drawer.set(false);
+    });
     view! {
-        <div class="flex h-screen bg-white text-zinc-900 dark:bg-zinc-950 dark:text-zinc-100">
+        <div class="flex h-screen bg-white text-zinc-900 dark:bg-zinc-950 dark:text-zinc-100"
+            on:keydown=move |ev| if ev.key() == "Escape" { drawer.set(false) }>
             <Show when=move || !bare.get()>
+                <Show when=move || drawer.get()>
+                    <div class="fixed inset-0 z-30 bg-black/40 md:hidden" aria-hidden="true" data-testid="nav-backdrop"
+                        on:click=move |_| drawer.set(false)></div>
+                </Show>
                 <Sidebar />
             </Show>
             <div class="flex min-w-0 flex-1 flex-col">
@@ -53,9 +70,15 @@ fn Sidebar() -> impl IntoView {
     let location = use_location();
     let current = Memo::new(move |_| Section::for_path(&location.pathname.get()));
     let project = current_project_id();
+    let drawer = expect_context::<NavDrawer>().0;
+    // A drawer over the page on a phone (hidden until opened), a column beside it from `md` up.
+    let class = move || {
+        let shown = if drawer.get() { "flex shadow-xl" } else { "hidden" };
+        format!("{shown} fixed inset-y-0 left-0 z-40 w-64 shrink-0 flex-col border-r border-zinc-200 bg-zinc-50 md:static md:z-auto md:flex md:w-56 md:shadow-none dark:border-zinc-800 dark:bg-zinc-900")
+    };
 
     view! {
-        <nav aria-label="Main" class="flex w-56 shrink-0 flex-col border-r border-zinc-200 bg-zinc-50 dark:border-zinc-800 dark:bg-zinc-900">
+        <nav aria-label="Main" id="main-navigation" class=class>
             <a href="/" class="flex h-12 items-center gap-2 border-b border-zinc-200 px-4 font-semibold tracking-tight dark:border-zinc-800">
                 <LoupeMark />
                 <span>"Loupe"</span>
@@ -124,16 +147,19 @@ fn NavLink(section: Section, href: String, current: Memo<Option<Section>>) -> im
 fn TopBar() -> impl IntoView {
     let session = use_session();
     view! {
-        <header class="flex h-12 shrink-0 items-center justify-between border-b border-zinc-200 px-4 dark:border-zinc-800">
-            <Transition fallback=|| view! { <span class="h-4 w-40 animate-pulse rounded bg-zinc-200 dark:bg-zinc-800"></span> }>
-                {move || Suspend::new(async move {
-                    match session.info.await {
-                        Ok(Some(info)) => view! { <ProjectSwitcher info /> }.into_any(),
-                        _ => view! { <span class="text-sm text-zinc-500">"Not signed in"</span> }.into_any(),
-                    }
-                })}
-            </Transition>
-            <div class="flex items-center gap-3">
+        <header class="flex h-12 shrink-0 items-center justify-between gap-2 border-b border-zinc-200 px-2 sm:px-4 dark:border-zinc-800">
+            <div class="flex min-w-0 items-center gap-2">
+                <MenuButton />
+                <Transition fallback=|| view! { <span class="h-4 w-40 animate-pulse rounded bg-zinc-200 dark:bg-zinc-800"></span> }>
+                    {move || Suspend::new(async move {
+                        match session.info.await {
+                            Ok(Some(info)) => view! { <ProjectSwitcher info /> }.into_any(),
+                            _ => view! { <span class="text-sm text-zinc-500">"Not signed in"</span> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </div>
+            <div class="flex shrink-0 items-center gap-2 sm:gap-3">
                 <ThemeSwitch />
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
@@ -145,58 +171,18 @@ fn TopBar() -> impl IntoView {
     }
 }
 
-/// Closes a dropdown whenever the URL changes (a link inside it was followed).
-fn close_on_navigation(open: RwSignal<bool>) {
-    let location = use_location();
-    Effect::new(move |_| {
-        location.pathname.track();
-        open.set(false);
-    });
-}
-
-const MENU: &str = "absolute z-20 mt-1 rounded-md border border-zinc-200 bg-white py-1 text-sm shadow-lg dark:border-zinc-700 dark:bg-zinc-900";
-const MENU_ITEM: &str = "block px-3 py-1.5 hover:bg-zinc-100 dark:hover:bg-zinc-800";
-
-/// A button that opens a menu below it. The menu closes again when the button is pressed, on
-/// Escape, on a click anywhere outside it, and when a link inside it is followed.
+/// The phone's way to the navigation (hidden from `md` up, where the sidebar is always shown).
 #[component]
-fn Dropdown(
-    /// `data-testid` of the button.
-    test_id: &'static str,
-    button_class: &'static str,
-    /// Position and width of the menu, e.g. `left-0 w-72`.
-    menu_class: &'static str,
-    #[prop(optional)] menu_test_id: Option<&'static str>,
-    #[prop(optional, into)] title: Option<String>,
-    /// What the button shows.
-    #[prop(into)]
-    trigger: ViewFn,
-    children: ChildrenFn,
-) -> impl IntoView {
-    let open = RwSignal::new(false);
-    close_on_navigation(open);
-    let children = StoredValue::new(children);
+fn MenuButton() -> impl IntoView {
+    let drawer = expect_context::<NavDrawer>().0;
     view! {
-        <div class="relative" on:keydown=move |ev| if ev.key() == "Escape" { open.set(false) }>
-            <button
-                type="button"
-                data-testid=test_id
-                aria-haspopup="true"
-                aria-expanded=move || open.get().to_string()
-                on:click=move |_| open.update(|o| *o = !*o)
-                class=button_class
-                title=title
-            >
-                {trigger.run()}
-            </button>
-            <Show when=move || open.get()>
-                // Transparent backdrop under the menu: a click outside closes it.
-                <div class="fixed inset-0 z-10" aria-hidden="true" on:click=move |_| open.set(false)></div>
-                <div class=format!("{MENU} {menu_class}") role="menu" data-testid=menu_test_id>
-                    {children.with_value(|c| c())}
-                </div>
-            </Show>
-        </div>
+        <button type="button" class="rounded-md p-1.5 text-zinc-600 hover:bg-zinc-100 md:hidden dark:text-zinc-300 dark:hover:bg-zinc-800"
+            data-testid="nav-toggle" aria-controls="main-navigation" aria-expanded=move || drawer.get().to_string()
+            aria-label="Navigation" on:click=move |_| drawer.update(|open| *open = !*open)>
+            <svg class="h-5 w-5" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" aria-hidden="true">
+                <path d="M4 6h16M4 12h16M4 18h16" />
+            </svg>
+        </button>
     }
 }
 
@@ -224,11 +210,11 @@ fn ProjectSwitcher(info: SessionInfo) -> impl IntoView {
     view! {
         <Dropdown
             test_id="project-switcher"
-            button_class="inline-flex items-center gap-2 rounded-md border border-zinc-200 px-3 py-1 text-sm hover:bg-zinc-50 dark:border-zinc-700 dark:hover:bg-zinc-800"
-            menu_class="left-0 w-72"
+            button_class="inline-flex min-w-0 max-w-[55vw] items-center gap-2 rounded-md border border-zinc-200 px-3 py-1 text-sm hover:bg-zinc-50 sm:max-w-md dark:border-zinc-700 dark:hover:bg-zinc-800"
+            menu_class="left-0 w-72 py-1"
             menu_test_id="project-menu"
             trigger=move || view! {
-                <span data-testid="current-project">{label}</span>
+                <span class="truncate" data-testid="current-project">{label}</span>
                 <svg class="h-3 w-3" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" aria-hidden="true"><path d="M6 9l6 6 6-6" /></svg>
             }
         >
@@ -276,7 +262,7 @@ fn UserMenu(info: SessionInfo) -> impl IntoView {
         <Dropdown
             test_id="user-menu"
             button_class="inline-flex h-7 w-7 items-center justify-center rounded-full bg-indigo-600 text-xs font-semibold uppercase text-white"
-            menu_class="right-0 w-60"
+            menu_class="right-0 w-60 py-1"
             title=email.clone()
             trigger=move || initial.clone()
         >

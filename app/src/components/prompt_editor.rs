@@ -194,7 +194,7 @@ pub fn PromptEditor(project_id: String, initial: PromptDraft, mode: EditorMode) 
     };
 
     view! {
-        <form class="grid gap-6 lg:grid-cols-[minmax(0,2fr)_minmax(0,1fr)]" data-testid="prompt-editor"
+        <form class="grid grid-cols-[minmax(0,1fr)] gap-6 lg:grid-cols-[minmax(0,2fr)_minmax(0,1fr)]" data-testid="prompt-editor"
             on:submit=move |ev| { ev.prevent_default(); submit(); }
             on:keydown=move |ev| {
                 if ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) {

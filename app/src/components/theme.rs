@@ -31,6 +31,14 @@ impl Theme {
         }
     }
 
+    fn symbol(self) -> &'static str {
+        match self {
+            Theme::System => "◐",
+            Theme::Light => "☀",
+            Theme::Dark => "☾",
+        }
+    }
+
     fn parse(value: &str) -> Theme {
         Theme::ALL.into_iter().find(|t| t.as_str() == value).unwrap_or(Theme::System)
     }
@@ -91,8 +99,12 @@ pub fn ThemeSwitch() -> impl IntoView {
                                 theme.set(option);
                                 apply_theme(option);
                             }
+                            aria-label=option.label()
+                            title=option.label()
                         >
-                            {option.label()}
+                            // A symbol on a phone, where the top bar has no room for three words.
+                            <span class="sm:hidden" aria-hidden="true">{option.symbol()}</span>
+                            <span class="hidden sm:inline">{option.label()}</span>
                         </button>
                     }
                 })

@@ -3,6 +3,7 @@
 //! or out (so the shell reloads with the new session).
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_location;
 
 use crate::error::AppError;
 
@@ -11,12 +12,12 @@ pub const SELECT: &str = "rounded-md border border-zinc-300 bg-white px-2 py-1.5
 pub const LABEL: &str = "block text-sm font-medium text-zinc-700 dark:text-zinc-300";
 pub const HINT: &str = "mt-1 text-xs text-zinc-500 dark:text-zinc-400";
 pub const BUTTON_PRIMARY: &str = "inline-flex items-center justify-center gap-2 rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white shadow-sm hover:bg-indigo-500 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2 disabled:cursor-not-allowed disabled:opacity-50 dark:focus-visible:ring-offset-zinc-950";
-pub const BUTTON_SECONDARY: &str = "inline-flex items-center justify-center gap-2 rounded-md border border-zinc-300 bg-white px-3 py-1.5 text-sm font-medium hover:bg-zinc-50 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 disabled:cursor-not-allowed disabled:opacity-50 dark:border-zinc-700 dark:bg-zinc-900 dark:hover:bg-zinc-800";
+pub const BUTTON_SECONDARY: &str = "inline-flex items-center justify-center gap-2 rounded-md border border-zinc-300 bg-white px-3 py-1.5 text-sm font-medium text-zinc-800 hover:bg-zinc-50 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 disabled:cursor-not-allowed disabled:opacity-50 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100 dark:hover:bg-zinc-800";
 pub const BUTTON_DANGER: &str = "inline-flex items-center justify-center gap-2 rounded-md bg-red-600 px-3 py-1.5 text-sm font-medium text-white shadow-sm hover:bg-red-500 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-red-500 focus-visible:ring-offset-2 disabled:cursor-not-allowed disabled:opacity-50";
 pub const BUTTON_LINK: &str = "text-sm font-medium text-indigo-600 hover:underline disabled:opacity-50 dark:text-indigo-400";
 pub const CARD: &str = "rounded-lg border border-zinc-200 dark:border-zinc-800";
 pub const TABLE: &str = "w-full text-left text-sm";
-pub const TH: &str = "px-4 py-2 text-xs font-semibold uppercase tracking-wide text-zinc-500 dark:text-zinc-400";
+pub const TH: &str = "whitespace-nowrap px-4 py-2 text-xs font-semibold uppercase tracking-wide text-zinc-600 dark:text-zinc-300";
 pub const TD: &str = "px-4 py-2 align-top";
 
 /// A red alert with the error's message; nothing when there is no error.
@@ -68,11 +69,57 @@ pub fn page_number() -> Memo<i64> {
     Memo::new(move |_| query.with(|q| q.get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(0)))
 }
 
-/// "← Previous" / "Next →" links under a paged table (`href` is the list's path).
+/// The `?q=` of the URL: an offset-paged list's search ("" when absent).
+pub fn search_query() -> Memo<String> {
+    let query = leptos_router::hooks::use_query_map();
+    Memo::new(move |_| query.with(|q| q.get("q").unwrap_or_default()))
+}
+
+/// A list's search box, kept in the URL's `?q=` (so it survives a reload and can be shared).
+/// It applies as people type, 300 ms after the last key, and never in the middle of an IME
+/// composition (Chinese or Japanese input), only when the composed text is committed.
+#[component]
+pub fn SearchBox(label: &'static str, placeholder: &'static str, test_id: &'static str) -> impl IntoView {
+    let query = search_query();
+    let location = leptos_router::hooks::use_location();
+    let navigate = leptos_router::hooks::use_navigate();
+    let composing = StoredValue::new(false);
+    let typed = StoredValue::new(0u64);
+    let apply = move |value: String| {
+        let path = location.pathname.get_untracked();
+        let url = if value.trim().is_empty() { path } else { format!("{path}?q={}", crate::domain::url::encode_query(&value)) };
+        navigate(&url, leptos_router::NavigateOptions { replace: true, scroll: false, ..Default::default() });
+    };
+    let schedule = move |value: String| {
+        typed.update_value(|n| *n += 1);
+        let mine = typed.get_value();
+        let apply = apply.clone();
+        set_timeout(move || if typed.get_value() == mine { apply(value) }, std::time::Duration::from_millis(300));
+    };
+    view! {
+        <input type="search" class=format!("{INPUT} max-w-xs") aria-label=label placeholder=placeholder data-testid=test_id
+            prop:value=move || query.get()
+            on:compositionstart=move |_| composing.set_value(true)
+            on:compositionend={
+                let schedule = schedule.clone();
+                move |ev| { composing.set_value(false); schedule(event_target_value(&ev)); }
+            }
+            on:input=move |ev| if !composing.get_value() { schedule(event_target_value(&ev)) } />
+    }
+}
+
+/// A list's path with its search (`?q=`), for the pager's links.
+pub fn list_href(path: &str, search: &str) -> String {
+    if search.trim().is_empty() { path.to_string() } else { format!("{path}?q={}", crate::domain::url::encode_query(search)) }
+}
+
+/// "← Previous" / "Next →" links under a paged table (`href` is the list's path, with its
+/// search if any).
 #[component]
 pub fn Pager(href: String, current: i64, next: Option<i64>) -> impl IntoView {
-    let previous = (current > 0).then(|| format!("{href}?page={}", current - 1));
-    let next = next.map(|n| format!("{href}?page={n}"));
+    let join = if href.contains('?') { '&' } else { '?' };
+    let previous = (current > 0).then(|| format!("{href}{join}page={}", current - 1));
+    let next = next.map(|n| format!("{href}{join}page={n}"));
     view! {
         <div class="flex items-center justify-between border-t border-zinc-200 px-4 py-2 text-sm dark:border-zinc-800">
             <span>{previous.map(|href| view! { <a class=BUTTON_LINK href=href>"← Previous"</a> })}</span>
@@ -145,8 +192,8 @@ pub fn full_navigation(_path: &str) {
 pub fn PageHeader(#[prop(into)] title: Signal<String>, #[prop(optional, into)] subtitle: Option<Signal<String>>, #[prop(optional)] children: Option<Children>) -> impl IntoView {
     view! {
         <div class="flex flex-wrap items-start justify-between gap-4">
-            <div>
-                <h1 class="text-xl font-semibold tracking-tight">{move || title.get()}</h1>
+            <div class="min-w-0">
+                <h1 class="break-words text-xl font-semibold tracking-tight">{move || title.get()}</h1>
                 {subtitle.map(|s| view! { <p class="mt-1 text-sm text-zinc-500 dark:text-zinc-400">{move || s.get()}</p> })}
             </div>
             {children.map(|c| c())}
@@ -183,3 +230,67 @@ pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 pub use crate::domain::url::encode_query;
+
+/// Closes a dropdown whenever the URL changes (a link inside it was followed).
+fn close_on_navigation(open: RwSignal<bool>) {
+    let location = use_location();
+    Effect::new(move |_| {
+        location.pathname.track();
+        open.set(false);
+    });
+}
+
+const MENU: &str = "absolute z-20 mt-1 max-w-[calc(100vw-1rem)] rounded-md border border-zinc-200 bg-white text-sm shadow-lg dark:border-zinc-700 dark:bg-zinc-900";
+pub const MENU_ITEM: &str = "block px-3 py-1.5 hover:bg-zinc-100 dark:hover:bg-zinc-800";
+
+/// A button that opens a menu or a small panel below it. It closes again when the button is
+/// pressed, on Escape, on a click anywhere outside it (so two never stay open over each other),
+/// and when a link inside it is followed. The one popover of the UI: menus, the traces list's
+/// "Columns" and "Views".
+#[component]
+pub fn Dropdown(
+    /// `data-testid` of the button.
+    test_id: &'static str,
+    button_class: &'static str,
+    /// Position, width and padding of the menu, e.g. `left-0 w-72 py-1`.
+    menu_class: &'static str,
+    /// `menu` for a list of actions and links, `dialog` for a panel with controls.
+    #[prop(default = "menu")]
+    role: &'static str,
+    /// The open state, when the content closes it itself (a link that only changes the query).
+    #[prop(optional)]
+    open: Option<RwSignal<bool>>,
+    #[prop(optional)] menu_test_id: Option<&'static str>,
+    #[prop(optional, into)] title: Option<String>,
+    /// What the button shows.
+    #[prop(into)]
+    trigger: ViewFn,
+    children: ChildrenFn,
+) -> impl IntoView {
+    let open = open.unwrap_or_else(|| RwSignal::new(false));
+    close_on_navigation(open);
+    let children = StoredValue::new(children);
+    view! {
+        <div class="relative min-w-0" on:keydown=move |ev| if ev.key() == "Escape" { open.set(false) }>
+            <button
+                type="button"
+                data-testid=test_id
+                aria-haspopup=if role == "menu" { "menu" } else { "dialog" }
+                aria-expanded=move || open.get().to_string()
+                on:click=move |_| open.update(|o| *o = !*o)
+                // Above the backdrop while open, so pressing it again closes the menu.
+                class=move || if open.get() { format!("{button_class} relative z-20") } else { button_class.to_string() }
+                title=title
+            >
+                {trigger.run()}
+            </button>
+            <Show when=move || open.get()>
+                // Transparent backdrop under the menu: a click outside closes it.
+                <div class="fixed inset-0 z-10" aria-hidden="true" on:click=move |_| open.set(false)></div>
+                <div class=format!("{MENU} {menu_class}") role=role data-testid=menu_test_id>
+                    {children.with_value(|c| c())}
+                </div>
+            </Show>
+        </div>
+    }
+}

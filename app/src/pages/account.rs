@@ -21,7 +21,7 @@ pub fn AccountPage() -> impl IntoView {
     let changed = move || matches!(change.value().get(), Some(Ok(())));
     view! {
         <Title text="Account" />
-        <div class="max-w-3xl space-y-6 px-8 py-6">
+        <div class="max-w-3xl space-y-6 px-4 py-4 sm:px-8 sm:py-6">
             <PageHeader title="Account" />
             <section class=format!("{CARD} px-4 py-4")>
                 <Transition fallback=|| ()>

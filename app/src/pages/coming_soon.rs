@@ -1,4 +1,4 @@
-//! The page of a section that is not built yet: it says so plainly and what the section will do.
+//! The page of a section that is coming soon: it says so plainly and what the section will do.
 //! No sample or fake data.
 
 use leptos::prelude::*;
@@ -11,15 +11,14 @@ use crate::sections::Section;
 pub fn ComingSoon(section: Section) -> impl IntoView {
     view! {
         <Title text=section.label() />
-        <div class="px-8 py-6">
+        <div class="px-4 py-4 sm:px-8 sm:py-6">
             <h1 class="text-xl font-semibold tracking-tight">{section.label()}</h1>
             <div class="mt-8 flex max-w-2xl flex-col items-center rounded-lg border border-dashed border-zinc-300 px-8 py-14 text-center dark:border-zinc-700" data-testid="not-built">
                 <span class="rounded-full bg-zinc-100 p-3 text-zinc-500 dark:bg-zinc-800 dark:text-zinc-400">
                     <SectionIcon section class="h-6 w-6" />
                 </span>
-                <p class="mt-4 font-medium">{format!("{} is not built yet", section.label())}</p>
+                <p class="mt-4 font-medium">{format!("{} is coming soon", section.label())}</p>
                 <p class="mt-2 max-w-md text-sm text-zinc-500 dark:text-zinc-400">{section.purpose()}</p>
-                <p class="mt-4 text-xs text-zinc-400 dark:text-zinc-500">"This page shows real data only; until the section ships there is nothing to show."</p>
             </div>
         </div>
     }

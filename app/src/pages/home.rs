@@ -131,7 +131,7 @@ pub fn HomePage() -> impl IntoView {
 
     view! {
         <Title text="Home" />
-        <div class="max-w-4xl px-8 py-6">
+        <div class="max-w-4xl px-4 py-4 sm:px-8 sm:py-6">
             <h1 class="text-xl font-semibold tracking-tight">"Welcome to Loupe"</h1>
             <p class="mt-1 max-w-2xl text-sm text-zinc-500 dark:text-zinc-400">
                 "Open-source LLM engineering: tracing, prompt management and evaluation, compatible with the Langfuse SDKs. One binary and Postgres."

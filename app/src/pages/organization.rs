@@ -53,7 +53,7 @@ pub fn OrganizationPage(tab: OrgTab) -> impl IntoView {
     let session = use_session();
     view! {
         <Title text=tab.label() />
-        <div class="max-w-5xl px-8 py-6">
+        <div class="max-w-5xl px-4 py-4 sm:px-8 sm:py-6">
             <Transition fallback=|| view! { <Skeleton /> }>
                 {move || Suspend::new(async move {
                     let info = session.info.await.ok().flatten();
@@ -147,19 +147,21 @@ fn ProjectsTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                         Err(error) => view! { <LoadError error /> }.into_any(),
                         Ok(list) if list.is_empty() => view! { <p class="px-4 py-6 text-sm text-zinc-500">"No projects yet."</p> }.into_any(),
                         Ok(list) => view! {
-                            <table class=TABLE data-testid="projects-table">
-                                <TableHead columns=&["Project", "API keys", "Created", ""] />
-                                <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
-                                    {list.into_iter().map(|p| view! {
-                                        <tr>
-                                            <td class=TD><a class="font-medium hover:underline" href=format!("/project/{}/traces", p.id)>{p.name.clone()}</a></td>
-                                            <td class=TD>{p.api_keys}</td>
-                                            <td class=TD title=timestamp(p.created_at)>{p.created_at.format("%Y-%m-%d").to_string()}</td>
-                                            <td class=format!("{TD} text-right")><a class=BUTTON_LINK href=format!("/project/{}/settings", p.id)>"Settings"</a></td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
+                            <div class="overflow-x-auto">
+                                <table class=TABLE data-testid="projects-table">
+                                    <TableHead columns=&["Project", "API keys", "Created", ""] />
+                                    <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
+                                        {list.into_iter().map(|p| view! {
+                                            <tr>
+                                                <td class=TD><a class="font-medium hover:underline" href=format!("/project/{}/traces", p.id)>{p.name.clone()}</a></td>
+                                                <td class=TD>{p.api_keys}</td>
+                                                <td class=TD title=timestamp(p.created_at)>{p.created_at.format("%Y-%m-%d").to_string()}</td>
+                                                <td class=format!("{TD} text-right")><a class=BUTTON_LINK href=format!("/project/{}/settings", p.id)>"Settings"</a></td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
                         }.into_any(),
                     }
                 })}
@@ -286,65 +288,67 @@ fn MembersTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                     let org_id = org.with_value(|o| o.id.clone());
                     let owners = members.iter().filter(|m| m.role == Role::Owner).count();
                     view! {
-                        <table class=TABLE data-testid="members-table">
-                            <TableHead columns=&["Member", "Role", "Project roles", ""] />
-                            <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
-                                {members.into_iter().map(|m| {
-                                    let is_me = my_id.get_untracked().as_deref() == Some(m.user_id.as_str());
-                                    let may_change = can_manage && my_role <= m.role;
-                                    let (org_a, org_b, uid_a, uid_b) = (org_id.clone(), org_id.clone(), m.user_id.clone(), m.user_id.clone());
-                                    let member_role = m.role;
-                                    view! {
-                                        <tr data-testid="member-row" data-email=m.email.clone()>
-                                            <td class=TD>
-                                                <p class="font-medium">{m.name.clone().unwrap_or_else(|| m.email.clone())}{is_me.then_some(" (you)")}</p>
-                                                <p class="text-xs text-zinc-500">{m.email.clone()}</p>
-                                            </td>
-                                            <td class=TD>
-                                                {if may_change {
-                                                    view! {
-                                                        <select class=SELECT aria-label=format!("Role of {}", m.email) data-testid="member-role"
-                                                            on:change=move |ev| {
-                                                                if let Ok(role) = event_target_value(&ev).parse::<Role>() {
-                                                                    change.dispatch(ChangeMemberRole { org_id: org_a.clone(), user_id: uid_a.clone(), role });
-                                                                }
-                                                            }>
-                                                            {role_options(member_role, move |r| my_role.can_assign(r))}
-                                                        </select>
-                                                    }.into_any()
-                                                } else {
-                                                    view! { <span data-testid="member-role-label">{member_role.label()}</span> }.into_any()
-                                                }}
-                                            </td>
-                                            <td class=format!("{TD} text-xs text-zinc-500")>
-                                                {if m.project_roles.is_empty() { "—".to_string() } else {
-                                                    m.project_roles.iter().map(|o| format!("{}: {}", o.project_name, o.role.label())).collect::<Vec<_>>().join(", ")
-                                                }}
-                                            </td>
-                                            <td class=format!("{TD} text-right")>
-                                                {(may_change || is_me).then(|| {
-                                                    let label = if is_me { "Leave" } else { "Remove" };
-                                                    let email = m.email.clone();
-                                                    // The server refuses it too; the page says why up front.
-                                                    let last_owner = member_role == Role::Owner && owners == 1;
-                                                    view! {
-                                                        <button type="button" class="text-sm text-red-600 hover:underline disabled:cursor-not-allowed disabled:text-zinc-400 disabled:no-underline dark:text-red-400"
-                                                            disabled=last_owner
-                                                            title=last_owner.then_some("The last Owner cannot leave or be removed: make another member Owner first")
-                                                            on:click=move |_| {
-                                                                if confirm(&format!("{label} {email} from this organization?")) {
-                                                                    left.set(is_me);
-                                                                    remove.dispatch(RemoveMember { org_id: org_b.clone(), user_id: uid_b.clone() });
-                                                                }
-                                                            }>{label}</button>
-                                                    }
-                                                })}
-                                            </td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
+                        <div class="overflow-x-auto">
+                            <table class=TABLE data-testid="members-table">
+                                <TableHead columns=&["Member", "Role", "Project roles", ""] />
+                                <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
+                                    {members.into_iter().map(|m| {
+                                        let is_me = my_id.get_untracked().as_deref() == Some(m.user_id.as_str());
+                                        let may_change = can_manage && my_role <= m.role;
+                                        let (org_a, org_b, uid_a, uid_b) = (org_id.clone(), org_id.clone(), m.user_id.clone(), m.user_id.clone());
+                                        let member_role = m.role;
+                                        view! {
+                                            <tr data-testid="member-row" data-email=m.email.clone()>
+                                                <td class=TD>
+                                                    <p class="font-medium">{m.name.clone().unwrap_or_else(|| m.email.clone())}{is_me.then_some(" (you)")}</p>
+                                                    <p class="text-xs text-zinc-500">{m.email.clone()}</p>
+                                                </td>
+                                                <td class=TD>
+                                                    {if may_change {
+                                                        view! {
+                                                            <select class=SELECT aria-label=format!("Role of {}", m.email) data-testid="member-role"
+                                                                on:change=move |ev| {
+                                                                    if let Ok(role) = event_target_value(&ev).parse::<Role>() {
+                                                                        change.dispatch(ChangeMemberRole { org_id: org_a.clone(), user_id: uid_a.clone(), role });
+                                                                    }
+                                                                }>
+                                                                {role_options(member_role, move |r| my_role.can_assign(r))}
+                                                            </select>
+                                                        }.into_any()
+                                                    } else {
+                                                        view! { <span data-testid="member-role-label">{member_role.label()}</span> }.into_any()
+                                                    }}
+                                                </td>
+                                                <td class=format!("{TD} text-xs text-zinc-500")>
+                                                    {if m.project_roles.is_empty() { "—".to_string() } else {
+                                                        m.project_roles.iter().map(|o| format!("{}: {}", o.project_name, o.role.label())).collect::<Vec<_>>().join(", ")
+                                                    }}
+                                                </td>
+                                                <td class=format!("{TD} text-right")>
+                                                    {(may_change || is_me).then(|| {
+                                                        let label = if is_me { "Leave" } else { "Remove" };
+                                                        let email = m.email.clone();
+                                                        // The server refuses it too; the page says why up front.
+                                                        let last_owner = member_role == Role::Owner && owners == 1;
+                                                        view! {
+                                                            <button type="button" class="text-sm text-red-600 hover:underline disabled:cursor-not-allowed disabled:text-zinc-400 disabled:no-underline dark:text-red-400"
+                                                                disabled=last_owner
+                                                                title=last_owner.then_some("The last Owner cannot leave or be removed: make another member Owner first")
+                                                                on:click=move |_| {
+                                                                    if confirm(&format!("{label} {email} from this organization?")) {
+                                                                        left.set(is_me);
+                                                                        remove.dispatch(RemoveMember { org_id: org_b.clone(), user_id: uid_b.clone() });
+                                                                    }
+                                                                }>{label}</button>
+                                                        }
+                                                    })}
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
                     }.into_any()
                 })}
             </Transition>
@@ -449,26 +453,33 @@ fn AuditLogTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                     }
                     let next = page.next_before_id;
                     view! {
-                        <table class=TABLE data-testid="audit-table">
-                            <TableHead columns=&["When", "Who", "What", "Before → after"] />
-                            <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
-                                {page.entries.into_iter().map(|e| view! {
-                                    <tr data-testid="audit-row">
-                                        <td class=format!("{TD} whitespace-nowrap text-xs") title=timestamp(e.created_at)>{e.created_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
-                                        <td class=format!("{TD} text-xs")>{e.actor.clone()}</td>
-                                        <td class=TD>
-                                            <p class="font-mono text-xs font-medium">{e.action.clone()}</p>
-                                            <p class="text-xs text-zinc-500">{format!("{} {}", e.resource_type, e.resource_id)}{e.project_name.clone().map(|p| format!(" · {p}"))}</p>
-                                        </td>
-                                        <td class=format!("{TD} font-mono text-xs text-zinc-600 dark:text-zinc-300")>
-                                            {e.before.as_ref().map(|v| v.to_string()).unwrap_or_else(|| "—".into())}
-                                            " → "
-                                            {e.after.as_ref().map(|v| v.to_string()).unwrap_or_else(|| "—".into())}
-                                        </td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
+                        <div class="overflow-x-auto">
+                            <table class=TABLE data-testid="audit-table">
+                                <TableHead columns=&["When", "Who", "What", "Before → after"] />
+                                <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
+                                    {page.entries.into_iter().map(|e| view! {
+                                        <tr data-testid="audit-row">
+                                            <td class=format!("{TD} whitespace-nowrap text-xs") title=timestamp(e.created_at)>{e.created_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+                                            <td class=format!("{TD} text-xs")>{e.actor.clone()}</td>
+                                            <td class=TD>
+                                                <p class="font-mono text-xs font-medium">{e.action.clone()}</p>
+                                                <p class="max-w-xs truncate text-xs text-zinc-500" title=e.resource_id.clone()>{format!("{} {}", e.resource_type, e.resource_id)}{e.project_name.clone().map(|p| format!(" · {p}"))}</p>
+                                            </td>
+                                            <td class=format!("{TD} text-xs text-zinc-600 dark:text-zinc-300") data-testid="audit-changes">
+                                                <ul class="space-y-0.5">
+                                                    {e.changes().into_iter().map(|(field, before, after)| view! {
+                                                        <li class="max-w-md break-words">
+                                                            {(!field.is_empty()).then(|| view! { <span class="font-medium text-zinc-500 dark:text-zinc-400">{format!("{field}: ")}</span> })}
+                                                            <span class="font-mono">{before}</span>" → "<span class="font-mono">{after}</span>
+                                                        </li>
+                                                    }).collect_view()}
+                                                </ul>
+                                            </td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
                         {next.map(|id| view! {
                             <div class="border-t border-zinc-200 px-4 py-2 dark:border-zinc-800">
                                 <button type="button" class=BUTTON_LINK on:click=move |_| filter.update(|f| f.before_id = Some(id))>"Older entries →"</button>

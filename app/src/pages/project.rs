@@ -27,13 +27,13 @@ where
     let session = use_session();
     let children = StoredValue::new(children);
     view! {
-        <Transition fallback=|| view! { <div class="px-8 py-6"><Skeleton /></div> }>
+        <Transition fallback=|| view! { <div class="px-4 py-4 sm:px-8 sm:py-6"><Skeleton /></div> }>
             {move || Suspend::new(async move {
                 let info = session.info.await.ok().flatten();
                 let found = info.as_ref().and_then(|i| i.project(&project_id.get())).map(|(o, p)| (o.clone(), p.clone()));
                 match found {
                     Some((org, project)) => children.with_value(|c| c(org, project)).into_any(),
-                    None => view! { <div class="px-8"><NoAccess what="project" /></div> }.into_any(),
+                    None => view! { <div class="px-4 sm:px-8"><NoAccess what="project" /></div> }.into_any(),
                 }
             })}
         </Transition>

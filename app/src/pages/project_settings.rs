@@ -53,7 +53,7 @@ fn Settings(
     let created = query.with_untracked(|q| q.get("created").is_some());
     let role = project.role;
     view! {
-        <div class="max-w-4xl space-y-6 px-8 py-6">
+        <div class="max-w-4xl space-y-6 px-4 py-4 sm:px-8 sm:py-6">
             <PageHeader title=format!("{} settings", project.name) subtitle=format!("Project in {} · your role here: {}", org.name, role.label()) />
             {created.then(|| view! {
                 <p role="status" class="rounded-md border border-indigo-200 bg-indigo-50 px-3 py-2 text-sm text-indigo-900 dark:border-indigo-900 dark:bg-indigo-950 dark:text-indigo-200">
@@ -114,16 +114,17 @@ fn ApiKeys(project: ProjectRef, create: ServerAction<CreateApiKey>, revoke: Serv
     let project_id = project.id.clone();
     // The created key is shown until dismissed; its secret never comes back from the server.
     let shown = RwSignal::new(None);
+    let note = RwSignal::new(String::new());
     Effect::new(move |_| {
         if let Some(Ok(created)) = create.value().get() {
             shown.set(Some(created));
+            note.set(String::new());
         }
     });
-    let note = RwSignal::new(String::new());
     let pid = project_id.clone();
     view! {
         <section class=CARD data-testid="api-keys">
-            <div class="flex items-center justify-between border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">
+            <div class="flex flex-wrap items-center justify-between gap-3 border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">
                 <div>
                     <h2 class="text-sm font-semibold">"API keys"</h2>
                     <p class=HINT>"The Langfuse SDKs authenticate with a public and a secret key."</p>
@@ -132,7 +133,7 @@ fn ApiKeys(project: ProjectRef, create: ServerAction<CreateApiKey>, revoke: Serv
                     ev.prevent_default();
                     create.dispatch(CreateApiKey { project_id: pid.clone(), note: Some(note.get()) });
                 }>
-                    <input type="text" placeholder="Note (optional)" aria-label="Note" class=format!("{INPUT} w-44") prop:value=move || note.get() on:input=move |ev| note.set(event_target_value(&ev)) />
+                    <input type="text" placeholder="Note (optional)" aria-label="Note" class=format!("{INPUT} w-40 sm:w-44") prop:value=move || note.get() on:input=move |ev| note.set(event_target_value(&ev)) />
                     <button type="submit" class=format!("{BUTTON_PRIMARY} whitespace-nowrap") data-testid="create-api-key" disabled=move || create.pending().get()>"Create new API key"</button>
                 </form>
             </div>
@@ -146,12 +147,12 @@ fn ApiKeys(project: ProjectRef, create: ServerAction<CreateApiKey>, revoke: Serv
                         <dl class="mt-3 space-y-2">
                             <div class="flex items-center gap-2">
                                 <dt class="w-24 shrink-0 text-zinc-500">"Public key"</dt>
-                                <dd class="min-w-0 flex-1"><code class="block truncate font-mono text-xs" data-testid="new-public-key">{created.key.public_key.clone()}</code></dd>
+                                <dd class="min-w-0 flex-1"><code class="block overflow-x-auto whitespace-nowrap font-mono text-xs" data-testid="new-public-key">{created.key.public_key.clone()}</code></dd>
                                 <CopyButton text=created.key.public_key.clone() />
                             </div>
                             <div class="flex items-center gap-2">
                                 <dt class="w-24 shrink-0 text-zinc-500">"Secret key"</dt>
-                                <dd class="min-w-0 flex-1"><code class="block truncate font-mono text-xs" data-testid="new-secret-key">{created.secret_key.clone()}</code></dd>
+                                <dd class="min-w-0 flex-1"><code class="block overflow-x-auto whitespace-nowrap font-mono text-xs" data-testid="new-secret-key">{created.secret_key.clone()}</code></dd>
                                 <CopyButton text=created.secret_key.clone() />
                             </div>
                             <div class="flex items-center gap-2">
@@ -180,31 +181,33 @@ fn ApiKeys(project: ProjectRef, create: ServerAction<CreateApiKey>, revoke: Serv
                     }
                     let now = chrono::Utc::now();
                     view! {
-                        <table class=TABLE data-testid="api-keys-table">
-                            <TableHead columns=&["Public key", "Secret key", "Note", "Created", "Last used", ""] />
-                            <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
-                                {list.into_iter().map(|k| {
-                                    let (project_id, key_id, public_key) = (project_id.clone(), k.id.clone(), k.public_key.clone());
-                                    view! {
-                                        <tr data-testid="api-key-row">
-                                            <td class=format!("{TD} font-mono text-xs")>{k.public_key.clone()}</td>
-                                            <td class=format!("{TD} font-mono text-xs") data-testid="masked-secret">{k.display_secret_key.clone()}</td>
-                                            <td class=format!("{TD} text-xs")>{k.note.clone().unwrap_or_default()}</td>
-                                            <td class=format!("{TD} text-xs") title=timestamp(k.created_at)>{relative_time(k.created_at, now)}</td>
-                                            <td class=format!("{TD} text-xs")>{k.last_used_at.map(|t| relative_time(t, now)).unwrap_or_else(|| "never".into())}</td>
-                                            <td class=format!("{TD} text-right")>
-                                                <button type="button" class="text-sm text-red-600 hover:underline dark:text-red-400" data-testid="revoke-api-key"
-                                                    on:click=move |_| {
-                                                        if confirm(&format!("Revoke {public_key}? SDKs using it stop working at once.")) {
-                                                            revoke.dispatch(RevokeApiKey { project_id: project_id.clone(), key_id: key_id.clone() });
-                                                        }
-                                                    }>"Revoke"</button>
-                                            </td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
+                        <div class="overflow-x-auto">
+                            <table class=TABLE data-testid="api-keys-table">
+                                <TableHead columns=&["Public key", "Secret key", "Note", "Created", "Last used", ""] />
+                                <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
+                                    {list.into_iter().map(|k| {
+                                        let (project_id, key_id, public_key) = (project_id.clone(), k.id.clone(), k.public_key.clone());
+                                        view! {
+                                            <tr data-testid="api-key-row">
+                                                <td class=format!("{TD} whitespace-nowrap font-mono text-xs")>{k.public_key.clone()}</td>
+                                                <td class=format!("{TD} whitespace-nowrap font-mono text-xs") data-testid="masked-secret">{k.display_secret_key.clone()}</td>
+                                                <td class=format!("{TD} text-xs")>{k.note.clone().unwrap_or_default()}</td>
+                                                <td class=format!("{TD} text-xs") title=timestamp(k.created_at)>{relative_time(k.created_at, now)}</td>
+                                                <td class=format!("{TD} text-xs")>{k.last_used_at.map(|t| relative_time(t, now)).unwrap_or_else(|| "never".into())}</td>
+                                                <td class=format!("{TD} text-right")>
+                                                    <button type="button" class="text-sm text-red-600 hover:underline dark:text-red-400" data-testid="revoke-api-key"
+                                                        on:click=move |_| {
+                                                            if confirm(&format!("Revoke {public_key}? SDKs using it stop working at once.")) {
+                                                                revoke.dispatch(RevokeApiKey { project_id: project_id.clone(), key_id: key_id.clone() });
+                                                            }
+                                                        }>"Revoke"</button>
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
                     }.into_any()
                 })}}
             </Transition>
@@ -235,41 +238,43 @@ fn ProjectMembers(org: OrganizationRef, project: ProjectRef, set_role: ServerAct
                         Err(error) => return view! { <LoadError error /> }.into_any(),
                     };
                     view! {
-                        <table class=TABLE>
-                            <TableHead columns=&["Member", "Organization role", "Role in this project"] />
-                            <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
-                                {members.into_iter().map(|m| {
-                                    let here = m.project_roles.iter().find(|o| o.project_id == project_id).map(|o| o.role);
-                                    let may = can_manage && my_org_role <= m.role;
-                                    let (pid, uid) = (project_id.clone(), m.user_id.clone());
-                                    view! {
-                                        <tr data-testid="project-member-row" data-email=m.email.clone()>
-                                            <td class=TD>{m.email.clone()}</td>
-                                            <td class=TD>{m.role.label()}</td>
-                                            <td class=TD>
-                                                {if may {
-                                                    view! {
-                                                        <select class=SELECT aria-label=format!("Role of {} in this project", m.email)
-                                                            on:change=move |ev| {
-                                                                let value = event_target_value(&ev);
-                                                                let role = if value.is_empty() { None } else { value.parse::<Role>().ok() };
-                                                                set_role.dispatch(SetProjectRole { project_id: pid.clone(), user_id: uid.clone(), role });
-                                                            }>
-                                                            <option value="" selected=here.is_none()>{format!("Same as organization ({})", m.role.label())}</option>
-                                                            {Role::ALL.into_iter().filter(|r| my_org_role.can_assign(*r) || Some(*r) == here).map(|r| view! {
-                                                                <option value=r.as_str() selected=Some(r) == here>{r.label()}</option>
-                                                            }).collect_view()}
-                                                        </select>
-                                                    }.into_any()
-                                                } else {
-                                                    view! { <span>{here.map(|r| r.label()).unwrap_or("Same as organization")}</span> }.into_any()
-                                                }}
-                                            </td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
+                        <div class="overflow-x-auto">
+                            <table class=TABLE>
+                                <TableHead columns=&["Member", "Organization role", "Role in this project"] />
+                                <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
+                                    {members.into_iter().map(|m| {
+                                        let here = m.project_roles.iter().find(|o| o.project_id == project_id).map(|o| o.role);
+                                        let may = can_manage && my_org_role <= m.role;
+                                        let (pid, uid) = (project_id.clone(), m.user_id.clone());
+                                        view! {
+                                            <tr data-testid="project-member-row" data-email=m.email.clone()>
+                                                <td class=TD>{m.email.clone()}</td>
+                                                <td class=TD>{m.role.label()}</td>
+                                                <td class=TD>
+                                                    {if may {
+                                                        view! {
+                                                            <select class=SELECT aria-label=format!("Role of {} in this project", m.email)
+                                                                on:change=move |ev| {
+                                                                    let value = event_target_value(&ev);
+                                                                    let role = if value.is_empty() { None } else { value.parse::<Role>().ok() };
+                                                                    set_role.dispatch(SetProjectRole { project_id: pid.clone(), user_id: uid.clone(), role });
+                                                                }>
+                                                                <option value="" selected=here.is_none()>{format!("Same as organization ({})", m.role.label())}</option>
+                                                                {Role::ALL.into_iter().filter(|r| my_org_role.can_assign(*r) || Some(*r) == here).map(|r| view! {
+                                                                    <option value=r.as_str() selected=Some(r) == here>{r.label()}</option>
+                                                                }).collect_view()}
+                                                            </select>
+                                                        }.into_any()
+                                                    } else {
+                                                        view! { <span>{here.map(|r| r.label()).unwrap_or("Same as organization")}</span> }.into_any()
+                                                    }}
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
                     }.into_any()
                 })}}
             </Transition>

@@ -82,7 +82,7 @@ fn NewPromptView(project: ProjectRef, loaded: Resource<Result<(Source, Option<Pr
     let list = format!("/project/{}/prompts", project.id);
     if !project.can(Action::WritePrompts) {
         return view! {
-            <div class="max-w-3xl space-y-4 px-8 py-6">
+            <div class="max-w-3xl space-y-4 px-4 py-4 sm:px-8 sm:py-6">
                 <a class=BUTTON_LINK href=list>"← Prompts"</a>
                 <PageHeader title="New prompt" />
                 <p class="text-sm text-zinc-600 dark:text-zinc-300" data-testid="editor-not-allowed">
@@ -94,7 +94,7 @@ fn NewPromptView(project: ProjectRef, loaded: Resource<Result<(Source, Option<Pr
     }
     let project_id = project.id.clone();
     view! {
-        <div class="max-w-6xl space-y-4 px-8 py-6">
+        <div class="max-w-6xl space-y-4 px-4 py-4 sm:px-8 sm:py-6">
             <a class=BUTTON_LINK href=list>"← Prompts"</a>
             <Transition fallback=|| view! { <Skeleton label="Loading the prompt" /> }>
                 {move || {

@@ -110,7 +110,7 @@ fn PromptList(project: ProjectRef, place: Memo<ListPlace>, page: Resource<Result
     let project_id = project.id.clone();
     let new_href = format!("{}/new", base.get_value());
     view! {
-        <div class="px-8 py-6">
+        <div class="px-4 py-4 sm:px-8 sm:py-6">
             <PageHeader title="Prompts" subtitle="Versioned prompts your application fetches with the Langfuse SDKs; labels choose the version it gets.">
                 {can_write.then(|| view! { <a class=BUTTON_PRIMARY href=new_href.clone() data-testid="new-prompt">"New prompt"</a> })}
             </PageHeader>
@@ -263,10 +263,12 @@ fn Table(page: PromptListPage, place: ListPlace, base: String, project_id: Strin
     let more = (page.page as i64) * (page.page_size as i64) < page.total;
     let next = more.then(|| format!("{base}{}", ListPlace { page: page.page + 1, ..place.clone() }.to_search()));
     view! {
-        <table class=TABLE data-testid="prompts-table">
-            <TableHead columns=&["Name", "Type", "Versions", "Labels", "Tags", "Last edited", "Used by generations"] />
-            <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">{rows}</tbody>
-        </table>
+        <div class="overflow-x-auto">
+            <table class=TABLE data-testid="prompts-table">
+                <TableHead columns=&["Name", "Type", "Versions", "Labels", "Tags", "Last edited", "Used by generations"] />
+                <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">{rows}</tbody>
+            </table>
+        </div>
         {(previous.is_some() || next.is_some()).then(|| view! {
             <div class="flex items-center justify-between border-t border-zinc-200 px-4 py-2 text-sm dark:border-zinc-800">
                 <span>{previous.map(|href| view! { <a class=BUTTON_LINK href=href data-testid="prompts-previous">"← Previous"</a> })}</span>

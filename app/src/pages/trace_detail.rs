@@ -65,7 +65,7 @@ fn TraceView(
 
     let list = format!("/project/{project_id}/traces");
     view! {
-        <div class="px-8 py-6">
+        <div class="px-4 py-4 sm:px-8 sm:py-6">
             <a class=BUTTON_LINK href=list.clone()>"← Traces"</a>
             <Transition fallback=|| view! { <Skeleton label="Loading the trace" /> }>
                 {move || {
@@ -136,7 +136,7 @@ pub fn TraceExplorer(
                 <LiveIndicator live=updates />
             </div>
         })}
-        <div class="grid gap-4 xl:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
+        <div class="grid grid-cols-[minmax(0,1fr)] gap-4 xl:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
             <section class=CARD aria-label="Waterfall">
                 // Read directly rather than through <Suspense>: the server never loads a
                 // local resource, and a boundary it renders without loading cannot hydrate.
@@ -182,10 +182,23 @@ fn Header(detail: TraceDetail, list: Option<String>, can_share: bool) -> impl In
         list.as_ref().map(|list| format!("{list}{}", TraceListQuery::default().with(key, value).to_search()))
     };
     let has_io = t.input.is_some() || t.output.is_some();
+    let metadata = t.metadata.as_object().is_some_and(|m| !m.is_empty()).then(|| t.metadata.clone());
     view! {
         <div class="mt-3 flex flex-wrap items-start justify-between gap-4">
             <div class="min-w-0">
-                <h1 class="truncate text-xl font-semibold tracking-tight" data-testid="trace-name">{t.name.clone().unwrap_or_else(|| "Unnamed trace".into())}</h1>
+                <div class="flex min-w-0 items-center gap-2">
+                    <h1 class="truncate text-xl font-semibold tracking-tight" data-testid="trace-name">{t.name.clone().unwrap_or_else(|| "Unnamed trace".into())}</h1>
+                    {(detail.error_count > 0).then(|| view! {
+                        <span class="shrink-0 rounded-full bg-red-100 px-2 py-0.5 text-xs font-medium text-red-800 dark:bg-red-950 dark:text-red-200" data-testid="trace-errors">
+                            {if detail.error_count == 1 { "1 error".to_string() } else { format!("{} errors", detail.error_count) }}
+                        </span>
+                    })}
+                    {(detail.warning_count > 0).then(|| view! {
+                        <span class="shrink-0 rounded-full bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-800 dark:bg-amber-950 dark:text-amber-200" data-testid="trace-warnings">
+                            {if detail.warning_count == 1 { "1 warning".to_string() } else { format!("{} warnings", detail.warning_count) }}
+                        </span>
+                    })}
+                </div>
                 <p class="mt-1 flex items-center gap-2 font-mono text-xs text-zinc-500">
                     <span data-testid="trace-id">{t.id.clone()}</span>
                     <CopyButton text=t.id.clone() label="Copy id" />
@@ -202,7 +215,7 @@ fn Header(detail: TraceDetail, list: Option<String>, can_share: bool) -> impl In
             <dl class="grid grid-cols-2 gap-x-6 gap-y-1 text-sm sm:grid-cols-4" data-testid="trace-summary">
                 <dt class="text-zinc-500">"Time"</dt><dd title=timestamp(t.timestamp)>{t.timestamp.format("%Y-%m-%d %H:%M:%S").to_string()}</dd>
                 <dt class="text-zinc-500">"Latency"</dt><dd data-testid="trace-latency">{format_duration_us((detail.latency * 1e6) as i64)}</dd>
-                <dt class="text-zinc-500">"Cost"</dt><dd data-testid="trace-cost">{format!("${:.6}", detail.total_cost)}</dd>
+                <dt class="text-zinc-500">"Cost"</dt><dd data-testid="trace-cost">{format_cost(detail.total_cost)}</dd>
                 <dt class="text-zinc-500">"Tokens"</dt><dd data-testid="trace-tokens">{detail.total_tokens}</dd>
                 <dt class="text-zinc-500">"User"</dt>
                 <dd>{t.user_id.clone().map(|u| match link("user", &u) {
@@ -226,11 +239,19 @@ fn Header(detail: TraceDetail, list: Option<String>, can_share: bool) -> impl In
             </div>
         })}
         {has_io.then(|| view! {
-            <details class=format!("{CARD} mt-4") data-testid="trace-io">
+            <details open class=format!("{CARD} mt-4") data-testid="trace-io">
                 <summary class="cursor-pointer px-4 py-2 text-sm font-medium">"Trace input and output"</summary>
-                <div class="grid gap-4 border-t border-zinc-200 p-4 md:grid-cols-2 dark:border-zinc-800">
+                <div class="grid grid-cols-[minmax(0,1fr)] gap-4 border-t border-zinc-200 p-4 md:grid-cols-2 dark:border-zinc-800">
                     <Field label="Input"><ContentView value=t.input.clone() testid="trace-input" /></Field>
                     <Field label="Output"><ContentView value=t.output.clone() testid="trace-output" /></Field>
+                </div>
+            </details>
+        })}
+        {metadata.map(|metadata| view! {
+            <details open class=format!("{CARD} mt-4") data-testid="trace-metadata">
+                <summary class="cursor-pointer px-4 py-2 text-sm font-medium">"Trace metadata"</summary>
+                <div class="border-t border-zinc-200 p-4 dark:border-zinc-800">
+                    <ContentView value=Some(metadata) testid="trace-metadata-value" />
                 </div>
             </details>
         })}
@@ -283,7 +304,7 @@ pub fn SharedTracePage() -> impl IntoView {
     let detail = Resource::new(move || (project_id.get(), trace_id.get()), |(project, trace)| get_trace(project, TraceId::new(trace)));
     view! {
         <Title text="Shared trace" />
-        <div class="min-h-screen px-8 py-6">
+        <div class="min-h-screen px-4 py-4 sm:px-8 sm:py-6">
             <p class="flex items-center gap-2 text-xs text-zinc-500">
                 <a href="/" class="font-semibold text-zinc-900 dark:text-zinc-100">"Loupe"</a>
                 <span>"· Shared trace (read-only)"</span>
@@ -319,7 +340,7 @@ fn score_value(score: &Score) -> String {
 }
 
 #[component]
-fn ScoreChip(score: Score) -> impl IntoView {
+pub(crate) fn ScoreChip(score: Score) -> impl IntoView {
     let title = score.comment.clone().unwrap_or_default();
     view! {
         <span class="inline-flex items-center gap-1 rounded border border-zinc-200 px-1.5 py-0.5 text-xs dark:border-zinc-700"
@@ -415,21 +436,23 @@ fn ObservationBody(detail: ObservationDetail) -> impl IntoView {
             <Field label="Output"><ContentView value=o.output.clone() testid="observation-output" /></Field>
             {(!usage.is_empty() || !costs_only.is_empty() || o.total_cost.is_some()).then(|| view! {
                 <Field label="Usage and cost">
-                    <table class="w-full text-xs" data-testid="observation-usage">
-                        <thead><tr class="text-left text-zinc-500"><th class="font-normal">"Type"</th><th class="text-right font-normal">"Units"</th><th class="text-right font-normal">"Cost"</th></tr></thead>
-                        <tbody class="font-mono">
-                            {usage.into_iter().map(|(k, units, cost)| view! {
-                                <tr><td class="font-sans">{k}</td><td class="text-right">{units}</td><td class="text-right">{cost.map(format_cost).unwrap_or_default()}</td></tr>
-                            }).collect_view()}
-                            {costs_only.into_iter().map(|(k, cost)| view! {
-                                <tr><td class="font-sans">{k}</td><td></td><td class="text-right">{format_cost(cost)}</td></tr>
-                            }).collect_view()}
-                            {o.total_cost.map(|c| view! {
-                                <tr class="border-t border-zinc-200 dark:border-zinc-800"><td class="font-sans font-medium">"total cost"</td><td></td>
-                                    <td class="text-right font-medium" data-testid="observation-cost">{format!("${c:.6}")}</td></tr>
-                            })}
-                        </tbody>
-                    </table>
+                    <div class="overflow-x-auto">
+                        <table class="w-full text-xs" data-testid="observation-usage">
+                            <thead><tr class="text-left text-zinc-500"><th class="font-normal">"Type"</th><th class="text-right font-normal">"Units"</th><th class="text-right font-normal">"Cost"</th></tr></thead>
+                            <tbody class="font-mono">
+                                {usage.into_iter().map(|(k, units, cost)| view! {
+                                    <tr><td class="font-sans">{k}</td><td class="text-right">{units}</td><td class="text-right">{cost.map(format_cost).unwrap_or_default()}</td></tr>
+                                }).collect_view()}
+                                {costs_only.into_iter().map(|(k, cost)| view! {
+                                    <tr><td class="font-sans">{k}</td><td></td><td class="text-right">{format_cost(cost)}</td></tr>
+                                }).collect_view()}
+                                {o.total_cost.map(|c| view! {
+                                    <tr class="border-t border-zinc-200 dark:border-zinc-800"><td class="font-sans font-medium">"total cost"</td><td></td>
+                                        <td class="text-right font-medium" data-testid="observation-cost">{format_cost(c)}</td></tr>
+                                })}
+                            </tbody>
+                        </table>
+                    </div>
                     {o.usage_pricing_tier_name.clone().map(|tier| view! { <p class=HINT>{format!("Priced with tier “{tier}”")}</p> })}
                 </Field>
             })}

@@ -15,7 +15,8 @@ type UsersResource = Resource<Result<crate::domain::trace_list::TraceUserPage, A
 pub fn UsersPage() -> impl IntoView {
     let project_id = route_param("project_id");
     let page_number = page_number();
-    let page = Resource::new(move || (project_id.get(), page_number.get()), |(project, n)| list_users(project, n));
+    let search = search_query();
+    let page = Resource::new(move || (project_id.get(), page_number.get(), search.get()), |(project, n, q)| list_users(project, n, q));
     view! {
         <Title text="Users" />
         <InProject children=move |_, project| view! { <UserList project_id=project.id.clone() page page_number /> } />
@@ -25,9 +26,12 @@ pub fn UsersPage() -> impl IntoView {
 #[component]
 fn UserList(project_id: String, page: UsersResource, page_number: Memo<i64>) -> impl IntoView {
     let base = StoredValue::new(format!("/project/{project_id}"));
+    let search = search_query();
     view! {
-        <div class="px-8 py-6">
-            <PageHeader title="Users" subtitle="The people using your application, as your traces name them (userId), most recently active first." />
+        <div class="px-4 py-4 sm:px-8 sm:py-6">
+            <PageHeader title="Users" subtitle="The people using your application, as your traces name them (userId), most recently active first.">
+                <SearchBox label="Search users" placeholder="User id" test_id="users-search" />
+            </PageHeader>
             <section class=format!("{CARD} mt-4 overflow-x-auto")>
                 <Transition fallback=|| view! { <Skeleton label="Loading users" /> }>
                     {move || Suspend::new(async move {
@@ -35,6 +39,11 @@ fn UserList(project_id: String, page: UsersResource, page_number: Memo<i64>) -> 
                             Ok(page) => page,
                             Err(error) => return view! { <LoadError error /> }.into_any(),
                         };
+                        if page.rows.is_empty() && !search.get_untracked().trim().is_empty() {
+                            return view! {
+                                <EmptyHint title="No matching users" test_id="no-matching-users">"No user id contains this text. Clear the search to see every user."</EmptyHint>
+                            }.into_any();
+                        }
                         if page.rows.is_empty() {
                             return view! {
                                 <EmptyHint title="No users yet" test_id="no-users">"Set a user id on your traces and they appear here, e.g. in Python: "
@@ -44,24 +53,26 @@ fn UserList(project_id: String, page: UsersResource, page_number: Memo<i64>) -> 
                         let now = chrono::Utc::now();
                         let current = page_number.get_untracked();
                         view! {
-                            <table class=TABLE data-testid="users-table">
-                                <TableHead columns=&["User", "Traces", "Total tokens", "Total cost", "First seen", "Last seen"] />
-                                <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
-                                    {page.rows.into_iter().map(|u| view! {
-                                        <tr data-testid="user-row">
-                                            <td class=TD>
-                                                <a class="font-medium hover:underline" href=format!("{}/users/{}", base.get_value(), encode_query(&u.user_id))>{u.user_id.clone()}</a>
-                                            </td>
-                                            <td class=format!("{TD} text-right font-mono text-xs")>{u.traces}</td>
-                                            <td class=format!("{TD} text-right font-mono text-xs")>{u.total_tokens}</td>
-                                            <td class=format!("{TD} text-right font-mono text-xs")>{format!("${:.6}", u.total_cost)}</td>
-                                            <td class=format!("{TD} text-xs") title=timestamp(u.first_seen)>{relative_time(u.first_seen, now)}</td>
-                                            <td class=format!("{TD} text-xs") title=timestamp(u.last_seen)>{relative_time(u.last_seen, now)}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                            <Pager href=format!("{}/users", base.get_value()) current next=page.next_page />
+                            <div class="overflow-x-auto">
+                                <table class=TABLE data-testid="users-table">
+                                    <TableHead columns=&["User", "Traces", "Total tokens", "Total cost", "First seen", "Last seen"] />
+                                    <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
+                                        {page.rows.into_iter().map(|u| view! {
+                                            <tr data-testid="user-row">
+                                                <td class=TD>
+                                                    <a class="font-medium hover:underline" href=format!("{}/users/{}", base.get_value(), encode_query(&u.user_id))>{u.user_id.clone()}</a>
+                                                </td>
+                                                <td class=format!("{TD} text-right font-mono text-xs")>{u.traces}</td>
+                                                <td class=format!("{TD} text-right font-mono text-xs")>{crate::domain::format::count(u.total_tokens)}</td>
+                                                <td class=format!("{TD} text-right font-mono text-xs")>{crate::domain::format::cost(u.total_cost)}</td>
+                                                <td class=format!("{TD} text-xs") title=timestamp(u.first_seen)>{relative_time(u.first_seen, now)}</td>
+                                                <td class=format!("{TD} text-xs") title=timestamp(u.last_seen)>{relative_time(u.last_seen, now)}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                            <Pager href=list_href(&format!("{}/users", base.get_value()), &search.get_untracked()) current next=page.next_page />
                         }.into_any()
                     })}
                 </Transition>
@@ -89,7 +100,7 @@ fn UserDetail(
 ) -> impl IntoView {
     let base = StoredValue::new(format!("/project/{project_id}"));
     view! {
-        <div class="px-8 py-6">
+        <div class="px-4 py-4 sm:px-8 sm:py-6">
             <a class=BUTTON_LINK href=format!("{}/users", base.get_value())>"← Users"</a>
             <h1 class="mt-3 text-xl font-semibold tracking-tight">"User "<span class="font-mono" data-testid="user-id">{move || user_id.get()}</span></h1>
             <Transition fallback=|| view! { <Skeleton label="Loading the user" /> }>
@@ -105,11 +116,11 @@ fn UserDetail(
                         <dl class="mt-4 grid max-w-3xl grid-cols-2 gap-4 sm:grid-cols-5" data-testid="user-summary">
                             <div class=format!("{CARD} px-3 py-2")><dt class="text-xs text-zinc-500">"Traces"</dt><dd class="font-mono" data-testid="user-traces">{u.traces}</dd></div>
                             <div class=format!("{CARD} px-3 py-2")><dt class="text-xs text-zinc-500">"Total tokens"</dt><dd class="font-mono" data-testid="user-tokens">{u.total_tokens}</dd></div>
-                            <div class=format!("{CARD} px-3 py-2")><dt class="text-xs text-zinc-500">"Total cost"</dt><dd class="font-mono" data-testid="user-cost">{format!("${:.6}", u.total_cost)}</dd></div>
+                            <div class=format!("{CARD} px-3 py-2")><dt class="text-xs text-zinc-500">"Total cost"</dt><dd class="font-mono" data-testid="user-cost">{crate::domain::format::cost(u.total_cost)}</dd></div>
                             <div class=format!("{CARD} px-3 py-2")><dt class="text-xs text-zinc-500">"First seen"</dt><dd class="text-sm" title=timestamp(u.first_seen)>{relative_time(u.first_seen, now)}</dd></div>
                             <div class=format!("{CARD} px-3 py-2")><dt class="text-xs text-zinc-500">"Last seen"</dt><dd class="text-sm" title=timestamp(u.last_seen)>{relative_time(u.last_seen, now)}</dd></div>
                         </dl>
-                        <div class="mt-6 grid gap-6 lg:grid-cols-2">
+                        <div class="mt-6 grid grid-cols-[minmax(0,1fr)] gap-6 lg:grid-cols-2">
                             <section class=CARD>
                                 <div class="flex items-center justify-between border-b border-zinc-200 px-4 py-2 dark:border-zinc-800">
                                     <h2 class="text-sm font-semibold">"Latest traces"</h2>

@@ -6,22 +6,27 @@ use crate::error::AppError;
 
 /// The project's sessions, most recently active first.
 #[server(prefix = "/api/ui", endpoint = "list_sessions")]
-pub async fn list_sessions(project_id: String, #[server(default)] page: i64) -> Result<crate::domain::trace_list::TraceSessionPage, AppError> {
+pub async fn list_sessions(
+    project_id: String,
+    #[server(default)] page: i64,
+    #[server(default)] search: String,
+) -> Result<crate::domain::trace_list::TraceSessionPage, AppError> {
     use crate::server_fns::support::{project_call, respond, ProjectCall};
     respond(async {
         let ProjectCall { state, scope, .. } = project_call(&project_id, crate::domain::Action::ReadProjectData).await?;
         let project_id = scope.project_id;
         let (limit, offset) = crate::server_fns::support::activity_page(page)?;
         let (rows, more) =
-            crate::store::sessions::activity_page(&state.pool, &project_id, limit, offset).await?;
+            crate::store::sessions::activity_page(&state.pool, &project_id, &search, limit, offset).await?;
         Ok(crate::domain::trace_list::TraceSessionPage { rows, next_page: more.then_some(page + 1) })
     }
     .await)
 }
 
-/// A session's traces, oldest first, with their input and output: the conversation.
+/// A session's traces, oldest first, with their input and output (the conversation), its totals
+/// and its own scores.
 #[server(prefix = "/api/ui", endpoint = "get_session")]
-pub async fn get_session(project_id: String, session_id: String) -> Result<Vec<crate::domain::trace_views::Trace>, AppError> {
+pub async fn get_session(project_id: String, session_id: String) -> Result<crate::domain::trace_list::SessionDetail, AppError> {
     use crate::server_fns::support::{project_call, respond, ProjectCall};
     respond(async {
         let ProjectCall { state, scope, .. } = project_call(&project_id, crate::domain::Action::ReadProjectData).await?;
@@ -30,7 +35,9 @@ pub async fn get_session(project_id: String, session_id: String) -> Result<Vec<c
         if traces.is_empty() {
             return Err(AppError::NotFound(format!("session {session_id}")));
         }
-        Ok(traces)
+        let (total_cost, total_tokens) = crate::store::sessions::totals(&state.pool, &project_id, &session_id).await?;
+        let scores = crate::store::scores::for_session(&state.pool, &project_id, &session_id).await?;
+        Ok(crate::domain::trace_list::SessionDetail { traces, total_cost, total_tokens, scores })
     }
     .await)
 }

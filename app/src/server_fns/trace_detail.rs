@@ -31,6 +31,8 @@ pub async fn get_trace(project_id: String, trace_id: TraceId) -> Result<TraceDet
             total_cost: totals.total_cost,
             total_tokens: totals.total_tokens,
             observation_count: totals.observation_count,
+            error_count: totals.error_count,
+            warning_count: totals.warning_count,
             scores,
             share_url: format!("{}{}", base_url(&state), crate::domain::trace_detail::share_path(project_id.as_str(), trace_id.as_str())),
         })

@@ -4,15 +4,20 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 
-/// The application's end users (`userId` of traces), most recently active first.
+/// The application's end users (`userId` of traces) whose id contains `search`, most recently
+/// active first.
 #[server(prefix = "/api/ui", endpoint = "list_users")]
-pub async fn list_users(project_id: String, #[server(default)] page: i64) -> Result<crate::domain::trace_list::TraceUserPage, AppError> {
+pub async fn list_users(
+    project_id: String,
+    #[server(default)] page: i64,
+    #[server(default)] search: String,
+) -> Result<crate::domain::trace_list::TraceUserPage, AppError> {
     use crate::server_fns::support::{project_call, respond, ProjectCall};
     respond(async {
         let ProjectCall { state, scope, .. } = project_call(&project_id, crate::domain::Action::ReadProjectData).await?;
         let project_id = scope.project_id;
         let (limit, offset) = crate::server_fns::support::activity_page(page)?;
-        let (rows, more) = crate::store::users::page(&state.pool, &project_id, limit, offset).await?;
+        let (rows, more) = crate::store::users::page(&state.pool, &project_id, &search, limit, offset).await?;
         Ok(crate::domain::trace_list::TraceUserPage { rows, next_page: more.then_some(page + 1) })
     }
     .await)

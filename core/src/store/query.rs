@@ -10,6 +10,26 @@ use serde_json::Value;
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
 
+/// An `ILIKE … ESCAPE '\\'` pattern matching values that contain `text` literally (`%`, `_`
+/// and `\\` in it match themselves); `""` for no text, which the queries read as "no filter".
+pub fn contains_pattern(text: &str) -> String {
+    let text = text.trim();
+    if text.is_empty() {
+        return String::new();
+    }
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+
 /// The first `limit` of `rows` fetched with `LIMIT limit + 1`, and whether more follow.
 pub fn split_page<T>(mut rows: Vec<T>, limit: i64) -> (Vec<T>, bool) {
     let limit = usize::try_from(limit).unwrap_or(0);

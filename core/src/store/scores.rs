@@ -284,6 +284,22 @@ pub async fn for_trace(pool: &PgPool, project_id: &ProjectId, trace_id: &TraceId
     .collect()
 }
 
+/// The listable scores given to a session itself (not to one of its traces), oldest first.
+pub async fn for_session(pool: &PgPool, project_id: &ProjectId, session_id: &str) -> Result<Vec<Score>, StoreError> {
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM scores s
+         WHERE s.project_id = $1 AND s.session_id = $2 AND s.data_type <> 'CORRECTION'
+         ORDER BY s.timestamp, s.id"
+    ))
+    .bind(project_id)
+    .bind(session_id)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(score_from_row)
+    .collect()
+}
+
 /// Deletes one score; `false` when the project has no score with this id.
 pub async fn delete(pool: &PgPool, project_id: &ProjectId, id: &str) -> Result<bool, StoreError> {
     let result = sqlx::query("DELETE FROM scores WHERE project_id = $1 AND id = $2")

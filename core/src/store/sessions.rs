@@ -72,11 +72,13 @@ pub async fn get(pool: &PgPool, project_id: &ProjectId, id: &str) -> Result<Opti
         .transpose()
 }
 
-/// The most recently active sessions (`sessionId` of traces), `limit` after `offset`, and
-/// whether more follow: traces, distinct users, first and last trace, cost.
+/// The most recently active sessions (`sessionId` of traces) whose id or one of whose users
+/// contains `search` (any case; all when empty), `limit` after `offset`, and whether more
+/// follow: traces, distinct users, first and last trace, cost and tokens (`trace_metrics`).
 pub async fn activity_page(
     pool: &PgPool,
     project_id: &ProjectId,
+    search: &str,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<loupe_domain::trace_list::TraceSessionRow>, bool), StoreError> {
@@ -87,22 +89,38 @@ pub async fn activity_page(
                     min(timestamp) AS first_trace, max(timestamp) AS last_trace
              FROM traces WHERE project_id = $1 AND session_id IS NOT NULL
              GROUP BY session_id
+             HAVING $4 = '' OR session_id ILIKE $4 ESCAPE '\\' OR bool_or(user_id ILIKE $4 ESCAPE '\\')
              ORDER BY max(timestamp) DESC, session_id
              LIMIT $2 OFFSET $3
          )
          SELECT s.session_id, s.traces, s.users, s.first_trace, s.last_trace,
-                coalesce(sum(o.total_cost), 0)::float8
+                coalesce(sum(m.total_cost), 0)::float8, coalesce(sum(m.total_tokens), 0)::bigint
          FROM s
          LEFT JOIN traces t ON t.project_id = $1 AND t.session_id = s.session_id
-         LEFT JOIN observations o ON o.project_id = $1 AND o.trace_id = t.id
+         LEFT JOIN trace_metrics m ON m.project_id = $1 AND m.trace_id = t.id
          GROUP BY s.session_id, s.traces, s.users, s.first_trace, s.last_trace
          ORDER BY s.last_trace DESC, s.session_id",
     )
     .bind(project_id)
     .bind(limit + 1)
     .bind(offset)
+    .bind(super::query::contains_pattern(search))
     .fetch_all(pool)
     .await?;
     let (rows, more) = super::query::split_page(rows, limit);
     Ok((rows.into_iter().map(session_row).collect(), more))
+}
+
+/// A session's cost (USD) and tokens, over its traces' totals (`trace_metrics`).
+pub async fn totals(pool: &PgPool, project_id: &ProjectId, session_id: &str) -> Result<(f64, i64), StoreError> {
+    let totals: (f64, i64) = sqlx::query_as(
+        "SELECT coalesce(sum(m.total_cost), 0)::float8, coalesce(sum(m.total_tokens), 0)::bigint
+         FROM traces t JOIN trace_metrics m ON m.project_id = t.project_id AND m.trace_id = t.id
+         WHERE t.project_id = $1 AND t.session_id = $2",
+    )
+    .bind(project_id)
+    .bind(session_id)
+    .fetch_one(pool)
+    .await?;
+    Ok(totals)
 }

@@ -334,7 +334,9 @@ pub async fn totals(pool: &PgPool, project_id: &ProjectId, trace_id: &TraceId) -
                                          - least(min(start_time), min(end_time)))::float8, 0) AS latency,
                 coalesce(sum(total_cost), 0)::float8 AS total_cost,
                 coalesce(sum((usage_details ->> 'total')::bigint), 0)::bigint AS total_tokens,
-                count(*) AS observation_count
+                count(*) AS observation_count,
+                count(*) FILTER (WHERE level = 'ERROR') AS error_count,
+                count(*) FILTER (WHERE level = 'WARNING') AS warning_count
          FROM observations WHERE project_id = $1 AND trace_id = $2",
     )
     .bind(project_id)
@@ -346,6 +348,8 @@ pub async fn totals(pool: &PgPool, project_id: &ProjectId, trace_id: &TraceId) -
         total_cost: row.try_get("total_cost")?,
         total_tokens: row.try_get("total_tokens")?,
         observation_count: row.try_get("observation_count")?,
+        error_count: row.try_get("error_count")?,
+        warning_count: row.try_get("warning_count")?,
     })
 }
 
@@ -356,6 +360,8 @@ pub struct TraceTotals {
     pub total_cost: f64,
     pub total_tokens: i64,
     pub observation_count: i64,
+    pub error_count: i64,
+    pub warning_count: i64,
 }
 
 /// Whether the project has this trace (a primary-key probe).

@@ -1,8 +1,9 @@
 //! The HTTP surface: the public API under `/api/public`, the UI's server functions under
 //! `/api/ui`, live-update event streams under `/api/live`, media attachments for the browser under
 //! `/api/media`, server-rendered pages, and static
-//! assets under `/pkg`.
+//! assets under `/pkg` (content-hashed, with their cache headers: [`assets`]).
 
+pub mod assets;
 pub mod health;
 pub mod live;
 pub mod media;
@@ -50,6 +51,7 @@ pub fn router_with_limits(state: AppState, live: crate::live::Live, limits: &Lim
         .leptos_routes_with_context(&state, routes, || {}, move || shell(leptos_options.clone()))
         // Static files from the site root, and the app's 404 page for anything else.
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(assets::cache_control))
         .layer(SetResponseHeaderLayer::if_not_present(
             axum::http::header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

@@ -33,9 +33,21 @@ fn is_public_page(path: &str) -> bool {
     matches!(path, "/sign-in" | "/sign-up") || path.starts_with("/invite/") || path.starts_with("/share/")
 }
 
-/// Page navigations (as opposed to server functions, the public API and static files).
-fn is_page(path: &str) -> bool {
-    !path.starts_with("/api/") && !path.starts_with("/pkg/") && !path.rsplit('/').next().unwrap_or("").contains('.')
+/// Page navigations (as opposed to server functions, the public API and static files), given
+/// whether `path` names a file of the site root ([`site_file`]).
+fn is_page(path: &str, site_file: bool) -> bool {
+    !path.starts_with("/api/") && !path.starts_with("/pkg/") && !site_file
+}
+
+/// Whether `path` is a file at the top of the site root (`/favicon.svg`; the bundle is under
+/// `/pkg/`). Static files are recognised by being there: a dot says nothing, page ids have them
+/// (`/project/p/users/carol%40globex.com`, `/prompts/foo.bar`, `/sessions/sess.1`).
+async fn site_file(site_root: &str, path: &str) -> bool {
+    let Some(name) = path.strip_prefix('/') else { return false };
+    if name.is_empty() || name.contains(['/', '\\', '%']) || name.starts_with('.') {
+        return false;
+    }
+    tokio::fs::metadata(std::path::Path::new(site_root).join(name)).await.is_ok_and(|meta| meta.is_file())
 }
 
 /// An origin as (scheme, host, port), the port made explicit (`http://h` = `http://h:80`), so
@@ -113,7 +125,9 @@ fn forbidden_cross_site() -> Response {
 
 pub async fn layer(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
-    let static_file = !path.starts_with("/api/") && !is_page(&path);
+    let site_file = site_file(&state.leptos_options.site_root, &path).await;
+    let page = is_page(&path, site_file);
+    let static_file = !path.starts_with("/api/") && !page;
     if path.starts_with("/api/public") || path.starts_with("/pkg/") || static_file {
         return next.run(request).await;
     }
@@ -147,8 +161,14 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
     let mut response = if method == Method::GET && signed_in && matches!(path.as_str(), "/sign-in" | "/sign-up") {
         // Already signed in: nothing to do on these pages.
         (StatusCode::SEE_OTHER, [(header::LOCATION, "/".to_string())]).into_response()
-    } else if method == Method::GET && is_page(&path) && !signed_in && !is_public_page(&path) {
+    } else if method == Method::GET && page && !signed_in && !is_public_page(&path) {
         let target = request.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
+        if let Some(share) = public_trace_share(&state, &path, request.uri().query()).await {
+            // The SDKs hand out the project URL of a trace (`get_trace_url()`); a public one is
+            // readable there by anyone, as in Langfuse. A private one asks to sign in below,
+            // exactly like a trace that does not exist.
+            return (StatusCode::SEE_OTHER, [(header::LOCATION, share)]).into_response();
+        }
         let location = if target == "/" { "/sign-in".to_string() } else { format!("/sign-in?next={}", urlencoding(target)) };
         (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
     } else if path.starts_with("/api/ui/") {
@@ -171,6 +191,38 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
     }
     response.headers_mut().entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     response
+}
+
+/// The share page of the trace at `path` (`/project/{p}/traces/{t}`), when that trace is public.
+async fn public_trace_share(state: &AppState, path: &str, query: Option<&str>) -> Option<String> {
+    let (project_id, trace_id) = trace_page(path)?;
+    let trace_id = loupe_app::domain::TraceId::new(trace_id);
+    match loupe_core::store::traces::public_project(&state.pool, &project_id, &trace_id).await {
+        Ok(Some(_)) => {
+            let share = loupe_app::domain::trace_detail::share_path(&project_id, trace_id.as_str());
+            Some(match query {
+                Some(query) if !query.is_empty() => format!("{share}?{query}"),
+                _ => share,
+            })
+        }
+        Ok(None) => None,
+        Err(error) => {
+            tracing::warn!(%error, "public trace lookup failed");
+            None
+        }
+    }
+}
+
+/// `/project/{p}/traces/{t}` as its decoded `(p, t)`.
+fn trace_page(path: &str) -> Option<(String, String)> {
+    let rest = path.strip_prefix("/project/")?;
+    let mut segments = rest.split('/');
+    let (project, kind, trace) = (segments.next()?, segments.next()?, segments.next()?);
+    if kind != "traces" || segments.next().is_some() || project.is_empty() || trace.is_empty() {
+        return None;
+    }
+    let decode = |segment: &str| percent_encoding::percent_decode_str(segment).decode_utf8().ok().map(|s| s.into_owned());
+    Some((decode(project)?, decode(trace)?))
 }
 
 /// Whether `path` is a project or organization page the signed-in person is not a member of
@@ -227,14 +279,21 @@ mod tests {
 
     #[test]
     fn pages_and_public_pages() {
-        assert!(is_page("/"));
-        assert!(is_page("/project/abc/traces"));
-        assert!(!is_page("/api/ui/session"));
-        assert!(!is_page("/favicon.svg"));
+        assert!(is_page("/", false));
+        assert!(is_page("/project/abc/traces", false));
+        assert!(is_page("/project/abc/users/carol%40globex.com", false));
+        assert!(!is_page("/api/ui/session", false));
+        assert!(!is_page("/pkg/loupe.js", false));
+        assert!(!is_page("/favicon.svg", true));
         assert!(is_public_page("/invite/tok"));
         assert!(!is_public_page("/invite"));
         assert!(!is_public_page("/account"));
         assert!(is_public_page("/share/traces/p/t"));
+        assert_eq!(trace_page("/project/p/traces/a%2Eb%20%E5%BD%B1"), Some(("p".into(), "a.b 影".into())));
+        assert_eq!(trace_page("/project/p/traces/t/extra"), None);
+        assert_eq!(trace_page("/project/p/traces/"), None);
+        assert_eq!(trace_page("/project/p/sessions/t"), None);
+        assert_eq!(trace_page("/project/p/traces/%FF"), None);
     }
 
     #[test]

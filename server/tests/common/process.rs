@@ -95,6 +95,28 @@ impl Running {
     }
 }
 
+/// A test that fails between `start` and `wait` must not leave its server behind (holding a
+/// port, a data directory and, with embedded Postgres, a postmaster): kill it on the way out.
+impl Drop for Running {
+    fn drop(&mut self) {
+        // Already reaped (by `wait`): its pid may belong to someone else by now.
+        if !matches!(self.child.try_wait(), Ok(None)) {
+            return;
+        }
+        // SIGTERM first, so an embedded Postgres is stopped too; SIGKILL if that takes too long.
+        let _ = kill(Pid::from_raw(self.child.id() as i32), Signal::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while matches!(self.child.try_wait(), Ok(None)) {
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
 /// A minimal HTTP/1.1 exchange, enough for health checks and a server function.
 pub fn http(addr: SocketAddr, method: &str, path: &str) -> (u16, String) {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();

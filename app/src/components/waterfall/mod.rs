@@ -115,15 +115,7 @@ pub(super) fn level_marker(level: ObservationLevel) -> Option<(&'static str, &'s
     }
 }
 
-pub fn format_cost(usd: f64) -> String {
-    if usd == 0.0 {
-        "$0".into()
-    } else if usd < 0.01 {
-        format!("${usd:.6}")
-    } else {
-        format!("${usd:.4}")
-    }
-}
+pub use crate::domain::format::cost as format_cost;
 
 /// The waterfall of a loaded tree. `selected` holds the selected observation's id; the
 /// component selects the first row when nothing valid is selected.

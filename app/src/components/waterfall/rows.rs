@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use super::state::WaterfallState;
 use super::{bar_color, format_cost, level_marker, type_badge, type_label, WaterfallMode, MAX_INDENT, ROW_HEIGHT};
 use crate::domain::waterfall::format_duration_us;
+use crate::domain::ObservationLevel;
 
 #[component]
 pub(super) fn Rows(state: WaterfallState, height: &'static str) -> impl IntoView {
@@ -53,7 +54,12 @@ fn Row(state: WaterfallState, pos: usize, row: usize) -> impl IntoView {
             title=title
             class=move || format!(
                 "absolute inset-x-0 grid cursor-pointer grid-cols-[minmax(0,1fr)_minmax(0,1fr)] items-center border-l-2 text-xs {} {}",
-                if is_selected() { "bg-indigo-50 dark:bg-indigo-950" } else { "hover:bg-zinc-50 dark:hover:bg-zinc-900" },
+                match (is_selected(), level) {
+                    (true, _) => "bg-indigo-50 dark:bg-indigo-950",
+                    // Errors show at a glance: a tinted row and a red bar, not only the dot.
+                    (false, ObservationLevel::Error) => "bg-red-50 text-red-900 hover:bg-red-100 dark:bg-red-950/40 dark:text-red-200 dark:hover:bg-red-950/60",
+                    (false, _) => "hover:bg-zinc-50 dark:hover:bg-zinc-900",
+                },
                 if state.matches.with(|m| m.binary_search(&(row as u32)).is_ok()) { "border-amber-400" } else { "border-transparent" },
             )
             style=format!("top: {}px; height: {ROW_HEIGHT}px", pos as f64 * ROW_HEIGHT)
@@ -84,7 +90,7 @@ fn Row(state: WaterfallState, pos: usize, row: usize) -> impl IntoView {
                     let (left, width) = state.tree.with_value(|t| t.bar(row, w.from, w.to));
                     view! {
                         <span class="relative mr-3 h-3 overflow-hidden rounded bg-zinc-100 dark:bg-zinc-800">
-                            <span class=format!("absolute top-0 h-3 rounded {}", bar_color(kind)) data-testid="row-bar"
+                            <span class=format!("absolute top-0 h-3 rounded {}", if level == ObservationLevel::Error { "bg-red-500" } else { bar_color(kind) }) data-testid="row-bar"
                                 style=format!("left: {:.4}%; width: max({:.4}%, 2px)", left * 100.0, width * 100.0)>
                                 {first_token.map(|f| view! {
                                     <span class="absolute top-0 h-3 w-px bg-zinc-900 dark:bg-white" title="First token" data-testid="first-token"

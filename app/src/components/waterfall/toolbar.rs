@@ -36,7 +36,7 @@ pub(super) fn Toolbar(state: WaterfallState) -> impl IntoView {
                     <button type="button" class=TOOL aria-label="Next match" data-testid="waterfall-next-match" on:click=move |_| state.step_match(true)>"↓"</button>
                 </Show>
             </div>
-            <div class="ml-auto flex items-center gap-1">
+            <div class="ml-auto flex flex-wrap items-center gap-1">
                 <div class="mr-2 inline-flex overflow-hidden rounded-md border border-zinc-300 dark:border-zinc-700" role="group" aria-label="View">
                     <button type="button" data-testid="mode-timeline"
                         class=move || mode_button(state.mode.get() == WaterfallMode::Timeline)
@@ -78,8 +78,16 @@ pub(super) fn AxisHeader(state: WaterfallState) -> impl IntoView {
                             {(0..=4).map(|k| {
                                 let at = k as f64 / 4.0;
                                 let us = ((w.from + (w.to - w.from) * at) * state.duration_us as f64) as i64;
-                                let style = if k == 4 { "right: 0.25rem".to_string() } else { format!("left: {:.1}%", at * 100.0) };
-                                view! { <span class="absolute top-1 whitespace-nowrap font-mono" style=style>{format_duration_us(us)}</span> }
+                                // The ends align inward and the middle ones centre on their tick, so
+                                // labels never run into each other; the quarter ticks only where
+                                // the axis is wide enough for five labels.
+                                let (style, class) = match k {
+                                    0 => ("left: 0.25rem".to_string(), "absolute top-1 whitespace-nowrap font-mono"),
+                                    4 => ("right: 0.25rem".to_string(), "absolute top-1 whitespace-nowrap font-mono"),
+                                    2 => (format!("left: {:.1}%; transform: translateX(-50%)", at * 100.0), "absolute top-1 whitespace-nowrap font-mono"),
+                                    _ => (format!("left: {:.1}%; transform: translateX(-50%)", at * 100.0), "absolute top-1 hidden whitespace-nowrap font-mono 2xl:inline"),
+                                };
+                                view! { <span class=class style=style>{format_duration_us(us)}</span> }
                             }).collect_view()}
                         </span>
                     }.into_any()

@@ -119,7 +119,7 @@ fn PromptDetail(
     let list = format!("/project/{project_id}/prompts");
     let can_write = project.can(Action::WritePrompts);
     view! {
-        <div class="px-8 py-6">
+        <div class="px-4 py-4 sm:px-8 sm:py-6">
             <FolderCrumbs list=list.clone() name />
             <Transition fallback=|| view! { <Skeleton label="Loading the prompt" /> }>
                 {move || {
@@ -239,7 +239,7 @@ fn Loaded(history: PromptHistory, project_id: String, actions: Actions, can_writ
             view! { <MetricsTab metrics=actions.metrics /> }.into_any()
         } else {
             view! {
-                <div class="mt-4 grid gap-6 lg:grid-cols-[18rem_minmax(0,1fr)]">
+                <div class="mt-4 grid grid-cols-[minmax(0,1fr)] gap-6 lg:grid-cols-[18rem_minmax(0,1fr)]">
                     <aside class="space-y-4">
                         <Timeline history selected view_of />
                         <UsedBy history project_id=pid.get_value() />
@@ -333,9 +333,9 @@ fn metrics_table(rows: Vec<PromptVersionMetrics>) -> impl IntoView {
                 <td class=format!("{TD} whitespace-nowrap text-right font-mono text-xs")>{seconds(m.latency_p50)}{trend_view(m.latency_p50, was(&|p| p.latency_p50), true)}</td>
                 <td class=format!("{TD} whitespace-nowrap text-right font-mono text-xs")>{seconds(m.latency_p95)}{trend_view(m.latency_p95, was(&|p| p.latency_p95), true)}</td>
                 <td class=format!("{TD} whitespace-nowrap text-right font-mono text-xs") data-testid="metric-tokens">{format!("{} / {} / {}", m.input_tokens, m.output_tokens, m.total_tokens)}</td>
-                <td class=format!("{TD} whitespace-nowrap text-right font-mono text-xs")>{format!("${:.6}", m.total_cost)}</td>
+                <td class=format!("{TD} whitespace-nowrap text-right font-mono text-xs")>{crate::domain::format::cost(m.total_cost)}</td>
                 <td class=format!("{TD} whitespace-nowrap text-right font-mono text-xs")>
-                    {cost_per_generation(m).map(|c| format!("${c:.6}")).unwrap_or_else(|| "—".into())}
+                    {cost_per_generation(m).map(crate::domain::format::cost).unwrap_or_else(|| "—".into())}
                     {trend_view(cost_per_generation(m), was(&cost_per_generation), true)}
                 </td>
                 <td class=format!("{TD} whitespace-nowrap text-xs")>
@@ -346,10 +346,12 @@ fn metrics_table(rows: Vec<PromptVersionMetrics>) -> impl IntoView {
         }
     }).collect_view();
     view! {
-        <table class=TABLE data-testid="metrics-table">
-            <TableHead columns=&["Version", "Generations", "Latency p50", "Latency p95", "Tokens in / out / total", "Total cost", "Cost per generation", "Used", "Average scores"] />
-            <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">{body}</tbody>
-        </table>
+        <div class="overflow-x-auto">
+            <table class=TABLE data-testid="metrics-table">
+                <TableHead columns=&["Version", "Generations", "Latency p50", "Latency p95", "Tokens in / out / total", "Total cost", "Cost per generation", "Used", "Average scores"] />
+                <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">{body}</tbody>
+            </table>
+        </div>
         <p class="border-t border-zinc-200 px-4 py-2 text-xs text-zinc-500 dark:border-zinc-800">
             "Arrows compare each version with the previous one listed: lower latency and cost are better, higher scores are better. Versions without linked generations are not listed."
         </p>

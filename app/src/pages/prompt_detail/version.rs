@@ -82,7 +82,7 @@ where
                 Some(c) => c.into_any(),
                 None => view! { <div class="mt-3">{content}</div> }.into_any(),
             }}
-            <div class="mt-5 grid gap-4 md:grid-cols-2">
+            <div class="mt-5 grid grid-cols-[minmax(0,1fr)] gap-4 md:grid-cols-2">
                 <Facts title="Variables">
                     {if variables.is_empty() && placeholders.is_empty() {
                         view! { <p class="text-xs text-zinc-500">"None: the prompt is used as written."</p> }.into_any()

@@ -68,53 +68,48 @@ pub(super) fn SavedViews(project_id: String, can_save: bool, query: Memo<TraceLi
         create.dispatch(CreateSavedView { project_id: project_id.get_value(), name: name.get_untracked(), query: query.get_untracked() });
     };
     view! {
-        <div class="relative">
-            <button type="button" class=BUTTON_SECONDARY data-testid="views-button" aria-expanded=move || open.get().to_string()
-                on:click=move |_| open.update(|o| *o = !*o)>"Views ▾"</button>
-            <Show when=move || open.get()>
-                <div class="absolute right-0 z-20 mt-1 w-80 rounded-md border border-zinc-200 bg-white p-3 shadow-lg dark:border-zinc-700 dark:bg-zinc-900" data-testid="views-panel">
-                    <Transition fallback=|| view! { <Skeleton label="Loading views" /> }>
-                        {
-                            move || {
-                                let base = base.get_value();
-                                Suspend::new(async move {
-                                    match views.await {
-                                        Err(error) => view! { <LoadError error /> }.into_any(),
-                                        Ok(list) if list.is_empty() => view! { <p class="text-sm text-zinc-500 dark:text-zinc-400">"No saved views yet."</p> }.into_any(),
-                                        Ok(list) => view! {
-                                            <ul class="max-h-64 space-y-1 overflow-y-auto">
-                                                {list.into_iter().map(|v| {
-                                                    let href = format!("{base}{}", v.query);
-                                                    let id = v.id.clone();
-                                                    view! {
-                                                        <li class="flex items-center justify-between gap-2">
-                                                            <a class="truncate text-sm hover:underline" href=href title=v.query.clone() data-testid="saved-view"
-                                                                on:click=move |_| open.set(false)>{v.name.clone()}</a>
-                                                            {v.deletable.then(|| view! {
-                                                                <button type="button" class="text-xs text-zinc-500 hover:text-red-600" data-testid="delete-view" aria-label=format!("Delete view {}", v.name)
-                                                                    on:click=move |_| { delete.dispatch(DeleteSavedView { project_id: project_id.get_value(), view_id: id.clone() }); }>"Delete"</button>
-                                                            })}
-                                                        </li>
-                                                    }
-                                                }).collect_view()}
-                                            </ul>
-                                        }.into_any(),
-                                    }
-                                })
+        <Dropdown test_id="views-button" button_class=BUTTON_SECONDARY role="dialog" open
+            menu_class="right-0 w-80 p-3" menu_test_id="views-panel" trigger=|| "Views ▾">
+            <Transition fallback=|| view! { <Skeleton label="Loading views" /> }>
+                {
+                    move || {
+                        let base = base.get_value();
+                        Suspend::new(async move {
+                            match views.await {
+                                Err(error) => view! { <LoadError error /> }.into_any(),
+                                Ok(list) if list.is_empty() => view! { <p class="text-sm text-zinc-500 dark:text-zinc-400">"No saved views yet."</p> }.into_any(),
+                                Ok(list) => view! {
+                                    <ul class="max-h-64 space-y-1 overflow-y-auto">
+                                        {list.into_iter().map(|v| {
+                                            let href = format!("{base}{}", v.query);
+                                            let id = v.id.clone();
+                                            view! {
+                                                <li class="flex items-center justify-between gap-2">
+                                                    <a class="truncate text-sm hover:underline" href=href title=v.query.clone() data-testid="saved-view"
+                                                        on:click=move |_| open.set(false)>{v.name.clone()}</a>
+                                                    {v.deletable.then(|| view! {
+                                                        <button type="button" class="text-xs text-zinc-500 hover:text-red-600" data-testid="delete-view" aria-label=format!("Delete view {}", v.name)
+                                                            on:click=move |_| { delete.dispatch(DeleteSavedView { project_id: project_id.get_value(), view_id: id.clone() }); }>"Delete"</button>
+                                                    })}
+                                                </li>
+                                            }
+                                        }).collect_view()}
+                                    </ul>
+                                }.into_any(),
                             }
-                        }
-                    </Transition>
-                    {can_save.then(|| view! {
-                        <form class="mt-3 flex gap-2 border-t border-zinc-200 pt-3 dark:border-zinc-800" on:submit=save>
-                            <input type="text" class=INPUT placeholder="Name this view" aria-label="View name" data-testid="view-name"
-                                prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
-                            <button type="submit" class=BUTTON_PRIMARY data-testid="save-view">"Save"</button>
-                        </form>
-                        <div class="mt-2"><ErrorAlert error=action_error(create) /></div>
-                    })}
-                    <ErrorAlert error=action_error(delete) />
-                </div>
-            </Show>
-        </div>
+                        })
+                    }
+                }
+            </Transition>
+            {can_save.then(|| view! {
+                <form class="mt-3 flex gap-2 border-t border-zinc-200 pt-3 dark:border-zinc-800" on:submit=save>
+                    <input type="text" class=INPUT placeholder="Name this view" aria-label="View name" data-testid="view-name"
+                        prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
+                    <button type="submit" class=BUTTON_PRIMARY data-testid="save-view">"Save"</button>
+                </form>
+                <div class="mt-2"><ErrorAlert error=action_error(create) /></div>
+            })}
+            <ErrorAlert error=action_error(delete) />
+        </Dropdown>
     }
 }

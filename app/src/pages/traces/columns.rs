@@ -93,8 +93,14 @@ impl Column {
 }
 
 /// Every column, all shown, in the default order.
+/// Every column, in order; session, environment, release, tokens and level start hidden, so the
+/// rest fits a laptop screen (1440 px) without scrolling sideways (a row's level still shows as
+/// its tint, and the trace page has both).
 pub fn default_columns() -> Vec<(Column, bool)> {
-    Column::ALL.iter().map(|c| (*c, true)).collect()
+    Column::ALL
+        .iter()
+        .map(|c| (*c, !matches!(c, Column::Session | Column::Environment | Column::Release | Column::Tokens | Column::Level)))
+        .collect()
 }
 
 /// The chooser's state as stored: `time,name,!input,…` (`!` = hidden), in display order.
@@ -152,41 +158,35 @@ pub(super) fn save_columns(_project_id: &str, _columns: &[(Column, bool)]) {
 /// Show, hide and reorder the columns; remembered in this browser per project.
 #[component]
 pub(super) fn ColumnChooser(project_id: String, columns: RwSignal<Vec<(Column, bool)>>) -> impl IntoView {
-    let open = RwSignal::new(false);
     let project_id = StoredValue::new(project_id);
     let change = move |f: &dyn Fn(&mut Vec<(Column, bool)>)| {
         columns.update(|c| f(c));
         save_columns(&project_id.get_value(), &columns.get_untracked());
     };
     view! {
-        <div class="relative">
-            <button type="button" class=BUTTON_SECONDARY data-testid="columns-button" aria-expanded=move || open.get().to_string()
-                on:click=move |_| open.update(|o| *o = !*o)>"Columns ▾"</button>
-            <Show when=move || open.get()>
-                <div class="absolute right-0 z-20 mt-1 w-64 rounded-md border border-zinc-200 bg-white p-2 shadow-lg dark:border-zinc-700 dark:bg-zinc-900" data-testid="columns-panel">
-                    <ul class="space-y-0.5">
-                        {move || columns.get().into_iter().enumerate().map(|(i, (column, shown))| {
-                            let last = i + 1 == Column::ALL.len();
-                            view! {
-                                <li class="flex items-center justify-between gap-2 rounded px-1 py-0.5 hover:bg-zinc-50 dark:hover:bg-zinc-800">
-                                    <label class="flex items-center gap-2 text-sm">
-                                        <input type="checkbox" prop:checked=shown data-testid=format!("column-toggle-{}", column.id())
-                                            on:change=move |_| change(&|c: &mut Vec<(Column, bool)>| c[i].1 = !c[i].1) />
-                                        {column.label()}
-                                    </label>
-                                    <span class="flex gap-1">
-                                        <button type="button" class="px-1 text-xs disabled:opacity-30" disabled=i == 0 aria-label=format!("Move {} up", column.label())
-                                            data-testid=format!("column-up-{}", column.id()) on:click=move |_| change(&|c: &mut Vec<(Column, bool)>| c.swap(i, i - 1))>"↑"</button>
-                                        <button type="button" class="px-1 text-xs disabled:opacity-30" disabled=last aria-label=format!("Move {} down", column.label())
-                                            data-testid=format!("column-down-{}", column.id()) on:click=move |_| change(&|c: &mut Vec<(Column, bool)>| c.swap(i, i + 1))>"↓"</button>
-                                    </span>
-                                </li>
-                            }
-                        }).collect_view()}
-                    </ul>
-                    <button type="button" class=format!("{BUTTON_LINK} mt-2") on:click=move |_| change(&|c: &mut Vec<(Column, bool)>| *c = default_columns())>"Reset"</button>
-                </div>
-            </Show>
-        </div>
+        <Dropdown test_id="columns-button" button_class=BUTTON_SECONDARY role="dialog"
+            menu_class="right-0 w-64 p-2" menu_test_id="columns-panel" trigger=|| "Columns ▾">
+            <ul class="space-y-0.5">
+                {move || columns.get().into_iter().enumerate().map(|(i, (column, shown))| {
+                    let last = i + 1 == Column::ALL.len();
+                    view! {
+                        <li class="flex items-center justify-between gap-2 rounded px-1 py-0.5 hover:bg-zinc-50 dark:hover:bg-zinc-800">
+                            <label class="flex items-center gap-2 text-sm">
+                                <input type="checkbox" prop:checked=shown data-testid=format!("column-toggle-{}", column.id())
+                                    on:change=move |_| change(&|c: &mut Vec<(Column, bool)>| c[i].1 = !c[i].1) />
+                                {column.label()}
+                            </label>
+                            <span class="flex gap-1">
+                                <button type="button" class="px-1 text-xs disabled:opacity-30" disabled=i == 0 aria-label=format!("Move {} up", column.label())
+                                    data-testid=format!("column-up-{}", column.id()) on:click=move |_| change(&|c: &mut Vec<(Column, bool)>| c.swap(i, i - 1))>"↑"</button>
+                                <button type="button" class="px-1 text-xs disabled:opacity-30" disabled=last aria-label=format!("Move {} down", column.label())
+                                    data-testid=format!("column-down-{}", column.id()) on:click=move |_| change(&|c: &mut Vec<(Column, bool)>| c.swap(i, i + 1))>"↓"</button>
+                            </span>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+            <button type="button" class=format!("{BUTTON_LINK} mt-2") on:click=move |_| change(&|c: &mut Vec<(Column, bool)>| *c = default_columns())>"Reset"</button>
+        </Dropdown>
     }
 }

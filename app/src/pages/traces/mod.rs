@@ -101,7 +101,7 @@ fn TraceList(
     let (views_project, columns_project, bulk_project) = (project_id.clone(), project_id.clone(), project_id.clone());
     let link = move |q: TraceListQuery| format!("{}{}", base.get_value(), q.to_search());
     view! {
-        <div class="px-8 py-6">
+        <div class="px-4 py-4 sm:px-8 sm:py-6">
             <PageHeader title="Traces" subtitle="Every trace your application sends.">
                 <div class="flex items-center gap-2">
                     {move || fresh().map(|label| view! {

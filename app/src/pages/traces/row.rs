@@ -31,26 +31,27 @@ where
             let t = &row.trace;
             match column {
                 Column::Time => view! {
-                    <td class=format!("{TD} whitespace-nowrap font-mono text-xs") title=timestamp(t.timestamp)>{t.timestamp.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+                    <td class=format!("{TD} whitespace-nowrap text-xs") title=timestamp(t.timestamp)>{relative_time(t.timestamp, chrono::Utc::now())}</td>
                 }.into_any(),
                 Column::Name => view! {
-                    <td class=format!("{TD} max-w-xs truncate font-medium")>
+                    <td class=format!("{TD} max-w-[12rem] truncate font-medium") title=t.name.clone()>
                         <a class="hover:underline" href=format!("/project/{}/traces/{}", t.project_id, encode_query(&t.id)) data-testid="trace-link">{t.name.clone().unwrap_or_else(|| "Unnamed trace".into())}</a>
                     </td>
                 }.into_any(),
                 Column::Input => preview_cell(&row.input_preview, "trace-input").into_any(),
                 Column::Output => preview_cell(&row.output_preview, "trace-output").into_any(),
                 Column::User => view! {
-                    <td class=format!("{TD} text-xs")>{t.user_id.clone().map(|u| view! { <a class="hover:underline" href=filter_link("user", &u) data-testid="trace-user">{u.clone()}</a> })}</td>
+                    <td class=format!("{TD} max-w-[8rem] truncate text-xs") title=t.user_id.clone()>{t.user_id.clone().map(|u| view! { <a class="hover:underline" href=filter_link("user", &u) data-testid="trace-user">{u.clone()}</a> })}</td>
                 }.into_any(),
                 Column::Session => view! {
                     <td class=format!("{TD} max-w-[10rem] truncate font-mono text-xs")>{t.session_id.clone().map(|s| view! { <a class="hover:underline" href=filter_link("session", &s)>{s.clone()}</a> })}</td>
                 }.into_any(),
+                // Chips stay on one line (a row keeps its height); the cell's tooltip lists them all.
                 Column::Tags => view! {
-                    <td class=TD>
-                        <div class="flex flex-wrap gap-1">
+                    <td class=TD title=t.tags.join(", ")>
+                        <div class="flex max-w-[8rem] gap-1 overflow-hidden">
                             {t.tags.iter().map(|tag| view! {
-                                <a class="rounded bg-zinc-100 px-1.5 py-0.5 text-xs hover:bg-zinc-200 dark:bg-zinc-800 dark:hover:bg-zinc-700" href=filter_link("tag", tag) data-testid="trace-tag">{tag.clone()}</a>
+                                <a class="max-w-[8rem] shrink-0 truncate whitespace-nowrap rounded bg-zinc-100 px-1.5 py-0.5 text-xs hover:bg-zinc-200 dark:bg-zinc-800 dark:hover:bg-zinc-700" href=filter_link("tag", tag) data-testid="trace-tag">{tag.clone()}</a>
                             }).collect_view()}
                         </div>
                     </td>
@@ -85,10 +86,10 @@ where
                     view! { <td class=format!("{TD} whitespace-nowrap") data-testid="trace-level"><span class=badge>{text}</span></td> }.into_any()
                 }
                 Column::Scores => view! {
-                    <td class=TD>
-                        <div class="flex flex-wrap gap-1">
+                    <td class=TD title=score_list(&row.scores)>
+                        <div class="flex max-w-[10rem] gap-1 overflow-hidden">
                             {row.scores.iter().map(|s| view! {
-                                <span class="rounded bg-emerald-50 px-1.5 py-0.5 text-xs text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200" data-testid="trace-score">
+                                <span class="shrink-0 whitespace-nowrap rounded bg-emerald-50 px-1.5 py-0.5 text-xs text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200" data-testid="trace-score">
                                     {format!("{}: {}", s.name, s.value)}
                                 </span>
                             }).collect_view()}
@@ -111,25 +112,27 @@ where
     }
 }
 
+/// Every score of a row, one per line: the tooltip of its one-line score chips.
+fn score_list(scores: &[crate::domain::trace_list::ScoreChip]) -> String {
+    scores.iter().map(|s| format!("{}: {}", s.name, s.value)).collect::<Vec<_>>().join("\n")
+}
+
 /// A truncated preview of input or output, as text.
 pub(super) fn preview_cell(text: &str, test_id: &'static str) -> impl IntoView {
     let shown: String = text.chars().take(120).collect();
     let title = text.to_string();
     view! {
-        <td class=format!("{TD} max-w-xs") title=title>
+        <td class=format!("{TD} min-w-[8rem] max-w-[13rem]") title=title>
             <span class="line-clamp-2 break-words text-xs text-zinc-700 dark:text-zinc-300" data-testid=test_id>{shown}</span>
         </td>
     }
 }
 
 pub(super) fn format_latency(seconds: f64, observations: usize) -> String {
-    match (observations, seconds) {
-        (0, _) => "—".to_string(),
-        (_, s) if s < 1.0 => format!("{:.0} ms", s * 1000.0),
-        (_, s) => format!("{s:.2} s"),
-    }
+    if observations == 0 { "—".to_string() } else { crate::domain::format::duration_s(seconds) }
 }
 
+/// A trace without priced usage shows a dash, not "$0" (nothing was priced, rather than free).
 pub(super) fn format_cost(usd: f64) -> String {
-    if usd == 0.0 { "—".to_string() } else if usd < 0.01 { format!("${usd:.6}") } else { format!("${usd:.2}") }
+    if usd == 0.0 { "—".to_string() } else { crate::domain::format::cost(usd) }
 }
