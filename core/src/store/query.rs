@@ -10,16 +10,11 @@ use serde_json::Value;
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
 
-/// An `ILIKE … ESCAPE '\\'` pattern matching values that contain `text` literally (`%`, `_`
-/// and `\\` in it match themselves); `""` for no text, which the queries read as "no filter".
-pub fn contains_pattern(text: &str) -> String {
-    let text = text.trim();
-    if text.is_empty() {
-        return String::new();
-    }
-    let mut pattern = String::with_capacity(text.len() + 2);
+/// `%phrase%` for ILIKE, with the phrase's own `%`, `_` and `\` matching literally.
+pub fn contains_pattern(phrase: &str) -> String {
+    let mut pattern = String::with_capacity(phrase.len() + 2);
     pattern.push('%');
-    for c in text.chars() {
+    for c in phrase.chars() {
         if matches!(c, '%' | '_' | '\\') {
             pattern.push('\\');
         }
@@ -29,6 +24,12 @@ pub fn contains_pattern(text: &str) -> String {
     pattern
 }
 
+/// A list's optional search as an ILIKE pattern ([`contains_pattern`] of the trimmed text), or
+/// `""` for no search, which the queries read as "no filter".
+pub fn search_pattern(search: &str) -> String {
+    let search = search.trim();
+    if search.is_empty() { String::new() } else { contains_pattern(search) }
+}
 
 /// The first `limit` of `rows` fetched with `LIMIT limit + 1`, and whether more follow.
 pub fn split_page<T>(mut rows: Vec<T>, limit: i64) -> (Vec<T>, bool) {

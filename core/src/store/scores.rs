@@ -270,29 +270,23 @@ pub async fn get(pool: &PgPool, project_id: &ProjectId, id: &str) -> Result<Opti
 
 /// A trace's listable scores (every type but CORRECTION), oldest first.
 pub async fn for_trace(pool: &PgPool, project_id: &ProjectId, trace_id: &TraceId) -> Result<Vec<Score>, StoreError> {
-    sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM scores s
-         WHERE s.project_id = $1 AND s.trace_id = $2 AND s.data_type <> 'CORRECTION'
-         ORDER BY s.timestamp, s.id"
-    ))
-    .bind(project_id)
-    .bind(trace_id.as_str())
-    .fetch_all(pool)
-    .await?
-    .iter()
-    .map(score_from_row)
-    .collect()
+    listable(pool, project_id, "trace_id", trace_id.as_str()).await
 }
 
 /// The listable scores given to a session itself (not to one of its traces), oldest first.
 pub async fn for_session(pool: &PgPool, project_id: &ProjectId, session_id: &str) -> Result<Vec<Score>, StoreError> {
+    listable(pool, project_id, "session_id", session_id).await
+}
+
+/// The listable scores whose `column` (a trace or session id column, never input) is `id`.
+async fn listable(pool: &PgPool, project_id: &ProjectId, column: &'static str, id: &str) -> Result<Vec<Score>, StoreError> {
     sqlx::query(&format!(
         "SELECT {COLUMNS} FROM scores s
-         WHERE s.project_id = $1 AND s.session_id = $2 AND s.data_type <> 'CORRECTION'
+         WHERE s.project_id = $1 AND s.{column} = $2 AND s.data_type <> 'CORRECTION'
          ORDER BY s.timestamp, s.id"
     ))
     .bind(project_id)
-    .bind(session_id)
+    .bind(id)
     .fetch_all(pool)
     .await?
     .iter()

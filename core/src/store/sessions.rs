@@ -104,7 +104,7 @@ pub async fn activity_page(
     .bind(project_id)
     .bind(limit + 1)
     .bind(offset)
-    .bind(super::query::contains_pattern(search))
+    .bind(super::query::search_pattern(search))
     .fetch_all(pool)
     .await?;
     let (rows, more) = super::query::split_page(rows, limit);

@@ -31,6 +31,7 @@ use std::collections::BTreeMap;
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 
+use super::query::contains_pattern;
 use super::traces::trace_from_row;
 use loupe_domain::trace_list::{LevelFilter, ListSpec, ScoreChip, ScoreValue, SortBy};
 use loupe_domain::trace_views::Trace;
@@ -87,20 +88,6 @@ pub fn cjk_bigrams(phrase: &str) -> Vec<String> {
     grams.sort();
     grams.dedup();
     grams
-}
-
-/// `%phrase%` for ILIKE, with the phrase's own `%`, `_` and `\` matching literally.
-pub fn contains_pattern(phrase: &str) -> String {
-    let mut pattern = String::with_capacity(phrase.len() + 2);
-    pattern.push('%');
-    for c in phrase.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
 }
 
 /// Whether the scan starts from `trace_metrics` (see the module comment).

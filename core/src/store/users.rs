@@ -35,7 +35,7 @@ pub async fn page(pool: &PgPool, project_id: &ProjectId, search: &str, limit: i6
     .bind(project_id)
     .bind(limit + 1)
     .bind(offset)
-    .bind(super::query::contains_pattern(search))
+    .bind(super::query::search_pattern(search))
     .fetch_all(pool)
     .await?;
     let (rows, more) = super::query::split_page(rows, limit);
