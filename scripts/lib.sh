@@ -11,6 +11,7 @@ export CARGO_TARGET_DIR="$TARGET"
 SITE_ROOT="$TARGET/site"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"
@@ -81,11 +82,11 @@ WASM_OPT_FLAGS=(-Oz
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-mutable-globals --enable-reference-types --enable-multivalue)
 
-# Shrinks the release wasm with wasm-opt from npm's binaryen (about 2.3x smaller; Debian's older
-# binaryen produces a bundle that fails in the browser). Optional: without npm, the unoptimized
-# bundle is kept and still works. wasm-opt takes 2-3 minutes on 2 cores, so its output is kept in
-# $TARGET/wasm-opt-cache under a hash of its input, of binaryen's version and of the flags: when
-# the bundle did not change, the optimized file is copied from there instead (issue #16).
+# Shrinks one release wasm file with wasm-opt from npm's binaryen (about 2.3x smaller; Debian's
+# older binaryen produces a bundle that fails in the browser). Optional: without npm, the
+# unoptimized file is kept and still works. wasm-opt takes minutes on 2 cores, so its output is
+# kept in $TARGET/wasm-opt-cache under a hash of its input, of binaryen's version and of the
+# flags: when a file did not change, the optimized one is copied from there instead (issue #16).
 optimize_wasm() {
   local wasm="$1" tools="$TARGET/tools" cache="$TARGET/wasm-opt-cache" key started
   if [ ! -x "$tools/node_modules/.bin/wasm-opt" ]; then
@@ -97,70 +98,89 @@ optimize_wasm() {
   fi
   key="$({ sha256sum <"$wasm"; sha256sum <"$tools/node_modules/binaryen/package.json"; printf '%s\n' "${WASM_OPT_FLAGS[*]}"; } | sha256sum | cut -c1-64)"
   if [ -f "$cache/$key.wasm" ]; then
-    say "browser bundle unchanged: reusing the optimized wasm"
     cp "$cache/$key.wasm" "$wasm.opt"
     mv "$wasm.opt" "$wasm"
-    touch "$cache/$key.wasm"   # recently used: kept by the pruning below
+    touch "$cache/$key.wasm"   # recently used: kept by the pruning in optimize_site_wasm
+    WASM_OPT_REUSED=1
     return 0
   fi
-  say "optimizing the browser bundle with wasm-opt (about 2-3 minutes)…"
-  started=$SECONDS
-  "$tools/node_modules/.bin/wasm-opt" "${WASM_OPT_FLAGS[@]}" "$wasm" -o "$wasm.opt"
+  WASM_OPT_REUSED=0
+  "$tools/node_modules/.bin/wasm-opt" "${WASM_OPT_FLAGS[@]}" "$wasm" -o "$wasm.opt" || die "wasm-opt failed on $wasm"
   mkdir -p "$cache"
   cp "$wasm.opt" "$cache/$key.wasm.tmp"
   mv "$cache/$key.wasm.tmp" "$cache/$key.wasm"
   mv "$wasm.opt" "$wasm"
-  # Keeps the three most recently used bundles (switching between branches stays fast).
-  ls -t "$cache"/*.wasm 2>/dev/null | tail -n +4 | while IFS= read -r old; do rm -f "$old"; done
-  say "optimized the browser bundle in $((SECONDS - started)) s"
 }
 
-# The first 16 hex digits of a file's SHA-256: its content hash in file names.
-short_hash() { sha256sum "$1" | cut -c1-16; }
-
-# Copies (never links: wasm-bindgen rewrites its outputs in place) unless the target exists; a
-# content-hashed target that exists already has these contents.
-copy_unless_there() {
-  if [ ! -f "$2" ]; then cp "$1" "$2.tmp" && mv "$2.tmp" "$2"; fi
-}
-
-# Copies pkg/loupe.js, pkg/loupe_bg.wasm and pkg/loupe.css to content-hashed names
-# (loupe.<hash>.js, loupe.<hash>.wasm, loupe.<hash>.css) and writes their hashes to pkg/hash.txt,
-# which the server reads to link them (Leptos's `hash_files`) and serves with a year-long
-# `Cache-Control: immutable`. The unhashed files stay. Hashed files of earlier builds are removed
-# once hash.txt names the new ones.
-hash_site_assets() {
-  local pkg="$1" js wasm css name keep
-  js="$(short_hash "$pkg/loupe.js")"
-  wasm="$(short_hash "$pkg/loupe_bg.wasm")"
-  css="$(short_hash "$pkg/loupe.css")"
-  copy_unless_there "$pkg/loupe.js" "$pkg/loupe.$js.js"
-  copy_unless_there "$pkg/loupe_bg.wasm" "$pkg/loupe.$wasm.wasm"
-  copy_unless_there "$pkg/loupe.css" "$pkg/loupe.$css.css"
-  printf 'js: %s\nwasm: %s\ncss: %s\n' "$js" "$wasm" "$css" >"$pkg/hash.txt.tmp"
-  mv "$pkg/hash.txt.tmp" "$pkg/hash.txt"
-  keep=" loupe.$js.js loupe.$wasm.wasm loupe.$css.css "
-  for name in "$pkg"/loupe.*.js "$pkg"/loupe.*.wasm "$pkg"/loupe.*.css; do
-    [ -f "$name" ] || continue
-    name="${name##*/}"
-    if [[ "$name" =~ ^loupe\.[0-9a-f]{16}\.(js|wasm|css)$ ]] && [[ "$keep" != *" $name "* ]]; then
-      rm -f "$pkg/$name"
-    fi
+# Optimizes every wasm file of the bundle in $1 (the main module and the lazily loaded ones),
+# reusing the cached output of each file that did not change.
+optimize_site_wasm() {
+  local pkg="$1" wasm started=$SECONDS optimized=0 reused=0
+  say "optimizing the browser bundle with wasm-opt (2-3 minutes when it changed)…"
+  for wasm in "$pkg"/loupe_bg.wasm "$pkg"/split_*.wasm "$pkg"/chunk_*.wasm; do
+    [ -f "$wasm" ] || continue
+    optimize_wasm "$wasm"
+    if [ "${WASM_OPT_REUSED:-0}" = 1 ]; then reused=$((reused + 1)); else optimized=$((optimized + 1)); fi
   done
-  say "content-hashed names: loupe.$js.js, loupe.$wasm.wasm, loupe.$css.css"
+  # Keeps the files of about the three most recent builds (switching branches stays fast).
+  ls -t "$TARGET/wasm-opt-cache"/*.wasm 2>/dev/null | tail -n +151 | while IFS= read -r old; do rm -f "$old"; done
+  say "wasm-opt: $optimized files optimized, $reused unchanged and reused, in $((SECONDS - started)) s"
+}
+
+# The bundle's files in pkg/ (names relative to it): the glue, the stylesheet, the main wasm and,
+# when the bundle is split, the lazily loaded modules with their loader and manifest.
+bundle_files() {
+  local pkg="$1" name
+  for name in "$pkg"/loupe.js "$pkg"/loupe_bg.wasm "$pkg"/loupe.css "$pkg"/__wasm_split.*.js \
+      "$pkg"/__wasm_split_manifest.json "$pkg"/split_*.wasm "$pkg"/chunk_*.wasm; do
+    [ -f "$name" ] && printf '%s\n' "${name##*/}"
+  done
+}
+
+# Copies the bundle's files (bundle_files) into pkg/<hash>/, the hash being that of all of them,
+# and names that directory in pkg/hash.txt (`build: <hash>`). The server links the files there
+# and serves them with a year-long `Cache-Control: immutable`; they reference each other by
+# relative names, so a directory is hashed rather than each file. The unhashed files stay. The
+# three newest build directories are kept (a running server links the one it started with).
+hash_site_assets() {
+  local pkg="$1" files hash dir old
+  mapfile -t files < <(bundle_files "$pkg")
+  hash="$(cd "$pkg" && sha256sum "${files[@]}" | sha256sum | cut -c1-16)"
+  dir="$pkg/$hash"
+  if [ ! -d "$dir" ]; then
+    rm -rf "$dir.tmp"
+    mkdir -p "$dir.tmp"
+    (cd "$pkg" && cp "${files[@]}" "$dir.tmp/")
+    mv "$dir.tmp" "$dir"
+  fi
+  touch "$dir"
+  printf 'build: %s\n' "$hash" >"$pkg/hash.txt.tmp"
+  mv "$pkg/hash.txt.tmp" "$pkg/hash.txt"
+  ls -dt "$pkg"/*/ 2>/dev/null | while IFS= read -r old; do
+    old="${old%/}"; old="${old##*/}"
+    [[ "$old" =~ ^[0-9a-f]{16}$ ]] && printf '%s\n' "$old"
+  done | tail -n +4 | while IFS= read -r old; do rm -rf "${pkg:?}/$old"; done
+  # The per-file hashed copies of earlier builds (loupe.<hash>.js, …).
+  rm -f "$pkg"/loupe.[0-9a-f]*.js "$pkg"/loupe.[0-9a-f]*.wasm "$pkg"/loupe.[0-9a-f]*.css
+  say "the bundle's build directory: pkg/$hash/ (${#files[@]} files)"
 }
 
 # build_site debug|release: the wasm bundle, its JS glue and the stylesheet under $SITE_ROOT/pkg,
-# each also under a content-hashed name (see hash_site_assets).
+# and a copy of them all in a content-addressed build directory (see hash_site_assets).
 build_site() {
   local mode="$1" profile_flag=() profile_dir=debug xtask_flag=() expect="a few minutes"
   if [ "$mode" = release ]; then
     profile_flag=(--profile wasm-release); profile_dir=wasm-release; xtask_flag=(--release); expect="about 8 minutes"
   fi
   say "compiling the browser bundle ($mode; $expect the first time, seconds when nothing changed)"
+  # wasm-split (in xtask) needs the linker's relocations to move code into lazily loaded
+  # modules. (Not `--cfg erase_components`: it would shrink the bundle by a third, but it changes
+  # the markers the views render, so the server would have to be built with it too; see
+  # docs/BENCHMARKS.md, "Browser bundle".)
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Clink-args=--emit-relocs" \
   cargo build -p loupe-frontend --target wasm32-unknown-unknown --target-dir "$TARGET/front" "${profile_flag[@]}"
   say "generating the JavaScript glue (wasm-bindgen) and the stylesheet"
   cargo run -q -p xtask -- site "$SITE_ROOT" "$TARGET/front/wasm32-unknown-unknown/$profile_dir/loupe_frontend.wasm" "${xtask_flag[@]}"
-  if [ "$mode" = release ]; then optimize_wasm "$SITE_ROOT/pkg/loupe_bg.wasm"; fi
+  if [ "$mode" = release ]; then optimize_site_wasm "$SITE_ROOT/pkg"; fi
   hash_site_assets "$SITE_ROOT/pkg"
 }

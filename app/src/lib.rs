@@ -15,6 +15,7 @@ pub mod components;
 pub use loupe_domain as domain;
 pub mod error;
 pub mod pages;
+pub mod routes;
 pub mod sections;
 
 #[cfg(feature = "ssr")]
@@ -30,25 +31,13 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, Lazy,
 };
 
 use crate::components::layout::AppLayout;
-use crate::pages::account::AccountPage;
-use crate::pages::auth::{SignInPage, SignUpPage};
-use crate::pages::home::HomePage;
-use crate::pages::invite::InvitePage;
 use crate::pages::not_found::NotFound;
-use crate::pages::organization::{OrgTab, OrganizationPage};
 use crate::pages::project::{ProjectIndex, ProjectSection};
-use crate::pages::project_settings::ProjectSettingsPage;
-use crate::pages::prompt_new::PromptNewPage;
-use crate::pages::prompt_detail::PromptPage;
-use crate::pages::prompts::PromptsPage;
-use crate::pages::trace_detail::{SharedTracePage, TraceDetailPage};
-use crate::pages::sessions::{SessionPage, SessionsPage};
-use crate::pages::traces::TracesPage;
-use crate::pages::users::{UserPage, UsersPage};
+use crate::routes::*;
 use crate::sections::Section;
 
 /// Sets the `dark` class on `<html>` before first paint so a dark-theme user never sees a flash
@@ -56,12 +45,9 @@ use crate::sections::Section;
 const THEME_BOOT_SCRIPT: &str = r#"(function(){try{var t=localStorage.getItem('loupe-theme');var d=t==='dark'||(t!=='light'&&window.matchMedia('(prefers-color-scheme: dark)').matches);document.documentElement.classList.toggle('dark',d);}catch(e){}})();"#;
 
 /// The HTML document every page is rendered into (server side only). The stylesheet is linked
-/// here rather than from `App`: its URL carries the build's content hash (`state::stylesheet_href`),
-/// which only the server knows, and the shell is not hydrated.
+/// here rather than from `App`: it lives in the build's directory (`options.site_pkg_dir`, which
+/// the server points at `pkg/<content hash>/`), and the shell is not hydrated.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    let stylesheet = state::stylesheet_href(&options);
-    #[cfg(not(feature = "ssr"))]
     let stylesheet = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
     view! {
         <!DOCTYPE html>
@@ -95,34 +81,34 @@ pub fn App() -> impl IntoView {
         <Router>
             <AppLayout>
                 <Routes fallback=|| view! { <NotFound /> }>
-                    <Route path=path!("/") view=HomePage />
-                    <Route path=path!("/sign-in") view=SignInPage />
-                    <Route path=path!("/sign-up") view=SignUpPage />
-                    <Route path=path!("/invite/:token") view=InvitePage />
-                    <Route path=path!("/account") view=AccountPage />
-                    <Route path=path!("/organization/:org_id") view=|| view! { <OrganizationPage tab=OrgTab::Projects /> } />
-                    <Route path=path!("/organization/:org_id/members") view=|| view! { <OrganizationPage tab=OrgTab::Members /> } />
-                    <Route path=path!("/organization/:org_id/audit-log") view=|| view! { <OrganizationPage tab=OrgTab::AuditLog /> } />
-                    <Route path=path!("/organization/:org_id/settings") view=|| view! { <OrganizationPage tab=OrgTab::Settings /> } />
+                    <Route path=path!("/") view={Lazy::<HomeRoute>::new()} />
+                    <Route path=path!("/sign-in") view={Lazy::<SignInRoute>::new()} />
+                    <Route path=path!("/sign-up") view={Lazy::<SignUpRoute>::new()} />
+                    <Route path=path!("/invite/:token") view={Lazy::<InviteRoute>::new()} />
+                    <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} />
+                    <Route path=path!("/organization/:org_id") view={Lazy::<OrgProjectsRoute>::new()} />
+                    <Route path=path!("/organization/:org_id/members") view={Lazy::<OrgMembersRoute>::new()} />
+                    <Route path=path!("/organization/:org_id/audit-log") view={Lazy::<OrgAuditLogRoute>::new()} />
+                    <Route path=path!("/organization/:org_id/settings") view={Lazy::<OrgSettingsRoute>::new()} />
                     <Route path=path!("/project/:project_id") view=ProjectIndex />
-                    <Route path=path!("/project/:project_id/traces") view=TracesPage />
-                    <Route path=path!("/project/:project_id/traces/:trace_id") view=TraceDetailPage />
-                    <Route path=path!("/share/traces/:project_id/:trace_id") view=SharedTracePage />
-                    <Route path=path!("/project/:project_id/sessions") view=SessionsPage />
-                    <Route path=path!("/project/:project_id/sessions/:session_id") view=SessionPage />
-                    <Route path=path!("/project/:project_id/users") view=UsersPage />
-                    <Route path=path!("/project/:project_id/users/:user_id") view=UserPage />
-                    <Route path=path!("/project/:project_id/prompts") view=PromptsPage />
+                    <Route path=path!("/project/:project_id/traces") view={Lazy::<TracesRoute>::new()} />
+                    <Route path=path!("/project/:project_id/traces/:trace_id") view={Lazy::<TraceRoute>::new()} />
+                    <Route path=path!("/share/traces/:project_id/:trace_id") view={Lazy::<SharedTraceRoute>::new()} />
+                    <Route path=path!("/project/:project_id/sessions") view={Lazy::<SessionsRoute>::new()} />
+                    <Route path=path!("/project/:project_id/sessions/:session_id") view={Lazy::<SessionRoute>::new()} />
+                    <Route path=path!("/project/:project_id/users") view={Lazy::<UsersRoute>::new()} />
+                    <Route path=path!("/project/:project_id/users/:user_id") view={Lazy::<UserRoute>::new()} />
+                    <Route path=path!("/project/:project_id/prompts") view={Lazy::<PromptsRoute>::new()} />
                     // Routes match in order: `/prompts/new` (the editor) must stay above the wildcard.
-                    <Route path=path!("/project/:project_id/prompts/new") view=PromptNewPage />
-                    <Route path=path!("/project/:project_id/prompts/*name") view=PromptPage />
+                    <Route path=path!("/project/:project_id/prompts/new") view={Lazy::<PromptNewRoute>::new()} />
+                    <Route path=path!("/project/:project_id/prompts/*name") view={Lazy::<PromptRoute>::new()} />
                     <Route path=path!("/project/:project_id/playground") view=|| view! { <ProjectSection section=Section::Playground /> } />
                     <Route path=path!("/project/:project_id/scores") view=|| view! { <ProjectSection section=Section::Scores /> } />
                     <Route path=path!("/project/:project_id/annotation-queues") view=|| view! { <ProjectSection section=Section::AnnotationQueues /> } />
                     <Route path=path!("/project/:project_id/datasets") view=|| view! { <ProjectSection section=Section::Datasets /> } />
                     <Route path=path!("/project/:project_id/evaluators") view=|| view! { <ProjectSection section=Section::Evaluators /> } />
                     <Route path=path!("/project/:project_id/dashboards") view=|| view! { <ProjectSection section=Section::Dashboards /> } />
-                    <Route path=path!("/project/:project_id/settings") view=ProjectSettingsPage />
+                    <Route path=path!("/project/:project_id/settings") view={Lazy::<ProjectSettingsRoute>::new()} />
                 </Routes>
             </AppLayout>
         </Router>

@@ -34,6 +34,15 @@ test("a text prompt: CJK content, live variables, config checked as JSON, produc
   await expect(page.getByTestId("variable-chip")).toHaveText(["expertise_level"]);
   await text.pressSequentially("，请评价电影《{{movie_name}}》");
   await expect(page.getByTestId("variable-chip")).toHaveText(["expertise_level", "movie_name"]);
+  // In the text itself, each variable is marked where it was typed.
+  await expect(page.getByTestId("variable-mark")).toHaveText(["{{expertise_level}}", "{{movie_name}}"]);
+  // The field grows with its text instead of scrolling inside itself.
+  const before = (await text.boundingBox())!.height;
+  await text.press("End");
+  await text.pressSequentially("\n第二行\n第三行\n第四行\n第五行\n第六行\n第七行\n第八行\n第九行\n第十行\n第十一行\n第十二行");
+  await expect.poll(async () => (await text.boundingBox())!.height).toBeGreaterThan(before);
+  expect(await text.evaluate((el) => el.scrollHeight <= el.clientHeight + 1), "no scrolling inside the field").toBe(true);
+  await text.fill("作为一个{{expertise_level}}的影评人，请评价电影《{{movie_name}}》");
 
   // Invalid JSON: line and column under the field, and no way to send.
   const config = page.getByTestId("prompt-config");

@@ -34,9 +34,10 @@ test("traces: first-trace hint, rows, URL filters, history and untrusted text", 
   expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
   await expect(page.locator("#main img")).toHaveCount(0);
 
-  // Filter by user through the form: the URL carries it.
+  // Filter by user through the form: it applies once typing pauses (no Apply button), and the
+  // URL carries it.
+  await expect(page.getByRole("button", { name: "Apply", exact: true })).toHaveCount(0);
   await page.getByLabel("User").fill("ada");
-  await page.getByRole("button", { name: "Apply" }).click();
   await expect(page).toHaveURL(new RegExp(`/project/${PROJECT}/traces\\?user=ada$`));
   await expect(rows).toHaveCount(2);
   // Clicking a tag narrows further.
@@ -59,8 +60,8 @@ test("traces: first-trace hint, rows, URL filters, history and untrusted text", 
   await expect(rows).toHaveCount(1);
   await expect(rows.first()).toContainText("search");
   // A time range joins the other filters in the URL.
+  // A select applies as soon as it is chosen.
   await page.getByLabel("Time").selectOption("1h");
-  await page.getByRole("button", { name: "Apply" }).click();
   await expect(page).toHaveURL(/\?user=bob&range=1h$/);
   await expect(rows).toHaveCount(1);
   await openHydrated(page, `/project/${PROJECT}/traces?user=nobody`);
@@ -144,7 +145,12 @@ test("a trace opens as a waterfall; a generation shows its input and cost", asyn
   await expect(page.getByTestId("zoom-reset")).toBeEnabled();
   await page.getByTestId("mode-tree").click();
   await expect(rows.nth(2)).toContainText(/\$0\.00\d+/);
-  await expect(rows.nth(2)).toContainText("1280");
+  await expect(rows.nth(2)).toContainText("1,280");
+  // Tree mode rolls tokens and cost up: the root span, which has none of its own, shows its
+  // generation's; the retrieval span below it has nothing to show.
+  await expect(rows.nth(0).getByTestId("tree-tokens")).toHaveText("1,280");
+  await expect(rows.nth(0).getByTestId("tree-cost")).toHaveText(await rows.nth(2).getByTestId("tree-cost").innerText());
+  await expect(rows.nth(1).getByTestId("tree-tokens")).toHaveText("—");
 
   // A link with ?observation= opens the trace at that observation.
   await openHydrated(page, `/project/${PROJECT}/traces/e2e-waterfall?observation=w-retrieve`);
@@ -327,9 +333,15 @@ test("traces list: CJK search, sort by cost, a hidden column stays hidden, saved
   const rows = page.getByTestId("trace-row");
   await expect(rows).toHaveCount(4);
 
-  // A Chinese phrase through the search box: only the matching trace.
-  await page.getByTestId("trace-search").fill("作为一个");
-  await page.getByRole("button", { name: "Apply" }).click();
+  // A Chinese phrase through the search box, typed with an input method: nothing applies while
+  // the composition is open (half-typed pinyin would search), the committed text applies.
+  const search = page.getByTestId("trace-search");
+  await search.dispatchEvent("compositionstart");
+  await search.fill("zuowei");
+  await page.waitForTimeout(1_000);
+  await expect(page).toHaveURL(/\?user=e2e-list$/);
+  await search.fill("作为一个");
+  await search.dispatchEvent("compositionend");
   await expect(page).toHaveURL(/search=%E4%BD%9C%E4%B8%BA%E4%B8%80%E4%B8%AA/);
   await expect(rows).toHaveCount(1);
   await expect(rows.first()).toHaveAttribute("data-trace-id", "e2e-list-1");
@@ -341,7 +353,6 @@ test("traces list: CJK search, sort by cost, a hidden column stays hidden, saved
   // A bad number is named beside the form and never reaches the URL.
   await page.getByTestId("more-filters").click();
   await page.getByLabel("Cost ≥ ($)").fill("cheap");
-  await page.getByRole("button", { name: "Apply" }).click();
   await expect(page.getByTestId("filter-error")).toContainText("Cost ≥ ($)");
   await expect(page).toHaveURL(/\?user=e2e-list$/);
   await page.getByLabel("Cost ≥ ($)").fill("");

@@ -161,3 +161,14 @@ test("ids with dots, @, CJK and emoji open by direct link and survive a reload",
     }
   }
 });
+
+test("home shows each project's latest trace and its last day", async ({ page, request }) => {
+  await seed(request);
+  await signIn(page, OWNER.email, OWNER.password);
+  await page.setViewportSize(DESKTOP);
+  await openHydrated(page, "/");
+  const row = page.getByTestId("project-link").filter({ hasText: "E2E Project" });
+  await expect(row.getByTestId("project-last-trace")).toHaveText(/^Last trace (just now|\d+ min ago)$/);
+  await expect(row.getByTestId("project-last-trace")).toHaveAttribute("title", /UTC$/);
+  await expect(row.getByTestId("project-traces-last-day")).toHaveText(/^[\d,]+\+? traces? in 24 h$/);
+});

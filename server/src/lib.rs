@@ -95,23 +95,23 @@ pub fn resolve_site_root(configured: Option<&PathBuf>) -> PathBuf {
     PathBuf::from("target/site")
 }
 
-/// The Leptos options for the site at `site_root`. When the site build wrote content-hashed
-/// copies of the bundle (`pkg/hash.txt`, see `hash_site_assets` in scripts/lib.sh) and they are
-/// all there, pages link those (`/pkg/loupe.<hash>.js`, `.wasm`, `.css`), which
-/// [`http::assets`] serves as immutable; otherwise the plain names (tests run without a site).
+/// The Leptos options for the site at `site_root`. When the site build assembled the bundle in
+/// a content-addressed directory (`pkg/<hash>/`, named by `pkg/hash.txt`; see `hash_site_assets`
+/// in scripts/lib.sh) and it is complete, pages link the files there (`/pkg/<hash>/loupe.js`, …),
+/// which [`http::assets`] serves as immutable; otherwise the plain `pkg/` (tests run without a
+/// site). The directory is chosen at start: a rebuild under a running server keeps the older
+/// directories (the newest three), so the pages it serves keep working until it restarts.
 pub fn leptos_options(site_root: &std::path::Path, addr: SocketAddr) -> LeptosOptions {
-    let mut options = LeptosOptions::builder()
+    let pkg_dir = match http::assets::build_dir(site_root) {
+        Some(hash) => format!("pkg/{hash}"),
+        None => "pkg".to_string(),
+    };
+    LeptosOptions::builder()
         .output_name("loupe")
         .site_root(site_root.to_string_lossy().into_owned())
-        .site_pkg_dir("pkg")
+        .site_pkg_dir(pkg_dir)
         .site_addr(addr)
-        .build();
-    if let Some(hash_file) = http::assets::hash_file(site_root) {
-        options.hash_files = true;
-        // Absolute: Leptos joins it to the executable's directory, which an absolute path replaces.
-        options.hash_file = hash_file.to_string_lossy().into_owned().into();
-    }
-    options
+        .build()
 }
 
 /// Starts Loupe and serves until a stop signal; then drains requests, closes the pool and stops

@@ -1,5 +1,6 @@
-//! The browser bundle under content-hashed names (issue #16): pages link the hashed files named
-//! by the site's `pkg/hash.txt`, which are cached for good; the unhashed files are revalidated.
+//! The browser bundle in a content-addressed build directory (issue #16): pages link the files of
+//! the directory named by the site's `pkg/hash.txt`, which are cached for good; the unhashed
+//! copies are revalidated.
 //! Pages are rendered by the real binary (see `pages_render_on_the_server` in http.rs for why).
 
 mod common;
@@ -11,37 +12,36 @@ use std::time::Duration;
 
 use common::process::{loupe, Running};
 
-const JS: &str = "0123456789abcdef";
-const WASM: &str = "fedcba9876543210";
-const CSS: &str = "00112233445566ff";
+const BUILD: &str = "0123456789abcdef";
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
-/// A site root as `build_site` leaves it: the unhashed files, their hashed copies (here with
-/// other contents, to tell which one is served) and the hash file.
-fn site_root(hash_file: Option<&str>) -> tempfile::TempDir {
+/// A site root as `build_site` leaves it: the unhashed files, the build directory with the same
+/// files (here with other contents, to tell which one is served) and the build file.
+fn site_root(build_file: Option<&str>) -> tempfile::TempDir {
     let dir = tempfile::Builder::new().prefix("loupe-site-").tempdir().unwrap();
     let pkg = dir.path().join("pkg");
-    std::fs::create_dir_all(&pkg).unwrap();
-    let files: [(&str, &[u8]); 6] = [
-        ("loupe.js", b"// the unhashed glue"),
-        ("loupe_bg.wasm", b"\0asm unhashed"),
-        ("loupe.css", b"/* the unhashed stylesheet */"),
-        (&format!("loupe.{JS}.js"), b"// the hashed glue"),
-        (&format!("loupe.{WASM}.wasm"), b"\0asm hashed"),
-        (&format!("loupe.{CSS}.css"), b"/* the hashed stylesheet */"),
+    std::fs::create_dir_all(pkg.join(BUILD)).unwrap();
+    let files: [(String, &[u8]); 7] = [
+        ("loupe.js".into(), b"// the unhashed glue"),
+        ("loupe_bg.wasm".into(), b"\0asm unhashed"),
+        ("loupe.css".into(), b"/* the unhashed stylesheet */"),
+        (format!("{BUILD}/loupe.js"), b"// the hashed glue"),
+        (format!("{BUILD}/loupe_bg.wasm"), b"\0asm hashed"),
+        (format!("{BUILD}/loupe.css"), b"/* the hashed stylesheet */"),
+        (format!("{BUILD}/split_home_route_view_1.wasm"), b"\0asm a lazy route"),
     ];
     for (name, contents) in files {
         std::fs::write(pkg.join(name), contents).unwrap();
     }
-    if let Some(text) = hash_file {
+    if let Some(text) = build_file {
         std::fs::write(pkg.join("hash.txt"), text).unwrap();
     }
     dir
 }
 
-fn complete_hash_file() -> String {
-    format!("js: {JS}\nwasm: {WASM}\ncss: {CSS}\n")
+fn complete_build_file() -> String {
+    format!("build: {BUILD}\n")
 }
 
 struct Response {
@@ -75,8 +75,8 @@ fn get(addr: SocketAddr, path: &str) -> Response {
 }
 
 #[test]
-fn pages_link_the_hashed_bundle_which_is_cached_for_good() {
-    let site = site_root(Some(&complete_hash_file()));
+fn pages_link_the_build_directory_which_is_cached_for_good() {
+    let site = site_root(Some(&complete_build_file()));
     let data = common::traversable_temp_dir();
     let running = Running::start(
         loupe()
@@ -91,19 +91,19 @@ fn pages_link_the_hashed_bundle_which_is_cached_for_good() {
     let page = get(addr, "/sign-in");
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("Sign in to Loupe"), "{}", page.body);
-    assert!(page.body.contains(&format!("href=\"/pkg/loupe.{JS}.js\"")), "modulepreload of the hashed glue: {}", page.body);
-    assert!(page.body.contains(&format!("href=\"/pkg/loupe.{WASM}.wasm\"")), "preload of the hashed wasm: {}", page.body);
-    assert!(page.body.contains(&format!("\"loupe.{JS}\", \"loupe.{WASM}\"")), "the hydration script loads the hashed files: {}", page.body);
-    assert!(page.body.contains(&format!("rel=\"stylesheet\" id=\"loupe\" href=\"/pkg/loupe.{CSS}.css\"")), "{}", page.body);
-    assert!(!page.body.contains("/pkg/loupe.css") && !page.body.contains("loupe_bg"), "no unhashed name is linked: {}", page.body);
+    assert!(page.body.contains(&format!("href=\"/pkg/{BUILD}/loupe.js\"")), "modulepreload of the glue: {}", page.body);
+    assert!(page.body.contains(&format!("href=\"/pkg/{BUILD}/loupe_bg.wasm\"")), "preload of the wasm: {}", page.body);
+    assert!(page.body.contains(&format!("rel=\"stylesheet\" id=\"loupe\" href=\"/pkg/{BUILD}/loupe.css\"")), "{}", page.body);
+    assert!(!page.body.contains("\"/pkg/loupe"), "no unhashed file is linked: {}", page.body);
     assert_eq!(page.header("cache-control"), Some("no-store"), "pages are not cached");
 
     for (name, contents, content_type) in [
-        (format!("loupe.{JS}.js"), "// the hashed glue", "javascript"),
-        (format!("loupe.{WASM}.wasm"), "\0asm hashed", "application/wasm"),
-        (format!("loupe.{CSS}.css"), "/* the hashed stylesheet */", "text/css"),
+        ("loupe.js", "// the hashed glue", "javascript"),
+        ("loupe_bg.wasm", "\0asm hashed", "application/wasm"),
+        ("loupe.css", "/* the hashed stylesheet */", "text/css"),
+        ("split_home_route_view_1.wasm", "\0asm a lazy route", "application/wasm"),
     ] {
-        let file = get(addr, &format!("/pkg/{name}"));
+        let file = get(addr, &format!("/pkg/{BUILD}/{name}"));
         assert_eq!(file.status, 200, "{name}");
         assert_eq!(file.body, contents, "{name}");
         assert_eq!(file.header("cache-control"), Some(IMMUTABLE), "{name}:\n{}", file.head);
@@ -118,31 +118,32 @@ fn pages_link_the_hashed_bundle_which_is_cached_for_good() {
         assert!(file.header("last-modified").is_some(), "{name} can be revalidated:\n{}", file.head);
     }
 
-    // A hashed name of another build (removed since): not found, and not cached for good.
-    let gone = get(addr, "/pkg/loupe.aaaaaaaaaaaaaaaa.js");
+    // A file of another build (removed since): not found, and not cached for good.
+    let gone = get(addr, "/pkg/aaaaaaaaaaaaaaaa/loupe.js");
     assert_eq!(gone.status, 404);
     assert_eq!(gone.header("cache-control"), Some("no-cache"), "{}", gone.head);
 }
 
 #[test]
-fn hashing_is_on_only_with_a_complete_hash_file() {
+fn the_build_directory_is_linked_only_when_complete() {
     let addr: SocketAddr = "127.0.0.1:3000".parse().unwrap();
     let options = |site: &Path| loupe_server::leptos_options(site, addr);
 
     let plain = site_root(None);
-    assert_eq!(loupe_server::http::assets::hash_file(plain.path()), None);
-    assert!(!options(plain.path()).hash_files, "no hash file: the unhashed names");
-    assert_eq!(loupe_app::state::stylesheet_href(&options(plain.path())), "/pkg/loupe.css");
+    assert_eq!(loupe_server::http::assets::build_dir(plain.path()), None);
+    assert_eq!(options(plain.path()).site_pkg_dir.as_ref(), "pkg", "no build file: the unhashed copies");
 
-    let broken = site_root(Some(&format!("js: {JS}\nwasm: {WASM}\ncss: 9999999999999999\n")));
-    assert_eq!(loupe_server::http::assets::hash_file(broken.path()), None, "names a stylesheet that is not there");
-    assert!(!options(broken.path()).hash_files);
+    let other = site_root(Some("build: 9999999999999999\n"));
+    assert_eq!(loupe_server::http::assets::build_dir(other.path()), None, "names a directory that is not there");
+    assert_eq!(options(other.path()).site_pkg_dir.as_ref(), "pkg");
 
-    let hashed = site_root(Some(&complete_hash_file()));
-    let with_hashes = options(hashed.path());
-    assert!(with_hashes.hash_files);
-    let hash_file = Path::new(with_hashes.hash_file.as_ref());
-    assert!(hash_file.is_absolute(), "Leptos joins it to the executable's directory: {}", hash_file.display());
-    assert_eq!(hash_file, hashed.path().join("pkg/hash.txt"));
-    assert_eq!(loupe_app::state::stylesheet_href(&with_hashes), format!("/pkg/loupe.{CSS}.css"));
+    let incomplete = site_root(Some(&complete_build_file()));
+    std::fs::remove_file(incomplete.path().join("pkg").join(BUILD).join("loupe.css")).unwrap();
+    assert_eq!(loupe_server::http::assets::build_dir(incomplete.path()), None, "the stylesheet is missing");
+
+    let built = site_root(Some(&complete_build_file()));
+    assert_eq!(loupe_server::http::assets::build_dir(built.path()).as_deref(), Some(BUILD));
+    let options = options(built.path());
+    assert_eq!(options.site_pkg_dir.as_ref(), format!("pkg/{BUILD}"));
+    assert!(!options.hash_files, "Leptos's per-file hashing stays off: the directory carries the hash");
 }

@@ -380,3 +380,30 @@ async fn a_public_trace_is_readable_by_link_and_only_while_public() {
         assert_eq!(anonymous.call(endpoint, &form).await.status, 404, "{endpoint}");
     }
 }
+
+#[tokio::test]
+async fn home_figures_count_the_last_day_and_find_the_latest_trace() {
+    let api = TestApi::new().await;
+    let other = api.with_project("proj-quiet", "pk-lf-quiet", "sk-lf-quiet").await;
+    let now = chrono::Utc::now();
+    let at = |hours: i64| (now - chrono::Duration::hours(hours)).to_rfc3339();
+    let events: Vec<Value> = [(0, 1), (1, 5), (2, 30), (3, 50)]
+        .iter()
+        .map(|(i, hours)| json!({"id": format!("home-{i}"), "type": "trace-create", "timestamp": at(*hours),
+            "body": {"id": format!("home-trace-{i}"), "name": "home", "timestamp": at(*hours)}}))
+        .collect();
+    assert_eq!(api.call("POST", "/api/public/ingestion", Some(json!({"batch": events}))).await.status, 207);
+
+    let since = now - chrono::Duration::hours(24);
+    let ids = vec![api.project_id.clone(), other.project_id.clone()];
+    let figures = loupe_core::store::projects::activity(&api.pool, &ids, since).await.unwrap();
+    let busy = figures.iter().find(|f| f.project_id == api.project_id).unwrap();
+    assert_eq!(busy.traces_last_day, 2, "1 h and 5 h ago count; 30 h and 50 h ago do not");
+    let latest = busy.last_trace_at.unwrap();
+    assert!((latest - (now - chrono::Duration::hours(1))).num_seconds().abs() <= 1, "{latest}");
+    assert_eq!(busy.last_day_label(), "2 traces in 24 h");
+    let quiet = figures.iter().find(|f| f.project_id == other.project_id).unwrap();
+    assert_eq!((quiet.traces_last_day, quiet.last_trace_at), (0, None), "a project without traces");
+    // Only the projects asked about.
+    assert_eq!(loupe_core::store::projects::activity(&api.pool, &[other.project_id.clone()], since).await.unwrap().len(), 1);
+}

@@ -284,9 +284,11 @@ async fn invitations_roles_and_the_last_owner() {
 /// (the session, signing in and out, an invitation link whose token is the credential, creating
 /// a new organization, the instance status, which needs an instance administrator); every other
 /// one is in the isolation table below.
-const NOT_SCOPED: [&str; 10] = [
+const NOT_SCOPED: [&str; 11] = [
     "session", "sign_up_enabled", "sign_in", "sign_up", "sign_out", "change_password",
     "preview_invitation", "accept_invitation", "create_organization", "system_status",
+    // The caller's own projects only (checked below).
+    "project_activity",
 ];
 
 #[tokio::test]
@@ -393,6 +395,9 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
         let echoed = form.iter().any(|(_, v)| *v == key_b);
         assert!(!text.contains("Victim") && (echoed || !text.contains(&key_b)) && !text.contains("victim@"), "{endpoint} leaked: {text}");
     }
+    // The home page's figures name the caller's own projects, never another organization's.
+    let activity = attacker.ok("project_activity", &[]).await.to_string();
+    assert!(activity.contains(&project_a) && !activity.contains(&project_b), "{activity}");
     assert_eq!(snapshot().await, before, "nothing of the other organization changed");
 
     // The table covers every server function there is (a new one must be added here).

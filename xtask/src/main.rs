@@ -2,15 +2,29 @@
 //!
 //! - `cargo run -p xtask -- css <site-root>`: writes `<site-root>/pkg/loupe.css` from `app/src`.
 //! - `cargo run -p xtask -- site <site-root> <frontend.wasm> [--release]`: the stylesheet, the
-//!   files of `public/`, and the wasm-bindgen glue (`pkg/loupe.js`, `pkg/loupe_bg.wasm`).
+//!   files of `public/`, the bundle split into lazily loaded pieces (wasm-split), and the
+//!   wasm-bindgen glue (`pkg/loupe.js`, `pkg/loupe_bg.wasm`).
+//!
+//! Splitting: the routes marked lazy in `app/src/lib.rs` (`#[lazy_route]`) are moved out of the
+//! main module into `pkg/split_*.wasm` (code only one of them uses) and `pkg/chunk_*.wasm` (code
+//! several share), loaded by `pkg/__wasm_split.______________________.js` when the route is
+//! first shown. `pkg/__wasm_split_manifest.json` says which files each lazy route needs; the server
+//! reads it to preload them for the page it renders. The input must be linked with
+//! `--emit-relocs` (scripts/lib.sh sets it).
+//!
+//! - `cargo run -p xtask -- budget <site-root>`: fails when the (release) bundle is over its size
+//!   budget (`budget.rs`).
 //!
 //! wasm-bindgen runs as a library pinned to the same version as the `wasm-bindgen` crate in
 //! Cargo.lock (a mismatch makes the glue and the module disagree).
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+
+mod budget;
 
 /// The name Leptos loads: `pkg/loupe.js` and `pkg/loupe_bg.wasm` (`LeptosOptions::output_name`).
 const OUTPUT_NAME: &str = "loupe";
@@ -46,19 +60,63 @@ fn copy_public(site_root: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The module the split main wasm imports its loaders from. Leptos's `HydrationScripts` links
+/// this exact name (it stands in for a content hash, which the build directory carries instead).
+const SPLIT_LINK_FILE: &str = "__wasm_split.______________________.js";
+/// Which files each lazily loaded function needs (`split name -> [file stems]`), read by Leptos.
+const SPLIT_MANIFEST_FILE: &str = "__wasm_split_manifest.json";
+
+/// Whether `name` is a file an earlier split wrote into `pkg/`.
+fn is_split_output(name: &str) -> bool {
+    ((name.starts_with("split_") || name.starts_with("chunk_")) && name.ends_with(".wasm")) || name == SPLIT_LINK_FILE || name == SPLIT_MANIFEST_FILE
+}
+
+/// Splits `wasm` into the main module (written to `main_out`, which wasm-bindgen then processes)
+/// and the lazily loaded modules, the loader and the manifest under `pkg`. The pieces of an earlier
+/// build are removed first: their names are not content-addressed, and a stale chunk must never be
+/// picked up by the build directory that `hash_site_assets` assembles.
+fn split(pkg: &Path, wasm: &Path, main_out: &Path) -> Result<()> {
+    fs::create_dir_all(pkg).with_context(|| format!("creating {}", pkg.display()))?;
+    for entry in fs::read_dir(pkg).with_context(|| format!("reading {}", pkg.display()))? {
+        let entry = entry?;
+        if entry.file_name().to_str().is_some_and(is_split_output) {
+            fs::remove_file(entry.path()).with_context(|| format!("removing {}", entry.path().display()))?;
+        }
+    }
+    let input = fs::read(wasm).with_context(|| format!("reading {}", wasm.display()))?;
+    let main_module = format!("./{OUTPUT_NAME}.js");
+    let link_name = format!("./{SPLIT_LINK_FILE}");
+    let mut options = wasm_split_cli_support::Options::new(&input);
+    options.output_dir = pkg;
+    options.main_out_path = main_out;
+    options.main_module = &main_module;
+    options.link_name = &link_name;
+    let split = wasm_split_cli_support::transform(options).map_err(|error| anyhow::anyhow!("{error:?}")).with_context(|| format!("splitting {} (was it linked with --emit-relocs?)", wasm.display()))?;
+    let manifest: BTreeMap<_, _> = split.prefetch_map.into_iter().collect();
+    let manifest_path = pkg.join(SPLIT_MANIFEST_FILE);
+    fs::write(&manifest_path, serde_json::to_string_pretty(&manifest)?).with_context(|| format!("writing {}", manifest_path.display()))?;
+    println!("split {} into the main module and {} lazily loaded modules", wasm.display(), split.split_modules.len());
+    Ok(())
+}
+
 fn write_bindgen(site_root: &Path, wasm: &Path, release: bool) -> Result<()> {
     if !wasm.is_file() {
         bail!("{} does not exist; build the frontend for wasm32-unknown-unknown first", wasm.display());
     }
     let pkg = site_root.join("pkg");
+    let main = wasm.with_file_name(format!("{OUTPUT_NAME}_split_main.wasm"));
+    split(&pkg, wasm, &main)?;
     wasm_bindgen_cli_support::Bindgen::new()
-        .input_path(wasm)
+        .input_path(&main)
         .web(true)?
         .out_name(OUTPUT_NAME)
         .debug(!release)
         .typescript(false)
+        // The lazily loaded modules import the main module's functions by their linker names.
+        .keep_lld_exports(true)
+        .demangle(false)
         .generate(&pkg)
-        .with_context(|| format!("running wasm-bindgen on {}", wasm.display()))?;
+        .with_context(|| format!("running wasm-bindgen on {}", main.display()))?;
     println!("wrote {}/{OUTPUT_NAME}.js and {OUTPUT_NAME}_bg.wasm", pkg.display());
     Ok(())
 }
@@ -74,6 +132,7 @@ fn main() -> Result<()> {
             copy_public(Path::new(site_root))?;
             write_bindgen(Path::new(site_root), Path::new(wasm), release)
         }
-        _ => bail!("usage: xtask css <site-root> | xtask site <site-root> <frontend.wasm> [--release]"),
+        ["budget", site_root] => budget::check(Path::new(site_root)),
+        _ => bail!("usage: xtask css <site-root> | xtask site <site-root> <frontend.wasm> [--release] | xtask budget <site-root>"),
     }
 }

@@ -192,6 +192,26 @@ impl TraceTree {
         self.id.iter().position(|i| i == id)
     }
 
+    /// Cost and tokens of each row with its whole subtree (what the tree view shows: a parent
+    /// span costs what its generations cost). Rows come parent-first, so one pass from the
+    /// bottom adds each row's total into its parent's. `None` where no row of the subtree has a
+    /// value.
+    pub fn subtree_totals(&self) -> (Vec<Option<f64>>, Vec<Option<i64>>) {
+        let n = self.len();
+        let mut cost: Vec<Option<f64>> = self.cost.clone();
+        let mut tokens: Vec<Option<i64>> = (0..n).map(|row| self.tokens(row)).collect();
+        for row in (0..n).rev() {
+            let Some(parent) = self.parent(row).filter(|&p| p < row) else { continue };
+            if let Some(c) = cost[row] {
+                cost[parent] = Some(cost[parent].unwrap_or(0.0) + c);
+            }
+            if let Some(t) = tokens[row] {
+                tokens[parent] = Some(tokens[parent].unwrap_or(0) + t);
+            }
+        }
+        (cost, tokens)
+    }
+
     /// For each row, the row just past its subtree (its descendants are the rows in between).
     /// O(n) with a stack; computed once per tree.
     pub fn subtree_ends(&self) -> Vec<u32> {
@@ -302,6 +322,32 @@ mod tests {
         // Names are interned: two distinct labels for five rows.
         assert_eq!(tree.labels.len(), 2);
         assert_eq!(tree.name(0), Some("name-0"));
+    }
+
+    #[test]
+    fn subtree_totals_roll_cost_and_tokens_up_to_every_ancestor() {
+        let priced = |id: &str, parent: Option<&str>, start: i64, cost: Option<f64>, tokens: Option<i64>| TreeInput {
+            cost,
+            tokens,
+            ..node(id, parent, start, Some(start + 10))
+        };
+        let tree = TraceTree::build(vec![
+            priced("root", None, 0, None, None),
+            priced("agent", Some("root"), 1, None, None),
+            priced("gen1", Some("agent"), 2, Some(0.25), Some(100)),
+            priced("gen2", Some("agent"), 3, Some(0.5), Some(40)),
+            priced("tool", Some("root"), 4, None, None),
+            priced("gen3", Some("root"), 5, Some(0.125), None),
+            priced("lone", None, 6, None, None),
+        ]);
+        let (cost, tokens) = tree.subtree_totals();
+        let at = |id: &str| tree.row_of(id).unwrap();
+        assert_eq!(cost[at("root")], Some(0.875));
+        assert_eq!(tokens[at("root")], Some(140), "gen3 reports no tokens: it adds nothing");
+        assert_eq!((cost[at("agent")], tokens[at("agent")]), (Some(0.75), Some(140)));
+        assert_eq!((cost[at("gen1")], tokens[at("gen1")]), (Some(0.25), Some(100)), "a leaf keeps its own values");
+        assert_eq!((cost[at("tool")], tokens[at("tool")]), (None, None), "nothing below: still unknown, not zero");
+        assert_eq!((cost[at("lone")], tokens[at("lone")]), (None, None));
     }
 
     #[test]

@@ -240,12 +240,8 @@ pub fn PromptEditor(project_id: String, initial: PromptDraft, mode: EditorMode) 
                     {move || match prompt_type.get() {
                         PromptType::Text => view! {
                             <label class=LABEL for="prompt-text">"Prompt"</label>
-                            <textarea id="prompt-text" data-testid="prompt-text" spellcheck="false"
-                                class=format!("{INPUT} mt-1 min-h-[14rem] font-mono")
-                                rows=move || text.with(|t| t.lines().count().clamp(10, 40))
-                                placeholder="Write the prompt; {{variable}} marks a value filled in by compile()."
-                                prop:value=move || text.get()
-                                on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+                            <PromptTextarea id="prompt-text".to_string() test_id="prompt-text" value=text min_rows=10
+                                placeholder="Write the prompt; {{variable}} marks a value filled in by compile()." />
                         }.into_any(),
                         PromptType::Chat => view! {
                             <ChatEditor rows add_row problem_at=problem_in />
@@ -400,12 +396,10 @@ fn ChatEditor(rows: RwSignal<Vec<Row>>, add_row: Callback<ChatItem>, problem_at:
                                         on:input=move |ev| role.set(event_target_value(&ev)) />
                                 </Show>
                             </div>
-                            <textarea id=format!("chat-{id}-content") data-testid="message-content" spellcheck="false"
-                                class=format!("{INPUT} mt-2 font-mono")
-                                aria-label=move || format!("Content of message {}", index.get() + 1)
-                                rows=move || content.with(|c| c.lines().count().clamp(2, 30))
-                                prop:value=move || content.get()
-                                on:input=move |ev| content.set(event_target_value(&ev))></textarea>
+                            <div class="mt-1">
+                                <PromptTextarea id=format!("chat-{id}-content") test_id="message-content" value=content min_rows=2
+                                    aria_label=Signal::derive(move || format!("Content of message {}", index.get() + 1)) />
+                            </div>
                         }.into_any()),
                         RowKind::Placeholder { name } => ("placeholder", view! {
                             <div class="flex items-center gap-2">
@@ -549,4 +543,44 @@ fn focus_soon(_ids: Vec<String>) {
             }
         }
     });
+}
+
+/// A prompt text field that grows with its text and marks its `{{variables}}`: a transparent
+/// textarea over a copy of its text in which the variables are highlighted, both in one grid
+/// cell, so the copy also sets the height (no scrollbar, no measuring). The copy uses the same
+/// font, padding and wrapping as the textarea, so the marks sit under the typed variables.
+#[component]
+fn PromptTextarea(
+    id: String,
+    test_id: &'static str,
+    value: RwSignal<String>,
+    min_rows: usize,
+    #[prop(optional)] placeholder: &'static str,
+    #[prop(optional)] aria_label: Option<Signal<String>>,
+) -> impl IntoView {
+    const TEXT: &str = "col-start-1 row-start-1 whitespace-pre-wrap break-words px-3 py-1.5 font-mono text-sm";
+    let marked = move || {
+        value.with(|text| {
+            let mut parts: Vec<AnyView> = Vec::new();
+            let mut at = 0;
+            for (range, _) in crate::domain::prompts::variable_spans(text) {
+                parts.push(text[at..range.start].to_string().into_any());
+                parts.push(view! { <mark class="rounded-sm bg-indigo-200/70 text-transparent dark:bg-indigo-500/40" data-testid="variable-mark">{text[range.clone()].to_string()}</mark> }.into_any());
+                at = range.end;
+            }
+            // A trailing newline has a line of its own in the textarea: give it one here too.
+            parts.push(format!("{}\u{200b}", &text[at..]).into_any());
+            parts
+        })
+    };
+    view! {
+        <div class="grid rounded-md border border-zinc-300 bg-white shadow-sm focus-within:border-indigo-500 focus-within:ring-2 focus-within:ring-indigo-500/30 dark:border-zinc-700 dark:bg-zinc-900">
+            <div aria-hidden="true" class=format!("{TEXT} pointer-events-none text-transparent")>{marked}</div>
+            <textarea id=id data-testid=test_id spellcheck="false" rows=min_rows placeholder=placeholder
+                aria-label=aria_label.map(|label| move || label.get())
+                class=format!("{TEXT} block w-full resize-none overflow-hidden bg-transparent placeholder:text-zinc-400 focus:outline-none")
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))></textarea>
+        </div>
+    }
 }

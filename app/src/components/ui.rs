@@ -75,36 +75,81 @@ pub fn search_query() -> Memo<String> {
     Memo::new(move |_| query.with(|q| q.get("q").unwrap_or_default()))
 }
 
+/// Runs the last of quickly repeated calls once they pause: for inputs that apply as people type.
+/// Nothing runs while an IME composition is in progress (Chinese or Japanese input): the
+/// composed text is applied once committed (`compositionend`), never half-typed.
+#[derive(Clone, Copy)]
+pub struct Debounce {
+    generation: StoredValue<u64>,
+    composing: StoredValue<bool>,
+}
+
+impl Debounce {
+    /// How long typing must pause before the text applies.
+    pub const TYPING: std::time::Duration = std::time::Duration::from_millis(400);
+
+    pub fn new() -> Debounce {
+        Debounce { generation: StoredValue::new(0), composing: StoredValue::new(false) }
+    }
+
+    /// Runs `run` after [`Debounce::TYPING`] unless another call is scheduled (or `cancel`led)
+    /// before then, or a composition is in progress.
+    pub fn schedule(self, run: impl FnOnce() + 'static) {
+        if self.composing.get_value() {
+            return;
+        }
+        self.generation.update_value(|n| *n += 1);
+        let mine = self.generation.get_value();
+        set_timeout(move || if self.generation.get_value() == mine { run() }, Self::TYPING);
+    }
+
+    /// Drops whatever is scheduled (the value was applied another way, e.g. Enter).
+    pub fn cancel(self) {
+        self.generation.update_value(|n| *n += 1);
+    }
+
+    pub fn composition_started(self) {
+        self.composing.set_value(true);
+    }
+
+    /// The composition ended: schedule the committed text like typing.
+    pub fn composition_ended(self) {
+        self.composing.set_value(false);
+    }
+}
+
+impl Default for Debounce {
+    fn default() -> Self {
+        Debounce::new()
+    }
+}
+
 /// A list's search box, kept in the URL's `?q=` (so it survives a reload and can be shared).
-/// It applies as people type, 300 ms after the last key, and never in the middle of an IME
-/// composition (Chinese or Japanese input), only when the composed text is committed.
+/// It applies as people type, once they pause ([`Debounce`]), IME compositions included.
 #[component]
 pub fn SearchBox(label: &'static str, placeholder: &'static str, test_id: &'static str) -> impl IntoView {
     let query = search_query();
     let location = leptos_router::hooks::use_location();
     let navigate = leptos_router::hooks::use_navigate();
-    let composing = StoredValue::new(false);
-    let typed = StoredValue::new(0u64);
+    let debounce = Debounce::new();
     let apply = move |value: String| {
         let path = location.pathname.get_untracked();
         let url = if value.trim().is_empty() { path } else { format!("{path}?q={}", crate::domain::url::encode_query(&value)) };
         navigate(&url, leptos_router::NavigateOptions { replace: true, scroll: false, ..Default::default() });
     };
     let schedule = move |value: String| {
-        typed.update_value(|n| *n += 1);
-        let mine = typed.get_value();
         let apply = apply.clone();
-        set_timeout(move || if typed.get_value() == mine { apply(value) }, std::time::Duration::from_millis(300));
+        debounce.schedule(move || apply(value));
     };
     view! {
         <input type="search" class=format!("{INPUT} max-w-xs") aria-label=label placeholder=placeholder data-testid=test_id
             prop:value=move || query.get()
-            on:compositionstart=move |_| composing.set_value(true)
+            on:compositionstart=move |_| debounce.composition_started()
             on:compositionend={
                 let schedule = schedule.clone();
-                move |ev| { composing.set_value(false); schedule(event_target_value(&ev)); }
+                move |ev| { debounce.composition_ended(); schedule(event_target_value(&ev)); }
             }
-            on:input=move |ev| if !composing.get_value() { schedule(event_target_value(&ev)) } />
+            on:input=move |ev| schedule(event_target_value(&ev)) />
     }
 }
 

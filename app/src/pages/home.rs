@@ -12,6 +12,7 @@ use crate::components::session::use_session;
 use crate::components::ui::{action_error, ErrorAlert, BUTTON_PRIMARY, BUTTON_SECONDARY, CARD, INPUT, LABEL};
 use crate::domain::account::OrganizationRef;
 use crate::domain::jobs::{Job, JobState, JobSummary};
+use crate::domain::project::ProjectActivity;
 use crate::domain::{Action, SystemStatus};
 use crate::error::AppError;
 
@@ -21,10 +22,13 @@ fn Organizations() -> impl IntoView {
     let session = use_session();
     let query = use_query_map();
     let show_form = RwSignal::new(query.with_untracked(|q| q.get("new").as_deref() == Some("organization")));
+    let activity = Resource::new(|| (), |_| crate::server_fns::projects::project_activity());
     view! {
         <Transition fallback=|| view! { <div class=CARD><crate::components::ui::Skeleton label="Loading your projects" /></div> }>
             {move || Suspend::new(async move {
                 let organizations = session.info.await.ok().flatten().map(|i| i.organizations).unwrap_or_default();
+                // The figures are a nicety: without them (an error), the list still shows.
+                let activity = std::sync::Arc::new(activity.await.unwrap_or_default());
                 if organizations.is_empty() {
                     return view! {
                         <section class=format!("{CARD} px-6 py-6") data-testid="onboarding">
@@ -39,7 +43,7 @@ fn Organizations() -> impl IntoView {
                 }
                 view! {
                     <div class="space-y-4" data-testid="organizations">
-                        {organizations.into_iter().map(|org| view! { <OrganizationCard org /> }).collect_view()}
+                        {organizations.into_iter().map(|org| view! { <OrganizationCard org activity=activity.clone() /> }).collect_view()}
                     </div>
                     <div class="mt-4">
                         <Show when=move || show_form.get() fallback=move || view! {
@@ -58,7 +62,7 @@ fn Organizations() -> impl IntoView {
 }
 
 #[component]
-fn OrganizationCard(org: OrganizationRef) -> impl IntoView {
+fn OrganizationCard(org: OrganizationRef, activity: std::sync::Arc<Vec<ProjectActivity>>) -> impl IntoView {
     let can_create = org.can(Action::CreateProjects);
     let settings = format!("/organization/{}", org.id);
     let new_project = format!("/organization/{}?new=project", org.id);
@@ -82,8 +86,18 @@ fn OrganizationCard(org: OrganizationRef) -> impl IntoView {
                         {org.projects.into_iter().map(|p| view! {
                             <li>
                                 <a class="flex items-center justify-between px-4 py-2.5 text-sm hover:bg-zinc-50 dark:hover:bg-zinc-900" href=format!("/project/{}/traces", p.id) data-testid="project-link">
-                                    <span class="font-medium">{p.name.clone()}</span>
-                                    <span class="text-xs text-zinc-500 dark:text-zinc-400">{p.role.label()}</span>
+                                    <span class="min-w-0 truncate font-medium">{p.name.clone()}</span>
+                                    <span class="flex shrink-0 items-center gap-3 text-xs text-zinc-500 dark:text-zinc-400">
+                                        {activity.iter().find(|a| a.project_id == p.id).map(|a| {
+                                            let last = a.last_trace_at.map_or_else(|| "No traces yet".to_string(), |at| format!("Last trace {}", crate::components::ui::relative_time(at, chrono::Utc::now())));
+                                            let exact = a.last_trace_at.map(crate::components::ui::timestamp);
+                                            view! {
+                                                <span class="hidden sm:inline" data-testid="project-traces-last-day">{a.last_day_label()}</span>
+                                                <span title=exact data-testid="project-last-trace">{last}</span>
+                                            }
+                                        })}
+                                        <span>{p.role.label()}</span>
+                                    </span>
                                 </a>
                             </li>
                         }).collect_view()}

@@ -149,7 +149,7 @@ fn ProjectsTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                         Ok(list) => view! {
                             <div class="overflow-x-auto">
                                 <table class=TABLE data-testid="projects-table">
-                                    <TableHead columns=&["Project", "API keys", "Created", ""] />
+                                    <TableHead columns=&["Project", "API keys", "Created (UTC)", ""] />
                                     <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
                                         {list.into_iter().map(|p| view! {
                                             <tr>
@@ -455,7 +455,7 @@ fn AuditLogTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                     view! {
                         <div class="overflow-x-auto">
                             <table class=TABLE data-testid="audit-table">
-                                <TableHead columns=&["When", "Who", "What", "Before → after"] />
+                                <TableHead columns=&["When (UTC)", "Who", "What", "Before → after"] />
                                 <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
                                     {page.entries.into_iter().map(|e| view! {
                                         <tr data-testid="audit-row">

@@ -153,7 +153,7 @@ fn Conversation(
                                 view! {
                                 <li class=CARD data-testid="session-turn">
                                     <div class="flex items-center justify-between border-b border-zinc-200 px-4 py-2 text-xs text-zinc-500 dark:border-zinc-800">
-                                        <span>{format!("Turn {} · {}", turn + 1, t.timestamp.format("%Y-%m-%d %H:%M:%S"))}{t.user_id.clone().map(|u| format!(" · {u}"))}</span>
+                                        <span>{format!("Turn {} · {}", turn + 1, t.timestamp.format("%Y-%m-%d %H:%M:%S UTC"))}{t.user_id.clone().map(|u| format!(" · {u}"))}</span>
                                         <a class=BUTTON_LINK href=format!("{}/traces/{}", base.get_value(), encode_query(&t.id))>{format!("Open {} →", t.name.clone().unwrap_or_else(|| "trace".into()))}</a>
                                     </div>
                                     <div class="space-y-2 px-4 py-3 text-sm">

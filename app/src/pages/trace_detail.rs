@@ -213,7 +213,7 @@ fn Header(detail: TraceDetail, list: Option<String>, can_share: bool) -> impl In
                 })}
             </div>
             <dl class="grid grid-cols-2 gap-x-6 gap-y-1 text-sm sm:grid-cols-4" data-testid="trace-summary">
-                <dt class="text-zinc-500">"Time"</dt><dd title=timestamp(t.timestamp)>{t.timestamp.format("%Y-%m-%d %H:%M:%S").to_string()}</dd>
+                <dt class="text-zinc-500">"Time (UTC)"</dt><dd title=timestamp(t.timestamp)>{t.timestamp.format("%Y-%m-%d %H:%M:%S").to_string()}</dd>
                 <dt class="text-zinc-500">"Latency"</dt><dd data-testid="trace-latency">{format_duration_us((detail.latency * 1e6) as i64)}</dd>
                 <dt class="text-zinc-500">"Cost"</dt><dd data-testid="trace-cost">{format_cost(detail.total_cost)}</dd>
                 <dt class="text-zinc-500">"Tokens"</dt><dd data-testid="trace-tokens">{detail.total_tokens}</dd>
@@ -411,7 +411,7 @@ fn ObservationBody(detail: ObservationDetail) -> impl IntoView {
                 <span>{o.id.clone()}</span><CopyButton text=o.id.clone() label="Copy id" />
             </p>
             <dl class="mt-2 grid grid-cols-2 gap-x-4 gap-y-0.5 text-xs sm:grid-cols-3" data-testid="observation-facts">
-                <div><dt class="text-zinc-500">"Start"</dt><dd title=timestamp(o.start_time)>{o.start_time.format("%H:%M:%S%.3f").to_string()}</dd></div>
+                <div><dt class="text-zinc-500">"Start (UTC)"</dt><dd title=timestamp(o.start_time)>{o.start_time.format("%H:%M:%S%.3f").to_string()}</dd></div>
                 <div><dt class="text-zinc-500">"Latency"</dt>
                     <dd data-testid="observation-latency">{o.latency().map(|l| format_duration_us((l * 1e6) as i64)).unwrap_or_else(|| "running".into())}</dd></div>
                 {o.time_to_first_token().map(|t| view! {

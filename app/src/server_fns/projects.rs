@@ -1,4 +1,4 @@
-//! Project settings: rename and delete.
+//! Project settings (rename and delete) and the home page's project figures.
 
 use leptos::prelude::*;
 
@@ -48,6 +48,22 @@ pub async fn delete_project(project_id: String, confirm_name: String) -> Result<
             Some(serde_json::json!({"name": scope.project_name})), None).await?;
         tx.commit().await?;
         Ok(())
+    }
+    .await)
+}
+
+/// The home page's figures for every project the signed-in person can see.
+#[server(prefix = "/api/ui", endpoint = "project_activity")]
+pub async fn project_activity() -> Result<Vec<crate::domain::project::ProjectActivity>, AppError> {
+    use crate::server_fns::support::{respond, state};
+    respond(async {
+        let state = state()?;
+        let user = crate::auth::access::signed_in()?;
+        // Only the projects the person is shown: the same list the session info carries.
+        let organizations = crate::store::organizations::for_user(&state.pool, &user.user_id).await?;
+        let ids: Vec<String> = organizations.iter().flat_map(|o| o.projects.iter().map(|p| p.id.clone())).collect();
+        let since = chrono::Utc::now() - chrono::Duration::hours(24);
+        Ok(crate::store::projects::activity(&state.pool, &ids, since).await?)
     }
     .await)
 }

@@ -108,6 +108,32 @@ pub async fn list_for_org(pool: &PgPool, org_id: &OrganizationId) -> Result<Vec<
     Ok(rows.into_iter().map(|(id, name, created_at, api_keys)| ProjectListItem { id, name, created_at, api_keys }).collect())
 }
 
+/// The home page's figures for these projects (the caller passes only projects the person may
+/// see): the latest trace's time (one index probe of `traces_time_idx`) and the traces since
+/// `since`, counted up to `COUNT_CAP + 1` so that the cost is bounded however busy a project is.
+pub async fn activity(
+    pool: &PgPool,
+    project_ids: &[String],
+    since: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<loupe_domain::project::ProjectActivity>, StoreError> {
+    use loupe_domain::project::ProjectActivity;
+    let rows: Vec<(String, Option<chrono::DateTime<chrono::Utc>>, i64)> = sqlx::query_as(
+        "SELECT p.id,
+                (SELECT max(t.timestamp) FROM traces t WHERE t.project_id = p.id),
+                (SELECT count(*) FROM (SELECT 1 FROM traces t WHERE t.project_id = p.id AND t.timestamp >= $2 LIMIT $3) recent)
+         FROM unnest($1::text[]) AS p(id)",
+    )
+    .bind(project_ids)
+    .bind(since)
+    .bind(ProjectActivity::COUNT_CAP + 1)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(project_id, last_trace_at, traces_last_day)| ProjectActivity { project_id, last_trace_at, traces_last_day })
+        .collect())
+}
+
 /// The project with its organization, as `GET /api/public/projects` shows it to the project's
 /// API key; `None` when the project does not exist or is deleted.
 pub async fn summary(

@@ -100,13 +100,23 @@ fn Row(state: WaterfallState, pos: usize, row: usize) -> impl IntoView {
                         </span>
                     }.into_any()
                 }
-                WaterfallMode::Tree => view! {
-                    <span class="grid grid-cols-3 px-3 text-right font-mono text-[11px] text-zinc-600 dark:text-zinc-400">
-                        <span>{latency.map(format_duration_us).unwrap_or_else(|| "—".into())}</span>
-                        <span>{tokens.map(|t| t.to_string()).unwrap_or_else(|| "—".into())}</span>
-                        <span>{cost.map(format_cost).unwrap_or_else(|| "—".into())}</span>
-                    </span>
-                }.into_any(),
+                WaterfallMode::Tree => {
+                    // A parent shows what its subtree used; its own figures are in the tooltip.
+                    let (total_cost, total_tokens) = state.totals.with_value(|t| (t.0[row], t.1[row]));
+                    let own = |value: Option<String>, total: Option<String>| match (has_children, value) {
+                        (true, Some(value)) if Some(&value) != total.as_ref() => format!("{value} on its own"),
+                        _ => String::new(),
+                    };
+                    let tokens_text = total_tokens.map(crate::domain::format::count);
+                    let cost_text = total_cost.map(format_cost);
+                    view! {
+                        <span class="grid grid-cols-3 px-3 text-right font-mono text-[11px] text-zinc-600 dark:text-zinc-400">
+                            <span>{latency.map(format_duration_us).unwrap_or_else(|| "—".into())}</span>
+                            <span data-testid="tree-tokens" title=own(tokens.map(crate::domain::format::count), tokens_text.clone())>{tokens_text.clone().unwrap_or_else(|| "—".into())}</span>
+                            <span data-testid="tree-cost" title=own(cost.map(format_cost), cost_text.clone())>{cost_text.clone().unwrap_or_else(|| "—".into())}</span>
+                        </span>
+                    }.into_any()
+                }
             }}
         </div>
     }

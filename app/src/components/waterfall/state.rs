@@ -19,6 +19,8 @@ pub(super) struct WaterfallState {
     /// Rows that have children (what "collapse all" collapses).
     pub parents: StoredValue<Arc<HashSet<u32>>>,
     pub collapsed: RwSignal<HashSet<u32>>,
+    /// Each row's cost and tokens with its subtree (the tree view's numbers).
+    pub totals: StoredValue<Arc<(Vec<Option<f64>>, Vec<Option<i64>>)>>,
     /// The rows not inside a collapsed subtree, in tree order.
     pub visible: Memo<Vec<u32>>,
     pub mode: RwSignal<WaterfallMode>,
@@ -43,6 +45,7 @@ impl WaterfallState {
         let ends = Arc::new(tree.subtree_ends());
         let parents = StoredValue::new(Arc::new(tree.parents(&ends)));
         let ends = StoredValue::new(ends);
+        let totals = StoredValue::new(Arc::new(tree.subtree_totals()));
         let tree = StoredValue::new(tree);
         let collapsed = RwSignal::new(HashSet::<u32>::new());
         let visible = Memo::new(move |_| collapsed.with(|c| tree.with_value(|t| ends.with_value(|e| t.visible(e, c)))));
@@ -77,6 +80,7 @@ impl WaterfallState {
             tree,
             parents,
             collapsed,
+            totals,
             visible,
             mode: RwSignal::new(WaterfallMode::Timeline),
             window: RwSignal::new(Window::ALL),

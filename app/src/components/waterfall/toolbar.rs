@@ -93,7 +93,7 @@ pub(super) fn AxisHeader(state: WaterfallState) -> impl IntoView {
                     }.into_any()
                 }
                 WaterfallMode::Tree => view! {
-                    <span class="grid grid-cols-3 px-3 py-1 text-right"><span>"Latency"</span><span>"Tokens"</span><span>"Cost"</span></span>
+                    <span class="grid grid-cols-3 px-3 py-1 text-right" title="Tokens and cost include everything below a row"><span>"Latency"</span><span>"Tokens Σ"</span><span>"Cost Σ"</span></span>
                 }.into_any(),
             }}
         </div>

@@ -10,9 +10,11 @@ pub(super) const PANEL_KEYS: [&str; 15] = [
 ];
 
 /// The filter form: a compact row (search, user, tag, time, level) and a "More filters" panel.
-/// Applying checks the values with the server's own rules first (`TraceListQuery::parse`), so a
-/// bad number is named beside its field instead of reaching the URL; then it navigates, so the
-/// URL holds the filters.
+/// Filters apply as they are chosen: a select at once, text once typing pauses ([`Debounce`],
+/// which also waits for IME compositions), Enter at once. Applying checks the values with the
+/// server's own rules first (`TraceListQuery::parse`), so a bad number is named beside its field
+/// instead of reaching the URL; then it navigates (replacing the history entry while typing), so
+/// the URL holds the filters.
 #[component]
 pub(super) fn FilterBar(query: Memo<TraceListQuery>, base: String) -> impl IntoView {
     let navigate = use_navigate();
@@ -20,6 +22,10 @@ pub(super) fn FilterBar(query: Memo<TraceListQuery>, base: String) -> impl IntoV
     let error = RwSignal::new(None::<(String, String)>);
     let more = RwSignal::new(false);
     let custom_range = RwSignal::new(false);
+    let debounce = Debounce::new();
+    // Bumped to apply the draft: at once by selects (a new history entry, so Back undoes the
+    // choice), after a pause by text inputs (replacing the entry: one per pause would bury Back).
+    let apply_requests = RwSignal::new((0u64, false));
     // Keep the inputs in step with the URL (back/forward, chips, clicked filters).
     Effect::new(move |_| {
         let q = query.get();
@@ -28,15 +34,14 @@ pub(super) fn FilterBar(query: Memo<TraceListQuery>, base: String) -> impl IntoV
         }
         custom_range.set(!q.from.is_empty() || !q.to.is_empty());
         error.set(None);
-        draft.set(q);
-    });
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let mut q = draft.get_untracked().first_page();
-        for key in crate::domain::trace_list::QUERY_KEYS {
-            let value = q.get(key);
-            q.set(key, value.trim());
+        // The URL now says what the draft says (it was just applied from it): keep the draft as
+        // typed, trailing space included, so the next key does not land after a trimmed word.
+        if trimmed(draft.get_untracked()).to_search() != q.first_page().to_search() {
+            draft.set(q);
         }
+    });
+    let apply = move |replace: bool| {
+        let q = trimmed(draft.get_untracked());
         if let Err((field, message)) = q.parse(chrono::Utc::now()) {
             if PANEL_KEYS.contains(&field) {
                 more.set(true);
@@ -45,8 +50,28 @@ pub(super) fn FilterBar(query: Memo<TraceListQuery>, base: String) -> impl IntoV
             return;
         }
         error.set(None);
-        navigate(&format!("{base}{}", q.to_search()), Default::default());
+        if q.to_search() == query.get_untracked().first_page().to_search() {
+            return;
+        }
+        navigate(&format!("{base}{}", q.to_search()), leptos_router::NavigateOptions { replace, scroll: false, ..Default::default() });
     };
+    Effect::new({
+        let apply = apply.clone();
+        move |previous: Option<u64>| {
+            let (requests, replace) = apply_requests.get();
+            if previous.is_some_and(|p| p != requests) {
+                apply(replace);
+            }
+            requests
+        }
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        debounce.cancel();
+        apply(false);
+    };
+    let apply_now = move || apply_requests.update(|(n, replace)| (*n, *replace) = (*n + 1, false));
+    let apply_typed = move || apply_requests.update(|(n, replace)| (*n, *replace) = (*n + 1, true));
     let range_value = move || {
         if custom_range.get() { "custom".to_string() } else { draft.with(|d| d.range.clone()) }
     };
@@ -61,6 +86,9 @@ pub(super) fn FilterBar(query: Memo<TraceListQuery>, base: String) -> impl IntoV
                 d.to.clear();
             }
         });
+        if !custom {
+            apply_now();
+        }
     };
     view! {
         <form class="mt-4 space-y-3" on:submit=on_submit data-testid="trace-filters" role="search">
@@ -70,10 +98,19 @@ pub(super) fn FilterBar(query: Memo<TraceListQuery>, base: String) -> impl IntoV
                     <input id="filter-search" type="search" placeholder="Name, input or output — any language" data-testid="trace-search"
                         class=move || format!("{INPUT} mt-1 {}", invalid_class(error, "search"))
                         prop:value=move || draft.with(|d| d.search.clone())
-                        on:input=move |ev| draft.update(|d| d.search = event_target_value(&ev)) />
+                        on:compositionstart=move |_| debounce.composition_started()
+                        on:compositionend=move |ev| {
+                            debounce.composition_ended();
+                            draft.update(|d| d.search = event_target_value(&ev));
+                            debounce.schedule(apply_typed);
+                        }
+                        on:input=move |ev| {
+                            draft.update(|d| d.search = event_target_value(&ev));
+                            debounce.schedule(apply_typed);
+                        } />
                 </div>
-                <FilterInput key="user" label="User" placeholder="user id" draft error />
-                <FilterInput key="tag" label="Tag" placeholder="tag" draft error />
+                <FilterInput key="user" label="User" placeholder="user id" draft error debounce apply=apply_typed />
+                <FilterInput key="tag" label="Tag" placeholder="tag" draft error debounce apply=apply_typed />
                 <div>
                     <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="filter-range">"Time"</label>
                     <select id="filter-range" class=format!("{SELECT} mt-1") on:change=on_range prop:value=range_value>
@@ -87,7 +124,7 @@ pub(super) fn FilterBar(query: Memo<TraceListQuery>, base: String) -> impl IntoV
                 <div>
                     <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="filter-level">"Level"</label>
                     <select id="filter-level" class=format!("{SELECT} mt-1") prop:value=move || draft.with(|d| d.level.clone())
-                        on:change=move |ev| draft.update(|d| d.level = event_target_value(&ev))>
+                        on:change=move |ev| { draft.update(|d| d.level = event_target_value(&ev)); apply_now(); }>
                         <option value="" selected=move || draft.with(|d| d.level.is_empty())>"All levels"</option>
                         <option value="warning" selected=move || draft.with(|d| d.level == "warning")>"Warnings and errors"</option>
                         <option value="error" selected=move || draft.with(|d| d.level == "error")>"Errors"</option>
@@ -97,46 +134,47 @@ pub(super) fn FilterBar(query: Memo<TraceListQuery>, base: String) -> impl IntoV
                     on:click=move |_| more.update(|m| *m = !*m)>
                     {move || if more.get() { "Fewer filters" } else { "More filters" }}
                 </button>
-                <button type="submit" class=BUTTON_PRIMARY>"Apply"</button>
+                // Enter applies at once; everything else applies as chosen.
+                <button type="submit" class="sr-only" tabindex="-1">"Apply filters"</button>
             </div>
             <Show when=move || custom_range.get()>
                 <div class="flex flex-wrap items-end gap-2">
-                    <FilterInput key="from" label="From (UTC)" placeholder="2026-01-31T14:00" draft error kind="datetime-local" />
-                    <FilterInput key="to" label="To (UTC)" placeholder="2026-01-31T18:00" draft error kind="datetime-local" />
+                    <FilterInput key="from" label="From (UTC)" placeholder="2026-01-31T14:00" draft error debounce apply=apply_typed kind="datetime-local" />
+                    <FilterInput key="to" label="To (UTC)" placeholder="2026-01-31T18:00" draft error debounce apply=apply_typed kind="datetime-local" />
                 </div>
             </Show>
             <Show when=move || more.get()>
                 <div class="flex flex-wrap items-end gap-2 rounded-md border border-zinc-200 p-3 dark:border-zinc-800" data-testid="more-filters-panel">
-                    <FilterInput key="name" label="Name" placeholder="trace name" draft error />
-                    <FilterInput key="session" label="Session" placeholder="session id" draft error />
-                    <FilterInput key="environment" label="Environment" placeholder="e.g. production" draft error />
-                    <FilterInput key="release" label="Release" placeholder="release" draft error />
-                    <FilterInput key="version" label="Version" placeholder="version" draft error />
-                    <FilterInput key="model" label="Model" placeholder="e.g. gpt-4o" draft error />
-                    <FilterInput key="metadata" label="Metadata" placeholder="key=value" draft error />
+                    <FilterInput key="name" label="Name" placeholder="trace name" draft error debounce apply=apply_typed />
+                    <FilterInput key="session" label="Session" placeholder="session id" draft error debounce apply=apply_typed />
+                    <FilterInput key="environment" label="Environment" placeholder="e.g. production" draft error debounce apply=apply_typed />
+                    <FilterInput key="release" label="Release" placeholder="release" draft error debounce apply=apply_typed />
+                    <FilterInput key="version" label="Version" placeholder="version" draft error debounce apply=apply_typed />
+                    <FilterInput key="model" label="Model" placeholder="e.g. gpt-4o" draft error debounce apply=apply_typed />
+                    <FilterInput key="metadata" label="Metadata" placeholder="key=value" draft error debounce apply=apply_typed />
                     <div>
                         <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="filter-errors">"Has error"</label>
                         <select id="filter-errors" class=format!("{SELECT} mt-1") prop:value=move || draft.with(|d| d.errors.clone())
-                            on:change=move |ev| draft.update(|d| d.errors = event_target_value(&ev))>
+                            on:change=move |ev| { draft.update(|d| d.errors = event_target_value(&ev)); apply_now(); }>
                             <option value="" selected=move || draft.with(|d| d.errors.is_empty())>"Any"</option>
                             <option value="yes" selected=move || draft.with(|d| d.errors == "yes")>"With errors"</option>
                             <option value="no" selected=move || draft.with(|d| d.errors == "no")>"Without errors"</option>
                         </select>
                     </div>
                     <div class="flex items-end gap-1">
-                        <FilterInput key="score" label="Score" placeholder="score name" draft error width="w-32" />
+                        <FilterInput key="score" label="Score" placeholder="score name" draft error debounce apply=apply_typed width="w-32" />
                         <select aria-label="Score comparison" class=format!("{SELECT} mt-1") prop:value=move || draft.with(|d| d.score_op.clone())
-                            on:change=move |ev| draft.update(|d| d.score_op = event_target_value(&ev))>
+                            on:change=move |ev| { draft.update(|d| d.score_op = event_target_value(&ev)); apply_now(); }>
                             {SCORE_OPS.into_iter().map(|op| view! {
                                 <option value=op selected=move || draft.with(|d| d.score_op == op || (d.score_op.is_empty() && op == "="))>{op}</option>
                             }).collect_view()}
                         </select>
-                        <FilterInput key="score_value" label="Value" placeholder="0.8 or good" draft error width="w-28" />
+                        <FilterInput key="score_value" label="Value" placeholder="0.8 or good" draft error debounce apply=apply_typed width="w-28" />
                     </div>
-                    <FilterInput key="latency_min" label="Latency ≥ (s)" placeholder="0" draft error width="w-24" />
-                    <FilterInput key="latency_max" label="Latency ≤ (s)" placeholder="" draft error width="w-24" />
-                    <FilterInput key="cost_min" label="Cost ≥ ($)" placeholder="0" draft error width="w-24" />
-                    <FilterInput key="cost_max" label="Cost ≤ ($)" placeholder="" draft error width="w-24" />
+                    <FilterInput key="latency_min" label="Latency ≥ (s)" placeholder="0" draft error debounce apply=apply_typed width="w-24" />
+                    <FilterInput key="latency_max" label="Latency ≤ (s)" placeholder="" draft error debounce apply=apply_typed width="w-24" />
+                    <FilterInput key="cost_min" label="Cost ≥ ($)" placeholder="0" draft error debounce apply=apply_typed width="w-24" />
+                    <FilterInput key="cost_max" label="Cost ≤ ($)" placeholder="" draft error debounce apply=apply_typed width="w-24" />
                 </div>
             </Show>
             {move || error.get().map(|(field, message)| {
@@ -145,6 +183,16 @@ pub(super) fn FilterBar(query: Memo<TraceListQuery>, base: String) -> impl IntoV
             })}
         </form>
     }
+}
+
+/// The draft as it is applied: first page, every value trimmed.
+fn trimmed(draft: TraceListQuery) -> TraceListQuery {
+    let mut q = draft.first_page();
+    for key in crate::domain::trace_list::QUERY_KEYS {
+        let value = q.get(key);
+        q.set(key, value.trim());
+    }
+    q
 }
 
 pub(super) fn invalid_class(error: RwSignal<Option<(String, String)>>, key: &str) -> &'static str {
@@ -159,6 +207,9 @@ pub(super) fn FilterInput(
     placeholder: &'static str,
     draft: RwSignal<TraceListQuery>,
     error: RwSignal<Option<(String, String)>>,
+    debounce: Debounce,
+    /// Applies the draft (called once typing pauses).
+    apply: impl Fn() + Copy + Send + Sync + 'static,
     #[prop(optional)] width: Option<&'static str>,
     #[prop(optional)] kind: Option<&'static str>,
 ) -> impl IntoView {
@@ -170,7 +221,16 @@ pub(super) fn FilterInput(
                 class=move || format!("{INPUT} mt-1 {width} {}", invalid_class(error, key))
                 aria-invalid=move || error.with(|e| e.as_ref().is_some_and(|(f, _)| f == key)).to_string()
                 prop:value=move || draft.with(|d| d.get(key))
-                on:input=move |ev| draft.update(|d| d.set(key, &event_target_value(&ev))) />
+                on:compositionstart=move |_| debounce.composition_started()
+                on:compositionend=move |ev| {
+                    debounce.composition_ended();
+                    draft.update(|d| d.set(key, &event_target_value(&ev)));
+                    debounce.schedule(apply);
+                }
+                on:input=move |ev| {
+                    draft.update(|d| d.set(key, &event_target_value(&ev)));
+                    debounce.schedule(apply);
+                } />
         </div>
     }
 }

@@ -1,0 +1,270 @@
+//! Which code the browser loads when. Pages are lazy routes grouped into four areas, each split
+//! out of the main bundle (`xtask site` runs wasm-split) and fetched when a page of the area is
+//! first shown: the sign-in pages, the trace explorer (traces, sessions, users), prompts, and the
+//! rest (home, account, organization and project settings). The main bundle keeps what every
+//! page needs: the router, the layout, the reactive runtime and the hydration entry.
+//!
+//! Why areas and not a split per page: wasm-split puts code shared by several splits into a
+//! module per combination of splits, and twenty splits made 350 modules, most of them tiny; a
+//! first visit then fetched up to 175 files. Four areas share far less, and a page's area brings
+//! its neighbours along (a trace's session, the user's traces), which are the next clicks anyway.
+//!
+//! On a first visit the server preloads the current area's modules (Leptos records which lazy
+//! functions rendered and reads `__wasm_split_manifest.json`), and the browser loads the area of
+//! the URL ([`preload_for_path`]) before it hydrates the page synchronously, as without
+//! splitting. (Leptos's asynchronous hydration, `hydrate_lazy`, mis-hydrates the layout's
+//! `<Show>`s in Leptos 0.8.23; sync hydration needs the page's code loaded, which this ensures.)
+//! When navigating into another area, the router shows the old page until the new area's code
+//! has arrived. The server renders lazy routes like any other: `#[lazy]` only changes the
+//! browser build. See docs/BENCHMARKS.md ("Browser bundle") for the sizes.
+
+use leptos::prelude::*;
+use leptos_router::LazyRoute;
+
+use crate::pages::account::AccountPage;
+use crate::pages::auth::{SignInPage, SignUpPage};
+use crate::pages::home::HomePage;
+use crate::pages::invite::InvitePage;
+use crate::pages::organization::{OrgTab, OrganizationPage};
+use crate::pages::project_settings::ProjectSettingsPage;
+use crate::pages::prompt_detail::PromptPage;
+use crate::pages::prompt_new::PromptNewPage;
+use crate::pages::prompts::PromptsPage;
+use crate::pages::sessions::{SessionPage, SessionsPage};
+use crate::pages::trace_detail::{SharedTracePage, TraceDetailPage};
+use crate::pages::traces::TracesPage;
+use crate::pages::users::{UserPage, UsersPage};
+
+/// A page of an area. `repr(u8)`: it crosses the boundary between the main module and the
+/// area's module as a plain integer.
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Page {
+    SignIn,
+    SignUp,
+    Invite,
+    Home,
+    Account,
+    OrgProjects,
+    OrgMembers,
+    OrgAuditLog,
+    OrgSettings,
+    ProjectSettings,
+    Traces,
+    Trace,
+    SharedTrace,
+    Sessions,
+    Session,
+    Users,
+    User,
+    Prompts,
+    PromptNew,
+    Prompt,
+}
+
+// One lazy function per area, each naming its own pages: wasm-split moves code by function, so a
+// function shared by the areas (one `match` over every page, say) would pull every page into a
+// module that all four areas load.
+
+#[lazy]
+fn sign_in_area(page: Page) -> AnyView {
+    match page {
+        Page::SignIn => view! { <SignInPage /> }.into_any(),
+        Page::SignUp => view! { <SignUpPage /> }.into_any(),
+        Page::Invite => view! { <InvitePage /> }.into_any(),
+        _ => unreachable_page(page),
+    }
+}
+
+#[lazy]
+fn explorer_area(page: Page) -> AnyView {
+    match page {
+        Page::Traces => view! { <TracesPage /> }.into_any(),
+        Page::Trace => view! { <TraceDetailPage /> }.into_any(),
+        Page::SharedTrace => view! { <SharedTracePage /> }.into_any(),
+        Page::Sessions => view! { <SessionsPage /> }.into_any(),
+        Page::Session => view! { <SessionPage /> }.into_any(),
+        Page::Users => view! { <UsersPage /> }.into_any(),
+        Page::User => view! { <UserPage /> }.into_any(),
+        _ => unreachable_page(page),
+    }
+}
+
+#[lazy]
+fn prompts_area(page: Page) -> AnyView {
+    match page {
+        Page::Prompts => view! { <PromptsPage /> }.into_any(),
+        Page::PromptNew => view! { <PromptNewPage /> }.into_any(),
+        Page::Prompt => view! { <PromptPage /> }.into_any(),
+        _ => unreachable_page(page),
+    }
+}
+
+#[lazy]
+fn settings_area(page: Page) -> AnyView {
+    match page {
+        Page::Home => view! { <HomePage /> }.into_any(),
+        Page::Account => view! { <AccountPage /> }.into_any(),
+        Page::OrgProjects => view! { <OrganizationPage tab=OrgTab::Projects /> }.into_any(),
+        Page::OrgMembers => view! { <OrganizationPage tab=OrgTab::Members /> }.into_any(),
+        Page::OrgAuditLog => view! { <OrganizationPage tab=OrgTab::AuditLog /> }.into_any(),
+        Page::OrgSettings => view! { <OrganizationPage tab=OrgTab::Settings /> }.into_any(),
+        Page::ProjectSettings => view! { <ProjectSettingsPage /> }.into_any(),
+        _ => unreachable_page(page),
+    }
+}
+
+/// The parts of the bundle the four areas are in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Area {
+    SignIn,
+    Explorer,
+    Prompts,
+    Settings,
+}
+
+/// What must be loaded before the page at a URL path can hydrate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Preload {
+    /// A lazy route of this area.
+    Area(Area),
+    /// A page in the main bundle (a project's index, the sections not built yet).
+    Nothing,
+    /// A path no route names (the 404 page is in the main bundle, but a route this table forgot
+    /// must still hydrate: everything is loaded rather than failing).
+    Everything,
+}
+
+/// The area of the page at `path`, mirroring the route table in `lib.rs` (its test names a path
+/// of every route, so the two cannot drift apart unnoticed).
+pub fn preload_for(path: &str) -> Preload {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let area = match segments.as_slice() {
+        [""] | ["account"] => Area::Settings,
+        ["sign-in"] | ["sign-up"] | ["invite", _] => Area::SignIn,
+        ["organization", _] | ["organization", _, "members" | "audit-log" | "settings"] => Area::Settings,
+        ["project", _, "settings"] => Area::Settings,
+        ["project", _, "traces" | "sessions" | "users"] | ["project", _, "traces" | "sessions" | "users", _] => Area::Explorer,
+        ["share", "traces", _, _] => Area::Explorer,
+        ["project", _, "prompts", ..] => Area::Prompts,
+        ["project", _] => return Preload::Nothing,
+        // The sections not built yet (`ProjectSection`), in the main bundle.
+        ["project", _, section] if crate::sections::Section::ALL.iter().any(|s| s.path().strip_prefix('/') == Some(section)) => {
+            return Preload::Nothing
+        }
+        _ => return Preload::Everything,
+    };
+    Preload::Area(area)
+}
+
+/// Loads what the page at `path` needs before it hydrates (browser only).
+#[cfg(feature = "hydrate")]
+pub async fn preload_for_path(path: &str) {
+    async fn area(area: Area) {
+        match area {
+            Area::SignIn => __preload_sign_in_area().await,
+            Area::Explorer => __preload_explorer_area().await,
+            Area::Prompts => __preload_prompts_area().await,
+            Area::Settings => __preload_settings_area().await,
+        }
+    }
+    match preload_for(path) {
+        Preload::Area(one) => area(one).await,
+        Preload::Nothing => {}
+        Preload::Everything => {
+            for one in [Area::SignIn, Area::Explorer, Area::Prompts, Area::Settings] {
+                area(one).await;
+            }
+        }
+    }
+}
+
+/// A page routed to the wrong area: a bug in the table below, shown rather than panicking.
+fn unreachable_page(page: Page) -> AnyView {
+    view! { <p class="p-6 text-sm text-red-700 dark:text-red-400">{format!("Internal error: {page:?} is routed to the wrong part of the bundle.")}</p> }.into_any()
+}
+
+/// `lazy_page!(Route => area(Page::X))`: a lazy route showing page X from its area.
+macro_rules! lazy_page {
+    ($($route:ident => $area:ident($page:expr);)*) => {$(
+        #[doc = concat!("The lazily loaded route of `", stringify!($page), "`.")]
+        pub struct $route;
+
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            async fn view(_this: Self) -> AnyView {
+                $area($page).await
+            }
+        }
+    )*};
+}
+
+lazy_page! {
+    SignInRoute => sign_in_area(Page::SignIn);
+    SignUpRoute => sign_in_area(Page::SignUp);
+    InviteRoute => sign_in_area(Page::Invite);
+    HomeRoute => settings_area(Page::Home);
+    AccountRoute => settings_area(Page::Account);
+    OrgProjectsRoute => settings_area(Page::OrgProjects);
+    OrgMembersRoute => settings_area(Page::OrgMembers);
+    OrgAuditLogRoute => settings_area(Page::OrgAuditLog);
+    OrgSettingsRoute => settings_area(Page::OrgSettings);
+    ProjectSettingsRoute => settings_area(Page::ProjectSettings);
+    TracesRoute => explorer_area(Page::Traces);
+    TraceRoute => explorer_area(Page::Trace);
+    SharedTraceRoute => explorer_area(Page::SharedTrace);
+    SessionsRoute => explorer_area(Page::Sessions);
+    SessionRoute => explorer_area(Page::Session);
+    UsersRoute => explorer_area(Page::Users);
+    UserRoute => explorer_area(Page::User);
+    PromptsRoute => prompts_area(Page::Prompts);
+    PromptNewRoute => prompts_area(Page::PromptNew);
+    PromptRoute => prompts_area(Page::Prompt);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One path per route of `lib.rs`, with the area its lazy route loads.
+    #[test]
+    fn every_route_path_finds_its_area() {
+        let cases = [
+            ("/", Preload::Area(Area::Settings)),
+            ("/sign-in", Preload::Area(Area::SignIn)),
+            ("/sign-up", Preload::Area(Area::SignIn)),
+            ("/invite/abc", Preload::Area(Area::SignIn)),
+            ("/account", Preload::Area(Area::Settings)),
+            ("/organization/o1", Preload::Area(Area::Settings)),
+            ("/organization/o1/members", Preload::Area(Area::Settings)),
+            ("/organization/o1/audit-log", Preload::Area(Area::Settings)),
+            ("/organization/o1/settings", Preload::Area(Area::Settings)),
+            ("/project/p1", Preload::Nothing),
+            ("/project/p1/traces", Preload::Area(Area::Explorer)),
+            ("/project/p1/traces/abc.def", Preload::Area(Area::Explorer)),
+            ("/share/traces/p1/t1", Preload::Area(Area::Explorer)),
+            ("/project/p1/sessions", Preload::Area(Area::Explorer)),
+            ("/project/p1/sessions/sess.1-%E4%BC%9A", Preload::Area(Area::Explorer)),
+            ("/project/p1/users", Preload::Area(Area::Explorer)),
+            ("/project/p1/users/carol%40globex.com", Preload::Area(Area::Explorer)),
+            ("/project/p1/prompts", Preload::Area(Area::Prompts)),
+            ("/project/p1/prompts/new", Preload::Area(Area::Prompts)),
+            ("/project/p1/prompts/folder/sub/name.v2", Preload::Area(Area::Prompts)),
+            ("/project/p1/playground", Preload::Nothing),
+            ("/project/p1/scores", Preload::Nothing),
+            ("/project/p1/annotation-queues", Preload::Nothing),
+            ("/project/p1/datasets", Preload::Nothing),
+            ("/project/p1/evaluators", Preload::Nothing),
+            ("/project/p1/dashboards", Preload::Nothing),
+            ("/project/p1/settings", Preload::Area(Area::Settings)),
+            ("/no/such/page", Preload::Everything),
+            ("/project/p1/traces/t1/extra", Preload::Everything),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(preload_for(path), expected, "{path}");
+        }
+    }
+}
