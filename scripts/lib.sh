@@ -82,48 +82,51 @@ WASM_OPT_FLAGS=(-Oz
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-mutable-globals --enable-reference-types --enable-multivalue)
 
-# Shrinks one release wasm file with wasm-opt from npm's binaryen (about 2.3x smaller; Debian's
-# older binaryen produces a bundle that fails in the browser). Optional: without npm, the
-# unoptimized file is kept and still works. wasm-opt takes minutes on 2 cores, so its output is
-# kept in $TARGET/wasm-opt-cache under a hash of its input, of binaryen's version and of the
-# flags: when a file did not change, the optimized one is copied from there instead (issue #16).
-optimize_wasm() {
-  local wasm="$1" tools="$TARGET/tools" cache="$TARGET/wasm-opt-cache" key started
-  if [ ! -x "$tools/node_modules/.bin/wasm-opt" ]; then
-    if ! command -v npm >/dev/null 2>&1; then say "npm not found: skipping wasm-opt"; return 0; fi
-    mkdir -p "$tools"
-    if ! npm install --prefix "$tools" --no-audit --no-fund --silent binaryen@132 >/dev/null; then
-      say "could not install binaryen: skipping wasm-opt"; return 0
-    fi
-  fi
-  key="$({ sha256sum <"$wasm"; sha256sum <"$tools/node_modules/binaryen/package.json"; printf '%s\n' "${WASM_OPT_FLAGS[*]}"; } | sha256sum | cut -c1-64)"
-  if [ -f "$cache/$key.wasm" ]; then
-    cp "$cache/$key.wasm" "$wasm.opt"
-    mv "$wasm.opt" "$wasm"
-    touch "$cache/$key.wasm"   # recently used: kept by the pruning in optimize_site_wasm
-    WASM_OPT_REUSED=1
-    return 0
-  fi
-  WASM_OPT_REUSED=0
-  "$tools/node_modules/.bin/wasm-opt" "${WASM_OPT_FLAGS[@]}" "$wasm" -o "$wasm.opt" || die "wasm-opt failed on $wasm"
-  mkdir -p "$cache"
-  cp "$wasm.opt" "$cache/$key.wasm.tmp"
-  mv "$cache/$key.wasm.tmp" "$cache/$key.wasm"
-  mv "$wasm.opt" "$wasm"
+# wasm-opt from npm's binaryen (Debian's older binaryen produces a bundle that fails in the
+# browser), installed under $TARGET/tools on first use. Fails when it cannot be had (no npm).
+ensure_wasm_opt() {
+  local tools="$TARGET/tools"
+  [ -x "$tools/node_modules/.bin/wasm-opt" ] && return 0
+  command -v npm >/dev/null 2>&1 || { say "npm not found: skipping wasm-opt"; return 1; }
+  mkdir -p "$tools"
+  npm install --prefix "$tools" --no-audit --no-fund --silent binaryen@132 >/dev/null \
+    || { say "could not install binaryen: skipping wasm-opt"; return 1; }
 }
 
-# Optimizes every wasm file of the bundle in $1 (the main module and the lazily loaded ones),
-# reusing the cached output of each file that did not change.
+# Shrinks every wasm file of the release bundle in $1 (the main module and the lazily loaded
+# ones; about 2.3x smaller) with wasm-opt. Optional: without it, the unoptimized files are kept
+# and still work. wasm-opt takes minutes on 2 cores, so each output is kept in
+# $TARGET/wasm-opt-cache under a hash of its input, of binaryen's version and of the flags: a file
+# that did not change is copied from there instead (issue #16). The others are optimized two at a
+# time (one per core); a failure stops the build.
 optimize_site_wasm() {
-  local pkg="$1" wasm started=$SECONDS optimized=0 reused=0
-  say "optimizing the browser bundle with wasm-opt (2-3 minutes when it changed)…"
+  local pkg="$1" wasm key cache="$TARGET/wasm-opt-cache" bin="$TARGET/tools/node_modules/.bin/wasm-opt"
+  local started=$SECONDS optimized=0 reused=0 failed="$pkg/.wasm-opt-failed"
+  ensure_wasm_opt || return 0
+  say "optimizing the browser bundle with wasm-opt (3-4 minutes when it changed)…"
+  mkdir -p "$cache"
+  rm -f "$failed"
   for wasm in "$pkg"/loupe_bg.wasm "$pkg"/split_*.wasm "$pkg"/chunk_*.wasm; do
     [ -f "$wasm" ] || continue
-    optimize_wasm "$wasm"
-    if [ "${WASM_OPT_REUSED:-0}" = 1 ]; then reused=$((reused + 1)); else optimized=$((optimized + 1)); fi
+    key="$({ sha256sum <"$wasm"; sha256sum <"$TARGET/tools/node_modules/binaryen/package.json"; printf '%s\n' "${WASM_OPT_FLAGS[*]}"; } | sha256sum | cut -c1-64)"
+    if [ -f "$cache/$key.wasm" ]; then
+      cp "$cache/$key.wasm" "$wasm.opt" && mv "$wasm.opt" "$wasm"
+      touch "$cache/$key.wasm"   # recently used: kept by the pruning below
+      reused=$((reused + 1))
+      continue
+    fi
+    while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n || true; done
+    (
+      "$bin" "${WASM_OPT_FLAGS[@]}" "$wasm" -o "$wasm.opt" \
+        && cp "$wasm.opt" "$cache/$key.wasm.tmp" && mv "$cache/$key.wasm.tmp" "$cache/$key.wasm" \
+        && mv "$wasm.opt" "$wasm"
+    ) || echo "$wasm" >>"$failed" &
+    optimized=$((optimized + 1))
   done
+  wait
+  if [ -s "$failed" ]; then die "wasm-opt failed on: $(tr '\n' ' ' <"$failed")"; fi
   # Keeps the files of about the three most recent builds (switching branches stays fast).
-  ls -t "$TARGET/wasm-opt-cache"/*.wasm 2>/dev/null | tail -n +151 | while IFS= read -r old; do rm -f "$old"; done
+  ls -t "$cache"/*.wasm 2>/dev/null | tail -n +151 | while IFS= read -r old; do rm -f "$old"; done
   say "wasm-opt: $optimized files optimized, $reused unchanged and reused, in $((SECONDS - started)) s"
 }
 
