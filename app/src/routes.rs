@@ -1,15 +1,13 @@
-//! Which code the browser loads when. Pages are lazy routes grouped into five areas, each split
+//! Which code the browser loads when. Pages are lazy routes grouped into four areas, each split
 //! out of the main bundle (`xtask site` runs wasm-split) and fetched when a page of the area is
-//! first shown: the sign-in pages, the explorer's lists (traces, sessions, users), its detail
-//! pages (a trace, a session, a user), prompts, and the rest (home, account, organization and
-//! project settings). The main bundle keeps what every page needs: the router, the layout, the
-//! reactive runtime and the hydration entry.
+//! first shown: the sign-in pages, the trace explorer (traces, sessions, users), prompts, and the
+//! rest (home, account, organization and project settings). The main bundle keeps what every
+//! page needs: the router, the layout, the reactive runtime and the hydration entry.
 //!
 //! Why areas and not a split per page: wasm-split puts code shared by several splits into a
 //! module per combination of splits, and twenty splits made 350 modules, most of them tiny; a
-//! first visit then fetched up to 175 files. A handful of areas share far less, and a page's area
-//! brings its neighbours along (from one trace to the next, from traces to sessions), which are
-//! the next clicks anyway.
+//! first visit then fetched up to 175 files. Four areas share far less, and a page's area brings
+//! its neighbours along (a trace's session, the user's traces), which are the next clicks anyway.
 //!
 //! On a first visit the server preloads the current area's modules (Leptos records which lazy
 //! functions rendered and reads `__wasm_split_manifest.json`), and the browser loads the area of
@@ -66,7 +64,7 @@ pub enum Page {
 
 // One lazy function per area, each naming its own pages: wasm-split moves code by function, so a
 // function shared by the areas (one `match` over every page, say) would pull every page into a
-// module that every area loads.
+// module that all four areas load.
 
 #[lazy]
 fn sign_in_area(page: Page) -> AnyView {
@@ -79,21 +77,14 @@ fn sign_in_area(page: Page) -> AnyView {
 }
 
 #[lazy]
-fn lists_area(page: Page) -> AnyView {
+fn explorer_area(page: Page) -> AnyView {
     match page {
         Page::Traces => view! { <TracesPage /> }.into_any(),
-        Page::Sessions => view! { <SessionsPage /> }.into_any(),
-        Page::Users => view! { <UsersPage /> }.into_any(),
-        _ => unreachable_page(page),
-    }
-}
-
-#[lazy]
-fn details_area(page: Page) -> AnyView {
-    match page {
         Page::Trace => view! { <TraceDetailPage /> }.into_any(),
         Page::SharedTrace => view! { <SharedTracePage /> }.into_any(),
+        Page::Sessions => view! { <SessionsPage /> }.into_any(),
         Page::Session => view! { <SessionPage /> }.into_any(),
+        Page::Users => view! { <UsersPage /> }.into_any(),
         Page::User => view! { <UserPage /> }.into_any(),
         _ => unreachable_page(page),
     }
@@ -123,14 +114,11 @@ fn settings_area(page: Page) -> AnyView {
     }
 }
 
-/// The parts of the bundle the areas are in.
+/// The parts of the bundle the four areas are in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Area {
     SignIn,
-    /// The explorer's lists: traces, sessions, users.
-    Lists,
-    /// The explorer's detail pages: a trace (also shared), a session, a user.
-    Details,
+    Explorer,
     Prompts,
     Settings,
 }
@@ -156,9 +144,8 @@ pub fn preload_for(path: &str) -> Preload {
         ["sign-in"] | ["sign-up"] | ["invite", _] => Area::SignIn,
         ["organization", _] | ["organization", _, "members" | "audit-log" | "settings"] => Area::Settings,
         ["project", _, "settings"] => Area::Settings,
-        ["project", _, "traces" | "sessions" | "users"] => Area::Lists,
-        ["project", _, "traces" | "sessions" | "users", _] => Area::Details,
-        ["share", "traces", _, _] => Area::Details,
+        ["project", _, "traces" | "sessions" | "users"] | ["project", _, "traces" | "sessions" | "users", _] => Area::Explorer,
+        ["share", "traces", _, _] => Area::Explorer,
         ["project", _, "prompts", ..] => Area::Prompts,
         ["project", _] => return Preload::Nothing,
         // The sections not built yet (`ProjectSection`), in the main bundle.
@@ -176,8 +163,7 @@ pub async fn preload_for_path(path: &str) {
     async fn area(area: Area) {
         match area {
             Area::SignIn => __preload_sign_in_area().await,
-            Area::Lists => __preload_lists_area().await,
-            Area::Details => __preload_details_area().await,
+            Area::Explorer => __preload_explorer_area().await,
             Area::Prompts => __preload_prompts_area().await,
             Area::Settings => __preload_settings_area().await,
         }
@@ -186,7 +172,7 @@ pub async fn preload_for_path(path: &str) {
         Preload::Area(one) => area(one).await,
         Preload::Nothing => {}
         Preload::Everything => {
-            for one in [Area::SignIn, Area::Lists, Area::Details, Area::Prompts, Area::Settings] {
+            for one in [Area::SignIn, Area::Explorer, Area::Prompts, Area::Settings] {
                 area(one).await;
             }
         }
@@ -227,13 +213,13 @@ lazy_page! {
     OrgAuditLogRoute => settings_area(Page::OrgAuditLog);
     OrgSettingsRoute => settings_area(Page::OrgSettings);
     ProjectSettingsRoute => settings_area(Page::ProjectSettings);
-    TracesRoute => lists_area(Page::Traces);
-    TraceRoute => details_area(Page::Trace);
-    SharedTraceRoute => details_area(Page::SharedTrace);
-    SessionsRoute => lists_area(Page::Sessions);
-    SessionRoute => details_area(Page::Session);
-    UsersRoute => lists_area(Page::Users);
-    UserRoute => details_area(Page::User);
+    TracesRoute => explorer_area(Page::Traces);
+    TraceRoute => explorer_area(Page::Trace);
+    SharedTraceRoute => explorer_area(Page::SharedTrace);
+    SessionsRoute => explorer_area(Page::Sessions);
+    SessionRoute => explorer_area(Page::Session);
+    UsersRoute => explorer_area(Page::Users);
+    UserRoute => explorer_area(Page::User);
     PromptsRoute => prompts_area(Page::Prompts);
     PromptNewRoute => prompts_area(Page::PromptNew);
     PromptRoute => prompts_area(Page::Prompt);
@@ -257,13 +243,13 @@ mod tests {
             ("/organization/o1/audit-log", Preload::Area(Area::Settings)),
             ("/organization/o1/settings", Preload::Area(Area::Settings)),
             ("/project/p1", Preload::Nothing),
-            ("/project/p1/traces", Preload::Area(Area::Lists)),
-            ("/project/p1/traces/abc.def", Preload::Area(Area::Details)),
-            ("/share/traces/p1/t1", Preload::Area(Area::Details)),
-            ("/project/p1/sessions", Preload::Area(Area::Lists)),
-            ("/project/p1/sessions/sess.1-%E4%BC%9A", Preload::Area(Area::Details)),
-            ("/project/p1/users", Preload::Area(Area::Lists)),
-            ("/project/p1/users/carol%40globex.com", Preload::Area(Area::Details)),
+            ("/project/p1/traces", Preload::Area(Area::Explorer)),
+            ("/project/p1/traces/abc.def", Preload::Area(Area::Explorer)),
+            ("/share/traces/p1/t1", Preload::Area(Area::Explorer)),
+            ("/project/p1/sessions", Preload::Area(Area::Explorer)),
+            ("/project/p1/sessions/sess.1-%E4%BC%9A", Preload::Area(Area::Explorer)),
+            ("/project/p1/users", Preload::Area(Area::Explorer)),
+            ("/project/p1/users/carol%40globex.com", Preload::Area(Area::Explorer)),
             ("/project/p1/prompts", Preload::Area(Area::Prompts)),
             ("/project/p1/prompts/new", Preload::Area(Area::Prompts)),
             ("/project/p1/prompts/folder/sub/name.v2", Preload::Area(Area::Prompts)),

@@ -73,8 +73,8 @@ test("a first visit loads the main bundle and its own area, cached for good", as
 
   const wasm = firstVisit.filter((f) => f.url.endsWith(".wasm")).map((f) => f.url);
   expect(wasm.some((url) => url.endsWith("/loupe_bg.wasm")), wasm.join(", ")).toBe(true);
-  expect(wasm.some((url) => /split_lists_area/.test(url)), `the lists' area is part of the first visit: ${wasm.join(", ")}`).toBe(true);
-  expect(wasm.filter((url) => /split_(details|prompts|settings|sign_in)_area/.test(url)), "no other area is fetched").toEqual([]);
+  expect(wasm.some((url) => /split_explorer_area/.test(url)), `the explorer's area is part of the first visit: ${wasm.join(", ")}`).toBe(true);
+  expect(wasm.filter((url) => /split_(prompts|settings|sign_in)_area/.test(url)), "no other area is fetched").toEqual([]);
   for (const file of firstVisit) {
     expect(file.url, "every bundle file comes from the build directory").toMatch(/^\/pkg\/[0-9a-f]{16}\//);
     expect(file.cacheControl, file.url).toBe(IMMUTABLE);
