@@ -7,13 +7,13 @@ export const PROJECT = "e2e-project";
 /** Loads a page and waits until the wasm bundle has hydrated it (frontend sets the marker). */
 export async function openHydrated(page: Page, path: string) {
   const errors: string[] = [];
-  const console: string[] = [];
+  const consoleErrors: string[] = [];
   page.on("pageerror", (error) => errors.push(error.message));
   // Kept for the failure message: a page that never hydrates says why in its console.
-  page.on("console", (message) => { if (message.type() === "error") console.push(message.text().slice(0, 400)); });
-  page.on("requestfailed", (request) => console.push(`request failed: ${request.url()} ${request.failure()?.errorText}`));
+  page.on("console", (message) => { if (message.type() === "error") consoleErrors.push(message.text().slice(0, 400)); });
+  page.on("requestfailed", (request) => consoleErrors.push(`request failed: ${request.url()} ${request.failure()?.errorText}`));
   const response = await page.goto(path);
-  await expect(page.locator("body[data-hydrated=true]"), `${path} did not hydrate; console: ${console.join(" | ")}; errors: ${errors.join(" | ")}`).toBeAttached({ timeout: 20_000 });
+  await expect(page.locator("body[data-hydrated=true]"), `${path} did not hydrate; console: ${consoleErrors.join(" | ")}; errors: ${errors.join(" | ")}`).toBeAttached({ timeout: 20_000 });
   return { response, errors };
 }
 
