@@ -9,6 +9,10 @@ cd "$ROOT"
 TARGET="$(realpath -m "${CARGO_TARGET_DIR:-$ROOT/target}")"
 export CARGO_TARGET_DIR="$TARGET"
 SITE_ROOT="$TARGET/site"
+# .cargo/config.toml builds every crate with `--cfg erase_components` (and the wasm target with
+# the relocations wasm-split needs). A RUSTFLAGS variable would replace those flags for one build
+# and not the other, and a server and bundle built differently do not hydrate: cleared here.
+unset RUSTFLAGS CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -176,11 +180,7 @@ build_site() {
     profile_flag=(--profile wasm-release); profile_dir=wasm-release; xtask_flag=(--release); expect="about 8 minutes"
   fi
   say "compiling the browser bundle ($mode; $expect the first time, seconds when nothing changed)"
-  # wasm-split (in xtask) needs the linker's relocations to move code into lazily loaded
-  # modules. (Not `--cfg erase_components`: it would shrink the bundle by a third, but it changes
-  # the markers the views render, so the server would have to be built with it too; see
-  # docs/BENCHMARKS.md, "Browser bundle".)
-  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Clink-args=--emit-relocs" \
+  # The flags come from .cargo/config.toml (see the top of this file).
   cargo build -p loupe-frontend --target wasm32-unknown-unknown --target-dir "$TARGET/front" "${profile_flag[@]}"
   say "generating the JavaScript glue (wasm-bindgen) and the stylesheet"
   cargo run -q -p xtask -- site "$SITE_ROOT" "$TARGET/front/wasm32-unknown-unknown/$profile_dir/loupe_frontend.wasm" "${xtask_flag[@]}"

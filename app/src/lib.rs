@@ -73,13 +73,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // True from a link's click until the next page's code and data have arrived (the router
+    // waits for a lazily loaded page area): the layout shows a progress bar meanwhile.
+    let (routing, set_routing) = signal(false);
 
     view! {
         <Title formatter=|title: String| {
             if title.is_empty() { "Loupe".to_string() } else { format!("{title} · Loupe") }
         } />
-        <Router>
-            <AppLayout>
+        <Router set_is_routing=set_routing>
+            <AppLayout routing>
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/") view={Lazy::<HomeRoute>::new()} />
                     <Route path=path!("/sign-in") view={Lazy::<SignInRoute>::new()} />

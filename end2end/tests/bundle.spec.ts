@@ -86,3 +86,21 @@ test("a first visit loads the main bundle and its own area, cached for good", as
   console.log(report);
   test.info().annotations.push({ type: "first visit", description: report });
 });
+
+test("moving into another area shows a progress bar until its code has arrived", async ({ browser }) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, OWNER.email, OWNER.password, `/project/${PROJECT}/traces`);
+  await expect(page.locator("body[data-hydrated=true]")).toBeAttached();
+  await expect(page.getByTestId("route-progress")).toHaveCount(0);
+  // Hold the prompts area's code back for a moment, as a slow network would.
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => { release = resolve; });
+  await page.route(/split_prompts_area/, async (route) => { await held; await route.continue(); });
+  await page.locator('a[href$="/prompts"]').first().click();
+  await expect(page.getByTestId("route-progress")).toBeVisible();
+  release();
+  await expect(page).toHaveTitle(/^Prompts/);
+  await expect(page.getByTestId("route-progress")).toHaveCount(0);
+  await context.close();
+});

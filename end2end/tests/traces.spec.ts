@@ -182,6 +182,9 @@ test("a session replays its traces as one conversation", async ({ page, request 
     { id: "s-e1", type: "trace-create", timestamp: at(0), body: { id: "e2e-turn-1", name: "turn", sessionId: "e2e-chat", userId: "dora", timestamp: at(0), input: "Where is my order?", output: "It ships tomorrow." } },
     { id: "s-e2", type: "trace-create", timestamp: at(0), body: { id: "e2e-turn-2", name: "turn", sessionId: "e2e-chat", userId: "dora", timestamp: at(20), input: "Thanks!", output: "You're welcome." } },
     { id: "s-e3", type: "span-create", timestamp: at(0), body: { id: "e2e-turn-1-lookup", traceId: "e2e-turn-1", name: "order lookup", startTime: at(1), endTime: at(2), output: { status: "shipping" } } },
+    { id: "s-e4", type: "score-create", timestamp: at(0), body: { id: "e2e-chat-resolved", sessionId: "e2e-chat", name: "resolved", value: 1 } },
+    // An older conversation in another environment, for the filters.
+    { id: "s-e5", type: "trace-create", timestamp: at(0), body: { id: "e2e-old-turn", name: "turn", sessionId: "e2e-old-chat", environment: "e2e-staging", timestamp: new Date(Date.now() - 40 * 86_400_000).toISOString() } },
   ];
   expect((await request.post("/api/public/ingestion", { headers: { Authorization: AUTH }, data: { batch } })).status()).toBe(207);
 
@@ -195,7 +198,23 @@ test("a session replays its traces as one conversation", async ({ page, request 
   await expect(page.getByTestId("session-row")).toHaveCount(1);
   await page.getByTestId("sessions-search").fill("no-such-session");
   await expect(page.getByTestId("no-matching-sessions")).toBeVisible();
+  // The session's own scores are chips of its row.
+  await page.getByTestId("sessions-search").fill("e2e-");
+  await expect(row.getByTestId("session-scores")).toContainText("resolved");
+  // Filters apply as chosen, keep the search, and can be cleared from an empty result.
+  await page.getByTestId("sessions-environment").selectOption("e2e-staging");
+  await expect(page).toHaveURL(/\?q=e2e-&env=e2e-staging$/);
+  await expect(page.getByTestId("session-row")).toHaveCount(1);
+  await expect(page.getByTestId("session-row")).toContainText("e2e-old-chat");
+  await page.getByTestId("sessions-range").selectOption("24h");
+  await expect(page.getByTestId("no-matching-sessions")).toBeVisible();
+  await page.getByTestId("sessions-environment").selectOption("");
+  await expect(page).toHaveURL(/\?q=e2e-&range=24h$/);
+  await expect(row).toBeVisible();
+  await expect(page.getByTestId("session-row").filter({ hasText: "e2e-old-chat" })).toHaveCount(0);
+  // Typing keeps the filters.
   await page.getByTestId("sessions-search").fill("e2e-chat");
+  await expect(page).toHaveURL(/\?range=24h&q=e2e-chat$/);
   await row.getByRole("link", { name: "e2e-chat" }).click();
   await expect(page).toHaveURL(new RegExp(`/project/${PROJECT}/sessions/e2e-chat$`));
   // The session's summary: its traces, people and length.

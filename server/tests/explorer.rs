@@ -262,7 +262,7 @@ async fn users_with_their_traces_tokens_and_cost() {
 async fn sessions_and_their_conversation() {
     let api = TestApi::new().await;
     let mut browser = viewer(&api).await;
-    assert_eq!(browser.ok("list_sessions", &[("project_id", "proj-a")]).await, json!({"rows": [], "next_page": null}));
+    assert_eq!(browser.ok("list_sessions", &[("project_id", "proj-a")]).await, json!({"rows": [], "next_page": null, "environments": []}));
     let batch = json!({"batch": [
         {"id": "e1", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "t1", "sessionId": "chat-1", "userId": "ada", "timestamp": "2026-01-01T00:00:00Z", "input": "hello", "output": "hi!"}},
         {"id": "e2", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "t2", "sessionId": "chat-1", "userId": "ada", "timestamp": "2026-01-01T00:00:30Z", "input": {"q": "and?"}}},
@@ -285,6 +285,25 @@ async fn sessions_and_their_conversation() {
     assert_eq!(found(browser.ok("list_sessions", &[("project_id", "proj-a"), ("search", "CHAT-2")]).await), ["chat-2"]);
     assert_eq!(found(browser.ok("list_sessions", &[("project_id", "proj-a"), ("search", "ada")]).await), ["chat-1"]);
     assert!(found(browser.ok("list_sessions", &[("project_id", "proj-a"), ("search", "zzz")]).await).is_empty());
+    // The session's own scores are chips of its row; its traces' scores are not.
+    assert_eq!(rows[1]["scores"], json!([{"name": "resolved", "value": "1"}]));
+    assert_eq!(rows[0]["scores"], json!([]));
+    // Filters: an environment (only its traces count) and activity within a time range.
+    let now = chrono::Utc::now().to_rfc3339();
+    let more = json!({"batch": [
+        {"id": "e6", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "t8", "sessionId": "chat-1", "environment": "staging", "timestamp": "2026-01-03T00:00:00Z"}},
+        {"id": "e7", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "t9", "sessionId": "chat-now", "timestamp": now}}
+    ]});
+    assert_eq!(api.call("POST", "/api/public/ingestion", Some(more)).await.status, 207);
+    let staging = browser.ok("list_sessions", &[("project_id", "proj-a"), ("environment", "staging")]).await;
+    assert_eq!(found(staging.clone()), ["chat-1"]);
+    assert_eq!(staging["rows"][0]["traces"], 1, "only the staging trace of chat-1 counts");
+    assert_eq!(staging["environments"], json!(["default", "staging"]));
+    assert_eq!(found(browser.ok("list_sessions", &[("project_id", "proj-a"), ("range", "24h")]).await), ["chat-now"]);
+    assert_eq!(found(browser.ok("list_sessions", &[("project_id", "proj-a"), ("range", "24h"), ("environment", "staging")]).await), Vec::<String>::new());
+    let bad = browser.call("list_sessions", &[("project_id", "proj-a"), ("range", "fortnight")]).await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.json().to_string().contains("fortnight"), "the message names the bad value: {}", bad.json());
     let detail = browser.ok("get_session", &[("project_id", "proj-a"), ("session_id", "chat-1")]).await;
     let ids: Vec<&str> = detail["traces"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["t1", "t2"], "oldest first");

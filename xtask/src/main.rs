@@ -10,7 +10,7 @@
 //! several share), loaded by `pkg/__wasm_split.______________________.js` when the route is
 //! first shown. `pkg/__wasm_split_manifest.json` says which files each lazy route needs; the server
 //! reads it to preload them for the page it renders. The input must be linked with
-//! `--emit-relocs` (scripts/lib.sh sets it).
+//! `--emit-relocs` (.cargo/config.toml sets it for the wasm target).
 //!
 //! - `cargo run -p xtask -- budget <site-root>`: fails when the (release) bundle is over its size
 //!   budget (`budget.rs`).

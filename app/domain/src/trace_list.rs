@@ -717,6 +717,9 @@ pub struct TraceSessionRow {
     /// The `total` usage of its observations.
     #[serde(default)]
     pub total_tokens: i64,
+    /// The session's own scores (not its traces'), one chip per name.
+    #[serde(default)]
+    pub scores: Vec<ScoreChip>,
 }
 
 impl TraceSessionRow {
@@ -763,4 +766,7 @@ impl SessionDetail {
 pub struct TraceSessionPage {
     pub rows: Vec<TraceSessionRow>,
     pub next_page: Option<i64>,
+    /// The environments the project's sessions were seen in: the environment filter's choices.
+    #[serde(default)]
+    pub environments: Vec<String>,
 }

@@ -31,8 +31,10 @@ pub fn current_project_id() -> Memo<Option<String>> {
 #[derive(Clone, Copy)]
 struct NavDrawer(RwSignal<bool>);
 
+/// The shell around every page: sidebar, top bar and, while the router moves to another page
+/// (`routing`), a progress bar along the top edge.
 #[component]
-pub fn AppLayout(children: Children) -> impl IntoView {
+pub fn AppLayout(#[prop(into)] routing: Signal<bool>, children: Children) -> impl IntoView {
     provide_session();
     let location = use_location();
     let bare = Memo::new(move |_| location.pathname.with(|p| is_bare_path(p)));
@@ -46,6 +48,11 @@ pub fn AppLayout(children: Children) -> impl IntoView {
     view! {
         <div class="flex h-screen bg-white text-zinc-900 dark:bg-zinc-950 dark:text-zinc-100"
             on:keydown=move |ev| if ev.key() == "Escape" { drawer.set(false) }>
+            <Show when=move || routing.get()>
+                <div class="fixed inset-x-0 top-0 z-50 h-1 bg-indigo-100 dark:bg-indigo-950" role="progressbar" aria-label="Loading the page" data-testid="route-progress">
+                    <div class="h-full w-1/2 animate-pulse bg-indigo-500"></div>
+                </div>
+            </Show>
             <Show when=move || !bare.get()>
                 <Show when=move || drawer.get()>
                     <div class="fixed inset-0 z-30 bg-black/40 md:hidden" aria-hidden="true" data-testid="nav-backdrop"

@@ -126,15 +126,23 @@ impl Default for Debounce {
 
 /// A list's search box, kept in the URL's `?q=` (so it survives a reload and can be shared).
 /// It applies as people type, once they pause ([`Debounce`]), IME compositions included.
+/// `busy` is the list's loading state (its `Transition`'s `set_pending`): while the results of a
+/// search are on their way the old rows stay, so the box says it is searching.
 #[component]
-pub fn SearchBox(label: &'static str, placeholder: &'static str, test_id: &'static str) -> impl IntoView {
+pub fn SearchBox(
+    label: &'static str,
+    placeholder: &'static str,
+    test_id: &'static str,
+    #[prop(optional, into)] busy: Signal<bool>,
+) -> impl IntoView {
     let query = search_query();
+    let params = leptos_router::hooks::use_query_map();
     let location = leptos_router::hooks::use_location();
     let navigate = leptos_router::hooks::use_navigate();
     let debounce = Debounce::new();
+    // The list's other filters stay; the page goes back to the first.
     let apply = move |value: String| {
-        let path = location.pathname.get_untracked();
-        let url = if value.trim().is_empty() { path } else { format!("{path}?q={}", crate::domain::url::encode_query(&value)) };
+        let url = params.with_untracked(|params| list_href(&location.pathname.get_untracked(), params, ("q", &value)));
         navigate(&url, leptos_router::NavigateOptions { replace: true, scroll: false, ..Default::default() });
     };
     let schedule = move |value: String| {
@@ -150,12 +158,27 @@ pub fn SearchBox(label: &'static str, placeholder: &'static str, test_id: &'stat
                 move |ev| { debounce.composition_ended(); schedule(event_target_value(&ev)); }
             }
             on:input=move |ev| schedule(event_target_value(&ev)) />
+        <span class="min-w-[5rem] text-xs text-zinc-500 dark:text-zinc-400" role="status" aria-live="polite" data-testid="search-busy">
+            {move || busy.get().then_some("Searching…")}
+        </span>
     }
 }
 
-/// A list's path with its search (`?q=`), for the pager's links.
-pub fn list_href(path: &str, search: &str) -> String {
-    if search.trim().is_empty() { path.to_string() } else { format!("{path}?q={}", crate::domain::url::encode_query(search)) }
+/// A list's `path` with the URL's query (its search and filters) where `change` sets one key
+/// (removes it when the value is blank), on the first page: where a changed filter leads, and
+/// (changing nothing, `("", "")`) the base of the pager's links.
+pub fn list_href(path: &str, query: &leptos_router::params::ParamsMap, change: (&str, &str)) -> String {
+    let (key, value) = change;
+    let encode = crate::domain::url::encode_query;
+    let mut parts: Vec<String> = query
+        .latest_values()
+        .filter(|(k, _)| k.as_ref() != "page" && k.as_ref() != key)
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect();
+    if !key.is_empty() && !value.trim().is_empty() {
+        parts.push(format!("{}={}", encode(key), encode(value)));
+    }
+    if parts.is_empty() { path.to_string() } else { format!("{path}?{}", parts.join("&")) }
 }
 
 /// "← Previous" / "Next →" links under a paged table (`href` is the list's path, with its
@@ -337,5 +360,24 @@ pub fn Dropdown(
                 </div>
             </Show>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::list_href;
+    use leptos_router::params::ParamsMap;
+
+    #[test]
+    fn a_list_link_keeps_the_other_filters_and_drops_the_page() {
+        let mut query = ParamsMap::new();
+        query.insert("q", "chat".into());
+        query.insert("env", "staging".into());
+        query.insert("page", "3".into());
+        assert_eq!(list_href("/p/sessions", &query, ("range", "24h")), "/p/sessions?q=chat&env=staging&range=24h");
+        assert_eq!(list_href("/p/sessions", &query, ("env", "")), "/p/sessions?q=chat", "a blank value removes its key");
+        assert_eq!(list_href("/p/sessions", &query, ("q", "a b&c")), "/p/sessions?env=staging&q=a%20b%26c");
+        assert_eq!(list_href("/p/sessions", &query, ("", "")), "/p/sessions?q=chat&env=staging", "the pager's base");
+        assert_eq!(list_href("/p/users", &ParamsMap::new(), ("q", "  ")), "/p/users");
     }
 }

@@ -18,7 +18,12 @@ pub fn SessionsPage() -> impl IntoView {
     let project_id = route_param("project_id");
     let page_number = page_number();
     let search = search_query();
-    let page = Resource::new(move || (project_id.get(), page_number.get(), search.get()), |(project, n, q)| list_sessions(project, n, q));
+    let query = leptos_router::hooks::use_query_map();
+    let filters = Memo::new(move |_| query.with(|q| (q.get("env").unwrap_or_default(), q.get("range").unwrap_or_default())));
+    let page = Resource::new(
+        move || (project_id.get(), page_number.get(), search.get(), filters.get()),
+        |(project, n, q, (environment, range))| list_sessions(project, n, q, environment, range),
+    );
     view! {
         <Title text="Sessions" />
         <InProject children=move |_, project| view! { <SessionList project_id=project.id.clone() page page_number /> } />
@@ -28,35 +33,40 @@ pub fn SessionsPage() -> impl IntoView {
 #[component]
 fn SessionList(project_id: String, page: SessionsResource, page_number: Memo<i64>) -> impl IntoView {
     let base = StoredValue::new(format!("/project/{project_id}"));
-    let search = search_query();
+    let (searching, set_searching) = signal(false);
+    let params = leptos_router::hooks::use_query_map();
+    let filtered = Memo::new(move |_| params.with(|q| ["q", "env", "range"].iter().any(|k| q.get_str(k).is_some_and(|v| !v.trim().is_empty()))));
     view! {
         <div class="px-4 py-4 sm:px-8 sm:py-6">
             <PageHeader title="Sessions" subtitle="Conversations: the traces that share a session id, most recently active first.">
-                <SearchBox label="Search sessions" placeholder="Session or user id" test_id="sessions-search" />
+                <SearchBox label="Search sessions" placeholder="Session or user id" test_id="sessions-search" busy=searching />
             </PageHeader>
             <section class=format!("{CARD} mt-4 overflow-x-auto")>
-                <Transition fallback=|| view! { <Skeleton label="Loading sessions" /> }>
+                <Transition fallback=|| view! { <Skeleton label="Loading sessions" /> } set_pending=set_searching>
                     {move || Suspend::new(async move {
                         let page = match page.await {
                             Ok(page) => page,
                             Err(error) => return view! { <LoadError error /> }.into_any(),
                         };
-                        if page.rows.is_empty() && !search.get_untracked().trim().is_empty() {
-                            return view! {
-                                <EmptyHint title="No matching sessions" test_id="no-matching-sessions">"No session id or user id contains this text. Clear the search to see every session."</EmptyHint>
-                            }.into_any();
-                        }
-                        if page.rows.is_empty() {
+                        if page.rows.is_empty() && !filtered.get_untracked() {
                             return view! {
                                 <EmptyHint title="No sessions yet" test_id="no-sessions">"Give the traces of one conversation the same session id and they appear here, e.g. in Python: "
                                         <code class="font-mono text-xs">"langfuse.update_current_trace(session_id=\"chat-42\")"</code></EmptyHint>
                             }.into_any();
                         }
+                        let filters = view! { <SessionFilters environments=page.environments.clone() /> };
+                        if page.rows.is_empty() {
+                            return view! {
+                                {filters}
+                                <EmptyHint title="No matching sessions" test_id="no-matching-sessions">"No session matches the search and filters. Clear them to see every session."</EmptyHint>
+                            }.into_any();
+                        }
                         let now = chrono::Utc::now();
                         let current = page_number.get_untracked();
                         view! {
+                            {filters}
                             <table class=TABLE data-testid="sessions-table">
-                                <TableHead columns=&["Session", "Traces", "Users", "Duration", "Tokens", "Total cost", "Last trace"] />
+                                <TableHead columns=&["Session", "Traces", "Users", "Duration", "Tokens", "Total cost", "Scores", "Last trace"] />
                                 <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
                                     {page.rows.into_iter().map(|s| view! {
                                         <tr data-testid="session-row">
@@ -68,16 +78,66 @@ fn SessionList(project_id: String, page: SessionsResource, page_number: Memo<i64
                                             <td class=format!("{TD} whitespace-nowrap text-right font-mono text-xs")>{crate::domain::format::duration_s(s.duration())}</td>
                                             <td class=format!("{TD} text-right font-mono text-xs") data-testid="session-tokens">{crate::domain::format::count(s.total_tokens)}</td>
                                             <td class=format!("{TD} text-right font-mono text-xs")>{crate::domain::format::cost(s.total_cost)}</td>
+                                            <td class=TD data-testid="session-scores"><ScoreChips scores=s.scores.clone() /></td>
                                             <td class=format!("{TD} text-xs") title=timestamp(s.last_trace)>{relative_time(s.last_trace, now)}</td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
                             </table>
-                            <Pager href=list_href(&format!("{}/sessions", base.get_value()), &search.get_untracked()) current next=page.next_page />
+                            <Pager href=params.with_untracked(|q| list_href(&format!("{}/sessions", base.get_value()), q, ("", ""))) current next=page.next_page />
                         }.into_any()
                     })}
                 </Transition>
             </section>
+        </div>
+    }
+}
+
+/// The Sessions page's filters above its table: environment (those the project's sessions were
+/// seen in) and activity within a time range. Each applies as chosen, as a new history entry.
+#[component]
+fn SessionFilters(environments: Vec<String>) -> impl IntoView {
+    let params = leptos_router::hooks::use_query_map();
+    let location = leptos_router::hooks::use_location();
+    let navigate = leptos_router::hooks::use_navigate();
+    let current = move |key: &'static str| params.with_untracked(|q| q.get(key).unwrap_or_default());
+    let choose = move |key: &'static str, value: String| {
+        let url = params.with_untracked(|q| list_href(&location.pathname.get_untracked(), q, (key, &value)));
+        navigate(&url, leptos_router::NavigateOptions { scroll: false, ..Default::default() });
+    };
+    let choose_range = choose.clone();
+    let (environment, range) = (current("env"), current("range"));
+    let mut environments = environments;
+    if !environment.is_empty() && !environments.contains(&environment) {
+        environments.push(environment.clone());
+    }
+    view! {
+        <div class="flex flex-wrap items-center gap-2 border-b border-zinc-200 px-4 py-2 dark:border-zinc-800">
+            <select class=SELECT aria-label="Environment" data-testid="sessions-environment" on:change=move |ev| choose("env", event_target_value(&ev))>
+                <option value="" selected=environment.is_empty()>"All environments"</option>
+                {environments.into_iter().map(|env| view! { <option value=env.clone() selected=env == environment>{env.clone()}</option> }).collect_view()}
+            </select>
+            <select class=SELECT aria-label="Active" data-testid="sessions-range" on:change=move |ev| choose_range("range", event_target_value(&ev))>
+                <option value="" selected=range.is_empty()>"Active any time"</option>
+                {crate::domain::trace_list::RANGES.into_iter().map(|(value, label, _)| view! {
+                    <option value=value selected=range == value>{format!("Active: {}", label.to_lowercase())}</option>
+                }).collect_view()}
+            </select>
+        </div>
+    }
+}
+
+/// A row's scores on one line, each "name value"; all of them in the tooltip.
+#[component]
+fn ScoreChips(scores: Vec<crate::domain::trace_list::ScoreChip>) -> impl IntoView {
+    let title = scores.iter().map(|s| format!("{}: {}", s.name, s.value)).collect::<Vec<_>>().join("\n");
+    view! {
+        <div class="flex max-w-[16rem] gap-1 overflow-hidden whitespace-nowrap" title=title>
+            {scores.into_iter().map(|s| view! {
+                <span class="truncate rounded bg-zinc-100 px-1.5 py-0.5 text-xs dark:bg-zinc-800">
+                    <span class="text-zinc-500 dark:text-zinc-400">{s.name}</span>" "<span class="font-mono">{s.value}</span>
+                </span>
+            }).collect_view()}
         </div>
     }
 }

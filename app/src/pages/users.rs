@@ -27,13 +27,15 @@ pub fn UsersPage() -> impl IntoView {
 fn UserList(project_id: String, page: UsersResource, page_number: Memo<i64>) -> impl IntoView {
     let base = StoredValue::new(format!("/project/{project_id}"));
     let search = search_query();
+    let (searching, set_searching) = signal(false);
+    let params = leptos_router::hooks::use_query_map();
     view! {
         <div class="px-4 py-4 sm:px-8 sm:py-6">
             <PageHeader title="Users" subtitle="The people using your application, as your traces name them (userId), most recently active first.">
-                <SearchBox label="Search users" placeholder="User id" test_id="users-search" />
+                <SearchBox label="Search users" placeholder="User id" test_id="users-search" busy=searching />
             </PageHeader>
             <section class=format!("{CARD} mt-4 overflow-x-auto")>
-                <Transition fallback=|| view! { <Skeleton label="Loading users" /> }>
+                <Transition fallback=|| view! { <Skeleton label="Loading users" /> } set_pending=set_searching>
                     {move || Suspend::new(async move {
                         let page = match page.await {
                             Ok(page) => page,
@@ -72,7 +74,7 @@ fn UserList(project_id: String, page: UsersResource, page_number: Memo<i64>) -> 
                                     </tbody>
                                 </table>
                             </div>
-                            <Pager href=list_href(&format!("{}/users", base.get_value()), &search.get_untracked()) current next=page.next_page />
+                            <Pager href=params.with_untracked(|q| list_href(&format!("{}/users", base.get_value()), q, ("", ""))) current next=page.next_page />
                         }.into_any()
                     })}
                 </Transition>

@@ -4,21 +4,33 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 
-/// The project's sessions, most recently active first.
+/// The project's sessions, most recently active first: those whose id or a user contains
+/// `search`, with traces in `environment` (all when empty) and active within `range` (a preset of
+/// [`crate::domain::trace_list::RANGES`]; all time when empty).
 #[server(prefix = "/api/ui", endpoint = "list_sessions")]
 pub async fn list_sessions(
     project_id: String,
     #[server(default)] page: i64,
     #[server(default)] search: String,
+    #[server(default)] environment: String,
+    #[server(default)] range: String,
 ) -> Result<crate::domain::trace_list::TraceSessionPage, AppError> {
     use crate::server_fns::support::{project_call, respond, ProjectCall};
     respond(async {
         let ProjectCall { state, scope, .. } = project_call(&project_id, crate::domain::Action::ReadProjectData).await?;
         let project_id = scope.project_id;
         let (limit, offset) = crate::server_fns::support::activity_page(page)?;
-        let (rows, more) =
-            crate::store::sessions::activity_page(&state.pool, &project_id, &search, limit, offset).await?;
-        Ok(crate::domain::trace_list::TraceSessionPage { rows, next_page: more.then_some(page + 1) })
+        let active_since = match range.as_str() {
+            "" => None,
+            preset => match crate::domain::trace_list::range_length(preset) {
+                Some(length) => Some(chrono::Utc::now() - length),
+                None => return Err(AppError::invalid("range", format!("unknown time range \"{preset}\"; use 1h, 24h, 7d or 30d"))),
+            },
+        };
+        let filter = crate::store::sessions::ActivityFilter { search: &search, environment: environment.trim(), active_since };
+        let (rows, more) = crate::store::sessions::activity_page(&state.pool, &project_id, filter, limit, offset).await?;
+        let environments = crate::store::sessions::environments(&state.pool, &project_id).await?;
+        Ok(crate::domain::trace_list::TraceSessionPage { rows, next_page: more.then_some(page + 1), environments })
     }
     .await)
 }

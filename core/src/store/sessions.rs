@@ -1,7 +1,7 @@
 //! Sessions: the conversations of an application (`sessionId` of traces). `list`/`count`/`get`
 //! read the `trace_sessions` rows ingestion creates for every `sessionId` it sees (newest first
 //! on `trace_sessions_time_idx`; a session's traces are read by `traces`); `activity_page`
-//! aggregates the traces of each (the Sessions page). Sign-in sessions are `sign_in_sessions`.
+//! aggregates the traces of each (the Sessions page, narrowed by [`ActivityFilter`]). Sign-in sessions are `sign_in_sessions`.
 
 use crate::scope::ProjectId;
 use super::StoreError;
@@ -72,13 +72,24 @@ pub async fn get(pool: &PgPool, project_id: &ProjectId, id: &str) -> Result<Opti
         .transpose()
 }
 
-/// The most recently active sessions (`sessionId` of traces) whose id or one of whose users
-/// contains `search` (any case; all when empty), `limit` after `offset`, and whether more
-/// follow: traces, distinct users, first and last trace, cost and tokens (`trace_metrics`).
+/// What the Sessions page narrows its list to; the defaults list every session.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ActivityFilter<'a> {
+    /// Part of the session id or of one of its user ids (any case); "" for all.
+    pub search: &'a str,
+    /// Only the traces of this environment count (and a session without any is left out); "" for all.
+    pub environment: &'a str,
+    /// Only sessions with a trace at or after this time.
+    pub active_since: Option<DateTime<Utc>>,
+}
+
+/// The most recently active sessions (`sessionId` of traces) that `filter` keeps, `limit` after
+/// `offset`, and whether more follow: traces, distinct users, first and last trace, cost and
+/// tokens (`trace_metrics`), and the session's own scores as chips.
 pub async fn activity_page(
     pool: &PgPool,
     project_id: &ProjectId,
-    search: &str,
+    filter: ActivityFilter<'_>,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<loupe_domain::trace_list::TraceSessionRow>, bool), StoreError> {
@@ -87,16 +98,17 @@ pub async fn activity_page(
              SELECT session_id, count(*) AS traces,
                     array_remove(array_agg(DISTINCT user_id), NULL) AS users,
                     min(timestamp) AS first_trace, max(timestamp) AS last_trace
-             FROM traces WHERE project_id = $1 AND session_id IS NOT NULL
+             FROM traces WHERE project_id = $1 AND session_id IS NOT NULL AND ($5 = '' OR environment = $5)
              GROUP BY session_id
-             HAVING $4 = '' OR session_id ILIKE $4 ESCAPE '\\' OR bool_or(user_id ILIKE $4 ESCAPE '\\')
+             HAVING ($4 = '' OR session_id ILIKE $4 ESCAPE '\\' OR bool_or(user_id ILIKE $4 ESCAPE '\\'))
+                AND ($6::timestamptz IS NULL OR max(timestamp) >= $6)
              ORDER BY max(timestamp) DESC, session_id
              LIMIT $2 OFFSET $3
          )
          SELECT s.session_id, s.traces, s.users, s.first_trace, s.last_trace,
                 coalesce(sum(m.total_cost), 0)::float8, coalesce(sum(m.total_tokens), 0)::bigint
          FROM s
-         LEFT JOIN traces t ON t.project_id = $1 AND t.session_id = s.session_id
+         LEFT JOIN traces t ON t.project_id = $1 AND t.session_id = s.session_id AND ($5 = '' OR t.environment = $5)
          LEFT JOIN trace_metrics m ON m.project_id = $1 AND m.trace_id = t.id
          GROUP BY s.session_id, s.traces, s.users, s.first_trace, s.last_trace
          ORDER BY s.last_trace DESC, s.session_id",
@@ -104,11 +116,49 @@ pub async fn activity_page(
     .bind(project_id)
     .bind(limit + 1)
     .bind(offset)
-    .bind(super::query::search_pattern(search))
+    .bind(super::query::search_pattern(filter.search))
+    .bind(filter.environment)
+    .bind(filter.active_since)
     .fetch_all(pool)
     .await?;
     let (rows, more) = super::query::split_page(rows, limit);
-    Ok((rows.into_iter().map(session_row).collect(), more))
+    let mut rows: Vec<_> = rows.into_iter().map(session_row).collect();
+    let ids: Vec<String> = rows.iter().map(|r| r.session_id.clone()).collect();
+    let mut scores = scores(pool, project_id, &ids).await?;
+    for row in &mut rows {
+        if let Some((_, chips)) = scores.remove(&row.session_id) {
+            row.scores = chips;
+        }
+    }
+    Ok((rows, more))
+}
+
+/// The sessions' own scores (given to the session, not to one of its traces), as the list's
+/// chips: per session id, one chip per score name.
+async fn scores(
+    pool: &PgPool,
+    project_id: &ProjectId,
+    session_ids: &[String],
+) -> Result<std::collections::BTreeMap<String, (usize, Vec<loupe_domain::trace_list::ScoreChip>)>, StoreError> {
+    let rows: Vec<super::trace_list::ScoreOfRow> = sqlx::query_as(
+        "SELECT session_id, name, value, string_value, data_type FROM scores
+         WHERE project_id = $1 AND session_id = ANY($2) AND data_type <> 'CORRECTION'
+         ORDER BY session_id, name, timestamp",
+    )
+    .bind(project_id)
+    .bind(session_ids)
+    .fetch_all(pool)
+    .await?;
+    Ok(super::trace_list::score_chips(rows))
+}
+
+/// The environments the project's sessions were seen in (for the Sessions page's filter).
+pub async fn environments(pool: &PgPool, project_id: &ProjectId) -> Result<Vec<String>, StoreError> {
+    sqlx::query_scalar("SELECT DISTINCT environment FROM trace_sessions WHERE project_id = $1 ORDER BY 1 LIMIT 200")
+        .bind(project_id)
+        .fetch_all(pool)
+        .await
+        .map_err(StoreError::from)
 }
 
 /// A session's cost (USD) and tokens, over its traces' totals (`trace_metrics`).

@@ -281,7 +281,7 @@ pub async fn scores(
     project_id: &ProjectId,
     trace_ids: &[String],
 ) -> Result<BTreeMap<String, (usize, Vec<ScoreChip>)>, StoreError> {
-    let rows: Vec<(String, String, Option<f64>, Option<String>, String)> = sqlx::query_as(
+    let rows: Vec<ScoreOfRow> = sqlx::query_as(
         "SELECT trace_id, name, value, string_value, data_type FROM scores
          WHERE project_id = $1 AND trace_id = ANY($2) AND data_type <> 'CORRECTION'
          ORDER BY trace_id, name, timestamp",
@@ -290,11 +290,21 @@ pub async fn scores(
     .bind(trace_ids)
     .fetch_all(pool)
     .await?;
-    let mut by_trace: BTreeMap<String, BTreeMap<String, (Vec<f64>, Vec<String>)>> = BTreeMap::new();
+    Ok(score_chips(rows))
+}
+
+/// One score of a listed row: the row's key (trace or session id), name, value, string value
+/// and data type.
+pub(super) type ScoreOfRow = (String, String, Option<f64>, Option<String>, String);
+
+/// Scores grouped per row key (ordered by key, name, time): one chip per name (numbers averaged
+/// to two decimals, categories and text listed once each) and the row's score count.
+pub(super) fn score_chips(rows: Vec<ScoreOfRow>) -> BTreeMap<String, (usize, Vec<ScoreChip>)> {
+    let mut by_key: BTreeMap<String, BTreeMap<String, (Vec<f64>, Vec<String>)>> = BTreeMap::new();
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    for (trace_id, name, value, string_value, data_type) in rows {
-        *counts.entry(trace_id.clone()).or_default() += 1;
-        let entry = by_trace.entry(trace_id).or_default().entry(name).or_default();
+    for (key, name, value, string_value, data_type) in rows {
+        *counts.entry(key.clone()).or_default() += 1;
+        let entry = by_key.entry(key).or_default().entry(name).or_default();
         match (data_type.as_str(), string_value, value) {
             ("NUMERIC", _, Some(v)) => entry.0.push(v),
             (_, Some(s), _) => {
@@ -306,9 +316,9 @@ pub async fn scores(
             _ => {}
         }
     }
-    Ok(by_trace
+    by_key
         .into_iter()
-        .map(|(trace_id, names)| {
+        .map(|(key, names)| {
             let chips = names
                 .into_iter()
                 .map(|(name, (numbers, texts))| {
@@ -321,14 +331,36 @@ pub async fn scores(
                     ScoreChip { name, value }
                 })
                 .collect();
-            (trace_id.clone(), (counts.get(&trace_id).copied().unwrap_or(0), chips))
+            (key.clone(), (counts.get(&key).copied().unwrap_or(0), chips))
         })
-        .collect())
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn score_chips_average_numbers_and_list_categories_once() {
+        let row = |key: &str, name: &str, value: Option<f64>, text: Option<&str>, kind: &str| -> ScoreOfRow {
+            (key.into(), name.into(), value, text.map(str::to_string), kind.into())
+        };
+        let chips = score_chips(vec![
+            row("a", "accuracy", Some(0.5), None, "NUMERIC"),
+            row("a", "accuracy", Some(0.834), None, "NUMERIC"),
+            row("a", "tone", Some(1.0), Some("good"), "CATEGORICAL"),
+            row("a", "tone", Some(1.0), Some("good"), "CATEGORICAL"),
+            row("a", "tone", Some(0.0), Some("bad"), "CATEGORICAL"),
+            row("b", "helpful", Some(1.0), Some("True"), "BOOLEAN"),
+        ]);
+        let (count, a) = &chips["a"];
+        assert_eq!(*count, 5);
+        assert_eq!(a, &vec![
+            ScoreChip { name: "accuracy".into(), value: "0.67".into() },
+            ScoreChip { name: "tone".into(), value: "good, bad".into() },
+        ]);
+        assert_eq!(chips["b"].1, vec![ScoreChip { name: "helpful".into(), value: "True".into() }]);
+    }
 
     #[test]
     fn bigrams_of_the_cjk_runs_only() {

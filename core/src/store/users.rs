@@ -119,5 +119,5 @@ pub async fn sessions_of_user(
 pub(super) type SessionRow = (String, i64, Vec<String>, DateTime<Utc>, DateTime<Utc>, f64, i64);
 
 pub(super) fn session_row((session_id, traces, users, first_trace, last_trace, total_cost, total_tokens): SessionRow) -> loupe_domain::trace_list::TraceSessionRow {
-    loupe_domain::trace_list::TraceSessionRow { session_id, traces, users, first_trace, last_trace, total_cost, total_tokens }
+    loupe_domain::trace_list::TraceSessionRow { session_id, traces, users, first_trace, last_trace, total_cost, total_tokens, scores: Vec::new() }
 }
