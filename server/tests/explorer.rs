@@ -306,7 +306,7 @@ async fn sessions_and_their_conversation() {
     assert!(bad.json().to_string().contains("fortnight"), "the message names the bad value: {}", bad.json());
     let detail = browser.ok("get_session", &[("project_id", "proj-a"), ("session_id", "chat-1")]).await;
     let ids: Vec<&str> = detail["traces"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["t1", "t2"], "oldest first");
+    assert_eq!(ids, ["t1", "t2", "t8"], "oldest first, every environment");
     assert_eq!(detail["traces"][0]["output"], "hi!");
     assert_eq!((detail["total_tokens"].as_i64(), detail["total_cost"].as_f64()), (Some(10), Some(0.5)), "{detail}");
     let scores: Vec<&str> = detail["scores"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
