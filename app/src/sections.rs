@@ -68,20 +68,22 @@ impl Section {
         Section::Settings,
     ];
 
-    pub fn label(self) -> &'static str {
+    /// The section's name in the navigation, in `locale`.
+    pub fn label(self, locale: crate::i18n::Locale) -> &'static str {
+        use crate::i18n::td_string;
         match self {
-            Section::Home => "Home",
-            Section::Traces => "Traces",
-            Section::Sessions => "Sessions",
-            Section::Users => "Users",
-            Section::Prompts => "Prompts",
-            Section::Playground => "Playground",
-            Section::Scores => "Scores",
-            Section::AnnotationQueues => "Annotation queues",
-            Section::Datasets => "Datasets",
-            Section::Evaluators => "Evaluators",
-            Section::Dashboards => "Dashboards",
-            Section::Settings => "Settings",
+            Section::Home => td_string!(locale, common.sections.home),
+            Section::Traces => td_string!(locale, common.sections.traces),
+            Section::Sessions => td_string!(locale, common.sections.sessions),
+            Section::Users => td_string!(locale, common.sections.users),
+            Section::Prompts => td_string!(locale, common.sections.prompts),
+            Section::Playground => td_string!(locale, common.sections.playground),
+            Section::Scores => td_string!(locale, common.sections.scores),
+            Section::AnnotationQueues => td_string!(locale, common.sections.annotation_queues),
+            Section::Datasets => td_string!(locale, common.sections.datasets),
+            Section::Evaluators => td_string!(locale, common.sections.evaluators),
+            Section::Dashboards => td_string!(locale, common.sections.dashboards),
+            Section::Settings => td_string!(locale, common.sections.settings),
         }
     }
 
@@ -126,21 +128,22 @@ impl Section {
         }
     }
 
-    /// What the section will let people do, shown on its page until it is built.
-    pub fn purpose(self) -> &'static str {
+    /// What the section will let people do, shown on its page until it is built, in `locale`.
+    pub fn purpose(self, locale: crate::i18n::Locale) -> &'static str {
+        use crate::i18n::td_string;
         match self {
-            Section::Home => "An overview of this Loupe instance.",
-            Section::Traces => "Browse, filter and search every trace your application sends through the Langfuse SDKs, and open any of them as a waterfall of its observations.",
-            Section::Sessions => "Follow multi-turn conversations: all traces that share a session id, in order.",
-            Section::Users => "See activity, cost and scores per end user of your application.",
-            Section::Prompts => "Version text and chat prompts, move labels such as production and staging between versions, and compare versions side by side.",
-            Section::Playground => "Try prompts against real LLM providers and edit them together in real time.",
-            Section::Scores => "Numeric, categorical and boolean scores from your code, from users and from evaluators, with their configurations.",
-            Section::AnnotationQueues => "Queues of traces and observations for people to review and score.",
-            Section::Datasets => "Collections of inputs and expected outputs to run experiments against.",
-            Section::Evaluators => "LLM-as-a-judge evaluators that score new traces automatically.",
-            Section::Dashboards => "Usage, cost, latency and quality over time, by model, user and pricing tier.",
-            Section::Settings => "Project and organization settings: members, roles, API keys, model prices and the audit log.",
+            Section::Home => td_string!(locale, common.purposes.home),
+            Section::Traces => td_string!(locale, common.purposes.traces),
+            Section::Sessions => td_string!(locale, common.purposes.sessions),
+            Section::Users => td_string!(locale, common.purposes.users),
+            Section::Prompts => td_string!(locale, common.purposes.prompts),
+            Section::Playground => td_string!(locale, common.purposes.playground),
+            Section::Scores => td_string!(locale, common.purposes.scores),
+            Section::AnnotationQueues => td_string!(locale, common.purposes.annotation_queues),
+            Section::Datasets => td_string!(locale, common.purposes.datasets),
+            Section::Evaluators => td_string!(locale, common.purposes.evaluators),
+            Section::Dashboards => td_string!(locale, common.purposes.dashboards),
+            Section::Settings => td_string!(locale, common.purposes.settings),
         }
     }
 
@@ -175,9 +178,11 @@ mod tests {
     #[test]
     fn paths_and_labels_are_unique() {
         let paths: HashSet<_> = Section::ALL.iter().map(|s| s.path()).collect();
-        let labels: HashSet<_> = Section::ALL.iter().map(|s| s.label()).collect();
         assert_eq!(paths.len(), Section::ALL.len());
-        assert_eq!(labels.len(), Section::ALL.len());
+        for locale in <crate::i18n::Locale as leptos_i18n::Locale>::get_all() {
+            let labels: HashSet<_> = Section::ALL.iter().map(|s| s.label(*locale)).collect();
+            assert_eq!(labels.len(), Section::ALL.len(), "{locale:?}");
+        }
     }
 
     #[test]

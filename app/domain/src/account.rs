@@ -16,6 +16,10 @@ pub struct UserSummary {
     pub email: String,
     pub name: Option<String>,
     pub is_instance_admin: bool,
+    /// The UI language they chose (a code of [`crate::language::LANGUAGES`]); `None` follows the
+    /// browser.
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 impl UserSummary {

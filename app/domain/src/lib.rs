@@ -9,6 +9,7 @@ pub mod format;
 pub mod ids;
 pub mod jobs;
 pub mod json;
+pub mod language;
 pub mod otel_inspector;
 pub mod live;
 pub mod project;

@@ -19,6 +19,12 @@ pub struct CurrentUser {
     pub token: String,
 }
 
+/// The UI language the signed-in person chose (a code of `loupe_domain::language::LANGUAGES`),
+/// put in the request's extensions by the session middleware beside [`CurrentUser`]; the page
+/// renderer reads it (`crate::language`) so the first HTML is already in that language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountLanguage(pub String);
+
 /// The client's address as the session middleware saw it (for sign-in throttling).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientIp(pub String);

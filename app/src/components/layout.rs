@@ -6,13 +6,14 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_location;
 
-use crate::server_fns::account::SignOut;
+use crate::server_fns::account::{SetLanguage, SignOut};
 use crate::components::icons::{LoupeMark, SectionIcon};
 use crate::components::session::{provide_session, use_session};
 use crate::components::theme::ThemeSwitch;
 use crate::components::ui::{full_navigation, Dropdown, MENU_ITEM};
 use crate::domain::account::SessionInfo;
 use crate::domain::Action;
+use crate::i18n::*;
 use crate::sections::{project_from_path, NavGroup, Section};
 
 /// Pages shown without the shell (signed-out pages).
@@ -134,6 +135,7 @@ fn Sidebar() -> impl IntoView {
 
 #[component]
 fn NavLink(section: Section, href: String, current: Memo<Option<Section>>) -> impl IntoView {
+    let i18n = use_i18n();
     let class = move || {
         let base = "flex items-center gap-2 rounded-md px-2 py-1.5 text-sm focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500";
         if current.get() == Some(section) {
@@ -145,7 +147,7 @@ fn NavLink(section: Section, href: String, current: Memo<Option<Section>>) -> im
     view! {
         <A href=href attr:class=class>
             <SectionIcon section />
-            <span>{section.label()}</span>
+            <span>{move || section.label(i18n.get_locale())}</span>
         </A>
     }
 }
@@ -277,11 +279,61 @@ fn UserMenu(info: SessionInfo) -> impl IntoView {
                 <p class="font-medium">{name.clone()}</p>
                 <p class="truncate text-xs text-zinc-500" data-testid="signed-in-as">{email.clone()}</p>
             </div>
+            <LanguageChoice current=info.user.language.clone() />
             <a role="menuitem" class=MENU_ITEM href="/account">"Account"</a>
             <button role="menuitem" type="button" class=format!("{MENU_ITEM} w-full text-left") data-testid="sign-out"
                 on:click=move |_| { sign_out.dispatch(SignOut {}); }>
                 "Sign out"
             </button>
         </Dropdown>
+    }
+}
+
+/// The account menu's language choice: English, 简体中文, or the browser's language. Saved with the
+/// account, then the page reloads so the server renders it in the new language (see `language`).
+#[component]
+fn LanguageChoice(current: Option<String>) -> impl IntoView {
+    let i18n = use_i18n();
+    let save = ServerAction::<SetLanguage>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = save.value().get() {
+            reload();
+        }
+    });
+    let options: [(&'static str, &'static str); 3] = [
+        ("en", t_string!(i18n, common.languages.en)),
+        ("zh", t_string!(i18n, common.languages.zh)),
+        ("", t_string!(i18n, common.languages.browser)),
+    ];
+    let chosen = current.unwrap_or_default();
+    view! {
+        <div class="border-b border-zinc-100 px-3 py-2 dark:border-zinc-800" role="group" aria-labelledby="language-label">
+            <p id="language-label" class="text-xs font-medium text-zinc-500 dark:text-zinc-400">{t!(i18n, common.languages.label)}</p>
+            <div class="mt-1 flex flex-wrap gap-1">
+                {options.into_iter().map(|(code, name)| {
+                    let pressed = code == chosen;
+                    let class = if pressed {
+                        "rounded border border-indigo-500 bg-indigo-50 px-2 py-0.5 text-xs font-medium text-indigo-700 dark:bg-indigo-950 dark:text-indigo-300"
+                    } else {
+                        "rounded border border-zinc-200 px-2 py-0.5 text-xs hover:bg-zinc-50 dark:border-zinc-700 dark:hover:bg-zinc-800"
+                    };
+                    view! {
+                        <button type="button" class=class aria-pressed=pressed.to_string() data-testid=format!("language-{}", if code.is_empty() { "browser" } else { code })
+                            disabled=move || save.pending().get()
+                            on:click=move |_| { save.dispatch(SetLanguage { language: code.to_string() }); }>
+                            {name}
+                        </button>
+                    }
+                }).collect_view()}
+            </div>
+        </div>
+    }
+}
+
+/// Loads the current page again from the server.
+fn reload() {
+    #[cfg(feature = "hydrate")]
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().reload();
     }
 }

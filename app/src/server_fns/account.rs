@@ -176,6 +176,29 @@ pub async fn change_password(current: String, new: String) -> Result<(), AppErro
     .await)
 }
 
+/// Keeps the signed-in person's UI language with their account (`""`: follow the browser). The
+/// page is reloaded afterwards, and the server renders it in the new language.
+#[server(prefix = "/api/ui", endpoint = "set_language")]
+pub async fn set_language(language: String) -> Result<(), AppError> {
+    use crate::server_fns::support::{respond, state};
+    respond(async {
+        let state = state()?;
+        let user = crate::auth::access::signed_in()?;
+        let language = language.trim();
+        let choice = match language {
+            "" => None,
+            code if crate::domain::language::is_language(code) => Some(code),
+            other => {
+                let known = crate::domain::language::LANGUAGES.join(", ");
+                return Err(AppError::invalid("language", format!("unknown language \"{other}\"; use one of {known}, or nothing to follow the browser")));
+            }
+        };
+        crate::store::accounts::set_language(&state.pool, &user.user_id, choice).await?;
+        Ok(())
+    }
+    .await)
+}
+
 #[cfg(test)]
 mod tests {
     use super::safe_next;

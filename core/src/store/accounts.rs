@@ -51,12 +51,25 @@ pub async fn promote_if_first_admin(conn: &mut PgConnection, user_id: &str) -> R
 
 /// The signed-in person's summary.
 pub async fn summary(pool: &sqlx::PgPool, user_id: &str) -> Result<Option<loupe_domain::account::UserSummary>, StoreError> {
-    let row: Option<(String, String, Option<String>, bool)> =
-        sqlx::query_as("SELECT id, email, name, is_instance_admin FROM accounts WHERE id = $1")
+    let row: Option<(String, String, Option<String>, bool, Option<String>)> =
+        sqlx::query_as("SELECT id, email, name, is_instance_admin, language FROM accounts WHERE id = $1")
             .bind(user_id)
             .fetch_optional(pool)
             .await?;
-    Ok(row.map(|(id, email, name, is_instance_admin)| loupe_domain::account::UserSummary { id, email, name, is_instance_admin }))
+    Ok(row.map(|(id, email, name, is_instance_admin, language)| loupe_domain::account::UserSummary {
+        id,
+        email,
+        name,
+        is_instance_admin,
+        language,
+    }))
+}
+
+/// Keeps the account's UI language (`None`: follow the browser). The caller checks the code
+/// against [`loupe_domain::language::LANGUAGES`]; the column's CHECK refuses anything else.
+pub async fn set_language(pool: &sqlx::PgPool, user_id: &str, language: Option<&str>) -> Result<(), StoreError> {
+    sqlx::query("UPDATE accounts SET language = $2, updated_at = now() WHERE id = $1").bind(user_id).bind(language).execute(pool).await?;
+    Ok(())
 }
 
 /// The account's email, `None` when there is no such account.

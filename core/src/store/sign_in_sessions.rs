@@ -31,15 +31,22 @@ pub async fn create(conn: &mut PgConnection, user_id: &str, user_agent: Option<&
 /// moves at most every few minutes, so a page's burst of requests costs one read, not a write
 /// each.
 pub async fn user_for(pool: &PgPool, token: &str) -> Result<Option<String>, StoreError> {
+    Ok(signed_in(pool, token).await?.map(|(user_id, _)| user_id))
+}
+
+/// [`user_for`] with the account's UI language (`None`: follow the browser), which the session
+/// middleware hands to the page renderer so the first HTML is in that language.
+pub async fn signed_in(pool: &PgPool, token: &str) -> Result<Option<(String, Option<String>)>, StoreError> {
     let digest = tokens::digest(token);
-    let row: Option<(String, bool)> = sqlx::query_as(
-        "SELECT user_id, last_seen_at < now() - interval '5 minutes'
-         FROM sign_in_sessions WHERE token_hash = $1 AND expires_at > now()",
+    let row: Option<(String, bool, Option<String>)> = sqlx::query_as(
+        "SELECT s.user_id, s.last_seen_at < now() - interval '5 minutes', a.language
+         FROM sign_in_sessions s JOIN accounts a ON a.id = s.user_id
+         WHERE s.token_hash = $1 AND s.expires_at > now()",
     )
     .bind(&digest)
     .fetch_optional(pool)
     .await?;
-    let Some((user_id, stale)) = row else { return Ok(None) };
+    let Some((user_id, stale, language)) = row else { return Ok(None) };
     if stale {
         sqlx::query("UPDATE sign_in_sessions SET last_seen_at = now(), expires_at = now() + $2 WHERE token_hash = $1")
             .bind(&digest)
@@ -47,7 +54,7 @@ pub async fn user_for(pool: &PgPool, token: &str) -> Result<Option<String>, Stor
             .execute(pool)
             .await?;
     }
-    Ok(Some(user_id))
+    Ok(Some((user_id, language)))
 }
 
 /// Ends one session (sign out).

@@ -9,7 +9,8 @@
 //!    cross-site POSTs at all.)
 //! 2. **Session.** The `loupe_session` cookie is checked against `sign_in_sessions`; a live session
 //!    puts [`CurrentUser`] into the request's extensions, where server functions find it
-//!    (`loupe_app::auth::access`). A dead cookie is cleared.
+//!    (`loupe_app::auth::access`), with the account's UI language ([`AccountLanguage`]) when
+//!    they chose one, for the page renderer. A dead cookie is cleared.
 //! 3. **Pages need a session.** A page request without one is redirected to
 //!    `/sign-in?next=<page>`, except the sign-in, sign-up and invitation pages themselves; with
 //!    one, the sign-in and sign-up pages lead home.
@@ -23,7 +24,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use loupe_app::auth::session::{self, ClientIp, CurrentUser};
+use loupe_app::auth::session::{self, AccountLanguage, ClientIp, CurrentUser};
 use loupe_app::state::AppState;
 
 /// Pages anyone may open signed out.
@@ -143,8 +144,13 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
     let mut clear_cookie = false;
     let mut user = None;
     if let Some(token) = session::token_from(request.headers()) {
-        match loupe_core::store::sign_in_sessions::user_for(&state.pool, &token).await {
-            Ok(Some(user_id)) => user = Some(CurrentUser { user_id, token }),
+        match loupe_core::store::sign_in_sessions::signed_in(&state.pool, &token).await {
+            Ok(Some((user_id, language))) => {
+                if let Some(language) = language {
+                    request.extensions_mut().insert(AccountLanguage(language));
+                }
+                user = Some(CurrentUser { user_id, token });
+            }
             Ok(None) => clear_cookie = true,
             Err(error) => {
                 tracing::warn!(%error, "session lookup failed");
