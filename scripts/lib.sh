@@ -60,6 +60,14 @@ ensure_chromium() {
   apt_install chromium
 }
 
+# A Simplified Chinese font, so the browser tests' screenshots of Chinese pages show the text
+# (and its real widths) rather than empty boxes (issue #17).
+ensure_cjk_fonts() {
+  if command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh-cn family 2>/dev/null | head -1)" ]; then return; fi
+  say "installing a Chinese font for the browser tests (apt-get install fonts-noto-cjk)"
+  apt_install fonts-noto-cjk
+}
+
 ensure_e2e_deps() {
   # Reinstalled when the lock file changed since the last install (a copy is kept beside them).
   if [ ! -x end2end/node_modules/.bin/playwright ] || ! cmp -s end2end/package-lock.json end2end/node_modules/.loupe-package-lock.json; then

@@ -48,6 +48,106 @@ pub fn from_code(code: &str) -> Option<Locale> {
     <Locale as leptos_i18n::Locale>::get_all().iter().copied().find(|locale| self::code(*locale) == code)
 }
 
+/// The person's time zone, as the browser's current offset from UTC (issue #17). The boot script
+/// in the page's `<head>` keeps it in the `loupe_tz` cookie (minutes east of UTC); the server
+/// renders times in it and writes the offset it used into `<meta name="loupe-tz">`, which the
+/// browser reads back when it hydrates, so both render the same text. Until the browser has sent
+/// the cookie once (the very first page), times are in UTC. An offset rather than a zone name:
+/// a zone database would weigh more in the bundle than the rest of the date code together, and a
+/// past time on the other side of a daylight-saving change is off by that hour (the column header
+/// names the offset used).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimeZone(pub chrono::FixedOffset);
+
+/// The cookie the boot script writes the browser's offset into.
+pub const TIME_ZONE_COOKIE: &str = "loupe_tz";
+
+impl TimeZone {
+    pub const UTC: TimeZone = TimeZone(chrono::FixedOffset::east_opt(0).unwrap());
+
+    /// From minutes east of UTC, if a real offset (within ±14 h).
+    pub fn from_minutes(minutes: i32) -> Option<TimeZone> {
+        (minutes.abs() <= 14 * 60).then(|| chrono::FixedOffset::east_opt(minutes * 60).map(TimeZone)).flatten()
+    }
+
+    /// From a `Cookie` header's `loupe_tz`, else UTC.
+    pub fn from_cookie_header(header: &str) -> TimeZone {
+        header
+            .split(';')
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == TIME_ZONE_COOKIE)
+            .and_then(|(_, value)| value.trim().parse::<i32>().ok())
+            .and_then(TimeZone::from_minutes)
+            .unwrap_or(TimeZone::UTC)
+    }
+
+    pub fn minutes(self) -> i32 {
+        self.0.local_minus_utc() / 60
+    }
+
+    /// "UTC", "UTC+08:00", "UTC-05:30": for column headers and after a full timestamp.
+    pub fn label(self) -> String {
+        let minutes = self.minutes();
+        if minutes == 0 {
+            return "UTC".to_string();
+        }
+        let sign = if minutes < 0 { '-' } else { '+' };
+        format!("UTC{sign}{:02}:{:02}", minutes.abs() / 60, minutes.abs() % 60)
+    }
+
+    /// A time as "2026-12-03 19:52:35" in this zone.
+    pub fn format(self, at: chrono::DateTime<chrono::Utc>) -> String {
+        at.with_timezone(&self.0).format("%Y-%m-%d %H:%M:%S").to_string()
+    }
+
+    /// A date as "2026-12-03" in this zone.
+    pub fn date(self, at: chrono::DateTime<chrono::Utc>) -> String {
+        at.with_timezone(&self.0).format("%Y-%m-%d").to_string()
+    }
+}
+
+/// Finds the person's time zone for this render and shares it with the page's components
+/// ([`time_zone`]): on the server from the request's cookie, in the browser from the offset the
+/// server wrote into the page.
+pub fn provide_time_zone() {
+    #[cfg(feature = "ssr")]
+    let zone = leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.headers.get(axum::http::header::COOKIE)?.to_str().ok().map(TimeZone::from_cookie_header))
+        .unwrap_or(TimeZone::UTC);
+    #[cfg(not(feature = "ssr"))]
+    let zone = rendered_time_zone().unwrap_or(TimeZone::UTC);
+    leptos::prelude::provide_context(zone);
+}
+
+/// The offset the server rendered the page with (`<meta name="loupe-tz">`).
+#[cfg(not(feature = "ssr"))]
+fn rendered_time_zone() -> Option<TimeZone> {
+    #[cfg(feature = "hydrate")]
+    {
+        let meta = web_sys::window()?.document()?.query_selector("meta[name=loupe-tz]").ok()??;
+        return TimeZone::from_minutes(meta.get_attribute("content")?.parse().ok()?);
+    }
+    #[allow(unreachable_code)]
+    None
+}
+
+/// The page's time zone (UTC outside a page, e.g. in unit tests).
+pub fn time_zone() -> TimeZone {
+    leptos::prelude::use_context::<TimeZone>().unwrap_or(TimeZone::UTC)
+}
+
+/// The `<meta name="loupe-tz">` content for the page being rendered on the server: the offset in
+/// minutes, from the request's cookie. (The shell is only rendered on the server.)
+pub fn rendered_offset_minutes() -> String {
+    #[cfg(feature = "ssr")]
+    let zone = leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.headers.get(axum::http::header::COOKIE)?.to_str().ok().map(TimeZone::from_cookie_header))
+        .unwrap_or(TimeZone::UTC);
+    #[cfg(not(feature = "ssr"))]
+    let zone = TimeZone::UTC;
+    zone.minutes().to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::{Path, PathBuf};
@@ -96,6 +196,22 @@ mod tests {
             }
         }
         assert!(unused.is_empty(), "translation keys nothing uses (remove them from every language): {unused:?}");
+    }
+
+    #[test]
+    fn a_time_zone_from_the_browser_cookie() {
+        use super::TimeZone;
+        let shanghai = TimeZone::from_cookie_header("loupe_session=abc; loupe_tz=480; other=1");
+        assert_eq!(shanghai.label(), "UTC+08:00");
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-03T19:52:35Z").unwrap().with_timezone(&chrono::Utc);
+        assert_eq!(shanghai.format(at), "2026-12-04 03:52:35");
+        assert_eq!(shanghai.date(at), "2026-12-04");
+        assert_eq!(TimeZone::from_cookie_header("loupe_tz=-330").label(), "UTC-05:30");
+        for bad in ["", "loupe_tz=", "loupe_tz=abc", "loupe_tz=100000", "other=480"] {
+            assert_eq!(TimeZone::from_cookie_header(bad), TimeZone::UTC, "{bad:?}");
+        }
+        assert_eq!(TimeZone::UTC.label(), "UTC");
+        assert_eq!(TimeZone::UTC.format(at), "2026-12-03 19:52:35");
     }
 
     #[test]

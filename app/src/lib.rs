@@ -46,7 +46,9 @@ use crate::sections::Section;
 
 /// Sets the `dark` class on `<html>` before first paint so a dark-theme user never sees a flash
 /// of the light theme. Kept tiny and dependency-free because it runs before the wasm bundle loads.
-const THEME_BOOT_SCRIPT: &str = r#"(function(){try{var t=localStorage.getItem('loupe-theme');var d=t==='dark'||(t!=='light'&&window.matchMedia('(prefers-color-scheme: dark)').matches);document.documentElement.classList.toggle('dark',d);}catch(e){}})();"#;
+/// It also keeps the browser's UTC offset in the `loupe_tz` cookie, so the server renders times
+/// in the person's time zone (`language::TimeZone`).
+const THEME_BOOT_SCRIPT: &str = r#"(function(){try{var t=localStorage.getItem('loupe-theme');var d=t==='dark'||(t!=='light'&&window.matchMedia('(prefers-color-scheme: dark)').matches);document.documentElement.classList.toggle('dark',d);}catch(e){}try{document.cookie='loupe_tz='+(-new Date().getTimezoneOffset())+';path=/;max-age=31536000;samesite=lax';}catch(e){}})();"#;
 
 /// The HTML document every page is rendered into (server side only). The stylesheet is linked
 /// here rather than from `App`: it lives in the build's directory (`options.site_pkg_dir`, which
@@ -61,6 +63,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
+                <meta name="loupe-tz" content=crate::language::rendered_offset_minutes() />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
                 <script inner_html=THEME_BOOT_SCRIPT></script>
                 <link rel="stylesheet" id="loupe" href=stylesheet />
@@ -81,6 +84,7 @@ pub fn App() -> impl IntoView {
     // True from a link's click until the next page's code and data have arrived (the router
     // waits for a lazily loaded page area): the layout shows a progress bar meanwhile.
     let (routing, set_routing) = signal(false);
+    crate::language::provide_time_zone();
 
     view! {
         <Title formatter=|title: String| {

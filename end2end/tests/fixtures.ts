@@ -26,3 +26,55 @@ export async function signIn(page: Page, email: string, password: string, next =
   await expect(page.locator("body[data-hydrated=true]")).toBeAttached({ timeout: 20_000 });
   await expect(page).not.toHaveURL(/\/sign-in/);
 }
+
+export const AUTH = `Basic ${Buffer.from("pk-lf-e2e:sk-lf-e2e-secret").toString("base64")}`;
+
+/** Ids with a dot, an `@`, CJK and emoji: one trace carries them all. */
+export const TRACE = "layout.trace-1";
+export const SESSION = "sess.1-会话-🦀";
+export const USER = "dana.lee@globex.com";
+
+/** One trace (with a generation) in a session of a user, all with awkward ids; idempotent. */
+export async function seedLayoutData(request: import("@playwright/test").APIRequestContext) {
+  const now = new Date();
+  const at = (ms: number) => new Date(now.getTime() - 60_000 + ms).toISOString();
+  const batch = [
+    {
+      id: "layout-e1", type: "trace-create", timestamp: at(0),
+      body: {
+        id: TRACE, name: "客服 answer with a long name that has to be truncated somewhere on a phone", sessionId: SESSION,
+        userId: USER, tags: ["layout", "a-rather-long-tag-name"], timestamp: at(0),
+        input: { question: "退货政策是什么？" }, output: "Within 30 days.", metadata: { tier: "gold" },
+      },
+    },
+    {
+      id: "layout-e2", type: "generation-create", timestamp: at(0),
+      body: {
+        id: "layout.gen-1", traceId: TRACE, name: "llm call", model: "gpt-4o", startTime: at(10), endTime: at(900),
+        usageDetails: { input: 1200, output: 300 }, input: [{ role: "user", content: "退货政策是什么？" }], output: "Within 30 days.",
+      },
+    },
+  ];
+  const response = await request.post("/api/public/ingestion", { headers: { Authorization: AUTH }, data: { batch } });
+  expect(response.status()).toBe(207);
+}
+
+export const enc = encodeURIComponent;
+/** Every kind of page, by a short name (for screenshots), with data from seedLayoutData. */
+export const PAGES: [string, string][] = [
+  ["home", "/"],
+  ["account", "/account"],
+  ["organization", "/organization/e2e-org"],
+  ["members", "/organization/e2e-org/members"],
+  ["audit-log", "/organization/e2e-org/audit-log"],
+  ["traces", `/project/${PROJECT}/traces`],
+  ["trace", `/project/${PROJECT}/traces/${enc(TRACE)}`],
+  ["sessions", `/project/${PROJECT}/sessions`],
+  ["session", `/project/${PROJECT}/sessions/${enc(SESSION)}`],
+  ["users", `/project/${PROJECT}/users`],
+  ["user", `/project/${PROJECT}/users/${enc(USER)}`],
+  ["prompts", `/project/${PROJECT}/prompts`],
+  ["new-prompt", `/project/${PROJECT}/prompts/new`],
+  ["settings", `/project/${PROJECT}/settings`],
+  ["datasets", `/project/${PROJECT}/datasets`],
+];

@@ -1,61 +1,12 @@
 import { expect, test, type Page } from "@playwright/test";
-import { OWNER, PROJECT, openHydrated, signIn } from "./fixtures";
+import { AUTH, OWNER, PAGES, PROJECT, SESSION, TRACE, USER, enc, openHydrated, seedLayoutData, signIn } from "./fixtures";
 
 // Layout at phone width and in dark mode, ids that look like file names, and a screenshot of
 // every page (1440 px light, 1440 px dark, 390 px) kept in the test output for review.
 // Runs after traces.spec.ts (files run in name order), whose first test needs a project without
 // traces: the data seeded here would fill it.
-const AUTH = `Basic ${Buffer.from("pk-lf-e2e:sk-lf-e2e-secret").toString("base64")}`;
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1440, height: 900 };
-
-/** Ids with a dot, an `@`, CJK and emoji: one trace carries them all. */
-const TRACE = "layout.trace-1";
-const SESSION = "sess.1-会话-🦀";
-const USER = "dana.lee@globex.com";
-
-async function seed(request: import("@playwright/test").APIRequestContext) {
-  const now = new Date();
-  const at = (ms: number) => new Date(now.getTime() - 60_000 + ms).toISOString();
-  const batch = [
-    {
-      id: "layout-e1", type: "trace-create", timestamp: at(0),
-      body: {
-        id: TRACE, name: "客服 answer with a long name that has to be truncated somewhere on a phone", sessionId: SESSION,
-        userId: USER, tags: ["layout", "a-rather-long-tag-name"], timestamp: at(0),
-        input: { question: "退货政策是什么？" }, output: "Within 30 days.", metadata: { tier: "gold" },
-      },
-    },
-    {
-      id: "layout-e2", type: "generation-create", timestamp: at(0),
-      body: {
-        id: "layout.gen-1", traceId: TRACE, name: "llm call", model: "gpt-4o", startTime: at(10), endTime: at(900),
-        usageDetails: { input: 1200, output: 300 }, input: [{ role: "user", content: "退货政策是什么？" }], output: "Within 30 days.",
-      },
-    },
-  ];
-  const response = await request.post("/api/public/ingestion", { headers: { Authorization: AUTH }, data: { batch } });
-  expect(response.status()).toBe(207);
-}
-
-const enc = encodeURIComponent;
-const PAGES: [string, string][] = [
-  ["home", "/"],
-  ["account", "/account"],
-  ["organization", "/organization/e2e-org"],
-  ["members", "/organization/e2e-org/members"],
-  ["audit-log", "/organization/e2e-org/audit-log"],
-  ["traces", `/project/${PROJECT}/traces`],
-  ["trace", `/project/${PROJECT}/traces/${enc(TRACE)}`],
-  ["sessions", `/project/${PROJECT}/sessions`],
-  ["session", `/project/${PROJECT}/sessions/${enc(SESSION)}`],
-  ["users", `/project/${PROJECT}/users`],
-  ["user", `/project/${PROJECT}/users/${enc(USER)}`],
-  ["prompts", `/project/${PROJECT}/prompts`],
-  ["new-prompt", `/project/${PROJECT}/prompts/new`],
-  ["settings", `/project/${PROJECT}/settings`],
-  ["datasets", `/project/${PROJECT}/datasets`],
-];
 
 /** How far the page is wider than the window, and the elements sticking out (for the message). */
 async function overflow(page: Page) {
@@ -78,7 +29,7 @@ async function overflow(page: Page) {
 
 test("every page fits a phone and renders in dark mode; screenshots for review", async ({ page, request }, testInfo) => {
   test.setTimeout(240_000);
-  await seed(request);
+  await seedLayoutData(request);
   await signIn(page, OWNER.email, OWNER.password);
   for (const [name, path] of PAGES) {
     for (const [variant, viewport, scheme] of [
@@ -137,7 +88,7 @@ test("on a phone the navigation is a drawer behind the menu button", async ({ pa
 
 test("ids with dots, @, CJK and emoji open by direct link and survive a reload", async ({ page, request }) => {
   test.setTimeout(120_000);
-  await seed(request);
+  await seedLayoutData(request);
   const prompt = await request.post("/api/public/v2/prompts", {
     headers: { Authorization: AUTH },
     data: { name: "support.v2/回复", type: "text", prompt: "Answer {{question}}", labels: ["production"] },
@@ -163,7 +114,7 @@ test("ids with dots, @, CJK and emoji open by direct link and survive a reload",
 });
 
 test("home shows each project's latest trace and its last day", async ({ page, request }) => {
-  await seed(request);
+  await seedLayoutData(request);
   await signIn(page, OWNER.email, OWNER.password);
   await page.setViewportSize(DESKTOP);
   await openHydrated(page, "/");

@@ -146,6 +146,33 @@ fn pages_render_on_the_server() {
     assert_eq!(status, 404);
     assert!(body.contains("Page not found"));
     assert!(body.contains("aria-label=\"Main\""), "the 404 page keeps the navigation");
+
+    // The language (issue #17): the browser's Accept-Language, until the account has a choice,
+    // which then wins in every browser. The first HTML is already in it, with `<html lang>`.
+    let page_in = |accept: &str| {
+        let (status, body) = request(running.addr, "GET", "/project/proj-pages/datasets", &[("Cookie", &cookie), ("Accept-Language", accept)], b"").unwrap();
+        assert_eq!(status, 200, "{body}");
+        body
+    };
+    let body = page_in("zh-CN,zh;q=0.9,en;q=0.8");
+    assert!(body.contains("lang=\"zh\""), "{body}");
+    assert!(body.contains("数据集即将推出") && body.contains("追踪"), "{body}");
+    let body = page_in("en-US,en;q=0.9");
+    assert!(body.contains("lang=\"en\"") && body.contains("Datasets is coming soon"), "{body}");
+    let origin = format!("http://{}", running.addr);
+    let set_language = |language: &str| {
+        let form = format!("language={language}");
+        let headers = [("Cookie", cookie.as_str()), ("Origin", origin.as_str()), ("Content-Type", "application/x-www-form-urlencoded")];
+        request(running.addr, "POST", "/api/ui/set_language", &headers, form.as_bytes()).unwrap()
+    };
+    assert_eq!(set_language("zh").0, 200);
+    let body = page_in("en-US,en;q=0.9");
+    assert!(body.contains("lang=\"zh\"") && body.contains("数据集即将推出"), "the account's choice wins over the browser: {body}");
+    let (status, body) = set_language("fr");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("unknown language") && body.contains("fr"), "{body}");
+    assert_eq!(set_language("").0, 200, "nothing: follow the browser again");
+    assert!(page_in("en-US").contains("Datasets is coming soon"));
 }
 
 #[tokio::test]
