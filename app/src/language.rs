@@ -48,6 +48,40 @@ pub fn from_code(code: &str) -> Option<Locale> {
     <Locale as leptos_i18n::Locale>::get_all().iter().copied().find(|locale| self::code(*locale) == code)
 }
 
+/// The language of the request being served, for what a server function writes in words (an
+/// invitation email): the account's choice, else the browser's `Accept-Language`, else English.
+#[cfg(feature = "ssr")]
+pub fn request_locale() -> Locale {
+    use axum::http::{header::ACCEPT_LANGUAGE, request::Parts};
+    let Some(parts) = leptos::prelude::use_context::<Parts>() else { return Locale::default() };
+    if let Some(locale) = parts.extensions.get::<AccountLanguage>().and_then(|AccountLanguage(code)| from_code(code)) {
+        return locale;
+    }
+    let accepted: Vec<&str> = parts
+        .headers
+        .get(ACCEPT_LANGUAGE)
+        .and_then(|value| value.to_str().ok())
+        .map(|value| value.split(',').map(|tag| tag.split(';').next().unwrap_or("").trim()).filter(|tag| !tag.is_empty()).collect())
+        .unwrap_or_default();
+    <Locale as leptos_i18n::Locale>::find_locale(&accepted)
+}
+
+/// An invitation email's subject and plain-text body, in `locale`.
+pub fn invitation_email(locale: Locale, organization: &str, invited_by: &str, role: loupe_domain::role::Role, link: &str) -> (String, String) {
+    use crate::i18n::td_string;
+    use loupe_domain::role::Role;
+    let role = match role {
+        Role::Owner => td_string!(locale, mail.roles.owner),
+        Role::Admin => td_string!(locale, mail.roles.admin),
+        Role::Member => td_string!(locale, mail.roles.member),
+        Role::Viewer => td_string!(locale, mail.roles.viewer),
+    };
+    let (organization, invited_by, link) = (organization.to_string(), invited_by.to_string(), link.to_string());
+    let subject = td_string!(locale, mail.invitation.subject, organization = organization.clone()).to_string();
+    let body = td_string!(locale, mail.invitation.body, invited_by, organization, role, link).to_string();
+    (subject, body)
+}
+
 /// The person's time zone, as the browser's current offset from UTC (issue #17). The boot script
 /// in the page's `<head>` keeps it in the `loupe_tz` cookie (minutes east of UTC); the server
 /// renders times in it and writes the offset it used into `<meta name="loupe-tz">`, which the
@@ -212,6 +246,19 @@ mod tests {
         }
         assert_eq!(TimeZone::UTC.label(), "UTC");
         assert_eq!(TimeZone::UTC.format(at), "2026-12-03 19:52:35");
+    }
+
+    #[test]
+    fn an_invitation_email_in_each_language() {
+        use crate::i18n::Locale;
+        use loupe_domain::role::Role;
+        let (subject, body) = super::invitation_email(Locale::en, "Acme", "Ada", Role::Member, "https://loupe.example/invite/t");
+        assert_eq!(subject, "You are invited to Acme on Loupe");
+        assert!(body.starts_with("Ada invited you to join Acme on Loupe as Member.\n"), "{body}");
+        assert!(body.contains("https://loupe.example/invite/t"));
+        let (subject, body) = super::invitation_email(Locale::zh, "Acme", "Ada", Role::Viewer, "https://loupe.example/invite/t");
+        assert_eq!(subject, "邀请您加入 Loupe 上的 Acme");
+        assert!(body.contains("以查看者身份") && body.contains("https://loupe.example/invite/t"), "{body}");
     }
 
     #[test]

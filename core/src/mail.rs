@@ -8,7 +8,6 @@
 use lettre::message::{header::ContentType, Mailbox};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use loupe_domain::Role;
 
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
@@ -33,28 +32,16 @@ impl Mailer {
         Ok(Mailer { transport, from })
     }
 
-    /// Sends an invitation link. The message is plain text: nothing in it is rendered as HTML.
-    pub async fn send_invitation(
-        &self,
-        to: &str,
-        organization: &str,
-        invited_by: &str,
-        role: Role,
-        link: &str,
-    ) -> Result<(), String> {
+    /// Sends an invitation (its subject and body written by the caller, in the inviter's
+    /// language). The message is plain text: nothing in it is rendered as HTML.
+    pub async fn send_invitation(&self, to: &str, subject: &str, body: &str) -> Result<(), String> {
         let to: Mailbox = to.parse().map_err(|e| format!("{to} is not an email address: {e}"))?;
-        let body = format!(
-            "{invited_by} invited you to join {organization} on Loupe as {}.\n\n\
-             Accept the invitation (the link works once, for 7 days):\n{link}\n\n\
-             If you did not expect this, you can ignore this email.\n",
-            role.label()
-        );
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(format!("You are invited to {organization} on Loupe"))
+            .subject(subject)
             .header(ContentType::TEXT_PLAIN)
-            .body(body)
+            .body(body.to_string())
             .map_err(|e| e.to_string())?;
         self.transport.send(message).await.map(|_| ()).map_err(|e| e.to_string())
     }

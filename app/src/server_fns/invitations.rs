@@ -151,7 +151,8 @@ pub async fn create_invitation(
             None => (false, None),
             Some(mailer) => {
                 let (org_name, inviter) = crate::store::invitations::sender(&state.pool, &org_id, &user.user_id).await?;
-                match mailer.send_invitation(&email, &org_name, &inviter, role, &link).await {
+                let (subject, body) = crate::language::invitation_email(crate::language::request_locale(), &org_name, &inviter, role, &link);
+                match mailer.send_invitation(&email, &subject, &body).await {
                     Ok(()) => (true, None),
                     Err(error) => {
                         tracing::warn!(%error, "could not email an invitation");
