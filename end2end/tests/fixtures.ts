@@ -78,3 +78,22 @@ export const PAGES: [string, string][] = [
   ["settings", `/project/${PROJECT}/settings`],
   ["datasets", `/project/${PROJECT}/datasets`],
 ];
+
+/** How far the page is wider than the window, and the elements sticking out (for the message). */
+export async function overflow(page: Page) {
+  return page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const main = document.getElementById("main")!;
+    const culprits: string[] = [];
+    for (const el of Array.from(main.querySelectorAll<HTMLElement>("*"))) {
+      const r = el.getBoundingClientRect();
+      // Content inside a box that scrolls on its own is fine; the box itself must fit.
+      const box = el.parentElement?.closest(".overflow-x-auto, .overflow-auto, .overflow-hidden");
+      if (r.right > width + 1 && (!box || box === main)) {
+        culprits.push(`${el.tagName.toLowerCase()}[${el.getAttribute("data-testid") ?? ""}].${el.className} → ${Math.round(r.right)}px`.slice(0, 200));
+        if (culprits.length === 3) break;
+      }
+    }
+    return { page: document.documentElement.scrollWidth - width, main: main.scrollWidth - main.clientWidth, culprit: culprits.join(" | ") };
+  });
+}

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { AUTH, OWNER, PAGES, PROJECT, SESSION, TRACE, USER, enc, openHydrated, seedLayoutData, signIn } from "./fixtures";
+import { AUTH, OWNER, PAGES, PROJECT, SESSION, TRACE, USER, enc, openHydrated, overflow, seedLayoutData, signIn } from "./fixtures";
 
 // Layout at phone width and in dark mode, ids that look like file names, and a screenshot of
 // every page (1440 px light, 1440 px dark, 390 px) kept in the test output for review.
@@ -7,25 +7,6 @@ import { AUTH, OWNER, PAGES, PROJECT, SESSION, TRACE, USER, enc, openHydrated, s
 // traces: the data seeded here would fill it.
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1440, height: 900 };
-
-/** How far the page is wider than the window, and the elements sticking out (for the message). */
-async function overflow(page: Page) {
-  return page.evaluate(() => {
-    const width = document.documentElement.clientWidth;
-    const main = document.getElementById("main")!;
-    const culprits: string[] = [];
-    for (const el of Array.from(main.querySelectorAll<HTMLElement>("*"))) {
-      const r = el.getBoundingClientRect();
-      // Content inside a box that scrolls on its own is fine; the box itself must fit.
-      const box = el.parentElement?.closest(".overflow-x-auto, .overflow-auto, .overflow-hidden");
-      if (r.right > width + 1 && (!box || box === main)) {
-        culprits.push(`${el.tagName.toLowerCase()}[${el.getAttribute("data-testid") ?? ""}].${el.className} → ${Math.round(r.right)}px`.slice(0, 200));
-        if (culprits.length === 3) break;
-      }
-    }
-    return { page: document.documentElement.scrollWidth - width, main: main.scrollWidth - main.clientWidth, culprit: culprits.join(" | ") };
-  });
-}
 
 test("every page fits a phone and renders in dark mode; screenshots for review", async ({ page, request }, testInfo) => {
   test.setTimeout(240_000);

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { OWNER, PAGES, openHydrated, seedLayoutData, signIn } from "./fixtures";
+import { OWNER, PAGES, openHydrated, overflow, seedLayoutData, signIn } from "./fixtures";
 
 // The UI in Simplified Chinese (issue #17). Runs last (files run in name order), when the other
 // specs have filled the project with data. A browser that asks for Chinese gets every page in
@@ -73,7 +73,13 @@ test("a Chinese browser gets every page in Chinese, with nothing left in English
     // Let lists and panels load before reading them.
     await page.waitForLoadState("networkidle");
     for (const text of await englishChrome(page)) problems.push(`${path} → ${text}`);
-    await page.screenshot({ path: testInfo.outputPath(`zh-${name}.png`), fullPage: true });
+    await page.screenshot({ path: testInfo.outputPath(`zh-${name}-1440.png`), fullPage: true });
+    // The tightest place: a phone. Chinese labels must fit as the English ones do.
+    await page.setViewportSize({ width: 390, height: 844 });
+    const o = await overflow(page);
+    expect(o, `${path} at 390 px in Chinese sticks out: ${o.culprit}`).toEqual({ page: 0, main: 0, culprit: "" });
+    await page.screenshot({ path: testInfo.outputPath(`zh-${name}-390.png`), fullPage: true });
+    await page.setViewportSize({ width: 1440, height: 900 });
   }
   expect(problems, "English UI text on Chinese pages").toEqual([]);
   await context.close();
