@@ -60,6 +60,20 @@ impl AppError {
             other => other.to_string(),
         }
     }
+
+    /// [`AppError::message`] for the UI, in `locale`: the kinds whose text the browser writes
+    /// itself (signed out, unavailable, internal, transport) are translated; the others carry the
+    /// server's message, which stays as sent.
+    pub fn message_in(&self, locale: crate::i18n::Locale) -> String {
+        use crate::i18n::td_string;
+        match self {
+            AppError::SignInRequired => td_string!(locale, common.errors.sign_in_required).to_string(),
+            AppError::Unavailable => td_string!(locale, common.errors.unavailable).to_string(),
+            AppError::Internal => td_string!(locale, common.errors.internal).to_string(),
+            AppError::Transport(detail) => td_string!(locale, common.errors.transport, detail = detail.as_str()).to_string(),
+            other => other.message(),
+        }
+    }
 }
 
 impl From<crate::domain::permissions::Forbidden> for AppError {

@@ -39,14 +39,15 @@ impl NavGroup {
         NavGroup::Configuration,
     ];
 
-    /// Heading shown above the group; the overview group has none.
-    pub fn heading(self) -> Option<&'static str> {
+    /// Heading shown above the group, in `locale`; the overview and configuration groups have none.
+    pub fn heading(self, locale: crate::i18n::Locale) -> Option<&'static str> {
+        use crate::i18n::td_string;
         match self {
             NavGroup::Overview => None,
-            NavGroup::Tracing => Some("Tracing"),
-            NavGroup::Prompts => Some("Prompts"),
-            NavGroup::Evaluation => Some("Evaluation"),
-            NavGroup::Insights => Some("Insights"),
+            NavGroup::Tracing => Some(td_string!(locale, common.nav.groups.tracing)),
+            NavGroup::Prompts => Some(td_string!(locale, common.nav.groups.prompts)),
+            NavGroup::Evaluation => Some(td_string!(locale, common.nav.groups.evaluation)),
+            NavGroup::Insights => Some(td_string!(locale, common.nav.groups.insights)),
             NavGroup::Configuration => None,
         }
     }

@@ -12,7 +12,7 @@ use crate::components::session::{provide_session, use_session};
 use crate::components::theme::ThemeSwitch;
 use crate::components::ui::{full_navigation, Dropdown, MENU_ITEM};
 use crate::domain::account::SessionInfo;
-use crate::domain::Action;
+use crate::domain::{Action, Role};
 use crate::i18n::*;
 use crate::sections::{project_from_path, NavGroup, Section};
 
@@ -37,6 +37,7 @@ struct NavDrawer(RwSignal<bool>);
 #[component]
 pub fn AppLayout(#[prop(into)] routing: Signal<bool>, children: Children) -> impl IntoView {
     provide_session();
+    let i18n = use_i18n();
     let location = use_location();
     let bare = Memo::new(move |_| location.pathname.with(|p| is_bare_path(p)));
     let drawer = RwSignal::new(false);
@@ -50,7 +51,7 @@ pub fn AppLayout(#[prop(into)] routing: Signal<bool>, children: Children) -> imp
         <div class="flex h-screen bg-white text-zinc-900 dark:bg-zinc-950 dark:text-zinc-100"
             on:keydown=move |ev| if ev.key() == "Escape" { drawer.set(false) }>
             <Show when=move || routing.get()>
-                <div class="fixed inset-x-0 top-0 z-50 h-1 bg-indigo-100 dark:bg-indigo-950" role="progressbar" aria-label="Loading the page" data-testid="route-progress">
+                <div class="fixed inset-x-0 top-0 z-50 h-1 bg-indigo-100 dark:bg-indigo-950" role="progressbar" aria-label=t_string!(i18n, common.nav.loading_page) data-testid="route-progress">
                     <div class="h-full w-1/2 animate-pulse bg-indigo-500"></div>
                 </div>
             </Show>
@@ -75,6 +76,8 @@ pub fn AppLayout(#[prop(into)] routing: Signal<bool>, children: Children) -> imp
 
 #[component]
 fn Sidebar() -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let location = use_location();
     let current = Memo::new(move |_| Section::for_path(&location.pathname.get()));
     let project = current_project_id();
@@ -86,7 +89,7 @@ fn Sidebar() -> impl IntoView {
     };
 
     view! {
-        <nav aria-label="Main" id="main-navigation" class=class>
+        <nav aria-label=t_string!(i18n, common.nav.main) id="main-navigation" class=class>
             <a href="/" class="flex h-12 items-center gap-2 border-b border-zinc-200 px-4 font-semibold tracking-tight dark:border-zinc-800">
                 <LoupeMark />
                 <span>"Loupe"</span>
@@ -106,7 +109,7 @@ fn Sidebar() -> impl IntoView {
                             let project = project.clone();
                             (!sections.is_empty()).then(|| view! {
                                 <div class="mb-3">
-                                    {group.heading().map(|heading| view! {
+                                    {group.heading(locale).map(|heading| view! {
                                         <p class="px-2 pb-1 text-[11px] font-semibold uppercase tracking-wider text-zinc-400 dark:text-zinc-500">{heading}</p>
                                     })}
                                     <ul class="space-y-0.5">
@@ -122,7 +125,7 @@ fn Sidebar() -> impl IntoView {
                 }}
                 <Show when=move || project.get().is_none()>
                     <p class="px-2 pt-2 text-xs text-zinc-500 dark:text-zinc-400" data-testid="choose-project">
-                        "Choose a project to see its traces, prompts and evaluations."
+                        {t!(i18n, common.nav.choose_project_hint)}
                     </p>
                 </Show>
             </div>
@@ -154,6 +157,8 @@ fn NavLink(section: Section, href: String, current: Memo<Option<Section>>) -> im
 
 #[component]
 fn TopBar() -> impl IntoView {
+    let i18n = use_i18n();
+    let not_signed_in = t_string!(i18n, common.top_bar.not_signed_in);
     let session = use_session();
     view! {
         <header class="flex h-12 shrink-0 items-center justify-between gap-2 border-b border-zinc-200 px-2 sm:px-4 dark:border-zinc-800">
@@ -163,7 +168,7 @@ fn TopBar() -> impl IntoView {
                     {move || Suspend::new(async move {
                         match session.info.await {
                             Ok(Some(info)) => view! { <ProjectSwitcher info /> }.into_any(),
-                            _ => view! { <span class="text-sm text-zinc-500">"Not signed in"</span> }.into_any(),
+                            _ => view! { <span class="text-sm text-zinc-500">{not_signed_in}</span> }.into_any(),
                         }
                     })}
                 </Transition>
@@ -183,11 +188,12 @@ fn TopBar() -> impl IntoView {
 /// The phone's way to the navigation (hidden from `md` up, where the sidebar is always shown).
 #[component]
 fn MenuButton() -> impl IntoView {
+    let i18n = use_i18n();
     let drawer = expect_context::<NavDrawer>().0;
     view! {
         <button type="button" class="rounded-md p-1.5 text-zinc-600 hover:bg-zinc-100 md:hidden dark:text-zinc-300 dark:hover:bg-zinc-800"
             data-testid="nav-toggle" aria-controls="main-navigation" aria-expanded=move || drawer.get().to_string()
-            aria-label="Navigation" on:click=move |_| drawer.update(|open| *open = !*open)>
+            aria-label=t_string!(i18n, common.nav.toggle) on:click=move |_| drawer.update(|open| *open = !*open)>
             <svg class="h-5 w-5" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" aria-hidden="true">
                 <path d="M4 6h16M4 12h16M4 18h16" />
             </svg>
@@ -198,6 +204,8 @@ fn MenuButton() -> impl IntoView {
 /// Organization and project switcher: keeps the current section when switching projects.
 #[component]
 fn ProjectSwitcher(info: SessionInfo) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let location = use_location();
     let project = current_project_id();
     let info = StoredValue::new(info);
@@ -205,7 +213,7 @@ fn ProjectSwitcher(info: SessionInfo) -> impl IntoView {
         let project = project.get();
         info.with_value(|info| match project.as_deref().and_then(|p| info.project(p)) {
             Some((org, project)) => format!("{} / {}", org.name, project.name),
-            None => "Choose a project".to_string(),
+            None => td_string!(locale, common.switcher.choose_project).to_string(),
         })
     };
     // The same section in another project ("/project/a/traces" → "/project/b/traces").
@@ -229,7 +237,7 @@ fn ProjectSwitcher(info: SessionInfo) -> impl IntoView {
         >
             {info.with_value(|info| {
                 if info.organizations.is_empty() {
-                    return view! { <p class="px-3 py-2 text-zinc-500">"You are not in any organization yet."</p> }.into_any();
+                    return view! { <p class="px-3 py-2 text-zinc-500">{td_string!(locale, common.switcher.no_organizations)}</p> }.into_any();
                 }
                 info.organizations.iter().map(|org| {
                     let org_id = org.id.clone();
@@ -238,26 +246,27 @@ fn ProjectSwitcher(info: SessionInfo) -> impl IntoView {
                         <div class="border-b border-zinc-100 pb-1 last:border-b-0 dark:border-zinc-800">
                             <div class="flex items-center justify-between px-3 pt-2 pb-1">
                                 <span class="text-xs font-semibold uppercase tracking-wide text-zinc-500">{org.name.clone()}</span>
-                                <a class="text-xs text-indigo-600 hover:underline dark:text-indigo-400" href=format!("/organization/{org_id}")>"Settings"</a>
+                                <a class="text-xs text-indigo-600 hover:underline dark:text-indigo-400" href=format!("/organization/{org_id}")>{td_string!(locale, common.switcher.settings)}</a>
                             </div>
                             {org.projects.iter().map(|p| {
                                 let href = link_to(&p.id);
-                                view! { <a role="menuitem" class=MENU_ITEM href=href>{p.name.clone()}<span class="ml-2 text-xs text-zinc-400">{p.role.label()}</span></a> }
+                                view! { <a role="menuitem" class=MENU_ITEM href=href>{p.name.clone()}<span class="ml-2 text-xs text-zinc-400">{role_label(locale, p.role)}</span></a> }
                             }).collect_view()}
                             {can_create.then(|| view! {
-                                <a role="menuitem" class=format!("{MENU_ITEM} text-indigo-600 dark:text-indigo-400") href=format!("/organization/{org_id}?new=project")>"+ New project"</a>
+                                <a role="menuitem" class=format!("{MENU_ITEM} text-indigo-600 dark:text-indigo-400") href=format!("/organization/{org_id}?new=project")>{td_string!(locale, common.switcher.new_project)}</a>
                             })}
                         </div>
                     }
                 }).collect_view().into_any()
             })}
-            <a role="menuitem" class=format!("{MENU_ITEM} border-t border-zinc-100 dark:border-zinc-800") href="/?new=organization">"+ New organization"</a>
+            <a role="menuitem" class=format!("{MENU_ITEM} border-t border-zinc-100 dark:border-zinc-800") href="/?new=organization">{t!(i18n, common.switcher.new_organization)}</a>
         </Dropdown>
     }
 }
 
 #[component]
 fn UserMenu(info: SessionInfo) -> impl IntoView {
+    let i18n = use_i18n();
     let sign_out = ServerAction::<SignOut>::new();
     Effect::new(move |_| {
         if let Some(Ok(())) = sign_out.value().get() {
@@ -280,12 +289,22 @@ fn UserMenu(info: SessionInfo) -> impl IntoView {
                 <p class="truncate text-xs text-zinc-500" data-testid="signed-in-as">{email.clone()}</p>
             </div>
             <LanguageChoice current=info.user.language.clone() />
-            <a role="menuitem" class=MENU_ITEM href="/account">"Account"</a>
+            <a role="menuitem" class=MENU_ITEM href="/account">{t!(i18n, common.top_bar.account)}</a>
             <button role="menuitem" type="button" class=format!("{MENU_ITEM} w-full text-left") data-testid="sign-out"
                 on:click=move |_| { sign_out.dispatch(SignOut {}); }>
-                "Sign out"
+                {t!(i18n, common.top_bar.sign_out)}
             </button>
         </Dropdown>
+    }
+}
+
+/// A role's name in `locale` (the domain's `Role::label` is English).
+pub fn role_label(locale: Locale, role: Role) -> &'static str {
+    match role {
+        Role::Owner => td_string!(locale, common.roles.owner),
+        Role::Admin => td_string!(locale, common.roles.admin),
+        Role::Member => td_string!(locale, common.roles.member),
+        Role::Viewer => td_string!(locale, common.roles.viewer),
     }
 }
 

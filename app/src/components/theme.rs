@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 
+use crate::i18n::*;
+
 const STORAGE_KEY: &str = "loupe-theme";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,11 +25,11 @@ impl Theme {
         }
     }
 
-    fn label(self) -> &'static str {
+    fn label(self, locale: Locale) -> &'static str {
         match self {
-            Theme::System => "System",
-            Theme::Light => "Light",
-            Theme::Dark => "Dark",
+            Theme::System => td_string!(locale, common.theme.system),
+            Theme::Light => td_string!(locale, common.theme.light),
+            Theme::Dark => td_string!(locale, common.theme.dark),
         }
     }
 
@@ -73,12 +75,14 @@ fn apply_theme(theme: Theme) {
 /// A three-way switch: System / Light / Dark.
 #[component]
 pub fn ThemeSwitch() -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     // The server cannot know the stored choice; render "System" and correct it once hydrated.
     let theme = RwSignal::new(Theme::System);
     Effect::new(move |_| theme.set(stored_theme()));
 
     view! {
-        <div role="group" aria-label="Color theme" class="inline-flex rounded-md border border-zinc-200 dark:border-zinc-700 p-0.5 text-xs">
+        <div role="group" aria-label=t_string!(i18n, common.theme.label) class="inline-flex rounded-md border border-zinc-200 dark:border-zinc-700 p-0.5 text-xs">
             {Theme::ALL
                 .into_iter()
                 .map(|option| {
@@ -99,12 +103,12 @@ pub fn ThemeSwitch() -> impl IntoView {
                                 theme.set(option);
                                 apply_theme(option);
                             }
-                            aria-label=option.label()
-                            title=option.label()
+                            aria-label=option.label(locale)
+                            title=option.label(locale)
                         >
                             // A symbol on a phone, where the top bar has no room for three words.
                             <span class="sm:hidden" aria-hidden="true">{option.symbol()}</span>
-                            <span class="hidden sm:inline">{option.label()}</span>
+                            <span class="hidden sm:inline">{option.label(locale)}</span>
                         </button>
                     }
                 })

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 use crate::error::AppError;
+use crate::i18n::*;
 
 pub const INPUT: &str = "block w-full rounded-md border border-zinc-300 bg-white px-3 py-1.5 text-sm shadow-sm placeholder:text-zinc-400 focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500/30 disabled:opacity-60 dark:border-zinc-700 dark:bg-zinc-900";
 pub const SELECT: &str = "rounded-md border border-zinc-300 bg-white px-2 py-1.5 text-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500/30 disabled:opacity-60 dark:border-zinc-700 dark:bg-zinc-900";
@@ -23,19 +24,24 @@ pub const TD: &str = "px-4 py-2 align-top";
 /// A red alert with the error's message; nothing when there is no error.
 #[component]
 pub fn ErrorAlert(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     move || {
         error.get().map(|error| {
             let (title, hint) = match &error {
-                AppError::SignInRequired => ("Signed out", Some(view! { <a class="underline" href="/sign-in">"Sign in again"</a> })),
-                AppError::Forbidden(_) => ("Not allowed", None),
-                AppError::TooManyAttempts(_) => ("Too many attempts", None),
-                AppError::NotFound(_) => ("Not found", None),
-                _ => ("Could not complete this", None),
+                AppError::SignInRequired => (
+                    td_string!(locale, common.errors.signed_out),
+                    Some(view! { <a class="underline" href="/sign-in">{td_string!(locale, common.errors.sign_in_again)}</a> }),
+                ),
+                AppError::Forbidden(_) => (td_string!(locale, common.errors.not_allowed), None),
+                AppError::TooManyAttempts(_) => (td_string!(locale, common.errors.too_many_attempts), None),
+                AppError::NotFound(_) => (td_string!(locale, common.errors.not_found), None),
+                _ => (td_string!(locale, common.errors.failed), None),
             };
             view! {
                 <div role="alert" data-testid="form-error" class="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-900 dark:bg-red-950 dark:text-red-300">
                     <p class="font-medium">{title}</p>
-                    <p class="mt-0.5">{error.message()}</p>
+                    <p class="mt-0.5">{error.message_in(locale)}</p>
                     {hint}
                 </div>
             }
@@ -51,6 +57,20 @@ pub fn TableHead(columns: &'static [&'static str]) -> impl IntoView {
             <tr>{columns.iter().map(|c| view! { <th class=TH>{*c}</th> }).collect_view()}</tr>
         </thead>
     }
+}
+
+/// A `'static` list of (translated) column names for [`TableHead`], e.g.
+/// `column_names(&[t_string!(i18n, ns.columns.name), …])`. Each distinct list is kept once, so
+/// rendering a table again (in one of the few languages) allocates nothing new.
+pub fn column_names(names: &[&'static str]) -> &'static [&'static str] {
+    static KEPT: std::sync::Mutex<Vec<&'static [&'static str]>> = std::sync::Mutex::new(Vec::new());
+    let mut kept = KEPT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(found) = kept.iter().find(|k| **k == names) {
+        return found;
+    }
+    let names: &'static [&'static str] = Box::leak(names.to_vec().into_boxed_slice());
+    kept.push(names);
+    names
 }
 
 /// A route parameter as a memo (`""` when absent). The rule every route follows: its component
@@ -135,6 +155,8 @@ pub fn SearchBox(
     test_id: &'static str,
     #[prop(optional, into)] busy: Signal<bool>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
+    let searching = t_string!(i18n, common.searching);
     let query = search_query();
     let params = leptos_router::hooks::use_query_map();
     let location = leptos_router::hooks::use_location();
@@ -159,7 +181,7 @@ pub fn SearchBox(
             }
             on:input=move |ev| schedule(event_target_value(&ev)) />
         <span class="min-w-[5rem] text-xs text-zinc-500 dark:text-zinc-400" role="status" aria-live="polite" data-testid="search-busy">
-            {move || busy.get().then_some("Searching…")}
+            {move || busy.get().then_some(searching)}
         </span>
     }
 }
@@ -185,13 +207,14 @@ pub fn list_href(path: &str, query: &leptos_router::params::ParamsMap, change: (
 /// search if any).
 #[component]
 pub fn Pager(href: String, current: i64, next: Option<i64>) -> impl IntoView {
+    let i18n = use_i18n();
     let join = if href.contains('?') { '&' } else { '?' };
     let previous = (current > 0).then(|| format!("{href}{join}page={}", current - 1));
     let next = next.map(|n| format!("{href}{join}page={n}"));
     view! {
         <div class="flex items-center justify-between border-t border-zinc-200 px-4 py-2 text-sm dark:border-zinc-800">
-            <span>{previous.map(|href| view! { <a class=BUTTON_LINK href=href>"← Previous"</a> })}</span>
-            <span>{next.map(|href| view! { <a class=BUTTON_LINK href=href>"Next →"</a> })}</span>
+            <span>{previous.map(|href| view! { <a class=BUTTON_LINK href=href>{t!(i18n, common.pager.previous)}</a> })}</span>
+            <span>{next.map(|href| view! { <a class=BUTTON_LINK href=href>{t!(i18n, common.pager.next)}</a> })}</span>
         </div>
     }
 }
@@ -225,8 +248,10 @@ where
 /// A button that copies `text` to the clipboard and says so for a moment.
 #[component]
 pub fn CopyButton(#[prop(into)] text: String, #[prop(optional, into)] label: Option<String>, #[prop(optional, into)] test_id: Option<String>) -> impl IntoView {
+    let i18n = use_i18n();
     let copied = RwSignal::new(false);
-    let label = label.unwrap_or_else(|| "Copy".to_string());
+    let label = label.unwrap_or_else(|| t_string!(i18n, common.copy.copy).to_string());
+    let copied_label = t_string!(i18n, common.copy.copied);
     let on_click = move |_| {
         copy_to_clipboard(&text);
         copied.set(true);
@@ -234,7 +259,7 @@ pub fn CopyButton(#[prop(into)] text: String, #[prop(optional, into)] label: Opt
     };
     view! {
         <button type="button" class=BUTTON_SECONDARY on:click=on_click data-testid=test_id>
-            {move || if copied.get() { "Copied".to_string() } else { label.clone() }}
+            {move || if copied.get() { copied_label.to_string() } else { label.clone() }}
         </button>
     }
 }
@@ -272,8 +297,10 @@ pub fn PageHeader(#[prop(into)] title: Signal<String>, #[prop(optional, into)] s
 /// A loading placeholder for a card or table.
 #[component]
 pub fn Skeleton(#[prop(optional, into)] label: Option<&'static str>) -> impl IntoView {
+    let i18n = use_i18n();
+    let label = label.unwrap_or_else(|| t_string!(i18n, common.loading));
     view! {
-        <div class="space-y-3 px-4 py-4" aria-busy="true" aria-label=label.unwrap_or("Loading")>
+        <div class="space-y-3 px-4 py-4" aria-busy="true" aria-label=label>
             <div class="h-3 w-1/3 animate-pulse rounded bg-zinc-200 dark:bg-zinc-800"></div>
             <div class="h-3 w-1/2 animate-pulse rounded bg-zinc-200 dark:bg-zinc-800"></div>
             <div class="h-3 w-1/4 animate-pulse rounded bg-zinc-200 dark:bg-zinc-800"></div>
@@ -281,14 +308,21 @@ pub fn Skeleton(#[prop(optional, into)] label: Option<&'static str>) -> impl Int
     }
 }
 
-/// "3 minutes ago"-style time for lists; the full timestamp goes in the title attribute.
+/// "3 min ago"-style time for lists, in the page's language (English outside a page, e.g. in a
+/// unit test); the full timestamp goes in the title attribute.
 pub fn relative_time(at: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> String {
+    let locale = use_context::<leptos_i18n::I18nContext<Locale>>().map(|i18n| i18n.get_locale_untracked()).unwrap_or(Locale::en);
+    relative_time_in(locale, at, now)
+}
+
+/// [`relative_time`] in `locale`: "3 min ago", "3 分钟前".
+pub fn relative_time_in(locale: Locale, at: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> String {
     let seconds = (now - at).num_seconds();
     match seconds {
-        s if s < 60 => "just now".to_string(),
-        s if s < 3600 => format!("{} min ago", s / 60),
-        s if s < 86_400 => format!("{} h ago", s / 3600),
-        s if s < 30 * 86_400 => format!("{} d ago", s / 86_400),
+        s if s < 60 => td_string!(locale, common.time.just_now).to_string(),
+        s if s < 3600 => td_string!(locale, common.time.minutes_ago, count = s / 60).to_string(),
+        s if s < 86_400 => td_string!(locale, common.time.hours_ago, count = s / 3600).to_string(),
+        s if s < 30 * 86_400 => td_string!(locale, common.time.days_ago, count = s / 86_400).to_string(),
         _ => at.format("%Y-%m-%d").to_string(),
     }
 }
@@ -365,8 +399,33 @@ pub fn Dropdown(
 
 #[cfg(test)]
 mod tests {
-    use super::list_href;
+    use super::{column_names, list_href, relative_time, relative_time_in};
+    use crate::i18n::Locale;
     use leptos_router::params::ParamsMap;
+
+    #[test]
+    fn relative_times_in_both_languages() {
+        let now = chrono::DateTime::parse_from_rfc3339("2025-03-10T12:00:00Z").unwrap().to_utc();
+        let ago = |seconds: i64| now - chrono::Duration::seconds(seconds);
+        // Without an i18n context (here), English.
+        assert_eq!(relative_time(ago(5), now), "just now");
+        assert_eq!(relative_time(ago(180), now), "3 min ago");
+        assert_eq!(relative_time(ago(2 * 3600), now), "2 h ago");
+        assert_eq!(relative_time(ago(5 * 86_400), now), "5 d ago");
+        assert_eq!(relative_time(ago(40 * 86_400), now), "2025-01-29");
+        assert_eq!(relative_time_in(Locale::zh, ago(5), now), "刚刚");
+        assert_eq!(relative_time_in(Locale::zh, ago(180), now), "3 分钟前");
+        assert_eq!(relative_time_in(Locale::zh, ago(2 * 3600), now), "2 小时前");
+        assert_eq!(relative_time_in(Locale::zh, ago(5 * 86_400), now), "5 天前");
+    }
+
+    #[test]
+    fn column_names_are_kept_once() {
+        let a = column_names(&["Name", "Age"]);
+        let b = column_names(&["Name", "Age"]);
+        assert_eq!(a, ["Name", "Age"]);
+        assert!(std::ptr::eq(a, b));
+    }
 
     #[test]
     fn a_list_link_keeps_the_other_filters_and_drops_the_page() {

@@ -8,6 +8,7 @@ use leptos_meta::Title;
 use crate::server_fns::sessions::{get_session, list_sessions};
 use crate::components::ui::*;
 use crate::error::AppError;
+use crate::i18n::*;
 use crate::pages::project::InProject;
 use crate::pages::trace_detail::TraceExplorer;
 
@@ -24,25 +25,28 @@ pub fn SessionsPage() -> impl IntoView {
         move || (project_id.get(), page_number.get(), search.get(), filters.get()),
         |(project, n, q, (environment, range))| list_sessions(project, n, q, environment, range),
     );
+    let i18n = use_i18n();
     view! {
-        <Title text="Sessions" />
+        <Title text=t_string!(i18n, sessions.sessions.title) />
         <InProject children=move |_, project| view! { <SessionList project_id=project.id.clone() page page_number /> } />
     }
 }
 
 #[component]
 fn SessionList(project_id: String, page: SessionsResource, page_number: Memo<i64>) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let base = StoredValue::new(format!("/project/{project_id}"));
     let (searching, set_searching) = signal(false);
     let params = leptos_router::hooks::use_query_map();
     let filtered = Memo::new(move |_| params.with(|q| ["q", "env", "range"].iter().any(|k| q.get_str(k).is_some_and(|v| !v.trim().is_empty()))));
     view! {
         <div class="px-4 py-4 sm:px-8 sm:py-6">
-            <PageHeader title="Sessions" subtitle="Conversations: the traces that share a session id, most recently active first.">
-                <SearchBox label="Search sessions" placeholder="Session or user id" test_id="sessions-search" busy=searching />
+            <PageHeader title=t_string!(i18n, sessions.sessions.title) subtitle=t_string!(i18n, sessions.sessions.subtitle)>
+                <SearchBox label=t_string!(i18n, sessions.sessions.search_label) placeholder=t_string!(i18n, sessions.sessions.search_placeholder) test_id="sessions-search" busy=searching />
             </PageHeader>
             <section class=format!("{CARD} mt-4 overflow-x-auto")>
-                <Transition fallback=|| view! { <Skeleton label="Loading sessions" /> } set_pending=set_searching>
+                <Transition fallback=move || view! { <Skeleton label=td_string!(locale, sessions.sessions.loading) /> } set_pending=set_searching>
                     {move || Suspend::new(async move {
                         let page = match page.await {
                             Ok(page) => page,
@@ -50,7 +54,7 @@ fn SessionList(project_id: String, page: SessionsResource, page_number: Memo<i64
                         };
                         if page.rows.is_empty() && !filtered.get_untracked() {
                             return view! {
-                                <EmptyHint title="No sessions yet" test_id="no-sessions">"Give the traces of one conversation the same session id and they appear here, e.g. in Python: "
+                                <EmptyHint title=td_string!(locale, sessions.sessions.empty_title) test_id="no-sessions">{td_string!(locale, sessions.sessions.empty_body)}
                                         <code class="font-mono text-xs">"langfuse.update_current_trace(session_id=\"chat-42\")"</code></EmptyHint>
                             }.into_any();
                         }
@@ -58,7 +62,7 @@ fn SessionList(project_id: String, page: SessionsResource, page_number: Memo<i64
                         if page.rows.is_empty() {
                             return view! {
                                 {filters}
-                                <EmptyHint title="No matching sessions" test_id="no-matching-sessions">"No session matches the search and filters. Clear them to see every session."</EmptyHint>
+                                <EmptyHint title=td_string!(locale, sessions.sessions.no_match_title) test_id="no-matching-sessions">{td_string!(locale, sessions.sessions.no_match_body)}</EmptyHint>
                             }.into_any();
                         }
                         let now = chrono::Utc::now();
@@ -66,7 +70,16 @@ fn SessionList(project_id: String, page: SessionsResource, page_number: Memo<i64
                         view! {
                             {filters}
                             <table class=TABLE data-testid="sessions-table">
-                                <TableHead columns=&["Session", "Traces", "Users", "Duration", "Tokens", "Total cost", "Scores", "Last trace"] />
+                                <TableHead columns=column_names(&[
+                                    td_string!(locale, sessions.sessions.columns.session),
+                                    td_string!(locale, sessions.sessions.columns.traces),
+                                    td_string!(locale, sessions.sessions.columns.users),
+                                    td_string!(locale, sessions.sessions.columns.duration),
+                                    td_string!(locale, sessions.sessions.columns.tokens),
+                                    td_string!(locale, sessions.sessions.columns.total_cost),
+                                    td_string!(locale, sessions.sessions.columns.scores),
+                                    td_string!(locale, sessions.sessions.columns.last_trace),
+                                ]) />
                                 <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
                                     {page.rows.into_iter().map(|s| view! {
                                         <tr data-testid="session-row">
@@ -97,6 +110,8 @@ fn SessionList(project_id: String, page: SessionsResource, page_number: Memo<i64
 /// seen in) and activity within a time range. Each applies as chosen, as a new history entry.
 #[component]
 fn SessionFilters(environments: Vec<String>) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let params = leptos_router::hooks::use_query_map();
     let location = leptos_router::hooks::use_location();
     let navigate = leptos_router::hooks::use_navigate();
@@ -113,17 +128,27 @@ fn SessionFilters(environments: Vec<String>) -> impl IntoView {
     }
     view! {
         <div class="flex flex-wrap items-center gap-2 border-b border-zinc-200 px-4 py-2 dark:border-zinc-800">
-            <select class=SELECT aria-label="Environment" data-testid="sessions-environment" on:change=move |ev| choose("env", event_target_value(&ev))>
-                <option value="" selected=environment.is_empty()>"All environments"</option>
+            <select class=SELECT aria-label=t_string!(i18n, sessions.sessions.filters.environment) data-testid="sessions-environment" on:change=move |ev| choose("env", event_target_value(&ev))>
+                <option value="" selected=environment.is_empty()>{t!(i18n, sessions.sessions.filters.all_environments)}</option>
                 {environments.into_iter().map(|env| view! { <option value=env.clone() selected=env == environment>{env.clone()}</option> }).collect_view()}
             </select>
-            <select class=SELECT aria-label="Active" data-testid="sessions-range" on:change=move |ev| choose_range("range", event_target_value(&ev))>
-                <option value="" selected=range.is_empty()>"Active any time"</option>
-                {crate::domain::trace_list::RANGES.into_iter().map(|(value, label, _)| view! {
-                    <option value=value selected=range == value>{format!("Active: {}", label.to_lowercase())}</option>
+            <select class=SELECT aria-label=t_string!(i18n, sessions.sessions.filters.active) data-testid="sessions-range" on:change=move |ev| choose_range("range", event_target_value(&ev))>
+                <option value="" selected=range.is_empty()>{t!(i18n, sessions.sessions.filters.any_time)}</option>
+                {crate::domain::trace_list::RANGES.into_iter().map(|(value, _, _)| view! {
+                    <option value=value selected=range == value>{range_label(locale, value)}</option>
                 }).collect_view()}
             </select>
         </div>
+    }
+}
+
+/// The activity filter's option for a range preset of `trace_list::RANGES` ("Active: last hour").
+fn range_label(locale: Locale, value: &str) -> &'static str {
+    match value {
+        "1h" => td_string!(locale, sessions.sessions.ranges.last_hour),
+        "24h" => td_string!(locale, sessions.sessions.ranges.last_24_hours),
+        "7d" => td_string!(locale, sessions.sessions.ranges.last_7_days),
+        _ => td_string!(locale, sessions.sessions.ranges.last_30_days),
     }
 }
 
@@ -147,8 +172,9 @@ pub fn SessionPage() -> impl IntoView {
     let project_id = route_param("project_id");
     let session_id = route_param("session_id");
     let detail = Resource::new(move || (project_id.get(), session_id.get()), |(project, session)| get_session(project, session));
+    let i18n = use_i18n();
     view! {
-        <Title text="Session" />
+        <Title text=t_string!(i18n, sessions.session.title) />
         <InProject children=move |_, project| view! { <Conversation project_id=project.id.clone() session_id detail /> } />
     }
 }
@@ -168,13 +194,15 @@ fn Conversation(
     session_id: Memo<String>,
     detail: Resource<Result<crate::domain::trace_list::SessionDetail, AppError>>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let base = StoredValue::new(format!("/project/{project_id}"));
     let base_project = StoredValue::new(project_id.clone());
     view! {
         <div class="max-w-5xl px-4 py-4 sm:px-8 sm:py-6">
-            <a class=BUTTON_LINK href=format!("/project/{project_id}/sessions")>"← Sessions"</a>
-            <h1 class="mt-3 text-xl font-semibold tracking-tight">"Session "<span class="font-mono" data-testid="session-id">{move || session_id.get()}</span></h1>
-            <Transition fallback=|| view! { <Skeleton label="Loading the session" /> }>
+            <a class=BUTTON_LINK href=format!("/project/{project_id}/sessions")>{t!(i18n, sessions.session.back)}</a>
+            <h1 class="mt-3 text-xl font-semibold tracking-tight">{t!(i18n, sessions.session.heading)}<span class="font-mono" data-testid="session-id">{move || session_id.get()}</span></h1>
+            <Transition fallback=move || view! { <Skeleton label=td_string!(locale, sessions.session.loading) /> }>
                 {move || Suspend::new(async move {
                     let detail = match detail.await {
                         Ok(detail) => detail,
@@ -182,11 +210,11 @@ fn Conversation(
                     };
                     let users = detail.users();
                     let summary = [
-                        ("Traces", detail.traces.len().to_string(), "session-traces"),
-                        ("Users", if users.is_empty() { "—".to_string() } else { users.join(", ") }, "session-users"),
-                        ("Duration", crate::domain::format::duration_s(detail.duration()), "session-duration"),
-                        ("Tokens", crate::domain::format::count(detail.total_tokens), "session-tokens"),
-                        ("Total cost", crate::domain::format::cost(detail.total_cost), "session-cost"),
+                        (td_string!(locale, sessions.sessions.columns.traces), detail.traces.len().to_string(), "session-traces"),
+                        (td_string!(locale, sessions.sessions.columns.users), if users.is_empty() { "—".to_string() } else { users.join(", ") }, "session-users"),
+                        (td_string!(locale, sessions.sessions.columns.duration), crate::domain::format::duration_s(detail.duration()), "session-duration"),
+                        (td_string!(locale, sessions.sessions.columns.tokens), crate::domain::format::count(detail.total_tokens), "session-tokens"),
+                        (td_string!(locale, sessions.sessions.columns.total_cost), crate::domain::format::cost(detail.total_cost), "session-cost"),
                     ];
                     let scores = detail.scores.clone();
                     let traces = detail.traces;
@@ -201,7 +229,7 @@ fn Conversation(
                         </dl>
                         {(!scores.is_empty()).then(|| view! {
                             <div class="mt-3 flex flex-wrap items-center gap-1" data-testid="session-scores">
-                                <span class="mr-1 text-xs text-zinc-500">"Session scores"</span>
+                                <span class="mr-1 text-xs text-zinc-500">{td_string!(locale, sessions.session.scores)}</span>
                                 {scores.into_iter().map(|score| view! { <crate::pages::trace_detail::ScoreChip score /> }).collect_view()}
                             </div>
                         })}
@@ -213,19 +241,19 @@ fn Conversation(
                                 view! {
                                 <li class=CARD data-testid="session-turn">
                                     <div class="flex items-center justify-between border-b border-zinc-200 px-4 py-2 text-xs text-zinc-500 dark:border-zinc-800">
-                                        <span>{format!("Turn {} · {}", turn + 1, t.timestamp.format("%Y-%m-%d %H:%M:%S UTC"))}{t.user_id.clone().map(|u| format!(" · {u}"))}</span>
-                                        <a class=BUTTON_LINK href=format!("{}/traces/{}", base.get_value(), encode_query(&t.id))>{format!("Open {} →", t.name.clone().unwrap_or_else(|| "trace".into()))}</a>
+                                        <span>{td_string!(locale, sessions.session.turn, turn = turn + 1, time = t.timestamp.format("%Y-%m-%d %H:%M:%S UTC")).to_string()}{t.user_id.clone().map(|u| format!(" · {u}"))}</span>
+                                        <a class=BUTTON_LINK href=format!("{}/traces/{}", base.get_value(), encode_query(&t.id))>{td_string!(locale, sessions.session.open, name = t.name.clone().unwrap_or_else(|| td_string!(locale, sessions.session.trace).to_string())).to_string()}</a>
                                     </div>
                                     <div class="space-y-2 px-4 py-3 text-sm">
                                         {as_text(&t.input).map(|text| view! {
-                                            <div><p class="text-xs font-semibold text-zinc-500">"Input"</p><pre class="mt-1 whitespace-pre-wrap break-words font-sans" data-testid="turn-input">{text}</pre></div>
+                                            <div><p class="text-xs font-semibold text-zinc-500">{td_string!(locale, sessions.session.input)}</p><pre class="mt-1 whitespace-pre-wrap break-words font-sans" data-testid="turn-input">{text}</pre></div>
                                         })}
                                         {as_text(&t.output).map(|text| view! {
-                                            <div><p class="text-xs font-semibold text-zinc-500">"Output"</p><pre class="mt-1 whitespace-pre-wrap break-words font-sans" data-testid="turn-output">{text}</pre></div>
+                                            <div><p class="text-xs font-semibold text-zinc-500">{td_string!(locale, sessions.session.output)}</p><pre class="mt-1 whitespace-pre-wrap break-words font-sans" data-testid="turn-output">{text}</pre></div>
                                         })}
                                         <button type="button" class=BUTTON_LINK data-testid="turn-expand" aria-expanded=move || expanded.get().to_string()
                                             on:click=move |_| expanded.update(|e| *e = !*e)>
-                                            {move || if expanded.get() { "Hide waterfall" } else { "Show waterfall" }}
+                                            {move || if expanded.get() { td_string!(locale, sessions.session.hide_waterfall) } else { td_string!(locale, sessions.session.show_waterfall) }}
                                         </button>
                                     </div>
                                     // Mounted only when opened: a long session does not load every

@@ -7,6 +7,7 @@ use leptos_meta::Title;
 use crate::server_fns::users::{get_user, list_users};
 use crate::components::ui::*;
 use crate::error::AppError;
+use crate::i18n::*;
 use crate::pages::project::InProject;
 
 type UsersResource = Resource<Result<crate::domain::trace_list::TraceUserPage, AppError>>;
@@ -17,25 +18,28 @@ pub fn UsersPage() -> impl IntoView {
     let page_number = page_number();
     let search = search_query();
     let page = Resource::new(move || (project_id.get(), page_number.get(), search.get()), |(project, n, q)| list_users(project, n, q));
+    let i18n = use_i18n();
     view! {
-        <Title text="Users" />
+        <Title text=t_string!(i18n, sessions.users.title) />
         <InProject children=move |_, project| view! { <UserList project_id=project.id.clone() page page_number /> } />
     }
 }
 
 #[component]
 fn UserList(project_id: String, page: UsersResource, page_number: Memo<i64>) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let base = StoredValue::new(format!("/project/{project_id}"));
     let search = search_query();
     let (searching, set_searching) = signal(false);
     let params = leptos_router::hooks::use_query_map();
     view! {
         <div class="px-4 py-4 sm:px-8 sm:py-6">
-            <PageHeader title="Users" subtitle="The people using your application, as your traces name them (userId), most recently active first.">
-                <SearchBox label="Search users" placeholder="User id" test_id="users-search" busy=searching />
+            <PageHeader title=t_string!(i18n, sessions.users.title) subtitle=t_string!(i18n, sessions.users.subtitle)>
+                <SearchBox label=t_string!(i18n, sessions.users.search_label) placeholder=t_string!(i18n, sessions.users.search_placeholder) test_id="users-search" busy=searching />
             </PageHeader>
             <section class=format!("{CARD} mt-4 overflow-x-auto")>
-                <Transition fallback=|| view! { <Skeleton label="Loading users" /> } set_pending=set_searching>
+                <Transition fallback=move || view! { <Skeleton label=td_string!(locale, sessions.users.loading) /> } set_pending=set_searching>
                     {move || Suspend::new(async move {
                         let page = match page.await {
                             Ok(page) => page,
@@ -43,12 +47,12 @@ fn UserList(project_id: String, page: UsersResource, page_number: Memo<i64>) -> 
                         };
                         if page.rows.is_empty() && !search.get_untracked().trim().is_empty() {
                             return view! {
-                                <EmptyHint title="No matching users" test_id="no-matching-users">"No user id contains this text. Clear the search to see every user."</EmptyHint>
+                                <EmptyHint title=td_string!(locale, sessions.users.no_match_title) test_id="no-matching-users">{td_string!(locale, sessions.users.no_match_body)}</EmptyHint>
                             }.into_any();
                         }
                         if page.rows.is_empty() {
                             return view! {
-                                <EmptyHint title="No users yet" test_id="no-users">"Set a user id on your traces and they appear here, e.g. in Python: "
+                                <EmptyHint title=td_string!(locale, sessions.users.empty_title) test_id="no-users">{td_string!(locale, sessions.users.empty_body)}
                                         <code class="font-mono text-xs">"langfuse.update_current_trace(user_id=\"user-123\")"</code></EmptyHint>
                             }.into_any();
                         }
@@ -57,7 +61,14 @@ fn UserList(project_id: String, page: UsersResource, page_number: Memo<i64>) -> 
                         view! {
                             <div class="overflow-x-auto">
                                 <table class=TABLE data-testid="users-table">
-                                    <TableHead columns=&["User", "Traces", "Total tokens", "Total cost", "First seen", "Last seen"] />
+                                    <TableHead columns=column_names(&[
+                                        td_string!(locale, sessions.users.columns.user),
+                                        td_string!(locale, sessions.users.columns.traces),
+                                        td_string!(locale, sessions.users.columns.total_tokens),
+                                        td_string!(locale, sessions.users.columns.total_cost),
+                                        td_string!(locale, sessions.users.columns.first_seen),
+                                        td_string!(locale, sessions.users.columns.last_seen),
+                                    ]) />
                                     <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
                                         {page.rows.into_iter().map(|u| view! {
                                             <tr data-testid="user-row">
@@ -88,8 +99,9 @@ pub fn UserPage() -> impl IntoView {
     let project_id = route_param("project_id");
     let user_id = route_param("user_id");
     let detail = Resource::new(move || (project_id.get(), user_id.get()), |(project, user)| get_user(project, user));
+    let i18n = use_i18n();
     view! {
-        <Title text="User" />
+        <Title text=t_string!(i18n, sessions.user.title) />
         <InProject children=move |_, project| view! { <UserDetail project_id=project.id.clone() user_id detail /> } />
     }
 }
@@ -100,12 +112,14 @@ fn UserDetail(
     user_id: Memo<String>,
     detail: Resource<Result<crate::domain::trace_list::TraceUserDetail, AppError>>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let base = StoredValue::new(format!("/project/{project_id}"));
     view! {
         <div class="px-4 py-4 sm:px-8 sm:py-6">
-            <a class=BUTTON_LINK href=format!("{}/users", base.get_value())>"← Users"</a>
-            <h1 class="mt-3 text-xl font-semibold tracking-tight">"User "<span class="font-mono" data-testid="user-id">{move || user_id.get()}</span></h1>
-            <Transition fallback=|| view! { <Skeleton label="Loading the user" /> }>
+            <a class=BUTTON_LINK href=format!("{}/users", base.get_value())>{t!(i18n, sessions.user.back)}</a>
+            <h1 class="mt-3 text-xl font-semibold tracking-tight">{t!(i18n, sessions.user.heading)}<span class="font-mono" data-testid="user-id">{move || user_id.get()}</span></h1>
+            <Transition fallback=move || view! { <Skeleton label=td_string!(locale, sessions.user.loading) /> }>
                 {move || Suspend::new(async move {
                     let detail = match detail.await {
                         Ok(detail) => detail,
@@ -116,17 +130,17 @@ fn UserDetail(
                     let all_traces = format!("{}/traces?user={}", base.get_value(), encode_query(&u.user_id));
                     view! {
                         <dl class="mt-4 grid max-w-3xl grid-cols-2 gap-4 sm:grid-cols-5" data-testid="user-summary">
-                            <div class=format!("{CARD} px-3 py-2")><dt class="text-xs text-zinc-500">"Traces"</dt><dd class="font-mono" data-testid="user-traces">{u.traces}</dd></div>
-                            <div class=format!("{CARD} px-3 py-2")><dt class="text-xs text-zinc-500">"Total tokens"</dt><dd class="font-mono" data-testid="user-tokens">{u.total_tokens}</dd></div>
-                            <div class=format!("{CARD} px-3 py-2")><dt class="text-xs text-zinc-500">"Total cost"</dt><dd class="font-mono" data-testid="user-cost">{crate::domain::format::cost(u.total_cost)}</dd></div>
-                            <div class=format!("{CARD} px-3 py-2")><dt class="text-xs text-zinc-500">"First seen"</dt><dd class="text-sm" title=timestamp(u.first_seen)>{relative_time(u.first_seen, now)}</dd></div>
-                            <div class=format!("{CARD} px-3 py-2")><dt class="text-xs text-zinc-500">"Last seen"</dt><dd class="text-sm" title=timestamp(u.last_seen)>{relative_time(u.last_seen, now)}</dd></div>
+                            <div class=format!("{CARD} px-3 py-2")><dt class="text-xs text-zinc-500">{td_string!(locale, sessions.users.columns.traces)}</dt><dd class="font-mono" data-testid="user-traces">{u.traces}</dd></div>
+                            <div class=format!("{CARD} px-3 py-2")><dt class="text-xs text-zinc-500">{td_string!(locale, sessions.users.columns.total_tokens)}</dt><dd class="font-mono" data-testid="user-tokens">{u.total_tokens}</dd></div>
+                            <div class=format!("{CARD} px-3 py-2")><dt class="text-xs text-zinc-500">{td_string!(locale, sessions.users.columns.total_cost)}</dt><dd class="font-mono" data-testid="user-cost">{crate::domain::format::cost(u.total_cost)}</dd></div>
+                            <div class=format!("{CARD} px-3 py-2")><dt class="text-xs text-zinc-500">{td_string!(locale, sessions.users.columns.first_seen)}</dt><dd class="text-sm" title=timestamp(u.first_seen)>{relative_time(u.first_seen, now)}</dd></div>
+                            <div class=format!("{CARD} px-3 py-2")><dt class="text-xs text-zinc-500">{td_string!(locale, sessions.users.columns.last_seen)}</dt><dd class="text-sm" title=timestamp(u.last_seen)>{relative_time(u.last_seen, now)}</dd></div>
                         </dl>
                         <div class="mt-6 grid grid-cols-[minmax(0,1fr)] gap-6 lg:grid-cols-2">
                             <section class=CARD>
                                 <div class="flex items-center justify-between border-b border-zinc-200 px-4 py-2 dark:border-zinc-800">
-                                    <h2 class="text-sm font-semibold">"Latest traces"</h2>
-                                    <a class=BUTTON_LINK href=all_traces data-testid="user-all-traces">"All their traces →"</a>
+                                    <h2 class="text-sm font-semibold">{td_string!(locale, sessions.user.latest_traces)}</h2>
+                                    <a class=BUTTON_LINK href=all_traces data-testid="user-all-traces">{td_string!(locale, sessions.user.all_traces)}</a>
                                 </div>
                                 <ul class="divide-y divide-zinc-100 text-sm dark:divide-zinc-800" data-testid="user-recent-traces">
                                     {detail.recent_traces.into_iter().map(|t| view! {
@@ -140,16 +154,16 @@ fn UserDetail(
                                 </ul>
                             </section>
                             <section class=CARD>
-                                <h2 class="border-b border-zinc-200 px-4 py-2 text-sm font-semibold dark:border-zinc-800">"Sessions"</h2>
+                                <h2 class="border-b border-zinc-200 px-4 py-2 text-sm font-semibold dark:border-zinc-800">{td_string!(locale, sessions.user.sessions)}</h2>
                                 {if detail.sessions.is_empty() {
-                                    view! { <p class="px-4 py-4 text-sm text-zinc-500" data-testid="user-no-sessions">"None of their traces has a session id."</p> }.into_any()
+                                    view! { <p class="px-4 py-4 text-sm text-zinc-500" data-testid="user-no-sessions">{td_string!(locale, sessions.user.no_sessions)}</p> }.into_any()
                                 } else {
                                     view! {
                                         <ul class="divide-y divide-zinc-100 text-sm dark:divide-zinc-800" data-testid="user-sessions">
                                             {detail.sessions.into_iter().map(|s| view! {
                                                 <li class="flex items-center justify-between gap-2 px-4 py-2">
                                                     <a class="truncate font-mono text-xs hover:underline" href=format!("{}/sessions/{}", base.get_value(), encode_query(&s.session_id))>{s.session_id.clone()}</a>
-                                                    <span class="shrink-0 text-xs text-zinc-500">{format!("{} traces · ${:.6}", s.traces, s.total_cost)}</span>
+                                                    <span class="shrink-0 text-xs text-zinc-500">{td_string!(locale, sessions.user.session_summary, traces = s.traces, cost = format!("${:.6}", s.total_cost)).to_string()}</span>
                                                 </li>
                                             }).collect_view()}
                                         </ul>
