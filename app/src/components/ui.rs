@@ -323,12 +323,15 @@ pub fn relative_time_in(locale: Locale, at: chrono::DateTime<chrono::Utc>, now: 
         s if s < 3600 => td_string!(locale, common.time.minutes_ago, count = s / 60).to_string(),
         s if s < 86_400 => td_string!(locale, common.time.hours_ago, count = s / 3600).to_string(),
         s if s < 30 * 86_400 => td_string!(locale, common.time.days_ago, count = s / 86_400).to_string(),
-        _ => at.format("%Y-%m-%d").to_string(),
+        _ => crate::language::time_zone().date(at),
     }
 }
 
+/// A full time in the person's time zone, named after it ("2026-12-04 03:52:35 UTC+08:00"):
+/// for tooltips and detail panels.
 pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+    let zone = crate::language::time_zone();
+    format!("{} {}", zone.format(at), zone.label())
 }
 
 pub use crate::domain::url::encode_query;
