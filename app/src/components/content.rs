@@ -23,6 +23,14 @@ use leptos::prelude::*;
 use serde_json::Value;
 
 use crate::domain::content::{classify, pretty_json, Content, MediaReference};
+use crate::i18n::{td_string, Locale};
+
+/// The page's language, for the views here that are plain functions. English where no i18n
+/// provider is set (the unit tests render these views bare). The language is fixed for a page
+/// load, so reading it once, untracked, is enough.
+pub(crate) fn page_locale() -> Locale {
+    use_context::<leptos_i18n::I18nContext<Locale>>().map(|i18n| i18n.get_locale_untracked()).unwrap_or_default()
+}
 
 /// Text longer than this (bytes) shows its beginning and a "show all" button.
 const TEXT_LIMIT: usize = 200 * 1024;
@@ -38,6 +46,7 @@ pub fn ContentView(value: Option<Value>, #[prop(into)] testid: String) -> impl I
     if value.is_null() {
         return view! { <p data-testid=testid class="text-sm text-zinc-400 dark:text-zinc-500">"—"</p> }.into_any();
     }
+    let locale = page_locale();
     let raw = RwSignal::new(false);
     let content = StoredValue::new(classify(&value));
     let value = StoredValue::new(value);
@@ -48,18 +57,18 @@ pub fn ContentView(value: Option<Value>, #[prop(into)] testid: String) -> impl I
                 type="button"
                 data-testid="content-raw-toggle"
                 aria-pressed=move || if raw.get() { "true" } else { "false" }
-                title="Switch between the formatted view and the JSON as sent"
+                title=td_string!(locale, trace.content.raw_toggle_hint)
                 class="absolute right-0 top-0 z-10 rounded border border-zinc-200 bg-white px-1.5 py-0.5 text-xs text-zinc-600 hover:bg-zinc-50 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-400 dark:hover:bg-zinc-800"
                 on:click=move |_| raw.update(|r| *r = !*r)
             >
-                {move || if raw.get() { "Pretty" } else { "Raw" }}
+                {move || if raw.get() { td_string!(locale, trace.content.pretty) } else { td_string!(locale, trace.content.raw) }}
             </button>
             {move || {
                 if raw.get() {
-                    value.with_value(raw_view)
+                    value.with_value(|value| raw_view(value, locale))
                 } else {
                     let anchors = anchors.clone();
-                    content.with_value(move |content| pretty_view(content, &anchors))
+                    content.with_value(move |content| pretty_view(content, &anchors, locale))
                 }
             }}
         </div>
@@ -67,23 +76,23 @@ pub fn ContentView(value: Option<Value>, #[prop(into)] testid: String) -> impl I
     .into_any()
 }
 
-fn pretty_view(content: &Content, anchors: &str) -> AnyView {
+fn pretty_view(content: &Content, anchors: &str, locale: Locale) -> AnyView {
     match content {
         Content::Empty => view! { <p class="text-zinc-400">"—"</p> }.into_any(),
         Content::Text(text) => match MediaReference::parse(text) {
-            Some(reference) => view! { <div class="pr-12">{media::media(&reference)}</div> }.into_any(),
-            None => view! { <div class="pr-12">{clipped(text.clone(), markdown::markdown)}</div> }.into_any(),
+            Some(reference) => view! { <div class="pr-12">{media::media(&reference, locale)}</div> }.into_any(),
+            None => view! { <div class="pr-12">{clipped(text.clone(), locale, markdown::markdown)}</div> }.into_any(),
         },
-        Content::Json(value) => view! { <div class="pr-12">{json_tree::json_tree(value)}</div> }.into_any(),
-        Content::Chat(chat) => chat::chat(chat, anchors),
+        Content::Json(value) => view! { <div class="pr-12">{json_tree::json_tree(value, locale)}</div> }.into_any(),
+        Content::Chat(chat) => chat::chat(chat, anchors, locale),
     }
 }
 
 /// The value as sent: strings as they are, anything else as indented JSON.
-fn raw_view(value: &Value) -> AnyView {
+fn raw_view(value: &Value, locale: Locale) -> AnyView {
     const PRE: &str = "max-h-96 overflow-auto whitespace-pre-wrap break-words rounded bg-zinc-50 p-2 pr-14 font-mono text-xs dark:bg-zinc-900";
     if let Value::String(text) = value {
-        return view! { <pre data-testid="content-raw" class=PRE>{clipped(text.clone(), |t| t.to_string().into_any())}</pre> }.into_any();
+        return view! { <pre data-testid="content-raw" class=PRE>{clipped(text.clone(), locale, |t, _| t.to_string().into_any())}</pre> }.into_any();
     }
     let (text, cut) = pretty_json(value, TEXT_LIMIT);
     if !cut {
@@ -95,7 +104,7 @@ fn raw_view(value: &Value) -> AnyView {
         <pre data-testid="content-raw" class=PRE>
             {move || if all.get() { value.with_value(|v| pretty_json(v, usize::MAX).0) } else { text.clone() }}
         </pre>
-        {move || (!all.get()).then(|| view! { <button type="button" class=SHOW_ALL data-testid="content-show-all" on:click=move |_| all.set(true)>"show all"</button> })}
+        {move || (!all.get()).then(|| view! { <button type="button" class=SHOW_ALL data-testid="content-show-all" on:click=move |_| all.set(true)>{td_string!(locale, trace.content.show_all)}</button> })}
     }
     .into_any()
 }
@@ -104,18 +113,18 @@ const SHOW_ALL: &str = "mt-1 text-xs font-medium text-indigo-600 hover:underline
 
 /// `text` through `render`, cut to its first 200 KB with a "show all (N KB)" button when longer:
 /// a megabyte of base64 or log output should not freeze the page before anyone asks for it.
-pub(crate) fn clipped(text: String, render: fn(&str) -> AnyView) -> AnyView {
+pub(crate) fn clipped(text: String, locale: Locale, render: fn(&str, Locale) -> AnyView) -> AnyView {
     if text.len() <= TEXT_LIMIT {
-        return render(&text);
+        return render(&text, locale);
     }
     let kb = text.len().div_ceil(1024);
     let cut = floor_char_boundary(&text, TEXT_LIMIT);
     let all = RwSignal::new(false);
     let text = StoredValue::new(text);
     view! {
-        {move || text.with_value(|t| if all.get() { render(t) } else { render(&t[..cut]) })}
+        {move || text.with_value(|t| if all.get() { render(t, locale) } else { render(&t[..cut], locale) })}
         {move || (!all.get()).then(|| view! {
-            <span class="block"><button type="button" class=SHOW_ALL data-testid="content-show-all" on:click=move |_| all.set(true)>{format!("show all ({kb} KB)")}</button></span>
+            <span class="block"><button type="button" class=SHOW_ALL data-testid="content-show-all" on:click=move |_| all.set(true)>{td_string!(locale, trace.content.show_all_kb, kb = kb).to_string()}</button></span>
         })}
     }
     .into_any()

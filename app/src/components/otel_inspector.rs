@@ -8,7 +8,9 @@
 
 use leptos::prelude::*;
 
+use crate::components::content::page_locale;
 use crate::domain::otel_inspector::{AttrScope, AttributeRow};
+use crate::i18n::{td_string, Locale};
 
 /// Characters of a value shown before "more".
 const SHORT_VALUE: usize = 160;
@@ -19,6 +21,7 @@ const BADGE: &str = "inline-flex items-center rounded bg-indigo-50 px-1.5 py-0.5
 /// `rows` as `domain::otel_inspector::rows` orders them (by scope, mapped first, then by key).
 #[component]
 pub fn OtelInspector(rows: Vec<AttributeRow>) -> impl IntoView {
+    let locale = page_locale();
     let filter = RwSignal::new(String::new());
     let total = rows.len();
     let mapped = rows.iter().filter(|r| r.is_mapped()).count();
@@ -32,7 +35,7 @@ pub fn OtelInspector(rows: Vec<AttributeRow>) -> impl IntoView {
     if rows.is_empty() {
         return view! {
             <div data-testid="otel-inspector" class="px-1 py-2 text-xs text-zinc-500 dark:text-zinc-400">
-                "No OpenTelemetry attributes: this observation was not sent over OTLP."
+                {td_string!(locale, trace.otel.none)}
             </div>
         }
         .into_any();
@@ -42,7 +45,7 @@ pub fn OtelInspector(rows: Vec<AttributeRow>) -> impl IntoView {
         .into_iter()
         .filter_map(|scope| {
             let group: Vec<AttributeRow> = rows.iter().filter(|r| r.scope == scope).cloned().collect();
-            (!group.is_empty()).then(|| view! { <ScopeGroup scope=scope rows=group filter=filter /> })
+            (!group.is_empty()).then(|| view! { <ScopeGroup scope=scope rows=group filter=filter locale=locale /> })
         })
         .collect_view();
 
@@ -52,17 +55,17 @@ pub fn OtelInspector(rows: Vec<AttributeRow>) -> impl IntoView {
                 <input
                     type="search"
                     class=FILTER_INPUT
-                    placeholder="Filter by key or field"
-                    aria-label="Filter attributes by key or field"
+                    placeholder=td_string!(locale, trace.otel.filter_placeholder)
+                    aria-label=td_string!(locale, trace.otel.filter_label)
                     data-testid="otel-inspector-filter"
                     prop:value=move || filter.get()
                     on:input=move |ev| filter.set(event_target_value(&ev))
                 />
-                <span class="text-zinc-500 dark:text-zinc-400">{format!("{mapped} of {total} attributes mapped to fields")}</span>
+                <span class="text-zinc-500 dark:text-zinc-400">{td_string!(locale, trace.otel.mapped_count, mapped = mapped, total = total).to_string()}</span>
             </div>
             {groups}
             <p class="text-zinc-500 dark:text-zinc-400" style:display=move || if nothing_matches() { "" } else { "none" } data-testid="otel-inspector-no-match">
-                "No attribute matches this filter."
+                {td_string!(locale, trace.otel.no_match)}
             </p>
         </div>
     }
@@ -70,7 +73,7 @@ pub fn OtelInspector(rows: Vec<AttributeRow>) -> impl IntoView {
 }
 
 #[component]
-fn ScopeGroup(scope: AttrScope, rows: Vec<AttributeRow>, filter: RwSignal<String>) -> impl IntoView {
+fn ScopeGroup(scope: AttrScope, rows: Vec<AttributeRow>, filter: RwSignal<String>, locale: Locale) -> impl IntoView {
     let count = rows.len();
     let keys: Vec<AttributeRow> = rows.iter().map(|r| AttributeRow { value: serde_json::Value::Null, ..r.clone() }).collect();
     let hidden = move || {
@@ -82,10 +85,16 @@ fn ScopeGroup(scope: AttrScope, rows: Vec<AttributeRow>, filter: RwSignal<String
         AttrScope::Resource => "resource",
         AttrScope::Scope => "scope",
     };
+    // `AttrScope::label`'s English, in the page's language.
+    let scope_label = match scope {
+        AttrScope::Span => td_string!(locale, trace.otel.span_attributes),
+        AttrScope::Resource => td_string!(locale, trace.otel.resource_attributes),
+        AttrScope::Scope => td_string!(locale, trace.otel.instrumentation_scope),
+    };
     view! {
         <section class="rounded-lg border border-zinc-200 dark:border-zinc-800" style:display=move || if hidden() { "none" } else { "" } data-scope=scope_name>
             <h4 class="border-b border-zinc-200 px-3 py-1.5 text-xs font-semibold uppercase tracking-wide text-zinc-500 dark:border-zinc-800 dark:text-zinc-400">
-                {scope.label()} <span class="font-normal normal-case">{format!(" ({count})")}</span>
+                {scope_label} <span class="font-normal normal-case">{format!(" ({count})")}</span>
             </h4>
             <table class="w-full table-fixed text-left text-xs">
                 <colgroup>
@@ -94,7 +103,7 @@ fn ScopeGroup(scope: AttrScope, rows: Vec<AttributeRow>, filter: RwSignal<String
                     <col class="w-1/5" />
                 </colgroup>
                 <tbody class="divide-y divide-zinc-100 dark:divide-zinc-900">
-                    {rows.into_iter().map(|row| view! { <AttributeLine row=row filter=filter /> }).collect_view()}
+                    {rows.into_iter().map(|row| view! { <AttributeLine row=row filter=filter locale=locale /> }).collect_view()}
                 </tbody>
             </table>
         </section>
@@ -102,7 +111,7 @@ fn ScopeGroup(scope: AttrScope, rows: Vec<AttributeRow>, filter: RwSignal<String
 }
 
 #[component]
-fn AttributeLine(row: AttributeRow, filter: RwSignal<String>) -> impl IntoView {
+fn AttributeLine(row: AttributeRow, filter: RwSignal<String>, locale: Locale) -> impl IntoView {
     let text = row.value_text();
     let is_long = text.chars().count() > SHORT_VALUE;
     let short: String = if is_long { text.chars().take(SHORT_VALUE).collect::<String>() + "…" } else { String::new() };
@@ -134,7 +143,7 @@ fn AttributeLine(row: AttributeRow, filter: RwSignal<String>) -> impl IntoView {
                         data-testid="otel-attribute-more"
                         on:click=move |_| expanded.update(|e| *e = !*e)
                     >
-                        {move || if expanded.get() { "less" } else { "more" }}
+                        {move || if expanded.get() { td_string!(locale, trace.otel.less) } else { td_string!(locale, trace.otel.more) }}
                     </button>
                 })}
             </td>
@@ -142,13 +151,13 @@ fn AttributeLine(row: AttributeRow, filter: RwSignal<String>) -> impl IntoView {
                 {if is_mapped {
                     view! {
                         <span class="flex flex-wrap items-center gap-1">
-                            <span class="text-zinc-400" aria-label="mapped to">"→"</span>
+                            <span class="text-zinc-400" aria-label=td_string!(locale, trace.otel.mapped_to)>"→"</span>
                             {fields.into_iter().map(|f| view! { <span class=BADGE>{f}</span> }).collect_view()}
                         </span>
                     }
                     .into_any()
                 } else {
-                    view! { <span class="italic text-zinc-400 dark:text-zinc-500">"not mapped"</span> }.into_any()
+                    view! { <span class="italic text-zinc-400 dark:text-zinc-500">{td_string!(locale, trace.otel.not_mapped)}</span> }.into_any()
                 }}
             </td>
         </tr>

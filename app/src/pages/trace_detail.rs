@@ -26,6 +26,8 @@ use crate::domain::trace_detail::{ObservationDetail, TraceDetail};
 use crate::domain::trace_list::TraceListQuery;
 use crate::domain::{Action, ObservationId, TraceId};
 use crate::domain::waterfall::format_duration_us;
+use crate::domain::ObservationLevel;
+use crate::i18n::*;
 use crate::pages::project::InProject;
 
 #[component]
@@ -36,8 +38,9 @@ pub fn TraceDetailPage() -> impl IntoView {
     let project_id = Memo::new(move |_| params.with(|p| p.get("project_id").unwrap_or_default()));
     let trace_id = Memo::new(move |_| params.with(|p| p.get("trace_id").unwrap_or_default()));
     let detail = Resource::new(move || (project_id.get(), trace_id.get()), |(project, trace)| get_trace(project, TraceId::new(trace)));
+    let i18n = use_i18n();
     view! {
-        <Title text="Trace" />
+        <Title text=t_string!(i18n, trace.title) />
         <InProject children=move |_, project| view! {
             <TraceView project_id=project.id.clone() can_share=project.can(Action::WriteTraces) trace_id detail />
         } />
@@ -64,10 +67,11 @@ fn TraceView(
     });
 
     let list = format!("/project/{project_id}/traces");
+    let i18n = use_i18n();
     view! {
         <div class="px-4 py-4 sm:px-8 sm:py-6">
-            <a class=BUTTON_LINK href=list.clone()>"← Traces"</a>
-            <Transition fallback=|| view! { <Skeleton label="Loading the trace" /> }>
+            <a class=BUTTON_LINK href=list.clone()>{t!(i18n, trace.back_to_traces)}</a>
+            <Transition fallback=move || view! { <Skeleton label=t_string!(i18n, trace.loading_trace) /> }>
                 {move || {
                     let list = list.clone();
                     Suspend::new(async move {
@@ -107,6 +111,7 @@ pub fn TraceExplorer(
     on_change: Option<Callback<()>>,
 ) -> impl IntoView {
     provide_context(MediaScope { project_id: project_id.clone() });
+    let i18n = use_i18n();
     let pid = project_id.clone();
     let tree = LocalResource::new(move || get_trace_tree(pid.clone(), TraceId::new(trace_id.get())));
     let height = height.unwrap_or("h-[65vh]");
@@ -131,25 +136,25 @@ pub fn TraceExplorer(
             <div class="mb-2 flex items-center justify-end gap-2">
                 <Show when=move || waiting.get()>
                     <button type="button" class=BUTTON_LINK data-testid="reload-tree"
-                        on:click=move |_| { waiting.set(false); tree.refetch(); }>"New observations: reload"</button>
+                        on:click=move |_| { waiting.set(false); tree.refetch(); }>{t!(i18n, trace.new_observations_reload)}</button>
                 </Show>
                 <LiveIndicator live=updates />
             </div>
         })}
         <div class="grid grid-cols-[minmax(0,1fr)] gap-4 xl:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
-            <section class=CARD aria-label="Waterfall">
+            <section class=CARD aria-label=t_string!(i18n, trace.waterfall)>
                 // Read directly rather than through <Suspense>: the server never loads a
                 // local resource, and a boundary it renders without loading cannot hydrate.
                 {move || match tree.get() {
-                    None => view! { <Skeleton label="Loading the observations" /> }.into_any(),
+                    None => view! { <Skeleton label=t_string!(i18n, trace.loading_observations) /> }.into_any(),
                     Some(Ok(tree)) if tree.is_empty() => view! {
-                        <p class="px-4 py-6 text-sm text-zinc-500" data-testid="no-observations">"This trace has no observations yet."</p>
+                        <p class="px-4 py-6 text-sm text-zinc-500" data-testid="no-observations">{t!(i18n, trace.no_observations)}</p>
                     }.into_any(),
                     Some(Ok(tree)) => view! { <Waterfall tree=Arc::new(tree) selected height /> }.into_any(),
                     Some(Err(error)) => view! { <div class="p-4"><LoadError error /></div> }.into_any(),
                 }}
             </section>
-            <section class=format!("{CARD} self-start") aria-label="Observation" data-testid="observation-panel">
+            <section class=format!("{CARD} self-start") aria-label=t_string!(i18n, trace.observation) data-testid="observation-panel">
                 <ObservationPanel project_id trace_id selected />
             </section>
         </div>
@@ -183,25 +188,35 @@ fn Header(detail: TraceDetail, list: Option<String>, can_share: bool) -> impl In
     };
     let has_io = t.input.is_some() || t.output.is_some();
     let metadata = t.metadata.as_object().is_some_and(|m| !m.is_empty()).then(|| t.metadata.clone());
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     view! {
         <div class="mt-3 flex flex-wrap items-start justify-between gap-4">
             <div class="min-w-0">
                 <div class="flex min-w-0 items-center gap-2">
-                    <h1 class="truncate text-xl font-semibold tracking-tight" data-testid="trace-name">{t.name.clone().unwrap_or_else(|| "Unnamed trace".into())}</h1>
+                    <h1 class="truncate text-xl font-semibold tracking-tight" data-testid="trace-name">{t.name.clone().unwrap_or_else(|| t_string!(i18n, trace.unnamed_trace).into())}</h1>
                     {(detail.error_count > 0).then(|| view! {
                         <span class="shrink-0 rounded-full bg-red-100 px-2 py-0.5 text-xs font-medium text-red-800 dark:bg-red-950 dark:text-red-200" data-testid="trace-errors">
-                            {if detail.error_count == 1 { "1 error".to_string() } else { format!("{} errors", detail.error_count) }}
+                            {if detail.error_count == 1 {
+                                td_string!(locale, trace.one_error).to_string()
+                            } else {
+                                td_string!(locale, trace.errors, count = detail.error_count).to_string()
+                            }}
                         </span>
                     })}
                     {(detail.warning_count > 0).then(|| view! {
                         <span class="shrink-0 rounded-full bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-800 dark:bg-amber-950 dark:text-amber-200" data-testid="trace-warnings">
-                            {if detail.warning_count == 1 { "1 warning".to_string() } else { format!("{} warnings", detail.warning_count) }}
+                            {if detail.warning_count == 1 {
+                                td_string!(locale, trace.one_warning).to_string()
+                            } else {
+                                td_string!(locale, trace.warnings, count = detail.warning_count).to_string()
+                            }}
                         </span>
                     })}
                 </div>
                 <p class="mt-1 flex items-center gap-2 font-mono text-xs text-zinc-500">
                     <span data-testid="trace-id">{t.id.clone()}</span>
-                    <CopyButton text=t.id.clone() label="Copy id" />
+                    <CopyButton text=t.id.clone() label=t_string!(i18n, trace.copy_id) />
                 </p>
                 {can_share.then(|| view! { <ShareToggle project_id=t.project_id.clone() trace_id=t.id.clone() public=t.public share_url=detail.share_url.clone() /> })}
                 {(!t.tags.is_empty()).then(|| view! {
@@ -213,43 +228,43 @@ fn Header(detail: TraceDetail, list: Option<String>, can_share: bool) -> impl In
                 })}
             </div>
             <dl class="grid grid-cols-2 gap-x-6 gap-y-1 text-sm sm:grid-cols-4" data-testid="trace-summary">
-                <dt class="text-zinc-500">"Time (UTC)"</dt><dd title=timestamp(t.timestamp)>{t.timestamp.format("%Y-%m-%d %H:%M:%S").to_string()}</dd>
-                <dt class="text-zinc-500">"Latency"</dt><dd data-testid="trace-latency">{format_duration_us((detail.latency * 1e6) as i64)}</dd>
-                <dt class="text-zinc-500">"Cost"</dt><dd data-testid="trace-cost">{format_cost(detail.total_cost)}</dd>
-                <dt class="text-zinc-500">"Tokens"</dt><dd data-testid="trace-tokens">{detail.total_tokens}</dd>
-                <dt class="text-zinc-500">"User"</dt>
+                <dt class="text-zinc-500">{t!(i18n, trace.summary.time_utc)}</dt><dd title=timestamp(t.timestamp)>{t.timestamp.format("%Y-%m-%d %H:%M:%S").to_string()}</dd>
+                <dt class="text-zinc-500">{t!(i18n, trace.latency)}</dt><dd data-testid="trace-latency">{format_duration_us((detail.latency * 1e6) as i64)}</dd>
+                <dt class="text-zinc-500">{t!(i18n, trace.cost)}</dt><dd data-testid="trace-cost">{format_cost(detail.total_cost)}</dd>
+                <dt class="text-zinc-500">{t!(i18n, trace.tokens)}</dt><dd data-testid="trace-tokens">{detail.total_tokens}</dd>
+                <dt class="text-zinc-500">{t!(i18n, trace.summary.user)}</dt>
                 <dd>{t.user_id.clone().map(|u| match link("user", &u) {
                     Some(href) => view! { <a class=BUTTON_LINK href=href>{u.clone()}</a> }.into_any(),
                     None => view! { <span>{u.clone()}</span> }.into_any(),
                 })}</dd>
-                <dt class="text-zinc-500">"Session"</dt>
+                <dt class="text-zinc-500">{t!(i18n, trace.summary.session)}</dt>
                 <dd>{t.session_id.clone().map(|s| match link("session", &s) {
                     Some(href) => view! { <a class=BUTTON_LINK href=href>{s.clone()}</a> }.into_any(),
                     None => view! { <span>{s.clone()}</span> }.into_any(),
                 })}</dd>
-                <dt class="text-zinc-500">"Environment"</dt><dd>{t.environment.clone()}</dd>
-                <dt class="text-zinc-500">"Release"</dt>
+                <dt class="text-zinc-500">{t!(i18n, trace.summary.environment)}</dt><dd>{t.environment.clone()}</dd>
+                <dt class="text-zinc-500">{t!(i18n, trace.summary.release)}</dt>
                 <dd>{[t.release.clone(), t.version.clone().map(|v| format!("v {v}"))].into_iter().flatten().collect::<Vec<_>>().join(" · ")}</dd>
             </dl>
         </div>
         {(!detail.scores.is_empty()).then(|| view! {
             <div class="mt-3 flex flex-wrap items-center gap-1" data-testid="trace-scores">
-                <span class="mr-1 text-xs text-zinc-500">"Scores"</span>
+                <span class="mr-1 text-xs text-zinc-500">{t!(i18n, trace.scores)}</span>
                 {detail.scores.iter().map(|s| view! { <ScoreChip score=s.clone() /> }).collect_view()}
             </div>
         })}
         {has_io.then(|| view! {
             <details open class=format!("{CARD} mt-4") data-testid="trace-io">
-                <summary class="cursor-pointer px-4 py-2 text-sm font-medium">"Trace input and output"</summary>
+                <summary class="cursor-pointer px-4 py-2 text-sm font-medium">{t!(i18n, trace.trace_io)}</summary>
                 <div class="grid grid-cols-[minmax(0,1fr)] gap-4 border-t border-zinc-200 p-4 md:grid-cols-2 dark:border-zinc-800">
-                    <Field label="Input"><ContentView value=t.input.clone() testid="trace-input" /></Field>
-                    <Field label="Output"><ContentView value=t.output.clone() testid="trace-output" /></Field>
+                    <Field label=t_string!(i18n, trace.input)><ContentView value=t.input.clone() testid="trace-input" /></Field>
+                    <Field label=t_string!(i18n, trace.output)><ContentView value=t.output.clone() testid="trace-output" /></Field>
                 </div>
             </details>
         })}
         {metadata.map(|metadata| view! {
             <details open class=format!("{CARD} mt-4") data-testid="trace-metadata">
-                <summary class="cursor-pointer px-4 py-2 text-sm font-medium">"Trace metadata"</summary>
+                <summary class="cursor-pointer px-4 py-2 text-sm font-medium">{t!(i18n, trace.trace_metadata)}</summary>
                 <div class="border-t border-zinc-200 p-4 dark:border-zinc-800">
                     <ContentView value=Some(metadata) testid="trace-metadata-value" />
                 </div>
@@ -267,6 +282,7 @@ fn ShareToggle(project_id: String, trace_id: String, public: bool, share_url: St
         _ => public,
     });
     let error = action_error(set_public);
+    let i18n = use_i18n();
     view! {
         <div class="mt-2 flex flex-wrap items-center gap-2 text-xs" data-testid="share">
             <button type="button" role="switch" data-testid="share-toggle"
@@ -281,11 +297,11 @@ fn ShareToggle(project_id: String, trace_id: String, public: bool, share_url: St
                     set_public.dispatch(SetTracePublic { project_id: project_id.clone(), trace_id: TraceId::new(trace_id.clone()), public: !is_public.get_untracked() });
                 }>
                 <span class=move || format!("h-2 w-2 rounded-full {}", if is_public.get() { "bg-emerald-500" } else { "bg-zinc-400" })></span>
-                {move || if is_public.get() { "Public: anyone with the link can view" } else { "Private" }}
+                {move || if is_public.get() { t_string!(i18n, trace.share.public) } else { t_string!(i18n, trace.share.private) }}
             </button>
             <Show when=move || is_public.get()>
                 <a class="font-mono text-indigo-600 hover:underline dark:text-indigo-400" href=share_url.clone() data-testid="share-url">{share_url.clone()}</a>
-                <CopyButton text=share_url.clone() label="Copy link" />
+                <CopyButton text=share_url.clone() label=t_string!(i18n, trace.share.copy_link) />
             </Show>
             <ErrorAlert error />
         </div>
@@ -302,14 +318,15 @@ pub fn SharedTracePage() -> impl IntoView {
     let trace_id = Memo::new(move |_| params.with(|p| p.get("trace_id").unwrap_or_default()));
     let selected = RwSignal::new(query.with_untracked(|q| q.get("observation")).filter(|o| !o.is_empty()));
     let detail = Resource::new(move || (project_id.get(), trace_id.get()), |(project, trace)| get_trace(project, TraceId::new(trace)));
+    let i18n = use_i18n();
     view! {
-        <Title text="Shared trace" />
+        <Title text=t_string!(i18n, trace.shared.title) />
         <div class="min-h-screen px-4 py-4 sm:px-8 sm:py-6">
             <p class="flex items-center gap-2 text-xs text-zinc-500">
                 <a href="/" class="font-semibold text-zinc-900 dark:text-zinc-100">"Loupe"</a>
-                <span>"· Shared trace (read-only)"</span>
+                <span>{t!(i18n, trace.shared.read_only)}</span>
             </p>
-            <Transition fallback=|| view! { <Skeleton label="Loading the trace" /> }>
+            <Transition fallback=move || view! { <Skeleton label=t_string!(i18n, trace.loading_trace) /> }>
                 {move || Suspend::new(async move {
                     match detail.await {
                         Ok(detail) => view! {
@@ -318,9 +335,9 @@ pub fn SharedTracePage() -> impl IntoView {
                         }.into_any(),
                         Err(_) => view! {
                             <div class="mt-8 max-w-lg" data-testid="share-not-found">
-                                <h1 class="text-lg font-semibold">"This trace is not shared"</h1>
-                                <p class="mt-1 text-sm text-zinc-500">"It does not exist, or its owners made it private. If you are a member of its project, sign in and open it from there."</p>
-                                <a class=format!("{BUTTON_SECONDARY} mt-4") href="/sign-in">"Sign in"</a>
+                                <h1 class="text-lg font-semibold">{t!(i18n, trace.shared.not_shared)}</h1>
+                                <p class="mt-1 text-sm text-zinc-500">{t!(i18n, trace.shared.not_shared_help)}</p>
+                                <a class=format!("{BUTTON_SECONDARY} mt-4") href="/sign-in">{t!(i18n, trace.shared.sign_in)}</a>
                             </div>
                         }.into_any(),
                     }
@@ -366,6 +383,7 @@ fn Field(label: &'static str, children: Children) -> impl IntoView {
 /// through the tree with the keyboard does not flash.
 #[component]
 fn ObservationPanel(project_id: String, trace_id: Signal<String>, selected: RwSignal<Option<String>>) -> impl IntoView {
+    let i18n = use_i18n();
     let detail = LocalResource::new(move || {
         let (project_id, trace_id, selected) = (project_id.clone(), trace_id.get(), selected.get());
         async move {
@@ -379,9 +397,9 @@ fn ObservationPanel(project_id: String, trace_id: Signal<String>, selected: RwSi
     // when the page is torn down mid-render (a client that leaves during SSR streaming) the
     // resource is already disposed, and `get` would panic the render thread.
     move || match detail.try_get().flatten() {
-        None => view! { <Skeleton label="Loading the observation" /> }.into_any(),
+        None => view! { <Skeleton label=t_string!(i18n, trace.loading_observation) /> }.into_any(),
         Some(Ok(Some(detail))) => view! { <ObservationBody detail /> }.into_any(),
-        Some(Ok(None)) => view! { <p class="px-4 py-6 text-sm text-zinc-500">"Select an observation to see its details."</p> }.into_any(),
+        Some(Ok(None)) => view! { <p class="px-4 py-6 text-sm text-zinc-500">{t!(i18n, trace.select_observation)}</p> }.into_any(),
         Some(Err(error)) => view! { <div class="p-4"><LoadError error /></div> }.into_any(),
     }
 }
@@ -401,6 +419,8 @@ fn ObservationBody(detail: ObservationDetail) -> impl IntoView {
         (format!("{name}{}", version.map(|v| format!(" v{v}")).unwrap_or_default()), href)
     });
     let kind = o.kind;
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     view! {
         <div class="border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">
             <p class="flex items-center gap-2 text-sm font-semibold">
@@ -408,20 +428,20 @@ fn ObservationBody(detail: ObservationDetail) -> impl IntoView {
                 <span class="truncate" data-testid="observation-name">{o.name.clone().unwrap_or_else(|| "—".into())}</span>
             </p>
             <p class="mt-1 flex items-center gap-2 font-mono text-[11px] text-zinc-500">
-                <span>{o.id.clone()}</span><CopyButton text=o.id.clone() label="Copy id" />
+                <span>{o.id.clone()}</span><CopyButton text=o.id.clone() label=t_string!(i18n, trace.copy_id) />
             </p>
             <dl class="mt-2 grid grid-cols-2 gap-x-4 gap-y-0.5 text-xs sm:grid-cols-3" data-testid="observation-facts">
-                <div><dt class="text-zinc-500">"Start (UTC)"</dt><dd title=timestamp(o.start_time)>{o.start_time.format("%H:%M:%S%.3f").to_string()}</dd></div>
-                <div><dt class="text-zinc-500">"Latency"</dt>
-                    <dd data-testid="observation-latency">{o.latency().map(|l| format_duration_us((l * 1e6) as i64)).unwrap_or_else(|| "running".into())}</dd></div>
+                <div><dt class="text-zinc-500">{t!(i18n, trace.facts.start_utc)}</dt><dd title=timestamp(o.start_time)>{o.start_time.format("%H:%M:%S%.3f").to_string()}</dd></div>
+                <div><dt class="text-zinc-500">{t!(i18n, trace.latency)}</dt>
+                    <dd data-testid="observation-latency">{o.latency().map(|l| format_duration_us((l * 1e6) as i64)).unwrap_or_else(|| td_string!(locale, trace.facts.running).into())}</dd></div>
                 {o.time_to_first_token().map(|t| view! {
-                    <div><dt class="text-zinc-500">"First token"</dt><dd data-testid="observation-ttft">{format_duration_us((t * 1e6) as i64)}</dd></div>
+                    <div><dt class="text-zinc-500">{t!(i18n, trace.facts.first_token)}</dt><dd data-testid="observation-ttft">{format_duration_us((t * 1e6) as i64)}</dd></div>
                 })}
-                {o.model.clone().map(|m| view! { <div><dt class="text-zinc-500">"Model"</dt><dd class="font-mono" data-testid="observation-model">{m}</dd></div> })}
+                {o.model.clone().map(|m| view! { <div><dt class="text-zinc-500">{t!(i18n, trace.facts.model)}</dt><dd class="font-mono" data-testid="observation-model">{m}</dd></div> })}
                 {prompt.map(|(label, href)| view! {
-                    <div><dt class="text-zinc-500">"Prompt"</dt><dd><a class=BUTTON_LINK href=href data-testid="observation-prompt">{label}</a></dd></div>
+                    <div><dt class="text-zinc-500">{t!(i18n, trace.facts.prompt)}</dt><dd><a class=BUTTON_LINK href=href data-testid="observation-prompt">{label}</a></dd></div>
                 })}
-                <div><dt class="text-zinc-500">"Level"</dt><dd data-testid="observation-level">{o.level.to_string()}</dd></div>
+                <div><dt class="text-zinc-500">{t!(i18n, trace.facts.level)}</dt><dd data-testid="observation-level">{level_label(locale, o.level)}</dd></div>
             </dl>
             {o.status_message.clone().map(|m| view! {
                 <p class=format!("mt-2 rounded px-2 py-1 text-xs {}", match o.level {
@@ -432,13 +452,13 @@ fn ObservationBody(detail: ObservationDetail) -> impl IntoView {
             })}
         </div>
         <div class="space-y-4 px-4 py-3 text-sm">
-            <Field label="Input"><ContentView value=o.input.clone() testid="observation-input" /></Field>
-            <Field label="Output"><ContentView value=o.output.clone() testid="observation-output" /></Field>
+            <Field label=t_string!(i18n, trace.input)><ContentView value=o.input.clone() testid="observation-input" /></Field>
+            <Field label=t_string!(i18n, trace.output)><ContentView value=o.output.clone() testid="observation-output" /></Field>
             {(!usage.is_empty() || !costs_only.is_empty() || o.total_cost.is_some()).then(|| view! {
-                <Field label="Usage and cost">
+                <Field label=t_string!(i18n, trace.usage.title)>
                     <div class="overflow-x-auto">
                         <table class="w-full text-xs" data-testid="observation-usage">
-                            <thead><tr class="text-left text-zinc-500"><th class="font-normal">"Type"</th><th class="text-right font-normal">"Units"</th><th class="text-right font-normal">"Cost"</th></tr></thead>
+                            <thead><tr class="text-left text-zinc-500"><th class="font-normal">{t!(i18n, trace.usage.kind)}</th><th class="text-right font-normal">{t!(i18n, trace.usage.units)}</th><th class="text-right font-normal">{t!(i18n, trace.cost)}</th></tr></thead>
                             <tbody class="font-mono">
                                 {usage.into_iter().map(|(k, units, cost)| view! {
                                     <tr><td class="font-sans">{k}</td><td class="text-right">{units}</td><td class="text-right">{cost.map(format_cost).unwrap_or_default()}</td></tr>
@@ -447,33 +467,33 @@ fn ObservationBody(detail: ObservationDetail) -> impl IntoView {
                                     <tr><td class="font-sans">{k}</td><td></td><td class="text-right">{format_cost(cost)}</td></tr>
                                 }).collect_view()}
                                 {o.total_cost.map(|c| view! {
-                                    <tr class="border-t border-zinc-200 dark:border-zinc-800"><td class="font-sans font-medium">"total cost"</td><td></td>
+                                    <tr class="border-t border-zinc-200 dark:border-zinc-800"><td class="font-sans font-medium">{t!(i18n, trace.usage.total_cost)}</td><td></td>
                                         <td class="text-right font-medium" data-testid="observation-cost">{format_cost(c)}</td></tr>
                                 })}
                             </tbody>
                         </table>
                     </div>
-                    {o.usage_pricing_tier_name.clone().map(|tier| view! { <p class=HINT>{format!("Priced with tier “{tier}”")}</p> })}
+                    {o.usage_pricing_tier_name.clone().map(|tier| view! { <p class=HINT>{td_string!(locale, trace.usage.priced_with_tier, tier = tier).to_string()}</p> })}
                 </Field>
             })}
-            {parameters.map(|p| view! { <Field label="Model parameters"><ContentView value=Some(p) testid="observation-parameters" /></Field> })}
+            {parameters.map(|p| view! { <Field label=t_string!(i18n, trace.model_parameters)><ContentView value=Some(p) testid="observation-parameters" /></Field> })}
             {(o.metadata.as_object().is_some_and(|m| !m.is_empty())).then(|| view! {
-                <Field label="Metadata"><ContentView value=Some(o.metadata.clone()) testid="observation-metadata" /></Field>
+                <Field label=t_string!(i18n, trace.metadata)><ContentView value=Some(o.metadata.clone()) testid="observation-metadata" /></Field>
             })}
             {(!detail.attributes.is_empty()).then(|| {
                 let rows = detail.attributes.clone();
                 view! {
                     <details class="rounded border border-zinc-200 dark:border-zinc-800" data-testid="mapping-inspector">
                         <summary class="cursor-pointer px-3 py-2 text-xs font-semibold uppercase tracking-wide text-zinc-500">
-                            {format!("OpenTelemetry attributes ({}) and what they became", rows.len())}
+                            {td_string!(locale, trace.otel_attributes, count = rows.len()).to_string()}
                         </summary>
                         <div class="border-t border-zinc-200 p-2 dark:border-zinc-800"><OtelInspector rows /></div>
                     </details>
                 }
             })}
-            <Field label="Scores">
+            <Field label=t_string!(i18n, trace.scores)>
                 {if detail.scores.is_empty() {
-                    view! { <p class="text-xs text-zinc-500" data-testid="observation-no-scores">"No scores on this observation."</p> }.into_any()
+                    view! { <p class="text-xs text-zinc-500" data-testid="observation-no-scores">{t!(i18n, trace.no_scores)}</p> }.into_any()
                 } else {
                     view! {
                         <ul class="space-y-1" data-testid="observation-scores">
@@ -493,5 +513,15 @@ fn ObservationBody(detail: ObservationDetail) -> impl IntoView {
                 }}
             </Field>
         </div>
+    }
+}
+
+/// An observation's level in the page's language (the English is the stored spelling, `ERROR`).
+fn level_label(locale: Locale, level: ObservationLevel) -> &'static str {
+    match level {
+        ObservationLevel::Debug => td_string!(locale, trace.levels.debug),
+        ObservationLevel::Default => td_string!(locale, trace.levels.default),
+        ObservationLevel::Warning => td_string!(locale, trace.levels.warning),
+        ObservationLevel::Error => td_string!(locale, trace.levels.error),
     }
 }

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::clipped;
 use crate::domain::content::{clone_value, MediaReference};
+use crate::i18n::{td_string, Locale};
 
 /// Children shown before a "show more" button.
 const FIRST_CHILDREN: usize = 100;
@@ -38,22 +39,22 @@ fn label(label: Label) -> impl IntoView {
 }
 
 /// `value` as a tree.
-pub fn json_tree(value: &Value) -> AnyView {
-    view! { <div data-testid="json-tree" class="font-mono text-xs leading-5">{node(Label::None, value, 0)}</div> }.into_any()
+pub fn json_tree(value: &Value, locale: Locale) -> AnyView {
+    view! { <div data-testid="json-tree" class="font-mono text-xs leading-5">{node(Label::None, value, 0, locale)}</div> }.into_any()
 }
 
 /// An object's entries as a tree, without the braces (e.g. the fields beside chat messages).
-pub fn json_entries(entries: &Map<String, Value>) -> AnyView {
-    view! { <div data-testid="json-tree" class="font-mono text-xs leading-5">{object_children(entries, 0)}</div> }.into_any()
+pub fn json_entries(entries: &Map<String, Value>, locale: Locale) -> AnyView {
+    view! { <div data-testid="json-tree" class="font-mono text-xs leading-5">{object_children(entries, 0, locale)}</div> }.into_any()
 }
 
-fn scalar(value: &Value) -> AnyView {
+fn scalar(value: &Value, locale: Locale) -> AnyView {
     match value {
         Value::String(text) => {
             if let Some(reference) = MediaReference::parse(text) {
-                return super::media::media(&reference);
+                return super::media::media(&reference, locale);
             }
-            let body = clipped(text.clone(), |text| view! { <span>{text.to_string()}</span> }.into_any());
+            let body = clipped(text.clone(), locale, |text, _| view! { <span>{text.to_string()}</span> }.into_any());
             view! { <span class="whitespace-pre-wrap break-words text-emerald-700 dark:text-emerald-400">"\""{body}"\""</span> }.into_any()
         }
         Value::Number(n) => view! { <span class="text-amber-700 dark:text-amber-400">{n.to_string()}</span> }.into_any(),
@@ -64,46 +65,54 @@ fn scalar(value: &Value) -> AnyView {
     }
 }
 
-fn node(key: Label, value: &Value, depth: usize) -> AnyView {
-    let (open, close, count, noun) = match value {
-        Value::Array(items) => ("[", "]", items.len(), if items.len() == 1 { "item" } else { "items" }),
-        Value::Object(entries) => ("{", "}", entries.len(), if entries.len() == 1 { "key" } else { "keys" }),
-        _ => return view! { <div class="break-words">{label(key)}{scalar(value)}</div> }.into_any(),
+fn node(key: Label, value: &Value, depth: usize, locale: Locale) -> AnyView {
+    let (open, close, count) = match value {
+        Value::Array(items) => ("[", "]", items.len()),
+        Value::Object(entries) => ("{", "}", entries.len()),
+        _ => return view! { <div class="break-words">{label(key)}{scalar(value, locale)}</div> }.into_any(),
     };
     if count == 0 {
         return view! { <div>{label(key)}<span class=MUTED>{format!("{open}{close}")}</span></div> }.into_any();
     }
+    // "3 items", "1 key".
+    let size = match (value.is_array(), count) {
+        (true, 1) => td_string!(locale, trace.content.one_item).to_string(),
+        (true, _) => td_string!(locale, trace.content.items, count = count).to_string(),
+        (false, 1) => td_string!(locale, trace.content.one_key).to_string(),
+        (false, _) => td_string!(locale, trace.content.keys, count = count).to_string(),
+    };
     if depth >= MAX_DEPTH {
-        return view! { <div>{label(key)}<span class=MUTED>{format!("{open} {count} {noun}, nested too deep to show here: see Raw {close}")}</span></div> }.into_any();
+        let text = td_string!(locale, trace.content.too_deep, size = size).to_string();
+        return view! { <div>{label(key)}<span class=MUTED>{format!("{open} {text} {close}")}</span></div> }.into_any();
     }
     let children = match value {
-        Value::Array(items) => array_children(items, depth + 1),
-        Value::Object(entries) => object_children(entries, depth + 1),
+        Value::Array(items) => array_children(items, depth + 1, locale),
+        Value::Object(entries) => object_children(entries, depth + 1, locale),
         _ => ().into_any(),
     };
     view! {
         <details open=depth < OPEN_DEPTH>
-            <summary class="cursor-pointer select-none">{label(key)}<span class=MUTED>{format!("{open} {count} {noun} {close}")}</span></summary>
+            <summary class="cursor-pointer select-none">{label(key)}<span class=MUTED>{format!("{open} {size} {close}")}</span></summary>
             <div class="ml-1 border-l border-zinc-200 pl-3 dark:border-zinc-800">{children}</div>
         </details>
     }
     .into_any()
 }
 
-fn array_children(items: &[Value], depth: usize) -> AnyView {
-    let first = items.iter().take(FIRST_CHILDREN).enumerate().map(|(i, item)| node(Label::Index(i), item, depth)).collect_view();
+fn array_children(items: &[Value], depth: usize, locale: Locale) -> AnyView {
+    let first = items.iter().take(FIRST_CHILDREN).enumerate().map(|(i, item)| node(Label::Index(i), item, depth, locale)).collect_view();
     let rest: Vec<(Label, Value)> = items.iter().enumerate().skip(FIRST_CHILDREN).map(|(i, item)| (Label::Index(i), clone_value(item))).collect();
-    view! { {first}{more(rest, depth)} }.into_any()
+    view! { {first}{more(rest, depth, locale)} }.into_any()
 }
 
-fn object_children(entries: &Map<String, Value>, depth: usize) -> AnyView {
-    let first = entries.iter().take(FIRST_CHILDREN).map(|(k, v)| node(Label::Key(k.clone()), v, depth)).collect_view();
+fn object_children(entries: &Map<String, Value>, depth: usize, locale: Locale) -> AnyView {
+    let first = entries.iter().take(FIRST_CHILDREN).map(|(k, v)| node(Label::Key(k.clone()), v, depth, locale)).collect_view();
     let rest: Vec<(Label, Value)> = entries.iter().skip(FIRST_CHILDREN).map(|(k, v)| (Label::Key(k.clone()), clone_value(v))).collect();
-    view! { {first}{more(rest, depth)} }.into_any()
+    view! { {first}{more(rest, depth, locale)} }.into_any()
 }
 
 /// The children past the first hundred, revealed a thousand at a time.
-fn more(rest: Vec<(Label, Value)>, depth: usize) -> AnyView {
+fn more(rest: Vec<(Label, Value)>, depth: usize, locale: Locale) -> AnyView {
     if rest.is_empty() {
         return ().into_any();
     }
@@ -111,12 +120,16 @@ fn more(rest: Vec<(Label, Value)>, depth: usize) -> AnyView {
     let rest = StoredValue::new(rest);
     let shown = RwSignal::new(0usize);
     view! {
-        {move || rest.with_value(|rest| rest[..shown.get().min(total)].iter().map(|(key, value)| node(key.clone(), value, depth)).collect_view())}
+        {move || rest.with_value(|rest| rest[..shown.get().min(total)].iter().map(|(key, value)| node(key.clone(), value, depth, locale)).collect_view())}
         {move || {
             let hidden = total - shown.get().min(total);
             (hidden > 0).then(|| {
                 let next = hidden.min(MORE_CHILDREN);
-                let text = if next == hidden { format!("show {hidden} more") } else { format!("show {next} more ({hidden} hidden)") };
+                let text = if next == hidden {
+                    td_string!(locale, trace.content.show_more, count = hidden).to_string()
+                } else {
+                    td_string!(locale, trace.content.show_more_hidden, count = next, hidden = hidden).to_string()
+                };
                 view! {
                     <button type="button" class="text-indigo-600 hover:underline dark:text-indigo-400" data-testid="json-show-more" on:click=move |_| shown.update(|s| *s += MORE_CHILDREN)>{text}</button>
                 }

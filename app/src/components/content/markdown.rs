@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use pulldown_cmark::{Alignment, CodeBlockKind, Event, Options, Parser, Tag};
 
 use super::safe_href;
+use crate::i18n::{td_string, Locale};
 
 /// Containers nested deeper than this are flattened into their parent (their text is kept), so
 /// `>>>>>>…` or a thousand nested list items cannot make rendering recurse without bound.
@@ -141,26 +142,26 @@ fn align_class(alignment: Option<&Alignment>) -> &'static str {
     }
 }
 
-fn render_all(nodes: Vec<Node>) -> AnyView {
-    nodes.into_iter().map(render).collect_view().into_any()
+fn render_all(nodes: Vec<Node>, locale: Locale) -> AnyView {
+    nodes.into_iter().map(|node| render(node, locale)).collect_view().into_any()
 }
 
-fn render(node: Node) -> AnyView {
+fn render(node: Node, locale: Locale) -> AnyView {
     match node {
         Node::Text(text) => text.into_any(),
         Node::Code(code) => view! { <code class="rounded bg-zinc-100 px-1 py-0.5 font-mono text-xs dark:bg-zinc-800">{code}</code> }.into_any(),
         Node::SoftBreak | Node::HardBreak => view! { <br /> }.into_any(),
         Node::Rule => view! { <hr class="border-zinc-200 dark:border-zinc-800" /> }.into_any(),
         Node::Task(done) => view! { <input type="checkbox" class="mr-1 align-middle" disabled=true checked=done /> }.into_any(),
-        Node::Element(kind, children) => element(kind, children),
+        Node::Element(kind, children) => element(kind, children, locale),
     }
 }
 
-fn element(kind: Kind, children: Vec<Node>) -> AnyView {
+fn element(kind: Kind, children: Vec<Node>, locale: Locale) -> AnyView {
     match kind {
-        Kind::Paragraph => view! { <p>{render_all(children)}</p> }.into_any(),
+        Kind::Paragraph => view! { <p>{render_all(children, locale)}</p> }.into_any(),
         Kind::Heading(level) => {
-            let content = render_all(children);
+            let content = render_all(children, locale);
             match level {
                 1 => view! { <h1 class="text-base font-semibold">{content}</h1> }.into_any(),
                 2 => view! { <h2 class="text-sm font-semibold">{content}</h2> }.into_any(),
@@ -168,7 +169,7 @@ fn element(kind: Kind, children: Vec<Node>) -> AnyView {
                 _ => view! { <h4 class="text-sm font-medium">{content}</h4> }.into_any(),
             }
         }
-        Kind::Quote => view! { <blockquote class="space-y-2 border-l-2 border-zinc-300 pl-3 text-zinc-600 dark:border-zinc-700 dark:text-zinc-400">{render_all(children)}</blockquote> }.into_any(),
+        Kind::Quote => view! { <blockquote class="space-y-2 border-l-2 border-zinc-300 pl-3 text-zinc-600 dark:border-zinc-700 dark:text-zinc-400">{render_all(children, locale)}</blockquote> }.into_any(),
         Kind::CodeBlock(lang) => {
             let mut code = String::new();
             plain_text(&children, &mut code);
@@ -185,9 +186,9 @@ fn element(kind: Kind, children: Vec<Node>) -> AnyView {
             plain_text(&children, &mut html);
             view! { <pre class="overflow-auto whitespace-pre-wrap break-words font-mono text-xs text-zinc-600 dark:text-zinc-400">{html}</pre> }.into_any()
         }
-        Kind::List(None) => view! { <ul class="list-disc space-y-1 pl-5">{render_all(children)}</ul> }.into_any(),
-        Kind::List(Some(start)) => view! { <ol class="list-decimal space-y-1 pl-5" start=start>{render_all(children)}</ol> }.into_any(),
-        Kind::Item => view! { <li>{render_all(children)}</li> }.into_any(),
+        Kind::List(None) => view! { <ul class="list-disc space-y-1 pl-5">{render_all(children, locale)}</ul> }.into_any(),
+        Kind::List(Some(start)) => view! { <ol class="list-decimal space-y-1 pl-5" start=start>{render_all(children, locale)}</ol> }.into_any(),
+        Kind::Item => view! { <li>{render_all(children, locale)}</li> }.into_any(),
         Kind::Table(alignments) => {
             let mut head = Vec::new();
             let mut rows = Vec::new();
@@ -205,8 +206,8 @@ fn element(kind: Kind, children: Vec<Node>) -> AnyView {
                     .map(|(i, cell)| {
                         let class = format!("{CELL} {}", align_class(alignments.get(i)));
                         let content = match cell {
-                            Node::Element(_, content) => render_all(content),
-                            other => render(other),
+                            Node::Element(_, content) => render_all(content, locale),
+                            other => render(other, locale),
                         };
                         if header { view! { <th class=format!("{class} font-semibold")>{content}</th> }.into_any() } else { view! { <td class=class>{content}</td> }.into_any() }
                     })
@@ -223,23 +224,23 @@ fn element(kind: Kind, children: Vec<Node>) -> AnyView {
             .into_any()
         }
         // Only reached when a table part was cut loose by the depth limit.
-        Kind::TableHead | Kind::TableRow | Kind::TableCell | Kind::Plain => render_all(children),
-        Kind::Emphasis => view! { <em>{render_all(children)}</em> }.into_any(),
-        Kind::Strong => view! { <strong class="font-semibold">{render_all(children)}</strong> }.into_any(),
-        Kind::Strikethrough => view! { <del>{render_all(children)}</del> }.into_any(),
+        Kind::TableHead | Kind::TableRow | Kind::TableCell | Kind::Plain => render_all(children, locale),
+        Kind::Emphasis => view! { <em>{render_all(children, locale)}</em> }.into_any(),
+        Kind::Strong => view! { <strong class="font-semibold">{render_all(children, locale)}</strong> }.into_any(),
+        Kind::Strikethrough => view! { <del>{render_all(children, locale)}</del> }.into_any(),
         Kind::Link(href) => match safe_href(&href) {
-            Some(href) => view! { <a class=LINK href=href rel="noopener noreferrer nofollow" target="_blank">{render_all(children)}</a> }.into_any(),
-            None => view! { <span>{render_all(children)}</span> }.into_any(),
+            Some(href) => view! { <a class=LINK href=href rel="noopener noreferrer nofollow" target="_blank">{render_all(children, locale)}</a> }.into_any(),
+            None => view! { <span>{render_all(children, locale)}</span> }.into_any(),
         },
         // The alt text, as a link to the image: nothing is loaded unless the reader asks.
         Kind::Image(src) => match safe_href(&src) {
-            Some(href) => view! { <a class=LINK href=href rel="noopener noreferrer nofollow" target="_blank">"image: "{render_all(children)}</a> }.into_any(),
-            None => view! { <span>"image: "{render_all(children)}</span> }.into_any(),
+            Some(href) => view! { <a class=LINK href=href rel="noopener noreferrer nofollow" target="_blank">{td_string!(locale, trace.content.image)}{render_all(children, locale)}</a> }.into_any(),
+            None => view! { <span>{td_string!(locale, trace.content.image)}{render_all(children, locale)}</span> }.into_any(),
         },
     }
 }
 
 /// `text` rendered as markdown; a string that is not markdown becomes a paragraph.
-pub fn markdown(text: &str) -> AnyView {
-    view! { <div data-testid="markdown" class="space-y-2 break-words leading-relaxed">{render_all(parse(text))}</div> }.into_any()
+pub fn markdown(text: &str, locale: Locale) -> AnyView {
+    view! { <div data-testid="markdown" class="space-y-2 break-words leading-relaxed">{render_all(parse(text), locale)}</div> }.into_any()
 }

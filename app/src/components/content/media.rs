@@ -9,6 +9,7 @@
 use leptos::prelude::*;
 
 use crate::domain::content::{MediaKind, MediaReference};
+use crate::i18n::{td_string, Locale};
 
 /// The project whose media the content views on this part of the page may show.
 #[derive(Clone, Debug)]
@@ -19,8 +20,8 @@ pub struct MediaScope {
 const MUTED: &str = "text-xs text-zinc-500 dark:text-zinc-400";
 const LINK: &str = "text-indigo-600 underline hover:text-indigo-500 dark:text-indigo-400";
 
-pub fn media(reference: &MediaReference) -> AnyView {
-    let label = format!("{} attachment", reference.content_type);
+pub fn media(reference: &MediaReference, locale: Locale) -> AnyView {
+    let label = td_string!(locale, trace.content.attachment, content_type = reference.content_type.clone()).to_string();
     let Some(scope) = use_context::<MediaScope>() else {
         return view! { <p class=MUTED data-testid="media-reference">{format!("{label} ({})", reference.id)}</p> }.into_any();
     };
@@ -47,7 +48,7 @@ pub fn media(reference: &MediaReference) -> AnyView {
         <div data-testid="media" data-kind=kind_name class="space-y-1">
             {player}
             <p class=MUTED>
-                <a class=LINK href=src download=format!("{}", reference.id)>{format!("Download {label}")}</a>
+                <a class=LINK href=src download=format!("{}", reference.id)>{td_string!(locale, trace.content.download, label = label.clone()).to_string()}</a>
             </p>
         </div>
     }

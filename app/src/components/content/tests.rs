@@ -149,7 +149,7 @@ fn raw_view_is_the_default_off_and_escapes() {
     let html = render(json!({"a": "<script>alert(1)</script>"}));
     assert!(html.contains("data-testid=\"view\"") && html.contains("data-testid=\"content-raw-toggle\""), "{html}");
     assert!(!html.contains("content-raw\""), "pretty is the default: {html}");
-    let raw = without_markers(Owner::new().with(|| super::raw_view(&json!({"a": "<script>alert(1)</script>"})).to_html()));
+    let raw = without_markers(Owner::new().with(|| super::raw_view(&json!({"a": "<script>alert(1)</script>"}), crate::i18n::Locale::en).to_html()));
     assert_inert(&raw);
     assert!(raw.contains("data-testid=\"content-raw\"") && raw.contains("&lt;script&gt;"), "{raw}");
 }

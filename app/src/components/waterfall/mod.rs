@@ -20,6 +20,7 @@ use leptos::prelude::*;
 
 use crate::domain::waterfall::TraceTree;
 use crate::domain::{ObservationLevel, ObservationType};
+use crate::i18n::*;
 
 mod rows;
 mod state;
@@ -107,10 +108,10 @@ pub(super) fn bar_color(kind: ObservationType) -> &'static str {
     }
 }
 
-pub(super) fn level_marker(level: ObservationLevel) -> Option<(&'static str, &'static str)> {
+pub(super) fn level_marker(level: ObservationLevel, locale: Locale) -> Option<(&'static str, &'static str)> {
     match level {
-        ObservationLevel::Error => Some(("bg-red-500", "Error")),
-        ObservationLevel::Warning => Some(("bg-amber-500", "Warning")),
+        ObservationLevel::Error => Some(("bg-red-500", td_string!(locale, trace.waterfall_view.error))),
+        ObservationLevel::Warning => Some(("bg-amber-500", td_string!(locale, trace.waterfall_view.warning))),
         _ => None,
     }
 }
@@ -126,6 +127,7 @@ pub fn Waterfall(
     /// Height of the scroll box, a utility class such as `h-[65vh]`.
     height: &'static str,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     let state = WaterfallState::new(tree, selected);
     Effect::new(move || {
         if state.selected_row.get().is_none() && state.count > 0 {
@@ -146,7 +148,7 @@ pub fn Waterfall(
         <AxisHeader state />
         <Rows state height />
         <p class="border-t border-zinc-200 px-3 py-1.5 text-[10px] text-zinc-500 dark:border-zinc-800">
-            "↑ ↓ move · ← → collapse / expand · Enter toggles · Home / End"
+            {t!(i18n, trace.waterfall_view.keyboard_help)}
         </p>
     }
 }

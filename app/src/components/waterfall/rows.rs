@@ -8,12 +8,14 @@ use super::state::WaterfallState;
 use super::{bar_color, format_cost, level_marker, type_badge, type_label, WaterfallMode, MAX_INDENT, ROW_HEIGHT};
 use crate::domain::waterfall::format_duration_us;
 use crate::domain::ObservationLevel;
+use crate::i18n::*;
 
 #[component]
 pub(super) fn Rows(state: WaterfallState, height: &'static str) -> impl IntoView {
+    let i18n = use_i18n();
     view! {
         <div node_ref=state.scroller class=format!("relative {height} overflow-auto outline-none focus-visible:ring-2 focus-visible:ring-inset focus-visible:ring-indigo-500")
-            tabindex="0" role="tree" aria-label="Observations" data-testid="waterfall"
+            tabindex="0" role="tree" aria-label=t_string!(i18n, trace.waterfall_view.observations) data-testid="waterfall"
             aria-activedescendant=move || state.selected_row.get().map(|r| format!("obs-row-{r}"))
             on:scroll=move |_| {
                 if let Some(el) = state.scroller.get_untracked() {
@@ -35,14 +37,15 @@ fn Row(state: WaterfallState, pos: usize, row: usize) -> impl IntoView {
         t.id[row].clone(), t.depth[row], t.kind(row), t.level(row), t.name(row).map(str::to_string),
         t.model(row).map(str::to_string), t.latency_us(row), t.tokens(row), t.cost[row], t.first_token_at(row),
     ));
+    let locale = use_i18n().get_locale_untracked();
     let has_children = state.has_children(row as u32);
     let is_selected = move || state.selected_row.get() == Some(row);
     let is_collapsed = move || state.collapsed.with(|c| c.contains(&(row as u32)));
     let indent = depth.min(MAX_INDENT) as f64 * 0.75;
     let title = format!(
         "{} · {}{}",
-        name.clone().unwrap_or_else(|| "unnamed".into()),
-        latency.map(format_duration_us).unwrap_or_else(|| "running".into()),
+        name.clone().unwrap_or_else(|| td_string!(locale, trace.waterfall_view.unnamed).into()),
+        latency.map(format_duration_us).unwrap_or_else(|| td_string!(locale, trace.facts.running).into()),
         model.clone().map(|m| format!(" · {m}")).unwrap_or_default(),
     );
     let select_id = id.clone();
@@ -69,7 +72,7 @@ fn Row(state: WaterfallState, pos: usize, row: usize) -> impl IntoView {
                     view! {
                         <button type="button" tabindex="-1" data-testid="toggle-row"
                             class="w-4 shrink-0 text-zinc-400 hover:text-zinc-900 dark:hover:text-zinc-100"
-                            aria-label=move || if is_collapsed() { "Expand" } else { "Collapse" }
+                            aria-label=move || if is_collapsed() { td_string!(locale, trace.waterfall_view.expand) } else { td_string!(locale, trace.waterfall_view.collapse) }
                             on:click=move |ev| { ev.stop_propagation(); state.toggle(row as u32); }>
                             {move || if is_collapsed() { "▸" } else { "▾" }}
                         </button>
@@ -79,7 +82,7 @@ fn Row(state: WaterfallState, pos: usize, row: usize) -> impl IntoView {
                 }}
                 {(depth > MAX_INDENT).then(|| view! { <span class="shrink-0 font-mono text-[10px] text-zinc-400">{format!("L{depth}")}</span> })}
                 <span class=format!("shrink-0 rounded px-1 font-mono text-[10px] {}", type_badge(kind))>{type_label(kind)}</span>
-                {level_marker(level).map(|(color, label)| view! {
+                {level_marker(level, locale).map(|(color, label)| view! {
                     <span class=format!("h-2 w-2 shrink-0 rounded-full {color}") title=label aria-label=label data-testid="level-marker"></span>
                 })}
                 <span class="truncate" data-testid="row-name">{name.clone().unwrap_or_else(|| "—".into())}</span>
@@ -93,7 +96,7 @@ fn Row(state: WaterfallState, pos: usize, row: usize) -> impl IntoView {
                             <span class=format!("absolute top-0 h-3 rounded {}", if level == ObservationLevel::Error { "bg-red-500" } else { bar_color(kind) }) data-testid="row-bar"
                                 style=format!("left: {:.4}%; width: max({:.4}%, 2px)", left * 100.0, width * 100.0)>
                                 {first_token.map(|f| view! {
-                                    <span class="absolute top-0 h-3 w-px bg-zinc-900 dark:bg-white" title="First token" data-testid="first-token"
+                                    <span class="absolute top-0 h-3 w-px bg-zinc-900 dark:bg-white" title=td_string!(locale, trace.facts.first_token) data-testid="first-token"
                                         style=format!("left: {:.1}%", f * 100.0)></span>
                                 })}
                             </span>
@@ -104,7 +107,7 @@ fn Row(state: WaterfallState, pos: usize, row: usize) -> impl IntoView {
                     // A parent shows what its subtree used; its own figures are in the tooltip.
                     let (total_cost, total_tokens) = state.totals.with_value(|t| (t.0[row], t.1[row]));
                     let own = |value: Option<String>, total: Option<String>| match (has_children, value) {
-                        (true, Some(value)) if Some(&value) != total.as_ref() => format!("{value} on its own"),
+                        (true, Some(value)) if Some(&value) != total.as_ref() => td_string!(locale, trace.waterfall_view.on_its_own, value = value).to_string(),
                         _ => String::new(),
                     };
                     let tokens_text = total_tokens.map(crate::domain::format::count);

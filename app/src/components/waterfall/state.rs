@@ -10,6 +10,7 @@ use leptos::prelude::*;
 
 use super::{Window, WaterfallMode, OVERSCAN, ROW_HEIGHT};
 use crate::domain::waterfall::TraceTree;
+use crate::i18n::{td_string, Locale};
 
 #[derive(Clone, Copy)]
 pub(super) struct WaterfallState {
@@ -234,12 +235,12 @@ impl WaterfallState {
     }
 
     /// "2 of 5", or "5 found" when the selection is not a match.
-    pub fn match_position(self) -> String {
+    pub fn match_position(self, locale: Locale) -> String {
         let found = self.matches.get();
         let current = self.selected_row.get().map(|r| r as u32);
         match current.and_then(|c| found.binary_search(&c).ok()) {
-            Some(i) => format!("{} of {}", i + 1, found.len()),
-            None => format!("{} found", found.len()),
+            Some(i) => td_string!(locale, trace.waterfall_view.match_of, position = i + 1, count = found.len()).to_string(),
+            None => td_string!(locale, trace.waterfall_view.matches_found, count = found.len()).to_string(),
         }
     }
 }

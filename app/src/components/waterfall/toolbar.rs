@@ -8,20 +8,27 @@ use leptos::prelude::*;
 use super::state::WaterfallState;
 use super::{mode_button, Window, WaterfallMode, TOOL};
 use crate::domain::waterfall::format_duration_us;
+use crate::i18n::*;
 
 #[component]
 pub(super) fn Toolbar(state: WaterfallState) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     view! {
         <div class="flex flex-wrap items-center gap-2 border-b border-zinc-200 px-3 py-2 text-xs dark:border-zinc-800">
             <span class="text-zinc-500" data-testid="waterfall-count">
                 {move || {
                     let shown = state.visible.with(Vec::len);
                     let count = state.count;
-                    if shown == count { format!("{count} observations") } else { format!("{shown} of {count} observations shown") }
+                    if shown == count {
+                        td_string!(locale, trace.waterfall_view.count, count = count).to_string()
+                    } else {
+                        td_string!(locale, trace.waterfall_view.shown_of, shown = shown, count = count).to_string()
+                    }
                 }}
             </span>
             <div class="flex items-center gap-1">
-                <input type="search" placeholder="Find by name or model" aria-label="Find observations" data-testid="waterfall-find"
+                <input type="search" placeholder=t_string!(i18n, trace.waterfall_view.find_placeholder) aria-label=t_string!(i18n, trace.waterfall_view.find_label) data-testid="waterfall-find"
                     class="w-44 rounded border border-zinc-300 bg-white px-2 py-0.5 text-xs dark:border-zinc-700 dark:bg-zinc-900"
                     prop:value=move || state.find.get()
                     on:input=move |ev| state.find.set(event_target_value(&ev))
@@ -31,34 +38,34 @@ pub(super) fn Toolbar(state: WaterfallState) -> impl IntoView {
                         _ => {}
                     } />
                 <Show when=move || !state.find.with(|f| f.trim().is_empty())>
-                    <span class="whitespace-nowrap text-zinc-500" data-testid="waterfall-matches">{move || state.match_position()}</span>
-                    <button type="button" class=TOOL aria-label="Previous match" on:click=move |_| state.step_match(false)>"↑"</button>
-                    <button type="button" class=TOOL aria-label="Next match" data-testid="waterfall-next-match" on:click=move |_| state.step_match(true)>"↓"</button>
+                    <span class="whitespace-nowrap text-zinc-500" data-testid="waterfall-matches">{move || state.match_position(locale)}</span>
+                    <button type="button" class=TOOL aria-label=t_string!(i18n, trace.waterfall_view.previous_match) on:click=move |_| state.step_match(false)>"↑"</button>
+                    <button type="button" class=TOOL aria-label=t_string!(i18n, trace.waterfall_view.next_match) data-testid="waterfall-next-match" on:click=move |_| state.step_match(true)>"↓"</button>
                 </Show>
             </div>
             <div class="ml-auto flex flex-wrap items-center gap-1">
-                <div class="mr-2 inline-flex overflow-hidden rounded-md border border-zinc-300 dark:border-zinc-700" role="group" aria-label="View">
+                <div class="mr-2 inline-flex overflow-hidden rounded-md border border-zinc-300 dark:border-zinc-700" role="group" aria-label=t_string!(i18n, trace.waterfall_view.view)>
                     <button type="button" data-testid="mode-timeline"
                         class=move || mode_button(state.mode.get() == WaterfallMode::Timeline)
                         aria-pressed=move || (state.mode.get() == WaterfallMode::Timeline).to_string()
-                        on:click=move |_| state.mode.set(WaterfallMode::Timeline)>"Timeline"</button>
+                        on:click=move |_| state.mode.set(WaterfallMode::Timeline)>{t!(i18n, trace.waterfall_view.timeline)}</button>
                     <button type="button" data-testid="mode-tree"
                         class=move || mode_button(state.mode.get() == WaterfallMode::Tree)
                         aria-pressed=move || (state.mode.get() == WaterfallMode::Tree).to_string()
-                        on:click=move |_| state.mode.set(WaterfallMode::Tree)>"Tree"</button>
+                        on:click=move |_| state.mode.set(WaterfallMode::Tree)>{t!(i18n, trace.waterfall_view.tree)}</button>
                 </div>
-                <button type="button" class=TOOL data-testid="expand-all" on:click=move |_| state.collapsed.set(HashSet::new())>"Expand all"</button>
+                <button type="button" class=TOOL data-testid="expand-all" on:click=move |_| state.collapsed.set(HashSet::new())>{t!(i18n, trace.waterfall_view.expand_all)}</button>
                 <button type="button" class=TOOL data-testid="collapse-all"
-                    on:click=move |_| state.collapsed.set(state.parents.with_value(|p| (**p).clone()))>"Collapse all"</button>
+                    on:click=move |_| state.collapsed.set(state.parents.with_value(|p| (**p).clone()))>{t!(i18n, trace.waterfall_view.collapse_all)}</button>
                 <Show when=move || state.mode.get() == WaterfallMode::Timeline>
                     <span class="mx-1 h-4 w-px bg-zinc-200 dark:bg-zinc-800"></span>
-                    <button type="button" class=TOOL title="Zoom out" aria-label="Zoom out" data-testid="zoom-out"
+                    <button type="button" class=TOOL title=t_string!(i18n, trace.waterfall_view.zoom_out) aria-label=t_string!(i18n, trace.waterfall_view.zoom_out) data-testid="zoom-out"
                         on:click=move |_| state.window.update(|w| *w = w.zoom(2.0, state.zoom_center()))>"−"</button>
-                    <button type="button" class=TOOL title="Zoom in" aria-label="Zoom in" data-testid="zoom-in"
+                    <button type="button" class=TOOL title=t_string!(i18n, trace.waterfall_view.zoom_in) aria-label=t_string!(i18n, trace.waterfall_view.zoom_in) data-testid="zoom-in"
                         on:click=move |_| state.window.update(|w| *w = w.zoom(0.5, state.zoom_center()))>"+"</button>
-                    <button type="button" class=TOOL data-testid="zoom-selection" on:click=move |_| state.zoom_to_selection()>"Fit selection"</button>
+                    <button type="button" class=TOOL data-testid="zoom-selection" on:click=move |_| state.zoom_to_selection()>{t!(i18n, trace.waterfall_view.fit_selection)}</button>
                     <button type="button" class=TOOL data-testid="zoom-reset" disabled=move || state.window.get().is_all()
-                        on:click=move |_| state.window.set(Window::ALL)>"Reset"</button>
+                        on:click=move |_| state.window.set(Window::ALL)>{t!(i18n, trace.waterfall_view.reset)}</button>
                 </Show>
             </div>
         </div>
@@ -67,9 +74,10 @@ pub(super) fn Toolbar(state: WaterfallState) -> impl IntoView {
 
 #[component]
 pub(super) fn AxisHeader(state: WaterfallState) -> impl IntoView {
+    let i18n = use_i18n();
     view! {
         <div class="grid grid-cols-[minmax(0,1fr)_minmax(0,1fr)] border-b border-zinc-200 text-[10px] text-zinc-500 dark:border-zinc-800">
-            <span class="px-3 py-1">"Name"</span>
+            <span class="px-3 py-1">{t!(i18n, trace.waterfall_view.name)}</span>
             {move || match state.mode.get() {
                 WaterfallMode::Timeline => {
                     let w = state.window.get();
@@ -93,7 +101,9 @@ pub(super) fn AxisHeader(state: WaterfallState) -> impl IntoView {
                     }.into_any()
                 }
                 WaterfallMode::Tree => view! {
-                    <span class="grid grid-cols-3 px-3 py-1 text-right" title="Tokens and cost include everything below a row"><span>"Latency"</span><span>"Tokens Σ"</span><span>"Cost Σ"</span></span>
+                    <span class="grid grid-cols-3 px-3 py-1 text-right" title=t_string!(i18n, trace.waterfall_view.totals_hint)>
+                        <span>{t!(i18n, trace.latency)}</span><span>{t!(i18n, trace.waterfall_view.tokens_total)}</span><span>{t!(i18n, trace.waterfall_view.cost_total)}</span>
+                    </span>
                 }.into_any(),
             }}
         </div>
