@@ -10,6 +10,7 @@ use crate::server_fns::account::{sign_up_enabled, SignIn, SignUp};
 use crate::components::icons::LoupeMark;
 use crate::components::ui::{action_error, full_navigation, ErrorAlert, BUTTON_PRIMARY, HINT, INPUT, LABEL};
 use crate::domain::password_policy;
+use crate::i18n::*;
 
 #[component]
 pub fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
@@ -31,6 +32,7 @@ pub fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
+    let i18n = use_i18n();
     let query = use_query_map();
     let next = move || query.with(|q| q.get("next").unwrap_or_default());
     let action = ServerAction::<SignIn>::new();
@@ -42,21 +44,21 @@ pub fn SignInPage() -> impl IntoView {
     let sign_up = Resource::new(|| (), |_| sign_up_enabled());
     let pending = action.pending();
     view! {
-        <Title text="Sign in" />
-        <AuthCard title="Sign in to Loupe">
+        <Title text=t_string!(i18n, auth.sign_in.title) />
+        <AuthCard title=t_string!(i18n, auth.sign_in.heading)>
             <ActionForm action attr:class="space-y-4" attr:data-testid="sign-in-form">
                 <input type="hidden" name="next" prop:value=next />
                 <div>
-                    <label class=LABEL for="email">"Email"</label>
+                    <label class=LABEL for="email">{t!(i18n, auth.email)}</label>
                     <input id="email" name="email" type="email" autocomplete="username" required class=format!("{INPUT} mt-1") />
                 </div>
                 <div>
-                    <label class=LABEL for="password">"Password"</label>
+                    <label class=LABEL for="password">{t!(i18n, auth.password)}</label>
                     <input id="password" name="password" type="password" autocomplete="current-password" required class=format!("{INPUT} mt-1") />
                 </div>
                 <ErrorAlert error=action_error(action) />
                 <button type="submit" class=format!("{BUTTON_PRIMARY} w-full") disabled=move || pending.get()>
-                    {move || if pending.get() { "Signing in…" } else { "Sign in" }}
+                    {move || if pending.get() { t_string!(i18n, auth.sign_in.pending) } else { t_string!(i18n, auth.sign_in.submit) }}
                 </button>
             </ActionForm>
             <Suspense fallback=|| ()>
@@ -69,9 +71,9 @@ pub fn SignInPage() -> impl IntoView {
                     view! {
                         <p class="mt-4 text-center text-sm text-zinc-500 dark:text-zinc-400">
                             {if enabled {
-                                view! { "No account yet? " <a class="font-medium text-indigo-600 hover:underline dark:text-indigo-400" href=href>"Sign up"</a> }.into_any()
+                                view! { {t!(i18n, auth.sign_in.no_account)} <a class="font-medium text-indigo-600 hover:underline dark:text-indigo-400" href=href>{t!(i18n, auth.sign_in.sign_up)}</a> }.into_any()
                             } else {
-                                view! { "Sign-up is disabled on this instance; ask an administrator for an invitation." }.into_any()
+                                view! { {t!(i18n, auth.sign_in.sign_up_disabled)} }.into_any()
                             }}
                         </p>
                     }
@@ -83,6 +85,7 @@ pub fn SignInPage() -> impl IntoView {
 
 #[component]
 pub fn SignUpPage() -> impl IntoView {
+    let i18n = use_i18n();
     let query = use_query_map();
     let invite = move || query.with(|q| q.get("invite").unwrap_or_default());
     let invited_email = query.with_untracked(|q| q.get("email").unwrap_or_default());
@@ -102,14 +105,14 @@ pub fn SignUpPage() -> impl IntoView {
     let sign_up = Resource::new(|| (), |_| sign_up_enabled());
     let pending = action.pending();
     view! {
-        <Title text="Sign up" />
-        <AuthCard title="Create your Loupe account">
+        <Title text=t_string!(i18n, auth.sign_up.title) />
+        <AuthCard title=t_string!(i18n, auth.sign_up.heading)>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     let enabled = sign_up.await.unwrap_or(false);
                     (!enabled && invite().is_empty()).then(|| view! {
                         <p role="alert" class="mb-4 rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-800 dark:bg-amber-950 dark:text-amber-300">
-                            "Sign-up is disabled on this instance. You can still join with an invitation link from an administrator."
+                            {t!(i18n, auth.sign_up.disabled)}
                         </p>
                     })
                 })}
@@ -117,33 +120,66 @@ pub fn SignUpPage() -> impl IntoView {
             <ActionForm action attr:class="space-y-4" attr:data-testid="sign-up-form">
                 <input type="hidden" name="invite" prop:value=invite />
                 <div>
-                    <label class=LABEL for="name">"Name"</label>
+                    <label class=LABEL for="name">{t!(i18n, auth.name)}</label>
                     <input id="name" name="name" type="text" autocomplete="name" class=format!("{INPUT} mt-1") />
                 </div>
                 <div>
-                    <label class=LABEL for="email">"Email"</label>
+                    <label class=LABEL for="email">{t!(i18n, auth.email)}</label>
                     <input id="email" name="email" type="email" autocomplete="username" required class=format!("{INPUT} mt-1")
                         prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev))
                         readonly=!invited_email.is_empty() />
                 </div>
                 <div>
-                    <label class=LABEL for="password">"Password"</label>
+                    <label class=LABEL for="password">{t!(i18n, auth.password)}</label>
                     <input id="password" name="password" type="password" autocomplete="new-password" required class=format!("{INPUT} mt-1")
                         on:input=move |ev| password.set(event_target_value(&ev)) />
-                    <p class=HINT>"At least 8 characters. Length matters more than symbols."</p>
+                    <p class=HINT>{t!(i18n, auth.sign_up.password_hint)}</p>
                     <ul class="mt-1 space-y-0.5 text-xs text-amber-700 dark:text-amber-400" data-testid="password-problems">
-                        {move || problems.get().into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}
+                        {move || problems.get().into_iter().map(|p| view! { <li>{password_problem(i18n.get_locale_untracked(), p)}</li> }).collect_view()}
                     </ul>
                 </div>
                 <ErrorAlert error=action_error(action) />
                 <button type="submit" class=format!("{BUTTON_PRIMARY} w-full") disabled=move || pending.get() || !problems.get().is_empty()>
-                    {move || if pending.get() { "Creating account…" } else { "Create account" }}
+                    {move || if pending.get() { t_string!(i18n, auth.sign_up.pending) } else { t_string!(i18n, auth.sign_up.submit) }}
                 </button>
             </ActionForm>
             <p class="mt-4 text-center text-sm text-zinc-500 dark:text-zinc-400">
-                "Already have an account? "
-                <a class="font-medium text-indigo-600 hover:underline dark:text-indigo-400" href="/sign-in">"Sign in"</a>
+                {t!(i18n, auth.sign_up.have_account)}
+                <a class="font-medium text-indigo-600 hover:underline dark:text-indigo-400" href="/sign-in">{t!(i18n, auth.sign_up.sign_in)}</a>
             </p>
         </AuthCard>
+    }
+}
+
+/// A rule the password breaks (`password_policy::problems`, which speaks English), in `locale`.
+fn password_problem(locale: Locale, problem: &'static str) -> &'static str {
+    match problem {
+        "Use at least 8 characters." => td_string!(locale, auth.password_problems.too_short),
+        "Use at most 128 characters." => td_string!(locale, auth.password_problems.too_long),
+        "Do not repeat a single character." => td_string!(locale, auth.password_problems.repeated),
+        "Do not use your email address." => td_string!(locale, auth.password_problems.email),
+        "This password is among the most common ones; choose another." => td_string!(locale, auth.password_problems.common),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::password_problem;
+    use crate::domain::password_policy::problems;
+    use crate::i18n::Locale;
+
+    /// Every sentence the policy can say has a translation (English stays word for word).
+    #[test]
+    fn every_password_problem_is_translated() {
+        let all: Vec<&'static str> = [("short", "a@b.c"), (&"x1".repeat(65), "a@b.c"), ("aaaaaaaaaa", "a@b.c"), ("alice.smith", "alice.smith@example.com"), ("password", "a@b.c")]
+            .iter()
+            .flat_map(|(password, email)| problems(password, email))
+            .collect();
+        assert_eq!(all.len(), 5, "{all:?}");
+        for problem in all {
+            assert_eq!(password_problem(Locale::en, problem), problem);
+            assert_ne!(password_problem(Locale::zh, problem), problem, "no Chinese for {problem:?}");
+        }
     }
 }

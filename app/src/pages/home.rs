@@ -13,18 +13,21 @@ use crate::components::ui::{action_error, ErrorAlert, BUTTON_PRIMARY, BUTTON_SEC
 use crate::domain::account::OrganizationRef;
 use crate::domain::jobs::{Job, JobState, JobSummary};
 use crate::domain::project::ProjectActivity;
+use crate::domain::system::DatabaseMode;
 use crate::domain::{Action, SystemStatus};
 use crate::error::AppError;
+use crate::i18n::*;
 
 /// The person's organizations with their projects, or the first-organization form.
 #[component]
 fn Organizations() -> impl IntoView {
+    let i18n = use_i18n();
     let session = use_session();
     let query = use_query_map();
     let show_form = RwSignal::new(query.with_untracked(|q| q.get("new").as_deref() == Some("organization")));
     let activity = Resource::new(|| (), |_| crate::server_fns::projects::project_activity());
     view! {
-        <Transition fallback=|| view! { <div class=CARD><crate::components::ui::Skeleton label="Loading your projects" /></div> }>
+        <Transition fallback=move || view! { <div class=CARD><crate::components::ui::Skeleton label=t_string!(i18n, home.loading_projects) /></div> }>
             {move || Suspend::new(async move {
                 let organizations = session.info.await.ok().flatten().map(|i| i.organizations).unwrap_or_default();
                 // The figures are a nicety: without them (an error), the list still shows.
@@ -32,10 +35,10 @@ fn Organizations() -> impl IntoView {
                 if organizations.is_empty() {
                     return view! {
                         <section class=format!("{CARD} px-6 py-6") data-testid="onboarding">
-                            <h2 class="text-base font-semibold">"Create your organization"</h2>
+                            <h2 class="text-base font-semibold">{t!(i18n, home.onboarding.title)}</h2>
                             <p class="mt-1 text-sm text-zinc-500 dark:text-zinc-400">
-                                "Organizations hold projects and the people who work on them. Each project has its own traces, prompts, scores and API keys. "
-                                "If a teammate already uses Loupe, ask them for an invitation instead."
+                                {t!(i18n, home.onboarding.body)}
+                                {t!(i18n, home.onboarding.invitation)}
                             </p>
                             <NewOrganizationForm />
                         </section>
@@ -47,10 +50,10 @@ fn Organizations() -> impl IntoView {
                     </div>
                     <div class="mt-4">
                         <Show when=move || show_form.get() fallback=move || view! {
-                            <button type="button" class=BUTTON_SECONDARY data-testid="new-organization" on:click=move |_| show_form.set(true)>"+ New organization"</button>
+                            <button type="button" class=BUTTON_SECONDARY data-testid="new-organization" on:click=move |_| show_form.set(true)>{t!(i18n, home.new_organization_button)}</button>
                         }>
                             <section class=format!("{CARD} px-6 py-5")>
-                                <h2 class="text-base font-semibold">"New organization"</h2>
+                                <h2 class="text-base font-semibold">{t!(i18n, home.new_organization)}</h2>
                                 <NewOrganizationForm />
                             </section>
                         </Show>
@@ -63,6 +66,8 @@ fn Organizations() -> impl IntoView {
 
 #[component]
 fn OrganizationCard(org: OrganizationRef, activity: std::sync::Arc<Vec<ProjectActivity>>) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let can_create = org.can(Action::CreateProjects);
     let settings = format!("/organization/{}", org.id);
     let new_project = format!("/organization/{}?new=project", org.id);
@@ -71,15 +76,15 @@ fn OrganizationCard(org: OrganizationRef, activity: std::sync::Arc<Vec<ProjectAc
             <div class="flex items-center justify-between border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">
                 <div>
                     <h2 class="text-sm font-semibold">{org.name.clone()}</h2>
-                    <p class="text-xs text-zinc-500 dark:text-zinc-400">{format!("Your role: {}", org.role.label())}</p>
+                    <p class="text-xs text-zinc-500 dark:text-zinc-400">{t!(i18n, home.card.your_role, role = role_label(locale, org.role))}</p>
                 </div>
                 <div class="flex items-center gap-3 text-sm">
-                    {can_create.then(|| view! { <a class="text-indigo-600 hover:underline dark:text-indigo-400" href=new_project>"+ New project"</a> })}
-                    <a class="text-indigo-600 hover:underline dark:text-indigo-400" href=settings>"Organization settings"</a>
+                    {can_create.then(|| view! { <a class="text-indigo-600 hover:underline dark:text-indigo-400" href=new_project>{t!(i18n, home.card.new_project)}</a> })}
+                    <a class="text-indigo-600 hover:underline dark:text-indigo-400" href=settings>{t!(i18n, home.card.organization_settings)}</a>
                 </div>
             </div>
             {if org.projects.is_empty() {
-                view! { <p class="px-4 py-4 text-sm text-zinc-500 dark:text-zinc-400">"No projects you can see in this organization yet."</p> }.into_any()
+                view! { <p class="px-4 py-4 text-sm text-zinc-500 dark:text-zinc-400">{t!(i18n, home.card.no_projects)}</p> }.into_any()
             } else {
                 view! {
                     <ul class="divide-y divide-zinc-100 dark:divide-zinc-800">
@@ -89,14 +94,17 @@ fn OrganizationCard(org: OrganizationRef, activity: std::sync::Arc<Vec<ProjectAc
                                     <span class="min-w-0 truncate font-medium">{p.name.clone()}</span>
                                     <span class="flex shrink-0 items-center gap-3 text-xs text-zinc-500 dark:text-zinc-400">
                                         {activity.iter().find(|a| a.project_id == p.id).map(|a| {
-                                            let last = a.last_trace_at.map_or_else(|| "No traces yet".to_string(), |at| format!("Last trace {}", crate::components::ui::relative_time(at, chrono::Utc::now())));
+                                            let last = a.last_trace_at.map_or_else(
+                                                || td_string!(locale, home.card.no_traces).to_string(),
+                                                |at| td_string!(locale, home.card.last_trace, when = crate::components::ui::relative_time(at, chrono::Utc::now())).to_string(),
+                                            );
                                             let exact = a.last_trace_at.map(crate::components::ui::timestamp);
                                             view! {
-                                                <span class="hidden sm:inline" data-testid="project-traces-last-day">{a.last_day_label()}</span>
+                                                <span class="hidden sm:inline" data-testid="project-traces-last-day">{last_day_label(locale, a)}</span>
                                                 <span title=exact data-testid="project-last-trace">{last}</span>
                                             }
                                         })}
-                                        <span>{p.role.label()}</span>
+                                        <span>{role_label(locale, p.role)}</span>
                                     </span>
                                 </a>
                             </li>
@@ -110,6 +118,7 @@ fn OrganizationCard(org: OrganizationRef, activity: std::sync::Arc<Vec<ProjectAc
 
 #[component]
 fn NewOrganizationForm() -> impl IntoView {
+    let i18n = use_i18n();
     let action = ServerAction::<CreateOrganization>::new();
     let navigate = use_navigate();
     let session = use_session();
@@ -122,17 +131,17 @@ fn NewOrganizationForm() -> impl IntoView {
     view! {
         <ActionForm action attr:class="mt-4 grid max-w-xl gap-3 sm:grid-cols-2" attr:data-testid="new-organization-form">
             <div>
-                <label class=LABEL for="org-name">"Organization name"</label>
-                <input id="org-name" name="name" required placeholder="Acme" class=format!("{INPUT} mt-1") />
+                <label class=LABEL for="org-name">{t!(i18n, home.form.organization_name)}</label>
+                <input id="org-name" name="name" required placeholder=t_string!(i18n, home.form.organization_placeholder) class=format!("{INPUT} mt-1") />
             </div>
             <div>
-                <label class=LABEL for="project-name">"First project"</label>
-                <input id="project-name" name="project_name" required placeholder="Chatbot" class=format!("{INPUT} mt-1") />
+                <label class=LABEL for="project-name">{t!(i18n, home.form.first_project)}</label>
+                <input id="project-name" name="project_name" required placeholder=t_string!(i18n, home.form.project_placeholder) class=format!("{INPUT} mt-1") />
             </div>
             <div class="sm:col-span-2"><ErrorAlert error=action_error(action) /></div>
             <div class="sm:col-span-2">
                 <button type="submit" class=BUTTON_PRIMARY disabled=move || action.pending().get()>
-                    {move || if action.pending().get() { "Creating…" } else { "Create organization and project" }}
+                    {move || if action.pending().get() { t_string!(i18n, home.form.creating) } else { t_string!(i18n, home.form.submit) }}
                 </button>
             </div>
         </ActionForm>
@@ -141,14 +150,15 @@ fn NewOrganizationForm() -> impl IntoView {
 
 #[component]
 pub fn HomePage() -> impl IntoView {
+    let i18n = use_i18n();
     let session = use_session();
 
     view! {
-        <Title text="Home" />
+        <Title text=t_string!(i18n, home.title) />
         <div class="max-w-4xl px-4 py-4 sm:px-8 sm:py-6">
-            <h1 class="text-xl font-semibold tracking-tight">"Welcome to Loupe"</h1>
+            <h1 class="text-xl font-semibold tracking-tight">{t!(i18n, home.welcome)}</h1>
             <p class="mt-1 max-w-2xl text-sm text-zinc-500 dark:text-zinc-400">
-                "Open-source LLM engineering: tracing, prompt management and evaluation, compatible with the Langfuse SDKs. One binary and Postgres."
+                {t!(i18n, home.intro)}
             </p>
 
             <div class="mt-8">
@@ -163,12 +173,14 @@ pub fn HomePage() -> impl IntoView {
             </Transition>
 
             <section class="mt-6 rounded-lg border border-zinc-200 px-4 py-4 text-sm dark:border-zinc-800">
-                <h2 class="font-semibold">"Sending data"</h2>
+                <h2 class="font-semibold">{t!(i18n, home.sending.title)}</h2>
                 <p class="mt-1 text-zinc-500 dark:text-zinc-400">
-                    "Create an API key in a project's settings, then point the Langfuse SDKs at this instance with "
-                    <code class="font-mono text-xs">"LANGFUSE_HOST"</code>
-                    " (JS: "<code class="font-mono text-xs">"LANGFUSE_BASE_URL"</code>")"
-                    ". The settings page shows a ready-to-paste snippet."
+                    {t!(
+                        i18n,
+                        home.sending.body,
+                        host = || view! { <code class="font-mono text-xs">"LANGFUSE_HOST"</code> },
+                        base_url = || view! { <code class="font-mono text-xs">"LANGFUSE_BASE_URL"</code> }
+                    )}
                 </p>
             </section>
         </div>
@@ -177,8 +189,9 @@ pub fn HomePage() -> impl IntoView {
 
 #[component]
 fn StatusSkeleton() -> impl IntoView {
+    let i18n = use_i18n();
     view! {
-        <div class="space-y-3 px-4 py-4" aria-busy="true" aria-label="Loading instance status">
+        <div class="space-y-3 px-4 py-4" aria-busy="true" aria-label=t_string!(i18n, home.status.loading)>
             <div class="h-3 w-1/3 animate-pulse rounded bg-zinc-200 dark:bg-zinc-800"></div>
             <div class="h-3 w-1/2 animate-pulse rounded bg-zinc-200 dark:bg-zinc-800"></div>
             <div class="h-3 w-1/4 animate-pulse rounded bg-zinc-200 dark:bg-zinc-800"></div>
@@ -186,34 +199,62 @@ fn StatusSkeleton() -> impl IntoView {
     }
 }
 
-fn plural(n: i64, one: &str, many: &str) -> String {
-    if n == 1 { format!("{n} {one}") } else { format!("{n} {many}") }
+/// `one` when `n` is 1, else `many` (which shows `n`): there is no plural rule in the strings.
+fn plural(n: i64, one: &str, many: impl FnOnce(i64) -> String) -> String {
+    if n == 1 { one.to_string() } else { many(n) }
+}
+
+/// "1 trace in 24 h" / "1,234 traces in 24 h" / "10,000+ traces in 24 h" in `locale`: the
+/// domain's `ProjectActivity::last_day_label`, translated.
+fn last_day_label(locale: Locale, activity: &ProjectActivity) -> String {
+    if activity.traces_last_day == 1 {
+        return td_string!(locale, home.card.one_trace_last_day).to_string();
+    }
+    let n = crate::domain::format::count(activity.traces_last_day.min(ProjectActivity::COUNT_CAP));
+    let plus = if activity.traces_last_day > ProjectActivity::COUNT_CAP { "+" } else { "" };
+    td_string!(locale, home.card.traces_last_day, count = format!("{n}{plus}")).to_string()
+}
+
+/// A role's name in `locale` (the domain's `Role::label` is English).
+fn role_label(locale: Locale, role: crate::domain::Role) -> &'static str {
+    crate::pages::organization::role_label(locale, role)
 }
 
 #[component]
 fn StatusTable(status: SystemStatus) -> impl IntoView {
+    let locale = use_i18n().get_locale_untracked();
+    let mode = match status.database_mode {
+        DatabaseMode::Embedded => td_string!(locale, home.status.database_embedded),
+        DatabaseMode::External => td_string!(locale, home.status.database_external),
+    };
+    let contents = td_string!(
+        locale,
+        home.status.contents_list,
+        organizations = plural(status.n_organizations, td_string!(locale, home.status.one_organization), |n| td_string!(locale, home.status.organizations, count = n).to_string()),
+        projects = plural(status.n_projects, td_string!(locale, home.status.one_project), |n| td_string!(locale, home.status.projects, count = n).to_string()),
+        users = plural(status.n_users, td_string!(locale, home.status.one_user), |n| td_string!(locale, home.status.users, count = n).to_string())
+    )
+    .to_string();
+    // (test id, label, value): the test ids stay the English labels' (`loupe-version`, …).
     let rows = [
-        ("Loupe version", status.loupe_version.clone()),
-        ("Database", format!("PostgreSQL {}", status.postgres_version)),
-        ("Database mode", status.database_mode.describe().to_string()),
-        ("Schema", plural(status.n_migrations, "migration applied", "migrations applied")),
+        ("loupe-version", td_string!(locale, home.status.loupe_version), status.loupe_version.clone()),
+        ("database", td_string!(locale, home.status.database), format!("PostgreSQL {}", status.postgres_version)),
+        ("database-mode", td_string!(locale, home.status.database_mode), mode.to_string()),
         (
-            "Contents",
-            format!(
-                "{}, {}, {}",
-                plural(status.n_organizations, "organization", "organizations"),
-                plural(status.n_projects, "project", "projects"),
-                plural(status.n_users, "user", "users"),
-            ),
+            "schema",
+            td_string!(locale, home.status.schema),
+            plural(status.n_migrations, td_string!(locale, home.status.one_migration_applied), |n| {
+                td_string!(locale, home.status.migrations_applied, count = n).to_string()
+            }),
         ),
-        ("Checked at", status.checked_at.format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string()),
+        ("contents", td_string!(locale, home.status.contents), contents),
+        ("checked-at", td_string!(locale, home.status.checked_at), status.checked_at.format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string()),
     ];
     view! {
         <dl class="divide-y divide-zinc-100 text-sm dark:divide-zinc-800" data-testid="status">
             {rows
                 .into_iter()
-                .map(|(label, value)| {
-                    let test_id = label.to_lowercase().replace(' ', "-");
+                .map(|(test_id, label, value)| {
                     view! {
                         <div class="grid grid-cols-3 gap-4 px-4 py-2">
                             <dt class="text-zinc-500 dark:text-zinc-400">{label}</dt>
@@ -229,6 +270,8 @@ fn StatusTable(status: SystemStatus) -> impl IntoView {
 /// Background jobs by kind, and the ones that need a look (failed, retrying, running).
 #[component]
 fn JobsTable(jobs: Vec<JobSummary>, troubled: Vec<Job>) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     const CELL: &str = "px-4 py-1.5";
     let kinds = jobs
         .into_iter()
@@ -251,10 +294,10 @@ fn JobsTable(jobs: Vec<JobSummary>, troubled: Vec<Job>) -> impl IntoView {
             .into_iter()
             .map(|job| {
                 let state = match job.state {
-                    JobState::Queued => format!("retrying (attempt {} of {})", job.attempts + 1, job.max_attempts),
-                    JobState::Running => format!("running (attempt {} of {})", job.attempts, job.max_attempts),
-                    JobState::Failed => format!("failed after {} attempts", job.attempts),
-                    JobState::Succeeded => "succeeded".to_string(),
+                    JobState::Queued => td_string!(locale, home.jobs.retrying_attempt, attempt = job.attempts + 1, max = job.max_attempts).to_string(),
+                    JobState::Running => td_string!(locale, home.jobs.running_attempt, attempt = job.attempts, max = job.max_attempts).to_string(),
+                    JobState::Failed => td_string!(locale, home.jobs.failed_after, attempts = job.attempts).to_string(),
+                    JobState::Succeeded => td_string!(locale, home.jobs.succeeded).to_string(),
                 };
                 view! {
                     <li class="px-4 py-2" data-testid="troubled-job">
@@ -268,23 +311,23 @@ fn JobsTable(jobs: Vec<JobSummary>, troubled: Vec<Job>) -> impl IntoView {
             })
             .collect_view();
         view! {
-            <h3 class="border-t border-zinc-100 px-4 pt-3 text-xs font-semibold uppercase tracking-wide text-zinc-500 dark:border-zinc-800 dark:text-zinc-400">"Needs a look"</h3>
+            <h3 class="border-t border-zinc-100 px-4 pt-3 text-xs font-semibold uppercase tracking-wide text-zinc-500 dark:border-zinc-800 dark:text-zinc-400">{t!(i18n, home.jobs.needs_a_look)}</h3>
             <ul class="divide-y divide-zinc-100 dark:divide-zinc-800">{rows}</ul>
         }
     });
     view! {
         <div class="border-t border-zinc-200 dark:border-zinc-800" data-testid="jobs">
-            <h3 class="px-4 pt-3 text-xs font-semibold uppercase tracking-wide text-zinc-500 dark:text-zinc-400">"Background jobs"</h3>
+            <h3 class="px-4 pt-3 text-xs font-semibold uppercase tracking-wide text-zinc-500 dark:text-zinc-400">{t!(i18n, home.jobs.title)}</h3>
             <div class="overflow-x-auto">
                 <table class="w-full text-left text-sm">
                     <thead class="text-xs text-zinc-500 dark:text-zinc-400">
                         <tr>
-                            <th class=CELL scope="col">"Kind"</th>
-                            <th class=CELL scope="col">"Queued"</th>
-                            <th class=CELL scope="col">"Running"</th>
-                            <th class=CELL scope="col">"Done"</th>
-                            <th class=CELL scope="col">"Failed"</th>
-                            <th class=format!("{CELL} hidden sm:table-cell") scope="col">"Last finished"</th>
+                            <th class=CELL scope="col">{t!(i18n, home.jobs.kind)}</th>
+                            <th class=CELL scope="col">{t!(i18n, home.jobs.queued)}</th>
+                            <th class=CELL scope="col">{t!(i18n, home.jobs.running)}</th>
+                            <th class=CELL scope="col">{t!(i18n, home.jobs.done)}</th>
+                            <th class=CELL scope="col">{t!(i18n, home.jobs.failed)}</th>
+                            <th class=format!("{CELL} hidden sm:table-cell") scope="col">{t!(i18n, home.jobs.last_finished)}</th>
                         </tr>
                     </thead>
                     <tbody>{kinds}</tbody>
@@ -297,9 +340,10 @@ fn JobsTable(jobs: Vec<JobSummary>, troubled: Vec<Job>) -> impl IntoView {
 
 #[component]
 fn StatusError(error: AppError) -> impl IntoView {
+    let i18n = use_i18n();
     view! {
         <div role="alert" class="px-4 py-4 text-sm text-red-700 dark:text-red-400" data-testid="status-error">
-            <p class="font-medium">"Could not read the instance status"</p>
+            <p class="font-medium">{t!(i18n, home.status.error)}</p>
             <p class="mt-1">{error.to_string()}</p>
         </div>
     }
@@ -308,6 +352,7 @@ fn StatusError(error: AppError) -> impl IntoView {
 /// The instance's status, for instance administrators.
 #[component]
 fn InstanceStatus() -> impl IntoView {
+    let i18n = use_i18n();
     // Bumped by "Check again"; the resource refetches through the server function.
     let refresh = RwSignal::new(0u32);
     let status = Resource::new(move || refresh.get(), |_| get_system_status());
@@ -332,7 +377,7 @@ fn InstanceStatus() -> impl IntoView {
     view! {
         <section class="mt-8 rounded-lg border border-zinc-200 dark:border-zinc-800" aria-labelledby="status-heading">
                 <div class="flex items-center justify-between border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">
-                    <h2 id="status-heading" class="text-sm font-semibold">"Instance status"</h2>
+                    <h2 id="status-heading" class="text-sm font-semibold">{t!(i18n, home.status.title)}</h2>
                     <button
                         type="button"
                         data-testid="recheck"
@@ -341,7 +386,7 @@ fn InstanceStatus() -> impl IntoView {
                         aria-busy=move || is_checking().to_string()
                         on:click=move |_| refresh.update(|n| *n += 1)
                     >
-                        {move || if is_checking() { "Checking…" } else { "Check again" }}
+                        {move || if is_checking() { t_string!(i18n, home.status.checking) } else { t_string!(i18n, home.status.check_again) }}
                     </button>
                 </div>
                 <Transition fallback=StatusSkeleton set_pending=set_checking>

@@ -15,6 +15,33 @@ use crate::components::session::use_session;
 use crate::components::ui::*;
 use crate::domain::account::{AuditFilter, OrganizationRef};
 use crate::domain::{Action, Role};
+use crate::i18n::*;
+
+/// A role's name in `locale` (the domain's `Role::label` is English); the pages that show roles
+/// (home, invitation, project settings) use it too.
+pub fn role_label(locale: Locale, role: Role) -> &'static str {
+    match role {
+        Role::Owner => td_string!(locale, org.roles.owner),
+        Role::Admin => td_string!(locale, org.roles.admin),
+        Role::Member => td_string!(locale, org.roles.member),
+        Role::Viewer => td_string!(locale, org.roles.viewer),
+    }
+}
+
+/// Translated column names, made once per language for one table (a `static` beside it).
+pub type ColumnsCache = std::sync::Mutex<Vec<(Locale, &'static [&'static str])>>;
+
+/// `TableHead` takes `&'static` column names: the translated ones are leaked once per language
+/// and table, kept in `cache`, instead of on every render.
+pub fn static_columns<const N: usize>(cache: &'static ColumnsCache, locale: Locale, columns: impl FnOnce(Locale) -> [&'static str; N]) -> &'static [&'static str] {
+    let mut cache = cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((_, columns)) = cache.iter().find(|(l, _)| *l == locale) {
+        return columns;
+    }
+    let made: &'static [&'static str] = Box::leak(Box::new(columns(locale)));
+    cache.push((locale, made));
+    made
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrgTab {
@@ -27,12 +54,12 @@ pub enum OrgTab {
 impl OrgTab {
     const ALL: [OrgTab; 4] = [OrgTab::Projects, OrgTab::Members, OrgTab::AuditLog, OrgTab::Settings];
 
-    fn label(self) -> &'static str {
+    fn label(self, locale: Locale) -> &'static str {
         match self {
-            OrgTab::Projects => "Projects",
-            OrgTab::Members => "Members",
-            OrgTab::AuditLog => "Audit log",
-            OrgTab::Settings => "Settings",
+            OrgTab::Projects => td_string!(locale, org.tabs.projects),
+            OrgTab::Members => td_string!(locale, org.tabs.members),
+            OrgTab::AuditLog => td_string!(locale, org.tabs.audit_log),
+            OrgTab::Settings => td_string!(locale, org.tabs.settings),
         }
     }
 
@@ -48,11 +75,13 @@ impl OrgTab {
 
 #[component]
 pub fn OrganizationPage(tab: OrgTab) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let params = use_params_map();
     let org_id = Memo::new(move |_| params.with(|p| p.get("org_id").unwrap_or_default()));
     let session = use_session();
     view! {
-        <Title text=tab.label() />
+        <Title text=tab.label(locale) />
         <div class="max-w-5xl px-4 py-4 sm:px-8 sm:py-6">
             <Transition fallback=|| view! { <Skeleton /> }>
                 {move || Suspend::new(async move {
@@ -62,8 +91,8 @@ pub fn OrganizationPage(tab: OrgTab) -> impl IntoView {
                     };
                     let org = StoredValue::new(org);
                     view! {
-                        <PageHeader title=org.with_value(|o| o.name.clone()) subtitle=org.with_value(|o| format!("Organization · your role: {}", o.role.label())) />
-                        <nav class="mt-4 flex gap-1 border-b border-zinc-200 dark:border-zinc-800" aria-label="Organization">
+                        <PageHeader title=org.with_value(|o| o.name.clone()) subtitle=org.with_value(|o| td_string!(locale, org.subtitle, role = role_label(locale, o.role)).to_string()) />
+                        <nav class="mt-4 flex gap-1 border-b border-zinc-200 dark:border-zinc-800" aria-label=t_string!(i18n, org.nav_label)>
                             {OrgTab::ALL.into_iter().filter(|t| *t != OrgTab::AuditLog || org.with_value(|o| o.can(Action::ReadAuditLog))).map(|t| {
                                 let active = t == tab;
                                 let class = if active {
@@ -71,7 +100,7 @@ pub fn OrganizationPage(tab: OrgTab) -> impl IntoView {
                                 } else {
                                     "-mb-px border-b-2 border-transparent px-3 py-2 text-sm text-zinc-500 hover:text-zinc-900 dark:hover:text-zinc-100"
                                 };
-                                view! { <a class=class aria-current=active.then_some("page") href=format!("/organization/{}{}", org_id.get(), t.suffix())>{t.label()}</a> }
+                                view! { <a class=class aria-current=active.then_some("page") href=format!("/organization/{}{}", org_id.get(), t.suffix())>{t.label(locale)}</a> }
                             }).collect_view()}
                         </nav>
                         <div class="mt-6">
@@ -93,21 +122,28 @@ pub fn OrganizationPage(tab: OrgTab) -> impl IntoView {
 /// two are deliberately indistinguishable).
 #[component]
 pub fn NoAccess(what: &'static str) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    // `what` is the callers' English word: "organization" or "project".
+    let what = if what == "project" { td_string!(locale, org.no_access.project) } else { td_string!(locale, org.no_access.organization) };
     // No 404 status here: this renders inside a suspense boundary, after the streamed response
     // has started, so the status could not be set reliably.
     view! {
         <div class="mx-auto max-w-xl py-16 text-center" data-testid="no-access">
-            <h1 class="text-lg font-semibold">{format!("This {what} was not found")}</h1>
+            <h1 class="text-lg font-semibold">{t!(i18n, org.no_access.title, what)}</h1>
             <p class="mt-2 text-sm text-zinc-500 dark:text-zinc-400">
-                {format!("It may have been deleted, or you are not a member of it. Ask an Admin of its organization to invite you, or choose another {what}.")}
+                {t!(i18n, org.no_access.body, what)}
             </p>
-            <a class=format!("{BUTTON_SECONDARY} mt-6") href="/">"Go to your projects"</a>
+            <a class=format!("{BUTTON_SECONDARY} mt-6") href="/">{t!(i18n, org.no_access.go_home)}</a>
         </div>
     }
 }
 
 #[component]
 fn ProjectsTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    static COLUMNS: ColumnsCache = ColumnsCache::new(Vec::new());
     let org_id = org.with_value(|o| o.id.clone());
     let create = ServerAction::<CreateProject>::new();
     let projects = Resource::new(move || create.version().get(), {
@@ -128,14 +164,14 @@ fn ProjectsTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
     view! {
         {can_create.then(|| view! {
             <section class=format!("{CARD} mb-6 px-4 py-4")>
-                <h2 class="text-sm font-semibold">"New project"</h2>
+                <h2 class="text-sm font-semibold">{t!(i18n, org.projects.new_project)}</h2>
                 <ActionForm action=create attr:class="mt-3 flex max-w-lg items-end gap-2" attr:data-testid="new-project-form">
                     <input type="hidden" name="org_id" value=org_id.clone() />
                     <div class="flex-1">
-                        <label class=LABEL for="new-project-name">"Name"</label>
-                        <input id="new-project-name" name="name" required autofocus=focus_new placeholder="e.g. support-bot" class=format!("{INPUT} mt-1") />
+                        <label class=LABEL for="new-project-name">{t!(i18n, org.projects.name)}</label>
+                        <input id="new-project-name" name="name" required autofocus=focus_new placeholder=t_string!(i18n, org.projects.name_placeholder) class=format!("{INPUT} mt-1") />
                     </div>
-                    <button type="submit" class=BUTTON_PRIMARY disabled=move || create.pending().get()>"Create project"</button>
+                    <button type="submit" class=BUTTON_PRIMARY disabled=move || create.pending().get()>{t!(i18n, org.projects.create)}</button>
                 </ActionForm>
                 <div class="mt-2 max-w-lg"><ErrorAlert error=action_error(create) /></div>
             </section>
@@ -145,18 +181,23 @@ fn ProjectsTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                 {move || Suspend::new(async move {
                     match projects.await {
                         Err(error) => view! { <LoadError error /> }.into_any(),
-                        Ok(list) if list.is_empty() => view! { <p class="px-4 py-6 text-sm text-zinc-500">"No projects yet."</p> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <p class="px-4 py-6 text-sm text-zinc-500">{t!(i18n, org.projects.empty)}</p> }.into_any(),
                         Ok(list) => view! {
                             <div class="overflow-x-auto">
                                 <table class=TABLE data-testid="projects-table">
-                                    <TableHead columns=&["Project", "API keys", "Created (UTC)", ""] />
+                                    <TableHead columns=static_columns(&COLUMNS, locale, |l| [
+                                        td_string!(l, org.projects.project),
+                                        td_string!(l, org.projects.api_keys),
+                                        td_string!(l, org.projects.created_utc),
+                                        "",
+                                    ]) />
                                     <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
                                         {list.into_iter().map(|p| view! {
                                             <tr>
                                                 <td class=TD><a class="font-medium hover:underline" href=format!("/project/{}/traces", p.id)>{p.name.clone()}</a></td>
                                                 <td class=TD>{p.api_keys}</td>
                                                 <td class=TD title=timestamp(p.created_at)>{p.created_at.format("%Y-%m-%d").to_string()}</td>
-                                                <td class=format!("{TD} text-right")><a class=BUTTON_LINK href=format!("/project/{}/settings", p.id)>"Settings"</a></td>
+                                                <td class=format!("{TD} text-right")><a class=BUTTON_LINK href=format!("/project/{}/settings", p.id)>{t!(i18n, org.projects.settings)}</a></td>
                                             </tr>
                                         }).collect_view()}
                                     </tbody>
@@ -170,16 +211,19 @@ fn ProjectsTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
     }
 }
 
-fn role_options(selected: Role, assignable: impl Fn(Role) -> bool) -> impl IntoView {
+fn role_options(locale: Locale, selected: Role, assignable: impl Fn(Role) -> bool) -> impl IntoView {
     Role::ALL
         .into_iter()
         .filter(|r| assignable(*r) || *r == selected)
-        .map(|r| view! { <option value=r.as_str() selected=r == selected>{r.label()}</option> })
+        .map(|r| view! { <option value=r.as_str() selected=r == selected>{role_label(locale, r)}</option> })
         .collect_view()
 }
 
 #[component]
 fn MembersTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    static COLUMNS: ColumnsCache = ColumnsCache::new(Vec::new());
     let org_id = org.with_value(|o| o.id.clone());
     let my_role = org.with_value(|o| o.role);
     let can_manage = my_role.can(Action::ManageMembers);
@@ -228,49 +272,49 @@ fn MembersTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
     view! {
         {can_manage.then(move || view! {
             <section class=format!("{CARD} mb-6 px-4 py-4")>
-                <h2 class="text-sm font-semibold">"Invite someone"</h2>
-                <p class=HINT>"They get a link to join with this role. Optionally give them a different role in one project."</p>
+                <h2 class="text-sm font-semibold">{t!(i18n, org.invite.title)}</h2>
+                <p class=HINT>{t!(i18n, org.invite.hint)}</p>
                 <form class="mt-3 grid gap-3 sm:grid-cols-6" on:submit=on_invite data-testid="invite-form">
                     <div class="sm:col-span-2">
-                        <label class=LABEL for="invite-email">"Email"</label>
+                        <label class=LABEL for="invite-email">{t!(i18n, org.invite.email)}</label>
                         <input id="invite-email" type="email" required class=format!("{INPUT} mt-1") prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev)) />
                     </div>
                     <div>
-                        <label class=LABEL for="invite-role">"Role"</label>
+                        <label class=LABEL for="invite-role">{t!(i18n, org.invite.role)}</label>
                         <select id="invite-role" class=format!("{SELECT} mt-1 w-full") on:change=move |ev| { if let Ok(r) = event_target_value(&ev).parse() { role.set(r) } }>
-                            {role_options(Role::Member, move |r| my_role.can_assign(r))}
+                            {role_options(locale, Role::Member, move |r| my_role.can_assign(r))}
                         </select>
                     </div>
                     <div class="sm:col-span-2">
-                        <label class=LABEL for="invite-project">"Project role (optional)"</label>
+                        <label class=LABEL for="invite-project">{t!(i18n, org.invite.project_role)}</label>
                         <div class="mt-1 flex gap-1">
                             <select id="invite-project" class=format!("{SELECT} min-w-0 flex-1") on:change=move |ev| project.set(event_target_value(&ev))>
-                                <option value="">"— none —"</option>
+                                <option value="">{t!(i18n, org.invite.no_project)}</option>
                                 {projects.iter().map(|p| view! { <option value=p.id.clone()>{p.name.clone()}</option> }).collect_view()}
                             </select>
-                            <select aria-label="Role in that project" class=SELECT disabled=move || project.get().is_empty() on:change=move |ev| { if let Ok(r) = event_target_value(&ev).parse() { project_role.set(r) } }>
-                                {role_options(Role::Viewer, move |r| my_role.can_assign(r))}
+                            <select aria-label=t_string!(i18n, org.invite.role_in_project) class=SELECT disabled=move || project.get().is_empty() on:change=move |ev| { if let Ok(r) = event_target_value(&ev).parse() { project_role.set(r) } }>
+                                {role_options(locale, Role::Viewer, move |r| my_role.can_assign(r))}
                             </select>
                         </div>
                     </div>
                     <div class="flex items-end">
-                        <button type="submit" class=format!("{BUTTON_PRIMARY} w-full") disabled=move || invite.pending().get()>"Invite"</button>
+                        <button type="submit" class=format!("{BUTTON_PRIMARY} w-full") disabled=move || invite.pending().get()>{t!(i18n, org.invite.submit)}</button>
                     </div>
                 </form>
                 <div class="mt-3"><ErrorAlert error=action_error(invite) /></div>
                 {move || invite.value().get().and_then(|r| r.ok()).map(|created| view! {
                     <div class="mt-3 rounded-md border border-green-200 bg-green-50 px-3 py-3 text-sm dark:border-green-900 dark:bg-green-950" data-testid="invitation-created">
-                        <p class="font-medium">{format!("Invitation for {} created.", created.invitation.email)}</p>
+                        <p class="font-medium">{td_string!(locale, org.invite.created, email = created.invitation.email.clone()).to_string()}</p>
                         <p class="mt-1 text-zinc-600 dark:text-zinc-300" data-testid="invitation-delivery">
                             {match (created.emailed, created.email_error.clone()) {
-                                (true, _) => "We emailed them this link (valid for 7 days). You can also share it yourself; it is shown only now.".to_string(),
-                                (false, Some(error)) => format!("The email could not be sent ({error}). Send them this link yourself (valid for 7 days); it is shown only now."),
-                                (false, None) => "Send them this link (valid for 7 days). It is shown only now.".to_string(),
+                                (true, _) => td_string!(locale, org.invite.emailed).to_string(),
+                                (false, Some(error)) => td_string!(locale, org.invite.email_failed, error).to_string(),
+                                (false, None) => td_string!(locale, org.invite.send_link).to_string(),
                             }}
                         </p>
                         <div class="mt-2 flex items-center gap-2">
                             <code class="min-w-0 flex-1 truncate rounded bg-white px-2 py-1 font-mono text-xs dark:bg-zinc-900" data-testid="invitation-link">{created.link.clone()}</code>
-                            <CopyButton text=created.link.clone() label="Copy link" />
+                            <CopyButton text=created.link.clone() label=t_string!(i18n, org.invite.copy_link) />
                         </div>
                     </div>
                 })}
@@ -278,7 +322,7 @@ fn MembersTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
         })}
         <ErrorAlert error=first_error />
         <section class=format!("{CARD} mt-2")>
-            <h2 class="border-b border-zinc-200 px-4 py-3 text-sm font-semibold dark:border-zinc-800">"Members"</h2>
+            <h2 class="border-b border-zinc-200 px-4 py-3 text-sm font-semibold dark:border-zinc-800">{t!(i18n, org.members.title)}</h2>
             <Transition fallback=|| view! { <Skeleton /> }>
                 {move || Suspend::new(async move {
                     let members = match members.await {
@@ -290,7 +334,12 @@ fn MembersTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                     view! {
                         <div class="overflow-x-auto">
                             <table class=TABLE data-testid="members-table">
-                                <TableHead columns=&["Member", "Role", "Project roles", ""] />
+                                <TableHead columns=static_columns(&COLUMNS, locale, |l| [
+                                    td_string!(l, org.members.member),
+                                    td_string!(l, org.members.role),
+                                    td_string!(l, org.members.project_roles),
+                                    "",
+                                ]) />
                                 <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
                                     {members.into_iter().map(|m| {
                                         let is_me = my_id.get_untracked().as_deref() == Some(m.user_id.as_str());
@@ -300,42 +349,48 @@ fn MembersTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                                         view! {
                                             <tr data-testid="member-row" data-email=m.email.clone()>
                                                 <td class=TD>
-                                                    <p class="font-medium">{m.name.clone().unwrap_or_else(|| m.email.clone())}{is_me.then_some(" (you)")}</p>
+                                                    <p class="font-medium">{m.name.clone().unwrap_or_else(|| m.email.clone())}{is_me.then_some(t_string!(i18n, org.members.you))}</p>
                                                     <p class="text-xs text-zinc-500">{m.email.clone()}</p>
                                                 </td>
                                                 <td class=TD>
                                                     {if may_change {
                                                         view! {
-                                                            <select class=SELECT aria-label=format!("Role of {}", m.email) data-testid="member-role"
+                                                            <select class=SELECT aria-label=td_string!(locale, org.members.role_of, email = m.email.clone()).to_string() data-testid="member-role"
                                                                 on:change=move |ev| {
                                                                     if let Ok(role) = event_target_value(&ev).parse::<Role>() {
                                                                         change.dispatch(ChangeMemberRole { org_id: org_a.clone(), user_id: uid_a.clone(), role });
                                                                     }
                                                                 }>
-                                                                {role_options(member_role, move |r| my_role.can_assign(r))}
+                                                                {role_options(locale, member_role, move |r| my_role.can_assign(r))}
                                                             </select>
                                                         }.into_any()
                                                     } else {
-                                                        view! { <span data-testid="member-role-label">{member_role.label()}</span> }.into_any()
+                                                        view! { <span data-testid="member-role-label">{role_label(locale, member_role)}</span> }.into_any()
                                                     }}
                                                 </td>
                                                 <td class=format!("{TD} text-xs text-zinc-500")>
                                                     {if m.project_roles.is_empty() { "—".to_string() } else {
-                                                        m.project_roles.iter().map(|o| format!("{}: {}", o.project_name, o.role.label())).collect::<Vec<_>>().join(", ")
+                                                        m.project_roles.iter().map(|o| format!("{}: {}", o.project_name, role_label(locale, o.role))).collect::<Vec<_>>().join(", ")
                                                     }}
                                                 </td>
                                                 <td class=format!("{TD} text-right")>
                                                     {(may_change || is_me).then(|| {
-                                                        let label = if is_me { "Leave" } else { "Remove" };
+                                                        let label = if is_me { t_string!(i18n, org.members.leave) } else { t_string!(i18n, org.members.remove) };
                                                         let email = m.email.clone();
                                                         // The server refuses it too; the page says why up front.
                                                         let last_owner = member_role == Role::Owner && owners == 1;
                                                         view! {
                                                             <button type="button" class="text-sm text-red-600 hover:underline disabled:cursor-not-allowed disabled:text-zinc-400 disabled:no-underline dark:text-red-400"
                                                                 disabled=last_owner
-                                                                title=last_owner.then_some("The last Owner cannot leave or be removed: make another member Owner first")
+                                                                title=last_owner.then_some(t_string!(i18n, org.members.last_owner))
                                                                 on:click=move |_| {
-                                                                    if confirm(&format!("{label} {email} from this organization?")) {
+                                                                    let email = email.clone();
+                                                                    let question = if is_me {
+                                                                        td_string!(locale, org.members.confirm_leave, email).to_string()
+                                                                    } else {
+                                                                        td_string!(locale, org.members.confirm_remove, email).to_string()
+                                                                    };
+                                                                    if confirm(&question) {
                                                                         left.set(is_me);
                                                                         remove.dispatch(RemoveMember { org_id: org_b.clone(), user_id: uid_b.clone() });
                                                                     }
@@ -355,7 +410,7 @@ fn MembersTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
         </section>
         {can_manage.then(|| view! {
             <section class=format!("{CARD} mt-6")>
-                <h2 class="border-b border-zinc-200 px-4 py-3 text-sm font-semibold dark:border-zinc-800">"Pending invitations"</h2>
+                <h2 class="border-b border-zinc-200 px-4 py-3 text-sm font-semibold dark:border-zinc-800">{t!(i18n, org.invitations.title)}</h2>
                 <Transition fallback=|| view! { <Skeleton /> }>
                     {move || Suspend::new(async move {
                         match invitations.await {
@@ -371,19 +426,19 @@ fn MembersTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                                                 <li class="flex items-center justify-between px-4 py-2 text-sm">
                                                     <span>
                                                         <span class="font-medium">{i.email.clone()}</span>
-                                                        <span class="ml-2 text-zinc-500">{i.role.label()}</span>
-                                                        {i.project_name.clone().zip(i.project_role).map(|(p, r)| view! { <span class="ml-2 text-xs text-zinc-500">{format!("({p}: {})", r.label())}</span> })}
-                                                        {expired.then(|| view! { <span class="ml-2 rounded bg-amber-100 px-1.5 text-xs text-amber-800">"expired"</span> })}
+                                                        <span class="ml-2 text-zinc-500">{role_label(locale, i.role)}</span>
+                                                        {i.project_name.clone().zip(i.project_role).map(|(p, r)| view! { <span class="ml-2 text-xs text-zinc-500">{format!("({p}: {})", role_label(locale, r))}</span> })}
+                                                        {expired.then(|| view! { <span class="ml-2 rounded bg-amber-100 px-1.5 text-xs text-amber-800">{t!(i18n, org.invitations.expired)}</span> })}
                                                     </span>
                                                     <button type="button" class="text-sm text-red-600 hover:underline dark:text-red-400"
-                                                        on:click=move |_| { revoke.dispatch(RevokeInvitation { org_id: org_id.clone(), invitation_id: id.clone() }); }>"Revoke"</button>
+                                                        on:click=move |_| { revoke.dispatch(RevokeInvitation { org_id: org_id.clone(), invitation_id: id.clone() }); }>{t!(i18n, org.invitations.revoke)}</button>
                                                 </li>
                                             }
                                         }).collect_view()}
                                     </ul>
                                 }.into_any()
                             }
-                            Ok(_) => view! { <p class="px-4 py-4 text-sm text-zinc-500">"No pending invitations."</p> }.into_any(),
+                            Ok(_) => view! { <p class="px-4 py-4 text-sm text-zinc-500">{t!(i18n, org.invitations.empty)}</p> }.into_any(),
                             Err(error) => view! { <LoadError error /> }.into_any(),
                         }
                     })}
@@ -405,6 +460,9 @@ pub fn confirm(_message: &str) -> bool {
 
 #[component]
 fn AuditLogTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    static COLUMNS: ColumnsCache = ColumnsCache::new(Vec::new());
     let org_id = org.with_value(|o| o.id.clone());
     let projects = org.with_value(|o| o.projects.clone());
     let filter = RwSignal::new(AuditFilter::default());
@@ -415,13 +473,13 @@ fn AuditLogTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
     view! {
         <div class="mb-4 flex flex-wrap items-end gap-3" data-testid="audit-filters">
             <div>
-                <label class=LABEL for="audit-action">"Action"</label>
+                <label class=LABEL for="audit-action">{t!(i18n, org.audit.action)}</label>
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         let actions = page.await.map(|p| p.actions).unwrap_or_default();
                         view! {
                             <select id="audit-action" class=format!("{SELECT} mt-1") on:change=move |ev| filter.update(|f| { f.action = event_target_value(&ev); f.before_id = None; })>
-                                <option value="">"Any action"</option>
+                                <option value="">{t!(i18n, org.audit.any_action)}</option>
                                 {actions.into_iter().map(|a| { let selected = filter.with_untracked(|f| f.action == a); view! { <option value=a.clone() selected=selected>{a.clone()}</option> } }).collect_view()}
                             </select>
                         }
@@ -429,14 +487,14 @@ fn AuditLogTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                 </Transition>
             </div>
             <div>
-                <label class=LABEL for="audit-actor">"Who"</label>
-                <input id="audit-actor" type="search" placeholder="email contains…" class=format!("{INPUT} mt-1")
+                <label class=LABEL for="audit-actor">{t!(i18n, org.audit.who)}</label>
+                <input id="audit-actor" type="search" placeholder=t_string!(i18n, org.audit.who_placeholder) class=format!("{INPUT} mt-1")
                     on:change=move |ev| filter.update(|f| { f.actor = event_target_value(&ev); f.before_id = None; }) />
             </div>
             <div>
-                <label class=LABEL for="audit-project">"Project"</label>
+                <label class=LABEL for="audit-project">{t!(i18n, org.audit.project)}</label>
                 <select id="audit-project" class=format!("{SELECT} mt-1") on:change=move |ev| filter.update(|f| { f.project_id = event_target_value(&ev); f.before_id = None; })>
-                    <option value="">"Any project"</option>
+                    <option value="">{t!(i18n, org.audit.any_project)}</option>
                     {projects.into_iter().map(|p| view! { <option value=p.id.clone()>{p.name.clone()}</option> }).collect_view()}
                 </select>
             </div>
@@ -449,13 +507,18 @@ fn AuditLogTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                         Err(error) => return view! { <LoadError error /> }.into_any(),
                     };
                     if page.entries.is_empty() {
-                        return view! { <p class="px-4 py-6 text-sm text-zinc-500" data-testid="audit-empty">"No changes match these filters."</p> }.into_any();
+                        return view! { <p class="px-4 py-6 text-sm text-zinc-500" data-testid="audit-empty">{t!(i18n, org.audit.empty)}</p> }.into_any();
                     }
                     let next = page.next_before_id;
                     view! {
                         <div class="overflow-x-auto">
                             <table class=TABLE data-testid="audit-table">
-                                <TableHead columns=&["When (UTC)", "Who", "What", "Before → after"] />
+                                <TableHead columns=static_columns(&COLUMNS, locale, |l| [
+                                    td_string!(l, org.audit.when_utc),
+                                    td_string!(l, org.audit.who),
+                                    td_string!(l, org.audit.what),
+                                    td_string!(l, org.audit.before_after),
+                                ]) />
                                 <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
                                     {page.entries.into_iter().map(|e| view! {
                                         <tr data-testid="audit-row">
@@ -482,7 +545,7 @@ fn AuditLogTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                         </div>
                         {next.map(|id| view! {
                             <div class="border-t border-zinc-200 px-4 py-2 dark:border-zinc-800">
-                                <button type="button" class=BUTTON_LINK on:click=move |_| filter.update(|f| f.before_id = Some(id))>"Older entries →"</button>
+                                <button type="button" class=BUTTON_LINK on:click=move |_| filter.update(|f| f.before_id = Some(id))>{t!(i18n, org.audit.older)}</button>
                             </div>
                         })}
                     }.into_any()
@@ -494,6 +557,7 @@ fn AuditLogTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
 
 #[component]
 fn SettingsTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
+    let i18n = use_i18n();
     let (org_id, name, role) = org.with_value(|o| (o.id.clone(), o.name.clone(), o.role));
     let rename = ServerAction::<RenameOrganization>::new();
     let delete = ServerAction::<DeleteOrganization>::new();
@@ -513,32 +577,32 @@ fn SettingsTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
     let (org_id_rename, name_rename) = (org_id.clone(), name.clone());
     view! {
         <section class=format!("{CARD} px-4 py-4")>
-            <h2 class="text-sm font-semibold">"Organization name"</h2>
+            <h2 class="text-sm font-semibold">{t!(i18n, org.settings.name)}</h2>
             {if role.can(Action::ManageOrganization) {
                 view! {
                     <ActionForm action=rename attr:class="mt-3 flex max-w-lg items-end gap-2">
                         <input type="hidden" name="org_id" value=org_id_rename />
-                        <input name="name" required value=name_rename aria-label="Organization name" class=INPUT />
-                        <button type="submit" class=BUTTON_PRIMARY disabled=move || rename.pending().get()>"Save"</button>
+                        <input name="name" required value=name_rename aria-label=t_string!(i18n, org.settings.name) class=INPUT />
+                        <button type="submit" class=BUTTON_PRIMARY disabled=move || rename.pending().get()>{t!(i18n, org.settings.save)}</button>
                     </ActionForm>
                     <div class="mt-2 max-w-lg"><ErrorAlert error=action_error(rename) /></div>
-                    <Show when=move || matches!(rename.value().get(), Some(Ok(())))><p class="mt-2 text-sm text-green-700">"Saved."</p></Show>
+                    <Show when=move || matches!(rename.value().get(), Some(Ok(())))><p class="mt-2 text-sm text-green-700">{t!(i18n, org.settings.saved)}</p></Show>
                 }.into_any()
             } else {
-                view! { <p class="mt-2 text-sm">{name.clone()}</p><p class=HINT>"Only Admins and Owners can rename the organization."</p> }.into_any()
+                view! { <p class="mt-2 text-sm">{name.clone()}</p><p class=HINT>{t!(i18n, org.settings.only_admins)}</p> }.into_any()
             }}
         </section>
         {role.can(Action::DeleteOrganization).then(|| view! {
             <section class="mt-6 rounded-lg border border-red-200 px-4 py-4 dark:border-red-900">
-                <h2 class="text-sm font-semibold text-red-700 dark:text-red-400">"Delete organization"</h2>
-                <p class=HINT>"Deletes every project in it with all traces, prompts, scores, API keys and the audit log. This cannot be undone."</p>
+                <h2 class="text-sm font-semibold text-red-700 dark:text-red-400">{t!(i18n, org.settings.delete_title)}</h2>
+                <p class=HINT>{t!(i18n, org.settings.delete_hint)}</p>
                 <ActionForm action=delete attr:class="mt-3 flex max-w-lg items-end gap-2">
                     <input type="hidden" name="org_id" value=org_id.clone() />
                     <div class="flex-1">
-                        <label class=LABEL for="confirm-org">{format!("Type {name} to confirm")}</label>
+                        <label class=LABEL for="confirm-org">{t!(i18n, org.settings.type_to_confirm, name = name.clone())}</label>
                         <input id="confirm-org" name="confirm_name" autocomplete="off" class=format!("{INPUT} mt-1") on:input=move |ev| confirm_text.set(event_target_value(&ev)) />
                     </div>
-                    <button type="submit" class=BUTTON_DANGER disabled=move || confirm_text.get() != name_for_check || delete.pending().get()>"Delete"</button>
+                    <button type="submit" class=BUTTON_DANGER disabled=move || confirm_text.get() != name_for_check || delete.pending().get()>{t!(i18n, org.settings.delete)}</button>
                 </ActionForm>
                 <div class="mt-2 max-w-lg"><ErrorAlert error=action_error(delete) /></div>
             </section>

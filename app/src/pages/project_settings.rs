@@ -13,7 +13,8 @@ use crate::components::session::use_session;
 use crate::components::ui::*;
 use crate::domain::account::{OrganizationRef, ProjectRef};
 use crate::domain::{Action, Role};
-use crate::pages::organization::confirm;
+use crate::i18n::*;
+use crate::pages::organization::{confirm, role_label, static_columns, ColumnsCache};
 use crate::error::AppError;
 use crate::pages::project::{permitted_resource, InProject};
 
@@ -24,6 +25,7 @@ type MembersResource = Resource<Result<Option<Vec<crate::domain::account::Member
 /// (`components::ui::route_param`); the keys are loaded only for roles that manage them.
 #[component]
 pub fn ProjectSettingsPage() -> impl IntoView {
+    let i18n = use_i18n();
     let create = ServerAction::<CreateApiKey>::new();
     let revoke = ServerAction::<RevokeApiKey>::new();
     let set_role = ServerAction::<SetProjectRole>::new();
@@ -34,7 +36,7 @@ pub fn ProjectSettingsPage() -> impl IntoView {
     );
     let members = permitted_resource(Action::ReadProjectData, move || set_role.version().get(), |org, _, _| list_members(org.id));
     view! {
-        <Title text="Project settings" />
+        <Title text=t_string!(i18n, settings.title) />
         <InProject children=move |org, project| view! { <Settings org project create revoke keys set_role members /> } />
     }
 }
@@ -49,15 +51,20 @@ fn Settings(
     set_role: ServerAction<SetProjectRole>,
     members: MembersResource,
 ) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let query = use_query_map();
     let created = query.with_untracked(|q| q.get("created").is_some());
     let role = project.role;
     view! {
         <div class="max-w-4xl space-y-6 px-4 py-4 sm:px-8 sm:py-6">
-            <PageHeader title=format!("{} settings", project.name) subtitle=format!("Project in {} · your role here: {}", org.name, role.label()) />
+            <PageHeader
+                title=td_string!(locale, settings.heading, project = project.name.clone()).to_string()
+                subtitle=td_string!(locale, settings.subtitle, organization = org.name.clone(), role = role_label(locale, role)).to_string()
+            />
             {created.then(|| view! {
                 <p role="status" class="rounded-md border border-indigo-200 bg-indigo-50 px-3 py-2 text-sm text-indigo-900 dark:border-indigo-900 dark:bg-indigo-950 dark:text-indigo-200">
-                    "Project created. Create an API key below, then point a Langfuse SDK at Loupe to send your first trace."
+                    {t!(i18n, settings.created)}
                 </p>
             })}
             <General project=project.clone() />
@@ -70,6 +77,7 @@ fn Settings(
 
 #[component]
 fn General(project: ProjectRef) -> impl IntoView {
+    let i18n = use_i18n();
     let rename = ServerAction::<RenameProject>::new();
     let session = use_session();
     Effect::new(move |_| {
@@ -80,14 +88,14 @@ fn General(project: ProjectRef) -> impl IntoView {
     let can = project.can(Action::ManageProjectSettings);
     view! {
         <section class=format!("{CARD} px-4 py-4")>
-            <h2 class="text-sm font-semibold">"Name"</h2>
-            <p class=HINT>"Project id: "<code class="font-mono" data-testid="project-id">{project.id.clone()}</code></p>
+            <h2 class="text-sm font-semibold">{t!(i18n, settings.general.name)}</h2>
+            <p class=HINT>{t!(i18n, settings.general.project_id)}<code class="font-mono" data-testid="project-id">{project.id.clone()}</code></p>
             {if can {
                 view! {
                     <ActionForm action=rename attr:class="mt-3 flex max-w-lg items-end gap-2" attr:data-testid="rename-project-form">
                         <input type="hidden" name="project_id" value=project.id.clone() />
-                        <input name="name" required value=project.name.clone() aria-label="Project name" class=INPUT />
-                        <button type="submit" class=BUTTON_PRIMARY disabled=move || rename.pending().get()>"Save"</button>
+                        <input name="name" required value=project.name.clone() aria-label=t_string!(i18n, settings.general.project_name) class=INPUT />
+                        <button type="submit" class=BUTTON_PRIMARY disabled=move || rename.pending().get()>{t!(i18n, settings.general.save)}</button>
                     </ActionForm>
                     <div class="mt-2 max-w-lg"><ErrorAlert error=action_error(rename) /></div>
                 }.into_any()
@@ -100,12 +108,15 @@ fn General(project: ProjectRef) -> impl IntoView {
 
 #[component]
 fn ApiKeys(project: ProjectRef, create: ServerAction<CreateApiKey>, revoke: ServerAction<RevokeApiKey>, keys: KeysResource) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    static COLUMNS: ColumnsCache = ColumnsCache::new(Vec::new());
     if !project.can(Action::ManageApiKeys) {
         return view! {
             <section class=format!("{CARD} px-4 py-4") data-testid="api-keys">
-                <h2 class="text-sm font-semibold">"API keys"</h2>
+                <h2 class="text-sm font-semibold">{t!(i18n, settings.api_keys.title)}</h2>
                 <p class="mt-2 text-sm text-zinc-500 dark:text-zinc-400" data-testid="api-keys-not-allowed">
-                    {format!("Your role ({}) may not manage API keys; ask an Admin or Owner of the organization.", project.role.label())}
+                    {t!(i18n, settings.api_keys.not_allowed, role = role_label(locale, project.role))}
                 </p>
             </section>
         }
@@ -126,15 +137,15 @@ fn ApiKeys(project: ProjectRef, create: ServerAction<CreateApiKey>, revoke: Serv
         <section class=CARD data-testid="api-keys">
             <div class="flex flex-wrap items-center justify-between gap-3 border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">
                 <div>
-                    <h2 class="text-sm font-semibold">"API keys"</h2>
-                    <p class=HINT>"The Langfuse SDKs authenticate with a public and a secret key."</p>
+                    <h2 class="text-sm font-semibold">{t!(i18n, settings.api_keys.title)}</h2>
+                    <p class=HINT>{t!(i18n, settings.api_keys.hint)}</p>
                 </div>
                 <form class="flex items-center gap-2" on:submit=move |ev| {
                     ev.prevent_default();
                     create.dispatch(CreateApiKey { project_id: pid.clone(), note: Some(note.get()) });
                 }>
-                    <input type="text" placeholder="Note (optional)" aria-label="Note" class=format!("{INPUT} w-40 sm:w-44") prop:value=move || note.get() on:input=move |ev| note.set(event_target_value(&ev)) />
-                    <button type="submit" class=format!("{BUTTON_PRIMARY} whitespace-nowrap") data-testid="create-api-key" disabled=move || create.pending().get()>"Create new API key"</button>
+                    <input type="text" placeholder=t_string!(i18n, settings.api_keys.note_placeholder) aria-label=t_string!(i18n, settings.api_keys.note) class=format!("{INPUT} w-40 sm:w-44") prop:value=move || note.get() on:input=move |ev| note.set(event_target_value(&ev)) />
+                    <button type="submit" class=format!("{BUTTON_PRIMARY} whitespace-nowrap") data-testid="create-api-key" disabled=move || create.pending().get()>{t!(i18n, settings.api_keys.create)}</button>
                 </form>
             </div>
             <div class="px-4"><ErrorAlert error=action_error(create) /><ErrorAlert error=action_error(revoke) /></div>
@@ -142,30 +153,30 @@ fn ApiKeys(project: ProjectRef, create: ServerAction<CreateApiKey>, revoke: Serv
                 let snippet = created.env_snippet();
                 view! {
                     <div class="m-4 rounded-md border border-amber-300 bg-amber-50 p-4 text-sm dark:border-amber-800 dark:bg-amber-950" data-testid="new-api-key">
-                        <p class="font-semibold">"Save your secret key now: it is shown only this once."</p>
-                        <p class="mt-1 text-zinc-600 dark:text-zinc-300">"Loupe keeps only a hash of it. If you lose it, create a new key and revoke this one."</p>
+                        <p class="font-semibold">{t!(i18n, settings.api_keys.save_now)}</p>
+                        <p class="mt-1 text-zinc-600 dark:text-zinc-300">{t!(i18n, settings.api_keys.hash_only)}</p>
                         <dl class="mt-3 space-y-2">
                             <div class="flex items-center gap-2">
-                                <dt class="w-24 shrink-0 text-zinc-500">"Public key"</dt>
+                                <dt class="w-24 shrink-0 text-zinc-500">{t!(i18n, settings.api_keys.public_key)}</dt>
                                 <dd class="min-w-0 flex-1"><code class="block overflow-x-auto whitespace-nowrap font-mono text-xs" data-testid="new-public-key">{created.key.public_key.clone()}</code></dd>
                                 <CopyButton text=created.key.public_key.clone() />
                             </div>
                             <div class="flex items-center gap-2">
-                                <dt class="w-24 shrink-0 text-zinc-500">"Secret key"</dt>
+                                <dt class="w-24 shrink-0 text-zinc-500">{t!(i18n, settings.api_keys.secret_key)}</dt>
                                 <dd class="min-w-0 flex-1"><code class="block overflow-x-auto whitespace-nowrap font-mono text-xs" data-testid="new-secret-key">{created.secret_key.clone()}</code></dd>
                                 <CopyButton text=created.secret_key.clone() />
                             </div>
                             <div class="flex items-center gap-2">
-                                <dt class="w-24 shrink-0 text-zinc-500">"Host"</dt>
+                                <dt class="w-24 shrink-0 text-zinc-500">{t!(i18n, settings.api_keys.host)}</dt>
                                 <dd class="min-w-0 flex-1"><code class="block truncate font-mono text-xs" data-testid="new-host">{created.host.clone()}</code></dd>
                                 <CopyButton text=created.host.clone() />
                             </div>
                         </dl>
-                        <p class="mt-3 text-zinc-600 dark:text-zinc-300">".env for the Langfuse SDKs:"</p>
+                        <p class="mt-3 text-zinc-600 dark:text-zinc-300">{t!(i18n, settings.api_keys.env_for_sdks)}</p>
                         <pre class="mt-1 overflow-x-auto rounded bg-white p-2 font-mono text-xs dark:bg-zinc-900" data-testid="env-snippet">{snippet.clone()}</pre>
                         <div class="mt-3 flex gap-2">
-                            <CopyButton text=snippet label="Copy .env" test_id="copy-env" />
-                            <button type="button" class=BUTTON_PRIMARY data-testid="dismiss-api-key" on:click=move |_| shown.set(None)>"I have saved it"</button>
+                            <CopyButton text=snippet label=t_string!(i18n, settings.api_keys.copy_env) test_id="copy-env" />
+                            <button type="button" class=BUTTON_PRIMARY data-testid="dismiss-api-key" on:click=move |_| shown.set(None)>{t!(i18n, settings.api_keys.saved_it)}</button>
                         </div>
                     </div>
                 }
@@ -177,13 +188,20 @@ fn ApiKeys(project: ProjectRef, create: ServerAction<CreateApiKey>, revoke: Serv
                         Err(error) => return view! { <LoadError error /> }.into_any(),
                     };
                     if list.is_empty() {
-                        return view! { <p class="px-4 py-6 text-sm text-zinc-500" data-testid="no-api-keys">"No API keys yet. Create one to start sending traces."</p> }.into_any();
+                        return view! { <p class="px-4 py-6 text-sm text-zinc-500" data-testid="no-api-keys">{t!(i18n, settings.api_keys.empty)}</p> }.into_any();
                     }
                     let now = chrono::Utc::now();
                     view! {
                         <div class="overflow-x-auto">
                             <table class=TABLE data-testid="api-keys-table">
-                                <TableHead columns=&["Public key", "Secret key", "Note", "Created", "Last used", ""] />
+                                <TableHead columns=static_columns(&COLUMNS, locale, |l| [
+                                    td_string!(l, settings.api_keys.public_key),
+                                    td_string!(l, settings.api_keys.secret_key),
+                                    td_string!(l, settings.api_keys.note),
+                                    td_string!(l, settings.api_keys.created),
+                                    td_string!(l, settings.api_keys.last_used),
+                                    "",
+                                ]) />
                                 <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
                                     {list.into_iter().map(|k| {
                                         let (project_id, key_id, public_key) = (project_id.clone(), k.id.clone(), k.public_key.clone());
@@ -193,14 +211,14 @@ fn ApiKeys(project: ProjectRef, create: ServerAction<CreateApiKey>, revoke: Serv
                                                 <td class=format!("{TD} whitespace-nowrap font-mono text-xs") data-testid="masked-secret">{k.display_secret_key.clone()}</td>
                                                 <td class=format!("{TD} text-xs")>{k.note.clone().unwrap_or_default()}</td>
                                                 <td class=format!("{TD} text-xs") title=timestamp(k.created_at)>{relative_time(k.created_at, now)}</td>
-                                                <td class=format!("{TD} text-xs")>{k.last_used_at.map(|t| relative_time(t, now)).unwrap_or_else(|| "never".into())}</td>
+                                                <td class=format!("{TD} text-xs")>{k.last_used_at.map(|t| relative_time(t, now)).unwrap_or_else(|| td_string!(locale, settings.api_keys.never).to_string())}</td>
                                                 <td class=format!("{TD} text-right")>
                                                     <button type="button" class="text-sm text-red-600 hover:underline dark:text-red-400" data-testid="revoke-api-key"
                                                         on:click=move |_| {
-                                                            if confirm(&format!("Revoke {public_key}? SDKs using it stop working at once.")) {
+                                                            if confirm(&td_string!(locale, settings.api_keys.confirm_revoke, key = public_key.clone()).to_string()) {
                                                                 revoke.dispatch(RevokeApiKey { project_id: project_id.clone(), key_id: key_id.clone() });
                                                             }
-                                                        }>"Revoke"</button>
+                                                        }>{t!(i18n, settings.api_keys.revoke)}</button>
                                                 </td>
                                             </tr>
                                         }
@@ -218,16 +236,19 @@ fn ApiKeys(project: ProjectRef, create: ServerAction<CreateApiKey>, revoke: Serv
 
 #[component]
 fn ProjectMembers(org: OrganizationRef, project: ProjectRef, set_role: ServerAction<SetProjectRole>, members: MembersResource) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    static COLUMNS: ColumnsCache = ColumnsCache::new(Vec::new());
     let my_org_role = org.role;
     let can_manage = my_org_role.can(Action::ManageMembers);
     let project_id = project.id.clone();
     view! {
         <section class=CARD data-testid="project-members">
             <div class="border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">
-                <h2 class="text-sm font-semibold">"Members"</h2>
+                <h2 class="text-sm font-semibold">{t!(i18n, settings.members.title)}</h2>
                 <p class=HINT>
-                    "Everyone in the organization has their organization role here unless you set a project role. "
-                    <a class="text-indigo-600 hover:underline dark:text-indigo-400" href=format!("/organization/{}/members", org.id)>"Invite people"</a>
+                    {t!(i18n, settings.members.hint)}
+                    <a class="text-indigo-600 hover:underline dark:text-indigo-400" href=format!("/organization/{}/members", org.id)>{t!(i18n, settings.members.invite_people)}</a>
                 </p>
             </div>
             <div class="px-4"><ErrorAlert error=action_error(set_role) /></div>
@@ -240,7 +261,11 @@ fn ProjectMembers(org: OrganizationRef, project: ProjectRef, set_role: ServerAct
                     view! {
                         <div class="overflow-x-auto">
                             <table class=TABLE>
-                                <TableHead columns=&["Member", "Organization role", "Role in this project"] />
+                                <TableHead columns=static_columns(&COLUMNS, locale, |l| [
+                                    td_string!(l, settings.members.member),
+                                    td_string!(l, settings.members.organization_role),
+                                    td_string!(l, settings.members.role_here),
+                                ]) />
                                 <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
                                     {members.into_iter().map(|m| {
                                         let here = m.project_roles.iter().find(|o| o.project_id == project_id).map(|o| o.role);
@@ -249,24 +274,24 @@ fn ProjectMembers(org: OrganizationRef, project: ProjectRef, set_role: ServerAct
                                         view! {
                                             <tr data-testid="project-member-row" data-email=m.email.clone()>
                                                 <td class=TD>{m.email.clone()}</td>
-                                                <td class=TD>{m.role.label()}</td>
+                                                <td class=TD>{role_label(locale, m.role)}</td>
                                                 <td class=TD>
                                                     {if may {
                                                         view! {
-                                                            <select class=SELECT aria-label=format!("Role of {} in this project", m.email)
+                                                            <select class=SELECT aria-label=td_string!(locale, settings.members.role_of, email = m.email.clone()).to_string()
                                                                 on:change=move |ev| {
                                                                     let value = event_target_value(&ev);
                                                                     let role = if value.is_empty() { None } else { value.parse::<Role>().ok() };
                                                                     set_role.dispatch(SetProjectRole { project_id: pid.clone(), user_id: uid.clone(), role });
                                                                 }>
-                                                                <option value="" selected=here.is_none()>{format!("Same as organization ({})", m.role.label())}</option>
+                                                                <option value="" selected=here.is_none()>{td_string!(locale, settings.members.same_as_organization_role, role = role_label(locale, m.role)).to_string()}</option>
                                                                 {Role::ALL.into_iter().filter(|r| my_org_role.can_assign(*r) || Some(*r) == here).map(|r| view! {
-                                                                    <option value=r.as_str() selected=Some(r) == here>{r.label()}</option>
+                                                                    <option value=r.as_str() selected=Some(r) == here>{role_label(locale, r)}</option>
                                                                 }).collect_view()}
                                                             </select>
                                                         }.into_any()
                                                     } else {
-                                                        view! { <span>{here.map(|r| r.label()).unwrap_or("Same as organization")}</span> }.into_any()
+                                                        view! { <span>{here.map(|r| role_label(locale, r)).unwrap_or(td_string!(locale, settings.members.same_as_organization))}</span> }.into_any()
                                                     }}
                                                 </td>
                                             </tr>
@@ -284,6 +309,7 @@ fn ProjectMembers(org: OrganizationRef, project: ProjectRef, set_role: ServerAct
 
 #[component]
 fn DangerZone(project: ProjectRef) -> impl IntoView {
+    let i18n = use_i18n();
     let delete = ServerAction::<DeleteProject>::new();
     Effect::new(move |_| {
         if let Some(Ok(())) = delete.value().get() {
@@ -295,15 +321,15 @@ fn DangerZone(project: ProjectRef) -> impl IntoView {
     let name_check = name.clone();
     view! {
         <section class="rounded-lg border border-red-200 px-4 py-4 dark:border-red-900">
-            <h2 class="text-sm font-semibold text-red-700 dark:text-red-400">"Delete project"</h2>
-            <p class=HINT>"Deletes the project with its traces, observations, scores, prompts and API keys. SDKs using its keys stop working at once. This cannot be undone."</p>
+            <h2 class="text-sm font-semibold text-red-700 dark:text-red-400">{t!(i18n, settings.danger.title)}</h2>
+            <p class=HINT>{t!(i18n, settings.danger.hint)}</p>
             <ActionForm action=delete attr:class="mt-3 flex max-w-lg items-end gap-2" attr:data-testid="delete-project-form">
                 <input type="hidden" name="project_id" value=project.id.clone() />
                 <div class="flex-1">
-                    <label class=LABEL for="confirm-project">{format!("Type {name} to confirm")}</label>
+                    <label class=LABEL for="confirm-project">{t!(i18n, settings.danger.type_to_confirm, name = name.clone())}</label>
                     <input id="confirm-project" name="confirm_name" autocomplete="off" class=format!("{INPUT} mt-1") on:input=move |ev| typed.set(event_target_value(&ev)) />
                 </div>
-                <button type="submit" class=BUTTON_DANGER disabled=move || typed.get() != name_check || delete.pending().get()>"Delete project"</button>
+                <button type="submit" class=BUTTON_DANGER disabled=move || typed.get() != name_check || delete.pending().get()>{t!(i18n, settings.danger.delete)}</button>
             </ActionForm>
             <div class="mt-2 max-w-lg"><ErrorAlert error=action_error(delete) /></div>
         </section>
