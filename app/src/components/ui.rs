@@ -51,26 +51,41 @@ pub fn ErrorAlert(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoVie
 
 /// A table's header row; an empty name leaves a column (e.g. for row actions) unlabelled.
 #[component]
-pub fn TableHead(columns: &'static [&'static str]) -> impl IntoView {
+pub fn TableHead(#[prop(into)] columns: Columns) -> impl IntoView {
     view! {
         <thead class="border-b border-zinc-200 dark:border-zinc-800">
-            <tr>{columns.iter().map(|c| view! { <th class=TH>{*c}</th> }).collect_view()}</tr>
+            <tr>{columns.0.into_iter().map(|c| view! { <th class=TH>{c}</th> }).collect_view()}</tr>
         </thead>
     }
 }
 
-/// A `'static` list of (translated) column names for [`TableHead`], e.g.
-/// `column_names(&[t_string!(i18n, ns.columns.name), …])`. Each distinct list is kept once, so
-/// rendering a table again (in one of the few languages) allocates nothing new.
-pub fn column_names(names: &[&'static str]) -> &'static [&'static str] {
-    static KEPT: std::sync::Mutex<Vec<&'static [&'static str]>> = std::sync::Mutex::new(Vec::new());
-    let mut kept = KEPT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some(found) = kept.iter().find(|k| **k == names) {
-        return found;
+/// A table's column names for [`TableHead`]: fixed ones (`&["Name", "Role"]`), translated ones
+/// (`[t_string!(i18n, ns.name), …]`) or made for this render (`vec![format!(…)]`, e.g. a time
+/// column named after the person's time zone).
+pub struct Columns(pub Vec<String>);
+
+impl<const N: usize> From<&[&str; N]> for Columns {
+    fn from(names: &[&str; N]) -> Self {
+        Columns(names.iter().map(|n| n.to_string()).collect())
     }
-    let names: &'static [&'static str] = Box::leak(names.to_vec().into_boxed_slice());
-    kept.push(names);
-    names
+}
+
+impl<const N: usize> From<[&str; N]> for Columns {
+    fn from(names: [&str; N]) -> Self {
+        Columns(names.iter().map(|n| n.to_string()).collect())
+    }
+}
+
+impl From<&[&str]> for Columns {
+    fn from(names: &[&str]) -> Self {
+        Columns(names.iter().map(|n| n.to_string()).collect())
+    }
+}
+
+impl From<Vec<String>> for Columns {
+    fn from(names: Vec<String>) -> Self {
+        Columns(names)
+    }
 }
 
 /// A route parameter as a memo (`""` when absent). The rule every route follows: its component
@@ -402,7 +417,7 @@ pub fn Dropdown(
 
 #[cfg(test)]
 mod tests {
-    use super::{column_names, list_href, relative_time, relative_time_in};
+    use super::{list_href, relative_time, relative_time_in};
     use crate::i18n::Locale;
     use leptos_router::params::ParamsMap;
 
@@ -420,14 +435,6 @@ mod tests {
         assert_eq!(relative_time_in(Locale::zh, ago(180), now), "3 分钟前");
         assert_eq!(relative_time_in(Locale::zh, ago(2 * 3600), now), "2 小时前");
         assert_eq!(relative_time_in(Locale::zh, ago(5 * 86_400), now), "5 天前");
-    }
-
-    #[test]
-    fn column_names_are_kept_once() {
-        let a = column_names(&["Name", "Age"]);
-        let b = column_names(&["Name", "Age"]);
-        assert_eq!(a, ["Name", "Age"]);
-        assert!(std::ptr::eq(a, b));
     }
 
     #[test]

@@ -248,7 +248,11 @@ fn StatusTable(status: SystemStatus) -> impl IntoView {
             }),
         ),
         ("contents", td_string!(locale, home.status.contents), contents),
-        ("checked-at", td_string!(locale, home.status.checked_at), status.checked_at.format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string()),
+        ("checked-at", td_string!(locale, home.status.checked_at), {
+            // Milliseconds: "Check again" must show that the database clock moved on.
+            let zone = crate::language::time_zone();
+            format!("{} {}", status.checked_at.with_timezone(&zone.0).format("%Y-%m-%d %H:%M:%S%.3f"), zone.label())
+        }),
     ];
     view! {
         <dl class="divide-y divide-zinc-100 text-sm dark:divide-zinc-800" data-testid="status">
@@ -276,7 +280,7 @@ fn JobsTable(jobs: Vec<JobSummary>, troubled: Vec<Job>) -> impl IntoView {
     let kinds = jobs
         .into_iter()
         .map(|k| {
-            let last = k.last_finished_at.map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string()).unwrap_or_else(|| "—".into());
+            let last = k.last_finished_at.map(crate::components::ui::timestamp).unwrap_or_else(|| "—".into());
             view! {
                 <tr data-testid="job-kind" data-kind=k.kind.clone()>
                     <td class=format!("{CELL} font-mono text-xs")>{k.kind.clone()}</td>

@@ -17,31 +17,8 @@ use crate::domain::account::{AuditFilter, OrganizationRef};
 use crate::domain::{Action, Role};
 use crate::i18n::*;
 
-/// A role's name in `locale` (the domain's `Role::label` is English); the pages that show roles
-/// (home, invitation, project settings) use it too.
-pub fn role_label(locale: Locale, role: Role) -> &'static str {
-    match role {
-        Role::Owner => td_string!(locale, org.roles.owner),
-        Role::Admin => td_string!(locale, org.roles.admin),
-        Role::Member => td_string!(locale, org.roles.member),
-        Role::Viewer => td_string!(locale, org.roles.viewer),
-    }
-}
-
-/// Translated column names, made once per language for one table (a `static` beside it).
-pub type ColumnsCache = std::sync::Mutex<Vec<(Locale, &'static [&'static str])>>;
-
-/// `TableHead` takes `&'static` column names: the translated ones are leaked once per language
-/// and table, kept in `cache`, instead of on every render.
-pub fn static_columns<const N: usize>(cache: &'static ColumnsCache, locale: Locale, columns: impl FnOnce(Locale) -> [&'static str; N]) -> &'static [&'static str] {
-    let mut cache = cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some((_, columns)) = cache.iter().find(|(l, _)| *l == locale) {
-        return columns;
-    }
-    let made: &'static [&'static str] = Box::leak(Box::new(columns(locale)));
-    cache.push((locale, made));
-    made
-}
+/// A role's name in the page's language; home, invitation and project settings use it too.
+pub use crate::components::layout::role_label;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrgTab {
@@ -143,7 +120,6 @@ pub fn NoAccess(what: &'static str) -> impl IntoView {
 fn ProjectsTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
     let i18n = use_i18n();
     let locale = i18n.get_locale_untracked();
-    static COLUMNS: ColumnsCache = ColumnsCache::new(Vec::new());
     let org_id = org.with_value(|o| o.id.clone());
     let create = ServerAction::<CreateProject>::new();
     let projects = Resource::new(move || create.version().get(), {
@@ -185,18 +161,18 @@ fn ProjectsTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                         Ok(list) => view! {
                             <div class="overflow-x-auto">
                                 <table class=TABLE data-testid="projects-table">
-                                    <TableHead columns=static_columns(&COLUMNS, locale, |l| [
-                                        td_string!(l, org.projects.project),
-                                        td_string!(l, org.projects.api_keys),
-                                        td_string!(l, org.projects.created_utc),
-                                        "",
-                                    ]) />
+                                    <TableHead columns={ let l = locale; vec![
+                                    td_string!(l, org.projects.project).to_string(),
+                                    td_string!(l, org.projects.api_keys).to_string(),
+                                    td_string!(l, org.projects.created_in_zone, zone = crate::language::time_zone().label()).to_string(),
+                                    "".to_string(),
+                                ] } />
                                     <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
                                         {list.into_iter().map(|p| view! {
                                             <tr>
                                                 <td class=TD><a class="font-medium hover:underline" href=format!("/project/{}/traces", p.id)>{p.name.clone()}</a></td>
                                                 <td class=TD>{p.api_keys}</td>
-                                                <td class=TD title=timestamp(p.created_at)>{p.created_at.format("%Y-%m-%d").to_string()}</td>
+                                                <td class=TD title=timestamp(p.created_at)>{crate::language::time_zone().date(p.created_at)}</td>
                                                 <td class=format!("{TD} text-right")><a class=BUTTON_LINK href=format!("/project/{}/settings", p.id)>{t!(i18n, org.projects.settings)}</a></td>
                                             </tr>
                                         }).collect_view()}
@@ -223,7 +199,6 @@ fn role_options(locale: Locale, selected: Role, assignable: impl Fn(Role) -> boo
 fn MembersTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
     let i18n = use_i18n();
     let locale = i18n.get_locale_untracked();
-    static COLUMNS: ColumnsCache = ColumnsCache::new(Vec::new());
     let org_id = org.with_value(|o| o.id.clone());
     let my_role = org.with_value(|o| o.role);
     let can_manage = my_role.can(Action::ManageMembers);
@@ -334,12 +309,12 @@ fn MembersTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                     view! {
                         <div class="overflow-x-auto">
                             <table class=TABLE data-testid="members-table">
-                                <TableHead columns=static_columns(&COLUMNS, locale, |l| [
+                                <TableHead columns={ let l = locale; [
                                     td_string!(l, org.members.member),
                                     td_string!(l, org.members.role),
                                     td_string!(l, org.members.project_roles),
                                     "",
-                                ]) />
+                                ] } />
                                 <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
                                     {members.into_iter().map(|m| {
                                         let is_me = my_id.get_untracked().as_deref() == Some(m.user_id.as_str());
@@ -462,7 +437,6 @@ pub fn confirm(_message: &str) -> bool {
 fn AuditLogTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
     let i18n = use_i18n();
     let locale = i18n.get_locale_untracked();
-    static COLUMNS: ColumnsCache = ColumnsCache::new(Vec::new());
     let org_id = org.with_value(|o| o.id.clone());
     let projects = org.with_value(|o| o.projects.clone());
     let filter = RwSignal::new(AuditFilter::default());
@@ -513,16 +487,16 @@ fn AuditLogTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                     view! {
                         <div class="overflow-x-auto">
                             <table class=TABLE data-testid="audit-table">
-                                <TableHead columns=static_columns(&COLUMNS, locale, |l| [
-                                    td_string!(l, org.audit.when_utc),
-                                    td_string!(l, org.audit.who),
-                                    td_string!(l, org.audit.what),
-                                    td_string!(l, org.audit.before_after),
-                                ]) />
+                                <TableHead columns={ let l = locale; vec![
+                                    td_string!(l, org.audit.when_in_zone, zone = crate::language::time_zone().label()).to_string(),
+                                    td_string!(l, org.audit.who).to_string(),
+                                    td_string!(l, org.audit.what).to_string(),
+                                    td_string!(l, org.audit.before_after).to_string(),
+                                ] } />
                                 <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
                                     {page.entries.into_iter().map(|e| view! {
                                         <tr data-testid="audit-row">
-                                            <td class=format!("{TD} whitespace-nowrap text-xs") title=timestamp(e.created_at)>{e.created_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+                                            <td class=format!("{TD} whitespace-nowrap text-xs") title=timestamp(e.created_at)>{crate::language::time_zone().format(e.created_at)}</td>
                                             <td class=format!("{TD} text-xs")>{e.actor.clone()}</td>
                                             <td class=TD>
                                                 <p class="font-mono text-xs font-medium">{e.action.clone()}</p>

@@ -14,7 +14,7 @@ use crate::components::ui::*;
 use crate::domain::account::{OrganizationRef, ProjectRef};
 use crate::domain::{Action, Role};
 use crate::i18n::*;
-use crate::pages::organization::{confirm, role_label, static_columns, ColumnsCache};
+use crate::pages::organization::{confirm, role_label};
 use crate::error::AppError;
 use crate::pages::project::{permitted_resource, InProject};
 
@@ -110,7 +110,6 @@ fn General(project: ProjectRef) -> impl IntoView {
 fn ApiKeys(project: ProjectRef, create: ServerAction<CreateApiKey>, revoke: ServerAction<RevokeApiKey>, keys: KeysResource) -> impl IntoView {
     let i18n = use_i18n();
     let locale = i18n.get_locale_untracked();
-    static COLUMNS: ColumnsCache = ColumnsCache::new(Vec::new());
     if !project.can(Action::ManageApiKeys) {
         return view! {
             <section class=format!("{CARD} px-4 py-4") data-testid="api-keys">
@@ -194,14 +193,14 @@ fn ApiKeys(project: ProjectRef, create: ServerAction<CreateApiKey>, revoke: Serv
                     view! {
                         <div class="overflow-x-auto">
                             <table class=TABLE data-testid="api-keys-table">
-                                <TableHead columns=static_columns(&COLUMNS, locale, |l| [
+                                <TableHead columns={ let l = locale; [
                                     td_string!(l, settings.api_keys.public_key),
                                     td_string!(l, settings.api_keys.secret_key),
                                     td_string!(l, settings.api_keys.note),
                                     td_string!(l, settings.api_keys.created),
                                     td_string!(l, settings.api_keys.last_used),
                                     "",
-                                ]) />
+                                ] } />
                                 <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
                                     {list.into_iter().map(|k| {
                                         let (project_id, key_id, public_key) = (project_id.clone(), k.id.clone(), k.public_key.clone());
@@ -238,7 +237,6 @@ fn ApiKeys(project: ProjectRef, create: ServerAction<CreateApiKey>, revoke: Serv
 fn ProjectMembers(org: OrganizationRef, project: ProjectRef, set_role: ServerAction<SetProjectRole>, members: MembersResource) -> impl IntoView {
     let i18n = use_i18n();
     let locale = i18n.get_locale_untracked();
-    static COLUMNS: ColumnsCache = ColumnsCache::new(Vec::new());
     let my_org_role = org.role;
     let can_manage = my_org_role.can(Action::ManageMembers);
     let project_id = project.id.clone();
@@ -261,11 +259,11 @@ fn ProjectMembers(org: OrganizationRef, project: ProjectRef, set_role: ServerAct
                     view! {
                         <div class="overflow-x-auto">
                             <table class=TABLE>
-                                <TableHead columns=static_columns(&COLUMNS, locale, |l| [
+                                <TableHead columns={ let l = locale; [
                                     td_string!(l, settings.members.member),
                                     td_string!(l, settings.members.organization_role),
                                     td_string!(l, settings.members.role_here),
-                                ]) />
+                                ] } />
                                 <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
                                     {members.into_iter().map(|m| {
                                         let here = m.project_roles.iter().find(|o| o.project_id == project_id).map(|o| o.role);

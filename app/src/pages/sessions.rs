@@ -70,7 +70,7 @@ fn SessionList(project_id: String, page: SessionsResource, page_number: Memo<i64
                         view! {
                             {filters}
                             <table class=TABLE data-testid="sessions-table">
-                                <TableHead columns=column_names(&[
+                                <TableHead columns=[
                                     td_string!(locale, sessions.sessions.columns.session),
                                     td_string!(locale, sessions.sessions.columns.traces),
                                     td_string!(locale, sessions.sessions.columns.users),
@@ -79,7 +79,7 @@ fn SessionList(project_id: String, page: SessionsResource, page_number: Memo<i64
                                     td_string!(locale, sessions.sessions.columns.total_cost),
                                     td_string!(locale, sessions.sessions.columns.scores),
                                     td_string!(locale, sessions.sessions.columns.last_trace),
-                                ]) />
+                                ] />
                                 <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
                                     {page.rows.into_iter().map(|s| view! {
                                         <tr data-testid="session-row">

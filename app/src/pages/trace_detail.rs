@@ -228,7 +228,7 @@ fn Header(detail: TraceDetail, list: Option<String>, can_share: bool) -> impl In
                 })}
             </div>
             <dl class="grid grid-cols-2 gap-x-6 gap-y-1 text-sm sm:grid-cols-4" data-testid="trace-summary">
-                <dt class="text-zinc-500">{t!(i18n, trace.summary.time_utc)}</dt><dd title=timestamp(t.timestamp)>{t.timestamp.format("%Y-%m-%d %H:%M:%S").to_string()}</dd>
+                <dt class="text-zinc-500">{t!(i18n, trace.summary.time_in_zone, zone = crate::language::time_zone().label())}</dt><dd title=timestamp(t.timestamp)>{crate::language::time_zone().format(t.timestamp)}</dd>
                 <dt class="text-zinc-500">{t!(i18n, trace.latency)}</dt><dd data-testid="trace-latency">{format_duration_us((detail.latency * 1e6) as i64)}</dd>
                 <dt class="text-zinc-500">{t!(i18n, trace.cost)}</dt><dd data-testid="trace-cost">{format_cost(detail.total_cost)}</dd>
                 <dt class="text-zinc-500">{t!(i18n, trace.tokens)}</dt><dd data-testid="trace-tokens">{detail.total_tokens}</dd>
@@ -431,7 +431,7 @@ fn ObservationBody(detail: ObservationDetail) -> impl IntoView {
                 <span>{o.id.clone()}</span><CopyButton text=o.id.clone() label=t_string!(i18n, trace.copy_id) />
             </p>
             <dl class="mt-2 grid grid-cols-2 gap-x-4 gap-y-0.5 text-xs sm:grid-cols-3" data-testid="observation-facts">
-                <div><dt class="text-zinc-500">{t!(i18n, trace.facts.start_utc)}</dt><dd title=timestamp(o.start_time)>{o.start_time.format("%H:%M:%S%.3f").to_string()}</dd></div>
+                <div><dt class="text-zinc-500">{t!(i18n, trace.facts.start_in_zone, zone = crate::language::time_zone().label())}</dt><dd title=timestamp(o.start_time)>{o.start_time.with_timezone(&crate::language::time_zone().0).format("%H:%M:%S%.3f").to_string()}</dd></div>
                 <div><dt class="text-zinc-500">{t!(i18n, trace.latency)}</dt>
                     <dd data-testid="observation-latency">{o.latency().map(|l| format_duration_us((l * 1e6) as i64)).unwrap_or_else(|| td_string!(locale, trace.facts.running).into())}</dd></div>
                 {o.time_to_first_token().map(|t| view! {

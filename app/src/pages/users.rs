@@ -61,14 +61,14 @@ fn UserList(project_id: String, page: UsersResource, page_number: Memo<i64>) -> 
                         view! {
                             <div class="overflow-x-auto">
                                 <table class=TABLE data-testid="users-table">
-                                    <TableHead columns=column_names(&[
+                                    <TableHead columns=[
                                         td_string!(locale, sessions.users.columns.user),
                                         td_string!(locale, sessions.users.columns.traces),
                                         td_string!(locale, sessions.users.columns.total_tokens),
                                         td_string!(locale, sessions.users.columns.total_cost),
                                         td_string!(locale, sessions.users.columns.first_seen),
                                         td_string!(locale, sessions.users.columns.last_seen),
-                                    ]) />
+                                    ] />
                                     <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
                                         {page.rows.into_iter().map(|u| view! {
                                             <tr data-testid="user-row">
