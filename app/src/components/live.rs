@@ -26,6 +26,7 @@
 use leptos::prelude::*;
 
 use crate::domain::live::ChangedTraces;
+use crate::i18n::*;
 
 /// The state of one live stream, as signals (cheap to copy into closures).
 #[derive(Clone, Copy)]
@@ -107,17 +108,19 @@ pub fn use_live(url: impl Into<Signal<String>>) -> LiveUpdates {
 /// A small "Live" label with a dot: green while updates arrive, grey otherwise.
 #[component]
 pub fn LiveIndicator(live: LiveUpdates) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     view! {
         <span
             data-testid="live-indicator"
             data-connected=move || live.connected().to_string()
-            title=move || if live.connected() { "Updates appear as they arrive" } else { "Not receiving live updates; reload to see new data" }
+            title=move || if live.connected() { td_string!(locale, traces.live.connected) } else { td_string!(locale, traces.live.disconnected) }
             class="inline-flex items-center gap-1.5 text-xs text-zinc-500 dark:text-zinc-400"
         >
             <span class=move || {
                 if live.connected() { "h-2 w-2 rounded-full bg-emerald-500" } else { "h-2 w-2 rounded-full bg-zinc-300 dark:bg-zinc-600" }
             }></span>
-            "Live"
+            {t!(i18n, traces.live.label)}
         </span>
     }
 }

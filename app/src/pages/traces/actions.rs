@@ -7,6 +7,8 @@ use super::*;
 /// dataset or an annotation queue will join here as further `BulkAction`s.
 #[component]
 pub(super) fn BulkBar(project_id: String, selected: RwSignal<BTreeSet<String>>, bulk: ServerAction<BulkTraces>) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let confirming = RwSignal::new(false);
     Effect::new(move |_| {
         if selected.with(|s| s.is_empty()) {
@@ -14,7 +16,6 @@ pub(super) fn BulkBar(project_id: String, selected: RwSignal<BTreeSet<String>>, 
         }
     });
     let count = move || selected.with(|s| s.len());
-    let plural = move || if count() == 1 { "trace".to_string() } else { "traces".to_string() };
     let project_id = StoredValue::new(project_id);
     let delete = move |_| {
         bulk.dispatch(BulkTraces {
@@ -27,16 +28,22 @@ pub(super) fn BulkBar(project_id: String, selected: RwSignal<BTreeSet<String>>, 
     view! {
         <Show when=move || { count() > 0 }>
             <div class="mt-3 flex flex-wrap items-center gap-3 rounded-md border border-zinc-200 bg-zinc-50 px-3 py-2 text-sm dark:border-zinc-800 dark:bg-zinc-900" data-testid="bulk-bar">
-                <span>{move || format!("{} selected", count())}</span>
+                <span>{t!(i18n, traces.bulk.selected, count = count)}</span>
                 <Show when=move || !confirming.get() fallback=move || view! {
-                    <span class="text-red-700 dark:text-red-400">{move || format!("Delete {} {} with their observations and scores? This cannot be undone.", count(), plural())}</span>
-                    <button type="button" class=BUTTON_DANGER data-testid="confirm-delete" on:click=delete>"Delete"</button>
-                    <button type="button" class=BUTTON_SECONDARY on:click=move |_| confirming.set(false)>"Cancel"</button>
+                    <span class="text-red-700 dark:text-red-400">{move || match count() {
+                        1 => td_string!(locale, traces.bulk.confirm_single).to_string(),
+                        n => td_string!(locale, traces.bulk.confirm_several, count = n).to_string(),
+                    }}</span>
+                    <button type="button" class=BUTTON_DANGER data-testid="confirm-delete" on:click=delete>{t!(i18n, traces.bulk.delete)}</button>
+                    <button type="button" class=BUTTON_SECONDARY on:click=move |_| confirming.set(false)>{t!(i18n, traces.bulk.cancel)}</button>
                 }>
                     <button type="button" class=BUTTON_DANGER data-testid="bulk-delete" on:click=move |_| confirming.set(true)>
-                        {move || format!("Delete {} {}", count(), plural())}
+                        {move || match count() {
+                            1 => td_string!(locale, traces.bulk.delete_single).to_string(),
+                            n => td_string!(locale, traces.bulk.delete_several, count = n).to_string(),
+                        }}
                     </button>
-                    <button type="button" class=BUTTON_LINK on:click=move |_| selected.set(BTreeSet::new())>"Clear selection"</button>
+                    <button type="button" class=BUTTON_LINK on:click=move |_| selected.set(BTreeSet::new())>{t!(i18n, traces.bulk.clear_selection)}</button>
                 </Show>
             </div>
         </Show>
@@ -48,6 +55,8 @@ pub(super) fn BulkBar(project_id: String, selected: RwSignal<BTreeSet<String>>, 
 /// current filters and sort under a name, deleting one's own.
 #[component]
 pub(super) fn SavedViews(project_id: String, can_save: bool, query: Memo<TraceListQuery>) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let open = RwSignal::new(false);
     let name = RwSignal::new(String::new());
     let create = ServerAction::<CreateSavedView>::new();
@@ -69,15 +78,15 @@ pub(super) fn SavedViews(project_id: String, can_save: bool, query: Memo<TraceLi
     };
     view! {
         <Dropdown test_id="views-button" button_class=BUTTON_SECONDARY role="dialog" open
-            menu_class="right-0 w-80 p-3" menu_test_id="views-panel" trigger=|| "Views ▾">
-            <Transition fallback=|| view! { <Skeleton label="Loading views" /> }>
+            menu_class="right-0 w-80 p-3" menu_test_id="views-panel" trigger=move || td_string!(locale, traces.views.button)>
+            <Transition fallback=move || view! { <Skeleton label=td_string!(locale, traces.views.loading) /> }>
                 {
                     move || {
                         let base = base.get_value();
                         Suspend::new(async move {
                             match views.await {
                                 Err(error) => view! { <LoadError error /> }.into_any(),
-                                Ok(list) if list.is_empty() => view! { <p class="text-sm text-zinc-500 dark:text-zinc-400">"No saved views yet."</p> }.into_any(),
+                                Ok(list) if list.is_empty() => view! { <p class="text-sm text-zinc-500 dark:text-zinc-400">{t!(i18n, traces.views.empty)}</p> }.into_any(),
                                 Ok(list) => view! {
                                     <ul class="max-h-64 space-y-1 overflow-y-auto">
                                         {list.into_iter().map(|v| {
@@ -88,8 +97,8 @@ pub(super) fn SavedViews(project_id: String, can_save: bool, query: Memo<TraceLi
                                                     <a class="truncate text-sm hover:underline" href=href title=v.query.clone() data-testid="saved-view"
                                                         on:click=move |_| open.set(false)>{v.name.clone()}</a>
                                                     {v.deletable.then(|| view! {
-                                                        <button type="button" class="text-xs text-zinc-500 hover:text-red-600" data-testid="delete-view" aria-label=format!("Delete view {}", v.name)
-                                                            on:click=move |_| { delete.dispatch(DeleteSavedView { project_id: project_id.get_value(), view_id: id.clone() }); }>"Delete"</button>
+                                                        <button type="button" class="text-xs text-zinc-500 hover:text-red-600" data-testid="delete-view" aria-label=td_string!(locale, traces.views.delete_view, name = v.name.clone()).to_string()
+                                                            on:click=move |_| { delete.dispatch(DeleteSavedView { project_id: project_id.get_value(), view_id: id.clone() }); }>{t!(i18n, traces.views.delete)}</button>
                                                     })}
                                                 </li>
                                             }
@@ -103,9 +112,9 @@ pub(super) fn SavedViews(project_id: String, can_save: bool, query: Memo<TraceLi
             </Transition>
             {can_save.then(|| view! {
                 <form class="mt-3 flex gap-2 border-t border-zinc-200 pt-3 dark:border-zinc-800" on:submit=save>
-                    <input type="text" class=INPUT placeholder="Name this view" aria-label="View name" data-testid="view-name"
+                    <input type="text" class=INPUT placeholder=td_string!(locale, traces.views.name_placeholder) aria-label=td_string!(locale, traces.views.name_label) data-testid="view-name"
                         prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
-                    <button type="submit" class=BUTTON_PRIMARY data-testid="save-view">"Save"</button>
+                    <button type="submit" class=BUTTON_PRIMARY data-testid="save-view">{t!(i18n, traces.views.save)}</button>
                 </form>
                 <div class="mt-2"><ErrorAlert error=action_error(create) /></div>
             })}

@@ -59,22 +59,23 @@ impl Column {
         }
     }
 
-    pub fn label(self) -> &'static str {
+    /// The column's heading in `locale`.
+    pub fn label(self, locale: Locale) -> &'static str {
         match self {
-            Column::Time => "Time",
-            Column::Name => "Name",
-            Column::Input => "Input",
-            Column::Output => "Output",
-            Column::User => "User",
-            Column::Session => "Session",
-            Column::Tags => "Tags",
-            Column::Environment => "Environment",
-            Column::Release => "Release / version",
-            Column::Latency => "Latency",
-            Column::Tokens => "Tokens",
-            Column::Cost => "Cost",
-            Column::Level => "Level",
-            Column::Scores => "Scores",
+            Column::Time => td_string!(locale, traces.columns.time),
+            Column::Name => td_string!(locale, traces.columns.name),
+            Column::Input => td_string!(locale, traces.columns.input),
+            Column::Output => td_string!(locale, traces.columns.output),
+            Column::User => td_string!(locale, traces.columns.user),
+            Column::Session => td_string!(locale, traces.columns.session),
+            Column::Tags => td_string!(locale, traces.columns.tags),
+            Column::Environment => td_string!(locale, traces.columns.environment),
+            Column::Release => td_string!(locale, traces.columns.release),
+            Column::Latency => td_string!(locale, traces.columns.latency),
+            Column::Tokens => td_string!(locale, traces.columns.tokens),
+            Column::Cost => td_string!(locale, traces.columns.cost),
+            Column::Level => td_string!(locale, traces.columns.level),
+            Column::Scores => td_string!(locale, traces.columns.scores),
         }
     }
 
@@ -158,6 +159,8 @@ pub(super) fn save_columns(_project_id: &str, _columns: &[(Column, bool)]) {
 /// Show, hide and reorder the columns; remembered in this browser per project.
 #[component]
 pub(super) fn ColumnChooser(project_id: String, columns: RwSignal<Vec<(Column, bool)>>) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let project_id = StoredValue::new(project_id);
     let change = move |f: &dyn Fn(&mut Vec<(Column, bool)>)| {
         columns.update(|c| f(c));
@@ -165,7 +168,7 @@ pub(super) fn ColumnChooser(project_id: String, columns: RwSignal<Vec<(Column, b
     };
     view! {
         <Dropdown test_id="columns-button" button_class=BUTTON_SECONDARY role="dialog"
-            menu_class="right-0 w-64 p-2" menu_test_id="columns-panel" trigger=|| "Columns ▾">
+            menu_class="right-0 w-64 p-2" menu_test_id="columns-panel" trigger=move || td_string!(locale, traces.column_chooser.button)>
             <ul class="space-y-0.5">
                 {move || columns.get().into_iter().enumerate().map(|(i, (column, shown))| {
                     let last = i + 1 == Column::ALL.len();
@@ -174,19 +177,19 @@ pub(super) fn ColumnChooser(project_id: String, columns: RwSignal<Vec<(Column, b
                             <label class="flex items-center gap-2 text-sm">
                                 <input type="checkbox" prop:checked=shown data-testid=format!("column-toggle-{}", column.id())
                                     on:change=move |_| change(&|c: &mut Vec<(Column, bool)>| c[i].1 = !c[i].1) />
-                                {column.label()}
+                                {column.label(locale)}
                             </label>
                             <span class="flex gap-1">
-                                <button type="button" class="px-1 text-xs disabled:opacity-30" disabled=i == 0 aria-label=format!("Move {} up", column.label())
+                                <button type="button" class="px-1 text-xs disabled:opacity-30" disabled=i == 0 aria-label=td_string!(locale, traces.column_chooser.move_up, column = column.label(locale)).to_string()
                                     data-testid=format!("column-up-{}", column.id()) on:click=move |_| change(&|c: &mut Vec<(Column, bool)>| c.swap(i, i - 1))>"↑"</button>
-                                <button type="button" class="px-1 text-xs disabled:opacity-30" disabled=last aria-label=format!("Move {} down", column.label())
+                                <button type="button" class="px-1 text-xs disabled:opacity-30" disabled=last aria-label=td_string!(locale, traces.column_chooser.move_down, column = column.label(locale)).to_string()
                                     data-testid=format!("column-down-{}", column.id()) on:click=move |_| change(&|c: &mut Vec<(Column, bool)>| c.swap(i, i + 1))>"↓"</button>
                             </span>
                         </li>
                     }
                 }).collect_view()}
             </ul>
-            <button type="button" class=format!("{BUTTON_LINK} mt-2") on:click=move |_| change(&|c: &mut Vec<(Column, bool)>| *c = default_columns())>"Reset"</button>
+            <button type="button" class=format!("{BUTTON_LINK} mt-2") on:click=move |_| change(&|c: &mut Vec<(Column, bool)>| *c = default_columns())>{t!(i18n, traces.column_chooser.reset)}</button>
         </Dropdown>
     }
 }

@@ -15,8 +15,50 @@ pub(super) const PANEL_KEYS: [&str; 15] = [
 /// server's own rules first (`TraceListQuery::parse`), so a bad number is named beside its field
 /// instead of reaching the URL; then it navigates (replacing the history entry while typing), so
 /// the URL holds the filters.
+/// The label of a filter (a URL key of `FILTER_LABELS`) in `locale`: the chips' and the filter
+/// errors' label. `None` for a key that is no filter of its own (`score_op`, `sort`, …).
+pub(super) fn filter_label(locale: Locale, key: &str) -> Option<&'static str> {
+    Some(match key {
+        "search" => td_string!(locale, traces.filters.search),
+        "name" => td_string!(locale, traces.filters.name),
+        "user" => td_string!(locale, traces.filters.user),
+        "session" => td_string!(locale, traces.filters.session),
+        "tag" => td_string!(locale, traces.filters.tag),
+        "environment" => td_string!(locale, traces.filters.environment),
+        "release" => td_string!(locale, traces.filters.release),
+        "version" => td_string!(locale, traces.filters.version),
+        "range" => td_string!(locale, traces.filters.time),
+        "from" => td_string!(locale, traces.chips.from),
+        "to" => td_string!(locale, traces.chips.to),
+        "level" => td_string!(locale, traces.filters.level),
+        "errors" => td_string!(locale, traces.filters.has_error),
+        "model" => td_string!(locale, traces.filters.model),
+        "metadata" => td_string!(locale, traces.filters.metadata),
+        "score" => td_string!(locale, traces.filters.score),
+        "latency_min" => td_string!(locale, traces.filters.latency_min),
+        "latency_max" => td_string!(locale, traces.filters.latency_max),
+        "cost_min" => td_string!(locale, traces.filters.cost_min),
+        "cost_max" => td_string!(locale, traces.filters.cost_max),
+        _ => return None,
+    })
+}
+
+/// The label of a time range preset (a URL value of `RANGES`) in `locale`; `None` for an
+/// unknown one.
+pub(super) fn range_label(locale: Locale, value: &str) -> Option<&'static str> {
+    Some(match value {
+        "1h" => td_string!(locale, traces.ranges.last_hour),
+        "24h" => td_string!(locale, traces.ranges.last_24_hours),
+        "7d" => td_string!(locale, traces.ranges.last_7_days),
+        "30d" => td_string!(locale, traces.ranges.last_30_days),
+        _ => return None,
+    })
+}
+
 #[component]
 pub(super) fn FilterBar(query: Memo<TraceListQuery>, base: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let navigate = use_navigate();
     let draft = RwSignal::new(TraceListQuery::default());
     let error = RwSignal::new(None::<(String, String)>);
@@ -94,8 +136,8 @@ pub(super) fn FilterBar(query: Memo<TraceListQuery>, base: String) -> impl IntoV
         <form class="mt-4 space-y-3" on:submit=on_submit data-testid="trace-filters" role="search">
             <div class="flex flex-wrap items-end gap-2">
                 <div class="min-w-[16rem] flex-1">
-                    <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="filter-search">"Search"</label>
-                    <input id="filter-search" type="search" placeholder="Name, input or output — any language" data-testid="trace-search"
+                    <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="filter-search">{t!(i18n, traces.filters.search)}</label>
+                    <input id="filter-search" type="search" placeholder=td_string!(locale, traces.filters.search_placeholder) data-testid="trace-search"
                         class=move || format!("{INPUT} mt-1 {}", invalid_class(error, "search"))
                         prop:value=move || draft.with(|d| d.search.clone())
                         on:compositionstart=move |_| debounce.composition_started()
@@ -109,76 +151,77 @@ pub(super) fn FilterBar(query: Memo<TraceListQuery>, base: String) -> impl IntoV
                             debounce.schedule(apply_typed);
                         } />
                 </div>
-                <FilterInput key="user" label="User" placeholder="user id" draft error debounce apply=apply_typed />
-                <FilterInput key="tag" label="Tag" placeholder="tag" draft error debounce apply=apply_typed />
+                <FilterInput key="user" label=td_string!(locale, traces.filters.user) placeholder=td_string!(locale, traces.filters.user_placeholder) draft error debounce apply=apply_typed />
+                <FilterInput key="tag" label=td_string!(locale, traces.filters.tag) placeholder=td_string!(locale, traces.filters.tag_placeholder) draft error debounce apply=apply_typed />
                 <div>
-                    <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="filter-range">"Time"</label>
+                    <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="filter-range">{t!(i18n, traces.filters.time)}</label>
                     <select id="filter-range" class=format!("{SELECT} mt-1") on:change=on_range prop:value=range_value>
-                        <option value="" selected=move || range_value().is_empty()>"All time"</option>
+                        <option value="" selected=move || range_value().is_empty()>{t!(i18n, traces.filters.all_time)}</option>
                         {RANGES.into_iter().map(|(value, label, _)| view! {
-                            <option value=value selected=move || range_value() == value>{label}</option>
+                            <option value=value selected=move || range_value() == value>{range_label(locale, value).unwrap_or(label)}</option>
                         }).collect_view()}
-                        <option value="custom" selected=move || custom_range.get()>"Custom range (UTC)"</option>
+                        <option value="custom" selected=move || custom_range.get()>{t!(i18n, traces.filters.custom_range)}</option>
                     </select>
                 </div>
                 <div>
-                    <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="filter-level">"Level"</label>
+                    <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="filter-level">{t!(i18n, traces.filters.level)}</label>
                     <select id="filter-level" class=format!("{SELECT} mt-1") prop:value=move || draft.with(|d| d.level.clone())
                         on:change=move |ev| { draft.update(|d| d.level = event_target_value(&ev)); apply_now(); }>
-                        <option value="" selected=move || draft.with(|d| d.level.is_empty())>"All levels"</option>
-                        <option value="warning" selected=move || draft.with(|d| d.level == "warning")>"Warnings and errors"</option>
-                        <option value="error" selected=move || draft.with(|d| d.level == "error")>"Errors"</option>
+                        <option value="" selected=move || draft.with(|d| d.level.is_empty())>{t!(i18n, traces.filters.all_levels)}</option>
+                        <option value="warning" selected=move || draft.with(|d| d.level == "warning")>{t!(i18n, traces.filters.warnings_and_errors)}</option>
+                        <option value="error" selected=move || draft.with(|d| d.level == "error")>{t!(i18n, traces.filters.errors)}</option>
                     </select>
                 </div>
                 <button type="button" class=BUTTON_SECONDARY data-testid="more-filters" aria-expanded=move || more.get().to_string()
                     on:click=move |_| more.update(|m| *m = !*m)>
-                    {move || if more.get() { "Fewer filters" } else { "More filters" }}
+                    {move || if more.get() { td_string!(locale, traces.filters.fewer) } else { td_string!(locale, traces.filters.more) }}
                 </button>
                 // Enter applies at once; everything else applies as chosen.
-                <button type="submit" class="sr-only" tabindex="-1">"Apply filters"</button>
+                <button type="submit" class="sr-only" tabindex="-1">{t!(i18n, traces.filters.apply)}</button>
             </div>
             <Show when=move || custom_range.get()>
                 <div class="flex flex-wrap items-end gap-2">
-                    <FilterInput key="from" label="From (UTC)" placeholder="2026-01-31T14:00" draft error debounce apply=apply_typed kind="datetime-local" />
-                    <FilterInput key="to" label="To (UTC)" placeholder="2026-01-31T18:00" draft error debounce apply=apply_typed kind="datetime-local" />
+                    <FilterInput key="from" label=td_string!(locale, traces.filters.from) placeholder="2026-01-31T14:00" draft error debounce apply=apply_typed kind="datetime-local" />
+                    <FilterInput key="to" label=td_string!(locale, traces.filters.to) placeholder="2026-01-31T18:00" draft error debounce apply=apply_typed kind="datetime-local" />
                 </div>
             </Show>
             <Show when=move || more.get()>
                 <div class="flex flex-wrap items-end gap-2 rounded-md border border-zinc-200 p-3 dark:border-zinc-800" data-testid="more-filters-panel">
-                    <FilterInput key="name" label="Name" placeholder="trace name" draft error debounce apply=apply_typed />
-                    <FilterInput key="session" label="Session" placeholder="session id" draft error debounce apply=apply_typed />
-                    <FilterInput key="environment" label="Environment" placeholder="e.g. production" draft error debounce apply=apply_typed />
-                    <FilterInput key="release" label="Release" placeholder="release" draft error debounce apply=apply_typed />
-                    <FilterInput key="version" label="Version" placeholder="version" draft error debounce apply=apply_typed />
-                    <FilterInput key="model" label="Model" placeholder="e.g. gpt-4o" draft error debounce apply=apply_typed />
-                    <FilterInput key="metadata" label="Metadata" placeholder="key=value" draft error debounce apply=apply_typed />
+                    <FilterInput key="name" label=td_string!(locale, traces.filters.name) placeholder=td_string!(locale, traces.filters.name_placeholder) draft error debounce apply=apply_typed />
+                    <FilterInput key="session" label=td_string!(locale, traces.filters.session) placeholder=td_string!(locale, traces.filters.session_placeholder) draft error debounce apply=apply_typed />
+                    <FilterInput key="environment" label=td_string!(locale, traces.filters.environment) placeholder=td_string!(locale, traces.filters.environment_placeholder) draft error debounce apply=apply_typed />
+                    <FilterInput key="release" label=td_string!(locale, traces.filters.release) placeholder=td_string!(locale, traces.filters.release_placeholder) draft error debounce apply=apply_typed />
+                    <FilterInput key="version" label=td_string!(locale, traces.filters.version) placeholder=td_string!(locale, traces.filters.version_placeholder) draft error debounce apply=apply_typed />
+                    <FilterInput key="model" label=td_string!(locale, traces.filters.model) placeholder=td_string!(locale, traces.filters.model_placeholder) draft error debounce apply=apply_typed />
+                    <FilterInput key="metadata" label=td_string!(locale, traces.filters.metadata) placeholder="key=value" draft error debounce apply=apply_typed />
                     <div>
-                        <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="filter-errors">"Has error"</label>
+                        <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="filter-errors">{t!(i18n, traces.filters.has_error)}</label>
                         <select id="filter-errors" class=format!("{SELECT} mt-1") prop:value=move || draft.with(|d| d.errors.clone())
                             on:change=move |ev| { draft.update(|d| d.errors = event_target_value(&ev)); apply_now(); }>
-                            <option value="" selected=move || draft.with(|d| d.errors.is_empty())>"Any"</option>
-                            <option value="yes" selected=move || draft.with(|d| d.errors == "yes")>"With errors"</option>
-                            <option value="no" selected=move || draft.with(|d| d.errors == "no")>"Without errors"</option>
+                            <option value="" selected=move || draft.with(|d| d.errors.is_empty())>{t!(i18n, traces.filters.any)}</option>
+                            <option value="yes" selected=move || draft.with(|d| d.errors == "yes")>{t!(i18n, traces.filters.with_errors)}</option>
+                            <option value="no" selected=move || draft.with(|d| d.errors == "no")>{t!(i18n, traces.filters.without_errors)}</option>
                         </select>
                     </div>
                     <div class="flex items-end gap-1">
-                        <FilterInput key="score" label="Score" placeholder="score name" draft error debounce apply=apply_typed width="w-32" />
-                        <select aria-label="Score comparison" class=format!("{SELECT} mt-1") prop:value=move || draft.with(|d| d.score_op.clone())
+                        <FilterInput key="score" label=td_string!(locale, traces.filters.score) placeholder=td_string!(locale, traces.filters.score_placeholder) draft error debounce apply=apply_typed width="w-32" />
+                        <select aria-label=td_string!(locale, traces.filters.score_comparison) class=format!("{SELECT} mt-1") prop:value=move || draft.with(|d| d.score_op.clone())
                             on:change=move |ev| { draft.update(|d| d.score_op = event_target_value(&ev)); apply_now(); }>
                             {SCORE_OPS.into_iter().map(|op| view! {
                                 <option value=op selected=move || draft.with(|d| d.score_op == op || (d.score_op.is_empty() && op == "="))>{op}</option>
                             }).collect_view()}
                         </select>
-                        <FilterInput key="score_value" label="Value" placeholder="0.8 or good" draft error debounce apply=apply_typed width="w-28" />
+                        <FilterInput key="score_value" label=td_string!(locale, traces.filters.value) placeholder=td_string!(locale, traces.filters.value_placeholder) draft error debounce apply=apply_typed width="w-28" />
                     </div>
-                    <FilterInput key="latency_min" label="Latency ≥ (s)" placeholder="0" draft error debounce apply=apply_typed width="w-24" />
-                    <FilterInput key="latency_max" label="Latency ≤ (s)" placeholder="" draft error debounce apply=apply_typed width="w-24" />
-                    <FilterInput key="cost_min" label="Cost ≥ ($)" placeholder="0" draft error debounce apply=apply_typed width="w-24" />
-                    <FilterInput key="cost_max" label="Cost ≤ ($)" placeholder="" draft error debounce apply=apply_typed width="w-24" />
+                    <FilterInput key="latency_min" label=td_string!(locale, traces.filters.latency_min) placeholder="0" draft error debounce apply=apply_typed width="w-24" />
+                    <FilterInput key="latency_max" label=td_string!(locale, traces.filters.latency_max) placeholder="" draft error debounce apply=apply_typed width="w-24" />
+                    <FilterInput key="cost_min" label=td_string!(locale, traces.filters.cost_min) placeholder="0" draft error debounce apply=apply_typed width="w-24" />
+                    <FilterInput key="cost_max" label=td_string!(locale, traces.filters.cost_max) placeholder="" draft error debounce apply=apply_typed width="w-24" />
                 </div>
             </Show>
             {move || error.get().map(|(field, message)| {
-                let label = FILTER_LABELS.iter().find(|(k, _)| *k == field).map_or(field.clone(), |(_, l)| l.to_string());
+                // The message comes from the domain's query parsing (`TraceListQuery::parse`), in English.
+                let label = filter_label(locale, &field).map_or(field.clone(), str::to_string);
                 view! { <p class="text-sm text-red-700 dark:text-red-400" role="alert" data-testid="filter-error">{format!("{label}: {message}")}</p> }
             })}
         </form>
@@ -241,20 +284,22 @@ pub(super) fn FilterChips<L>(query: Memo<TraceListQuery>, link: L) -> impl IntoV
 where
     L: Fn(TraceListQuery) -> String + Copy + Send + Sync + 'static,
 {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     move || {
         let q = query.get();
         let chips = q.active_filters();
         (!chips.is_empty()).then(|| view! {
             <div class="mt-3 flex flex-wrap items-center gap-2" data-testid="filter-chips">
                 {chips.into_iter().map(|(key, label, value)| view! {
-                    <a href=link(q.without(key)) data-testid="filter-chip" title="Remove this filter"
+                    <a href=link(q.without(key)) data-testid="filter-chip" title=td_string!(locale, traces.remove_filter)
                         class="inline-flex items-center gap-1 rounded-full bg-indigo-50 px-2.5 py-0.5 text-xs text-indigo-800 hover:bg-indigo-100 dark:bg-indigo-950 dark:text-indigo-200 dark:hover:bg-indigo-900">
-                        <span class="font-medium">{label}":"</span>
+                        <span class="font-medium">{filter_label(locale, key).unwrap_or(label)}":"</span>
                         <span class="max-w-[16rem] truncate">{value}</span>
                         <span aria-hidden="true">"×"</span>
                     </a>
                 }).collect_view()}
-                <a class="text-xs text-zinc-500 hover:underline dark:text-zinc-400" href=link(q.cleared()) data-testid="clear-all-filters">"Clear all"</a>
+                <a class="text-xs text-zinc-500 hover:underline dark:text-zinc-400" href=link(q.cleared()) data-testid="clear-all-filters">{t!(i18n, traces.filters.clear_all)}</a>
             </div>
         })
     }

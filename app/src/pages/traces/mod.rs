@@ -15,9 +15,10 @@ use crate::components::live::{use_live, LiveIndicator};
 use crate::components::ui::*;
 use crate::domain::live::project_traces_url;
 use crate::domain::account::ProjectRef;
-use crate::domain::trace_list::{BulkAction, SetupHint, SortBy, TraceListQuery, TraceListRow, FILTER_LABELS, RANGES, SCORE_OPS};
+use crate::domain::trace_list::{BulkAction, SetupHint, SortBy, TraceListQuery, TraceListRow, RANGES, SCORE_OPS};
 use crate::domain::Action;
 use crate::error::AppError;
+use crate::i18n::*;
 use crate::pages::project::InProject;
 
 pub mod columns;
@@ -45,8 +46,9 @@ pub fn TracesPage() -> impl IntoView {
         move || (project_id.get(), query.get(), bulk.version().get(), reload.get()),
         |(project, query, _, _)| list_traces(project, query),
     );
+    let i18n = use_i18n();
     view! {
-        <Title text="Traces" />
+        <Title text=t_string!(i18n, traces.title) />
         <InProject children=move |_, project| view! { <TraceList project query bulk reload page /> } />
     }
 }
@@ -59,6 +61,8 @@ fn TraceList(
     reload: RwSignal<u64>,
     page: PageResource,
 ) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let project_id = project.id.clone();
     let can_delete = project.can(Action::WriteTraces);
     let can_save = project.can(Action::SaveViews);
@@ -74,10 +78,10 @@ fn TraceList(
                 .with(|p| p.as_ref().and_then(|r| r.as_ref().ok()).map(|pg| pg.rows.iter().map(|r| r.trace.id.clone()).collect()))
                 .unwrap_or_default();
             Some(match changed.count_not_in(|id| shown.contains(id)) {
-                Some(0) => "Traces on this page changed: refresh".to_string(),
-                Some(1) => "1 new trace: show".to_string(),
-                Some(n) => format!("{n} new traces: show"),
-                None => "New traces: show".to_string(),
+                Some(0) => td_string!(locale, traces.fresh.changed).to_string(),
+                Some(1) => td_string!(locale, traces.fresh.single_new).to_string(),
+                Some(n) => td_string!(locale, traces.fresh.several_new, count = n).to_string(),
+                None => td_string!(locale, traces.fresh.unknown).to_string(),
             })
         })
     };
@@ -102,7 +106,7 @@ fn TraceList(
     let link = move |q: TraceListQuery| format!("{}{}", base.get_value(), q.to_search());
     view! {
         <div class="px-4 py-4 sm:px-8 sm:py-6">
-            <PageHeader title="Traces" subtitle="Every trace your application sends.">
+            <PageHeader title=td_string!(locale, traces.title) subtitle=td_string!(locale, traces.subtitle)>
                 <div class="flex items-center gap-2">
                     {move || fresh().map(|label| view! {
                         <button type="button" data-testid="new-traces"
@@ -120,16 +124,17 @@ fn TraceList(
             <FilterChips query link />
             {can_delete.then(move || view! { <BulkBar project_id=bulk_project selected bulk /> })}
             <section class=format!("{CARD} mt-3 overflow-x-auto")>
-                <Transition fallback=|| view! { <Skeleton label="Loading traces" /> }>
+                <Transition fallback=move || view! { <Skeleton label=td_string!(locale, traces.loading) /> }>
                     {move || Suspend::new(async move {
                         let page = match page.await {
                             Ok(page) => page,
                             Err(AppError::Invalid { field, message }) => {
-                                let label = FILTER_LABELS.iter().find(|(k, _)| *k == field).map_or(field.clone(), |(_, l)| l.to_string());
+                                // The message comes from the domain's query parsing, in English.
+                                let label = filter_label(locale, &field).map_or(field.clone(), str::to_string);
                                 return view! {
                                     <div class="p-4" role="alert" data-testid="filter-error">
                                         <p class="text-sm text-red-700 dark:text-red-400">{format!("{label}: {message}")}</p>
-                                        <a class=format!("{BUTTON_LINK} mt-2 inline-block") href=link(query.get_untracked().without(&field))>"Remove this filter"</a>
+                                        <a class=format!("{BUTTON_LINK} mt-2 inline-block") href=link(query.get_untracked().without(&field))>{t!(i18n, traces.remove_filter)}</a>
                                     </div>
                                 }.into_any();
                             }
@@ -142,8 +147,8 @@ fn TraceList(
                         if page.rows.is_empty() {
                             return view! {
                                 <div class="px-4 py-10 text-center text-sm text-zinc-500 dark:text-zinc-400" data-testid="no-matching-traces">
-                                    <p>"No traces match these filters."</p>
-                                    <a class=format!("{BUTTON_LINK} mt-2 inline-block") href=link(q.cleared()) data-testid="clear-filters">"Clear filters"</a>
+                                    <p>{t!(i18n, traces.no_match)}</p>
+                                    <a class=format!("{BUTTON_LINK} mt-2 inline-block") href=link(q.cleared()) data-testid="clear-filters">{t!(i18n, traces.clear_filters)}</a>
                                 </div>
                             }.into_any();
                         }
@@ -169,7 +174,7 @@ fn TraceList(
                                     <tr>
                                         {can_delete.then(|| view! {
                                             <th class="w-8 px-3 py-2">
-                                                <input type="checkbox" aria-label="Select all traces on this page" data-testid="select-all"
+                                                <input type="checkbox" aria-label=td_string!(locale, traces.select_all) data-testid="select-all"
                                                     prop:checked=move || all_selected_view() on:change=toggle_all.clone() />
                                             </th>
                                         })}
@@ -187,11 +192,11 @@ fn TraceList(
                                                         };
                                                         view! {
                                                             <th class=format!("{TH} whitespace-nowrap {align}") aria-sort=if current { if q.dir == "asc" { "ascending" } else { "descending" } } else { "none" }>
-                                                                <a class="hover:text-zinc-900 dark:hover:text-zinc-100" href=link(q.sorted_by(sort)) data-testid=format!("sort-{}", column.id())>{format!("{}{arrow}", column.label())}</a>
+                                                                <a class="hover:text-zinc-900 dark:hover:text-zinc-100" href=link(q.sorted_by(sort)) data-testid=format!("sort-{}", column.id())>{format!("{}{arrow}", column.label(locale))}</a>
                                                             </th>
                                                         }.into_any()
                                                     }
-                                                    None => view! { <th class=format!("{TH} whitespace-nowrap {align}")>{column.label()}</th> }.into_any(),
+                                                    None => view! { <th class=format!("{TH} whitespace-nowrap {align}")>{column.label(locale)}</th> }.into_any(),
                                                 }
                                             }).collect_view()
                                         }}
@@ -202,8 +207,8 @@ fn TraceList(
                                 </tbody>
                             </table>
                             <div class="flex items-center justify-between border-t border-zinc-200 px-4 py-2 text-sm dark:border-zinc-800">
-                                <span>{newer.map(|href| view! { <a class=BUTTON_LINK href=href data-testid="newest-traces">"← First page"</a> })}</span>
-                                <span>{older.map(|href| view! { <a class=BUTTON_LINK href=href data-testid="older-traces">"Next page →"</a> })}</span>
+                                <span>{newer.map(|href| view! { <a class=BUTTON_LINK href=href data-testid="newest-traces">{t!(i18n, traces.first_page)}</a> })}</span>
+                                <span>{older.map(|href| view! { <a class=BUTTON_LINK href=href data-testid="older-traces">{t!(i18n, traces.next_page)}</a> })}</span>
                             </div>
                         }.into_any()
                     })}
@@ -216,6 +221,8 @@ fn TraceList(
 /// The empty state of a project without traces: how to send the first one.
 #[component]
 fn FirstTrace(setup: SetupHint) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let public_key = setup.public_key.clone().unwrap_or_else(|| "pk-lf-...".to_string());
     let snippet = format!(
         "pip install langfuse\n\nexport LANGFUSE_HOST=\"{}\"\nexport LANGFUSE_PUBLIC_KEY=\"{public_key}\"\nexport LANGFUSE_SECRET_KEY=\"sk-lf-...\"   # shown once when the key was created\n\npython -c '\nfrom langfuse import get_client\nlangfuse = get_client()\nwith langfuse.start_as_current_span(name=\"hello-loupe\") as span:\n    span.update(input=\"ping\", output=\"pong\")\nlangfuse.flush()\n'",
@@ -224,13 +231,13 @@ fn FirstTrace(setup: SetupHint) -> impl IntoView {
     let has_key = setup.public_key.is_some();
     view! {
         <div class="px-6 py-8" data-testid="first-trace">
-            <h2 class="text-base font-semibold">"No traces yet"</h2>
+            <h2 class="text-base font-semibold">{t!(i18n, traces.first_trace.title)}</h2>
             <p class="mt-1 max-w-2xl text-sm text-zinc-500 dark:text-zinc-400">
-                "Point any Langfuse SDK at this Loupe: only the host changes. Traces appear here as soon as they are stored."
-                {(!has_key).then(|| " First create an API key in the project settings.")}
+                {t!(i18n, traces.first_trace.intro)}
+                {(!has_key).then(|| td_string!(locale, traces.first_trace.no_key))}
             </p>
             <pre class="mt-4 max-w-3xl overflow-x-auto rounded-md bg-zinc-50 p-3 font-mono text-xs dark:bg-zinc-900" data-testid="first-trace-snippet">{snippet.clone()}</pre>
-            <div class="mt-2"><CopyButton text=snippet label="Copy" /></div>
+            <div class="mt-2"><CopyButton text=snippet label=td_string!(locale, traces.first_trace.copy) /></div>
         </div>
     }
 }

@@ -14,6 +14,8 @@ pub(super) fn Row<L>(
 where
     L: Fn(TraceListQuery) -> String + Copy + Send + Sync + 'static,
 {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let id = row.trace.id.clone();
     let row = StoredValue::new(row);
     let query = StoredValue::new(query);
@@ -35,7 +37,7 @@ where
                 }.into_any(),
                 Column::Name => view! {
                     <td class=format!("{TD} max-w-[12rem] truncate font-medium") title=t.name.clone()>
-                        <a class="hover:underline" href=format!("/project/{}/traces/{}", t.project_id, encode_query(&t.id)) data-testid="trace-link">{t.name.clone().unwrap_or_else(|| "Unnamed trace".into())}</a>
+                        <a class="hover:underline" href=format!("/project/{}/traces/{}", t.project_id, encode_query(&t.id)) data-testid="trace-link">{t.name.clone().unwrap_or_else(|| td_string!(locale, traces.row.unnamed).into())}</a>
                     </td>
                 }.into_any(),
                 Column::Input => preview_cell(&row.input_preview, "trace-input").into_any(),
@@ -78,10 +80,10 @@ where
                 Column::Level => {
                     let (badge, text) = match row.level {
                         3 => ("rounded bg-red-100 px-1.5 py-0.5 text-xs font-medium text-red-800 dark:bg-red-900 dark:text-red-200",
-                              format!("ERROR{}", if row.error_count > 1 { format!(" ×{}", row.error_count) } else { String::new() })),
+                              format!("{}{}", td_string!(locale, traces.levels.error), if row.error_count > 1 { format!(" ×{}", row.error_count) } else { String::new() })),
                         2 => ("rounded bg-amber-100 px-1.5 py-0.5 text-xs font-medium text-amber-800 dark:bg-amber-900 dark:text-amber-200",
-                              format!("WARNING{}", if row.warning_count > 1 { format!(" ×{}", row.warning_count) } else { String::new() })),
-                        _ => ("text-xs text-zinc-500 dark:text-zinc-400", row.level_label().to_string()),
+                              format!("{}{}", td_string!(locale, traces.levels.warning), if row.warning_count > 1 { format!(" ×{}", row.warning_count) } else { String::new() })),
+                        _ => ("text-xs text-zinc-500 dark:text-zinc-400", level_label(locale, row).to_string()),
                     };
                     view! { <td class=format!("{TD} whitespace-nowrap") data-testid="trace-level"><span class=badge>{text}</span></td> }.into_any()
                 }
@@ -103,12 +105,24 @@ where
         <tr data-testid="trace-row" data-trace-id=id.clone() class=level_class>
             {can_delete.then(|| view! {
                 <td class="w-8 px-3 py-2 align-top">
-                    <input type="checkbox" aria-label="Select this trace" data-testid="select-trace" prop:checked=is_selected.clone()
+                    <input type="checkbox" aria-label=td_string!(locale, traces.row.select) data-testid="select-trace" prop:checked=is_selected.clone()
                         on:change=move |_| selected.update(|s| if !s.remove(&toggle_id) { s.insert(toggle_id.clone()); }) />
                 </td>
             })}
             {move || columns.get().into_iter().filter(|(_, shown)| *shown).map(|(column, _)| cell(column)).collect_view()}
         </tr>
+    }
+}
+
+/// The level of a row without warnings or errors (`TraceListRow::level_label`) in `locale`;
+/// empty for a trace without observations.
+fn level_label(locale: Locale, row: &TraceListRow) -> &'static str {
+    match row.level_label() {
+        "ERROR" => td_string!(locale, traces.levels.error),
+        "WARNING" => td_string!(locale, traces.levels.warning),
+        "DEFAULT" => td_string!(locale, traces.levels.default),
+        "DEBUG" => td_string!(locale, traces.levels.debug),
+        other => other,
     }
 }
 
