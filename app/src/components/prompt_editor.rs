@@ -13,6 +13,7 @@ use crate::domain::prompt_draft::{format_config, DraftField, PromptDraft, ROLES,
 use crate::domain::prompts::{prompt_href, PromptTarget};
 use crate::domain::prompts::{ChatItem, PromptBody, PromptType, MAX_COMMIT_MESSAGE, PRODUCTION};
 use crate::error::AppError;
+use crate::i18n::*;
 
 /// What the editor creates.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,8 +65,26 @@ impl Row {
     }
 }
 
+/// How the form names a field in the summary beside the button (`DraftField::label()` is
+/// English only).
+fn field_label(locale: Locale, field: DraftField) -> String {
+    match field {
+        DraftField::Name => td_string!(locale, prompts.editor.fields.name).to_string(),
+        DraftField::Type => td_string!(locale, prompts.editor.fields.kind).to_string(),
+        DraftField::Prompt => td_string!(locale, prompts.editor.fields.prompt).to_string(),
+        DraftField::Item(i) => td_string!(locale, prompts.editor.fields.message, number = i + 1).to_string(),
+        DraftField::Config => td_string!(locale, prompts.editor.fields.config).to_string(),
+        DraftField::Labels => td_string!(locale, prompts.editor.fields.labels).to_string(),
+        DraftField::Tags => td_string!(locale, prompts.editor.fields.tags).to_string(),
+        DraftField::CommitMessage => td_string!(locale, prompts.editor.fields.commit_message).to_string(),
+        DraftField::Other => td_string!(locale, prompts.editor.fields.request).to_string(),
+    }
+}
+
 #[component]
 pub fn PromptEditor(project_id: String, initial: PromptDraft, mode: EditorMode) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let new_prompt = mode == EditorMode::New;
     let (latest, current_tags, locked_labels) = match &mode {
         EditorMode::NewVersion { latest, current_tags, locked_labels } => (Some(*latest), current_tags.clone(), locked_labels.clone()),
@@ -161,7 +180,9 @@ pub fn PromptEditor(project_id: String, initial: PromptDraft, mode: EditorMode) 
     });
     // Why the button is disabled, in one line beside it.
     let blocking = move || {
-        problems.with(|problems| problems.first().map(|p| format!("{}: {}", DraftField::of(&p.field).label(), p.message)))
+        problems.with(|problems| problems.first().map(|p| {
+            td_string!(locale, prompts.editor.blocking, field = field_label(locale, DraftField::of(&p.field)), problem = p.message.clone()).to_string()
+        }))
     };
 
     let submit = move || {
@@ -189,8 +210,8 @@ pub fn PromptEditor(project_id: String, initial: PromptDraft, mode: EditorMode) 
     let problem_in = Callback::new(move |target| problem_at(target));
 
     let submit_label = match latest {
-        Some(latest) => format!("Create version {}", latest + 1),
-        None => "Create prompt".to_string(),
+        Some(latest) => td_string!(locale, prompts.editor.create_version, version = latest + 1).to_string(),
+        None => td_string!(locale, prompts.editor.create_prompt).to_string(),
     };
 
     view! {
@@ -205,25 +226,25 @@ pub fn PromptEditor(project_id: String, initial: PromptDraft, mode: EditorMode) 
             <div class="min-w-0 space-y-5">
                 {new_prompt.then(|| view! {
                     <div>
-                        <label class=LABEL for="prompt-name">"Name"</label>
+                        <label class=LABEL for="prompt-name">{t!(i18n, prompts.editor.name)}</label>
                         <input id="prompt-name" class=format!("{INPUT} mt-1 font-mono") data-testid="prompt-name" autocomplete="off"
                             aria-describedby="prompt-name-hint"
                             aria-invalid=move || problem_at(DraftField::Name).is_some().to_string()
                             prop:value=move || name.get()
                             on:input=move |ev| name.set(event_target_value(&ev))
                             on:blur=move |_| name_touched.set(true) />
-                        <p id="prompt-name-hint" class=HINT>"Use / for folders, e.g. support/greeting."</p>
+                        <p id="prompt-name-hint" class=HINT>{t!(i18n, prompts.editor.name_hint)}</p>
                         <Problem message=Signal::derive(move || problem_at(DraftField::Name)) test_id="error-name" />
                     </div>
                     <fieldset>
-                        <legend class=LABEL>"Type"</legend>
+                        <legend class=LABEL>{t!(i18n, prompts.editor.type_legend)}</legend>
                         <div class="mt-1 flex gap-4 text-sm">
                             {[PromptType::Text, PromptType::Chat].into_iter().map(|t| view! {
                                 <label class="flex items-center gap-1.5">
                                     <input type="radio" name="prompt-type" value=t.as_str() data-testid=format!("type-{}", t.as_str())
                                         prop:checked=move || prompt_type.get() == t
                                         on:change=move |_| prompt_type.set(t) />
-                                    {match t { PromptType::Text => "Text", PromptType::Chat => "Chat" }}
+                                    {match t { PromptType::Text => t_string!(i18n, prompts.editor.type_text), PromptType::Chat => t_string!(i18n, prompts.editor.type_chat) }}
                                 </label>
                             }).collect_view()}
                         </div>
@@ -232,16 +253,16 @@ pub fn PromptEditor(project_id: String, initial: PromptDraft, mode: EditorMode) 
                 })}
                 {(!new_prompt).then(|| view! {
                     <p class="text-sm text-zinc-600 dark:text-zinc-300" data-testid="fixed-type">
-                        {format!("A {} prompt: every version of a prompt has the same type.", initial.prompt_type.as_str())}
+                        {t_string!(i18n, prompts.editor.fixed_type, prompt_type = initial.prompt_type.as_str()).to_string()}
                     </p>
                     <Problem message=Signal::derive(move || problem_at(DraftField::Type)) test_id="error-type" />
                 })}
                 <div>
                     {move || match prompt_type.get() {
                         PromptType::Text => view! {
-                            <label class=LABEL for="prompt-text">"Prompt"</label>
+                            <label class=LABEL for="prompt-text">{t!(i18n, prompts.editor.prompt)}</label>
                             <PromptTextarea id="prompt-text".to_string() test_id="prompt-text" value=text min_rows=10
-                                placeholder="Write the prompt; {{variable}} marks a value filled in by compile()." />
+                                placeholder=t_string!(i18n, prompts.editor.prompt_placeholder, example = "{{variable}}").to_string() />
                         }.into_any(),
                         PromptType::Chat => view! {
                             <ChatEditor rows add_row problem_at=problem_in />
@@ -256,63 +277,63 @@ pub fn PromptEditor(project_id: String, initial: PromptDraft, mode: EditorMode) 
                 <ConfigEditor config problem=Signal::derive(move || problem_at(DraftField::Config)) />
 
                 <fieldset>
-                    <legend class=LABEL>"Labels"</legend>
+                    <legend class=LABEL>{t!(i18n, prompts.editor.labels)}</legend>
                     <div class="mt-1 flex flex-wrap gap-4 text-sm">
                         {[(PRODUCTION, production), (STAGING, staging)].into_iter().map(|(label, checked)| {
                             let locked = locked_labels.iter().any(|l| l == label);
                             view! {
-                                <label class="flex items-center gap-1.5" title=locked.then_some("Protected: only Admins and Owners may set it")>
+                                <label class="flex items-center gap-1.5" title=locked.then_some(t_string!(i18n, prompts.editor.locked_title))>
                                     <input type="checkbox" data-testid=format!("label-{label}") disabled=locked
                                         prop:checked=move || checked.get()
                                         on:change=move |ev| checked.set(event_target_checked(&ev)) />
                                     <span class="font-mono">{label}</span>
-                                    {locked.then_some(view! { <span class="text-xs text-zinc-500">"(protected)"</span> })}
+                                    {locked.then_some(view! { <span class="text-xs text-zinc-500">{t!(i18n, prompts.protected_suffix)}</span> })}
                                 </label>
                             }
                         }).collect_view()}
                     </div>
                     <input class=format!("{INPUT} mt-2 font-mono") data-testid="prompt-custom-labels" autocomplete="off"
-                        aria-label="Other labels" placeholder="Other labels, e.g. canary, eu-west"
+                        aria-label=t_string!(i18n, prompts.editor.other_labels) placeholder=t_string!(i18n, prompts.editor.other_labels_placeholder)
                         prop:value=move || custom_labels.get()
                         on:input=move |ev| custom_labels.set(event_target_value(&ev)) />
-                    <p class=HINT>"A label points at one version of the prompt; putting it here moves it from the version that has it. "<span class="font-mono">"latest"</span>" follows the newest version by itself."</p>
+                    <p class=HINT>{t!(i18n, prompts.editor.labels_hint, latest = || view! { <span class="font-mono">"latest"</span> })}</p>
                     <Problem message=Signal::derive(move || problem_at(DraftField::Labels)) test_id="error-labels" />
                 </fieldset>
 
                 <div>
-                    <label class=LABEL for="prompt-tags">"Tags"</label>
+                    <label class=LABEL for="prompt-tags">{t!(i18n, prompts.editor.tags)}</label>
                     {latest.map(|_| {
-                        let current = if current_tags.is_empty() { "none".to_string() } else { current_tags.join(", ") };
+                        let current = if current_tags.is_empty() { t_string!(i18n, prompts.none).to_string() } else { current_tags.join(", ") };
                         view! {
                             <label class="mt-1 flex items-center gap-1.5 text-sm">
                                 <input type="checkbox" data-testid="keep-tags"
                                     prop:checked=move || keep_tags.get()
                                     on:change=move |ev| keep_tags.set(event_target_checked(&ev)) />
                                 // One span for the sentence, so the label's flex gap does not split it.
-                                <span>"Leave unchanged (now: "<span data-testid="current-tags">{current}</span>")"</span>
+                                <span>{t!(i18n, prompts.editor.keep_tags, current = move || view! { <span data-testid="current-tags">{current.clone()}</span> })}</span>
                             </label>
                         }
                     })}
                     <Show when=move || !keep_tags.get()>
                         <input id="prompt-tags" class=format!("{INPUT} mt-1") data-testid="prompt-tags" autocomplete="off"
-                            placeholder="Comma-separated, e.g. movies, cjk"
+                            placeholder=t_string!(i18n, prompts.editor.tags_placeholder)
                             prop:value=move || tags.get()
                             on:input=move |ev| tags.set(event_target_value(&ev)) />
                     </Show>
-                    <p class=HINT>"Tags belong to the prompt: they replace the tags of every version."</p>
+                    <p class=HINT>{t!(i18n, prompts.editor.tags_hint)}</p>
                     <Problem message=Signal::derive(move || problem_at(DraftField::Tags)) test_id="error-tags" />
                 </div>
 
                 <div>
                     <div class="flex items-baseline justify-between">
-                        <label class=LABEL for="prompt-commit">"Commit message"</label>
+                        <label class=LABEL for="prompt-commit">{t!(i18n, prompts.editor.commit_message)}</label>
                         <span data-testid="commit-count"
                             class=move || { if commit_message.with(|m| m.chars().count()) > MAX_COMMIT_MESSAGE { "text-xs text-red-600 dark:text-red-400" } else { "text-xs text-zinc-500" } }>
                             {move || format!("{}/{MAX_COMMIT_MESSAGE}", commit_message.with(|m| m.chars().count()))}
                         </span>
                     </div>
                     <textarea id="prompt-commit" data-testid="prompt-commit" rows="2" class=format!("{INPUT} mt-1")
-                        placeholder="What changed, and why (optional)"
+                        placeholder=t_string!(i18n, prompts.editor.commit_placeholder)
                         prop:value=move || commit_message.get()
                         on:input=move |ev| commit_message.set(event_target_value(&ev))></textarea>
                     <Problem message=Signal::derive(move || problem_at(DraftField::CommitMessage)) test_id="error-commit" />
@@ -322,7 +343,7 @@ pub fn PromptEditor(project_id: String, initial: PromptDraft, mode: EditorMode) 
                 <div class="flex flex-wrap items-center gap-3">
                     <button type="submit" class=BUTTON_PRIMARY data-testid="submit-prompt"
                         disabled=move || create.pending().get() || !problems.with(Vec::is_empty)>
-                        {move || if create.pending().get() { "Saving…".to_string() } else { submit_label.clone() }}
+                        {move || if create.pending().get() { t_string!(i18n, prompts.editor.saving).to_string() } else { submit_label.clone() }}
                     </button>
                     <span class="text-xs text-zinc-500">"Ctrl/⌘ + Enter"</span>
                 </div>
@@ -359,9 +380,10 @@ fn ChatEditor(rows: RwSignal<Vec<Row>>, add_row: Callback<ChatItem>, problem_at:
         focus_soon(vec![format!("chat-{id}-{same}"), format!("chat-{id}-{other}")]);
     };
     let remove_row = move |id: u32| rows.update(|rows| rows.retain(|r| r.id != id));
+    let i18n = use_i18n();
     view! {
         <div>
-            <span class=LABEL>"Messages"</span>
+            <span class=LABEL>{t!(i18n, prompts.editor.messages)}</span>
             <ol class="mt-1 space-y-3" data-testid="chat-items">
                 <For each=move || rows.get() key=|row| row.id children=move |row: Row| {
                     let id = row.id;
@@ -372,7 +394,7 @@ fn ChatEditor(rows: RwSignal<Vec<Row>>, add_row: Callback<ChatItem>, problem_at:
                         RowKind::Message { role, other_role, content } => ("message", view! {
                             <div class="flex flex-wrap items-center gap-2">
                                 <select class=SELECT data-testid="message-role"
-                                    aria-label=move || format!("Role of message {}", index.get() + 1)
+                                    aria-label=move || t_string!(i18n, prompts.editor.role_of, number = index.get() + 1).to_string()
                                     prop:value=move || if other_role.get() { "other".to_string() } else { role.get() }
                                     on:change=move |ev| {
                                         let value = event_target_value(&ev);
@@ -386,51 +408,67 @@ fn ChatEditor(rows: RwSignal<Vec<Row>>, add_row: Callback<ChatItem>, problem_at:
                                         }
                                     }>
                                     {ROLES.into_iter().map(|r| view! { <option value=r selected=move || !other_role.get() && role.with(|x| x == r)>{r}</option> }).collect_view()}
-                                    <option value="other" selected=move || other_role.get()>"other…"</option>
+                                    <option value="other" selected=move || other_role.get()>{t!(i18n, prompts.editor.other_role_option)}</option>
                                 </select>
                                 <Show when=move || other_role.get()>
                                     <input id=format!("chat-{id}-role") class=format!("{} font-mono", INPUT.replace("w-full", "w-48")) data-testid="message-other-role"
-                                        autocomplete="off" placeholder="e.g. tool"
-                                        aria-label=move || format!("Other role of message {}", index.get() + 1)
+                                        autocomplete="off" placeholder=t_string!(i18n, prompts.editor.other_role_placeholder)
+                                        aria-label=move || t_string!(i18n, prompts.editor.other_role_of, number = index.get() + 1).to_string()
                                         prop:value=move || role.get()
                                         on:input=move |ev| role.set(event_target_value(&ev)) />
                                 </Show>
                             </div>
                             <div class="mt-1">
                                 <PromptTextarea id=format!("chat-{id}-content") test_id="message-content" value=content min_rows=2
-                                    aria_label=Signal::derive(move || format!("Content of message {}", index.get() + 1)) />
+                                    aria_label=Signal::derive(move || t_string!(i18n, prompts.editor.content_of, number = index.get() + 1).to_string()) />
                             </div>
                         }.into_any()),
                         RowKind::Placeholder { name } => ("placeholder", view! {
                             <div class="flex items-center gap-2">
-                                <span class="rounded bg-amber-100 px-1.5 py-0.5 text-xs font-medium text-amber-900 dark:bg-amber-950 dark:text-amber-200">"placeholder"</span>
+                                <span class="rounded bg-amber-100 px-1.5 py-0.5 text-xs font-medium text-amber-900 dark:bg-amber-950 dark:text-amber-200">{t!(i18n, prompts.view.placeholder)}</span>
                                 <input id=format!("chat-{id}-name") class=format!("{INPUT} font-mono") data-testid="placeholder-name" autocomplete="off"
-                                    placeholder="e.g. history"
-                                    aria-label=move || format!("Placeholder name (item {})", index.get() + 1)
+                                    placeholder=t_string!(i18n, prompts.editor.placeholder_name_placeholder)
+                                    aria-label=move || t_string!(i18n, prompts.editor.placeholder_name_of, number = index.get() + 1).to_string()
                                     prop:value=move || name.get()
                                     on:input=move |ev| name.set(event_target_value(&ev)) />
                             </div>
-                            <p class=HINT>"compile() puts a list of messages here, e.g. the conversation so far."</p>
+                            <p class=HINT>{t!(i18n, prompts.editor.placeholder_hint)}</p>
                         }.into_any()),
                     };
-                    let what = if kind == "message" { "message" } else { "placeholder" };
+                    let message = kind == "message";
                     view! {
                         <li class=format!("{CARD} px-3 py-3") data-testid="chat-item" data-kind=kind
                             data-invalid=move || problem.with(Option::is_some).to_string()>
                             <div class="mb-2 flex items-center justify-between gap-2 text-xs text-zinc-500">
-                                <span class="font-medium">{move || format!("{} {}", if what == "message" { "Message" } else { "Placeholder" }, index.get() + 1)}</span>
+                                <span class="font-medium">{move || if message {
+                                    t_string!(i18n, prompts.editor.message_n, number = index.get() + 1).to_string()
+                                } else {
+                                    t_string!(i18n, prompts.editor.placeholder_n, number = index.get() + 1).to_string()
+                                }}</span>
                                 <div class="flex items-center gap-1">
                                     <button type="button" id=format!("chat-{id}-up") class=ICON_BUTTON data-testid="move-up"
-                                        aria-label=move || format!("Move {what} {} up", index.get() + 1)
+                                        aria-label=move || if message {
+                                            t_string!(i18n, prompts.editor.move_message_up, number = index.get() + 1).to_string()
+                                        } else {
+                                            t_string!(i18n, prompts.editor.move_placeholder_up, number = index.get() + 1).to_string()
+                                        }
                                         disabled=move || index.get() == 0
                                         on:click=move |_| move_row(id, true)>"↑"</button>
                                     <button type="button" id=format!("chat-{id}-down") class=ICON_BUTTON data-testid="move-down"
-                                        aria-label=move || format!("Move {what} {} down", index.get() + 1)
+                                        aria-label=move || if message {
+                                            t_string!(i18n, prompts.editor.move_message_down, number = index.get() + 1).to_string()
+                                        } else {
+                                            t_string!(i18n, prompts.editor.move_placeholder_down, number = index.get() + 1).to_string()
+                                        }
                                         disabled=move || { index.get() + 1 >= count.get() }
                                         on:click=move |_| move_row(id, false)>"↓"</button>
                                     <button type="button" class=format!("{ICON_BUTTON} text-red-600 dark:text-red-400") data-testid="remove-item"
-                                        aria-label=move || format!("Remove {what} {}", index.get() + 1)
-                                        on:click=move |_| remove_row(id)>"Remove"</button>
+                                        aria-label=move || if message {
+                                            t_string!(i18n, prompts.editor.remove_message, number = index.get() + 1).to_string()
+                                        } else {
+                                            t_string!(i18n, prompts.editor.remove_placeholder, number = index.get() + 1).to_string()
+                                        }
+                                        on:click=move |_| remove_row(id)>{t!(i18n, prompts.editor.remove)}</button>
                                 </div>
                             </div>
                             {content}
@@ -444,9 +482,9 @@ fn ChatEditor(rows: RwSignal<Vec<Row>>, add_row: Callback<ChatItem>, problem_at:
                     on:click=move |_| {
                         let role = if rows.with(Vec::is_empty) { "system" } else { "user" };
                         add_row.run(ChatItem::Message { role: role.into(), content: String::new() });
-                    }>"+ Message"</button>
+                    }>{t!(i18n, prompts.editor.add_message)}</button>
                 <button type="button" class=BUTTON_SECONDARY data-testid="add-placeholder"
-                    on:click=move |_| add_row.run(ChatItem::Placeholder { name: String::new() })>"+ Placeholder"</button>
+                    on:click=move |_| add_row.run(ChatItem::Placeholder { name: String::new() })>{t!(i18n, prompts.editor.add_placeholder)}</button>
             </div>
         </div>
     }
@@ -462,14 +500,15 @@ fn Detected(body: Memo<PromptBody>) -> impl IntoView {
     let variables = Memo::new(move |_| body.with(PromptBody::variables));
     let placeholders = Memo::new(move |_| body.with(|b| b.placeholders().into_iter().map(String::from).collect::<Vec<_>>()));
     let references = Memo::new(move |_| body.with(|b| b.references().iter().map(ToString::to_string).collect::<Vec<_>>()));
+    let i18n = use_i18n();
     view! {
-        <section class=format!("{CARD} space-y-2 px-4 py-3 text-sm") aria-label="Detected in the prompt" data-testid="detected">
+        <section class=format!("{CARD} space-y-2 px-4 py-3 text-sm") aria-label=t_string!(i18n, prompts.editor.detected) data-testid="detected">
             <div class="flex flex-wrap items-center gap-1.5" data-testid="variables">
-                <span class="mr-1 text-zinc-500">"Variables"</span>
+                <span class="mr-1 text-zinc-500">{t!(i18n, prompts.editor.variables)}</span>
                 {move || {
                     let variables = variables.get();
                     if variables.is_empty() {
-                        view! { <span class="text-xs text-zinc-500">"none yet: write "<code class="font-mono">"{{name}}"</code></span> }.into_any()
+                        view! { <span class="text-xs text-zinc-500">{t!(i18n, prompts.editor.no_variables, example = || view! { <code class="font-mono">"{{name}}"</code> })}</span> }.into_any()
                     } else {
                         variables.into_iter().map(|v| view! {
                             <span class=format!("{CHIP} text-indigo-700 dark:text-indigo-300") data-testid="variable-chip">{v}</span>
@@ -479,7 +518,7 @@ fn Detected(body: Memo<PromptBody>) -> impl IntoView {
             </div>
             <Show when=move || !placeholders.with(Vec::is_empty)>
                 <div class="flex flex-wrap items-center gap-1.5" data-testid="placeholders">
-                    <span class="mr-1 text-zinc-500">"Placeholders"</span>
+                    <span class="mr-1 text-zinc-500">{t!(i18n, prompts.editor.placeholders)}</span>
                     {move || placeholders.get().into_iter().map(|p| view! {
                         <span class=format!("{CHIP} text-amber-800 dark:text-amber-300") data-testid="placeholder-chip">{p}</span>
                     }).collect_view()}
@@ -487,7 +526,7 @@ fn Detected(body: Memo<PromptBody>) -> impl IntoView {
             </Show>
             <Show when=move || !references.with(Vec::is_empty)>
                 <div data-testid="references">
-                    <span class="text-zinc-500">"Includes other prompts"</span>
+                    <span class="text-zinc-500">{t!(i18n, prompts.editor.includes)}</span>
                     <ul class="mt-1 list-inside list-disc text-xs">
                         {move || references.get().into_iter().map(|r| view! { <li class="font-mono" data-testid="reference">{r}</li> }).collect_view()}
                     </ul>
@@ -501,17 +540,18 @@ fn Detected(body: Memo<PromptBody>) -> impl IntoView {
 #[component]
 fn ConfigEditor(config: RwSignal<String>, problem: Signal<Option<String>>) -> impl IntoView {
     let formatted = Memo::new(move |_| config.with(|c| format_config(c)));
+    let i18n = use_i18n();
     view! {
         <div>
             <div class="flex items-baseline justify-between">
-                <label class=LABEL for="prompt-config">"Config (JSON)"</label>
+                <label class=LABEL for="prompt-config">{t!(i18n, prompts.editor.config)}</label>
                 <button type="button" class=BUTTON_LINK data-testid="format-config"
                     disabled=move || formatted.with(Option::is_none)
                     on:click=move |_| {
                         if let Some(pretty) = formatted.get_untracked() {
                             config.set(pretty);
                         }
-                    }>"Format"</button>
+                    }>{t!(i18n, prompts.editor.format)}</button>
             </div>
             <textarea id="prompt-config" data-testid="prompt-config" spellcheck="false"
                 class=format!("{INPUT} mt-1 font-mono text-xs")
@@ -520,7 +560,7 @@ fn ConfigEditor(config: RwSignal<String>, problem: Signal<Option<String>>) -> im
                 aria-invalid=move || problem.with(Option::is_some).to_string()
                 prop:value=move || config.get()
                 on:input=move |ev| config.set(event_target_value(&ev))></textarea>
-            <p class=HINT>"Model parameters and anything else the application reads from prompt.config. Empty means {}."</p>
+            <p class=HINT>{t!(i18n, prompts.editor.config_hint)}</p>
             <Problem message=problem test_id="error-config" />
         </div>
     }
@@ -555,7 +595,7 @@ fn PromptTextarea(
     test_id: &'static str,
     value: RwSignal<String>,
     min_rows: usize,
-    #[prop(optional)] placeholder: &'static str,
+    #[prop(optional, into)] placeholder: String,
     #[prop(optional)] aria_label: Option<Signal<String>>,
 ) -> impl IntoView {
     const TEXT: &str = "col-start-1 row-start-1 whitespace-pre-wrap break-words px-3 py-1.5 font-mono text-sm";

@@ -10,6 +10,7 @@ use leptos::prelude::*;
 
 use crate::components::content::role_badge;
 use crate::domain::prompts::{prompt_href, references, variable_spans, ChatItem, PromptBody, PromptReference};
+use crate::i18n::*;
 
 /// A run of a prompt text, as highlighted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,19 +59,20 @@ const TEXT_BOX: &str = "whitespace-pre-wrap break-words font-mono text-sm leadin
 /// One text with its variables and references marked.
 #[component]
 pub fn PromptText(project_id: String, text: String) -> impl IntoView {
+    let i18n = use_i18n();
     let views = pieces(&text)
         .into_iter()
         .map(|piece| match piece {
             Piece::Text(t) => t.to_string().into_any(),
             Piece::Variable { raw, name } => view! {
-                <mark class=VARIABLE data-testid="prompt-variable" data-name=name.to_string() title=format!("variable {name}")>{raw.to_string()}</mark>
+                <mark class=VARIABLE data-testid="prompt-variable" data-name=name.to_string() title=t_string!(i18n, prompts.view.variable_title, name = name.to_string()).to_string()>{raw.to_string()}</mark>
             }
             .into_any(),
             Piece::Reference { raw, reference } => {
                 let href = prompt_href(&project_id, &reference.name, Some(&reference.target));
                 view! {
                     <a class="rounded bg-indigo-50 px-0.5 text-indigo-700 underline decoration-dotted hover:bg-indigo-100 dark:bg-indigo-950 dark:text-indigo-300"
-                        href=href data-testid="prompt-reference" title=format!("Prompt reference: {reference}")>{raw.to_string()}</a>
+                        href=href data-testid="prompt-reference" title=t_string!(i18n, prompts.view.reference_title, reference = reference.to_string()).to_string()>{raw.to_string()}</a>
                 }
                 .into_any()
             }
@@ -90,13 +92,14 @@ pub fn PromptBodyView(project_id: String, body: PromptBody) -> impl IntoView {
         }
         .into_any(),
         PromptBody::Chat(items) => {
-            let cards = items.into_iter().map(|item| chat_item(&project_id, item)).collect_view();
+            let locale = use_i18n().get_locale_untracked();
+            let cards = items.into_iter().map(|item| chat_item(locale, &project_id, item)).collect_view();
             view! { <div class="space-y-2" data-testid="prompt-body" data-type="chat">{cards}</div> }.into_any()
         }
     }
 }
 
-fn chat_item(project_id: &str, item: ChatItem) -> AnyView {
+fn chat_item(locale: Locale, project_id: &str, item: ChatItem) -> AnyView {
     match item {
         ChatItem::Message { role, content } => view! {
             <div class="rounded-md border border-zinc-200 px-3 py-2 dark:border-zinc-800" data-testid="prompt-message" data-role=role.clone()>
@@ -105,18 +108,18 @@ fn chat_item(project_id: &str, item: ChatItem) -> AnyView {
             </div>
         }
         .into_any(),
-        ChatItem::Placeholder { name } => placeholder_card(name),
+        ChatItem::Placeholder { name } => placeholder_card(locale, name),
     }
 }
 
 /// A placeholder: where the SDK's `compile` inserts a list of messages.
-pub fn placeholder_card(name: String) -> AnyView {
+pub fn placeholder_card(locale: Locale, name: String) -> AnyView {
     let shown = name.clone();
     view! {
         <div class="rounded-md border border-dashed border-zinc-400 px-3 py-2 dark:border-zinc-600" data-testid="prompt-placeholder" data-name=name.clone()>
-            <span class=format!("rounded px-1.5 py-0.5 text-xs font-medium {}", role_badge("placeholder"))>"placeholder"</span>
+            <span class=format!("rounded px-1.5 py-0.5 text-xs font-medium {}", role_badge("placeholder"))>{td_string!(locale, prompts.view.placeholder)}</span>
             <span class="ml-2 font-mono text-xs">{shown}</span>
-            <span class="ml-2 text-xs text-zinc-500 dark:text-zinc-400">"messages inserted here when the prompt is compiled"</span>
+            <span class="ml-2 text-xs text-zinc-500 dark:text-zinc-400">{td_string!(locale, prompts.view.placeholder_hint)}</span>
         </div>
     }
     .into_any()

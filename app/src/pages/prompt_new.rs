@@ -18,6 +18,8 @@ use crate::domain::prompts::{PromptHistory, PromptVersion};
 use crate::domain::Action;
 use crate::error::AppError;
 use crate::pages::project::InProject;
+use crate::pages::prompts::role_label;
+use crate::i18n::*;
 
 #[component]
 pub fn PromptNewPage() -> impl IntoView {
@@ -34,8 +36,9 @@ pub fn PromptNewPage() -> impl IntoView {
         };
         Ok::<_, AppError>((source, history))
     });
+    let i18n = use_i18n();
     view! {
-        <Title text="New prompt" />
+        <Title text=t_string!(i18n, prompts.new_prompt) />
         <InProject children=move |_, project| view! { <NewPromptView project loaded /> } />
     }
 }
@@ -80,13 +83,15 @@ impl Source {
 #[component]
 fn NewPromptView(project: ProjectRef, loaded: Resource<Result<(Source, Option<PromptHistory>), AppError>>) -> impl IntoView {
     let list = format!("/project/{}/prompts", project.id);
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     if !project.can(Action::WritePrompts) {
         return view! {
             <div class="max-w-3xl space-y-4 px-4 py-4 sm:px-8 sm:py-6">
-                <a class=BUTTON_LINK href=list>"← Prompts"</a>
-                <PageHeader title="New prompt" />
+                <a class=BUTTON_LINK href=list>{t!(i18n, prompts.back_to_prompts)}</a>
+                <PageHeader title=t_string!(i18n, prompts.new_prompt) />
                 <p class="text-sm text-zinc-600 dark:text-zinc-300" data-testid="editor-not-allowed">
-                    {format!("Your role here ({}) may read prompts but not change them; ask a Member, Admin or Owner.", project.role.label())}
+                    {t_string!(i18n, prompts.new.not_allowed, role = role_label(locale, project.role)).to_string()}
                 </p>
             </div>
         }
@@ -95,13 +100,13 @@ fn NewPromptView(project: ProjectRef, loaded: Resource<Result<(Source, Option<Pr
     let project_id = project.id.clone();
     view! {
         <div class="max-w-6xl space-y-4 px-4 py-4 sm:px-8 sm:py-6">
-            <a class=BUTTON_LINK href=list>"← Prompts"</a>
-            <Transition fallback=|| view! { <Skeleton label="Loading the prompt" /> }>
+            <a class=BUTTON_LINK href=list>{t!(i18n, prompts.back_to_prompts)}</a>
+            <Transition fallback=move || view! { <Skeleton label=t_string!(i18n, prompts.loading_prompt) /> }>
                 {move || {
                     let project_id = project_id.clone();
                     Suspend::new(async move {
                         match loaded.await {
-                            Ok((source, history)) => editor(project_id, source, history),
+                            Ok((source, history)) => editor(locale, project_id, source, history),
                             Err(error) => view! { <LoadError error /> }.into_any(),
                         }
                     })
@@ -113,10 +118,10 @@ fn NewPromptView(project: ProjectRef, loaded: Resource<Result<(Source, Option<Pr
 }
 
 /// The header and the editor for what the URL asks, or why it cannot be shown.
-fn editor(project_id: String, source: Source, history: Option<PromptHistory>) -> AnyView {
+fn editor(locale: Locale, project_id: String, source: Source, history: Option<PromptHistory>) -> AnyView {
     let Some(history) = history else {
         return view! {
-            <PageHeader title="New prompt" subtitle="A text or chat prompt; its first version is version 1." />
+            <PageHeader title=td_string!(locale, prompts.new_prompt) subtitle=td_string!(locale, prompts.new.subtitle) />
             <PromptEditor project_id initial=PromptDraft::default() mode=EditorMode::New />
         }
         .into_any();
@@ -136,11 +141,11 @@ fn editor(project_id: String, source: Source, history: Option<PromptHistory>) ->
                 current_tags: history.versions.first().map(|v| v.tags.clone()).unwrap_or_default(),
                 locked_labels: if history.can_move_protected { Vec::new() } else { history.protected_labels.clone() },
             };
-            let title = format!("New version of {}", history.name);
-            let subtitle = format!("Creating version {} of {}, starting from version {}.", latest + 1, history.name, base.version);
+            let title = td_string!(locale, prompts.new.version_title, name = history.name.clone()).to_string();
+            let subtitle = td_string!(locale, prompts.new.version_subtitle, next = latest + 1, name = history.name.clone(), base = base.version).to_string();
             view! {
                 <PageHeader title subtitle>
-                    <a class=BUTTON_SECONDARY href=page data-testid="back-to-prompt">"Back to the prompt"</a>
+                    <a class=BUTTON_SECONDARY href=page data-testid="back-to-prompt">{td_string!(locale, prompts.new.back_to_prompt)}</a>
                 </PageHeader>
                 <PromptEditor project_id initial mode />
             }
@@ -148,8 +153,8 @@ fn editor(project_id: String, source: Source, history: Option<PromptHistory>) ->
         }
         Source::Duplicate { .. } | Source::Blank => {
             let initial = PromptDraft::from_version(format!("{}-copy", history.name), base);
-            let title = format!("Duplicate {}", history.name);
-            let subtitle = format!("A new prompt with the content of version {} of {}.", base.version, history.name);
+            let title = td_string!(locale, prompts.new.duplicate_title, name = history.name.clone()).to_string();
+            let subtitle = td_string!(locale, prompts.new.duplicate_subtitle, version = base.version, name = history.name.clone()).to_string();
             view! {
                 <PageHeader title subtitle />
                 <PromptEditor project_id initial mode=EditorMode::New />

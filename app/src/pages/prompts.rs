@@ -16,6 +16,7 @@ use crate::domain::prompts::{PromptListEntry, PromptListPage, PromptSummary, PRO
 use crate::error::AppError;
 use crate::domain::Action;
 use crate::pages::project::InProject;
+use crate::i18n::*;
 
 #[component]
 pub fn PromptsPage() -> impl IntoView {
@@ -35,8 +36,9 @@ pub fn PromptsPage() -> impl IntoView {
     let page = Resource::new(move || (project_id.get(), place.get()), |(project_id, p): (String, ListPlace)| {
         list_prompts(project_id, p.folder, p.search, p.page)
     });
+    let i18n = use_i18n();
     view! {
-        <Title text="Prompts" />
+        <Title text=t_string!(i18n, prompts.title) />
         <InProject children=move |_, project| view! { <PromptList project place page /> } />
     }
 }
@@ -90,6 +92,28 @@ pub fn tag_chip(tag: &str) -> impl IntoView {
     view! { <span class="rounded bg-zinc-100 px-1.5 py-0.5 text-xs dark:bg-zinc-800" data-testid="prompt-tag">{tag.to_string()}</span> }
 }
 
+/// Column headers in `locale` for `TableHead` (which takes `&'static [&'static str]`): made once
+/// per language and kept in `cache`, so rendering a table allocates nothing that is never freed.
+pub fn table_columns(
+    cache: &'static std::sync::OnceLock<Vec<(Locale, Vec<&'static str>)>>,
+    locale: Locale,
+    make: fn(Locale) -> Vec<&'static str>,
+) -> &'static [&'static str] {
+    let all = cache.get_or_init(|| <Locale as leptos_i18n::Locale>::get_all().iter().map(|l| (*l, make(*l))).collect());
+    all.iter().find(|(l, _)| *l == locale).map_or(&[], |(_, columns)| columns.as_slice())
+}
+
+/// A role's name in `locale` (`Role::label()` is English only).
+pub fn role_label(locale: Locale, role: crate::domain::role::Role) -> &'static str {
+    use crate::domain::role::Role;
+    match role {
+        Role::Owner => td_string!(locale, prompts.roles.owner),
+        Role::Admin => td_string!(locale, prompts.roles.admin),
+        Role::Member => td_string!(locale, prompts.roles.member),
+        Role::Viewer => td_string!(locale, prompts.roles.viewer),
+    }
+}
+
 /// The Python snippet that creates a first prompt.
 pub const CREATE_SNIPPET: &str = r#"from langfuse import Langfuse
 
@@ -109,15 +133,17 @@ fn PromptList(project: ProjectRef, place: Memo<ListPlace>, page: Resource<Result
     let base = StoredValue::new(format!("/project/{project_id}/prompts"));
     let project_id = project.id.clone();
     let new_href = format!("{}/new", base.get_value());
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     view! {
         <div class="px-4 py-4 sm:px-8 sm:py-6">
-            <PageHeader title="Prompts" subtitle="Versioned prompts your application fetches with the Langfuse SDKs; labels choose the version it gets.">
-                {can_write.then(|| view! { <a class=BUTTON_PRIMARY href=new_href.clone() data-testid="new-prompt">"New prompt"</a> })}
+            <PageHeader title=t_string!(i18n, prompts.title) subtitle=t_string!(i18n, prompts.list.subtitle)>
+                {can_write.then(|| view! { <a class=BUTTON_PRIMARY href=new_href.clone() data-testid="new-prompt">{t!(i18n, prompts.new_prompt)}</a> })}
             </PageHeader>
             <SearchBox place base=base.get_value() />
             <Breadcrumb place base />
             <section class=format!("{CARD} mt-3 overflow-x-auto")>
-                <Transition fallback=|| view! { <Skeleton label="Loading prompts" /> }>
+                <Transition fallback=move || view! { <Skeleton label=t_string!(i18n, prompts.list.loading) /> }>
                     {move || {
                         let new_href = format!("{}/new", base.get_value());
                         let project_id = project_id.clone();
@@ -128,7 +154,7 @@ fn PromptList(project: ProjectRef, place: Memo<ListPlace>, page: Resource<Result
                             };
                             let p = place.get_untracked();
                             if page.entries.is_empty() {
-                                return empty(&p, &base.get_value(), can_write.then_some(new_href)).into_any();
+                                return empty(locale, &p, &base.get_value(), can_write.then_some(new_href)).into_any();
                             }
                             view! { <Table page place=p base=base.get_value() project_id /> }.into_any()
                         })
@@ -139,12 +165,12 @@ fn PromptList(project: ProjectRef, place: Memo<ListPlace>, page: Resource<Result
     }
 }
 
-fn empty(place: &ListPlace, base: &str, new_href: Option<String>) -> impl IntoView {
+fn empty(locale: Locale, place: &ListPlace, base: &str, new_href: Option<String>) -> impl IntoView {
     if !place.search.is_empty() {
         return view! {
             <div class="px-4 py-10 text-center text-sm text-zinc-500" data-testid="no-matching-prompts">
-                <p>{format!("No prompt name or tag matches “{}”.", place.search)}</p>
-                <a class=format!("{BUTTON_LINK} mt-2 inline-block") href=base.to_string()>"Clear the search"</a>
+                <p>{td_string!(locale, prompts.list.no_match, search = place.search.clone()).to_string()}</p>
+                <a class=format!("{BUTTON_LINK} mt-2 inline-block") href=base.to_string()>{td_string!(locale, prompts.list.clear_search)}</a>
             </div>
         }
         .into_any();
@@ -152,22 +178,22 @@ fn empty(place: &ListPlace, base: &str, new_href: Option<String>) -> impl IntoVi
     if !place.folder.is_empty() {
         return view! {
             <div class="px-4 py-10 text-center text-sm text-zinc-500" data-testid="empty-folder">
-                <p>"This folder holds no prompts (any more)."</p>
-                <a class=format!("{BUTTON_LINK} mt-2 inline-block") href=base.to_string()>"All prompts"</a>
+                <p>{td_string!(locale, prompts.list.empty_folder)}</p>
+                <a class=format!("{BUTTON_LINK} mt-2 inline-block") href=base.to_string()>{td_string!(locale, prompts.all_prompts)}</a>
             </div>
         }
         .into_any();
     }
     view! {
         <div class="px-6 py-8 text-sm" data-testid="no-prompts">
-            <p class="font-medium">"No prompts yet"</p>
+            <p class="font-medium">{td_string!(locale, prompts.list.none_yet)}</p>
             <p class="mt-1 text-zinc-500 dark:text-zinc-400">
-                "Keep your prompts here instead of in code: every change is a new version, and a label (production, staging…) decides which version your application gets. Create one here or with the SDK:"
+                {td_string!(locale, prompts.list.none_yet_hint)}
             </p>
             <pre class="mt-3 overflow-x-auto rounded-md bg-zinc-50 p-3 font-mono text-xs dark:bg-zinc-900" data-testid="create-prompt-snippet">{CREATE_SNIPPET}</pre>
             <div class="mt-3 flex gap-2">
-                <CopyButton text=CREATE_SNIPPET label="Copy snippet" />
-                {new_href.map(|href| view! { <a class=BUTTON_PRIMARY href=href data-testid="new-prompt-empty">"New prompt"</a> })}
+                <CopyButton text=CREATE_SNIPPET label=td_string!(locale, prompts.list.copy_snippet) />
+                {new_href.map(|href| view! { <a class=BUTTON_PRIMARY href=href data-testid="new-prompt-empty">{td_string!(locale, prompts.new_prompt)}</a> })}
             </div>
         </div>
     }
@@ -186,14 +212,15 @@ fn SearchBox(place: Memo<ListPlace>, base: String) -> impl IntoView {
         let folder = if search.is_empty() { place.with_untracked(|p| p.folder.clone()) } else { String::new() };
         navigate(&format!("{base}{}", ListPlace { folder, search, page: 1 }.to_search()), Default::default());
     };
+    let i18n = use_i18n();
     view! {
         <form class="mt-4 flex max-w-xl items-end gap-2" role="search" on:submit=on_submit data-testid="prompt-search-form">
             <div class="flex-1">
-                <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="prompt-search">"Search"</label>
-                <input id="prompt-search" type="search" placeholder="Prompt name or tag" class=format!("{INPUT} mt-1") data-testid="prompt-search"
+                <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="prompt-search">{t!(i18n, prompts.list.search)}</label>
+                <input id="prompt-search" type="search" placeholder=t_string!(i18n, prompts.list.search_placeholder) class=format!("{INPUT} mt-1") data-testid="prompt-search"
                     prop:value=move || draft.get() on:input=move |ev| draft.set(event_target_value(&ev)) />
             </div>
-            <button type="submit" class=BUTTON_SECONDARY>"Search"</button>
+            <button type="submit" class=BUTTON_SECONDARY>{t!(i18n, prompts.list.search)}</button>
         </form>
     }
 }
@@ -201,18 +228,19 @@ fn SearchBox(place: Memo<ListPlace>, base: String) -> impl IntoView {
 /// "Prompts / team / sub": where the list is; each part goes there.
 #[component]
 fn Breadcrumb(place: Memo<ListPlace>, base: StoredValue<String>) -> impl IntoView {
+    let i18n = use_i18n();
     move || {
         let p = place.get();
         if !p.search.is_empty() {
             return view! {
                 <p class="mt-3 text-sm text-zinc-500" data-testid="prompt-breadcrumb">
-                    {format!("Prompts matching “{}” in every folder · ", p.search)}
-                    <a class=BUTTON_LINK href=base.get_value()>"Clear"</a>
+                    {t_string!(i18n, prompts.list.matching, search = p.search.clone()).to_string()}
+                    <a class=BUTTON_LINK href=base.get_value()>{t!(i18n, prompts.list.clear)}</a>
                 </p>
             }
             .into_any();
         }
-        let mut crumbs = vec![view! { <a class=BUTTON_LINK href=base.get_value()>"Prompts"</a> }.into_any()];
+        let mut crumbs = vec![view! { <a class=BUTTON_LINK href=base.get_value()>{t!(i18n, prompts.title)}</a> }.into_any()];
         let mut path = String::new();
         let parts: Vec<&str> = p.folder.split('/').filter(|s| !s.is_empty()).collect();
         for (i, part) in parts.iter().enumerate() {
@@ -228,12 +256,14 @@ fn Breadcrumb(place: Memo<ListPlace>, base: StoredValue<String>) -> impl IntoVie
                 crumbs.push(view! { <a class=BUTTON_LINK href=href>{part.to_string()}</a> }.into_any());
             }
         }
-        view! { <nav class="mt-3 text-sm" aria-label="Folder" data-testid="prompt-breadcrumb">{crumbs}</nav> }.into_any()
+        view! { <nav class="mt-3 text-sm" aria-label=t_string!(i18n, prompts.folder) data-testid="prompt-breadcrumb">{crumbs}</nav> }.into_any()
     }
 }
 
 #[component]
 fn Table(page: PromptListPage, place: ListPlace, base: String, project_id: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let now = chrono::Utc::now();
     let prefix = if place.search.is_empty() && !place.folder.is_empty() { format!("{}/", place.folder) } else { String::new() };
     let rows = page
@@ -249,42 +279,58 @@ fn Table(page: PromptListPage, place: ListPlace, base: String, project_id: Strin
                             <a class="flex items-center gap-2 font-medium hover:underline" href=href>
                                 <FolderIcon />
                                 <span>{shown}</span>
-                                <span class="text-xs font-normal text-zinc-500">{format!("{prompts} prompt{}", if prompts == 1 { "" } else { "s" })}</span>
+                                <span class="text-xs font-normal text-zinc-500">{if prompts == 1 {
+                                    t_string!(i18n, prompts.list.folder_size_single).to_string()
+                                } else {
+                                    t_string!(i18n, prompts.list.folder_size, count = prompts).to_string()
+                                }}</span>
                             </a>
                         </td>
                     </tr>
                 }
                 .into_any()
             }
-            PromptListEntry::Prompt(summary) => row(summary, &prefix, &project_id, now).into_any(),
+            PromptListEntry::Prompt(summary) => row(locale, summary, &prefix, &project_id, now).into_any(),
         })
         .collect_view();
     let previous = (page.page > 1).then(|| format!("{base}{}", ListPlace { page: page.page - 1, ..place.clone() }.to_search()));
     let more = (page.page as i64) * (page.page_size as i64) < page.total;
     let next = more.then(|| format!("{base}{}", ListPlace { page: page.page + 1, ..place.clone() }.to_search()));
+    static COLUMNS: std::sync::OnceLock<Vec<(Locale, Vec<&'static str>)>> = std::sync::OnceLock::new();
+    let columns = table_columns(&COLUMNS, locale, |l| {
+        vec![
+            td_string!(l, prompts.list.columns.name),
+            td_string!(l, prompts.list.columns.kind),
+            td_string!(l, prompts.list.columns.versions),
+            td_string!(l, prompts.list.columns.labels),
+            td_string!(l, prompts.list.columns.tags),
+            td_string!(l, prompts.list.columns.last_edited),
+            td_string!(l, prompts.list.columns.used_by_generations),
+        ]
+    });
     view! {
         <div class="overflow-x-auto">
             <table class=TABLE data-testid="prompts-table">
-                <TableHead columns=&["Name", "Type", "Versions", "Labels", "Tags", "Last edited", "Used by generations"] />
+                <TableHead columns />
                 <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">{rows}</tbody>
             </table>
         </div>
         {(previous.is_some() || next.is_some()).then(|| view! {
             <div class="flex items-center justify-between border-t border-zinc-200 px-4 py-2 text-sm dark:border-zinc-800">
-                <span>{previous.map(|href| view! { <a class=BUTTON_LINK href=href data-testid="prompts-previous">"← Previous"</a> })}</span>
-                <span class="text-xs text-zinc-500">{format!("Page {} · {} entries", page.page, page.total)}</span>
-                <span>{next.map(|href| view! { <a class=BUTTON_LINK href=href data-testid="prompts-next">"Next →"</a> })}</span>
+                <span>{previous.map(|href| view! { <a class=BUTTON_LINK href=href data-testid="prompts-previous">{t!(i18n, prompts.list.previous)}</a> })}</span>
+                <span class="text-xs text-zinc-500">{t_string!(i18n, prompts.list.page, page = page.page, total = page.total).to_string()}</span>
+                <span>{next.map(|href| view! { <a class=BUTTON_LINK href=href data-testid="prompts-next">{t!(i18n, prompts.list.next)}</a> })}</span>
             </div>
         })}
     }
 }
 
-fn row(p: PromptSummary, prefix: &str, project_id: &str, now: chrono::DateTime<chrono::Utc>) -> impl IntoView {
+fn row(locale: Locale, p: PromptSummary, prefix: &str, project_id: &str, now: chrono::DateTime<chrono::Utc>) -> impl IntoView {
     let href = prompt_href(project_id, &p.name, None);
     let metrics = format!("{href}?tab=metrics");
     let shown = p.name.strip_prefix(prefix).unwrap_or(&p.name).to_string();
     let edited = match &p.updated_by {
-        Some(by) => format!("{} by {by}", relative_time(p.updated_at, now)),
+        Some(by) => td_string!(locale, prompts.list.edited_by, when = relative_time(p.updated_at, now), who = by.clone()).to_string(),
         None => relative_time(p.updated_at, now),
     };
     view! {

@@ -11,22 +11,24 @@ pub(super) fn Labels(project_id: String, history: StoredValue<PromptHistory>, ve
     let (can_move_protected, protected) = history.with_value(|h| (h.can_move_protected, h.protected_labels.clone()));
     let is_protected = move |label: &str| history.with_value(|h| h.is_protected(label));
     let locked = move |label: &str| is_protected(label) && !can_move_protected;
-    const ONLY_ADMINS: &str = "Only Admins and Owners may move protected labels";
+    let i18n = use_i18n();
+    let only_admins = t_string!(i18n, prompts.only_admins_move);
     let pid = StoredValue::new(project_id.clone());
     let name = StoredValue::new(version.name.clone());
     let chips = version.labels.iter().map(|label| {
         let label = label.clone();
         let removable = can_write && label != LATEST;
-        let lock = is_protected(&label).then(|| view! { <span title="Protected label" data-testid="lock"><LockIcon /><span class="sr-only">"protected"</span></span> });
+        let lock = is_protected(&label).then(|| view! { <span title=t_string!(i18n, prompts.labels.protected_label) data-testid="lock"><LockIcon /><span class="sr-only">{t!(i18n, prompts.labels.protected)}</span></span> });
         let remove = removable.then(|| {
             let l = label.clone();
             let disabled = locked(&label);
             view! {
                 <button type="button" class="ml-1 text-zinc-500 hover:text-red-600 disabled:cursor-not-allowed disabled:opacity-40"
-                    aria-label=format!("Remove label {label}") data-testid="remove-label" title=if disabled { ONLY_ADMINS.to_string() } else { format!("Remove {label} from this version") }
+                    aria-label=t_string!(i18n, prompts.labels.remove_aria, label = label.clone()).to_string() data-testid="remove-label"
+                    title=if disabled { only_admins.to_string() } else { t_string!(i18n, prompts.labels.remove_title, label = label.clone()).to_string() }
                     disabled=disabled
                     on:click=move |_| {
-                        if confirm(&format!("Remove the label {l} from version {number}? SDKs asking for {l} will get nothing (or their fallback).")) {
+                        if confirm(&t_string!(i18n, prompts.labels.confirm_remove, label = l.clone(), version = number).to_string()) {
                             actions.set_label.dispatch(SetPromptLabel { project_id: pid.get_value(), name: name.get_value(), version: number, label: l.clone(), remove: true });
                         }
                     }>"×"</button>
@@ -40,8 +42,8 @@ pub(super) fn Labels(project_id: String, history: StoredValue<PromptHistory>, ve
     }).collect_view();
     view! {
         <section class=format!("{CARD} mt-4 px-3 py-3") data-testid="labels">
-            <h3 class="text-xs font-semibold uppercase tracking-wide text-zinc-500">"Labels"</h3>
-            <p class=HINT>"The SDKs fetch a prompt by label (production when none is named); each label is on one version at a time. latest always follows the newest version."</p>
+            <h3 class="text-xs font-semibold uppercase tracking-wide text-zinc-500">{t!(i18n, prompts.labels.heading)}</h3>
+            <p class=HINT>{t!(i18n, prompts.labels.hint)}</p>
             <ul class="mt-2 flex flex-wrap gap-1">{chips}</ul>
             <div class="mt-2"><ErrorAlert error=action_error(actions.set_label) /></div>
             {can_write.then(|| view! { <MoveLabel history version=version.clone() actions locked=Callback::new(move |l: String| locked(&l)) is_protected=Callback::new(move |l: String| is_protected(&l)) /> })}
@@ -61,6 +63,8 @@ pub(super) fn MoveLabel(
     is_protected: Callback<String, bool>,
 ) -> impl IntoView {
     let number = version.version;
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let mut choices: Vec<String> = vec![PRODUCTION.into(), "staging".into()];
     history.with_value(|h| {
         for v in &h.versions {
@@ -79,15 +83,15 @@ pub(super) fn MoveLabel(
     let problem = Memo::new(move |_| {
         let l = label.get();
         if l.is_empty() {
-            return Some("Type a label".to_string());
+            return Some(td_string!(locale, prompts.labels.type_a_label).to_string());
         }
         if let Err(e) = check_assignable_labels(std::slice::from_ref(&l)) {
             return Some(e.message);
         }
         if current.contains(&l) {
-            return Some(format!("Version {number} already has {l}"));
+            return Some(td_string!(locale, prompts.labels.already_has, version = number, label = l).to_string());
         }
-        locked.run(l).then(|| "Only Admins and Owners may move protected labels".to_string())
+        locked.run(l).then(|| td_string!(locale, prompts.only_admins_move).to_string())
     });
     let pending = RwSignal::new(None::<String>);
     Effect::new(move |_| {
@@ -103,30 +107,30 @@ pub(super) fn MoveLabel(
             }
         }>
             <div>
-                <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="move-label">"Move label here"</label>
+                <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="move-label">{t!(i18n, prompts.labels.move_here)}</label>
                 <select id="move-label" class=format!("{SELECT} mt-1") data-testid="move-label-select" prop:value=move || choice.get()
                     on:change=move |ev| choice.set(event_target_value(&ev))>
                     {choices.into_iter().map(|l| {
                         let disabled = locked.run(l.clone());
                         // An <option> holds text only: the lock is spelled out.
-                        let shown = if is_protected.run(l.clone()) { format!("{l} (protected)") } else { l.clone() };
+                        let shown = if is_protected.run(l.clone()) { t_string!(i18n, prompts.labels.option_protected, label = l.clone()).to_string() } else { l.clone() };
                         view! {
-                            <option value=l.clone() disabled=disabled title=disabled.then_some("Only Admins and Owners may move protected labels")
+                            <option value=l.clone() disabled=disabled title=disabled.then_some(t_string!(i18n, prompts.only_admins_move))
                                 selected=move || choice.get() == l>{shown}</option>
                         }
                     }).collect_view()}
-                    <option value="__new" selected=move || choice.get() == "__new">"New label…"</option>
+                    <option value="__new" selected=move || choice.get() == "__new">{t!(i18n, prompts.labels.new_label_option)}</option>
                 </select>
             </div>
             <Show when=move || choice.get() == "__new">
                 <div>
-                    <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="new-label">"New label"</label>
-                    <input id="new-label" class=format!("{INPUT} mt-1 w-44") placeholder="e.g. canary" data-testid="new-label" autocomplete="off"
+                    <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="new-label">{t!(i18n, prompts.labels.new_label)}</label>
+                    <input id="new-label" class=format!("{INPUT} mt-1 w-44") placeholder=t_string!(i18n, prompts.labels.new_label_placeholder) data-testid="new-label" autocomplete="off"
                         prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev))
                         aria-invalid=move || problem.get().is_some().to_string() />
                 </div>
             </Show>
-            <button type="submit" class=BUTTON_SECONDARY data-testid="move-label" disabled=move || problem.get().is_some()>"Move…"</button>
+            <button type="submit" class=BUTTON_SECONDARY data-testid="move-label" disabled=move || problem.get().is_some()>{t!(i18n, prompts.labels.move_button)}</button>
             {move || problem.get().filter(|_| choice.get() == "__new" && !typed.get().is_empty()).map(|p| view! {
                 <p class="w-full text-xs text-red-700 dark:text-red-400" role="alert" data-testid="label-problem">{p}</p>
             })}
@@ -141,9 +145,10 @@ pub(super) fn MoveLabel(
 pub(super) fn MoveDialog(history: StoredValue<PromptHistory>, version: PromptVersion, label: String, pending: RwSignal<Option<String>>, actions: Actions) -> impl IntoView {
     let number = version.version;
     let holder = history.with_value(|h| h.holder(&label).cloned());
+    let i18n = use_i18n();
     let holder_text = match &holder {
-        Some(h) => format!("{label} is on version {} now. Changes from that version to version {number}:", h.version),
-        None => format!("No version has {label} yet."),
+        Some(h) => t_string!(i18n, prompts.labels.holder, label = label.clone(), holder = h.version, version = number).to_string(),
+        None => t_string!(i18n, prompts.labels.no_holder, label = label.clone()).to_string(),
     };
     let comparison = holder.filter(|h| h.version != number).map(|h| {
         let d = diff(&h.prompt, &h.config, &version.prompt, &version.config);
@@ -159,14 +164,14 @@ pub(super) fn MoveDialog(history: StoredValue<PromptHistory>, version: PromptVer
             on:keydown=move |ev| if ev.key() == "Escape" { pending.set(None) }>
             <div role="dialog" aria-modal="true" aria-labelledby="move-label-title" data-testid="move-label-dialog"
                 class="w-full max-w-3xl rounded-lg border border-zinc-200 bg-white p-5 shadow-xl dark:border-zinc-800 dark:bg-zinc-950">
-                <h2 id="move-label-title" class="text-lg font-semibold">{format!("Move {label} to version {number}?")}</h2>
+                <h2 id="move-label-title" class="text-lg font-semibold">{t_string!(i18n, prompts.labels.move_title, label = label.clone(), version = number).to_string()}</h2>
                 <p class="mt-1 text-sm text-zinc-600 dark:text-zinc-300" data-testid="move-label-holder">{holder_text}</p>
                 <div class="mt-3 max-h-[50vh] overflow-y-auto">{comparison}</div>
                 <div class="mt-2"><ErrorAlert error=action_error(actions.set_label) /></div>
                 <div class="mt-4 flex justify-end gap-2">
-                    <button type="button" class=BUTTON_SECONDARY data-testid="cancel-move" on:click=move |_| pending.set(None)>"Cancel"</button>
+                    <button type="button" class=BUTTON_SECONDARY data-testid="cancel-move" on:click=move |_| pending.set(None)>{t!(i18n, prompts.cancel)}</button>
                     <button type="button" class=BUTTON_PRIMARY data-testid="confirm-move" autofocus=true
-                        disabled=move || actions.set_label.pending().get() on:click=confirm_move>{format!("Move {label}")}</button>
+                        disabled=move || actions.set_label.pending().get() on:click=confirm_move>{t_string!(i18n, prompts.labels.confirm_move, label = label.clone()).to_string()}</button>
                 </div>
             </div>
         </div>
@@ -177,13 +182,14 @@ pub(super) fn MoveDialog(history: StoredValue<PromptHistory>, version: PromptVer
 #[component]
 pub(super) fn ProtectedLabels(project_id: String, protected: Vec<String>, can_edit: bool, actions: Actions) -> impl IntoView {
     let draft = RwSignal::new(protected.join(", "));
-    let shown = if protected.is_empty() { "none".to_string() } else { protected.join(", ") };
+    let i18n = use_i18n();
+    let shown = if protected.is_empty() { t_string!(i18n, prompts.none).to_string() } else { protected.join(", ") };
     view! {
         <details class="mt-3 text-sm" data-testid="protected-labels">
             <summary class="cursor-pointer text-xs text-zinc-500">
-                <span class="inline-flex items-center gap-1"><LockIcon />{format!("Protected labels in this project: {shown}")}</span>
+                <span class="inline-flex items-center gap-1"><LockIcon />{t_string!(i18n, prompts.labels.protected_in_project, labels = shown).to_string()}</span>
             </summary>
-            <p class=HINT>"Protected labels can be moved or removed only by Admins and Owners, so a Member cannot change what production serves."</p>
+            <p class=HINT>{t!(i18n, prompts.labels.protected_hint)}</p>
             {if can_edit {
                 view! {
                     <form class="mt-2 flex flex-wrap items-end gap-2" on:submit=move |ev| {
@@ -192,16 +198,16 @@ pub(super) fn ProtectedLabels(project_id: String, protected: Vec<String>, can_ed
                         actions.protect.dispatch(SetProtectedPromptLabels { project_id: project_id.clone(), labels });
                     }>
                         <div>
-                            <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="protected-input">"Labels, comma separated"</label>
+                            <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="protected-input">{t!(i18n, prompts.labels.comma_separated)}</label>
                             <input id="protected-input" class=format!("{INPUT} mt-1 w-72") data-testid="protected-input" placeholder="production, staging"
                                 prop:value=move || draft.get() on:input=move |ev| draft.set(event_target_value(&ev)) />
                         </div>
-                        <button type="submit" class=BUTTON_SECONDARY data-testid="save-protected" disabled=move || actions.protect.pending().get()>"Save"</button>
+                        <button type="submit" class=BUTTON_SECONDARY data-testid="save-protected" disabled=move || actions.protect.pending().get()>{t!(i18n, prompts.save)}</button>
                     </form>
                     <div class="mt-2"><ErrorAlert error=action_error(actions.protect) /></div>
                 }.into_any()
             } else {
-                view! { <p class="mt-1 text-xs text-zinc-500">"Admins and Owners choose them."</p> }.into_any()
+                view! { <p class="mt-1 text-xs text-zinc-500">{t!(i18n, prompts.labels.admins_choose)}</p> }.into_any()
             }}
         </details>
     }

@@ -14,12 +14,20 @@ pub fn trend(current: Option<f64>, previous: Option<f64>, lower_is_better: bool)
     Some((if up { "▲" } else { "▼" }, up != lower_is_better))
 }
 
-pub(super) fn trend_view(current: Option<f64>, previous: Option<(i32, Option<f64>)>, lower_is_better: bool) -> impl IntoView {
+pub(super) fn trend_view(locale: Locale, current: Option<f64>, previous: Option<(i32, Option<f64>)>, lower_is_better: bool) -> impl IntoView {
     let (version, value) = previous.unzip();
     trend(current, value.flatten(), lower_is_better).map(|(arrow, better)| {
-        let (word, class) = if better { ("better", "text-emerald-700 dark:text-emerald-400") } else { ("worse", "text-red-700 dark:text-red-400") };
-        let versus = version.map(|v| format!(" than v{v}")).unwrap_or_default();
-        view! { <span class=format!("ml-1 whitespace-nowrap text-[11px] {class}") data-testid="trend" data-better=better.to_string() title=format!("{word}{versus}")>{format!("{arrow} {word}")}</span> }
+        let (word, class) = if better {
+            (td_string!(locale, prompts.metrics.better), "text-emerald-700 dark:text-emerald-400")
+        } else {
+            (td_string!(locale, prompts.metrics.worse), "text-red-700 dark:text-red-400")
+        };
+        let title = match (version, better) {
+            (Some(v), true) => td_string!(locale, prompts.metrics.better_than, version = v).to_string(),
+            (Some(v), false) => td_string!(locale, prompts.metrics.worse_than, version = v).to_string(),
+            (None, _) => word.to_string(),
+        };
+        view! { <span class=format!("ml-1 whitespace-nowrap text-[11px] {class}") data-testid="trend" data-better=better.to_string() title=title>{format!("{arrow} {word}")}</span> }
     })
 }
 
@@ -35,19 +43,21 @@ pub(super) fn cost_per_generation(m: &PromptVersionMetrics) -> Option<f64> {
 /// has any.
 #[component]
 pub(super) fn MetricsTab(metrics: Resource<Result<Option<Vec<PromptVersionMetrics>>, AppError>>) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     view! {
         <section class=format!("{CARD} mt-4 overflow-x-auto") data-testid="metrics">
-            <Suspense fallback=|| view! { <Skeleton label="Loading metrics" /> }>
+            <Suspense fallback=move || view! { <Skeleton label=t_string!(i18n, prompts.metrics.loading) /> }>
             {move || Suspend::new(async move { match metrics.await.map(Option::unwrap_or_default) {
                 Err(error) => view! { <LoadError error /> }.into_any(),
                 Ok(rows) if rows.iter().all(|m| m.generations == 0) => view! {
-                    <EmptyHint title="No generations linked to this prompt yet" test_id="no-metrics">
-                        "Pass the prompt you fetched to the generation that uses it, and its numbers appear here per version. With the OpenAI integration: "
+                    <EmptyHint title=td_string!(locale, prompts.metrics.none_title) test_id="no-metrics">
+                        {td_string!(locale, prompts.metrics.none_hint)}
                         <code class="font-mono text-xs">"openai.chat.completions.create(..., langfuse_prompt=prompt)"</code>
-                        "; with the SDK: "<code class="font-mono text-xs">"langfuse.start_generation(name=\"…\", prompt=prompt)"</code>"."
+                        {td_string!(locale, prompts.metrics.none_hint_sdk)}<code class="font-mono text-xs">"langfuse.start_generation(name=\"…\", prompt=prompt)"</code>{td_string!(locale, prompts.metrics.none_hint_end)}
                     </EmptyHint>
                 }.into_any(),
-                Ok(rows) => metrics_table(rows).into_any(),
+                Ok(rows) => metrics_table(locale, rows).into_any(),
             }})}
             </Suspense>
         </section>

@@ -29,7 +29,8 @@ use crate::domain::Action;
 use crate::error::AppError;
 use crate::pages::organization::confirm;
 use crate::pages::project::InProject;
-use crate::pages::prompts::{label_chip, tag_chip, type_badge, ListPlace};
+use crate::pages::prompts::{label_chip, table_columns, tag_chip, type_badge, ListPlace};
+use crate::i18n::*;
 
 mod timeline;
 mod version;
@@ -67,8 +68,9 @@ pub fn PromptPage() -> impl IntoView {
         },
     );
     let actions = Actions { set_label, delete, protect, metrics };
+    let i18n = use_i18n();
     view! {
-        <Title text="Prompt" />
+        <Title text=t_string!(i18n, prompts.detail.title) />
         <InProject children=move |_, project| view! { <PromptDetail project name history actions /> } />
     }
 }
@@ -118,10 +120,11 @@ fn PromptDetail(
     let project_id = project.id.clone();
     let list = format!("/project/{project_id}/prompts");
     let can_write = project.can(Action::WritePrompts);
+    let i18n = use_i18n();
     view! {
         <div class="px-4 py-4 sm:px-8 sm:py-6">
             <FolderCrumbs list=list.clone() name />
-            <Transition fallback=|| view! { <Skeleton label="Loading the prompt" /> }>
+            <Transition fallback=move || view! { <Skeleton label=t_string!(i18n, prompts.loading_prompt) /> }>
                 {move || {
                     let (project_id, list) = (project_id.clone(), list.clone());
                     Suspend::new(async move {
@@ -129,9 +132,9 @@ fn PromptDetail(
                             Ok(history) => view! { <Loaded history project_id actions can_write /> }.into_any(),
                             Err(AppError::NotFound(_)) => view! {
                                 <div class="mt-6 max-w-lg" data-testid="prompt-not-found">
-                                    <h1 class="text-lg font-semibold">"No such prompt"</h1>
-                                    <p class="mt-1 text-sm text-zinc-500">{format!("This project has no prompt named “{}” (any more).", name.get_untracked())}</p>
-                                    <a class=format!("{BUTTON_SECONDARY} mt-4") href=list>"All prompts"</a>
+                                    <h1 class="text-lg font-semibold">{t!(i18n, prompts.detail.not_found)}</h1>
+                                    <p class="mt-1 text-sm text-zinc-500">{t_string!(i18n, prompts.detail.not_found_hint, name = name.get_untracked()).to_string()}</p>
+                                    <a class=format!("{BUTTON_SECONDARY} mt-4") href=list>{t!(i18n, prompts.all_prompts)}</a>
                                 </div>
                             }.into_any(),
                             Err(error) => view! { <div class="mt-4"><LoadError error /></div> }.into_any(),
@@ -155,6 +158,7 @@ struct Actions {
 /// "Prompts / team / reviewer": the folders of the name link to the list at that folder.
 #[component]
 fn FolderCrumbs(list: String, name: Memo<String>) -> impl IntoView {
+    let i18n = use_i18n();
     move || {
         let name = name.get();
         let parts: Vec<&str> = name.split('/').collect();
@@ -171,8 +175,8 @@ fn FolderCrumbs(list: String, name: Memo<String>) -> impl IntoView {
             })
             .collect_view();
         view! {
-            <nav class="text-sm" aria-label="Folder" data-testid="prompt-crumbs">
-                <a class=BUTTON_LINK href=list.clone()>"← Prompts"</a>{folders}
+            <nav class="text-sm" aria-label=t_string!(i18n, prompts.folder) data-testid="prompt-crumbs">
+                <a class=BUTTON_LINK href=list.clone()>{t!(i18n, prompts.back_to_prompts)}</a>{folders}
             </nav>
         }
     }
@@ -207,6 +211,7 @@ fn Loaded(history: PromptHistory, project_id: String, actions: Actions, can_writ
         }
     };
     let pid = StoredValue::new(project_id.clone());
+    let i18n = use_i18n();
     view! {
         <div class="mt-3 flex flex-wrap items-start justify-between gap-4">
             <div class="min-w-0">
@@ -220,20 +225,20 @@ fn Loaded(history: PromptHistory, project_id: String, actions: Actions, can_writ
             </div>
             {can_write.then(|| view! {
                 <div class="flex flex-wrap items-center gap-2">
-                    <a class=BUTTON_PRIMARY href=new_version data-testid="new-version">"New version"</a>
-                    <a class=BUTTON_SECONDARY href=duplicate data-testid="duplicate-prompt">"Duplicate"</a>
+                    <a class=BUTTON_PRIMARY href=new_version data-testid="new-version">{t!(i18n, prompts.detail.new_version)}</a>
+                    <a class=BUTTON_SECONDARY href=duplicate data-testid="duplicate-prompt">{t!(i18n, prompts.detail.duplicate)}</a>
                     <DeleteMenu project_id=project_id.clone() name=name.clone() selected actions />
                 </div>
             })}
         </div>
         <div class="mt-2"><ErrorAlert error=action_error(actions.delete) /></div>
-        <nav class="mt-4 flex gap-4 border-b border-zinc-200 text-sm dark:border-zinc-800" aria-label="Prompt views">
+        <nav class="mt-4 flex gap-4 border-b border-zinc-200 text-sm dark:border-zinc-800" aria-label=t_string!(i18n, prompts.detail.views)>
             <a href=move || view_of(selected.get(), None, false) data-testid="tab-versions"
                 aria-current=move || (!metrics_tab.get()).then_some("page")
-                class=move || tab_class(!metrics_tab.get())>"Versions"</a>
+                class=move || tab_class(!metrics_tab.get())>{t!(i18n, prompts.detail.versions_tab)}</a>
             <a href=move || view_of(selected.get(), None, true) data-testid="tab-metrics"
                 aria-current=move || metrics_tab.get().then_some("page")
-                class=move || tab_class(metrics_tab.get())>"Metrics"</a>
+                class=move || tab_class(metrics_tab.get())>{t!(i18n, prompts.detail.metrics_tab)}</a>
         </nav>
         {move || if metrics_tab.get() {
             view! { <MetricsTab metrics=actions.metrics /> }.into_any()
@@ -271,6 +276,7 @@ fn tab_class(active: bool) -> &'static str {
 #[component]
 fn DeleteMenu(project_id: String, name: String, selected: Memo<Option<i32>>, actions: Actions) -> impl IntoView {
     let navigate = use_navigate();
+    let i18n = use_i18n();
     let whole = RwSignal::new(false);
     let list = format!("/project/{project_id}/prompts");
     Effect::new(move |_| {
@@ -283,33 +289,33 @@ fn DeleteMenu(project_id: String, name: String, selected: Memo<Option<i32>>, act
     let (pid, n) = (project_id.clone(), name.clone());
     let delete_version = move |_| {
         let Some(version) = selected.get_untracked() else { return };
-        if confirm(&format!("Delete version {version} of {n}? Its labels go with it; this cannot be undone.")) {
+        if confirm(&t_string!(i18n, prompts.detail.confirm_delete_version, version = version, name = n.clone()).to_string()) {
             whole.set(false);
             actions.delete.dispatch(DeletePrompt { project_id: pid.clone(), name: n.clone(), version: Some(version) });
         }
     };
     let delete_all = move |_| {
-        if confirm(&format!("Delete the prompt {name} with all its versions? SDKs fetching it will fall back or fail. This cannot be undone.")) {
+        if confirm(&t_string!(i18n, prompts.detail.confirm_delete_prompt, name = name.clone()).to_string()) {
             whole.set(true);
             actions.delete.dispatch(DeletePrompt { project_id: project_id.clone(), name: name.clone(), version: None });
         }
     };
     view! {
         <details class="relative" data-testid="delete-menu">
-            <summary class=format!("{BUTTON_SECONDARY} cursor-pointer list-none text-red-700 dark:text-red-400")>"Delete…"</summary>
+            <summary class=format!("{BUTTON_SECONDARY} cursor-pointer list-none text-red-700 dark:text-red-400")>{t!(i18n, prompts.detail.delete_menu)}</summary>
             <div class="absolute right-0 z-10 mt-1 w-56 rounded-md border border-zinc-200 bg-white p-1 shadow-lg dark:border-zinc-700 dark:bg-zinc-900">
                 <button type="button" class="block w-full rounded px-3 py-1.5 text-left text-sm hover:bg-zinc-100 dark:hover:bg-zinc-800" data-testid="delete-version"
                     disabled=move || actions.delete.pending().get() on:click=delete_version>
-                    {move || format!("Delete version {}", selected.get().unwrap_or_default())}
+                    {move || t_string!(i18n, prompts.detail.delete_version, version = selected.get().unwrap_or_default()).to_string()}
                 </button>
                 <button type="button" class="block w-full rounded px-3 py-1.5 text-left text-sm text-red-700 hover:bg-red-50 dark:text-red-400 dark:hover:bg-red-950" data-testid="delete-prompt"
-                    disabled=move || actions.delete.pending().get() on:click=delete_all>"Delete the whole prompt"</button>
+                    disabled=move || actions.delete.pending().get() on:click=delete_all>{t!(i18n, prompts.detail.delete_prompt)}</button>
             </div>
         </details>
     }
 }
 
-fn metrics_table(rows: Vec<PromptVersionMetrics>) -> impl IntoView {
+fn metrics_table(locale: Locale, rows: Vec<PromptVersionMetrics>) -> impl IntoView {
     let now = chrono::Utc::now();
     let body = rows.iter().enumerate().map(|(i, m)| {
         // Rows are newest first: the previous version is the next row.
@@ -322,7 +328,7 @@ fn metrics_table(rows: Vec<PromptVersionMetrics>) -> impl IntoView {
                     <span class="text-zinc-500">{format!("{} ({}) ", s.name, s.level)}</span>
                     <span class="font-mono">{format!("{:.3}", s.average)}</span>
                     <span class="text-zinc-400">{format!(" n={}", s.count)}</span>
-                    {trend_view(Some(s.average), before, false)}
+                    {trend_view(locale, Some(s.average), before, false)}
                 </div>
             }
         }).collect_view();
@@ -330,13 +336,13 @@ fn metrics_table(rows: Vec<PromptVersionMetrics>) -> impl IntoView {
             <tr data-testid="metrics-row" data-version=m.version>
                 <td class=format!("{TD} font-mono font-semibold")>{format!("v{}", m.version)}</td>
                 <td class=format!("{TD} text-right font-mono") data-testid="metric-generations">{m.generations}</td>
-                <td class=format!("{TD} whitespace-nowrap text-right font-mono text-xs")>{seconds(m.latency_p50)}{trend_view(m.latency_p50, was(&|p| p.latency_p50), true)}</td>
-                <td class=format!("{TD} whitespace-nowrap text-right font-mono text-xs")>{seconds(m.latency_p95)}{trend_view(m.latency_p95, was(&|p| p.latency_p95), true)}</td>
+                <td class=format!("{TD} whitespace-nowrap text-right font-mono text-xs")>{seconds(m.latency_p50)}{trend_view(locale, m.latency_p50, was(&|p| p.latency_p50), true)}</td>
+                <td class=format!("{TD} whitespace-nowrap text-right font-mono text-xs")>{seconds(m.latency_p95)}{trend_view(locale, m.latency_p95, was(&|p| p.latency_p95), true)}</td>
                 <td class=format!("{TD} whitespace-nowrap text-right font-mono text-xs") data-testid="metric-tokens">{format!("{} / {} / {}", m.input_tokens, m.output_tokens, m.total_tokens)}</td>
                 <td class=format!("{TD} whitespace-nowrap text-right font-mono text-xs")>{crate::domain::format::cost(m.total_cost)}</td>
                 <td class=format!("{TD} whitespace-nowrap text-right font-mono text-xs")>
                     {cost_per_generation(m).map(crate::domain::format::cost).unwrap_or_else(|| "—".into())}
-                    {trend_view(cost_per_generation(m), was(&cost_per_generation), true)}
+                    {trend_view(locale, cost_per_generation(m), was(&cost_per_generation), true)}
                 </td>
                 <td class=format!("{TD} whitespace-nowrap text-xs")>
                     {m.first_used.map(|t| relative_time(t, now)).unwrap_or_default()}" – "{m.last_used.map(|t| relative_time(t, now)).unwrap_or_default()}
@@ -345,15 +351,29 @@ fn metrics_table(rows: Vec<PromptVersionMetrics>) -> impl IntoView {
             </tr>
         }
     }).collect_view();
+    static COLUMNS: std::sync::OnceLock<Vec<(Locale, Vec<&'static str>)>> = std::sync::OnceLock::new();
+    let columns = table_columns(&COLUMNS, locale, |l| {
+        vec![
+            td_string!(l, prompts.metrics.columns.version),
+            td_string!(l, prompts.metrics.columns.generations),
+            td_string!(l, prompts.metrics.columns.latency_p50),
+            td_string!(l, prompts.metrics.columns.latency_p95),
+            td_string!(l, prompts.metrics.columns.tokens),
+            td_string!(l, prompts.metrics.columns.total_cost),
+            td_string!(l, prompts.metrics.columns.cost_per_generation),
+            td_string!(l, prompts.metrics.columns.used),
+            td_string!(l, prompts.metrics.columns.average_scores),
+        ]
+    });
     view! {
         <div class="overflow-x-auto">
             <table class=TABLE data-testid="metrics-table">
-                <TableHead columns=&["Version", "Generations", "Latency p50", "Latency p95", "Tokens in / out / total", "Total cost", "Cost per generation", "Used", "Average scores"] />
+                <TableHead columns />
                 <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">{body}</tbody>
             </table>
         </div>
         <p class="border-t border-zinc-200 px-4 py-2 text-xs text-zinc-500 dark:border-zinc-800">
-            "Arrows compare each version with the previous one listed: lower latency and cost are better, higher scores are better. Versions without linked generations are not listed."
+            {td_string!(locale, prompts.metrics.note)}
         </p>
     }
 }

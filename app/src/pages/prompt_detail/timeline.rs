@@ -9,9 +9,11 @@ where
     F: Fn(Option<i32>, Option<i32>, bool) -> String + Copy + Send + Sync + 'static,
 {
     let now = chrono::Utc::now();
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let items = history.with_value(|h| h.versions.clone()).into_iter().map(|v| {
         let number = v.version;
-        let author = author(&v);
+        let author = author(locale, &v);
         let message = v.commit_message.clone();
         let active = move || selected.get() == Some(number);
         view! {
@@ -34,19 +36,19 @@ where
         }
     }).collect_view();
     view! {
-        <section class=CARD aria-label="Versions">
+        <section class=CARD aria-label=t_string!(i18n, prompts.timeline.versions)>
             <h2 class="border-b border-zinc-200 px-3 py-2 text-sm font-semibold dark:border-zinc-800">
-                {format!("Versions ({})", history.with_value(|h| h.versions.len()))}
+                {t_string!(i18n, prompts.timeline.versions_count, count = history.with_value(|h| h.versions.len())).to_string()}
             </h2>
             <ol class="space-y-1 p-1" data-testid="timeline">{items}</ol>
         </section>
     }
 }
 
-pub(super) fn author(v: &PromptVersion) -> String {
+pub(super) fn author(locale: Locale, v: &PromptVersion) -> String {
     match (&v.author, v.created_by.as_str()) {
         (Some(a), _) => a.clone(),
-        (None, "API") => "API key".to_string(),
+        (None, "API") => td_string!(locale, prompts.timeline.api_key).to_string(),
         (None, other) => other.to_string(),
     }
 }
@@ -55,18 +57,19 @@ pub(super) fn author(v: &PromptVersion) -> String {
 #[component]
 pub(super) fn UsedBy(history: StoredValue<PromptHistory>, project_id: String) -> impl IntoView {
     let dependents = history.with_value(|h| h.dependents.clone());
+    let i18n = use_i18n();
     view! {
         <section class=CARD data-testid="used-by">
-            <h2 class="border-b border-zinc-200 px-3 py-2 text-sm font-semibold dark:border-zinc-800">"Used by"</h2>
+            <h2 class="border-b border-zinc-200 px-3 py-2 text-sm font-semibold dark:border-zinc-800">{t!(i18n, prompts.timeline.used_by)}</h2>
             {if dependents.is_empty() {
-                view! { <p class="px-3 py-2 text-xs text-zinc-500">"No other prompt references this one."</p> }.into_any()
+                view! { <p class="px-3 py-2 text-xs text-zinc-500">{t!(i18n, prompts.timeline.no_dependents)}</p> }.into_any()
             } else {
                 view! {
                     <ul class="divide-y divide-zinc-100 text-sm dark:divide-zinc-800">
                         {dependents.into_iter().map(|d| {
                             let target = match &d.target {
-                                PromptTarget::Label(l) => format!("label {l}"),
-                                PromptTarget::Version(v) => format!("version {v}"),
+                                PromptTarget::Label(l) => t_string!(i18n, prompts.timeline.target_label, label = l.clone()).to_string(),
+                                PromptTarget::Version(v) => t_string!(i18n, prompts.timeline.target_version, version = *v).to_string(),
                             };
                             view! {
                                 <li class="px-3 py-1.5" data-testid="dependent">

@@ -18,6 +18,8 @@ where
     F: Fn(Option<i32>, Option<i32>, bool) -> String + Copy + Send + Sync + 'static,
 {
     let navigate = use_navigate();
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let number = version.version;
     let has_references = !version.prompt.references().is_empty();
     let resolved = RwSignal::new(false);
@@ -44,8 +46,8 @@ where
     let placeholders: Vec<String> = version.prompt.placeholders().into_iter().map(String::from).collect();
     let config = version.config.as_object().is_some_and(|m| !m.is_empty()).then(|| serde_json::to_string_pretty(&version.config).unwrap_or_default());
     let now = chrono::Utc::now();
-    let byline = format!("{} · {}", author(&version), relative_time(version.created_at, now));
-    let commit = version.commit_message.clone().unwrap_or_else(|| "No commit message".into());
+    let byline = format!("{} · {}", author(locale, &version), relative_time(version.created_at, now));
+    let commit = version.commit_message.clone().unwrap_or_else(|| td_string!(locale, prompts.version.no_commit_message).into());
     let created = timestamp(version.created_at);
     let chips = version.labels.iter().map(|l| label_chip(l)).collect_view();
     let labels = view! { <Labels project_id=project_id.clone() history version=version.clone() actions can_write /> };
@@ -54,19 +56,19 @@ where
         <section data-testid="version-panel" data-version=number>
             <div class="flex flex-wrap items-center justify-between gap-3">
                 <h2 class="flex flex-wrap items-center gap-2 text-lg font-semibold">
-                    <span data-testid="selected-version">{format!("Version {number}")}</span>
+                    <span data-testid="selected-version">{t_string!(i18n, prompts.version.heading, version = number).to_string()}</span>
                     {chips}
                 </h2>
                 <div class="flex flex-wrap items-center gap-3">
                     {(has_references && compare.is_none()).then(|| view! {
-                        <label class="flex items-center gap-1.5 text-sm" title="Show the text with prompt references replaced, as the SDKs receive it">
+                        <label class="flex items-center gap-1.5 text-sm" title=t_string!(i18n, prompts.version.resolved_title)>
                             <input type="checkbox" data-testid="resolved-toggle" prop:checked=move || resolved.get()
                                 on:change=move |ev| resolved.set(event_target_checked(&ev)) />
-                            "Resolved"
+                            {t!(i18n, prompts.version.resolved)}
                         </label>
                     })}
                     <label class="flex items-center gap-1.5 text-sm">
-                        <span class="text-zinc-500">"Compare with"</span>
+                        <span class="text-zinc-500">{t!(i18n, prompts.version.compare_with)}</span>
                         <select class=SELECT data-testid="compare-select" on:change=move |ev| {
                             let value = event_target_value(&ev).parse::<i32>().ok();
                             navigate(&view_of(Some(number), value, false), Default::default());
@@ -75,7 +77,7 @@ where
                             {others.into_iter().map(|v| view! { <option value=v.to_string() selected=compare == Some(v)>{format!("v{v}")}</option> }).collect_view()}
                         </select>
                     </label>
-                    {compare.map(|_| view! { <a class=BUTTON_LINK href=view_of(Some(number), None, false) data-testid="close-compare">"Close comparison"</a> })}
+                    {compare.map(|_| view! { <a class=BUTTON_LINK href=view_of(Some(number), None, false) data-testid="close-compare">{t!(i18n, prompts.version.close_comparison)}</a> })}
                 </div>
             </div>
             {match comparison {
@@ -83,31 +85,31 @@ where
                 None => view! { <div class="mt-3">{content}</div> }.into_any(),
             }}
             <div class="mt-5 grid grid-cols-[minmax(0,1fr)] gap-4 md:grid-cols-2">
-                <Facts title="Variables">
+                <Facts title=t_string!(i18n, prompts.version.variables)>
                     {if variables.is_empty() && placeholders.is_empty() {
-                        view! { <p class="text-xs text-zinc-500">"None: the prompt is used as written."</p> }.into_any()
+                        view! { <p class="text-xs text-zinc-500">{t!(i18n, prompts.version.no_variables)}</p> }.into_any()
                     } else {
                         view! {
                             <div class="flex flex-wrap gap-1" data-testid="variables">
                                 {variables.into_iter().map(|v| view! { <code class=format!("{VARIABLE} text-xs") data-testid="variable-name">{v}</code> }).collect_view()}
                                 {placeholders.into_iter().map(|p| view! {
-                                    <code class="rounded border border-dashed border-zinc-400 px-1 text-xs" data-testid="placeholder-name" title="placeholder: a list of messages">{format!("[{p}]")}</code>
+                                    <code class="rounded border border-dashed border-zinc-400 px-1 text-xs" data-testid="placeholder-name" title=t_string!(i18n, prompts.version.placeholder_title)>{format!("[{p}]")}</code>
                                 }).collect_view()}
                             </div>
                         }.into_any()
                     }}
                 </Facts>
-                <Facts title="Commit">
+                <Facts title=t_string!(i18n, prompts.version.commit)>
                     <p class="text-sm" data-testid="commit-message">{commit}</p>
                     <p class="mt-1 text-xs text-zinc-500" title=created>{byline}</p>
                 </Facts>
-                <Facts title="Config">
+                <Facts title=t_string!(i18n, prompts.version.config)>
                     {match config {
                         Some(json) => view! { <pre class="overflow-x-auto rounded bg-zinc-50 p-2 font-mono text-xs dark:bg-zinc-900" data-testid="prompt-config">{json}</pre> }.into_any(),
-                        None => view! { <p class="text-xs text-zinc-500">"No config."</p> }.into_any(),
+                        None => view! { <p class="text-xs text-zinc-500">{t!(i18n, prompts.version.no_config)}</p> }.into_any(),
                     }}
                 </Facts>
-                <Facts title="Use it">
+                <Facts title=t_string!(i18n, prompts.version.use_it)>
                     {snippet}
                 </Facts>
             </div>
@@ -131,8 +133,9 @@ pub(super) fn Facts(title: &'static str, children: Children) -> impl IntoView {
 pub(super) fn Resolved(project_id: String, name: String, version: i32) -> impl IntoView {
     let pid = project_id.clone();
     let resolved = LocalResource::new(move || resolve_prompt_version(pid.clone(), name.clone(), version));
+    let i18n = use_i18n();
     move || match resolved.get() {
-        None => view! { <Skeleton label="Resolving references" /> }.into_any(),
+        None => view! { <Skeleton label=t_string!(i18n, prompts.version.resolving) /> }.into_any(),
         Some(Ok(v)) => view! { <div data-testid="resolved-body"><PromptBodyView project_id=project_id.clone() body=v.prompt /></div> }.into_any(),
         Some(Err(error)) => view! { <LoadError error /> }.into_any(),
     }
@@ -153,8 +156,9 @@ pub(super) fn Snippet(name: String, version: i32, labels: Vec<String>, variables
     }
     let args = variables.iter().map(|v| format!("{v}=\"…\"")).collect::<Vec<_>>().join(", ");
     text.push_str(&format!("compiled = prompt.compile({args})"));
+    let i18n = use_i18n();
     view! {
         <pre class="overflow-x-auto rounded bg-zinc-50 p-2 font-mono text-xs dark:bg-zinc-900" data-testid="sdk-snippet">{text.clone()}</pre>
-        <div class="mt-1"><CopyButton text=text label="Copy" /></div>
+        <div class="mt-1"><CopyButton text=text label=t_string!(i18n, prompts.copy) /></div>
     }
 }
