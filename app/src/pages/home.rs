@@ -215,10 +215,7 @@ fn last_day_label(locale: Locale, activity: &ProjectActivity) -> String {
     td_string!(locale, home.card.traces_last_day, count = format!("{n}{plus}")).to_string()
 }
 
-/// A role's name in `locale` (the domain's `Role::label` is English).
-fn role_label(locale: Locale, role: crate::domain::Role) -> &'static str {
-    crate::pages::organization::role_label(locale, role)
-}
+use crate::components::layout::role_label;
 
 #[component]
 fn StatusTable(status: SystemStatus) -> impl IntoView {

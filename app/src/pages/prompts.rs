@@ -92,27 +92,8 @@ pub fn tag_chip(tag: &str) -> impl IntoView {
     view! { <span class="rounded bg-zinc-100 px-1.5 py-0.5 text-xs dark:bg-zinc-800" data-testid="prompt-tag">{tag.to_string()}</span> }
 }
 
-/// Column headers in `locale` for `TableHead` (which takes `&'static [&'static str]`): made once
-/// per language and kept in `cache`, so rendering a table allocates nothing that is never freed.
-pub fn table_columns(
-    cache: &'static std::sync::OnceLock<Vec<(Locale, Vec<&'static str>)>>,
-    locale: Locale,
-    make: fn(Locale) -> Vec<&'static str>,
-) -> &'static [&'static str] {
-    let all = cache.get_or_init(|| <Locale as leptos_i18n::Locale>::get_all().iter().map(|l| (*l, make(*l))).collect());
-    all.iter().find(|(l, _)| *l == locale).map_or(&[], |(_, columns)| columns.as_slice())
-}
-
-/// A role's name in `locale` (`Role::label()` is English only).
-pub fn role_label(locale: Locale, role: crate::domain::role::Role) -> &'static str {
-    use crate::domain::role::Role;
-    match role {
-        Role::Owner => td_string!(locale, prompts.roles.owner),
-        Role::Admin => td_string!(locale, prompts.roles.admin),
-        Role::Member => td_string!(locale, prompts.roles.member),
-        Role::Viewer => td_string!(locale, prompts.roles.viewer),
-    }
-}
+/// A role's name in the page's language.
+pub use crate::components::layout::role_label;
 
 /// The Python snippet that creates a first prompt.
 pub const CREATE_SNIPPET: &str = r#"from langfuse import Langfuse
@@ -296,9 +277,9 @@ fn Table(page: PromptListPage, place: ListPlace, base: String, project_id: Strin
     let previous = (page.page > 1).then(|| format!("{base}{}", ListPlace { page: page.page - 1, ..place.clone() }.to_search()));
     let more = (page.page as i64) * (page.page_size as i64) < page.total;
     let next = more.then(|| format!("{base}{}", ListPlace { page: page.page + 1, ..place.clone() }.to_search()));
-    static COLUMNS: std::sync::OnceLock<Vec<(Locale, Vec<&'static str>)>> = std::sync::OnceLock::new();
-    let columns = table_columns(&COLUMNS, locale, |l| {
-        vec![
+    let columns = {
+        let l = locale;
+        [
             td_string!(l, prompts.list.columns.name),
             td_string!(l, prompts.list.columns.kind),
             td_string!(l, prompts.list.columns.versions),
@@ -307,7 +288,7 @@ fn Table(page: PromptListPage, place: ListPlace, base: String, project_id: Strin
             td_string!(l, prompts.list.columns.last_edited),
             td_string!(l, prompts.list.columns.used_by_generations),
         ]
-    });
+    };
     view! {
         <div class="overflow-x-auto">
             <table class=TABLE data-testid="prompts-table">

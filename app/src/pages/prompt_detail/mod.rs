@@ -29,7 +29,7 @@ use crate::domain::Action;
 use crate::error::AppError;
 use crate::pages::organization::confirm;
 use crate::pages::project::InProject;
-use crate::pages::prompts::{label_chip, table_columns, tag_chip, type_badge, ListPlace};
+use crate::pages::prompts::{label_chip, tag_chip, type_badge, ListPlace};
 use crate::i18n::*;
 
 mod timeline;
@@ -351,9 +351,9 @@ fn metrics_table(locale: Locale, rows: Vec<PromptVersionMetrics>) -> impl IntoVi
             </tr>
         }
     }).collect_view();
-    static COLUMNS: std::sync::OnceLock<Vec<(Locale, Vec<&'static str>)>> = std::sync::OnceLock::new();
-    let columns = table_columns(&COLUMNS, locale, |l| {
-        vec![
+    let columns = {
+        let l = locale;
+        [
             td_string!(l, prompts.metrics.columns.version),
             td_string!(l, prompts.metrics.columns.generations),
             td_string!(l, prompts.metrics.columns.latency_p50),
@@ -364,7 +364,7 @@ fn metrics_table(locale: Locale, rows: Vec<PromptVersionMetrics>) -> impl IntoVi
             td_string!(l, prompts.metrics.columns.used),
             td_string!(l, prompts.metrics.columns.average_scores),
         ]
-    });
+    };
     view! {
         <div class="overflow-x-auto">
             <table class=TABLE data-testid="metrics-table">
