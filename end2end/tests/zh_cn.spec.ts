@@ -15,7 +15,7 @@ const PASSWORD = "a long enough passphrase";
  */
 async function englishChrome(page: Page): Promise<string[]> {
   return page.evaluate(() => {
-    const DATA = 'script, style, code, pre, textarea, input, select option[value]:not([value=""]), svg, [translate="no"], .font-mono';
+    const DATA = 'script, style, code, pre, kbd, textarea, input, select option[value]:not([value=""]), svg, [translate="no"], .font-mono';
     const CJK = /[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]/;
     // Names that are the same in both languages (products, protocols, units).
     const SAME = /^(Loupe|Langfuse|OpenTelemetry|OTLP|OTel|SDK|SDKs|API|JSON|LLM|UTC|Token|Tokens|Span|Python|JS|TypeScript|English|ID|URL|HTTP|Σ|v?\d[\d.,:\s%$µμmsh-]*)$/i;

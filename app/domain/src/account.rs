@@ -200,8 +200,7 @@ impl CreatedApiKey {
 pub struct AuditEntryView {
     pub id: i64,
     pub created_at: DateTime<Utc>,
-    /// The person's email, `API key pk-lf-…`, or `a deleted user`.
-    pub actor: String,
+    pub actor: AuditActor,
     pub action: String,
     pub resource_type: String,
     pub resource_id: String,
@@ -239,6 +238,24 @@ impl AuditEntryView {
             (before, after) => vec![(String::new(), show(before), show(after))],
         }
     }
+}
+
+/// Who did what an audit entry records. Serialized as the person's email (a string), `{"apiKey":
+/// "pk-lf-…"}`, or `"deleted"`: words for it belong to the page, in its language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum AuditActor {
+    Person(String),
+    ApiKey { #[serde(rename = "apiKey")] public_key: String },
+    /// A user or key deleted since.
+    Deleted(DeletedActor),
+}
+
+/// The marker of [`AuditActor::Deleted`] (serialized `"deleted"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeletedActor {
+    Deleted,
 }
 
 /// Filters of the audit log page; empty strings mean "any".

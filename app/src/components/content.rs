@@ -52,7 +52,8 @@ pub fn ContentView(value: Option<Value>, #[prop(into)] testid: String) -> impl I
     let value = StoredValue::new(value);
     let anchors = testid.clone();
     view! {
-        <div data-testid=testid class="relative text-sm">
+        // What a trace carries is data (often an LLM's words): never machine-translated.
+        <div data-testid=testid class="relative text-sm" translate="no">
             <button
                 type="button"
                 data-testid="content-raw-toggle"

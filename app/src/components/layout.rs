@@ -231,7 +231,7 @@ fn ProjectSwitcher(info: SessionInfo) -> impl IntoView {
             menu_class="left-0 w-72 py-1"
             menu_test_id="project-menu"
             trigger=move || view! {
-                <span class="truncate" data-testid="current-project">{label}</span>
+                <span class="truncate" data-testid="current-project" translate="no">{label}</span>
                 <svg class="h-3 w-3" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" aria-hidden="true"><path d="M6 9l6 6 6-6" /></svg>
             }
         >
@@ -245,12 +245,12 @@ fn ProjectSwitcher(info: SessionInfo) -> impl IntoView {
                     view! {
                         <div class="border-b border-zinc-100 pb-1 last:border-b-0 dark:border-zinc-800">
                             <div class="flex items-center justify-between px-3 pt-2 pb-1">
-                                <span class="text-xs font-semibold uppercase tracking-wide text-zinc-500">{org.name.clone()}</span>
+                                <span class="text-xs font-semibold uppercase tracking-wide text-zinc-500" translate="no">{org.name.clone()}</span>
                                 <a class="text-xs text-indigo-600 hover:underline dark:text-indigo-400" href=format!("/organization/{org_id}")>{td_string!(locale, common.switcher.settings)}</a>
                             </div>
                             {org.projects.iter().map(|p| {
                                 let href = link_to(&p.id);
-                                view! { <a role="menuitem" class=MENU_ITEM href=href>{p.name.clone()}<span class="ml-2 text-xs text-zinc-400">{role_label(locale, p.role)}</span></a> }
+                                view! { <a role="menuitem" class=MENU_ITEM href=href><span translate="no">{p.name.clone()}</span><span class="ml-2 text-xs text-zinc-400">{role_label(locale, p.role)}</span></a> }
                             }).collect_view()}
                             {can_create.then(|| view! {
                                 <a role="menuitem" class=format!("{MENU_ITEM} text-indigo-600 dark:text-indigo-400") href=format!("/organization/{org_id}?new=project")>{td_string!(locale, common.switcher.new_project)}</a>

@@ -345,7 +345,7 @@ pub fn PromptEditor(project_id: String, initial: PromptDraft, mode: EditorMode) 
                         disabled=move || create.pending().get() || !problems.with(Vec::is_empty)>
                         {move || if create.pending().get() { t_string!(i18n, prompts.editor.saving).to_string() } else { submit_label.clone() }}
                     </button>
-                    <span class="text-xs text-zinc-500">"Ctrl/⌘ + Enter"</span>
+                    <kbd class="text-xs text-zinc-500">"Ctrl/⌘ + Enter"</kbd>
                 </div>
                 {move || blocking().map(|reason| view! {
                     <p class="text-xs text-zinc-500 dark:text-zinc-400" data-testid="submit-blocked">{reason}</p>
@@ -553,7 +553,7 @@ fn ConfigEditor(config: RwSignal<String>, problem: Signal<Option<String>>) -> im
                         }
                     }>{t!(i18n, prompts.editor.format)}</button>
             </div>
-            <textarea id="prompt-config" data-testid="prompt-config" spellcheck="false"
+            <textarea id="prompt-config" data-testid="prompt-config" spellcheck="false" translate="no"
                 class=format!("{INPUT} mt-1 font-mono text-xs")
                 rows=move || config.with(|c| c.lines().count().clamp(4, 24))
                 placeholder="{\"model\": \"gpt-4o\", \"temperature\": 0.7}"

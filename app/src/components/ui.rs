@@ -297,11 +297,20 @@ pub fn full_navigation(_path: &str) {
 
 /// The title row of a page.
 #[component]
-pub fn PageHeader(#[prop(into)] title: Signal<String>, #[prop(optional, into)] subtitle: Option<Signal<String>>, #[prop(optional)] children: Option<Children>) -> impl IntoView {
+pub fn PageHeader(
+    #[prop(into)] title: Signal<String>,
+    #[prop(optional, into)] subtitle: Option<Signal<String>>,
+    /// The title is a name people gave (an organization, a project): data, not words of the UI,
+    /// so it is marked `translate="no"` (browsers' page translation and the language check
+    /// leave it alone).
+    #[prop(optional)]
+    data_title: bool,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
     view! {
         <div class="flex flex-wrap items-start justify-between gap-4">
             <div class="min-w-0">
-                <h1 class="break-words text-xl font-semibold tracking-tight">{move || title.get()}</h1>
+                <h1 class="break-words text-xl font-semibold tracking-tight" translate=if data_title { "no" } else { "yes" }>{move || title.get()}</h1>
                 {subtitle.map(|s| view! { <p class="mt-1 text-sm text-zinc-500 dark:text-zinc-400">{move || s.get()}</p> })}
             </div>
             {children.map(|c| c())}

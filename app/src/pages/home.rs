@@ -75,7 +75,7 @@ fn OrganizationCard(org: OrganizationRef, activity: std::sync::Arc<Vec<ProjectAc
         <section class=CARD data-testid="organization-card">
             <div class="flex items-center justify-between border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">
                 <div>
-                    <h2 class="text-sm font-semibold">{org.name.clone()}</h2>
+                    <h2 class="text-sm font-semibold" translate="no">{org.name.clone()}</h2>
                     <p class="text-xs text-zinc-500 dark:text-zinc-400">{t!(i18n, home.card.your_role, role = role_label(locale, org.role))}</p>
                 </div>
                 <div class="flex items-center gap-3 text-sm">
@@ -91,7 +91,7 @@ fn OrganizationCard(org: OrganizationRef, activity: std::sync::Arc<Vec<ProjectAc
                         {org.projects.into_iter().map(|p| view! {
                             <li>
                                 <a class="flex items-center justify-between px-4 py-2.5 text-sm hover:bg-zinc-50 dark:hover:bg-zinc-900" href=format!("/project/{}/traces", p.id) data-testid="project-link">
-                                    <span class="min-w-0 truncate font-medium">{p.name.clone()}</span>
+                                    <span class="min-w-0 truncate font-medium" translate="no">{p.name.clone()}</span>
                                     <span class="flex shrink-0 items-center gap-3 text-xs text-zinc-500 dark:text-zinc-400">
                                         {activity.iter().find(|a| a.project_id == p.id).map(|a| {
                                             let last = a.last_trace_at.map_or_else(

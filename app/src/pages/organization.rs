@@ -68,7 +68,7 @@ pub fn OrganizationPage(tab: OrgTab) -> impl IntoView {
                     };
                     let org = StoredValue::new(org);
                     view! {
-                        <PageHeader title=org.with_value(|o| o.name.clone()) subtitle=org.with_value(|o| td_string!(locale, org.subtitle, role = role_label(locale, o.role)).to_string()) />
+                        <PageHeader data_title=true title=org.with_value(|o| o.name.clone()) subtitle=org.with_value(|o| td_string!(locale, org.subtitle, role = role_label(locale, o.role)).to_string()) />
                         <nav class="mt-4 flex gap-1 border-b border-zinc-200 dark:border-zinc-800" aria-label=t_string!(i18n, org.nav_label)>
                             {OrgTab::ALL.into_iter().filter(|t| *t != OrgTab::AuditLog || org.with_value(|o| o.can(Action::ReadAuditLog))).map(|t| {
                                 let active = t == tab;
@@ -170,7 +170,7 @@ fn ProjectsTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                                     <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
                                         {list.into_iter().map(|p| view! {
                                             <tr>
-                                                <td class=TD><a class="font-medium hover:underline" href=format!("/project/{}/traces", p.id)>{p.name.clone()}</a></td>
+                                                <td class=TD><a class="font-medium hover:underline" href=format!("/project/{}/traces", p.id) translate="no">{p.name.clone()}</a></td>
                                                 <td class=TD>{p.api_keys}</td>
                                                 <td class=TD title=timestamp(p.created_at)>{crate::language::time_zone().date(p.created_at)}</td>
                                                 <td class=format!("{TD} text-right")><a class=BUTTON_LINK href=format!("/project/{}/settings", p.id)>{t!(i18n, org.projects.settings)}</a></td>
@@ -324,7 +324,7 @@ fn MembersTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                                         view! {
                                             <tr data-testid="member-row" data-email=m.email.clone()>
                                                 <td class=TD>
-                                                    <p class="font-medium">{m.name.clone().unwrap_or_else(|| m.email.clone())}{is_me.then_some(t_string!(i18n, org.members.you))}</p>
+                                                    <p class="font-medium"><span translate="no">{m.name.clone().unwrap_or_else(|| m.email.clone())}</span>{is_me.then_some(t_string!(i18n, org.members.you))}</p>
                                                     <p class="text-xs text-zinc-500">{m.email.clone()}</p>
                                                 </td>
                                                 <td class=TD>
@@ -497,10 +497,14 @@ fn AuditLogTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                                     {page.entries.into_iter().map(|e| view! {
                                         <tr data-testid="audit-row">
                                             <td class=format!("{TD} whitespace-nowrap text-xs") title=timestamp(e.created_at)>{crate::language::time_zone().format(e.created_at)}</td>
-                                            <td class=format!("{TD} text-xs")>{e.actor.clone()}</td>
+                                            <td class=format!("{TD} text-xs")>{match e.actor.clone() {
+                                                crate::domain::account::AuditActor::Person(email) => view! { <span translate="no">{email}</span> }.into_any(),
+                                                crate::domain::account::AuditActor::ApiKey { public_key } => view! { {t!(i18n, org.audit.api_key_actor)}" "<span class="font-mono">{public_key}</span> }.into_any(),
+                                                crate::domain::account::AuditActor::Deleted(_) => view! { {t!(i18n, org.audit.deleted_actor)} }.into_any(),
+                                            }}</td>
                                             <td class=TD>
                                                 <p class="font-mono text-xs font-medium">{e.action.clone()}</p>
-                                                <p class="max-w-xs truncate text-xs text-zinc-500" title=e.resource_id.clone()>{format!("{} {}", e.resource_type, e.resource_id)}{e.project_name.clone().map(|p| format!(" · {p}"))}</p>
+                                                <p class="max-w-xs truncate text-xs text-zinc-500" title=e.resource_id.clone() translate="no">{format!("{} {}", e.resource_type, e.resource_id)}{e.project_name.clone().map(|p| format!(" · {p}"))}</p>
                                             </td>
                                             <td class=format!("{TD} text-xs text-zinc-600 dark:text-zinc-300") data-testid="audit-changes">
                                                 <ul class="space-y-0.5">
@@ -563,7 +567,7 @@ fn SettingsTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                     <Show when=move || matches!(rename.value().get(), Some(Ok(())))><p class="mt-2 text-sm text-green-700">{t!(i18n, org.settings.saved)}</p></Show>
                 }.into_any()
             } else {
-                view! { <p class="mt-2 text-sm">{name.clone()}</p><p class=HINT>{t!(i18n, org.settings.only_admins)}</p> }.into_any()
+                view! { <p class="mt-2 text-sm" translate="no">{name.clone()}</p><p class=HINT>{t!(i18n, org.settings.only_admins)}</p> }.into_any()
             }}
         </section>
         {role.can(Action::DeleteOrganization).then(|| view! {
@@ -573,7 +577,7 @@ fn SettingsTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                 <ActionForm action=delete attr:class="mt-3 flex max-w-lg items-end gap-2">
                     <input type="hidden" name="org_id" value=org_id.clone() />
                     <div class="flex-1">
-                        <label class=LABEL for="confirm-org">{t!(i18n, org.settings.type_to_confirm, name = name.clone())}</label>
+                        <label class=LABEL for="confirm-org">{t!(i18n, org.settings.type_to_confirm, name = { let name = name.clone(); move || view! { <span translate="no">{name.clone()}</span> } })}</label>
                         <input id="confirm-org" name="confirm_name" autocomplete="off" class=format!("{INPUT} mt-1") on:input=move |ev| confirm_text.set(event_target_value(&ev)) />
                     </div>
                     <button type="submit" class=BUTTON_DANGER disabled=move || confirm_text.get() != name_for_check || delete.pending().get()>{t!(i18n, org.settings.delete)}</button>

@@ -100,7 +100,7 @@ fn General(project: ProjectRef) -> impl IntoView {
                     <div class="mt-2 max-w-lg"><ErrorAlert error=action_error(rename) /></div>
                 }.into_any()
             } else {
-                view! { <p class="mt-2 text-sm">{project.name.clone()}</p> }.into_any()
+                view! { <p class="mt-2 text-sm" translate="no">{project.name.clone()}</p> }.into_any()
             }}
         </section>
     }
@@ -208,7 +208,7 @@ fn ApiKeys(project: ProjectRef, create: ServerAction<CreateApiKey>, revoke: Serv
                                             <tr data-testid="api-key-row">
                                                 <td class=format!("{TD} whitespace-nowrap font-mono text-xs")>{k.public_key.clone()}</td>
                                                 <td class=format!("{TD} whitespace-nowrap font-mono text-xs") data-testid="masked-secret">{k.display_secret_key.clone()}</td>
-                                                <td class=format!("{TD} text-xs")>{k.note.clone().unwrap_or_default()}</td>
+                                                <td class=format!("{TD} text-xs") translate="no">{k.note.clone().unwrap_or_default()}</td>
                                                 <td class=format!("{TD} text-xs") title=timestamp(k.created_at)>{relative_time(k.created_at, now)}</td>
                                                 <td class=format!("{TD} text-xs")>{k.last_used_at.map(|t| relative_time(t, now)).unwrap_or_else(|| td_string!(locale, settings.api_keys.never).to_string())}</td>
                                                 <td class=format!("{TD} text-right")>
@@ -324,7 +324,7 @@ fn DangerZone(project: ProjectRef) -> impl IntoView {
             <ActionForm action=delete attr:class="mt-3 flex max-w-lg items-end gap-2" attr:data-testid="delete-project-form">
                 <input type="hidden" name="project_id" value=project.id.clone() />
                 <div class="flex-1">
-                    <label class=LABEL for="confirm-project">{t!(i18n, settings.danger.type_to_confirm, name = name.clone())}</label>
+                    <label class=LABEL for="confirm-project">{t!(i18n, settings.danger.type_to_confirm, name = { let name = name.clone(); move || view! { <span translate="no">{name.clone()}</span> } })}</label>
                     <input id="confirm-project" name="confirm_name" autocomplete="off" class=format!("{INPUT} mt-1") on:input=move |ev| typed.set(event_target_value(&ev)) />
                 </div>
                 <button type="submit" class=BUTTON_DANGER disabled=move || typed.get() != name_check || delete.pending().get()>{t!(i18n, settings.danger.delete)}</button>

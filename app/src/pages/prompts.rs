@@ -255,7 +255,7 @@ fn Table(page: PromptListPage, place: ListPlace, base: String, project_id: Strin
                 let href = format!("{base}{}", ListPlace { folder: path.clone(), ..Default::default() }.to_search());
                 let shown = path.strip_prefix(&prefix).unwrap_or(&path).to_string();
                 view! {
-                    <tr data-testid="folder-row" data-folder=path.clone() class="hover:bg-zinc-50 dark:hover:bg-zinc-900">
+                    <tr translate="no" data-testid="folder-row" data-folder=path.clone() class="hover:bg-zinc-50 dark:hover:bg-zinc-900">
                         <td class=TD colspan="7">
                             <a class="flex items-center gap-2 font-medium hover:underline" href=href>
                                 <FolderIcon />
@@ -315,7 +315,7 @@ fn row(locale: Locale, p: PromptSummary, prefix: &str, project_id: &str, now: ch
         None => relative_time(p.updated_at, now),
     };
     view! {
-        <tr data-testid="prompt-row" data-name=p.name.clone()>
+        <tr translate="no" data-testid="prompt-row" data-name=p.name.clone()>
             <td class=TD><a class="font-medium hover:underline" href=href title=p.name.clone()>{shown}</a></td>
             <td class=TD>{type_badge(p.prompt_type == crate::domain::prompts::PromptType::Chat)}</td>
             <td class=format!("{TD} text-right font-mono text-xs") data-testid="prompt-versions">{p.versions}</td>

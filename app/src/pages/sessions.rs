@@ -82,7 +82,7 @@ fn SessionList(project_id: String, page: SessionsResource, page_number: Memo<i64
                                 ] />
                                 <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
                                     {page.rows.into_iter().map(|s| view! {
-                                        <tr data-testid="session-row">
+                                        <tr translate="no" data-testid="session-row">
                                             <td class=format!("{TD} font-mono text-xs")>
                                                 <a class="font-medium hover:underline" href=format!("{}/sessions/{}", base.get_value(), encode_query(&s.session_id))>{s.session_id.clone()}</a>
                                             </td>
@@ -241,7 +241,7 @@ fn Conversation(
                                 view! {
                                 <li class=CARD data-testid="session-turn">
                                     <div class="flex items-center justify-between border-b border-zinc-200 px-4 py-2 text-xs text-zinc-500 dark:border-zinc-800">
-                                        <span>{td_string!(locale, sessions.session.turn, turn = turn + 1, time = timestamp(t.timestamp)).to_string()}{t.user_id.clone().map(|u| format!(" · {u}"))}</span>
+                                        <span>{td_string!(locale, sessions.session.turn, turn = turn + 1, time = timestamp(t.timestamp)).to_string()}{t.user_id.clone().map(|u| view! { " · "<span translate="no">{u}</span> })}</span>
                                         <a class=BUTTON_LINK href=format!("{}/traces/{}", base.get_value(), encode_query(&t.id))>{td_string!(locale, sessions.session.open, name = t.name.clone().unwrap_or_else(|| td_string!(locale, sessions.session.trace).to_string())).to_string()}</a>
                                     </div>
                                     <div class="space-y-2 px-4 py-3 text-sm">

@@ -220,7 +220,7 @@ fn Header(detail: TraceDetail, list: Option<String>, can_share: bool) -> impl In
                 </p>
                 {can_share.then(|| view! { <ShareToggle project_id=t.project_id.clone() trace_id=t.id.clone() public=t.public share_url=detail.share_url.clone() /> })}
                 {(!t.tags.is_empty()).then(|| view! {
-                    <div class="mt-2 flex flex-wrap gap-1">
+                    <div class="mt-2 flex flex-wrap gap-1" translate="no">
                         {t.tags.iter().map(|tag| view! {
                             <a href=link("tag", tag) class="rounded bg-zinc-100 px-1.5 py-0.5 text-xs hover:bg-zinc-200 dark:bg-zinc-800 dark:hover:bg-zinc-700">{tag.clone()}</a>
                         }).collect_view()}
@@ -233,18 +233,18 @@ fn Header(detail: TraceDetail, list: Option<String>, can_share: bool) -> impl In
                 <dt class="text-zinc-500">{t!(i18n, trace.cost)}</dt><dd data-testid="trace-cost">{format_cost(detail.total_cost)}</dd>
                 <dt class="text-zinc-500">{t!(i18n, trace.tokens)}</dt><dd data-testid="trace-tokens">{detail.total_tokens}</dd>
                 <dt class="text-zinc-500">{t!(i18n, trace.summary.user)}</dt>
-                <dd>{t.user_id.clone().map(|u| match link("user", &u) {
+                <dd translate="no">{t.user_id.clone().map(|u| match link("user", &u) {
                     Some(href) => view! { <a class=BUTTON_LINK href=href>{u.clone()}</a> }.into_any(),
                     None => view! { <span>{u.clone()}</span> }.into_any(),
                 })}</dd>
                 <dt class="text-zinc-500">{t!(i18n, trace.summary.session)}</dt>
-                <dd>{t.session_id.clone().map(|s| match link("session", &s) {
+                <dd translate="no">{t.session_id.clone().map(|s| match link("session", &s) {
                     Some(href) => view! { <a class=BUTTON_LINK href=href>{s.clone()}</a> }.into_any(),
                     None => view! { <span>{s.clone()}</span> }.into_any(),
                 })}</dd>
-                <dt class="text-zinc-500">{t!(i18n, trace.summary.environment)}</dt><dd>{t.environment.clone()}</dd>
+                <dt class="text-zinc-500">{t!(i18n, trace.summary.environment)}</dt><dd translate="no">{t.environment.clone()}</dd>
                 <dt class="text-zinc-500">{t!(i18n, trace.summary.release)}</dt>
-                <dd>{[t.release.clone(), t.version.clone().map(|v| format!("v {v}"))].into_iter().flatten().collect::<Vec<_>>().join(" · ")}</dd>
+                <dd translate="no">{[t.release.clone(), t.version.clone().map(|v| format!("v {v}"))].into_iter().flatten().collect::<Vec<_>>().join(" · ")}</dd>
             </dl>
         </div>
         {(!detail.scores.is_empty()).then(|| view! {
@@ -425,7 +425,7 @@ fn ObservationBody(detail: ObservationDetail) -> impl IntoView {
         <div class="border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">
             <p class="flex items-center gap-2 text-sm font-semibold">
                 <span class=format!("rounded px-1 font-mono text-[10px] {}", type_badge(kind))>{type_label(kind)}</span>
-                <span class="truncate" data-testid="observation-name">{o.name.clone().unwrap_or_else(|| "—".into())}</span>
+                <span class="truncate" data-testid="observation-name" translate="no">{o.name.clone().unwrap_or_else(|| "—".into())}</span>
             </p>
             <p class="mt-1 flex items-center gap-2 font-mono text-[11px] text-zinc-500">
                 <span>{o.id.clone()}</span><CopyButton text=o.id.clone() label=t_string!(i18n, trace.copy_id) />

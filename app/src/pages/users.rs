@@ -71,7 +71,7 @@ fn UserList(project_id: String, page: UsersResource, page_number: Memo<i64>) -> 
                                     ] />
                                     <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
                                         {page.rows.into_iter().map(|u| view! {
-                                            <tr data-testid="user-row">
+                                            <tr translate="no" data-testid="user-row">
                                                 <td class=TD>
                                                     <a class="font-medium hover:underline" href=format!("{}/users/{}", base.get_value(), encode_query(&u.user_id))>{u.user_id.clone()}</a>
                                                 </td>

@@ -122,10 +122,11 @@ pub async fn page(pool: &sqlx::PgPool, org_id: &OrganizationId, filter: &AuditFi
     let entries: Vec<AuditEntryView> = rows
         .into_iter()
         .map(|(id, created_at, email, user_id, public_key, action, resource_type, resource_id, project_id, project_name, before, after)| {
+            use loupe_domain::account::{AuditActor, DeletedActor};
             let actor = match (email, user_id, public_key) {
-                (Some(email), _, _) => email,
-                (None, _, Some(key)) => format!("API key {key}"),
-                (None, Some(_), None) | (None, None, None) => "a deleted user or key".to_string(),
+                (Some(email), _, _) => AuditActor::Person(email),
+                (None, _, Some(public_key)) => AuditActor::ApiKey { public_key },
+                (None, Some(_), None) | (None, None, None) => AuditActor::Deleted(DeletedActor::Deleted),
             };
             AuditEntryView { id, created_at, actor, action, resource_type, resource_id, project_id, project_name, before, after }
         })

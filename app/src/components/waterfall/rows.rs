@@ -50,7 +50,7 @@ fn Row(state: WaterfallState, pos: usize, row: usize) -> impl IntoView {
     );
     let select_id = id.clone();
     view! {
-        <div id=format!("obs-row-{row}") role="treeitem" data-testid="waterfall-row" data-observation-id=id.clone()
+        <div id=format!("obs-row-{row}") role="treeitem" translate="no" data-testid="waterfall-row" data-observation-id=id.clone()
             data-depth=depth attr:aria-level=depth + 1
             aria-expanded=has_children.then(|| move || (!is_collapsed()).to_string())
             aria-selected=move || is_selected().to_string()

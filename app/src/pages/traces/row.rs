@@ -102,7 +102,7 @@ where
         })
     };
     view! {
-        <tr data-testid="trace-row" data-trace-id=id.clone() class=level_class>
+        <tr translate="no" data-testid="trace-row" data-trace-id=id.clone() class=level_class>
             {can_delete.then(|| view! {
                 <td class="w-8 px-3 py-2 align-top">
                     <input type="checkbox" aria-label=td_string!(locale, traces.row.select) data-testid="select-trace" prop:checked=is_selected.clone()
