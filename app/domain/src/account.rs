@@ -245,10 +245,11 @@ impl AuditEntryView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum AuditActor {
+    /// A user or key deleted since. (Before `Person`: untagged variants are tried in order, and
+    /// an email always has an `@`, so none reads as `"deleted"`.)
+    Deleted(DeletedActor),
     Person(String),
     ApiKey { #[serde(rename = "apiKey")] public_key: String },
-    /// A user or key deleted since.
-    Deleted(DeletedActor),
 }
 
 /// The marker of [`AuditActor::Deleted`] (serialized `"deleted"`).
@@ -285,7 +286,7 @@ mod tests {
     #[test]
     fn audit_changes_read_per_field() {
         let entry = |before: Option<Value>, after: Option<Value>| AuditEntryView {
-            id: 1, created_at: Utc::now(), actor: "a".into(), action: "x".into(), resource_type: "member".into(),
+            id: 1, created_at: Utc::now(), actor: AuditActor::Person("a".into()), action: "x".into(), resource_type: "member".into(),
             resource_id: "u".into(), project_id: None, project_name: None, before, after,
         };
         let role = entry(Some(serde_json::json!({"role": "MEMBER", "email": "a@b"})), Some(serde_json::json!({"role": "ADMIN", "email": "a@b"})));
@@ -294,5 +295,21 @@ mod tests {
         assert_eq!(created.changes(), vec![("name".into(), "—".into(), "Shop".into()), ("public".into(), "—".into(), "true".into())]);
         assert_eq!(entry(Some(serde_json::json!(3)), None).changes(), vec![(String::new(), "3".into(), "—".into())]);
         assert!(entry(None, None).changes().len() == 1);
+    }
+
+    #[test]
+    fn audit_actors_keep_their_json_shapes() {
+        let person = AuditActor::Person("ada@example.com".into());
+        let key = AuditActor::ApiKey { public_key: "pk-lf-1".into() };
+        let deleted = AuditActor::Deleted(DeletedActor::Deleted);
+        for (actor, json) in [
+            (&person, serde_json::json!("ada@example.com")),
+            (&key, serde_json::json!({"apiKey": "pk-lf-1"})),
+            (&deleted, serde_json::json!("deleted")),
+        ] {
+            assert_eq!(serde_json::to_value(actor).unwrap(), json);
+            let back: AuditActor = serde_json::from_value(json).unwrap();
+            assert_eq!(&back, actor);
+        }
     }
 }
