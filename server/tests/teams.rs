@@ -284,8 +284,10 @@ async fn invitations_roles_and_the_last_owner() {
 /// (the session, signing in and out, an invitation link whose token is the credential, creating
 /// a new organization, the instance status, which needs an instance administrator); every other
 /// one is in the isolation table below.
-const NOT_SCOPED: [&str; 11] = [
+const NOT_SCOPED: [&str; 12] = [
     "session", "sign_up_enabled", "sign_in", "sign_up", "sign_out", "change_password",
+    // The caller's own account only.
+    "set_language",
     "preview_invitation", "accept_invitation", "create_organization", "system_status",
     // The caller's own projects only (checked below).
     "project_activity",
