@@ -140,16 +140,7 @@ async fn scores(
     project_id: &ProjectId,
     session_ids: &[String],
 ) -> Result<std::collections::BTreeMap<String, (usize, Vec<loupe_domain::trace_list::ScoreChip>)>, StoreError> {
-    let rows: Vec<super::trace_list::ScoreOfRow> = sqlx::query_as(
-        "SELECT session_id, name, value, string_value, data_type FROM scores
-         WHERE project_id = $1 AND session_id = ANY($2) AND data_type <> 'CORRECTION'
-         ORDER BY session_id, name, timestamp",
-    )
-    .bind(project_id)
-    .bind(session_ids)
-    .fetch_all(pool)
-    .await?;
-    Ok(super::trace_list::score_chips(rows))
+    super::trace_list::chips_by(pool, project_id, super::trace_list::ChipKey::Session, session_ids).await
 }
 
 /// The environments of the project's traces (the Sessions page's filter choices), up to 200. A

@@ -281,13 +281,36 @@ pub async fn scores(
     project_id: &ProjectId,
     trace_ids: &[String],
 ) -> Result<BTreeMap<String, (usize, Vec<ScoreChip>)>, StoreError> {
-    let rows: Vec<ScoreOfRow> = sqlx::query_as(
-        "SELECT trace_id, name, value, string_value, data_type FROM scores
-         WHERE project_id = $1 AND trace_id = ANY($2) AND data_type <> 'CORRECTION'
-         ORDER BY trace_id, name, timestamp",
-    )
+    chips_by(pool, project_id, ChipKey::Trace, trace_ids).await
+}
+
+/// What a list's rows are keyed by when their scores are read as chips.
+#[derive(Clone, Copy)]
+pub(super) enum ChipKey {
+    Trace,
+    /// A session's own scores (given to the session, not one of its traces).
+    Session,
+}
+
+/// The scores whose trace or session id (`key`) is one of `ids`, as chips per id
+/// ([`score_chips`]). The column name comes from the enum, never from input.
+pub(super) async fn chips_by(
+    pool: &PgPool,
+    project_id: &ProjectId,
+    key: ChipKey,
+    ids: &[String],
+) -> Result<BTreeMap<String, (usize, Vec<ScoreChip>)>, StoreError> {
+    let column = match key {
+        ChipKey::Trace => "trace_id",
+        ChipKey::Session => "session_id",
+    };
+    let rows: Vec<ScoreOfRow> = sqlx::query_as(&format!(
+        "SELECT {column}, name, value, string_value, data_type FROM scores
+         WHERE project_id = $1 AND {column} = ANY($2) AND data_type <> 'CORRECTION'
+         ORDER BY {column}, name, timestamp"
+    ))
     .bind(project_id)
-    .bind(trace_ids)
+    .bind(ids)
     .fetch_all(pool)
     .await?;
     Ok(score_chips(rows))

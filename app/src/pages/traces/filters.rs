@@ -9,12 +9,6 @@ pub(super) const PANEL_KEYS: [&str; 15] = [
     "latency_max", "cost_min", "cost_max", "from", "to",
 ];
 
-/// The filter form: a compact row (search, user, tag, time, level) and a "More filters" panel.
-/// Filters apply as they are chosen: a select at once, text once typing pauses ([`Debounce`],
-/// which also waits for IME compositions), Enter at once. Applying checks the values with the
-/// server's own rules first (`TraceListQuery::parse`), so a bad number is named beside its field
-/// instead of reaching the URL; then it navigates (replacing the history entry while typing), so
-/// the URL holds the filters.
 /// The label of a filter (a URL key of `FILTER_LABELS`) in `locale`: the chips' and the filter
 /// errors' label. `None` for a key that is no filter of its own (`score_op`, `sort`, …).
 pub(super) fn filter_label(locale: Locale, key: &str) -> Option<&'static str> {
@@ -55,6 +49,12 @@ pub(super) fn range_label(locale: Locale, value: &str) -> Option<&'static str> {
     })
 }
 
+/// The filter form: a compact row (search, user, tag, time, level) and a "More filters" panel.
+/// Filters apply as they are chosen: a select at once, text once typing pauses ([`Debounce`],
+/// which also waits for IME compositions), Enter at once. Applying checks the values with the
+/// server's own rules first (`TraceListQuery::parse`), so a bad number is named beside its field
+/// instead of reaching the URL; then it navigates (replacing the history entry while typing), so
+/// the URL holds the filters.
 #[component]
 pub(super) fn FilterBar(query: Memo<TraceListQuery>, base: String) -> impl IntoView {
     let i18n = use_i18n();
