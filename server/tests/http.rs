@@ -69,6 +69,10 @@ fn pages_render_on_the_server() {
         loupe()
             .arg("--data-dir")
             .arg(data.path().join("data"))
+            // The repository's `public/` (what a build copies into the site root), so the site
+            // root holds a real static file (`favicon.svg`) whether or not a site was built.
+            .arg("--site-root")
+            .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../public"))
             .env("LOUPE_PG_UNSAFE_FAST", "true")
             .env("LANGFUSE_INIT_ORG_ID", "org-pages")
             .env("LANGFUSE_INIT_PROJECT_ID", "proj-pages")

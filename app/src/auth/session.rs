@@ -29,6 +29,24 @@ pub struct AccountLanguage(pub String);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientIp(pub String);
 
+/// The signed-in person's session as a page starts rendering with it: loaded by the session
+/// middleware before the page renders and read synchronously by the shell
+/// (`components::session`). A page must not wait for it in a `Suspense`: server rendering runs a
+/// suspended closure again once its data are there, and whatever that closure creates (resources,
+/// nested `Suspense`s) would take hydration ids the browser never takes.
+#[derive(Debug, Clone)]
+pub struct PageSession(pub Result<Option<crate::domain::account::SessionInfo>, crate::error::AppError>);
+
+/// The person with their organizations and projects (`None` when the account is gone).
+pub async fn load_info(
+    state: &crate::state::AppState,
+    user: &CurrentUser,
+) -> Result<Option<crate::domain::account::SessionInfo>, crate::error::AppError> {
+    let Some(summary) = crate::store::accounts::summary(&state.pool, &user.user_id).await? else { return Ok(None) };
+    let organizations = crate::store::organizations::for_user(&state.pool, &user.user_id).await?;
+    Ok(Some(crate::domain::account::SessionInfo { user: summary, organizations, sign_up_enabled: state.settings.sign_up_enabled }))
+}
+
 /// `Set-Cookie` for a new session.
 pub fn session_cookie(token: &str, secure: bool) -> HeaderValue {
     let max_age = crate::store::sign_in_sessions::IDLE_LIFETIME.num_seconds();

@@ -164,22 +164,14 @@ fn TopBar() -> impl IntoView {
         <header class="flex h-12 shrink-0 items-center justify-between gap-2 border-b border-zinc-200 px-2 sm:px-4 dark:border-zinc-800">
             <div class="flex min-w-0 items-center gap-2">
                 <MenuButton />
-                <Transition fallback=|| view! { <span class="h-4 w-40 animate-pulse rounded bg-zinc-200 dark:bg-zinc-800"></span> }>
-                    {move || Suspend::new(async move {
-                        match session.info.await {
-                            Ok(Some(info)) => view! { <ProjectSwitcher info /> }.into_any(),
-                            _ => view! { <span class="text-sm text-zinc-500">{not_signed_in}</span> }.into_any(),
-                        }
-                    })}
-                </Transition>
+                {move || match session.current() {
+                    Some(info) => view! { <ProjectSwitcher info /> }.into_any(),
+                    None => view! { <span class="text-sm text-zinc-500">{not_signed_in}</span> }.into_any(),
+                }}
             </div>
             <div class="flex shrink-0 items-center gap-2 sm:gap-3">
                 <ThemeSwitch />
-                <Transition fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        session.info.await.ok().flatten().map(|info| view! { <UserMenu info /> })
-                    })}
-                </Transition>
+                {move || session.current().map(|info| view! { <UserMenu info /> })}
             </div>
         </header>
     }

@@ -159,10 +159,32 @@ impl Default for Debounce {
     }
 }
 
+/// A `Transition`'s "pending" state as a reader and a setter (`set_pending`), safe on the server.
+///
+/// Reference-counted, not arena-stored, for two reasons found on the server. The Transition
+/// reports "pending" from effects that can run after the page went away, when an arena signal is
+/// disposed and `set` panicked the render thread. And the setter is called under the reactive
+/// arena's read lock: writing an arena signal from it takes that lock again, and when another
+/// request's owner was being dropped (a writer waiting) the two threads deadlocked and the whole
+/// server stopped answering. An `ArcRwSignal` touches no arena. Read the reader with `try_get`:
+/// a client that leaves while the page streams disposes it before the last render effects run.
+///
+/// Make it at a route's top, outside any `Suspend`: server rendering may run a `Suspend`'s
+/// closure more than once (`Suspense`'s dry resolve), disposing what the first run made while
+/// that run's HTML is still being written.
+pub fn pending_flag() -> (Signal<bool>, SignalSetter<bool>) {
+    let pending = ArcRwSignal::new(false);
+    let reader = Signal::derive({
+        let pending = pending.clone();
+        move || pending.get()
+    });
+    (reader, SignalSetter::map(move |value| pending.set(value)))
+}
+
 /// A list's search box, kept in the URL's `?q=` (so it survives a reload and can be shared).
 /// It applies as people type, once they pause ([`Debounce`]), IME compositions included.
 /// `busy` is the list's loading state (its `Transition`'s `set_pending`): while the results of a
-/// search are on their way the old rows stay, so the box says it is searching.
+/// search are on their way the old rows stay, so the box says it is searching ([`pending_flag`]).
 #[component]
 pub fn SearchBox(
     label: &'static str,
@@ -196,7 +218,7 @@ pub fn SearchBox(
             }
             on:input=move |ev| schedule(event_target_value(&ev)) />
         <span class="min-w-[5rem] text-xs text-zinc-500 dark:text-zinc-400" role="status" aria-live="polite" data-testid="search-busy">
-            {move || busy.get().then_some(searching)}
+            {move || busy.try_get().unwrap_or(false).then_some(searching)}
         </span>
     }
 }

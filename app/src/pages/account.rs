@@ -26,17 +26,15 @@ pub fn AccountPage() -> impl IntoView {
         <div class="max-w-3xl space-y-6 px-4 py-4 sm:px-8 sm:py-6">
             <PageHeader title=t_string!(i18n, account.title) />
             <section class=format!("{CARD} px-4 py-4")>
-                <Transition fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        session.info.await.ok().flatten().map(|info| view! {
+                {move || {
+                        session.current().map(|info| view! {
                             <dl class="grid grid-cols-3 gap-2 text-sm">
                                 <dt class="text-zinc-500">{t!(i18n, account.email)}</dt><dd class="col-span-2" data-testid="account-email">{info.user.email.clone()}</dd>
                                 <dt class="text-zinc-500">{t!(i18n, account.name)}</dt><dd class="col-span-2">{info.user.name.clone().unwrap_or_else(|| "—".into())}</dd>
                                 <dt class="text-zinc-500">{t!(i18n, account.instance_admin)}</dt><dd class="col-span-2">{if info.user.is_instance_admin { t_string!(i18n, account.yes) } else { t_string!(i18n, account.no) }}</dd>
                             </dl>
                         })
-                    })}
-                </Transition>
+                }}
             </section>
             <section class=format!("{CARD} px-4 py-4")>
                 <h2 class="text-sm font-semibold">{t!(i18n, account.change_password)}</h2>

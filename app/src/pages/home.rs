@@ -29,7 +29,7 @@ fn Organizations() -> impl IntoView {
     view! {
         <Transition fallback=move || view! { <div class=CARD><crate::components::ui::Skeleton label=t_string!(i18n, home.loading_projects) /></div> }>
             {move || Suspend::new(async move {
-                let organizations = session.info.await.ok().flatten().map(|i| i.organizations).unwrap_or_default();
+                let organizations = session.current().map(|i| i.organizations).unwrap_or_default();
                 // The figures are a nicety: without them (an error), the list still shows.
                 let activity = std::sync::Arc::new(activity.await.unwrap_or_default());
                 if organizations.is_empty() {
@@ -124,8 +124,11 @@ fn NewOrganizationForm() -> impl IntoView {
     let session = use_session();
     Effect::new(move |_| {
         if let Some(Ok(project_id)) = action.value().get() {
-            session.refresh();
-            navigate(&format!("/project/{project_id}/settings?created=1"), Default::default());
+            let navigate = navigate.clone();
+            leptos::task::spawn_local(async move {
+                session.reload().await;
+                navigate(&format!("/project/{project_id}/settings?created=1"), Default::default());
+            });
         }
     });
     view! {
@@ -165,12 +168,9 @@ pub fn HomePage() -> impl IntoView {
                 <Organizations />
             </div>
 
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    let admin = session.info.await.ok().flatten().is_some_and(|i| i.user.is_instance_admin);
-                    admin.then(|| view! { <InstanceStatus /> })
-                })}
-            </Transition>
+            // Built once, outside any `Suspend` (its resource and `Transition` take hydration ids:
+            // `components::session`); the session is there synchronously.
+            {session.with(|info| info.is_some_and(|i| i.user.is_instance_admin)).then(|| view! { <InstanceStatus /> })}
 
             <section class="mt-6 rounded-lg border border-zinc-200 px-4 py-4 text-sm dark:border-zinc-800">
                 <h2 class="font-semibold">{t!(i18n, home.sending.title)}</h2>
@@ -358,23 +358,8 @@ fn InstanceStatus() -> impl IntoView {
     let refresh = RwSignal::new(0u32);
     let status = Resource::new(move || refresh.get(), |_| get_system_status());
     // True while a re-check is in flight: the old values stay visible, the button says so.
-    //
-    // Reference-counted, not arena-stored, for two reasons found on the server. The Transition
-    // reports "pending" from effects that can run after the page went away, when an arena
-    // signal is disposed and `set` panicked the render thread. And a mapped `SignalSetter` is
-    // itself called under the reactive arena's read lock: writing an arena signal from it takes
-    // that lock again, and when another request's owner was being dropped (a writer waiting) the
-    // two threads deadlocked and the whole server stopped answering. An `ArcRwSignal` touches
-    // no arena.
-    let checking = ArcRwSignal::new(false);
-    // `try_get`: a client that leaves while the page streams disposes the derived signal before
-    // the last render effects run; `get` would then panic the server's render thread.
-    let checking_now = Signal::derive({
-        let checking = checking.clone();
-        move || checking.get()
-    });
-    let is_checking = move || checking_now.try_get().unwrap_or(false);
-    let set_checking = SignalSetter::map(move |pending| checking.set(pending));
+    let (checking, set_checking) = crate::components::ui::pending_flag();
+    let is_checking = move || checking.try_get().unwrap_or(false);
     view! {
         <section class="mt-8 rounded-lg border border-zinc-200 dark:border-zinc-800" aria-labelledby="status-heading">
                 <div class="flex items-center justify-between border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">

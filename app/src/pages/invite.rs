@@ -56,7 +56,7 @@ pub fn InvitePage() -> impl IntoView {
                     if let Some(problem) = invitation_problem(locale, preview.state) {
                         return view! { <p role="alert" data-testid="invitation-problem" class="text-sm text-red-700 dark:text-red-400">{problem}</p> }.into_any();
                     }
-                    let me = session.info.await.ok().flatten();
+                    let me = session.current_untracked();
                     let organization_name = preview.organization_name.clone();
                     let organization = move || view! { <strong>{organization_name.clone()}</strong> };
                     let role_name = role_label(locale, preview.role);

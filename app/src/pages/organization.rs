@@ -57,13 +57,15 @@ pub fn OrganizationPage(tab: OrgTab) -> impl IntoView {
     let params = use_params_map();
     let org_id = Memo::new(move |_| params.with(|p| p.get("org_id").unwrap_or_default()));
     let session = use_session();
+    let found = Memo::new(move |_| session.with(|info| info.and_then(|i| i.organization(&org_id.get()).cloned())));
     view! {
         <Title text=tab.label(locale) />
         <div class="max-w-5xl px-4 py-4 sm:px-8 sm:py-6">
-            <Transition fallback=|| view! { <Skeleton /> }>
-                {move || Suspend::new(async move {
-                    let info = session.info.await.ok().flatten();
-                    let Some(org) = info.and_then(|i| i.organization(&org_id.get()).cloned()) else {
+            // Not a `Transition`: the session is there synchronously (`components::session` says
+            // why awaiting it broke hydration). A memo, so a refresh that leaves this organization
+            // as it was does not rebuild the tab.
+            {move || {
+                    let Some(org) = found.get() else {
                         return view! { <NoAccess what="organization" /> }.into_any();
                     };
                     let org = StoredValue::new(org);
@@ -89,8 +91,7 @@ pub fn OrganizationPage(tab: OrgTab) -> impl IntoView {
                             }}
                         </div>
                     }.into_any()
-                })}
-            </Transition>
+            }}
         </div>
     }
 }
@@ -130,8 +131,11 @@ fn ProjectsTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
     let session = use_session();
     Effect::new(move |_| {
         if let Some(Ok(project_id)) = create.value().get() {
-            session.refresh();
-            navigate(&format!("/project/{project_id}/settings?created=1"), Default::default());
+            let navigate = navigate.clone();
+            leptos::task::spawn_local(async move {
+                session.reload().await;
+                navigate(&format!("/project/{project_id}/settings?created=1"), Default::default());
+            });
         }
     });
     let query = use_query_map();
@@ -203,7 +207,7 @@ fn MembersTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
     let my_role = org.with_value(|o| o.role);
     let can_manage = my_role.can(Action::ManageMembers);
     let session = use_session();
-    let my_id = Memo::new(move |_| session.info.get().and_then(|r| r.ok().flatten()).map(|i| i.user.id));
+    let my_id = Memo::new(move |_| session.with(|info| info.map(|i| i.user.id.clone())));
     let change = ServerAction::<ChangeMemberRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
     let invite = ServerAction::<CreateInvitation>::new();

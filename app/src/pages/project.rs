@@ -6,7 +6,7 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::session::use_session;
-use crate::components::ui::{route_param, Skeleton};
+use crate::components::ui::route_param;
 use crate::domain::Action;
 use crate::error::AppError;
 use crate::domain::account::{OrganizationRef, ProjectRef};
@@ -26,17 +26,16 @@ where
     let project_id = Memo::new(move |_| params.with(|p| p.get("project_id").unwrap_or_default()));
     let session = use_session();
     let children = StoredValue::new(children);
-    view! {
-        <Transition fallback=|| view! { <div class="px-4 py-4 sm:px-8 sm:py-6"><Skeleton /></div> }>
-            {move || Suspend::new(async move {
-                let info = session.info.await.ok().flatten();
-                let found = info.as_ref().and_then(|i| i.project(&project_id.get())).map(|(o, p)| (o.clone(), p.clone()));
-                match found {
-                    Some((org, project)) => children.with_value(|c| c(org, project)).into_any(),
-                    None => view! { <div class="px-4 sm:px-8"><NoAccess what="project" /></div> }.into_any(),
-                }
-            })}
-        </Transition>
+    // A memo, so a session refresh that leaves this project and the person's role in it as they
+    // were (a rename elsewhere, a new project) does not rebuild the page.
+    let found = Memo::new(move |_| {
+        session.with(|info| info.and_then(|i| i.project(&project_id.get())).map(|(o, p)| (o.clone(), p.clone())))
+    });
+    // Not a `Transition`: the session is there synchronously (`components::session` says why
+    // awaiting it broke hydration), so the page is built once, on the server and in the browser.
+    move || match found.get() {
+        Some((org, project)) => children.with_value(|c| c(org, project)).into_any(),
+        None => view! { <div class="px-4 sm:px-8"><NoAccess what="project" /></div> }.into_any(),
     }
 }
 
@@ -59,8 +58,7 @@ where
     Resource::new(move || (project_id.get(), source()), move |(project_id, source)| {
         let fetch = fetch.clone();
         async move {
-            let info = session.info.await?;
-            let found = info.as_ref().and_then(|i| i.project(&project_id)).map(|(o, p)| (o.clone(), p.clone()));
+            let found = session.current_untracked().and_then(|i| i.project(&project_id).map(|(o, p)| (o.clone(), p.clone())));
             match found {
                 Some((org, project)) if project.can(action) => fetch(org, project, source).await.map(Some),
                 _ => Ok(None),

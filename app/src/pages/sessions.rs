@@ -25,19 +25,20 @@ pub fn SessionsPage() -> impl IntoView {
         move || (project_id.get(), page_number.get(), search.get(), filters.get()),
         |(project, n, q, (environment, range))| list_sessions(project, n, q, environment, range),
     );
+    // Made here, at the route's top, not in the list (built inside `InProject`'s `Suspend`).
+    let (searching, set_searching) = pending_flag();
     let i18n = use_i18n();
     view! {
         <Title text=t_string!(i18n, sessions.sessions.title) />
-        <InProject children=move |_, project| view! { <SessionList project_id=project.id.clone() page page_number /> } />
+        <InProject children=move |_, project| view! { <SessionList project_id=project.id.clone() page page_number searching set_searching /> } />
     }
 }
 
 #[component]
-fn SessionList(project_id: String, page: SessionsResource, page_number: Memo<i64>) -> impl IntoView {
+fn SessionList(project_id: String, page: SessionsResource, page_number: Memo<i64>, searching: Signal<bool>, set_searching: SignalSetter<bool>) -> impl IntoView {
     let i18n = use_i18n();
     let locale = i18n.get_locale_untracked();
     let base = StoredValue::new(format!("/project/{project_id}"));
-    let (searching, set_searching) = signal(false);
     let params = leptos_router::hooks::use_query_map();
     let filtered = Memo::new(move |_| params.with(|q| ["q", "env", "range"].iter().any(|k| q.get_str(k).is_some_and(|v| !v.trim().is_empty()))));
     view! {

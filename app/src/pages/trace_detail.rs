@@ -109,6 +109,9 @@ pub fn TraceExplorer(
     /// Called when the live stream reports a change (e.g. to reload the header's totals).
     #[prop(optional)]
     on_change: Option<Callback<()>>,
+    /// Show nothing at all when the trace cannot be loaded (the share page says why itself).
+    #[prop(optional)]
+    hide_when_missing: bool,
 ) -> impl IntoView {
     provide_context(MediaScope { project_id: project_id.clone() });
     let i18n = use_i18n();
@@ -131,7 +134,9 @@ pub fn TraceExplorer(
             callback.run(());
         }
     });
+    let missing = move || hide_when_missing && tree.with(|t| matches!(t, Some(Err(_))));
     view! {
+        <div class:hidden=missing>
         {live.then(|| view! {
             <div class="mb-2 flex items-center justify-end gap-2">
                 <Show when=move || waiting.get()>
@@ -157,6 +162,7 @@ pub fn TraceExplorer(
             <section class=format!("{CARD} self-start") aria-label=t_string!(i18n, trace.observation) data-testid="observation-panel">
                 <ObservationPanel project_id trace_id selected />
             </section>
+        </div>
         </div>
     }
 }
@@ -329,10 +335,7 @@ pub fn SharedTracePage() -> impl IntoView {
             <Transition fallback=move || view! { <Skeleton label=t_string!(i18n, trace.loading_trace) /> }>
                 {move || Suspend::new(async move {
                     match detail.await {
-                        Ok(detail) => view! {
-                            <Header detail list=None can_share=false />
-                            <div class="mt-6"><TraceExplorer project_id=project_id.get_untracked() trace_id=Signal::from(trace_id) selected /></div>
-                        }.into_any(),
+                        Ok(detail) => view! { <Header detail list=None can_share=false /> }.into_any(),
                         Err(_) => view! {
                             <div class="mt-8 max-w-lg" data-testid="share-not-found">
                                 <h1 class="text-lg font-semibold">{t!(i18n, trace.shared.not_shared)}</h1>
@@ -343,6 +346,13 @@ pub fn SharedTracePage() -> impl IntoView {
                     }
                 })}
             </Transition>
+            // Outside the Transition, like the trace page's: made inside its `Suspend`, the
+            // explorer was built again on every server-side resolve and its hydration ids no
+            // longer matched the browser's (`components::session`). A trace that is not shared
+            // fails its own load too, and then the explorer shows nothing.
+            <div class="mt-6">
+                <TraceExplorer project_id=project_id.get_untracked() trace_id=Signal::from(trace_id) selected hide_when_missing=true />
+            </div>
         </div>
     }
 }

@@ -18,20 +18,21 @@ pub fn UsersPage() -> impl IntoView {
     let page_number = page_number();
     let search = search_query();
     let page = Resource::new(move || (project_id.get(), page_number.get(), search.get()), |(project, n, q)| list_users(project, n, q));
+    // Made here, at the route's top, not in the list (built inside `InProject`'s `Suspend`).
+    let (searching, set_searching) = pending_flag();
     let i18n = use_i18n();
     view! {
         <Title text=t_string!(i18n, sessions.users.title) />
-        <InProject children=move |_, project| view! { <UserList project_id=project.id.clone() page page_number /> } />
+        <InProject children=move |_, project| view! { <UserList project_id=project.id.clone() page page_number searching set_searching /> } />
     }
 }
 
 #[component]
-fn UserList(project_id: String, page: UsersResource, page_number: Memo<i64>) -> impl IntoView {
+fn UserList(project_id: String, page: UsersResource, page_number: Memo<i64>, searching: Signal<bool>, set_searching: SignalSetter<bool>) -> impl IntoView {
     let i18n = use_i18n();
     let locale = i18n.get_locale_untracked();
     let base = StoredValue::new(format!("/project/{project_id}"));
     let search = search_query();
-    let (searching, set_searching) = signal(false);
     let params = leptos_router::hooks::use_query_map();
     view! {
         <div class="px-4 py-4 sm:px-8 sm:py-6">

@@ -56,9 +56,7 @@ pub async fn get_session() -> Result<Option<SessionInfo>, AppError> {
     respond(async {
         let state = state()?;
         let Some(user) = crate::auth::access::current_user() else { return Ok(None) };
-        let Some(summary) = crate::store::accounts::summary(&state.pool, &user.user_id).await? else { return Ok(None) };
-        let organizations = crate::store::organizations::for_user(&state.pool, &user.user_id).await?;
-        Ok(Some(SessionInfo { user: summary, organizations, sign_up_enabled: state.settings.sign_up_enabled }))
+        crate::auth::session::load_info(&state, &user).await
     }
     .await)
 }

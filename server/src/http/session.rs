@@ -14,7 +14,10 @@
 //! 3. **Pages need a session.** A page request without one is redirected to
 //!    `/sign-in?next=<page>`, except the sign-in, sign-up and invitation pages themselves; with
 //!    one, the sign-in and sign-up pages lead home.
-//! 4. **Outsiders get a 404.** A project or organization page of one the person is not in (or
+//! 4. **Pages start with the session.** A page request gets the person's session (organizations,
+//!    projects, roles) loaded here as [`session::PageSession`], so the page renders with it
+//!    synchronously instead of waiting for it in a `Suspense`.
+//! 5. **Outsiders get a 404.** A project or organization page of one the person is not in (or
 //!    that does not exist) answers 404, decided here because the page itself only knows once
 //!    its streamed response has started.
 
@@ -184,6 +187,14 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
             (Some(user), true) => hidden_from(&state, user, &path).await,
             _ => false,
         };
+        if page {
+            // The shell reads the session synchronously while rendering (why: `PageSession`).
+            let info = match &user_for_check {
+                Some(user) => session::load_info(&state, user).await,
+                None => Ok(None),
+            };
+            request.extensions_mut().insert(session::PageSession(info));
+        }
         let mut response = next.run(request).await;
         if hidden && response.status() == StatusCode::OK {
             // The page renders its "not found" body in a streamed suspense boundary, too late
