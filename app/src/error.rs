@@ -62,8 +62,9 @@ impl AppError {
     }
 
     /// [`AppError::message`] for the UI, in `locale`: the kinds whose text the browser writes
-    /// itself (signed out, unavailable, internal, transport) are translated; the others carry the
-    /// server's message, which stays as sent.
+    /// itself (signed out, unavailable, internal, transport, "not found: …") are translated; the
+    /// others carry the server's message, which the server wrote in the person's language
+    /// (`language::say`, from the request's account language or `Accept-Language`).
     pub fn message_in(&self, locale: crate::i18n::Locale) -> String {
         use crate::i18n::td_string;
         match self {
@@ -71,6 +72,8 @@ impl AppError {
             AppError::Unavailable => td_string!(locale, common.errors.unavailable).to_string(),
             AppError::Internal => td_string!(locale, common.errors.internal).to_string(),
             AppError::Transport(detail) => td_string!(locale, common.errors.transport, detail = detail.as_str()).to_string(),
+            AppError::NotFound(what) => td_string!(locale, common.errors.not_found_what, what = what.as_str()).to_string(),
+            // The server wrote these in the person's language already (`language::say`).
             other => other.message(),
         }
     }
@@ -78,7 +81,11 @@ impl AppError {
 
 impl From<crate::domain::permissions::Forbidden> for AppError {
     fn from(value: crate::domain::permissions::Forbidden) -> Self {
-        AppError::Forbidden(value.to_string())
+        #[cfg(feature = "ssr")]
+        let locale = crate::language::request_locale();
+        #[cfg(not(feature = "ssr"))]
+        let locale = crate::i18n::Locale::default();
+        AppError::Forbidden(crate::language::forbidden(locale, &value))
     }
 }
 
@@ -115,10 +122,10 @@ impl From<crate::store::StoreError> for AppError {
                 tracing::warn!(%error, "database unavailable");
                 AppError::Unavailable
             }
-            StoreError::NotFound => AppError::NotFound("the requested record".to_string()),
+            StoreError::NotFound => AppError::NotFound(crate::language::say!(errors.not_found.record)),
             StoreError::Conflict { constraint } => {
                 tracing::debug!(%constraint, "conflict");
-                AppError::Conflict("something with the same name or id already exists; choose another".to_string())
+                AppError::Conflict(crate::language::say!(errors.conflict))
             }
             // The database refused a value the person sent (a NUL character, an over-long
             // value): their mistake, said as such, never a 500.

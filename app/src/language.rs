@@ -66,6 +66,82 @@ pub fn request_locale() -> Locale {
     <Locale as leptos_i18n::Locale>::find_locale(&accepted)
 }
 
+/// Words for the person being served, in the request's language ([`request_locale`]): the
+/// messages of server-function errors, which the UI shows as they come (namespace `errors`).
+/// The public API answers with its own messages, in English (they are read by programs).
+#[cfg(feature = "ssr")]
+macro_rules! say {
+    ($($key_and_args:tt)*) => {
+        $crate::i18n::td_string!($crate::language::request_locale(), $($key_and_args)*).to_string()
+    };
+}
+#[cfg(feature = "ssr")]
+pub(crate) use say;
+
+/// What an action is, as the end of "your role may not …".
+pub fn action_label(locale: Locale, action: loupe_domain::permissions::Action) -> &'static str {
+    use crate::i18n::td_string;
+    use loupe_domain::permissions::Action;
+    match action {
+        Action::ReadProjectData => td_string!(locale, errors.actions.read_project_data),
+        Action::WriteTraces => td_string!(locale, errors.actions.write_traces),
+        Action::WriteScores => td_string!(locale, errors.actions.write_scores),
+        Action::WritePrompts => td_string!(locale, errors.actions.write_prompts),
+        Action::WriteAnnotations => td_string!(locale, errors.actions.write_annotations),
+        Action::SaveViews => td_string!(locale, errors.actions.save_views),
+        Action::MoveProtectedPromptLabels => td_string!(locale, errors.actions.move_protected_prompt_labels),
+        Action::ManageApiKeys => td_string!(locale, errors.actions.manage_api_keys),
+        Action::ManageProjectSettings => td_string!(locale, errors.actions.manage_project_settings),
+        Action::CreateProjects => td_string!(locale, errors.actions.create_projects),
+        Action::ManageMembers => td_string!(locale, errors.actions.manage_members),
+        Action::ReadAuditLog => td_string!(locale, errors.actions.read_audit_log),
+        Action::ManageOrganization => td_string!(locale, errors.actions.manage_organization),
+        Action::DeleteOrganization => td_string!(locale, errors.actions.delete_organization),
+        Action::TransferOwnership => td_string!(locale, errors.actions.transfer_ownership),
+    }
+}
+
+/// A refusal in words (`Forbidden`'s English `Display`, in `locale`): "Your role (Viewer) may not
+/// change prompts; ask a Member, Admin or Owner of the organization".
+pub fn forbidden(locale: Locale, refusal: &loupe_domain::permissions::Forbidden) -> String {
+    use crate::components::layout::role_label;
+    use crate::i18n::td_string;
+    use loupe_domain::role::Role;
+    let roles: Vec<&str> = Role::ALL.iter().rev().filter(|r| r.can(refusal.action)).map(|r| role_label(locale, *r)).collect();
+    let who = match roles.split_last() {
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => {
+            let roles = rest.join(td_string!(locale, errors.list_separator));
+            td_string!(locale, errors.who_many, roles, last).to_string()
+        }
+        None => role_label(locale, Role::Owner).to_string(),
+    };
+    // English needs an article, chosen by the first role's sound (Admin, Owner: "an").
+    let first = Role::ALL.iter().rev().find(|r| r.can(refusal.action)).copied().unwrap_or(Role::Owner);
+    let who = if matches!(first, Role::Admin | Role::Owner) {
+        td_string!(locale, errors.who_an, who).to_string()
+    } else {
+        td_string!(locale, errors.who_a, who).to_string()
+    };
+    td_string!(locale, errors.forbidden, role = role_label(locale, refusal.role), action = action_label(locale, refusal.action), who).to_string()
+}
+
+/// The duration units that are words, in `locale` (`domain::format::DurationUnits`).
+pub fn duration_units(locale: Locale) -> loupe_domain::format::DurationUnits {
+    use crate::i18n::td_string;
+    loupe_domain::format::DurationUnits { minutes: td_string!(locale, common.units.minutes), hours: td_string!(locale, common.units.hours) }
+}
+
+/// A duration in microseconds as the UI shows it, in `locale` (`domain::format::duration_us`).
+pub fn duration_us(locale: Locale, us: i64) -> String {
+    loupe_domain::format::duration_us_in(us, duration_units(locale))
+}
+
+/// [`duration_us`] of seconds.
+pub fn duration_s(locale: Locale, seconds: f64) -> String {
+    loupe_domain::format::duration_s_in(seconds, duration_units(locale))
+}
+
 /// An invitation email's subject and plain-text body, in `locale`.
 pub fn invitation_email(locale: Locale, organization: &str, invited_by: &str, role: loupe_domain::role::Role, link: &str) -> (String, String) {
     use crate::i18n::td_string;
@@ -259,6 +335,31 @@ mod tests {
         let (subject, body) = super::invitation_email(Locale::zh, "Acme", "Ada", Role::Viewer, "https://loupe.example/invite/t");
         assert_eq!(subject, "邀请您加入 Loupe 上的 Acme");
         assert!(body.contains("以查看者身份") && body.contains("https://loupe.example/invite/t"), "{body}");
+    }
+
+    /// A refusal reads in English exactly as the domain says it (the public API's words), and in
+    /// Chinese without a word of English, for every role and action.
+    #[test]
+    fn refusals_in_each_language() {
+        use crate::i18n::Locale;
+        use loupe_domain::permissions::{Action, Forbidden};
+        use loupe_domain::role::Role;
+        let mut refusals = 0;
+        for role in Role::ALL {
+            for action in Action::ALL {
+                if role.can(action) {
+                    continue;
+                }
+                let refusal = Forbidden { role, action };
+                assert_eq!(super::forbidden(Locale::en, &refusal), refusal.to_string());
+                let chinese = super::forbidden(Locale::zh, &refusal);
+                for english in ["Your role", "may not", "ask", "Owner", "Admin", "Member", "Viewer", " or "] {
+                    assert!(!chinese.contains(english), "{chinese}");
+                }
+                refusals += 1;
+            }
+        }
+        assert!(refusals > 10, "{refusals}");
     }
 
     #[test]

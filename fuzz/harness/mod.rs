@@ -305,9 +305,9 @@ fn check_trace_list(query_string: &str) {
     let query = TraceListQuery::from_params(get);
     match query.parse(now()) {
         Ok(_) => {}
-        Err((key, message)) => {
+        Err((key, problem)) => {
             assert!(QUERY_KEYS.contains(&key), "trace_list: error names {key:?}, not a URL key");
-            assert!(!message.trim().is_empty(), "trace_list: empty message for {key}");
+            assert!(!problem.to_string().trim().is_empty(), "trace_list: empty message for {key}");
         }
     }
     let _ = (query.active_filters(), query.is_filtered(), query.first_page(), query.cleared());

@@ -402,3 +402,34 @@ async fn the_connection_cap_refuses_with_503_and_recovers() {
     let (status, log) = tokio::task::spawn_blocking(move || running.wait(Duration::from_secs(30))).await.unwrap();
     assert!(status.success(), "{log}");
 }
+
+/// A server function words its refusal in the person's language: the `Accept-Language` of a
+/// signed-out request here (signed in, the account's choice comes first).
+#[tokio::test]
+async fn server_function_messages_follow_the_persons_language() {
+    let api = TestApi::new().await;
+    let app = router(&api, &Limits::default(), Default::default());
+    let sign_in = |language: Option<&str>, form: &'static str| {
+        let mut builder = Request::builder()
+            .method("POST")
+            .uri("/api/ui/sign_in")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("host", "loupe.test")
+            .header("origin", "http://loupe.test");
+        if let Some(language) = language {
+            builder = builder.header("accept-language", language);
+        }
+        builder.body(Body::from(form)).unwrap()
+    };
+    let message = |response: &TestResponse| response.json()["Invalid"]["message"].as_str().unwrap_or_default().to_string();
+
+    let english = send(&app, sign_in(None, "email=&password=x")).await;
+    assert_eq!(english.status, 400, "{}", english.text());
+    assert_eq!(message(&english), "Enter your email address.");
+    let chinese = send(&app, sign_in(Some("zh-CN,zh;q=0.9,en;q=0.8"), "email=&password=x")).await;
+    assert_eq!(chinese.status, 400, "{}", chinese.text());
+    assert_eq!(message(&chinese), "请输入你的邮箱地址。");
+    let wrong = send(&app, sign_in(Some("zh-CN"), "email=nobody%40example.com&password=wrong-password")).await;
+    assert_eq!(message(&wrong), "邮箱或密码错误。", "{}", wrong.text());
+
+}

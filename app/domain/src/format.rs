@@ -15,10 +15,25 @@ pub fn cost(usd: f64) -> String {
     format!("${usd:.decimals$}")
 }
 
+/// The words of the units that are words (the SI symbols µs, ms and s read the same in every
+/// language): the UI passes its language's (`app`'s `language::duration_units`).
+#[derive(Debug, Clone, Copy)]
+pub struct DurationUnits {
+    pub minutes: &'static str,
+    pub hours: &'static str,
+}
+
+pub const ENGLISH_UNITS: DurationUnits = DurationUnits { minutes: "min", hours: "h" };
+
 /// A duration given in microseconds, with three significant digits and the largest unit that
 /// keeps the number at least 1: `850 µs`, `12.3 ms`, `120 ms`, `1.50 s`, `30.0 s`, `2.5 min`,
 /// `1.2 h`; `0` for nothing (the start of a time axis).
 pub fn duration_us(us: i64) -> String {
+    duration_us_in(us, ENGLISH_UNITS)
+}
+
+/// [`duration_us`] with the minutes and hours in `units`.
+pub fn duration_us_in(us: i64, units: DurationUnits) -> String {
     if us <= 0 {
         return "0".into();
     }
@@ -34,15 +49,20 @@ pub fn duration_us(us: i64) -> String {
     } else if us < 60_000_000.0 {
         three(us / 1_000_000.0, "s")
     } else if us < 3_600_000_000.0 {
-        format!("{:.1} min", us / 60_000_000.0)
+        format!("{:.1} {}", us / 60_000_000.0, units.minutes)
     } else {
-        format!("{:.1} h", us / 3_600_000_000.0)
+        format!("{:.1} {}", us / 3_600_000_000.0, units.hours)
     }
 }
 
 /// [`duration_us`] of a duration in seconds.
 pub fn duration_s(seconds: f64) -> String {
-    if seconds.is_finite() { duration_us((seconds * 1e6).round() as i64) } else { "—".into() }
+    duration_s_in(seconds, ENGLISH_UNITS)
+}
+
+/// [`duration_s`] with the minutes and hours in `units`.
+pub fn duration_s_in(seconds: f64, units: DurationUnits) -> String {
+    if seconds.is_finite() { duration_us_in((seconds * 1e6).round() as i64, units) } else { "—".into() }
 }
 
 /// A count with thousands separators: `1,234,567`.

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::json;
 
 use crate::prompts::{
-    check_assignable_labels, check_body, check_name, check_tags, ChatItem, FieldError, NewPrompt, PromptBody, PromptType,
+    check_assignable_labels, check_body, check_name, check_tags, ChatItem, FieldError, NewPrompt, PromptBody, PromptProblem, PromptType,
     PromptVersion, MAX_COMMIT_MESSAGE, PRODUCTION,
 };
 
@@ -158,7 +158,7 @@ impl PromptDraft {
             problems.push(e);
         }
         if self.commit_message.chars().count() > MAX_COMMIT_MESSAGE {
-            problems.push(FieldError::new("commitMessage", "a commit message has at most 500 characters"));
+            problems.push(FieldError::of("commitMessage", PromptProblem::CommitMessageTooLong));
         }
         problems
     }
@@ -185,15 +185,12 @@ pub fn parse_config(text: &str) -> Result<Value, FieldError> {
     }
     match serde_json::from_str::<Value>(text) {
         Ok(value @ Value::Object(_)) => Ok(value),
-        Ok(other) => Err(FieldError::new(
-            "config",
-            format!("config must be a JSON object such as {{\"temperature\": 0.7}}, not {}", json::kind(&other)),
-        )),
+        Ok(other) => Err(FieldError::of("config", PromptProblem::ConfigNotObject(json::kind(&other)))),
         Err(e) => {
             // serde_json says "<what> at line L column C"; the position goes first here.
             let full = e.to_string();
             let what = full.rsplit_once(" at line ").map_or(full.as_str(), |(what, _)| what);
-            Err(FieldError::new("config", format!("config is not valid JSON: line {}, column {}: {what}", e.line(), e.column())))
+            Err(FieldError::of("config", PromptProblem::ConfigNotJson { line: e.line(), column: e.column(), detail: what.to_string() }))
         }
     }
 }

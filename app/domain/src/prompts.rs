@@ -202,12 +202,104 @@ fn chat_item(value: &Value, path: &str) -> Result<ChatItem, FieldError> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {
     pub field: String,
+    /// In English: what the public API answers (programs read it).
     pub message: String,
+    /// The rule, for the UI to say in the person's language; `None` for the shapes of JSON only
+    /// the public API receives (the UI builds typed prompts), which stay English.
+    #[serde(skip)]
+    pub problem: Option<PromptProblem>,
 }
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
-        FieldError { field: field.into(), message: message.into() }
+        FieldError { field: field.into(), message: message.into(), problem: None }
+    }
+
+    /// A broken rule the UI can meet, with its English message.
+    pub fn of(field: impl Into<String>, problem: PromptProblem) -> FieldError {
+        FieldError { field: field.into(), message: problem.to_string(), problem: Some(problem) }
+    }
+}
+
+/// The prompt rules a person can break in the UI (its editor, labels, composability); the UI
+/// words them in the person's language (`app`'s `pages::prompts_text`), `Display` in English.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PromptProblem {
+    NameEmpty,
+    NameTooLong,
+    NameSpaces,
+    NameCharacter(char),
+    NameDelimiter,
+    NameEmptyFolder,
+    NameReserved(String),
+    LabelLength,
+    LabelCharacter(char),
+    LatestIsAutomatic,
+    TagLength,
+    CommitMessageTooLong,
+    NulCharacter,
+    MessageNeedsRole,
+    PlaceholderName,
+    PlaceholderTwice(String),
+    VariableAndPlaceholder(String),
+    /// The config is JSON but not an object (what it is: "an array", …).
+    ConfigNotObject(&'static str),
+    /// The config is not JSON; `detail` is the parser's own words (English).
+    ConfigNotJson { line: usize, column: usize, detail: String },
+    /// A new version of another type than the prompt's (`kind`, `new_kind`: text or chat).
+    TypeChanged { name: String, kind: String, new_kind: String },
+    LabelNotOnVersion { version: i32, name: String, label: String },
+    /// Other prompts (name, version) use the label or version being removed.
+    Referenced(Vec<(String, i32)>),
+    ReferenceMissing { name: String, reference: PromptReference },
+    ReferenceNotText { name: String, reference: PromptReference },
+    /// `back_to`: the prompt the chain of references returns to.
+    ReferenceCycle { name: String, reference: PromptReference, back_to: String },
+    ReferenceTooDeep { name: String, reference: PromptReference, depth: usize },
+}
+
+impl std::fmt::Display for PromptProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PromptProblem::NameEmpty => f.write_str("a prompt needs a name"),
+            PromptProblem::NameTooLong => f.write_str("a prompt name has at most 255 characters"),
+            PromptProblem::NameSpaces => f.write_str("a prompt name cannot start or end with a space"),
+            PromptProblem::NameCharacter(c) => write!(f, "a prompt name cannot contain {c:?}"),
+            PromptProblem::NameDelimiter => f.write_str("a prompt name cannot contain \"@@@\" (it delimits prompt references)"),
+            PromptProblem::NameEmptyFolder => f.write_str("folders in a prompt name need a name: no leading, trailing or double \"/\""),
+            PromptProblem::NameReserved(name) => write!(f, "{name:?} is reserved; choose another name"),
+            PromptProblem::LabelLength => f.write_str("a label has 1 to 36 characters"),
+            PromptProblem::LabelCharacter(c) => write!(f, "a label may only use a-z, 0-9, _, - and . (found {c:?})"),
+            PromptProblem::LatestIsAutomatic => f.write_str("Label 'latest' is always assigned to the latest prompt version"),
+            PromptProblem::TagLength => f.write_str("a tag has 1 to 255 characters"),
+            PromptProblem::CommitMessageTooLong => f.write_str("a commit message has at most 500 characters"),
+            PromptProblem::NulCharacter => f.write_str("contains a NUL character (\\u0000), which cannot be stored; remove it"),
+            PromptProblem::MessageNeedsRole => f.write_str("every message needs a role (system, user, assistant, …)"),
+            PromptProblem::PlaceholderName => f.write_str("a placeholder name starts with a letter and has only letters, digits and _"),
+            PromptProblem::PlaceholderTwice(name) => write!(f, "placeholder {name:?} appears twice"),
+            PromptProblem::VariableAndPlaceholder(name) => write!(f, "{name:?} is both a variable and a placeholder; rename one"),
+            PromptProblem::ConfigNotObject(kind) => write!(f, "config must be a JSON object such as {{\"temperature\": 0.7}}, not {kind}"),
+            PromptProblem::ConfigNotJson { line, column, detail } => write!(f, "config is not valid JSON: line {line}, column {column}: {detail}"),
+            PromptProblem::TypeChanged { name, kind, new_kind } => write!(
+                f,
+                "{name:?} is a {kind} prompt; a new version must be a {kind} prompt too (create a prompt with another name for {new_kind} content)"
+            ),
+            PromptProblem::LabelNotOnVersion { version, name, label } => write!(f, "version {version} of {name:?} does not have the label {label:?}"),
+            PromptProblem::Referenced(users) => {
+                let users: Vec<String> = users.iter().map(|(n, v)| format!("{n:?} version {v}")).collect();
+                write!(f, "{} references this prompt by what you are removing; change or delete it first", users.join(", "))
+            }
+            PromptProblem::ReferenceMissing { name, reference } => write!(f, "{name:?} references {reference}, which does not exist"),
+            PromptProblem::ReferenceNotText { name, reference } => {
+                write!(f, "{name:?} references {reference}, which is a chat prompt; only text prompts can be inserted")
+            }
+            PromptProblem::ReferenceCycle { name, reference, back_to } => {
+                write!(f, "{name:?} references {reference}, which leads back to {back_to:?}: prompt references cannot form a cycle")
+            }
+            PromptProblem::ReferenceTooDeep { name, reference, depth } => {
+                write!(f, "{name:?} nests prompt references more than {depth} levels deep (at {reference})")
+            }
+        }
     }
 }
 
@@ -221,27 +313,27 @@ impl std::fmt::Display for FieldError {
 /// no `|` (it separates a reference's parts), no HTML or control characters, not a word the UI
 /// uses in its own paths.
 pub fn check_name(name: &str) -> Result<(), FieldError> {
-    let err = |message: &str| Err(FieldError::new("name", message));
+    let err = |problem| Err(FieldError::of("name", problem));
     if name.trim().is_empty() {
-        return err("a prompt needs a name");
+        return err(PromptProblem::NameEmpty);
     }
     if name.chars().count() > MAX_NAME {
-        return err("a prompt name has at most 255 characters");
+        return err(PromptProblem::NameTooLong);
     }
     if name != name.trim() {
-        return err("a prompt name cannot start or end with a space");
+        return err(PromptProblem::NameSpaces);
     }
     if let Some(c) = name.chars().find(|c| matches!(c, '|' | '<' | '>') || c.is_control()) {
-        return Err(FieldError::new("name", format!("a prompt name cannot contain {c:?}")));
+        return err(PromptProblem::NameCharacter(c));
     }
     if name.contains("@@@") {
-        return err("a prompt name cannot contain \"@@@\" (it delimits prompt references)");
+        return err(PromptProblem::NameDelimiter);
     }
     if name.split('/').any(|segment| segment.trim().is_empty()) {
-        return err("folders in a prompt name need a name: no leading, trailing or double \"/\"");
+        return err(PromptProblem::NameEmptyFolder);
     }
     if RESERVED_NAMES.contains(&name) {
-        return Err(FieldError::new("name", format!("{name:?} is reserved; choose another name")));
+        return err(PromptProblem::NameReserved(name.to_string()));
     }
     Ok(())
 }
@@ -249,10 +341,10 @@ pub fn check_name(name: &str) -> Result<(), FieldError> {
 /// A label: 1–36 characters of `a-z 0-9 _ - .`.
 pub fn check_label(field: &str, label: &str) -> Result<(), FieldError> {
     if label.is_empty() || label.len() > MAX_LABEL {
-        return Err(FieldError::new(field, "a label has 1 to 36 characters"));
+        return Err(FieldError::of(field, PromptProblem::LabelLength));
     }
     if let Some(c) = label.chars().find(|c| !matches!(c, 'a'..='z' | '0'..='9' | '_' | '-' | '.')) {
-        return Err(FieldError::new(field, format!("a label may only use a-z, 0-9, _, - and . (found {c:?})")));
+        return Err(FieldError::of(field, PromptProblem::LabelCharacter(c)));
     }
     Ok(())
 }
@@ -264,7 +356,7 @@ pub fn check_assignable_labels(labels: &[String]) -> Result<(), FieldError> {
         let field = format!("labels[{i}]");
         check_label(&field, label)?;
         if label == LATEST {
-            return Err(FieldError::new(field, "Label 'latest' is always assigned to the latest prompt version"));
+            return Err(FieldError::of(field, PromptProblem::LatestIsAutomatic));
         }
     }
     Ok(())
@@ -273,7 +365,7 @@ pub fn check_assignable_labels(labels: &[String]) -> Result<(), FieldError> {
 pub fn check_tags(tags: &[String]) -> Result<(), FieldError> {
     for (i, tag) in tags.iter().enumerate() {
         if tag.trim().is_empty() || tag.chars().count() > 255 {
-            return Err(FieldError::new(format!("tags[{i}]"), "a tag has 1 to 255 characters"));
+            return Err(FieldError::of(format!("tags[{i}]"), PromptProblem::TagLength));
         }
     }
     Ok(())
@@ -429,7 +521,7 @@ impl NewPrompt {
         }
         if let Some(message) = &self.commit_message {
             if message.chars().count() > MAX_COMMIT_MESSAGE {
-                return Err(FieldError::new("commitMessage", "a commit message has at most 500 characters"));
+                return Err(FieldError::of("commitMessage", PromptProblem::CommitMessageTooLong));
             }
             if message.trim().is_empty() {
                 self.commit_message = None;
@@ -455,7 +547,7 @@ impl NewPrompt {
             ("commitMessage", has_nul(&self.commit_message)),
         ];
         match fields.into_iter().find(|(_, nul)| *nul) {
-            Some((field, _)) => Err(FieldError::new(field, "contains a NUL character (\\u0000), which cannot be stored; remove it")),
+            Some((field, _)) => Err(FieldError::of(field, PromptProblem::NulCharacter)),
             None => Ok(()),
         }
     }
@@ -469,25 +561,22 @@ pub fn check_body(body: &PromptBody) -> Result<(), FieldError> {
     for (i, item) in items.iter().enumerate() {
         match item {
             ChatItem::Message { role, .. } if role.trim().is_empty() => {
-                return Err(FieldError::new(format!("prompt[{i}].role"), "every message needs a role (system, user, assistant, …)"));
+                return Err(FieldError::of(format!("prompt[{i}].role"), PromptProblem::MessageNeedsRole));
             }
             ChatItem::Message { .. } => {}
             ChatItem::Placeholder { name } => {
                 if !is_variable_name(name) {
-                    return Err(FieldError::new(
-                        format!("prompt[{i}].name"),
-                        "a placeholder name starts with a letter and has only letters, digits and _",
-                    ));
+                    return Err(FieldError::of(format!("prompt[{i}].name"), PromptProblem::PlaceholderName));
                 }
                 if placeholders.contains(&name.as_str()) {
-                    return Err(FieldError::new(format!("prompt[{i}].name"), format!("placeholder {name:?} appears twice")));
+                    return Err(FieldError::of(format!("prompt[{i}].name"), PromptProblem::PlaceholderTwice(name.clone())));
                 }
                 placeholders.push(name);
             }
         }
     }
     if let Some(name) = body.variables().into_iter().find(|v| placeholders.contains(&v.as_str())) {
-        return Err(FieldError::new("prompt", format!("{name:?} is both a variable and a placeholder; rename one")));
+        return Err(FieldError::of("prompt", PromptProblem::VariableAndPlaceholder(name)));
     }
     Ok(())
 }

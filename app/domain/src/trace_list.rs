@@ -202,101 +202,102 @@ impl TraceListQuery {
         }
     }
 
-    /// Checks and types every field; the error names the URL key that is wrong and says how to
-    /// fix it. `now` resolves the range presets.
-    pub fn parse(&self, now: DateTime<Utc>) -> Result<ListSpec, (&'static str, String)> {
+    /// Checks and types every field; the error names the URL key that is wrong and what is wrong
+    /// with it ([`QueryProblem`], which the UI words in the person's language). `now` resolves
+    /// the range presets.
+    pub fn parse(&self, now: DateTime<Utc>) -> Result<ListSpec, (&'static str, QueryProblem)> {
         let text = |v: &str| (!v.is_empty()).then(|| v.to_string());
-        let number = |key: &'static str, v: &str, what: &str| -> Result<Option<f64>, (&'static str, String)> {
+        let number = |key: &'static str, v: &str| -> Result<Option<f64>, (&'static str, QueryProblem)> {
             if v.is_empty() {
                 return Ok(None);
             }
             match v.parse::<f64>() {
                 Ok(n) if n.is_finite() && n >= 0.0 => Ok(Some(n)),
-                _ => Err((key, format!("{what} must be a number of at least 0, like 1.5 (got {v:?})."))),
+                _ => Err((key, QueryProblem::NotANumber(v.to_string()))),
             }
         };
         let mut from = match self.range.as_str() {
             "" => None,
             range => Some(
                 now - range_length(range)
-                    .ok_or(("range", format!("Unknown time range {range:?}: use 1h, 24h, 7d or 30d.")))?,
+                    .ok_or(("range", QueryProblem::UnknownRange(range.to_string())))?,
             ),
         };
-        if let Some(custom) = parse_time(&self.from).map_err(|m| ("from", m))? {
+        if let Some(custom) = parse_time(&self.from).map_err(|_| ("from", QueryProblem::NotATime(self.from.clone())))? {
             from = Some(from.map_or(custom, |preset: DateTime<Utc>| preset.max(custom)));
         }
-        let to = parse_time(&self.to).map_err(|m| ("to", m))?;
+        let to = parse_time(&self.to).map_err(|_| ("to", QueryProblem::NotATime(self.to.clone())))?;
         if let (Some(f), Some(t)) = (from, to) {
             if f >= t {
-                return Err(("to", "The end of the time range must be after its start.".to_string()));
+                return Err(("to", QueryProblem::EndBeforeStart));
             }
         }
         let level = match self.level.as_str() {
             "" => None,
             "warning" => Some(LevelFilter::Warning),
             "error" => Some(LevelFilter::Error),
-            other => return Err(("level", format!("Unknown level {other:?}: use warning (warnings and errors) or error."))),
+            other => return Err(("level", QueryProblem::UnknownLevel(other.to_string()))),
         };
         let has_error = match self.errors.as_str() {
             "" => None,
             "yes" => Some(true),
             "no" => Some(false),
-            other => return Err(("errors", format!("Use yes or no (got {other:?})."))),
+            other => return Err(("errors", QueryProblem::NotYesOrNo(other.to_string()))),
         };
         let metadata = match self.metadata.split_once('=') {
             _ if self.metadata.is_empty() => None,
             Some((key, value)) if !key.trim().is_empty() => Some((key.trim().to_string(), value.trim().to_string())),
-            _ => return Err(("metadata", "Write the metadata filter as key=value, e.g. tier=pro.".to_string())),
+            _ => return Err(("metadata", QueryProblem::MetadataForm)),
         };
         let score = if self.score.is_empty() {
             if !self.score_value.is_empty() {
-                return Err(("score", "Name the score to compare.".to_string()));
+                return Err(("score", QueryProblem::ScoreUnnamed));
             }
             None
         } else {
             let op = if self.score_op.is_empty() { "=" } else { self.score_op.as_str() };
             if !SCORE_OPS.contains(&op) {
-                return Err(("score_op", format!("Unknown comparison {op:?}: use one of = != > < >= <=.")));
+                return Err(("score_op", QueryProblem::UnknownComparison(op.to_string())));
             }
             let value = match (self.score_value.parse::<f64>(), self.score_value.is_empty()) {
-                (_, true) => return Err(("score_value", "Enter the value to compare the score with.".to_string())),
+                (_, true) => return Err(("score_value", QueryProblem::ScoreValueMissing)),
                 (Ok(n), _) if n.is_finite() => ScoreValue::Number(n),
                 _ if op == "=" || op == "!=" => ScoreValue::Text(self.score_value.clone()),
-                _ => return Err(("score_value", format!("{op} compares numbers; {:?} is not one.", self.score_value))),
+                _ => return Err(("score_value", QueryProblem::ComparesNumbers { op: op.to_string(), value: self.score_value.clone() })),
             };
             Some(ScoreFilter { name: self.score.clone(), op: op.to_string(), value })
         };
-        let latency = (number("latency_min", &self.latency_min, "Minimum latency")?, number("latency_max", &self.latency_max, "Maximum latency")?);
+        let latency = (number("latency_min", &self.latency_min)?, number("latency_max", &self.latency_max)?);
         if let (Some(min), Some(max)) = latency {
             if min > max {
-                return Err(("latency_max", "The maximum latency must be at least the minimum.".to_string()));
+                return Err(("latency_max", QueryProblem::MaxBelowMin));
             }
         }
-        let cost = (number("cost_min", &self.cost_min, "Minimum cost")?, number("cost_max", &self.cost_max, "Maximum cost")?);
+        let cost = (number("cost_min", &self.cost_min)?, number("cost_max", &self.cost_max)?);
         if let (Some(min), Some(max)) = cost {
             if min > max {
-                return Err(("cost_max", "The maximum cost must be at least the minimum.".to_string()));
+                return Err(("cost_max", QueryProblem::MaxBelowMin));
             }
         }
         let search = match self.search.chars().count() {
             0 => None,
-            n if n > 200 => return Err(("search", "Search for at most 200 characters.".to_string())),
+            n if n > 200 => return Err(("search", QueryProblem::SearchTooLong)),
             _ => Some(self.search.clone()),
         };
         let sort = match self.sort.as_str() {
             "" => SortBy::Time,
-            s => SortBy::parse(s).ok_or(("sort", format!("Unknown sort {s:?}: use time, latency or cost.")))?,
+            s => SortBy::parse(s).ok_or(("sort", QueryProblem::UnknownSort(s.to_string())))?,
         };
         let descending = match self.dir.as_str() {
             "" | "desc" => true,
             "asc" => false,
-            other => return Err(("dir", format!("Unknown direction {other:?}: use asc or desc."))),
+            other => return Err(("dir", QueryProblem::UnknownDirection(other.to_string()))),
         };
         let cursor = match self.before.as_str() {
             "" => None,
             c => Some(
                 parse_list_cursor(c, sort)
-                    .ok_or(("before", "This page link is damaged; start again from the first page.".to_string()))?,
+                    .ok_or(("before", QueryProblem::DamagedCursor))?,
             ),
         };
         Ok(ListSpec {
@@ -354,7 +355,7 @@ pub const SCORE_OPS: [&str; 6] = ["=", "!=", ">", "<", ">=", "<="];
 
 /// Reads a time of the custom range: RFC 3339, or a UTC `YYYY-MM-DDTHH:MM[:SS]` (what a
 /// `datetime-local` input gives) or `YYYY-MM-DD`.
-pub fn parse_time(value: &str) -> Result<Option<DateTime<Utc>>, String> {
+pub fn parse_time(value: &str) -> Result<Option<DateTime<Utc>>, QueryProblem> {
     if value.is_empty() {
         return Ok(None);
     }
@@ -369,7 +370,56 @@ pub fn parse_time(value: &str) -> Result<Option<DateTime<Utc>>, String> {
     if let Ok(day) = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d") {
         return Ok(Some(day.and_hms_opt(0, 0, 0).expect("midnight").and_utc()));
     }
-    Err(format!("{value:?} is not a time: use e.g. 2026-01-31T14:00 (UTC) or 2026-01-31."))
+    Err(QueryProblem::NotATime(value.to_string()))
+}
+
+/// What is wrong with one key of a traces-list query ([`TraceListQuery::parse`] names the key).
+/// The UI says it in the person's language (`pages::traces::query_problem`); `Display` is the
+/// English, for logs and tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueryProblem {
+    /// A latency or cost bound that is not a number ≥ 0 (the value given).
+    NotANumber(String),
+    UnknownRange(String),
+    NotATime(String),
+    EndBeforeStart,
+    UnknownLevel(String),
+    NotYesOrNo(String),
+    MetadataForm,
+    ScoreUnnamed,
+    UnknownComparison(String),
+    ScoreValueMissing,
+    /// An ordering comparison (`>`…) with a value that is not a number.
+    ComparesNumbers { op: String, value: String },
+    /// A maximum (latency or cost) below its minimum.
+    MaxBelowMin,
+    SearchTooLong,
+    UnknownSort(String),
+    UnknownDirection(String),
+    DamagedCursor,
+}
+
+impl std::fmt::Display for QueryProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            QueryProblem::NotANumber(v) => write!(f, "Use a number of at least 0, like 1.5 (got {v:?})."),
+            QueryProblem::UnknownRange(v) => write!(f, "Unknown time range {v:?}: use 1h, 24h, 7d or 30d."),
+            QueryProblem::NotATime(v) => write!(f, "{v:?} is not a time: use e.g. 2026-01-31T14:00 (UTC) or 2026-01-31."),
+            QueryProblem::EndBeforeStart => f.write_str("The end of the time range must be after its start."),
+            QueryProblem::UnknownLevel(v) => write!(f, "Unknown level {v:?}: use warning (warnings and errors) or error."),
+            QueryProblem::NotYesOrNo(v) => write!(f, "Use yes or no (got {v:?})."),
+            QueryProblem::MetadataForm => f.write_str("Write the metadata filter as key=value, e.g. tier=pro."),
+            QueryProblem::ScoreUnnamed => f.write_str("Name the score to compare."),
+            QueryProblem::UnknownComparison(v) => write!(f, "Unknown comparison {v:?}: use one of = != > < >= <=."),
+            QueryProblem::ScoreValueMissing => f.write_str("Enter the value to compare the score with."),
+            QueryProblem::ComparesNumbers { op, value } => write!(f, "{op} compares numbers; {value:?} is not one."),
+            QueryProblem::MaxBelowMin => f.write_str("The maximum must be at least the minimum."),
+            QueryProblem::SearchTooLong => f.write_str("Search for at most 200 characters."),
+            QueryProblem::UnknownSort(v) => write!(f, "Unknown sort {v:?}: use time, latency or cost."),
+            QueryProblem::UnknownDirection(v) => write!(f, "Unknown direction {v:?}: use asc or desc."),
+            QueryProblem::DamagedCursor => f.write_str("This page link is damaged; start again from the first page."),
+        }
+    }
 }
 
 /// What the list is sorted by.

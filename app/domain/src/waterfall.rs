@@ -268,11 +268,6 @@ impl TraceTree {
     }
 }
 
-/// Durations for the rows and the time axis: [`crate::format::duration_us`].
-pub fn format_duration_us(us: i64) -> String {
-    crate::format::duration_us(us)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -394,10 +389,10 @@ mod tests {
 
     #[test]
     fn durations_read_naturally() {
-        assert_eq!(format_duration_us(850), "850 µs");
-        assert_eq!(format_duration_us(1_300), "1.30 ms");
-        assert_eq!(format_duration_us(420_000), "420 ms");
-        assert_eq!(format_duration_us(2_500_000), "2.50 s");
-        assert_eq!(format_duration_us(90_000_000), "1.5 min");
+        assert_eq!(crate::format::duration_us(850), "850 µs");
+        assert_eq!(crate::format::duration_us(1_300), "1.30 ms");
+        assert_eq!(crate::format::duration_us(420_000), "420 ms");
+        assert_eq!(crate::format::duration_us(2_500_000), "2.50 s");
+        assert_eq!(crate::format::duration_us(90_000_000), "1.5 min");
     }
 }

@@ -47,14 +47,14 @@ fn refused(denied: Denied, what: impl FnOnce() -> String) -> AppError {
 pub async fn project(pool: &PgPool, user: &CurrentUser, project_id: &str, action: Action) -> Result<ProjectScope, AppError> {
     loupe_core::auth::access::project(pool, &user.user_id, project_id, action)
         .await
-        .map_err(|denied| refused(denied, || format!("project {project_id}")))
+        .map_err(|denied| refused(denied, || crate::language::say!(errors.not_found.project, id = project_id)))
 }
 
 /// The person's role in the organization, checked against `action`.
 pub async fn organization(pool: &PgPool, user: &CurrentUser, org_id: &str, action: Action) -> Result<OrgScope, AppError> {
     loupe_core::auth::access::organization(pool, &user.user_id, org_id, action)
         .await
-        .map_err(|denied| refused(denied, || format!("organization {org_id}")))
+        .map_err(|denied| refused(denied, || crate::language::say!(errors.not_found.organization, id = org_id)))
 }
 
 /// Read access to one trace: the project's members (any role), or anyone at all when the trace
@@ -63,13 +63,13 @@ pub async fn organization(pool: &PgPool, user: &CurrentUser, org_id: &str, actio
 pub async fn trace_reader(pool: &PgPool, project_id: &str, trace_id: &TraceId) -> Result<ProjectId, AppError> {
     let member = match current_user() {
         Some(user) => project(pool, &user, project_id, Action::ReadProjectData).await.map(|scope| scope.project_id),
-        None => Err(AppError::NotFound(format!("trace {trace_id}"))),
+        None => Err(AppError::NotFound(crate::language::say!(errors.not_found.trace, id = trace_id.as_str()))),
     };
     match member {
         Ok(project) => Ok(project),
         Err(AppError::NotFound(_)) => crate::store::traces::public_project(pool, project_id, trace_id)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("trace {trace_id}"))),
+            .ok_or_else(|| AppError::NotFound(crate::language::say!(errors.not_found.trace, id = trace_id.as_str()))),
         Err(other) => Err(other),
     }
 }

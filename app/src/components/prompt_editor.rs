@@ -11,7 +11,7 @@ use crate::server_fns::prompts::CreatePromptVersion;
 use crate::components::ui::*;
 use crate::domain::prompt_draft::{format_config, DraftField, PromptDraft, ROLES, STAGING};
 use crate::domain::prompts::{prompt_href, PromptTarget};
-use crate::domain::prompts::{ChatItem, PromptBody, PromptType, MAX_COMMIT_MESSAGE, PRODUCTION};
+use crate::domain::prompts::{ChatItem, FieldError, PromptBody, PromptProblem, PromptReference, PromptType, MAX_COMMIT_MESSAGE, PRODUCTION};
 use crate::error::AppError;
 use crate::i18n::*;
 
@@ -166,7 +166,7 @@ pub fn PromptEditor(project_id: String, initial: PromptDraft, mode: EditorMode) 
             return None;
         }
         problems
-            .with(|problems| problems.iter().find(|p| DraftField::of(&p.field) == target).map(|p| p.message.clone()))
+            .with(|problems| problems.iter().find(|p| DraftField::of(&p.field) == target).map(|p| prompt_problem(locale, p)))
             .or_else(|| {
                 server_error.with(|e| match e {
                     Some(AppError::Invalid { field, message }) if DraftField::of(field) == target => Some(message.clone()),
@@ -181,7 +181,7 @@ pub fn PromptEditor(project_id: String, initial: PromptDraft, mode: EditorMode) 
     // Why the button is disabled, in one line beside it.
     let blocking = move || {
         problems.with(|problems| problems.first().map(|p| {
-            td_string!(locale, prompts.editor.blocking, field = field_label(locale, DraftField::of(&p.field)), problem = p.message.clone()).to_string()
+            td_string!(locale, prompts.editor.blocking, field = field_label(locale, DraftField::of(&p.field)), problem = prompt_problem(locale, p)).to_string()
         }))
     };
 
@@ -194,7 +194,7 @@ pub fn PromptEditor(project_id: String, initial: PromptDraft, mode: EditorMode) 
             Ok(prompt) => {
                 create.dispatch(CreatePromptVersion { project_id: project_id.get_value(), prompt });
             }
-            Err(e) => server_error.set(Some(AppError::invalid(&e.field, e.message))),
+            Err(e) => server_error.set(Some(AppError::invalid(&e.field, prompt_problem(locale, &e)))),
         }
     };
 
@@ -622,5 +622,122 @@ fn PromptTextarea(
                 prop:value=move || value.get()
                 on:input=move |ev| value.set(event_target_value(&ev))></textarea>
         </div>
+    }
+}
+
+/// A broken prompt rule, in `locale` (the domain's message is English: what the public API says).
+/// Shapes of JSON only the public API receives have no [`PromptProblem`] and stay English.
+pub(crate) fn prompt_problem(locale: Locale, error: &FieldError) -> String {
+    let Some(problem) = &error.problem else { return error.message.clone() };
+    let reference = |r: &PromptReference| match &r.target {
+        PromptTarget::Label(label) => td_string!(locale, prompts.problems.reference_label, name = r.name.as_str(), label = label.as_str()).to_string(),
+        PromptTarget::Version(version) => td_string!(locale, prompts.problems.reference_version, name = r.name.as_str(), version).to_string(),
+    };
+    match problem {
+        PromptProblem::NameEmpty => td_string!(locale, prompts.problems.name_empty).to_string(),
+        PromptProblem::NameTooLong => td_string!(locale, prompts.problems.name_too_long).to_string(),
+        PromptProblem::NameSpaces => td_string!(locale, prompts.problems.name_spaces).to_string(),
+        PromptProblem::NameCharacter(c) => td_string!(locale, prompts.problems.name_character, character = format!("{c:?}")).to_string(),
+        PromptProblem::NameDelimiter => td_string!(locale, prompts.problems.name_delimiter).to_string(),
+        PromptProblem::NameEmptyFolder => td_string!(locale, prompts.problems.name_empty_folder).to_string(),
+        PromptProblem::NameReserved(name) => td_string!(locale, prompts.problems.name_reserved, name = name.as_str()).to_string(),
+        PromptProblem::LabelLength => td_string!(locale, prompts.problems.label_length).to_string(),
+        PromptProblem::LabelCharacter(c) => td_string!(locale, prompts.problems.label_character, character = format!("{c:?}")).to_string(),
+        PromptProblem::LatestIsAutomatic => td_string!(locale, prompts.problems.latest_is_automatic).to_string(),
+        PromptProblem::TagLength => td_string!(locale, prompts.problems.tag_length).to_string(),
+        PromptProblem::CommitMessageTooLong => td_string!(locale, prompts.problems.commit_message_too_long).to_string(),
+        PromptProblem::NulCharacter => td_string!(locale, prompts.problems.nul_character).to_string(),
+        PromptProblem::MessageNeedsRole => td_string!(locale, prompts.problems.message_needs_role).to_string(),
+        PromptProblem::PlaceholderName => td_string!(locale, prompts.problems.placeholder_name).to_string(),
+        PromptProblem::PlaceholderTwice(name) => td_string!(locale, prompts.problems.placeholder_twice, name = name.as_str()).to_string(),
+        PromptProblem::VariableAndPlaceholder(name) => td_string!(locale, prompts.problems.variable_and_placeholder, name = name.as_str()).to_string(),
+        PromptProblem::ConfigNotObject(kind) => {
+            let kind = match *kind {
+                "null" => td_string!(locale, prompts.problems.json_kinds.null),
+                "a boolean" => td_string!(locale, prompts.problems.json_kinds.boolean),
+                "a number" => td_string!(locale, prompts.problems.json_kinds.number),
+                "a string" => td_string!(locale, prompts.problems.json_kinds.string),
+                "an array" => td_string!(locale, prompts.problems.json_kinds.array),
+                _ => td_string!(locale, prompts.problems.json_kinds.object),
+            };
+            td_string!(locale, prompts.problems.config_not_object, kind).to_string()
+        }
+        PromptProblem::ConfigNotJson { line, column, detail } => {
+            td_string!(locale, prompts.problems.config_not_json, line, column, detail = detail.as_str()).to_string()
+        }
+        PromptProblem::TypeChanged { name, kind, new_kind } => {
+            td_string!(locale, prompts.problems.type_changed, name = name.as_str(), kind = kind.as_str(), new_kind = new_kind.as_str()).to_string()
+        }
+        PromptProblem::LabelNotOnVersion { version, name, label } => {
+            td_string!(locale, prompts.problems.label_not_on_version, version, name = name.as_str(), label = label.as_str()).to_string()
+        }
+        PromptProblem::Referenced(users) => {
+            let users: Vec<String> = users
+                .iter()
+                .map(|(name, version)| td_string!(locale, prompts.problems.referenced_by, name = name.as_str(), version).to_string())
+                .collect();
+            td_string!(locale, prompts.problems.referenced, users = users.join(td_string!(locale, errors.list_separator))).to_string()
+        }
+        PromptProblem::ReferenceMissing { name, reference: r } => {
+            td_string!(locale, prompts.problems.reference_missing, name = name.as_str(), reference = reference(r)).to_string()
+        }
+        PromptProblem::ReferenceNotText { name, reference: r } => {
+            td_string!(locale, prompts.problems.reference_not_text, name = name.as_str(), reference = reference(r)).to_string()
+        }
+        PromptProblem::ReferenceCycle { name, reference: r, back_to } => {
+            td_string!(locale, prompts.problems.reference_cycle, name = name.as_str(), reference = reference(r), back_to = back_to.as_str()).to_string()
+        }
+        PromptProblem::ReferenceTooDeep { name, reference: r, depth } => {
+            td_string!(locale, prompts.problems.reference_too_deep, name = name.as_str(), reference = reference(r), depth).to_string()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prompt_problem;
+    use crate::domain::prompts::{FieldError, PromptProblem, PromptReference, PromptTarget};
+    use crate::i18n::Locale;
+
+    /// Every rule reads in English exactly as the public API says it, and has its Chinese.
+    #[test]
+    fn every_prompt_problem_is_worded_in_each_language() {
+        let reference = |target| PromptReference { name: "greeting".into(), target };
+        let all = [
+            PromptProblem::NameEmpty,
+            PromptProblem::NameTooLong,
+            PromptProblem::NameSpaces,
+            PromptProblem::NameCharacter('|'),
+            PromptProblem::NameDelimiter,
+            PromptProblem::NameEmptyFolder,
+            PromptProblem::NameReserved("new".into()),
+            PromptProblem::LabelLength,
+            PromptProblem::LabelCharacter('A'),
+            PromptProblem::LatestIsAutomatic,
+            PromptProblem::TagLength,
+            PromptProblem::CommitMessageTooLong,
+            PromptProblem::NulCharacter,
+            PromptProblem::MessageNeedsRole,
+            PromptProblem::PlaceholderName,
+            PromptProblem::PlaceholderTwice("history".into()),
+            PromptProblem::VariableAndPlaceholder("history".into()),
+            PromptProblem::ConfigNotObject("an array"),
+            PromptProblem::ConfigNotObject("null"),
+            PromptProblem::ConfigNotJson { line: 3, column: 17, detail: "expected `:`".into() },
+            PromptProblem::TypeChanged { name: "support".into(), kind: "text".into(), new_kind: "chat".into() },
+            PromptProblem::LabelNotOnVersion { version: 2, name: "support".into(), label: "staging".into() },
+            PromptProblem::Referenced(vec![("a".into(), 1), ("b".into(), 4)]),
+            PromptProblem::ReferenceMissing { name: "support".into(), reference: reference(PromptTarget::Label("production".into())) },
+            PromptProblem::ReferenceNotText { name: "support".into(), reference: reference(PromptTarget::Version(3)) },
+            PromptProblem::ReferenceCycle { name: "support".into(), reference: reference(PromptTarget::Version(3)), back_to: "support".into() },
+            PromptProblem::ReferenceTooDeep { name: "support".into(), reference: reference(PromptTarget::Version(3)), depth: 5 },
+        ];
+        for problem in all {
+            let error = FieldError::of("prompt", problem);
+            assert_eq!(prompt_problem(Locale::en, &error), error.message, "{:?}", error.problem);
+            assert_ne!(prompt_problem(Locale::zh, &error), error.message, "no Chinese for {:?}", error.problem);
+        }
+        let api_only = FieldError::new("prompt", "a text prompt is a string");
+        assert_eq!(prompt_problem(Locale::zh, &api_only), "a text prompt is a string", "JSON shapes only the API sees stay English");
     }
 }

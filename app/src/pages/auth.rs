@@ -152,7 +152,7 @@ pub fn SignUpPage() -> impl IntoView {
 }
 
 /// A rule the password breaks (`password_policy::problems`, which speaks English), in `locale`.
-fn password_problem(locale: Locale, problem: &'static str) -> &'static str {
+pub(crate) fn password_problem(locale: Locale, problem: &'static str) -> &'static str {
     match problem {
         "Use at least 8 characters." => td_string!(locale, auth.password_problems.too_short),
         "Use at most 128 characters." => td_string!(locale, auth.password_problems.too_long),

@@ -15,7 +15,7 @@ use crate::pages::auth::AuthCard;
 use crate::pages::organization::role_label;
 
 /// Why an invitation cannot be used, in `locale` (`InvitationState::problem` is English).
-fn invitation_problem(locale: Locale, state: InvitationState) -> Option<&'static str> {
+pub(crate) fn invitation_problem(locale: Locale, state: InvitationState) -> Option<&'static str> {
     match state {
         InvitationState::Open => None,
         InvitationState::Accepted => Some(td_string!(locale, auth.invitation.used)),

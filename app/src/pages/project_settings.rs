@@ -21,7 +21,7 @@ use crate::pages::project::{permitted_resource, InProject};
 type KeysResource = Resource<Result<Option<Vec<crate::domain::account::ApiKeyView>>, AppError>>;
 type MembersResource = Resource<Result<Option<Vec<crate::domain::account::MemberView>>, AppError>>;
 
-/// The route: its actions and resources are made here, outside `InProject`'s Transition
+/// The route: its actions and resources are made here, at the route's top
 /// (`components::ui::route_param`); the keys are loaded only for roles that manage them.
 #[component]
 pub fn ProjectSettingsPage() -> impl IntoView {

@@ -127,7 +127,7 @@ fn editor(locale: Locale, project_id: String, source: Source, history: Option<Pr
         .into_any();
     };
     let Some(base) = base_version(&history, source.version()) else {
-        let error = AppError::NotFound(format!("version {} of the prompt {:?}", source.version().unwrap_or_default(), history.name));
+        let error = AppError::NotFound(td_string!(locale, errors.not_found.prompt_version, version = source.version().unwrap_or_default(), name = history.name.as_str()).to_string());
         return view! { <LoadError error /> }.into_any();
     };
     let page = prompt_href(&project_id, &history.name, None);

@@ -89,7 +89,7 @@ fn SessionList(project_id: String, page: SessionsResource, page_number: Memo<i64
                                             </td>
                                             <td class=format!("{TD} text-right font-mono text-xs")>{s.traces}</td>
                                             <td class=format!("{TD} text-xs")>{s.users.join(", ")}</td>
-                                            <td class=format!("{TD} whitespace-nowrap text-right font-mono text-xs")>{crate::domain::format::duration_s(s.duration())}</td>
+                                            <td class=format!("{TD} whitespace-nowrap text-right font-mono text-xs")>{crate::language::duration_s(locale, s.duration())}</td>
                                             <td class=format!("{TD} text-right font-mono text-xs") data-testid="session-tokens">{crate::domain::format::count(s.total_tokens)}</td>
                                             <td class=format!("{TD} text-right font-mono text-xs")>{crate::domain::format::cost(s.total_cost)}</td>
                                             <td class=TD data-testid="session-scores"><ScoreChips scores=s.scores.clone() /></td>
@@ -213,7 +213,7 @@ fn Conversation(
                     let summary = [
                         (td_string!(locale, sessions.sessions.columns.traces), detail.traces.len().to_string(), "session-traces"),
                         (td_string!(locale, sessions.sessions.columns.users), if users.is_empty() { "—".to_string() } else { users.join(", ") }, "session-users"),
-                        (td_string!(locale, sessions.sessions.columns.duration), crate::domain::format::duration_s(detail.duration()), "session-duration"),
+                        (td_string!(locale, sessions.sessions.columns.duration), crate::language::duration_s(locale, detail.duration()), "session-duration"),
                         (td_string!(locale, sessions.sessions.columns.tokens), crate::domain::format::count(detail.total_tokens), "session-tokens"),
                         (td_string!(locale, sessions.sessions.columns.total_cost), crate::domain::format::cost(detail.total_cost), "session-cost"),
                     ];

@@ -20,20 +20,19 @@ use crate::components::otel_inspector::OtelInspector;
 use crate::components::live::{use_live, LiveIndicator};
 use crate::components::ui::*;
 use crate::domain::live::trace_url;
-use crate::components::waterfall::{format_cost, type_badge, type_label, Waterfall};
+use crate::components::waterfall::{format_cost, type_badge, type_label, type_name, Waterfall};
 use crate::domain::score_views::Score;
 use crate::domain::trace_detail::{ObservationDetail, TraceDetail};
 use crate::domain::trace_list::TraceListQuery;
 use crate::domain::{Action, ObservationId, TraceId};
-use crate::domain::waterfall::format_duration_us;
 use crate::domain::ObservationLevel;
 use crate::i18n::*;
 use crate::pages::project::InProject;
 
 #[component]
 pub fn TraceDetailPage() -> impl IntoView {
-    // The header's resource is made here, outside `InProject`'s Transition (ARCHITECTURE.md:
-    // made inside, the streamed page sometimes failed to hydrate).
+    // The header's resource is made here, at the route's top (ARCHITECTURE.md, "Nothing that
+    // takes a hydration id is made inside a `Suspend`").
     let params = use_params_map();
     let project_id = Memo::new(move |_| params.with(|p| p.get("project_id").unwrap_or_default()));
     let trace_id = Memo::new(move |_| params.with(|p| p.get("trace_id").unwrap_or_default()));
@@ -235,7 +234,7 @@ fn Header(detail: TraceDetail, list: Option<String>, can_share: bool) -> impl In
             </div>
             <dl class="grid grid-cols-2 gap-x-6 gap-y-1 text-sm sm:grid-cols-4" data-testid="trace-summary">
                 <dt class="text-zinc-500">{t!(i18n, trace.summary.time_in_zone, zone = crate::language::time_zone().label())}</dt><dd title=timestamp(t.timestamp)>{crate::language::time_zone().format(t.timestamp)}</dd>
-                <dt class="text-zinc-500">{t!(i18n, trace.latency)}</dt><dd data-testid="trace-latency">{format_duration_us((detail.latency * 1e6) as i64)}</dd>
+                <dt class="text-zinc-500">{t!(i18n, trace.latency)}</dt><dd data-testid="trace-latency">{crate::language::duration_us(locale, (detail.latency * 1e6) as i64)}</dd>
                 <dt class="text-zinc-500">{t!(i18n, trace.cost)}</dt><dd data-testid="trace-cost">{format_cost(detail.total_cost)}</dd>
                 <dt class="text-zinc-500">{t!(i18n, trace.tokens)}</dt><dd data-testid="trace-tokens">{detail.total_tokens}</dd>
                 <dt class="text-zinc-500">{t!(i18n, trace.summary.user)}</dt>
@@ -434,7 +433,7 @@ fn ObservationBody(detail: ObservationDetail) -> impl IntoView {
     view! {
         <div class="border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">
             <p class="flex items-center gap-2 text-sm font-semibold">
-                <span class=format!("rounded px-1 font-mono text-[10px] {}", type_badge(kind))>{type_label(kind)}</span>
+                <span class=format!("rounded px-1 font-mono text-[10px] {}", type_badge(kind)) title=type_name(locale, kind) translate="no">{type_label(kind)}</span>
                 <span class="truncate" data-testid="observation-name" translate="no">{o.name.clone().unwrap_or_else(|| "—".into())}</span>
             </p>
             <p class="mt-1 flex items-center gap-2 font-mono text-[11px] text-zinc-500">
@@ -443,9 +442,9 @@ fn ObservationBody(detail: ObservationDetail) -> impl IntoView {
             <dl class="mt-2 grid grid-cols-2 gap-x-4 gap-y-0.5 text-xs sm:grid-cols-3" data-testid="observation-facts">
                 <div><dt class="text-zinc-500">{t!(i18n, trace.facts.start_in_zone, zone = crate::language::time_zone().label())}</dt><dd title=timestamp(o.start_time)>{o.start_time.with_timezone(&crate::language::time_zone().0).format("%H:%M:%S%.3f").to_string()}</dd></div>
                 <div><dt class="text-zinc-500">{t!(i18n, trace.latency)}</dt>
-                    <dd data-testid="observation-latency">{o.latency().map(|l| format_duration_us((l * 1e6) as i64)).unwrap_or_else(|| td_string!(locale, trace.facts.running).into())}</dd></div>
+                    <dd data-testid="observation-latency">{o.latency().map(|l| crate::language::duration_us(locale, (l * 1e6) as i64)).unwrap_or_else(|| td_string!(locale, trace.facts.running).into())}</dd></div>
                 {o.time_to_first_token().map(|t| view! {
-                    <div><dt class="text-zinc-500">{t!(i18n, trace.facts.first_token)}</dt><dd data-testid="observation-ttft">{format_duration_us((t * 1e6) as i64)}</dd></div>
+                    <div><dt class="text-zinc-500">{t!(i18n, trace.facts.first_token)}</dt><dd data-testid="observation-ttft">{crate::language::duration_us(locale, (t * 1e6) as i64)}</dd></div>
                 })}
                 {o.model.clone().map(|m| view! { <div><dt class="text-zinc-500">{t!(i18n, trace.facts.model)}</dt><dd class="font-mono" data-testid="observation-model">{m}</dd></div> })}
                 {prompt.map(|(label, href)| view! {

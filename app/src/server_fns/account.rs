@@ -26,14 +26,20 @@ mod server {
 
     pub fn account_error(error: AccountError) -> AppError {
         match error {
-            AccountError::InvalidEmail => AppError::invalid("email", error.to_string()),
-            AccountError::EmailTaken => AppError::invalid("email", error.to_string()),
-            AccountError::WeakPassword(_) => AppError::invalid("password", error.to_string()),
-            AccountError::WrongCredentials => AppError::invalid("password", error.to_string()),
-            AccountError::SignUpDisabled => AppError::Forbidden(error.to_string()),
+            AccountError::InvalidEmail => AppError::invalid("email", crate::language::say!(errors.account.invalid_email)),
+            AccountError::EmailTaken => AppError::invalid("email", crate::language::say!(errors.account.email_taken)),
+            AccountError::WeakPassword(problems) => AppError::invalid("password", weak_password(&problems)),
+            AccountError::WrongCredentials => AppError::invalid("password", crate::language::say!(errors.account.wrong_credentials)),
+            AccountError::SignUpDisabled => AppError::Forbidden(crate::language::say!(errors.account.sign_up_disabled)),
             AccountError::Database(_) => AppError::Unavailable,
             AccountError::Refused(_) => AppError::invalid("value", error.to_string()),
         }
+    }
+
+    /// The rules a new password breaks, in the request's language.
+    pub fn weak_password(problems: &[&'static str]) -> String {
+        let locale = crate::language::request_locale();
+        problems.iter().map(|p| crate::pages::auth::password_problem(locale, p)).collect::<Vec<_>>().join(" ")
     }
 
     /// Starts a session for the user in the caller's transaction and sets the cookie.
@@ -75,14 +81,18 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
     respond(async {
         let state = state()?;
         if email.trim().is_empty() {
-            return Err(AppError::invalid("email", "Enter your email address."));
+            return Err(AppError::invalid("email", crate::language::say!(errors.account.enter_email)));
         }
         if password.is_empty() {
-            return Err(AppError::invalid("password", "Enter your password."));
+            return Err(AppError::invalid("password", crate::language::say!(errors.account.enter_password)));
         }
         let ip = crate::auth::access::client_ip();
         if let Err(minutes) = throttle::check(&state.pool, &email, &ip).await? {
-            return Err(AppError::TooManyAttempts(throttle::message(minutes)));
+            return Err(AppError::TooManyAttempts(crate::language::say!(
+                errors.account.too_many_attempts,
+                minutes,
+                unit = if minutes == 1 { crate::language::say!(errors.account.minute) } else { crate::language::say!(errors.account.minutes) }
+            )));
         }
         let mut tx = state.pool.begin().await?;
         let user_id = match accounts::verify_credentials(&mut tx, &email, &password).await {
@@ -163,9 +173,9 @@ pub async fn change_password(current: String, new: String) -> Result<(), AppErro
             .await
             .map_err(|error| match error {
                 crate::auth::accounts::AccountError::WrongCredentials => {
-                    AppError::invalid("current", "The current password is not correct.")
+                    AppError::invalid("current", crate::language::say!(errors.account.current_password_wrong))
                 }
-                crate::auth::accounts::AccountError::WeakPassword(_) => AppError::invalid("new", error.to_string()),
+                crate::auth::accounts::AccountError::WeakPassword(problems) => AppError::invalid("new", server::weak_password(&problems)),
                 other => server::account_error(other),
             })?;
         tx.commit().await?;
@@ -188,7 +198,7 @@ pub async fn set_language(language: String) -> Result<(), AppError> {
             code if crate::domain::language::is_language(code) => Some(code),
             other => {
                 let known = crate::domain::language::LANGUAGES.join(", ");
-                return Err(AppError::invalid("language", format!("unknown language \"{other}\"; use one of {known}, or nothing to follow the browser")));
+                return Err(AppError::invalid("language", crate::language::say!(errors.account.unknown_language, code = other, known)));
             }
         };
         crate::store::accounts::set_language(&state.pool, &user.user_id, choice).await?;

@@ -25,7 +25,7 @@ pub async fn create_api_key(project_id: String, note: Option<String>) -> Result<
         let project_id = scope.project_id.clone();
         let note = note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
         if note.as_ref().is_some_and(|n| n.chars().count() > 255) {
-            return Err(AppError::invalid("note", "Use at most 255 characters."));
+            return Err(AppError::invalid("note", crate::language::say!(errors.names.too_long)));
         }
         let mut tx = state.pool.begin().await?;
         let (key, secret_key) = crate::store::api_keys::create(&mut tx, &project_id, note.as_deref()).await?;
@@ -47,7 +47,7 @@ pub async fn revoke_api_key(project_id: String, key_id: String) -> Result<(), Ap
         let mut tx = state.pool.begin().await?;
         let key = crate::store::api_keys::revoke(&mut tx, &project_id, &key_id)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("API key {key_id}")))?;
+            .ok_or_else(|| AppError::NotFound(crate::language::say!(errors.not_found.api_key, id = &key_id)))?;
         audit(&mut tx, &user.user_id, &scope.org_id, Some(&project_id), "api_key.revoke", "api_key", &key.id,
             Some(serde_json::json!({"publicKey": key.public_key, "secretKey": key.display_secret_key, "note": key.note})), None).await?;
         tx.commit().await?;

@@ -27,15 +27,15 @@ mod server {
     pub async fn open_invitation(conn: &mut PgConnection, token: &str, email: &str) -> Result<Found, AppError> {
         let found = invitations::find_by_token(conn, token, true)
             .await?
-            .ok_or_else(|| AppError::NotFound("invitation (the link may be mistyped)".to_string()))?;
-        if let Some(problem) = found.state.problem() {
+            .ok_or_else(|| AppError::NotFound(crate::language::say!(errors.not_found.invitation)))?;
+        if let Some(problem) = crate::pages::invite::invitation_problem(crate::language::request_locale(), found.state) {
             return Err(AppError::invalid("invitation", problem));
         }
         debug_assert_eq!(found.state, InvitationState::Open);
         if !found.email.eq_ignore_ascii_case(email.trim()) {
             return Err(AppError::invalid(
                 "invitation",
-                format!("This invitation is for {}. Sign in (or sign up) with that email address to accept it.", found.email),
+                crate::language::say!(errors.invitations.for_other_email, email = found.email.as_str()),
             ));
         }
         Ok(found)
@@ -99,27 +99,30 @@ pub async fn create_invitation(
         let org_id = scope.org_id.clone();
         let email = email.trim().to_string();
         if !crate::auth::accounts::valid_email(&email) {
-            return Err(AppError::invalid("email", "Enter a valid email address, like name@example.com."));
+            return Err(AppError::invalid("email", crate::language::say!(errors.account.invalid_email)));
         }
         for granted in [Some(role), project_role].into_iter().flatten() {
             if !scope.role.can_assign(granted) {
-                return Err(AppError::Forbidden(format!(
-                    "Your role ({}) may not grant the {} role; ask an Owner of the organization",
-                    scope.role.label(),
-                    granted.label()
-                )));
+                return Err({
+                    let locale = crate::language::request_locale();
+                    AppError::Forbidden(crate::language::say!(
+                        errors.invitations.may_not_grant,
+                        role = crate::components::layout::role_label(locale, scope.role),
+                        granted = crate::components::layout::role_label(locale, granted)
+                    ))
+                });
             }
         }
         let project_id = project_id.filter(|p| !p.is_empty());
         let project = match (&project_id, project_role) {
             (Some(project_id), Some(project_role)) => {
                 let Some(project) = crate::store::projects::in_organization(&state.pool, project_id, &org_id).await? else {
-                    return Err(AppError::NotFound(format!("project {project_id}")));
+                    return Err(AppError::NotFound(crate::language::say!(errors.not_found.project, id = project_id)));
                 };
                 Some((project, project_role))
             }
             (None, None) => None,
-            _ => return Err(AppError::invalid("project_role", "Choose both a project and its role, or neither.")),
+            _ => return Err(AppError::invalid("project_role", crate::language::say!(errors.invitations.project_and_role))),
         };
         let mut tx = state.pool.begin().await?;
         let (invitation, token) = invitations::create(
@@ -129,7 +132,8 @@ pub async fn create_invitation(
         .await
         .map_err(|error| match error {
             InviteError::Database(e) => AppError::from(e),
-            other => AppError::invalid("email", other.to_string()),
+            InviteError::AlreadyInvited(email) => AppError::invalid("email", crate::language::say!(errors.invitations.already_invited, email)),
+            InviteError::AlreadyMember(email) => AppError::invalid("email", crate::language::say!(errors.invitations.already_member, email)),
         })?;
         audit(
             &mut tx,
@@ -176,7 +180,7 @@ pub async fn revoke_invitation(org_id: String, invitation_id: String) -> Result<
         let mut tx = state.pool.begin().await?;
         let email = crate::store::invitations::revoke(&mut tx, &org_id, &invitation_id)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("open invitation {invitation_id}")))?;
+            .ok_or_else(|| AppError::NotFound(crate::language::say!(errors.not_found.open_invitation, id = invitation_id.as_str())))?;
         audit(&mut tx, &user.user_id, &org_id, None, "invitation.revoke", "invitation", &invitation_id,
             Some(serde_json::json!({"email": email})), None).await?;
         tx.commit().await?;
@@ -194,7 +198,7 @@ pub async fn preview_invitation(token: String) -> Result<InvitationPreview, AppE
         let mut conn = state.pool.acquire().await?;
         let found = crate::store::invitations::find_by_token(&mut conn, &token, false)
             .await?
-            .ok_or_else(|| AppError::NotFound("invitation (the link may be mistyped)".to_string()))?;
+            .ok_or_else(|| AppError::NotFound(crate::language::say!(errors.not_found.invitation)))?;
         Ok(found.preview)
     }
     .await)

@@ -14,6 +14,7 @@ mod server {
     use crate::auth::access::OrgScope;
     use loupe_core::scope::OrganizationId;
     use crate::domain::permissions::keeps_an_owner;
+    use crate::components::layout::role_label;
     use crate::domain::Role;
     use crate::error::AppError;
 
@@ -21,26 +22,28 @@ mod server {
     pub async fn target_role(conn: &mut sqlx::PgConnection, org_id: &OrganizationId, user_id: &str) -> Result<Role, AppError> {
         crate::store::memberships::role_in_org(conn, org_id, user_id)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("member {user_id}")))
+            .ok_or_else(|| AppError::NotFound(crate::language::say!(errors.not_found.member, id = user_id)))
     }
 
     /// Refuses changes to someone who outranks the actor, and grants above the actor's role.
     pub fn may_change(scope: &OrgScope, target: Role, grant: Option<Role>) -> Result<(), AppError> {
         if scope.role > target {
-            return Err(AppError::Forbidden(format!(
-                "Your role ({}) may not change a member who is {}",
-                scope.role.label(),
-                target.label()
+            let locale = crate::language::request_locale();
+            return Err(AppError::Forbidden(crate::language::say!(
+                errors.members.may_not_change,
+                role = role_label(locale, scope.role),
+                target = role_label(locale, target)
             )));
         }
         if let Some(grant) = grant {
             if !scope.role.can_assign(grant) {
-                let why = if grant == Role::Owner {
-                    "only Owners can make someone an Owner".to_string()
+                let locale = crate::language::request_locale();
+                let role = role_label(locale, grant);
+                return Err(AppError::Forbidden(if grant == Role::Owner {
+                    crate::language::say!(errors.members.may_not_grant_owner, role)
                 } else {
-                    format!("you cannot grant a role above your own ({})", scope.role.label())
-                };
-                return Err(AppError::Forbidden(format!("You may not grant the {} role: {why}", grant.label())));
+                    crate::language::say!(errors.members.may_not_grant_above, role, own = role_label(locale, scope.role))
+                }));
             }
         }
         Ok(())
@@ -54,7 +57,7 @@ mod server {
         new_role: Option<Role>,
     ) -> Result<(), AppError> {
         let owners = crate::store::memberships::lock_owners(conn, org_id).await?;
-        keeps_an_owner(owners.len(), target == Role::Owner, new_role).map_err(|e| AppError::invalid("role", e.to_string()))
+        keeps_an_owner(owners.len(), target == Role::Owner, new_role).map_err(|_| AppError::invalid("role", crate::language::say!(errors.members.last_owner)))
     }
 }
 

@@ -101,13 +101,13 @@ pub(crate) mod support {
     pub fn name(field: &str, value: &str) -> Result<String, AppError> {
         let value = value.trim();
         if value.is_empty() {
-            return Err(AppError::invalid(field, "Enter a name."));
+            return Err(AppError::invalid(field, crate::language::say!(errors.names.empty)));
         }
         if value.chars().count() > 255 {
-            return Err(AppError::invalid(field, "Use at most 255 characters."));
+            return Err(AppError::invalid(field, crate::language::say!(errors.names.too_long)));
         }
         if value.chars().any(char::is_control) {
-            return Err(AppError::invalid(field, "Names cannot contain control characters."));
+            return Err(AppError::invalid(field, crate::language::say!(errors.names.control)));
         }
         Ok(value.to_string())
     }
@@ -119,7 +119,7 @@ pub(crate) mod support {
         if (0..=100_000).contains(&page) {
             Ok((PAGE_SIZE, page * PAGE_SIZE))
         } else {
-            Err(AppError::invalid("page", "Pages start at 0."))
+            Err(AppError::invalid("page", crate::language::say!(errors.pages_start_at_zero)))
         }
     }
 

@@ -38,7 +38,7 @@ pub async fn rename_organization(org_id: String, name: String) -> Result<(), App
         let mut tx = state.pool.begin().await?;
         let before = crate::store::organizations::rename(&mut tx, &org_id, &name)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("organization {org_id}")))?;
+            .ok_or_else(|| AppError::NotFound(crate::language::say!(errors.not_found.organization, id = &org_id)))?;
         audit(&mut tx, &user.user_id, &org_id, None, "organization.rename", "organization", org_id.as_str(),
             Some(serde_json::json!({"name": before})), Some(serde_json::json!({"name": name}))).await?;
         tx.commit().await?;
@@ -58,7 +58,7 @@ pub async fn delete_organization(org_id: String, confirm_name: String) -> Result
         let mut tx = state.pool.begin().await?;
         let name = crate::store::organizations::lock_name(&mut tx, &org_id).await?;
         if confirm_name.trim() != name {
-            return Err(AppError::invalid("confirm_name", format!("Type the organization's name, {name}, to confirm.")));
+            return Err(AppError::invalid("confirm_name", crate::language::say!(errors.organizations.confirm_delete, name = &name)));
         }
         // Projects first (soft), so their API keys stop at once; the cascade takes the rest.
         crate::store::projects::soft_delete_all_in_org(&mut tx, &org_id).await?;
@@ -93,7 +93,7 @@ pub async fn create_project(org_id: String, name: String) -> Result<String, AppE
         let name = valid_name("name", &name)?;
         let mut tx = state.pool.begin().await?;
         if crate::store::projects::name_taken(&mut tx, &org_id, &name, None).await? {
-            return Err(AppError::invalid("name", format!("A project named {name} already exists in this organization.")));
+            return Err(AppError::invalid("name", crate::language::say!(errors.organizations.project_exists, name = &name)));
         }
         let project_id = crate::store::projects::create(&mut tx, &org_id, &name).await?;
         audit(&mut tx, &user.user_id, &org_id, Some(&project_id), "project.create", "project", project_id.as_str(), None,

@@ -13,11 +13,11 @@ pub async fn rename_project(project_id: String, name: String) -> Result<(), AppE
         let name = valid_name("name", &name)?;
         let mut tx = state.pool.begin().await?;
         if crate::store::projects::name_taken(&mut tx, &scope.org_id, &name, Some(project_id.as_str())).await? {
-            return Err(AppError::invalid("name", format!("A project named {name} already exists in this organization.")));
+            return Err(AppError::invalid("name", crate::language::say!(errors.organizations.project_exists, name = &name)));
         }
         let before = crate::store::projects::rename(&mut tx, &project_id, &name)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("project {project_id}")))?;
+            .ok_or_else(|| AppError::NotFound(crate::language::say!(errors.not_found.project, id = &project_id)))?;
         audit(&mut tx, &user.user_id, &scope.org_id, Some(&project_id), "project.rename", "project", project_id.as_str(),
             Some(serde_json::json!({"name": before})), Some(serde_json::json!({"name": name}))).await?;
         tx.commit().await?;
@@ -35,14 +35,11 @@ pub async fn delete_project(project_id: String, confirm_name: String) -> Result<
         let ProjectCall { state, user, scope } = project_call(&project_id, crate::domain::Action::ManageProjectSettings).await?;
         let project_id = scope.project_id.clone();
         if confirm_name.trim() != scope.project_name {
-            return Err(AppError::invalid(
-                "confirm_name",
-                format!("Type the project's name, {}, to confirm.", scope.project_name),
-            ));
+            return Err(AppError::invalid("confirm_name", crate::language::say!(errors.projects.confirm_delete, name = &scope.project_name)));
         }
         let mut tx = state.pool.begin().await?;
         if !crate::store::projects::soft_delete(&mut tx, &project_id).await? {
-            return Err(AppError::NotFound(format!("project {project_id}")));
+            return Err(AppError::NotFound(crate::language::say!(errors.not_found.project, id = &project_id)));
         }
         audit(&mut tx, &user.user_id, &scope.org_id, Some(&project_id), "project.delete", "project", project_id.as_str(),
             Some(serde_json::json!({"name": scope.project_name})), None).await?;

@@ -15,7 +15,7 @@ impl From<crate::store::prompts::WriteError> for AppError {
     fn from(e: crate::store::prompts::WriteError) -> Self {
         use crate::store::prompts::WriteError;
         match e {
-            WriteError::Invalid(f) => AppError::invalid(&f.field, f.message),
+            WriteError::Invalid(f) => invalid(f),
             WriteError::NotFound(message) => AppError::NotFound(message),
             WriteError::Database(e) => e.into(),
         }
@@ -24,7 +24,7 @@ impl From<crate::store::prompts::WriteError> for AppError {
 
 #[cfg(feature = "ssr")]
 fn invalid(e: crate::domain::prompts::FieldError) -> AppError {
-    AppError::invalid(&e.field, e.message)
+    AppError::invalid(&e.field, crate::components::prompt_editor::prompt_problem(crate::language::request_locale(), &e))
 }
 
 /// The prompts of a folder (`""`: the top), with sub-folders first, or every prompt whose name
@@ -95,7 +95,7 @@ pub async fn get_prompt_history(project_id: String, name: String) -> Result<Prom
         let mut conn = state.pool.acquire().await?;
         let versions = crate::store::prompts::versions(&mut conn, &project_id, &name).await?;
         if versions.is_empty() {
-            return Err(AppError::NotFound(format!("prompt {name:?}")));
+            return Err(AppError::NotFound(crate::language::say!(errors.not_found.prompt, name = &name)));
         }
         Ok(PromptHistory {
             protected_labels: crate::store::prompts::protected_labels(&mut conn, &project_id).await?,
@@ -188,9 +188,7 @@ async fn check_protected(
     }
     let protected = crate::store::prompts::protected_labels(conn, project_id).await?;
     if let Some(label) = labels.iter().find(|l| protected.contains(l)) {
-        return Err(AppError::Forbidden(format!(
-            "The label {label:?} is protected in this project: only Admins and Owners may move it."
-        )));
+        return Err(AppError::Forbidden(crate::language::say!(errors.prompts.label_protected, label)));
     }
     Ok(())
 }

@@ -24,7 +24,7 @@ pub async fn list_sessions(
             "" => None,
             preset => match crate::domain::trace_list::range_length(preset) {
                 Some(length) => Some(chrono::Utc::now() - length),
-                None => return Err(AppError::invalid("range", format!("unknown time range \"{preset}\"; use 1h, 24h, 7d or 30d"))),
+                None => return Err(AppError::invalid("range", crate::language::say!(errors.sessions.unknown_range, preset))),
             },
         };
         let filter = crate::store::sessions::ActivityFilter { search: &search, environment: environment.trim(), active_since };
@@ -45,7 +45,7 @@ pub async fn get_session(project_id: String, session_id: String) -> Result<crate
         let project_id = scope.project_id;
         let traces = crate::store::traces::for_session(&state.pool, &project_id, &session_id).await?;
         if traces.is_empty() {
-            return Err(AppError::NotFound(format!("session {session_id}")));
+            return Err(AppError::NotFound(crate::language::say!(errors.not_found.session, id = session_id.as_str())));
         }
         let (total_cost, total_tokens) = crate::store::sessions::totals(&state.pool, &project_id, &session_id).await?;
         let scores = crate::store::scores::for_session(&state.pool, &project_id, &session_id).await?;

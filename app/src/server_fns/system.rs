@@ -13,7 +13,7 @@ pub async fn get_system_status() -> Result<SystemStatus, AppError> {
         let user = crate::auth::access::signed_in()?;
         let summary = crate::store::accounts::summary(&state.pool, &user.user_id).await?.ok_or(AppError::SignInRequired)?;
         if !summary.is_instance_admin {
-            return Err(AppError::Forbidden("Only instance administrators see the instance status".to_string()));
+            return Err(AppError::Forbidden(crate::language::say!(errors.system.admins_only)));
         }
         Ok(crate::store::system::load_status(&state.pool, state.database_mode).await?)
     }

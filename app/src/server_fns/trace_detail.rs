@@ -22,7 +22,7 @@ pub async fn get_trace(project_id: String, trace_id: TraceId) -> Result<TraceDet
         let project_id = crate::auth::access::trace_reader(&state.pool, &project_id, &trace_id).await?;
         let trace = crate::store::traces::get(&state.pool, &project_id, &trace_id)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("trace {trace_id}")))?;
+            .ok_or_else(|| AppError::NotFound(crate::language::say!(errors.not_found.trace, id = trace_id.as_str())))?;
         let totals = crate::store::traces::totals(&state.pool, &project_id, &trace_id).await?;
         let scores = crate::store::scores::for_trace(&state.pool, &project_id, &trace_id).await?;
         Ok(TraceDetail {
@@ -49,7 +49,7 @@ pub async fn get_trace_tree(project_id: String, trace_id: TraceId) -> Result<Tra
         let project_id = crate::auth::access::trace_reader(&state.pool, &project_id, &trace_id).await?;
         let inputs = crate::store::observations::tree_inputs(&state.pool, &project_id, &trace_id).await?;
         if inputs.is_empty() && !crate::store::traces::exists(&state.pool, &project_id, &trace_id).await? {
-            return Err(AppError::NotFound(format!("trace {trace_id}")));
+            return Err(AppError::NotFound(crate::language::say!(errors.not_found.trace, id = trace_id.as_str())));
         }
         // Ordering 100,000 rows is CPU work: keep it off the async workers.
         tokio::task::spawn_blocking(move || TraceTree::build(inputs))
@@ -71,7 +71,7 @@ pub async fn get_observation(project_id: String, trace_id: TraceId, observation_
         let project_id = crate::auth::access::trace_reader(&state.pool, &project_id, &trace_id).await?;
         let observation = crate::store::observations::get_in_trace(&state.pool, &project_id, &trace_id, &observation_id)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("observation {observation_id}")))?;
+            .ok_or_else(|| AppError::NotFound(crate::language::say!(errors.not_found.observation, id = observation_id.as_str())))?;
         let scores = crate::store::scores::for_observation(&state.pool, &project_id, &trace_id, &observation_id).await?;
         let attributes = crate::store::observations::otel_attributes(&state.pool, &project_id, &observation_id)
             .await?
@@ -92,7 +92,7 @@ pub async fn set_trace_public(project_id: String, trace_id: TraceId, public: boo
         let mut tx = state.pool.begin().await?;
         let before = crate::store::traces::set_public(&mut tx, &project_id, &trace_id, public)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("trace {trace_id}")))?;
+            .ok_or_else(|| AppError::NotFound(crate::language::say!(errors.not_found.trace, id = trace_id.as_str())))?;
         if before != public {
             let action = if public { "trace.publish" } else { "trace.unpublish" };
             audit(&mut tx, &user.user_id, &scope.org_id, Some(&project_id), action, "trace", trace_id.as_str(),

@@ -19,7 +19,7 @@ pub async fn list_traces(project_id: String, #[server(default)] query: TraceList
     respond(async {
         let ProjectCall { state, scope, .. } = project_call(&project_id, crate::domain::Action::ReadProjectData).await?;
         let project_id = scope.project_id;
-        let spec = query.parse(chrono::Utc::now()).map_err(|(field, message)| AppError::invalid(field, message))?;
+        let spec = query.parse(chrono::Utc::now()).map_err(|(field, problem)| AppError::invalid(field, crate::pages::traces::filters::query_problem(crate::language::request_locale(), &problem)))?;
         // One more than a page tells whether another page follows.
         let mut found = trace_list::page(&state.pool, &project_id, &spec, PAGE_SIZE + 1).await?;
         let next_before = (found.len() as i64 > PAGE_SIZE).then(|| {
@@ -76,10 +76,10 @@ pub async fn bulk_traces(project_id: String, action: BulkAction, #[server(defaul
         let ProjectCall { state, user, scope } = project_call(&project_id, permission).await?;
         let project_id = scope.project_id.clone();
         if trace_ids.is_empty() {
-            return Err(AppError::invalid("trace_ids", "Select at least one trace."));
+            return Err(AppError::invalid("trace_ids", crate::language::say!(errors.traces.select_one)));
         }
         if trace_ids.len() > BULK_LIMIT {
-            return Err(AppError::invalid("trace_ids", format!("Select at most {BULK_LIMIT} traces at a time.")));
+            return Err(AppError::invalid("trace_ids", crate::language::say!(errors.traces.select_at_most, limit = BULK_LIMIT)));
         }
         match action {
             BulkAction::Delete => {
@@ -140,15 +140,15 @@ pub async fn create_saved_view(project_id: String, name: String, #[server(defaul
         // A view is filters and sort (not a position): saved without the cursor, and only when
         // it reads back.
         let query = query.first_page();
-        query.parse(chrono::Utc::now()).map_err(|(field, message)| AppError::invalid(field, message))?;
+        query.parse(chrono::Utc::now()).map_err(|(field, problem)| AppError::invalid(field, crate::pages::traces::filters::query_problem(crate::language::request_locale(), &problem)))?;
         let query = query.to_search();
         if query.len() > 4000 {
-            return Err(AppError::invalid("query", "This view's filters are too long to save."));
+            return Err(AppError::invalid("query", crate::language::say!(errors.traces.view_too_long)));
         }
         let mut tx = state.pool.begin().await?;
         let view = crate::store::saved_views::create(&mut tx, &project_id, &name, &query, &user.user_id)
             .await?
-            .ok_or_else(|| AppError::invalid("name", format!("A view named {name:?} exists already; choose another name.")))?;
+            .ok_or_else(|| AppError::invalid("name", crate::language::say!(errors.traces.view_exists, name = &name)))?;
         audit(&mut tx, &user.user_id, &scope.org_id, Some(&project_id), "saved_view.create", "saved_view", &view.id, None,
             Some(serde_json::json!({"name": view.name, "query": view.query}))).await?;
         tx.commit().await?;
@@ -167,7 +167,7 @@ pub async fn delete_saved_view(project_id: String, view_id: String) -> Result<()
         let mut tx = state.pool.begin().await?;
         let view = crate::store::saved_views::get(&mut tx, &project_id, &view_id)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("saved view {view_id}")))?;
+            .ok_or_else(|| AppError::NotFound(crate::language::say!(errors.not_found.saved_view, id = &view_id)))?;
         if !may_delete(&scope, &view) {
             return Err(crate::domain::permissions::Forbidden { role: scope.role, action: crate::domain::Action::ManageProjectSettings }.into());
         }

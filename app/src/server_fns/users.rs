@@ -32,7 +32,7 @@ pub async fn get_user(project_id: String, user_id: String) -> Result<crate::doma
         let project_id = scope.project_id;
         let summary = crate::store::users::summary(&state.pool, &project_id, &user_id)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("user {user_id}")))?;
+            .ok_or_else(|| AppError::NotFound(crate::language::say!(errors.not_found.user, id = &user_id)))?;
         let sessions = crate::store::users::sessions_of_user(&state.pool, &project_id, &user_id, 20).await?;
         let filter = crate::store::traces::TraceFilter { user_id: Some(user_id.clone()), ..Default::default() };
         let recent_traces = crate::store::traces::list(

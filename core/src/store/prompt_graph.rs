@@ -17,7 +17,7 @@ use sqlx::PgConnection;
 use super::prompts::WriteError;
 
 use loupe_domain::prompts::{
-    references, ChatItem, FieldError, GraphNode, PromptBody, PromptReference, PromptSelector, PromptType, PromptVersion,
+    references, ChatItem, FieldError, GraphNode, PromptBody, PromptProblem, PromptReference, PromptSelector, PromptType, PromptVersion,
     ResolutionGraph, MAX_DEPTH,
 };
 
@@ -39,9 +39,13 @@ pub enum GraphError {
 impl GraphError {
     /// As a refused write or read of the prompt `name`: its `prompt` field is at fault.
     fn about(self, name: &str) -> WriteError {
+        let problem = |problem| WriteError::Invalid(FieldError::of("prompt", problem));
         match self {
             GraphError::Database(e) => WriteError::Database(e),
-            other => WriteError::Invalid(FieldError::new("prompt", format!("{name:?} {other}"))),
+            GraphError::Missing(reference) => problem(PromptProblem::ReferenceMissing { name: name.to_string(), reference }),
+            GraphError::NotText(reference) => problem(PromptProblem::ReferenceNotText { name: name.to_string(), reference }),
+            GraphError::Cycle(reference, back_to) => problem(PromptProblem::ReferenceCycle { name: name.to_string(), reference, back_to }),
+            GraphError::TooDeep(reference) => problem(PromptProblem::ReferenceTooDeep { name: name.to_string(), reference, depth: MAX_DEPTH }),
         }
     }
 }

@@ -14,7 +14,7 @@ use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 
 use loupe_domain::prompts::{
-    sort_labels, FieldError, NewPrompt, PromptBody, PromptDependent, PromptSelector, PromptSummary, PromptTarget,
+    sort_labels, FieldError, NewPrompt, PromptProblem, PromptBody, PromptDependent, PromptSelector, PromptSummary, PromptTarget,
     PromptType, PromptVersion, PromptVersionMetrics, ScoreAverage, LATEST,
 };
 
@@ -155,13 +155,9 @@ pub async fn create_version(
     let prompt_type = new.prompt.prompt_type();
     if let Some((_, kind, _)) = &previous {
         if kind != prompt_type.as_str() {
-            return Err(FieldError::new(
+            return Err(FieldError::of(
                 "type",
-                format!(
-                    "{:?} is a {kind} prompt; a new version must be a {kind} prompt too (create a prompt with another name for {} content)",
-                    new.name,
-                    prompt_type.as_str()
-                ),
+                PromptProblem::TypeChanged { name: new.name.clone(), kind: kind.clone(), new_kind: prompt_type.as_str().to_string() },
             )
             .into());
         }
@@ -297,13 +293,17 @@ pub async fn remove_label(
     label: &str,
 ) -> Result<PromptVersion, WriteError> {
     if label == LATEST {
-        return Err(FieldError::new("label", "Label 'latest' is always assigned to the latest prompt version").into());
+        return Err(FieldError::of("label", PromptProblem::LatestIsAutomatic).into());
     }
     lock_name(conn, project_id, name).await?;
     let selector = PromptSelector::Version(version);
     let current = get(conn, project_id, name, &selector).await?.ok_or_else(|| WriteError::NotFound(selector.not_found(name)))?;
     if !current.has_label(label) {
-        return Err(FieldError::new("label", format!("version {version} of {name:?} does not have the label {label:?}")).into());
+        return Err(FieldError::of(
+            "label",
+            PromptProblem::LabelNotOnVersion { version, name: name.to_string(), label: label.to_string() },
+        )
+        .into());
     }
     refuse_if_referenced(conn, project_id, name, &[label.to_string()], &[]).await?;
     take_labels(conn, project_id, name, &[label.to_string()]).await?;
@@ -335,12 +335,7 @@ async fn refuse_if_referenced(
     if users.is_empty() {
         return Ok(());
     }
-    let list: Vec<String> = users.iter().map(|(n, v)| format!("{n:?} version {v}")).collect();
-    Err(FieldError::new(
-        "name",
-        format!("{} references this prompt by what you are removing; change or delete it first", list.join(", ")),
-    )
-    .into())
+    Err(FieldError::of("name", PromptProblem::Referenced(users)).into())
 }
 
 /// Deletes the whole name (`None`) or the versions a label or number selects; `latest` moves to

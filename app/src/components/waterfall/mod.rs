@@ -68,6 +68,26 @@ impl Window {
     }
 }
 
+/// The type's name in words, in `locale` (the badge shows the type as the SDKs and the public API
+/// write it; this is its tooltip and accessible name).
+pub fn type_name(locale: crate::i18n::Locale, kind: ObservationType) -> &'static str {
+    use crate::i18n::td_string;
+    match kind {
+        ObservationType::Span => td_string!(locale, trace.types.span),
+        ObservationType::Generation => td_string!(locale, trace.types.generation),
+        ObservationType::Event => td_string!(locale, trace.types.event),
+        ObservationType::Agent => td_string!(locale, trace.types.agent),
+        ObservationType::Tool => td_string!(locale, trace.types.tool),
+        ObservationType::Chain => td_string!(locale, trace.types.chain),
+        ObservationType::Retriever => td_string!(locale, trace.types.retriever),
+        ObservationType::Evaluator => td_string!(locale, trace.types.evaluator),
+        ObservationType::Embedding => td_string!(locale, trace.types.embedding),
+        ObservationType::Guardrail => td_string!(locale, trace.types.guardrail),
+    }
+}
+
+/// The badge: the type as the SDKs write it, shortened (`GEN`), not translated (it is what people
+/// filter and instrument by); [`type_name`] says it in words.
 pub fn type_label(kind: ObservationType) -> &'static str {
     match kind {
         ObservationType::Span => "SPAN",

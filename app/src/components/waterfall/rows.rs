@@ -5,8 +5,7 @@
 use leptos::prelude::*;
 
 use super::state::WaterfallState;
-use super::{bar_color, format_cost, level_marker, type_badge, type_label, WaterfallMode, MAX_INDENT, ROW_HEIGHT};
-use crate::domain::waterfall::format_duration_us;
+use super::{bar_color, format_cost, level_marker, type_badge, type_label, type_name, WaterfallMode, MAX_INDENT, ROW_HEIGHT};
 use crate::domain::ObservationLevel;
 use crate::i18n::*;
 
@@ -45,7 +44,7 @@ fn Row(state: WaterfallState, pos: usize, row: usize) -> impl IntoView {
     let title = format!(
         "{} · {}{}",
         name.clone().unwrap_or_else(|| td_string!(locale, trace.waterfall_view.unnamed).into()),
-        latency.map(format_duration_us).unwrap_or_else(|| td_string!(locale, trace.facts.running).into()),
+        latency.map(|us| crate::language::duration_us(locale, us)).unwrap_or_else(|| td_string!(locale, trace.facts.running).into()),
         model.clone().map(|m| format!(" · {m}")).unwrap_or_default(),
     );
     let select_id = id.clone();
@@ -81,7 +80,7 @@ fn Row(state: WaterfallState, pos: usize, row: usize) -> impl IntoView {
                     view! { <span class="w-4 shrink-0"></span> }.into_any()
                 }}
                 {(depth > MAX_INDENT).then(|| view! { <span class="shrink-0 font-mono text-[10px] text-zinc-400">{format!("L{depth}")}</span> })}
-                <span class=format!("shrink-0 rounded px-1 font-mono text-[10px] {}", type_badge(kind))>{type_label(kind)}</span>
+                <span class=format!("shrink-0 rounded px-1 font-mono text-[10px] {}", type_badge(kind)) title=type_name(locale, kind) translate="no">{type_label(kind)}</span>
                 {level_marker(level, locale).map(|(color, label)| view! {
                     <span class=format!("h-2 w-2 shrink-0 rounded-full {color}") title=label aria-label=label data-testid="level-marker"></span>
                 })}
@@ -114,7 +113,7 @@ fn Row(state: WaterfallState, pos: usize, row: usize) -> impl IntoView {
                     let cost_text = total_cost.map(format_cost);
                     view! {
                         <span class="grid grid-cols-3 px-3 text-right font-mono text-[11px] text-zinc-600 dark:text-zinc-400">
-                            <span>{latency.map(format_duration_us).unwrap_or_else(|| "—".into())}</span>
+                            <span>{latency.map(|us| crate::language::duration_us(locale, us)).unwrap_or_else(|| "—".into())}</span>
                             <span data-testid="tree-tokens" title=own(tokens.map(crate::domain::format::count), tokens_text.clone())>{tokens_text.clone().unwrap_or_else(|| "—".into())}</span>
                             <span data-testid="tree-cost" title=own(cost.map(format_cost), cost_text.clone())>{cost_text.clone().unwrap_or_else(|| "—".into())}</span>
                         </span>

@@ -7,7 +7,6 @@ use leptos::prelude::*;
 
 use super::state::WaterfallState;
 use super::{mode_button, Window, WaterfallMode, TOOL};
-use crate::domain::waterfall::format_duration_us;
 use crate::i18n::*;
 
 #[component]
@@ -74,6 +73,7 @@ pub(super) fn Toolbar(state: WaterfallState) -> impl IntoView {
 
 #[component]
 pub(super) fn AxisHeader(state: WaterfallState) -> impl IntoView {
+    let locale = use_i18n().get_locale_untracked();
     let i18n = use_i18n();
     view! {
         <div class="grid grid-cols-[minmax(0,1fr)_minmax(0,1fr)] border-b border-zinc-200 text-[10px] text-zinc-500 dark:border-zinc-800">
@@ -95,7 +95,7 @@ pub(super) fn AxisHeader(state: WaterfallState) -> impl IntoView {
                                     2 => (format!("left: {:.1}%; transform: translateX(-50%)", at * 100.0), "absolute top-1 whitespace-nowrap font-mono"),
                                     _ => (format!("left: {:.1}%; transform: translateX(-50%)", at * 100.0), "absolute top-1 hidden whitespace-nowrap font-mono 2xl:inline"),
                                 };
-                                view! { <span class=class style=style>{format_duration_us(us)}</span> }
+                                view! { <span class=class style=style>{crate::language::duration_us(locale, us)}</span> }
                             }).collect_view()}
                         </span>
                     }.into_any()

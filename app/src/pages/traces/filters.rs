@@ -2,12 +2,36 @@
 //! chips of the active filters. Everything lives in the URL query.
 
 use super::*;
+use crate::domain::trace_list::QueryProblem;
 
 /// Keys of the "More filters" panel (the compact row has search, user, tag, time and level).
 pub(super) const PANEL_KEYS: [&str; 15] = [
     "name", "session", "environment", "release", "version", "model", "metadata", "errors", "score", "latency_min",
     "latency_max", "cost_min", "cost_max", "from", "to",
 ];
+
+/// What is wrong with a filter ([`QueryProblem`]), in `locale`: below the filter in the panel,
+/// and in the list's error when a URL carries it (the server words it the same way).
+pub(crate) fn query_problem(locale: Locale, problem: &QueryProblem) -> String {
+    match problem {
+        QueryProblem::NotANumber(value) => td_string!(locale, traces.problems.not_a_number, value).to_string(),
+        QueryProblem::UnknownRange(value) => td_string!(locale, traces.problems.unknown_range, value).to_string(),
+        QueryProblem::NotATime(value) => td_string!(locale, traces.problems.not_a_time, value).to_string(),
+        QueryProblem::EndBeforeStart => td_string!(locale, traces.problems.end_before_start).to_string(),
+        QueryProblem::UnknownLevel(value) => td_string!(locale, traces.problems.unknown_level, value).to_string(),
+        QueryProblem::NotYesOrNo(value) => td_string!(locale, traces.problems.not_yes_or_no, value).to_string(),
+        QueryProblem::MetadataForm => td_string!(locale, traces.problems.metadata_form).to_string(),
+        QueryProblem::ScoreUnnamed => td_string!(locale, traces.problems.score_unnamed).to_string(),
+        QueryProblem::UnknownComparison(value) => td_string!(locale, traces.problems.unknown_comparison, value).to_string(),
+        QueryProblem::ScoreValueMissing => td_string!(locale, traces.problems.score_value_missing).to_string(),
+        QueryProblem::ComparesNumbers { op, value } => td_string!(locale, traces.problems.compares_numbers, op, value).to_string(),
+        QueryProblem::MaxBelowMin => td_string!(locale, traces.problems.max_below_min).to_string(),
+        QueryProblem::SearchTooLong => td_string!(locale, traces.problems.search_too_long).to_string(),
+        QueryProblem::UnknownSort(value) => td_string!(locale, traces.problems.unknown_sort, value).to_string(),
+        QueryProblem::UnknownDirection(value) => td_string!(locale, traces.problems.unknown_direction, value).to_string(),
+        QueryProblem::DamagedCursor => td_string!(locale, traces.problems.damaged_cursor).to_string(),
+    }
+}
 
 /// The label of a filter (a URL key of `FILTER_LABELS`) in `locale`: the chips' and the filter
 /// errors' label. `None` for a key that is no filter of its own (`score_op`, `sort`, …).
@@ -84,7 +108,8 @@ pub(super) fn FilterBar(query: Memo<TraceListQuery>, base: String) -> impl IntoV
     });
     let apply = move |replace: bool| {
         let q = trimmed(draft.get_untracked());
-        if let Err((field, message)) = q.parse(chrono::Utc::now()) {
+        if let Err((field, problem)) = q.parse(chrono::Utc::now()) {
+            let message = query_problem(locale, &problem);
             if PANEL_KEYS.contains(&field) {
                 more.set(true);
             }
@@ -302,5 +327,39 @@ where
                 <a class="text-xs text-zinc-500 hover:underline dark:text-zinc-400" href=link(q.cleared()) data-testid="clear-all-filters">{t!(i18n, traces.filters.clear_all)}</a>
             </div>
         })
+    }
+}
+
+#[cfg(test)]
+mod problem_tests {
+    use super::query_problem;
+    use crate::domain::trace_list::QueryProblem;
+    use crate::i18n::Locale;
+
+    /// The English reads as the domain's `Display` (logs, tests); every problem has its Chinese.
+    #[test]
+    fn every_query_problem_is_worded_in_each_language() {
+        let all = [
+            QueryProblem::NotANumber("fast".into()),
+            QueryProblem::UnknownRange("2w".into()),
+            QueryProblem::NotATime("yesterday".into()),
+            QueryProblem::EndBeforeStart,
+            QueryProblem::UnknownLevel("loud".into()),
+            QueryProblem::NotYesOrNo("maybe".into()),
+            QueryProblem::MetadataForm,
+            QueryProblem::ScoreUnnamed,
+            QueryProblem::UnknownComparison("~".into()),
+            QueryProblem::ScoreValueMissing,
+            QueryProblem::ComparesNumbers { op: ">".into(), value: "good".into() },
+            QueryProblem::MaxBelowMin,
+            QueryProblem::SearchTooLong,
+            QueryProblem::UnknownSort("name".into()),
+            QueryProblem::UnknownDirection("up".into()),
+            QueryProblem::DamagedCursor,
+        ];
+        for problem in all {
+            assert_eq!(query_problem(Locale::en, &problem), problem.to_string());
+            assert_ne!(query_problem(Locale::zh, &problem), problem.to_string(), "no Chinese for {problem:?}");
+        }
     }
 }

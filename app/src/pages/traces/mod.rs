@@ -22,7 +22,7 @@ use crate::i18n::*;
 use crate::pages::project::InProject;
 
 pub mod columns;
-mod filters;
+pub(crate) mod filters;
 mod actions;
 mod row;
 use columns::*;
@@ -129,7 +129,7 @@ fn TraceList(
                         let page = match page.await {
                             Ok(page) => page,
                             Err(AppError::Invalid { field, message }) => {
-                                // The message comes from the domain's query parsing, in English.
+                                // The server worded the problem in the person's language.
                                 let label = filter_label(locale, &field).map_or(field.clone(), str::to_string);
                                 return view! {
                                     <div class="p-4" role="alert" data-testid="filter-error">

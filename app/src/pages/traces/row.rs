@@ -69,7 +69,7 @@ where
                     view! { <td class=format!("{TD} whitespace-nowrap text-xs")>{text}</td> }.into_any()
                 }
                 Column::Latency => view! {
-                    <td class=format!("{TD} whitespace-nowrap text-right font-mono text-xs") data-testid="trace-latency">{format_latency(row.latency, row.observation_count)}</td>
+                    <td class=format!("{TD} whitespace-nowrap text-right font-mono text-xs") data-testid="trace-latency">{format_latency(locale, row.latency, row.observation_count)}</td>
                 }.into_any(),
                 Column::Tokens => view! {
                     <td class=format!("{TD} whitespace-nowrap text-right font-mono text-xs")>{if row.total_tokens == 0 { "—".to_string() } else { row.total_tokens.to_string() }}</td>
@@ -142,8 +142,8 @@ pub(super) fn preview_cell(text: &str, test_id: &'static str) -> impl IntoView {
     }
 }
 
-pub(super) fn format_latency(seconds: f64, observations: usize) -> String {
-    if observations == 0 { "—".to_string() } else { crate::domain::format::duration_s(seconds) }
+pub(super) fn format_latency(locale: Locale, seconds: f64, observations: usize) -> String {
+    if observations == 0 { "—".to_string() } else { crate::language::duration_s(locale, seconds) }
 }
 
 /// A trace without priced usage shows a dash, not "$0" (nothing was priced, rather than free).
