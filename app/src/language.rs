@@ -91,6 +91,7 @@ pub fn action_label(locale: Locale, action: loupe_domain::permissions::Action) -
         Action::SaveViews => td_string!(locale, errors.actions.save_views),
         Action::MoveProtectedPromptLabels => td_string!(locale, errors.actions.move_protected_prompt_labels),
         Action::ManageApiKeys => td_string!(locale, errors.actions.manage_api_keys),
+        Action::ManageLlmConnections => td_string!(locale, errors.actions.manage_llm_connections),
         Action::ManageProjectSettings => td_string!(locale, errors.actions.manage_project_settings),
         Action::CreateProjects => td_string!(locale, errors.actions.create_projects),
         Action::ManageMembers => td_string!(locale, errors.actions.manage_members),

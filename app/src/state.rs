@@ -30,6 +30,9 @@ pub struct InstanceSettings {
     /// Where media attachments are kept and the secret their URLs are signed with; `None` (tests
     /// that do not need media) answers the media routes with 503.
     pub media: Option<MediaSettings>,
+    /// Seals and opens the secrets of LLM connections (a key derived from `LOUPE_SECRET`);
+    /// `None` (tests that do not need them) answers their routes with 503.
+    pub secrets: Option<loupe_core::secrets::SecretBox>,
 }
 
 /// Media storage: files under `dir` (or in `bucket` when one is configured), URLs signed with a
@@ -61,7 +64,7 @@ pub struct MediaBucket {
 
 impl Default for InstanceSettings {
     fn default() -> Self {
-        InstanceSettings { public_url: None, sign_up_enabled: true, secure_cookies: false, mailer: None, media: None }
+        InstanceSettings { public_url: None, sign_up_enabled: true, secure_cookies: false, mailer: None, media: None, secrets: None }
     }
 }
 

@@ -18,4 +18,5 @@ pub mod live;
 pub mod mail;
 pub mod pricing;
 pub mod scope;
+pub mod secrets;
 pub mod store;

@@ -54,7 +54,9 @@ async function englishChrome(page: Page): Promise<string[]> {
 test("a Chinese browser gets every page in Chinese, with nothing left in English", async ({ browser, request }, testInfo) => {
   test.setTimeout(240_000);
   await seedLayoutData(request);
-  const context = await browser.newContext({ locale: "zh-CN" });
+  // In dark mode (the system's choice, which Loupe follows by default): the screenshots show both
+  // at once, and English reviews covered light mode.
+  const context = await browser.newContext({ locale: "zh-CN", colorScheme: "dark" });
   const page = await context.newPage();
   // Signed out: the sign-in page follows Accept-Language.
   const { response } = await openHydrated(page, "/sign-in");
@@ -70,15 +72,16 @@ test("a Chinese browser gets every page in Chinese, with nothing left in English
     expect(response?.status(), path).toBe(200);
     expect(errors, path).toEqual([]);
     await expect(page.locator("html")).toHaveAttribute("lang", "zh");
+    await expect(page.locator("html")).toHaveClass(/\bdark\b/);
     // Let lists and panels load before reading them.
     await page.waitForLoadState("networkidle");
     for (const text of await englishChrome(page)) problems.push(`${path} → ${text}`);
-    await page.screenshot({ path: testInfo.outputPath(`zh-${name}-1440.png`), fullPage: true });
+    await page.screenshot({ path: testInfo.outputPath(`zh-dark-${name}-1440.png`), fullPage: true });
     // The tightest place: a phone. Chinese labels must fit as the English ones do.
     await page.setViewportSize({ width: 390, height: 844 });
     const o = await overflow(page);
     expect(o, `${path} at 390 px in Chinese sticks out: ${o.culprit}`).toEqual({ page: 0, main: 0, culprit: "" });
-    await page.screenshot({ path: testInfo.outputPath(`zh-${name}-390.png`), fullPage: true });
+    await page.screenshot({ path: testInfo.outputPath(`zh-dark-${name}-390.png`), fullPage: true });
     await page.setViewportSize({ width: 1440, height: 900 });
   }
   expect(problems, "English UI text on Chinese pages").toEqual([]);

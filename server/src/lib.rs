@@ -180,6 +180,7 @@ async fn serve(
         secure_cookies: config.public_url.as_ref().is_some_and(|url| url.scheme() == "https"),
         mailer: config.mailer()?.map(std::sync::Arc::new),
         media: Some(media.clone()),
+        secrets: Some(loupe_core::secrets::SecretBox::new(&media.secret, loupe_core::secrets::CURRENT_VERSION)),
     };
     let state = AppState { leptos_options: leptos_options(site_root, config.addr), pool, database_mode, settings };
     let media_store = media::MediaStore::from_settings(&state.settings);

@@ -304,6 +304,12 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
         .unwrap()
         .to_string();
     let victim_id = victim.ok("session", &[]).await["user"]["id"].as_str().unwrap().to_string();
+    let llm_b = victim
+        .ok("save_llm_connection", &[("project_id", &project_b), ("provider", "victim-llm"), ("adapter", "openai"), ("secret_key", "sk-victim-1234"), ("with_default_models", "on")])
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let view_b = victim.ok("create_saved_view", &[("project_id", &project_b), ("name", "Victim view")]).await["id"].as_str().unwrap().to_string();
     let created = victim
         .call_json("create_prompt_version", &json!({"project_id": project_b, "prompt": {"name": "victim-prompt", "prompt": "Victim secret"}}))
@@ -324,6 +330,7 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
                 (SELECT string_agg(id || name, ',' ORDER BY id) FROM saved_views WHERE project_id = $2),
                 (SELECT string_agg(name || version || array_to_string(labels, ';'), ',' ORDER BY name, version) FROM prompts WHERE project_id = $2),
                 (SELECT string_agg(label, ',' ORDER BY label) FROM prompt_protected_labels WHERE project_id = $2),
+                (SELECT string_agg(id || provider || display_secret_key, ',' ORDER BY id) FROM llm_connections WHERE project_id = $2),
                 (SELECT count(*)::text FROM audit_log WHERE org_id = $1))",
         )
         .bind(&org_b)
@@ -347,6 +354,10 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
         ("create_api_key", vec![("project_id", &project_b)]),
         ("revoke_api_key", vec![("project_id", &project_b), ("key_id", &key_b)]),
         ("revoke_api_key", vec![("project_id", &project_a), ("key_id", &key_b)]),
+        ("list_llm_connections", vec![("project_id", &project_b)]),
+        ("save_llm_connection", vec![("project_id", &project_b), ("provider", "victim-llm"), ("adapter", "openai"), ("secret_key", "sk-planted-0000")]),
+        ("delete_llm_connection", vec![("project_id", &project_b), ("connection_id", &llm_b)]),
+        ("delete_llm_connection", vec![("project_id", &project_a), ("connection_id", &llm_b)]),
         ("list_members", vec![("org_id", &org_b)]),
         ("change_member_role", vec![("org_id", &org_b), ("user_id", &victim_id), ("role", "VIEWER")]),
         ("remove_member", vec![("org_id", &org_b), ("user_id", &victim_id)]),

@@ -10,6 +10,7 @@ pub mod ids;
 pub mod jobs;
 pub mod json;
 pub mod language;
+pub mod llm_connections;
 pub mod otel_inspector;
 pub mod live;
 pub mod project;

@@ -31,6 +31,8 @@ pub enum Action {
     MoveProtectedPromptLabels,
     /// Create and revoke API keys.
     ManageApiKeys,
+    /// Add, change and delete LLM connections (provider keys for the playground and evaluators).
+    ManageLlmConnections,
     /// Rename a project, change its settings, delete it.
     ManageProjectSettings,
     /// Create projects in the organization.
@@ -48,7 +50,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::ReadProjectData,
         Action::WriteTraces,
         Action::WriteScores,
@@ -57,6 +59,7 @@ impl Action {
         Action::SaveViews,
         Action::MoveProtectedPromptLabels,
         Action::ManageApiKeys,
+        Action::ManageLlmConnections,
         Action::ManageProjectSettings,
         Action::CreateProjects,
         Action::ManageMembers,
@@ -78,6 +81,7 @@ impl Action {
             | Action::SaveViews => Role::Member,
             Action::MoveProtectedPromptLabels
             | Action::ManageApiKeys
+            | Action::ManageLlmConnections
             | Action::ManageProjectSettings
             | Action::CreateProjects
             | Action::ManageMembers
@@ -98,6 +102,7 @@ impl Action {
             Action::SaveViews => "save views",
             Action::MoveProtectedPromptLabels => "move protected prompt labels",
             Action::ManageApiKeys => "manage API keys",
+            Action::ManageLlmConnections => "manage LLM connections",
             Action::ManageProjectSettings => "change project settings",
             Action::CreateProjects => "create projects",
             Action::ManageMembers => "manage members and invitations",

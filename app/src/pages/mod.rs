@@ -5,6 +5,7 @@ pub mod auth;
 pub mod coming_soon;
 pub mod home;
 pub mod invite;
+pub mod llm_connections;
 pub mod not_found;
 pub mod organization;
 pub mod project;

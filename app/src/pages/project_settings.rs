@@ -7,6 +7,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::server_fns::api_keys::{list_api_keys, CreateApiKey, RevokeApiKey};
+use crate::server_fns::llm_connections::{list_llm_connections, DeleteLlmConnection, SaveLlmConnection};
+use crate::pages::llm_connections::{ConnectionsResource, LlmConnections};
 use crate::server_fns::members::{list_members, SetProjectRole};
 use crate::server_fns::projects::{DeleteProject, RenameProject};
 use crate::components::session::use_session;
@@ -35,10 +37,26 @@ pub fn ProjectSettingsPage() -> impl IntoView {
         |_, project, _| list_api_keys(project.id),
     );
     let members = permitted_resource(Action::ReadProjectData, move || set_role.version().get(), |org, _, _| list_members(org.id));
+    let save_llm = ServerAction::<SaveLlmConnection>::new();
+    let delete_llm = ServerAction::<DeleteLlmConnection>::new();
+    let llm = permitted_resource(
+        Action::ManageLlmConnections,
+        move || (save_llm.version().get(), delete_llm.version().get()),
+        |_, project, _| list_llm_connections(project.id),
+    );
+    let llm = LlmSection { save: save_llm, delete: delete_llm, connections: llm };
     view! {
         <Title text=t_string!(i18n, settings.title) />
-        <InProject children=move |org, project| view! { <Settings org project create revoke keys set_role members /> } />
+        <InProject children=move |org, project| view! { <Settings org project create revoke keys set_role members llm /> } />
     }
+}
+
+/// The LLM connections' actions and list, made at the route's top like the others.
+#[derive(Clone, Copy)]
+struct LlmSection {
+    save: ServerAction<SaveLlmConnection>,
+    delete: ServerAction<DeleteLlmConnection>,
+    connections: ConnectionsResource,
 }
 
 #[component]
@@ -50,6 +68,7 @@ fn Settings(
     keys: KeysResource,
     set_role: ServerAction<SetProjectRole>,
     members: MembersResource,
+    llm: LlmSection,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let locale = i18n.get_locale_untracked();
@@ -69,6 +88,7 @@ fn Settings(
             })}
             <General project=project.clone() />
             <ApiKeys project=project.clone() create revoke keys />
+            <LlmConnections project=project.clone() save=llm.save delete=llm.delete connections=llm.connections />
             <ProjectMembers org=org.clone() project=project.clone() set_role members />
             {role.can(Action::ManageProjectSettings).then(|| view! { <DangerZone project=project.clone() /> })}
         </div>

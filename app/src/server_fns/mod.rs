@@ -8,6 +8,7 @@ pub mod account;
 pub mod api_keys;
 pub mod audit;
 pub mod invitations;
+pub mod llm_connections;
 pub mod members;
 pub mod organizations;
 pub mod projects;

@@ -9,6 +9,7 @@ pub mod audit_log;
 pub mod conditions;
 pub mod fault;
 pub mod invitations;
+pub mod llm_connections;
 pub mod media;
 pub mod memberships;
 pub mod observations;

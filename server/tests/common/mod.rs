@@ -159,7 +159,8 @@ impl TestApi {
             secret: "the test process's secret, 32+ chars".into(),
             bucket: None,
         };
-        self.router_with(loupe_app::state::InstanceSettings { media: Some(media), ..Default::default() })
+        let secrets = Some(test_secrets());
+        self.router_with(loupe_app::state::InstanceSettings { media: Some(media), secrets, ..Default::default() })
     }
 
     pub fn router_with(&self, settings: loupe_app::state::InstanceSettings) -> axum::Router {
@@ -243,4 +244,31 @@ pub async fn trace_metrics_drift(pool: &PgPool, project_id: &str) -> Vec<String>
     .fetch_all(pool)
     .await
     .unwrap()
+}
+
+/// The key ring the test routers seal LLM connections with.
+pub fn test_secrets() -> loupe_core::secrets::SecretBox {
+    loupe_core::secrets::SecretBox::new("the test process's secret, 32+ chars", 1)
+}
+
+/// Everything in the test cluster as `pg_dumpall` writes it: what someone with a copy of the
+/// database would read.
+pub fn dump_all() -> String {
+    let bin = std::fs::read_dir("/usr/lib/postgresql")
+        .expect("PostgreSQL's binaries under /usr/lib/postgresql")
+        .flatten()
+        .map(|entry| entry.path().join("bin/pg_dumpall"))
+        .find(|path| path.exists())
+        .expect("pg_dumpall");
+    let options = cluster_options("postgres");
+    let output = std::process::Command::new(bin)
+        .arg("--host")
+        .arg(cluster().postgres.socket_dir())
+        .arg("--username")
+        .arg(options.get_username())
+        .arg("--no-password")
+        .output()
+        .expect("pg_dumpall runs");
+    assert!(output.status.success(), "pg_dumpall: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }

@@ -19,7 +19,8 @@ pub struct Browser<'a> {
 
 impl<'a> Browser<'a> {
     pub fn new(api: &'a TestApi) -> Browser<'a> {
-        Browser { api, cookie: None, settings: Default::default(), router: std::sync::OnceLock::new() }
+        let settings = loupe_app::state::InstanceSettings { secrets: Some(super::test_secrets()), ..Default::default() };
+        Browser { api, cookie: None, settings, router: std::sync::OnceLock::new() }
     }
 
     /// Calls a server function with form fields; keeps the session cookie it sets or clears.

@@ -9,6 +9,7 @@ pub mod error;
 pub mod filter;
 pub mod media;
 pub mod ingestion;
+pub mod llm_connections;
 pub mod models;
 pub mod observations;
 pub mod openapi;
@@ -55,6 +56,8 @@ pub struct PublicState {
     pub media: Option<Arc<crate::media::MediaStore>>,
     /// `LOUPE_PUBLIC_URL`, for the URLs handed to SDKs (else the request's `Host`).
     pub public_url: Option<String>,
+    /// Seals LLM connections' keys; `None` answers their writes with 503.
+    pub secrets: Option<Arc<loupe_core::secrets::SecretBox>>,
 }
 
 impl PublicState {
@@ -70,6 +73,7 @@ impl PublicState {
             admission: Arc::new(admission::Admission::new(limits.into())),
             media: None,
             public_url: None,
+            secrets: None,
         }
     }
 }
@@ -111,6 +115,8 @@ pub fn router<S>(state: PublicState) -> Router<S> {
         .route("/v2/prompts/{name}/versions/{version}", axum::routing::patch(prompts::update_labels))
         .route("/v2/prompts/{name}/{*rest}", get(prompts::nested).delete(prompts::nested).patch(prompts::nested))
         .route("/prompts", get(prompts::get_v1).post(prompts::create_v1))
+        .route("/llm-connections", get(llm_connections::list).put(llm_connections::upsert))
+        .route("/llm-connections/{id}", axum::routing::delete(llm_connections::delete))
         .route("/media", post(media::create))
         .route("/media/{id}", get(media::get).patch(media::report))
         .route("/media/upload/{project}/{id}", axum::routing::put(media::upload))
@@ -133,7 +139,12 @@ pub fn router_for(app: &AppState) -> Router<AppState> {
 
 pub fn router_with_limits(app: &AppState, limits: &Limits) -> Router<AppState> {
     let media = crate::media::MediaStore::from_settings(&app.settings);
-    router(PublicState { media, public_url: app.settings.public_url.clone(), ..PublicState::with_limits(app.pool.clone(), limits) })
+    router(PublicState {
+        media,
+        public_url: app.settings.public_url.clone(),
+        secrets: app.settings.secrets.clone().map(Arc::new),
+        ..PublicState::with_limits(app.pool.clone(), limits)
+    })
 }
 
 async fn not_found(method: Method, OriginalUri(uri): OriginalUri) -> Response {
