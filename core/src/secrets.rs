@@ -3,24 +3,23 @@
 //! Sealed with AES-256-GCM under a key derived from `LOUPE_SECRET` with HKDF-SHA256 (the secret is
 //! 64 hex characters when Loupe generated it, anything when an operator set it; HKDF turns either
 //! into a uniform 256-bit key). Each sealed value is `nonce (12 random bytes) ‖ ciphertext ‖ tag`
-//! and carries the version of the key that sealed it, so `LOUPE_SECRET` can be rotated: the
-//! rotation reseals every value under the new secret's key with the next version
-//! (docs/OPERATIONS.md). The associated data binds a value to its row (project and connection),
-//! so a ciphertext copied into another row does not open.
+//! and carries the version of the key that sealed it, so `LOUPE_SECRET` can be rotated: each
+//! secret Loupe runs with gets a version (`secret_keys`, found by the secret's fingerprint), and
+//! starting with a new `LOUPE_SECRET` and the old one as `LOUPE_PREVIOUS_SECRET` reseals every
+//! value of the old version under the new key ([`ring`]; docs/OPERATIONS.md). The associated
+//! data binds a value to its row (project and connection), so a ciphertext copied into another
+//! row does not open.
 
 use aes_gcm::aead::{Aead, Payload};
 use aes_gcm::{Aes256Gcm, KeyInit, Nonce};
 use hkdf::Hkdf;
 use rand::RngCore;
 
-/// The version of the key derived from the current `LOUPE_SECRET`. Until the rotation command
-/// exists every value is sealed with version 1; the column is there so that a rotation can tell
-/// resealed values from the others.
-pub const CURRENT_VERSION: i32 = 1;
-
 /// What sealing is for; part of the key derivation, so a key is never used for two purposes.
 const PURPOSE: &[u8] = b"loupe llm-connection secrets";
 const NONCE_BYTES: usize = 12;
+/// What a secret's fingerprint is for (a different derivation than the sealing key).
+const FINGERPRINT: &[u8] = b"loupe secret fingerprint";
 
 /// The key ring: the key of the current `LOUPE_SECRET` and its version.
 #[derive(Clone)]
@@ -64,6 +63,16 @@ impl SecretBox {
         self.version
     }
 
+    /// Names `secret` without revealing it or its sealing key: stored in `secret_keys` to find
+    /// the version a secret has.
+    pub fn fingerprint(secret: &str) -> String {
+        let mut out = [0u8; 16];
+        Hkdf::<sha2::Sha256>::new(Some(b"loupe"), secret.as_bytes())
+            .expand(FINGERPRINT, &mut out)
+            .expect("16 bytes is a valid HKDF-SHA256 output length");
+        hex::encode(out)
+    }
+
     /// Seals `plaintext` for the row named by `context` (e.g. `project/connection`).
     pub fn seal(&self, plaintext: &[u8], context: &str) -> Sealed {
         let mut nonce = [0u8; NONCE_BYTES];
@@ -90,6 +99,65 @@ impl SecretBox {
             .decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: context.as_bytes() })
             .map_err(|_| SecretError::Unreadable)
     }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RingError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("LOUPE_PREVIOUS_SECRET is not a secret this instance has run with (no key version has its fingerprint)")]
+    UnknownPrevious,
+    #[error("resealing the secrets of key version {version} failed: {source}")]
+    Reseal { version: i32, source: SecretError },
+}
+
+/// The key ring for `secret`: its version (a new one the first time Loupe runs with it) and, when
+/// `previous` (`LOUPE_PREVIOUS_SECRET`) is given, every value sealed under the previous secret's
+/// version resealed under the current one, in one transaction (a failure changes nothing).
+pub async fn ring(pool: &sqlx::PgPool, secret: &str, previous: Option<&str>) -> Result<SecretBox, RingError> {
+    use crate::store::StoreError;
+    let mut tx = pool.begin().await.map_err(StoreError::from)?;
+    // One start at a time decides the versions.
+    sqlx::query("LOCK TABLE secret_keys IN EXCLUSIVE MODE").execute(&mut *tx).await.map_err(StoreError::from)?;
+    let version = version_of(&mut tx, &SecretBox::fingerprint(secret)).await?;
+    let version = match version {
+        Some(version) => version,
+        None => sqlx::query_scalar(
+            "INSERT INTO secret_keys (version, fingerprint) SELECT coalesce(max(version), 0) + 1, $1 FROM secret_keys RETURNING version",
+        )
+        .bind(SecretBox::fingerprint(secret))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(StoreError::from)?,
+    };
+    let current = SecretBox::new(secret, version);
+    if let Some(previous) = previous.filter(|p| *p != secret) {
+        let old_version = version_of(&mut tx, &SecretBox::fingerprint(previous)).await?.ok_or(RingError::UnknownPrevious)?;
+        let old = SecretBox::new(previous, old_version);
+        let resealed = crate::store::llm_connections::reseal(&mut tx, &old, &current).await.map_err(|error| match error {
+            crate::store::llm_connections::CredentialsError::Store(e) => RingError::Store(e),
+            crate::store::llm_connections::CredentialsError::Sealed { source, .. } => RingError::Reseal { version: old_version, source },
+        })?;
+        tracing::info!(resealed, from = old_version, to = version, "resealed secrets under the new LOUPE_SECRET");
+    }
+    let stale: i64 = sqlx::query_scalar("SELECT count(*) FROM llm_connections WHERE secret_version <> $1")
+        .bind(version)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(StoreError::from)?;
+    if stale > 0 {
+        tracing::warn!(
+            stale,
+            "some LLM connections were sealed under another LOUPE_SECRET and cannot be read; start once with \
+             LOUPE_PREVIOUS_SECRET set to that secret to reseal them (docs/OPERATIONS.md)"
+        );
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(current)
+}
+
+async fn version_of(conn: &mut sqlx::PgConnection, fingerprint: &str) -> Result<Option<i32>, crate::store::StoreError> {
+    Ok(sqlx::query_scalar("SELECT version FROM secret_keys WHERE fingerprint = $1").bind(fingerprint).fetch_optional(&mut *conn).await?)
 }
 
 #[cfg(test)]

@@ -54,6 +54,11 @@ pub struct Config {
     #[arg(long, env = "LOUPE_SECRET", value_name = "SECRET", hide_env_values = true)]
     pub secret: Option<String>,
 
+    /// The secret Loupe ran with before this one, to rotate LOUPE_SECRET: secrets stored under
+    /// it (LLM connections' keys) are resealed under the new one at start (docs/OPERATIONS.md).
+    #[arg(long = "previous-secret", env = "LOUPE_PREVIOUS_SECRET", value_name = "SECRET", hide_env_values = true)]
+    pub previous_secret: Option<String>,
+
     /// Directory holding the browser assets (pkg/loupe.js, pkg/loupe_bg.wasm, pkg/loupe.css).
     /// Defaults to `site/` next to the executable, or `../site` from it (cargo's target layout).
     #[arg(long, env = "LOUPE_SITE_ROOT", value_name = "DIR")]

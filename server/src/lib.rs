@@ -56,6 +56,8 @@ pub enum StartupError {
     Bootstrap(#[from] bootstrap::BootstrapError),
     #[error("the HTTP server failed: {0}")]
     Serve(std::io::Error),
+    #[error("the secrets at rest could not be prepared: {0}")]
+    Secrets(#[from] loupe_core::secrets::RingError),
 }
 
 impl StartupError {
@@ -173,6 +175,8 @@ async fn serve(
     if let Some(plan) = config.init.plan()? {
         bootstrap::apply(&pool, &plan).await?;
     }
+    // The key version of this LOUPE_SECRET, and a rotation from LOUPE_PREVIOUS_SECRET if asked.
+    let secrets = loupe_core::secrets::ring(&pool, &media.secret, config.previous_secret.as_deref()).await?;
 
     let settings = InstanceSettings {
         public_url: config.public_url.as_ref().map(|url| url.as_str().trim_end_matches('/').to_string()),
@@ -180,7 +184,7 @@ async fn serve(
         secure_cookies: config.public_url.as_ref().is_some_and(|url| url.scheme() == "https"),
         mailer: config.mailer()?.map(std::sync::Arc::new),
         media: Some(media.clone()),
-        secrets: Some(loupe_core::secrets::SecretBox::new(&media.secret, loupe_core::secrets::CURRENT_VERSION)),
+        secrets: Some(secrets),
     };
     let state = AppState { leptos_options: leptos_options(site_root, config.addr), pool, database_mode, settings };
     let media_store = media::MediaStore::from_settings(&state.settings);

@@ -147,3 +147,54 @@ async fn bad_connections_are_refused_with_the_field_named() {
     assert_eq!(api.call("GET", "/api/public/llm-connections", None).await.json()["meta"]["totalItems"], 0, "nothing stored");
     assert_eq!(api.call("GET", "/api/public/llm-connections?limit=0", None).await.status, StatusCode::BAD_REQUEST);
 }
+
+/// Rotating `LOUPE_SECRET`: each secret Loupe starts with gets a key version; a start with a new
+/// secret alone leaves the old keys unreadable (and says so), a start with the old one as
+/// `LOUPE_PREVIOUS_SECRET` reseals them all under the new one, in clear nowhere.
+#[tokio::test]
+async fn rotating_loupe_secret_reseals_every_key() {
+    use loupe_core::secrets::{ring, SecretBox};
+    use loupe_core::store::llm_connections::credentials;
+    let api = TestApi::new().await;
+    let old = "the first LOUPE_SECRET, long enough to use";
+    let new = "the second LOUPE_SECRET, also long enough";
+    let first = ring(&api.pool, old, None).await.unwrap();
+    assert_eq!(first.version(), 1);
+    assert_eq!(ring(&api.pool, old, None).await.unwrap().version(), 1, "the same secret keeps its version");
+    let mut tx = api.pool.begin().await.unwrap();
+    for (provider, key) in [("a", "sk-a-1111"), ("b", "sk-b-2222")] {
+        let input = loupe_app::domain::llm_connections::ConnectionInput {
+            provider: provider.into(),
+            adapter: loupe_app::domain::llm_connections::Adapter::OpenAi,
+            secret_key: key.into(),
+            base_url: None,
+            custom_models: vec![],
+            with_default_models: true,
+            extra_headers: vec![("X-K".into(), format!("header-{key}"))],
+            config: None,
+        };
+        loupe_core::store::llm_connections::upsert(&mut tx, &first, &api.project, &input).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    // A new secret without the old one: a new version, and the old keys do not open.
+    let second = ring(&api.pool, new, None).await.unwrap();
+    assert_eq!(second.version(), 2);
+    assert!(credentials(&api.pool, &second, &api.project, "a").await.is_err());
+    // A wrong previous secret is refused and changes nothing.
+    assert!(ring(&api.pool, new, Some("never used by this instance")).await.is_err());
+    // With the old one as the previous secret: every key resealed under version 2.
+    let rotated = ring(&api.pool, new, Some(old)).await.unwrap();
+    assert_eq!(rotated.version(), 2);
+    for (provider, key) in [("a", "sk-a-1111"), ("b", "sk-b-2222")] {
+        let opened = credentials(&api.pool, &rotated, &api.project, provider).await.unwrap().unwrap();
+        assert_eq!(opened.secret_key, key);
+        assert_eq!(opened.extra_headers, vec![("X-K".to_string(), format!("header-{key}"))]);
+        assert!(credentials(&api.pool, &SecretBox::new(old, 1), &api.project, provider).await.is_err(), "the old key opens nothing any more");
+    }
+    let versions: Vec<i32> = sqlx::query_scalar("SELECT DISTINCT secret_version FROM llm_connections").fetch_all(&api.pool).await.unwrap();
+    assert_eq!(versions, vec![2]);
+    let dump = common::dump_all();
+    assert!(!dump.contains("sk-a-1111") && !dump.contains("header-sk-b-2222"));
+    assert!(!dump.contains(old) && !dump.contains(new), "the secrets themselves are not stored either");
+}

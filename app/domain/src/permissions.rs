@@ -196,6 +196,7 @@ mod tests {
         SaveViews                  Y Y Y .
         MoveProtectedPromptLabels  Y Y . .
         ManageApiKeys              Y Y . .
+        ManageLlmConnections       Y Y . .
         ManageProjectSettings      Y Y . .
         CreateProjects             Y Y . .
         ManageMembers              Y Y . .

@@ -199,3 +199,40 @@ pub async fn credentials(
     };
     Ok(Some(Credentials { connection, secret_key, extra_headers }))
 }
+
+/// Reseals every connection sealed by `from` under `to` (a `LOUPE_SECRET` rotation, in the
+/// caller's transaction); how many rows.
+pub async fn reseal(conn: &mut PgConnection, from: &SecretBox, to: &SecretBox) -> Result<u64, CredentialsError> {
+    let rows: Vec<(String, String, String, Vec<u8>, Option<Vec<u8>>)> = sqlx::query_as(
+        "SELECT project_id, id, provider, secret_key, extra_headers FROM llm_connections WHERE secret_version = $1 FOR UPDATE",
+    )
+    .bind(from.version())
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(StoreError::from)?;
+    let mut resealed = 0;
+    for (project_id, id, provider, secret, headers) in rows {
+        let row_context = format!("{project_id}/{id}");
+        let unreadable = |source| CredentialsError::Sealed { provider: provider.clone(), source };
+        let key = from.open(&Sealed { version: from.version(), bytes: secret }, &row_context).map_err(unreadable)?;
+        let headers = match headers {
+            Some(bytes) => {
+                let context = format!("{row_context}/headers");
+                let plain = from.open(&Sealed { version: from.version(), bytes }, &context).map_err(unreadable)?;
+                Some(to.seal(&plain, &context).bytes)
+            }
+            None => None,
+        };
+        sqlx::query("UPDATE llm_connections SET secret_key = $3, extra_headers = $4, secret_version = $5 WHERE project_id = $1 AND id = $2")
+            .bind(&project_id)
+            .bind(&id)
+            .bind(to.seal(&key, &row_context).bytes)
+            .bind(headers)
+            .bind(to.version())
+            .execute(&mut *conn)
+            .await
+            .map_err(StoreError::from)?;
+        resealed += 1;
+    }
+    Ok(resealed)
+}
