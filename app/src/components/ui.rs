@@ -176,7 +176,9 @@ pub fn pending_flag() -> (Signal<bool>, SignalSetter<bool>) {
     let pending = ArcRwSignal::new(false);
     let reader = Signal::derive({
         let pending = pending.clone();
-        move || pending.get()
+        // `try_get`: seen panicking in a server render's attribute closure after the page went
+        // away (the reference-counted signal reported itself disposed).
+        move || pending.try_get().unwrap_or(false)
     });
     (reader, SignalSetter::map(move |value| pending.set(value)))
 }
