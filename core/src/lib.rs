@@ -18,5 +18,6 @@ pub mod live;
 pub mod mail;
 pub mod pricing;
 pub mod scope;
+pub mod playground;
 pub mod secrets;
 pub mod store;

@@ -159,6 +159,16 @@ pub struct Limits {
     /// Largest request body of the UI's server functions (`/api/ui/*`); larger ones get `413`.
     #[arg(long, env = "LOUPE_UI_MAX_BODY", value_name = "SIZE", default_value = "2MiB", value_parser = parse_size)]
     pub ui_max_body: usize,
+
+    /// Playground runs one project may have going at once (each column of each person is one);
+    /// past it the run fails at once with a message saying so.
+    #[arg(long, env = "LOUPE_PLAYGROUND_MAX_RUNS_PER_PROJECT", value_name = "N", default_value = "8", value_parser = parse_count)]
+    pub playground_max_runs_per_project: usize,
+
+    /// Seconds an LLM provider may stay silent in a playground run (before its first token or
+    /// between two) before the run is cut off.
+    #[arg(long, env = "LOUPE_PLAYGROUND_TIMEOUT", value_name = "SECONDS", default_value = "60", value_parser = parse_positive_seconds)]
+    pub playground_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -177,7 +187,15 @@ impl Default for Limits {
             otel_max_body: 16 * MIB,
             batch_max_body: 4_500_000,
             ui_max_body: 2 * MIB,
+            playground_max_runs_per_project: 8,
+            playground_timeout: Duration::from_secs(60),
         }
+    }
+}
+
+impl From<&Limits> for loupe_core::playground::RunLimits {
+    fn from(limits: &Limits) -> Self {
+        loupe_core::playground::RunLimits { per_project: limits.playground_max_runs_per_project, idle_timeout: limits.playground_timeout }
     }
 }
 

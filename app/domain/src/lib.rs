@@ -18,6 +18,7 @@ pub mod prompt_diff;
 pub mod prompt_draft;
 pub mod prompts;
 pub mod password_policy;
+pub mod playground;
 pub mod permissions;
 pub mod role;
 pub mod score_views;

@@ -24,6 +24,8 @@ pub enum Action {
     WritePrompts,
     /// Work annotation queues.
     WriteAnnotations,
+    /// Run prompts in the playground (spends the project's provider credits).
+    UsePlayground,
     /// Save views of the traces list and delete one's own (an Admin deletes anyone's, through
     /// `ManageProjectSettings`).
     SaveViews,
@@ -50,12 +52,13 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 17] = [
         Action::ReadProjectData,
         Action::WriteTraces,
         Action::WriteScores,
         Action::WritePrompts,
         Action::WriteAnnotations,
+        Action::UsePlayground,
         Action::SaveViews,
         Action::MoveProtectedPromptLabels,
         Action::ManageApiKeys,
@@ -78,6 +81,7 @@ impl Action {
             | Action::WriteScores
             | Action::WritePrompts
             | Action::WriteAnnotations
+            | Action::UsePlayground
             | Action::SaveViews => Role::Member,
             Action::MoveProtectedPromptLabels
             | Action::ManageApiKeys
@@ -99,6 +103,7 @@ impl Action {
             Action::WriteScores => "add or change scores",
             Action::WritePrompts => "change prompts",
             Action::WriteAnnotations => "annotate",
+            Action::UsePlayground => "run prompts in the playground",
             Action::SaveViews => "save views",
             Action::MoveProtectedPromptLabels => "move protected prompt labels",
             Action::ManageApiKeys => "manage API keys",
@@ -193,6 +198,7 @@ mod tests {
         WriteScores                Y Y Y .
         WritePrompts               Y Y Y .
         WriteAnnotations           Y Y Y .
+        UsePlayground              Y Y Y .
         SaveViews                  Y Y Y .
         MoveProtectedPromptLabels  Y Y . .
         ManageApiKeys              Y Y . .

@@ -6,6 +6,7 @@
 pub mod assets;
 pub mod health;
 pub mod live;
+pub mod playground;
 pub mod media;
 pub mod public_api;
 pub mod request_log;
@@ -47,6 +48,11 @@ pub fn router_with_limits(state: AppState, live: crate::live::Live, limits: &Lim
     Router::new()
         .nest("/api/public", public_api::router_with_limits(&state, limits))
         .nest("/api/live", live::router(live::LiveState::new(state.pool.clone(), live)))
+        .nest("/api/playground", playground::router(playground::PlaygroundState {
+            pool: state.pool.clone(),
+            secrets: state.settings.secrets.clone(),
+            playground: std::sync::Arc::new(loupe_core::playground::Playground::new(state.pool.clone(), limits.into())),
+        }))
         .nest("/api/media", media::router(media::MediaViewState { pool: state.pool.clone(), media: crate::media::MediaStore::from_settings(&state.settings) }))
         .leptos_routes_with_context(&state, routes, || {}, move || shell(leptos_options.clone()))
         // Static files from the site root, and the app's 404 page for anything else.
