@@ -5,6 +5,9 @@ const port = Number(process.env.E2E_PORT ?? 3987);
 const baseURL = `http://127.0.0.1:${port}`;
 const loupeBin = process.env.LOUPE_BIN ?? "../target/debug/loupe";
 const dataDir = process.env.E2E_DATA_DIR;
+// The fake LLM provider (testkit/fake-llm) the playground tests run prompts against.
+const fakeLlmBin = process.env.FAKE_LLM_BIN ?? "../target/debug/fake-llm";
+const fakeLlmPort = Number(process.env.E2E_FAKE_LLM_PORT ?? 3989);
 if (!dataDir) {
   throw new Error("E2E_DATA_DIR must name a fresh, world-traversable directory (scripts/test creates one)");
 }
@@ -34,7 +37,14 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
+  webServer: [{
+    command: `${fakeLlmBin} ${fakeLlmPort}`,
+    url: `http://127.0.0.1:${fakeLlmPort}/requests`,
+    timeout: 30_000,
+    reuseExistingServer: false,
+    stdout: "ignore",
+    stderr: "pipe",
+  }, {
     command: `${loupeBin} --addr 127.0.0.1:${port} --data-dir ${dataDir}`,
     url: `${baseURL}/api/public/health`,
     timeout: 120_000,
@@ -53,5 +63,5 @@ export default defineConfig({
       LANGFUSE_INIT_USER_EMAIL: "owner@e2e.test",
       LANGFUSE_INIT_USER_PASSWORD: "e2e-password",
     },
-  },
+  }],
 });

@@ -115,7 +115,7 @@ pub fn App() -> impl IntoView {
                     // Routes match in order: `/prompts/new` (the editor) must stay above the wildcard.
                     <Route path=path!("/project/:project_id/prompts/new") view={Lazy::<PromptNewRoute>::new()} />
                     <Route path=path!("/project/:project_id/prompts/*name") view={Lazy::<PromptRoute>::new()} />
-                    <Route path=path!("/project/:project_id/playground") view=|| view! { <ProjectSection section=Section::Playground /> } />
+                    <Route path=path!("/project/:project_id/playground") view={Lazy::<PlaygroundRoute>::new()} />
                     <Route path=path!("/project/:project_id/scores") view=|| view! { <ProjectSection section=Section::Scores /> } />
                     <Route path=path!("/project/:project_id/annotation-queues") view=|| view! { <ProjectSection section=Section::AnnotationQueues /> } />
                     <Route path=path!("/project/:project_id/datasets") view=|| view! { <ProjectSection section=Section::Datasets /> } />

@@ -1,6 +1,6 @@
 //! Which code the browser loads when. Pages are lazy routes grouped into four areas, each split
 //! out of the main bundle (`xtask site` runs wasm-split) and fetched when a page of the area is
-//! first shown: the sign-in pages, the trace explorer (traces, sessions, users), prompts, and the
+//! first shown: the sign-in pages, the trace explorer (traces, sessions, users), prompts and the playground, and the
 //! rest (home, account, organization and project settings). The main bundle keeps what every
 //! page needs: the router, the layout, the reactive runtime and the hydration entry.
 //!
@@ -25,6 +25,7 @@ use crate::pages::account::AccountPage;
 use crate::pages::auth::{SignInPage, SignUpPage};
 use crate::pages::home::HomePage;
 use crate::pages::invite::InvitePage;
+use crate::pages::playground::PlaygroundPage;
 use crate::pages::organization::{OrgTab, OrganizationPage};
 use crate::pages::project_settings::ProjectSettingsPage;
 use crate::pages::prompt_detail::PromptPage;
@@ -60,6 +61,7 @@ pub enum Page {
     Prompts,
     PromptNew,
     Prompt,
+    Playground,
 }
 
 // One lazy function per area, each naming its own pages: wasm-split moves code by function, so a
@@ -96,6 +98,7 @@ fn prompts_area(page: Page) -> AnyView {
         Page::Prompts => view! { <PromptsPage /> }.into_any(),
         Page::PromptNew => view! { <PromptNewPage /> }.into_any(),
         Page::Prompt => view! { <PromptPage /> }.into_any(),
+        Page::Playground => view! { <PlaygroundPage /> }.into_any(),
         _ => unreachable_page(page),
     }
 }
@@ -146,7 +149,7 @@ pub fn preload_for(path: &str) -> Preload {
         ["project", _, "settings"] => Area::Settings,
         ["project", _, "traces" | "sessions" | "users"] | ["project", _, "traces" | "sessions" | "users", _] => Area::Explorer,
         ["share", "traces", _, _] => Area::Explorer,
-        ["project", _, "prompts", ..] => Area::Prompts,
+        ["project", _, "prompts", ..] | ["project", _, "playground"] => Area::Prompts,
         ["project", _] => return Preload::Nothing,
         // The sections not built yet (`ProjectSection`), in the main bundle.
         ["project", _, section] if crate::sections::Section::ALL.iter().any(|s| s.path().strip_prefix('/') == Some(section)) => {
@@ -223,6 +226,7 @@ lazy_page! {
     PromptsRoute => prompts_area(Page::Prompts);
     PromptNewRoute => prompts_area(Page::PromptNew);
     PromptRoute => prompts_area(Page::Prompt);
+    PlaygroundRoute => prompts_area(Page::Playground);
 }
 
 #[cfg(test)]
@@ -253,7 +257,7 @@ mod tests {
             ("/project/p1/prompts", Preload::Area(Area::Prompts)),
             ("/project/p1/prompts/new", Preload::Area(Area::Prompts)),
             ("/project/p1/prompts/folder/sub/name.v2", Preload::Area(Area::Prompts)),
-            ("/project/p1/playground", Preload::Nothing),
+            ("/project/p1/playground", Preload::Area(Area::Prompts)),
             ("/project/p1/scores", Preload::Nothing),
             ("/project/p1/annotation-queues", Preload::Nothing),
             ("/project/p1/datasets", Preload::Nothing),

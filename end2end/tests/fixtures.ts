@@ -76,6 +76,7 @@ export const PAGES: [string, string][] = [
   ["prompts", `/project/${PROJECT}/prompts`],
   ["new-prompt", `/project/${PROJECT}/prompts/new`],
   ["settings", `/project/${PROJECT}/settings`],
+  ["playground", `/project/${PROJECT}/playground`],
   ["datasets", `/project/${PROJECT}/datasets`],
 ];
 

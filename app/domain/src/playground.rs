@@ -605,6 +605,199 @@ pub enum RunEvent {
 /// The event name of a run's stream.
 pub const RUN_EVENT: &str = "run";
 
+/// A connection as the playground offers it: its name, wire format and models (never a key).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlaygroundConnection {
+    pub name: String,
+    pub adapter: crate::llm_connections::Adapter,
+    pub models: Vec<String>,
+}
+
+/// What the page opens with: the project's connections, and what the URL asked to open (a
+/// prompt version, or a generation to replay), if anything.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlaygroundStart {
+    pub connections: Vec<PlaygroundConnection>,
+    pub opened: Option<Playground>,
+}
+
+impl Playground {
+    /// A prompt version opened in the playground: its messages (or text), its variables to
+    /// fill, and the model settings and tools its config names (Langfuse's conventional
+    /// `model`, `temperature`, `max_tokens`, `top_p`, `tools`, `response_format` keys).
+    pub fn from_prompt(version: &crate::prompts::PromptVersion, connections: &[PlaygroundConnection]) -> Playground {
+        use crate::prompts::{ChatItem, PromptBody};
+        let mut playground = Playground { prompt: Some(PromptSource { name: version.name.clone(), version: version.version }), ..Playground::default() };
+        match &version.prompt {
+            PromptBody::Text(text) => {
+                playground.mode = PromptMode::Text;
+                playground.text = text.clone();
+                playground.messages = Vec::new();
+            }
+            PromptBody::Chat(items) => {
+                playground.messages = items
+                    .iter()
+                    .map(|item| match item {
+                        ChatItem::Message { role, content } => Message::new(Role::parse(role).filter(|r| *r != Role::Placeholder).unwrap_or(Role::User), content.clone()),
+                        ChatItem::Placeholder { name } => Message::new(Role::Placeholder, name.clone()),
+                    })
+                    .collect();
+            }
+        }
+        let config = &version.config;
+        playground.variants = vec![variant_for(config.get("model").and_then(Value::as_str), config, connections)];
+        if let Some(tools) = config.get("tools").filter(|t| t.is_array()) {
+            playground.tools = serde_json::to_string_pretty(&openai_tools_to_ours(tools)).unwrap_or_default();
+        }
+        if let Some(schema) = config.pointer("/response_format/json_schema/schema").or_else(|| config.get("response_schema")) {
+            playground.response_schema = serde_json::to_string_pretty(schema).unwrap_or_default();
+        }
+        playground.fill_variable_slots();
+        playground
+    }
+
+    /// A generation replayed: its input messages (OpenAI's chat shape, as the SDKs record them,
+    /// or a plain string), model, parameters and tools.
+    pub fn from_generation(input: Option<&Value>, model: Option<&str>, parameters: Option<&Value>, metadata: &Value, connections: &[PlaygroundConnection]) -> Playground {
+        let mut playground = Playground::default();
+        let input = input.cloned().unwrap_or(Value::Null);
+        let (messages, tools) = match &input {
+            Value::Array(items) => (Some(items.clone()), None),
+            Value::Object(map) => (map.get("messages").and_then(Value::as_array).cloned(), map.get("tools").cloned()),
+            _ => (None, None),
+        };
+        match messages {
+            Some(items) => playground.messages = items.iter().filter_map(message_from_openai).collect(),
+            None => {
+                let text = match &input {
+                    Value::String(text) => text.clone(),
+                    Value::Null => String::new(),
+                    other => serde_json::to_string_pretty(other).unwrap_or_default(),
+                };
+                playground.messages = vec![Message::new(Role::User, text)];
+            }
+        }
+        let params = parameters.cloned().unwrap_or(Value::Null);
+        playground.variants = vec![variant_for(model, &params, connections)];
+        if let Some(tools) = tools.or_else(|| metadata.get("tools").cloned()).filter(|t| t.is_array()) {
+            playground.tools = serde_json::to_string_pretty(&openai_tools_to_ours(&tools)).unwrap_or_default();
+        }
+        if let Some(schema) = metadata.get("responseSchema") {
+            playground.response_schema = serde_json::to_string_pretty(schema).unwrap_or_default();
+        }
+        playground.fill_variable_slots();
+        playground
+    }
+
+    /// An empty value for every variable and placeholder not filled yet.
+    pub fn fill_variable_slots(&mut self) {
+        for name in self.variable_names().into_iter().chain(self.placeholder_names()) {
+            self.variables.entry(name).or_default();
+        }
+    }
+
+    /// The content of a prompt version made from this playground (variant `index`'s model
+    /// settings become the config): the type, the text or chat items, and the config.
+    pub fn to_prompt_content(&self, index: usize) -> (crate::prompts::PromptType, crate::prompts::PromptBody, Value) {
+        use crate::prompts::{ChatItem, PromptBody, PromptType};
+        let mut config = serde_json::Map::new();
+        if let Some(variant) = self.variants.get(index) {
+            if !variant.model.is_empty() {
+                config.insert("model".into(), variant.model.clone().into());
+            }
+            if let Value::Object(params) = variant.params.to_json() {
+                config.extend(params);
+            }
+        }
+        if let Ok(tools) = parse_tools(&self.tools) {
+            if !tools.is_empty() {
+                config.insert("tools".into(), serde_json::to_value(&tools).unwrap_or_default());
+            }
+        }
+        if let Ok(Some(schema)) = parse_response_schema(&self.response_schema) {
+            config.insert("response_format".into(), serde_json::json!({"type": "json_schema", "json_schema": {"name": "response", "schema": schema}}));
+        }
+        let body = match self.mode {
+            PromptMode::Text => PromptBody::Text(self.text.clone()),
+            PromptMode::Chat => PromptBody::Chat(
+                self.messages
+                    .iter()
+                    .filter(|m| m.role != Role::Tool && !(m.role == Role::Assistant && !m.tool_calls.is_empty()))
+                    .map(|m| match m.role {
+                        Role::Placeholder => ChatItem::Placeholder { name: m.content.trim().to_string() },
+                        role => ChatItem::Message { role: role.as_str().to_string(), content: m.content.clone() },
+                    })
+                    .collect(),
+            ),
+        };
+        let prompt_type = if self.mode == PromptMode::Text { PromptType::Text } else { PromptType::Chat };
+        (prompt_type, body, Value::Object(config))
+    }
+}
+
+/// The connection offering `model` (the first one that lists it, else the first one), with the
+/// parameters `params` names.
+fn variant_for(model: Option<&str>, params: &Value, connections: &[PlaygroundConnection]) -> Variant {
+    let model = model.unwrap_or_default().to_string();
+    let connection = connections
+        .iter()
+        .find(|c| c.models.iter().any(|m| *m == model))
+        .or_else(|| connections.first())
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
+    let number = |key: &str| params.get(key).and_then(Value::as_f64);
+    let params = ModelParams {
+        temperature: number("temperature"),
+        max_tokens: number("max_tokens").or_else(|| number("maxTokens")).or_else(|| number("max_completion_tokens")).map(|m| m as u32),
+        top_p: number("top_p").or_else(|| number("topP")),
+        stop: match params.get("stop") {
+            Some(Value::String(s)) => vec![s.clone()],
+            Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+            _ => Vec::new(),
+        },
+        seed: params.get("seed").and_then(Value::as_u64),
+    };
+    Variant { connection, model, params }
+}
+
+/// OpenAI's `{type: "function", function: {name, description, parameters}}` tools (as traces
+/// and prompt configs hold them) in the playground's `{name, description, parameters}` shape;
+/// tools already in that shape are kept.
+fn openai_tools_to_ours(tools: &Value) -> Value {
+    let items = tools.as_array().cloned().unwrap_or_default();
+    Value::Array(items.into_iter().map(|tool| tool.get("function").cloned().unwrap_or(tool)).collect())
+}
+
+/// A message of OpenAI's chat shape; content given as parts keeps its text parts.
+fn message_from_openai(item: &Value) -> Option<Message> {
+    let role = Role::parse(item.get("role")?.as_str()?).filter(|r| *r != Role::Placeholder)?;
+    let content = match item.get("content") {
+        Some(Value::String(text)) => text.clone(),
+        Some(Value::Array(parts)) => parts.iter().filter_map(|p| p.get("text").and_then(Value::as_str)).collect::<Vec<_>>().join("\n"),
+        _ => String::new(),
+    };
+    let mut message = Message::new(role, content);
+    if let Some(calls) = item.get("tool_calls").and_then(Value::as_array) {
+        message.tool_calls = calls
+            .iter()
+            .filter_map(|call| {
+                let function = call.get("function")?;
+                Some(ToolCall {
+                    id: call.get("id").and_then(Value::as_str).unwrap_or_default().to_string(),
+                    name: function.get("name")?.as_str()?.to_string(),
+                    arguments: match function.get("arguments") {
+                        Some(Value::String(text)) => text.clone(),
+                        Some(other) => other.to_string(),
+                        None => "{}".into(),
+                    },
+                })
+            })
+            .collect();
+    }
+    message.tool_call_id = item.get("tool_call_id").and_then(Value::as_str).map(str::to_string);
+    Some(message)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -703,5 +896,64 @@ mod tests {
         let failed = RunEvent::Failed { trace_id: None, problem: ProviderProblem::RateLimited { retry_after_seconds: Some(3), message: "slow down".into() } };
         let back: RunEvent = serde_json::from_value(serde_json::to_value(&failed).unwrap()).unwrap();
         assert_eq!(back, failed);
+    }
+
+    #[test]
+    fn a_generation_is_replayed_with_its_messages_model_and_tools() {
+        let connections = vec![
+            PlaygroundConnection { name: "a".into(), adapter: crate::llm_connections::Adapter::Anthropic, models: vec!["claude".into()] },
+            PlaygroundConnection { name: "o".into(), adapter: crate::llm_connections::Adapter::OpenAi, models: vec!["gpt-4o".into()] },
+        ];
+        let input = json!([
+            {"role": "system", "content": "Be brief"},
+            {"role": "user", "content": [{"type": "text", "text": "Weather?"}]},
+            {"role": "assistant", "content": null, "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "w", "arguments": "{\"city\":\"Oslo\"}"}}]},
+            {"role": "tool", "tool_call_id": "c1", "content": "cold"},
+        ]);
+        let metadata = json!({"tools": [{"type": "function", "function": {"name": "w", "parameters": {"type": "object"}}}]});
+        let p = Playground::from_generation(Some(&input), Some("gpt-4o"), Some(&json!({"temperature": 0.5, "max_tokens": 30})), &metadata, &connections);
+        assert_eq!(p.messages.len(), 4);
+        assert_eq!(p.messages[1].content, "Weather?");
+        assert_eq!(p.messages[2].tool_calls[0].arguments, "{\"city\":\"Oslo\"}");
+        assert_eq!(p.messages[3].tool_call_id.as_deref(), Some("c1"));
+        assert_eq!(p.variants[0].connection, "o", "the connection that offers the model");
+        assert_eq!(p.variants[0].params.temperature, Some(0.5));
+        assert_eq!(p.variants[0].params.max_tokens, Some(30));
+        assert_eq!(parse_tools(&p.tools).unwrap()[0].name, "w");
+        let text = Playground::from_generation(Some(&json!("Summarize this")), None, None, &Value::Null, &connections);
+        assert_eq!(text.messages, vec![Message::new(Role::User, "Summarize this")]);
+    }
+
+    #[test]
+    fn a_prompt_round_trips_through_the_playground() {
+        use crate::prompts::{ChatItem, PromptBody, PromptType, PromptVersion};
+        let version = PromptVersion {
+            id: "id".into(),
+            project_id: "p".into(),
+            name: "support/answer".into(),
+            version: 3,
+            prompt_type: PromptType::Chat,
+            prompt: PromptBody::Chat(vec![
+                ChatItem::Message { role: "system".into(), content: "You help {{customer}}".into() },
+                ChatItem::Placeholder { name: "history".into() },
+                ChatItem::Message { role: "user".into(), content: "{{question}}".into() },
+            ]),
+            config: json!({"model": "gpt-4o", "temperature": 0.1}),
+            labels: vec![],
+            tags: vec![],
+            commit_message: None,
+            created_by: "API".into(),
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+            author: None,
+        };
+        let p = Playground::from_prompt(&version, &[]);
+        assert_eq!(p.prompt, Some(PromptSource { name: "support/answer".into(), version: 3 }));
+        assert_eq!(p.variables.keys().collect::<Vec<_>>(), ["customer", "history", "question"]);
+        assert_eq!(p.variants[0].model, "gpt-4o");
+        let (prompt_type, body, config) = p.to_prompt_content(0);
+        assert_eq!(prompt_type, PromptType::Chat);
+        assert_eq!(body, version.prompt);
+        assert_eq!(config, json!({"model": "gpt-4o", "temperature": 0.1}));
     }
 }

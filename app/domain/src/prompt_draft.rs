@@ -93,6 +93,20 @@ impl DraftField {
 impl PromptDraft {
     /// A draft holding `version`'s content under `name` (a new version of it, or a duplicate).
     /// Labels are not carried over: moving `production` is a decision, not a default.
+    /// Takes a prompt's type, body and config (the playground's "save as", #18), keeping the
+    /// name, labels and tags.
+    pub fn take_content(&mut self, (prompt_type, body, config): (crate::prompts::PromptType, PromptBody, Value)) {
+        self.prompt_type = prompt_type;
+        match body {
+            PromptBody::Text(text) => self.text = text,
+            PromptBody::Chat(items) => self.messages = items,
+        }
+        self.config = match &config {
+            Value::Object(map) if map.is_empty() => String::new(),
+            other => serde_json::to_string_pretty(other).unwrap_or_default(),
+        };
+    }
+
     pub fn from_version(name: String, version: &PromptVersion) -> PromptDraft {
         let (text, messages) = match &version.prompt {
             PromptBody::Text(text) => (text.clone(), Vec::new()),

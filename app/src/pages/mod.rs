@@ -8,6 +8,7 @@ pub mod invite;
 pub mod llm_connections;
 pub mod not_found;
 pub mod organization;
+pub mod playground;
 pub mod project;
 pub mod project_settings;
 pub mod prompt_detail;

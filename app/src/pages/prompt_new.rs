@@ -12,6 +12,7 @@ use crate::server_fns::prompts::get_prompt_history;
 use crate::components::prompt_editor::{EditorMode, PromptEditor};
 use crate::components::ui::*;
 use crate::domain::account::ProjectRef;
+use crate::domain::playground::Playground;
 use crate::domain::prompt_draft::PromptDraft;
 use crate::domain::prompts::prompt_href;
 use crate::domain::prompts::{PromptHistory, PromptVersion};
@@ -29,12 +30,15 @@ pub fn PromptNewPage() -> impl IntoView {
     let project_id = Memo::new(move |_| params.with(|p| p.get("project_id").unwrap_or_default()));
     let query = use_query_map();
     let source = Memo::new(move |_| query.with(Source::of));
-    let loaded = Resource::new(move || (project_id.get(), source.get()), move |(project_id, source)| async move {
+    // `?playground=<json>`: the content comes from the playground's "save as" (#18).
+    let playground = Memo::new(move |_| query.with(|q| q.get("playground")));
+    let loaded = Resource::new(move || (project_id.get(), source.get(), playground.get()), move |(project_id, source, playground)| async move {
         let history = match source.prompt_name() {
             Some(name) => Some(get_prompt_history(project_id, name.to_string()).await?),
             None => None,
         };
-        Ok::<_, AppError>((source, history))
+        let playground = playground.and_then(|json| serde_json::from_str::<Playground>(&json).ok());
+        Ok::<_, AppError>((source, history, playground))
     });
     let i18n = use_i18n();
     view! {
@@ -81,7 +85,7 @@ impl Source {
 }
 
 #[component]
-fn NewPromptView(project: ProjectRef, loaded: Resource<Result<(Source, Option<PromptHistory>), AppError>>) -> impl IntoView {
+fn NewPromptView(project: ProjectRef, loaded: Resource<Result<(Source, Option<PromptHistory>, Option<Playground>), AppError>>) -> impl IntoView {
     let list = format!("/project/{}/prompts", project.id);
     let i18n = use_i18n();
     let locale = i18n.get_locale_untracked();
@@ -106,7 +110,7 @@ fn NewPromptView(project: ProjectRef, loaded: Resource<Result<(Source, Option<Pr
                     let project_id = project_id.clone();
                     Suspend::new(async move {
                         match loaded.await {
-                            Ok((source, history)) => editor(locale, project_id, source, history),
+                            Ok((source, history, playground)) => editor(locale, project_id, source, history, playground),
                             Err(error) => view! { <LoadError error /> }.into_any(),
                         }
                     })
@@ -118,11 +122,18 @@ fn NewPromptView(project: ProjectRef, loaded: Resource<Result<(Source, Option<Pr
 }
 
 /// The header and the editor for what the URL asks, or why it cannot be shown.
-fn editor(locale: Locale, project_id: String, source: Source, history: Option<PromptHistory>) -> AnyView {
+fn editor(locale: Locale, project_id: String, source: Source, history: Option<PromptHistory>, playground: Option<Playground>) -> AnyView {
+    // The playground's content replaces the version's (its name, labels and tags stay).
+    let with_playground = |mut draft: PromptDraft| {
+        if let Some(playground) = &playground {
+            draft.take_content(playground.to_prompt_content(0));
+        }
+        draft
+    };
     let Some(history) = history else {
         return view! {
             <PageHeader title=td_string!(locale, prompts.new_prompt) subtitle=td_string!(locale, prompts.new.subtitle) />
-            <PromptEditor project_id initial=PromptDraft::default() mode=EditorMode::New />
+            <PromptEditor project_id initial=with_playground(PromptDraft::default()) mode=EditorMode::New />
         }
         .into_any();
     };
@@ -134,7 +145,7 @@ fn editor(locale: Locale, project_id: String, source: Source, history: Option<Pr
     match source {
         Source::NextVersion { .. } => {
             let latest = history.versions.first().map_or(0, |v| v.version);
-            let mut initial = PromptDraft::from_version(history.name.clone(), base);
+            let mut initial = with_playground(PromptDraft::from_version(history.name.clone(), base));
             initial.keep_tags = true;
             let mode = EditorMode::NewVersion {
                 latest,
@@ -152,7 +163,7 @@ fn editor(locale: Locale, project_id: String, source: Source, history: Option<Pr
             .into_any()
         }
         Source::Duplicate { .. } | Source::Blank => {
-            let initial = PromptDraft::from_version(format!("{}-copy", history.name), base);
+            let initial = with_playground(PromptDraft::from_version(format!("{}-copy", history.name), base));
             let title = td_string!(locale, prompts.new.duplicate_title, name = history.name.clone()).to_string();
             let subtitle = td_string!(locale, prompts.new.duplicate_subtitle, version = base.version, name = history.name.clone()).to_string();
             view! {

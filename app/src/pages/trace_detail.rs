@@ -430,6 +430,11 @@ fn ObservationBody(detail: ObservationDetail) -> impl IntoView {
     let kind = o.kind;
     let i18n = use_i18n();
     let locale = i18n.get_locale_untracked();
+    // A generation can be replayed in the playground by those who may run it there (#18).
+    let replay = (kind == crate::domain::ObservationType::Generation
+        && crate::components::session::use_session()
+            .with(|s| s.and_then(|s| s.project(&project)).is_some_and(|(_, p)| p.can(crate::domain::Action::UsePlayground))))
+    .then(|| format!("/project/{project}/playground?observation={}", crate::domain::url::encode_query(&o.id)));
     view! {
         <div class="border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">
             <p class="flex items-center gap-2 text-sm font-semibold">
@@ -452,6 +457,7 @@ fn ObservationBody(detail: ObservationDetail) -> impl IntoView {
                 })}
                 <div><dt class="text-zinc-500">{t!(i18n, trace.facts.level)}</dt><dd data-testid="observation-level">{level_label(locale, o.level)}</dd></div>
             </dl>
+            {replay.map(|href| view! { <a class=format!("{BUTTON_SECONDARY} mt-2") href=href data-testid="replay-in-playground">{t!(i18n, trace.replay)}</a> })}
             {o.status_message.clone().map(|m| view! {
                 <p class=format!("mt-2 rounded px-2 py-1 text-xs {}", match o.level {
                     crate::domain::ObservationLevel::Error => "bg-red-50 text-red-800 dark:bg-red-950 dark:text-red-300",

@@ -11,6 +11,7 @@ pub mod invitations;
 pub mod llm_connections;
 pub mod members;
 pub mod organizations;
+pub mod playground;
 pub mod projects;
 pub mod prompts;
 pub mod system;

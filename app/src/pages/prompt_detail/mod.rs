@@ -210,6 +210,14 @@ fn Loaded(history: PromptHistory, project_id: String, actions: Actions, can_writ
             format!("/project/{project_id}/prompts/new?from={}{version}", encode_query(&name))
         }
     };
+    let playground = {
+        let name = name.clone();
+        let project_id = project_id.clone();
+        move || {
+            let version = selected.get().map(|v| format!("&version={v}")).unwrap_or_default();
+            format!("/project/{project_id}/playground?prompt={}{version}", encode_query(&name))
+        }
+    };
     let pid = StoredValue::new(project_id.clone());
     let i18n = use_i18n();
     view! {
@@ -227,6 +235,7 @@ fn Loaded(history: PromptHistory, project_id: String, actions: Actions, can_writ
                 <div class="flex flex-wrap items-center gap-2">
                     <a class=BUTTON_PRIMARY href=new_version data-testid="new-version">{t!(i18n, prompts.detail.new_version)}</a>
                     <a class=BUTTON_SECONDARY href=duplicate data-testid="duplicate-prompt">{t!(i18n, prompts.detail.duplicate)}</a>
+                    <a class=BUTTON_SECONDARY href=playground data-testid="open-in-playground">{t!(i18n, prompts.detail.open_in_playground)}</a>
                     <DeleteMenu project_id=project_id.clone() name=name.clone() selected actions />
                 </div>
             })}
