@@ -34,6 +34,9 @@ test("an Owner adds, replaces and deletes an LLM connection; the key is never sh
   await expect(row).toContainText("qwen2.5:7b");
   await expect(row).toContainText("Headers: X-Team");
   expect(await page.content()).not.toContain(KEY);
+  // "Test" makes one tiny call; nothing listens there, and the column says so in words.
+  await row.getByTestId("test-llm-connection").click();
+  await expect(row.getByTestId("llm-connection-test-result")).toContainText("could not be reached");
 
   // Replace: the name stays, the key is typed again.
   await row.getByTestId("edit-llm-connection").click();

@@ -40,9 +40,11 @@ impl LogConfig {
 }
 
 /// Installs the global subscriber. Noisy dependencies are capped at `warn` unless the filter
-/// names them.
+/// names them. The LLM client (`genai`) is silent: it logs provider failures that the playground
+/// already shows in its column, and at debug level it would log requests, whose headers carry
+/// provider keys.
 pub fn init(config: &LogConfig) {
-    let mut filter_spec = String::from("sqlx=warn,hyper=warn,tower_http=warn");
+    let mut filter_spec = String::from("sqlx=warn,hyper=warn,tower_http=warn,genai=off");
     filter_spec.push(',');
     filter_spec.push_str(&config.directives);
     let filter = EnvFilter::from_str(&filter_spec).unwrap_or_else(|_| EnvFilter::new("info"));

@@ -335,3 +335,27 @@ async fn runs_are_checked_before_anything_is_sent_and_only_members_run() {
     let outsider = Browser::sign_up(&s.api, "out@example.com", PASSWORD).await.cookie.clone().unwrap();
     assert_eq!(start(&s, &chat("fake-openai", "gpt-4o", "hi"), Some(&outsider)).await.status(), 404);
 }
+
+#[tokio::test]
+async fn test_connection_makes_one_tiny_call_and_names_what_failed() {
+    let s = setup(Default::default()).await;
+    let bad = json!({"provider": "wrong-key", "adapter": "openai", "secretKey": "bad-key", "baseURL": s.fake_url});
+    assert_eq!(s.api.call("PUT", "/api/public/llm-connections", Some(bad)).await.status, 201);
+    let none = json!({"provider": "no-models", "adapter": "anthropic", "secretKey": "k", "baseURL": s.fake_url, "withDefaultModels": false});
+    assert_eq!(s.api.call("PUT", "/api/public/llm-connections", Some(none)).await.status, 201);
+    let mut admin = Browser::member_of_proj_a(&s.api, "adi@example.com", PASSWORD, "ADMIN").await;
+
+    let ok = admin.ok("test_llm_connection", &[("project_id", "proj-a"), ("provider", "fake-anthropic")]).await;
+    assert_eq!(ok, json!({"model": "claude-sonnet-4-5", "problem": null}));
+    let sent = s.fake.all().last().unwrap().clone();
+    assert_eq!(sent["path"], "/messages");
+    assert_eq!(sent["body"]["max_tokens"], 5, "a tiny call");
+    let refused = admin.ok("test_llm_connection", &[("project_id", "proj-a"), ("provider", "wrong-key")]).await;
+    assert_eq!(refused["problem"]["kind"], "badKey", "{refused}");
+    assert!(refused["problem"]["message"].as_str().unwrap().contains("Incorrect API key"));
+    let nothing = admin.ok("test_llm_connection", &[("project_id", "proj-a"), ("provider", "no-models")]).await;
+    assert_eq!(nothing, json!({"model": null, "problem": null}));
+    // Admins only: a Member may run prompts but not test (or see) the project's keys.
+    let mut member = Browser::member_of_proj_a(&s.api, "mo@example.com", PASSWORD, "MEMBER").await;
+    assert_eq!(member.call("test_llm_connection", &[("project_id", "proj-a"), ("provider", "fake-openai")]).await.status, 403);
+}

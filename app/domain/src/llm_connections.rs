@@ -93,6 +93,13 @@ impl LlmConnection {
     }
 }
 
+/// What "Test connection" found: the model it called, and the provider's problem if it failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionTest {
+    pub model: Option<String>,
+    pub problem: Option<crate::playground::ProviderProblem>,
+}
+
 /// A connection to create or replace (the public API's `PUT` body, the settings form), checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConnectionInput {

@@ -11,7 +11,7 @@ use crate::domain::Action;
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::pages::organization::{confirm, role_label};
-use crate::server_fns::llm_connections::{DeleteLlmConnection, SaveLlmConnection};
+use crate::server_fns::llm_connections::{test_llm_connection, DeleteLlmConnection, SaveLlmConnection};
 
 pub type ConnectionsResource = Resource<Result<Option<Vec<LlmConnection>>, AppError>>;
 
@@ -113,6 +113,7 @@ pub fn LlmConnections(
                                         let shown_models = models.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
                                         let more = models.len().saturating_sub(3);
                                         let (edit, id, name) = (c.clone(), c.id.clone(), c.provider.clone());
+                                        let tested = name.clone();
                                         view! {
                                             <tr data-testid="llm-connection-row">
                                                 <td class=TD>
@@ -129,6 +130,8 @@ pub fn LlmConnections(
                                                 </td>
                                                 <td class=format!("{TD} font-mono text-xs") data-testid="llm-connection-key">{c.display_secret_key.clone()}</td>
                                                 <td class=format!("{TD} whitespace-nowrap")>
+                                                    <TestButton project_id=project_id.get_value() provider=tested />
+                                                    " "
                                                     <button type="button" class=BUTTON_LINK data-testid="edit-llm-connection"
                                                         on:click=move |_| { editing.set(Some(edit.clone())); form_open.set(true); }>{t!(i18n, settings.llm.edit)}</button>
                                                     " "
@@ -222,5 +225,35 @@ fn ConnectionForm(project_id: String, save: ServerAction<SaveLlmConnection>, edi
                 <div class="w-full"><ErrorAlert error=general /></div>
             </div>
         </ActionForm>
+    }
+}
+
+/// "Test": one tiny call through the connection, and what came of it in words, under the button.
+#[component]
+fn TestButton(project_id: String, provider: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    let test = leptos::prelude::Action::new(move |_: &()| test_llm_connection(project_id.clone(), provider.clone()));
+    let outcome = move || {
+        test.value().get().map(|result| match result {
+            Ok(crate::domain::llm_connections::ConnectionTest { model: Some(model), problem: None }) => {
+                (true, td_string!(locale, settings.llm.test_ok, model = model.as_str()).to_string())
+            }
+            Ok(crate::domain::llm_connections::ConnectionTest { model: None, .. }) => (false, td_string!(locale, settings.llm.test_no_model).to_string()),
+            Ok(crate::domain::llm_connections::ConnectionTest { problem: Some(problem), .. }) => {
+                (false, crate::pages::playground::provider_problem(locale, &problem))
+            }
+            Err(error) => (false, error.to_string()),
+        })
+    };
+    view! {
+        <button type="button" class=BUTTON_LINK data-testid="test-llm-connection" disabled=move || test.pending().get()
+            on:click=move |_| { test.dispatch(()); }>
+            {move || if test.pending().get() { td_string!(locale, settings.llm.testing) } else { td_string!(locale, settings.llm.test) }}
+        </button>
+        {move || outcome().map(|(ok, message)| view! {
+            <p class=format!("mt-1 max-w-xs whitespace-normal text-xs {}", if ok { "text-emerald-700 dark:text-emerald-400" } else { "text-red-700 dark:text-red-400" })
+                role="status" data-testid="llm-connection-test-result">{message}</p>
+        })}
     }
 }

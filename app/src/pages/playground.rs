@@ -429,7 +429,7 @@ fn SidePanel(state: RwSignal<Playground>) -> impl IntoView {
                     {move || placeholders.get().into_iter().map(|name| view! {
                         <label class="block">
                             <span class="font-mono text-xs" translate="no">{format!("[{name}]")}</span>
-                            <textarea class=format!("{INPUT} mt-1 font-mono text-xs") rows="3" data-testid=format!("variable-{name}")
+                            <textarea class=format!("{INPUT} mt-1 font-mono text-xs") rows="3" translate="no" data-testid=format!("variable-{name}")
                                 placeholder=r#"[{"role": "user", "content": "…"}]"# prop:value=value(name.clone()) on:input=set(name.clone())></textarea>
                         </label>
                     }).collect_view()}
@@ -437,7 +437,7 @@ fn SidePanel(state: RwSignal<Playground>) -> impl IntoView {
             </div>
             <div>
                 <label class=LABEL for="playground-tools">{t!(i18n, playground.tools)}</label>
-                <textarea id="playground-tools" class=format!("{INPUT} mt-1 font-mono text-xs") rows="5" data-testid="tools"
+                <textarea id="playground-tools" translate="no" class=format!("{INPUT} mt-1 font-mono text-xs") rows="5" data-testid="tools"
                     placeholder=r#"[{"name": "get_weather", "description": "…", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}]"#
                     prop:value=move || state.with(|s| s.tools.clone()) on:input=move |ev| state.update(|s| s.tools = event_target_value(&ev))></textarea>
                 <p class=HINT>{t!(i18n, playground.tools_hint)}</p>
@@ -445,7 +445,7 @@ fn SidePanel(state: RwSignal<Playground>) -> impl IntoView {
             </div>
             <div>
                 <label class=LABEL for="playground-schema">{t!(i18n, playground.schema)}</label>
-                <textarea id="playground-schema" class=format!("{INPUT} mt-1 font-mono text-xs") rows="5" data-testid="response-schema"
+                <textarea id="playground-schema" translate="no" class=format!("{INPUT} mt-1 font-mono text-xs") rows="5" data-testid="response-schema"
                     placeholder=r#"{"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}"#
                     prop:value=move || state.with(|s| s.response_schema.clone()) on:input=move |ev| state.update(|s| s.response_schema = event_target_value(&ev))></textarea>
                 <p class=HINT>{t!(i18n, playground.schema_hint)}</p>

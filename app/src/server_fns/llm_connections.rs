@@ -89,6 +89,31 @@ pub async fn delete_llm_connection(project_id: String, connection_id: String) ->
     .await)
 }
 
+/// "Test connection": one tiny call with the connection's first model (`model: None` when it
+/// offers none); the provider's problem when it fails.
+#[server(prefix = "/api/ui", endpoint = "test_llm_connection")]
+pub async fn test_llm_connection(project_id: String, provider: String) -> Result<crate::domain::llm_connections::ConnectionTest, AppError> {
+    use crate::domain::llm_connections::ConnectionTest;
+    use crate::server_fns::support::{project_call, respond, ProjectCall};
+    respond(async {
+        let ProjectCall { state, scope, .. } = project_call(&project_id, crate::domain::Action::ManageLlmConnections).await?;
+        let secrets = state.settings.secrets.clone().ok_or(AppError::Unavailable)?;
+        let credentials = crate::store::llm_connections::credentials(&state.pool, &secrets, &scope.project_id, &provider)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "the credentials of a connection test could not be read");
+                AppError::Internal
+            })?
+            .ok_or_else(|| AppError::NotFound(crate::language::say!(errors.not_found.llm_connection, id = &provider)))?;
+        let Some(model) = credentials.connection.models().into_iter().next() else {
+            return Ok(ConnectionTest { model: None, problem: None });
+        };
+        let outcome = loupe_core::playground::test_connection(&credentials, &model, std::time::Duration::from_secs(20)).await;
+        Ok(ConnectionTest { model: Some(model), problem: outcome.err() })
+    }
+    .await)
+}
+
 /// The form field a problem is about (the form shows it there).
 #[cfg(feature = "ssr")]
 fn problem_field(problem: &crate::domain::llm_connections::ConnectionProblem) -> &'static str {

@@ -240,6 +240,41 @@ impl Playground {
     }
 }
 
+/// "Test connection": one tiny call with `model`; `Ok` when the provider answered. Not recorded
+/// as a trace (it tests the credentials, not a prompt).
+pub async fn test_connection(credentials: &Credentials, model: &str, timeout: Duration) -> Result<(), ProviderProblem> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let spec = provider::target(credentials, model)?;
+    let run = CheckedRun {
+        messages: vec![loupe_domain::playground::Message::new(loupe_domain::playground::Role::User, "Reply with the word OK.")],
+        tools: Vec::new(),
+        response_schema: None,
+        variant: loupe_domain::playground::Variant {
+            connection: credentials.connection.provider.clone(),
+            model: model.to_string(),
+            params: loupe_domain::playground::ModelParams { max_tokens: Some(5), ..Default::default() },
+        },
+        prompt: None,
+    };
+    let http = reqwest13::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .redirect(reqwest13::redirect::Policy::none())
+        .build()
+        .unwrap_or_default();
+    let client = genai::Client::builder()
+        .with_reqwest(http)
+        .build()
+        .map_err(|e| ProviderProblem::MalformedStream { message: e.to_string() })?;
+    // The answer's events are not needed; a channel large enough for five tokens takes them.
+    let (events, _kept) = mpsc::channel(256);
+    let mut answer = Answer::default();
+    let options = provider::options(&run, credentials);
+    match stream(&client, spec, provider::request(&run), &options, timeout, Instant::now(), &mut answer, &events).await {
+        Outcome::Completed | Outcome::Stopped => Ok(()),
+        Outcome::Failed(problem) => Err(problem),
+    }
+}
+
 struct Recording<'a> {
     runner: &'a Runner,
     run: &'a CheckedRun,
