@@ -132,11 +132,26 @@ test.describe.serial("playground", () => {
     await page.getByTestId("model-0").fill("rate-limit-model");
     await page.getByTestId("run-0").click();
     await expect(page.getByTestId("error-0")).toContainText("retry in 7 s");
+
+    // Saved by name, shared with the project.
+    await page.getByTestId("saved-playgrounds").locator("summary").click();
+    await expect(page.getByTestId("no-saved-playgrounds")).toBeVisible();
+    await page.getByTestId("saved-playground-name").fill("Weather check");
+    await page.getByTestId("save-playground").click();
+    await expect(page.getByTestId("save-playground-status")).toContainText("Saved as Weather check.");
+    await expect(page.getByTestId("saved-playground")).toHaveCount(1);
   });
 
   test("save as a new prompt, open it in the playground, save as a new version", async ({ page }) => {
     await signIn(page, OWNER.email, OWNER.password, `/project/${PROJECT}/playground`);
     await openHydrated(page, `/project/${PROJECT}/playground`);
+    // A fresh browser (no local state) opens the saved playground from the list.
+    await page.getByTestId("saved-playgrounds").locator("summary").click();
+    await page.getByTestId("saved-playground").getByRole("link", { name: "Weather check" }).click();
+    await expect(page).toHaveURL(/playground\?saved=/);
+    await expect(page.locator("body[data-hydrated=true]")).toBeAttached();
+    await expect(page.getByTestId("message-content").nth(1)).toHaveValue('<img src=x onerror="window.__pwned=1">');
+    await expect(page.getByTestId("model-0")).toHaveValue("rate-limit-model");
     await page.getByTestId("message-content").nth(0).fill("You are brief.");
     await page.getByTestId("message-content").nth(1).fill("Summarize {{topic}}");
     await page.getByTestId("model-0").fill("gpt-4o");

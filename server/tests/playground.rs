@@ -359,3 +359,45 @@ async fn test_connection_makes_one_tiny_call_and_names_what_failed() {
     let mut member = Browser::member_of_proj_a(&s.api, "mo@example.com", PASSWORD, "MEMBER").await;
     assert_eq!(member.call("test_llm_connection", &[("project_id", "proj-a"), ("provider", "fake-openai")]).await.status, 403);
 }
+
+#[tokio::test]
+async fn a_playground_saved_by_name_is_shared_with_the_project() {
+    let s = setup(Default::default()).await;
+    let mut ana = Browser::member_of_proj_a(&s.api, "ana2@example.com", PASSWORD, "MEMBER").await;
+    let mut playground: Value = serde_json::to_value(loupe_app::domain::playground::Playground::default()).unwrap();
+    playground["messages"][1]["content"] = json!("Hello {{who}}");
+    playground["variables"] = json!({"who": "team"});
+    let saved = ana.call_json("save_playground", &json!({"project_id": "proj-a", "name": " Greeting ", "playground": playground})).await;
+    assert_eq!(saved.status, 200, "{}", saved.text());
+    let saved = saved.json();
+    assert_eq!(saved["name"], "Greeting");
+    let id = saved["id"].as_str().unwrap().to_string();
+    // Saving under the same name replaces it.
+    playground["variables"] = json!({"who": "everyone"});
+    let again = ana.call_json("save_playground", &json!({"project_id": "proj-a", "name": "Greeting", "playground": playground})).await.json();
+    assert_eq!(again["id"], id.as_str());
+    assert!(ana.call_json("save_playground", &json!({"project_id": "proj-a", "name": "  ", "playground": playground})).await.text().contains("name"));
+
+    // A colleague sees it and opens it; another project does not.
+    let mut bo = Browser::member_of_proj_a(&s.api, "bo@example.com", PASSWORD, "MEMBER").await;
+    let start = bo.ok("open_playground", &[("project_id", "proj-a"), ("saved", &id)]).await;
+    assert_eq!(start["saved"].as_array().unwrap().len(), 1);
+    assert_eq!(start["opened_saved"]["name"], "Greeting");
+    assert_eq!(start["opened"]["variables"]["who"], "everyone");
+    assert_eq!(start["opened"]["messages"][1]["content"], "Hello {{who}}");
+    let other = s.api.with_project("proj-b", "pk-lf-b", "sk-lf-b").await;
+    sqlx::query("INSERT INTO organization_memberships (org_id, user_id, role) SELECT 'org-of-proj-b', id, 'OWNER' FROM accounts WHERE email = 'bo@example.com'")
+        .execute(&other.pool)
+        .await
+        .unwrap();
+    assert_eq!(bo.call("open_playground", &[("project_id", "proj-b"), ("saved", &id)]).await.status, 404);
+    assert_eq!(bo.call("delete_saved_playground", &[("project_id", "proj-b"), ("id", &id)]).await.status, 404);
+    // Deleting is audited; then it is gone.
+    bo.ok("delete_saved_playground", &[("project_id", "proj-a"), ("id", &id)]).await;
+    let actions: Vec<String> = sqlx::query_scalar("SELECT action FROM audit_log WHERE resource_type = 'saved_playground' ORDER BY created_at")
+        .fetch_all(&s.api.pool)
+        .await
+        .unwrap();
+    assert_eq!(actions, ["saved_playground.create", "saved_playground.update", "saved_playground.delete"]);
+    assert_eq!(bo.call("open_playground", &[("project_id", "proj-a"), ("saved", &id)]).await.status, 404);
+}

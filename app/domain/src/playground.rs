@@ -613,12 +613,25 @@ pub struct PlaygroundConnection {
     pub models: Vec<String>,
 }
 
-/// What the page opens with: the project's connections, and what the URL asked to open (a
-/// prompt version, or a generation to replay), if anything.
+/// A playground saved by name and shared with the project (its state is loaded on opening).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedPlayground {
+    pub id: String,
+    pub name: String,
+    /// Who saved it last (name or email).
+    pub updated_by: Option<String>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// What the page opens with: the project's connections and saved playgrounds, and what the URL
+/// asked to open (a prompt version, a generation to replay, or a saved playground), if anything.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlaygroundStart {
     pub connections: Vec<PlaygroundConnection>,
+    pub saved: Vec<SavedPlayground>,
     pub opened: Option<Playground>,
+    /// The saved playground `opened` is, when it is one.
+    pub opened_saved: Option<SavedPlayground>,
 }
 
 impl Playground {

@@ -16,7 +16,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::components::ui::*;
 use crate::domain::account::ProjectRef;
 use crate::domain::playground::{
-    parse_response_schema, parse_tools, Message, Playground, PlaygroundConnection, PlaygroundStart, PromptMode, ProviderProblem, Role,
+    parse_response_schema, parse_tools, Message, Playground, PlaygroundConnection, PlaygroundStart, PromptMode, ProviderProblem, Role, SavedPlayground,
     RunEvent, RunProblem, RunUsage, ToolCall, Variant, MAX_VARIANTS as MAX_COLUMNS,
 };
 use crate::domain::Action;
@@ -24,7 +24,7 @@ use crate::error::AppError;
 use crate::i18n::*;
 use crate::pages::project::InProject;
 use crate::pages::prompts::role_label;
-use crate::server_fns::playground::open_playground;
+use crate::server_fns::playground::{delete_saved_playground, open_playground, save_playground};
 
 #[component]
 pub fn PlaygroundPage() -> impl IntoView {
@@ -33,10 +33,10 @@ pub fn PlaygroundPage() -> impl IntoView {
     let project_id = Memo::new(move |_| params.with(|p| p.get("project_id").unwrap_or_default()));
     let query = use_query_map();
     let source = Memo::new(move |_| {
-        query.with(|q| (q.get("prompt"), q.get("version").and_then(|v| v.parse::<i32>().ok()), q.get("observation")))
+        query.with(|q| (q.get("prompt"), q.get("version").and_then(|v| v.parse::<i32>().ok()), q.get("observation"), q.get("saved")))
     });
-    let start = Resource::new(move || (project_id.get(), source.get()), |(project_id, (prompt, version, observation))| {
-        open_playground(project_id, prompt, version, observation)
+    let start = Resource::new(move || (project_id.get(), source.get()), |(project_id, (prompt, version, observation, saved))| {
+        open_playground(project_id, prompt, version, observation, saved)
     });
     let i18n = use_i18n();
     view! {
@@ -222,6 +222,7 @@ fn Workbench(project: ProjectRef, user_id: String, start: PlaygroundStart) -> im
     view! {
         <PageHeader title=t_string!(i18n, playground.title) subtitle=t_string!(i18n, playground.subtitle)>
             <div class="flex flex-wrap items-center gap-2">
+                <SavedPlaygrounds project_id=project.id.clone() state saved=start.saved.clone() opened=start.opened_saved.clone() />
                 <SaveLinks project=project.clone() state />
                 <button type="button" class=BUTTON_SECONDARY data-testid="add-variant"
                     disabled=move || { variant_count.get() >= MAX_COLUMNS }
@@ -262,6 +263,81 @@ fn Workbench(project: ProjectRef, user_id: String, start: PlaygroundStart) -> im
                     stop=Callback::new(move |_| stop_run(outputs, index)) />
             }).collect_view()}
         </div>
+    }
+}
+
+/// The project's saved playgrounds: open one, delete one, and save this one by name (the name
+/// of the one opened is prefilled, so saving updates it).
+#[component]
+fn SavedPlaygrounds(project_id: String, state: RwSignal<Playground>, saved: Vec<SavedPlayground>, opened: Option<SavedPlayground>) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    let list = RwSignal::new(saved);
+    let name = RwSignal::new(opened.map(|o| o.name).unwrap_or_default());
+    let pid = StoredValue::new(project_id);
+    let save = leptos::prelude::Action::new(move |name: &String| {
+        let (project_id, name, playground) = (pid.get_value(), name.clone(), state.get_untracked());
+        async move { save_playground(project_id, name, playground).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(saved)) = save.value().get() {
+            list.update(|l| {
+                l.retain(|s| s.id != saved.id);
+                l.push(saved);
+                l.sort_by_key(|s| s.name.to_lowercase());
+            });
+        }
+    });
+    let delete = leptos::prelude::Action::new(move |id: &String| {
+        let (project_id, id) = (pid.get_value(), id.clone());
+        async move { delete_saved_playground(project_id, id.clone()).await.map(|_| id) }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = delete.value().get() {
+            list.update(|l| l.retain(|s| s.id != id));
+        }
+    });
+    let status = move || match save.value().get() {
+        Some(Ok(saved)) => Some((true, td_string!(locale, playground.saved.done, name = saved.name.as_str()).to_string())),
+        Some(Err(e)) => Some((false, e.to_string())),
+        None => None,
+    };
+    view! {
+        <details class="relative" data-testid="saved-playgrounds">
+            <summary class=format!("{BUTTON_SECONDARY} cursor-pointer list-none")>{move || td_string!(locale, playground.saved.open, count = list.with(Vec::len)).to_string()}</summary>
+            <div class="absolute right-0 z-20 mt-1 w-72 rounded-md border border-zinc-200 bg-white p-2 shadow-lg dark:border-zinc-700 dark:bg-zinc-900">
+                {move || list.with(Vec::is_empty).then(|| view! { <p class="px-1 py-1 text-xs text-zinc-500" data-testid="no-saved-playgrounds">{t!(i18n, playground.saved.empty)}</p> })}
+                <ul class="max-h-64 space-y-0.5 overflow-y-auto">
+                    {move || list.get().into_iter().map(|s| {
+                        let href = format!("/project/{}/playground?saved={}", pid.get_value(), crate::domain::url::encode_query(&s.id));
+                        let id = s.id.clone();
+                        let by = s.updated_by.clone().map(|by| td_string!(locale, playground.saved.by, name = by.as_str()).to_string()).unwrap_or_default();
+                        view! {
+                            <li class="flex items-center gap-2 rounded px-1 py-0.5 hover:bg-zinc-50 dark:hover:bg-zinc-800" data-testid="saved-playground">
+                                <a class="min-w-0 flex-1 truncate text-sm" href=href translate="no" title=by>{s.name.clone()}</a>
+                                <button type="button" class="text-xs text-red-700 dark:text-red-400" aria-label=td_string!(locale, playground.saved.delete)
+                                    title=td_string!(locale, playground.saved.delete) data-testid="delete-saved-playground"
+                                    on:click=move |_| {
+                                        if crate::pages::organization::confirm(td_string!(locale, playground.saved.confirm_delete)) {
+                                            delete.dispatch(id.clone());
+                                        }
+                                    }>"✕"</button>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+                <form class="mt-2 flex gap-1 border-t border-zinc-200 pt-2 dark:border-zinc-700"
+                    on:submit=move |ev| { ev.prevent_default(); save.dispatch(name.get_untracked()); }>
+                    <input class=format!("{INPUT} min-w-0 flex-1") required maxlength="200" aria-label=td_string!(locale, playground.saved.name)
+                        placeholder=td_string!(locale, playground.saved.name) data-testid="saved-playground-name"
+                        prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
+                    <button type="submit" class=BUTTON_PRIMARY data-testid="save-playground" disabled=move || save.pending().get()>{t!(i18n, playground.saved.save)}</button>
+                </form>
+                {move || status().map(|(ok, message)| view! {
+                    <p class=format!("mt-1 text-xs {}", if ok { "text-emerald-700 dark:text-emerald-400" } else { "text-red-700 dark:text-red-400" }) role="status" data-testid="save-playground-status">{message}</p>
+                })}
+            </div>
+        </details>
     }
 }
 
@@ -476,6 +552,10 @@ fn VariantColumn(
         let name = connection.get();
         connections.with_value(|c| c.iter().find(|c| c.name == name).map(|c| c.models.clone()).unwrap_or_default())
     });
+    let accepts_seed = Memo::new(move |_| {
+        let name = connection.get();
+        connections.with_value(|c| c.iter().find(|c| c.name == name).is_none_or(|c| c.adapter != crate::domain::llm_connections::Adapter::Anthropic))
+    });
     let list_id = format!("variant-{index}-models");
     let param = move |label: &'static str, test: &'static str, step: &'static str, read: fn(&Variant) -> String, write: fn(&mut Variant, String)| {
         view! {
@@ -539,9 +619,10 @@ fn VariantColumn(
                         {param(td_string!(locale, playground.top_p), "top-p", "0.05",
                             |v| v.params.top_p.map(|t| t.to_string()).unwrap_or_default(),
                             |v, s| v.params.top_p = s.trim().parse().ok())}
-                        {param(td_string!(locale, playground.seed), "seed", "1",
+                        // Anthropic takes no seed: the field is offered only where it means something.
+                        {move || accepts_seed.get().then(|| param(td_string!(locale, playground.seed), "seed", "1",
                             |v| v.params.seed.map(|t| t.to_string()).unwrap_or_default(),
-                            |v, s| v.params.seed = s.trim().parse().ok())}
+                            |v, s| v.params.seed = s.trim().parse().ok()))}
                         {param(td_string!(locale, playground.stop_sequences), "stop-sequences", "",
                             |v| v.params.stop.join(", "),
                             |v, s| v.params.stop = s.split(',').map(str::trim).filter(|x| !x.is_empty()).map(str::to_string).collect())}

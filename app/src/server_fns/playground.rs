@@ -8,14 +8,15 @@ use leptos::prelude::*;
 use crate::domain::playground::PlaygroundStart;
 use crate::error::AppError;
 
-/// `prompt` + `version` (the latest when absent) opens a prompt version; `trace` +
-/// `observation` replays a generation.
+/// `prompt` + `version` (the latest when absent) opens a prompt version; `observation` replays a
+/// generation; `saved` opens a saved playground.
 #[server(prefix = "/api/ui", endpoint = "open_playground")]
 pub async fn open_playground(
     project_id: String,
     prompt: Option<String>,
     version: Option<i32>,
     observation: Option<String>,
+    saved: Option<String>,
 ) -> Result<PlaygroundStart, AppError> {
     use crate::domain::playground::{Playground, PlaygroundConnection};
     use crate::domain::prompts::PromptSelector;
@@ -28,7 +29,14 @@ pub async fn open_playground(
             .into_iter()
             .map(|c| PlaygroundConnection { models: c.models(), name: c.provider, adapter: c.adapter })
             .collect();
-        let opened = if let Some(name) = prompt.filter(|n| !n.is_empty()) {
+        let mut opened_saved = None;
+        let opened = if let Some(id) = saved.filter(|s| !s.is_empty()) {
+            let (summary, state) = crate::store::saved_playgrounds::get(&state.pool, &scope.project_id, &id)
+                .await?
+                .ok_or_else(|| AppError::NotFound(crate::language::say!(errors.not_found.saved_playground, id = &id)))?;
+            opened_saved = Some(summary);
+            Some(state)
+        } else if let Some(name) = prompt.filter(|n| !n.is_empty()) {
             let mut conn = state.pool.acquire().await?;
             let version = match version {
                 Some(v) => crate::store::prompts::get(&mut conn, &scope.project_id, &name, &PromptSelector::Version(v)).await?,
@@ -50,7 +58,47 @@ pub async fn open_playground(
         } else {
             None
         };
-        Ok(PlaygroundStart { connections, opened })
+        let saved = crate::store::saved_playgrounds::list(&state.pool, &scope.project_id).await?;
+        Ok(PlaygroundStart { connections, saved, opened, opened_saved })
+    }
+    .await)
+}
+
+/// Saves the playground under `name`, shared with the project (Members and up); a playground of
+/// that name is replaced. JSON-encoded: the state is nested.
+#[server(prefix = "/api/ui", endpoint = "save_playground", input = leptos::server_fn::codec::Json)]
+pub async fn save_playground(project_id: String, name: String, playground: crate::domain::playground::Playground) -> Result<crate::domain::playground::SavedPlayground, AppError> {
+    use crate::server_fns::support::{audit, project_call, respond, ProjectCall};
+    respond(async {
+        let ProjectCall { state, user, scope } = project_call(&project_id, crate::domain::Action::UsePlayground).await?;
+        let name = name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(AppError::invalid("name", crate::language::say!(errors.playground_name)));
+        }
+        let mut tx = state.pool.begin().await?;
+        let (saved, created) = crate::store::saved_playgrounds::save(&mut tx, &scope.project_id, &name, &playground, &user.user_id).await?;
+        let action = if created { "saved_playground.create" } else { "saved_playground.update" };
+        audit(&mut tx, &user.user_id, &scope.org_id, Some(&scope.project_id), action, "saved_playground", &saved.id, None,
+            Some(serde_json::json!({"name": saved.name}))).await?;
+        tx.commit().await?;
+        Ok(saved)
+    }
+    .await)
+}
+
+#[server(prefix = "/api/ui", endpoint = "delete_saved_playground")]
+pub async fn delete_saved_playground(project_id: String, id: String) -> Result<(), AppError> {
+    use crate::server_fns::support::{audit, project_call, respond, ProjectCall};
+    respond(async {
+        let ProjectCall { state, user, scope } = project_call(&project_id, crate::domain::Action::UsePlayground).await?;
+        let mut tx = state.pool.begin().await?;
+        let deleted = crate::store::saved_playgrounds::delete(&mut tx, &scope.project_id, &id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(crate::language::say!(errors.not_found.saved_playground, id = &id)))?;
+        audit(&mut tx, &user.user_id, &scope.org_id, Some(&scope.project_id), "saved_playground.delete", "saved_playground", &deleted.id,
+            Some(serde_json::json!({"name": deleted.name})), None).await?;
+        tx.commit().await?;
+        Ok(())
     }
     .await)
 }

@@ -105,7 +105,8 @@ pub fn options(run: &CheckedRun, credentials: &Credentials) -> ChatOptions {
     if !params.stop.is_empty() {
         options = options.with_stop_sequences(params.stop.clone());
     }
-    if let Some(s) = params.seed {
+    // Anthropic has no seed; the others take it.
+    if let Some(s) = params.seed.filter(|_| credentials.connection.adapter != Adapter::Anthropic) {
         options = options.with_seed(s);
     }
     if let Some(schema) = &run.response_schema {

@@ -20,6 +20,7 @@ pub mod prompts;
 pub mod query;
 pub mod score_configs;
 pub mod scores;
+pub mod saved_playgrounds;
 pub mod saved_views;
 pub mod sessions;
 pub mod system;
