@@ -311,6 +311,13 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
         .unwrap()
         .to_string();
     let view_b = victim.ok("create_saved_view", &[("project_id", &project_b), ("name", "Victim view")]).await["id"].as_str().unwrap().to_string();
+    let playground_b = victim
+        .call_json("save_playground", &json!({"project_id": project_b, "name": "Victim playground", "playground": loupe_app::domain::playground::Playground::default()}))
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let created = victim
         .call_json("create_prompt_version", &json!({"project_id": project_b, "prompt": {"name": "victim-prompt", "prompt": "Victim secret"}}))
         .await;
@@ -331,6 +338,7 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
                 (SELECT string_agg(name || version || array_to_string(labels, ';'), ',' ORDER BY name, version) FROM prompts WHERE project_id = $2),
                 (SELECT string_agg(label, ',' ORDER BY label) FROM prompt_protected_labels WHERE project_id = $2),
                 (SELECT string_agg(id || provider || display_secret_key, ',' ORDER BY id) FROM llm_connections WHERE project_id = $2),
+                (SELECT string_agg(id || name || state::text, ',' ORDER BY id) FROM saved_playgrounds WHERE project_id = $2),
                 (SELECT count(*)::text FROM audit_log WHERE org_id = $1))",
         )
         .bind(&org_b)
@@ -342,6 +350,8 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
     let before = snapshot().await;
 
     let planted_prompt = json!({"project_id": project_b, "prompt": {"name": "victim-prompt", "prompt": "planted"}}).to_string();
+    let planted_playground =
+        json!({"project_id": project_b, "name": "Victim playground", "playground": loupe_app::domain::playground::Playground::default()}).to_string();
     // Every scoped server function, aimed at the other organization's ids.
     let table: Vec<(&str, Vec<(&str, &str)>)> = vec![
         ("list_projects", vec![("org_id", &org_b)]),
@@ -358,6 +368,12 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
         ("save_llm_connection", vec![("project_id", &project_b), ("provider", "victim-llm"), ("adapter", "openai"), ("secret_key", "sk-planted-0000")]),
         ("delete_llm_connection", vec![("project_id", &project_b), ("connection_id", &llm_b)]),
         ("delete_llm_connection", vec![("project_id", &project_a), ("connection_id", &llm_b)]),
+        ("test_llm_connection", vec![("project_id", &project_b), ("provider", "victim-llm")]),
+        ("open_playground", vec![("project_id", &project_b)]),
+        ("open_playground", vec![("project_id", &project_a), ("saved", &playground_b)]),
+        ("delete_saved_playground", vec![("project_id", &project_b), ("id", &playground_b)]),
+        ("delete_saved_playground", vec![("project_id", &project_a), ("id", &playground_b)]),
+        ("save_playground", vec![("json", &planted_playground)]),
         ("list_members", vec![("org_id", &org_b)]),
         ("change_member_role", vec![("org_id", &org_b), ("user_id", &victim_id), ("role", "VIEWER")]),
         ("remove_member", vec![("org_id", &org_b), ("user_id", &victim_id)]),

@@ -73,8 +73,8 @@ pub fn diff(old: &PromptBody, old_config: &Value, new: &PromptBody, new_config: 
 }
 
 fn pretty(config: &Value) -> String {
-    // serde_json's map is ordered by key (no `preserve_order`), so equal objects print equally.
-    let mut text = serde_json::to_string_pretty(config).unwrap_or_default();
+    // Keys sorted (serde_json keeps insertion order here), so equal objects print equally.
+    let mut text = serde_json::to_string_pretty(&crate::json::sorted(config)).unwrap_or_default();
     text.push('\n');
     text
 }

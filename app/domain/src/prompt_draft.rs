@@ -212,7 +212,7 @@ pub fn parse_config(text: &str) -> Result<Value, FieldError> {
 /// The config pretty-printed, or `None` while it does not parse.
 pub fn format_config(text: &str) -> Option<String> {
     let value = parse_config(text).ok()?;
-    Some(serde_json::to_string_pretty(&value).unwrap_or_default())
+    Some(serde_json::to_string_pretty(&crate::json::sorted(&value)).unwrap_or_default())
 }
 
 #[cfg(test)]
