@@ -168,10 +168,11 @@ fn role_name(locale: Locale, role: Role) -> &'static str {
     }
 }
 
-/// The first connection for a variant that names none (a fresh page), with its first model.
+/// The first connection for a variant that names none (a fresh page) or one that is gone (a
+/// state kept from before it was deleted), with its first model when none is set.
 fn with_default_connection(mut playground: Playground, connections: &[PlaygroundConnection]) -> Playground {
     for variant in &mut playground.variants {
-        if variant.connection.is_empty() {
+        if !connections.iter().any(|c| c.name == variant.connection) {
             if let Some(first) = connections.first() {
                 variant.connection = first.name.clone();
                 if variant.model.is_empty() {
