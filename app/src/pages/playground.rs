@@ -268,7 +268,8 @@ fn Workbench(project: ProjectRef, user_id: String, start: PlaygroundStart) -> im
 }
 
 /// The project's saved playgrounds: open one, delete one, and save this one by name (the name
-/// of the one opened is prefilled, so saving updates it).
+/// of the one opened is prefilled, so saving updates it). The first of the header's actions, so
+/// its panel opens rightwards over the page, never over the navigation.
 #[component]
 fn SavedPlaygrounds(project_id: String, state: RwSignal<Playground>, saved: Vec<SavedPlayground>, opened: Option<SavedPlayground>) -> impl IntoView {
     let i18n = use_i18n();
@@ -306,7 +307,7 @@ fn SavedPlaygrounds(project_id: String, state: RwSignal<Playground>, saved: Vec<
     view! {
         <details class="relative" data-testid="saved-playgrounds">
             <summary class=format!("{BUTTON_SECONDARY} cursor-pointer list-none")>{move || td_string!(locale, playground.saved.open, count = list.with(Vec::len)).to_string()}</summary>
-            <div class="absolute right-0 z-20 mt-1 w-72 rounded-md border border-zinc-200 bg-white p-2 shadow-lg dark:border-zinc-700 dark:bg-zinc-900">
+            <div class="absolute left-0 z-20 mt-1 w-72 rounded-md border border-zinc-200 bg-white p-2 shadow-lg dark:border-zinc-700 dark:bg-zinc-900">
                 {move || list.with(Vec::is_empty).then(|| view! { <p class="px-1 py-1 text-xs text-zinc-500" data-testid="no-saved-playgrounds">{t!(i18n, playground.saved.empty)}</p> })}
                 <ul class="max-h-64 space-y-0.5 overflow-y-auto">
                     {move || list.get().into_iter().map(|s| {
