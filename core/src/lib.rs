@@ -12,6 +12,7 @@
 //! - [`scope`]: `ProjectId` and `OrganizationId`, which only the access checks mint.
 
 pub mod auth;
+pub mod collab;
 pub mod ingest;
 pub mod jobs;
 pub mod live;

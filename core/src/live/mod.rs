@@ -53,6 +53,9 @@ pub struct Live {
 struct Inner {
     pool: PgPool,
     changes: broadcast::Sender<Arc<Change>>,
+    /// Notifications on the documents channel ([`crate::store::documents::CHANNEL`]), for the
+    /// collaborative documents' hub ([`crate::collab`]).
+    documents: broadcast::Sender<Arc<DocumentSignal>>,
     /// `true` while the listener's `LISTEN` is in effect.
     listening: watch::Receiver<bool>,
     /// Taken by the listener task when it starts (so it starts once).
@@ -66,9 +69,10 @@ impl Live {
     /// connect yet.
     pub fn new(pool: PgPool) -> Live {
         let (changes, _) = broadcast::channel(CHANNEL_CAPACITY);
+        let (documents, _) = broadcast::channel(CHANNEL_CAPACITY);
         let (listening_tx, listening) = watch::channel(false);
         let (stop, _) = watch::channel(false);
-        Live { inner: Arc::new(Inner { pool, changes, listening, listening_tx: Mutex::new(Some(listening_tx)), stop }) }
+        Live { inner: Arc::new(Inner { pool, changes, documents, listening, listening_tx: Mutex::new(Some(listening_tx)), stop }) }
     }
 
     /// Starts the listener task (once; later calls do nothing). Needs a Tokio runtime.
@@ -86,7 +90,8 @@ impl Live {
             .idle_timeout(Some(Duration::from_secs(60)))
             .acquire_timeout(Duration::from_secs(10))
             .connect_lazy_with(options);
-        tokio::spawn(listen(pool, self.inner.changes.clone(), listening, self.inner.stop.subscribe()));
+        let senders = Senders { changes: self.inner.changes.clone(), documents: self.inner.documents.clone() };
+        tokio::spawn(listen(pool, senders, listening, self.inner.stop.subscribe()));
     }
 
     /// A new subscription to every change from now on (starting the listener if needed), and
@@ -94,6 +99,18 @@ impl Live {
     pub fn subscribe(&self, filter: Filter) -> Subscription {
         self.start();
         Subscription::new(filter, self.inner.changes.subscribe(), self.inner.listening.clone(), self.inner.stop.subscribe())
+    }
+
+    /// Every notification on the documents channel from now on (starting the listener if
+    /// needed), and [`DocumentSignal::Resync`] after the listener reconnected.
+    pub fn documents(&self) -> broadcast::Receiver<Arc<DocumentSignal>> {
+        self.start();
+        self.inner.documents.subscribe()
+    }
+
+    /// A receiver of shutdown (`true` once the hub stops).
+    pub fn stopped(&self) -> watch::Receiver<bool> {
+        self.inner.stop.subscribe()
     }
 
     /// Whether the listener's `LISTEN` is in effect (changes committed from now on arrive).
@@ -108,9 +125,30 @@ impl Live {
     }
 }
 
+/// What the documents' hub hears.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DocumentSignal {
+    /// A notification's payload.
+    Notice(String),
+    /// The listener (re)connected after a gap: notifications may have been missed.
+    Resync,
+}
+
+struct Senders {
+    changes: broadcast::Sender<Arc<Change>>,
+    documents: broadcast::Sender<Arc<DocumentSignal>>,
+}
+
+impl Senders {
+    fn resync(&self) {
+        let _ = self.changes.send(Arc::new(Change::Resync));
+        let _ = self.documents.send(Arc::new(DocumentSignal::Resync));
+    }
+}
+
 /// The listener task: connect, `LISTEN`, forward notifications; on any failure reconnect with
 /// backoff. Ends at shutdown or when the hub is dropped.
-async fn listen(pool: PgPool, changes: broadcast::Sender<Arc<Change>>, listening: watch::Sender<bool>, mut stop: watch::Receiver<bool>) {
+async fn listen(pool: PgPool, senders: Senders, listening: watch::Sender<bool>, mut stop: watch::Receiver<bool>) {
     let mut backoff = BACKOFF_START;
     let mut connected_before = false;
     let stopped = |stop: &watch::Receiver<bool>| *stop.borrow();
@@ -125,7 +163,7 @@ async fn listen(pool: PgPool, changes: broadcast::Sender<Arc<Change>>, listening
                 listening.send_replace(true);
                 if connected_before {
                     tracing::info!("live updates: listening again");
-                    let _ = changes.send(Arc::new(Change::Resync));
+                    senders.resync();
                 }
                 connected_before = true;
                 loop {
@@ -144,10 +182,13 @@ async fn listen(pool: PgPool, changes: broadcast::Sender<Arc<Change>>, listening
                         continue;
                     };
                     match received {
+                        Ok(Some(notification)) if notification.channel() == crate::store::documents::CHANNEL => {
+                            let _ = senders.documents.send(Arc::new(DocumentSignal::Notice(notification.payload().to_string())));
+                        }
                         Ok(Some(notification)) => match notice::parse(notification.payload()) {
                             Some(notice) => {
                                 // No subscribers is not an error: nobody is watching right now.
-                                let _ = changes.send(Arc::new(Change::Traces { project_id: notice.p, trace_ids: notice.t }));
+                                let _ = senders.changes.send(Arc::new(Change::Traces { project_id: notice.p, trace_ids: notice.t }));
                             }
                             None => tracing::warn!(payload = notification.payload(), "live updates: ignoring a malformed notification"),
                         },
@@ -155,7 +196,7 @@ async fn listen(pool: PgPool, changes: broadcast::Sender<Arc<Change>>, listening
                         // were missed.
                         Ok(None) => {
                             tracing::info!("live updates: listener reconnected");
-                            let _ = changes.send(Arc::new(Change::Resync));
+                            senders.resync();
                         }
                         Err(error) => {
                             tracing::warn!(%error, "live updates: listener connection failed; reconnecting");
@@ -184,6 +225,6 @@ async fn connect(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
     let mut listener = PgListener::connect_with(pool).await?;
     // This pool is ours alone: its closing is handled here, not by the listener.
     listener.ignore_pool_close_event(true);
-    listener.listen(notice::CHANNEL).await?;
+    listener.listen_all([notice::CHANNEL, crate::store::documents::CHANNEL]).await?;
     Ok(listener)
 }

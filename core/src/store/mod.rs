@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod api_keys;
 pub mod audit_log;
 pub mod conditions;
+pub mod documents;
 pub mod fault;
 pub mod invitations;
 pub mod llm_connections;

@@ -3,7 +3,10 @@
 //!   change;
 //! - `GET /api/live/projects/{project_id}/traces/{trace_id}`: event `trace` when that trace does.
 //!
-//! Both start with event `ready` once the server listens (see `loupe_app::domain::live` for the
+//! - `GET /api/live/projects/{project_id}/documents/{kind}/{key}`: a WebSocket to a
+//!   collaborative document ([`super::documents`]).
+//!
+//! Both streams start with event `ready` once the server listens (see `loupe_app::domain::live` for the
 //! event data). Signed in by the session cookie (the session middleware puts `CurrentUser` in
 //! the request; these are not pages, so it does not redirect them), authorised like any read of
 //! project data: signed out is 401, a project the person is not in is 404, both JSON
@@ -40,13 +43,16 @@ pub const ACCESS_RECHECK: Duration = Duration::from_secs(60);
 pub struct LiveState {
     pub pool: PgPool,
     pub live: Live,
+    /// Collaborative documents (the WebSocket route, [`super::documents`]).
+    pub collab: loupe_core::collab::Collab,
     /// [`ACCESS_RECHECK`]; shorter in tests.
     pub access_recheck: Duration,
 }
 
 impl LiveState {
     pub fn new(pool: PgPool, live: Live) -> LiveState {
-        LiveState { pool, live, access_recheck: ACCESS_RECHECK }
+        let collab = super::documents::hub(&pool, &live);
+        LiveState { pool, live, collab, access_recheck: ACCESS_RECHECK }
     }
 }
 
@@ -54,6 +60,7 @@ pub fn router<S>(state: LiveState) -> Router<S> {
     Router::new()
         .route("/projects/{project_id}/traces", get(project_traces))
         .route("/projects/{project_id}/traces/{trace_id}", get(one_trace))
+        .route("/projects/{project_id}/documents/{kind}/{key}", get(super::documents::open))
         .fallback(|| async { error(AppError::NotFound("no such live stream".to_string())) })
         .with_state(state)
 }

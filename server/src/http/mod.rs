@@ -5,6 +5,7 @@
 
 pub mod assets;
 pub mod health;
+pub mod documents;
 pub mod live;
 pub mod playground;
 pub mod media;

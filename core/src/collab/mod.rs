@@ -1,0 +1,229 @@
+//! Collaborative documents (#19): the process's rooms, one per open document, and the people
+//! connected to them.
+//!
+//! A [`Room`] holds the document in memory (a `yrs` doc with its awareness) for as long as
+//! somebody is connected. Every change a connection sends is decoded, applied, appended to
+//! Postgres (`store::documents::append`, with a `NOTIFY` in the same transaction) and only then
+//! acknowledged to the sender and forwarded to the others, so nothing anybody saw acknowledged
+//! is lost to a crash, and a change that could not be stored is seen by nobody (the room is
+//! dropped and reloaded from the database instead).
+//!
+//! Replicas share documents through the database: each listens on the documents channel
+//! ([`crate::live::Live::documents`]) and applies the updates other replicas appended (carried
+//! in the notification, or fetched by sequence number when too large for one). Applying a Yjs
+//! update twice changes nothing, so duplicates and reordering are harmless; after the listener
+//! reconnects, each room reloads what it may have missed.
+//!
+//! The transport (a WebSocket) is the server's; this module speaks the y-sync messages as bytes
+//! ([`Connection::receive`], [`Connection::next`]).
+
+mod room;
+pub mod prompt_draft;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::live::{DocumentSignal, Live};
+use crate::scope::ProjectId;
+use loupe_domain::collab::{DocumentKind, Notice};
+
+pub use room::{Closing, Connection, Person, Room};
+
+/// Updates folded into the snapshot once this many have been appended since the last one.
+pub const COMPACT_EVERY: usize = 500;
+/// An update larger than this is not carried in its notification; listeners fetch it.
+const INLINE_UPDATE_BYTES: usize = 5_000;
+
+/// The NOTIFY payload on [`crate::store::documents::CHANNEL`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct DocumentNotice {
+    /// The document.
+    pub d: Uuid,
+    /// Its generation.
+    pub g: i64,
+    /// An appended update's sequence number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s: Option<i64>,
+    /// The replica that appended it (which applied it already).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r: Option<Uuid>,
+    /// The update, base64, when small enough.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub u: Option<String>,
+    /// A new generation started: why, for the people in it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n: Option<Notice>,
+}
+
+impl DocumentNotice {
+    pub(crate) fn update(document: Uuid, generation: i64, seq: i64, replica: Uuid, body: &[u8]) -> String {
+        let inline = (body.len() <= INLINE_UPDATE_BYTES).then(|| base64::engine::general_purpose::STANDARD.encode(body));
+        serde_json::to_string(&DocumentNotice { d: document, g: generation, s: Some(seq), r: Some(replica), u: inline, n: None }).unwrap_or_default()
+    }
+
+    pub(crate) fn reset(document: Uuid, generation: i64, notice: Notice) -> String {
+        serde_json::to_string(&DocumentNotice { d: document, g: generation, s: None, r: None, u: None, n: Some(notice) }).unwrap_or_default()
+    }
+}
+
+/// Why a connection to a document was not opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The thing the document is about (a prompt) does not exist.
+    #[error("not found")]
+    NotFound,
+    /// [`loupe_domain::collab::MAX_CONNECTIONS_PER_DOCUMENT`] or
+    /// [`loupe_domain::collab::MAX_CONNECTIONS_PER_PERSON`].
+    #[error("too many connections to this document")]
+    TooMany,
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// The process's collaborative documents. Cheap to clone.
+#[derive(Clone)]
+pub struct Collab {
+    inner: Arc<Hub>,
+}
+
+pub(crate) struct Hub {
+    pub(crate) pool: PgPool,
+    /// This process, in notifications (so it skips its own).
+    pub(crate) replica: Uuid,
+    rooms: Mutex<HashMap<Uuid, Weak<Room>>>,
+    /// Opening a room loads it from the database; one at a time, so a document never has two
+    /// rooms in one process.
+    opening: tokio::sync::Mutex<()>,
+    pub(crate) next_connection: AtomicU64,
+    pub(crate) compact_every: usize,
+}
+
+impl Collab {
+    /// The hub over `pool`, hearing other replicas through `live`.
+    pub fn new(pool: PgPool, live: &Live) -> Collab {
+        Collab::with_compaction(pool, live, COMPACT_EVERY)
+    }
+
+    /// [`Collab::new`] compacting every `compact_every` updates (tests and benchmarks).
+    pub fn with_compaction(pool: PgPool, live: &Live, compact_every: usize) -> Collab {
+        let hub = Arc::new(Hub {
+            pool,
+            replica: Uuid::new_v4(),
+            rooms: Mutex::new(HashMap::new()),
+            opening: tokio::sync::Mutex::new(()),
+            next_connection: AtomicU64::new(1),
+            compact_every: compact_every.max(1),
+        });
+        tokio::spawn(hear(Arc::downgrade(&hub), live.documents(), live.stopped()));
+        Collab { inner: hub }
+    }
+
+    /// Connects `person` to the document `kind`/`key` of the project (made and seeded if it
+    /// does not exist yet). The connection and the messages to send it first.
+    pub async fn connect(&self, project_id: &ProjectId, kind: DocumentKind, key: &str, person: Person) -> Result<(Connection, Vec<Vec<u8>>), OpenError> {
+        let room = self.room(project_id, kind, key).await?;
+        Room::join(room, person).await
+    }
+
+    /// The open room of the document, or a new one loaded from the database.
+    async fn room(&self, project_id: &ProjectId, kind: DocumentKind, key: &str) -> Result<Arc<Room>, OpenError> {
+        let _one_at_a_time = self.inner.opening.lock().await;
+        let stored = match crate::store::documents::open(&self.inner.pool, project_id, kind, key, None).await? {
+            Some(stored) => stored,
+            None => {
+                let seed = seed(&self.inner.pool, project_id, kind, key).await?.ok_or(OpenError::NotFound)?;
+                crate::store::documents::open(&self.inner.pool, project_id, kind, key, Some(seed)).await?.ok_or(OpenError::NotFound)?
+            }
+        };
+        if let Some(room) = self.inner.room(stored.id) {
+            if !room.is_broken().await {
+                return Ok(room);
+            }
+        }
+        let room = Room::load(self.inner.clone(), project_id.clone(), kind, key.to_string(), stored).await?;
+        self.inner.rooms.lock().unwrap_or_else(|e| e.into_inner()).insert(room.id, Arc::downgrade(&room));
+        Ok(room)
+    }
+
+    /// How many rooms are open (tests, metrics).
+    pub fn open_rooms(&self) -> usize {
+        let mut rooms = self.inner.rooms.lock().unwrap_or_else(|e| e.into_inner());
+        rooms.retain(|_, room| room.strong_count() > 0);
+        rooms.len()
+    }
+}
+
+impl Hub {
+    pub(crate) fn room(&self, id: Uuid) -> Option<Arc<Room>> {
+        self.rooms.lock().unwrap_or_else(|e| e.into_inner()).get(&id).and_then(Weak::upgrade)
+    }
+
+    pub(crate) fn forget(&self, id: Uuid) {
+        let mut rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
+        if rooms.get(&id).is_some_and(|room| room.strong_count() == 0) {
+            rooms.remove(&id);
+        }
+    }
+
+    fn open(&self) -> Vec<Arc<Room>> {
+        self.rooms.lock().unwrap_or_else(|e| e.into_inner()).values().filter_map(Weak::upgrade).collect()
+    }
+}
+
+/// The first state of a new document.
+async fn seed(pool: &PgPool, project_id: &ProjectId, kind: DocumentKind, key: &str) -> Result<Option<Vec<u8>>, crate::store::StoreError> {
+    match kind {
+        DocumentKind::PromptDraft => {
+            let mut conn = pool.acquire().await?;
+            prompt_draft::seed(&mut conn, project_id, key).await
+        }
+    }
+}
+
+/// Hears the other replicas: applies their updates to the rooms open here, and resets rooms
+/// whose document started a new generation.
+async fn hear(hub: Weak<Hub>, mut signals: tokio::sync::broadcast::Receiver<Arc<DocumentSignal>>, mut stopped: tokio::sync::watch::Receiver<bool>) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        let signal = tokio::select! {
+            signal = signals.recv() => signal,
+            _ = stopped.changed() => return,
+        };
+        let Some(hub) = hub.upgrade() else { return };
+        match signal {
+            Ok(signal) => match &*signal {
+                DocumentSignal::Notice(payload) => {
+                    let Ok(notice) = serde_json::from_str::<DocumentNotice>(payload) else {
+                        tracing::warn!(payload, "documents: ignoring a malformed notification");
+                        continue;
+                    };
+                    if let Some(room) = hub.room(notice.d) {
+                        room.remote(&hub, notice).await;
+                    }
+                }
+                DocumentSignal::Resync => {
+                    for room in hub.open() {
+                        room.catch_up(&hub).await;
+                    }
+                }
+            },
+            Err(RecvError::Lagged(_)) => {
+                for room in hub.open() {
+                    room.catch_up(&hub).await;
+                }
+            }
+            Err(RecvError::Closed) => return,
+        }
+    }
+}
+
+/// The id of the next connection in this process.
+pub(crate) fn next_connection(hub: &Hub) -> u64 {
+    hub.next_connection.fetch_add(1, Ordering::Relaxed)
+}

@@ -1,0 +1,387 @@
+//! Collaborative documents end to end (#19): real servers on ports over a real Postgres,
+//! clients speaking the Yjs sync/awareness protocol over the document WebSocket
+//! (`loupe-collab-client`, what the browser speaks).
+//!
+//! What is checked: people converge and the stored document equals what they see; viewers'
+//! changes are refused by the server; hostile messages close their connection and never reach
+//! the stored document; replicas share documents through the database; presence carries the
+//! account's own name and goes when the connection does; access is checked again while open;
+//! and, as a property over random schedules, any interleaving of edits, duplicated deliveries
+//! and disconnects converges to the stored state.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use common::ui::Browser;
+use common::TestApi;
+use loupe_app::domain::collab::{DocumentKind, Notice, Presence, Refusal, CLOSE_FORBIDDEN, CLOSE_MALFORMED, CLOSE_TOO_LARGE};
+use loupe_collab_client::Client;
+use loupe_core::collab::Collab;
+use loupe_server::live::Live;
+use serde_json::json;
+use yrs::{GetString, Text};
+
+const PASSWORD: &str = "correct horse battery";
+/// Generous: a loaded CI machine may be slow, and nothing here measures time.
+const WAIT: Duration = Duration::from_secs(10);
+const QUIET: Duration = Duration::from_millis(150);
+const PROMPT: &str = "support/answer";
+
+fn app_state(pool: sqlx::PgPool) -> loupe_app::state::AppState {
+    loupe_app::state::AppState {
+        leptos_options: loupe_server::leptos_options(&std::env::temp_dir(), "127.0.0.1:3000".parse().unwrap()),
+        pool,
+        database_mode: loupe_app::domain::system::DatabaseMode::External,
+        settings: Default::default(),
+    }
+}
+
+/// A Loupe server for documents on a port: the live routes with the session middleware, its own
+/// hub (so two of them are two replicas), access rechecked every `recheck`.
+async fn replica(pool: sqlx::PgPool, recheck: Duration, compact_every: usize) -> (SocketAddr, Collab) {
+    let live = Live::new(pool.clone());
+    let mut live_state = loupe_server::http::live::LiveState::new(pool.clone(), live.clone());
+    live_state.access_recheck = recheck;
+    live_state.collab = Collab::with_compaction(pool.clone(), &live, compact_every);
+    let collab = live_state.collab.clone();
+    let state = app_state(pool);
+    let app = axum::Router::new()
+        .nest("/api/live", loupe_server::http::live::router(live_state))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), loupe_server::http::session::layer))
+        .with_state(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+    });
+    // Wait for the hub's listener, so no notification of the test is missed.
+    for _ in 0..200 {
+        if live.is_listening() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    (addr, collab)
+}
+
+async fn person(api: &TestApi, email: &str, role: &str) -> String {
+    Browser::member_of_proj_a(api, email, PASSWORD, role).await.cookie.clone().unwrap()
+}
+
+async fn text_prompt(api: &TestApi, name: &str, text: &str) {
+    let response = api.call("POST", "/api/public/v2/prompts", Some(json!({"name": name, "type": "text", "prompt": text}))).await;
+    assert_eq!(response.status, 201, "{}", response.text());
+}
+
+async fn connect(addr: SocketAddr, cookie: &str) -> Client {
+    let mut client = Client::connect(addr, "proj-a", DocumentKind::PromptDraft, PROMPT, cookie).await.expect("connects");
+    assert!(client.wait_until(WAIT, |c| c.synced).await, "the first sync completes");
+    client
+}
+
+/// Types `insert` at `index` of the text prompt.
+async fn type_at(client: &mut Client, index: u32, insert: &str) {
+    let insert = insert.to_string();
+    client.edit(move |txn, roots| {
+        let text = roots.text();
+        let index = index.min(text.len(txn));
+        text.insert(txn, index, &insert);
+    }).await;
+}
+
+/// The stored draft, read as a fresh process would (snapshot plus updates, from the database).
+async fn stored_text(api: &TestApi) -> String {
+    let (_, shared) = loupe_core::collab::prompt_draft::read(&api.pool, &api.project, PROMPT).await.unwrap().unwrap();
+    shared.draft.text
+}
+
+#[tokio::test]
+async fn two_people_typing_at_once_converge_and_what_they_see_is_stored() {
+    let api = TestApi::new().await;
+    text_prompt(&api, PROMPT, "Answer: {{question}}").await;
+    let (ada, bea) = (person(&api, "ada@example.com", "MEMBER").await, person(&api, "bea@example.com", "MEMBER").await);
+    let (addr, _) = replica(api.pool.clone(), Duration::from_secs(60), 500).await;
+
+    let mut a = connect(addr, &ada).await;
+    let mut b = connect(addr, &bea).await;
+    assert_eq!(a.text(), "Answer: {{question}}", "the draft starts from the newest version");
+    assert_eq!(a.notices.first(), Some(&Notice::Welcome { generation: 1, can_write: true }));
+    // Both type at the start at once, without seeing each other's keystrokes first.
+    for (i, c) in "Please. ".chars().enumerate() {
+        type_at(&mut a, i as u32, &c.to_string()).await;
+    }
+    for c in " Thanks!".chars() {
+        type_at(&mut b, u32::MAX, &c.to_string()).await;
+    }
+
+    let both = "Please. Answer: {{question}} Thanks!";
+    assert!(a.wait_until(WAIT, |c| c.all_acked() && c.text() == both).await, "A: {:?}", a.text());
+    assert!(b.wait_until(WAIT, |c| c.all_acked() && c.text() == both).await, "B: {:?}", b.text());
+    assert_eq!(stored_text(&api).await, a.text(), "every acknowledged change is stored");
+    assert_eq!(a.sent, 9, "eight keystrokes and the answer to the server's first sync step");
+    assert_eq!(a.acked, 9, "one acknowledgement per change");
+}
+
+#[tokio::test]
+async fn viewers_watch_but_the_server_refuses_their_changes() {
+    let api = TestApi::new().await;
+    text_prompt(&api, PROMPT, "hello").await;
+    let (member, viewer) = (person(&api, "ada@example.com", "MEMBER").await, person(&api, "vic@example.com", "VIEWER").await);
+    let (addr, _) = replica(api.pool.clone(), Duration::from_secs(60), 500).await;
+    let mut v = connect(addr, &viewer).await;
+    assert_eq!(v.notices.first(), Some(&Notice::Welcome { generation: 1, can_write: false }));
+    type_at(&mut v, 0, "HACKED ").await;
+    assert!(v.wait_until(WAIT, |c| c.notices.contains(&Notice::Refused { reason: Refusal::ReadOnly })).await);
+    assert_eq!((v.sent, v.acked, v.refused), (2, 1, 1), "the empty first answer is acknowledged, the change refused");
+
+    let mut m = connect(addr, &member).await;
+    assert_eq!(m.text(), "hello", "the viewer's change reached nobody");
+    type_at(&mut m, 5, " world").await;
+    assert!(v.wait_until(WAIT, |c| c.text().contains("world")).await, "viewers see others' changes live: {:?}", v.text());
+    assert!(m.wait_until(WAIT, Client::all_acked).await);
+    assert_eq!(stored_text(&api).await, "hello world");
+}
+
+#[tokio::test]
+async fn hostile_messages_close_their_connection_and_never_reach_the_stored_document() {
+    let api = TestApi::new().await;
+    text_prompt(&api, PROMPT, "safe").await;
+    let ada = person(&api, "ada@example.com", "MEMBER").await;
+    let (addr, _) = replica(api.pool.clone(), Duration::from_secs(60), 500).await;
+
+    // Garbage: not a y-sync message.
+    let mut c = connect(addr, &ada).await;
+    c.send_raw(vec![0, 2, 200, 1, 2, 3]).await;
+    c.pump(QUIET).await;
+    assert_eq!(c.closed.as_ref().map(|(code, _)| *code), Some(CLOSE_MALFORMED), "{:?}", c.closed);
+
+    // A sync update whose payload is not a Yjs update.
+    let mut c = connect(addr, &ada).await;
+    use yrs::updates::encoder::Encode;
+    c.send_raw(yrs::sync::Message::Sync(yrs::sync::SyncMessage::Update(vec![9, 9, 9, 9, 9, 9])).encode_v1()).await;
+    c.pump(QUIET).await;
+    assert_eq!(c.closed.as_ref().map(|(code, _)| *code), Some(CLOSE_MALFORMED), "{:?}", c.closed);
+
+    // Too large for one update.
+    let mut c = connect(addr, &ada).await;
+    type_at(&mut c, 0, &"x".repeat(loupe_app::domain::collab::MAX_UPDATE_BYTES + 10)).await;
+    c.pump(QUIET).await;
+    assert!(matches!(c.closed.as_ref().map(|(code, _)| *code), Some(CLOSE_TOO_LARGE) | Some(1009)), "{:?}", c.closed);
+
+    // Presence that claims to be someone else is stamped with the sender's account.
+    let mut c = connect(addr, &ada).await;
+    let mut watcher = connect(addr, &ada).await;
+    c.set_presence(&Presence { account_id: "acc-of-the-boss".into(), name: "The Boss".into(), ..Presence::default() }).await;
+    assert!(watcher.wait_until(WAIT, |w| !w.others.is_empty()).await);
+    let seen: Presence = serde_json::from_str(watcher.others.values().next().unwrap()).unwrap();
+    assert_eq!(seen.name, "ada@example.com");
+    assert_ne!(seen.account_id, "acc-of-the-boss");
+
+    // After all that, the document is intact and still works.
+    type_at(&mut c, 4, "!").await;
+    assert!(c.wait_until(WAIT, Client::all_acked).await);
+    assert_eq!(stored_text(&api).await, "safe!");
+}
+
+#[tokio::test]
+async fn signed_out_outsiders_and_missing_prompts_are_refused_before_the_upgrade() {
+    let api = TestApi::new().await;
+    text_prompt(&api, PROMPT, "x").await;
+    let (addr, _) = replica(api.pool.clone(), Duration::from_secs(60), 500).await;
+    let refused = Client::connect(addr, "proj-a", DocumentKind::PromptDraft, PROMPT, "loupe_session=nope").await.err().expect("refused");
+    assert_eq!(refused.status, 401, "{}", refused.body);
+    let outsider = Browser::sign_up(&api, "eve@example.com", PASSWORD).await.cookie.clone().unwrap();
+    let refused = Client::connect(addr, "proj-a", DocumentKind::PromptDraft, PROMPT, &outsider).await.err().expect("refused");
+    assert_eq!(refused.status, 404, "not a member: not found, like a project that does not exist");
+    let member = person(&api, "ada@example.com", "MEMBER").await;
+    let refused = Client::connect(addr, "proj-a", DocumentKind::PromptDraft, "no-such-prompt", &member).await.err().expect("refused");
+    assert_eq!(refused.status, 404);
+    assert!(refused.body.contains("no-such-prompt"), "{}", refused.body);
+}
+
+#[tokio::test]
+async fn an_edit_through_one_replica_reaches_a_person_connected_to_another() {
+    let api = TestApi::new().await;
+    text_prompt(&api, PROMPT, "base").await;
+    let (ada, bea) = (person(&api, "ada@example.com", "MEMBER").await, person(&api, "bea@example.com", "MEMBER").await);
+    let (one, _) = replica(api.pool.clone(), Duration::from_secs(60), 500).await;
+    let (two, _) = replica(api.pool.clone(), Duration::from_secs(60), 500).await;
+    let mut a = connect(one, &ada).await;
+    let mut b = connect(two, &bea).await;
+    type_at(&mut a, 4, " from one").await;
+    assert!(b.wait_until(WAIT, |c| c.text() == "base from one").await, "B on the other replica: {:?}", b.text());
+    // A large paste does not fit in a notification: it is fetched from the table.
+    let paste = "長".repeat(4_000);
+    type_at(&mut b, 0, &paste).await;
+    assert!(a.wait_until(WAIT, |c| c.text().starts_with(&paste)).await, "the large update arrives whole");
+    assert_eq!(stored_text(&api).await, a.text());
+}
+
+#[tokio::test]
+async fn presence_goes_with_the_connection_and_access_is_checked_while_open() {
+    let api = TestApi::new().await;
+    text_prompt(&api, PROMPT, "x").await;
+    let (ada, bea) = (person(&api, "ada@example.com", "MEMBER").await, person(&api, "bea@example.com", "MEMBER").await);
+    let (addr, _) = replica(api.pool.clone(), Duration::from_millis(200), 500).await;
+    let mut a = connect(addr, &ada).await;
+    let mut b = connect(addr, &bea).await;
+    b.set_presence(&Presence { typing: true, ..Presence::default() }).await;
+    assert!(a.wait_until(WAIT, |c| c.others.len() == 1).await);
+    let seen: Presence = serde_json::from_str(a.others.values().next().unwrap()).unwrap();
+    assert_eq!((seen.name.as_str(), seen.typing), ("bea@example.com", true));
+    assert_eq!(seen.color, loupe_app::domain::collab::color_of(&seen.account_id));
+    b.disconnect();
+    assert!(a.wait_until(WAIT, |c| c.others.is_empty()).await, "someone who leaves disappears");
+
+    // Made a Viewer while open: told, and refused from then on.
+    sqlx::query("UPDATE organization_memberships SET role = 'VIEWER' WHERE user_id = (SELECT id FROM accounts WHERE email = 'ada@example.com')")
+        .execute(&api.pool)
+        .await
+        .unwrap();
+    assert!(a.wait_until(WAIT, |c| c.notices.contains(&Notice::Access { can_write: false })).await);
+    type_at(&mut a, 0, "no").await;
+    assert!(a.wait_until(WAIT, |c| c.notices.contains(&Notice::Refused { reason: Refusal::ReadOnly })).await);
+    // Removed: disconnected.
+    sqlx::query("DELETE FROM organization_memberships WHERE user_id = (SELECT id FROM accounts WHERE email = 'ada@example.com')")
+        .execute(&api.pool)
+        .await
+        .unwrap();
+    a.pump(Duration::from_secs(2)).await;
+    assert_eq!(a.closed.as_ref().map(|(code, _)| *code), Some(CLOSE_FORBIDDEN), "{:?}", a.closed);
+    assert_eq!(stored_text(&api).await, "x");
+}
+
+#[tokio::test]
+async fn a_long_history_is_compacted_and_opens_with_everything() {
+    let api = TestApi::new().await;
+    text_prompt(&api, PROMPT, "").await;
+    let ada = person(&api, "ada@example.com", "MEMBER").await;
+    let (addr, collab) = replica(api.pool.clone(), Duration::from_secs(60), 20).await;
+    let mut a = connect(addr, &ada).await;
+    for i in 0..120u32 {
+        type_at(&mut a, i, "a").await;
+    }
+    assert!(a.wait_until(WAIT, Client::all_acked).await);
+    drop(a);
+    // Compactions run in the background; wait until they have folded most updates.
+    let mut left = i64::MAX;
+    for _ in 0..200 {
+        left = sqlx::query_scalar::<_, i64>("SELECT count(*) FROM document_updates").fetch_one(&api.pool).await.unwrap();
+        if left < 20 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(left < 20, "{left} updates left after compaction");
+    assert_eq!(stored_text(&api).await, "a".repeat(120));
+    let _ = collab;
+}
+
+mod property {
+    //! Random schedules: N clients edit concurrently; deliveries are delayed, duplicated (a
+    //! client re-sends its whole state) and cut (disconnects, edits offline, reconnects). At
+    //! the end every client and the stored document agree.
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        Type { client: usize, at: u32, text: String },
+        Delete { client: usize, at: u32, len: u32 },
+        /// Handle what has arrived so far (deliveries are otherwise late).
+        Deliver { client: usize },
+        /// Send the whole state again (a duplicated delivery).
+        Resend { client: usize },
+        Disconnect { client: usize },
+        Reconnect { client: usize },
+    }
+
+    fn step(clients: usize) -> impl Strategy<Value = Step> {
+        prop_oneof![
+            4 => (0..clients, 0..40u32, "[a-z長😀 ]{1,4}").prop_map(|(client, at, text)| Step::Type { client, at, text }),
+            2 => (0..clients, 0..40u32, 1..4u32).prop_map(|(client, at, len)| Step::Delete { client, at, len }),
+            2 => (0..clients).prop_map(|client| Step::Deliver { client }),
+            1 => (0..clients).prop_map(|client| Step::Resend { client }),
+            1 => (0..clients).prop_map(|client| Step::Disconnect { client }),
+            1 => (0..clients).prop_map(|client| Step::Reconnect { client }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 8, max_shrink_iters: 20, ..ProptestConfig::default() })]
+        #[test]
+        fn any_schedule_converges_to_the_stored_state(steps in proptest::collection::vec(step(3), 10..60)) {
+            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            runtime.block_on(run(steps));
+        }
+    }
+
+    async fn run(steps: Vec<Step>) {
+        let api = TestApi::new().await;
+        text_prompt(&api, PROMPT, "seed text").await;
+        let cookie = person(&api, "ada@example.com", "MEMBER").await;
+        let (addr, _) = replica(api.pool.clone(), Duration::from_secs(60), 7).await;
+        let mut clients = Vec::new();
+        for _ in 0..3 {
+            clients.push(connect(addr, &cookie).await);
+        }
+        for step in steps {
+            match step {
+                Step::Type { client, at, text } => {
+                    clients[client].edit(move |txn, roots| {
+                        let t = roots.text();
+                        let at = at.min(t.len(txn));
+                        // An index inside a surrogate pair is moved past it (as the browser's
+                        // selection never points there).
+                        let s = t.get_string(txn);
+                        let at = loupe_app::domain::collab::text::utf16_len(&s[..loupe_app::domain::collab::text::byte_index(&s, at)]);
+                        t.insert(txn, at, &text);
+                    }).await;
+                }
+                Step::Delete { client, at, len } => {
+                    clients[client].edit(move |txn, roots| {
+                        let t = roots.text();
+                        let s = t.get_string(txn);
+                        let start = loupe_app::domain::collab::text::byte_index(&s, at);
+                        let end = loupe_app::domain::collab::text::byte_index(&s, at + len);
+                        let (from, count) = (loupe_app::domain::collab::text::utf16_len(&s[..start]), loupe_app::domain::collab::text::utf16_len(&s[start..end]));
+                        if count > 0 {
+                            t.remove_range(txn, from, count);
+                        }
+                    }).await;
+                }
+                Step::Deliver { client } => clients[client].pump(Duration::from_millis(5)).await,
+                Step::Resend { client } => {
+                    use yrs::{ReadTxn, Transact};
+                    use yrs::updates::encoder::Encode;
+                    let c = &mut clients[client];
+                    let all = c.doc.transact().encode_state_as_update_v1(&yrs::StateVector::default());
+                    if c.is_connected() {
+                        c.sent += 1;
+                    }
+                    c.send_raw(yrs::sync::Message::Sync(yrs::sync::SyncMessage::Update(all)).encode_v1()).await;
+                }
+                Step::Disconnect { client } => clients[client].disconnect(),
+                Step::Reconnect { client } => {
+                    if !clients[client].is_connected() {
+                        let c = &mut clients[client];
+                        c.reconnect(addr, "proj-a", DocumentKind::PromptDraft, PROMPT, &cookie).await.unwrap();
+                    }
+                }
+            }
+        }
+        // Everyone comes back and syncs.
+        for c in &mut clients {
+            if !c.is_connected() {
+                c.reconnect(addr, "proj-a", DocumentKind::PromptDraft, PROMPT, &cookie).await.unwrap();
+            }
+            assert!(c.wait_until(WAIT, |c| c.synced && c.all_acked()).await, "sent {} acked {}", c.sent, c.acked);
+        }
+        let stored = stored_text(&api).await;
+        for c in &mut clients {
+            assert!(c.wait_until(WAIT, |c| c.text() == stored).await, "client {:?} vs stored {:?}", c.text(), stored);
+        }
+    }
+}
