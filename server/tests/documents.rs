@@ -279,6 +279,71 @@ async fn a_long_history_is_compacted_and_opens_with_everything() {
     let _ = collab;
 }
 
+#[tokio::test]
+async fn publishing_makes_the_version_from_the_stored_draft_and_everyone_starts_again_from_it() {
+    let api = TestApi::new().await;
+    text_prompt(&api, PROMPT, "v1 text").await;
+    let mut ada_browser = Browser::member_of_proj_a(&api, "ada@example.com", PASSWORD, "MEMBER").await;
+    let bea = person(&api, "bea@example.com", "MEMBER").await;
+    let (addr, _) = replica(api.pool.clone(), Duration::from_secs(60), 500).await;
+    let mut a = connect(addr, ada_browser.cookie.as_deref().unwrap()).await;
+    let mut b = connect(addr, &bea).await;
+    type_at(&mut b, 7, " by Bea").await;
+    assert!(b.wait_until(WAIT, Client::all_acked).await);
+    // The draft as the page loads it.
+    let view = ada_browser.ok("open_prompt_draft", &[("project_id", "proj-a"), ("name", PROMPT)]).await;
+    assert_eq!(view["shared"]["draft"]["text"], "v1 text by Bea");
+    assert_eq!(view["generation"], 1);
+
+    let published = ada_browser.ok("publish_prompt_draft", &[("project_id", "proj-a"), ("name", PROMPT)]).await;
+    assert_eq!(published["version"], 2);
+    assert_eq!(published["prompt"], "v1 text by Bea", "the version is the stored draft, with the other person's change");
+    for client in [&mut a, &mut b] {
+        assert!(client.wait_until(WAIT, |c| c.closed.is_some()).await);
+        assert!(client.notices.iter().any(|n| matches!(n, Notice::Published { version: 2, by, generation: 2 } if by == "ada@example.com")), "{:?}", client.notices);
+        assert_eq!(client.closed.as_ref().map(|(code, _)| *code), Some(loupe_app::domain::collab::CLOSE_RESET));
+    }
+    // The next draft starts from version 2.
+    let mut a = connect(addr, ada_browser.cookie.as_deref().unwrap()).await;
+    assert_eq!(a.notices.first(), Some(&Notice::Welcome { generation: 2, can_write: true }));
+    assert_eq!(a.text(), "v1 text by Bea");
+    assert_eq!(a.draft().base, Some(2));
+
+    // Discarding starts again from the newest version too.
+    type_at(&mut a, 0, "scrap ").await;
+    assert!(a.wait_until(WAIT, Client::all_acked).await);
+    ada_browser.ok("discard_prompt_draft", &[("project_id", "proj-a"), ("name", PROMPT)]).await;
+    assert!(a.wait_until(WAIT, |c| c.closed.is_some()).await);
+    assert!(a.notices.iter().any(|n| matches!(n, Notice::Discarded { generation: 3, .. })), "{:?}", a.notices);
+    assert_eq!(stored_text(&api).await, "v1 text by Bea");
+    let versions: i64 = sqlx::query_scalar("SELECT count(*) FROM prompts WHERE name = $1").bind(PROMPT).fetch_one(&api.pool).await.unwrap();
+    assert_eq!(versions, 2, "discarding creates no version");
+}
+
+#[tokio::test]
+async fn a_draft_that_breaks_a_rule_is_not_published_and_the_field_is_named() {
+    let api = TestApi::new().await;
+    text_prompt(&api, PROMPT, "text").await;
+    let mut ada_browser = Browser::member_of_proj_a(&api, "ada@example.com", PASSWORD, "MEMBER").await;
+    let (addr, _) = replica(api.pool.clone(), Duration::from_secs(60), 500).await;
+    let mut a = connect(addr, ada_browser.cookie.as_deref().unwrap()).await;
+    a.edit(|txn, roots| {
+        let mut shared = roots.read(txn);
+        shared.draft.config = "{not json".into();
+        roots.write(txn, &shared);
+    }).await;
+    assert!(a.wait_until(WAIT, Client::all_acked).await);
+    let refused = ada_browser.call("publish_prompt_draft", &[("project_id", "proj-a"), ("name", PROMPT)]).await;
+    assert_eq!(refused.status, 400, "{}", refused.text());
+    assert!(refused.text().contains("config"), "{}", refused.text());
+    a.pump(QUIET).await;
+    assert!(a.closed.is_none(), "nothing was published: the draft goes on");
+    assert_eq!(a.draft().draft.config, "{not json");
+    // A viewer cannot publish.
+    let mut vic = Browser::member_of_proj_a(&api, "vic@example.com", PASSWORD, "VIEWER").await;
+    assert_eq!(vic.call("publish_prompt_draft", &[("project_id", "proj-a"), ("name", PROMPT)]).await.status, 403);
+}
+
 mod property {
     //! Random schedules: N clients edit concurrently; deliveries are delayed, duplicated (a
     //! client re-sends its whole state) and cut (disconnects, edits offline, reconnects). At

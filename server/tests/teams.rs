@@ -322,6 +322,7 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
         .call_json("create_prompt_version", &json!({"project_id": project_b, "prompt": {"name": "victim-prompt", "prompt": "Victim secret"}}))
         .await;
     assert_eq!(created.status, 200, "{}", created.text());
+    victim.ok("open_prompt_draft", &[("project_id", &project_b), ("name", "victim-prompt")]).await;
 
     let mut attacker = Browser::sign_up(&api, "attacker@example.com", PASSWORD).await;
     let (org_a, project_a) = attacker.create_org("Attacker Org", "Attacker Project").await;
@@ -339,6 +340,7 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
                 (SELECT string_agg(label, ',' ORDER BY label) FROM prompt_protected_labels WHERE project_id = $2),
                 (SELECT string_agg(id || provider || display_secret_key, ',' ORDER BY id) FROM llm_connections WHERE project_id = $2),
                 (SELECT string_agg(id || name || state::text, ',' ORDER BY id) FROM saved_playgrounds WHERE project_id = $2),
+                (SELECT string_agg(kind || key || generation, ',' ORDER BY key) FROM documents WHERE project_id = $2),
                 (SELECT count(*)::text FROM audit_log WHERE org_id = $1))",
         )
         .bind(&org_b)
@@ -406,6 +408,9 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
         ("set_prompt_label", vec![("project_id", &project_b), ("name", "victim-prompt"), ("version", "1"), ("label", "production")]),
         ("delete_prompt", vec![("project_id", &project_b), ("name", "victim-prompt")]),
         ("set_protected_prompt_labels", vec![("project_id", &project_b), ("labels[0]", "production")]),
+        ("open_prompt_draft", vec![("project_id", &project_b), ("name", "victim-prompt")]),
+        ("publish_prompt_draft", vec![("project_id", &project_b), ("name", "victim-prompt")]),
+        ("discard_prompt_draft", vec![("project_id", &project_b), ("name", "victim-prompt")]),
         // JSON-encoded: the form's one field is the body.
         ("create_prompt_version", vec![("json", &planted_prompt)]),
     ];

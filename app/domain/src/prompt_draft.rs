@@ -16,7 +16,7 @@ pub const ROLES: [&str; 3] = ["system", "user", "assistant"];
 pub const STAGING: &str = "staging";
 
 /// Everything the editor's form holds.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct PromptDraft {
     pub name: String,
     pub prompt_type: PromptType,

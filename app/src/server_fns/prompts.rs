@@ -174,6 +174,94 @@ pub async fn create_prompt_version(project_id: String, prompt: NewPrompt) -> Res
     .await)
 }
 
+/// The shared draft of `name`'s next version (#19), as it stands: made from the newest version
+/// the first time anybody opens it. Any member may read it; the editor then joins it live.
+#[server(prefix = "/api/ui", endpoint = "open_prompt_draft")]
+pub async fn open_prompt_draft(project_id: String, name: String) -> Result<crate::domain::collab::prompt_draft::DraftView, AppError> {
+    use crate::server_fns::support::{project_call, respond, ProjectCall};
+    use crate::domain::Action;
+    respond(async {
+        let ProjectCall { state, scope, .. } = project_call(&project_id, Action::ReadProjectData).await?;
+        let (generation, shared) = loupe_core::collab::prompt_draft::read(&state.pool, &scope.project_id, &name)
+            .await?
+            .ok_or_else(|| AppError::NotFound(crate::language::say!(errors.not_found.prompt, name = &name)))?;
+        Ok(crate::domain::collab::prompt_draft::DraftView { generation, shared })
+    }
+    .await)
+}
+
+/// Publishes the shared draft of `name` as its next version: the draft as stored (every
+/// acknowledged change of everyone in it), checked by the same rules as any new version; the
+/// draft then starts again from the new version and everyone in it is told. The document is
+/// locked from the read to the reset, so no change is lost in between.
+#[server(prefix = "/api/ui", endpoint = "publish_prompt_draft")]
+pub async fn publish_prompt_draft(project_id: String, name: String) -> Result<PromptVersion, AppError> {
+    use crate::domain::collab::Notice;
+    use crate::domain::Action;
+    use crate::server_fns::support::{audit, project_call, respond, ProjectCall};
+    respond(async {
+        let ProjectCall { state, user, scope } = project_call(&project_id, Action::WritePrompts).await?;
+        let project_id = scope.project_id.clone();
+        let by = author_name(&state.pool, &user.user_id).await?;
+        let mut tx = state.pool.begin().await?;
+        let (document, _, shared) = loupe_core::collab::prompt_draft::lock(&mut tx, &project_id, &name)
+            .await?
+            .ok_or_else(|| AppError::NotFound(crate::language::say!(errors.not_found.prompt, name = &name)))?;
+        let prompt = shared.draft.to_new_prompt().map_err(invalid)?;
+        check_protected(&mut tx, &scope, &project_id, &prompt.labels).await?;
+        let created = crate::store::prompts::create_version(&mut tx, &project_id, &prompt, &user.user_id, Some(&user.user_id)).await?;
+        audit(
+            &mut tx,
+            &user.user_id,
+            &scope.org_id,
+            Some(&project_id),
+            "prompt.create",
+            "prompt",
+            &created.id,
+            None,
+            Some(serde_json::json!({"name": created.name, "version": created.version, "labels": created.labels,
+                                    "commitMessage": created.commit_message, "fromSharedDraft": true})),
+        )
+        .await?;
+        let version = created.version;
+        loupe_core::collab::prompt_draft::restart(&mut tx, document, &created, |generation| Notice::Published { version, by, generation }).await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+    .await)
+}
+
+/// Throws the shared draft of `name` away: it starts again from the newest version and
+/// everyone in it is told.
+#[server(prefix = "/api/ui", endpoint = "discard_prompt_draft")]
+pub async fn discard_prompt_draft(project_id: String, name: String) -> Result<(), AppError> {
+    use crate::domain::collab::Notice;
+    use crate::domain::Action;
+    use crate::server_fns::support::{audit, project_call, respond, ProjectCall};
+    respond(async {
+        let ProjectCall { state, user, scope } = project_call(&project_id, Action::WritePrompts).await?;
+        let project_id = scope.project_id.clone();
+        let by = author_name(&state.pool, &user.user_id).await?;
+        let mut tx = state.pool.begin().await?;
+        let not_found = || AppError::NotFound(crate::language::say!(errors.not_found.prompt, name = &name));
+        let (document, generation, _) = loupe_core::collab::prompt_draft::lock(&mut tx, &project_id, &name).await?.ok_or_else(not_found)?;
+        let latest = crate::store::prompts::versions(&mut tx, &project_id, &name).await?.into_iter().next().ok_or_else(not_found)?;
+        audit(&mut tx, &user.user_id, &scope.org_id, Some(&project_id), "prompt_draft.discard", "prompt", &latest.id, None,
+              Some(serde_json::json!({"name": name, "generation": generation}))).await?;
+        loupe_core::collab::prompt_draft::restart(&mut tx, document, &latest, |generation| Notice::Discarded { by, generation }).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    .await)
+}
+
+/// How a person is named to the others in a shared document.
+#[cfg(feature = "ssr")]
+async fn author_name(pool: &sqlx::PgPool, user_id: &str) -> Result<String, AppError> {
+    let summary = loupe_core::store::accounts::summary(pool, user_id).await?.ok_or(AppError::SignInRequired)?;
+    Ok(summary.name.filter(|n| !n.trim().is_empty()).unwrap_or(summary.email))
+}
+
 /// Protected labels may be set or moved only by roles with `MoveProtectedPromptLabels`.
 #[cfg(feature = "ssr")]
 async fn check_protected(

@@ -75,13 +75,21 @@ impl Field {
 }
 
 /// The draft as the editor shows it: the form's fields, and the id of each message.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct SharedDraft {
     pub draft: PromptDraft,
     /// `draft.messages[i]` has id `message_ids[i]`.
     pub message_ids: Vec<String>,
     /// The version the draft started from.
     pub base: Option<i32>,
+}
+
+/// A draft as the page loads it: the document's generation and its content then (the editor
+/// renders it at once; the WebSocket then keeps it live).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DraftView {
+    pub generation: i64,
+    pub shared: SharedDraft,
 }
 
 /// The roots of a draft document.
