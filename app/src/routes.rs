@@ -1,7 +1,8 @@
-//! Which code the browser loads when. Pages are lazy routes grouped into four areas, each split
+//! Which code the browser loads when. Pages are lazy routes grouped into five areas, each split
 //! out of the main bundle (`xtask site` runs wasm-split) and fetched when a page of the area is
-//! first shown: the sign-in pages, the trace explorer (traces, sessions, users), prompts and the playground, and the
-//! rest (home, account, organization and project settings). The main bundle keeps what every
+//! first shown: the sign-in pages, the trace explorer (traces, sessions, users), prompts and the
+//! playground, the prompt editor (with the shared-draft client and `yrs`, #19, which nothing
+//! else needs), and the rest (home, account, organization and project settings). The main bundle keeps what every
 //! page needs: the router, the layout, the reactive runtime and the hydration entry.
 //!
 //! Why areas and not a split per page: wasm-split puts code shared by several splits into a
@@ -66,7 +67,7 @@ pub enum Page {
 
 // One lazy function per area, each naming its own pages: wasm-split moves code by function, so a
 // function shared by the areas (one `match` over every page, say) would pull every page into a
-// module that all four areas load.
+// module that all the areas load.
 
 #[lazy]
 fn sign_in_area(page: Page) -> AnyView {
@@ -96,9 +97,16 @@ fn explorer_area(page: Page) -> AnyView {
 fn prompts_area(page: Page) -> AnyView {
     match page {
         Page::Prompts => view! { <PromptsPage /> }.into_any(),
-        Page::PromptNew => view! { <PromptNewPage /> }.into_any(),
         Page::Prompt => view! { <PromptPage /> }.into_any(),
         Page::Playground => view! { <PlaygroundPage /> }.into_any(),
+        _ => unreachable_page(page),
+    }
+}
+
+#[lazy]
+fn editor_area(page: Page) -> AnyView {
+    match page {
+        Page::PromptNew => view! { <PromptNewPage /> }.into_any(),
         _ => unreachable_page(page),
     }
 }
@@ -117,12 +125,13 @@ fn settings_area(page: Page) -> AnyView {
     }
 }
 
-/// The parts of the bundle the four areas are in.
+/// The parts of the bundle the areas are in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Area {
     SignIn,
     Explorer,
     Prompts,
+    Editor,
     Settings,
 }
 
@@ -149,6 +158,7 @@ pub fn preload_for(path: &str) -> Preload {
         ["project", _, "settings"] => Area::Settings,
         ["project", _, "traces" | "sessions" | "users"] | ["project", _, "traces" | "sessions" | "users", _] => Area::Explorer,
         ["share", "traces", _, _] => Area::Explorer,
+        ["project", _, "prompts", "new"] => Area::Editor,
         ["project", _, "prompts", ..] | ["project", _, "playground"] => Area::Prompts,
         ["project", _] => return Preload::Nothing,
         // The sections not built yet (`ProjectSection`), in the main bundle.
@@ -168,6 +178,7 @@ pub async fn preload_for_path(path: &str) {
             Area::SignIn => __preload_sign_in_area().await,
             Area::Explorer => __preload_explorer_area().await,
             Area::Prompts => __preload_prompts_area().await,
+            Area::Editor => __preload_editor_area().await,
             Area::Settings => __preload_settings_area().await,
         }
     }
@@ -175,7 +186,7 @@ pub async fn preload_for_path(path: &str) {
         Preload::Area(one) => area(one).await,
         Preload::Nothing => {}
         Preload::Everything => {
-            for one in [Area::SignIn, Area::Explorer, Area::Prompts, Area::Settings] {
+            for one in [Area::SignIn, Area::Explorer, Area::Prompts, Area::Editor, Area::Settings] {
                 area(one).await;
             }
         }
@@ -224,7 +235,7 @@ lazy_page! {
     UsersRoute => explorer_area(Page::Users);
     UserRoute => explorer_area(Page::User);
     PromptsRoute => prompts_area(Page::Prompts);
-    PromptNewRoute => prompts_area(Page::PromptNew);
+    PromptNewRoute => editor_area(Page::PromptNew);
     PromptRoute => prompts_area(Page::Prompt);
     PlaygroundRoute => prompts_area(Page::Playground);
 }
@@ -255,7 +266,7 @@ mod tests {
             ("/project/p1/users", Preload::Area(Area::Explorer)),
             ("/project/p1/users/carol%40globex.com", Preload::Area(Area::Explorer)),
             ("/project/p1/prompts", Preload::Area(Area::Prompts)),
-            ("/project/p1/prompts/new", Preload::Area(Area::Prompts)),
+            ("/project/p1/prompts/new", Preload::Area(Area::Editor)),
             ("/project/p1/prompts/folder/sub/name.v2", Preload::Area(Area::Prompts)),
             ("/project/p1/playground", Preload::Area(Area::Prompts)),
             ("/project/p1/scores", Preload::Nothing),

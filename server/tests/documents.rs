@@ -186,6 +186,33 @@ async fn hostile_messages_close_their_connection_and_never_reach_the_stored_docu
 }
 
 #[tokio::test]
+async fn one_person_may_hold_a_bounded_number_of_connections_to_a_document() {
+    let api = TestApi::new().await;
+    text_prompt(&api, PROMPT, "x").await;
+    let ada = person(&api, "ada@example.com", "MEMBER").await;
+    let (addr, _) = replica(api.pool.clone(), Duration::from_secs(60), 500).await;
+    let mut open = Vec::new();
+    for _ in 0..loupe_app::domain::collab::MAX_CONNECTIONS_PER_PERSON {
+        open.push(connect(addr, &ada).await);
+    }
+    let mut over = Client::connect(addr, "proj-a", DocumentKind::PromptDraft, PROMPT, &ada).await.expect("upgraded, then closed");
+    over.pump(QUIET).await;
+    assert_eq!(over.closed.as_ref().map(|(code, _)| *code), Some(loupe_app::domain::collab::CLOSE_TOO_MANY), "{:?}", over.closed);
+    // One leaves: there is room again.
+    open.pop();
+    let mut again = None;
+    for _ in 0..50 {
+        let mut c = Client::connect(addr, "proj-a", DocumentKind::PromptDraft, PROMPT, &ada).await.unwrap();
+        if c.wait_until(Duration::from_secs(1), |c| c.synced).await {
+            again = Some(c);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(again.is_some(), "a freed place can be taken");
+}
+
+#[tokio::test]
 async fn signed_out_outsiders_and_missing_prompts_are_refused_before_the_upgrade() {
     let api = TestApi::new().await;
     text_prompt(&api, PROMPT, "x").await;

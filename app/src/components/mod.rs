@@ -10,6 +10,7 @@ pub mod prompt_editor;
 pub mod prompt_view;
 pub mod live;
 pub mod session;
+pub mod shared_doc;
 pub mod theme;
 pub mod ui;
 pub mod waterfall;

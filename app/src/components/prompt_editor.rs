@@ -7,8 +7,11 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
-use crate::server_fns::prompts::CreatePromptVersion;
+use crate::server_fns::prompts::{CreatePromptVersion, DiscardPromptDraft, PublishPromptDraft};
+use crate::components::shared_doc::{Peer, SharedDoc, Status};
 use crate::components::ui::*;
+use crate::domain::collab::prompt_draft::{Field, SharedDraft};
+use crate::domain::collab::Notice;
 use crate::domain::prompt_draft::{format_config, DraftField, PromptDraft, ROLES, STAGING};
 use crate::domain::prompts::{prompt_href, PromptTarget};
 use crate::domain::prompts::{ChatItem, FieldError, PromptBody, PromptProblem, PromptReference, PromptType, MAX_COMMIT_MESSAGE, PRODUCTION};
@@ -35,6 +38,8 @@ pub enum EditorMode {
 #[derive(Clone, Copy)]
 struct Row {
     id: u32,
+    /// The message's id in a shared draft (#19): the same on every screen.
+    key: StoredValue<String>,
     kind: RowKind,
 }
 
@@ -45,7 +50,7 @@ enum RowKind {
 }
 
 impl Row {
-    fn new(id: u32, item: &ChatItem) -> Row {
+    fn new(id: u32, key: String, item: &ChatItem) -> Row {
         let kind = match item {
             ChatItem::Message { role, content } => RowKind::Message {
                 role: RwSignal::new(role.clone()),
@@ -54,7 +59,30 @@ impl Row {
             },
             ChatItem::Placeholder { name } => RowKind::Placeholder { name: RwSignal::new(name.clone()) },
         };
-        Row { id, kind }
+        Row { id, key: StoredValue::new(key), kind }
+    }
+
+    /// Makes the row show `item` (a remote change), touching only what differs.
+    fn show(&self, item: &ChatItem) -> bool {
+        match (self.kind, item) {
+            (RowKind::Message { role, other_role, content }, ChatItem::Message { role: r, content: c }) => {
+                if role.with_untracked(|x| x != r) {
+                    role.set(r.clone());
+                    other_role.set(!ROLES.contains(&r.as_str()));
+                }
+                if content.with_untracked(|x| x != c) {
+                    content.set(c.clone());
+                }
+                true
+            }
+            (RowKind::Placeholder { name }, ChatItem::Placeholder { name: n }) => {
+                if name.with_untracked(|x| x != n) {
+                    name.set(n.clone());
+                }
+                true
+            }
+            _ => false,
+        }
     }
 
     fn item(&self) -> ChatItem {
@@ -82,7 +110,18 @@ fn field_label(locale: Locale, field: DraftField) -> String {
 }
 
 #[component]
-pub fn PromptEditor(project_id: String, initial: PromptDraft, mode: EditorMode) -> impl IntoView {
+pub fn PromptEditor(
+    project_id: String,
+    initial: PromptDraft,
+    mode: EditorMode,
+    /// A shared draft (#19): the form edits the document everyone in it edits, and publishing
+    /// makes the version from the stored draft.
+    #[prop(default = None)]
+    shared: Option<SharedDoc>,
+    /// With `shared`: the ids of `initial.messages`.
+    #[prop(optional)]
+    message_ids: Vec<String>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let locale = i18n.get_locale_untracked();
     let new_prompt = mode == EditorMode::New;
@@ -98,20 +137,21 @@ pub fn PromptEditor(project_id: String, initial: PromptDraft, mode: EditorMode) 
     // Rows made later (by "Add message") belong to the editor, not to the click handler.
     let owner = Owner::current();
     let next_id = StoredValue::new(0u32);
-    let make_row = move |item: &ChatItem| {
+    let make_row = move |item: &ChatItem, key: Option<String>| {
         let id = next_id.get_value();
         next_id.set_value(id + 1);
+        let key = key.unwrap_or_else(|| new_key(id));
         match &owner {
-            Some(owner) => owner.with(|| Row::new(id, item)),
-            None => Row::new(id, item),
+            Some(owner) => owner.with(|| Row::new(id, key, item)),
+            None => Row::new(id, key, item),
         }
     };
-    let first_items = if initial.messages.is_empty() {
-        vec![ChatItem::Message { role: "system".into(), content: String::new() }]
+    let first_items: Vec<(ChatItem, Option<String>)> = if initial.messages.is_empty() && shared.is_none() {
+        vec![(ChatItem::Message { role: "system".into(), content: String::new() }, None)]
     } else {
-        initial.messages.clone()
+        initial.messages.iter().cloned().zip(message_ids.iter().cloned().map(Some).chain(std::iter::repeat(None))).collect()
     };
-    let rows = RwSignal::new(first_items.iter().map(&make_row).collect::<Vec<Row>>());
+    let rows = RwSignal::new(first_items.iter().map(|(item, key)| make_row(item, key.clone())).collect::<Vec<Row>>());
     let config = RwSignal::new(initial.config.clone());
     let production = RwSignal::new(initial.production);
     let staging = RwSignal::new(initial.staging);
@@ -136,11 +176,73 @@ pub fn PromptEditor(project_id: String, initial: PromptDraft, mode: EditorMode) 
     let body = Memo::new(move |_| draft.with(PromptDraft::body));
     let problems = Memo::new(move |_| draft.with(PromptDraft::problems));
 
+    // A shared draft: the form and the document follow each other. Local edits are written into
+    // the document (the smallest edit per field, messages by id) once it holds the server's
+    // state; remote changes are shown in the fields, each signal set only where it differs (the
+    // focused field's caret is kept by the document's client).
+    if let Some(shared) = shared {
+        let make_row = make_row.clone();
+        Effect::new(move |first: Option<()>| {
+            let current = draft.get();
+            let ids: Vec<String> = rows.with(|rows| rows.iter().map(|r| r.key.get_value()).collect());
+            // The first values are the page's (rendered by the server), not edits: writing them
+            // into a document restored from this browser would add them a second time.
+            if first.is_none() || !shared.ready.get_untracked() || !shared.can_write.get_untracked() {
+                return;
+            }
+            let state = SharedDraft { draft: current, message_ids: ids, base: None };
+            shared.change(move |txn, roots| roots.write(txn, &state));
+        });
+        Effect::new(move |_| {
+            shared.remote.track();
+            if !shared.ready.get() {
+                return;
+            }
+            let Some(state) = shared.with_doc(crate::domain::collab::prompt_draft::read) else { return };
+            let d = state.draft;
+            let set = |signal: RwSignal<String>, value: String| {
+                if signal.with_untracked(|v| *v != value) {
+                    signal.set(value);
+                }
+            };
+            set(text, d.text);
+            set(config, d.config);
+            set(custom_labels, d.custom_labels);
+            set(tags, d.tags);
+            set(commit_message, d.commit_message);
+            for (signal, value) in [(production, d.production), (staging, d.staging), (keep_tags, d.keep_tags)] {
+                if signal.get_untracked() != value {
+                    signal.set(value);
+                }
+            }
+            let current = rows.get_untracked();
+            let mut next = Vec::with_capacity(d.messages.len());
+            for (item, id) in d.messages.iter().zip(&state.message_ids) {
+                match current.iter().find(|r| r.key.with_value(|k| k == id)) {
+                    Some(row) if row.show(item) => next.push(*row),
+                    _ => next.push(make_row(item, Some(id.clone()))),
+                }
+            }
+            let same = next.len() == current.len() && next.iter().zip(&current).all(|(a, b)| a.id == b.id);
+            if !same {
+                rows.set(next);
+            }
+        });
+    }
+    let editable = move || shared.is_none_or(|s| s.ready.get() && s.can_write.get());
+
     let create = ServerAction::<CreatePromptVersion>::new();
+    let publish = ServerAction::<PublishPromptDraft>::new();
+    let publish_requested = RwSignal::new(false);
     // The server's refusal, until the draft changes.
     let server_error = RwSignal::new(None::<AppError>);
     Effect::new(move |_| {
         if let Some(Err(error)) = create.value().get() {
+            server_error.set(Some(error));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Err(error)) = publish.value().get() {
             server_error.set(Some(error));
         }
     });
@@ -151,12 +253,29 @@ pub fn PromptEditor(project_id: String, initial: PromptDraft, mode: EditorMode) 
         }
     });
     let navigate = use_navigate();
+    let navigate_to = navigate.clone();
     Effect::new(move |_| {
         if let Some(Ok(created)) = create.value().get() {
             let page = prompt_href(&project_id.get_value(), &created.name, Some(&PromptTarget::Version(created.version)));
             navigate(&page, Default::default());
         }
     });
+    Effect::new(move |_| {
+        if let Some(Ok(created)) = publish.value().get() {
+            let page = prompt_href(&project_id.get_value(), &created.name, Some(&PromptTarget::Version(created.version)));
+            navigate_to(&page, Default::default());
+        }
+    });
+    // Publishing waits until every change of this screen is stored, so the version has them.
+    if let Some(shared) = shared {
+        let name = name;
+        Effect::new(move |_| {
+            if publish_requested.get() && shared.saved() && !publish.pending().get_untracked() {
+                publish_requested.set(false);
+                publish.dispatch(PublishPromptDraft { project_id: project_id.get_value(), name: name.get_untracked() });
+            }
+        });
+    }
 
     // An empty name is not called out before the person has been to the field or tried to save.
     let name_touched = RwSignal::new(false);
@@ -187,7 +306,12 @@ pub fn PromptEditor(project_id: String, initial: PromptDraft, mode: EditorMode) 
 
     let submit = move || {
         tried.set(true);
-        if create.pending().get_untracked() || !problems.with_untracked(Vec::is_empty) {
+        if create.pending().get_untracked() || publish.pending().get_untracked() || !problems.with_untracked(Vec::is_empty) {
+            return;
+        }
+        if shared.is_some() {
+            server_error.set(None);
+            publish_requested.set(true);
             return;
         }
         match draft.with_untracked(PromptDraft::to_new_prompt) {
@@ -199,7 +323,7 @@ pub fn PromptEditor(project_id: String, initial: PromptDraft, mode: EditorMode) 
     };
 
     let add_row = Callback::new(move |item: ChatItem| {
-        let row = make_row(&item);
+        let row = make_row(&item, None);
         rows.update(|rows| rows.push(row));
         let target = match item {
             ChatItem::Message { .. } => format!("chat-{}-content", row.id),
@@ -209,20 +333,61 @@ pub fn PromptEditor(project_id: String, initial: PromptDraft, mode: EditorMode) 
     });
     let problem_in = Callback::new(move |target| problem_at(target));
 
-    let submit_label = match latest {
+    // After someone publishes the shared draft, the next version is one further.
+    let latest_now = Signal::derive(move || {
+        let published = shared.and_then(|s| s.notice.with(|n| match n {
+            Some(Notice::Published { version, .. }) => Some(*version),
+            _ => None,
+        }));
+        published.or(latest)
+    });
+    let submit_label = move || match latest_now.get() {
         Some(latest) => td_string!(locale, prompts.editor.create_version, version = latest + 1).to_string(),
         None => td_string!(locale, prompts.editor.create_prompt).to_string(),
     };
+    let busy = move || create.pending().get() || publish.pending().get() || publish_requested.get();
+    let report = move |typing: bool| {
+        if let Some(shared) = shared {
+            shared.report_focus(typing);
+        }
+    };
+    let collab = move |field: Field| shared.map(|shared| (field.key(), shared));
 
+    // "Typing" lasts two seconds after the last keystroke.
+    let typing = StoredValue::new((false, 0u32));
+    let on_typed = move || {
+        let seq = typing.get_value().1 + 1;
+        typing.set_value((true, seq));
+        report(true);
+        set_timeout(
+            move || {
+                if typing.get_value().1 == seq {
+                    typing.set_value((false, seq));
+                    report(false);
+                }
+            },
+            std::time::Duration::from_secs(2),
+        );
+    };
+    let moved = move || report(typing.get_value().0);
+    let project_for_discard = project_id;
     view! {
+        {shared.map(|shared| view! { <DraftBar shared project_id=project_for_discard.get_value() name /> })}
         <form class="grid grid-cols-[minmax(0,1fr)] gap-6 lg:grid-cols-[minmax(0,2fr)_minmax(0,1fr)]" data-testid="prompt-editor"
+            data-shared=shared.is_some().then_some("true")
             on:submit=move |ev| { ev.prevent_default(); submit(); }
+            on:input=move |_| on_typed()
+            on:keyup=move |_| moved()
+            on:mouseup=move |_| moved()
+            on:focusin=move |_| moved()
+            on:focusout=move |_| report(false)
             on:keydown=move |ev| {
                 if ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
                     ev.prevent_default();
                     submit();
                 }
             }>
+            <fieldset class="contents" disabled=move || !editable()>
             <div class="min-w-0 space-y-5">
                 {new_prompt.then(|| view! {
                     <div>
@@ -261,11 +426,11 @@ pub fn PromptEditor(project_id: String, initial: PromptDraft, mode: EditorMode) 
                     {move || match prompt_type.get() {
                         PromptType::Text => view! {
                             <label class=LABEL for="prompt-text">{t!(i18n, prompts.editor.prompt)}</label>
-                            <PromptTextarea id="prompt-text".to_string() test_id="prompt-text" value=text min_rows=10
+                            <PromptTextarea id="prompt-text".to_string() test_id="prompt-text" value=text min_rows=10 collab=collab(Field::Text)
                                 placeholder=t_string!(i18n, prompts.editor.prompt_placeholder, example = "{{variable}}").to_string() />
                         }.into_any(),
                         PromptType::Chat => view! {
-                            <ChatEditor rows add_row problem_at=problem_in />
+                            <ChatEditor rows add_row problem_at=problem_in shared />
                         }.into_any(),
                     }}
                     <Problem message=Signal::derive(move || problem_at(DraftField::Prompt)) test_id="error-prompt" />
@@ -274,7 +439,7 @@ pub fn PromptEditor(project_id: String, initial: PromptDraft, mode: EditorMode) 
             </div>
 
             <div class="min-w-0 space-y-5">
-                <ConfigEditor config problem=Signal::derive(move || problem_at(DraftField::Config)) />
+                <ConfigEditor config problem=Signal::derive(move || problem_at(DraftField::Config)) shared />
 
                 <fieldset>
                     <legend class=LABEL>{t!(i18n, prompts.editor.labels)}</legend>
@@ -292,7 +457,7 @@ pub fn PromptEditor(project_id: String, initial: PromptDraft, mode: EditorMode) 
                             }
                         }).collect_view()}
                     </div>
-                    <input class=format!("{INPUT} mt-2 font-mono") data-testid="prompt-custom-labels" autocomplete="off"
+                    <input class=format!("{INPUT} mt-2 font-mono") data-testid="prompt-custom-labels" autocomplete="off" data-collab=shared.map(|_| Field::Labels.key())
                         aria-label=t_string!(i18n, prompts.editor.other_labels) placeholder=t_string!(i18n, prompts.editor.other_labels_placeholder)
                         prop:value=move || custom_labels.get()
                         on:input=move |ev| custom_labels.set(event_target_value(&ev)) />
@@ -315,7 +480,7 @@ pub fn PromptEditor(project_id: String, initial: PromptDraft, mode: EditorMode) 
                         }
                     })}
                     <Show when=move || !keep_tags.get()>
-                        <input id="prompt-tags" class=format!("{INPUT} mt-1") data-testid="prompt-tags" autocomplete="off"
+                        <input id="prompt-tags" class=format!("{INPUT} mt-1") data-testid="prompt-tags" autocomplete="off" data-collab=shared.map(|_| Field::Tags.key())
                             placeholder=t_string!(i18n, prompts.editor.tags_placeholder)
                             prop:value=move || tags.get()
                             on:input=move |ev| tags.set(event_target_value(&ev)) />
@@ -332,7 +497,7 @@ pub fn PromptEditor(project_id: String, initial: PromptDraft, mode: EditorMode) 
                             {move || format!("{}/{MAX_COMMIT_MESSAGE}", commit_message.with(|m| m.chars().count()))}
                         </span>
                     </div>
-                    <textarea id="prompt-commit" data-testid="prompt-commit" rows="2" class=format!("{INPUT} mt-1")
+                    <textarea id="prompt-commit" data-testid="prompt-commit" rows="2" class=format!("{INPUT} mt-1") data-collab=shared.map(|_| Field::Commit.key())
                         placeholder=t_string!(i18n, prompts.editor.commit_placeholder)
                         prop:value=move || commit_message.get()
                         on:input=move |ev| commit_message.set(event_target_value(&ev))></textarea>
@@ -342,8 +507,8 @@ pub fn PromptEditor(project_id: String, initial: PromptDraft, mode: EditorMode) 
                 <ErrorAlert error=general_error />
                 <div class="flex flex-wrap items-center gap-3">
                     <button type="submit" class=BUTTON_PRIMARY data-testid="submit-prompt"
-                        disabled=move || create.pending().get() || !problems.with(Vec::is_empty)>
-                        {move || if create.pending().get() { t_string!(i18n, prompts.editor.saving).to_string() } else { submit_label.clone() }}
+                        disabled=move || busy() || !problems.with(Vec::is_empty)>
+                        {move || if busy() { t_string!(i18n, prompts.editor.saving).to_string() } else { submit_label() }}
                     </button>
                     <kbd class="text-xs text-zinc-500">"Ctrl/⌘ + Enter"</kbd>
                 </div>
@@ -351,6 +516,7 @@ pub fn PromptEditor(project_id: String, initial: PromptDraft, mode: EditorMode) 
                     <p class="text-xs text-zinc-500 dark:text-zinc-400" data-testid="submit-blocked">{reason}</p>
                 })}
             </div>
+            </fieldset>
         </form>
     }
 }
@@ -365,7 +531,7 @@ fn Problem(message: Signal<Option<String>>, test_id: &'static str) -> impl IntoV
 
 /// The chat messages and placeholders, each with its controls.
 #[component]
-fn ChatEditor(rows: RwSignal<Vec<Row>>, add_row: Callback<ChatItem>, problem_at: Callback<DraftField, Option<String>>) -> impl IntoView {
+fn ChatEditor(rows: RwSignal<Vec<Row>>, add_row: Callback<ChatItem>, problem_at: Callback<DraftField, Option<String>>, shared: Option<SharedDoc>) -> impl IntoView {
     let move_row = move |id: u32, up: bool| {
         rows.update(|rows| {
             let Some(i) = rows.iter().position(|r| r.id == id) else { return };
@@ -387,6 +553,7 @@ fn ChatEditor(rows: RwSignal<Vec<Row>>, add_row: Callback<ChatItem>, problem_at:
             <ol class="mt-1 space-y-3" data-testid="chat-items">
                 <For each=move || rows.get() key=|row| row.id children=move |row: Row| {
                     let id = row.id;
+                    let key = row.key.get_value();
                     let index = Memo::new(move |_| rows.with(|rows| rows.iter().position(|r| r.id == id).unwrap_or(0)));
                     let count = Memo::new(move |_| rows.with(Vec::len));
                     let problem = Signal::derive(move || problem_at.run(DraftField::Item(index.get())));
@@ -420,6 +587,7 @@ fn ChatEditor(rows: RwSignal<Vec<Row>>, add_row: Callback<ChatItem>, problem_at:
                             </div>
                             <div class="mt-1">
                                 <PromptTextarea id=format!("chat-{id}-content") test_id="message-content" value=content min_rows=2
+                                    collab=shared.map(|shared| (Field::Content(key.clone()).key(), shared))
                                     aria_label=Signal::derive(move || t_string!(i18n, prompts.editor.content_of, number = index.get() + 1).to_string()) />
                             </div>
                         }.into_any()),
@@ -427,6 +595,7 @@ fn ChatEditor(rows: RwSignal<Vec<Row>>, add_row: Callback<ChatItem>, problem_at:
                             <div class="flex items-center gap-2">
                                 <span class="rounded bg-amber-100 px-1.5 py-0.5 text-xs font-medium text-amber-900 dark:bg-amber-950 dark:text-amber-200">{t!(i18n, prompts.view.placeholder)}</span>
                                 <input id=format!("chat-{id}-name") class=format!("{INPUT} font-mono") data-testid="placeholder-name" autocomplete="off"
+                                    data-collab=shared.map(|_| Field::Placeholder(key.clone()).key())
                                     placeholder=t_string!(i18n, prompts.editor.placeholder_name_placeholder)
                                     aria-label=move || t_string!(i18n, prompts.editor.placeholder_name_of, number = index.get() + 1).to_string()
                                     prop:value=move || name.get()
@@ -538,7 +707,7 @@ fn Detected(body: Memo<PromptBody>) -> impl IntoView {
 
 /// The config as JSON text, checked as one types, with a Format button.
 #[component]
-fn ConfigEditor(config: RwSignal<String>, problem: Signal<Option<String>>) -> impl IntoView {
+fn ConfigEditor(config: RwSignal<String>, problem: Signal<Option<String>>, shared: Option<SharedDoc>) -> impl IntoView {
     let formatted = Memo::new(move |_| config.with(|c| format_config(c)));
     let i18n = use_i18n();
     view! {
@@ -553,7 +722,7 @@ fn ConfigEditor(config: RwSignal<String>, problem: Signal<Option<String>>) -> im
                         }
                     }>{t!(i18n, prompts.editor.format)}</button>
             </div>
-            <textarea id="prompt-config" data-testid="prompt-config" spellcheck="false" translate="no"
+            <textarea id="prompt-config" data-testid="prompt-config" spellcheck="false" translate="no" data-collab=shared.map(|_| Field::Config.key())
                 class=format!("{INPUT} mt-1 font-mono text-xs")
                 rows=move || config.with(|c| c.lines().count().clamp(4, 24))
                 placeholder="{\"model\": \"gpt-4o\", \"temperature\": 0.7}"
@@ -597,8 +766,18 @@ fn PromptTextarea(
     min_rows: usize,
     #[prop(optional, into)] placeholder: String,
     #[prop(optional)] aria_label: Option<Signal<String>>,
+    /// In a shared draft: the field's key, and the document (the others' carets are drawn).
+    #[prop(default = None)]
+    collab: Option<(String, SharedDoc)>,
 ) -> impl IntoView {
     const TEXT: &str = "col-start-1 row-start-1 whitespace-pre-wrap break-words px-3 py-1.5 font-mono text-sm";
+    let field = collab.as_ref().map(|(field, _)| field.clone());
+    let carets = collab.map(|(field, shared)| {
+        move || {
+            let peers = shared.carets(&field);
+            value.with(|text| caret_overlay(text, &peers))
+        }
+    });
     let marked = move || {
         value.with(|text| {
             let mut parts: Vec<AnyView> = Vec::new();
@@ -616,13 +795,59 @@ fn PromptTextarea(
     view! {
         <div class="grid rounded-md border border-zinc-300 bg-white shadow-sm focus-within:border-indigo-500 focus-within:ring-2 focus-within:ring-indigo-500/30 dark:border-zinc-700 dark:bg-zinc-900">
             <div aria-hidden="true" class=format!("{TEXT} pointer-events-none text-transparent")>{marked}</div>
-            <textarea id=id data-testid=test_id spellcheck="false" rows=min_rows placeholder=placeholder
+            <textarea id=id data-testid=test_id spellcheck="false" rows=min_rows placeholder=placeholder data-collab=field
                 aria-label=aria_label.map(|label| move || label.get())
                 class=format!("{TEXT} block w-full resize-none overflow-hidden bg-transparent placeholder:text-zinc-400 focus:outline-none")
                 prop:value=move || value.get()
                 on:input=move |ev| value.set(event_target_value(&ev))></textarea>
+            {carets.map(|carets| view! {
+                <div aria-hidden="true" data-testid="peer-carets" class=format!("{TEXT} pointer-events-none text-transparent")>{carets}</div>
+            })}
         </div>
     }
+}
+
+/// The others' selections and carets over a copy of `text` (same font and wrapping as the
+/// textarea, transparent text): a tinted span for a selection, a bar with the person's name for
+/// a caret. Overlapping selections are drawn as carets only.
+fn caret_overlay(text: &str, peers: &[Peer]) -> Vec<AnyView> {
+    use crate::domain::collab::text::byte_index;
+    let mut marks: Vec<(usize, usize, usize, &Peer)> = peers
+        .iter()
+        .filter_map(|peer| {
+            let (_, anchor, head) = peer.caret.as_ref()?;
+            let (a, h) = (byte_index(text, *anchor), byte_index(text, *head));
+            Some((a.min(h), a.max(h), h, peer))
+        })
+        .collect();
+    marks.sort_by_key(|m| (m.0, m.1));
+    let mut parts: Vec<AnyView> = Vec::new();
+    let mut at = 0;
+    for (start, end, head, peer) in marks {
+        let start = start.max(at);
+        let end = end.max(start);
+        parts.push(text[at..start].to_string().into_any());
+        let caret = view! {
+            <span class="relative" data-testid="peer-caret" data-name=peer.name.clone()>
+                <span class="absolute -left-px top-0 h-[1.25em] w-0.5" style=format!("background:{}", peer.color)></span>
+                <span class="absolute -top-4 left-0 whitespace-nowrap rounded px-1 font-sans text-[10px] leading-4 text-white" style=format!("background:{}", peer.color)>
+                    {peer.name.clone()}
+                </span>
+            </span>
+        };
+        let selected = text[start..end].to_string();
+        let tint = format!("background:{}33", peer.color);
+        if head <= start {
+            parts.push(caret.into_any());
+            parts.push(view! { <span style=tint>{selected}</span> }.into_any());
+        } else {
+            parts.push(view! { <span style=tint>{selected}</span> }.into_any());
+            parts.push(caret.into_any());
+        }
+        at = end;
+    }
+    parts.push(format!("{}\u{200b}", &text[at..]).into_any());
+    parts
 }
 
 /// A broken prompt rule, in `locale` (the domain's message is English: what the public API says).
@@ -739,5 +964,114 @@ mod tests {
         }
         let api_only = FieldError::new("prompt", "a text prompt is a string");
         assert_eq!(prompt_problem(Locale::zh, &api_only), "a text prompt is a string", "JSON shapes only the API sees stay English");
+    }
+}
+
+/// Above a shared draft: the connection (saved, saving, offline), who else is in it and who is
+/// typing, what happened to it (published, discarded, a refused change) and "Discard draft".
+#[component]
+fn DraftBar(shared: SharedDoc, project_id: String, name: RwSignal<String>) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    let discard = ServerAction::<DiscardPromptDraft>::new();
+    let confirming = RwSignal::new(false);
+    let project_id = StoredValue::new(project_id);
+    let status = move || match shared.status.get() {
+        Status::Offline => ("bg-amber-500", td_string!(locale, prompts.collab.status_offline).to_string(), "offline"),
+        Status::Connecting => ("bg-zinc-400", td_string!(locale, prompts.collab.status_connecting).to_string(), "connecting"),
+        Status::Live if shared.pending.get() > 0 || shared.unsent.get() => ("bg-sky-500", td_string!(locale, prompts.collab.status_saving).to_string(), "saving"),
+        Status::Live => ("bg-emerald-500", td_string!(locale, prompts.collab.status_live).to_string(), "saved"),
+    };
+    let notice = move || {
+        shared.notice.get().and_then(|notice| match notice {
+            Notice::Published { version, by, .. } => {
+                let href = prompt_href(&project_id.get_value(), &name.get_untracked(), Some(&PromptTarget::Version(version)));
+                Some(view! {
+                    <p class="flex flex-wrap items-center gap-2" data-testid="draft-notice" data-kind="published">
+                        <span>{td_string!(locale, prompts.collab.published, version = version, by = by).to_string()}</span>
+                        <a class=BUTTON_LINK href=href>{td_string!(locale, prompts.collab.view_version, version = version).to_string()}</a>
+                    </p>
+                }.into_any())
+            }
+            Notice::Discarded { by, .. } => Some(view! {
+                <p data-testid="draft-notice" data-kind="discarded">{td_string!(locale, prompts.collab.discarded, by = by).to_string()}</p>
+            }.into_any()),
+            Notice::Refused { reason } => Some(view! {
+                <p data-testid="draft-notice" data-kind="refused">{match reason {
+                    crate::domain::collab::Refusal::ReadOnly => td_string!(locale, prompts.collab.refused_read_only).to_string(),
+                    crate::domain::collab::Refusal::DocumentFull => td_string!(locale, prompts.collab.refused_full).to_string(),
+                }}</p>
+            }.into_any()),
+            _ => None,
+        })
+    };
+    view! {
+        <div class=format!("{CARD} space-y-2 px-3 py-2 text-sm") data-testid="draft-bar">
+            <div class="flex flex-wrap items-center justify-between gap-x-4 gap-y-2">
+                <span class="inline-flex items-center gap-1.5 text-xs text-zinc-600 dark:text-zinc-300" data-testid="draft-status" data-status=move || status().2>
+                    <span class=move || format!("h-2 w-2 shrink-0 rounded-full {}", status().0)></span>
+                    {move || status().1}
+                </span>
+                <ul class="flex flex-wrap items-center gap-2 text-xs" data-testid="draft-people">
+                    {move || {
+                        let peers = shared.peers.get();
+                        if peers.is_empty() {
+                            return view! { <li class="text-zinc-500">{td_string!(locale, prompts.collab.alone)}</li> }.into_any();
+                        }
+                        view! {
+                            <li class="text-zinc-500">{td_string!(locale, prompts.collab.here)}</li>
+                            {peers.into_iter().map(|peer| view! {
+                                <li class="inline-flex items-center gap-1" data-testid="draft-person" data-name=peer.name.clone() data-typing=peer.typing.to_string()>
+                                    <span class="h-2.5 w-2.5 rounded-full" style=format!("background:{}", peer.color)></span>
+                                    <span class="max-w-40 truncate">{peer.name.clone()}</span>
+                                    {peer.typing.then(|| view! { <span class="text-zinc-500">{td_string!(locale, prompts.collab.typing)}</span> })}
+                                </li>
+                            }).collect_view()}
+                        }.into_any()
+                    }}
+                </ul>
+            </div>
+            <p class="text-xs text-zinc-500 dark:text-zinc-400">{t!(i18n, prompts.collab.shared_hint)}</p>
+            <Show when=move || !shared.can_write.get()>
+                <p class="text-xs text-zinc-600 dark:text-zinc-300" data-testid="draft-read-only">{t!(i18n, prompts.collab.you_watch)}</p>
+            </Show>
+            <div class="text-sm text-zinc-800 dark:text-zinc-100">{notice}</div>
+            {move || shared.closed.get().map(|code| view! {
+                <p class="text-sm text-red-700 dark:text-red-400" data-testid="draft-closed" data-code=code.to_string()>{match code {
+                    crate::domain::collab::CLOSE_TOO_MANY => td_string!(locale, prompts.collab.closed_too_many).to_string(),
+                    crate::domain::collab::CLOSE_FORBIDDEN => td_string!(locale, prompts.collab.closed_forbidden).to_string(),
+                    _ => td_string!(locale, prompts.collab.closed_too_large).to_string(),
+                }}</p>
+            })}
+            <Show when=move || shared.can_write.get()>
+                <div class="flex flex-wrap items-center gap-2">
+                    <Show when=move || confirming.get() fallback=move || view! {
+                        <button type="button" class=BUTTON_LINK data-testid="discard-draft" on:click=move |_| confirming.set(true)>
+                            {t!(i18n, prompts.collab.discard)}
+                        </button>
+                    }>
+                        <span class="text-xs">{t!(i18n, prompts.collab.discard_confirm)}</span>
+                        <button type="button" class=BUTTON_SECONDARY data-testid="discard-draft-confirm" disabled=move || discard.pending().get()
+                            on:click=move |_| {
+                                confirming.set(false);
+                                discard.dispatch(DiscardPromptDraft { project_id: project_id.get_value(), name: name.get_untracked() });
+                            }>{t!(i18n, prompts.collab.discard_yes)}</button>
+                        <button type="button" class=BUTTON_LINK on:click=move |_| confirming.set(false)>{t!(i18n, prompts.collab.keep)}</button>
+                    </Show>
+                </div>
+            </Show>
+        </div>
+    }
+}
+
+/// A message id no other screen will make (ids only need to be unique within a draft).
+fn new_key(id: u32) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        format!("{:x}-{id}", (js_sys::Math::random() * 9.0e15) as u64)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        format!("n-{id}")
     }
 }

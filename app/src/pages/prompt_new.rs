@@ -8,7 +8,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use leptos_router::params::ParamsMap;
 
-use crate::server_fns::prompts::get_prompt_history;
+use crate::server_fns::prompts::{get_prompt_history, open_prompt_draft};
+use crate::components::shared_doc::SharedDoc;
+use crate::domain::collab::prompt_draft::DraftView;
+use crate::domain::collab::DocumentKind;
 use crate::components::prompt_editor::{EditorMode, PromptEditor};
 use crate::components::ui::*;
 use crate::domain::account::ProjectRef;
@@ -34,17 +37,33 @@ pub fn PromptNewPage() -> impl IntoView {
     let playground = Memo::new(move |_| query.with(|q| q.get("playground")));
     let loaded = Resource::new(move || (project_id.get(), source.get(), playground.get()), move |(project_id, source, playground)| async move {
         let history = match source.prompt_name() {
-            Some(name) => Some(get_prompt_history(project_id, name.to_string()).await?),
+            Some(name) => Some(get_prompt_history(project_id.clone(), name.to_string()).await?),
             None => None,
         };
         let playground = playground.and_then(|json| serde_json::from_str::<Playground>(&json).ok());
-        Ok::<_, AppError>((source, history, playground))
+        // "New version" of a prompt, from its newest version: the shared draft (#19).
+        let shared = match (&source, &playground) {
+            (Source::NextVersion { name, version: None }, None) => Some(open_prompt_draft(project_id, name.clone()).await?),
+            _ => None,
+        };
+        Ok::<_, AppError>((source, history, playground, shared))
     });
     let i18n = use_i18n();
     view! {
         <Title text=t_string!(i18n, prompts.new_prompt) />
         <InProject children=move |_, project| view! { <NewPromptView project loaded /> } />
     }
+}
+
+/// For Viewers, outside a shared draft.
+fn not_allowed(locale: Locale, role: crate::domain::Role) -> AnyView {
+    view! {
+        <PageHeader title=td_string!(locale, prompts.new_prompt) />
+        <p class="text-sm text-zinc-600 dark:text-zinc-300" data-testid="editor-not-allowed">
+            {td_string!(locale, prompts.new.not_allowed, role = role_label(locale, role)).to_string()}
+        </p>
+    }
+    .into_any()
 }
 
 /// What the form starts from, as the URL says.
@@ -84,23 +103,16 @@ impl Source {
     }
 }
 
+type Loaded = (Source, Option<PromptHistory>, Option<Playground>, Option<DraftView>);
+
 #[component]
-fn NewPromptView(project: ProjectRef, loaded: Resource<Result<(Source, Option<PromptHistory>, Option<Playground>), AppError>>) -> impl IntoView {
+fn NewPromptView(project: ProjectRef, loaded: Resource<Result<Loaded, AppError>>) -> impl IntoView {
     let list = format!("/project/{}/prompts", project.id);
     let i18n = use_i18n();
     let locale = i18n.get_locale_untracked();
-    if !project.can(Action::WritePrompts) {
-        return view! {
-            <div class="max-w-3xl space-y-4 px-4 py-4 sm:px-8 sm:py-6">
-                <a class=BUTTON_LINK href=list>{t!(i18n, prompts.back_to_prompts)}</a>
-                <PageHeader title=t_string!(i18n, prompts.new_prompt) />
-                <p class="text-sm text-zinc-600 dark:text-zinc-300" data-testid="editor-not-allowed">
-                    {t_string!(i18n, prompts.new.not_allowed, role = role_label(locale, project.role)).to_string()}
-                </p>
-            </div>
-        }
-        .into_any();
-    }
+    // Viewers may watch a shared draft (the server refuses their changes); nothing else here.
+    let can_write = project.can(Action::WritePrompts);
+    let role = project.role;
     let project_id = project.id.clone();
     view! {
         <div class="max-w-6xl space-y-4 px-4 py-4 sm:px-8 sm:py-6">
@@ -110,7 +122,8 @@ fn NewPromptView(project: ProjectRef, loaded: Resource<Result<(Source, Option<Pr
                     let project_id = project_id.clone();
                     Suspend::new(async move {
                         match loaded.await {
-                            Ok((source, history, playground)) => editor(locale, project_id, source, history, playground),
+                            Ok((_, _, _, None)) if !can_write => not_allowed(locale, role),
+                            Ok((source, history, playground, shared)) => editor(locale, project_id, source, history, playground, shared, can_write),
                             Err(error) => view! { <LoadError error /> }.into_any(),
                         }
                     })
@@ -122,7 +135,15 @@ fn NewPromptView(project: ProjectRef, loaded: Resource<Result<(Source, Option<Pr
 }
 
 /// The header and the editor for what the URL asks, or why it cannot be shown.
-fn editor(locale: Locale, project_id: String, source: Source, history: Option<PromptHistory>, playground: Option<Playground>) -> AnyView {
+fn editor(
+    locale: Locale,
+    project_id: String,
+    source: Source,
+    history: Option<PromptHistory>,
+    playground: Option<Playground>,
+    shared: Option<DraftView>,
+    can_write: bool,
+) -> AnyView {
     // The playground's content replaces the version's (its name, labels and tags stay).
     let with_playground = |mut draft: PromptDraft| {
         if let Some(playground) = &playground {
@@ -154,11 +175,25 @@ fn editor(locale: Locale, project_id: String, source: Source, history: Option<Pr
             };
             let title = td_string!(locale, prompts.new.version_title, name = history.name.clone()).to_string();
             let subtitle = td_string!(locale, prompts.new.version_subtitle, next = latest + 1, name = history.name.clone(), base = base.version).to_string();
+            let Some(view) = shared else {
+                return view! {
+                    <PageHeader title subtitle>
+                        <a class=BUTTON_SECONDARY href=page data-testid="back-to-prompt">{td_string!(locale, prompts.new.back_to_prompt)}</a>
+                    </PageHeader>
+                    <PromptEditor project_id initial mode />
+                }
+                .into_any();
+            };
+            // The shared draft: what everyone in it has written so far.
+            let mut initial = view.shared.draft;
+            initial.name = history.name.clone();
+            let message_ids = view.shared.message_ids;
+            let doc = SharedDoc::open(project_id.clone(), DocumentKind::PromptDraft, history.name.clone(), view.generation, can_write);
             view! {
                 <PageHeader title subtitle>
                     <a class=BUTTON_SECONDARY href=page data-testid="back-to-prompt">{td_string!(locale, prompts.new.back_to_prompt)}</a>
                 </PageHeader>
-                <PromptEditor project_id initial mode />
+                <PromptEditor project_id initial mode shared=Some(doc) message_ids />
             }
             .into_any()
         }
