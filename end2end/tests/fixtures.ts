@@ -34,11 +34,7 @@ export const TRACE = "layout.trace-1";
 export const SESSION = "sess.1-会话-🦀";
 export const USER = "dana.lee@globex.com";
 
-/** A prompt whose shared draft (#19) the page walks open. */
-export const DRAFT_PROMPT = "layout-draft";
-
-/** One trace (with a generation) in a session of a user, all with awkward ids, and a prompt;
- *  idempotent (the prompt gains a version each time, which changes nothing a page checks). */
+/** One trace (with a generation) in a session of a user, all with awkward ids; idempotent. */
 export async function seedLayoutData(request: import("@playwright/test").APIRequestContext) {
   const now = new Date();
   const at = (ms: number) => new Date(now.getTime() - 60_000 + ms).toISOString();
@@ -61,8 +57,6 @@ export async function seedLayoutData(request: import("@playwright/test").APIRequ
   ];
   const response = await request.post("/api/public/ingestion", { headers: { Authorization: AUTH }, data: { batch } });
   expect(response.status()).toBe(207);
-  const prompt = await request.post("/api/public/v2/prompts", { headers: { Authorization: AUTH }, data: { name: DRAFT_PROMPT, type: "text", prompt: "请用一句话回答：{{问题}}" } });
-  expect(prompt.status()).toBe(201);
 }
 
 export const enc = encodeURIComponent;
@@ -81,7 +75,6 @@ export const PAGES: [string, string][] = [
   ["user", `/project/${PROJECT}/users/${enc(USER)}`],
   ["prompts", `/project/${PROJECT}/prompts`],
   ["new-prompt", `/project/${PROJECT}/prompts/new`],
-  ["prompt-draft", `/project/${PROJECT}/prompts/new?name=${DRAFT_PROMPT}`],
   ["settings", `/project/${PROJECT}/settings`],
   ["playground", `/project/${PROJECT}/playground`],
   ["datasets", `/project/${PROJECT}/datasets`],

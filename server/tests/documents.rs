@@ -57,6 +57,7 @@ async fn replica(pool: sqlx::PgPool, recheck: Duration, compact_every: usize) ->
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
     });
     // Wait for the hub's listener, so no notification of the test is missed.
+    collab.listen();
     for _ in 0..200 {
         if live.is_listening() {
             break;

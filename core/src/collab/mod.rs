@@ -102,6 +102,10 @@ pub(crate) struct Hub {
     opening: tokio::sync::Mutex<()>,
     pub(crate) next_connection: AtomicU64,
     pub(crate) compact_every: usize,
+    /// The process's listener; subscribed to when the first room opens (a replica nobody edits
+    /// documents on keeps no listener for them).
+    live: Live,
+    hearing: std::sync::atomic::AtomicBool,
 }
 
 impl Collab {
@@ -119,9 +123,33 @@ impl Collab {
             opening: tokio::sync::Mutex::new(()),
             next_connection: AtomicU64::new(1),
             compact_every: compact_every.max(1),
+            live: live.clone(),
+            hearing: std::sync::atomic::AtomicBool::new(false),
         });
-        tokio::spawn(hear(Arc::downgrade(&hub), live.documents(), live.stopped()));
         Collab { inner: hub }
+    }
+
+    /// Starts hearing the other replicas (once; opening a room does it too). Rooms opened
+    /// before the listener's `LISTEN` took effect catch up once it has.
+    pub fn listen(&self) {
+        if self.inner.hearing.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let live = &self.inner.live;
+        tokio::spawn(hear(Arc::downgrade(&self.inner), live.documents(), live.stopped()));
+        let (hub, live) = (Arc::downgrade(&self.inner), live.clone());
+        tokio::spawn(async move {
+            while !live.is_listening() {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                if hub.strong_count() == 0 {
+                    return;
+                }
+            }
+            let Some(hub) = hub.upgrade() else { return };
+            for room in hub.open() {
+                room.catch_up(&hub).await;
+            }
+        });
     }
 
     /// Connects `person` to the document `kind`/`key` of the project (made and seeded if it
@@ -133,6 +161,7 @@ impl Collab {
 
     /// The open room of the document, or a new one loaded from the database.
     async fn room(&self, project_id: &ProjectId, kind: DocumentKind, key: &str) -> Result<Arc<Room>, OpenError> {
+        self.listen();
         let _one_at_a_time = self.inner.opening.lock().await;
         let stored = match crate::store::documents::open(&self.inner.pool, project_id, kind, key, None).await? {
             Some(stored) => stored,
