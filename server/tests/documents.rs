@@ -11,6 +11,8 @@
 
 mod common;
 
+use common::app_state;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -28,15 +30,6 @@ const PASSWORD: &str = "correct horse battery";
 const WAIT: Duration = Duration::from_secs(10);
 const QUIET: Duration = Duration::from_millis(150);
 const PROMPT: &str = "support/answer";
-
-fn app_state(pool: sqlx::PgPool) -> loupe_app::state::AppState {
-    loupe_app::state::AppState {
-        leptos_options: loupe_server::leptos_options(&std::env::temp_dir(), "127.0.0.1:3000".parse().unwrap()),
-        pool,
-        database_mode: loupe_app::domain::system::DatabaseMode::External,
-        settings: Default::default(),
-    }
-}
 
 /// A Loupe server for documents on a port: the live routes with the session middleware, its own
 /// hub (so two of them are two replicas), access rechecked every `recheck`.

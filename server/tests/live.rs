@@ -9,6 +9,8 @@
 
 mod common;
 
+use common::app_state;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -27,15 +29,6 @@ const WAIT: Duration = Duration::from_secs(10);
 struct Replica {
     addr: SocketAddr,
     live: Live,
-}
-
-fn app_state(pool: sqlx::PgPool) -> loupe_app::state::AppState {
-    loupe_app::state::AppState {
-        leptos_options: loupe_server::leptos_options(&std::env::temp_dir(), "127.0.0.1:3000".parse().unwrap()),
-        pool,
-        database_mode: loupe_app::domain::system::DatabaseMode::External,
-        settings: Default::default(),
-    }
 }
 
 async fn serve(app: axum::Router) -> SocketAddr {

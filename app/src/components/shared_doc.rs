@@ -397,8 +397,8 @@ mod browser {
                 .iter()
                 .map(|(client, presence)| {
                     let caret = presence.cursor.as_ref().and_then(|c| {
-                        let text = roots.text_ref(&txn, &Field::parse(&c.field)?)?;
-                        let _ = text;
+                        // A field this screen does not have (a message removed meanwhile): no caret.
+                        roots.text_ref(&txn, &Field::parse(&c.field)?)?;
                         let anchor = c.anchor.get_offset(&txn)?.index;
                         let head = c.head.get_offset(&txn)?.index;
                         Some((c.field.clone(), anchor, head))

@@ -146,28 +146,13 @@ pub async fn get_prompt_metrics(project_id: String, name: String) -> Result<Vec<
 /// would flatten to strings.
 #[server(prefix = "/api/ui", endpoint = "create_prompt_version", input = leptos::server_fn::codec::Json)]
 pub async fn create_prompt_version(project_id: String, prompt: NewPrompt) -> Result<PromptVersion, AppError> {
-    use crate::server_fns::support::{audit, project_call, respond, ProjectCall};
+    use crate::server_fns::support::{project_call, respond, ProjectCall};
     use crate::domain::Action;
     respond(async {
         let ProjectCall { state, user, scope } = project_call(&project_id, Action::WritePrompts).await?;
-        let project_id = scope.project_id.clone();
         let prompt = prompt.normalize().map_err(invalid)?;
         let mut tx = state.pool.begin().await?;
-        check_protected(&mut tx, &scope, &project_id, &prompt.labels).await?;
-        let created = crate::store::prompts::create_version(&mut tx, &project_id, &prompt, &user.user_id, Some(&user.user_id)).await?;
-        audit(
-            &mut tx,
-            &user.user_id,
-            &scope.org_id,
-            Some(&project_id),
-            "prompt.create",
-            "prompt",
-            &created.id,
-            None,
-            Some(serde_json::json!({"name": created.name, "version": created.version, "labels": created.labels,
-                                    "commitMessage": created.commit_message})),
-        )
-        .await?;
+        let created = create_version_audited(&mut tx, &scope, &user.user_id, &prompt, false).await?;
         tx.commit().await?;
         Ok(created)
     }
@@ -198,7 +183,7 @@ pub async fn open_prompt_draft(project_id: String, name: String) -> Result<crate
 pub async fn publish_prompt_draft(project_id: String, name: String) -> Result<PromptVersion, AppError> {
     use crate::domain::collab::Notice;
     use crate::domain::Action;
-    use crate::server_fns::support::{audit, project_call, respond, ProjectCall};
+    use crate::server_fns::support::{project_call, respond, ProjectCall};
     respond(async {
         let ProjectCall { state, user, scope } = project_call(&project_id, Action::WritePrompts).await?;
         let project_id = scope.project_id.clone();
@@ -208,21 +193,7 @@ pub async fn publish_prompt_draft(project_id: String, name: String) -> Result<Pr
             .await?
             .ok_or_else(|| AppError::NotFound(crate::language::say!(errors.not_found.prompt, name = &name)))?;
         let prompt = shared.draft.to_new_prompt().map_err(invalid)?;
-        check_protected(&mut tx, &scope, &project_id, &prompt.labels).await?;
-        let created = crate::store::prompts::create_version(&mut tx, &project_id, &prompt, &user.user_id, Some(&user.user_id)).await?;
-        audit(
-            &mut tx,
-            &user.user_id,
-            &scope.org_id,
-            Some(&project_id),
-            "prompt.create",
-            "prompt",
-            &created.id,
-            None,
-            Some(serde_json::json!({"name": created.name, "version": created.version, "labels": created.labels,
-                                    "commitMessage": created.commit_message, "fromSharedDraft": true})),
-        )
-        .await?;
+        let created = create_version_audited(&mut tx, &scope, &user.user_id, &prompt, true).await?;
         let version = created.version;
         loupe_core::collab::prompt_draft::restart(&mut tx, document, &created, |generation| Notice::Published { version, by, generation }).await?;
         tx.commit().await?;
@@ -253,6 +224,28 @@ pub async fn discard_prompt_draft(project_id: String, name: String) -> Result<()
         Ok(())
     }
     .await)
+}
+
+/// A new version (already normalized) in the caller's transaction: protected labels checked,
+/// stored, audited. The editor's form and the shared draft's publish both end here.
+#[cfg(feature = "ssr")]
+async fn create_version_audited(
+    tx: &mut sqlx::PgConnection,
+    scope: &crate::auth::access::ProjectScope,
+    user_id: &str,
+    prompt: &NewPrompt,
+    from_shared_draft: bool,
+) -> Result<PromptVersion, AppError> {
+    use crate::server_fns::support::audit;
+    check_protected(tx, scope, &scope.project_id, &prompt.labels).await?;
+    let created = crate::store::prompts::create_version(tx, &scope.project_id, prompt, user_id, Some(user_id)).await?;
+    let mut after = serde_json::json!({"name": created.name, "version": created.version, "labels": created.labels,
+                                       "commitMessage": created.commit_message});
+    if from_shared_draft {
+        after["fromSharedDraft"] = serde_json::Value::Bool(true);
+    }
+    audit(tx, user_id, &scope.org_id, Some(&scope.project_id), "prompt.create", "prompt", &created.id, None, Some(after)).await?;
+    Ok(created)
 }
 
 /// How a person is named to the others in a shared document.

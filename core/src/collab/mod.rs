@@ -163,6 +163,12 @@ impl Collab {
     async fn room(&self, project_id: &ProjectId, kind: DocumentKind, key: &str) -> Result<Arc<Room>, OpenError> {
         self.listen();
         let _one_at_a_time = self.inner.opening.lock().await;
+        // An open room is joined as it is: no database read.
+        for room in self.inner.open() {
+            if room.is(project_id, kind, key) && !room.is_broken().await {
+                return Ok(room);
+            }
+        }
         let stored = match crate::store::documents::open(&self.inner.pool, project_id, kind, key, None).await? {
             Some(stored) => stored,
             None => {

@@ -44,9 +44,10 @@ pub async fn lock(conn: &mut PgConnection, project_id: &ProjectId, name: &str) -
 
 /// The draft as stored now, without locking (the editor's first render).
 pub async fn read(pool: &sqlx::PgPool, project_id: &ProjectId, name: &str) -> Result<Option<(i64, SharedDraft)>, StoreError> {
-    let seed = {
-        let mut conn = pool.acquire().await?;
-        if documents::exists(pool, project_id, DocumentKind::PromptDraft, name).await? { None } else { seed(&mut conn, project_id, name).await? }
+    let seed = if documents::exists(pool, project_id, DocumentKind::PromptDraft, name).await? {
+        None
+    } else {
+        seed(&mut *pool.acquire().await?, project_id, name).await?
     };
     let Some(stored) = documents::open(pool, project_id, DocumentKind::PromptDraft, name, seed).await? else { return Ok(None) };
     let doc = stored.to_doc().map_err(|e| StoreError::BadValue(format!("document {} does not decode: {e}", stored.id)))?;

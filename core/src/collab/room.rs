@@ -100,6 +100,11 @@ impl Room {
         Ok(Arc::new(Room { hub, id: stored.id, project_id, kind, key, state: tokio::sync::Mutex::new(state), events }))
     }
 
+    /// Whether this room is the document `kind`/`key` of the project.
+    pub(crate) fn is(&self, project_id: &ProjectId, kind: DocumentKind, key: &str) -> bool {
+        self.project_id == *project_id && self.kind == kind && self.key == key
+    }
+
     pub(crate) async fn is_broken(&self) -> bool {
         self.state.lock().await.broken
     }
@@ -128,6 +133,10 @@ impl Room {
 
     /// An update appended by another replica, or a new generation.
     pub(crate) async fn remote(&self, hub: &Hub, notice: DocumentNotice) {
+        // Our own appends are applied already: skip them before queueing on the room's lock.
+        if notice.n.is_none() && notice.r == Some(hub.replica) {
+            return;
+        }
         let mut state = self.state.lock().await;
         if let Some(reason) = notice.n {
             // A new generation (this replica's own publish included): everyone reconnects to it.
@@ -137,7 +146,7 @@ impl Room {
             hub.forget(self.id);
             return;
         }
-        if notice.r == Some(hub.replica) || notice.g != state.generation {
+        if notice.g != state.generation {
             return;
         }
         let Some(seq) = notice.s else { return };
@@ -189,8 +198,9 @@ impl Room {
         txn.encode_state_as_update_v1(&StateVector::default())
     }
 
-    /// Applies and stores a change of connection `from`. `Ok(true)`: stored (or nothing new),
-    /// to acknowledge; `Ok(false)`: refused (the notice is sent by the caller).
+    /// Applies and stores a change of connection `from`. `Ok(Ok(()))`: stored (or nothing new),
+    /// to acknowledge; `Ok(Err(refusal))`: not applied (the caller sends the notice); `Err`:
+    /// close the connection.
     async fn change(&self, from: &Connection, body: Vec<u8>) -> Result<Result<(), Refusal>, Closing> {
         if body.len() > MAX_UPDATE_BYTES {
             return Err(Closing { code: CLOSE_TOO_LARGE, reason: "update too large" });
@@ -242,10 +252,15 @@ impl Room {
                 let _ = self.events.send(Arc::new(Event::Message { from: from.id, message: Message::Sync(SyncMessage::Update(body)).encode_v1() }));
                 if state.appended >= self.hub.compact_every {
                     state.appended = 0;
-                    let (pool, id) = (self.hub.pool.clone(), self.id);
+                    let (hub, id) = (self.hub.clone(), self.id);
                     tokio::spawn(async move {
-                        if let Err(error) = documents::compact(&pool, id).await {
+                        if let Err(error) = documents::compact(&hub.pool, id).await {
                             tracing::warn!(%error, document = %id, "documents: compaction failed");
+                            return;
+                        }
+                        // The size bound counts what is stored, which compaction just shrank.
+                        if let (Some(room), Ok(Some(size))) = (hub.room(id), documents::stored_size(&hub.pool, id).await) {
+                            room.state.lock().await.size = size;
                         }
                     });
                 }

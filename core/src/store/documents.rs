@@ -119,6 +119,20 @@ pub async fn updates_after(conn: &mut PgConnection, id: Uuid, generation: i64, s
         .await?)
 }
 
+/// Bytes stored for the document's current generation: its snapshot and the updates since
+/// (what the size bound counts). `None`: no such document.
+pub async fn stored_size(pool: &PgPool, id: Uuid) -> Result<Option<usize>, StoreError> {
+    let size: Option<(i64,)> = sqlx::query_as(
+        "SELECT length(d.snapshot) + coalesce((SELECT sum(length(u.body)) FROM document_updates u
+                                               WHERE u.document_id = d.id AND u.generation = d.generation), 0)::bigint
+         FROM documents d WHERE d.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(size.map(|(n,)| n.max(0) as usize))
+}
+
 /// One update (a notification too large to carry it names it instead).
 pub async fn update(pool: &PgPool, id: Uuid, seq: i64) -> Result<Option<Vec<u8>>, StoreError> {
     let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT body FROM document_updates WHERE document_id = $1 AND seq = $2")

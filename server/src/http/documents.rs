@@ -72,6 +72,9 @@ pub(super) async fn open(
     let session = Session { pool: state.pool.clone(), user, project_id, kind, recheck: state.access_recheck };
     upgrade
         .max_message_size(MAX_UPDATE_BYTES + 1024)
+        // Frames are small (keystrokes); tungstenite's 128 KiB default read buffer was most of a
+        // connection's memory.
+        .read_buffer_size(16 * 1024)
         .on_upgrade(move |socket| serve(socket, connection, first, session))
 }
 

@@ -272,3 +272,14 @@ pub fn dump_all() -> String {
     assert!(output.status.success(), "pg_dumpall: {}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
+
+/// The app's state over `pool` for a router a test serves itself (live streams, documents):
+/// external database, default settings.
+pub fn app_state(pool: PgPool) -> loupe_app::state::AppState {
+    loupe_app::state::AppState {
+        leptos_options: loupe_server::leptos_options(&std::env::temp_dir(), "127.0.0.1:3000".parse().unwrap()),
+        pool,
+        database_mode: loupe_app::domain::system::DatabaseMode::External,
+        settings: Default::default(),
+    }
+}
