@@ -275,6 +275,64 @@ async fn presence_goes_with_the_connection_and_access_is_checked_while_open() {
 }
 
 #[tokio::test]
+async fn changes_waiting_for_a_commit_are_stored_together_and_block_nobody() {
+    let api = TestApi::new().await;
+    text_prompt(&api, PROMPT, "").await;
+    let (ada, bea) = (person(&api, "ada@example.com", "MEMBER").await, person(&api, "bea@example.com", "MEMBER").await);
+    let (addr, _) = replica(api.pool.clone(), Duration::from_secs(60), 500).await;
+    let mut a = connect(addr, &ada).await;
+    let mut b = connect(addr, &bea).await;
+    assert!(a.wait_until(WAIT, Client::all_acked).await && b.wait_until(WAIT, Client::all_acked).await);
+
+    // Hold the document row as a publish would: the first change's commit waits on it.
+    let mut holder = api.pool.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM documents FOR UPDATE").execute(&mut *holder).await.unwrap();
+    type_at(&mut a, 0, "1").await;
+    let mut waiting = 0i64;
+    for _ in 0..400 {
+        waiting = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(&api.pool)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(waiting, 1, "the first change's commit waits for the row");
+    // More changes from both while it waits; each socket's presence after its changes proves the
+    // server has taken them (frames of one socket are handled in order) and that a connection
+    // whose change is being stored still forwards what the others do.
+    type_at(&mut a, 1, "2").await;
+    type_at(&mut a, 2, "3").await;
+    type_at(&mut b, u32::MAX, "4").await;
+    a.set_presence(&Presence { typing: true, ..Presence::default() }).await;
+    b.set_presence(&Presence { typing: true, ..Presence::default() }).await;
+    assert!(a.wait_until(WAIT, |c| c.others.len() == 1).await, "A still hears B");
+    assert!(b.wait_until(WAIT, |c| c.others.len() == 1).await, "B still hears A");
+    a.pump(QUIET).await;
+    b.pump(QUIET).await;
+    assert!(!a.all_acked() && !b.all_acked(), "nothing is acknowledged before it is stored");
+    assert_eq!(b.text(), "4", "nobody sees a change before it is stored");
+
+    holder.commit().await.unwrap();
+    // B typed "4" into an empty text, concurrently with A's "123": either order is a merge.
+    let merged = |c: &Client| c.all_acked() && (c.text() == "1234" || c.text() == "4123");
+    assert!(a.wait_until(WAIT, merged).await, "A: {:?}", a.text());
+    assert!(b.wait_until(WAIT, |c| merged(c)).await, "B: {:?}", b.text());
+    assert_eq!(a.text(), b.text());
+    assert_eq!(stored_text(&api).await, a.text());
+    // Rows written by one transaction share its xmin: the first change alone, the three that
+    // gathered while it waited in one commit.
+    let transactions: Vec<String> = sqlx::query_scalar("SELECT xmin::text FROM document_updates ORDER BY seq").fetch_all(&api.pool).await.unwrap();
+    assert_eq!(transactions.len(), 4, "{transactions:?}");
+    assert_ne!(transactions[0], transactions[1], "{transactions:?}");
+    assert!(transactions[1..].iter().all(|t| *t == transactions[1]), "one commit for the waiting changes: {transactions:?}");
+}
+
+#[tokio::test]
 async fn a_long_history_is_compacted_and_opens_with_everything() {
     let api = TestApi::new().await;
     text_prompt(&api, PROMPT, "").await;

@@ -2,11 +2,15 @@
 //! connected to them.
 //!
 //! A [`Room`] holds the document in memory (a `yrs` doc with its awareness) for as long as
-//! somebody is connected. Every change a connection sends is decoded, applied, appended to
-//! Postgres (`store::documents::append`, with a `NOTIFY` in the same transaction) and only then
-//! acknowledged to the sender and forwarded to the others, so nothing anybody saw acknowledged
-//! is lost to a crash, and a change that could not be stored is seen by nobody (the room is
-//! dropped and reloaded from the database instead).
+//! somebody is connected. Every change a connection sends is decoded and applied, joins the
+//! room's pending changes, and is appended to Postgres with them (`store::documents::append`:
+//! one transaction, with a `NOTIFY` per change, for everything gathered while the previous
+//! commit ran: group commit); only then is it acknowledged to the sender and forwarded to the
+//! others, so nothing anybody saw acknowledged is lost to a crash, and a change that could not be
+//! stored is forwarded to nobody (the room is dropped and reloaded from the database instead).
+//! One exception, harmless: somebody joining while a commit is under way syncs the state in
+//! memory; if that commit fails, everyone reconnects and the joiner sends back what it got,
+//! which is then stored like any change.
 //!
 //! Replicas share documents through the database: each listens on the documents channel
 //! ([`crate::live::Live::documents`]) and applies the updates other replicas appended (carried

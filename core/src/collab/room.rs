@@ -1,10 +1,10 @@
 //! One open document ([`Room`]) and one person's connection to it ([`Connection`]).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use base64::Engine;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, oneshot};
 use uuid::Uuid;
 use yrs::encoding::read::Cursor;
 use yrs::sync::protocol::MessageReader;
@@ -81,6 +81,19 @@ struct State {
     people: HashMap<u64, String>,
     /// A change could not be stored or applied: the room is being dropped.
     broken: bool,
+    /// Changes applied in memory and waiting for the next commit (see [`Room::flush`]).
+    pending: Vec<Pending>,
+    /// A task is committing `pending`; changes arriving meanwhile wait for its next round.
+    flushing: bool,
+}
+
+/// A change applied in memory, not yet stored: nobody sees it and its sender has no
+/// acknowledgement until it is committed.
+struct Pending {
+    from: u64,
+    account_id: String,
+    body: Vec<u8>,
+    stored: oneshot::Sender<Result<Vec<u8>, Closing>>,
 }
 
 impl Room {
@@ -95,6 +108,8 @@ impl Room {
             last_seq: stored.last_seq().unwrap_or(0),
             people: HashMap::new(),
             broken: false,
+            pending: Vec::new(),
+            flushing: false,
         };
         let (events, _) = broadcast::channel(EVENTS);
         Ok(Arc::new(Room { hub, id: stored.id, project_id, kind, key, state: tokio::sync::Mutex::new(state), events }))
@@ -128,7 +143,7 @@ impl Room {
         }
         let events = room.events.subscribe();
         drop(state);
-        Ok((Connection { room, id, person, clients: HashSet::new(), events, pending_close: None }, first))
+        Ok((Connection { room, id, person, clients: HashSet::new(), events, answers: VecDeque::new(), pending_close: None }, first))
     }
 
     /// An update appended by another replica, or a new generation.
@@ -198,26 +213,35 @@ impl Room {
         txn.encode_state_as_update_v1(&StateVector::default())
     }
 
-    /// Applies and stores a change of connection `from`. `Ok(Ok(()))`: stored (or nothing new),
-    /// to acknowledge; `Ok(Err(refusal))`: not applied (the caller sends the notice); `Err`:
-    /// close the connection.
-    async fn change(&self, from: &Connection, body: Vec<u8>) -> Result<Result<(), Refusal>, Closing> {
+    /// Applies a change of connection `from` and queues it to be stored. `Ok(receiver)`: what
+    /// to answer once it is stored (an acknowledgement, or the refusal notice when it was not
+    /// applied); `Err`: close the connection.
+    ///
+    /// Group commit: the change is applied in memory at once and joins the room's pending
+    /// changes; one task commits everything pending in one transaction and only then forwards
+    /// the changes and acknowledges them, so however busy the document, a change waits for at
+    /// most the commit under way and its own (not for one commit per change ahead of it).
+    async fn change(self: &Arc<Self>, from: &Connection, body: Vec<u8>) -> Result<oneshot::Receiver<Result<Vec<u8>, Closing>>, Closing> {
+        let (done, answer) = oneshot::channel();
         if body.len() > MAX_UPDATE_BYTES {
             return Err(Closing { code: CLOSE_TOO_LARGE, reason: "update too large" });
         }
         let update = Update::decode_v1(&body).map_err(|_| Closing::malformed())?;
         if update.is_empty() {
-            return Ok(Ok(()));
+            let _ = done.send(Ok(ack()));
+            return Ok(answer);
         }
         if !from.person.can_write {
-            return Ok(Err(Refusal::ReadOnly));
+            let _ = done.send(Ok(notice(&Notice::Refused { reason: Refusal::ReadOnly })));
+            return Ok(answer);
         }
         let mut state = self.state.lock().await;
         if state.broken {
             return Err(Closing { code: CLOSE_UNAVAILABLE, reason: "document reloading" });
         }
         if state.size + body.len() > MAX_DOCUMENT_BYTES {
-            return Ok(Err(Refusal::DocumentFull));
+            let _ = done.send(Ok(notice(&Notice::Refused { reason: Refusal::DocumentFull })));
+            return Ok(answer);
         }
         let changed = {
             let doc = state.awareness.doc();
@@ -229,56 +253,89 @@ impl Room {
                 drop(txn);
                 state.broken = true;
                 drop(state);
-                let _ = self.events.send(Arc::new(Event::Broken));
-                self.hub.forget(self.id);
+                self.break_up();
                 return Err(Closing::malformed());
             }
             let pending_after = txn.store().pending_update().is_some() || txn.store().pending_ds().is_some();
             txn.before_state() != txn.after_state() || !txn.delete_set().is_empty() || pending_after != pending_before || pending_after
         };
         if !changed {
-            return Ok(Ok(()));
-        }
-        let (id, generation, replica) = (self.id, state.generation, self.hub.replica);
-        let appended = documents::append(&self.hub.pool, id, generation, &body, Some(&from.person.account_id), |seq| {
-            DocumentNotice::update(id, generation, seq, replica, &body)
-        })
-        .await;
-        match appended {
-            Ok(seq) => {
-                state.size += body.len();
-                state.last_seq = state.last_seq.max(seq);
-                state.appended += 1;
-                let _ = self.events.send(Arc::new(Event::Message { from: from.id, message: Message::Sync(SyncMessage::Update(body)).encode_v1() }));
-                if state.appended >= self.hub.compact_every {
-                    state.appended = 0;
-                    let (hub, id) = (self.hub.clone(), self.id);
-                    tokio::spawn(async move {
-                        if let Err(error) = documents::compact(&hub.pool, id).await {
-                            tracing::warn!(%error, document = %id, "documents: compaction failed");
-                            return;
-                        }
-                        // The size bound counts what is stored, which compaction just shrank.
-                        if let (Some(room), Ok(Some(size))) = (hub.room(id), documents::stored_size(&hub.pool, id).await) {
-                            room.state.lock().await.size = size;
-                        }
-                    });
-                }
-                Ok(Ok(()))
+            // Nothing new, but it may repeat a change still being committed: acknowledged after
+            // whatever is pending, so an acknowledgement never runs ahead of the commit.
+            if !state.flushing {
+                let _ = done.send(Ok(ack()));
+            } else {
+                state.pending.push(Pending { from: from.id, account_id: from.person.account_id.clone(), body: Vec::new(), stored: done });
             }
-            Err(error) => {
-                // Not stored: nobody may see it. The room is dropped and reloads from the
-                // database; the sender keeps its change and sends it again on reconnect.
-                if !matches!(error, AppendError::Stale) {
-                    tracing::warn!(%error, document = %self.id, "documents: could not store an update");
+            return Ok(answer);
+        }
+        state.size += body.len();
+        state.pending.push(Pending { from: from.id, account_id: from.person.account_id.clone(), body, stored: done });
+        if !state.flushing {
+            state.flushing = true;
+            tokio::spawn(self.clone().flush());
+        }
+        Ok(answer)
+    }
+
+    /// Commits the pending changes, round after round, until none are left.
+    async fn flush(self: Arc<Self>) {
+        loop {
+            let (batch, generation) = {
+                let mut state = self.state.lock().await;
+                if state.pending.is_empty() || state.broken {
+                    state.flushing = false;
+                    return;
                 }
-                state.broken = true;
-                drop(state);
-                let _ = self.events.send(Arc::new(Event::Broken));
-                self.hub.forget(self.id);
-                Err(Closing { code: CLOSE_UNAVAILABLE, reason: "could not store the change" })
+                (std::mem::take(&mut state.pending), state.generation)
+            };
+            let (id, replica) = (self.id, self.hub.replica);
+            let changes: Vec<documents::Append<'_>> =
+                batch.iter().filter(|p| !p.body.is_empty()).map(|p| documents::Append { body: &p.body, account_id: Some(&p.account_id) }).collect();
+            let appended = documents::append(&self.hub.pool, id, generation, &changes, |seq, body| DocumentNotice::update(id, generation, seq, replica, body)).await;
+            drop(changes);
+            let mut state = self.state.lock().await;
+            match appended {
+                Ok(seqs) => {
+                    state.last_seq = seqs.iter().copied().fold(state.last_seq, i64::max);
+                    state.appended += seqs.len();
+                    for pending in batch {
+                        if !pending.body.is_empty() {
+                            let message = Message::Sync(SyncMessage::Update(pending.body)).encode_v1();
+                            let _ = self.events.send(Arc::new(Event::Message { from: pending.from, message }));
+                        }
+                        let _ = pending.stored.send(Ok(ack()));
+                    }
+                    if state.appended >= self.hub.compact_every {
+                        state.appended = 0;
+                        tokio::spawn(compact(self.hub.clone(), self.id));
+                    }
+                }
+                Err(error) => {
+                    // Not stored: nobody may see it. The room is dropped and reloads from the
+                    // database; the senders keep their changes and send them again on reconnect.
+                    if !matches!(error, AppendError::Stale) {
+                        tracing::warn!(%error, document = %self.id, "documents: could not store an update");
+                    }
+                    state.flushing = false;
+                    state.broken = true;
+                    let waiting: Vec<Pending> = batch.into_iter().chain(std::mem::take(&mut state.pending)).collect();
+                    drop(state);
+                    self.break_up();
+                    for pending in waiting {
+                        let _ = pending.stored.send(Err(Closing { code: CLOSE_UNAVAILABLE, reason: "could not store the change" }));
+                    }
+                    return;
+                }
             }
         }
+    }
+
+    /// The room cannot go on: everyone reconnects and the next one to open the document loads
+    /// it from the database. (The caller has marked the state broken and released it.)
+    fn break_up(&self) {
+        let _ = self.events.send(Arc::new(Event::Broken));
+        self.hub.forget(self.id);
     }
 
     /// Applies a presence update of connection `from` (identity rewritten to its account) and
@@ -333,6 +390,20 @@ impl Room {
     }
 }
 
+/// Folds document `id`'s updates into its snapshot, then brings the room's size bound down to
+/// what is stored now.
+async fn compact(hub: Arc<Hub>, id: Uuid) {
+    if let Err(error) = documents::compact(&hub.pool, id).await {
+        tracing::warn!(%error, document = %id, "documents: compaction failed");
+        return;
+    }
+    if let (Some(room), Ok(Some(size))) = (hub.room(id), documents::stored_size(&hub.pool, id).await) {
+        let mut state = room.state.lock().await;
+        // Changes still waiting for their commit are not in the stored size yet.
+        state.size = size + state.pending.iter().map(|p| p.body.len()).sum::<usize>();
+    }
+}
+
 fn awareness(doc: yrs::Doc) -> Awareness {
     Awareness::with_clock(doc, || chrono::Utc::now().timestamp_millis() as u64)
 }
@@ -353,6 +424,9 @@ pub struct Connection {
     /// The awareness client ids this connection spoke for.
     clients: HashSet<u64>,
     events: broadcast::Receiver<Arc<Event>>,
+    /// Answers to the changes sent, in the order they were sent (an acknowledgement once
+    /// stored, or a refusal): [`Connection::next`] hands them out as they come due.
+    answers: VecDeque<oneshot::Receiver<Result<Vec<u8>, Closing>>>,
     /// A reset notice was sent: the next call closes.
     pending_close: Option<Closing>,
 }
@@ -394,11 +468,11 @@ impl Connection {
                     replies.push(Message::Sync(SyncMessage::SyncStep2(diff)).encode_v1());
                 }
                 Message::Sync(SyncMessage::SyncStep2(body) | SyncMessage::Update(body)) => {
+                    // Answered later, by `next`: the connection keeps forwarding the others'
+                    // changes while its own are being stored.
                     let room = self.room.clone();
-                    match room.change(self, body).await? {
-                        Ok(()) => replies.push(ack()),
-                        Err(reason) => replies.push(notice(&Notice::Refused { reason })),
-                    }
+                    let answer = room.change(self, body).await?;
+                    self.answers.push_back(answer);
                 }
                 Message::Awareness(update) => {
                     let room = self.room.clone();
@@ -416,13 +490,31 @@ impl Connection {
         Ok(replies)
     }
 
-    /// The next message from the others for this connection, or why it closes. Waits.
+    /// The next message for this connection (an answer to one of its changes, or a message
+    /// from the others), or why it closes. Waits; cancel-safe.
     pub async fn next(&mut self) -> Result<Vec<u8>, Closing> {
         if let Some(closing) = self.pending_close.take() {
             return Err(closing);
         }
         loop {
-            match self.events.recv().await {
+            let (answers, events) = (&mut self.answers, &mut self.events);
+            let received = tokio::select! {
+                biased;
+                answer = async {
+                    match answers.front_mut() {
+                        Some(answer) => answer.await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    answers.pop_front();
+                    return match answer {
+                        Ok(answer) => answer,
+                        Err(_) => Err(Closing { code: CLOSE_UNAVAILABLE, reason: "document closed" }),
+                    };
+                }
+                event = events.recv() => event,
+            };
+            match received {
                 Ok(event) => match &*event {
                     Event::Message { from, message } => {
                         if *from != self.id {

@@ -1,7 +1,7 @@
 //! Collaborative documents (`documents`, `document_updates`; issue #19): a Yjs document is its
-//! snapshot plus the updates appended since. An update is appended (and announced to the other
+//! snapshot plus the updates appended since. Updates are appended (and announced to the other
 //! replicas with `NOTIFY`, delivered at commit) in one transaction before the server
-//! acknowledges it; compaction folds the updates into the snapshot so a long history still
+//! acknowledges them; compaction folds the updates into the snapshot so a long history still
 //! opens with one row and a few updates.
 //!
 //! Appends take the document row `FOR SHARE` and check its generation: publishing a draft holds
@@ -153,16 +153,26 @@ pub enum AppendError {
     Store(#[from] StoreError),
 }
 
-/// Appends `body` to generation `generation` of document `id` and announces it with
-/// `notice(seq)` (a `NOTIFY` payload), committed together. The new update's sequence number.
+/// One change to append: its bytes and who made it.
+pub struct Append<'a> {
+    pub body: &'a [u8],
+    pub account_id: Option<&'a str>,
+}
+
+/// Appends `changes`, in order, to generation `generation` of document `id` and announces each
+/// with `notice(seq, body)` (a `NOTIFY` payload), all committed together: the sequence numbers,
+/// in the order of `changes`. One transaction (one WAL flush) for everything a room gathered
+/// while the previous commit was under way is what keeps a busy document's latency flat.
 pub async fn append(
     pool: &PgPool,
     id: Uuid,
     generation: i64,
-    body: &[u8],
-    account_id: Option<&str>,
-    notice: impl FnOnce(i64) -> String,
-) -> Result<i64, AppendError> {
+    changes: &[Append<'_>],
+    notice: impl Fn(i64, &[u8]) -> String,
+) -> Result<Vec<i64>, AppendError> {
+    if changes.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut tx = pool.begin().await.map_err(StoreError::from)?;
     let current: Option<(i64,)> = sqlx::query_as("SELECT generation FROM documents WHERE id = $1 FOR SHARE")
         .bind(id)
@@ -172,21 +182,35 @@ pub async fn append(
     if current.map(|(g,)| g) != Some(generation) {
         return Err(AppendError::Stale);
     }
-    let (seq,): (i64,) = sqlx::query_as(
-        "INSERT INTO document_updates (document_id, generation, body, account_id) VALUES ($1, $2, $3, $4) RETURNING seq",
+    let bodies: Vec<&[u8]> = changes.iter().map(|c| c.body).collect();
+    let accounts: Vec<Option<&str>> = changes.iter().map(|c| c.account_id).collect();
+    // Rows are inserted in `ordinality` order, so the sequence hands out ascending numbers in
+    // the order of `changes`; sorting what RETURNING gives back pairs them up again.
+    let mut seqs: Vec<i64> = sqlx::query_scalar(
+        "INSERT INTO document_updates (document_id, generation, body, account_id)
+         SELECT $1, $2, c.body, c.account_id FROM unnest($3::bytea[], $4::text[]) WITH ORDINALITY AS c(body, account_id, n)
+         ORDER BY c.n
+         RETURNING seq",
     )
     .bind(id)
     .bind(generation)
-    .bind(body)
-    .bind(account_id)
-    .fetch_one(&mut *tx)
+    .bind(&bodies)
+    .bind(&accounts)
+    .fetch_all(&mut *tx)
     .await
     .map_err(StoreError::from)?;
+    seqs.sort_unstable();
     // The row is held FOR SHARE: the size is kept by compaction and reset (which hold it FOR
     // UPDATE) and counted from the updates here, so concurrent appends do not queue on it.
-    sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(notice(seq)).execute(&mut *tx).await.map_err(StoreError::from)?;
+    let notices: Vec<String> = seqs.iter().zip(changes).map(|(seq, c)| notice(*seq, c.body)).collect();
+    sqlx::query("SELECT pg_notify($1, n) FROM unnest($2::text[]) AS n")
+        .bind(CHANNEL)
+        .bind(&notices)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::from)?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(seq)
+    Ok(seqs)
 }
 
 /// Folds the updates of the current generation into the snapshot (the document row locked):
