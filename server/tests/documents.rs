@@ -241,6 +241,29 @@ async fn an_edit_through_one_replica_reaches_a_person_connected_to_another() {
 }
 
 #[tokio::test]
+async fn people_connected_through_different_replicas_see_each_other() {
+    let api = TestApi::new().await;
+    text_prompt(&api, PROMPT, "base").await;
+    let (ada, bea) = (person(&api, "ada@example.com", "MEMBER").await, person(&api, "bea@example.com", "MEMBER").await);
+    let (one, _) = replica(api.pool.clone(), Duration::from_secs(60), 500).await;
+    let (two, _) = replica(api.pool.clone(), Duration::from_secs(60), 500).await;
+    let mut a = connect(one, &ada).await;
+    a.set_presence(&Presence { typing: false, ..Presence::default() }).await;
+    a.pump(QUIET).await;
+    // B opens the document on the other replica after A said where they are: replica two asks,
+    // replica one answers with who is present through it.
+    let mut b = connect(two, &bea).await;
+    assert!(b.wait_until(WAIT, |c| c.others.len() == 1).await, "B sees A, who is idle");
+    let seen: Presence = serde_json::from_str(b.others.values().next().unwrap()).unwrap();
+    assert_eq!(seen.name, "ada@example.com");
+    b.set_presence(&Presence { typing: true, ..Presence::default() }).await;
+    assert!(a.wait_until(WAIT, |c| c.others.values().any(|p| p.contains("bea@example.com") && p.contains("\"typing\":true"))).await,
+        "A sees B typing: {:?}", a.others);
+    b.disconnect();
+    assert!(a.wait_until(WAIT, |c| c.others.is_empty()).await, "B leaving the other replica disappears here too");
+}
+
+#[tokio::test]
 async fn presence_goes_with_the_connection_and_access_is_checked_while_open() {
     let api = TestApi::new().await;
     text_prompt(&api, PROMPT, "x").await;

@@ -63,16 +63,37 @@ pub(crate) struct DocumentNotice {
     /// A new generation started: why, for the people in it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub n: Option<Notice>,
+    /// A presence (awareness) update, base64: never stored, only passed on, so the people
+    /// connected through different replicas see each other.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub a: Option<String>,
+    /// A replica opened the document: the others tell it who is present through them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub q: bool,
 }
 
 impl DocumentNotice {
     pub(crate) fn update(document: Uuid, generation: i64, seq: i64, replica: Uuid, body: &[u8]) -> String {
         let inline = (body.len() <= INLINE_UPDATE_BYTES).then(|| base64::engine::general_purpose::STANDARD.encode(body));
-        serde_json::to_string(&DocumentNotice { d: document, g: generation, s: Some(seq), r: Some(replica), u: inline, n: None }).unwrap_or_default()
+        serde_json::to_string(&DocumentNotice { d: document, g: generation, s: Some(seq), r: Some(replica), u: inline, n: None, a: None, q: false }).unwrap_or_default()
     }
 
     pub(crate) fn reset(document: Uuid, generation: i64, notice: Notice) -> String {
-        serde_json::to_string(&DocumentNotice { d: document, g: generation, s: None, r: None, u: None, n: Some(notice) }).unwrap_or_default()
+        serde_json::to_string(&DocumentNotice { d: document, g: generation, s: None, r: None, u: None, n: Some(notice), a: None, q: false }).unwrap_or_default()
+    }
+
+    /// Asks the other replicas who is present in the document through them.
+    pub(crate) fn presence_query(document: Uuid, generation: i64, replica: Uuid) -> String {
+        serde_json::to_string(&DocumentNotice { d: document, g: generation, s: None, r: Some(replica), u: None, n: None, a: None, q: true }).unwrap_or_default()
+    }
+
+    /// A presence update; `None` when it would not fit in a notification (presence is
+    /// best-effort across replicas: the next one carries the newest state again).
+    pub(crate) fn presence(document: Uuid, generation: i64, replica: Uuid, update: &[u8]) -> Option<String> {
+        (update.len() <= INLINE_UPDATE_BYTES).then(|| {
+            let a = Some(base64::engine::general_purpose::STANDARD.encode(update));
+            serde_json::to_string(&DocumentNotice { d: document, g: generation, s: None, r: Some(replica), u: None, n: None, a, q: false }).unwrap_or_default()
+        })
     }
 }
 
@@ -187,6 +208,7 @@ impl Collab {
         }
         let room = Room::load(self.inner.clone(), project_id.clone(), kind, key.to_string(), stored).await?;
         self.inner.rooms.lock().unwrap_or_else(|e| e.into_inner()).insert(room.id, Arc::downgrade(&room));
+        room.ask_presence().await;
         Ok(room)
     }
 

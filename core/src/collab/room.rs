@@ -164,6 +164,24 @@ impl Room {
         if notice.g != state.generation {
             return;
         }
+        if notice.q {
+            // Another replica opened the document: who is here (their clocks make a repeat harmless).
+            if let Ok(update) = state.awareness.update() {
+                if !update.clients.is_empty() {
+                    self.announce_presence(state.generation, &update);
+                }
+            }
+            return;
+        }
+        if let Some(presence) = notice.a.as_deref() {
+            let update = base64::engine::general_purpose::STANDARD.decode(presence).ok().and_then(|bytes| AwarenessUpdate::decode_v1(&bytes).ok());
+            if let Some(update) = update {
+                if state.awareness.apply_update(update.clone()).is_ok() {
+                    let _ = self.events.send(Arc::new(Event::Message { from: 0, message: Message::Awareness(update).encode_v1() }));
+                }
+            }
+            return;
+        }
         let Some(seq) = notice.s else { return };
         let body = match notice.u.as_deref().map(|u| base64::engine::general_purpose::STANDARD.decode(u)) {
             Some(Ok(body)) => Some(body),
@@ -365,8 +383,29 @@ impl Room {
         let update = AwarenessUpdate { clients };
         let mut state = self.state.lock().await;
         state.awareness.apply_update(update.clone()).map_err(|_| Closing::malformed())?;
+        self.announce_presence(state.generation, &update);
         let _ = self.events.send(Arc::new(Event::Message { from: from.id, message: Message::Awareness(update).encode_v1() }));
         Ok(())
+    }
+
+    /// Asks the other replicas who is present through them (a room just opened here).
+    pub(crate) async fn ask_presence(&self) {
+        let generation = self.state.lock().await.generation;
+        let payload = DocumentNotice::presence_query(self.id, generation, self.hub.replica);
+        let pool = self.hub.pool.clone();
+        tokio::spawn(async move {
+            let _ = sqlx::query("SELECT pg_notify($1, $2)").bind(documents::CHANNEL).bind(payload).execute(&pool).await;
+        });
+    }
+
+    /// Passes a presence update on to the other replicas (in the background: presence is not
+    /// stored and waits for nothing).
+    fn announce_presence(&self, generation: i64, update: &AwarenessUpdate) {
+        let Some(payload) = DocumentNotice::presence(self.id, generation, self.hub.replica, &update.encode_v1()) else { return };
+        let pool = self.hub.pool.clone();
+        tokio::spawn(async move {
+            let _ = sqlx::query("SELECT pg_notify($1, $2)").bind(documents::CHANNEL).bind(payload).execute(&pool).await;
+        });
     }
 
     /// A connection left: its presence goes (the others see it disappear at once).
@@ -379,6 +418,7 @@ impl Room {
         }
         if let Ok(update) = state.awareness.update_with_clients(ids.iter().copied()) {
             if !update.clients.is_empty() {
+                self.announce_presence(state.generation, &update);
                 let _ = self.events.send(Arc::new(Event::Message { from: connection, message: Message::Awareness(update).encode_v1() }));
             }
         }
