@@ -1,5 +1,5 @@
-import { expect, test, type Browser, type BrowserContext, type Page } from "@playwright/test";
-import { AUTH, OWNER, PROJECT, openHydrated, signIn } from "./fixtures";
+import { expect, test, type Page } from "@playwright/test";
+import { AUTH, OWNER, PROJECT, openHydrated, person, signIn } from "./fixtures";
 
 // Collaborative editing of a prompt's next version (#19), with two and three browser contexts
 // (separate people): concurrent typing in the same message converges to the same text on every
@@ -7,21 +7,6 @@ import { AUTH, OWNER, PROJECT, openHydrated, signIn } from "./fixtures";
 // edits and merges them on reconnect; a Viewer watches but cannot type; publishing from one
 // screen is seen on the others.
 test.describe.configure({ timeout: 120_000 });
-
-const PASSWORD = "a long enough passphrase";
-
-/** A person invited into the e2e organization with `role`, signed in in a context of their own. */
-async function person(browser: Browser, owner: Page, role: "MEMBER" | "VIEWER", name: string): Promise<{ context: BrowserContext; page: Page }> {
-  const origin = new URL(owner.url()).origin;
-  const email = `${name.toLowerCase()}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@e2e.test`;
-  const invited = await owner.request.post("/api/ui/create_invitation", { form: { org_id: "e2e-org", email, role }, headers: { Origin: origin } });
-  expect(invited.status(), await invited.text()).toBe(200);
-  const token = new URL((await invited.json()).link).pathname.split("/").pop()!;
-  const context = await browser.newContext();
-  const signedUp = await context.request.post(`${origin}/api/ui/sign_up`, { form: { email, name, password: PASSWORD, invite: token }, headers: { Origin: origin } });
-  expect(signedUp.status(), await signedUp.text()).toBe(200);
-  return { context, page: await context.newPage() };
-}
 
 async function createPrompt(page: Page, body: Record<string, unknown>) {
   const response = await page.request.post("/api/public/v2/prompts", { headers: { Authorization: AUTH }, data: body });

@@ -1,4 +1,4 @@
-import { expect, type Page } from "@playwright/test";
+import { expect, type Browser, type BrowserContext, type Page } from "@playwright/test";
 
 /** The owner created by headless initialization (playwright.config.ts). */
 export const OWNER = { email: "owner@e2e.test", password: "e2e-password" };
@@ -97,4 +97,19 @@ export async function overflow(page: Page) {
     }
     return { page: document.documentElement.scrollWidth - width, main: main.scrollWidth - main.clientWidth, culprit: culprits.join(" | ") };
   });
+}
+
+const PERSON_PASSWORD = "a long enough passphrase";
+
+/** A person invited into the e2e organization with `role`, signed in in a context of their own. */
+export async function person(browser: Browser, owner: Page, role: "MEMBER" | "VIEWER", name: string): Promise<{ context: BrowserContext; page: Page }> {
+  const origin = new URL(owner.url()).origin;
+  const email = `${name.toLowerCase()}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@e2e.test`;
+  const invited = await owner.request.post("/api/ui/create_invitation", { form: { org_id: "e2e-org", email, role }, headers: { Origin: origin } });
+  expect(invited.status(), await invited.text()).toBe(200);
+  const token = new URL((await invited.json()).link).pathname.split("/").pop()!;
+  const context = await browser.newContext();
+  const signedUp = await context.request.post(`${origin}/api/ui/sign_up`, { form: { email, name, password: PERSON_PASSWORD, invite: token }, headers: { Origin: origin } });
+  expect(signedUp.status(), await signedUp.text()).toBe(200);
+  return { context, page: await context.newPage() };
 }

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { OWNER, openHydrated, signIn } from "./fixtures";
+import { OWNER, openHydrated, person, signIn } from "./fixtures";
 
 // The playground (issue #18) against our fake provider (testkit/fake-llm, started by
 // playwright.config.ts): two variants streamed side by side with one stopped midway, tools and
@@ -175,5 +175,53 @@ test.describe.serial("playground", () => {
     await expect(page).toHaveURL(/prompts\/new\?name=playground%2Fsummary/);
     await expect(page.locator("body[data-hydrated=true]")).toBeAttached();
     await expect(page.getByLabel("Content of message 2")).toHaveValue("Summarize {{topic}} in one line");
+  });
+
+  test("a saved playground is shared: two people edit it live and both see a run", async ({ page, browser }) => {
+    test.setTimeout(120_000);
+    await signIn(page, OWNER.email, OWNER.password, `/project/${PROJECT}/playground`);
+    const start = await serverFn(page, "open_playground", { project_id: PROJECT });
+    const id = start.saved.find((s: { name: string }) => s.name === "Weather check").id;
+    const url = `/project/${PROJECT}/playground?saved=${encodeURIComponent(id)}`;
+    const bea = await person(browser, page, "MEMBER", "Bea");
+    for (const p of [page, bea.page]) {
+      await openHydrated(p, url);
+      await expect(p.getByTestId("draft-status")).toHaveAttribute("data-status", "saved", { timeout: 20_000 });
+    }
+    await expect(page.getByTestId("draft-person")).toHaveAttribute("data-name", "Bea");
+    await expect(bea.page.getByTestId("draft-person")).toHaveAttribute("data-name", OWNER.email);
+
+    // Both type in the same message at once, keystroke by keystroke: both keep their text.
+    const mine = page.getByTestId("message-content").nth(1);
+    const theirs = bea.page.getByTestId("message-content").nth(1);
+    await mine.click();
+    await mine.press("End");
+    await theirs.click();
+    await theirs.press("Home");
+    await Promise.all([mine.pressSequentially(" briefly", { delay: 30 }), theirs.pressSequentially("Please: ", { delay: 30 })]);
+    const both = "Please: Summarize {{topic}} briefly";
+    await expect(mine).toHaveValue(both);
+    await expect(theirs).toHaveValue(both);
+    // A variable and a model chosen on one screen show on the other.
+    await bea.page.getByTestId("variable-topic").fill("tea");
+    await expect(page.getByTestId("variable-topic")).toHaveValue("tea");
+    await page.getByTestId("model-0").fill("gpt-4o");
+    await expect(bea.page.getByTestId("model-0")).toHaveValue("gpt-4o");
+
+    // One runs; the other sees the answer, and who ran it.
+    await page.getByTestId("run-0").click();
+    await expect(page.getByTestId("answer-0")).toContainText("tea");
+    await expect(page.getByTestId("facts-0")).toBeVisible();
+    const answer = await page.getByTestId("answer-0").textContent();
+    await expect(bea.page.getByTestId("answer-0")).toHaveText(answer ?? "");
+    await expect(bea.page.getByTestId("run-by-0")).toContainText(OWNER.email);
+    await expect(bea.page.getByTestId("facts-0")).toBeVisible();
+    await expect(page.getByTestId("draft-status")).toHaveAttribute("data-status", "saved");
+
+    // Reopened later, the playground is what they left (the document, not the first save).
+    await bea.context.close();
+    await openHydrated(page, url);
+    await expect(page.getByTestId("message-content").nth(1)).toHaveValue(both);
+    await expect(page.getByTestId("answer-0")).toHaveText(answer ?? "");
   });
 });

@@ -552,3 +552,86 @@ mod property {
         }
     }
 }
+
+/// A saved playground's document: connects to it as `cookie`.
+async fn connect_playground(addr: SocketAddr, id: &str, cookie: &str) -> Client {
+    let mut client = Client::connect(addr, "proj-a", DocumentKind::Playground, id, cookie).await.expect("connects");
+    assert!(client.wait_until(WAIT, |c| c.synced).await, "the first sync completes");
+    client
+}
+
+#[tokio::test]
+async fn a_saved_playground_is_a_shared_document_with_its_run_results() {
+    use loupe_app::domain::collab::playground::{PlaygroundDoc, ResultStatus, SharedResult};
+    use loupe_app::domain::playground::{Message, Playground, Role};
+    let api = TestApi::new().await;
+    let mut ana = Browser::member_of_proj_a(&api, "ana@example.com", PASSWORD, "MEMBER").await;
+    let cookie_ana = ana.cookie.clone().unwrap();
+    let bo = person(&api, "bo@example.com", "MEMBER").await;
+    let vic = person(&api, "vic@example.com", "VIEWER").await;
+    let mut saved_state = Playground::default();
+    saved_state.messages[1] = Message::new(Role::User, "Hello {{who}}");
+    saved_state.variables.insert("who".into(), "team".into());
+    let saved = ana.call_json("save_playground", &json!({"project_id": "proj-a", "name": "Greeting", "playground": saved_state})).await.json();
+    let id = saved["id"].as_str().unwrap().to_string();
+    let (addr, _) = replica(api.pool.clone(), Duration::from_secs(60), 500).await;
+
+    let mut a = connect_playground(addr, &id, &cookie_ana).await;
+    let mut b = connect_playground(addr, &id, &bo).await;
+    assert_eq!(a.playground().playground, saved_state, "the document starts from the saved state");
+    // Both type into the same variable at once; A records a finished run of the first variant.
+    a.edit_as(|txn, roots: &PlaygroundDoc| {
+        let mut now = roots.read(txn);
+        now.playground.variables.insert("who".into(), "dear team".into());
+        roots.write(txn, &now);
+        let result = SharedResult { status: ResultStatus::Done, by: "ana".into(), text: "Hi!".into(), tool_calls: vec![], ttft_ms: Some(3), total_ms: Some(7), usage: None, cost: None, trace_id: None, error: None };
+        roots.write_result(txn, &now.variant_ids[0], &result);
+    })
+    .await;
+    b.edit_as(|txn, roots: &PlaygroundDoc| {
+        let mut now = roots.read(txn);
+        now.playground.variables.insert("who".into(), "team!".into());
+        roots.write(txn, &now);
+    })
+    .await;
+    let merged = |c: &Client| c.all_acked() && c.playground().playground.variables["who"] == "dear team!";
+    assert!(a.wait_until(WAIT, merged).await, "A: {:?}", a.playground().playground.variables);
+    assert!(b.wait_until(WAIT, merged).await, "B: {:?}", b.playground().playground.variables);
+    assert_eq!(b.playground().result(0).map(|r| r.text.clone()), Some("Hi!".to_string()), "the run's answer reaches everyone");
+
+    // The page opens what the document says now, not what was saved.
+    let start = ana.ok("open_playground", &[("project_id", "proj-a"), ("saved", &id)]).await;
+    assert_eq!(start["shared"]["shared"]["playground"]["variables"]["who"], "dear team!");
+    assert_eq!(start["opened"]["variables"]["who"], "dear team!");
+
+    // Viewers may not use the playground: they watch, their changes are refused.
+    let mut v = connect_playground(addr, &id, &vic).await;
+    assert_eq!(v.notices.first(), Some(&Notice::Welcome { generation: 1, can_write: false }));
+    v.edit_as(|txn, roots: &PlaygroundDoc| {
+        let mut now = roots.read(txn);
+        now.playground.text = "vandal".into();
+        roots.write(txn, &now);
+    })
+    .await;
+    assert!(v.wait_until(WAIT, |c| c.notices.contains(&Notice::Refused { reason: Refusal::ReadOnly })).await);
+
+    // Saving the bound playground under its own name keeps the document; saving another state
+    // over it from elsewhere starts everyone again from that state.
+    let kept = ana.call_json("save_playground", &json!({"project_id": "proj-a", "name": "Greeting", "playground": a.playground().playground, "opened": id})).await;
+    assert_eq!(kept.status, 200, "{}", kept.text());
+    a.pump(QUIET).await;
+    assert!(!a.notices.iter().any(|n| matches!(n, Notice::Replaced { .. })));
+    let replaced = ana.call_json("save_playground", &json!({"project_id": "proj-a", "name": "Greeting", "playground": Playground::default()})).await;
+    assert_eq!(replaced.status, 200, "{}", replaced.text());
+    assert!(b.wait_until(WAIT, |c| c.notices.iter().any(|n| matches!(n, Notice::Replaced { by, generation: 2 } if by == "ana@example.com"))).await, "{:?}", b.notices);
+    let mut b = connect_playground(addr, &id, &bo).await;
+    assert_eq!(b.playground().playground, Playground::default());
+
+    // Deleting it tells everyone, and the document is gone with it.
+    let deleted = ana.call("delete_saved_playground", &[("project_id", "proj-a"), ("id", &id)]).await;
+    assert_eq!(deleted.status, 200, "{}", deleted.text());
+    assert!(b.wait_until(WAIT, |c| c.notices.iter().any(|n| matches!(n, Notice::Deleted { .. }))).await, "{:?}", b.notices);
+    let documents: i64 = sqlx::query_scalar("SELECT count(*) FROM documents WHERE kind = 'playground'").fetch_one(&api.pool).await.unwrap();
+    assert_eq!(documents, 0);
+    assert!(Client::connect(addr, "proj-a", DocumentKind::Playground, &id, &bo).await.is_err(), "nothing to connect to");
+}

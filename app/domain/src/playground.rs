@@ -632,6 +632,9 @@ pub struct PlaygroundStart {
     pub opened: Option<Playground>,
     /// The saved playground `opened` is, when it is one.
     pub opened_saved: Option<SavedPlayground>,
+    /// A saved playground is a shared document: the page binds to it (`opened` is its state).
+    #[serde(default)]
+    pub shared: Option<crate::collab::playground::PlaygroundView>,
 }
 
 impl Playground {

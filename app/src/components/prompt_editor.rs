@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use crate::server_fns::prompts::{CreatePromptVersion, DiscardPromptDraft, PublishPromptDraft};
-use crate::components::shared_doc::{Peer, SharedDoc, Status};
+use crate::components::shared_doc::{ClosedReason, Peer, PresenceLine, SharedDoc};
 use crate::components::ui::*;
 use crate::domain::collab::prompt_draft::{Field, SharedDraft};
 use crate::domain::collab::Notice;
@@ -191,7 +191,7 @@ pub fn PromptEditor(
                 return;
             }
             let state = SharedDraft { draft: current, message_ids: ids, base: None };
-            shared.change(move |txn, roots| roots.write(txn, &state));
+            shared.change(move |txn, roots: &crate::domain::collab::prompt_draft::DraftDoc| roots.write(txn, &state));
         });
         Effect::new(move |_| {
             shared.remote.track();
@@ -346,30 +346,17 @@ pub fn PromptEditor(
         None => td_string!(locale, prompts.editor.create_prompt).to_string(),
     };
     let busy = move || create.pending().get() || publish.pending().get() || publish_requested.get();
-    let report = move |typing: bool| {
+    let collab = move |field: Field| shared.map(|shared| (field.key(), shared));
+    let on_typed = move || {
         if let Some(shared) = shared {
-            shared.report_focus(typing);
+            shared.typed();
         }
     };
-    let collab = move |field: Field| shared.map(|shared| (field.key(), shared));
-
-    // "Typing" lasts two seconds after the last keystroke.
-    let typing = StoredValue::new((false, 0u32));
-    let on_typed = move || {
-        let seq = typing.get_value().1 + 1;
-        typing.set_value((true, seq));
-        report(true);
-        set_timeout(
-            move || {
-                if typing.get_value().1 == seq {
-                    typing.set_value((false, seq));
-                    report(false);
-                }
-            },
-            std::time::Duration::from_secs(2),
-        );
+    let moved = move || {
+        if let Some(shared) = shared {
+            shared.moved();
+        }
     };
-    let moved = move || report(typing.get_value().0);
     let project_for_discard = project_id;
     view! {
         {shared.map(|shared| view! { <DraftBar shared project_id=project_for_discard.get_value() name /> })}
@@ -380,7 +367,7 @@ pub fn PromptEditor(
             on:keyup=move |_| moved()
             on:mouseup=move |_| moved()
             on:focusin=move |_| moved()
-            on:focusout=move |_| report(false)
+            on:focusout=move |_| { if let Some(shared) = shared { shared.report_focus(false) } }
             on:keydown=move |ev| {
                 if ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
                     ev.prevent_default();
@@ -976,12 +963,6 @@ fn DraftBar(shared: SharedDoc, project_id: String, name: RwSignal<String>) -> im
     let discard = ServerAction::<DiscardPromptDraft>::new();
     let confirming = RwSignal::new(false);
     let project_id = StoredValue::new(project_id);
-    let status = move || match shared.status.get() {
-        Status::Offline => ("bg-amber-500", td_string!(locale, prompts.collab.status_offline).to_string(), "offline"),
-        Status::Connecting => ("bg-zinc-400", td_string!(locale, prompts.collab.status_connecting).to_string(), "connecting"),
-        Status::Live if shared.pending.get() > 0 || shared.unsent.get() => ("bg-sky-500", td_string!(locale, prompts.collab.status_saving).to_string(), "saving"),
-        Status::Live => ("bg-emerald-500", td_string!(locale, prompts.collab.status_live).to_string(), "saved"),
-    };
     let notice = move || {
         shared.notice.get().and_then(|notice| match notice {
             Notice::Published { version, by, .. } => {
@@ -1007,42 +988,13 @@ fn DraftBar(shared: SharedDoc, project_id: String, name: RwSignal<String>) -> im
     };
     view! {
         <div class=format!("{CARD} space-y-2 px-3 py-2 text-sm") data-testid="draft-bar">
-            <div class="flex flex-wrap items-center justify-between gap-x-4 gap-y-2">
-                <span class="inline-flex items-center gap-1.5 text-xs text-zinc-600 dark:text-zinc-300" data-testid="draft-status" data-status=move || status().2>
-                    <span class=move || format!("h-2 w-2 shrink-0 rounded-full {}", status().0)></span>
-                    {move || status().1}
-                </span>
-                <ul class="flex flex-wrap items-center gap-2 text-xs" data-testid="draft-people">
-                    {move || {
-                        let peers = shared.peers.get();
-                        if peers.is_empty() {
-                            return view! { <li class="text-zinc-500">{td_string!(locale, prompts.collab.alone)}</li> }.into_any();
-                        }
-                        view! {
-                            <li class="text-zinc-500">{td_string!(locale, prompts.collab.here)}</li>
-                            {peers.into_iter().map(|peer| view! {
-                                <li class="inline-flex items-center gap-1" data-testid="draft-person" data-name=peer.name.clone() data-typing=peer.typing.to_string()>
-                                    <span class="h-2.5 w-2.5 rounded-full" style=format!("background:{}", peer.color)></span>
-                                    <span class="max-w-40 truncate">{peer.name.clone()}</span>
-                                    {peer.typing.then(|| view! { <span class="text-zinc-500">{td_string!(locale, prompts.collab.typing)}</span> })}
-                                </li>
-                            }).collect_view()}
-                        }.into_any()
-                    }}
-                </ul>
-            </div>
+            <PresenceLine shared here=td_string!(locale, prompts.collab.here).to_string() />
             <p class="text-xs text-zinc-500 dark:text-zinc-400">{t!(i18n, prompts.collab.shared_hint)}</p>
             <Show when=move || !shared.can_write.get()>
                 <p class="text-xs text-zinc-600 dark:text-zinc-300" data-testid="draft-read-only">{t!(i18n, prompts.collab.you_watch)}</p>
             </Show>
             <div class="text-sm text-zinc-800 dark:text-zinc-100">{notice}</div>
-            {move || shared.closed.get().map(|code| view! {
-                <p class="text-sm text-red-700 dark:text-red-400" data-testid="draft-closed" data-code=code.to_string()>{match code {
-                    crate::domain::collab::CLOSE_TOO_MANY => td_string!(locale, prompts.collab.closed_too_many).to_string(),
-                    crate::domain::collab::CLOSE_FORBIDDEN => td_string!(locale, prompts.collab.closed_forbidden).to_string(),
-                    _ => td_string!(locale, prompts.collab.closed_too_large).to_string(),
-                }}</p>
-            })}
+            <ClosedReason shared />
             <Show when=move || shared.can_write.get()>
                 <div class="flex flex-wrap items-center gap-2">
                     <Show when=move || confirming.get() fallback=move || view! {

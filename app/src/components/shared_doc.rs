@@ -62,6 +62,8 @@ pub struct SharedDoc {
     pub closed: RwSignal<Option<u16>>,
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     slot: StoredValue<u64>,
+    /// Typing now, and the keystroke count that set it (see [`SharedDoc::typed`]).
+    typing: StoredValue<(bool, u32)>,
 }
 
 impl SharedDoc {
@@ -80,6 +82,7 @@ impl SharedDoc {
             generation: RwSignal::new(generation),
             closed: RwSignal::new(None),
             slot: StoredValue::new(0),
+            typing: StoredValue::new((false, 0)),
         };
         #[cfg(feature = "hydrate")]
         {
@@ -103,9 +106,9 @@ impl SharedDoc {
     }
 
     /// Changes the document and sends the change (kept for later when offline).
-    pub fn change(&self, _f: impl FnOnce(&mut yrs::TransactionMut, &crate::domain::collab::prompt_draft::DraftDoc)) {
+    pub fn change<L: crate::domain::collab::Layout>(&self, _f: impl FnOnce(&mut yrs::TransactionMut, &L)) {
         #[cfg(feature = "hydrate")]
-        browser::change(self.slot.get_value(), _f);
+        browser::change::<L>(self.slot.get_value(), _f);
     }
 
     /// Tells the others where this person's caret is (`None`: not in a text) and whether they
@@ -122,6 +125,29 @@ impl SharedDoc {
         browser::report_focus(self.slot.get_value(), _typing);
     }
 
+    /// The person typed (an `input` event in the page): they show as typing until two seconds
+    /// pass without another keystroke, and their caret moves with them.
+    pub fn typed(&self) {
+        let this = *self;
+        let seq = self.typing.get_value().1 + 1;
+        self.typing.set_value((true, seq));
+        self.report_focus(true);
+        set_timeout(
+            move || {
+                if this.typing.try_get_value().is_some_and(|(_, at)| at == seq) {
+                    this.typing.set_value((false, seq));
+                    this.report_focus(false);
+                }
+            },
+            std::time::Duration::from_secs(2),
+        );
+    }
+
+    /// The caret may have moved (a key or a click in the page): tell the others where it is.
+    pub fn moved(&self) {
+        self.report_focus(self.typing.get_value().0);
+    }
+
     /// Everything stored: connected, nothing pending or unsent.
     pub fn saved(&self) -> bool {
         self.status.get() == Status::Live && self.pending.get() == 0 && !self.unsent.get()
@@ -131,6 +157,61 @@ impl SharedDoc {
     pub fn carets(&self, field: &str) -> Vec<Peer> {
         self.peers.with(|peers| peers.iter().filter(|p| p.caret.as_ref().is_some_and(|(f, _, _)| f == field)).cloned().collect())
     }
+}
+
+/// The connection (saved, saving, offline) and who else is in the document, typing or not;
+/// `here` introduces the list ("In this draft:").
+#[component]
+pub fn PresenceLine(shared: SharedDoc, here: String) -> impl IntoView {
+    use crate::i18n::*;
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    let status = move || match shared.status.get() {
+        Status::Offline => ("bg-amber-500", td_string!(locale, prompts.collab.status_offline).to_string(), "offline"),
+        Status::Connecting => ("bg-zinc-400", td_string!(locale, prompts.collab.status_connecting).to_string(), "connecting"),
+        Status::Live if shared.pending.get() > 0 || shared.unsent.get() => ("bg-sky-500", td_string!(locale, prompts.collab.status_saving).to_string(), "saving"),
+        Status::Live => ("bg-emerald-500", td_string!(locale, prompts.collab.status_live).to_string(), "saved"),
+    };
+    view! {
+        <div class="flex flex-wrap items-center justify-between gap-x-4 gap-y-2">
+            <span class="inline-flex items-center gap-1.5 text-xs text-zinc-600 dark:text-zinc-300" data-testid="draft-status" data-status=move || status().2>
+                <span class=move || format!("h-2 w-2 shrink-0 rounded-full {}", status().0)></span>
+                {move || status().1}
+            </span>
+            <ul class="flex flex-wrap items-center gap-2 text-xs" data-testid="draft-people">
+                {move || {
+                    let peers = shared.peers.get();
+                    if peers.is_empty() {
+                        return view! { <li class="text-zinc-500">{td_string!(locale, prompts.collab.alone)}</li> }.into_any();
+                    }
+                    view! {
+                        <li class="text-zinc-500">{here.clone()}</li>
+                        {peers.into_iter().map(|peer| view! {
+                            <li class="inline-flex items-center gap-1" data-testid="draft-person" data-name=peer.name.clone() data-typing=peer.typing.to_string()>
+                                <span class="h-2.5 w-2.5 rounded-full" style=format!("background:{}", peer.color)></span>
+                                <span class="max-w-40 truncate">{peer.name.clone()}</span>
+                                {peer.typing.then(|| view! { <span class="text-zinc-500">{td_string!(locale, prompts.collab.typing)}</span> })}
+                            </li>
+                        }).collect_view()}
+                    }.into_any()
+                }}
+            </ul>
+        </div>
+    }
+}
+
+/// Why the server closed the connection, when it is something to tell the person.
+#[component]
+pub fn ClosedReason(shared: SharedDoc) -> impl IntoView {
+    use crate::i18n::*;
+    let locale = use_i18n().get_locale_untracked();
+    move || shared.closed.get().map(|code| view! {
+        <p class="text-sm text-red-700 dark:text-red-400" data-testid="draft-closed" data-code=code.to_string()>{match code {
+            crate::domain::collab::CLOSE_TOO_MANY => td_string!(locale, prompts.collab.closed_too_many).to_string(),
+            crate::domain::collab::CLOSE_FORBIDDEN => td_string!(locale, prompts.collab.closed_forbidden).to_string(),
+            _ => td_string!(locale, prompts.collab.closed_too_large).to_string(),
+        }}</p>
+    })
 }
 
 #[cfg(feature = "hydrate")]
@@ -152,11 +233,11 @@ mod browser {
     use yrs::{Assoc, GetString, IndexedSequence, ReadTxn, StateVector, StickyIndex, Transact, Update as YUpdate};
 
     use super::{Peer, SharedDoc, Status};
-    use crate::domain::collab::prompt_draft::{DraftDoc, Field};
-    use crate::domain::collab::{self, Cursor as Caret, DocumentKind, Notice, Presence, CLOSE_FORBIDDEN, CLOSE_RESET, MSG_ACK, MSG_NOTICE};
+    use crate::domain::collab::{self, Cursor as Caret, DocumentKind, Layout, Notice, Presence, Roots, CLOSE_FORBIDDEN, CLOSE_RESET, MSG_ACK, MSG_NOTICE};
 
     pub struct Open {
         pub doc: yrs::Doc,
+        kind: DocumentKind,
         signals: SharedDoc,
         url: String,
         storage_key: String,
@@ -203,6 +284,7 @@ mod browser {
         let doc = collab::new_doc();
         let open = Rc::new(RefCell::new(Open {
             doc,
+            kind,
             signals,
             url,
             storage_key,
@@ -264,7 +346,7 @@ mod browser {
         }
         let Some(bytes) = unhex(hex) else { return };
         let Ok(update) = YUpdate::decode_v1(&bytes) else { return };
-        if open.doc.transact_mut().apply_update(update).is_ok() && DraftDoc::of(&open.doc).is_seeded(&open.doc.transact()) {
+        if open.doc.transact_mut().apply_update(update).is_ok() && Roots::of(open.kind, &open.doc).is_seeded(&open.doc.transact()) {
             // Edits kept from an earlier visit (perhaps offline): they go to the server with the
             // first sync.
             open.signals.ready.set(true);
@@ -390,7 +472,7 @@ mod browser {
 
         /// The others, carets resolved in the document as it is now.
         fn peers(&self) -> Vec<Peer> {
-            let roots = DraftDoc::of(&self.doc);
+            let roots = Roots::of(self.kind, &self.doc);
             let txn = self.doc.transact();
             let mut peers: Vec<Peer> = self
                 .others
@@ -398,7 +480,7 @@ mod browser {
                 .map(|(client, presence)| {
                     let caret = presence.cursor.as_ref().and_then(|c| {
                         // A field this screen does not have (a message removed meanwhile): no caret.
-                        roots.text_ref(&txn, &Field::parse(&c.field)?)?;
+                        roots.text_ref(&txn, &c.field)?;
                         let anchor = c.anchor.get_offset(&txn)?.index;
                         let head = c.head.get_offset(&txn)?.index;
                         Some((c.field.clone(), anchor, head))
@@ -459,9 +541,21 @@ mod browser {
                             open.signals.pending.update(|p| *p = p.saturating_sub(1));
                             open.signals.notice.set(Some(notice.clone()));
                         }
-                        Notice::Published { generation, .. } | Notice::Discarded { generation, .. } => {
+                        Notice::Published { generation, .. } | Notice::Discarded { generation, .. } | Notice::Replaced { generation, .. } => {
                             open.signals.generation.set(*generation);
                             open.signals.notice.set(Some(notice.clone()));
+                        }
+                        Notice::Deleted { .. } => {
+                            open.signals.notice.set(Some(notice.clone()));
+                            drop(open);
+                            // Nothing to reconnect to: the server closes, and this stays closed.
+                            if let Some(open) = get(slot) {
+                                let mut open = open.borrow_mut();
+                                open.closed = true;
+                                forget_saved(&open);
+                                open.signals.status.set(Status::Offline);
+                            }
+                            continue;
                         }
                     }
                 }
@@ -495,7 +589,7 @@ mod browser {
         let Ok(update) = YUpdate::decode_v1(body) else { return };
         let focused = focused_field();
         let open_ref = open.borrow();
-        let roots = DraftDoc::of(&open_ref.doc);
+        let roots = Roots::of(open_ref.kind, &open_ref.doc);
         let kept = focused.as_ref().and_then(|(element, field, start, end)| {
             let txn = open_ref.doc.transact();
             let text = roots.text_ref(&txn, field)?;
@@ -532,9 +626,9 @@ mod browser {
     }
 
     /// The focused element if it edits a field of the document, its field and selection.
-    fn focused_field() -> Option<(web_sys::HtmlElement, Field, u32, u32)> {
+    fn focused_field() -> Option<(web_sys::HtmlElement, String, u32, u32)> {
         let element = document().active_element()?;
-        let field = Field::parse(&element.get_attribute("data-collab")?)?;
+        let field = element.get_attribute("data-collab")?;
         let (start, end) = selection(&element)?;
         Some((element.dyn_into::<web_sys::HtmlElement>().ok()?, field, start, end))
     }
@@ -565,11 +659,11 @@ mod browser {
         }
     }
 
-    pub fn change(slot: u64, f: impl FnOnce(&mut yrs::TransactionMut, &DraftDoc)) {
+    pub fn change<L: Layout>(slot: u64, f: impl FnOnce(&mut yrs::TransactionMut, &L)) {
         let Some(open) = get(slot) else { return };
         let mut open = open.borrow_mut();
         // Roots first: making them inside a transaction would wait for that transaction.
-        let roots = DraftDoc::of(&open.doc);
+        let roots = L::of(&open.doc);
         let update = {
             let mut txn = open.doc.transact_mut();
             f(&mut txn, &roots);
@@ -592,9 +686,9 @@ mod browser {
         let Some(open) = get(slot) else { return };
         let mut open = open.borrow_mut();
         let caret = cursor.and_then(|(field, anchor, head)| {
-            let roots = DraftDoc::of(&open.doc);
+            let roots = Roots::of(open.kind, &open.doc);
             let txn = open.doc.transact();
-            let text = roots.text_ref(&txn, &Field::parse(&field)?)?;
+            let text = roots.text_ref(&txn, &field)?;
             let anchor = sticky(&text, &txn, anchor)?;
             let head = sticky(&text, &txn, head)?;
             Some(Caret { field, anchor, head })
@@ -608,7 +702,7 @@ mod browser {
     }
 
     pub fn report_focus(slot: u64, typing: bool) {
-        let cursor = focused_field().map(|(_, field, start, end)| (field.key(), start, end));
+        let cursor = focused_field().map(|(_, field, start, end)| (field, start, end));
         set_cursor(slot, cursor, typing);
     }
 

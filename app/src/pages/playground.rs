@@ -19,6 +19,9 @@ use crate::domain::playground::{
     parse_response_schema, parse_tools, Message, Playground, PlaygroundConnection, PlaygroundStart, PromptMode, ProviderProblem, Role, SavedPlayground,
     RunEvent, RunProblem, RunUsage, ToolCall, Variant, MAX_VARIANTS as MAX_COLUMNS,
 };
+use crate::components::shared_doc::SharedDoc;
+use crate::domain::collab::playground::{message_key, schema_key, text_key, tools_key, variable_key, PlaygroundDoc, ResultStatus, SharedPlayground, SharedResult};
+use crate::domain::collab::DocumentKind;
 use crate::domain::Action;
 use crate::error::AppError;
 use crate::i18n::*;
@@ -101,6 +104,52 @@ struct Output {
     usage: Option<RunUsage>,
     cost: Option<f64>,
     trace_id: Option<String>,
+    /// In a shared playground, who ran it when it was not this person.
+    by: Option<String>,
+}
+
+impl Output {
+    /// As the others in a shared playground see it (`None`: nothing ran).
+    fn to_shared(&self, by: &str) -> Option<SharedResult> {
+        let (status, error) = match &self.status {
+            Status::Idle => return None,
+            Status::Running => (ResultStatus::Running, None),
+            Status::Done => (ResultStatus::Done, None),
+            Status::Stopped => (ResultStatus::Stopped, None),
+            Status::Failed(message) => (ResultStatus::Failed, Some(message.clone())),
+        };
+        Some(SharedResult {
+            status,
+            by: by.to_string(),
+            text: self.text.clone(),
+            tool_calls: self.tool_calls.clone(),
+            ttft_ms: self.ttft_ms,
+            total_ms: self.total_ms,
+            usage: self.usage,
+            cost: self.cost,
+            trace_id: self.trace_id.clone(),
+            error,
+        })
+    }
+
+    fn from_shared(result: &SharedResult) -> Output {
+        Output {
+            status: match result.status {
+                ResultStatus::Running => Status::Running,
+                ResultStatus::Done => Status::Done,
+                ResultStatus::Stopped => Status::Stopped,
+                ResultStatus::Failed => Status::Failed(result.error.clone().unwrap_or_default()),
+            },
+            text: result.text.clone(),
+            tool_calls: result.tool_calls.clone(),
+            ttft_ms: result.ttft_ms,
+            total_ms: result.total_ms,
+            usage: result.usage,
+            cost: result.cost,
+            trace_id: result.trace_id.clone(),
+            by: Some(result.by.clone()),
+        }
+    }
 }
 
 /// The key the page's state is kept under: one per person and project.
@@ -191,12 +240,38 @@ fn Workbench(project: ProjectRef, user_id: String, start: PlaygroundStart) -> im
     let project_id = StoredValue::new(project.id.clone());
     let connections = StoredValue::new(start.connections.clone());
     let opened = start.opened.is_some();
-    let state = RwSignal::new(with_default_connection(start.opened.unwrap_or_default(), &start.connections));
-    let outputs = RwSignal::new(vec![Output::default(); state.with_untracked(|s| s.variants.len())]);
+    // A saved playground is a shared document: the page is bound to it (and kept in this browser
+    // by the document's client, not by the per-person copy below).
+    let shared_view = start.shared.clone();
+    let state = RwSignal::new(match &shared_view {
+        Some(view) => view.shared.playground.clone(),
+        None => with_default_connection(start.opened.unwrap_or_default(), &start.connections),
+    });
+    let outputs = RwSignal::new(match &shared_view {
+        Some(view) => (0..view.shared.playground.variants.len()).map(|i| view.shared.result(i).map(Output::from_shared).unwrap_or_default()).collect(),
+        None => vec![Output::default(); state.with_untracked(|s| s.variants.len())],
+    });
+    // Columns whose answer this person is producing (theirs to tell the others).
+    let mine = StoredValue::new(Vec::<bool>::new());
+    let shared = match (shared_view, start.opened_saved.as_ref()) {
+        (Some(view), Some(saved)) => {
+            let doc = SharedDoc::open(project.id.clone(), DocumentKind::Playground, saved.id.clone(), view.generation, true);
+            let me = crate::components::session::use_session()
+                .current_untracked()
+                .map(|s| s.user.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or(s.user.email.clone()))
+                .unwrap_or_default();
+            bind_shared(doc, view.shared, state, outputs, mine, me);
+            Some(doc)
+        }
+        _ => None,
+    };
     let key = storage_key(&user_id, &project.id);
     // Kept across reloads: the first run of the effect restores (unless the URL opened something),
     // every later one saves. Effects run in the browser only, after hydration.
     Effect::new(move |restored: Option<()>| {
+        if shared.is_some() {
+            return;
+        }
         let json = state.with(|s| serde_json::to_string(s).unwrap_or_default());
         let Some(storage) = window().local_storage().ok().flatten() else { return };
         if restored.is_none() && !opened {
@@ -209,7 +284,15 @@ fn Workbench(project: ProjectRef, user_id: String, start: PlaygroundStart) -> im
         }
         let _ = storage.set_item(&key, &json);
     });
-    let run = move |index: usize| start_run(locale, project_id.get_value(), state, outputs, index);
+    let run = move |index: usize| {
+        mine.update_value(|m| {
+            if m.len() <= index {
+                m.resize(index + 1, false);
+            }
+            m[index] = true;
+        });
+        start_run(locale, project_id.get_value(), state, outputs, index)
+    };
     let run_all = move |_| {
         for index in 0..state.with_untracked(|s| s.variants.len()) {
             run(index);
@@ -223,7 +306,7 @@ fn Workbench(project: ProjectRef, user_id: String, start: PlaygroundStart) -> im
     view! {
         <PageHeader title=t_string!(i18n, playground.title) subtitle=t_string!(i18n, playground.subtitle)>
             <div class="flex flex-wrap items-center gap-2">
-                <SavedPlaygrounds project_id=project.id.clone() state saved=start.saved.clone() opened=start.opened_saved.clone() />
+                <SavedPlaygrounds project_id=project.id.clone() state saved=start.saved.clone() opened=start.opened_saved.clone() shared=shared.is_some() />
                 <SaveLinks project=project.clone() state />
                 <button type="button" class=BUTTON_SECONDARY data-testid="add-variant"
                     disabled=move || { variant_count.get() >= MAX_COLUMNS }
@@ -248,12 +331,19 @@ fn Workbench(project: ProjectRef, user_id: String, start: PlaygroundStart) -> im
                 }}
             </div>
         })}
+        {shared.map(|shared| view! { <SharedBar shared /> })}
         {move || state.with(|s| s.prompt.clone()).map(|p| view! {
             <p class="text-sm text-zinc-600 dark:text-zinc-300" data-testid="playground-source">
                 {td_string!(locale, playground.opened_from, name = p.name.as_str(), version = p.version).to_string()}
             </p>
         })}
-        <div class="grid gap-4 lg:grid-cols-5">
+        // In a shared playground the others see who types and where their caret is.
+        <div class="grid gap-4 lg:grid-cols-5"
+            on:input=move |_| { if let Some(shared) = shared { shared.typed() } }
+            on:keyup=move |_| { if let Some(shared) = shared { shared.moved() } }
+            on:mouseup=move |_| { if let Some(shared) = shared { shared.moved() } }
+            on:focusin=move |_| { if let Some(shared) = shared { shared.moved() } }
+            on:focusout=move |_| { if let Some(shared) = shared { shared.report_focus(false) } }>
             <div class="min-w-0 lg:col-span-3"><MessagesEditor state /></div>
             <div class="min-w-0 lg:col-span-2"><SidePanel state /></div>
         </div>
@@ -267,19 +357,182 @@ fn Workbench(project: ProjectRef, user_id: String, start: PlaygroundStart) -> im
     }
 }
 
+/// Binds the page to a shared playground: what this person changes is written into the
+/// document (the smallest edit per field, messages and variants matched by id); what the others
+/// change is shown (each signal set only where it differs; the focused field's caret is kept by
+/// the document's client); the answers of the columns this person runs are written for the
+/// others a few times a second while they stream, and the others' answers are shown in theirs.
+fn bind_shared(shared: SharedDoc, first: SharedPlayground, state: RwSignal<Playground>, outputs: RwSignal<Vec<Output>>, mine: StoredValue<Vec<bool>>, me: String) {
+    use crate::domain::collab::ordered::align;
+    let me = StoredValue::new(me);
+    // The document as this page last wrote or read it: the ids of its messages and variants.
+    let last = StoredValue::new(first);
+    let counter = StoredValue::new(0u32);
+    let fresh = move || {
+        counter.update_value(|c| *c += 1);
+        new_id(counter.get_value())
+    };
+    Effect::new(move |first: Option<()>| {
+        let next = state.get();
+        // The first values are the page's (rendered by the server), not edits.
+        if first.is_none() || !shared.ready.get_untracked() || !shared.can_write.get_untracked() {
+            return;
+        }
+        let written = last.with_value(|l| SharedPlayground {
+            message_ids: align(&l.playground.messages, &l.message_ids, &next.messages, fresh),
+            variant_ids: align(&l.playground.variants, &l.variant_ids, &next.variants, fresh),
+            playground: next,
+            results: l.results.clone(),
+        });
+        last.set_value(written.clone());
+        shared.change(move |txn, roots: &PlaygroundDoc| roots.write(txn, &written));
+    });
+    Effect::new(move |_| {
+        shared.remote.track();
+        if !shared.ready.get() {
+            return;
+        }
+        let Some(now) = shared.with_doc(crate::domain::collab::playground::read) else { return };
+        last.set_value(now.clone());
+        if state.with_untracked(|s| *s != now.playground) {
+            state.set(now.playground.clone());
+        }
+        let count = now.playground.variants.len();
+        let running_here = mine.with_value(|m| (0..count).map(|i| m.get(i).copied().unwrap_or(false)).collect::<Vec<bool>>());
+        let next: Vec<Output> = outputs.with_untracked(|current| {
+            (0..count)
+                .map(|i| {
+                    let here = current.get(i).cloned().unwrap_or_default();
+                    match now.result(i) {
+                        // A column this person runs keeps what streams in here.
+                        _ if running_here[i] && here.status == Status::Running => here,
+                        Some(result) if me.with_value(|me| here.to_shared(me)).as_ref() != Some(result) => Output::from_shared(result),
+                        _ => here,
+                    }
+                })
+                .collect()
+        });
+        if outputs.with_untracked(|current| *current != next) {
+            // What someone else ran is theirs now.
+            mine.update_value(|m| {
+                for (i, output) in next.iter().enumerate() {
+                    if output.by.is_some() {
+                        if let Some(flag) = m.get_mut(i) {
+                            *flag = false;
+                        }
+                    }
+                }
+            });
+            outputs.set(next);
+        }
+    });
+    // This person's answers, for the others: while streaming at most every 400 ms, then the end.
+    let sent = StoredValue::new((Vec::<Option<SharedResult>>::new(), 0f64));
+    Effect::new(move |_| {
+        let current = outputs.get();
+        if !shared.ready.get_untracked() || !shared.can_write.get_untracked() {
+            return;
+        }
+        let now = now_ms();
+        let ids = last.with_value(|l| l.variant_ids.clone());
+        let mut changes: Vec<(String, SharedResult)> = Vec::new();
+        let mut streaming_only = true;
+        for (i, output) in current.iter().enumerate() {
+            if !mine.with_value(|m| m.get(i).copied().unwrap_or(false)) || output.by.is_some() {
+                continue;
+            }
+            let (Some(id), Some(result)) = (ids.get(i), me.with_value(|me| output.to_shared(me))) else { continue };
+            if sent.with_value(|(s, _)| s.get(i).cloned().flatten().as_ref() == Some(&result)) {
+                continue;
+            }
+            streaming_only &= result.status == ResultStatus::Running;
+            changes.push((id.clone(), result));
+        }
+        if changes.is_empty() || (streaming_only && now - sent.with_value(|(_, at)| *at) < 400.0) {
+            return;
+        }
+        sent.update_value(|(s, at)| {
+            s.resize(current.len(), None);
+            for (i, output) in current.iter().enumerate() {
+                if mine.with_value(|m| m.get(i).copied().unwrap_or(false)) {
+                    s[i] = me.with_value(|me| output.to_shared(me));
+                }
+            }
+            *at = now;
+        });
+        shared.change(move |txn, roots: &PlaygroundDoc| {
+            for (id, result) in &changes {
+                roots.write_result(txn, id, result);
+            }
+        });
+    });
+}
+
+/// Milliseconds on the page's clock (0 on the server, where nothing streams).
+fn now_ms() -> f64 {
+    #[cfg(feature = "hydrate")]
+    {
+        js_sys::Date::now()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        0.0
+    }
+}
+
+/// An id for a new message or variant no other screen will make.
+fn new_id(n: u32) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        format!("{:x}-{n}", (js_sys::Math::random() * 9.0e15) as u64)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        format!("n-{n}")
+    }
+}
+
+/// Above a shared playground: the connection, who else is in it and who is typing, and what
+/// happened to it (saved over, deleted, a refused change).
+#[component]
+fn SharedBar(shared: SharedDoc) -> impl IntoView {
+    use crate::components::shared_doc::{ClosedReason, PresenceLine};
+    use crate::domain::collab::{Notice, Refusal};
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    let notice = move || {
+        shared.notice.get().and_then(|notice| match notice {
+            Notice::Replaced { by, .. } => Some((td_string!(locale, playground.shared.replaced, by = by).to_string(), "replaced")),
+            Notice::Deleted { by } => Some((td_string!(locale, playground.shared.deleted, by = by).to_string(), "deleted")),
+            Notice::Refused { reason: Refusal::ReadOnly } => Some((td_string!(locale, playground.shared.refused_read_only).to_string(), "refused")),
+            Notice::Refused { reason: Refusal::DocumentFull } => Some((td_string!(locale, playground.shared.refused_full).to_string(), "refused")),
+            _ => None,
+        })
+    };
+    view! {
+        <div class=format!("{CARD} space-y-2 px-3 py-2 text-sm") data-testid="draft-bar">
+            <PresenceLine shared here=td_string!(locale, playground.shared.here).to_string() />
+            <p class="text-xs text-zinc-500 dark:text-zinc-400">{t!(i18n, playground.shared.hint)}</p>
+            {move || notice().map(|(text, kind)| view! { <p class="text-sm text-zinc-800 dark:text-zinc-100" data-testid="draft-notice" data-kind=kind>{text}</p> })}
+            <ClosedReason shared />
+        </div>
+    }
+}
+
 /// The project's saved playgrounds: open one, delete one, and save this one by name (the name
 /// of the one opened is prefilled, so saving updates it). The first of the header's actions, so
 /// its panel opens rightwards over the page, never over the navigation.
 #[component]
-fn SavedPlaygrounds(project_id: String, state: RwSignal<Playground>, saved: Vec<SavedPlayground>, opened: Option<SavedPlayground>) -> impl IntoView {
+fn SavedPlaygrounds(project_id: String, state: RwSignal<Playground>, saved: Vec<SavedPlayground>, opened: Option<SavedPlayground>, shared: bool) -> impl IntoView {
     let i18n = use_i18n();
     let locale = i18n.get_locale_untracked();
     let list = RwSignal::new(saved);
-    let name = RwSignal::new(opened.map(|o| o.name).unwrap_or_default());
+    let name = RwSignal::new(opened.as_ref().map(|o| o.name.clone()).unwrap_or_default());
+    let opened_id = StoredValue::new(opened.map(|o| o.id));
     let pid = StoredValue::new(project_id);
     let save = leptos::prelude::Action::new(move |name: &String| {
         let (project_id, name, playground) = (pid.get_value(), name.clone(), state.get_untracked());
-        async move { save_playground(project_id, name, playground).await }
+        async move { save_playground(project_id, name, playground, opened_id.get_value()).await }
     });
     Effect::new(move |_| {
         if let Some(Ok(saved)) = save.value().get() {
@@ -328,6 +581,7 @@ fn SavedPlaygrounds(project_id: String, state: RwSignal<Playground>, saved: Vec<
                         }
                     }).collect_view()}
                 </ul>
+                {shared.then(|| view! { <p class="mt-2 border-t border-zinc-200 pt-2 text-xs text-zinc-600 dark:border-zinc-700 dark:text-zinc-300" data-testid="saved-live-hint">{t!(i18n, playground.shared.saves_itself)}</p> })}
                 <form class="mt-2 flex gap-1 border-t border-zinc-200 pt-2 dark:border-zinc-700"
                     on:submit=move |ev| { ev.prevent_default(); save.dispatch(name.get_untracked()); }>
                     <input class=format!("{INPUT} min-w-0 flex-1") required maxlength="200" aria-label=td_string!(locale, playground.saved.name)
@@ -404,7 +658,7 @@ fn MessagesEditor(state: RwSignal<Playground>) -> impl IntoView {
             </div>
             {move || match mode.get() {
                 PromptMode::Text => view! {
-                    <textarea class=format!("{INPUT} min-h-40 font-mono") data-testid="text-prompt" aria-label=td_string!(locale, playground.mode_text)
+                    <textarea class=format!("{INPUT} min-h-40 font-mono") data-testid="text-prompt" aria-label=td_string!(locale, playground.mode_text) data-collab=text_key()
                         prop:value=move || state.with(|s| s.text.clone())
                         on:input=move |ev| state.update(|s| s.text = event_target_value(&ev))></textarea>
                 }.into_any(),
@@ -455,13 +709,13 @@ fn MessageRow(index: usize, state: RwSignal<Playground>) -> impl IntoView {
             </div>
             {move || match role.get() {
                 Role::Placeholder => view! {
-                    <input class=format!("{INPUT} font-mono") aria-label=td_string!(locale, playground.placeholder_name) data-testid="message-content"
+                    <input class=format!("{INPUT} font-mono") aria-label=td_string!(locale, playground.placeholder_name) data-testid="message-content" data-collab=message_key(index)
                         prop:value=move || message().map(|m| m.content).unwrap_or_default()
                         on:input=move |ev| { let v = event_target_value(&ev); edit(&|m: &mut Message| m.content = v.clone()) } />
                     <p class=HINT>{t!(i18n, playground.placeholder_hint)}</p>
                 }.into_any(),
                 _ => view! {
-                    <textarea class=format!("{INPUT} min-h-16 font-mono") rows="3" aria-label=role_name(locale, role.get()) data-testid="message-content"
+                    <textarea class=format!("{INPUT} min-h-16 font-mono") rows="3" aria-label=role_name(locale, role.get()) data-testid="message-content" data-collab=message_key(index)
                         prop:value=move || message().map(|m| m.content).unwrap_or_default()
                         on:input=move |ev| { let v = event_target_value(&ev); edit(&|m: &mut Message| m.content = v.clone()) }></textarea>
                 }.into_any(),
@@ -500,14 +754,14 @@ fn SidePanel(state: RwSignal<Playground>) -> impl IntoView {
                     {move || variables.get().into_iter().map(|name| view! {
                         <label class="block">
                             <span class="font-mono text-xs" translate="no">{format!("{{{{{name}}}}}")}</span>
-                            <textarea class=format!("{INPUT} mt-1") rows="2" data-testid=format!("variable-{name}")
+                            <textarea class=format!("{INPUT} mt-1") rows="2" data-testid=format!("variable-{name}") data-collab=variable_key(&name)
                                 prop:value=value(name.clone()) on:input=set(name.clone())></textarea>
                         </label>
                     }).collect_view()}
                     {move || placeholders.get().into_iter().map(|name| view! {
                         <label class="block">
                             <span class="font-mono text-xs" translate="no">{format!("[{name}]")}</span>
-                            <textarea class=format!("{INPUT} mt-1 font-mono text-xs") rows="3" translate="no" data-testid=format!("variable-{name}")
+                            <textarea class=format!("{INPUT} mt-1 font-mono text-xs") rows="3" translate="no" data-testid=format!("variable-{name}") data-collab=variable_key(&name)
                                 placeholder=r#"[{"role": "user", "content": "…"}]"# prop:value=value(name.clone()) on:input=set(name.clone())></textarea>
                         </label>
                     }).collect_view()}
@@ -515,7 +769,7 @@ fn SidePanel(state: RwSignal<Playground>) -> impl IntoView {
             </div>
             <div>
                 <label class=LABEL for="playground-tools">{t!(i18n, playground.tools)}</label>
-                <textarea id="playground-tools" translate="no" class=format!("{INPUT} mt-1 font-mono text-xs") rows="5" data-testid="tools"
+                <textarea id="playground-tools" translate="no" data-collab=tools_key() class=format!("{INPUT} mt-1 font-mono text-xs") rows="5" data-testid="tools"
                     placeholder=r#"[{"name": "get_weather", "description": "…", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}]"#
                     prop:value=move || state.with(|s| s.tools.clone()) on:input=move |ev| state.update(|s| s.tools = event_target_value(&ev))></textarea>
                 <p class=HINT>{t!(i18n, playground.tools_hint)}</p>
@@ -523,7 +777,7 @@ fn SidePanel(state: RwSignal<Playground>) -> impl IntoView {
             </div>
             <div>
                 <label class=LABEL for="playground-schema">{t!(i18n, playground.schema)}</label>
-                <textarea id="playground-schema" translate="no" class=format!("{INPUT} mt-1 font-mono text-xs") rows="5" data-testid="response-schema"
+                <textarea id="playground-schema" translate="no" data-collab=schema_key() class=format!("{INPUT} mt-1 font-mono text-xs") rows="5" data-testid="response-schema"
                     placeholder=r#"{"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}"#
                     prop:value=move || state.with(|s| s.response_schema.clone()) on:input=move |ev| state.update(|s| s.response_schema = event_target_value(&ev))></textarea>
                 <p class=HINT>{t!(i18n, playground.schema_hint)}</p>
@@ -574,7 +828,10 @@ fn VariantColumn(
                 <div class="flex items-center justify-between gap-2">
                     <h3 class="text-sm font-semibold">{td_string!(locale, playground.variant, number = index + 1).to_string()}</h3>
                     <span class="flex gap-2">
-                        {move || if status.get() == Status::Running {
+                        {move || if let Some(by) = output().by.filter(|_| status.get() == Status::Running) {
+                            view! { <span class="animate-pulse text-xs text-zinc-600 dark:text-zinc-300" data-testid=format!("running-by-{index}")>
+                                {td_string!(locale, playground.shared.running_by, by = by).to_string()}</span> }.into_any()
+                        } else if status.get() == Status::Running {
                             view! { <button type="button" class=BUTTON_DANGER data-testid=format!("stop-{index}") on:click=move |_| stop.run(())>{t!(i18n, playground.stop)}</button> }.into_any()
                         } else {
                             view! { <button type="button" class=BUTTON_PRIMARY data-testid=format!("run-{index}") disabled=move || connections.with_value(|c| c.is_empty())
@@ -668,6 +925,9 @@ fn OutputView(index: usize, output: Signal<Output>, state: RwSignal<Playground>,
                 }.into_any(),
                 _ => ().into_any(),
             }}
+            {move || output.with(|o| o.by.clone()).filter(|_| output.with(|o| o.status != Status::Running)).map(|by| view! {
+                <p class="text-xs text-zinc-500 dark:text-zinc-400" data-testid=format!("run-by-{index}")>{td_string!(locale, playground.shared.run_by, by = by).to_string()}</p>
+            })}
             // Provider output is untrusted text: shown as text, never as HTML.
             <pre class="whitespace-pre-wrap break-words font-sans text-sm" data-testid=format!("answer-{index}")>{move || output.with(|o| o.text.clone())}</pre>
             {move || output.with(|o| o.tool_calls.clone()).into_iter().map(|call| {

@@ -51,6 +51,12 @@ pub(crate) mod support {
         pub scope: ProjectScope,
     }
 
+    /// How a person is named to the others in a shared document (and in its notices).
+    pub async fn author_name(pool: &sqlx::PgPool, user_id: &str) -> Result<String, AppError> {
+        let summary = loupe_core::store::accounts::summary(pool, user_id).await?.ok_or(AppError::SignInRequired)?;
+        Ok(summary.name.filter(|n| !n.trim().is_empty()).unwrap_or(summary.email))
+    }
+
     /// The server state, the signed-in person and their right to `action` in `project_id`.
     pub async fn project_call(project_id: &str, action: Action) -> Result<ProjectCall, AppError> {
         let state = state()?;

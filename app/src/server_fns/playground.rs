@@ -30,12 +30,16 @@ pub async fn open_playground(
             .map(|c| PlaygroundConnection { models: c.models(), name: c.provider, adapter: c.adapter })
             .collect();
         let mut opened_saved = None;
+        let mut shared = None;
         let opened = if let Some(id) = saved.filter(|s| !s.is_empty()) {
-            let (summary, state) = crate::store::saved_playgrounds::get(&state.pool, &scope.project_id, &id)
-                .await?
-                .ok_or_else(|| AppError::NotFound(crate::language::say!(errors.not_found.saved_playground, id = &id)))?;
+            let not_found = || AppError::NotFound(crate::language::say!(errors.not_found.saved_playground, id = &id));
+            let (summary, _) = crate::store::saved_playgrounds::get(&state.pool, &scope.project_id, &id).await?.ok_or_else(not_found)?;
+            // A saved playground is a shared document: what it says now, not what it was saved as.
+            let (generation, current) = loupe_core::collab::playground::read(&state.pool, &scope.project_id, &id).await?.ok_or_else(not_found)?;
             opened_saved = Some(summary);
-            Some(state)
+            let playground = current.playground.clone();
+            shared = Some(crate::domain::collab::playground::PlaygroundView { generation, shared: current });
+            Some(playground)
         } else if let Some(name) = prompt.filter(|n| !n.is_empty()) {
             let mut conn = state.pool.acquire().await?;
             let version = match version {
@@ -59,16 +63,23 @@ pub async fn open_playground(
             None
         };
         let saved = crate::store::saved_playgrounds::list(&state.pool, &scope.project_id).await?;
-        Ok(PlaygroundStart { connections, saved, opened, opened_saved })
+        Ok(PlaygroundStart { connections, saved, opened, opened_saved, shared })
     }
     .await)
 }
 
 /// Saves the playground under `name`, shared with the project (Members and up); a playground of
-/// that name is replaced. JSON-encoded: the state is nested.
+/// that name is replaced (and the people in it start again from this state). `opened`: the
+/// saved playground the page is bound to, whose document already holds this state.
+/// JSON-encoded: the state is nested.
 #[server(prefix = "/api/ui", endpoint = "save_playground", input = leptos::server_fn::codec::Json)]
-pub async fn save_playground(project_id: String, name: String, playground: crate::domain::playground::Playground) -> Result<crate::domain::playground::SavedPlayground, AppError> {
-    use crate::server_fns::support::{audit, project_call, respond, ProjectCall};
+pub async fn save_playground(
+    project_id: String,
+    name: String,
+    playground: crate::domain::playground::Playground,
+    opened: Option<String>,
+) -> Result<crate::domain::playground::SavedPlayground, AppError> {
+    use crate::server_fns::support::{audit, author_name, project_call, respond, ProjectCall};
     respond(async {
         let ProjectCall { state, user, scope } = project_call(&project_id, crate::domain::Action::UsePlayground).await?;
         let name = name.trim().to_string();
@@ -77,6 +88,10 @@ pub async fn save_playground(project_id: String, name: String, playground: crate
         }
         let mut tx = state.pool.begin().await?;
         let (saved, created) = crate::store::saved_playgrounds::save(&mut tx, &scope.project_id, &name, &playground, &user.user_id).await?;
+        if !created && opened.as_deref() != Some(saved.id.as_str()) {
+            let by = author_name(&state.pool, &user.user_id).await?;
+            loupe_core::collab::playground::replace(&mut tx, &scope.project_id, &saved.id, &playground, by).await?;
+        }
         let action = if created { "saved_playground.create" } else { "saved_playground.update" };
         audit(&mut tx, &user.user_id, &scope.org_id, Some(&scope.project_id), action, "saved_playground", &saved.id, None,
             Some(serde_json::json!({"name": saved.name}))).await?;
@@ -88,10 +103,12 @@ pub async fn save_playground(project_id: String, name: String, playground: crate
 
 #[server(prefix = "/api/ui", endpoint = "delete_saved_playground")]
 pub async fn delete_saved_playground(project_id: String, id: String) -> Result<(), AppError> {
-    use crate::server_fns::support::{audit, project_call, respond, ProjectCall};
+    use crate::server_fns::support::{audit, author_name, project_call, respond, ProjectCall};
     respond(async {
         let ProjectCall { state, user, scope } = project_call(&project_id, crate::domain::Action::UsePlayground).await?;
+        let by = author_name(&state.pool, &user.user_id).await?;
         let mut tx = state.pool.begin().await?;
+        loupe_core::collab::playground::delete(&mut tx, &scope.project_id, &id, by).await?;
         let deleted = crate::store::saved_playgrounds::delete(&mut tx, &scope.project_id, &id)
             .await?
             .ok_or_else(|| AppError::NotFound(crate::language::say!(errors.not_found.saved_playground, id = &id)))?;

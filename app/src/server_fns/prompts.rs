@@ -183,7 +183,7 @@ pub async fn open_prompt_draft(project_id: String, name: String) -> Result<crate
 pub async fn publish_prompt_draft(project_id: String, name: String) -> Result<PromptVersion, AppError> {
     use crate::domain::collab::Notice;
     use crate::domain::Action;
-    use crate::server_fns::support::{project_call, respond, ProjectCall};
+    use crate::server_fns::support::{author_name, project_call, respond, ProjectCall};
     respond(async {
         let ProjectCall { state, user, scope } = project_call(&project_id, Action::WritePrompts).await?;
         let project_id = scope.project_id.clone();
@@ -208,7 +208,7 @@ pub async fn publish_prompt_draft(project_id: String, name: String) -> Result<Pr
 pub async fn discard_prompt_draft(project_id: String, name: String) -> Result<(), AppError> {
     use crate::domain::collab::Notice;
     use crate::domain::Action;
-    use crate::server_fns::support::{audit, project_call, respond, ProjectCall};
+    use crate::server_fns::support::{audit, author_name, project_call, respond, ProjectCall};
     respond(async {
         let ProjectCall { state, user, scope } = project_call(&project_id, Action::WritePrompts).await?;
         let project_id = scope.project_id.clone();
@@ -246,13 +246,6 @@ async fn create_version_audited(
     }
     audit(tx, user_id, &scope.org_id, Some(&scope.project_id), "prompt.create", "prompt", &created.id, None, Some(after)).await?;
     Ok(created)
-}
-
-/// How a person is named to the others in a shared document.
-#[cfg(feature = "ssr")]
-async fn author_name(pool: &sqlx::PgPool, user_id: &str) -> Result<String, AppError> {
-    let summary = loupe_core::store::accounts::summary(pool, user_id).await?.ok_or(AppError::SignInRequired)?;
-    Ok(summary.name.filter(|n| !n.trim().is_empty()).unwrap_or(summary.email))
 }
 
 /// Protected labels may be set or moved only by roles with `MoveProtectedPromptLabels`.

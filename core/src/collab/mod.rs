@@ -21,8 +21,9 @@
 //! The transport (a WebSocket) is the server's; this module speaks the y-sync messages as bytes
 //! ([`Connection::receive`], [`Connection::next`]).
 
-mod room;
+pub mod playground;
 pub mod prompt_draft;
+mod room;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -244,6 +245,7 @@ async fn seed(pool: &PgPool, project_id: &ProjectId, kind: DocumentKind, key: &s
             let mut conn = pool.acquire().await?;
             prompt_draft::seed(&mut conn, project_id, key).await
         }
+        DocumentKind::Playground => playground::seed(pool, project_id, key).await,
     }
 }
 

@@ -256,3 +256,11 @@ pub async fn reset(conn: &mut PgConnection, id: Uuid, snapshot: &[u8], notice: i
     sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(notice(generation)).execute(&mut *conn).await?;
     Ok(generation)
 }
+
+/// Deletes document `id` (its updates go with it) in the caller's transaction and announces it
+/// with `notice` (delivered at commit).
+pub async fn delete(conn: &mut PgConnection, id: Uuid, notice: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM documents WHERE id = $1").bind(id).execute(&mut *conn).await?;
+    sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(notice).execute(&mut *conn).await?;
+    Ok(())
+}

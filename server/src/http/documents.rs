@@ -61,7 +61,10 @@ pub(super) async fn open(
     let person = Person { account_id: user.user_id.clone(), name, can_write: scope.role.can(write_action(kind)) };
     let (connection, first) = match state.collab.connect(&scope.project_id, kind, &key, person).await {
         Ok(opened) => opened,
-        Err(OpenError::NotFound) => return error(AppError::NotFound(format!("no prompt named {key:?}"))),
+        Err(OpenError::NotFound) => return error(AppError::NotFound(match kind {
+            DocumentKind::PromptDraft => format!("no prompt named {key:?}"),
+            DocumentKind::Playground => format!("no saved playground {key:?}"),
+        })),
         Err(OpenError::TooMany) => {
             // Answered after the upgrade, so the browser sees the close code (an HTTP error
             // before the upgrade reaches a WebSocket only as "failed").
@@ -82,6 +85,7 @@ pub(super) async fn open(
 fn write_action(kind: DocumentKind) -> Action {
     match kind {
         DocumentKind::PromptDraft => Action::WritePrompts,
+        DocumentKind::Playground => Action::UsePlayground,
     }
 }
 

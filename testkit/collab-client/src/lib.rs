@@ -107,7 +107,12 @@ impl Client {
     /// Edits the document as a person would and sends the change (when connected; otherwise it
     /// is kept and goes with the next sync).
     pub async fn edit(&mut self, change: impl FnOnce(&mut TransactionMut, &DraftDoc)) {
-        let roots = DraftDoc::of(&self.doc);
+        self.edit_as::<DraftDoc>(change).await
+    }
+
+    /// [`Client::edit`] for a document of any layout (a playground: `PlaygroundDoc`).
+    pub async fn edit_as<L: loupe_domain::collab::Layout>(&mut self, change: impl FnOnce(&mut TransactionMut, &L)) {
+        let roots = L::of(&self.doc);
         let update = {
             let mut txn = self.doc.transact_mut();
             change(&mut txn, &roots);
@@ -224,6 +229,11 @@ impl Client {
     /// The draft as this client sees it.
     pub fn draft(&self) -> SharedDraft {
         loupe_domain::collab::prompt_draft::read(&self.doc)
+    }
+
+    /// The playground as this client sees it (a playground document).
+    pub fn playground(&self) -> loupe_domain::collab::playground::SharedPlayground {
+        loupe_domain::collab::playground::read(&self.doc)
     }
 
     /// The text prompt as this client sees it.

@@ -6,10 +6,63 @@
 //! The wire is the y-sync protocol as `yrs::sync` implements it (the same bytes y-websocket
 //! speaks): `Message::Sync(SyncStep1 | SyncStep2 | Update)`, `Message::Awareness`, plus two
 //! custom messages of ours (custom tags are allowed by the protocol; Yjs clients ignore them).
-//! The schema of each kind of document lives beside it ([`prompt_draft`]).
+//! The schema of each kind of document lives beside it ([`prompt_draft`], [`playground`]).
 
+pub mod ordered;
+pub mod playground;
 pub mod prompt_draft;
 pub mod text;
+
+/// A document layout's roots, made from a document (before any transaction is open): what a
+/// change to a document of that kind is written through.
+pub trait Layout {
+    fn of(doc: &yrs::Doc) -> Self;
+}
+
+impl Layout for prompt_draft::DraftDoc {
+    fn of(doc: &yrs::Doc) -> Self {
+        prompt_draft::DraftDoc::of(doc)
+    }
+}
+
+impl Layout for playground::PlaygroundDoc {
+    fn of(doc: &yrs::Doc) -> Self {
+        playground::PlaygroundDoc::of(doc)
+    }
+}
+
+/// The roots of a document of either kind: what the browser's shared-document client needs
+/// without knowing the layout (the text behind a field key, whether the server seeded it).
+#[derive(Clone)]
+pub enum Roots {
+    PromptDraft(prompt_draft::DraftDoc),
+    Playground(playground::PlaygroundDoc),
+}
+
+impl Roots {
+    /// The roots of `doc` (call before any transaction is open).
+    pub fn of(kind: DocumentKind, doc: &yrs::Doc) -> Roots {
+        match kind {
+            DocumentKind::PromptDraft => Roots::PromptDraft(prompt_draft::DraftDoc::of(doc)),
+            DocumentKind::Playground => Roots::Playground(playground::PlaygroundDoc::of(doc)),
+        }
+    }
+
+    pub fn is_seeded<T: yrs::ReadTxn>(&self, txn: &T) -> bool {
+        match self {
+            Roots::PromptDraft(roots) => roots.is_seeded(txn),
+            Roots::Playground(roots) => roots.is_seeded(txn),
+        }
+    }
+
+    /// The shared text behind field key `key` (`data-collab` on the page).
+    pub fn text_ref<T: yrs::ReadTxn>(&self, txn: &T, key: &str) -> Option<yrs::TextRef> {
+        match self {
+            Roots::PromptDraft(roots) => roots.text_ref(txn, &prompt_draft::Field::parse(key)?),
+            Roots::Playground(roots) => roots.text_ref(txn, key),
+        }
+    }
+}
 
 use serde::{Deserialize, Serialize};
 
@@ -51,15 +104,18 @@ pub const CLOSE_UNAVAILABLE: u16 = 4503;
 pub enum DocumentKind {
     /// The next version of a prompt, keyed by the prompt's name.
     PromptDraft,
+    /// A saved playground, keyed by its id.
+    Playground,
 }
 
 impl DocumentKind {
-    pub const ALL: [DocumentKind; 1] = [DocumentKind::PromptDraft];
+    pub const ALL: [DocumentKind; 2] = [DocumentKind::PromptDraft, DocumentKind::Playground];
 
     /// The name in URLs and in the database.
     pub fn as_str(self) -> &'static str {
         match self {
             DocumentKind::PromptDraft => "prompt-draft",
+            DocumentKind::Playground => "playground",
         }
     }
 
@@ -93,6 +149,11 @@ pub enum Notice {
     /// This person's role changed while the document was open.
     #[serde(rename_all = "camelCase")]
     Access { can_write: bool },
+    /// `by` saved another playground over this one: the next generation starts from it.
+    #[serde(rename_all = "camelCase")]
+    Replaced { by: String, generation: i64 },
+    /// `by` deleted the document (a saved playground): nothing to reconnect to.
+    Deleted { by: String },
 }
 
 /// Why an update was not applied.

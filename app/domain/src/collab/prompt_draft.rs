@@ -13,8 +13,9 @@
 //!   choice wins, which is what a select or a checkbox means.
 
 use yrs::types::ToJson;
-use yrs::{Any, Array, ArrayRef, GetString, Map, MapPrelim, MapRef, Number, Out, ReadTxn, TextPrelim, TextRef, Transact, TransactionMut};
+use yrs::{Any, ArrayRef, GetString, Map, MapRef, Out, ReadTxn, TextPrelim, TextRef, Transact, TransactionMut};
 
+use super::ordered::{self, number, string, text_of};
 use super::text;
 use crate::prompt_draft::PromptDraft;
 use crate::prompts::{ChatItem, PromptType};
@@ -202,36 +203,7 @@ impl DraftDoc {
     }
 
     fn write_messages(&self, txn: &mut TransactionMut, items: &[ChatItem], ids: &[String]) {
-        // Ids the target does not have are removed (from the end, so indexes stay valid).
-        let present: Vec<Option<String>> = self.messages.iter(txn).map(|entry| match entry {
-            Out::YMap(map) => string(&map, txn, "id"),
-            _ => None,
-        }).collect();
-        for (index, id) in present.iter().enumerate().rev() {
-            if id.as_ref().is_none_or(|id| !ids.contains(id)) {
-                self.messages.remove(txn, index as u32);
-            }
-        }
-        // New messages are appended to the array; where they show is their `order`.
-        let mut maps: Vec<MapRef> = Vec::with_capacity(ids.len());
-        for id in ids {
-            let map = match self.entry(txn, id) {
-                Some((map, _)) => map,
-                None => {
-                    let len = self.messages.len(txn);
-                    let map = self.messages.insert(txn, len, MapPrelim::default());
-                    map.insert(txn, "id", id.as_str());
-                    map
-                }
-            };
-            maps.push(map);
-        }
-        let current: Vec<Option<f64>> = maps.iter().map(|map| number(map, txn, "order")).collect();
-        for (map, order) in maps.iter().zip(orders(&current)) {
-            if number(map, txn, "order") != Some(order) {
-                map.insert(txn, "order", order);
-            }
-        }
+        let maps = ordered::place(txn, &self.messages, ids);
         for (map, item) in maps.iter().zip(items) {
             let (kind, role) = match item {
                 ChatItem::Message { role, .. } => ("message", Some(role.as_str())),
@@ -258,23 +230,8 @@ impl DraftDoc {
         }
     }
 
-    /// The messages in the order they show: by `order`, then id (two people inserting at the
-    /// same place at once get the same order; the id decides, the same way everywhere).
     fn entries<T: ReadTxn>(&self, txn: &T) -> Vec<(MapRef, String, f64)> {
-        let mut entries: Vec<(MapRef, String, f64)> = self
-            .messages
-            .iter(txn)
-            .filter_map(|entry| match entry {
-                Out::YMap(map) => {
-                    let id = string(&map, txn, "id")?;
-                    let order = number(&map, txn, "order").unwrap_or(0.0);
-                    Some((map, id, order))
-                }
-                _ => None,
-            })
-            .collect();
-        entries.sort_by(|a, b| a.2.total_cmp(&b.2).then_with(|| a.1.cmp(&b.1)));
-        entries
+        ordered::entries(&self.messages, txn)
     }
 
     fn entry<T: ReadTxn>(&self, txn: &T, id: &str) -> Option<(MapRef, f64)> {
@@ -314,79 +271,6 @@ pub fn read(doc: &yrs::Doc) -> SharedDraft {
     let roots = DraftDoc::of(doc);
     let txn = doc.transact();
     roots.read(&txn)
-}
-
-fn string<T: ReadTxn>(map: &MapRef, txn: &T, key: &str) -> Option<String> {
-    match map.get(txn, key) {
-        Some(Out::Any(Any::String(s))) => Some(s.to_string()),
-        _ => None,
-    }
-}
-
-fn number<T: ReadTxn>(map: &MapRef, txn: &T, key: &str) -> Option<f64> {
-    match map.get(txn, key) {
-        Some(Out::Any(Any::Number(Number::Int(n)))) => Some(n as f64),
-        Some(Out::Any(Any::Number(Number::Float(n)))) => Some(n),
-        _ => None,
-    }
-}
-
-/// Orders for messages shown in this sequence, changing as few of `current` as possible: the
-/// longest run already in increasing order keeps its values, the others (moved or new) get a
-/// value between their kept neighbours.
-fn orders(current: &[Option<f64>]) -> Vec<f64> {
-    let n = current.len();
-    // Longest strictly increasing subsequence of the known orders (n is a prompt's message
-    // count: quadratic is fine).
-    let mut best = vec![0usize; n];
-    let mut prev = vec![usize::MAX; n];
-    for i in 0..n {
-        let Some(oi) = current[i] else { continue };
-        best[i] = 1;
-        for j in 0..i {
-            if let Some(oj) = current[j] {
-                if oj < oi && best[j] + 1 > best[i] {
-                    best[i] = best[j] + 1;
-                    prev[i] = j;
-                }
-            }
-        }
-    }
-    let mut keep = vec![false; n];
-    if let Some(mut at) = (0..n).filter(|&i| best[i] > 0).max_by_key(|&i| (best[i], std::cmp::Reverse(i))) {
-        loop {
-            keep[at] = true;
-            if prev[at] == usize::MAX {
-                break;
-            }
-            at = prev[at];
-        }
-    }
-    let mut out = Vec::with_capacity(n);
-    let mut low: Option<f64> = None;
-    for i in 0..n {
-        let value = if keep[i] {
-            current[i].unwrap_or_default()
-        } else {
-            let high = (i + 1..n).find(|&j| keep[j]).and_then(|j| current[j]);
-            match (low, high) {
-                (Some(l), Some(h)) => (l + h) / 2.0,
-                (Some(l), None) => l + 1.0,
-                (None, Some(h)) => h - 1.0,
-                (None, None) => 0.0,
-            }
-        };
-        out.push(value);
-        low = Some(value);
-    }
-    out
-}
-
-fn text_of<T: ReadTxn>(map: &MapRef, txn: &T, key: &str) -> String {
-    match map.get(txn, key) {
-        Some(Out::YText(text)) => text.get_string(txn),
-        _ => String::new(),
-    }
 }
 
 #[cfg(test)]
@@ -477,6 +361,7 @@ mod tests {
 
     #[test]
     fn orders_change_only_what_moved() {
+        use super::ordered::orders;
         assert_eq!(orders(&[Some(3.0), Some(1.0), Some(2.0)]), vec![0.0, 1.0, 2.0]);
         assert_eq!(orders(&[Some(1.0), None, Some(2.0)]), vec![1.0, 1.5, 2.0]);
         assert_eq!(orders(&[None, None]), vec![0.0, 1.0]);
