@@ -1,8 +1,8 @@
 //! Which code the browser loads when. Pages are lazy routes grouped into five areas, each split
 //! out of the main bundle (`xtask site` runs wasm-split) and fetched when a page of the area is
-//! first shown: the sign-in pages, the trace explorer (traces, sessions, users), prompts and the
-//! playground, the prompt editor (with the shared-draft client and `yrs`, #19, which nothing
-//! else needs), and the rest (home, account, organization and project settings). The main bundle keeps what every
+//! first shown: the sign-in pages, the trace explorer (traces, sessions, users), prompts, the
+//! shared-document pages — the prompt editor and the playground (with the shared-document client
+//! and `yrs`, #19, which nothing else needs) —, and the rest (home, account, organization and project settings). The main bundle keeps what every
 //! page needs: the router, the layout, the reactive runtime and the hydration entry.
 //!
 //! Why areas and not a split per page: wasm-split puts code shared by several splits into a
@@ -98,7 +98,6 @@ fn prompts_area(page: Page) -> AnyView {
     match page {
         Page::Prompts => view! { <PromptsPage /> }.into_any(),
         Page::Prompt => view! { <PromptPage /> }.into_any(),
-        Page::Playground => view! { <PlaygroundPage /> }.into_any(),
         _ => unreachable_page(page),
     }
 }
@@ -107,6 +106,7 @@ fn prompts_area(page: Page) -> AnyView {
 fn editor_area(page: Page) -> AnyView {
     match page {
         Page::PromptNew => view! { <PromptNewPage /> }.into_any(),
+        Page::Playground => view! { <PlaygroundPage /> }.into_any(),
         _ => unreachable_page(page),
     }
 }
@@ -158,8 +158,8 @@ pub fn preload_for(path: &str) -> Preload {
         ["project", _, "settings"] => Area::Settings,
         ["project", _, "traces" | "sessions" | "users"] | ["project", _, "traces" | "sessions" | "users", _] => Area::Explorer,
         ["share", "traces", _, _] => Area::Explorer,
-        ["project", _, "prompts", "new"] => Area::Editor,
-        ["project", _, "prompts", ..] | ["project", _, "playground"] => Area::Prompts,
+        ["project", _, "prompts", "new"] | ["project", _, "playground"] => Area::Editor,
+        ["project", _, "prompts", ..] => Area::Prompts,
         ["project", _] => return Preload::Nothing,
         // The sections not built yet (`ProjectSection`), in the main bundle.
         ["project", _, section] if crate::sections::Section::ALL.iter().any(|s| s.path().strip_prefix('/') == Some(section)) => {
@@ -237,7 +237,7 @@ lazy_page! {
     PromptsRoute => prompts_area(Page::Prompts);
     PromptNewRoute => editor_area(Page::PromptNew);
     PromptRoute => prompts_area(Page::Prompt);
-    PlaygroundRoute => prompts_area(Page::Playground);
+    PlaygroundRoute => editor_area(Page::Playground);
 }
 
 #[cfg(test)]
@@ -268,7 +268,7 @@ mod tests {
             ("/project/p1/prompts", Preload::Area(Area::Prompts)),
             ("/project/p1/prompts/new", Preload::Area(Area::Editor)),
             ("/project/p1/prompts/folder/sub/name.v2", Preload::Area(Area::Prompts)),
-            ("/project/p1/playground", Preload::Area(Area::Prompts)),
+            ("/project/p1/playground", Preload::Area(Area::Editor)),
             ("/project/p1/scores", Preload::Nothing),
             ("/project/p1/annotation-queues", Preload::Nothing),
             ("/project/p1/datasets", Preload::Nothing),
