@@ -57,6 +57,25 @@ export async function seedLayoutData(request: import("@playwright/test").APIRequ
   ];
   const response = await request.post("/api/public/ingestion", { headers: { Authorization: AUTH }, data: { batch } });
   expect(response.status()).toBe(207);
+  // A prompt whose shared draft is one of the pages (`prompt-draft`).
+  const prompt = await request.post("/api/public/v2/prompts", {
+    headers: { Authorization: AUTH },
+    data: { name: LAYOUT_PROMPT, type: "chat", prompt: [{ role: "system", content: "你是客服。" }, { role: "user", content: "{{question}}" }] },
+  });
+  expect(prompt.status(), await prompt.text()).toBe(201);
+}
+
+export const LAYOUT_PROMPT = "布局/回复";
+
+/** The pages, with a saved playground (a shared document) saved by `page`'s person. */
+export async function layoutPages(page: Page): Promise<[string, string][]> {
+  const origin = new URL(page.url()).origin;
+  const saved = await page.request.post("/api/ui/save_playground", {
+    headers: { Origin: origin, "Content-Type": "application/json" },
+    data: JSON.stringify({ project_id: PROJECT, name: "布局演练场", playground: { mode: "chat", messages: [{ role: "user", content: "{{question}}" }], variants: [{ connection: "", model: "" }] } }),
+  });
+  expect(saved.status(), await saved.text()).toBe(200);
+  return [...PAGES, ["shared-playground", `/project/${PROJECT}/playground?saved=${enc((await saved.json()).id)}`]];
 }
 
 export const enc = encodeURIComponent;
@@ -75,6 +94,7 @@ export const PAGES: [string, string][] = [
   ["user", `/project/${PROJECT}/users/${enc(USER)}`],
   ["prompts", `/project/${PROJECT}/prompts`],
   ["new-prompt", `/project/${PROJECT}/prompts/new`],
+  ["prompt-draft", `/project/${PROJECT}/prompts/new?name=${enc("布局/回复")}`],
   ["settings", `/project/${PROJECT}/settings`],
   ["playground", `/project/${PROJECT}/playground`],
   ["datasets", `/project/${PROJECT}/datasets`],

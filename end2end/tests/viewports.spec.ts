@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { AUTH, OWNER, PAGES, PROJECT, SESSION, TRACE, USER, enc, openHydrated, overflow, seedLayoutData, signIn } from "./fixtures";
+import { AUTH, OWNER, PAGES, PROJECT, layoutPages, SESSION, TRACE, USER, enc, openHydrated, overflow, seedLayoutData, signIn } from "./fixtures";
 
 // Layout at phone width and in dark mode, ids that look like file names, and a screenshot of
 // every page (1440 px light, 1440 px dark, 390 px) kept in the test output for review.
@@ -12,7 +12,7 @@ test("every page fits a phone and renders in dark mode; screenshots for review",
   test.setTimeout(240_000);
   await seedLayoutData(request);
   await signIn(page, OWNER.email, OWNER.password);
-  for (const [name, path] of PAGES) {
+  for (const [name, path] of await layoutPages(page)) {
     for (const [variant, viewport, scheme] of [
       ["1440-light", DESKTOP, "light"],
       ["1440-dark", DESKTOP, "dark"],
