@@ -4,6 +4,7 @@
 //! server functions, can use them too; `app` re-exports it as `loupe_app::domain`.
 
 pub mod account;
+pub mod annotation;
 pub mod collab;
 pub mod content;
 pub mod format;

@@ -4,6 +4,7 @@
 //! tests in `server/tests` run each of them against a real Postgres.
 
 pub mod accounts;
+pub mod annotation_queues;
 pub mod api_keys;
 pub mod audit_log;
 pub mod conditions;

@@ -17,6 +17,7 @@ pub mod otel;
 pub mod params;
 pub mod projects;
 pub mod prompts;
+pub mod annotation_queues;
 pub mod score_configs;
 pub mod score_reads;
 pub mod scores;
@@ -106,6 +107,11 @@ pub fn router<S>(state: PublicState) -> Router<S> {
         .route("/v2/scores", get(score_reads::list_v2))
         .route("/v2/scores/{id}", get(score_reads::get_v2))
         .route("/v3/scores", get(score_reads::list_v3))
+        .route("/annotation-queues", get(annotation_queues::list).post(annotation_queues::create))
+        .route("/annotation-queues/{id}", get(annotation_queues::get))
+        .route("/annotation-queues/{id}/items", get(annotation_queues::items).post(annotation_queues::add_item))
+        .route("/annotation-queues/{queue_id}/items/{item_id}", get(annotation_queues::item).patch(annotation_queues::update_item).delete(annotation_queues::delete_item))
+        .route("/annotation-queues/{id}/assignments", post(annotation_queues::assign).delete(annotation_queues::unassign))
         .route("/score-configs", get(score_configs::list).post(score_configs::create))
         .route("/score-configs/{id}", get(score_configs::get).patch(score_configs::update))
         .route("/models", get(models::list).post(models::create))
