@@ -23,8 +23,10 @@ export async function signIn(page: Page, email: string, password: string, next =
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.locator("body[data-hydrated=true]")).toBeAttached({ timeout: 20_000 });
+  // Off the sign-in page first, then hydrated: the sign-in page itself was hydrated already, and a
+  // click on the next page's menus before its code runs does nothing.
   await expect(page).not.toHaveURL(/\/sign-in/);
+  await expect(page.locator("body[data-hydrated=true]")).toBeAttached({ timeout: 20_000 });
 }
 
 export const AUTH = `Basic ${Buffer.from("pk-lf-e2e:sk-lf-e2e-secret").toString("base64")}`;
