@@ -9,14 +9,18 @@
 //!
 //! Usage: bench_annotation --data-dir DIR [--items 100000] [--reviewers 10] [--seconds 15]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use loupe_app::domain::annotation::Outcome;
 use loupe_core::scope::ProjectId;
 use loupe_core::store::annotation_queues;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
+
+
+#[path = "support/bench.rs"]
+mod bench;
+use bench::{database, summary};
 
 const PROJECT: &str = "bench";
 const ORG: &str = "bench";
@@ -43,34 +47,6 @@ fn args() -> Args {
     }
     assert!(!args.data_dir.as_os_str().is_empty(), "--data-dir is required");
     args
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn summary(values: &mut [f64]) -> String {
-    values.sort_by(f64::total_cmp);
-    format!(
-        "p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}  (n={})",
-        percentile(values, 0.5),
-        percentile(values, 0.95),
-        percentile(values, 0.99),
-        values.last().copied().unwrap_or(f64::NAN),
-        values.len()
-    )
-}
-
-/// The database of the running Loupe, through the socket its Postgres reports in
-/// `postmaster.pid` (line 5).
-async fn database(data_dir: &Path, connections: u32) -> PgPool {
-    let pid_file = std::fs::read_to_string(data_dir.join("postgres/postmaster.pid")).expect("the embedded Postgres's postmaster.pid");
-    let socket_dir = pid_file.lines().nth(4).expect("socket directory in postmaster.pid");
-    let options = PgConnectOptions::new().socket(socket_dir).username("postgres").database("loupe");
-    PgPoolOptions::new().max_connections(connections).connect_with(options).await.expect("the embedded Postgres")
 }
 
 /// A queue of `items` pending traces and `reviewers` members: the queue's id and the reviewers.

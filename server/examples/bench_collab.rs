@@ -24,7 +24,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -32,11 +32,15 @@ use std::time::{Duration, Instant};
 use loupe_app::domain::collab::prompt_draft::DraftDoc;
 use loupe_app::domain::collab::{new_doc_with_client, DocumentKind};
 use loupe_collab_client::Client;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 use yrs::types::Delta;
 use yrs::updates::decoder::Decode;
 use yrs::{Any, GetString, Observable, Out, ReadTxn, StateVector, Text, Transact, Update};
+
+
+#[path = "support/bench.rs"]
+mod bench;
+use bench::{database, summary};
 
 const PROJECT: &str = "bench";
 const ORG: &str = "bench";
@@ -78,25 +82,6 @@ fn args() -> Args {
     assert!(!args.url.is_empty() && args.pid != 0 && !args.data_dir.as_os_str().is_empty(), "--url, --pid and --data-dir are required");
     assert!(args.editors >= 2 && args.observers >= 1 && args.observers < args.editors, "at least two editors, one of them observing");
     args
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn summary(values: &mut [f64]) -> String {
-    values.sort_by(f64::total_cmp);
-    format!(
-        "p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}  (n={})",
-        percentile(values, 0.5),
-        percentile(values, 0.95),
-        percentile(values, 0.99),
-        values.last().copied().unwrap_or(f64::NAN),
-        values.len()
-    )
 }
 
 fn mib(kib: u64) -> f64 {
@@ -155,15 +140,6 @@ fn clock_ticks_per_second() -> f64 {
         .ok()
         .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
         .unwrap_or(100.0)
-}
-
-/// The database of the running Loupe, through the socket its Postgres reports in
-/// `postmaster.pid` (line 5).
-async fn database(data_dir: &Path) -> PgPool {
-    let pid_file = std::fs::read_to_string(data_dir.join("postgres/postmaster.pid")).expect("the embedded Postgres's postmaster.pid");
-    let socket_dir = pid_file.lines().nth(4).expect("socket directory in postmaster.pid");
-    let options = PgConnectOptions::new().socket(socket_dir).username("postgres").database("loupe");
-    PgPoolOptions::new().max_connections(3).connect_with(options).await.expect("the embedded Postgres")
 }
 
 fn session_cookie(response: &reqwest::Response) -> Option<String> {
@@ -718,7 +694,7 @@ async fn main() {
     let args = args();
     let addr: SocketAddr = args.url.trim_start_matches("http://").trim_end_matches('/').parse().expect("--url: http://HOST:PORT");
     let http = reqwest::Client::new();
-    let pool = database(&args.data_dir).await;
+    let pool = database(&args.data_dir, 3).await;
     create_prompt(&http, &args.url, LIVE, "Collaborative editing benchmark: ").await;
     create_prompt(&http, &args.url, HISTORY, "History: ").await;
     let cookies = editor_cookies(&http, &args.url, &pool, args.editors).await;

@@ -309,7 +309,7 @@ fn Workbench(project: ProjectRef, user_id: String, start: PlaygroundStart) -> im
                 <SavedPlaygrounds project_id=project.id.clone() state saved=start.saved.clone() opened=start.opened_saved.clone() shared=shared.is_some() />
                 <SaveLinks project=project.clone() state />
                 <button type="button" class=BUTTON_SECONDARY data-testid="add-variant"
-                    disabled=move || { variant_count.get() >= MAX_COLUMNS }
+                    disabled=move || { variant_count.get() >= MAX_COLUMNS || shared.is_some_and(|s| !s.ready.get()) }
                     on:click=move |_| {
                         state.update(|s| {
                             let copy = s.variants.last().cloned().unwrap_or_default();
@@ -337,6 +337,9 @@ fn Workbench(project: ProjectRef, user_id: String, start: PlaygroundStart) -> im
                 {td_string!(locale, playground.opened_from, name = p.name.as_str(), version = p.version).to_string()}
             </p>
         })}
+        // A shared playground is editable once its document holds the server's state: what was
+        // typed before would be overwritten by the first sync.
+        <fieldset class="contents" disabled=move || shared.is_some_and(|s| !s.ready.get())>
         // In a shared playground the others see who types and where their caret is.
         <div class="grid gap-4 lg:grid-cols-5"
             on:input=move |_| { if let Some(shared) = shared { shared.typed() } }
@@ -354,6 +357,7 @@ fn Workbench(project: ProjectRef, user_id: String, start: PlaygroundStart) -> im
                     stop=Callback::new(move |_| stop_run(outputs, index)) />
             }).collect_view()}
         </div>
+        </fieldset>
     }
 }
 
@@ -829,8 +833,14 @@ fn VariantColumn(
                     <h3 class="text-sm font-semibold">{td_string!(locale, playground.variant, number = index + 1).to_string()}</h3>
                     <span class="flex gap-2">
                         {move || if let Some(by) = output().by.filter(|_| status.get() == Status::Running) {
-                            view! { <span class="animate-pulse text-xs text-zinc-600 dark:text-zinc-300" data-testid=format!("running-by-{index}")>
-                                {td_string!(locale, playground.shared.running_by, by = by).to_string()}</span> }.into_any()
+                            // Someone else's run: shown, and this person may still run it again (the
+                            // other browser may have gone away mid-run and never say it ended).
+                            view! {
+                                <span class="animate-pulse text-xs text-zinc-600 dark:text-zinc-300" data-testid=format!("running-by-{index}")>
+                                    {td_string!(locale, playground.shared.running_by, by = by).to_string()}</span>
+                                <button type="button" class=BUTTON_SECONDARY data-testid=format!("run-{index}") disabled=move || connections.with_value(|c| c.is_empty())
+                                    on:click=move |_| run.run(())>{t!(i18n, playground.run)}</button>
+                            }.into_any()
                         } else if status.get() == Status::Running {
                             view! { <button type="button" class=BUTTON_DANGER data-testid=format!("stop-{index}") on:click=move |_| stop.run(())>{t!(i18n, playground.stop)}</button> }.into_any()
                         } else {

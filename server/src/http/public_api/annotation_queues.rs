@@ -7,7 +7,7 @@
 //! reviewers each item needs (`reviewersPerItem`, default 1).
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use loupe_app::domain::annotation::{AnnotationQueue, AnnotationQueueItem, ItemStatus, ObjectType, MAX_REVIEWERS_PER_ITEM};
 use loupe_app::domain::trace_views::Paginated;
@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use super::auth::ProjectAccess;
 use super::error::{ApiError, ApiResult};
-use super::params::{json_body, Params, PathId};
+use super::params::{json_body, Params, PathId, PathIds};
 use super::PublicState;
 
 const BODY_LIMIT: usize = 64 * 1024;
@@ -28,11 +28,6 @@ fn queue_not_found() -> ApiError {
 
 fn item_not_found() -> ApiError {
     ApiError::not_found("Annotation queue item not found")
-}
-
-/// The queue and item ids of `…/{queueId}/items/{itemId}`.
-async fn two_ids(path: Result<Path<(String, String)>, axum::extract::rejection::PathRejection>) -> ApiResult<(String, String)> {
-    path.map(|Path(ids)| ids).map_err(|rejection| ApiError::invalid(format!("invalid id in the path: {}", rejection.body_text())))
 }
 
 #[derive(Deserialize)]
@@ -137,9 +132,8 @@ pub async fn add_item(
 pub async fn item(
     ProjectAccess(key): ProjectAccess,
     State(state): State<PublicState>,
-    path: Result<Path<(String, String)>, axum::extract::rejection::PathRejection>,
+    PathIds(queue_id, item_id): PathIds,
 ) -> ApiResult<Json<AnnotationQueueItem>> {
-    let (queue_id, item_id) = two_ids(path).await?;
     Ok(Json(annotation_queues::item(&state.pool, &key.project_id, &queue_id, &item_id).await?.ok_or_else(item_not_found)?))
 }
 
@@ -153,10 +147,9 @@ struct ItemPatch {
 pub async fn update_item(
     ProjectAccess(key): ProjectAccess,
     State(state): State<PublicState>,
-    path: Result<Path<(String, String)>, axum::extract::rejection::PathRejection>,
+    PathIds(queue_id, item_id): PathIds,
     body: Body,
 ) -> ApiResult<Json<AnnotationQueueItem>> {
-    let (queue_id, item_id) = two_ids(path).await?;
     let item = annotation_queues::item(&state.pool, &key.project_id, &queue_id, &item_id).await?.ok_or_else(item_not_found)?;
     let patch: ItemPatch = json_body(body, BODY_LIMIT, r#"{"status"?: "PENDING" | "COMPLETED"}"#).await?;
     let item = match patch.status {
@@ -169,9 +162,8 @@ pub async fn update_item(
 pub async fn delete_item(
     ProjectAccess(key): ProjectAccess,
     State(state): State<PublicState>,
-    path: Result<Path<(String, String)>, axum::extract::rejection::PathRejection>,
+    PathIds(queue_id, item_id): PathIds,
 ) -> ApiResult<Json<Value>> {
-    let (queue_id, item_id) = two_ids(path).await?;
     if !annotation_queues::delete_item(&state.pool, &key.project_id, &queue_id, &item_id).await? {
         return Err(item_not_found());
     }

@@ -191,6 +191,22 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
     }
 }
 
+/// The two `{id}` segments of a nested route (`/annotation-queues/{queue}/items/{item}`), decoded;
+/// a malformed one is a JSON 400 like [`PathId`]'s.
+#[derive(Debug, Clone)]
+pub struct PathIds(pub String, pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathIds {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path((first, second))| PathIds(first, second))
+            .map_err(|rejection| ApiError::invalid(format!("invalid id in the path: {}", rejection.body_text())))
+    }
+}
+
 /// Reads a JSON request body (at most `limit` bytes) into `T`; errors say what was expected.
 pub async fn json_body<T: DeserializeOwned>(
     body: axum::body::Body,
