@@ -116,8 +116,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/project/:project_id/prompts/new") view={Lazy::<PromptNewRoute>::new()} />
                     <Route path=path!("/project/:project_id/prompts/*name") view={Lazy::<PromptRoute>::new()} />
                     <Route path=path!("/project/:project_id/playground") view={Lazy::<PlaygroundRoute>::new()} />
-                    <Route path=path!("/project/:project_id/scores") view=|| view! { <ProjectSection section=Section::Scores /> } />
-                    <Route path=path!("/project/:project_id/annotation-queues") view=|| view! { <ProjectSection section=Section::AnnotationQueues /> } />
+                    <Route path=path!("/project/:project_id/scores") view={Lazy::<ScoresRoute>::new()} />
+                    <Route path=path!("/project/:project_id/annotation-queues") view={Lazy::<AnnotationQueuesRoute>::new()} />
+                    <Route path=path!("/project/:project_id/annotation-queues/:queue_id") view={Lazy::<AnnotationQueueRoute>::new()} />
+                    <Route path=path!("/project/:project_id/annotation-queues/:queue_id/review") view={Lazy::<AnnotationReviewRoute>::new()} />
                     <Route path=path!("/project/:project_id/datasets") view=|| view! { <ProjectSection section=Section::Datasets /> } />
                     <Route path=path!("/project/:project_id/evaluators") view=|| view! { <ProjectSection section=Section::Evaluators /> } />
                     <Route path=path!("/project/:project_id/dashboards") view=|| view! { <ProjectSection section=Section::Dashboards /> } />

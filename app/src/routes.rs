@@ -2,7 +2,8 @@
 //! out of the main bundle (`xtask site` runs wasm-split) and fetched when a page of the area is
 //! first shown: the sign-in pages, the trace explorer (traces, sessions, users), prompts, the
 //! shared-document pages — the prompt editor and the playground (with the shared-document client
-//! and `yrs`, #19, which nothing else needs) —, and the rest (home, account, organization and project settings). The main bundle keeps what every
+//! and `yrs`, #19, which nothing else needs) —, evaluation (scores, annotation queues and their
+//! review, #20), and the rest (home, account, organization and project settings). The main bundle keeps what every
 //! page needs: the router, the layout, the reactive runtime and the hydration entry.
 //!
 //! Why areas and not a split per page: wasm-split puts code shared by several splits into a
@@ -23,6 +24,8 @@ use leptos::prelude::*;
 use leptos_router::LazyRoute;
 
 use crate::pages::account::AccountPage;
+use crate::pages::annotation_queues::{AnnotationQueuePage, AnnotationQueuesPage, ReviewPage};
+use crate::pages::scores::ScoresPage;
 use crate::pages::auth::{SignInPage, SignUpPage};
 use crate::pages::home::HomePage;
 use crate::pages::invite::InvitePage;
@@ -63,6 +66,10 @@ pub enum Page {
     PromptNew,
     Prompt,
     Playground,
+    Scores,
+    AnnotationQueues,
+    AnnotationQueue,
+    AnnotationReview,
 }
 
 // One lazy function per area, each naming its own pages: wasm-split moves code by function, so a
@@ -112,6 +119,17 @@ fn editor_area(page: Page) -> AnyView {
 }
 
 #[lazy]
+fn evaluation_area(page: Page) -> AnyView {
+    match page {
+        Page::Scores => view! { <ScoresPage /> }.into_any(),
+        Page::AnnotationQueues => view! { <AnnotationQueuesPage /> }.into_any(),
+        Page::AnnotationQueue => view! { <AnnotationQueuePage /> }.into_any(),
+        Page::AnnotationReview => view! { <ReviewPage /> }.into_any(),
+        _ => unreachable_page(page),
+    }
+}
+
+#[lazy]
 fn settings_area(page: Page) -> AnyView {
     match page {
         Page::Home => view! { <HomePage /> }.into_any(),
@@ -132,6 +150,7 @@ pub enum Area {
     Explorer,
     Prompts,
     Editor,
+    Evaluation,
     Settings,
 }
 
@@ -160,6 +179,7 @@ pub fn preload_for(path: &str) -> Preload {
         ["share", "traces", _, _] => Area::Explorer,
         ["project", _, "prompts", "new"] | ["project", _, "playground"] => Area::Editor,
         ["project", _, "prompts", ..] => Area::Prompts,
+        ["project", _, "scores"] | ["project", _, "annotation-queues", ..] => Area::Evaluation,
         ["project", _] => return Preload::Nothing,
         // The sections not built yet (`ProjectSection`), in the main bundle.
         ["project", _, section] if crate::sections::Section::ALL.iter().any(|s| s.path().strip_prefix('/') == Some(section)) => {
@@ -179,6 +199,7 @@ pub async fn preload_for_path(path: &str) {
             Area::Explorer => __preload_explorer_area().await,
             Area::Prompts => __preload_prompts_area().await,
             Area::Editor => __preload_editor_area().await,
+            Area::Evaluation => __preload_evaluation_area().await,
             Area::Settings => __preload_settings_area().await,
         }
     }
@@ -186,7 +207,7 @@ pub async fn preload_for_path(path: &str) {
         Preload::Area(one) => area(one).await,
         Preload::Nothing => {}
         Preload::Everything => {
-            for one in [Area::SignIn, Area::Explorer, Area::Prompts, Area::Editor, Area::Settings] {
+            for one in [Area::SignIn, Area::Explorer, Area::Prompts, Area::Editor, Area::Evaluation, Area::Settings] {
                 area(one).await;
             }
         }
@@ -238,6 +259,10 @@ lazy_page! {
     PromptNewRoute => editor_area(Page::PromptNew);
     PromptRoute => prompts_area(Page::Prompt);
     PlaygroundRoute => editor_area(Page::Playground);
+    ScoresRoute => evaluation_area(Page::Scores);
+    AnnotationQueuesRoute => evaluation_area(Page::AnnotationQueues);
+    AnnotationQueueRoute => evaluation_area(Page::AnnotationQueue);
+    AnnotationReviewRoute => evaluation_area(Page::AnnotationReview);
 }
 
 #[cfg(test)]
@@ -269,8 +294,10 @@ mod tests {
             ("/project/p1/prompts/new", Preload::Area(Area::Editor)),
             ("/project/p1/prompts/folder/sub/name.v2", Preload::Area(Area::Prompts)),
             ("/project/p1/playground", Preload::Area(Area::Editor)),
-            ("/project/p1/scores", Preload::Nothing),
-            ("/project/p1/annotation-queues", Preload::Nothing),
+            ("/project/p1/scores", Preload::Area(Area::Evaluation)),
+            ("/project/p1/annotation-queues", Preload::Area(Area::Evaluation)),
+            ("/project/p1/annotation-queues/q.1", Preload::Area(Area::Evaluation)),
+            ("/project/p1/annotation-queues/q.1/review", Preload::Area(Area::Evaluation)),
             ("/project/p1/datasets", Preload::Nothing),
             ("/project/p1/evaluators", Preload::Nothing),
             ("/project/p1/dashboards", Preload::Nothing),

@@ -3,6 +3,7 @@
 //! Leptos and no axum; it runs only on the server.
 //!
 //! - [`store`]: all database access, one module per table family.
+//! - [`annotation`]: the scores people write in the annotation forms and queues (#20).
 //! - [`auth`]: credentials — password and key hashing, tokens, account rules, throttling.
 //! - [`mail`]: invitation emails over SMTP.
 //! - [`jobs`]: background jobs in Postgres.
@@ -11,6 +12,7 @@
 //! - [`live`]: the live-update hub (Postgres `LISTEN`/`NOTIFY` → subscribers).
 //! - [`scope`]: `ProjectId` and `OrganizationId`, which only the access checks mint.
 
+pub mod annotation;
 pub mod auth;
 pub mod collab;
 pub mod ingest;

@@ -93,6 +93,7 @@ export const PAGES: [string, string][] = [
   ["sessions", `/project/${PROJECT}/sessions`],
   ["session", `/project/${PROJECT}/sessions/${enc(SESSION)}`],
   ["users", `/project/${PROJECT}/users`],
+  ["scores", `/project/${PROJECT}/scores`],
   ["user", `/project/${PROJECT}/users/${enc(USER)}`],
   ["prompts", `/project/${PROJECT}/prompts`],
   ["new-prompt", `/project/${PROJECT}/prompts/new`],

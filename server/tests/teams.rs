@@ -284,13 +284,15 @@ async fn invitations_roles_and_the_last_owner() {
 /// (the session, signing in and out, an invitation link whose token is the credential, creating
 /// a new organization, the instance status, which needs an instance administrator); every other
 /// one is in the isolation table below.
-const NOT_SCOPED: [&str; 12] = [
+const NOT_SCOPED: [&str; 13] = [
     "session", "sign_up_enabled", "sign_in", "sign_up", "sign_out", "change_password",
     // The caller's own account only.
     "set_language",
     "preview_invitation", "accept_invitation", "create_organization", "system_status",
     // The caller's own projects only (checked below).
     "project_activity",
+    // The caller's own mentions only (checked below).
+    "unread_mention_count",
 ];
 
 #[tokio::test]
@@ -323,6 +325,53 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
         .await;
     assert_eq!(created.status, 200, "{}", created.text());
     victim.ok("open_prompt_draft", &[("project_id", &project_b), ("name", "victim-prompt")]).await;
+    let prompt_b: String = sqlx::query_scalar("SELECT id FROM prompts WHERE project_id = $1").bind(&project_b).fetch_one(&api.pool).await.unwrap();
+    let comment_b = victim
+        .ok("create_comment", &[("project_id", &project_b), ("object_type", "PROMPT"), ("object_id", &prompt_b), ("content", &format!("Victim note @[Victim](user:{victim_id})"))])
+        .await["comment"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Annotation (#20): a config, a queue with an item and an import, an annotation score.
+    let config_b = victim
+        .call_json("create_score_config", &json!({"project_id": project_b, "config": {"name": "Victim quality", "data_type": "NUMERIC",
+            "min_value": 0.0, "max_value": 1.0, "categories": [], "description": null}}))
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let queue_b = victim
+        .call_json("create_annotation_queue", &json!({"project_id": project_b, "queue": {"name": "Victim queue", "description": "Victim instructions",
+            "score_config_ids": [config_b], "assignee_ids": [], "reviewers_per_item": 1}}))
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    sqlx::query("INSERT INTO annotation_queue_items (project_id, id, queue_id, object_id, object_type) VALUES ($1, 'victim-item', $2, 'victim-trace', 'TRACE')")
+        .bind(&project_b)
+        .bind(&queue_b)
+        .execute(&api.pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO annotation_queue_imports (project_id, id, queue_id, query, max_items) VALUES ($1, 'victim-import', $2, '{}', 10)")
+        .bind(&project_b)
+        .bind(&queue_b)
+        .execute(&api.pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO scores (project_id, id, timestamp, name, value, data_type, source, session_id, config_id, author_user_id)
+         VALUES ($1, 'victim-score', now(), 'Victim quality', 0.5, 'NUMERIC', 'ANNOTATION', 'victim-session', $2, $3)",
+    )
+    .bind(&project_b)
+    .bind(&config_b)
+    .bind(&victim_id)
+    .execute(&api.pool)
+    .await
+    .unwrap();
 
     let mut attacker = Browser::sign_up(&api, "attacker@example.com", PASSWORD).await;
     let (org_a, project_a) = attacker.create_org("Attacker Org", "Attacker Project").await;
@@ -341,6 +390,15 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
                 (SELECT string_agg(id || provider || display_secret_key, ',' ORDER BY id) FROM llm_connections WHERE project_id = $2),
                 (SELECT string_agg(id || name || state::text, ',' ORDER BY id) FROM saved_playgrounds WHERE project_id = $2),
                 (SELECT string_agg(kind || key || generation, ',' ORDER BY key) FROM documents WHERE project_id = $2),
+                (SELECT string_agg(id || content, ',' ORDER BY id) FROM comments WHERE project_id = $2),
+                (SELECT string_agg(comment_id || account_id || coalesce(read_at::text, ''), ',' ORDER BY comment_id) FROM comment_mentions WHERE project_id = $2),
+                (SELECT string_agg(id || name || is_archived::text, ',' ORDER BY id) FROM score_configs WHERE project_id = $2),
+                (SELECT string_agg(id || name, ',' ORDER BY id) FROM annotation_queues WHERE project_id = $2),
+                (SELECT string_agg(id || status || coalesce(locked_by, ''), ',' ORDER BY id) FROM annotation_queue_items WHERE project_id = $2),
+                (SELECT count(*)::text FROM annotation_queue_assignments WHERE project_id = $2),
+                (SELECT count(*)::text FROM annotation_reviews WHERE project_id = $2),
+                (SELECT string_agg(id || state, ',' ORDER BY id) FROM annotation_queue_imports WHERE project_id = $2),
+                (SELECT string_agg(id || coalesce(value::text, '') || source, ',' ORDER BY id) FROM scores WHERE project_id = $2),
                 (SELECT count(*)::text FROM audit_log WHERE org_id = $1))",
         )
         .bind(&org_b)
@@ -351,6 +409,16 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
     };
     let before = snapshot().await;
 
+    let target_b = json!({"type": "trace", "traceId": "victim-trace"});
+    let planted_config = json!({"project_id": project_b, "config": {"name": "Planted", "data_type": "BOOLEAN", "min_value": null, "max_value": null, "categories": [], "description": null}}).to_string();
+    let planted_form = json!({"project_id": project_b, "target": target_b}).to_string();
+    let planted_annotation = |project: &str| json!({"project_id": project, "input": {"target": {"type": "session", "sessionId": "victim-session"},
+        "config_id": config_b, "value": 1.0, "comment": null, "queue_id": null, "score_id": null}}).to_string();
+    let (planted_annotation_b, planted_annotation_a) = (planted_annotation(&project_b), planted_annotation(&project_a));
+    let planted_queue = json!({"project_id": project_b, "queue": {"name": "Planted", "description": null, "score_config_ids": [config_b], "assignee_ids": [], "reviewers_per_item": 1}}).to_string();
+    let planted_items = |project: &str| json!({"project_id": project, "queue_id": queue_b, "targets": [{"type": "trace", "traceId": "victim-trace"}]}).to_string();
+    let (planted_items_b, planted_items_a) = (planted_items(&project_b), planted_items(&project_a));
+    let planted_matching = json!({"project_id": project_b, "queue_id": queue_b, "query": {}}).to_string();
     let planted_prompt = json!({"project_id": project_b, "prompt": {"name": "victim-prompt", "prompt": "planted"}}).to_string();
     let planted_playground =
         json!({"project_id": project_b, "name": "Victim playground", "playground": loupe_app::domain::playground::Playground::default()}).to_string();
@@ -396,6 +464,10 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
         ("get_user", vec![("project_id", &project_b), ("user_id", "any")]),
         ("list_sessions", vec![("project_id", &project_b)]),
         ("get_session", vec![("project_id", &project_b), ("session_id", "any")]),
+        ("list_scores", vec![("project_id", &project_b)]),
+        ("list_score_names", vec![("project_id", &project_b)]),
+        ("score_analytics", vec![("project_id", &project_b), ("query[name]", "any")]),
+        ("score_agreement", vec![("project_id", &project_b), ("a[name]", "any"), ("b[name]", "other")]),
         ("bulk_traces", vec![("project_id", &project_b), ("action", "Delete"), ("trace_ids[0]", "any")]),
         ("list_saved_views", vec![("project_id", &project_b)]),
         ("create_saved_view", vec![("project_id", &project_b), ("name", "Planted")]),
@@ -413,6 +485,46 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
         ("discard_prompt_draft", vec![("project_id", &project_b), ("name", "victim-prompt")]),
         // JSON-encoded: the form's one field is the body.
         ("create_prompt_version", vec![("json", &planted_prompt)]),
+        ("list_comments", vec![("project_id", &project_b), ("object_type", "PROMPT"), ("object_id", &prompt_b)]),
+        ("create_comment", vec![("project_id", &project_b), ("object_type", "PROMPT"), ("object_id", &prompt_b), ("content", "Planted")]),
+        ("create_comment", vec![("project_id", &project_a), ("object_type", "PROMPT"), ("object_id", &prompt_b), ("content", "Planted")]),
+        ("edit_comment", vec![("project_id", &project_b), ("comment_id", &comment_b), ("content", "Owned")]),
+        ("edit_comment", vec![("project_id", &project_a), ("comment_id", &comment_b), ("content", "Owned")]),
+        ("delete_comment", vec![("project_id", &project_b), ("comment_id", &comment_b)]),
+        ("delete_comment", vec![("project_id", &project_a), ("comment_id", &comment_b)]),
+        ("list_comment_members", vec![("project_id", &project_b)]),
+        ("list_mentions", vec![("project_id", &project_b)]),
+        ("mark_mentions_read", vec![("project_id", &project_b), ("comment_id", &comment_b)]),
+        ("mark_mentions_read", vec![("project_id", &project_b)]),
+        ("list_score_configs", vec![("project_id", &project_b), ("include_archived", "true")]),
+        ("create_score_config", vec![("json", &planted_config)]),
+        ("set_score_config_archived", vec![("project_id", &project_b), ("config_id", &config_b), ("archived", "true")]),
+        ("set_score_config_archived", vec![("project_id", &project_a), ("config_id", &config_b), ("archived", "true")]),
+        ("get_annotation_form", vec![("json", &planted_form)]),
+        ("save_annotation", vec![("json", &planted_annotation_b)]),
+        ("save_annotation", vec![("json", &planted_annotation_a)]),
+        ("delete_annotation", vec![("project_id", &project_b), ("score_id", "victim-score")]),
+        ("delete_annotation", vec![("project_id", &project_a), ("score_id", "victim-score")]),
+        ("list_annotation_queues", vec![("project_id", &project_b)]),
+        ("list_project_people", vec![("project_id", &project_b)]),
+        ("create_annotation_queue", vec![("json", &planted_queue)]),
+        ("get_annotation_queue", vec![("project_id", &project_b), ("queue_id", &queue_b)]),
+        ("get_annotation_queue", vec![("project_id", &project_a), ("queue_id", &queue_b)]),
+        ("list_queue_items", vec![("project_id", &project_b), ("queue_id", &queue_b), ("filter", "All"), ("page_number", "0")]),
+        ("list_queue_items", vec![("project_id", &project_a), ("queue_id", &queue_b), ("filter", "All"), ("page_number", "0")]),
+        ("add_to_queue", vec![("json", &planted_items_b)]),
+        ("add_to_queue", vec![("json", &planted_items_a)]),
+        ("add_matching_to_queue", vec![("json", &planted_matching)]),
+        ("get_queue_import", vec![("project_id", &project_b), ("import_id", "victim-import")]),
+        ("get_queue_import", vec![("project_id", &project_a), ("import_id", "victim-import")]),
+        ("next_review_item", vec![("project_id", &project_b), ("queue_id", &queue_b)]),
+        ("next_review_item", vec![("project_id", &project_a), ("queue_id", &queue_b)]),
+        ("renew_review", vec![("project_id", &project_b), ("item_id", "victim-item")]),
+        ("release_review", vec![("project_id", &project_b), ("item_id", "victim-item")]),
+        ("finish_review", vec![("project_id", &project_b), ("queue_id", &queue_b), ("item_id", "victim-item"), ("outcome", "skipped")]),
+        ("finish_review", vec![("project_id", &project_a), ("queue_id", &queue_b), ("item_id", "victim-item"), ("outcome", "skipped")]),
+        ("queue_agreement", vec![("project_id", &project_b), ("queue_id", &queue_b)]),
+        ("queue_agreement", vec![("project_id", &project_a), ("queue_id", &queue_b)]),
     ];
     let mut covered: Vec<&str> = table.iter().map(|(endpoint, _)| *endpoint).collect();
     for (endpoint, form) in &table {
@@ -432,6 +544,10 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
     // The home page's figures name the caller's own projects, never another organization's.
     let activity = attacker.ok("project_activity", &[]).await.to_string();
     assert!(activity.contains(&project_a) && !activity.contains(&project_b), "{activity}");
+    // Mentions are the caller's own: nothing of the victim's, whatever the attacker marks.
+    assert_eq!(attacker.ok("unread_mention_count", &[]).await, 0);
+    assert_eq!(attacker.ok("mark_mentions_read", &[]).await, 0);
+    assert_eq!(attacker.ok("list_mentions", &[]).await["entries"], json!([]));
     assert_eq!(snapshot().await, before, "nothing of the other organization changed");
 
     // The table covers every server function there is (a new one must be added here).
@@ -463,7 +579,8 @@ async fn an_api_key_reaches_nothing_of_another_project_through_any_route() {
             "SELECT concat_ws('|', (SELECT count(*) FROM traces WHERE project_id = 'proj-a'), (SELECT count(*) FROM observations WHERE project_id = 'proj-a'),
                     (SELECT count(*) FROM scores WHERE project_id = 'proj-a'), (SELECT count(*) FROM score_configs WHERE project_id = 'proj-a'),
                     (SELECT count(*) FROM models WHERE project_id = 'proj-a'), (SELECT string_agg(name, ',') FROM traces WHERE project_id = 'proj-a'),
-                    (SELECT string_agg(name || version || array_to_string(labels, ';'), ',') FROM prompts WHERE project_id = 'proj-a'))",
+                    (SELECT string_agg(name || version || array_to_string(labels, ';'), ',') FROM prompts WHERE project_id = 'proj-a'),
+                    (SELECT count(*) FROM comments))",
         )
         .fetch_one(&a.pool)
         .await
@@ -493,6 +610,7 @@ async fn an_api_key_reaches_nothing_of_another_project_through_any_route() {
                 ("post", "/api/public/scores") => Some(json!({"traceId": "trace-a", "name": "planted", "value": 1})),
                 ("post", "/api/public/ingestion") => Some(json!({"batch": [{"id": "x", "type": "trace-create", "timestamp": "2026-01-01T00:00:00Z", "body": {"id": "trace-a", "name": "overwritten"}}]})),
                 ("post", "/api/public/score-configs") => Some(json!({"name": "planted", "dataType": "NUMERIC"})),
+                ("post", "/api/public/comments") => Some(json!({"projectId": "proj-a", "objectType": "TRACE", "objectId": "trace-a", "content": "planted"})),
                 ("post", "/api/public/models") => Some(json!({"modelName": "planted", "matchPattern": "planted", "unit": "TOKENS"})),
                 ("post", "/api/public/otel/v1/traces") => Some(json!({"resourceSpans": []})),
                 _ => None,

@@ -313,3 +313,11 @@ mod tests {
         }
     }
 }
+
+/// A person as other people see them in a project: their account id and display name (their
+/// name, else their email). Annotation authors, reviewers, mentions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub id: String,
+    pub name: String,
+}

@@ -6,6 +6,7 @@
 pub mod account;
 pub mod annotation;
 pub mod collab;
+pub mod comments;
 pub mod content;
 pub mod format;
 pub mod ids;
@@ -23,6 +24,7 @@ pub mod password_policy;
 pub mod playground;
 pub mod permissions;
 pub mod role;
+pub mod score_stats;
 pub mod score_views;
 pub mod system;
 pub mod trace_detail;

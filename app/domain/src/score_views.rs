@@ -87,6 +87,81 @@ pub struct ScoreConfig {
     pub updated_at: DateTime<Utc>,
 }
 
+/// The longest TEXT score, in characters (Langfuse's limit).
+pub const MAX_TEXT_SCORE_CHARS: usize = 500;
+
+/// What a score config demands of a value: its name and type apply to the score, and the value
+/// must fit its range or be one of its categories. One definition for the public API (scores
+/// posted with a `configId`) and the annotation forms (docs/COMPATIBILITY.md §6.2).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoreRule {
+    pub name: String,
+    pub data_type: ScoreDataType,
+    pub is_archived: bool,
+    pub min_value: Option<f64>,
+    pub max_value: Option<f64>,
+    /// `(label, value)` pairs; BOOLEAN configs always have True = 1 and False = 0.
+    pub categories: Vec<(String, f64)>,
+}
+
+impl From<&ScoreConfig> for ScoreRule {
+    fn from(config: &ScoreConfig) -> Self {
+        let categories = match (config.data_type, &config.categories) {
+            (ScoreDataType::Boolean, _) => boolean_categories(),
+            (_, Some(categories)) => categories.clone(),
+            (_, None) => Vec::new(),
+        };
+        ScoreRule {
+            name: config.name.clone(),
+            data_type: config.data_type,
+            is_archived: config.is_archived,
+            min_value: config.min_value,
+            max_value: config.max_value,
+            categories: categories.into_iter().map(|c| (c.label, c.value)).collect(),
+        }
+    }
+}
+
+impl ScoreRule {
+    /// The stored `(value, stringValue)` of `raw` (a number, or a category's label or value), or
+    /// why it does not fit, phrased to follow "value: ". Archiving is the caller's check: it
+    /// needs the config's id in its message.
+    pub fn fit(&self, raw: &Value) -> Result<(Option<f64>, Option<String>), String> {
+        match self.data_type {
+            ScoreDataType::Numeric => {
+                let value = raw.as_f64().filter(|v| v.is_finite()).ok_or_else(|| format!("config {:?} expects a number", self.name))?;
+                if self.min_value.is_some_and(|min| value < min) || self.max_value.is_some_and(|max| value > max) {
+                    return Err(format!(
+                        "{value} is outside the config's range [{}, {}]",
+                        self.min_value.map_or("-inf".into(), |v| v.to_string()),
+                        self.max_value.map_or("inf".into(), |v| v.to_string())
+                    ));
+                }
+                Ok((Some(value), None))
+            }
+            ScoreDataType::Categorical | ScoreDataType::Boolean => {
+                let category = match raw {
+                    Value::String(label) => self.categories.iter().find(|(l, _)| l == label),
+                    Value::Number(n) => self.categories.iter().find(|(_, v)| Some(*v) == n.as_f64()),
+                    _ => None,
+                };
+                let (label, value) = category.ok_or_else(|| {
+                    let labels: Vec<&str> = self.categories.iter().map(|(l, _)| l.as_str()).collect();
+                    format!("{raw} is not a category of config {:?} (one of {labels:?})", self.name)
+                })?;
+                Ok((Some(*value), Some(label.clone())))
+            }
+            ScoreDataType::Text => {
+                let text = raw.as_str().filter(|s| !s.is_empty() && s.chars().count() <= MAX_TEXT_SCORE_CHARS);
+                let text = text.ok_or_else(|| format!("TEXT scores need a string of 1 to {MAX_TEXT_SCORE_CHARS} characters"))?;
+                Ok((Some(0.0), Some(text.to_string())))
+            }
+            // Configs are never CORRECTION (`validate_score_config`).
+            ScoreDataType::Correction => Err(format!("config {:?} cannot be CORRECTION", self.name)),
+        }
+    }
+}
+
 /// Langfuse's limit on config names.
 pub const SCORE_CONFIG_NAME_MAX_CHARS: usize = 35;
 
@@ -188,6 +263,51 @@ mod tests {
 
     fn cat(label: &str, value: f64) -> ConfigCategory {
         ConfigCategory { label: label.into(), value }
+    }
+
+    fn rule(data_type: ScoreDataType, categories: Vec<(&str, f64)>) -> ScoreRule {
+        ScoreRule {
+            name: "quality".into(),
+            data_type,
+            is_archived: false,
+            min_value: Some(0.0),
+            max_value: Some(1.0),
+            categories: categories.into_iter().map(|(l, v)| (l.to_string(), v)).collect(),
+        }
+    }
+
+    #[test]
+    fn values_fit_a_rule_by_range_label_or_value() {
+        use serde_json::json;
+        let numeric = rule(ScoreDataType::Numeric, vec![]);
+        assert_eq!(numeric.fit(&json!(0.5)), Ok((Some(0.5), None)));
+        assert!(numeric.fit(&json!(1.5)).unwrap_err().contains("outside the config's range [0, 1]"));
+        assert!(numeric.fit(&json!("x")).unwrap_err().contains("expects a number"));
+        let categorical = rule(ScoreDataType::Categorical, vec![("good", 2.0), ("bad", 0.0)]);
+        assert_eq!(categorical.fit(&json!("good")), Ok((Some(2.0), Some("good".into()))));
+        assert_eq!(categorical.fit(&json!(0)), Ok((Some(0.0), Some("bad".into()))));
+        assert!(categorical.fit(&json!("meh")).unwrap_err().contains(r#"one of ["good", "bad"]"#));
+    }
+
+    #[test]
+    fn boolean_configs_always_have_true_and_false() {
+        let now = Utc::now();
+        let config = ScoreConfig {
+            id: "c".into(),
+            project_id: "p".into(),
+            name: "correct".into(),
+            data_type: ScoreDataType::Boolean,
+            is_archived: false,
+            min_value: None,
+            max_value: None,
+            categories: None,
+            description: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let rule = ScoreRule::from(&config);
+        assert_eq!(rule.fit(&serde_json::json!("True")), Ok((Some(1.0), Some("True".into()))));
+        assert_eq!(rule.fit(&serde_json::json!(0)), Ok((Some(0.0), Some("False".into()))));
     }
 
     #[test]

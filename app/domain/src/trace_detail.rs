@@ -27,6 +27,10 @@ pub struct TraceDetail {
     pub warning_count: i64,
     /// Scores of the trace itself and of its observations, oldest first.
     pub scores: Vec<Score>,
+    /// The people who wrote the annotation scores among them (chips name them on hover); empty
+    /// for a visitor of a public trace, who is not told the team's names.
+    #[serde(default)]
+    pub score_authors: Vec<crate::account::Person>,
     /// The absolute link that shows the trace to anyone while it is public.
     pub share_url: String,
 }
@@ -43,6 +47,9 @@ pub struct ObservationDetail {
     pub observation: Observation,
     /// Scores given to this observation (with their comments), oldest first.
     pub scores: Vec<Score>,
+    /// As [`TraceDetail::score_authors`].
+    #[serde(default)]
+    pub score_authors: Vec<crate::account::Person>,
     /// The raw OTel attributes with the fields each one fed (the mapping inspector); empty for
     /// observations that did not arrive over OTLP.
     pub attributes: Vec<super::otel_inspector::AttributeRow>,

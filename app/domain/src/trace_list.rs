@@ -789,6 +789,9 @@ pub struct SessionDetail {
     pub total_cost: f64,
     pub total_tokens: i64,
     pub scores: Vec<crate::score_views::Score>,
+    /// The people who wrote its annotation scores (chips name them on hover).
+    #[serde(default)]
+    pub score_authors: Vec<crate::account::Person>,
 }
 
 impl SessionDetail {

@@ -16,6 +16,12 @@ mod media;
 
 pub use media::MediaScope;
 
+/// A comment's markdown with its mentions highlighted (`components::comments`).
+pub(crate) use markdown::comment_markdown;
+
+/// Markdown written by people (a queue's instructions, #20), rendered as safely as LLM output.
+pub(crate) use markdown::markdown as render_markdown;
+
 /// The role badge's colours, shared with the prompt views so a role looks the same everywhere.
 pub(crate) use chat::role_badge;
 

@@ -170,6 +170,7 @@ fn TopBar() -> impl IntoView {
                 }}
             </div>
             <div class="flex shrink-0 items-center gap-2 sm:gap-3">
+                <crate::components::comments::MentionsBell />
                 <ThemeSwitch />
                 {move || session.current().map(|info| view! { <UserMenu info /> })}
             </div>

@@ -1,5 +1,8 @@
 //! Reusable UI pieces: the shell layout, the theme switch, icons and small building blocks.
 
+pub mod annotate;
+pub mod charts;
+pub mod comments;
 pub mod content;
 pub mod http_status;
 pub mod icons;
@@ -8,6 +11,7 @@ pub mod otel_inspector;
 pub mod prompt_diff;
 pub mod prompt_editor;
 pub mod prompt_view;
+pub mod queue_picker;
 pub mod live;
 pub mod session;
 pub mod shared_doc;

@@ -1,6 +1,7 @@
 //! One module per route (or family of routes).
 
 pub mod account;
+pub mod annotation_queues;
 pub mod auth;
 pub mod coming_soon;
 pub mod home;
@@ -14,6 +15,8 @@ pub mod project_settings;
 pub mod prompt_detail;
 pub mod prompt_new;
 pub mod prompts;
+pub mod score_configs;
+pub mod scores;
 pub mod sessions;
 pub mod trace_detail;
 pub mod traces;

@@ -89,6 +89,7 @@ fn Settings(
             <General project=project.clone() />
             <ApiKeys project=project.clone() create revoke keys />
             <LlmConnections project=project.clone() save=llm.save delete=llm.delete connections=llm.connections />
+            <crate::pages::score_configs::ScoreConfigs project=project.clone() />
             <ProjectMembers org=org.clone() project=project.clone() set_role members />
             {role.can(Action::ManageProjectSettings).then(|| view! { <DangerZone project=project.clone() /> })}
         </div>

@@ -181,7 +181,7 @@ pub fn SessionPage() -> impl IntoView {
 }
 
 /// Text for a trace's input or output: strings as they are, anything else as pretty JSON.
-fn as_text(value: &Option<serde_json::Value>) -> Option<String> {
+pub(crate) fn as_text(value: &Option<serde_json::Value>) -> Option<String> {
     match value {
         None | Some(serde_json::Value::Null) => None,
         Some(serde_json::Value::String(s)) => Some(s.clone()),
@@ -203,6 +203,11 @@ fn Conversation(
         <div class="max-w-5xl px-4 py-4 sm:px-8 sm:py-6">
             <a class=BUTTON_LINK href=format!("/project/{project_id}/sessions")>{t!(i18n, sessions.session.back)}</a>
             <h1 class="mt-3 text-xl font-semibold tracking-tight">{t!(i18n, sessions.session.heading)}<span class="font-mono" data-testid="session-id">{move || session_id.get()}</span></h1>
+            <div class="mt-3">
+                <crate::components::queue_picker::AnnotationActions project_id=project_id.clone()
+                    target=Signal::derive(move || crate::domain::annotation::Target::Session { session_id: session_id.get() })
+                    on_change=Callback::new(move |_| detail.refetch()) />
+            </div>
             <Transition fallback=move || view! { <Skeleton label=td_string!(locale, sessions.session.loading) /> }>
                 {move || Suspend::new(async move {
                     let detail = match detail.await {
@@ -218,6 +223,7 @@ fn Conversation(
                         (td_string!(locale, sessions.sessions.columns.total_cost), crate::domain::format::cost(detail.total_cost), "session-cost"),
                     ];
                     let scores = detail.scores.clone();
+                    let authors = detail.score_authors.clone();
                     let traces = detail.traces;
                     view! {
                         <dl class="mt-4 grid grid-cols-2 gap-3 sm:grid-cols-5" data-testid="session-summary">
@@ -231,7 +237,7 @@ fn Conversation(
                         {(!scores.is_empty()).then(|| view! {
                             <div class="mt-3 flex flex-wrap items-center gap-1" data-testid="session-scores">
                                 <span class="mr-1 text-xs text-zinc-500">{td_string!(locale, sessions.session.scores)}</span>
-                                {scores.into_iter().map(|score| view! { <crate::pages::trace_detail::ScoreChip score /> }).collect_view()}
+                                {scores.into_iter().map(|score| { let author = crate::pages::trace_detail::author_of(&score, &authors); view! { <crate::pages::trace_detail::ScoreChip score author /> } }).collect_view()}
                             </div>
                         })}
                         <ol class="mt-6 space-y-4" data-testid="conversation">
@@ -270,6 +276,9 @@ fn Conversation(
                     }.into_any()
                 })}
             </Transition>
+            <div class="mt-8 max-w-3xl">
+                <crate::components::comments::Comments project_id=project_id.clone() object_type=crate::domain::comments::ObjectType::Session object_id=session_id />
+            </div>
         </div>
     }
 }

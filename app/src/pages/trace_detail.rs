@@ -81,9 +81,17 @@ fn TraceView(
                     })
                 }}
             </Transition>
+            <div class="mt-3">
+                <crate::components::queue_picker::AnnotationActions project_id=project_id.clone()
+                    target=Signal::derive(move || crate::domain::annotation::Target::Trace { trace_id: trace_id.get() })
+                    on_change=Callback::new(move |_| detail.refetch()) />
+            </div>
             <div class="mt-6">
                 <TraceExplorer project_id=project_id.clone() trace_id=Signal::from(trace_id) selected live=true
                     on_change=Callback::new(move |_| detail.refetch()) />
+            </div>
+            <div class="mt-6 max-w-3xl">
+                <crate::components::comments::Comments project_id=project_id.clone() object_type=crate::domain::comments::ObjectType::Trace object_id=trace_id />
             </div>
         </div>
     }
@@ -185,7 +193,7 @@ fn replace_observation_in_url(_observation: Option<&str>) {}
 /// The trace's header. `list` (the project's traces list) makes user, session and tags links
 /// into it; the share page, open to non-members, passes `None` and shows them as text.
 #[component]
-fn Header(detail: TraceDetail, list: Option<String>, can_share: bool) -> impl IntoView {
+pub(crate) fn Header(detail: TraceDetail, list: Option<String>, can_share: bool) -> impl IntoView {
     let t = detail.trace.clone();
     provide_context(MediaScope { project_id: t.project_id.clone() });
     let link = move |key: &str, value: &str| {
@@ -255,7 +263,7 @@ fn Header(detail: TraceDetail, list: Option<String>, can_share: bool) -> impl In
         {(!detail.scores.is_empty()).then(|| view! {
             <div class="mt-3 flex flex-wrap items-center gap-1" data-testid="trace-scores">
                 <span class="mr-1 text-xs text-zinc-500">{t!(i18n, trace.scores)}</span>
-                {detail.scores.iter().map(|s| view! { <ScoreChip score=s.clone() /> }).collect_view()}
+                {detail.scores.iter().map(|s| view! { <ScoreChip score=s.clone() author=author_of(s, &detail.score_authors) /> }).collect_view()}
             </div>
         })}
         {has_io.then(|| view! {
@@ -356,25 +364,24 @@ pub fn SharedTracePage() -> impl IntoView {
     }
 }
 
-fn score_value(score: &Score) -> String {
-    match (&score.string_value, score.value) {
-        (Some(text), _) => text.clone(),
-        (None, Some(v)) if v.fract() == 0.0 => format!("{v:.0}"),
-        (None, Some(v)) => format!("{v:.3}"),
-        (None, None) => "—".into(),
+/// A score as a chip; on hover, where it came from, who wrote it and its comment.
+#[component]
+pub(crate) fn ScoreChip(score: Score, #[prop(default = None)] author: Option<String>) -> impl IntoView {
+    let locale = use_i18n().get_locale_untracked();
+    let title = crate::components::annotate::score_tooltip(locale, &score, author.as_deref());
+    view! {
+        <span class="inline-flex items-center gap-1 rounded border border-zinc-200 px-1.5 py-0.5 text-xs dark:border-zinc-700"
+            data-testid="score-chip" data-source=score.source.as_str() title=title>
+            <span class="text-zinc-500">{score.name.clone()}</span>
+            <span class="font-mono font-medium">{crate::components::annotate::score_value(&score)}</span>
+        </span>
     }
 }
 
-#[component]
-pub(crate) fn ScoreChip(score: Score) -> impl IntoView {
-    let title = score.comment.clone().unwrap_or_default();
-    view! {
-        <span class="inline-flex items-center gap-1 rounded border border-zinc-200 px-1.5 py-0.5 text-xs dark:border-zinc-700"
-            data-testid="score-chip" title=title>
-            <span class="text-zinc-500">{score.name.clone()}</span>
-            <span class="font-mono font-medium">{score_value(&score)}</span>
-        </span>
-    }
+/// The display name of a score's author among `people`.
+pub(crate) fn author_of(score: &Score, people: &[crate::domain::account::Person]) -> Option<String> {
+    let id = score.author_user_id.as_deref()?;
+    people.iter().find(|p| p.id == id).map(|p| p.name.clone())
 }
 
 #[component]
@@ -458,6 +465,10 @@ fn ObservationBody(detail: ObservationDetail) -> impl IntoView {
                 <div><dt class="text-zinc-500">{t!(i18n, trace.facts.level)}</dt><dd data-testid="observation-level">{level_label(locale, o.level)}</dd></div>
             </dl>
             {replay.map(|href| view! { <a class=format!("{BUTTON_SECONDARY} mt-2") href=href data-testid="replay-in-playground">{t!(i18n, trace.replay)}</a> })}
+            <div class="mt-2" data-testid="observation-annotation">
+                <crate::components::queue_picker::AnnotationActions project_id=project.clone()
+                    target=crate::domain::annotation::Target::Observation { trace_id: o.trace_id.clone(), observation_id: o.id.clone() } />
+            </div>
             {o.status_message.clone().map(|m| view! {
                 <p class=format!("mt-2 rounded px-2 py-1 text-xs {}", match o.level {
                     crate::domain::ObservationLevel::Error => "bg-red-50 text-red-800 dark:bg-red-950 dark:text-red-300",
@@ -514,10 +525,14 @@ fn ObservationBody(detail: ObservationDetail) -> impl IntoView {
                         <ul class="space-y-1" data-testid="observation-scores">
                             {detail.scores.into_iter().map(|s| {
                                 let comment = s.comment.clone();
-                                let source = s.source.to_string();
+                                let author = author_of(&s, &detail.score_authors);
+                                let source = match &author {
+                                    Some(name) => format!("{} · {}", crate::components::annotate::source_label(locale, s.source), td_string!(locale, annotation.by_author, name = name.clone())),
+                                    None => crate::components::annotate::source_label(locale, s.source).to_string(),
+                                };
                                 view! {
                                     <li class="text-xs">
-                                        <ScoreChip score=s />
+                                        <ScoreChip score=s author=author.clone() />
                                         <span class="ml-2 text-zinc-500">{source}</span>
                                         {comment.map(|c| view! { <p class="mt-0.5 whitespace-pre-wrap text-zinc-600 dark:text-zinc-400" data-testid="score-comment">{c}</p> })}
                                     </li>
@@ -527,6 +542,7 @@ fn ObservationBody(detail: ObservationDetail) -> impl IntoView {
                     }.into_any()
                 }}
             </Field>
+            <crate::components::comments::Comments project_id=project.clone() object_type=crate::domain::comments::ObjectType::Observation object_id=o.id.clone() />
         </div>
     }
 }

@@ -5,8 +5,10 @@
 //! Errors answer with their 4xx/5xx status (`AppError::status`) as well as the JSON body.
 
 pub mod account;
+pub mod annotation;
 pub mod api_keys;
 pub mod audit;
+pub mod comments;
 pub mod invitations;
 pub mod llm_connections;
 pub mod members;
@@ -14,6 +16,7 @@ pub mod organizations;
 pub mod playground;
 pub mod projects;
 pub mod prompts;
+pub mod scores;
 pub mod system;
 pub mod sessions;
 pub mod trace_detail;

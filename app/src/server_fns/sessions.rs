@@ -49,7 +49,8 @@ pub async fn get_session(project_id: String, session_id: String) -> Result<crate
         }
         let (total_cost, total_tokens) = crate::store::sessions::totals(&state.pool, &project_id, &session_id).await?;
         let scores = crate::store::scores::for_session(&state.pool, &project_id, &session_id).await?;
-        Ok(crate::domain::trace_list::SessionDetail { traces, total_cost, total_tokens, scores })
+        let score_authors = crate::server_fns::trace_detail::score_authors(&state.pool, &project_id, &scores).await?;
+        Ok(crate::domain::trace_list::SessionDetail { traces, total_cost, total_tokens, scores, score_authors })
     }
     .await)
 }

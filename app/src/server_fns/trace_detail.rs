@@ -25,7 +25,9 @@ pub async fn get_trace(project_id: String, trace_id: TraceId) -> Result<TraceDet
             .ok_or_else(|| AppError::NotFound(crate::language::say!(errors.not_found.trace, id = trace_id.as_str())))?;
         let totals = crate::store::traces::totals(&state.pool, &project_id, &trace_id).await?;
         let scores = crate::store::scores::for_trace(&state.pool, &project_id, &trace_id).await?;
+        let score_authors = score_authors(&state.pool, &project_id, &scores).await?;
         Ok(TraceDetail {
+            score_authors,
             trace,
             latency: totals.latency,
             total_cost: totals.total_cost,
@@ -77,7 +79,8 @@ pub async fn get_observation(project_id: String, trace_id: TraceId, observation_
             .await?
             .map(|(attributes, mapping)| crate::domain::otel_inspector::rows(&attributes, &mapping))
             .unwrap_or_default();
-        Ok(ObservationDetail { observation, scores, attributes })
+        let score_authors = score_authors(&state.pool, &project_id, &scores).await?;
+        Ok(ObservationDetail { observation, scores, score_authors, attributes })
     }
     .await)
 }
@@ -102,4 +105,25 @@ pub async fn set_trace_public(project_id: String, trace_id: TraceId, public: boo
         Ok(public)
     }
     .await)
+}
+
+/// The names of the people who wrote `scores`, for members only: a public trace's visitors are
+/// not told who in the team annotated it.
+#[cfg(feature = "ssr")]
+pub(crate) async fn score_authors(
+    pool: &sqlx::PgPool,
+    project_id: &loupe_core::scope::ProjectId,
+    scores: &[crate::domain::score_views::Score],
+) -> Result<Vec<crate::domain::account::Person>, AppError> {
+    let mut ids: Vec<String> = scores.iter().filter_map(|s| s.author_user_id.clone()).collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Some(user) = crate::auth::access::current_user() else { return Ok(Vec::new()) };
+    if loupe_core::store::memberships::project_standing(pool, project_id.as_str(), &user.user_id).await?.is_none() {
+        return Ok(Vec::new());
+    }
+    ids.sort();
+    ids.dedup();
+    Ok(loupe_core::store::memberships::people(pool, &ids).await?)
 }

@@ -118,6 +118,14 @@ pub async fn store(pool: &PgPool, pricing: &Pricing, project_id: &ProjectId, bat
     Ok(stored)
 }
 
+/// Stores scores the UI wrote (a person's annotations) and commits. The same writer as the
+/// public API's, so live updates and the merge rules are the same; no fallback split: the
+/// caller validated the one or few scores and wants the database's refusal as it is.
+pub async fn store_scores(pool: &PgPool, project_id: &ProjectId, scores: Vec<model::ScoreRecord>) -> Result<WriteSummary, sqlx::Error> {
+    let batch = IngestBatch { scores, ..IngestBatch::default() };
+    write_once(pool, &ProjectPrices::none(), project_id, batch).await
+}
+
 async fn write_once(pool: &PgPool, prices: &ProjectPrices, project_id: &ProjectId, batch: IngestBatch) -> Result<WriteSummary, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let summary = writer::write(&mut tx, project_id, batch, prices, Utc::now()).await?;

@@ -184,4 +184,7 @@ pub struct ScoreRecord {
     pub queue_id: Option<String>,
     pub execution_trace_id: Option<String>,
     pub environment: String,
+    /// The Loupe account that wrote an ANNOTATION score (the UI's forms); `None` for scores
+    /// from the public API, whose writer is a key, not a person.
+    pub author_user_id: Option<String>,
 }

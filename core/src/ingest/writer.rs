@@ -637,6 +637,7 @@ async fn write_scores(tx: &mut PgConnection, project_id: &ProjectId, mut scores:
     let mut queue_id = Vec::with_capacity(n);
     let mut execution_trace_id = Vec::with_capacity(n);
     let mut environment = Vec::with_capacity(n);
+    let mut author_user_id = Vec::with_capacity(n);
     for s in scores {
         id.push(s.id);
         timestamp.push(s.timestamp);
@@ -655,21 +656,23 @@ async fn write_scores(tx: &mut PgConnection, project_id: &ProjectId, mut scores:
         queue_id.push(s.queue_id);
         execution_trace_id.push(s.execution_trace_id);
         environment.push(s.environment);
+        author_user_id.push(s.author_user_id);
     }
     let written = sqlx::query(
         "INSERT INTO scores AS t (project_id, id, timestamp, name, value, string_value, data_type, source, trace_id,
                                   observation_id, session_id, dataset_run_id, comment, metadata, config_id, queue_id,
-                                  execution_trace_id, environment)
+                                  execution_trace_id, environment, author_user_id)
          SELECT $1, * FROM UNNEST($2::text[], $3::timestamptz[], $4::text[], $5::float8[], $6::text[], $7::text[],
                                   $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
-                                  $14::jsonb[], $15::text[], $16::text[], $17::text[], $18::text[])
+                                  $14::jsonb[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[])
          ON CONFLICT (project_id, id) DO UPDATE SET
             name = excluded.name, value = excluded.value, string_value = excluded.string_value,
             data_type = excluded.data_type, source = excluded.source,
             observation_id = CASE WHEN t.trace_id IS NOT DISTINCT FROM excluded.trace_id
                                   THEN excluded.observation_id ELSE t.observation_id END,
             comment = excluded.comment, metadata = excluded.metadata, config_id = excluded.config_id,
-            queue_id = excluded.queue_id, execution_trace_id = excluded.execution_trace_id, updated_at = now()",
+            queue_id = excluded.queue_id, execution_trace_id = excluded.execution_trace_id,
+            author_user_id = excluded.author_user_id, updated_at = now()",
     )
     .bind(project_id)
     .bind(&id)
@@ -689,6 +692,7 @@ async fn write_scores(tx: &mut PgConnection, project_id: &ProjectId, mut scores:
     .bind(&queue_id)
     .bind(&execution_trace_id)
     .bind(&environment)
+    .bind(&author_user_id)
     .execute(&mut *tx)
     .await?
     .rows_affected();

@@ -48,6 +48,18 @@ pub async fn enqueue(pool: &PgPool, kind: &str, payload: &serde_json::Value, ded
     .await.map_err(StoreError::from)
 }
 
+/// Queues a job, due now, in the caller's transaction: it exists only if what it works on was
+/// committed with it.
+pub async fn enqueue_in(conn: &mut sqlx::PgConnection, kind: &str, payload: &serde_json::Value, max_attempts: i32) -> Result<i64, StoreError> {
+    sqlx::query_scalar("INSERT INTO jobs (kind, payload, max_attempts) VALUES ($1, $2, $3) RETURNING id")
+        .bind(kind)
+        .bind(payload)
+        .bind(max_attempts)
+        .fetch_one(conn)
+        .await
+        .map_err(StoreError::from)
+}
+
 /// Queues the next run of a periodic kind unless one is unfinished or the last finished less
 /// than `every` ago; whether it queued one. Safe from several replicas at once (the unique index
 /// keeps one unfinished run).

@@ -108,6 +108,13 @@ pub struct ProjectPrices {
     builtin: &'static [ModelDefinition],
 }
 
+impl ProjectPrices {
+    /// Prices nothing: for writes that carry no observations (the annotation forms' scores).
+    pub fn none() -> ProjectPrices {
+        ProjectPrices { project: Vec::new(), builtin: &[] }
+    }
+}
+
 /// One observation as stored after merging, with what is needed to price it.
 #[derive(Debug, Clone, Copy)]
 pub struct PricingInput<'a> {

@@ -14,7 +14,7 @@ use sqlx::{PgConnection, PgPool, Row};
 use super::query::{enum_column, Page};
 use super::StoreError;
 use crate::scope::ProjectId;
-use loupe_domain::annotation::{AnnotationQueue, AnnotationQueueItem, ItemStatus, ObjectType, Outcome, LOCK_SECONDS};
+use loupe_domain::annotation::{AnnotationQueue, AnnotationQueueItem, ItemFilter, ItemStatus, ObjectType, Outcome, QueueCounts, QueueImport, LOCK_SECONDS};
 
 const QUEUE_COLUMNS: &str = "id, name, description, score_config_ids, reviewers_per_item, created_at, updated_at";
 const ITEM_COLUMNS: &str = "id, queue_id, object_id, object_type, status, completed_at, created_at, updated_at";
@@ -376,4 +376,311 @@ pub async fn review(
     .fetch_one(&mut *conn)
     .await?;
     Ok(Some(item_from_row(&row)?))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The UI's reads and bulk writes.
+
+/// Adds the project's traces among `trace_ids` to a queue in one statement; ids of traces the
+/// project does not have add nothing. Returns how many items are new.
+pub async fn add_traces(pool: &PgPool, project_id: &ProjectId, queue_id: &str, trace_ids: &[String]) -> Result<u64, StoreError> {
+    let done = sqlx::query(
+        "INSERT INTO annotation_queue_items (project_id, id, queue_id, object_id, object_type)
+         SELECT $1, gen_random_uuid()::text, $2, t.id, 'TRACE' FROM traces t WHERE t.project_id = $1 AND t.id = ANY($3)
+         ON CONFLICT (project_id, queue_id, object_type, object_id) DO NOTHING",
+    )
+    .bind(project_id)
+    .bind(queue_id)
+    .bind(trace_ids)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Items by where they stand, per queue.
+pub async fn counts(pool: &PgPool, project_id: &ProjectId, queue_ids: &[String]) -> Result<std::collections::HashMap<String, QueueCounts>, StoreError> {
+    let rows: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT queue_id, count(*), count(*) FILTER (WHERE status = 'PENDING'),
+                count(*) FILTER (WHERE status = 'PENDING' AND locked_by IS NOT NULL AND locked_until >= now()),
+                count(*) FILTER (WHERE status = 'COMPLETED')
+         FROM annotation_queue_items WHERE project_id = $1 AND queue_id = ANY($2) GROUP BY queue_id",
+    )
+    .bind(project_id)
+    .bind(queue_ids)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(queue, total, pending, in_progress, completed)| (queue, QueueCounts { total, pending, in_progress, completed }))
+        .collect())
+}
+
+/// The people a queue is assigned to (ids), per queue.
+pub async fn assignees(pool: &PgPool, project_id: &ProjectId, queue_ids: &[String]) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT queue_id, user_id FROM annotation_queue_assignments WHERE project_id = $1 AND queue_id = ANY($2) ORDER BY created_at, user_id",
+    )
+    .bind(project_id)
+    .bind(queue_ids)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Replaces a queue's assignees (in the caller's transaction).
+pub async fn set_assignees(conn: &mut PgConnection, project_id: &ProjectId, queue_id: &str, user_ids: &[String]) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM annotation_queue_assignments WHERE project_id = $1 AND queue_id = $2 AND NOT (user_id = ANY($3))")
+        .bind(project_id)
+        .bind(queue_id)
+        .bind(user_ids)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO annotation_queue_assignments (project_id, queue_id, user_id) SELECT $1, $2, unnest($3::text[]) ON CONFLICT DO NOTHING",
+    )
+    .bind(project_id)
+    .bind(queue_id)
+    .bind(user_ids)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Per reviewer: items completed and skipped in the queue (reviewer ids).
+pub async fn reviewer_counts(pool: &PgPool, project_id: &ProjectId, queue_id: &str) -> Result<Vec<(String, i64, i64)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT r.reviewer_id, count(*) FILTER (WHERE r.outcome = 'COMPLETED'), count(*) FILTER (WHERE r.outcome = 'SKIPPED')
+         FROM annotation_reviews r JOIN annotation_queue_items i ON i.project_id = r.project_id AND i.id = r.item_id
+         WHERE r.project_id = $1 AND i.queue_id = $2 GROUP BY r.reviewer_id ORDER BY 2 DESC, 1",
+    )
+    .bind(project_id)
+    .bind(queue_id)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// How many of the queue's items `reviewer` completed or skipped.
+pub async fn done_by(pool: &PgPool, project_id: &ProjectId, queue_id: &str, reviewer: &str) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM annotation_reviews r JOIN annotation_queue_items i ON i.project_id = r.project_id AND i.id = r.item_id
+         WHERE r.project_id = $1 AND i.queue_id = $2 AND r.reviewer_id = $3",
+    )
+    .bind(project_id)
+    .bind(queue_id)
+    .bind(reviewer)
+    .fetch_one(pool)
+    .await?)
+}
+
+/// An item as the queue page lists it, with ids of people (the caller names them).
+pub struct ItemRow {
+    pub item: AnnotationQueueItem,
+    pub trace_id: Option<String>,
+    pub label: Option<String>,
+    pub locked_by: Option<String>,
+    pub completed_by: Vec<String>,
+}
+
+/// A page of a queue's items, newest first, with what the queue page shows beside each.
+pub async fn item_rows(
+    pool: &PgPool,
+    project_id: &ProjectId,
+    queue_id: &str,
+    filter: ItemFilter,
+    page: Page,
+) -> Result<(Vec<ItemRow>, i64), StoreError> {
+    let condition = match filter {
+        ItemFilter::All => "TRUE",
+        ItemFilter::Pending => "i.status = 'PENDING' AND NOT (i.locked_by IS NOT NULL AND i.locked_until >= now())",
+        ItemFilter::InProgress => "i.status = 'PENDING' AND i.locked_by IS NOT NULL AND i.locked_until >= now()",
+        ItemFilter::Completed => "i.status = 'COMPLETED'",
+    };
+    let columns = ITEM_COLUMNS.split(", ").map(|c| format!("i.{c}")).collect::<Vec<_>>().join(", ");
+    let rows = sqlx::query(&format!(
+        "SELECT {columns},
+                CASE i.object_type WHEN 'TRACE' THEN i.object_id WHEN 'OBSERVATION' THEN o.trace_id END AS trace_id,
+                CASE i.object_type WHEN 'TRACE' THEN t.name WHEN 'OBSERVATION' THEN o.name END AS label,
+                CASE WHEN i.locked_until >= now() THEN i.locked_by END AS holder,
+                ARRAY(SELECT r.reviewer_id FROM annotation_reviews r
+                      WHERE r.project_id = i.project_id AND r.item_id = i.id AND r.outcome = 'COMPLETED' ORDER BY r.created_at) AS completed_by
+         FROM annotation_queue_items i
+         LEFT JOIN traces t ON i.object_type = 'TRACE' AND t.project_id = i.project_id AND t.id = i.object_id
+         LEFT JOIN observations o ON i.object_type = 'OBSERVATION' AND o.project_id = i.project_id AND o.id = i.object_id
+         WHERE i.project_id = $1 AND i.queue_id = $2 AND {condition}
+         ORDER BY i.created_at DESC, i.id DESC LIMIT $3 OFFSET $4"
+    ))
+    .bind(project_id)
+    .bind(queue_id)
+    .bind(page.limit)
+    .bind(page.offset)
+    .fetch_all(pool)
+    .await?;
+    let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM annotation_queue_items i WHERE i.project_id = $1 AND i.queue_id = $2 AND {condition}"))
+        .bind(project_id)
+        .bind(queue_id)
+        .fetch_one(pool)
+        .await?;
+    let rows = rows
+        .iter()
+        .map(|row| {
+            Ok(ItemRow {
+                item: item_from_row(row)?,
+                trace_id: row.try_get("trace_id")?,
+                label: row.try_get("label")?,
+                locked_by: row.try_get("holder")?,
+                completed_by: row.try_get("completed_by")?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok((rows, total))
+}
+
+/// The trace an observation belongs to (for observation items).
+pub async fn observation_trace(pool: &PgPool, project_id: &ProjectId, observation_id: &str) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT trace_id FROM observations WHERE project_id = $1 AND id = $2")
+        .bind(project_id)
+        .bind(observation_id)
+        .fetch_optional(pool)
+        .await?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// "Add all matching traces", in the background (`annotation_queue_imports`).
+
+const IMPORT_COLUMNS: &str = "id, queue_id, max_items, seen, added, state, error";
+
+fn import_from_row(row: &PgRow) -> Result<QueueImport, StoreError> {
+    let state: String = row.try_get("state")?;
+    Ok(QueueImport {
+        id: row.try_get("id")?,
+        queue_id: row.try_get("queue_id")?,
+        max_items: row.try_get("max_items")?,
+        seen: row.try_get("seen")?,
+        added: row.try_get("added")?,
+        done: state != "RUNNING",
+        error: row.try_get("error")?,
+    })
+}
+
+/// Records an import request (the caller enqueues its job in the same transaction).
+pub async fn create_import(
+    conn: &mut PgConnection,
+    project_id: &ProjectId,
+    queue_id: &str,
+    query: &serde_json::Value,
+    max_items: i32,
+    created_by: &str,
+) -> Result<QueueImport, StoreError> {
+    let row = sqlx::query(&format!(
+        "INSERT INTO annotation_queue_imports (project_id, id, queue_id, query, max_items, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {IMPORT_COLUMNS}"
+    ))
+    .bind(project_id)
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(queue_id)
+    .bind(query)
+    .bind(max_items)
+    .bind(created_by)
+    .fetch_one(&mut *conn)
+    .await?;
+    import_from_row(&row)
+}
+
+pub async fn import(pool: &PgPool, project_id: &ProjectId, id: &str) -> Result<Option<QueueImport>, StoreError> {
+    sqlx::query(&format!("SELECT {IMPORT_COLUMNS} FROM annotation_queue_imports WHERE project_id = $1 AND id = $2"))
+        .bind(project_id)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .as_ref()
+        .map(import_from_row)
+        .transpose()
+}
+
+/// What the import job needs to take its next step.
+pub struct ImportWork {
+    pub queue_id: String,
+    pub query: serde_json::Value,
+    pub max_items: i32,
+    pub seen: i32,
+    pub cursor: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub running: bool,
+}
+
+pub async fn import_work(pool: &PgPool, project_id: &ProjectId, id: &str) -> Result<Option<ImportWork>, StoreError> {
+    let row = sqlx::query(
+        "SELECT queue_id, query, max_items, seen, cursor, created_at, state FROM annotation_queue_imports WHERE project_id = $1 AND id = $2",
+    )
+    .bind(project_id)
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    row.map(|row| {
+        Ok(ImportWork {
+            queue_id: row.try_get("queue_id")?,
+            query: row.try_get("query")?,
+            max_items: row.try_get("max_items")?,
+            seen: row.try_get("seen")?,
+            cursor: row.try_get("cursor")?,
+            created_at: row.try_get("created_at")?,
+            running: row.try_get::<String, _>("state")? == "RUNNING",
+        })
+    })
+    .transpose()
+}
+
+/// Records a step: `seen` more traces looked at, `added` of them new, where to continue (`None`
+/// with `finished`: done).
+pub async fn import_step(pool: &PgPool, project_id: &ProjectId, id: &str, seen: i32, added: i32, cursor: Option<&str>, finished: bool) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE annotation_queue_imports SET seen = seen + $3, added = added + $4, cursor = $5,
+             state = CASE WHEN $6 THEN 'DONE' ELSE state END, finished_at = CASE WHEN $6 THEN now() END
+         WHERE project_id = $1 AND id = $2",
+    )
+    .bind(project_id)
+    .bind(id)
+    .bind(seen)
+    .bind(added)
+    .bind(cursor)
+    .bind(finished)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn import_failed(pool: &PgPool, project_id: &ProjectId, id: &str, error: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE annotation_queue_imports SET state = 'FAILED', error = $3, finished_at = now() WHERE project_id = $1 AND id = $2")
+        .bind(project_id)
+        .bind(id)
+        .bind(error)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Which of `config_ids` `reviewer` has an annotation score for on the object (the review flow
+/// completes an item only once they scored it).
+pub async fn scored_configs(
+    pool: &PgPool,
+    project_id: &ProjectId,
+    reviewer: &str,
+    config_ids: &[String],
+    object_type: ObjectType,
+    object_id: &str,
+) -> Result<Vec<String>, StoreError> {
+    let target = match object_type {
+        ObjectType::Trace => "trace_id = $4 AND observation_id IS NULL",
+        ObjectType::Observation => "observation_id = $4",
+        ObjectType::Session => "session_id = $4",
+    };
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT DISTINCT config_id FROM scores WHERE project_id = $1 AND author_user_id = $2 AND source = 'ANNOTATION'
+           AND config_id = ANY($3) AND {target}"
+    ))
+    .bind(project_id)
+    .bind(reviewer)
+    .bind(config_ids)
+    .bind(object_id)
+    .fetch_all(pool)
+    .await?)
 }

@@ -178,3 +178,28 @@ pub async fn org_role(pool: &PgPool, org_id: &str, user_id: &str) -> Result<Opti
         .fetch_optional(pool)
         .await?)
 }
+
+/// The people of a live project (its organization's members), by name: who can be assigned to a
+/// queue, mentioned in a comment, or named as an author.
+pub async fn project_people(pool: &PgPool, project_id: &crate::scope::ProjectId) -> Result<Vec<loupe_domain::account::Person>, StoreError> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT u.id, COALESCE(NULLIF(btrim(u.name), ''), u.email) AS name
+         FROM projects p JOIN organization_memberships m ON m.org_id = p.org_id JOIN accounts u ON u.id = m.user_id
+         WHERE p.id = $1 AND p.deleted_at IS NULL
+         ORDER BY lower(COALESCE(NULLIF(btrim(u.name), ''), u.email))",
+    )
+    .bind(project_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|(id, name)| loupe_domain::account::Person { id, name }).collect())
+}
+
+/// Display names of accounts (name, else email), for authors who may have left the project.
+pub async fn people(pool: &PgPool, ids: &[String]) -> Result<Vec<loupe_domain::account::Person>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, COALESCE(NULLIF(btrim(name), ''), email) FROM accounts WHERE id = ANY($1)").bind(ids).fetch_all(pool).await?;
+    Ok(rows.into_iter().map(|(id, name)| loupe_domain::account::Person { id, name }).collect())
+}

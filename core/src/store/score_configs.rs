@@ -39,6 +39,11 @@ fn categories_json(categories: &Option<Vec<ConfigCategory>>) -> Option<serde_jso
     categories.as_ref().map(|c| serde_json::to_value(c).unwrap_or_default())
 }
 
+/// A fresh config id.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
 /// A config to create; the caller has validated it.
 #[derive(Debug, Clone)]
 pub struct NewScoreConfig {

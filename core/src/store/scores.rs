@@ -87,11 +87,11 @@ pub struct ScoreKey {
     pub id: String,
 }
 
-const COLUMNS: &str = "s.id, s.project_id, s.name, s.value, s.string_value, s.data_type, s.source, s.trace_id, \
+pub(crate) const COLUMNS: &str = "s.id, s.project_id, s.name, s.value, s.string_value, s.data_type, s.source, s.trace_id, \
      s.observation_id, s.session_id, s.dataset_run_id, s.timestamp, s.created_at, s.updated_at, s.author_user_id, \
      s.comment, s.metadata, s.config_id, s.queue_id, s.execution_trace_id, s.environment";
 
-fn score_from_row(row: &PgRow) -> Result<Score, StoreError> {
+pub(crate) fn score_from_row(row: &PgRow) -> Result<Score, StoreError> {
     let data_type: ScoreDataType = enum_column(row, "data_type")?;
     let value: Option<f64> = row.try_get("value")?;
     Ok(Score {

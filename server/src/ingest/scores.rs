@@ -17,7 +17,7 @@ use super::fields::Fields;
 use super::model::ScoreRecord;
 use super::storable;
 
-const MAX_TEXT_LEN: usize = 500;
+use loupe_app::domain::score_views::MAX_TEXT_SCORE_CHARS as MAX_TEXT_LEN;
 
 /// A score whose body is valid; `config_id`, when set, still has to be checked.
 #[derive(Debug, Clone, PartialEq)]
@@ -106,6 +106,7 @@ pub fn parse(body: &Value, path: &str, default_timestamp: DateTime<Utc>) -> Resu
         queue_id: f.string("queueId")?,
         execution_trace_id: f.string("executionTraceId")?,
         environment: environment::normalize(f.string("environment")?.as_deref()),
+        author_user_id: None,
     };
     storable::score(&mut record).map_err(|refusal| f.path(&refusal.to_string()))?;
     Ok(ScoreDraft { record, raw_value, explicit_type })
@@ -137,17 +138,8 @@ fn typed_value(data_type: ScoreDataType, raw: &Value, f: &Fields<'_>) -> Result<
     }
 }
 
-/// A score config as needed for validation.
-#[derive(Debug, Clone)]
-pub struct ConfigRule {
-    pub name: String,
-    pub data_type: ScoreDataType,
-    pub is_archived: bool,
-    pub min_value: Option<f64>,
-    pub max_value: Option<f64>,
-    /// `(label, value)` pairs.
-    pub categories: Vec<(String, f64)>,
-}
+/// A score config as needed for validation (one definition, shared with the annotation forms).
+pub use loupe_app::domain::score_views::ScoreRule as ConfigRule;
 
 pub async fn load_configs(pool: &PgPool, project_id: &ProjectId, ids: &[String]) -> Result<HashMap<String, ConfigRule>, StoreError> {
     if ids.is_empty() {
@@ -156,11 +148,7 @@ pub async fn load_configs(pool: &PgPool, project_id: &ProjectId, ids: &[String])
     let configs = loupe_core::store::score_configs::get_many(pool, project_id, ids).await?;
     Ok(configs
         .into_iter()
-        .map(|c| {
-            let categories = c.categories.unwrap_or_default().into_iter().map(|k| (k.label, k.value)).collect();
-            let rule = ConfigRule { name: c.name, data_type: c.data_type, is_archived: c.is_archived, min_value: c.min_value, max_value: c.max_value, categories };
-            (c.id, rule)
-        })
+        .map(|c| (c.id.clone(), ConfigRule::from(&c)))
         .collect())
 }
 
@@ -226,40 +214,9 @@ fn check_against(mut record: ScoreRecord, config: &ConfigRule, raw_value: &Value
     }
     record.name = config.name.clone();
     record.data_type = config.data_type;
-    match config.data_type {
-        ScoreDataType::Numeric => {
-            let value = raw_value.as_f64().ok_or_else(|| format!("{path}.value: config {:?} expects a number", config.name))?;
-            if config.min_value.is_some_and(|min| value < min) || config.max_value.is_some_and(|max| value > max) {
-                return Err(format!(
-                    "{path}.value: {value} is outside the config's range [{}, {}]",
-                    config.min_value.map_or("-inf".into(), |v| v.to_string()),
-                    config.max_value.map_or("inf".into(), |v| v.to_string())
-                ));
-            }
-            record.value = Some(value);
-            record.string_value = None;
-        }
-        ScoreDataType::Categorical | ScoreDataType::Boolean => {
-            let category = match raw_value {
-                Value::String(label) => config.categories.iter().find(|(l, _)| l == label),
-                Value::Number(n) => config.categories.iter().find(|(_, v)| Some(*v) == n.as_f64()),
-                _ => None,
-            };
-            let (label, value) = category.ok_or_else(|| {
-                let labels: Vec<&str> = config.categories.iter().map(|(l, _)| l.as_str()).collect();
-                format!("{path}.value: {raw_value} is not a category of config {:?} (one of {labels:?})", config.name)
-            })?;
-            record.value = Some(*value);
-            record.string_value = Some(label.clone());
-        }
-        ScoreDataType::Text => {
-            let text = raw_value.as_str().filter(|s| !s.is_empty() && s.chars().count() <= MAX_TEXT_LEN);
-            let text = text.ok_or_else(|| format!("{path}.value: TEXT scores need a string of 1 to {MAX_TEXT_LEN} characters"))?;
-            record.value = Some(0.0);
-            record.string_value = Some(text.to_string());
-        }
-        ScoreDataType::Correction => {}
-    }
+    let (value, string_value) = config.fit(raw_value).map_err(|why| format!("{path}.value: {why}"))?;
+    record.value = value;
+    record.string_value = string_value;
     Ok(record)
 }
 

@@ -217,7 +217,9 @@ pub fn score(record: &mut ScoreRecord) -> Result<(), Refusal> {
         queue_id,
         execution_trace_id,
         environment,
+        author_user_id,
     } = record;
+    opt_key("authorUserId", author_user_id)?;
     key("id", id)?;
     key("name", name)?;
     opt_key("traceId", trace_id)?;

@@ -33,6 +33,8 @@ enum Kind {
     Strikethrough,
     Link(String),
     Image(String),
+    /// A comment's mention, `@[Name](user:ID)` (only when asked: [`comment_markdown`]).
+    Mention(String),
     /// Anything else (footnote definitions, metadata...): its content, unstyled.
     Plain,
 }
@@ -70,8 +72,9 @@ fn kind(tag: Tag) -> Kind {
     }
 }
 
-/// The document as a tree, built iteratively from the event stream.
-fn parse(text: &str) -> Vec<Node> {
+/// The document as a tree, built iteratively from the event stream. With `mentions`, a link to
+/// `user:ID` right after an `@` is a mention (the `@` is dropped: the mention shows its own).
+fn parse(text: &str, mentions: bool) -> Vec<Node> {
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
     let mut stack: Vec<(Kind, Vec<Node>)> = Vec::new();
     let mut root = Vec::new();
@@ -83,7 +86,23 @@ fn parse(text: &str) -> Vec<Node> {
                 if stack.len() >= MAX_DEPTH {
                     flattened += 1;
                 } else {
-                    stack.push((kind(tag), Vec::new()));
+                    let kind = match tag {
+                        Tag::Link { dest_url, .. } if mentions && dest_url.starts_with("user:") => {
+                            let siblings = match stack.last_mut() {
+                                Some((_, children)) => children,
+                                None => &mut root,
+                            };
+                            match siblings.last_mut() {
+                                Some(Node::Text(before)) if before.ends_with('@') => {
+                                    before.pop();
+                                    Kind::Mention(dest_url["user:".len()..].to_string())
+                                }
+                                _ => Kind::Link(dest_url.to_string()),
+                            }
+                        }
+                        tag => kind(tag),
+                    };
+                    stack.push((kind, Vec::new()));
                 }
                 continue;
             }
@@ -237,10 +256,22 @@ fn element(kind: Kind, children: Vec<Node>, locale: Locale) -> AnyView {
             Some(href) => view! { <a class=LINK href=href rel="noopener noreferrer nofollow" target="_blank">{td_string!(locale, trace.content.image)}{render_all(children, locale)}</a> }.into_any(),
             None => view! { <span>{td_string!(locale, trace.content.image)}{render_all(children, locale)}</span> }.into_any(),
         },
+        Kind::Mention(account) => view! {
+            <span class="rounded bg-indigo-50 px-1 font-medium text-indigo-700 dark:bg-indigo-950 dark:text-indigo-300" data-testid="mention" data-account=account>
+                "@"{render_all(children, locale)}
+            </span>
+        }
+        .into_any(),
     }
 }
 
 /// `text` rendered as markdown; a string that is not markdown becomes a paragraph.
 pub fn markdown(text: &str, locale: Locale) -> AnyView {
-    view! { <div data-testid="markdown" class="space-y-2 break-words leading-relaxed">{render_all(parse(text), locale)}</div> }.into_any()
+    view! { <div data-testid="markdown" class="space-y-2 break-words leading-relaxed">{render_all(parse(text, false), locale)}</div> }.into_any()
+}
+
+/// A comment (#20): markdown as [`markdown`] renders it, with its mentions (`@[Name](user:ID)`)
+/// shown as a highlighted `@Name`.
+pub fn comment_markdown(text: &str, locale: Locale) -> AnyView {
+    view! { <div data-testid="markdown" class="space-y-2 break-words leading-relaxed">{render_all(parse(text, true), locale)}</div> }.into_any()
 }

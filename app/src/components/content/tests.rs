@@ -244,3 +244,22 @@ fn nothing_is_a_dash() {
     let html = Owner::new().with(|| view! { <ContentView value=None testid="none" /> }.to_html());
     assert!(html.contains("data-testid=\"none\"") && html.contains("—"), "{html}");
 }
+
+/// A comment (#20) renders its mentions as highlighted `@Name`s, and is otherwise as inert as
+/// any LLM output; the same token in LLM output is plain text.
+#[test]
+fn comment_mentions_are_highlighted_and_the_rest_is_text() {
+    let owner = Owner::new();
+    let comment = "Hi @[Ann <b>Lee</b>](user:acc-1), see [docs](https://example.com) and @[Bo](user:javascript:alert(1))\n\n".to_string() + PAYLOADS;
+    let html = without_markers(owner.with(|| super::comment_markdown(&comment, crate::i18n::Locale::en).to_html()));
+    assert_inert(&html);
+    let all = tags(&html);
+    let mentions: Vec<&Tag> = all.iter().filter(|t| t.attributes.iter().any(|(k, v)| k == "data-testid" && v == "mention")).collect();
+    assert_eq!(mentions.len(), 2, "{html}");
+    assert!(mentions.iter().all(|t| t.name == "span"), "a mention is not a link: {html}");
+    assert!(html.contains("Hi <span"), "the typed @ is replaced by the mention's own: {html}");
+    assert!(html.contains("@Ann &lt;b&gt;Lee&lt;/b&gt;</span>"), "{html}");
+    assert!(html.contains("href=\"https://example.com\""), "ordinary links stay links: {html}");
+    let plain = without_markers(owner.with(|| view! { <ContentView value=Some(json!("@[Ann](user:acc-1)")) testid="llm" /> }.to_html()));
+    assert!(!plain.contains("data-testid=\"mention\""), "LLM output has no mentions: {plain}");
+}

@@ -114,6 +114,9 @@ where
                 </Facts>
             </div>
             {labels}
+            <div class="mt-6 max-w-3xl">
+                <crate::components::comments::Comments project_id=project_id.clone() object_type=crate::domain::comments::ObjectType::Prompt object_id=version.id.clone() />
+            </div>
         </section>
     }
 }

@@ -3,8 +3,9 @@
 
 use super::*;
 
-/// What to do with the selected traces: delete them (after a confirmation). Adding them to a
-/// dataset or an annotation queue will join here as further `BulkAction`s.
+/// What to do with the selected traces: delete them (after a confirmation) or add them to an
+/// annotation queue (#20; its own server function, `add_to_queue`). Adding them to a dataset
+/// will join here.
 #[component]
 pub(super) fn BulkBar(project_id: String, selected: RwSignal<BTreeSet<String>>, bulk: ServerAction<BulkTraces>) -> impl IntoView {
     let i18n = use_i18n();
@@ -43,6 +44,8 @@ pub(super) fn BulkBar(project_id: String, selected: RwSignal<BTreeSet<String>>, 
                             n => td_string!(locale, traces.bulk.delete_several, count = n).to_string(),
                         }}
                     </button>
+                    <crate::components::queue_picker::AddToQueueMenu project_id=project_id.get_value() test_id="bulk-add-to-queue"
+                        targets=Signal::derive(move || selected.get().into_iter().map(|trace_id| crate::domain::annotation::Target::Trace { trace_id }).collect()) />
                     <button type="button" class=BUTTON_LINK on:click=move |_| selected.set(BTreeSet::new())>{t!(i18n, traces.bulk.clear_selection)}</button>
                 </Show>
             </div>

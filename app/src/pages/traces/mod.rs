@@ -66,6 +66,8 @@ fn TraceList(
     let project_id = project.id.clone();
     let can_delete = project.can(Action::WriteTraces);
     let can_save = project.can(Action::SaveViews);
+    let can_annotate = project.can(Action::WriteAnnotations);
+    let matching_project = project_id.clone();
     // Live: changes to the project's traces are gathered, not applied, so the page a person is
     // reading does not move under them; "N new traces" reloads it on demand.
     let live = use_live(Signal::stored(project_traces_url(&project_id)));
@@ -117,6 +119,7 @@ fn TraceList(
                     })}
                     <LiveIndicator live />
                     <SavedViews project_id=views_project can_save query />
+                    {can_annotate.then(|| view! { <crate::components::queue_picker::AddMatchingToQueue project_id=matching_project.clone() query /> })}
                     <ColumnChooser project_id=columns_project columns />
                 </div>
             </PageHeader>

@@ -5,6 +5,7 @@
 pub mod admission;
 pub mod auth;
 pub mod body;
+pub mod comments;
 pub mod error;
 pub mod filter;
 pub mod media;
@@ -112,6 +113,8 @@ pub fn router<S>(state: PublicState) -> Router<S> {
         .route("/annotation-queues/{id}/items", get(annotation_queues::items).post(annotation_queues::add_item))
         .route("/annotation-queues/{queue_id}/items/{item_id}", get(annotation_queues::item).patch(annotation_queues::update_item).delete(annotation_queues::delete_item))
         .route("/annotation-queues/{id}/assignments", post(annotation_queues::assign).delete(annotation_queues::unassign))
+        .route("/comments", get(comments::list).post(comments::create))
+        .route("/comments/{id}", get(comments::get))
         .route("/score-configs", get(score_configs::list).post(score_configs::create))
         .route("/score-configs/{id}", get(score_configs::get).patch(score_configs::update))
         .route("/models", get(models::list).post(models::create))
