@@ -121,6 +121,10 @@ optimize_site_wasm() {
   for wasm in "$pkg"/loupe_bg.wasm "$pkg"/split_*.wasm "$pkg"/chunk_*.wasm; do
     [ -f "$wasm" ] || continue
     key="$({ sha256sum <"$wasm"; sha256sum <"$TARGET/tools/node_modules/binaryen/package.json"; printf '%s\n' "${WASM_OPT_FLAGS[*]}"; } | sha256sum | cut -c1-64)"
+    # A cached module must be a module (`\0asm`): an interrupted write is dropped, not reused.
+    if [ -f "$cache/$key.wasm" ] && [ "$(head -c4 "$cache/$key.wasm" | od -An -tx1 | tr -d ' \n')" != "0061736d" ]; then
+      rm -f "$cache/$key.wasm"
+    fi
     if [ -f "$cache/$key.wasm" ]; then
       cp "$cache/$key.wasm" "$wasm.opt" && mv "$wasm.opt" "$wasm"
       touch "$cache/$key.wasm"   # recently used: kept by the pruning below
@@ -130,7 +134,7 @@ optimize_site_wasm() {
     while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n || true; done
     (
       "$bin" "${WASM_OPT_FLAGS[@]}" "$wasm" -o "$wasm.opt" \
-        && cp "$wasm.opt" "$cache/$key.wasm.tmp" && mv "$cache/$key.wasm.tmp" "$cache/$key.wasm" \
+        && cp "$wasm.opt" "$cache/$key.wasm.$$.tmp" && mv "$cache/$key.wasm.$$.tmp" "$cache/$key.wasm" \
         && mv "$wasm.opt" "$wasm"
     ) || echo "$wasm" >>"$failed" &
     optimized=$((optimized + 1))
@@ -183,6 +187,18 @@ hash_site_assets() {
 # build_site debug|release: the wasm bundle, its JS glue and the stylesheet under $SITE_ROOT/pkg,
 # and a copy of them all in a content-addressed build directory (see hash_site_assets).
 build_site() {
+  local mode="$1"
+  # One site build at a time per target directory: two at once (two terminals, a test run beside
+  # a `scripts/run`) rewrite the same files under each other, and wasm-opt then reads a module
+  # being replaced and caches garbage. The lock is released when the subshell holding it ends.
+  mkdir -p "$SITE_ROOT"
+  (
+    flock 9 || die "could not lock $SITE_ROOT/.build.lock"
+    build_site_locked "$mode"
+  ) 9>"$SITE_ROOT/.build.lock"
+}
+
+build_site_locked() {
   local mode="$1" profile_flag=() profile_dir=debug xtask_flag=() expect="a few minutes"
   if [ "$mode" = release ]; then
     profile_flag=(--profile wasm-release); profile_dir=wasm-release; xtask_flag=(--release); expect="about 8 minutes"

@@ -77,7 +77,29 @@ export async function layoutPages(page: Page): Promise<[string, string][]> {
     data: JSON.stringify({ project_id: PROJECT, name: "布局演练场", playground: { mode: "chat", messages: [{ role: "user", content: "{{question}}" }], variants: [{ connection: "", model: "" }] } }),
   });
   expect(saved.status(), await saved.text()).toBe(200);
-  return [...PAGES, ["shared-playground", `/project/${PROJECT}/playground?saved=${enc((await saved.json()).id)}`]];
+  // An annotation queue holding the layout trace: its page and its review (#20).
+  const post = (endpoint: string, data: unknown) =>
+    page.request.post(`/api/ui/${endpoint}`, { headers: { Origin: origin, "Content-Type": "application/json" }, data: JSON.stringify(data) });
+  const run = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+  const config = await post("create_score_config", {
+    project_id: PROJECT,
+    config: { name: `布局 ${run}`, data_type: "CATEGORICAL", min_value: null, max_value: null, categories: [{ label: "好", value: 1 }, { label: "差", value: 0 }], description: "回答是否礼貌？" },
+  });
+  expect(config.status(), await config.text()).toBe(200);
+  const queue = await post("create_annotation_queue", {
+    project_id: PROJECT,
+    queue: { name: `布局队列 ${run}`, description: "看**语气**。", score_config_ids: [(await config.json()).id], assignee_ids: [], reviewers_per_item: 1 },
+  });
+  expect(queue.status(), await queue.text()).toBe(200);
+  const queueId = (await queue.json()).id;
+  const added = await post("add_to_queue", { project_id: PROJECT, queue_id: queueId, targets: [{ type: "trace", traceId: TRACE }] });
+  expect(added.status(), await added.text()).toBe(200);
+  return [
+    ...PAGES,
+    ["shared-playground", `/project/${PROJECT}/playground?saved=${enc((await saved.json()).id)}`],
+    ["annotation-queue", `/project/${PROJECT}/annotation-queues/${enc(queueId)}`],
+    ["review", `/project/${PROJECT}/annotation-queues/${enc(queueId)}/review`],
+  ];
 }
 
 export const enc = encodeURIComponent;
@@ -101,6 +123,7 @@ export const PAGES: [string, string][] = [
   ["settings", `/project/${PROJECT}/settings`],
   ["playground", `/project/${PROJECT}/playground`],
   ["datasets", `/project/${PROJECT}/datasets`],
+  ["annotation-queues", `/project/${PROJECT}/annotation-queues`],
 ];
 
 /** How far the page is wider than the window, and the elements sticking out (for the message). */

@@ -100,6 +100,8 @@ pub fn AnnotatePanel(
         });
     };
 
+    // The keys exist in the browser only (the server renders the form once).
+    #[cfg(feature = "hydrate")]
     if keyboard {
         let handle = window_event_listener(leptos::ev::keydown, move |ev| {
             if ev.ctrl_key() || ev.meta_key() || ev.alt_key() || typing_in_field(&ev) {
@@ -174,6 +176,7 @@ pub fn AnnotatePanel(
 }
 
 /// Whether a key press is typing into a field (shortcuts stay out of its way).
+#[cfg(feature = "hydrate")]
 fn typing_in_field(ev: &leptos::ev::KeyboardEvent) -> bool {
     use leptos::wasm_bindgen::JsCast;
     ev.target()
@@ -181,6 +184,7 @@ fn typing_in_field(ev: &leptos::ev::KeyboardEvent) -> bool {
         .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT") || el.has_attribute("contenteditable"))
 }
 
+#[cfg(feature = "hydrate")]
 fn focus_number(config_id: &str) {
     use leptos::wasm_bindgen::JsCast;
     let element = document().query_selector(&format!("[data-number-for=\"{config_id}\"]")).ok().flatten();

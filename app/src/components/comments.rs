@@ -405,7 +405,9 @@ fn Bell() -> impl IntoView {
         <Dropdown
             test_id="inbox-button"
             button_class="relative inline-flex h-8 w-8 items-center justify-center rounded-md text-zinc-600 hover:bg-zinc-100 dark:text-zinc-300 dark:hover:bg-zinc-800"
-            menu_class="right-0 w-80 py-1"
+            // Under the bell from `sm` up; on a phone, across the window under the top bar (the bell
+            // sits too far left for a panel this wide to open from it).
+            menu_class="right-0 w-80 py-1 max-sm:fixed max-sm:inset-x-2 max-sm:top-12 max-sm:mt-0 max-sm:w-auto"
             role="dialog"
             open=open
             menu_test_id="inbox"

@@ -165,7 +165,7 @@ fn Filters(query: Memo<ScoresQuery>, choices: ChoicesResource) -> impl IntoView 
         move |key: &'static str, test_id: &'static str, current: fn(&ScoresQuery) -> String| {
         let apply = apply.clone();
         view! {
-            <input type="number" step="any" inputmode="decimal" class=format!("{INPUT} w-24") data-testid=test_id
+            <input type="number" step="any" inputmode="decimal" class=INPUT.replace("w-full", "w-24") data-testid=test_id
                 prop:value=move || current(&query.get())
                 on:change=move |ev| apply(vec![(key, event_target_value(&ev))]) />
         }
@@ -174,7 +174,7 @@ fn Filters(query: Memo<ScoresQuery>, choices: ChoicesResource) -> impl IntoView 
     let trace_input = {
         let apply = apply.clone();
         view! {
-            <input type="search" class=format!("{INPUT} w-40") data-testid="filter-trace" placeholder=td_string!(locale, scores.filters.trace_placeholder)
+            <input type="search" class=INPUT.replace("w-full", "w-40") data-testid="filter-trace" placeholder=td_string!(locale, scores.filters.trace_placeholder)
                 prop:value=move || query.get().trace
                 on:change=move |ev| apply(vec![("trace", event_target_value(&ev))]) />
         }

@@ -18,7 +18,9 @@ use crate::domain::annotation::{Outcome, ReviewState, Target};
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::pages::project::InProject;
-use crate::server_fns::annotation::{finish_review, next_review_item, release_review, renew_review};
+use crate::server_fns::annotation::{finish_review, next_review_item};
+#[cfg(feature = "hydrate")]
+use crate::server_fns::annotation::{release_review, renew_review};
 
 #[component]
 pub fn ReviewPage() -> impl IntoView {
@@ -31,6 +33,7 @@ pub fn ReviewPage() -> impl IntoView {
 }
 
 /// How often the held item's lock is renewed (it lapses after `LOCK_SECONDS`, 300 s).
+#[cfg(feature = "hydrate")]
 const RENEW_EVERY_MS: u64 = 60_000;
 
 #[component]
@@ -86,62 +89,66 @@ fn Review(project: ProjectRef, queue_id: String) -> impl IntoView {
             load();
         }
     });
-    let renewal = set_interval_with_handle(
-        move || {
+    // Timers and window listeners exist in the browser only (the server renders the page once).
+    #[cfg(feature = "hydrate")]
+    {
+        let renewal = set_interval_with_handle(
+            move || {
+                if let Some(item_id) = held() {
+                    let (project_id, _) = ids.get_value();
+                    leptos::task::spawn_local(async move {
+                        if let Ok(false) = renew_review(project_id, item_id).await {
+                            lost.set(true);
+                        }
+                    });
+                }
+            },
+            std::time::Duration::from_millis(RENEW_EVERY_MS),
+        );
+        let on_hide = window_event_listener(leptos::ev::pagehide, move |_| {
             if let Some(item_id) = held() {
-                let (project_id, _) = ids.get_value();
-                leptos::task::spawn_local(async move {
-                    if let Ok(false) = renew_review(project_id, item_id).await {
-                        lost.set(true);
+                release_in_background(&ids.get_value().0, &item_id);
+            }
+        });
+        let keys = window_event_listener(leptos::ev::keydown, move |ev| {
+            let typing = ev
+                .target()
+                .and_then(|t| leptos::wasm_bindgen::JsCast::dyn_into::<leptos::web_sys::Element>(t).ok())
+                .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+            let key = ev.key();
+            if (ev.ctrl_key() || ev.meta_key()) && key == "Enter" {
+                ev.prevent_default();
+                finish(Outcome::Completed);
+            } else if !typing && !ev.ctrl_key() && !ev.meta_key() && !ev.alt_key() {
+                match key.as_str() {
+                    "c" => {
+                        ev.prevent_default();
+                        finish(Outcome::Completed);
                     }
+                    "s" => {
+                        ev.prevent_default();
+                        finish(Outcome::Skipped);
+                    }
+                    _ => {}
+                }
+            }
+        });
+
+        on_cleanup(move || {
+            if let Ok(handle) = renewal {
+                handle.clear();
+            }
+            on_hide.remove();
+            keys.remove();
+            // Leaving the page within the app: let go of the item for the others.
+            if let Some(item_id) = held() {
+                let project_id = ids.get_value().0;
+                leptos::task::spawn_local(async move {
+                    let _ = release_review(project_id, item_id).await;
                 });
             }
-        },
-        std::time::Duration::from_millis(RENEW_EVERY_MS),
-    );
-    let on_hide = window_event_listener(leptos::ev::pagehide, move |_| {
-        if let Some(item_id) = held() {
-            release_in_background(&ids.get_value().0, &item_id);
-        }
-    });
-    on_cleanup(move || {
-        if let Ok(handle) = renewal {
-            handle.clear();
-        }
-        on_hide.remove();
-        // Leaving the page within the app: let go of the item for the others.
-        if let Some(item_id) = held() {
-            let project_id = ids.get_value().0;
-            leptos::task::spawn_local(async move {
-                let _ = release_review(project_id, item_id).await;
-            });
-        }
-    });
-
-    let keys = window_event_listener(leptos::ev::keydown, move |ev| {
-        let typing = ev
-            .target()
-            .and_then(|t| leptos::wasm_bindgen::JsCast::dyn_into::<leptos::web_sys::Element>(t).ok())
-            .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
-        let key = ev.key();
-        if (ev.ctrl_key() || ev.meta_key()) && key == "Enter" {
-            ev.prevent_default();
-            finish(Outcome::Completed);
-        } else if !typing && !ev.ctrl_key() && !ev.meta_key() && !ev.alt_key() {
-            match key.as_str() {
-                "c" => {
-                    ev.prevent_default();
-                    finish(Outcome::Completed);
-                }
-                "s" => {
-                    ev.prevent_default();
-                    finish(Outcome::Skipped);
-                }
-                _ => {}
-            }
-        }
-    });
-    on_cleanup(move || keys.remove());
+        });
+    }
 
     let back = format!("/project/{}/annotation-queues/{}", project.id, crate::domain::url::encode_query(&queue_id));
     let project_id = project.id.clone();
@@ -292,5 +299,3 @@ fn release_in_background(project_id: &str, item_id: &str) {
     }
 }
 
-#[cfg(not(feature = "hydrate"))]
-fn release_in_background(_project_id: &str, _item_id: &str) {}
