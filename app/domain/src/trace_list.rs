@@ -594,14 +594,14 @@ impl TraceListRow {
     }
 }
 
-/// What bulk actions can do to the selected traces. Only `Delete` exists today; adding selected
-/// traces to a dataset or an annotation queue will be further variants, each with its own
-/// permission (`Action`) and server function, offered by the same selection bar.
+/// What `bulk_traces` does to the selected traces. Adding them to an annotation queue has its own
+/// server function (`annotation::add_to_queue`, which also takes observations and sessions),
+/// offered by the same selection bar; adding them to a dataset will join it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BulkAction {
     /// Delete the traces with their observations and scores (`Action::WriteTraces`).
     Delete,
-    // Later: AddToDataset { dataset_id }, AddToAnnotationQueue { queue_id }.
+    // Later: AddToDataset { dataset_id }.
 }
 
 /// A saved view of the list: a name for a URL query.

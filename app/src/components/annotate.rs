@@ -281,7 +281,7 @@ fn ConfigField(
                                 }
                                 on:click=move |_| send(config_id.get_value(), serde_json::Value::String(value.clone()), comment_value())>
                                 {(keyboard && n < 9).then(|| view! { <kbd class="font-mono text-[10px] opacity-70">{(n + 1).to_string()}</kbd> })}
-                                {shown}
+                                <span translate=if kind == ScoreDataType::Boolean { "yes" } else { "no" }>{shown}</span>
                             </button>
                         }
                     }).collect_view()}
@@ -308,7 +308,7 @@ fn ConfigField(
                     }}
                 </span>
             </div>
-            {config.description.clone().map(|d| view! { <p class=format!("{HINT} mb-1.5")>{d}</p> })}
+            {config.description.clone().map(|d| view! { <p class=format!("{HINT} mb-1.5") translate="no">{d}</p> })}
             {control}
             {can_annotate.then(|| view! {
                 <div class="mt-1.5 flex items-center gap-2">
@@ -343,7 +343,7 @@ fn ConfigField(
                         let project_id = project_id.clone();
                         view! {
                             <li class="flex items-center justify-between gap-2">
-                                <span><span class="font-medium">{author}</span>": "<span class="font-mono">{score_value(&score)}</span>
+                                <span translate="no"><span class="font-medium">{author}</span>": "<span class="font-mono">{score_value(&score)}</span>
                                     {score.comment.clone().map(|c| view! { <span class="ml-1 text-zinc-500">{format!("— {c}")}</span> })}</span>
                                 {can_edit_any.then(|| view! {
                                     <button type="button" class="text-zinc-500 hover:text-red-600" data-testid="annotate-remove-other"

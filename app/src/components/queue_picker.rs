@@ -43,7 +43,7 @@ pub fn AddToQueueMenu(project_id: String, #[prop(into)] targets: Signal<Vec<Targ
                         let name = q.queue.name.clone();
                         view! {
                             <button type="button" role="menuitem" class=MENU_ITEM data-testid="queue-option" data-name=name.clone()
-                                on:click=move |_| {
+                                translate="no" on:click=move |_| {
                                     chosen.set(name.clone());
                                     add.dispatch(AddToQueue { project_id: project_id.get_value(), queue_id: id.clone(), targets: targets.get_untracked() });
                                     open.set(false);
@@ -151,7 +151,7 @@ pub fn AddMatchingToQueue(project_id: String, query: Memo<crate::domain::trace_l
                     let name = q.queue.name.clone();
                     view! {
                         <button type="button" role="menuitem" class=MENU_ITEM data-testid="matching-queue-option" data-name=name.clone()
-                            on:click=move |_| {
+                            translate="no" on:click=move |_| {
                                 chosen.set(name.clone());
                                 start.dispatch(Start { project_id: project_id.get_value(), queue_id: id.clone(), query: query.get_untracked() });
                                 open.set(false);

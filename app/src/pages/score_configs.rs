@@ -91,8 +91,8 @@ pub fn ScoreConfigs(project: ProjectRef) -> impl IntoView {
                                                 {archived.then(|| view! { <span class="ml-2 rounded bg-zinc-100 px-1.5 py-0.5 text-[10px] font-normal text-zinc-600 dark:bg-zinc-800 dark:text-zinc-400" data-testid="config-archived">{td_string!(locale, annotation.configs.archived)}</span> })}
                                             </td>
                                             <td class=TD>{data_type_label(locale, c.data_type)}</td>
-                                            <td class=format!("{TD} font-mono text-xs")>{allowed(&c)}</td>
-                                            <td class=format!("{TD} text-xs text-zinc-600 dark:text-zinc-400")>{c.description.clone().unwrap_or_default()}</td>
+                                            <td class=format!("{TD} font-mono text-xs") translate="no">{allowed(&c)}</td>
+                                            <td class=format!("{TD} text-xs text-zinc-600 dark:text-zinc-400") translate="no">{c.description.clone().unwrap_or_default()}</td>
                                             <td class=format!("{TD} text-right")>
                                                 {can_archive.then(|| view! {
                                                     <button type="button" class=BUTTON_LINK data-testid=if archived { "restore-config" } else { "archive-config" }

@@ -55,7 +55,7 @@ pub(super) fn QueueAgreement(project_id: String, queue_id: String, reviewers_per
                                     {(c.pairs.len() > 1).then(|| view! {
                                         <ul class="ml-3 mt-0.5 space-y-0.5 text-xs text-zinc-600 dark:text-zinc-400">
                                             {c.pairs.iter().map(|p| view! {
-                                                <li>{format!("{} × {}: ", p.a.name, p.b.name)}<span class="font-mono">{summary(locale, &p.agreement)}</span></li>
+                                                <li><span translate="no">{format!("{} × {}", p.a.name, p.b.name)}</span>": "<span class="font-mono">{summary(locale, &p.agreement)}</span></li>
                                             }).collect_view()}
                                         </ul>
                                     })}

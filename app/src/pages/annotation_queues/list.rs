@@ -85,9 +85,9 @@ fn QueueList(project: ProjectRef) -> impl IntoView {
                                     };
                                     view! {
                                         <tr data-testid="queue-row" data-name=q.queue.name.clone()>
-                                            <td class=TD><a class="font-medium hover:underline" href=href>{q.queue.name.clone()}</a></td>
+                                            <td class=TD translate="no"><a class="font-medium hover:underline" href=href>{q.queue.name.clone()}</a></td>
                                             <td class=TD><ProgressBar done=q.counts.completed total=q.counts.total /></td>
-                                            <td class=format!("{TD} text-xs")>{assignees}</td>
+                                            <td class=format!("{TD} text-xs") translate={if q.assignees.is_empty() { "yes" } else { "no" }}>{assignees}</td>
                                             <td class=format!("{TD} text-center")>{q.queue.reviewers_per_item}</td>
                                             <td class=format!("{TD} text-right")>
                                                 {(can_create && q.counts.pending > 0).then(|| view! { <a class=BUTTON_SECONDARY href=review data-testid="queue-review">{td_string!(locale, annotation.queues.review)}</a> })}
@@ -194,7 +194,7 @@ fn NewQueueForm(project_id: String, create: ServerAction<CreateAnnotationQueue>,
                                     <label class="flex items-center gap-1.5 text-sm">
                                         <input type="checkbox" data-testid="queue-assignee" data-name=p.name.clone()
                                             on:change=move |ev| toggle(assignees, id.clone(), event_target_checked(&ev)) />
-                                        {p.name.clone()}
+                                        <span translate="no">{p.name.clone()}</span>
                                     </label>
                                 }
                             }).collect_view()}

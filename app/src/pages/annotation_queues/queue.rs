@@ -54,7 +54,7 @@ fn Overview(overview: QueueOverview, base: String, project_id: String) -> impl I
     view! {
         <div class="mt-3 flex flex-wrap items-start justify-between gap-4">
             <div class="min-w-0">
-                <h1 class="text-xl font-semibold tracking-tight" data-testid="queue-title">{q.name.clone()}</h1>
+                <h1 class="text-xl font-semibold tracking-tight" data-testid="queue-title" translate="no">{q.name.clone()}</h1>
                 <div class="mt-1 flex flex-wrap gap-1 text-xs">
                     {overview.configs.iter().map(|c| view! {
                         <span class="rounded border border-zinc-200 px-1.5 py-0.5 dark:border-zinc-700" translate="no">{c.name.clone()}</span>
@@ -79,7 +79,7 @@ fn Overview(overview: QueueOverview, base: String, project_id: String) -> impl I
         {q.description.clone().filter(|d| !d.trim().is_empty()).map(|d| view! {
             <details open class=format!("{CARD} mt-4") data-testid="queue-instructions">
                 <summary class="cursor-pointer px-4 py-2 text-sm font-medium">{t!(i18n, annotation.queues.instructions)}</summary>
-                <div class="border-t border-zinc-200 px-4 py-3 text-sm dark:border-zinc-800">{crate::components::content::render_markdown(&d, locale)}</div>
+                <div class="border-t border-zinc-200 px-4 py-3 text-sm dark:border-zinc-800" translate="no">{crate::components::content::render_markdown(&d, locale)}</div>
             </details>
         })}
         <div class="mt-4 grid grid-cols-[minmax(0,1fr)] gap-4 lg:grid-cols-2">
@@ -94,7 +94,7 @@ fn Overview(overview: QueueOverview, base: String, project_id: String) -> impl I
                             <tbody>
                                 {overview.reviewers.iter().map(|r| view! {
                                     <tr data-testid="reviewer-row" data-name=r.person.name.clone()>
-                                        <td class=TD>{r.person.name.clone()}</td>
+                                        <td class=TD translate="no">{r.person.name.clone()}</td>
                                         <td class=format!("{TD} text-right font-mono") data-testid="reviewer-completed">{r.completed}</td>
                                         <td class=format!("{TD} text-right font-mono")>{r.skipped}</td>
                                     </tr>

@@ -162,7 +162,7 @@ fn Review(project: ProjectRef, queue_id: String) -> impl IntoView {
                     let counts = review.counts;
                     let header = view! {
                         <div class="mt-3 flex flex-wrap items-center justify-between gap-3">
-                            <h1 class="text-xl font-semibold tracking-tight" data-testid="review-queue">{review.queue.name.clone()}</h1>
+                            <h1 class="text-xl font-semibold tracking-tight" data-testid="review-queue" translate="no">{review.queue.name.clone()}</h1>
                             <div class="flex items-center gap-3 text-xs text-zinc-500">
                                 <span data-testid="review-done-by-me">{td_string!(locale, annotation.review.done_by_me, count = review.done_by_me).to_string()}</span>
                                 <ProgressBar done=counts.completed total=counts.total />
@@ -198,7 +198,7 @@ fn Review(project: ProjectRef, queue_id: String) -> impl IntoView {
                                         {instructions.map(|d| view! {
                                             <details open class=CARD data-testid="review-instructions">
                                                 <summary class="cursor-pointer px-3 py-2 text-sm font-medium">{td_string!(locale, annotation.queues.instructions)}</summary>
-                                                <div class="border-t border-zinc-200 px-3 py-2 text-sm dark:border-zinc-800">{crate::components::content::render_markdown(&d, locale)}</div>
+                                                <div class="border-t border-zinc-200 px-3 py-2 text-sm dark:border-zinc-800" translate="no">{crate::components::content::render_markdown(&d, locale)}</div>
                                             </details>
                                         })}
                                         <div class=format!("{CARD} p-3")>

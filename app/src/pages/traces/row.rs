@@ -88,13 +88,18 @@ where
                     view! { <td class=format!("{TD} whitespace-nowrap") data-testid="trace-level"><span class=badge>{text}</span></td> }.into_any()
                 }
                 Column::Scores => view! {
+                    // One chip, cut to fit, and how many more: the default columns must fit
+                    // 1440 px with scores present (viewports.spec); the tooltip lists them all.
                     <td class=TD title=score_list(&row.scores)>
-                        <div class="flex max-w-[10rem] gap-1 overflow-hidden">
-                            {row.scores.iter().map(|s| view! {
-                                <span class="shrink-0 whitespace-nowrap rounded bg-emerald-50 px-1.5 py-0.5 text-xs text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200" data-testid="trace-score">
+                        <div class="flex max-w-[4.5rem] items-center gap-1">
+                            {row.scores.first().map(|s| view! {
+                                <span class="min-w-0 truncate whitespace-nowrap rounded bg-emerald-50 px-1.5 py-0.5 text-xs text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200" data-testid="trace-score">
                                     {format!("{}: {}", s.name, s.value)}
                                 </span>
-                            }).collect_view()}
+                            })}
+                            {(row.scores.len() > 1).then(|| view! {
+                                <span class="shrink-0 text-xs text-zinc-500 dark:text-zinc-400" data-testid="trace-more-scores">{format!("+{}", row.scores.len() - 1)}</span>
+                            })}
                         </div>
                     </td>
                 }.into_any(),
