@@ -21,9 +21,12 @@ pub const MAIN_BUDGET: u64 = 600 * 1024;
 /// What the first visit of any page loads (main bundle included). A ratchet, not the goal: the
 /// explorer's area (traces, a trace, sessions, users) measured 1,141 KB when splitting landed,
 /// 826 KB with `--cfg erase_components`, and 898 KB once the UI spoke two languages (issue #17:
-/// the translations and leptos_i18n's runtime, +72 KB; docs/BENCHMARKS.md). Lower it as the areas
-/// shrink; raise it only for a feature that must cost bytes, and record why there.
-pub const FIRST_VISIT_BUDGET: u64 = 925 * 1024;
+/// the translations and leptos_i18n's runtime, +72 KB; docs/BENCHMARKS.md), and 1,100 KB for
+/// human annotation (issue #20: the Annotate form, "Add to queue" and comment threads on the
+/// trace, session and prompt pages, the evaluation area; +165 KB on the explorer, 1,077 KB).
+/// Lower it as the areas shrink — loading the annotation and comment tools on demand is the
+/// next step —; raise it only for a feature that must cost bytes, and record why there.
+pub const FIRST_VISIT_BUDGET: u64 = 1100 * 1024;
 
 /// gzip -9 size of a file.
 fn gzipped(path: &Path) -> Result<u64> {

@@ -17,40 +17,18 @@ pub fn AddToQueueMenu(project_id: String, #[prop(into)] targets: Signal<Vec<Targ
     let locale = i18n.get_locale_untracked();
     let open = RwSignal::new(false);
     let add = ServerAction::<AddToQueue>::new();
-    let pid = project_id.clone();
-    // Loaded when the menu first opens: most page views never open it.
-    let queues = LocalResource::new(move || {
-        let wanted = open.get();
-        let pid = pid.clone();
-        async move { if wanted { Some(list_annotation_queues(pid).await) } else { None } }
-    });
     let chosen = RwSignal::new(String::new());
     let project_id = StoredValue::new(project_id);
-    let queues_href = StoredValue::new(format!("/project/{}/annotation-queues", project_id.get_value()));
+    let choose = Callback::new(move |(id, name): (String, String)| {
+        chosen.set(name);
+        add.dispatch(AddToQueue { project_id: project_id.get_value(), queue_id: id, targets: targets.get_untracked() });
+        open.set(false);
+    });
     view! {
         <div class="flex flex-wrap items-center gap-2">
             <Dropdown test_id button_class=BUTTON_SECONDARY role="menu" open menu_class="left-0 w-72 py-1" menu_test_id="queue-menu"
                 trigger=move || td_string!(locale, annotation.picker.add_to_queue)>
-                {move || match queues.get().flatten() {
-                    None => view! { <p class="px-3 py-2 text-sm text-zinc-500">{td_string!(locale, annotation.queues.loading)}</p> }.into_any(),
-                    Some(Err(error)) => view! { <div class="px-3 py-2"><LoadError error /></div> }.into_any(),
-                    Some(Ok(list)) if list.is_empty() => view! {
-                        <p class="px-3 py-2 text-sm text-zinc-500">{td_string!(locale, annotation.picker.no_queues)}" "
-                            <a class=BUTTON_LINK href=queues_href.get_value()>{td_string!(locale, annotation.picker.create_one)}</a></p>
-                    }.into_any(),
-                    Some(Ok(list)) => list.into_iter().map(|q| {
-                        let id = q.queue.id.clone();
-                        let name = q.queue.name.clone();
-                        view! {
-                            <button type="button" role="menuitem" class=MENU_ITEM data-testid="queue-option" data-name=name.clone()
-                                translate="no" on:click=move |_| {
-                                    chosen.set(name.clone());
-                                    add.dispatch(AddToQueue { project_id: project_id.get_value(), queue_id: id.clone(), targets: targets.get_untracked() });
-                                    open.set(false);
-                                }>{q.queue.name.clone()}</button>
-                        }
-                    }).collect_view().into_any(),
-                }}
+                <QueueOptions project_id=project_id.get_value() open choose option_test_id="queue-option" />
             </Dropdown>
             {move || match add.value().get() {
                 Some(Ok(added)) => Some(view! {
@@ -106,15 +84,14 @@ pub fn AddMatchingToQueue(project_id: String, query: Memo<crate::domain::trace_l
     let locale = i18n.get_locale_untracked();
     let open = RwSignal::new(false);
     let start = ServerAction::<Start>::new();
-    let pid = project_id.clone();
-    let queues = LocalResource::new(move || {
-        let wanted = open.get();
-        let pid = pid.clone();
-        async move { if wanted { Some(list_annotation_queues(pid).await) } else { None } }
-    });
     let chosen = RwSignal::new(String::new());
     let progress = RwSignal::new(None::<QueueImport>);
     let project_id = StoredValue::new(project_id);
+    let choose = Callback::new(move |(id, name): (String, String)| {
+        chosen.set(name);
+        start.dispatch(Start { project_id: project_id.get_value(), queue_id: id, query: query.get_untracked() });
+        open.set(false);
+    });
     // Poll the import once a second while it runs.
     Effect::new(move |_| {
         if let Some(Ok(import)) = start.value().get() {
@@ -142,23 +119,7 @@ pub fn AddMatchingToQueue(project_id: String, query: Memo<crate::domain::trace_l
             title=td_string!(locale, annotation.picker.matching_hint, limit = MAX_IMPORT_ITEMS).to_string()
             trigger=move || td_string!(locale, annotation.picker.add_matching)>
             <p class="px-3 py-1 text-xs text-zinc-500">{td_string!(locale, annotation.picker.matching_hint, limit = MAX_IMPORT_ITEMS).to_string()}</p>
-            {move || match queues.get().flatten() {
-                None => view! { <p class="px-3 py-2 text-sm text-zinc-500">{td_string!(locale, annotation.queues.loading)}</p> }.into_any(),
-                Some(Err(error)) => view! { <div class="px-3 py-2"><LoadError error /></div> }.into_any(),
-                Some(Ok(list)) if list.is_empty() => view! { <p class="px-3 py-2 text-sm text-zinc-500">{td_string!(locale, annotation.picker.no_queues)}</p> }.into_any(),
-                Some(Ok(list)) => list.into_iter().map(|q| {
-                    let id = q.queue.id.clone();
-                    let name = q.queue.name.clone();
-                    view! {
-                        <button type="button" role="menuitem" class=MENU_ITEM data-testid="matching-queue-option" data-name=name.clone()
-                            translate="no" on:click=move |_| {
-                                chosen.set(name.clone());
-                                start.dispatch(Start { project_id: project_id.get_value(), queue_id: id.clone(), query: query.get_untracked() });
-                                open.set(false);
-                            }>{q.queue.name.clone()}</button>
-                    }
-                }).collect_view().into_any(),
-            }}
+            <QueueOptions project_id=project_id.get_value() open choose option_test_id="matching-queue-option" />
         </Dropdown>
         {move || progress.get().map(|p| view! {
             <span class="text-xs text-zinc-600 dark:text-zinc-400" role="status" data-testid="matching-progress" data-done=p.done.to_string()>
@@ -186,4 +147,32 @@ async fn gloo_sleep(ms: i32) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = ms;
+}
+
+/// The project's queues as menu items, loaded when the menu first opens (most page views never
+/// open it); `choose` gets the chosen queue's id and name.
+#[component]
+fn QueueOptions(project_id: String, open: RwSignal<bool>, choose: Callback<(String, String)>, option_test_id: &'static str) -> impl IntoView {
+    let locale = use_i18n().get_locale_untracked();
+    let queues_href = StoredValue::new(format!("/project/{project_id}/annotation-queues"));
+    let queues = LocalResource::new(move || {
+        let wanted = open.get();
+        let project_id = project_id.clone();
+        async move { if wanted { Some(list_annotation_queues(project_id).await) } else { None } }
+    });
+    move || match queues.get().flatten() {
+        None => view! { <p class="px-3 py-2 text-sm text-zinc-500">{td_string!(locale, annotation.queues.loading)}</p> }.into_any(),
+        Some(Err(error)) => view! { <div class="px-3 py-2"><LoadError error /></div> }.into_any(),
+        Some(Ok(list)) if list.is_empty() => view! {
+            <p class="px-3 py-2 text-sm text-zinc-500">{td_string!(locale, annotation.picker.no_queues)}" "
+                <a class=BUTTON_LINK href=queues_href.get_value()>{td_string!(locale, annotation.picker.create_one)}</a></p>
+        }.into_any(),
+        Some(Ok(list)) => list.into_iter().map(|q| {
+            let (id, name) = (q.queue.id.clone(), q.queue.name.clone());
+            view! {
+                <button type="button" role="menuitem" class=MENU_ITEM data-testid=option_test_id data-name=name.clone() translate="no"
+                    on:click=move |_| choose.run((id.clone(), name.clone()))>{q.queue.name.clone()}</button>
+            }
+        }).collect_view().into_any(),
+    }
 }
