@@ -188,7 +188,10 @@ async fn serve(
     };
     let state = AppState { leptos_options: leptos_options(site_root, config.addr), pool, database_mode, settings };
     let media_store = media::MediaStore::from_settings(&state.settings);
-    let jobs = loupe_core::jobs::Runner::start(state.pool.clone(), maintenance::kinds(&state.pool, media_store), Default::default());
+    // The upkeep kinds, and the work people ask for: "add all matching traces" to a queue (#20).
+    let mut kinds = maintenance::kinds(&state.pool, media_store);
+    kinds.push(loupe_core::annotation::import_kind(&state.pool));
+    let jobs = loupe_core::jobs::Runner::start(state.pool.clone(), kinds, Default::default());
     // Listening from the start: a database that refuses LISTEN shows in the log at once.
     let live = live::Live::new(state.pool.clone());
     live.start();

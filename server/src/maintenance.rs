@@ -82,8 +82,6 @@ pub fn kinds(pool: &PgPool, media: Option<Arc<MediaStore>>) -> Vec<Kind> {
             .every(Duration::from_secs(900)),
         );
     }
-    // Not upkeep, but worked by the same runner: "add all matching traces" to an annotation queue.
-    kinds.push(loupe_core::annotation::import_kind(pool));
     kinds
 }
 
