@@ -94,7 +94,10 @@ mod tests {
 
     #[test]
     fn app_sources_produce_the_shell_classes() {
-        let app_src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../app/src");
+        // The directory at run time (cargo sets it for tests): a test binary built from another
+        // checkout sharing the target directory (CI's clean clone) must not read that checkout.
+        let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
+        let app_src = Path::new(&manifest).join("../app/src");
         let css = generate_for_dir(&app_src).unwrap();
         // Classes of the app shell (components/layout.rs): fails if scanning misses the app.
         assert!(css.contains(r".dark .dark\:bg-zinc-950"));
