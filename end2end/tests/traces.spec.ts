@@ -7,9 +7,19 @@ const AUTH = `Basic ${Buffer.from("pk-lf-e2e:sk-lf-e2e-secret").toString("base64
 
 test("traces: first-trace hint, rows, URL filters, history and untrusted text", async ({ page, request }) => {
   await signIn(page, OWNER.email, OWNER.password);
+  // A project of its own: the empty state needs an empty project, and specs that run earlier
+  // (annotation, comments, scores) write traces into the shared one.
+  const origin = new URL(page.url()).origin;
+  const created = await page.request.post("/api/ui/create_project", { form: { org_id: "e2e-org", name: `Traces ${Date.now().toString(36)}` }, headers: { Origin: origin } });
+  expect(created.status(), await created.text()).toBe(200);
+  const PROJECT: string = await created.json();
+  const keyed = await page.request.post("/api/ui/create_api_key", { form: { project_id: PROJECT }, headers: { Origin: origin } });
+  expect(keyed.status(), await keyed.text()).toBe(200);
+  const key = await keyed.json();
+  const AUTH = `Basic ${Buffer.from(`${key.key.public_key}:${key.secret_key}`).toString("base64")}`;
   await openHydrated(page, `/project/${PROJECT}/traces`);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Traces");
-  await expect(page.getByTestId("first-trace-snippet")).toContainText('LANGFUSE_PUBLIC_KEY="pk-lf-e2e"');
+  await expect(page.getByTestId("first-trace-snippet")).toContainText(`LANGFUSE_PUBLIC_KEY="${key.key.public_key}"`);
 
   const xss = `<img src=x onerror="window.__pwned=1">`;
   const batch = [

@@ -150,7 +150,7 @@ pub fn AnnotatePanel(
     let error = Signal::derive(move || action_error(save).get().or_else(|| action_error(remove).get()));
     view! {
         <div class="space-y-3" data-testid="annotate-panel">
-            {move || match form.get() {
+            {move || match form.try_get().flatten() {
                 None => view! { <Skeleton label=t_string!(i18n, annotation.form.loading) /> }.into_any(),
                 Some(Err(error)) => view! { <LoadError error /> }.into_any(),
                 Some(Ok(form)) => {

@@ -84,7 +84,7 @@ pub fn Comments(#[prop(into)] project_id: String, object_type: ObjectType, #[pro
     let send = Callback::new(move |content: String| {
         create.dispatch(CreateComment { project_id: project.get_value(), object_type, object_id: object_id.get_untracked(), content });
     });
-    let count = move || thread.get().and_then(|t| t.ok()).map(|t| t.len()).filter(|n| *n > 0);
+    let count = move || thread.try_get().flatten().and_then(|t| t.ok()).map(|t| t.len()).filter(|n| *n > 0);
     let heading_id = format!("comments-{}", object_type.as_str().to_lowercase());
     let labelled_by = heading_id.clone();
     view! {
@@ -93,7 +93,7 @@ pub fn Comments(#[prop(into)] project_id: String, object_type: ObjectType, #[pro
                 {t!(i18n, comments.title)}
                 {move || count().map(|n| view! { <span class="rounded-full bg-zinc-100 px-1.5 text-xs font-medium text-zinc-600 dark:bg-zinc-800 dark:text-zinc-300" data-testid="comment-count">{n}</span> })}
             </h2>
-            {move || match thread.get() {
+            {move || match thread.try_get().flatten() {
                 None => view! { <Skeleton label=t_string!(i18n, comments.loading) /> }.into_any(),
                 Some(Err(error)) => view! { <LoadError error /> }.into_any(),
                 Some(Ok(entries)) if entries.is_empty() => view! {
@@ -235,10 +235,12 @@ fn Composer(
     let highlighted = RwSignal::new(0usize);
     let choices = Memo::new(move |_| {
         let Some((_, typed)) = query.get() else { return Vec::new() };
-        members.with(|m| match m {
-            Some(Ok(people)) => people.iter().filter(|p| p.matches(&typed)).take(MENTION_CHOICES).cloned().collect(),
-            _ => Vec::new(),
-        })
+        members
+            .try_with(|m| match m {
+                Some(Ok(people)) => people.iter().filter(|p| p.matches(&typed)).take(MENTION_CHOICES).cloned().collect(),
+                _ => Vec::new(),
+            })
+            .unwrap_or_default()
     });
     let follow_caret = move || {
         let value = text.get_untracked();
@@ -399,7 +401,7 @@ fn Bell() -> impl IntoView {
             }
         }
     });
-    let unread = Signal::derive(move || count.get().and_then(Result::ok).unwrap_or(0));
+    let unread = Signal::derive(move || count.try_get().flatten().and_then(Result::ok).unwrap_or(0));
     let label = move || t_string!(i18n, comments.inbox.open, count = unread.get()).to_string();
     view! {
         <Dropdown
@@ -431,7 +433,7 @@ fn Bell() -> impl IntoView {
                 </button>
             </div>
             <div class="max-h-[70vh] overflow-y-auto">
-                {move || match inbox.get() {
+                {move || match inbox.try_get().flatten() {
                     None | Some(Ok(None)) => view! { <Skeleton label=t_string!(i18n, comments.inbox.loading) /> }.into_any(),
                     Some(Err(error)) => view! { <div class="p-3"><LoadError error /></div> }.into_any(),
                     Some(Ok(Some(inbox))) if inbox.entries.is_empty() => view! {

@@ -160,7 +160,7 @@ fn QueueOptions(project_id: String, open: RwSignal<bool>, choose: Callback<(Stri
         let project_id = project_id.clone();
         async move { if wanted { Some(list_annotation_queues(project_id).await) } else { None } }
     });
-    move || match queues.get().flatten() {
+    move || match queues.try_get().flatten().flatten() {
         None => view! { <p class="px-3 py-2 text-sm text-zinc-500">{td_string!(locale, annotation.queues.loading)}</p> }.into_any(),
         Some(Err(error)) => view! { <div class="px-3 py-2"><LoadError error /></div> }.into_any(),
         Some(Ok(list)) if list.is_empty() => view! {

@@ -65,7 +65,7 @@ pub fn ScoreConfigs(project: ProjectRef) -> impl IntoView {
                     {t!(i18n, annotation.configs.show_archived)}
                 </label>
             </div>
-            {move || match configs.get() {
+            {move || match configs.try_get().flatten() {
                 None => view! { <Skeleton label=td_string!(locale, annotation.configs.loading) /> }.into_any(),
                 Some(Err(error)) => view! { <div class="p-4"><LoadError error /></div> }.into_any(),
                 Some(Ok(list)) if list.is_empty() => view! {

@@ -36,7 +36,7 @@ pub(super) fn QueueAgreement(project_id: String, queue_id: String, reviewers_per
         <section class=CARD data-testid="queue-agreement">
             <h2 class="border-b border-zinc-200 px-4 py-2 text-sm font-semibold dark:border-zinc-800">{t!(i18n, annotation.agreement.title)}</h2>
             <div class="px-4 py-3 text-sm">
-                {move || match agreement.get() {
+                {move || match agreement.try_get().flatten() {
                     None => view! { <Skeleton label=td_string!(locale, annotation.agreement.loading) /> }.into_any(),
                     Some(Err(error)) => view! { <LoadError error /> }.into_any(),
                     Some(Ok(list)) if list.is_empty() => view! {

@@ -57,7 +57,7 @@ fn QueueList(project: ProjectRef) -> impl IntoView {
                 <NewQueueForm project_id=project.id.clone() create on_cancel=Callback::new(move |_| creating.set(false)) />
             </Show>
             <section class=format!("{CARD} mt-4 overflow-x-auto")>
-                {move || match queues.get() {
+                {move || match queues.try_get().flatten() {
                     None => view! { <Skeleton label=td_string!(locale, annotation.queues.loading) /> }.into_any(),
                     Some(Err(error)) => view! { <div class="p-4"><LoadError error /></div> }.into_any(),
                     Some(Ok(list)) if list.is_empty() => view! {
@@ -156,7 +156,7 @@ fn NewQueueForm(project_id: String, create: ServerAction<CreateAnnotationQueue>,
             </label>
             <fieldset>
                 <legend class=LABEL>{t!(i18n, annotation.queues.configs)}</legend>
-                {move || match configs.get() {
+                {move || match configs.try_get().flatten() {
                     None => view! { <Skeleton label=td_string!(locale, annotation.configs.loading) /> }.into_any(),
                     Some(Err(error)) => view! { <LoadError error /> }.into_any(),
                     Some(Ok(list)) if list.is_empty() => view! {
@@ -183,7 +183,7 @@ fn NewQueueForm(project_id: String, create: ServerAction<CreateAnnotationQueue>,
             <fieldset>
                 <legend class=LABEL>{t!(i18n, annotation.queues.assignees)}</legend>
                 <p class=HINT>{t!(i18n, annotation.queues.assignees_hint)}</p>
-                {move || match people.get() {
+                {move || match people.try_get().flatten() {
                     None => view! { <Skeleton label=td_string!(locale, annotation.queues.loading_people) /> }.into_any(),
                     Some(Err(error)) => view! { <LoadError error /> }.into_any(),
                     Some(Ok(list)) => view! {

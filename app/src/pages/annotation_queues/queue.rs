@@ -35,7 +35,7 @@ fn QueueView(project: ProjectRef, queue_id: Memo<String>) -> impl IntoView {
     view! {
         <div class="px-4 py-4 sm:px-8 sm:py-6">
             <a class=BUTTON_LINK href=back>{t!(i18n, annotation.queue.back)}</a>
-            {move || match overview.get() {
+            {move || match overview.try_get().flatten() {
                 None => view! { <Skeleton label=td_string!(locale, annotation.queue.loading) /> }.into_any(),
                 Some(Err(error)) => view! { <div class="mt-4"><LoadError error /></div> }.into_any(),
                 Some(Ok(overview)) => view! { <Overview overview base=base.clone() project_id=project_id.clone() /> }.into_any(),
@@ -138,7 +138,7 @@ fn Items(project_id: String, base: String, queue_id: String) -> impl IntoView {
                 </div>
             </div>
             <div class="overflow-x-auto">
-                {move || match items.get() {
+                {move || match items.try_get().flatten() {
                     None => view! { <Skeleton label=td_string!(locale, annotation.queue.loading_items) /> }.into_any(),
                     Some(Err(error)) => view! { <div class="p-4"><LoadError error /></div> }.into_any(),
                     Some(Ok(result)) if result.rows.is_empty() => view! {

@@ -242,7 +242,7 @@ fn ReviewTrace(project_id: String, trace_id: String, observation: Option<String>
     let selected = RwSignal::new(observation);
     let list = format!("/project/{project_id}/traces");
     view! {
-        {move || match detail.get() {
+        {move || match detail.try_get().flatten() {
             None => view! { <Skeleton label=t_string!(i18n, trace.loading_trace) /> }.into_any(),
             Some(Err(error)) => view! { <LoadError error /> }.into_any(),
             Some(Ok(detail)) => view! { <crate::pages::trace_detail::Header detail list=Some(list.clone()) can_share=false /> }.into_any(),
@@ -262,7 +262,7 @@ fn ReviewSession(project_id: String, session_id: String) -> impl IntoView {
     let base = format!("/project/{project_id}");
     view! {
         <h2 class="text-base font-semibold">{td_string!(locale, annotation.review.session, id = session_id.clone()).to_string()}</h2>
-        {move || match detail.get() {
+        {move || match detail.try_get().flatten() {
             None => view! { <Skeleton label=td_string!(locale, sessions.session.loading) /> }.into_any(),
             Some(Err(error)) => view! { <LoadError error /> }.into_any(),
             Some(Ok(detail)) => view! {

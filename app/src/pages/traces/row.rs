@@ -91,7 +91,7 @@ where
                     // One chip, cut to fit, and how many more: the default columns must fit
                     // 1440 px with scores present (viewports.spec); the tooltip lists them all.
                     <td class=TD title=score_list(&row.scores)>
-                        <div class="flex max-w-[4.5rem] items-center gap-1">
+                        <div class="flex max-w-[3.5rem] items-center gap-1">
                             {row.scores.first().map(|s| view! {
                                 <span class="min-w-0 truncate whitespace-nowrap rounded bg-emerald-50 px-1.5 py-0.5 text-xs text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200" data-testid="trace-score">
                                     {format!("{}: {}", s.name, s.value)}
