@@ -27,7 +27,9 @@ pub fn ErrorAlert(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoVie
     let i18n = use_i18n();
     let locale = i18n.get_locale_untracked();
     move || {
-        error.get().map(|error| {
+        // `try_get`: a page torn down mid-render (a client that leaves during streaming) has
+        // disposed the signal already; reading it with `get` would panic the render.
+        error.try_get().flatten().map(|error| {
             let (title, hint) = match &error {
                 AppError::SignInRequired => (
                     td_string!(locale, common.errors.signed_out),
@@ -281,7 +283,7 @@ where
     S: leptos::server_fn::ServerFn<Error = AppError> + Send + Sync + Clone + 'static,
     S::Output: Clone + Send + Sync + 'static,
 {
-    Signal::derive(move || action.value().get().and_then(|result| result.err()))
+    Signal::derive(move || action.value().try_get().flatten().and_then(|result| result.err()))
 }
 
 /// A button that copies `text` to the clipboard and says so for a moment.
