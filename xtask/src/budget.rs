@@ -23,7 +23,7 @@ pub const MAIN_BUDGET: u64 = 600 * 1024;
 /// 826 KB with `--cfg erase_components`, and 898 KB once the UI spoke two languages (issue #17:
 /// the translations and leptos_i18n's runtime, +72 KB; docs/BENCHMARKS.md), and 1,100 KB for
 /// human annotation (issue #20: the Annotate form, "Add to queue" and comment threads on the
-/// trace, session and prompt pages, the evaluation area; +165 KB on the explorer, 1,077 KB).
+/// trace, session and prompt pages, the evaluation area; +163 KB on the explorer, 1,076 KB).
 /// Lower it as the areas shrink — loading the annotation and comment tools on demand is the
 /// next step —; raise it only for a feature that must cost bytes, and record why there.
 pub const FIRST_VISIT_BUDGET: u64 = 1100 * 1024;

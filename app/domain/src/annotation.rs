@@ -280,6 +280,9 @@ pub struct QueueItemRow {
     pub completed_by: Vec<Person>,
 }
 
+/// Items per page of the queue page's list.
+pub const ITEMS_PER_PAGE: i64 = 50;
+
 /// A page of a queue's items.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueueItemPage {

@@ -65,9 +65,11 @@ mod support {
         Ok(loupe_core::store::memberships::people(pool, &ids).await?)
     }
 
+    /// Page `page` (from 0) of a queue's items; the range check is the activity lists'.
     pub fn page(page: i64) -> Result<loupe_core::store::query::Page, AppError> {
-        let (limit, offset) = activity_page(page)?;
-        Ok(loupe_core::store::query::Page { limit, offset })
+        use crate::domain::annotation::ITEMS_PER_PAGE;
+        activity_page(page)?;
+        Ok(loupe_core::store::query::Page { limit: ITEMS_PER_PAGE, offset: page * ITEMS_PER_PAGE })
     }
 }
 

@@ -118,14 +118,6 @@ fn NewQueueForm(project_id: String, create: ServerAction<CreateAnnotationQueue>,
     let assignees = RwSignal::new(Vec::<String>::new());
     let reviewers = RwSignal::new("1".to_string());
     let project_id = StoredValue::new(project_id);
-    let toggle = |list: RwSignal<Vec<String>>, id: String, on: bool| {
-        list.update(|l| {
-            l.retain(|x| *x != id);
-            if on {
-                l.push(id);
-            }
-        })
-    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         create.dispatch(CreateAnnotationQueue {
@@ -163,21 +155,10 @@ fn NewQueueForm(project_id: String, create: ServerAction<CreateAnnotationQueue>,
                         <p class="mt-1 text-sm text-zinc-500" data-testid="queue-no-configs">{td_string!(locale, annotation.queues.no_configs)}" "
                             <a class=BUTTON_LINK href=settings.clone()>{td_string!(locale, annotation.form.open_settings)}</a></p>
                     }.into_any(),
-                    Some(Ok(list)) => view! {
-                        <div class="mt-1 flex flex-wrap gap-x-4 gap-y-1">
-                            {list.into_iter().map(|c| {
-                                let id = c.id.clone();
-                                view! {
-                                    <label class="flex items-center gap-1.5 text-sm">
-                                        <input type="checkbox" data-testid="queue-config" data-name=c.name.clone()
-                                            on:change=move |ev| toggle(chosen, id.clone(), event_target_checked(&ev)) />
-                                        <span translate="no">{c.name.clone()}</span>
-                                        <span class="text-xs text-zinc-500">{crate::pages::score_configs::data_type_label(locale, c.data_type)}</span>
-                                    </label>
-                                }
-                            }).collect_view()}
-                        </div>
-                    }.into_any(),
+                    Some(Ok(list)) => {
+                        let items = list.into_iter().map(|c| (c.id, c.name, Some(crate::pages::score_configs::data_type_label(locale, c.data_type)))).collect();
+                        view! { <Choices items chosen test_id="queue-config" /> }.into_any()
+                    }
                 }}
             </fieldset>
             <fieldset>
@@ -186,20 +167,10 @@ fn NewQueueForm(project_id: String, create: ServerAction<CreateAnnotationQueue>,
                 {move || match people.try_get().flatten() {
                     None => view! { <Skeleton label=td_string!(locale, annotation.queues.loading_people) /> }.into_any(),
                     Some(Err(error)) => view! { <LoadError error /> }.into_any(),
-                    Some(Ok(list)) => view! {
-                        <div class="mt-1 flex flex-wrap gap-x-4 gap-y-1">
-                            {list.into_iter().map(|p| {
-                                let id = p.id.clone();
-                                view! {
-                                    <label class="flex items-center gap-1.5 text-sm">
-                                        <input type="checkbox" data-testid="queue-assignee" data-name=p.name.clone()
-                                            on:change=move |ev| toggle(assignees, id.clone(), event_target_checked(&ev)) />
-                                        <span translate="no">{p.name.clone()}</span>
-                                    </label>
-                                }
-                            }).collect_view()}
-                        </div>
-                    }.into_any(),
+                    Some(Ok(list)) => {
+                        let items = list.into_iter().map(|p| (p.id, p.name, None)).collect();
+                        view! { <Choices items chosen=assignees test_id="queue-assignee" /> }.into_any()
+                    }
                 }}
             </fieldset>
             <label class="block">
@@ -214,5 +185,30 @@ fn NewQueueForm(project_id: String, create: ServerAction<CreateAnnotationQueue>,
                 <button type="button" class=BUTTON_SECONDARY on:click=move |_| on_cancel.run(())>{t!(i18n, annotation.queues.cancel)}</button>
             </div>
         </form>
+    }
+}
+
+/// Checkboxes choosing ids among `items` — `(id, name, what it is)` — into `chosen`.
+#[component]
+fn Choices(items: Vec<(String, String, Option<&'static str>)>, chosen: RwSignal<Vec<String>>, test_id: &'static str) -> impl IntoView {
+    view! {
+        <div class="mt-1 flex flex-wrap gap-x-4 gap-y-1">
+            {items.into_iter().map(|(id, name, kind)| view! {
+                <label class="flex items-center gap-1.5 text-sm">
+                    <input type="checkbox" data-testid=test_id data-name=name.clone()
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            chosen.update(|list| {
+                                list.retain(|x| *x != id);
+                                if on {
+                                    list.push(id.clone());
+                                }
+                            });
+                        } />
+                    <span translate="no">{name.clone()}</span>
+                    {kind.map(|k| view! { <span class="text-xs text-zinc-500">{k}</span> })}
+                </label>
+            }).collect_view()}
+        </div>
     }
 }

@@ -161,7 +161,7 @@ fn Items(project_id: String, base: String, queue_id: String) -> impl IntoView {
                                 <span>{td_string!(locale, annotation.queue.total, count = total).to_string()}</span>
                                 <span class="flex gap-2">
                                     <button type="button" class=BUTTON_LINK disabled=move || page.get() == 0 on:click=move |_| page.update(|p| *p = p.saturating_sub(1))>{td_string!(locale, annotation.queue.previous)}</button>
-                                    <button type="button" class=BUTTON_LINK disabled=move || { (page.get() + 1) * 50 >= total } on:click=move |_| page.update(|p| *p += 1)>{td_string!(locale, annotation.queue.next)}</button>
+                                    <button type="button" class=BUTTON_LINK disabled=move || { (page.get() + 1) * crate::domain::annotation::ITEMS_PER_PAGE >= total } on:click=move |_| page.update(|p| *p += 1)>{td_string!(locale, annotation.queue.next)}</button>
                                 </span>
                             </div>
                         }.into_any()
