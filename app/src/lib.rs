@@ -120,8 +120,14 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/project/:project_id/annotation-queues") view={Lazy::<AnnotationQueuesRoute>::new()} />
                     <Route path=path!("/project/:project_id/annotation-queues/:queue_id") view={Lazy::<AnnotationQueueRoute>::new()} />
                     <Route path=path!("/project/:project_id/annotation-queues/:queue_id/review") view={Lazy::<AnnotationReviewRoute>::new()} />
-                    <Route path=path!("/project/:project_id/datasets") view=|| view! { <ProjectSection section=Section::Datasets /> } />
-                    <Route path=path!("/project/:project_id/evaluators") view=|| view! { <ProjectSection section=Section::Evaluators /> } />
+                    <Route path=path!("/project/:project_id/datasets") view={Lazy::<DatasetsRoute>::new()} />
+                    <Route path=path!("/project/:project_id/datasets/:dataset_id") view={Lazy::<DatasetRoute>::new()} />
+                    <Route path=path!("/project/:project_id/datasets/:dataset_id/items/:item_id") view={Lazy::<DatasetItemRoute>::new()} />
+                    <Route path=path!("/project/:project_id/datasets/:dataset_id/runs/:run_id") view={Lazy::<DatasetRunRoute>::new()} />
+                    <Route path=path!("/project/:project_id/datasets/:dataset_id/compare") view={Lazy::<CompareRunsRoute>::new()} />
+                    <Route path=path!("/project/:project_id/evaluators") view={Lazy::<EvaluatorsRoute>::new()} />
+                    <Route path=path!("/project/:project_id/evaluators/new") view={Lazy::<EvaluatorNewRoute>::new()} />
+                    <Route path=path!("/project/:project_id/evaluators/:evaluator_id") view={Lazy::<EvaluatorRoute>::new()} />
                     <Route path=path!("/project/:project_id/dashboards") view=|| view! { <ProjectSection section=Section::Dashboards /> } />
                     <Route path=path!("/project/:project_id/settings") view={Lazy::<ProjectSettingsRoute>::new()} />
                 </Routes>

@@ -27,6 +27,8 @@ use crate::pages::account::AccountPage;
 use crate::pages::annotation_queues::{AnnotationQueuePage, AnnotationQueuesPage, ReviewPage};
 use crate::pages::scores::ScoresPage;
 use crate::pages::auth::{SignInPage, SignUpPage};
+use crate::pages::datasets::{CompareRunsPage, DatasetItemPage, DatasetPage, DatasetRunPage, DatasetsPage};
+use crate::pages::evaluators::{EvaluatorNewPage, EvaluatorPage, EvaluatorsPage};
 use crate::pages::home::HomePage;
 use crate::pages::invite::InvitePage;
 use crate::pages::playground::PlaygroundPage;
@@ -70,6 +72,14 @@ pub enum Page {
     AnnotationQueues,
     AnnotationQueue,
     AnnotationReview,
+    Datasets,
+    Dataset,
+    DatasetItem,
+    DatasetRun,
+    CompareRuns,
+    Evaluators,
+    EvaluatorNew,
+    Evaluator,
 }
 
 // One lazy function per area, each naming its own pages: wasm-split moves code by function, so a
@@ -130,6 +140,28 @@ fn evaluation_area(page: Page) -> AnyView {
 }
 
 #[lazy]
+fn datasets_area(page: Page) -> AnyView {
+    match page {
+        Page::Datasets => view! { <DatasetsPage /> }.into_any(),
+        Page::Dataset => view! { <DatasetPage /> }.into_any(),
+        Page::DatasetItem => view! { <DatasetItemPage /> }.into_any(),
+        Page::DatasetRun => view! { <DatasetRunPage /> }.into_any(),
+        Page::CompareRuns => view! { <CompareRunsPage /> }.into_any(),
+        _ => unreachable_page(page),
+    }
+}
+
+#[lazy]
+fn evaluators_area(page: Page) -> AnyView {
+    match page {
+        Page::Evaluators => view! { <EvaluatorsPage /> }.into_any(),
+        Page::EvaluatorNew => view! { <EvaluatorNewPage /> }.into_any(),
+        Page::Evaluator => view! { <EvaluatorPage /> }.into_any(),
+        _ => unreachable_page(page),
+    }
+}
+
+#[lazy]
 fn settings_area(page: Page) -> AnyView {
     match page {
         Page::Home => view! { <HomePage /> }.into_any(),
@@ -151,6 +183,8 @@ pub enum Area {
     Prompts,
     Editor,
     Evaluation,
+    Datasets,
+    Evaluators,
     Settings,
 }
 
@@ -180,6 +214,8 @@ pub fn preload_for(path: &str) -> Preload {
         ["project", _, "prompts", "new"] | ["project", _, "playground"] => Area::Editor,
         ["project", _, "prompts", ..] => Area::Prompts,
         ["project", _, "scores"] | ["project", _, "annotation-queues", ..] => Area::Evaluation,
+        ["project", _, "datasets", ..] => Area::Datasets,
+        ["project", _, "evaluators", ..] => Area::Evaluators,
         ["project", _] => return Preload::Nothing,
         // The sections not built yet (`ProjectSection`), in the main bundle.
         ["project", _, section] if crate::sections::Section::ALL.iter().any(|s| s.path().strip_prefix('/') == Some(section)) => {
@@ -200,6 +236,8 @@ pub async fn preload_for_path(path: &str) {
             Area::Prompts => __preload_prompts_area().await,
             Area::Editor => __preload_editor_area().await,
             Area::Evaluation => __preload_evaluation_area().await,
+            Area::Datasets => __preload_datasets_area().await,
+            Area::Evaluators => __preload_evaluators_area().await,
             Area::Settings => __preload_settings_area().await,
         }
     }
@@ -207,7 +245,7 @@ pub async fn preload_for_path(path: &str) {
         Preload::Area(one) => area(one).await,
         Preload::Nothing => {}
         Preload::Everything => {
-            for one in [Area::SignIn, Area::Explorer, Area::Prompts, Area::Editor, Area::Evaluation, Area::Settings] {
+            for one in [Area::SignIn, Area::Explorer, Area::Prompts, Area::Editor, Area::Evaluation, Area::Datasets, Area::Evaluators, Area::Settings] {
                 area(one).await;
             }
         }
@@ -263,6 +301,14 @@ lazy_page! {
     AnnotationQueuesRoute => evaluation_area(Page::AnnotationQueues);
     AnnotationQueueRoute => evaluation_area(Page::AnnotationQueue);
     AnnotationReviewRoute => evaluation_area(Page::AnnotationReview);
+    DatasetsRoute => datasets_area(Page::Datasets);
+    DatasetRoute => datasets_area(Page::Dataset);
+    DatasetItemRoute => datasets_area(Page::DatasetItem);
+    DatasetRunRoute => datasets_area(Page::DatasetRun);
+    CompareRunsRoute => datasets_area(Page::CompareRuns);
+    EvaluatorsRoute => evaluators_area(Page::Evaluators);
+    EvaluatorNewRoute => evaluators_area(Page::EvaluatorNew);
+    EvaluatorRoute => evaluators_area(Page::Evaluator);
 }
 
 #[cfg(test)]
@@ -298,8 +344,14 @@ mod tests {
             ("/project/p1/annotation-queues", Preload::Area(Area::Evaluation)),
             ("/project/p1/annotation-queues/q.1", Preload::Area(Area::Evaluation)),
             ("/project/p1/annotation-queues/q.1/review", Preload::Area(Area::Evaluation)),
-            ("/project/p1/datasets", Preload::Nothing),
-            ("/project/p1/evaluators", Preload::Nothing),
+            ("/project/p1/datasets", Preload::Area(Area::Datasets)),
+            ("/project/p1/datasets/d.1", Preload::Area(Area::Datasets)),
+            ("/project/p1/datasets/d.1/items/i%2F1", Preload::Area(Area::Datasets)),
+            ("/project/p1/datasets/d.1/runs/r1", Preload::Area(Area::Datasets)),
+            ("/project/p1/datasets/d.1/compare", Preload::Area(Area::Datasets)),
+            ("/project/p1/evaluators", Preload::Area(Area::Evaluators)),
+            ("/project/p1/evaluators/new", Preload::Area(Area::Evaluators)),
+            ("/project/p1/evaluators/e1", Preload::Area(Area::Evaluators)),
             ("/project/p1/dashboards", Preload::Nothing),
             ("/project/p1/settings", Preload::Area(Area::Settings)),
             ("/no/such/page", Preload::Everything),

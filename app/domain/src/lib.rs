@@ -8,6 +8,7 @@ pub mod annotation;
 pub mod collab;
 pub mod comments;
 pub mod content;
+pub mod experiment_stats;
 pub mod format;
 pub mod ids;
 pub mod jobs;

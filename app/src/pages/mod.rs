@@ -4,6 +4,8 @@ pub mod account;
 pub mod annotation_queues;
 pub mod auth;
 pub mod coming_soon;
+pub mod datasets;
+pub mod evaluators;
 pub mod home;
 pub mod invite;
 pub mod llm_connections;

@@ -1,0 +1,14 @@
+//! Datasets and experiments (#21): the project's datasets (in folders, like prompts), a dataset's
+//! items with their history, its runs, and the comparison of runs with the regression verdict.
+
+mod compare;
+mod dataset;
+mod item;
+mod list;
+mod run;
+
+pub use compare::CompareRunsPage;
+pub use dataset::DatasetPage;
+pub use item::DatasetItemPage;
+pub use list::DatasetsPage;
+pub use run::DatasetRunPage;

@@ -1,0 +1,12 @@
+//! `/project/{id}/evaluators/new`: creating an evaluator.
+
+use leptos::prelude::*;
+
+use crate::pages::coming_soon::ComingSoon;
+use crate::pages::project::InProject;
+use crate::sections::Section;
+
+#[component]
+pub fn EvaluatorNewPage() -> impl IntoView {
+    view! { <InProject children=move |_, _| view! { <ComingSoon section=Section::Evaluators /> } /> }
+}
