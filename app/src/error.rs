@@ -130,6 +130,8 @@ impl From<crate::store::StoreError> for AppError {
             // The database refused a value the person sent (a NUL character, an over-long
             // value): their mistake, said as such, never a 500.
             StoreError::BadValue(message) => AppError::Invalid { field: "value".to_string(), message },
+            // A dataset's JSON Schema refused an item (or a schema is not one): the field it names.
+            StoreError::Schema(problem) => AppError::Invalid { field: problem.field().to_string(), message: problem.to_string() },
             StoreError::Other(error) => {
                 tracing::error!(%error, "database error");
                 AppError::Internal

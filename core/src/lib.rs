@@ -10,11 +10,15 @@
 //! - [`ingest`]: the storing half of ingestion (normalized batches → one transaction).
 //! - [`pricing`]: model prices, tiers, tokenizers and cost.
 //! - [`live`]: the live-update hub (Postgres `LISTEN`/`NOTIFY` → subscribers).
+//! - [`datasets_schema`]: datasets' JSON Schemas, enforced by every dataset item write.
 //! - [`scope`]: `ProjectId` and `OrganizationId`, which only the access checks mint.
 
 pub mod annotation;
 pub mod auth;
 pub mod collab;
+pub mod datasets_schema;
+pub mod experiments;
+pub mod evaluation;
 pub mod ingest;
 pub mod jobs;
 pub mod live;

@@ -94,11 +94,45 @@ export async function layoutPages(page: Page): Promise<[string, string][]> {
   const queueId = (await queue.json()).id;
   const added = await post("add_to_queue", { project_id: PROJECT, queue_id: queueId, targets: [{ type: "trace", traceId: TRACE }] });
   expect(added.status(), await added.text()).toBe(200);
+  // An evaluator (#21), made on a connection that is deleted again (llm_connections.spec expects
+  // the project without one) and paused: its page shows both warnings.
+  const judge = `layout-judge-${run}`;
+  const connection = await page.request.put("/api/public/llm-connections", {
+    headers: { Authorization: AUTH },
+    data: { provider: judge, adapter: "openai", secretKey: "sk-layout-judge", customModels: ["gpt-4o"], withDefaultModels: false },
+  });
+  expect(connection.status(), await connection.text()).toBe(201);
+  const evaluator = await post("create_evaluator", {
+    project_id: PROJECT,
+    evaluator: {
+      name: `布局评估器 ${run}`, templateId: "builtin:relevance", connection: judge, model: "gpt-4o", target: { kind: "trace" },
+      filter: { tag: "layout" }, sampling: 0.5, delayMs: 10000,
+      mapping: [{ variable: "input", source: "input", jsonPath: "$.question" }, { variable: "output", source: "output" }],
+    },
+  });
+  expect(evaluator.status(), await evaluator.text()).toBe(200);
+  const evaluatorId = (await evaluator.json()).id;
+  const paused = await page.request.post("/api/ui/pause_evaluator", { form: { project_id: PROJECT, evaluator_id: evaluatorId }, headers: { Origin: origin } });
+  expect(paused.status(), await paused.text()).toBe(200);
+  const removed = await page.request.post("/api/ui/delete_llm_connection", { form: { project_id: PROJECT, connection_id: (await connection.json()).id }, headers: { Origin: origin } });
+  expect(removed.status(), await removed.text()).toBe(200);
+  // A dataset (#21) in a folder with an item made from the layout trace: its page and the item's.
+  const dataset = await post("create_dataset", { project_id: PROJECT, dataset: { name: `布局/数据集 ${run}`, description: "客服常见问题。", metadata: '{"team": "客服"}' } });
+  expect(dataset.status(), await dataset.text()).toBe(200);
+  const datasetId = (await dataset.json()).id;
+  const item = await post("save_dataset_item", {
+    project_id: PROJECT, dataset_id: datasetId, create: true,
+    item: { id: `layout-item-${run}`, input: '{"question": "退货政策是什么？"}', expected_output: '"30 天内可退货。"', metadata: '{"tier": "gold"}', source_trace_id: TRACE, source_observation_id: null },
+  });
+  expect(item.status(), await item.text()).toBe(200);
   return [
     ...PAGES,
     ["shared-playground", `/project/${PROJECT}/playground?saved=${enc((await saved.json()).id)}`],
     ["annotation-queue", `/project/${PROJECT}/annotation-queues/${enc(queueId)}`],
     ["review", `/project/${PROJECT}/annotation-queues/${enc(queueId)}/review`],
+    ["dataset", `/project/${PROJECT}/datasets/${enc(datasetId)}`],
+    ["dataset-item", `/project/${PROJECT}/datasets/${enc(datasetId)}/items/${enc(`layout-item-${run}`)}`],
+    ["evaluator", `/project/${PROJECT}/evaluators/${enc(evaluatorId)}`],
   ];
 }
 
@@ -124,6 +158,8 @@ export const PAGES: [string, string][] = [
   ["playground", `/project/${PROJECT}/playground`],
   ["datasets", `/project/${PROJECT}/datasets`],
   ["annotation-queues", `/project/${PROJECT}/annotation-queues`],
+  ["evaluators", `/project/${PROJECT}/evaluators`],
+  ["new-evaluator", `/project/${PROJECT}/evaluators/new`],
 ];
 
 /** How far the page is wider than the window, and the elements sticking out (for the message). */

@@ -191,6 +191,11 @@ async fn serve(
     // The upkeep kinds, and the work people ask for: "add all matching traces" to a queue (#20).
     let mut kinds = maintenance::kinds(&state.pool, media_store);
     kinds.push(loupe_core::annotation::import_kind(&state.pool));
+    // LLM-as-judge evaluators (#21): the scan for new targets, executions, backfills.
+    let evaluation = loupe_core::evaluation::Engine::new(state.pool.clone(), state.settings.secrets.clone(), Default::default());
+    kinds.extend(loupe_core::evaluation::kinds(&evaluation));
+    // Experiment runs started from a dataset's runs (#21): provider calls, so the key ring too.
+    kinds.push(loupe_core::experiments::run_kind(&state.pool, state.settings.secrets.clone()));
     let jobs = loupe_core::jobs::Runner::start(state.pool.clone(), kinds, Default::default());
     // Listening from the start: a database that refuses LISTEN shows in the log at once.
     let live = live::Live::new(state.pool.clone());

@@ -373,6 +373,42 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
     .await
     .unwrap();
 
+    // Datasets (#21): a dataset with an item.
+    let dataset_b = victim
+        .call_json("create_dataset", &json!({"project_id": project_b, "dataset": {"name": "Victim dataset", "description": "Victim description", "metadata": ""}}))
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let saved = victim
+        .call_json("save_dataset_item", &json!({"project_id": project_b, "dataset_id": dataset_b, "create": true,
+            "item": {"id": "victim-ds-item", "input": "\"Victim input\"", "expected_output": "", "metadata": "", "source_trace_id": null, "source_observation_id": null}}))
+        .await;
+    assert_eq!(saved.status, 200, "{}", saved.text());
+    // Experiments (#21): a run of that dataset, started from the UI (its execution row too).
+    for sql in [
+        "INSERT INTO dataset_runs (project_id, id, dataset_id, name) VALUES ($1, 'victim-run', $2, 'Victim run')",
+        "INSERT INTO experiment_executions (project_id, run_id, dataset_id, prompt_name, prompt_version, connection, model, items_as_of, total)
+         VALUES ($1, 'victim-run', $2, 'victim-prompt', 1, 'victim-llm', 'gpt-4o', now(), 1)",
+    ] {
+        sqlx::query(sql).bind(&project_b).bind(&dataset_b).execute(&api.pool).await.unwrap();
+    }
+
+    // Evaluators (#21): an evaluator on the victim's connection and a template.
+    let victim_evaluator = json!({"name": "Victim evaluator", "templateId": "builtin:relevance", "connection": "victim-llm", "model": "gpt-4o",
+        "target": {"kind": "trace"}, "filter": {}, "sampling": 1.0, "delayMs": 0,
+        "mapping": [{"variable": "input", "source": "input"}, {"variable": "output", "source": "output"}]});
+    let created = victim.call_json("create_evaluator", &json!({"project_id": project_b, "evaluator": victim_evaluator})).await;
+    assert_eq!(created.status, 200, "{}", created.text());
+    let evaluator_b = created.json()["id"].as_str().unwrap().to_string();
+    let template = victim
+        .call_json("create_evaluation_template", &json!({"project_id": project_b, "template": {"name": "Victim template", "prompt": "Victim {{output}}",
+            "output": {"dataType": "BOOLEAN", "reasoning": "why", "score": "yes or no"}}}))
+        .await;
+    assert_eq!(template.status, 200, "{}", template.text());
+    let backfill_b = victim.ok("start_backfill", &[("project_id", &project_b), ("evaluator_id", &evaluator_b)]).await["id"].as_str().unwrap().to_string();
+
     let mut attacker = Browser::sign_up(&api, "attacker@example.com", PASSWORD).await;
     let (org_a, project_a) = attacker.create_org("Attacker Org", "Attacker Project").await;
     let snapshot = || async {
@@ -399,6 +435,13 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
                 (SELECT count(*)::text FROM annotation_reviews WHERE project_id = $2),
                 (SELECT string_agg(id || state, ',' ORDER BY id) FROM annotation_queue_imports WHERE project_id = $2),
                 (SELECT string_agg(id || coalesce(value::text, '') || source, ',' ORDER BY id) FROM scores WHERE project_id = $2),
+                (SELECT string_agg(id || name || coalesce(description, ''), ',' ORDER BY id) FROM datasets WHERE project_id = $2),
+                (SELECT string_agg(id || name, ',' ORDER BY id) FROM dataset_runs WHERE project_id = $2),
+                (SELECT string_agg(run_id || state, ',' ORDER BY run_id) FROM experiment_executions WHERE project_id = $2),
+                (SELECT string_agg(id || valid_from::text || status || coalesce(input::text, ''), ',' ORDER BY id, valid_from) FROM dataset_items WHERE project_id = $2),
+                (SELECT string_agg(id || name || status || prompt, ',' ORDER BY id) FROM evaluators WHERE project_id = $2),
+                (SELECT string_agg(id || name, ',' ORDER BY id) FROM evaluation_templates WHERE project_id = $2),
+                (SELECT string_agg(id || state, ',' ORDER BY id) FROM evaluation_backfills WHERE project_id = $2),
                 (SELECT count(*)::text FROM audit_log WHERE org_id = $1))",
         )
         .bind(&org_b)
@@ -422,6 +465,25 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
     let planted_prompt = json!({"project_id": project_b, "prompt": {"name": "victim-prompt", "prompt": "planted"}}).to_string();
     let planted_playground =
         json!({"project_id": project_b, "name": "Victim playground", "playground": loupe_app::domain::playground::Playground::default()}).to_string();
+    let planted_dataset = json!({"project_id": project_b, "dataset": {"name": "Planted", "description": "", "metadata": ""}}).to_string();
+    let planted_dataset_edit = |project: &str| json!({"project_id": project, "dataset_id": dataset_b, "dataset": {"name": "Owned", "description": "", "metadata": ""}}).to_string();
+    let (planted_dataset_edit_b, planted_dataset_edit_a) = (planted_dataset_edit(&project_b), planted_dataset_edit(&project_a));
+    let planted_ds_item = |project: &str, create: bool| json!({"project_id": project, "dataset_id": dataset_b, "create": create,
+        "item": {"id": "victim-ds-item", "input": "\"owned\"", "expected_output": "", "metadata": "", "source_trace_id": null, "source_observation_id": null}}).to_string();
+    let (planted_ds_item_b, planted_ds_item_a, planted_ds_new_a) = (planted_ds_item(&project_b, false), planted_ds_item(&project_a, false), planted_ds_item(&project_a, true));
+    let planted_import = |project: &str| json!({"project_id": project, "dataset_id": dataset_b, "rows": [{"row": 2, "id": "victim-ds-item", "input": "owned", "expected_output": null, "metadata": null}]}).to_string();
+    let (planted_import_b, planted_import_a) = (planted_import(&project_b), planted_import(&project_a));
+    let planted_from_traces = |project: &str| json!({"project_id": project, "dataset_id": dataset_b, "trace_ids": ["victim-trace"]}).to_string();
+    let (planted_from_traces_b, planted_from_traces_a) = (planted_from_traces(&project_b), planted_from_traces(&project_a));
+    let planted_evaluator = |project: &str| json!({"project_id": project, "evaluator_id": evaluator_b, "evaluator": {"name": "Planted", "templateId": "builtin:relevance",
+        "connection": "victim-llm", "model": "gpt-4o", "target": {"kind": "trace"}, "filter": {}, "sampling": 1.0, "delayMs": 0,
+        "mapping": [{"variable": "input", "source": "input"}, {"variable": "output", "source": "output"}]}, "trace_id": null}).to_string();
+    let (planted_evaluator_b, planted_evaluator_a) = (planted_evaluator(&project_b), planted_evaluator(&project_a));
+    let planted_template = json!({"project_id": project_b, "template": {"name": "Planted", "prompt": "{{output}}",
+        "output": {"dataType": "BOOLEAN", "reasoning": "why", "score": "yes"}}}).to_string();
+    let planted_run = |project: &str| json!({"project_id": project, "input": {"datasetId": dataset_b, "promptName": "victim-prompt",
+        "prompt": {"kind": "version", "value": 1}, "connection": "victim-llm", "model": "gpt-4o", "params": {}, "runName": "Planted", "description": null}}).to_string();
+    let (planted_run_b, planted_run_a) = (planted_run(&project_b), planted_run(&project_a));
     // Every scoped server function, aimed at the other organization's ids.
     let table: Vec<(&str, Vec<(&str, &str)>)> = vec![
         ("list_projects", vec![("org_id", &org_b)]),
@@ -525,6 +587,69 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
         ("finish_review", vec![("project_id", &project_a), ("queue_id", &queue_b), ("item_id", "victim-item"), ("outcome", "skipped")]),
         ("queue_agreement", vec![("project_id", &project_b), ("queue_id", &queue_b)]),
         ("queue_agreement", vec![("project_id", &project_a), ("queue_id", &queue_b)]),
+        ("list_experiment_runs", vec![("project_id", &project_b), ("dataset_id", &dataset_b)]),
+        ("list_experiment_runs", vec![("project_id", &project_a), ("dataset_id", &dataset_b)]),
+        ("get_experiment_run", vec![("project_id", &project_b), ("dataset_id", &dataset_b), ("run_id", "victim-run")]),
+        ("get_experiment_run", vec![("project_id", &project_a), ("dataset_id", &dataset_b), ("run_id", "victim-run")]),
+        ("compare_experiment_runs", vec![("project_id", &project_b), ("dataset_id", &dataset_b), ("runs", "victim-run,victim-run-2")]),
+        ("compare_experiment_runs", vec![("project_id", &project_a), ("dataset_id", &dataset_b), ("runs", "victim-run,victim-run-2")]),
+        ("experiment_run_options", vec![("project_id", &project_b)]),
+        ("start_experiment_run", vec![("json", &planted_run_b)]),
+        ("start_experiment_run", vec![("json", &planted_run_a)]),
+        ("experiment_run_progress", vec![("project_id", &project_b), ("run_id", "victim-run")]),
+        ("experiment_run_progress", vec![("project_id", &project_a), ("run_id", "victim-run")]),
+        ("delete_experiment_run", vec![("project_id", &project_b), ("dataset_id", &dataset_b), ("run_id", "victim-run")]),
+        ("delete_experiment_run", vec![("project_id", &project_a), ("dataset_id", &dataset_b), ("run_id", "victim-run")]),
+        ("list_evaluation_templates", vec![("project_id", &project_b)]),
+        ("create_evaluation_template", vec![("json", &planted_template)]),
+        ("list_evaluators", vec![("project_id", &project_b)]),
+        ("get_evaluator", vec![("project_id", &project_b), ("evaluator_id", &evaluator_b)]),
+        ("get_evaluator", vec![("project_id", &project_a), ("evaluator_id", &evaluator_b)]),
+        ("create_evaluator", vec![("json", &planted_evaluator_b)]),
+        ("update_evaluator", vec![("json", &planted_evaluator_b)]),
+        ("update_evaluator", vec![("json", &planted_evaluator_a)]),
+        ("pause_evaluator", vec![("project_id", &project_b), ("evaluator_id", &evaluator_b)]),
+        ("pause_evaluator", vec![("project_id", &project_a), ("evaluator_id", &evaluator_b)]),
+        ("resume_evaluator", vec![("project_id", &project_b), ("evaluator_id", &evaluator_b)]),
+        ("resume_evaluator", vec![("project_id", &project_a), ("evaluator_id", &evaluator_b)]),
+        ("preview_evaluator", vec![("json", &planted_evaluator_b)]),
+        ("count_backfill", vec![("project_id", &project_b), ("evaluator_id", &evaluator_b)]),
+        ("count_backfill", vec![("project_id", &project_a), ("evaluator_id", &evaluator_b)]),
+        ("start_backfill", vec![("project_id", &project_b), ("evaluator_id", &evaluator_b)]),
+        ("start_backfill", vec![("project_id", &project_a), ("evaluator_id", &evaluator_b)]),
+        ("get_backfill", vec![("project_id", &project_b), ("backfill_id", &backfill_b)]),
+        ("get_backfill", vec![("project_id", &project_a), ("backfill_id", &backfill_b)]),
+        ("list_evaluator_executions", vec![("project_id", &project_b), ("evaluator_id", &evaluator_b), ("page", "0")]),
+        ("list_evaluator_executions", vec![("project_id", &project_a), ("evaluator_id", &evaluator_b), ("page", "0")]),
+        ("evaluator_form_start", vec![("project_id", &project_b)]),
+        ("evaluators_overview", vec![("project_id", &project_b)]),
+        ("evaluator_overview", vec![("project_id", &project_b), ("evaluator_id", &evaluator_b)]),
+        ("evaluator_overview", vec![("project_id", &project_a), ("evaluator_id", &evaluator_b)]),
+        ("list_datasets", vec![("project_id", &project_b), ("folder", ""), ("search", ""), ("page", "1")]),
+        ("create_dataset", vec![("json", &planted_dataset)]),
+        ("update_dataset", vec![("json", &planted_dataset_edit_b)]),
+        ("update_dataset", vec![("json", &planted_dataset_edit_a)]),
+        ("delete_dataset", vec![("project_id", &project_b), ("dataset_id", &dataset_b)]),
+        ("delete_dataset", vec![("project_id", &project_a), ("dataset_id", &dataset_b)]),
+        ("get_dataset", vec![("project_id", &project_b), ("dataset_id", &dataset_b)]),
+        ("get_dataset", vec![("project_id", &project_a), ("dataset_id", &dataset_b)]),
+        ("list_dataset_items", vec![("project_id", &project_b), ("dataset_id", &dataset_b), ("status", ""), ("page", "0"), ("page_size", "50")]),
+        ("list_dataset_items", vec![("project_id", &project_a), ("dataset_id", &dataset_b), ("status", ""), ("page", "0"), ("page_size", "50")]),
+        ("save_dataset_item", vec![("json", &planted_ds_item_b)]),
+        ("save_dataset_item", vec![("json", &planted_ds_item_a)]),
+        ("save_dataset_item", vec![("json", &planted_ds_new_a)]),
+        ("set_dataset_item_archived", vec![("project_id", &project_b), ("dataset_id", &dataset_b), ("item_id", "victim-ds-item"), ("archived", "true")]),
+        ("set_dataset_item_archived", vec![("project_id", &project_a), ("dataset_id", &dataset_b), ("item_id", "victim-ds-item"), ("archived", "true")]),
+        ("delete_dataset_item", vec![("project_id", &project_b), ("dataset_id", &dataset_b), ("item_id", "victim-ds-item")]),
+        ("delete_dataset_item", vec![("project_id", &project_a), ("dataset_id", &dataset_b), ("item_id", "victim-ds-item")]),
+        ("get_dataset_item", vec![("project_id", &project_b), ("dataset_id", &dataset_b), ("item_id", "victim-ds-item")]),
+        ("get_dataset_item", vec![("project_id", &project_a), ("dataset_id", &dataset_b), ("item_id", "victim-ds-item")]),
+        ("import_dataset_items", vec![("json", &planted_import_b)]),
+        ("import_dataset_items", vec![("json", &planted_import_a)]),
+        ("list_dataset_names", vec![("project_id", &project_b)]),
+        ("dataset_item_draft", vec![("project_id", &project_b), ("trace_id", "victim-trace")]),
+        ("add_traces_to_dataset", vec![("json", &planted_from_traces_b)]),
+        ("add_traces_to_dataset", vec![("json", &planted_from_traces_a)]),
     ];
     let mut covered: Vec<&str> = table.iter().map(|(endpoint, _)| *endpoint).collect();
     for (endpoint, form) in &table {
@@ -573,6 +698,12 @@ async fn an_api_key_reaches_nothing_of_another_project_through_any_route() {
     let model = a.call("POST", "/api/public/models", Some(json!({"modelName": "secret-of-a", "matchPattern": "(?i)^secret$", "unit": "TOKENS", "inputPrice": 1.0}))).await.json();
     let prompt = a.call("POST", "/api/public/v2/prompts", Some(json!({"name": "prompt-of-a", "prompt": "secret-of-a", "labels": ["production"]}))).await;
     assert_eq!(prompt.status, 201, "{}", prompt.text());
+    // A dataset named like the prompt (the `{name}` routes), with an item whose id is the trace's
+    // (the `{id}` routes) and a run.
+    assert_eq!(a.call("POST", "/api/public/v2/datasets", Some(json!({"name": "prompt-of-a", "description": "secret-of-a"}))).await.status, 200);
+    assert_eq!(a.call("POST", "/api/public/dataset-items", Some(json!({"datasetName": "prompt-of-a", "id": "trace-a", "input": "secret-of-a"}))).await.status, 200);
+    let run_item = a.call("POST", "/api/public/dataset-run-items", Some(json!({"runName": "x", "datasetItemId": "trace-a", "traceId": "trace-a"}))).await;
+    assert_eq!(run_item.status, 200, "{}", run_item.text());
     let ids = [("{id}", "trace-a")];
     let snapshot = || async {
         sqlx::query_scalar::<_, String>(
@@ -580,7 +711,11 @@ async fn an_api_key_reaches_nothing_of_another_project_through_any_route() {
                     (SELECT count(*) FROM scores WHERE project_id = 'proj-a'), (SELECT count(*) FROM score_configs WHERE project_id = 'proj-a'),
                     (SELECT count(*) FROM models WHERE project_id = 'proj-a'), (SELECT string_agg(name, ',') FROM traces WHERE project_id = 'proj-a'),
                     (SELECT string_agg(name || version || array_to_string(labels, ';'), ',') FROM prompts WHERE project_id = 'proj-a'),
-                    (SELECT count(*) FROM comments))",
+                    (SELECT count(*) FROM comments),
+                    (SELECT string_agg(name || coalesce(description, ''), ',') FROM datasets WHERE project_id = 'proj-a'),
+                    (SELECT string_agg(id || valid_from::text || coalesce(input::text, ''), ',') FROM dataset_items WHERE project_id = 'proj-a'),
+                    (SELECT string_agg(id || name, ',') FROM dataset_runs WHERE project_id = 'proj-a'),
+                    (SELECT count(*) FROM dataset_run_items WHERE project_id = 'proj-a'))",
         )
         .fetch_one(&a.pool)
         .await
@@ -613,6 +748,10 @@ async fn an_api_key_reaches_nothing_of_another_project_through_any_route() {
                 ("post", "/api/public/comments") => Some(json!({"projectId": "proj-a", "objectType": "TRACE", "objectId": "trace-a", "content": "planted"})),
                 ("post", "/api/public/models") => Some(json!({"modelName": "planted", "matchPattern": "planted", "unit": "TOKENS"})),
                 ("post", "/api/public/otel/v1/traces") => Some(json!({"resourceSpans": []})),
+                ("post", "/api/public/dataset-items") => Some(json!({"datasetName": "prompt-of-a", "id": "trace-a", "input": "planted"})),
+                ("post", "/api/public/dataset-run-items") => Some(json!({"runName": "x", "datasetItemId": "trace-a", "traceId": "trace-a"})),
+                // B's own dataset (named apart, so the `{name}` routes still look for A's).
+                ("post", p) if p.ends_with("/datasets") => Some(json!({"name": "planted-by-b", "description": "planted"})),
                 _ => None,
             };
             let uri = if path == "/api/public/prompts" && method == "get" { format!("{uri}?name=prompt-of-a") } else { uri };

@@ -24,6 +24,8 @@ pub enum Action {
     WritePrompts,
     /// Work annotation queues.
     WriteAnnotations,
+    /// Create datasets and create, edit, archive, import and delete their items (#21).
+    WriteDatasets,
     /// Run prompts in the playground (spends the project's provider credits).
     UsePlayground,
     /// Save views of the traces list and delete one's own (an Admin deletes anyone's, through
@@ -52,12 +54,13 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 18] = [
         Action::ReadProjectData,
         Action::WriteTraces,
         Action::WriteScores,
         Action::WritePrompts,
         Action::WriteAnnotations,
+        Action::WriteDatasets,
         Action::UsePlayground,
         Action::SaveViews,
         Action::MoveProtectedPromptLabels,
@@ -81,6 +84,7 @@ impl Action {
             | Action::WriteScores
             | Action::WritePrompts
             | Action::WriteAnnotations
+            | Action::WriteDatasets
             | Action::UsePlayground
             | Action::SaveViews => Role::Member,
             Action::MoveProtectedPromptLabels
@@ -103,6 +107,7 @@ impl Action {
             Action::WriteScores => "add or change scores",
             Action::WritePrompts => "change prompts",
             Action::WriteAnnotations => "annotate",
+            Action::WriteDatasets => "change datasets",
             Action::UsePlayground => "run prompts in the playground",
             Action::SaveViews => "save views",
             Action::MoveProtectedPromptLabels => "move protected prompt labels",
@@ -198,6 +203,7 @@ mod tests {
         WriteScores                Y Y Y .
         WritePrompts               Y Y Y .
         WriteAnnotations           Y Y Y .
+        WriteDatasets              Y Y Y .
         UsePlayground              Y Y Y .
         SaveViews                  Y Y Y .
         MoveProtectedPromptLabels  Y Y . .

@@ -405,7 +405,8 @@ impl RunRequest {
     }
 }
 
-fn check_params(params: &ModelParams) -> Result<(), RunProblem> {
+/// The model parameters' ranges (also checked for runs of experiments).
+pub fn check_params(params: &ModelParams) -> Result<(), RunProblem> {
     if params.temperature.is_some_and(|t| !(0.0..=2.0).contains(&t)) {
         return Err(RunProblem::Temperature);
     }

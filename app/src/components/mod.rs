@@ -4,6 +4,7 @@ pub mod annotate;
 pub mod charts;
 pub mod comments;
 pub mod content;
+pub mod dataset_picker;
 pub mod http_status;
 pub mod icons;
 pub mod layout;

@@ -86,6 +86,9 @@ fn TraceView(
                     target=Signal::derive(move || crate::domain::annotation::Target::Trace { trace_id: trace_id.get() })
                     on_change=Callback::new(move |_| detail.refetch()) />
             </div>
+            <div class="mt-2">
+                <crate::components::dataset_picker::AddToDataset project_id=project_id.clone() trace_id=trace_id />
+            </div>
             <div class="mt-6">
                 <TraceExplorer project_id=project_id.clone() trace_id=Signal::from(trace_id) selected live=true
                     on_change=Callback::new(move |_| detail.refetch()) />
@@ -468,6 +471,9 @@ fn ObservationBody(detail: ObservationDetail) -> impl IntoView {
             <div class="mt-2" data-testid="observation-annotation">
                 <crate::components::queue_picker::AnnotationActions project_id=project.clone()
                     target=crate::domain::annotation::Target::Observation { trace_id: o.trace_id.clone(), observation_id: o.id.clone() } />
+                <div class="mt-2">
+                    <crate::components::dataset_picker::AddToDataset project_id=project.clone() trace_id=o.trace_id.clone() observation_id=o.id.clone() />
+                </div>
             </div>
             {o.status_message.clone().map(|m| view! {
                 <p class=format!("mt-2 rounded px-2 py-1 text-xs {}", match o.level {

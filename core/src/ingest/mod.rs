@@ -4,6 +4,7 @@
 //! means the data is committed. Data flows one way: decode → map → normalize → store.
 
 pub mod environment;
+pub mod experiments;
 pub mod fold;
 pub mod model;
 pub mod trace_metrics;
@@ -145,7 +146,7 @@ pub fn score_unit(score: &model::ScoreRecord) -> Unit {
 fn units(batch: IngestBatch) -> Vec<(Unit, IngestBatch)> {
     let mut index: std::collections::HashMap<Unit, usize> = std::collections::HashMap::new();
     let mut out: Vec<(Unit, IngestBatch)> = Vec::new();
-    let IngestBatch { traces, observations, scores } = batch;
+    let IngestBatch { traces, observations, scores, experiments } = batch;
     for trace in traces {
         unit_of(&mut index, &mut out, Unit::Trace(trace.id.clone())).traces.push(trace);
     }
@@ -154,6 +155,10 @@ fn units(batch: IngestBatch) -> Vec<(Unit, IngestBatch)> {
     }
     for score in scores {
         unit_of(&mut index, &mut out, score_unit(&score)).scores.push(score);
+    }
+    // An experiment span belongs with its trace: refused or stored together.
+    for span in experiments {
+        unit_of(&mut index, &mut out, Unit::Trace(span.trace_id.clone())).experiments.push(span);
     }
     out
 }
@@ -186,6 +191,7 @@ mod tests {
                 ObservationPatch::new("o2", "c", ObservationType::Span),
             ],
             scores: vec![],
+            experiments: vec![],
         };
         let units = units(batch);
         let names: Vec<String> = units.iter().map(|(u, _)| u.to_string()).collect();

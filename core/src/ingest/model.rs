@@ -16,18 +16,51 @@ pub struct IngestBatch {
     pub traces: Vec<TracePatch>,
     pub observations: Vec<ObservationPatch>,
     pub scores: Vec<ScoreRecord>,
+    /// OTLP spans of experiments (`langfuse.experiment.*`): the runs they belong to and the
+    /// dataset items they ran, linked in the same transaction as the spans.
+    pub experiments: Vec<ExperimentSpan>,
 }
 
 impl IngestBatch {
     pub fn is_empty(&self) -> bool {
-        self.traces.is_empty() && self.observations.is_empty() && self.scores.is_empty()
+        self.traces.is_empty() && self.observations.is_empty() && self.scores.is_empty() && self.experiments.is_empty()
     }
 
     pub fn extend(&mut self, other: IngestBatch) {
         self.traces.extend(other.traces);
         self.observations.extend(other.observations);
         self.scores.extend(other.scores);
+        self.experiments.extend(other.experiments);
     }
+}
+
+/// What one OTLP span says about an experiment (COMPATIBILITY.md §7.2): the run
+/// (`langfuse.experiment.id`, `.name`, `.description`, `.metadata`, `.dataset.id`) and, when the
+/// span is the item's root observation (`span id == langfuse.experiment.item.root_observation_id`),
+/// the dataset item it ran. Child spans repeat the run's attributes (the SDKs propagate them);
+/// the writer folds them into one run row per experiment id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExperimentSpan {
+    pub experiment_id: String,
+    /// The run name; the writer falls back to the experiment id.
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// A JSON object (the whole-object attribute merged with the prefixed keys).
+    pub metadata: Option<Value>,
+    /// As the span says; the writer keeps it only when the project has this dataset.
+    pub dataset_id: Option<String>,
+    pub trace_id: String,
+    pub item: Option<ExperimentItem>,
+}
+
+/// The dataset item an item root span ran.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExperimentItem {
+    pub item_id: String,
+    /// The item root span's id.
+    pub observation_id: String,
+    /// `langfuse.experiment.item.version` when it is an ISO timestamp: the dataset read as of it.
+    pub version: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Default, Clone, PartialEq)]

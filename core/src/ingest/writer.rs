@@ -67,6 +67,7 @@ pub async fn write(
     let traces = fold_by_id(batch.traces, |p| &p.id, TracePatch::absorb);
     let observations = fold_by_id(batch.observations, |p| &p.id, ObservationPatch::absorb);
     let scores = fold_by_id(batch.scores, |s| &s.id, |a, b| *a = b);
+    let experiments = batch.experiments;
     // For the trace aggregates below: the traces this request wrote, what its new observations
     // add to them, and which ones an updated observation makes recompute.
     let mut metrics = Changes::default();
@@ -92,6 +93,8 @@ pub async fn write(
     if !scores.is_empty() {
         summary.scores_written = write_scores(tx, project_id, scores).await?;
     }
+    // Experiment runs and the dataset items their spans ran (OTLP only; nothing without them).
+    super::experiments::write(tx, project_id, experiments).await?;
 
     // ---- Trace aggregates (latency, cost, tokens, level, models) for the traces list ----------
     // In the same transaction, after the rows they are computed from (see trace_metrics.rs).

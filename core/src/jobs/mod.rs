@@ -40,12 +40,23 @@ pub enum Outcome {
 
 /// Why a run failed; retried until the kind's attempts are spent.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{0}")]
-pub struct JobError(pub String);
+#[error("{message}")]
+pub struct JobError {
+    pub message: String,
+    /// When to retry instead of the backoff: a provider's `retry-after` hint. Still counts as
+    /// an attempt.
+    pub retry_at: Option<chrono::DateTime<chrono::Utc>>,
+}
 
 impl JobError {
     pub fn new(message: impl std::fmt::Display) -> JobError {
-        JobError(message.to_string())
+        JobError { message: message.to_string(), retry_at: None }
+    }
+
+    /// Retry at `at` (if attempts are left) rather than after the kind's backoff.
+    pub fn retry_at(mut self, at: chrono::DateTime<chrono::Utc>) -> JobError {
+        self.retry_at = Some(at);
+        self
     }
 }
 

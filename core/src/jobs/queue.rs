@@ -60,6 +60,32 @@ pub async fn enqueue_in(conn: &mut sqlx::PgConnection, kind: &str, payload: &ser
         .map_err(StoreError::from)
 }
 
+/// Queues one job per payload, each due at its `run_at`, in the caller's transaction; the ids in
+/// the payloads' order. The payloads must be distinct (each names its own work): they pair the
+/// returned ids with their payloads.
+pub async fn enqueue_many_at(
+    conn: &mut sqlx::PgConnection,
+    kind: &str,
+    payloads: &[serde_json::Value],
+    run_at: &[DateTime<Utc>],
+    max_attempts: i32,
+) -> Result<Vec<i64>, StoreError> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "WITH given AS (SELECT * FROM unnest($2::jsonb[], $3::timestamptz[]) WITH ORDINALITY AS g(payload, run_at, n)),
+              inserted AS (INSERT INTO jobs (kind, payload, run_at, max_attempts)
+                           SELECT $1, payload, run_at, $4 FROM given ORDER BY n
+                           RETURNING id, payload, run_at)
+         SELECT i.id, g.n FROM inserted i JOIN given g ON g.payload = i.payload AND g.run_at = i.run_at ORDER BY g.n",
+    )
+    .bind(kind)
+    .bind(payloads)
+    .bind(run_at)
+    .bind(max_attempts)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|(id, _)| id).collect())
+}
+
 /// Queues the next run of a periodic kind unless one is unfinished or the last finished less
 /// than `every` ago; whether it queued one. Safe from several replicas at once (the unique index
 /// keeps one unfinished run).

@@ -178,13 +178,14 @@ async fn execute(pool: PgPool, kind: Kind, job: Job, options: RunnerOptions) {
         Ok(Outcome::Done) => queue::succeed(&pool, id, &options.worker).await,
         Ok(Outcome::Again) => queue::again(&pool, id, &options.worker).await,
         Err(error) => {
-            let retry_at = (attempt < kind.max_attempts)
-                .then(|| chrono::Utc::now() + chrono::Duration::from_std(backoff(options.retry_base, attempt)).unwrap_or_default());
+            let retry_at = (attempt < kind.max_attempts).then(|| {
+                error.retry_at.unwrap_or_else(|| chrono::Utc::now() + chrono::Duration::from_std(backoff(options.retry_base, attempt)).unwrap_or_default())
+            });
             match retry_at {
                 Some(at) => tracing::info!(job = id, kind = kind.name, attempt, %error, retry_at = %at, "job failed; will retry"),
                 None => tracing::error!(job = id, kind = kind.name, attempt, %error, "job failed for good"),
             }
-            queue::fail(&pool, id, &options.worker, &error.0, retry_at).await
+            queue::fail(&pool, id, &options.worker, &error.message, retry_at).await
         }
     };
     if let Err(error) = recorded {

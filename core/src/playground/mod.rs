@@ -225,7 +225,7 @@ impl Playground {
                 generation.status_message = Some(serde_json::to_string(problem).unwrap_or_default());
             }
         }
-        let batch = IngestBatch { traces: vec![trace], observations: vec![generation], scores: Vec::new() };
+        let batch = IngestBatch { traces: vec![trace], observations: vec![generation], ..IngestBatch::default() };
         let stored = crate::ingest::store(&self.pool, &self.pricing, &r.runner.project_id, batch).await?;
         if let Some(unstored) = stored.unstored.first() {
             tracing::error!(message = %unstored.message, "a playground run was refused by the database");
@@ -272,6 +272,47 @@ pub async fn test_connection(credentials: &Credentials, model: &str, timeout: Du
     match stream(&client, spec, provider::request(&run), &options, timeout, Instant::now(), &mut answer, &events).await {
         Outcome::Completed | Outcome::Stopped => Ok(()),
         Outcome::Failed(problem) => Err(problem),
+    }
+}
+
+/// A provider client as the playground builds its own (connect timeout, no redirects: a key must
+/// not follow a redirect to another host), for server-side callers such as the evaluators' judge.
+pub fn client() -> Result<genai::Client, ProviderProblem> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest13::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .redirect(reqwest13::redirect::Policy::none())
+        .build()
+        .map_err(|e| ProviderProblem::MalformedStream { message: e.to_string() })?;
+    genai::Client::builder().with_reqwest(http).build().map_err(|e| ProviderProblem::MalformedStream { message: e.to_string() })
+}
+
+/// What [`complete`] collected.
+#[derive(Debug, Clone)]
+pub struct Completion {
+    pub text: String,
+    pub usage: Option<RunUsage>,
+    pub first_token: Option<Duration>,
+}
+
+/// One whole answer, collected from the same streamed call the playground makes (so every
+/// adapter, the response schema and the error mapping are the playground's): for callers that
+/// need the text, not the events. `idle` cuts off a provider that stays silent that long.
+pub async fn complete(client: &genai::Client, credentials: &Credentials, run: &CheckedRun, idle: Duration) -> Result<Completion, ProviderProblem> {
+    let spec = provider::target(credentials, &run.variant.model)?;
+    let options = provider::options(run, credentials);
+    // The stream reports deltas into a channel; nobody reads them here, so drain it.
+    let (events, mut drained) = mpsc::channel(64);
+    let drain = tokio::spawn(async move { while drained.recv().await.is_some() {} });
+    let mut answer = Answer::default();
+    let outcome = stream(client, spec, provider::request(run), &options, idle, Instant::now(), &mut answer, &events).await;
+    drop(events);
+    let _ = drain.await;
+    match outcome {
+        Outcome::Completed => Ok(Completion { text: answer.text, usage: answer.usage, first_token: answer.first_token }),
+        Outcome::Failed(problem) => Err(problem),
+        // The drain keeps the channel open, so only the provider ends a call.
+        Outcome::Stopped => Err(ProviderProblem::MalformedStream { message: "the answer stopped before its end".into() }),
     }
 }
 

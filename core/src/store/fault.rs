@@ -63,7 +63,8 @@ mod tests {
     }
 }
 
-/// The error of every store function: a database error already classified by [`fault`].
+/// The error of every store function: a database error already classified by [`fault`], or a
+/// dataset schema's refusal.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("the database is unavailable: {0}")]
@@ -74,6 +75,11 @@ pub enum StoreError {
     Conflict { constraint: String },
     #[error("{0}")]
     BadValue(String),
+    /// A dataset's JSON Schema refuses the write, or a schema sent is not one
+    /// (`crate::datasets_schema`): the client's mistake, a 400 naming the field. Not a database
+    /// error, but every dataset write returns it, so each caller maps it where it maps the rest.
+    #[error("{0}")]
+    Schema(crate::datasets_schema::SchemaError),
     #[error("database error: {0}")]
     Other(#[source] sqlx::Error),
 }

@@ -103,48 +103,25 @@ pub fn page_query(project_id: &ProjectId, spec: &ListSpec, limit: i64) -> QueryB
     page_query_with_prefix("", project_id, spec, limit)
 }
 
-/// [`page_query`] after `prefix` (tests and the benchmark put `EXPLAIN` there).
-pub fn page_query_with_prefix(prefix: &str, project_id: &ProjectId, spec: &ListSpec, limit: i64) -> QueryBuilder<'static, Postgres> {
-    let by_metrics = driven_by_metrics(spec);
-    let mut qb = QueryBuilder::new(prefix.to_string());
-    qb.push(
-        "SELECT t.id, t.project_id, t.timestamp, t.name, t.user_id, t.session_id, t.release, t.version, t.tags, \
-         t.public, t.bookmarked, t.environment, t.created_at, t.updated_at, \
-         NULL::jsonb AS input, NULL::jsonb AS output, NULL::jsonb AS metadata, ",
-    );
-    qb.push(format!(
-        "coalesce(left(loupe_json_strings(t.input), {PREVIEW_CHARS}), '') AS input_preview, \
-         coalesce(left(loupe_json_strings(t.output), {PREVIEW_CHARS}), '') AS output_preview, "
-    ));
-    qb.push(
-        "coalesce(m.latency, 0) AS latency, coalesce(m.total_cost, 0) AS total_cost, \
-         coalesce(m.total_tokens, 0) AS total_tokens, coalesce(m.observation_count, 0) AS observation_count, \
-         coalesce(m.level, 0)::int AS level, coalesce(m.error_count, 0) AS error_count, \
-         coalesce(m.warning_count, 0) AS warning_count, coalesce(m.models, '{}') AS models ",
-    );
+/// Appends ` AND …` for every filter of `spec` (not its sort or cursor) to a query over `traces t`
+/// joined with `trace_metrics m` — driving (`by_metrics`: `m` rows exist) or left-joined (a
+/// missing `m` row reads as zeros). The list and the evaluators' target scans share it, so an
+/// evaluator's filter means what the list shows.
+pub fn push_filters(qb: &mut QueryBuilder<'static, Postgres>, spec: &ListSpec, by_metrics: bool) {
     // The metric columns: plain when `m` drives (so index conditions apply), else the left
     // join's NULL (no metrics row yet) read as 0.
     let metric = |column: &str| if by_metrics { format!("m.{column}") } else { format!("coalesce(m.{column}, 0)") };
-    if by_metrics {
-        qb.push("FROM trace_metrics m JOIN traces t ON t.project_id = m.project_id AND t.id = m.trace_id WHERE m.project_id = ")
-            .push_bind(project_id.to_string())
-            .push(" AND t.project_id = ")
-            .push_bind(project_id.to_string());
-    } else {
-        qb.push("FROM traces t LEFT JOIN trace_metrics m ON m.project_id = t.project_id AND m.trace_id = t.id WHERE t.project_id = ")
-            .push_bind(project_id.to_string());
-    }
     let eq = |qb: &mut QueryBuilder<'static, Postgres>, column: &str, value: &Option<String>| {
         if let Some(value) = value {
             qb.push(format!(" AND {column} = ")).push_bind(value.clone());
         }
     };
-    eq(&mut qb, "t.name", &spec.name);
-    eq(&mut qb, "t.user_id", &spec.user);
-    eq(&mut qb, "t.session_id", &spec.session);
-    eq(&mut qb, "t.environment", &spec.environment);
-    eq(&mut qb, "t.release", &spec.release);
-    eq(&mut qb, "t.version", &spec.version);
+    eq(qb, "t.name", &spec.name);
+    eq(qb, "t.user_id", &spec.user);
+    eq(qb, "t.session_id", &spec.session);
+    eq(qb, "t.environment", &spec.environment);
+    eq(qb, "t.release", &spec.release);
+    eq(qb, "t.version", &spec.version);
     if let Some(tag) = &spec.tag {
         qb.push(" AND t.tags @> ").push_bind(vec![tag.clone()]);
     }
@@ -215,6 +192,37 @@ pub fn page_query_with_prefix(prefix: &str, project_id: &ProjectId, spec: &ListS
             qb.push(" AND loupe_cjk_bigrams(t.search_text) @> ").push_bind(grams);
         }
     }
+}
+
+/// [`page_query`] after `prefix` (tests and the benchmark put `EXPLAIN` there).
+pub fn page_query_with_prefix(prefix: &str, project_id: &ProjectId, spec: &ListSpec, limit: i64) -> QueryBuilder<'static, Postgres> {
+    let by_metrics = driven_by_metrics(spec);
+    let mut qb = QueryBuilder::new(prefix.to_string());
+    qb.push(
+        "SELECT t.id, t.project_id, t.timestamp, t.name, t.user_id, t.session_id, t.release, t.version, t.tags, \
+         t.public, t.bookmarked, t.environment, t.created_at, t.updated_at, \
+         NULL::jsonb AS input, NULL::jsonb AS output, NULL::jsonb AS metadata, ",
+    );
+    qb.push(format!(
+        "coalesce(left(loupe_json_strings(t.input), {PREVIEW_CHARS}), '') AS input_preview, \
+         coalesce(left(loupe_json_strings(t.output), {PREVIEW_CHARS}), '') AS output_preview, "
+    ));
+    qb.push(
+        "coalesce(m.latency, 0) AS latency, coalesce(m.total_cost, 0) AS total_cost, \
+         coalesce(m.total_tokens, 0) AS total_tokens, coalesce(m.observation_count, 0) AS observation_count, \
+         coalesce(m.level, 0)::int AS level, coalesce(m.error_count, 0) AS error_count, \
+         coalesce(m.warning_count, 0) AS warning_count, coalesce(m.models, '{}') AS models ",
+    );
+    if by_metrics {
+        qb.push("FROM trace_metrics m JOIN traces t ON t.project_id = m.project_id AND t.id = m.trace_id WHERE m.project_id = ")
+            .push_bind(project_id.to_string())
+            .push(" AND t.project_id = ")
+            .push_bind(project_id.to_string());
+    } else {
+        qb.push("FROM traces t LEFT JOIN trace_metrics m ON m.project_id = t.project_id AND m.trace_id = t.id WHERE t.project_id = ")
+            .push_bind(project_id.to_string());
+    }
+    push_filters(&mut qb, spec, by_metrics);
 
     // The keyset: (sort value, timestamp, id) in the sort's direction.
     let (value_column, time_column, id_column) = match (spec.sort, by_metrics) {

@@ -17,7 +17,7 @@
 
 use serde_json::Value;
 
-use super::model::{ObservationPatch, ScoreRecord, TracePatch};
+use super::model::{ExperimentItem, ExperimentSpan, ObservationPatch, ScoreRecord, TracePatch};
 
 /// Upper bound, in UTF-8 bytes, on every indexed value (ids, names, tags, user and session ids).
 pub const MAX_KEY_BYTES: usize = 800;
@@ -194,6 +194,23 @@ pub fn observation(patch: &mut ObservationPatch) -> Result<(), Refusal> {
         usage.gen_ai = std::mem::take(&mut usage.gen_ai).into_iter().map(|(k, v)| (k.replace('\0', "\u{FFFD}"), v)).collect();
     }
     opt_json(otel_attributes);
+    Ok(())
+}
+
+/// Makes an experiment span's run and item link storable, or names the value that cannot be
+/// (fields by their OTLP attribute). Free text (description, metadata) is kept whole.
+pub fn experiment(span: &mut ExperimentSpan) -> Result<(), Refusal> {
+    let ExperimentSpan { experiment_id, name, description, metadata, dataset_id, trace_id, item } = span;
+    key("langfuse.experiment.id", experiment_id)?;
+    opt_key("langfuse.experiment.name", name)?;
+    opt_key("langfuse.experiment.dataset.id", dataset_id)?;
+    key("traceId", trace_id)?;
+    opt_text(description);
+    opt_json(metadata);
+    if let Some(ExperimentItem { item_id, observation_id, version: _ }) = item {
+        key("langfuse.experiment.item.id", item_id)?;
+        key("spanId", observation_id)?;
+    }
     Ok(())
 }
 

@@ -10,7 +10,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use loupe_server::embedded_postgres::{create_database_if_missing, EmbeddedPostgres, PostgresSettings};
+use loupe_server::embedded_postgres::{
+    create_database_if_missing, EmbeddedPostgres, PostgresSettings,
+};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgPool};
 
@@ -29,7 +31,10 @@ fn cluster_root() -> PathBuf {
     if let Ok(entries) = std::fs::read_dir(&base) {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if let Some(pid) = name.strip_prefix("loupe-test-").and_then(|p| p.parse::<u32>().ok()) {
+            if let Some(pid) = name
+                .strip_prefix("loupe-test-")
+                .and_then(|p| p.parse::<u32>().ok())
+            {
                 if !Path::new(&format!("/proc/{pid}")).exists() {
                     let _ = std::fs::remove_dir_all(entry.path());
                 }
@@ -41,7 +46,10 @@ fn cluster_root() -> PathBuf {
 
 /// A directory under /tmp that the Postgres OS user can traverse (mode 0755).
 pub fn traversable_temp_dir() -> tempfile::TempDir {
-    let dir = tempfile::Builder::new().prefix("loupe-it-").tempdir().unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("loupe-it-")
+        .tempdir()
+        .unwrap();
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     dir
 }
@@ -50,7 +58,10 @@ fn cluster() -> &'static Cluster {
     CLUSTER.get_or_init(|| {
         // Started on its own runtime: each #[tokio::test] has a runtime that ends with the test.
         std::thread::spawn(|| {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             runtime.block_on(async {
                 let root = cluster_root();
                 std::fs::create_dir_all(&root).unwrap();
@@ -60,7 +71,9 @@ fn cluster() -> &'static Cluster {
                     socket_dir: root.join("run"),
                     unsafe_fast: true,
                 };
-                let postgres = EmbeddedPostgres::start(&settings).await.expect("test cluster starts");
+                let postgres = EmbeddedPostgres::start(&settings)
+                    .await
+                    .expect("test cluster starts");
                 Cluster { postgres, root }
             })
         })
@@ -76,10 +89,16 @@ pub fn cluster_options(database: &str) -> PgConnectOptions {
 /// A new, migrated database for one test.
 pub async fn fresh_database() -> PgPool {
     let name = format!("test_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = sqlx::PgConnection::connect_with(&cluster_options("postgres")).await.unwrap();
+    let mut admin = sqlx::PgConnection::connect_with(&cluster_options("postgres"))
+        .await
+        .unwrap();
     create_database_if_missing(&mut admin, &name).await.unwrap();
     admin.close().await.unwrap();
-    let pool = PgPoolOptions::new().max_connections(5).connect_with(cluster_options(&name)).await.unwrap();
+    let pool = PgPoolOptions::new()
+        .max_connections(5)
+        .connect_with(cluster_options(&name))
+        .await
+        .unwrap();
     loupe_server::database::migrate(&pool).await.unwrap();
     pool
 }
@@ -103,8 +122,12 @@ pub struct TestResponse {
 
 impl TestResponse {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
     }
 
     pub fn text(&self) -> String {
@@ -119,13 +142,21 @@ impl TestApi {
     }
 
     /// Another project (and key) in the same database, e.g. to prove isolation.
-    pub async fn with_project(&self, project_id: &str, public_key: &str, secret_key: &str) -> TestApi {
+    pub async fn with_project(
+        &self,
+        project_id: &str,
+        public_key: &str,
+        secret_key: &str,
+    ) -> TestApi {
         TestApi::in_database(self.pool.clone(), project_id, public_key, secret_key).await
     }
 
     /// A project someone else created (the binary's headless init), reached through its key.
     pub async fn existing(pool: PgPool, public_key: &str, secret_key: &str) -> TestApi {
-        let key = loupe_core::store::api_keys::find_by_public_key(&pool, public_key).await.unwrap().expect("the key exists");
+        let key = loupe_core::store::api_keys::find_by_public_key(&pool, public_key)
+            .await
+            .unwrap()
+            .expect("the key exists");
         TestApi {
             pool,
             project_id: key.project_id.to_string(),
@@ -135,12 +166,30 @@ impl TestApi {
         }
     }
 
-    async fn in_database(pool: PgPool, project_id: &str, public_key: &str, secret_key: &str) -> TestApi {
+    async fn in_database(
+        pool: PgPool,
+        project_id: &str,
+        public_key: &str,
+        secret_key: &str,
+    ) -> TestApi {
         let mut tx = pool.begin().await.unwrap();
         let org_id = format!("org-of-{project_id}");
-        loupe_core::store::organizations::create_if_missing(&mut tx, &org_id, "Test org").await.unwrap();
-        let (_, project) = loupe_core::store::projects::create_if_missing(&mut tx, &org_id, project_id, "Test project").await.unwrap();
-        loupe_core::store::api_keys::create_if_missing(&mut tx, &project, public_key, secret_key, "test").await.unwrap();
+        loupe_core::store::organizations::create_if_missing(&mut tx, &org_id, "Test org")
+            .await
+            .unwrap();
+        let (_, project) = loupe_core::store::projects::create_if_missing(
+            &mut tx,
+            &org_id,
+            project_id,
+            "Test project",
+        )
+        .await
+        .unwrap();
+        loupe_core::store::api_keys::create_if_missing(
+            &mut tx, &project, public_key, secret_key, "test",
+        )
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
         TestApi {
             pool,
@@ -160,13 +209,20 @@ impl TestApi {
             bucket: None,
         };
         let secrets = Some(test_secrets());
-        self.router_with(loupe_app::state::InstanceSettings { media: Some(media), secrets, ..Default::default() })
+        self.router_with(loupe_app::state::InstanceSettings {
+            media: Some(media),
+            secrets,
+            ..Default::default()
+        })
     }
 
     pub fn router_with(&self, settings: loupe_app::state::InstanceSettings) -> axum::Router {
         let site_root = std::env::temp_dir();
         let state = loupe_app::state::AppState {
-            leptos_options: loupe_server::leptos_options(&site_root, "127.0.0.1:3000".parse().unwrap()),
+            leptos_options: loupe_server::leptos_options(
+                &site_root,
+                "127.0.0.1:3000".parse().unwrap(),
+            ),
             pool: self.pool.clone(),
             database_mode: loupe_app::domain::system::DatabaseMode::Embedded,
             settings,
@@ -177,12 +233,23 @@ impl TestApi {
     pub fn basic_auth(&self) -> String {
         use base64::Engine;
         let pair = format!("{}:{}", self.public_key, self.secret_key);
-        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(pair)
+        )
     }
 
     /// Sends one request with this project's Basic auth. `body` is sent as JSON when given.
-    pub async fn call(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> TestResponse {
-        let mut builder = axum::http::Request::builder().method(method).uri(path).header("authorization", self.basic_auth());
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> TestResponse {
+        let mut builder = axum::http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", self.basic_auth());
         let body = match body {
             Some(json) => {
                 builder = builder.header("content-type", "application/json");
@@ -200,14 +267,21 @@ impl TestApi {
 }
 
 /// Sends one request to `router` and reads the whole response.
-pub async fn send(router: &axum::Router, request: axum::http::Request<axum::body::Body>) -> TestResponse {
+pub async fn send(
+    router: &axum::Router,
+    request: axum::http::Request<axum::body::Body>,
+) -> TestResponse {
     use http_body_util::BodyExt;
     use tower::ServiceExt;
     let response = router.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();
     let body = response.into_body().collect().await.unwrap().to_bytes();
-    TestResponse { status, headers, body }
+    TestResponse {
+        status,
+        headers,
+        body,
+    }
 }
 
 /// Every trace of `project_id` whose `trace_metrics` row disagrees with its aggregates recomputed
@@ -269,7 +343,11 @@ pub fn dump_all() -> String {
         .arg("--no-password")
         .output()
         .expect("pg_dumpall runs");
-    assert!(output.status.success(), "pg_dumpall: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "pg_dumpall: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
@@ -277,7 +355,10 @@ pub fn dump_all() -> String {
 /// external database, default settings.
 pub fn app_state(pool: PgPool) -> loupe_app::state::AppState {
     loupe_app::state::AppState {
-        leptos_options: loupe_server::leptos_options(&std::env::temp_dir(), "127.0.0.1:3000".parse().unwrap()),
+        leptos_options: loupe_server::leptos_options(
+            &std::env::temp_dir(),
+            "127.0.0.1:3000".parse().unwrap(),
+        ),
         pool,
         database_mode: loupe_app::domain::system::DatabaseMode::External,
         settings: Default::default(),

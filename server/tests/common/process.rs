@@ -17,7 +17,10 @@ const BIN: &str = env!("CARGO_BIN_EXE_loupe");
 /// A command with a clean environment: nothing from the developer's shell leaks in.
 pub fn loupe() -> Command {
     let mut command = Command::new(BIN);
-    command.env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default()).env("LOUPE_LOG", "info");
+    command
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("LOUPE_LOG", "info");
     command
 }
 
@@ -30,7 +33,10 @@ pub fn loupe_on(pool: &sqlx::PgPool, name: &str) -> Command {
     let socket = options.get_socket().unwrap().display().to_string();
     let mut command = loupe();
     command
-        .env("DATABASE_URL", format!("postgres://postgres@localhost/{database}?host={socket}"))
+        .env(
+            "DATABASE_URL",
+            format!("postgres://postgres@localhost/{database}?host={socket}"),
+        )
         .env("LANGFUSE_INIT_ORG_ID", format!("org-{name}"))
         .env("LANGFUSE_INIT_PROJECT_ID", format!("proj-{name}"))
         .env("LANGFUSE_INIT_PROJECT_PUBLIC_KEY", format!("pk-lf-{name}"))
@@ -55,7 +61,14 @@ pub struct Running {
 
 impl Running {
     pub fn start(command: &mut Command) -> Running {
-        let mut child = command.arg("--addr").arg("127.0.0.1:0").stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+        let mut child = command
+            .arg("--addr")
+            .arg("127.0.0.1:0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
         let log = Arc::new(Mutex::new(String::new()));
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let stderr = child.stderr.take().unwrap();
@@ -63,7 +76,12 @@ impl Running {
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some(rest) = line.split("Loupe is ready at http://").nth(1) {
-                    let addr = rest.split_whitespace().next().unwrap().parse::<SocketAddr>().unwrap();
+                    let addr = rest
+                        .split_whitespace()
+                        .next()
+                        .unwrap()
+                        .parse::<SocketAddr>()
+                        .unwrap();
                     let _ = addr_tx.send(addr);
                 }
                 let mut log = log_for_reader.lock().unwrap();
@@ -71,7 +89,9 @@ impl Running {
                 log.push('\n');
             }
         });
-        let addr = addr_rx.recv_timeout(Duration::from_secs(120)).unwrap_or_else(|_| panic!("loupe did not become ready:\n{}", log.lock().unwrap()));
+        let addr = addr_rx
+            .recv_timeout(Duration::from_secs(120))
+            .unwrap_or_else(|_| panic!("loupe did not become ready:\n{}", log.lock().unwrap()));
         Running { child, log, addr }
     }
 
@@ -88,7 +108,10 @@ impl Running {
             }
             if Instant::now() > deadline {
                 let _ = self.child.kill();
-                panic!("loupe did not exit within {limit:?}:\n{}", self.log.lock().unwrap());
+                panic!(
+                    "loupe did not exit within {limit:?}:\n{}",
+                    self.log.lock().unwrap()
+                );
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -120,7 +143,9 @@ impl Drop for Running {
 /// A minimal HTTP/1.1 exchange, enough for health checks and a server function.
 pub fn http(addr: SocketAddr, method: &str, path: &str) -> (u16, String) {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
     write!(
         stream,
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: application/json\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
@@ -128,17 +153,31 @@ pub fn http(addr: SocketAddr, method: &str, path: &str) -> (u16, String) {
     .unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
-    let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     (status, response)
 }
 
-
 /// One HTTP/1.1 request with headers and a body; `None` when the connection fails (e.g. the
 /// server was killed mid-request).
-pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Option<(u16, String)> {
+pub fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Option<(u16, String)> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .ok()?;
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -149,7 +188,10 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &st
     stream.read_to_end(&mut response).ok()?;
     let response = String::from_utf8_lossy(&response).into_owned();
     let status = response.split_whitespace().nth(1)?.parse().ok()?;
-    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     Some((status, body))
 }
 
@@ -157,7 +199,9 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &st
 pub fn sign_in_cookie(addr: SocketAddr, email: &str, password: &str) -> String {
     let form = format!("email={}&password={}", email.replace('@', "%40"), password);
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
     write!(
         stream,
         "POST /api/ui/sign_in HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
@@ -168,7 +212,11 @@ pub fn sign_in_cookie(addr: SocketAddr, email: &str, password: &str) -> String {
     stream.read_to_string(&mut response).unwrap();
     response
         .lines()
-        .find_map(|line| line.to_ascii_lowercase().starts_with("set-cookie:").then(|| line[11..].trim().split(';').next().unwrap().to_string()))
+        .find_map(|line| {
+            line.to_ascii_lowercase()
+                .starts_with("set-cookie:")
+                .then(|| line[11..].trim().split(';').next().unwrap().to_string())
+        })
         .unwrap_or_else(|| panic!("sign-in set no cookie: {response}"))
 }
 
@@ -176,5 +224,15 @@ pub fn sign_in_cookie(addr: SocketAddr, email: &str, password: &str) -> String {
 /// administrators, such as the headless-init user).
 pub fn status_as(addr: SocketAddr, email: &str, password: &str) -> (u16, String) {
     let cookie = sign_in_cookie(addr, email, password);
-    request(addr, "POST", "/api/ui/system_status", &[("Cookie", &cookie), ("Content-Type", "application/x-www-form-urlencoded")], b"").unwrap()
+    request(
+        addr,
+        "POST",
+        "/api/ui/system_status",
+        &[
+            ("Cookie", &cookie),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        b"",
+    )
+    .unwrap()
 }

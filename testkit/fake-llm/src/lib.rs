@@ -16,10 +16,15 @@
 //! | `server-error` | 500 |
 //! | `content-filter` | 400 `content_filter` |
 //! | `malformed` | a stream whose event is not JSON |
+//! | *(a message, not the model)* `fake-fail:server-error` | 500 (one item of a batch failing while the others answer) |
+//! | `judge-invalid` | with a JSON Schema response: `{"reasoning": …, "score": "excellent"}`, which no judge schema (number, boolean, categories) accepts |
+//! | `throttle-once` | 429 with `retry-after: 1` the first time a prompt (the request's messages) is seen, then the usual answer |
+//! | `delay-<N>ms` | the usual answer after N ms (at most 60,000), its pieces sent without pauses |
+//! | `instant` | the usual answer, its pieces sent without pauses (for measuring the caller) |
 //!
 //! The key `bad-key` gets 401. Otherwise: when the request offers tools and its last message is
 //! not a tool result, the first tool is called with an argument per required property; when it
-//! asks for a JSON Schema response, the answer is an instance of the schema; after a tool result,
+//! asks for a JSON Schema response, the answer is an instance of the schema (a number within its `minimum`/`maximum` when it has them); after a tool result,
 //! "The tool said: …"; else "Echo: " and the last user message, streamed word by word. Usage is
 //! reported (input: characters / 4 + 1, output: the number of pieces streamed).
 //!
@@ -40,11 +45,21 @@ use futures_util::stream::{self, StreamExt};
 use serde_json::{json, Value};
 
 #[derive(Clone, Default)]
-pub struct Received(Arc<Mutex<Vec<Value>>>);
+pub struct Received {
+    requests: Arc<Mutex<Vec<Value>>>,
+    /// The prompts `throttle-once` has refused once already.
+    throttled: Arc<Mutex<std::collections::HashSet<String>>>,
+}
 
 impl Received {
     pub fn all(&self) -> Vec<Value> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.requests.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Whether this is the first time `throttle-once` sees the prompt (and remembers it).
+    fn first_time(&self, body: &Value) -> bool {
+        let prompt = body.get("messages").map(Value::to_string).unwrap_or_default();
+        self.throttled.lock().unwrap_or_else(|p| p.into_inner()).insert(prompt)
     }
 }
 
@@ -78,7 +93,7 @@ async fn list(State(received): State<Received>) -> Json<Value> {
 }
 
 async fn forget(State(received): State<Received>) -> StatusCode {
-    received.0.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    received.requests.lock().unwrap_or_else(|p| p.into_inner()).clear();
     StatusCode::NO_CONTENT
 }
 
@@ -97,8 +112,11 @@ enum Plan {
     Tool { name: String, arguments: String },
 }
 
-fn plan(wire: Wire, body: &Value, key: &str) -> Plan {
+fn plan(wire: Wire, body: &Value, key: &str, received: &Received) -> Plan {
     let model = body.get("model").and_then(Value::as_str).unwrap_or_default();
+    if model.contains("throttle-once") && received.first_time(body) {
+        return Plan::Error(StatusCode::TOO_MANY_REQUESTS, "rate_limit_exceeded", "Rate limit reached for requests. Please try again in 1s.".into());
+    }
     if key == "bad-key" {
         return Plan::Error(StatusCode::UNAUTHORIZED, "invalid_api_key", format!("Incorrect API key provided: {key}."));
     }
@@ -108,7 +126,8 @@ fn plan(wire: Wire, body: &Value, key: &str) -> Plan {
     if model.contains("rate-limit") {
         return Plan::Error(StatusCode::TOO_MANY_REQUESTS, "rate_limit_exceeded", "Rate limit reached for requests. Please try again in 7s.".into());
     }
-    if model.contains("server-error") {
+    let messages_text = body.get("messages").map(Value::to_string).unwrap_or_default();
+    if model.contains("server-error") || messages_text.contains("fake-fail:server-error") {
         return Plan::Error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "The server had an error while processing your request.".into());
     }
     if model.contains("content-filter") {
@@ -142,7 +161,9 @@ fn plan(wire: Wire, body: &Value, key: &str) -> Plan {
         Wire::OpenAi => body.pointer("/response_format/json_schema/schema"),
         Wire::Anthropic => body.pointer("/output_config/format/schema").or_else(|| body.pointer("/output_format/schema")),
     };
-    let text = if let Some(schema) = schema {
+    let text = if let (Some(_), true) = (schema, model.contains("judge-invalid")) {
+        json!({"reasoning": "The answer reads well.", "score": "excellent"}).to_string()
+    } else if let Some(schema) = schema {
         instance(schema, false).to_string()
     } else if last_is_tool_result {
         format!("The tool said: {}", text_of(wire, &last))
@@ -152,11 +173,28 @@ fn plan(wire: Wire, body: &Value, key: &str) -> Plan {
     };
     let pieces = split_words(&text);
     let slow = model.contains("slow");
+    let unpaced = model.contains("instant") || delay(model).is_some();
     Plan::Text {
         stall_after: model.contains("stall").then_some(1),
-        every: if slow { Duration::from_millis(250) } else { Duration::from_millis(5) },
+        every: if slow {
+            Duration::from_millis(250)
+        } else if unpaced {
+            Duration::ZERO
+        } else {
+            Duration::from_millis(5)
+        },
         pieces,
     }
+}
+
+/// `delay-<N>ms` in the model name: how long to wait before answering.
+fn delay(model: &str) -> Option<Duration> {
+    let rest = &model[model.find("delay-")? + "delay-".len()..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    if !rest[digits.len()..].starts_with("ms") {
+        return None;
+    }
+    digits.parse::<u64>().ok().map(|ms| Duration::from_millis(ms.min(60_000)))
 }
 
 /// Words with their following space, so the pieces join back into the text.
@@ -222,10 +260,23 @@ fn instance(schema: &Value, required_only: bool) -> Value {
         }
         "array" => json!([instance(schema.get("items").unwrap_or(&Value::Null), required_only)]),
         "string" => json!("Paris"),
-        "integer" => json!(1),
-        "number" => json!(1.5),
+        "integer" => json!(within(schema, 1.0).round() as i64),
+        "number" => json!(within(schema, 1.5)),
         "boolean" => json!(true),
         _ => Value::Null,
+    }
+}
+
+/// `preferred` when the schema's `minimum`/`maximum` allow it, else the middle of the range (or
+/// its one bound).
+fn within(schema: &Value, preferred: f64) -> f64 {
+    let min = schema.get("minimum").and_then(Value::as_f64);
+    let max = schema.get("maximum").and_then(Value::as_f64);
+    match (min, max) {
+        (Some(lo), Some(hi)) if preferred < lo || preferred > hi => (lo + hi) / 2.0,
+        (Some(lo), None) if preferred < lo => lo,
+        (None, Some(hi)) if preferred > hi => hi,
+        _ => preferred,
     }
 }
 
@@ -236,17 +287,19 @@ fn input_tokens(body: &Value) -> u64 {
 fn remember(received: &Received, path: &str, headers: &HeaderMap, body: &Value) {
     let headers: serde_json::Map<String, Value> =
         headers.iter().map(|(k, v)| (k.as_str().to_string(), Value::String(v.to_str().unwrap_or_default().to_string()))).collect();
-    received.0.lock().unwrap_or_else(|p| p.into_inner()).push(json!({"path": path, "headers": headers, "body": body}));
+    received.requests.lock().unwrap_or_else(|p| p.into_inner()).push(json!({"path": path, "headers": headers, "body": body}));
 }
 
 fn error(wire: Wire, status: StatusCode, code: &str, message: String) -> Response {
+    let hinted = message.contains("try again in 1s");
     let body = match wire {
         Wire::OpenAi => json!({"error": {"message": message, "type": "invalid_request_error", "code": code}}),
         Wire::Anthropic => json!({"type": "error", "error": {"type": code, "message": message}}),
     };
     let mut response = (status, Json(body)).into_response();
     if status == StatusCode::TOO_MANY_REQUESTS {
-        response.headers_mut().insert("retry-after", "7".parse().expect("a header value"));
+        let seconds = if hinted { "1" } else { "7" };
+        response.headers_mut().insert("retry-after", seconds.parse().expect("a header value"));
     }
     response
 }
@@ -273,7 +326,10 @@ fn paced(frames: Vec<String>, every: Duration, stall_after: Option<usize>) -> im
 async fn openai(State(received): State<Received>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
     remember(&received, "/chat/completions", &headers, &body);
     let key = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or_default();
-    let plan = plan(Wire::OpenAi, &body, key);
+    let plan = plan(Wire::OpenAi, &body, key, &received);
+    if let (Some(wait), Plan::Text { .. }) = (delay(body.get("model").and_then(Value::as_str).unwrap_or_default()), &plan) {
+        tokio::time::sleep(wait).await;
+    }
     let model = body.get("model").and_then(Value::as_str).unwrap_or_default().to_string();
     let chunk = |delta: Value, finish: Value| {
         let data = json!({"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": model,
@@ -326,7 +382,10 @@ async fn openai(State(received): State<Received>, headers: HeaderMap, Json(body)
 async fn anthropic(State(received): State<Received>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
     remember(&received, "/messages", &headers, &body);
     let key = headers.get("x-api-key").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let plan = plan(Wire::Anthropic, &body, key);
+    let plan = plan(Wire::Anthropic, &body, key, &received);
+    if let (Some(wait), Plan::Text { .. }) = (delay(body.get("model").and_then(Value::as_str).unwrap_or_default()), &plan) {
+        tokio::time::sleep(wait).await;
+    }
     let model = body.get("model").and_then(Value::as_str).unwrap_or_default().to_string();
     let event = |name: &str, data: Value| format!("event: {name}\ndata: {data}\n\n");
     let input = input_tokens(&body);
@@ -385,5 +444,21 @@ mod tests {
         assert_eq!(instance(&schema, true), json!({"city": "Paris"}));
         assert_eq!(instance(&schema, false), json!({"city": "Paris", "days": 1, "unit": "c"}));
         assert_eq!(split_words("Echo: hi there").concat(), "Echo: hi there");
+        assert_eq!(instance(&json!({"type": "number", "minimum": 0, "maximum": 1}), false), json!(0.5));
+        assert_eq!(instance(&json!({"type": "number", "minimum": 0, "maximum": 10}), false), json!(1.5));
+    }
+
+    #[test]
+    fn judge_scenarios() {
+        assert_eq!(delay("gpt-4o-delay-500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(delay("gpt-4o-delay-500"), None);
+        assert_eq!(delay("gpt-4o"), None);
+        let received = Received::default();
+        let body = json!({"model": "judge-throttle-once", "messages": [{"role": "user", "content": "a"}]});
+        assert!(matches!(plan(Wire::OpenAi, &body, "k", &received), Plan::Error(StatusCode::TOO_MANY_REQUESTS, ..)));
+        assert!(matches!(plan(Wire::OpenAi, &body, "k", &received), Plan::Text { .. }), "the second time it answers");
+        let schema = json!({"model": "judge-invalid", "messages": [], "response_format": {"json_schema": {"schema": {"type": "object"}}}});
+        let Plan::Text { pieces, .. } = plan(Wire::OpenAi, &schema, "k", &received) else { panic!() };
+        assert_eq!(serde_json::from_str::<Value>(&pieces.concat()).unwrap()["score"], "excellent");
     }
 }

@@ -3,12 +3,15 @@
 
 mod compare;
 mod dataset;
+mod editor;
+mod import;
 mod item;
 mod list;
 mod run;
+pub(crate) mod words;
 
 pub use compare::CompareRunsPage;
 pub use dataset::DatasetPage;
 pub use item::DatasetItemPage;
 pub use list::DatasetsPage;
-pub use run::DatasetRunPage;
+pub use run::{DatasetRunPage, DatasetRuns};

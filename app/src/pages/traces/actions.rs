@@ -4,8 +4,8 @@
 use super::*;
 
 /// What to do with the selected traces: delete them (after a confirmation) or add them to an
-/// annotation queue (#20; its own server function, `add_to_queue`). Adding them to a dataset
-/// will join here.
+/// annotation queue (#20; its own server function, `add_to_queue`), or make each an item of a
+/// dataset (#21, `add_traces_to_dataset`).
 #[component]
 pub(super) fn BulkBar(project_id: String, selected: RwSignal<BTreeSet<String>>, bulk: ServerAction<BulkTraces>) -> impl IntoView {
     let i18n = use_i18n();
@@ -17,6 +17,9 @@ pub(super) fn BulkBar(project_id: String, selected: RwSignal<BTreeSet<String>>, 
         }
     });
     let count = move || selected.with(|s| s.len());
+    // Members and up (the server checks it too); the menu is not offered to the others.
+    let session = crate::components::session::use_session();
+    let can_add_to_dataset = session.current_untracked().and_then(|s| s.project(&project_id).map(|(_, p)| p.can(crate::domain::Action::WriteDatasets))).unwrap_or(false);
     let project_id = StoredValue::new(project_id);
     let delete = move |_| {
         bulk.dispatch(BulkTraces {
@@ -46,6 +49,10 @@ pub(super) fn BulkBar(project_id: String, selected: RwSignal<BTreeSet<String>>, 
                     </button>
                     <crate::components::queue_picker::AddToQueueMenu project_id=project_id.get_value() test_id="bulk-add-to-queue"
                         targets=Signal::derive(move || selected.get().into_iter().map(|trace_id| crate::domain::annotation::Target::Trace { trace_id }).collect()) />
+                    {can_add_to_dataset.then(|| view! {
+                        <crate::components::dataset_picker::AddTracesToDatasetMenu project_id=project_id.get_value()
+                            trace_ids=Signal::derive(move || selected.get().into_iter().collect()) />
+                    })}
                     <button type="button" class=BUTTON_LINK on:click=move |_| selected.set(BTreeSet::new())>{t!(i18n, traces.bulk.clear_selection)}</button>
                 </Show>
             </div>

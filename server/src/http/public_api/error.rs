@@ -77,6 +77,8 @@ impl From<StoreError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "ConflictError", "a resource with the same identity already exists")
             }
             StoreError::BadValue(message) => ApiError::invalid(message),
+            // Langfuse's wording, naming the field (and where in it the value fails).
+            StoreError::Schema(problem) => ApiError::invalid(problem.to_string()),
             StoreError::Other(error) => {
                 tracing::error!(%error, "database error");
                 ApiError::internal()

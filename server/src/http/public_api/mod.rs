@@ -6,6 +6,8 @@ pub mod admission;
 pub mod auth;
 pub mod body;
 pub mod comments;
+pub mod dataset_runs;
+pub mod datasets;
 pub mod error;
 pub mod filter;
 pub mod media;
@@ -115,6 +117,15 @@ pub fn router<S>(state: PublicState) -> Router<S> {
         .route("/annotation-queues/{id}/assignments", post(annotation_queues::assign).delete(annotation_queues::unassign))
         .route("/comments", get(comments::list).post(comments::create))
         .route("/comments/{id}", get(comments::get))
+        .route("/v2/datasets", get(datasets::list_v2).post(datasets::create_v2))
+        .route("/v2/datasets/{name}", get(datasets::get_v2))
+        .route("/v2/datasets/{name}/{*rest}", get(datasets::get_v2_nested))
+        .route("/datasets", get(datasets::list_v1).post(datasets::create_v1))
+        .route("/datasets/{name}", get(datasets::get_v1))
+        .route("/datasets/{name}/{*rest}", get(dataset_runs::nested).delete(dataset_runs::nested))
+        .route("/dataset-items", get(datasets::list_items).post(datasets::create_item))
+        .route("/dataset-items/{id}", get(datasets::get_item).delete(datasets::delete_item))
+        .route("/dataset-run-items", get(dataset_runs::list).post(dataset_runs::create))
         .route("/score-configs", get(score_configs::list).post(score_configs::create))
         .route("/score-configs/{id}", get(score_configs::get).patch(score_configs::update))
         .route("/models", get(models::list).post(models::create))

@@ -28,9 +28,9 @@ use super::io_extraction::{self, InputOutput};
 use super::metadata::{self, Domain};
 use super::provenance::{self, field, Produced, Use};
 use super::types::{self, SpanOrigin};
-use super::{generation, trace_fields};
+use super::{experiments, generation, trace_fields};
 use super::MappedExport;
-use crate::ingest::model::{IngestBatch, ObservationPatch, TraceFallback, TracePatch};
+use crate::ingest::model::{ExperimentSpan, IngestBatch, ObservationPatch, TraceFallback, TracePatch};
 use crate::ingest::storable;
 
 pub fn map_export(request: ExportTraceServiceRequest, received_at: DateTime<Utc>) -> MappedExport {
@@ -42,10 +42,13 @@ pub fn map_export(request: ExportTraceServiceRequest, received_at: DateTime<Utc>
         for (s, scope_spans) in resource_spans.scope_spans.into_iter().enumerate() {
             let scope = ScopeContext::new(scope_spans.scope);
             for (i, span) in scope_spans.spans.into_iter().enumerate() {
-                let (mut observation, mut trace) = map_span(span, &resource, &scope, received_at);
+                let (mut observation, mut trace, mut experiment) = map_span(span, &resource, &scope, received_at);
                 // A value the database cannot index refuses this span alone (OTLP partial success).
-                match storable(&mut observation, &mut trace) {
-                    Ok(()) => batch.push(observation, trace),
+                match storable(&mut observation, &mut trace).and_then(|()| experiment.as_mut().map_or(Ok(()), storable::experiment)) {
+                    Ok(()) => {
+                        batch.push(observation, trace);
+                        batch.batch.experiments.extend(experiment);
+                    }
                     Err(refusal) => rejected_spans.push(format!("resourceSpans[{r}].scopeSpans[{s}].spans[{i}]: {refusal}")),
                 }
             }
@@ -164,7 +167,12 @@ impl BatchBuilder {
     }
 }
 
-fn map_span(span: Span, resource: &ResourceContext, scope: &ScopeContext, received_at: DateTime<Utc>) -> (ObservationPatch, TraceContribution) {
+fn map_span(
+    span: Span,
+    resource: &ResourceContext,
+    scope: &ScopeContext,
+    received_at: DateTime<Utc>,
+) -> (ObservationPatch, TraceContribution, Option<ExperimentSpan>) {
     let Span { trace_id, span_id, parent_span_id, name: span_name, kind, start_time_unix_nano, end_time_unix_nano, attributes, events, status, .. } =
         span;
     let parent = parent_span_id.iter().any(|b| *b != 0).then(|| hex::encode(&parent_span_id));
@@ -205,7 +213,9 @@ fn map_span(span: Span, resource: &ResourceContext, scope: &ScopeContext, receiv
     if !facts.unmapped.is_empty() {
         metadata.insert("attributes".into(), Value::Object(facts.unmapped));
     }
-    let mut observation = ObservationPatch::new(hex::encode(span_id), facts.trace_id, r#type);
+    let span_id = hex::encode(span_id);
+    let experiment = experiments::extract(&attrs, &facts.trace_id, &span_id);
+    let mut observation = ObservationPatch::new(span_id, facts.trace_id, r#type);
     observation.parent_observation_id = parent;
     observation.name = facts.name;
     observation.start_time = Some(start_time);
@@ -236,7 +246,7 @@ fn map_span(span: Span, resource: &ResourceContext, scope: &ScopeContext, receiv
         })).collect::<Vec<_>>(),
         "mapped": mapped,
     }));
-    (observation, trace)
+    (observation, trace, experiment)
 }
 
 /// `otel_attributes.mapped`: which span and resource attributes fed which fields.

@@ -27,6 +27,7 @@
 
 mod attributes;
 mod decode;
+mod experiments;
 mod generation;
 mod io_extraction;
 mod json;
