@@ -56,7 +56,7 @@ test("datasets: from traces, an edited item's history, and a CSV import with a m
   await page.getByTestId("item-expected").fill('"answer one, corrected"');
   await page.getByTestId("save-item").click();
   await expect(page.getByTestId("item-version")).toHaveCount(2);
-  await expect(page.getByTestId("field-expected")).toContainText("answer one, corrected");
+  await expect(page.getByTestId("current-version").getByTestId("field-expected")).toContainText("answer one, corrected");
   const latest = page.locator("[data-testid=item-version][data-version='2']");
   await expect(latest.getByTestId("diff-removed")).toContainText("answer 1");
   await expect(latest.getByTestId("diff-added")).toContainText("answer one, corrected");

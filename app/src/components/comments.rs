@@ -33,8 +33,48 @@ type Members = LocalResource<Result<Vec<MentionCandidate>, AppError>>;
 
 /// The thread of one object with, for those who may write, a composer. Renders nothing for
 /// someone who is not a member of the project.
+///
+/// The thread's code (its composer, the `@` list, the server functions' clients) is a `#[lazy]`
+/// function fetched right after hydration (`components::on_demand`): threads show open on the
+/// trace, observation, session and prompt pages, but they read their comments in the browser
+/// anyway, so the page's first visit need not carry them. Server and browser both render the
+/// placeholder first (an effect, which runs after hydration, asks for the thread).
 #[component]
 pub fn Comments(#[prop(into)] project_id: String, object_type: ObjectType, #[prop(into)] object_id: Signal<String>) -> impl IntoView {
+    let member = use_session().with(|s| s.and_then(|s| s.project(&project_id)).is_some());
+    if !member {
+        return ().into_any();
+    }
+    let i18n = use_i18n();
+    let wanted = RwSignal::new(false);
+    Effect::new(move |_| wanted.set(true));
+    let project = StoredValue::new(project_id);
+    let placeholder = move || {
+        view! {
+            <section class="space-y-3" aria-busy="true">
+                <h2 class="flex items-center gap-2 text-sm font-semibold">{t!(i18n, comments.title)}</h2>
+                <Skeleton label=t_string!(i18n, comments.loading) />
+            </section>
+        }
+        .into_any()
+    };
+    (move || {
+        if wanted.get() {
+            crate::components::on_demand::on_demand_or(move || comment_thread(project.get_value(), object_type, object_id), placeholder).into_any()
+        } else {
+            placeholder()
+        }
+    })
+    .into_any()
+}
+
+#[lazy]
+fn comment_thread(project_id: String, object_type: ObjectType, object_id: Signal<String>) -> AnyView {
+    view! { <CommentThread project_id object_type object_id /> }.into_any()
+}
+
+#[component]
+fn CommentThread(project_id: String, object_type: ObjectType, object_id: Signal<String>) -> impl IntoView {
     let standing = use_session().with(|s| s.and_then(|s| s.project(&project_id)).map(|(_, p)| p.can(Action::WriteScores)));
     let Some(can_write) = standing else { return ().into_any() };
     let i18n = use_i18n();

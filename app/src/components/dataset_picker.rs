@@ -1,11 +1,13 @@
 //! "Add to dataset" (#21): on the trace page, a trace or an observation becomes a dataset item
 //! (input → input, output → expected output, metadata → metadata, editable before saving, the
 //! source ids kept); in the traces list's bulk bar, each selected trace becomes one. Also the
-//! JSON editor the item forms share. Light on purpose: this code ships with the explorer's pages,
-//! so it has no import/export or diff code (that lives with the datasets pages).
+//! JSON editor the item forms share. The explorer's pages hold only the two buttons: the form
+//! and the menu are `#[lazy]` functions (`components::on_demand`), fetched on the first click,
+//! since few page views ever add to a dataset.
 
 use leptos::prelude::*;
 
+use crate::components::on_demand::{menu_on_demand, on_demand};
 use crate::components::ui::*;
 use crate::domain::dataset_io::{parse_json_field, pretty};
 use crate::i18n::*;
@@ -74,11 +76,17 @@ pub fn AddToDataset(project_id: String, #[prop(into)] trace_id: Signal<String>, 
             <button type="button" class=BUTTON_SECONDARY data-testid=test_id aria-expanded=move || open.get().to_string()
                 on:click=move |_| open.update(|o| *o = !*o)>{td_string!(locale, datasets.add.button)}</button>
             <Show when=move || open.get()>
-                <AddToDatasetForm project_id=project_id.get_value() trace_id=trace_id.get_untracked() observation_id=observation_id.get_value()
-                    on_close=Callback::new(move |_| open.set(false)) />
+                {on_demand(move || add_to_dataset_form(project_id.get_value(), trace_id.get_untracked(), observation_id.get_value(),
+                    Callback::new(move |_| open.set(false))))}
             </Show>
         </Show>
     }
+}
+
+/// The form, in a module of its own (see the module's docs).
+#[lazy]
+fn add_to_dataset_form(project_id: String, trace_id: String, observation_id: Option<String>, on_close: Callback<()>) -> AnyView {
+    view! { <AddToDatasetForm project_id trace_id observation_id on_close /> }.into_any()
 }
 
 #[component]
@@ -184,11 +192,25 @@ fn AddToDatasetForm(project_id: String, trace_id: String, observation_id: Option
     }
 }
 
-/// The traces list's bulk action: each selected trace becomes an item of the chosen dataset.
+/// The traces list's bulk action: each selected trace becomes an item of the chosen dataset. The
+/// menu loads on the first click.
 #[component]
 pub fn AddTracesToDatasetMenu(project_id: String, #[prop(into)] trace_ids: Signal<Vec<String>>) -> impl IntoView {
     let locale = use_i18n().get_locale_untracked();
-    let open = RwSignal::new(false);
+    let project_id = StoredValue::new(project_id);
+    menu_on_demand("bulk-add-to-dataset", None, move || td_string!(locale, datasets.add.button), move |open| {
+        traces_to_dataset_menu(project_id.get_value(), trace_ids, open)
+    })
+}
+
+#[lazy]
+fn traces_to_dataset_menu(project_id: String, trace_ids: Signal<Vec<String>>, open: RwSignal<bool>) -> AnyView {
+    view! { <TracesToDatasetMenu project_id trace_ids open /> }.into_any()
+}
+
+#[component]
+fn TracesToDatasetMenu(project_id: String, trace_ids: Signal<Vec<String>>, open: RwSignal<bool>) -> impl IntoView {
+    let locale = use_i18n().get_locale_untracked();
     let add = ServerAction::<AddTracesToDataset>::new();
     let chosen = RwSignal::new((String::new(), String::new()));
     let project_id = StoredValue::new(project_id);

@@ -14,6 +14,7 @@ pub mod prompt_editor;
 pub mod prompt_view;
 pub mod queue_picker;
 pub mod live;
+pub mod on_demand;
 pub mod session;
 pub mod shared_doc;
 pub mod theme;

@@ -1,10 +1,15 @@
 //! "Add to queue" (#20): a menu of the project's annotation queues that adds the given
 //! traces, observations or sessions to the one chosen (an object already there stays once), and
 //! the "Annotate" toggle beside it on trace, observation and session pages.
+//!
+//! The pages hold only the buttons: the menus (with the server functions behind them) and the
+//! form are `#[lazy]` functions fetched on the first click (`components::on_demand`); most page
+//! views never annotate.
 
 use leptos::prelude::*;
 
 use crate::components::annotate::AnnotatePanel;
+use crate::components::on_demand::{menu_on_demand, on_demand};
 use crate::components::ui::*;
 use crate::domain::annotation::Target;
 use crate::i18n::*;
@@ -13,9 +18,22 @@ use crate::server_fns::annotation::{list_annotation_queues, AddToQueue};
 /// The queue menu. `targets` are read when a queue is chosen.
 #[component]
 pub fn AddToQueueMenu(project_id: String, #[prop(into)] targets: Signal<Vec<Target>>, #[prop(default = "add-to-queue")] test_id: &'static str) -> impl IntoView {
+    let locale = use_i18n().get_locale_untracked();
+    let project_id = StoredValue::new(project_id);
+    menu_on_demand(test_id, None, move || td_string!(locale, annotation.picker.add_to_queue), move |open| {
+        add_to_queue_menu(project_id.get_value(), targets, test_id, open)
+    })
+}
+
+#[lazy]
+fn add_to_queue_menu(project_id: String, targets: Signal<Vec<Target>>, test_id: &'static str, open: RwSignal<bool>) -> AnyView {
+    view! { <QueueMenu project_id targets test_id open /> }.into_any()
+}
+
+#[component]
+fn QueueMenu(project_id: String, targets: Signal<Vec<Target>>, test_id: &'static str, open: RwSignal<bool>) -> impl IntoView {
     let i18n = use_i18n();
     let locale = i18n.get_locale_untracked();
-    let open = RwSignal::new(false);
     let add = ServerAction::<AddToQueue>::new();
     let chosen = RwSignal::new(String::new());
     let project_id = StoredValue::new(project_id);
@@ -66,23 +84,43 @@ pub fn AnnotationActions(project_id: String, #[prop(into)] target: Signal<Target
             </div>
             <Show when=move || open.get()>
                 <div class=format!("{CARD} mt-2 max-w-xl p-3")>
-                    <AnnotatePanel project_id=stored.get_value() target
-                        on_change=on_change.unwrap_or_else(|| Callback::new(|_| ())) />
+                    {on_demand(move || annotate_panel(stored.get_value(), target, on_change.unwrap_or_else(|| Callback::new(|_| ()))))}
                 </div>
             </Show>
         </Show>
     }
 }
 
+/// The form of "Annotate", in a module of its own (the review page has its own copy of the code).
+#[lazy]
+fn annotate_panel(project_id: String, target: Signal<Target>, on_change: Callback<()>) -> AnyView {
+    view! { <AnnotatePanel project_id target on_change /> }.into_any()
+}
+
 /// "Add all matching to a queue": every trace the list's current filters match (up to
 /// `MAX_IMPORT_ITEMS`) is added in the background; the progress is polled until it is done.
 #[component]
 pub fn AddMatchingToQueue(project_id: String, query: Memo<crate::domain::trace_list::TraceListQuery>) -> impl IntoView {
+    use crate::domain::annotation::MAX_IMPORT_ITEMS;
+    let locale = use_i18n().get_locale_untracked();
+    let project_id = StoredValue::new(project_id);
+    let title = td_string!(locale, annotation.picker.matching_hint, limit = MAX_IMPORT_ITEMS).to_string();
+    menu_on_demand("add-matching", Some(title), move || td_string!(locale, annotation.picker.add_matching), move |open| {
+        add_matching_menu(project_id.get_value(), query, open)
+    })
+}
+
+#[lazy]
+fn add_matching_menu(project_id: String, query: Memo<crate::domain::trace_list::TraceListQuery>, open: RwSignal<bool>) -> AnyView {
+    view! { <MatchingMenu project_id query open /> }.into_any()
+}
+
+#[component]
+fn MatchingMenu(project_id: String, query: Memo<crate::domain::trace_list::TraceListQuery>, open: RwSignal<bool>) -> impl IntoView {
     use crate::domain::annotation::{QueueImport, MAX_IMPORT_ITEMS};
     use crate::server_fns::annotation::{get_queue_import, AddMatchingToQueue as Start};
     let i18n = use_i18n();
     let locale = i18n.get_locale_untracked();
-    let open = RwSignal::new(false);
     let start = ServerAction::<Start>::new();
     let chosen = RwSignal::new(String::new());
     let progress = RwSignal::new(None::<QueueImport>);

@@ -97,7 +97,7 @@ pub async fn upsert_dataset(
 ) -> Result<(Dataset, Upsert), StoreError> {
     // Only the schemas being set are compiled and checked; a kept one was checked when set and
     // every item write since.
-    fn set<'v>(schema: Option<Option<&'v Value>>) -> Option<&'v Value> {
+    fn set(schema: Option<Option<&Value>>) -> Option<&Value> {
         schema.flatten().filter(|s| !s.is_null())
     }
     let new_schemas = ItemSchemas::compile(set(input.input_schema), set(input.expected_output_schema))

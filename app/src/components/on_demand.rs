@@ -1,0 +1,97 @@
+//! Tools whose code the browser fetches on first use: the trace page's secondary tools (the
+//! "Annotate" form, "Add to queue", "Add to dataset", the comment threads) are `#[lazy]`
+//! functions returning their view, so wasm-split moves their components, server-function clients
+//! and serde code out of the areas into modules of their own (docs/BENCHMARKS.md, "Browser
+//! bundle"). What stays in the page is a light button.
+//!
+//! The lazy part is only ever made in the browser after hydration — on a click, or from an
+//! effect (effects never run on the server and run after hydration) — so the server never renders
+//! it and hydration never meets it: server and browser render the same light button.
+
+use std::future::Future;
+
+use leptos::prelude::*;
+
+use crate::components::ui::*;
+
+/// The view `load` makes once its code has arrived (a skeleton meanwhile): `load` calls a
+/// `#[lazy]` function, which fetches its module the first time and resolves at once afterwards.
+/// Call it where the tool is wanted (inside the `Show` of its button); closing the tool disposes
+/// of it, and of a load still under way.
+pub fn on_demand<Fut>(load: impl FnOnce() -> Fut + 'static) -> impl IntoView
+where
+    Fut: Future<Output = AnyView> + 'static,
+{
+    on_demand_or(load, || view! { <Skeleton /> }.into_any())
+}
+
+/// [`on_demand`] showing `waiting` until the code has arrived.
+pub fn on_demand_or<Fut>(load: impl FnOnce() -> Fut + 'static, waiting: impl Fn() -> AnyView + Send + Sync + 'static) -> impl IntoView
+where
+    Fut: Future<Output = AnyView> + 'static,
+{
+    let ready = RwSignal::new(false);
+    // An `AnyView` is neither `Clone` nor `Sync`: it waits here, in the browser thread, until the
+    // closure below takes it (once: `ready` only ever turns true once).
+    let slot = StoredValue::new_local(None::<AnyView>);
+    // The tool is built while the task is polled: under this owner (its contexts, and disposed of
+    // with it), and untracked, so its reads subscribe nothing out here.
+    untrack(|| {
+        leptos::task::spawn_local_scoped_with_cancellation(async move {
+            let view = load().await;
+            slot.set_value(Some(view));
+            ready.set(true);
+        })
+    });
+    move || {
+        if ready.get() {
+            slot.try_update_value(Option::take).flatten().into_any()
+        } else {
+            waiting()
+        }
+    }
+}
+
+/// A menu button whose menu (and the action behind it) loads on the first click: until then a
+/// plain button looking like the `Dropdown`'s (busy while the code arrives), then `load(open)` —
+/// the real `Dropdown`, with `open` already true — in its place.
+pub fn menu_on_demand<Fut>(
+    test_id: &'static str,
+    title: Option<String>,
+    label: impl Fn() -> &'static str + Copy + Send + Sync + 'static,
+    load: impl Fn(RwSignal<bool>) -> Fut + Send + Sync + 'static,
+) -> impl IntoView
+where
+    Fut: Future<Output = AnyView> + 'static,
+{
+    let wanted = RwSignal::new(false);
+    let open = RwSignal::new(false);
+    let title = StoredValue::new(title);
+    move || {
+        if wanted.get() {
+            let menu = load(open);
+            on_demand_or(move || menu, move || {
+                view! {
+                    <div class="relative min-w-0">
+                        <button type="button" class=BUTTON_SECONDARY data-testid=test_id aria-haspopup="menu" aria-expanded="true" aria-busy="true"
+                            title=title.get_value()>{label()}</button>
+                    </div>
+                }
+                .into_any()
+            })
+            .into_any()
+        } else {
+            // The `Dropdown`'s wrapper too, so nothing moves when the real menu takes its place.
+            view! {
+                <div class="relative min-w-0">
+                    <button type="button" class=BUTTON_SECONDARY data-testid=test_id aria-haspopup="menu" aria-expanded="false" title=title.get_value()
+                        on:click=move |_| {
+                            open.set(true);
+                            wanted.set(true);
+                        }>{label()}</button>
+                </div>
+            }
+            .into_any()
+        }
+    }
+}
