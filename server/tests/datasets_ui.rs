@@ -246,6 +246,39 @@ async fn an_import_keeps_good_rows_and_reports_bad_ones() {
 }
 
 #[tokio::test]
+async fn an_import_reports_rows_failing_the_datasets_schema_and_keeps_the_rest() {
+    let api = TestApi::new().await;
+    let mut member = Browser::member_of_proj_a(&api, "member@example.com", PASSWORD, "MEMBER").await;
+    let (_, target) = create_dataset(&mut member, "with-schema", "").await;
+    let ds = target["id"].as_str().unwrap().to_string();
+    let (status, _) = save_item(&mut member, &ds, true, json!({"id": "kept", "input": "{\"q\": \"old\"}"})).await;
+    assert_eq!(status, 200);
+    sqlx::query("UPDATE datasets SET input_schema = '{\"type\": \"object\", \"required\": [\"q\"]}' WHERE id = $1")
+        .bind(&ds)
+        .execute(&api.pool)
+        .await
+        .unwrap();
+    let rows = json!([
+        {"row": 2, "id": null, "input": {"q": "fine"}, "expected_output": null, "metadata": null},
+        {"row": 3, "id": null, "input": "not an object", "expected_output": null, "metadata": null},
+        {"row": 4, "id": "kept", "input": {"other": 1}, "expected_output": null, "metadata": null},
+    ]);
+    let response = member.call_json("import_dataset_items", &json!({"project_id": "proj-a", "dataset_id": ds, "rows": rows})).await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    let report = response.json();
+    assert_eq!((report["created"].as_i64(), report["updated"].as_i64()), (Some(1), Some(0)), "{report}");
+    let failed = report["failed"].as_array().unwrap();
+    assert_eq!(failed.len(), 2, "{report}");
+    assert_eq!((failed[0]["row"].as_i64(), failed[0]["field"].as_str()), (Some(3), Some("input")));
+    assert_eq!(failed[0]["problem"]["Schema"]["pointer"], "", "the whole value fails");
+    assert_eq!((failed[1]["row"].as_i64(), failed[1]["field"].as_str()), (Some(4), Some("input")));
+    assert!(failed[1]["problem"]["Schema"]["message"].as_str().unwrap().contains("\"q\""), "{report}");
+    assert_eq!(items(&mut member, &ds, "").await["total"], 2, "the good row is kept beside the refused ones");
+    let kept = member.ok("get_dataset_item", &[("project_id", "proj-a"), ("dataset_id", &ds), ("item_id", "kept")]).await;
+    assert_eq!(kept["item"]["input"], json!({"q": "old"}), "the refused upsert left the item as it was");
+}
+
+#[tokio::test]
 async fn an_export_reads_back_as_the_same_items() {
     let api = TestApi::new().await;
     let mut member = Browser::member_of_proj_a(&api, "member@example.com", PASSWORD, "MEMBER").await;

@@ -382,6 +382,9 @@ pub enum ImportProblem {
     NulCharacter,
     /// The database refused the row (its words).
     Refused(String),
+    /// A value fails the dataset's JSON Schema: the field, where in it (a JSON Pointer, empty for
+    /// the whole value) and the validator's words.
+    Schema { field: String, pointer: String, message: String },
 }
 
 impl fmt::Display for ImportProblem {
@@ -392,6 +395,10 @@ impl fmt::Display for ImportProblem {
             ImportProblem::UnclosedQuote => f.write_str("a quote is not closed"),
             ImportProblem::ExtraCells { cells, columns } => write!(f, "{cells} cells for {columns} columns"),
             ImportProblem::EmptyInput => f.write_str("the input is empty"),
+            ImportProblem::Schema { field, pointer, message } if pointer.is_empty() => {
+                write!(f, "{field} does not match the dataset's schema: {message}")
+            }
+            ImportProblem::Schema { field, pointer, message } => write!(f, "{field} at {pointer} does not match the dataset's schema: {message}"),
             ImportProblem::BadId => write!(f, "an id has 1 to {MAX_ITEM_ID} characters and no NUL character"),
             ImportProblem::IdInOtherDataset(name) => write!(f, "the id belongs to an item of the dataset {name:?}"),
             ImportProblem::NulCharacter => f.write_str("contains a NUL character (\\u0000)"),

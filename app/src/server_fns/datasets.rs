@@ -414,6 +414,24 @@ pub async fn import_dataset_items(project_id: String, dataset_id: String, rows: 
             }
         }
         let mut tx = state.pool.begin().await?;
+        // The dataset's JSON Schemas, checked row by row first: a failing row is reported with
+        // the others and the good rows are kept (the store would refuse the whole batch).
+        let schemas = crate::store::datasets::item_schemas(&mut tx, project, &dataset.id).await?;
+        let schema_problem = |v: loupe_core::datasets_schema::Violation| ImportProblem::Schema {
+            field: v.field.as_str().to_string(),
+            pointer: v.pointer,
+            message: v.message,
+        };
+        if !schemas.is_empty() {
+            let null = serde_json::Value::Null;
+            fresh.retain(|row| match schemas.check(&row.input, row.expected_output.as_ref().unwrap_or(&null)) {
+                Ok(()) => true,
+                Err(v) => {
+                    report.failed.push(problem(row, v.field.as_str(), schema_problem(v)));
+                    false
+                }
+            });
+        }
         let values: Vec<NewItemValues> =
             fresh.iter().map(|r| NewItemValues { input: r.input.clone(), expected_output: r.expected_output.clone(), metadata: r.metadata.clone() }).collect();
         report.created += crate::store::datasets::insert_new_items(&mut tx, project, &dataset.id, &values).await?;
@@ -433,6 +451,11 @@ pub async fn import_dataset_items(project_id: String, dataset_id: String, rows: 
                 Ok(ItemWrite::Saved(_)) => report.updated += 1,
                 Ok(ItemWrite::InOtherDataset(name)) => report.failed.push(problem(row, "id", ImportProblem::IdInOtherDataset(name))),
                 Err(crate::store::StoreError::BadValue(what)) => report.failed.push(problem(row, "", ImportProblem::Refused(what))),
+                // An upserted row is checked merged over the stored item, so only the store can
+                // say; its refusal is this row's problem, not the import's.
+                Err(crate::store::StoreError::Schema(loupe_core::datasets_schema::SchemaError::Item { violation, .. })) => {
+                    report.failed.push(problem(row, violation.field.as_str(), schema_problem(violation)))
+                }
                 Err(other) => return Err(other.into()),
             }
         }

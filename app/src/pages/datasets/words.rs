@@ -30,6 +30,12 @@ pub fn import_problem(locale: Locale, problem: &ImportProblem) -> String {
         ImportProblem::BadId => td_string!(locale, datasets.import.problems.bad_id, max = MAX_ITEM_ID).to_string(),
         ImportProblem::IdInOtherDataset(name) => td_string!(locale, datasets.import.problems.id_in_other_dataset, name = name.clone()).to_string(),
         ImportProblem::NulCharacter => td_string!(locale, datasets.import.problems.nul).to_string(),
+        ImportProblem::Schema { field, pointer, message } if pointer.is_empty() => {
+            td_string!(locale, datasets.import.problems.schema, field = field.clone(), why = message.clone()).to_string()
+        }
+        ImportProblem::Schema { field, pointer, message } => {
+            td_string!(locale, datasets.import.problems.schema_at, field = field.clone(), pointer = pointer.clone(), why = message.clone()).to_string()
+        }
         ImportProblem::Refused(why) => td_string!(locale, datasets.import.problems.refused, why = why.clone()).to_string(),
     }
 }
