@@ -102,7 +102,7 @@ fn pages_render_on_the_server() {
     let in_build_dir = href.strip_prefix("/pkg/").and_then(|rest| rest.strip_suffix("/loupe.css")).is_some_and(|hash| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()));
     assert!(in_build_dir || href == "/pkg/loupe.css", "stylesheet {href:?}: {body}");
 
-    let (status, body) = get("/project/proj-pages/datasets", Some(&cookie));
+    let (status, body) = get("/project/proj-pages/dashboards", Some(&cookie));
     assert_eq!(status, 200);
     for label in ["Traces", "Sessions", "Users", "Prompts", "Playground", "Scores", "Annotation queues", "Datasets", "Evaluators", "Dashboards", "Settings"] {
         // (Erased views, `--cfg erase_components`, end a text with a `<!>` marker.)
@@ -112,13 +112,13 @@ fn pages_render_on_the_server() {
     assert!(body.contains("href=\"/project/proj-pages/traces\""), "links stay in the project");
     // (A translated sentence with an argument renders it as its own text node: drop the markers.)
     let text = body.replace("<!>", "").replace("<!---->", "");
-    assert!(text.contains("Datasets is coming soon"), "{body}");
+    assert!(text.contains("Dashboards is coming soon"), "{body}");
 
     // Someone else's (or no) project or organization: not found, whichever it is, with a 404.
-    let (status, body) = get("/project/proj-elsewhere/datasets", Some(&cookie));
+    let (status, body) = get("/project/proj-elsewhere/dashboards", Some(&cookie));
     assert_eq!(status, 404);
     assert!(body.contains("This project was not found"), "{body}");
-    assert!(!body.contains("Datasets is coming soon"), "{body}");
+    assert!(!body.contains("Dashboards is coming soon"), "{body}");
     let (status, body) = get("/organization/org-elsewhere/members", Some(&cookie));
     assert_eq!(status, 404);
     assert!(body.contains("was not found"), "{body}");
@@ -159,16 +159,16 @@ fn pages_render_on_the_server() {
     // The language (issue #17): the browser's Accept-Language, until the account has a choice,
     // which then wins in every browser. The first HTML is already in it, with `<html lang>`.
     let page_in = |accept: &str| {
-        let (status, body) = request(running.addr, "GET", "/project/proj-pages/datasets", &[("Cookie", &cookie), ("Accept-Language", accept)], b"").unwrap();
+        let (status, body) = request(running.addr, "GET", "/project/proj-pages/dashboards", &[("Cookie", &cookie), ("Accept-Language", accept)], b"").unwrap();
         assert_eq!(status, 200, "{body}");
         body.replace("<!>", "")
     };
     let body = page_in("zh-CN,zh;q=0.9,en;q=0.8");
     assert!(body.contains("lang=\"zh\""), "{body}");
     let text = body.replace("<!>", "").replace("<!---->", "");
-    assert!(text.contains("数据集即将推出") && text.contains("追踪"), "{body}");
+    assert!(text.contains("仪表盘即将推出") && text.contains("追踪"), "{body}");
     let body = page_in("en-US,en;q=0.9");
-    assert!(body.contains("lang=\"en\"") && body.replace("<!>", "").contains("Datasets is coming soon"), "{body}");
+    assert!(body.contains("lang=\"en\"") && body.replace("<!>", "").contains("Dashboards is coming soon"), "{body}");
     let origin = format!("http://{}", running.addr);
     let set_language = |language: &str| {
         let form = format!("language={language}");
@@ -177,13 +177,13 @@ fn pages_render_on_the_server() {
     };
     assert_eq!(set_language("zh").0, 200);
     let body = page_in("en-US,en;q=0.9");
-    assert!(body.contains("lang=\"zh\"") && body.replace("<!>", "").contains("数据集即将推出"), "the account's choice wins over the browser: {body}");
+    assert!(body.contains("lang=\"zh\"") && body.replace("<!>", "").contains("仪表盘即将推出"), "the account's choice wins over the browser: {body}");
     let (status, body) = set_language("fr");
     assert_eq!(status, 400, "{body}");
     // Refusals are worded in the person's language too: the account's, Chinese here.
     assert!(body.contains("未知语言") && body.contains("fr"), "{body}");
     assert_eq!(set_language("").0, 200, "nothing: follow the browser again");
-    assert!(page_in("en-US").replace("<!>", "").contains("Datasets is coming soon"));
+    assert!(page_in("en-US").replace("<!>", "").contains("Dashboards is coming soon"));
 }
 
 #[tokio::test]

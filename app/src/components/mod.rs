@@ -5,6 +5,7 @@ pub mod charts;
 pub mod comments;
 pub mod content;
 pub mod dataset_picker;
+pub mod folder_list;
 pub mod http_status;
 pub mod icons;
 pub mod layout;

@@ -5,9 +5,10 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::server_fns::prompts::list_prompts;
+use crate::components::folder_list::{FolderBreadcrumb, FolderListWords, FolderSearch};
 use crate::components::icons::FolderIcon;
 use crate::domain::prompts::prompt_href;
 use crate::components::ui::*;
@@ -121,8 +122,8 @@ fn PromptList(project: ProjectRef, place: Memo<ListPlace>, page: Resource<Result
             <PageHeader title=t_string!(i18n, prompts.title) subtitle=t_string!(i18n, prompts.list.subtitle)>
                 {can_write.then(|| view! { <a class=BUTTON_PRIMARY href=new_href.clone() data-testid="new-prompt">{t!(i18n, prompts.new_prompt)}</a> })}
             </PageHeader>
-            <SearchBox place base=base.get_value() />
-            <Breadcrumb place base />
+            <FolderSearch place base=base.get_value() words=folder_words(locale) />
+            <FolderBreadcrumb place base words=folder_words(locale) />
             <section class=format!("{CARD} mt-3 overflow-x-auto")>
                 <Transition fallback=move || view! { <Skeleton label=t_string!(i18n, prompts.list.loading) /> }>
                     {move || {
@@ -181,63 +182,16 @@ fn empty(locale: Locale, place: &ListPlace, base: &str, new_href: Option<String>
     .into_any()
 }
 
-/// The search form: name or tag; submitting puts it in the URL.
-#[component]
-fn SearchBox(place: Memo<ListPlace>, base: String) -> impl IntoView {
-    let navigate = use_navigate();
-    let draft = RwSignal::new(String::new());
-    Effect::new(move |_| draft.set(place.with(|p| p.search.clone())));
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let search = draft.get_untracked().trim().to_string();
-        let folder = if search.is_empty() { place.with_untracked(|p| p.folder.clone()) } else { String::new() };
-        navigate(&format!("{base}{}", ListPlace { folder, search, page: 1 }.to_search()), Default::default());
-    };
-    let i18n = use_i18n();
-    view! {
-        <form class="mt-4 flex max-w-xl items-end gap-2" role="search" on:submit=on_submit data-testid="prompt-search-form">
-            <div class="flex-1">
-                <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="prompt-search">{t!(i18n, prompts.list.search)}</label>
-                <input id="prompt-search" type="search" placeholder=t_string!(i18n, prompts.list.search_placeholder) class=format!("{INPUT} mt-1") data-testid="prompt-search"
-                    prop:value=move || draft.get() on:input=move |ev| draft.set(event_target_value(&ev)) />
-            </div>
-            <button type="submit" class=BUTTON_SECONDARY>{t!(i18n, prompts.list.search)}</button>
-        </form>
-    }
-}
-
-/// "Prompts / team / sub": where the list is; each part goes there.
-#[component]
-fn Breadcrumb(place: Memo<ListPlace>, base: StoredValue<String>) -> impl IntoView {
-    let i18n = use_i18n();
-    move || {
-        let p = place.get();
-        if !p.search.is_empty() {
-            return view! {
-                <p class="mt-3 text-sm text-zinc-500" data-testid="prompt-breadcrumb">
-                    {t_string!(i18n, prompts.list.matching, search = p.search.clone()).to_string()}
-                    <a class=BUTTON_LINK href=base.get_value()>{t!(i18n, prompts.list.clear)}</a>
-                </p>
-            }
-            .into_any();
-        }
-        let mut crumbs = vec![view! { <a class=BUTTON_LINK href=base.get_value()>{t!(i18n, prompts.title)}</a> }.into_any()];
-        let mut path = String::new();
-        let parts: Vec<&str> = p.folder.split('/').filter(|s| !s.is_empty()).collect();
-        for (i, part) in parts.iter().enumerate() {
-            if !path.is_empty() {
-                path.push('/');
-            }
-            path.push_str(part);
-            crumbs.push(view! { <span class="text-zinc-400">" / "</span> }.into_any());
-            if i + 1 == parts.len() {
-                crumbs.push(view! { <span class="font-medium" aria-current="page">{part.to_string()}</span> }.into_any());
-            } else {
-                let href = format!("{}{}", base.get_value(), ListPlace { folder: path.clone(), ..Default::default() }.to_search());
-                crumbs.push(view! { <a class=BUTTON_LINK href=href>{part.to_string()}</a> }.into_any());
-            }
-        }
-        view! { <nav class="mt-3 text-sm" aria-label=t_string!(i18n, prompts.folder) data-testid="prompt-breadcrumb">{crumbs}</nav> }.into_any()
+/// The folder list's words for prompts.
+fn folder_words(locale: Locale) -> FolderListWords {
+    FolderListWords {
+        root: td_string!(locale, prompts.title),
+        search: td_string!(locale, prompts.list.search),
+        search_placeholder: td_string!(locale, prompts.list.search_placeholder),
+        matching: |locale, search| td_string!(locale, prompts.list.matching, search = search).to_string(),
+        clear_search: td_string!(locale, prompts.list.clear),
+        folder: td_string!(locale, prompts.folder),
+        id: "prompt",
     }
 }
 

@@ -9,6 +9,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use super::editor::DatasetForm;
+use crate::components::folder_list::{FolderBreadcrumb, FolderListWords, FolderSearch};
 use crate::components::icons::FolderIcon;
 use crate::components::ui::*;
 use crate::domain::account::ProjectRef;
@@ -104,8 +105,8 @@ fn DatasetList(project: ProjectRef, place: Memo<ListPlace>) -> impl IntoView {
                     <DatasetForm project_id=project_id.get_value() existing=Some(dataset) on_saved on_cancel=Callback::new(move |_| editing.set(Editing::None)) />
                 }.into_any()),
             }}
-            <SearchForm place base=base.get_value() />
-            <Breadcrumb place base />
+            <FolderSearch place base=base.get_value() words=folder_words(locale) />
+            <FolderBreadcrumb place base words=folder_words(locale) />
             <div class="mt-2"><ErrorAlert error=action_error(delete) /></div>
             <section class=format!("{CARD} mt-3")>
                 {move || match page.try_get().flatten() {
@@ -156,63 +157,16 @@ fn empty(locale: Locale, place: &ListPlace, base: &str, can_write: bool, editing
     .into_any()
 }
 
-/// Search by name; submitting puts it in the URL.
-#[component]
-fn SearchForm(place: Memo<ListPlace>, base: String) -> impl IntoView {
-    let navigate = use_navigate();
-    let draft = RwSignal::new(String::new());
-    Effect::new(move |_| draft.set(place.with(|p| p.search.clone())));
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let search = draft.get_untracked().trim().to_string();
-        let folder = if search.is_empty() { place.with_untracked(|p| p.folder.clone()) } else { String::new() };
-        navigate(&format!("{base}{}", ListPlace { folder, search, page: 1 }.to_search()), Default::default());
-    };
-    let i18n = use_i18n();
-    view! {
-        <form class="mt-4 flex max-w-xl items-end gap-2" role="search" on:submit=on_submit data-testid="dataset-search-form">
-            <div class="min-w-0 flex-1">
-                <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="dataset-search">{t!(i18n, datasets.list.search)}</label>
-                <input id="dataset-search" type="search" placeholder=t_string!(i18n, datasets.list.search_placeholder) class=format!("{INPUT} mt-1") data-testid="dataset-search"
-                    prop:value=move || draft.get() on:input=move |ev| draft.set(event_target_value(&ev)) />
-            </div>
-            <button type="submit" class=BUTTON_SECONDARY>{t!(i18n, datasets.list.search)}</button>
-        </form>
-    }
-}
-
-/// "Datasets / team / sub": where the list is; each part goes there.
-#[component]
-fn Breadcrumb(place: Memo<ListPlace>, base: StoredValue<String>) -> impl IntoView {
-    let i18n = use_i18n();
-    move || {
-        let p = place.get();
-        if !p.search.is_empty() {
-            return view! {
-                <p class="mt-3 text-sm text-zinc-500" data-testid="dataset-breadcrumb">
-                    {t_string!(i18n, datasets.list.matching, search = p.search.clone()).to_string()}" "
-                    <a class=BUTTON_LINK href=base.get_value()>{t!(i18n, datasets.list.clear_search)}</a>
-                </p>
-            }
-            .into_any();
-        }
-        let mut crumbs = vec![view! { <a class=BUTTON_LINK href=base.get_value()>{t!(i18n, datasets.title)}</a> }.into_any()];
-        let mut path = String::new();
-        let parts: Vec<&str> = p.folder.split('/').filter(|s| !s.is_empty()).collect();
-        for (i, part) in parts.iter().enumerate() {
-            if !path.is_empty() {
-                path.push('/');
-            }
-            path.push_str(part);
-            crumbs.push(view! { <span class="text-zinc-400">" / "</span> }.into_any());
-            if i + 1 == parts.len() {
-                crumbs.push(view! { <span class="font-medium" aria-current="page" translate="no">{part.to_string()}</span> }.into_any());
-            } else {
-                let href = format!("{}{}", base.get_value(), ListPlace { folder: path.clone(), ..Default::default() }.to_search());
-                crumbs.push(view! { <a class=BUTTON_LINK href=href translate="no">{part.to_string()}</a> }.into_any());
-            }
-        }
-        view! { <nav class="mt-3 text-sm" aria-label=t_string!(i18n, datasets.list.folder) data-testid="dataset-breadcrumb">{crumbs}</nav> }.into_any()
+/// The folder list's words for datasets.
+fn folder_words(locale: Locale) -> FolderListWords {
+    FolderListWords {
+        root: td_string!(locale, datasets.title),
+        search: td_string!(locale, datasets.list.search),
+        search_placeholder: td_string!(locale, datasets.list.search_placeholder),
+        matching: |locale, search| td_string!(locale, datasets.list.matching, search = search).to_string(),
+        clear_search: td_string!(locale, datasets.list.clear_search),
+        folder: td_string!(locale, datasets.list.folder),
+        id: "dataset",
     }
 }
 
