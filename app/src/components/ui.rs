@@ -248,16 +248,23 @@ pub fn list_href(path: &str, query: &leptos_router::params::ParamsMap, change: (
 /// search if any).
 #[component]
 pub fn Pager(href: String, current: i64, next: Option<i64>) -> impl IntoView {
-    let i18n = use_i18n();
     let join = if href.contains('?') { '&' } else { '?' };
     let previous = (current > 0).then(|| format!("{href}{join}page={}", current - 1));
     let next = next.map(|n| format!("{href}{join}page={n}"));
-    view! {
+    view! { <PagerLinks previous next /> }
+}
+
+/// "← Previous" / "Next →" with the pages' addresses already made (pages numbered or keyed
+/// however the list likes); nothing at all when there is neither.
+#[component]
+pub fn PagerLinks(previous: Option<String>, next: Option<String>) -> impl IntoView {
+    let i18n = use_i18n();
+    (previous.is_some() || next.is_some()).then(|| view! {
         <div class="flex items-center justify-between border-t border-zinc-200 px-4 py-2 text-sm dark:border-zinc-800">
             <span>{previous.map(|href| view! { <a class=BUTTON_LINK href=href>{t!(i18n, common.pager.previous)}</a> })}</span>
             <span>{next.map(|href| view! { <a class=BUTTON_LINK href=href>{t!(i18n, common.pager.next)}</a> })}</span>
         </div>
-    }
+    })
 }
 
 /// An empty list's message: what would be here and how to get it there.

@@ -235,12 +235,7 @@ fn ComparisonView(c: Comparison, project_id: String, path: String, query: Params
                 </tbody>
             </table>
             {c.total_items.eq(&0).then(|| view! { <EmptyHint title=td_string!(locale, experiments.compare.empty_title) test_id="compare-empty">{td_string!(locale, experiments.compare.empty_body)}</EmptyHint> })}
-            {(previous.is_some() || next.is_some()).then(|| view! {
-                <div class="flex items-center justify-between border-t border-zinc-200 px-4 py-2 text-sm dark:border-zinc-800">
-                    <span>{previous.map(|href| view! { <a class=BUTTON_LINK href=href>{td_string!(locale, experiments.previous)}</a> })}</span>
-                    <span>{next.map(|href| view! { <a class=BUTTON_LINK href=href>{td_string!(locale, experiments.next)}</a> })}</span>
-                </div>
-            })}
+            <PagerLinks previous next />
         </div>
     }
 }

@@ -568,12 +568,7 @@ fn RunDetailView(detail: RunDetail, project_id: String) -> impl IntoView {
                     </table>
                 }.into_any()
             }}
-            {(previous.is_some() || next.is_some()).then(|| view! {
-                <div class="flex items-center justify-between border-t border-zinc-200 px-4 py-2 text-sm dark:border-zinc-800">
-                    <span>{previous.map(|href| view! { <a class=BUTTON_LINK href=href>{td_string!(locale, experiments.previous)}</a> })}</span>
-                    <span>{next.map(|href| view! { <a class=BUTTON_LINK href=href>{td_string!(locale, experiments.next)}</a> })}</span>
-                </div>
-            })}
+            <PagerLinks previous next />
         </div>
     }
 }
