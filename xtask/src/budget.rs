@@ -24,9 +24,12 @@ pub const MAIN_BUDGET: u64 = 600 * 1024;
 /// the translations and leptos_i18n's runtime, +72 KB; docs/BENCHMARKS.md), and 1,100 KB for
 /// human annotation (issue #20: the Annotate form, "Add to queue" and comment threads on the
 /// trace, session and prompt pages, the evaluation area; +163 KB on the explorer, 1,076 KB).
-/// Lower it as the areas shrink — loading the annotation and comment tools on demand is the
-/// next step —; raise it only for a feature that must cost bytes, and record why there.
-pub const FIRST_VISIT_BUDGET: u64 = 1100 * 1024;
+/// Then "Add to dataset" (#21) took the explorer and the evaluation area to 1,160 KB, and the
+/// trace page's tools (Annotate, Add to queue, Add to dataset, comment threads) moved into one
+/// module loaded on demand (`components::on_demand`): 1,050 and 1,058 KB, so the ratchet came
+/// down to 1,075 KB. Lower it as the areas shrink — the inbox panel out of the main bundle is
+/// next —; raise it only for a feature that must cost bytes, and record why there.
+pub const FIRST_VISIT_BUDGET: u64 = 1075 * 1024;
 
 /// gzip -9 size of a file.
 fn gzipped(path: &Path) -> Result<u64> {

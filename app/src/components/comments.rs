@@ -16,6 +16,7 @@ use leptos::html;
 use leptos::prelude::*;
 
 use crate::components::content::comment_markdown;
+use crate::components::on_demand::{page_tool, Tool};
 use crate::components::session::use_session;
 use crate::components::ui::*;
 use crate::domain::comments::{mention_query, mention_token, CommentEntry, InboxEntry, MentionCandidate, ObjectType, MAX_CONTENT_CHARS};
@@ -34,11 +35,11 @@ type Members = LocalResource<Result<Vec<MentionCandidate>, AppError>>;
 /// The thread of one object with, for those who may write, a composer. Renders nothing for
 /// someone who is not a member of the project.
 ///
-/// The thread's code (its composer, the `@` list, the server functions' clients) is a `#[lazy]`
-/// function fetched right after hydration (`components::on_demand`): threads show open on the
-/// trace, observation, session and prompt pages, but they read their comments in the browser
-/// anyway, so the page's first visit need not carry them. Server and browser both render the
-/// placeholder first (an effect, which runs after hydration, asks for the thread).
+/// The thread's code (its composer, the `@` list, the server functions' clients) is a page tool
+/// (`components::on_demand`) fetched right after hydration: threads show open on the trace,
+/// observation, session and prompt pages, but they read their comments in the browser anyway, so
+/// the page's first visit need not carry them. Server and browser both render the placeholder
+/// first (an effect, which runs after hydration, asks for the thread).
 #[component]
 pub fn Comments(#[prop(into)] project_id: String, object_type: ObjectType, #[prop(into)] object_id: Signal<String>) -> impl IntoView {
     let member = use_session().with(|s| s.and_then(|s| s.project(&project_id)).is_some());
@@ -60,7 +61,8 @@ pub fn Comments(#[prop(into)] project_id: String, object_type: ObjectType, #[pro
     };
     (move || {
         if wanted.get() {
-            crate::components::on_demand::on_demand_or(move || comment_thread(project.get_value(), object_type, object_id), placeholder).into_any()
+            let tool = Tool::Comments { project_id: project.get_value(), object_type, object_id };
+            crate::components::on_demand::on_demand_or(move || page_tool(tool), placeholder).into_any()
         } else {
             placeholder()
         }
@@ -68,13 +70,9 @@ pub fn Comments(#[prop(into)] project_id: String, object_type: ObjectType, #[pro
     .into_any()
 }
 
-#[lazy]
-fn comment_thread(project_id: String, object_type: ObjectType, object_id: Signal<String>) -> AnyView {
-    view! { <CommentThread project_id object_type object_id /> }.into_any()
-}
-
+/// The thread itself (`Tool::Comments`, loaded on demand).
 #[component]
-fn CommentThread(project_id: String, object_type: ObjectType, object_id: Signal<String>) -> impl IntoView {
+pub(crate) fn CommentThread(project_id: String, object_type: ObjectType, object_id: Signal<String>) -> impl IntoView {
     let standing = use_session().with(|s| s.and_then(|s| s.project(&project_id)).map(|(_, p)| p.can(Action::WriteScores)));
     let Some(can_write) = standing else { return ().into_any() };
     let i18n = use_i18n();

@@ -2,12 +2,12 @@
 //! (input → input, output → expected output, metadata → metadata, editable before saving, the
 //! source ids kept); in the traces list's bulk bar, each selected trace becomes one. Also the
 //! JSON editor the item forms share. The explorer's pages hold only the two buttons: the form
-//! and the menu are `#[lazy]` functions (`components::on_demand`), fetched on the first click,
-//! since few page views ever add to a dataset.
+//! and the menu are page tools (`components::on_demand`), their code fetched when needed, since
+//! few page views ever add to a dataset.
 
 use leptos::prelude::*;
 
-use crate::components::on_demand::{menu_on_demand, on_demand};
+use crate::components::on_demand::{menu_on_demand, on_demand, page_tool, Tool};
 use crate::components::ui::*;
 use crate::domain::dataset_io::{parse_json_field, pretty};
 use crate::i18n::*;
@@ -76,21 +76,20 @@ pub fn AddToDataset(project_id: String, #[prop(into)] trace_id: Signal<String>, 
             <button type="button" class=BUTTON_SECONDARY data-testid=test_id aria-expanded=move || open.get().to_string()
                 on:click=move |_| open.update(|o| *o = !*o)>{td_string!(locale, datasets.add.button)}</button>
             <Show when=move || open.get()>
-                {on_demand(move || add_to_dataset_form(project_id.get_value(), trace_id.get_untracked(), observation_id.get_value(),
-                    Callback::new(move |_| open.set(false))))}
+                {on_demand(move || page_tool(Tool::AddToDataset {
+                    project_id: project_id.get_value(),
+                    trace_id: trace_id.get_untracked(),
+                    observation_id: observation_id.get_value(),
+                    on_close: Callback::new(move |_| open.set(false)),
+                }))}
             </Show>
         </Show>
     }
 }
 
-/// The form, in a module of its own (see the module's docs).
-#[lazy]
-fn add_to_dataset_form(project_id: String, trace_id: String, observation_id: Option<String>, on_close: Callback<()>) -> AnyView {
-    view! { <AddToDatasetForm project_id trace_id observation_id on_close /> }.into_any()
-}
-
+/// The form (`Tool::AddToDataset`, loaded on demand).
 #[component]
-fn AddToDatasetForm(project_id: String, trace_id: String, observation_id: Option<String>, on_close: Callback<()>) -> impl IntoView {
+pub(crate) fn AddToDatasetForm(project_id: String, trace_id: String, observation_id: Option<String>, on_close: Callback<()>) -> impl IntoView {
     let locale = use_i18n().get_locale_untracked();
     let pid = project_id.clone();
     let names = LocalResource::new(move || list_dataset_names(pid.clone()));
@@ -199,17 +198,13 @@ pub fn AddTracesToDatasetMenu(project_id: String, #[prop(into)] trace_ids: Signa
     let locale = use_i18n().get_locale_untracked();
     let project_id = StoredValue::new(project_id);
     menu_on_demand("bulk-add-to-dataset", None, move || td_string!(locale, datasets.add.button), move |open| {
-        traces_to_dataset_menu(project_id.get_value(), trace_ids, open)
+        page_tool(Tool::TracesToDataset { project_id: project_id.get_value(), trace_ids, open })
     })
 }
 
-#[lazy]
-fn traces_to_dataset_menu(project_id: String, trace_ids: Signal<Vec<String>>, open: RwSignal<bool>) -> AnyView {
-    view! { <TracesToDatasetMenu project_id trace_ids open /> }.into_any()
-}
-
+/// The menu itself (`Tool::TracesToDataset`, loaded on demand).
 #[component]
-fn TracesToDatasetMenu(project_id: String, trace_ids: Signal<Vec<String>>, open: RwSignal<bool>) -> impl IntoView {
+pub(crate) fn TracesToDatasetMenu(project_id: String, trace_ids: Signal<Vec<String>>, open: RwSignal<bool>) -> impl IntoView {
     let locale = use_i18n().get_locale_untracked();
     let add = ServerAction::<AddTracesToDataset>::new();
     let chosen = RwSignal::new((String::new(), String::new()));

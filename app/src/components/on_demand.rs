@@ -13,6 +13,58 @@ use std::future::Future;
 use leptos::prelude::*;
 
 use crate::components::ui::*;
+use crate::domain::annotation::Target;
+use crate::domain::comments::ObjectType;
+use crate::domain::trace_list::TraceListQuery;
+
+/// A tool loaded on demand, with what it is given.
+pub enum Tool {
+    /// "Add to dataset"'s form (`dataset_picker`).
+    AddToDataset { project_id: String, trace_id: String, observation_id: Option<String>, on_close: Callback<()> },
+    /// The traces list's bulk "Add to dataset" menu (`dataset_picker`).
+    TracesToDataset { project_id: String, trace_ids: Signal<Vec<String>>, open: RwSignal<bool> },
+    /// "Add to queue" (`queue_picker`).
+    AddToQueue { project_id: String, targets: Signal<Vec<Target>>, test_id: &'static str, open: RwSignal<bool> },
+    /// The traces list's "Add all matching to a queue" (`queue_picker`).
+    AddMatching { project_id: String, query: Memo<TraceListQuery>, open: RwSignal<bool> },
+    /// The "Annotate" form (`annotate::AnnotatePanel`): on the trace, observation and session
+    /// pages on a click, on the review page with a queue's configs and the keyboard once an item
+    /// has loaded (in the browser, after hydration).
+    Annotate {
+        project_id: String,
+        target: Signal<Target>,
+        on_change: Option<Callback<()>>,
+        queue_id: Option<String>,
+        configs: Option<Vec<String>>,
+        keyboard: bool,
+    },
+    /// An object's comment thread (`comments`).
+    Comments { project_id: String, object_type: ObjectType, object_id: Signal<String> },
+}
+
+/// Every tool in one lazily loaded function, hence one more split (its own module plus its share
+/// of the code the areas use too). A function per tool made six more splits, and wasm-split makes
+/// a module per combination of splits sharing code: 460 modules, 261 of them in the explorer's
+/// first visit; with one function, 274 and 139. The tools are small together (the first one used
+/// — usually a comment thread, right after hydration — brings the others along).
+#[lazy]
+pub fn page_tool(tool: Tool) -> AnyView {
+    use crate::components::{annotate::AnnotatePanel, comments::CommentThread, dataset_picker::*, queue_picker::*};
+    match tool {
+        Tool::AddToDataset { project_id, trace_id, observation_id, on_close } => {
+            view! { <AddToDatasetForm project_id trace_id observation_id on_close /> }.into_any()
+        }
+        Tool::TracesToDataset { project_id, trace_ids, open } => view! { <TracesToDatasetMenu project_id trace_ids open /> }.into_any(),
+        Tool::AddToQueue { project_id, targets, test_id, open } => view! { <QueueMenu project_id targets test_id open /> }.into_any(),
+        Tool::AddMatching { project_id, query, open } => view! { <MatchingMenu project_id query open /> }.into_any(),
+        Tool::Annotate { project_id, target, on_change, queue_id, configs, keyboard } => {
+            // The props spelled out: `queue_id` and `configs` are optional props, given here as `Option`s.
+            let props = crate::components::annotate::AnnotatePanelProps { project_id, target, queue_id, configs, keyboard, on_change };
+            AnnotatePanel(props).into_any()
+        }
+        Tool::Comments { project_id, object_type, object_id } => view! { <CommentThread project_id object_type object_id /> }.into_any(),
+    }
+}
 
 /// The view `load` makes once its code has arrived (a skeleton meanwhile): `load` calls a
 /// `#[lazy]` function, which fetches its module the first time and resolves at once afterwards.

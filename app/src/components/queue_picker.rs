@@ -3,13 +3,12 @@
 //! the "Annotate" toggle beside it on trace, observation and session pages.
 //!
 //! The pages hold only the buttons: the menus (with the server functions behind them) and the
-//! form are `#[lazy]` functions fetched on the first click (`components::on_demand`); most page
-//! views never annotate.
+//! form are page tools (`components::on_demand`), their code fetched when needed; most page views
+//! never annotate.
 
 use leptos::prelude::*;
 
-use crate::components::annotate::AnnotatePanel;
-use crate::components::on_demand::{menu_on_demand, on_demand};
+use crate::components::on_demand::{menu_on_demand, on_demand, page_tool, Tool};
 use crate::components::ui::*;
 use crate::domain::annotation::Target;
 use crate::i18n::*;
@@ -21,17 +20,13 @@ pub fn AddToQueueMenu(project_id: String, #[prop(into)] targets: Signal<Vec<Targ
     let locale = use_i18n().get_locale_untracked();
     let project_id = StoredValue::new(project_id);
     menu_on_demand(test_id, None, move || td_string!(locale, annotation.picker.add_to_queue), move |open| {
-        add_to_queue_menu(project_id.get_value(), targets, test_id, open)
+        page_tool(Tool::AddToQueue { project_id: project_id.get_value(), targets, test_id, open })
     })
 }
 
-#[lazy]
-fn add_to_queue_menu(project_id: String, targets: Signal<Vec<Target>>, test_id: &'static str, open: RwSignal<bool>) -> AnyView {
-    view! { <QueueMenu project_id targets test_id open /> }.into_any()
-}
-
+/// The menu itself (`Tool::AddToQueue`, loaded on demand).
 #[component]
-fn QueueMenu(project_id: String, targets: Signal<Vec<Target>>, test_id: &'static str, open: RwSignal<bool>) -> impl IntoView {
+pub(crate) fn QueueMenu(project_id: String, targets: Signal<Vec<Target>>, test_id: &'static str, open: RwSignal<bool>) -> impl IntoView {
     let i18n = use_i18n();
     let locale = i18n.get_locale_untracked();
     let add = ServerAction::<AddToQueue>::new();
@@ -84,17 +79,18 @@ pub fn AnnotationActions(project_id: String, #[prop(into)] target: Signal<Target
             </div>
             <Show when=move || open.get()>
                 <div class=format!("{CARD} mt-2 max-w-xl p-3")>
-                    {on_demand(move || annotate_panel(stored.get_value(), target, on_change.unwrap_or_else(|| Callback::new(|_| ()))))}
+                    {on_demand(move || page_tool(Tool::Annotate {
+                        project_id: stored.get_value(),
+                        target,
+                        on_change,
+                        queue_id: None,
+                        configs: None,
+                        keyboard: false,
+                    }))}
                 </div>
             </Show>
         </Show>
     }
-}
-
-/// The form of "Annotate", in a module of its own (the review page has its own copy of the code).
-#[lazy]
-fn annotate_panel(project_id: String, target: Signal<Target>, on_change: Callback<()>) -> AnyView {
-    view! { <AnnotatePanel project_id target on_change /> }.into_any()
 }
 
 /// "Add all matching to a queue": every trace the list's current filters match (up to
@@ -106,17 +102,13 @@ pub fn AddMatchingToQueue(project_id: String, query: Memo<crate::domain::trace_l
     let project_id = StoredValue::new(project_id);
     let title = td_string!(locale, annotation.picker.matching_hint, limit = MAX_IMPORT_ITEMS).to_string();
     menu_on_demand("add-matching", Some(title), move || td_string!(locale, annotation.picker.add_matching), move |open| {
-        add_matching_menu(project_id.get_value(), query, open)
+        page_tool(Tool::AddMatching { project_id: project_id.get_value(), query, open })
     })
 }
 
-#[lazy]
-fn add_matching_menu(project_id: String, query: Memo<crate::domain::trace_list::TraceListQuery>, open: RwSignal<bool>) -> AnyView {
-    view! { <MatchingMenu project_id query open /> }.into_any()
-}
-
+/// The menu itself (`Tool::AddMatching`, loaded on demand).
 #[component]
-fn MatchingMenu(project_id: String, query: Memo<crate::domain::trace_list::TraceListQuery>, open: RwSignal<bool>) -> impl IntoView {
+pub(crate) fn MatchingMenu(project_id: String, query: Memo<crate::domain::trace_list::TraceListQuery>, open: RwSignal<bool>) -> impl IntoView {
     use crate::domain::annotation::{QueueImport, MAX_IMPORT_ITEMS};
     use crate::server_fns::annotation::{get_queue_import, AddMatchingToQueue as Start};
     let i18n = use_i18n();

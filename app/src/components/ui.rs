@@ -396,10 +396,9 @@ pub use crate::domain::url::encode_query;
 /// Closes a dropdown whenever the URL changes (a link inside it was followed).
 fn close_on_navigation(open: RwSignal<bool>) {
     let location = use_location();
-    Effect::new(move |_| {
-        location.pathname.track();
-        open.set(false);
-    });
+    // Only on a change: a menu made open (one loaded on its first click, `components::on_demand`)
+    // stays open.
+    Effect::watch(move || location.pathname.track(), move |_, _, _| open.set(false), false);
 }
 
 const MENU: &str = "absolute z-20 mt-1 max-w-[calc(100vw-1rem)] rounded-md border border-zinc-200 bg-white text-sm shadow-lg dark:border-zinc-700 dark:bg-zinc-900";

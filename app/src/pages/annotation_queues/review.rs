@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::ProgressBar;
-use crate::components::annotate::AnnotatePanel;
+use crate::components::on_demand::{on_demand, page_tool, Tool};
 use crate::components::ui::*;
 use crate::domain::account::ProjectRef;
 use crate::domain::annotation::{Outcome, ReviewState, Target};
@@ -202,7 +202,19 @@ fn Review(project: ProjectRef, queue_id: String) -> impl IntoView {
                                             </details>
                                         })}
                                         <div class=format!("{CARD} p-3")>
-                                            <AnnotatePanel project_id=project_id.clone() target=Signal::stored(target.clone()) queue_id=review.queue.id.clone() configs keyboard=true />
+                                            {
+                                                // The form's code loads on demand, as on the trace page (the item loads in
+                                                // the browser only, so this never renders on the server).
+                                                let tool = Tool::Annotate {
+                                                    project_id: project_id.clone(),
+                                                    target: Signal::stored(target.clone()),
+                                                    on_change: None,
+                                                    queue_id: Some(review.queue.id.clone()),
+                                                    configs: Some(configs),
+                                                    keyboard: true,
+                                                };
+                                                on_demand(move || page_tool(tool))
+                                            }
                                             <div class="mt-3 flex flex-wrap items-center gap-2 border-t border-zinc-200 pt-3 dark:border-zinc-800">
                                                 <button type="button" class=BUTTON_PRIMARY data-testid="complete-next" disabled=move || busy.get()
                                                     on:click=move |_| finish(Outcome::Completed)>{td_string!(locale, annotation.review.complete)}<kbd class="ml-2 font-mono text-[10px] opacity-70">"c"</kbd></button>
