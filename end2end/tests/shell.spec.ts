@@ -32,11 +32,11 @@ test("home reads the instance status from Postgres through a server function", a
 test("navigation routes client-side and marks the current section", async ({ page }) => {
   await openHydrated(page, `/project/${PROJECT}/traces`);
   const nav = page.getByRole("navigation", { name: "Main" });
-  await nav.getByRole("link", { name: "Datasets" }).click();
-  await expect(page).toHaveURL(new RegExp(`/project/${PROJECT}/datasets$`));
-  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Datasets");
-  await expect(page.getByTestId("not-built")).toContainText("Datasets is coming soon");
-  await expect(nav.getByRole("link", { name: "Datasets" })).toHaveAttribute("aria-current", "page");
+  await nav.getByRole("link", { name: "Dashboards" }).click();
+  await expect(page).toHaveURL(new RegExp(`/project/${PROJECT}/dashboards$`));
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Dashboards");
+  await expect(page.getByTestId("not-built")).toContainText("Dashboards is coming soon");
+  await expect(nav.getByRole("link", { name: "Dashboards" })).toHaveAttribute("aria-current", "page");
   // The project switcher closes on Escape and on a click outside it.
   await page.getByTestId("project-switcher").click();
   await expect(page.getByTestId("project-menu")).toBeVisible();
