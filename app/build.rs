@@ -11,7 +11,7 @@ use std::error::Error;
 use std::path::PathBuf;
 
 /// The namespaces, one file per language each; keep in step with `src/i18n.rs`'s module doc.
-const NAMESPACES: [&str; 19] = ["common", "auth", "home", "account", "org", "settings", "prompts", "playground", "traces", "trace", "sessions", "scores", "annotation", "comments", "datasets", "experiments", "evaluators", "mail", "errors"];
+const NAMESPACES: [&str; 23] = ["common", "auth", "home", "account", "org", "settings", "prompts", "playground", "traces", "trace", "sessions", "scores", "annotation", "comments", "datasets", "experiments", "evaluators", "dashboards", "retention", "usage", "models", "mail", "errors"];
 
 fn config() -> Result<Config, Box<dyn Error>> {
     // `Config` is not `Clone`: built once for the generator and once for the strict check.

@@ -89,6 +89,7 @@ pub fn action_label(locale: Locale, action: loupe_domain::permissions::Action) -
         Action::WritePrompts => td_string!(locale, errors.actions.write_prompts),
         Action::WriteAnnotations => td_string!(locale, errors.actions.write_annotations),
         Action::WriteDatasets => td_string!(locale, errors.actions.write_datasets),
+        Action::WriteDashboards => td_string!(locale, errors.actions.write_dashboards),
         Action::UsePlayground => td_string!(locale, errors.actions.use_playground),
         Action::SaveViews => td_string!(locale, errors.actions.save_views),
         Action::MoveProtectedPromptLabels => td_string!(locale, errors.actions.move_protected_prompt_labels),

@@ -39,10 +39,8 @@ use leptos_router::{
 
 use crate::components::layout::AppLayout;
 use crate::pages::not_found::NotFound;
-use crate::pages::project::{ProjectIndex, ProjectSection};
 use crate::routes::*;
 use crate::i18n::I18nContextProvider;
-use crate::sections::Section;
 
 /// Sets the `dark` class on `<html>` before first paint so a dark-theme user never sees a flash
 /// of the light theme. Kept tiny and dependency-free because it runs before the wasm bundle loads.
@@ -101,9 +99,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} />
                     <Route path=path!("/organization/:org_id") view={Lazy::<OrgProjectsRoute>::new()} />
                     <Route path=path!("/organization/:org_id/members") view={Lazy::<OrgMembersRoute>::new()} />
+                    <Route path=path!("/organization/:org_id/usage") view={Lazy::<OrgUsageRoute>::new()} />
+                    <Route path=path!("/admin/plans") view={Lazy::<AdminPlansRoute>::new()} />
                     <Route path=path!("/organization/:org_id/audit-log") view={Lazy::<OrgAuditLogRoute>::new()} />
                     <Route path=path!("/organization/:org_id/settings") view={Lazy::<OrgSettingsRoute>::new()} />
-                    <Route path=path!("/project/:project_id") view=ProjectIndex />
+                    <Route path=path!("/project/:project_id") view={Lazy::<ProjectHomeRoute>::new()} />
                     <Route path=path!("/project/:project_id/traces") view={Lazy::<TracesRoute>::new()} />
                     <Route path=path!("/project/:project_id/traces/:trace_id") view={Lazy::<TraceRoute>::new()} />
                     <Route path=path!("/share/traces/:project_id/:trace_id") view={Lazy::<SharedTraceRoute>::new()} />
@@ -128,8 +128,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/project/:project_id/evaluators") view={Lazy::<EvaluatorsRoute>::new()} />
                     <Route path=path!("/project/:project_id/evaluators/new") view={Lazy::<EvaluatorNewRoute>::new()} />
                     <Route path=path!("/project/:project_id/evaluators/:evaluator_id") view={Lazy::<EvaluatorRoute>::new()} />
-                    <Route path=path!("/project/:project_id/dashboards") view=|| view! { <ProjectSection section=Section::Dashboards /> } />
+                    <Route path=path!("/project/:project_id/dashboards") view={Lazy::<DashboardsRoute>::new()} />
+                    <Route path=path!("/project/:project_id/dashboards/:dashboard_id") view={Lazy::<DashboardRoute>::new()} />
                     <Route path=path!("/project/:project_id/settings") view={Lazy::<ProjectSettingsRoute>::new()} />
+                    <Route path=path!("/project/:project_id/settings/models") view={Lazy::<ModelsRoute>::new()} />
                 </Routes>
             </AppLayout>
         </Router>

@@ -3,7 +3,8 @@
 //! first shown: the sign-in pages, the trace explorer (traces, sessions, users), prompts, the
 //! shared-document pages — the prompt editor and the playground (with the shared-document client
 //! and `yrs`, #19, which nothing else needs) —, evaluation (scores, annotation queues and their
-//! review, #20), and the rest (home, account, organization and project settings). The main bundle keeps what every
+//! review, #20), datasets and evaluators (#21), dashboards (the project home and custom
+//! dashboards, #22), and the rest (home, account, organization and project settings). The main bundle keeps what every
 //! page needs: the router, the layout, the reactive runtime and the hydration entry.
 //!
 //! Why areas and not a split per page: wasm-split puts code shared by several splits into a
@@ -27,6 +28,7 @@ use crate::pages::account::AccountPage;
 use crate::pages::annotation_queues::{AnnotationQueuePage, AnnotationQueuesPage, ReviewPage};
 use crate::pages::scores::ScoresPage;
 use crate::pages::auth::{SignInPage, SignUpPage};
+use crate::pages::dashboards::{DashboardPage, DashboardsPage, ProjectHomePage};
 use crate::pages::datasets::{CompareRunsPage, DatasetItemPage, DatasetPage, DatasetRunPage, DatasetsPage};
 use crate::pages::evaluators::{EvaluatorNewPage, EvaluatorPage, EvaluatorsPage};
 use crate::pages::home::HomePage;
@@ -54,9 +56,12 @@ pub enum Page {
     Account,
     OrgProjects,
     OrgMembers,
+    OrgUsage,
+    AdminPlans,
     OrgAuditLog,
     OrgSettings,
     ProjectSettings,
+    Models,
     Traces,
     Trace,
     SharedTrace,
@@ -80,6 +85,9 @@ pub enum Page {
     Evaluators,
     EvaluatorNew,
     Evaluator,
+    ProjectHome,
+    Dashboards,
+    Dashboard,
 }
 
 // One lazy function per area, each naming its own pages: wasm-split moves code by function, so a
@@ -162,15 +170,28 @@ fn evaluators_area(page: Page) -> AnyView {
 }
 
 #[lazy]
+fn dashboards_area(page: Page) -> AnyView {
+    match page {
+        Page::ProjectHome => view! { <ProjectHomePage /> }.into_any(),
+        Page::Dashboards => view! { <DashboardsPage /> }.into_any(),
+        Page::Dashboard => view! { <DashboardPage /> }.into_any(),
+        _ => unreachable_page(page),
+    }
+}
+
+#[lazy]
 fn settings_area(page: Page) -> AnyView {
     match page {
         Page::Home => view! { <HomePage /> }.into_any(),
         Page::Account => view! { <AccountPage /> }.into_any(),
         Page::OrgProjects => view! { <OrganizationPage tab=OrgTab::Projects /> }.into_any(),
         Page::OrgMembers => view! { <OrganizationPage tab=OrgTab::Members /> }.into_any(),
+        Page::OrgUsage => view! { <OrganizationPage tab=OrgTab::Usage /> }.into_any(),
+        Page::AdminPlans => view! { <crate::pages::admin_plans::AdminPlansPage /> }.into_any(),
         Page::OrgAuditLog => view! { <OrganizationPage tab=OrgTab::AuditLog /> }.into_any(),
         Page::OrgSettings => view! { <OrganizationPage tab=OrgTab::Settings /> }.into_any(),
         Page::ProjectSettings => view! { <ProjectSettingsPage /> }.into_any(),
+        Page::Models => view! { <crate::pages::models::ModelsPage /> }.into_any(),
         _ => unreachable_page(page),
     }
 }
@@ -185,6 +206,7 @@ pub enum Area {
     Evaluation,
     Datasets,
     Evaluators,
+    Dashboards,
     Settings,
 }
 
@@ -193,8 +215,6 @@ pub enum Area {
 pub enum Preload {
     /// A lazy route of this area.
     Area(Area),
-    /// A page in the main bundle (a project's index, the sections not built yet).
-    Nothing,
     /// A path no route names (the 404 page is in the main bundle, but a route this table forgot
     /// must still hydrate: everything is loaded rather than failing).
     Everything,
@@ -207,8 +227,9 @@ pub fn preload_for(path: &str) -> Preload {
     let area = match segments.as_slice() {
         [""] | ["account"] => Area::Settings,
         ["sign-in"] | ["sign-up"] | ["invite", _] => Area::SignIn,
-        ["organization", _] | ["organization", _, "members" | "audit-log" | "settings"] => Area::Settings,
-        ["project", _, "settings"] => Area::Settings,
+        ["organization", _] | ["organization", _, "members" | "usage" | "audit-log" | "settings"] => Area::Settings,
+        ["admin", "plans"] => Area::Settings,
+        ["project", _, "settings"] | ["project", _, "settings", "models"] => Area::Settings,
         ["project", _, "traces" | "sessions" | "users"] | ["project", _, "traces" | "sessions" | "users", _] => Area::Explorer,
         ["share", "traces", _, _] => Area::Explorer,
         ["project", _, "prompts", "new"] | ["project", _, "playground"] => Area::Editor,
@@ -216,11 +237,7 @@ pub fn preload_for(path: &str) -> Preload {
         ["project", _, "scores"] | ["project", _, "annotation-queues", ..] => Area::Evaluation,
         ["project", _, "datasets", ..] => Area::Datasets,
         ["project", _, "evaluators", ..] => Area::Evaluators,
-        ["project", _] => return Preload::Nothing,
-        // The sections not built yet (`ProjectSection`), in the main bundle.
-        ["project", _, section] if crate::sections::Section::ALL.iter().any(|s| s.path().strip_prefix('/') == Some(section)) => {
-            return Preload::Nothing
-        }
+        ["project", _] | ["project", _, "dashboards"] | ["project", _, "dashboards", _] => Area::Dashboards,
         _ => return Preload::Everything,
     };
     Preload::Area(area)
@@ -238,14 +255,14 @@ pub async fn preload_for_path(path: &str) {
             Area::Evaluation => __preload_evaluation_area().await,
             Area::Datasets => __preload_datasets_area().await,
             Area::Evaluators => __preload_evaluators_area().await,
+            Area::Dashboards => __preload_dashboards_area().await,
             Area::Settings => __preload_settings_area().await,
         }
     }
     match preload_for(path) {
         Preload::Area(one) => area(one).await,
-        Preload::Nothing => {}
         Preload::Everything => {
-            for one in [Area::SignIn, Area::Explorer, Area::Prompts, Area::Editor, Area::Evaluation, Area::Datasets, Area::Evaluators, Area::Settings] {
+            for one in [Area::SignIn, Area::Explorer, Area::Prompts, Area::Editor, Area::Evaluation, Area::Datasets, Area::Evaluators, Area::Dashboards, Area::Settings] {
                 area(one).await;
             }
         }
@@ -283,9 +300,12 @@ lazy_page! {
     AccountRoute => settings_area(Page::Account);
     OrgProjectsRoute => settings_area(Page::OrgProjects);
     OrgMembersRoute => settings_area(Page::OrgMembers);
+    OrgUsageRoute => settings_area(Page::OrgUsage);
+    AdminPlansRoute => settings_area(Page::AdminPlans);
     OrgAuditLogRoute => settings_area(Page::OrgAuditLog);
     OrgSettingsRoute => settings_area(Page::OrgSettings);
     ProjectSettingsRoute => settings_area(Page::ProjectSettings);
+    ModelsRoute => settings_area(Page::Models);
     TracesRoute => explorer_area(Page::Traces);
     TraceRoute => explorer_area(Page::Trace);
     SharedTraceRoute => explorer_area(Page::SharedTrace);
@@ -309,6 +329,9 @@ lazy_page! {
     EvaluatorsRoute => evaluators_area(Page::Evaluators);
     EvaluatorNewRoute => evaluators_area(Page::EvaluatorNew);
     EvaluatorRoute => evaluators_area(Page::Evaluator);
+    ProjectHomeRoute => dashboards_area(Page::ProjectHome);
+    DashboardsRoute => dashboards_area(Page::Dashboards);
+    DashboardRoute => dashboards_area(Page::Dashboard);
 }
 
 #[cfg(test)]
@@ -326,9 +349,11 @@ mod tests {
             ("/account", Preload::Area(Area::Settings)),
             ("/organization/o1", Preload::Area(Area::Settings)),
             ("/organization/o1/members", Preload::Area(Area::Settings)),
+            ("/organization/o1/usage", Preload::Area(Area::Settings)),
+            ("/admin/plans", Preload::Area(Area::Settings)),
             ("/organization/o1/audit-log", Preload::Area(Area::Settings)),
             ("/organization/o1/settings", Preload::Area(Area::Settings)),
-            ("/project/p1", Preload::Nothing),
+            ("/project/p1", Preload::Area(Area::Dashboards)),
             ("/project/p1/traces", Preload::Area(Area::Explorer)),
             ("/project/p1/traces/abc.def", Preload::Area(Area::Explorer)),
             ("/share/traces/p1/t1", Preload::Area(Area::Explorer)),
@@ -352,8 +377,10 @@ mod tests {
             ("/project/p1/evaluators", Preload::Area(Area::Evaluators)),
             ("/project/p1/evaluators/new", Preload::Area(Area::Evaluators)),
             ("/project/p1/evaluators/e1", Preload::Area(Area::Evaluators)),
-            ("/project/p1/dashboards", Preload::Nothing),
+            ("/project/p1/dashboards", Preload::Area(Area::Dashboards)),
+            ("/project/p1/dashboards/d.1", Preload::Area(Area::Dashboards)),
             ("/project/p1/settings", Preload::Area(Area::Settings)),
+            ("/project/p1/settings/models", Preload::Area(Area::Settings)),
             ("/no/such/page", Preload::Everything),
             ("/project/p1/traces/t1/extra", Preload::Everything),
         ];

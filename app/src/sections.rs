@@ -1,5 +1,5 @@
-//! The product's sections: one definition drives the navigation, the routes' titles and the
-//! "not built yet" pages, so adding a section is one enum variant.
+//! The product's sections: one definition drives the navigation and the routes' titles, so
+//! adding a section is one enum variant.
 
 /// A top-level area of the product, as listed in the left navigation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -126,25 +126,6 @@ impl Section {
             | Section::Evaluators => NavGroup::Evaluation,
             Section::Dashboards => NavGroup::Insights,
             Section::Settings => NavGroup::Configuration,
-        }
-    }
-
-    /// What the section will let people do, shown on its page until it is built, in `locale`.
-    pub fn purpose(self, locale: crate::i18n::Locale) -> &'static str {
-        use crate::i18n::td_string;
-        match self {
-            Section::Home => td_string!(locale, common.purposes.home),
-            Section::Traces => td_string!(locale, common.purposes.traces),
-            Section::Sessions => td_string!(locale, common.purposes.sessions),
-            Section::Users => td_string!(locale, common.purposes.users),
-            Section::Prompts => td_string!(locale, common.purposes.prompts),
-            Section::Playground => td_string!(locale, common.purposes.playground),
-            Section::Scores => td_string!(locale, common.purposes.scores),
-            Section::AnnotationQueues => td_string!(locale, common.purposes.annotation_queues),
-            Section::Datasets => td_string!(locale, common.purposes.datasets),
-            Section::Evaluators => td_string!(locale, common.purposes.evaluators),
-            Section::Dashboards => td_string!(locale, common.purposes.dashboards),
-            Section::Settings => td_string!(locale, common.purposes.settings),
         }
     }
 

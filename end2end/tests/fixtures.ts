@@ -144,6 +144,8 @@ export const PAGES: [string, string][] = [
   ["organization", "/organization/e2e-org"],
   ["members", "/organization/e2e-org/members"],
   ["audit-log", "/organization/e2e-org/audit-log"],
+  ["project-home", `/project/${PROJECT}`],
+  ["dashboards", `/project/${PROJECT}/dashboards`],
   ["traces", `/project/${PROJECT}/traces`],
   ["trace", `/project/${PROJECT}/traces/${enc(TRACE)}`],
   ["sessions", `/project/${PROJECT}/sessions`],

@@ -35,7 +35,8 @@ test("navigation routes client-side and marks the current section", async ({ pag
   await nav.getByRole("link", { name: "Dashboards" }).click();
   await expect(page).toHaveURL(new RegExp(`/project/${PROJECT}/dashboards$`));
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Dashboards");
-  await expect(page.getByTestId("not-built")).toContainText("Dashboards is coming soon");
+  // The dashboards list (#22): the built-in home dashboard, then the project's own.
+  await expect(page.getByTestId("home-dashboard-row")).toContainText("Home dashboard");
   await expect(nav.getByRole("link", { name: "Dashboards" })).toHaveAttribute("aria-current", "page");
   // The project switcher closes on Escape and on a click outside it.
   await page.getByTestId("project-switcher").click();

@@ -107,7 +107,8 @@ test("an invited person joins in another browser with the role they were given",
   const card = second.getByTestId("organization-card").filter({ hasText: "E2E Org" });
   await expect(card).toContainText("Your role: Viewer");
   await card.getByTestId("project-link").filter({ hasText: "E2E Project" }).click();
-  await expect(second).toHaveURL(new RegExp(`/project/${PROJECT}/traces$`));
+  // A project opens on its home dashboard (#22).
+  await expect(second).toHaveURL(new RegExp(`/project/${PROJECT}$`));
 
   // A Viewer cannot create API keys: the page says so and offers no button.
   await openHydrated(second, `/project/${PROJECT}/settings`);

@@ -79,6 +79,13 @@ pub struct Config {
     #[arg(long = "disable-signup", env = "AUTH_DISABLE_SIGNUP")]
     pub disable_signup: bool,
 
+    /// Benchmark only (docs/BENCHMARKS.md): `off` stops counting units at ingestion, so the
+    /// benchmark can compare throughput with and without metering. Quotas then see no new units;
+    /// never turn it off for an instance whose plans matter.
+    #[arg(long, env = "LOUPE_METERING", value_name = "on|off", default_value = "on", hide = true,
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub metering: bool,
+
     /// SMTP server for invitation emails, e.g. smtps://user:pass@smtp.example.com:465 or
     /// smtp://localhost:25 (as Langfuse's SMTP_CONNECTION_URL). Without it, invitation links are
     /// only shown in the UI.

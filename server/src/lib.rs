@@ -172,6 +172,8 @@ async fn serve(
     media: loupe_app::state::MediaSettings,
 ) -> Result<(), StartupError> {
     database::migrate(&pool).await?;
+    // Units counted at ingestion (#22); off only for the metering benchmark.
+    loupe_core::ingest::metering::set_enabled(config.metering);
     if let Some(plan) = config.init.plan()? {
         bootstrap::apply(&pool, &plan).await?;
     }
@@ -196,6 +198,12 @@ async fn serve(
     kinds.extend(loupe_core::evaluation::kinds(&evaluation));
     // Experiment runs started from a dataset's runs (#21): provider calls, so the key ring too.
     kinds.push(loupe_core::experiments::run_kind(&state.pool, state.settings.secrets.clone()));
+    // Cost recalculations asked for on the models page (#22): a time range re-priced in batches.
+    kinds.push(loupe_core::model_prices::recalculate::kind(&state.pool));
+    // Data retention (#22): the daily schedule and each project's run, in small batches.
+    kinds.extend(loupe_core::retention::kinds(&state.pool, Default::default()));
+    // Metric rollups (#22): recomputes the hours ingestion and deletes marked dirty.
+    kinds.push(loupe_core::metrics::rollups::kind(&state.pool));
     let jobs = loupe_core::jobs::Runner::start(state.pool.clone(), kinds, Default::default());
     // Listening from the start: a database that refuses LISTEN shows in the log at once.
     let live = live::Live::new(state.pool.clone());

@@ -112,13 +112,14 @@ fn pages_render_on_the_server() {
     assert!(body.contains("href=\"/project/proj-pages/traces\""), "links stay in the project");
     // (A translated sentence with an argument renders it as its own text node: drop the markers.)
     let text = body.replace("<!>", "").replace("<!---->", "");
-    assert!(text.contains("Dashboards is coming soon"), "{body}");
+    // The dashboards list (#22), rendered on the server: the built-in home dashboard first.
+    assert!(text.contains("<h1") && text.contains("Home dashboard") && text.contains("href=\"/project/proj-pages\""), "{body}");
 
     // Someone else's (or no) project or organization: not found, whichever it is, with a 404.
     let (status, body) = get("/project/proj-elsewhere/dashboards", Some(&cookie));
     assert_eq!(status, 404);
     assert!(body.contains("This project was not found"), "{body}");
-    assert!(!body.contains("Dashboards is coming soon"), "{body}");
+    assert!(!body.contains("Home dashboard"), "{body}");
     let (status, body) = get("/organization/org-elsewhere/members", Some(&cookie));
     assert_eq!(status, 404);
     assert!(body.contains("was not found"), "{body}");
@@ -166,9 +167,9 @@ fn pages_render_on_the_server() {
     let body = page_in("zh-CN,zh;q=0.9,en;q=0.8");
     assert!(body.contains("lang=\"zh\""), "{body}");
     let text = body.replace("<!>", "").replace("<!---->", "");
-    assert!(text.contains("仪表盘即将推出") && text.contains("追踪"), "{body}");
+    assert!(text.contains("首页仪表盘") && text.contains("追踪"), "{body}");
     let body = page_in("en-US,en;q=0.9");
-    assert!(body.contains("lang=\"en\"") && body.replace("<!>", "").contains("Dashboards is coming soon"), "{body}");
+    assert!(body.contains("lang=\"en\"") && body.replace("<!>", "").contains("Home dashboard"), "{body}");
     let origin = format!("http://{}", running.addr);
     let set_language = |language: &str| {
         let form = format!("language={language}");
@@ -177,13 +178,13 @@ fn pages_render_on_the_server() {
     };
     assert_eq!(set_language("zh").0, 200);
     let body = page_in("en-US,en;q=0.9");
-    assert!(body.contains("lang=\"zh\"") && body.replace("<!>", "").contains("仪表盘即将推出"), "the account's choice wins over the browser: {body}");
+    assert!(body.contains("lang=\"zh\"") && body.replace("<!>", "").contains("首页仪表盘"), "the account's choice wins over the browser: {body}");
     let (status, body) = set_language("fr");
     assert_eq!(status, 400, "{body}");
     // Refusals are worded in the person's language too: the account's, Chinese here.
     assert!(body.contains("未知语言") && body.contains("fr"), "{body}");
     assert_eq!(set_language("").0, 200, "nothing: follow the browser again");
-    assert!(page_in("en-US").replace("<!>", "").contains("Dashboards is coming soon"));
+    assert!(page_in("en-US").replace("<!>", "").contains("Home dashboard"));
 }
 
 #[tokio::test]

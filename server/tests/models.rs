@@ -269,11 +269,12 @@ async fn a_project_model_overrides_a_built_in_after_invalidation() {
     assert_eq!(before.internal_model_id.as_deref(), Some(builtin_id.as_str()));
     assert_eq!(before.total_cost, Some(0.00021), "1000 × 1.5e-7 + 100 × 6e-7, exactly");
 
-    let created = create(
-        &api,
-        json!({"modelName": "gpt-4o-mini", "matchPattern": "(?i)^(openai/)?gpt-4o-mini$", "inputPrice": 1.0, "outputPrice": 10.0}),
-    )
-    .await;
+    // Another replica creates the override (stored directly: no invalidation reaches this
+    // process).
+    let body = json!({"modelName": "gpt-4o-mini", "matchPattern": "(?i)^(openai/)?gpt-4o-mini$", "inputPrice": 1.0, "outputPrice": 10.0});
+    let new_model = loupe_server::pricing::check::check_model(&body, &api.project_id, "override-1", |_| false).unwrap();
+    let stored = loupe_server::pricing::store::insert(&api.pool, new_model).await.unwrap();
+    let created = json!({"id": stored.id});
 
     // Within the cache lifetime this replica still prices with what it loaded ...
     let cached = price(&pricing.project(&api.project).await.unwrap(), "gpt-4o-mini", usage.clone());
@@ -288,10 +289,10 @@ async fn a_project_model_overrides_a_built_in_after_invalidation() {
     let other = price(&pricing.project(&api.project).await.unwrap(), "gpt-4o-mini-2024-07-18", usage.clone());
     assert_ne!(other.internal_model_id.as_deref(), created["id"].as_str());
 
-    // Deleting the override brings the built-in back.
+    // Deleting the override through this process's API brings the built-in back at once: every
+    // `Pricing` of the process drops the project's entry (`pricing::models_changed`).
     let id = created["id"].as_str().unwrap();
     assert_eq!(api.call("DELETE", &format!("/api/public/models/{id}"), None).await.status, StatusCode::OK);
-    pricing.invalidate(&api.project);
     let restored = price(&pricing.project(&api.project).await.unwrap(), "gpt-4o-mini", usage);
     assert_eq!(restored.internal_model_id.as_deref(), Some(builtin_id.as_str()));
 }
@@ -301,14 +302,17 @@ async fn the_cache_expires_on_its_own_and_future_models_wait_for_their_start_dat
     let api = TestApi::new().await;
     let pricing = Pricing::with_ttl(api.pool.clone(), std::time::Duration::from_millis(50));
     assert!(price(&pricing.project(&api.project).await.unwrap(), "my-gpt", json!({"input": 1})).internal_model_id.is_none());
-    create(&api, flat_model()).await;
-    create(&api, {
+    // Stored by another replica: nothing tells this process.
+    let later = {
         let mut m = flat_model();
         m["startDate"] = json!("2999-01-01T00:00:00Z");
         m["inputPrice"] = json!(5.0);
         m
-    })
-    .await;
+    };
+    for (n, body) in [flat_model(), later].iter().enumerate() {
+        let model = loupe_server::pricing::check::check_model(body, &api.project_id, &format!("elsewhere-{n}"), |_| false).unwrap();
+        loupe_server::pricing::store::insert(&api.pool, model).await.unwrap();
+    }
     tokio::time::sleep(std::time::Duration::from_millis(60)).await;
     // Another replica (no invalidation) sees the model once its entry expired; the definition
     // starting in 2999 does not apply yet.

@@ -408,6 +408,26 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
         .await;
     assert_eq!(template.status, 200, "{}", template.text());
     let backfill_b = victim.ok("start_backfill", &[("project_id", &project_b), ("evaluator_id", &evaluator_b)]).await["id"].as_str().unwrap().to_string();
+    // Dashboards (#22): a custom dashboard with one of the home's widgets.
+    let dashboard_b = victim
+        .ok("create_dashboard", &[("project_id", &project_b), ("name", "Victim dashboard"), ("description", "Victim board"), ("from_home", "true")])
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Model prices (#22): a project model and a cost recalculation (its job waits: no runner).
+    let model_b = victim
+        .call_json("save_model", &json!({"project_id": project_b, "model_id": null, "form": {"model_name": "Victim model", "match_pattern": "^victim$",
+            "tiers": [{"name": "Standard", "is_default": true, "priority": "0", "prices": [{"usage_type": "input", "price": "1"}]}]}}))
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let recalculation_b = victim.ok("start_cost_recalculation", &[("project_id", &project_b), ("from", "2026-01-01"), ("to", "2026-01-02")]).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     let mut attacker = Browser::sign_up(&api, "attacker@example.com", PASSWORD).await;
     let (org_a, project_a) = attacker.create_org("Attacker Org", "Attacker Project").await;
@@ -442,6 +462,14 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
                 (SELECT string_agg(id || name || status || prompt, ',' ORDER BY id) FROM evaluators WHERE project_id = $2),
                 (SELECT string_agg(id || name, ',' ORDER BY id) FROM evaluation_templates WHERE project_id = $2),
                 (SELECT string_agg(id || state, ',' ORDER BY id) FROM evaluation_backfills WHERE project_id = $2),
+                (SELECT string_agg(id || name || coalesce(description, '') || widgets::text, ',' ORDER BY id) FROM dashboards WHERE project_id = $2),
+                (SELECT string_agg(id || coalesce(retention_days::text, 'plan'), ',' ORDER BY id) FROM projects WHERE org_id = $1),
+                (SELECT count(*)::text FROM retention_runs WHERE project_id = $2),
+                (SELECT count(*)::text FROM jobs WHERE payload->>'projectId' = $2),
+                (SELECT coalesce(plan_id, 'default') FROM organizations WHERE id = $1),
+                (SELECT string_agg(id || coalesce(included_units::text, '-') || is_default::text, ',' ORDER BY id) FROM plans),
+                (SELECT string_agg(id || model_name || pricing_tiers::text, ',' ORDER BY id) FROM models WHERE project_id = $2),
+                (SELECT string_agg(id || state, ',' ORDER BY id) FROM cost_recalculations WHERE project_id = $2),
                 (SELECT count(*)::text FROM audit_log WHERE org_id = $1))",
         )
         .bind(&org_b)
@@ -466,6 +494,10 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
     let planted_playground =
         json!({"project_id": project_b, "name": "Victim playground", "playground": loupe_app::domain::playground::Playground::default()}).to_string();
     let planted_dataset = json!({"project_id": project_b, "dataset": {"name": "Planted", "description": "", "metadata": ""}}).to_string();
+    let one_widget = serde_json::to_value(&loupe_app::domain::dashboards::home()[..1]).unwrap();
+    let planted_board = json!({"project_id": project_b, "widgets": one_widget, "range": {"range": "24h"}, "filters": {}}).to_string();
+    let planted_widgets = |project: &str| json!({"project_id": project, "dashboard_id": dashboard_b, "widgets": one_widget}).to_string();
+    let (planted_widgets_b, planted_widgets_a) = (planted_widgets(&project_b), planted_widgets(&project_a));
     let planted_dataset_edit = |project: &str| json!({"project_id": project, "dataset_id": dataset_b, "dataset": {"name": "Owned", "description": "", "metadata": ""}}).to_string();
     let (planted_dataset_edit_b, planted_dataset_edit_a) = (planted_dataset_edit(&project_b), planted_dataset_edit(&project_a));
     let planted_ds_item = |project: &str, create: bool| json!({"project_id": project, "dataset_id": dataset_b, "create": create,
@@ -484,14 +516,35 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
     let planted_run = |project: &str| json!({"project_id": project, "input": {"datasetId": dataset_b, "promptName": "victim-prompt",
         "prompt": {"kind": "version", "value": 1}, "connection": "victim-llm", "model": "gpt-4o", "params": {}, "runName": "Planted", "description": null}}).to_string();
     let (planted_run_b, planted_run_a) = (planted_run(&project_b), planted_run(&project_a));
+    let model_form = json!({"model_name": "Owned", "match_pattern": "^owned$",
+        "tiers": [{"name": "Standard", "is_default": true, "priority": "0", "prices": [{"usage_type": "input", "price": "9"}]}]});
+    let planted_model = |project: &str, id: Option<&str>| json!({"project_id": project, "model_id": id, "form": model_form}).to_string();
+    let (planted_model_b, planted_model_edit_b, planted_model_edit_a) =
+        (planted_model(&project_b, None), planted_model(&project_b, Some(&model_b)), planted_model(&project_a, Some(&model_b)));
+    let planted_model_check = json!({"project_id": project_b, "model_id": model_b, "form": model_form}).to_string();
+    let planted_probe = json!({"project_id": project_b, "probe": {"model": "victim", "usage": "input: 1"}}).to_string();
+    // Plans (#22): only instance administrators (the victim, the first account) change them.
+    let planted_plan = json!({"plan": {"id": "planted", "name": "Planted", "included_units": "", "retention_days": "", "member_limit": "",
+        "annotation_queue_limit": "", "over_quota": "warn", "position": ""}, "create": true}).to_string();
     // Every scoped server function, aimed at the other organization's ids.
     let table: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        ("get_org_usage", vec![("org_id", &org_b)]),
+        ("get_usage_banner", vec![("org_id", &org_b)]),
+        ("list_plans", vec![]),
+        ("save_plan", vec![("json", &planted_plan)]),
+        ("set_default_plan", vec![("plan_id", "hobby")]),
+        ("delete_plan", vec![("plan_id", "enterprise")]),
+        ("assign_plan", vec![("org_id", &org_b), ("plan_id", "hobby")]),
         ("list_projects", vec![("org_id", &org_b)]),
         ("create_project", vec![("org_id", &org_b), ("name", "Planted")]),
         ("rename_organization", vec![("org_id", &org_b), ("name", "Owned")]),
         ("delete_organization", vec![("org_id", &org_b), ("confirm_name", "Victim Org")]),
         ("rename_project", vec![("project_id", &project_b), ("name", "Owned")]),
         ("delete_project", vec![("project_id", &project_b), ("confirm_name", "Victim Project")]),
+        ("get_retention", vec![("project_id", &project_b)]),
+        ("preview_retention", vec![("project_id", &project_b), ("days", "1")]),
+        ("set_retention", vec![("project_id", &project_b), ("days", "1"), ("confirm", "true")]),
+        ("run_retention_now", vec![("project_id", &project_b)]),
         ("list_api_keys", vec![("project_id", &project_b)]),
         ("create_api_key", vec![("project_id", &project_b)]),
         ("revoke_api_key", vec![("project_id", &project_b), ("key_id", &key_b)]),
@@ -650,6 +703,31 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
         ("dataset_item_draft", vec![("project_id", &project_b), ("trace_id", "victim-trace")]),
         ("add_traces_to_dataset", vec![("json", &planted_from_traces_b)]),
         ("add_traces_to_dataset", vec![("json", &planted_from_traces_a)]),
+        ("list_models", vec![("project_id", &project_b), ("search", "")]),
+        ("check_model_form", vec![("json", &planted_model_check)]),
+        ("save_model", vec![("json", &planted_model_b)]),
+        ("save_model", vec![("json", &planted_model_edit_b)]),
+        ("save_model", vec![("json", &planted_model_edit_a)]),
+        ("delete_model", vec![("project_id", &project_b), ("model_id", &model_b)]),
+        ("delete_model", vec![("project_id", &project_a), ("model_id", &model_b)]),
+        ("test_model_match", vec![("json", &planted_probe)]),
+        ("model_usage", vec![("project_id", &project_b), ("range", "7d"), ("from", ""), ("to", "")]),
+        ("start_cost_recalculation", vec![("project_id", &project_b), ("from", "2026-01-01"), ("to", "2026-01-03")]),
+        ("list_cost_recalculations", vec![("project_id", &project_b)]),
+        ("get_cost_recalculation", vec![("project_id", &project_b), ("recalculation_id", &recalculation_b)]),
+        ("get_cost_recalculation", vec![("project_id", &project_a), ("recalculation_id", &recalculation_b)]),
+        ("run_widgets", vec![("json", &planted_board)]),
+        ("dashboard_setup", vec![("project_id", &project_b)]),
+        ("list_dashboards", vec![("project_id", &project_b)]),
+        ("get_dashboard", vec![("project_id", &project_b), ("dashboard_id", &dashboard_b)]),
+        ("get_dashboard", vec![("project_id", &project_a), ("dashboard_id", &dashboard_b)]),
+        ("create_dashboard", vec![("project_id", &project_b), ("name", "Planted"), ("description", ""), ("from_home", "false")]),
+        ("rename_dashboard", vec![("project_id", &project_b), ("dashboard_id", &dashboard_b), ("name", "Owned"), ("description", "")]),
+        ("rename_dashboard", vec![("project_id", &project_a), ("dashboard_id", &dashboard_b), ("name", "Owned"), ("description", "")]),
+        ("save_dashboard_widgets", vec![("json", &planted_widgets_b)]),
+        ("save_dashboard_widgets", vec![("json", &planted_widgets_a)]),
+        ("delete_dashboard", vec![("project_id", &project_b), ("dashboard_id", &dashboard_b)]),
+        ("delete_dashboard", vec![("project_id", &project_a), ("dashboard_id", &dashboard_b)]),
     ];
     let mut covered: Vec<&str> = table.iter().map(|(endpoint, _)| *endpoint).collect();
     for (endpoint, form) in &table {

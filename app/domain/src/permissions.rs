@@ -26,6 +26,8 @@ pub enum Action {
     WriteAnnotations,
     /// Create datasets and create, edit, archive, import and delete their items (#21).
     WriteDatasets,
+    /// Create, edit and delete the project's custom dashboards (#22).
+    WriteDashboards,
     /// Run prompts in the playground (spends the project's provider credits).
     UsePlayground,
     /// Save views of the traces list and delete one's own (an Admin deletes anyone's, through
@@ -54,13 +56,14 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 19] = [
         Action::ReadProjectData,
         Action::WriteTraces,
         Action::WriteScores,
         Action::WritePrompts,
         Action::WriteAnnotations,
         Action::WriteDatasets,
+        Action::WriteDashboards,
         Action::UsePlayground,
         Action::SaveViews,
         Action::MoveProtectedPromptLabels,
@@ -85,6 +88,7 @@ impl Action {
             | Action::WritePrompts
             | Action::WriteAnnotations
             | Action::WriteDatasets
+            | Action::WriteDashboards
             | Action::UsePlayground
             | Action::SaveViews => Role::Member,
             Action::MoveProtectedPromptLabels
@@ -108,6 +112,7 @@ impl Action {
             Action::WritePrompts => "change prompts",
             Action::WriteAnnotations => "annotate",
             Action::WriteDatasets => "change datasets",
+            Action::WriteDashboards => "change dashboards",
             Action::UsePlayground => "run prompts in the playground",
             Action::SaveViews => "save views",
             Action::MoveProtectedPromptLabels => "move protected prompt labels",
@@ -204,6 +209,7 @@ mod tests {
         WritePrompts               Y Y Y .
         WriteAnnotations           Y Y Y .
         WriteDatasets              Y Y Y .
+        WriteDashboards            Y Y Y .
         UsePlayground              Y Y Y .
         SaveViews                  Y Y Y .
         MoveProtectedPromptLabels  Y Y . .

@@ -67,6 +67,8 @@ pub fn AppLayout(#[prop(into)] routing: Signal<bool>, children: Children) -> imp
                     <TopBar />
                 </Show>
                 <main id="main" class="flex-1 overflow-auto">
+                    // The quota banner of the page's organization, for its Owners and Admins (#22).
+                    <crate::components::usage_banner::UsageBannerSlot />
                     {children()}
                 </main>
             </div>

@@ -20,4 +20,5 @@ pub mod session;
 pub mod shared_doc;
 pub mod theme;
 pub mod ui;
+pub mod usage_banner;
 pub mod waterfall;

@@ -90,7 +90,7 @@ fn OrganizationCard(org: OrganizationRef, activity: std::sync::Arc<Vec<ProjectAc
                     <ul class="divide-y divide-zinc-100 dark:divide-zinc-800">
                         {org.projects.into_iter().map(|p| view! {
                             <li>
-                                <a class="flex items-center justify-between px-4 py-2.5 text-sm hover:bg-zinc-50 dark:hover:bg-zinc-900" href=format!("/project/{}/traces", p.id) data-testid="project-link">
+                                <a class="flex items-center justify-between px-4 py-2.5 text-sm hover:bg-zinc-50 dark:hover:bg-zinc-900" href=format!("/project/{}", p.id) data-testid="project-link">
                                     <span class="min-w-0 truncate font-medium" translate="no">{p.name.clone()}</span>
                                     <span class="flex shrink-0 items-center gap-3 text-xs text-zinc-500 dark:text-zinc-400">
                                         {activity.iter().find(|a| a.project_id == p.id).map(|a| {
@@ -171,6 +171,12 @@ pub fn HomePage() -> impl IntoView {
             // Built once, outside any `Suspend` (its resource and `Transition` take hydration ids:
             // `components::session`); the session is there synchronously.
             {session.with(|info| info.is_some_and(|i| i.user.is_instance_admin)).then(|| view! { <InstanceStatus /> })}
+            // The instance's plans and each organization's plan (#22), for instance administrators.
+            {session.with(|info| info.is_some_and(|i| i.user.is_instance_admin)).then(|| view! {
+                <p class="mt-3 text-sm">
+                    <a class=crate::components::ui::BUTTON_LINK href="/admin/plans" data-testid="admin-plans-link">{t!(i18n, usage.admin.link)}</a>
+                </p>
+            })}
 
             <section class="mt-6 rounded-lg border border-zinc-200 px-4 py-4 text-sm dark:border-zinc-800">
                 <h2 class="font-semibold">{t!(i18n, home.sending.title)}</h2>

@@ -24,17 +24,20 @@ pub use crate::components::layout::role_label;
 pub enum OrgTab {
     Projects,
     Members,
+    /// The plan's limits and this month's units (#22, `pages::usage`).
+    Usage,
     AuditLog,
     Settings,
 }
 
 impl OrgTab {
-    const ALL: [OrgTab; 4] = [OrgTab::Projects, OrgTab::Members, OrgTab::AuditLog, OrgTab::Settings];
+    const ALL: [OrgTab; 5] = [OrgTab::Projects, OrgTab::Members, OrgTab::Usage, OrgTab::AuditLog, OrgTab::Settings];
 
     fn label(self, locale: Locale) -> &'static str {
         match self {
             OrgTab::Projects => td_string!(locale, org.tabs.projects),
             OrgTab::Members => td_string!(locale, org.tabs.members),
+            OrgTab::Usage => td_string!(locale, usage.tab),
             OrgTab::AuditLog => td_string!(locale, org.tabs.audit_log),
             OrgTab::Settings => td_string!(locale, org.tabs.settings),
         }
@@ -44,6 +47,7 @@ impl OrgTab {
         match self {
             OrgTab::Projects => "",
             OrgTab::Members => "/members",
+            OrgTab::Usage => "/usage",
             OrgTab::AuditLog => "/audit-log",
             OrgTab::Settings => "/settings",
         }
@@ -71,13 +75,13 @@ pub fn OrganizationPage(tab: OrgTab) -> impl IntoView {
                     let org = StoredValue::new(org);
                     view! {
                         <PageHeader data_title=true title=org.with_value(|o| o.name.clone()) subtitle=org.with_value(|o| td_string!(locale, org.subtitle, role = role_label(locale, o.role)).to_string()) />
-                        <nav class="mt-4 flex gap-1 border-b border-zinc-200 dark:border-zinc-800" aria-label=t_string!(i18n, org.nav_label)>
+                        <nav class="mt-4 flex gap-0 border-b border-zinc-200 sm:gap-1 dark:border-zinc-800" aria-label=t_string!(i18n, org.nav_label)>
                             {OrgTab::ALL.into_iter().filter(|t| *t != OrgTab::AuditLog || org.with_value(|o| o.can(Action::ReadAuditLog))).map(|t| {
                                 let active = t == tab;
                                 let class = if active {
-                                    "-mb-px border-b-2 border-indigo-600 px-3 py-2 text-sm font-medium"
+                                    "-mb-px whitespace-nowrap border-b-2 border-indigo-600 px-2 py-2 text-sm font-medium sm:px-3"
                                 } else {
-                                    "-mb-px border-b-2 border-transparent px-3 py-2 text-sm text-zinc-500 hover:text-zinc-900 dark:hover:text-zinc-100"
+                                    "-mb-px whitespace-nowrap border-b-2 border-transparent px-2 py-2 text-sm text-zinc-500 hover:text-zinc-900 sm:px-3 dark:hover:text-zinc-100"
                                 };
                                 view! { <a class=class aria-current=active.then_some("page") href=format!("/organization/{}{}", org_id.get(), t.suffix())>{t.label(locale)}</a> }
                             }).collect_view()}
@@ -86,6 +90,7 @@ pub fn OrganizationPage(tab: OrgTab) -> impl IntoView {
                             {match tab {
                                 OrgTab::Projects => view! { <ProjectsTab org /> }.into_any(),
                                 OrgTab::Members => view! { <MembersTab org /> }.into_any(),
+                                OrgTab::Usage => view! { <crate::pages::usage::UsageTab org /> }.into_any(),
                                 OrgTab::AuditLog => view! { <AuditLogTab org /> }.into_any(),
                                 OrgTab::Settings => view! { <SettingsTab org /> }.into_any(),
                             }}
@@ -174,7 +179,7 @@ fn ProjectsTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                                     <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
                                         {list.into_iter().map(|p| view! {
                                             <tr>
-                                                <td class=TD><a class="font-medium hover:underline" href=format!("/project/{}/traces", p.id) translate="no">{p.name.clone()}</a></td>
+                                                <td class=TD><a class="font-medium hover:underline" href=format!("/project/{}", p.id) translate="no">{p.name.clone()}</a></td>
                                                 <td class=TD>{p.api_keys}</td>
                                                 <td class=TD title=timestamp(p.created_at)>{crate::language::time_zone().date(p.created_at)}</td>
                                                 <td class=format!("{TD} text-right")><a class=BUTTON_LINK href=format!("/project/{}/settings", p.id)>{t!(i18n, org.projects.settings)}</a></td>

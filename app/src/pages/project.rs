@@ -2,7 +2,6 @@
 //! page says it was not found (the same for "does not exist" and "not yours").
 
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::session::use_session;
@@ -10,9 +9,7 @@ use crate::components::ui::route_param;
 use crate::domain::Action;
 use crate::error::AppError;
 use crate::domain::account::{OrganizationRef, ProjectRef};
-use crate::pages::coming_soon::ComingSoon;
 use crate::pages::organization::NoAccess;
-use crate::sections::Section;
 
 /// Renders `children` with the project (and its organization) from the session, or the
 /// not-found page.
@@ -65,18 +62,4 @@ where
             }
         }
     })
-}
-
-/// A section of a project.
-#[component]
-pub fn ProjectSection(section: Section) -> impl IntoView {
-    view! { <InProject children=move |_, _| view! { <ComingSoon section /> } /> }
-}
-
-/// `/project/{id}`: the traces are the project's front page.
-#[component]
-pub fn ProjectIndex() -> impl IntoView {
-    let params = use_params_map();
-    let project_id = params.with_untracked(|p| p.get("project_id").unwrap_or_default());
-    view! { <Redirect path=format!("/project/{project_id}/traces") /> }
 }

@@ -90,6 +90,8 @@ fn Settings(
             <ApiKeys project=project.clone() create revoke keys />
             <LlmConnections project=project.clone() save=llm.save delete=llm.delete connections=llm.connections />
             <crate::pages::score_configs::ScoreConfigs project=project.clone() />
+            <crate::pages::models::ModelsLink project=project.clone() />
+            <crate::pages::retention::DataRetention project=project.clone() />
             <ProjectMembers org=org.clone() project=project.clone() set_role members />
             {role.can(Action::ManageProjectSettings).then(|| view! { <DangerZone project=project.clone() /> })}
         </div>

@@ -198,6 +198,8 @@ pub async fn save_annotation(project_id: String, input: AnnotationInput) -> Resu
             user_id: &scope.user_id,
             may_edit_any: scope.role.can(crate::domain::Action::ManageProjectSettings),
         };
+        // A score is a unit: refused like ingestion once a refusing plan's quota is used (#22).
+        loupe_core::limits::check_ingestion(&state.pool, &scope.project_id).await.map_err(crate::server_fns::usage::limit_error)?;
         loupe_core::annotation::save(&state.pool, &scope.project_id, who, &input).await.map_err(annotation_error)
     }
     .await)
@@ -294,13 +296,15 @@ pub async fn create_annotation_queue(project_id: String, queue: NewQueueInput) -
             reviewers_per_item: queue.reviewers_per_item,
             created_by: Some(&user.user_id),
         };
-        let created = match crate::store::annotation_queues::create(&state.pool, project, &new).await {
+        let mut tx = state.pool.begin().await?;
+        // The plan's queue limit, checked under the project's row lock in this transaction.
+        loupe_core::limits::check_queue_create(&mut tx, project).await.map_err(crate::server_fns::usage::limit_error)?;
+        let created = match crate::store::annotation_queues::create(&mut *tx, project, &new).await {
             Err(crate::store::StoreError::Conflict { .. }) => {
                 return Err(AppError::invalid("name", crate::language::say!(annotation.errors.name_taken, name = name)))
             }
             other => other?,
         };
-        let mut tx = state.pool.begin().await?;
         crate::store::annotation_queues::set_assignees(&mut tx, project, &created.id, &queue.assignee_ids).await?;
         audit(&mut tx, &user.user_id, &scope.org_id, Some(project), "annotation_queue.create", "annotation_queue", &created.id, None, serde_json::to_value(&created).ok()).await?;
         tx.commit().await?;

@@ -44,6 +44,10 @@ mod server {
     /// Makes the user a member as the invitation says, closes it and records the change;
     /// returns the page to open (the invited project, else home).
     pub async fn join(conn: &mut PgConnection, found: &Found, user_id: &str) -> Result<String, AppError> {
+        // The plan's member limit (#22), under the organization's row lock until the commit.
+        loupe_core::limits::check_member_add(conn, &found.org_id, loupe_core::limits::MemberAdd::Join { user_id })
+            .await
+            .map_err(crate::server_fns::usage::limit_error)?;
         memberships::add_if_missing(conn, &found.org_id, user_id, found.role).await?;
         if let Some((project_id, role)) = &found.project {
             memberships::set_project_role(conn, project_id, user_id, Some(*role)).await?;
@@ -125,6 +129,10 @@ pub async fn create_invitation(
             _ => return Err(AppError::invalid("project_role", crate::language::say!(errors.invitations.project_and_role))),
         };
         let mut tx = state.pool.begin().await?;
+        // The plan's member limit counts open invitations too (#22).
+        loupe_core::limits::check_member_add(&mut tx, &org_id, loupe_core::limits::MemberAdd::Invitation)
+            .await
+            .map_err(crate::server_fns::usage::limit_error)?;
         let (invitation, token) = invitations::create(
             &mut tx,
             NewInvitation { org_id: &org_id, email: &email, role, project: project.as_ref().map(|(p, r)| (p, *r)), invited_by: &user.user_id },

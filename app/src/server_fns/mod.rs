@@ -9,6 +9,7 @@ pub mod annotation;
 pub mod api_keys;
 pub mod audit;
 pub mod comments;
+pub mod dashboards;
 pub mod evaluator_views;
 pub mod evaluators;
 pub mod experiments;
@@ -16,15 +17,19 @@ pub mod datasets;
 pub mod invitations;
 pub mod llm_connections;
 pub mod members;
+pub mod models;
 pub mod organizations;
 pub mod playground;
+pub mod plans;
 pub mod projects;
 pub mod prompts;
+pub mod retention;
 pub mod scores;
 pub mod system;
 pub mod sessions;
 pub mod trace_detail;
 pub mod trace_list;
+pub mod usage;
 pub mod users;
 
 #[cfg(feature = "ssr")]

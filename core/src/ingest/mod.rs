@@ -6,6 +6,7 @@
 pub mod environment;
 pub mod experiments;
 pub mod fold;
+pub mod metering;
 pub mod model;
 pub mod trace_metrics;
 pub mod usage;

@@ -39,7 +39,7 @@ use sqlx::{PgConnection, Postgres, Transaction};
 /// The aggregate columns over a set of `observations` rows, in `trace_metrics` column order
 /// (`observation_count` … `models`). Also in the migration's backfill; keep the two identical,
 /// and [`Changes::add`] in step.
-const AGGREGATES: &str = "count(*)::int AS observation_count,
+pub(crate) const AGGREGATES: &str = "count(*)::int AS observation_count,
        min(start_time) AS start_time,
        max(greatest(start_time, end_time)) AS end_time,
        coalesce(sum(total_cost), 0)::float8 AS total_cost,

@@ -42,7 +42,10 @@ pub struct WriteSummary {
     pub traces_updated: usize,
     pub observations_created: usize,
     pub observations_updated: usize,
+    /// Scores written, created or replacing a stored one.
     pub scores_written: usize,
+    /// Of those, the new ones (units: `super::metering`).
+    pub scores_created: usize,
 }
 
 impl WriteSummary {
@@ -52,6 +55,7 @@ impl WriteSummary {
         self.observations_created += other.observations_created;
         self.observations_updated += other.observations_updated;
         self.scores_written += other.scores_written;
+        self.scores_created += other.scores_created;
     }
 }
 
@@ -91,7 +95,7 @@ pub async fn write(
         summary.observations_updated = updated;
     }
     if !scores.is_empty() {
-        summary.scores_written = write_scores(tx, project_id, scores).await?;
+        (summary.scores_written, summary.scores_created) = write_scores(tx, project_id, scores).await?;
     }
     // Experiment runs and the dataset items their spans ran (OTLP only; nothing without them).
     super::experiments::write(tx, project_id, experiments).await?;
@@ -100,6 +104,10 @@ pub async fn write(
     // In the same transaction, after the rows they are computed from (see trace_metrics.rs).
     super::trace_metrics::refresh(tx, project_id, metrics).await?;
     // ---- end of trace aggregates ---------------------------------------------------------------
+    // Metric rollups (#22): the hours these traces and their observations count in are dirty.
+    crate::metrics::rollups::mark_traces(&mut **tx, project_id, &touched).await?;
+    // Units created, counted in this transaction (issue #22; see metering.rs).
+    super::metering::count(tx, project_id, &summary).await?;
     // After every row: the notification goes out with the commit, never without it.
     crate::live::notice::send(&mut **tx, project_id, &touched).await?;
     Ok(summary)
@@ -299,6 +307,13 @@ struct Prepared {
 }
 
 fn prepare(patch: ObservationPatch, prices: &ProjectPrices) -> Prepared {
+    let (usage, priced) = price_new(&patch, prices);
+    Prepared { patch, usage, priced }
+}
+
+/// How a new observation is priced: its usage normalized, then (generation-like only) priced as
+/// the whole row. Public so the models page's "Test match" (#22) shows what ingestion stores.
+pub fn price_new(patch: &ObservationPatch, prices: &ProjectPrices) -> (NormalizedUsage, Option<Priced>) {
     let usage = usage::normalize(&patch.usage, patch.cost.as_ref());
     let priced = patch.r#type.is_generation_like().then(|| {
         prices.price(&PricingInput {
@@ -313,7 +328,7 @@ fn prepare(patch: ObservationPatch, prices: &ProjectPrices) -> Prepared {
             output: patch.output.as_ref(),
         })
     });
-    Prepared { patch, usage, priced }
+    (usage, priced)
 }
 
 #[derive(Default)]
@@ -542,19 +557,34 @@ async fn write_observations(
         metrics.recompute(&trace_id);
         touched_traces.insert(trace_id);
     }
-    reprice(tx, project_id, merged, prices).await?;
+    reprice(tx, project_id, merged, prices, PriceAt::Now).await?;
     Ok((created.len(), updated))
 }
 
 type MergedRow = (String, String, String, Option<String>, Value, Value, Option<Value>, Value, Option<Value>, Option<Value>);
 
-/// Prices merged generation-like rows from their stored values and writes the results.
-async fn reprice(
+/// With the definitions in effect when [`reprice`] prices a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PriceAt {
+    /// Now: a row ingestion just merged.
+    Now,
+    /// The row's own time in this column (a `timestamptz` after the ten `reprice` reads): a cost
+    /// recalculation prices a generation with the definitions in effect when it started, so a
+    /// price change with a `startDate` leaves what came before it alone (`model_prices`).
+    Column(usize),
+}
+
+/// Prices merged generation-like rows from their stored values and writes the results; the
+/// rows' first ten columns are those of [`MergedRow`]. Returns each priced row's id, new
+/// `total_cost` and new `usage_details.total`. Also the cost recalculation's pricing (#22), so it
+/// prices exactly as ingestion.
+pub(crate) async fn reprice(
     tx: &mut PgConnection,
     project_id: &ProjectId,
     merged: Vec<sqlx::postgres::PgRow>,
     prices: &ProjectPrices,
-) -> Result<(), sqlx::Error> {
+    at: PriceAt,
+) -> Result<Vec<(String, Option<f64>, Option<i64>)>, sqlx::Error> {
     use sqlx::FromRow;
     let mut ids = Vec::new();
     let mut usage_details = Vec::new();
@@ -572,7 +602,11 @@ async fn reprice(
         }
         let provided_usage: BTreeMap<String, i64> = serde_json::from_value(provided_usage).unwrap_or_default();
         let provided_cost: BTreeMap<String, f64> = serde_json::from_value(provided_cost).unwrap_or_default();
-        let priced = prices.price(&PricingInput {
+        let now = match at {
+            PriceAt::Now => Utc::now(),
+            PriceAt::Column(column) => sqlx::Row::try_get::<DateTime<Utc>, _>(row, column)?,
+        };
+        let priced = prices.price_at(&PricingInput {
             r#type,
             level: level.parse().unwrap_or(loupe_domain::ObservationLevel::Default),
             model: model.as_deref(),
@@ -582,7 +616,7 @@ async fn reprice(
             metadata: Some(&metadata),
             input: input.as_ref(),
             output: output.as_ref(),
-        });
+        }, now);
         ids.push(id);
         usage_details.push(map_json(&priced.usage_details));
         cost_details.push(map_json(&priced.cost_details));
@@ -592,8 +626,11 @@ async fn reprice(
         tier_name.push(priced.tier_name);
     }
     if ids.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
+    let tokens = usage_details.iter().map(|usage| usage.get("total").and_then(Value::as_i64));
+    let repriced: Vec<(String, Option<f64>, Option<i64>)> =
+        ids.iter().cloned().zip(total_cost.iter().copied()).zip(tokens).map(|((id, cost), tokens)| (id, cost, tokens)).collect();
     sqlx::query(
         "UPDATE observations AS t SET usage_details = u.usage_details, cost_details = u.cost_details,
                 total_cost = u.total_cost, internal_model_id = u.model_id, usage_pricing_tier_id = u.tier_id,
@@ -612,15 +649,16 @@ async fn reprice(
     .bind(&tier_name)
     .execute(&mut *tx)
     .await?;
-    Ok(())
+    Ok(repriced)
 }
 
 // ---------------------------------------------------------------------------------------------
 // Scores
 
 /// Scores are whole records: the same id replaces the stored score (idempotent retries, score
-/// corrections), except its timestamp, target, environment and creation time.
-async fn write_scores(tx: &mut PgConnection, project_id: &ProjectId, mut scores: Vec<ScoreRecord>) -> Result<usize, sqlx::Error> {
+/// corrections), except its timestamp, target, environment and creation time. Returns the scores
+/// written and, of those, the ones created (a replaced score is not a new unit).
+async fn write_scores(tx: &mut PgConnection, project_id: &ProjectId, mut scores: Vec<ScoreRecord>) -> Result<(usize, usize), sqlx::Error> {
     scores.sort_by(|a, b| a.id.cmp(&b.id));
     let n = scores.len();
     let mut id = Vec::with_capacity(n);
@@ -675,7 +713,9 @@ async fn write_scores(tx: &mut PgConnection, project_id: &ProjectId, mut scores:
                                   THEN excluded.observation_id ELSE t.observation_id END,
             comment = excluded.comment, metadata = excluded.metadata, config_id = excluded.config_id,
             queue_id = excluded.queue_id, execution_trace_id = excluded.execution_trace_id,
-            author_user_id = excluded.author_user_id, updated_at = now()",
+            author_user_id = excluded.author_user_id, updated_at = now()
+         -- A row the insert created has no deleting transaction (xmax 0); an updated one has ours.
+         RETURNING (xmax = 0)",
     )
     .bind(project_id)
     .bind(&id)
@@ -696,8 +736,8 @@ async fn write_scores(tx: &mut PgConnection, project_id: &ProjectId, mut scores:
     .bind(&execution_trace_id)
     .bind(&environment)
     .bind(&author_user_id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    Ok(written as usize)
+    .fetch_all(&mut *tx)
+    .await?;
+    let created = written.iter().filter(|row| sqlx::Row::get::<bool, _>(*row, 0)).count();
+    Ok((written.len(), created))
 }

@@ -48,6 +48,16 @@ pub async fn enqueue(pool: &PgPool, kind: &str, payload: &serde_json::Value, ded
     .await.map_err(StoreError::from)
 }
 
+/// Whether a job of `kind` with this dedupe key is queued or running (a request's "in progress").
+pub async fn is_pending(pool: &PgPool, kind: &str, dedupe_key: &str) -> Result<bool, StoreError> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM jobs WHERE kind = $1 AND dedupe_key = $2 AND state IN ('queued', 'running'))")
+        .bind(kind)
+        .bind(dedupe_key)
+        .fetch_one(pool)
+        .await
+        .map_err(StoreError::from)
+}
+
 /// Queues a job, due now, in the caller's transaction: it exists only if what it works on was
 /// committed with it.
 pub async fn enqueue_in(conn: &mut sqlx::PgConnection, kind: &str, payload: &serde_json::Value, max_attempts: i32) -> Result<i64, StoreError> {

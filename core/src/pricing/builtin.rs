@@ -83,6 +83,7 @@ fn parse_entry(entry: &Value) -> Result<ModelDefinition, String> {
         date("updatedAt")?.unwrap_or(created_at),
         tiers,
     )
+    .map_err(String::from)
 }
 
 #[cfg(test)]

@@ -12,11 +12,16 @@
 //! (which definition covers a model name), [`tiers`] (which tier applies), [`cost`] (money),
 //! [`tokenizer`] (token counts when usage is missing).
 //!
-//! Consistency: a project's models are cached for [`CACHE_TTL`]. The replica that creates or
-//! deletes a model drops its entry at once ([`Pricing::invalidate`]); other replicas converge
-//! within the TTL, which is Langfuse's own guarantee (its model-match cache lives 10 s).
+//! Consistency: a project's models are cached for [`CACHE_TTL`]. The replica that creates,
+//! changes or deletes a model drops that project's entry in every [`Pricing`] of the process
+//! ([`Pricing::invalidate`], [`models_changed`]: the public API's, the playground's, the
+//! evaluators' — the models page has none of its own); other replicas converge within the TTL,
+//! which is Langfuse's own guarantee (its model-match cache lives 10 s). Reads that must see the
+//! latest definitions (the models page's "Test match", a cost recalculation) load them
+//! uncached ([`ProjectPrices::load`]).
 
 pub mod builtin;
+pub mod check;
 pub mod cost;
 pub mod definition;
 pub mod matching;
@@ -42,11 +47,35 @@ pub const CACHE_TTL: Duration = Duration::from_secs(10);
 /// Beyond this many cached projects, expired entries are swept on insert.
 const SWEEP_ABOVE: usize = 1_000;
 
+/// Per database and project, how often its models changed in this process: every cache entry
+/// records the count it was loaded under and is stale once it differs. Keyed by database too, so
+/// two databases served by one process (the tests' fresh database per test) never share one.
+/// Only projects whose models were edited have an entry, and edits are rare.
+fn changes() -> &'static Mutex<HashMap<String, u64>> {
+    static CHANGES: std::sync::OnceLock<Mutex<HashMap<String, u64>>> = std::sync::OnceLock::new();
+    CHANGES.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+fn change_key(pool: &PgPool, project_id: &ProjectId) -> String {
+    format!("{}\u{0}{}", pool.connect_options().get_database().unwrap_or_default(), project_id.as_str())
+}
+
+fn changes_of(key: &str) -> u64 {
+    changes().lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(key).copied().unwrap_or(0)
+}
+
+/// A project's models changed (created, edited, deleted): every [`Pricing`] of this process
+/// reloads them before it prices again. Call it after the change committed.
+pub fn models_changed(pool: &PgPool, project_id: &ProjectId) {
+    *changes().lock().unwrap_or_else(|poisoned| poisoned.into_inner()).entry(change_key(pool, project_id)).or_insert(0) += 1;
+}
+
 /// Prices for every project: the built-in table plus a short-lived cache of project models.
 pub struct Pricing {
     pool: PgPool,
     ttl: Duration,
-    cache: Mutex<HashMap<String, (Instant, Arc<ProjectPrices>)>>,
+    /// Per project: when it was loaded, under which count of [`models_changed`], the snapshot.
+    cache: Mutex<HashMap<String, (Instant, u64, Arc<ProjectPrices>)>>,
     /// Bumped (under the cache lock) by every [`Pricing::invalidate`]: a load that started
     /// before an invalidation does not cache what it read, whichever project it was for.
     /// Invalidations are rare (a model created or deleted), so the lost caching costs nothing.
@@ -64,37 +93,39 @@ impl Pricing {
 
     /// The models a project's generations are priced with (project models first).
     pub async fn project(&self, project_id: &ProjectId) -> Result<Arc<ProjectPrices>, sqlx::Error> {
-        let invalidations = {
+        let key = change_key(&self.pool, project_id);
+        let (invalidations, changed) = {
             let cache = self.lock();
-            if let Some((loaded_at, prices)) = cache.get(project_id.as_str()) {
-                if loaded_at.elapsed() < self.ttl {
+            let changed = changes_of(&key);
+            if let Some((loaded_at, loaded_under, prices)) = cache.get(project_id.as_str()) {
+                if loaded_at.elapsed() < self.ttl && *loaded_under == changed {
                     return Ok(Arc::clone(prices));
                 }
             }
-            self.invalidations.load(Ordering::SeqCst)
+            (self.invalidations.load(Ordering::SeqCst), changed)
         };
-        let mut models = store::load_project(&self.pool, project_id).await?;
-        matching::sort_for_matching(&mut models);
-        let prices = Arc::new(ProjectPrices { project: models, builtin: builtin::models() });
+        let prices = Arc::new(ProjectPrices::load(&self.pool, project_id).await?);
         let mut cache = self.lock();
-        if self.invalidations.load(Ordering::SeqCst) == invalidations {
+        if self.invalidations.load(Ordering::SeqCst) == invalidations && changes_of(&key) == changed {
             if cache.len() >= SWEEP_ABOVE {
                 let ttl = self.ttl;
-                cache.retain(|_, (loaded_at, _)| loaded_at.elapsed() < ttl);
+                cache.retain(|_, (loaded_at, _, _)| loaded_at.elapsed() < ttl);
             }
-            cache.insert(project_id.to_string(), (Instant::now(), Arc::clone(&prices)));
+            cache.insert(project_id.to_string(), (Instant::now(), changed, Arc::clone(&prices)));
         }
         Ok(prices)
     }
 
-    /// Forget a project's cached models (after a model is created or deleted).
+    /// Forget a project's cached models (after a model is created or deleted), here and in
+    /// every other [`Pricing`] of the process ([`models_changed`]).
     pub fn invalidate(&self, project_id: &ProjectId) {
         let mut cache = self.lock();
         self.invalidations.fetch_add(1, Ordering::SeqCst);
+        models_changed(&self.pool, project_id);
         cache.remove(project_id.as_str());
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, (Instant, Arc<ProjectPrices>)>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, (Instant, u64, Arc<ProjectPrices>)>> {
         // The map stays consistent even if a holder panicked: every write is a single insert
         // or removal.
         self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -112,6 +143,19 @@ impl ProjectPrices {
     /// Prices nothing: for writes that carry no observations (the annotation forms' scores).
     pub fn none() -> ProjectPrices {
         ProjectPrices { project: Vec::new(), builtin: &[] }
+    }
+
+    /// The project's definitions as stored now, uncached (and in the caller's transaction when
+    /// given one), with the built-in ones behind them.
+    pub async fn load(conn: impl sqlx::PgExecutor<'_>, project_id: &ProjectId) -> Result<ProjectPrices, sqlx::Error> {
+        let mut models = store::load_project(conn, project_id).await?;
+        matching::sort_for_matching(&mut models);
+        Ok(ProjectPrices { project: models, builtin: builtin::models() })
+    }
+
+    /// The project's own definitions, in matching order.
+    pub fn project_models(&self) -> &[ModelDefinition] {
+        &self.project
     }
 }
 

@@ -8,8 +8,9 @@
 use crate::scope::ProjectId;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use loupe_domain::models::{FieldProblem, PriceProblem};
 use sqlx::postgres::PgRow;
-use sqlx::{PgPool, Row};
+use sqlx::{PgExecutor, PgPool, Row};
 
 use super::definition::{parse_tiers, ModelDefinition, PricingTier};
 
@@ -38,9 +39,28 @@ pub enum InsertError {
     Database(#[from] sqlx::Error),
 }
 
+impl InsertError {
+    /// The duplicate as the field it is about, for the forms and the public API.
+    pub fn problem(&self) -> Option<FieldProblem> {
+        match self {
+            InsertError::Duplicate { model_name } => Some(FieldProblem::new("modelName", PriceProblem::Duplicate(model_name.clone()))),
+            InsertError::Database(_) => None,
+        }
+    }
+}
+
+const UNIQUE_NAME: &str = "models_project_id_model_name_start_date_unit_key";
+
+fn insert_error(model_name: &str, error: sqlx::Error) -> InsertError {
+    match &error {
+        sqlx::Error::Database(db) if db.constraint() == Some(UNIQUE_NAME) => InsertError::Duplicate { model_name: model_name.to_string() },
+        _ => InsertError::Database(error),
+    }
+}
+
 /// All models of a project, for pricing (any order; the caller sorts for matching).
-pub async fn load_project(pool: &PgPool, project_id: &ProjectId) -> Result<Vec<ModelDefinition>, sqlx::Error> {
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM models WHERE project_id = $1")).bind(project_id).fetch_all(pool).await?;
+pub async fn load_project(conn: impl PgExecutor<'_>, project_id: &ProjectId) -> Result<Vec<ModelDefinition>, sqlx::Error> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM models WHERE project_id = $1")).bind(project_id).fetch_all(conn).await?;
     Ok(rows.iter().filter_map(definition_or_log).collect())
 }
 
@@ -62,17 +82,52 @@ pub async fn page(pool: &PgPool, project_id: &ProjectId, offset: i64, limit: i64
     Ok((rows.iter().filter_map(definition_or_log).collect(), total))
 }
 
-pub async fn get(pool: &PgPool, project_id: &ProjectId, id: &str) -> Result<Option<ModelDefinition>, sqlx::Error> {
+pub async fn get(conn: impl PgExecutor<'_>, project_id: &ProjectId, id: &str) -> Result<Option<ModelDefinition>, sqlx::Error> {
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM models WHERE project_id = $1 AND id = $2"))
         .bind(project_id)
         .bind(id)
-        .fetch_optional(pool)
+        .fetch_optional(conn)
         .await?;
     Ok(row.as_ref().and_then(definition_or_log))
 }
 
+/// A project model locked for an edit (`FOR UPDATE`), in the caller's transaction.
+pub async fn lock(conn: &mut sqlx::PgConnection, project_id: &ProjectId, id: &str) -> Result<Option<ModelDefinition>, sqlx::Error> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM models WHERE project_id = $1 AND id = $2 FOR UPDATE"))
+        .bind(project_id)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.as_ref().and_then(definition_or_log))
+}
+
+/// Replaces every field of a project model (its id and creation time stay); `None` when the
+/// project has no model with this id.
+pub async fn update(conn: impl PgExecutor<'_>, model: NewModel) -> Result<Option<ModelDefinition>, InsertError> {
+    let tiers = Value::Array(model.pricing_tiers.iter().map(PricingTier::to_json).collect());
+    let row = sqlx::query(&format!(
+        "UPDATE models SET model_name = $3, match_pattern = $4, start_date = $5, unit = $6, tokenizer_id = $7,
+                tokenizer_config = $8, pricing_tiers = $9, updated_at = now()
+         WHERE project_id = $1 AND id = $2
+         RETURNING {COLUMNS}"
+    ))
+    .bind(&model.project_id)
+    .bind(&model.id)
+    .bind(&model.model_name)
+    .bind(&model.match_pattern)
+    .bind(model.start_date)
+    .bind(&model.unit)
+    .bind(&model.tokenizer_id)
+    .bind(&model.tokenizer_config)
+    .bind(&tiers)
+    .fetch_optional(conn)
+    .await
+    .map_err(|error| insert_error(&model.model_name, error))?;
+    row.map(|row| definition(&row).map_err(|error| InsertError::Database(sqlx::Error::Decode(error.into())))).transpose()
+}
+
 /// Stores a new model and returns it as stored.
-pub async fn insert(pool: &PgPool, model: NewModel) -> Result<ModelDefinition, InsertError> {
+pub async fn insert(conn: impl PgExecutor<'_>, model: NewModel) -> Result<ModelDefinition, InsertError> {
     let tiers = Value::Array(model.pricing_tiers.iter().map(PricingTier::to_json).collect());
     let row = sqlx::query(&format!(
         "INSERT INTO models (project_id, id, model_name, match_pattern, start_date, unit, tokenizer_id, tokenizer_config, pricing_tiers)
@@ -88,20 +143,15 @@ pub async fn insert(pool: &PgPool, model: NewModel) -> Result<ModelDefinition, I
     .bind(&model.tokenizer_id)
     .bind(&model.tokenizer_config)
     .bind(&tiers)
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await
-    .map_err(|error| match &error {
-        sqlx::Error::Database(db) if db.constraint() == Some("models_project_id_model_name_start_date_unit_key") => {
-            InsertError::Duplicate { model_name: model.model_name.clone() }
-        }
-        _ => InsertError::Database(error),
-    })?;
+    .map_err(|error| insert_error(&model.model_name, error))?;
     definition(&row).map_err(|error| InsertError::Database(sqlx::Error::Decode(error.into())))
 }
 
 /// Deletes a project model; `false` when the project has no model with this id.
-pub async fn delete(pool: &PgPool, project_id: &ProjectId, id: &str) -> Result<bool, sqlx::Error> {
-    let result = sqlx::query("DELETE FROM models WHERE project_id = $1 AND id = $2").bind(project_id).bind(id).execute(pool).await?;
+pub async fn delete(conn: impl PgExecutor<'_>, project_id: &ProjectId, id: &str) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query("DELETE FROM models WHERE project_id = $1 AND id = $2").bind(project_id).bind(id).execute(conn).await?;
     Ok(result.rows_affected() > 0)
 }
 
@@ -135,4 +185,5 @@ fn definition(row: &PgRow) -> Result<ModelDefinition, String> {
         row.try_get("updated_at").map_err(read)?,
         tiers,
     )
+    .map_err(String::from)
 }

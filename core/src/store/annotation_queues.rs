@@ -53,8 +53,9 @@ pub struct NewQueue<'a> {
     pub created_by: Option<&'a str>,
 }
 
-/// Creates a queue; a name the project already uses is a `Conflict`.
-pub async fn create(pool: &PgPool, project_id: &ProjectId, queue: &NewQueue<'_>) -> Result<AnnotationQueue, StoreError> {
+/// Creates a queue; a name the project already uses is a `Conflict`. In the transaction of
+/// `limits::check_queue_create` (the plan's queue limit), or on the pool.
+pub async fn create<'c>(conn: impl sqlx::PgExecutor<'c>, project_id: &ProjectId, queue: &NewQueue<'_>) -> Result<AnnotationQueue, StoreError> {
     let row = sqlx::query(&format!(
         "INSERT INTO annotation_queues (project_id, id, name, description, score_config_ids, reviewers_per_item, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {QUEUE_COLUMNS}"
@@ -66,7 +67,7 @@ pub async fn create(pool: &PgPool, project_id: &ProjectId, queue: &NewQueue<'_>)
     .bind(queue.score_config_ids)
     .bind(queue.reviewers_per_item)
     .bind(queue.created_by)
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await?;
     queue_from_row(&row)
 }

@@ -134,8 +134,8 @@ pub async fn activity(
         .collect())
 }
 
-/// The project with its organization, as `GET /api/public/projects` shows it to the project's
-/// API key; `None` when the project does not exist or is deleted.
+/// The project with its organization and its effective retention, as `GET /api/public/projects`
+/// shows it to the project's API key; `None` when the project does not exist or is deleted.
 pub async fn summary(
     pool: &sqlx::PgPool,
     project_id: &ProjectId,
@@ -148,12 +148,16 @@ pub async fn summary(
     .bind(project_id)
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|(id, name, org_id, org_name)| ProjectSummary {
+    let Some((id, name, org_id, org_name)) = row else { return Ok(None) };
+    // The retention that applies: the project's own or its plan's, the shorter (issue #22).
+    let mut conn = pool.acquire().await?;
+    let retention_days = crate::limits::retention_of_project(&mut conn, project_id).await?.effective_days().map(i64::from);
+    Ok(Some(ProjectSummary {
         id,
         name,
         organization: OrganizationRef { id: org_id, name: org_name },
         metadata: Default::default(),
-        retention_days: None,
+        retention_days,
     }))
 }
 

@@ -298,6 +298,9 @@ pub async fn delete(pool: &PgPool, project_id: &ProjectId, trace_ids: &[String])
 
 /// [`delete`] inside the caller's transaction (which also records the audit entry).
 pub async fn delete_in(conn: &mut sqlx::PgConnection, project_id: &ProjectId, trace_ids: &[String]) -> Result<Deleted, StoreError> {
+    // Before the rows go: their hours are read from them (metric rollups, #22; scores mark
+    // their own through a trigger).
+    crate::metrics::rollups::mark_traces(&mut *conn, project_id, trace_ids).await?;
     let scores = sqlx::query("DELETE FROM scores WHERE project_id = $1 AND trace_id = ANY($2)")
         .bind(project_id)
         .bind(trace_ids)

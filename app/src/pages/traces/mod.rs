@@ -223,7 +223,7 @@ fn TraceList(
 
 /// The empty state of a project without traces: how to send the first one.
 #[component]
-fn FirstTrace(setup: SetupHint) -> impl IntoView {
+pub fn FirstTrace(setup: SetupHint) -> impl IntoView {
     let i18n = use_i18n();
     let locale = i18n.get_locale_untracked();
     let public_key = setup.public_key.clone().unwrap_or_else(|| "pk-lf-...".to_string());

@@ -1,7 +1,12 @@
 //! The ingestion policy: how a write request (OTLP, batch, scores) gets in, in one place used by
-//! the three handlers — and the place where metering and quotas will hook in (issue #15).
+//! the three handlers, with the plan's quota (issue #22).
 //!
 //! [`Admission::admit`], in order:
+//! 0. **Quota.** A write that creates units, for an organization that has used its plan's
+//!    included units this month on a plan that refuses past them, gets 429 naming the plan, the
+//!    limit and the usage, with `Retry-After` until the month ends — before its body is read
+//!    (`loupe_core::limits::check_ingestion`, cached per process; the units themselves are counted
+//!    in the ingestion transaction, `loupe_core::ingest::metering`).
 //! 1. **Per-tenant limits.** A project may have `per_project` requests in progress (body arriving
 //!    included) and a quarter of the body bytes in flight (at least one largest body); requests
 //!    authenticated by a public key alone — which browsers carry, so anyone may hold one — get a
@@ -29,6 +34,9 @@ use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
+use loupe_core::scope::ProjectId;
+use sqlx::PgPool;
+
 use super::auth::{AccessLevel, ProjectKey, ScoreAccess};
 use super::error::ApiError;
 use super::PublicState;
@@ -53,11 +61,14 @@ pub enum Route {
 pub struct Tenant {
     pub project_id: String,
     pub public_key_only: Option<String>,
+    /// The project whose organization's quota applies: writes that create units (traces,
+    /// observations, scores); `None` for the media upload's bytes.
+    pub metered: Option<ProjectId>,
 }
 
 impl From<&ProjectKey> for Tenant {
     fn from(key: &ProjectKey) -> Self {
-        Tenant { project_id: key.project_id.to_string(), public_key_only: None }
+        Tenant { project_id: key.project_id.to_string(), public_key_only: None, metered: Some(key.project_id.clone()) }
     }
 }
 
@@ -66,7 +77,37 @@ impl From<&ScoreAccess> for Tenant {
         Tenant {
             project_id: access.key.project_id.to_string(),
             public_key_only: (access.level == AccessLevel::Scores).then(|| access.key.api_key_id.clone()),
+            metered: Some(access.key.project_id.clone()),
         }
+    }
+}
+
+/// A plan limit as the public API answers it: 429 for units (with `Retry-After` until the period
+/// ends; SDKs retry later), 405 for annotation queues (Langfuse's status for its Hobby queue
+/// limit), 403 for members. The message names the plan, the limit and the usage; `error` carries
+/// them as data for scripts.
+pub fn limit_error(error: loupe_core::limits::LimitError) -> ApiError {
+    use loupe_core::limits::{Limit, LimitError};
+    let reached = match error {
+        LimitError::Store(error) => return error.into(),
+        LimitError::Reached(reached) => reached,
+    };
+    let (status, name) = match reached.limit {
+        Limit::Units => (StatusCode::TOO_MANY_REQUESTS, "UsageLimitExceeded"),
+        Limit::AnnotationQueues => (StatusCode::METHOD_NOT_ALLOWED, "AnnotationQueueLimitExceeded"),
+        Limit::Members => (StatusCode::FORBIDDEN, "MemberLimitExceeded"),
+    };
+    ApiError {
+        status,
+        message: reached.to_string(),
+        error: serde_json::json!({
+            "name": name,
+            "plan": reached.plan_id,
+            "planName": reached.plan_name,
+            "limit": reached.allowed,
+            "used": reached.used,
+        }),
+        retry_after: reached.retry_after(chrono::Utc::now()).map(|s| s as u64),
     }
 }
 
@@ -128,6 +169,8 @@ pub struct Admission {
     bytes: Semaphore,
     /// Per project (`p:<id>`) and per lone public key (`k:<id>`): requests and bytes held.
     tenants: Mutex<HashMap<String, Usage>>,
+    /// The database the quota is read from (step 0); `None` leaves it out (the policy's tests).
+    quota: Option<PgPool>,
 }
 
 impl Admission {
@@ -137,8 +180,15 @@ impl Admission {
             writers: Semaphore::new(policy.max_writers),
             bytes: Semaphore::new(units(policy.max_bytes_in_flight)),
             tenants: Mutex::new(HashMap::new()),
+            quota: None,
             policy,
         }
+    }
+
+    /// With step 0: plans' quotas read from `pool`.
+    pub fn with_quota(mut self, pool: PgPool) -> Self {
+        self.quota = Some(pool);
+        self
     }
 
     pub fn policy(&self) -> &Policy {
@@ -179,6 +229,9 @@ impl Admission {
 
     /// [`Self::admit`] itself; on refusal, whether the body is still there to be drained.
     async fn admit_body(&self, tenant: Tenant, body: &mut Body, route: Route) -> Result<(Admitted<'_>, Bytes), (ApiError, bool)> {
+        if let (Some(pool), Some(project_id)) = (&self.quota, &tenant.metered) {
+            loupe_core::limits::check_ingestion(pool, project_id).await.map_err(|error| (limit_error(error), true))?;
+        }
         let compressed = matches!(route, Route::OtelCompressed);
         let mut keys = vec![(format!("p:{}", tenant.project_id), self.policy.per_project)];
         if let Some(key_id) = &tenant.public_key_only {
@@ -342,6 +395,9 @@ impl<'a> Admitted<'a> {
         };
         let stored = ingest::store(&state.pool, &state.pricing, project_id, batch).await?;
         drop(permit);
+        let created = &stored.summary;
+        let units = created.traces_created + created.observations_created + created.scores_created;
+        loupe_core::limits::note_units(&state.pool, project_id, units as i64);
         Ok(stored)
     }
 }
@@ -399,7 +455,7 @@ mod tests {
     }
 
     fn tenant(project: &str) -> Tenant {
-        Tenant { project_id: project.into(), public_key_only: None }
+        Tenant { project_id: project.into(), public_key_only: None, metered: None }
     }
 
     #[tokio::test]

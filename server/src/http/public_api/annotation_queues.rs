@@ -65,11 +65,17 @@ pub async fn create(ProjectAccess(key): ProjectAccess, State(state): State<Publi
         reviewers_per_item: reviewers,
         created_by: None,
     };
-    match annotation_queues::create(&state.pool, &key.project_id, &queue).await {
-        Ok(queue) => Ok(Json(queue)),
-        Err(StoreError::Conflict { .. }) => Err(ApiError::invalid("A queue with this name already exists.")),
-        Err(e) => Err(e.into()),
-    }
+    // The plan's queue limit (per project) and the insert in one transaction: the check locks
+    // the project's row, so two concurrent creates cannot both take the last queue.
+    let mut tx = state.pool.begin().await?;
+    loupe_core::limits::check_queue_create(&mut tx, &key.project_id).await.map_err(super::admission::limit_error)?;
+    let created = match annotation_queues::create(&mut *tx, &key.project_id, &queue).await {
+        Ok(queue) => queue,
+        Err(StoreError::Conflict { .. }) => return Err(ApiError::invalid("A queue with this name already exists.")),
+        Err(e) => return Err(e.into()),
+    };
+    tx.commit().await?;
+    Ok(Json(created))
 }
 
 pub async fn list(ProjectAccess(key): ProjectAccess, State(state): State<PublicState>, params: Params) -> ApiResult<Json<Paginated<AnnotationQueue>>> {

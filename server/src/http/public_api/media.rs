@@ -138,7 +138,8 @@ pub async fn upload(
         return Err(forbidden());
     };
     let media = store::media::get(&state.pool, &project_id, &media_id).await?.ok_or_else(|| ApiError::not_found("media not found"))?;
-    let tenant = Tenant { project_id: project_id.to_string(), public_key_only: None };
+    // Media bytes are not units: no quota (`metered: None`).
+    let tenant = Tenant { project_id: project_id.to_string(), public_key_only: None, metered: None };
     let (_admitted, bytes) = state.admission.admit(tenant, body, Route::Media).await?;
     if bytes.len() as i64 > media.content_length {
         return Err(ApiError::payload_too_large(media.content_length as usize));

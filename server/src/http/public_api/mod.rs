@@ -13,6 +13,7 @@ pub mod filter;
 pub mod media;
 pub mod ingestion;
 pub mod llm_connections;
+pub mod metrics;
 pub mod models;
 pub mod observations;
 pub mod openapi;
@@ -72,9 +73,9 @@ impl PublicState {
     pub fn with_limits(pool: PgPool, limits: &Limits) -> Self {
         PublicState {
             pricing: Arc::new(Pricing::new(pool.clone())),
+            admission: Arc::new(admission::Admission::new(limits.into()).with_quota(pool.clone())),
             pool,
             keys: Arc::default(),
-            admission: Arc::new(admission::Admission::new(limits.into())),
             media: None,
             public_url: None,
             secrets: None,
@@ -105,6 +106,9 @@ pub fn router<S>(state: PublicState) -> Router<S> {
         .route("/observations", get(observations::list_v1))
         .route("/observations/{id}", get(observations::get_v1))
         .route("/v2/observations", get(observations::list_v2))
+        .route("/metrics", get(metrics::v1))
+        .route("/metrics/daily", get(metrics::daily))
+        .route("/v2/metrics", get(metrics::v2))
         .route("/sessions", get(sessions::list))
         .route("/sessions/{id}", get(sessions::get))
         .route("/v2/scores", get(score_reads::list_v2))

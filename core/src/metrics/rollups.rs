@@ -1,0 +1,315 @@
+//! Hourly metric rollups and the dirty hours that keep answers exact
+//! (`migrations/20261210000003_create_metric_rollups.sql` has the tables and the protocol).
+//!
+//! - A write marks the hours it changes dirty in its own transaction: ingestion through
+//!   [`mark_traces`] (one statement per request), deletes and re-pricing through [`invalidate`] or
+//!   [`mark_traces`], scores through their table's triggers.
+//! - The `metrics.rollup` job ([`kind`]) recomputes each dirty hour's rollup rows from the raw
+//!   rows, deletes its marks, and commits both at once, under the hour's exclusive stripe lock
+//!   (markers hold it shared until they commit).
+//! - A query ([`super::execute`]) reads the rollups of clean hours and the raw rows of the rest.
+//!
+//! So rollups of a clean hour always equal the raw rows of that hour, in any snapshot.
+
+use std::collections::BTreeSet;
+use std::time::{Duration as StdDuration, Instant};
+
+use chrono::{DateTime, Duration, Utc};
+use sqlx::{PgConnection, PgPool};
+
+use super::schema::{self, Need, RollupSql, ViewSql};
+use crate::jobs::{Kind, Outcome};
+use crate::scope::ProjectId;
+use loupe_domain::metrics_query::View;
+
+/// The job kind that recomputes dirty hours.
+pub const JOB: &str = "metrics.rollup";
+
+/// A dirty hour is recomputed once it has been over this long (an hour still being written
+/// would only be marked again).
+pub const SETTLE: Duration = Duration::minutes(5);
+
+/// Marks every hour that overlaps `[from, to)` dirty for `project_id`, in the caller's
+/// transaction: call it where rows of that range are deleted or changed other than by ingestion
+/// (re-pricing, retention). The queries read those hours raw until the job has recomputed them.
+pub async fn invalidate(conn: &mut PgConnection, project_id: &ProjectId, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    if from >= to {
+        return Ok(());
+    }
+    sqlx::query(
+        "SELECT loupe_metric_rollup_mark($1, ARRAY(
+             SELECT generate_series(date_trunc('hour', $2::timestamptz, 'UTC'), $3::timestamptz - interval '1 microsecond', interval '1 hour')))",
+    )
+    .bind(project_id.as_str())
+    .bind(from)
+    .bind(to)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks the hours that the traces `trace_ids` and their observations count in: the trace's
+/// timestamp, and every hour from its observations' first start to their last end (an
+/// observation's rollup row carries its trace's name, release and version). For a trace spanning
+/// more than two days, the hours of its observations' starts exactly instead. Call it in the
+/// transaction that wrote the traces' rows (ingestion, after `trace_metrics`) or before it
+/// deletes them.
+pub async fn mark_traces<I, S>(conn: &mut PgConnection, project_id: &ProjectId, trace_ids: I) -> Result<(), sqlx::Error>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    let ids: Vec<String> = trace_ids.into_iter().map(|s| s.as_ref().to_string()).collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "WITH x AS (
+             SELECT t.timestamp AS ts, tm.start_time AS s, tm.end_time AS e, x.id
+             FROM unnest($2::text[]) AS x(id)
+             LEFT JOIN traces t ON t.project_id = $1 AND t.id = x.id
+             LEFT JOIN trace_metrics tm ON tm.project_id = $1 AND tm.trace_id = x.id
+         ), hours AS (
+             SELECT ts AS h FROM x
+             UNION ALL
+             SELECT generate_series(date_trunc('hour', least(ts, s), 'UTC'), greatest(ts, e), interval '1 hour') FROM x
+             WHERE coalesce(greatest(ts, e) - least(ts, s) <= interval '48 hours', true)
+             UNION ALL
+             SELECT o.start_time FROM x JOIN observations o ON o.project_id = $1 AND o.trace_id = x.id
+             WHERE greatest(ts, e) - least(ts, s) > interval '48 hours'
+         )
+         SELECT loupe_metric_rollup_mark($1, ARRAY(SELECT DISTINCT date_trunc('hour', h, 'UTC') FROM hours WHERE h IS NOT NULL))",
+    )
+    .bind(project_id.as_str())
+    .bind(&ids)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The value at quantile `q` of a log-bucket histogram (`(bucket, count)` sorted by bucket):
+/// the geometric middle of the bucket holding the value of rank `round(q · (n − 1))`, within 5%
+/// of it (buckets are 10% wide; bucket 0 holds everything under 1 ms and reads as 0.5).
+pub fn percentile(histogram: &[(i16, i64)], q: f64) -> Option<f64> {
+    let n: i64 = histogram.iter().map(|(_, c)| c).sum();
+    if n <= 0 {
+        return None;
+    }
+    let rank = (q * (n - 1) as f64).round() as i64;
+    let mut seen = 0;
+    for (bucket, count) in histogram {
+        seen += count;
+        if seen > rank {
+            return Some(bucket_value(*bucket));
+        }
+    }
+    histogram.last().map(|(b, _)| bucket_value(*b))
+}
+
+/// The representative value of a latency bucket (see `loupe_latency_bucket`).
+pub fn bucket_value(bucket: i16) -> f64 {
+    if bucket <= 0 {
+        0.5
+    } else {
+        1.1f64.powf(bucket as f64 - 0.5)
+    }
+}
+
+/// The rollup recompute of one table: replaces the `(project, hour)` rows from the raw rows, at
+/// every grouping set of the table (`GROUPING SETS`; `grouping` is the set's bit mask).
+fn recompute_sql(vs: &ViewSql, rollup: &RollupSql) -> String {
+    let mut needs = BTreeSet::new();
+    for (_, f) in rollup.columns {
+        needs.extend(f.need);
+    }
+    for (_, f) in rollup.measures {
+        needs.extend(f.need);
+    }
+    let joins: Vec<&str> = needs.iter().map(|n: &Need| (vs.join)(*n)).collect();
+    let cols: Vec<&str> = rollup.columns.iter().map(|(c, _)| *c).collect();
+    let col_list = cols.join(", ");
+    let sets = |extra: &str| {
+        std::iter::once(cols.clone())
+            .chain(rollup.sets.iter().map(|s| s.to_vec()))
+            .map(|s| format!("({}{extra})", s.join(", ")))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut base = Vec::new();
+    for (c, f) in rollup.columns {
+        base.push(format!("{} AS {c}", f.sql));
+    }
+    for (m, f) in rollup.measures {
+        base.push(format!("{} AS {}", f.sql, m.prefix));
+    }
+    let key = format!("GROUPING({col_list})::text || ROW({col_list})::text");
+    let mut agg = vec![format!("GROUPING({col_list}) AS grouping"), format!("{key} AS k"), "count(*) AS count".to_string()];
+    let mut insert_cols = vec!["count".to_string()];
+    let mut select = vec!["agg.count".to_string()];
+    for (m, _) in rollup.measures {
+        let p = m.prefix;
+        agg.push(format!("count({p}) AS {p}_count, sum({p}) AS {p}_sum, min({p}) AS {p}_min, max({p}) AS {p}_max"));
+        for part in ["count", "sum", "min", "max"] {
+            insert_cols.push(format!("{p}_{part}"));
+            select.push(format!("agg.{p}_{part}"));
+        }
+    }
+    let histogram = rollup.measures.iter().find(|(m, _)| m.histogram).map(|(m, _)| m.prefix);
+    let mut sql = format!(
+        "WITH base AS (SELECT {base} FROM {from} {joins} WHERE {project} = $1 AND {time} >= $2 AND {time} < $2 + interval '1 hour'),
+         agg AS (SELECT {col_list}, {agg} FROM base GROUP BY GROUPING SETS ({sets}))",
+        base = base.join(", "),
+        from = vs.from,
+        joins = joins.join(" "),
+        project = vs.project,
+        time = vs.time,
+        agg = agg.join(", "),
+        sets = sets(""),
+    );
+    let mut from = "agg".to_string();
+    if let Some(p) = histogram {
+        sql.push_str(&format!(
+            ", hist AS (SELECT k, array_agg(bk ORDER BY bk) AS buckets, array_agg(n ORDER BY bk) AS counts
+                       FROM (SELECT {key} AS k, bk, count(*) AS n
+                             FROM (SELECT *, loupe_latency_bucket({p}) AS bk FROM base WHERE {p} IS NOT NULL) b
+                             GROUP BY GROUPING SETS ({sets})) x GROUP BY k)",
+            sets = sets(", bk"),
+        ));
+        insert_cols.push(format!("{p}_buckets"));
+        insert_cols.push(format!("{p}_bucket_counts"));
+        select.push("hist.buckets".into());
+        select.push("hist.counts".into());
+        from.push_str(" LEFT JOIN hist ON hist.k = agg.k");
+    }
+    sql.push_str(&format!(
+        " INSERT INTO {table} (project_id, hour, grouping, {col_list}, {insert}) SELECT $1, $2, agg.grouping, {agg_cols}, {select} FROM {from}",
+        table = rollup.table,
+        insert = insert_cols.join(", "),
+        agg_cols = cols.iter().map(|c| format!("agg.{c}")).collect::<Vec<_>>().join(", "),
+        select = select.join(", "),
+    ));
+    sql
+}
+
+/// The three rollup tables' recompute statements (one view per table).
+fn tables() -> [&'static ViewSql; 3] {
+    [schema::view(View::Observations), schema::view(View::Traces), schema::view(View::ScoresNumeric)]
+}
+
+/// Recomputes one hour of one project (all three tables) and clears its marks, under the hour's
+/// exclusive stripe lock: every transaction that marked the hour before has committed, and one
+/// that marks it after this commit inserts a new mark.
+///
+/// `false` (nothing done, the hour stays dirty) when the stripe stayed locked for 5 s: while the
+/// recompute waits, markers of the same stripe queue behind it, so it does not wait long.
+pub async fn recompute_hour(pool: &PgPool, project_id: &str, hour: DateTime<Utc>) -> Result<bool, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    // One recompute at a time (replicas included): a single exclusive holder cannot take part in
+    // a lock cycle with the markers, which only take shared locks.
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('loupe.metric_rollup.job', 0))").execute(&mut *tx).await?;
+    sqlx::query("SET LOCAL lock_timeout = '5s'").execute(&mut *tx).await?;
+    let locked = sqlx::query("SELECT pg_advisory_xact_lock(loupe_metric_rollup_lock_key($1, $2))")
+        .bind(project_id)
+        .bind(hour)
+        .execute(&mut *tx)
+        .await;
+    match locked {
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55P03") => return Ok(false),
+        other => other?,
+    };
+    sqlx::query("SET LOCAL lock_timeout = 0").execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM metric_rollup_dirty WHERE project_id = $1 AND hour = $2")
+        .bind(project_id)
+        .bind(hour)
+        .execute(&mut *tx)
+        .await?;
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM projects WHERE id = $1)").bind(project_id).fetch_one(&mut *tx).await?;
+    if exists {
+        for vs in tables() {
+            let rollup = vs.rollup.as_ref().expect("every table view has a rollup");
+            sqlx::query(&format!("DELETE FROM {} WHERE project_id = $1 AND hour = $2", rollup.table))
+                .bind(project_id)
+                .bind(hour)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(&recompute_sql(vs, rollup)).bind(project_id).bind(hour).execute(&mut *tx).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Recomputes up to `limit` dirty hours that have been over for `settle`, newest first (what
+/// dashboards look at); the number of due hours taken (recomputed, or skipped as locked). Marks
+/// of deleted projects are dropped.
+pub async fn recompute_dirty(pool: &PgPool, settle: Duration, limit: i64) -> Result<usize, sqlx::Error> {
+    sqlx::query("DELETE FROM metric_rollup_dirty d WHERE NOT EXISTS (SELECT 1 FROM projects p WHERE p.id = d.project_id)")
+        .execute(pool)
+        .await?;
+    let due: Vec<(String, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT DISTINCT project_id, hour FROM metric_rollup_dirty
+         WHERE hour + interval '1 hour' <= now() - make_interval(secs => $1)
+         ORDER BY hour DESC, project_id LIMIT $2",
+    )
+    .bind(settle.num_milliseconds() as f64 / 1000.0)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    for (project_id, hour) in &due {
+        recompute_hour(pool, project_id, *hour).await?;
+    }
+    Ok(due.len())
+}
+
+/// The periodic `metrics.rollup` job: every 30 s, dirty hours in batches for up to 20 s, then
+/// again at once if more are due.
+pub fn kind(pool: &PgPool) -> Kind {
+    let pool = pool.clone();
+    Kind::new(JOB, move |_job| {
+        let pool = pool.clone();
+        async move {
+            let started = Instant::now();
+            loop {
+                let done = recompute_dirty(&pool, SETTLE, 100).await?;
+                if done < 100 {
+                    return Ok(Outcome::Done);
+                }
+                if started.elapsed() > StdDuration::from_secs(20) {
+                    return Ok(Outcome::Again);
+                }
+            }
+        }
+    })
+    .every(StdDuration::from_secs(30))
+    .lease(StdDuration::from_secs(120))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentile_reads_the_bucket_of_the_rank() {
+        // 100 values: 90 in bucket 10, 10 in bucket 40.
+        let h = [(10, 90), (40, 10)];
+        assert_eq!(percentile(&h, 0.5), Some(bucket_value(10)));
+        assert_eq!(percentile(&h, 0.95), Some(bucket_value(40)));
+        assert_eq!(percentile(&[], 0.5), None);
+        // A bucket's middle is within 5% of every value in it.
+        for b in 1..300i16 {
+            let (lo, hi) = (1.1f64.powi(b as i32 - 1), 1.1f64.powi(b as i32));
+            let v = bucket_value(b);
+            assert!(v / lo <= 1.05 && hi / v <= 1.05, "bucket {b}");
+        }
+    }
+
+    #[test]
+    fn recompute_sql_names_every_column() {
+        for vs in tables() {
+            let sql = recompute_sql(vs, vs.rollup.as_ref().unwrap());
+            assert!(sql.contains("INSERT INTO metric_rollup_"), "{sql}");
+        }
+        let obs = recompute_sql(tables()[0], tables()[0].rollup.as_ref().unwrap());
+        assert!(obs.contains("latency_buckets") && obs.contains("LEFT JOIN traces t") && obs.contains("GROUPING SETS"), "{obs}");
+    }
+}
