@@ -74,8 +74,7 @@ $$;
 -- has its log-bucket histogram, sparse (`latency_buckets[i]` holds `latency_bucket_counts[i]`).
 --
 -- Each hour is stored at several groupings (Postgres `GROUPING SETS`): `grouping` is the
--- `GROUPING(<every dimension column>)` bit mask of the set (0 = every column; a column outside
--- the set is NULL). A query reads the smallest set holding its dimensions and filters
+-- `GROUPING(<every dimension column>)` bit mask of the set (a column outside the set is NULL). A query reads the smallest set holding its dimensions and filters
 -- (core/src/metrics/schema.rs lists them): all columns multiply into ~1,500 rows an hour on the
 -- benchmark's data, the home dashboard's sets into a few dozen.
 CREATE TABLE metric_rollup_observations (
@@ -94,6 +93,8 @@ CREATE TABLE metric_rollup_observations (
     trace_name              TEXT,
     trace_release           TEXT,
     trace_version           TEXT,
+    -- Only in the (environment, release, user) set: top users.
+    user_id                 TEXT,
     count                   BIGINT NOT NULL,
     latency_count           BIGINT NOT NULL,
     latency_sum             DOUBLE PRECISION,

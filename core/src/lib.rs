@@ -10,6 +10,7 @@
 //! - [`jobs`]: background jobs in Postgres.
 //! - [`ingest`]: the storing half of ingestion (normalized batches → one transaction).
 //! - [`pricing`]: model prices, tiers, tokenizers and cost.
+//! - [`model_prices`]: the models page — "Test match", usage by pricing tier, cost recalculation.
 //! - [`limits`]: plans' limits — units (quota), members, annotation queues — enforced in one place.
 //! - [`retention`]: the daily deletion of a project's expired traces, observations and scores.
 //! - [`live`]: the live-update hub (Postgres `LISTEN`/`NOTIFY` → subscribers).

@@ -96,6 +96,7 @@ test("dashboards: the home from ingested data, the range in the URL, a custom wi
   await editor.getByTestId("widget-filter-value").press("Tab");
   await expect(editor.getByTestId("widget-problem")).toHaveCount(0);
   await expect(editor.getByTestId("widget-preview").getByTestId("chart-category")).toHaveCount(2);
+  await editor.screenshot({ path: testInfo.outputPath("dashboard-editor-1440-light.png") });
   await editor.getByTestId("widget-apply").click();
   await page.getByTestId("save-dashboard").click();
   await expect(page.getByTestId("edit-dashboard")).toBeVisible();

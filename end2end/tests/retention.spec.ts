@@ -52,6 +52,7 @@ test("retention: a shorter retention shows what the next run deletes, is confirm
   await expect(panel.getByTestId("retention-expired-traces")).toHaveAttribute("data-count", "3");
   await expect(panel.getByTestId("retention-expired-observations")).toHaveAttribute("data-count", "6");
   await expect(panel.getByTestId("retention-expired-scores")).toHaveAttribute("data-count", "3");
+  await section.screenshot({ path: testInfo.outputPath("retention-confirm-1440-light.png") });
   // Cancelling saves nothing.
   await panel.getByTestId("retention-cancel").click();
   await expect(panel).toBeHidden();

@@ -393,6 +393,9 @@ fn queries() -> Vec<MetricsQuery> {
         // The rollups' grouping sets: (environment, release, prompt), the trace-name set, all columns.
         obs().metric("count", Aggregation::Count).metric("latency", Aggregation::P90).dimension("promptName").dimension("promptVersion"),
         obs().metric("count", Aggregation::Count).dimension("name").any_of("traceName", &["chat", "agent"]),
+        // The user set: top users by cost.
+        obs().metric("totalCost", Aggregation::Sum).metric("count", Aggregation::Count).dimension("userId")
+            .filter("userId", FilterType::Null, "is not null", json!("")).order_by("sum_totalCost", SortDirection::Desc),
         obs().metric("outputCost", Aggregation::Max).metric("inputCost", Aggregation::Min).dimension("isRootObservation").dimension("traceRelease")
             .filter("startTime", FilterType::Datetime, ">", json!("2026-11-11T05:30:00Z")),
         MetricsQuery::new(View::Traces, from, to).metric("count", Aggregation::Count).metric("totalCost", Aggregation::Sum)
@@ -567,6 +570,12 @@ async fn rollups_answer_what_the_raw_rows_answer() {
     recompute(&api).await;
     compare(&api, "recomputed again", true).await;
     check_percentile_bound(&api).await;
+    // One user's rows are read raw (indexed by user), not from the set that holds every user.
+    let one_user = MetricsQuery::new(View::Observations, at(10, 0, 0, 0, 0), at(14, 0, 0, 0, 0))
+        .metric("totalCost", Aggregation::Sum)
+        .any_of("userId", &["user1"]);
+    let answer = execute(&api.pool, &api.project, &one_user.validate(ApiVersion::V1).unwrap(), Strategy::Auto).await.unwrap();
+    assert_eq!(answer.plan, Plan::Raw);
 }
 
 #[tokio::test]

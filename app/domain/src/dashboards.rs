@@ -694,6 +694,13 @@ pub struct WidgetForm {
     pub size: WidgetSize,
     /// Rows of a bars or table widget split by a dimension (1–1000).
     pub limit: u32,
+    /// What the form does not show of a widget it edits, kept as it was: further metrics and
+    /// dimensions (the home's p50/p95/p99, a model and a version), the metric rows are sorted by,
+    /// and a rate's values.
+    pub more_metrics: Vec<Metric>,
+    pub more_dimensions: Vec<DimensionRef>,
+    pub order_by: Option<String>,
+    pub rate_of: Option<Vec<String>>,
 }
 
 impl Default for WidgetForm {
@@ -709,6 +716,10 @@ impl Default for WidgetForm {
             chart: ChartKind::StackedBars,
             size: WidgetSize::Medium,
             limit: 10,
+            more_metrics: Vec::new(),
+            more_dimensions: Vec::new(),
+            order_by: None,
+            rate_of: None,
         }
     }
 }
@@ -763,6 +774,10 @@ impl WidgetForm {
             chart: widget.chart,
             size: widget.size,
             limit: q.config.and_then(|c| c.row_limit).map(|l| l.clamp(1, 1000) as u32).unwrap_or(10),
+            more_metrics: q.metrics.iter().skip(1).cloned().collect(),
+            more_dimensions: q.dimensions.iter().skip(1).cloned().collect(),
+            order_by: q.order_by.as_ref().and_then(|o| o.first()).map(|o| o.field.clone()),
+            rate_of: widget.rate_of.clone(),
         }
     }
 
@@ -773,7 +788,9 @@ impl WidgetForm {
         let mut query = WidgetQuery {
             view: self.view,
             dimensions: Vec::new(),
-            metrics: vec![Metric { measure: self.measure.clone(), aggregation: self.aggregation }],
+            metrics: std::iter::once(Metric { measure: self.measure.clone(), aggregation: self.aggregation })
+                .chain(self.more_metrics.iter().filter(|m| m.measure != self.measure || m.aggregation != self.aggregation).cloned())
+                .collect(),
             filters: Vec::new(),
             time_dimension: self.chart.over_time().then_some(TimeDimension { granularity: Granularity::Auto }),
             order_by: None,
@@ -781,15 +798,20 @@ impl WidgetForm {
         };
         if !self.dimension.is_empty() && self.chart != ChartKind::Number {
             query.dimensions.push(DimensionRef { field: self.dimension.clone() });
+            query.dimensions.extend(self.more_dimensions.iter().filter(|d| d.field != self.dimension).cloned());
             if !self.chart.over_time() {
-                query.order_by = Some(vec![OrderBy { field: query.metrics[0].key(), direction: SortDirection::Desc }]);
+                // Largest first by the metric the widget was sorted by, if it still has it.
+                let keys: Vec<String> = query.metrics.iter().map(Metric::key).collect();
+                let field = self.order_by.clone().filter(|f| keys.contains(f)).unwrap_or_else(|| keys[0].clone());
+                query.order_by = Some(vec![OrderBy { field, direction: SortDirection::Desc }]);
                 query.config = Some(QueryConfig { bins: None, row_limit: Some(self.limit.clamp(1, 1000) as i64) });
             }
         }
         for (i, f) in self.filters.iter().enumerate() {
             query.filters.push(self.filter(i, f)?);
         }
-        let widget = Widget { id: self.id.clone(), title: self.title.trim().to_string(), query, chart: self.chart, size: self.size, rate_of: None };
+        let rate_of = self.rate_of.clone().filter(|_| query.dimensions.len() == 1 && self.chart.over_time());
+        let widget = Widget { id: self.id.clone(), title: self.title.trim().to_string(), query, chart: self.chart, size: self.size, rate_of };
         check_widget(0, &widget).map_err(|mut p| {
             // `widgets[0].query.filters[1].value` → `filters[1].value`: the form's own names.
             p.field = p.field.replacen("widgets[0].query.", "", 1).replacen("widgets[0].", "", 1);
@@ -1561,6 +1583,7 @@ mod tests {
             chart: ChartKind::Bars,
             size: WidgetSize::Large,
             limit: 5,
+            ..WidgetForm::default()
         };
         let widget = form.build().unwrap();
         assert_eq!(widget.title, "Cost by model");
@@ -1591,6 +1614,11 @@ mod tests {
         wrong.filters[0].column = "nope".into();
         assert_eq!(bad(wrong), "filters[0].column");
         assert!(aggregations_for(View::Observations, "uniqueUserIds") == vec![Aggregation::Count, Aggregation::Uniq]);
+        // Whatever the form does not show survives an edit: every home widget (as a dashboard
+        // started from the home holds them) reads back the same.
+        for widget in home() {
+            assert_eq!(WidgetForm::from_widget(&widget).build().as_ref(), Ok(&widget), "{}", widget.title);
+        }
     }
 
     #[test]

@@ -135,7 +135,7 @@ pub fn DataRetention(project: ProjectRef) -> impl IntoView {
                                         ev.prevent_default();
                                         submit(for_submit.clone());
                                     }>
-                                        <div class="w-40">
+                                        <div class="w-56">
                                             <label class=LABEL for="retention-days">{t!(i18n, retention.days_label)}</label>
                                             <input id="retention-days" name="days" type="number" min="1" max=policy.plan_days.unwrap_or(MAX_RETENTION_DAYS).to_string() step="1" inputmode="numeric"
                                                 class=format!("{INPUT} mt-1") data-testid="retention-days"

@@ -129,8 +129,9 @@ fn recompute_sql(vs: &ViewSql, rollup: &RollupSql) -> String {
     let cols: Vec<&str> = rollup.columns.iter().map(|(c, _)| *c).collect();
     let col_list = cols.join(", ");
     let sets = |extra: &str| {
-        std::iter::once(cols.clone())
-            .chain(rollup.sets.iter().map(|s| s.to_vec()))
+        rollup
+            .all_sets()
+            .into_iter()
             .map(|s| format!("({}{extra})", s.join(", ")))
             .collect::<Vec<_>>()
             .join(", ")

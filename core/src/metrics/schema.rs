@@ -53,9 +53,12 @@ pub(crate) struct RollupSql {
     pub columns: &'static [(&'static str, Fragment)],
     /// Measures stored, with their raw expressions.
     pub measures: &'static [(RollupMeasure, Fragment)],
-    /// The grouping sets stored besides the one of every column, smallest first (by rows an hour
-    /// on realistic data): a query takes the first that holds its dimensions and filters.
+    /// The grouping sets stored besides the wide one, smallest first (by rows an hour on
+    /// realistic data): a query takes the first that holds its dimensions and filters.
     pub sets: &'static [&'static [&'static str]],
+    /// Columns only in `sets`, not in the wide set (every other column): a user id would make
+    /// the wide set as large as the raw rows.
+    pub narrow_only: &'static [&'static str],
 }
 
 impl RollupSql {
@@ -66,9 +69,20 @@ impl RollupSql {
         self.columns.iter().enumerate().filter(|(_, (c, _))| !set.contains(c)).map(|(i, _)| 1i32 << (n - 1 - i)).sum()
     }
 
-    /// The smallest stored set holding every one of `columns`, as its `grouping` mask.
-    pub fn set_for(&self, columns: &[&str]) -> i32 {
-        self.sets.iter().find(|set| columns.iter().all(|c| set.contains(c))).map(|set| self.mask(set)).unwrap_or(0)
+    /// The wide set: every column but `narrow_only`.
+    pub fn wide(&self) -> Vec<&'static str> {
+        self.columns.iter().map(|(c, _)| *c).filter(|c| !self.narrow_only.contains(c)).collect()
+    }
+
+    /// Every stored set, the wide one last.
+    pub fn all_sets(&self) -> Vec<Vec<&'static str>> {
+        self.sets.iter().map(|s| s.to_vec()).chain(std::iter::once(self.wide())).collect()
+    }
+
+    /// The smallest stored set holding every one of `columns`, as its `grouping` mask; `None`
+    /// when no set holds them all.
+    pub fn set_for(&self, columns: &[&str]) -> Option<i32> {
+        self.all_sets().iter().find(|set| columns.iter().all(|c| set.contains(c))).map(|set| self.mask(set))
     }
 }
 
@@ -218,6 +232,7 @@ fn observation_rollup_dimension(name: &str) -> Option<&'static str> {
         "traceName" => "r.trace_name",
         "release" | "traceRelease" => "r.trace_release",
         "traceVersion" => "r.trace_version",
+        "userId" => "r.user_id",
         "startTimeMonth" => "to_char(r.hour AT TIME ZONE 'UTC', 'YYYY-MM')",
         _ => return None,
     })
@@ -258,6 +273,7 @@ static OBSERVATION_ROLLUP_COLUMNS: &[(&str, Fragment)] = &[
     ("trace_name", frag("t.name", Some(Need::Trace))),
     ("trace_release", frag("t.release", Some(Need::Trace))),
     ("trace_version", frag("t.version", Some(Need::Trace))),
+    ("user_id", frag("t.user_id", Some(Need::Trace))),
 ];
 
 static OBSERVATION_ROLLUP_MEASURES: &[(RollupMeasure, Fragment)] = &[
@@ -291,7 +307,10 @@ static OBSERVATIONS: ViewSql = ViewSql {
             &["environment", "trace_release", "type", "level", "model", "is_root"],
             &["environment", "trace_release", "prompt_name", "prompt_version"],
             &["environment", "trace_release", "trace_name", "type", "level", "model", "is_root"],
+            // Top users: as many rows as (user, hour) pairs, still far fewer than observations.
+            &["environment", "trace_release", "user_id"],
         ],
+        narrow_only: &["user_id"],
     }),
 };
 
@@ -392,6 +411,7 @@ static TRACES: ViewSql = ViewSql {
         columns: TRACE_ROLLUP_COLUMNS,
         measures: TRACE_ROLLUP_MEASURES,
         sets: &[&["environment", "release"], &["environment", "release", "name"]],
+        narrow_only: &[],
     }),
 };
 
@@ -491,6 +511,7 @@ macro_rules! score_view {
                 columns: SCORE_ROLLUP_COLUMNS,
                 measures: SCORE_ROLLUP_MEASURES,
                 sets: &[],
+                narrow_only: &[],
             }),
         }
     };
@@ -514,7 +535,7 @@ mod tests {
     fn sets_hold_known_columns_and_masks_differ() {
         for v in [View::Observations, View::Traces] {
             let r = view(v).rollup.as_ref().unwrap();
-            let mut masks = vec![0];
+            let mut masks = vec![r.mask(&r.wide())];
             for set in r.sets {
                 for c in *set {
                     assert!(r.columns.iter().any(|(name, _)| name == c), "{v}: {c}");
@@ -526,10 +547,13 @@ mod tests {
         }
         let obs = view(View::Observations).rollup.as_ref().unwrap();
         // environment, trace_release, type, level, model, is_root kept: the other six bits set.
-        assert_eq!(obs.set_for(&["model", "environment"]), obs.mask(obs.sets[0]));
-        assert_eq!(obs.set_for(&["prompt_name"]), obs.mask(obs.sets[1]));
-        assert_eq!(obs.set_for(&["trace_name"]), obs.mask(obs.sets[2]));
-        assert_eq!(obs.set_for(&["name"]), 0);
+        assert_eq!(obs.set_for(&["model", "environment"]), Some(obs.mask(obs.sets[0])));
+        assert_eq!(obs.set_for(&["prompt_name"]), Some(obs.mask(obs.sets[1])));
+        assert_eq!(obs.set_for(&["trace_name"]), Some(obs.mask(obs.sets[2])));
+        assert_eq!(obs.set_for(&["user_id"]), Some(obs.mask(obs.sets[3])));
+        // The wide set: every column but the user id (its bit, the last, set).
+        assert_eq!(obs.set_for(&["name"]), Some(1));
+        assert_eq!(obs.set_for(&["user_id", "model"]), None);
         assert_eq!(rollup_column("r.trace_name"), Some("trace_name"));
         assert_eq!(rollup_column("to_char(r.hour AT TIME ZONE 'UTC', 'YYYY-MM')"), None);
     }

@@ -73,13 +73,17 @@ fn Board(
     let save = ServerAction::<SaveDashboardWidgets>::new();
     let query = use_query_map();
     let project_id = StoredValue::new(project_id);
-    // `?edit=1` (a dashboard just made) opens the editor once the dashboard is there.
+    // `?edit=1` (a dashboard just made) opens the editor once the dashboard is there — once: the
+    // dashboard is read again after a save, which must not reopen it.
+    let opened = StoredValue::new(false);
     Effect::new(move |_| {
-        if query.with(|q| q.get("edit").as_deref() == Some("1")) && draft.get_untracked().is_none() {
-            if let Some(Ok(view)) = dashboard.get() {
-                if view.can_write {
-                    draft.set(Some(view.dashboard.widgets));
-                }
+        if opened.get_value() || !query.with(|q| q.get("edit").as_deref() == Some("1")) {
+            return;
+        }
+        if let Some(Ok(view)) = dashboard.get() {
+            opened.set_value(true);
+            if view.can_write && draft.get_untracked().is_none() {
+                draft.set(Some(view.dashboard.widgets));
             }
         }
     });

@@ -42,6 +42,9 @@ pub fn WidgetEditor(project_id: String, place: Memo<BoardPlace>, initial: Widget
     let chart = RwSignal::new(initial.chart);
     let size = RwSignal::new(initial.size);
     let limit = RwSignal::new(initial.limit);
+    // What the form does not show of the widget (further metrics and dimensions, its sort, a
+    // rate), kept until the data it belongs to changes.
+    let kept = RwSignal::new(WidgetForm { more_metrics: initial.more_metrics.clone(), more_dimensions: initial.more_dimensions.clone(), order_by: initial.order_by.clone(), rate_of: initial.rate_of.clone(), ..WidgetForm::default() });
     let form = Memo::new(move |_| WidgetForm {
         id: id.clone(),
         title: title.get(),
@@ -53,6 +56,7 @@ pub fn WidgetEditor(project_id: String, place: Memo<BoardPlace>, initial: Widget
         chart: chart.get(),
         size: size.get(),
         limit: limit.get(),
+        ..kept.get()
     });
     let built = Memo::new(move |_| form.with(WidgetForm::build));
     // The preview runs what would be saved, whatever the title says (typing one does not query).
@@ -81,6 +85,7 @@ pub fn WidgetEditor(project_id: String, place: Memo<BoardPlace>, initial: Widget
         aggregation.set(Aggregation::Count);
         dimension.set(String::new());
         filters.set(Vec::new());
+        kept.set(WidgetForm::default());
     };
     let on_measure = move |ev: leptos::ev::Event| {
         let picked = event_target_value(&ev);
@@ -96,7 +101,7 @@ pub fn WidgetEditor(project_id: String, place: Memo<BoardPlace>, initial: Widget
             on_apply.run(widget);
         }
     };
-    let select = |label: &'static str, control: AnyView| view! { <label class="min-w-0 text-xs"><span class=LABEL>{label}</span>{control}</label> };
+    let select = |label: &'static str, control: AnyView| view! { <label class="min-w-0 text-xs"><span class=LABEL>{label}</span><div class="mt-1">{control}</div></label> };
     view! {
         <form class=format!("{CARD} mt-4 grid gap-4 p-4 lg:grid-cols-2") on:submit=apply data-testid="widget-editor">
             <div class="min-w-0 space-y-3">
@@ -156,6 +161,13 @@ pub fn WidgetEditor(project_id: String, place: Memo<BoardPlace>, initial: Widget
                         }.into_any())}
                     </Show>
                 </div>
+                {move || kept.with(|k| {
+                    let mut items: Vec<String> = k.more_metrics.iter().map(|m| words::metric_label(locale, m)).collect();
+                    items.extend(k.more_dimensions.iter().map(|d| words::dimension_label(locale, &d.field)));
+                    (!items.is_empty()).then(|| view! {
+                        <p class=HINT data-testid="widget-kept">{td_string!(locale, dashboards.editor.kept, items = items.join(", ")).to_string()}</p>
+                    })
+                })}
                 <fieldset class="space-y-2">
                     <legend class=LABEL>{td_string!(locale, dashboards.editor.filters)}</legend>
                     {move || filters.get().into_iter().enumerate().map(|(i, f)| view! { <FilterRow index=i filter=f view=view_.get() filters /> }).collect_view()}
