@@ -125,6 +125,9 @@ export async function layoutPages(page: Page): Promise<[string, string][]> {
     item: { id: `layout-item-${run}`, input: '{"question": "退货政策是什么？"}', expected_output: '"30 天内可退货。"', metadata: '{"tier": "gold"}', source_trace_id: TRACE, source_observation_id: null },
   });
   expect(item.status(), await item.text()).toBe(200);
+  // A custom dashboard started from the home's widgets (#22): its page draws every chart kind.
+  const dashboard = await post("create_dashboard", { project_id: PROJECT, name: `布局仪表盘 ${run}`, description: "每日概览。", from_home: true });
+  expect(dashboard.status(), await dashboard.text()).toBe(200);
   return [
     ...PAGES,
     ["shared-playground", `/project/${PROJECT}/playground?saved=${enc((await saved.json()).id)}`],
@@ -133,6 +136,7 @@ export async function layoutPages(page: Page): Promise<[string, string][]> {
     ["dataset", `/project/${PROJECT}/datasets/${enc(datasetId)}`],
     ["dataset-item", `/project/${PROJECT}/datasets/${enc(datasetId)}/items/${enc(`layout-item-${run}`)}`],
     ["evaluator", `/project/${PROJECT}/evaluators/${enc(evaluatorId)}`],
+    ["dashboard", `/project/${PROJECT}/dashboards/${enc((await dashboard.json()).id)}`],
   ];
 }
 
@@ -144,6 +148,9 @@ export const PAGES: [string, string][] = [
   ["organization", "/organization/e2e-org"],
   ["members", "/organization/e2e-org/members"],
   ["audit-log", "/organization/e2e-org/audit-log"],
+  ["usage", "/organization/e2e-org/usage"],
+  ["organization-settings", "/organization/e2e-org/settings"],
+  ["admin-plans", "/admin/plans"],
   ["project-home", `/project/${PROJECT}`],
   ["dashboards", `/project/${PROJECT}/dashboards`],
   ["traces", `/project/${PROJECT}/traces`],
@@ -157,6 +164,7 @@ export const PAGES: [string, string][] = [
   ["new-prompt", `/project/${PROJECT}/prompts/new`],
   ["prompt-draft", `/project/${PROJECT}/prompts/new?name=${enc("布局/回复")}`],
   ["settings", `/project/${PROJECT}/settings`],
+  ["models", `/project/${PROJECT}/settings/models`],
   ["playground", `/project/${PROJECT}/playground`],
   ["datasets", `/project/${PROJECT}/datasets`],
   ["annotation-queues", `/project/${PROJECT}/annotation-queues`],

@@ -8,7 +8,7 @@ mod common;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use common::TestApi;
-use loupe_app::domain::metrics_query::{Aggregation, ApiVersion, FilterType, Granularity, MetricsQuery, Row, SortDirection, View};
+use loupe_app::domain::metrics_query::{Aggregation, ApiVersion, FilterColumn, FilterType, Granularity, MetricsQuery, Row, SortDirection, View};
 use loupe_core::metrics::{execute, rollups, Plan, Strategy};
 use serde_json::{json, Value};
 
@@ -450,10 +450,17 @@ async fn compare(api: &TestApi, state: &str, clean: bool) -> Vec<Vec<Row>> {
         let auto = execute(&api.pool, &api.project, &valid, Strategy::Auto).await.unwrap();
         assert_eq!(raw.plan, Plan::Raw);
         match auto.plan {
-            Plan::Rollup { rollup_hours, raw_ranges } => {
+            Plan::Rollup { rollup_hours, rollup_days, raw_ranges } => {
                 if clean {
                     assert!(rollup_hours > 30, "{state} query {i}: {rollup_hours} rollup hours");
                     assert_eq!(raw_ranges, 2, "{state} query {i}: the two edges only");
+                    // Nov 11 and 12 lie whole in the range (only the 12th after the query
+                    // that starts at 11 05:30): read from the day rows unless the buckets are
+                    // hours.
+                    let hourly = valid.granularity == Some(Granularity::Hour);
+                    let later_start = valid.filters.iter().any(|f| matches!(f.column, FilterColumn::Time));
+                    let whole = if hourly { 0 } else if later_start { 1 } else { 2 };
+                    assert_eq!(rollup_days, whole, "{state} query {i}: whole days");
                 }
             }
             Plan::Raw => panic!("{state} query {i} should use the rollups"),

@@ -67,8 +67,9 @@ pub enum Strategy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Plan {
     Raw,
-    /// `rollup_hours` clean hours from the rollups, the rest from `raw_ranges` ranges of rows.
-    Rollup { rollup_hours: usize, raw_ranges: usize },
+    /// `rollup_hours` clean hours from the rollups (`rollup_days` whole days of them from the
+    /// day rows), the rest from `raw_ranges` ranges of rows.
+    Rollup { rollup_hours: usize, rollup_days: usize, raw_ranges: usize },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -101,7 +102,7 @@ pub async fn execute(pool: &PgPool, project_id: &ProjectId, query: &ValidQuery, 
     };
     let (groups, plan) = match rollup {
         Some(window) => {
-            let plan = Plan::Rollup { rollup_hours: window.clean_hours(), raw_ranges: window.ranges.len() };
+            let plan = Plan::Rollup { rollup_hours: window.clean_hours(), rollup_days: window.days.len(), raw_ranges: window.ranges.len() };
             (ctx.rollup_groups(&mut tx, &window).await?, plan)
         }
         None => (ctx.raw_groups(&mut tx).await?, Plan::Raw),
@@ -143,6 +144,11 @@ struct Window {
     ranges: Vec<(DateTime<Utc>, DateTime<Utc>)>,
     /// The rollup grouping set read (`schema::RollupSql::set_for`).
     set: i32,
+    /// Whole UTC days without a dirty hour, read from the set's day rows (only when the query's
+    /// time buckets are days or longer, or it has none).
+    days: Vec<DateTime<Utc>>,
+    /// The rest of `[lo, hi)`, read from the hour rows (dirty hours excluded).
+    hour_spans: Vec<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
 impl Window {
@@ -518,17 +524,65 @@ impl<'a> Ctx<'a> {
         }
         // The upper end is inclusive to the microsecond (Postgres' resolution).
         push(hi, upper + Duration::microseconds(1));
-        Ok(Some(Window { lo, hi, dirty, ranges, set: self.rollup_set().expect("eligible") }))
+        // Whole days of clean hours come from the day rows when the buckets allow it.
+        let mut days = Vec::new();
+        if matches!(self.unit, None | Some("day" | "week" | "month")) {
+            let mut day = Granularity::Day.bucket_start(lo);
+            if day < lo {
+                day += Duration::days(1);
+            }
+            while day + Duration::days(1) <= hi {
+                let end = day + Duration::days(1);
+                if !dirty.iter().any(|h| *h >= day && *h < end) {
+                    days.push(day);
+                }
+                day = end;
+            }
+        }
+        let mut hour_spans = Vec::new();
+        let mut cursor = lo;
+        for day in &days {
+            if cursor < *day {
+                hour_spans.push((cursor, *day));
+            }
+            cursor = *day + Duration::days(1);
+        }
+        if cursor < hi {
+            hour_spans.push((cursor, hi));
+        }
+        Ok(Some(Window { lo, hi, dirty, ranges, set: self.rollup_set().expect("eligible"), days, hour_spans }))
     }
 
     /// `FROM <rollup> r WHERE <project, clean hours, segment, filters>`.
     fn push_rollup_from(&self, qb: &mut QueryBuilder<'static, Postgres>, window: &Window, lateral: &str) {
         let rollup = self.vs.rollup.as_ref().expect("eligible");
         qb.push(format!(" FROM {} r{lateral} WHERE r.project_id = ", rollup.table)).push_bind(self.project.as_str().to_string());
-        qb.push(" AND r.hour >= ").push_bind(window.lo);
-        qb.push(" AND r.hour < ").push_bind(window.hi);
+        // One index range per span of hour rows, one lookup for the day rows (an OR of plain
+        // arms, which Postgres turns into a BitmapOr over the (project, grouping, hour) index).
+        qb.push(" AND (");
+        let mut arms = 0;
+        for (from, to) in &window.hour_spans {
+            if arms > 0 {
+                qb.push(" OR ");
+            }
+            qb.push("(r.grouping = ").push_bind(window.set);
+            qb.push(" AND r.hour >= ").push_bind(*from);
+            qb.push(" AND r.hour < ").push_bind(*to).push(")");
+            arms += 1;
+        }
+        if !window.days.is_empty() {
+            if arms > 0 {
+                qb.push(" OR ");
+            }
+            qb.push("(r.grouping = ").push_bind(window.set | schema::DAY);
+            qb.push(" AND r.hour = ANY(").push_bind(window.days.clone()).push("))");
+            arms += 1;
+        }
+        if arms == 0 {
+            qb.push("false");
+        }
+        qb.push(")");
         qb.push(" AND r.hour <> ALL(").push_bind(window.dirty.clone()).push(")");
-        qb.push(" AND r.grouping = ").push_bind(window.set);
         if let Some(segment) = schema::segment(self.vs, "r") {
             qb.push(format!(" AND {segment}"));
         }

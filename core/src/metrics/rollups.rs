@@ -7,9 +7,13 @@
 //! - The `metrics.rollup` job ([`kind`]) recomputes each dirty hour's rollup rows from the raw
 //!   rows, deletes its marks, and commits both at once, under the hour's exclusive stripe lock
 //!   (markers hold it shared until they commit).
-//! - A query ([`super::execute`]) reads the rollups of clean hours and the raw rows of the rest.
+//! - A recompute that leaves a whole UTC day clean also rewrites the day's rows (each set's hour
+//!   rows summed, `grouping | DAY`).
+//! - A query ([`super::execute`]) reads the day rows of clean whole days (when its time buckets
+//!   are days or longer), the hour rows of the other clean hours and the raw rows of the rest.
 //!
-//! So rollups of a clean hour always equal the raw rows of that hour, in any snapshot.
+//! So rollups of a clean hour always equal the raw rows of that hour, and those of a clean day
+//! the sum of its hours, in any snapshot.
 
 use std::collections::BTreeSet;
 use std::time::{Duration as StdDuration, Instant};
@@ -17,10 +21,10 @@ use std::time::{Duration as StdDuration, Instant};
 use chrono::{DateTime, Duration, Utc};
 use sqlx::{PgConnection, PgPool};
 
-use super::schema::{self, Need, RollupSql, ViewSql};
+use super::schema::{self, DAY, Need, RollupSql, ViewSql};
 use crate::jobs::{Kind, Outcome};
 use crate::scope::ProjectId;
-use loupe_domain::metrics_query::View;
+use loupe_domain::metrics_query::{Granularity, View};
 
 /// The job kind that recomputes dirty hours.
 pub const JOB: &str = "metrics.rollup";
@@ -192,6 +196,54 @@ fn recompute_sql(vs: &ViewSql, rollup: &RollupSql) -> String {
     sql
 }
 
+/// The rewrite of one UTC day's day rows of a table (every set, `grouping | DAY`) from its hour
+/// rows (`$1` the project, `$2` the day's start): counts and sums add up, minima and maxima
+/// carry, histograms add bucket by bucket.
+fn day_sql(rollup: &RollupSql) -> String {
+    let cols: Vec<&str> = rollup.columns.iter().map(|(c, _)| *c).collect();
+    let col_list = cols.join(", ");
+    let key = format!("grouping::text || ROW({col_list})::text");
+    let mut agg = vec!["grouping".to_string(), format!("{key} AS k"), "sum(count)::int8 AS count".to_string()];
+    let mut insert_cols = vec!["count".to_string()];
+    let mut select = vec!["agg.count".to_string()];
+    for (m, _) in rollup.measures {
+        let p = m.prefix;
+        agg.push(format!("sum({p}_count)::int8 AS {p}_count, sum({p}_sum) AS {p}_sum, min({p}_min) AS {p}_min, max({p}_max) AS {p}_max"));
+        for part in ["count", "sum", "min", "max"] {
+            insert_cols.push(format!("{p}_{part}"));
+            select.push(format!("agg.{p}_{part}"));
+        }
+    }
+    let mut sql = format!(
+        "WITH h AS (SELECT * FROM {table} WHERE project_id = $1 AND hour >= $2 AND hour < $2 + interval '1 day' AND grouping < {DAY}),
+         agg AS (SELECT {col_list}, {agg} FROM h GROUP BY grouping, {col_list})",
+        table = rollup.table,
+        agg = agg.join(", "),
+    );
+    let mut from = "agg".to_string();
+    if let Some(p) = rollup.measures.iter().find(|(m, _)| m.histogram).map(|(m, _)| m.prefix) {
+        sql.push_str(&format!(
+            ", hist AS (SELECT k, array_agg(bk ORDER BY bk) AS buckets, array_agg(n ORDER BY bk) AS counts
+                       FROM (SELECT {key} AS k, b.bk, sum(b.c)::int8 AS n
+                             FROM h CROSS JOIN LATERAL unnest(h.{p}_buckets, h.{p}_bucket_counts) AS b(bk, c)
+                             GROUP BY 1, 2) x GROUP BY k)"
+        ));
+        insert_cols.push(format!("{p}_buckets"));
+        insert_cols.push(format!("{p}_bucket_counts"));
+        select.push("hist.buckets".into());
+        select.push("hist.counts".into());
+        from.push_str(" LEFT JOIN hist ON hist.k = agg.k");
+    }
+    sql.push_str(&format!(
+        " INSERT INTO {table} (project_id, hour, grouping, {col_list}, {insert}) SELECT $1, $2, agg.grouping | {DAY}, {agg_cols}, {select} FROM {from}",
+        table = rollup.table,
+        insert = insert_cols.join(", "),
+        agg_cols = cols.iter().map(|c| format!("agg.{c}")).collect::<Vec<_>>().join(", "),
+        select = select.join(", "),
+    ));
+    sql
+}
+
 /// The three rollup tables' recompute statements (one view per table).
 fn tables() -> [&'static ViewSql; 3] {
     [schema::view(View::Observations), schema::view(View::Traces), schema::view(View::ScoresNumeric)]
@@ -228,12 +280,36 @@ pub async fn recompute_hour(pool: &PgPool, project_id: &str, hour: DateTime<Utc>
     if exists {
         for vs in tables() {
             let rollup = vs.rollup.as_ref().expect("every table view has a rollup");
-            sqlx::query(&format!("DELETE FROM {} WHERE project_id = $1 AND hour = $2", rollup.table))
+            sqlx::query(&format!("DELETE FROM {} WHERE project_id = $1 AND hour = $2 AND grouping < {DAY}", rollup.table))
                 .bind(project_id)
                 .bind(hour)
                 .execute(&mut *tx)
                 .await?;
             sqlx::query(&recompute_sql(vs, rollup)).bind(project_id).bind(hour).execute(&mut *tx).await?;
+        }
+        // The day's rows, once none of its hours is dirty. Queries read a day's rows only when
+        // none of its hours is dirty in their snapshot; every recompute that leaves the day clean
+        // rewrites them in the same transaction (recomputes run one at a time, see above), so
+        // in any snapshot a clean day's rows are the sum of its hour rows. A mark committed
+        // after the check makes the day dirty again until its hour is recomputed here.
+        let day = Granularity::Day.bucket_start(hour);
+        let clean: bool = sqlx::query_scalar(
+            "SELECT NOT EXISTS (SELECT 1 FROM metric_rollup_dirty WHERE project_id = $1 AND hour >= $2 AND hour < $2 + interval '1 day')",
+        )
+        .bind(project_id)
+        .bind(day)
+        .fetch_one(&mut *tx)
+        .await?;
+        if clean {
+            for vs in tables() {
+                let rollup = vs.rollup.as_ref().expect("every table view has a rollup");
+                sqlx::query(&format!("DELETE FROM {} WHERE project_id = $1 AND hour = $2 AND grouping >= {DAY}", rollup.table))
+                    .bind(project_id)
+                    .bind(day)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(&day_sql(rollup)).bind(project_id).bind(day).execute(&mut *tx).await?;
+            }
         }
     }
     tx.commit().await?;
@@ -309,6 +385,10 @@ mod tests {
         for vs in tables() {
             let sql = recompute_sql(vs, vs.rollup.as_ref().unwrap());
             assert!(sql.contains("INSERT INTO metric_rollup_"), "{sql}");
+        }
+        for vs in tables() {
+            let sql = day_sql(vs.rollup.as_ref().unwrap());
+            assert!(sql.contains(&format!("grouping | {DAY}")), "{sql}");
         }
         let obs = recompute_sql(tables()[0], tables()[0].rollup.as_ref().unwrap());
         assert!(obs.contains("latency_buckets") && obs.contains("LEFT JOIN traces t") && obs.contains("GROUPING SETS"), "{obs}");
