@@ -74,7 +74,10 @@ $$;
 -- has its log-bucket histogram, sparse (`latency_buckets[i]` holds `latency_bucket_counts[i]`).
 --
 -- Each hour is stored at several groupings (Postgres `GROUPING SETS`): `grouping` is the
--- `GROUPING(<every dimension column>)` bit mask of the set (a column outside the set is NULL). A query reads the smallest set holding its dimensions and filters
+-- `GROUPING(<every dimension column>)` bit mask of the set (a column outside the set is NULL).
+-- Rows with the `DAY` bit (1 << 20) added hold a whole UTC day of a set (`hour` = the day's
+-- start), the sum of its hour rows, rewritten when the day's last dirty hour is recomputed.
+-- A query reads the smallest set holding its dimensions and filters
 -- (core/src/metrics/schema.rs lists them): all columns multiply into ~1,500 rows an hour on the
 -- benchmark's data, the home dashboard's sets into a few dozen.
 CREATE TABLE metric_rollup_observations (

@@ -1,16 +1,23 @@
-//! Which code the browser loads when. Pages are lazy routes grouped into five areas, each split
+//! Which code the browser loads when. Pages are lazy routes grouped into areas, each split
 //! out of the main bundle (`xtask site` runs wasm-split) and fetched when a page of the area is
-//! first shown: the sign-in pages, the trace explorer (traces, sessions, users), prompts, the
+//! first shown: the sign-in pages, the trace explorer (traces, sessions, users), prompts and
+//! evaluators (#21; their own area until #22, merged to save a split: see below), the
 //! shared-document pages — the prompt editor and the playground (with the shared-document client
 //! and `yrs`, #19, which nothing else needs) —, evaluation (scores, annotation queues and their
-//! review, #20), datasets and evaluators (#21), dashboards (the project home and custom
-//! dashboards, #22), and the rest (home, account, organization and project settings). The main bundle keeps what every
-//! page needs: the router, the layout, the reactive runtime and the hydration entry.
+//! review, #20), datasets (#21), dashboards and usage (the project home, custom dashboards, the
+//! organization's usage, the plans admin and the models and prices page: the pages with charts
+//! and the metrics and plans types, #22), and the rest (home, account, organization and project
+//! settings). The main bundle keeps what every page needs: the router, the layout, the reactive
+//! runtime and the hydration entry.
 //!
 //! Why areas and not a split per page: wasm-split puts code shared by several splits into a
 //! module per combination of splits, and twenty splits made 350 modules, most of them tiny; a
-//! first visit then fetched up to 175 files. Four areas share far less, and a page's area brings
+//! first visit then fetched up to 175 files. A few areas share far less, and a page's area brings
 //! its neighbours along (a trace's session, the user's traces), which are the next clicks anyway.
+//! Each area costs the others too: one more split re-cuts the shared code into more, smaller
+//! modules, ~25 KB more per first visit (gzip compresses each file alone). So #22's heavy pages
+//! joined the dashboards area rather than getting an area of their own, and the evaluators joined
+//! prompts (docs/BENCHMARKS.md, "Browser bundle size").
 //!
 //! On a first visit the server preloads the current area's modules (Leptos records which lazy
 //! functions rendered and reads `__wasm_split_manifest.json`), and the browser loads the area of
@@ -34,7 +41,7 @@ use crate::pages::evaluators::{EvaluatorNewPage, EvaluatorPage, EvaluatorsPage};
 use crate::pages::home::HomePage;
 use crate::pages::invite::InvitePage;
 use crate::pages::playground::PlaygroundPage;
-use crate::pages::organization::{OrgTab, OrganizationPage};
+use crate::pages::organization::{self, OrgTab, OrganizationPage};
 use crate::pages::project_settings::ProjectSettingsPage;
 use crate::pages::prompt_detail::PromptPage;
 use crate::pages::prompt_new::PromptNewPage;
@@ -123,6 +130,9 @@ fn prompts_area(page: Page) -> AnyView {
     match page {
         Page::Prompts => view! { <PromptsPage /> }.into_any(),
         Page::Prompt => view! { <PromptPage /> }.into_any(),
+        Page::Evaluators => view! { <EvaluatorsPage /> }.into_any(),
+        Page::EvaluatorNew => view! { <EvaluatorNewPage /> }.into_any(),
+        Page::Evaluator => view! { <EvaluatorPage /> }.into_any(),
         _ => unreachable_page(page),
     }
 }
@@ -160,21 +170,14 @@ fn datasets_area(page: Page) -> AnyView {
 }
 
 #[lazy]
-fn evaluators_area(page: Page) -> AnyView {
-    match page {
-        Page::Evaluators => view! { <EvaluatorsPage /> }.into_any(),
-        Page::EvaluatorNew => view! { <EvaluatorNewPage /> }.into_any(),
-        Page::Evaluator => view! { <EvaluatorPage /> }.into_any(),
-        _ => unreachable_page(page),
-    }
-}
-
-#[lazy]
 fn dashboards_area(page: Page) -> AnyView {
     match page {
         Page::ProjectHome => view! { <ProjectHomePage /> }.into_any(),
         Page::Dashboards => view! { <DashboardsPage /> }.into_any(),
         Page::Dashboard => view! { <DashboardPage /> }.into_any(),
+        Page::OrgUsage => view! { <OrganizationPage tab=OrgTab::Usage body=crate::pages::usage::usage_tab /> }.into_any(),
+        Page::AdminPlans => view! { <crate::pages::admin_plans::AdminPlansPage /> }.into_any(),
+        Page::Models => view! { <crate::pages::models::ModelsPage /> }.into_any(),
         _ => unreachable_page(page),
     }
 }
@@ -184,14 +187,11 @@ fn settings_area(page: Page) -> AnyView {
     match page {
         Page::Home => view! { <HomePage /> }.into_any(),
         Page::Account => view! { <AccountPage /> }.into_any(),
-        Page::OrgProjects => view! { <OrganizationPage tab=OrgTab::Projects /> }.into_any(),
-        Page::OrgMembers => view! { <OrganizationPage tab=OrgTab::Members /> }.into_any(),
-        Page::OrgUsage => view! { <OrganizationPage tab=OrgTab::Usage /> }.into_any(),
-        Page::AdminPlans => view! { <crate::pages::admin_plans::AdminPlansPage /> }.into_any(),
-        Page::OrgAuditLog => view! { <OrganizationPage tab=OrgTab::AuditLog /> }.into_any(),
-        Page::OrgSettings => view! { <OrganizationPage tab=OrgTab::Settings /> }.into_any(),
+        Page::OrgProjects => view! { <OrganizationPage tab=OrgTab::Projects body=organization::projects_tab /> }.into_any(),
+        Page::OrgMembers => view! { <OrganizationPage tab=OrgTab::Members body=organization::members_tab /> }.into_any(),
+        Page::OrgAuditLog => view! { <OrganizationPage tab=OrgTab::AuditLog body=organization::audit_log_tab /> }.into_any(),
+        Page::OrgSettings => view! { <OrganizationPage tab=OrgTab::Settings body=organization::settings_tab /> }.into_any(),
         Page::ProjectSettings => view! { <ProjectSettingsPage /> }.into_any(),
-        Page::Models => view! { <crate::pages::models::ModelsPage /> }.into_any(),
         _ => unreachable_page(page),
     }
 }
@@ -205,7 +205,6 @@ pub enum Area {
     Editor,
     Evaluation,
     Datasets,
-    Evaluators,
     Dashboards,
     Settings,
 }
@@ -227,16 +226,17 @@ pub fn preload_for(path: &str) -> Preload {
     let area = match segments.as_slice() {
         [""] | ["account"] => Area::Settings,
         ["sign-in"] | ["sign-up"] | ["invite", _] => Area::SignIn,
-        ["organization", _] | ["organization", _, "members" | "usage" | "audit-log" | "settings"] => Area::Settings,
-        ["admin", "plans"] => Area::Settings,
-        ["project", _, "settings"] | ["project", _, "settings", "models"] => Area::Settings,
+        ["organization", _] | ["organization", _, "members" | "audit-log" | "settings"] => Area::Settings,
+        ["organization", _, "usage"] | ["admin", "plans"] => Area::Dashboards,
+        ["project", _, "settings"] => Area::Settings,
+        ["project", _, "settings", "models"] => Area::Dashboards,
         ["project", _, "traces" | "sessions" | "users"] | ["project", _, "traces" | "sessions" | "users", _] => Area::Explorer,
         ["share", "traces", _, _] => Area::Explorer,
         ["project", _, "prompts", "new"] | ["project", _, "playground"] => Area::Editor,
         ["project", _, "prompts", ..] => Area::Prompts,
         ["project", _, "scores"] | ["project", _, "annotation-queues", ..] => Area::Evaluation,
         ["project", _, "datasets", ..] => Area::Datasets,
-        ["project", _, "evaluators", ..] => Area::Evaluators,
+        ["project", _, "evaluators", ..] => Area::Prompts,
         ["project", _] | ["project", _, "dashboards"] | ["project", _, "dashboards", _] => Area::Dashboards,
         _ => return Preload::Everything,
     };
@@ -254,7 +254,6 @@ pub async fn preload_for_path(path: &str) {
             Area::Editor => __preload_editor_area().await,
             Area::Evaluation => __preload_evaluation_area().await,
             Area::Datasets => __preload_datasets_area().await,
-            Area::Evaluators => __preload_evaluators_area().await,
             Area::Dashboards => __preload_dashboards_area().await,
             Area::Settings => __preload_settings_area().await,
         }
@@ -262,7 +261,7 @@ pub async fn preload_for_path(path: &str) {
     match preload_for(path) {
         Preload::Area(one) => area(one).await,
         Preload::Everything => {
-            for one in [Area::SignIn, Area::Explorer, Area::Prompts, Area::Editor, Area::Evaluation, Area::Datasets, Area::Evaluators, Area::Dashboards, Area::Settings] {
+            for one in [Area::SignIn, Area::Explorer, Area::Prompts, Area::Editor, Area::Evaluation, Area::Datasets, Area::Dashboards, Area::Settings] {
                 area(one).await;
             }
         }
@@ -300,12 +299,12 @@ lazy_page! {
     AccountRoute => settings_area(Page::Account);
     OrgProjectsRoute => settings_area(Page::OrgProjects);
     OrgMembersRoute => settings_area(Page::OrgMembers);
-    OrgUsageRoute => settings_area(Page::OrgUsage);
-    AdminPlansRoute => settings_area(Page::AdminPlans);
+    OrgUsageRoute => dashboards_area(Page::OrgUsage);
+    AdminPlansRoute => dashboards_area(Page::AdminPlans);
     OrgAuditLogRoute => settings_area(Page::OrgAuditLog);
     OrgSettingsRoute => settings_area(Page::OrgSettings);
     ProjectSettingsRoute => settings_area(Page::ProjectSettings);
-    ModelsRoute => settings_area(Page::Models);
+    ModelsRoute => dashboards_area(Page::Models);
     TracesRoute => explorer_area(Page::Traces);
     TraceRoute => explorer_area(Page::Trace);
     SharedTraceRoute => explorer_area(Page::SharedTrace);
@@ -326,9 +325,9 @@ lazy_page! {
     DatasetItemRoute => datasets_area(Page::DatasetItem);
     DatasetRunRoute => datasets_area(Page::DatasetRun);
     CompareRunsRoute => datasets_area(Page::CompareRuns);
-    EvaluatorsRoute => evaluators_area(Page::Evaluators);
-    EvaluatorNewRoute => evaluators_area(Page::EvaluatorNew);
-    EvaluatorRoute => evaluators_area(Page::Evaluator);
+    EvaluatorsRoute => prompts_area(Page::Evaluators);
+    EvaluatorNewRoute => prompts_area(Page::EvaluatorNew);
+    EvaluatorRoute => prompts_area(Page::Evaluator);
     ProjectHomeRoute => dashboards_area(Page::ProjectHome);
     DashboardsRoute => dashboards_area(Page::Dashboards);
     DashboardRoute => dashboards_area(Page::Dashboard);
@@ -349,8 +348,8 @@ mod tests {
             ("/account", Preload::Area(Area::Settings)),
             ("/organization/o1", Preload::Area(Area::Settings)),
             ("/organization/o1/members", Preload::Area(Area::Settings)),
-            ("/organization/o1/usage", Preload::Area(Area::Settings)),
-            ("/admin/plans", Preload::Area(Area::Settings)),
+            ("/organization/o1/usage", Preload::Area(Area::Dashboards)),
+            ("/admin/plans", Preload::Area(Area::Dashboards)),
             ("/organization/o1/audit-log", Preload::Area(Area::Settings)),
             ("/organization/o1/settings", Preload::Area(Area::Settings)),
             ("/project/p1", Preload::Area(Area::Dashboards)),
@@ -374,13 +373,13 @@ mod tests {
             ("/project/p1/datasets/d.1/items/i%2F1", Preload::Area(Area::Datasets)),
             ("/project/p1/datasets/d.1/runs/r1", Preload::Area(Area::Datasets)),
             ("/project/p1/datasets/d.1/compare", Preload::Area(Area::Datasets)),
-            ("/project/p1/evaluators", Preload::Area(Area::Evaluators)),
-            ("/project/p1/evaluators/new", Preload::Area(Area::Evaluators)),
-            ("/project/p1/evaluators/e1", Preload::Area(Area::Evaluators)),
+            ("/project/p1/evaluators", Preload::Area(Area::Prompts)),
+            ("/project/p1/evaluators/new", Preload::Area(Area::Prompts)),
+            ("/project/p1/evaluators/e1", Preload::Area(Area::Prompts)),
             ("/project/p1/dashboards", Preload::Area(Area::Dashboards)),
             ("/project/p1/dashboards/d.1", Preload::Area(Area::Dashboards)),
             ("/project/p1/settings", Preload::Area(Area::Settings)),
-            ("/project/p1/settings/models", Preload::Area(Area::Settings)),
+            ("/project/p1/settings/models", Preload::Area(Area::Dashboards)),
             ("/no/such/page", Preload::Everything),
             ("/project/p1/traces/t1/extra", Preload::Everything),
         ];

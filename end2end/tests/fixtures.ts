@@ -126,7 +126,10 @@ export async function layoutPages(page: Page): Promise<[string, string][]> {
   });
   expect(item.status(), await item.text()).toBe(200);
   // A custom dashboard started from the home's widgets (#22): its page draws every chart kind.
-  const dashboard = await post("create_dashboard", { project_id: PROJECT, name: `布局仪表盘 ${run}`, description: "每日概览。", from_home: true });
+  const dashboard = await page.request.post("/api/ui/create_dashboard", {
+    form: { project_id: PROJECT, name: `布局仪表盘 ${run}`, description: "每日概览。", from_home: "true" },
+    headers: { Origin: origin },
+  });
   expect(dashboard.status(), await dashboard.text()).toBe(200);
   return [
     ...PAGES,

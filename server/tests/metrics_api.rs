@@ -395,7 +395,11 @@ fn queries() -> Vec<MetricsQuery> {
         obs().metric("count", Aggregation::Count).dimension("name").any_of("traceName", &["chat", "agent"]),
         // The user set: top users by cost.
         obs().metric("totalCost", Aggregation::Sum).metric("count", Aggregation::Count).dimension("userId")
-            .filter("userId", FilterType::Null, "is not null", json!("")).order_by("sum_totalCost", SortDirection::Desc),
+            .filter("userId", FilterType::Null, "is not null", json!("")).order_by("sum_totalCost", SortDirection::Desc).row_limit(3),
+        // A top N cut in Postgres where every group ties (the least of a count is 1): the same
+        // rows as the raw answer's tie-break.
+        obs().metric("count", Aggregation::Min).metric("count", Aggregation::Count).dimension("userId")
+            .order_by("min_count", SortDirection::Asc).row_limit(2),
         obs().metric("outputCost", Aggregation::Max).metric("inputCost", Aggregation::Min).dimension("isRootObservation").dimension("traceRelease")
             .filter("startTime", FilterType::Datetime, ">", json!("2026-11-11T05:30:00Z")),
         MetricsQuery::new(View::Traces, from, to).metric("count", Aggregation::Count).metric("totalCost", Aggregation::Sum)

@@ -54,8 +54,36 @@ impl OrgTab {
     }
 }
 
+/// What an organization page shows under its tabs, given the organization.
+pub type OrgTabBody = fn(StoredValue<OrganizationRef>) -> AnyView;
+
+/// The projects tab, for `OrganizationPage`'s `body`.
+pub fn projects_tab(org: StoredValue<OrganizationRef>) -> AnyView {
+    view! { <ProjectsTab org /> }.into_any()
+}
+
+/// The members and invitations tab.
+pub fn members_tab(org: StoredValue<OrganizationRef>) -> AnyView {
+    view! { <MembersTab org /> }.into_any()
+}
+
+/// The audit log tab.
+pub fn audit_log_tab(org: StoredValue<OrganizationRef>) -> AnyView {
+    view! { <AuditLogTab org /> }.into_any()
+}
+
+/// The organization's settings tab (rename, delete).
+pub fn settings_tab(org: StoredValue<OrganizationRef>) -> AnyView {
+    view! { <SettingsTab org /> }.into_any()
+}
+
+/// An organization page: its header, the tabs, and `body` for the open one. The route names the
+/// tab's view (`routes.rs`) rather than a `match` here: the usage tab (#22, `pages::usage`) is in
+/// the dashboards area of the bundle and the other tabs in the settings area, and a `match` over
+/// every tab would bring all their code into both areas' first visit (docs/BENCHMARKS.md,
+/// "Browser bundle size").
 #[component]
-pub fn OrganizationPage(tab: OrgTab) -> impl IntoView {
+pub fn OrganizationPage(tab: OrgTab, body: OrgTabBody) -> impl IntoView {
     let i18n = use_i18n();
     let locale = i18n.get_locale_untracked();
     let params = use_params_map();
@@ -87,13 +115,7 @@ pub fn OrganizationPage(tab: OrgTab) -> impl IntoView {
                             }).collect_view()}
                         </nav>
                         <div class="mt-6">
-                            {match tab {
-                                OrgTab::Projects => view! { <ProjectsTab org /> }.into_any(),
-                                OrgTab::Members => view! { <MembersTab org /> }.into_any(),
-                                OrgTab::Usage => view! { <crate::pages::usage::UsageTab org /> }.into_any(),
-                                OrgTab::AuditLog => view! { <AuditLogTab org /> }.into_any(),
-                                OrgTab::Settings => view! { <SettingsTab org /> }.into_any(),
-                            }}
+                            {body(org)}
                         </div>
                     }.into_any()
             }}

@@ -13,6 +13,11 @@ use crate::domain::plans::{percent, BannerLevel, OrgUsage, OverQuota};
 use crate::i18n::*;
 use crate::server_fns::usage::get_org_usage;
 
+/// The organization page's usage tab, for `OrganizationPage`'s `body` (`routes.rs`).
+pub fn usage_tab(org: StoredValue<OrganizationRef>) -> AnyView {
+    view! { <UsageTab org /> }.into_any()
+}
+
 /// The Usage tab of an organization.
 #[component]
 pub fn UsageTab(org: StoredValue<OrganizationRef>) -> impl IntoView {

@@ -634,6 +634,13 @@ impl<'a> Ctx<'a> {
         self.push_raw_base(&mut qb, &all, Some(&window.ranges));
         qb.push(") b) u");
         self.group_by(&mut qb, "u", "");
+        // A top N (row limit and an order by metrics Postgres can compute from the partials):
+        // only the groups that can make the cut leave Postgres — ties with the last one kept, so
+        // `finish`'s tie-break picks the same rows as without the cut. Top users by cost has
+        // tens of thousands of groups.
+        if let (Some(limit), Some(order)) = (self.q.row_limit, self.sql_order()) {
+            qb.push(format!(" ORDER BY {order} FETCH FIRST {limit} ROWS WITH TIES"));
+        }
         let rows = qb.build().fetch_all(&mut *conn).await?;
 
         struct Partial {
@@ -715,6 +722,33 @@ impl<'a> Ctx<'a> {
             }
         }
         Ok(groups)
+    }
+
+    /// The query's order as SQL over the grouped partials of `rollup_groups` (the same values
+    /// `finish` sorts by, computed the same way), or `None` when a field is not such a metric.
+    fn sql_order(&self) -> Option<String> {
+        if self.q.order_by.is_empty() {
+            return None;
+        }
+        let mut parts = Vec::new();
+        for (field, direction) in &self.q.order_by {
+            let OrderField::Metric(i) = field else { return None };
+            let j = self.metric_measure[*i];
+            let expr = match self.q.metrics[*i].aggregation {
+                Aggregation::Count => format!("sum(u.n{j})"),
+                Aggregation::Sum => format!("sum(u.s{j})"),
+                Aggregation::Min => format!("min(u.lo{j})"),
+                Aggregation::Max => format!("max(u.hi{j})"),
+                Aggregation::Avg => format!("sum(u.s{j}) / nullif(sum(u.n{j}), 0)::float8"),
+                _ => return None,
+            };
+            let dir = match direction {
+                SortDirection::Asc => "ASC",
+                SortDirection::Desc => "DESC",
+            };
+            parts.push(format!("{expr} {dir} NULLS LAST"));
+        }
+        Some(parts.join(", "))
     }
 
     // ---- shared post-processing ---------------------------------------------------------------
