@@ -20,7 +20,10 @@
 //!   project's row is locked for the same reason.
 //!
 //! Lowering a plan below current usage is allowed: nothing is deleted, the usage shows as over
-//! the limit, and only new units, members or queues are refused.
+//! the limit, and only new units, members or queues are refused. A plan change that shortens
+//! some project's effective retention is another matter: the next retention run deletes data.
+//! [`plan_change_impact`] says what (and who ends up over a limit) before it is applied; the
+//! server functions refuse such a change unconfirmed.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -361,4 +364,155 @@ pub async fn projects_with_retention(pool: &PgPool) -> Result<Vec<ProjectId>, St
     .await?;
     // Background work over every project: each id is the project's own row (see `crate::scope`).
     Ok(ids.into_iter().map(ProjectId::vouched).collect())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plan changes: what they would do, shown before they are applied
+
+/// Which organizations a plan change moves onto a (new or redefined) plan.
+#[derive(Debug, Clone, Copy)]
+pub enum ChangeTarget<'a> {
+    /// One organization (an assignment).
+    Org(&'a str),
+    /// Every organization on this plan, assigned or by default (the plan is edited).
+    OnPlan(&'a str),
+    /// Every organization without a plan of its own (the default changes).
+    OnDefault,
+}
+
+impl ChangeTarget<'_> {
+    fn parts(&self) -> (&'static str, &str) {
+        match self {
+            ChangeTarget::Org(id) => ("org", id),
+            ChangeTarget::OnPlan(id) => ("plan", id),
+            ChangeTarget::OnDefault => ("default", ""),
+        }
+    }
+}
+
+/// The organizations a change targets, with the retention of the plan they are on now.
+const TARGET_ORGS: &str = "WITH d AS (SELECT id FROM plans WHERE is_default),
+     orgs AS (
+         SELECT o.id, o.name, old.retention_days AS old_days
+         FROM organizations o
+         LEFT JOIN plans old ON old.id = coalesce(o.plan_id, (SELECT id FROM d))
+         WHERE CASE $1 WHEN 'org' THEN o.id = $2
+                       WHEN 'plan' THEN coalesce(o.plan_id, (SELECT id FROM d)) = $2
+                       ELSE o.plan_id IS NULL END)";
+
+/// What moving `target`'s organizations onto `plan` (its definition after the change) would do:
+/// the live projects whose effective retention ([`retention_of_project`]'s rule: the shorter of
+/// the project's and the plan's) gets shorter, with what the next retention run would delete in
+/// each — counted in one statement over all of them ([`crate::retention::count_expired_many`]) —
+/// and the organizations whose usage this period is above one of the plan's limits. Nothing is
+/// changed. `Err(NotFound)` when an assignment names an unknown organization.
+pub async fn plan_change_impact(
+    pool: &PgPool,
+    target: ChangeTarget<'_>,
+    plan: &Plan,
+) -> Result<loupe_domain::plans::PlanChangeImpact, StoreError> {
+    use loupe_domain::plans::{OrgOverLimit, PlanChangeImpact, ProjectExpiry};
+    let (kind, id) = target.parts();
+    let org_name = match target {
+        ChangeTarget::Org(org_id) => Some(
+            sqlx::query_scalar::<_, String>("SELECT name FROM organizations WHERE id = $1")
+                .bind(org_id)
+                .fetch_optional(pool)
+                .await?
+                .ok_or(StoreError::NotFound)?,
+        ),
+        _ => None,
+    };
+    // `least` ignores NULLs: it is `RetentionPolicy::effective_days` (NULL: forever).
+    let shortened: Vec<(String, String, String, String, Option<i32>, i32, DateTime<Utc>)> = sqlx::query_as(&format!(
+        "{TARGET_ORGS}
+         SELECT orgs.id, orgs.name, p.id, p.name, least(p.retention_days, orgs.old_days),
+                least(p.retention_days, $3), now() - make_interval(days => least(p.retention_days, $3))
+         FROM orgs JOIN projects p ON p.org_id = orgs.id AND p.deleted_at IS NULL
+         WHERE $3::int IS NOT NULL
+           AND least(p.retention_days, $3) < coalesce(least(p.retention_days, orgs.old_days), 2147483647)
+         ORDER BY orgs.name, orgs.id, p.name, p.id"
+    ))
+    .bind(kind)
+    .bind(id)
+    .bind(plan.retention_days)
+    .fetch_all(pool)
+    .await?;
+    // Projects are rows of these organizations, read just above.
+    let cutoffs: Vec<(ProjectId, DateTime<Utc>)> =
+        shortened.iter().map(|(_, _, project, _, _, _, cutoff)| (ProjectId::vouched(project.clone()), *cutoff)).collect();
+    let counts = crate::retention::count_expired_many(pool, &cutoffs).await?;
+    let mut expired = loupe_domain::retention::ExpiredCounts::default();
+    let mut expiring: Vec<ProjectExpiry> = shortened
+        .into_iter()
+        .zip(counts)
+        .map(|((org_id, org_name, project_id, project_name, from_days, to_days, _), counts)| {
+            expired.traces += counts.traces;
+            expired.observations += counts.observations;
+            expired.scores += counts.scores;
+            ProjectExpiry { org_id, org_name, project_id, project_name, from_days, to_days, expired: counts }
+        })
+        .collect();
+    // Those losing nothing are not worth naming; those losing the most first.
+    expiring.retain(|p| !p.expired.is_empty());
+    let projects = expiring.len() as i64;
+    expiring.sort_by_key(|p| std::cmp::Reverse(p.expired.traces + p.expired.observations + p.expired.scores));
+    expiring.truncate(PlanChangeImpact::LISTED);
+
+    let period = Period::containing(Utc::now());
+    let over_rows = sqlx::query(&format!(
+        "{TARGET_ORGS},
+         used AS (
+             SELECT orgs.id, orgs.name,
+                    coalesce((SELECT sum(c.traces + c.observations + c.scores) FROM usage_counters c
+                              WHERE c.org_id = orgs.id AND c.hour >= $3 AND c.hour < $4), 0)::bigint AS units,
+                    (SELECT count(*) FROM organization_memberships m WHERE m.org_id = orgs.id) AS members,
+                    coalesce((SELECT max(n) FROM (SELECT count(*) AS n FROM annotation_queues q
+                                                  JOIN projects p ON p.id = q.project_id AND p.deleted_at IS NULL
+                                                  WHERE p.org_id = orgs.id GROUP BY q.project_id) per_project), 0)::bigint AS queues
+             FROM orgs)
+         SELECT id, name, units, members, queues, count(*) OVER () AS total FROM used
+         WHERE units > $5 OR ($6 AND units >= $5) OR members > $7 OR queues > $8
+         ORDER BY name, id LIMIT $9"
+    ))
+    .bind(kind)
+    .bind(id)
+    .bind(period.start)
+    .bind(period.end)
+    .bind(plan.included_units)
+    .bind(plan.over_quota == OverQuota::Refuse)
+    .bind(plan.member_limit.map(i64::from))
+    .bind(plan.annotation_queue_limit.map(i64::from))
+    .bind(PlanChangeImpact::LISTED as i64)
+    .fetch_all(pool)
+    .await?;
+    let mut over_count = 0;
+    let mut over = Vec::with_capacity(over_rows.len());
+    for row in &over_rows {
+        use sqlx::Row;
+        over_count = row.try_get("total")?;
+        let (units, members, queues): (i64, i64, i64) = (row.try_get("units")?, row.try_get("members")?, row.try_get("queues")?);
+        over.push(OrgOverLimit {
+            org_id: row.try_get("id")?,
+            org_name: row.try_get("name")?,
+            units,
+            included_units: plan.included_units.filter(|_| plan.refuses(units) || plan.included_units.is_some_and(|q| units > q)),
+            members,
+            member_limit: plan.member_limit.filter(|limit| members > i64::from(*limit)),
+            queues,
+            queue_limit: plan.annotation_queue_limit.filter(|limit| queues > i64::from(*limit)),
+        });
+    }
+    Ok(PlanChangeImpact {
+        plan_id: plan.id.clone(),
+        plan_name: plan.name.clone(),
+        over_quota: plan.over_quota,
+        org_name,
+        days: plan.retention_days,
+        expiring,
+        projects,
+        expired,
+        over,
+        over_count,
+    })
 }

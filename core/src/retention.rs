@@ -777,28 +777,44 @@ fn hour_ranges(times: &[DateTime<Utc>]) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
 /// snapshot over the time and trace indexes. Its cost is proportional to what expires (a day's
 /// worth is quick; the first shortening over a large history reads every expired row once).
 pub async fn count_expired(pool: &PgPool, project_id: &ProjectId, cutoff: DateTime<Utc>) -> Result<ExpiredCounts, StoreError> {
+    Ok(count_expired_many(pool, &[(project_id.clone(), cutoff)]).await?.pop().unwrap_or_default())
+}
+
+/// [`count_expired`] for several projects, each with its own cutoff, in one statement and one
+/// snapshot (a plan change that shortens many projects' retention): the counts in the order given.
+pub async fn count_expired_many(pool: &PgPool, cutoffs: &[(ProjectId, DateTime<Utc>)]) -> Result<Vec<ExpiredCounts>, StoreError> {
+    if cutoffs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let projects: Vec<&str> = cutoffs.iter().map(|(project, _)| project.as_str()).collect();
+    let times: Vec<DateTime<Utc>> = cutoffs.iter().map(|(_, cutoff)| *cutoff).collect();
     let mut tx = pool.begin().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
-    let (traces, observations, scores): (i64, i64, i64) = sqlx::query_as(
-        "SELECT
-           (SELECT count(*) FROM traces WHERE project_id = $1 AND timestamp < $2),
+    // Each project's counts are index scans parameterized by its id and cutoff (LATERAL).
+    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT x.traces, x.observations, x.scores
+         FROM unnest($1::text[], $2::timestamptz[]) WITH ORDINALITY AS a(project_id, cutoff, n)
+         CROSS JOIN LATERAL (SELECT
+           (SELECT count(*) FROM traces WHERE project_id = a.project_id AND timestamp < a.cutoff) AS traces,
            -- An expired trace's observations and scores, whatever their own times ...
-           (SELECT count(*) FROM traces t JOIN observations o ON o.project_id = $1 AND o.trace_id = t.id
-            WHERE t.project_id = $1 AND t.timestamp < $2)
+           (SELECT count(*) FROM traces t JOIN observations o ON o.project_id = a.project_id AND o.trace_id = t.id
+            WHERE t.project_id = a.project_id AND t.timestamp < a.cutoff)
            -- ... and those whose trace is gone, by their own time.
-           + (SELECT count(*) FROM observations o WHERE o.project_id = $1 AND o.start_time < $2
-                AND NOT EXISTS (SELECT 1 FROM traces t WHERE t.project_id = $1 AND t.id = o.trace_id)),
-           (SELECT count(*) FROM traces t JOIN scores s ON s.project_id = $1 AND s.trace_id = t.id
-            WHERE t.project_id = $1 AND t.timestamp < $2)
-           + (SELECT count(*) FROM scores s WHERE s.project_id = $1 AND s.timestamp < $2
-                AND (s.trace_id IS NULL OR NOT EXISTS (SELECT 1 FROM traces t WHERE t.project_id = $1 AND t.id = s.trace_id)))",
+           + (SELECT count(*) FROM observations o WHERE o.project_id = a.project_id AND o.start_time < a.cutoff
+                AND NOT EXISTS (SELECT 1 FROM traces t WHERE t.project_id = a.project_id AND t.id = o.trace_id)) AS observations,
+           (SELECT count(*) FROM traces t JOIN scores s ON s.project_id = a.project_id AND s.trace_id = t.id
+            WHERE t.project_id = a.project_id AND t.timestamp < a.cutoff)
+           + (SELECT count(*) FROM scores s WHERE s.project_id = a.project_id AND s.timestamp < a.cutoff
+                AND (s.trace_id IS NULL OR NOT EXISTS (SELECT 1 FROM traces t WHERE t.project_id = a.project_id AND t.id = s.trace_id))) AS scores
+         ) x
+         ORDER BY a.n",
     )
-    .bind(project_id)
-    .bind(cutoff)
-    .fetch_one(&mut *tx)
+    .bind(&projects)
+    .bind(&times)
+    .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(ExpiredCounts { traces, observations, scores })
+    Ok(rows.into_iter().map(|(traces, observations, scores)| ExpiredCounts { traces, observations, scores }).collect())
 }
 
 /// What saving `project_days` as the project's setting would do (checked by the caller).

@@ -385,3 +385,194 @@ async fn only_instance_administrators_read_or_change_plans_and_nobody_reads_anot
     assert_eq!(logged, 1);
     assert_eq!(other.ok("get_org_usage", &[("org_id", &other_org)]).await["plan"]["id"], "core");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Plan changes that shorten retention: previewed, refused unconfirmed, and never deleting
+// anything nobody confirmed.
+
+/// A trace `days` old with `spans` spans and `scores` scores, all at the trace's time.
+async fn aged_trace(api: &TestApi, id: &str, days: i64, spans: usize, scores: usize) {
+    let at = (chrono::Utc::now() - chrono::Duration::days(days)).to_rfc3339();
+    let mut events = vec![json!({"id": format!("{id}-e"), "type": "trace-create", "timestamp": at, "body": {"id": id, "timestamp": at, "name": "aged"}})];
+    for i in 0..spans {
+        events.push(json!({"id": format!("{id}-s{i}-e"), "type": "span-create", "timestamp": at,
+            "body": {"id": format!("{id}-s{i}"), "traceId": id, "startTime": at, "name": "step"}}));
+    }
+    for i in 0..scores {
+        events.push(json!({"id": format!("{id}-sc{i}-e"), "type": "score-create", "timestamp": at,
+            "body": {"id": format!("{id}-sc{i}"), "traceId": id, "name": "quality", "value": 1, "timestamp": at}}));
+    }
+    let response = batch(api, events).await;
+    assert_eq!(response.status, StatusCode::MULTI_STATUS, "{}", response.text());
+    assert_eq!(response.json()["errors"], json!([]), "{}", response.text());
+}
+
+/// The project's trace ids.
+async fn trace_ids(api: &TestApi) -> Vec<String> {
+    sqlx::query_scalar("SELECT id FROM traces WHERE project_id = $1 ORDER BY id").bind(&api.project_id).fetch_all(&api.pool).await.unwrap()
+}
+
+/// Runs the project's retention to the end, as the daily job does; what it deleted.
+async fn retention_run(api: &TestApi) -> Option<(i64, i64, i64)> {
+    loupe_core::retention::run_to_end(&api.pool, &api.project, loupe_app::domain::retention::RetentionTrigger::Schedule, 3)
+        .await
+        .unwrap()
+        .map(|run| (run.traces_deleted, run.observations_deleted, run.scores_deleted))
+}
+
+fn refused_field(response: &TestResponse) -> (u16, String, String) {
+    let body = response.json();
+    (
+        response.status.as_u16(),
+        body["Invalid"]["field"].as_str().unwrap_or_default().to_string(),
+        body["Invalid"]["message"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+async fn preview(browser: &mut Browser<'_>, change: Value) -> Value {
+    let response = browser.call_json("preview_plan_change", &json!({"change": change})).await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    response.json()
+}
+
+fn expired(impact: &Value) -> (i64, i64, i64) {
+    let e = &impact["expired"];
+    (e["traces"].as_i64().unwrap(), e["observations"].as_i64().unwrap(), e["scores"].as_i64().unwrap())
+}
+
+fn with_days(id: &str, name: &str, days: &str) -> Value {
+    let mut plan = plan(id, name, "", "warn");
+    plan["retention_days"] = json!(days);
+    plan
+}
+
+#[tokio::test]
+async fn assigning_a_shorter_retention_plan_states_what_it_deletes_and_needs_a_confirmation() {
+    let api = TestApi::new().await;
+    let mut admin = admin_owner(&api).await;
+    assert_eq!(save_plan(&mut admin, with_days("short", "Short", "10"), true).await.status, 200);
+    aged_trace(&api, "t-old", 20, 2, 1).await;
+    aged_trace(&api, "t-older", 15, 1, 0).await;
+    aged_trace(&api, "t-new", 2, 1, 1).await;
+
+    // The preview: the project's retention goes from forever to 10 days, and what goes.
+    let impact = preview(&mut admin, json!({"Assign": {"org_id": "org-of-proj-a", "plan_id": "short"}})).await;
+    assert_eq!(expired(&impact), (2, 3, 1), "{impact}");
+    assert_eq!((impact["projects"].as_i64(), impact["days"].as_i64(), impact["org_name"].is_string()), (Some(1), Some(10), true));
+    let project = &impact["expiring"][0];
+    assert_eq!((project["project_id"].as_str(), project["from_days"].as_i64(), project["to_days"].as_i64()), (Some("proj-a"), None, Some(10)));
+
+    // Unconfirmed (missing or false): refused naming `confirm`, with the counts; nothing changes.
+    for confirm in [None, Some("false")] {
+        let mut form = vec![("org_id", "org-of-proj-a"), ("plan_id", "short")];
+        form.extend(confirm.map(|c| ("confirm", c)));
+        let (status, field, message) = refused_field(&admin.call("assign_plan", &form).await);
+        assert_eq!((status, field.as_str()), (400, "confirm"), "{message}");
+        assert!(message.contains("Short") && message.contains("2 traces, 3 observations and 1 scores older than 10 days"), "{message}");
+        assert!(message.contains("(projects: Test project)"), "names the project: {message}");
+    }
+    let assigned: Option<String> = sqlx::query_scalar("SELECT plan_id FROM organizations WHERE id = 'org-of-proj-a'").fetch_one(&api.pool).await.unwrap();
+    assert_eq!(assigned, None);
+    // The daily run deletes nothing: the data is still kept forever.
+    assert_eq!(retention_run(&api).await, None);
+    assert_eq!(trace_ids(&api).await, ["t-new", "t-old", "t-older"]);
+
+    // Confirmed: applied (and audited with the counts), and the run deletes exactly the expired rows.
+    admin.ok("assign_plan", &[("org_id", "org-of-proj-a"), ("plan_id", "short"), ("confirm", "true")]).await;
+    let audited: Value = sqlx::query_scalar("SELECT after FROM audit_log WHERE org_id = 'org-of-proj-a' AND action = 'organization.plan' ORDER BY id DESC LIMIT 1")
+        .fetch_one(&api.pool)
+        .await
+        .unwrap();
+    assert_eq!(audited["retention"]["expiredAtChange"], json!({"traces": 2, "observations": 3, "scores": 1}), "{audited}");
+    assert_eq!(retention_run(&api).await, Some((2, 3, 1)));
+    assert_eq!(trace_ids(&api).await, ["t-new"]);
+    assert_eq!(stored(&api).await, (1, 1, 1));
+
+    // Back to the default (forever): longer, nothing to confirm; then a shorter plan again, with
+    // nothing old enough left to delete: no confirmation needed either.
+    admin.ok("assign_plan", &[("org_id", "org-of-proj-a"), ("plan_id", "")]).await;
+    let impact = preview(&mut admin, json!({"Assign": {"org_id": "org-of-proj-a", "plan_id": "short"}})).await;
+    assert_eq!((expired(&impact), impact["projects"].as_i64()), ((0, 0, 0), Some(0)));
+    admin.ok("assign_plan", &[("org_id", "org-of-proj-a"), ("plan_id", "short")]).await;
+    // An unknown organization or plan is refused as before.
+    assert_eq!(admin.call("assign_plan", &[("org_id", "no-such-org"), ("plan_id", "short")]).await.status, 404);
+    assert_eq!(refused_field(&admin.call("assign_plan", &[("org_id", "org-of-proj-a"), ("plan_id", "nope")]).await).1, "plan_id");
+}
+
+#[tokio::test]
+async fn editing_a_plans_retention_down_needs_a_confirmation_and_lower_limits_are_only_shown() {
+    let api = TestApi::new().await;
+    let mut admin = admin_owner(&api).await;
+    assert_eq!(save_plan(&mut admin, with_days("team", "Team", ""), true).await.status, 200);
+    admin.ok("assign_plan", &[("org_id", "org-of-proj-a"), ("plan_id", "team")]).await;
+    aged_trace(&api, "t-40", 40, 1, 1).await;
+    aged_trace(&api, "t-20", 20, 2, 0).await;
+    // A project whose own retention (10 days) is already shorter than what the plan gets.
+    let other = api.with_project("proj-b", "pk-lf-b", "sk-lf-b").await;
+    sqlx::query("UPDATE projects SET retention_days = 10, org_id = 'org-of-proj-a' WHERE id = 'proj-b'").execute(&api.pool).await.unwrap();
+    aged_trace(&other, "b-40", 40, 0, 0).await;
+
+    // 30 days: only proj-a's 40-day-old trace; proj-b keeps its 10 days (not shortened).
+    let shorter = with_days("team", "Team", "30");
+    let impact = preview(&mut admin, json!({"Edit": {"plan": shorter}})).await;
+    assert_eq!((expired(&impact), impact["projects"].as_i64()), ((1, 1, 1), Some(1)), "{impact}");
+    let refused = save_plan(&mut admin, shorter.clone(), false).await;
+    let (status, field, message) = refused_field(&refused);
+    assert_eq!((status, field.as_str()), (400, "confirm"), "{message}");
+    assert!(message.contains("Saving Team with a retention of 30 days deletes 1 traces, 1 observations and 1 scores"), "{message}");
+    let days: Option<i32> = sqlx::query_scalar("SELECT retention_days FROM plans WHERE id = 'team'").fetch_one(&api.pool).await.unwrap();
+    assert_eq!(days, None, "the plan is unchanged");
+    assert_eq!(retention_run(&api).await, None);
+    assert_eq!(trace_ids(&api).await, ["t-20", "t-40"]);
+
+    let saved = admin.call_json("save_plan", &json!({"plan": shorter, "create": false, "confirm": true})).await;
+    assert_eq!(saved.status, 200, "{}", saved.text());
+    assert_eq!(retention_run(&api).await, Some((1, 1, 1)));
+    assert_eq!(trace_ids(&api).await, ["t-20"]);
+
+    // Longer again: nothing to confirm.
+    assert_eq!(save_plan(&mut admin, with_days("team", "Team", "60"), false).await.status, 200);
+    // Lower limits below the current usage: allowed without a confirmation, and shown.
+    let mut tight = with_days("team", "Team", "60");
+    tight["included_units"] = json!("1");
+    tight["over_quota"] = json!("refuse");
+    let impact = preview(&mut admin, json!({"Edit": {"plan": tight}})).await;
+    assert_eq!(expired(&impact), (0, 0, 0));
+    let over = &impact["over"][0];
+    assert_eq!((over["org_id"].as_str(), over["included_units"].as_i64(), over["member_limit"].as_i64()), (Some("org-of-proj-a"), Some(1), None), "{impact}");
+    assert!(over["units"].as_i64().unwrap() >= 6, "{impact}");
+    assert_eq!(save_plan(&mut admin, tight, false).await.status, 200);
+    assert_eq!(stored(&api).await.0, 1, "nothing deleted");
+}
+
+#[tokio::test]
+async fn changing_the_default_plan_to_a_shorter_retention_needs_a_confirmation() {
+    let api = TestApi::new().await;
+    let mut admin = admin_owner(&api).await;
+    assert_eq!(save_plan(&mut admin, with_days("brief", "Brief", "5"), true).await.status, 200);
+    aged_trace(&api, "t-10", 10, 1, 2).await;
+    aged_trace(&api, "t-1", 1, 1, 0).await;
+
+    let impact = preview(&mut admin, json!({"Default": {"plan_id": "brief"}})).await;
+    assert_eq!(expired(&impact), (1, 1, 2), "{impact}");
+    let (status, field, message) = refused_field(&admin.call("set_default_plan", &[("plan_id", "brief")]).await);
+    assert_eq!((status, field.as_str()), (400, "confirm"), "{message}");
+    assert!(message.contains("Making Brief the default deletes 1 traces, 1 observations and 2 scores older than 5 days"), "{message}");
+    let default: String = sqlx::query_scalar("SELECT id FROM plans WHERE is_default").fetch_one(&api.pool).await.unwrap();
+    assert_eq!(default, "self-hosted");
+    assert_eq!(retention_run(&api).await, None);
+
+    // An organization with a plan of its own is not affected by the default.
+    admin.ok("assign_plan", &[("org_id", "org-of-proj-a"), ("plan_id", "pro")]).await;
+    admin.ok("set_default_plan", &[("plan_id", "brief")]).await;
+    admin.ok("set_default_plan", &[("plan_id", "self-hosted")]).await;
+    admin.ok("assign_plan", &[("org_id", "org-of-proj-a"), ("plan_id", "")]).await;
+    // A project keeping less than the new default already (3 days): nothing shortened, no confirmation.
+    sqlx::query("UPDATE projects SET retention_days = 3 WHERE id = 'proj-a'").execute(&api.pool).await.unwrap();
+    assert_eq!(expired(&preview(&mut admin, json!({"Default": {"plan_id": "brief"}})).await), (0, 0, 0));
+    sqlx::query("UPDATE projects SET retention_days = NULL WHERE id = 'proj-a'").execute(&api.pool).await.unwrap();
+
+    admin.ok("set_default_plan", &[("plan_id", "brief"), ("confirm", "true")]).await;
+    assert_eq!(retention_run(&api).await, Some((1, 1, 2)));
+    assert_eq!(trace_ids(&api).await, ["t-1"]);
+}

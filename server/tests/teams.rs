@@ -526,6 +526,7 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
     // Plans (#22): only instance administrators (the victim, the first account) change them.
     let planted_plan = json!({"plan": {"id": "planted", "name": "Planted", "included_units": "", "retention_days": "", "member_limit": "",
         "annotation_queue_limit": "", "over_quota": "warn", "position": ""}, "create": true}).to_string();
+    let planted_change = json!({"change": {"Assign": {"org_id": org_b, "plan_id": "hobby"}}}).to_string();
     // Every scoped server function, aimed at the other organization's ids.
     let table: Vec<(&str, Vec<(&str, &str)>)> = vec![
         ("get_org_usage", vec![("org_id", &org_b)]),
@@ -535,6 +536,7 @@ async fn a_member_of_one_organization_can_reach_nothing_of_another() {
         ("set_default_plan", vec![("plan_id", "hobby")]),
         ("delete_plan", vec![("plan_id", "enterprise")]),
         ("assign_plan", vec![("org_id", &org_b), ("plan_id", "hobby")]),
+        ("preview_plan_change", vec![("json", &planted_change)]),
         ("list_projects", vec![("org_id", &org_b)]),
         ("create_project", vec![("org_id", &org_b), ("name", "Planted")]),
         ("rename_organization", vec![("org_id", &org_b), ("name", "Owned")]),

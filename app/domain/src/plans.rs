@@ -495,6 +495,86 @@ impl PlansOverview {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// What a plan change does, shown before it is applied
+
+/// A change of the plan organizations are on, or of a plan's limits: what an administrator
+/// previews (`PlanChangeImpact`) before applying it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PlanChange {
+    /// An organization moves to a plan (`None`: back to the default).
+    Assign { org_id: String, plan_id: Option<String> },
+    /// A plan's definition is replaced, as typed (checked by the server).
+    Edit { plan: PlanInput },
+    /// Another plan becomes the default (of every organization without a plan of its own).
+    Default { plan_id: String },
+}
+
+/// A project whose effective retention a plan change shortens, and what the next retention run
+/// would delete in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectExpiry {
+    pub org_id: String,
+    pub org_name: String,
+    pub project_id: String,
+    pub project_name: String,
+    /// Its effective retention now (`None`: forever) and after the change.
+    pub from_days: Option<i32>,
+    pub to_days: i32,
+    pub expired: crate::retention::ExpiredCounts,
+}
+
+/// An organization whose current usage is above a limit of the plan it would be on. Allowed:
+/// nothing is removed, only new units, members or queues are refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgOverLimit {
+    pub org_id: String,
+    pub org_name: String,
+    /// Units this period and the new plan's included units (set when over).
+    pub units: i64,
+    pub included_units: Option<i64>,
+    /// Members and the new limit (set when over).
+    pub members: i64,
+    pub member_limit: Option<i32>,
+    /// The most annotation queues of one of its projects and the new limit (set when over).
+    pub queues: i64,
+    pub queue_limit: Option<i32>,
+}
+
+/// What a plan change would do, computed before it is applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanChangeImpact {
+    /// The plan the organizations end up on (its new definition when edited).
+    pub plan_id: String,
+    pub plan_name: String,
+    /// What that plan does past its quota.
+    pub over_quota: OverQuota,
+    /// The organization moved (an assignment).
+    pub org_name: Option<String>,
+    /// The plan's retention after the change: every shortened project's new retention.
+    pub days: Option<i32>,
+    /// Projects whose effective retention gets shorter and that lose data at the next run, most
+    /// to delete first; at most [`PlanChangeImpact::LISTED`] (`projects` counts them all).
+    pub expiring: Vec<ProjectExpiry>,
+    pub projects: i64,
+    /// What the next run deletes over every shortened project.
+    pub expired: crate::retention::ExpiredCounts,
+    /// Organizations above a new limit (at most [`PlanChangeImpact::LISTED`]; `over_count`
+    /// counts them all).
+    pub over: Vec<OrgOverLimit>,
+    pub over_count: i64,
+}
+
+impl PlanChangeImpact {
+    /// How many projects and organizations are listed by name.
+    pub const LISTED: usize = 20;
+
+    /// Data would be deleted at the next run: applying needs an explicit confirmation.
+    pub fn needs_confirmation(&self) -> bool {
+        !self.expired.is_empty()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

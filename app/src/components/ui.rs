@@ -115,10 +115,18 @@ pub fn search_query() -> Memo<String> {
 /// Runs the last of quickly repeated calls once they pause: for inputs that apply as people type.
 /// Nothing runs while an IME composition is in progress (Chinese or Japanese input): the
 /// composed text is applied once committed (`compositionend`), never half-typed.
+///
+/// Make it in a component's body: when that component goes away (someone typed, then navigated
+/// within [`Debounce::TYPING`]) the pending timer is cleared, and a timer that fires anyway
+/// finds the disposed state (`try_` reads) and runs nothing — what it would run reads the
+/// component's signals, which are gone, and the `get_value` of a disposed value panics.
 #[derive(Clone, Copy)]
 pub struct Debounce {
     generation: StoredValue<u64>,
     composing: StoredValue<bool>,
+    /// The pending timer (browser only), cleared with the owner.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    timer: StoredValue<Option<TimeoutHandle>>,
 }
 
 impl Debounce {
@@ -126,32 +134,54 @@ impl Debounce {
     pub const TYPING: std::time::Duration = std::time::Duration::from_millis(400);
 
     pub fn new() -> Debounce {
-        Debounce { generation: StoredValue::new(0), composing: StoredValue::new(false) }
+        let timer = StoredValue::new(None::<TimeoutHandle>);
+        // Cleanups run before the owner's values are dropped, so the handle is still readable.
+        #[cfg(feature = "hydrate")]
+        on_cleanup(move || {
+            if let Some(Some(handle)) = timer.try_get_value() {
+                handle.clear();
+            }
+        });
+        Debounce { generation: StoredValue::new(0), composing: StoredValue::new(false), timer }
     }
 
     /// Runs `run` after [`Debounce::TYPING`] unless another call is scheduled (or `cancel`led)
-    /// before then, or a composition is in progress.
+    /// before then, a composition is in progress, or the owner was disposed.
     pub fn schedule(self, run: impl FnOnce() + 'static) {
-        if self.composing.get_value() {
+        if self.composing.try_get_value().unwrap_or(true) {
             return;
         }
-        self.generation.update_value(|n| *n += 1);
-        let mine = self.generation.get_value();
-        set_timeout(move || if self.generation.get_value() == mine { run() }, Self::TYPING);
+        let Some(mine) = self.generation.try_update_value(|n| {
+            *n += 1;
+            *n
+        }) else {
+            return;
+        };
+        let fire = move || {
+            if self.generation.try_get_value() == Some(mine) {
+                run()
+            }
+        };
+        #[cfg(feature = "hydrate")]
+        if let Ok(handle) = set_timeout_with_handle(fire, Self::TYPING) {
+            let _ = self.timer.try_set_value(Some(handle));
+        }
+        #[cfg(not(feature = "hydrate"))]
+        set_timeout(fire, Self::TYPING);
     }
 
     /// Drops whatever is scheduled (the value was applied another way, e.g. Enter).
     pub fn cancel(self) {
-        self.generation.update_value(|n| *n += 1);
+        let _ = self.generation.try_update_value(|n| *n += 1);
     }
 
     pub fn composition_started(self) {
-        self.composing.set_value(true);
+        let _ = self.composing.try_set_value(true);
     }
 
     /// The composition ended: schedule the committed text like typing.
     pub fn composition_ended(self) {
-        self.composing.set_value(false);
+        let _ = self.composing.try_set_value(false);
     }
 }
 

@@ -2,6 +2,11 @@
 //! each problem under its field —, make default, delete an unused one) and every organization
 //! with its plan and this month's usage beside it, its plan changed in place. Lowering a plan
 //! below an organization's usage is allowed and shown as "over".
+//!
+//! Every plan change (an assignment, an edit, another default) is previewed first
+//! (`preview_plan_change`): one that shortens some project's retention says what the next
+//! retention run deletes and waits for Confirm/Cancel (the server refuses it unconfirmed); one
+//! that only puts organizations above a limit is applied and says so ("nobody is removed").
 
 use std::collections::HashSet;
 
@@ -11,9 +16,9 @@ use leptos_meta::Title;
 use crate::components::session::use_session;
 use crate::components::ui::*;
 use crate::domain::format::count;
-use crate::domain::plans::{OverQuota, Plan, PlanField, PlanInput, PlanProblem, PlanRule, PlansOverview};
+use crate::domain::plans::{OrgOverLimit, OverQuota, Plan, PlanChange, PlanChangeImpact, PlanField, PlanInput, PlanProblem, PlanRule, PlansOverview};
 use crate::i18n::*;
-use crate::server_fns::plans::{list_plans, AssignPlan, DeletePlan, SavePlan, SetDefaultPlan};
+use crate::server_fns::plans::{list_plans, AssignPlan, DeletePlan, PreviewPlanChange, SavePlan, SetDefaultPlan};
 
 /// A plan problem in `locale` (the form's and the server's wording).
 pub fn plan_problem(locale: Locale, problem: &PlanProblem) -> String {
@@ -29,6 +34,61 @@ pub fn plan_problem(locale: Locale, problem: &PlanProblem) -> String {
         PlanRule::MemberLimitZero => td_string!(locale, usage.problem.member_limit_zero).to_string(),
         PlanRule::OverQuotaUnknown => td_string!(locale, usage.problem.over_quota).to_string(),
     }
+}
+
+/// What a change deletes at the next retention run, as one sentence (the confirmation's and the
+/// server's refusal's words); `None` when it deletes nothing.
+pub fn deletion_sentence(locale: Locale, change: &PlanChange, impact: &PlanChangeImpact) -> Option<String> {
+    if !impact.needs_confirmation() {
+        return None;
+    }
+    let assigning = matches!(change, PlanChange::Assign { .. });
+    let names: Vec<String> = impact
+        .expiring
+        .iter()
+        .map(|p| if assigning { p.project_name.clone() } else { format!("{} / {}", p.org_name, p.project_name) })
+        .collect();
+    let hidden = impact.projects - names.len() as i64;
+    let list = names.join(", ");
+    let projects = if hidden > 0 { td_string!(locale, usage.admin.change_more_projects, list = list, n = count(hidden)).to_string() } else { list };
+    let e = impact.expired;
+    let (plan, days) = (impact.plan_name.clone(), impact.days.unwrap_or_default());
+    let (traces, observations, scores) = (count(e.traces), count(e.observations), count(e.scores));
+    Some(match change {
+        PlanChange::Assign { .. } => {
+            let org = impact.org_name.clone().unwrap_or_default();
+            td_string!(locale, usage.admin.change_assign_deletes, plan, org, traces, observations, scores, days, projects).to_string()
+        }
+        PlanChange::Edit { .. } => td_string!(locale, usage.admin.change_edit_deletes, plan, traces, observations, scores, days, projects).to_string(),
+        PlanChange::Default { .. } => td_string!(locale, usage.admin.change_default_deletes, plan, traces, observations, scores, days, projects).to_string(),
+    })
+}
+
+/// The server's refusal of an unconfirmed change that deletes data.
+pub fn confirm_refusal(locale: Locale, change: &PlanChange, impact: &PlanChangeImpact) -> String {
+    let sentence = deletion_sentence(locale, change, impact).unwrap_or_default();
+    format!("{sentence} {}", td_string!(locale, usage.admin.change_confirm_to_apply))
+}
+
+/// One line per limit an organization's current usage is above (allowed: nothing is removed).
+pub fn over_lines(locale: Locale, over: &OrgOverLimit, refuses: bool) -> Vec<String> {
+    let org = over.org_name.clone();
+    let mut lines = Vec::new();
+    if let Some(limit) = over.included_units {
+        let (used, limit) = (count(over.units), count(limit));
+        lines.push(if refuses {
+            td_string!(locale, usage.admin.change_over_units_refuse, org = org.clone(), used, limit).to_string()
+        } else {
+            td_string!(locale, usage.admin.change_over_units_warn, org = org.clone(), used, limit).to_string()
+        });
+    }
+    if let Some(limit) = over.member_limit {
+        lines.push(td_string!(locale, usage.admin.change_over_members, org = org.clone(), used = count(over.members), limit = count(i64::from(limit))).to_string());
+    }
+    if let Some(limit) = over.queue_limit {
+        lines.push(td_string!(locale, usage.admin.change_over_queues, org = org.clone(), used = count(over.queues), limit = count(i64::from(limit))).to_string());
+    }
+    lines
 }
 
 fn limit_text(locale: Locale, limit: Option<i64>) -> String {
@@ -67,10 +127,57 @@ fn Plans() -> impl IntoView {
     let make_default = ServerAction::<SetDefaultPlan>::new();
     let delete = ServerAction::<DeletePlan>::new();
     let assign = ServerAction::<AssignPlan>::new();
+    let preview = ServerAction::<PreviewPlanChange>::new();
     let overview = Resource::new(
         move || (save.version().get(), make_default.version().get(), delete.version().get(), assign.version().get()),
         |_| list_plans(),
     );
+    // The change being previewed, then waiting for a confirmation (it deletes data), and the
+    // impact of the last change applied without one (shown when it put someone over a limit).
+    let requested: RwSignal<Option<PlanChange>> = RwSignal::new(None);
+    let awaiting: RwSignal<Option<(PlanChange, PlanChangeImpact)>> = RwSignal::new(None);
+    let applied: RwSignal<Option<PlanChangeImpact>> = RwSignal::new(None);
+    let apply = move |change: PlanChange, confirm: bool| {
+        let confirm = Some(confirm);
+        match change {
+            PlanChange::Assign { org_id, plan_id } => {
+                assign.dispatch(AssignPlan { org_id, plan_id: plan_id.unwrap_or_default(), confirm });
+            }
+            PlanChange::Edit { plan } => {
+                save.dispatch(SavePlan { plan, create: false, confirm });
+            }
+            PlanChange::Default { plan_id } => {
+                make_default.dispatch(SetDefaultPlan { plan_id, confirm });
+            }
+        }
+    };
+    let request = Callback::new(move |change: PlanChange| {
+        awaiting.set(None);
+        applied.set(None);
+        requested.set(Some(change.clone()));
+        preview.dispatch(PreviewPlanChange { change });
+    });
+    Effect::new(move |_| {
+        let Some(Ok(impact)) = preview.value().get() else { return };
+        let Some(change) = requested.get_untracked() else { return };
+        requested.set(None);
+        if impact.needs_confirmation() {
+            awaiting.set(Some((change, impact)));
+        } else {
+            if !impact.over.is_empty() {
+                applied.set(Some(impact));
+            }
+            apply(change, false);
+        }
+    });
+    // A cancelled assignment: the organization's select shows its plan again.
+    let cancel = move || {
+        let reset = matches!(awaiting.get_untracked(), Some((PlanChange::Assign { .. }, _)));
+        awaiting.set(None);
+        if reset {
+            overview.refetch();
+        }
+    };
     // The form: `None` closed, `Some(None)` a new plan, `Some(Some(id))` editing that plan.
     let editing: RwSignal<Option<Option<String>>> = RwSignal::new(None);
     let form = RwSignal::new(PlanInput::default());
@@ -81,10 +188,29 @@ fn Plans() -> impl IntoView {
         }
     });
     let first_error = Signal::derive(move || {
-        action_error(make_default).get().or_else(|| action_error(delete).get()).or_else(|| action_error(assign).get())
+        action_error(make_default)
+            .get()
+            .or_else(|| action_error(delete).get())
+            .or_else(|| action_error(assign).get())
+            .or_else(|| action_error(preview).get())
     });
     view! {
         <ErrorAlert error=first_error />
+        {move || preview.pending().get().then(|| view! {
+            <p role="status" class="mt-4 text-sm text-zinc-600 dark:text-zinc-300" data-testid="plan-change-checking">{t!(i18n, usage.admin.change_checking)}</p>
+        })}
+        {move || awaiting.get().map(|(change, impact)| {
+            let confirmed = change.clone();
+            view! {
+                <ConfirmPlanChange change impact
+                    on_confirm=Callback::new(move |_| {
+                        awaiting.set(None);
+                        apply(confirmed.clone(), true);
+                    })
+                    on_cancel=Callback::new(move |_| cancel()) />
+            }
+        })}
+        {move || applied.get().filter(|_| first_error.get().is_none()).map(|impact| view! { <OverLimits impact applied=true /> })}
         <section class=format!("{CARD} mt-6")>
             <div class="flex items-center justify-between gap-2 border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">
                 <h2 class="text-sm font-semibold">{t!(i18n, usage.admin.plans_heading)}</h2>
@@ -95,12 +221,12 @@ fn Plans() -> impl IntoView {
                 }>{t!(i18n, usage.admin.new_plan)}</button>
             </div>
             <Show when=move || editing.get().is_some()>
-                <PlanForm form editing save />
+                <PlanForm form editing save request />
             </Show>
             <Transition fallback=|| view! { <Skeleton /> }>
                 {move || Suspend::new(async move {
                     match overview.await {
-                        Ok(overview) => view! { <PlansTable overview form editing save make_default delete /> }.into_any(),
+                        Ok(overview) => view! { <PlansTable overview form editing save delete request /> }.into_any(),
                         Err(error) => view! { <LoadError error /> }.into_any(),
                     }
                 })}
@@ -111,7 +237,7 @@ fn Plans() -> impl IntoView {
             <Transition fallback=|| view! { <Skeleton /> }>
                 {move || Suspend::new(async move {
                     match overview.await {
-                        Ok(overview) => view! { <OrganizationsTable overview assign /> }.into_any(),
+                        Ok(overview) => view! { <OrganizationsTable overview request /> }.into_any(),
                         Err(error) => view! { <LoadError error /> }.into_any(),
                     }
                 })}
@@ -126,8 +252,8 @@ fn PlansTable(
     form: RwSignal<PlanInput>,
     editing: RwSignal<Option<Option<String>>>,
     save: ServerAction<SavePlan>,
-    make_default: ServerAction<SetDefaultPlan>,
     delete: ServerAction<DeletePlan>,
+    request: Callback<PlanChange>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let locale = i18n.get_locale_untracked();
@@ -176,7 +302,7 @@ fn PlansTable(
                                         }>{t!(i18n, usage.admin.edit)}</button>
                                         {(!is_default).then(|| view! {
                                             <button type="button" class=BUTTON_LINK data-testid="make-default"
-                                                on:click=move |_| { make_default.dispatch(SetDefaultPlan { plan_id: default_id.clone() }); }>
+                                                on:click=move |_| request.run(PlanChange::Default { plan_id: default_id.clone() })>
                                                 {t!(i18n, usage.admin.make_default)}
                                             </button>
                                             <button type="button" class="text-sm font-medium text-red-700 hover:underline dark:text-red-400" data-testid="delete-plan"
@@ -232,7 +358,7 @@ fn Field(
 }
 
 #[component]
-fn PlanForm(form: RwSignal<PlanInput>, editing: RwSignal<Option<Option<String>>>, save: ServerAction<SavePlan>) -> impl IntoView {
+fn PlanForm(form: RwSignal<PlanInput>, editing: RwSignal<Option<Option<String>>>, save: ServerAction<SavePlan>, request: Callback<PlanChange>) -> impl IntoView {
     let i18n = use_i18n();
     let creating = move || matches!(editing.get(), Some(None));
     let problems = Signal::derive(move || form.with(|f| f.checked().err().unwrap_or_default()));
@@ -274,7 +400,12 @@ fn PlanForm(form: RwSignal<PlanInput>, editing: RwSignal<Option<Option<String>>>
         ev.prevent_default();
         tried.set(true);
         if problems.with(|p| p.is_empty()) {
-            save.dispatch(SavePlan { plan: form.get(), create: creating() });
+            if creating() {
+                save.dispatch(SavePlan { plan: form.get(), create: true, confirm: None });
+            } else {
+                // An edit may shorten its organizations' retention: previewed first.
+                request.run(PlanChange::Edit { plan: form.get() });
+            }
         }
     };
     let server_error = action_error(save);
@@ -319,7 +450,7 @@ fn PlanForm(form: RwSignal<PlanInput>, editing: RwSignal<Option<Option<String>>>
 }
 
 #[component]
-fn OrganizationsTable(overview: PlansOverview, assign: ServerAction<AssignPlan>) -> impl IntoView {
+fn OrganizationsTable(overview: PlansOverview, request: Callback<PlanChange>) -> impl IntoView {
     let i18n = use_i18n();
     let locale = i18n.get_locale_untracked();
     let default_plan = overview.plans.iter().find(|p| p.is_default).map(|p| p.name.clone()).unwrap_or_default();
@@ -352,7 +483,10 @@ fn OrganizationsTable(overview: PlansOverview, assign: ServerAction<AssignPlan>)
                                 <td class=TD><a class="font-medium hover:underline" translate="no" href=format!("/organization/{}/usage", row.org_id)>{row.org_name.clone()}</a></td>
                                 <td class=TD>
                                     <select class=SELECT aria-label=select_label data-testid="assign-plan"
-                                        on:change=move |ev| { assign.dispatch(AssignPlan { org_id: org_id.clone(), plan_id: event_target_value(&ev) }); }>
+                                        on:change=move |ev| {
+                                            let plan_id = Some(event_target_value(&ev)).filter(|p| !p.is_empty());
+                                            request.run(PlanChange::Assign { org_id: org_id.clone(), plan_id });
+                                        }>
                                         <option value="" selected=assigned.is_empty()>{default_label}</option>
                                         {plans.with_value(|plans| plans.iter().map(|p| {
                                             let selected = p.id == assigned;
@@ -375,4 +509,96 @@ fn OrganizationsTable(overview: PlansOverview, assign: ServerAction<AssignPlan>)
             </table>
         </div>
     }.into_any()
+}
+
+/// A plan change that deletes data at the next retention run: what, where, and the two ways on.
+#[component]
+fn ConfirmPlanChange(change: PlanChange, impact: PlanChangeImpact, on_confirm: Callback<()>, on_cancel: Callback<()>) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    let sentence = deletion_sentence(locale, &change, &impact).unwrap_or_default();
+    let days = |d: Option<i32>| d.map(|d| count(i64::from(d))).unwrap_or_else(|| td_string!(locale, usage.admin.change_forever).to_string());
+    // The change was made further down (an organization's select): the question comes into view
+    // and takes the focus.
+    let panel = NodeRef::<leptos::html::Div>::new();
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(element) = panel.get() {
+            element.scroll_into_view_with_bool(true);
+            let _ = element.focus();
+        }
+    });
+    view! {
+        <div node_ref=panel tabindex="-1" role="alertdialog" aria-labelledby="plan-change-title" aria-describedby="plan-change-summary"
+            class="mt-6 rounded-md border border-amber-300 bg-amber-50 p-4 text-sm focus:outline-none dark:border-amber-800 dark:bg-amber-950" data-testid="plan-change-confirm-panel">
+            <p id="plan-change-title" class="font-semibold">{t!(i18n, usage.admin.change_confirm_title)}</p>
+            <p id="plan-change-summary" class="mt-1 text-zinc-700 dark:text-zinc-300" data-testid="plan-change-summary"
+                data-traces=impact.expired.traces.to_string() data-observations=impact.expired.observations.to_string() data-scores=impact.expired.scores.to_string()>
+                {sentence}
+            </p>
+            <div class="mt-3 overflow-x-auto rounded border border-amber-200 bg-white dark:border-amber-900 dark:bg-zinc-900">
+                <table class=TABLE data-testid="plan-change-projects">
+                    <TableHead columns={ let l = locale; [
+                        td_string!(l, usage.admin.change_col_project),
+                        td_string!(l, usage.admin.change_col_retention),
+                        td_string!(l, usage.admin.change_col_traces),
+                        td_string!(l, usage.admin.change_col_observations),
+                        td_string!(l, usage.admin.change_col_scores),
+                    ] } />
+                    <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
+                        {impact.expiring.iter().map(|p| view! {
+                            <tr data-testid="plan-change-project" data-project=p.project_id.clone()>
+                                <td class=TD><span translate="no">{format!("{} / {}", p.org_name, p.project_name)}</span></td>
+                                <td class=format!("{TD} whitespace-nowrap tabular-nums")>
+                                    {td_string!(locale, usage.admin.change_retention_from_to, from = days(p.from_days), to = count(i64::from(p.to_days))).to_string()}
+                                </td>
+                                <td class=format!("{TD} tabular-nums")>{count(p.expired.traces)}</td>
+                                <td class=format!("{TD} tabular-nums")>{count(p.expired.observations)}</td>
+                                <td class=format!("{TD} tabular-nums")>{count(p.expired.scores)}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+            <OverLimits impact=impact.clone() applied=false />
+            <div class="mt-3 flex flex-wrap gap-2">
+                <button type="button" class=BUTTON_DANGER data-testid="plan-change-confirm" on:click=move |_| on_confirm.run(())>
+                    {t!(i18n, usage.admin.change_confirm)}
+                </button>
+                <button type="button" class=BUTTON_SECONDARY data-testid="plan-change-cancel" on:click=move |_| on_cancel.run(())>
+                    {t!(i18n, usage.admin.change_cancel)}
+                </button>
+            </div>
+        </div>
+    }
+}
+
+/// The organizations a change puts above a limit of their plan: allowed, nothing is removed.
+/// `applied`: the change was made (a status line), else it is part of a confirmation.
+#[component]
+fn OverLimits(impact: PlanChangeImpact, applied: bool) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    if impact.over.is_empty() {
+        return ().into_any();
+    }
+    let refuses = impact.over_quota == OverQuota::Refuse;
+    let lines: Vec<String> = impact.over.iter().flat_map(|o| over_lines(locale, o, refuses)).collect();
+    let hidden = impact.over_count - impact.over.len() as i64;
+    let class = if applied {
+        "mt-6 rounded-md border border-zinc-200 bg-white p-4 text-sm dark:border-zinc-800 dark:bg-zinc-900"
+    } else {
+        "mt-3"
+    };
+    view! {
+        <div role=applied.then_some("status") class=class data-testid="plan-change-over">
+            {applied.then(|| view! { <p class="font-semibold">{t!(i18n, usage.admin.change_applied)}</p> })}
+            <p class="text-zinc-700 dark:text-zinc-300">{t!(i18n, usage.admin.change_over_heading)}</p>
+            <ul class="mt-1 list-disc space-y-0.5 pl-5 text-zinc-700 dark:text-zinc-300">
+                {lines.into_iter().map(|line| view! { <li data-testid="plan-change-over-line">{line}</li> }).collect_view()}
+            </ul>
+            {(hidden > 0).then(|| view! { <p class="mt-1 text-xs text-zinc-500 dark:text-zinc-400">{td_string!(locale, usage.admin.change_over_more, n = count(hidden)).to_string()}</p> })}
+        </div>
+    }
+    .into_any()
 }

@@ -3,10 +3,16 @@
 //! `PlanInput::checked`, refused naming the field), the default plan, deleting an unused plan,
 //! and assigning a plan to an organization. Every change drops `limits`' cached quota state, so
 //! it applies to the next request at once in this process.
+//!
+//! A change that would shorten some project's effective retention (an assignment, a plan's
+//! retention edited down, another default) states what the next retention run would delete
+//! (`preview_plan_change`) and is refused without `confirm` (field `confirm`, naming the counts,
+//! as `set_retention` refuses), so data is never deleted by a plan change nobody saw. Lowering
+//! units, members or queues below current usage needs no confirmation: nothing is removed.
 
 use leptos::prelude::*;
 
-use crate::domain::plans::{Plan, PlanInput, PlansOverview};
+use crate::domain::plans::{Plan, PlanChange, PlanChangeImpact, PlanInput, PlansOverview};
 use crate::error::AppError;
 
 /// The signed-in instance administrator, or 403.
@@ -19,6 +25,112 @@ async fn admin() -> Result<(crate::state::AppState, crate::auth::session::Curren
         return Err(AppError::Forbidden(crate::language::say!(errors.system.admins_only)));
     }
     Ok((state, user))
+}
+
+/// A plan as typed, checked (refused naming the first field with a problem).
+#[cfg(feature = "ssr")]
+fn checked_plan(plan: &PlanInput) -> Result<Plan, AppError> {
+    plan.checked().map_err(|problems| {
+        let first = &problems[0];
+        AppError::invalid(first.field.as_str(), crate::pages::admin_plans::plan_problem(crate::language::request_locale(), first))
+    })
+}
+
+/// What `change` would do (nothing is changed). Unknown plans and organizations are refused as
+/// the change itself refuses them; a plan being created affects nobody.
+#[cfg(feature = "ssr")]
+async fn impact_of(state: &crate::state::AppState, change: &PlanChange) -> Result<PlanChangeImpact, AppError> {
+    use loupe_core::limits::{plan_change_impact, ChangeTarget};
+    let no_plan = |id: &str| AppError::NotFound(crate::language::say!(usage.errors.no_plan, id));
+    let (target, plan) = match change {
+        PlanChange::Assign { org_id, plan_id } => {
+            let plan = match plan_id.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+                Some(id) => loupe_core::store::plans::get(&state.pool, id)
+                    .await?
+                    .ok_or_else(|| AppError::invalid("plan_id", crate::language::say!(usage.errors.no_plan, id)))?,
+                None => default_plan(&state.pool).await?,
+            };
+            (ChangeTarget::Org(org_id.as_str()), plan)
+        }
+        PlanChange::Edit { plan } => {
+            let plan = checked_plan(plan)?;
+            if loupe_core::store::plans::get(&state.pool, &plan.id).await?.is_none() {
+                return Ok(nothing_changes(&plan));
+            }
+            return Ok(plan_change_impact(&state.pool, ChangeTarget::OnPlan(&plan.id), &plan).await?);
+        }
+        PlanChange::Default { plan_id } => {
+            let plan = loupe_core::store::plans::get(&state.pool, plan_id).await?.ok_or_else(|| no_plan(plan_id))?;
+            if plan.is_default {
+                return Ok(nothing_changes(&plan));
+            }
+            (ChangeTarget::OnDefault, plan)
+        }
+    };
+    match plan_change_impact(&state.pool, target, &plan).await {
+        Err(crate::store::StoreError::NotFound) => {
+            let org_id = match change {
+                PlanChange::Assign { org_id, .. } => org_id.as_str(),
+                _ => "",
+            };
+            Err(AppError::NotFound(crate::language::say!(errors.not_found.organization, id = org_id)))
+        }
+        other => Ok(other?),
+    }
+}
+
+/// The instance's default plan (unlimited when none is marked, as `limits` reads it).
+#[cfg(feature = "ssr")]
+async fn default_plan(pool: &sqlx::PgPool) -> Result<Plan, AppError> {
+    Ok(loupe_core::store::plans::list(pool).await?.into_iter().find(|p| p.is_default).unwrap_or_else(Plan::unlimited))
+}
+
+#[cfg(feature = "ssr")]
+fn nothing_changes(plan: &Plan) -> PlanChangeImpact {
+    PlanChangeImpact {
+        plan_id: plan.id.clone(),
+        plan_name: plan.name.clone(),
+        over_quota: plan.over_quota,
+        org_name: None,
+        days: plan.retention_days,
+        expiring: Vec::new(),
+        projects: 0,
+        expired: Default::default(),
+        over: Vec::new(),
+        over_count: 0,
+    }
+}
+
+/// Refuses a change that deletes data at the next retention run unless `confirm` is true (the
+/// administrator saw the counts); returns the impact to record.
+#[cfg(feature = "ssr")]
+async fn confirmed(state: &crate::state::AppState, change: &PlanChange, confirm: Option<bool>) -> Result<PlanChangeImpact, AppError> {
+    let impact = impact_of(state, change).await?;
+    if impact.needs_confirmation() && confirm != Some(true) {
+        let locale = crate::language::request_locale();
+        return Err(AppError::invalid("confirm", crate::pages::admin_plans::confirm_refusal(locale, change, &impact)));
+    }
+    Ok(impact)
+}
+
+/// What an applied change deleted at the time, for the audit entry.
+#[cfg(feature = "ssr")]
+fn expired_json(impact: &PlanChangeImpact) -> serde_json::Value {
+    let e = impact.expired;
+    serde_json::json!({"retentionDays": impact.days, "projects": impact.projects,
+        "expiredAtChange": {"traces": e.traces, "observations": e.observations, "scores": e.scores}})
+}
+
+/// What a plan change would do: the projects whose retention it shortens with what the next
+/// retention run would delete in each, and the organizations it puts above a limit.
+#[server(prefix = "/api/ui", endpoint = "preview_plan_change", input = leptos::server_fn::codec::Json)]
+pub async fn preview_plan_change(change: PlanChange) -> Result<PlanChangeImpact, AppError> {
+    use crate::server_fns::support::respond;
+    respond(async {
+        let (state, _) = admin().await?;
+        impact_of(&state, &change).await
+    }
+    .await)
 }
 
 /// The plans and every organization with its plan, this period's units and members.
@@ -35,17 +147,17 @@ pub async fn list_plans() -> Result<PlansOverview, AppError> {
     .await)
 }
 
-/// Creates a plan (`create`) or replaces an existing one's definition (its id stays).
+/// Creates a plan (`create`) or replaces an existing one's definition (its id stays). An edit
+/// that shortens some project's retention is refused without `confirm` (see the module docs).
 #[server(prefix = "/api/ui", endpoint = "save_plan", input = leptos::server_fn::codec::Json)]
-pub async fn save_plan(plan: PlanInput, create: bool) -> Result<Plan, AppError> {
+pub async fn save_plan(plan: PlanInput, create: bool, #[server(default)] confirm: Option<bool>) -> Result<Plan, AppError> {
     use crate::server_fns::support::respond;
     use crate::store::StoreError;
     respond(async {
         let (state, user) = admin().await?;
-        let checked = plan.checked().map_err(|problems| {
-            let first = &problems[0];
-            AppError::invalid(first.field.as_str(), crate::pages::admin_plans::plan_problem(crate::language::request_locale(), first))
-        })?;
+        let checked = checked_plan(&plan)?;
+        // A new plan is nobody's yet; an edited one may shorten its organizations' retention.
+        let impact = if create { None } else { Some(confirmed(&state, &PlanChange::Edit { plan: plan.clone() }, confirm).await?) };
         let mut tx = state.pool.begin().await?;
         if create {
             match loupe_core::store::plans::create(&mut tx, &checked).await {
@@ -69,18 +181,20 @@ pub async fn save_plan(plan: PlanInput, create: bool) -> Result<Plan, AppError> 
         let saved = loupe_core::store::plans::get(&mut *tx, &checked.id).await?.ok_or(AppError::Internal)?;
         tx.commit().await?;
         loupe_core::limits::invalidate_all(&state.pool);
-        tracing::info!(user_id = %user.user_id, plan = %saved.id, create, "plan saved");
+        tracing::info!(user_id = %user.user_id, plan = %saved.id, create, impact = ?impact.as_ref().map(expired_json), "plan saved");
         Ok(saved)
     }
     .await)
 }
 
-/// Makes a plan the default: the plan of every organization without one of its own.
+/// Makes a plan the default: the plan of every organization without one of its own. Refused
+/// without `confirm` when it shortens some project's retention.
 #[server(prefix = "/api/ui", endpoint = "set_default_plan")]
-pub async fn set_default_plan(plan_id: String) -> Result<(), AppError> {
+pub async fn set_default_plan(plan_id: String, #[server(default)] confirm: Option<bool>) -> Result<(), AppError> {
     use crate::server_fns::support::respond;
     respond(async {
         let (state, user) = admin().await?;
+        let impact = confirmed(&state, &PlanChange::Default { plan_id: plan_id.clone() }, confirm).await?;
         let mut tx = state.pool.begin().await?;
         let previous = match loupe_core::store::plans::set_default(&mut tx, &plan_id).await {
             Err(crate::store::StoreError::NotFound) => {
@@ -90,7 +204,7 @@ pub async fn set_default_plan(plan_id: String) -> Result<(), AppError> {
         };
         tx.commit().await?;
         loupe_core::limits::invalidate_all(&state.pool);
-        tracing::info!(user_id = %user.user_id, plan = %plan_id, previous = ?previous, "default plan set");
+        tracing::info!(user_id = %user.user_id, plan = %plan_id, previous = ?previous, impact = %expired_json(&impact), "default plan set");
         Ok(())
     }
     .await)
@@ -121,13 +235,16 @@ pub async fn delete_plan(plan_id: String) -> Result<(), AppError> {
 }
 
 /// Assigns a plan to an organization; an empty `plan_id` puts it back on the default plan.
-/// Lowering it below its current usage is allowed (nothing is deleted; the usage shows as over).
+/// Lowering it below its current usage is allowed (nothing is deleted; the usage shows as over);
+/// shortening its projects' retention is refused without `confirm` (see the module docs).
 #[server(prefix = "/api/ui", endpoint = "assign_plan")]
-pub async fn assign_plan(org_id: String, plan_id: String) -> Result<(), AppError> {
+pub async fn assign_plan(org_id: String, plan_id: String, #[server(default)] confirm: Option<bool>) -> Result<(), AppError> {
     use crate::server_fns::support::{audit, respond};
     respond(async {
         let (state, user) = admin().await?;
         let plan_id = Some(plan_id.trim()).filter(|p| !p.is_empty());
+        // Checks the plan and the organization too (refused as below).
+        let impact = confirmed(&state, &PlanChange::Assign { org_id: org_id.clone(), plan_id: plan_id.map(str::to_string) }, confirm).await?;
         let mut tx = state.pool.begin().await?;
         if let Some(id) = plan_id {
             if loupe_core::store::plans::get(&mut *tx, id).await?.is_none() {
@@ -142,7 +259,7 @@ pub async fn assign_plan(org_id: String, plan_id: String) -> Result<(), AppError
         };
         // Recorded in the organization's own audit log, where its people look.
         audit(&mut tx, &user.user_id, &org, None, "organization.plan", "organization", &org_id,
-            Some(serde_json::json!({"plan": previous})), Some(serde_json::json!({"plan": plan_id}))).await?;
+            Some(serde_json::json!({"plan": previous})), Some(serde_json::json!({"plan": plan_id, "retention": expired_json(&impact)}))).await?;
         tx.commit().await?;
         loupe_core::limits::invalidate_org(&state.pool, &org_id);
         Ok(())

@@ -287,8 +287,9 @@ impl Deleted {
     }
 }
 
-/// Deletes the traces with these ids and every observation and score attached to them, in one
-/// transaction: a reader sees either all of it or none of it gone.
+/// Deletes the traces with these ids and every observation and score attached to them (with the
+/// comments on the traces and observations), in one transaction: a reader sees either all of it
+/// or none of it gone.
 pub async fn delete(pool: &PgPool, project_id: &ProjectId, trace_ids: &[String]) -> Result<Deleted, StoreError> {
     let mut tx = pool.begin().await?;
     let deleted = delete_in(&mut tx, project_id, trace_ids).await?;
@@ -307,18 +308,31 @@ pub async fn delete_in(conn: &mut sqlx::PgConnection, project_id: &ProjectId, tr
         .execute(&mut *conn)
         .await?
         .rows_affected();
-    let observations = sqlx::query("DELETE FROM observations WHERE project_id = $1 AND trace_id = ANY($2)")
-        .bind(project_id)
-        .bind(trace_ids)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-    let traces = sqlx::query("DELETE FROM traces WHERE project_id = $1 AND id = ANY($2)")
-        .bind(project_id)
-        .bind(trace_ids)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+    // People's comments on the deleted observations and traces go with them, in the same
+    // statement (their mentions by cascade), as retention deletes them; comments have no
+    // foreign key to what they are on. Annotation queue items, dataset items and run items that
+    // point to a deleted trace are kept, as retention keeps them (docs/COMPATIBILITY.md §9.2).
+    let observations: i64 = sqlx::query_scalar(
+        "WITH deleted AS (DELETE FROM observations WHERE project_id = $1 AND trace_id = ANY($2) RETURNING id),
+              comments AS (DELETE FROM comments c USING deleted d
+                           WHERE c.project_id = $1 AND c.object_type = 'OBSERVATION' AND c.object_id = d.id)
+         SELECT count(*) FROM deleted",
+    )
+    .bind(project_id)
+    .bind(trace_ids)
+    .fetch_one(&mut *conn)
+    .await?;
+    let traces: i64 = sqlx::query_scalar(
+        "WITH deleted AS (DELETE FROM traces WHERE project_id = $1 AND id = ANY($2) RETURNING id),
+              comments AS (DELETE FROM comments c USING deleted d
+                           WHERE c.project_id = $1 AND c.object_type = 'TRACE' AND c.object_id = d.id)
+         SELECT count(*) FROM deleted",
+    )
+    .bind(project_id)
+    .bind(trace_ids)
+    .fetch_one(&mut *conn)
+    .await?;
+    let (observations, traces) = (observations as u64, traces as u64);
     super::media::delete_for_traces(&mut *conn, project_id, trace_ids).await?;
     // Last, as in ingestion (which locks these rows after the traces and observations they sum).
     sqlx::query("DELETE FROM trace_metrics WHERE project_id = $1 AND trace_id = ANY($2)")
