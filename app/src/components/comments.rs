@@ -16,7 +16,7 @@ use leptos::html;
 use leptos::prelude::*;
 
 use crate::components::content::comment_markdown;
-use crate::components::on_demand::{page_tool, Tool};
+use crate::components::on_demand::{on_demand, page_tool, Tool};
 use crate::components::session::use_session;
 use crate::components::ui::*;
 use crate::domain::comments::{mention_query, mention_token, CommentEntry, InboxEntry, MentionCandidate, ObjectType, MAX_CONTENT_CHARS};
@@ -414,7 +414,6 @@ pub fn MentionsBell() -> impl IntoView {
 #[component]
 fn Bell() -> impl IntoView {
     let i18n = use_i18n();
-    let locale = i18n.get_locale_untracked();
     let location = leptos_router::hooks::use_location();
     let open = RwSignal::new(false);
     let mark = ServerAction::<MarkMentionsRead>::new();
@@ -427,18 +426,6 @@ fn Bell() -> impl IntoView {
     if let Ok(handle) = set_interval_with_handle(move || count.refetch(), std::time::Duration::from_secs(60)) {
         on_cleanup(move || handle.clear());
     }
-    // Read each time the panel opens, and after marking.
-    let inbox = LocalResource::new(move || {
-        let shown = open.get();
-        mark.version().track();
-        async move {
-            if shown {
-                list_mentions(None, 0).await.map(Some)
-            } else {
-                Ok(None)
-            }
-        }
-    });
     let unread = Signal::derive(move || count.try_get().flatten().and_then(Result::ok).unwrap_or(0));
     let label = move || t_string!(i18n, comments.inbox.open, count = unread.get()).to_string();
     view! {
@@ -463,32 +450,48 @@ fn Bell() -> impl IntoView {
                 })}
             }
         >
-            <div class="flex items-center justify-between gap-2 border-b border-zinc-100 px-3 py-2 dark:border-zinc-800">
-                <p class="font-semibold">{t!(i18n, comments.inbox.title)}</p>
-                <button type="button" class=BUTTON_LINK data-testid="inbox-mark-all" disabled=move || unread.get() == 0 || mark.pending().get()
-                    on:click=move |_| { mark.dispatch(MarkMentionsRead { project_id: None, comment_id: None }); }>
-                    {t!(i18n, comments.inbox.mark_all_read)}
-                </button>
-            </div>
-            <div class="max-h-[70vh] overflow-y-auto">
-                {move || match inbox.try_get().flatten() {
-                    None | Some(Ok(None)) => view! { <Skeleton label=t_string!(i18n, comments.inbox.loading) /> }.into_any(),
-                    Some(Err(error)) => view! { <div class="p-3"><LoadError error /></div> }.into_any(),
-                    Some(Ok(Some(inbox))) if inbox.entries.is_empty() => view! {
-                        <p class="px-3 py-4 text-zinc-500 dark:text-zinc-400" data-testid="inbox-empty">{t!(i18n, comments.inbox.empty)}</p>
-                    }.into_any(),
-                    Some(Ok(Some(inbox))) => {
-                        let more = inbox.more.then(|| view! {
-                            <p class="px-3 py-2 text-xs text-zinc-500">{td_string!(locale, comments.inbox.more, count = inbox.entries.len()).to_string()}</p>
-                        });
-                        view! {
-                            <ul>{inbox.entries.into_iter().map(|entry| view! { <InboxRow entry mark /> }).collect_view()}</ul>
-                            {more}
-                        }.into_any()
-                    }
-                }}
-            </div>
+            // The panel's code (the list, its rows, their server function) comes on first open.
+            {on_demand(move || page_tool(Tool::Inbox { mark, unread }))}
         </Dropdown>
+    }
+}
+
+/// The inbox's panel (made through [`page_tool`] when the bell opens): read each time it opens,
+/// and after marking.
+#[component]
+pub fn InboxPanel(mark: ServerAction<MarkMentionsRead>, unread: Signal<i64>) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    let inbox = LocalResource::new(move || {
+        mark.version().track();
+        async move { list_mentions(None, 0).await.map(Some) }
+    });
+    view! {
+            <div class="flex items-center justify-between gap-2 border-b border-zinc-100 px-3 py-2 dark:border-zinc-800">
+            <p class="font-semibold">{t!(i18n, comments.inbox.title)}</p>
+            <button type="button" class=BUTTON_LINK data-testid="inbox-mark-all" disabled=move || unread.get() == 0 || mark.pending().get()
+                on:click=move |_| { mark.dispatch(MarkMentionsRead { project_id: None, comment_id: None }); }>
+                {t!(i18n, comments.inbox.mark_all_read)}
+            </button>
+        </div>
+        <div class="max-h-[70vh] overflow-y-auto">
+            {move || match inbox.try_get().flatten() {
+                None | Some(Ok(None)) => view! { <Skeleton label=t_string!(i18n, comments.inbox.loading) /> }.into_any(),
+                Some(Err(error)) => view! { <div class="p-3"><LoadError error /></div> }.into_any(),
+                Some(Ok(Some(inbox))) if inbox.entries.is_empty() => view! {
+                    <p class="px-3 py-4 text-zinc-500 dark:text-zinc-400" data-testid="inbox-empty">{t!(i18n, comments.inbox.empty)}</p>
+                }.into_any(),
+                Some(Ok(Some(inbox))) => {
+                    let more = inbox.more.then(|| view! {
+                        <p class="px-3 py-2 text-xs text-zinc-500">{td_string!(locale, comments.inbox.more, count = inbox.entries.len()).to_string()}</p>
+                    });
+                    view! {
+                        <ul>{inbox.entries.into_iter().map(|entry| view! { <InboxRow entry mark /> }).collect_view()}</ul>
+                        {more}
+                    }.into_any()
+                }
+            }}
+        </div>
     }
 }
 

@@ -16,6 +16,7 @@ use crate::components::ui::*;
 use crate::domain::annotation::Target;
 use crate::domain::comments::ObjectType;
 use crate::domain::trace_list::TraceListQuery;
+use crate::server_fns::comments::MarkMentionsRead;
 
 /// A tool loaded on demand, with what it is given.
 pub enum Tool {
@@ -40,6 +41,9 @@ pub enum Tool {
     },
     /// An object's comment thread (`comments`).
     Comments { project_id: String, object_type: ObjectType, object_id: Signal<String> },
+    /// The top bar's inbox panel (`comments::InboxPanel`), when the bell opens: only the bell and
+    /// its count are in the main bundle.
+    Inbox { mark: ServerAction<MarkMentionsRead>, unread: Signal<i64> },
 }
 
 /// Every tool in one lazily loaded function, hence one more split (its own module plus its share
@@ -63,6 +67,7 @@ pub fn page_tool(tool: Tool) -> AnyView {
             AnnotatePanel(props).into_any()
         }
         Tool::Comments { project_id, object_type, object_id } => view! { <CommentThread project_id object_type object_id /> }.into_any(),
+        Tool::Inbox { mark, unread } => view! { <crate::components::comments::InboxPanel mark unread /> }.into_any(),
     }
 }
 

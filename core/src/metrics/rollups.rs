@@ -130,8 +130,7 @@ fn recompute_sql(vs: &ViewSql, rollup: &RollupSql) -> String {
         needs.extend(f.need);
     }
     let joins: Vec<&str> = needs.iter().map(|n: &Need| (vs.join)(*n)).collect();
-    let cols: Vec<&str> = rollup.columns.iter().map(|(c, _)| *c).collect();
-    let col_list = cols.join(", ");
+    let col_list = column_list(rollup);
     let sets = |extra: &str| {
         rollup
             .all_sets()
@@ -149,17 +148,10 @@ fn recompute_sql(vs: &ViewSql, rollup: &RollupSql) -> String {
     }
     let key = format!("GROUPING({col_list})::text || ROW({col_list})::text");
     let mut agg = vec![format!("GROUPING({col_list}) AS grouping"), format!("{key} AS k"), "count(*) AS count".to_string()];
-    let mut insert_cols = vec!["count".to_string()];
-    let mut select = vec!["agg.count".to_string()];
     for (m, _) in rollup.measures {
         let p = m.prefix;
         agg.push(format!("count({p}) AS {p}_count, sum({p}) AS {p}_sum, min({p}) AS {p}_min, max({p}) AS {p}_max"));
-        for part in ["count", "sum", "min", "max"] {
-            insert_cols.push(format!("{p}_{part}"));
-            select.push(format!("agg.{p}_{part}"));
-        }
     }
-    let histogram = rollup.measures.iter().find(|(m, _)| m.histogram).map(|(m, _)| m.prefix);
     let mut sql = format!(
         "WITH base AS (SELECT {base} FROM {from} {joins} WHERE {project} = $1 AND {time} >= $2 AND {time} < $2 + interval '1 hour'),
          agg AS (SELECT {col_list}, {agg} FROM base GROUP BY GROUPING SETS ({sets}))",
@@ -171,8 +163,7 @@ fn recompute_sql(vs: &ViewSql, rollup: &RollupSql) -> String {
         agg = agg.join(", "),
         sets = sets(""),
     );
-    let mut from = "agg".to_string();
-    if let Some(p) = histogram {
+    if let Some(p) = histogram(rollup) {
         sql.push_str(&format!(
             ", hist AS (SELECT k, array_agg(bk ORDER BY bk) AS buckets, array_agg(n ORDER BY bk) AS counts
                        FROM (SELECT {key} AS k, bk, count(*) AS n
@@ -180,19 +171,8 @@ fn recompute_sql(vs: &ViewSql, rollup: &RollupSql) -> String {
                              GROUP BY GROUPING SETS ({sets})) x GROUP BY k)",
             sets = sets(", bk"),
         ));
-        insert_cols.push(format!("{p}_buckets"));
-        insert_cols.push(format!("{p}_bucket_counts"));
-        select.push("hist.buckets".into());
-        select.push("hist.counts".into());
-        from.push_str(" LEFT JOIN hist ON hist.k = agg.k");
     }
-    sql.push_str(&format!(
-        " INSERT INTO {table} (project_id, hour, grouping, {col_list}, {insert}) SELECT $1, $2, agg.grouping, {agg_cols}, {select} FROM {from}",
-        table = rollup.table,
-        insert = insert_cols.join(", "),
-        agg_cols = cols.iter().map(|c| format!("agg.{c}")).collect::<Vec<_>>().join(", "),
-        select = select.join(", "),
-    ));
+    sql.push_str(&insert_rows(rollup, "agg.grouping"));
     sql
 }
 
@@ -200,19 +180,12 @@ fn recompute_sql(vs: &ViewSql, rollup: &RollupSql) -> String {
 /// rows (`$1` the project, `$2` the day's start): counts and sums add up, minima and maxima
 /// carry, histograms add bucket by bucket.
 fn day_sql(rollup: &RollupSql) -> String {
-    let cols: Vec<&str> = rollup.columns.iter().map(|(c, _)| *c).collect();
-    let col_list = cols.join(", ");
+    let col_list = column_list(rollup);
     let key = format!("grouping::text || ROW({col_list})::text");
     let mut agg = vec!["grouping".to_string(), format!("{key} AS k"), "sum(count)::int8 AS count".to_string()];
-    let mut insert_cols = vec!["count".to_string()];
-    let mut select = vec!["agg.count".to_string()];
     for (m, _) in rollup.measures {
         let p = m.prefix;
         agg.push(format!("sum({p}_count)::int8 AS {p}_count, sum({p}_sum) AS {p}_sum, min({p}_min) AS {p}_min, max({p}_max) AS {p}_max"));
-        for part in ["count", "sum", "min", "max"] {
-            insert_cols.push(format!("{p}_{part}"));
-            select.push(format!("agg.{p}_{part}"));
-        }
     }
     let mut sql = format!(
         "WITH h AS (SELECT * FROM {table} WHERE project_id = $1 AND hour >= $2 AND hour < $2 + interval '1 day' AND grouping < {DAY}),
@@ -220,28 +193,55 @@ fn day_sql(rollup: &RollupSql) -> String {
         table = rollup.table,
         agg = agg.join(", "),
     );
-    let mut from = "agg".to_string();
-    if let Some(p) = rollup.measures.iter().find(|(m, _)| m.histogram).map(|(m, _)| m.prefix) {
+    if let Some(p) = histogram(rollup) {
         sql.push_str(&format!(
             ", hist AS (SELECT k, array_agg(bk ORDER BY bk) AS buckets, array_agg(n ORDER BY bk) AS counts
                        FROM (SELECT {key} AS k, b.bk, sum(b.c)::int8 AS n
                              FROM h CROSS JOIN LATERAL unnest(h.{p}_buckets, h.{p}_bucket_counts) AS b(bk, c)
                              GROUP BY 1, 2) x GROUP BY k)"
         ));
-        insert_cols.push(format!("{p}_buckets"));
-        insert_cols.push(format!("{p}_bucket_counts"));
+    }
+    sql.push_str(&insert_rows(rollup, &format!("agg.grouping | {DAY}")));
+    sql
+}
+
+fn column_list(rollup: &RollupSql) -> String {
+    rollup.columns.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
+}
+
+/// The measure with a latency histogram, if the table has one.
+fn histogram(rollup: &RollupSql) -> Option<&'static str> {
+    rollup.measures.iter().find(|(m, _)| m.histogram).map(|(m, _)| m.prefix)
+}
+
+/// ` INSERT INTO <table> … SELECT $1, $2, <grouping>, … FROM agg [LEFT JOIN hist]`: the end of
+/// both statements that write rollup rows, from their `agg` (key columns, `grouping`, `k`, the
+/// count and each measure's count, sum, min and max) and `hist` (`k`, `buckets`, `counts`) CTEs.
+fn insert_rows(rollup: &RollupSql, grouping: &str) -> String {
+    let mut insert = vec!["count".to_string()];
+    let mut select = vec!["agg.count".to_string()];
+    for (m, _) in rollup.measures {
+        for part in ["count", "sum", "min", "max"] {
+            insert.push(format!("{}_{part}", m.prefix));
+            select.push(format!("agg.{}_{part}", m.prefix));
+        }
+    }
+    let mut from = "agg".to_string();
+    if let Some(p) = histogram(rollup) {
+        insert.push(format!("{p}_buckets"));
+        insert.push(format!("{p}_bucket_counts"));
         select.push("hist.buckets".into());
         select.push("hist.counts".into());
         from.push_str(" LEFT JOIN hist ON hist.k = agg.k");
     }
-    sql.push_str(&format!(
-        " INSERT INTO {table} (project_id, hour, grouping, {col_list}, {insert}) SELECT $1, $2, agg.grouping | {DAY}, {agg_cols}, {select} FROM {from}",
+    format!(
+        " INSERT INTO {table} (project_id, hour, grouping, {col_list}, {insert}) SELECT $1, $2, {grouping}, {agg_cols}, {select} FROM {from}",
         table = rollup.table,
-        insert = insert_cols.join(", "),
-        agg_cols = cols.iter().map(|c| format!("agg.{c}")).collect::<Vec<_>>().join(", "),
+        col_list = column_list(rollup),
+        insert = insert.join(", "),
+        agg_cols = rollup.columns.iter().map(|(c, _)| format!("agg.{c}")).collect::<Vec<_>>().join(", "),
         select = select.join(", "),
-    ));
-    sql
+    )
 }
 
 /// The three rollup tables' recompute statements (one view per table).
