@@ -126,9 +126,11 @@ export async function layoutPages(page: Page): Promise<[string, string][]> {
   });
   expect(item.status(), await item.text()).toBe(200);
   // A custom dashboard started from the home's widgets (#22): its page draws every chart kind.
+  // In the page's language, as the page's own "New dashboard" would (the home's widget titles
+  // are copied in the creator's words).
   const dashboard = await page.request.post("/api/ui/create_dashboard", {
     form: { project_id: PROJECT, name: `布局仪表盘 ${run}`, description: "每日概览。", from_home: "true" },
-    headers: { Origin: origin },
+    headers: { Origin: origin, "Accept-Language": await page.evaluate(() => navigator.language) },
   });
   expect(dashboard.status(), await dashboard.text()).toBe(200);
   return [

@@ -29,15 +29,17 @@ pub(super) fn TestMatch(project_id: String, refresh: RwSignal<u32>) -> impl Into
         ev.prevent_default();
         test.dispatch(probe.get_untracked());
     };
+    // The fields hold code — usage keys, parameters, JSON — and so do their examples: not
+    // translated (`translate="no"`).
     let field = |label: &'static str, id: &'static str, placeholder: &'static str, rows: Option<&'static str>, read: fn(&MatchProbe) -> String, write: fn(&mut MatchProbe, String)| {
         let input = match rows {
             Some(rows) => view! {
-                <textarea id=id rows=rows class=format!("{INPUT} mt-1 font-mono text-xs") placeholder=placeholder data-testid=id spellcheck="false"
+                <textarea id=id rows=rows class=format!("{INPUT} mt-1 font-mono text-xs") placeholder=placeholder data-testid=id spellcheck="false" translate="no"
                     prop:value=move || probe.with(read) on:input=move |ev| probe.update(|p| write(p, event_target_value(&ev)))></textarea>
             }
             .into_any(),
             None => view! {
-                <input id=id class=format!("{INPUT} mt-1 font-mono text-xs") placeholder=placeholder data-testid=id spellcheck="false"
+                <input id=id class=format!("{INPUT} mt-1 font-mono text-xs") placeholder=placeholder data-testid=id spellcheck="false" translate="no"
                     prop:value=move || probe.with(read) on:input=move |ev| probe.update(|p| write(p, event_target_value(&ev))) />
             }
             .into_any(),
