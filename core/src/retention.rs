@@ -521,12 +521,27 @@ async fn sync_trace_metrics(tx: &mut PgConnection, project_id: &ProjectId, mut t
     Ok(())
 }
 
-/// The keyset condition after a cursor over `(time_column, id)`.
-fn after_cursor(time_column: &str, cursor: Option<&(DateTime<Utc>, String)>) -> String {
-    match cursor {
-        Some(_) => format!(" AND ({time_column}, id) > ($4, $5)"),
-        None => String::new(),
+/// The next `limit` rows of `table` older than the cutoff, after the cursor, by `(time_column,
+/// id)`: their ids and times, locked (rows an ingestion request holds are skipped, not waited for).
+async fn expired_rows(
+    tx: &mut PgConnection,
+    table: &str,
+    time_column: &str,
+    project_id: &ProjectId,
+    cutoff: DateTime<Utc>,
+    cursor: Option<&(DateTime<Utc>, String)>,
+    limit: i64,
+) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
+    let after = if cursor.is_some() { format!(" AND ({time_column}, id) > ($4, $5)") } else { String::new() };
+    let sql = format!(
+        "SELECT id, {time_column} FROM {table} WHERE project_id = $1 AND {time_column} < $2{after}
+         ORDER BY {time_column}, id LIMIT $3 FOR UPDATE SKIP LOCKED"
+    );
+    let mut query = sqlx::query_as::<_, (String, DateTime<Utc>)>(&sql).bind(project_id).bind(cutoff).bind(limit);
+    if let Some((time, id)) = cursor {
+        query = query.bind(time).bind(id);
     }
+    Ok(query.fetch_all(&mut *tx).await?)
 }
 
 /// Phase 2: observations older than the cutoff whose trace is gone, walked by (start_time, id).
@@ -538,16 +553,7 @@ async fn orphan_observations_batch(
     limit: i64,
 ) -> Result<Batch, StoreError> {
     let mut batch = Batch::default();
-    let sql = format!(
-        "SELECT id, start_time FROM observations WHERE project_id = $1 AND start_time < $2{}
-         ORDER BY start_time, id LIMIT $3 FOR UPDATE SKIP LOCKED",
-        after_cursor("start_time", cursor)
-    );
-    let mut query = sqlx::query_as::<_, (String, DateTime<Utc>)>(&sql).bind(project_id).bind(cutoff).bind(limit);
-    if let Some((time, id)) = cursor {
-        query = query.bind(time).bind(id);
-    }
-    let candidates = query.fetch_all(&mut *tx).await?;
+    let candidates = expired_rows(tx, "observations", "start_time", project_id, cutoff, cursor, limit).await?;
     advance(&mut batch, Phase::Observations, &candidates, limit);
     if candidates.is_empty() {
         return Ok(batch);
@@ -592,16 +598,7 @@ async fn orphan_scores_batch(
     limit: i64,
 ) -> Result<Batch, StoreError> {
     let mut batch = Batch::default();
-    let sql = format!(
-        "SELECT id, timestamp FROM scores WHERE project_id = $1 AND timestamp < $2{}
-         ORDER BY timestamp, id LIMIT $3 FOR UPDATE SKIP LOCKED",
-        after_cursor("timestamp", cursor)
-    );
-    let mut query = sqlx::query_as::<_, (String, DateTime<Utc>)>(&sql).bind(project_id).bind(cutoff).bind(limit);
-    if let Some((time, id)) = cursor {
-        query = query.bind(time).bind(id);
-    }
-    let candidates = query.fetch_all(&mut *tx).await?;
+    let candidates = expired_rows(tx, "scores", "timestamp", project_id, cutoff, cursor, limit).await?;
     advance(&mut batch, Phase::Scores, &candidates, limit);
     if candidates.is_empty() {
         return Ok(batch);
@@ -630,16 +627,7 @@ async fn sessions_batch(
     limit: i64,
 ) -> Result<Batch, StoreError> {
     let mut batch = Batch::default();
-    let sql = format!(
-        "SELECT id, created_at FROM trace_sessions WHERE project_id = $1 AND created_at < $2{}
-         ORDER BY created_at, id LIMIT $3 FOR UPDATE SKIP LOCKED",
-        after_cursor("created_at", cursor)
-    );
-    let mut query = sqlx::query_as::<_, (String, DateTime<Utc>)>(&sql).bind(project_id).bind(cutoff).bind(limit);
-    if let Some((time, id)) = cursor {
-        query = query.bind(time).bind(id);
-    }
-    let candidates = query.fetch_all(&mut *tx).await?;
+    let candidates = expired_rows(tx, "trace_sessions", "created_at", project_id, cutoff, cursor, limit).await?;
     advance(&mut batch, Phase::Sessions, &candidates, limit);
     if candidates.is_empty() {
         return Ok(batch);
