@@ -140,7 +140,9 @@ fn ms(started: Instant) -> f64 {
 fn plan_text(plan: &Plan) -> String {
     match plan {
         Plan::Raw => "raw".into(),
-        Plan::Rollup { rollup_hours, rollup_days, raw_ranges } => format!("rollup {rollup_hours} h ({rollup_days} d) + {raw_ranges} raw"),
+        Plan::Rollup { rollup_hours, rollup_days, rollup_blocks, raw_ranges } => {
+            format!("rollup {rollup_hours} h ({rollup_days} d, {rollup_blocks} blocks over a day) + {raw_ranges} raw")
+        }
     }
 }
 

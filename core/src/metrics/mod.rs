@@ -68,8 +68,9 @@ pub enum Strategy {
 pub enum Plan {
     Raw,
     /// `rollup_hours` clean hours from the rollups (`rollup_days` whole days of them from the
-    /// day rows), the rest from `raw_ranges` ranges of rows.
-    Rollup { rollup_hours: usize, rollup_days: usize, raw_ranges: usize },
+    /// rows of day blocks, `rollup_blocks` blocks longer than a day among them), the rest from
+    /// `raw_ranges` ranges of rows.
+    Rollup { rollup_hours: usize, rollup_days: usize, rollup_blocks: usize, raw_ranges: usize },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -102,7 +103,12 @@ pub async fn execute(pool: &PgPool, project_id: &ProjectId, query: &ValidQuery, 
     };
     let (groups, plan) = match rollup {
         Some(window) => {
-            let plan = Plan::Rollup { rollup_hours: window.clean_hours(), rollup_days: window.days.len(), raw_ranges: window.ranges.len() };
+            let plan = Plan::Rollup {
+                rollup_hours: window.clean_hours(),
+                rollup_days: window.blocks.iter().map(|(level, _)| 1usize << level).sum(),
+                rollup_blocks: window.blocks.iter().filter(|(level, _)| *level > 0).count(),
+                raw_ranges: window.ranges.len(),
+            };
             (ctx.rollup_groups(&mut tx, &window).await?, plan)
         }
         None => (ctx.raw_groups(&mut tx).await?, Plan::Raw),
@@ -144,9 +150,10 @@ struct Window {
     ranges: Vec<(DateTime<Utc>, DateTime<Utc>)>,
     /// The rollup grouping set read (`schema::RollupSql::set_for`).
     set: i32,
-    /// Whole UTC days without a dirty hour, read from the set's day rows (only when the query's
-    /// time buckets are days or longer, or it has none).
-    days: Vec<DateTime<Utc>>,
+    /// Blocks of whole UTC days without a dirty hour (`schema::MAX_LEVEL`: level, first day),
+    /// read from the set's block rows: days when the query's time buckets are days or longer,
+    /// the longest aligned blocks when it has none.
+    blocks: Vec<(u32, DateTime<Utc>)>,
     /// The rest of `[lo, hi)`, read from the hour rows (dirty hours excluded).
     hour_spans: Vec<(DateTime<Utc>, DateTime<Utc>)>,
 }
@@ -155,6 +162,33 @@ impl Window {
     fn clean_hours(&self) -> usize {
         ((self.hi - self.lo).num_hours().max(0) as usize).saturating_sub(self.dirty.len())
     }
+}
+
+/// The whole UTC days of `[lo, hi)` without a dirty hour as aligned blocks (level, first day;
+/// see `schema::MAX_LEVEL`), each the longest up to `max_level` that starts there, fits and is
+/// clean as a whole. Days with a dirty hour are left out (their clean hours come from the hour
+/// rows).
+fn clean_blocks(lo: DateTime<Utc>, hi: DateTime<Utc>, dirty: &[DateTime<Utc>], max_level: u32) -> Vec<(u32, DateTime<Utc>)> {
+    let clean = |from: DateTime<Utc>, to: DateTime<Utc>| !dirty.iter().any(|h| *h >= from && *h < to);
+    let mut blocks = Vec::new();
+    let mut day = Granularity::Day.bucket_start(lo);
+    if day < lo {
+        day += Duration::days(1);
+    }
+    while day + Duration::days(1) <= hi {
+        let n = schema::day_number(day);
+        let level = (0..=max_level)
+            .rev()
+            .find(|&k| n.rem_euclid(1 << k) == 0 && day + Duration::days(1 << k) <= hi && clean(day, day + Duration::days(1 << k)));
+        match level {
+            Some(k) => {
+                blocks.push((k, day));
+                day += Duration::days(1 << k);
+            }
+            None => day += Duration::days(1),
+        }
+    }
+    blocks
 }
 
 fn floor_hour(t: DateTime<Utc>) -> DateTime<Utc> {
@@ -524,33 +558,25 @@ impl<'a> Ctx<'a> {
         }
         // The upper end is inclusive to the microsecond (Postgres' resolution).
         push(hi, upper + Duration::microseconds(1));
-        // Whole days of clean hours come from the day rows when the buckets allow it.
-        let mut days = Vec::new();
-        if matches!(self.unit, None | Some("day" | "week" | "month")) {
-            let mut day = Granularity::Day.bucket_start(lo);
-            if day < lo {
-                day += Duration::days(1);
-            }
-            while day + Duration::days(1) <= hi {
-                let end = day + Duration::days(1);
-                if !dirty.iter().any(|h| *h >= day && *h < end) {
-                    days.push(day);
-                }
-                day = end;
-            }
-        }
+        // Whole days of clean hours come from the block rows when the buckets allow it: days
+        // for day, week and month buckets, the longest aligned clean blocks without buckets.
+        let blocks = match self.unit {
+            None => clean_blocks(lo, hi, &dirty, schema::MAX_LEVEL),
+            Some("day" | "week" | "month") => clean_blocks(lo, hi, &dirty, 0),
+            Some(_) => Vec::new(),
+        };
         let mut hour_spans = Vec::new();
         let mut cursor = lo;
-        for day in &days {
-            if cursor < *day {
-                hour_spans.push((cursor, *day));
+        for (level, start) in &blocks {
+            if cursor < *start {
+                hour_spans.push((cursor, *start));
             }
-            cursor = *day + Duration::days(1);
+            cursor = *start + Duration::days(1 << level);
         }
         if cursor < hi {
             hour_spans.push((cursor, hi));
         }
-        Ok(Some(Window { lo, hi, dirty, ranges, set: self.rollup_set().expect("eligible"), days, hour_spans }))
+        Ok(Some(Window { lo, hi, dirty, ranges, set: self.rollup_set().expect("eligible"), blocks, hour_spans }))
     }
 
     /// `FROM <rollup> r WHERE <project, clean hours, segment, filters>`.
@@ -570,12 +596,16 @@ impl<'a> Ctx<'a> {
             qb.push(" AND r.hour < ").push_bind(*to).push(")");
             arms += 1;
         }
-        if !window.days.is_empty() {
+        for level in 0..=schema::MAX_LEVEL {
+            let starts: Vec<DateTime<Utc>> = window.blocks.iter().filter(|(k, _)| *k == level).map(|(_, start)| *start).collect();
+            if starts.is_empty() {
+                continue;
+            }
             if arms > 0 {
                 qb.push(" OR ");
             }
-            qb.push("(r.grouping = ").push_bind(window.set | schema::DAY);
-            qb.push(" AND r.hour = ANY(").push_bind(window.days.clone()).push("))");
+            qb.push("(r.grouping = ").push_bind(window.set | schema::grain(level));
+            qb.push(" AND r.hour = ANY(").push_bind(starts).push("))");
             arms += 1;
         }
         if arms == 0 {
@@ -852,4 +882,50 @@ fn compare_nulls_last(a: Option<&Value>, b: Option<&Value>, direction: SortDirec
     } else {
         ord
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn clean_days_become_the_longest_aligned_blocks() {
+        // 30 days and a few hours, Nov 5 06:00 to Dec 5 09:00: the 29 whole days (Nov 6 to
+        // Dec 4) as blocks that grow towards the middle and shrink towards the end.
+        let blocks = clean_blocks(t("2026-11-05T06:00:00Z"), t("2026-12-05T09:00:00Z"), &[], MAX);
+        let covered: i64 = blocks.iter().map(|(k, _)| 1i64 << k).sum();
+        assert_eq!(covered, 29, "{blocks:?}");
+        // Contiguous, aligned, and far fewer than the 29 days.
+        let mut next = t("2026-11-06T00:00:00Z");
+        for (k, start) in &blocks {
+            assert_eq!(*start, next);
+            assert_eq!(schema::day_number(*start).rem_euclid(1 << k), 0, "{start} level {k}");
+            next = *start + Duration::days(1 << k);
+        }
+        assert_eq!(next, t("2026-12-05T00:00:00Z"));
+        assert!(blocks.len() <= 2 * (MAX as usize + 1), "{blocks:?}");
+        assert!(blocks.iter().any(|(k, _)| *k == 4), "{blocks:?}");
+
+        // A dirty hour splits the blocks around its day, which is left to the hour rows.
+        let dirty = [t("2026-11-20T13:00:00Z")];
+        let blocks = clean_blocks(t("2026-11-05T06:00:00Z"), t("2026-12-05T09:00:00Z"), &dirty, MAX);
+        let covered: i64 = blocks.iter().map(|(k, _)| 1i64 << k).sum();
+        assert_eq!(covered, 28, "{blocks:?}");
+        for (k, start) in &blocks {
+            let end = *start + Duration::days(1 << k);
+            assert!(end <= t("2026-11-20T00:00:00Z") || *start >= t("2026-11-21T00:00:00Z"), "{start} level {k}");
+        }
+
+        // Level 0: every clean whole day on its own (the buckets are days or longer).
+        let days = clean_blocks(t("2026-11-05T06:00:00Z"), t("2026-11-09T00:00:00Z"), &[], 0);
+        assert_eq!(days.iter().map(|(_, d)| *d).collect::<Vec<_>>(), vec![t("2026-11-06T00:00:00Z"), t("2026-11-07T00:00:00Z"), t("2026-11-08T00:00:00Z")]);
+        // Nothing whole: no blocks.
+        assert!(clean_blocks(t("2026-11-05T06:00:00Z"), t("2026-11-05T23:00:00Z"), &[], MAX).is_empty());
+    }
+
+    const MAX: u32 = schema::MAX_LEVEL;
 }

@@ -8,11 +8,13 @@
 //!   rows, deletes its marks, and commits both at once, under the hour's exclusive stripe lock
 //!   (markers hold it shared until they commit).
 //! - A recompute that leaves a whole UTC day clean also rewrites the day's rows (each set's hour
-//!   rows summed, `grouping | DAY`).
-//! - A query ([`super::execute`]) reads the day rows of clean whole days (when its time buckets
-//!   are days or longer), the hour rows of the other clean hours and the raw rows of the rest.
+//!   rows summed, `grouping | DAY`), then those of each longer aligned block of days holding it
+//!   (2, 4, … 32 days, from its two halves) that is clean as a whole (`schema::MAX_LEVEL`).
+//! - A query ([`super::execute`]) reads the rows of clean whole blocks (days when its time
+//!   buckets are days or longer, longer blocks when it has none), the hour rows of the other
+//!   clean hours and the raw rows of the rest.
 //!
-//! So rollups of a clean hour always equal the raw rows of that hour, and those of a clean day
+//! So rollups of a clean hour always equal the raw rows of that hour, and those of a clean block
 //! the sum of its hours, in any snapshot.
 
 use std::collections::BTreeSet;
@@ -24,7 +26,7 @@ use sqlx::{PgConnection, PgPool};
 use super::schema::{self, DAY, Need, RollupSql, ViewSql};
 use crate::jobs::{Kind, Outcome};
 use crate::scope::ProjectId;
-use loupe_domain::metrics_query::{Granularity, View};
+use loupe_domain::metrics_query::View;
 
 /// The job kind that recomputes dirty hours.
 pub const JOB: &str = "metrics.rollup";
@@ -176,20 +178,27 @@ fn recompute_sql(vs: &ViewSql, rollup: &RollupSql) -> String {
     sql
 }
 
-/// The rewrite of one UTC day's day rows of a table (every set, `grouping | DAY`) from its hour
-/// rows (`$1` the project, `$2` the day's start): counts and sums add up, minima and maxima
-/// carry, histograms add bucket by bucket.
-fn day_sql(rollup: &RollupSql) -> String {
+/// The rewrite of one block's rows of a table (every set, `grouping | grain(level)`; `$1` the
+/// project, `$2` the block's first day): from the hour rows of the day for a day (level 0), else
+/// from the rows of its two halves (level − 1). Counts and sums add up, minima and maxima carry,
+/// histograms add bucket by bucket.
+fn block_sql(rollup: &RollupSql, level: u32) -> String {
     let col_list = column_list(rollup);
-    let key = format!("grouping::text || ROW({col_list})::text");
-    let mut agg = vec!["grouping".to_string(), format!("{key} AS k"), "sum(count)::int8 AS count".to_string()];
+    let (source, days) = match level {
+        0 => (format!("grouping < {DAY}"), 1),
+        k => (format!("grouping >= {} AND grouping < {}", schema::grain(k - 1), schema::grain(k)), 1i64 << k),
+    };
+    // The set's mask without the grain bits of the rows summed.
+    let set = format!("(grouping & {})", DAY - 1);
+    let key = format!("{set}::text || ROW({col_list})::text");
+    let mut agg = vec![format!("{set} AS grouping"), format!("{key} AS k"), "sum(count)::int8 AS count".to_string()];
     for (m, _) in rollup.measures {
         let p = m.prefix;
         agg.push(format!("sum({p}_count)::int8 AS {p}_count, sum({p}_sum) AS {p}_sum, min({p}_min) AS {p}_min, max({p}_max) AS {p}_max"));
     }
     let mut sql = format!(
-        "WITH h AS (SELECT * FROM {table} WHERE project_id = $1 AND hour >= $2 AND hour < $2 + interval '1 day' AND grouping < {DAY}),
-         agg AS (SELECT {col_list}, {agg} FROM h GROUP BY grouping, {col_list})",
+        "WITH h AS (SELECT * FROM {table} WHERE project_id = $1 AND hour >= $2 AND hour < $2 + interval '{days} days' AND {source}),
+         agg AS (SELECT {col_list}, {agg} FROM h GROUP BY {set}, {col_list})",
         table = rollup.table,
         agg = agg.join(", "),
     );
@@ -201,8 +210,15 @@ fn day_sql(rollup: &RollupSql) -> String {
                              GROUP BY 1, 2) x GROUP BY k)"
         ));
     }
-    sql.push_str(&insert_rows(rollup, &format!("agg.grouping | {DAY}")));
+    sql.push_str(&insert_rows(rollup, &format!("agg.grouping | {}", schema::grain(level))));
     sql
+}
+
+/// The first day of the block of `level` holding `day`.
+fn block_start(day: DateTime<Utc>, level: u32) -> DateTime<Utc> {
+    let n = schema::day_number(day);
+    let start = n - n.rem_euclid(1i64 << level);
+    DateTime::<Utc>::UNIX_EPOCH + Duration::days(start)
 }
 
 fn column_list(rollup: &RollupSql) -> String {
@@ -287,28 +303,40 @@ pub async fn recompute_hour(pool: &PgPool, project_id: &str, hour: DateTime<Utc>
                 .await?;
             sqlx::query(&recompute_sql(vs, rollup)).bind(project_id).bind(hour).execute(&mut *tx).await?;
         }
-        // The day's rows, once none of its hours is dirty. Queries read a day's rows only when
-        // none of its hours is dirty in their snapshot; every recompute that leaves the day clean
-        // rewrites them in the same transaction (recomputes run one at a time, see above), so
-        // in any snapshot a clean day's rows are the sum of its hour rows. A mark committed
-        // after the check makes the day dirty again until its hour is recomputed here.
-        let day = Granularity::Day.bucket_start(hour);
-        let clean: bool = sqlx::query_scalar(
-            "SELECT NOT EXISTS (SELECT 1 FROM metric_rollup_dirty WHERE project_id = $1 AND hour >= $2 AND hour < $2 + interval '1 day')",
-        )
-        .bind(project_id)
-        .bind(day)
-        .fetch_one(&mut *tx)
-        .await?;
-        if clean {
+        // The day's rows, once none of its hours is dirty, then each longer block holding the
+        // day that is clean as a whole. Queries read a block's rows only when none of its hours
+        // is dirty in their snapshot; every recompute that leaves a block clean rewrites it in
+        // the same transaction (recomputes run one at a time, see above) from its halves, which
+        // are clean too and were rewritten by the recompute that last left them clean — so in
+        // any snapshot a clean block's rows are the sum of its hour rows. A mark committed after
+        // the check makes the block dirty again until its hour is recomputed here.
+        for level in 0..=schema::MAX_LEVEL {
+            let start = block_start(hour, level);
+            let days = 1i64 << level;
+            let clean: bool = sqlx::query_scalar(
+                "SELECT NOT EXISTS (SELECT 1 FROM metric_rollup_dirty WHERE project_id = $1 AND hour >= $2 AND hour < $3)",
+            )
+            .bind(project_id)
+            .bind(start)
+            .bind(start + Duration::days(days))
+            .fetch_one(&mut *tx)
+            .await?;
+            if !clean {
+                break;
+            }
             for vs in tables() {
                 let rollup = vs.rollup.as_ref().expect("every table view has a rollup");
-                sqlx::query(&format!("DELETE FROM {} WHERE project_id = $1 AND hour = $2 AND grouping >= {DAY}", rollup.table))
-                    .bind(project_id)
-                    .bind(day)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(&day_sql(rollup)).bind(project_id).bind(day).execute(&mut *tx).await?;
+                sqlx::query(&format!(
+                    "DELETE FROM {} WHERE project_id = $1 AND hour = $2 AND grouping >= {} AND grouping < {}",
+                    rollup.table,
+                    schema::grain(level),
+                    schema::grain(level + 1)
+                ))
+                .bind(project_id)
+                .bind(start)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(&block_sql(rollup, level)).bind(project_id).bind(start).execute(&mut *tx).await?;
             }
         }
     }
@@ -381,14 +409,29 @@ mod tests {
     }
 
     #[test]
+    fn blocks_are_aligned_on_day_numbers() {
+        let day = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        // 2026-11-11 is day 20768 = 2^5 · 649: it starts a block of every level up to 32 days.
+        assert_eq!(block_start(day("2026-11-11T00:00:00Z"), 5), day("2026-11-11T00:00:00Z"));
+        assert_eq!(block_start(day("2026-11-12T00:00:00Z"), 1), day("2026-11-11T00:00:00Z"));
+        assert_eq!(block_start(day("2026-11-13T00:00:00Z"), 1), day("2026-11-13T00:00:00Z"));
+        assert_eq!(block_start(day("2026-11-13T00:00:00Z"), 2), day("2026-11-11T00:00:00Z"));
+        assert_eq!(block_start(day("2026-11-10T00:00:00Z"), 3), day("2026-11-03T00:00:00Z"));
+        assert_eq!(block_start(day("2026-11-12T05:00:00Z"), 0), day("2026-11-12T00:00:00Z"));
+    }
+
+    #[test]
     fn recompute_sql_names_every_column() {
         for vs in tables() {
             let sql = recompute_sql(vs, vs.rollup.as_ref().unwrap());
             assert!(sql.contains("INSERT INTO metric_rollup_"), "{sql}");
         }
         for vs in tables() {
-            let sql = day_sql(vs.rollup.as_ref().unwrap());
-            assert!(sql.contains(&format!("grouping | {DAY}")), "{sql}");
+            let sql = block_sql(vs.rollup.as_ref().unwrap(), 0);
+            assert!(sql.contains(&format!("grouping | {DAY}")) && sql.contains(&format!("grouping < {DAY}")), "{sql}");
+            let sql = block_sql(vs.rollup.as_ref().unwrap(), 2);
+            assert!(sql.contains(&format!("grouping | {}", DAY << 2)) && sql.contains(&format!("grouping >= {} AND grouping < {}", DAY << 1, DAY << 2)), "{sql}");
+            assert!(sql.contains("interval '4 days'"), "{sql}");
         }
         let obs = recompute_sql(tables()[0], tables()[0].rollup.as_ref().unwrap());
         assert!(obs.contains("latency_buckets") && obs.contains("LEFT JOIN traces t") && obs.contains("GROUPING SETS"), "{obs}");

@@ -49,6 +49,24 @@ pub(crate) struct RollupMeasure {
 /// query reads 30 rows a group instead of 720 (`super::rollups::recompute_hour` writes them).
 pub(crate) const DAY: i32 = 1 << 20;
 
+/// The longest block of days kept: `2^MAX_LEVEL` days. A block of level `k` sums `2^k` UTC days
+/// starting at a day whose number since 1970-01-01 is a multiple of `2^k` (its two halves of
+/// level `k - 1`; level 0 is the day). Its rows carry [`grain`]`(k)` above the set's mask. A
+/// range of whole days splits into at most two blocks of each level, so an answer without time
+/// buckets reads a few rows per group however long its range: top users by cost over 30 days
+/// reads each user about 6 times instead of 30.
+pub(crate) const MAX_LEVEL: u32 = 5;
+
+/// The grain bit of level `k` (`DAY` for a day).
+pub(crate) const fn grain(level: u32) -> i32 {
+    DAY << level
+}
+
+/// The day number (days since 1970-01-01) of a UTC day start.
+pub(crate) fn day_number(day: chrono::DateTime<chrono::Utc>) -> i64 {
+    day.timestamp().div_euclid(86_400)
+}
+
 pub(crate) struct RollupSql {
     pub table: &'static str,
     /// A dimension's expression over the rollup row `r` (`{time}` is `r.hour`).
