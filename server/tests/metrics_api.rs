@@ -396,6 +396,9 @@ fn queries() -> Vec<MetricsQuery> {
         // The user set: top users by cost.
         obs().metric("totalCost", Aggregation::Sum).metric("count", Aggregation::Count).dimension("userId")
             .filter("userId", FilterType::Null, "is not null", json!("")).order_by("sum_totalCost", SortDirection::Desc).row_limit(3),
+        // The (environment, user) and (environment, release, user) sets.
+        obs().metric("totalCost", Aggregation::Sum).metric("latency", Aggregation::Max).dimension("userId").any_of("environment", &["production"]),
+        obs().metric("totalTokens", Aggregation::Sum).dimension("userId").dimension("traceRelease"),
         // A top N cut in Postgres where every group ties (the least of a count is 1): the same
         // rows as the raw answer's tie-break.
         obs().metric("count", Aggregation::Min).metric("count", Aggregation::Count).dimension("userId")

@@ -330,7 +330,12 @@ static OBSERVATIONS: ViewSql = ViewSql {
             &["environment", "trace_release", "type", "level", "model", "is_root"],
             &["environment", "trace_release", "prompt_name", "prompt_version"],
             &["environment", "trace_release", "trace_name", "type", "level", "model", "is_root"],
-            // Top users: as many rows as (user, hour) pairs, still far fewer than observations.
+            // Top users: as many hour rows as (user, hour) pairs, still far fewer than
+            // observations. Without the release, a block of days has about one row per user
+            // however long (with it, one per user and release: releases change every few days),
+            // so the board's top users, unfiltered or by environment, read a few rows per user.
+            &["user_id"],
+            &["environment", "user_id"],
             &["environment", "trace_release", "user_id"],
         ],
         narrow_only: &["user_id"],
@@ -574,6 +579,8 @@ mod tests {
         assert_eq!(obs.set_for(&["prompt_name"]), Some(obs.mask(obs.sets[1])));
         assert_eq!(obs.set_for(&["trace_name"]), Some(obs.mask(obs.sets[2])));
         assert_eq!(obs.set_for(&["user_id"]), Some(obs.mask(obs.sets[3])));
+        assert_eq!(obs.set_for(&["user_id", "environment"]), Some(obs.mask(obs.sets[4])));
+        assert_eq!(obs.set_for(&["trace_release", "user_id"]), Some(obs.mask(obs.sets[5])));
         // The wide set: every column but the user id (its bit, the last, set).
         assert_eq!(obs.set_for(&["name"]), Some(1));
         assert_eq!(obs.set_for(&["user_id", "model"]), None);
