@@ -60,6 +60,11 @@ pub async fn invalidate(conn: &mut PgConnection, project_id: &ProjectId, from: D
 /// more than two days, the hours of its observations' starts exactly instead. Call it in the
 /// transaction that wrote the traces' rows (ingestion, after `trace_metrics`) or before it
 /// deletes them.
+///
+/// The two lookups are primary-key probes per id (`LATERAL … OFFSET 0`, which the planner
+/// cannot flatten into a join): as plain joins, the plan cached for a young, never-analyzed
+/// project read all of the project's `trace_metrics` rows for ten ids — a quarter of
+/// ingestion's statement time at 5,000 traces and growing with the project (issue #23, docs/BENCHMARKS.md).
 pub async fn mark_traces<I, S>(conn: &mut PgConnection, project_id: &ProjectId, trace_ids: I) -> Result<(), sqlx::Error>
 where
     I: IntoIterator<Item = S>,
@@ -73,8 +78,8 @@ where
         "WITH x AS (
              SELECT t.timestamp AS ts, tm.start_time AS s, tm.end_time AS e, x.id
              FROM unnest($2::text[]) AS x(id)
-             LEFT JOIN traces t ON t.project_id = $1 AND t.id = x.id
-             LEFT JOIN trace_metrics tm ON tm.project_id = $1 AND tm.trace_id = x.id
+             LEFT JOIN LATERAL (SELECT timestamp FROM traces WHERE project_id = $1 AND id = x.id OFFSET 0) t ON true
+             LEFT JOIN LATERAL (SELECT start_time, end_time FROM trace_metrics WHERE project_id = $1 AND trace_id = x.id OFFSET 0) tm ON true
          ), hours AS (
              SELECT ts AS h FROM x
              UNION ALL
