@@ -1,0 +1,258 @@
+//! Two writers ingesting into the same trace at the same time (issue #23): their interleaved
+//! batches, each committed in its own transaction while the other's are in flight, end exactly as
+//! the same batches stored one after the other — rows, merged fields, trace aggregates, sessions,
+//! scores and metered units — and many concurrent writers over shared traces and sessions
+//! neither deadlock nor lose an aggregate delta.
+
+mod common;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use common::TestApi;
+use loupe_core::ingest::model::{IngestBatch, ObservationPatch, ScoreRecord, TracePatch, UsageInput};
+use loupe_core::pricing::Pricing;
+use loupe_core::scope::ProjectId;
+use loupe_app::domain::{ObservationLevel, ObservationType, ScoreDataType, ScoreSource};
+use serde_json::{json, Value};
+use sqlx::PgPool;
+
+fn at(seconds: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(1_800_000_000 + seconds, 0).unwrap()
+}
+
+fn score(id: &str, trace_id: &str, value: f64, seconds: i64) -> ScoreRecord {
+    ScoreRecord {
+        id: id.into(),
+        timestamp: at(seconds),
+        name: "quality".into(),
+        value: Some(value),
+        string_value: None,
+        data_type: ScoreDataType::Numeric,
+        source: ScoreSource::Api,
+        trace_id: Some(trace_id.into()),
+        observation_id: None,
+        session_id: None,
+        dataset_run_id: None,
+        comment: Some(format!("score {value}")),
+        metadata: json!({}),
+        config_id: None,
+        queue_id: None,
+        execution_trace_id: None,
+        environment: "default".into(),
+        author_user_id: None,
+    }
+}
+
+fn generation(id: &str, trace_id: &str, start: i64, output_tokens: i64) -> ObservationPatch {
+    ObservationPatch {
+        name: Some("llm".into()),
+        start_time: Some(at(start)),
+        end_time: Some(at(start + 2)),
+        model: Some("gpt-4o".into()),
+        usage: UsageInput { details: Some(json!({"input": 100, "output": output_tokens})), ..UsageInput::default() },
+        ..ObservationPatch::new(id, trace_id, ObservationType::Generation)
+    }
+}
+
+/// The k-th batch of writer `w`. Even ones patch the trace both writers share — the earliest
+/// timestamp, deep-merged metadata and unioned tags, a new span, a re-priced generation of the
+/// writer's own merged again and again (a late end time, output, usage), a score of its own
+/// replaced —; odd ones create a trace of the writer's own. Each field of the shared trace that a
+/// later patch replaces is written by one writer only, so the result may not depend on how the
+/// two writers' requests interleave: any order equals the sequential one.
+fn batch(w: &str, k: i64) -> IngestBatch {
+    if k % 2 == 0 {
+        let mut root = generation(&format!("shared-{w}-gen"), "shared", 0, 10 + k);
+        root.output = Some(json!(format!("{w} {k}")));
+        root.metadata = Some(json!({ w: { "k": k } }));
+        root.end_time = Some(at(50 + k));
+        root.level = (k == 2).then_some(ObservationLevel::Warning);
+        IngestBatch {
+            traces: vec![TracePatch {
+                timestamp: Some(at(100 - k - i64::from(w == "w2"))),
+                name: (w == "w1").then(|| format!("{w}-{k}")),
+                release: (w == "w2").then(|| format!("{w}-{k}")),
+                session_id: Some("session-shared".into()),
+                metadata: Some(json!({ w: { "k": k, format!("seen-{k}"): true } })),
+                tags: vec![format!("{w}{k}")],
+                environment: Some("production".into()),
+                ..TracePatch::new("shared")
+            }],
+            observations: vec![
+                root,
+                ObservationPatch {
+                    start_time: Some(at(k)),
+                    end_time: Some(at(k + 1)),
+                    name: Some(format!("step {w} {k}")),
+                    level: (k == 4).then_some(ObservationLevel::Error),
+                    ..ObservationPatch::new(format!("shared-{w}-{k}"), "shared", ObservationType::Span)
+                },
+            ],
+            scores: vec![score(&format!("score-shared-{w}"), "shared", k as f64, k)],
+            experiments: vec![],
+        }
+    } else {
+        let trace = format!("{w}-own-{k}");
+        IngestBatch {
+            traces: vec![TracePatch {
+                timestamp: Some(at(k)),
+                name: Some(trace.clone()),
+                user_id: Some(format!("user-{w}")),
+                session_id: Some(format!("session-{w}")),
+                input: Some(json!({"question": k})),
+                ..TracePatch::new(&trace)
+            }],
+            observations: vec![
+                ObservationPatch {
+                    start_time: Some(at(k)),
+                    end_time: Some(at(k + 5)),
+                    ..ObservationPatch::new(format!("{trace}-a"), &trace, ObservationType::Span)
+                },
+                ObservationPatch {
+                    parent_observation_id: Some(format!("{trace}-a")),
+                    ..generation(&format!("{trace}-b"), &trace, k + 1, k)
+                },
+                ObservationPatch { start_time: Some(at(k + 2)), ..ObservationPatch::new(format!("{trace}-c"), &trace, ObservationType::Event) },
+            ],
+            scores: vec![score(&format!("{trace}-score"), &trace, 1.0, k)],
+            experiments: vec![],
+        }
+    }
+}
+
+/// Everything ingestion wrote for a project, without what names the project or the write time.
+async fn snapshot(pool: &PgPool, project: &ProjectId) -> Value {
+    let mut out = serde_json::Map::new();
+    // A trace's cost is a float sum, whose last digit depends on the order rows are summed in.
+    let cost = "|| jsonb_build_object('total_cost', round(x.total_cost::numeric, 12))";
+    for (table, order, extra) in [
+        ("traces", "id", ""),
+        ("observations", "id", ""),
+        ("scores", "id", ""),
+        ("trace_metrics", "trace_id", cost),
+        ("trace_sessions", "id", ""),
+    ] {
+        let rows: Value = sqlx::query_scalar(&format!(
+            "SELECT coalesce(jsonb_agg((to_jsonb(x) - 'project_id' - 'created_at' - 'updated_at') {extra} ORDER BY {order}), '[]')
+             FROM {table} x WHERE project_id = $1"
+        ))
+        .bind(project)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        out.insert(table.into(), rows);
+    }
+    let units: Value = sqlx::query_scalar(
+        "SELECT jsonb_build_array(coalesce(sum(traces), 0), coalesce(sum(observations), 0), coalesce(sum(scores), 0))
+         FROM usage_counters WHERE project_id = $1",
+    )
+    .bind(project)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    out.insert("units".into(), units);
+    Value::Object(out)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_writers_interleaved_on_one_trace_end_as_if_stored_one_after_the_other() {
+    let concurrent = TestApi::new().await;
+    let sequential = concurrent.with_project("proj-sequential", "pk-lf-s", "sk-lf-s").await;
+    let pricing = Arc::new(Pricing::new(concurrent.pool.clone()));
+    const BATCHES: i64 = 12;
+
+    // Several rounds, so the two writers' requests overlap in many ways; each round in a project
+    // of its own, each compared with the same batches stored one after the other.
+    for round in 0..3 {
+        let project = concurrent.with_project(&format!("proj-round-{round}"), &format!("pk-lf-r{round}"), &format!("sk-lf-r{round}")).await;
+        let writers: Vec<_> = ["w1", "w2"]
+            .into_iter()
+            .map(|w| {
+                let (pool, pricing, project) = (project.pool.clone(), pricing.clone(), project.project.clone());
+                tokio::spawn(async move {
+                    let mut created = 0;
+                    for k in 0..BATCHES {
+                        let stored = loupe_core::ingest::store(&pool, &pricing, &project, batch(w, k)).await.expect("stored");
+                        assert!(stored.unstored.is_empty(), "{:?}", stored.unstored);
+                        let s = stored.summary;
+                        created += s.traces_created + s.observations_created + s.scores_created;
+                    }
+                    created
+                })
+            })
+            .collect();
+        let mut created = 0;
+        for writer in writers {
+            created += writer.await.unwrap();
+        }
+        if round == 0 {
+            for w in ["w1", "w2"] {
+                for k in 0..BATCHES {
+                    let stored = loupe_core::ingest::store(&sequential.pool, &pricing, &sequential.project, batch(w, k)).await.unwrap();
+                    assert!(stored.unstored.is_empty());
+                }
+            }
+        }
+        let (a, b) = (snapshot(&project.pool, &project.project).await, snapshot(&sequential.pool, &sequential.project).await);
+        for table in ["traces", "observations", "scores", "trace_metrics", "trace_sessions", "units"] {
+            assert_eq!(a[table], b[table], "round {round}, {table}: concurrent (left) and sequential (right) differ");
+        }
+        assert_eq!(a["traces"].as_array().unwrap().len(), 1 + BATCHES as usize);
+        assert_eq!(a["observations"].as_array().unwrap().len(), 2 + BATCHES as usize + BATCHES as usize * 3);
+        let units = a["units"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).sum::<i64>();
+        assert_eq!(created as i64, units, "the requests' own counts add up to the metered units");
+        assert!(common::trace_metrics_drift(&project.pool, &project.project_id).await.is_empty());
+    }
+    // The shared trace holds both writers' merges.
+    let shared: Value = sqlx::query_scalar("SELECT to_jsonb(t) FROM traces t WHERE project_id = $1 AND id = 'shared'")
+        .bind(&sequential.project)
+        .fetch_one(&sequential.pool)
+        .await
+        .unwrap();
+    assert_eq!(shared["name"], "w1-10");
+    assert_eq!(shared["release"], "w2-10");
+    assert_eq!(shared["metadata"]["w1"]["k"], 10);
+    assert_eq!(shared["metadata"]["w2"]["seen-0"], true);
+    assert_eq!(shared["tags"].as_array().unwrap().len(), 12);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn many_concurrent_writers_over_shared_traces_and_sessions_commit_exactly() {
+    let api = TestApi::new().await;
+    let pricing = Arc::new(Pricing::new(api.pool.clone()));
+    let mut tasks = Vec::new();
+    for client in 0..6i64 {
+        let (pool, pricing, project) = (api.pool.clone(), pricing.clone(), api.project.clone());
+        tasks.push(tokio::spawn(async move {
+            for k in 0..10i64 {
+                let trace = format!("t{}", (client * 7 + k) % 9);
+                let b = IngestBatch {
+                    traces: vec![TracePatch {
+                        timestamp: Some(at(k)),
+                        session_id: Some(format!("s{}", k % 3)),
+                        tags: vec![format!("c{client}")],
+                        ..TracePatch::new(&trace)
+                    }],
+                    observations: vec![generation(&format!("o-{client}-{k}"), &trace, k, k)],
+                    ..IngestBatch::default()
+                };
+                let stored = loupe_core::ingest::store(&pool, &pricing, &project, b).await.expect("stored");
+                assert!(stored.unstored.is_empty());
+            }
+        }));
+    }
+    for task in tasks {
+        tokio::time::timeout(std::time::Duration::from_secs(60), task).await.expect("no deadlock").unwrap();
+    }
+    let (observations, units): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM observations WHERE project_id = $1),
+                (SELECT sum(observations)::int8 FROM usage_counters WHERE project_id = $1)",
+    )
+    .bind(&api.project)
+    .fetch_one(&api.pool)
+    .await
+    .unwrap();
+    assert_eq!((observations, units), (60, 60));
+    assert!(common::trace_metrics_drift(&api.pool, &api.project_id).await.is_empty());
+}
