@@ -52,13 +52,21 @@ pub fn from_code(code: &str) -> Option<Locale> {
 /// invitation email): the account's choice, else the browser's `Accept-Language`, else English.
 #[cfg(feature = "ssr")]
 pub fn request_locale() -> Locale {
-    use axum::http::{header::ACCEPT_LANGUAGE, request::Parts};
-    let Some(parts) = leptos::prelude::use_context::<Parts>() else { return Locale::default() };
-    if let Some(locale) = parts.extensions.get::<AccountLanguage>().and_then(|AccountLanguage(code)| from_code(code)) {
+    match leptos::prelude::use_context::<axum::http::request::Parts>() {
+        Some(parts) => locale_of(&parts.extensions, &parts.headers),
+        None => Locale::default(),
+    }
+}
+
+/// [`request_locale`] for a handler outside the server functions (the playground's runs): the
+/// account's language from the request's extensions, else `Accept-Language`, else English.
+#[cfg(feature = "ssr")]
+pub fn locale_of(extensions: &axum::http::Extensions, headers: &axum::http::HeaderMap) -> Locale {
+    use axum::http::header::ACCEPT_LANGUAGE;
+    if let Some(locale) = extensions.get::<AccountLanguage>().and_then(|AccountLanguage(code)| from_code(code)) {
         return locale;
     }
-    let accepted: Vec<&str> = parts
-        .headers
+    let accepted: Vec<&str> = headers
         .get(ACCEPT_LANGUAGE)
         .and_then(|value| value.to_str().ok())
         .map(|value| value.split(',').map(|tag| tag.split(';').next().unwrap_or("").trim()).filter(|tag| !tag.is_empty()).collect())

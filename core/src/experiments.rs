@@ -22,6 +22,8 @@
 //!   A rate limit stops the step and retries the job when the provider says (`retry_at`), the
 //!   linked items kept. A connection, prompt or key that is gone ends the run as failed with a
 //!   message naming it.
+//! - **Quota** (#22): starting a run past a refusing plan's quota is refused (the server
+//!   function), and a step finding it reached fails the run naming the plan (`crate::limits`).
 //! - **Progress** is counted from the run items and their traces' errors
 //!   (`store::experiments::progress_of`), never kept as counters a re-run job could inflate.
 
@@ -290,6 +292,14 @@ impl Executor {
             .await?;
             Ok::<Step, JobError>(Step::Finished)
         };
+        // Every item is recorded as a trace, units (#22): past a refusing plan's quota the run
+        // stops, failed with the plan's sentence (the one ingestion's 429 carries), its linked
+        // items kept; a new run can be started once the plan allows.
+        match crate::limits::check_ingestion(&self.pool, project_id).await {
+            Ok(()) => {}
+            Err(crate::limits::LimitError::Reached(reached)) => return fail(format!("Stopped. {reached}")).await,
+            Err(crate::limits::LimitError::Store(e)) => return Err(e.into()),
+        }
         let Some(secrets) = &self.secrets else {
             return fail(
                 "connection: this server has no LOUPE_SECRET to open LLM connections with".into(),
@@ -507,6 +517,7 @@ async fn record(
         ..IngestBatch::default()
     };
     let stored = crate::ingest::store(&work.pool, &work.pricing, &work.project_id, batch).await?;
+    crate::limits::note_written(&work.pool, &work.project_id, &stored.summary);
     if let Some(unstored) = stored.unstored.first() {
         // The database refused this item's trace (e.g. an input too large): the item is linked
         // all the same, so the run does not try it forever.

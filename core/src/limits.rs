@@ -4,8 +4,17 @@
 //!
 //! - **Units** ([`check_ingestion`]): an organization on a plan with `over_quota = refuse` that
 //!   has used its included units this period (calendar month, UTC) is refused ingestion — the
-//!   public API's OTLP, batch and score routes (`server::http::public_api::admission`) and the
-//!   UI's annotation scores. Warn-only plans accept. The check reads a per-process cache
+//!   public API's OTLP, batch and score routes (`server::http::public_api::admission`) and
+//!   every other writer of units, each as its user expects:
+//!   - a person's action is refused with the plan's sentence in their language
+//!     (`app::server_fns::usage::limit_error`, 429): annotation scores, starting an experiment
+//!     run, starting an evaluator backfill, a playground run (`server::http::playground`);
+//!   - background work never drops silently: an evaluator execution is skipped (`cancelled`,
+//!     its error "Not evaluated." and [`Reached`]'s sentence, the one ingestion's 429 carries)
+//!     before the judge is called; a backfill step or an experiment run step finding the quota
+//!     used stops its backfill or run as failed with that sentence.
+//!
+//!   Those writers add what they created with [`note_written`]. Warn-only plans accept. The check reads a per-process cache
 //!   ([`TTL`]): the plan and the period's units from `usage_counters`, plus what this process
 //!   stored since ([`note_units`]), so a replica refuses within a request of crossing the quota
 //!   and the others within [`TTL`]. A request admitted before the quota was reached is stored
@@ -257,6 +266,13 @@ pub fn note_units(pool: &PgPool, project_id: &ProjectId, units: i64) {
     }
 }
 
+/// [`note_units`] with what a write created (`ingest::writer::WriteSummary`): the writers outside
+/// the public API (evaluators, experiments, the playground) call it after their commit.
+pub fn note_written(pool: &PgPool, project_id: &ProjectId, summary: &crate::ingest::writer::WriteSummary) {
+    let units = summary.traces_created + summary.observations_created + summary.scores_created;
+    note_units(pool, project_id, units as i64);
+}
+
 /// Forgets one organization's cached state (its plan was changed here).
 pub fn invalidate_org(pool: &PgPool, org_id: &str) {
     cache().orgs.remove(&(database(pool), org_id.to_string()));
@@ -411,13 +427,43 @@ pub async fn plan_change_impact(
     target: ChangeTarget<'_>,
     plan: &Plan,
 ) -> Result<loupe_domain::plans::PlanChangeImpact, StoreError> {
+    let mut conn = pool.acquire().await?;
+    plan_change_impact_in(&mut conn, target, plan).await
+}
+
+/// Locks what a plan change is about to change — the organization's row (an assignment), the
+/// plan's row (an edit), every plan's row (a new default) — until the caller's transaction
+/// ends, so two changes of the same thing are counted and applied one after the other.
+pub async fn lock_change(conn: &mut PgConnection, target: ChangeTarget<'_>) -> Result<(), StoreError> {
+    match target {
+        ChangeTarget::Org(org_id) => {
+            crate::store::plans::lock_org(conn, org_id).await?;
+        }
+        ChangeTarget::OnPlan(plan_id) => {
+            sqlx::query("SELECT id FROM plans WHERE id = $1 FOR UPDATE").bind(plan_id).fetch_all(&mut *conn).await?;
+        }
+        ChangeTarget::OnDefault => {
+            sqlx::query("SELECT id FROM plans ORDER BY id FOR UPDATE").fetch_all(&mut *conn).await?;
+        }
+    }
+    Ok(())
+}
+
+/// [`plan_change_impact`] on the caller's connection: in a plan change's own transaction, after
+/// [`lock_change`], it is the count the change is applied under — compared there with what the
+/// administrator confirmed ([`confirmation_holds`]).
+pub async fn plan_change_impact_in(
+    conn: &mut PgConnection,
+    target: ChangeTarget<'_>,
+    plan: &Plan,
+) -> Result<loupe_domain::plans::PlanChangeImpact, StoreError> {
     use loupe_domain::plans::{OrgOverLimit, PlanChangeImpact, ProjectExpiry};
     let (kind, id) = target.parts();
     let org_name = match target {
         ChangeTarget::Org(org_id) => Some(
             sqlx::query_scalar::<_, String>("SELECT name FROM organizations WHERE id = $1")
                 .bind(org_id)
-                .fetch_optional(pool)
+                .fetch_optional(&mut *conn)
                 .await?
                 .ok_or(StoreError::NotFound)?,
         ),
@@ -436,12 +482,12 @@ pub async fn plan_change_impact(
     .bind(kind)
     .bind(id)
     .bind(plan.retention_days)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     // Projects are rows of these organizations, read just above.
     let cutoffs: Vec<(ProjectId, DateTime<Utc>)> =
         shortened.iter().map(|(_, _, project, _, _, _, cutoff)| (ProjectId::vouched(project.clone()), *cutoff)).collect();
-    let counts = crate::retention::count_expired_many(pool, &cutoffs).await?;
+    let counts = crate::retention::count_expired_in(&mut *conn, &cutoffs).await?;
     let mut expired = loupe_domain::retention::ExpiredCounts::default();
     let mut expiring: Vec<ProjectExpiry> = shortened
         .into_iter()
@@ -484,7 +530,7 @@ pub async fn plan_change_impact(
     .bind(plan.member_limit.map(i64::from))
     .bind(plan.annotation_queue_limit.map(i64::from))
     .bind(PlanChangeImpact::LISTED as i64)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     let mut over_count = 0;
     let mut over = Vec::with_capacity(over_rows.len());
@@ -515,4 +561,19 @@ pub async fn plan_change_impact(
         over,
         over_count,
     })
+}
+
+/// Whether the administrator's confirmation still covers what a change deletes now: nothing to
+/// confirm, or none of the counts grew past the confirmed ones (`confirmed`: the counts the
+/// preview showed and the administrator confirmed; `None`: not confirmed).
+pub fn confirmation_holds(
+    impact: &loupe_domain::plans::PlanChangeImpact,
+    confirmed: Option<&loupe_domain::retention::ExpiredCounts>,
+) -> bool {
+    if !impact.needs_confirmation() {
+        return true;
+    }
+    let Some(confirmed) = confirmed else { return false };
+    let now = impact.expired;
+    now.traces <= confirmed.traces && now.observations <= confirmed.observations && now.scores <= confirmed.scores
 }

@@ -774,10 +774,21 @@ pub async fn count_expired_many(pool: &PgPool, cutoffs: &[(ProjectId, DateTime<U
     if cutoffs.is_empty() {
         return Ok(Vec::new());
     }
-    let projects: Vec<&str> = cutoffs.iter().map(|(project, _)| project.as_str()).collect();
-    let times: Vec<DateTime<Utc>> = cutoffs.iter().map(|(_, cutoff)| *cutoff).collect();
     let mut tx = pool.begin().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+    let counts = count_expired_in(&mut tx, cutoffs).await?;
+    tx.commit().await?;
+    Ok(counts)
+}
+
+/// [`count_expired_many`] on the caller's connection, in its transaction (one statement, one
+/// snapshot): a plan change re-counts under its own locks just before it is applied (#22).
+pub async fn count_expired_in(conn: &mut sqlx::PgConnection, cutoffs: &[(ProjectId, DateTime<Utc>)]) -> Result<Vec<ExpiredCounts>, StoreError> {
+    if cutoffs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let projects: Vec<&str> = cutoffs.iter().map(|(project, _)| project.as_str()).collect();
+    let times: Vec<DateTime<Utc>> = cutoffs.iter().map(|(_, cutoff)| *cutoff).collect();
     // Each project's counts are index scans parameterized by its id and cutoff (LATERAL).
     let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
         "SELECT x.traces, x.observations, x.scores
@@ -799,9 +810,8 @@ pub async fn count_expired_many(pool: &PgPool, cutoffs: &[(ProjectId, DateTime<U
     )
     .bind(&projects)
     .bind(&times)
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut *conn)
     .await?;
-    tx.commit().await?;
     Ok(rows.into_iter().map(|(traces, observations, scores)| ExpiredCounts { traces, observations, scores }).collect())
 }
 

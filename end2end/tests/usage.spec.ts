@@ -44,6 +44,7 @@ test("usage: an administrator assigns a small plan, ingestion passes 80 %, the u
   await form.getByTestId("plan-field-retention_days").fill("0");
   await expect(form.getByTestId("plan-problem-retention_days")).toContainText("At least 1 day");
   await form.getByTestId("plan-field-retention_days").fill("");
+  await form.getByTestId("plan-field-annotation_queue_limit").fill("2");
   await form.getByTestId("plan-field-over_quota").selectOption("warn");
   await form.getByTestId("save-plan").click();
   await expect(form).toBeHidden();
@@ -56,6 +57,8 @@ test("usage: an administrator assigns a small plan, ingestion passes 80 %, the u
   await orgRow.getByTestId("assign-plan").selectOption(planId);
   await expect(orgRow.getByTestId("assign-plan")).toHaveValue(planId);
   await expect(orgRow.getByTestId("plan-org-units")).toContainText("0 of 10");
+  // Annotation queues beside members: the project with the most against the per-project limit.
+  await expect(orgRow.getByTestId("plan-org-queues")).toHaveText("0 of 2");
   await page.screenshot({ path: testInfo.outputPath("plans-desktop.png"), fullPage: true });
 
   // 9 units (a trace and eight spans): past 80 %, and a warn plan still accepts them.

@@ -159,3 +159,34 @@ async fn migrations_are_idempotent() {
     let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success").fetch_one(&pool).await.unwrap();
     assert_eq!(applied as usize, loupe_server::database::MIGRATOR.iter().count());
 }
+
+/// The owner takes a seat like an accepted invitation (#22): on a default plan with no seat left
+/// the start goes on, everything else is created, the account exists but is not made a member,
+/// and what was refused names the plan and its member limit. Once the plan allows, the next start
+/// makes it an owner.
+#[tokio::test]
+async fn the_init_owner_respects_the_plans_member_limit_without_failing_the_start() {
+    let pool = common::fresh_database().await;
+    // The default plan allows one member, and the organization has one already (made in the UI).
+    sqlx::query("INSERT INTO plans (id, name, member_limit, over_quota, position) VALUES ('solo', 'Solo', 1, 'warn', 9)").execute(&pool).await.unwrap();
+    sqlx::query("UPDATE plans SET is_default = false").execute(&pool).await.unwrap();
+    sqlx::query("UPDATE plans SET is_default = true WHERE id = 'solo'").execute(&pool).await.unwrap();
+    sqlx::query("INSERT INTO organizations (id, name) VALUES ('org-1', 'Acme')").execute(&pool).await.unwrap();
+    sqlx::query("INSERT INTO accounts (id, email, password_hash) VALUES ('u-first', 'first@example.com', 'x')").execute(&pool).await.unwrap();
+    sqlx::query("INSERT INTO organization_memberships (org_id, user_id, role) VALUES ('org-1', 'u-first', 'OWNER')").execute(&pool).await.unwrap();
+
+    let applied = bootstrap::apply(&pool, &full_plan()).await.expect("the start goes on");
+    let refused = applied.membership_refused.expect("the membership was refused");
+    assert!(refused.contains("Member limit reached") && refused.contains("\"Solo\"") && refused.contains("allows 1 members"), "{refused}");
+    assert_eq!((count(&pool, "projects").await, count(&pool, "api_keys").await, count(&pool, "accounts").await), (1, 1, 2), "the rest is created");
+    let members: Vec<String> = sqlx::query_scalar("SELECT user_id FROM organization_memberships").fetch_all(&pool).await.unwrap();
+    assert_eq!(members, vec!["u-first".to_string()], "the seat taken before is kept; no seat past the limit");
+
+    sqlx::query("UPDATE plans SET member_limit = 2 WHERE id = 'solo'").execute(&pool).await.unwrap();
+    let applied = bootstrap::apply(&pool, &full_plan()).await.unwrap();
+    assert_eq!(applied.membership_refused, None);
+    assert_eq!(count(&pool, "organization_memberships").await, 2);
+    // A member already takes no new seat: at the limit, a restart changes nothing and refuses nothing.
+    sqlx::query("UPDATE plans SET member_limit = 1 WHERE id = 'solo'").execute(&pool).await.unwrap();
+    assert_eq!(bootstrap::apply(&pool, &full_plan()).await.unwrap().membership_refused, None);
+}

@@ -314,6 +314,17 @@ async fn member_and_queue_limits_are_refused_naming_the_plan() {
     assert_eq!(queues, 1);
     let usage = admin.ok("get_org_usage", &[("org_id", "org-of-proj-a")]).await;
     assert_eq!((usage["members"].as_i64(), usage["by_project"][0]["queues"].as_i64()), (Some(2), Some(1)));
+    // The administrator's organizations table: members and queues (the project with the most).
+    // A second project of the organization with its own queue: 1 per project, not 2 in all.
+    let other = api.with_project("proj-b", "pk-lf-b", "sk-lf-b").await;
+    sqlx::query("UPDATE projects SET org_id = 'org-of-proj-a' WHERE id = 'proj-b'").execute(&api.pool).await.unwrap();
+    let config_b = other.call("POST", "/api/public/score-configs", Some(json!({"name": "good", "dataType": "NUMERIC"}))).await;
+    assert!(config_b.status.is_success(), "{}", config_b.text());
+    let queue_b = other.call("POST", "/api/public/annotation-queues", Some(json!({"name": "b", "scoreConfigIds": [config_b.json()["id"]]}))).await;
+    assert!(queue_b.status.is_success(), "{}", queue_b.text());
+    let overview = admin.ok("list_plans", &[]).await;
+    let row = overview["organizations"].as_array().unwrap().iter().find(|o| o["org_id"] == "org-of-proj-a").unwrap().clone();
+    assert_eq!((row["members"].as_i64(), row["queues"].as_i64()), (Some(2), Some(1)), "{row}");
 }
 
 #[tokio::test]
@@ -462,10 +473,13 @@ async fn assigning_a_shorter_retention_plan_states_what_it_deletes_and_needs_a_c
     let project = &impact["expiring"][0];
     assert_eq!((project["project_id"].as_str(), project["from_days"].as_i64(), project["to_days"].as_i64()), (Some("proj-a"), None, Some(10)));
 
-    // Unconfirmed (missing or false): refused naming `confirm`, with the counts; nothing changes.
-    for confirm in [None, Some("false")] {
+    // Unconfirmed (missing, or confirming less than the change deletes): refused naming
+    // `confirm`, with the counts; nothing changes.
+    for confirm in [None, Some(("1", "3", "1")), Some(("2", "2", "1"))] {
         let mut form = vec![("org_id", "org-of-proj-a"), ("plan_id", "short")];
-        form.extend(confirm.map(|c| ("confirm", c)));
+        if let Some((t, o, s)) = confirm {
+            form.extend([("confirm[traces]", t), ("confirm[observations]", o), ("confirm[scores]", s)]);
+        }
         let (status, field, message) = refused_field(&admin.call("assign_plan", &form).await);
         assert_eq!((status, field.as_str()), (400, "confirm"), "{message}");
         assert!(message.contains("Short") && message.contains("2 traces, 3 observations and 1 scores older than 10 days"), "{message}");
@@ -477,14 +491,27 @@ async fn assigning_a_shorter_retention_plan_states_what_it_deletes_and_needs_a_c
     assert_eq!(retention_run(&api).await, None);
     assert_eq!(trace_ids(&api).await, ["t-new", "t-old", "t-older"]);
 
-    // Confirmed: applied (and audited with the counts), and the run deletes exactly the expired rows.
-    admin.ok("assign_plan", &[("org_id", "org-of-proj-a"), ("plan_id", "short"), ("confirm", "true")]).await;
+    // Confirmed with the preview's counts, but an old trace arrived since the preview: the
+    // change's own transaction counts again and refuses, with the new numbers.
+    aged_trace(&api, "t-late", 30, 1, 0).await;
+    let confirmed = |t: &'static str, o: &'static str, s: &'static str| {
+        [("org_id", "org-of-proj-a"), ("plan_id", "short"), ("confirm[traces]", t), ("confirm[observations]", o), ("confirm[scores]", s)]
+    };
+    let (status, field, message) = refused_field(&admin.call("assign_plan", &confirmed("2", "3", "1")).await);
+    assert_eq!((status, field.as_str()), (400, "confirm"), "{message}");
+    assert!(message.contains("3 traces, 4 observations and 1 scores older than 10 days"), "the new numbers: {message}");
+    let assigned: Option<String> = sqlx::query_scalar("SELECT plan_id FROM organizations WHERE id = 'org-of-proj-a'").fetch_one(&api.pool).await.unwrap();
+    assert_eq!(assigned, None, "not applied on a confirmation of less");
+
+    // Confirmed with those: applied (and audited with the counts), and the run deletes exactly
+    // the expired rows.
+    admin.ok("assign_plan", &confirmed("3", "4", "1")).await;
     let audited: Value = sqlx::query_scalar("SELECT after FROM audit_log WHERE org_id = 'org-of-proj-a' AND action = 'organization.plan' ORDER BY id DESC LIMIT 1")
         .fetch_one(&api.pool)
         .await
         .unwrap();
-    assert_eq!(audited["retention"]["expiredAtChange"], json!({"traces": 2, "observations": 3, "scores": 1}), "{audited}");
-    assert_eq!(retention_run(&api).await, Some((2, 3, 1)));
+    assert_eq!(audited["retention"]["expiredAtChange"], json!({"traces": 3, "observations": 4, "scores": 1}), "{audited}");
+    assert_eq!(retention_run(&api).await, Some((3, 4, 1)));
     assert_eq!(trace_ids(&api).await, ["t-new"]);
     assert_eq!(stored(&api).await, (1, 1, 1));
 
@@ -525,7 +552,8 @@ async fn editing_a_plans_retention_down_needs_a_confirmation_and_lower_limits_ar
     assert_eq!(retention_run(&api).await, None);
     assert_eq!(trace_ids(&api).await, ["t-20", "t-40"]);
 
-    let saved = admin.call_json("save_plan", &json!({"plan": shorter, "create": false, "confirm": true})).await;
+    // The JSON form of a confirmation: the counts the preview showed.
+    let saved = admin.call_json("save_plan", &json!({"plan": shorter, "create": false, "confirm": {"traces": 1, "observations": 1, "scores": 1}})).await;
     assert_eq!(saved.status, 200, "{}", saved.text());
     assert_eq!(retention_run(&api).await, Some((1, 1, 1)));
     assert_eq!(trace_ids(&api).await, ["t-20"]);
@@ -572,7 +600,7 @@ async fn changing_the_default_plan_to_a_shorter_retention_needs_a_confirmation()
     assert_eq!(expired(&preview(&mut admin, json!({"Default": {"plan_id": "brief"}})).await), (0, 0, 0));
     sqlx::query("UPDATE projects SET retention_days = NULL WHERE id = 'proj-a'").execute(&api.pool).await.unwrap();
 
-    admin.ok("set_default_plan", &[("plan_id", "brief"), ("confirm", "true")]).await;
+    admin.ok("set_default_plan", &[("plan_id", "brief"), ("confirm[traces]", "1"), ("confirm[observations]", "1"), ("confirm[scores]", "2")]).await;
     assert_eq!(retention_run(&api).await, Some((1, 1, 2)));
     assert_eq!(trace_ids(&api).await, ["t-1"]);
 }

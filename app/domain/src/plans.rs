@@ -479,6 +479,10 @@ pub struct OrgPlanRow {
     pub plan_id: String,
     pub units: i64,
     pub members: i64,
+    /// Annotation queues of its live project with the most: what the plan's per-project queue
+    /// limit is compared with.
+    #[serde(default)]
+    pub queues: i64,
 }
 
 /// The admin's plans page: the plans and every organization.

@@ -406,6 +406,9 @@ pub fn SeriesChart(
     kind: SeriesKind,
     unit: Unit,
     #[prop(into)] label: String,
+    /// `label` is someone's own text (a custom widget's title): kept out of page translation.
+    #[prop(optional)]
+    user_label: bool,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let units = crate::language::duration_units(i18n.get_locale_untracked());
@@ -581,7 +584,7 @@ pub fn SeriesChart(
                     {y_axis}
                 </div>
                 <div class="relative min-w-0 flex-1" style=format!("height:{PLOT_HEIGHT}px")>
-                    <svg class="absolute inset-0 h-full w-full overflow-visible" role="img" aria-label=label>
+                    <svg class="absolute inset-0 h-full w-full overflow-visible" role="img" aria-label=label translate=user_label.then_some("no")>
                         {grid}
                         {marks}
                     </svg>
@@ -600,7 +603,15 @@ pub fn SeriesChart(
 /// (p50, p95, p99 of a trace name side by side), the value written beside it, the category's
 /// full name and values in its title.
 #[component]
-pub fn BarChart(labels: Vec<String>, series: Vec<ChartSeries>, unit: Unit, #[prop(into)] label: String) -> impl IntoView {
+pub fn BarChart(
+    labels: Vec<String>,
+    series: Vec<ChartSeries>,
+    unit: Unit,
+    #[prop(into)] label: String,
+    /// `label` is someone's own text (a custom widget's title): kept out of page translation.
+    #[prop(optional)]
+    user_label: bool,
+) -> impl IntoView {
     let i18n = use_i18n();
     let units = crate::language::duration_units(i18n.get_locale_untracked());
     let max = series.iter().flat_map(|s| s.values.iter().flatten()).fold(0.0f64, |m, v| m.max(v.abs()));
@@ -645,7 +656,7 @@ pub fn BarChart(labels: Vec<String>, series: Vec<ChartSeries>, unit: Unit, #[pro
         .collect_view();
     view! {
         <figure class="w-full" data-testid="bar-chart">
-            <ul class="space-y-1" aria-label=label>{rows}</ul>
+            <ul class="space-y-1" aria-label=label translate=user_label.then_some("no")>{rows}</ul>
             {several.then(|| view! { <Legend names /> })}
         </figure>
     }
@@ -665,12 +676,20 @@ pub fn NumberCard(value: Option<f64>, unit: Unit) -> impl IntoView {
 /// Rows as a table: `columns` are (heading, right-aligned); cells already formatted. Scrolls
 /// inside its box when wider than the card.
 #[component]
-pub fn DataTable(columns: Vec<(String, bool)>, rows: Vec<Vec<String>>, #[prop(into)] label: String) -> impl IntoView {
+pub fn DataTable(
+    columns: Vec<(String, bool)>,
+    rows: Vec<Vec<String>>,
+    #[prop(into)] label: String,
+    /// `label` is someone's own text (a custom widget's title): kept out of page translation
+    /// (the headings inside stay translatable: they carry their own `translate`).
+    #[prop(optional)]
+    user_label: bool,
+) -> impl IntoView {
     let aligned: Vec<bool> = columns.iter().map(|(_, right)| *right).collect();
     view! {
         <div class="max-h-80 overflow-auto" data-testid="data-table">
-            <table class="w-full text-left text-xs" aria-label=label>
-                <thead class="sticky top-0 bg-white dark:bg-zinc-950">
+            <table class="w-full text-left text-xs" aria-label=label translate=user_label.then_some("no")>
+                <thead class="sticky top-0 bg-white dark:bg-zinc-950" translate=user_label.then_some("yes")>
                     <tr class="border-b border-zinc-200 dark:border-zinc-800">
                         {columns.into_iter().map(|(heading, right)| view! {
                             <th class=if right { "whitespace-nowrap px-2 py-1.5 text-right font-semibold" } else { "whitespace-nowrap px-2 py-1.5 font-semibold" }>{heading}</th>
@@ -698,6 +717,26 @@ pub fn DataTable(columns: Vec<(String, bool)>, rows: Vec<Vec<String>>, #[prop(in
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A custom widget's title (someone's text) labels the table, kept out of page translation;
+    /// the app's own headings stay translatable; an app label is left alone.
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn a_users_title_as_a_label_is_not_translated() {
+        use leptos::tachys::view::RenderHtml;
+        let render = |user_label: bool| {
+            let owner = Owner::new();
+            owner.set();
+            let columns = vec![("Model".to_string(), false), ("Cost".to_string(), true)];
+            let rows = vec![vec!["gpt-4o".to_string(), "$1.00".to_string()]];
+            view! { <DataTable columns rows label="Kosten pro Modell" user_label /> }.to_html()
+        };
+        let html = render(true);
+        assert!(html.contains(r#"aria-label="Kosten pro Modell" translate="no""#), "{html}");
+        assert!(html.contains(r#"<thead translate="yes""#), "{html}");
+        let html = render(false);
+        assert!(html.contains(r#"<table aria-label="Kosten pro Modell" class="#) && !html.contains(r#"translate="yes""#), "{html}");
+    }
 
     #[test]
     fn numbers_read_short() {

@@ -16,6 +16,7 @@ use leptos_meta::Title;
 use crate::components::session::use_session;
 use crate::components::ui::*;
 use crate::domain::format::count;
+use crate::error::AppError;
 use crate::domain::plans::{OrgOverLimit, OverQuota, Plan, PlanChange, PlanChangeImpact, PlanField, PlanInput, PlanProblem, PlanRule, PlansOverview};
 use crate::i18n::*;
 use crate::server_fns::plans::{list_plans, AssignPlan, DeletePlan, PreviewPlanChange, SavePlan, SetDefaultPlan};
@@ -137,8 +138,12 @@ fn Plans() -> impl IntoView {
     let requested: RwSignal<Option<PlanChange>> = RwSignal::new(None);
     let awaiting: RwSignal<Option<(PlanChange, PlanChangeImpact)>> = RwSignal::new(None);
     let applied: RwSignal<Option<PlanChangeImpact>> = RwSignal::new(None);
-    let apply = move |change: PlanChange, confirm: bool| {
-        let confirm = Some(confirm);
+    // The change last sent with a confirmation: refused again (the counts grew since the
+    // preview), it is previewed again, so the panel shows the new numbers.
+    let confirming: RwSignal<Option<PlanChange>> = RwSignal::new(None);
+    // `confirm`: the counts the administrator confirmed (the server re-counts and compares).
+    let apply = move |change: PlanChange, confirm: Option<crate::domain::retention::ExpiredCounts>| {
+        confirming.set(confirm.map(|_| change.clone()));
         match change {
             PlanChange::Assign { org_id, plan_id } => {
                 assign.dispatch(AssignPlan { org_id, plan_id: plan_id.unwrap_or_default(), confirm });
@@ -167,7 +172,19 @@ fn Plans() -> impl IntoView {
             if !impact.over.is_empty() {
                 applied.set(Some(impact));
             }
-            apply(change, false);
+            apply(change, None);
+        }
+    });
+    Effect::new(move |_| {
+        let refused = |result: Option<Result<(), AppError>>| matches!(result, Some(Err(AppError::Invalid { ref field, .. })) if field == "confirm");
+        let again = refused(assign.value().get().map(|r| r.map(|_| ())))
+            || refused(save.value().get().map(|r| r.map(|_| ())))
+            || refused(make_default.value().get().map(|r| r.map(|_| ())));
+        if again {
+            if let Some(change) = confirming.get_untracked() {
+                confirming.set(None);
+                request.run(change);
+            }
         }
     });
     // A cancelled assignment: the organization's select shows its plan again.
@@ -201,11 +218,12 @@ fn Plans() -> impl IntoView {
         })}
         {move || awaiting.get().map(|(change, impact)| {
             let confirmed = change.clone();
+            let counts = impact.expired;
             view! {
                 <ConfirmPlanChange change impact
                     on_confirm=Callback::new(move |_| {
                         awaiting.set(None);
-                        apply(confirmed.clone(), true);
+                        apply(confirmed.clone(), Some(counts));
                     })
                     on_cancel=Callback::new(move |_| cancel()) />
             }
@@ -466,6 +484,7 @@ fn OrganizationsTable(overview: PlansOverview, request: Callback<PlanChange>) ->
                     td_string!(l, usage.admin.plan),
                     td_string!(l, usage.admin.units_month),
                     td_string!(l, usage.admin.members),
+                    td_string!(l, usage.admin.queues_col),
                 ] } />
                 <tbody class="divide-y divide-zinc-100 dark:divide-zinc-800">
                     {overview.organizations.iter().map(|row| {
@@ -474,6 +493,8 @@ fn OrganizationsTable(overview: PlansOverview, request: Callback<PlanChange>) ->
                         let member_limit = plan.as_ref().and_then(|p| p.member_limit).map(i64::from);
                         let units_over = included.is_some_and(|q| row.units > q);
                         let members_over = member_limit.is_some_and(|m| row.members > m);
+                        let queue_limit = plan.as_ref().and_then(|p| p.annotation_queue_limit).map(i64::from);
+                        let queues_over = queue_limit.is_some_and(|q| row.queues > q);
                         let org_id = row.org_id.clone();
                         let assigned = row.assigned.clone().unwrap_or_default();
                         let default_label = td_string!(locale, usage.admin.default_option, plan = default_plan.clone()).to_string();
@@ -501,6 +522,10 @@ fn OrganizationsTable(overview: PlansOverview, request: Callback<PlanChange>) ->
                                 <td class=format!("{TD} whitespace-nowrap tabular-nums")>
                                     {td_string!(locale, usage.page.used_of, used = count(row.members), limit = limit_text(locale, member_limit)).to_string()}
                                     {members_over.then(|| view! { <span class="ml-2 rounded bg-red-100 px-1.5 py-0.5 text-xs font-medium text-red-800 dark:bg-red-950 dark:text-red-200">{t!(i18n, usage.admin.over)}</span> })}
+                                </td>
+                                <td class=format!("{TD} whitespace-nowrap tabular-nums") data-testid="plan-org-queues">
+                                    {td_string!(locale, usage.page.used_of, used = count(row.queues), limit = limit_text(locale, queue_limit)).to_string()}
+                                    {queues_over.then(|| view! { <span class="ml-2 rounded bg-red-100 px-1.5 py-0.5 text-xs font-medium text-red-800 dark:bg-red-950 dark:text-red-200">{t!(i18n, usage.admin.over)}</span> })}
                                 </td>
                             </tr>
                         }

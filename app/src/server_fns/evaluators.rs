@@ -247,6 +247,8 @@ pub async fn start_backfill(project_id: String, evaluator_id: String) -> Result<
     use support::*;
     respond(async {
         let ProjectCall { state, user, scope } = project_call(&project_id, crate::domain::Action::WriteScores).await?;
+        // Its executions write units: refused like ingestion past a refusing plan's quota (#22).
+        loupe_core::limits::check_ingestion(&state.pool, &scope.project_id).await.map_err(crate::server_fns::usage::limit_error)?;
         let backfill = loupe_core::evaluation::backfill::start(&state.pool, &scope.project_id, &evaluator_id, &user.user_id).await.map_err(|e| match e {
             StartError::AlreadyRunning => AppError::Conflict(e.to_string()),
             StartError::NotFound(_) => not_found("evaluator", &evaluator_id),

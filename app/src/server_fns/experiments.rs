@@ -207,6 +207,9 @@ pub async fn start_experiment_run(project_id: String, input: StartRunInput) -> R
     respond(async {
         let ProjectCall { state, user, scope } = project_call(&project_id, crate::domain::Action::UsePlayground).await?;
         let checked = input.checked().map_err(|p| start_problem(&p))?;
+        // Its items are recorded as traces, units: refused like ingestion past a refusing plan's
+        // quota (#22), in the person's language, naming the plan.
+        loupe_core::limits::check_ingestion(&state.pool, &scope.project_id).await.map_err(crate::server_fns::usage::limit_error)?;
         let run = loupe_core::experiments::start(&state.pool, &scope.project_id, &checked, &user.user_id).await.map_err(|e| start_error(e, &checked))?;
         let mut tx = state.pool.begin().await?;
         audit(&mut tx, &user.user_id, &scope.org_id, Some(&scope.project_id), "dataset_run.start", "dataset_run", &run.id, None, Some(run.metadata.clone()))

@@ -7,12 +7,15 @@
 //! A change that would shorten some project's effective retention (an assignment, a plan's
 //! retention edited down, another default) states what the next retention run would delete
 //! (`preview_plan_change`) and is refused without `confirm` (field `confirm`, naming the counts,
-//! as `set_retention` refuses), so data is never deleted by a plan change nobody saw. Lowering
+//! as `set_retention` refuses), so data is never deleted by a plan change nobody saw. `confirm`
+//! carries the counts the administrator confirmed; the change's own transaction locks what it
+//! changes and counts again, and refuses once more, with the new numbers, when any count grew. Lowering
 //! units, members or queues below current usage needs no confirmation: nothing is removed.
 
 use leptos::prelude::*;
 
 use crate::domain::plans::{Plan, PlanChange, PlanChangeImpact, PlanInput, PlansOverview};
+use crate::domain::retention::ExpiredCounts;
 use crate::error::AppError;
 
 /// The signed-in instance administrator, or 403.
@@ -36,38 +39,51 @@ fn checked_plan(plan: &PlanInput) -> Result<Plan, AppError> {
     })
 }
 
-/// What `change` would do (nothing is changed). Unknown plans and organizations are refused as
-/// the change itself refuses them; a plan being created affects nobody.
+/// What `change` would do (nothing is changed), counted on `conn`. With `lock`, in a change's
+/// own transaction: what the change is about to alter is locked first
+/// (`limits::lock_change`), so the count is the one the change is applied under. Unknown plans
+/// and organizations are refused as the change itself refuses them; a plan being created
+/// affects nobody.
 #[cfg(feature = "ssr")]
-async fn impact_of(state: &crate::state::AppState, change: &PlanChange) -> Result<PlanChangeImpact, AppError> {
-    use loupe_core::limits::{plan_change_impact, ChangeTarget};
+async fn impact_of(conn: &mut sqlx::PgConnection, change: &PlanChange, lock: bool) -> Result<PlanChangeImpact, AppError> {
+    use loupe_core::limits::{lock_change, plan_change_impact_in, ChangeTarget};
     let no_plan = |id: &str| AppError::NotFound(crate::language::say!(usage.errors.no_plan, id));
     let (target, plan) = match change {
         PlanChange::Assign { org_id, plan_id } => {
+            let target = ChangeTarget::Org(org_id.as_str());
+            if lock {
+                lock_change(&mut *conn, target).await?;
+            }
             let plan = match plan_id.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-                Some(id) => loupe_core::store::plans::get(&state.pool, id)
+                Some(id) => loupe_core::store::plans::get(&mut *conn, id)
                     .await?
                     .ok_or_else(|| AppError::invalid("plan_id", crate::language::say!(usage.errors.no_plan, id)))?,
-                None => default_plan(&state.pool).await?,
+                None => default_plan(&mut *conn).await?,
             };
-            (ChangeTarget::Org(org_id.as_str()), plan)
+            (target, plan)
         }
         PlanChange::Edit { plan } => {
             let plan = checked_plan(plan)?;
-            if loupe_core::store::plans::get(&state.pool, &plan.id).await?.is_none() {
+            if lock {
+                lock_change(&mut *conn, ChangeTarget::OnPlan(&plan.id)).await?;
+            }
+            if loupe_core::store::plans::get(&mut *conn, &plan.id).await?.is_none() {
                 return Ok(nothing_changes(&plan));
             }
-            return Ok(plan_change_impact(&state.pool, ChangeTarget::OnPlan(&plan.id), &plan).await?);
+            return Ok(plan_change_impact_in(conn, ChangeTarget::OnPlan(&plan.id), &plan).await?);
         }
         PlanChange::Default { plan_id } => {
-            let plan = loupe_core::store::plans::get(&state.pool, plan_id).await?.ok_or_else(|| no_plan(plan_id))?;
+            if lock {
+                lock_change(&mut *conn, ChangeTarget::OnDefault).await?;
+            }
+            let plan = loupe_core::store::plans::get(&mut *conn, plan_id).await?.ok_or_else(|| no_plan(plan_id))?;
             if plan.is_default {
                 return Ok(nothing_changes(&plan));
             }
             (ChangeTarget::OnDefault, plan)
         }
     };
-    match plan_change_impact(&state.pool, target, &plan).await {
+    match plan_change_impact_in(conn, target, &plan).await {
         Err(crate::store::StoreError::NotFound) => {
             let org_id = match change {
                 PlanChange::Assign { org_id, .. } => org_id.as_str(),
@@ -81,8 +97,8 @@ async fn impact_of(state: &crate::state::AppState, change: &PlanChange) -> Resul
 
 /// The instance's default plan (unlimited when none is marked, as `limits` reads it).
 #[cfg(feature = "ssr")]
-async fn default_plan(pool: &sqlx::PgPool) -> Result<Plan, AppError> {
-    Ok(loupe_core::store::plans::list(pool).await?.into_iter().find(|p| p.is_default).unwrap_or_else(Plan::unlimited))
+async fn default_plan(conn: &mut sqlx::PgConnection) -> Result<Plan, AppError> {
+    Ok(loupe_core::store::plans::list(conn).await?.into_iter().find(|p| p.is_default).unwrap_or_else(Plan::unlimited))
 }
 
 #[cfg(feature = "ssr")]
@@ -101,12 +117,16 @@ fn nothing_changes(plan: &Plan) -> PlanChangeImpact {
     }
 }
 
-/// Refuses a change that deletes data at the next retention run unless `confirm` is true (the
-/// administrator saw the counts); returns the impact to record.
+/// In the change's transaction (`tx`), just before it is applied: locks what it changes,
+/// counts again what the next retention run would delete, and refuses (400, field `confirm`,
+/// with the numbers of now) a change that deletes data unless `confirm` holds the counts the
+/// administrator saw and none grew since (`limits::confirmation_holds`) — data that became
+/// deletable after the preview is not deleted on a confirmation of less. Returns the impact to
+/// record.
 #[cfg(feature = "ssr")]
-async fn confirmed(state: &crate::state::AppState, change: &PlanChange, confirm: Option<bool>) -> Result<PlanChangeImpact, AppError> {
-    let impact = impact_of(state, change).await?;
-    if impact.needs_confirmation() && confirm != Some(true) {
+async fn confirmed(tx: &mut sqlx::PgConnection, change: &PlanChange, confirm: Option<&ExpiredCounts>) -> Result<PlanChangeImpact, AppError> {
+    let impact = impact_of(tx, change, true).await?;
+    if !loupe_core::limits::confirmation_holds(&impact, confirm) {
         let locale = crate::language::request_locale();
         return Err(AppError::invalid("confirm", crate::pages::admin_plans::confirm_refusal(locale, change, &impact)));
     }
@@ -128,7 +148,8 @@ pub async fn preview_plan_change(change: PlanChange) -> Result<PlanChangeImpact,
     use crate::server_fns::support::respond;
     respond(async {
         let (state, _) = admin().await?;
-        impact_of(&state, &change).await
+        let mut conn = state.pool.acquire().await?;
+        impact_of(&mut conn, &change, false).await
     }
     .await)
 }
@@ -150,15 +171,15 @@ pub async fn list_plans() -> Result<PlansOverview, AppError> {
 /// Creates a plan (`create`) or replaces an existing one's definition (its id stays). An edit
 /// that shortens some project's retention is refused without `confirm` (see the module docs).
 #[server(prefix = "/api/ui", endpoint = "save_plan", input = leptos::server_fn::codec::Json)]
-pub async fn save_plan(plan: PlanInput, create: bool, #[server(default)] confirm: Option<bool>) -> Result<Plan, AppError> {
+pub async fn save_plan(plan: PlanInput, create: bool, #[server(default)] confirm: Option<ExpiredCounts>) -> Result<Plan, AppError> {
     use crate::server_fns::support::respond;
     use crate::store::StoreError;
     respond(async {
         let (state, user) = admin().await?;
         let checked = checked_plan(&plan)?;
-        // A new plan is nobody's yet; an edited one may shorten its organizations' retention.
-        let impact = if create { None } else { Some(confirmed(&state, &PlanChange::Edit { plan: plan.clone() }, confirm).await?) };
         let mut tx = state.pool.begin().await?;
+        // A new plan is nobody's yet; an edited one may shorten its organizations' retention.
+        let impact = if create { None } else { Some(confirmed(&mut tx, &PlanChange::Edit { plan: plan.clone() }, confirm.as_ref()).await?) };
         if create {
             match loupe_core::store::plans::create(&mut tx, &checked).await {
                 Err(StoreError::Conflict { constraint }) => {
@@ -190,12 +211,12 @@ pub async fn save_plan(plan: PlanInput, create: bool, #[server(default)] confirm
 /// Makes a plan the default: the plan of every organization without one of its own. Refused
 /// without `confirm` when it shortens some project's retention.
 #[server(prefix = "/api/ui", endpoint = "set_default_plan")]
-pub async fn set_default_plan(plan_id: String, #[server(default)] confirm: Option<bool>) -> Result<(), AppError> {
+pub async fn set_default_plan(plan_id: String, #[server(default)] confirm: Option<ExpiredCounts>) -> Result<(), AppError> {
     use crate::server_fns::support::respond;
     respond(async {
         let (state, user) = admin().await?;
-        let impact = confirmed(&state, &PlanChange::Default { plan_id: plan_id.clone() }, confirm).await?;
         let mut tx = state.pool.begin().await?;
+        let impact = confirmed(&mut tx, &PlanChange::Default { plan_id: plan_id.clone() }, confirm.as_ref()).await?;
         let previous = match loupe_core::store::plans::set_default(&mut tx, &plan_id).await {
             Err(crate::store::StoreError::NotFound) => {
                 return Err(AppError::NotFound(crate::language::say!(usage.errors.no_plan, id = plan_id.as_str())))
@@ -238,14 +259,14 @@ pub async fn delete_plan(plan_id: String) -> Result<(), AppError> {
 /// Lowering it below its current usage is allowed (nothing is deleted; the usage shows as over);
 /// shortening its projects' retention is refused without `confirm` (see the module docs).
 #[server(prefix = "/api/ui", endpoint = "assign_plan")]
-pub async fn assign_plan(org_id: String, plan_id: String, #[server(default)] confirm: Option<bool>) -> Result<(), AppError> {
+pub async fn assign_plan(org_id: String, plan_id: String, #[server(default)] confirm: Option<ExpiredCounts>) -> Result<(), AppError> {
     use crate::server_fns::support::{audit, respond};
     respond(async {
         let (state, user) = admin().await?;
         let plan_id = Some(plan_id.trim()).filter(|p| !p.is_empty());
-        // Checks the plan and the organization too (refused as below).
-        let impact = confirmed(&state, &PlanChange::Assign { org_id: org_id.clone(), plan_id: plan_id.map(str::to_string) }, confirm).await?;
         let mut tx = state.pool.begin().await?;
+        // Checks the plan and the organization too (refused as below).
+        let impact = confirmed(&mut tx, &PlanChange::Assign { org_id: org_id.clone(), plan_id: plan_id.map(str::to_string) }, confirm.as_ref()).await?;
         if let Some(id) = plan_id {
             if loupe_core::store::plans::get(&mut *tx, id).await?.is_none() {
                 return Err(AppError::invalid("plan_id", crate::language::say!(usage.errors.no_plan, id)));

@@ -11,7 +11,15 @@ use crate::error::AppError;
 /// limit. Units are a 429 (as ingestion answers), members and queues a 403.
 #[cfg(feature = "ssr")]
 pub(crate) fn limit_error(error: loupe_core::limits::LimitError) -> AppError {
+    limit_error_in(crate::language::request_locale(), error)
+}
+
+/// [`limit_error`] in a given language: for handlers outside the server functions (the
+/// playground's runs, `crate::language::locale_of`). The one wording of a plan limit in the UI.
+#[cfg(feature = "ssr")]
+pub fn limit_error_in(locale: crate::i18n::Locale, error: loupe_core::limits::LimitError) -> AppError {
     use crate::domain::format::count;
+    use crate::i18n::td_string;
     use loupe_core::limits::{Limit, LimitError};
     let reached = match error {
         LimitError::Store(error) => return error.into(),
@@ -20,9 +28,9 @@ pub(crate) fn limit_error(error: loupe_core::limits::LimitError) -> AppError {
     let plan = reached.plan_name.as_str();
     let (limit, used) = (count(reached.allowed), count(reached.used));
     match reached.limit {
-        Limit::Units => AppError::TooManyAttempts(crate::language::say!(usage.errors.units, plan, limit, used)),
-        Limit::Members => AppError::Forbidden(crate::language::say!(usage.errors.members, plan, limit, used)),
-        Limit::AnnotationQueues => AppError::Forbidden(crate::language::say!(usage.errors.queues, plan, limit, used)),
+        Limit::Units => AppError::TooManyAttempts(td_string!(locale, usage.errors.units, plan, limit, used).to_string()),
+        Limit::Members => AppError::Forbidden(td_string!(locale, usage.errors.members, plan, limit, used).to_string()),
+        Limit::AnnotationQueues => AppError::Forbidden(td_string!(locale, usage.errors.queues, plan, limit, used).to_string()),
     }
 }
 

@@ -5,7 +5,8 @@
 //! already have an execution (found by the scheduler meanwhile) are not evaluated twice.
 //!
 //! One backfill at a time per evaluator. A paused evaluator's backfill stops where it is; resuming
-//! enqueues it again.
+//! enqueues it again. Past a refusing plan's quota (#22) a step fails the backfill naming the plan
+//! (`crate::limits`); the server function refuses to start one.
 
 use std::sync::Arc;
 
@@ -90,6 +91,16 @@ pub fn kind(engine: &Arc<Engine>) -> Kind {
 
 /// Creates the next page of executions; `true` when more may follow.
 async fn step(engine: &Engine, project_id: &ProjectId, backfill_id: &str) -> Result<bool, StoreError> {
+    // Every execution would be skipped past a refusing plan's quota (#22): the backfill stops
+    // here instead, failed with the plan's sentence, the executions made so far kept.
+    match crate::limits::check_ingestion(&engine.pool, project_id).await {
+        Ok(()) => {}
+        Err(crate::limits::LimitError::Reached(reached)) => {
+            store::fail_backfill(&engine.pool, project_id, backfill_id, &format!("Stopped. {reached}")).await?;
+            return Ok(false);
+        }
+        Err(crate::limits::LimitError::Store(error)) => return Err(error),
+    }
     let mut tx = engine.pool.begin().await?;
     let Some(work) = store::lock_backfill(&mut tx, project_id, backfill_id).await? else { return Ok(false) };
     let Some((evaluator, _)) = store::lock_for_scan(&mut tx, project_id, &work.evaluator_id).await? else {

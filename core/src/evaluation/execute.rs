@@ -144,6 +144,16 @@ impl Execution<'_> {
             environment: self.work.environment.clone(),
             created_at: execution.created_at,
         };
+        // The judge's trace and score are units (#22): past a refusing plan's quota the
+        // execution is skipped before the judge is paid for, its error naming the plan (the
+        // sentence ingestion's 429 carries).
+        match crate::limits::check_ingestion(&self.engine.pool, self.project_id).await {
+            Ok(()) => {}
+            Err(crate::limits::LimitError::Reached(reached)) => {
+                return Err(Stop::End(ExecutionStatus::Cancelled, Ending { error: Some(format!("Not evaluated. {reached}")), ..Ending::default() }));
+            }
+            Err(crate::limits::LimitError::Store(e)) => return Err(Stop::Store(e)),
+        }
         let observation = execution.observation_id.as_deref().filter(|_| execution.dataset_run_item_id.is_none());
         let what = mapping::describe(&execution.trace_id, observation);
         let Some(fields) = store::target_fields(&self.engine.pool, self.project_id, &self.with_version(target).await?).await? else {
@@ -280,14 +290,17 @@ impl Execution<'_> {
         let batch = IngestBatch { traces: vec![self.judge_trace(&judge_trace, call, &metadata)], observations: vec![self.judge_generation(&generation_id, &judge_trace, call, &parsed)], scores, ..IngestBatch::default() };
         let prices = self.engine.pricing.project(self.project_id).await?;
         let mut tx = self.engine.pool.begin().await?;
-        if let Err(e) = crate::ingest::writer::write(&mut tx, self.project_id, batch, &prices, Utc::now()).await {
-            drop(tx);
-            return match crate::store::fault::fault(&e) {
-                crate::store::fault::Fault::Outage => Err(Stop::Store(e.into())),
-                // The judge's text is the only new input here: the database refused it.
-                _ => Err(error(format!("the judge's answer could not be stored: {e}"))),
-            };
-        }
+        let written = match crate::ingest::writer::write(&mut tx, self.project_id, batch, &prices, Utc::now()).await {
+            Ok(summary) => summary,
+            Err(e) => {
+                drop(tx);
+                return match crate::store::fault::fault(&e) {
+                    crate::store::fault::Fault::Outage => Err(Stop::Store(e.into())),
+                    // The judge's text is the only new input here: the database refused it.
+                    _ => Err(error(format!("the judge's answer could not be stored: {e}"))),
+                };
+            }
+        };
         let cost: Option<f64> = sqlx::query_scalar("SELECT total_cost FROM observations WHERE project_id = $1 AND id = $2")
             .bind(self.project_id)
             .bind(&generation_id)
@@ -316,6 +329,8 @@ impl Execution<'_> {
             return Ok(());
         }
         tx.commit().await?;
+        // The next check of this process sees the units without a database read.
+        crate::limits::note_written(&self.engine.pool, self.project_id, &written);
         Ok(())
     }
 

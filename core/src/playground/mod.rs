@@ -227,6 +227,7 @@ impl Playground {
         }
         let batch = IngestBatch { traces: vec![trace], observations: vec![generation], ..IngestBatch::default() };
         let stored = crate::ingest::store(&self.pool, &self.pricing, &r.runner.project_id, batch).await?;
+        crate::limits::note_written(&self.pool, &r.runner.project_id, &stored.summary);
         if let Some(unstored) = stored.unstored.first() {
             tracing::error!(message = %unstored.message, "a playground run was refused by the database");
             return Ok(None);

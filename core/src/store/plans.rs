@@ -31,8 +31,8 @@ fn plan_from_row(row: &PgRow) -> Result<Plan, StoreError> {
 }
 
 /// Every plan, in the admin's order.
-pub async fn list(pool: &PgPool) -> Result<Vec<Plan>, StoreError> {
-    let rows = sqlx::query(&format!("SELECT {PLAN_COLUMNS} FROM plans p ORDER BY p.position, p.name")).fetch_all(pool).await?;
+pub async fn list<'c>(conn: impl PgExecutor<'c>) -> Result<Vec<Plan>, StoreError> {
+    let rows = sqlx::query(&format!("SELECT {PLAN_COLUMNS} FROM plans p ORDER BY p.position, p.name")).fetch_all(conn).await?;
     rows.iter().map(plan_from_row).collect()
 }
 
@@ -190,7 +190,11 @@ pub async fn organizations(pool: &PgPool, period: &Period) -> Result<Vec<OrgPlan
                 coalesce(o.plan_id, (SELECT id FROM plans WHERE is_default), 'self-hosted') AS effective,
                 coalesce((SELECT sum(c.traces + c.observations + c.scores) FROM usage_counters c
                           WHERE c.org_id = o.id AND c.hour >= $1 AND c.hour < $2), 0)::bigint AS units,
-                (SELECT count(*) FROM organization_memberships m WHERE m.org_id = o.id) AS members
+                (SELECT count(*) FROM organization_memberships m WHERE m.org_id = o.id) AS members,
+                -- The limit is per project: the project with the most queues is what it meets.
+                coalesce((SELECT max(n) FROM (SELECT count(*) AS n FROM annotation_queues q
+                                              JOIN projects p ON p.id = q.project_id AND p.deleted_at IS NULL
+                                              WHERE p.org_id = o.id GROUP BY q.project_id) per_project), 0)::bigint AS queues
          FROM organizations o
          ORDER BY lower(o.name), o.id",
     )
@@ -207,6 +211,7 @@ pub async fn organizations(pool: &PgPool, period: &Period) -> Result<Vec<OrgPlan
                 plan_id: row.try_get("effective")?,
                 units: row.try_get("units")?,
                 members: row.try_get("members")?,
+                queues: row.try_get("queues")?,
             })
         })
         .collect()

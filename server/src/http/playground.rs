@@ -6,7 +6,8 @@
 //!
 //! Signed in by the session cookie, Members and up (`Action::UsePlayground`); signed out is 401,
 //! a project the person is not in 404, a run that fails its checks 400 naming the field, all as
-//! the JSON `AppError` server functions answer. Everything after the checks (no such connection,
+//! the JSON `AppError` server functions answer; past a refusing plan's quota 429 naming the plan
+//! (#22, `loupe_core::limits`). Everything after the checks (no such connection,
 //! the project's run limit, any provider error) arrives as a `failed` event in the stream, so the
 //! column shows it like any other failure. The provider key is opened here and handed to the
 //! provider call only: it is never part of an event, a log line or the recorded trace.
@@ -47,6 +48,8 @@ pub fn router<S>(state: PlaygroundState) -> Router<S> {
 
 async fn run(
     State(state): State<PlaygroundState>,
+    extensions: axum::http::Extensions,
+    headers: axum::http::HeaderMap,
     user: Option<Extension<CurrentUser>>,
     path: Result<Path<String>, PathRejection>,
     body: Result<Json<RunRequest>, JsonRejection>,
@@ -68,6 +71,12 @@ async fn run(
         Ok(run) => run,
         Err(problem) => return error(AppError::invalid(&problem.field(), problem.to_string())),
     };
+    // The run is recorded as a trace, units (#22): past a refusing plan's quota it is refused
+    // before the provider is called, in the person's language, naming the plan.
+    if let Err(refused) = loupe_core::limits::check_ingestion(&state.pool, &scope.project_id).await {
+        let locale = loupe_app::language::locale_of(&extensions, &headers);
+        return error(loupe_app::server_fns::usage::limit_error_in(locale, refused));
+    }
     let Some(secrets) = &state.secrets else { return error(AppError::Unavailable) };
     let connection = run.variant.connection.clone();
     let credentials =

@@ -292,7 +292,7 @@ pub fn WidgetCard(
                 {move || {
                     let table = as_table.try_get().unwrap_or(false);
                     widget.with_value(|w| result.with_value(|r| match r {
-                        Ok(data) => widget_body(locale, w, data, from, to, table),
+                        Ok(data) => widget_body(locale, w, data, from, to, table, home),
                         Err(error) => view! {
                             <div role="alert" class="text-sm text-red-700 dark:text-red-400" data-testid="widget-error">
                                 <p>{td_string!(locale, dashboards.chart.error)}</p>
@@ -317,15 +317,25 @@ fn hidden_note(locale: Locale, count: usize) -> Option<AnyView> {
     (count > 0).then(|| view! { <p class="mt-1 text-xs text-zinc-500 dark:text-zinc-400">{td_string!(locale, dashboards.chart.hidden, count = count).to_string()}</p> }.into_any())
 }
 
-/// A widget's rows as its chart (or as a table when `as_table`).
-pub fn widget_body(locale: Locale, widget: &Widget, data: &WidgetData, from: chrono::DateTime<chrono::Utc>, to: chrono::DateTime<chrono::Utc>, as_table: bool) -> AnyView {
+/// A widget's rows as its chart (or as a table when `as_table`), labelled with its title as shown
+/// (`home`: the home's own words, else someone's text, kept out of page translation).
+pub fn widget_body(
+    locale: Locale,
+    widget: &Widget,
+    data: &WidgetData,
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+    as_table: bool,
+    home: bool,
+) -> AnyView {
     let q = &widget.query;
     let keys = q.metric_keys();
     let dimensions = q.dimension_names();
     let unit = widget.unit();
-    let title = widget.title.clone();
+    let title = widget_title(locale, widget, home);
+    let user_label = !home;
     if as_table || widget.chart == ChartKind::Table {
-        return rows_table(locale, widget, data);
+        return rows_table(locale, widget, data, title, user_label);
     }
     match widget.chart {
         ChartKind::Number => {
@@ -340,7 +350,7 @@ pub fn widget_body(locale: Locale, widget: &Widget, data: &WidgetData, from: chr
             let none = td_string!(locale, dashboards.chart.none);
             let labels = chart.labels.into_iter().map(|l| l.unwrap_or_else(|| none.to_string())).collect();
             let series = chart.series.iter().map(|s| ChartSeries { name: words::series_name(locale, widget, &s.name), values: s.values.clone() }).collect();
-            view! { <BarChart labels series unit label=title />{hidden_note(locale, chart.hidden)} }.into_any()
+            view! { <BarChart labels series unit label=title user_label />{hidden_note(locale, chart.hidden)} }.into_any()
         }
         kind => {
             let granularity = data.granularity.unwrap_or(Granularity::Hour);
@@ -354,7 +364,7 @@ pub fn widget_body(locale: Locale, widget: &Widget, data: &WidgetData, from: chr
                 ChartKind::GroupedBars => SeriesKind::Grouped,
                 _ => SeriesKind::Stacked,
             };
-            view! { <SeriesChart buckets=chart.buckets granularity series kind unit label=title />{hidden_note(locale, chart.hidden)} }.into_any()
+            view! { <SeriesChart buckets=chart.buckets granularity series kind unit label=title user_label />{hidden_note(locale, chart.hidden)} }.into_any()
         }
     }
 }
@@ -363,7 +373,7 @@ pub fn widget_body(locale: Locale, widget: &Widget, data: &WidgetData, from: chr
 const TABLE_ROWS: usize = 200;
 
 /// The rows as they came: the time bucket, the dimensions, then each metric in its unit.
-fn rows_table(locale: Locale, widget: &Widget, data: &WidgetData) -> AnyView {
+fn rows_table(locale: Locale, widget: &Widget, data: &WidgetData, title: String, user_label: bool) -> AnyView {
     if data.rows.is_empty() {
         return empty(locale);
     }
@@ -398,7 +408,7 @@ fn rows_table(locale: Locale, widget: &Widget, data: &WidgetData) -> AnyView {
         .collect();
     let more = data.rows.len().saturating_sub(TABLE_ROWS);
     view! {
-        <DataTable columns rows label=widget.title.clone() />
+        <DataTable columns rows label=title user_label />
         {(more > 0).then(|| view! { <p class="mt-1 text-xs text-zinc-500 dark:text-zinc-400">{td_string!(locale, dashboards.chart.more_rows, count = more).to_string()}</p> })}
     }
     .into_any()
