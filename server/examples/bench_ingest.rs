@@ -388,16 +388,7 @@ async fn plain_copy(pool: &sqlx::PgPool, project_id: &str, rows: usize) -> f64 {
         }
         text.push('\n');
     }
-    let mut connection = pool.acquire().await.unwrap();
-    let started = Instant::now();
-    let mut copy = connection
-        .copy_in_raw("COPY bench_plain_copy (project_id, id, trace_id, parent_id, name, start_time, end_time, body) FROM STDIN")
-        .await
-        .unwrap();
-    copy.send(text.as_bytes()).await.unwrap();
-    copy.finish().await.unwrap();
-    let seconds = started.elapsed().as_secs_f64();
-    drop(connection);
+    let seconds = timed_copy(pool, "COPY bench_plain_copy (project_id, id, trace_id, parent_id, name, start_time, end_time, body) FROM STDIN", &text).await;
     sqlx::query("DROP TABLE bench_plain_copy").execute(pool).await.unwrap();
     let rate = rows as f64 / seconds;
     println!(
@@ -405,6 +396,16 @@ async fn plain_copy(pool: &sqlx::PgPool, project_id: &str, rows: usize) -> f64 {
         text.len() / rows
     );
     rate
+}
+
+/// Seconds one `COPY … FROM STDIN` of `text` takes on its own connection.
+async fn timed_copy(pool: &sqlx::PgPool, statement: &str, text: &str) -> f64 {
+    let mut connection = pool.acquire().await.unwrap();
+    let started = Instant::now();
+    let mut copy = connection.copy_in_raw(statement).await.unwrap();
+    copy.send(text.as_bytes()).await.unwrap();
+    copy.finish().await.unwrap();
+    started.elapsed().as_secs_f64()
 }
 
 async fn wal_lsn(pool: &sqlx::PgPool) -> String {
@@ -475,19 +476,13 @@ async fn copy_baseline(pool: &sqlx::PgPool, project_id: &str, rows: usize) -> f6
             trace * SPANS_PER_TRACE
         ));
     }
-    let mut connection = pool.acquire().await.unwrap();
-    let started = Instant::now();
-    let mut copy = connection
-        .copy_in_raw(
-            "COPY bench_copy_observations (project_id, id, trace_id, parent_observation_id, type, name, start_time, end_time,
-                                           input, output, metadata, level, environment, otel_attributes) FROM STDIN",
-        )
-        .await
-        .unwrap();
-    copy.send(text.as_bytes()).await.unwrap();
-    copy.finish().await.unwrap();
-    let seconds = started.elapsed().as_secs_f64();
-    drop(connection);
+    let seconds = timed_copy(
+        pool,
+        "COPY bench_copy_observations (project_id, id, trace_id, parent_observation_id, type, name, start_time, end_time,
+                                       input, output, metadata, level, environment, otel_attributes) FROM STDIN",
+        &text,
+    )
+    .await;
     sqlx::query("DROP TABLE bench_copy_observations").execute(pool).await.unwrap();
     let rate = rows as f64 / seconds;
     println!(

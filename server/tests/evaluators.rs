@@ -33,24 +33,8 @@ fn runner(api: &TestApi, options: EvaluationOptions) -> Runner {
 /// The fake provider and an LLM connection `judge` of proj-a pointing at it.
 async fn judge(api: &TestApi) -> loupe_fake_llm::Received {
     let (base, received) = loupe_fake_llm::start().await;
-    connection(api, &test_secrets(), &base).await;
+    common::judge_connection(api, &test_secrets(), &base).await;
     received
-}
-
-async fn connection(api: &TestApi, secrets: &loupe_core::secrets::SecretBox, base: &str) {
-    let input = loupe_app::domain::llm_connections::ConnectionInput {
-        provider: "judge".into(),
-        adapter: loupe_app::domain::llm_connections::Adapter::OpenAi,
-        secret_key: "sk-judge".into(),
-        base_url: Some(base.to_string()),
-        custom_models: vec![],
-        with_default_models: true,
-        extra_headers: vec![],
-        config: None,
-    };
-    let mut tx = api.pool.begin().await.unwrap();
-    loupe_core::store::llm_connections::upsert(&mut tx, secrets, &api.project, &input).await.unwrap();
-    tx.commit().await.unwrap();
 }
 
 fn mapping(pairs: &[(&str, MappingSource, Option<&str>)]) -> Vec<VariableMapping> {
@@ -496,7 +480,7 @@ async fn two_loupe_processes_evaluate_1000_traces_into_exactly_1000_scores() {
     // The connection sealed under the key both processes derive from the shared secret.
     let secrets = loupe_core::secrets::ring(&pool, secret, None).await.unwrap();
     let (base, _received) = loupe_fake_llm::start().await;
-    connection(&api, &secrets, &base).await;
+    common::judge_connection(&api, &secrets, &base).await;
     create(&api, &relevance("Relevance", "gpt-4o-mini-instant")).await;
     ingest(&api, (0..1000).map(|i| trace(&format!("t-{i:04}"), json!({}))).collect()).await;
     wait_for(&api, "SELECT count(*) FROM evaluation_executions WHERE status = 'completed'", 1000, Duration::from_secs(300)).await;

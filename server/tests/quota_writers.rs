@@ -59,22 +59,6 @@ async fn wait_for(api: &TestApi, sql: &str, expected: i64) {
     }
 }
 
-async fn judge_connection(api: &TestApi, base: &str) {
-    let input = loupe_app::domain::llm_connections::ConnectionInput {
-        provider: "judge".into(),
-        adapter: loupe_app::domain::llm_connections::Adapter::OpenAi,
-        secret_key: "sk-judge".into(),
-        base_url: Some(base.to_string()),
-        custom_models: vec![],
-        with_default_models: true,
-        extra_headers: vec![],
-        config: None,
-    };
-    let mut tx = api.pool.begin().await.unwrap();
-    loupe_core::store::llm_connections::upsert(&mut tx, &test_secrets(), &api.project, &input).await.unwrap();
-    tx.commit().await.unwrap();
-}
-
 async fn evaluator(api: &TestApi) -> String {
     let input = EvaluatorInput {
         name: "Relevance".into(),
@@ -110,7 +94,7 @@ async fn evaluations_past_a_refusing_quota_are_skipped_naming_the_plan_and_resum
     let api = TestApi::new().await;
     let mut admin = Browser::member_of_proj_a(&api, "admin@example.com", PASSWORD, "OWNER").await;
     let (base, received) = loupe_fake_llm::start().await;
-    judge_connection(&api, &base).await;
+    common::judge_connection(&api, &test_secrets(), &base).await;
     let evaluator_id = evaluator(&api).await;
     // Two traces arrive on the default (unlimited) plan; then the organization is put on a plan
     // of 2 units that refuses: the quota is used up.

@@ -364,3 +364,21 @@ pub fn app_state(pool: PgPool) -> loupe_app::state::AppState {
         settings: Default::default(),
     }
 }
+
+/// An OpenAI-compatible connection named "judge" at `base` (a `loupe_fake_llm` server) in the
+/// test project: what evaluators and experiments call.
+pub async fn judge_connection(api: &TestApi, secrets: &loupe_core::secrets::SecretBox, base: &str) {
+    let input = loupe_app::domain::llm_connections::ConnectionInput {
+        provider: "judge".into(),
+        adapter: loupe_app::domain::llm_connections::Adapter::OpenAi,
+        secret_key: "sk-judge".into(),
+        base_url: Some(base.to_string()),
+        custom_models: vec![],
+        with_default_models: true,
+        extra_headers: vec![],
+        config: None,
+    };
+    let mut tx = api.pool.begin().await.unwrap();
+    loupe_core::store::llm_connections::upsert(&mut tx, secrets, &api.project, &input).await.unwrap();
+    tx.commit().await.unwrap();
+}
