@@ -58,12 +58,7 @@ fn relevance(name: &str, model: &str) -> EvaluatorInput {
 
 /// Stores an evaluator as the server function would (checked against its template).
 async fn create(api: &TestApi, input: &EvaluatorInput) -> String {
-    let template = loupe_core::store::evaluators::template(&api.pool, &api.project, &input.template_id).await.unwrap().unwrap();
-    let checked = input.checked(&template).unwrap();
-    let mut tx = api.pool.begin().await.unwrap();
-    let created = loupe_core::store::evaluators::create(&mut tx, &api.project, &checked, &template, "test").await.unwrap();
-    tx.commit().await.unwrap();
-    created.id
+    common::create_evaluator(api, input).await
 }
 
 fn trace(id: &str, extra: Value) -> Value {

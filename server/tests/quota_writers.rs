@@ -75,12 +75,7 @@ async fn evaluator(api: &TestApi) -> String {
             .map(|(v, s)| VariableMapping { variable: v.into(), source: s, json_path: None })
             .collect(),
     };
-    let template = loupe_core::store::evaluators::template(&api.pool, &api.project, &input.template_id).await.unwrap().unwrap();
-    let checked = input.checked(&template).unwrap();
-    let mut tx = api.pool.begin().await.unwrap();
-    let created = loupe_core::store::evaluators::create(&mut tx, &api.project, &checked, &template, "test").await.unwrap();
-    tx.commit().await.unwrap();
-    created.id
+    common::create_evaluator(api, &input).await
 }
 
 fn evaluation_runner(api: &TestApi) -> Runner {

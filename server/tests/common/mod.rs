@@ -382,3 +382,13 @@ pub async fn judge_connection(api: &TestApi, secrets: &loupe_core::secrets::Secr
     loupe_core::store::llm_connections::upsert(&mut tx, secrets, &api.project, &input).await.unwrap();
     tx.commit().await.unwrap();
 }
+
+/// Stores an evaluator as the server function would (checked against its template); its id.
+pub async fn create_evaluator(api: &TestApi, input: &loupe_app::domain::evaluators::EvaluatorInput) -> String {
+    let template = loupe_core::store::evaluators::template(&api.pool, &api.project, &input.template_id).await.unwrap().unwrap();
+    let checked = input.checked(&template).unwrap();
+    let mut tx = api.pool.begin().await.unwrap();
+    let created = loupe_core::store::evaluators::create(&mut tx, &api.project, &checked, &template, "test").await.unwrap();
+    tx.commit().await.unwrap();
+    created.id
+}
