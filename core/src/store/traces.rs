@@ -297,6 +297,30 @@ pub async fn delete(pool: &PgPool, project_id: &ProjectId, trace_ids: &[String])
     Ok(deleted)
 }
 
+/// Deletes the rows of `table` (`observations` or `traces`) whose `key` is one of `trace_ids`,
+/// and the comments on them (`object_type`) in the same statement; how many rows went. Only
+/// constant table and column names are spliced in.
+async fn delete_with_comments(
+    conn: &mut sqlx::PgConnection,
+    project_id: &ProjectId,
+    trace_ids: &[String],
+    table: &'static str,
+    key: &'static str,
+    object_type: &'static str,
+) -> Result<u64, StoreError> {
+    let deleted: i64 = sqlx::query_scalar(&format!(
+        "WITH deleted AS (DELETE FROM {table} WHERE project_id = $1 AND {key} = ANY($2) RETURNING id),
+              comments AS (DELETE FROM comments c USING deleted d
+                           WHERE c.project_id = $1 AND c.object_type = '{object_type}' AND c.object_id = d.id)
+         SELECT count(*) FROM deleted"
+    ))
+    .bind(project_id)
+    .bind(trace_ids)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(deleted as u64)
+}
+
 /// [`delete`] inside the caller's transaction (which also records the audit entry).
 pub async fn delete_in(conn: &mut sqlx::PgConnection, project_id: &ProjectId, trace_ids: &[String]) -> Result<Deleted, StoreError> {
     // Before the rows go: their hours are read from them (metric rollups, #22; scores mark
@@ -312,27 +336,8 @@ pub async fn delete_in(conn: &mut sqlx::PgConnection, project_id: &ProjectId, tr
     // statement (their mentions by cascade), as retention deletes them; comments have no
     // foreign key to what they are on. Annotation queue items, dataset items and run items that
     // point to a deleted trace are kept, as retention keeps them (docs/COMPATIBILITY.md §9.2).
-    let observations: i64 = sqlx::query_scalar(
-        "WITH deleted AS (DELETE FROM observations WHERE project_id = $1 AND trace_id = ANY($2) RETURNING id),
-              comments AS (DELETE FROM comments c USING deleted d
-                           WHERE c.project_id = $1 AND c.object_type = 'OBSERVATION' AND c.object_id = d.id)
-         SELECT count(*) FROM deleted",
-    )
-    .bind(project_id)
-    .bind(trace_ids)
-    .fetch_one(&mut *conn)
-    .await?;
-    let traces: i64 = sqlx::query_scalar(
-        "WITH deleted AS (DELETE FROM traces WHERE project_id = $1 AND id = ANY($2) RETURNING id),
-              comments AS (DELETE FROM comments c USING deleted d
-                           WHERE c.project_id = $1 AND c.object_type = 'TRACE' AND c.object_id = d.id)
-         SELECT count(*) FROM deleted",
-    )
-    .bind(project_id)
-    .bind(trace_ids)
-    .fetch_one(&mut *conn)
-    .await?;
-    let (observations, traces) = (observations as u64, traces as u64);
+    let observations = delete_with_comments(&mut *conn, project_id, trace_ids, "observations", "trace_id", "OBSERVATION").await?;
+    let traces = delete_with_comments(&mut *conn, project_id, trace_ids, "traces", "id", "TRACE").await?;
     super::media::delete_for_traces(&mut *conn, project_id, trace_ids).await?;
     // Last, as in ingestion (which locks these rows after the traces and observations they sum).
     sqlx::query("DELETE FROM trace_metrics WHERE project_id = $1 AND trace_id = ANY($2)")
