@@ -87,7 +87,13 @@ async fn otlp_json_from_the_js_sdk_is_stored() {
     assert_eq!(generation["usage_details"]["output"], 3);
     assert!(generation["total_cost"].as_f64().unwrap() > 0.0, "priced from the built-in table: {generation}");
     assert!(generation["completion_start_time"].as_str().unwrap().starts_with("2026-11-26T17:57:30.284"));
-    assert_eq!(generation["otel_attributes"]["span"]["langfuse.observation.type"], "generation", "raw attributes kept");
+    // The raw attributes are kept, as the compressed record (`otel_record`), not as jsonb.
+    assert!(generation["otel_record"].is_string() && generation["otel_attributes"].is_null(), "{generation}");
+    let (raw, _) = loupe_core::store::observations::otel_attributes(&api.pool, &api.project, &loupe_app::domain::ObservationId::new("bca098040b692884"))
+        .await
+        .unwrap()
+        .expect("raw attributes kept");
+    assert_eq!(raw["span"]["langfuse.observation.type"], "generation");
 
     // Read back through the public API, with the matched model's unit prices.
     let view = api.call("GET", "/api/public/observations/bca098040b692884", None).await.json();
@@ -264,6 +270,52 @@ async fn the_mapping_is_stored_with_the_raw_attributes() {
     assert_eq!(response.status, StatusCode::MULTI_STATUS, "{}", response.text());
     assert!(observation(&api, "batch-span").await.is_object());
     assert_eq!(loupe_core::store::observations::otel_attributes(&api.pool, &api.project, &loupe_app::domain::ObservationId::new("batch-span")).await.unwrap(), None);
+}
+
+/// Issue #23: the record moved from `otel_attributes` (jsonb) to `otel_record` (compressed bytes).
+/// A row stored before the move still reads the same through the inspector's store function; a
+/// span sent again (the merge step) replaces the record in the new column and clears the old one.
+#[tokio::test]
+async fn records_stored_as_jsonb_before_the_move_still_read_and_a_merge_moves_them() {
+    let api = TestApi::new().await;
+    let span = |output: &str| {
+        json_span("6b8aa5a2d2c872e8321cf37308d69df2", "151581bf3cb55c13", None, "moved",
+                  json!([{"key": "langfuse.observation.output", "value": {"stringValue": output}},
+                         {"key": "http.route", "value": {"stringValue": "/chat"}}]))
+    };
+    export_json(&api, vec![span("first")]).await;
+    let id = loupe_app::domain::ObservationId::new("151581bf3cb55c13");
+    let read = || async { loupe_core::store::observations::otel_attributes(&api.pool, &api.project, &id).await.unwrap().expect("a record") };
+    let (attributes, mapping) = read().await;
+    assert_eq!(attributes["span"]["http.route"], "/chat");
+    assert_eq!(mapping["span"]["langfuse.observation.output"], json!(["output", "trace.output"]));
+
+    // As a row written before migration 20261211000001 holds it.
+    let old = json!({"span": {"http.route": "/old", "langfuse.observation.output": "first"}, "resource": {}, "kind": 1,
+                     "mapped": {"span": {"langfuse.observation.output": ["output"]}}});
+    sqlx::query("UPDATE observations SET otel_record = NULL, otel_attributes = $2 WHERE project_id = $1 AND id = '151581bf3cb55c13'")
+        .bind(&api.project_id)
+        .bind(&old)
+        .execute(&api.pool)
+        .await
+        .unwrap();
+    let (attributes, mapping) = read().await;
+    assert_eq!((attributes["span"]["http.route"].clone(), attributes.get("mapped")), (json!("/old"), None));
+    assert_eq!(mapping["span"]["langfuse.observation.output"], json!(["output"]));
+
+    // Sent again: merged, the new record in the new column only.
+    export_json(&api, vec![span("second")]).await;
+    let stored = observation(&api, "151581bf3cb55c13").await;
+    assert_eq!((stored["output"].clone(), stored["otel_attributes"].clone()), (json!("second"), Value::Null));
+    assert_eq!(read().await.0["span"]["http.route"], "/chat");
+
+    // Bytes that are not a record read as no record (never a panic, never another row's).
+    sqlx::query("UPDATE observations SET otel_record = '\\x02ff' WHERE project_id = $1 AND id = '151581bf3cb55c13'")
+        .bind(&api.project_id)
+        .execute(&api.pool)
+        .await
+        .unwrap();
+    assert_eq!(loupe_core::store::observations::otel_attributes(&api.pool, &api.project, &id).await.unwrap(), None);
 }
 
 /// A span of trace `trace_id` as OTLP/JSON; `parent` makes it a child.

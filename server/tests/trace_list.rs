@@ -571,3 +571,39 @@ async fn list_queries_use_indexes() {
         assert!(!plan.contains("Seq Scan on traces"), "{query:?}:\n{plan}");
     }
 }
+
+/// Issue #23: search freshness. A span is searchable as soon as its export is acknowledged (the
+/// bound is 2 s; the search document is written in the ingestion transaction, so it is 0): an
+/// OTLP export whose root span carries a phrase in its input and a CJK phrase in its output is
+/// found by both phrases by the first list request after the 200, with no wait and no retry.
+#[tokio::test]
+async fn a_span_is_searchable_once_its_export_is_acknowledged() {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+
+    let api = TestApi::new().await;
+    let mut viewer = member(&api, "fresh@example.com", "VIEWER").await;
+    for round in 0..3 {
+        let trace_id = format!("{:032x}", 0xf2e5_u128 + round);
+        let phrase = format!("freshness probe {round} zebra");
+        let root = json!({"traceId": trace_id, "spanId": format!("{:016x}", 0xa0 + round), "name": "fresh",
+            "startTimeUnixNano": "1795715850280000000", "endTimeUnixNano": "1795715850295000000",
+            "attributes": [
+                {"key": "langfuse.observation.input", "value": {"stringValue": json!(phrase).to_string()}},
+                {"key": "langfuse.observation.output", "value": {"stringValue": json!(format!("新鲜度{round}号探针")).to_string()}},
+            ]});
+        let body = json!({"resourceSpans": [{"scopeSpans": [{"scope": {"name": "langfuse-sdk"}, "spans": [root]}]}]});
+        let request = Request::post("/api/public/otel/v1/traces")
+            .header("authorization", api.basic_auth())
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let response = api.send(request).await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+        // The very next request, no wait: the acknowledgement came after the commit.
+        assert_eq!(ids(&list(&mut viewer, &[("search", &phrase)]).await), vec![trace_id.clone()], "found by its input");
+        assert_eq!(ids(&list(&mut viewer, &[("search", &format!("度{round}号探"))]).await), vec![trace_id.clone()], "found by its CJK output");
+    }
+    // And not by a phrase no span holds.
+    assert!(ids(&list(&mut viewer, &[("search", "freshness probe 9 zebra")]).await).is_empty());
+}

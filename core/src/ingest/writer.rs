@@ -361,7 +361,8 @@ struct ObservationColumns {
     tier_name: Vec<Option<String>>,
     prompt_name: Vec<Option<String>>,
     prompt_version: Vec<Option<i32>>,
-    otel_attributes: Vec<Option<Value>>,
+    /// The raw OTel record, compressed here (`store::otel_record`: Postgres stores it as bytes).
+    otel_record: Vec<Option<Vec<u8>>>,
 }
 
 fn map_json<V: serde::Serialize>(map: &BTreeMap<String, V>) -> Value {
@@ -403,7 +404,7 @@ impl ObservationColumns {
             c.tier_name.push(priced.tier_name);
             c.prompt_name.push(p.prompt_name);
             c.prompt_version.push(p.prompt_version);
-            c.otel_attributes.push(p.otel_attributes);
+            c.otel_record.push(p.otel_attributes.as_ref().map(crate::store::otel_record::encode));
         }
         c
     }
@@ -415,11 +416,11 @@ macro_rules! observation_source {
         "UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], \
      $8::timestamptz[], $9::timestamptz[], $10::text[], $11::jsonb[], $12::jsonb[], $13::jsonb[], $14::jsonb[], $15::text[], \
      $16::text[], $17::text[], $18::text[], $19::jsonb[], $20::jsonb[], $21::text[], $22::jsonb[], $23::jsonb[], \
-     $24::float8[], $25::text[], $26::text[], $27::text[], $28::text[], $29::int4[], $30::jsonb[]) \
+     $24::float8[], $25::text[], $26::text[], $27::text[], $28::text[], $29::int4[], $30::bytea[]) \
      AS u(id, trace_id, parent, type, name, start_time, end_time, completion_start_time, model, model_parameters, \
           input, output, metadata, level, status_message, version, environment, provided_usage, provided_cost, usage_unit, \
           usage_details, cost_details, total_cost, internal_model_id, tier_id, tier_name, prompt_name, prompt_version, \
-          otel_attributes)"
+          otel_record)"
     };
 }
 
@@ -465,20 +466,20 @@ async fn write_observations(
             .bind(&c.tier_name)
             .bind(&c.prompt_name)
             .bind(&c.prompt_version)
-            .bind(&c.otel_attributes)
+            .bind(&c.otel_record)
     };
     const INSERT: &str = concat!(
         "INSERT INTO observations (project_id, id, trace_id, parent_observation_id, type, name, start_time, end_time,
                  completion_start_time, model, model_parameters, input, output, metadata, level, status_message, version,
                  environment, provided_usage_details, provided_cost_details, usage_unit, usage_details, cost_details,
                  total_cost, internal_model_id, usage_pricing_tier_id, usage_pricing_tier_name, prompt_name,
-                 prompt_version, otel_attributes)
+                 prompt_version, otel_record)
              SELECT $1, u.id, u.trace_id, u.parent, u.type, u.name, u.start_time, CASE WHEN u.end_time IS NOT NULL THEN GREATEST(u.end_time, u.start_time) END,
                     u.completion_start_time,
                     u.model, u.model_parameters, u.input, u.output, coalesce(u.metadata, '{}'), coalesce(u.level, 'DEFAULT'),
                     u.status_message, u.version, u.environment, u.provided_usage, u.provided_cost, u.usage_unit,
                     u.usage_details, u.cost_details, u.total_cost, u.internal_model_id, u.tier_id, u.tier_name,
-                    u.prompt_name, u.prompt_version, u.otel_attributes
+                    u.prompt_name, u.prompt_version, u.otel_record
              FROM ",
         observation_source!(),
         "
@@ -536,7 +537,9 @@ async fn write_observations(
                 usage_unit = coalesce(u.usage_unit, t.usage_unit),
                 prompt_name = coalesce(u.prompt_name, t.prompt_name),
                 prompt_version = coalesce(u.prompt_version, t.prompt_version),
-                otel_attributes = coalesce(u.otel_attributes, t.otel_attributes),
+                -- A later record replaces the stored one, in whichever column an older row kept it.
+                otel_record = coalesce(u.otel_record, t.otel_record),
+                otel_attributes = CASE WHEN u.otel_record IS NULL THEN t.otel_attributes END,
                 updated_at = now()
              FROM ",
         observation_source!(),

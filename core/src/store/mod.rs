@@ -21,6 +21,7 @@ pub mod media;
 pub mod memberships;
 pub mod observations;
 pub mod organizations;
+pub mod otel_record;
 pub mod plans;
 pub mod projects;
 pub mod prompt_graph;

@@ -288,22 +288,34 @@ pub async fn get_in_trace(pool: &PgPool, project_id: &ProjectId, trace_id: &Trac
     qb.build().fetch_optional(pool).await?.as_ref().map(observation_from_row).transpose()
 }
 
-/// The raw OTel attributes of an observation (`otel_attributes` without `mapped`) and the
-/// mapper's record of which attribute fed which field (`otel_attributes.mapped`, null when none
-/// was recorded), for the mapping inspector (`domain::otel_inspector::rows`). `None` when the
-/// observation does not exist in this project or did not arrive over OTLP.
+/// The raw OTel attributes of an observation (its OTel record without `mapped`) and the
+/// mapper's record of which attribute fed which field (the record's `mapped`, null when none was
+/// recorded), for the mapping inspector (`domain::otel_inspector::rows`). `None` when the
+/// observation does not exist in this project or did not arrive over OTLP. The record is
+/// `otel_record` (compressed bytes, `store::otel_record`) since issue #23, `otel_attributes`
+/// (jsonb) in rows stored before.
 pub async fn otel_attributes(
     pool: &PgPool,
     project_id: &ProjectId,
     observation_id: &ObservationId,
 ) -> Result<Option<(serde_json::Value, serde_json::Value)>, StoreError> {
-    let row: Option<(serde_json::Value, Option<serde_json::Value>)> = sqlx::query_as(
-        "SELECT otel_attributes - 'mapped', otel_attributes -> 'mapped' FROM observations \
-         WHERE project_id = $1 AND id = $2 AND jsonb_typeof(otel_attributes) = 'object'",
+    let row: Option<(Option<Vec<u8>>, Option<serde_json::Value>)> = sqlx::query_as(
+        "SELECT otel_record, otel_attributes FROM observations \
+         WHERE project_id = $1 AND id = $2 AND (otel_record IS NOT NULL OR otel_attributes IS NOT NULL)",
     )
     .bind(project_id)
     .bind(observation_id.as_str())
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|(attributes, mapping)| (attributes, mapping.unwrap_or(serde_json::Value::Null))))
+    let record = row.and_then(|(bytes, json)| match bytes {
+        Some(bytes) => super::otel_record::decode(&bytes),
+        None => json,
+    });
+    Ok(match record {
+        Some(serde_json::Value::Object(mut record)) => {
+            let mapping = record.remove("mapped").unwrap_or(serde_json::Value::Null);
+            Some((serde_json::Value::Object(record), mapping))
+        }
+        _ => None,
+    })
 }

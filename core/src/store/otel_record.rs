@@ -1,0 +1,77 @@
+//! The raw OTel record of an observation (span, resource and scope attributes, kind, status,
+//! events, and the mapper's `mapped` provenance) as stored in `observations.otel_record`:
+//! a format byte, then the JSON compressed with LZ4 (size-prepended block).
+//!
+//! Why bytes and not `jsonb` (issue #23): the record is only ever read whole, by the mapping
+//! inspector, and it is the larger half of a span's JSON (≈2 KB of ≈3 KB for a Python SDK span).
+//! As `jsonb`, Postgres parsed it on every insert (about a tenth of its CPU per span) and then,
+//! the row being over the TOAST threshold, compressed it with pglz (another tenth). LZ4 here costs
+//! a few microseconds in Loupe and leaves Postgres a copy. Rows written before migration
+//! 20261211000001 keep their `otel_attributes` jsonb; readers take whichever is set.
+
+use serde_json::Value;
+
+/// The first byte of every record: the encoding, so a later one can be told apart.
+const LZ4_JSON: u8 = 1;
+/// Postgres holds no value over 1 GB, so no record decodes to more: a header claiming more is not
+/// ours and is not allocated.
+const MAX_DECODED: usize = 1 << 30;
+
+/// The stored bytes of `record`.
+pub fn encode(record: &Value) -> Vec<u8> {
+    // Serializing a `Value` cannot fail: its map keys are strings.
+    let json = serde_json::to_vec(record).unwrap_or_default();
+    let mut out = Vec::with_capacity(1 + 4 + json.len() / 2);
+    out.push(LZ4_JSON);
+    out.extend_from_slice(&lz4_flex::compress_prepend_size(&json));
+    out
+}
+
+/// The record back, or `None` when the bytes are not a record this version wrote.
+pub fn decode(bytes: &[u8]) -> Option<Value> {
+    let (&format, body) = bytes.split_first()?;
+    if format != LZ4_JSON || body.len() < 4 {
+        return None;
+    }
+    let size = u32::from_le_bytes(body[..4].try_into().ok()?) as usize;
+    if size > MAX_DECODED {
+        return None;
+    }
+    let json = lz4_flex::decompress_size_prepended(body).ok()?;
+    serde_json::from_slice(&json).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_record_comes_back_as_it_went_in() {
+        let record = json!({"span": {"langfuse.observation.input": "{\"q\": \"作为一个影评人\"}", "n": 3},
+                            "resource": {"service.name": "svc"}, "events": [], "mapped": {"span": {"n": ["metadata.n"]}}});
+        let bytes = encode(&record);
+        assert_eq!(bytes[0], LZ4_JSON);
+        assert_eq!(decode(&bytes), Some(record));
+    }
+
+    #[test]
+    fn repetitive_attributes_are_stored_smaller() {
+        let text = "The customer reports that order 1234 arrived damaged. ".repeat(20);
+        let record = json!({"span": {"langfuse.observation.output": text}});
+        assert!(encode(&record).len() * 3 < serde_json::to_vec(&record).unwrap().len());
+    }
+
+    #[test]
+    fn bytes_that_are_not_a_record_are_refused_not_panicked_on() {
+        assert_eq!(decode(&[]), None);
+        assert_eq!(decode(&[LZ4_JSON]), None);
+        assert_eq!(decode(&[2, 0, 0, 0, 0]), None, "unknown format");
+        assert_eq!(decode(&[LZ4_JSON, 0xff, 0xff, 0xff, 0xff, 1, 2]), None, "a size past the bound");
+        assert_eq!(decode(&[LZ4_JSON, 10, 0, 0, 0, 0x50, 1, 2]), None, "a truncated block");
+        let mut bytes = encode(&json!({"a": 1}));
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x5a;
+        assert!(decode(&bytes).is_none_or(|v| v != json!({"a": 1})), "corruption is not the same record");
+    }
+}
