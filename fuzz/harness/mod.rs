@@ -112,9 +112,11 @@ fn assert_storable(batch: &loupe_server::ingest::model::IngestBatch, decoder: &s
         let keys = [Some(&o.id), Some(&o.trace_id), o.parent_observation_id.as_ref(), o.model.as_ref(), o.prompt_name.as_ref()];
         assert!(keys.into_iter().flatten().all(|k| key_ok(k)), "{decoder}: an unstorable key in {o:?}");
         assert!(o.name.as_deref().is_none_or(|n| !n.contains('\0')), "{decoder}: NUL in a name");
-        for v in [&o.input, &o.output, &o.metadata, &o.model_parameters, &o.otel_attributes, &o.cost] {
+        for v in [&o.input, &o.output, &o.metadata, &o.model_parameters, &o.cost] {
             assert!(json_ok(v), "{decoder}: NUL in stored JSON of {}", o.id);
         }
+        // The OTel record is bytes (NUL allowed), but it must decode: the inspector reads it.
+        assert!(o.otel_record.as_ref().is_none_or(|r| r.value().is_some()), "{decoder}: an undecodable OTel record in {}", o.id);
     }
     for t in &batch.traces {
         let keys = [Some(&t.id), t.name.as_ref(), t.user_id.as_ref(), t.session_id.as_ref()];

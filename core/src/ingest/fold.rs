@@ -126,7 +126,7 @@ impl ObservationPatch {
             cost,
             prompt_name,
             prompt_version,
-            otel_attributes,
+            otel_record,
         } = later_patch;
         self.r#type = r#type;
         later(&mut self.parent_observation_id, parent_observation_id);
@@ -153,7 +153,7 @@ impl ObservationPatch {
         later(&mut self.cost, cost);
         later(&mut self.prompt_name, prompt_name);
         later(&mut self.prompt_version, prompt_version);
-        later(&mut self.otel_attributes, otel_attributes);
+        later(&mut self.otel_record, otel_record);
     }
 }
 

@@ -143,8 +143,9 @@ pub struct ObservationPatch {
     /// "kind", "status", "events", "mapped"}` with attribute values decoded to JSON; `mapped` is
     /// the mapper's own record of which attribute fed which field (`{"span": {key: [field, ...]},
     /// "resource": {...}}`, see `otel::provenance`), kept in the same value so the two are always
-    /// replaced together.
-    pub otel_attributes: Option<Value>,
+    /// replaced together. Encoded as the mapper makes it (`store::otel_record`, compressed JSON
+    /// bytes, shared by clones), since only the mapping inspector reads it back, whole.
+    pub otel_record: Option<crate::store::otel_record::OtelRecord>,
 }
 
 impl ObservationPatch {
@@ -171,7 +172,7 @@ impl ObservationPatch {
             cost: None,
             prompt_name: None,
             prompt_version: None,
-            otel_attributes: None,
+            otel_record: None,
         }
     }
 }

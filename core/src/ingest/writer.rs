@@ -361,8 +361,8 @@ struct ObservationColumns {
     tier_name: Vec<Option<String>>,
     prompt_name: Vec<Option<String>>,
     prompt_version: Vec<Option<i32>>,
-    /// The raw OTel record, compressed here (`store::otel_record`: Postgres stores it as bytes).
-    otel_record: Vec<Option<Vec<u8>>>,
+    /// The raw OTel record, compressed by the mapper (`store::otel_record`: Postgres stores it as bytes).
+    otel_record: Vec<Option<crate::store::otel_record::OtelRecord>>,
 }
 
 fn map_json<V: serde::Serialize>(map: &BTreeMap<String, V>) -> Value {
@@ -404,7 +404,7 @@ impl ObservationColumns {
             c.tier_name.push(priced.tier_name);
             c.prompt_name.push(p.prompt_name);
             c.prompt_version.push(p.prompt_version);
-            c.otel_record.push(p.otel_attributes.as_ref().map(crate::store::otel_record::encode));
+            c.otel_record.push(p.otel_record);
         }
         c
     }
@@ -435,6 +435,7 @@ async fn write_observations(
 ) -> Result<(usize, usize), sqlx::Error> {
     let prepared: Vec<Prepared> = patches.into_iter().map(|p| prepare(p, prices)).collect();
     let c = ObservationColumns::from_prepared(prepared, received_at);
+    let records: Vec<Option<&[u8]>> = c.otel_record.iter().map(|r| r.as_ref().map(|r| r.bytes())).collect();
     let bind = |sql: &'static str| -> sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments> {
         sqlx::query(sql)
             .bind(project_id)
@@ -466,7 +467,7 @@ async fn write_observations(
             .bind(&c.tier_name)
             .bind(&c.prompt_name)
             .bind(&c.prompt_version)
-            .bind(&c.otel_record)
+            .bind(&records)
     };
     const INSERT: &str = concat!(
         "INSERT INTO observations (project_id, id, trace_id, parent_observation_id, type, name, start_time, end_time,

@@ -9,7 +9,39 @@
 //! a few microseconds in Loupe and leaves Postgres a copy. Rows written before migration
 //! 20261211000001 keep their `otel_attributes` jsonb; readers take whichever is set.
 
+use std::sync::Arc;
+
 use serde_json::Value;
+
+/// An encoded record, made once where the span is mapped. Shared, not copied: a batch is cloned
+/// for the writer's unit-by-unit fallback, and the record is the largest part of a span.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OtelRecord(Arc<[u8]>);
+
+impl OtelRecord {
+    pub fn new(record: &Value) -> Self {
+        OtelRecord(encode(record).into())
+    }
+
+    /// The bytes stored in `observations.otel_record`.
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The record as JSON again (tests, and the inspector through [`decode`]).
+    pub fn value(&self) -> Option<Value> {
+        decode(&self.0)
+    }
+}
+
+impl std::fmt::Debug for OtelRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.value() {
+            Some(value) => write!(f, "OtelRecord({value})"),
+            None => write!(f, "OtelRecord({} undecodable bytes)", self.0.len()),
+        }
+    }
+}
 
 /// The first byte of every record: the encoding, so a later one can be told apart.
 const LZ4_JSON: u8 = 1;
@@ -52,7 +84,8 @@ mod tests {
                             "resource": {"service.name": "svc"}, "events": [], "mapped": {"span": {"n": ["metadata.n"]}}});
         let bytes = encode(&record);
         assert_eq!(bytes[0], LZ4_JSON);
-        assert_eq!(decode(&bytes), Some(record));
+        assert_eq!(decode(&bytes), Some(record.clone()));
+        assert_eq!(OtelRecord::new(&record).value(), Some(record));
     }
 
     #[test]

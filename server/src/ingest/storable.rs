@@ -171,7 +171,8 @@ pub fn observation(patch: &mut ObservationPatch) -> Result<(), Refusal> {
         cost,
         prompt_name,
         prompt_version: _,
-        otel_attributes,
+        // Bytes: stored as sent, NUL included (only jsonb refuses it).
+        otel_record: _,
     } = patch;
     key("id", id)?;
     key("traceId", trace_id)?;
@@ -193,7 +194,6 @@ pub fn observation(patch: &mut ObservationPatch) -> Result<(), Refusal> {
     if usage.gen_ai.keys().any(|k| k.contains('\0')) {
         usage.gen_ai = std::mem::take(&mut usage.gen_ai).into_iter().map(|(k, v)| (k.replace('\0', "\u{FFFD}"), v)).collect();
     }
-    opt_json(otel_attributes);
     Ok(())
 }
 

@@ -7,7 +7,7 @@
 //! JSON-stringified, as Langfuse does. The mapping rules then look keys up by name (entries sorted by
 //! key: lookups are binary searches, prefix scans are ranges, and an entry's position names it for
 //! the provenance record without copying the key) and the entries are moved, not copied, into the
-//! stored `otel_attributes`.
+//! stored OTel record (`observations.otel_record`).
 //!
 //! The helpers at the bottom encode the JavaScript semantics the reference relies on (`||`
 //! truthiness, `Number(x)`, `String(x)`), so each rule reads like its source.

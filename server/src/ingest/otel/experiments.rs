@@ -4,7 +4,7 @@
 //! run's attributes onto every span of the item, so most spans only repeat the run; the writer
 //! folds them (`loupe_core::ingest::experiments`).
 //!
-//! The attributes stay in `otel_attributes` as sent; these lookups `peek` (they describe the run,
+//! The attributes stay in the OTel record as sent; these lookups `peek` (they describe the run,
 //! not a field of the observation, so the mapping inspector does not list them as mapped).
 
 use chrono::{DateTime, Utc};

@@ -10,7 +10,7 @@
 //!   describes the trace anyway. Langfuse additionally skips shallow patches for traces seen in
 //!   the last ten minutes (Redis); the writer's merge makes that unnecessary here.
 //!
-//! Each span's attributes are decoded once and moved, at the end, into `otel_attributes`; the
+//! Each span's attributes are decoded once and moved, at the end, into its OTel record; the
 //! rules in the sibling modules only borrow them.
 
 use std::collections::{HashMap, HashSet};
@@ -32,6 +32,7 @@ use super::{experiments, generation, trace_fields};
 use super::MappedExport;
 use crate::ingest::model::{ExperimentSpan, IngestBatch, ObservationPatch, TraceFallback, TracePatch};
 use crate::ingest::storable;
+use loupe_core::store::otel_record::OtelRecord;
 
 pub fn map_export(request: ExportTraceServiceRequest, received_at: DateTime<Utc>) -> MappedExport {
     let span_count = request.resource_spans.iter().flat_map(|r| &r.scope_spans).map(|s| s.spans.len()).sum();
@@ -67,7 +68,7 @@ fn storable(observation: &mut ObservationPatch, trace: &mut TraceContribution) -
 /// What every span of one resource shares.
 struct ResourceContext {
     attrs: Attributes,
-    /// Stored with each observation in `otel_attributes.resource`.
+    /// Stored with each observation in its OTel record's `resource`.
     json: Value,
     /// `langfuse.trace.metadata*` set on the resource applies to every trace and observation.
     trace_metadata: Map<String, Value>,
@@ -95,7 +96,7 @@ struct ScopeContext {
     version: String,
     /// Spans from the Langfuse SDKs carry only Langfuse attributes: no `metadata.attributes` copy.
     is_langfuse_sdk: bool,
-    /// Stored with each observation in `otel_attributes.scope`.
+    /// Stored with each observation in its OTel record's `scope`.
     json: Value,
 }
 
@@ -233,7 +234,7 @@ fn map_span(
         add_generation_fields(&mut observation, &attrs, &scope.name);
     }
     let mapped = record_mapping(&attrs, resource, describes_trace, &observation);
-    observation.otel_attributes = Some(json!({
+    observation.otel_record = Some(OtelRecord::new(&json!({
         "span": attrs.into_json(),
         "resource": resource.json.clone(),
         "scope": scope.json.clone(),
@@ -245,11 +246,11 @@ fn map_span(
             "attributes": e.attributes.into_json(),
         })).collect::<Vec<_>>(),
         "mapped": mapped,
-    }));
+    })));
     (observation, trace, experiment)
 }
 
-/// `otel_attributes.mapped`: which span and resource attributes fed which fields.
+/// The OTel record's `mapped`: which span and resource attributes fed which fields.
 fn record_mapping(attrs: &Attributes, resource: &ResourceContext, describes_trace: bool, observation: &ObservationPatch) -> Value {
     // The resource's trace metadata is the base of the observation's metadata, and of the
     // trace's when this span describes it; the span's own entries override it.

@@ -18,7 +18,7 @@
 //!    [`io_extraction`] (input/output), [`metadata`], [`trace_fields`] (user, session, tags,
 //!    environment, ...) and [`generation`] (model, parameters, usage, cost, prompt).
 //!    While mapping, the rules record which attribute fed which field ([`provenance`]); the record
-//!    is stored with the raw attributes (`otel_attributes.mapped`) for the mapping inspector.
+//!    is stored with the raw attributes (the OTel record's `mapped`) for the mapping inspector.
 //! 4. The caller stores the batch; nothing here touches the database, so all of it is unit-tested
 //!    without one.
 //!

@@ -11,7 +11,7 @@
 //! field (trace-update triggers, the root check) record nothing either.
 //!
 //! The cost is one small vector of `(entry index, field)` per span, and the stored
-//! `otel_attributes.mapped` object (`{"span": {key: [field, ...]}, "resource": {...}}`), whose
+//! OTel record's `mapped` object (`{"span": {key: [field, ...]}, "resource": {...}}`), whose
 //! strings are the only per-attribute allocations, and only for mapped attributes.
 
 use std::cell::{Cell, RefCell};

@@ -113,7 +113,7 @@ fn python5_observe_gzip_protobuf() {
 fn otel_attributes_keep_the_raw_span() {
     let batch = ingest_protobuf(&python5_observe_export());
     let outer = observation(&batch, "20a75874f2487804");
-    let raw = outer.otel_attributes.as_ref().unwrap();
+    let raw = &outer.otel_record.as_ref().unwrap().value().unwrap();
     assert_eq!(raw["span"]["langfuse.internal.is_app_root"], json!(true));
     assert_eq!(raw["span"]["langfuse.trace.tags"], json!(["tag-a", "tag-b"]));
     assert_eq!(raw["span"]["langfuse.trace.metadata.tenant"], json!("\"acme\""), "raw values are not reinterpreted");
@@ -141,7 +141,7 @@ fn js_sdk_otlp_json() {
     assert_eq!(generation.completion_start_time, Some(time("2026-11-26T17:57:30.282Z")));
     assert_eq!(generation.start_time, Some(time("2026-11-26T17:57:30.282Z")));
     assert_eq!(generation.end_time, Some(time("2026-11-26T17:57:30.289984Z")));
-    assert_eq!(generation.otel_attributes.as_ref().unwrap()["resource"]["service.name"], json!("unknown_service:node"));
+    assert_eq!(generation.otel_record.as_ref().unwrap().value().unwrap()["resource"]["service.name"], json!("unknown_service:node"));
 
     // user.id makes the child update its trace; no shallow patch is added next to it.
     assert_eq!(batch.traces.len(), 1);
@@ -356,7 +356,7 @@ fn gen_ai_semconv_message_events() {
     let generation = &batch.observations[0];
     assert_eq!(generation.input, Some(json!([{"role": "user", "content": "Hi"}])));
     assert_eq!(generation.output, Some(json!({"index": 0, "finish_reason": "stop"})));
-    let events = &generation.otel_attributes.as_ref().unwrap()["events"];
+    let events = &generation.otel_record.as_ref().unwrap().value().unwrap()["events"];
     assert_eq!(events[0], json!({"name": "gen_ai.user.message", "time": "2026-11-26T17:39:00.732Z", "attributes": {"content": "Hi"}}));
 }
 
@@ -579,11 +579,12 @@ fn vercel_agent_spans_have_no_model_or_usage() {
     assert_eq!((o.model.as_ref(), o.usage.is_empty()), (None, true));
 }
 
-// --- the mapping inspector's record (otel_attributes.mapped) ---
+// --- the mapping inspector's record (the OTel record's `mapped`) ---
 
-/// The fields `key` fed according to `otel_attributes.mapped.<side>` (empty when unmapped).
+/// The fields `key` fed according to the OTel record's `mapped.<side>` (empty when unmapped).
 fn fed(o: &ObservationPatch, side: &str, key: &str) -> Vec<String> {
-    let mapped = &o.otel_attributes.as_ref().expect("otel attributes")["mapped"][side];
+    let record = o.otel_record.as_ref().expect("otel record").value().unwrap();
+    let mapped = &record["mapped"][side];
     assert!(mapped.is_object(), "mapped.{side} is an object: {mapped}");
     mapped.get(key).map(|f| serde_json::from_value(f.clone()).expect("a list of field names")).unwrap_or_default()
 }
@@ -625,7 +626,8 @@ fn mapped_langfuse_sdk_keys_name_their_fields() {
     assert!(fed(root, "resource", "service.name").is_empty());
     assert!(fed(root, "resource", "telemetry.sdk.language").is_empty(), "a condition of a type rule, not a value");
 
-    let mapped = &root.otel_attributes.as_ref().unwrap()["mapped"]["span"];
+    let record = root.otel_record.as_ref().unwrap().value().unwrap();
+    let mapped = &record["mapped"]["span"];
     let keys: Vec<&String> = mapped.as_object().unwrap().keys().collect();
     assert!(!keys.iter().any(|k| k.as_str() == "langfuse.internal.is_app_root"), "unmapped keys have no entry: {keys:?}");
 }
