@@ -915,12 +915,7 @@ fn span(
 
 async fn export(api: &TestApi, spans: Vec<Value>) {
     let body = json!({"resourceSpans": [{"scopeSpans": [{"scope": {"name": "langfuse-sdk", "version": "5.0.4"}, "spans": spans}]}]});
-    let request = Request::post("/api/public/otel/v1/traces")
-        .header("authorization", api.basic_auth())
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    let response = api.send(request).await;
+    let response = api.call("POST", "/api/public/otel/v1/traces", Some(body)).await;
     assert_eq!(response.status, 200, "{}", response.text());
 }
 

@@ -5,8 +5,7 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use common::ui::Browser;
 use common::TestApi;
 use serde_json::{json, Value};
@@ -147,12 +146,7 @@ fn otlp_span(span_id: &str, name: &str, attributes: Value) -> Value {
 
 async fn otlp(api: &TestApi, spans: Vec<Value>) -> (StatusCode, Value) {
     let body = json!({"resourceSpans": [{"scopeSpans": [{"scope": {"name": "hostile"}, "spans": spans}]}]});
-    let request = Request::post("/api/public/otel/v1/traces")
-        .header("authorization", api.basic_auth())
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    let response = api.send(request).await;
+    let response = api.call("POST", "/api/public/otel/v1/traces", Some(body)).await;
     (response.status, response.json())
 }
 

@@ -578,9 +578,6 @@ async fn list_queries_use_indexes() {
 /// found by both phrases by the first list request after the 200, with no wait and no retry.
 #[tokio::test]
 async fn a_span_is_searchable_once_its_export_is_acknowledged() {
-    use axum::body::Body;
-    use axum::http::{Request, StatusCode};
-
     let api = TestApi::new().await;
     let mut viewer = member(&api, "fresh@example.com", "VIEWER").await;
     for round in 0..3 {
@@ -593,13 +590,8 @@ async fn a_span_is_searchable_once_its_export_is_acknowledged() {
                 {"key": "langfuse.observation.output", "value": {"stringValue": json!(format!("新鲜度{round}号探针")).to_string()}},
             ]});
         let body = json!({"resourceSpans": [{"scopeSpans": [{"scope": {"name": "langfuse-sdk"}, "spans": [root]}]}]});
-        let request = Request::post("/api/public/otel/v1/traces")
-            .header("authorization", api.basic_auth())
-            .header("content-type", "application/json")
-            .body(Body::from(body.to_string()))
-            .unwrap();
-        let response = api.send(request).await;
-        assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+        let response = api.call("POST", "/api/public/otel/v1/traces", Some(body)).await;
+        assert_eq!(response.status, 200, "{}", response.text());
         // The very next request, no wait: the acknowledgement came after the commit.
         assert_eq!(ids(&list(&mut viewer, &[("search", &phrase)]).await), vec![trace_id.clone()], "found by its input");
         assert_eq!(ids(&list(&mut viewer, &[("search", &format!("度{round}号探"))]).await), vec![trace_id.clone()], "found by its CJK output");
