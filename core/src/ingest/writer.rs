@@ -436,6 +436,13 @@ async fn write_observations(
     let prepared: Vec<Prepared> = patches.into_iter().map(|p| prepare(p, prices)).collect();
     let c = ObservationColumns::from_prepared(prepared, received_at);
     let records: Vec<Option<&[u8]>> = c.otel_record.iter().map(|r| r.as_ref().map(|r| r.bytes())).collect();
+    // Empty usage and cost maps (every span that is not a generation) go as NULL, which the
+    // statements read as `'{}'`: Postgres parses no JSON for them (issue #23).
+    fn non_empty(maps: &[Value]) -> Vec<Option<&Value>> {
+        maps.iter().map(|m| m.as_object().is_none_or(|o| !o.is_empty()).then_some(m)).collect()
+    }
+    let (provided_usage, provided_cost) = (non_empty(&c.provided_usage), non_empty(&c.provided_cost));
+    let (usage_details, cost_details) = (non_empty(&c.usage_details), non_empty(&c.cost_details));
     let bind = |sql: &'static str| -> sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments> {
         sqlx::query(sql)
             .bind(project_id)
@@ -456,11 +463,11 @@ async fn write_observations(
             .bind(&c.status_message)
             .bind(&c.version)
             .bind(&c.environment)
-            .bind(&c.provided_usage)
-            .bind(&c.provided_cost)
+            .bind(&provided_usage)
+            .bind(&provided_cost)
             .bind(&c.usage_unit)
-            .bind(&c.usage_details)
-            .bind(&c.cost_details)
+            .bind(&usage_details)
+            .bind(&cost_details)
             .bind(&c.total_cost)
             .bind(&c.internal_model_id)
             .bind(&c.tier_id)
@@ -478,8 +485,9 @@ async fn write_observations(
              SELECT $1, u.id, u.trace_id, u.parent, u.type, u.name, u.start_time, CASE WHEN u.end_time IS NOT NULL THEN GREATEST(u.end_time, u.start_time) END,
                     u.completion_start_time,
                     u.model, u.model_parameters, u.input, u.output, coalesce(u.metadata, '{}'), coalesce(u.level, 'DEFAULT'),
-                    u.status_message, u.version, u.environment, u.provided_usage, u.provided_cost, u.usage_unit,
-                    u.usage_details, u.cost_details, u.total_cost, u.internal_model_id, u.tier_id, u.tier_name,
+                    u.status_message, u.version, u.environment, coalesce(u.provided_usage, '{}'),
+                    coalesce(u.provided_cost, '{}'), u.usage_unit, coalesce(u.usage_details, '{}'),
+                    coalesce(u.cost_details, '{}'), u.total_cost, u.internal_model_id, u.tier_id, u.tier_name,
                     u.prompt_name, u.prompt_version, u.otel_record
              FROM ",
         observation_source!(),
@@ -533,8 +541,8 @@ async fn write_observations(
                 level = coalesce(u.level, t.level),
                 status_message = coalesce(u.status_message, t.status_message),
                 version = coalesce(u.version, t.version),
-                provided_usage_details = CASE WHEN u.provided_usage = '{}' THEN t.provided_usage_details ELSE u.provided_usage END,
-                provided_cost_details = CASE WHEN u.provided_cost = '{}' THEN t.provided_cost_details ELSE u.provided_cost END,
+                provided_usage_details = coalesce(u.provided_usage, t.provided_usage_details),
+                provided_cost_details = coalesce(u.provided_cost, t.provided_cost_details),
                 usage_unit = coalesce(u.usage_unit, t.usage_unit),
                 prompt_name = coalesce(u.prompt_name, t.prompt_name),
                 prompt_version = coalesce(u.prompt_version, t.prompt_version),
