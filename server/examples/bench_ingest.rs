@@ -12,11 +12,11 @@
 //! cannot slow it, which would flatter Loupe): a raw text `COPY` of 100,000 rows, each as many
 //! bytes as a span *sent* (its share of the protobuf export, ≈1.4 KB, the text taken from the
 //! span's own attribute values), into a *plain* table with a primary key and three btree indexes,
-//! committed once; three times on fresh tables, the median kept, then a `CHECKPOINT`. The ratio is taken against it
-//! (and against a Phoenix figure given with `--phoenix-spans-per-s`), so the figure cannot drift to
-//! a friendlier ceiling: it does not depend on how much Loupe chooses to store per span. After the
-//! load a friendlier figure is printed beside it, labelled, for comparison with earlier records:
-//! the same `COPY` with rows of the size Loupe *stores* per span.
+//! committed once; three times on fresh tables, the median kept, then a `CHECKPOINT`. The ratio
+//! is taken against it (and against a Phoenix figure given with `--phoenix-spans-per-s`), so the
+//! figure cannot drift to a friendlier ceiling: it does not depend on how much Loupe chooses to
+//! store per span. After the load a friendlier figure is printed beside it, labelled, for
+//! comparison with earlier records: the same `COPY` with rows of the text size of a stored span.
 //!
 //! Usage: bench_ingest --url http://127.0.0.1:3000 --public-key pk --secret-key sk
 //!        [--connections 8] [--seconds 30] [--traces-per-request 10] [--database-url URL] [--project-id ID]
@@ -346,7 +346,9 @@ async fn main() {
     }
 }
 
-/// The stored text size of an observation row, on average (what the plain COPY's rows match).
+/// The text size of an observation row, on average (what the friendlier ceiling's rows match).
+/// Since the OTel record is bytes, their hex text counts twice their stored size: the figure is
+/// for comparison with records made before, not a measure of the bytes Loupe stores.
 async fn stored_row_bytes(pool: &sqlx::PgPool, project_id: &str) -> usize {
     let bytes: i32 = sqlx::query_scalar(
         "SELECT coalesce(avg(length(o::text)), 0)::int FROM (SELECT * FROM observations WHERE project_id = $1 LIMIT 1000) o",

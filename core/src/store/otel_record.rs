@@ -49,8 +49,8 @@ const LZ4_JSON: u8 = 1;
 /// ours and is not allocated.
 const MAX_DECODED: usize = 1 << 30;
 
-/// The stored bytes of `record`.
-pub fn encode(record: &Value) -> Vec<u8> {
+/// The stored bytes of `record` (made once per span, by [`OtelRecord::new`]).
+fn encode(record: &Value) -> Vec<u8> {
     // Serializing a `Value` cannot fail: its map keys are strings.
     let json = serde_json::to_vec(record).unwrap_or_default();
     let mut out = Vec::with_capacity(1 + 4 + json.len() / 2);
