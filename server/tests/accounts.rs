@@ -1,7 +1,7 @@
 //! Accounts storage on a real Postgres: sign-in sessions, the audit log and invitations' rules.
 //! (The sign-up/sign-in flows and their pages build on these.)
 
-mod common;
+use crate::common;
 
 use loupe_core::store::audit_log::{self, Actor, Entry};
 use loupe_core::store::sign_in_sessions;

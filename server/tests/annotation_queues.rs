@@ -3,7 +3,7 @@
 //! reviewer never gets an item they completed or skipped, a lapsed lock is anybody's, and an
 //! item needing two reviewers completes with the second.
 
-mod common;
+use crate::common;
 
 use common::TestApi;
 use loupe_app::domain::annotation::{ItemStatus, ObjectType, Outcome};

@@ -5,7 +5,7 @@
 //! reviewers get different items, completing needs a score), and agreement between reviewers
 //! against values computed by hand.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

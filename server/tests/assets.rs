@@ -3,7 +3,7 @@
 //! copies are revalidated.
 //! Pages are rendered by the real binary (see `pages_render_on_the_server` in http.rs for why).
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -1,6 +1,6 @@
 //! Headless initialization and the account tables, on a real Postgres.
 
-mod common;
+use crate::common;
 
 use clap::Parser;
 use loupe_core::auth::secrets::SecretHash;

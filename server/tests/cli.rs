@@ -2,7 +2,7 @@
 //! with its embedded Postgres (start, refuse a second instance, stop on SIGTERM/SIGINT, survive
 //! SIGKILL, keep data across restarts).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

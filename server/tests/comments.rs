@@ -3,7 +3,7 @@
 //! and kept in step with edits, the inbox and its unread count, and the UI's server functions'
 //! rules — Viewers read but cannot write, people edit their own comments, Admins delete any.
 
-mod common;
+use crate::common;
 
 use common::ui::Browser;
 use common::TestApi;

@@ -2,7 +2,7 @@
 //! bodies, timeouts, the CSRF origin's scheme, and malformed credentials. In-process where the
 //! router decides, against the real binary where the connection handling does.
 
-mod common;
+use crate::common;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};

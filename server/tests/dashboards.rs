@@ -3,7 +3,7 @@
 //! custom range and the board's filters; custom dashboards saved and read back, bad widgets
 //! refused naming the field, roles, and another project's data never counted.
 
-mod common;
+use crate::common;
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use common::ui::Browser;

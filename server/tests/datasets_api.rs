@@ -4,7 +4,7 @@
 //! deletion, runs and run items with the stable experiment id, OTLP experiment spans turned into
 //! runs and run items, project isolation, and every refusal naming what is wrong.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::Request;

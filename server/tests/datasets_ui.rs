@@ -4,7 +4,7 @@
 //! reporting bad ones by row; export reading back to the same values; traces and observations
 //! made into items.
 
-mod common;
+use crate::common;
 
 use common::ui::Browser;
 use common::TestApi;

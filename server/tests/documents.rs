@@ -9,7 +9,7 @@
 //! and, as a property over random schedules, any interleaving of edits, duplicated deliveries
 //! and disconnects converges to the stored state.
 
-mod common;
+use crate::common;
 
 use common::app_state;
 

@@ -11,7 +11,7 @@
 //! Then the three reconnect with the documents they kept, as the browser does: what was sent
 //! but never acknowledged is merged, and every marker typed is there exactly once.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;

@@ -8,7 +8,7 @@
 //! their responses were lost) are then retried as an SDK would, and the result is exactly what
 //! was sent: no observation or aggregate counted twice.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

@@ -3,7 +3,7 @@
 //! each evaluator's last run and the project's connection names, and one evaluator saying
 //! whether its connection still exists. Isolation between projects is `teams.rs`'s table.
 
-mod common;
+use crate::common;
 
 use common::ui::Browser;
 use common::{test_secrets, TestApi};

@@ -6,7 +6,7 @@
 //! In-process tests run the evaluation job kinds on their own `Runner` (fast poll and scan);
 //! `two_loupe_processes_*` spawns the built binary twice on one database.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

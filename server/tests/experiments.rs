@@ -4,7 +4,7 @@
 //! recorded while the run finishes, a half-done run resumed without duplicates, a connection that
 //! disappeared ending the run with a message naming it.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! The trace explorer's list through its server function, on a real Postgres: newest first,
 //! cursor pages that neither skip nor repeat, filters, the empty state, and members only.
 
-mod common;
+use crate::common;
 
 use common::ui::Browser;
 use common::TestApi;

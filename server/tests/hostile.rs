@@ -3,7 +3,7 @@
 //! Every one must answer 4xx or a 207/partial success naming the bad event, and every valid event
 //! beside it must be stored.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::ui::Browser;

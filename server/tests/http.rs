@@ -1,6 +1,6 @@
 //! The HTTP surface driven in-process (`Router::oneshot`) against a real Postgres.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};

@@ -4,7 +4,7 @@
 //! scores and metered units — and many concurrent writers over shared traces and sessions
 //! neither deadlock nor lose an aggregate delta.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -1,7 +1,7 @@
 //! `POST /api/public/ingestion` and `POST /api/public/scores` against a real Postgres: per-event
 //! validation, merge rules, scores, limits, and that a success means the rows are stored.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::TestApi;

@@ -3,7 +3,7 @@
 //! run again after its lease; retries stop at the limit; periodic kinds run once per period;
 //! stopping hands running jobs back.
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

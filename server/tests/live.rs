@@ -7,7 +7,7 @@
 //! must not reach a stream is made, and seen elsewhere, before one that must; the first event
 //! the stream gets is then the right one) or by ending the stream and counting what came.
 
-mod common;
+use crate::common;
 
 use common::app_state;
 

@@ -3,7 +3,7 @@
 //! project scope, the audit log, and that a key is stored sealed: in no response, in no row, in no
 //! byte of a `pg_dumpall`.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::TestApi;
@@ -81,10 +81,10 @@ async fn upsert_list_and_delete_like_langfuse_without_ever_showing_a_secret() {
     assert_eq!(audit.iter().filter(|(a, _)| a == "llm_connection.create").count(), 2);
     assert_eq!(audit.iter().filter(|(a, _)| a == "llm_connection.update").count(), 2);
 
-    // Nowhere in clear: not in a response, not in a row, not in a dump of the whole cluster.
-    let dump = common::dump_all();
+    // Nowhere in clear: not in a response, not in a row, not in a dump of the database.
+    let dump = common::dump_database(&api.pool).await;
     for secret in ["sk-new-wxyz", "sk-ant-1234", SECRET, HEADER_VALUE] {
-        assert!(!dump.contains(secret), "{secret} is in pg_dumpall in clear");
+        assert!(!dump.contains(secret), "{secret} is in pg_dump in clear");
         assert!(!listed.to_string().contains(secret));
     }
     assert!(dump.contains("openai-prod"), "the dump does hold the connections");
@@ -194,7 +194,7 @@ async fn rotating_loupe_secret_reseals_every_key() {
     }
     let versions: Vec<i32> = sqlx::query_scalar("SELECT DISTINCT secret_version FROM llm_connections").fetch_all(&api.pool).await.unwrap();
     assert_eq!(versions, vec![2]);
-    let dump = common::dump_all();
+    let dump = common::dump_database(&api.pool).await;
     assert!(!dump.contains("sk-a-1111") && !dump.contains("header-sk-b-2222"));
     assert!(!dump.contains(old) && !dump.contains(new), "the secrets themselves are not stored either");
 }

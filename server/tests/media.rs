@@ -3,7 +3,7 @@
 //! declared length, hash and type, expired and forged URLs, isolation by project, inert downloads,
 //! and deletion with the trace.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};

@@ -2,7 +2,7 @@
 //! bytes in a bucket served by s3s-fs (an S3 server over a directory that checks SigV4
 //! signatures), so the requests Loupe signs are checked as S3 would.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::path::Path;

@@ -4,7 +4,7 @@
 //! the rollup invariant — the rollup path answers what the raw path answers, with hours dirty,
 //! clean, and dirty again after updates, trace timestamps that move, score rewrites and deletes.
 
-mod common;
+use crate::common;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use common::TestApi;

@@ -5,7 +5,7 @@
 //! unpriced list; cost recalculation after a price change — observations, `trace_metrics` and
 //! the audit entry with the old cost —; roles and project isolation.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

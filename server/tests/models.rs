@@ -2,7 +2,7 @@
 //! get and delete; validation messages; project isolation; a project model overriding a
 //! built-in one in `ProjectPrices::price` once the cache entry is invalidated.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

@@ -2,7 +2,7 @@
 //! it, OTLP/protobuf + gzip as Python SDK 5.x sends it, spans arriving child-first across
 //! requests, and the transport errors.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 

@@ -4,7 +4,7 @@
 //! and annotation-queue limits naming the plan; plan definitions refused naming the field; and
 //! nobody but an instance administrator reads or changes plans.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};

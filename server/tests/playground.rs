@@ -4,7 +4,7 @@
 //! a silent provider cut off, Stop cancelling the provider call, the per-project run limit, and
 //! every run recorded as a trace with its cost — with the key in no event and no trace.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! generations, per-version metrics, the audit log, concurrency, and the UI's server functions
 //! (protected labels, roles).
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::ui::Browser;

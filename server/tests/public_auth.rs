@@ -1,6 +1,6 @@
 //! API-key authentication of `/api/public/*` (docs/COMPATIBILITY.md §1).
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};

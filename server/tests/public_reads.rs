@@ -2,7 +2,7 @@
 //! (docs/COMPATIBILITY.md §2, §6, §7.1, §7.7), driven through the router against a real Postgres.
 //! Rows are seeded with plain SQL so these tests do not depend on the ingestion path.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

@@ -5,7 +5,7 @@
 //! stops failed naming the plan and cannot be started; a playground run is refused (429) in the
 //! person's language. Every check goes through `loupe_core::limits`.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -7,7 +7,7 @@
 //! counts shown before confirming are what the run deletes, run by the job runner through "Run
 //! now".
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

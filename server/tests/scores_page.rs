@@ -2,7 +2,7 @@
 //! buckets, scores of two sides paired per object (latest per side, never across projects), and
 //! agreement computed end to end through the server functions against hand-computed values.
 
-mod common;
+use crate::common;
 
 use chrono::{DateTime, TimeZone, Utc};
 use common::ui::Browser;

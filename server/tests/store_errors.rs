@@ -2,7 +2,7 @@
 //! answered alike by the server functions (`AppError`) and the public API (`ApiError`): an
 //! outage 503, a duplicate 409, a missing row 404, a refused value 400, anything else 500.
 
-mod common;
+use crate::common;
 
 use loupe_app::error::AppError;
 use loupe_core::store::StoreError;

@@ -3,7 +3,7 @@
 //! and the last-owner rule, the audit log — and the isolation table: a member of one organization
 //! can read or change nothing of another through any server function or public API route.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::Request;

@@ -4,7 +4,7 @@
 //! cursors that walk the whole set exactly once, bad input named by field, bulk delete, saved
 //! views, and the plans (index scans, no Seq Scan on traces).
 
-mod common;
+use crate::common;
 
 use common::ui::Browser;
 use common::TestApi;

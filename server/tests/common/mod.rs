@@ -1,4 +1,4 @@
-//! Test harness: one throw-away Postgres cluster per test binary, started by the same launcher
+//! Test harness: one throw-away Postgres cluster per test process, started by the same launcher
 //! Loupe uses, and a fresh migrated database per test.
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
@@ -325,27 +325,34 @@ pub fn test_secrets() -> loupe_core::secrets::SecretBox {
     loupe_core::secrets::SecretBox::new("the test process's secret, 32+ chars", 1)
 }
 
-/// Everything in the test cluster as `pg_dumpall` writes it: what someone with a copy of the
-/// database would read.
-pub fn dump_all() -> String {
+/// Everything in the test's database as `pg_dump` writes it: what someone with a copy of the
+/// database would read. (Its own database, not `pg_dumpall` of the cluster: every test of the
+/// binary shares the cluster, and the others' databases come and go while it runs.)
+pub async fn dump_database(pool: &PgPool) -> String {
+    let database: String = sqlx::query_scalar("SELECT current_database()")
+        .fetch_one(pool)
+        .await
+        .unwrap();
     let bin = std::fs::read_dir("/usr/lib/postgresql")
         .expect("PostgreSQL's binaries under /usr/lib/postgresql")
         .flatten()
-        .map(|entry| entry.path().join("bin/pg_dumpall"))
+        .map(|entry| entry.path().join("bin/pg_dump"))
         .find(|path| path.exists())
-        .expect("pg_dumpall");
-    let options = cluster_options("postgres");
-    let output = std::process::Command::new(bin)
+        .expect("pg_dump");
+    let options = cluster_options(&database);
+    let output = tokio::process::Command::new(bin)
         .arg("--host")
         .arg(cluster().postgres.socket_dir())
         .arg("--username")
         .arg(options.get_username())
         .arg("--no-password")
+        .arg(&database)
         .output()
-        .expect("pg_dumpall runs");
+        .await
+        .expect("pg_dump runs");
     assert!(
         output.status.success(),
-        "pg_dumpall: {}",
+        "pg_dump: {}",
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
