@@ -43,6 +43,7 @@ mod models;
 mod otel;
 mod plans;
 mod playground;
+mod project_deletion;
 mod prompts;
 mod public_auth;
 mod public_reads;

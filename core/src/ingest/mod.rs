@@ -64,7 +64,8 @@ pub struct Stored {
 /// are made storable per event before this, so that is a bug or a limit nobody foresaw), the
 /// batch is retried in halves by [`Unit`], down to single units, so its good units are stored
 /// and the bad one is named in [`Stored::unstored`]. Only an outage is an `Err` (the caller
-/// answers 503 and the client retries the whole request; every write merges idempotently).
+/// answers 503 and the client retries the whole request; every write merges idempotently), or a
+/// project deleted since the caller checked it (`RowNotFound`: nothing is stored).
 pub async fn store(pool: &PgPool, pricing: &Pricing, project_id: &ProjectId, batch: IngestBatch) -> Result<Stored, sqlx::Error> {
     if batch.is_empty() {
         return Ok(Stored::default());
@@ -76,7 +77,8 @@ pub async fn store(pool: &PgPool, pricing: &Pricing, project_id: &ProjectId, bat
         Ok(summary) => return Ok(Stored { summary, unstored: Vec::new() }),
         Err(error) => error,
     };
-    if fault(&error) == Fault::Outage {
+    // An outage, or the project gone (`writer::lock_project`): no unit would fare better alone.
+    if matches!(fault(&error), Fault::Outage | Fault::NotFound) {
         return Err(error);
     }
     tracing::warn!(%error, "a batch failed to store; retrying it unit by unit");

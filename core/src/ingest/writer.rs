@@ -67,6 +67,7 @@ pub async fn write(
     prices: &ProjectPrices,
     received_at: DateTime<Utc>,
 ) -> Result<WriteSummary, sqlx::Error> {
+    lock_project(&mut **tx, project_id).await?;
     let mut summary = WriteSummary::default();
     let traces = fold_by_id(batch.traces, |p| &p.id, TracePatch::absorb);
     let observations = fold_by_id(batch.observations, |p| &p.id, ObservationPatch::absorb);
@@ -111,6 +112,21 @@ pub async fn write(
     // After every row: the notification goes out with the commit, never without it.
     crate::live::notice::send(&mut **tx, project_id, &touched).await?;
     Ok(summary)
+}
+
+/// Holds the live project row for the rest of the transaction, or fails with `RowNotFound` when
+/// it is gone or deleted. The tables written here have no foreign key to `projects` (migration
+/// 20261212000001): instead of a check per row (a trigger and a `SELECT … FOR KEY SHARE` for each
+/// of ~130 rows per request), this one lock keeps the project from being deleted until the commit
+/// (deletion locks it `FOR UPDATE` and waits; see `store::projects`). `FOR KEY SHARE` conflicts
+/// with nothing but that: not with other writers, not with updates of the project's settings.
+async fn lock_project(tx: &mut PgConnection, project_id: &ProjectId) -> Result<(), sqlx::Error> {
+    sqlx::query_scalar::<_, i32>("SELECT 1 FROM projects WHERE id = $1 AND deleted_at IS NULL FOR KEY SHARE")
+        .bind(project_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|_| ())
+        .ok_or(sqlx::Error::RowNotFound)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -45,9 +45,11 @@ pub async fn rename(conn: &mut PgConnection, org_id: &OrganizationId, name: &str
     .await.map_err(StoreError::from)
 }
 
-/// Deletes the organization and, by cascade, its projects, their data, memberships,
-/// invitations and audit log.
+/// Deletes the organization with its projects' ingested rows (no foreign key reaches them: see
+/// `projects::delete_ingested_in_org`) and, by cascade, its projects, their other data,
+/// memberships, invitations and audit log.
 pub async fn delete(conn: &mut PgConnection, org_id: &OrganizationId) -> Result<bool, StoreError> {
+    super::projects::delete_ingested_in_org(conn, org_id).await?;
     Ok(sqlx::query("DELETE FROM organizations WHERE id = $1").bind(org_id).execute(conn).await?.rows_affected() > 0)
 }
 

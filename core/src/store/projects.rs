@@ -183,8 +183,45 @@ pub async fn purge_deleted_batch(pool: &PgPool, batch: i64) -> Result<u64, Store
             return Ok(removed);
         }
     }
+    // The project row last, once nothing of it is left. The ingestion tables have no foreign key
+    // (migration 20261212000001): locking the row `FOR UPDATE` waits for any ingestion
+    // transaction that took it `FOR KEY SHARE` before the project was deleted, and the check
+    // after the lock sees what such a transaction committed; the next round purges that first.
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT 1 FROM projects WHERE id = $1 FOR UPDATE").bind(&project_id).execute(&mut *tx).await?;
+    let left: bool = sqlx::query_scalar(&format!(
+        "SELECT {}",
+        INGESTION_TABLES.map(|table| format!("EXISTS (SELECT 1 FROM {table} WHERE project_id = $1)")).join(" OR ")
+    ))
+    .bind(&project_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if left {
+        return Ok(1);
+    }
     // The rest (keys, models, memberships, score configs) is small and goes by cascade.
-    Ok(sqlx::query("DELETE FROM projects WHERE id = $1 AND deleted_at IS NOT NULL").bind(&project_id).execute(pool).await?.rows_affected())
+    let removed = sqlx::query("DELETE FROM projects WHERE id = $1 AND deleted_at IS NOT NULL").bind(&project_id).execute(&mut *tx).await?.rows_affected();
+    tx.commit().await?;
+    Ok(removed)
+}
+
+/// The tables ingestion writes, which reference `projects` without a foreign key (migration
+/// 20261212000001): whoever deletes a project deletes their rows.
+const INGESTION_TABLES: [&str; 4] = ["observations", "traces", "trace_metrics", "trace_sessions"];
+
+/// Deletes the ingested rows (see [`INGESTION_TABLES`]) of the organization's projects, in the
+/// transaction that deletes the organization (the cascade takes the rest). Locks the project rows
+/// `FOR UPDATE` first, which waits for any ingestion transaction still holding one of them (and
+/// makes a later one find no project), so no row is committed after this deletes.
+pub async fn delete_ingested_in_org(conn: &mut PgConnection, org_id: &OrganizationId) -> Result<(), StoreError> {
+    let projects: Vec<String> = sqlx::query_scalar("SELECT id FROM projects WHERE org_id = $1 ORDER BY id FOR UPDATE")
+        .bind(org_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    for table in INGESTION_TABLES {
+        sqlx::query(&format!("DELETE FROM {table} WHERE project_id = ANY($1)")).bind(&projects).execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 impl From<sqlx::Error> for CreateProjectError {
