@@ -419,51 +419,22 @@ fn stop_orphaned_postmaster(bin_dir: &Path, data_dir: &Path, run_as: &RunAs) -> 
     Ok(())
 }
 
-/// The machine's memory in bytes (`MemTotal`), when readable.
-fn memory_total() -> Option<u64> {
-    let meminfo = fs::read_to_string("/proc/meminfo").ok()?;
-    let kib: u64 = meminfo.lines().find_map(|line| line.strip_prefix("MemTotal:"))?.trim().strip_suffix("kB")?.trim().parse().ok()?;
-    Some(kib * 1024)
-}
-
-/// What Loupe's own cluster changes from Postgres's defaults for its write load (issue #23,
-/// docs/BENCHMARKS.md "Postgres settings for ingestion"):
-/// - `shared_buffers` an eighth of the memory, between the default 128 MB and 1 GB: with 128 MB
-///   the indexes of a busy project's recent rows no longer fit, and backends evict (write) dirty
-///   pages themselves in the middle of ingestion requests.
-/// - `max_wal_size` 4 GB (default 1 GB): a checkpoint every ~0.5 GB of WAL made every page's
-///   first change after it log a full 8 KB image; fewer checkpoints, fewer images. Crash recovery
-///   replays at most that much WAL.
-/// - `min_wal_size` 1 GB (default 80 MB): WAL segments are recycled rather than deleted and
-///   created again (a new segment is written full of zeros first).
-fn ingestion_parameters(memory: Option<u64>) -> Vec<String> {
-    const MB: u64 = 1024 * 1024;
-    let shared_buffers = memory.map_or(128 * MB, |bytes| (bytes / 8).clamp(128 * MB, 1024 * MB));
-    vec![
-        format!("shared_buffers={}MB", shared_buffers / MB),
-        "max_wal_size=4GB".to_string(),
-        "min_wal_size=1GB".to_string(),
-    ]
-}
-
 fn spawn_postmaster(bin_dir: &Path, settings: &PostgresSettings, socket_dir: &Path, run_as: &RunAs) -> Result<EmbeddedPostgres, LaunchError> {
     let mut command = run_as.command(&bin_dir.join("postgres"));
     command.arg("-D").arg(&settings.data_dir).arg("-k").arg(socket_dir);
-    let mut parameters: Vec<String> = [
+    let mut parameters = vec![
         "listen_addresses=",
         "unix_socket_permissions=0700",
         "max_connections=100",
+        "shared_buffers=128MB",
         "log_min_messages=warning",
         "log_line_prefix=",
-    ]
-    .map(String::from)
-    .to_vec();
-    parameters.extend(ingestion_parameters(memory_total()));
+    ];
     if settings.unsafe_fast {
-        parameters.extend(["fsync=off", "synchronous_commit=off", "full_page_writes=off"].map(String::from));
+        parameters.extend(["fsync=off", "synchronous_commit=off", "full_page_writes=off"]);
     }
     for parameter in parameters {
-        command.arg("-c").arg(OsStr::new(&parameter));
+        command.arg("-c").arg(OsStr::new(parameter));
     }
     command.stdout(Stdio::null()).stderr(Stdio::piped()).process_group(0);
     // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
@@ -553,17 +524,6 @@ mod tests {
         assert_eq!(parse_major_version("postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)\n").as_deref(), Some("15"));
         assert_eq!(parse_major_version("postgres (PostgreSQL) 17devel").as_deref(), Some("17devel"));
         assert_eq!(parse_major_version("garbage"), None);
-    }
-
-    #[test]
-    fn shared_buffers_are_an_eighth_of_memory_between_128_mb_and_1_gb() {
-        const GIB: u64 = 1024 * 1024 * 1024;
-        let shared_buffers = |memory| ingestion_parameters(memory).into_iter().find(|p| p.starts_with("shared_buffers=")).unwrap();
-        assert_eq!(shared_buffers(Some(24 * GIB)), "shared_buffers=1024MB");
-        assert_eq!(shared_buffers(Some(4 * GIB)), "shared_buffers=512MB");
-        assert_eq!(shared_buffers(Some(GIB / 2)), "shared_buffers=128MB");
-        assert_eq!(shared_buffers(None), "shared_buffers=128MB");
-        assert!(memory_total().is_some_and(|bytes| bytes > 128 * 1024 * 1024), "MemTotal read from /proc/meminfo");
     }
 
     fn fake_bin_dir(root: &Path, version: &str) -> PathBuf {

@@ -599,3 +599,89 @@ async fn a_span_is_searchable_once_its_export_is_acknowledged() {
     // And not by a phrase no span holds.
     assert!(ids(&list(&mut viewer, &[("search", "freshness probe 9 zebra")]).await).is_empty());
 }
+
+/// A JSON document from `rng`: nested objects (keys of mixed lengths, CJK, emoji, escapes),
+/// arrays, strings and the scalars `$.**` skips.
+fn random_json(rng: &mut rand::rngs::StdRng, depth: u32) -> Value {
+    use rand::Rng;
+    const WORDS: [&str; 8] = ["hello", "作为一个影评人", "naïve café", "emoji 🎬 here", "tab\tquote\"back\\slash", "", "long-key-value", "ß"];
+    let leaf = |rng: &mut rand::rngs::StdRng| match rng.gen_range(0..5) {
+        0 => json!(rng.gen_range(-1000..1000)),
+        1 => json!(rng.gen_bool(0.5)),
+        2 => Value::Null,
+        _ => json!(WORDS[rng.gen_range(0..WORDS.len())]),
+    };
+    if depth == 0 {
+        return leaf(rng);
+    }
+    match rng.gen_range(0..3) {
+        0 => Value::Array((0..rng.gen_range(0..4)).map(|_| random_json(rng, depth - 1)).collect()),
+        1 => Value::Object(
+            (0..rng.gen_range(0..5))
+                .map(|_| {
+                    let key = ["b", "a", "zz", "ab", "中", "key", "Z", "aa"][rng.gen_range(0..8)];
+                    (key.to_string(), random_json(rng, depth - 1))
+                })
+                .collect(),
+        ),
+        _ => leaf(rng),
+    }
+}
+
+#[tokio::test]
+async fn the_search_document_ingestion_computes_equals_sqls() {
+    use rand::SeedableRng;
+    use loupe_core::ingest::search_text::search_text;
+    let api = TestApi::new().await;
+    let sql = |name: Option<String>, input: Option<Value>, output: Option<Value>| {
+        sqlx::query_scalar::<_, String>("SELECT loupe_trace_search_text($1, $2, $3)")
+            .bind(name)
+            .bind(input.map(sqlx::types::Json))
+            .bind(output.map(sqlx::types::Json))
+            .fetch_one(&api.pool)
+    };
+    let long = json!({"text": "作".repeat(10_003), "more": ["x"]});
+    let mut cases = vec![
+        (Some("chat".to_string()), Some(json!({"zz": "second", "a": {"b": ["first", 1, {"c": "x"}]}})), Some(json!("done"))),
+        (None, None, None),
+        (Some("n".into()), Some(Value::Null), Some(json!({}))),
+        (None, Some(long.clone()), Some(long)),
+        (None, Some(json!(["a", ["b", ["c"]], {"k": "d"}])), None),
+    ];
+    let mut rng = rand::rngs::StdRng::seed_from_u64(23);
+    for _ in 0..300 {
+        cases.push((Some("trace".into()), Some(random_json(&mut rng, 4)), Some(random_json(&mut rng, 3))));
+    }
+    let mut compared = 0;
+    for (name, input, output) in cases {
+        let expected = sql(name.clone(), input.clone(), output.clone()).await.unwrap();
+        match search_text(name.as_deref(), input.as_ref(), output.as_ref()) {
+            Some(ours) => {
+                assert_eq!(ours, expected, "input {input:?}, output {output:?}");
+                compared += 1;
+            }
+            None => assert!(
+                [&input, &output].iter().any(|v| matches!(v, Some(Value::Number(_) | Value::Bool(_)))),
+                "only a top-level number or boolean is left to SQL"
+            ),
+        }
+    }
+    assert!(compared > 200, "most documents compared: {compared}");
+
+    // Whoever writes, the column follows the name, input and output (the triggers).
+    sqlx::query("INSERT INTO traces (project_id, id, timestamp, name, input) VALUES ('proj-a', 'raw', now(), 'first', '{\"q\": \"question\"}')")
+        .execute(&api.pool)
+        .await
+        .unwrap();
+    let stored = || sqlx::query_scalar::<_, String>("SELECT search_text FROM traces WHERE project_id = 'proj-a' AND id = 'raw'").fetch_one(&api.pool);
+    assert_eq!(stored().await.unwrap(), "first question ");
+    sqlx::query("UPDATE traces SET name = 'renamed', output = '[42, \"answer\"]' WHERE project_id = 'proj-a' AND id = 'raw'").execute(&api.pool).await.unwrap();
+    assert_eq!(stored().await.unwrap(), "renamed question answer");
+    sqlx::query("UPDATE traces SET search_text = 'forged' WHERE project_id = 'proj-a' AND id = 'raw'").execute(&api.pool).await.unwrap();
+    assert_eq!(stored().await.unwrap(), "renamed question answer", "the column cannot be set apart from its sources");
+    // And through ingestion, a merge that changes the input.
+    ingest(&api, vec![event(&mut 900, "trace-create", json!({"id": "merged", "name": "m", "input": {"a": "old"}}))]).await;
+    ingest(&api, vec![event(&mut 901, "trace-create", json!({"id": "merged", "input": {"a": "new", "bb": 7}}))]).await;
+    let merged: String = sqlx::query_scalar("SELECT search_text FROM traces WHERE project_id = 'proj-a' AND id = 'merged'").fetch_one(&api.pool).await.unwrap();
+    assert_eq!(merged, "m new ");
+}

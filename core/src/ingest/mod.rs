@@ -8,6 +8,7 @@ pub mod experiments;
 pub mod fold;
 pub mod metering;
 pub mod model;
+pub mod search_text;
 pub mod trace_metrics;
 pub mod usage;
 pub mod writer;

@@ -151,6 +151,8 @@ struct TraceColumns {
     fallback_name: Vec<Option<String>>,
     fallback_input: Vec<Option<Value>>,
     fallback_output: Vec<Option<Value>>,
+    /// The row's search document when inserted (`super::search_text`); NULL leaves it to SQL.
+    search_text: Vec<Option<String>>,
 }
 
 impl TraceColumns {
@@ -159,6 +161,12 @@ impl TraceColumns {
         let mut c = TraceColumns::default();
         for p in patches {
             c.shallow.push(p.is_shallow());
+            // What the INSERT stores: each field or its fallback.
+            c.search_text.push(super::search_text::search_text(
+                p.name.as_deref().or(p.fallback.name.as_deref()),
+                p.input.as_ref().or(p.fallback.input.as_ref()),
+                p.output.as_ref().or(p.fallback.output.as_ref()),
+            ));
             c.id.push(p.id);
             c.timestamp.push(p.timestamp.unwrap_or(received_at));
             c.name.push(p.name);
@@ -194,9 +202,9 @@ macro_rules! trace_source {
     () => {
         "UNNEST($2::text[], $3::timestamptz[], $4::bool[], $5::text[], $6::text[], $7::text[], $8::text[], \
      $9::text[], $10::jsonb[], $11::jsonb[], $12::jsonb[], $13::jsonb[], $14::bool[], $15::text[], $16::text[], \
-     $17::jsonb[], $18::jsonb[]) \
+     $17::jsonb[], $18::jsonb[], $19::text[]) \
      AS u(id, ts, shallow, name, user_id, session_id, release, version, input, output, metadata, tags, public, environment, \
-          fallback_name, fallback_input, fallback_output)"
+          fallback_name, fallback_input, fallback_output, search_text)"
     };
 }
 
@@ -228,14 +236,15 @@ async fn write_traces(
             .bind(&c.fallback_name)
             .bind(&c.fallback_input)
             .bind(&c.fallback_output)
+            .bind(&c.search_text)
     };
     const INSERT: &str = concat!(
         "INSERT INTO traces (project_id, id, timestamp, name, user_id, session_id, release, version, input, output,
-                                 metadata, tags, public, environment)
+                                 metadata, tags, public, environment, search_text)
              SELECT $1, u.id, u.ts, coalesce(u.name, u.fallback_name), u.user_id, u.session_id, u.release, u.version,
                     coalesce(u.input, u.fallback_input), coalesce(u.output, u.fallback_output),
                     coalesce(u.metadata, '{}'), ARRAY(SELECT jsonb_array_elements_text(u.tags) ORDER BY 1),
-                    coalesce(u.public, false), u.environment
+                    coalesce(u.public, false), u.environment, u.search_text
              FROM ",
         trace_source!(),
         "
@@ -268,7 +277,7 @@ async fn write_traces(
              FROM ",
         trace_source!(),
         "
-             WHERE t.project_id = $1 AND t.id = u.id AND u.id <> ALL($19::text[])
+             WHERE t.project_id = $1 AND t.id = u.id AND u.id <> ALL($20::text[])
                AND NOT (u.shallow AND t.timestamp <= u.ts)
              RETURNING t.id, t.timestamp"
     );

@@ -19,7 +19,9 @@ use serde_json::Value;
 pub struct OtelRecord(Arc<[u8]>);
 
 impl OtelRecord {
-    pub fn new(record: &Value) -> Self {
+    /// Any serializable shape of the record: the mapper serializes its parts in place (borrowing
+    /// the resource and scope every span of an export shares) rather than building a `Value`.
+    pub fn new(record: &impl serde::Serialize) -> Self {
         OtelRecord(encode(record).into())
     }
 
@@ -50,12 +52,21 @@ const LZ4_JSON: u8 = 1;
 const MAX_DECODED: usize = 1 << 30;
 
 /// The stored bytes of `record` (made once per span, by [`OtelRecord::new`]).
-fn encode(record: &Value) -> Vec<u8> {
-    // Serializing a `Value` cannot fail: its map keys are strings.
+fn encode(record: &impl serde::Serialize) -> Vec<u8> {
+    // Serializing JSON values and plain fields cannot fail: every map key is a string.
     let json = serde_json::to_vec(record).unwrap_or_default();
-    let mut out = Vec::with_capacity(1 + 4 + json.len() / 2);
-    out.push(LZ4_JSON);
-    out.extend_from_slice(&lz4_flex::compress_prepend_size(&json));
+    // Format byte, size, block: compressed straight into the output, no intermediate copy.
+    let mut out = vec![0; 1 + 4 + lz4_flex::block::get_maximum_output_size(json.len())];
+    out[0] = LZ4_JSON;
+    out[1..5].copy_from_slice(&(json.len() as u32).to_le_bytes());
+    match lz4_flex::block::compress_into(&json, &mut out[5..]) {
+        Ok(written) => out.truncate(5 + written),
+        // Cannot happen (the buffer holds the worst case); the allocating form, never a panic.
+        Err(_) => {
+            out.truncate(1);
+            out.extend_from_slice(&lz4_flex::compress_prepend_size(&json));
+        }
+    }
     out
 }
 

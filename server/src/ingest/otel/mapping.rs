@@ -234,20 +234,50 @@ fn map_span(
         add_generation_fields(&mut observation, &attrs, &scope.name);
     }
     let mapped = record_mapping(&attrs, resource, describes_trace, &observation);
-    observation.otel_record = Some(OtelRecord::new(&json!({
-        "span": attrs.into_json(),
-        "resource": resource.json.clone(),
-        "scope": scope.json.clone(),
-        "kind": kind,
-        "status": { "code": status_code, "message": status_message },
-        "events": events.into_iter().map(|e| json!({
-            "name": e.name,
-            "time": time_from_nanos(e.time_unix_nano).map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
-            "attributes": e.attributes.into_json(),
-        })).collect::<Vec<_>>(),
-        "mapped": mapped,
-    })));
+    observation.otel_record = Some(OtelRecord::new(&Record {
+        span: attrs.into_json(),
+        resource: &resource.json,
+        scope: &scope.json,
+        kind,
+        status: RecordStatus { code: status_code, message: status_message },
+        events: events
+            .into_iter()
+            .map(|e| RecordEvent {
+                name: e.name,
+                time: time_from_nanos(e.time_unix_nano).map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+                attributes: e.attributes.into_json(),
+            })
+            .collect(),
+        mapped,
+    }));
     (observation, trace, experiment)
+}
+
+/// A span's OTel record as stored (`store::otel_record`), serialized in place: the resource and
+/// scope every span of the export shares are borrowed, not copied into each span's record. The
+/// fields' order is the JSON's key order.
+#[derive(serde::Serialize)]
+struct Record<'a> {
+    span: Value,
+    resource: &'a Value,
+    scope: &'a Value,
+    kind: i32,
+    status: RecordStatus,
+    events: Vec<RecordEvent>,
+    mapped: Value,
+}
+
+#[derive(serde::Serialize)]
+struct RecordStatus {
+    code: i32,
+    message: String,
+}
+
+#[derive(serde::Serialize)]
+struct RecordEvent {
+    name: String,
+    time: Option<String>,
+    attributes: Value,
 }
 
 /// The OTel record's `mapped`: which span and resource attributes fed which fields.

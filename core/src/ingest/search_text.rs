@@ -1,0 +1,101 @@
+//! A trace's search document (`traces.search_text`), computed here for the rows ingestion inserts.
+//!
+//! The definition is SQL's, `loupe_trace_search_text(name, input, output)` (migrations
+//! 20261129000001 and 20261212000002): the name, then the string values of the input, then of the
+//! output, each of the two cut to 10,000 characters, joined by spaces. Postgres computed it for
+//! every inserted trace through a SQL function walking the jsonb (`jsonb_path_query('strict
+//! $.**')`), 5 % of its CPU under ingestion (issue #23); Loupe has the values in hand. A trigger
+//! still computes it in SQL for a row inserted without it and whenever an update changes the name,
+//! input or output, so the column never goes stale whoever writes.
+//!
+//! Equal to SQL's, byte for byte (`server/tests/trace_list.rs` compares them over hostile JSON):
+//! strings in the order `$.**` visits them — depth first, an object's keys in jsonb's order
+//! (shorter first, then bytewise), array elements in order; a duplicate key kept with its last
+//! value (as both serde_json and jsonb do). A top-level number or boolean is text in SQL, with
+//! jsonb's number formatting: for those this returns `None`, and the trigger computes it.
+
+use serde_json::Value;
+
+/// How many characters of each of input and output are searched.
+const MAX_CHARS: usize = 10_000;
+
+/// The search document of a trace row, or `None` when only SQL can say (see the module docs).
+pub fn search_text(name: Option<&str>, input: Option<&Value>, output: Option<&Value>) -> Option<String> {
+    let input = json_strings(input)?;
+    let output = json_strings(output)?;
+    let mut text = String::with_capacity(name.map_or(0, str::len) + 2 + input.as_ref().map_or(0, |s| s.len()) + output.as_ref().map_or(0, |s| s.len()));
+    text.push_str(name.unwrap_or(""));
+    text.push(' ');
+    text.push_str(input.as_deref().map_or("", left));
+    text.push(' ');
+    text.push_str(output.as_deref().map_or("", left));
+    Some(text)
+}
+
+/// `loupe_json_strings(doc)`: `Some(None)` where SQL gives NULL, `None` where it cannot be
+/// reproduced here (a top-level number or boolean).
+fn json_strings(doc: Option<&Value>) -> Option<Option<String>> {
+    match doc {
+        None | Some(Value::Null) => Some(None),
+        Some(Value::String(s)) => Some(Some(s.clone())),
+        Some(Value::Number(_) | Value::Bool(_)) => None,
+        Some(container) => {
+            let mut strings: Vec<&str> = Vec::new();
+            collect(container, &mut strings);
+            Some((!strings.is_empty()).then(|| strings.join(" ")))
+        }
+    }
+}
+
+/// The string values under `value`, depth first, as `$.**` visits them.
+fn collect<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+    match value {
+        Value::String(s) => out.push(s),
+        Value::Array(items) => items.iter().for_each(|item| collect(item, out)),
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            // jsonb's key order: by length, then bytewise.
+            entries.sort_by(|(a, _), (b, _)| a.len().cmp(&b.len()).then_with(|| a.as_bytes().cmp(b.as_bytes())));
+            entries.into_iter().for_each(|(_, item)| collect(item, out));
+        }
+        Value::Null | Value::Number(_) | Value::Bool(_) => {}
+    }
+}
+
+/// SQL's `left(s, 10000)`: the first 10,000 characters.
+fn left(s: &str) -> &str {
+    s.char_indices().nth(MAX_CHARS).map_or(s, |(end, _)| &s[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn name_then_input_then_output_strings_in_jsonb_order() {
+        let input = json!({"zz": "second", "a": {"b": ["first", 1, true, null, {"c": "x"}]}, "bb": "y"});
+        let text = search_text(Some("chat"), Some(&input), Some(&json!("done"))).unwrap();
+        assert_eq!(text, "chat first x y second done");
+    }
+
+    #[test]
+    fn nulls_and_empty_documents_leave_their_place_empty() {
+        assert_eq!(search_text(None, None, None).as_deref(), Some("  "));
+        assert_eq!(search_text(Some("n"), Some(&Value::Null), Some(&json!({"k": 1}))).as_deref(), Some("n  "));
+    }
+
+    #[test]
+    fn each_document_is_cut_at_ten_thousand_characters() {
+        let long = "作".repeat(MAX_CHARS + 5);
+        let text = search_text(None, Some(&json!(long)), Some(&json!(["a", "b"]))).unwrap();
+        assert_eq!(text.chars().count(), 1 + MAX_CHARS + 1 + 3);
+        assert!(text.ends_with(" a b"));
+    }
+
+    #[test]
+    fn top_level_numbers_and_booleans_are_left_to_sql() {
+        assert_eq!(search_text(None, Some(&json!(1.5)), None), None);
+        assert_eq!(search_text(None, None, Some(&json!(true))), None);
+    }
+}
