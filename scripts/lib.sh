@@ -46,6 +46,21 @@ ensure_wasm_target() {
   fi
 }
 
+# Not an installer: says early, with what to remove, when the disk is nearly full. A full test run
+# writes ~10 GB (debug and release builds, the browser bundle, Postgres clusters, screenshots);
+# running out midway fails wherever it happens to be (a CI run once failed in Playwright with
+# ENOSPC). The cargo target directory keeps one set of artifacts per checkout path and grows.
+check_disk_space() {
+  local need_gb=10 avail_kb where="$TARGET"
+  # The target directory may not exist yet: its nearest existing parent is on the same disk.
+  while [ ! -d "$where" ]; do where="$(dirname "$where")"; done
+  avail_kb="$(df -Pk "$where" 2>/dev/null | awk 'NR == 2 {print $4}')" || avail_kb=""
+  if [ -n "$avail_kb" ] && [ "$avail_kb" -lt $((need_gb * 1024 * 1024)) ]; then
+    say "warning: only $((avail_kb / 1024 / 1024)) GB free where $TARGET is; a full run needs about $need_gb GB."
+    say "warning: to free space, remove $TARGET/debug/incremental (rebuilt as needed) or run cargo clean."
+  fi
+}
+
 # Loupe starts its own Postgres from the installed server binaries (see embedded_postgres.rs).
 ensure_postgres() {
   if [ -n "${DATABASE_URL:-}" ]; then return; fi
