@@ -14,6 +14,8 @@
 //! value (as both serde_json and jsonb do). A top-level number or boolean is text in SQL, with
 //! jsonb's number formatting: for those this returns `None`, and the trigger computes it.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 /// How many characters of each of input and output are searched.
@@ -34,15 +36,15 @@ pub fn search_text(name: Option<&str>, input: Option<&Value>, output: Option<&Va
 
 /// `loupe_json_strings(doc)`: `Some(None)` where SQL gives NULL, `None` where it cannot be
 /// reproduced here (a top-level number or boolean).
-fn json_strings(doc: Option<&Value>) -> Option<Option<String>> {
+fn json_strings(doc: Option<&Value>) -> Option<Option<Cow<'_, str>>> {
     match doc {
         None | Some(Value::Null) => Some(None),
-        Some(Value::String(s)) => Some(Some(s.clone())),
+        Some(Value::String(s)) => Some(Some(Cow::Borrowed(s))),
         Some(Value::Number(_) | Value::Bool(_)) => None,
         Some(container) => {
             let mut strings: Vec<&str> = Vec::new();
             collect(container, &mut strings);
-            Some((!strings.is_empty()).then(|| strings.join(" ")))
+            Some((!strings.is_empty()).then(|| Cow::Owned(strings.join(" "))))
         }
     }
 }

@@ -183,24 +183,20 @@ pub async fn purge_deleted_batch(pool: &PgPool, batch: i64) -> Result<u64, Store
             return Ok(removed);
         }
     }
-    // The project row last, once nothing of it is left. The ingestion tables have no foreign key
-    // (migration 20261212000001): locking the row `FOR UPDATE` waits for any ingestion
-    // transaction that took it `FOR KEY SHARE` before the project was deleted, and the check
-    // after the lock sees what such a transaction committed; the next round purges that first.
+    // The project row last. The ingestion tables have no foreign key (migration 20261212000001):
+    // locking the row `FOR UPDATE` waits for any ingestion transaction that took it `FOR KEY
+    // SHARE` before the project was deleted (a later one finds no live project and writes
+    // nothing), so the rows such a transaction committed after the batches above are deleted
+    // here, under the lock: at most the requests in flight when the project was deleted.
     let mut tx = pool.begin().await?;
     sqlx::query("SELECT 1 FROM projects WHERE id = $1 FOR UPDATE").bind(&project_id).execute(&mut *tx).await?;
-    let left: bool = sqlx::query_scalar(&format!(
-        "SELECT {}",
-        INGESTION_TABLES.map(|table| format!("EXISTS (SELECT 1 FROM {table} WHERE project_id = $1)")).join(" OR ")
-    ))
-    .bind(&project_id)
-    .fetch_one(&mut *tx)
-    .await?;
-    if left {
-        return Ok(1);
+    let mut removed = 0;
+    for table in INGESTION_TABLES {
+        let sql = format!("DELETE FROM {table} WHERE project_id = $1");
+        removed += sqlx::query(&sql).bind(&project_id).execute(&mut *tx).await?.rows_affected();
     }
     // The rest (keys, models, memberships, score configs) is small and goes by cascade.
-    let removed = sqlx::query("DELETE FROM projects WHERE id = $1 AND deleted_at IS NOT NULL").bind(&project_id).execute(&mut *tx).await?.rows_affected();
+    removed += sqlx::query("DELETE FROM projects WHERE id = $1 AND deleted_at IS NOT NULL").bind(&project_id).execute(&mut *tx).await?.rows_affected();
     tx.commit().await?;
     Ok(removed)
 }
