@@ -20,6 +20,7 @@ use loupe_app::domain::live::{project_traces_url, trace_url, TracesChanged};
 use loupe_server::ingest::model::{IngestBatch, TracePatch};
 use loupe_server::live::Live;
 use serde_json::{json, Value};
+use sqlx::Connection;
 
 const PASSWORD: &str = "correct horse battery";
 /// Generous: a loaded CI machine may be slow, and nothing here measures time.
@@ -364,14 +365,15 @@ async fn only_committed_writes_are_announced() {
     let prices = pricing.project(&api.project).await.unwrap();
     let write = |trace_id: &str| IngestBatch { traces: vec![TracePatch::new(trace_id)], ..Default::default() };
 
+    let [mut first, mut second, mut third] = connections_counting_apart(&api.pool).await;
     // Written but not committed yet, and written then rolled back.
-    let mut open = api.pool.begin().await.unwrap();
+    let mut open = first.begin().await.unwrap();
     loupe_server::ingest::writer::write(&mut open, &api.project, write("committed-later"), &prices, chrono::Utc::now()).await.unwrap();
-    let mut undone = api.pool.begin().await.unwrap();
+    let mut undone = second.begin().await.unwrap();
     loupe_server::ingest::writer::write(&mut undone, &api.project, write("rolled-back"), &prices, chrono::Utc::now()).await.unwrap();
     undone.rollback().await.unwrap();
     // A committed write after both is the first thing the stream hears.
-    let mut done = api.pool.begin().await.unwrap();
+    let mut done = third.begin().await.unwrap();
     loupe_server::ingest::writer::write(&mut done, &api.project, write("committed"), &prices, chrono::Utc::now()).await.unwrap();
     done.commit().await.unwrap();
     assert_eq!(stream.expect_change("traces").await, ids(&["committed"]));
@@ -380,6 +382,24 @@ async fn only_committed_writes_are_announced() {
     assert_eq!(stream.expect_change("traces").await, ids(&["committed-later"]));
     server.live.shutdown();
     assert_eq!(stream.rest().await, vec![], "never anything of the rolled-back write");
+}
+
+/// Three connections whose writes count their units in different rows. Metering adds a
+/// write's units to a row chosen by `pg_backend_pid() % SHARDS` and holds that row until the
+/// commit; a second write on a backend of the same shard waits for the first to commit, which
+/// [`only_committed_writes_are_announced`] holds back while it writes again: on pooled
+/// connections it hung about once in sixteen runs. Fresh connections until three shards differ.
+async fn connections_counting_apart(pool: &sqlx::PgPool) -> [sqlx::PgConnection; 3] {
+    let mut kept: Vec<(i32, sqlx::PgConnection)> = Vec::new();
+    while kept.len() < 3 {
+        let mut connection = sqlx::PgConnection::connect_with(&pool.connect_options()).await.unwrap();
+        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&mut connection).await.unwrap();
+        let shard = pid % loupe_core::ingest::metering::SHARDS;
+        if kept.iter().all(|(other, _)| *other != shard) {
+            kept.push((shard, connection));
+        }
+    }
+    kept.into_iter().map(|(_, connection)| connection).collect::<Vec<_>>().try_into().unwrap_or_else(|_| unreachable!())
 }
 
 /// The real binary: the hub is started and wired at startup, and an open stream neither
