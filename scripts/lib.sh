@@ -225,4 +225,10 @@ build_site_locked() {
   cargo run -q -p xtask -- site "$SITE_ROOT" "$TARGET/front/wasm32-unknown-unknown/$profile_dir/loupe_frontend.wasm" "${xtask_flag[@]}"
   if [ "$mode" = release ]; then optimize_site_wasm "$SITE_ROOT/pkg"; fi
   hash_site_assets "$SITE_ROOT/pkg"
+  if [ "$mode" = release ]; then
+    # Brotli and gzip variants of each file, sent as they are (issue #16): no page load
+    # compresses the bundle again. Once per build directory; seconds, skipped when unchanged.
+    say "compressing the bundle once (brotli 11, gzip -9)"
+    cargo run -q -p xtask -- compress "$SITE_ROOT/pkg/$(sed -n 's/^build: //p' "$SITE_ROOT/pkg/hash.txt")"
+  fi
 }

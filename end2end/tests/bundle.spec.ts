@@ -9,7 +9,7 @@ import { OWNER, PROJECT, signIn } from "./fixtures";
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
 
-type Fetched = { url: string; bytes: number; cacheControl: string | undefined };
+type Fetched = { url: string; bytes: number; cacheControl: string | undefined; encoding: string | undefined };
 
 /** Records the bundle files (/pkg/…) a page fetches, with their encoded sizes. */
 function recordBundle(page: Page): Fetched[] {
@@ -19,7 +19,8 @@ function recordBundle(page: Page): Fetched[] {
     if (!url.pathname.startsWith("/pkg/")) return;
     const response = await request.response();
     const sizes = await request.sizes();
-    fetched.push({ url: url.pathname, bytes: sizes.responseBodySize, cacheControl: response?.headers()["cache-control"] });
+    const headers = response?.headers() ?? {};
+    fetched.push({ url: url.pathname, bytes: sizes.responseBodySize, cacheControl: headers["cache-control"], encoding: headers["content-encoding"] });
   });
   return fetched;
 }
@@ -78,11 +79,15 @@ test("a first visit loads the main bundle and its own area, cached for good", as
   for (const file of firstVisit) {
     expect(file.url, "every bundle file comes from the build directory").toMatch(/^\/pkg\/[0-9a-f]{16}\//);
     expect(file.cacheControl, file.url).toBe(IMMUTABLE);
+    // Sent compressed (the release build's precompressed variant: brotli where the browser asks
+    // for it, else gzip), never the raw module.
+    if (file.url.endsWith(".wasm")) expect(["br", "gzip"], file.url).toContain(file.encoding);
   }
   const total = firstVisit.reduce((sum, f) => sum + f.bytes, 0);
   const sorted = [...samples].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)];
-  const report = `first visit of the traces list: ${firstVisit.length} bundle files, ${(total / 1024).toFixed(1)} KB transferred; hydrated after ${samples.map((s) => s.toFixed(0)).join(", ")} ms (median ${median.toFixed(0)} ms)`;
+  const encodings = [...new Set(firstVisit.map((f) => f.encoding ?? "none"))].join("/");
+  const report = `first visit of the traces list: ${firstVisit.length} bundle files, ${(total / 1024).toFixed(1)} KB transferred (${encodings}); hydrated after ${samples.map((s) => s.toFixed(0)).join(", ")} ms (median ${median.toFixed(0)} ms)`;
   console.log(report);
   test.info().annotations.push({ type: "first visit", description: report });
 });

@@ -59,9 +59,15 @@ impl Response {
 
 /// A plain GET (no `Accept-Encoding`: bodies come back as stored).
 fn get(addr: SocketAddr, path: &str) -> Response {
+    get_accepting(addr, path, None)
+}
+
+/// A GET with an `Accept-Encoding` header when one is given.
+fn get_accepting(addr: SocketAddr, path: &str, accept_encoding: Option<&str>) -> Response {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let accept = accept_encoding.map(|a| format!("Accept-Encoding: {a}\r\n")).unwrap_or_default();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{accept}Connection: close\r\n\r\n").unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).unwrap();
     let raw = String::from_utf8_lossy(&raw).into_owned();
@@ -122,6 +128,51 @@ fn pages_link_the_build_directory_which_is_cached_for_good() {
     let gone = get(addr, "/pkg/aaaaaaaaaaaaaaaa/loupe.js");
     assert_eq!(gone.status, 404);
     assert_eq!(gone.header("cache-control"), Some("no-cache"), "{}", gone.head);
+}
+
+/// A release build directory holds each file's brotli and gzip variants (`xtask compress`): the
+/// server sends the one the browser accepts as it is, with `Vary`, and compresses per response
+/// only what has none.
+#[test]
+fn precompressed_variants_are_sent_to_browsers_that_accept_them() {
+    let site = site_root(Some(&complete_build_file()));
+    let build = site.path().join("pkg").join(BUILD);
+    // The variants' bytes are told apart from the file's; the server does not decode them.
+    std::fs::write(build.join("loupe_bg.wasm.br"), "the brotli variant").unwrap();
+    std::fs::write(build.join("loupe_bg.wasm.gz"), "the gzip variant").unwrap();
+    // Large enough for the compression layer (it leaves bodies under 32 bytes alone).
+    std::fs::write(build.join("loupe.css"), "/* a stylesheet */ ".repeat(100)).unwrap();
+    let data = common::traversable_temp_dir();
+    let running = Running::start(
+        loupe()
+            .arg("--data-dir")
+            .arg(data.path().join("data"))
+            .arg("--site-root")
+            .arg(site.path())
+            .env("LOUPE_PG_UNSAFE_FAST", "true"),
+    );
+    let wasm = format!("/pkg/{BUILD}/loupe_bg.wasm");
+    for (accept, encoding, body) in [
+        (Some("gzip, deflate, br, zstd"), Some("br"), "the brotli variant"),
+        (Some("gzip, deflate"), Some("gzip"), "the gzip variant"),
+        (None, None, "\0asm hashed"),
+    ] {
+        let file = get_accepting(running.addr, &wasm, accept);
+        assert_eq!(file.status, 200, "{accept:?}");
+        assert_eq!(file.body, body, "{accept:?}");
+        assert_eq!(file.header("content-encoding"), encoding, "{accept:?}:\n{}", file.head);
+        assert!(file.header("content-type").is_some_and(|t| t.contains("application/wasm")), "{accept:?}:\n{}", file.head);
+        assert_eq!(file.header("cache-control"), Some(IMMUTABLE), "{accept:?}:\n{}", file.head);
+        if encoding.is_some() {
+            assert_eq!(file.header("vary"), Some("accept-encoding"), "a shared cache keeps one copy per encoding:\n{}", file.head);
+        }
+    }
+    // A file without variants (the stylesheet here; every file of a debug build) is compressed
+    // for the response, as before.
+    let css = get_accepting(running.addr, &format!("/pkg/{BUILD}/loupe.css"), Some("gzip"));
+    assert_eq!(css.status, 200);
+    assert_eq!(css.header("content-encoding"), Some("gzip"), "{}", css.head);
+    assert_eq!(css.header("cache-control"), Some(IMMUTABLE), "{}", css.head);
 }
 
 #[test]

@@ -14,6 +14,8 @@
 //!
 //! - `cargo run -p xtask -- budget <site-root>`: fails when the (release) bundle is over its size
 //!   budget (`budget.rs`).
+//! - `cargo run -p xtask -- compress <build-dir>`: brotli and gzip variants of each file of a
+//!   release build directory, which the server sends as they are (`compress.rs`).
 //!
 //! wasm-bindgen runs as a library pinned to the same version as the `wasm-bindgen` crate in
 //! Cargo.lock (a mismatch makes the glue and the module disagree).
@@ -25,6 +27,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 mod budget;
+mod compress;
 
 /// The name Leptos loads: `pkg/loupe.js` and `pkg/loupe_bg.wasm` (`LeptosOptions::output_name`).
 const OUTPUT_NAME: &str = "loupe";
@@ -133,6 +136,7 @@ fn main() -> Result<()> {
             write_bindgen(Path::new(site_root), Path::new(wasm), release)
         }
         ["budget", site_root] => budget::check(Path::new(site_root)),
-        _ => bail!("usage: xtask css <site-root> | xtask site <site-root> <frontend.wasm> [--release] | xtask budget <site-root>"),
+        ["compress", build_dir] => compress::run(Path::new(build_dir)),
+        _ => bail!("usage: xtask css <site-root> | xtask site <site-root> <frontend.wasm> [--release] | xtask budget <site-root> | xtask compress <build-dir>"),
     }
 }

@@ -11,6 +11,13 @@
 //! the glue would change the glue's own hash). Every other file under `/pkg/` (the unhashed
 //! copies) is `no-cache`: browsers revalidate it (`Last-Modified`) before each use. Pages keep the
 //! `no-store` the session layer gives them.
+//!
+//! Release builds also hold, beside each file of a build directory, its brotli and gzip variants
+//! (`FILE.br`, `FILE.gz`, made once by `xtask compress` at the strongest settings). The router's
+//! fallback serves site files through `leptos_axum`'s `ServeDir` with precompressed variants
+//! enabled, so it sends the variant the browser accepts as it is and no page load compresses the
+//! bundle again; a file without variants (a debug build's) is compressed per response by the
+//! router's compression layer, as before. [`cache_control`] adds the `Vary` such responses need.
 
 use std::path::Path;
 
@@ -77,6 +84,11 @@ pub async fn cache_control(request: Request, next: Next) -> Response {
         let found = status.is_success() || status == StatusCode::NOT_MODIFIED;
         let value = if hashed && found { IMMUTABLE } else { REVALIDATE };
         response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+        // The body depends on `Accept-Encoding` (a precompressed variant or not): a shared cache
+        // must keep one copy per encoding. (The compression layer adds it to what it compresses.)
+        if response.headers().contains_key(header::CONTENT_ENCODING) && !response.headers().contains_key(header::VARY) {
+            response.headers_mut().insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        }
     }
     response
 }
