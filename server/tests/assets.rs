@@ -80,18 +80,25 @@ fn get_accepting(addr: SocketAddr, path: &str, accept_encoding: Option<&str>) ->
     Response { status, head: head.collect(), body: body.to_string() }
 }
 
-#[test]
-fn pages_link_the_build_directory_which_is_cached_for_good() {
-    let site = site_root(Some(&complete_build_file()));
+/// The real binary serving `site_root`, after its data directory: bound in this order, the
+/// server stops before the directory is removed.
+fn serve(site_root: &Path) -> (tempfile::TempDir, Running) {
     let data = common::traversable_temp_dir();
     let running = Running::start(
         loupe()
             .arg("--data-dir")
             .arg(data.path().join("data"))
             .arg("--site-root")
-            .arg(site.path())
+            .arg(site_root)
             .env("LOUPE_PG_UNSAFE_FAST", "true"),
     );
+    (data, running)
+}
+
+#[test]
+fn pages_link_the_build_directory_which_is_cached_for_good() {
+    let site = site_root(Some(&complete_build_file()));
+    let (_data, running) = serve(site.path());
     let addr = running.addr;
 
     let page = get(addr, "/sign-in");
@@ -142,15 +149,7 @@ fn precompressed_variants_are_sent_to_browsers_that_accept_them() {
     std::fs::write(build.join("loupe_bg.wasm.gz"), "the gzip variant").unwrap();
     // Large enough for the compression layer (it leaves bodies under 32 bytes alone).
     std::fs::write(build.join("loupe.css"), "/* a stylesheet */ ".repeat(100)).unwrap();
-    let data = common::traversable_temp_dir();
-    let running = Running::start(
-        loupe()
-            .arg("--data-dir")
-            .arg(data.path().join("data"))
-            .arg("--site-root")
-            .arg(site.path())
-            .env("LOUPE_PG_UNSAFE_FAST", "true"),
-    );
+    let (_data, running) = serve(site.path());
     let wasm = format!("/pkg/{BUILD}/loupe_bg.wasm");
     for (accept, encoding, body) in [
         (Some("gzip, deflate, br, zstd"), Some("br"), "the brotli variant"),
