@@ -626,3 +626,64 @@ async fn a_mark_waits_for_nothing_and_the_recompute_waits_for_markers() {
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].text("name").as_deref(), Some("y"));
 }
+
+/// The project's dirty hours, sorted, removed.
+async fn take_dirty_hours(conn: &mut sqlx::PgConnection, project_id: &str) -> Vec<DateTime<Utc>> {
+    let mut hours: Vec<DateTime<Utc>> = sqlx::query_scalar("DELETE FROM metric_rollup_dirty WHERE project_id = $1 RETURNING hour")
+        .bind(project_id)
+        .fetch_all(conn)
+        .await
+        .unwrap();
+    hours.sort();
+    hours
+}
+
+/// Ingestion marks the hours of the traces it wrote from the extents the `trace_metrics` upsert
+/// returned (issue #23) instead of looking them up: for each of 300 random extents — a timestamp
+/// alone, observations alone, both, edges on the hour, spans around two days — the hours marked
+/// from the extent are the hours the lookup marks. Fails when `extent_hours` strays from the SQL
+/// (the 48-hour rule, an end on the hour, NULLs).
+#[tokio::test]
+async fn hours_marked_from_extents_equal_the_hours_looked_up() {
+    use rand::{Rng, SeedableRng};
+    let api = TestApi::new().await;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(23);
+    let base = at(10, 0, 0, 0, 0);
+    let mut conn = api.pool.acquire().await.unwrap();
+    for i in 0..300 {
+        // Minutes, sometimes whole hours, over four days; spans up to ~3 days, some exactly 48 h.
+        let time = |rng: &mut rand::rngs::StdRng| {
+            let minutes = if rng.gen_bool(0.2) { rng.gen_range(0..96) * 60 } else { rng.gen_range(0..96 * 60) };
+            base + Duration::minutes(minutes) + Duration::milliseconds(rng.gen_range(0..2) * 999)
+        };
+        let timestamp = rng.gen_bool(0.8).then(|| time(&mut rng));
+        let (start, end) = if rng.gen_bool(0.75) {
+            let start = time(&mut rng);
+            let length = match rng.gen_range(0..4) {
+                0 => Duration::hours(48),
+                1 => Duration::hours(48) + Duration::milliseconds(1),
+                _ => Duration::minutes(rng.gen_range(0..72 * 60)),
+            };
+            (Some(start), Some(start + length))
+        } else {
+            (None, None)
+        };
+        let id = format!("extent-{i}");
+        if let Some(ts) = timestamp {
+            sqlx::query("INSERT INTO traces (project_id, id, timestamp) VALUES ($1, $2, $3)")
+                .bind(&api.project_id).bind(&id).bind(ts).execute(&mut *conn).await.unwrap();
+        }
+        sqlx::query("INSERT INTO trace_metrics (project_id, trace_id, timestamp, start_time, end_time) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&api.project_id).bind(&id).bind(timestamp).bind(start).bind(end).execute(&mut *conn).await.unwrap();
+
+        rollups::mark_traces(&mut conn, &api.project, [&id]).await.unwrap();
+        let looked_up = take_dirty_hours(&mut conn, &api.project_id).await;
+        let extent = rollups::TraceExtent { trace_id: id.clone(), timestamp, start, end };
+        rollups::mark_traces_with_extents(&mut conn, &api.project, std::slice::from_ref(&extent), std::iter::empty::<&str>()).await.unwrap();
+        let from_extent = take_dirty_hours(&mut conn, &api.project_id).await;
+        assert_eq!(from_extent, looked_up, "{extent:?}");
+        if let Some(hours) = rollups::extent_hours(&extent) {
+            assert_eq!(hours, looked_up, "computed in Rust: {extent:?}");
+        }
+    }
+}

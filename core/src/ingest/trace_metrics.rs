@@ -36,6 +36,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Postgres, Transaction};
 
+use crate::metrics::rollups::TraceExtent;
+
 /// The aggregate columns over a set of `observations` rows, in `trace_metrics` column order
 /// (`observation_count` … `models`). Also in the migration's backfill; keep the two identical,
 /// and [`Changes::add`] in step.
@@ -150,9 +152,12 @@ impl Changes {
 }
 
 /// Writes the request's [`Changes`] to `trace_metrics`.
-pub async fn refresh(tx: &mut Transaction<'_, Postgres>, project_id: &ProjectId, changes: Changes) -> Result<(), sqlx::Error> {
+/// Returns the extent (timestamp, first start, last end) each touched trace's row has after the
+/// request, for marking the metric rollups' hours without looking them up again — except the
+/// traces recomputed here, whose rows change after the statement that returns the extents.
+pub async fn refresh(tx: &mut Transaction<'_, Postgres>, project_id: &ProjectId, changes: Changes) -> Result<Vec<TraceExtent>, sqlx::Error> {
     if changes.traces.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let conn: &mut PgConnection = tx;
     let n = changes.traces.len();
@@ -191,7 +196,7 @@ pub async fn refresh(tx: &mut Transaction<'_, Postgres>, project_id: &ProjectId,
     // first values). For the usual request (new spans) this is the only statement and each row
     // is written once. It reads no other table: a join to `traces` for the timestamp was planned,
     // on a young table with stale statistics, as a scan of the project's every trace per request.
-    sqlx::query(
+    let rows = sqlx::query(
         "WITH d AS (
              SELECT * FROM UNNEST($2::text[], $3::timestamptz[], $4::int4[], $5::timestamptz[], $6::timestamptz[],
                                   $7::float8[], $8::int8[], $9::int2[], $10::int4[], $11::int4[])
@@ -219,7 +224,8 @@ pub async fn refresh(tx: &mut Transaction<'_, Postgres>, project_id: &ProjectId,
              level = greatest(m.level, excluded.level),
              error_count = m.error_count + excluded.error_count,
              warning_count = m.warning_count + excluded.warning_count,
-             models = CASE WHEN excluded.models = '{}' THEN m.models ELSE loupe_tags_union(m.models, excluded.models) END",
+             models = CASE WHEN excluded.models = '{}' THEN m.models ELSE loupe_tags_union(m.models, excluded.models) END
+         RETURNING trace_id, timestamp, start_time, end_time",
     )
     .bind(project_id)
     .bind(&trace_id)
@@ -234,13 +240,23 @@ pub async fn refresh(tx: &mut Transaction<'_, Postgres>, project_id: &ProjectId,
     .bind(&warning_count)
     .bind(&model_trace)
     .bind(&model)
-    .execute(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
+    let extents = rows.into_iter().filter_map(|row| {
+        let extent = TraceExtent {
+            trace_id: sqlx::Row::get(&row, 0),
+            timestamp: sqlx::Row::get(&row, 1),
+            start: sqlx::Row::get(&row, 2),
+            end: sqlx::Row::get(&row, 3),
+        };
+        (!changes.recompute.contains(&extent.trace_id)).then_some(extent)
+    });
+    let extents: Vec<TraceExtent> = extents.collect();
 
     // Traces with an updated observation: recomputed from all their observations (which
     // overwrites what the statement above added to them).
     if changes.recompute.is_empty() {
-        return Ok(());
+        return Ok(extents);
     }
     let recompute: Vec<String> = changes.recompute.into_iter().collect();
     let sql = format!(
@@ -255,7 +271,7 @@ pub async fn refresh(tx: &mut Transaction<'_, Postgres>, project_id: &ProjectId,
          WHERE m.project_id = $1 AND m.trace_id = a.trace_id"
     );
     sqlx::query(&sql).bind(project_id).bind(&recompute).execute(&mut *conn).await?;
-    Ok(())
+    Ok(extents)
 }
 
 #[cfg(test)]

@@ -103,10 +103,14 @@ pub async fn write(
 
     // ---- Trace aggregates (latency, cost, tokens, level, models) for the traces list ----------
     // In the same transaction, after the rows they are computed from (see trace_metrics.rs).
-    super::trace_metrics::refresh(tx, project_id, metrics).await?;
+    let extents = super::trace_metrics::refresh(tx, project_id, metrics).await?;
     // ---- end of trace aggregates ---------------------------------------------------------------
-    // Metric rollups (#22): the hours these traces and their observations count in are dirty.
-    crate::metrics::rollups::mark_traces(&mut **tx, project_id, &touched).await?;
+    // Metric rollups (#22): the hours these traces and their observations count in are dirty —
+    // from the extents just returned where there are some, looked up for the rest (a score's
+    // trace, a recomputed one).
+    let known: BTreeSet<&str> = extents.iter().map(|e| e.trace_id.as_str()).collect();
+    let others = touched.iter().filter(|id| !known.contains(id.as_str()));
+    crate::metrics::rollups::mark_traces_with_extents(&mut **tx, project_id, &extents, others).await?;
     // Units created, counted in this transaction (issue #22; see metering.rs).
     super::metering::count(tx, project_id, &summary).await?;
     // After every row: the notification goes out with the commit, never without it.
