@@ -229,6 +229,6 @@ build_site_locked() {
     # Brotli and gzip variants of each file, sent as they are (issue #16): no page load
     # compresses the bundle again. Once per build directory; seconds, skipped when unchanged.
     say "compressing the bundle once (brotli 11, gzip -9)"
-    cargo run -q -p xtask -- compress "$SITE_ROOT/pkg/$(sed -n 's/^build: //p' "$SITE_ROOT/pkg/hash.txt")"
+    cargo run -q -p xtask -- compress "$SITE_ROOT"
   fi
 }

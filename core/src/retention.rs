@@ -42,7 +42,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
-use sqlx::{PgConnection, PgPool, Row};
+use sqlx::{Acquire, PgConnection, PgPool, Row};
 
 use crate::jobs::{JobError, Kind, Outcome};
 use crate::scope::ProjectId;
@@ -717,6 +717,14 @@ async fn restore_named_sessions(pool: &PgPool, project_id: &ProjectId, ids: &[St
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // Like every writer of the ingestion tables, under the live project's lock: a project deleted
+    // meanwhile gets no row its purge could miss (`ingest::writer::lock_project`).
+    let mut tx = conn.begin().await?;
+    match crate::ingest::writer::lock_project(&mut tx, project_id).await {
+        Ok(()) => {}
+        Err(sqlx::Error::RowNotFound) => return Ok(()),
+        Err(error) => return Err(error.into()),
+    }
     sqlx::query(
         "INSERT INTO trace_sessions (project_id, id, environment)
          SELECT DISTINCT ON (t.session_id) $1, t.session_id, t.environment
@@ -726,8 +734,9 @@ async fn restore_named_sessions(pool: &PgPool, project_id: &ProjectId, ids: &[St
     )
     .bind(project_id)
     .bind(ids)
-    .execute(&mut *conn)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(())
 }
 

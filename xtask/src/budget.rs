@@ -10,11 +10,9 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use flate2::{write::GzEncoder, Compression};
 
 /// What every page loads: issue #16's target for the initial bundle.
 pub const MAIN_BUDGET: u64 = 600 * 1024;
@@ -34,21 +32,20 @@ pub const FIRST_VISIT_BUDGET: u64 = 1075 * 1024;
 /// gzip -9 size of a file.
 fn gzipped(path: &Path) -> Result<u64> {
     let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
-    encoder.write_all(&bytes)?;
-    Ok(encoder.finish()?.len() as u64)
+    Ok(crate::compress::gzip(&bytes)?.len() as u64)
 }
 
-/// The directory holding the bundle: the build directory `pkg/hash.txt` names, else `pkg/`.
-fn bundle_dir(site_root: &Path) -> PathBuf {
+/// The build directory `pkg/hash.txt` names, when it exists.
+pub fn build_dir(site_root: &Path) -> Option<PathBuf> {
     let pkg = site_root.join("pkg");
-    let named = fs::read_to_string(pkg.join("hash.txt")).ok().and_then(|text| {
-        text.lines().find_map(|line| line.split_once(':').filter(|(key, _)| key.trim() == "build").map(|(_, hash)| hash.trim().to_string()))
-    });
-    match named {
-        Some(hash) if pkg.join(&hash).is_dir() => pkg.join(hash),
-        _ => pkg,
-    }
+    let text = fs::read_to_string(pkg.join("hash.txt")).ok()?;
+    let hash = text.lines().find_map(|line| line.split_once(':').filter(|(key, _)| key.trim() == "build").map(|(_, hash)| hash.trim().to_string()))?;
+    Some(pkg.join(hash)).filter(|dir| dir.is_dir())
+}
+
+/// The directory holding the bundle: the build directory, else `pkg/`.
+fn bundle_dir(site_root: &Path) -> PathBuf {
+    build_dir(site_root).unwrap_or_else(|| site_root.join("pkg"))
 }
 
 /// The size of the brotli variant `xtask compress` made beside `path`, when there is one: what a

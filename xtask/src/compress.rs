@@ -1,4 +1,4 @@
-//! `xtask compress <build-dir>`: each file of a content-addressed build directory (issue #16)
+//! `xtask compress <site-root>`: each file of the site's content-addressed build directory (issue #16)
 //! compressed once, at build time, beside itself: `FILE.br` (brotli, quality 11) and `FILE.gz`
 //! (gzip -9). The server sends these as they are (`tower_http`'s `ServeDir` with precompressed
 //! variants: brotli to browsers that accept it, else gzip), so no page load compresses the
@@ -6,14 +6,16 @@
 //! 11 takes a second or more per megabyte.
 //!
 //! A build directory's contents never change (its name is their hash), so a file whose two
-//! variants exist is skipped: a rebuild with an unchanged bundle compresses nothing. Each variant
+//! variants exist is skipped: a rebuild with an unchanged bundle compresses nothing. Only a build
+//! directory gets variants: beside the unhashed copies in `pkg/`, which later builds overwrite,
+//! a variant would go stale and be sent in place of the new file. Each variant
 //! is written to a temporary name and renamed, so a variant that exists is complete.
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use flate2::{write::GzEncoder, Compression};
 
 /// Smaller files are sent as they are: compression would save a few bytes of one packet.
@@ -21,8 +23,8 @@ const MIN_BYTES: u64 = 512;
 
 /// brotli's strongest setting, and a 16 MB window (`lgwin` 24): the modules are large and
 /// repetitive, and browsers decode any window size brotli allows.
-const BROTLI_QUALITY: u32 = 11;
-const BROTLI_WINDOW: u32 = 24;
+const BROTLI_QUALITY: i32 = 11;
+const BROTLI_WINDOW: i32 = 24;
 
 fn is_variant(path: &Path) -> bool {
     matches!(path.extension().and_then(|e| e.to_str()), Some("br" | "gz" | "tmp"))
@@ -58,9 +60,9 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     fs::rename(&temporary, path).with_context(|| format!("renaming {} to {}", temporary.display(), path.display()))
 }
 
-pub fn brotli(bytes: &[u8]) -> Result<Vec<u8>> {
+fn brotli(bytes: &[u8]) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(bytes.len() / 3);
-    let params = brotli::enc::BrotliEncoderParams { quality: BROTLI_QUALITY as i32, lgwin: BROTLI_WINDOW as i32, ..Default::default() };
+    let params = brotli::enc::BrotliEncoderParams { quality: BROTLI_QUALITY, lgwin: BROTLI_WINDOW, ..Default::default() };
     brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).context("brotli")?;
     Ok(out)
 }
@@ -77,7 +79,15 @@ fn compress_file(path: &Path) -> Result<()> {
     write_atomically(&with_suffix(path, "gz"), &gzip(&bytes)?)
 }
 
-pub fn run(dir: &Path) -> Result<()> {
+/// Compresses the build directory `site_root/pkg/hash.txt` names.
+pub fn run(site_root: &Path) -> Result<()> {
+    let Some(dir) = crate::budget::build_dir(site_root) else {
+        bail!("{} names no build directory: nothing to compress (build the site first)", site_root.join("pkg/hash.txt").display());
+    };
+    compress_dir(&dir)
+}
+
+fn compress_dir(dir: &Path) -> Result<()> {
     let files = pending(dir)?;
     if files.is_empty() {
         println!("compress: every file of {} has its variants", dir.display());
@@ -122,7 +132,7 @@ mod tests {
         let big: Vec<u8> = (0..20_000u32).flat_map(|i| format!("chunk {} ", i % 97).into_bytes()).collect();
         fs::write(dir.join("module.wasm"), &big).unwrap();
         fs::write(dir.join("tiny.js"), b"x").unwrap();
-        run(&dir).unwrap();
+        compress_dir(&dir).unwrap();
 
         let mut from_br = Vec::new();
         brotli::Decompressor::new(&fs::read(dir.join("module.wasm.br")).unwrap()[..], 4096).read_to_end(&mut from_br).unwrap();
@@ -135,7 +145,7 @@ mod tests {
 
         // Made once: a second run leaves the variants alone (here: a marker survives).
         fs::write(dir.join("module.wasm.gz"), b"kept").unwrap();
-        run(&dir).unwrap();
+        compress_dir(&dir).unwrap();
         assert_eq!(fs::read(dir.join("module.wasm.gz")).unwrap(), b"kept");
         fs::remove_dir_all(&dir).unwrap();
     }

@@ -14,8 +14,8 @@
 //!
 //! - `cargo run -p xtask -- budget <site-root>`: fails when the (release) bundle is over its size
 //!   budget (`budget.rs`).
-//! - `cargo run -p xtask -- compress <build-dir>`: brotli and gzip variants of each file of a
-//!   release build directory, which the server sends as they are (`compress.rs`).
+//! - `cargo run -p xtask -- compress <site-root>`: brotli and gzip variants of each file of the
+//!   site's build directory, which the server sends as they are (`compress.rs`).
 //!
 //! wasm-bindgen runs as a library pinned to the same version as the `wasm-bindgen` crate in
 //! Cargo.lock (a mismatch makes the glue and the module disagree).
@@ -136,7 +136,7 @@ fn main() -> Result<()> {
             write_bindgen(Path::new(site_root), Path::new(wasm), release)
         }
         ["budget", site_root] => budget::check(Path::new(site_root)),
-        ["compress", build_dir] => compress::run(Path::new(build_dir)),
-        _ => bail!("usage: xtask css <site-root> | xtask site <site-root> <frontend.wasm> [--release] | xtask budget <site-root> | xtask compress <build-dir>"),
+        ["compress", site_root] => compress::run(Path::new(site_root)),
+        _ => bail!("usage: xtask css <site-root> | xtask site <site-root> <frontend.wasm> [--release] | xtask budget <site-root> | xtask compress <site-root>"),
     }
 }

@@ -124,7 +124,8 @@ pub async fn write(
 /// of ~130 rows per request), this one lock keeps the project from being deleted until the commit
 /// (deletion locks it `FOR UPDATE` and waits; see `store::projects`). `FOR KEY SHARE` conflicts
 /// with nothing but that: not with other writers, not with updates of the project's settings.
-async fn lock_project(tx: &mut PgConnection, project_id: &ProjectId) -> Result<(), sqlx::Error> {
+/// Every writer of those tables takes it (retention's restored sessions too).
+pub(crate) async fn lock_project(tx: &mut PgConnection, project_id: &ProjectId) -> Result<(), sqlx::Error> {
     sqlx::query_scalar::<_, i32>("SELECT 1 FROM projects WHERE id = $1 AND deleted_at IS NULL FOR KEY SHARE")
         .bind(project_id)
         .fetch_optional(&mut *tx)

@@ -189,12 +189,7 @@ pub async fn purge_deleted_batch(pool: &PgPool, batch: i64) -> Result<u64, Store
     // nothing), so the rows such a transaction committed after the batches above are deleted
     // here, under the lock: at most the requests in flight when the project was deleted.
     let mut tx = pool.begin().await?;
-    sqlx::query("SELECT 1 FROM projects WHERE id = $1 FOR UPDATE").bind(&project_id).execute(&mut *tx).await?;
-    let mut removed = 0;
-    for table in INGESTION_TABLES {
-        let sql = format!("DELETE FROM {table} WHERE project_id = $1");
-        removed += sqlx::query(&sql).bind(&project_id).execute(&mut *tx).await?.rows_affected();
-    }
+    let mut removed = delete_ingested(&mut tx, "id = $1", &project_id).await?;
     // The rest (keys, models, memberships, score configs) is small and goes by cascade.
     removed += sqlx::query("DELETE FROM projects WHERE id = $1 AND deleted_at IS NOT NULL").bind(&project_id).execute(&mut *tx).await?.rows_affected();
     tx.commit().await?;
@@ -210,14 +205,25 @@ const INGESTION_TABLES: [&str; 4] = ["observations", "traces", "trace_metrics", 
 /// `FOR UPDATE` first, which waits for any ingestion transaction still holding one of them (and
 /// makes a later one find no project), so no row is committed after this deletes.
 pub async fn delete_ingested_in_org(conn: &mut PgConnection, org_id: &OrganizationId) -> Result<(), StoreError> {
-    let projects: Vec<String> = sqlx::query_scalar("SELECT id FROM projects WHERE org_id = $1 ORDER BY id FOR UPDATE")
-        .bind(org_id)
+    delete_ingested(conn, "org_id = $1", org_id.as_str()).await?;
+    Ok(())
+}
+
+/// Locks the project rows `WHERE {projects}` (`$1` bound to `value`) `FOR UPDATE`, in id order,
+/// then deletes their rows of [`INGESTION_TABLES`]; returns how many. The lock waits for every
+/// ingestion transaction holding one of them (`ingest::writer::lock_project`) and makes a later
+/// one find no live project, so nothing is committed into them after this deletes.
+async fn delete_ingested(conn: &mut PgConnection, projects: &str, value: &str) -> Result<u64, sqlx::Error> {
+    let ids: Vec<String> = sqlx::query_scalar(&format!("SELECT id FROM projects WHERE {projects} ORDER BY id FOR UPDATE"))
+        .bind(value)
         .fetch_all(&mut *conn)
         .await?;
+    let mut removed = 0;
     for table in INGESTION_TABLES {
-        sqlx::query(&format!("DELETE FROM {table} WHERE project_id = ANY($1)")).bind(&projects).execute(&mut *conn).await?;
+        let sql = format!("DELETE FROM {table} WHERE project_id = ANY($1)");
+        removed += sqlx::query(&sql).bind(&ids).execute(&mut *conn).await?.rows_affected();
     }
-    Ok(())
+    Ok(removed)
 }
 
 impl From<sqlx::Error> for CreateProjectError {
