@@ -15,12 +15,14 @@
 //! first visit then fetched up to 175 files. A few areas share far less, and a page's area brings
 //! its neighbours along (a trace's session, the user's traces), which are the next clicks anyway.
 //! Each area costs the others too: one more split re-cuts the shared code into more, smaller
-//! modules, ~25 KB more per first visit (gzip compresses each file alone). So #22's heavy pages
+//! modules, ~25 KB more per first visit when each file was compressed alone (release builds now
+//! send a first visit's modules as one pack, which takes most of that back). So #22's heavy pages
 //! joined the dashboards area rather than getting an area of their own, and the evaluators joined
 //! prompts (docs/BENCHMARKS.md, "Browser bundle size").
 //!
 //! On a first visit the server preloads the current area's modules (Leptos records which lazy
-//! functions rendered and reads `__wasm_split_manifest.json`), and the browser loads the area of
+//! functions rendered and reads `__wasm_split_manifest.json`, which in a release build names the
+//! area's pack: its ~130 modules in one file, `xtask/src/pack.rs`), and the browser loads the area of
 //! the URL ([`preload_for_path`]) before it hydrates the page synchronously, as without
 //! splitting. (Leptos's asynchronous hydration, `hydrate_lazy`, mis-hydrates the layout's
 //! `<Show>`s in Leptos 0.8.23; sync hydration needs the page's code loaded, which this ensures.)

@@ -14,6 +14,8 @@
 //!
 //! - `cargo run -p xtask -- budget <site-root>`: fails when the (release) bundle is over its size
 //!   budget (`budget.rs`).
+//! - `cargo run -p xtask -- pack <site-root>`: one file per lazily loaded area holding the modules
+//!   its first visit needs, which the server then preloads instead of each module (`pack.rs`).
 //! - `cargo run -p xtask -- compress <site-root>`: brotli and gzip variants of each file of the
 //!   site's build directory, which the server sends as they are (`compress.rs`).
 //!
@@ -28,6 +30,7 @@ use anyhow::{bail, Context, Result};
 
 mod budget;
 mod compress;
+mod pack;
 
 /// The name Leptos loads: `pkg/loupe.js` and `pkg/loupe_bg.wasm` (`LeptosOptions::output_name`).
 const OUTPUT_NAME: &str = "loupe";
@@ -71,7 +74,8 @@ const SPLIT_MANIFEST_FILE: &str = "__wasm_split_manifest.json";
 
 /// Whether `name` is a file an earlier split wrote into `pkg/`.
 fn is_split_output(name: &str) -> bool {
-    ((name.starts_with("split_") || name.starts_with("chunk_")) && name.ends_with(".wasm")) || name == SPLIT_LINK_FILE || name == SPLIT_MANIFEST_FILE
+    ((name.starts_with("split_") || name.starts_with("chunk_") || name.starts_with("pack_")) && name.ends_with(".wasm"))
+        || [SPLIT_LINK_FILE, SPLIT_MANIFEST_FILE, pack::MODULES_FILE].contains(&name)
 }
 
 /// Splits `wasm` into the main module (written to `main_out`, which wasm-bindgen then processes)
@@ -96,8 +100,16 @@ fn split(pkg: &Path, wasm: &Path, main_out: &Path) -> Result<()> {
     options.link_name = &link_name;
     let split = wasm_split_cli_support::transform(options).map_err(|error| anyhow::anyhow!("{error:?}")).with_context(|| format!("splitting {} (was it linked with --emit-relocs?)", wasm.display()))?;
     let manifest: BTreeMap<_, _> = split.prefetch_map.into_iter().collect();
-    let manifest_path = pkg.join(SPLIT_MANIFEST_FILE);
-    fs::write(&manifest_path, serde_json::to_string_pretty(&manifest)?).with_context(|| format!("writing {}", manifest_path.display()))?;
+    // The manifest names each module until `xtask pack` (release builds) points it at the packs;
+    // the modules' list stays for it.
+    for name in [SPLIT_MANIFEST_FILE, pack::MODULES_FILE] {
+        let path = pkg.join(name);
+        fs::write(&path, serde_json::to_string_pretty(&manifest)?).with_context(|| format!("writing {}", path.display()))?;
+    }
+    // The loader fetches through the packs a page preloads, and each module by itself otherwise.
+    let loader_path = pkg.join(SPLIT_LINK_FILE);
+    let loader = fs::read_to_string(&loader_path).with_context(|| format!("reading {}", loader_path.display()))?;
+    fs::write(&loader_path, pack::rewrite_loader(&loader, split.split_modules.len())?).with_context(|| format!("writing {}", loader_path.display()))?;
     println!("split {} into the main module and {} lazily loaded modules", wasm.display(), split.split_modules.len());
     Ok(())
 }
@@ -137,6 +149,7 @@ fn main() -> Result<()> {
         }
         ["budget", site_root] => budget::check(Path::new(site_root)),
         ["compress", site_root] => compress::run(Path::new(site_root)),
-        _ => bail!("usage: xtask css <site-root> | xtask site <site-root> <frontend.wasm> [--release] | xtask budget <site-root> | xtask compress <site-root>"),
+        ["pack", site_root] => pack::run(Path::new(site_root)),
+        _ => bail!("usage: xtask css <site-root> | xtask site <site-root> <frontend.wasm> [--release] | xtask budget <site-root> | xtask pack <site-root> | xtask compress <site-root>"),
     }
 }

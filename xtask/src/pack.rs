@@ -1,0 +1,173 @@
+//! `xtask pack <site-root>`: one file per lazily loaded area, holding every module its first
+//! visit needs (issue #16).
+//!
+//! wasm-split cuts the code an area shares with others into one module per set of areas that use
+//! it, so the explorer's first visit fetched 132 modules. Each was compressed alone: brotli and
+//! gzip start every file with an empty window, and much of what a module holds (the renderer's
+//! generic code, serde, the strings) repeats across modules. Concatenated, the explorer's modules
+//! compress to 452 KB with brotli instead of 566 KB, and the page makes one request instead of 132.
+//!
+//! So, after `wasm-opt`, this writes `pack_<area>.wasm` for each entry of the split's manifest:
+//! its modules one after another behind an index, and rewrites the manifest Leptos reads
+//! (`__wasm_split_manifest.json`) to name the pack, so the server's preload for a page is that one
+//! file. The loader (`split_loader_prelude`) takes a module from a pack the page preloaded and
+//! fetches any other one by itself, as before (a later area, a tool loaded on demand), so packs
+//! change what a first visit downloads, never what loads. The name ends in `.wasm` because Leptos
+//! links each manifest entry as `<entry>.wasm`; the file is not a module.
+//!
+//! Format: `LPK1`, the index's length (u32, little endian), the index (JSON: module stem →
+//! `[offset, length]` from the end of the index), then the modules.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+/// What the split wrote: each lazily loaded function's modules (`split name -> [file stems]`).
+/// The manifest Leptos reads starts as a copy and names the packs once they exist.
+pub const MODULES_FILE: &str = "__wasm_split_modules.json";
+const MAGIC: &[u8; 4] = b"LPK1";
+
+/// The pack of `stems` (each `<dir>/<stem>.wasm`), in the format above.
+fn pack(dir: &Path, stems: &[String]) -> Result<Vec<u8>> {
+    let mut index = BTreeMap::new();
+    let mut body = Vec::new();
+    for stem in stems {
+        let path = dir.join(format!("{stem}.wasm"));
+        let bytes = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        index.insert(stem.as_str(), [body.len(), bytes.len()]);
+        body.extend_from_slice(&bytes);
+    }
+    let index = serde_json::to_vec(&index)?;
+    let mut out = Vec::with_capacity(8 + index.len() + body.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&u32::try_from(index.len()).context("a pack's index over 4 GB")?.to_le_bytes());
+    out.extend_from_slice(&index);
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+/// Writes the packs into `<site-root>/pkg` and points the manifest at them. Does nothing for an
+/// unsplit bundle.
+pub fn run(site_root: &Path) -> Result<()> {
+    let pkg = site_root.join("pkg");
+    let modules_path = pkg.join(MODULES_FILE);
+    let text = match fs::read_to_string(&modules_path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(error) => return Err(error).with_context(|| format!("reading {}", modules_path.display())),
+    };
+    let modules: BTreeMap<String, Vec<String>> = serde_json::from_str(&text).with_context(|| format!("reading {}", modules_path.display()))?;
+    let mut manifest = BTreeMap::new();
+    for (split, stems) in &modules {
+        let name = format!("pack_{split}");
+        let path = pkg.join(format!("{name}.wasm"));
+        fs::write(&path, pack(&pkg, stems)?).with_context(|| format!("writing {}", path.display()))?;
+        manifest.insert(split.as_str(), vec![name]);
+    }
+    let manifest_path = pkg.join(crate::SPLIT_MANIFEST_FILE);
+    fs::write(&manifest_path, serde_json::to_string_pretty(&manifest)?).with_context(|| format!("writing {}", manifest_path.display()))?;
+    println!("packed the modules of {} lazily loaded functions, one file each", modules.len());
+    Ok(())
+}
+
+/// Put before the loader wasm-split writes; its fetches of `./<stem>.wasm` become
+/// `__loupe_fetch("<stem>", import.meta.url)`. The packs are the ones the page's `<head>`
+/// preloads (the server links each area its page rendered): fetching their URLs again takes the
+/// preloaded responses. A pack that fails to arrive or to parse is skipped: its modules are then
+/// fetched one by one, as without packs.
+pub const LOADER_PRELUDE: &str = r#"// Loupe: a first visit's modules arrive in one pack per area (xtask/src/pack.rs).
+const __loupe_packs = (() => {
+    if (typeof document === "undefined") return null;
+    const links = Array.from(document.querySelectorAll('link[rel="preload"][href*="/pack_"]'));
+    if (links.length === 0) return null;
+    const slices = new Map();
+    return Promise.all(links.map(async (link) => {
+        try {
+            const response = await fetch(link.href);
+            if (!response.ok) throw new Error(`${link.href}: HTTP ${response.status}`);
+            const bytes = new Uint8Array(await response.arrayBuffer());
+            const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+            if (new TextDecoder().decode(bytes.subarray(0, 4)) !== "LPK1") throw new Error(`${link.href}: not a pack`);
+            const indexEnd = 8 + view.getUint32(4, true);
+            const index = JSON.parse(new TextDecoder().decode(bytes.subarray(8, indexEnd)));
+            for (const [stem, [offset, length]] of Object.entries(index)) {
+                if (!slices.has(stem)) slices.set(stem, bytes.subarray(indexEnd + offset, indexEnd + offset + length));
+            }
+        } catch (error) {
+            console.warn("loading modules one by one:", error);
+        }
+    })).then(() => slices);
+})();
+async function __loupe_fetch(stem, base) {
+    if (__loupe_packs !== null) {
+        const slices = await __loupe_packs;
+        const bytes = slices.get(stem);
+        if (bytes !== undefined) {
+            // Taken once: the loader keeps what it instantiated, and a failed instantiation
+            // retries over the network.
+            slices.delete(stem);
+            return new Response(bytes, { headers: { "content-type": "application/wasm" } });
+        }
+    }
+    return fetch(new URL(`./${stem}.wasm`, base));
+}
+"#;
+
+/// The loader `loader` with its module fetches going through [`LOADER_PRELUDE`]. Fails unless
+/// every one of the `expected` modules is fetched exactly the way this rewrites: a wasm-split
+/// that loads modules another way must be looked at, not shipped half-packed.
+pub fn rewrite_loader(loader: &str, expected: usize) -> Result<String> {
+    const START: &str = "fetch(new URL(\"./";
+    const END: &str = ".wasm\", import.meta.url))";
+    let mut out = String::with_capacity(loader.len() + LOADER_PRELUDE.len());
+    out.push_str(LOADER_PRELUDE);
+    let mut rest = loader;
+    let mut rewritten = 0;
+    while let Some(start) = rest.find(START) {
+        let after = &rest[start + START.len()..];
+        let stem_len = after.find(END).context("a module fetch without its `.wasm\", import.meta.url))`")?;
+        let stem = &after[..stem_len];
+        anyhow::ensure!(stem.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "unexpected module name {stem:?} in the loader");
+        out.push_str(&rest[..start]);
+        out.push_str(&format!("__loupe_fetch(\"{stem}\", import.meta.url)"));
+        rest = &after[stem_len + END.len()..];
+        rewritten += 1;
+    }
+    out.push_str(rest);
+    anyhow::ensure!(rewritten == expected, "the loader fetches {rewritten} modules this way, the split wrote {expected}");
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pack_holds_each_module_at_its_indexed_place() {
+        let dir = std::env::temp_dir().join(format!("xtask-pack-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("chunk_1.wasm"), b"\0asm-one").unwrap();
+        fs::write(dir.join("split_a.wasm"), b"\0asm-the-second").unwrap();
+        let packed = pack(&dir, &["chunk_1".into(), "split_a".into()]).unwrap();
+        assert_eq!(&packed[..4], MAGIC);
+        let index_len = u32::from_le_bytes(packed[4..8].try_into().unwrap()) as usize;
+        let index: BTreeMap<String, [usize; 2]> = serde_json::from_slice(&packed[8..8 + index_len]).unwrap();
+        let body = &packed[8 + index_len..];
+        for (stem, expected) in [("chunk_1", &b"\0asm-one"[..]), ("split_a", &b"\0asm-the-second"[..])] {
+            let [offset, length] = index[stem];
+            assert_eq!(&body[offset..offset + length], expected, "{stem}");
+        }
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_loader_fetches_through_the_packs() {
+        let loader = "const a = fetch(new URL(\"./chunk_1.wasm\", import.meta.url));\nconst b = fetch(new URL(\"./split_x_area_12.wasm\", import.meta.url));\n";
+        let out = rewrite_loader(loader, 2).unwrap();
+        assert!(out.starts_with(LOADER_PRELUDE));
+        assert!(out.ends_with("const a = __loupe_fetch(\"chunk_1\", import.meta.url);\nconst b = __loupe_fetch(\"split_x_area_12\", import.meta.url);\n"), "{out}");
+        assert!(rewrite_loader(loader, 3).is_err(), "a module the rewrite missed fails the build");
+    }
+}
