@@ -1,6 +1,7 @@
 //! Which code the browser loads when. Pages are lazy routes grouped into areas, each split
 //! out of the main bundle (`xtask site` runs wasm-split) and fetched when a page of the area is
-//! first shown: the sign-in pages, the trace explorer (traces, sessions, users), prompts and
+//! first shown: the sign-in pages, the trace explorer's lists (traces, sessions, users) and its
+//! detail pages (a trace, a shared trace, a session, a user: two areas, see below), prompts and
 //! evaluators (#21; their own area until #22, merged to save a split: see below), the
 //! shared-document pages — the prompt editor and the playground (with the shared-document client
 //! and `yrs`, #19, which nothing else needs) —, evaluation (scores, annotation queues and their
@@ -15,10 +16,13 @@
 //! first visit then fetched up to 175 files. A few areas share far less, and a page's area brings
 //! its neighbours along (a trace's session, the user's traces), which are the next clicks anyway.
 //! Each area costs the others too: one more split re-cuts the shared code into more, smaller
-//! modules, ~25 KB more per first visit when each file was compressed alone (release builds now
-//! send a first visit's modules as one pack, which takes most of that back). So #22's heavy pages
+//! modules, ~25 KB more per first visit when each file was compressed alone. So #22's heavy pages
 //! joined the dashboards area rather than getting an area of their own, and the evaluators joined
-//! prompts (docs/BENCHMARKS.md, "Browser bundle size").
+//! prompts (docs/BENCHMARKS.md, "Browser bundle size"). Release builds now send a first visit's
+//! modules as one pack (`xtask/src/pack.rs`), which takes most of that cost back, and the
+//! explorer became two areas: its lists, where a project's work starts, and its detail pages,
+//! where the SDKs' trace links land. Each first visit then loads only its half (the traces list
+//! 1,005 → 685 KB gzip -9, a trace 824 KB), for ~5-9 KB more on the others.
 //!
 //! On a first visit the server preloads the current area's modules (Leptos records which lazy
 //! functions rendered and reads `__wasm_split_manifest.json`, which in a release build names the
@@ -114,14 +118,21 @@ fn sign_in_area(page: Page) -> AnyView {
 }
 
 #[lazy]
-fn explorer_area(page: Page) -> AnyView {
+fn lists_area(page: Page) -> AnyView {
     match page {
         Page::Traces => view! { <TracesPage /> }.into_any(),
+        Page::Sessions => view! { <SessionsPage /> }.into_any(),
+        Page::Users => view! { <UsersPage /> }.into_any(),
+        _ => unreachable_page(page),
+    }
+}
+
+#[lazy]
+fn details_area(page: Page) -> AnyView {
+    match page {
         Page::Trace => view! { <TraceDetailPage /> }.into_any(),
         Page::SharedTrace => view! { <SharedTracePage /> }.into_any(),
-        Page::Sessions => view! { <SessionsPage /> }.into_any(),
         Page::Session => view! { <SessionPage /> }.into_any(),
-        Page::Users => view! { <UsersPage /> }.into_any(),
         Page::User => view! { <UserPage /> }.into_any(),
         _ => unreachable_page(page),
     }
@@ -202,7 +213,10 @@ fn settings_area(page: Page) -> AnyView {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Area {
     SignIn,
-    Explorer,
+    /// The explorer's lists: traces, sessions, users.
+    Lists,
+    /// The explorer's detail pages: a trace (also shared), a session, a user.
+    Details,
     Prompts,
     Editor,
     Evaluation,
@@ -232,8 +246,9 @@ pub fn preload_for(path: &str) -> Preload {
         ["organization", _, "usage"] | ["admin", "plans"] => Area::Dashboards,
         ["project", _, "settings"] => Area::Settings,
         ["project", _, "settings", "models"] => Area::Dashboards,
-        ["project", _, "traces" | "sessions" | "users"] | ["project", _, "traces" | "sessions" | "users", _] => Area::Explorer,
-        ["share", "traces", _, _] => Area::Explorer,
+        ["project", _, "traces" | "sessions" | "users"] => Area::Lists,
+        ["project", _, "traces" | "sessions" | "users", _] => Area::Details,
+        ["share", "traces", _, _] => Area::Details,
         ["project", _, "prompts", "new"] | ["project", _, "playground"] => Area::Editor,
         ["project", _, "prompts", ..] => Area::Prompts,
         ["project", _, "scores"] | ["project", _, "annotation-queues", ..] => Area::Evaluation,
@@ -251,7 +266,8 @@ pub async fn preload_for_path(path: &str) {
     async fn area(area: Area) {
         match area {
             Area::SignIn => __preload_sign_in_area().await,
-            Area::Explorer => __preload_explorer_area().await,
+            Area::Lists => __preload_lists_area().await,
+            Area::Details => __preload_details_area().await,
             Area::Prompts => __preload_prompts_area().await,
             Area::Editor => __preload_editor_area().await,
             Area::Evaluation => __preload_evaluation_area().await,
@@ -263,7 +279,7 @@ pub async fn preload_for_path(path: &str) {
     match preload_for(path) {
         Preload::Area(one) => area(one).await,
         Preload::Everything => {
-            for one in [Area::SignIn, Area::Explorer, Area::Prompts, Area::Editor, Area::Evaluation, Area::Datasets, Area::Dashboards, Area::Settings] {
+            for one in [Area::SignIn, Area::Lists, Area::Details, Area::Prompts, Area::Editor, Area::Evaluation, Area::Datasets, Area::Dashboards, Area::Settings] {
                 area(one).await;
             }
         }
@@ -307,13 +323,13 @@ lazy_page! {
     OrgSettingsRoute => settings_area(Page::OrgSettings);
     ProjectSettingsRoute => settings_area(Page::ProjectSettings);
     ModelsRoute => dashboards_area(Page::Models);
-    TracesRoute => explorer_area(Page::Traces);
-    TraceRoute => explorer_area(Page::Trace);
-    SharedTraceRoute => explorer_area(Page::SharedTrace);
-    SessionsRoute => explorer_area(Page::Sessions);
-    SessionRoute => explorer_area(Page::Session);
-    UsersRoute => explorer_area(Page::Users);
-    UserRoute => explorer_area(Page::User);
+    TracesRoute => lists_area(Page::Traces);
+    TraceRoute => details_area(Page::Trace);
+    SharedTraceRoute => details_area(Page::SharedTrace);
+    SessionsRoute => lists_area(Page::Sessions);
+    SessionRoute => details_area(Page::Session);
+    UsersRoute => lists_area(Page::Users);
+    UserRoute => details_area(Page::User);
     PromptsRoute => prompts_area(Page::Prompts);
     PromptNewRoute => editor_area(Page::PromptNew);
     PromptRoute => prompts_area(Page::Prompt);
@@ -355,13 +371,13 @@ mod tests {
             ("/organization/o1/audit-log", Preload::Area(Area::Settings)),
             ("/organization/o1/settings", Preload::Area(Area::Settings)),
             ("/project/p1", Preload::Area(Area::Dashboards)),
-            ("/project/p1/traces", Preload::Area(Area::Explorer)),
-            ("/project/p1/traces/abc.def", Preload::Area(Area::Explorer)),
-            ("/share/traces/p1/t1", Preload::Area(Area::Explorer)),
-            ("/project/p1/sessions", Preload::Area(Area::Explorer)),
-            ("/project/p1/sessions/sess.1-%E4%BC%9A", Preload::Area(Area::Explorer)),
-            ("/project/p1/users", Preload::Area(Area::Explorer)),
-            ("/project/p1/users/carol%40globex.com", Preload::Area(Area::Explorer)),
+            ("/project/p1/traces", Preload::Area(Area::Lists)),
+            ("/project/p1/traces/abc.def", Preload::Area(Area::Details)),
+            ("/share/traces/p1/t1", Preload::Area(Area::Details)),
+            ("/project/p1/sessions", Preload::Area(Area::Lists)),
+            ("/project/p1/sessions/sess.1-%E4%BC%9A", Preload::Area(Area::Details)),
+            ("/project/p1/users", Preload::Area(Area::Lists)),
+            ("/project/p1/users/carol%40globex.com", Preload::Area(Area::Details)),
             ("/project/p1/prompts", Preload::Area(Area::Prompts)),
             ("/project/p1/prompts/new", Preload::Area(Area::Editor)),
             ("/project/p1/prompts/folder/sub/name.v2", Preload::Area(Area::Prompts)),

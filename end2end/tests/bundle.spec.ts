@@ -1,5 +1,7 @@
-import { expect, test, type Page } from "@playwright/test";
-import { OWNER, PROJECT, signIn } from "./fixtures";
+import { expect, test, type Browser, type BrowserContext, type Page } from "@playwright/test";
+import { AUTH, OWNER, PROJECT, signIn } from "./fixtures";
+
+type StorageState = Awaited<ReturnType<BrowserContext["storageState"]>>;
 
 // The split browser bundle (issue #16): a first visit loads the main bundle and the page's own
 // area — its modules in one pack (xtask/src/pack.rs) — from the content-addressed build
@@ -41,14 +43,9 @@ const MARK_HYDRATION = () => {
   }).observe(document, { attributes: true, subtree: true, attributeFilter: ["data-hydrated"] });
 };
 
-test("a first visit loads the main bundle and its own area, cached for good", async ({ browser }) => {
-  test.setTimeout(180_000);
-  // Sign in once; each visit below is a fresh browser context (an empty cache) with that cookie.
-  const signingIn = await browser.newContext();
-  await signIn(await signingIn.newPage(), OWNER.email, OWNER.password);
-  const state = await signingIn.storageState();
-  await signingIn.close();
-
+/** Five cold visits of `path` (fresh contexts signed in with `state`): the bundle files the first
+ *  one fetched and each visit's hydration time. `afterLast` runs in the last visit's page. */
+async function coldVisits(browser: Browser, state: StorageState, path: string, afterLast?: (page: Page, fetched: Fetched[]) => Promise<void>) {
   const samples: number[] = [];
   let firstVisit: Fetched[] = [];
   for (let run = 0; run < 5; run++) {
@@ -56,30 +53,30 @@ test("a first visit loads the main bundle and its own area, cached for good", as
     const visit = await fresh.newPage();
     await visit.addInitScript(MARK_HYDRATION);
     const fetched = recordBundle(visit);
-    await visit.goto(`/project/${PROJECT}/traces`);
+    await visit.goto(path);
     samples.push(await hydrationMs(visit));
     await visit.waitForLoadState("networkidle");
     if (run === 0) firstVisit = [...fetched];
-    if (run === 4) {
-      // Another area loads on navigation: the prompts list, client-side.
-      const before = fetched.length;
-      await visit.locator('a[href$="/prompts"]').first().click();
-      await expect(visit).toHaveURL(/\/prompts$/);
-      await expect(visit).toHaveTitle(/^Prompts/);
-      await visit.waitForLoadState("networkidle");
-      const later = fetched.slice(before).filter((f) => f.url.endsWith(".wasm")).map((f) => f.url);
-      expect(later.some((url) => /split_prompts_area/.test(url)), `the prompts area loads when opened: ${later.join(", ")}`).toBe(true);
-    }
+    if (run === 4 && afterLast) await afterLast(visit, fetched);
     await fresh.close();
   }
+  return { firstVisit, samples };
+}
 
+/** Checks a first visit fetched the main bundle and exactly one area's pack, `area`'s, then at
+ *  most the packs of the tools a page opens at once (`pack_<tool>_after_<area>`), never a module
+ *  by itself, all from the build directory, compressed and cached for good; returns the report
+ *  line. */
+function checkFirstVisit(what: string, area: string, { firstVisit, samples }: { firstVisit: Fetched[]; samples: number[] }): string {
   const wasm = firstVisit.filter((f) => f.url.endsWith(".wasm")).map((f) => f.url);
   expect(wasm.some((url) => url.endsWith("/loupe_bg.wasm")), wasm.join(", ")).toBe(true);
-  expect(wasm.filter((url) => /\/pack_/.test(url)), `the explorer's area arrives as one pack: ${wasm.join(", ")}`).toEqual([
-    expect.stringMatching(/\/pack_explorer_area_\d+\.wasm$/),
+  const packs = wasm.filter((url) => /\/pack_/.test(url));
+  expect(packs.filter((url) => !/_after_/.test(url)), `${what}: the page's area arrives as one pack`).toEqual([
+    expect.stringMatching(new RegExp(`/pack_${area}_\\d+\\.wasm$`)),
   ]);
-  // Every module the area needs came out of the pack: none was fetched by itself.
-  expect(wasm.filter((url) => /\/(split|chunk)_/.test(url)), "modules fetched one by one on a first visit").toEqual([]);
+  for (const url of packs.filter((url) => /_after_/.test(url))) expect(url, `${what}: a tool's pack`).toMatch(new RegExp(`/pack_\\w+_after_${area}_\\d+\\.wasm$`));
+  // Every module the page needs came out of a pack: none was fetched by itself.
+  expect(wasm.filter((url) => /\/(split|chunk)_/.test(url)), `${what}: modules fetched one by one`).toEqual([]);
   for (const file of firstVisit) {
     expect(file.url, "every bundle file comes from the build directory").toMatch(/^\/pkg\/[0-9a-f]{16}\//);
     expect(file.cacheControl, file.url).toBe(IMMUTABLE);
@@ -91,9 +88,39 @@ test("a first visit loads the main bundle and its own area, cached for good", as
   const sorted = [...samples].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)];
   const encodings = [...new Set(firstVisit.map((f) => f.encoding ?? "none"))].join("/");
-  const report = `first visit of the traces list: ${firstVisit.length} bundle files, ${(total / 1024).toFixed(1)} KB transferred (${encodings}); hydrated after ${samples.map((s) => s.toFixed(0)).join(", ")} ms (median ${median.toFixed(0)} ms)`;
-  console.log(report);
-  test.info().annotations.push({ type: "first visit", description: report });
+  return `first visit of ${what}: ${firstVisit.length} bundle files (${packs.length} packs), ${(total / 1024).toFixed(1)} KB transferred (${encodings}); hydrated after ${samples.map((s) => s.toFixed(0)).join(", ")} ms (median ${median.toFixed(0)} ms)`;
+}
+
+test("a first visit loads the main bundle and its own area, cached for good", async ({ browser, request }) => {
+  test.setTimeout(240_000);
+  // A trace to open: the page the SDKs' trace links land on.
+  const trace = `bundle.trace-${Date.now()}`;
+  const ingested = await request.post("/api/public/ingestion", {
+    headers: { Authorization: AUTH },
+    data: { batch: [{ id: `${trace}-e`, type: "trace-create", timestamp: new Date().toISOString(), body: { id: trace, name: "bundle", input: "q", output: "a" } }] },
+  });
+  expect(ingested.status()).toBe(207);
+  // Sign in once; each visit below is a fresh browser context (an empty cache) with that cookie.
+  const signingIn = await browser.newContext();
+  await signIn(await signingIn.newPage(), OWNER.email, OWNER.password);
+  const state = await signingIn.storageState();
+  await signingIn.close();
+
+  const list = await coldVisits(browser, state, `/project/${PROJECT}/traces`, async (visit, fetched) => {
+    // Another area loads on navigation: the prompts list, client-side, module by module.
+    const before = fetched.length;
+    await visit.locator('a[href$="/prompts"]').first().click();
+    await expect(visit).toHaveURL(/\/prompts$/);
+    await expect(visit).toHaveTitle(/^Prompts/);
+    await visit.waitForLoadState("networkidle");
+    const later = fetched.slice(before).filter((f) => f.url.endsWith(".wasm")).map((f) => f.url);
+    expect(later.some((url) => /split_prompts_area/.test(url)), `the prompts area loads when opened: ${later.join(", ")}`).toBe(true);
+  });
+  const detail = await coldVisits(browser, state, `/project/${PROJECT}/traces/${encodeURIComponent(trace)}`);
+  for (const report of [checkFirstVisit("the traces list", "lists_area", list), checkFirstVisit("a trace", "details_area", detail)]) {
+    console.log(report);
+    test.info().annotations.push({ type: "first visit", description: report });
+  }
 });
 
 test("moving into another area shows a progress bar until its code has arrived", async ({ browser }) => {

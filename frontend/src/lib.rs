@@ -5,7 +5,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 
 /// Called by Leptos's hydration script once `loupe.js` and `loupe_bg.wasm` are loaded.
 ///
-/// Pages are lazy routes in four areas of the split bundle (`loupe_app::routes`): the page's
+/// Pages are lazy routes in areas of the split bundle (`loupe_app::routes`): the page's
 /// area is loaded first (the server has already preloaded its files), then the page hydrates
 /// synchronously, as an unsplit bundle would.
 #[wasm_bindgen]

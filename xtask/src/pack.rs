@@ -15,8 +15,16 @@
 //! change what a first visit downloads, never what loads. The name ends in `.wasm` because Leptos
 //! links each manifest entry as `<entry>.wasm`; the file is not a module.
 //!
-//! Format: `LPK1`, the index's length (u32, little endian), the index (JSON: module stem →
-//! `[offset, length]` from the end of the index), then the modules.
+//! A lazy function that is not an area (its name has no `_area_`: `page_tool`, the tools a page
+//! opens on demand) is loaded after its page's area, often right after hydration (a trace's
+//! comment thread). Its pack would bring again what the area already loaded, so each area's pack
+//! names, for each such function, a pack of the function's modules the area does not have
+//! (`pack_<function>_after_<area>.wasm`), which the loader fetches the first time it needs one of
+//! them: one request instead of ~90.
+//!
+//! Format: `LPK1`, the header's length (u32, little endian), the header (JSON: `modules`, each
+//! module stem → `[offset, length]` from the end of the header; `then`, the packs to fetch on
+//! demand → the module stems each holds), then the modules.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -29,17 +37,26 @@ use anyhow::{Context, Result};
 pub const MODULES_FILE: &str = "__wasm_split_modules.json";
 const MAGIC: &[u8; 4] = b"LPK1";
 
+/// The header's `then`: on-demand packs by name, with the module stems each holds.
+type Then<'a> = BTreeMap<String, Vec<&'a str>>;
+
+/// Whether the lazy function `split` is a page area (loaded before its page hydrates) rather than
+/// a tool loaded on demand after one.
+fn is_area(split: &str) -> bool {
+    split.contains("_area_")
+}
+
 /// The pack of `stems` (each `<dir>/<stem>.wasm`), in the format above.
-fn pack(dir: &Path, stems: &[String]) -> Result<Vec<u8>> {
+fn pack(dir: &Path, stems: &[&str], then: &Then) -> Result<Vec<u8>> {
     let mut index = BTreeMap::new();
     let mut body = Vec::new();
     for stem in stems {
         let path = dir.join(format!("{stem}.wasm"));
         let bytes = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-        index.insert(stem.as_str(), [body.len(), bytes.len()]);
+        index.insert(*stem, [body.len(), bytes.len()]);
         body.extend_from_slice(&bytes);
     }
-    let index = serde_json::to_vec(&index)?;
+    let index = serde_json::to_vec(&serde_json::json!({ "modules": index, "then": then }))?;
     let mut out = Vec::with_capacity(8 + index.len() + body.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&u32::try_from(index.len()).context("a pack's index over 4 GB")?.to_le_bytes());
@@ -60,15 +77,32 @@ pub fn run(site_root: &Path) -> Result<()> {
     };
     let modules: BTreeMap<String, Vec<String>> = serde_json::from_str(&text).with_context(|| format!("reading {}", modules_path.display()))?;
     let mut manifest = BTreeMap::new();
-    for (split, stems) in &modules {
-        let name = format!("pack_{split}");
+    let mut written = 0;
+    let mut write = |name: &str, stems: &[&str], then: &Then| -> Result<()> {
         let path = pkg.join(format!("{name}.wasm"));
-        fs::write(&path, pack(&pkg, stems)?).with_context(|| format!("writing {}", path.display()))?;
+        written += 1;
+        fs::write(&path, pack(&pkg, stems, then)?).with_context(|| format!("writing {}", path.display()))
+    };
+    for (split, stems) in &modules {
+        let stems: Vec<&str> = stems.iter().map(String::as_str).collect();
+        let mut then = Then::new();
+        if is_area(split) {
+            for (tool, tool_stems) in modules.iter().filter(|(other, _)| !is_area(other)) {
+                let rest: Vec<&str> = tool_stems.iter().map(String::as_str).filter(|stem| !stems.contains(stem)).collect();
+                if !rest.is_empty() {
+                    let name = format!("pack_{tool}_after_{split}");
+                    write(&name, &rest, &Then::new())?;
+                    then.insert(name, rest);
+                }
+            }
+        }
+        let name = format!("pack_{split}");
+        write(&name, &stems, &then)?;
         manifest.insert(split.as_str(), vec![name]);
     }
     let manifest_path = pkg.join(crate::SPLIT_MANIFEST_FILE);
     fs::write(&manifest_path, serde_json::to_string_pretty(&manifest)?).with_context(|| format!("writing {}", manifest_path.display()))?;
-    println!("packed the modules of {} lazily loaded functions, one file each", modules.len());
+    println!("packed the modules of {} lazily loaded functions: {written} packs", modules.len());
     Ok(())
 }
 
@@ -78,36 +112,47 @@ pub fn run(site_root: &Path) -> Result<()> {
 /// preloaded responses. A pack that fails to arrive or to parse is skipped: its modules are then
 /// fetched one by one, as without packs.
 pub const LOADER_PRELUDE: &str = r#"// Loupe: a first visit's modules arrive in one pack per area (xtask/src/pack.rs).
-const __loupe_packs = (() => {
-    if (typeof document === "undefined") return null;
-    const links = Array.from(document.querySelectorAll('link[rel="preload"][href*="/pack_"]'));
-    if (links.length === 0) return null;
-    const slices = new Map();
-    return Promise.all(links.map(async (link) => {
+const __loupe_slices = new Map(); // module stem -> its bytes, out of a pack
+const __loupe_then = new Map(); // module stem -> the URL of the pack to fetch for it
+const __loupe_loading = new Map(); // pack URL -> its load
+function __loupe_load_pack(url) {
+    if (!__loupe_loading.has(url)) __loupe_loading.set(url, (async () => {
         try {
-            const response = await fetch(link.href);
-            if (!response.ok) throw new Error(`${link.href}: HTTP ${response.status}`);
+            const response = await fetch(url);
+            if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
             const bytes = new Uint8Array(await response.arrayBuffer());
             const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-            if (new TextDecoder().decode(bytes.subarray(0, 4)) !== "LPK1") throw new Error(`${link.href}: not a pack`);
-            const indexEnd = 8 + view.getUint32(4, true);
-            const index = JSON.parse(new TextDecoder().decode(bytes.subarray(8, indexEnd)));
-            for (const [stem, [offset, length]] of Object.entries(index)) {
-                if (!slices.has(stem)) slices.set(stem, bytes.subarray(indexEnd + offset, indexEnd + offset + length));
+            if (new TextDecoder().decode(bytes.subarray(0, 4)) !== "LPK1") throw new Error(`${url}: not a pack`);
+            const headerEnd = 8 + view.getUint32(4, true);
+            const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, headerEnd)));
+            for (const [stem, [offset, length]] of Object.entries(header.modules)) {
+                if (!__loupe_slices.has(stem)) __loupe_slices.set(stem, bytes.subarray(headerEnd + offset, headerEnd + offset + length));
+            }
+            for (const [name, stems] of Object.entries(header.then)) {
+                const then = new URL(`./${name}.wasm`, url).href;
+                for (const stem of stems) if (!__loupe_then.has(stem)) __loupe_then.set(stem, then);
             }
         } catch (error) {
             console.warn("loading modules one by one:", error);
         }
-    })).then(() => slices);
+    })());
+    return __loupe_loading.get(url);
+}
+const __loupe_packs = (() => {
+    if (typeof document === "undefined") return null;
+    const links = Array.from(document.querySelectorAll('link[rel="preload"][href*="/pack_"]'));
+    if (links.length === 0) return null;
+    return Promise.all(links.map((link) => __loupe_load_pack(link.href)));
 })();
 async function __loupe_fetch(stem, base) {
     if (__loupe_packs !== null) {
-        const slices = await __loupe_packs;
-        const bytes = slices.get(stem);
+        await __loupe_packs;
+        if (!__loupe_slices.has(stem) && __loupe_then.has(stem)) await __loupe_load_pack(__loupe_then.get(stem));
+        const bytes = __loupe_slices.get(stem);
         if (bytes !== undefined) {
             // Taken once: the loader keeps what it instantiated, and a failed instantiation
             // retries over the network.
-            slices.delete(stem);
+            __loupe_slices.delete(stem);
             return new Response(bytes, { headers: { "content-type": "application/wasm" } });
         }
     }
@@ -150,15 +195,43 @@ mod tests {
         fs::create_dir_all(&dir).unwrap();
         fs::write(dir.join("chunk_1.wasm"), b"\0asm-one").unwrap();
         fs::write(dir.join("split_a.wasm"), b"\0asm-the-second").unwrap();
-        let packed = pack(&dir, &["chunk_1".into(), "split_a".into()]).unwrap();
+        let then = Then::from([("pack_tool_after_x".to_string(), vec!["chunk_9"])]);
+        let packed = pack(&dir, &["chunk_1", "split_a"], &then).unwrap();
         assert_eq!(&packed[..4], MAGIC);
-        let index_len = u32::from_le_bytes(packed[4..8].try_into().unwrap()) as usize;
-        let index: BTreeMap<String, [usize; 2]> = serde_json::from_slice(&packed[8..8 + index_len]).unwrap();
-        let body = &packed[8 + index_len..];
+        let header_len = u32::from_le_bytes(packed[4..8].try_into().unwrap()) as usize;
+        let header: serde_json::Value = serde_json::from_slice(&packed[8..8 + header_len]).unwrap();
+        let index: BTreeMap<String, [usize; 2]> = serde_json::from_value(header["modules"].clone()).unwrap();
+        assert_eq!(header["then"], serde_json::json!({"pack_tool_after_x": ["chunk_9"]}));
+        let body = &packed[8 + header_len..];
         for (stem, expected) in [("chunk_1", &b"\0asm-one"[..]), ("split_a", &b"\0asm-the-second"[..])] {
             let [offset, length] = index[stem];
             assert_eq!(&body[offset..offset + length], expected, "{stem}");
         }
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_areas_pack_names_the_rest_of_each_tool() {
+        let dir = std::env::temp_dir().join(format!("xtask-pack-run-{}", std::process::id()));
+        let pkg = dir.join("pkg");
+        fs::create_dir_all(&pkg).unwrap();
+        for stem in ["chunk_1", "chunk_2", "chunk_3"] {
+            fs::write(pkg.join(format!("{stem}.wasm")), stem).unwrap();
+        }
+        let modules = serde_json::json!({"lists_area_1": ["chunk_1", "chunk_2"], "page_tool_2": ["chunk_2", "chunk_3"]});
+        fs::write(pkg.join(MODULES_FILE), modules.to_string()).unwrap();
+        run(&dir).unwrap();
+        let manifest: serde_json::Value = serde_json::from_slice(&fs::read(pkg.join(crate::SPLIT_MANIFEST_FILE)).unwrap()).unwrap();
+        assert_eq!(manifest, serde_json::json!({"lists_area_1": ["pack_lists_area_1"], "page_tool_2": ["pack_page_tool_2"]}));
+        let header = |name: &str| -> serde_json::Value {
+            let packed = fs::read(pkg.join(format!("{name}.wasm"))).unwrap();
+            let len = u32::from_le_bytes(packed[4..8].try_into().unwrap()) as usize;
+            serde_json::from_slice(&packed[8..8 + len]).unwrap()
+        };
+        // The area names the tool's modules it lacks; the tool's own pack names nothing more.
+        assert_eq!(header("pack_lists_area_1")["then"], serde_json::json!({"pack_page_tool_2_after_lists_area_1": ["chunk_3"]}));
+        assert_eq!(header("pack_page_tool_2_after_lists_area_1")["modules"], serde_json::json!({"chunk_3": [0, 7]}));
+        assert_eq!(header("pack_page_tool_2")["then"], serde_json::json!({}));
         fs::remove_dir_all(&dir).unwrap();
     }
 
