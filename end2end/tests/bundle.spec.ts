@@ -107,14 +107,27 @@ test("a first visit loads the main bundle and its own area, cached for good", as
   await signingIn.close();
 
   const list = await coldVisits(browser, state, `/project/${PROJECT}/traces`, async (visit, fetched) => {
-    // Another area loads on navigation: the prompts list, client-side, module by module.
-    const before = fetched.length;
+    // Other areas load on navigation, client-side, each as one pack of what it needs beyond the
+    // first area: a trace from the list (with the comment thread's tool), then the prompts list.
+    const wasmSince = (before: number) => fetched.slice(before).filter((f) => f.url.endsWith(".wasm")).map((f) => f.url);
+    let before = fetched.length;
+    await visit.locator(`a[href*="${trace}"]`).first().click();
+    await expect(visit).toHaveURL(new RegExp(`/traces/${trace}`));
+    await expect(visit.getByTestId("route-progress")).toHaveCount(0);
+    await visit.waitForLoadState("networkidle");
+    const opened = wasmSince(before);
+    expect(opened.filter((url) => /\/(split|chunk)_/.test(url)), "modules fetched one by one").toEqual([]);
+    expect(opened.filter((url) => /details_area/.test(url)), `a trace's area, after the list's: ${opened.join(", ")}`).toEqual([
+      expect.stringMatching(/\/pack_details_area_\d+_after_lists_area_\d+\.wasm$/),
+    ]);
+    before = fetched.length;
     await visit.locator('a[href$="/prompts"]').first().click();
     await expect(visit).toHaveURL(/\/prompts$/);
     await expect(visit).toHaveTitle(/^Prompts/);
     await visit.waitForLoadState("networkidle");
-    const later = fetched.slice(before).filter((f) => f.url.endsWith(".wasm")).map((f) => f.url);
-    expect(later.some((url) => /split_prompts_area/.test(url)), `the prompts area loads when opened: ${later.join(", ")}`).toBe(true);
+    const later = wasmSince(before);
+    expect(later.filter((url) => /\/(split|chunk)_/.test(url)), "modules fetched one by one").toEqual([]);
+    expect(later, `the prompts area loads when opened`).toEqual([expect.stringMatching(/\/pack_prompts_area_\d+_after_lists_area_\d+\.wasm$/)]);
   });
   const detail = await coldVisits(browser, state, `/project/${PROJECT}/traces/${encodeURIComponent(trace)}`);
   for (const report of [checkFirstVisit("the traces list", "lists_area", list), checkFirstVisit("a trace", "details_area", detail)]) {
@@ -132,7 +145,7 @@ test("moving into another area shows a progress bar until its code has arrived",
   // Hold the prompts area's code back for a moment, as a slow network would.
   let release: () => void = () => {};
   const held = new Promise<void>((resolve) => { release = resolve; });
-  await page.route(/split_prompts_area/, async (route) => { await held; await route.continue(); });
+  await page.route(/prompts_area/, async (route) => { await held; await route.continue(); });
   await page.locator('a[href$="/prompts"]').first().click();
   await expect(page.getByTestId("route-progress")).toBeVisible();
   release();

@@ -25,6 +25,11 @@ const MIN_BYTES: u64 = 512;
 /// repetitive, and browsers decode any window size brotli allows.
 const BROTLI_QUALITY: i32 = 11;
 const BROTLI_WINDOW: i32 = 24;
+/// The packs a page fetches when it moves into another area (`pack.rs`: 72 of them, ~100 MB)
+/// take quality 9: 25 times faster than 11 for ~12 % more bytes (the trace page's after the
+/// traces list: 285 KB against 254 KB), which keeps a build's compression near a minute instead
+/// of four. They are fetched on navigation, never by a first visit.
+const BROTLI_QUALITY_NAVIGATION: i32 = 9;
 
 fn is_variant(path: &Path) -> bool {
     matches!(path.extension().and_then(|e| e.to_str()), Some("br" | "gz" | "tmp"))
@@ -60,9 +65,9 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     fs::rename(&temporary, path).with_context(|| format!("renaming {} to {}", temporary.display(), path.display()))
 }
 
-fn brotli(bytes: &[u8]) -> Result<Vec<u8>> {
+fn brotli(bytes: &[u8], quality: i32) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(bytes.len() / 3);
-    let params = brotli::enc::BrotliEncoderParams { quality: BROTLI_QUALITY, lgwin: BROTLI_WINDOW, ..Default::default() };
+    let params = brotli::enc::BrotliEncoderParams { quality, lgwin: BROTLI_WINDOW, ..Default::default() };
     brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).context("brotli")?;
     Ok(out)
 }
@@ -75,7 +80,8 @@ pub fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
 
 fn compress_file(path: &Path) -> Result<()> {
     let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    write_atomically(&with_suffix(path, "br"), &brotli(&bytes)?)?;
+    let navigation = path.file_name().and_then(|name| name.to_str()).is_some_and(crate::pack::is_navigation_pack);
+    write_atomically(&with_suffix(path, "br"), &brotli(&bytes, if navigation { BROTLI_QUALITY_NAVIGATION } else { BROTLI_QUALITY })?)?;
     write_atomically(&with_suffix(path, "gz"), &gzip(&bytes)?)
 }
 
@@ -116,7 +122,7 @@ fn compress_dir(dir: &Path) -> Result<()> {
     for result in results {
         result?;
     }
-    println!("compress: {} files of {} compressed (brotli 11, gzip -9) in {:.1} s", by_size.len(), dir.display(), started.elapsed().as_secs_f64());
+    println!("compress: {} files of {} compressed (brotli 11, 9 for the navigation packs; gzip -9) in {:.1} s", by_size.len(), dir.display(), started.elapsed().as_secs_f64());
     Ok(())
 }
 

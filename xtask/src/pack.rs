@@ -10,21 +10,24 @@
 //! So, after `wasm-opt`, this writes `pack_<area>.wasm` for each entry of the split's manifest:
 //! its modules one after another behind an index, and rewrites the manifest Leptos reads
 //! (`__wasm_split_manifest.json`) to name the pack, so the server's preload for a page is that one
-//! file. The loader (`split_loader_prelude`) takes a module from a pack the page preloaded and
-//! fetches any other one by itself, as before (a later area, a tool loaded on demand), so packs
-//! change what a first visit downloads, never what loads. The name ends in `.wasm` because Leptos
-//! links each manifest entry as `<entry>.wasm`; the file is not a module.
+//! file. The name ends in `.wasm` because Leptos links each manifest entry as `<entry>.wasm`; the
+//! file is not a module.
 //!
-//! A lazy function that is not an area (its name has no `_area_`: `page_tool`, the tools a page
-//! opens on demand) is loaded after its page's area, often right after hydration (a trace's
-//! comment thread). Its pack would bring again what the area already loaded, so each area's pack
-//! names, for each such function, a pack of the function's modules the area does not have
-//! (`pack_<function>_after_<area>.wasm`), which the loader fetches the first time it needs one of
-//! them: one request instead of ~90.
+//! After the first area, the next lazy function a page loads (another area on navigation — from
+//! the traces list to a trace —, or a tool, `page_tool`, often right after hydration: a trace's
+//! comment thread) needs the modules of its own the first area did not bring: ~80–115 of them.
+//! Its whole pack would bring again what is loaded, so for each area and each other lazy function
+//! there is a pack of what the function needs beyond the area (`pack_<function>_after_<area>.wasm`),
+//! which the area's pack names and the loader fetches when that function loads: one request.
+//!
+//! The loader ([`LOADER_PRELUDE`]) takes a module from the packs it has, fetches the pack after the
+//! first area for a function it loads next, and fetches any module no pack holds by itself, as
+//! before (a pack that failed, a third area's module the rest pack already brought): packs change
+//! what a page downloads, never what loads.
 //!
 //! Format: `LPK1`, the header's length (u32, little endian), the header (JSON: `modules`, each
-//! module stem → `[offset, length]` from the end of the header; `then`, the packs to fetch on
-//! demand → the module stems each holds), then the modules.
+//! module stem → `[offset, length]` from the end of the header; `then`, each other lazy function
+//! → the name of its pack after this area), then the modules.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -37,11 +40,18 @@ use anyhow::{Context, Result};
 pub const MODULES_FILE: &str = "__wasm_split_modules.json";
 const MAGIC: &[u8; 4] = b"LPK1";
 
-/// The header's `then`: on-demand packs by name, with the module stems each holds.
-type Then<'a> = BTreeMap<String, Vec<&'a str>>;
+/// The header's `then`: each other lazy function → the name of its pack after this one.
+type Then = BTreeMap<String, String>;
 
-/// Whether the lazy function `split` is a page area (loaded before its page hydrates) rather than
-/// a tool loaded on demand after one.
+/// Whether `file_name` is the pack of what another area needs beyond an area: fetched on
+/// navigation, never by a first visit (a tool's pack after an area can be: a trace's comment
+/// thread opens right after hydration).
+pub fn is_navigation_pack(file_name: &str) -> bool {
+    file_name.strip_prefix("pack_").and_then(|rest| rest.split_once("_after_")).is_some_and(|(next, _)| is_area(next))
+}
+
+/// Whether the lazy function `split` is a page area (loaded before its page hydrates, the one a
+/// page's pack is for) rather than a tool loaded on demand after one.
 fn is_area(split: &str) -> bool {
     split.contains("_area_")
 }
@@ -87,12 +97,12 @@ pub fn run(site_root: &Path) -> Result<()> {
         let stems: Vec<&str> = stems.iter().map(String::as_str).collect();
         let mut then = Then::new();
         if is_area(split) {
-            for (tool, tool_stems) in modules.iter().filter(|(other, _)| !is_area(other)) {
-                let rest: Vec<&str> = tool_stems.iter().map(String::as_str).filter(|stem| !stems.contains(stem)).collect();
+            for (next, next_stems) in modules.iter().filter(|(other, _)| *other != split) {
+                let rest: Vec<&str> = next_stems.iter().map(String::as_str).filter(|stem| !stems.contains(stem)).collect();
                 if !rest.is_empty() {
-                    let name = format!("pack_{tool}_after_{split}");
+                    let name = format!("pack_{next}_after_{split}");
                     write(&name, &rest, &Then::new())?;
-                    then.insert(name, rest);
+                    then.insert(next.clone(), name);
                 }
             }
         }
@@ -107,14 +117,17 @@ pub fn run(site_root: &Path) -> Result<()> {
 }
 
 /// Put before the loader wasm-split writes; its fetches of `./<stem>.wasm` become
-/// `__loupe_fetch("<stem>", import.meta.url)`. The packs are the ones the page's `<head>`
-/// preloads (the server links each area its page rendered): fetching their URLs again takes the
-/// preloaded responses. A pack that fails to arrive or to parse is skipped: its modules are then
-/// fetched one by one, as without packs.
-pub const LOADER_PRELUDE: &str = r#"// Loupe: a first visit's modules arrive in one pack per area (xtask/src/pack.rs).
+/// `__loupe_fetch("<stem>", import.meta.url)`. The first packs are the ones the page's `<head>`
+/// preloads (the server links the area its page rendered): fetching their URLs again takes the
+/// preloaded responses. A later lazy function is recognised by its own module, `split_<function>`:
+/// wasm-split's loader asks for all of a function's modules at once, its own last, so the modules
+/// no pack holds are gathered until the microtasks queued with them have run, and the function
+/// they name has its pack after the first area fetched once for all. A pack that fails to arrive or
+/// to parse is skipped: its modules are then fetched one by one, as without packs.
+pub const LOADER_PRELUDE: &str = r#"// Loupe: modules arrive in packs (xtask/src/pack.rs).
 const __loupe_slices = new Map(); // module stem -> its bytes, out of a pack
-const __loupe_then = new Map(); // module stem -> the URL of the pack to fetch for it
-const __loupe_loading = new Map(); // pack URL -> its load
+const __loupe_after = new Map(); // lazy function -> the URL of its pack after the first area
+const __loupe_loading = new Map(); // pack URL -> its load (the module stems it held)
 function __loupe_load_pack(url) {
     if (!__loupe_loading.has(url)) __loupe_loading.set(url, (async () => {
         try {
@@ -125,15 +138,18 @@ function __loupe_load_pack(url) {
             if (new TextDecoder().decode(bytes.subarray(0, 4)) !== "LPK1") throw new Error(`${url}: not a pack`);
             const headerEnd = 8 + view.getUint32(4, true);
             const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, headerEnd)));
+            const stems = [];
             for (const [stem, [offset, length]] of Object.entries(header.modules)) {
                 if (!__loupe_slices.has(stem)) __loupe_slices.set(stem, bytes.subarray(headerEnd + offset, headerEnd + offset + length));
+                stems.push(stem);
             }
-            for (const [name, stems] of Object.entries(header.then)) {
-                const then = new URL(`./${name}.wasm`, url).href;
-                for (const stem of stems) if (!__loupe_then.has(stem)) __loupe_then.set(stem, then);
+            for (const [next, name] of Object.entries(header.then)) {
+                if (!__loupe_after.has(next)) __loupe_after.set(next, new URL(`./${name}.wasm`, url).href);
             }
+            return stems;
         } catch (error) {
             console.warn("loading modules one by one:", error);
+            return [];
         }
     })());
     return __loupe_loading.get(url);
@@ -144,10 +160,30 @@ const __loupe_packs = (() => {
     if (links.length === 0) return null;
     return Promise.all(links.map((link) => __loupe_load_pack(link.href)));
 })();
+let __loupe_batch = null;
+function __loupe_missing(stem) {
+    if (__loupe_batch === null) {
+        const batch = { stems: [] };
+        // Queued behind the continuations of the fetches asked for with this one.
+        batch.done = new Promise((resolve) => queueMicrotask(resolve)).then(async () => {
+            __loupe_batch = null;
+            const own = batch.stems.find((s) => s.startsWith("split_"));
+            const url = own === undefined ? undefined : __loupe_after.get(own.slice("split_".length));
+            if (url === undefined) return;
+            const held = await __loupe_load_pack(url);
+            // What the batch did not take had been loaded already: let it go once the batch has
+            // taken its modules.
+            setTimeout(() => held.forEach((s) => { if (!batch.stems.includes(s)) __loupe_slices.delete(s); }), 0);
+        });
+        __loupe_batch = batch;
+    }
+    __loupe_batch.stems.push(stem);
+    return __loupe_batch.done;
+}
 async function __loupe_fetch(stem, base) {
     if (__loupe_packs !== null) {
         await __loupe_packs;
-        if (!__loupe_slices.has(stem) && __loupe_then.has(stem)) await __loupe_load_pack(__loupe_then.get(stem));
+        if (!__loupe_slices.has(stem)) await __loupe_missing(stem);
         const bytes = __loupe_slices.get(stem);
         if (bytes !== undefined) {
             // Taken once: the loader keeps what it instantiated, and a failed instantiation
@@ -195,13 +231,13 @@ mod tests {
         fs::create_dir_all(&dir).unwrap();
         fs::write(dir.join("chunk_1.wasm"), b"\0asm-one").unwrap();
         fs::write(dir.join("split_a.wasm"), b"\0asm-the-second").unwrap();
-        let then = Then::from([("pack_tool_after_x".to_string(), vec!["chunk_9"])]);
+        let then = Then::from([("tool_2".to_string(), "pack_tool_2_after_x".to_string())]);
         let packed = pack(&dir, &["chunk_1", "split_a"], &then).unwrap();
         assert_eq!(&packed[..4], MAGIC);
         let header_len = u32::from_le_bytes(packed[4..8].try_into().unwrap()) as usize;
         let header: serde_json::Value = serde_json::from_slice(&packed[8..8 + header_len]).unwrap();
         let index: BTreeMap<String, [usize; 2]> = serde_json::from_value(header["modules"].clone()).unwrap();
-        assert_eq!(header["then"], serde_json::json!({"pack_tool_after_x": ["chunk_9"]}));
+        assert_eq!(header["then"], serde_json::json!({"tool_2": "pack_tool_2_after_x"}));
         let body = &packed[8 + header_len..];
         for (stem, expected) in [("chunk_1", &b"\0asm-one"[..]), ("split_a", &b"\0asm-the-second"[..])] {
             let [offset, length] = index[stem];
@@ -211,28 +247,42 @@ mod tests {
     }
 
     #[test]
-    fn an_areas_pack_names_the_rest_of_each_tool() {
+    fn an_areas_pack_names_what_each_other_function_needs_beyond_it() {
         let dir = std::env::temp_dir().join(format!("xtask-pack-run-{}", std::process::id()));
         let pkg = dir.join("pkg");
         fs::create_dir_all(&pkg).unwrap();
-        for stem in ["chunk_1", "chunk_2", "chunk_3"] {
+        for stem in ["chunk_1", "chunk_2", "chunk_3", "chunk_4"] {
             fs::write(pkg.join(format!("{stem}.wasm")), stem).unwrap();
         }
-        let modules = serde_json::json!({"lists_area_1": ["chunk_1", "chunk_2"], "page_tool_2": ["chunk_2", "chunk_3"]});
+        let modules = serde_json::json!({"lists_area_1": ["chunk_1", "chunk_2"], "page_tool_2": ["chunk_2", "chunk_3"], "details_area_3": ["chunk_1", "chunk_4"]});
         fs::write(pkg.join(MODULES_FILE), modules.to_string()).unwrap();
         run(&dir).unwrap();
         let manifest: serde_json::Value = serde_json::from_slice(&fs::read(pkg.join(crate::SPLIT_MANIFEST_FILE)).unwrap()).unwrap();
-        assert_eq!(manifest, serde_json::json!({"lists_area_1": ["pack_lists_area_1"], "page_tool_2": ["pack_page_tool_2"]}));
+        assert_eq!(manifest, serde_json::json!({"lists_area_1": ["pack_lists_area_1"], "page_tool_2": ["pack_page_tool_2"], "details_area_3": ["pack_details_area_3"]}));
         let header = |name: &str| -> serde_json::Value {
             let packed = fs::read(pkg.join(format!("{name}.wasm"))).unwrap();
             let len = u32::from_le_bytes(packed[4..8].try_into().unwrap()) as usize;
             serde_json::from_slice(&packed[8..8 + len]).unwrap()
         };
-        // The area names the tool's modules it lacks; the tool's own pack names nothing more.
-        assert_eq!(header("pack_lists_area_1")["then"], serde_json::json!({"pack_page_tool_2_after_lists_area_1": ["chunk_3"]}));
+        // An area names, for each other function, the pack of what it lacks of it; a tool's own
+        // pack names nothing more.
+        assert_eq!(
+            header("pack_lists_area_1")["then"],
+            serde_json::json!({"page_tool_2": "pack_page_tool_2_after_lists_area_1", "details_area_3": "pack_details_area_3_after_lists_area_1"})
+        );
         assert_eq!(header("pack_page_tool_2_after_lists_area_1")["modules"], serde_json::json!({"chunk_3": [0, 7]}));
+        assert_eq!(header("pack_details_area_3_after_lists_area_1")["modules"], serde_json::json!({"chunk_4": [0, 7]}));
+        assert_eq!(header("pack_details_area_3")["then"]["lists_area_1"], serde_json::json!("pack_lists_area_1_after_details_area_3"));
         assert_eq!(header("pack_page_tool_2")["then"], serde_json::json!({}));
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn navigation_packs_are_the_areas_after_areas() {
+        assert!(is_navigation_pack("pack_details_area_12_after_lists_area_34.wasm"));
+        assert!(!is_navigation_pack("pack_page_tool_56_after_lists_area_34.wasm"), "a tool can load with a first visit");
+        assert!(!is_navigation_pack("pack_details_area_12.wasm"));
+        assert!(!is_navigation_pack("chunk_1.wasm"));
     }
 
     #[test]
