@@ -22,8 +22,9 @@
 //!
 //! The loader ([`LOADER_PRELUDE`]) takes a module from the packs it has, fetches the pack after the
 //! first area for a function it loads next, and fetches any module no pack holds by itself, as
-//! before (a pack that failed, a third area's module the rest pack already brought): packs change
-//! what a page downloads, never what loads.
+//! before (a pack that failed to arrive; a second function asked for in the same burst, which
+//! gets the first's pack only): packs change what a page downloads, never what loads. A function's
+//! pack after the first area can hold modules a second area already brought; those are dropped.
 //!
 //! Format: `LPK1`, the header's length (u32, little endian), the header (JSON: `modules`, each
 //! module stem → `[offset, length]` from the end of the header; `then`, each other lazy function
