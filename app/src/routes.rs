@@ -105,7 +105,10 @@ pub enum Page {
 
 // One lazy function per area, each naming its own pages: wasm-split moves code by function, so a
 // function shared by the areas (one `match` over every page, say) would pull every page into a
-// module that all the areas load.
+// module that all the areas load. Name each `<something>_area`: the release build packs a page's
+// first modules by area and recognises areas by that name (`xtask/src/pack.rs`); a lazy function
+// named otherwise is taken for a tool loaded after an area (`page_tool`), and navigations out of
+// it would fetch their modules one by one.
 
 #[lazy]
 fn sign_in_area(page: Page) -> AnyView {
