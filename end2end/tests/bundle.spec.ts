@@ -115,6 +115,9 @@ test("a first visit loads the main bundle and its own area, cached for good", as
     await visit.locator(`a[href*="${trace}"]`).first().click();
     await expect(visit).toHaveURL(new RegExp(`/traces/${trace}`));
     await expect(visit.getByTestId("route-progress")).toHaveCount(0);
+    // The trace's comment thread loads its tool right after the page: wait for the thread, so that
+    // its pack is counted here and not as the prompts list's (networkidle alone can come first).
+    await expect(visit.locator("[data-testid=comments][data-object-type=TRACE]").getByTestId("comments-empty")).toBeVisible();
     await visit.waitForLoadState("networkidle");
     const opened = wasmSince(before);
     expect(opened.filter((url) => /\/(split|chunk)_/.test(url)), "modules fetched one by one").toEqual([]);
