@@ -2,7 +2,13 @@
 //!
 //! The strings live in `app/locales/<language>/<namespace>.json` (one file per language and page
 //! area; `build.rs` generates the typed `crate::i18n` module from them and fails the build when the
-//! languages disagree). Views use `t!(i18n, namespace.key)` / `t_string!(…)`.
+//! languages disagree). Views show a plain string with `t_string!(i18n, namespace.key)` (a
+//! `&'static str`, rendered as static text) and keep `t!(i18n, namespace.key, value, …)` for a
+//! string with values or components in it. `t!` makes a reactive closure per use, for a language
+//! that changes in place; Loupe's changes by reloading the page (below), so a plain string does not
+//! need one: 507 of them were 8 % of the bundle's unoptimized code and 1–3 % of each first visit
+//! (docs/BENCHMARKS.md, "Strings as static text"). `tests::plain_strings_are_static_text` keeps
+//! it so.
 //!
 //! **Choosing the language.** The server decides and the browser follows:
 //! 1. the signed-in person's choice (`accounts.language`, put in the request by the session
@@ -298,9 +304,7 @@ mod tests {
     #[test]
     fn every_key_is_used() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut files = Vec::new();
-        rust_files(&root.join("src"), &mut files);
-        let source: String = files.iter().map(|f| std::fs::read_to_string(f).unwrap()).collect::<Vec<_>>().join("\n");
+        let source: String = sources().into_iter().map(|(_, text)| text).collect::<Vec<_>>().join("\n");
         let mut unused = Vec::new();
         for entry in std::fs::read_dir(root.join("locales/en")).unwrap().flatten() {
             let namespace = entry.path().file_stem().unwrap().to_string_lossy().to_string();
@@ -318,6 +322,36 @@ mod tests {
             }
         }
         assert!(unused.is_empty(), "translation keys nothing uses (remove them from every language): {unused:?}");
+    }
+
+    /// The source of `app/src` (every `.rs` file) with each file's path, for the checks below.
+    fn sources() -> Vec<(PathBuf, String)> {
+        let mut files = Vec::new();
+        rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+        files.into_iter().map(|f| { let text = std::fs::read_to_string(&f).unwrap(); (f, text) }).collect()
+    }
+
+    /// A `t!` given nothing but the context and a key makes a reactive closure for a string that
+    /// never changes in place (the language changes by reloading the page); `t_string!` shows the
+    /// same string as static text, with less code in the bundle (see the module's doc).
+    #[test]
+    fn plain_strings_are_static_text() {
+        let mut plain = Vec::new();
+        for (path, text) in sources() {
+            for (at, _) in text.match_indices("t!(") {
+                if text[..at].chars().next_back().is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                    continue; // t_string!(, td_string!(, …
+                }
+                let args = &text[at + 3..];
+                let Some(end) = args.find(')') else { continue };
+                let args = &args[..end];
+                if args.matches(',').count() == 1 && !args.contains('(') {
+                    let line = text[..at].matches('\n').count() + 1;
+                    plain.push(format!("{}:{line}: t!({args})", path.display()));
+                }
+            }
+        }
+        assert!(plain.is_empty(), "plain strings shown through t! (use t_string!): {plain:#?}");
     }
 
     #[test]

@@ -159,8 +159,8 @@ pub fn AnnotatePanel(
                         let settings = format!("/project/{}/settings#score-configs", context.with_value(|(p, _)| p.clone()));
                         return view! {
                             <EmptyHint title=t_string!(i18n, annotation.form.no_configs_title) test_id="annotate-no-configs">
-                                {t!(i18n, annotation.form.no_configs_body)}" "
-                                <a class=BUTTON_LINK href=settings>{t!(i18n, annotation.form.open_settings)}</a>
+                                {t_string!(i18n, annotation.form.no_configs_body)}" "
+                                <a class=BUTTON_LINK href=settings>{t_string!(i18n, annotation.form.open_settings)}</a>
                             </EmptyHint>
                         }.into_any();
                     }
@@ -330,7 +330,7 @@ fn ConfigField(
                         view! {
                             <button type="button" class="shrink-0 text-xs text-zinc-500 hover:text-red-600" data-testid="annotate-clear"
                                 on:click=move |_| { remove.dispatch(DeleteAnnotation { project_id: project_id.clone(), score_id: id.clone() }); }>
-                                {t!(i18n, annotation.form.clear)}
+                                {t_string!(i18n, annotation.form.clear)}
                             </button>
                         }
                     })}
@@ -348,7 +348,7 @@ fn ConfigField(
                                 {can_edit_any.then(|| view! {
                                     <button type="button" class="text-zinc-500 hover:text-red-600" data-testid="annotate-remove-other"
                                         on:click=move |_| { remove.dispatch(DeleteAnnotation { project_id: project_id.clone(), score_id: id.clone() }); }>
-                                        {t!(i18n, annotation.form.remove)}
+                                        {t_string!(i18n, annotation.form.remove)}
                                     </button>
                                 })}
                             </li>

@@ -53,7 +53,7 @@ pub fn Comments(#[prop(into)] project_id: String, object_type: ObjectType, #[pro
     let placeholder = move || {
         view! {
             <section class="space-y-3" aria-busy="true">
-                <h2 class="flex items-center gap-2 text-sm font-semibold">{t!(i18n, comments.title)}</h2>
+                <h2 class="flex items-center gap-2 text-sm font-semibold">{t_string!(i18n, comments.title)}</h2>
                 <Skeleton label=t_string!(i18n, comments.loading) />
             </section>
         }
@@ -128,14 +128,14 @@ pub(crate) fn CommentThread(project_id: String, object_type: ObjectType, object_
     view! {
         <section class="space-y-3" data-testid="comments" data-object-type=object_type.as_str() aria-labelledby=labelled_by>
             <h2 id=heading_id class="flex items-center gap-2 text-sm font-semibold">
-                {t!(i18n, comments.title)}
+                {t_string!(i18n, comments.title)}
                 {move || count().map(|n| view! { <span class="rounded-full bg-zinc-100 px-1.5 text-xs font-medium text-zinc-600 dark:bg-zinc-800 dark:text-zinc-300" data-testid="comment-count">{n}</span> })}
             </h2>
             {move || match thread.try_get().flatten() {
                 None => view! { <Skeleton label=t_string!(i18n, comments.loading) /> }.into_any(),
                 Some(Err(error)) => view! { <LoadError error /> }.into_any(),
                 Some(Ok(entries)) if entries.is_empty() => view! {
-                    <p class="text-sm text-zinc-500 dark:text-zinc-400" data-testid="comments-empty">{t!(i18n, comments.empty)}</p>
+                    <p class="text-sm text-zinc-500 dark:text-zinc-400" data-testid="comments-empty">{t_string!(i18n, comments.empty)}</p>
                 }.into_any(),
                 Some(Ok(entries)) => view! {
                     <ol class="space-y-3" data-testid="comment-thread">
@@ -151,7 +151,7 @@ pub(crate) fn CommentThread(project_id: String, object_type: ObjectType, object_
                         submit_label=t_string!(i18n, comments.post) on_submit=send test_id="comment-composer" />
                 }.into_any()
             } else {
-                view! { <p class="text-xs text-zinc-500 dark:text-zinc-400" data-testid="comments-read-only">{t!(i18n, comments.read_only)}</p> }.into_any()
+                view! { <p class="text-xs text-zinc-500 dark:text-zinc-400" data-testid="comments-read-only">{t_string!(i18n, comments.read_only)}</p> }.into_any()
             }}
         </section>
     }
@@ -189,28 +189,28 @@ fn Entry(
             <div class="flex flex-wrap items-baseline gap-x-2 text-xs text-zinc-500 dark:text-zinc-400">
                 <span class="font-medium text-zinc-800 dark:text-zinc-200" translate="no" data-testid="comment-author">{author}</span>
                 <span title=timestamp(comment.created_at)>{when}</span>
-                {edited.then(|| view! { <span title=timestamp(comment.updated_at)>{t!(i18n, comments.edited)}</span> })}
+                {edited.then(|| view! { <span title=timestamp(comment.updated_at)>{t_string!(i18n, comments.edited)}</span> })}
                 <span class="ml-auto flex gap-3">
                     {can_edit.then(|| view! {
                         <button type="button" class=BUTTON_LINK data-testid="comment-edit" on:click=move |_| {
                             text.set(content.get_value());
                             editing.set(Some(id.get_value()));
-                        }>{t!(i18n, comments.edit)}</button>
+                        }>{t_string!(i18n, comments.edit)}</button>
                     })}
                     {can_delete.then(|| view! {
                         <button type="button" class="text-sm font-medium text-red-600 hover:underline dark:text-red-400" data-testid="comment-delete"
-                            on:click=move |_| confirming.set(true)>{t!(i18n, comments.delete)}</button>
+                            on:click=move |_| confirming.set(true)>{t_string!(i18n, comments.delete)}</button>
                     })}
                 </span>
             </div>
             <Show when=move || confirming.get()>
                 <div class="mt-2 flex flex-wrap items-center gap-2 rounded bg-red-50 px-2 py-1.5 text-sm dark:bg-red-950" role="alert">
-                    <span>{t!(i18n, comments.delete_confirm)}</span>
+                    <span>{t_string!(i18n, comments.delete_confirm)}</span>
                     <button type="button" class=BUTTON_DANGER data-testid="comment-delete-confirm" disabled=move || delete.pending().get()
                         on:click=move |_| { delete.dispatch(DeleteComment { project_id: project.get_value(), comment_id: id.get_value() }); }>
-                        {t!(i18n, comments.delete)}
+                        {t_string!(i18n, comments.delete)}
                     </button>
-                    <button type="button" class=BUTTON_SECONDARY on:click=move |_| confirming.set(false)>{t!(i18n, comments.cancel)}</button>
+                    <button type="button" class=BUTTON_SECONDARY on:click=move |_| confirming.set(false)>{t_string!(i18n, comments.cancel)}</button>
                     <ErrorAlert error=action_error(delete) />
                 </div>
             </Show>
@@ -379,9 +379,9 @@ fn Composer(
                 <button type="submit" class=BUTTON_PRIMARY data-testid="comment-submit"
                     disabled=move || pending.get() || chars() == 0 || too_long()>{submit_label}</button>
                 {on_cancel.map(|cancel| view! {
-                    <button type="button" class=BUTTON_SECONDARY on:click=move |_| cancel.run(())>{t!(i18n, comments.cancel)}</button>
+                    <button type="button" class=BUTTON_SECONDARY on:click=move |_| cancel.run(())>{t_string!(i18n, comments.cancel)}</button>
                 })}
-                <span class="hidden text-xs text-zinc-400 sm:inline">{t!(i18n, comments.submit_hint)}</span>
+                <span class="hidden text-xs text-zinc-400 sm:inline">{t_string!(i18n, comments.submit_hint)}</span>
                 <span class=move || if too_long() { "ml-auto text-xs font-medium text-red-600 dark:text-red-400" } else { "ml-auto text-xs text-zinc-400" }
                     data-testid="comment-length">
                     {move || t_string!(i18n, comments.characters, count = chars(), max = MAX_CONTENT_CHARS).to_string()}
@@ -468,10 +468,10 @@ pub fn InboxPanel(mark: ServerAction<MarkMentionsRead>, unread: Signal<i64>) -> 
     });
     view! {
             <div class="flex items-center justify-between gap-2 border-b border-zinc-100 px-3 py-2 dark:border-zinc-800">
-            <p class="font-semibold">{t!(i18n, comments.inbox.title)}</p>
+            <p class="font-semibold">{t_string!(i18n, comments.inbox.title)}</p>
             <button type="button" class=BUTTON_LINK data-testid="inbox-mark-all" disabled=move || unread.get() == 0 || mark.pending().get()
                 on:click=move |_| { mark.dispatch(MarkMentionsRead { project_id: None, comment_id: None }); }>
-                {t!(i18n, comments.inbox.mark_all_read)}
+                {t_string!(i18n, comments.inbox.mark_all_read)}
             </button>
         </div>
         <div class="max-h-[70vh] overflow-y-auto">
@@ -479,7 +479,7 @@ pub fn InboxPanel(mark: ServerAction<MarkMentionsRead>, unread: Signal<i64>) -> 
                 None | Some(Ok(None)) => view! { <Skeleton label=t_string!(i18n, comments.inbox.loading) /> }.into_any(),
                 Some(Err(error)) => view! { <div class="p-3"><LoadError error /></div> }.into_any(),
                 Some(Ok(Some(inbox))) if inbox.entries.is_empty() => view! {
-                    <p class="px-3 py-4 text-zinc-500 dark:text-zinc-400" data-testid="inbox-empty">{t!(i18n, comments.inbox.empty)}</p>
+                    <p class="px-3 py-4 text-zinc-500 dark:text-zinc-400" data-testid="inbox-empty">{t_string!(i18n, comments.inbox.empty)}</p>
                 }.into_any(),
                 Some(Ok(Some(inbox))) => {
                     let more = inbox.more.then(|| view! {

@@ -127,7 +127,7 @@ fn Sidebar() -> impl IntoView {
                 }}
                 <Show when=move || project.get().is_none()>
                     <p class="px-2 pt-2 text-xs text-zinc-500 dark:text-zinc-400" data-testid="choose-project">
-                        {t!(i18n, common.nav.choose_project_hint)}
+                        {t_string!(i18n, common.nav.choose_project_hint)}
                     </p>
                 </Show>
             </div>
@@ -254,7 +254,7 @@ fn ProjectSwitcher(info: SessionInfo) -> impl IntoView {
                     }
                 }).collect_view().into_any()
             })}
-            <a role="menuitem" class=format!("{MENU_ITEM} border-t border-zinc-100 dark:border-zinc-800") href="/?new=organization">{t!(i18n, common.switcher.new_organization)}</a>
+            <a role="menuitem" class=format!("{MENU_ITEM} border-t border-zinc-100 dark:border-zinc-800") href="/?new=organization">{t_string!(i18n, common.switcher.new_organization)}</a>
         </Dropdown>
     }
 }
@@ -284,10 +284,10 @@ fn UserMenu(info: SessionInfo) -> impl IntoView {
                 <p class="truncate text-xs text-zinc-500" data-testid="signed-in-as">{email.clone()}</p>
             </div>
             <LanguageChoice current=info.user.language.clone() />
-            <a role="menuitem" class=MENU_ITEM href="/account">{t!(i18n, common.top_bar.account)}</a>
+            <a role="menuitem" class=MENU_ITEM href="/account">{t_string!(i18n, common.top_bar.account)}</a>
             <button role="menuitem" type="button" class=format!("{MENU_ITEM} w-full text-left") data-testid="sign-out"
                 on:click=move |_| { sign_out.dispatch(SignOut {}); }>
-                {t!(i18n, common.top_bar.sign_out)}
+                {t_string!(i18n, common.top_bar.sign_out)}
             </button>
         </Dropdown>
     }
@@ -322,7 +322,7 @@ fn LanguageChoice(current: Option<String>) -> impl IntoView {
     let chosen = current.unwrap_or_default();
     view! {
         <div class="border-b border-zinc-100 px-3 py-2 dark:border-zinc-800" role="group" aria-labelledby="language-label">
-            <p id="language-label" class="text-xs font-medium text-zinc-500 dark:text-zinc-400">{t!(i18n, common.languages.label)}</p>
+            <p id="language-label" class="text-xs font-medium text-zinc-500 dark:text-zinc-400">{t_string!(i18n, common.languages.label)}</p>
             <div class="mt-1 flex flex-wrap gap-1">
                 {options.into_iter().map(|(code, name)| {
                     let pressed = code == chosen;

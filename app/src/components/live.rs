@@ -120,7 +120,7 @@ pub fn LiveIndicator(live: LiveUpdates) -> impl IntoView {
             <span class=move || {
                 if live.connected() { "h-2 w-2 rounded-full bg-emerald-500" } else { "h-2 w-2 rounded-full bg-zinc-300 dark:bg-zinc-600" }
             }></span>
-            {t!(i18n, traces.live.label)}
+            {t_string!(i18n, traces.live.label)}
         </span>
     }
 }

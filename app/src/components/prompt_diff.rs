@@ -44,7 +44,7 @@ pub fn PromptDiffView(diff: PromptDiff, #[prop(into)] from: String, #[prop(into)
             view! { <div class="space-y-2" data-testid="diff-chat">{messages.into_iter().map(|m| message(locale, m)).collect_view()}</div> }.into_any()
         }
         BodyDiff::Incomparable => view! {
-            <p class="text-sm text-zinc-500" data-testid="diff-incomparable">{t!(i18n, prompts.diff.incomparable)}</p>
+            <p class="text-sm text-zinc-500" data-testid="diff-incomparable">{t_string!(i18n, prompts.diff.incomparable)}</p>
         }
         .into_any(),
     };
@@ -52,7 +52,7 @@ pub fn PromptDiffView(diff: PromptDiff, #[prop(into)] from: String, #[prop(into)
         let lines = diff.config.iter().flat_map(|s| s.text.lines().map(move |line| (s.change, line.to_string()))).collect::<Vec<_>>();
         view! {
             <div class="mt-3">
-                <h4 class="text-xs font-semibold uppercase tracking-wide text-zinc-500">{t!(i18n, prompts.diff.config)}</h4>
+                <h4 class="text-xs font-semibold uppercase tracking-wide text-zinc-500">{t_string!(i18n, prompts.diff.config)}</h4>
                 <div class="mt-1 overflow-x-auto whitespace-pre rounded-md border border-zinc-200 py-1 font-mono text-xs dark:border-zinc-800" data-testid="diff-config">
                     {lines.into_iter().map(|(change, line)| match change {
                         Change::Same => view! { <div class="px-3">{format!("  {line}")}</div> }.into_any(),
@@ -67,9 +67,9 @@ pub fn PromptDiffView(diff: PromptDiff, #[prop(into)] from: String, #[prop(into)
         <div data-testid="prompt-diff">
             <p class="mb-2 text-xs text-zinc-500">
                 {t_string!(i18n, prompts.diff.changes, from = from, to = to).to_string()}
-                <ins class=ADDED>{t!(i18n, prompts.diff.added)}</ins>" · "<del class=REMOVED>{t!(i18n, prompts.diff.removed)}</del>
+                <ins class=ADDED>{t_string!(i18n, prompts.diff.added)}</ins>" · "<del class=REMOVED>{t_string!(i18n, prompts.diff.removed)}</del>
             </p>
-            {unchanged.then(|| view! { <p class="mb-2 text-sm text-zinc-500" data-testid="diff-none">{t!(i18n, prompts.diff.same)}</p> })}
+            {unchanged.then(|| view! { <p class="mb-2 text-sm text-zinc-500" data-testid="diff-none">{t_string!(i18n, prompts.diff.same)}</p> })}
             {body}
             {config}
         </div>

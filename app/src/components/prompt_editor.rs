@@ -378,18 +378,18 @@ pub fn PromptEditor(
             <div class="min-w-0 space-y-5">
                 {new_prompt.then(|| view! {
                     <div>
-                        <label class=LABEL for="prompt-name">{t!(i18n, prompts.editor.name)}</label>
+                        <label class=LABEL for="prompt-name">{t_string!(i18n, prompts.editor.name)}</label>
                         <input id="prompt-name" class=format!("{INPUT} mt-1 font-mono") data-testid="prompt-name" autocomplete="off"
                             aria-describedby="prompt-name-hint"
                             aria-invalid=move || problem_at(DraftField::Name).is_some().to_string()
                             prop:value=move || name.get()
                             on:input=move |ev| name.set(event_target_value(&ev))
                             on:blur=move |_| name_touched.set(true) />
-                        <p id="prompt-name-hint" class=HINT>{t!(i18n, prompts.editor.name_hint)}</p>
+                        <p id="prompt-name-hint" class=HINT>{t_string!(i18n, prompts.editor.name_hint)}</p>
                         <Problem message=Signal::derive(move || problem_at(DraftField::Name)) test_id="error-name" />
                     </div>
                     <fieldset>
-                        <legend class=LABEL>{t!(i18n, prompts.editor.type_legend)}</legend>
+                        <legend class=LABEL>{t_string!(i18n, prompts.editor.type_legend)}</legend>
                         <div class="mt-1 flex gap-4 text-sm">
                             {[PromptType::Text, PromptType::Chat].into_iter().map(|t| view! {
                                 <label class="flex items-center gap-1.5">
@@ -412,7 +412,7 @@ pub fn PromptEditor(
                 <div>
                     {move || match prompt_type.get() {
                         PromptType::Text => view! {
-                            <label class=LABEL for="prompt-text">{t!(i18n, prompts.editor.prompt)}</label>
+                            <label class=LABEL for="prompt-text">{t_string!(i18n, prompts.editor.prompt)}</label>
                             <PromptTextarea id="prompt-text".to_string() test_id="prompt-text" value=text min_rows=10 collab=collab(Field::Text)
                                 placeholder=t_string!(i18n, prompts.editor.prompt_placeholder, example = "{{variable}}").to_string() />
                         }.into_any(),
@@ -429,7 +429,7 @@ pub fn PromptEditor(
                 <ConfigEditor config problem=Signal::derive(move || problem_at(DraftField::Config)) shared />
 
                 <fieldset>
-                    <legend class=LABEL>{t!(i18n, prompts.editor.labels)}</legend>
+                    <legend class=LABEL>{t_string!(i18n, prompts.editor.labels)}</legend>
                     <div class="mt-1 flex flex-wrap gap-4 text-sm">
                         {[(PRODUCTION, production), (STAGING, staging)].into_iter().map(|(label, checked)| {
                             let locked = locked_labels.iter().any(|l| l == label);
@@ -439,7 +439,7 @@ pub fn PromptEditor(
                                         prop:checked=move || checked.get()
                                         on:change=move |ev| checked.set(event_target_checked(&ev)) />
                                     <span class="font-mono">{label}</span>
-                                    {locked.then_some(view! { <span class="text-xs text-zinc-500">{t!(i18n, prompts.protected_suffix)}</span> })}
+                                    {locked.then_some(view! { <span class="text-xs text-zinc-500">{t_string!(i18n, prompts.protected_suffix)}</span> })}
                                 </label>
                             }
                         }).collect_view()}
@@ -453,7 +453,7 @@ pub fn PromptEditor(
                 </fieldset>
 
                 <div>
-                    <label class=LABEL for="prompt-tags">{t!(i18n, prompts.editor.tags)}</label>
+                    <label class=LABEL for="prompt-tags">{t_string!(i18n, prompts.editor.tags)}</label>
                     {latest.map(|_| {
                         let current = if current_tags.is_empty() { t_string!(i18n, prompts.none).to_string() } else { current_tags.join(", ") };
                         view! {
@@ -472,13 +472,13 @@ pub fn PromptEditor(
                             prop:value=move || tags.get()
                             on:input=move |ev| tags.set(event_target_value(&ev)) />
                     </Show>
-                    <p class=HINT>{t!(i18n, prompts.editor.tags_hint)}</p>
+                    <p class=HINT>{t_string!(i18n, prompts.editor.tags_hint)}</p>
                     <Problem message=Signal::derive(move || problem_at(DraftField::Tags)) test_id="error-tags" />
                 </div>
 
                 <div>
                     <div class="flex items-baseline justify-between">
-                        <label class=LABEL for="prompt-commit">{t!(i18n, prompts.editor.commit_message)}</label>
+                        <label class=LABEL for="prompt-commit">{t_string!(i18n, prompts.editor.commit_message)}</label>
                         <span data-testid="commit-count"
                             class=move || { if commit_message.with(|m| m.chars().count()) > MAX_COMMIT_MESSAGE { "text-xs text-red-600 dark:text-red-400" } else { "text-xs text-zinc-500" } }>
                             {move || format!("{}/{MAX_COMMIT_MESSAGE}", commit_message.with(|m| m.chars().count()))}
@@ -536,7 +536,7 @@ fn ChatEditor(rows: RwSignal<Vec<Row>>, add_row: Callback<ChatItem>, problem_at:
     let i18n = use_i18n();
     view! {
         <div>
-            <span class=LABEL>{t!(i18n, prompts.editor.messages)}</span>
+            <span class=LABEL>{t_string!(i18n, prompts.editor.messages)}</span>
             <ol class="mt-1 space-y-3" data-testid="chat-items">
                 <For each=move || rows.get() key=|row| row.id children=move |row: Row| {
                     let id = row.id;
@@ -562,7 +562,7 @@ fn ChatEditor(rows: RwSignal<Vec<Row>>, add_row: Callback<ChatItem>, problem_at:
                                         }
                                     }>
                                     {ROLES.into_iter().map(|r| view! { <option value=r selected=move || !other_role.get() && role.with(|x| x == r)>{r}</option> }).collect_view()}
-                                    <option value="other" selected=move || other_role.get()>{t!(i18n, prompts.editor.other_role_option)}</option>
+                                    <option value="other" selected=move || other_role.get()>{t_string!(i18n, prompts.editor.other_role_option)}</option>
                                 </select>
                                 <Show when=move || other_role.get()>
                                     <input id=format!("chat-{id}-role") class=format!("{} font-mono", INPUT.replace("w-full", "w-48")) data-testid="message-other-role"
@@ -580,7 +580,7 @@ fn ChatEditor(rows: RwSignal<Vec<Row>>, add_row: Callback<ChatItem>, problem_at:
                         }.into_any()),
                         RowKind::Placeholder { name } => ("placeholder", view! {
                             <div class="flex items-center gap-2">
-                                <span class="rounded bg-amber-100 px-1.5 py-0.5 text-xs font-medium text-amber-900 dark:bg-amber-950 dark:text-amber-200">{t!(i18n, prompts.view.placeholder)}</span>
+                                <span class="rounded bg-amber-100 px-1.5 py-0.5 text-xs font-medium text-amber-900 dark:bg-amber-950 dark:text-amber-200">{t_string!(i18n, prompts.view.placeholder)}</span>
                                 <input id=format!("chat-{id}-name") class=format!("{INPUT} font-mono") data-testid="placeholder-name" autocomplete="off"
                                     data-collab=shared.map(|_| Field::Placeholder(key.clone()).key())
                                     placeholder=t_string!(i18n, prompts.editor.placeholder_name_placeholder)
@@ -588,7 +588,7 @@ fn ChatEditor(rows: RwSignal<Vec<Row>>, add_row: Callback<ChatItem>, problem_at:
                                     prop:value=move || name.get()
                                     on:input=move |ev| name.set(event_target_value(&ev)) />
                             </div>
-                            <p class=HINT>{t!(i18n, prompts.editor.placeholder_hint)}</p>
+                            <p class=HINT>{t_string!(i18n, prompts.editor.placeholder_hint)}</p>
                         }.into_any()),
                     };
                     let message = kind == "message";
@@ -624,7 +624,7 @@ fn ChatEditor(rows: RwSignal<Vec<Row>>, add_row: Callback<ChatItem>, problem_at:
                                         } else {
                                             t_string!(i18n, prompts.editor.remove_placeholder, number = index.get() + 1).to_string()
                                         }
-                                        on:click=move |_| remove_row(id)>{t!(i18n, prompts.editor.remove)}</button>
+                                        on:click=move |_| remove_row(id)>{t_string!(i18n, prompts.editor.remove)}</button>
                                 </div>
                             </div>
                             {content}
@@ -638,9 +638,9 @@ fn ChatEditor(rows: RwSignal<Vec<Row>>, add_row: Callback<ChatItem>, problem_at:
                     on:click=move |_| {
                         let role = if rows.with(Vec::is_empty) { "system" } else { "user" };
                         add_row.run(ChatItem::Message { role: role.into(), content: String::new() });
-                    }>{t!(i18n, prompts.editor.add_message)}</button>
+                    }>{t_string!(i18n, prompts.editor.add_message)}</button>
                 <button type="button" class=BUTTON_SECONDARY data-testid="add-placeholder"
-                    on:click=move |_| add_row.run(ChatItem::Placeholder { name: String::new() })>{t!(i18n, prompts.editor.add_placeholder)}</button>
+                    on:click=move |_| add_row.run(ChatItem::Placeholder { name: String::new() })>{t_string!(i18n, prompts.editor.add_placeholder)}</button>
             </div>
         </div>
     }
@@ -660,7 +660,7 @@ fn Detected(body: Memo<PromptBody>) -> impl IntoView {
     view! {
         <section class=format!("{CARD} space-y-2 px-4 py-3 text-sm") aria-label=t_string!(i18n, prompts.editor.detected) data-testid="detected">
             <div class="flex flex-wrap items-center gap-1.5" data-testid="variables">
-                <span class="mr-1 text-zinc-500">{t!(i18n, prompts.editor.variables)}</span>
+                <span class="mr-1 text-zinc-500">{t_string!(i18n, prompts.editor.variables)}</span>
                 {move || {
                     let variables = variables.get();
                     if variables.is_empty() {
@@ -674,7 +674,7 @@ fn Detected(body: Memo<PromptBody>) -> impl IntoView {
             </div>
             <Show when=move || !placeholders.with(Vec::is_empty)>
                 <div class="flex flex-wrap items-center gap-1.5" data-testid="placeholders">
-                    <span class="mr-1 text-zinc-500">{t!(i18n, prompts.editor.placeholders)}</span>
+                    <span class="mr-1 text-zinc-500">{t_string!(i18n, prompts.editor.placeholders)}</span>
                     {move || placeholders.get().into_iter().map(|p| view! {
                         <span class=format!("{CHIP} text-amber-800 dark:text-amber-300") data-testid="placeholder-chip">{p}</span>
                     }).collect_view()}
@@ -682,7 +682,7 @@ fn Detected(body: Memo<PromptBody>) -> impl IntoView {
             </Show>
             <Show when=move || !references.with(Vec::is_empty)>
                 <div data-testid="references">
-                    <span class="text-zinc-500">{t!(i18n, prompts.editor.includes)}</span>
+                    <span class="text-zinc-500">{t_string!(i18n, prompts.editor.includes)}</span>
                     <ul class="mt-1 list-inside list-disc text-xs">
                         {move || references.get().into_iter().map(|r| view! { <li class="font-mono" data-testid="reference">{r}</li> }).collect_view()}
                     </ul>
@@ -700,14 +700,14 @@ fn ConfigEditor(config: RwSignal<String>, problem: Signal<Option<String>>, share
     view! {
         <div>
             <div class="flex items-baseline justify-between">
-                <label class=LABEL for="prompt-config">{t!(i18n, prompts.editor.config)}</label>
+                <label class=LABEL for="prompt-config">{t_string!(i18n, prompts.editor.config)}</label>
                 <button type="button" class=BUTTON_LINK data-testid="format-config"
                     disabled=move || formatted.with(Option::is_none)
                     on:click=move |_| {
                         if let Some(pretty) = formatted.get_untracked() {
                             config.set(pretty);
                         }
-                    }>{t!(i18n, prompts.editor.format)}</button>
+                    }>{t_string!(i18n, prompts.editor.format)}</button>
             </div>
             <textarea id="prompt-config" data-testid="prompt-config" spellcheck="false" translate="no" data-collab=shared.map(|_| Field::Config.key())
                 class=format!("{INPUT} mt-1 font-mono text-xs")
@@ -716,7 +716,7 @@ fn ConfigEditor(config: RwSignal<String>, problem: Signal<Option<String>>, share
                 aria-invalid=move || problem.with(Option::is_some).to_string()
                 prop:value=move || config.get()
                 on:input=move |ev| config.set(event_target_value(&ev))></textarea>
-            <p class=HINT>{t!(i18n, prompts.editor.config_hint)}</p>
+            <p class=HINT>{t_string!(i18n, prompts.editor.config_hint)}</p>
             <Problem message=problem test_id="error-config" />
         </div>
     }
@@ -989,9 +989,9 @@ fn DraftBar(shared: SharedDoc, project_id: String, name: RwSignal<String>) -> im
     view! {
         <div class=format!("{CARD} space-y-2 px-3 py-2 text-sm") data-testid="draft-bar">
             <PresenceLine shared here=td_string!(locale, prompts.collab.here).to_string() />
-            <p class="text-xs text-zinc-500 dark:text-zinc-400">{t!(i18n, prompts.collab.shared_hint)}</p>
+            <p class="text-xs text-zinc-500 dark:text-zinc-400">{t_string!(i18n, prompts.collab.shared_hint)}</p>
             <Show when=move || !shared.can_write.get()>
-                <p class="text-xs text-zinc-600 dark:text-zinc-300" data-testid="draft-read-only">{t!(i18n, prompts.collab.you_watch)}</p>
+                <p class="text-xs text-zinc-600 dark:text-zinc-300" data-testid="draft-read-only">{t_string!(i18n, prompts.collab.you_watch)}</p>
             </Show>
             <div class="text-sm text-zinc-800 dark:text-zinc-100">{notice}</div>
             <ClosedReason shared />
@@ -999,16 +999,16 @@ fn DraftBar(shared: SharedDoc, project_id: String, name: RwSignal<String>) -> im
                 <div class="flex flex-wrap items-center gap-2">
                     <Show when=move || confirming.get() fallback=move || view! {
                         <button type="button" class=BUTTON_LINK data-testid="discard-draft" on:click=move |_| confirming.set(true)>
-                            {t!(i18n, prompts.collab.discard)}
+                            {t_string!(i18n, prompts.collab.discard)}
                         </button>
                     }>
-                        <span class="text-xs">{t!(i18n, prompts.collab.discard_confirm)}</span>
+                        <span class="text-xs">{t_string!(i18n, prompts.collab.discard_confirm)}</span>
                         <button type="button" class=BUTTON_SECONDARY data-testid="discard-draft-confirm" disabled=move || discard.pending().get()
                             on:click=move |_| {
                                 confirming.set(false);
                                 discard.dispatch(DiscardPromptDraft { project_id: project_id.get_value(), name: name.get_untracked() });
-                            }>{t!(i18n, prompts.collab.discard_yes)}</button>
-                        <button type="button" class=BUTTON_LINK on:click=move |_| confirming.set(false)>{t!(i18n, prompts.collab.keep)}</button>
+                            }>{t_string!(i18n, prompts.collab.discard_yes)}</button>
+                        <button type="button" class=BUTTON_LINK on:click=move |_| confirming.set(false)>{t_string!(i18n, prompts.collab.keep)}</button>
                     </Show>
                 </div>
             </Show>

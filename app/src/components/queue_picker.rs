@@ -74,7 +74,7 @@ pub fn AnnotationActions(project_id: String, #[prop(into)] target: Signal<Target
         <Show when=move || can_write.get()>
             <div class="flex flex-wrap items-center gap-2" data-testid="annotation-actions">
                 <button type="button" class=BUTTON_SECONDARY data-testid="annotate" aria-expanded=move || open.get().to_string()
-                    on:click=move |_| open.update(|o| *o = !*o)>{t!(i18n, annotation.picker.annotate)}</button>
+                    on:click=move |_| open.update(|o| *o = !*o)>{t_string!(i18n, annotation.picker.annotate)}</button>
                 <AddToQueueMenu project_id=stored.get_value() targets=Signal::derive(move || vec![target.get()]) />
             </div>
             <Show when=move || open.get()>

@@ -291,8 +291,8 @@ pub fn PagerLinks(previous: Option<String>, next: Option<String>) -> impl IntoVi
     let i18n = use_i18n();
     (previous.is_some() || next.is_some()).then(|| view! {
         <div class="flex items-center justify-between border-t border-zinc-200 px-4 py-2 text-sm dark:border-zinc-800">
-            <span>{previous.map(|href| view! { <a class=BUTTON_LINK href=href>{t!(i18n, common.pager.previous)}</a> })}</span>
-            <span>{next.map(|href| view! { <a class=BUTTON_LINK href=href>{t!(i18n, common.pager.next)}</a> })}</span>
+            <span>{previous.map(|href| view! { <a class=BUTTON_LINK href=href>{t_string!(i18n, common.pager.previous)}</a> })}</span>
+            <span>{next.map(|href| view! { <a class=BUTTON_LINK href=href>{t_string!(i18n, common.pager.next)}</a> })}</span>
         </div>
     })
 }

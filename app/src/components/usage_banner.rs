@@ -76,7 +76,7 @@ fn Banner(banner: UsageBanner) -> impl IntoView {
         <div class=format!("flex flex-wrap items-center justify-between gap-2 border-b px-4 py-2 text-sm sm:px-8 {class}")
             role="status" data-testid="usage-banner" data-level=level>
             <p>{text}</p>
-            <a class="font-medium underline" href=format!("/organization/{}/usage", banner.org_id)>{t!(i18n, usage.banner.link)}</a>
+            <a class="font-medium underline" href=format!("/organization/{}/usage", banner.org_id)>{t_string!(i18n, usage.banner.link)}</a>
         </div>
     }
 }

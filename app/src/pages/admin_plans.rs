@@ -115,7 +115,7 @@ pub fn AdminPlansPage() -> impl IntoView {
             {if is_admin {
                 view! { <Plans /> }.into_any()
             } else {
-                view! { <p class="mt-6 text-sm text-zinc-600 dark:text-zinc-300" data-testid="plans-admins-only">{t!(i18n, usage.admin.only_admins)}</p> }.into_any()
+                view! { <p class="mt-6 text-sm text-zinc-600 dark:text-zinc-300" data-testid="plans-admins-only">{t_string!(i18n, usage.admin.only_admins)}</p> }.into_any()
             }}
         </div>
     }
@@ -214,7 +214,7 @@ fn Plans() -> impl IntoView {
     view! {
         <ErrorAlert error=first_error />
         {move || preview.pending().get().then(|| view! {
-            <p role="status" class="mt-4 text-sm text-zinc-600 dark:text-zinc-300" data-testid="plan-change-checking">{t!(i18n, usage.admin.change_checking)}</p>
+            <p role="status" class="mt-4 text-sm text-zinc-600 dark:text-zinc-300" data-testid="plan-change-checking">{t_string!(i18n, usage.admin.change_checking)}</p>
         })}
         {move || awaiting.get().map(|(change, impact)| {
             let confirmed = change.clone();
@@ -231,12 +231,12 @@ fn Plans() -> impl IntoView {
         {move || applied.get().filter(|_| first_error.get().is_none()).map(|impact| view! { <OverLimits impact applied=true /> })}
         <section class=format!("{CARD} mt-6")>
             <div class="flex items-center justify-between gap-2 border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">
-                <h2 class="text-sm font-semibold">{t!(i18n, usage.admin.plans_heading)}</h2>
+                <h2 class="text-sm font-semibold">{t_string!(i18n, usage.admin.plans_heading)}</h2>
                 <button type="button" class=BUTTON_SECONDARY data-testid="new-plan" on:click=move |_| {
                     form.set(PlanInput { over_quota: "warn".into(), ..PlanInput::default() });
                     save.value().set(None);
                     editing.set(Some(None));
-                }>{t!(i18n, usage.admin.new_plan)}</button>
+                }>{t_string!(i18n, usage.admin.new_plan)}</button>
             </div>
             <Show when=move || editing.get().is_some()>
                 <PlanForm form editing save request />
@@ -251,7 +251,7 @@ fn Plans() -> impl IntoView {
             </Transition>
         </section>
         <section class=format!("{CARD} mt-6")>
-            <h2 class="border-b border-zinc-200 px-4 py-3 text-sm font-semibold dark:border-zinc-800">{t!(i18n, usage.admin.orgs_heading)}</h2>
+            <h2 class="border-b border-zinc-200 px-4 py-3 text-sm font-semibold dark:border-zinc-800">{t_string!(i18n, usage.admin.orgs_heading)}</h2>
             <Transition fallback=|| view! { <Skeleton /> }>
                 {move || Suspend::new(async move {
                     match overview.await {
@@ -299,7 +299,7 @@ fn PlansTable(
                                     <p class="whitespace-nowrap font-mono text-xs text-zinc-500 dark:text-zinc-400">{id.clone()}</p>
                                     {is_default.then(|| view! {
                                         <span class="mt-1 inline-block rounded bg-indigo-100 px-1.5 py-0.5 text-xs font-medium text-indigo-800 dark:bg-indigo-950 dark:text-indigo-200" data-testid="plan-default">
-                                            {t!(i18n, usage.admin.default_badge)}
+                                            {t_string!(i18n, usage.admin.default_badge)}
                                         </span>
                                     })}
                                 </td>
@@ -317,15 +317,15 @@ fn PlansTable(
                                             form.set(edited.to_input());
                                             save.value().set(None);
                                             editing.set(Some(Some(edit_id.clone())));
-                                        }>{t!(i18n, usage.admin.edit)}</button>
+                                        }>{t_string!(i18n, usage.admin.edit)}</button>
                                         {(!is_default).then(|| view! {
                                             <button type="button" class=BUTTON_LINK data-testid="make-default"
                                                 on:click=move |_| request.run(PlanChange::Default { plan_id: default_id.clone() })>
-                                                {t!(i18n, usage.admin.make_default)}
+                                                {t_string!(i18n, usage.admin.make_default)}
                                             </button>
                                             <button type="button" class="text-sm font-medium text-red-700 hover:underline dark:text-red-400" data-testid="delete-plan"
                                                 on:click=move |_| { delete.dispatch(DeletePlan { plan_id: delete_id.clone() }); }>
-                                                {t!(i18n, usage.admin.delete)}
+                                                {t_string!(i18n, usage.admin.delete)}
                                             </button>
                                         })}
                                     </div>
@@ -445,7 +445,7 @@ fn PlanForm(form: RwSignal<PlanInput>, editing: RwSignal<Option<Option<String>>>
             <Field field=PlanField::AnnotationQueueLimit label=t_string!(i18n, usage.admin.queue_limit) hint=t_string!(i18n, usage.admin.queue_hint)
                 value=text(PlanField::AnnotationQueueLimit) set=setter(PlanField::AnnotationQueueLimit) problems shown=shown(PlanField::AnnotationQueueLimit) />
             <div>
-                <label class=LABEL for="plan-over_quota">{t!(i18n, usage.admin.over_quota)}</label>
+                <label class=LABEL for="plan-over_quota">{t_string!(i18n, usage.admin.over_quota)}</label>
                 <select id="plan-over_quota" class=format!("{SELECT} mt-1 w-full") data-testid="plan-field-over_quota"
                     on:change=move |ev| setter(PlanField::OverQuota).run(event_target_value(&ev))>
                     {OverQuota::ALL.into_iter().map(|o| {
@@ -460,7 +460,7 @@ fn PlanForm(form: RwSignal<PlanInput>, editing: RwSignal<Option<Option<String>>>
                 <button type="submit" class=BUTTON_PRIMARY data-testid="save-plan" disabled=move || save.pending().get()>
                     {move || if creating() { t_string!(i18n, usage.admin.create) } else { t_string!(i18n, usage.admin.save) }}
                 </button>
-                <button type="button" class=BUTTON_SECONDARY on:click=move |_| editing.set(None)>{t!(i18n, usage.admin.cancel)}</button>
+                <button type="button" class=BUTTON_SECONDARY on:click=move |_| editing.set(None)>{t_string!(i18n, usage.admin.cancel)}</button>
             </div>
             <div class="sm:col-span-2 lg:col-span-4"><ErrorAlert error=server_error /></div>
         </form>
@@ -474,7 +474,7 @@ fn OrganizationsTable(overview: PlansOverview, request: Callback<PlanChange>) ->
     let default_plan = overview.plans.iter().find(|p| p.is_default).map(|p| p.name.clone()).unwrap_or_default();
     let plans = StoredValue::new(overview.plans.clone());
     if overview.organizations.is_empty() {
-        return view! { <p class="px-4 py-4 text-sm text-zinc-500 dark:text-zinc-400">{t!(i18n, usage.admin.no_orgs)}</p> }.into_any();
+        return view! { <p class="px-4 py-4 text-sm text-zinc-500 dark:text-zinc-400">{t_string!(i18n, usage.admin.no_orgs)}</p> }.into_any();
     }
     view! {
         <div class="overflow-x-auto">
@@ -517,15 +517,15 @@ fn OrganizationsTable(overview: PlansOverview, request: Callback<PlanChange>) ->
                                 </td>
                                 <td class=format!("{TD} whitespace-nowrap tabular-nums") data-testid="plan-org-units">
                                     {td_string!(locale, usage.page.used_of, used = count(row.units), limit = limit_text(locale, included)).to_string()}
-                                    {units_over.then(|| view! { <span class="ml-2 rounded bg-red-100 px-1.5 py-0.5 text-xs font-medium text-red-800 dark:bg-red-950 dark:text-red-200" data-testid="plan-org-over">{t!(i18n, usage.admin.over)}</span> })}
+                                    {units_over.then(|| view! { <span class="ml-2 rounded bg-red-100 px-1.5 py-0.5 text-xs font-medium text-red-800 dark:bg-red-950 dark:text-red-200" data-testid="plan-org-over">{t_string!(i18n, usage.admin.over)}</span> })}
                                 </td>
                                 <td class=format!("{TD} whitespace-nowrap tabular-nums")>
                                     {td_string!(locale, usage.page.used_of, used = count(row.members), limit = limit_text(locale, member_limit)).to_string()}
-                                    {members_over.then(|| view! { <span class="ml-2 rounded bg-red-100 px-1.5 py-0.5 text-xs font-medium text-red-800 dark:bg-red-950 dark:text-red-200">{t!(i18n, usage.admin.over)}</span> })}
+                                    {members_over.then(|| view! { <span class="ml-2 rounded bg-red-100 px-1.5 py-0.5 text-xs font-medium text-red-800 dark:bg-red-950 dark:text-red-200">{t_string!(i18n, usage.admin.over)}</span> })}
                                 </td>
                                 <td class=format!("{TD} whitespace-nowrap tabular-nums") data-testid="plan-org-queues">
                                     {td_string!(locale, usage.page.used_of, used = count(row.queues), limit = limit_text(locale, queue_limit)).to_string()}
-                                    {queues_over.then(|| view! { <span class="ml-2 rounded bg-red-100 px-1.5 py-0.5 text-xs font-medium text-red-800 dark:bg-red-950 dark:text-red-200">{t!(i18n, usage.admin.over)}</span> })}
+                                    {queues_over.then(|| view! { <span class="ml-2 rounded bg-red-100 px-1.5 py-0.5 text-xs font-medium text-red-800 dark:bg-red-950 dark:text-red-200">{t_string!(i18n, usage.admin.over)}</span> })}
                                 </td>
                             </tr>
                         }
@@ -556,7 +556,7 @@ fn ConfirmPlanChange(change: PlanChange, impact: PlanChangeImpact, on_confirm: C
     view! {
         <div node_ref=panel tabindex="-1" role="alertdialog" aria-labelledby="plan-change-title" aria-describedby="plan-change-summary"
             class="mt-6 rounded-md border border-amber-300 bg-amber-50 p-4 text-sm focus:outline-none dark:border-amber-800 dark:bg-amber-950" data-testid="plan-change-confirm-panel">
-            <p id="plan-change-title" class="font-semibold">{t!(i18n, usage.admin.change_confirm_title)}</p>
+            <p id="plan-change-title" class="font-semibold">{t_string!(i18n, usage.admin.change_confirm_title)}</p>
             <p id="plan-change-summary" class="mt-1 text-zinc-700 dark:text-zinc-300" data-testid="plan-change-summary"
                 data-traces=impact.expired.traces.to_string() data-observations=impact.expired.observations.to_string() data-scores=impact.expired.scores.to_string()>
                 {sentence}
@@ -588,10 +588,10 @@ fn ConfirmPlanChange(change: PlanChange, impact: PlanChangeImpact, on_confirm: C
             <OverLimits impact=impact.clone() applied=false />
             <div class="mt-3 flex flex-wrap gap-2">
                 <button type="button" class=BUTTON_DANGER data-testid="plan-change-confirm" on:click=move |_| on_confirm.run(())>
-                    {t!(i18n, usage.admin.change_confirm)}
+                    {t_string!(i18n, usage.admin.change_confirm)}
                 </button>
                 <button type="button" class=BUTTON_SECONDARY data-testid="plan-change-cancel" on:click=move |_| on_cancel.run(())>
-                    {t!(i18n, usage.admin.change_cancel)}
+                    {t_string!(i18n, usage.admin.change_cancel)}
                 </button>
             </div>
         </div>
@@ -617,8 +617,8 @@ fn OverLimits(impact: PlanChangeImpact, applied: bool) -> impl IntoView {
     };
     view! {
         <div role=applied.then_some("status") class=class data-testid="plan-change-over">
-            {applied.then(|| view! { <p class="font-semibold">{t!(i18n, usage.admin.change_applied)}</p> })}
-            <p class="text-zinc-700 dark:text-zinc-300">{t!(i18n, usage.admin.change_over_heading)}</p>
+            {applied.then(|| view! { <p class="font-semibold">{t_string!(i18n, usage.admin.change_applied)}</p> })}
+            <p class="text-zinc-700 dark:text-zinc-300">{t_string!(i18n, usage.admin.change_over_heading)}</p>
             <ul class="mt-1 list-disc space-y-0.5 pl-5 text-zinc-700 dark:text-zinc-300">
                 {lines.into_iter().map(|line| view! { <li data-testid="plan-change-over-line">{line}</li> }).collect_view()}
             </ul>

@@ -49,11 +49,11 @@ pub fn SignInPage() -> impl IntoView {
             <ActionForm action attr:class="space-y-4" attr:data-testid="sign-in-form">
                 <input type="hidden" name="next" prop:value=next />
                 <div>
-                    <label class=LABEL for="email">{t!(i18n, auth.email)}</label>
+                    <label class=LABEL for="email">{t_string!(i18n, auth.email)}</label>
                     <input id="email" name="email" type="email" autocomplete="username" required class=format!("{INPUT} mt-1") />
                 </div>
                 <div>
-                    <label class=LABEL for="password">{t!(i18n, auth.password)}</label>
+                    <label class=LABEL for="password">{t_string!(i18n, auth.password)}</label>
                     <input id="password" name="password" type="password" autocomplete="current-password" required class=format!("{INPUT} mt-1") />
                 </div>
                 <ErrorAlert error=action_error(action) />
@@ -71,9 +71,9 @@ pub fn SignInPage() -> impl IntoView {
                     view! {
                         <p class="mt-4 text-center text-sm text-zinc-500 dark:text-zinc-400">
                             {if enabled {
-                                view! { {t!(i18n, auth.sign_in.no_account)} <a class="font-medium text-indigo-600 hover:underline dark:text-indigo-400" href=href>{t!(i18n, auth.sign_in.sign_up)}</a> }.into_any()
+                                view! { {t_string!(i18n, auth.sign_in.no_account)} <a class="font-medium text-indigo-600 hover:underline dark:text-indigo-400" href=href>{t_string!(i18n, auth.sign_in.sign_up)}</a> }.into_any()
                             } else {
-                                view! { {t!(i18n, auth.sign_in.sign_up_disabled)} }.into_any()
+                                view! { {t_string!(i18n, auth.sign_in.sign_up_disabled)} }.into_any()
                             }}
                         </p>
                     }
@@ -112,7 +112,7 @@ pub fn SignUpPage() -> impl IntoView {
                     let enabled = sign_up.await.unwrap_or(false);
                     (!enabled && invite().is_empty()).then(|| view! {
                         <p role="alert" class="mb-4 rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-800 dark:bg-amber-950 dark:text-amber-300">
-                            {t!(i18n, auth.sign_up.disabled)}
+                            {t_string!(i18n, auth.sign_up.disabled)}
                         </p>
                     })
                 })}
@@ -120,20 +120,20 @@ pub fn SignUpPage() -> impl IntoView {
             <ActionForm action attr:class="space-y-4" attr:data-testid="sign-up-form">
                 <input type="hidden" name="invite" prop:value=invite />
                 <div>
-                    <label class=LABEL for="name">{t!(i18n, auth.name)}</label>
+                    <label class=LABEL for="name">{t_string!(i18n, auth.name)}</label>
                     <input id="name" name="name" type="text" autocomplete="name" class=format!("{INPUT} mt-1") />
                 </div>
                 <div>
-                    <label class=LABEL for="email">{t!(i18n, auth.email)}</label>
+                    <label class=LABEL for="email">{t_string!(i18n, auth.email)}</label>
                     <input id="email" name="email" type="email" autocomplete="username" required class=format!("{INPUT} mt-1")
                         prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev))
                         readonly=!invited_email.is_empty() />
                 </div>
                 <div>
-                    <label class=LABEL for="password">{t!(i18n, auth.password)}</label>
+                    <label class=LABEL for="password">{t_string!(i18n, auth.password)}</label>
                     <input id="password" name="password" type="password" autocomplete="new-password" required class=format!("{INPUT} mt-1")
                         on:input=move |ev| password.set(event_target_value(&ev)) />
-                    <p class=HINT>{t!(i18n, auth.sign_up.password_hint)}</p>
+                    <p class=HINT>{t_string!(i18n, auth.sign_up.password_hint)}</p>
                     <ul class="mt-1 space-y-0.5 text-xs text-amber-700 dark:text-amber-400" data-testid="password-problems">
                         {move || problems.get().into_iter().map(|p| view! { <li>{password_problem(i18n.get_locale_untracked(), p)}</li> }).collect_view()}
                     </ul>
@@ -144,8 +144,8 @@ pub fn SignUpPage() -> impl IntoView {
                 </button>
             </ActionForm>
             <p class="mt-4 text-center text-sm text-zinc-500 dark:text-zinc-400">
-                {t!(i18n, auth.sign_up.have_account)}
-                <a class="font-medium text-indigo-600 hover:underline dark:text-indigo-400" href="/sign-in">{t!(i18n, auth.sign_up.sign_in)}</a>
+                {t_string!(i18n, auth.sign_up.have_account)}
+                <a class="font-medium text-indigo-600 hover:underline dark:text-indigo-400" href="/sign-in">{t_string!(i18n, auth.sign_up.sign_in)}</a>
             </p>
         </AuthCard>
     }

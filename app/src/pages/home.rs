@@ -35,10 +35,10 @@ fn Organizations() -> impl IntoView {
                 if organizations.is_empty() {
                     return view! {
                         <section class=format!("{CARD} px-6 py-6") data-testid="onboarding">
-                            <h2 class="text-base font-semibold">{t!(i18n, home.onboarding.title)}</h2>
+                            <h2 class="text-base font-semibold">{t_string!(i18n, home.onboarding.title)}</h2>
                             <p class="mt-1 text-sm text-zinc-500 dark:text-zinc-400">
-                                {t!(i18n, home.onboarding.body)}
-                                {t!(i18n, home.onboarding.invitation)}
+                                {t_string!(i18n, home.onboarding.body)}
+                                {t_string!(i18n, home.onboarding.invitation)}
                             </p>
                             <NewOrganizationForm />
                         </section>
@@ -50,10 +50,10 @@ fn Organizations() -> impl IntoView {
                     </div>
                     <div class="mt-4">
                         <Show when=move || show_form.get() fallback=move || view! {
-                            <button type="button" class=BUTTON_SECONDARY data-testid="new-organization" on:click=move |_| show_form.set(true)>{t!(i18n, home.new_organization_button)}</button>
+                            <button type="button" class=BUTTON_SECONDARY data-testid="new-organization" on:click=move |_| show_form.set(true)>{t_string!(i18n, home.new_organization_button)}</button>
                         }>
                             <section class=format!("{CARD} px-6 py-5")>
-                                <h2 class="text-base font-semibold">{t!(i18n, home.new_organization)}</h2>
+                                <h2 class="text-base font-semibold">{t_string!(i18n, home.new_organization)}</h2>
                                 <NewOrganizationForm />
                             </section>
                         </Show>
@@ -79,12 +79,12 @@ fn OrganizationCard(org: OrganizationRef, activity: std::sync::Arc<Vec<ProjectAc
                     <p class="text-xs text-zinc-500 dark:text-zinc-400">{t!(i18n, home.card.your_role, role = role_label(locale, org.role))}</p>
                 </div>
                 <div class="flex items-center gap-3 text-sm">
-                    {can_create.then(|| view! { <a class="text-indigo-600 hover:underline dark:text-indigo-400" href=new_project>{t!(i18n, home.card.new_project)}</a> })}
-                    <a class="text-indigo-600 hover:underline dark:text-indigo-400" href=settings>{t!(i18n, home.card.organization_settings)}</a>
+                    {can_create.then(|| view! { <a class="text-indigo-600 hover:underline dark:text-indigo-400" href=new_project>{t_string!(i18n, home.card.new_project)}</a> })}
+                    <a class="text-indigo-600 hover:underline dark:text-indigo-400" href=settings>{t_string!(i18n, home.card.organization_settings)}</a>
                 </div>
             </div>
             {if org.projects.is_empty() {
-                view! { <p class="px-4 py-4 text-sm text-zinc-500 dark:text-zinc-400">{t!(i18n, home.card.no_projects)}</p> }.into_any()
+                view! { <p class="px-4 py-4 text-sm text-zinc-500 dark:text-zinc-400">{t_string!(i18n, home.card.no_projects)}</p> }.into_any()
             } else {
                 view! {
                     <ul class="divide-y divide-zinc-100 dark:divide-zinc-800">
@@ -134,11 +134,11 @@ fn NewOrganizationForm() -> impl IntoView {
     view! {
         <ActionForm action attr:class="mt-4 grid max-w-xl gap-3 sm:grid-cols-2" attr:data-testid="new-organization-form">
             <div>
-                <label class=LABEL for="org-name">{t!(i18n, home.form.organization_name)}</label>
+                <label class=LABEL for="org-name">{t_string!(i18n, home.form.organization_name)}</label>
                 <input id="org-name" name="name" required placeholder=t_string!(i18n, home.form.organization_placeholder) class=format!("{INPUT} mt-1") />
             </div>
             <div>
-                <label class=LABEL for="project-name">{t!(i18n, home.form.first_project)}</label>
+                <label class=LABEL for="project-name">{t_string!(i18n, home.form.first_project)}</label>
                 <input id="project-name" name="project_name" required placeholder=t_string!(i18n, home.form.project_placeholder) class=format!("{INPUT} mt-1") />
             </div>
             <div class="sm:col-span-2"><ErrorAlert error=action_error(action) /></div>
@@ -159,9 +159,9 @@ pub fn HomePage() -> impl IntoView {
     view! {
         <Title text=t_string!(i18n, home.title) />
         <div class="max-w-4xl px-4 py-4 sm:px-8 sm:py-6">
-            <h1 class="text-xl font-semibold tracking-tight">{t!(i18n, home.welcome)}</h1>
+            <h1 class="text-xl font-semibold tracking-tight">{t_string!(i18n, home.welcome)}</h1>
             <p class="mt-1 max-w-2xl text-sm text-zinc-500 dark:text-zinc-400">
-                {t!(i18n, home.intro)}
+                {t_string!(i18n, home.intro)}
             </p>
 
             <div class="mt-8">
@@ -174,12 +174,12 @@ pub fn HomePage() -> impl IntoView {
             // The instance's plans and each organization's plan (#22), for instance administrators.
             {session.with(|info| info.is_some_and(|i| i.user.is_instance_admin)).then(|| view! {
                 <p class="mt-3 text-sm">
-                    <a class=crate::components::ui::BUTTON_LINK href="/admin/plans" data-testid="admin-plans-link">{t!(i18n, usage.admin.link)}</a>
+                    <a class=crate::components::ui::BUTTON_LINK href="/admin/plans" data-testid="admin-plans-link">{t_string!(i18n, usage.admin.link)}</a>
                 </p>
             })}
 
             <section class="mt-6 rounded-lg border border-zinc-200 px-4 py-4 text-sm dark:border-zinc-800">
-                <h2 class="font-semibold">{t!(i18n, home.sending.title)}</h2>
+                <h2 class="font-semibold">{t_string!(i18n, home.sending.title)}</h2>
                 <p class="mt-1 text-zinc-500 dark:text-zinc-400">
                     {t!(
                         i18n,
@@ -318,23 +318,23 @@ fn JobsTable(jobs: Vec<JobSummary>, troubled: Vec<Job>) -> impl IntoView {
             })
             .collect_view();
         view! {
-            <h3 class="border-t border-zinc-100 px-4 pt-3 text-xs font-semibold uppercase tracking-wide text-zinc-500 dark:border-zinc-800 dark:text-zinc-400">{t!(i18n, home.jobs.needs_a_look)}</h3>
+            <h3 class="border-t border-zinc-100 px-4 pt-3 text-xs font-semibold uppercase tracking-wide text-zinc-500 dark:border-zinc-800 dark:text-zinc-400">{t_string!(i18n, home.jobs.needs_a_look)}</h3>
             <ul class="divide-y divide-zinc-100 dark:divide-zinc-800">{rows}</ul>
         }
     });
     view! {
         <div class="border-t border-zinc-200 dark:border-zinc-800" data-testid="jobs">
-            <h3 class="px-4 pt-3 text-xs font-semibold uppercase tracking-wide text-zinc-500 dark:text-zinc-400">{t!(i18n, home.jobs.title)}</h3>
+            <h3 class="px-4 pt-3 text-xs font-semibold uppercase tracking-wide text-zinc-500 dark:text-zinc-400">{t_string!(i18n, home.jobs.title)}</h3>
             <div class="overflow-x-auto">
                 <table class="w-full text-left text-sm">
                     <thead class="text-xs text-zinc-500 dark:text-zinc-400">
                         <tr>
-                            <th class=CELL scope="col">{t!(i18n, home.jobs.kind)}</th>
-                            <th class=CELL scope="col">{t!(i18n, home.jobs.queued)}</th>
-                            <th class=CELL scope="col">{t!(i18n, home.jobs.running)}</th>
-                            <th class=CELL scope="col">{t!(i18n, home.jobs.done)}</th>
-                            <th class=CELL scope="col">{t!(i18n, home.jobs.failed)}</th>
-                            <th class=format!("{CELL} hidden sm:table-cell") scope="col">{t!(i18n, home.jobs.last_finished)}</th>
+                            <th class=CELL scope="col">{t_string!(i18n, home.jobs.kind)}</th>
+                            <th class=CELL scope="col">{t_string!(i18n, home.jobs.queued)}</th>
+                            <th class=CELL scope="col">{t_string!(i18n, home.jobs.running)}</th>
+                            <th class=CELL scope="col">{t_string!(i18n, home.jobs.done)}</th>
+                            <th class=CELL scope="col">{t_string!(i18n, home.jobs.failed)}</th>
+                            <th class=format!("{CELL} hidden sm:table-cell") scope="col">{t_string!(i18n, home.jobs.last_finished)}</th>
                         </tr>
                     </thead>
                     <tbody>{kinds}</tbody>
@@ -350,7 +350,7 @@ fn StatusError(error: AppError) -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <div role="alert" class="px-4 py-4 text-sm text-red-700 dark:text-red-400" data-testid="status-error">
-            <p class="font-medium">{t!(i18n, home.status.error)}</p>
+            <p class="font-medium">{t_string!(i18n, home.status.error)}</p>
             <p class="mt-1">{error.to_string()}</p>
         </div>
     }
@@ -369,7 +369,7 @@ fn InstanceStatus() -> impl IntoView {
     view! {
         <section class="mt-8 rounded-lg border border-zinc-200 dark:border-zinc-800" aria-labelledby="status-heading">
                 <div class="flex items-center justify-between border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">
-                    <h2 id="status-heading" class="text-sm font-semibold">{t!(i18n, home.status.title)}</h2>
+                    <h2 id="status-heading" class="text-sm font-semibold">{t_string!(i18n, home.status.title)}</h2>
                     <button
                         type="button"
                         data-testid="recheck"

@@ -47,7 +47,7 @@ pub fn InvitePage() -> impl IntoView {
     view! {
         <Title text=t_string!(i18n, auth.invitation.title) />
         <AuthCard title=t_string!(i18n, auth.invitation.heading)>
-            <Suspense fallback=move || view! { <p class="text-sm text-zinc-500">{t!(i18n, auth.invitation.reading)}</p> }>
+            <Suspense fallback=move || view! { <p class="text-sm text-zinc-500">{t_string!(i18n, auth.invitation.reading)}</p> }>
                 {move || Suspend::new(async move {
                     let preview = match preview.await {
                         Ok(preview) => preview,
@@ -74,7 +74,7 @@ pub fn InvitePage() -> impl IntoView {
                             <button type="button" class=format!("{BUTTON_PRIMARY} mt-4 w-full") data-testid="accept-invitation"
                                 disabled=move || accept.pending().get()
                                 on:click=move |_| { accept.dispatch(AcceptInvitation { token: token.clone() }); }>
-                                {t!(i18n, auth.invitation.accept)}
+                                {t_string!(i18n, auth.invitation.accept)}
                             </button>
                         }.into_any(),
                         Some(me) => view! {
@@ -82,16 +82,16 @@ pub fn InvitePage() -> impl IntoView {
                                 {td_string!(locale, auth.invitation.other_account, invited = preview.email.clone(), current = me.user.email.clone()).to_string()}
                             </p>
                             <button type="button" class=format!("{BUTTON_SECONDARY} mt-3 w-full") on:click=move |_| { sign_out.dispatch(SignOut {}); }>
-                                {t!(i18n, auth.invitation.switch_accounts)}
+                                {t_string!(i18n, auth.invitation.switch_accounts)}
                             </button>
                         }.into_any(),
                         None if preview.has_account => view! {
                             <a class=format!("{BUTTON_PRIMARY} mt-4 w-full") data-testid="sign-in-to-accept"
-                                href=format!("/sign-in?next={}", encode_query(&format!("/invite/{token}")))>{t!(i18n, auth.invitation.sign_in_to_accept)}</a>
+                                href=format!("/sign-in?next={}", encode_query(&format!("/invite/{token}")))>{t_string!(i18n, auth.invitation.sign_in_to_accept)}</a>
                         }.into_any(),
                         None => view! {
                             <a class=format!("{BUTTON_PRIMARY} mt-4 w-full") data-testid="sign-up-to-accept"
-                                href=format!("/sign-up?invite={token}&email={}", encode_query(&preview.email))>{t!(i18n, auth.invitation.sign_up_to_accept)}</a>
+                                href=format!("/sign-up?invite={token}&email={}", encode_query(&preview.email))>{t_string!(i18n, auth.invitation.sign_up_to_accept)}</a>
                         }.into_any(),
                     };
                     view! { {intro} {body} <div class="mt-3"><ErrorAlert error=action_error(accept) /></div> }.into_any()

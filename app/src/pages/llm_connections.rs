@@ -57,7 +57,7 @@ pub fn LlmConnections(
     if !project.can(Action::ManageLlmConnections) {
         return view! {
             <section class=format!("{CARD} px-4 py-4") data-testid="llm-connections">
-                <h2 class="text-sm font-semibold">{t!(i18n, settings.llm.title)}</h2>
+                <h2 class="text-sm font-semibold">{t_string!(i18n, settings.llm.title)}</h2>
                 <p class="mt-2 text-sm text-zinc-500 dark:text-zinc-400" data-testid="llm-connections-not-allowed">
                     {t!(i18n, settings.llm.not_allowed, role = role_label(locale, project.role))}
                 </p>
@@ -80,11 +80,11 @@ pub fn LlmConnections(
         <section class=CARD data-testid="llm-connections">
             <div class="flex flex-wrap items-center justify-between gap-3 border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">
                 <div>
-                    <h2 class="text-sm font-semibold">{t!(i18n, settings.llm.title)}</h2>
-                    <p class=HINT>{t!(i18n, settings.llm.hint)}</p>
+                    <h2 class="text-sm font-semibold">{t_string!(i18n, settings.llm.title)}</h2>
+                    <p class=HINT>{t_string!(i18n, settings.llm.hint)}</p>
                 </div>
                 <button type="button" class=format!("{BUTTON_PRIMARY} whitespace-nowrap") data-testid="add-llm-connection"
-                    on:click=move |_| { editing.set(None); form_open.set(true); }>{t!(i18n, settings.llm.add)}</button>
+                    on:click=move |_| { editing.set(None); form_open.set(true); }>{t_string!(i18n, settings.llm.add)}</button>
             </div>
             <div class="px-4"><ErrorAlert error=action_error(delete) /></div>
             {move || form_open.get().then(|| view! { <ConnectionForm project_id=project_id.get_value() save editing form_open /> })}
@@ -95,7 +95,7 @@ pub fn LlmConnections(
                         Err(error) => return view! { <LoadError error /> }.into_any(),
                     };
                     if list.is_empty() {
-                        return view! { <p class="px-4 py-6 text-sm text-zinc-500" data-testid="no-llm-connections">{t!(i18n, settings.llm.empty)}</p> }.into_any();
+                        return view! { <p class="px-4 py-6 text-sm text-zinc-500" data-testid="no-llm-connections">{t_string!(i18n, settings.llm.empty)}</p> }.into_any();
                     }
                     view! {
                         <div class="overflow-x-auto">
@@ -133,14 +133,14 @@ pub fn LlmConnections(
                                                     <TestButton project_id=project_id.get_value() provider=tested />
                                                     " "
                                                     <button type="button" class=BUTTON_LINK data-testid="edit-llm-connection"
-                                                        on:click=move |_| { editing.set(Some(edit.clone())); form_open.set(true); }>{t!(i18n, settings.llm.edit)}</button>
+                                                        on:click=move |_| { editing.set(Some(edit.clone())); form_open.set(true); }>{t_string!(i18n, settings.llm.edit)}</button>
                                                     " "
                                                     <button type="button" class=format!("{BUTTON_LINK} text-red-700 dark:text-red-400") data-testid="delete-llm-connection"
                                                         on:click=move |_| {
                                                             if confirm(&td_string!(locale, settings.llm.confirm_delete, name = name.as_str()).to_string()) {
                                                                 delete.dispatch(DeleteLlmConnection { project_id: project_id.get_value(), connection_id: id.clone() });
                                                             }
-                                                        }>{t!(i18n, settings.llm.delete)}</button>
+                                                        }>{t_string!(i18n, settings.llm.delete)}</button>
                                                 </td>
                                             </tr>
                                         }
@@ -175,53 +175,53 @@ fn ConnectionForm(project_id: String, save: ServerAction<SaveLlmConnection>, edi
         <ActionForm action=save attr:class="grid gap-3 border-b border-zinc-200 px-4 py-4 sm:grid-cols-2 dark:border-zinc-800" attr:data-testid="llm-connection-form">
             <input type="hidden" name="project_id" value=project_id />
             <div>
-                <label class=LABEL for="llm-provider">{t!(i18n, settings.llm.name)}</label>
+                <label class=LABEL for="llm-provider">{t_string!(i18n, settings.llm.name)}</label>
                 <input id="llm-provider" name="provider" required maxlength="100" class=format!("{INPUT} mt-1") placeholder="openai-prod"
                     value=current.as_ref().map(|c| c.provider.clone()) readonly=current.is_some() />
-                <p class=HINT>{t!(i18n, settings.llm.name_hint)}</p>
+                <p class=HINT>{t_string!(i18n, settings.llm.name_hint)}</p>
                 {field_error("provider")}
             </div>
             <div>
-                <label class=LABEL for="llm-adapter">{t!(i18n, settings.llm.adapter)}</label>
+                <label class=LABEL for="llm-adapter">{t_string!(i18n, settings.llm.adapter)}</label>
                 <select id="llm-adapter" name="adapter" class=format!("{INPUT} mt-1")>
                     {Adapter::ALL.into_iter().map(|a| view! { <option value=a.as_str() selected=a == adapter>{adapter_label(locale, a)}</option> }).collect_view()}
                 </select>
                 {field_error("adapter")}
             </div>
             <div>
-                <label class=LABEL for="llm-secret">{t!(i18n, settings.llm.key)}</label>
+                <label class=LABEL for="llm-secret">{t_string!(i18n, settings.llm.key)}</label>
                 <input id="llm-secret" name="secret_key" type="password" required autocomplete="off" class=format!("{INPUT} mt-1")
                     placeholder=current.as_ref().map(|c| c.display_secret_key.clone()) />
-                <p class=HINT>{t!(i18n, settings.llm.key_hint)}</p>
+                <p class=HINT>{t_string!(i18n, settings.llm.key_hint)}</p>
                 {field_error("secret_key")}
             </div>
             <div>
-                <label class=LABEL for="llm-base-url">{t!(i18n, settings.llm.base_url)}</label>
+                <label class=LABEL for="llm-base-url">{t_string!(i18n, settings.llm.base_url)}</label>
                 <input id="llm-base-url" name="base_url" type="url" class=format!("{INPUT} mt-1") placeholder="http://localhost:11434/v1"
                     value=current.as_ref().and_then(|c| c.base_url.clone()) />
-                <p class=HINT>{t!(i18n, settings.llm.base_url_hint)}</p>
+                <p class=HINT>{t_string!(i18n, settings.llm.base_url_hint)}</p>
                 {field_error("base_url")}
             </div>
             <div>
-                <label class=LABEL for="llm-models">{t!(i18n, settings.llm.custom_models)}</label>
+                <label class=LABEL for="llm-models">{t_string!(i18n, settings.llm.custom_models)}</label>
                 <textarea id="llm-models" name="custom_models" rows="3" class=format!("{INPUT} mt-1 font-mono text-xs") placeholder="deepseek-chat">
                     {current.as_ref().map(|c| c.custom_models.join("\n"))}
                 </textarea>
                 <label class="mt-1 flex items-center gap-2 text-sm">
                     <input type="checkbox" name="with_default_models" value="on" checked=with_defaults />
-                    {t!(i18n, settings.llm.with_defaults)}
+                    {t_string!(i18n, settings.llm.with_defaults)}
                 </label>
                 {field_error("custom_models")}
             </div>
             <div>
-                <label class=LABEL for="llm-headers">{t!(i18n, settings.llm.extra_headers)}</label>
+                <label class=LABEL for="llm-headers">{t_string!(i18n, settings.llm.extra_headers)}</label>
                 <textarea id="llm-headers" name="extra_headers" rows="3" autocomplete="off" class=format!("{INPUT} mt-1 font-mono text-xs") placeholder="X-Team: search"></textarea>
-                <p class=HINT>{t!(i18n, settings.llm.headers_hint)}</p>
+                <p class=HINT>{t_string!(i18n, settings.llm.headers_hint)}</p>
                 {field_error("extra_headers")}
             </div>
             <div class="flex flex-wrap items-center gap-2 sm:col-span-2">
-                <button type="submit" class=BUTTON_PRIMARY data-testid="save-llm-connection" disabled=move || save.pending().get()>{t!(i18n, settings.llm.save)}</button>
-                <button type="button" class=BUTTON_SECONDARY on:click=move |_| { editing.set(None); form_open.set(false); }>{t!(i18n, settings.llm.cancel)}</button>
+                <button type="submit" class=BUTTON_PRIMARY data-testid="save-llm-connection" disabled=move || save.pending().get()>{t_string!(i18n, settings.llm.save)}</button>
+                <button type="button" class=BUTTON_SECONDARY on:click=move |_| { editing.set(None); form_open.set(false); }>{t_string!(i18n, settings.llm.cancel)}</button>
                 <div class="w-full"><ErrorAlert error=general /></div>
             </div>
         </ActionForm>

@@ -139,7 +139,7 @@ pub fn NoAccess(what: &'static str) -> impl IntoView {
             <p class="mt-2 text-sm text-zinc-500 dark:text-zinc-400">
                 {t!(i18n, org.no_access.body, what)}
             </p>
-            <a class=format!("{BUTTON_SECONDARY} mt-6") href="/">{t!(i18n, org.no_access.go_home)}</a>
+            <a class=format!("{BUTTON_SECONDARY} mt-6") href="/">{t_string!(i18n, org.no_access.go_home)}</a>
         </div>
     }
 }
@@ -171,14 +171,14 @@ fn ProjectsTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
     view! {
         {can_create.then(|| view! {
             <section class=format!("{CARD} mb-6 px-4 py-4")>
-                <h2 class="text-sm font-semibold">{t!(i18n, org.projects.new_project)}</h2>
+                <h2 class="text-sm font-semibold">{t_string!(i18n, org.projects.new_project)}</h2>
                 <ActionForm action=create attr:class="mt-3 flex max-w-lg items-end gap-2" attr:data-testid="new-project-form">
                     <input type="hidden" name="org_id" value=org_id.clone() />
                     <div class="flex-1">
-                        <label class=LABEL for="new-project-name">{t!(i18n, org.projects.name)}</label>
+                        <label class=LABEL for="new-project-name">{t_string!(i18n, org.projects.name)}</label>
                         <input id="new-project-name" name="name" required autofocus=focus_new placeholder=t_string!(i18n, org.projects.name_placeholder) class=format!("{INPUT} mt-1") />
                     </div>
-                    <button type="submit" class=BUTTON_PRIMARY disabled=move || create.pending().get()>{t!(i18n, org.projects.create)}</button>
+                    <button type="submit" class=BUTTON_PRIMARY disabled=move || create.pending().get()>{t_string!(i18n, org.projects.create)}</button>
                 </ActionForm>
                 <div class="mt-2 max-w-lg"><ErrorAlert error=action_error(create) /></div>
             </section>
@@ -188,7 +188,7 @@ fn ProjectsTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                 {move || Suspend::new(async move {
                     match projects.await {
                         Err(error) => view! { <LoadError error /> }.into_any(),
-                        Ok(list) if list.is_empty() => view! { <p class="px-4 py-6 text-sm text-zinc-500">{t!(i18n, org.projects.empty)}</p> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <p class="px-4 py-6 text-sm text-zinc-500">{t_string!(i18n, org.projects.empty)}</p> }.into_any(),
                         Ok(list) => view! {
                             <div class="overflow-x-auto">
                                 <table class=TABLE data-testid="projects-table">
@@ -204,7 +204,7 @@ fn ProjectsTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                                                 <td class=TD><a class="font-medium hover:underline" href=format!("/project/{}", p.id) translate="no">{p.name.clone()}</a></td>
                                                 <td class=TD>{p.api_keys}</td>
                                                 <td class=TD title=timestamp(p.created_at)>{crate::language::time_zone().date(p.created_at)}</td>
-                                                <td class=format!("{TD} text-right")><a class=BUTTON_LINK href=format!("/project/{}/settings", p.id)>{t!(i18n, org.projects.settings)}</a></td>
+                                                <td class=format!("{TD} text-right")><a class=BUTTON_LINK href=format!("/project/{}/settings", p.id)>{t_string!(i18n, org.projects.settings)}</a></td>
                                             </tr>
                                         }).collect_view()}
                                     </tbody>
@@ -278,24 +278,24 @@ fn MembersTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
     view! {
         {can_manage.then(move || view! {
             <section class=format!("{CARD} mb-6 px-4 py-4")>
-                <h2 class="text-sm font-semibold">{t!(i18n, org.invite.title)}</h2>
-                <p class=HINT>{t!(i18n, org.invite.hint)}</p>
+                <h2 class="text-sm font-semibold">{t_string!(i18n, org.invite.title)}</h2>
+                <p class=HINT>{t_string!(i18n, org.invite.hint)}</p>
                 <form class="mt-3 grid gap-3 sm:grid-cols-6" on:submit=on_invite data-testid="invite-form">
                     <div class="sm:col-span-2">
-                        <label class=LABEL for="invite-email">{t!(i18n, org.invite.email)}</label>
+                        <label class=LABEL for="invite-email">{t_string!(i18n, org.invite.email)}</label>
                         <input id="invite-email" type="email" required class=format!("{INPUT} mt-1") prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev)) />
                     </div>
                     <div>
-                        <label class=LABEL for="invite-role">{t!(i18n, org.invite.role)}</label>
+                        <label class=LABEL for="invite-role">{t_string!(i18n, org.invite.role)}</label>
                         <select id="invite-role" class=format!("{SELECT} mt-1 w-full") on:change=move |ev| { if let Ok(r) = event_target_value(&ev).parse() { role.set(r) } }>
                             {role_options(locale, Role::Member, move |r| my_role.can_assign(r))}
                         </select>
                     </div>
                     <div class="sm:col-span-2">
-                        <label class=LABEL for="invite-project">{t!(i18n, org.invite.project_role)}</label>
+                        <label class=LABEL for="invite-project">{t_string!(i18n, org.invite.project_role)}</label>
                         <div class="mt-1 flex gap-1">
                             <select id="invite-project" class=format!("{SELECT} min-w-0 flex-1") on:change=move |ev| project.set(event_target_value(&ev))>
-                                <option value="">{t!(i18n, org.invite.no_project)}</option>
+                                <option value="">{t_string!(i18n, org.invite.no_project)}</option>
                                 {projects.iter().map(|p| view! { <option value=p.id.clone()>{p.name.clone()}</option> }).collect_view()}
                             </select>
                             <select aria-label=t_string!(i18n, org.invite.role_in_project) class=SELECT disabled=move || project.get().is_empty() on:change=move |ev| { if let Ok(r) = event_target_value(&ev).parse() { project_role.set(r) } }>
@@ -304,7 +304,7 @@ fn MembersTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                         </div>
                     </div>
                     <div class="flex items-end">
-                        <button type="submit" class=format!("{BUTTON_PRIMARY} w-full") disabled=move || invite.pending().get()>{t!(i18n, org.invite.submit)}</button>
+                        <button type="submit" class=format!("{BUTTON_PRIMARY} w-full") disabled=move || invite.pending().get()>{t_string!(i18n, org.invite.submit)}</button>
                     </div>
                 </form>
                 <div class="mt-3"><ErrorAlert error=action_error(invite) /></div>
@@ -328,7 +328,7 @@ fn MembersTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
         })}
         <ErrorAlert error=first_error />
         <section class=format!("{CARD} mt-2")>
-            <h2 class="border-b border-zinc-200 px-4 py-3 text-sm font-semibold dark:border-zinc-800">{t!(i18n, org.members.title)}</h2>
+            <h2 class="border-b border-zinc-200 px-4 py-3 text-sm font-semibold dark:border-zinc-800">{t_string!(i18n, org.members.title)}</h2>
             <Transition fallback=|| view! { <Skeleton /> }>
                 {move || Suspend::new(async move {
                     let members = match members.await {
@@ -416,7 +416,7 @@ fn MembersTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
         </section>
         {can_manage.then(|| view! {
             <section class=format!("{CARD} mt-6")>
-                <h2 class="border-b border-zinc-200 px-4 py-3 text-sm font-semibold dark:border-zinc-800">{t!(i18n, org.invitations.title)}</h2>
+                <h2 class="border-b border-zinc-200 px-4 py-3 text-sm font-semibold dark:border-zinc-800">{t_string!(i18n, org.invitations.title)}</h2>
                 <Transition fallback=|| view! { <Skeleton /> }>
                     {move || Suspend::new(async move {
                         match invitations.await {
@@ -434,17 +434,17 @@ fn MembersTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                                                         <span class="font-medium">{i.email.clone()}</span>
                                                         <span class="ml-2 text-zinc-500">{role_label(locale, i.role)}</span>
                                                         {i.project_name.clone().zip(i.project_role).map(|(p, r)| view! { <span class="ml-2 text-xs text-zinc-500">{format!("({p}: {})", role_label(locale, r))}</span> })}
-                                                        {expired.then(|| view! { <span class="ml-2 rounded bg-amber-100 px-1.5 text-xs text-amber-800">{t!(i18n, org.invitations.expired)}</span> })}
+                                                        {expired.then(|| view! { <span class="ml-2 rounded bg-amber-100 px-1.5 text-xs text-amber-800">{t_string!(i18n, org.invitations.expired)}</span> })}
                                                     </span>
                                                     <button type="button" class="text-sm text-red-600 hover:underline dark:text-red-400"
-                                                        on:click=move |_| { revoke.dispatch(RevokeInvitation { org_id: org_id.clone(), invitation_id: id.clone() }); }>{t!(i18n, org.invitations.revoke)}</button>
+                                                        on:click=move |_| { revoke.dispatch(RevokeInvitation { org_id: org_id.clone(), invitation_id: id.clone() }); }>{t_string!(i18n, org.invitations.revoke)}</button>
                                                 </li>
                                             }
                                         }).collect_view()}
                                     </ul>
                                 }.into_any()
                             }
-                            Ok(_) => view! { <p class="px-4 py-4 text-sm text-zinc-500">{t!(i18n, org.invitations.empty)}</p> }.into_any(),
+                            Ok(_) => view! { <p class="px-4 py-4 text-sm text-zinc-500">{t_string!(i18n, org.invitations.empty)}</p> }.into_any(),
                             Err(error) => view! { <LoadError error /> }.into_any(),
                         }
                     })}
@@ -478,13 +478,13 @@ fn AuditLogTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
     view! {
         <div class="mb-4 flex flex-wrap items-end gap-3" data-testid="audit-filters">
             <div>
-                <label class=LABEL for="audit-action">{t!(i18n, org.audit.action)}</label>
+                <label class=LABEL for="audit-action">{t_string!(i18n, org.audit.action)}</label>
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         let actions = page.await.map(|p| p.actions).unwrap_or_default();
                         view! {
                             <select id="audit-action" class=format!("{SELECT} mt-1") on:change=move |ev| filter.update(|f| { f.action = event_target_value(&ev); f.before_id = None; })>
-                                <option value="">{t!(i18n, org.audit.any_action)}</option>
+                                <option value="">{t_string!(i18n, org.audit.any_action)}</option>
                                 {actions.into_iter().map(|a| { let selected = filter.with_untracked(|f| f.action == a); view! { <option value=a.clone() selected=selected>{a.clone()}</option> } }).collect_view()}
                             </select>
                         }
@@ -492,14 +492,14 @@ fn AuditLogTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                 </Transition>
             </div>
             <div>
-                <label class=LABEL for="audit-actor">{t!(i18n, org.audit.who)}</label>
+                <label class=LABEL for="audit-actor">{t_string!(i18n, org.audit.who)}</label>
                 <input id="audit-actor" type="search" placeholder=t_string!(i18n, org.audit.who_placeholder) class=format!("{INPUT} mt-1")
                     on:change=move |ev| filter.update(|f| { f.actor = event_target_value(&ev); f.before_id = None; }) />
             </div>
             <div>
-                <label class=LABEL for="audit-project">{t!(i18n, org.audit.project)}</label>
+                <label class=LABEL for="audit-project">{t_string!(i18n, org.audit.project)}</label>
                 <select id="audit-project" class=format!("{SELECT} mt-1") on:change=move |ev| filter.update(|f| { f.project_id = event_target_value(&ev); f.before_id = None; })>
-                    <option value="">{t!(i18n, org.audit.any_project)}</option>
+                    <option value="">{t_string!(i18n, org.audit.any_project)}</option>
                     {projects.into_iter().map(|p| view! { <option value=p.id.clone()>{p.name.clone()}</option> }).collect_view()}
                 </select>
             </div>
@@ -512,7 +512,7 @@ fn AuditLogTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                         Err(error) => return view! { <LoadError error /> }.into_any(),
                     };
                     if page.entries.is_empty() {
-                        return view! { <p class="px-4 py-6 text-sm text-zinc-500" data-testid="audit-empty">{t!(i18n, org.audit.empty)}</p> }.into_any();
+                        return view! { <p class="px-4 py-6 text-sm text-zinc-500" data-testid="audit-empty">{t_string!(i18n, org.audit.empty)}</p> }.into_any();
                     }
                     let next = page.next_before_id;
                     view! {
@@ -530,8 +530,8 @@ fn AuditLogTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                                             <td class=format!("{TD} whitespace-nowrap text-xs") title=timestamp(e.created_at)>{crate::language::time_zone().format(e.created_at)}</td>
                                             <td class=format!("{TD} text-xs")>{match e.actor.clone() {
                                                 crate::domain::account::AuditActor::Person(email) => view! { <span translate="no">{email}</span> }.into_any(),
-                                                crate::domain::account::AuditActor::ApiKey { public_key } => view! { {t!(i18n, org.audit.api_key_actor)}" "<span class="font-mono">{public_key}</span> }.into_any(),
-                                                crate::domain::account::AuditActor::Deleted(_) => view! { {t!(i18n, org.audit.deleted_actor)} }.into_any(),
+                                                crate::domain::account::AuditActor::ApiKey { public_key } => view! { {t_string!(i18n, org.audit.api_key_actor)}" "<span class="font-mono">{public_key}</span> }.into_any(),
+                                                crate::domain::account::AuditActor::Deleted(_) => view! { {t_string!(i18n, org.audit.deleted_actor)} }.into_any(),
                                             }}</td>
                                             <td class=TD>
                                                 <p class="font-mono text-xs font-medium">{e.action.clone()}</p>
@@ -554,7 +554,7 @@ fn AuditLogTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
                         </div>
                         {next.map(|id| view! {
                             <div class="border-t border-zinc-200 px-4 py-2 dark:border-zinc-800">
-                                <button type="button" class=BUTTON_LINK on:click=move |_| filter.update(|f| f.before_id = Some(id))>{t!(i18n, org.audit.older)}</button>
+                                <button type="button" class=BUTTON_LINK on:click=move |_| filter.update(|f| f.before_id = Some(id))>{t_string!(i18n, org.audit.older)}</button>
                             </div>
                         })}
                     }.into_any()
@@ -586,32 +586,32 @@ fn SettingsTab(org: StoredValue<OrganizationRef>) -> impl IntoView {
     let (org_id_rename, name_rename) = (org_id.clone(), name.clone());
     view! {
         <section class=format!("{CARD} px-4 py-4")>
-            <h2 class="text-sm font-semibold">{t!(i18n, org.settings.name)}</h2>
+            <h2 class="text-sm font-semibold">{t_string!(i18n, org.settings.name)}</h2>
             {if role.can(Action::ManageOrganization) {
                 view! {
                     <ActionForm action=rename attr:class="mt-3 flex max-w-lg items-end gap-2">
                         <input type="hidden" name="org_id" value=org_id_rename />
                         <input name="name" required value=name_rename aria-label=t_string!(i18n, org.settings.name) class=INPUT />
-                        <button type="submit" class=BUTTON_PRIMARY disabled=move || rename.pending().get()>{t!(i18n, org.settings.save)}</button>
+                        <button type="submit" class=BUTTON_PRIMARY disabled=move || rename.pending().get()>{t_string!(i18n, org.settings.save)}</button>
                     </ActionForm>
                     <div class="mt-2 max-w-lg"><ErrorAlert error=action_error(rename) /></div>
-                    <Show when=move || matches!(rename.value().get(), Some(Ok(())))><p class="mt-2 text-sm text-green-700">{t!(i18n, org.settings.saved)}</p></Show>
+                    <Show when=move || matches!(rename.value().get(), Some(Ok(())))><p class="mt-2 text-sm text-green-700">{t_string!(i18n, org.settings.saved)}</p></Show>
                 }.into_any()
             } else {
-                view! { <p class="mt-2 text-sm" translate="no">{name.clone()}</p><p class=HINT>{t!(i18n, org.settings.only_admins)}</p> }.into_any()
+                view! { <p class="mt-2 text-sm" translate="no">{name.clone()}</p><p class=HINT>{t_string!(i18n, org.settings.only_admins)}</p> }.into_any()
             }}
         </section>
         {role.can(Action::DeleteOrganization).then(|| view! {
             <section class="mt-6 rounded-lg border border-red-200 px-4 py-4 dark:border-red-900">
-                <h2 class="text-sm font-semibold text-red-700 dark:text-red-400">{t!(i18n, org.settings.delete_title)}</h2>
-                <p class=HINT>{t!(i18n, org.settings.delete_hint)}</p>
+                <h2 class="text-sm font-semibold text-red-700 dark:text-red-400">{t_string!(i18n, org.settings.delete_title)}</h2>
+                <p class=HINT>{t_string!(i18n, org.settings.delete_hint)}</p>
                 <ActionForm action=delete attr:class="mt-3 flex max-w-lg items-end gap-2">
                     <input type="hidden" name="org_id" value=org_id.clone() />
                     <div class="flex-1">
                         <label class=LABEL for="confirm-org">{t!(i18n, org.settings.type_to_confirm, name = { let name = name.clone(); move || view! { <span translate="no">{name.clone()}</span> } })}</label>
                         <input id="confirm-org" name="confirm_name" autocomplete="off" class=format!("{INPUT} mt-1") on:input=move |ev| confirm_text.set(event_target_value(&ev)) />
                     </div>
-                    <button type="submit" class=BUTTON_DANGER disabled=move || confirm_text.get() != name_for_check || delete.pending().get()>{t!(i18n, org.settings.delete)}</button>
+                    <button type="submit" class=BUTTON_DANGER disabled=move || confirm_text.get() != name_for_check || delete.pending().get()>{t_string!(i18n, org.settings.delete)}</button>
                 </ActionForm>
                 <div class="mt-2 max-w-lg"><ErrorAlert error=action_error(delete) /></div>
             </section>

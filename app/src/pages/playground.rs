@@ -316,18 +316,18 @@ fn Workbench(project: ProjectRef, user_id: String, start: PlaygroundStart) -> im
                             s.variants.push(copy);
                         });
                         outputs.update(|o| o.push(Output::default()));
-                    }>{t!(i18n, playground.add_variant)}</button>
+                    }>{t_string!(i18n, playground.add_variant)}</button>
                 <button type="button" class=BUTTON_PRIMARY data-testid="run-all" disabled=move || any_running.get() || no_connections
-                    on:click=run_all>{t!(i18n, playground.run_all)}</button>
+                    on:click=run_all>{t_string!(i18n, playground.run_all)}</button>
             </div>
         </PageHeader>
         {no_connections.then(|| view! {
             <div class="rounded-lg border border-amber-300 bg-amber-50 px-4 py-3 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950/40 dark:text-amber-200" data-testid="playground-no-connections">
-                <p class="font-medium">{t!(i18n, playground.no_connections.title)}</p>
+                <p class="font-medium">{t_string!(i18n, playground.no_connections.title)}</p>
                 {if can_manage {
-                    view! { <a class=BUTTON_LINK href=settings_href.clone()>{t!(i18n, playground.no_connections.add)}</a> }.into_any()
+                    view! { <a class=BUTTON_LINK href=settings_href.clone()>{t_string!(i18n, playground.no_connections.add)}</a> }.into_any()
                 } else {
-                    view! { <p>{t!(i18n, playground.no_connections.ask)}</p> }.into_any()
+                    view! { <p>{t_string!(i18n, playground.no_connections.ask)}</p> }.into_any()
                 }}
             </div>
         })}
@@ -516,7 +516,7 @@ fn SharedBar(shared: SharedDoc) -> impl IntoView {
     view! {
         <div class=format!("{CARD} space-y-2 px-3 py-2 text-sm") data-testid="draft-bar">
             <PresenceLine shared here=td_string!(locale, playground.shared.here).to_string() />
-            <p class="text-xs text-zinc-500 dark:text-zinc-400">{t!(i18n, playground.shared.hint)}</p>
+            <p class="text-xs text-zinc-500 dark:text-zinc-400">{t_string!(i18n, playground.shared.hint)}</p>
             {move || notice().map(|(text, kind)| view! { <p class="text-sm text-zinc-800 dark:text-zinc-100" data-testid="draft-notice" data-kind=kind>{text}</p> })}
             <ClosedReason shared />
         </div>
@@ -565,7 +565,7 @@ fn SavedPlaygrounds(project_id: String, state: RwSignal<Playground>, saved: Vec<
         <details class="relative" data-testid="saved-playgrounds">
             <summary class=format!("{BUTTON_SECONDARY} cursor-pointer list-none")>{move || td_string!(locale, playground.saved.open, count = list.with(Vec::len)).to_string()}</summary>
             <div class="absolute left-0 z-20 mt-1 w-72 rounded-md border border-zinc-200 bg-white p-2 shadow-lg dark:border-zinc-700 dark:bg-zinc-900">
-                {move || list.with(Vec::is_empty).then(|| view! { <p class="px-1 py-1 text-xs text-zinc-500" data-testid="no-saved-playgrounds">{t!(i18n, playground.saved.empty)}</p> })}
+                {move || list.with(Vec::is_empty).then(|| view! { <p class="px-1 py-1 text-xs text-zinc-500" data-testid="no-saved-playgrounds">{t_string!(i18n, playground.saved.empty)}</p> })}
                 <ul class="max-h-64 space-y-0.5 overflow-y-auto">
                     {move || list.get().into_iter().map(|s| {
                         let href = format!("/project/{}/playground?saved={}", pid.get_value(), crate::domain::url::encode_query(&s.id));
@@ -585,13 +585,13 @@ fn SavedPlaygrounds(project_id: String, state: RwSignal<Playground>, saved: Vec<
                         }
                     }).collect_view()}
                 </ul>
-                {shared.then(|| view! { <p class="mt-2 border-t border-zinc-200 pt-2 text-xs text-zinc-600 dark:border-zinc-700 dark:text-zinc-300" data-testid="saved-live-hint">{t!(i18n, playground.shared.saves_itself)}</p> })}
+                {shared.then(|| view! { <p class="mt-2 border-t border-zinc-200 pt-2 text-xs text-zinc-600 dark:border-zinc-700 dark:text-zinc-300" data-testid="saved-live-hint">{t_string!(i18n, playground.shared.saves_itself)}</p> })}
                 <form class="mt-2 flex gap-1 border-t border-zinc-200 pt-2 dark:border-zinc-700"
                     on:submit=move |ev| { ev.prevent_default(); save.dispatch(name.get_untracked()); }>
                     <input class=format!("{INPUT} min-w-0 flex-1") required maxlength="200" aria-label=td_string!(locale, playground.saved.name)
                         placeholder=td_string!(locale, playground.saved.name) data-testid="saved-playground-name"
                         prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
-                    <button type="submit" class=BUTTON_PRIMARY data-testid="save-playground" disabled=move || save.pending().get()>{t!(i18n, playground.saved.save)}</button>
+                    <button type="submit" class=BUTTON_PRIMARY data-testid="save-playground" disabled=move || save.pending().get()>{t_string!(i18n, playground.saved.save)}</button>
                 </form>
                 {move || status().map(|(ok, message)| view! {
                     <p class=format!("mt-1 text-xs {}", if ok { "text-emerald-700 dark:text-emerald-400" } else { "text-red-700 dark:text-red-400" }) role="status" data-testid="save-playground-status">{message}</p>
@@ -628,9 +628,9 @@ fn SaveLinks(project: ProjectRef, state: RwSignal<Playground>) -> impl IntoView 
     view! {
         {move || has_prompt.get().then(|| {
             let href = href_version(true);
-            view! { <a class=BUTTON_SECONDARY href=href data-testid="save-as-version">{t!(i18n, playground.save_version)}</a> }
+            view! { <a class=BUTTON_SECONDARY href=href data-testid="save-as-version">{t_string!(i18n, playground.save_version)}</a> }
         })}
-        <a class=BUTTON_SECONDARY href=move || href(false) data-testid="save-as-prompt">{t!(i18n, playground.save_prompt)}</a>
+        <a class=BUTTON_SECONDARY href=move || href(false) data-testid="save-as-prompt">{t_string!(i18n, playground.save_prompt)}</a>
     }
     .into_any()
 }
@@ -657,7 +657,7 @@ fn MessagesEditor(state: RwSignal<Playground>) -> impl IntoView {
     view! {
         <section class=format!("{CARD} space-y-3 p-3 sm:p-4") data-testid="playground-messages">
             <div class="flex flex-wrap items-center justify-between gap-2">
-                <h2 class="text-sm font-semibold">{t!(i18n, playground.prompt)}</h2>
+                <h2 class="text-sm font-semibold">{t_string!(i18n, playground.prompt)}</h2>
                 <div role="tablist" class="inline-flex rounded-md bg-zinc-100 p-0.5 dark:bg-zinc-800">{tab(PromptMode::Chat)}{tab(PromptMode::Text)}</div>
             </div>
             {move || match mode.get() {
@@ -671,8 +671,8 @@ fn MessagesEditor(state: RwSignal<Playground>) -> impl IntoView {
                         {move || (0..count.get()).map(|i| view! { <MessageRow index=i state /> }).collect_view()}
                     </div>
                     <div class="flex flex-wrap gap-2">
-                        <button type="button" class=BUTTON_SECONDARY data-testid="add-message" on:click=move |_| add(Role::User)>{t!(i18n, playground.add_message)}</button>
-                        <button type="button" class=BUTTON_SECONDARY data-testid="add-placeholder" on:click=move |_| add(Role::Placeholder)>{t!(i18n, playground.add_placeholder)}</button>
+                        <button type="button" class=BUTTON_SECONDARY data-testid="add-message" on:click=move |_| add(Role::User)>{t_string!(i18n, playground.add_message)}</button>
+                        <button type="button" class=BUTTON_SECONDARY data-testid="add-placeholder" on:click=move |_| add(Role::Placeholder)>{t_string!(i18n, playground.add_placeholder)}</button>
                     </div>
                 }.into_any(),
             }}
@@ -716,7 +716,7 @@ fn MessageRow(index: usize, state: RwSignal<Playground>) -> impl IntoView {
                     <input class=format!("{INPUT} font-mono") aria-label=td_string!(locale, playground.placeholder_name) data-testid="message-content" data-collab=message_key(index)
                         prop:value=move || message().map(|m| m.content).unwrap_or_default()
                         on:input=move |ev| { let v = event_target_value(&ev); edit(&|m: &mut Message| m.content = v.clone()) } />
-                    <p class=HINT>{t!(i18n, playground.placeholder_hint)}</p>
+                    <p class=HINT>{t_string!(i18n, playground.placeholder_hint)}</p>
                 }.into_any(),
                 _ => view! {
                     <textarea class=format!("{INPUT} min-h-16 font-mono") rows="3" aria-label=role_name(locale, role.get()) data-testid="message-content" data-collab=message_key(index)
@@ -750,9 +750,9 @@ fn SidePanel(state: RwSignal<Playground>) -> impl IntoView {
     view! {
         <section class=format!("{CARD} space-y-4 p-3 sm:p-4") data-testid="playground-side">
             <div>
-                <h2 class="text-sm font-semibold">{t!(i18n, playground.variables)}</h2>
+                <h2 class="text-sm font-semibold">{t_string!(i18n, playground.variables)}</h2>
                 {move || (variables.get().is_empty() && placeholders.get().is_empty()).then(|| view! {
-                    <p class=HINT data-testid="no-variables">{t!(i18n, playground.no_variables)} <code class="font-mono" translate="no">"{{name}}"</code></p>
+                    <p class=HINT data-testid="no-variables">{t_string!(i18n, playground.no_variables)} <code class="font-mono" translate="no">"{{name}}"</code></p>
                 })}
                 <div class="mt-2 space-y-2">
                     {move || variables.get().into_iter().map(|name| view! {
@@ -772,19 +772,19 @@ fn SidePanel(state: RwSignal<Playground>) -> impl IntoView {
                 </div>
             </div>
             <div>
-                <label class=LABEL for="playground-tools">{t!(i18n, playground.tools)}</label>
+                <label class=LABEL for="playground-tools">{t_string!(i18n, playground.tools)}</label>
                 <textarea id="playground-tools" translate="no" data-collab=tools_key() class=format!("{INPUT} mt-1 font-mono text-xs") rows="5" data-testid="tools"
                     placeholder=r#"[{"name": "get_weather", "description": "…", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}]"#
                     prop:value=move || state.with(|s| s.tools.clone()) on:input=move |ev| state.update(|s| s.tools = event_target_value(&ev))></textarea>
-                <p class=HINT>{t!(i18n, playground.tools_hint)}</p>
+                <p class=HINT>{t_string!(i18n, playground.tools_hint)}</p>
                 {move || tools_problem.get().map(|p| view! { <p class="mt-1 text-xs text-red-700 dark:text-red-400" role="alert" data-testid="tools-problem">{run_problem(locale, &p)}</p> })}
             </div>
             <div>
-                <label class=LABEL for="playground-schema">{t!(i18n, playground.schema)}</label>
+                <label class=LABEL for="playground-schema">{t_string!(i18n, playground.schema)}</label>
                 <textarea id="playground-schema" translate="no" data-collab=schema_key() class=format!("{INPUT} mt-1 font-mono text-xs") rows="5" data-testid="response-schema"
                     placeholder=r#"{"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}"#
                     prop:value=move || state.with(|s| s.response_schema.clone()) on:input=move |ev| state.update(|s| s.response_schema = event_target_value(&ev))></textarea>
-                <p class=HINT>{t!(i18n, playground.schema_hint)}</p>
+                <p class=HINT>{t_string!(i18n, playground.schema_hint)}</p>
                 {move || schema_problem.get().map(|p| view! { <p class="mt-1 text-xs text-red-700 dark:text-red-400" role="alert" data-testid="schema-problem">{run_problem(locale, &p)}</p> })}
             </div>
         </section>
@@ -839,13 +839,13 @@ fn VariantColumn(
                                 <span class="animate-pulse text-xs text-zinc-600 dark:text-zinc-300" data-testid=format!("running-by-{index}")>
                                     {td_string!(locale, playground.shared.running_by, by = by).to_string()}</span>
                                 <button type="button" class=BUTTON_SECONDARY data-testid=format!("run-{index}") disabled=move || connections.with_value(|c| c.is_empty())
-                                    on:click=move |_| run.run(())>{t!(i18n, playground.run)}</button>
+                                    on:click=move |_| run.run(())>{t_string!(i18n, playground.run)}</button>
                             }.into_any()
                         } else if status.get() == Status::Running {
-                            view! { <button type="button" class=BUTTON_DANGER data-testid=format!("stop-{index}") on:click=move |_| stop.run(())>{t!(i18n, playground.stop)}</button> }.into_any()
+                            view! { <button type="button" class=BUTTON_DANGER data-testid=format!("stop-{index}") on:click=move |_| stop.run(())>{t_string!(i18n, playground.stop)}</button> }.into_any()
                         } else {
                             view! { <button type="button" class=BUTTON_PRIMARY data-testid=format!("run-{index}") disabled=move || connections.with_value(|c| c.is_empty())
-                                on:click=move |_| run.run(())>{t!(i18n, playground.run)}</button> }.into_any()
+                                on:click=move |_| run.run(())>{t_string!(i18n, playground.run)}</button> }.into_any()
                         }}
                         {(index > 0).then(|| view! {
                             <button type="button" class=format!("{BUTTON_LINK} text-red-700 dark:text-red-400") data-testid=format!("remove-variant-{index}")
@@ -860,7 +860,7 @@ fn VariantColumn(
                 </div>
                 <div class="grid grid-cols-2 gap-2">
                     <label class="block text-xs">
-                        <span class="text-zinc-600 dark:text-zinc-300">{t!(i18n, playground.connection)}</span>
+                        <span class="text-zinc-600 dark:text-zinc-300">{t_string!(i18n, playground.connection)}</span>
                         <select class=format!("{SELECT} mt-0.5 w-full") data-testid=format!("connection-{index}")
                             on:change=move |ev| { let v = event_target_value(&ev); edit(&|x: &mut Variant| x.connection = v.clone()) }>
                             {connections.get_value().into_iter().map(|c| {
@@ -870,14 +870,14 @@ fn VariantColumn(
                         </select>
                     </label>
                     <label class="block text-xs">
-                        <span class="text-zinc-600 dark:text-zinc-300">{t!(i18n, playground.model)}</span>
+                        <span class="text-zinc-600 dark:text-zinc-300">{t_string!(i18n, playground.model)}</span>
                         <input class=format!("{INPUT} mt-0.5 font-mono") list=list_id.clone() data-testid=format!("model-{index}") translate="no"
                             prop:value=move || variant().model on:input=move |ev| { let v = event_target_value(&ev); edit(&|x: &mut Variant| x.model = v.clone()) } />
                         <datalist id=list_id>{move || models.get().into_iter().map(|m| view! { <option value=m /> }).collect_view()}</datalist>
                     </label>
                 </div>
                 <details class="text-xs">
-                    <summary class="cursor-pointer text-zinc-600 dark:text-zinc-300">{t!(i18n, playground.parameters)}</summary>
+                    <summary class="cursor-pointer text-zinc-600 dark:text-zinc-300">{t_string!(i18n, playground.parameters)}</summary>
                     <div class="mt-2 grid grid-cols-2 gap-2 sm:grid-cols-3">
                         {param(td_string!(locale, playground.temperature), "temperature", "0.1",
                             |v| v.params.temperature.map(|t| t.to_string()).unwrap_or_default(),
@@ -929,9 +929,9 @@ fn OutputView(index: usize, output: Signal<Output>, state: RwSignal<Playground>,
     view! {
         <div class="flex min-h-40 flex-1 flex-col gap-2 p-3" data-testid=format!("output-{index}") aria-live="polite">
             {move || match output.get().status {
-                Status::Idle => view! { <p class="text-sm text-zinc-500 dark:text-zinc-400">{t!(i18n, playground.idle)}</p> }.into_any(),
+                Status::Idle => view! { <p class="text-sm text-zinc-500 dark:text-zinc-400">{t_string!(i18n, playground.idle)}</p> }.into_any(),
                 Status::Running if output.with(|o| o.text.is_empty() && o.tool_calls.is_empty()) => view! {
-                    <p class="animate-pulse text-sm text-zinc-500" data-testid=format!("waiting-{index}")>{t!(i18n, playground.waiting)}</p>
+                    <p class="animate-pulse text-sm text-zinc-500" data-testid=format!("waiting-{index}")>{t_string!(i18n, playground.waiting)}</p>
                 }.into_any(),
                 _ => ().into_any(),
             }}
@@ -945,7 +945,7 @@ fn OutputView(index: usize, output: Signal<Output>, state: RwSignal<Playground>,
                     .ok().and_then(|v| serde_json::to_string_pretty(&v).ok()).unwrap_or(call.arguments.clone());
                 view! {
                     <div class="rounded-md border border-indigo-200 bg-indigo-50 p-2 text-xs dark:border-indigo-900 dark:bg-indigo-950/40" data-testid=format!("tool-call-{index}")>
-                        <p class="font-medium">{t!(i18n, playground.tool_call)} " " <span class="font-mono" translate="no">{call.name.clone()}</span></p>
+                        <p class="font-medium">{t_string!(i18n, playground.tool_call)} " " <span class="font-mono" translate="no">{call.name.clone()}</span></p>
                         <pre class="mt-1 overflow-x-auto font-mono" translate="no">{arguments}</pre>
                     </div>
                 }
@@ -954,7 +954,7 @@ fn OutputView(index: usize, output: Signal<Output>, state: RwSignal<Playground>,
                 Status::Failed(message) => Some(view! {
                     <p class="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800 dark:bg-red-950/50 dark:text-red-300" role="alert" data-testid=format!("error-{index}")>{message}</p>
                 }.into_any()),
-                Status::Stopped => Some(view! { <p class="text-xs text-amber-700 dark:text-amber-400" data-testid=format!("stopped-{index}")>{t!(i18n, playground.stopped)}</p> }.into_any()),
+                Status::Stopped => Some(view! { <p class="text-xs text-amber-700 dark:text-amber-400" data-testid=format!("stopped-{index}")>{t_string!(i18n, playground.stopped)}</p> }.into_any()),
                 _ => None,
             }}
             {move || {
@@ -977,7 +977,7 @@ fn OutputView(index: usize, output: Signal<Output>, state: RwSignal<Playground>,
                     view! {
                         <div class="mt-auto flex flex-wrap items-center gap-x-3 gap-y-1 border-t border-zinc-200 pt-2 text-xs text-zinc-600 dark:border-zinc-800 dark:text-zinc-300" data-testid=format!("facts-{index}")>
                             {facts.into_iter().map(|f| view! { <span>{f}</span> }).collect_view()}
-                            {trace.map(|href| view! { <a class=BUTTON_LINK href=href data-testid=format!("trace-link-{index}")>{t!(i18n, playground.view_trace)}</a> })}
+                            {trace.map(|href| view! { <a class=BUTTON_LINK href=href data-testid=format!("trace-link-{index}")>{t_string!(i18n, playground.view_trace)}</a> })}
                             {(o.status == Status::Done).then(|| view! {
                                 <button type="button" class=BUTTON_LINK data-testid=format!("continue-{index}") on:click=continue_with>
                                     {if o.tool_calls.is_empty() { td_string!(locale, playground.add_to_conversation) } else { td_string!(locale, playground.answer_tools) }}

@@ -83,7 +83,7 @@ fn Settings(
             />
             {created.then(|| view! {
                 <p role="status" class="rounded-md border border-indigo-200 bg-indigo-50 px-3 py-2 text-sm text-indigo-900 dark:border-indigo-900 dark:bg-indigo-950 dark:text-indigo-200">
-                    {t!(i18n, settings.created)}
+                    {t_string!(i18n, settings.created)}
                 </p>
             })}
             <General project=project.clone() />
@@ -111,14 +111,14 @@ fn General(project: ProjectRef) -> impl IntoView {
     let can = project.can(Action::ManageProjectSettings);
     view! {
         <section class=format!("{CARD} px-4 py-4")>
-            <h2 class="text-sm font-semibold">{t!(i18n, settings.general.name)}</h2>
-            <p class=HINT>{t!(i18n, settings.general.project_id)}<code class="font-mono" data-testid="project-id">{project.id.clone()}</code></p>
+            <h2 class="text-sm font-semibold">{t_string!(i18n, settings.general.name)}</h2>
+            <p class=HINT>{t_string!(i18n, settings.general.project_id)}<code class="font-mono" data-testid="project-id">{project.id.clone()}</code></p>
             {if can {
                 view! {
                     <ActionForm action=rename attr:class="mt-3 flex max-w-lg items-end gap-2" attr:data-testid="rename-project-form">
                         <input type="hidden" name="project_id" value=project.id.clone() />
                         <input name="name" required value=project.name.clone() aria-label=t_string!(i18n, settings.general.project_name) class=INPUT />
-                        <button type="submit" class=BUTTON_PRIMARY disabled=move || rename.pending().get()>{t!(i18n, settings.general.save)}</button>
+                        <button type="submit" class=BUTTON_PRIMARY disabled=move || rename.pending().get()>{t_string!(i18n, settings.general.save)}</button>
                     </ActionForm>
                     <div class="mt-2 max-w-lg"><ErrorAlert error=action_error(rename) /></div>
                 }.into_any()
@@ -136,7 +136,7 @@ fn ApiKeys(project: ProjectRef, create: ServerAction<CreateApiKey>, revoke: Serv
     if !project.can(Action::ManageApiKeys) {
         return view! {
             <section class=format!("{CARD} px-4 py-4") data-testid="api-keys">
-                <h2 class="text-sm font-semibold">{t!(i18n, settings.api_keys.title)}</h2>
+                <h2 class="text-sm font-semibold">{t_string!(i18n, settings.api_keys.title)}</h2>
                 <p class="mt-2 text-sm text-zinc-500 dark:text-zinc-400" data-testid="api-keys-not-allowed">
                     {t!(i18n, settings.api_keys.not_allowed, role = role_label(locale, project.role))}
                 </p>
@@ -159,15 +159,15 @@ fn ApiKeys(project: ProjectRef, create: ServerAction<CreateApiKey>, revoke: Serv
         <section class=CARD data-testid="api-keys">
             <div class="flex flex-wrap items-center justify-between gap-3 border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">
                 <div>
-                    <h2 class="text-sm font-semibold">{t!(i18n, settings.api_keys.title)}</h2>
-                    <p class=HINT>{t!(i18n, settings.api_keys.hint)}</p>
+                    <h2 class="text-sm font-semibold">{t_string!(i18n, settings.api_keys.title)}</h2>
+                    <p class=HINT>{t_string!(i18n, settings.api_keys.hint)}</p>
                 </div>
                 <form class="flex items-center gap-2" on:submit=move |ev| {
                     ev.prevent_default();
                     create.dispatch(CreateApiKey { project_id: pid.clone(), note: Some(note.get()) });
                 }>
                     <input type="text" placeholder=t_string!(i18n, settings.api_keys.note_placeholder) aria-label=t_string!(i18n, settings.api_keys.note) class=format!("{INPUT} w-40 sm:w-44") prop:value=move || note.get() on:input=move |ev| note.set(event_target_value(&ev)) />
-                    <button type="submit" class=format!("{BUTTON_PRIMARY} whitespace-nowrap") data-testid="create-api-key" disabled=move || create.pending().get()>{t!(i18n, settings.api_keys.create)}</button>
+                    <button type="submit" class=format!("{BUTTON_PRIMARY} whitespace-nowrap") data-testid="create-api-key" disabled=move || create.pending().get()>{t_string!(i18n, settings.api_keys.create)}</button>
                 </form>
             </div>
             <div class="px-4"><ErrorAlert error=action_error(create) /><ErrorAlert error=action_error(revoke) /></div>
@@ -175,30 +175,30 @@ fn ApiKeys(project: ProjectRef, create: ServerAction<CreateApiKey>, revoke: Serv
                 let snippet = created.env_snippet();
                 view! {
                     <div class="m-4 rounded-md border border-amber-300 bg-amber-50 p-4 text-sm dark:border-amber-800 dark:bg-amber-950" data-testid="new-api-key">
-                        <p class="font-semibold">{t!(i18n, settings.api_keys.save_now)}</p>
-                        <p class="mt-1 text-zinc-600 dark:text-zinc-300">{t!(i18n, settings.api_keys.hash_only)}</p>
+                        <p class="font-semibold">{t_string!(i18n, settings.api_keys.save_now)}</p>
+                        <p class="mt-1 text-zinc-600 dark:text-zinc-300">{t_string!(i18n, settings.api_keys.hash_only)}</p>
                         <dl class="mt-3 space-y-2">
                             <div class="flex items-center gap-2">
-                                <dt class="w-24 shrink-0 text-zinc-500">{t!(i18n, settings.api_keys.public_key)}</dt>
+                                <dt class="w-24 shrink-0 text-zinc-500">{t_string!(i18n, settings.api_keys.public_key)}</dt>
                                 <dd class="min-w-0 flex-1"><code class="block overflow-x-auto whitespace-nowrap font-mono text-xs" data-testid="new-public-key">{created.key.public_key.clone()}</code></dd>
                                 <CopyButton text=created.key.public_key.clone() />
                             </div>
                             <div class="flex items-center gap-2">
-                                <dt class="w-24 shrink-0 text-zinc-500">{t!(i18n, settings.api_keys.secret_key)}</dt>
+                                <dt class="w-24 shrink-0 text-zinc-500">{t_string!(i18n, settings.api_keys.secret_key)}</dt>
                                 <dd class="min-w-0 flex-1"><code class="block overflow-x-auto whitespace-nowrap font-mono text-xs" data-testid="new-secret-key">{created.secret_key.clone()}</code></dd>
                                 <CopyButton text=created.secret_key.clone() />
                             </div>
                             <div class="flex items-center gap-2">
-                                <dt class="w-24 shrink-0 text-zinc-500">{t!(i18n, settings.api_keys.host)}</dt>
+                                <dt class="w-24 shrink-0 text-zinc-500">{t_string!(i18n, settings.api_keys.host)}</dt>
                                 <dd class="min-w-0 flex-1"><code class="block truncate font-mono text-xs" data-testid="new-host">{created.host.clone()}</code></dd>
                                 <CopyButton text=created.host.clone() />
                             </div>
                         </dl>
-                        <p class="mt-3 text-zinc-600 dark:text-zinc-300">{t!(i18n, settings.api_keys.env_for_sdks)}</p>
+                        <p class="mt-3 text-zinc-600 dark:text-zinc-300">{t_string!(i18n, settings.api_keys.env_for_sdks)}</p>
                         <pre class="mt-1 overflow-x-auto rounded bg-white p-2 font-mono text-xs dark:bg-zinc-900" data-testid="env-snippet">{snippet.clone()}</pre>
                         <div class="mt-3 flex gap-2">
                             <CopyButton text=snippet label=t_string!(i18n, settings.api_keys.copy_env) test_id="copy-env" />
-                            <button type="button" class=BUTTON_PRIMARY data-testid="dismiss-api-key" on:click=move |_| shown.set(None)>{t!(i18n, settings.api_keys.saved_it)}</button>
+                            <button type="button" class=BUTTON_PRIMARY data-testid="dismiss-api-key" on:click=move |_| shown.set(None)>{t_string!(i18n, settings.api_keys.saved_it)}</button>
                         </div>
                     </div>
                 }
@@ -210,7 +210,7 @@ fn ApiKeys(project: ProjectRef, create: ServerAction<CreateApiKey>, revoke: Serv
                         Err(error) => return view! { <LoadError error /> }.into_any(),
                     };
                     if list.is_empty() {
-                        return view! { <p class="px-4 py-6 text-sm text-zinc-500" data-testid="no-api-keys">{t!(i18n, settings.api_keys.empty)}</p> }.into_any();
+                        return view! { <p class="px-4 py-6 text-sm text-zinc-500" data-testid="no-api-keys">{t_string!(i18n, settings.api_keys.empty)}</p> }.into_any();
                     }
                     let now = chrono::Utc::now();
                     view! {
@@ -240,7 +240,7 @@ fn ApiKeys(project: ProjectRef, create: ServerAction<CreateApiKey>, revoke: Serv
                                                             if confirm(&td_string!(locale, settings.api_keys.confirm_revoke, key = public_key.clone()).to_string()) {
                                                                 revoke.dispatch(RevokeApiKey { project_id: project_id.clone(), key_id: key_id.clone() });
                                                             }
-                                                        }>{t!(i18n, settings.api_keys.revoke)}</button>
+                                                        }>{t_string!(i18n, settings.api_keys.revoke)}</button>
                                                 </td>
                                             </tr>
                                         }
@@ -266,10 +266,10 @@ fn ProjectMembers(org: OrganizationRef, project: ProjectRef, set_role: ServerAct
     view! {
         <section class=CARD data-testid="project-members">
             <div class="border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">
-                <h2 class="text-sm font-semibold">{t!(i18n, settings.members.title)}</h2>
+                <h2 class="text-sm font-semibold">{t_string!(i18n, settings.members.title)}</h2>
                 <p class=HINT>
-                    {t!(i18n, settings.members.hint)}
-                    <a class="text-indigo-600 hover:underline dark:text-indigo-400" href=format!("/organization/{}/members", org.id)>{t!(i18n, settings.members.invite_people)}</a>
+                    {t_string!(i18n, settings.members.hint)}
+                    <a class="text-indigo-600 hover:underline dark:text-indigo-400" href=format!("/organization/{}/members", org.id)>{t_string!(i18n, settings.members.invite_people)}</a>
                 </p>
             </div>
             <div class="px-4"><ErrorAlert error=action_error(set_role) /></div>
@@ -342,15 +342,15 @@ fn DangerZone(project: ProjectRef) -> impl IntoView {
     let name_check = name.clone();
     view! {
         <section class="rounded-lg border border-red-200 px-4 py-4 dark:border-red-900">
-            <h2 class="text-sm font-semibold text-red-700 dark:text-red-400">{t!(i18n, settings.danger.title)}</h2>
-            <p class=HINT>{t!(i18n, settings.danger.hint)}</p>
+            <h2 class="text-sm font-semibold text-red-700 dark:text-red-400">{t_string!(i18n, settings.danger.title)}</h2>
+            <p class=HINT>{t_string!(i18n, settings.danger.hint)}</p>
             <ActionForm action=delete attr:class="mt-3 flex max-w-lg items-end gap-2" attr:data-testid="delete-project-form">
                 <input type="hidden" name="project_id" value=project.id.clone() />
                 <div class="flex-1">
                     <label class=LABEL for="confirm-project">{t!(i18n, settings.danger.type_to_confirm, name = { let name = name.clone(); move || view! { <span translate="no">{name.clone()}</span> } })}</label>
                     <input id="confirm-project" name="confirm_name" autocomplete="off" class=format!("{INPUT} mt-1") on:input=move |ev| typed.set(event_target_value(&ev)) />
                 </div>
-                <button type="submit" class=BUTTON_DANGER disabled=move || typed.get() != name_check || delete.pending().get()>{t!(i18n, settings.danger.delete)}</button>
+                <button type="submit" class=BUTTON_DANGER disabled=move || typed.get() != name_check || delete.pending().get()>{t_string!(i18n, settings.danger.delete)}</button>
             </ActionForm>
             <div class="mt-2 max-w-lg"><ErrorAlert error=action_error(delete) /></div>
         </section>

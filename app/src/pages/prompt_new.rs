@@ -116,7 +116,7 @@ fn NewPromptView(project: ProjectRef, loaded: Resource<Result<Loaded, AppError>>
     let project_id = project.id.clone();
     view! {
         <div class="max-w-6xl space-y-4 px-4 py-4 sm:px-8 sm:py-6">
-            <a class=BUTTON_LINK href=list>{t!(i18n, prompts.back_to_prompts)}</a>
+            <a class=BUTTON_LINK href=list>{t_string!(i18n, prompts.back_to_prompts)}</a>
             <Transition fallback=move || view! { <Skeleton label=t_string!(i18n, prompts.loading_prompt) /> }>
                 {move || {
                     let project_id = project_id.clone();

@@ -120,7 +120,7 @@ fn PromptList(project: ProjectRef, place: Memo<ListPlace>, page: Resource<Result
     view! {
         <div class="px-4 py-4 sm:px-8 sm:py-6">
             <PageHeader title=t_string!(i18n, prompts.title) subtitle=t_string!(i18n, prompts.list.subtitle)>
-                {can_write.then(|| view! { <a class=BUTTON_PRIMARY href=new_href.clone() data-testid="new-prompt">{t!(i18n, prompts.new_prompt)}</a> })}
+                {can_write.then(|| view! { <a class=BUTTON_PRIMARY href=new_href.clone() data-testid="new-prompt">{t_string!(i18n, prompts.new_prompt)}</a> })}
             </PageHeader>
             <FolderSearch place base=base.get_value() words=folder_words(locale) />
             <FolderBreadcrumb place base words=folder_words(locale) />
@@ -252,9 +252,9 @@ fn Table(page: PromptListPage, place: ListPlace, base: String, project_id: Strin
         </div>
         {(previous.is_some() || next.is_some()).then(|| view! {
             <div class="flex items-center justify-between border-t border-zinc-200 px-4 py-2 text-sm dark:border-zinc-800">
-                <span>{previous.map(|href| view! { <a class=BUTTON_LINK href=href data-testid="prompts-previous">{t!(i18n, prompts.list.previous)}</a> })}</span>
+                <span>{previous.map(|href| view! { <a class=BUTTON_LINK href=href data-testid="prompts-previous">{t_string!(i18n, prompts.list.previous)}</a> })}</span>
                 <span class="text-xs text-zinc-500">{t_string!(i18n, prompts.list.page, page = page.page, total = page.total).to_string()}</span>
-                <span>{next.map(|href| view! { <a class=BUTTON_LINK href=href data-testid="prompts-next">{t!(i18n, prompts.list.next)}</a> })}</span>
+                <span>{next.map(|href| view! { <a class=BUTTON_LINK href=href data-testid="prompts-next">{t_string!(i18n, prompts.list.next)}</a> })}</span>
             </div>
         })}
     }

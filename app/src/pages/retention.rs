@@ -98,8 +98,8 @@ pub fn DataRetention(project: ProjectRef) -> impl IntoView {
     view! {
         <section class=CARD id="data-retention" data-testid="retention">
             <div class="border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">
-                <h2 class="text-sm font-semibold">{t!(i18n, retention.title)}</h2>
-                <p class=HINT>{t!(i18n, retention.subtitle)}</p>
+                <h2 class="text-sm font-semibold">{t_string!(i18n, retention.title)}</h2>
+                <p class=HINT>{t_string!(i18n, retention.subtitle)}</p>
             </div>
             {move || match settings.try_get().flatten() {
                 None => view! { <Skeleton /> }.into_any(),
@@ -136,7 +136,7 @@ pub fn DataRetention(project: ProjectRef) -> impl IntoView {
                                         submit(for_submit.clone());
                                     }>
                                         <div class="w-56">
-                                            <label class=LABEL for="retention-days">{t!(i18n, retention.days_label)}</label>
+                                            <label class=LABEL for="retention-days">{t_string!(i18n, retention.days_label)}</label>
                                             <input id="retention-days" name="days" type="number" min="1" max=policy.plan_days.unwrap_or(MAX_RETENTION_DAYS).to_string() step="1" inputmode="numeric"
                                                 class=format!("{INPUT} mt-1") data-testid="retention-days"
                                                 placeholder=t_string!(i18n, retention.days_placeholder)
@@ -146,11 +146,11 @@ pub fn DataRetention(project: ProjectRef) -> impl IntoView {
                                         <button type="submit" class=BUTTON_PRIMARY data-testid="retention-save" disabled=move || save.pending().get() || preview.pending().get()>
                                             {move || if preview.pending().get() { td_string!(locale, retention.checking) } else { td_string!(locale, retention.save) }}
                                         </button>
-                                        <p class="basis-full text-xs text-zinc-500 dark:text-zinc-400">{t!(i18n, retention.days_hint)}</p>
+                                        <p class="basis-full text-xs text-zinc-500 dark:text-zinc-400">{t_string!(i18n, retention.days_hint)}</p>
                                     </form>
                                 }.into_any()
                             } else {
-                                view! { <p class="text-xs text-zinc-500 dark:text-zinc-400" data-testid="retention-not-allowed">{t!(i18n, retention.not_allowed)}</p> }.into_any()
+                                view! { <p class="text-xs text-zinc-500 dark:text-zinc-400" data-testid="retention-not-allowed">{t_string!(i18n, retention.not_allowed)}</p> }.into_any()
                             }}
                             <div class="max-w-lg">
                                 <ErrorAlert error=Signal::derive(move || local_error.get()) />
@@ -158,7 +158,7 @@ pub fn DataRetention(project: ProjectRef) -> impl IntoView {
                                 <ErrorAlert error=action_error(save) />
                                 <ErrorAlert error=action_error(run_now) />
                             </div>
-                            {move || saved.get().then(|| view! { <p role="status" class="text-sm text-emerald-700 dark:text-emerald-400" data-testid="retention-saved">{t!(i18n, retention.saved)}</p> })}
+                            {move || saved.get().then(|| view! { <p role="status" class="text-sm text-emerald-700 dark:text-emerald-400" data-testid="retention-saved">{t_string!(i18n, retention.saved)}</p> })}
                             {move || pending_confirm.get().map(|p| view! {
                                 <ConfirmShortening preview=p on_confirm=move |p: RetentionPreview| {
                                     save.dispatch(SetRetention { project_id: project_id.get_value(), days: p.project_days.map(|d| d.to_string()), confirm: Some(true) });
@@ -170,9 +170,9 @@ pub fn DataRetention(project: ProjectRef) -> impl IntoView {
                                     <button type="button" class=BUTTON_SECONDARY data-testid="retention-run-now"
                                         disabled=move || run_now.pending().get() || pending.get()
                                         on:click=move |_| { run_now.dispatch(RunRetentionNow { project_id: project_id.get_value() }); }>
-                                        {t!(i18n, retention.run_now)}
+                                        {t_string!(i18n, retention.run_now)}
                                     </button>
-                                    <span class="text-xs text-zinc-500 dark:text-zinc-400">{t!(i18n, retention.run_now_hint)}</span>
+                                    <span class="text-xs text-zinc-500 dark:text-zinc-400">{t_string!(i18n, retention.run_now_hint)}</span>
                                 </div>
                             })}
                         </div>
@@ -198,17 +198,17 @@ fn ConfirmShortening(
     let confirmed = preview.clone();
     view! {
         <div role="alertdialog" aria-labelledby="retention-confirm-title" class="max-w-lg rounded-md border border-amber-300 bg-amber-50 p-4 text-sm dark:border-amber-800 dark:bg-amber-950" data-testid="retention-confirm-panel">
-            <p id="retention-confirm-title" class="font-semibold">{t!(i18n, retention.confirm_title)}</p>
+            <p id="retention-confirm-title" class="font-semibold">{t_string!(i18n, retention.confirm_title)}</p>
             {if expired.is_empty() {
-                view! { <p class="mt-1 text-zinc-700 dark:text-zinc-300" data-testid="retention-nothing-expired">{t!(i18n, retention.confirm_nothing)}</p> }.into_any()
+                view! { <p class="mt-1 text-zinc-700 dark:text-zinc-300" data-testid="retention-nothing-expired">{t_string!(i18n, retention.confirm_nothing)}</p> }.into_any()
             } else {
                 view! { <p class="mt-1 text-zinc-700 dark:text-zinc-300">{td_string!(locale, retention.confirm_body, cutoff = cutoff.clone()).to_string()}</p> }.into_any()
             }}
             <Counts traces=expired.traces observations=expired.observations scores=expired.scores test_id="retention-expired" />
             <div class="mt-3 flex flex-wrap gap-2">
                 <button type="button" class=BUTTON_DANGER data-testid="retention-confirm" disabled=move || saving.get()
-                    on:click=move |_| on_confirm(confirmed.clone())>{t!(i18n, retention.confirm)}</button>
-                <button type="button" class=BUTTON_SECONDARY data-testid="retention-cancel" on:click=move |_| on_cancel()>{t!(i18n, retention.cancel)}</button>
+                    on:click=move |_| on_confirm(confirmed.clone())>{t_string!(i18n, retention.confirm)}</button>
+                <button type="button" class=BUTTON_SECONDARY data-testid="retention-cancel" on:click=move |_| on_cancel()>{t_string!(i18n, retention.cancel)}</button>
             </div>
         </div>
     }
@@ -244,9 +244,9 @@ fn LastRun(run: Option<RetentionRun>, pending: bool) -> impl IntoView {
     let now = chrono::Utc::now();
     view! {
         <div class="rounded-md border border-zinc-200 px-3 py-3 dark:border-zinc-800" data-testid="retention-last-run">
-            <h3 class="text-xs font-semibold uppercase tracking-wide text-zinc-600 dark:text-zinc-300">{t!(i18n, retention.last_run)}</h3>
+            <h3 class="text-xs font-semibold uppercase tracking-wide text-zinc-600 dark:text-zinc-300">{t_string!(i18n, retention.last_run)}</h3>
             {match run {
-                None => view! { <p class="mt-1 text-sm text-zinc-500 dark:text-zinc-400" data-testid="retention-no-run">{t!(i18n, retention.no_run)}</p> }.into_any(),
+                None => view! { <p class="mt-1 text-sm text-zinc-500 dark:text-zinc-400" data-testid="retention-no-run">{t_string!(i18n, retention.no_run)}</p> }.into_any(),
                 Some(run) => {
                     let trigger = match run.trigger {
                         RetentionTrigger::Schedule => td_string!(locale, retention.trigger_schedule),
@@ -267,13 +267,13 @@ fn LastRun(run: Option<RetentionRun>, pending: bool) -> impl IntoView {
                             test_id="retention-deleted" />
                         {run.error.clone().map(|error| view! {
                             <p class="mt-2 break-words text-xs text-red-700 dark:text-red-400" data-testid="retention-run-error">
-                                {t!(i18n, retention.run_error)}" "<span translate="no">{error}</span>
+                                {t_string!(i18n, retention.run_error)}" "<span translate="no">{error}</span>
                             </p>
                         })}
                     }.into_any()
                 }
             }}
-            {pending.then(|| view! { <p class="mt-2 text-xs text-indigo-700 dark:text-indigo-300" data-testid="retention-pending">{t!(i18n, retention.pending)}</p> })}
+            {pending.then(|| view! { <p class="mt-2 text-xs text-indigo-700 dark:text-indigo-300" data-testid="retention-pending">{t_string!(i18n, retention.pending)}</p> })}
         </div>
     }
 }

@@ -56,29 +56,29 @@ pub fn ScoreConfigs(project: ProjectRef) -> impl IntoView {
         <section class=CARD id="score-configs" data-testid="score-configs">
             <div class="flex flex-wrap items-center justify-between gap-2 border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">
                 <div>
-                    <h2 class="text-base font-semibold">{t!(i18n, annotation.configs.title)}</h2>
-                    <p class=HINT>{t!(i18n, annotation.configs.subtitle)}</p>
+                    <h2 class="text-base font-semibold">{t_string!(i18n, annotation.configs.title)}</h2>
+                    <p class=HINT>{t_string!(i18n, annotation.configs.subtitle)}</p>
                 </div>
                 <label class="flex items-center gap-1.5 text-xs text-zinc-600 dark:text-zinc-400">
                     <input type="checkbox" data-testid="show-archived-configs" prop:checked=move || show_archived.get()
                         on:change=move |ev| show_archived.set(event_target_checked(&ev)) />
-                    {t!(i18n, annotation.configs.show_archived)}
+                    {t_string!(i18n, annotation.configs.show_archived)}
                 </label>
             </div>
             {move || match configs.try_get().flatten() {
                 None => view! { <Skeleton label=td_string!(locale, annotation.configs.loading) /> }.into_any(),
                 Some(Err(error)) => view! { <div class="p-4"><LoadError error /></div> }.into_any(),
                 Some(Ok(list)) if list.is_empty() => view! {
-                    <p class="px-4 py-6 text-sm text-zinc-500" data-testid="no-score-configs">{t!(i18n, annotation.configs.empty)}</p>
+                    <p class="px-4 py-6 text-sm text-zinc-500" data-testid="no-score-configs">{t_string!(i18n, annotation.configs.empty)}</p>
                 }.into_any(),
                 Some(Ok(list)) => view! {
                     <div class="overflow-x-auto">
                         <table class=TABLE data-testid="score-configs-table">
                             <thead><tr>
-                                <th class=TH>{t!(i18n, annotation.configs.name)}</th>
-                                <th class=TH>{t!(i18n, annotation.configs.type_label)}</th>
-                                <th class=TH>{t!(i18n, annotation.configs.values)}</th>
-                                <th class=TH>{t!(i18n, annotation.configs.description)}</th>
+                                <th class=TH>{t_string!(i18n, annotation.configs.name)}</th>
+                                <th class=TH>{t_string!(i18n, annotation.configs.type_label)}</th>
+                                <th class=TH>{t_string!(i18n, annotation.configs.values)}</th>
+                                <th class=TH>{t_string!(i18n, annotation.configs.description)}</th>
                                 <th class=TH></th>
                             </tr></thead>
                             <tbody>
@@ -180,15 +180,15 @@ fn NewConfigForm(project_id: String, create: ServerAction<CreateScoreConfig>) ->
     let error = Signal::derive(move || local_error.get().or_else(|| action_error(create).get()));
     view! {
         <form class="space-y-3 border-t border-zinc-200 px-4 py-4 dark:border-zinc-800" on:submit=submit data-testid="new-score-config">
-            <h3 class="text-sm font-semibold">{t!(i18n, annotation.configs.new_title)}</h3>
+            <h3 class="text-sm font-semibold">{t_string!(i18n, annotation.configs.new_title)}</h3>
             <div class="grid grid-cols-1 gap-3 sm:grid-cols-3">
                 <label class="block sm:col-span-2">
-                    <span class=LABEL>{t!(i18n, annotation.configs.name)}</span>
+                    <span class=LABEL>{t_string!(i18n, annotation.configs.name)}</span>
                     <input type="text" class=format!("{INPUT} mt-1") maxlength="35" required data-testid="config-name"
                         prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
                 </label>
                 <label class="block">
-                    <span class=LABEL>{t!(i18n, annotation.configs.type_label)}</span>
+                    <span class=LABEL>{t_string!(i18n, annotation.configs.type_label)}</span>
                     <select class=format!("{SELECT} mt-1") data-testid="config-type"
                         on:change=move |ev| kind.set(match event_target_value(&ev).as_str() {
                             "CATEGORICAL" => ScoreDataType::Categorical,
@@ -204,12 +204,12 @@ fn NewConfigForm(project_id: String, create: ServerAction<CreateScoreConfig>) ->
             <Show when=move || kind.get() == ScoreDataType::Numeric>
                 <div class="flex flex-wrap gap-3">
                     <label class="block">
-                        <span class=LABEL>{t!(i18n, annotation.configs.min)}</span>
+                        <span class=LABEL>{t_string!(i18n, annotation.configs.min)}</span>
                         <input type="number" step="any" class=format!("{INPUT} mt-1 w-32") data-testid="config-min"
                             prop:value=move || min.get() on:input=move |ev| min.set(event_target_value(&ev)) />
                     </label>
                     <label class="block">
-                        <span class=LABEL>{t!(i18n, annotation.configs.max)}</span>
+                        <span class=LABEL>{t_string!(i18n, annotation.configs.max)}</span>
                         <input type="number" step="any" class=format!("{INPUT} mt-1 w-32") data-testid="config-max"
                             prop:value=move || max.get() on:input=move |ev| max.set(event_target_value(&ev)) />
                     </label>
@@ -217,7 +217,7 @@ fn NewConfigForm(project_id: String, create: ServerAction<CreateScoreConfig>) ->
             </Show>
             <Show when=move || kind.get() == ScoreDataType::Categorical>
                 <fieldset class="space-y-2">
-                    <legend class=LABEL>{t!(i18n, annotation.configs.categories)}</legend>
+                    <legend class=LABEL>{t_string!(i18n, annotation.configs.categories)}</legend>
                     {move || categories.get().into_iter().enumerate().map(|(i, (label, value))| view! {
                         <div class="flex items-center gap-2" data-testid="config-category">
                             <input type="text" class=INPUT placeholder=td_string!(locale, annotation.configs.category_label) data-testid="category-label"
@@ -232,20 +232,20 @@ fn NewConfigForm(project_id: String, create: ServerAction<CreateScoreConfig>) ->
                     }).collect_view()}
                     <button type="button" class=BUTTON_LINK data-testid="add-category"
                         on:click=move |_| categories.update(|c| { let next = c.len(); c.push((String::new(), next.to_string())); })>
-                        {t!(i18n, annotation.configs.add_category)}
+                        {t_string!(i18n, annotation.configs.add_category)}
                     </button>
                 </fieldset>
             </Show>
             <Show when=move || kind.get() == ScoreDataType::Boolean>
-                <p class=HINT>{t!(i18n, annotation.configs.boolean_hint)}</p>
+                <p class=HINT>{t_string!(i18n, annotation.configs.boolean_hint)}</p>
             </Show>
             <label class="block">
-                <span class=LABEL>{t!(i18n, annotation.configs.description)}</span>
+                <span class=LABEL>{t_string!(i18n, annotation.configs.description)}</span>
                 <input type="text" class=format!("{INPUT} mt-1") data-testid="config-description"
                     prop:value=move || description.get() on:input=move |ev| description.set(event_target_value(&ev)) />
             </label>
             <ErrorAlert error />
-            <button type="submit" class=BUTTON_PRIMARY data-testid="create-config" disabled=move || create.pending().get()>{t!(i18n, annotation.configs.create)}</button>
+            <button type="submit" class=BUTTON_PRIMARY data-testid="create-config" disabled=move || create.pending().get()>{t_string!(i18n, annotation.configs.create)}</button>
         </form>
     }
 }

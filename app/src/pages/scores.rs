@@ -100,7 +100,7 @@ fn ScoresView(
             <Analytics choices analytics agreement />
             <section class=format!("{CARD} mt-6 min-w-0") aria-labelledby="scores-table-heading">
                 <div class="flex items-center justify-between gap-2 border-b border-zinc-200 px-4 py-2 dark:border-zinc-800">
-                    <h2 id="scores-table-heading" class="text-sm font-semibold">{t!(i18n, scores.table.heading)}</h2>
+                    <h2 id="scores-table-heading" class="text-sm font-semibold">{t_string!(i18n, scores.table.heading)}</h2>
                     <span class="text-xs text-zinc-500 dark:text-zinc-400" role="status" aria-live="polite" data-testid="scores-busy">
                         {move || loading.try_get().unwrap_or(false).then(|| t_string!(i18n, scores.loading))}
                     </span>

@@ -130,11 +130,11 @@ fn SessionFilters(environments: Vec<String>) -> impl IntoView {
     view! {
         <div class="flex flex-wrap items-center gap-2 border-b border-zinc-200 px-4 py-2 dark:border-zinc-800">
             <select class=SELECT aria-label=t_string!(i18n, sessions.sessions.filters.environment) data-testid="sessions-environment" on:change=move |ev| choose("env", event_target_value(&ev))>
-                <option value="" selected=environment.is_empty()>{t!(i18n, sessions.sessions.filters.all_environments)}</option>
+                <option value="" selected=environment.is_empty()>{t_string!(i18n, sessions.sessions.filters.all_environments)}</option>
                 {environments.into_iter().map(|env| view! { <option value=env.clone() selected=env == environment>{env.clone()}</option> }).collect_view()}
             </select>
             <select class=SELECT aria-label=t_string!(i18n, sessions.sessions.filters.active) data-testid="sessions-range" on:change=move |ev| choose_range("range", event_target_value(&ev))>
-                <option value="" selected=range.is_empty()>{t!(i18n, sessions.sessions.filters.any_time)}</option>
+                <option value="" selected=range.is_empty()>{t_string!(i18n, sessions.sessions.filters.any_time)}</option>
                 {crate::domain::trace_list::RANGES.into_iter().map(|(value, _, _)| view! {
                     <option value=value selected=range == value>{range_label(locale, value)}</option>
                 }).collect_view()}
@@ -201,8 +201,8 @@ fn Conversation(
     let base_project = StoredValue::new(project_id.clone());
     view! {
         <div class="max-w-5xl px-4 py-4 sm:px-8 sm:py-6">
-            <a class=BUTTON_LINK href=format!("/project/{project_id}/sessions")>{t!(i18n, sessions.session.back)}</a>
-            <h1 class="mt-3 text-xl font-semibold tracking-tight">{t!(i18n, sessions.session.heading)}<span class="font-mono" data-testid="session-id">{move || session_id.get()}</span></h1>
+            <a class=BUTTON_LINK href=format!("/project/{project_id}/sessions")>{t_string!(i18n, sessions.session.back)}</a>
+            <h1 class="mt-3 text-xl font-semibold tracking-tight">{t_string!(i18n, sessions.session.heading)}<span class="font-mono" data-testid="session-id">{move || session_id.get()}</span></h1>
             <div class="mt-3">
                 <crate::components::queue_picker::AnnotationActions project_id=project_id.clone()
                     target=Signal::derive(move || crate::domain::annotation::Target::Session { session_id: session_id.get() })

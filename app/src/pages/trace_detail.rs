@@ -69,7 +69,7 @@ fn TraceView(
     let i18n = use_i18n();
     view! {
         <div class="px-4 py-4 sm:px-8 sm:py-6">
-            <a class=BUTTON_LINK href=list.clone()>{t!(i18n, trace.back_to_traces)}</a>
+            <a class=BUTTON_LINK href=list.clone()>{t_string!(i18n, trace.back_to_traces)}</a>
             <Transition fallback=move || view! { <Skeleton label=t_string!(i18n, trace.loading_trace) /> }>
                 {move || {
                     let list = list.clone();
@@ -151,7 +151,7 @@ pub fn TraceExplorer(
             <div class="mb-2 flex items-center justify-end gap-2">
                 <Show when=move || waiting.get()>
                     <button type="button" class=BUTTON_LINK data-testid="reload-tree"
-                        on:click=move |_| { waiting.set(false); tree.refetch(); }>{t!(i18n, trace.new_observations_reload)}</button>
+                        on:click=move |_| { waiting.set(false); tree.refetch(); }>{t_string!(i18n, trace.new_observations_reload)}</button>
                 </Show>
                 <LiveIndicator live=updates />
             </div>
@@ -163,7 +163,7 @@ pub fn TraceExplorer(
                 {move || match tree.get() {
                     None => view! { <Skeleton label=t_string!(i18n, trace.loading_observations) /> }.into_any(),
                     Some(Ok(tree)) if tree.is_empty() => view! {
-                        <p class="px-4 py-6 text-sm text-zinc-500" data-testid="no-observations">{t!(i18n, trace.no_observations)}</p>
+                        <p class="px-4 py-6 text-sm text-zinc-500" data-testid="no-observations">{t_string!(i18n, trace.no_observations)}</p>
                     }.into_any(),
                     Some(Ok(tree)) => view! { <Waterfall tree=Arc::new(tree) selected height /> }.into_any(),
                     Some(Err(error)) => view! { <div class="p-4"><LoadError error /></div> }.into_any(),
@@ -245,33 +245,33 @@ pub(crate) fn Header(detail: TraceDetail, list: Option<String>, can_share: bool)
             </div>
             <dl class="grid grid-cols-2 gap-x-6 gap-y-1 text-sm sm:grid-cols-4" data-testid="trace-summary">
                 <dt class="text-zinc-500">{t!(i18n, trace.summary.time_in_zone, zone = crate::language::time_zone().label())}</dt><dd title=timestamp(t.timestamp)>{crate::language::time_zone().format(t.timestamp)}</dd>
-                <dt class="text-zinc-500">{t!(i18n, trace.latency)}</dt><dd data-testid="trace-latency">{crate::language::duration_us(locale, (detail.latency * 1e6) as i64)}</dd>
-                <dt class="text-zinc-500">{t!(i18n, trace.cost)}</dt><dd data-testid="trace-cost">{format_cost(detail.total_cost)}</dd>
-                <dt class="text-zinc-500">{t!(i18n, trace.tokens)}</dt><dd data-testid="trace-tokens">{detail.total_tokens}</dd>
-                <dt class="text-zinc-500">{t!(i18n, trace.summary.user)}</dt>
+                <dt class="text-zinc-500">{t_string!(i18n, trace.latency)}</dt><dd data-testid="trace-latency">{crate::language::duration_us(locale, (detail.latency * 1e6) as i64)}</dd>
+                <dt class="text-zinc-500">{t_string!(i18n, trace.cost)}</dt><dd data-testid="trace-cost">{format_cost(detail.total_cost)}</dd>
+                <dt class="text-zinc-500">{t_string!(i18n, trace.tokens)}</dt><dd data-testid="trace-tokens">{detail.total_tokens}</dd>
+                <dt class="text-zinc-500">{t_string!(i18n, trace.summary.user)}</dt>
                 <dd translate="no">{t.user_id.clone().map(|u| match link("user", &u) {
                     Some(href) => view! { <a class=BUTTON_LINK href=href>{u.clone()}</a> }.into_any(),
                     None => view! { <span>{u.clone()}</span> }.into_any(),
                 })}</dd>
-                <dt class="text-zinc-500">{t!(i18n, trace.summary.session)}</dt>
+                <dt class="text-zinc-500">{t_string!(i18n, trace.summary.session)}</dt>
                 <dd translate="no">{t.session_id.clone().map(|s| match link("session", &s) {
                     Some(href) => view! { <a class=BUTTON_LINK href=href>{s.clone()}</a> }.into_any(),
                     None => view! { <span>{s.clone()}</span> }.into_any(),
                 })}</dd>
-                <dt class="text-zinc-500">{t!(i18n, trace.summary.environment)}</dt><dd translate="no">{t.environment.clone()}</dd>
-                <dt class="text-zinc-500">{t!(i18n, trace.summary.release)}</dt>
+                <dt class="text-zinc-500">{t_string!(i18n, trace.summary.environment)}</dt><dd translate="no">{t.environment.clone()}</dd>
+                <dt class="text-zinc-500">{t_string!(i18n, trace.summary.release)}</dt>
                 <dd translate="no">{[t.release.clone(), t.version.clone().map(|v| format!("v {v}"))].into_iter().flatten().collect::<Vec<_>>().join(" · ")}</dd>
             </dl>
         </div>
         {(!detail.scores.is_empty()).then(|| view! {
             <div class="mt-3 flex flex-wrap items-center gap-1" data-testid="trace-scores">
-                <span class="mr-1 text-xs text-zinc-500">{t!(i18n, trace.scores)}</span>
+                <span class="mr-1 text-xs text-zinc-500">{t_string!(i18n, trace.scores)}</span>
                 {detail.scores.iter().map(|s| view! { <ScoreChip score=s.clone() author=author_of(s, &detail.score_authors) /> }).collect_view()}
             </div>
         })}
         {has_io.then(|| view! {
             <details open class=format!("{CARD} mt-4") data-testid="trace-io">
-                <summary class="cursor-pointer px-4 py-2 text-sm font-medium">{t!(i18n, trace.trace_io)}</summary>
+                <summary class="cursor-pointer px-4 py-2 text-sm font-medium">{t_string!(i18n, trace.trace_io)}</summary>
                 <div class="grid grid-cols-[minmax(0,1fr)] gap-4 border-t border-zinc-200 p-4 md:grid-cols-2 dark:border-zinc-800">
                     <Field label=t_string!(i18n, trace.input)><ContentView value=t.input.clone() testid="trace-input" /></Field>
                     <Field label=t_string!(i18n, trace.output)><ContentView value=t.output.clone() testid="trace-output" /></Field>
@@ -280,7 +280,7 @@ pub(crate) fn Header(detail: TraceDetail, list: Option<String>, can_share: bool)
         })}
         {metadata.map(|metadata| view! {
             <details open class=format!("{CARD} mt-4") data-testid="trace-metadata">
-                <summary class="cursor-pointer px-4 py-2 text-sm font-medium">{t!(i18n, trace.trace_metadata)}</summary>
+                <summary class="cursor-pointer px-4 py-2 text-sm font-medium">{t_string!(i18n, trace.trace_metadata)}</summary>
                 <div class="border-t border-zinc-200 p-4 dark:border-zinc-800">
                     <ContentView value=Some(metadata) testid="trace-metadata-value" />
                 </div>
@@ -340,7 +340,7 @@ pub fn SharedTracePage() -> impl IntoView {
         <div class="min-h-screen px-4 py-4 sm:px-8 sm:py-6">
             <p class="flex items-center gap-2 text-xs text-zinc-500">
                 <a href="/" class="font-semibold text-zinc-900 dark:text-zinc-100">"Loupe"</a>
-                <span>{t!(i18n, trace.shared.read_only)}</span>
+                <span>{t_string!(i18n, trace.shared.read_only)}</span>
             </p>
             <Transition fallback=move || view! { <Skeleton label=t_string!(i18n, trace.loading_trace) /> }>
                 {move || Suspend::new(async move {
@@ -348,9 +348,9 @@ pub fn SharedTracePage() -> impl IntoView {
                         Ok(detail) => view! { <Header detail list=None can_share=false /> }.into_any(),
                         Err(_) => view! {
                             <div class="mt-8 max-w-lg" data-testid="share-not-found">
-                                <h1 class="text-lg font-semibold">{t!(i18n, trace.shared.not_shared)}</h1>
-                                <p class="mt-1 text-sm text-zinc-500">{t!(i18n, trace.shared.not_shared_help)}</p>
-                                <a class=format!("{BUTTON_SECONDARY} mt-4") href="/sign-in">{t!(i18n, trace.shared.sign_in)}</a>
+                                <h1 class="text-lg font-semibold">{t_string!(i18n, trace.shared.not_shared)}</h1>
+                                <p class="mt-1 text-sm text-zinc-500">{t_string!(i18n, trace.shared.not_shared_help)}</p>
+                                <a class=format!("{BUTTON_SECONDARY} mt-4") href="/sign-in">{t_string!(i18n, trace.shared.sign_in)}</a>
                             </div>
                         }.into_any(),
                     }
@@ -418,7 +418,7 @@ fn ObservationPanel(project_id: String, trace_id: Signal<String>, selected: RwSi
     move || match detail.try_get().flatten() {
         None => view! { <Skeleton label=t_string!(i18n, trace.loading_observation) /> }.into_any(),
         Some(Ok(Some(detail))) => view! { <ObservationBody detail /> }.into_any(),
-        Some(Ok(None)) => view! { <p class="px-4 py-6 text-sm text-zinc-500">{t!(i18n, trace.select_observation)}</p> }.into_any(),
+        Some(Ok(None)) => view! { <p class="px-4 py-6 text-sm text-zinc-500">{t_string!(i18n, trace.select_observation)}</p> }.into_any(),
         Some(Err(error)) => view! { <div class="p-4"><LoadError error /></div> }.into_any(),
     }
 }
@@ -456,18 +456,18 @@ fn ObservationBody(detail: ObservationDetail) -> impl IntoView {
             </p>
             <dl class="mt-2 grid grid-cols-2 gap-x-4 gap-y-0.5 text-xs sm:grid-cols-3" data-testid="observation-facts">
                 <div><dt class="text-zinc-500">{t!(i18n, trace.facts.start_in_zone, zone = crate::language::time_zone().label())}</dt><dd title=timestamp(o.start_time)>{o.start_time.with_timezone(&crate::language::time_zone().0).format("%H:%M:%S%.3f").to_string()}</dd></div>
-                <div><dt class="text-zinc-500">{t!(i18n, trace.latency)}</dt>
+                <div><dt class="text-zinc-500">{t_string!(i18n, trace.latency)}</dt>
                     <dd data-testid="observation-latency">{o.latency().map(|l| crate::language::duration_us(locale, (l * 1e6) as i64)).unwrap_or_else(|| td_string!(locale, trace.facts.running).into())}</dd></div>
                 {o.time_to_first_token().map(|t| view! {
-                    <div><dt class="text-zinc-500">{t!(i18n, trace.facts.first_token)}</dt><dd data-testid="observation-ttft">{crate::language::duration_us(locale, (t * 1e6) as i64)}</dd></div>
+                    <div><dt class="text-zinc-500">{t_string!(i18n, trace.facts.first_token)}</dt><dd data-testid="observation-ttft">{crate::language::duration_us(locale, (t * 1e6) as i64)}</dd></div>
                 })}
-                {o.model.clone().map(|m| view! { <div><dt class="text-zinc-500">{t!(i18n, trace.facts.model)}</dt><dd class="font-mono" data-testid="observation-model">{m}</dd></div> })}
+                {o.model.clone().map(|m| view! { <div><dt class="text-zinc-500">{t_string!(i18n, trace.facts.model)}</dt><dd class="font-mono" data-testid="observation-model">{m}</dd></div> })}
                 {prompt.map(|(label, href)| view! {
-                    <div><dt class="text-zinc-500">{t!(i18n, trace.facts.prompt)}</dt><dd><a class=BUTTON_LINK href=href data-testid="observation-prompt">{label}</a></dd></div>
+                    <div><dt class="text-zinc-500">{t_string!(i18n, trace.facts.prompt)}</dt><dd><a class=BUTTON_LINK href=href data-testid="observation-prompt">{label}</a></dd></div>
                 })}
-                <div><dt class="text-zinc-500">{t!(i18n, trace.facts.level)}</dt><dd data-testid="observation-level">{level_label(locale, o.level)}</dd></div>
+                <div><dt class="text-zinc-500">{t_string!(i18n, trace.facts.level)}</dt><dd data-testid="observation-level">{level_label(locale, o.level)}</dd></div>
             </dl>
-            {replay.map(|href| view! { <a class=format!("{BUTTON_SECONDARY} mt-2") href=href data-testid="replay-in-playground">{t!(i18n, trace.replay)}</a> })}
+            {replay.map(|href| view! { <a class=format!("{BUTTON_SECONDARY} mt-2") href=href data-testid="replay-in-playground">{t_string!(i18n, trace.replay)}</a> })}
             <div class="mt-2" data-testid="observation-annotation">
                 <crate::components::queue_picker::AnnotationActions project_id=project.clone()
                     target=crate::domain::annotation::Target::Observation { trace_id: o.trace_id.clone(), observation_id: o.id.clone() } />
@@ -490,7 +490,7 @@ fn ObservationBody(detail: ObservationDetail) -> impl IntoView {
                 <Field label=t_string!(i18n, trace.usage.title)>
                     <div class="overflow-x-auto">
                         <table class="w-full text-xs" data-testid="observation-usage">
-                            <thead><tr class="text-left text-zinc-500"><th class="font-normal">{t!(i18n, trace.usage.kind)}</th><th class="text-right font-normal">{t!(i18n, trace.usage.units)}</th><th class="text-right font-normal">{t!(i18n, trace.cost)}</th></tr></thead>
+                            <thead><tr class="text-left text-zinc-500"><th class="font-normal">{t_string!(i18n, trace.usage.kind)}</th><th class="text-right font-normal">{t_string!(i18n, trace.usage.units)}</th><th class="text-right font-normal">{t_string!(i18n, trace.cost)}</th></tr></thead>
                             <tbody class="font-mono">
                                 {usage.into_iter().map(|(k, units, cost)| view! {
                                     <tr><td class="font-sans">{k}</td><td class="text-right">{units}</td><td class="text-right">{cost.map(format_cost).unwrap_or_default()}</td></tr>
@@ -499,7 +499,7 @@ fn ObservationBody(detail: ObservationDetail) -> impl IntoView {
                                     <tr><td class="font-sans">{k}</td><td></td><td class="text-right">{format_cost(cost)}</td></tr>
                                 }).collect_view()}
                                 {o.total_cost.map(|c| view! {
-                                    <tr class="border-t border-zinc-200 dark:border-zinc-800"><td class="font-sans font-medium">{t!(i18n, trace.usage.total_cost)}</td><td></td>
+                                    <tr class="border-t border-zinc-200 dark:border-zinc-800"><td class="font-sans font-medium">{t_string!(i18n, trace.usage.total_cost)}</td><td></td>
                                         <td class="text-right font-medium" data-testid="observation-cost">{format_cost(c)}</td></tr>
                                 })}
                             </tbody>
@@ -525,7 +525,7 @@ fn ObservationBody(detail: ObservationDetail) -> impl IntoView {
             })}
             <Field label=t_string!(i18n, trace.scores)>
                 {if detail.scores.is_empty() {
-                    view! { <p class="text-xs text-zinc-500" data-testid="observation-no-scores">{t!(i18n, trace.no_scores)}</p> }.into_any()
+                    view! { <p class="text-xs text-zinc-500" data-testid="observation-no-scores">{t_string!(i18n, trace.no_scores)}</p> }.into_any()
                 } else {
                     view! {
                         <ul class="space-y-1" data-testid="observation-scores">

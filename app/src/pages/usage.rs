@@ -103,13 +103,13 @@ fn UsageView(usage: OrgUsage) -> impl IntoView {
             <section class=format!("{CARD} px-4 py-4")>
                 <div class="flex flex-wrap items-baseline justify-between gap-2">
                     <h2 class="text-sm font-semibold">
-                        {t!(i18n, usage.page.plan)}": "
+                        {t_string!(i18n, usage.page.plan)}": "
                         <span data-testid="usage-plan-name">{plan.name.clone()}</span>
-                        {usage.plan_is_default.then(|| view! { <span class="ml-2 text-xs font-normal text-zinc-500 dark:text-zinc-400">{t!(i18n, usage.page.default_plan)}</span> })}
+                        {usage.plan_is_default.then(|| view! { <span class="ml-2 text-xs font-normal text-zinc-500 dark:text-zinc-400">{t_string!(i18n, usage.page.default_plan)}</span> })}
                     </h2>
                     <p class="text-xs text-zinc-500 dark:text-zinc-400">{period}</p>
                 </div>
-                <p class="mt-4 text-sm text-zinc-600 dark:text-zinc-300">{t!(i18n, usage.page.units)}</p>
+                <p class="mt-4 text-sm text-zinc-600 dark:text-zinc-300">{t_string!(i18n, usage.page.units)}</p>
                 <p class="mt-1 flex flex-wrap items-baseline gap-x-2">
                     <span class="text-2xl font-semibold tabular-nums" data-testid="usage-units">{count(units)}</span>
                     <span class="text-sm text-zinc-500 dark:text-zinc-400">
@@ -132,13 +132,13 @@ fn UsageView(usage: OrgUsage) -> impl IntoView {
                 })}
                 <p class="mt-2 text-sm text-zinc-600 dark:text-zinc-300" data-testid="usage-projection">
                     {td_string!(locale, usage.page.projected, date = end_day.to_string(), units = count(projected)).to_string()}
-                    {included.filter(|q| projected > *q).map(|_| view! { <span class="ml-1 text-amber-700 dark:text-amber-400">{t!(i18n, usage.page.projected_over)}</span> })}
+                    {included.filter(|q| projected > *q).map(|_| view! { <span class="ml-1 text-amber-700 dark:text-amber-400">{t_string!(i18n, usage.page.projected_over)}</span> })}
                 </p>
-                <p class=HINT>{t!(i18n, usage.page.what_is_a_unit)}</p>
+                <p class=HINT>{t_string!(i18n, usage.page.what_is_a_unit)}</p>
             </section>
 
             <section class=format!("{CARD} px-4 py-4")>
-                <h2 class="text-sm font-semibold">{t!(i18n, usage.page.daily)}</h2>
+                <h2 class="text-sm font-semibold">{t_string!(i18n, usage.page.daily)}</h2>
                 <div class="mt-3 max-w-xl">
                     <TimeChart points marks=TimeMarks::Columns x_labels label=td_string!(locale, usage.page.daily).to_string() test_id="usage-daily-chart" />
                 </div>
@@ -146,13 +146,13 @@ fn UsageView(usage: OrgUsage) -> impl IntoView {
 
             <div class="grid gap-6 md:grid-cols-2">
                 <section class=format!("{CARD} px-4 py-4")>
-                    <h2 class="text-sm font-semibold">{t!(i18n, usage.page.by_kind)}</h2>
+                    <h2 class="text-sm font-semibold">{t_string!(i18n, usage.page.by_kind)}</h2>
                     <div class="mt-3"><BarList bars=kinds label=td_string!(locale, usage.page.by_kind).to_string() test_id="usage-by-kind" /></div>
                 </section>
                 <section class=format!("{CARD} px-4 py-4")>
-                    <h2 class="text-sm font-semibold">{t!(i18n, usage.page.limits)}</h2>
+                    <h2 class="text-sm font-semibold">{t_string!(i18n, usage.page.limits)}</h2>
                     <dl class="mt-3 grid grid-cols-[auto_1fr] gap-x-4 gap-y-2 text-sm">
-                        <dt class="text-zinc-500 dark:text-zinc-400">{t!(i18n, usage.page.members)}</dt>
+                        <dt class="text-zinc-500 dark:text-zinc-400">{t_string!(i18n, usage.page.members)}</dt>
                         <dd data-testid="usage-members" class=if members_over { "font-medium text-red-700 dark:text-red-400" } else { "" }>
                             {td_string!(locale, usage.page.used_of, used = count(members_used), limit = limit_text(locale, plan.member_limit.map(i64::from))).to_string()}
                             {(usage.open_invitations > 0).then(|| view! {
@@ -161,21 +161,21 @@ fn UsageView(usage: OrgUsage) -> impl IntoView {
                                 </span>
                             })}
                         </dd>
-                        <dt class="text-zinc-500 dark:text-zinc-400">{t!(i18n, usage.page.queues)}</dt>
+                        <dt class="text-zinc-500 dark:text-zinc-400">{t_string!(i18n, usage.page.queues)}</dt>
                         <dd data-testid="usage-queues" class=if queues_over { "font-medium text-red-700 dark:text-red-400" } else { "" }>
                             {td_string!(locale, usage.page.used_of, used = count(queues_used), limit = limit_text(locale, queue_limit.map(i64::from))).to_string()}
-                            <span class="block text-xs text-zinc-500 dark:text-zinc-400">{t!(i18n, usage.page.queues_hint)}</span>
+                            <span class="block text-xs text-zinc-500 dark:text-zinc-400">{t_string!(i18n, usage.page.queues_hint)}</span>
                         </dd>
-                        <dt class="text-zinc-500 dark:text-zinc-400">{t!(i18n, usage.page.retention)}</dt>
+                        <dt class="text-zinc-500 dark:text-zinc-400">{t_string!(i18n, usage.page.retention)}</dt>
                         <dd>{retention}</dd>
-                        <dt class="text-zinc-500 dark:text-zinc-400">{t!(i18n, usage.page.past_quota)}</dt>
+                        <dt class="text-zinc-500 dark:text-zinc-400">{t_string!(i18n, usage.page.past_quota)}</dt>
                         <dd>{over_quota}</dd>
                     </dl>
                 </section>
             </div>
 
             <section class=CARD>
-                <h2 class="border-b border-zinc-200 px-4 py-3 text-sm font-semibold dark:border-zinc-800">{t!(i18n, usage.page.by_project)}</h2>
+                <h2 class="border-b border-zinc-200 px-4 py-3 text-sm font-semibold dark:border-zinc-800">{t_string!(i18n, usage.page.by_project)}</h2>
                 <div class="overflow-x-auto">
                     <table class=TABLE data-testid="usage-by-project">
                         <TableHead columns={ let l = locale; [
@@ -190,7 +190,7 @@ fn UsageView(usage: OrgUsage) -> impl IntoView {
                             {projects.into_iter().map(|p| {
                                 let name = match &p.name {
                                     Some(name) => view! { <a class="font-medium hover:underline" translate="no" href=format!("/project/{}", p.project_id)>{name.clone()}</a> }.into_any(),
-                                    None => view! { <span class="italic text-zinc-500 dark:text-zinc-400">{t!(i18n, usage.page.deleted_project)}</span> }.into_any(),
+                                    None => view! { <span class="italic text-zinc-500 dark:text-zinc-400">{t_string!(i18n, usage.page.deleted_project)}</span> }.into_any(),
                                 };
                                 let queues_over = queue_limit.is_some_and(|q| p.queues > i64::from(q));
                                 view! {

@@ -118,8 +118,8 @@ fn UserDetail(
     let base = StoredValue::new(format!("/project/{project_id}"));
     view! {
         <div class="px-4 py-4 sm:px-8 sm:py-6">
-            <a class=BUTTON_LINK href=format!("{}/users", base.get_value())>{t!(i18n, sessions.user.back)}</a>
-            <h1 class="mt-3 text-xl font-semibold tracking-tight">{t!(i18n, sessions.user.heading)}<span class="font-mono" data-testid="user-id">{move || user_id.get()}</span></h1>
+            <a class=BUTTON_LINK href=format!("{}/users", base.get_value())>{t_string!(i18n, sessions.user.back)}</a>
+            <h1 class="mt-3 text-xl font-semibold tracking-tight">{t_string!(i18n, sessions.user.heading)}<span class="font-mono" data-testid="user-id">{move || user_id.get()}</span></h1>
             <Transition fallback=move || view! { <Skeleton label=td_string!(locale, sessions.user.loading) /> }>
                 {move || Suspend::new(async move {
                     let detail = match detail.await {

@@ -168,7 +168,7 @@ pub fn Waterfall(
         <AxisHeader state />
         <Rows state height />
         <p class="border-t border-zinc-200 px-3 py-1.5 text-[10px] text-zinc-500 dark:border-zinc-800">
-            {t!(i18n, trace.waterfall_view.keyboard_help)}
+            {t_string!(i18n, trace.waterfall_view.keyboard_help)}
         </p>
     }
 }

@@ -47,24 +47,24 @@ pub(super) fn Toolbar(state: WaterfallState) -> impl IntoView {
                     <button type="button" data-testid="mode-timeline"
                         class=move || mode_button(state.mode.get() == WaterfallMode::Timeline)
                         aria-pressed=move || (state.mode.get() == WaterfallMode::Timeline).to_string()
-                        on:click=move |_| state.mode.set(WaterfallMode::Timeline)>{t!(i18n, trace.waterfall_view.timeline)}</button>
+                        on:click=move |_| state.mode.set(WaterfallMode::Timeline)>{t_string!(i18n, trace.waterfall_view.timeline)}</button>
                     <button type="button" data-testid="mode-tree"
                         class=move || mode_button(state.mode.get() == WaterfallMode::Tree)
                         aria-pressed=move || (state.mode.get() == WaterfallMode::Tree).to_string()
-                        on:click=move |_| state.mode.set(WaterfallMode::Tree)>{t!(i18n, trace.waterfall_view.tree)}</button>
+                        on:click=move |_| state.mode.set(WaterfallMode::Tree)>{t_string!(i18n, trace.waterfall_view.tree)}</button>
                 </div>
-                <button type="button" class=TOOL data-testid="expand-all" on:click=move |_| state.collapsed.set(HashSet::new())>{t!(i18n, trace.waterfall_view.expand_all)}</button>
+                <button type="button" class=TOOL data-testid="expand-all" on:click=move |_| state.collapsed.set(HashSet::new())>{t_string!(i18n, trace.waterfall_view.expand_all)}</button>
                 <button type="button" class=TOOL data-testid="collapse-all"
-                    on:click=move |_| state.collapsed.set(state.parents.with_value(|p| (**p).clone()))>{t!(i18n, trace.waterfall_view.collapse_all)}</button>
+                    on:click=move |_| state.collapsed.set(state.parents.with_value(|p| (**p).clone()))>{t_string!(i18n, trace.waterfall_view.collapse_all)}</button>
                 <Show when=move || state.mode.get() == WaterfallMode::Timeline>
                     <span class="mx-1 h-4 w-px bg-zinc-200 dark:bg-zinc-800"></span>
                     <button type="button" class=TOOL title=t_string!(i18n, trace.waterfall_view.zoom_out) aria-label=t_string!(i18n, trace.waterfall_view.zoom_out) data-testid="zoom-out"
                         on:click=move |_| state.window.update(|w| *w = w.zoom(2.0, state.zoom_center()))>"−"</button>
                     <button type="button" class=TOOL title=t_string!(i18n, trace.waterfall_view.zoom_in) aria-label=t_string!(i18n, trace.waterfall_view.zoom_in) data-testid="zoom-in"
                         on:click=move |_| state.window.update(|w| *w = w.zoom(0.5, state.zoom_center()))>"+"</button>
-                    <button type="button" class=TOOL data-testid="zoom-selection" on:click=move |_| state.zoom_to_selection()>{t!(i18n, trace.waterfall_view.fit_selection)}</button>
+                    <button type="button" class=TOOL data-testid="zoom-selection" on:click=move |_| state.zoom_to_selection()>{t_string!(i18n, trace.waterfall_view.fit_selection)}</button>
                     <button type="button" class=TOOL data-testid="zoom-reset" disabled=move || state.window.get().is_all()
-                        on:click=move |_| state.window.set(Window::ALL)>{t!(i18n, trace.waterfall_view.reset)}</button>
+                        on:click=move |_| state.window.set(Window::ALL)>{t_string!(i18n, trace.waterfall_view.reset)}</button>
                 </Show>
             </div>
         </div>
@@ -77,7 +77,7 @@ pub(super) fn AxisHeader(state: WaterfallState) -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <div class="grid grid-cols-[minmax(0,1fr)_minmax(0,1fr)] border-b border-zinc-200 text-[10px] text-zinc-500 dark:border-zinc-800">
-            <span class="px-3 py-1">{t!(i18n, trace.waterfall_view.name)}</span>
+            <span class="px-3 py-1">{t_string!(i18n, trace.waterfall_view.name)}</span>
             {move || match state.mode.get() {
                 WaterfallMode::Timeline => {
                     let w = state.window.get();
@@ -102,7 +102,7 @@ pub(super) fn AxisHeader(state: WaterfallState) -> impl IntoView {
                 }
                 WaterfallMode::Tree => view! {
                     <span class="grid grid-cols-3 px-3 py-1 text-right" title=t_string!(i18n, trace.waterfall_view.totals_hint)>
-                        <span>{t!(i18n, trace.latency)}</span><span>{t!(i18n, trace.waterfall_view.tokens_total)}</span><span>{t!(i18n, trace.waterfall_view.cost_total)}</span>
+                        <span>{t_string!(i18n, trace.latency)}</span><span>{t_string!(i18n, trace.waterfall_view.tokens_total)}</span><span>{t_string!(i18n, trace.waterfall_view.cost_total)}</span>
                     </span>
                 }.into_any(),
             }}

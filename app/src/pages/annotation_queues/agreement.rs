@@ -34,7 +34,7 @@ pub(super) fn QueueAgreement(project_id: String, queue_id: String, reviewers_per
     let agreement = LocalResource::new(move || queue_agreement(project_id.clone(), queue_id.clone()));
     view! {
         <section class=CARD data-testid="queue-agreement">
-            <h2 class="border-b border-zinc-200 px-4 py-2 text-sm font-semibold dark:border-zinc-800">{t!(i18n, annotation.agreement.title)}</h2>
+            <h2 class="border-b border-zinc-200 px-4 py-2 text-sm font-semibold dark:border-zinc-800">{t_string!(i18n, annotation.agreement.title)}</h2>
             <div class="px-4 py-3 text-sm">
                 {move || match agreement.try_get().flatten() {
                     None => view! { <Skeleton label=td_string!(locale, annotation.agreement.loading) /> }.into_any(),

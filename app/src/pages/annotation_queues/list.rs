@@ -49,7 +49,7 @@ fn QueueList(project: ProjectRef) -> impl IntoView {
             <PageHeader title=t_string!(i18n, annotation.title) subtitle=t_string!(i18n, annotation.subtitle)>
                 {can_create.then(|| view! {
                     <button type="button" class=BUTTON_PRIMARY data-testid="new-queue" on:click=move |_| creating.update(|c| *c = !*c)>
-                        {t!(i18n, annotation.queues.new)}
+                        {t_string!(i18n, annotation.queues.new)}
                     </button>
                 })}
             </PageHeader>
@@ -135,19 +135,19 @@ fn NewQueueForm(project_id: String, create: ServerAction<CreateAnnotationQueue>,
     view! {
         <form class=format!("{CARD} mt-4 space-y-4 p-4") on:submit=submit data-testid="new-queue-form">
             <label class="block">
-                <span class=LABEL>{t!(i18n, annotation.queues.name)}</span>
+                <span class=LABEL>{t_string!(i18n, annotation.queues.name)}</span>
                 <input type="text" class=format!("{INPUT} mt-1") required maxlength="200" data-testid="queue-name"
                     prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
             </label>
             <label class="block">
-                <span class=LABEL>{t!(i18n, annotation.queues.instructions)}</span>
+                <span class=LABEL>{t_string!(i18n, annotation.queues.instructions)}</span>
                 <textarea class=format!("{INPUT} mt-1 min-h-24 font-mono text-xs") data-testid="queue-instructions"
                     placeholder=td_string!(locale, annotation.queues.instructions_placeholder)
                     prop:value=move || description.get() on:input=move |ev| description.set(event_target_value(&ev))></textarea>
-                <span class=HINT>{t!(i18n, annotation.queues.markdown_hint)}</span>
+                <span class=HINT>{t_string!(i18n, annotation.queues.markdown_hint)}</span>
             </label>
             <fieldset>
-                <legend class=LABEL>{t!(i18n, annotation.queues.configs)}</legend>
+                <legend class=LABEL>{t_string!(i18n, annotation.queues.configs)}</legend>
                 {move || match configs.try_get().flatten() {
                     None => view! { <Skeleton label=td_string!(locale, annotation.configs.loading) /> }.into_any(),
                     Some(Err(error)) => view! { <LoadError error /> }.into_any(),
@@ -162,8 +162,8 @@ fn NewQueueForm(project_id: String, create: ServerAction<CreateAnnotationQueue>,
                 }}
             </fieldset>
             <fieldset>
-                <legend class=LABEL>{t!(i18n, annotation.queues.assignees)}</legend>
-                <p class=HINT>{t!(i18n, annotation.queues.assignees_hint)}</p>
+                <legend class=LABEL>{t_string!(i18n, annotation.queues.assignees)}</legend>
+                <p class=HINT>{t_string!(i18n, annotation.queues.assignees_hint)}</p>
                 {move || match people.try_get().flatten() {
                     None => view! { <Skeleton label=td_string!(locale, annotation.queues.loading_people) /> }.into_any(),
                     Some(Err(error)) => view! { <LoadError error /> }.into_any(),
@@ -174,15 +174,15 @@ fn NewQueueForm(project_id: String, create: ServerAction<CreateAnnotationQueue>,
                 }}
             </fieldset>
             <label class="block">
-                <span class=LABEL>{t!(i18n, annotation.queues.reviewers_per_item)}</span>
+                <span class=LABEL>{t_string!(i18n, annotation.queues.reviewers_per_item)}</span>
                 <input type="number" min="1" max="20" class=format!("{INPUT} mt-1 w-24") data-testid="queue-reviewers"
                     prop:value=move || reviewers.get() on:input=move |ev| reviewers.set(event_target_value(&ev)) />
-                <span class=format!("{HINT} block")>{t!(i18n, annotation.queues.reviewers_hint)}</span>
+                <span class=format!("{HINT} block")>{t_string!(i18n, annotation.queues.reviewers_hint)}</span>
             </label>
             <ErrorAlert error=action_error(create) />
             <div class="flex gap-2">
-                <button type="submit" class=BUTTON_PRIMARY data-testid="create-queue" disabled=move || create.pending().get()>{t!(i18n, annotation.queues.create)}</button>
-                <button type="button" class=BUTTON_SECONDARY on:click=move |_| on_cancel.run(())>{t!(i18n, annotation.queues.cancel)}</button>
+                <button type="submit" class=BUTTON_PRIMARY data-testid="create-queue" disabled=move || create.pending().get()>{t_string!(i18n, annotation.queues.create)}</button>
+                <button type="button" class=BUTTON_SECONDARY on:click=move |_| on_cancel.run(())>{t_string!(i18n, annotation.queues.cancel)}</button>
             </div>
         </form>
     }

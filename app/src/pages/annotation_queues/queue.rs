@@ -34,7 +34,7 @@ fn QueueView(project: ProjectRef, queue_id: Memo<String>) -> impl IntoView {
     let project_id = project.id.clone();
     view! {
         <div class="px-4 py-4 sm:px-8 sm:py-6">
-            <a class=BUTTON_LINK href=back>{t!(i18n, annotation.queue.back)}</a>
+            <a class=BUTTON_LINK href=back>{t_string!(i18n, annotation.queue.back)}</a>
             {move || match overview.try_get().flatten() {
                 None => view! { <Skeleton label=td_string!(locale, annotation.queue.loading) /> }.into_any(),
                 Some(Err(error)) => view! { <div class="mt-4"><LoadError error /></div> }.into_any(),
@@ -72,25 +72,25 @@ fn Overview(overview: QueueOverview, base: String, project_id: String) -> impl I
             <div class="flex items-center gap-3">
                 <ProgressBar done=counts.completed total=counts.total />
                 {(overview.can_review && counts.pending > 0).then(|| view! {
-                    <a class=BUTTON_PRIMARY href=review data-testid="start-review">{t!(i18n, annotation.queue.start_review)}</a>
+                    <a class=BUTTON_PRIMARY href=review data-testid="start-review">{t_string!(i18n, annotation.queue.start_review)}</a>
                 })}
             </div>
         </div>
         {q.description.clone().filter(|d| !d.trim().is_empty()).map(|d| view! {
             <details open class=format!("{CARD} mt-4") data-testid="queue-instructions">
-                <summary class="cursor-pointer px-4 py-2 text-sm font-medium">{t!(i18n, annotation.queues.instructions)}</summary>
+                <summary class="cursor-pointer px-4 py-2 text-sm font-medium">{t_string!(i18n, annotation.queues.instructions)}</summary>
                 <div class="border-t border-zinc-200 px-4 py-3 text-sm dark:border-zinc-800" translate="no">{crate::components::content::render_markdown(&d, locale)}</div>
             </details>
         })}
         <div class="mt-4 grid grid-cols-[minmax(0,1fr)] gap-4 lg:grid-cols-2">
             <section class=format!("{CARD} overflow-x-auto") data-testid="reviewer-progress">
-                <h2 class="border-b border-zinc-200 px-4 py-2 text-sm font-semibold dark:border-zinc-800">{t!(i18n, annotation.queue.reviewers)}</h2>
+                <h2 class="border-b border-zinc-200 px-4 py-2 text-sm font-semibold dark:border-zinc-800">{t_string!(i18n, annotation.queue.reviewers)}</h2>
                 {if overview.reviewers.is_empty() {
-                    view! { <p class="px-4 py-4 text-sm text-zinc-500">{t!(i18n, annotation.queue.no_reviews)}</p> }.into_any()
+                    view! { <p class="px-4 py-4 text-sm text-zinc-500">{t_string!(i18n, annotation.queue.no_reviews)}</p> }.into_any()
                 } else {
                     view! {
                         <table class=TABLE>
-                            <thead><tr><th class=TH>{t!(i18n, annotation.queue.reviewer)}</th><th class=format!("{TH} text-right")>{t!(i18n, annotation.queue.completed)}</th><th class=format!("{TH} text-right")>{t!(i18n, annotation.queue.skipped)}</th></tr></thead>
+                            <thead><tr><th class=TH>{t_string!(i18n, annotation.queue.reviewer)}</th><th class=format!("{TH} text-right")>{t_string!(i18n, annotation.queue.completed)}</th><th class=format!("{TH} text-right")>{t_string!(i18n, annotation.queue.skipped)}</th></tr></thead>
                             <tbody>
                                 {overview.reviewers.iter().map(|r| view! {
                                     <tr data-testid="reviewer-row" data-name=r.person.name.clone()>
@@ -128,7 +128,7 @@ fn Items(project_id: String, base: String, queue_id: String) -> impl IntoView {
     view! {
         <section class=format!("{CARD} mt-4") data-testid="queue-items">
             <div class="flex flex-wrap items-center justify-between gap-2 border-b border-zinc-200 px-4 py-2 dark:border-zinc-800">
-                <h2 class="text-sm font-semibold">{t!(i18n, annotation.queue.items)}</h2>
+                <h2 class="text-sm font-semibold">{t_string!(i18n, annotation.queue.items)}</h2>
                 <div class="flex flex-wrap gap-1" role="tablist">
                     {tabs.into_iter().map(|(f, label)| view! {
                         <button type="button" role="tab" aria-selected=move || (filter.get() == f).to_string()

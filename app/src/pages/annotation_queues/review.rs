@@ -154,7 +154,7 @@ fn Review(project: ProjectRef, queue_id: String) -> impl IntoView {
     let project_id = project.id.clone();
     view! {
         <div class="px-4 py-4 sm:px-8 sm:py-6" data-testid="review">
-            <a class=BUTTON_LINK href=back.clone()>{t!(i18n, annotation.review.back)}</a>
+            <a class=BUTTON_LINK href=back.clone()>{t_string!(i18n, annotation.review.back)}</a>
             {move || match state.get() {
                 None => view! { <Skeleton label=td_string!(locale, annotation.review.loading) /> }.into_any(),
                 Some(Err(error)) => view! { <div class="mt-4"><LoadError error /></div> }.into_any(),

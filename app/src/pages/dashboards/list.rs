@@ -57,7 +57,7 @@ fn DashboardList(project: ProjectRef) -> impl IntoView {
         <div class="px-4 py-4 sm:px-8 sm:py-6">
             <PageHeader title=t_string!(i18n, dashboards.title) subtitle=t_string!(i18n, dashboards.list.subtitle)>
                 {can_write.then(|| view! {
-                    <button type="button" class=BUTTON_PRIMARY data-testid="new-dashboard" on:click=move |_| creating.set(true)>{t!(i18n, dashboards.list.new)}</button>
+                    <button type="button" class=BUTTON_PRIMARY data-testid="new-dashboard" on:click=move |_| creating.set(true)>{t_string!(i18n, dashboards.list.new)}</button>
                 })}
             </PageHeader>
             <Show when=move || creating.get()>

@@ -80,7 +80,7 @@ fn CompareView(project: ProjectRef, dataset_id: Memo<String>) -> impl IntoView {
     view! {
         <div class="px-4 py-4 sm:px-8 sm:py-6">
             <a class=BUTTON_LINK href=move || format!("/project/{}/datasets/{}", encode_path(&project_id.get_value()), encode_path(&dataset_id.get()))>
-                {t!(i18n, experiments.run.back)}
+                {t_string!(i18n, experiments.run.back)}
             </a>
             {move || match comparison.try_get().flatten() {
                 None => view! { <Skeleton label=td_string!(locale, experiments.compare.loading) /> }.into_any(),
@@ -156,18 +156,18 @@ fn ComparisonView(c: Comparison, project_id: String, path: String, query: Params
     let dataset_id = c.dataset_id.clone();
     view! {
         <div class="mt-3">
-            <h1 class="break-words text-xl font-semibold tracking-tight">{t!(i18n, experiments.compare.title)}</h1>
+            <h1 class="break-words text-xl font-semibold tracking-tight">{t_string!(i18n, experiments.compare.title)}</h1>
             <p class="mt-1 text-sm text-zinc-500"><span translate="no">{c.dataset_name.clone()}</span>" · "{td_string!(locale, experiments.compare.items, count = c.total_items)}</p>
         </div>
         <div class="mt-4 flex flex-wrap items-end gap-4">
             <label class="block text-sm">
-                <span class=LABEL>{t!(i18n, experiments.compare.baseline)}</span>
+                <span class=LABEL>{t_string!(i18n, experiments.compare.baseline)}</span>
                 <select class=format!("{SELECT} mt-1") data-testid="baseline-picker" translate="no" on:change=on_baseline>
                     {c.runs.iter().map(|r| view! { <option value=r.run.id.clone() selected=r.run.id == c.baseline>{r.run.name.clone()}</option> }).collect_view()}
                 </select>
             </label>
             <label class="block text-sm">
-                <span class=LABEL>{t!(i18n, experiments.compare.sort)}</span>
+                <span class=LABEL>{t_string!(i18n, experiments.compare.sort)}</span>
                 <select class=format!("{SELECT} mt-1") data-testid="sort-picker" on:change=on_sort>
                     <option value="" selected=sorted_by.is_empty()>{td_string!(locale, experiments.compare.sort_item)}</option>
                     {c.scores.iter().map(|s| {
@@ -179,8 +179,8 @@ fn ComparisonView(c: Comparison, project_id: String, path: String, query: Params
         </div>
 
         <section class=format!("{CARD} mt-4 p-4") data-testid="verdicts">
-            <h2 class="text-sm font-semibold">{t!(i18n, experiments.verdict.title)}</h2>
-            <p class=HINT>{t!(i18n, experiments.verdict.hint)}</p>
+            <h2 class="text-sm font-semibold">{t_string!(i18n, experiments.verdict.title)}</h2>
+            <p class=HINT>{t_string!(i18n, experiments.verdict.hint)}</p>
             {if c.scores.is_empty() {
                 view! { <p class="mt-2 text-sm text-zinc-500" data-testid="no-scores">{td_string!(locale, experiments.verdict.no_scores)}</p> }.into_any()
             } else {

@@ -93,7 +93,7 @@ fn DatasetList(project: ProjectRef, place: Memo<ListPlace>) -> impl IntoView {
         <div class="px-4 py-4 sm:px-8 sm:py-6">
             <PageHeader title=t_string!(i18n, datasets.title) subtitle=t_string!(i18n, datasets.list.subtitle)>
                 {can_write.then(|| view! {
-                    <button type="button" class=BUTTON_PRIMARY data-testid="new-dataset" on:click=move |_| editing.set(Editing::New)>{t!(i18n, datasets.list.new)}</button>
+                    <button type="button" class=BUTTON_PRIMARY data-testid="new-dataset" on:click=move |_| editing.set(Editing::New)>{t_string!(i18n, datasets.list.new)}</button>
                 })}
             </PageHeader>
             {move || match editing.get() {
@@ -237,8 +237,8 @@ pub(super) fn Pages(previous: Option<String>, next: Option<String>) -> impl Into
     let i18n = use_i18n();
     (previous.is_some() || next.is_some()).then(|| view! {
         <div class="flex items-center justify-between border-t border-zinc-200 px-4 py-2 text-sm dark:border-zinc-800">
-            <span>{previous.map(|href| view! { <a class=BUTTON_LINK href=href data-testid="datasets-previous">{t!(i18n, common.pager.previous)}</a> })}</span>
-            <span>{next.map(|href| view! { <a class=BUTTON_LINK href=href data-testid="datasets-next">{t!(i18n, common.pager.next)}</a> })}</span>
+            <span>{previous.map(|href| view! { <a class=BUTTON_LINK href=href data-testid="datasets-previous">{t_string!(i18n, common.pager.previous)}</a> })}</span>
+            <span>{next.map(|href| view! { <a class=BUTTON_LINK href=href data-testid="datasets-next">{t_string!(i18n, common.pager.next)}</a> })}</span>
         </div>
     })
 }

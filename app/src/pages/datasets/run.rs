@@ -186,7 +186,7 @@ pub fn DatasetRuns(project: ProjectRef, #[prop(into)] dataset_id: String, #[prop
                         view! { <button type="button" class=BUTTON_SECONDARY disabled=true data-testid="compare-runs">{td_string!(locale, experiments.runs.compare, count = chosen.get().len())}</button> }.into_any()
                     }}
                     {project.can(crate::domain::Action::UsePlayground).then(|| view! {
-                        <button type="button" class=BUTTON_PRIMARY data-testid="new-run" on:click=move |_| creating.update(|c| *c = !*c)>{t!(i18n, experiments.runs.new)}</button>
+                        <button type="button" class=BUTTON_PRIMARY data-testid="new-run" on:click=move |_| creating.update(|c| *c = !*c)>{t_string!(i18n, experiments.runs.new)}</button>
                     })}
                 </div>
             </div>
@@ -449,21 +449,21 @@ fn NewRunForm(project_id: String, dataset_id: String, start: ServerAction<StartE
                 }
             }}
             <label class="block">
-                <span class=LABEL>{t!(i18n, experiments.new_run.name)}</span>
+                <span class=LABEL>{t_string!(i18n, experiments.new_run.name)}</span>
                 <input type="text" class=format!("{INPUT} mt-1") required maxlength="255" data-testid="new-run-name"
                     placeholder=td_string!(locale, experiments.new_run.name_placeholder)
                     prop:value=move || run_name.get() on:input=move |ev| run_name.set(event_target_value(&ev)) />
             </label>
             <label class="block">
-                <span class=LABEL>{t!(i18n, experiments.new_run.description)}</span>
+                <span class=LABEL>{t_string!(i18n, experiments.new_run.description)}</span>
                 <textarea class=format!("{INPUT} mt-1 min-h-16") data-testid="new-run-description"
                     prop:value=move || description.get() on:input=move |ev| description.set(event_target_value(&ev))></textarea>
             </label>
             <p class=HINT>{t!(i18n, experiments.new_run.hint, by_key = "{{variable}}", whole = "{{input}}")}</p>
             <ErrorAlert error=action_error(start) />
             <div class="flex gap-2">
-                <button type="submit" class=BUTTON_PRIMARY data-testid="start-run" disabled=move || start.pending().get()>{t!(i18n, experiments.new_run.start)}</button>
-                <button type="button" class=BUTTON_SECONDARY on:click=move |_| on_cancel.run(())>{t!(i18n, experiments.new_run.cancel)}</button>
+                <button type="submit" class=BUTTON_PRIMARY data-testid="start-run" disabled=move || start.pending().get()>{t_string!(i18n, experiments.new_run.start)}</button>
+                <button type="button" class=BUTTON_SECONDARY on:click=move |_| on_cancel.run(())>{t_string!(i18n, experiments.new_run.cancel)}</button>
             </div>
         </form>
     }
@@ -498,7 +498,7 @@ fn RunView(project: ProjectRef, dataset_id: Memo<String>, run_id: Memo<String>) 
     let project_id = StoredValue::new(project.id.clone());
     view! {
         <div class="px-4 py-4 sm:px-8 sm:py-6">
-            <a class=BUTTON_LINK href=move || format!("/project/{}/datasets/{}", encode_path(&project_id.get_value()), encode_path(&dataset_id.get()))>{t!(i18n, experiments.run.back)}</a>
+            <a class=BUTTON_LINK href=move || format!("/project/{}/datasets/{}", encode_path(&project_id.get_value()), encode_path(&dataset_id.get()))>{t_string!(i18n, experiments.run.back)}</a>
             {move || match detail.try_get().flatten() {
                 None => view! { <Skeleton label=td_string!(locale, experiments.run.loading) /> }.into_any(),
                 Some(Err(error)) => view! { <div class="mt-4"><LoadError error /></div> }.into_any(),

@@ -62,7 +62,7 @@ fn EvaluatorView(project: ProjectRef, evaluator_id: Memo<String>) -> impl IntoVi
     let project = StoredValue::new(project);
     view! {
         <div class="px-4 py-4 sm:px-8 sm:py-6">
-            <a class=BUTTON_LINK href=back>{t!(i18n, evaluators.evaluator.back)}</a>
+            <a class=BUTTON_LINK href=back>{t_string!(i18n, evaluators.evaluator.back)}</a>
             {move || match overview.try_get().flatten() {
                 None => view! { <div class="mt-4"><Skeleton label=td_string!(locale, evaluators.evaluator.loading) /></div> }.into_any(),
                 Some(Err(error)) => view! { <div class="mt-4"><LoadError error /></div> }.into_any(),
@@ -145,8 +145,8 @@ fn Loaded(
         }}
         <section class=format!("{CARD} mt-4 space-y-3 px-4 py-4") data-testid="evaluator-backfill">
             <div>
-                <h2 class="text-sm font-semibold">{t!(i18n, evaluators.backfill.title)}</h2>
-                <p class=HINT>{t!(i18n, evaluators.backfill.hint)}</p>
+                <h2 class="text-sm font-semibold">{t_string!(i18n, evaluators.backfill.title)}</h2>
+                <p class=HINT>{t_string!(i18n, evaluators.backfill.hint)}</p>
             </div>
             <RunOnExisting project_id=ids.get_value().0 evaluator_id=ids.get_value().1 sampling=e.sampling can_start=can_manage initial=backfill />
         </section>
@@ -169,7 +169,7 @@ fn Configuration(evaluator: Evaluator) -> impl IntoView {
     };
     view! {
         <section class=format!("{CARD} mt-4") data-testid="evaluator-configuration">
-            <h2 class="border-b border-zinc-200 px-4 py-2 text-sm font-semibold dark:border-zinc-800">{t!(i18n, evaluators.config.title)}</h2>
+            <h2 class="border-b border-zinc-200 px-4 py-2 text-sm font-semibold dark:border-zinc-800">{t_string!(i18n, evaluators.config.title)}</h2>
             <dl class="divide-y divide-zinc-200 dark:divide-zinc-800">
                 {row(td_string!(locale, evaluators.form.template), view! { <span>{template}</span>" "<span class="text-xs text-zinc-500 dark:text-zinc-400">{output_summary(locale, &e.output)}</span> }.into_any())}
                 {row(td_string!(locale, evaluators.form.model), view! { <span class="font-mono" translate="no">{e.model.clone()}</span>" "<span class="text-xs text-zinc-500 dark:text-zinc-400" translate="no">{e.connection.clone()}</span> }.into_any())}
@@ -191,9 +191,9 @@ fn Configuration(evaluator: Evaluator) -> impl IntoView {
                 }.into_any())}
             </dl>
             <details class="border-t border-zinc-200 dark:border-zinc-800">
-                <summary class="cursor-pointer px-4 py-2 text-sm font-medium">{t!(i18n, evaluators.config.prompt)}</summary>
+                <summary class="cursor-pointer px-4 py-2 text-sm font-medium">{t_string!(i18n, evaluators.config.prompt)}</summary>
                 <div class="px-4 pb-3">
-                    <p class="mb-2 text-xs text-zinc-500 dark:text-zinc-400">{t!(i18n, evaluators.config.snapshot)}</p>
+                    <p class="mb-2 text-xs text-zinc-500 dark:text-zinc-400">{t_string!(i18n, evaluators.config.snapshot)}</p>
                     <crate::components::prompt_view::PromptText project_id=String::new() text=e.prompt.clone() />
                 </div>
             </details>
@@ -214,7 +214,7 @@ fn EditForm(project: ProjectRef, evaluator: Evaluator, update: ServerAction<Upda
     let project = StoredValue::new(project);
     view! {
         <div class="mt-4" data-testid="edit-form">
-            <p class="mb-3 text-sm text-zinc-600 dark:text-zinc-400">{t!(i18n, evaluators.evaluator.edit_hint)}</p>
+            <p class="mb-3 text-sm text-zinc-600 dark:text-zinc-400">{t_string!(i18n, evaluators.evaluator.edit_hint)}</p>
             {move || match start.try_get().flatten() {
                 None => view! { <FormSkeleton /> }.into_any(),
                 Some(Err(error)) => view! { <LoadError error /> }.into_any(),
@@ -291,7 +291,7 @@ fn Executions(project_id: String, evaluator: Evaluator, counts: ExecutionCounts)
     view! {
         <section class=format!("{CARD} mt-4") data-testid="executions">
             <div class="flex flex-wrap items-center justify-between gap-2 border-b border-zinc-200 px-4 py-2 dark:border-zinc-800">
-                <h2 class="text-sm font-semibold">{t!(i18n, evaluators.executions.title)}</h2>
+                <h2 class="text-sm font-semibold">{t_string!(i18n, evaluators.executions.title)}</h2>
                 {move || open.get().then(|| view! {
                     <span class="flex items-center gap-1.5 text-xs text-zinc-500 dark:text-zinc-400" data-testid="executions-live">
                         <span class="h-2 w-2 animate-pulse rounded-full bg-sky-500" aria-hidden="true"></span>

@@ -117,12 +117,12 @@ pub(crate) fn FilterEditor(filter: RwSignal<TraceListQuery>, problem: Memo<Optio
                 {input("user", td_string!(locale, traces.filters.user_placeholder), "", "search")}
                 {input("metadata", td_string!(locale, evaluators.filter.metadata_placeholder), "", "search")}
                 <div>
-                    <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="evaluator-filter-level">{t!(i18n, traces.filters.level)}</label>
+                    <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="evaluator-filter-level">{t_string!(i18n, traces.filters.level)}</label>
                     <select id="evaluator-filter-level" class=select_class.clone() data-testid="filter-level"
                         on:change=move |ev| filter.update(|f| f.level = event_target_value(&ev))>
-                        <option value="" selected=move || filter.with(|f| f.level.is_empty())>{t!(i18n, traces.filters.all_levels)}</option>
-                        <option value="warning" selected=move || filter.with(|f| f.level == "warning")>{t!(i18n, traces.filters.warnings_and_errors)}</option>
-                        <option value="error" selected=move || filter.with(|f| f.level == "error")>{t!(i18n, traces.filters.errors)}</option>
+                        <option value="" selected=move || filter.with(|f| f.level.is_empty())>{t_string!(i18n, traces.filters.all_levels)}</option>
+                        <option value="warning" selected=move || filter.with(|f| f.level == "warning")>{t_string!(i18n, traces.filters.warnings_and_errors)}</option>
+                        <option value="error" selected=move || filter.with(|f| f.level == "error")>{t_string!(i18n, traces.filters.errors)}</option>
                     </select>
                 </div>
             </div>
@@ -138,12 +138,12 @@ pub(crate) fn FilterEditor(filter: RwSignal<TraceListQuery>, problem: Memo<Optio
                     {input("version", td_string!(locale, traces.filters.version_placeholder), "", "search")}
                     {input("model", td_string!(locale, traces.filters.model_placeholder), "", "search")}
                     <div>
-                        <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="evaluator-filter-errors">{t!(i18n, traces.filters.has_error)}</label>
+                        <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="evaluator-filter-errors">{t_string!(i18n, traces.filters.has_error)}</label>
                         <select id="evaluator-filter-errors" class=select_class.clone() data-testid="filter-errors"
                             on:change=move |ev| filter.update(|f| f.errors = event_target_value(&ev))>
-                            <option value="" selected=move || filter.with(|f| f.errors.is_empty())>{t!(i18n, traces.filters.any)}</option>
-                            <option value="yes" selected=move || filter.with(|f| f.errors == "yes")>{t!(i18n, traces.filters.with_errors)}</option>
-                            <option value="no" selected=move || filter.with(|f| f.errors == "no")>{t!(i18n, traces.filters.without_errors)}</option>
+                            <option value="" selected=move || filter.with(|f| f.errors.is_empty())>{t_string!(i18n, traces.filters.any)}</option>
+                            <option value="yes" selected=move || filter.with(|f| f.errors == "yes")>{t_string!(i18n, traces.filters.with_errors)}</option>
+                            <option value="no" selected=move || filter.with(|f| f.errors == "no")>{t_string!(i18n, traces.filters.without_errors)}</option>
                         </select>
                     </div>
                     <div class="flex min-w-0 items-end gap-1">
@@ -155,7 +155,7 @@ pub(crate) fn FilterEditor(filter: RwSignal<TraceListQuery>, problem: Memo<Optio
                             }).collect_view()}
                         </select>
                         <div class="w-24 shrink-0">
-                            <label class="sr-only" for="evaluator-filter-score_value">{t!(i18n, traces.filters.value)}</label>
+                            <label class="sr-only" for="evaluator-filter-score_value">{t_string!(i18n, traces.filters.value)}</label>
                             <input id="evaluator-filter-score_value" type="search" placeholder=td_string!(locale, traces.filters.value_placeholder) data-testid="filter-score_value"
                                 class=format!("{INPUT} mt-1") prop:value=move || filter.with(|f| f.score_value.clone())
                                 on:input=move |ev| filter.update(|f| f.score_value = event_target_value(&ev)) />

@@ -248,17 +248,17 @@ pub(crate) fn EvaluatorForm(
             <FormSection step=2 title=td_string!(locale, evaluators.form.judge_title) hint=td_string!(locale, evaluators.form.judge_hint) test_id="section-judge">
                 {no_connections.then(|| view! {
                     <div class="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950/40 dark:text-amber-200" role="alert" data-testid="evaluator-no-connections">
-                        <p class="font-medium">{t!(i18n, evaluators.connections.none_title)}</p>
+                        <p class="font-medium">{t_string!(i18n, evaluators.connections.none_title)}</p>
                         {if can_manage_connections {
-                            view! { <a class=BUTTON_LINK href=settings.clone()>{t!(i18n, evaluators.connections.add)}</a> }.into_any()
+                            view! { <a class=BUTTON_LINK href=settings.clone()>{t_string!(i18n, evaluators.connections.add)}</a> }.into_any()
                         } else {
-                            view! { <p>{t!(i18n, evaluators.connections.ask)}</p> }.into_any()
+                            view! { <p>{t_string!(i18n, evaluators.connections.ask)}</p> }.into_any()
                         }}
                     </div>
                 })}
                 <div class="grid grid-cols-1 gap-3 sm:grid-cols-2">
                     <label class="block min-w-0">
-                        <span class=LABEL>{t!(i18n, evaluators.form.connection)}</span>
+                        <span class=LABEL>{t_string!(i18n, evaluators.form.connection)}</span>
                         <select class=move || format!("{SELECT} mt-1 w-full {}", invalid("connection")()) data-testid="evaluator-connection" disabled=no_connections
                             on:change=move |ev| {
                                 let chosen = event_target_value(&ev);
@@ -287,7 +287,7 @@ pub(crate) fn EvaluatorForm(
                         {field_error("connection")}
                     </label>
                     <label class="block min-w-0">
-                        <span class=LABEL>{t!(i18n, evaluators.form.model)}</span>
+                        <span class=LABEL>{t_string!(i18n, evaluators.form.model)}</span>
                         <input type="text" class=move || format!("{INPUT} mt-1 font-mono {}", invalid("model")()) list="evaluator-models" data-testid="evaluator-model" translate="no"
                             autocomplete="off" prop:value=move || model.get() on:input=move |ev| model.set(event_target_value(&ev)) />
                         <datalist id="evaluator-models">{move || models.get().into_iter().map(|m| view! { <option value=m /> }).collect_view()}</datalist>
@@ -299,17 +299,17 @@ pub(crate) fn EvaluatorForm(
             <FormSection step=3 title=td_string!(locale, evaluators.form.name_title) hint=td_string!(locale, evaluators.form.name_hint) test_id="section-name">
                 <div class="grid grid-cols-1 gap-3 sm:grid-cols-2">
                     <label class="block min-w-0">
-                        <span class=LABEL>{t!(i18n, evaluators.form.name)}</span>
+                        <span class=LABEL>{t_string!(i18n, evaluators.form.name)}</span>
                         <input type="text" class=move || format!("{INPUT} mt-1 {}", invalid("name")()) maxlength=MAX_NAME_CHARS.to_string() data-testid="evaluator-name" translate="no"
                             prop:value=move || name.get() on:input=move |ev| { named.set(true); name.set(event_target_value(&ev)) } />
                         {field_error("name")}
                     </label>
                     <label class="block min-w-0">
-                        <span class=LABEL>{t!(i18n, evaluators.form.score_name)}</span>
+                        <span class=LABEL>{t_string!(i18n, evaluators.form.score_name)}</span>
                         <input type="text" class=move || format!("{INPUT} mt-1 {}", invalid("scoreName")()) maxlength=MAX_NAME_CHARS.to_string() data-testid="evaluator-score-name" translate="no"
                             placeholder=move || name.get()
                             prop:value=move || score_name.get() on:input=move |ev| score_name.set(event_target_value(&ev)) />
-                        <span class=HINT>{t!(i18n, evaluators.form.score_name_hint)}</span>
+                        <span class=HINT>{t_string!(i18n, evaluators.form.score_name_hint)}</span>
                         {field_error("scoreName")}
                     </label>
                 </div>
@@ -338,7 +338,7 @@ pub(crate) fn EvaluatorForm(
                 </div>
                 <Show when=move || target_kind.get() == "observation">
                     <fieldset class="space-y-2">
-                        <legend class=LABEL>{t!(i18n, evaluators.target.types)}</legend>
+                        <legend class=LABEL>{t_string!(i18n, evaluators.target.types)}</legend>
                         <div class="flex flex-wrap gap-x-4 gap-y-1">
                             {ObservationType::ALL.iter().copied().map(|t| view! {
                                 <label class="flex items-center gap-1.5 text-sm">
@@ -352,9 +352,9 @@ pub(crate) fn EvaluatorForm(
                                 </label>
                             }).collect_view()}
                         </div>
-                        <p class=HINT>{t!(i18n, evaluators.target.types_hint)}</p>
+                        <p class=HINT>{t_string!(i18n, evaluators.target.types_hint)}</p>
                         <label class="block max-w-md">
-                            <span class=LABEL>{t!(i18n, evaluators.target.observation_name)}</span>
+                            <span class=LABEL>{t_string!(i18n, evaluators.target.observation_name)}</span>
                             <input type="text" class=format!("{INPUT} mt-1") data-testid="evaluator-observation-name" translate="no"
                                 placeholder=td_string!(locale, evaluators.target.observation_name_placeholder)
                                 prop:value=move || obs_name.get() on:input=move |ev| obs_name.set(event_target_value(&ev)) />
@@ -363,10 +363,10 @@ pub(crate) fn EvaluatorForm(
                 </Show>
                 <Show when=move || target_kind.get() == "dataset_run">
                     <label class="block max-w-md">
-                        <span class=LABEL>{t!(i18n, evaluators.target.dataset)}</span>
+                        <span class=LABEL>{t_string!(i18n, evaluators.target.dataset)}</span>
                         <select class=format!("{SELECT} mt-1 w-full") data-testid="evaluator-dataset"
                             on:change=move |ev| dataset_id.set(event_target_value(&ev))>
-                            <option value="" selected=move || dataset_id.with(|d| d.is_empty())>{t!(i18n, evaluators.target.all_datasets)}</option>
+                            <option value="" selected=move || dataset_id.with(|d| d.is_empty())>{t_string!(i18n, evaluators.target.all_datasets)}</option>
                             {datasets.clone().into_iter().map(|(id, label)| {
                                 let value = id.clone();
                                 view! { <option value=id selected=move || dataset_id.get() == value translate="no">{label}</option> }
@@ -387,7 +387,7 @@ pub(crate) fn EvaluatorForm(
             <FormSection step=6 title=td_string!(locale, evaluators.form.sampling_title) hint=td_string!(locale, evaluators.form.sampling_hint) test_id="section-sampling">
                 <div class="grid grid-cols-1 gap-4 sm:grid-cols-2">
                     <div class="min-w-0">
-                        <label class=LABEL for="evaluator-sampling">{t!(i18n, evaluators.form.sampling)}</label>
+                        <label class=LABEL for="evaluator-sampling">{t_string!(i18n, evaluators.form.sampling)}</label>
                         <div class="mt-2 flex items-center gap-3">
                             <input id="evaluator-sampling" type="range" min="1" max="100" step="1" class="min-w-0 flex-1 accent-indigo-600" data-testid="evaluator-sampling"
                                 prop:value=move || sampling.get().round().to_string()
@@ -397,10 +397,10 @@ pub(crate) fn EvaluatorForm(
                         {field_error("sampling")}
                     </div>
                     <label class="block min-w-0">
-                        <span class=LABEL>{t!(i18n, evaluators.form.delay)}</span>
+                        <span class=LABEL>{t_string!(i18n, evaluators.form.delay)}</span>
                         <input type="number" min="0" max=(MAX_DELAY_MS / 1000).to_string() step="1" class=move || format!("{INPUT} mt-1 w-32 {}", invalid("delayMs")()) data-testid="evaluator-delay"
                             prop:value=move || delay.get() on:input=move |ev| delay.set(event_target_value(&ev)) />
-                        <span class=HINT>{t!(i18n, evaluators.form.delay_hint)}</span>
+                        <span class=HINT>{t_string!(i18n, evaluators.form.delay_hint)}</span>
                         {field_error("delayMs")}
                     </label>
                 </div>
@@ -410,7 +410,7 @@ pub(crate) fn EvaluatorForm(
                 <MappingRows mapping dataset problem=shown />
                 {field_error("mapping")}
                 <div class="border-t border-zinc-200 pt-3 dark:border-zinc-800">
-                    <h3 class="mb-2 text-sm font-semibold">{t!(i18n, evaluators.preview.title)}</h3>
+                    <h3 class="mb-2 text-sm font-semibold">{t_string!(i18n, evaluators.preview.title)}</h3>
                     <MappingPreview project_id=project_id.get_value() request=preview_request trace_id=preview_trace />
                 </div>
             </FormSection>
@@ -426,7 +426,7 @@ pub(crate) fn EvaluatorForm(
                     <button type="submit" class=BUTTON_PRIMARY data-testid="save-evaluator" disabled=move || pending.get() || no_connections>
                         {move || if pending.get() { td_string!(locale, evaluators.form.saving) } else { submit_label }}
                     </button>
-                    <a class=BUTTON_SECONDARY href=cancel_href>{t!(i18n, evaluators.form.cancel)}</a>
+                    <a class=BUTTON_SECONDARY href=cancel_href>{t_string!(i18n, evaluators.form.cancel)}</a>
                 </div>
             </div>
         </form>

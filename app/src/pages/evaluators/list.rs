@@ -46,7 +46,7 @@ fn EvaluatorList(project: ProjectRef) -> impl IntoView {
     view! {
         <div class="px-4 py-4 sm:px-8 sm:py-6">
             <PageHeader title=t_string!(i18n, evaluators.title) subtitle=t_string!(i18n, evaluators.subtitle)>
-                {can_manage.then(|| view! { <a class=BUTTON_PRIMARY href=new_href.get_value() data-testid="new-evaluator">{t!(i18n, evaluators.list.new)}</a> })}
+                {can_manage.then(|| view! { <a class=BUTTON_PRIMARY href=new_href.get_value() data-testid="new-evaluator">{t_string!(i18n, evaluators.list.new)}</a> })}
             </PageHeader>
             <div class="mt-3"><ErrorAlert error=action_error(pause) /><ErrorAlert error=action_error(resume) /></div>
             <section class=format!("{CARD} mt-4 overflow-x-auto")>

@@ -103,7 +103,7 @@ pub(crate) fn MappingRows(mapping: RwSignal<Vec<VariableMapping>>, dataset: Memo
                     }
                 }).collect_view().into_any()
             }}
-            <p class=HINT>{t!(i18n, evaluators.mapping.path_hint)}</p>
+            <p class=HINT>{t_string!(i18n, evaluators.mapping.path_hint)}</p>
         </div>
     }
 }
@@ -163,7 +163,7 @@ pub(crate) fn MappingPreview(project_id: String, request: Memo<Option<PreviewReq
         <div class="space-y-3" data-testid="mapping-preview">
             <div class="flex flex-wrap items-end gap-2">
                 <label class="block min-w-0 flex-1">
-                    <span class=LABEL>{t!(i18n, evaluators.preview.trace)}</span>
+                    <span class=LABEL>{t_string!(i18n, evaluators.preview.trace)}</span>
                     <input type="search" class=format!("{INPUT} mt-1 font-mono text-xs") data-testid="preview-trace" translate="no"
                         placeholder=td_string!(locale, evaluators.preview.latest)
                         prop:value=move || trace_input.get()
@@ -179,10 +179,10 @@ pub(crate) fn MappingPreview(project_id: String, request: Memo<Option<PreviewReq
                 </label>
                 <button type="button" class=BUTTON_SECONDARY data-testid="preview-latest" disabled=move || trace_id.with(|t| t.is_empty())
                     on:click=move |_| { trace_input.set(String::new()); trace_id.set(String::new()); }>
-                    {t!(i18n, evaluators.preview.use_latest)}
+                    {t_string!(i18n, evaluators.preview.use_latest)}
                 </button>
                 <button type="button" class=BUTTON_SECONDARY data-testid="preview-refresh" on:click=move |_| preview.refetch()>
-                    {t!(i18n, evaluators.preview.refresh)}
+                    {t_string!(i18n, evaluators.preview.refresh)}
                 </button>
             </div>
             {move || match (settled.get().is_some(), preview.try_get().flatten()) {

@@ -38,7 +38,7 @@ fn NewEvaluator(project: ProjectRef) -> impl IntoView {
     let can_create = project.with_value(|p| p.can(super::MANAGE));
     view! {
         <div class="mx-auto max-w-5xl px-4 py-4 sm:px-8 sm:py-6">
-            <a class=BUTTON_LINK href=list_href.clone()>{t!(i18n, evaluators.new.back)}</a>
+            <a class=BUTTON_LINK href=list_href.clone()>{t_string!(i18n, evaluators.new.back)}</a>
             <div class="mt-3">
                 <PageHeader title=t_string!(i18n, evaluators.new.title) subtitle=t_string!(i18n, evaluators.new.subtitle) />
             </div>
@@ -94,11 +94,11 @@ fn Created(project: ProjectRef, evaluator: Evaluator) -> impl IntoView {
                 <p class="mt-1">{td_string!(locale, evaluators.new.created_body, target = target_label(locale, &evaluator.target)).to_string()}</p>
             </div>
             <section class=format!("{CARD} space-y-3 px-4 py-4")>
-                <h2 class="text-sm font-semibold">{t!(i18n, evaluators.backfill.title)}</h2>
-                <p class=HINT>{t!(i18n, evaluators.backfill.hint)}</p>
+                <h2 class="text-sm font-semibold">{t_string!(i18n, evaluators.backfill.title)}</h2>
+                <p class=HINT>{t_string!(i18n, evaluators.backfill.hint)}</p>
                 <RunOnExisting project_id=project.id.clone() evaluator_id=evaluator.id.clone() sampling=evaluator.sampling can_start=true count_now=true />
             </section>
-            <a class=BUTTON_PRIMARY href=href data-testid="open-evaluator">{t!(i18n, evaluators.new.open)}</a>
+            <a class=BUTTON_PRIMARY href=href data-testid="open-evaluator">{t_string!(i18n, evaluators.new.open)}</a>
         </div>
     }
 }

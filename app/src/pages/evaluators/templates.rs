@@ -77,20 +77,20 @@ pub(crate) fn TemplatePicker(
     let has_custom = move || list.with(|l| l.iter().any(|t| !t.builtin));
     view! {
         <div class="space-y-3">
-            <h3 class="text-xs font-semibold uppercase tracking-wide text-zinc-500 dark:text-zinc-400">{t!(i18n, evaluators.templates.builtin)}</h3>
+            <h3 class="text-xs font-semibold uppercase tracking-wide text-zinc-500 dark:text-zinc-400">{t_string!(i18n, evaluators.templates.builtin)}</h3>
             <div class="grid grid-cols-1 gap-2 sm:grid-cols-2 xl:grid-cols-3" data-testid="builtin-templates">{builtin_cards}</div>
-            <h3 class="pt-1 text-xs font-semibold uppercase tracking-wide text-zinc-500 dark:text-zinc-400">{t!(i18n, evaluators.templates.custom)}</h3>
+            <h3 class="pt-1 text-xs font-semibold uppercase tracking-wide text-zinc-500 dark:text-zinc-400">{t_string!(i18n, evaluators.templates.custom)}</h3>
             <div class="grid grid-cols-1 gap-2 sm:grid-cols-2 xl:grid-cols-3" data-testid="custom-templates">
                 {custom_cards}
                 {can_create.then(|| view! {
                     <button type="button" data-testid="new-template" aria-expanded=move || creating.get().to_string()
                         class="flex min-h-20 items-center justify-center rounded-lg border border-dashed border-zinc-300 p-3 text-sm font-medium text-indigo-700 hover:border-indigo-400 hover:bg-indigo-50 dark:border-zinc-700 dark:text-indigo-300 dark:hover:bg-indigo-950/40"
                         on:click=move |_| creating.update(|c| *c = !*c)>
-                        {t!(i18n, evaluators.templates.new)}
+                        {t_string!(i18n, evaluators.templates.new)}
                     </button>
                 })}
             </div>
-            {move || (!has_custom() && !can_create).then(|| view! { <p class=HINT>{t!(i18n, evaluators.templates.no_custom)}</p> })}
+            {move || (!has_custom() && !can_create).then(|| view! { <p class=HINT>{t_string!(i18n, evaluators.templates.no_custom)}</p> })}
             <Show when=move || creating.get()>
                 <TemplateForm project_id=project_id.clone()
                     on_created=Callback::new(move |t: Template| {
@@ -113,12 +113,12 @@ fn ChosenTemplate(template: Template) -> impl IntoView {
     view! {
         <details class="rounded-md border border-zinc-200 dark:border-zinc-800" data-testid="chosen-template">
             <summary class="cursor-pointer px-3 py-2 text-sm">
-                <span class="font-medium">{t!(i18n, evaluators.templates.show_prompt)}</span>
+                <span class="font-medium">{t_string!(i18n, evaluators.templates.show_prompt)}</span>
                 <span class="ml-2 text-xs text-zinc-500 dark:text-zinc-400">{output_summary(locale, &template.output)}</span>
             </summary>
             <div class="space-y-2 border-t border-zinc-200 px-3 py-3 dark:border-zinc-800" translate="no">
                 <PromptText project_id=String::new() text=template.prompt.clone() />
-                <p class="text-xs text-zinc-500 dark:text-zinc-400"><span translate="yes">{t!(i18n, evaluators.templates.score_means)}</span>" "{template.output.score.clone()}</p>
+                <p class="text-xs text-zinc-500 dark:text-zinc-400"><span translate="yes">{t_string!(i18n, evaluators.templates.score_means)}</span>" "{template.output.score.clone()}</p>
             </div>
         </details>
     }
@@ -237,22 +237,22 @@ fn TemplateForm(project_id: String, on_created: Callback<Template>, on_cancel: C
                     submit();
                 }
             }>
-            <h3 class="text-sm font-semibold">{t!(i18n, evaluators.templates.new_title)}</h3>
+            <h3 class="text-sm font-semibold">{t_string!(i18n, evaluators.templates.new_title)}</h3>
             <div class="grid grid-cols-1 gap-3 sm:grid-cols-2">
                 <label class="block">
-                    <span class=LABEL>{t!(i18n, evaluators.templates.name)}</span>
+                    <span class=LABEL>{t_string!(i18n, evaluators.templates.name)}</span>
                     <input type="text" class=format!("{INPUT} mt-1") maxlength=MAX_NAME_CHARS.to_string() data-testid="template-name"
                         prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
                     {field_error("name")}
                 </label>
                 <label class="block">
-                    <span class=LABEL>{t!(i18n, evaluators.templates.description)}</span>
+                    <span class=LABEL>{t_string!(i18n, evaluators.templates.description)}</span>
                     <input type="text" class=format!("{INPUT} mt-1") data-testid="template-description"
                         prop:value=move || description.get() on:input=move |ev| description.set(event_target_value(&ev)) />
                 </label>
             </div>
             <label class="block">
-                <span class=LABEL>{t!(i18n, evaluators.templates.prompt)}</span>
+                <span class=LABEL>{t_string!(i18n, evaluators.templates.prompt)}</span>
                 <textarea class=format!("{INPUT} mt-1 min-h-40 font-mono text-xs") data-testid="template-prompt" translate="no"
                     placeholder=td_string!(locale, evaluators.templates.prompt_placeholder, example = "{{output}}").to_string()
                     prop:value=move || prompt.get() on:input=move |ev| prompt.set(event_target_value(&ev))></textarea>
@@ -274,7 +274,7 @@ fn TemplateForm(project_id: String, on_created: Callback<Template>, on_cancel: C
                 }}
             </div>
             <fieldset>
-                <legend class=LABEL>{t!(i18n, evaluators.templates.output_type)}</legend>
+                <legend class=LABEL>{t_string!(i18n, evaluators.templates.output_type)}</legend>
                 <div class="mt-1 flex flex-wrap gap-x-4 gap-y-1">
                     {[ScoreKind::Numeric, ScoreKind::Categorical, ScoreKind::Boolean].into_iter().map(|k| view! {
                         <label class="flex items-center gap-1.5 text-sm">
@@ -288,13 +288,13 @@ fn TemplateForm(project_id: String, on_created: Callback<Template>, on_cancel: C
             <Show when=move || kind.get() == ScoreKind::Numeric>
                 <div class="flex flex-wrap gap-3">
                     <label class="block">
-                        <span class=LABEL>{t!(i18n, evaluators.templates.min)}</span>
+                        <span class=LABEL>{t_string!(i18n, evaluators.templates.min)}</span>
                         <input type="number" step="any" class=format!("{INPUT} mt-1 w-32") data-testid="template-min"
                             prop:value=move || min.get() on:input=move |ev| min.set(event_target_value(&ev)) />
                         {field_error("output.minValue")}
                     </label>
                     <label class="block">
-                        <span class=LABEL>{t!(i18n, evaluators.templates.max)}</span>
+                        <span class=LABEL>{t_string!(i18n, evaluators.templates.max)}</span>
                         <input type="number" step="any" class=format!("{INPUT} mt-1 w-32") data-testid="template-max"
                             prop:value=move || max.get() on:input=move |ev| max.set(event_target_value(&ev)) />
                         {field_error("output.maxValue")}
@@ -303,7 +303,7 @@ fn TemplateForm(project_id: String, on_created: Callback<Template>, on_cancel: C
             </Show>
             <Show when=move || kind.get() == ScoreKind::Categorical>
                 <label class="block">
-                    <span class=LABEL>{t!(i18n, evaluators.templates.categories)}</span>
+                    <span class=LABEL>{t_string!(i18n, evaluators.templates.categories)}</span>
                     <textarea class=format!("{INPUT} mt-1 min-h-20 font-mono text-xs") data-testid="template-categories"
                         placeholder=td_string!(locale, evaluators.templates.categories_placeholder)
                         prop:value=move || categories.get() on:input=move |ev| categories.set(event_target_value(&ev))></textarea>
@@ -311,21 +311,21 @@ fn TemplateForm(project_id: String, on_created: Callback<Template>, on_cancel: C
                 </label>
                 <label class="flex items-center gap-1.5 text-sm">
                     <input type="checkbox" data-testid="template-multiple" prop:checked=move || multiple.get() on:change=move |ev| multiple.set(event_target_checked(&ev)) />
-                    {t!(i18n, evaluators.templates.multiple)}
+                    {t_string!(i18n, evaluators.templates.multiple)}
                 </label>
             </Show>
             <Show when=move || kind.get() == ScoreKind::Boolean>
-                <p class=HINT>{t!(i18n, evaluators.templates.boolean_hint)}</p>
+                <p class=HINT>{t_string!(i18n, evaluators.templates.boolean_hint)}</p>
             </Show>
             <div class="grid grid-cols-1 gap-3 sm:grid-cols-2">
                 <label class="block">
-                    <span class=LABEL>{t!(i18n, evaluators.templates.score_description)}</span>
+                    <span class=LABEL>{t_string!(i18n, evaluators.templates.score_description)}</span>
                     <input type="text" class=format!("{INPUT} mt-1") data-testid="template-score" placeholder=td_string!(locale, evaluators.templates.score_placeholder)
                         prop:value=move || score.get() on:input=move |ev| score.set(event_target_value(&ev)) />
                     {field_error("output.score")}
                 </label>
                 <label class="block">
-                    <span class=LABEL>{t!(i18n, evaluators.templates.reasoning_description)}</span>
+                    <span class=LABEL>{t_string!(i18n, evaluators.templates.reasoning_description)}</span>
                     <input type="text" class=format!("{INPUT} mt-1") data-testid="template-reasoning"
                         prop:value=move || reasoning.get() on:input=move |ev| reasoning.set(event_target_value(&ev)) />
                     {field_error("output.reasoning")}
@@ -334,8 +334,8 @@ fn TemplateForm(project_id: String, on_created: Callback<Template>, on_cancel: C
             <ErrorAlert error=other_error />
             <div class="flex flex-wrap gap-2">
                 <button type="button" class=BUTTON_PRIMARY data-testid="create-template" disabled=move || create.pending().get()
-                    on:click=move |_| submit()>{t!(i18n, evaluators.templates.create)}</button>
-                <button type="button" class=BUTTON_SECONDARY on:click=move |_| on_cancel.run(())>{t!(i18n, evaluators.form.cancel)}</button>
+                    on:click=move |_| submit()>{t_string!(i18n, evaluators.templates.create)}</button>
+                <button type="button" class=BUTTON_SECONDARY on:click=move |_| on_cancel.run(())>{t_string!(i18n, evaluators.form.cancel)}</button>
             </div>
         </div>
     }

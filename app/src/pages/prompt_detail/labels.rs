@@ -18,7 +18,7 @@ pub(super) fn Labels(project_id: String, history: StoredValue<PromptHistory>, ve
     let chips = version.labels.iter().map(|label| {
         let label = label.clone();
         let removable = can_write && label != LATEST;
-        let lock = is_protected(&label).then(|| view! { <span title=t_string!(i18n, prompts.labels.protected_label) data-testid="lock"><LockIcon /><span class="sr-only">{t!(i18n, prompts.labels.protected)}</span></span> });
+        let lock = is_protected(&label).then(|| view! { <span title=t_string!(i18n, prompts.labels.protected_label) data-testid="lock"><LockIcon /><span class="sr-only">{t_string!(i18n, prompts.labels.protected)}</span></span> });
         let remove = removable.then(|| {
             let l = label.clone();
             let disabled = locked(&label);
@@ -42,8 +42,8 @@ pub(super) fn Labels(project_id: String, history: StoredValue<PromptHistory>, ve
     }).collect_view();
     view! {
         <section class=format!("{CARD} mt-4 px-3 py-3") data-testid="labels">
-            <h3 class="text-xs font-semibold uppercase tracking-wide text-zinc-500">{t!(i18n, prompts.labels.heading)}</h3>
-            <p class=HINT>{t!(i18n, prompts.labels.hint)}</p>
+            <h3 class="text-xs font-semibold uppercase tracking-wide text-zinc-500">{t_string!(i18n, prompts.labels.heading)}</h3>
+            <p class=HINT>{t_string!(i18n, prompts.labels.hint)}</p>
             <ul class="mt-2 flex flex-wrap gap-1">{chips}</ul>
             <div class="mt-2"><ErrorAlert error=action_error(actions.set_label) /></div>
             {can_write.then(|| view! { <MoveLabel history version=version.clone() actions locked=Callback::new(move |l: String| locked(&l)) is_protected=Callback::new(move |l: String| is_protected(&l)) /> })}
@@ -107,7 +107,7 @@ pub(super) fn MoveLabel(
             }
         }>
             <div>
-                <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="move-label">{t!(i18n, prompts.labels.move_here)}</label>
+                <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="move-label">{t_string!(i18n, prompts.labels.move_here)}</label>
                 <select id="move-label" class=format!("{SELECT} mt-1") data-testid="move-label-select" prop:value=move || choice.get()
                     on:change=move |ev| choice.set(event_target_value(&ev))>
                     {choices.into_iter().map(|l| {
@@ -119,18 +119,18 @@ pub(super) fn MoveLabel(
                                 selected=move || choice.get() == l>{shown}</option>
                         }
                     }).collect_view()}
-                    <option value="__new" selected=move || choice.get() == "__new">{t!(i18n, prompts.labels.new_label_option)}</option>
+                    <option value="__new" selected=move || choice.get() == "__new">{t_string!(i18n, prompts.labels.new_label_option)}</option>
                 </select>
             </div>
             <Show when=move || choice.get() == "__new">
                 <div>
-                    <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="new-label">{t!(i18n, prompts.labels.new_label)}</label>
+                    <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="new-label">{t_string!(i18n, prompts.labels.new_label)}</label>
                     <input id="new-label" class=format!("{INPUT} mt-1 w-44") placeholder=t_string!(i18n, prompts.labels.new_label_placeholder) data-testid="new-label" autocomplete="off"
                         prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev))
                         aria-invalid=move || problem.get().is_some().to_string() />
                 </div>
             </Show>
-            <button type="submit" class=BUTTON_SECONDARY data-testid="move-label" disabled=move || problem.get().is_some()>{t!(i18n, prompts.labels.move_button)}</button>
+            <button type="submit" class=BUTTON_SECONDARY data-testid="move-label" disabled=move || problem.get().is_some()>{t_string!(i18n, prompts.labels.move_button)}</button>
             {move || problem.get().filter(|_| choice.get() == "__new" && !typed.get().is_empty()).map(|p| view! {
                 <p class="w-full text-xs text-red-700 dark:text-red-400" role="alert" data-testid="label-problem">{p}</p>
             })}
@@ -169,7 +169,7 @@ pub(super) fn MoveDialog(history: StoredValue<PromptHistory>, version: PromptVer
                 <div class="mt-3 max-h-[50vh] overflow-y-auto">{comparison}</div>
                 <div class="mt-2"><ErrorAlert error=action_error(actions.set_label) /></div>
                 <div class="mt-4 flex justify-end gap-2">
-                    <button type="button" class=BUTTON_SECONDARY data-testid="cancel-move" on:click=move |_| pending.set(None)>{t!(i18n, prompts.cancel)}</button>
+                    <button type="button" class=BUTTON_SECONDARY data-testid="cancel-move" on:click=move |_| pending.set(None)>{t_string!(i18n, prompts.cancel)}</button>
                     <button type="button" class=BUTTON_PRIMARY data-testid="confirm-move" autofocus=true
                         disabled=move || actions.set_label.pending().get() on:click=confirm_move>{t_string!(i18n, prompts.labels.confirm_move, label = label.clone()).to_string()}</button>
                 </div>
@@ -189,7 +189,7 @@ pub(super) fn ProtectedLabels(project_id: String, protected: Vec<String>, can_ed
             <summary class="cursor-pointer text-xs text-zinc-500">
                 <span class="inline-flex items-center gap-1"><LockIcon />{t_string!(i18n, prompts.labels.protected_in_project, labels = shown).to_string()}</span>
             </summary>
-            <p class=HINT>{t!(i18n, prompts.labels.protected_hint)}</p>
+            <p class=HINT>{t_string!(i18n, prompts.labels.protected_hint)}</p>
             {if can_edit {
                 view! {
                     <form class="mt-2 flex flex-wrap items-end gap-2" on:submit=move |ev| {
@@ -198,16 +198,16 @@ pub(super) fn ProtectedLabels(project_id: String, protected: Vec<String>, can_ed
                         actions.protect.dispatch(SetProtectedPromptLabels { project_id: project_id.clone(), labels });
                     }>
                         <div>
-                            <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="protected-input">{t!(i18n, prompts.labels.comma_separated)}</label>
+                            <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="protected-input">{t_string!(i18n, prompts.labels.comma_separated)}</label>
                             <input id="protected-input" class=format!("{INPUT} mt-1 w-72") data-testid="protected-input" placeholder="production, staging"
                                 prop:value=move || draft.get() on:input=move |ev| draft.set(event_target_value(&ev)) />
                         </div>
-                        <button type="submit" class=BUTTON_SECONDARY data-testid="save-protected" disabled=move || actions.protect.pending().get()>{t!(i18n, prompts.save)}</button>
+                        <button type="submit" class=BUTTON_SECONDARY data-testid="save-protected" disabled=move || actions.protect.pending().get()>{t_string!(i18n, prompts.save)}</button>
                     </form>
                     <div class="mt-2"><ErrorAlert error=action_error(actions.protect) /></div>
                 }.into_any()
             } else {
-                view! { <p class="mt-1 text-xs text-zinc-500">{t!(i18n, prompts.labels.admins_choose)}</p> }.into_any()
+                view! { <p class="mt-1 text-xs text-zinc-500">{t_string!(i18n, prompts.labels.admins_choose)}</p> }.into_any()
             }}
         </details>
     }

@@ -132,9 +132,9 @@ fn PromptDetail(
                             Ok(history) => view! { <Loaded history project_id actions can_write /> }.into_any(),
                             Err(AppError::NotFound(_)) => view! {
                                 <div class="mt-6 max-w-lg" data-testid="prompt-not-found">
-                                    <h1 class="text-lg font-semibold">{t!(i18n, prompts.detail.not_found)}</h1>
+                                    <h1 class="text-lg font-semibold">{t_string!(i18n, prompts.detail.not_found)}</h1>
                                     <p class="mt-1 text-sm text-zinc-500">{t_string!(i18n, prompts.detail.not_found_hint, name = name.get_untracked()).to_string()}</p>
-                                    <a class=format!("{BUTTON_SECONDARY} mt-4") href=list>{t!(i18n, prompts.all_prompts)}</a>
+                                    <a class=format!("{BUTTON_SECONDARY} mt-4") href=list>{t_string!(i18n, prompts.all_prompts)}</a>
                                 </div>
                             }.into_any(),
                             Err(error) => view! { <div class="mt-4"><LoadError error /></div> }.into_any(),
@@ -176,7 +176,7 @@ fn FolderCrumbs(list: String, name: Memo<String>) -> impl IntoView {
             .collect_view();
         view! {
             <nav class="text-sm" aria-label=t_string!(i18n, prompts.folder) data-testid="prompt-crumbs">
-                <a class=BUTTON_LINK href=list.clone()>{t!(i18n, prompts.back_to_prompts)}</a>{folders}
+                <a class=BUTTON_LINK href=list.clone()>{t_string!(i18n, prompts.back_to_prompts)}</a>{folders}
             </nav>
         }
     }
@@ -233,9 +233,9 @@ fn Loaded(history: PromptHistory, project_id: String, actions: Actions, can_writ
             </div>
             {can_write.then(|| view! {
                 <div class="flex flex-wrap items-center gap-2">
-                    <a class=BUTTON_PRIMARY href=new_version data-testid="new-version">{t!(i18n, prompts.detail.new_version)}</a>
-                    <a class=BUTTON_SECONDARY href=duplicate data-testid="duplicate-prompt">{t!(i18n, prompts.detail.duplicate)}</a>
-                    <a class=BUTTON_SECONDARY href=playground data-testid="open-in-playground">{t!(i18n, prompts.detail.open_in_playground)}</a>
+                    <a class=BUTTON_PRIMARY href=new_version data-testid="new-version">{t_string!(i18n, prompts.detail.new_version)}</a>
+                    <a class=BUTTON_SECONDARY href=duplicate data-testid="duplicate-prompt">{t_string!(i18n, prompts.detail.duplicate)}</a>
+                    <a class=BUTTON_SECONDARY href=playground data-testid="open-in-playground">{t_string!(i18n, prompts.detail.open_in_playground)}</a>
                     <DeleteMenu project_id=project_id.clone() name=name.clone() selected actions />
                 </div>
             })}
@@ -244,10 +244,10 @@ fn Loaded(history: PromptHistory, project_id: String, actions: Actions, can_writ
         <nav class="mt-4 flex gap-4 border-b border-zinc-200 text-sm dark:border-zinc-800" aria-label=t_string!(i18n, prompts.detail.views)>
             <a href=move || view_of(selected.get(), None, false) data-testid="tab-versions"
                 aria-current=move || (!metrics_tab.get()).then_some("page")
-                class=move || tab_class(!metrics_tab.get())>{t!(i18n, prompts.detail.versions_tab)}</a>
+                class=move || tab_class(!metrics_tab.get())>{t_string!(i18n, prompts.detail.versions_tab)}</a>
             <a href=move || view_of(selected.get(), None, true) data-testid="tab-metrics"
                 aria-current=move || metrics_tab.get().then_some("page")
-                class=move || tab_class(metrics_tab.get())>{t!(i18n, prompts.detail.metrics_tab)}</a>
+                class=move || tab_class(metrics_tab.get())>{t_string!(i18n, prompts.detail.metrics_tab)}</a>
         </nav>
         {move || if metrics_tab.get() {
             view! { <MetricsTab metrics=actions.metrics /> }.into_any()
@@ -311,14 +311,14 @@ fn DeleteMenu(project_id: String, name: String, selected: Memo<Option<i32>>, act
     };
     view! {
         <details class="relative" data-testid="delete-menu">
-            <summary class=format!("{BUTTON_SECONDARY} cursor-pointer list-none text-red-700 dark:text-red-400")>{t!(i18n, prompts.detail.delete_menu)}</summary>
+            <summary class=format!("{BUTTON_SECONDARY} cursor-pointer list-none text-red-700 dark:text-red-400")>{t_string!(i18n, prompts.detail.delete_menu)}</summary>
             <div class="absolute right-0 z-10 mt-1 w-56 rounded-md border border-zinc-200 bg-white p-1 shadow-lg dark:border-zinc-700 dark:bg-zinc-900">
                 <button type="button" class="block w-full rounded px-3 py-1.5 text-left text-sm hover:bg-zinc-100 dark:hover:bg-zinc-800" data-testid="delete-version"
                     disabled=move || actions.delete.pending().get() on:click=delete_version>
                     {move || t_string!(i18n, prompts.detail.delete_version, version = selected.get().unwrap_or_default()).to_string()}
                 </button>
                 <button type="button" class="block w-full rounded px-3 py-1.5 text-left text-sm text-red-700 hover:bg-red-50 dark:text-red-400 dark:hover:bg-red-950" data-testid="delete-prompt"
-                    disabled=move || actions.delete.pending().get() on:click=delete_all>{t!(i18n, prompts.detail.delete_prompt)}</button>
+                    disabled=move || actions.delete.pending().get() on:click=delete_all>{t_string!(i18n, prompts.detail.delete_prompt)}</button>
             </div>
         </details>
     }

@@ -60,9 +60,9 @@ pub(super) fn UsedBy(history: StoredValue<PromptHistory>, project_id: String) ->
     let i18n = use_i18n();
     view! {
         <section class=CARD data-testid="used-by">
-            <h2 class="border-b border-zinc-200 px-3 py-2 text-sm font-semibold dark:border-zinc-800">{t!(i18n, prompts.timeline.used_by)}</h2>
+            <h2 class="border-b border-zinc-200 px-3 py-2 text-sm font-semibold dark:border-zinc-800">{t_string!(i18n, prompts.timeline.used_by)}</h2>
             {if dependents.is_empty() {
-                view! { <p class="px-3 py-2 text-xs text-zinc-500">{t!(i18n, prompts.timeline.no_dependents)}</p> }.into_any()
+                view! { <p class="px-3 py-2 text-xs text-zinc-500">{t_string!(i18n, prompts.timeline.no_dependents)}</p> }.into_any()
             } else {
                 view! {
                     <ul class="divide-y divide-zinc-100 text-sm dark:divide-zinc-800">

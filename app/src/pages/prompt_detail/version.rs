@@ -64,11 +64,11 @@ where
                         <label class="flex items-center gap-1.5 text-sm" title=t_string!(i18n, prompts.version.resolved_title)>
                             <input type="checkbox" data-testid="resolved-toggle" prop:checked=move || resolved.get()
                                 on:change=move |ev| resolved.set(event_target_checked(&ev)) />
-                            {t!(i18n, prompts.version.resolved)}
+                            {t_string!(i18n, prompts.version.resolved)}
                         </label>
                     })}
                     <label class="flex items-center gap-1.5 text-sm">
-                        <span class="text-zinc-500">{t!(i18n, prompts.version.compare_with)}</span>
+                        <span class="text-zinc-500">{t_string!(i18n, prompts.version.compare_with)}</span>
                         <select class=SELECT data-testid="compare-select" on:change=move |ev| {
                             let value = event_target_value(&ev).parse::<i32>().ok();
                             navigate(&view_of(Some(number), value, false), Default::default());
@@ -77,7 +77,7 @@ where
                             {others.into_iter().map(|v| view! { <option value=v.to_string() selected=compare == Some(v)>{format!("v{v}")}</option> }).collect_view()}
                         </select>
                     </label>
-                    {compare.map(|_| view! { <a class=BUTTON_LINK href=view_of(Some(number), None, false) data-testid="close-compare">{t!(i18n, prompts.version.close_comparison)}</a> })}
+                    {compare.map(|_| view! { <a class=BUTTON_LINK href=view_of(Some(number), None, false) data-testid="close-compare">{t_string!(i18n, prompts.version.close_comparison)}</a> })}
                 </div>
             </div>
             {match comparison {
@@ -87,7 +87,7 @@ where
             <div class="mt-5 grid grid-cols-[minmax(0,1fr)] gap-4 md:grid-cols-2">
                 <Facts title=t_string!(i18n, prompts.version.variables)>
                     {if variables.is_empty() && placeholders.is_empty() {
-                        view! { <p class="text-xs text-zinc-500">{t!(i18n, prompts.version.no_variables)}</p> }.into_any()
+                        view! { <p class="text-xs text-zinc-500">{t_string!(i18n, prompts.version.no_variables)}</p> }.into_any()
                     } else {
                         view! {
                             <div class="flex flex-wrap gap-1" data-testid="variables">
@@ -106,7 +106,7 @@ where
                 <Facts title=t_string!(i18n, prompts.version.config)>
                     {match config {
                         Some(json) => view! { <pre class="overflow-x-auto rounded bg-zinc-50 p-2 font-mono text-xs dark:bg-zinc-900" data-testid="prompt-config">{json}</pre> }.into_any(),
-                        None => view! { <p class="text-xs text-zinc-500">{t!(i18n, prompts.version.no_config)}</p> }.into_any(),
+                        None => view! { <p class="text-xs text-zinc-500">{t_string!(i18n, prompts.version.no_config)}</p> }.into_any(),
                     }}
                 </Facts>
                 <Facts title=t_string!(i18n, prompts.version.use_it)>

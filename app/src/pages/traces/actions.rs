@@ -38,8 +38,8 @@ pub(super) fn BulkBar(project_id: String, selected: RwSignal<BTreeSet<String>>, 
                         1 => td_string!(locale, traces.bulk.confirm_single).to_string(),
                         n => td_string!(locale, traces.bulk.confirm_several, count = n).to_string(),
                     }}</span>
-                    <button type="button" class=BUTTON_DANGER data-testid="confirm-delete" on:click=delete>{t!(i18n, traces.bulk.delete)}</button>
-                    <button type="button" class=BUTTON_SECONDARY on:click=move |_| confirming.set(false)>{t!(i18n, traces.bulk.cancel)}</button>
+                    <button type="button" class=BUTTON_DANGER data-testid="confirm-delete" on:click=delete>{t_string!(i18n, traces.bulk.delete)}</button>
+                    <button type="button" class=BUTTON_SECONDARY on:click=move |_| confirming.set(false)>{t_string!(i18n, traces.bulk.cancel)}</button>
                 }>
                     <button type="button" class=BUTTON_DANGER data-testid="bulk-delete" on:click=move |_| confirming.set(true)>
                         {move || match count() {
@@ -53,7 +53,7 @@ pub(super) fn BulkBar(project_id: String, selected: RwSignal<BTreeSet<String>>, 
                         <crate::components::dataset_picker::AddTracesToDatasetMenu project_id=project_id.get_value()
                             trace_ids=Signal::derive(move || selected.get().into_iter().collect()) />
                     })}
-                    <button type="button" class=BUTTON_LINK on:click=move |_| selected.set(BTreeSet::new())>{t!(i18n, traces.bulk.clear_selection)}</button>
+                    <button type="button" class=BUTTON_LINK on:click=move |_| selected.set(BTreeSet::new())>{t_string!(i18n, traces.bulk.clear_selection)}</button>
                 </Show>
             </div>
         </Show>
@@ -96,7 +96,7 @@ pub(super) fn SavedViews(project_id: String, can_save: bool, query: Memo<TraceLi
                         Suspend::new(async move {
                             match views.await {
                                 Err(error) => view! { <LoadError error /> }.into_any(),
-                                Ok(list) if list.is_empty() => view! { <p class="text-sm text-zinc-500 dark:text-zinc-400">{t!(i18n, traces.views.empty)}</p> }.into_any(),
+                                Ok(list) if list.is_empty() => view! { <p class="text-sm text-zinc-500 dark:text-zinc-400">{t_string!(i18n, traces.views.empty)}</p> }.into_any(),
                                 Ok(list) => view! {
                                     <ul class="max-h-64 space-y-1 overflow-y-auto">
                                         {list.into_iter().map(|v| {
@@ -108,7 +108,7 @@ pub(super) fn SavedViews(project_id: String, can_save: bool, query: Memo<TraceLi
                                                         on:click=move |_| open.set(false)>{v.name.clone()}</a>
                                                     {v.deletable.then(|| view! {
                                                         <button type="button" class="text-xs text-zinc-500 hover:text-red-600" data-testid="delete-view" aria-label=td_string!(locale, traces.views.delete_view, name = v.name.clone()).to_string()
-                                                            on:click=move |_| { delete.dispatch(DeleteSavedView { project_id: project_id.get_value(), view_id: id.clone() }); }>{t!(i18n, traces.views.delete)}</button>
+                                                            on:click=move |_| { delete.dispatch(DeleteSavedView { project_id: project_id.get_value(), view_id: id.clone() }); }>{t_string!(i18n, traces.views.delete)}</button>
                                                     })}
                                                 </li>
                                             }
@@ -124,7 +124,7 @@ pub(super) fn SavedViews(project_id: String, can_save: bool, query: Memo<TraceLi
                 <form class="mt-3 flex gap-2 border-t border-zinc-200 pt-3 dark:border-zinc-800" on:submit=save>
                     <input type="text" class=INPUT placeholder=td_string!(locale, traces.views.name_placeholder) aria-label=td_string!(locale, traces.views.name_label) data-testid="view-name"
                         prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
-                    <button type="submit" class=BUTTON_PRIMARY data-testid="save-view">{t!(i18n, traces.views.save)}</button>
+                    <button type="submit" class=BUTTON_PRIMARY data-testid="save-view">{t_string!(i18n, traces.views.save)}</button>
                 </form>
                 <div class="mt-2"><ErrorAlert error=action_error(create) /></div>
             })}

@@ -189,7 +189,7 @@ pub(super) fn ColumnChooser(project_id: String, columns: RwSignal<Vec<(Column, b
                     }
                 }).collect_view()}
             </ul>
-            <button type="button" class=format!("{BUTTON_LINK} mt-2") on:click=move |_| change(&|c: &mut Vec<(Column, bool)>| *c = default_columns())>{t!(i18n, traces.column_chooser.reset)}</button>
+            <button type="button" class=format!("{BUTTON_LINK} mt-2") on:click=move |_| change(&|c: &mut Vec<(Column, bool)>| *c = default_columns())>{t_string!(i18n, traces.column_chooser.reset)}</button>
         </Dropdown>
     }
 }

@@ -161,7 +161,7 @@ pub(super) fn FilterBar(query: Memo<TraceListQuery>, base: String) -> impl IntoV
         <form class="mt-4 space-y-3" on:submit=on_submit data-testid="trace-filters" role="search">
             <div class="flex flex-wrap items-end gap-2">
                 <div class="min-w-[16rem] flex-1">
-                    <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="filter-search">{t!(i18n, traces.filters.search)}</label>
+                    <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="filter-search">{t_string!(i18n, traces.filters.search)}</label>
                     <input id="filter-search" type="search" placeholder=td_string!(locale, traces.filters.search_placeholder) data-testid="trace-search"
                         class=move || format!("{INPUT} mt-1 {}", invalid_class(error, "search"))
                         prop:value=move || draft.with(|d| d.search.clone())
@@ -179,22 +179,22 @@ pub(super) fn FilterBar(query: Memo<TraceListQuery>, base: String) -> impl IntoV
                 <FilterInput key="user" label=td_string!(locale, traces.filters.user) placeholder=td_string!(locale, traces.filters.user_placeholder) draft error debounce apply=apply_typed />
                 <FilterInput key="tag" label=td_string!(locale, traces.filters.tag) placeholder=td_string!(locale, traces.filters.tag_placeholder) draft error debounce apply=apply_typed />
                 <div>
-                    <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="filter-range">{t!(i18n, traces.filters.time)}</label>
+                    <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="filter-range">{t_string!(i18n, traces.filters.time)}</label>
                     <select id="filter-range" class=format!("{SELECT} mt-1") on:change=on_range prop:value=range_value>
-                        <option value="" selected=move || range_value().is_empty()>{t!(i18n, traces.filters.all_time)}</option>
+                        <option value="" selected=move || range_value().is_empty()>{t_string!(i18n, traces.filters.all_time)}</option>
                         {RANGES.into_iter().map(|(value, label, _)| view! {
                             <option value=value selected=move || range_value() == value>{range_label(locale, value).unwrap_or(label)}</option>
                         }).collect_view()}
-                        <option value="custom" selected=move || custom_range.get()>{t!(i18n, traces.filters.custom_range)}</option>
+                        <option value="custom" selected=move || custom_range.get()>{t_string!(i18n, traces.filters.custom_range)}</option>
                     </select>
                 </div>
                 <div>
-                    <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="filter-level">{t!(i18n, traces.filters.level)}</label>
+                    <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="filter-level">{t_string!(i18n, traces.filters.level)}</label>
                     <select id="filter-level" class=format!("{SELECT} mt-1") prop:value=move || draft.with(|d| d.level.clone())
                         on:change=move |ev| { draft.update(|d| d.level = event_target_value(&ev)); apply_now(); }>
-                        <option value="" selected=move || draft.with(|d| d.level.is_empty())>{t!(i18n, traces.filters.all_levels)}</option>
-                        <option value="warning" selected=move || draft.with(|d| d.level == "warning")>{t!(i18n, traces.filters.warnings_and_errors)}</option>
-                        <option value="error" selected=move || draft.with(|d| d.level == "error")>{t!(i18n, traces.filters.errors)}</option>
+                        <option value="" selected=move || draft.with(|d| d.level.is_empty())>{t_string!(i18n, traces.filters.all_levels)}</option>
+                        <option value="warning" selected=move || draft.with(|d| d.level == "warning")>{t_string!(i18n, traces.filters.warnings_and_errors)}</option>
+                        <option value="error" selected=move || draft.with(|d| d.level == "error")>{t_string!(i18n, traces.filters.errors)}</option>
                     </select>
                 </div>
                 <button type="button" class=BUTTON_SECONDARY data-testid="more-filters" aria-expanded=move || more.get().to_string()
@@ -202,7 +202,7 @@ pub(super) fn FilterBar(query: Memo<TraceListQuery>, base: String) -> impl IntoV
                     {move || if more.get() { td_string!(locale, traces.filters.fewer) } else { td_string!(locale, traces.filters.more) }}
                 </button>
                 // Enter applies at once; everything else applies as chosen.
-                <button type="submit" class="sr-only" tabindex="-1">{t!(i18n, traces.filters.apply)}</button>
+                <button type="submit" class="sr-only" tabindex="-1">{t_string!(i18n, traces.filters.apply)}</button>
             </div>
             <Show when=move || custom_range.get()>
                 <div class="flex flex-wrap items-end gap-2">
@@ -220,12 +220,12 @@ pub(super) fn FilterBar(query: Memo<TraceListQuery>, base: String) -> impl IntoV
                     <FilterInput key="model" label=td_string!(locale, traces.filters.model) placeholder=td_string!(locale, traces.filters.model_placeholder) draft error debounce apply=apply_typed />
                     <FilterInput key="metadata" label=td_string!(locale, traces.filters.metadata) placeholder="key=value" draft error debounce apply=apply_typed />
                     <div>
-                        <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="filter-errors">{t!(i18n, traces.filters.has_error)}</label>
+                        <label class="block text-xs font-medium text-zinc-600 dark:text-zinc-400" for="filter-errors">{t_string!(i18n, traces.filters.has_error)}</label>
                         <select id="filter-errors" class=format!("{SELECT} mt-1") prop:value=move || draft.with(|d| d.errors.clone())
                             on:change=move |ev| { draft.update(|d| d.errors = event_target_value(&ev)); apply_now(); }>
-                            <option value="" selected=move || draft.with(|d| d.errors.is_empty())>{t!(i18n, traces.filters.any)}</option>
-                            <option value="yes" selected=move || draft.with(|d| d.errors == "yes")>{t!(i18n, traces.filters.with_errors)}</option>
-                            <option value="no" selected=move || draft.with(|d| d.errors == "no")>{t!(i18n, traces.filters.without_errors)}</option>
+                            <option value="" selected=move || draft.with(|d| d.errors.is_empty())>{t_string!(i18n, traces.filters.any)}</option>
+                            <option value="yes" selected=move || draft.with(|d| d.errors == "yes")>{t_string!(i18n, traces.filters.with_errors)}</option>
+                            <option value="no" selected=move || draft.with(|d| d.errors == "no")>{t_string!(i18n, traces.filters.without_errors)}</option>
                         </select>
                     </div>
                     <div class="flex items-end gap-1">
@@ -324,7 +324,7 @@ where
                         <span aria-hidden="true">"×"</span>
                     </a>
                 }).collect_view()}
-                <a class="text-xs text-zinc-500 hover:underline dark:text-zinc-400" href=link(q.cleared()) data-testid="clear-all-filters">{t!(i18n, traces.filters.clear_all)}</a>
+                <a class="text-xs text-zinc-500 hover:underline dark:text-zinc-400" href=link(q.cleared()) data-testid="clear-all-filters">{t_string!(i18n, traces.filters.clear_all)}</a>
             </div>
         })
     }

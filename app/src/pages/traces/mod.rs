@@ -137,7 +137,7 @@ fn TraceList(
                                 return view! {
                                     <div class="p-4" role="alert" data-testid="filter-error">
                                         <p class="text-sm text-red-700 dark:text-red-400">{format!("{label}: {message}")}</p>
-                                        <a class=format!("{BUTTON_LINK} mt-2 inline-block") href=link(query.get_untracked().without(&field))>{t!(i18n, traces.remove_filter)}</a>
+                                        <a class=format!("{BUTTON_LINK} mt-2 inline-block") href=link(query.get_untracked().without(&field))>{t_string!(i18n, traces.remove_filter)}</a>
                                     </div>
                                 }.into_any();
                             }
@@ -150,8 +150,8 @@ fn TraceList(
                         if page.rows.is_empty() {
                             return view! {
                                 <div class="px-4 py-10 text-center text-sm text-zinc-500 dark:text-zinc-400" data-testid="no-matching-traces">
-                                    <p>{t!(i18n, traces.no_match)}</p>
-                                    <a class=format!("{BUTTON_LINK} mt-2 inline-block") href=link(q.cleared()) data-testid="clear-filters">{t!(i18n, traces.clear_filters)}</a>
+                                    <p>{t_string!(i18n, traces.no_match)}</p>
+                                    <a class=format!("{BUTTON_LINK} mt-2 inline-block") href=link(q.cleared()) data-testid="clear-filters">{t_string!(i18n, traces.clear_filters)}</a>
                                 </div>
                             }.into_any();
                         }
@@ -210,8 +210,8 @@ fn TraceList(
                                 </tbody>
                             </table>
                             <div class="flex items-center justify-between border-t border-zinc-200 px-4 py-2 text-sm dark:border-zinc-800">
-                                <span>{newer.map(|href| view! { <a class=BUTTON_LINK href=href data-testid="newest-traces">{t!(i18n, traces.first_page)}</a> })}</span>
-                                <span>{older.map(|href| view! { <a class=BUTTON_LINK href=href data-testid="older-traces">{t!(i18n, traces.next_page)}</a> })}</span>
+                                <span>{newer.map(|href| view! { <a class=BUTTON_LINK href=href data-testid="newest-traces">{t_string!(i18n, traces.first_page)}</a> })}</span>
+                                <span>{older.map(|href| view! { <a class=BUTTON_LINK href=href data-testid="older-traces">{t_string!(i18n, traces.next_page)}</a> })}</span>
                             </div>
                         }.into_any()
                     })}
@@ -234,9 +234,9 @@ pub fn FirstTrace(setup: SetupHint) -> impl IntoView {
     let has_key = setup.public_key.is_some();
     view! {
         <div class="px-6 py-8" data-testid="first-trace">
-            <h2 class="text-base font-semibold">{t!(i18n, traces.first_trace.title)}</h2>
+            <h2 class="text-base font-semibold">{t_string!(i18n, traces.first_trace.title)}</h2>
             <p class="mt-1 max-w-2xl text-sm text-zinc-500 dark:text-zinc-400">
-                {t!(i18n, traces.first_trace.intro)}
+                {t_string!(i18n, traces.first_trace.intro)}
                 {(!has_key).then(|| td_string!(locale, traces.first_trace.no_key))}
             </p>
             <pre class="mt-4 max-w-3xl overflow-x-auto rounded-md bg-zinc-50 p-3 font-mono text-xs dark:bg-zinc-900" data-testid="first-trace-snippet">{snippet.clone()}</pre>
