@@ -1,7 +1,7 @@
 //! Which code the browser loads when. Pages are lazy routes grouped into areas, each split
 //! out of the main bundle (`xtask site` runs wasm-split) and fetched when a page of the area is
-//! first shown: the sign-in pages, the trace explorer's lists (traces, sessions, users) and its
-//! detail pages (a trace, a shared trace, a session, a user: two areas, see below), prompts and
+//! first shown: the sign-in pages, the trace explorer's traces list, its sessions and users lists
+//! and its detail pages (a trace, a shared trace, a session, a user: three areas, see below), prompts and
 //! evaluators (#21; their own area until #22, merged to save a split: see below), the
 //! shared-document pages — the prompt editor and the playground (with the shared-document client
 //! and `yrs`, #19, which nothing else needs) —, evaluation (scores, annotation queues and their
@@ -22,7 +22,9 @@
 //! modules as one pack (`xtask/src/pack.rs`), which takes most of that cost back, and the
 //! explorer became two areas: its lists, where a project's work starts, and its detail pages,
 //! where the SDKs' trace links land. Each first visit then loads only its half (the traces list
-//! 1,005 → 685 KB gzip -9, a trace 824 KB), for ~5-9 KB more on the others.
+//! 1,005 → 685 KB gzip -9, a trace 824 KB), for ~5-9 KB more on the others. Later the traces
+//! list, where most first visits land, left its lists area to the sessions and users lists
+//! (622 → 582 KB, the others +0.5–2 KB).
 //!
 //! On a first visit the server preloads the current area's modules (Leptos records which lazy
 //! functions rendered and reads `__wasm_split_manifest.json`, which in a release build names the
@@ -120,10 +122,20 @@ fn sign_in_area(page: Page) -> AnyView {
     }
 }
 
+// The traces list alone: where work on a project's traces starts (the sidebar's first entry),
+// kept apart from the sessions and users lists so that its first visit carries only its own
+// code (issue #16: 622 → 582 KB gzip -9; docs/BENCHMARKS.md, "The traces list apart").
 #[lazy]
-fn lists_area(page: Page) -> AnyView {
+fn traces_area(page: Page) -> AnyView {
     match page {
         Page::Traces => view! { <TracesPage /> }.into_any(),
+        _ => unreachable_page(page),
+    }
+}
+
+#[lazy]
+fn sessions_area(page: Page) -> AnyView {
+    match page {
         Page::Sessions => view! { <SessionsPage /> }.into_any(),
         Page::Users => view! { <UsersPage /> }.into_any(),
         _ => unreachable_page(page),
@@ -216,8 +228,10 @@ fn settings_area(page: Page) -> AnyView {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Area {
     SignIn,
-    /// The explorer's lists: traces, sessions, users.
-    Lists,
+    /// The traces list.
+    Traces,
+    /// The sessions and users lists.
+    Sessions,
     /// The explorer's detail pages: a trace (also shared), a session, a user.
     Details,
     Prompts,
@@ -249,7 +263,8 @@ pub fn preload_for(path: &str) -> Preload {
         ["organization", _, "usage"] | ["admin", "plans"] => Area::Dashboards,
         ["project", _, "settings"] => Area::Settings,
         ["project", _, "settings", "models"] => Area::Dashboards,
-        ["project", _, "traces" | "sessions" | "users"] => Area::Lists,
+        ["project", _, "traces"] => Area::Traces,
+        ["project", _, "sessions" | "users"] => Area::Sessions,
         ["project", _, "traces" | "sessions" | "users", _] => Area::Details,
         ["share", "traces", _, _] => Area::Details,
         ["project", _, "prompts", "new"] | ["project", _, "playground"] => Area::Editor,
@@ -269,7 +284,8 @@ pub async fn preload_for_path(path: &str) {
     async fn area(area: Area) {
         match area {
             Area::SignIn => __preload_sign_in_area().await,
-            Area::Lists => __preload_lists_area().await,
+            Area::Traces => __preload_traces_area().await,
+            Area::Sessions => __preload_sessions_area().await,
             Area::Details => __preload_details_area().await,
             Area::Prompts => __preload_prompts_area().await,
             Area::Editor => __preload_editor_area().await,
@@ -282,7 +298,7 @@ pub async fn preload_for_path(path: &str) {
     match preload_for(path) {
         Preload::Area(one) => area(one).await,
         Preload::Everything => {
-            for one in [Area::SignIn, Area::Lists, Area::Details, Area::Prompts, Area::Editor, Area::Evaluation, Area::Datasets, Area::Dashboards, Area::Settings] {
+            for one in [Area::SignIn, Area::Traces, Area::Sessions, Area::Details, Area::Prompts, Area::Editor, Area::Evaluation, Area::Datasets, Area::Dashboards, Area::Settings] {
                 area(one).await;
             }
         }
@@ -326,12 +342,12 @@ lazy_page! {
     OrgSettingsRoute => settings_area(Page::OrgSettings);
     ProjectSettingsRoute => settings_area(Page::ProjectSettings);
     ModelsRoute => dashboards_area(Page::Models);
-    TracesRoute => lists_area(Page::Traces);
+    TracesRoute => traces_area(Page::Traces);
     TraceRoute => details_area(Page::Trace);
     SharedTraceRoute => details_area(Page::SharedTrace);
-    SessionsRoute => lists_area(Page::Sessions);
+    SessionsRoute => sessions_area(Page::Sessions);
     SessionRoute => details_area(Page::Session);
-    UsersRoute => lists_area(Page::Users);
+    UsersRoute => sessions_area(Page::Users);
     UserRoute => details_area(Page::User);
     PromptsRoute => prompts_area(Page::Prompts);
     PromptNewRoute => editor_area(Page::PromptNew);
@@ -374,12 +390,12 @@ mod tests {
             ("/organization/o1/audit-log", Preload::Area(Area::Settings)),
             ("/organization/o1/settings", Preload::Area(Area::Settings)),
             ("/project/p1", Preload::Area(Area::Dashboards)),
-            ("/project/p1/traces", Preload::Area(Area::Lists)),
+            ("/project/p1/traces", Preload::Area(Area::Traces)),
             ("/project/p1/traces/abc.def", Preload::Area(Area::Details)),
             ("/share/traces/p1/t1", Preload::Area(Area::Details)),
-            ("/project/p1/sessions", Preload::Area(Area::Lists)),
+            ("/project/p1/sessions", Preload::Area(Area::Sessions)),
             ("/project/p1/sessions/sess.1-%E4%BC%9A", Preload::Area(Area::Details)),
-            ("/project/p1/users", Preload::Area(Area::Lists)),
+            ("/project/p1/users", Preload::Area(Area::Sessions)),
             ("/project/p1/users/carol%40globex.com", Preload::Area(Area::Details)),
             ("/project/p1/prompts", Preload::Area(Area::Prompts)),
             ("/project/p1/prompts/new", Preload::Area(Area::Editor)),

@@ -122,7 +122,7 @@ test("a first visit loads the main bundle and its own area, cached for good", as
     const opened = wasmSince(before);
     expect(opened.filter((url) => /\/(split|chunk)_/.test(url)), "modules fetched one by one").toEqual([]);
     expect(opened.filter((url) => /details_area/.test(url)), `a trace's area, after the list's: ${opened.join(", ")}`).toEqual([
-      expect.stringMatching(/\/pack_details_area_\d+_after_lists_area_\d+\.wasm$/),
+      expect.stringMatching(/\/pack_details_area_\d+_after_traces_area_\d+\.wasm$/),
     ]);
     before = fetched.length;
     await visit.locator('a[href$="/prompts"]').first().click();
@@ -131,10 +131,10 @@ test("a first visit loads the main bundle and its own area, cached for good", as
     await visit.waitForLoadState("networkidle");
     const later = wasmSince(before);
     expect(later.filter((url) => /\/(split|chunk)_/.test(url)), "modules fetched one by one").toEqual([]);
-    expect(later, `the prompts area loads when opened`).toEqual([expect.stringMatching(/\/pack_prompts_area_\d+_after_lists_area_\d+\.wasm$/)]);
+    expect(later, `the prompts area loads when opened`).toEqual([expect.stringMatching(/\/pack_prompts_area_\d+_after_traces_area_\d+\.wasm$/)]);
   });
   const detail = await coldVisits(browser, state, `/project/${PROJECT}/traces/${encodeURIComponent(trace)}`);
-  for (const report of [checkFirstVisit("the traces list", "lists_area", list), checkFirstVisit("a trace", "details_area", detail)]) {
+  for (const report of [checkFirstVisit("the traces list", "traces_area", list), checkFirstVisit("a trace", "details_area", detail)]) {
     console.log(report);
     test.info().annotations.push({ type: "first visit", description: report });
   }

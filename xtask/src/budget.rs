@@ -5,7 +5,8 @@
 //! - the main bundle (`loupe.js` + `loupe_bg.wasm`), which every page loads;
 //! - each lazily loaded route's first visit: the main bundle plus the files the split manifest
 //!   lists for it, which the server preloads with the page (its pack, `pack.rs`, in a release
-//!   build; each module otherwise).
+//!   build; each module otherwise): 600 KB, the issue's target, for the areas people arrive at
+//!   (`ARRIVAL_AREAS`), and a ratchet (`FIRST_VISIT_BUDGET`) for the others.
 //!
 //! Exits non-zero, naming the route and the overshoot, when one of them is over.
 
@@ -29,11 +30,25 @@ pub const MAIN_BUDGET: u64 = 600 * 1024;
 /// down to 1,075 KB. With each area's modules sent as one pack (`pack.rs`: compressed together
 /// rather than ~130 files alone) the heaviest first visit measured 1,007 KB, and the ratchet came
 /// down to 1,025 KB (1,016 KB once the explorer became two areas). Without tachys's per-view-type
-/// asynchronous hydration (`vendor/README.md`) the heaviest measured 936 KB: 950 KB. Lower it as the areas shrink;
+/// asynchronous hydration (`vendor/README.md`) the heaviest measured 936 KB: 950 KB; with plain
+/// strings as static text (`language.rs`) and the traces list in an area of its own, 924 KB: 935 KB.
+/// Lower it as the areas shrink;
 /// raise it only for a feature that must cost bytes, and record why there. Not counted: a tool a
 /// page opens right after hydration (`page_tool`'s pack after the area: a trace's comment thread,
 /// ~205 KB gzip -9 more), which the server does not preload.
-pub const FIRST_VISIT_BUDGET: u64 = 950 * 1024;
+pub const FIRST_VISIT_BUDGET: u64 = 935 * 1024;
+
+/// The areas held to issue #16's 600 KB for a whole first visit, main bundle included: where
+/// people arrive — the sign-in pages (a new person's first page) and the explorer's lists (a
+/// project's first pages) — each measured under it when it was set (451, 582 and 445 KB).
+/// The other areas keep the ratchet above until they are split or shrink to it.
+pub const ARRIVAL_AREAS: [&str; 3] = ["sign_in_area", "traces_area", "sessions_area"];
+
+/// The budget of a lazy function's first visit, by its name in the manifest (`<name>_<hash>`).
+pub fn first_visit_budget(split: &str) -> u64 {
+    let name = split.rsplit_once('_').filter(|(_, hash)| !hash.is_empty() && hash.bytes().all(|b| b.is_ascii_digit())).map_or(split, |(name, _)| name);
+    if ARRIVAL_AREAS.contains(&name) { MAIN_BUDGET } else { FIRST_VISIT_BUDGET }
+}
 
 /// gzip -9 size of a file.
 fn gzipped(path: &Path) -> Result<u64> {
@@ -100,7 +115,7 @@ pub fn check(site_root: &Path) -> Result<()> {
     println!("browser bundle in {} (gzip -9):", dir.display());
     println!("  main bundle (every page)     {:>10}  budget {}{}", kb(main), kb(MAIN_BUDGET), br(main_br));
     println!("  files first visits preload ({:>3}) {:>10}", module_sizes.len(), kb(lazy));
-    println!("  first visit, by route (main + its modules; budget {}):", kb(FIRST_VISIT_BUDGET));
+    println!("  first visit, by route (main + its modules; budget {}, {} for {}):", kb(FIRST_VISIT_BUDGET), kb(MAIN_BUDGET), ARRIVAL_AREAS.join(", "));
     for (split, total, total_br) in &routes {
         println!("    {:>10}  {split}{}", kb(*total), br(*total_br));
     }
@@ -110,12 +125,29 @@ pub fn check(site_root: &Path) -> Result<()> {
         over.push(format!("the main bundle is {} over its budget of {}", kb(main - MAIN_BUDGET), kb(MAIN_BUDGET)));
     }
     for (split, total, _) in &routes {
-        if *total > FIRST_VISIT_BUDGET {
-            over.push(format!("the first visit of {split} is {} over its budget of {}", kb(total - FIRST_VISIT_BUDGET), kb(FIRST_VISIT_BUDGET)));
+        let budget = first_visit_budget(split);
+        if *total > budget {
+            over.push(format!("the first visit of {split} is {} over its budget of {}", kb(total - budget), kb(budget)));
         }
     }
     if !over.is_empty() {
         bail!("the browser bundle is over budget:\n  {}\n(see docs/BENCHMARKS.md, \"Browser bundle\", for what moved the numbers before)", over.join("\n  "));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_areas_people_arrive_at_have_the_issues_budget() {
+        assert_eq!(first_visit_budget("traces_area_1801946032400959135"), MAIN_BUDGET);
+        assert_eq!(first_visit_budget("sign_in_area_12233448645038913623"), MAIN_BUDGET);
+        assert_eq!(first_visit_budget("sessions_area_6075669724498651316"), MAIN_BUDGET);
+        assert_eq!(first_visit_budget("evaluation_area_6676725349197565293"), FIRST_VISIT_BUDGET);
+        // Not an arrival area because its name ends like one.
+        assert_eq!(first_visit_budget("old_traces_area_1"), FIRST_VISIT_BUDGET);
+        assert_eq!(first_visit_budget("page_tool_17701398465013171866"), FIRST_VISIT_BUDGET);
+    }
 }
