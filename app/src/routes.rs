@@ -23,8 +23,8 @@
 //! explorer became two areas: its lists, where a project's work starts, and its detail pages,
 //! where the SDKs' trace links land. Each first visit then loads only its half (the traces list
 //! 1,005 → 685 KB gzip -9, a trace 824 KB), for ~5-9 KB more on the others. Later the traces
-//! list, where most first visits land, left its lists area to the sessions and users lists
-//! (622 → 582 KB, the others +0.5–2 KB).
+//! list, where work on a project's traces starts, left the sessions and users lists to an area
+//! of their own (622 → 582 KB; the others moved by −1 to +1.2 KB).
 //!
 //! On a first visit the server preloads the current area's modules (Leptos records which lazy
 //! functions rendered and reads `__wasm_split_manifest.json`, which in a release build names the

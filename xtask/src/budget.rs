@@ -150,4 +150,33 @@ mod tests {
         assert_eq!(first_visit_budget("old_traces_area_1"), FIRST_VISIT_BUDGET);
         assert_eq!(first_visit_budget("page_tool_17701398465013171866"), FIRST_VISIT_BUDGET);
     }
+
+    /// Whether `lock` (a `Cargo.lock`) takes tachys from the vendored copy whose `Cargo.toml` is
+    /// `vendored`: one entry, the same version, no registry source.
+    fn uses_vendored_tachys(lock: &str, vendored: &str) -> std::result::Result<(), String> {
+        let version = vendored.lines().find_map(|l| l.strip_prefix("version = ")).ok_or("no version in the vendored Cargo.toml")?.trim_matches('"');
+        let entries: Vec<&str> = lock.split("[[package]]").filter(|entry| entry.contains("\nname = \"tachys\"\n")).collect();
+        match entries.as_slice() {
+            [entry] if !entry.contains(&format!("\nversion = \"{version}\"\n")) => Err(format!("Cargo.lock's tachys is not the vendored {version}: {entry}")),
+            [entry] if entry.contains("source = ") => Err(format!("Cargo.lock's tachys comes from a registry, not vendor/tachys: {entry}")),
+            [_] => Ok(()),
+            _ => Err(format!("Cargo.lock has {} tachys entries", entries.len())),
+        }
+    }
+
+    /// The bundle's budget assumes the vendored tachys (`vendor/README.md`). When Leptos moves to
+    /// another tachys version cargo drops the `[patch]` with a warning only; this notices.
+    #[test]
+    fn the_vendored_renderer_is_the_one_in_use() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let vendored = fs::read_to_string(root.join("vendor/tachys/Cargo.toml")).unwrap();
+        let lock = fs::read_to_string(root.join("Cargo.lock")).unwrap();
+        assert_eq!(uses_vendored_tachys(&lock, &vendored), Ok(()));
+        // What the lock looks like once the patch is dropped, or a second version comes in.
+        let from_registry = lock.replace("name = \"tachys\"\n", "name = \"tachys\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n");
+        assert!(uses_vendored_tachys(&from_registry, &vendored).is_err());
+        let newer = vendored.replacen("\nversion = \"", "\nversion = \"9.", 1);
+        assert!(uses_vendored_tachys(&lock, &newer).is_err());
+        assert!(uses_vendored_tachys(&format!("{lock}\n[[package]]\nname = \"tachys\"\nversion = \"0.3.0\"\n"), &vendored).is_err());
+    }
 }
