@@ -46,8 +46,22 @@ pub const ARRIVAL_AREAS: [&str; 3] = ["sign_in_area", "traces_area", "sessions_a
 
 /// The budget of a lazy function's first visit, by its name in the manifest (`<name>_<hash>`).
 pub fn first_visit_budget(split: &str) -> u64 {
-    let name = split.rsplit_once('_').filter(|(_, hash)| !hash.is_empty() && hash.bytes().all(|b| b.is_ascii_digit())).map_or(split, |(name, _)| name);
-    if ARRIVAL_AREAS.contains(&name) { MAIN_BUDGET } else { FIRST_VISIT_BUDGET }
+    if ARRIVAL_AREAS.contains(&function_name(split)) { MAIN_BUDGET } else { FIRST_VISIT_BUDGET }
+}
+
+/// The arrival areas a split bundle's manifest (its lazy functions, `splits`) does not have; none
+/// for an unsplit bundle (no manifest).
+fn missing_arrival_areas<'a>(splits: impl Iterator<Item = &'a str>) -> Vec<&'static str> {
+    let names: Vec<&str> = splits.map(function_name).collect();
+    if names.is_empty() {
+        return Vec::new();
+    }
+    ARRIVAL_AREAS.iter().copied().filter(|area| !names.contains(area)).collect()
+}
+
+/// A lazy function's name without the hash wasm-split appends (`traces_area_123` → `traces_area`).
+fn function_name(split: &str) -> &str {
+    split.rsplit_once('_').filter(|(_, hash)| !hash.is_empty() && hash.bytes().all(|b| b.is_ascii_digit())).map_or(split, |(name, _)| name)
 }
 
 /// gzip -9 size of a file.
@@ -108,6 +122,12 @@ pub fn check(site_root: &Path) -> Result<()> {
         }
         routes.push((split.as_str(), total, total_br));
     }
+    // An arrival area renamed in `routes.rs` but not here would silently fall back to the
+    // ratchet: a split bundle must have each of them.
+    let missing = missing_arrival_areas(manifest.keys().map(String::as_str));
+    if !missing.is_empty() {
+        bail!("the split manifest has no lazy function named {} (ARRIVAL_AREAS in xtask/src/budget.rs names the areas of app/src/routes.rs)", missing.join(", "));
+    }
     routes.sort_by_key(|(_, total, _)| std::cmp::Reverse(*total));
     let br = |size: Option<u64>| size.map(|s| format!("  (brotli {})", kb(s))).unwrap_or_default();
     let lazy: u64 = module_sizes.values().sum();
@@ -149,6 +169,14 @@ mod tests {
         // Not an arrival area because its name ends like one.
         assert_eq!(first_visit_budget("old_traces_area_1"), FIRST_VISIT_BUDGET);
         assert_eq!(first_visit_budget("page_tool_17701398465013171866"), FIRST_VISIT_BUDGET);
+    }
+
+    #[test]
+    fn a_renamed_arrival_area_is_noticed() {
+        let splits = ["sign_in_area_1", "traces_area_2", "sessions_area_3", "details_area_4"];
+        assert!(missing_arrival_areas(splits.iter().copied()).is_empty());
+        assert_eq!(missing_arrival_areas(["sign_in_area_1", "lists_area_2", "sessions_area_3"].iter().copied()), vec!["traces_area"]);
+        assert!(missing_arrival_areas([].iter().copied()).is_empty(), "an unsplit bundle has no areas");
     }
 
     /// Whether `lock` (a `Cargo.lock`) takes tachys from the vendored copy whose `Cargo.toml` is

@@ -25,8 +25,8 @@ const MIN_BYTES: u64 = 512;
 /// repetitive, and browsers decode any window size brotli allows.
 const BROTLI_QUALITY: i32 = 11;
 const BROTLI_WINDOW: i32 = 24;
-/// The packs a page fetches when it moves into another area (`pack.rs`: 72 of them, ~100 MB)
-/// take quality 9: 25 times faster than 11 for ~12 % more bytes (the trace page's after the
+/// The packs a page fetches when it moves into another area (`pack.rs`: one per area and other
+/// area, 90 with ten areas, ~100 MB) take quality 9: 25 times faster than 11 for ~12 % more bytes (the trace page's after the
 /// traces list: 285 KB against 254 KB), which keeps a build's compression near a minute instead
 /// of four. They are fetched on navigation, never by a first visit.
 const BROTLI_QUALITY_NAVIGATION: i32 = 9;

@@ -255,11 +255,11 @@ mod tests {
         for stem in ["chunk_1", "chunk_2", "chunk_3", "chunk_4"] {
             fs::write(pkg.join(format!("{stem}.wasm")), stem).unwrap();
         }
-        let modules = serde_json::json!({"lists_area_1": ["chunk_1", "chunk_2"], "page_tool_2": ["chunk_2", "chunk_3"], "details_area_3": ["chunk_1", "chunk_4"]});
+        let modules = serde_json::json!({"traces_area_1": ["chunk_1", "chunk_2"], "page_tool_2": ["chunk_2", "chunk_3"], "details_area_3": ["chunk_1", "chunk_4"]});
         fs::write(pkg.join(MODULES_FILE), modules.to_string()).unwrap();
         run(&dir).unwrap();
         let manifest: serde_json::Value = serde_json::from_slice(&fs::read(pkg.join(crate::SPLIT_MANIFEST_FILE)).unwrap()).unwrap();
-        assert_eq!(manifest, serde_json::json!({"lists_area_1": ["pack_lists_area_1"], "page_tool_2": ["pack_page_tool_2"], "details_area_3": ["pack_details_area_3"]}));
+        assert_eq!(manifest, serde_json::json!({"traces_area_1": ["pack_traces_area_1"], "page_tool_2": ["pack_page_tool_2"], "details_area_3": ["pack_details_area_3"]}));
         let header = |name: &str| -> serde_json::Value {
             let packed = fs::read(pkg.join(format!("{name}.wasm"))).unwrap();
             let len = u32::from_le_bytes(packed[4..8].try_into().unwrap()) as usize;
@@ -268,20 +268,20 @@ mod tests {
         // An area names, for each other function, the pack of what it lacks of it; a tool's own
         // pack names nothing more.
         assert_eq!(
-            header("pack_lists_area_1")["then"],
-            serde_json::json!({"page_tool_2": "pack_page_tool_2_after_lists_area_1", "details_area_3": "pack_details_area_3_after_lists_area_1"})
+            header("pack_traces_area_1")["then"],
+            serde_json::json!({"page_tool_2": "pack_page_tool_2_after_traces_area_1", "details_area_3": "pack_details_area_3_after_traces_area_1"})
         );
-        assert_eq!(header("pack_page_tool_2_after_lists_area_1")["modules"], serde_json::json!({"chunk_3": [0, 7]}));
-        assert_eq!(header("pack_details_area_3_after_lists_area_1")["modules"], serde_json::json!({"chunk_4": [0, 7]}));
-        assert_eq!(header("pack_details_area_3")["then"]["lists_area_1"], serde_json::json!("pack_lists_area_1_after_details_area_3"));
+        assert_eq!(header("pack_page_tool_2_after_traces_area_1")["modules"], serde_json::json!({"chunk_3": [0, 7]}));
+        assert_eq!(header("pack_details_area_3_after_traces_area_1")["modules"], serde_json::json!({"chunk_4": [0, 7]}));
+        assert_eq!(header("pack_details_area_3")["then"]["traces_area_1"], serde_json::json!("pack_traces_area_1_after_details_area_3"));
         assert_eq!(header("pack_page_tool_2")["then"], serde_json::json!({}));
         fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn navigation_packs_are_the_areas_after_areas() {
-        assert!(is_navigation_pack("pack_details_area_12_after_lists_area_34.wasm"));
-        assert!(!is_navigation_pack("pack_page_tool_56_after_lists_area_34.wasm"), "a tool can load with a first visit");
+        assert!(is_navigation_pack("pack_details_area_12_after_traces_area_34.wasm"));
+        assert!(!is_navigation_pack("pack_page_tool_56_after_traces_area_34.wasm"), "a tool can load with a first visit");
         assert!(!is_navigation_pack("pack_details_area_12.wasm"));
         assert!(!is_navigation_pack("chunk_1.wasm"));
     }
