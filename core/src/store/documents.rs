@@ -94,18 +94,41 @@ pub async fn exists(pool: &PgPool, project_id: &ProjectId, kind: DocumentKind, k
 }
 
 /// The document with its updates; `lock`: `FOR UPDATE` (publishing, compacting).
+///
+/// The snapshot and its updates must come from one view of the database: a compaction that
+/// commits between reading the row and reading the updates has deleted the updates it folded
+/// in, and the document would open without them (the old snapshot, none of its updates).
+/// Unlocked, one statement reads both; locked, the row is read first and holds off compaction
+/// and reset (which take it `FOR UPDATE`) and appends (`FOR SHARE`) until the caller's
+/// transaction ends, so the updates read next are exactly those of that snapshot.
 pub async fn load(conn: &mut PgConnection, project_id: &ProjectId, kind: DocumentKind, key: &str, lock: bool) -> Result<Option<Stored>, StoreError> {
-    let row: Option<(Uuid, i64, Vec<u8>, i64)> = sqlx::query_as(&format!(
-        "SELECT id, generation, snapshot, size_bytes FROM documents WHERE project_id = $1 AND kind = $2 AND key = $3{}",
-        if lock { " FOR UPDATE" } else { "" }
-    ))
+    if lock {
+        let row: Option<(Uuid, i64, Vec<u8>, i64)> = sqlx::query_as(
+            "SELECT id, generation, snapshot, size_bytes FROM documents WHERE project_id = $1 AND kind = $2 AND key = $3 FOR UPDATE",
+        )
+        .bind(project_id)
+        .bind(kind.as_str())
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some((id, generation, snapshot, size_bytes)) = row else { return Ok(None) };
+        let updates = updates_after(&mut *conn, id, generation, 0).await?;
+        return Ok(Some(Stored { id, generation, snapshot, updates, size_bytes }));
+    }
+    type Row = (Uuid, i64, Vec<u8>, i64, Vec<i64>, Vec<Vec<u8>>);
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT d.id, d.generation, d.snapshot, d.size_bytes,
+                ARRAY(SELECT u.seq FROM document_updates u WHERE u.document_id = d.id AND u.generation = d.generation ORDER BY u.seq),
+                ARRAY(SELECT u.body FROM document_updates u WHERE u.document_id = d.id AND u.generation = d.generation ORDER BY u.seq)
+         FROM documents d WHERE d.project_id = $1 AND d.kind = $2 AND d.key = $3",
+    )
     .bind(project_id)
     .bind(kind.as_str())
     .bind(key)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((id, generation, snapshot, size_bytes)) = row else { return Ok(None) };
-    let updates = updates_after(&mut *conn, id, generation, 0).await?;
+    let Some((id, generation, snapshot, size_bytes, seqs, bodies)) = row else { return Ok(None) };
+    let updates = seqs.into_iter().zip(bodies).collect();
     Ok(Some(Stored { id, generation, snapshot, updates, size_bytes }))
 }
 
