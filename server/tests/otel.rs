@@ -383,3 +383,74 @@ async fn empty_string_input_and_output_are_null() {
     assert_eq!(stored["output"], Value::Null);
     assert_eq!(trace(&api, "66666666666666666666666666666666").await["output"], Value::Null);
 }
+
+/// Issue #23: new OTel spans are written with one binary `COPY`; a batch in which any span exists
+/// already goes through the statements (`INSERT … ON CONFLICT`, then the merge). Both must store
+/// the same row. The same spans are sent under two trace ids: the first export is all new (the
+/// `COPY`); of the second, one span is sent ahead, so the whole export meets a stored row and the
+/// others are created by the statements. Every column but ids and times of writing must agree.
+#[tokio::test]
+async fn spans_written_by_copy_and_by_the_statements_are_stored_alike() {
+    let api = TestApi::new().await;
+    let spans = |trace: &str, prefix: &str| -> Vec<Value> {
+        let id = |n: u8| format!("{prefix}{n:014}");
+        let mut spans = vec![
+            json_span(trace, &id(1), None, "root 根", json!([
+                {"key": "langfuse.trace.name", "value": {"stringValue": "copy-or-statements"}},
+                {"key": "langfuse.observation.input", "value": {"stringValue": "{\"question\": \"路由器怎么重启？\", \"n\": [1, 2.5, null]}"}},
+                {"key": "langfuse.observation.output", "value": {"stringValue": "\"a plain string with \\\"quotes\\\" and \\\\ back\""}},
+                {"key": "langfuse.observation.metadata.tenant", "value": {"stringValue": "\"acme\""}},
+                {"key": "langfuse.observation.metadata.nested", "value": {"stringValue": "{\"a\": {\"b\": [true, false]}}"}},
+                {"key": "langfuse.environment", "value": {"stringValue": "staging"}}])),
+            json_span(trace, &id(2), Some(&id(1)), "llm", json!([
+                {"key": "langfuse.observation.type", "value": {"stringValue": "generation"}},
+                {"key": "langfuse.observation.model.name", "value": {"stringValue": "gpt-4o-mini-2024-07-18"}},
+                {"key": "langfuse.observation.model.parameters", "value": {"stringValue": "{\"temperature\": 0.2}"}},
+                {"key": "langfuse.observation.usage_details", "value": {"stringValue": "{\"input\": 412, \"output\": 96}"}},
+                {"key": "langfuse.observation.cost_details", "value": {"stringValue": "{\"input\": 0.001}"}},
+                {"key": "langfuse.observation.prompt.name", "value": {"stringValue": "support/answer"}},
+                {"key": "langfuse.observation.prompt.version", "value": {"intValue": "3"}},
+                {"key": "langfuse.observation.completion_start_time", "value": {"stringValue": "\"2026-11-26T17:57:30.300Z\""}}])),
+            json_span(trace, &id(3), Some(&id(1)), "failed tool", json!([
+                {"key": "langfuse.observation.type", "value": {"stringValue": "tool"}},
+                {"key": "langfuse.observation.level", "value": {"stringValue": "ERROR"}},
+                {"key": "langfuse.observation.status_message", "value": {"stringValue": "timeout after 30 s"}}])),
+            json_span(trace, &id(4), Some(&id(1)), "ahead", json!([])),
+        ];
+        // Ends before it starts (clock skew between processes): stored clamped to the start.
+        spans[2]["endTimeUnixNano"] = json!("1795715850270000000");
+        spans
+    };
+    let (first, second) = ("1111111111111111aaaaaaaaaaaaaaaa", "2222222222222222bbbbbbbbbbbbbbbb");
+    export_json(&api, spans(first, "a1")).await;
+    // One span of the second trace ahead: the full export then meets a stored row.
+    export_json(&api, spans(second, "b2").split_off(3)).await;
+    export_json(&api, spans(second, "b2")).await;
+
+    let rows = |trace: &'static str| {
+        let pool = api.pool.clone();
+        async move {
+            let rows: Vec<(String, Value, bool)> = sqlx::query_as(
+                "SELECT name, to_jsonb(o) - 'id' - 'trace_id' - 'parent_observation_id' - 'created_at' - 'updated_at' - 'otel_record',
+                        otel_record IS NOT NULL
+                 FROM observations o WHERE trace_id = $1 ORDER BY name",
+            )
+            .bind(trace)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+            rows
+        }
+    };
+    let (copied, stated) = (rows(first).await, rows(second).await);
+    assert_eq!(copied.len(), 4);
+    assert_eq!(copied, stated);
+    assert!(copied.iter().all(|(_, _, record)| *record), "every span keeps its OTel record");
+    let llm = &copied.iter().find(|(name, ..)| name == "llm").unwrap().1;
+    assert_eq!(llm["type"], "GENERATION");
+    assert_eq!(llm["prompt_version"], 3);
+    assert!(llm["total_cost"].as_f64().is_some(), "priced: {llm}");
+    let tool = &copied.iter().find(|(name, ..)| name == "failed tool").unwrap().1;
+    assert_eq!(tool["level"], "ERROR");
+    assert_eq!(tool["end_time"], tool["start_time"], "an end before the start is clamped: {tool}");
+}

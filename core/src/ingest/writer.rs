@@ -400,6 +400,19 @@ fn map_json<V: serde::Serialize>(map: &BTreeMap<String, V>) -> Value {
 }
 
 impl ObservationColumns {
+    /// Row `i`'s share of its trace's aggregates, as the row is created.
+    fn new_observation(&self, i: usize) -> NewObservation<'_> {
+        NewObservation {
+            trace_id: &self.trace_id[i],
+            start_time: self.start_time[i],
+            end_time: self.end_time[i].map(|end| end.max(self.start_time[i])),
+            total_cost: self.total_cost[i],
+            total_tokens: self.usage_details[i].get("total").and_then(Value::as_i64),
+            level: self.level[i].unwrap_or(ObservationLevel::Default.as_str()),
+            model: self.model[i].as_deref(),
+        }
+    }
+
     fn from_prepared(mut rows: Vec<Prepared>, received_at: DateTime<Utc>) -> Self {
         rows.sort_by(|a, b| a.patch.id.cmp(&b.patch.id));
         let mut c = ObservationColumns::default();
@@ -463,8 +476,18 @@ async fn write_observations(
     touched_traces: &mut BTreeSet<String>,
     metrics: &mut Changes,
 ) -> Result<(usize, usize), sqlx::Error> {
+    // OTel spans arrive complete and, but for an exporter's retry, new: all of them go in one
+    // binary `COPY` when none exists yet (see `copy_new_observations`).
+    let all_otel = patches.iter().all(|p| p.otel_record.is_some());
     let prepared: Vec<Prepared> = patches.into_iter().map(|p| prepare(p, prices)).collect();
     let c = ObservationColumns::from_prepared(prepared, received_at);
+    if all_otel && copy_new_observations(tx, project_id, &c).await? {
+        for i in 0..c.id.len() {
+            touched_traces.insert(c.trace_id[i].clone());
+            metrics.add(c.new_observation(i));
+        }
+        return Ok((c.id.len(), 0));
+    }
     let records: Vec<Option<&[u8]>> = c.otel_record.iter().map(|r| r.as_ref().map(|r| r.bytes())).collect();
     // Empty usage and cost maps (every span that is not a generation) go as NULL, which the
     // statements read as `'{}'`: Postgres parses no JSON for them (issue #23).
@@ -541,15 +564,7 @@ async fn write_observations(
         }
     }
     for i in (0..c.id.len()).filter(|&i| is_new[i]) {
-        metrics.add(NewObservation {
-            trace_id: &c.trace_id[i],
-            start_time: c.start_time[i],
-            end_time: c.end_time[i].map(|end| end.max(c.start_time[i])),
-            total_cost: c.total_cost[i],
-            total_tokens: c.usage_details[i].get("total").and_then(Value::as_i64),
-            level: c.level[i].unwrap_or(ObservationLevel::Default.as_str()),
-            model: c.model[i].as_deref(),
-        });
+        metrics.add(c.new_observation(i));
     }
     if created.len() == c.id.len() {
         return Ok((created.len(), 0));
@@ -601,6 +616,79 @@ async fn write_observations(
     }
     reprice(tx, project_id, merged, prices, PriceAt::Now).await?;
     Ok((created.len(), updated))
+}
+
+/// The observations' columns in the order [`copy_new_observations`] writes them.
+const COPY_OBSERVATIONS: &str = "COPY observations (project_id, id, trace_id, parent_observation_id, type, name, start_time, end_time,
+        completion_start_time, model, model_parameters, input, output, metadata, level, status_message, version, environment,
+        provided_usage_details, provided_cost_details, usage_unit, usage_details, cost_details, total_cost, internal_model_id,
+        usage_pricing_tier_id, usage_pricing_tier_name, prompt_name, prompt_version, otel_record) FROM STDIN (FORMAT binary)";
+
+/// Writes every row of `c` with one binary `COPY`, as the `INSERT` of [`write_observations`]
+/// would create them (the same defaults and the end clamped to the start), inside a savepoint.
+/// `false`: nothing was written — a row existed already (an exporter's retry, a span sent again)
+/// or Postgres refused a value — and the caller goes the statement way, which merges what exists
+/// and names what is refused exactly as before.
+///
+/// Why (issue #23): `COPY` into `observations` (no row triggers) inserts rows by the page and
+/// skips `ON CONFLICT`'s speculative insertion and the `UNNEST` of thirty arrays; the primary
+/// key still refuses a duplicate, which is what sends a batch to the statements.
+async fn copy_new_observations(tx: &mut PgConnection, project_id: &ProjectId, c: &ObservationColumns) -> Result<bool, sqlx::Error> {
+    use crate::store::binary_copy::BinaryCopy;
+    let empty = json!({});
+    let mut copy = BinaryCopy::with_capacity(c.id.len() * 2048);
+    for i in 0..c.id.len() {
+        copy.row(30);
+        copy.text(Some(project_id.as_str()));
+        copy.text(Some(&c.id[i]));
+        copy.text(Some(&c.trace_id[i]));
+        copy.text(c.parent[i].as_deref());
+        copy.text(Some(c.r#type[i]));
+        copy.text(c.name[i].as_deref());
+        copy.timestamptz(Some(c.start_time[i]));
+        copy.timestamptz(c.end_time[i].map(|end| end.max(c.start_time[i])));
+        copy.timestamptz(c.completion_start_time[i]);
+        copy.text(c.model[i].as_deref());
+        copy.jsonb(c.model_parameters[i].as_ref());
+        copy.jsonb(c.input[i].as_ref());
+        copy.jsonb(c.output[i].as_ref());
+        copy.jsonb(Some(c.metadata[i].as_ref().unwrap_or(&empty)));
+        copy.text(Some(c.level[i].unwrap_or(ObservationLevel::Default.as_str())));
+        copy.text(c.status_message[i].as_deref());
+        copy.text(c.version[i].as_deref());
+        copy.text(Some(&c.environment[i]));
+        copy.jsonb(Some(&c.provided_usage[i]));
+        copy.jsonb(Some(&c.provided_cost[i]));
+        copy.text(c.usage_unit[i].as_deref());
+        copy.jsonb(Some(&c.usage_details[i]));
+        copy.jsonb(Some(&c.cost_details[i]));
+        copy.float8(c.total_cost[i]);
+        copy.text(c.internal_model_id[i].as_deref());
+        copy.text(c.tier_id[i].as_deref());
+        copy.text(c.tier_name[i].as_deref());
+        copy.text(c.prompt_name[i].as_deref());
+        copy.int4(c.prompt_version[i]);
+        copy.bytea(c.otel_record[i].as_ref().map(|r| r.bytes()));
+    }
+    let body = copy.finish();
+    sqlx::query("SAVEPOINT loupe_copy").execute(&mut *tx).await?;
+    let copied = async {
+        let mut stream = tx.copy_in_raw(COPY_OBSERVATIONS).await?;
+        stream.send(body).await?;
+        stream.finish().await
+    }
+    .await;
+    match copied {
+        Ok(_) => {
+            sqlx::query("RELEASE SAVEPOINT loupe_copy").execute(&mut *tx).await?;
+            Ok(true)
+        }
+        Err(sqlx::Error::Database(_)) => {
+            sqlx::query("ROLLBACK TO SAVEPOINT loupe_copy").execute(&mut *tx).await?;
+            Ok(false)
+        }
+        Err(other) => Err(other),
+    }
 }
 
 type MergedRow = (String, String, String, Option<String>, Value, Value, Option<Value>, Value, Option<Value>, Option<Value>);

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod annotation_queues;
 pub mod api_keys;
 pub mod audit_log;
+pub mod binary_copy;
 pub mod comments;
 pub mod conditions;
 pub mod dashboards;
