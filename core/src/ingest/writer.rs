@@ -12,8 +12,10 @@
 //!   trace `environment`: the first stored value (immutable, as in Langfuse);
 //! - provided usage / cost: replaced by a later non-empty map.
 //!
-//! OTel spans (complete, usually new) take only the insert step; the legacy batch API's
-//! create-then-update events take both. Generation-like observations are priced in Rust
+//! OTel spans (complete, usually new) take only the insert step, and when none of a batch's
+//! observations exists yet they are not even sent as statements: one binary `COPY` writes them
+//! inside a savepoint (`copy_new_observations`; a stored row rolls it back and the statements
+//! run). The legacy batch API's create-then-update events take both steps. Generation-like observations are priced in Rust
 //! (`pricing`) from their merged values: before the insert for new rows, and from the update's
 //! `RETURNING` for merged ones.
 //!
