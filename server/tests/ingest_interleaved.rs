@@ -55,13 +55,26 @@ fn generation(id: &str, trace_id: &str, start: i64, output_tokens: i64) -> Obser
     }
 }
 
+/// [`batch_of`], its observations carrying an OTel record when `otel` (as the OTLP mapper makes
+/// them): a batch of new ones is then written with the writer's `COPY`, one meeting a stored row
+/// (the shared generation merged again) with the statements.
+fn batch_as(w: &str, k: i64, otel: bool) -> IngestBatch {
+    let mut batch = batch_of(w, k);
+    if otel {
+        for observation in &mut batch.observations {
+            observation.otel_record = Some(loupe_core::store::otel_record::OtelRecord::new(&json!({"span": {"writer": w, "batch": k}})));
+        }
+    }
+    batch
+}
+
 /// The k-th batch of writer `w`. Even ones patch the trace both writers share — the earliest
 /// timestamp, deep-merged metadata and unioned tags, a new span, a re-priced generation of the
 /// writer's own merged again and again (a late end time, output, usage), a score of its own
 /// replaced —; odd ones create a trace of the writer's own. Each field of the shared trace that a
 /// later patch replaces is written by one writer only, so the result may not depend on how the
 /// two writers' requests interleave: any order equals the sequential one.
-fn batch(w: &str, k: i64) -> IngestBatch {
+fn batch_of(w: &str, k: i64) -> IngestBatch {
     if k % 2 == 0 {
         let mut root = generation(&format!("shared-{w}-gen"), "shared", 0, 10 + k);
         root.output = Some(json!(format!("{w} {k}")));
@@ -157,6 +170,17 @@ async fn snapshot(pool: &PgPool, project: &ProjectId) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_writers_interleaved_on_one_trace_end_as_if_stored_one_after_the_other() {
+    interleaved_rounds(false).await;
+}
+
+/// The same with OTel spans: new ones go in the writer's `COPY`, and a `COPY` meeting a row the
+/// other writer committed (or is committing: it waits for it) falls back to the statements.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_writers_of_otel_spans_interleaved_end_as_if_stored_one_after_the_other() {
+    interleaved_rounds(true).await;
+}
+
+async fn interleaved_rounds(otel: bool) {
     let concurrent = TestApi::new().await;
     let sequential = concurrent.with_project("proj-sequential", "pk-lf-s", "sk-lf-s").await;
     let pricing = Arc::new(Pricing::new(concurrent.pool.clone()));
@@ -173,7 +197,7 @@ async fn two_writers_interleaved_on_one_trace_end_as_if_stored_one_after_the_oth
                 tokio::spawn(async move {
                     let mut created = 0;
                     for k in 0..BATCHES {
-                        let stored = loupe_core::ingest::store(&pool, &pricing, &project, batch(w, k)).await.expect("stored");
+                        let stored = loupe_core::ingest::store(&pool, &pricing, &project, batch_as(w, k, otel)).await.expect("stored");
                         assert!(stored.unstored.is_empty(), "{:?}", stored.unstored);
                         let s = stored.summary;
                         created += s.traces_created + s.observations_created + s.scores_created;
@@ -189,7 +213,7 @@ async fn two_writers_interleaved_on_one_trace_end_as_if_stored_one_after_the_oth
         if round == 0 {
             for w in ["w1", "w2"] {
                 for k in 0..BATCHES {
-                    let stored = loupe_core::ingest::store(&sequential.pool, &pricing, &sequential.project, batch(w, k)).await.unwrap();
+                    let stored = loupe_core::ingest::store(&sequential.pool, &pricing, &sequential.project, batch_as(w, k, otel)).await.unwrap();
                     assert!(stored.unstored.is_empty());
                 }
             }
@@ -215,6 +239,15 @@ async fn two_writers_interleaved_on_one_trace_end_as_if_stored_one_after_the_oth
     assert_eq!(shared["metadata"]["w1"]["k"], 10);
     assert_eq!(shared["metadata"]["w2"]["seen-0"], true);
     assert_eq!(shared["tags"].as_array().unwrap().len(), 12);
+    // Each writer's generation holds its last merge (a batch meeting the stored row merged it,
+    // whichever way the batch was first tried).
+    let generation: Value = sqlx::query_scalar("SELECT to_jsonb(o) FROM observations o WHERE project_id = $1 AND id = 'shared-w2-gen'")
+        .bind(&sequential.project)
+        .fetch_one(&sequential.pool)
+        .await
+        .unwrap();
+    assert_eq!(generation["output"], "w2 10");
+    assert_eq!(generation["usage_details"]["output"], 20);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
