@@ -384,6 +384,23 @@ impl<'a> Admitted<'a> {
     /// Step 4: a database writer slot (503 when none frees up in time), the store, the release.
     /// What the database refused unit by unit is in `Stored::unstored` (see `ingest::store`).
     pub async fn store(&self, state: &PublicState, project_id: &loupe_core::scope::ProjectId, batch: ingest::model::IngestBatch) -> Result<ingest::Stored, ApiError> {
+        let fallback = batch.clone();
+        self.store_or_again(state, project_id, batch, || async move { Some(fallback) }).await
+    }
+
+    /// [`Admitted::store`] for a caller that can make the batch again should the first attempt
+    /// fail (`ingest::store_or_again`), instead of copying it ahead of every write.
+    pub async fn store_or_again<F, Fut>(
+        &self,
+        state: &PublicState,
+        project_id: &loupe_core::scope::ProjectId,
+        batch: ingest::model::IngestBatch,
+        again: F,
+    ) -> Result<ingest::Stored, ApiError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Option<ingest::model::IngestBatch>>,
+    {
         let permit = match tokio::time::timeout(self.admission.policy.writer_wait, self.admission.writers.acquire()).await {
             Ok(Ok(permit)) => permit,
             _ => {
@@ -393,7 +410,7 @@ impl<'a> Admitted<'a> {
                 ))
             }
         };
-        let stored = ingest::store(&state.pool, &state.pricing, project_id, batch).await?;
+        let stored = ingest::store_or_again(&state.pool, &state.pricing, project_id, batch, again).await?;
         drop(permit);
         let created = &stored.summary;
         let units = created.traces_created + created.observations_created + created.scores_created;

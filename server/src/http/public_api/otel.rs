@@ -41,18 +41,21 @@ pub async fn export(
     let (admitted, bytes) = state.admission.admit(&key, body, route).await?;
     let is_protobuf = content_type.as_deref().is_some_and(|c| c.contains("application/x-protobuf"));
     let received_at = Utc::now();
-    let mapped = tokio::task::spawn_blocking(move || {
-        otel::ingest_export(bytes, content_type.as_deref(), content_encoding.as_deref(), received_at)
-    })
-    .await
-    .map_err(|_| ApiError::internal())?;
+    // The body is kept (`Bytes`: shared, not copied) so that the rare unit-by-unit fallback maps it
+    // again rather than every write copying the batch ahead (`ingest::store_or_again`).
+    let map = move |bytes: bytes::Bytes| {
+        let (content_type, content_encoding) = (content_type.clone(), content_encoding.clone());
+        tokio::task::spawn_blocking(move || otel::ingest_export(bytes, content_type.as_deref(), content_encoding.as_deref(), received_at))
+    };
+    let mapped = map(bytes.clone()).await.map_err(|_| ApiError::internal())?;
     let MappedExport { batch, mut rejected_spans } = mapped.map_err(|error| match error {
         OtelRequestError::TooLarge => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLargeError", error.to_string()),
         OtelRequestError::UnsupportedContentType(_) => ApiError::new(StatusCode::BAD_REQUEST, "Invalid content type", error.to_string()),
         other => ApiError::invalid(other.to_string()),
     })?;
     let spans = batch.observations.len();
-    let stored = admitted.store(&state, &key.project_id, batch).await?;
+    let again = || async move { map(bytes).await.ok().and_then(Result::ok).map(|mapped| mapped.batch) };
+    let stored = admitted.store_or_again(&state, &key.project_id, batch, again).await?;
     let refused_when_mapped = rejected_spans.len();
     let mut unstored_spans = 0;
     for unstored in stored.unstored {
