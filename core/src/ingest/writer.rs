@@ -15,9 +15,9 @@
 //! OTel spans (complete, usually new) take only the insert step, and when none of a batch's
 //! observations exists yet they are not even sent as statements: one binary `COPY` writes them
 //! inside a savepoint (`copy_new_observations`; a stored row rolls it back and the statements
-//! run). The legacy batch API's create-then-update events take both steps. Generation-like observations are priced in Rust
-//! (`pricing`) from their merged values: before the insert for new rows, and from the update's
-//! `RETURNING` for merged ones.
+//! run). The legacy batch API's create-then-update events take both steps. Generation-like
+//! observations are priced in Rust (`pricing`) from their merged values: before the insert for
+//! new rows, and from the update's `RETURNING` for merged ones.
 //!
 //! Last, still inside the transaction, the traces the request touched are announced with
 //! `NOTIFY` for live updates ([`crate::live::notice`]); Postgres delivers it only on commit.

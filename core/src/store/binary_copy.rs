@@ -69,7 +69,7 @@ impl BinaryCopy {
     }
 
     /// `timestamptz`: microseconds since 2000-01-01 UTC (Postgres keeps microseconds; finer
-    /// digits are dropped, as its text input rounds them).
+    /// digits are dropped, as sqlx's own binding of a `DateTime` drops them).
     pub fn timestamptz(&mut self, value: Option<DateTime<Utc>>) {
         match value {
             Some(t) => {
