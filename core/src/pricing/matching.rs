@@ -29,6 +29,35 @@ pub fn find<'a>(groups: &[&'a [ModelDefinition]], model: &str, now: DateTime<Utc
     })
 }
 
+/// [`find`] over the built-in definitions alone, remembering per model name which of them match
+/// it (issue #23: trying each generation's name against every built-in pattern in turn, ~170
+/// regular expressions, was ~4 % of Loupe's CPU during ingestion, for the few names a project
+/// sends). What matches a name never changes in a process; which of those is in effect at `now`
+/// is decided on each call, as in [`find`]. The memory is bounded: past `REMEMBERED` names it
+/// starts over.
+pub fn find_builtin(model: &str, now: DateTime<Utc>) -> Option<&'static ModelDefinition> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    const REMEMBERED: usize = 4096;
+    static MATCHES: OnceLock<Mutex<HashMap<String, Arc<[usize]>>>> = OnceLock::new();
+    if model.is_empty() {
+        return None;
+    }
+    let models = super::builtin::models();
+    let matches = MATCHES.get_or_init(Default::default);
+    let known = matches.lock().unwrap_or_else(|e| e.into_inner()).get(model).cloned();
+    let hits = known.unwrap_or_else(|| {
+        let hits: Arc<[usize]> = models.iter().enumerate().filter(|(_, d)| d.matches(model)).map(|(i, _)| i).collect();
+        let mut matches = matches.lock().unwrap_or_else(|e| e.into_inner());
+        if matches.len() >= REMEMBERED {
+            matches.clear();
+        }
+        matches.insert(model.to_string(), hits.clone());
+        hits
+    });
+    hits.iter().map(|&i| &models[i]).find(|definition| definition.start_date.is_none_or(|start| start <= now))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,6 +83,25 @@ mod tests {
 
     fn builtin_name(model: &str) -> Option<&'static str> {
         find(&[builtin::models()], model, Utc::now()).map(|m| m.model_name.as_str())
+    }
+
+    #[test]
+    fn remembered_built_in_matches_equal_trying_every_pattern() {
+        let now = Utc::now();
+        let mut names: Vec<String> = builtin::models().iter().map(|m| m.model_name.clone()).collect();
+        names.extend(builtin::models().iter().map(|m| format!("{}-variant", m.model_name)));
+        names.extend(["openai/gpt-4o", "GPT-4O", "anthropic.claude-sonnet-4-5-20250929-v1:0", "", "llama-3-70b", "my-gpt-4o"].map(String::from));
+        for name in &names {
+            let expected = find(&[builtin::models()], name, now).map(|m| &m.id);
+            // The first call matches and remembers, the second reads what was remembered.
+            assert_eq!(find_builtin(name, now).map(|m| &m.id), expected, "{name:?}");
+            assert_eq!(find_builtin(name, now).map(|m| &m.id), expected, "{name:?}, remembered");
+        }
+        // In effect or not is decided per call: before every start date, nothing dated applies.
+        let long_ago = now - chrono::Duration::days(365 * 100);
+        for name in &names {
+            assert_eq!(find_builtin(name, long_ago).map(|m| &m.id), find(&[builtin::models()], name, long_ago).map(|m| &m.id), "{name:?}");
+        }
     }
 
     #[test]

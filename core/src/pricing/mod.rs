@@ -244,7 +244,12 @@ impl ProjectPrices {
 
     /// The definition covering a model name at `now`: the project's first, then built-ins.
     pub fn find_model(&self, model: &str, now: DateTime<Utc>) -> Option<&ModelDefinition> {
-        matching::find(&[&self.project, self.builtin], model, now)
+        if std::ptr::eq(self.builtin, builtin::models()) {
+            // The built-ins' matches are remembered per name (`matching::find_builtin`).
+            matching::find(&[&self.project], model, now).or_else(|| matching::find_builtin(model, now))
+        } else {
+            matching::find(&[&self.project, self.builtin], model, now)
+        }
     }
 }
 
