@@ -74,6 +74,13 @@ pub struct Config {
     #[arg(long, env = "LOUPE_PG_UNSAFE_FAST", hide = true)]
     pub pg_unsafe_fast: bool,
 
+    /// Embedded Postgres only: a server setting `NAME=VALUE` passed to `postgres -c`, after (and
+    /// so over) Loupe's own (`embedded_postgres::SETTINGS`). Repeat the flag, or separate them
+    /// with `;` in the variable: `LOUPE_POSTGRES_SETTINGS="shared_buffers=2GB;max_wal_size=8GB"`.
+    #[arg(long = "postgres-setting", env = "LOUPE_POSTGRES_SETTINGS", value_name = "NAME=VALUE",
+          value_delimiter = ';', value_parser = parse_postgres_setting)]
+    pub postgres_settings: Vec<String>,
+
     /// Refuse new accounts except for people holding an invitation (as Langfuse's
     /// AUTH_DISABLE_SIGNUP). Headless initialization still creates its user.
     #[arg(long = "disable-signup", env = "AUTH_DISABLE_SIGNUP")]
@@ -299,6 +306,24 @@ fn parse_count(value: &str) -> Result<usize, String> {
         Ok(n) => Ok(n),
         Err(_) => Err(format!("{value:?} is not a whole number")),
     }
+}
+
+/// `name=value` for `postgres -c`: a setting's name (letters, digits, `_` and `.` for an
+/// extension's), then any value (Postgres says what is wrong with it at start). Empty (an
+/// empty variable, or `;;`) is no setting: [`Config::postgres_settings`] leaves it out.
+fn parse_postgres_setting(value: &str) -> Result<String, String> {
+    let text = value.trim();
+    if text.is_empty() {
+        return Ok(String::new());
+    }
+    let Some((name, setting)) = text.split_once('=') else {
+        return Err(format!("{text:?} is not NAME=VALUE"));
+    };
+    let name = name.trim();
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+        return Err(format!("{name:?} is not a Postgres setting's name"));
+    }
+    Ok(format!("{name}={}", setting.trim()))
 }
 
 /// A size in bytes: `4500000`, `4.5MB` (decimal units kB, MB, GB) or `16MiB` (binary KiB,
@@ -527,6 +552,21 @@ mod tests {
         assert!(error.to_string().contains("--addr"), "{error}");
         let error = parse(&["--log", "info,,=?"]).unwrap_err();
         assert!(error.to_string().contains("--log"), "{error}");
+    }
+
+    #[test]
+    fn postgres_settings_are_name_value_pairs_and_repeat() {
+        let config = parse(&["--postgres-setting", "shared_buffers=1GB", "--postgres-setting", " pg_trgm.similarity_threshold = 0.4 "]).unwrap();
+        assert_eq!(config.postgres_settings, vec!["shared_buffers=1GB", "pg_trgm.similarity_threshold=0.4"]);
+        let config = parse(&["--postgres-setting", "max_wal_size=4GB;wal_buffers=16MB"]).unwrap();
+        assert_eq!(config.postgres_settings, vec!["max_wal_size=4GB", "wal_buffers=16MB"]);
+        // An empty one (an empty variable) is none; no name, or not a name, is refused.
+        assert_eq!(parse(&["--postgres-setting", ""]).unwrap().postgres_settings, vec![String::new()]);
+        for bad in ["shared_buffers", "=1GB", "shared buffers=1GB", "a;b=c"] {
+            let error = parse(&["--postgres-setting", bad]).unwrap_err();
+            assert!(error.to_string().contains("--postgres-setting"), "{bad}: {error}");
+        }
+        assert!(parse(&[]).unwrap().postgres_settings.is_empty());
     }
 
     #[test]

@@ -71,6 +71,8 @@ pub struct PostgresSettings {
     pub socket_dir: PathBuf,
     /// fsync off and friends: only for throw-away clusters (tests).
     pub unsafe_fast: bool,
+    /// `name=value` settings given by the operator, applied after Loupe's own.
+    pub extra: Vec<String>,
 }
 
 /// The OS identity Postgres runs as.
@@ -433,7 +435,7 @@ fn spawn_postmaster(bin_dir: &Path, settings: &PostgresSettings, socket_dir: &Pa
     if settings.unsafe_fast {
         parameters.extend(["fsync=off", "synchronous_commit=off", "full_page_writes=off"]);
     }
-    for parameter in parameters {
+    for parameter in parameters.into_iter().chain(settings.extra.iter().map(String::as_str)) {
         command.arg("-c").arg(OsStr::new(parameter));
     }
     command.stdout(Stdio::null()).stderr(Stdio::piped()).process_group(0);

@@ -70,6 +70,7 @@ fn cluster() -> &'static Cluster {
                     data_dir: root.join("postgres"),
                     socket_dir: root.join("run"),
                     unsafe_fast: true,
+                    extra: Vec::new(),
                 };
                 let postgres = EmbeddedPostgres::start(&settings)
                     .await
