@@ -17,6 +17,9 @@ pub enum DatabaseError {
     Migration(#[from] sqlx::migrate::MigrateError),
 }
 
+/// How long a pooled connection may sit unused before it is pinged when handed out.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(2);
+
 /// Host, port and database of the options, never the password.
 pub fn describe_target(options: &PgConnectOptions) -> String {
     match options.get_socket() {
@@ -46,6 +49,20 @@ pub async fn connect_with_retry(options: PgConnectOptions, max_connections: u32,
                 let pool = PgPoolOptions::new()
                     .max_connections(max_connections)
                     .acquire_timeout(Duration::from_secs(5))
+                    // sqlx pings every connection it hands out: a round trip ahead of each
+                    // transaction, two per ingestion request (issue #23). Only a connection that
+                    // sat idle is checked (a server restart or a dropped link shows there); one in
+                    // steady use proved itself a moment ago, and a failure on it is an outage the
+                    // caller answers (503, and the SDKs retry).
+                    .test_before_acquire(false)
+                    .before_acquire(|connection, meta| {
+                        Box::pin(async move {
+                            if meta.idle_for >= IDLE_BEFORE_PING {
+                                connection.ping().await?;
+                            }
+                            Ok(true)
+                        })
+                    })
                     .connect_with(options)
                     .await
                     .map_err(|source| DatabaseError::Unreachable { target, timeout, source })?;

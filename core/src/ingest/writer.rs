@@ -23,7 +23,7 @@
 //! `NOTIFY` for live updates ([`crate::live::notice`]); Postgres delivers it only on commit.
 
 use crate::scope::ProjectId;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use loupe_domain::{ObservationLevel, ObservationType};
@@ -245,8 +245,14 @@ async fn write_traces(
             .bind(&c.fallback_output)
             .bind(&c.search_text)
     };
+    // The sessions the traces name are created in the same statement (a data-modifying `WITH`,
+    // run whether or not it is referenced): a round trip less per request (issue #23).
     const INSERT: &str = concat!(
-        "INSERT INTO traces (project_id, id, timestamp, name, user_id, session_id, release, version, input, output,
+        "WITH sessions AS (
+             INSERT INTO trace_sessions (project_id, id, environment)
+             SELECT $1, id, environment FROM UNNEST($20::text[], $21::text[]) AS s(id, environment)
+             ON CONFLICT (project_id, id) DO NOTHING)
+         INSERT INTO traces (project_id, id, timestamp, name, user_id, session_id, release, version, input, output,
                                  metadata, tags, public, environment, search_text)
              SELECT $1, u.id, u.ts, coalesce(u.name, u.fallback_name), u.user_id, u.session_id, u.release, u.version,
                     coalesce(u.input, u.fallback_input), coalesce(u.output, u.fallback_output),
@@ -260,8 +266,19 @@ async fn write_traces(
     );
     // The stored timestamp of every trace row created or changed goes to the aggregates' row
     // (the list's keyset), so trace_metrics need not read `traces` back.
+    // Sessions of traces that name one, each once, in id order (rows locked in the same order
+    // by concurrent writers).
+    let (session_ids, session_environments): (Vec<String>, Vec<String>) = {
+        let mut sessions: BTreeMap<&str, &str> = BTreeMap::new();
+        for (session, environment) in c.session_id.iter().zip(&c.environment) {
+            if let Some(session) = session {
+                sessions.entry(session.as_str()).or_insert(environment.as_str());
+            }
+        }
+        sessions.into_iter().map(|(id, environment)| (id.to_string(), environment.to_string())).unzip()
+    };
     let mut created: Vec<String> = Vec::new();
-    for row in bind(INSERT).fetch_all(&mut *tx).await? {
+    for row in bind(INSERT).bind(&session_ids).bind(&session_environments).fetch_all(&mut *tx).await? {
         let id: String = sqlx::Row::get(&row, 0);
         metrics.trace_timestamp(&id, sqlx::Row::get(&row, 1));
         created.push(id);
@@ -295,36 +312,7 @@ async fn write_traces(
             updated += 1;
         }
     }
-    // Sessions of traces that name one.
-    let sessions: Vec<(String, String)> = {
-        let mut seen = HashSet::new();
-        c.session_id
-            .iter()
-            .zip(&c.environment)
-            .filter_map(|(s, e)| s.as_ref().map(|s| (s.clone(), e.clone())))
-            .filter(|(s, _)| seen.insert(s.clone()))
-            .collect()
-    };
-    if !sessions.is_empty() {
-        upsert_sessions(tx, project_id, sessions).await?;
-    }
     Ok((created.len(), updated))
-}
-
-async fn upsert_sessions(tx: &mut PgConnection, project_id: &ProjectId, mut sessions: Vec<(String, String)>) -> Result<(), sqlx::Error> {
-    sessions.sort();
-    let (ids, environments): (Vec<String>, Vec<String>) = sessions.into_iter().unzip();
-    sqlx::query(
-        "INSERT INTO trace_sessions (project_id, id, environment)
-         SELECT $1, id, environment FROM UNNEST($2::text[], $3::text[]) AS u(id, environment)
-         ON CONFLICT (project_id, id) DO NOTHING",
-    )
-    .bind(project_id)
-    .bind(&ids)
-    .bind(&environments)
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -681,10 +669,10 @@ async fn copy_new_observations(tx: &mut PgConnection, project_id: &ProjectId, c:
     }
     .await;
     match copied {
-        Ok(_) => {
-            sqlx::query("RELEASE SAVEPOINT loupe_copy").execute(&mut *tx).await?;
-            Ok(true)
-        }
+        // Not released: the commit ends it with the transaction, a round trip less per request
+        // (issue #23). The rows are the subtransaction's either way, and nothing after this
+        // rolls back to it.
+        Ok(_) => Ok(true),
         Err(sqlx::Error::Database(_)) => {
             sqlx::query("ROLLBACK TO SAVEPOINT loupe_copy").execute(&mut *tx).await?;
             Ok(false)

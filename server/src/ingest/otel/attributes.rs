@@ -128,6 +128,12 @@ impl Attributes {
         Value::Object(self.entries.into_iter().collect())
     }
 
+    /// The attributes as a JSON object, serialized in place: equal to [`Self::to_json`]'s (keys
+    /// sorted and distinct), without building it (the OTel record of every span, issue #23).
+    pub fn as_object(&self) -> AsObject<'_> {
+        AsObject(&self.entries)
+    }
+
     pub fn to_json(&self) -> Value {
         Value::Object(self.entries.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
     }
@@ -184,6 +190,20 @@ impl Attributes {
 
     pub fn key_at(&self, index: usize) -> Option<&str> {
         self.entries.get(index).map(|(k, _)| k.as_str())
+    }
+}
+
+/// [`Attributes::as_object`].
+pub struct AsObject<'a>(&'a [(String, Value)]);
+
+impl serde::Serialize for AsObject<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in self.0 {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
     }
 }
 

@@ -23,7 +23,7 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use serde_json::{json, Map, Value};
 
-use super::attributes::{json_or_string, to_text, unquote, Attributes, SpanEvent};
+use super::attributes::{json_or_string, to_text, unquote, AsObject, Attributes, SpanEvent};
 use super::io_extraction::{self, InputOutput};
 use super::metadata::{self, Domain};
 use super::provenance::{self, field, Produced, Use};
@@ -235,17 +235,17 @@ fn map_span(
     }
     let mapped = record_mapping(&attrs, resource, describes_trace, &observation);
     observation.otel_record = Some(OtelRecord::new(&Record {
-        span: attrs.into_json(),
+        span: attrs.as_object(),
         resource: &resource.json,
         scope: &scope.json,
         kind,
-        status: RecordStatus { code: status_code, message: status_message },
+        status: RecordStatus { code: status_code, message: &status_message },
         events: events
-            .into_iter()
+            .iter()
             .map(|e| RecordEvent {
-                name: e.name,
+                name: &e.name,
                 time: time_from_nanos(e.time_unix_nano).map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
-                attributes: e.attributes.into_json(),
+                attributes: e.attributes.as_object(),
             })
             .collect(),
         mapped,
@@ -258,30 +258,30 @@ fn map_span(
 /// fields' order is the JSON's key order.
 #[derive(serde::Serialize)]
 struct Record<'a> {
-    span: Value,
+    span: AsObject<'a>,
     resource: &'a Value,
     scope: &'a Value,
     kind: i32,
-    status: RecordStatus,
-    events: Vec<RecordEvent>,
-    mapped: Value,
+    status: RecordStatus<'a>,
+    events: Vec<RecordEvent<'a>>,
+    mapped: provenance::Mapped<'a>,
 }
 
 #[derive(serde::Serialize)]
-struct RecordStatus {
+struct RecordStatus<'a> {
     code: i32,
-    message: String,
+    message: &'a str,
 }
 
 #[derive(serde::Serialize)]
-struct RecordEvent {
-    name: String,
+struct RecordEvent<'a> {
+    name: &'a str,
     time: Option<String>,
-    attributes: Value,
+    attributes: AsObject<'a>,
 }
 
 /// The OTel record's `mapped`: which span and resource attributes fed which fields.
-fn record_mapping(attrs: &Attributes, resource: &ResourceContext, describes_trace: bool, observation: &ObservationPatch) -> Value {
+fn record_mapping<'a>(attrs: &'a Attributes, resource: &'a ResourceContext, describes_trace: bool, observation: &ObservationPatch) -> provenance::Mapped<'a> {
     // The resource's trace metadata is the base of the observation's metadata, and of the
     // trace's when this span describes it; the span's own entries override it.
     let mut resource_uses: Vec<Use> =
@@ -291,7 +291,7 @@ fn record_mapping(attrs: &Attributes, resource: &ResourceContext, describes_trac
     }
     resource_uses.extend(resource.attrs.take_uses());
     let usage_types = crate::ingest::usage::gen_ai_usage_sources(&observation.usage.gen_ai);
-    provenance::to_json((attrs, attrs.take_uses()), (&resource.attrs, resource_uses), &usage_types)
+    provenance::mapped((attrs, attrs.take_uses()), (&resource.attrs, resource_uses), &usage_types)
 }
 
 /// What the rules derived from one span that both its observation and its trace use.

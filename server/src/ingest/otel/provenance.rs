@@ -15,7 +15,10 @@
 //! strings are the only per-attribute allocations, and only for mapped attributes.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use serde_json::{Map, Value};
 
@@ -177,7 +180,8 @@ impl Produced for crate::ingest::model::UsageInput {
     }
 }
 
-/// The stored form: `{"span": {key: [field, ...]}, "resource": {key: [field, ...]}}`.
+/// The stored form: `{"resource": {key: [field, ...]}, "span": {key: [field, ...]}}`, serialized
+/// in place into the OTel record (no JSON tree is built: this runs for every span).
 ///
 /// `resource` uses come first: where both fill the same object entry (`metadata.tenant` from the
 /// resource and from the span), the later one wins, as it does in the mapped value. The same
@@ -185,58 +189,120 @@ impl Produced for crate::ingest::model::UsageInput {
 /// GenAI count names (`input_tokens`) into the usage types they end up as (`input`); counts that
 /// end up nowhere are dropped. Linear in the number of uses (a span may carry thousands of
 /// metadata keys).
-pub fn to_json(span: (&Attributes, Vec<Use>), resource: (&Attributes, Vec<Use>), usage_types: &BTreeMap<String, (i64, &str)>) -> Value {
-    const SIDES: [&str; 2] = ["resource", "span"];
-    let usage_type_of: HashMap<&str, &str> = usage_types.iter().map(|(usage_type, (_, count))| (*count, usage_type.as_str())).collect();
-    // (side, entry index, field, object entry); `None` once a later source replaced it. Names are
-    // borrowed until the output is built.
-    type Resolved<'a> = (usize, u32, &'static str, Option<&'a str>);
+pub fn mapped<'a>(span: (&'a Attributes, Vec<Use>), resource: (&'a Attributes, Vec<Use>), usage_types: &BTreeMap<String, (i64, &str)>) -> Mapped<'a> {
+    // The maps below hold a span's few uses and are rebuilt for every span: FxHash, not SipHash
+    // (their keys are the mapper's own field names and the span's attribute keys).
+    let usage_type_of: FxHashMap<&str, &str> = usage_types.iter().map(|(usage_type, (_, count))| (*count, usage_type.as_str())).collect();
+    // (side, entry index, field, object entry); `None` once a later source replaced it.
+    type Resolved<'a, 'u> = (usize, u32, &'static str, Option<Part<'a, 'u>>);
     let mut resolved: Vec<Option<Resolved>> = Vec::with_capacity(span.1.len() + resource.1.len());
-    let mut seen: HashSet<Resolved> = HashSet::new();
-    let mut entry_source: HashMap<(&'static str, &str), usize> = HashMap::new();
-    for (side, (attrs, uses)) in [&resource, &span].into_iter().enumerate() {
+    let mut seen: FxHashSet<(usize, u32, &'static str, Option<&str>)> = FxHashSet::default();
+    let mut entry_source: FxHashMap<(&'static str, &str), usize> = FxHashMap::default();
+    let sides = [resource.0, span.0];
+    for (side, uses) in [&resource.1, &span.1].into_iter().enumerate() {
+        let attrs = sides[side];
         for u in uses {
             let Some(key) = attrs.key_at(u.index as usize) else { continue };
             let entry = match u.entry {
                 Entry::Whole => None,
-                Entry::KeySuffix(start) => key.get(usize::from(start)..).filter(|s| !s.is_empty()),
-                Entry::Named(name) => Some(name),
+                Entry::KeySuffix(start) => key.get(usize::from(start)..).filter(|s| !s.is_empty()).map(Part::Key),
+                Entry::Named(name) => Some(Part::Named(name)),
             };
             let entry = match (u.field, entry) {
-                (field::USAGE_DETAILS, Some(count)) => match usage_type_of.get(count) {
-                    Some(usage_type) => Some(*usage_type),
+                (field::USAGE_DETAILS, Some(count)) => match usage_type_of.get(count.text()) {
+                    Some(usage_type) => Some(Part::Usage(usage_type)),
                     None => continue,
                 },
                 (_, entry) => entry,
             };
-            let use_ = (side, u.index, u.field, entry);
-            if !seen.insert(use_) {
+            if !seen.insert((side, u.index, u.field, entry.map(|e| e.text()))) {
                 continue;
             }
             if let Some(entry) = entry {
                 // A later source of the same object entry replaces the earlier one.
-                if let Some(earlier) = entry_source.insert((u.field, entry), resolved.len()) {
+                if let Some(earlier) = entry_source.insert((u.field, entry.text()), resolved.len()) {
                     resolved[earlier] = None;
                 }
             }
-            resolved.push(Some(use_));
+            resolved.push(Some((side, u.index, u.field, entry)));
         }
     }
-    let mut out = [Map::new(), Map::new()];
+    // Per side, the attribute keys in the order of their first use, each with its fields.
+    let mut out: [Vec<(&'a str, Vec<FieldName<'a>>)>; 2] = [Vec::new(), Vec::new()];
+    let mut position: [FxHashMap<u32, usize>; 2] = [FxHashMap::default(), FxHashMap::default()];
     for (side, index, field, entry) in resolved.into_iter().flatten() {
-        let attrs = if side == 0 { resource.0 } else { span.0 };
-        let Some(key) = attrs.key_at(index as usize) else { continue };
-        let name = match entry {
-            None => field.to_string(),
-            Some(entry) => format!("{field}.{entry}"),
-        };
-        if let Value::Array(fields) = out[side].entry(key.to_string()).or_insert_with(|| Value::Array(Vec::new())) {
-            fields.push(Value::String(name));
+        let Some(key) = sides[side].key_at(index as usize) else { continue };
+        // Entries of one attribute list have distinct keys: the index names the key.
+        let at = *position[side].entry(index).or_insert_with(|| {
+            out[side].push((key, Vec::new()));
+            out[side].len() - 1
+        });
+        let entry = entry.map(|e| match e {
+            Part::Key(text) => Cow::Borrowed(text),
+            Part::Named(text) => Cow::Borrowed(text),
+            // The usage types do not outlive this call.
+            Part::Usage(text) => Cow::Owned(text.to_string()),
+        });
+        out[side][at].1.push(FieldName { field, entry });
+    }
+    let [resource, span] = out;
+    Mapped { resource: Side(resource), span: Side(span) }
+}
+
+/// An object entry's name: the end of an attribute key, a rule's name, or a usage type.
+#[derive(Debug, Clone, Copy)]
+enum Part<'a, 'u> {
+    Key(&'a str),
+    Named(&'static str),
+    Usage(&'u str),
+}
+
+impl<'a, 'u> Part<'a, 'u> {
+    fn text<'s>(self) -> &'s str
+    where
+        'a: 's,
+        'u: 's,
+    {
+        match self {
+            Part::Key(text) | Part::Usage(text) => text,
+            Part::Named(text) => text,
         }
     }
-    let mut mapped = Map::new();
-    for (side, fields) in SIDES.into_iter().zip(out) {
-        mapped.insert(side.into(), Value::Object(fields));
+}
+
+/// [`mapped`]'s result, for `serde`.
+#[derive(Debug, serde::Serialize)]
+pub struct Mapped<'a> {
+    resource: Side<'a>,
+    span: Side<'a>,
+}
+
+#[derive(Debug)]
+struct Side<'a>(Vec<(&'a str, Vec<FieldName<'a>>)>);
+
+impl serde::Serialize for Side<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, fields) in &self.0 {
+            map.serialize_entry(key, fields)?;
+        }
+        map.end()
     }
-    Value::Object(mapped)
+}
+
+/// `field` or `field.entry`.
+#[derive(Debug)]
+struct FieldName<'a> {
+    field: &'static str,
+    entry: Option<Cow<'a, str>>,
+}
+
+impl serde::Serialize for FieldName<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.entry {
+            None => serializer.serialize_str(self.field),
+            Some(entry) => serializer.collect_str(&format_args!("{}.{}", self.field, entry)),
+        }
+    }
 }
