@@ -264,8 +264,6 @@ async fn write_traces(
              ON CONFLICT (project_id, id) DO NOTHING
              RETURNING id, timestamp"
     );
-    // The stored timestamp of every trace row created or changed goes to the aggregates' row
-    // (the list's keyset), so trace_metrics need not read `traces` back.
     // Sessions of traces that name one, each once, in id order (rows locked in the same order
     // by concurrent writers).
     let (session_ids, session_environments): (Vec<String>, Vec<String>) = {
@@ -277,6 +275,8 @@ async fn write_traces(
         }
         sessions.into_iter().map(|(id, environment)| (id.to_string(), environment.to_string())).unzip()
     };
+    // The stored timestamp of every trace row created or changed goes to the aggregates' row
+    // (the list's keyset), so trace_metrics need not read `traces` back.
     let mut created: Vec<String> = Vec::new();
     for row in bind(INSERT).bind(&session_ids).bind(&session_environments).fetch_all(&mut *tx).await? {
         let id: String = sqlx::Row::get(&row, 0);
