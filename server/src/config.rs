@@ -75,8 +75,9 @@ pub struct Config {
     pub pg_unsafe_fast: bool,
 
     /// Embedded Postgres only: a server setting `NAME=VALUE` passed to `postgres -c`, after (and
-    /// so over) Loupe's own (`embedded_postgres::SETTINGS`). Repeat the flag, or separate them
-    /// with `;` in the variable: `LOUPE_POSTGRES_SETTINGS="shared_buffers=2GB;max_wal_size=8GB"`.
+    /// so over) Loupe's own (`embedded_postgres::spawn_postmaster`). Repeat the flag, or separate
+    /// them with `;` in the variable: `LOUPE_POSTGRES_SETTINGS="shared_buffers=2GB;max_wal_size=8GB"`.
+    /// Read through [`Config::embedded_postgres_settings`].
     #[arg(long = "postgres-setting", env = "LOUPE_POSTGRES_SETTINGS", value_name = "NAME=VALUE",
           value_delimiter = ';', value_parser = parse_postgres_setting)]
     pub postgres_settings: Vec<String>,
@@ -310,7 +311,7 @@ fn parse_count(value: &str) -> Result<usize, String> {
 
 /// `name=value` for `postgres -c`: a setting's name (letters, digits, `_` and `.` for an
 /// extension's), then any value (Postgres says what is wrong with it at start). Empty (an
-/// empty variable, or `;;`) is no setting: [`Config::postgres_settings`] leaves it out.
+/// empty variable, or `;;`) is no setting: [`Config::embedded_postgres_settings`] leaves it out.
 fn parse_postgres_setting(value: &str) -> Result<String, String> {
     let text = value.trim();
     if text.is_empty() {
@@ -355,6 +356,11 @@ fn non_blank(value: &Option<String>) -> Option<&str> {
 }
 
 impl Config {
+    /// The operator's settings for the embedded Postgres, empty ones left out.
+    pub fn embedded_postgres_settings(&self) -> Vec<String> {
+        self.postgres_settings.iter().filter(|s| !s.is_empty()).cloned().collect()
+    }
+
     /// Checks relations between settings that clap cannot express.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if let Some(secret) = &self.secret {
@@ -562,6 +568,8 @@ mod tests {
         assert_eq!(config.postgres_settings, vec!["max_wal_size=4GB", "wal_buffers=16MB"]);
         // An empty one (an empty variable) is none; no name, or not a name, is refused.
         assert_eq!(parse(&["--postgres-setting", ""]).unwrap().postgres_settings, vec![String::new()]);
+        assert!(parse(&["--postgres-setting", ""]).unwrap().embedded_postgres_settings().is_empty());
+        assert_eq!(parse(&["--postgres-setting", "a=1;;b=2"]).unwrap().embedded_postgres_settings(), vec!["a=1", "b=2"]);
         for bad in ["shared_buffers", "=1GB", "shared buffers=1GB", "a;b=c"] {
             let error = parse(&["--postgres-setting", bad]).unwrap_err();
             assert!(error.to_string().contains("--postgres-setting"), "{bad}: {error}");

@@ -142,7 +142,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
                 data_dir: data_dir.postgres_dir(),
                 socket_dir: data_dir.socket_dir(),
                 unsafe_fast: config.pg_unsafe_fast,
-                extra: config.postgres_settings.iter().filter(|s| !s.is_empty()).cloned().collect(),
+                extra: config.embedded_postgres_settings(),
             };
             let postgres = EmbeddedPostgres::start(&settings).await?;
             match database::connect_with_retry(postgres.connect_options(), 20, config.db_connect_timeout).await {

@@ -390,12 +390,18 @@ fn map_json<V: serde::Serialize>(map: &BTreeMap<String, V>) -> Value {
 }
 
 impl ObservationColumns {
+    /// The end row `i` is created with: clamped to its start, as the `INSERT` does (`GREATEST`).
+    /// The column keeps the patch's own end: a merge clamps it to the *stored* start instead.
+    fn new_end_time(&self, i: usize) -> Option<DateTime<Utc>> {
+        self.end_time[i].map(|end| end.max(self.start_time[i]))
+    }
+
     /// Row `i`'s share of its trace's aggregates, as the row is created.
     fn new_observation(&self, i: usize) -> NewObservation<'_> {
         NewObservation {
             trace_id: &self.trace_id[i],
             start_time: self.start_time[i],
-            end_time: self.end_time[i].map(|end| end.max(self.start_time[i])),
+            end_time: self.new_end_time(i),
             total_cost: self.total_cost[i],
             total_tokens: self.usage_details[i].get("total").and_then(Value::as_i64),
             level: self.level[i].unwrap_or(ObservationLevel::Default.as_str()),
@@ -636,7 +642,7 @@ async fn copy_new_observations(tx: &mut PgConnection, project_id: &ProjectId, c:
         copy.text(Some(c.r#type[i]));
         copy.text(c.name[i].as_deref());
         copy.timestamptz(Some(c.start_time[i]));
-        copy.timestamptz(c.end_time[i].map(|end| end.max(c.start_time[i])));
+        copy.timestamptz(c.new_end_time(i));
         copy.timestamptz(c.completion_start_time[i]);
         copy.text(c.model[i].as_deref());
         copy.jsonb(c.model_parameters[i].as_ref());

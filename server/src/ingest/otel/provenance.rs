@@ -10,9 +10,10 @@
 //! *whether* a rule applies use [`Attributes::peek`], which records nothing; lookups outside any
 //! field (trace-update triggers, the root check) record nothing either.
 //!
-//! The cost is one small vector of `(entry index, field)` per span, and the stored
-//! OTel record's `mapped` object (`{"span": {key: [field, ...]}, "resource": {...}}`), whose
-//! strings are the only per-attribute allocations, and only for mapped attributes.
+//! The cost is one small vector of `(entry index, field)` per span, and the stored OTel record's
+//! `mapped` object (`{"resource": {key: [field, ...]}, "span": {...}}`), written straight into the
+//! record by [`mapped`]: keys and names are borrowed from the attributes and the rules (a usage
+//! type's name is the one copy), and no JSON tree is built per span.
 
 use std::cell::{Cell, RefCell};
 use std::borrow::Cow;
@@ -282,12 +283,7 @@ struct Side<'a>(Vec<(&'a str, Vec<FieldName<'a>>)>);
 
 impl serde::Serialize for Side<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (key, fields) in &self.0 {
-            map.serialize_entry(key, fields)?;
-        }
-        map.end()
+        serializer.collect_map(self.0.iter().map(|(key, fields)| (key, fields)))
     }
 }
 
