@@ -685,3 +685,51 @@ async fn the_search_document_ingestion_computes_equals_sqls() {
     let merged: String = sqlx::query_scalar("SELECT search_text FROM traces WHERE project_id = 'proj-a' AND id = 'merged'").fetch_one(&api.pool).await.unwrap();
     assert_eq!(merged, "m new ");
 }
+
+/// Issue #23: the search indexes hold a document's distinct words (`search_words`), and search
+/// still finds exactly the traces whose document holds the phrase: across repeated words (the
+/// words keep one copy, in first order), never a phrase the words alone would make up, in CJK,
+/// and after a merge changes the input (SQL recomputes the document and drops the words).
+#[tokio::test]
+async fn search_over_distinct_words_finds_exactly_the_phrase() {
+    let api = TestApi::new().await;
+    let mut viewer = member(&api, "words@example.com", "VIEWER").await;
+    let repeated = "alpha beta alpha gamma alpha beta alpha gamma alpha beta 影评人 作为 影评人 作为";
+    ingest(&api, vec![
+        event(&mut 1, "trace-create", json!({"id": "rep", "name": "words", "input": repeated})),
+        event(&mut 2, "trace-create", json!({"id": "plain", "name": "words", "input": "gamma beta"})),
+    ])
+    .await;
+    let words = |id: &'static str| {
+        sqlx::query_scalar::<_, Option<String>>("SELECT search_words FROM traces WHERE project_id = 'proj-a' AND id = $1")
+            .bind(id)
+            .fetch_one(&api.pool)
+    };
+    assert_eq!(words("rep").await.unwrap().as_deref(), Some("words alpha beta gamma 影评人 作为"));
+    assert_eq!(words("plain").await.unwrap(), None, "no shorter copy of a document without repeats");
+    let cases: Vec<(&str, Vec<&str>)> = vec![
+        // Across the repeat: in the document, not in the words' order.
+        ("gamma alpha beta", vec!["rep"]),
+        ("GAMMA ALPHA B", vec!["rep"]),
+        ("ta alpha ga", vec!["rep"]),
+        // In the words (`beta gamma`), not in the document: the phrase decides.
+        ("beta gamma", vec![]),
+        // In the plain document only; both hold each word.
+        ("gamma beta", vec!["plain"]),
+        ("作为 影评人", vec!["rep"]),
+        ("影评人 作为 影评人 作为", vec!["rep"]),
+        ("作为 作为", vec![]),
+    ];
+    for (phrase, expected) in cases {
+        assert_eq!(ids(&list(&mut viewer, &[("search", phrase)]).await), expected, "{phrase:?}");
+    }
+    // A merge that changes the input: the words go with the old document.
+    ingest(&api, vec![event(&mut 3, "trace-create", json!({"id": "rep", "input": "omega omega omega omega psi"}))]).await;
+    assert_eq!(words("rep").await.unwrap(), None);
+    assert_eq!(ids(&list(&mut viewer, &[("search", "omega psi")]).await), vec!["rep"]);
+    assert!(ids(&list(&mut viewer, &[("search", "alpha beta")]).await).is_empty());
+    // And the words cannot be set apart from the document.
+    sqlx::query("UPDATE traces SET search_words = 'forged' WHERE project_id = 'proj-a' AND id = 'plain'").execute(&api.pool).await.unwrap();
+    assert_eq!(words("plain").await.unwrap(), None);
+    assert_eq!(ids(&list(&mut viewer, &[("search", "gamma beta")]).await), vec!["plain"]);
+}

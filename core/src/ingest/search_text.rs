@@ -13,8 +13,12 @@
 //! (shorter first, then bytewise), array elements in order; a duplicate key kept with its last
 //! value (as both serde_json and jsonb do). A top-level number or boolean is text in SQL, with
 //! jsonb's number formatting: for those this returns `None`, and the trigger computes it.
+//!
+//! [`search_words`] is the document's index key (`traces.search_words`, migration
+//! 20261213000001): its distinct words, which give pg_trgm the same trigrams for less work.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 
 use serde_json::Value;
 
@@ -32,6 +36,33 @@ pub fn search_text(name: Option<&str>, input: Option<&Value>, output: Option<&Va
     text.push(' ');
     text.push_str(output.as_deref().map_or("", left));
     Some(text)
+}
+
+/// The distinct whitespace-separated words of a search document, in order of first appearance,
+/// joined by single spaces — `traces.search_words`, what the search indexes are built from — or
+/// `None` when they are not markedly shorter than the document (the indexes then take the
+/// document itself).
+///
+/// Why it is a sound index key (the list's query relies on it): pg_trgm makes its trigrams word
+/// by word, splitting at every non-alphanumeric character, so these words have exactly the
+/// document's trigrams; CJK runs never span whitespace, so they have its CJK bigrams too. And a
+/// phrase found in the document (case-insensitively) has each of its own whitespace-separated
+/// words inside one word of the document, so inside these words: asking the index for every word
+/// of the phrase loses no row, and the phrase itself is then checked against the document.
+/// The split must be the query's (`char::is_whitespace`, `store::trace_list`).
+pub fn search_words(text: &str) -> Option<String> {
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut words = String::with_capacity(text.len() / 2);
+    for word in text.split(char::is_whitespace).filter(|w| !w.is_empty()) {
+        if seen.insert(word) {
+            if !words.is_empty() {
+                words.push(' ');
+            }
+            words.push_str(word);
+        }
+    }
+    // A second column is worth its bytes only when it spares pg_trgm a good part of the text.
+    (words.len() * 4 < text.len() * 3).then_some(words)
 }
 
 /// `loupe_json_strings(doc)`: `Some(None)` where SQL gives NULL, `None` where it cannot be
@@ -93,6 +124,15 @@ mod tests {
         let text = search_text(None, Some(&json!(long)), Some(&json!(["a", "b"]))).unwrap();
         assert_eq!(text.chars().count(), 1 + MAX_CHARS + 1 + 3);
         assert!(text.ends_with(" a b"));
+    }
+
+    #[test]
+    fn words_are_the_documents_distinct_words_in_first_order() {
+        let text = "chat  The customer\treports. The customer reports.\n作为 一个 作为";
+        assert_eq!(search_words(text).as_deref(), Some("chat The customer reports. 作为 一个"));
+        // Not markedly shorter: no second copy.
+        assert_eq!(search_words("one two three two"), None);
+        assert_eq!(search_words(""), None);
     }
 
     #[test]

@@ -18,7 +18,9 @@
 //!
 //! Full-text search is a case-insensitive substring of `traces.search_text` (see the migration
 //! `…_create_trace_metrics_and_search.sql`): `ILIKE` served by the trigram index, plus — for
-//! phrases with CJK/kana/hangul runs — the bigram index `traces_search_cjk_idx`.
+//! phrases with CJK/kana/hangul runs — the bigram index `traces_search_cjk_idx`. Both index the
+//! document's distinct words (`search_words`, `…_trace_search_words.sql`): the index finds the
+//! rows holding each word of the phrase, `search_text` decides.
 //!
 //! List queries are sent unprepared (`persistent(false)`): Postgres then plans each with its
 //! actual values, which matters here — whether walking the time index or collecting a search's
@@ -35,6 +37,10 @@ use super::query::contains_pattern;
 use super::traces::trace_from_row;
 use loupe_domain::trace_list::{LevelFilter, ListSpec, ScoreChip, ScoreValue, SortBy};
 use loupe_domain::trace_views::Trace;
+
+/// The search indexes' key, written as their definitions are (migration 20261213000001) so the
+/// planner matches them.
+const SEARCH_KEY: &str = "coalesce(t.search_words, t.search_text)";
 
 /// One listed trace with its stored aggregates.
 #[derive(Debug, Clone)]
@@ -186,10 +192,16 @@ pub fn push_filters(qb: &mut QueryBuilder<'static, Postgres>, spec: &ListSpec, b
         }
     }
     if let Some(phrase) = &spec.search {
+        // The indexes hold the document's distinct words (`search_words`, or the document where
+        // there are none): they are asked for every word of the phrase — each is inside a word
+        // of any document holding the phrase — and the phrase itself is checked on the document.
+        for word in phrase.split(char::is_whitespace).filter(|w| !w.is_empty()) {
+            qb.push(format!(" AND {SEARCH_KEY} ILIKE ")).push_bind(contains_pattern(word));
+        }
         qb.push(" AND t.search_text ILIKE ").push_bind(contains_pattern(phrase));
         let grams = cjk_bigrams(phrase);
         if !grams.is_empty() {
-            qb.push(" AND loupe_cjk_bigrams(t.search_text) @> ").push_bind(grams);
+            qb.push(format!(" AND loupe_cjk_bigrams({SEARCH_KEY}) @> ")).push_bind(grams);
         }
     }
 }
