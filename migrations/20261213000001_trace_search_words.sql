@@ -33,6 +33,8 @@ CREATE TRIGGER traces_search_text_on_update BEFORE UPDATE OF name, input, output
                        OR OLD.search_words IS DISTINCT FROM NEW.search_words)
     EXECUTE FUNCTION loupe_traces_search_text();
 
+-- Rebuilt once at upgrade, over the documents of rows stored before (their words are NULL): about
+-- a minute per million traces on a 2-core machine (pg_trgm ~60 µs per ~1 KB document).
 DROP INDEX traces_search_trgm_idx;
 DROP INDEX traces_search_cjk_idx;
 CREATE INDEX traces_search_trgm_idx ON traces USING gin ((coalesce(search_words, search_text)) gin_trgm_ops);
