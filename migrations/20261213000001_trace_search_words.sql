@@ -1,7 +1,7 @@
 -- Issue #23: the trigram index cost a trace insert ~90 µs of its ~120 µs, nearly all in pg_trgm
--- splitting, lower-casing and sorting the trigrams of every word of the search document — most
--- of them words it has already seen in the same document (LLM inputs and outputs repeat their
--- words). pg_trgm's trigrams are made word by word, so the document's distinct whitespace-
+-- splitting, lower-casing and sorting the trigrams of every word of the search document, however
+-- often the document repeats it (templated prompts, repeated tool output, a sentence said ten
+-- times). pg_trgm's trigrams are made word by word, so the document's distinct whitespace-
 -- separated words, joined by spaces, have exactly the same trigram set, and the same CJK bigrams
 -- (a CJK run never spans whitespace).
 --
