@@ -49,20 +49,27 @@ pub fn search_text(name: Option<&str>, input: Option<&Value>, output: Option<&Va
 /// phrase found in the document (case-insensitively) has each of its own whitespace-separated
 /// words inside one word of the document, so inside these words: asking the index for every word
 /// of the phrase loses no row, and the phrase itself is then checked against the document.
-/// The split must be the query's (`char::is_whitespace`, `store::trace_list`).
+/// Both sides split with [`words`], so the rule is one.
 pub fn search_words(text: &str) -> Option<String> {
     let mut seen: HashSet<&str> = HashSet::new();
-    let mut words = String::with_capacity(text.len() / 2);
-    for word in text.split(char::is_whitespace).filter(|w| !w.is_empty()) {
+    let mut joined = String::with_capacity(text.len() / 2);
+    for word in words(text) {
         if seen.insert(word) {
-            if !words.is_empty() {
-                words.push(' ');
+            if !joined.is_empty() {
+                joined.push(' ');
             }
-            words.push_str(word);
+            joined.push_str(word);
         }
     }
     // A second column is worth its bytes only when it spares pg_trgm a good part of the text.
-    (words.len() * 4 < text.len() * 3).then_some(words)
+    (joined.len() * 4 < text.len() * 3).then_some(joined)
+}
+
+/// The whitespace-separated words of a document or of a searched phrase: the one split behind
+/// [`search_words`] and the list's index conditions (`store::trace_list`). A word of a phrase
+/// found in a document lies inside one word of that document only if both split alike.
+pub fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(char::is_whitespace).filter(|w| !w.is_empty())
 }
 
 /// `loupe_json_strings(doc)`: `Some(None)` where SQL gives NULL, `None` where it cannot be

@@ -195,7 +195,7 @@ pub fn push_filters(qb: &mut QueryBuilder<'static, Postgres>, spec: &ListSpec, b
         // The indexes hold the document's distinct words (`search_words`, or the document where
         // there are none): they are asked for every word of the phrase — each is inside a word
         // of any document holding the phrase — and the phrase itself is checked on the document.
-        for word in phrase.split(char::is_whitespace).filter(|w| !w.is_empty()) {
+        for word in crate::ingest::search_text::words(phrase) {
             qb.push(format!(" AND {SEARCH_KEY} ILIKE ")).push_bind(contains_pattern(word));
         }
         qb.push(" AND t.search_text ILIKE ").push_bind(contains_pattern(phrase));
