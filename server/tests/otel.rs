@@ -453,4 +453,28 @@ async fn spans_written_by_copy_and_by_the_statements_are_stored_alike() {
     let tool = &copied.iter().find(|(name, ..)| name == "failed tool").unwrap().1;
     assert_eq!(tool["level"], "ERROR");
     assert_eq!(tool["end_time"], tool["start_time"], "an end before the start is clamped: {tool}");
+    // The traces and their aggregates alike too: the second export's refused `COPY` aborted its
+    // transaction, which was begun again and wrote the trace a second time.
+    let trace = |trace: &'static str| {
+        let pool = api.pool.clone();
+        async move {
+            let row: (Value, Value) = sqlx::query_as(
+                "SELECT to_jsonb(t) - 'id' - 'created_at' - 'updated_at',
+                        to_jsonb(m) - 'trace_id' - 'updated_at'
+                 FROM traces t JOIN trace_metrics m ON m.project_id = t.project_id AND m.trace_id = t.id WHERE t.id = $1",
+            )
+            .bind(trace)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            row
+        }
+    };
+    let (mut copied, stated) = (trace(first).await, trace(second).await);
+    // A trace's environment is its first stored value: the span sent ahead named none.
+    assert_eq!((&copied.0["environment"], &stated.0["environment"]), (&json!("staging"), &json!("default")));
+    copied.0["environment"] = json!("default");
+    assert_eq!(copied, stated);
+    assert_eq!(copied.0["name"], "copy-or-statements");
+    assert_eq!(copied.1["observation_count"], 4, "{}", copied.1);
 }

@@ -14,8 +14,9 @@
 //!
 //! OTel spans (complete, usually new) take only the insert step, and when none of a batch's
 //! observations exists yet they are not even sent as statements: one binary `COPY` writes them
-//! inside a savepoint (`copy_new_observations`; a stored row rolls it back and the statements
-//! run). The legacy batch API's create-then-update events take both steps. Generation-like
+//! (`copy_new_observations`; a stored row makes it fail, and the write starts again in a new
+//! transaction, `ROLLBACK AND CHAIN`, with the statements — which is why [`write`] must be the
+//! first thing its transaction does). The legacy batch API's create-then-update events take both steps. Generation-like
 //! observations are priced in Rust (`pricing`) from their merged values: before the insert for
 //! new rows, and from the update's `RETURNING` for merged ones.
 //!
@@ -61,7 +62,9 @@ impl WriteSummary {
     }
 }
 
-/// Writes the batch for `project_id` inside `tx` (the caller commits).
+/// Writes the batch for `project_id` inside `tx` (the caller commits). The first thing `tx`
+/// does: should the `COPY` of OTel spans be refused, the transaction is rolled back and begun
+/// again (see the module docs), which would undo anything written in it before.
 pub async fn write(
     tx: &mut Transaction<'_, Postgres>,
     project_id: &ProjectId,
@@ -75,27 +78,52 @@ pub async fn write(
     let observations = fold_by_id(batch.observations, |p| &p.id, ObservationPatch::absorb);
     let scores = fold_by_id(batch.scores, |s| &s.id, |a, b| *a = b);
     let experiments = batch.experiments;
+    // OTel spans arrive complete and, but for an exporter's retry, new: all of them go in one
+    // binary `COPY` when none exists yet (see `copy_new_observations`).
+    let mut copy = !observations.is_empty() && observations.iter().all(|p| p.otel_record.is_some());
+    let traces = (!traces.is_empty()).then(|| TraceColumns::from_patches(traces, received_at));
+    let observations = (!observations.is_empty()).then(|| {
+        let prepared: Vec<Prepared> = observations.into_iter().map(|p| prepare(p, prices)).collect();
+        ObservationColumns::from_prepared(prepared, received_at)
+    });
     // For the trace aggregates below: the traces this request wrote, what its new observations
     // add to them, and which ones an updated observation makes recompute.
-    let mut metrics = Changes::default();
-    for trace in &traces {
-        metrics.touch(&trace.id);
-    }
+    let mut metrics;
     // The traces this request touches, for live updates: traces written, the traces of the
     // observations (the stored trace for merged ones: it is immutable) and of scores.
-    let mut touched: BTreeSet<String> = traces.iter().map(|t| t.id.clone()).collect();
-    touched.extend(scores.iter().filter_map(|s| s.trace_id.clone()));
-
-    if !traces.is_empty() {
-        let (created, updated) = write_traces(tx, project_id, traces, received_at, &mut metrics).await?;
-        summary.traces_created = created;
-        summary.traces_updated = updated;
-    }
-    if !observations.is_empty() {
-        let (created, updated) =
-            write_observations(tx, project_id, observations, prices, received_at, &mut touched, &mut metrics).await?;
-        summary.observations_created = created;
-        summary.observations_updated = updated;
+    let mut touched: BTreeSet<String>;
+    loop {
+        metrics = Changes::default();
+        touched = BTreeSet::new();
+        for id in traces.iter().flat_map(|c| &c.id) {
+            metrics.touch(id);
+            touched.insert(id.clone());
+        }
+        touched.extend(scores.iter().filter_map(|s| s.trace_id.clone()));
+        if let Some(c) = &traces {
+            (summary.traces_created, summary.traces_updated) = write_traces(tx, project_id, c, &mut metrics).await?;
+        }
+        let Some(c) = &observations else { break };
+        if !copy {
+            (summary.observations_created, summary.observations_updated) =
+                write_observations(tx, project_id, c, prices, &mut touched, &mut metrics).await?;
+            break;
+        }
+        if copy_new_observations(tx, project_id, c).await? {
+            for i in 0..c.id.len() {
+                touched.insert(c.trace_id[i].clone());
+                metrics.add(c.new_observation(i));
+            }
+            summary.observations_created = c.id.len();
+            break;
+        }
+        // The `COPY` was refused (a span stored already, or a value Postgres refuses) and its
+        // error aborted the transaction: start again in a new one, without a `COPY` — rare, so
+        // the common case spends no savepoint on it (a round trip and a subtransaction per
+        // request, issue #23). `AND CHAIN`: the new transaction in the same round trip.
+        sqlx::query("ROLLBACK AND CHAIN").execute(&mut **tx).await?;
+        lock_project(&mut **tx, project_id).await?;
+        copy = false;
     }
     if !scores.is_empty() {
         (summary.scores_written, summary.scores_created) = write_scores(tx, project_id, scores).await?;
@@ -219,14 +247,7 @@ macro_rules! trace_source {
     };
 }
 
-async fn write_traces(
-    tx: &mut PgConnection,
-    project_id: &ProjectId,
-    patches: Vec<TracePatch>,
-    received_at: DateTime<Utc>,
-    metrics: &mut Changes,
-) -> Result<(usize, usize), sqlx::Error> {
-    let c = TraceColumns::from_patches(patches, received_at);
+async fn write_traces(tx: &mut PgConnection, project_id: &ProjectId, c: &TraceColumns, metrics: &mut Changes) -> Result<(usize, usize), sqlx::Error> {
     let bind = |sql: &'static str| -> sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments> {
         sqlx::query(sql)
             .bind(project_id)
@@ -468,27 +489,15 @@ macro_rules! observation_source {
     };
 }
 
+/// The statement way: `INSERT … ON CONFLICT DO NOTHING`, then the merge of the rows that existed.
 async fn write_observations(
     tx: &mut PgConnection,
     project_id: &ProjectId,
-    patches: Vec<ObservationPatch>,
+    c: &ObservationColumns,
     prices: &ProjectPrices,
-    received_at: DateTime<Utc>,
     touched_traces: &mut BTreeSet<String>,
     metrics: &mut Changes,
 ) -> Result<(usize, usize), sqlx::Error> {
-    // OTel spans arrive complete and, but for an exporter's retry, new: all of them go in one
-    // binary `COPY` when none exists yet (see `copy_new_observations`).
-    let all_otel = patches.iter().all(|p| p.otel_record.is_some());
-    let prepared: Vec<Prepared> = patches.into_iter().map(|p| prepare(p, prices)).collect();
-    let c = ObservationColumns::from_prepared(prepared, received_at);
-    if all_otel && copy_new_observations(tx, project_id, &c).await? {
-        for i in 0..c.id.len() {
-            touched_traces.insert(c.trace_id[i].clone());
-            metrics.add(c.new_observation(i));
-        }
-        return Ok((c.id.len(), 0));
-    }
     let records: Vec<Option<&[u8]>> = c.otel_record.iter().map(|r| r.as_ref().map(|r| r.bytes())).collect();
     // Empty usage and cost maps (every span that is not a generation) go as NULL, which the
     // statements read as `'{}'`: Postgres parses no JSON for them (issue #23).
@@ -626,10 +635,10 @@ const COPY_OBSERVATIONS: &str = "COPY observations (project_id, id, trace_id, pa
         usage_pricing_tier_id, usage_pricing_tier_name, prompt_name, prompt_version, otel_record) FROM STDIN (FORMAT binary)";
 
 /// Writes every row of `c` with one binary `COPY`, as the `INSERT` of [`write_observations`]
-/// would create them (the same defaults and the end clamped to the start), inside a savepoint.
-/// `false`: nothing was written — a row existed already (an exporter's retry, a span sent again)
-/// or Postgres refused a value — and the caller goes the statement way, which merges what exists
-/// and names what is refused exactly as before.
+/// would create them (the same defaults and the end clamped to the start). `false`: nothing was
+/// written — a row existed already (an exporter's retry, a span sent again) or Postgres refused
+/// a value — and the transaction is aborted: the caller starts a new one and goes the statement
+/// way, which merges what exists and names what is refused exactly as before.
 ///
 /// Why (issue #23): `COPY` into `observations` (no row triggers) inserts rows by the page and
 /// skips `ON CONFLICT`'s speculative insertion and the `UNNEST` of thirty arrays; the primary
@@ -672,7 +681,6 @@ async fn copy_new_observations(tx: &mut PgConnection, project_id: &ProjectId, c:
         copy.bytea(c.otel_record[i].as_ref().map(|r| r.bytes()));
     }
     let body = copy.finish();
-    sqlx::query("SAVEPOINT loupe_copy").execute(&mut *tx).await?;
     let copied = async {
         let mut stream = tx.copy_in_raw(COPY_OBSERVATIONS).await?;
         stream.send(body).await?;
@@ -680,14 +688,8 @@ async fn copy_new_observations(tx: &mut PgConnection, project_id: &ProjectId, c:
     }
     .await;
     match copied {
-        // Not released: the commit ends it with the transaction, a round trip less per request
-        // (issue #23). The rows are the subtransaction's either way, and nothing after this
-        // rolls back to it.
         Ok(_) => Ok(true),
-        Err(sqlx::Error::Database(_)) => {
-            sqlx::query("ROLLBACK TO SAVEPOINT loupe_copy").execute(&mut *tx).await?;
-            Ok(false)
-        }
+        Err(sqlx::Error::Database(_)) => Ok(false),
         Err(other) => Err(other),
     }
 }
