@@ -16,9 +16,9 @@
 //! observations exists yet they are not even sent as statements: one binary `COPY` writes them
 //! (`copy_new_observations`; a stored row makes it fail, and the write starts again in a new
 //! transaction, `ROLLBACK AND CHAIN`, with the statements — which is why [`write`] must be the
-//! first thing its transaction does). The legacy batch API's create-then-update events take both steps. Generation-like
-//! observations are priced in Rust (`pricing`) from their merged values: before the insert for
-//! new rows, and from the update's `RETURNING` for merged ones.
+//! first thing its transaction does). The legacy batch API's create-then-update events take
+//! both steps. Generation-like observations are priced in Rust (`pricing`) from their merged
+//! values: before the insert for new rows, and from the update's `RETURNING` for merged ones.
 //!
 //! Last, still inside the transaction, the traces the request touched are announced with
 //! `NOTIFY` for live updates ([`crate::live::notice`]); Postgres delivers it only on commit.
