@@ -34,7 +34,11 @@ const PROMPT: &str = "support/answer";
 /// A Loupe server for documents on a port: the live routes with the session middleware, its own
 /// hub (so two of them are two replicas), access rechecked every `recheck`.
 async fn replica(pool: sqlx::PgPool, recheck: Duration, compact_every: usize) -> (SocketAddr, Collab) {
-    let live = Live::new(pool.clone());
+    replica_hearing(pool.clone(), Live::new(pool), recheck, compact_every).await
+}
+
+/// [`replica`] hearing the other replicas through `live`.
+async fn replica_hearing(pool: sqlx::PgPool, live: Live, recheck: Duration, compact_every: usize) -> (SocketAddr, Collab) {
     let mut live_state = loupe_server::http::live::LiveState::new(pool.clone(), live.clone());
     live_state.access_recheck = recheck;
     live_state.collab = Collab::with_compaction(pool.clone(), &live, compact_every);
@@ -455,6 +459,49 @@ async fn publishing_makes_the_version_from_the_stored_draft_and_everyone_starts_
     assert_eq!(stored_text(&api).await, "v1 text by Bea");
     let versions: i64 = sqlx::query_scalar("SELECT count(*) FROM prompts WHERE name = $1").bind(PROMPT).fetch_one(&api.pool).await.unwrap();
     assert_eq!(versions, 2, "discarding creates no version");
+}
+
+/// A replica that did not hear a publish announced (its listener was reconnecting; or it read
+/// the new generation before the notification arrived, which made this flaky) still tells the
+/// people connected through it who published, not only that the document reloads.
+#[tokio::test]
+async fn people_whose_replica_missed_the_publish_are_told_who_published_once_it_catches_up() {
+    let api = TestApi::new().await;
+    text_prompt(&api, PROMPT, "v1 text").await;
+    let mut ada_browser = Browser::member_of_proj_a(&api, "ada@example.com", PASSWORD, "MEMBER").await;
+    let bea = person(&api, "bea@example.com", "MEMBER").await;
+    // This replica listens in another database: it hears nothing of this one's notifications.
+    let listener = format!("deaf-{}", uuid::Uuid::new_v4().simple());
+    let elsewhere = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with(common::cluster_options("postgres").application_name(&listener))
+        .await
+        .unwrap();
+    let (addr, _) = replica_hearing(api.pool.clone(), Live::new(elsewhere), Duration::from_secs(60), 500).await;
+    let mut a = connect(addr, ada_browser.cookie.as_deref().unwrap()).await;
+    let mut b = connect(addr, &bea).await;
+    type_at(&mut b, 7, " by Bea").await;
+    assert!(b.wait_until(WAIT, Client::all_acked).await);
+
+    let published = ada_browser.ok("publish_prompt_draft", &[("project_id", "proj-a"), ("name", PROMPT)]).await;
+    assert_eq!(published["version"], 2);
+    // Its listener loses its connection: on reconnecting it reads what it may have missed. (The
+    // catch-up a new listener makes once it listens may come first, also after the publish.)
+    let mut admin = api.pool.acquire().await.unwrap();
+    let ended: Vec<bool> = sqlx::query_scalar("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1")
+        .bind(&listener)
+        .fetch_all(&mut *admin)
+        .await
+        .unwrap();
+    assert!(!ended.is_empty() && ended.iter().all(|ended| *ended), "the listener's connection is found and ended");
+    for client in [&mut a, &mut b] {
+        assert!(client.wait_until(WAIT, |c| c.closed.is_some()).await);
+        assert!(client.notices.iter().any(|n| matches!(n, Notice::Published { version: 2, by, generation: 2 } if by == "ada@example.com")), "{:?}", client.notices);
+        assert_eq!(client.closed.as_ref().map(|(code, _)| *code), Some(loupe_app::domain::collab::CLOSE_RESET));
+    }
+    let a = connect(addr, ada_browser.cookie.as_deref().unwrap()).await;
+    assert_eq!(a.notices.first(), Some(&Notice::Welcome { generation: 2, can_write: true }));
+    assert_eq!(a.text(), "v1 text by Bea");
 }
 
 #[tokio::test]

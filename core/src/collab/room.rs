@@ -210,7 +210,7 @@ impl Room {
         if stored.generation != state.generation {
             state.broken = true;
             drop(state);
-            let _ = self.events.send(Arc::new(Event::Broken));
+            let _ = self.events.send(Arc::new(self.outdated(hub).await));
             hub.forget(self.id);
             return;
         }
@@ -222,6 +222,16 @@ impl Room {
                 let _ = self.events.send(Arc::new(Event::Message { from: 0, message: Message::Sync(SyncMessage::Update(missing)).encode_v1() }));
             }
         }
+    }
+
+    /// What to tell the people in a room whose generation has ended without the room hearing
+    /// why (its listener was away, or the new generation was read before its notification
+    /// arrived): the reason the reset announced, kept with the document, so they see "published
+    /// by Ada" as the others do; only that it reloads when none is kept.
+    async fn outdated(&self, hub: &Hub) -> Event {
+        let announced = documents::reset_notice(&hub.pool, self.id).await.ok().flatten();
+        let notice = announced.and_then(|payload| serde_json::from_str::<DocumentNotice>(&payload).ok()).and_then(|announced| announced.n);
+        notice.map_or(Event::Broken, Event::Reset)
     }
 
     /// The room's document as it is in memory (tests, benchmarks).

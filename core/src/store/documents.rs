@@ -276,8 +276,25 @@ pub async fn reset(conn: &mut PgConnection, id: Uuid, snapshot: &[u8], notice: i
     .fetch_one(&mut *conn)
     .await?;
     sqlx::query("DELETE FROM document_updates WHERE document_id = $1").bind(id).execute(&mut *conn).await?;
-    sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(notice(generation)).execute(&mut *conn).await?;
+    // Kept with the row as well as sent: a replica that misses the notification reads it there
+    // (see [`reset_notice`]).
+    sqlx::query("WITH kept AS (UPDATE documents SET reset_notice = $3::jsonb WHERE id = $1) SELECT pg_notify($2, $3)")
+        .bind(id)
+        .bind(CHANNEL)
+        .bind(notice(generation))
+        .execute(&mut *conn)
+        .await?;
     Ok(generation)
+}
+
+/// The notification that announced document `id`'s current generation (see [`reset`]); none
+/// for a first generation.
+pub async fn reset_notice(pool: &PgPool, id: Uuid) -> Result<Option<String>, StoreError> {
+    let notice: Option<Option<String>> = sqlx::query_scalar("SELECT reset_notice::text FROM documents WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(notice.flatten())
 }
 
 /// Deletes document `id` (its updates go with it) in the caller's transaction and announces it
