@@ -420,12 +420,25 @@ async fn a_document_read_while_it_is_compacted_has_every_update() {
     }
 }
 
+/// A text prompt "v1 text"; Ada signed in through a browser and Bea's session cookie, both members.
+async fn prompt_with_ada_and_bea(api: &TestApi) -> (Browser<'_>, String) {
+    text_prompt(api, PROMPT, "v1 text").await;
+    let ada_browser = Browser::member_of_proj_a(api, "ada@example.com", PASSWORD, "MEMBER").await;
+    let bea = person(api, "bea@example.com", "MEMBER").await;
+    (ada_browser, bea)
+}
+
+/// The client was told that Ada published version 2 (generation 2), then closed for the reset.
+async fn told_of_version_2_by_ada_and_closed(client: &mut Client) {
+    assert!(client.wait_until(WAIT, |c| c.closed.is_some()).await);
+    assert!(client.notices.iter().any(|n| matches!(n, Notice::Published { version: 2, by, generation: 2 } if by == "ada@example.com")), "{:?}", client.notices);
+    assert_eq!(client.closed.as_ref().map(|(code, _)| *code), Some(loupe_app::domain::collab::CLOSE_RESET));
+}
+
 #[tokio::test]
 async fn publishing_makes_the_version_from_the_stored_draft_and_everyone_starts_again_from_it() {
     let api = TestApi::new().await;
-    text_prompt(&api, PROMPT, "v1 text").await;
-    let mut ada_browser = Browser::member_of_proj_a(&api, "ada@example.com", PASSWORD, "MEMBER").await;
-    let bea = person(&api, "bea@example.com", "MEMBER").await;
+    let (mut ada_browser, bea) = prompt_with_ada_and_bea(&api).await;
     let (addr, _) = replica(api.pool.clone(), Duration::from_secs(60), 500).await;
     let mut a = connect(addr, ada_browser.cookie.as_deref().unwrap()).await;
     let mut b = connect(addr, &bea).await;
@@ -440,9 +453,7 @@ async fn publishing_makes_the_version_from_the_stored_draft_and_everyone_starts_
     assert_eq!(published["version"], 2);
     assert_eq!(published["prompt"], "v1 text by Bea", "the version is the stored draft, with the other person's change");
     for client in [&mut a, &mut b] {
-        assert!(client.wait_until(WAIT, |c| c.closed.is_some()).await);
-        assert!(client.notices.iter().any(|n| matches!(n, Notice::Published { version: 2, by, generation: 2 } if by == "ada@example.com")), "{:?}", client.notices);
-        assert_eq!(client.closed.as_ref().map(|(code, _)| *code), Some(loupe_app::domain::collab::CLOSE_RESET));
+        told_of_version_2_by_ada_and_closed(client).await;
     }
     // The next draft starts from version 2.
     let mut a = connect(addr, ada_browser.cookie.as_deref().unwrap()).await;
@@ -467,9 +478,7 @@ async fn publishing_makes_the_version_from_the_stored_draft_and_everyone_starts_
 #[tokio::test]
 async fn people_whose_replica_missed_the_publish_are_told_who_published_once_it_catches_up() {
     let api = TestApi::new().await;
-    text_prompt(&api, PROMPT, "v1 text").await;
-    let mut ada_browser = Browser::member_of_proj_a(&api, "ada@example.com", PASSWORD, "MEMBER").await;
-    let bea = person(&api, "bea@example.com", "MEMBER").await;
+    let (mut ada_browser, bea) = prompt_with_ada_and_bea(&api).await;
     // This replica listens in another database: it hears nothing of this one's notifications.
     let listener = format!("deaf-{}", uuid::Uuid::new_v4().simple());
     let elsewhere = sqlx::postgres::PgPoolOptions::new()
@@ -495,9 +504,7 @@ async fn people_whose_replica_missed_the_publish_are_told_who_published_once_it_
         .unwrap();
     assert!(!ended.is_empty() && ended.iter().all(|ended| *ended), "the listener's connection is found and ended");
     for client in [&mut a, &mut b] {
-        assert!(client.wait_until(WAIT, |c| c.closed.is_some()).await);
-        assert!(client.notices.iter().any(|n| matches!(n, Notice::Published { version: 2, by, generation: 2 } if by == "ada@example.com")), "{:?}", client.notices);
-        assert_eq!(client.closed.as_ref().map(|(code, _)| *code), Some(loupe_app::domain::collab::CLOSE_RESET));
+        told_of_version_2_by_ada_and_closed(client).await;
     }
     let a = connect(addr, ada_browser.cookie.as_deref().unwrap()).await;
     assert_eq!(a.notices.first(), Some(&Notice::Welcome { generation: 2, can_write: true }));
