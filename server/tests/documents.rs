@@ -472,14 +472,9 @@ async fn publishing_makes_the_version_from_the_stored_draft_and_everyone_starts_
     assert_eq!(versions, 2, "discarding creates no version");
 }
 
-/// A replica that did not hear a publish announced (its listener was reconnecting; or it read
-/// the new generation before the notification arrived, which made this flaky) still tells the
-/// people connected through it who published, not only that the document reloads.
-#[tokio::test]
-async fn people_whose_replica_missed_the_publish_are_told_who_published_once_it_catches_up() {
-    let api = TestApi::new().await;
-    let (mut ada_browser, bea) = prompt_with_ada_and_bea(&api).await;
-    // This replica listens in another database: it hears nothing of this one's notifications.
+/// A replica whose listener is in another database: it hears none of this one's notifications.
+/// Its address, and the listener's `application_name` (to find its connection).
+async fn deaf_replica(api: &TestApi) -> (SocketAddr, String) {
     let listener = format!("deaf-{}", uuid::Uuid::new_v4().simple());
     let elsewhere = sqlx::postgres::PgPoolOptions::new()
         .max_connections(2)
@@ -487,6 +482,17 @@ async fn people_whose_replica_missed_the_publish_are_told_who_published_once_it_
         .await
         .unwrap();
     let (addr, _) = replica_hearing(api.pool.clone(), Live::new(elsewhere), Duration::from_secs(60), 500).await;
+    (addr, listener)
+}
+
+/// A replica that did not hear a publish announced (its listener was reconnecting; or it read
+/// the new generation before the notification arrived, which made this flaky) still tells the
+/// people connected through it who published, not only that the document reloads.
+#[tokio::test]
+async fn people_whose_replica_missed_the_publish_are_told_who_published_once_it_catches_up() {
+    let api = TestApi::new().await;
+    let (mut ada_browser, bea) = prompt_with_ada_and_bea(&api).await;
+    let (addr, listener) = deaf_replica(&api).await;
     let mut a = connect(addr, ada_browser.cookie.as_deref().unwrap()).await;
     let mut b = connect(addr, &bea).await;
     type_at(&mut b, 7, " by Bea").await;
@@ -509,6 +515,30 @@ async fn people_whose_replica_missed_the_publish_are_told_who_published_once_it_
     let a = connect(addr, ada_browser.cookie.as_deref().unwrap()).await;
     assert_eq!(a.notices.first(), Some(&Notice::Welcome { generation: 2, can_write: true }));
     assert_eq!(a.text(), "v1 text by Bea");
+}
+
+/// A change sent through a replica that has not heard of a publish yet is refused as stale (it
+/// is not in the version, and is not stored), and the people there are told who published, as
+/// the others are — not only that the document reloads.
+#[tokio::test]
+async fn a_change_that_meets_an_unheard_publish_is_refused_and_the_people_are_told_who_published() {
+    let api = TestApi::new().await;
+    let (mut ada_browser, bea) = prompt_with_ada_and_bea(&api).await;
+    let (addr, _) = deaf_replica(&api).await;
+    let mut a = connect(addr, ada_browser.cookie.as_deref().unwrap()).await;
+    let mut b = connect(addr, &bea).await;
+    type_at(&mut b, 7, " by Bea").await;
+    assert!(b.wait_until(WAIT, Client::all_acked).await);
+    // What the replica does once its listener is up (a catch-up of its rooms) is over before the
+    // publish, so what tells the people below is the refused change.
+    a.pump(QUIET).await;
+
+    let published = ada_browser.ok("publish_prompt_draft", &[("project_id", "proj-a"), ("name", PROMPT)]).await;
+    assert_eq!(published["version"], 2);
+    type_at(&mut b, 0, "late ").await;
+    told_of_version_2_by_ada_and_closed(&mut a).await;
+    assert!(b.wait_until(WAIT, |c| c.closed.is_some()).await, "the refused change closes its sender's connection");
+    assert_eq!(stored_text(&api).await, "v1 text by Bea", "the stale change is not stored");
 }
 
 #[tokio::test]

@@ -349,7 +349,14 @@ impl Room {
                     state.broken = true;
                     let waiting: Vec<Pending> = batch.into_iter().chain(std::mem::take(&mut state.pending)).collect();
                     drop(state);
-                    self.break_up();
+                    if matches!(error, AppendError::Stale) {
+                        // A new generation began (a publish) and its notification has not
+                        // reached this room yet: the others are told why, as they would be.
+                        let _ = self.events.send(Arc::new(self.outdated(&self.hub).await));
+                        self.hub.forget(self.id);
+                    } else {
+                        self.break_up();
+                    }
                     for pending in waiting {
                         let _ = pending.stored.send(Err(Closing { code: CLOSE_UNAVAILABLE, reason: "could not store the change" }));
                     }
