@@ -428,6 +428,15 @@ async fn prompt_with_ada_and_bea(api: &TestApi) -> (Browser<'_>, String) {
     (ada_browser, bea)
 }
 
+/// Ada and Bea connected to the draft on `addr`, Bea's " by Bea" (after "v1 text") stored.
+async fn both_connected_after_bea_typed(addr: SocketAddr, ada_browser: &Browser<'_>, bea: &str) -> (Client, Client) {
+    let a = connect(addr, ada_browser.cookie.as_deref().unwrap()).await;
+    let mut b = connect(addr, bea).await;
+    type_at(&mut b, 7, " by Bea").await;
+    assert!(b.wait_until(WAIT, Client::all_acked).await);
+    (a, b)
+}
+
 /// The client was told that Ada published version 2 (generation 2), then closed for the reset.
 async fn told_of_version_2_by_ada_and_closed(client: &mut Client) {
     assert!(client.wait_until(WAIT, |c| c.closed.is_some()).await);
@@ -440,10 +449,7 @@ async fn publishing_makes_the_version_from_the_stored_draft_and_everyone_starts_
     let api = TestApi::new().await;
     let (mut ada_browser, bea) = prompt_with_ada_and_bea(&api).await;
     let (addr, _) = replica(api.pool.clone(), Duration::from_secs(60), 500).await;
-    let mut a = connect(addr, ada_browser.cookie.as_deref().unwrap()).await;
-    let mut b = connect(addr, &bea).await;
-    type_at(&mut b, 7, " by Bea").await;
-    assert!(b.wait_until(WAIT, Client::all_acked).await);
+    let (mut a, mut b) = both_connected_after_bea_typed(addr, &ada_browser, &bea).await;
     // The draft as the page loads it.
     let view = ada_browser.ok("open_prompt_draft", &[("project_id", "proj-a"), ("name", PROMPT)]).await;
     assert_eq!(view["shared"]["draft"]["text"], "v1 text by Bea");
@@ -493,10 +499,7 @@ async fn people_whose_replica_missed_the_publish_are_told_who_published_once_it_
     let api = TestApi::new().await;
     let (mut ada_browser, bea) = prompt_with_ada_and_bea(&api).await;
     let (addr, listener) = deaf_replica(&api).await;
-    let mut a = connect(addr, ada_browser.cookie.as_deref().unwrap()).await;
-    let mut b = connect(addr, &bea).await;
-    type_at(&mut b, 7, " by Bea").await;
-    assert!(b.wait_until(WAIT, Client::all_acked).await);
+    let (mut a, mut b) = both_connected_after_bea_typed(addr, &ada_browser, &bea).await;
 
     let published = ada_browser.ok("publish_prompt_draft", &[("project_id", "proj-a"), ("name", PROMPT)]).await;
     assert_eq!(published["version"], 2);
@@ -525,10 +528,7 @@ async fn a_change_that_meets_an_unheard_publish_is_refused_and_the_people_are_to
     let api = TestApi::new().await;
     let (mut ada_browser, bea) = prompt_with_ada_and_bea(&api).await;
     let (addr, _) = deaf_replica(&api).await;
-    let mut a = connect(addr, ada_browser.cookie.as_deref().unwrap()).await;
-    let mut b = connect(addr, &bea).await;
-    type_at(&mut b, 7, " by Bea").await;
-    assert!(b.wait_until(WAIT, Client::all_acked).await);
+    let (mut a, mut b) = both_connected_after_bea_typed(addr, &ada_browser, &bea).await;
     // What the replica does once its listener is up (a catch-up of its rooms) is over before the
     // publish, so what tells the people below is the refused change.
     a.pump(QUIET).await;
