@@ -210,7 +210,7 @@ impl Room {
         if stored.generation != state.generation {
             state.broken = true;
             drop(state);
-            let _ = self.events.send(Arc::new(self.outdated(hub).await));
+            let _ = self.events.send(Arc::new(self.outdated().await));
             hub.forget(self.id);
             return;
         }
@@ -228,8 +228,8 @@ impl Room {
     /// why (its listener was away, or the new generation was read before its notification
     /// arrived): the reason the reset announced, kept with the document, so they see "published
     /// by Ada" as the others do; only that it reloads when none is kept.
-    async fn outdated(&self, hub: &Hub) -> Event {
-        let announced = documents::reset_notice(&hub.pool, self.id).await.ok().flatten();
+    async fn outdated(&self) -> Event {
+        let announced = documents::reset_notice(&self.hub.pool, self.id).await.ok().flatten();
         let notice = announced.and_then(|payload| serde_json::from_str::<DocumentNotice>(&payload).ok()).and_then(|announced| announced.n);
         notice.map_or(Event::Broken, Event::Reset)
     }
@@ -352,7 +352,7 @@ impl Room {
                     if matches!(error, AppendError::Stale) {
                         // A new generation began (a publish) and its notification has not
                         // reached this room yet: the others are told why, as they would be.
-                        let _ = self.events.send(Arc::new(self.outdated(&self.hub).await));
+                        let _ = self.events.send(Arc::new(self.outdated().await));
                         self.hub.forget(self.id);
                     } else {
                         self.break_up();
