@@ -329,6 +329,7 @@ test("an OTel span's panel shows its raw attributes next to the fields they beca
         { key: "gen_ai.request.model", value: { stringValue: "gpt-4o" } },
         { key: "gen_ai.usage.input_tokens", value: { intValue: "42" } },
         { key: "http.route", value: { stringValue: "/chat" } },
+        { key: "langfuse.observation.input", value: { stringValue: '{"question": "Is it <b>bold</b>?"}' } },
       ] }] }] }] };
   const response = await request.post("/api/public/otel/v1/traces", { headers: { Authorization: AUTH, "Content-Type": "application/json" }, data: body });
   expect(response.status()).toBe(200);
@@ -341,6 +342,12 @@ test("an OTel span's panel shows its raw attributes next to the fields they beca
   await expect(inspector.locator('[data-testid=otel-attribute][data-key="gen_ai.request.model"]')).toHaveAttribute("data-mapped-to", "model");
   await expect(inspector.locator('[data-testid=otel-attribute][data-key="gen_ai.usage.input_tokens"]')).toHaveAttribute("data-mapped-to", "usageDetails.input");
   await expect(inspector.locator('[data-testid=otel-attribute][data-key="http.route"]')).toContainText("not mapped");
+  // Input taken as sent is stored once, as the field, and shown from it (as text), labelled so.
+  const input = inspector.locator('[data-testid=otel-attribute][data-key="langfuse.observation.input"]');
+  await expect(input).toHaveAttribute("data-mapped-to", "input trace.input");
+  await expect(input.getByTestId("otel-attribute-value")).toHaveText('{"question":"Is it <b>bold</b>?"}');
+  await expect(input.getByTestId("otel-attribute-stored-as")).toHaveText("(as stored in input)");
+  await expect(inspector.locator('[data-testid=otel-attribute][data-key="http.route"] [data-testid=otel-attribute-stored-as]')).toHaveCount(0);
 });
 
 test("traces list: CJK search, sort by cost, a hidden column stays hidden, saved views, bulk delete", async ({ page, request }) => {

@@ -319,6 +319,48 @@ async fn records_stored_as_jsonb_before_the_move_still_read_and_a_merge_moves_th
 }
 
 /// A span of trace `trace_id` as OTLP/JSON; `parent` makes it a child.
+/// Issue #23: input and output read from an attribute as sent are stored once, as the row's
+/// fields: the stored record holds null for them and names them, and the inspector's read puts
+/// them back from the row — the JSON text re-serialized, plain text as it is — and says so. A span
+/// sent again (the merge) replaces record and fields together, so the two still agree.
+#[tokio::test]
+async fn input_and_output_are_stored_once_and_the_inspector_reads_them_back_from_the_row() {
+    let api = TestApi::new().await;
+    let span = |output: &str| {
+        json_span("7b8aa5a2d2c872e8321cf37308d69df2", "251581bf3cb55c13", None, "once",
+                  json!([{"key": "langfuse.observation.input", "value": {"stringValue": "{\"q\": [1, 2], \"a\": \"é\"}"}},
+                         {"key": "langfuse.observation.output", "value": {"stringValue": output}},
+                         {"key": "http.route", "value": {"stringValue": "/chat"}}]))
+    };
+    export_json(&api, vec![span("plain words")]).await;
+    let id = loupe_app::domain::ObservationId::new("251581bf3cb55c13");
+
+    let bytes: Vec<u8> = sqlx::query_scalar("SELECT otel_record FROM observations WHERE project_id = $1 AND id = '251581bf3cb55c13'")
+        .bind(&api.project_id)
+        .fetch_one(&api.pool)
+        .await
+        .unwrap();
+    let record = loupe_core::store::otel_record::decode(&bytes).expect("a record");
+    assert_eq!((record["span"]["langfuse.observation.input"].clone(), record["span"]["langfuse.observation.output"].clone()), (Value::Null, Value::Null));
+    assert_eq!(record["span"]["http.route"], "/chat");
+
+    let (attributes, mapping) = loupe_core::store::observations::otel_attributes(&api.pool, &api.project, &id).await.unwrap().expect("a record");
+    assert_eq!(attributes["span"]["langfuse.observation.input"], json!("{\"a\":\"é\",\"q\":[1,2]}"), "the stored input as JSON text (in jsonb's key order)");
+    assert_eq!(attributes["span"]["langfuse.observation.output"], json!("plain words"), "plain text as it is");
+    assert_eq!(mapping["span"]["langfuse.observation.input"], json!(["input", "trace.input"]));
+    use loupe_app::domain::otel_inspector::rows;
+    let rows = rows(&attributes, &mapping);
+    let stored_as = |key: &str| rows.iter().find(|r| r.key == key).and_then(|r| r.stored_as.clone());
+    assert_eq!((stored_as("langfuse.observation.input").as_deref(), stored_as("langfuse.observation.output").as_deref()), (Some("input"), Some("output")));
+    assert_eq!(stored_as("http.route"), None);
+
+    // Sent again with another output: merged by the statements, record and fields together.
+    export_json(&api, vec![span("other words")]).await;
+    let (attributes, _) = loupe_core::store::observations::otel_attributes(&api.pool, &api.project, &id).await.unwrap().expect("a record");
+    assert_eq!(attributes["span"]["langfuse.observation.output"], json!("other words"));
+    assert_eq!(observation(&api, "251581bf3cb55c13").await["output"], json!("other words"));
+}
+
 fn json_span(trace_id: &str, span_id: &str, parent: Option<&str>, name: &str, attributes: Value) -> Value {
     let mut span = json!({"traceId": trace_id, "spanId": span_id, "name": name, "attributes": attributes,
                           "startTimeUnixNano": "1795715850280000000", "endTimeUnixNano": "1795715850295000000"});

@@ -51,6 +51,10 @@ pub struct AttributeRow {
     /// Fields in the UI's vocabulary: `model`, `usageDetails.input`, `metadata.tenant`,
     /// `trace.userId`, ... A key may feed several (a root span's input is the trace's too).
     pub mapped_to: Vec<String>,
+    /// The field the value is shown from (`input`, `output`): the record stores that attribute's
+    /// value once, as the field, and the value is read back from it (re-serialized when it was
+    /// JSON text), so it is the value as stored rather than byte for byte as sent.
+    pub stored_as: Option<String>,
 }
 
 impl AttributeRow {
@@ -100,19 +104,22 @@ pub fn rows(otel_attributes: &Value, mapping: &Value) -> Vec<AttributeRow> {
             AttrScope::Scope => otel_attributes.get("scope").and_then(|s| s.get("attributes")),
         };
         let mapped = mapping.get(scope.mapping_key());
+        // Only span attributes are stored as fields (the record's `stored`).
+        let stored = (scope == AttrScope::Span).then(|| otel_attributes.get("stored")).flatten();
         if let Some(Value::Object(attributes)) = attributes {
             rows.extend(attributes.iter().map(|(key, value)| AttributeRow {
                 scope,
                 key: key.clone(),
                 value: value.clone(),
                 mapped_to: mapped.and_then(|m| m.get(key)).map(field_names).unwrap_or_default(),
+                stored_as: stored.and_then(|s| s.get(key)).and_then(|s| s.get("field")).and_then(Value::as_str).map(str::to_string),
             }));
         }
         if scope == AttrScope::Scope {
             let identity = otel_attributes.get("scope");
             for (key, field) in [("otel.scope.name", "name"), ("otel.scope.version", "version")] {
                 if let Some(value) = identity.and_then(|s| s.get(field)).filter(|v| v.as_str().is_some_and(|s| !s.is_empty())) {
-                    rows.push(AttributeRow { scope, key: key.into(), value: value.clone(), mapped_to: Vec::new() });
+                    rows.push(AttributeRow { scope, key: key.into(), value: value.clone(), mapped_to: Vec::new(), stored_as: None });
                 }
             }
         }
@@ -192,6 +199,17 @@ mod tests {
     }
 
     #[test]
+    fn a_value_stored_as_a_field_says_which() {
+        let mut attributes = stored();
+        attributes["stored"] = json!({"langfuse.observation.input": {"field": "input", "json": true}, "service.name": {"field": "output"}});
+        let rows = rows(&attributes, &mapping());
+        let stored_as = |scope: AttrScope, key: &str| rows.iter().find(|r| r.scope == scope && r.key == key).unwrap().stored_as.clone();
+        assert_eq!(stored_as(AttrScope::Span, "langfuse.observation.input").as_deref(), Some("input"));
+        assert_eq!(stored_as(AttrScope::Span, "http.method"), None);
+        assert_eq!(stored_as(AttrScope::Resource, "service.name"), None, "only span attributes are stored as fields");
+    }
+
+    #[test]
     fn the_same_key_is_mapped_per_scope() {
         let attributes = json!({"span": {"service.version": "1"}, "resource": {"service.version": "2"}});
         let rows = rows(&attributes, &json!({"resource": {"service.version": ["version"]}}));
@@ -220,7 +238,7 @@ mod tests {
 
     #[test]
     fn values_as_text_with_their_type() {
-        let row = |value: Value| AttributeRow { scope: AttrScope::Span, key: "k".into(), value, mapped_to: vec![] };
+        let row = |value: Value| AttributeRow { scope: AttrScope::Span, key: "k".into(), value, mapped_to: vec![], stored_as: None };
         assert_eq!(row(json!("plain")).value_text(), "plain");
         assert_eq!(row(json!("\"quoted\"")).value_text(), "\"quoted\"");
         assert_eq!(row(json!({"a": [1]})).value_text(), "{\"a\":[1]}");
@@ -231,7 +249,7 @@ mod tests {
 
     #[test]
     fn filter_matches_keys_and_fields_case_insensitively() {
-        let row = AttributeRow { scope: AttrScope::Span, key: "gen_ai.usage.input_tokens".into(), value: json!(1), mapped_to: vec!["usageDetails.input".into()] };
+        let row = AttributeRow { scope: AttrScope::Span, key: "gen_ai.usage.input_tokens".into(), value: json!(1), mapped_to: vec!["usageDetails.input".into()], stored_as: None };
         assert!(row.matches(""));
         assert!(row.matches("  USAGE "));
         assert!(row.matches("usagedetails.in"));

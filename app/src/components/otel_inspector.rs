@@ -121,6 +121,7 @@ fn AttributeLine(row: AttributeRow, filter: RwSignal<String>, locale: Locale) ->
     let mapped_to = row.mapped_to.join(" ");
     let value_type = row.value_type();
     let fields = row.mapped_to.clone();
+    let stored_as = row.stored_as.clone();
     let key = row.key.clone();
     let data_key = row.key.clone();
     let hidden = move || !row.matches(&filter.get());
@@ -136,6 +137,11 @@ fn AttributeLine(row: AttributeRow, filter: RwSignal<String>, locale: Locale) ->
             <td class="px-3 py-1.5">
                 <span class="mr-1 text-xs uppercase text-zinc-400 dark:text-zinc-500">{value_type}</span>
                 <span class="whitespace-pre-wrap break-all font-mono text-zinc-700 dark:text-zinc-300" data-testid="otel-attribute-value">{value}</span>
+                {stored_as.map(|field| view! {
+                    <span class="ml-1 text-xs italic text-zinc-400 dark:text-zinc-500" data-testid="otel-attribute-stored-as">
+                        {td_string!(locale, trace.otel.stored_as, field = field).to_string()}
+                    </span>
+                })}
                 {is_long.then(|| view! {
                     <button
                         type="button"
@@ -171,7 +177,7 @@ mod tests {
     use super::*;
 
     fn row(scope: AttrScope, key: &str, value: serde_json::Value, mapped_to: &[&str]) -> AttributeRow {
-        AttributeRow { scope, key: key.into(), value, mapped_to: mapped_to.iter().map(|f| f.to_string()).collect() }
+        AttributeRow { scope, key: key.into(), value, mapped_to: mapped_to.iter().map(|f| f.to_string()).collect(), stored_as: None }
     }
 
     fn render(rows: Vec<AttributeRow>) -> String {

@@ -294,28 +294,64 @@ pub async fn get_in_trace(pool: &PgPool, project_id: &ProjectId, trace_id: &Trac
 /// observation does not exist in this project or did not arrive over OTLP. The record is
 /// `otel_record` (compressed bytes, `store::otel_record`) since issue #23, `otel_attributes`
 /// (jsonb) in rows stored before.
+///
+/// The attributes the input and output were read from as sent are not in records written since
+/// 2026-12-06: the record names them under `stored` (`{key: {"field": "input", "json": true}}`)
+/// and their values are read back here from the row's `input` and `output` — as JSON text when
+/// the attribute was JSON text (`json`), else the value itself. `stored` stays in the result so
+/// the inspector can say the value is shown as stored.
 pub async fn otel_attributes(
     pool: &PgPool,
     project_id: &ProjectId,
     observation_id: &ObservationId,
 ) -> Result<Option<(serde_json::Value, serde_json::Value)>, StoreError> {
-    let row: Option<(Option<Vec<u8>>, Option<serde_json::Value>)> = sqlx::query_as(
-        "SELECT otel_record, otel_attributes FROM observations \
+    type Row = (Option<Vec<u8>>, Option<serde_json::Value>, Option<serde_json::Value>, Option<serde_json::Value>);
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT otel_record, otel_attributes, input, output FROM observations \
          WHERE project_id = $1 AND id = $2 AND (otel_record IS NOT NULL OR otel_attributes IS NOT NULL)",
     )
     .bind(project_id)
     .bind(observation_id.as_str())
     .fetch_optional(pool)
     .await?;
-    let record = row.and_then(|(bytes, json)| match bytes {
+    let Some((bytes, json, input, output)) = row else { return Ok(None) };
+    let record = match bytes {
         Some(bytes) => super::otel_record::decode(&bytes),
         None => json,
-    });
+    };
     Ok(match record {
         Some(serde_json::Value::Object(mut record)) => {
             let mapping = record.remove("mapped").unwrap_or(serde_json::Value::Null);
+            restore_stored(&mut record, input, output);
             Some((serde_json::Value::Object(record), mapping))
         }
         _ => None,
     })
+}
+
+/// Puts the values of the record's `stored` attributes back from the row's fields (see
+/// [`otel_attributes`]). A name that is not `input` or `output`, or a field the row no longer
+/// holds, leaves the attribute null: the record comes from the database, never a panic.
+fn restore_stored(record: &mut serde_json::Map<String, serde_json::Value>, input: Option<serde_json::Value>, output: Option<serde_json::Value>) {
+    use serde_json::Value;
+    let Some(Value::Object(stored)) = record.get("stored") else { return };
+    let restored: Vec<(String, Value)> = stored
+        .iter()
+        .filter_map(|(key, how)| {
+            let field = match how.get("field").and_then(Value::as_str) {
+                Some("input") => input.as_ref(),
+                Some("output") => output.as_ref(),
+                _ => None,
+            }?;
+            let value = if how.get("json").and_then(Value::as_bool).unwrap_or(false) { Value::String(field.to_string()) } else { field.clone() };
+            Some((key.clone(), value))
+        })
+        .collect();
+    if let Some(Value::Object(span)) = record.get_mut("span") {
+        for (key, value) in restored {
+            if let Some(slot) = span.get_mut(&key) {
+                *slot = value;
+            }
+        }
+    }
 }

@@ -131,7 +131,25 @@ impl Attributes {
     /// The attributes as a JSON object, serialized in place: equal to [`Self::to_json`]'s (keys
     /// sorted and distinct), without building it (the OTel record of every span, issue #23).
     pub fn as_object(&self) -> AsObject<'_> {
-        AsObject(&self.entries)
+        AsObject { entries: &self.entries, left_out: &[] }
+    }
+
+    /// [`as_object`](Self::as_object) with the values of the entries at `left_out` written as
+    /// null (their keys stay, in place): the values the record stores elsewhere (see
+    /// `mapping::StoredAs`).
+    pub fn as_object_without<'a>(&'a self, left_out: &'a [usize]) -> AsObject<'a> {
+        AsObject { entries: &self.entries, left_out }
+    }
+
+    /// The position of the entry whose value `value` is (the very value, not an equal one: a
+    /// rule's pick), if it is one of these attributes.
+    pub fn position_of(&self, value: &Value) -> Option<usize> {
+        self.entries.iter().position(|(_, v)| std::ptr::eq(v, value))
+    }
+
+    /// The key and value at `index` (a position from [`position_of`](Self::position_of)).
+    pub fn entry_at(&self, index: usize) -> Option<(&str, &Value)> {
+        self.entries.get(index).map(|(k, v)| (k.as_str(), v))
     }
 
     pub fn to_json(&self) -> Value {
@@ -194,11 +212,18 @@ impl Attributes {
 }
 
 /// [`Attributes::as_object`].
-pub struct AsObject<'a>(&'a [(String, Value)]);
+pub struct AsObject<'a> {
+    entries: &'a [(String, Value)],
+    /// Positions whose value is written as null.
+    left_out: &'a [usize],
+}
 
 impl serde::Serialize for AsObject<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.0.iter().map(|(key, value)| (key, value)))
+        const NULL: &Value = &Value::Null;
+        serializer.collect_map(
+            self.entries.iter().enumerate().map(|(i, (key, v))| (key, if self.left_out.contains(&i) { NULL } else { v })),
+        )
     }
 }
 

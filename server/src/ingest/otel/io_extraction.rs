@@ -21,6 +21,10 @@ use super::provenance::{Entry, Produced};
 pub struct InputOutput {
     pub input: Option<Value>,
     pub output: Option<Value>,
+    /// The span attribute (its position in `attrs`) the input was read from as sent, if it was:
+    /// the OTel record need not hold its value twice (`mapping::StoredAs`).
+    pub input_attribute: Option<usize>,
+    pub output_attribute: Option<usize>,
 }
 
 /// A value chosen by a rule: an attribute as sent, or one the rule assembled.
@@ -52,7 +56,12 @@ const MAX_REBUILT_ARRAY_SLOTS: usize = 10_001;
 
 pub fn extract(attrs: &Attributes, events: &[SpanEvent], scope_name: &str) -> InputOutput {
     let (input, output) = find(attrs, events, scope_name).unwrap_or((None, None));
-    InputOutput { input: input.map(Picked::finish), output: output.map(Picked::finish) }
+    let attribute = |picked: &Option<Picked>| match picked {
+        Some(Picked::Raw(value)) => attrs.position_of(value),
+        _ => None,
+    };
+    let (input_attribute, output_attribute) = (attribute(&input), attribute(&output));
+    InputOutput { input: input.map(Picked::finish), output: output.map(Picked::finish), input_attribute, output_attribute }
 }
 
 /// Each side's reads are recorded as `input` / `output` (provenance); a rule that yields nothing
@@ -494,7 +503,7 @@ mod tests {
     }
 
     fn io_in_scope(attrs: Attributes, scope: &str) -> (Option<Value>, Option<Value>) {
-        let InputOutput { input, output } = extract(&attrs, &[], scope);
+        let InputOutput { input, output, .. } = extract(&attrs, &[], scope);
         (input, output)
     }
 
@@ -585,7 +594,7 @@ mod tests {
                 ("gen_ai.output.messages", json!("[{\"role\":\"assistant\"}]")),
             ]),
         );
-        let InputOutput { input, output } = extract(&Attributes::default(), &[details], "");
+        let InputOutput { input, output, .. } = extract(&Attributes::default(), &[details], "");
         assert_eq!(input, Some(json!([{"role": "user", "parts": []}])));
         assert_eq!(output, Some(json!([{"role": "assistant"}])));
     }
@@ -598,7 +607,7 @@ mod tests {
             event("exception", Attributes::default()),
             event("gen_ai.choice", Attributes::from_pairs([("index", json!(0)), ("finish_reason", json!("stop"))])),
         ];
-        let InputOutput { input, output } = extract(&Attributes::default(), &events, "");
+        let InputOutput { input, output, .. } = extract(&Attributes::default(), &events, "");
         assert_eq!(input, Some(json!([{"role": "system", "content": "be brief"}, {"role": "user", "content": "Hi"}])));
         assert_eq!(output, Some(json!({"index": 0, "finish_reason": "stop"})));
     }
@@ -606,7 +615,7 @@ mod tests {
     #[test]
     fn rule_6_several_choices_are_a_list() {
         let events = [event("gen_ai.choice", Attributes::from_pairs([("index", json!(0))])), event("gen_ai.choice", Attributes::from_pairs([("index", json!(1))]))];
-        let InputOutput { input, output } = extract(&Attributes::default(), &events, "");
+        let InputOutput { input, output, .. } = extract(&Attributes::default(), &events, "");
         assert_eq!((input, output), (None, Some(json!([{"index": 0}, {"index": 1}]))));
     }
 
@@ -616,7 +625,7 @@ mod tests {
             event("gen_ai.content.prompt", Attributes::from_pairs([("gen_ai.prompt", json!("[{\"role\":\"user\"}]"))])),
             event("gen_ai.content.completion", Attributes::from_pairs([("gen_ai.completion", json!("[{\"role\":\"assistant\"}]"))])),
         ];
-        let InputOutput { input, output } = extract(&Attributes::default(), &events, "");
+        let InputOutput { input, output, .. } = extract(&Attributes::default(), &events, "");
         assert_eq!(input, Some(json!([{"role": "user"}])));
         assert_eq!(output, Some(json!([{"role": "assistant"}])));
     }

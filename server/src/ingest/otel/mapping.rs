@@ -183,7 +183,7 @@ fn map_span(
     let (start_time, end_time) = span_times(start_time_unix_nano, end_time_unix_nano, received_at);
 
     let origin = SpanOrigin { resource: &resource.attrs, scope_name: &scope.name, scope_version: &scope.version, span_name: &span_name };
-    let InputOutput { input, output } = io_extraction::extract(&attrs, &events, &scope.name);
+    let InputOutput { input, output, input_attribute, output_attribute } = io_extraction::extract(&attrs, &events, &scope.name);
     let facts = SpanFacts {
         trace_id: hex::encode(trace_id),
         start_time,
@@ -234,8 +234,12 @@ fn map_span(
         add_generation_fields(&mut observation, &attrs, &scope.name);
     }
     let mapped = record_mapping(&attrs, resource, describes_trace, &observation);
+    let stored = StoredAs::new(
+        &attrs,
+        [(field::INPUT, input_attribute, observation.input.as_ref()), (field::OUTPUT, output_attribute, observation.output.as_ref())],
+    );
     observation.otel_record = Some(OtelRecord::new(&Record {
-        span: attrs.as_object(),
+        span: attrs.as_object_without(&stored.positions),
         resource: &resource.json,
         scope: &scope.json,
         kind,
@@ -248,9 +252,55 @@ fn map_span(
                 attributes: e.attributes.as_object(),
             })
             .collect(),
+        stored: &stored,
         mapped,
     }));
     (observation, trace, experiment)
+}
+
+/// The span attributes the observation's input and output were read from as sent: their values
+/// are written as null in the OTel record, which names them here (`"stored": {key: {"field":
+/// "input", "json": true}}`), and the inspector reads them back from the row's fields
+/// (`store::observations::otel_attributes`). Input and output are most of a span's bytes; kept
+/// in both places they were stored twice and escaped twice more for the record (issue #23).
+/// `json`: the attribute was JSON text, parsed into the field (the value reads back as that JSON,
+/// re-serialized); otherwise the field holds the attribute's value itself.
+struct StoredAs<'a> {
+    positions: Vec<usize>,
+    entries: Vec<(&'a str, &'static str, bool)>,
+}
+
+impl<'a> StoredAs<'a> {
+    fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn new(attrs: &'a Attributes, fields: [(&'static str, Option<usize>, Option<&Value>); 2]) -> Self {
+        let mut stored = StoredAs { positions: Vec::new(), entries: Vec::new() };
+        for (field, position, value) in fields {
+            let (Some(position), Some(value)) = (position, value) else { continue };
+            let Some((key, raw)) = attrs.entry_at(position) else { continue };
+            // One attribute feeding both fields (never, by the rules) would be restored twice.
+            if stored.positions.contains(&position) {
+                continue;
+            }
+            let json = matches!(raw, Value::String(text) if value.as_str() != Some(text.as_str()));
+            stored.positions.push(position);
+            stored.entries.push((key, field, json));
+        }
+        stored
+    }
+}
+
+impl serde::Serialize for StoredAs<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        struct As {
+            field: &'static str,
+            json: bool,
+        }
+        serializer.collect_map(self.entries.iter().map(|&(key, field, json)| (key, As { field, json })))
+    }
 }
 
 /// A span's OTel record as stored (`store::otel_record`), serialized in place: the resource and
@@ -264,6 +314,8 @@ struct Record<'a> {
     kind: i32,
     status: RecordStatus<'a>,
     events: Vec<RecordEvent<'a>>,
+    #[serde(skip_serializing_if = "StoredAs::is_empty")]
+    stored: &'a StoredAs<'a>,
     mapped: provenance::Mapped<'a>,
 }
 

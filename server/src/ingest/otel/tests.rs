@@ -649,6 +649,54 @@ fn mapped_root_io_feeds_the_trace_too() {
     assert_eq!(span_fed(o, "langfuse.observation.output"), ["output"]);
 }
 
+/// Issue #23: the attributes input and output were read from as sent are not kept twice — the
+/// record writes them as null and names them under `stored`, with whether the attribute was JSON
+/// text; everything else, and input assembled by a rule, stays in the record as sent.
+#[test]
+fn input_and_output_taken_as_sent_are_stored_once_as_their_fields() {
+    let root = span(
+        "20a75874f2487804",
+        None,
+        "root",
+        0,
+        vec![
+            text("langfuse.observation.input", "{\"q\": [1, 2]}"),
+            text("langfuse.observation.output", "plain words"),
+            text("langfuse.trace.output", "\"final\""),
+            text("http.route", "/chat"),
+        ],
+    );
+    let batch = ingest_protobuf(&export(vec![], vec![scope("langfuse-sdk", "5.0.4", vec![], vec![root])]));
+    let o = &batch.observations[0];
+    assert_eq!((o.input.clone(), o.output.clone()), (Some(json!({"q": [1, 2]})), Some(json!("plain words"))));
+    let record = o.otel_record.as_ref().unwrap().value().unwrap();
+    assert_eq!(record["span"]["langfuse.observation.input"], Value::Null, "{record}");
+    assert_eq!(record["span"]["langfuse.observation.output"], Value::Null);
+    assert_eq!(
+        record["stored"],
+        json!({"langfuse.observation.input": {"field": "input", "json": true}, "langfuse.observation.output": {"field": "output", "json": false}})
+    );
+    // Not an observation field: kept as sent, like every other attribute.
+    assert_eq!(record["span"]["langfuse.trace.output"], json!("\"final\""));
+    assert_eq!(record["span"]["http.route"], json!("/chat"));
+    assert_eq!(span_fed(o, "langfuse.observation.input"), ["input", "trace.input"], "the provenance is unchanged");
+    assert!(!String::from_utf8_lossy(&serde_json::to_vec(&record).unwrap()).contains("plain words"));
+
+    // Input assembled by a rule (flattened GenAI prompt keys) is not an attribute as sent.
+    let child = span(
+        "30a75874f2487804",
+        Some("20a75874f2487804"),
+        "llm",
+        0,
+        vec![text("gen_ai.prompt.0.role", "user"), text("gen_ai.prompt.0.content", "Hi"), text("gen_ai.completion.0.content", "Hello")],
+    );
+    let batch = ingest_protobuf(&export(vec![], vec![scope("openlit", "", vec![], vec![child])]));
+    let record = batch.observations[0].otel_record.as_ref().unwrap().value().unwrap();
+    assert!(batch.observations[0].input.is_some());
+    assert_eq!(record.get("stored"), None, "{record}");
+    assert_eq!(record["span"]["gen_ai.prompt.0.content"], json!("Hi"));
+}
+
 #[test]
 fn mapped_gen_ai_keys_and_the_model_fallback_chain() {
     let chat = span(
