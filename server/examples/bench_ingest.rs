@@ -25,7 +25,12 @@
 //!
 //! Usage: bench_ingest --url http://127.0.0.1:3000 --public-key pk --secret-key sk
 //!        [--connections 8] [--seconds 30] [--traces-per-request 10] [--database-url URL] [--project-id ID]
-//!        [--loupe-pid PID] [--phoenix-spans-per-s N] [--encode-during-load]
+//!        [--loupe-pid PID] [--phoenix-spans-per-s N] [--encode-during-load] [--prose]
+//!
+//! `--prose`: each span's output is ~820 characters of words drawn at random (no sentence
+//! repeated) instead of one sentence ten times, and its input names random words too: text that
+//! compresses like real model output, for what a span costs to store (WAL per span) rather than
+//! the default's best case.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -61,6 +66,32 @@ struct Args {
     encode_during_load: bool,
 }
 
+/// `--prose` (see the module docs); read by `span`.
+static PROSE: AtomicBool = AtomicBool::new(false);
+
+/// ~`chars` characters of words picked by `seed`: unrepeated text, as a model's output is.
+fn prose(seed: u64, chars: usize) -> String {
+    const WORDS: [&str; 64] = [
+        "order", "customer", "replacement", "damaged", "refund", "shipping", "invoice", "warehouse", "delay", "courier",
+        "package", "tracking", "support", "ticket", "policy", "warranty", "return", "label", "address", "payment",
+        "card", "bank", "transfer", "discount", "voucher", "account", "email", "phone", "escalate", "manager",
+        "apology", "credit", "balance", "subscription", "renewal", "cancel", "upgrade", "plan", "feature", "bug",
+        "crash", "login", "password", "reset", "device", "android", "browser", "latency", "timeout", "server",
+        "region", "europe", "asia", "monday", "friday", "morning", "evening", "urgent", "polite", "frustrated",
+        "grateful", "confused", "detailed", "brief",
+    ];
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut text = String::with_capacity(chars + 16);
+    while text.len() < chars {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        text.push_str(WORDS[(x % 64) as usize]);
+        text.push_str(if x % 11 == 0 { ". " } else { " " });
+    }
+    text
+}
+
 fn parse_args() -> Args {
     let mut args = Args {
         url: "http://127.0.0.1:3000".into(),
@@ -90,6 +121,7 @@ fn parse_args() -> Args {
             "--loupe-pid" => args.loupe_pid = Some(value().parse().expect("--loupe-pid: a number")),
             "--phoenix-spans-per-s" => args.phoenix_spans_per_s = Some(value().parse().expect("--phoenix-spans-per-s: a number")),
             "--encode-during-load" => args.encode_during_load = true,
+            "--prose" => PROSE.store(true, Ordering::Relaxed),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -119,8 +151,18 @@ fn span(trace: u64, index: usize, start_ns: u64) -> Span {
     let trace_id = hex_id(trace, 16);
     let span_id = hex_id(trace * 100 + index as u64 + 1, 8);
     let parent = if index == 0 { vec![] } else { hex_id(trace * 100 + 1, 8) };
-    let question = format!("{{\"args\": [\"Summarise ticket {trace} for the support team, keeping the customer's tone and all order numbers\"], \"kwargs\": {{\"temperature\": 0.2}}}}");
-    let answer = format!("\"{}\"", "The customer reports that order 1234 arrived damaged and asks for a replacement. ".repeat(10));
+    let (question, answer) = if PROSE.load(Ordering::Relaxed) {
+        let seed = trace * 100 + index as u64;
+        (
+            format!("{{\"args\": [\"Summarise ticket {trace}: {}\"], \"kwargs\": {{\"temperature\": 0.2}}}}", prose(seed, 90)),
+            format!("\"{}\"", prose(seed ^ 0x5eed, 820)),
+        )
+    } else {
+        (
+            format!("{{\"args\": [\"Summarise ticket {trace} for the support team, keeping the customer's tone and all order numbers\"], \"kwargs\": {{\"temperature\": 0.2}}}}"),
+            format!("\"{}\"", "The customer reports that order 1234 arrived damaged and asks for a replacement. ".repeat(10)),
+        )
+    };
     let mut attributes = vec![
         kv("langfuse.observation.type", if index == 5 { "generation" } else { "span" }),
         kv("langfuse.observation.input", &question),
