@@ -83,9 +83,7 @@ fn prose(seed: u64, chars: usize) -> String {
     let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     let mut text = String::with_capacity(chars + 16);
     while text.len() < chars {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
+        let x = xorshift(&mut x);
         text.push_str(WORDS[(x % 64) as usize]);
         text.push_str(if x % 11 == 0 { ". " } else { " " });
     }
@@ -135,14 +133,15 @@ fn kv(key: &str, value: &str) -> KeyValue {
 /// A random-looking but deterministic hex id.
 fn hex_id(seed: u64, bytes: usize) -> Vec<u8> {
     let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
-    (0..bytes)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x & 0xff) as u8
-        })
-        .collect()
+    (0..bytes).map(|_| (xorshift(&mut x) & 0xff) as u8).collect()
+}
+
+/// The next value of a xorshift64 generator (ids and `--prose` words: deterministic, not secure).
+fn xorshift(x: &mut u64) -> u64 {
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    *x
 }
 
 /// The attributes of one span as the Python SDK sends them: JSON-encoded input/output, metadata,
