@@ -348,6 +348,22 @@ test("an OTel span's panel shows its raw attributes next to the fields they beca
   await expect(input.getByTestId("otel-attribute-value")).toHaveText('{"question":"Is it <b>bold</b>?"}');
   await expect(input.getByTestId("otel-attribute-stored-as")).toHaveText("(as stored in input)");
   await expect(inspector.locator('[data-testid=otel-attribute][data-key="http.route"] [data-testid=otel-attribute-stored-as]')).toHaveCount(0);
+  // In the narrow observation panel, on a wide screen and at phone width, every field's badge is
+  // whole: inside the inspector and on one line (as tall as the one-word badge "input").
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 900 });
+    await input.scrollIntoViewIfNeeded();
+    const panel = (await inspector.boundingBox())!;
+    const badges = await input.getByTestId("otel-field").all();
+    expect(badges).toHaveLength(2);
+    const heights = [];
+    for (const badge of badges) {
+      const box = (await badge.boundingBox())!;
+      expect(box.x + box.width, `badge inside the inspector at ${width} px`).toBeLessThanOrEqual(panel.x + panel.width + 0.5);
+      heights.push(Math.round(box.height));
+    }
+    expect(heights[1], `"trace.input" on one line at ${width} px`).toBe(heights[0]);
+  }
 });
 
 test("traces list: CJK search, sort by cost, a hidden column stays hidden, saved views, bulk delete", async ({ page, request }) => {

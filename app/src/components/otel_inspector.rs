@@ -16,7 +16,11 @@ use crate::i18n::{td_string, Locale};
 const SHORT_VALUE: usize = 160;
 
 const FILTER_INPUT: &str = "block w-full max-w-xs rounded-md border border-zinc-300 bg-white px-2 py-1 text-xs placeholder:text-zinc-400 focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500/30 dark:border-zinc-700 dark:bg-zinc-900";
-const BADGE: &str = "inline-flex items-center rounded bg-indigo-50 px-1.5 py-0.5 font-mono text-xs text-indigo-700 ring-1 ring-inset ring-indigo-200 dark:bg-indigo-950 dark:text-indigo-300 dark:ring-indigo-900";
+/// One attribute, stacked: key, value, fields. The inspector sits in the observation panel, a
+/// narrow column even on a wide screen, where side-by-side columns cut the fields' badges.
+const ROW: &str = "px-3 py-1.5";
+const UNMAPPED_ROW: &str = "px-3 py-1.5 opacity-60";
+const BADGE: &str = "inline-flex max-w-full items-center break-all rounded bg-indigo-50 px-1.5 py-0.5 font-mono text-xs text-indigo-700 ring-1 ring-inset ring-indigo-200 dark:bg-indigo-950 dark:text-indigo-300 dark:ring-indigo-900";
 
 /// `rows` as `domain::otel_inspector::rows` orders them (by scope, mapped first, then by key).
 #[component]
@@ -96,16 +100,11 @@ fn ScopeGroup(scope: AttrScope, rows: Vec<AttributeRow>, filter: RwSignal<String
             <h4 class="border-b border-zinc-200 px-3 py-1.5 text-xs font-semibold uppercase tracking-wide text-zinc-500 dark:border-zinc-800 dark:text-zinc-400">
                 {scope_label} <span class="font-normal normal-case">{format!(" ({count})")}</span>
             </h4>
-            <table class="w-full table-fixed text-left text-xs">
-                <colgroup>
-                    <col class="w-2/5" />
-                    <col class="w-2/5" />
-                    <col class="w-1/5" />
-                </colgroup>
-                <tbody class="divide-y divide-zinc-100 dark:divide-zinc-900">
-                    {rows.into_iter().map(|row| view! { <AttributeLine row=row filter=filter locale=locale /> }).collect_view()}
-                </tbody>
-            </table>
+            // A list, not a table: each attribute stacks (key, value, fields), so a field's badge
+            // is never cut and a value wraps between words, at phone width too.
+            <div class="divide-y divide-zinc-100 dark:divide-zinc-900" role="list">
+                {rows.into_iter().map(|row| view! { <AttributeLine row=row filter=filter locale=locale /> }).collect_view()}
+            </div>
         </section>
     }
 }
@@ -126,17 +125,18 @@ fn AttributeLine(row: AttributeRow, filter: RwSignal<String>, locale: Locale) ->
     let data_key = row.key.clone();
     let hidden = move || !row.matches(&filter.get());
     view! {
-        <tr
+        <div
+            role="listitem"
             data-testid="otel-attribute"
             data-key=data_key
             data-mapped-to=mapped_to
-            class=if is_mapped { "align-top" } else { "align-top opacity-60" }
+            class=if is_mapped { ROW } else { UNMAPPED_ROW }
             style:display=move || if hidden() { "none" } else { "" }
         >
-            <td class="break-all px-3 py-1.5 font-mono text-zinc-900 dark:text-zinc-100">{key}</td>
-            <td class="px-3 py-1.5">
+            <div class="break-all font-mono font-medium text-zinc-900 dark:text-zinc-100">{key}</div>
+            <div class="mt-0.5 min-w-0">
                 <span class="mr-1 text-xs uppercase text-zinc-400 dark:text-zinc-500">{value_type}</span>
-                <span class="whitespace-pre-wrap break-all font-mono text-zinc-700 dark:text-zinc-300" data-testid="otel-attribute-value">{value}</span>
+                <span class="whitespace-pre-wrap break-words font-mono text-zinc-700 dark:text-zinc-300" data-testid="otel-attribute-value">{value}</span>
                 {stored_as.map(|field| view! {
                     <span class="ml-1 text-xs italic text-zinc-400 dark:text-zinc-500" data-testid="otel-attribute-stored-as">
                         {td_string!(locale, trace.otel.stored_as, field = field).to_string()}
@@ -152,21 +152,21 @@ fn AttributeLine(row: AttributeRow, filter: RwSignal<String>, locale: Locale) ->
                         {move || if expanded.get() { td_string!(locale, trace.otel.less) } else { td_string!(locale, trace.otel.more) }}
                     </button>
                 })}
-            </td>
-            <td class="px-3 py-1.5">
+            </div>
+            <div class="mt-1 min-w-0">
                 {if is_mapped {
                     view! {
                         <span class="flex flex-wrap items-center gap-1">
                             <span class="text-zinc-400" aria-label=td_string!(locale, trace.otel.mapped_to)>"→"</span>
-                            {fields.into_iter().map(|f| view! { <span class=BADGE>{f}</span> }).collect_view()}
+                            {fields.into_iter().map(|f| view! { <span class=BADGE data-testid="otel-field">{f}</span> }).collect_view()}
                         </span>
                     }
                     .into_any()
                 } else {
                     view! { <span class="italic text-zinc-400 dark:text-zinc-500">{td_string!(locale, trace.otel.not_mapped)}</span> }.into_any()
                 }}
-            </td>
-        </tr>
+            </div>
+        </div>
     }
 }
 
