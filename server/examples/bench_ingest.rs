@@ -25,12 +25,18 @@
 //!
 //! Usage: bench_ingest --url http://127.0.0.1:3000 --public-key pk --secret-key sk
 //!        [--connections 8] [--seconds 30] [--traces-per-request 10] [--database-url URL] [--project-id ID]
-//!        [--loupe-pid PID] [--phoenix-spans-per-s N] [--encode-during-load] [--prose]
+//!        [--loupe-pid PID] [--phoenix-spans-per-s N] [--encode-during-load] [--prose] [--root-last]
 //!
 //! `--prose`: each span's output is ~820 characters of words drawn at random (no sentence
 //! repeated) instead of one sentence ten times, and its input names random words too: text that
 //! compresses like real model output, for what a span costs to store (WAL per span) rather than
 //! the default's best case.
+//!
+//! `--root-last`: each export carries the nine children of its own traces and the roots of the
+//! traces of the export sent 16 before it (the first 16: roots of traces that get no children), as an SDK's
+//! batch processor sends a trace that outlives one batch — a root span ends, and is exported,
+//! after its children. Each trace is then written twice: created by its children, completed by
+//! its root (name, input and output) in a later request, which updates the stored row.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -68,6 +74,15 @@ struct Args {
 
 /// `--prose` (see the module docs); read by `span`.
 static PROSE: AtomicBool = AtomicBool::new(false);
+/// `--root-last` (see the module docs); read by `export`.
+static ROOT_LAST: AtomicBool = AtomicBool::new(false);
+/// Trace numbers from here on are the first export's root-only traces under `--root-last`.
+const ROOTS_ONLY_TRACES: u64 = 1 << 40;
+/// How many exports after its children a root is sent: more than the connections in flight, so
+/// its children's request has committed (an SDK's exporter sends one batch at a time, so a root
+/// never races its children; two requests writing one trace at once would wait on each other's
+/// row locks, a different benchmark).
+const ROOT_LAG: u64 = 16;
 
 /// ~`chars` characters of words picked by `seed`: unrepeated text, as a model's output is.
 fn prose(seed: u64, chars: usize) -> String {
@@ -120,6 +135,7 @@ fn parse_args() -> Args {
             "--phoenix-spans-per-s" => args.phoenix_spans_per_s = Some(value().parse().expect("--phoenix-spans-per-s: a number")),
             "--encode-during-load" => args.encode_during_load = true,
             "--prose" => PROSE.store(true, Ordering::Relaxed),
+            "--root-last" => ROOT_LAST.store(true, Ordering::Relaxed),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -198,9 +214,16 @@ fn span(trace: u64, index: usize, start_ns: u64) -> Span {
 
 fn export(first_trace: u64, traces: usize) -> Vec<u8> {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
-    let spans = (0..traces as u64)
-        .flat_map(|t| (0..SPANS_PER_TRACE).map(move |i| span(first_trace + t, i, now)))
-        .collect();
+    let spans = if ROOT_LAST.load(Ordering::Relaxed) {
+        // Trace numbers start at 1 and go up by `traces` per export: the export `ROOT_LAG` before
+        // this one had the `traces` numbers from `first_trace - ROOT_LAG * traces`.
+        let lag = ROOT_LAG * traces as u64;
+        let previous = if first_trace > lag { first_trace - lag } else { ROOTS_ONLY_TRACES + first_trace };
+        let children = (0..traces as u64).flat_map(|t| (1..SPANS_PER_TRACE).map(move |i| span(first_trace + t, i, now)));
+        children.chain((0..traces as u64).map(|t| span(previous + t, 0, now))).collect()
+    } else {
+        (0..traces as u64).flat_map(|t| (0..SPANS_PER_TRACE).map(move |i| span(first_trace + t, i, now))).collect()
+    };
     let request = ExportTraceServiceRequest {
         resource_spans: vec![ResourceSpans {
             resource: Some(Resource {

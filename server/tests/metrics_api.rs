@@ -687,3 +687,23 @@ async fn hours_marked_from_extents_equal_the_hours_looked_up() {
         }
     }
 }
+
+/// Issue #23: a trace whose timestamp moves marks its old hour dirty only when it leaves that
+/// hour — a root exported after its children moves the timestamp back by milliseconds on nearly
+/// every such trace, and the writer marks the trace's hour anyway. Within the hour no hour is
+/// marked (it failed so before: the trigger marked it on every move); across an hour both are.
+#[tokio::test]
+async fn a_timestamp_moving_within_its_hour_marks_nothing() {
+    let api = TestApi::new().await;
+    let mut conn = api.pool.acquire().await.unwrap();
+    sqlx::query("INSERT INTO traces (project_id, id, timestamp) VALUES ($1, 'moving', $2)")
+        .bind(&api.project_id).bind(at(10, 10, 30, 0, 0)).execute(&mut *conn).await.unwrap();
+    take_dirty_hours(&mut conn, &api.project_id).await;
+    let move_to = |ts: DateTime<Utc>| {
+        sqlx::query("UPDATE traces SET timestamp = $2 WHERE project_id = $1 AND id = 'moving'").bind(&api.project_id).bind(ts)
+    };
+    move_to(at(10, 10, 0, 0, 1)).execute(&mut *conn).await.unwrap();
+    assert_eq!(take_dirty_hours(&mut conn, &api.project_id).await, Vec::<DateTime<Utc>>::new(), "within the hour");
+    move_to(at(10, 9, 59, 59, 999)).execute(&mut *conn).await.unwrap();
+    assert_eq!(take_dirty_hours(&mut conn, &api.project_id).await, vec![at(10, 9, 0, 0, 0), at(10, 10, 0, 0, 0)], "across the hour");
+}

@@ -733,3 +733,76 @@ async fn search_over_distinct_words_finds_exactly_the_phrase() {
     assert_eq!(words("plain").await.unwrap(), None);
     assert_eq!(ids(&list(&mut viewer, &[("search", "gamma beta")]).await), vec!["plain"]);
 }
+
+/// Issue #23: a trace completed by a later export — its children first (the row created with the
+/// trace attributes they carry), its root after them (name, input and output: an update of the
+/// row), as SDKs' batch processors send a trace that outlives a batch. The update keeps the
+/// document and distinct words the writer computed (before, the trigger recomputed the document in
+/// SQL and dropped the words, and the index took every word), equal to SQL's definition; search
+/// finds it across its repeats and not by a phrase only its words make up; and outside an
+/// ingestion write the document still cannot be set apart from its sources.
+#[tokio::test]
+async fn a_trace_completed_by_a_later_export_keeps_the_writers_document() {
+    let api = TestApi::new().await;
+    let mut viewer = member(&api, "later@example.com", "VIEWER").await;
+    let trace_id = "0000000000000000000000000000a77e";
+    let span = |span_id: &str, parent: Option<&str>, start: &str, input: &str, output: &str| {
+        let mut span = json!({"traceId": trace_id, "spanId": span_id, "name": "step",
+            "startTimeUnixNano": start, "endTimeUnixNano": "1795715850400000000",
+            "attributes": [
+                {"key": "langfuse.trace.name", "value": {"stringValue": "late-root"}},
+                {"key": "langfuse.observation.input", "value": {"stringValue": json!(input).to_string()}},
+                {"key": "langfuse.observation.output", "value": {"stringValue": json!(output).to_string()}},
+            ]});
+        if let Some(parent) = parent {
+            span["parentSpanId"] = json!(parent);
+        }
+        json!({"resourceSpans": [{"scopeSpans": [{"scope": {"name": "langfuse-sdk"}, "spans": [span]}]}]})
+    };
+    let export = |body: Value| async { api.call("POST", "/api/public/otel/v1/traces", Some(body)).await };
+    let child = export(span("00000000000000c1", Some("00000000000000a1"), "1795715850300000000", "child question", "child answer")).await;
+    assert_eq!(child.status, 200, "{}", child.text());
+    let stored = || {
+        sqlx::query_as::<_, (String, Option<String>, String)>(
+            "SELECT search_text, search_words, loupe_trace_search_text(name, input, output) FROM traces WHERE project_id = 'proj-a' AND id = $1",
+        )
+        .bind(trace_id)
+        .fetch_one(&api.pool)
+    };
+    let (before, _, _) = stored().await.unwrap();
+    assert!(!before.contains("wombat"), "the children alone: {before:?}");
+
+    let repeated = "wombat quokka wombat numbat wombat quokka wombat numbat";
+    let root = export(span("00000000000000a1", None, "1795715850200000000", repeated, "答案 答案 答案 wombat")).await;
+    assert_eq!(root.status, 200, "{}", root.text());
+    let (text, words, sql) = stored().await.unwrap();
+    assert_eq!(text, sql, "the writer's document is SQL's for the merged row");
+    assert!(text.contains(repeated), "{text:?}");
+    assert_eq!(words.as_deref(), Some("late-root wombat quokka numbat 答案"), "the writer's words, kept by the update");
+    assert_eq!(ids(&list(&mut viewer, &[("search", "numbat wombat quokka")]).await), vec![trace_id.to_string()]);
+    assert_eq!(ids(&list(&mut viewer, &[("search", "答案 答案")]).await), vec![trace_id.to_string()]);
+    assert!(ids(&list(&mut viewer, &[("search", "quokka numbat 答案")]).await).is_empty(), "only the words' order");
+
+    // A later patch that does not decide the whole document (the trace's input alone, with a name
+    // stored): SQL recomputes it from the merged row and the words go with the old document.
+    let input_only = json!({"resourceSpans": [{"scopeSpans": [{"scope": {"name": "langfuse-sdk"}, "spans": [{
+        "traceId": trace_id, "spanId": "00000000000000c2", "parentSpanId": "00000000000000a1", "name": "step",
+        "startTimeUnixNano": "1795715850300000000", "endTimeUnixNano": "1795715850400000000",
+        "attributes": [{"key": "langfuse.trace.input", "value": {"stringValue": "\"platypus echidna\""}}]}]}]}]});
+    let later = export(input_only).await;
+    assert_eq!(later.status, 200, "{}", later.text());
+    let (text, words, sql) = stored().await.unwrap();
+    assert_eq!(text, sql);
+    assert!(text.contains("platypus echidna") && !text.contains("quokka numbat"), "{text:?}");
+    assert_eq!(words, None);
+    assert_eq!(ids(&list(&mut viewer, &[("search", "platypus echidna")]).await), vec![trace_id.to_string()]);
+
+    // Outside an ingestion write, a document set by hand is recomputed.
+    sqlx::query("UPDATE traces SET search_text = 'forged', search_words = 'forged' WHERE project_id = 'proj-a' AND id = $1")
+        .bind(trace_id)
+        .execute(&api.pool)
+        .await
+        .unwrap();
+    let (text, words, sql) = stored().await.unwrap();
+    assert_eq!((text.as_str(), words), (sql.as_str(), None));
+}

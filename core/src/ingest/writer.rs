@@ -247,6 +247,21 @@ macro_rules! trace_source {
     };
 }
 
+/// Whether a patch decides the merged row's name, input and output, each as the INSERT stores it
+/// (sent, or absent from the row and the patch's fallback): its `search_text`, computed from
+/// those, is then the merged row's document, and the UPDATE sets it with its words — a trace
+/// completed by a later request (its root after its children) keeps the words the writer made,
+/// instead of the trigger recomputing the document in SQL and the search index taking all of its
+/// words (migration 20261215000001, which lets the writer's transaction, marked by
+/// `loupe.trace_document`, set it). Otherwise the stored document stays and the trigger
+/// recomputes it from the merged row.
+macro_rules! document_decided {
+    () => {
+        "(u.search_text IS NOT NULL AND (u.name IS NOT NULL OR t.name IS NULL) \
+          AND (u.input IS NOT NULL OR t.input IS NULL) AND (u.output IS NOT NULL OR t.output IS NULL))"
+    };
+}
+
 async fn write_traces(tx: &mut PgConnection, project_id: &ProjectId, c: &TraceColumns, metrics: &mut Changes) -> Result<(usize, usize), sqlx::Error> {
     let bind = |sql: &'static str| -> sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments> {
         sqlx::query(sql)
@@ -323,11 +338,14 @@ async fn write_traces(tx: &mut PgConnection, project_id: &ProjectId, c: &TraceCo
                 tags = CASE WHEN jsonb_array_length(u.tags) = 0 THEN t.tags
                             ELSE loupe_tags_union(t.tags, ARRAY(SELECT jsonb_array_elements_text(u.tags))) END,
                 public = coalesce(u.public, t.public),
+                search_text = CASE WHEN ", document_decided!(), " THEN u.search_text ELSE t.search_text END,
+                search_words = CASE WHEN ", document_decided!(), " THEN u.search_words ELSE t.search_words END,
                 updated_at = now()
              FROM ",
         trace_source!(),
         "
-             WHERE t.project_id = $1 AND t.id = u.id AND u.id <> ALL($21::text[])
+             WHERE set_config('loupe.trace_document', 'writer', true) = 'writer'
+               AND t.project_id = $1 AND t.id = u.id AND u.id <> ALL($21::text[])
                AND NOT (u.shallow AND t.timestamp <= u.ts)
              RETURNING t.id, t.timestamp"
     );
