@@ -707,3 +707,40 @@ async fn a_timestamp_moving_within_its_hour_marks_nothing() {
     move_to(at(10, 9, 59, 59, 999)).execute(&mut *conn).await.unwrap();
     assert_eq!(take_dirty_hours(&mut conn, &api.project_id).await, vec![at(10, 9, 0, 0, 0), at(10, 10, 0, 0, 0)], "across the hour");
 }
+
+/// Issue #23: the rollups' lock key is inlined by the planner — an IMMUTABLE SQL function calling
+/// a STABLE one is not, and then Postgres parsed and planned its body on every mark — and gives
+/// the value of its first definition for every timestamp (before 1970, on the hour, around a
+/// daylight-saving change in the session's time zone), so marks and recomputes agree across the
+/// upgrade. Fails with the first definition (not inlined) or with a key that strays.
+#[tokio::test]
+async fn the_rollup_lock_key_is_inlined_and_keeps_its_values() {
+    let api = TestApi::new().await;
+    let mut conn = api.pool.acquire().await.unwrap();
+    // `now()`, not a bound value: a call of an immutable function on constants is folded to
+    // its value at plan time, inlined or not.
+    let plan: Vec<String> = sqlx::query_scalar("EXPLAIN (VERBOSE, FORMAT TEXT) SELECT loupe_metric_rollup_lock_key($1, now())")
+        .bind(&api.project_id)
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+    let plan = plan.join("\n");
+    assert!(plan.contains("Output:"), "{plan}");
+    assert!(!plan.contains("loupe_metric_rollup_lock_key"), "inlined: {plan}");
+    sqlx::query("SET timezone = 'America/New_York'").execute(&mut *conn).await.unwrap();
+    let (compared, differing): (i64, i64) = sqlx::query_as(
+        "WITH t AS (
+             SELECT 'proj-' || (i % 7) AS p, timestamptz '1960-01-01 00:00:00+00' + (i * 7919 % 6307200) * interval '17 minutes 13.5 seconds' AS ts
+             FROM generate_series(1, 20000) i
+             UNION ALL SELECT 'p', timestamptz '2026-03-08 06:59:59.999999+00' + i * interval '1 minute' FROM generate_series(-200, 200) i
+             UNION ALL SELECT 'p', timestamptz '1969-12-31 22:00:00+00' + i * interval '37 seconds' FROM generate_series(0, 1000) i)
+         SELECT count(*), count(*) FILTER (WHERE loupe_metric_rollup_lock_key(p, ts) IS DISTINCT FROM
+             (hashtextextended('loupe.metric_rollup:' || p, 0) & ~15::bigint)
+             | ((((extract(epoch FROM date_trunc('hour', ts, 'UTC'))::bigint / 3600) % 16) + 16) % 16))
+         FROM t",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    assert_eq!((compared, differing), (21_402, 0));
+}
