@@ -25,7 +25,7 @@
 //!
 //! Usage: bench_ingest --url http://127.0.0.1:3000 --public-key pk --secret-key sk
 //!        [--connections 8] [--seconds 30] [--traces-per-request 10] [--database-url URL] [--project-id ID]
-//!        [--loupe-pid PID] [--phoenix-spans-per-s N] [--encode-during-load] [--prose] [--root-last]
+//!        [--loupe-pid PID] [--phoenix-spans-per-s N] [--encode-during-load] [--prose] [--root-last] [--batch-api]
 //!
 //! `--prose`: each span's output is ~820 characters of words drawn at random (no sentence
 //! repeated) instead of one sentence ten times, and its input names random words too: text that
@@ -37,6 +37,14 @@
 //! batch processor sends a trace that outlives one batch — a root span ends, and is exported,
 //! after its children. Each trace is then written twice: created by its children, completed by
 //! its root (name, input and output) in a later request, which updates the stored row.
+//!
+//! `--batch-api`: the legacy batch endpoint (`/api/public/ingestion`, JSON, uncompressed, as the
+//! JS SDK v3 and Python SDK v2 send it) instead of OTLP: each request carries a `trace-create`
+//! and ten `span-create`/`generation-create` events (start, input, metadata) per trace, and the
+//! `span-update`/`generation-update` events (end, output, usage) of the traces of the request
+//! sent 16 before it — an observation that outlives the SDK's flush interval is updated in a
+//! later batch. A request's spans are its hundred created observations; a 207 counts as
+//! acknowledged only with no error in it.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -76,6 +84,8 @@ struct Args {
 static PROSE: AtomicBool = AtomicBool::new(false);
 /// `--root-last` (see the module docs); read by `export`.
 static ROOT_LAST: AtomicBool = AtomicBool::new(false);
+/// `--batch-api` (see the module docs).
+static BATCH_API: AtomicBool = AtomicBool::new(false);
 /// Trace numbers from here on are the first export's root-only traces under `--root-last`.
 const ROOTS_ONLY_TRACES: u64 = 1 << 40;
 /// How many exports after its children a root is sent: more than the connections in flight, so
@@ -136,6 +146,7 @@ fn parse_args() -> Args {
             "--encode-during-load" => args.encode_during_load = true,
             "--prose" => PROSE.store(true, Ordering::Relaxed),
             "--root-last" => ROOT_LAST.store(true, Ordering::Relaxed),
+            "--batch-api" => BATCH_API.store(true, Ordering::Relaxed),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -241,6 +252,67 @@ fn export(first_trace: u64, traces: usize) -> Vec<u8> {
     request.encode_to_vec()
 }
 
+/// One request of `--batch-api`: the create events of the traces from `first_trace` and the
+/// update events of the traces of the request `ROOT_LAG` before it (none for the first ones).
+fn batch(first_trace: u64, traces: usize) -> Vec<u8> {
+    use serde_json::json;
+    let now = chrono::Utc::now();
+    let iso = |ms: i64| (now + chrono::Duration::milliseconds(ms)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let mut events = Vec::with_capacity(traces * (2 * SPANS_PER_TRACE + 1));
+    let mut event = |kind: &str, id: String, body: serde_json::Value| {
+        events.push(json!({"id": format!("{kind}-{id}"), "type": kind, "timestamp": iso(0), "body": body}));
+    };
+    for trace in first_trace..first_trace + traces as u64 {
+        let trace_id = hex::encode(hex_id(trace, 16));
+        let question = format!("Summarise ticket {trace} for the support team, keeping the customer's tone and all order numbers");
+        event("trace-create", trace_id.clone(), json!({"id": trace_id, "name": "support-summary", "userId": format!("user-{}", trace % 1000),
+            "sessionId": format!("session-{}", trace % 5000), "release": "2026.11.26", "environment": "production", "input": {"question": question}}));
+        for index in 0..SPANS_PER_TRACE {
+            let id = hex::encode(hex_id(trace * 100 + index as u64 + 1, 8));
+            let parent = (index > 0).then(|| hex::encode(hex_id(trace * 100 + 1, 8)));
+            let mut body = json!({"id": id, "traceId": trace_id, "parentObservationId": parent, "name": format!("step-{index}"),
+                "startTime": iso(index as i64 * 2), "input": {"args": [question], "kwargs": {"temperature": 0.2}},
+                "metadata": {"tenant": "acme", "step": format!("step-{index}")}, "environment": "production"});
+            let kind = if index == 5 {
+                body["model"] = json!("gpt-4o-mini-2024-07-18");
+                body["modelParameters"] = json!({"temperature": 0.2, "max_tokens": 300});
+                "generation-create"
+            } else {
+                "span-create"
+            };
+            event(kind, id, body);
+        }
+    }
+    let lag = ROOT_LAG * traces as u64;
+    if first_trace > lag {
+        let answer = "The customer reports that order 1234 arrived damaged and asks for a replacement. ".repeat(10);
+        for trace in first_trace - lag..first_trace - lag + traces as u64 {
+            let trace_id = hex::encode(hex_id(trace, 16));
+            for index in 0..SPANS_PER_TRACE {
+                let id = hex::encode(hex_id(trace * 100 + index as u64 + 1, 8));
+                let mut body = json!({"id": id, "traceId": trace_id, "endTime": iso(30), "output": answer});
+                let kind = if index == 5 {
+                    body["usage"] = json!({"input": 412, "output": 96, "total": 508, "unit": "TOKENS"});
+                    "generation-update"
+                } else {
+                    "span-update"
+                };
+                event(kind, id, body);
+            }
+        }
+    }
+    serde_json::to_vec(&json!({"batch": events})).unwrap()
+}
+
+/// A request's body as sent: a gzip-compressed OTLP export, or with `--batch-api` a JSON batch.
+fn body(first_trace: u64, traces: usize) -> Vec<u8> {
+    if BATCH_API.load(Ordering::Relaxed) {
+        batch(first_trace, traces)
+    } else {
+        gzip(&export(first_trace, traces))
+    }
+}
+
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = GzEncoder::new(Vec::new(), flate2::Compression::fast());
     encoder.write_all(bytes).unwrap();
@@ -270,6 +342,12 @@ async fn main() {
         sample.len() as f64 / (args.traces_per_request * SPANS_PER_TRACE) as f64,
         gzip(&sample).len()
     );
+    if BATCH_API.load(Ordering::Relaxed) {
+        // The ceiling stays the OTLP span's (the issue's): the batch events are compared with it.
+        let sample = batch(1 + ROOT_LAG * args.traces_per_request as u64, args.traces_per_request);
+        println!("batch (--batch-api): {} bytes JSON with its updates ({:.0} B per created observation)", sample.len(),
+            sample.len() as f64 / (args.traces_per_request * SPANS_PER_TRACE) as f64);
+    }
 
     // What the load costs, measured from just before it to just after it: WAL and CPU.
     let pool = match &args.database_url {
@@ -306,7 +384,7 @@ async fn main() {
             let handles: Vec<_> = (0..threads)
                 .map(|t| {
                     scope.spawn(move || {
-                        (t..requests).step_by(threads).map(|r| gzip(&export(1 + (r * traces) as u64, traces))).collect::<Vec<_>>()
+                        (t..requests).step_by(threads).map(|r| body(1 + (r * traces) as u64, traces)).collect::<Vec<_>>()
                     })
                 })
                 .collect();
@@ -320,7 +398,7 @@ async fn main() {
             }
         }
         println!(
-            "exports built before the load: {requests} requests, {:.0} MB gzip, in {:.1} s",
+            "exports built before the load: {requests} requests, {:.0} MB as sent, in {:.1} s",
             bodies.iter().map(Vec::len).sum::<usize>() as f64 / 1e6,
             built.elapsed().as_secs_f64()
         );
@@ -338,6 +416,7 @@ async fn main() {
 
     let client = reqwest::Client::builder().pool_max_idle_per_host(args.connections).build().unwrap();
     let endpoint = format!("{}/api/public/otel/v1/traces", args.url.trim_end_matches('/'));
+    let batch_endpoint = format!("{}/api/public/ingestion", args.url.trim_end_matches('/'));
     let stop = Arc::new(AtomicBool::new(false));
     let next_trace = Arc::new(AtomicU64::new(1));
     let latencies = Arc::new(Mutex::new(Vec::<f64>::new()));
@@ -347,7 +426,7 @@ async fn main() {
     let started = Instant::now();
     let workers: Vec<_> = (0..args.connections)
         .map(|_| {
-            let (client, endpoint, auth) = (client.clone(), endpoint.clone(), auth.clone());
+            let (client, endpoint, batch_endpoint, auth) = (client.clone(), endpoint.clone(), batch_endpoint.clone(), auth.clone());
             let (stop, next_trace, latencies) = (stop.clone(), next_trace.clone(), latencies.clone());
             let (acked_spans, refused, failed) = (acked_spans.clone(), refused.clone(), failed.clone());
             let (prebuilt, next_request, encoded_during_load) = (prebuilt.clone(), next_request.clone(), encoded_during_load.clone());
@@ -361,21 +440,33 @@ async fn main() {
                         None => {
                             encoded_during_load.fetch_add(1, Ordering::Relaxed);
                             let first = (prebuilt.len() + 1) as u64 * traces as u64 + next_trace.fetch_add(traces as u64, Ordering::Relaxed);
-                            tokio::task::spawn_blocking(move || gzip(&export(first, traces))).await.unwrap()
+                            tokio::task::spawn_blocking(move || body(first, traces)).await.unwrap()
                         }
                     };
                     let sent = Instant::now();
-                    let response = client
-                        .post(&endpoint)
-                        .header("authorization", &auth)
-                        .header("content-type", "application/x-protobuf")
-                        .header("content-encoding", "gzip")
-                        .header("x-langfuse-ingestion-version", "4")
-                        .body(body)
-                        .send()
-                        .await;
+                    let request = if BATCH_API.load(Ordering::Relaxed) {
+                        client.post(&batch_endpoint).header("content-type", "application/json")
+                    } else {
+                        client
+                            .post(&endpoint)
+                            .header("content-type", "application/x-protobuf")
+                            .header("content-encoding", "gzip")
+                            .header("x-langfuse-ingestion-version", "4")
+                    };
+                    let response = match request.header("authorization", &auth).body(body).send().await {
+                        // The batch endpoint answers 207 with the events it refused in `errors`.
+                        Ok(r) if r.status().as_u16() == 207 => match r.text().await {
+                            Ok(text) if text.contains("\"errors\":[]") => Ok(200),
+                            Ok(text) => {
+                                eprintln!("refused events: {}", &text[..text.len().min(300)]);
+                                Ok(207)
+                            }
+                            Err(error) => Err(error),
+                        },
+                        other => other.map(|r| r.status().as_u16()),
+                    };
                     let elapsed = sent.elapsed().as_secs_f64() * 1000.0;
-                    match response.map(|r| r.status().as_u16()) {
+                    match response {
                         Ok(200) => {
                             acked_spans.fetch_add((traces * SPANS_PER_TRACE) as u64, Ordering::Relaxed);
                             latencies.lock().unwrap().push(elapsed);

@@ -806,3 +806,67 @@ async fn a_trace_completed_by_a_later_export_keeps_the_writers_document() {
     let (text, words, sql) = stored().await.unwrap();
     assert_eq!((text.as_str(), words), (sql.as_str(), None));
 }
+
+/// Issue #23: a merge reads only the rows it merges, however the table has grown since the
+/// connection's first merges. The traces' and observations' merges and the aggregates' recompute
+/// were prepared statements: after five executions on young tables Postgres cached a generic plan
+/// that read every `traces` and `trace_metrics` row of the project and joined, and the connection
+/// kept it while the project grew. Here ten requests merge on one connection while the tables are
+/// small, the project then grows by 20,000 traces, and one more merge of ten rows may read no more
+/// than a few hundred rows of any of the three tables (before, it read 161,137 rows of
+/// `trace_metrics`, and 201,120 of `traces` through the rollup marks' lookups; checked).
+#[tokio::test]
+async fn merges_read_only_the_rows_they_merge() {
+    use loupe_app::domain::ObservationType;
+    use loupe_core::ingest::model::{IngestBatch, ObservationPatch, TracePatch};
+    let api = TestApi::new().await;
+    // One connection: every merge below runs on it, as a long-lived pool connection would.
+    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect_with((*api.pool.connect_options()).clone()).await.unwrap();
+    let pricing = loupe_core::pricing::Pricing::new(pool.clone());
+    let at = |s: i64| chrono::DateTime::from_timestamp(1_800_000_000 + s, 0).unwrap();
+    // Request `n` creates ten traces with an observation each and completes the previous ten
+    // (their trace's output, their observation's end): every request after the first merges.
+    let request = |n: i64| {
+        let mut batch = IngestBatch::default();
+        for k in 0..10 {
+            let (new, old) = (format!("t-{n}-{k}"), format!("t-{}-{k}", n - 1));
+            batch.traces.push(TracePatch { name: Some("grow".into()), timestamp: Some(at(n)), input: Some(json!("question")), ..TracePatch::new(&new) });
+            batch.observations.push(ObservationPatch { start_time: Some(at(n)), ..ObservationPatch::new(format!("o-{n}-{k}"), &new, ObservationType::Span) });
+            if n > 0 {
+                batch.traces.push(TracePatch { output: Some(json!("answer")), ..TracePatch::new(&old) });
+                batch.observations.push(ObservationPatch { end_time: Some(at(n + 1)), ..ObservationPatch::new(format!("o-{}-{k}", n - 1), &old, ObservationType::Span) });
+            }
+        }
+        batch
+    };
+    for n in 0..10 {
+        loupe_core::ingest::store(&pool, &pricing, &api.project, request(n)).await.unwrap();
+    }
+    sqlx::query(
+        "WITH t AS (INSERT INTO traces (project_id, id, timestamp, name)
+                    SELECT $1, 'bulk-' || i, now() - i * interval '1 second', 'bulk' FROM generate_series(1, 20000) i RETURNING id, timestamp)
+         INSERT INTO trace_metrics (project_id, trace_id, timestamp) SELECT $1, id, timestamp FROM t",
+    )
+    .bind(&api.project_id)
+    .execute(&pool)
+    .await
+    .unwrap();
+    // Rows read from each table, as the backend's counters say once flushed.
+    let read = || async {
+        sqlx::query("SELECT pg_stat_force_next_flush()").execute(&pool).await.unwrap();
+        sqlx::query_as::<_, (String, i64)>(
+            "SELECT relname::text, coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) FROM pg_stat_user_tables
+             WHERE relname IN ('traces', 'trace_metrics', 'observations') ORDER BY 1",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+    };
+    let before = read().await;
+    let stored = loupe_core::ingest::store(&pool, &pricing, &api.project, request(10)).await.unwrap();
+    assert_eq!((stored.summary.traces_updated, stored.summary.observations_updated), (10, 10));
+    let after = read().await;
+    for ((table, rows_before), (_, rows_after)) in before.iter().zip(&after) {
+        assert!(rows_after - rows_before < 500, "{table}: {} rows read by one merge of ten", rows_after - rows_before);
+    }
+}

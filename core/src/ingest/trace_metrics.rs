@@ -270,7 +270,9 @@ pub async fn refresh(tx: &mut Transaction<'_, Postgres>, project_id: &ProjectId,
                GROUP BY trace_id) AS a
          WHERE m.project_id = $1 AND m.trace_id = a.trace_id"
     );
-    sqlx::query(&sql).bind(project_id).bind(&recompute).execute(&mut *conn).await?;
+    // Unprepared: a generic plan made while the table was young read all of the project's rows
+    // (see the traces' merge in `writer::write_traces`).
+    sqlx::query(&sql).bind(project_id).bind(&recompute).persistent(false).execute(&mut *conn).await?;
     Ok(extents)
 }
 

@@ -351,7 +351,17 @@ async fn write_traces(tx: &mut PgConnection, project_id: &ProjectId, c: &TraceCo
     );
     let mut updated = 0;
     if created.len() < c.id.len() {
-        for row in bind(UPDATE).bind(&created).fetch_all(&mut *tx).await? {
+        // Unprepared (issue #23), like every merge of rows a request finds stored (the
+        // observations' below, `trace_metrics::refresh`'s recompute): a prepared statement's
+        // plan is cached per connection, and Postgres settles on a generic plan — planned
+        // without the values — after five executions. Made while the tables were young (a new
+        // install, a benchmark's first seconds), that plan read every row of the project
+        // (`traces` by `project_id` alone, then a join) and went on doing so as the table grew,
+        // for as long as the connection lived. Unprepared, each merge is planned for its own
+        // values and the table's current size: a primary-key probe per row, for tens of
+        // microseconds of planning, spent only by requests that merge (never by new OTel spans).
+        // `trace_list::merges_read_only_the_rows_they_merge` holds it.
+        for row in bind(UPDATE).bind(&created).persistent(false).fetch_all(&mut *tx).await? {
             metrics.trace_timestamp(sqlx::Row::get(&row, 0), sqlx::Row::get(&row, 1));
             updated += 1;
         }
@@ -633,7 +643,8 @@ async fn write_observations(
                        CASE WHEN t.provided_usage_details = '{}' THEN t.output END,
                        t.trace_id"
     );
-    let merged = bind(UPDATE).bind(&created).fetch_all(&mut *tx).await?;
+    // Unprepared, as the traces' merge (see `write_traces`).
+    let merged = bind(UPDATE).bind(&created).persistent(false).fetch_all(&mut *tx).await?;
     let updated = merged.len();
     // Column 10 (after the ones `reprice` reads): the stored trace, which a patch without a
     // trace id (an update event) does not name.
@@ -798,6 +809,8 @@ pub(crate) async fn reprice(
     .bind(&model_id)
     .bind(&tier_id)
     .bind(&tier_name)
+    // Unprepared, as the merges are (see `write_traces`).
+    .persistent(false)
     .execute(&mut *tx)
     .await?;
     Ok(repriced)

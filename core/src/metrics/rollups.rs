@@ -169,6 +169,10 @@ where
     .bind(project_id.as_str())
     .bind(&ids)
     .bind(&hours)
+    // Unprepared, for the same reason: even with each lookup a subquery of its own, a generic
+    // plan made while `traces` was a page or two scanned it for every id, and kept doing so as
+    // it grew (see the traces' merge in `ingest::writer::write_traces`).
+    .persistent(false)
     .execute(conn)
     .await?;
     Ok(())
