@@ -268,10 +268,11 @@ pub async fn refresh(tx: &mut Transaction<'_, Postgres>, project_id: &ProjectId,
                FROM observations
                WHERE project_id = $1 AND trace_id = ANY($2)
                GROUP BY trace_id) AS a
-         WHERE m.project_id = $1 AND m.trace_id = a.trace_id"
+         WHERE m.project_id = $1 AND m.trace_id = a.trace_id AND m.trace_id = ANY($2)"
     );
-    // Unprepared: a generic plan made while the table was young read all of the project's rows
-    // (see the traces' merge in `writer::write_traces`).
+    // Unprepared, and `m.trace_id = ANY($2)` beside the join: a generic plan made while the
+    // table was young, or a plan from statistics that lag its growth, read all of the project's
+    // rows (see the traces' merge in `writer::write_traces`).
     sqlx::query(&sql).bind(project_id).bind(&recompute).persistent(false).execute(&mut *conn).await?;
     Ok(extents)
 }
