@@ -352,18 +352,17 @@ async fn write_traces(tx: &mut PgConnection, project_id: &ProjectId, c: &TraceCo
     let mut updated = 0;
     if created.len() < c.id.len() {
         // Unprepared (issue #23), like `trace_metrics::refresh`'s recompute and the rollup
-        // marks' lookups: a prepared statement's
-        // plan is cached per connection, and Postgres settles on a generic plan — planned
-        // without the values — after five executions. Made while the tables were young (a new
-        // install, a benchmark's first seconds), that plan read every row of the project
-        // (`traces` by `project_id` alone, then a join) and went on doing so as the table grew,
-        // for as long as the connection lived. Unprepared, each merge is planned for its own
-        // values and the table's current size, for tens of microseconds of planning spent only
-        // by requests that merge (never by new OTel spans). And `t.id = ANY($2)` restates the
-        // join as a condition on `traces` itself, so the scan is by primary key even when the
-        // statistics still say the project has a few rows (autovacuum's ANALYZE lags a fast-
-        // growing table: a custom plan of the recompute read 9,070 rows for 10 so).
-        // `trace_list::merges_read_only_the_rows_they_merge` holds it.
+        // marks' lookups: a prepared statement's plan is cached per connection, and Postgres
+        // settles on a generic plan — planned without the values — after five executions. Made
+        // while the tables were young (a new install, a benchmark's first seconds), that plan
+        // read every row of the project (`traces` by `project_id` alone, then a join) and went
+        // on doing so as the table grew, for as long as the connection lived. Unprepared, each
+        // merge is planned for its own values and the table's current size, for tens of
+        // microseconds of planning spent only by requests that merge (never by new OTel spans).
+        // And `t.id = ANY($2)` restates the join as a condition on `traces` itself, so the scan
+        // is by primary key even when the statistics still say the project has a few rows
+        // (autovacuum's ANALYZE lags a fast-growing table: a custom plan of the recompute read
+        // 9,070 rows for 10 so). `trace_list::merges_read_only_the_rows_they_merge` holds it.
         for row in bind(UPDATE).bind(&created).persistent(false).fetch_all(&mut *tx).await? {
             metrics.trace_timestamp(sqlx::Row::get(&row, 0), sqlx::Row::get(&row, 1));
             updated += 1;
