@@ -33,9 +33,9 @@
 //! the default's best case.
 //!
 //! `--root-last`: each export carries the nine children of its own traces and the roots of the
-//! traces of the export sent 16 before it (the first 16: roots of traces that get no children), as an SDK's
-//! batch processor sends a trace that outlives one batch — a root span ends, and is exported,
-//! after its children. Each trace is then written twice: created by its children, completed by
+//! traces of the export sent 16 before it (the first 16: roots of traces that get no children),
+//! as an SDK's batch processor sends a trace that outlives one batch — a root span ends, and is
+//! exported, after its children. Each trace is then written twice: created by its children, completed by
 //! its root (name, input and output) in a later request, which updates the stored row.
 //!
 //! `--batch-api`: the legacy batch endpoint (`/api/public/ingestion`, JSON, uncompressed, as the
@@ -84,7 +84,7 @@ struct Args {
 static PROSE: AtomicBool = AtomicBool::new(false);
 /// `--root-last` (see the module docs); read by `export`.
 static ROOT_LAST: AtomicBool = AtomicBool::new(false);
-/// `--batch-api` (see the module docs).
+/// `--batch-api` (see the module docs); read by `body` and the workers.
 static BATCH_API: AtomicBool = AtomicBool::new(false);
 /// Trace numbers from here on are the first export's root-only traces under `--root-last`.
 const ROOTS_ONLY_TRACES: u64 = 1 << 40;
