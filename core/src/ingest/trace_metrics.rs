@@ -14,7 +14,8 @@
 //!   column by column; `server/tests/trace_list.rs` compares the two after random batches.
 //! - A trace with an observation the request **updated** (the legacy create-then-update events,
 //!   a late end time, a re-priced generation) is recomputed from all its observations: the old
-//!   values are gone, so adding is impossible. It is rare, and exact.
+//!   values are gone, so adding is impossible. Exact, but it reads the whole trace: not rare
+//!   for SDKs whose observations outlive a flush (`bench_ingest --batch-api` measures it).
 //!
 //! Concurrency (READ COMMITTED): the first statement creates or locks every touched
 //! `trace_metrics` row (and adds the new observations), in one statement sorted by trace id (one

@@ -65,6 +65,7 @@ pub async fn invalidate(conn: &mut PgConnection, project_id: &ProjectId, from: D
 /// cannot flatten into a join): as plain joins, the plan cached for a young, never-analyzed
 /// project read all of the project's `trace_metrics` rows for ten ids — a quarter of
 /// ingestion's statement time at 5,000 traces and growing with the project (issue #23, docs/BENCHMARKS.md).
+/// The statement is also sent unprepared: a generic plan made on a tiny `traces` scanned it per id.
 pub async fn mark_traces<I, S>(conn: &mut PgConnection, project_id: &ProjectId, trace_ids: I) -> Result<(), sqlx::Error>
 where
     I: IntoIterator<Item = S>,
