@@ -18,7 +18,6 @@
 //! 20261213000001): its distinct words, which give pg_trgm the same trigrams for less work.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
 
 use serde_json::Value;
 
@@ -51,7 +50,10 @@ pub fn search_text(name: Option<&str>, input: Option<&Value>, output: Option<&Va
 /// of the phrase loses no row, and the phrase itself is then checked against the document.
 /// Both sides split with [`words`], so the rule is one.
 pub fn search_words(text: &str) -> Option<String> {
-    let mut seen: HashSet<&str> = HashSet::new();
+    // foldhash and room for the words up front: SipHash and the set's regrowth were 2 % of
+    // Loupe's CPU on the ingestion benchmark (issue #23). Seeded per process: the words are a
+    // client's, so they cannot be chosen to collide.
+    let mut seen: foldhash::HashSet<&str> = foldhash::HashSet::with_capacity_and_hasher(text.len() / 6, Default::default());
     let mut joined = String::with_capacity(text.len() / 2);
     for word in words(text) {
         if seen.insert(word) {

@@ -407,7 +407,6 @@ pub fn price_new(patch: &ObservationPatch, prices: &ProjectPrices) -> (Normalize
     (usage, priced)
 }
 
-#[derive(Default)]
 struct ObservationColumns {
     id: Vec<String>,
     trace_id: Vec<String>,
@@ -465,10 +464,50 @@ impl ObservationColumns {
         }
     }
 
-    fn from_prepared(mut rows: Vec<Prepared>, received_at: DateTime<Utc>) -> Self {
-        rows.sort_by(|a, b| a.patch.id.cmp(&b.patch.id));
-        let mut c = ObservationColumns::default();
-        for Prepared { patch: p, usage, priced } in rows {
+    /// Empty columns with room for `n` rows each.
+    fn with_capacity(n: usize) -> Self {
+        ObservationColumns {
+            id: Vec::with_capacity(n),
+            trace_id: Vec::with_capacity(n),
+            parent: Vec::with_capacity(n),
+            r#type: Vec::with_capacity(n),
+            name: Vec::with_capacity(n),
+            start_time: Vec::with_capacity(n),
+            end_time: Vec::with_capacity(n),
+            completion_start_time: Vec::with_capacity(n),
+            model: Vec::with_capacity(n),
+            model_parameters: Vec::with_capacity(n),
+            input: Vec::with_capacity(n),
+            output: Vec::with_capacity(n),
+            metadata: Vec::with_capacity(n),
+            level: Vec::with_capacity(n),
+            status_message: Vec::with_capacity(n),
+            version: Vec::with_capacity(n),
+            environment: Vec::with_capacity(n),
+            provided_usage: Vec::with_capacity(n),
+            provided_cost: Vec::with_capacity(n),
+            usage_unit: Vec::with_capacity(n),
+            usage_details: Vec::with_capacity(n),
+            cost_details: Vec::with_capacity(n),
+            total_cost: Vec::with_capacity(n),
+            internal_model_id: Vec::with_capacity(n),
+            tier_id: Vec::with_capacity(n),
+            tier_name: Vec::with_capacity(n),
+            prompt_name: Vec::with_capacity(n),
+            prompt_version: Vec::with_capacity(n),
+            otel_record: Vec::with_capacity(n),
+        }
+    }
+
+    fn from_prepared(rows: Vec<Prepared>, received_at: DateTime<Utc>) -> Self {
+        // In id order, by sorting positions rather than the rows: a row is a kilobyte, and a
+        // sort moves each several times (with the columns grown one push at a time, 4 % of
+        // Loupe's CPU on the ingestion benchmark, issue #23). Ids are distinct after the fold.
+        let mut order: Vec<usize> = (0..rows.len()).collect();
+        order.sort_unstable_by(|&a, &b| rows[a].patch.id.cmp(&rows[b].patch.id));
+        let mut rows: Vec<Option<Prepared>> = rows.into_iter().map(Some).collect();
+        let mut c = ObservationColumns::with_capacity(rows.len());
+        for Prepared { patch: p, usage, priced } in order.into_iter().filter_map(|i| rows[i].take()) {
             let start = p.start_time.unwrap_or(received_at);
             c.id.push(p.id);
             c.trace_id.push(p.trace_id);
