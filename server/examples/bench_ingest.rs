@@ -6,7 +6,8 @@
 //! each acknowledgement (p50/p99). With `--database-url` it also measures, over the load, the
 //! WAL written per span (`pg_current_wal_lsn()` before and after) and, with `--loupe-pid`, the CPU
 //! spent per span by Loupe's process and by Postgres's (the postmaster and every backend, exited
-//! ones included: `utime + stime` from `/proc/<pid>/stat`); then it counts the spans visible in
+//! ones included: `utime + stime` from `/proc/<pid>/stat`), and how busy the machine's cores were
+//! (`/proc/stat`: a run bound by waits leaves them idle); then it counts the spans visible in
 //! the database. **The ceiling** (issue #23) is measured in the same Postgres *before* the load,
 //! on the empty database (so the load's aftermath — checkpoints, autovacuum of the new rows —
 //! cannot slow it, which would flatter Loupe): a raw text `COPY` of 100,000 rows, each as many
@@ -413,6 +414,7 @@ async fn main() {
         before = Some((wal_lsn(pool).await, args.loupe_pid.map(|pid| cpu_ticks(pid, false)), postmaster.map(|pid| cpu_ticks(pid, true)), postmaster));
     }
     let generator_before = cpu_ticks(std::process::id(), false);
+    let machine_before = machine_ticks();
 
     let client = reqwest::Client::builder().pool_max_idle_per_host(args.connections).build().unwrap();
     let endpoint = format!("{}/api/public/otel/v1/traces", args.url.trim_end_matches('/'));
@@ -495,6 +497,7 @@ async fn main() {
     }
     let elapsed = started.elapsed().as_secs_f64();
     let generator = cpu_ticks(std::process::id(), false) - generator_before;
+    let machine = machine_ticks().zip(machine_before).map(|(after, before)| after.since(before));
     let mut after = None;
     if let (Some(pool), Some((lsn0, loupe0, postgres0, postmaster))) = (&pool, &before) {
         let wal: f64 = sqlx::query_scalar("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::float8")
@@ -540,6 +543,18 @@ async fn main() {
             per_span(generator),
             encoded_during_load.load(Ordering::Relaxed),
             next_request.load(Ordering::Relaxed)
+        );
+    }
+    // Whether the run was bound by the CPU: a ratio that moves while the cores sit idle points
+    // at waits (commits, locks), not at the work per span.
+    if let Some(m) = machine {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        let share = |ticks: i64| ticks as f64 / m.total.max(1) as f64;
+        println!(
+            "machine over the load: {:.2} of {cores:.0} cores busy (idle {:.0} %, iowait {:.0} %)",
+            share(m.busy) * cores,
+            share(m.idle) * 100.0,
+            share(m.iowait) * 100.0
         );
     }
 
@@ -699,6 +714,39 @@ fn cpu_ticks(pid: u32, tree: bool) -> i64 {
         }
     }
     ticks
+}
+
+/// The machine's CPU time by kind, from the first line of `/proc/stat` (all cores, in ticks).
+#[derive(Clone, Copy)]
+struct MachineTicks {
+    total: i64,
+    busy: i64,
+    idle: i64,
+    iowait: i64,
+}
+
+impl MachineTicks {
+    fn since(self, before: MachineTicks) -> MachineTicks {
+        MachineTicks {
+            total: self.total - before.total,
+            busy: self.busy - before.busy,
+            idle: self.idle - before.idle,
+            iowait: self.iowait - before.iowait,
+        }
+    }
+}
+
+fn machine_ticks() -> Option<MachineTicks> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    // cpu  user nice system idle iowait irq softirq steal guest guest_nice (guest time is also
+    // counted in user, so the first eight make the total).
+    let fields: Vec<i64> = stat.lines().next()?.split_whitespace().skip(1).take(8).filter_map(|f| f.parse().ok()).collect();
+    if fields.len() < 8 {
+        return None;
+    }
+    let total: i64 = fields.iter().sum();
+    let (idle, iowait) = (fields[3], fields[4]);
+    Some(MachineTicks { total, busy: total - idle - iowait, idle, iowait })
 }
 
 fn clock_ticks_per_second() -> f64 {
