@@ -19,7 +19,7 @@ use std::cell::{Cell, RefCell};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use foldhash::{HashMap as FoldHashMap, HashSet as FoldHashSet};
 
 use serde_json::{Map, Value};
 
@@ -191,17 +191,19 @@ impl Produced for crate::ingest::model::UsageInput {
 /// end up nowhere are dropped. Linear in the number of uses (a span may carry thousands of
 /// metadata keys).
 pub fn mapped<'a>(span: (&'a Attributes, Vec<Use>), resource: (&'a Attributes, Vec<Use>), usage_types: &BTreeMap<String, (i64, &str)>) -> Mapped<'a> {
-    // The maps below hold a span's few uses and are rebuilt for every span: FxHash, not SipHash
-    // (their keys are the mapper's own field names and the span's attribute keys).
-    let usage_type_of: FxHashMap<&str, &str> = usage_types.iter().map(|(usage_type, (_, count))| (*count, usage_type.as_str())).collect();
+    // The maps below hold a span's uses and are rebuilt for every span: foldhash, not SipHash
+    // (several times faster on short keys), and not FxHash either: their keys include the span's
+    // attribute keys, a client's to choose, and foldhash is seeded per process, so a span cannot
+    // be built to make them collide.
+    let usage_type_of: FoldHashMap<&str, &str> = usage_types.iter().map(|(usage_type, (_, count))| (*count, usage_type.as_str())).collect();
     // (side, entry index, field, object entry); `None` once a later source replaced it.
     type Resolved<'a, 'u> = (usize, u32, &'static str, Option<Part<'a, 'u>>);
     // Sized for every use up front: grown one insert at a time, their rehashes were ~4 % of
     // Loupe's CPU on the ingestion benchmark (issue #23).
     let capacity = span.1.len() + resource.1.len();
     let mut resolved: Vec<Option<Resolved>> = Vec::with_capacity(capacity);
-    let mut seen: FxHashSet<(usize, u32, &'static str, Option<&str>)> = FxHashSet::with_capacity_and_hasher(capacity, Default::default());
-    let mut entry_source: FxHashMap<(&'static str, &str), usize> = FxHashMap::with_capacity_and_hasher(capacity, Default::default());
+    let mut seen: FoldHashSet<(usize, u32, &'static str, Option<&str>)> = FoldHashSet::with_capacity_and_hasher(capacity, Default::default());
+    let mut entry_source: FoldHashMap<(&'static str, &str), usize> = FoldHashMap::with_capacity_and_hasher(capacity, Default::default());
     let sides = [resource.0, span.0];
     for (side, uses) in [&resource.1, &span.1].into_iter().enumerate() {
         let attrs = sides[side];
@@ -233,9 +235,9 @@ pub fn mapped<'a>(span: (&'a Attributes, Vec<Use>), resource: (&'a Attributes, V
     }
     // Per side, the attribute keys in the order of their first use, each with its fields.
     let mut out: [Vec<(&'a str, Vec<FieldName<'a>>)>; 2] = [Vec::new(), Vec::new()];
-    let mut position: [FxHashMap<u32, usize>; 2] = [
-        FxHashMap::with_capacity_and_hasher(resource.1.len(), Default::default()),
-        FxHashMap::with_capacity_and_hasher(span.1.len(), Default::default()),
+    let mut position: [FoldHashMap<u32, usize>; 2] = [
+        FoldHashMap::with_capacity_and_hasher(resource.1.len(), Default::default()),
+        FoldHashMap::with_capacity_and_hasher(span.1.len(), Default::default()),
     ];
     for (side, index, field, entry) in resolved.into_iter().flatten() {
         let Some(key) = sides[side].key_at(index as usize) else { continue };
