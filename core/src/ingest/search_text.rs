@@ -50,8 +50,8 @@ pub fn search_text(name: Option<&str>, input: Option<&Value>, output: Option<&Va
 /// of the phrase loses no row, and the phrase itself is then checked against the document.
 /// Both sides split with [`words`], so the rule is one.
 pub fn search_words(text: &str) -> Option<String> {
-    // foldhash and room for the words up front: SipHash and the set's regrowth were 2 % of
-    // Loupe's CPU on the ingestion benchmark (issue #23). Seeded per process: the words are a
+    // foldhash and room for the words up front: SipHash and the set's regrowth were ~3 % of
+    // Loupe's profile on the ingestion benchmark (issue #23). Seeded per process: the words are a
     // client's, so they cannot be chosen to collide.
     let mut seen: foldhash::HashSet<&str> = foldhash::HashSet::with_capacity_and_hasher(text.len() / 6, Default::default());
     let mut joined = String::with_capacity(text.len() / 2);

@@ -198,8 +198,8 @@ pub fn mapped<'a>(span: (&'a Attributes, Vec<Use>), resource: (&'a Attributes, V
     let usage_type_of: FoldHashMap<&str, &str> = usage_types.iter().map(|(usage_type, (_, count))| (*count, usage_type.as_str())).collect();
     // (side, entry index, field, object entry); `None` once a later source replaced it.
     type Resolved<'a, 'u> = (usize, u32, &'static str, Option<Part<'a, 'u>>);
-    // Sized for every use up front: grown one insert at a time, their rehashes were ~4 % of
-    // Loupe's CPU on the ingestion benchmark (issue #23).
+    // Sized for every use up front: grown one insert at a time, their inserts and rehashes were
+    // 4 % of Loupe's profile on the ingestion benchmark (issue #23).
     let capacity = span.1.len() + resource.1.len();
     let mut resolved: Vec<Option<Resolved>> = Vec::with_capacity(capacity);
     let mut seen: FoldHashSet<(usize, u32, &'static str, Option<&str>)> = FoldHashSet::with_capacity_and_hasher(capacity, Default::default());
