@@ -154,6 +154,13 @@ pub struct Limits {
     #[arg(long, env = "LOUPE_INGEST_MAX_REQUESTS_PER_PROJECT", value_name = "N", default_value = "64", value_parser = parse_count)]
     pub ingest_max_requests_per_project: usize,
 
+    /// Transactions one project's ingestion may have going at once. Requests that arrive while
+    /// they are all busy wait, and the next transaction writes them together: fewer, larger
+    /// transactions cost Postgres less CPU per span (docs/BENCHMARKS.md). Each request is still
+    /// acknowledged only after the commit that holds its data.
+    #[arg(long, env = "LOUPE_INGEST_WRITERS_PER_PROJECT", value_name = "N", default_value = "4", value_parser = parse_count)]
+    pub ingest_writers_per_project: usize,
+
     /// Request body bytes of ingestion held in memory at once, all projects together (e.g.
     /// `128MiB`; compressed OTLP bytes weigh 8 times, up to the decoded limit); past it `503`
     /// with `Retry-After`. One project may hold a quarter of it (at least one largest body).
@@ -198,6 +205,7 @@ impl Default for Limits {
             body_timeout: Duration::from_secs(20),
             ingest_max_requests: 256,
             ingest_max_requests_per_project: 64,
+            ingest_writers_per_project: 4,
             ingest_max_bytes_in_flight: 128 * MIB,
             otel_max_body: 16 * MIB,
             batch_max_body: 4_500_000,

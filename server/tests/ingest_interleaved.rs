@@ -289,3 +289,109 @@ async fn many_concurrent_writers_over_shared_traces_and_sessions_commit_exactly(
     assert_eq!((observations, units), (60, 60));
     assert!(common::trace_metrics_drift(&api.pool, &api.project_id).await.is_empty());
 }
+
+/// Requests written together (`ingest::combine`): with one writer per project, four clients'
+/// batches queue behind each other's transactions and are written several to a transaction —
+/// and end exactly as the same batches stored one after the other, OTel spans (one `COPY` for
+/// the combined batches) and batch-API events alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn combined_requests_end_as_if_stored_one_after_the_other() {
+    for otel in [false, true] {
+        let combined = TestApi::new().await;
+        let sequential = combined.with_project("proj-sequential", "pk-lf-s", "sk-lf-s").await;
+        let pricing = Arc::new(Pricing::new(combined.pool.clone()));
+        let combiner = loupe_core::ingest::combine::Combiner::new(1);
+        const BATCHES: i64 = 12;
+        // More clients than writers plus one: requests then wait while others are written.
+        const WRITERS: [&str; 4] = ["w1", "w2", "w3", "w4"];
+        let clients: Vec<_> = WRITERS
+            .into_iter()
+            .map(|w| {
+                let (pool, pricing, project, combiner) = (combined.pool.clone(), pricing.clone(), combined.project.clone(), combiner.clone());
+                tokio::spawn(async move {
+                    for k in 0..BATCHES {
+                        let again = || async { None };
+                        let stored = loupe_core::ingest::store_combined(&combiner, &pool, &pricing, &project, batch_as(w, k, otel), again)
+                            .await
+                            .expect("stored");
+                        assert!(stored.unstored.is_empty(), "{:?}", stored.unstored);
+                    }
+                })
+            })
+            .collect();
+        for client in clients {
+            client.await.unwrap();
+        }
+        for w in WRITERS {
+            for k in 0..BATCHES {
+                loupe_core::ingest::store(&sequential.pool, &pricing, &sequential.project, batch_as(w, k, otel)).await.unwrap();
+            }
+        }
+        let (a, b) = (snapshot(&combined.pool, &combined.project).await, snapshot(&sequential.pool, &sequential.project).await);
+        for table in ["traces", "observations", "scores", "trace_metrics", "trace_sessions", "units"] {
+            assert_eq!(a[table], b[table], "otel {otel}, {table}: combined (left) and sequential (right) differ");
+        }
+        assert!(common::trace_metrics_drift(&combined.pool, &combined.project_id).await.is_empty());
+        let (transactions, batches) = combiner.written();
+        assert_eq!(batches, WRITERS.len() as u64 * BATCHES as u64);
+        assert!(transactions < batches, "otel {otel}: no two requests were written together ({transactions} transactions)");
+    }
+}
+
+/// A combined transaction that fails costs only the request that made it fail: every request in
+/// it is written again on its own, and only the bad one's unit is refused. Deterministic: the
+/// first writer is held at a table lock while the others queue behind it, so the second
+/// transaction takes them all — the bad request among them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_bad_request_in_a_combined_write_costs_only_itself() {
+    let api = TestApi::new().await;
+    sqlx::raw_sql(
+        "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN IF NEW.name = 'poison' THEN RAISE EXCEPTION 'poison refused' USING ERRCODE = '22023'; END IF; RETURN NEW; END $$;
+         CREATE TRIGGER refuse_poison BEFORE INSERT OR UPDATE ON observations FOR EACH ROW EXECUTE FUNCTION refuse_poison();",
+    )
+    .execute(&api.pool)
+    .await
+    .unwrap();
+    let pricing = Arc::new(Pricing::new(api.pool.clone()));
+    let combiner = loupe_core::ingest::combine::Combiner::new(1);
+    let request = |trace: &str, name: &str| {
+        let (pool, pricing, project, combiner) = (api.pool.clone(), pricing.clone(), api.project.clone(), combiner.clone());
+        let batch = IngestBatch {
+            traces: vec![TracePatch { timestamp: Some(at(0)), ..TracePatch::new(trace) }],
+            observations: vec![ObservationPatch { name: Some(name.into()), start_time: Some(at(1)), ..ObservationPatch::new(format!("{trace}-o"), trace, ObservationType::Span) }],
+            ..IngestBatch::default()
+        };
+        tokio::spawn(async move {
+            let again = { let batch = batch.clone(); || async move { Some(batch) } };
+            loupe_core::ingest::store_combined(&combiner, &pool, &pricing, &project, batch, again).await.expect("stored")
+        })
+    };
+    let mut lock = api.pool.begin().await.unwrap();
+    sqlx::query("LOCK TABLE observations IN EXCLUSIVE MODE").execute(&mut *lock).await.unwrap();
+    let first = request("t0", "fine");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    // The first writer waits at the lock before the others are sent (else it could take them).
+    let blocked = "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'observations'::regclass";
+    while sqlx::query_scalar::<_, i64>(blocked).fetch_one(&api.pool).await.unwrap() == 0 {
+        assert!(std::time::Instant::now() < deadline, "the first writer never reached the held lock");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let others = vec![request("t1", "fine"), request("t2", "poison"), request("t3", "fine")];
+    while combiner.waiting() < 3 {
+        assert!(std::time::Instant::now() < deadline, "the requests never queued behind the held writer");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    lock.rollback().await.unwrap();
+    assert!(first.await.unwrap().unstored.is_empty());
+    let mut refused = Vec::new();
+    for other in others {
+        refused.extend(other.await.unwrap().unstored.into_iter().map(|u| u.message));
+    }
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(refused[0].contains("trace \"t2\"") && refused[0].contains("poison refused"), "{refused:?}");
+    let traces: Vec<String> = sqlx::query_scalar("SELECT id FROM traces WHERE project_id = $1 ORDER BY id").bind(&api.project_id).fetch_all(&api.pool).await.unwrap();
+    assert_eq!(traces, ["t0", "t1", "t3"], "every other request's trace is stored, nothing of the bad one");
+    // The held transaction, the combined one that failed, then the three written on their own.
+    assert_eq!(combiner.written(), (2, 4));
+}

@@ -1,8 +1,10 @@
 //! The storing half of ingestion: every write path (OTLP spans, batch events, score posts) is
 //! decoded by the server (`loupe_server::ingest`) into an [`model::IngestBatch`], which
-//! [`store`] writes through [`writer`] in one transaction per request, so a success response
-//! means the data is committed. Data flows one way: decode → map → normalize → store.
+//! [`store`] writes through [`writer`] in one transaction per request (the public API's
+//! requests through [`store_combined`]: several of a project's in one when they queue, see
+//! [`combine`]), so a success response means the data is committed. Data flows one way: decode → map → normalize → store.
 
+pub mod combine;
 pub mod environment;
 pub mod experiments;
 pub mod fold;
@@ -86,10 +88,48 @@ where
         return Ok(Stored::default());
     }
     let prices = pricing.project(project_id).await?;
-    let error = match write_once(pool, &prices, project_id, batch).await {
-        Ok(summary) => return Ok(Stored { summary, unstored: Vec::new() }),
-        Err(error) => error,
-    };
+    match write_once(pool, &prices, project_id, batch).await {
+        Ok(summary) => Ok(Stored { summary, unstored: Vec::new() }),
+        Err(error) => recover(pool, &prices, project_id, error, again).await,
+    }
+}
+
+/// [`store_or_again`] through `combiner`: written together with the project's other requests
+/// waiting to be written (see `combine`), or alone when none wait; committed on return either
+/// way. Should the transaction it shared fail, the batch is made again and stored on its own.
+pub async fn store_combined<F, Fut>(
+    combiner: &std::sync::Arc<combine::Combiner>,
+    pool: &PgPool,
+    pricing: &Pricing,
+    project_id: &ProjectId,
+    batch: IngestBatch,
+    again: F,
+) -> Result<Stored, sqlx::Error>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Option<IngestBatch>>,
+{
+    if batch.is_empty() {
+        return Ok(Stored::default());
+    }
+    let prices = pricing.project(project_id).await?;
+    match combiner.write(pool, std::sync::Arc::clone(&prices), project_id, batch).await {
+        combine::Outcome::Written(summary) => Ok(Stored { summary, unstored: Vec::new() }),
+        combine::Outcome::Failed(error) => recover(pool, &prices, project_id, error, again).await,
+        combine::Outcome::Alone => match again().await {
+            Some(batch) => store(pool, pricing, project_id, batch).await,
+            None => Err(sqlx::Error::Protocol("a combined write failed and this request's batch could not be made again".into())),
+        },
+    }
+}
+
+/// After a batch's first attempt failed: an outage or a deleted project is the answer; anything
+/// else is retried unit by unit (see [`store`]).
+async fn recover<F, Fut>(pool: &PgPool, prices: &ProjectPrices, project_id: &ProjectId, error: sqlx::Error, again: F) -> Result<Stored, sqlx::Error>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Option<IngestBatch>>,
+{
     // An outage, or the project gone (`writer::lock_project`): no unit would fare better alone.
     if matches!(fault(&error), Fault::Outage | Fault::NotFound) {
         return Err(error);
@@ -104,7 +144,7 @@ where
         for (_, batch) in &group {
             merged.extend(batch.clone());
         }
-        match write_once(pool, &prices, project_id, merged).await {
+        match write_once(pool, prices, project_id, merged).await {
             Ok(summary) => stored.summary.add(summary),
             Err(error) => match fault(&error) {
                 Fault::Outage => return Err(error),

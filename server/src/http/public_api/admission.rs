@@ -25,7 +25,7 @@
 //! is dropped with the response.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -122,6 +122,9 @@ pub struct Policy {
     pub batch_max_body: usize,
     pub max_writers: usize,
     pub writer_wait: Duration,
+    /// Transactions one project's ingestion may have going at once; requests arriving while
+    /// they are all busy are written together by the next (`ingest::combine`).
+    pub writers_per_project: usize,
 }
 
 impl From<&crate::config::Limits> for Policy {
@@ -136,6 +139,7 @@ impl From<&crate::config::Limits> for Policy {
             // 16 writers stay below the pool's 20 connections so reads still get through.
             max_writers: 16,
             writer_wait: Duration::from_secs(10),
+            writers_per_project: limits.ingest_writers_per_project,
         }
     }
 }
@@ -165,6 +169,8 @@ pub struct Admission {
     policy: Policy,
     in_flight: Semaphore,
     writers: Semaphore,
+    /// Each project's write queue (step 4).
+    combiner: Arc<ingest::combine::Combiner>,
     /// Body bytes held, in [`UNIT`]s.
     bytes: Semaphore,
     /// Per project (`p:<id>`) and per lone public key (`k:<id>`): requests and bytes held.
@@ -178,6 +184,7 @@ impl Admission {
         Admission {
             in_flight: Semaphore::new(policy.max_requests),
             writers: Semaphore::new(policy.max_writers),
+            combiner: ingest::combine::Combiner::new(policy.writers_per_project),
             bytes: Semaphore::new(units(policy.max_bytes_in_flight)),
             tenants: Mutex::new(HashMap::new()),
             quota: None,
@@ -410,7 +417,7 @@ impl<'a> Admitted<'a> {
                 ))
             }
         };
-        let stored = ingest::store_or_again(&state.pool, &state.pricing, project_id, batch, again).await?;
+        let stored = ingest::store_combined(&self.admission.combiner, &state.pool, &state.pricing, project_id, batch, again).await?;
         drop(permit);
         let created = &stored.summary;
         let units = created.traces_created + created.observations_created + created.scores_created;
@@ -468,6 +475,7 @@ mod tests {
             batch_max_body: 8 * 1024,
             max_writers: 1,
             writer_wait: Duration::from_millis(20),
+            writers_per_project: 2,
         }
     }
 
