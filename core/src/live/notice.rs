@@ -10,7 +10,7 @@ use crate::scope::ProjectId;
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
-use sqlx::PgExecutor;
+use sqlx::{PgExecutor, Postgres, QueryBuilder};
 
 /// The one channel every replica listens on.
 pub const CHANNEL: &str = "loupe_traces";
@@ -82,13 +82,17 @@ pub async fn send<'c>(conn: impl PgExecutor<'c>, project_id: &ProjectId, trace_i
     if payloads.is_empty() {
         return Ok(());
     }
-    // One statement for all chunks: one round trip, whatever the request's size.
-    sqlx::query("SELECT pg_notify($1, payload) FROM UNNEST($2::text[]) AS payload")
-        .bind(CHANNEL)
-        .bind(&payloads)
-        .execute(conn)
-        .await?;
+    let mut statement = QueryBuilder::new("");
+    push_send(&mut statement, payloads);
+    statement.build().execute(conn).await?;
     Ok(())
+}
+
+/// The notifying query for `payloads` (a `SELECT`, one row per notification), bound in `qb`:
+/// one statement for all chunks, one round trip whatever the request's size — and none of its
+/// own in ingestion, whose closing statement holds it (`ingest::writer::close`).
+pub fn push_send(qb: &mut QueryBuilder<'_, Postgres>, payloads: Vec<String>) {
+    qb.push("SELECT pg_notify(").push_bind(CHANNEL).push(", payload) FROM UNNEST(").push_bind(payloads).push("::text[]) AS payload");
 }
 
 /// Reads a payload; `None` for anything that is not one (logged by the caller).

@@ -21,7 +21,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{DateTime, Duration, Utc};
-use sqlx::{PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 
 use super::schema::{self, DAY, Need, RollupSql, ViewSql};
 use crate::jobs::{Kind, Outcome};
@@ -113,16 +113,10 @@ pub fn extent_hours(extent: &TraceExtent) -> Option<Vec<DateTime<Utc>>> {
     Some(hours)
 }
 
-/// [`mark_traces`] for a writer that already holds some traces' extents (ingestion: the
-/// `trace_metrics` upsert's `RETURNING`): their hours are computed here instead of looked up
-/// (issue #23: the lookups were 6 % of a request's statement time), `trace_ids` as
-/// [`mark_traces`] does. One statement either way.
-pub async fn mark_traces_with_extents<I, S>(
-    conn: &mut PgConnection,
-    project_id: &ProjectId,
-    extents: &[TraceExtent],
-    trace_ids: I,
-) -> Result<(), sqlx::Error>
+/// What [`mark_traces_with_extents`] marks: the traces whose hours must be looked up (`trace_ids`
+/// and the extents too long to take as one span) and the hours known from the other extents,
+/// sorted and distinct.
+pub fn to_mark<I, S>(extents: &[TraceExtent], trace_ids: I) -> (Vec<String>, Vec<DateTime<Utc>>)
 where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
@@ -137,15 +131,37 @@ where
     }
     hours.sort();
     hours.dedup();
+    (ids, hours)
+}
+
+/// Marking known hours, as an expression bound in `qb` (ingestion's closing statement holds it,
+/// `ingest::writer::close`).
+pub fn push_mark_hours(qb: &mut QueryBuilder<'_, Postgres>, project_id: &ProjectId, hours: Vec<DateTime<Utc>>) {
+    qb.push("loupe_metric_rollup_mark(").push_bind(project_id.as_str().to_owned()).push(", ").push_bind(hours).push("::timestamptz[])");
+}
+
+/// [`mark_traces`] for a writer that already holds some traces' extents (ingestion: the
+/// `trace_metrics` upsert's `RETURNING`): their hours are computed here instead of looked up
+/// (issue #23: the lookups were 6 % of a request's statement time), `trace_ids` as
+/// [`mark_traces`] does. One statement either way.
+pub async fn mark_traces_with_extents<I, S>(
+    conn: &mut PgConnection,
+    project_id: &ProjectId,
+    extents: &[TraceExtent],
+    trace_ids: I,
+) -> Result<(), sqlx::Error>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    let (ids, hours) = to_mark(extents, trace_ids);
     if ids.is_empty() {
         if hours.is_empty() {
             return Ok(());
         }
-        sqlx::query("SELECT loupe_metric_rollup_mark($1, $2::timestamptz[])")
-            .bind(project_id.as_str())
-            .bind(&hours)
-            .execute(conn)
-            .await?;
+        let mut statement = QueryBuilder::new("SELECT ");
+        push_mark_hours(&mut statement, project_id, hours);
+        statement.build().execute(conn).await?;
         return Ok(());
     }
     sqlx::query(
