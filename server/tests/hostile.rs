@@ -203,14 +203,7 @@ async fn score_posts_with_nul_are_stored_and_over_long_ones_named() {
 #[tokio::test]
 async fn an_unforeseen_database_refusal_costs_only_its_own_trace() {
     let api = TestApi::new().await;
-    sqlx::raw_sql(
-        "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
-         BEGIN IF NEW.name = 'poison' THEN RAISE EXCEPTION 'poison refused' USING ERRCODE = '22023'; END IF; RETURN NEW; END $$;
-         CREATE TRIGGER refuse_poison BEFORE INSERT OR UPDATE ON observations FOR EACH ROW EXECUTE FUNCTION refuse_poison();",
-    )
-    .execute(&api.pool)
-    .await
-    .unwrap();
+    common::refuse_poisoned_observations(&api.pool).await;
     let mut events: Vec<Value> = (0..9).map(|i| event(&format!("e{i}"), "span-create", json!({"id": format!("s{i}"), "traceId": format!("t{i}")}))).collect();
     events.push(event("bad", "span-create", json!({"id": "p", "traceId": "t4", "name": "poison"})));
     events.push(event("bad-too", "trace-create", json!({"id": "t4", "name": "same trace"})));

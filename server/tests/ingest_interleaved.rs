@@ -311,7 +311,7 @@ async fn combined_requests_end_as_if_stored_one_after_the_other() {
                 tokio::spawn(async move {
                     for k in 0..BATCHES {
                         let again = || async { None };
-                        let stored = loupe_core::ingest::store_combined(&combiner, &pool, &pricing, &project, batch_as(w, k, otel), again)
+                        let stored = loupe_core::ingest::store_combined(Some(&combiner), &pool, &pricing, &project, batch_as(w, k, otel), again)
                             .await
                             .expect("stored");
                         assert!(stored.unstored.is_empty(), "{:?}", stored.unstored);
@@ -345,14 +345,7 @@ async fn combined_requests_end_as_if_stored_one_after_the_other() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_bad_request_in_a_combined_write_costs_only_itself() {
     let api = TestApi::new().await;
-    sqlx::raw_sql(
-        "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
-         BEGIN IF NEW.name = 'poison' THEN RAISE EXCEPTION 'poison refused' USING ERRCODE = '22023'; END IF; RETURN NEW; END $$;
-         CREATE TRIGGER refuse_poison BEFORE INSERT OR UPDATE ON observations FOR EACH ROW EXECUTE FUNCTION refuse_poison();",
-    )
-    .execute(&api.pool)
-    .await
-    .unwrap();
+    common::refuse_poisoned_observations(&api.pool).await;
     let pricing = Arc::new(Pricing::new(api.pool.clone()));
     let combiner = loupe_core::ingest::combine::Combiner::new(1);
     let request = |trace: &str, name: &str| {
@@ -364,7 +357,7 @@ async fn a_bad_request_in_a_combined_write_costs_only_itself() {
         };
         tokio::spawn(async move {
             let again = { let batch = batch.clone(); || async move { Some(batch) } };
-            loupe_core::ingest::store_combined(&combiner, &pool, &pricing, &project, batch, again).await.expect("stored")
+            loupe_core::ingest::store_combined(Some(&combiner), &pool, &pricing, &project, batch, again).await.expect("stored")
         })
     };
     let mut lock = api.pool.begin().await.unwrap();

@@ -84,21 +84,14 @@ where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Option<IngestBatch>>,
 {
-    if batch.is_empty() {
-        return Ok(Stored::default());
-    }
-    let prices = pricing.project(project_id).await?;
-    match write_once(pool, &prices, project_id, batch).await {
-        Ok(summary) => Ok(Stored { summary, unstored: Vec::new() }),
-        Err(error) => recover(pool, &prices, project_id, error, again).await,
-    }
+    store_combined(None, pool, pricing, project_id, batch, again).await
 }
 
-/// [`store_or_again`] through `combiner`: written together with the project's other requests
-/// waiting to be written (see `combine`), or alone when none wait; committed on return either
-/// way. Should the transaction it shared fail, the batch is made again and stored on its own.
+/// [`store_or_again`] through `combiner`, when given: written together with the project's other
+/// requests waiting to be written (see `combine`), or alone when none wait; committed on return
+/// either way. Should the transaction it shared fail, the batch is made again and stored alone.
 pub async fn store_combined<F, Fut>(
-    combiner: &std::sync::Arc<combine::Combiner>,
+    combiner: Option<&std::sync::Arc<combine::Combiner>>,
     pool: &PgPool,
     pricing: &Pricing,
     project_id: &ProjectId,
@@ -113,13 +106,27 @@ where
         return Ok(Stored::default());
     }
     let prices = pricing.project(project_id).await?;
-    match combiner.write(pool, std::sync::Arc::clone(&prices), project_id, batch).await {
+    let outcome = match combiner {
+        Some(combiner) => combiner.write(pool, std::sync::Arc::clone(&prices), project_id, batch).await,
+        None => match write_once(pool, &prices, project_id, batch).await {
+            Ok(summary) => combine::Outcome::Written(summary),
+            Err(error) => combine::Outcome::Failed(error),
+        },
+    };
+    match outcome {
         combine::Outcome::Written(summary) => Ok(Stored { summary, unstored: Vec::new() }),
         combine::Outcome::Failed(error) => recover(pool, &prices, project_id, error, again).await,
-        combine::Outcome::Alone => match again().await {
-            Some(batch) => store(pool, pricing, project_id, batch).await,
-            None => Err(sqlx::Error::Protocol("a combined write failed and this request's batch could not be made again".into())),
-        },
+        // As `store` does, on its own: the whole batch, then (on a refusal) unit by unit.
+        combine::Outcome::Alone => {
+            let Some(batch) = again().await else {
+                return Err(sqlx::Error::Protocol("a combined write failed and this request's batch could not be made again".into()));
+            };
+            let fallback = batch.clone();
+            match write_once(pool, &prices, project_id, batch).await {
+                Ok(summary) => Ok(Stored { summary, unstored: Vec::new() }),
+                Err(error) => recover(pool, &prices, project_id, error, || async move { Some(fallback) }).await,
+            }
+        }
     }
 }
 

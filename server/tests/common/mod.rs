@@ -285,6 +285,19 @@ pub async fn send(
     }
 }
 
+/// A refusal the per-event rules do not foresee, standing in for any future constraint: the
+/// database refuses every observation named `poison` (SQLSTATE 22023, "poison refused").
+pub async fn refuse_poisoned_observations(pool: &PgPool) {
+    sqlx::raw_sql(
+        "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN IF NEW.name = 'poison' THEN RAISE EXCEPTION 'poison refused' USING ERRCODE = '22023'; END IF; RETURN NEW; END $$;
+         CREATE TRIGGER refuse_poison BEFORE INSERT OR UPDATE ON observations FOR EACH ROW EXECUTE FUNCTION refuse_poison();",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
 /// Every trace of `project_id` whose `trace_metrics` row disagrees with its aggregates recomputed
 /// from the stored `observations` (every column; costs up to float summation order) or with its
 /// trace's timestamp, or that has no row: one line each, stored against recomputed. Empty when

@@ -417,7 +417,7 @@ impl<'a> Admitted<'a> {
                 ))
             }
         };
-        let stored = ingest::store_combined(&self.admission.combiner, &state.pool, &state.pricing, project_id, batch, again).await?;
+        let stored = ingest::store_combined(Some(&self.admission.combiner), &state.pool, &state.pricing, project_id, batch, again).await?;
         drop(permit);
         let created = &stored.summary;
         let units = created.traces_created + created.observations_created + created.scores_created;
