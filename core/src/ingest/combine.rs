@@ -107,8 +107,7 @@ impl Combiner {
     /// Writes `batch` for `project_id`, alone or with others waiting, and returns once it is
     /// committed or has failed.
     pub async fn write(self: &Arc<Self>, pool: &PgPool, prices: Arc<ProjectPrices>, project_id: &ProjectId, batch: IngestBatch) -> Outcome {
-        let copy = !batch.observations.is_empty() && batch.observations.iter().all(|p| p.otel_record.is_some());
-        let key = (project_id.clone(), copy);
+        let key = (project_id.clone(), super::model::all_otel_spans(&batch.observations));
         let (reply, answer) = oneshot::channel();
         let start_writer = {
             let mut queues = self.queues();

@@ -21,6 +21,13 @@ pub struct IngestBatch {
     pub experiments: Vec<ExperimentSpan>,
 }
 
+/// Whether `observations` are all OTel spans (each carries its record): the writer then stores
+/// them with one `COPY` (`writer::copy_new_observations`), and `combine` only puts such batches
+/// together, so that combining never turns a `COPY` into upserts.
+pub fn all_otel_spans(observations: &[ObservationPatch]) -> bool {
+    !observations.is_empty() && observations.iter().all(|p| p.otel_record.is_some())
+}
+
 impl IngestBatch {
     pub fn is_empty(&self) -> bool {
         self.traces.is_empty() && self.observations.is_empty() && self.scores.is_empty() && self.experiments.is_empty()

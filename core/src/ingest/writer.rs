@@ -80,7 +80,7 @@ pub async fn write(
     let experiments = batch.experiments;
     // OTel spans arrive complete and, but for an exporter's retry, new: all of them go in one
     // binary `COPY` when none exists yet (see `copy_new_observations`).
-    let mut copy = !observations.is_empty() && observations.iter().all(|p| p.otel_record.is_some());
+    let mut copy = super::model::all_otel_spans(&observations);
     let traces = (!traces.is_empty()).then(|| TraceColumns::from_patches(traces, received_at));
     let observations = (!observations.is_empty()).then(|| {
         let prepared: Vec<Prepared> = observations.into_iter().map(|p| prepare(p, prices)).collect();

@@ -192,9 +192,9 @@ impl Produced for crate::ingest::model::UsageInput {
 /// metadata keys).
 pub fn mapped<'a>(span: (&'a Attributes, Vec<Use>), resource: (&'a Attributes, Vec<Use>), usage_types: &BTreeMap<String, (i64, &str)>) -> Mapped<'a> {
     // The maps below hold a span's uses and are rebuilt for every span: foldhash, not SipHash
-    // (several times faster on short keys), and not FxHash either: their keys include the span's
-    // attribute keys, a client's to choose, and foldhash is seeded per process, so a span cannot
-    // be built to make them collide.
+    // (faster on short keys by its authors' benchmarks), and not FxHash either: their keys
+    // include the span's attribute keys, a client's to choose, and foldhash is seeded per
+    // process, so a span cannot be built to make them collide.
     let usage_type_of: FoldHashMap<&str, &str> = usage_types.iter().map(|(usage_type, (_, count))| (*count, usage_type.as_str())).collect();
     // (side, entry index, field, object entry); `None` once a later source replaced it.
     type Resolved<'a, 'u> = (usize, u32, &'static str, Option<Part<'a, 'u>>);
