@@ -5,12 +5,14 @@
 //! become their JSON counterparts, arrays are decoded element-wise, non-finite doubles stay strings
 //! (`"NaN"`, `"Infinity"`), and `kvlistValue`/`bytesValue` are not decoded: the raw `AnyValue` is
 //! JSON-stringified, as Langfuse does. The mapping rules then look keys up by name (entries sorted by
-//! key: lookups are binary searches, prefix scans are ranges, and an entry's position names it for
-//! the provenance record without copying the key) and the entries are moved, not copied, into the
-//! stored OTel record (`observations.otel_record`).
+//! key: prefix scans are ranges, and an entry's position names it for the provenance record
+//! without copying the key; lookups go by the key's hash, see [`Attributes::position`]) and the
+//! entries are moved, not copied, into the stored OTel record (`observations.otel_record`).
 //!
 //! The helpers at the bottom encode the JavaScript semantics the reference relies on (`||`
 //! truthiness, `Number(x)`, `String(x)`), so each rule reads like its source.
+
+use std::hash::BuildHasher;
 
 use base64::Engine;
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
@@ -23,6 +25,10 @@ use super::provenance::{Entry, Produced, Recorder, Use};
 #[derive(Debug, Default, Clone)]
 pub struct Attributes {
     entries: Vec<(String, Value)>,
+    /// Each key's hash with its entry's position, sorted by hash (see [`Attributes::position`]).
+    hashes: Vec<(u64, u32)>,
+    /// Seeded per process: a sender cannot choose keys that share a hash.
+    hasher: foldhash::fast::RandomState,
     recorder: Recorder,
 }
 
@@ -43,7 +49,11 @@ impl Attributes {
         entries.reverse();
         entries.sort_by(|a, b| a.0.cmp(&b.0));
         entries.dedup_by(|later, earlier| later.0 == earlier.0);
-        Attributes { entries, recorder: Recorder::default() }
+        let hasher = foldhash::fast::RandomState::default();
+        let mut hashes: Vec<(u64, u32)> =
+            entries.iter().enumerate().map(|(i, (key, _))| (hasher.hash_one(key.as_str()), i as u32)).collect();
+        hashes.sort_unstable();
+        Attributes { entries, hashes, hasher, recorder: Recorder::default() }
     }
 
     #[cfg(test)]
@@ -51,8 +61,19 @@ impl Attributes {
         Self::from_entries(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
     }
 
+    /// The entry of `key`, found by its hash: a span's rules look up dozens of keys, most of them
+    /// absent (other conventions' names), and the SDKs' keys share long prefixes
+    /// (`langfuse.observation.`), so a binary search over the keys compared those prefixes byte by
+    /// byte several times per lookup — the mapper's largest cost after the record's encoding
+    /// (issue #23). Now integers are compared, and the one key whose hash matches.
     fn position(&self, key: &str) -> Option<usize> {
-        self.entries.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok()
+        let hash = self.hasher.hash_one(key);
+        let start = self.hashes.partition_point(|&(h, _)| h < hash);
+        self.hashes[start..]
+            .iter()
+            .take_while(|&&(h, _)| h == hash)
+            .map(|&(_, index)| index as usize)
+            .find(|&index| self.entries[index].0 == key)
     }
 
     /// The entry, if present and not null; not recorded.
@@ -443,6 +464,28 @@ mod tests {
         assert_eq!(keys, ["gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens"]);
         assert!(attrs.has_prefix("gen_ai.tool"));
         assert!(!attrs.has_prefix("llm."));
+    }
+
+    #[test]
+    fn every_key_is_found_at_its_position_and_no_other_key_is() {
+        // Keys sharing long prefixes, as the SDKs' do, in an order unlike the sorted one; the last
+        // of a repeated key wins.
+        let mut list: Vec<KeyValue> = (0..300)
+            .rev()
+            .map(|i| KeyValue { key: format!("langfuse.observation.metadata.k{i}"), value: any(any_value::Value::IntValue(i)), ..Default::default() })
+            .collect();
+        list.push(KeyValue { key: "langfuse.observation.metadata.k7".into(), value: any(any_value::Value::IntValue(-7)), ..Default::default() });
+        let attrs = Attributes::decode(list);
+        assert_eq!(attrs.iter().count(), 300);
+        for (position, (key, value)) in attrs.iter().enumerate() {
+            assert_eq!(attrs.position(key), Some(position), "{key}");
+            assert_eq!(attrs.peek(key), Some(value));
+        }
+        assert_eq!(attrs.peek("langfuse.observation.metadata.k7"), Some(&json!(-7)));
+        for absent in ["langfuse.observation.metadata.k300", "langfuse.observation.metadata.", "", "k1", "langfuse.observation.metadata.k1 "] {
+            assert_eq!(attrs.position(absent), None, "{absent:?}");
+        }
+        assert_eq!(Attributes::default().position("x"), None);
     }
 
     #[test]
