@@ -65,18 +65,41 @@ const MAX_DECODED: usize = 1 << 30;
 
 /// The stored bytes of `record` (made once per span, by [`OtelRecord::new`]).
 fn encode(record: &impl serde::Serialize) -> Vec<u8> {
-    // Serializing JSON values and plain fields cannot fail: every map key is a string.
-    let json = serde_json::to_vec(record).unwrap_or_default();
+    // The JSON is made in a buffer each thread keeps (issue #23: grown from empty for every span,
+    // it was reallocated several times per record); only the compressed bytes are new.
+    thread_local! {
+        static JSON: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(JSON_BUFFER_KEPT));
+    }
+    JSON.with_borrow_mut(|json| {
+        json.clear();
+        // Serializing JSON values and plain fields cannot fail: every map key is a string.
+        if serde_json::to_writer(&mut *json, record).is_err() {
+            json.clear();
+        }
+        let out = compress(json);
+        if json.capacity() > JSON_BUFFER_KEPT {
+            // A rare large record does not keep its buffer for the thread's lifetime.
+            *json = Vec::with_capacity(JSON_BUFFER_KEPT);
+        }
+        out
+    })
+}
+
+/// What a thread's record buffer keeps between records: several times a typical span's JSON.
+const JSON_BUFFER_KEPT: usize = 16 * 1024;
+
+/// The stored bytes of a record's JSON.
+fn compress(json: &[u8]) -> Vec<u8> {
     // Format byte, size, block: compressed straight into the output, no intermediate copy.
     let mut out = vec![0; 1 + 4 + lz4_flex::block::get_maximum_output_size(json.len())];
     out[0] = LZ4_JSON_DICT_V1;
     out[1..5].copy_from_slice(&(json.len() as u32).to_le_bytes());
-    match lz4_flex::block::compress_into_with_dict(&json, &mut out[5..], DICTIONARY_V1) {
+    match lz4_flex::block::compress_into_with_dict(json, &mut out[5..], DICTIONARY_V1) {
         Ok(written) => out.truncate(5 + written),
         // Cannot happen (the buffer holds the worst case); the allocating form, never a panic.
         Err(_) => {
             out.truncate(1);
-            out.extend_from_slice(&lz4_flex::block::compress_prepend_size_with_dict(&json, DICTIONARY_V1));
+            out.extend_from_slice(&lz4_flex::block::compress_prepend_size_with_dict(json, DICTIONARY_V1));
         }
     }
     out
