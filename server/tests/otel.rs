@@ -345,7 +345,8 @@ async fn input_and_output_are_stored_once_and_the_inspector_reads_them_back_from
     assert_eq!(record["span"]["http.route"], "/chat");
 
     let (attributes, mapping) = loupe_core::store::observations::otel_attributes(&api.pool, &api.project, &id).await.unwrap().expect("a record");
-    assert_eq!(attributes["span"]["langfuse.observation.input"], json!("{\"a\":\"é\",\"q\":[1,2]}"), "the stored input as JSON text (in jsonb's key order)");
+    // Stored as `json` (migration 20261216000001): in the order sent, not `jsonb`'s (`a` before `q`).
+    assert_eq!(attributes["span"]["langfuse.observation.input"], json!("{\"q\":[1,2],\"a\":\"é\"}"), "the stored input as JSON text, keys in the order sent");
     assert_eq!(attributes["span"]["langfuse.observation.output"], json!("plain words"), "plain text as it is");
     assert_eq!(mapping["span"]["langfuse.observation.input"], json!(["input", "trace.input"]));
     use loupe_app::domain::otel_inspector::rows;

@@ -592,7 +592,7 @@ impl ObservationColumns {
 macro_rules! observation_source {
     () => {
         "UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], \
-     $8::timestamptz[], $9::timestamptz[], $10::text[], $11::jsonb[], $12::jsonb[], $13::jsonb[], $14::jsonb[], $15::text[], \
+     $8::timestamptz[], $9::timestamptz[], $10::text[], $11::jsonb[], $12::json[], $13::json[], $14::jsonb[], $15::text[], \
      $16::text[], $17::text[], $18::text[], $19::jsonb[], $20::jsonb[], $21::text[], $22::jsonb[], $23::jsonb[], \
      $24::float8[], $25::text[], $26::text[], $27::text[], $28::text[], $29::int4[], $30::bytea[]) \
      AS u(id, trace_id, parent, type, name, start_time, end_time, completion_start_time, model, model_parameters, \
@@ -619,6 +619,12 @@ async fn write_observations(
     }
     let (provided_usage, provided_cost) = (non_empty(&c.provided_usage), non_empty(&c.provided_cost));
     let (usage_details, cost_details) = (non_empty(&c.usage_details), non_empty(&c.cost_details));
+    // Input and output are `json` columns (migration 20261216000001): bound as their text, which
+    // Postgres checks and keeps (a `Value` binds as `jsonb`).
+    fn texts(values: &[Option<Value>]) -> Vec<Option<String>> {
+        values.iter().map(|v| v.as_ref().map(Value::to_string)).collect()
+    }
+    let (input, output) = (texts(&c.input), texts(&c.output));
     let bind = |sql: &'static str| -> sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments> {
         sqlx::query(sql)
             .bind(project_id)
@@ -632,8 +638,8 @@ async fn write_observations(
             .bind(&c.completion_start_time)
             .bind(&c.model)
             .bind(&c.model_parameters)
-            .bind(&c.input)
-            .bind(&c.output)
+            .bind(&input)
+            .bind(&output)
             .bind(&c.metadata)
             .bind(&c.level)
             .bind(&c.status_message)
@@ -777,8 +783,8 @@ async fn copy_new_observations(tx: &mut PgConnection, project_id: &ProjectId, c:
         copy.timestamptz(c.completion_start_time[i]);
         copy.text(c.model[i].as_deref());
         copy.jsonb(c.model_parameters[i].as_ref());
-        copy.jsonb(c.input[i].as_ref());
-        copy.jsonb(c.output[i].as_ref());
+        copy.json(c.input[i].as_ref());
+        copy.json(c.output[i].as_ref());
         copy.jsonb(Some(c.metadata[i].as_ref().unwrap_or(&empty)));
         copy.text(Some(c.level[i].unwrap_or(ObservationLevel::Default.as_str())));
         copy.text(c.status_message[i].as_deref());

@@ -92,6 +92,17 @@ impl BinaryCopy {
         }
     }
 
+    /// `json`: the JSON text as it is (observations' input and output, migration 20261216000001).
+    pub fn json(&mut self, value: Option<&Value>) {
+        match value {
+            // Writing a `Value` into a Vec cannot fail.
+            Some(v) => self.field(|buf| {
+                let _ = serde_json::to_writer(&mut *buf, v);
+            }),
+            None => self.null(),
+        }
+    }
+
     /// `double precision`.
     pub fn float8(&mut self, value: Option<f64>) {
         match value {

@@ -39,9 +39,9 @@ const CELL_ERROR: &str = "(SELECT o.status_message FROM observations o
                             WHERE o.project_id = ri.project_id AND o.trace_id = ri.trace_id AND o.level = 'ERROR'
                             ORDER BY o.start_time, o.id LIMIT 1)";
 
-/// The run item's output: its observation's, else its trace's.
+/// The run item's output: its observation's (a `json` column), else its trace's (`jsonb`).
 const CELL_OUTPUT: &str = "CASE WHEN ri.observation_id IS NOT NULL
-                                THEN (SELECT o.output FROM observations o WHERE o.project_id = ri.project_id AND o.id = ri.observation_id)
+                                THEN (SELECT o.output::jsonb FROM observations o WHERE o.project_id = ri.project_id AND o.id = ri.observation_id)
                                 ELSE (SELECT t.output FROM traces t WHERE t.project_id = ri.project_id AND t.id = ri.trace_id) END";
 
 const RUN_COLUMNS: &str = "r.id, r.name, r.description, r.metadata, r.dataset_id, d.name AS dataset_name, r.created_at, r.updated_at";
