@@ -392,7 +392,10 @@ impl<'a> Ctx<'a> {
         qb.push(") b");
         self.group_by(&mut qb, "b", "");
         let histograms = self.q.metrics.iter().any(|m| m.aggregation == Aggregation::Histogram);
-        // Top-N in the database when nothing is computed afterwards.
+        // Top-N in the database when nothing is computed afterwards. Ties with the last row kept
+        // are all returned (`WITH TIES`), as the rollup path does: `finish` breaks them by the
+        // groups' keys, the same way for both. A plain `LIMIT` let Postgres pick among tied rows
+        // by their physical order, so the two paths could answer with different groups.
         if let (Some(limit), false, true) = (self.q.row_limit, histograms, self.grouped()) {
             let mut order = Vec::new();
             for (field, direction) in self.order() {
@@ -404,7 +407,7 @@ impl<'a> Ctx<'a> {
                 };
                 order.push(format!("{col} {dir} NULLS LAST"));
             }
-            qb.push(format!(" ORDER BY {}", order.join(", "))).push(" LIMIT ").push_bind(limit as i64);
+            qb.push(format!(" ORDER BY {} FETCH FIRST {limit} ROWS WITH TIES", order.join(", ")));
         }
         let rows = qb.build().fetch_all(&mut *conn).await?;
         let mut groups = Vec::with_capacity(rows.len());
