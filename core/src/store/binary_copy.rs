@@ -82,21 +82,20 @@ impl BinaryCopy {
 
     /// `jsonb`: version 1, then the JSON text.
     pub fn jsonb(&mut self, value: Option<&Value>) {
-        match value {
-            Some(v) => self.field(|buf| {
-                buf.push(1);
-                // Writing a `Value` into a Vec cannot fail.
-                let _ = serde_json::to_writer(&mut *buf, v);
-            }),
-            None => self.null(),
-        }
+        self.json_text(value, &[1]);
     }
 
     /// `json`: the JSON text as it is (observations' input and output, migration 20261216000001).
     pub fn json(&mut self, value: Option<&Value>) {
+        self.json_text(value, &[]);
+    }
+
+    /// The JSON text after `prefix` (the binary form's version byte, if the type has one).
+    fn json_text(&mut self, value: Option<&Value>, prefix: &[u8]) {
         match value {
-            // Writing a `Value` into a Vec cannot fail.
             Some(v) => self.field(|buf| {
+                buf.extend_from_slice(prefix);
+                // Writing a `Value` into a Vec cannot fail.
                 let _ = serde_json::to_writer(&mut *buf, v);
             }),
             None => self.null(),
@@ -153,5 +152,14 @@ mod tests {
         let fields = &body[19..body.len() - 2];
         assert_eq!(&fields[..12], &[0, 0, 0, 8, 0, 0, 0, 0, 0, 0x16, 0xe3, 0x60]);
         assert_eq!(&fields[12..], b"\0\0\0\x08\x01{\"a\":1}");
+    }
+
+    #[test]
+    fn json_is_its_text_alone() {
+        let mut copy = BinaryCopy::with_capacity(0);
+        copy.json(Some(&serde_json::json!({"b": 1, "a": "x"})));
+        copy.json(None);
+        let body = copy.finish();
+        assert_eq!(&body[19..body.len() - 2], b"\0\0\0\x0f{\"b\":1,\"a\":\"x\"}\xff\xff\xff\xff");
     }
 }
