@@ -720,7 +720,7 @@ async fn restore_named_sessions(pool: &PgPool, project_id: &ProjectId, ids: &[St
     // Like every writer of the ingestion tables, under the live project's lock: a project deleted
     // meanwhile gets no row its purge could miss (`ingest::writer::lock_project`).
     let mut tx = conn.begin().await?;
-    match crate::ingest::writer::lock_project(&mut tx, project_id).await {
+    match crate::ingest::writer::lock_project(&mut tx, project_id, &[]).await {
         Ok(()) => {}
         Err(sqlx::Error::RowNotFound) => return Ok(()),
         Err(error) => return Err(error.into()),

@@ -311,7 +311,7 @@ async fn combined_requests_end_as_if_stored_one_after_the_other() {
                 tokio::spawn(async move {
                     for k in 0..BATCHES {
                         let again = || async { None };
-                        let stored = loupe_core::ingest::store_combined(Some(&combiner), &pool, &pricing, &project, batch_as(w, k, otel), again)
+                        let stored = loupe_core::ingest::store_combined(Some(&combiner), &pool, &pricing, &project, None, batch_as(w, k, otel), again)
                             .await
                             .expect("stored");
                         assert!(stored.unstored.is_empty(), "{:?}", stored.unstored);
@@ -357,7 +357,7 @@ async fn a_bad_request_in_a_combined_write_costs_only_itself() {
         };
         tokio::spawn(async move {
             let again = { let batch = batch.clone(); || async move { Some(batch) } };
-            loupe_core::ingest::store_combined(Some(&combiner), &pool, &pricing, &project, batch, again).await.expect("stored")
+            loupe_core::ingest::store_combined(Some(&combiner), &pool, &pricing, &project, None, batch, again).await.expect("stored")
         })
     };
     let mut lock = api.pool.begin().await.unwrap();

@@ -368,13 +368,13 @@ async fn only_committed_writes_are_announced() {
     let [mut first, mut second, mut third] = connections_counting_apart(&api.pool).await;
     // Written but not committed yet, and written then rolled back.
     let mut open = first.begin().await.unwrap();
-    loupe_server::ingest::writer::write(&mut open, &api.project, write("committed-later"), &prices, chrono::Utc::now()).await.unwrap();
+    loupe_server::ingest::writer::write(&mut open, &api.project, &[], write("committed-later"), &prices, chrono::Utc::now()).await.unwrap();
     let mut undone = second.begin().await.unwrap();
-    loupe_server::ingest::writer::write(&mut undone, &api.project, write("rolled-back"), &prices, chrono::Utc::now()).await.unwrap();
+    loupe_server::ingest::writer::write(&mut undone, &api.project, &[], write("rolled-back"), &prices, chrono::Utc::now()).await.unwrap();
     undone.rollback().await.unwrap();
     // A committed write after both is the first thing the stream hears.
     let mut done = third.begin().await.unwrap();
-    loupe_server::ingest::writer::write(&mut done, &api.project, write("committed"), &prices, chrono::Utc::now()).await.unwrap();
+    loupe_server::ingest::writer::write(&mut done, &api.project, &[], write("committed"), &prices, chrono::Utc::now()).await.unwrap();
     done.commit().await.unwrap();
     assert_eq!(stream.expect_change("traces").await, ids(&["committed"]));
     // The open one is heard when it commits.

@@ -521,3 +521,41 @@ async fn spans_written_by_copy_and_by_the_statements_are_stored_alike() {
     assert_eq!(copied.0["name"], "copy-or-statements");
     assert_eq!(copied.1["observation_count"], 4, "{}", copied.1);
 }
+
+/// The OTLP route checks its key in the write's own transaction (issue #23), not with a probe
+/// before it: a key revoked, or its project deleted, after its secret was verified (and cached)
+/// stores nothing from its next export on and answers 401 — an empty export (no write) as well.
+#[tokio::test]
+async fn a_key_revoked_after_its_verification_was_cached_stores_no_span() {
+    let api = TestApi::new().await;
+    let export = |trace_id: &str| {
+        let span = json_span(trace_id, "d000000000000001", None, "root", json!([]));
+        json!({"resourceSpans": [{"scopeSpans": [{"scope": {"name": "langfuse-sdk"}, "spans": [span]}]}]}).to_string().into_bytes()
+    };
+    let spans_of = |trace_id: &'static str| {
+        let pool = api.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM observations WHERE trace_id = $1").bind(trace_id).fetch_one(&pool).await.unwrap()
+        }
+    };
+    let accepted = api.send(post(&api, "application/json", None, export("aa000000000000000000000000000001"))).await;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text());
+    assert_eq!(spans_of("aa000000000000000000000000000001").await, 1);
+
+    sqlx::query("DELETE FROM api_keys WHERE public_key = 'pk-lf-a'").execute(&api.pool).await.unwrap();
+    let refused = api.send(post(&api, "application/json", None, export("aa000000000000000000000000000002"))).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.text());
+    assert!(refused.json()["message"].as_str().unwrap().starts_with("Invalid credentials"), "{}", refused.text());
+    assert_eq!(spans_of("aa000000000000000000000000000002").await, 0, "a revoked key stores nothing");
+    let empty = json!({"resourceSpans": []}).to_string().into_bytes();
+    assert_eq!(api.send(post(&api, "application/json", None, empty)).await.status, StatusCode::UNAUTHORIZED, "nothing to write: probed");
+
+    // A project deleted after its key was verified: the same.
+    let other = api.with_project("proj-b", "pk-lf-b", "sk-lf-b").await;
+    let accepted = other.send(post(&other, "application/json", None, export("bb000000000000000000000000000001"))).await;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text());
+    sqlx::query("UPDATE projects SET deleted_at = now() WHERE id = 'proj-b'").execute(&api.pool).await.unwrap();
+    let refused = other.send(post(&other, "application/json", None, export("bb000000000000000000000000000002"))).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.text());
+    assert_eq!(spans_of("bb000000000000000000000000000002").await, 0, "a deleted project stores nothing");
+}

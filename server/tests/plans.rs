@@ -129,7 +129,7 @@ async fn a_rolled_back_write_counts_nothing() {
         ..Default::default()
     };
     let mut tx = api.pool.begin().await.unwrap();
-    let summary = loupe_core::ingest::writer::write(&mut tx, &api.project, batch, &prices, chrono::Utc::now()).await.unwrap();
+    let summary = loupe_core::ingest::writer::write(&mut tx, &api.project, &[], batch, &prices, chrono::Utc::now()).await.unwrap();
     assert_eq!(summary.traces_created, 1);
     tx.rollback().await.unwrap();
     assert_eq!(counted(&api).await, (0, 0, 0));

@@ -77,7 +77,7 @@ async fn a_purge_waits_for_an_ingestion_that_holds_the_project_and_then_purges_i
     ingest(&api, "t-early").await;
     // An ingestion transaction that took the project before it was deleted, still open.
     let mut writing = api.pool.begin().await.unwrap();
-    loupe_core::ingest::writer::write(&mut writing, &api.project, batch("t-late"), &loupe_core::pricing::ProjectPrices::none(), chrono::Utc::now())
+    loupe_core::ingest::writer::write(&mut writing, &api.project, &[], batch("t-late"), &loupe_core::pricing::ProjectPrices::none(), chrono::Utc::now())
         .await
         .unwrap();
     // The project is deleted meanwhile (a settings update: it does not wait for the writer).

@@ -290,7 +290,7 @@ impl Execution<'_> {
         let batch = IngestBatch { traces: vec![self.judge_trace(&judge_trace, call, &metadata)], observations: vec![self.judge_generation(&generation_id, &judge_trace, call, &parsed)], scores, ..IngestBatch::default() };
         let prices = self.engine.pricing.project(self.project_id).await?;
         let mut tx = self.engine.pool.begin().await?;
-        let written = match crate::ingest::writer::write(&mut tx, self.project_id, batch, &prices, Utc::now()).await {
+        let written = match crate::ingest::writer::write(&mut tx, self.project_id, &[], batch, &prices, Utc::now()).await {
             Ok(summary) => summary,
             Err(e) => {
                 drop(tx);

@@ -70,6 +70,8 @@ struct Queue {
 
 struct Member {
     batch: IngestBatch,
+    /// The key the request came with, checked by the write (`writer::lock_project`).
+    api_key: Option<String>,
     prices: Arc<ProjectPrices>,
     reply: oneshot::Sender<Outcome>,
 }
@@ -106,13 +108,20 @@ impl Combiner {
 
     /// Writes `batch` for `project_id`, alone or with others waiting, and returns once it is
     /// committed or has failed.
-    pub async fn write(self: &Arc<Self>, pool: &PgPool, prices: Arc<ProjectPrices>, project_id: &ProjectId, batch: IngestBatch) -> Outcome {
+    pub async fn write(
+        self: &Arc<Self>,
+        pool: &PgPool,
+        prices: Arc<ProjectPrices>,
+        project_id: &ProjectId,
+        api_key: Option<&str>,
+        batch: IngestBatch,
+    ) -> Outcome {
         let key = (project_id.clone(), super::model::all_otel_spans(&batch.observations));
         let (reply, answer) = oneshot::channel();
         let start_writer = {
             let mut queues = self.queues();
             let queue = queues.entry(key.clone()).or_default();
-            queue.waiting.push_back(Member { batch, prices, reply });
+            queue.waiting.push_back(Member { batch, api_key: api_key.map(str::to_owned), prices, reply });
             let start = queue.writing < self.writers;
             if start {
                 queue.writing += 1;
@@ -133,11 +142,15 @@ impl Combiner {
             let prices = Arc::clone(&members[0].prices);
             let mut batch = IngestBatch::default();
             let mut replies = Vec::with_capacity(members.len());
+            // Every member's key must be live for the transaction to write; one revoked fails it,
+            // and each member is then written alone (below), so only its own request is refused.
+            let mut api_keys = Vec::new();
             for member in members {
                 batch.extend(member.batch);
+                api_keys.extend(member.api_key);
                 replies.push(member.reply);
             }
-            let result = super::write_once(&pool, &prices, &key.0, batch).await;
+            let result = super::write_once(&pool, &prices, &key.0, &api_keys, batch).await;
             self.transactions.fetch_add(1, Ordering::Relaxed);
             self.batches.fetch_add(replies.len() as u64, Ordering::Relaxed);
             // A reply nobody receives (the request is gone) is dropped: its data is committed or

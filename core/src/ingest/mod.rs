@@ -84,17 +84,22 @@ where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Option<IngestBatch>>,
 {
-    store_combined(None, pool, pricing, project_id, batch, again).await
+    store_combined(None, pool, pricing, project_id, None, batch, again).await
 }
 
 /// [`store_or_again`] through `combiner`, when given: written together with the project's other
 /// requests waiting to be written (see `combine`), or alone when none wait; committed on return
 /// either way. Should the transaction it shared fail, the batch is made again and stored alone.
+///
+/// `api_key`: the key the request came with, checked in the write's transaction
+/// (`writer::lock_project`): gone, the write fails with `RowNotFound` and stores nothing. An
+/// empty batch has no transaction: the caller checks the key itself.
 pub async fn store_combined<F, Fut>(
     combiner: Option<&std::sync::Arc<combine::Combiner>>,
     pool: &PgPool,
     pricing: &Pricing,
     project_id: &ProjectId,
+    api_key: Option<&str>,
     batch: IngestBatch,
     again: F,
 ) -> Result<Stored, sqlx::Error>
@@ -106,25 +111,26 @@ where
         return Ok(Stored::default());
     }
     let prices = pricing.project(project_id).await?;
+    let api_keys: Vec<String> = api_key.map(str::to_owned).into_iter().collect();
     let outcome = match combiner {
-        Some(combiner) => combiner.write(pool, std::sync::Arc::clone(&prices), project_id, batch).await,
-        None => match write_once(pool, &prices, project_id, batch).await {
+        Some(combiner) => combiner.write(pool, std::sync::Arc::clone(&prices), project_id, api_key, batch).await,
+        None => match write_once(pool, &prices, project_id, &api_keys, batch).await {
             Ok(summary) => combine::Outcome::Written(summary),
             Err(error) => combine::Outcome::Failed(error),
         },
     };
     match outcome {
         combine::Outcome::Written(summary) => Ok(Stored { summary, unstored: Vec::new() }),
-        combine::Outcome::Failed(error) => recover(pool, &prices, project_id, error, again).await,
+        combine::Outcome::Failed(error) => recover(pool, &prices, project_id, &api_keys, error, again).await,
         // As `store` does, on its own: the whole batch, then (on a refusal) unit by unit.
         combine::Outcome::Alone => {
             let Some(batch) = again().await else {
                 return Err(sqlx::Error::Protocol("a combined write failed and this request's batch could not be made again".into()));
             };
             let fallback = batch.clone();
-            match write_once(pool, &prices, project_id, batch).await {
+            match write_once(pool, &prices, project_id, &api_keys, batch).await {
                 Ok(summary) => Ok(Stored { summary, unstored: Vec::new() }),
-                Err(error) => recover(pool, &prices, project_id, error, || async move { Some(fallback) }).await,
+                Err(error) => recover(pool, &prices, project_id, &api_keys, error, || async move { Some(fallback) }).await,
             }
         }
     }
@@ -132,12 +138,19 @@ where
 
 /// After a batch's first attempt failed: an outage or a deleted project is the answer; anything
 /// else is retried unit by unit (see [`store`]).
-async fn recover<F, Fut>(pool: &PgPool, prices: &ProjectPrices, project_id: &ProjectId, error: sqlx::Error, again: F) -> Result<Stored, sqlx::Error>
+async fn recover<F, Fut>(
+    pool: &PgPool,
+    prices: &ProjectPrices,
+    project_id: &ProjectId,
+    api_keys: &[String],
+    error: sqlx::Error,
+    again: F,
+) -> Result<Stored, sqlx::Error>
 where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Option<IngestBatch>>,
 {
-    // An outage, or the project gone (`writer::lock_project`): no unit would fare better alone.
+    // An outage, or the project or key gone (`writer::lock_project`): no unit would fare better alone.
     if matches!(fault(&error), Fault::Outage | Fault::NotFound) {
         return Err(error);
     }
@@ -151,7 +164,7 @@ where
         for (_, batch) in &group {
             merged.extend(batch.clone());
         }
-        match write_once(pool, prices, project_id, merged).await {
+        match write_once(pool, prices, project_id, api_keys, merged).await {
             Ok(summary) => stored.summary.add(summary),
             Err(error) => match fault(&error) {
                 Fault::Outage => return Err(error),
@@ -188,12 +201,12 @@ where
 /// caller validated the one or few scores and wants the database's refusal as it is.
 pub async fn store_scores(pool: &PgPool, project_id: &ProjectId, scores: Vec<model::ScoreRecord>) -> Result<WriteSummary, sqlx::Error> {
     let batch = IngestBatch { scores, ..IngestBatch::default() };
-    write_once(pool, &ProjectPrices::none(), project_id, batch).await
+    write_once(pool, &ProjectPrices::none(), project_id, &[], batch).await
 }
 
-async fn write_once(pool: &PgPool, prices: &ProjectPrices, project_id: &ProjectId, batch: IngestBatch) -> Result<WriteSummary, sqlx::Error> {
+async fn write_once(pool: &PgPool, prices: &ProjectPrices, project_id: &ProjectId, api_keys: &[String], batch: IngestBatch) -> Result<WriteSummary, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let summary = writer::write(&mut tx, project_id, batch, prices, Utc::now()).await?;
+    let summary = writer::write(&mut tx, project_id, api_keys, batch, prices, Utc::now()).await?;
     tx.commit().await?;
     Ok(summary)
 }

@@ -65,14 +65,19 @@ impl WriteSummary {
 /// Writes the batch for `project_id` inside `tx` (the caller commits). The first thing `tx`
 /// does: should the `COPY` of OTel spans be refused, the transaction is rolled back and begun
 /// again (see the module docs), which would undo anything written in it before.
+///
+/// `api_keys`: the keys whose requests the batch holds, checked under the project's lock
+/// ([`lock_project`]); a key gone fails the write with `RowNotFound`, as a project gone does.
+/// Writers not acting for an API key (the UI, evaluators) pass none.
 pub async fn write(
     tx: &mut Transaction<'_, Postgres>,
     project_id: &ProjectId,
+    api_keys: &[String],
     batch: IngestBatch,
     prices: &ProjectPrices,
     received_at: DateTime<Utc>,
 ) -> Result<WriteSummary, sqlx::Error> {
-    lock_project(&mut **tx, project_id).await?;
+    lock_project(&mut **tx, project_id, api_keys).await?;
     let mut summary = WriteSummary::default();
     let traces = fold_by_id(batch.traces, |p| &p.id, TracePatch::absorb);
     let observations = fold_by_id(batch.observations, |p| &p.id, ObservationPatch::absorb);
@@ -122,7 +127,7 @@ pub async fn write(
         // the common case spends no savepoint on it (a round trip and a subtransaction per
         // request, issue #23). `AND CHAIN`: the new transaction in the same round trip.
         sqlx::query("ROLLBACK AND CHAIN").execute(&mut **tx).await?;
-        lock_project(&mut **tx, project_id).await?;
+        lock_project(&mut **tx, project_id, api_keys).await?;
         copy = false;
     }
     if !scores.is_empty() {
@@ -198,13 +203,28 @@ async fn close(
 /// (deletion locks it `FOR UPDATE` and waits; see `store::projects`). `FOR KEY SHARE` conflicts
 /// with nothing but that: not with other writers, not with updates of the project's settings.
 /// Every writer of those tables takes it (retention's restored sessions too).
-pub(crate) async fn lock_project(tx: &mut PgConnection, project_id: &ProjectId) -> Result<(), sqlx::Error> {
-    sqlx::query_scalar::<_, i32>("SELECT 1 FROM projects WHERE id = $1 AND deleted_at IS NULL FOR KEY SHARE")
-        .bind(project_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(|_| ())
-        .ok_or(sqlx::Error::RowNotFound)
+///
+/// The same statement checks that each of `api_keys` still exists in the project (`RowNotFound`
+/// when one does not): the OTLP route leaves that check, which every public API request needs so
+/// that revoking a key takes effect at once, to the write that stores the request — one round
+/// trip and one connection taken from the pool fewer per request than a probe of its own (issue
+/// #23; `IngestAccess` in the server's `public_api::auth`). Checked inside the transaction, it is
+/// also later than a probe could be: a key revoked while its request was decoded stores nothing.
+pub(crate) async fn lock_project(tx: &mut PgConnection, project_id: &ProjectId, api_keys: &[String]) -> Result<(), sqlx::Error> {
+    let mut keys: Vec<&str> = api_keys.iter().map(String::as_str).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    sqlx::query_scalar::<_, i32>(
+        "SELECT 1 FROM projects WHERE id = $1 AND deleted_at IS NULL \
+           AND (SELECT count(*) FROM api_keys WHERE project_id = $1 AND id = ANY($2)) = cardinality($2) \
+         FOR KEY SHARE",
+    )
+    .bind(project_id)
+    .bind(&keys)
+    .fetch_optional(&mut *tx)
+    .await?
+    .map(|_| ())
+    .ok_or(sqlx::Error::RowNotFound)
 }
 
 // ---------------------------------------------------------------------------------------------

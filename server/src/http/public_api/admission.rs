@@ -390,17 +390,23 @@ impl<'a> Admitted<'a> {
 
     /// Step 4: a database writer slot (503 when none frees up in time), the store, the release.
     /// What the database refused unit by unit is in `Stored::unstored` (see `ingest::store`).
-    pub async fn store(&self, state: &PublicState, project_id: &loupe_core::scope::ProjectId, batch: ingest::model::IngestBatch) -> Result<ingest::Stored, ApiError> {
+    pub async fn store(&self, state: &PublicState, key: &ProjectKey, batch: ingest::model::IngestBatch) -> Result<ingest::Stored, ApiError> {
         let fallback = batch.clone();
-        self.store_or_again(state, project_id, batch, || async move { Some(fallback) }).await
+        self.store_or_again(state, key, batch, || async move { Some(fallback) }).await
     }
 
     /// [`Admitted::store`] for a caller that can make the batch again should the first attempt
     /// fail (`ingest::store_or_again`), instead of copying it ahead of every write.
+    ///
+    /// The request's key is checked in the write's own transaction (`writer::lock_project`), so
+    /// a key revoked or a project deleted since the credentials were verified stores nothing and
+    /// answers 401, as the key's check before the write would have ([`super::auth::IngestAccess`]
+    /// leaves that check to this write). A batch with nothing to write has no transaction: its
+    /// key is checked on its own.
     pub async fn store_or_again<F, Fut>(
         &self,
         state: &PublicState,
-        project_id: &loupe_core::scope::ProjectId,
+        key: &ProjectKey,
         batch: ingest::model::IngestBatch,
         again: F,
     ) -> Result<ingest::Stored, ApiError>
@@ -408,6 +414,9 @@ impl<'a> Admitted<'a> {
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Option<ingest::model::IngestBatch>>,
     {
+        if batch.is_empty() {
+            super::auth::require_live(state, key).await?;
+        }
         let permit = match tokio::time::timeout(self.admission.policy.writer_wait, self.admission.writers.acquire()).await {
             Ok(Ok(permit)) => permit,
             _ => {
@@ -417,8 +426,17 @@ impl<'a> Admitted<'a> {
                 ))
             }
         };
-        let stored = ingest::store_combined(Some(&self.admission.combiner), &state.pool, &state.pricing, project_id, batch, again).await?;
+        let project_id = &key.project_id;
+        let stored = ingest::store_combined(Some(&self.admission.combiner), &state.pool, &state.pricing, project_id, Some(&key.api_key_id), batch, again).await;
         drop(permit);
+        let stored = match stored {
+            Ok(stored) => stored,
+            // Only `lock_project` answers not-found: the key or its project is gone.
+            Err(error) if matches!(loupe_core::store::fault::fault(&error), loupe_core::store::fault::Fault::NotFound) => {
+                return Err(super::auth::revoked(state, key));
+            }
+            Err(error) => return Err(error.into()),
+        };
         let created = &stored.summary;
         let units = created.traces_created + created.observations_created + created.scores_created;
         loupe_core::limits::note_units(&state.pool, project_id, units as i64);

@@ -5,8 +5,11 @@
 //! for [`ScoreAccess`] (browser feedback widgets). Secrets are stored as argon2id hashes, which
 //! take tens of milliseconds to verify; a verified pair is remembered for [`CACHE_TTL`] under the
 //! SHA-256 of the pair (never the secret itself), so the ingestion path pays that cost once a
-//! minute per key rather than per request. Each request still checks that the key exists (a
-//! primary-key probe), so revoking a key or deleting its project takes effect at once.
+//! minute per key rather than per request. Each request still checks that the key exists, so
+//! revoking a key or deleting its project takes effect at once: a primary-key probe before the
+//! route runs ([`ProjectAccess`], [`ScoreAccess`]), or — for the OTLP route, whose one use of the
+//! database is its write — inside the write's transaction ([`IngestAccess`]), which saves the
+//! busiest route a round trip and a connection taken from the pool per request (issue #23).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -51,6 +54,14 @@ pub enum AccessLevel {
 /// Extractor for routes that need the secret key (all but score creation).
 #[derive(Debug, Clone)]
 pub struct ProjectAccess(pub ProjectKey);
+
+/// Extractor for a route whose one use of the database is an ingestion write (the OTLP export):
+/// as [`ProjectAccess`], but a key whose secret was verified a moment ago (the cache) is not
+/// probed here: the write checks that it still exists under its project's lock
+/// (`writer::lock_project`, through `Admitted::store_or_again`, which answers 401 when it does
+/// not), so a revoked key still stores nothing from its next request on.
+#[derive(Debug, Clone)]
+pub struct IngestAccess(pub ProjectKey);
 
 /// Extractor for routes that also accept a public key alone (score creation).
 #[derive(Debug, Clone)]
@@ -113,6 +124,15 @@ impl KeyCache {
     /// Forget every cached verification (after a key is revoked in this process).
     pub fn clear(&self) {
         self.entries.lock().expect("key cache lock").clear();
+    }
+
+    /// Forget the verifications of one key, found gone: its next request is verified afresh (and
+    /// refused, then remembered as refused).
+    fn forget(&self, api_key_id: &str) {
+        self.entries
+            .lock()
+            .expect("key cache lock")
+            .retain(|_, (_, cached)| !matches!(cached, Cached::Valid(key, _) if key.api_key_id == api_key_id));
     }
 
     /// How many argon2 verifications this cache has run.
@@ -212,7 +232,31 @@ async fn touch_last_used(pool: &PgPool, api_key_id: &str) {
     }
 }
 
-async fn verify_basic(state: &PublicState, public_key: String, secret_key: String) -> Result<ProjectKey, ApiError> {
+/// Whether a key verified from the cache is probed now or by the request's write.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Liveness {
+    Probe,
+    InTheWrite,
+}
+
+/// For a route that left the key's check to its write ([`IngestAccess`]) but has nothing to
+/// write: the probe, as [`ProjectAccess`] makes it.
+pub async fn require_live(state: &PublicState, key: &ProjectKey) -> Result<(), ApiError> {
+    if key_is_live(&state.pool, &key.api_key_id).await? {
+        Ok(())
+    } else {
+        Err(revoked(state, key))
+    }
+}
+
+/// The answer when a write found its request's key (or the key's project) gone: 401, as the
+/// probe answers, and the key's cached verifications forgotten.
+pub fn revoked(state: &PublicState, key: &ProjectKey) -> ApiError {
+    state.keys.forget(&key.api_key_id);
+    unauthorized(INVALID_CREDENTIALS)
+}
+
+async fn verify_basic(state: &PublicState, public_key: String, secret_key: String, liveness: Liveness) -> Result<ProjectKey, ApiError> {
     let digest: [u8; 32] = {
         let mut hasher = Sha256::new();
         hasher.update(public_key.as_bytes());
@@ -224,7 +268,7 @@ async fn verify_basic(state: &PublicState, public_key: String, secret_key: Strin
         Some(Cached::Valid(key, expires_at)) if not_expired(expires_at) => {
             // The cache saves the argon2 work, not the existence check: a revoked key or a
             // deleted project is refused from the next request on, on every replica.
-            if key_is_live(&state.pool, &key.api_key_id).await? {
+            if liveness == Liveness::InTheWrite || key_is_live(&state.pool, &key.api_key_id).await? {
                 return Ok(key);
             }
             state.keys.put(digest, Cached::Invalid);
@@ -254,18 +298,31 @@ async fn verify_bearer(state: &PublicState, public_key: String) -> Result<Projec
     }
 }
 
+/// Basic credentials, verified: a public key alone is not enough here.
+async fn basic_only(parts: &Parts, state: &PublicState, liveness: Liveness) -> Result<ProjectKey, ApiError> {
+    match parse_header(parts)? {
+        Credentials::Basic { public_key, secret_key } => verify_basic(state, public_key, secret_key, liveness).await,
+        Credentials::Bearer { .. } => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "ForbiddenError",
+            "Access denied - insufficient permissions for this endpoint: use Basic auth with the public and secret key",
+        )),
+    }
+}
+
 impl FromRequestParts<PublicState> for ProjectAccess {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &PublicState) -> Result<Self, Self::Rejection> {
-        match parse_header(parts)? {
-            Credentials::Basic { public_key, secret_key } => Ok(ProjectAccess(verify_basic(state, public_key, secret_key).await?)),
-            Credentials::Bearer { .. } => Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "ForbiddenError",
-                "Access denied - insufficient permissions for this endpoint: use Basic auth with the public and secret key",
-            )),
-        }
+        Ok(ProjectAccess(basic_only(parts, state, Liveness::Probe).await?))
+    }
+}
+
+impl FromRequestParts<PublicState> for IngestAccess {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &PublicState) -> Result<Self, Self::Rejection> {
+        Ok(IngestAccess(basic_only(parts, state, Liveness::InTheWrite).await?))
     }
 }
 
@@ -275,7 +332,7 @@ impl FromRequestParts<PublicState> for ScoreAccess {
     async fn from_request_parts(parts: &mut Parts, state: &PublicState) -> Result<Self, Self::Rejection> {
         match parse_header(parts)? {
             Credentials::Basic { public_key, secret_key } => {
-                Ok(ScoreAccess { key: verify_basic(state, public_key, secret_key).await?, level: AccessLevel::Project })
+                Ok(ScoreAccess { key: verify_basic(state, public_key, secret_key, Liveness::Probe).await?, level: AccessLevel::Project })
             }
             Credentials::Bearer { public_key } => {
                 Ok(ScoreAccess { key: verify_bearer(state, public_key).await?, level: AccessLevel::Scores })

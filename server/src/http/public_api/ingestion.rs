@@ -37,7 +37,7 @@ pub async fn batch(State(state): State<PublicState>, access: ScoreAccess, body: 
         AccessLevel::Project => legacy::Scope::All,
         AccessLevel::Scores => legacy::Scope::ScoresOnly,
     };
-    let project_id = access.key.project_id;
+    let project_id = access.key.project_id.clone();
     let mut parsed = legacy::parse_batch(events, scope);
 
     let drafts = std::mem::take(&mut parsed.score_drafts).into_iter().map(|(id, draft)| (id, "body".to_string(), draft)).collect();
@@ -58,7 +58,7 @@ pub async fn batch(State(state): State<PublicState>, access: ScoreAccess, body: 
 
     let started = std::time::Instant::now();
     let batch = std::mem::take(&mut parsed.batch);
-    let stored = admitted.store(&state, &project_id, batch).await?;
+    let stored = admitted.store(&state, &access.key, batch).await?;
     tracing::debug!(summary = ?stored.summary, elapsed_ms = started.elapsed().as_millis() as u64, "ingestion batch stored");
     parsed.refuse(&stored.unstored);
 

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 
 use super::admission::Route;
-use super::auth::ProjectAccess;
+use super::auth::IngestAccess;
 use super::error::{ApiError, ApiResult};
 use super::PublicState;
 use opentelemetry_proto::tonic::collector::trace::v1::{ExportTracePartialSuccess, ExportTraceServiceResponse};
@@ -24,7 +24,7 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 pub async fn export(
     State(state): State<PublicState>,
-    ProjectAccess(key): ProjectAccess,
+    IngestAccess(key): IngestAccess,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
@@ -55,7 +55,7 @@ pub async fn export(
     })?;
     let spans = batch.observations.len();
     let again = || async move { map(bytes).await.ok().and_then(Result::ok).map(|mapped| mapped.batch) };
-    let stored = admitted.store_or_again(&state, &key.project_id, batch, again).await?;
+    let stored = admitted.store_or_again(&state, &key, batch, again).await?;
     let refused_when_mapped = rejected_spans.len();
     let mut unstored_spans = 0;
     for unstored in stored.unstored {

@@ -25,7 +25,7 @@ pub async fn create(State(state): State<PublicState>, access: ScoreAccess, body:
     let (admitted, bytes) = state.admission.admit(&access, body, Route::Batch).await?;
     let request: Value = serde_json::from_slice(&bytes)
         .map_err(|error| ApiError::invalid(format!("Invalid request data: body is not valid JSON: {error}")))?;
-    let project_id = access.key.project_id;
+    let project_id = access.key.project_id.clone();
     let now = Utc::now();
 
     let (items, is_array) = match &request {
@@ -58,7 +58,7 @@ pub async fn create(State(state): State<PublicState>, access: ScoreAccess, body:
     }
     let ids: Vec<String> = batch.scores.iter().map(|s| s.id.clone()).collect();
     let mut accepted = ids.len();
-    let stored = admitted.store(&state, &project_id, batch).await?;
+    let stored = admitted.store(&state, &access.key, batch).await?;
     // Only a score the database refused on its own lands here (one unit per score's trace).
     for unstored in stored.unstored {
         let status = StatusCode::from_u16(unstored.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
