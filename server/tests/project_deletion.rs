@@ -64,11 +64,18 @@ async fn deleting_an_organization_deletes_its_projects_ingested_rows_and_no_one_
 #[tokio::test]
 async fn ingestion_into_a_deleted_project_stores_nothing() {
     let api = TestApi::new().await;
+    let other = api.with_project("proj-b", "pk-lf-b", "sk-lf-b").await;
     sqlx::query("UPDATE projects SET deleted_at = now() WHERE id = 'proj-a'").execute(&api.pool).await.unwrap();
-    let pricing = loupe_core::pricing::Pricing::new(api.pool.clone());
-    let error = loupe_core::ingest::store(&api.pool, &pricing, &api.project, batch("t-late")).await.unwrap_err();
+    // One connection: the write after the refusal runs on the connection the refused one used.
+    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect_with((*api.pool.connect_options()).clone()).await.unwrap();
+    let pricing = loupe_core::pricing::Pricing::new(pool.clone());
+    let error = loupe_core::ingest::store(&pool, &pricing, &api.project, batch("t-late")).await.unwrap_err();
     assert!(matches!(error, sqlx::Error::RowNotFound), "{error}");
     assert_eq!(rows(&api, "proj-a").await, [0, 0, 0, 0]);
+    // The refusal ended the transaction its `BEGIN` opened (`ingest::write_once`): the
+    // connection serves the next write.
+    loupe_core::ingest::store(&pool, &pricing, &other.project, batch("t-next")).await.unwrap();
+    assert_eq!(rows(&other, "proj-b").await, [1, 1, 1, 1]);
 }
 
 #[tokio::test]

@@ -205,10 +205,23 @@ pub async fn store_scores(pool: &PgPool, project_id: &ProjectId, scores: Vec<mod
 }
 
 async fn write_once(pool: &PgPool, prices: &ProjectPrices, project_id: &ProjectId, api_keys: &[String], batch: IngestBatch) -> Result<WriteSummary, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let summary = writer::write(&mut tx, project_id, api_keys, batch, prices, Utc::now()).await?;
-    tx.commit().await?;
-    Ok(summary)
+    use sqlx::{Connection, Executor};
+    let mut connection = pool.acquire().await?;
+    // The transaction begins holding the project's lock (one round trip: `writer::begin_statement`).
+    let refused = match connection.begin_with(writer::begin_statement(project_id, api_keys)).await {
+        Ok(mut tx) => {
+            let summary = writer::write_locked(&mut tx, project_id, api_keys, batch, prices, Utc::now()).await?;
+            tx.commit().await?;
+            return Ok(summary);
+        }
+        Err(error) => error,
+    };
+    // sqlx counts no transaction after a failed `begin_with`, yet the server is in one, aborted:
+    // end it, or the connection goes back to the pool unusable.
+    if connection.execute("ROLLBACK").await.is_err() {
+        connection.close_on_drop();
+    }
+    Err(writer::lock_refused(refused))
 }
 
 /// Which unit a score belongs to.
