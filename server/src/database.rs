@@ -17,8 +17,7 @@ pub enum DatabaseError {
     Migration(#[from] sqlx::migrate::MigrateError),
 }
 
-/// How long a pooled connection may sit unused before it is pinged when handed out.
-const IDLE_BEFORE_PING: Duration = Duration::from_secs(2);
+use loupe_core::store::IDLE_BEFORE_PING;
 
 /// Host, port and database of the options, never the password.
 pub fn describe_target(options: &PgConnectOptions) -> String {

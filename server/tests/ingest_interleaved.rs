@@ -388,3 +388,52 @@ async fn a_bad_request_in_a_combined_write_costs_only_itself() {
     // The held transaction, the combined one that failed, then the three written on their own.
     assert_eq!(combiner.written(), (2, 4));
 }
+
+/// The writers keep their connections out of the pool (no ping on the way back, issue #23):
+/// consecutive writes reuse one; a write that fails closes its connection instead of keeping
+/// it; a kept connection that died while idle is pinged, found dead and replaced, and the write
+/// succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_writers_keep_their_connections_and_replace_one_that_died() {
+    let api = TestApi::new().await;
+    common::refuse_poisoned_observations(&api.pool).await;
+    let pricing = Pricing::new(api.pool.clone());
+    let combiner = loupe_core::ingest::combine::Combiner::new(1);
+    let write = |trace: String, name: &'static str| {
+        let batch = IngestBatch {
+            traces: vec![TracePatch { timestamp: Some(at(0)), ..TracePatch::new(&trace) }],
+            observations: vec![ObservationPatch { name: Some(name.into()), start_time: Some(at(1)), ..ObservationPatch::new(format!("{trace}-o"), &trace, ObservationType::Span) }],
+            ..IngestBatch::default()
+        };
+        let again = { let batch = batch.clone(); || async move { Some(batch) } };
+        loupe_core::ingest::store_combined(Some(&combiner), &api.pool, &pricing, &api.project, None, batch, again)
+    };
+    let backends = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()";
+    write("t0".into(), "fine").await.unwrap();
+    assert_eq!(combiner.kept_connections(), 1);
+    let before: i64 = sqlx::query_scalar(backends).fetch_one(&api.pool).await.unwrap();
+    for k in 1..6 {
+        write(format!("t{k}"), "fine").await.unwrap();
+    }
+    assert_eq!(combiner.kept_connections(), 1, "one connection served the writes one after the other");
+    assert_eq!(sqlx::query_scalar::<_, i64>(backends).fetch_one(&api.pool).await.unwrap(), before, "and none was opened");
+
+    // A write the database refuses: its connection is not kept (the unit is refused alone).
+    let stored = write("t-bad".into(), "poison").await.unwrap();
+    assert_eq!(stored.unstored.len(), 1);
+    assert_eq!(combiner.kept_connections(), 0, "a connection whose write failed is closed");
+    write("t6".into(), "fine").await.unwrap();
+    assert_eq!(combiner.kept_connections(), 1);
+
+    // The server ends every other backend (a restart, a dropped link): once idle long enough,
+    // the kept connection is pinged before use, and a dead one is replaced.
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        .execute(&api.pool)
+        .await
+        .unwrap();
+    tokio::time::sleep(loupe_core::store::IDLE_BEFORE_PING + std::time::Duration::from_millis(200)).await;
+    write("t7".into(), "fine").await.expect("written on a fresh connection");
+    assert_eq!(combiner.kept_connections(), 1);
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM observations WHERE project_id = $1").bind(&api.project).fetch_one(&api.pool).await.unwrap();
+    assert_eq!(stored, 8);
+}

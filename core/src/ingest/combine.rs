@@ -20,12 +20,19 @@
 //! of its requests is written again on its own, by the caller's usual path, so a bad request
 //! costs only itself. A writer is a task of its own: a request whose client goes away cannot
 //! leave the others waiting.
+//!
+//! The writers keep their connections (at most [`MAX_KEPT`] idle) instead of giving them back to
+//! sqlx's pool, which pings every connection given back — a round trip and a task per request
+//! that a connection whose transaction just committed does not need (issue #23). A connection
+//! is kept only after a commit; after any error it is closed. One idle for a while is pinged
+//! before use, as the pool does with its own (`store::IDLE_BEFORE_PING`).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use sqlx::PgPool;
+use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::oneshot;
 
 use super::model::IngestBatch;
@@ -36,6 +43,13 @@ use crate::scope::ProjectId;
 /// Rows (traces, observations, scores) a combined transaction takes at most, unless a single
 /// batch is larger: it bounds how long the requests of one transaction wait for its commit.
 const MAX_ROWS: usize = 2_000;
+
+/// Idle connections the writers keep at most: as many as the public API lets write at once
+/// (`max_writers` of the server's admission policy), so no writer has to open one in steady use.
+const MAX_KEPT: usize = 16;
+
+/// A kept connection idle this long is closed (sqlx's pool closes its own after 10 minutes).
+const KEPT_IDLE_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// How a request's batch fared.
 #[derive(Debug)]
@@ -56,6 +70,8 @@ pub struct Combiner {
     /// Transactions written and the batches they held, since the start (logs, tests).
     transactions: AtomicU64,
     batches: AtomicU64,
+    /// The writers' idle connections, each with the moment it was kept; the last kept on top.
+    kept: Mutex<Vec<(PgConnection, Instant)>>,
 }
 
 /// A project's queue for one shape of batch: OTel spans to `COPY` (`true`) or anything else.
@@ -84,6 +100,7 @@ impl Combiner {
             queues: Mutex::new(HashMap::new()),
             transactions: AtomicU64::new(0),
             batches: AtomicU64::new(0),
+            kept: Mutex::new(Vec::new()),
         })
     }
 
@@ -97,6 +114,11 @@ impl Combiner {
         (self.transactions.load(Ordering::Relaxed), self.batches.load(Ordering::Relaxed))
     }
 
+    /// Connections the writers keep idle now.
+    pub fn kept_connections(&self) -> usize {
+        self.kept().len()
+    }
+
     /// Batches waiting for a writer now, all projects together.
     pub fn waiting(&self) -> usize {
         self.queues().values().map(|queue| queue.waiting.len()).sum()
@@ -104,6 +126,35 @@ impl Combiner {
 
     fn queues(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Queue>> {
         self.queues.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn kept(&self) -> std::sync::MutexGuard<'_, Vec<(PgConnection, Instant)>> {
+        self.kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A connection for a writer: the one kept last, or one taken out of the pool for good
+    /// (`detach`: the pool may open another in its place). One kept idle for a while is pinged
+    /// first, and closed should the ping fail.
+    async fn connection(&self, pool: &PgPool) -> Result<PgConnection, sqlx::Error> {
+        loop {
+            let kept = self.kept().pop();
+            let Some((mut connection, since)) = kept else {
+                return Ok(pool.acquire().await?.detach());
+            };
+            if since.elapsed() < crate::store::IDLE_BEFORE_PING || connection.ping().await.is_ok() {
+                return Ok(connection);
+            }
+        }
+    }
+
+    /// Keeps a connection whose transaction committed, unless enough are idle; closes those idle
+    /// too long.
+    fn keep(&self, connection: PgConnection) {
+        let mut kept = self.kept();
+        kept.retain(|(_, since)| since.elapsed() < KEPT_IDLE_TIMEOUT);
+        if kept.len() < MAX_KEPT {
+            kept.push((connection, Instant::now()));
+        }
     }
 
     /// Writes `batch` for `project_id`, alone or with others waiting, and returns once it is
@@ -150,7 +201,16 @@ impl Combiner {
                 api_keys.extend(member.api_key);
                 replies.push(member.reply);
             }
-            let result = super::write_once(&pool, &prices, &key.0, &api_keys, batch).await;
+            let result = match self.connection(&pool).await {
+                Ok(mut connection) => {
+                    let result = super::write_on(&mut connection, &prices, &key.0, &api_keys, batch).await;
+                    if result.is_ok() {
+                        self.keep(connection);
+                    }
+                    result
+                }
+                Err(error) => Err(error),
+            };
             self.transactions.fetch_add(1, Ordering::Relaxed);
             self.batches.fetch_add(replies.len() as u64, Ordering::Relaxed);
             // A reply nobody receives (the request is gone) is dropped: its data is committed or

@@ -205,8 +205,13 @@ pub async fn store_scores(pool: &PgPool, project_id: &ProjectId, scores: Vec<mod
 }
 
 async fn write_once(pool: &PgPool, prices: &ProjectPrices, project_id: &ProjectId, api_keys: &[String], batch: IngestBatch) -> Result<WriteSummary, sqlx::Error> {
+    write_on(&mut *pool.acquire().await?, prices, project_id, api_keys, batch).await
+}
+
+/// [`write_once`] on a connection the caller holds (`combine` keeps its writers' own). On an
+/// error the connection is out of any transaction, or (an outage) unusable.
+async fn write_on(connection: &mut sqlx::PgConnection, prices: &ProjectPrices, project_id: &ProjectId, api_keys: &[String], batch: IngestBatch) -> Result<WriteSummary, sqlx::Error> {
     use sqlx::{Connection, Executor};
-    let mut connection = pool.acquire().await?;
     // The transaction begins holding the project's lock (one round trip: `writer::begin_statement`).
     let refused = match connection.begin_with(writer::begin_statement(project_id, api_keys)).await {
         Ok(mut tx) => {
@@ -217,10 +222,9 @@ async fn write_once(pool: &PgPool, prices: &ProjectPrices, project_id: &ProjectI
         Err(error) => error,
     };
     // sqlx counts no transaction after a failed `begin_with`, yet the server is in one, aborted:
-    // end it, or the connection goes back to the pool unusable.
-    if connection.execute("ROLLBACK").await.is_err() {
-        connection.close_on_drop();
-    }
+    // end it, or the connection serves its next caller an aborted transaction. Should this fail
+    // too, the connection is broken, and the pool's check on its return closes it.
+    let _ = connection.execute("ROLLBACK").await;
     Err(writer::lock_refused(refused))
 }
 

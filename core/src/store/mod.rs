@@ -40,6 +40,12 @@ pub mod traces;
 pub mod sign_in_sessions;
 pub mod users;
 
+/// How long a connection may sit unused before it is pinged when handed out again: the server's
+/// pool (`loupe_server::database`) and the connections ingestion's writers keep
+/// (`ingest::combine`) alike. One in steady use proved itself a moment ago; one idle longer may
+/// have lost its server (a restart, a dropped link).
+pub const IDLE_BEFORE_PING: std::time::Duration = std::time::Duration::from_secs(2);
+
 pub use fault::StoreError;
 
 /// Outcome of an idempotent "create if missing" write.

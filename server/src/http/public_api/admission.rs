@@ -136,7 +136,8 @@ impl From<&crate::config::Limits> for Policy {
             body_timeout: limits.body_timeout,
             otel_max_body: limits.otel_max_body,
             batch_max_body: limits.batch_max_body,
-            // 16 writers stay below the pool's 20 connections so reads still get through.
+            // 16 writers at once, each on a connection the writers keep out of the pool
+            // (`ingest::combine`): reads keep the pool's 20, and Loupe opens at most 36.
             max_writers: 16,
             writer_wait: Duration::from_secs(10),
             writers_per_project: limits.ingest_writers_per_project,
