@@ -401,8 +401,8 @@ fn init_cluster(bin_dir: &Path, data_dir: &Path, run_as: &RunAs, unsafe_fast: bo
 fn stop_orphaned_postmaster(bin_dir: &Path, data_dir: &Path, run_as: &RunAs) -> Result<(), LaunchError> {
     let Ok(pid_file) = fs::read_to_string(data_dir.join("postmaster.pid")) else { return Ok(()) };
     let Some(pid) = pid_file.lines().next().and_then(|l| l.trim().parse::<i32>().ok()) else { return Ok(()) };
-    let is_postgres = fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|comm| comm.trim() == "postgres");
-    if !is_postgres {
+    let is_postgres = || fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|comm| comm.trim() == "postgres");
+    if !is_postgres() {
         return Ok(()); // stale pid file: Postgres itself handles it
     }
     tracing::warn!(pid, "a postgres from an earlier Loupe run is still running on this data directory; stopping it");
@@ -415,8 +415,18 @@ fn stop_orphaned_postmaster(bin_dir: &Path, data_dir: &Path, run_as: &RunAs) -> 
         .stdout(Stdio::null())
         .status()
         .map_err(io_context("running pg_ctl stop"))?;
-    if !status.success() {
-        return Err(LaunchError::StartFailed { output: format!("could not stop the orphaned postgres (pid {pid}) holding {}", data_dir.display()) });
+    if status.success() {
+        return Ok(());
+    }
+    // `pg_ctl` also fails when the postmaster is already on its way out — its parent-death
+    // signal came with the earlier Loupe's death, and it removed its pid file after we read it
+    // ("PID file does not exist"): wait for it to be gone rather than refuse to start.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while is_postgres() {
+        if Instant::now() >= deadline {
+            return Err(LaunchError::StartFailed { output: format!("could not stop the orphaned postgres (pid {pid}) holding {}", data_dir.display()) });
+        }
+        std::thread::sleep(Duration::from_millis(100));
     }
     Ok(())
 }
