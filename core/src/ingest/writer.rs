@@ -217,8 +217,9 @@ async fn close(
 /// with nothing but that: not with other writers, not with updates of the project's settings.
 /// Every writer of those tables takes it (retention's restored sessions too).
 ///
-/// The same statement checks that each of `api_keys` still exists in the project (`RowNotFound`
-/// when one does not): the OTLP route leaves that check, which every public API request needs so
+/// Both are `loupe_lock_project` (migration 20261217000001), the one definition this and
+/// [`begin_statement`] call. It also checks that each of `api_keys` still exists in the project
+/// (`RowNotFound` when one does not): the OTLP route leaves that check, which every public API request needs so
 /// that revoking a key takes effect at once, to the write that stores the request — one round
 /// trip and one connection taken from the pool fewer per request than a probe of its own (issue
 /// #23; `IngestAccess` in the server's `public_api::auth`). Checked inside the transaction, it is
