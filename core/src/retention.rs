@@ -722,7 +722,7 @@ async fn restore_named_sessions(pool: &PgPool, project_id: &ProjectId, ids: &[St
     let mut tx = conn.begin().await?;
     match crate::ingest::writer::lock_project(&mut tx, project_id, &[]).await {
         Ok(()) => {}
-        Err(sqlx::Error::RowNotFound) => return Ok(()),
+        Err(error) if crate::store::fault::fault(&error) == crate::store::fault::Fault::Gone => return Ok(()),
         Err(error) => return Err(error.into()),
     }
     sqlx::query(

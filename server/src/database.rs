@@ -17,8 +17,6 @@ pub enum DatabaseError {
     Migration(#[from] sqlx::migrate::MigrateError),
 }
 
-use loupe_core::store::IDLE_BEFORE_PING;
-
 /// Host, port and database of the options, never the password.
 pub fn describe_target(options: &PgConnectOptions) -> String {
     match options.get_socket() {
@@ -56,9 +54,7 @@ pub async fn connect_with_retry(options: PgConnectOptions, max_connections: u32,
                     .test_before_acquire(false)
                     .before_acquire(|connection, meta| {
                         Box::pin(async move {
-                            if meta.idle_for >= IDLE_BEFORE_PING {
-                                connection.ping().await?;
-                            }
+                            loupe_core::store::check_if_idle(connection, meta.idle_for).await?;
                             Ok(true)
                         })
                     })

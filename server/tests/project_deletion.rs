@@ -70,7 +70,7 @@ async fn ingestion_into_a_deleted_project_stores_nothing() {
     let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect_with((*api.pool.connect_options()).clone()).await.unwrap();
     let pricing = loupe_core::pricing::Pricing::new(pool.clone());
     let error = loupe_core::ingest::store(&pool, &pricing, &api.project, batch("t-late")).await.unwrap_err();
-    assert!(matches!(error, sqlx::Error::RowNotFound), "{error}");
+    assert_eq!(loupe_core::store::fault::fault(&error), loupe_core::store::fault::Fault::Gone, "{error}");
     assert_eq!(rows(&api, "proj-a").await, [0, 0, 0, 0]);
     // The refusal ended the transaction its `BEGIN` opened (`ingest::write_once`): the
     // connection serves the next write.

@@ -25,14 +25,14 @@
 //! sqlx's pool, which pings every connection given back — a round trip and a task per request
 //! that a connection whose transaction just committed does not need (issue #23). A connection
 //! is kept only after a commit; after any error it is closed. One idle for a while is pinged
-//! before use, as the pool does with its own (`store::IDLE_BEFORE_PING`).
+//! before use, as the pool does with its own (`store::check_if_idle`).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool};
 use tokio::sync::oneshot;
 
 use super::model::IngestBatch;
@@ -141,7 +141,7 @@ impl Combiner {
             let Some((mut connection, since)) = kept else {
                 return Ok(pool.acquire().await?.detach());
             };
-            if since.elapsed() < crate::store::IDLE_BEFORE_PING || connection.ping().await.is_ok() {
+            if crate::store::check_if_idle(&mut connection, since.elapsed()).await.is_ok() {
                 return Ok(connection);
             }
         }

@@ -68,7 +68,7 @@ pub struct Stored {
 /// batch is retried in halves by [`Unit`], down to single units, so its good units are stored
 /// and the bad one is named in [`Stored::unstored`]. Only an outage is an `Err` (the caller
 /// answers 503 and the client retries the whole request; every write merges idempotently), or a
-/// project deleted since the caller checked it (`RowNotFound`: nothing is stored).
+/// project deleted since the caller checked it (`store::fault::Fault::Gone`: nothing is stored).
 pub async fn store(pool: &PgPool, pricing: &Pricing, project_id: &ProjectId, batch: IngestBatch) -> Result<Stored, sqlx::Error> {
     // The copy the fallback splits: the first attempt consumes the batch.
     let fallback = batch.clone();
@@ -92,7 +92,7 @@ where
 /// either way. Should the transaction it shared fail, the batch is made again and stored alone.
 ///
 /// `api_key`: the key the request came with, checked in the write's transaction
-/// (`writer::lock_project`): gone, the write fails with `RowNotFound` and stores nothing. An
+/// (`writer::lock_project`): gone, the write fails (`Fault::Gone`) and stores nothing. An
 /// empty batch has no transaction: the caller checks the key itself.
 pub async fn store_combined<F, Fut>(
     combiner: Option<&std::sync::Arc<combine::Combiner>>,
@@ -151,7 +151,7 @@ where
     Fut: std::future::Future<Output = Option<IngestBatch>>,
 {
     // An outage, or the project or key gone (`writer::lock_project`): no unit would fare better alone.
-    if matches!(fault(&error), Fault::Outage | Fault::NotFound) {
+    if matches!(fault(&error), Fault::Outage | Fault::Gone) {
         return Err(error);
     }
     tracing::warn!(%error, "a batch failed to store; retrying it unit by unit");
@@ -167,7 +167,8 @@ where
         match write_once(pool, prices, project_id, api_keys, merged).await {
             Ok(summary) => stored.summary.add(summary),
             Err(error) => match fault(&error) {
-                Fault::Outage => return Err(error),
+                // Deleted (or its key revoked) while the fallback ran: nothing more is stored.
+                Fault::Outage | Fault::Gone => return Err(error),
                 kind if group.len() == 1 => {
                     let (status, message) = match kind {
                         Fault::BadValue(message) => (400, message),
@@ -225,7 +226,7 @@ async fn write_on(connection: &mut sqlx::PgConnection, prices: &ProjectPrices, p
     // end it, or the connection serves its next caller an aborted transaction. Should this fail
     // too, the connection is broken, and the pool's check on its return closes it.
     let _ = connection.execute("ROLLBACK").await;
-    Err(writer::lock_refused(refused))
+    Err(refused)
 }
 
 /// Which unit a score belongs to.

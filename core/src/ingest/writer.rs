@@ -67,7 +67,7 @@ impl WriteSummary {
 /// again (see the module docs), which would undo anything written in it before.
 ///
 /// `api_keys`: the keys whose requests the batch holds, checked under the project's lock
-/// ([`lock_project`]); a key gone fails the write with `RowNotFound`, as a project gone does.
+/// ([`lock_project`]); a key gone fails the write as a project gone does (`Fault::Gone`).
 /// Writers not acting for an API key (the UI, evaluators) pass none.
 pub async fn write(
     tx: &mut Transaction<'_, Postgres>,
@@ -209,8 +209,8 @@ async fn close(
     Ok(())
 }
 
-/// Holds the live project row for the rest of the transaction, or fails with `RowNotFound` when
-/// it is gone or deleted. The tables written here have no foreign key to `projects` (migration
+/// Holds the live project row for the rest of the transaction, or fails (an error whose
+/// `store::fault` is `Fault::Gone`) when it is gone or deleted. The tables written here have no foreign key to `projects` (migration
 /// 20261212000001): instead of a check per row (a trigger and a `SELECT … FOR KEY SHARE` for each
 /// of ~130 rows per request), this one lock keeps the project from being deleted until the commit
 /// (deletion locks it `FOR UPDATE` and waits; see `store::projects`). `FOR KEY SHARE` conflicts
@@ -219,10 +219,10 @@ async fn close(
 ///
 /// Both are `loupe_lock_project` (migration 20261217000001), the one definition this and
 /// [`begin_statement`] call. It also checks that each of `api_keys` still exists in the project
-/// (`RowNotFound` when one does not): the OTLP route leaves that check, which every public API request needs so
-/// that revoking a key takes effect at once, to the write that stores the request — one round
-/// trip and one connection taken from the pool fewer per request than a probe of its own (issue
-/// #23; `IngestAccess` in the server's `public_api::auth`). Checked inside the transaction, it is
+/// (`Fault::Gone` when one does not): the OTLP route leaves that check, which every public API
+/// request needs so that revoking a key takes effect at once, to the write that stores the
+/// request — one round trip and one connection taken from the pool fewer per request than a
+/// probe of its own (issue #23; `IngestAccess` in the server's `public_api::auth`). Checked inside the transaction, it is
 /// also later than a probe could be: a key revoked while its request was decoded stores nothing.
 pub(crate) async fn lock_project(tx: &mut PgConnection, project_id: &ProjectId, api_keys: &[String]) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT loupe_lock_project($1, $2)")
@@ -231,7 +231,6 @@ pub(crate) async fn lock_project(tx: &mut PgConnection, project_id: &ProjectId, 
         .execute(&mut *tx)
         .await
         .map(drop)
-        .map_err(lock_refused)
 }
 
 /// `BEGIN` and [`lock_project`] as one simple query, so a write's transaction starts in one
@@ -257,15 +256,6 @@ fn literal(text: &str) -> String {
     }
     out.push('\'');
     out
-}
-
-/// The lock's refusal (`no_data_found`, raised by `loupe_lock_project`) as `RowNotFound`, what
-/// callers read as "the project or key is gone"; any other error as it is.
-pub(crate) fn lock_refused(error: sqlx::Error) -> sqlx::Error {
-    match &error {
-        sqlx::Error::Database(e) if e.code().as_deref() == Some("P0002") => sqlx::Error::RowNotFound,
-        _ => error,
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -17,6 +17,11 @@ pub enum Fault {
     Conflict { constraint: String },
     /// A row the statement required is not there.
     NotFound,
+    /// The project, or an API key the write carries, is gone: the refusal of ingestion's project
+    /// lock (`loupe_lock_project`, `ingest::writer::lock_project`). Its own kind, not
+    /// [`Fault::NotFound`], so that the public API answers it as revoked credentials (401) and
+    /// nothing else that finds no row is mistaken for it.
+    Gone,
     /// Anything else: a bug or an unexpected state, kept in the server log.
     Other,
 }
@@ -24,7 +29,9 @@ pub enum Fault {
 /// Classifies `error`. Connection-level failures and Postgres's "cannot connect now" / "too many
 /// connections" / admin shutdown codes are outages; class 22 (data exception), 54000 (program
 /// limit exceeded: index row size) and 23514 (check violation) are bad values; 23505 and 23P01
-/// are conflicts; sqlx's `RowNotFound` (a `fetch_one` that found nothing) is not-found.
+/// are conflicts; sqlx's `RowNotFound` (a `fetch_one` that found nothing) is not-found; P0002
+/// (`no_data_found`, raised only by `loupe_lock_project`: Loupe has no `SELECT … INTO STRICT`)
+/// is gone.
 pub fn fault(error: &sqlx::Error) -> Fault {
     match error {
         sqlx::Error::RowNotFound => Fault::NotFound,
@@ -43,6 +50,7 @@ pub fn fault(error: &sqlx::Error) -> Fault {
                 c if c.starts_with("08") => Fault::Outage,
                 // unique_violation, exclusion_violation
                 "23505" | "23P01" => Fault::Conflict { constraint: db.constraint().unwrap_or_default().to_string() },
+                "P0002" => Fault::Gone,
                 _ => Fault::Other,
             }
         }
@@ -88,7 +96,7 @@ impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> StoreError {
         match fault(&error) {
             Fault::Outage => StoreError::Unavailable(error),
-            Fault::NotFound => StoreError::NotFound,
+            Fault::NotFound | Fault::Gone => StoreError::NotFound,
             Fault::Conflict { constraint } => StoreError::Conflict { constraint },
             Fault::BadValue(message) => StoreError::BadValue(message),
             Fault::Other => StoreError::Other(error),

@@ -40,11 +40,22 @@ pub mod traces;
 pub mod sign_in_sessions;
 pub mod users;
 
-/// How long a connection may sit unused before it is pinged when handed out again: the server's
-/// pool (`loupe_server::database`) and the connections ingestion's writers keep
-/// (`ingest::combine`) alike. One in steady use proved itself a moment ago; one idle longer may
-/// have lost its server (a restart, a dropped link).
+/// How long a connection may sit unused before it is pinged when handed out again (see
+/// [`check_if_idle`]).
 pub const IDLE_BEFORE_PING: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Pings `connection` if it sat unused for [`IDLE_BEFORE_PING`] or longer, the one rule for the
+/// server's pool (`loupe_server::database`, instead of sqlx's ping of every checkout) and the
+/// connections ingestion's writers keep out of it (`ingest::combine`). One in steady use proved
+/// itself a moment ago; one idle longer may have lost its server (a restart, a dropped link), and
+/// the ping's error tells the caller to take another.
+pub async fn check_if_idle(connection: &mut sqlx::PgConnection, idle_for: std::time::Duration) -> Result<(), sqlx::Error> {
+    use sqlx::Connection;
+    if idle_for >= IDLE_BEFORE_PING {
+        connection.ping().await?;
+    }
+    Ok(())
+}
 
 pub use fault::StoreError;
 

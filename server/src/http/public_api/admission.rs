@@ -432,8 +432,8 @@ impl<'a> Admitted<'a> {
         drop(permit);
         let stored = match stored {
             Ok(stored) => stored,
-            // Only `lock_project` answers not-found: the key or its project is gone.
-            Err(error) if matches!(loupe_core::store::fault::fault(&error), loupe_core::store::fault::Fault::NotFound) => {
+            // The write's lock refused: the key or its project is gone.
+            Err(error) if loupe_core::store::fault::fault(&error) == loupe_core::store::fault::Fault::Gone => {
                 return Err(super::auth::revoked(state, key));
             }
             Err(error) => return Err(error.into()),
