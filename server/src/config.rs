@@ -161,6 +161,13 @@ pub struct Limits {
     #[arg(long, env = "LOUPE_INGEST_WRITERS_PER_PROJECT", value_name = "N", default_value = "4", value_parser = parse_count)]
     pub ingest_writers_per_project: usize,
 
+    /// Most connections Loupe opens to Postgres, all together (see [`Limits::database`]): the
+    /// ingestion writers' (up to 16, which they keep between writes), the live updates'
+    /// listener's (up to 2) and a pool for everything else. Lower it for a Postgres whose
+    /// `max_connections` is small; fewer writers then take ingestion's transactions in turn.
+    #[arg(long, env = "LOUPE_DB_MAX_CONNECTIONS", value_name = "N", default_value = "38", value_parser = parse_database_connections)]
+    pub db_max_connections: usize,
+
     /// Request body bytes of ingestion held in memory at once, all projects together (e.g.
     /// `128MiB`; compressed OTLP bytes weigh 8 times, up to the decoded limit); past it `503`
     /// with `Retry-After`. One project may hold a quarter of it (at least one largest body).
@@ -206,6 +213,7 @@ impl Default for Limits {
             ingest_max_requests: 256,
             ingest_max_requests_per_project: 64,
             ingest_writers_per_project: 4,
+            db_max_connections: 38,
             ingest_max_bytes_in_flight: 128 * MIB,
             otel_max_body: 16 * MIB,
             batch_max_body: 4_500_000,
@@ -305,6 +313,38 @@ fn parse_positive_seconds(value: &str) -> Result<Duration, String> {
         d if d.is_zero() => Err("must be at least 1 second".into()),
         d if d > Duration::from_secs(24 * 3600) => Err("must be at most 86400 seconds".into()),
         d => Ok(d),
+    }
+}
+
+/// A connection budget leaving the pool two and the writers one ([`Limits::database`]).
+fn parse_database_connections(value: &str) -> Result<usize, String> {
+    match parse_count(value)? {
+        n if n < MIN_DATABASE_CONNECTIONS => Err(format!("must be at least {MIN_DATABASE_CONNECTIONS}: two pooled, one writer's, two the listener's")),
+        n => Ok(n),
+    }
+}
+
+const MIN_DATABASE_CONNECTIONS: usize = 5;
+
+/// How [`Limits::db_max_connections`] is shared out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DatabaseConnections {
+    /// The pool's size: requests' reads and writes, the UI, background jobs.
+    pub pooled: u32,
+    /// Ingestion transactions at once, all projects together; each writer's connection is kept
+    /// out of the pool between its writes (`ingest::combine`).
+    pub writers: usize,
+}
+
+impl Limits {
+    /// `db_max_connections` shared out: the live updates' listener's own (at most
+    /// `live::LISTENER_CONNECTIONS`) first, then half of the rest for ingestion's writers, at
+    /// most 16 (as many as the public API ever let write at once), the rest pooled. The default,
+    /// 38, is 2 + 16 + 20: what Loupe opened before the budget had a setting.
+    pub fn database(&self) -> DatabaseConnections {
+        let rest = self.db_max_connections.saturating_sub(loupe_core::live::LISTENER_CONNECTIONS as usize);
+        let writers = (rest / 2).clamp(1, 16);
+        DatabaseConnections { pooled: rest.saturating_sub(writers).max(2) as u32, writers }
     }
 }
 
@@ -583,6 +623,26 @@ mod tests {
             assert!(error.to_string().contains("--postgres-setting"), "{bad}: {error}");
         }
         assert!(parse(&[]).unwrap().postgres_settings.is_empty());
+    }
+
+    #[test]
+    fn the_database_connections_are_shared_out_within_the_budget() {
+        let share = |n: &str| parse(&["--db-max-connections", n]).unwrap().limits.database();
+        // The default is what Loupe opened before the budget had a setting.
+        assert_eq!(Limits::default().database(), DatabaseConnections { pooled: 20, writers: 16 });
+        assert_eq!(share("38"), DatabaseConnections { pooled: 20, writers: 16 });
+        assert_eq!(share("100"), DatabaseConnections { pooled: 82, writers: 16 });
+        assert_eq!(share("10"), DatabaseConnections { pooled: 4, writers: 4 });
+        assert_eq!(share("5"), DatabaseConnections { pooled: 2, writers: 1 });
+        for n in 5..200 {
+            let limits = Limits { db_max_connections: n, ..Limits::default() };
+            let DatabaseConnections { pooled, writers } = limits.database();
+            assert_eq!(pooled as usize + writers + loupe_core::live::LISTENER_CONNECTIONS as usize, n, "{n}");
+        }
+        for bad in ["4", "0", "many"] {
+            let error = parse(&["--db-max-connections", bad]).unwrap_err();
+            assert!(error.to_string().contains("--db-max-connections"), "{bad}: {error}");
+        }
     }
 
     #[test]

@@ -130,11 +130,13 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         tracing::warn!(site_root = %site_root.display(), "browser assets not found: pages will render but not become interactive; build them with `scripts/build` or pass --site-root");
     }
 
+    // The pool's share of the connection budget; the writers' and the listener's are outside it.
+    let pooled = config.limits.database().pooled;
     let (pool, postgres, database_mode) = match &config.database_url {
         Some(url) => {
             let options: PgConnectOptions = url.parse().map_err(StartupError::DatabaseUrl)?;
             tracing::info!(target = %database::describe_target(&options), "using the database from DATABASE_URL");
-            let pool = database::connect_with_retry(options, 20, config.db_connect_timeout).await?;
+            let pool = database::connect_with_retry(options, pooled, config.db_connect_timeout).await?;
             (pool, None, DatabaseMode::External)
         }
         None => {
@@ -145,7 +147,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
                 extra: config.embedded_postgres_settings(),
             };
             let postgres = EmbeddedPostgres::start(&settings).await?;
-            match database::connect_with_retry(postgres.connect_options(), 20, config.db_connect_timeout).await {
+            match database::connect_with_retry(postgres.connect_options(), pooled, config.db_connect_timeout).await {
                 Ok(pool) => (pool, Some(postgres), DatabaseMode::Embedded),
                 Err(error) => {
                     postgres.stop().await;

@@ -433,3 +433,81 @@ async fn server_function_messages_follow_the_persons_language() {
     assert_eq!(message(&wrong), "邮箱或密码错误。", "{}", wrong.text());
 
 }
+
+/// `--db-max-connections` holds under an ingestion load wider than it: twelve clients sending
+/// OTLP exports at once to a Loupe allowed six connections (and sixteen writers per project, so
+/// only the budget stands in the way) never see it hold more than six — counted in
+/// `pg_stat_activity` by the application name its `DATABASE_URL` gives them — and every export
+/// is stored. Before the budget, the writers' kept connections came on top of a pool of 20.
+#[tokio::test(flavor = "multi_thread")]
+async fn loupe_holds_no_more_database_connections_than_its_budget() {
+    const CLIENTS: usize = 12;
+    const REQUESTS: usize = 12;
+    const SPANS: usize = 10;
+    let pool = common::fresh_database().await;
+    let data = common::traversable_temp_dir();
+    let options = pool.connect_options();
+    let url = format!(
+        "postgres://postgres@localhost/{}?host={}&application_name=loupe-budget",
+        options.get_database().unwrap(),
+        options.get_socket().unwrap().display()
+    );
+    let mut command = loupe_on(&pool, "budget");
+    command
+        .env("DATABASE_URL", url)
+        .env("LOUPE_DB_MAX_CONNECTIONS", "6")
+        .env("LOUPE_INGEST_WRITERS_PER_PROJECT", "16")
+        .arg("--data-dir")
+        .arg(data.path());
+    let running = tokio::task::spawn_blocking(move || Running::start(&mut command)).await.unwrap();
+    let addr = running.addr;
+
+    // Loupe's connections, sampled until the clients are done.
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let (pool, done) = (pool.clone(), done.clone());
+        tokio::spawn(async move {
+            let mut most = 0i64;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let now: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'loupe-budget'")
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+                most = most.max(now);
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            most
+        })
+    };
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|client| {
+            std::thread::spawn(move || {
+                let auth = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("pk-lf-budget:sk-lf-budget"));
+                for r in 0..REQUESTS {
+                    let trace_id = format!("{:032x}", 0xb0d6_e700_0000u128 + (client * 1000 + r) as u128);
+                    let spans: Vec<Value> = (0..SPANS)
+                        .map(|s| {
+                            json!({"traceId": trace_id, "spanId": format!("{:016x}", 0x5000 + (client * 1000 + r) * 100 + s),
+                                   "name": format!("step {s}"), "startTimeUnixNano": "1795715850280000000",
+                                   "endTimeUnixNano": "1795715850295000000"})
+                        })
+                        .collect();
+                    let body = json!({"resourceSpans": [{"scopeSpans": [{"scope": {"name": "langfuse-sdk"}, "spans": spans}]}]});
+                    let headers = [("authorization", auth.as_str()), ("content-type", "application/json")];
+                    let (status, text) = common::process::request(addr, "POST", "/api/public/otel/v1/traces", &headers, body.to_string().as_bytes())
+                        .expect("loupe answers");
+                    assert_eq!(status, 200, "client {client}, request {r}: {text}");
+                }
+            })
+        })
+        .collect();
+    tokio::task::spawn_blocking(move || clients.into_iter().for_each(|c| c.join().unwrap())).await.unwrap();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let most = sampler.await.unwrap();
+
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM observations WHERE project_id = 'proj-budget'").fetch_one(&pool).await.unwrap();
+    assert_eq!(stored as usize, CLIENTS * REQUESTS * SPANS, "every acknowledged span is stored");
+    assert!(most >= 2, "the sampler saw Loupe's connections ({most})");
+    assert!(most <= 6, "Loupe held {most} connections to Postgres, over its budget of 6");
+    drop(running);
+}

@@ -300,7 +300,7 @@ async fn combined_requests_end_as_if_stored_one_after_the_other() {
         let combined = TestApi::new().await;
         let sequential = combined.with_project("proj-sequential", "pk-lf-s", "sk-lf-s").await;
         let pricing = Arc::new(Pricing::new(combined.pool.clone()));
-        let combiner = loupe_core::ingest::combine::Combiner::new(1);
+        let combiner = loupe_core::ingest::combine::Combiner::new(1, 16);
         const BATCHES: i64 = 12;
         // More clients than writers plus one: requests then wait while others are written.
         const WRITERS: [&str; 4] = ["w1", "w2", "w3", "w4"];
@@ -347,7 +347,7 @@ async fn a_bad_request_in_a_combined_write_costs_only_itself() {
     let api = TestApi::new().await;
     common::refuse_poisoned_observations(&api.pool).await;
     let pricing = Arc::new(Pricing::new(api.pool.clone()));
-    let combiner = loupe_core::ingest::combine::Combiner::new(1);
+    let combiner = loupe_core::ingest::combine::Combiner::new(1, 16);
     let request = |trace: &str, name: &str| {
         let (pool, pricing, project, combiner) = (api.pool.clone(), pricing.clone(), api.project.clone(), combiner.clone());
         let batch = IngestBatch {
@@ -398,7 +398,7 @@ async fn the_writers_keep_their_connections_and_replace_one_that_died() {
     let api = TestApi::new().await;
     common::refuse_poisoned_observations(&api.pool).await;
     let pricing = Pricing::new(api.pool.clone());
-    let combiner = loupe_core::ingest::combine::Combiner::new(1);
+    let combiner = loupe_core::ingest::combine::Combiner::new(1, 16);
     let write = |trace: String, name: &'static str| {
         let batch = IngestBatch {
             traces: vec![TracePatch { timestamp: Some(at(0)), ..TracePatch::new(&trace) }],

@@ -21,7 +21,7 @@
 //! costs only itself. A writer is a task of its own: a request whose client goes away cannot
 //! leave the others waiting.
 //!
-//! The writers keep their connections (at most [`MAX_KEPT`] idle) instead of giving them back to
+//! The writers keep their connections (at most `max_kept` idle, [`Combiner::new`]) instead of giving them back to
 //! sqlx's pool, which pings every connection given back — a round trip and a task per request
 //! that a connection whose transaction just committed does not need (issue #23). A connection
 //! is kept only after a commit; after any error it is closed. One idle for a while is pinged
@@ -44,9 +44,6 @@ use crate::scope::ProjectId;
 /// batch is larger: it bounds how long the requests of one transaction wait for its commit.
 const MAX_ROWS: usize = 2_000;
 
-/// Idle connections the writers keep at most: as many as the public API lets write at once
-/// (`max_writers` of the server's admission policy), so no writer has to open one in steady use.
-const MAX_KEPT: usize = 16;
 
 /// A kept connection idle this long is closed (sqlx's pool closes its own after 10 minutes).
 const KEPT_IDLE_TIMEOUT: Duration = Duration::from_secs(600);
@@ -72,6 +69,7 @@ pub struct Combiner {
     batches: AtomicU64,
     /// The writers' idle connections, each with the moment it was kept; the last kept on top.
     kept: Mutex<Vec<(PgConnection, Instant)>>,
+    max_kept: usize,
 }
 
 /// A project's queue for one shape of batch: OTel spans to `COPY` (`true`) or anything else.
@@ -94,9 +92,13 @@ struct Member {
 
 impl Combiner {
     /// `writers`: transactions one project's queue may have going at once (at least one).
-    pub fn new(writers: usize) -> Arc<Combiner> {
+    /// `max_kept`: idle connections the writers keep at most — as many as the caller lets write
+    /// at once (`max_writers` of the server's admission policy), so no writer has to open one in
+    /// steady use and no more are open than the server's connection budget gave them.
+    pub fn new(writers: usize, max_kept: usize) -> Arc<Combiner> {
         Arc::new(Combiner {
             writers: writers.max(1),
+            max_kept,
             queues: Mutex::new(HashMap::new()),
             transactions: AtomicU64::new(0),
             batches: AtomicU64::new(0),
@@ -152,7 +154,7 @@ impl Combiner {
     fn keep(&self, connection: PgConnection) {
         let mut kept = self.kept();
         kept.retain(|(_, since)| since.elapsed() < KEPT_IDLE_TIMEOUT);
-        if kept.len() < MAX_KEPT {
+        if kept.len() < self.max_kept {
             kept.push((connection, Instant::now()));
         }
     }

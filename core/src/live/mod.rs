@@ -32,6 +32,10 @@ const BACKOFF_MAX: Duration = Duration::from_secs(30);
 /// After this long without a notification the connection is checked with a query.
 const PING_AFTER_IDLE: Duration = Duration::from_secs(60);
 const PING_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections the listener opens at most, outside the server's pool (and counted in its
+/// budget, the server's `Limits::database`): two, as a dropped listener's connection may still
+/// be closing when the next one is made.
+pub const LISTENER_CONNECTIONS: u32 = 2;
 
 /// What the listener hands to the streams.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,10 +85,8 @@ impl Live {
             return;
         };
         let options = self.inner.pool.connect_options().as_ref().clone();
-        // Two connections: a dropped listener's connection may still be closing when the next
-        // one is made.
         let pool = PgPoolOptions::new()
-            .max_connections(2)
+            .max_connections(LISTENER_CONNECTIONS)
             .min_connections(0)
             .max_lifetime(None)
             .idle_timeout(Some(Duration::from_secs(60)))

@@ -136,9 +136,9 @@ impl From<&crate::config::Limits> for Policy {
             body_timeout: limits.body_timeout,
             otel_max_body: limits.otel_max_body,
             batch_max_body: limits.batch_max_body,
-            // 16 writers at once, each on a connection the writers keep out of the pool
-            // (`ingest::combine`): reads keep the pool's 20, and Loupe opens at most 36.
-            max_writers: 16,
+            // Each writer on a connection the writers keep out of the pool (`ingest::combine`),
+            // so their number is the connection budget's share for them (16 by default).
+            max_writers: limits.database().writers,
             writer_wait: Duration::from_secs(10),
             writers_per_project: limits.ingest_writers_per_project,
         }
@@ -185,7 +185,7 @@ impl Admission {
         Admission {
             in_flight: Semaphore::new(policy.max_requests),
             writers: Semaphore::new(policy.max_writers),
-            combiner: ingest::combine::Combiner::new(policy.writers_per_project),
+            combiner: ingest::combine::Combiner::new(policy.writers_per_project, policy.max_writers),
             bytes: Semaphore::new(units(policy.max_bytes_in_flight)),
             tenants: Mutex::new(HashMap::new()),
             quota: None,
