@@ -21,9 +21,9 @@
 //! costs only itself. A writer is a task of its own: a request whose client goes away cannot
 //! leave the others waiting.
 //!
-//! The writers keep their connections (at most `max_kept` idle, [`Combiner::new`]) instead of giving them back to
-//! sqlx's pool, which pings every connection given back — a round trip and a task per request
-//! that a connection whose transaction just committed does not need (issue #23). A connection
+//! The writers keep their connections (at most `max_kept` idle, [`Combiner::new`]) instead of
+//! giving them back to sqlx's pool, which pings every connection given back — a round trip and a
+//! task per request that a connection whose transaction just committed does not need (#23). A connection
 //! is kept only after a commit; after any error it is closed. One idle for a while is pinged
 //! before use, as the pool does with its own (`store::check_if_idle`).
 
@@ -43,7 +43,6 @@ use crate::scope::ProjectId;
 /// Rows (traces, observations, scores) a combined transaction takes at most, unless a single
 /// batch is larger: it bounds how long the requests of one transaction wait for its commit.
 const MAX_ROWS: usize = 2_000;
-
 
 /// A kept connection idle this long is closed (sqlx's pool closes its own after 10 minutes).
 const KEPT_IDLE_TIMEOUT: Duration = Duration::from_secs(600);

@@ -210,20 +210,22 @@ async fn close(
 }
 
 /// Holds the live project row for the rest of the transaction, or fails (an error whose
-/// `store::fault` is `Fault::Gone`) when it is gone or deleted. The tables written here have no foreign key to `projects` (migration
-/// 20261212000001): instead of a check per row (a trigger and a `SELECT … FOR KEY SHARE` for each
-/// of ~130 rows per request), this one lock keeps the project from being deleted until the commit
-/// (deletion locks it `FOR UPDATE` and waits; see `store::projects`). `FOR KEY SHARE` conflicts
-/// with nothing but that: not with other writers, not with updates of the project's settings.
-/// Every writer of those tables takes it (retention's restored sessions too).
+/// `store::fault` is `Fault::Gone`) when it is gone or deleted. The tables written here have no
+/// foreign key to `projects` (migration 20261212000001): instead of a check per row (a trigger
+/// and a `SELECT … FOR KEY SHARE` for each of ~130 rows per request), this one lock keeps the
+/// project from being deleted until the commit (deletion locks it `FOR UPDATE` and waits; see
+/// `store::projects`). `FOR KEY SHARE` conflicts with nothing but that: not with other writers,
+/// not with updates of the project's settings. Every writer of those tables takes it
+/// (retention's restored sessions too).
 ///
 /// Both are `loupe_lock_project` (migration 20261217000001), the one definition this and
 /// [`begin_statement`] call. It also checks that each of `api_keys` still exists in the project
 /// (`Fault::Gone` when one does not): the OTLP route leaves that check, which every public API
 /// request needs so that revoking a key takes effect at once, to the write that stores the
 /// request — one round trip and one connection taken from the pool fewer per request than a
-/// probe of its own (issue #23; `IngestAccess` in the server's `public_api::auth`). Checked inside the transaction, it is
-/// also later than a probe could be: a key revoked while its request was decoded stores nothing.
+/// probe of its own (issue #23; `IngestAccess` in the server's `public_api::auth`). Checked
+/// inside the transaction, it is also later than a probe could be: a key revoked while its
+/// request was decoded stores nothing.
 pub(crate) async fn lock_project(tx: &mut PgConnection, project_id: &ProjectId, api_keys: &[String]) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT loupe_lock_project($1, $2)")
         .bind(project_id)
