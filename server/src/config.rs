@@ -326,6 +326,10 @@ fn parse_database_connections(value: &str) -> Result<usize, String> {
 
 const MIN_DATABASE_CONNECTIONS: usize = 5;
 
+/// The embedded Postgres's connections left over Loupe's budget for others (three of them
+/// reserved for superusers; `psql`, backups).
+const EMBEDDED_SPARE_CONNECTIONS: usize = 10;
+
 /// How [`Limits::db_max_connections`] is shared out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DatabaseConnections {
@@ -404,9 +408,14 @@ fn non_blank(value: &Option<String>) -> Option<&str> {
 }
 
 impl Config {
-    /// The operator's settings for the embedded Postgres, empty ones left out.
+    /// The settings for the embedded Postgres over its defaults: its `max_connections` raised
+    /// when Loupe's connection budget would not fit in the default 100 (leaving
+    /// [`EMBEDDED_SPARE_CONNECTIONS`] for superusers, `psql` and backups), then the operator's,
+    /// empty ones left out — after, so an operator's `max_connections` wins.
     pub fn embedded_postgres_settings(&self) -> Vec<String> {
-        self.postgres_settings.iter().filter(|s| !s.is_empty()).cloned().collect()
+        let needed = self.limits.db_max_connections + EMBEDDED_SPARE_CONNECTIONS;
+        let raised = (needed > crate::embedded_postgres::MAX_CONNECTIONS).then(|| format!("max_connections={needed}"));
+        raised.into_iter().chain(self.postgres_settings.iter().filter(|s| !s.is_empty()).cloned()).collect()
     }
 
     /// Checks relations between settings that clap cannot express.
@@ -618,6 +627,13 @@ mod tests {
         assert_eq!(parse(&["--postgres-setting", ""]).unwrap().postgres_settings, vec![String::new()]);
         assert!(parse(&["--postgres-setting", ""]).unwrap().embedded_postgres_settings().is_empty());
         assert_eq!(parse(&["--postgres-setting", "a=1;;b=2"]).unwrap().embedded_postgres_settings(), vec!["a=1", "b=2"]);
+        // A connection budget past the embedded Postgres's 100 raises it, under the operator's.
+        assert_eq!(parse(&["--db-max-connections", "90"]).unwrap().embedded_postgres_settings(), Vec::<String>::new());
+        assert_eq!(parse(&["--db-max-connections", "91"]).unwrap().embedded_postgres_settings(), vec!["max_connections=101"]);
+        assert_eq!(
+            parse(&["--db-max-connections", "200", "--postgres-setting", "max_connections=500"]).unwrap().embedded_postgres_settings(),
+            vec!["max_connections=210", "max_connections=500"]
+        );
         for bad in ["shared_buffers", "=1GB", "shared buffers=1GB", "a;b=c"] {
             let error = parse(&["--postgres-setting", bad]).unwrap_err();
             assert!(error.to_string().contains("--postgres-setting"), "{bad}: {error}");

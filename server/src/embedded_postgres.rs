@@ -71,9 +71,14 @@ pub struct PostgresSettings {
     pub socket_dir: PathBuf,
     /// fsync off and friends: only for throw-away clusters (tests).
     pub unsafe_fast: bool,
-    /// `name=value` settings given by the operator, applied after Loupe's own.
+    /// `name=value` settings applied after Loupe's own: the operator's, and `max_connections`
+    /// when Loupe's connection budget needs more (`Config::embedded_postgres_settings`).
     pub extra: Vec<String>,
 }
+
+/// The embedded Postgres's `max_connections` unless Loupe's connection budget needs more
+/// (`Config::embedded_postgres_settings`) or the operator sets it.
+pub const MAX_CONNECTIONS: usize = 100;
 
 /// The OS identity Postgres runs as.
 #[derive(Debug, Clone)]
@@ -434,10 +439,11 @@ fn stop_orphaned_postmaster(bin_dir: &Path, data_dir: &Path, run_as: &RunAs) -> 
 fn spawn_postmaster(bin_dir: &Path, settings: &PostgresSettings, socket_dir: &Path, run_as: &RunAs) -> Result<EmbeddedPostgres, LaunchError> {
     let mut command = run_as.command(&bin_dir.join("postgres"));
     command.arg("-D").arg(&settings.data_dir).arg("-k").arg(socket_dir);
+    let max_connections = format!("max_connections={MAX_CONNECTIONS}");
     let mut parameters = vec![
         "listen_addresses=",
         "unix_socket_permissions=0700",
-        "max_connections=100",
+        max_connections.as_str(),
         "shared_buffers=128MB",
         "log_min_messages=warning",
         "log_line_prefix=",

@@ -511,3 +511,33 @@ async fn loupe_holds_no_more_database_connections_than_its_budget() {
     assert!(most <= 6, "Loupe held {most} connections to Postgres, over its budget of 6");
     drop(running);
 }
+
+/// The embedded Postgres takes the operator's settings, and makes room for a connection budget
+/// past its default 100: started with a budget of 150 and `work_mem=7MB`, it allows 160
+/// connections (the budget and ten spare) and has that `work_mem`.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_embedded_postgres_makes_room_for_the_connection_budget() {
+    let data = common::traversable_temp_dir();
+    let dir = data.path().to_path_buf();
+    let running = tokio::task::spawn_blocking(move || {
+        Running::start(
+            common::process::loupe()
+                .arg("--data-dir")
+                .arg(&dir)
+                .env("LOUPE_PG_UNSAFE_FAST", "true")
+                .env("LOUPE_DB_MAX_CONNECTIONS", "150")
+                .env("LOUPE_POSTGRES_SETTINGS", "work_mem=7MB"),
+        )
+    })
+    .await
+    .unwrap();
+    let pool = common::process::embedded_database(data.path()).await;
+    let show = |setting: &'static str| {
+        let pool = pool.clone();
+        async move { sqlx::query_scalar::<_, String>(&format!("SHOW {setting}")).fetch_one(&pool).await.unwrap() }
+    };
+    assert_eq!(show("max_connections").await, "160");
+    assert_eq!(show("work_mem").await, "7MB");
+    pool.close().await;
+    drop(running);
+}

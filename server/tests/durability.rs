@@ -20,7 +20,6 @@ use base64::Engine;
 use common::process::{loupe, request, Running};
 use nix::sys::signal::Signal;
 use serde_json::{json, Value};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 
 /// Clients per API, sending concurrently.
@@ -213,15 +212,6 @@ fn ids(page: &Value) -> Vec<String> {
     page["data"].as_array().unwrap().iter().map(|item| item["id"].as_str().unwrap().to_string()).collect()
 }
 
-/// The database of the running Loupe, through the socket its Postgres reports in
-/// `postmaster.pid` (line 5).
-async fn database(data_dir: &Path) -> PgPool {
-    let pid_file = std::fs::read_to_string(data_dir.join("postgres/postmaster.pid")).unwrap();
-    let socket_dir = pid_file.lines().nth(4).expect("socket directory in postmaster.pid");
-    let options = PgConnectOptions::new().socket(socket_dir).username("postgres").database("loupe");
-    PgPoolOptions::new().max_connections(2).connect_with(options).await.unwrap()
-}
-
 /// Stored state between what was acknowledged and what was sent: every acknowledged trace and
 /// observation is read back once through the public API, nothing else appears, and each trace's
 /// observation count and tokens in `trace_metrics` lie between the two (equal when every sent
@@ -297,7 +287,7 @@ async fn acknowledged_otlp_and_batch_writes_survive_kill_9_exactly_once() {
 
     // Restarted on the same data directory: everything acknowledged is there, once.
     let running = loupe_on(&data_dir);
-    let pool = database(&data_dir).await;
+    let pool = common::process::embedded_database(&data_dir).await;
     check(running.addr, &pool, &model(&acknowledged), &model(acknowledged.iter().chain(&in_flight))).await;
 
     // The clients retry what was in flight, and the last acknowledged request of each as if its

@@ -46,6 +46,15 @@ pub fn loupe_on(pool: &sqlx::PgPool, name: &str) -> Command {
     command
 }
 
+/// The database of a Loupe running its embedded Postgres in `data_dir`, through the socket that
+/// Postgres reports in `postmaster.pid` (line 5).
+pub async fn embedded_database(data_dir: &std::path::Path) -> sqlx::PgPool {
+    let pid_file = std::fs::read_to_string(data_dir.join("postgres/postmaster.pid")).unwrap();
+    let socket_dir = pid_file.lines().nth(4).expect("socket directory in postmaster.pid");
+    let options = sqlx::postgres::PgConnectOptions::new().socket(socket_dir).username("postgres").database("loupe");
+    sqlx::postgres::PgPoolOptions::new().max_connections(2).connect_with(options).await.unwrap()
+}
+
 pub fn run_to_end(command: &mut Command) -> (ExitStatus, String) {
     let output = command.stdin(Stdio::null()).output().unwrap();
     let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
