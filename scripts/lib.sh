@@ -69,6 +69,31 @@ ensure_postgres() {
   apt_install postgresql
 }
 
+# The ingestion benchmarks' binaries in $loupe and $bench: from BENCH_BIN_DIR when set (to
+# compare builds without building), else from a release build.
+bench_ingest_binaries() {
+  if [ -z "${BENCH_BIN_DIR:-}" ]; then
+    cargo build --release -p loupe-server --bin loupe --example bench_ingest
+    loupe="$TARGET/release/loupe"; bench="$TARGET/release/examples/bench_ingest"
+  else
+    loupe="$BENCH_BIN_DIR/loupe"; bench="$BENCH_BIN_DIR/bench_ingest"
+  fi
+}
+
+# Starts $loupe in the background on 127.0.0.1:$1 with a fresh data directory $2 and the
+# benchmarks' headless project (`bench`, keys pk-lf-bench / sk-lf-bench); sets $pid and returns
+# once Loupe answers its health check. The caller's environment (LOUPE_POSTGRES_SETTINGS…) passes on.
+start_bench_loupe() {
+  LOUPE_LOG=warn LANGFUSE_INIT_ORG_ID=bench LANGFUSE_INIT_PROJECT_ID=bench \
+    LANGFUSE_INIT_PROJECT_PUBLIC_KEY=pk-lf-bench LANGFUSE_INIT_PROJECT_SECRET_KEY=sk-lf-bench \
+    "$loupe" --addr "127.0.0.1:$1" --data-dir "$2" &
+  pid=$!
+  until curl -fs "http://127.0.0.1:$1/api/public/health" >/dev/null 2>&1; do
+    kill -0 "$pid" 2>/dev/null || die "loupe exited before it was ready"
+    sleep 0.1
+  done
+}
+
 ensure_chromium() {
   if [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then return; fi
   say "installing Chromium for the browser tests (apt-get install chromium)"
